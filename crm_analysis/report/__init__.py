@@ -1,0 +1,1 @@
+"""The papermill report chain, its run context and the ``crm-analysis`` CLI."""

@@ -1,0 +1,184 @@
+"""Run context: how a notebook of the report chain finds inputs and writes outputs.
+
+Notebooks hand results to each other only through files in the run directory
+(``<run_dir>/artifacts``). A notebook run on its own (``run_dir=None``, e.g. in
+JupyterLab or under nbval) gets a temporary run directory, and any input
+artefact that is missing there is built from the built-in default data with the
+run's seed; the context says so in its log, so nothing happens silently.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["RunContext", "DEFAULT_AS_OF"]
+
+#: Observation end of the built-in default data sets.
+DEFAULT_AS_OF = "2024-12-31"
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy / pandas scalars and containers into plain JSON types."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        try:
+            return value.item()
+        except (ValueError, TypeError):
+            pass
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+@dataclass
+class RunContext:
+    """Paths and hand-over files of one run of the report chain.
+
+    Parameters
+    ----------
+    run_dir : str or Path, optional
+        The run directory. ``None`` makes a temporary one (stand-alone run).
+    seed : int, default 42
+        Seed of all randomness in the run; also used to build missing inputs.
+    as_of : str, optional
+        Observation end (ISO date) of the run; default :data:`DEFAULT_AS_OF`.
+    notebook : str, optional
+        Name of the notebook using the context; keys its headline figures.
+
+    Examples
+    --------
+    >>> ctx = RunContext(None, seed=1, notebook="demo")
+    >>> ctx.write_table(pd.DataFrame({"a": [1]}), "demo")
+    PosixPath('...')
+    """
+
+    run_dir: str | Path | None = None
+    seed: int = 42
+    as_of: str | None = None
+    notebook: str = "notebook"
+    log: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.run_dir is None:
+            self.run_dir = Path(tempfile.mkdtemp(prefix="crm_analysis_run_"))
+            self.standalone = True
+        else:
+            self.run_dir = Path(self.run_dir)
+            self.standalone = False
+        self.as_of = self.as_of or DEFAULT_AS_OF
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def artifacts(self) -> Path:
+        """Directory of the hand-over files."""
+        return Path(self.run_dir) / "artifacts"
+
+    def path(self, name: str) -> Path:
+        """Path of artefact ``name`` (``.parquet`` added when no suffix is given)."""
+        p = Path(name)
+        if not p.suffix:
+            p = p.with_suffix(".parquet")
+        return self.artifacts / p
+
+    def has(self, name: str) -> bool:
+        """Whether artefact ``name`` exists in the run directory."""
+        return self.path(name).exists()
+
+    # ----------------------------------------------------------------- tables
+    def write_table(self, df: pd.DataFrame, name: str) -> Path:
+        """Write ``df`` as Parquet artefact ``name`` (atomically) and return its path."""
+        path = self.path(name)
+        tmp = path.with_name(path.name + ".tmp")
+        df.to_parquet(tmp, index=False)
+        tmp.replace(path)
+        return path
+
+    def read_table(
+        self, name: str, default: Callable[["RunContext"], pd.DataFrame] | None = None
+    ) -> pd.DataFrame:
+        """Read Parquet artefact ``name``.
+
+        Parameters
+        ----------
+        name : str
+            Artefact name, e.g. ``"transactions"``.
+        default : callable, optional
+            Builds the artefact from the context when it is missing. When not
+            given, the built-in default for ``name`` (see
+            :mod:`crm_analysis.report.defaults`) is used.
+
+        Raises
+        ------
+        FileNotFoundError
+            When the artefact is missing in a chained run (a run directory was
+            given): an earlier notebook should have written it.
+        """
+        path = self.path(name)
+        if path.exists():
+            return pd.read_parquet(path)
+        if not self.standalone:
+            raise FileNotFoundError(
+                f"artefact {path.name!r} is missing from run directory {self.run_dir}: "
+                "the notebook that writes it must run earlier in the chain"
+            )
+        if default is None:
+            from crm_analysis.report.defaults import build_default
+
+            def default(ctx: RunContext) -> pd.DataFrame:
+                return build_default(name, ctx)
+
+        self.log.append(f"{name}: not in the run directory; built from the default data (seed={self.seed})")
+        print(self.log[-1])
+        df = default(self)
+        self.write_table(df, name)
+        return df
+
+    # ------------------------------------------------------------------- json
+    def write_json(self, obj: Any, name: str) -> Path:
+        """Write ``obj`` as JSON artefact ``name`` (atomically)."""
+        path = self.artifacts / (name if name.endswith(".json") else name + ".json")
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(_jsonable(obj), indent=2, default=str))
+        tmp.replace(path)
+        return path
+
+    def read_json(self, name: str, default: Any = None) -> Any:
+        """Read JSON artefact ``name``; ``default`` where it is missing."""
+        path = self.artifacts / (name if name.endswith(".json") else name + ".json")
+        if not path.exists():
+            return default
+        return json.loads(path.read_text())
+
+    # -------------------------------------------------------------- headlines
+    def headline(self, key: str, value: Any, label: str | None = None) -> None:
+        """Record a headline figure of this notebook for the report index.
+
+        Parameters
+        ----------
+        key : str
+            Machine name of the figure, e.g. ``"top20_revenue_share"``.
+        value : Any
+            JSON-serialisable value.
+        label : str, optional
+            Human label shown in the index (defaults to ``key``).
+        """
+        heads = self.read_json("headlines", default={}) or {}
+        heads.setdefault(self.notebook, {})[key] = {"value": _jsonable(value), "label": label or key}
+        self.write_json(heads, "headlines")
+
+    def headlines(self) -> dict[str, dict[str, Any]]:
+        """All headline figures recorded in this run so far."""
+        return self.read_json("headlines", default={}) or {}

@@ -1,0 +1,81 @@
+"""Built-in default artefacts, for notebooks run on their own.
+
+Each entry builds one artefact of the run directory from the built-in
+synthetic data, exactly as the chain's notebook would, so that a notebook
+opened alone in JupyterLab (or checked by nbval) has its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from crm_analysis.report.context import RunContext
+
+__all__ = ["build_default", "DEFAULT_BUILDERS"]
+
+
+def _transactions(ctx: "RunContext") -> pd.DataFrame:
+    from crm_analysis.synthetic import default_transactions
+
+    return default_transactions(seed=ctx.seed)
+
+
+def _bookings(ctx: "RunContext") -> pd.DataFrame:
+    from crm_analysis.synthetic import default_bookings
+
+    return default_bookings(seed=ctx.seed)
+
+
+def _rfm_summary(ctx: "RunContext") -> pd.DataFrame:
+    from crm_analysis.rfm import rfm_summary
+
+    return rfm_summary(ctx.read_table("transactions"), observation_end=ctx.as_of).reset_index()
+
+
+def _clv(ctx: "RunContext") -> pd.DataFrame:
+    from crm_analysis.clv import customer_value_table
+
+    return customer_value_table(ctx.read_table("transactions"), observation_end=ctx.as_of)
+
+
+def _segments(ctx: "RunContext") -> pd.DataFrame:
+    from crm_analysis.segmentation import segment_customers
+
+    return segment_customers(ctx.read_table("clv"), seed=ctx.seed)
+
+
+def _forecasts(ctx: "RunContext") -> pd.DataFrame:
+    from crm_analysis.seasonality import forecast_demand
+
+    return forecast_demand(ctx.read_table("bookings"), as_of=ctx.as_of, seed=ctx.seed)
+
+
+DEFAULT_BUILDERS: dict[str, Callable[["RunContext"], pd.DataFrame]] = {
+    "transactions": _transactions,
+    "bookings": _bookings,
+    "rfm_summary": _rfm_summary,
+    "clv": _clv,
+    "segments": _segments,
+    "forecasts": _forecasts,
+}
+
+
+def build_default(name: str, ctx: "RunContext") -> pd.DataFrame:
+    """Build artefact ``name`` from the built-in default data.
+
+    Raises
+    ------
+    KeyError
+        When there is no built-in default for ``name``.
+    """
+    try:
+        builder = DEFAULT_BUILDERS[name]
+    except KeyError:
+        raise KeyError(
+            f"no built-in default for artefact {name!r}; known: {sorted(DEFAULT_BUILDERS)}"
+        ) from None
+    return builder(ctx)
