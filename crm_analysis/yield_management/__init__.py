@@ -1,0 +1,87 @@
+"""Yield management: capacity allocation, overbooking, group decisions, simulation.
+
+Modules
+-------
+demand
+    Demand specs of fare classes: discretised normal, Poisson, scipy distributions.
+capacity
+    Littlewood's rule, EMSR-a/b, booking limits, the exact static-model DP and
+    the exact expected revenue of any nested policy.
+overbooking
+    Binomial show-up model: service-level and cost-based booking limits, the
+    overbooking curve, show rates from bookings.
+groups
+    Group-request decisions by displacement cost; the multi-night LP with
+    night bid prices.
+simulation
+    Monte-Carlo comparison of FCFS, EMSR-b and DP on common random numbers.
+seasons
+    Notebook inputs: seasons from demand forecasts, fares from bookings.
+compare
+    FCFS / EMSR-b / DP controls and exact expected revenue per season.
+"""
+
+from crm_analysis.yield_management.capacity import (
+    DPResult,
+    booking_limits,
+    dp_protection_levels,
+    emsr_a,
+    emsr_b,
+    expected_revenue,
+    littlewood,
+    policy_value_function,
+)
+from crm_analysis.yield_management.compare import SeasonComparison, compare_policies_by_season
+from crm_analysis.yield_management.demand import demand_pmf, discretize_normal, sample_demand
+from crm_analysis.yield_management.groups import (
+    GroupDecision,
+    MultiNightLPResult,
+    evaluate_group_request,
+    multi_night_lp,
+)
+from crm_analysis.yield_management.overbooking import (
+    OverbookingCurve,
+    overbooking_curve,
+    overbooking_limit_cost,
+    overbooking_limit_service,
+    show_rates,
+)
+from crm_analysis.yield_management.seasons import (
+    allocation_inputs,
+    assign_seasons,
+    fares_from_bookings,
+    season_demand,
+)
+from crm_analysis.yield_management.simulation import SimulationResult, default_policies, simulate_policies
+
+__all__ = [
+    "littlewood",
+    "emsr_a",
+    "emsr_b",
+    "booking_limits",
+    "dp_protection_levels",
+    "DPResult",
+    "expected_revenue",
+    "policy_value_function",
+    "discretize_normal",
+    "demand_pmf",
+    "sample_demand",
+    "overbooking_limit_service",
+    "overbooking_limit_cost",
+    "overbooking_curve",
+    "OverbookingCurve",
+    "show_rates",
+    "evaluate_group_request",
+    "GroupDecision",
+    "multi_night_lp",
+    "MultiNightLPResult",
+    "simulate_policies",
+    "SimulationResult",
+    "default_policies",
+    "assign_seasons",
+    "season_demand",
+    "fares_from_bookings",
+    "allocation_inputs",
+    "compare_policies_by_season",
+    "SeasonComparison",
+]
