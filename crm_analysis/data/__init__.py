@@ -1,0 +1,95 @@
+"""Canonical data layer: schemas, loaders, validation and cleaning.
+
+Typical use::
+
+    from crm_analysis.data import load_transactions, clean_transactions, CleaningPolicy
+
+    tx = load_transactions("sales.parquet",
+                           columns={"customer_id": "CustomerID", "timestamp": "InvoiceDate"})
+    res = clean_transactions(tx, CleaningPolicy(observation_end="2011-12-09"))
+    res.report.table()          # every dropped row, by reason
+
+For data larger than memory, :func:`transactions_relation` projects a file,
+table or query to the canonical schema inside DuckDB without reading it into
+pandas. See ``docs/architecture.md`` for the schemas.
+"""
+
+from crm_analysis.data.cleaning import (
+    BookingCleaningPolicy,
+    CleaningPolicy,
+    CleaningReport,
+    CleaningStep,
+    CleanResult,
+    clean_bookings,
+    clean_transactions,
+    return_mask,
+)
+from crm_analysis.data.engine import connect, quote_identifier, quote_literal
+from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.loaders import (
+    bookings_relation,
+    load_bookings,
+    load_transactions,
+    read_source,
+    source_relation,
+    transactions_relation,
+)
+from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail
+from crm_analysis.data.schema import (
+    BOOKING_STATUSES,
+    BOOKINGS,
+    TRANSACTIONS,
+    Column,
+    Schema,
+    schema_frame,
+)
+from crm_analysis.data.sources import LOADERS, load_source
+from crm_analysis.data.validation import (
+    STATUS_SYNONYMS,
+    normalise_status,
+    validate_bookings,
+    validate_transactions,
+)
+
+__all__ = [
+    # schema
+    "Column",
+    "Schema",
+    "TRANSACTIONS",
+    "BOOKINGS",
+    "BOOKING_STATUSES",
+    "schema_frame",
+    # errors / validation
+    "DataValidationError",
+    "validate_transactions",
+    "validate_bookings",
+    "normalise_status",
+    "STATUS_SYNONYMS",
+    # loaders
+    "load_transactions",
+    "load_bookings",
+    "read_source",
+    "transactions_relation",
+    "bookings_relation",
+    "source_relation",
+    # engine
+    "connect",
+    "quote_identifier",
+    "quote_literal",
+    # cleaning
+    "CleaningPolicy",
+    "BookingCleaningPolicy",
+    "CleaningStep",
+    "CleaningReport",
+    "CleanResult",
+    "clean_transactions",
+    "clean_bookings",
+    "return_mask",
+    # real data sets
+    "load_cdnow",
+    "load_online_retail",
+    "load_hotels",
+    # configuration
+    "load_source",
+    "LOADERS",
+]

@@ -1,0 +1,522 @@
+"""Validation and casting of input frames to the canonical schemas.
+
+Every check names the problem it found: the missing column(s) together with
+the columns that were found (and a hint about the ``columns=`` mapping), or the
+number of offending values with up to five examples (raw value and 0-based row
+position). Nothing is dropped here: rows that are merely *suspicious* (returns,
+zero prices, missing customers, ...) are the business of
+:mod:`crm_analysis.data.cleaning`, which counts what it drops.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.schema import (
+    BOOKING_STATUSES,
+    BOOKINGS,
+    STRING_DTYPE,
+    TRANSACTIONS,
+    Schema,
+)
+
+__all__ = [
+    "STATUS_SYNONYMS",
+    "MAX_EXAMPLES",
+    "normalise_status",
+    "status_key",
+    "resolve_columns",
+    "validate_transactions",
+    "validate_bookings",
+    "conform",
+]
+
+#: How many offending values an error message shows at most.
+MAX_EXAMPLES = 5
+
+#: Accepted booking status spellings -> canonical status. Keys are compared
+#: after :func:`status_key` (lower case, blanks, ``-`` and ``_`` removed), so
+#: ``"Check-Out"``, ``"check out"`` and ``"CHECKOUT"`` are the same key.
+STATUS_SYNONYMS: dict[str, str] = {
+    "stayed": "stayed",
+    "stay": "stayed",
+    "checkout": "stayed",
+    "checkedout": "stayed",
+    "checkin": "stayed",
+    "checkedin": "stayed",
+    "completed": "stayed",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+    "cancel": "cancelled",
+    "cancellation": "cancelled",
+    "noshow": "no_show",
+}
+
+
+def status_key(value: str) -> str:
+    """Key under which a raw status is looked up in :data:`STATUS_SYNONYMS`.
+
+    Parameters
+    ----------
+    value : str
+        Raw status, e.g. ``"No-Show"``.
+
+    Returns
+    -------
+    str
+        Lower-cased value without blanks, hyphens and underscores (``"noshow"``).
+    """
+    return re.sub(r"[\s_\-]+", "", str(value)).lower()
+
+
+def _examples(raw: pd.Series, bad: np.ndarray) -> str:
+    """Describe up to :data:`MAX_EXAMPLES` offending values with their row positions."""
+    pos = np.flatnonzero(bad)[:MAX_EXAMPLES]
+    def show(v: object) -> str:
+        if isinstance(v, np.generic):
+            v = v.item()
+        return repr(v)
+
+    parts = [f"row {int(p)}: {show(raw.iloc[int(p)])}" for p in pos]
+    return "; ".join(parts)
+
+
+def _fail_values(name: str, raw: pd.Series, bad: np.ndarray, what: str) -> None:
+    n = int(bad.sum())
+    raise DataValidationError(
+        f"column {name!r}: {n} value(s) {what}; examples (0-based row position: raw value): "
+        f"{_examples(raw, bad)}"
+    )
+
+
+def _norm_name(name: object) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+# --------------------------------------------------------------------- casts
+def _as_string(s: pd.Series, name: str) -> pd.Series:
+    """Cast to the canonical string dtype; integral float ids lose their ``.0``."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is pd.NA:
+        return s
+    if pd.api.types.is_float_dtype(s.dtype):
+        vals = s.to_numpy(dtype="float64", na_value=np.nan)
+        integral = np.isfinite(vals) & (vals == np.round(vals)) & (np.abs(vals) < 2**53)
+        text = s.astype(STRING_DTYPE)
+        if integral.any():
+            ints = pd.Series(vals[integral].astype("int64"), index=s.index[integral]).astype(STRING_DTYPE)
+            text[integral] = ints
+        return text
+    if s.dtype == object:
+        def fix(v: object) -> object:
+            if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+                return str(int(v))
+            return v
+
+        s = s.map(fix)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        return s.astype(str).where(s.notna(), pd.NA).astype(STRING_DTYPE)
+    return s.astype(STRING_DTYPE)
+
+
+def _as_datetime(s: pd.Series, name: str) -> pd.Series:
+    """Cast to naive ``datetime64[ns]``; raise on unparseable values.
+
+    Time-zone aware values keep their local wall-clock time (the zone is dropped).
+    """
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_localize(None).astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        return s.astype("datetime64[ns]")
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        raise DataValidationError(
+            f"column {name!r} is numeric ({s.dtype}), not a date: numeric dates are ambiguous; "
+            "convert them first, e.g. pd.to_datetime(x.astype(str), format='%Y%m%d')"
+        )
+    present = s.notna().to_numpy()
+    if not present.any():
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if s.dtype == object and any(
+        isinstance(v, pd.Timestamp) and v.tzinfo is not None for v in s[present].iloc[:100]
+    ):
+        s = s.map(lambda v: v.tz_localize(None) if isinstance(v, pd.Timestamp) and v.tzinfo else v)
+    with _quiet():
+        out = pd.to_datetime(s, errors="coerce")
+    failed = present & out.isna().to_numpy()
+    if failed.any():  # a second chance for mixed formats
+        with _quiet():
+            retry = pd.to_datetime(s[failed], errors="coerce", format="mixed")
+        out = out.astype("datetime64[ns]")
+        out[failed] = retry.astype("datetime64[ns]") if not isinstance(
+            retry.dtype, pd.DatetimeTZDtype
+        ) else retry.dt.tz_localize(None).astype("datetime64[ns]")
+        failed = present & out.isna().to_numpy()
+    if failed.any():
+        _fail_values(name, s, failed, "could not be parsed as dates")
+    if isinstance(out.dtype, pd.DatetimeTZDtype):
+        out = out.dt.tz_localize(None)
+    return out.astype("datetime64[ns]")
+
+
+class _quiet:
+    """Silence pandas' format-inference warnings while parsing dates."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("ignore", UserWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._cm.__exit__(*exc)
+
+
+def _as_float(s: pd.Series, name: str) -> pd.Series:
+    """Cast to ``float64``; raise on non-numeric values."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype("float64")
+    present = s.notna().to_numpy()
+    out = pd.to_numeric(s, errors="coerce")
+    failed = present & pd.isna(out).to_numpy() if hasattr(out, "to_numpy") else present
+    if failed.any():
+        _fail_values(name, s, failed, "are not numeric")
+    return pd.Series(out, index=s.index).astype("float64")
+
+
+def _as_int(s: pd.Series, name: str) -> pd.Series:
+    """Cast to ``int64``; raise on missing, non-numeric or non-integral values."""
+    raw = s
+    if not pd.api.types.is_numeric_dtype(s.dtype):
+        s = _as_float(s, name)
+    if pd.api.types.is_integer_dtype(s.dtype) and not s.isna().any():
+        return s.astype("int64")
+    vals = s.to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(vals)
+    if missing.any():
+        _fail_values(name, raw, missing, "are missing (an integer column cannot hold missing values)")
+    frac = vals != np.round(vals)
+    if frac.any():
+        _fail_values(name, raw, frac, "are not whole numbers")
+    return pd.Series(vals.astype("int64"), index=s.index)
+
+
+_CASTS = {
+    "string": _as_string,
+    "datetime64[ns]": _as_datetime,
+    "float64": _as_float,
+    "int64": _as_int,
+}
+
+
+# ------------------------------------------------------------------- mapping
+def resolve_columns(
+    found: Sequence[object],
+    schema: Schema,
+    columns: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Decide which source column feeds each canonical column.
+
+    Parameters
+    ----------
+    found : sequence
+        Column names of the source.
+    schema : Schema
+        Target schema.
+    columns : mapping, optional
+        Canonical name -> source column name, e.g.
+        ``{"customer_id": "CustomerID", "timestamp": "InvoiceDate"}``.
+        Canonical columns not in the mapping are taken from the source column
+        of the same name when there is one.
+
+    Returns
+    -------
+    dict
+        Canonical name -> source column name, for every canonical column that
+        the source provides (schema order). Required columns may be absent
+        here; the caller derives defaults and then checks.
+
+    Raises
+    ------
+    DataValidationError
+        When a key of ``columns`` is not a canonical column, when a mapped
+        source column does not exist, or when two canonical columns would come
+        from the same source column / a source column of a canonical name is
+        shadowed by a mapping.
+    """
+    columns = dict(columns or {})
+    found_list = list(found)
+    if len(set(map(str, found_list))) != len(found_list):
+        dups = sorted({str(c) for c in found_list if found_list.count(c) > 1})
+        raise DataValidationError(f"the source has duplicated column names: {dups}")
+    unknown = [k for k in columns if k not in schema]
+    if unknown:
+        raise DataValidationError(
+            f"columns= mapping has key(s) {unknown} that are not columns of the {schema.name} "
+            f"schema; the keys must be canonical names: {list(schema.names)}"
+        )
+    absent = {k: v for k, v in columns.items() if v not in found_list}
+    if absent:
+        raise DataValidationError(
+            f"columns= mapping refers to source column(s) that do not exist: "
+            + ", ".join(f"{k!r} -> {v!r}" for k, v in absent.items())
+            + f"; found columns: {found_list}"
+        )
+    sources = list(columns.values())
+    reused = sorted({str(v) for v in sources if sources.count(v) > 1})
+    if reused:
+        raise DataValidationError(f"columns= mapping uses source column(s) {reused} more than once")
+    out: dict[str, str] = {}
+    for name in schema.names:
+        if name in columns:
+            out[name] = columns[name]
+        elif name in found_list and name not in sources:
+            out[name] = name
+    shadow = [n for n in schema.names if n in found_list and n in columns and columns[n] != n]
+    if shadow:
+        raise DataValidationError(
+            f"source column(s) {shadow} have canonical names but the columns= mapping takes "
+            f"{[columns[n] for n in shadow]} for them; rename or drop the source column(s) "
+            "first so that nothing is discarded silently"
+        )
+    return out
+
+
+def _missing_error(missing: list[str], schema: Schema, found: Sequence[object], extra: str = "") -> None:
+    hints = []
+    for m in missing:
+        close = [str(f) for f in found if _norm_name(f) == _norm_name(m)]
+        if close:
+            hints.append(f"{m!r}: perhaps {close[0]!r}?")
+    example = ", ".join(f"'{m}': '<your column>'" for m in missing)
+    msg = (
+        f"missing required column(s) {missing} of the {schema.name} schema; "
+        f"found columns: {[str(f) for f in found]}. "
+        f"Map your column names with columns={{{example}}}"
+    )
+    if hints:
+        msg += " (" + "; ".join(hints) + ")"
+    raise DataValidationError(msg + extra)
+
+
+# ------------------------------------------------------------------ statuses
+def normalise_status(values: pd.Series, name: str = "status") -> pd.Series:
+    """Map raw booking statuses to ``stayed`` / ``cancelled`` / ``no_show``.
+
+    Matching is case-insensitive and ignores blanks, hyphens and underscores;
+    accepted spellings are those of :data:`STATUS_SYNONYMS`, e.g.
+    ``"Check-Out"`` -> ``stayed``, ``"Canceled"`` / ``"cancelled"`` ->
+    ``cancelled``, ``"No-Show"`` -> ``no_show``.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw status values.
+    name : str, default "status"
+        Column name used in error messages.
+
+    Returns
+    -------
+    pandas.Series
+        Canonical statuses (string dtype).
+
+    Raises
+    ------
+    DataValidationError
+        Listing every value outside the allowed set (with counts), or when
+        statuses are missing.
+    """
+    raw = values
+    missing = raw.isna().to_numpy()
+    if missing.any():
+        _fail_values(name, raw, missing, f"are missing; allowed: {list(BOOKING_STATUSES)}")
+    keys = raw.astype(str).map(status_key)
+    mapped = keys.map(STATUS_SYNONYMS)
+    bad = mapped.isna().to_numpy()
+    if bad.any():
+        counts = raw[bad].astype(str).value_counts()
+        listing = ", ".join(f"{k!r} ({v})" for k, v in counts.items())
+        raise DataValidationError(
+            f"column {name!r}: {int(bad.sum())} value(s) outside the allowed statuses "
+            f"{list(BOOKING_STATUSES)}: {listing}; first rows: {_examples(raw, bad)}. "
+            f"Accepted spellings (case-insensitive): {sorted(STATUS_SYNONYMS)}"
+        )
+    return mapped.astype(STRING_DTYPE)
+
+
+# ----------------------------------------------------------------- conform
+def _check_frame(df: object, schema: Schema) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    if len(df) == 0:
+        raise DataValidationError(
+            f"the {schema.name} input is empty (0 rows; columns: {[str(c) for c in df.columns]})"
+        )
+
+
+def conform(
+    df: pd.DataFrame,
+    schema: Schema,
+    columns: Mapping[str, str] | None = None,
+    *,
+    keep_extra: bool = True,
+) -> pd.DataFrame:
+    """Rename, cast and order the columns of ``df`` to ``schema``.
+
+    Generic step of :func:`validate_transactions` / :func:`validate_bookings`
+    without their schema-specific derivations and checks.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Source frame.
+    schema : Schema
+        Target schema.
+    columns : mapping, optional
+        Canonical name -> source column name.
+    keep_extra : bool, default True
+        Keep the source columns that feed no canonical column (after the
+        canonical ones, in source order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns that are present (schema order), then the extras, on
+        a fresh ``RangeIndex``.
+    """
+    _check_frame(df, schema)
+    mapping = resolve_columns(list(df.columns), schema, columns)
+    df = df.reset_index(drop=True)
+    out = {}
+    for canon, src in mapping.items():
+        out[canon] = _CASTS[schema[canon].dtype](df[src], canon)
+    if keep_extra:
+        used = set(mapping.values())
+        for c in df.columns:
+            if c not in used and c not in out:
+                out[c] = df[c]
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+
+
+def _ensure_required(
+    available: Sequence[str], raw_columns: Sequence[object], schema: Schema, extra: str = ""
+) -> None:
+    missing = [c for c in schema.required if c not in available]
+    if missing:
+        _missing_error(missing, schema, raw_columns, extra)
+
+
+def _order(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    canon = [c for c in schema.names if c in df.columns]
+    rest = [c for c in df.columns if c not in schema]
+    return df[canon + rest]
+
+
+def validate_transactions(
+    df: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    keep_extra: bool = True,
+) -> pd.DataFrame:
+    """Validate a transactions frame and cast it to the canonical schema.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Raw transactions.
+    columns : mapping, optional
+        Canonical name -> column name in ``df``.
+    keep_extra : bool, default True
+        Keep non-canonical columns (after the canonical ones).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical transactions: ``customer_id`` (string), ``timestamp``
+        (naive datetime64[ns]), ``amount`` (float64) and the optional columns
+        present. When ``amount`` is absent but ``quantity`` and ``unit_price``
+        are present, ``amount = quantity * unit_price``. Missing customer ids
+        are kept as ``<NA>`` (the cleaning policy decides about them).
+
+    Raises
+    ------
+    DataValidationError
+        Empty input; missing required columns (named, with the columns found
+        and a ``columns=`` hint); unparseable timestamps or non-numeric
+        amounts / quantities / prices (count, up to five examples with row
+        positions).
+    """
+    _check_frame(df, TRANSACTIONS)
+    raw_columns = list(df.columns)
+    available = set(resolve_columns(raw_columns, TRANSACTIONS, columns))
+    derive_amount = "amount" not in available and {"quantity", "unit_price"} <= available
+    _ensure_required(
+        list(available) + (["amount"] if derive_amount else []),
+        raw_columns,
+        TRANSACTIONS,
+        " ('amount' can also be derived from 'quantity' and 'unit_price')"
+        if "amount" not in available
+        else "",
+    )
+    out = conform(df, TRANSACTIONS, columns, keep_extra=keep_extra)
+    if derive_amount:
+        out["amount"] = (out["quantity"] * out["unit_price"]).astype("float64")
+    return _order(out, TRANSACTIONS)
+
+
+def validate_bookings(
+    df: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    keep_extra: bool = True,
+) -> pd.DataFrame:
+    """Validate a bookings frame and cast it to the canonical schema.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Raw bookings.
+    columns : mapping, optional
+        Canonical name -> column name in ``df``.
+    keep_extra : bool, default True
+        Keep non-canonical columns (after the canonical ones).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical bookings. ``units`` defaults to 1 and ``fare_class`` to
+        ``segment`` when absent; statuses are mapped with
+        :func:`normalise_status`.
+
+    Raises
+    ------
+    DataValidationError
+        Empty input; missing required columns; unparseable dates; non-numeric
+        rates; missing or non-integral nights / units; status values outside
+        ``stayed`` / ``cancelled`` / ``no_show`` (listed); negative nights or
+        units.
+    """
+    _check_frame(df, BOOKINGS)
+    raw_columns = list(df.columns)
+    src_mapping = resolve_columns(raw_columns, BOOKINGS, columns)
+    available = list(src_mapping) + ["units"] + (["fare_class"] if "segment" in src_mapping else [])
+    _ensure_required(available, raw_columns, BOOKINGS)
+    if "status" in src_mapping:  # map synonyms before the string cast
+        df = df.reset_index(drop=True)
+        status = normalise_status(df[src_mapping["status"]], "status")
+        df = df.assign(**{src_mapping["status"]: status})
+    out = conform(df, BOOKINGS, columns, keep_extra=keep_extra)
+    if "units" not in out.columns:
+        out["units"] = np.ones(len(out), dtype="int64")
+    if "fare_class" not in out.columns and "segment" in out.columns:
+        out["fare_class"] = out["segment"]
+    for col in ("nights", "units"):
+        neg = (out[col] < 0).to_numpy()
+        if neg.any():
+            raw = df[src_mapping[col]].reset_index(drop=True) if col in src_mapping else out[col]
+            _fail_values(col, raw, neg, "are negative")
+    return _order(out, BOOKINGS)
