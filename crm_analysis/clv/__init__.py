@@ -1,0 +1,38 @@
+"""Customer lifetime value models: BG/NBD, Pareto/NBD, Gamma-Gamma and CLV.
+
+Inputs are customer summaries in the Fader-Hardie conventions: ``frequency``
+(number of repeat purchases ``x``), ``recency`` (time of the last repeat
+purchase ``t_x``, 0 when ``x = 0``), ``T`` (time since the first purchase) and,
+for the spend model, ``monetary_value`` (mean repeat-purchase value).
+
+Models (scikit-learn style, ``fit`` returns ``self``):
+
+- :class:`BetaGeoModel` (BG/NBD; Fader, Hardie & Lee 2005, Marketing Science)
+- :class:`ParetoNBDModel` (Pareto/NBD; Schmittlein, Morrison & Colombo 1987)
+- :class:`GammaGammaModel` (spend; Fader, Hardie & Lee 2005, JMR)
+- :func:`customer_lifetime_value` (discounted CLV with parameter-uncertainty
+  intervals)
+"""
+
+from .base import BaseLikelihoodModel, BaseTransactionModel, ModelFitError, check_transaction_data
+from .beta_geo import BetaGeoModel
+from .gamma_gamma import GammaGammaModel
+from .pareto_nbd import ParetoNBDModel
+from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_pareto_nbd
+from .value import UNITS_PER_YEAR, customer_lifetime_value, step_discount_rate
+
+__all__ = [
+    "BaseLikelihoodModel",
+    "BaseTransactionModel",
+    "BetaGeoModel",
+    "GammaGammaModel",
+    "ModelFitError",
+    "ParetoNBDModel",
+    "UNITS_PER_YEAR",
+    "check_transaction_data",
+    "customer_lifetime_value",
+    "simulate_bgnbd",
+    "simulate_gamma_gamma",
+    "simulate_pareto_nbd",
+    "step_discount_rate",
+]

@@ -1,0 +1,196 @@
+"""The Gamma-Gamma model of monetary value.
+
+Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: using
+iso-value curves for customer base analysis. *Journal of Marketing Research*
+42(4), 415-430; Fader, P. S. & Hardie, B. G. S. (2013). "The Gamma-Gamma
+Model of Monetary Value" (http://brucehardie.com/notes/025/).
+
+Transaction values of a customer are i.i.d. ``Gamma(p, nu)``; across customers
+``nu ~ Gamma(q, v)``. The model is fitted on the mean repeat-transaction value
+``m`` (``monetary_value``) and the number of repeat transactions ``x`` of the
+customers with ``x > 0``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .base import BaseLikelihoodModel, _as_weights, _numeric_column, collapse_rows
+
+__all__ = ["GammaGammaModel"]
+
+
+class GammaGammaModel(BaseLikelihoodModel):
+    """Gamma-Gamma spend model.
+
+    Parameters
+    ----------
+    penalizer : float, default 0
+        L2 penalty on the log parameters (see
+        :class:`~crm_analysis.clv.base.BaseLikelihoodModel`).
+    correlation_threshold : float, default 0.3
+        A ``UserWarning`` is issued when the absolute Pearson correlation of
+        frequency and monetary value among repeat buyers exceeds this value:
+        the model assumes spend is independent of the transaction process.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``p``, ``q``, ``v``.
+    n_excluded_ : int
+        Rows excluded from the fit because they have no repeat purchases.
+    exclusions_ : dict
+        Excluded rows counted by reason.
+    correlation_ : float
+        Pearson correlation of frequency and monetary value among the repeat
+        buyers used in the fit.
+    log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_
+        See :class:`~crm_analysis.clv.base.BaseLikelihoodModel`.
+    """
+
+    _param_names = ("p", "q", "v")
+    _analytic_gradient = True
+
+    def __init__(self, penalizer: float = 0.0, correlation_threshold: float = 0.3) -> None:
+        super().__init__(penalizer=penalizer)
+        self.correlation_threshold = correlation_threshold
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        frequency_col: str = "frequency",
+        monetary_value_col: str = "monetary_value",
+        weights: Any = None,
+    ) -> "GammaGammaModel":
+        """Fit on the repeat buyers of ``data``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Customer summary with the number of repeat purchases and their
+            mean value.
+        frequency_col, monetary_value_col : str
+            Column names; remembered as defaults of the prediction methods.
+        weights : None, str or array-like, optional
+            Number of customers each row stands for.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            Missing/NaN/negative values, no repeat buyers, or non-positive
+            monetary value for a repeat buyer.
+        ModelFitError
+            The optimiser failed.
+        """
+        if not isinstance(data, pd.DataFrame):
+            data = pd.DataFrame(data)
+        x, m = self._arrays(data, frequency_col, monetary_value_col)
+        w = _as_weights(data, weights)
+        rep = x > 0
+        if not np.any(rep & (w > 0)):
+            raise ValueError("no repeat buyers (frequency > 0): the Gamma-Gamma model cannot be fitted")
+        n_bad = int((rep & (m <= 0)).sum())
+        if n_bad:
+            raise ValueError(f"{n_bad} repeat buyer(s) have non-positive {monetary_value_col!r}; the model needs positive spend")
+        self.n_excluded_ = int((~rep).sum())
+        self.exclusions_ = {"no repeat purchases (frequency == 0)": self.n_excluded_}
+        xr, mr, wr = x[rep], m[rep], w[rep]
+        if rep.sum() > 2 and np.std(xr) > 0 and np.std(mr) > 0:
+            self.correlation_ = float(np.corrcoef(xr, mr)[0, 1])
+        else:
+            self.correlation_ = float("nan")
+        if abs(self.correlation_) > self.correlation_threshold:
+            warnings.warn(
+                f"GammaGammaModel: correlation between frequency and monetary value among repeat buyers is "
+                f"{self.correlation_:.3f} (threshold {self.correlation_threshold}); the model assumes they are independent",
+                UserWarning,
+                stacklevel=2,
+            )
+        (xu, mu), counts = collapse_rows([xr, mr], wr)
+        self.columns_ = {"frequency": frequency_col, "monetary_value": monetary_value_col}
+        self._fit_arrays((xu, mu, np.log(xu), np.log(mu)), counts)
+        return self
+
+    @staticmethod
+    def _arrays(data: pd.DataFrame, frequency_col: str, monetary_value_col: str) -> tuple[np.ndarray, np.ndarray]:
+        x = _numeric_column(data, frequency_col, "frequency")
+        m = _numeric_column(data, monetary_value_col, "monetary_value")
+        if np.any(x < 0):
+            raise ValueError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
+        if np.any(m < 0):
+            raise ValueError(f"column {monetary_value_col!r} has {int((m < 0).sum())} negative value(s)")
+        return x, m
+
+    def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, np.ndarray]:
+        """Log density of the mean of ``x`` values (Fader & Hardie 2013, eq. 3) and its gradient."""
+        x, m, lx, lm = arrays
+        p, q, v = np.exp(log_params)
+        px = p * x
+        lvm = np.log(v + m * x)
+        ll = (
+            special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q)
+            + q * np.log(v) + (px - 1.0) * lm + px * lx - (px + q) * lvm
+        )
+        dpq = special.digamma(px + q)
+        g = np.empty((x.size, 3))
+        g[:, 0] = p * x * (dpq - special.digamma(px) + lm + lx - lvm)
+        g[:, 1] = q * (dpq - special.digamma(q) + np.log(v) - lvm)
+        g[:, 2] = v * (q / v - (px + q) / (v + m * x))
+        return ll, g
+
+    def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
+        x, m = arrays[0], arrays[1]
+        mean_m = float(np.dot(weights, m) / weights.sum())
+        starts = []
+        for p in (1.0, 5.0):
+            for q in (2.0, 5.0):
+                # population mean p v / (q - 1) matched to the sample mean
+                starts.append(np.log([p, q, mean_m * (q - 1.0) / p]))
+        starts.append(np.zeros(3))
+        return starts
+
+    def population_mean_spend(self) -> float:
+        """Mean transaction value in the population, ``p v / (q - 1)`` (``inf`` if ``q <= 1``)."""
+        self._check_fitted()
+        p, q, v = self.params_.to_numpy()
+        return float(p * v / (q - 1.0)) if q > 1 else float("inf")
+
+    def expected_average_spend(
+        self, data: pd.DataFrame, *, frequency_col: str | None = None, monetary_value_col: str | None = None
+    ) -> np.ndarray:
+        """Conditional expected mean transaction value per customer.
+
+        ``E[Z | x, m] = (p (v + x m)) / (p x + q - 1)``, a weighted average of
+        the population mean ``p v/(q-1)`` and the observed mean ``m`` (Fader &
+        Hardie 2013, eq. 5); the population mean for ``x = 0``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Customer summary.
+        frequency_col, monetary_value_col : str, optional
+            Column names (default: those used in ``fit``).
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per row.
+        """
+        self._check_fitted()
+        if not isinstance(data, pd.DataFrame):
+            data = pd.DataFrame(data)
+        cols = getattr(self, "columns_", {"frequency": "frequency", "monetary_value": "monetary_value"})
+        x, m = self._arrays(data, frequency_col or cols["frequency"], monetary_value_col or cols["monetary_value"])
+        p, q, v = self.params_.to_numpy()
+        m = np.where(x > 0, m, 0.0)
+        return p * (v + x * m) / (p * x + q - 1.0)
