@@ -1,1 +1,28 @@
-"""The papermill report chain, its run context and the ``crm-analysis`` CLI."""
+"""The papermill report chain, its run context and the ``crm-analysis`` CLI.
+
+Modules
+-------
+context
+    :class:`~crm_analysis.report.context.RunContext`: how a notebook finds its
+    inputs and writes artefacts and headline figures.
+config
+    Load and validate the YAML configuration (:func:`load_config`).
+runner
+    :func:`~crm_analysis.report.runner.run_chain`: execute the notebooks with
+    papermill into ``reports/runs/<id>/``, render HTML, publish atomically.
+index
+    The HTML index of a run and the run history.
+render
+    Executed notebook to HTML without code cells (with a table of contents).
+params
+    Parameters declared by the notebooks; check of the configured ones.
+quality
+    Summaries for the data-quality notebook.
+cli
+    The ``crm-analysis`` command (``report``, ``params``, ``notebooks``).
+
+Submodules are imported on demand so that notebooks importing
+:mod:`crm_analysis.report.context` do not pay for papermill and nbconvert.
+"""
+
+__all__: list[str] = []

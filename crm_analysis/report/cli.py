@@ -1,0 +1,178 @@
+"""The ``crm-analysis`` command line.
+
+Commands
+--------
+``crm-analysis report [--config PATH] [--reports-dir DIR] [--seed N] [--as-of DATE] [--only NAME ...] [--quiet]``
+    Run the notebook chain and publish ``<reports>/index.html``.
+``crm-analysis params [NOTEBOOK] [--config PATH]``
+    List the parameters (type, default, value set by the chain) of every
+    notebook of the chain, or of one (a chain name or an ``.ipynb`` path).
+``crm-analysis notebooks [--config PATH]``
+    List the chain.
+
+Without ``--config`` the configuration shipped in the package is used (the
+same as ``config/default.yaml``).
+
+Exit codes (for schedulers)
+---------------------------
+0
+    Success.
+1
+    A notebook failed; the message names the notebook and the cell. The run
+    folder keeps the executed notebook; the published report is unchanged.
+2
+    Bad configuration or usage.
+3
+    Any other error (e.g. the reports folder cannot be written).
+
+Log lines go to stderr and, for ``report``, to ``<run>/run.log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crm_analysis.report.config import ConfigError, ReportConfig, load_config
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_NOTEBOOK_FAILED", "EXIT_CONFIG", "EXIT_OTHER"]
+
+EXIT_OK = 0
+EXIT_NOTEBOOK_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_OTHER = 3
+
+_log = logging.getLogger("crm_analysis.report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``crm-analysis``."""
+    parser = argparse.ArgumentParser(
+        prog="crm-analysis",
+        description="Run the crm_analysis notebook chain into HTML reports.",
+        epilog="Exit codes: 0 ok, 1 a notebook failed, 2 bad config/usage, 3 other error.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    cfg_help = "YAML configuration (default: the one shipped in the package, same as config/default.yaml)"
+
+    rep = sub.add_parser("report", help="run the notebook chain and publish the HTML reports")
+    rep.add_argument("--config", type=Path, help=cfg_help)
+    rep.add_argument("--reports-dir", type=Path, help="reports folder (overrides reports_dir of the config)")
+    rep.add_argument("--seed", type=int, help="seed of all randomness (overrides the config)")
+    rep.add_argument("--as-of", help="observation end, YYYY-MM-DD (overrides the config)")
+    rep.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these notebooks (include the ones writing their inputs, e.g. data_quality)",
+    )
+    rep.add_argument("--quiet", action="store_true", help="no progress lines; warnings and errors only")
+
+    par = sub.add_parser("params", help="list the parameters of the notebooks")
+    par.add_argument("notebook", nargs="?", help="a notebook name of the chain or a path to an .ipynb")
+    par.add_argument("--config", type=Path, help=cfg_help)
+
+    nbs = sub.add_parser("notebooks", help="list the notebooks of the chain")
+    nbs.add_argument("--config", type=Path, help=cfg_help)
+    return parser
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from crm_analysis.report.runner import NotebookFailed, run_chain
+
+    cfg = load_config(args.config).with_overrides(
+        seed=args.seed, as_of=args.as_of, reports_dir=args.reports_dir, only=args.only
+    )
+    try:
+        result = run_chain(cfg, progress=not args.quiet)
+    except NotebookFailed as exc:  # already logged by the runner
+        if exc.html_path is not None:
+            _log.warning("report of the failed notebook: %s", exc.html_path)
+        return EXIT_NOTEBOOK_FAILED
+    if args.quiet:
+        return EXIT_OK
+    print(result.index_path)
+    return EXIT_OK
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from crm_analysis.report.params import format_parameters, notebook_parameters
+
+    if args.notebook and args.notebook.endswith(".ipynb"):
+        path = Path(args.notebook)
+        if not path.is_file():
+            raise ConfigError(f"notebook not found: {path}")
+        print(format_parameters(str(path), notebook_parameters(path)))
+        return EXIT_OK
+    cfg = load_config(args.config)
+    specs = [cfg.notebook(args.notebook)] if args.notebook else list(cfg.notebooks)
+    blocks = []
+    for nb in specs:
+        params = notebook_parameters(nb.path)
+        configured = cfg.parameters_for(nb, "<run folder>", params)
+        head = f"{nb.name} ({_rel(nb.path, cfg.project_root)})" + ("" if nb.enabled else " [disabled]")
+        blocks.append(format_parameters(head, params, configured))
+    print("\n\n".join(blocks))
+    return EXIT_OK
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    cfg: ReportConfig = load_config(args.config)
+    print(f"{cfg.title}  (project root {cfg.project_root}; reports {cfg.reports_dir})")
+    width = max(len(nb.name) for nb in cfg.notebooks)
+    for i, nb in enumerate(cfg.notebooks, 1):
+        flag = "" if nb.enabled else "  [disabled]"
+        params = f"  {nb.parameters}" if nb.parameters else ""
+        print(f"{i:>2}. {nb.name:<{width}}  {_rel(nb.path, cfg.project_root)}{flag}{params}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``crm-analysis``; returns the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 ok, 1 a notebook failed, 2 bad configuration/usage, 3 other error.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage error (2) or --help (0)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_CONFIG
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
+    _log.addHandler(handler)
+    try:
+        command = {"report": _cmd_report, "params": _cmd_params, "notebooks": _cmd_notebooks}[args.command]
+        return command(args)
+    except ConfigError as exc:
+        print(f"crm-analysis: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except Exception as exc:
+        print(f"crm-analysis: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_OTHER
+    finally:
+        _log.removeHandler(handler)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

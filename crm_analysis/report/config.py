@@ -1,0 +1,552 @@
+"""Configuration of the report chain: load, validate and resolve the YAML file.
+
+A configuration file looks like this (see ``config/default.yaml``)::
+
+    title: "crm_analysis report"
+    seed: 42
+    as_of: "2024-12-31"
+    reports_dir: reports
+    data:
+      transactions: {loader: synthetic}
+      bookings: {loader: synthetic}
+    notebooks:
+      - name: data_quality
+        path: notebooks/00_data_quality.ipynb
+        parameters: {transactions_policy: {}}
+      - name: rfm_clv
+        path: notebooks/10_rfm_clv.ipynb
+        enabled: false            # skipped
+
+Paths
+-----
+* The **project root** is the nearest folder, starting at the config file's
+  own folder and walking up, that contains a ``notebooks/`` folder (so
+  ``config/default.yaml`` resolves to the folder above ``config/``). A
+  top-level ``project_root`` key (relative to the config file) overrides the
+  search. The configuration shipped inside the package
+  (``crm_analysis/report/default_config.yaml``, used when no file is given)
+  looks for the folder holding its first notebook
+  (``notebooks/00_data_quality.ipynb``) from the current working directory
+  up, then from the package's location up (an editable install).
+* ``notebooks[].path``, ``reports_dir`` and the ``path`` (``database`` for
+  the duckdb loader) of each data source
+  are relative to the project root (absolute paths are kept). After
+  resolution they are absolute, because notebooks execute with the run folder
+  as working directory.
+
+Every notebook receives ``run_dir``, ``seed`` and ``as_of`` from the runner
+plus its own ``parameters``; the ``data_quality`` notebook (and any notebook
+whose parameters cell declares them) also receives ``transactions_source`` and
+``bookings_source``, the two data specs.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "ConfigError",
+    "DataSpec",
+    "NotebookSpec",
+    "ReportConfig",
+    "load_config",
+    "parse_config",
+    "default_config_path",
+    "find_project_root",
+    "DATA_LOADERS",
+    "FILE_LOADERS",
+    "RESERVED_PARAMETERS",
+    "SOURCE_PARAMETERS",
+]
+
+#: Loaders a data spec may name.
+DATA_LOADERS = ("synthetic", "csv", "parquet", "duckdb", "cdnow", "online_retail", "hotels")
+#: Loaders that read a file and therefore need ``path`` (``duckdb`` takes ``database``).
+FILE_LOADERS = ("csv", "parquet", "cdnow", "online_retail", "hotels")
+# Keys of each loader's spec; mirrors crm_analysis.data.sources (checked there again at load time).
+_SPEC_KEYS: dict[str, set[str]] = {
+    "synthetic": {"loader", "filter"},
+    "csv": {"loader", "path", "columns", "read_options", "filter"},
+    "parquet": {"loader", "path", "columns", "read_options", "filter"},
+    "duckdb": {"loader", "database", "table", "query", "columns", "filter"},
+    "cdnow": {"loader", "path", "filter"},
+    "online_retail": {"loader", "path", "filter"},
+    "hotels": {"loader", "path", "filter"},
+}
+#: Parameters set by the runner for every notebook; not allowed in ``parameters``.
+RESERVED_PARAMETERS = ("run_dir", "seed", "as_of")
+#: Parameters carrying the data specs (``data.transactions`` / ``data.bookings``).
+SOURCE_PARAMETERS = {"transactions_source": "transactions", "bookings_source": "bookings"}
+
+_TOP_KEYS = {"title", "seed", "as_of", "reports_dir", "data", "notebooks", "project_root"}
+_NOTEBOOK_KEYS = {"name", "path", "parameters", "enabled", "timeout"}
+_DATA_KINDS = ("transactions", "bookings")
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """A configuration file or mapping is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """One data source: ``loader`` plus loader options (``path``, ``columns``, ...).
+
+    Parameters
+    ----------
+    loader : str
+        One of :data:`DATA_LOADERS`.
+    options : dict
+        The other keys of the spec, passed unchanged to
+        ``crm_analysis.data.load_source`` (``path`` already made absolute).
+    """
+
+    loader: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as a plain mapping (``{"loader": ..., **options}``)."""
+        return {"loader": self.loader, **copy.deepcopy(self.options)}
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """One notebook of the chain.
+
+    Parameters
+    ----------
+    name : str
+        Identifier (letters, digits, underscore), unique in the chain.
+    path : Path
+        Absolute path of the source notebook.
+    parameters : dict
+        The notebook's own parameters.
+    enabled : bool
+        ``False`` skips the notebook.
+    timeout : float, optional
+        Per-cell execution timeout in seconds (``None``: no limit).
+    """
+
+    name: str
+    path: Path
+    parameters: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    timeout: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as a plain mapping, as written in the resolved config."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "path": str(self.path),
+            "parameters": copy.deepcopy(self.parameters),
+            "enabled": self.enabled,
+        }
+        if self.timeout is not None:
+            out["timeout"] = self.timeout
+        return out
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """A validated, resolved configuration of the report chain.
+
+    Build it with :func:`load_config` (from a file) or :func:`parse_config`
+    (from a mapping). All paths are absolute.
+    """
+
+    title: str
+    seed: int
+    as_of: str
+    reports_dir: Path
+    project_root: Path
+    data: dict[str, DataSpec]
+    notebooks: tuple[NotebookSpec, ...]
+    source: Path | None = None
+
+    @property
+    def enabled(self) -> list[NotebookSpec]:
+        """The notebooks that run, in order."""
+        return [nb for nb in self.notebooks if nb.enabled]
+
+    def notebook(self, name: str) -> NotebookSpec:
+        """The notebook called ``name``.
+
+        Raises
+        ------
+        ConfigError
+            When there is no such notebook.
+        """
+        for nb in self.notebooks:
+            if nb.name == name:
+                return nb
+        raise ConfigError(f"no notebook named {name!r} in the chain; known: {[n.name for n in self.notebooks]}")
+
+    def parameters_for(self, nb: NotebookSpec, run_dir: str | Path, declared: Iterable[str] = ()) -> dict[str, Any]:
+        """The parameters the runner passes to notebook ``nb``.
+
+        Parameters
+        ----------
+        nb : NotebookSpec
+            The notebook.
+        run_dir : str or Path
+            The run folder.
+        declared : iterable of str
+            Names declared in the notebook's parameters cell; a notebook that
+            declares ``transactions_source`` / ``bookings_source`` gets them
+            (``data_quality`` always does).
+        """
+        params: dict[str, Any] = {"run_dir": str(run_dir), "seed": self.seed, "as_of": self.as_of}
+        declared = set(declared)
+        for pname, kind in SOURCE_PARAMETERS.items():
+            if nb.name == "data_quality" or pname in declared:
+                params[pname] = self.data[kind].to_dict()
+        params.update(copy.deepcopy(nb.parameters))
+        return params
+
+    def replace(self, **changes: Any) -> "ReportConfig":
+        """A copy with fields replaced (see :func:`dataclasses.replace`)."""
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)
+
+    def with_overrides(
+        self,
+        *,
+        seed: int | None = None,
+        as_of: str | None = None,
+        reports_dir: str | Path | None = None,
+        only: Iterable[str] | None = None,
+    ) -> "ReportConfig":
+        """A copy with command-line overrides applied.
+
+        Parameters
+        ----------
+        seed, as_of : optional
+            Replace the top-level values (validated like the file's).
+        reports_dir : str or Path, optional
+            Replace the reports folder (relative to the current directory).
+        only : iterable of str, optional
+            Run only these notebooks (in chain order), whatever their
+            ``enabled`` flag says.
+
+        Raises
+        ------
+        ConfigError
+            When a value is invalid or ``only`` names an unknown notebook.
+        """
+        cfg = self
+        if seed is not None:
+            cfg = cfg.replace(seed=_check_seed(seed, "--seed"))
+        if as_of is not None:
+            cfg = cfg.replace(as_of=_check_date(as_of, "--as-of"))
+        if reports_dir is not None:
+            cfg = cfg.replace(reports_dir=Path(reports_dir).expanduser().resolve())
+        if only:
+            wanted = list(dict.fromkeys(only))
+            known = [nb.name for nb in cfg.notebooks]
+            unknown = [w for w in wanted if w not in known]
+            if unknown:
+                raise ConfigError(f"--only: unknown notebook(s) {unknown}; known: {known}")
+            cfg = cfg.replace(
+                notebooks=tuple(
+                    NotebookSpec(nb.name, nb.path, nb.parameters, nb.name in wanted, nb.timeout)
+                    for nb in cfg.notebooks
+                )
+            )
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved configuration as a plain mapping (re-loadable)."""
+        return {
+            "title": self.title,
+            "seed": self.seed,
+            "as_of": self.as_of,
+            "project_root": str(self.project_root),
+            "reports_dir": str(self.reports_dir),
+            "data": {k: v.to_dict() for k, v in self.data.items()},
+            "notebooks": [nb.to_dict() for nb in self.notebooks],
+        }
+
+    def to_yaml(self) -> str:
+        """The resolved configuration as YAML text."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+# ---------------------------------------------------------------- validation
+def _check_seed(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{key}: must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _check_date(value: Any, key: str) -> str:
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: must be an ISO date 'YYYY-MM-DD', got {value!r}")
+    try:
+        return _dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise ConfigError(f"{key}: must be an ISO date 'YYYY-MM-DD', got {value!r}") from None
+
+
+def _resolve(path: Any, root: Path, key: str) -> Path:
+    if not isinstance(path, (str, Path)) or not str(path).strip():
+        raise ConfigError(f"{key}: must be a non-empty path string, got {path!r}")
+    p = Path(str(path)).expanduser()
+    return (p if p.is_absolute() else root / p).resolve()
+
+
+def _check_mapping(value: Any, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key}: must be a mapping, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _unknown_keys(mapping: Mapping[str, Any], allowed: set[str], key: str) -> None:
+    unknown = sorted(set(map(str, mapping)) - allowed)
+    if unknown:
+        where = f"{key}." if key else ""
+        raise ConfigError(
+            f"unknown key {where}{unknown[0]}" + (f" (and {unknown[1:]})" if len(unknown) > 1 else "")
+            + f"; allowed: {sorted(allowed)}"
+        )
+
+
+def _loader_kinds() -> dict[str, tuple[str, ...]]:
+    try:  # the data layer's own table, when it is importable
+        from crm_analysis.data.sources import LOADERS
+
+        return {str(k): tuple(v) for k, v in LOADERS.items()}
+    except ImportError:  # pragma: no cover - data layer absent
+        return {name: _DATA_KINDS for name in DATA_LOADERS}
+
+
+def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
+    data = _check_mapping(value, "data")
+    _unknown_keys(data, set(_DATA_KINDS), "data")
+    kinds = _loader_kinds()
+    out: dict[str, DataSpec] = {}
+    for kind in _DATA_KINDS:
+        key = f"data.{kind}"
+        if kind not in data:
+            raise ConfigError(f"{key}: missing (e.g. {{loader: synthetic}})")
+        spec = dict(_check_mapping(data[kind], key))
+        loader = spec.pop("loader", None)
+        if loader not in kinds:
+            raise ConfigError(f"{key}.loader: must be one of {sorted(kinds)}, got {loader!r}")
+        if kind not in kinds[loader]:
+            raise ConfigError(f"{key}.loader: loader {loader!r} provides {list(kinds[loader])}, not {kind}")
+        allowed = _SPEC_KEYS.get(loader)
+        if allowed is not None:
+            _unknown_keys(spec, allowed - {"loader"}, key)
+        if "path" in spec:
+            spec["path"] = str(_resolve(spec["path"], root, f"{key}.path"))
+        elif loader in FILE_LOADERS:
+            raise ConfigError(f"{key}.path: required for loader {loader!r}")
+        if loader == "duckdb":
+            if not spec.get("table") and not spec.get("query"):
+                raise ConfigError(f"{key}: loader 'duckdb' needs 'table' or 'query'")
+            db = spec.get("database")
+            if db not in (None, "", ":memory:"):
+                spec["database"] = str(_resolve(db, root, f"{key}.database"))
+        if "columns" in spec and spec["columns"] is not None:
+            cols = _check_mapping(spec["columns"], f"{key}.columns")
+            bad = [k for k, v in cols.items() if not isinstance(k, str) or not isinstance(v, str)]
+            if bad:
+                raise ConfigError(f"{key}.columns: must map column names to column names (strings); bad entry {bad[0]!r}")
+            spec["columns"] = dict(cols)
+        if "filter" in spec and spec["filter"] is not None:
+            spec["filter"] = dict(_check_mapping(spec["filter"], f"{key}.filter"))
+        out[kind] = DataSpec(loader, spec)
+    return out
+
+
+def _parse_notebooks(value: Any, root: Path) -> tuple[NotebookSpec, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"notebooks: must be a non-empty list of notebook entries, got {value!r}")
+    seen: set[str] = set()
+    out = []
+    for i, entry in enumerate(value):
+        key = f"notebooks[{i}]"
+        entry = _check_mapping(entry, key)
+        _unknown_keys(entry, _NOTEBOOK_KEYS, key)
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ConfigError(f"{key}.name: must be an identifier (letters, digits, _), got {name!r}")
+        if name in seen:
+            raise ConfigError(f"{key}.name: duplicate notebook name {name!r}")
+        seen.add(name)
+        key = f"notebooks[{i}] ({name})"
+        if "path" not in entry:
+            raise ConfigError(f"{key}.path: missing")
+        path = _resolve(entry["path"], root, f"{key}.path")
+        if path.suffix != ".ipynb":
+            raise ConfigError(f"{key}.path: must be a .ipynb file, got {entry['path']!r}")
+        if not path.is_file():
+            raise ConfigError(f"{key}.path: notebook not found: {path} (project root {root})")
+        params = entry.get("parameters") or {}
+        params = dict(_check_mapping(params, f"{key}.parameters"))
+        for p in params:
+            if not isinstance(p, str) or not _NAME_RE.match(p):
+                raise ConfigError(f"{key}.parameters.{p}: not a valid parameter name")
+            if p in RESERVED_PARAMETERS:
+                raise ConfigError(
+                    f"{key}.parameters.{p}: set by the runner for every notebook; set the top-level {p!r} instead"
+                )
+        enabled = entry.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{key}.enabled: must be true or false, got {enabled!r}")
+        timeout = entry.get("timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise ConfigError(f"{key}.timeout: must be a positive number of seconds, got {timeout!r}")
+        out.append(NotebookSpec(name, path, params, enabled, None if timeout is None else float(timeout)))
+    return tuple(out)
+
+
+def find_project_root(
+    start: str | Path, *, fallbacks: Iterable[str | Path] = (), marker: str = "notebooks"
+) -> Path:
+    """The nearest folder at or above ``start`` that contains ``marker``.
+
+    Parameters
+    ----------
+    start : str or Path
+        Folder to start from.
+    fallbacks : iterable of path
+        Further folders to search from, in order, when ``start`` finds none.
+    marker : str, default "notebooks"
+        Relative path (folder or file) that must exist in the project root.
+
+    Returns
+    -------
+    Path
+        The project root; ``start`` itself when no candidate has ``marker``.
+    """
+    starts = [Path(start).resolve(), *(Path(f).resolve() for f in fallbacks)]
+    for s in starts:
+        for folder in (s, *s.parents):
+            if (folder / marker).exists():
+                return folder
+    return starts[0]
+
+
+def default_config_path() -> Path:
+    """Path of the configuration shipped inside the package."""
+    return Path(str(resources.files("crm_analysis.report") / "default_config.yaml"))
+
+
+def parse_config(
+    raw: Mapping[str, Any],
+    *,
+    project_root: str | Path,
+    source: str | Path | None = None,
+) -> ReportConfig:
+    """Validate a configuration mapping and resolve its paths.
+
+    Parameters
+    ----------
+    raw : mapping
+        The configuration (as read from YAML).
+    project_root : str or Path
+        Folder relative paths are resolved against (a ``project_root`` key in
+        ``raw`` overrides it, itself relative to this folder).
+    source : str or Path, optional
+        The file the mapping came from, for messages.
+
+    Returns
+    -------
+    ReportConfig
+
+    Raises
+    ------
+    ConfigError
+        Naming the first invalid key.
+    """
+    raw = _check_mapping(raw, "config")
+    _unknown_keys(raw, _TOP_KEYS, "")
+    root = Path(project_root).resolve()
+    if "project_root" in raw:
+        root = _resolve(raw["project_root"], root, "project_root")
+        if not root.is_dir():
+            raise ConfigError(f"project_root: not a folder: {root}")
+    title = raw.get("title", "crm_analysis report")
+    if not isinstance(title, str) or not title.strip():
+        raise ConfigError(f"title: must be a non-empty string, got {title!r}")
+    seed = _check_seed(raw.get("seed", 42), "seed")
+    as_of = _check_date(raw.get("as_of", "2024-12-31"), "as_of")
+    reports_dir = _resolve(raw.get("reports_dir", "reports"), root, "reports_dir")
+    if "data" not in raw:
+        raise ConfigError("data: missing (needs data.transactions and data.bookings)")
+    data = _parse_data(raw["data"], root)
+    if "notebooks" not in raw:
+        raise ConfigError("notebooks: missing (an ordered list of {name, path, parameters})")
+    notebooks = _parse_notebooks(raw["notebooks"], root)
+    return ReportConfig(
+        title=title.strip(),
+        seed=seed,
+        as_of=as_of,
+        reports_dir=reports_dir,
+        project_root=root,
+        data=data,
+        notebooks=notebooks,
+        source=Path(source).resolve() if source is not None else None,
+    )
+
+
+def load_config(path: str | Path | None = None) -> ReportConfig:
+    """Load and validate a configuration file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The YAML file. ``None`` uses the configuration shipped in the package,
+        with the project root searched from the current directory, then from
+        the package's location.
+
+    Returns
+    -------
+    ReportConfig
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not valid YAML, or a key is invalid (the
+        message names the file and the key).
+    """
+    file = default_config_path() if path is None else Path(path).expanduser()
+    if not file.is_file():
+        raise ConfigError(f"config file not found: {file}")
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    if raw is None:
+        raise ConfigError(f"{file}: empty configuration")
+    if path is None:
+        # The shipped default: the project whose notebooks/ holds the chain's first notebook,
+        # searched from the current directory, then from the package (editable install).
+        try:
+            marker = str(raw["notebooks"][0]["path"])
+        except (KeyError, IndexError, TypeError):
+            marker = "notebooks"
+        root = find_project_root(Path.cwd(), fallbacks=[Path(__file__).parent], marker=marker)
+    elif isinstance(raw, Mapping) and "project_root" in raw:
+        root = file.resolve().parent  # project_root is relative to the config file
+    else:
+        root = find_project_root(file.resolve().parent)
+    try:
+        return parse_config(raw, project_root=root, source=file)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from None

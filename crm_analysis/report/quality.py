@@ -1,0 +1,271 @@
+"""Summaries for the data-quality notebook (``00_data_quality``).
+
+Small, tested helpers that keep the notebook thin: schema tables, coverage by
+date (zero-filled, so gaps show), the ``data_quality.json`` record and the
+headline figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "schema_table",
+    "transactions_per_week",
+    "customers_per_month",
+    "bookings_by_month_status",
+    "quality_record",
+    "headline_figures",
+    "plot_coverage",
+    "BOOKING_STATUSES",
+]
+
+#: Booking statuses of the canonical schema, in display order.
+BOOKING_STATUSES = ("stayed", "cancelled", "no_show")
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column(s) {missing}; have {list(df.columns)}")
+
+
+def schema_table(schema: Iterable[Any]) -> pd.DataFrame:
+    """A canonical schema as a table: column, dtype, required, description.
+
+    Parameters
+    ----------
+    schema : iterable of Column
+        E.g. ``crm_analysis.data.TRANSACTIONS`` (objects with ``name``,
+        ``dtype``, ``required`` and ``description``).
+    """
+    rows = [
+        {"column": c.name, "dtype": str(c.dtype), "required": "yes" if c.required else "no",
+         "description": c.description}
+        for c in schema
+    ]
+    return pd.DataFrame(rows, columns=["column", "dtype", "required", "description"])
+
+
+def transactions_per_week(tx: pd.DataFrame) -> pd.DataFrame:
+    """Transaction lines, customers and revenue per calendar week (Monday start).
+
+    Weeks without transactions between the first and last one are included
+    with zeros, so coverage gaps are visible.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``week`` (Monday, datetime), ``transactions``, ``customers``,
+        ``revenue``.
+    """
+    _require(tx, ["customer_id", "timestamp", "amount"], "transactions_per_week")
+    cols = ["week", "transactions", "customers", "revenue"]
+    if tx.empty:
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "week" else "int64") for c in cols}).astype(
+            {"revenue": "float64"}
+        )
+    ts = pd.to_datetime(tx["timestamp"])
+    week = ts.dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D")
+    g = tx.assign(week=week.to_numpy()).groupby("week")
+    out = pd.DataFrame(
+        {
+            "transactions": g.size(),
+            "customers": g["customer_id"].nunique(),
+            "revenue": g["amount"].sum().astype("float64"),
+        }
+    )
+    full = pd.date_range(out.index.min(), out.index.max(), freq="7D")
+    out = out.reindex(full, fill_value=0)
+    out.index.name = "week"
+    out = out.reset_index()
+    return out.astype({"transactions": "int64", "customers": "int64", "revenue": "float64"})[cols]
+
+
+def _month(ts: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(ts)
+    return ts.dt.to_period("M").dt.to_timestamp()
+
+
+def customers_per_month(tx: pd.DataFrame) -> pd.DataFrame:
+    """Active and new customers per calendar month (zero-filled).
+
+    A customer is active in a month with at least one transaction, and new in
+    the month of their first transaction.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``month`` (first day, datetime), ``active_customers``,
+        ``new_customers``.
+    """
+    _require(tx, ["customer_id", "timestamp"], "customers_per_month")
+    cols = ["month", "active_customers", "new_customers"]
+    if tx.empty:
+        return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]"), "active_customers": pd.Series(dtype="int64"),
+                             "new_customers": pd.Series(dtype="int64")})
+    month = _month(tx["timestamp"])
+    d = pd.DataFrame({"customer_id": tx["customer_id"].to_numpy(), "month": month.to_numpy()})
+    active = d.groupby("month")["customer_id"].nunique()
+    first = d.groupby("customer_id")["month"].min()
+    new = first.value_counts()
+    full = pd.date_range(active.index.min(), active.index.max(), freq="MS")
+    out = pd.DataFrame({"active_customers": active.reindex(full, fill_value=0),
+                        "new_customers": new.reindex(full, fill_value=0)})
+    out.index.name = "month"
+    return out.reset_index().astype({"active_customers": "int64", "new_customers": "int64"})[cols]
+
+
+def bookings_by_month_status(bk: pd.DataFrame, date: str = "arrival_date") -> pd.DataFrame:
+    """Bookings per calendar month of ``date`` and status (zero-filled).
+
+    Parameters
+    ----------
+    bk : DataFrame
+        Canonical bookings (``status`` and ``date`` columns).
+    date : str, default "arrival_date"
+        Date column to group by (``"booking_date"`` for the booking curve).
+
+    Returns
+    -------
+    DataFrame
+        Column ``month`` then one column per status (the canonical ones first,
+        any other status after) and ``total``.
+    """
+    _require(bk, [date, "status"], "bookings_by_month_status")
+    if bk.empty:
+        return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]"),
+                             **{s: pd.Series(dtype="int64") for s in (*BOOKING_STATUSES, "total")}})
+    month = _month(bk[date])
+    status = bk["status"].astype("string").fillna("<missing>")
+    table = pd.crosstab(month.to_numpy(), status.to_numpy())
+    statuses = list(BOOKING_STATUSES) + sorted(s for s in table.columns if s not in BOOKING_STATUSES)
+    table = table.reindex(columns=statuses, fill_value=0)
+    full = pd.date_range(table.index.min(), table.index.max(), freq="MS")
+    table = table.reindex(full, fill_value=0).astype("int64")
+    table.columns = [str(c) for c in table.columns]
+    table["total"] = table.sum(axis=1)
+    table.index.name = "month"
+    return table.reset_index()
+
+
+def _span(ts: pd.Series) -> dict[str, Any]:
+    ts = pd.to_datetime(ts)
+    if ts.notna().sum() == 0:
+        return {"min": None, "max": None}
+    return {"min": ts.min().isoformat(), "max": ts.max().isoformat()}
+
+
+def quality_record(
+    tx: pd.DataFrame,
+    bk: pd.DataFrame,
+    tx_report: Any,
+    bk_report: Any,
+    *,
+    sources: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``data_quality.json`` record.
+
+    Parameters
+    ----------
+    tx, bk : DataFrame
+        Cleaned canonical transactions and bookings.
+    tx_report, bk_report : CleaningReport
+        Their cleaning reports (objects with ``to_dict()``).
+    sources : dict, optional
+        The data specs, recorded as given.
+
+    Returns
+    -------
+    dict
+        ``{"sources", "transactions": {rows, customers, revenue, timestamp,
+        empty_weeks, cleaning}, "bookings": {rows, by_status, arrival_date,
+        booking_date, cleaning}}`` (JSON-ready).
+    """
+    weekly = transactions_per_week(tx)
+    by_status = bk["status"].astype("string").value_counts(dropna=False) if "status" in bk else pd.Series(dtype=int)
+    return {
+        "sources": sources or {},
+        "transactions": {
+            "rows": int(len(tx)),
+            "customers": int(tx["customer_id"].nunique()),
+            "revenue": float(tx["amount"].sum()),
+            "timestamp": _span(tx["timestamp"]),
+            "weeks": int(len(weekly)),
+            "empty_weeks": int((weekly["transactions"] == 0).sum()),
+            "cleaning": tx_report.to_dict(),
+        },
+        "bookings": {
+            "rows": int(len(bk)),
+            "by_status": {str(k): int(v) for k, v in by_status.items()},
+            "arrival_date": _span(bk["arrival_date"]) if "arrival_date" in bk else None,
+            "booking_date": _span(bk["booking_date"]) if "booking_date" in bk else None,
+            "cleaning": bk_report.to_dict(),
+        },
+    }
+
+
+def headline_figures(record: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """Headline figures ``(key, value, label)`` from a :func:`quality_record`."""
+    t, b = record["transactions"], record["bookings"]
+    dropped = int(t["cleaning"].get("rows_dropped", 0)) + int(b["cleaning"].get("rows_dropped", 0))
+    return [
+        ("customers", t["customers"], "Customers"),
+        ("transactions", t["rows"], "Transaction lines (cleaned)"),
+        ("revenue", t["revenue"], "Revenue (cleaned)"),
+        ("bookings", b["rows"], "Bookings (cleaned)"),
+        ("rows_dropped", dropped, "Rows dropped in cleaning"),
+    ]
+
+
+def plot_coverage(weekly: pd.DataFrame, monthly: pd.DataFrame, bookings_monthly: pd.DataFrame, ax=None):
+    """Coverage figure: transactions per week, active customers per month, bookings per month by status.
+
+    Parameters
+    ----------
+    weekly, monthly, bookings_monthly : DataFrame
+        Outputs of :func:`transactions_per_week`, :func:`customers_per_month`
+        and :func:`bookings_by_month_status`.
+    ax : sequence of three Axes, optional
+        Axes to draw on; a new figure is made otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, axes = plt.subplots(3, 1, figsize=(10, 9), constrained_layout=True)
+    else:
+        axes = list(ax)
+        if len(axes) != 3:
+            raise ValueError(f"plot_coverage needs three axes, got {len(axes)}")
+        fig = axes[0].figure
+    a0, a1, a2 = axes
+    a0.plot(weekly["week"], weekly["transactions"], lw=1)
+    a0.set(title="Transaction lines per week", xlabel="Week", ylabel="Transaction lines")
+    a1.bar(monthly["month"], monthly["active_customers"], width=25, align="edge", label="active")
+    a1.plot(monthly["month"] + pd.Timedelta(days=12), monthly["new_customers"], color="C1", marker=".", label="new")
+    a1.set(title="Customers per month", xlabel="Month", ylabel="Customers")
+    a1.legend(loc="upper left", frameon=False)
+    bottom = None
+    statuses = [c for c in bookings_monthly.columns if c not in ("month", "total")]
+    for i, s in enumerate(statuses):
+        vals = bookings_monthly[s].to_numpy()
+        a2.bar(bookings_monthly["month"], vals, width=25, align="edge", bottom=bottom, label=s, color=f"C{i}")
+        bottom = vals if bottom is None else bottom + vals
+    a2.set(title="Bookings by arrival month and status", xlabel="Arrival month", ylabel="Bookings")
+    if statuses:
+        if len(bookings_monthly):
+            a2.set_ylim(0, 1.25 * max(float(bookings_monthly[statuses].sum(axis=1).max()), 1.0))
+        a2.legend(loc="upper left", frameon=False, ncols=len(statuses))
+    return fig

@@ -1,0 +1,119 @@
+"""Render an executed notebook to a stand-alone HTML report without code cells."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+
+__all__ = ["notebook_to_html", "add_toc", "REMOVE_CELL_TAGS", "REMOVE_OUTPUT_TAGS"]
+
+#: Cell tags whose cells are left out of the HTML report entirely.
+REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
+#: Cell tags whose outputs are left out of the HTML report.
+REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}
+
+_HEADING_RE = re.compile(r"<h([1-3])(?P<attrs>[^>]*)\bid=\"(?P<id>[^\"]+)\"[^>]*>(?P<body>.*?)</h\1>", re.S)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+_TOC_CSS = """
+<style>
+nav.crm-toc { max-width: 1100px; margin: 1.5em auto 0 auto; padding: 0.8em 1.2em;
+  border: 1px solid #d8dee4; border-radius: 6px; background: #f6f8fa;
+  font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; font-size: 0.95em; }
+nav.crm-toc strong { display: block; margin-bottom: 0.3em; }
+nav.crm-toc ul { margin: 0; padding-left: 1.2em; }
+nav.crm-toc li.lvl2 { margin-left: 1.2em; } nav.crm-toc li.lvl3 { margin-left: 2.4em; }
+nav.crm-toc a { color: #0b5cad; text-decoration: none; } nav.crm-toc a:hover { text-decoration: underline; }
+</style>
+"""
+
+
+def add_toc(page: str, *, min_headings: int = 2) -> str:
+    """Insert a table of contents of the ``h1``-``h3`` headings after ``<body>``.
+
+    Parameters
+    ----------
+    page : str
+        HTML produced by nbconvert (headings carry ``id`` anchors).
+    min_headings : int, default 2
+        Pages with fewer headings are returned unchanged.
+
+    Returns
+    -------
+    str
+        The page with a ``<nav class="crm-toc">`` block.
+    """
+    items = []
+    for m in _HEADING_RE.finditer(page):
+        text = html.unescape(_TAG_RE.sub("", m.group("body"))).replace("\u00b6", "").strip()
+        if text:
+            items.append((int(m.group(1)), m.group("id"), text))
+    if len(items) < min_headings:
+        return page
+    top = min(level for level, _, _ in items)
+    lis = "\n".join(
+        f'<li class="lvl{level - top + 1}"><a href="#{anchor}">{html.escape(text)}</a></li>'
+        for level, anchor, text in items
+    )
+    nav = f'{_TOC_CSS}<nav class="crm-toc"><strong>Contents</strong><ul>\n{lis}\n</ul></nav>\n'
+    m = re.search(r"<body[^>]*>", page)
+    if m is None:
+        return nav + page
+    return page[: m.end()] + "\n" + nav + page[m.end() :]
+
+
+def notebook_to_html(
+    notebook: str | Path,
+    output: str | Path,
+    *,
+    title: str | None = None,
+    toc: bool = True,
+) -> Path:
+    """Render an executed notebook to HTML without code cells.
+
+    Inputs and prompts are excluded (``HTMLExporter`` with ``exclude_input``,
+    ``exclude_input_prompt``, ``exclude_output_prompt``); cells tagged
+    ``remove-cell`` and outputs of cells tagged ``remove-output`` are left out.
+    The file is written atomically.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        The executed ``.ipynb``.
+    output : str or Path
+        The ``.html`` file to write.
+    title : str, optional
+        Page title (default: the notebook's file name).
+    toc : bool, default True
+        Add a table of contents of the markdown headings.
+
+    Returns
+    -------
+    Path
+        ``output``.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    c.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
+    exporter = HTMLExporter(config=c, template_name="lab")
+    nb = nbformat.read(str(notebook), as_version=4)
+    name = title or Path(notebook).stem
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
+    if toc:
+        body = add_toc(body)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, output)
+    return output

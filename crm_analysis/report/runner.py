@@ -1,0 +1,553 @@
+"""Run the chain of notebooks with papermill and publish the HTML reports.
+
+Layout of the reports folder::
+
+    reports/
+      index.html                 -> index of the last successful run (+ run history)
+      latest -> runs/<id>        symlink to the last successful run
+      runs/<YYYYmmddTHHMMSS>-<hash>/
+        config.yaml              resolved configuration (absolute paths; re-runnable)
+        run.json                 status, parameters, times, versions, data sources
+        run.log                  log of the run
+        <notebook>.ipynb         executed notebooks (with code and outputs)
+        html/<notebook>.html     reports without code cells
+        artifacts/               hand-over files (see docs/architecture.md)
+        index.html               index of this run
+
+``<hash>`` is a short hash of the resolved configuration, so runs of the same
+configuration share it. A failing notebook stops the chain: the run folder
+keeps the executed notebook (and its HTML), ``run.json`` says ``failed``, and
+``index.html`` / ``latest`` stay as they were. Publication happens only after
+every notebook succeeded, atomically (``os.replace`` of a temporary symlink and
+of a temporary index file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crm_analysis.report.config import ConfigError, NotebookSpec, ReportConfig, load_config, parse_config
+from crm_analysis.report.index import render_index, write_text_atomic
+from crm_analysis.report.params import check_parameters
+from crm_analysis.report.render import notebook_to_html
+
+__all__ = ["run_chain", "RunResult", "NotebookRun", "NotebookFailed", "KERNEL_NAME", "publish"]
+
+#: Jupyter kernel the notebooks run in.
+KERNEL_NAME = "python3"
+#: Environment of the kernel: inline figures even when the caller sets MPLBACKEND=Agg.
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+log = logging.getLogger("crm_analysis.report")
+
+
+def _now() -> str:
+    # Wall-clock time of the run, for the record only (not used in any analysis).
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook of the chain failed; names the notebook and the failing cell.
+
+    Attributes
+    ----------
+    notebook : str
+        Name of the notebook in the chain.
+    cell_index : int or None
+        Index of the failing cell in the executed notebook (``None`` when the
+        failure was not in a cell, e.g. the kernel died or did not start).
+    exec_count : int or None
+        Execution count of the failing cell (``In [n]``).
+    cell_source : str
+        First line of the failing cell's source.
+    ename, evalue : str
+        Exception name and message.
+    output_path : Path or None
+        The executed notebook kept for debugging.
+    html_path : Path or None
+        Its HTML rendering, where it could be rendered.
+    run_dir : Path or None
+        The run folder.
+    result : RunResult or None
+        The run (set by :func:`run_chain`).
+    """
+
+    def __init__(
+        self,
+        notebook: str,
+        *,
+        ename: str,
+        evalue: str,
+        cell_index: int | None = None,
+        exec_count: int | None = None,
+        cell_source: str = "",
+        output_path: Path | None = None,
+        html_path: Path | None = None,
+        run_dir: Path | None = None,
+    ) -> None:
+        self.notebook = notebook
+        self.ename = ename
+        self.evalue = evalue
+        self.cell_index = cell_index
+        self.exec_count = exec_count
+        self.cell_source = cell_source
+        self.output_path = output_path
+        self.html_path = html_path
+        self.run_dir = run_dir
+        self.result: RunResult | None = None
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """One-paragraph description: notebook, cell, exception, kept files."""
+        if self.cell_index is not None:
+            where = f"cell {self.cell_index}"
+            if self.exec_count is not None:
+                where += f" (In [{self.exec_count}])"
+            if self.cell_source:
+                where += f" `{self.cell_source}`"
+        else:
+            where = "outside any cell"
+        msg = f"notebook {self.notebook!r} failed at {where}: {self.ename}: {self.evalue}"
+        if self.output_path is not None:
+            msg += f"; executed notebook kept at {self.output_path}"
+        return msg
+
+    def to_dict(self) -> dict[str, Any]:
+        """The failure as a JSON-ready mapping (stored in ``run.json``)."""
+        return {
+            "notebook": self.notebook,
+            "cell_index": self.cell_index,
+            "exec_count": self.exec_count,
+            "cell_source": self.cell_source,
+            "ename": self.ename,
+            "evalue": self.evalue,
+            "message": self.message,
+        }
+
+
+@dataclass
+class NotebookRun:
+    """Record of one notebook in a run."""
+
+    name: str
+    source: Path
+    parameters: dict[str, Any] = field(default_factory=dict)
+    status: str = "pending"  # pending | running | ok | failed | skipped
+    output: Path | None = None
+    html: Path | None = None
+    started: str | None = None
+    finished: str | None = None
+    duration_s: float | None = None
+    error: dict[str, Any] | None = None
+
+    def to_dict(self, run_dir: Path) -> dict[str, Any]:
+        """JSON-ready mapping; file paths relative to ``run_dir``."""
+
+        def rel(p: Path | None) -> str | None:
+            return None if p is None else os.path.relpath(p, run_dir).replace(os.sep, "/")
+
+        return {
+            "name": self.name,
+            "source": str(self.source),
+            "status": self.status,
+            "output": rel(self.output),
+            "html": rel(self.html),
+            "started": self.started,
+            "finished": self.finished,
+            "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
+            "parameters": self.parameters,
+            "error": self.error,
+        }
+
+
+@dataclass
+class RunResult:
+    """Outcome of :func:`run_chain`.
+
+    Attributes
+    ----------
+    run_id : str
+        Name of the run folder.
+    run_dir : Path
+        The run folder.
+    reports_dir : Path
+        The reports folder.
+    status : str
+        ``"ok"`` or ``"failed"``.
+    notebooks : list of NotebookRun
+        One record per notebook of the chain (skipped ones included).
+    published : bool
+        Whether ``index.html`` and ``latest`` now show this run.
+    index_path : Path or None
+        ``<reports>/index.html`` when published.
+    """
+
+    run_id: str
+    run_dir: Path
+    reports_dir: Path
+    status: str = "running"
+    notebooks: list[NotebookRun] = field(default_factory=list)
+    started: str | None = None
+    finished: str | None = None
+    duration_s: float | None = None
+    published: bool = False
+    index_path: Path | None = None
+    error: NotebookFailed | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every notebook that ran succeeded."""
+        return self.status == "ok"
+
+
+# ------------------------------------------------------------------ helpers
+def _as_config(config: ReportConfig | str | Path | Mapping[str, Any] | None) -> ReportConfig:
+    if isinstance(config, ReportConfig):
+        return config
+    if config is None or isinstance(config, (str, Path)):
+        return load_config(config)
+    if isinstance(config, Mapping):
+        return parse_config(config, project_root=Path.cwd())
+    raise TypeError(f"config must be a ReportConfig, a path or a mapping, got {type(config).__name__}")
+
+
+def _new_run_dir(runs: Path, cfg: ReportConfig) -> tuple[str, Path]:
+    digest = hashlib.sha1(cfg.to_yaml().encode("utf-8")).hexdigest()[:8]
+    stamp = time.strftime("%Y%m%dT%H%M%S")  # names the folder only
+    base = f"{stamp}-{digest}"
+    for k in range(1, 1000):
+        run_id = base if k == 1 else f"{base}-{k}"
+        path = runs / run_id
+        try:
+            path.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return run_id, path
+    raise RuntimeError(f"could not create a run folder under {runs}")  # pragma: no cover
+
+
+def _output_names(notebooks: list[NotebookSpec]) -> dict[str, str]:
+    stems = [nb.path.stem for nb in notebooks]
+    return {
+        nb.name: (nb.path.stem if stems.count(nb.path.stem) == 1 else f"{nb.path.stem}-{nb.name}")
+        for nb in notebooks
+    }
+
+
+def _kernel_manager_class(stderr_path: Path) -> type:
+    """A kernel manager whose kernel gets :data:`KERNEL_ENV` and writes its stderr to ``stderr_path``.
+
+    Kernel start-up and shut-down chatter (and crash tracebacks) thus land in
+    the run's log instead of the caller's terminal.
+    """
+    from jupyter_client import AsyncKernelManager
+
+    class RunKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            env = dict(kw.get("env") or os.environ)
+            env.update(KERNEL_ENV)
+            kw["env"] = env
+            if kw.get("stderr") is None:
+                with open(stderr_path, "ab") as fh:
+                    kw["stderr"] = fh
+                    await super()._async_launch_kernel(kernel_cmd, **kw)
+            else:  # pragma: no cover - a caller chose its own stderr
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return RunKernelManager
+
+
+@contextlib.contextmanager
+def _logging(run_dir: Path, progress: bool) -> Iterator[None]:
+    file_handler = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
+    file_handler.setLevel(logging.INFO)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    pm_log = logging.getLogger("papermill")
+    pm_handler = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
+    pm_handler.setLevel(logging.WARNING)
+    pm_handler.setFormatter(file_handler.formatter)
+    added: list[logging.Handler] = []
+    if progress and not log.handlers:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setLevel(logging.INFO)
+        stream.setFormatter(logging.Formatter("%(message)s"))
+        added.append(stream)
+    old_level = log.level
+    log.setLevel(logging.INFO)
+    log.addHandler(file_handler)
+    pm_log.addHandler(pm_handler)
+    for h in added:
+        log.addHandler(h)
+    try:
+        yield
+    finally:
+        for h in (file_handler, *added):
+            log.removeHandler(h)
+        pm_log.removeHandler(pm_handler)
+        file_handler.close()
+        pm_handler.close()
+        log.setLevel(old_level)
+
+
+def _first_line(source: str) -> str:
+    for line in (source or "").splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= 100 else line[:97] + "..."
+    return ""
+
+
+def _locate_error_cell(path: Path) -> tuple[int | None, str]:
+    """Index and source of the first cell with an error output in the saved notebook.
+
+    Papermill's ``cell_index`` counts cells before it inserts its own error
+    markers into the saved notebook; this finds the cell in the file as saved.
+    """
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception:  # unreadable: keep papermill's index
+        return None, ""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i, cell.source
+    return None, ""
+
+
+def _write_run_json(result: RunResult, cfg: ReportConfig, extra: dict[str, Any]) -> None:
+    from crm_analysis import __version__
+
+    rec = {
+        "run_id": result.run_id,
+        "title": cfg.title,
+        "status": result.status,
+        "started": result.started,
+        "finished": result.finished,
+        "duration_s": None if result.duration_s is None else round(result.duration_s, 3),
+        "seed": cfg.seed,
+        "as_of": cfg.as_of,
+        "package_version": __version__,
+        "python_version": platform.python_version(),
+        "python_executable": sys.executable,
+        "platform": platform.platform(),
+        "config_source": None if cfg.source is None else str(cfg.source),
+        "project_root": str(cfg.project_root),
+        "data_sources": {k: v.to_dict() for k, v in cfg.data.items()},
+        "notebooks": [nb.to_dict(result.run_dir) for nb in result.notebooks],
+        "error": None if result.error is None else result.error.to_dict(),
+        **extra,
+    }
+    write_text_atomic(result.run_dir / "run.json", json.dumps(rec, indent=2, default=str))
+
+
+def publish(run_dir: str | Path, reports_dir: str | Path) -> Path:
+    """Make the run in ``run_dir`` the published one, atomically.
+
+    Renders ``<reports_dir>/index.html`` first (in memory), then replaces the
+    ``latest`` symlink by a new one (relative target ``runs/<id>``) through a
+    temporary link and :func:`os.replace`, then replaces ``index.html``
+    through a temporary file.
+
+    Returns
+    -------
+    Path
+        ``<reports_dir>/index.html``.
+
+    Raises
+    ------
+    RuntimeError
+        When ``<reports_dir>/latest`` exists and is not a symlink.
+    """
+    run_dir = Path(run_dir).resolve()
+    reports = Path(reports_dir).resolve()
+    page = render_index(run_dir, reports_dir=reports)
+    latest = reports / "latest"
+    if latest.exists() and not latest.is_symlink():
+        raise RuntimeError(f"{latest} exists and is not a symlink; remove it to publish")
+    tmp = reports / f".latest.{os.getpid()}.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(os.path.relpath(run_dir, reports), tmp, target_is_directory=True)
+    os.replace(tmp, latest)
+    return write_text_atomic(reports / "index.html", page)
+
+
+# ------------------------------------------------------------------- runner
+def run_chain(
+    config: ReportConfig | str | Path | Mapping[str, Any] | None,
+    *,
+    reports_dir: str | Path | None = None,
+    progress: bool = True,
+) -> RunResult:
+    """Execute the enabled notebooks of the chain in order and publish the reports.
+
+    Parameters
+    ----------
+    config : ReportConfig, path, mapping or None
+        The configuration (``None``: the built-in default).
+    reports_dir : str or Path, optional
+        Reports folder; overrides the configuration's ``reports_dir``.
+    progress : bool, default True
+        Log a progress line per notebook (``[2/5] rfm_clv ... done in 12.3 s``)
+        to stderr when the ``crm_analysis.report`` logger has no handler of
+        its own. The run's ``run.log`` gets the log in any case.
+
+    Returns
+    -------
+    RunResult
+        With ``status == "ok"`` and ``published`` true.
+
+    Raises
+    ------
+    ConfigError
+        When the configuration is invalid, a configured parameter is not
+        declared by its notebook, or no notebook is enabled (nothing is run).
+    NotebookFailed
+        When a notebook fails; the chain stops, the run folder keeps the
+        executed notebook, ``run.json`` says ``failed`` and the published
+        report is left untouched. ``exc.result`` is the :class:`RunResult`.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    cfg = _as_config(config)
+    if reports_dir is not None:
+        cfg = cfg.with_overrides(reports_dir=reports_dir)
+    enabled = cfg.enabled
+    if not enabled:
+        raise ConfigError("no notebook is enabled; nothing to run")
+    declared = check_parameters(cfg)
+
+    reports = cfg.reports_dir
+    run_id, run_dir = _new_run_dir(reports / "runs", cfg)
+    (run_dir / "html").mkdir()
+    (run_dir / "artifacts").mkdir()
+    write_text_atomic(run_dir / "config.yaml", cfg.to_yaml())
+    names = _output_names(enabled)
+
+    result = RunResult(run_id=run_id, run_dir=run_dir, reports_dir=reports, started=_now())
+    for nb in cfg.notebooks:
+        params = cfg.parameters_for(nb, run_dir, declared.get(nb.name, {})) if nb.enabled else dict(nb.parameters)
+        result.notebooks.append(NotebookRun(nb.name, nb.path, params, "pending" if nb.enabled else "skipped"))
+    _write_run_json(result, cfg, {})
+    t_run = time.perf_counter()
+    total = len(enabled)
+
+    kernel_manager = _kernel_manager_class(run_dir / "run.log")
+    with _logging(run_dir, progress):
+        log.info("run %s: %d notebook(s), seed=%s, as_of=%s, folder %s", run_id, total, cfg.seed, cfg.as_of, run_dir)
+        try:
+            step = 0
+            for rec, spec in zip(result.notebooks, cfg.notebooks):
+                if not spec.enabled:
+                    log.info("skip %s (disabled)", spec.name)
+                    continue
+                step += 1
+                label = f"[{step}/{total}] {spec.name}"
+                out = run_dir / f"{names[spec.name]}.ipynb"
+                html = run_dir / "html" / f"{names[spec.name]}.html"
+                rec.status, rec.started, rec.output = "running", _now(), out
+                _write_run_json(result, cfg, {})
+                log.info("%s ...", label)
+                t0 = time.perf_counter()
+                failure: NotebookFailed | None = None
+                try:
+                    papermill.execute_notebook(
+                        str(spec.path),
+                        str(out),
+                        parameters=rec.parameters,
+                        kernel_name=KERNEL_NAME,
+                        cwd=str(run_dir),
+                        progress_bar=False,
+                        log_output=False,
+                        execution_timeout=spec.timeout,
+                        kernel_manager_class=kernel_manager,
+                    )
+                except PapermillExecutionError as exc:
+                    index, source = _locate_error_cell(out) if out.exists() else (None, "")
+                    failure = NotebookFailed(
+                        spec.name,
+                        ename=str(exc.ename),
+                        evalue=str(exc.evalue),
+                        cell_index=exc.cell_index if index is None else index,
+                        exec_count=exc.exec_count,
+                        cell_source=_first_line(exc.source or source),
+                        output_path=out if out.exists() else None,
+                        run_dir=run_dir,
+                    )
+                except Exception as exc:  # kernel died / did not start / timeout
+                    failure = NotebookFailed(
+                        spec.name,
+                        ename=type(exc).__name__,
+                        evalue=str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+                        output_path=out if out.exists() else None,
+                        run_dir=run_dir,
+                    )
+                rec.duration_s = time.perf_counter() - t0
+                rec.finished = _now()
+                if out.exists():
+                    try:
+                        notebook_to_html(out, html, title=f"{cfg.title}: {spec.name}")
+                        rec.html = html
+                    except Exception as exc:  # rendering must not hide the real failure
+                        if failure is None:
+                            failure = NotebookFailed(
+                                spec.name,
+                                ename=type(exc).__name__,
+                                evalue=f"rendering to HTML failed: {exc}",
+                                output_path=out,
+                                run_dir=run_dir,
+                            )
+                        else:
+                            log.warning("%s: could not render the failed notebook to HTML: %s", spec.name, exc)
+                if failure is not None:
+                    failure.html_path = rec.html
+                    rec.status, rec.error = "failed", failure.to_dict()
+                    log.error("%s ... FAILED after %.1f s", label, rec.duration_s)
+                    raise failure
+                rec.status = "ok"
+                log.info("%s ... done in %.1f s", label, rec.duration_s)
+        except BaseException as exc:
+            result.status = "failed"
+            result.finished = _now()
+            result.duration_s = time.perf_counter() - t_run
+            if isinstance(exc, NotebookFailed):
+                result.error = exc
+                exc.result = result
+                log.error("%s", exc.message)
+            else:
+                for rec in result.notebooks:
+                    if rec.status == "running":
+                        rec.status = "failed"
+                        rec.error = {"ename": type(exc).__name__, "evalue": str(exc), "message": repr(exc)}
+                log.error("run %s aborted: %r", run_id, exc)
+            _write_run_json(result, cfg, {})
+            try:  # an index inside the failed run folder, for browsing the history
+                write_text_atomic(run_dir / "index.html", render_index(run_dir))
+            except Exception as idx_exc:  # pragma: no cover - best effort only
+                log.warning("could not write the index of the failed run: %s", idx_exc)
+            log.info("run %s failed; the published report is unchanged; run folder kept: %s", run_id, run_dir)
+            raise
+        result.status = "ok"
+        result.finished = _now()
+        result.duration_s = time.perf_counter() - t_run
+        _write_run_json(result, cfg, {})
+        write_text_atomic(run_dir / "index.html", render_index(run_dir))
+        result.index_path = publish(run_dir, reports)
+        result.published = True
+        log.info("run %s ok in %.1f s; published %s", run_id, result.duration_s, result.index_path)
+    return result

@@ -1,0 +1,94 @@
+"""Data-quality summaries used by notebooks/00_data_quality.ipynb."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_analysis.report import quality
+
+
+def _tx(days: list[int], customers: list[str], amounts: list[float] | None = None) -> pd.DataFrame:
+    ts = pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")  # 2024-01-01 is a Monday
+    return pd.DataFrame({"customer_id": pd.array(customers, dtype="string"), "timestamp": ts,
+                         "amount": amounts if amounts is not None else [1.0] * len(days)})
+
+
+def test_weekly_counts_show_gaps_as_zero_weeks() -> None:
+    tx = _tx([0, 1, 15, 16, 16], ["a", "b", "a", "c", "c"], [1.0, 2.0, 3.0, 4.0, 5.0])
+    w = quality.transactions_per_week(tx)
+    assert list(w["week"]) == list(pd.date_range("2024-01-01", periods=3, freq="7D"))
+    assert list(w["transactions"]) == [2, 0, 3]
+    assert list(w["customers"]) == [2, 0, 2]
+    assert w["revenue"].tolist() == [3.0, 0.0, 12.0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 400), st.sampled_from("abcdef"), st.floats(0.01, 1e4)), min_size=1, max_size=60))
+def test_weekly_and_monthly_totals_add_up(rows) -> None:
+    days, customers, amounts = map(list, zip(*rows))
+    tx = _tx(days, customers, amounts)
+    w = quality.transactions_per_week(tx)
+    assert w["transactions"].sum() == len(tx)
+    assert np.isclose(w["revenue"].sum(), tx["amount"].sum())
+    assert (w["week"].dt.day_of_week == 0).all() and w["week"].diff().dropna().eq(pd.Timedelta(days=7)).all()
+    m = quality.customers_per_month(tx)
+    assert m["new_customers"].sum() == tx["customer_id"].nunique()
+    assert (m["active_customers"] >= m["new_customers"]).all()
+    assert m["active_customers"].max() <= tx["customer_id"].nunique()
+
+
+def test_bookings_by_month_and_status() -> None:
+    bk = pd.DataFrame({
+        "arrival_date": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-03-02", "2024-03-03"]),
+        "status": pd.array(["stayed", "cancelled", "stayed", "waitlisted"], dtype="string"),
+    })
+    t = quality.bookings_by_month_status(bk)
+    assert list(t.columns) == ["month", "stayed", "cancelled", "no_show", "waitlisted", "total"]
+    assert list(t["month"]) == list(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]))
+    assert t["total"].tolist() == [2, 0, 2] and t["total"].sum() == len(bk)
+    with pytest.raises(ValueError, match="status"):
+        quality.bookings_by_month_status(bk.drop(columns="status"))
+
+
+def test_record_and_headlines_from_real_cleaning() -> None:
+    data = pytest.importorskip("crm_analysis.data")
+    tx_raw = _tx([0, 1, 2, 3], ["a", "a", "b", None], [10.0, -5.0, 3.0, 4.0])
+    bk_raw = pd.DataFrame({
+        "booking_id": ["1", "2"], "booking_date": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+        "arrival_date": pd.to_datetime(["2024-02-01", "2024-02-03"]), "nights": [2, 0], "rate": [100.0, 90.0],
+        "segment": ["Direct", "Direct"], "status": ["stayed", "stayed"],
+    })
+    tx = data.clean_transactions(tx_raw)
+    bk = data.clean_bookings(bk_raw)
+    rec = quality.quality_record(tx.data, bk.data, tx.report, bk.report, sources={"transactions": {"loader": "x"}})
+    assert rec["transactions"]["rows"] == len(tx.data) == tx.report.rows_out
+    assert rec["transactions"]["customers"] == tx.data["customer_id"].nunique()
+    heads = {k: v for k, v, _ in quality.headline_figures(rec)}
+    assert heads["rows_dropped"] == tx.report.rows_dropped + bk.report.rows_dropped
+    assert heads["rows_dropped"] == len(tx_raw) - len(tx.data) + len(bk_raw) - len(bk.data)
+    assert heads["revenue"] == pytest.approx(tx.data["amount"].sum())
+    import json
+
+    json.dumps(rec)  # JSON-ready
+
+
+def test_schema_table_lists_every_column() -> None:
+    data = pytest.importorskip("crm_analysis.data")
+    t = quality.schema_table(data.TRANSACTIONS)
+    assert list(t["column"]) == [c.name for c in data.TRANSACTIONS]
+    assert set(t.loc[t["required"] == "yes", "column"]) >= {"customer_id", "timestamp", "amount"}
+
+
+def test_plot_coverage_titles_and_labels() -> None:
+    tx = _tx([0, 40, 80], ["a", "b", "a"])
+    bk = pd.DataFrame({"arrival_date": pd.to_datetime(["2024-01-05", "2024-03-02"]),
+                       "status": ["stayed", "no_show"]})
+    fig = quality.plot_coverage(quality.transactions_per_week(tx), quality.customers_per_month(tx),
+                                quality.bookings_by_month_status(bk))
+    assert len(fig.axes) == 3
+    for ax in fig.axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()

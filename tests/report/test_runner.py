@@ -1,0 +1,127 @@
+"""The papermill runner on tiny dummy notebooks (two kernel starts in all)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from crm_analysis.report.cli import main
+from crm_analysis.report.config import load_config
+from crm_analysis.report.index import format_value, render_index
+from crm_analysis.report.runner import NotebookFailed, run_chain
+
+pytestmark = [pytest.mark.notebook, pytest.mark.slow]
+
+GOOD = """\
+from crm_analysis.report.context import RunContext
+ctx = RunContext(run_dir, seed=seed, as_of=as_of, notebook="good")
+ctx.headline("big_number", 1234.5678, "A big number")
+print("value", n * 2, "seed", seed)"""
+
+BAD = """\
+x = 1
+raise ValueError("boom " + str(x))"""
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory, notebook_helpers):
+    """One successful run through the CLI, then a failing run through run_chain."""
+    write_notebook, write_config = notebook_helpers
+
+    root = tmp_path_factory.mktemp("project")
+    write_notebook(root / "notebooks" / "good.ipynb", GOOD, "n = 3\n")
+    write_notebook(root / "notebooks" / "bad.ipynb", BAD)
+    ok_cfg = write_config(root / "config" / "ok.yaml",
+                          [{"name": "good", "path": "notebooks/good.ipynb", "parameters": {"n": 21}}])
+    bad_cfg = write_config(root / "config" / "bad.yaml", [{"name": "bad", "path": "notebooks/bad.ipynb"}])
+    reports = root / "reports"
+
+    rc = main(["report", "--config", str(ok_cfg), "--seed", "5", "--quiet"])
+    before = {"index": (reports / "index.html").read_bytes(), "latest": os.readlink(reports / "latest")}
+    with pytest.raises(NotebookFailed) as err:
+        run_chain(load_config(bad_cfg), progress=False)
+    after = {"index": (reports / "index.html").read_bytes(), "latest": os.readlink(reports / "latest")}
+    return {"root": root, "reports": reports, "rc": rc, "before": before, "after": after, "error": err.value}
+
+
+def _ok_run(chain) -> Path:
+    return (chain["reports"] / "latest").resolve()
+
+
+def test_success_publishes_index_and_latest(chain) -> None:
+    assert chain["rc"] == 0
+    reports = chain["reports"]
+    latest = reports / "latest"
+    assert latest.is_symlink() and not os.path.isabs(os.readlink(latest))
+    run = _ok_run(chain)
+    assert run.parent == (reports / "runs").resolve()
+    assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}(-\d+)?", run.name)
+    for name in ("config.yaml", "run.json", "run.log", "good.ipynb", "html/good.html", "index.html",
+                 "artifacts/headlines.json"):
+        assert (run / name).is_file(), name
+
+
+def test_run_record(chain) -> None:
+    rec = json.loads((_ok_run(chain) / "run.json").read_text())
+    assert rec["status"] == "ok"
+    assert rec["seed"] == 5 and rec["as_of"] == "2024-06-30"
+    assert rec["package_version"] and rec["python_version"].count(".") == 2
+    assert rec["data_sources"] == {"transactions": {"loader": "synthetic"}, "bookings": {"loader": "synthetic"}}
+    (nb,) = rec["notebooks"]
+    assert nb["status"] == "ok" and nb["started"] <= nb["finished"] and nb["duration_s"] > 0
+    assert nb["parameters"]["n"] == 21 and nb["parameters"]["seed"] == 5
+    assert Path(nb["parameters"]["run_dir"]).resolve() == _ok_run(chain)
+    assert "[1/1] good ... done in" in (_ok_run(chain) / "run.log").read_text()
+
+
+def test_html_has_outputs_but_no_code(chain) -> None:
+    page = (_ok_run(chain) / "html" / "good.html").read_text()
+    assert "value 42 seed 5" in page  # parameters were injected and the output rendered
+    assert "RunContext(run_dir" not in page and "ctx.headline" not in page
+    assert 'class="crm-toc"' in page and "Second part" in page
+
+
+def test_index_content_and_links(chain) -> None:
+    reports = chain["reports"]
+    page = (reports / "index.html").read_text()
+    run = _ok_run(chain)
+    assert f"runs/{run.name}/html/good.html" in page
+    assert "A big number" in page and format_value(1234.5678) in page
+    for href in re.findall(r'href="([^"#]+)"', page):
+        assert not href.startswith(("http:", "https:", "//")), href
+        assert (reports / href).exists(), href
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)="https?:', page)
+
+
+def test_failure_names_notebook_and_cell(chain) -> None:
+    err: NotebookFailed = chain["error"]
+    assert err.notebook == "bad"
+    assert err.ename == "ValueError" and err.evalue == "boom 1"
+    assert err.cell_source == "x = 1"
+    assert "'bad'" in str(err) and f"cell {err.cell_index}" in str(err) and "ValueError: boom 1" in str(err)
+    executed = nbformat.read(str(err.output_path), as_version=4)
+    assert executed.cells[err.cell_index].source.startswith("x = 1")
+    assert err.html_path is not None and err.html_path.is_file()
+    rec = json.loads((err.run_dir / "run.json").read_text())
+    assert rec["status"] == "failed"
+    assert rec["notebooks"][0]["status"] == "failed" and rec["error"]["ename"] == "ValueError"
+    assert err.result is not None and not err.result.published
+
+
+def test_failure_leaves_published_report_untouched(chain) -> None:
+    assert chain["after"]["index"] == chain["before"]["index"]
+    assert chain["after"]["latest"] == chain["before"]["latest"]
+    assert chain["error"].run_dir.resolve() != _ok_run(chain)
+
+
+def test_history_lists_failed_runs(chain) -> None:
+    page = render_index(_ok_run(chain), reports_dir=chain["reports"])
+    failed = chain["error"].run_dir.name
+    assert f'href="runs/{failed}/"' in page
+    row = page[page.index(f'href="runs/{failed}/"'):]
+    assert "failed" in row[: row.index("</tr>")]
