@@ -1,0 +1,63 @@
+"""Small helpers shared by the seasonality modules (not public API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+__all__: list[str] = []
+
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Raise a ``ValueError`` naming every column of ``columns`` missing in ``df``."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} is missing column(s) {missing}; it has {list(df.columns)}")
+
+
+def to_day(values: pd.Series | pd.Index | Sequence) -> pd.DatetimeIndex | pd.Series:
+    """Convert to naive ``datetime64[ns]`` normalised to midnight."""
+    out = pd.to_datetime(values)
+    if isinstance(out, pd.Series):
+        return out.dt.normalize().astype("datetime64[ns]")
+    return pd.DatetimeIndex(out).normalize().astype("datetime64[ns]")
+
+
+def to_timestamp(value: object, name: str) -> pd.Timestamp:
+    """Parse a single date parameter, with a clear error."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}={value!r} is not a date") from exc
+    if ts is pd.NaT:
+        raise ValueError(f"{name} is missing (NaT)")
+    return ts.normalize()
+
+
+def weekday_number(day: int | str) -> int:
+    """Weekday as 0 (Monday) .. 6 (Sunday) from an int or a (short or long) English name."""
+    if isinstance(day, str):
+        key = day.strip()[:3].title()
+        if key not in _WEEKDAY_NAMES:
+            raise ValueError(f"unknown weekday {day!r}; use 0=Monday..6=Sunday or a name like 'Saturday'")
+        return _WEEKDAY_NAMES.index(key)
+    day = int(day)
+    if not 0 <= day <= 6:
+        raise ValueError(f"weekday {day} out of range; use 0=Monday..6=Sunday")
+    return day
+
+
+def weekday_names() -> list[str]:
+    """Short weekday names, Monday first."""
+    return list(_WEEKDAY_NAMES)
+
+
+def month_names() -> list[str]:
+    """Short month names, January first."""
+    return list(_MONTH_NAMES)

@@ -1,0 +1,562 @@
+"""Demand forecasts per fare class and stay date, for yield management.
+
+What is forecast
+----------------
+``mean`` is the expected number of **room-nights sold per stay date and fare
+class** (non-cancelled bookings; each booking counts its ``units`` on every
+night of its stay), the demand that capacity control (EMSR, Littlewood) needs
+per night and class. With ``measure="arrivals"`` it is bookings by arrival date
+instead. These are *realised* (constrained) sales, not unconstrained demand:
+nights that sold out hide the demand that was turned away.
+
+Only data known at ``as_of`` is used: stay dates up to ``as_of``, from bookings
+made on or before ``as_of``. Bookings on hand for later dates are ignored (no
+pick-up model), so changing anything after ``as_of`` cannot change the
+forecast.
+
+Models
+------
+``"stl_ets"``
+    The history of each class is decomposed with
+    :func:`~crm_analysis.seasonality.decompose.decompose` (weekly and, with
+    more than two years, yearly cycles). Each seasonal component is
+    projected by repeating its last cycle; the seasonally adjusted series
+    (trend + remainder) is forecast with an additive-error, damped-trend
+    exponential smoothing model (``statsmodels`` ``ETSModel``, ETS(A,Ad,N)),
+    whose analytic forecast variance gives ``std``; the interval is
+    ``mean +- z * std``. This is the ``STLForecast`` idea (Hyndman &
+    Athanasopoulos, FPP3, section 5.7 / 12.1) with several periods.
+``"seasonal_naive"``
+    The value of the same weekday one week earlier (last observed week
+    repeated); intervals from 1,000 bootstrap draws (seeded by ``seed``) of
+    the empirical errors of a seasonal naive forecast made the same number of
+    weeks ahead in the last year of history.
+
+Forecasts are demand, so ``mean``, ``lower`` and ``upper`` are clipped at 0.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._common import to_timestamp
+from .decompose import decompose
+from .series import booking_series
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FORECAST_COLUMNS",
+    "Forecast",
+    "Backtest",
+    "fit_forecast",
+    "forecast_demand",
+    "backtest",
+    "forecast_errors",
+]
+
+#: Columns of the ``forecasts.parquet`` artefact (docs/architecture.md).
+FORECAST_COLUMNS: tuple[str, ...] = ("date", "fare_class", "mean", "std", "lower", "upper", "model")
+
+Method = Literal["stl_ets", "seasonal_naive"]
+_N_BOOT = 1000
+
+
+# ----------------------------------------------------------------- models
+def _seasonal_naive(
+    y: np.ndarray, horizon: int, level: float, rng: np.random.Generator, season: int = 7
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """Last season repeated; intervals from the empirical k-season-ahead errors.
+
+    For a forecast ``k`` seasons ahead the errors ``y[t] - y[t - k * season]``
+    of the last year of history are resampled (``_N_BOOT`` draws with ``rng``):
+    their spread is right both for a stable cycle with noise (where errors do
+    not grow with k) and for a drifting one (where they do).
+    """
+    n = len(y)
+    if n < 2 * season:
+        raise ValueError(f"seasonal naive needs at least {2 * season} observations, got {n}")
+    point = np.array([y[n - season + (h % season)] for h in range(horizon)], dtype=float)
+    a = (1 - level) / 2
+    std, lower, upper = np.empty(horizon), np.empty(horizon), np.empty(horizon)
+    cache: dict[int, tuple[float, float, float]] = {}
+    for h in range(horizon):
+        k = h // season + 1
+        if k not in cache:
+            lag = min(k * season, (n // season - 1) * season)
+            err = (y[lag:] - y[:-lag])[-365:]
+            draws = rng.choice(err, size=_N_BOOT)
+            cache[k] = (float(draws.std(ddof=1)), float(np.quantile(draws, a)), float(np.quantile(draws, 1 - a)))
+        std[h], lo, hi = cache[k]
+        lower[h], upper[h] = point[h] + lo, point[h] + hi
+    return point, std, np.minimum(lower, point), np.maximum(upper, point), f"seasonal_naive({season})+bootstrap"
+
+
+def _stl_ets(
+    y: pd.Series, horizon: int, level: float, periods: Sequence[int], robust: bool, notes: list[str], label: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    n = len(y)
+    fit_periods = [p for p in periods if n > 2 * p]
+    if not fit_periods:
+        raise ValueError(f"{label}: history of {n} days is too short for any of the periods {list(periods)}")
+    dec = decompose(y, periods=fit_periods, robust=robust)
+    seas_fc = np.zeros(horizon)
+    for p in dec.periods:
+        comp = dec.seasonal[f"seasonal_{p}"].to_numpy()
+        last = comp[-p:]
+        seas_fc += np.array([last[h % p] for h in range(horizon)])
+    adj = dec.seasonally_adjusted.astype(float)
+    adj.index = pd.DatetimeIndex(adj.index, freq="D")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = ETSModel(adj, error="add", trend="add", damped_trend=True).fit(disp=False)
+        pred = res.get_prediction(start=n, end=n + horizon - 1)
+    msgs = sorted({str(w.message).splitlines()[0] for w in caught})
+    if msgs:
+        notes.append(f"{label}: ETS fit warned: {'; '.join(msgs)}")
+    mean = seas_fc + np.asarray(pred.predicted_mean, dtype=float)
+    std = np.sqrt(np.maximum(np.asarray(pred.var_pred_mean, dtype=float), 0.0))
+    z = stats.norm.ppf(0.5 + level / 2)
+    model = f"{dec.method}({','.join(map(str, dec.periods))})+ETS(A,Ad,N)"
+    return mean, std, mean - z * std, mean + z * std, model
+
+
+def _forecast_one(
+    y: pd.Series, horizon: int, method: str, level: float, rng: np.random.Generator,
+    periods: Sequence[int], robust: bool, notes: list[str], label: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    values = y.to_numpy(dtype=float)
+    if np.ptp(values[-min(len(values), 56):]) == 0 and np.ptp(values) == 0:
+        c = float(values[-1])
+        notes.append(f"{label}: constant history ({c:g}); forecast is that constant with no uncertainty")
+        z = np.zeros(horizon)
+        return z + c, z, z + c, z + c, "constant"
+    if method == "seasonal_naive":
+        return _seasonal_naive(values, horizon, level, rng)
+    try:
+        return _stl_ets(y, horizon, level, periods, robust, notes, label)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        notes.append(f"{label}: stl_ets failed ({exc}); seasonal naive used instead")
+        return _seasonal_naive(values, horizon, level, rng)
+
+
+def _history(
+    bookings: pd.DataFrame, as_of: pd.Timestamp, by: str | None, measure: str, start: object,
+    include_cancelled: bool, notes: list[str],
+) -> pd.DataFrame:
+    """Daily history per group up to ``as_of`` from bookings made by ``as_of``."""
+    hist = booking_series(
+        bookings, measure, by=by, end=as_of, start=start, booked_by=as_of, include_cancelled=include_cancelled
+    )
+    notes.extend(hist.notes)
+    vals = hist.values
+    if isinstance(vals, pd.Series):
+        vals = vals.to_frame("all")
+    vals.columns = pd.Index([str(c) for c in vals.columns], name="fare_class")
+    return vals
+
+
+@dataclass
+class Backtest:
+    """Backtest of a forecast on the last ``days`` days before ``as_of``.
+
+    Attributes
+    ----------
+    errors : pandas.DataFrame
+        One row per fare class plus ``"all classes"`` (errors pooled over
+        class-days) and ``"total"`` (the sum over classes, forecast as the
+        sum of class forecasts; no coverage as intervals do not add):
+        ``mae``, ``rmse``, ``mape`` (in %, over days with actual > 0),
+        ``smape`` (in %, 0 where forecast and actual are both 0),
+        ``coverage`` (share of actuals inside the interval), ``n``,
+        ``n_zero_actual``.
+    predictions : pandas.DataFrame
+        ``date``, ``fare_class``, ``actual``, ``mean``, ``lower``, ``upper``.
+    cutoff : pandas.Timestamp
+        Forecast origin of the backtest (``as_of - days``).
+    as_of : pandas.Timestamp
+    level : float
+    """
+
+    errors: pd.DataFrame
+    predictions: pd.DataFrame
+    cutoff: pd.Timestamp
+    as_of: pd.Timestamp
+    level: float
+
+    @property
+    def mape(self) -> float:
+        """MAPE (%) of the total over classes."""
+        return float(self.errors.loc["total", "mape"])
+
+    def plot(self) -> "Figure":
+        """Actual vs forecast of the total over classes in the backtest window.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        tot = self.predictions.groupby("date")[["actual", "mean"]].sum()
+        fig, ax = plt.subplots(figsize=(10, 3.2))
+        ax.plot(tot.index, tot["actual"], label="actual", color="black", lw=1)
+        ax.plot(tot.index, tot["mean"], label="forecast", color="C1", lw=1.2)
+        ax.set_title(f"Backtest from {self.cutoff.date()}: total demand (MAPE {self.mape:.1f} %)")
+        ax.set_xlabel("date")
+        ax.set_ylabel("room-nights per day")
+        ax.legend()
+        fig.tight_layout()
+        return fig
+
+
+@dataclass
+class Forecast:
+    """Result of :func:`fit_forecast`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The ``forecasts.parquet`` contract: ``date``, ``fare_class``, ``mean``,
+        ``std``, ``lower``, ``upper``, ``model``.
+    history : pandas.DataFrame
+        Daily history used (stay dates up to ``as_of``; one column per class).
+    as_of : pandas.Timestamp
+    by : str or None
+        Booking column whose values are in ``fare_class``.
+    method : str
+    measure : str
+    level : float
+    backtest : Backtest or None
+    notes : list of str
+    """
+
+    table: pd.DataFrame
+    history: pd.DataFrame
+    as_of: pd.Timestamp
+    by: str | None
+    method: str
+    measure: str
+    level: float
+    backtest: Backtest | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def plot(self, classes: Sequence[str] | None = None, history_days: int = 180, total: bool = True) -> "Figure":
+        """History, forecast and prediction interval, one panel per class.
+
+        Parameters
+        ----------
+        classes : sequence of str, optional
+            Classes to show (default: all).
+        history_days : int, default 180
+            Days of history shown before ``as_of``.
+        total : bool, default True
+            Add a first panel with the sum over classes (interval not shown:
+            intervals do not add).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        classes = list(classes) if classes is not None else list(self.history.columns)
+        panels = (["total"] if total and len(classes) > 1 else []) + classes
+        ncol = 2 if len(panels) > 1 else 1
+        nrow = int(np.ceil(len(panels) / ncol))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 2.6 * nrow), squeeze=False)
+        hist = self.history.iloc[-history_days:]
+        unit = "room-nights" if self.measure == "room_nights" else self.measure
+        for ax, name in zip(axes.ravel(), panels):
+            if name == "total":
+                h = hist.sum(axis=1)
+                f = self.table.groupby("date")["mean"].sum()
+                ax.plot(h.index, h.to_numpy(), color="black", lw=0.8, label="history")
+                ax.plot(f.index, f.to_numpy(), color="C1", lw=1.2, label="forecast")
+            else:
+                f = self.table.loc[self.table["fare_class"] == name]
+                ax.plot(hist.index, hist[name].to_numpy(), color="black", lw=0.8, label="history")
+                ax.fill_between(f["date"], f["lower"], f["upper"], color="C1", alpha=0.25,
+                                label=f"{self.level:.0%} interval")
+                ax.plot(f["date"], f["mean"], color="C1", lw=1.2, label="forecast")
+            ax.axvline(self.as_of, color="grey", ls="--", lw=0.8)
+            ax.set_title(str(name), fontsize="small")
+            ax.set_xlabel("stay date")
+            ax.set_ylabel(unit)
+            ax.tick_params(axis="x", labelsize=7)
+        for ax in axes.ravel()[len(panels):]:
+            ax.set_visible(False)
+        axes.ravel()[0].legend(fontsize="x-small", loc="upper left")
+        fig.suptitle(f"Demand forecast after {self.as_of.date()} by {self.by or 'total'} ({self.method})")
+        fig.tight_layout()
+        return fig
+
+
+def _validate(horizon_days: int, level: float, method: str) -> None:
+    if int(horizon_days) < 1:
+        raise ValueError(f"horizon_days must be >= 1, got {horizon_days}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if method not in ("stl_ets", "seasonal_naive"):
+        raise ValueError(f"method must be 'stl_ets' or 'seasonal_naive', got {method!r}")
+
+
+def _forecast_table(
+    history: pd.DataFrame, as_of: pd.Timestamp, horizon: int, method: str, level: float, seed: int,
+    periods: Sequence[int], robust: bool, notes: list[str], progress: bool,
+) -> pd.DataFrame:
+    from tqdm import tqdm
+
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(as_of + pd.Timedelta(days=1), periods=horizon, freq="D").astype("datetime64[ns]")
+    parts = []
+    for name in tqdm(list(history.columns), desc="forecast", disable=not progress, leave=False):
+        mean, std, lower, upper, model = _forecast_one(
+            history[name], horizon, method, level, rng, periods, robust, notes, str(name)
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "fare_class": str(name),
+                    "mean": np.clip(mean, 0, None),
+                    "std": np.maximum(std, 0.0),
+                    "lower": np.clip(lower, 0, None),
+                    "upper": np.clip(upper, 0, None),
+                    "model": model,
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out["fare_class"] = out["fare_class"].astype("string")
+    out["model"] = out["model"].astype("string")
+    return out[list(FORECAST_COLUMNS)]
+
+
+def forecast_errors(predictions: pd.DataFrame, level: float | None = None) -> pd.DataFrame:
+    """MAE, RMSE, MAPE, sMAPE and interval coverage of forecasts vs actuals.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        ``date``, ``fare_class``, ``actual``, ``mean``; ``lower``/``upper``
+        for coverage.
+    level : float, optional
+        Nominal level (only stored in the ``nominal`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: fare classes, ``"all classes"`` and ``"total"``.
+    """
+
+    def errs(a: np.ndarray, f: np.ndarray, lo: np.ndarray | None, hi: np.ndarray | None) -> dict[str, float]:
+        e = f - a
+        pos = a > 0
+        denom = np.abs(a) + np.abs(f)
+        sm = np.where(denom > 0, 2 * np.abs(e) / np.where(denom > 0, denom, 1), 0.0)
+        return {
+            "mae": float(np.mean(np.abs(e))),
+            "rmse": float(np.sqrt(np.mean(e**2))),
+            "mape": float(100 * np.mean(np.abs(e[pos]) / a[pos])) if pos.any() else np.nan,
+            "smape": float(100 * np.mean(sm)),
+            "coverage": float(np.mean((a >= lo) & (a <= hi))) if lo is not None else np.nan,
+            "n": int(len(a)),
+            "n_zero_actual": int((~pos).sum()),
+        }
+
+    rows = {}
+    for name, g in predictions.groupby("fare_class", sort=True):
+        rows[str(name)] = errs(g["actual"].to_numpy(), g["mean"].to_numpy(), g["lower"].to_numpy(), g["upper"].to_numpy())
+    p = predictions
+    rows["all classes"] = errs(p["actual"].to_numpy(), p["mean"].to_numpy(), p["lower"].to_numpy(), p["upper"].to_numpy())
+    tot = p.groupby("date")[["actual", "mean"]].sum()
+    rows["total"] = errs(tot["actual"].to_numpy(), tot["mean"].to_numpy(), None, None)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "fare_class"
+    if level is not None:
+        out["nominal"] = level
+        out.loc["total", "nominal"] = np.nan
+    return out
+
+
+def backtest(
+    bookings: pd.DataFrame,
+    *,
+    as_of: object,
+    backtest_days: int = 56,
+    by: str | None = "fare_class",
+    method: Method = "stl_ets",
+    level: float = 0.9,
+    seed: int = 42,
+    periods: Sequence[int] = (7, 365),
+    robust: bool = False,
+    measure: Literal["room_nights", "arrivals"] = "room_nights",
+    start: object = None,
+    include_cancelled: bool = False,
+    progress: bool = False,
+) -> Backtest:
+    """Forecast the last ``backtest_days`` before ``as_of`` from the data known then.
+
+    The model is fitted on stay dates up to ``cutoff = as_of - backtest_days``
+    with bookings made by the cutoff, forecasts ``backtest_days`` ahead, and is
+    compared with the realised demand (bookings made by ``as_of``). Nothing
+    after ``as_of`` is used.
+
+    Parameters
+    ----------
+    bookings : pandas.DataFrame
+        Canonical bookings.
+    as_of : date-like
+        End of the held-out window.
+    backtest_days : int, default 56
+        Length of the held-out window.
+    by, method, level, seed, periods, robust, measure, start, include_cancelled, progress
+        As in :func:`fit_forecast`.
+
+    Returns
+    -------
+    Backtest
+    """
+    _validate(backtest_days, level, method)
+    as_of_ts = to_timestamp(as_of, "as_of")
+    cutoff = as_of_ts - pd.Timedelta(days=int(backtest_days))
+    notes: list[str] = []
+    hist = _history(bookings, cutoff, by, measure, start, include_cancelled, notes)
+    actual = _history(bookings, as_of_ts, by, measure, hist.index[0], include_cancelled, [])
+    actual = actual.loc[actual.index > cutoff]
+    fc = _forecast_table(hist, cutoff, int(backtest_days), method, level, seed, periods, robust, notes, progress)
+    act = actual.reindex(columns=hist.columns, fill_value=0.0)
+    act_long = act.rename_axis(index="date", columns="fare_class").stack().rename("actual").reset_index()
+    act_long["fare_class"] = act_long["fare_class"].astype("string")
+    pred = fc.merge(act_long, on=["date", "fare_class"], how="left")
+    pred["actual"] = pred["actual"].fillna(0.0)
+    pred = pred[["date", "fare_class", "actual", "mean", "lower", "upper"]]
+    return Backtest(errors=forecast_errors(pred, level), predictions=pred, cutoff=cutoff, as_of=as_of_ts, level=level)
+
+
+def fit_forecast(
+    bookings: pd.DataFrame,
+    *,
+    as_of: object,
+    horizon_days: int = 90,
+    by: str | None = "fare_class",
+    method: Method = "stl_ets",
+    level: float = 0.9,
+    seed: int = 42,
+    backtest_days: int = 56,
+    periods: Sequence[int] = (7, 365),
+    robust: bool = False,
+    measure: Literal["room_nights", "arrivals"] = "room_nights",
+    start: object = None,
+    include_cancelled: bool = False,
+    progress: bool = False,
+) -> Forecast:
+    """Forecast daily demand per fare class after ``as_of`` (full result).
+
+    Parameters
+    ----------
+    bookings : pandas.DataFrame
+        Canonical bookings.
+    as_of : date-like
+        Forecast origin: the last day whose data may be used.
+    horizon_days : int, default 90
+        Days forecast after ``as_of``.
+    by : str or None, default "fare_class"
+        Booking column to forecast by (``fare_class`` defaults to the segment
+        where absent); its values go to the ``fare_class`` column of the
+        table (the artefact contract). ``None``: one series ``"all"``.
+    method : {"stl_ets", "seasonal_naive"}, default "stl_ets"
+        See the module docstring.
+    level : float, default 0.9
+        Level of the prediction intervals.
+    seed : int, default 42
+        Seed of the bootstrap (seasonal naive).
+    backtest_days : int, default 56
+        Held-out days before ``as_of`` for :func:`backtest`; 0 skips it.
+    periods : sequence of int, default (7, 365)
+        Seasonal periods (days); those without more than two cycles of
+        history are left out.
+    robust : bool, default False
+        Robust STL.
+    measure : {"room_nights", "arrivals"}, default "room_nights"
+        Room-nights by stay date, or bookings by arrival date.
+    start : date-like, optional
+        First day of history (default: first day in the data).
+    include_cancelled : bool, default False
+        Count cancelled bookings as demand.
+    progress : bool, default False
+        Show a progress bar over classes.
+
+    Returns
+    -------
+    Forecast
+    """
+    _validate(horizon_days, level, method)
+    if measure not in ("room_nights", "arrivals"):
+        raise ValueError(f"measure must be 'room_nights' or 'arrivals', got {measure!r}")
+    as_of_ts = to_timestamp(as_of, "as_of")
+    notes: list[str] = []
+    hist = _history(bookings, as_of_ts, by, measure, start, include_cancelled, notes)
+    if len(hist) < 15:
+        raise ValueError(f"history up to {as_of_ts.date()} has {len(hist)} days; need at least 15")
+    table = _forecast_table(hist, as_of_ts, int(horizon_days), method, level, seed, periods, robust, notes, progress)
+    bt = None
+    if backtest_days:
+        bt = backtest(
+            bookings, as_of=as_of_ts, backtest_days=backtest_days, by=by, method=method, level=level, seed=seed,
+            periods=periods, robust=robust, measure=measure, start=hist.index[0], include_cancelled=include_cancelled,
+        )
+    return Forecast(
+        table=table, history=hist, as_of=as_of_ts, by=by, method=method, measure=measure, level=level,
+        backtest=bt, notes=notes,
+    )
+
+
+def forecast_demand(
+    bookings: pd.DataFrame,
+    *,
+    as_of: object,
+    horizon_days: int = 90,
+    by: str | None = "fare_class",
+    method: Method = "stl_ets",
+    level: float = 0.9,
+    seed: int = 42,
+    backtest_days: int = 56,
+    **kwargs: object,
+) -> pd.DataFrame:
+    """Forecast table (the ``forecasts.parquet`` artefact) of :func:`fit_forecast`.
+
+    Parameters
+    ----------
+    bookings : pandas.DataFrame
+        Canonical bookings.
+    as_of, horizon_days, by, method, level, seed, backtest_days, **kwargs
+        See :func:`fit_forecast`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date``, ``fare_class``, ``mean``, ``std``, ``lower``, ``upper``,
+        ``model``: expected room-nights per stay date and fare class after
+        ``as_of``. The backtest error table (when ``backtest_days > 0``) is in
+        ``.attrs["backtest"]``.
+    """
+    fc = fit_forecast(
+        bookings, as_of=as_of, horizon_days=horizon_days, by=by, method=method, level=level, seed=seed,
+        backtest_days=backtest_days, **kwargs,  # type: ignore[arg-type]
+    )
+    table = fc.table
+    if fc.backtest is not None:
+        table.attrs["backtest"] = fc.backtest.errors.reset_index().to_dict(orient="list")
+    return table

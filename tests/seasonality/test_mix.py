@@ -1,0 +1,62 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_analysis.seasonality import booking_series, mix_table, peak_trough_mix, weekday_month_mix
+
+
+def _wide():
+    idx = pd.date_range("2024-01-01", periods=366, freq="D")
+    wd = idx.day_of_week
+    corporate = np.where(wd < 5, 30.0, 2.0)  # mid-week
+    leisure = np.where(wd >= 5, 40.0, 5.0)  # weekends
+    groups = np.where(np.isin(idx.month, [4, 5, 9, 10]), 20.0, 1.0)  # shoulder months
+    return pd.DataFrame({"Corporate": corporate, "Leisure": leisure, "Groups": groups}, index=idx)
+
+
+@pytest.mark.parametrize("across", ["weekday", "month"])
+def test_shares_sum_to_one(across, bookings):
+    m = mix_table(booking_series(bookings, by="segment"), across=across)
+    np.testing.assert_allclose(m.shares.sum(axis=1), 1.0)
+    assert m.counts.to_numpy().sum() == pytest.approx(booking_series(bookings).values.sum())
+
+
+def test_mix_finds_known_pattern():
+    m = mix_table(_wide(), "weekday")
+    assert m.shares["Corporate"].idxmax() in ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    assert m.shares.loc["Sat", "Leisure"] > 0.5 and m.index.loc["Sun", "Leisure"] > 1
+    mm = mix_table(_wide(), "month")
+    assert set(mm.shares["Groups"].nlargest(4).index) == {"Apr", "May", "Sep", "Oct"}
+
+
+def test_weekday_month_grid():
+    g = weekday_month_mix(_wide(), group="Leisure")
+    assert g.table.shape == (7, 12)
+    assert (g.table.loc["Sat"] > g.table.loc["Tue"]).all()
+    mean = weekday_month_mix(_wide())
+    assert mean.table.loc["Mon", "Jan"] == pytest.approx(30 + 5 + 1)
+
+
+def test_peak_trough_mix():
+    p = peak_trough_mix(_wide(), share=0.1)
+    np.testing.assert_allclose(p.table[["share_peak", "share_trough", "share_all"]].sum(), 1.0)
+    # peaks are shoulder-month weekends: leisure and groups over-represented
+    assert p.table.loc["Leisure", "lift_peak"] > 1 and p.table.loc["Groups", "lift_peak"] > 1
+    assert p.table.loc["Corporate", "lift_trough"] > 1
+    assert p.n_peak >= 36
+    w = peak_trough_mix(_wide(), freq="W", share=0.2)
+    assert w.freq == "W"
+
+
+def test_mix_needs_groups(bookings):
+    with pytest.raises(ValueError, match="grouped"):
+        mix_table(booking_series(bookings))
+
+
+def test_plots(bookings):
+    from matplotlib.figure import Figure
+
+    s = booking_series(bookings, by="segment")
+    assert isinstance(mix_table(s).plot(), Figure)
+    assert isinstance(weekday_month_mix(s, group="Groups").plot(), Figure)
+    assert isinstance(peak_trough_mix(s).plot(), Figure)
