@@ -20,8 +20,32 @@ from .gamma_gamma import GammaGammaModel
 from .pareto_nbd import ParetoNBDModel
 from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_pareto_nbd
 from .value import UNITS_PER_YEAR, customer_lifetime_value, step_discount_rate
+from .diagnostics import (
+    ConditionalExpectations,
+    FrequencyHistogram,
+    PAliveMatrix,
+    Tracking,
+    conditional_expectations,
+    frequency_histogram,
+    p_alive_matrix,
+    tracking,
+)
+from .pipeline import CLV_COLUMNS, TRANSACTION_MODELS, CLVAnalysis, customer_value_table, fit_clv_models
 
 __all__ = [
+    "CLVAnalysis",
+    "CLV_COLUMNS",
+    "ConditionalExpectations",
+    "FrequencyHistogram",
+    "PAliveMatrix",
+    "TRANSACTION_MODELS",
+    "Tracking",
+    "conditional_expectations",
+    "customer_value_table",
+    "fit_clv_models",
+    "frequency_histogram",
+    "p_alive_matrix",
+    "tracking",
     "BaseLikelihoodModel",
     "BaseTransactionModel",
     "BetaGeoModel",

@@ -1,0 +1,462 @@
+"""RFM summaries of transaction data, computed in DuckDB SQL.
+
+The summary per customer follows the conventions of Fader, Hardie & Lee (2005)
+and of ``lifetimes.utils.summary_data_from_transaction_data`` with ``freq="D"``
+and a ``freq_multiplier``:
+
+* purchases on the same calendar day are merged into one purchase (amounts
+  summed);
+* ``frequency`` is the number of *repeat* purchase days (distinct purchase
+  days minus one);
+* ``recency`` is the time from the first to the last purchase day and ``T`` the
+  time from the first purchase day to ``observation_end``, both in days
+  divided by the number of days of the time unit (weeks = days / 7);
+* ``observation_end`` is inclusive: a purchase on that day counts (with
+  ``recency == T``);
+* ``monetary_value`` is the mean value of the repeat purchase days (the first
+  purchase excluded), 0 for customers without repeat purchases.
+
+These conventions reproduce the published CDNOW summary
+(``cdnow_customers_summary.csv``, Fader-Hardie / lifetimes) exactly; see
+``tests/test_rfm.py``.
+
+All aggregation is one ``GROUP BY`` pipeline in DuckDB (daily merge, then per
+customer, no window functions), so Parquet/CSV files larger than memory can be
+summarised; only the per-customer result is materialised in pandas.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+__all__ = [
+    "rfm_summary",
+    "calibration_and_holdout",
+    "repeat_purchases_by_day",
+    "time_unit_days",
+]
+
+_UNIT_DAYS = {"D": 1.0, "W": 7.0}
+_local = threading.local()
+
+
+def _default_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection, one per thread, reused between calls."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        _local.con = con
+    return con
+
+
+def time_unit_days(time_unit: str | float | int) -> float:
+    """Number of days in one time unit.
+
+    Parameters
+    ----------
+    time_unit : {"D", "W"} or positive number
+        ``"D"`` (days), ``"W"`` (weeks = 7 days) or a number of days.
+
+    Returns
+    -------
+    float
+        Days per time unit.
+
+    Raises
+    ------
+    ValueError
+        For an unknown unit or a non-positive number.
+    """
+    if isinstance(time_unit, str):
+        key = time_unit.strip().upper()
+        if key in _UNIT_DAYS:
+            return _UNIT_DAYS[key]
+        raise ValueError(f"unknown time_unit {time_unit!r}: use 'D', 'W' or a positive number of days")
+    if isinstance(time_unit, bool) or not isinstance(time_unit, (int, float)):
+        raise ValueError(f"time_unit must be 'D', 'W' or a number of days, got {time_unit!r}")
+    if not math.isfinite(time_unit) or time_unit <= 0:
+        raise ValueError(f"time_unit must be a positive number of days, got {time_unit!r}")
+    return float(time_unit)
+
+
+def _as_date(value: Any, name: str) -> pd.Timestamp:
+    """Parse ``value`` as a calendar date (time of day must be absent)."""
+    if value is None:
+        raise ValueError(f"{name} is required")
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} is not a date: {value!r}") from exc
+    if ts is pd.NaT:
+        raise ValueError(f"{name} is not a date: {value!r}")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    if ts != ts.normalize():
+        raise ValueError(
+            f"{name} must be a calendar date (purchases are merged by day and the end day is inclusive), got {value!r}"
+        )
+    return ts
+
+
+def _quote(name: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _relation(transactions: Any, con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyRelation:
+    """A DuckDB relation over ``transactions`` (DataFrame, file path or relation)."""
+    if isinstance(transactions, duckdb.DuckDBPyRelation):
+        return transactions
+    con = con if con is not None else _default_connection()
+    if isinstance(transactions, pd.DataFrame):
+        return con.from_df(transactions)
+    if isinstance(transactions, (str, Path)):
+        path = str(transactions)
+        lower = path.lower()
+        if not any(ch in path for ch in "*?[") and not Path(path).exists():
+            raise FileNotFoundError(f"transactions file not found: {path}")
+        if lower.endswith(".parquet") or lower.endswith(".pq") or Path(path).is_dir():
+            if Path(path).is_dir():
+                path = str(Path(path) / "**" / "*.parquet")
+            return con.read_parquet(path)
+        if any(lower.endswith(s) for s in (".csv", ".csv.gz", ".tsv", ".txt")):
+            return con.read_csv(path)
+        raise ValueError(f"cannot read transactions from {path!r}: use a .parquet or .csv file")
+    raise TypeError(
+        "transactions must be a pandas DataFrame, a path to a Parquet/CSV file or a duckdb relation, "
+        f"got {type(transactions).__name__}"
+    )
+
+
+def _check_columns(rel: duckdb.DuckDBPyRelation, cols: dict[str, str]) -> None:
+    """Raise a ValueError naming any missing column."""
+    missing = [f"{role} column {c!r}" for role, c in cols.items() if c not in rel.columns]
+    if missing:
+        raise ValueError(f"transactions lack the {', '.join(missing)}; columns are {list(rel.columns)}")
+
+
+def _daily_cte(
+    customer_col: str,
+    datetime_col: str,
+    monetary_col: str,
+    observation_end: pd.Timestamp,
+    observation_start: pd.Timestamp | None,
+) -> str:
+    """SQL of the daily-merge step (one row per customer and purchase day)."""
+    c, t, m = _quote(customer_col), _quote(datetime_col), _quote(monetary_col)
+    where = f"CAST({t} AS DATE) <= DATE '{observation_end.date().isoformat()}'"
+    if observation_start is not None:
+        where += f" AND CAST({t} AS DATE) >= DATE '{observation_start.date().isoformat()}'"
+    return f"""
+    daily AS (
+        SELECT CAST({c} AS VARCHAR) AS customer_id,
+               CAST({t} AS DATE) AS day,
+               SUM(CAST({m} AS DOUBLE)) AS amount
+        FROM tx
+        WHERE {where}
+        GROUP BY 1, 2
+    )"""
+
+
+def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: dict[str, str]) -> None:
+    """Raise a ValueError when a key column holds missing values."""
+    parts = ", ".join(f"COUNT(*) FILTER (WHERE {_quote(c)} IS NULL)" for c in cols.values())
+    counts = rel.query("tx", f"SELECT {parts} FROM tx").fetchall()[0]
+    bad = {f"{role} ({c})": n for (role, c), n in zip(cols.items(), counts) if n}
+    if bad:
+        raise ValueError(
+            f"transactions have missing values: {bad} rows; clean them first (crm_analysis.data) "
+            "so that nothing is dropped silently"
+        )
+
+
+def _prepare(
+    transactions: Any,
+    con: duckdb.DuckDBPyConnection | None,
+    customer_col: str,
+    datetime_col: str,
+    monetary_col: str,
+) -> duckdb.DuckDBPyRelation:
+    rel = _relation(transactions, con)
+    cols = {"customer": customer_col, "datetime": datetime_col, "monetary": monetary_col}
+    _check_columns(rel, cols)
+    _check_nulls(rel, cols)
+    return rel
+
+
+def _to_frame(df: pd.DataFrame, attrs: dict[str, Any]) -> pd.DataFrame:
+    """Index by customer_id, fix dtypes and attach metadata."""
+    df["customer_id"] = df["customer_id"].astype("str")
+    df = df.set_index("customer_id")
+    for col in df.columns:
+        if col.startswith("frequency"):
+            df[col] = df[col].astype("int64")
+        elif col == "first_purchase":
+            df[col] = pd.to_datetime(df[col]).astype("datetime64[ns]")
+        else:
+            df[col] = df[col].astype("float64")
+    # JSON-friendly metadata (pandas writes attrs into Parquet files as JSON)
+    df.attrs.update(
+        {k: (v.date().isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in attrs.items()}
+    )
+    return df
+
+
+def rfm_summary(
+    transactions: Any,
+    *,
+    observation_end: Any,
+    time_unit: str | float = "W",
+    customer_col: str = "customer_id",
+    datetime_col: str = "timestamp",
+    monetary_col: str = "amount",
+    observation_start: Any = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """Per-customer frequency / recency / T / monetary value summary.
+
+    Parameters
+    ----------
+    transactions : DataFrame, str, Path or duckdb.DuckDBPyRelation
+        Transactions (one row per purchase or order line): a DataFrame, a path
+        to a Parquet file (or folder / glob of Parquet files) or CSV file, or a
+        DuckDB relation. Files are scanned by DuckDB, never loaded whole.
+    observation_end : date-like
+        Last day of the observation period (inclusive).
+    time_unit : {"D", "W"} or number, default "W"
+        Unit of ``recency`` and ``T``: days, weeks (days / 7) or a number of days.
+    customer_col, datetime_col, monetary_col : str
+        Column names of the customer key, purchase time and amount.
+    observation_start : date-like, optional
+        First day of the observation period (inclusive); earlier purchases
+        are ignored (left-truncation). Default: use all history.
+    con : duckdb.DuckDBPyConnection, optional
+        Connection to use for DataFrame / file input (default: an in-memory
+        connection reused per thread; pass one with e.g. a ``memory_limit``
+        or ``temp_directory`` set for very large files).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (string), ordered by it, with columns
+        ``frequency`` (int, repeat purchase days), ``recency``, ``T``,
+        ``monetary_value`` (mean repeat purchase value, 0 where frequency is 0),
+        ``revenue`` (total amount up to ``observation_end``) and
+        ``first_purchase`` (date). Only customers with a purchase on or before
+        ``observation_end`` appear. ``attrs`` holds ``observation_end``
+        and ``observation_start`` (ISO dates), ``time_unit`` and ``unit_days``.
+
+    Raises
+    ------
+    ValueError
+        For missing columns, missing key values, a bad time unit or dates.
+
+    Notes
+    -----
+    Same-day purchases are merged (amounts summed) before counting, exactly as
+    ``lifetimes.utils.summary_data_from_transaction_data(freq="D",
+    freq_multiplier=7)`` does for weeks. Amounts are not filtered: negative
+    lines (returns) reduce the day's value.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+    ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"]),
+    ...                    "amount": [10.0, 5.0, 20.0, 7.0]})
+    >>> rfm_summary(tx, observation_end="2024-01-29", time_unit="W")[["frequency", "recency", "T", "monetary_value"]]
+                 frequency  recency    T  monetary_value
+    customer_id
+    a                    1      2.0  4.0            20.0
+    b                    0      0.0  3.0             0.0
+    """
+    unit = time_unit_days(time_unit)
+    end = _as_date(observation_end, "observation_end")
+    start = None if observation_start is None else _as_date(observation_start, "observation_start")
+    if start is not None and start > end:
+        raise ValueError(f"observation_start {start.date()} is after observation_end {end.date()}")
+    rel = _prepare(transactions, con, customer_col, datetime_col, monetary_col)
+    end_sql = f"DATE '{end.date().isoformat()}'"
+    sql = f"""
+    WITH {_daily_cte(customer_col, datetime_col, monetary_col, end, start)}
+    SELECT customer_id,
+           COUNT(*) - 1 AS frequency,
+           date_diff('day', MIN(day), MAX(day)) / {unit} AS recency,
+           date_diff('day', MIN(day), {end_sql}) / {unit} AS "T",
+           COALESCE((SUM(amount) - arg_min(amount, day)) / NULLIF(COUNT(*) - 1, 0), 0.0) AS monetary_value,
+           SUM(amount) AS revenue,
+           MIN(day) AS first_purchase
+    FROM daily
+    GROUP BY customer_id
+    ORDER BY customer_id
+    """
+    df = rel.query("tx", sql).df()
+    return _to_frame(
+        df,
+        {"observation_end": end, "observation_start": start, "time_unit": time_unit, "unit_days": unit},
+    )
+
+
+def calibration_and_holdout(
+    transactions: Any,
+    *,
+    calibration_end: Any,
+    observation_end: Any,
+    time_unit: str | float = "W",
+    customer_col: str = "customer_id",
+    datetime_col: str = "timestamp",
+    monetary_col: str = "amount",
+    observation_start: Any = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """Calibration-period summary plus holdout-period purchases per customer.
+
+    Parameters
+    ----------
+    transactions : DataFrame, str, Path or duckdb.DuckDBPyRelation
+        As in :func:`rfm_summary`.
+    calibration_end : date-like
+        Last day of the calibration period (inclusive).
+    observation_end : date-like
+        Last day of the holdout period (inclusive); after ``calibration_end``.
+    time_unit, customer_col, datetime_col, monetary_col, observation_start, con
+        As in :func:`rfm_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`rfm_summary` columns for the calibration period (``T`` up to
+        ``calibration_end``) plus ``frequency_holdout`` (purchase days in the
+        holdout), ``monetary_value_holdout`` (mean holdout purchase-day value,
+        0 where none), ``revenue_holdout`` and ``duration_holdout`` (length of
+        the holdout in time units). As in
+        ``lifetimes.utils.calibration_and_holdout_data``, the customers are
+        those with a purchase in the calibration period; purchases of
+        customers new in the holdout are not counted.
+    """
+    unit = time_unit_days(time_unit)
+    cal = _as_date(calibration_end, "calibration_end")
+    end = _as_date(observation_end, "observation_end")
+    if cal >= end:
+        raise ValueError(f"calibration_end {cal.date()} must be before observation_end {end.date()}")
+    start = None if observation_start is None else _as_date(observation_start, "observation_start")
+    if start is not None and start > cal:
+        raise ValueError(f"observation_start {start.date()} is after calibration_end {cal.date()}")
+    rel = _prepare(transactions, con, customer_col, datetime_col, monetary_col)
+    cal_sql = f"DATE '{cal.date().isoformat()}'"
+    duration = (end - cal).days / unit
+    sql = f"""
+    WITH {_daily_cte(customer_col, datetime_col, monetary_col, end, start)},
+    per_customer AS (
+        SELECT customer_id,
+               COUNT(*) FILTER (WHERE day <= {cal_sql}) AS n_cal,
+               MIN(day) AS first_day,
+               MAX(day) FILTER (WHERE day <= {cal_sql}) AS last_cal,
+               SUM(amount) FILTER (WHERE day <= {cal_sql}) AS revenue_cal,
+               arg_min(amount, day) AS first_amount,
+               COUNT(*) FILTER (WHERE day > {cal_sql}) AS n_hold,
+               COALESCE(SUM(amount) FILTER (WHERE day > {cal_sql}), 0.0) AS revenue_hold
+        FROM daily
+        GROUP BY customer_id
+        HAVING COUNT(*) FILTER (WHERE day <= {cal_sql}) > 0
+    )
+    SELECT customer_id,
+           n_cal - 1 AS frequency,
+           date_diff('day', first_day, last_cal) / {unit} AS recency,
+           date_diff('day', first_day, {cal_sql}) / {unit} AS "T",
+           COALESCE((revenue_cal - first_amount) / NULLIF(n_cal - 1, 0), 0.0) AS monetary_value,
+           revenue_cal AS revenue,
+           first_day AS first_purchase,
+           n_hold AS frequency_holdout,
+           COALESCE(revenue_hold / NULLIF(n_hold, 0), 0.0) AS monetary_value_holdout,
+           revenue_hold AS revenue_holdout,
+           {duration} AS duration_holdout
+    FROM per_customer
+    ORDER BY customer_id
+    """
+    df = rel.query("tx", sql).df()
+    return _to_frame(
+        df,
+        {
+            "calibration_end": cal,
+            "observation_end": end,
+            "observation_start": start,
+            "time_unit": time_unit,
+            "unit_days": unit,
+        },
+    )
+
+
+def repeat_purchases_by_day(
+    transactions: Any,
+    *,
+    observation_end: Any,
+    cohort_end: Any = None,
+    observation_start: Any = None,
+    customer_col: str = "customer_id",
+    datetime_col: str = "timestamp",
+    monetary_col: str = "amount",
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """First and repeat purchases per calendar day of a cohort of customers.
+
+    The cohort is the customers whose first purchase day lies in
+    ``[observation_start, cohort_end]``: with the same dates, exactly the
+    customers of :func:`calibration_and_holdout` (``cohort_end`` =
+    ``calibration_end``) or :func:`rfm_summary` (``cohort_end`` =
+    ``observation_end``).
+
+    Parameters
+    ----------
+    transactions : DataFrame, str, Path or duckdb.DuckDBPyRelation
+        As in :func:`rfm_summary`.
+    observation_end : date-like
+        Last day counted (inclusive).
+    cohort_end : date-like, optional
+        Last first-purchase day of the cohort; default ``observation_end``.
+    observation_start : date-like, optional
+        First day counted (inclusive).
+    customer_col, datetime_col, monetary_col, con
+        As in :func:`rfm_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``day`` (every day with a purchase of the cohort, sorted),
+        columns ``first_purchases`` (customers whose first purchase day it is)
+        and ``repeat_purchases`` (cohort customers with a repeat purchase that
+        day; same-day purchases merged).
+    """
+    end = _as_date(observation_end, "observation_end")
+    cend = end if cohort_end is None else _as_date(cohort_end, "cohort_end")
+    start = None if observation_start is None else _as_date(observation_start, "observation_start")
+    rel = _prepare(transactions, con, customer_col, datetime_col, monetary_col)
+    sql = f"""
+    WITH {_daily_cte(customer_col, datetime_col, monetary_col, end, start)},
+    firsts AS (
+        SELECT customer_id, MIN(day) AS first_day
+        FROM daily
+        GROUP BY customer_id
+        HAVING MIN(day) <= DATE '{cend.date().isoformat()}'
+    )
+    SELECT d.day,
+           COUNT(*) FILTER (WHERE d.day = f.first_day) AS first_purchases,
+           COUNT(*) FILTER (WHERE d.day > f.first_day) AS repeat_purchases
+    FROM daily d JOIN firsts f ON d.customer_id = f.customer_id
+    GROUP BY d.day
+    ORDER BY d.day
+    """
+    df = rel.query("tx", sql).df()
+    out = pd.DataFrame(
+        {
+            "first_purchases": df["first_purchases"].to_numpy(dtype="int64"),
+            "repeat_purchases": df["repeat_purchases"].to_numpy(dtype="int64"),
+        },
+        index=pd.DatetimeIndex(pd.to_datetime(df["day"]).astype("datetime64[ns]"), name="day"),
+    )
+    return out

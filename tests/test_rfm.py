@@ -1,0 +1,309 @@
+"""Tests of crm_analysis.rfm (RFM summaries in DuckDB SQL)."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm_analysis.rfm import (
+    calibration_and_holdout,
+    repeat_purchases_by_day,
+    rfm_summary,
+    time_unit_days,
+)
+
+START = pd.Timestamp("2023-01-01")
+
+
+# ----------------------------------------------------------------------------- helpers
+def _cdnow_sample(shared_data) -> pd.DataFrame:
+    """CDNOW_sample.txt as canonical transactions keyed by the sample id (1..2357)."""
+    raw = pd.read_csv(
+        shared_data / "cdnow" / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "sample_id", "date", "cds", "dollars"],
+        dtype={"master_id": str, "sample_id": str, "date": str},
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": raw["sample_id"].astype(int).astype(str),
+            "timestamp": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["dollars"].astype(float),
+        }
+    )
+
+
+def _pandas_reference(tx: pd.DataFrame, end: pd.Timestamp, unit_days: float) -> pd.DataFrame:
+    """Independent plain-pandas implementation of the documented conventions."""
+    t = tx[tx["timestamp"].dt.normalize() <= end].copy()
+    t["day"] = t["timestamp"].dt.normalize()
+    daily = t.groupby(["customer_id", "day"], as_index=False)["amount"].sum().sort_values(["customer_id", "day"])
+    rows = {}
+    for cid, g in daily.groupby("customer_id"):
+        days = list(g["day"])
+        amounts = list(g["amount"])
+        rows[cid] = {
+            "frequency": len(days) - 1,
+            "recency": (days[-1] - days[0]).days / unit_days,
+            "T": (end - days[0]).days / unit_days,
+            "monetary_value": float(np.mean(amounts[1:])) if len(days) > 1 else 0.0,
+            "revenue": float(np.sum(amounts)),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index()
+
+
+@st.composite
+def transactions(draw, max_customers: int = 6, max_rows: int = 40):
+    """Random transactions: few customers, several purchases per day possible."""
+    n = draw(st.integers(1, max_rows))
+    cust = draw(st.lists(st.integers(0, max_customers - 1), min_size=n, max_size=n))
+    day = draw(st.lists(st.integers(0, 120), min_size=n, max_size=n))
+    hour = draw(st.lists(st.integers(0, 23), min_size=n, max_size=n))
+    amount = draw(st.lists(st.integers(1, 10_000), min_size=n, max_size=n))
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{c}" for c in cust],
+            "timestamp": START + pd.to_timedelta(day, unit="D") + pd.to_timedelta(hour, unit="h"),
+            "amount": np.asarray(amount, dtype=float) / 100.0,
+        }
+    )
+
+
+END = START + pd.Timedelta(days=100)
+
+
+# ----------------------------------------------------------------------------- published data
+@pytest.mark.shared_data
+def test_reproduces_cdnow_published_summary(shared_data):
+    """CDNOW 2,357-customer sample, 39 weeks to 1997-09-30 (Fader, Hardie & Lee 2005).
+
+    ``cdnow_customers_summary.csv`` (frequency, recency, T in weeks, 2 decimals)
+    and ``cdnow_customers_summary_with_transactions.csv`` (x, t_x, T, zbar) as
+    shipped with lifetimes 0.11.3 must be reproduced exactly after rounding to
+    2 decimals (zbar within half a cent: the file rounds means ending in 5 up).
+    This fixes the conventions: end day inclusive (13 purchases on 1997-09-30
+    count), T = days from first purchase to the end / 7.
+    """
+    tx = _cdnow_sample(shared_data)
+    s = rfm_summary(tx, observation_end="1997-09-30", time_unit="W")
+    s.index = s.index.astype(int)
+    ref = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv").set_index("ID")
+    ref2 = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary_with_transactions.csv").set_index("ID")
+    assert len(s) == len(ref) == 2357
+    s = s.loc[ref.index]
+    np.testing.assert_array_equal(s["frequency"].to_numpy(), ref["frequency"].to_numpy())
+    np.testing.assert_array_equal(s["recency"].round(2).to_numpy(), ref["recency"].to_numpy())
+    np.testing.assert_array_equal(s["T"].round(2).to_numpy(), ref["T"].to_numpy())
+    np.testing.assert_array_equal(s["frequency"].to_numpy(), ref2.loc[ref.index, "x"].to_numpy())
+    # zbar is printed to 2 decimals (70 exact means end in 5 and are rounded up): within half a cent
+    zbar = ref2.loc[ref.index, "zbar"].to_numpy()
+    assert np.abs(s["monetary_value"].to_numpy() - zbar).max() <= 0.005 + 1e-9
+    np.testing.assert_array_equal(s["monetary_value"].to_numpy() == 0, zbar == 0)
+
+
+@pytest.mark.shared_data
+def test_cdnow_end_day_is_inclusive(shared_data):
+    """An exclusive end would change 13 customers' summaries (they bought on 1997-09-30)."""
+    tx = _cdnow_sample(shared_data)
+    inclusive = rfm_summary(tx, observation_end="1997-09-30")
+    exclusive = rfm_summary(tx, observation_end="1997-09-29")
+    assert (inclusive["frequency"] != exclusive["frequency"].reindex(inclusive.index)).sum() == 13
+
+
+@pytest.mark.shared_data
+def test_cdnow_calibration_holdout_totals(shared_data):
+    """The whole cohort bought before 1997-04-01: holdout + calibration = all purchase days."""
+    tx = _cdnow_sample(shared_data)
+    ch = calibration_and_holdout(tx, calibration_end="1997-09-30", observation_end="1998-06-30")
+    full = rfm_summary(tx, observation_end="1998-06-30")
+    assert len(ch) == len(full) == 2357
+    np.testing.assert_array_equal(
+        (ch["frequency"] + ch["frequency_holdout"]).to_numpy(), full.loc[ch.index, "frequency"].to_numpy()
+    )
+    assert ch["duration_holdout"].eq(273 / 7).all()
+    assert ch["revenue"].sum() + ch["revenue_holdout"].sum() == pytest.approx(tx["amount"].sum())
+
+
+# ----------------------------------------------------------------------------- input kinds
+def _small_tx() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 500
+    return pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 60, n).astype(str),
+            "timestamp": START + pd.to_timedelta(rng.integers(0, 200 * 24, n), unit="h"),
+            "amount": rng.gamma(2.0, 20.0, n).round(2),
+        }
+    )
+
+
+def test_dataframe_parquet_csv_and_relation_agree(tmp_path):
+    tx = _small_tx()
+    end = "2023-06-30"
+    from_df = rfm_summary(tx, observation_end=end)
+    pq = tmp_path / "tx.parquet"
+    tx.to_parquet(pq, index=False)
+    csv = tmp_path / "tx.csv"
+    tx.to_csv(csv, index=False)
+    con = duckdb.connect()
+    rel = con.read_parquet(str(pq))
+    for other in (
+        rfm_summary(pq, observation_end=end),
+        rfm_summary(str(pq), observation_end=end),
+        rfm_summary(csv, observation_end=end),
+        rfm_summary(rel, observation_end=end),
+        rfm_summary(tx, observation_end=end, con=con),
+    ):
+        pd.testing.assert_frame_equal(other, from_df, check_exact=False, rtol=1e-12)
+
+
+def test_matches_independent_pandas_implementation():
+    tx = _small_tx()
+    end = pd.Timestamp("2023-06-30")
+    s = rfm_summary(tx, observation_end=end)
+    ref = _pandas_reference(tx, end, 7.0)
+    assert list(s.index) == list(ref.index)
+    for col in ["frequency", "recency", "T", "monetary_value", "revenue"]:
+        np.testing.assert_allclose(s[col].to_numpy(dtype=float), ref[col].to_numpy(dtype=float), rtol=1e-12)
+
+
+def test_custom_column_names_and_output_schema():
+    tx = _small_tx().rename(columns={"customer_id": "cust", "timestamp": "ts", "amount": "value"})
+    s = rfm_summary(tx, observation_end="2023-06-30", customer_col="cust", datetime_col="ts", monetary_col="value")
+    assert s.index.name == "customer_id"
+    assert list(s.columns) == ["frequency", "recency", "T", "monetary_value", "revenue", "first_purchase"]
+    assert s["frequency"].dtype == np.int64
+    assert s.attrs["unit_days"] == 7.0
+
+
+def test_summary_round_trips_through_parquet(tmp_path):
+    """attrs are JSON-friendly, so the artefact can be written (RunContext.write_table)."""
+    ch = calibration_and_holdout(_small_tx(), calibration_end="2023-04-30", observation_end="2023-06-30")
+    ch.reset_index().to_parquet(tmp_path / "s.parquet", index=False)
+    back = pd.read_parquet(tmp_path / "s.parquet")
+    assert back.attrs["calibration_end"] == "2023-04-30" and back.attrs["time_unit"] == "W"
+
+
+# ----------------------------------------------------------------------------- properties
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(transactions())
+def test_summary_properties(tx):
+    s = rfm_summary(tx, observation_end=END, time_unit="W")
+    in_window = tx[tx["timestamp"].dt.normalize() <= END]
+    assert set(s.index) == set(in_window["customer_id"])
+    assert (s["recency"] >= 0).all() and (s["recency"] <= s["T"] + 1e-12).all()
+    days = in_window.groupby("customer_id")["timestamp"].apply(lambda t: t.dt.normalize().nunique())
+    np.testing.assert_array_equal(s["frequency"].to_numpy(), days.loc[s.index].to_numpy() - 1)
+    assert ((s["monetary_value"] == 0) == (s["frequency"] == 0)).all()  # amounts are positive
+    revenue = in_window.groupby("customer_id")["amount"].sum()
+    np.testing.assert_allclose(s["revenue"].to_numpy(), revenue.loc[s.index].to_numpy())
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(transactions(), st.integers(1, 23))
+def test_same_day_purchases_merge(tx, hours):
+    """Splitting each purchase into two lines later the same day changes nothing."""
+    same_day = tx["timestamp"].dt.normalize()
+    split = tx.copy()
+    split["amount"] = tx["amount"] / 2
+    later = split.copy()
+    later["timestamp"] = same_day + pd.Timedelta(hours=hours)
+    doubled = pd.concat([split, later], ignore_index=True)
+    a = rfm_summary(tx, observation_end=END)
+    b = rfm_summary(doubled, observation_end=END)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(transactions(), st.sampled_from([3, 14, 30.5]))
+def test_time_unit_scaling(tx, days):
+    d = rfm_summary(tx, observation_end=END, time_unit="D")
+    w = rfm_summary(tx, observation_end=END, time_unit="W")
+    k = rfm_summary(tx, observation_end=END, time_unit=days)
+    for col in ["recency", "T"]:
+        np.testing.assert_allclose(w[col] * 7, d[col], rtol=1e-12)
+        np.testing.assert_allclose(k[col] * days, d[col], rtol=1e-12)
+    np.testing.assert_array_equal(w["frequency"].to_numpy(), d["frequency"].to_numpy())
+    for col in ["monetary_value", "revenue"]:  # DuckDB sums in parallel: order of additions may differ
+        np.testing.assert_allclose(w[col].to_numpy(), d[col].to_numpy(), rtol=1e-12)
+    assert (d["T"] == d["T"].round()).all()  # whole days
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(transactions(), st.integers(0, 99))
+def test_calibration_holdout_sums_equal_totals(tx, cal_offset):
+    cal = START + pd.Timedelta(days=cal_offset)
+    ch = calibration_and_holdout(tx, calibration_end=cal, observation_end=END, time_unit="D")
+    full = rfm_summary(tx, observation_end=END, time_unit="D")
+    cal_only = rfm_summary(tx, observation_end=cal, time_unit="D")
+    # customers: those who bought in the calibration period, with its summary
+    pd.testing.assert_frame_equal(ch[cal_only.columns], cal_only, check_exact=False, rtol=1e-12)
+    f = full.loc[ch.index]
+    np.testing.assert_array_equal((ch["frequency"] + ch["frequency_holdout"]).to_numpy(), f["frequency"].to_numpy())
+    np.testing.assert_allclose((ch["revenue"] + ch["revenue_holdout"]).to_numpy(), f["revenue"].to_numpy())
+    np.testing.assert_allclose(
+        ch["monetary_value_holdout"] * ch["frequency_holdout"], ch["revenue_holdout"], atol=1e-9
+    )
+    assert ((ch["monetary_value_holdout"] == 0) == (ch["frequency_holdout"] == 0)).all()
+    assert (ch["duration_holdout"] == (END - cal).days).all()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(transactions(), st.integers(0, 99))
+def test_repeat_purchases_by_day_counts(tx, cal_offset):
+    cal = START + pd.Timedelta(days=cal_offset)
+    daily = repeat_purchases_by_day(tx, observation_end=END, cohort_end=cal)
+    full = rfm_summary(tx, observation_end=END)
+    cohort = full[full["first_purchase"] <= cal]
+    assert daily["first_purchases"].sum() == len(cohort)
+    assert daily["repeat_purchases"].sum() == cohort["frequency"].sum()
+
+
+# ----------------------------------------------------------------------------- edges and errors
+def test_observation_start_truncates_history():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a"],
+            "timestamp": pd.to_datetime(["2023-01-01", "2023-01-15", "2023-01-29"]),
+            "amount": [1.0, 2.0, 4.0],
+        }
+    )
+    s = rfm_summary(tx, observation_end="2023-02-05", observation_start="2023-01-10", time_unit="W")
+    assert s.loc["a", "frequency"] == 1
+    assert s.loc["a", "recency"] == 2.0 and s.loc["a", "T"] == 3.0
+    assert s.loc["a", "monetary_value"] == 4.0 and s.loc["a", "revenue"] == 6.0
+
+
+def test_numeric_customer_ids_become_strings():
+    tx = pd.DataFrame({"customer_id": [7, 7], "timestamp": pd.to_datetime(["2023-01-01", "2023-01-02"]), "amount": [1.0, 2.0]})
+    s = rfm_summary(tx, observation_end="2023-01-08", time_unit="D")
+    assert list(s.index) == ["7"] and s.loc["7", "T"] == 7.0
+
+
+@pytest.mark.parametrize("unit", ["M", 0, -1, "x", True])
+def test_bad_time_unit(unit):
+    with pytest.raises(ValueError, match="time_unit"):
+        time_unit_days(unit)
+
+
+def test_errors_name_the_problem(tmp_path):
+    tx = _small_tx()
+    with pytest.raises(ValueError, match="amount"):
+        rfm_summary(tx.drop(columns="amount"), observation_end="2023-06-30")
+    bad = tx.copy()
+    bad.loc[3, "customer_id"] = None
+    with pytest.raises(ValueError, match="missing values"):
+        rfm_summary(bad, observation_end="2023-06-30")
+    with pytest.raises(ValueError, match="calendar date"):
+        rfm_summary(tx, observation_end="2023-06-30 12:00")
+    with pytest.raises(ValueError, match="before observation_end"):
+        calibration_and_holdout(tx, calibration_end="2023-06-30", observation_end="2023-06-01")
+    with pytest.raises(FileNotFoundError):
+        rfm_summary(tmp_path / "nope.parquet", observation_end="2023-06-30")
+    with pytest.raises(TypeError):
+        rfm_summary([1, 2, 3], observation_end="2023-06-30")
