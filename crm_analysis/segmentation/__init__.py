@@ -1,0 +1,73 @@
+"""Segmentation: who are the right customers? (IDIC: identify, differentiate, interact, customize).
+
+Modules
+-------
+rfm_scores
+    RFM scores (rank-based equal-size bins) and the named RFM segment map.
+pareto
+    Lorenz curve, Gini coefficient and top-x% shares of customer value.
+value
+    Current profitability vs future value (CLV) grid with named cells.
+clustering
+    Behavioural k-means clustering with silhouette-chosen k and stability (ARI).
+actions
+    Per-segment figures and parameterised recommended interactions and offers.
+pipeline
+    ``segment_customers``: the ``segments.parquet`` table of the report chain.
+"""
+
+from crm_analysis.segmentation._common import SegmentationInputError
+from crm_analysis.segmentation.actions import (
+    ActionRule,
+    SegmentSummary,
+    assign_actions,
+    default_action_rules,
+    export_action_table,
+    segment_summary,
+)
+from crm_analysis.segmentation.clustering import FEATURE_WORDS, BehaviouralClustering
+from crm_analysis.segmentation.pareto import ParetoResult, pareto_analysis
+from crm_analysis.segmentation.pipeline import (
+    CLV_COLUMNS,
+    SEGMENTS_COLUMNS,
+    SegmentationResult,
+    run_segmentation,
+    segment_customers,
+)
+from crm_analysis.segmentation.rfm_scores import (
+    SEGMENT_ORDER,
+    SegmentRule,
+    default_segment_rules,
+    rfm_scores,
+    rfm_segments,
+    validate_segment_rules,
+)
+from crm_analysis.segmentation.value import ValueGrid, current_profit, default_cell_names, value_grid
+
+__all__ = [
+    "ActionRule",
+    "BehaviouralClustering",
+    "CLV_COLUMNS",
+    "FEATURE_WORDS",
+    "ParetoResult",
+    "SEGMENTS_COLUMNS",
+    "SEGMENT_ORDER",
+    "SegmentRule",
+    "SegmentSummary",
+    "SegmentationInputError",
+    "SegmentationResult",
+    "ValueGrid",
+    "assign_actions",
+    "current_profit",
+    "default_action_rules",
+    "default_cell_names",
+    "default_segment_rules",
+    "export_action_table",
+    "pareto_analysis",
+    "rfm_scores",
+    "rfm_segments",
+    "run_segmentation",
+    "segment_customers",
+    "validate_segment_rules",
+    "value_grid",
+]
