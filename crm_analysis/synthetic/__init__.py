@@ -1,0 +1,55 @@
+"""Seeded synthetic data generators: the built-in default data of the report.
+
+retail
+    Transactions from a known buy-till-you-die process (BG/NBD or Pareto/NBD
+    repeat purchases, gamma-gamma spend) with weekly and yearly seasonality.
+hotel
+    Bookings of a capacity-constrained hotel with several market segments,
+    calibrated on the City Hotel of the Hotel booking demand data.
+"""
+
+from crm_analysis.synthetic.hotel import (
+    DEFAULT_HOTEL,
+    HotelConfig,
+    SegmentProfile,
+    SyntheticBookings,
+    default_bookings,
+    generate_bookings,
+)
+from crm_analysis.synthetic.retail import (
+    BGNBD_CDNOW,
+    CHANNEL_MIX,
+    GAMMA_GAMMA_CDNOW,
+    MONTH_PROFILE,
+    PARETO_NBD_CDNOW,
+    WEEKDAY_PROFILE,
+    BTYDSample,
+    SyntheticTransactions,
+    default_transactions,
+    generate_transactions,
+    simulate_bgnbd,
+    simulate_gamma_gamma,
+    simulate_pareto_nbd,
+)
+
+__all__ = [
+    "DEFAULT_HOTEL",
+    "HotelConfig",
+    "SegmentProfile",
+    "SyntheticBookings",
+    "default_bookings",
+    "generate_bookings",
+    "BGNBD_CDNOW",
+    "CHANNEL_MIX",
+    "GAMMA_GAMMA_CDNOW",
+    "MONTH_PROFILE",
+    "PARETO_NBD_CDNOW",
+    "WEEKDAY_PROFILE",
+    "BTYDSample",
+    "SyntheticTransactions",
+    "default_transactions",
+    "generate_transactions",
+    "simulate_bgnbd",
+    "simulate_gamma_gamma",
+    "simulate_pareto_nbd",
+]
