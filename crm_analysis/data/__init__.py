@@ -11,7 +11,9 @@ Typical use::
 
 For data larger than memory, :func:`transactions_relation` projects a file,
 table or query to the canonical schema inside DuckDB without reading it into
-pandas. See ``docs/architecture.md`` for the schemas.
+pandas. SQL databases (PostgreSQL, ...) are read through SQLAlchemy:
+``load_transactions("postgresql+psycopg://crm@db/crm", table="sales.orders")``
+(see ``docs/databases.md``). See ``docs/architecture.md`` for the schemas.
 """
 
 from crm_analysis.data.cleaning import (
@@ -44,6 +46,7 @@ from crm_analysis.data.schema import (
     schema_frame,
 )
 from crm_analysis.data.sources import LOADERS, load_source
+from crm_analysis.data.sql import DatabaseError, mask_url, read_sql_source, resolve_url
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
     normalise_status,
@@ -92,4 +95,9 @@ __all__ = [
     # configuration
     "load_source",
     "LOADERS",
+    # SQL databases
+    "DatabaseError",
+    "read_sql_source",
+    "resolve_url",
+    "mask_url",
 ]

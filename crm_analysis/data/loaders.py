@@ -10,7 +10,13 @@ Supported sources
   ``con=`` a DuckDB connection or the path of a ``.duckdb`` file (a query
   without ``con`` runs in a fresh in-memory database, which is enough for
   ``SELECT * FROM read_parquet('...')``);
-* a DuckDB relation.
+* a DuckDB relation;
+* a SQL database (PostgreSQL, ... via SQLAlchemy): a connection URL such as
+  ``"postgresql+psycopg://crm@db:5432/crm"`` (or a SQLAlchemy ``URL`` /
+  ``Engine`` / ``Connection``) with ``table="schema.table"`` or
+  ``query="SELECT ... WHERE country = :country"`` and ``params=`` (bound,
+  never pasted into the SQL); read into pandas in chunks (see
+  :mod:`crm_analysis.data.sql` and ``docs/databases.md``).
 
 ``columns`` maps canonical names to the source's names, e.g.
 ``{"customer_id": "CustomerID", "timestamp": "InvoiceDate"}``, so that files
@@ -35,6 +41,7 @@ import pandas as pd
 from crm_analysis.data.engine import connect, quote_identifier, quote_literal, quote_qualified
 from crm_analysis.data.errors import DataValidationError
 from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS, Schema
+from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, is_sql_source, read_sql_source
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
     _ensure_required,
@@ -54,7 +61,7 @@ __all__ = [
 ]
 
 Source = pd.DataFrame | str | os.PathLike | duckdb.DuckDBPyRelation
-Format = Literal["csv", "parquet", "duckdb"]
+Format = Literal["csv", "parquet", "duckdb", "sql"]
 Connection = duckdb.DuckDBPyConnection | str | os.PathLike | None
 
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -83,6 +90,11 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
         return "frame", source
     if isinstance(source, duckdb.DuckDBPyRelation):
         return "relation", source
+    if fmt == "sql" or is_sql_source(source):
+        raise DataValidationError(
+            "a SQL database source is read into pandas with load_transactions / load_bookings / "
+            "read_source (table= or query=); pass the resulting frame to DuckDB"
+        )
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(
             "source must be a pandas DataFrame, a path (CSV / Parquet), a DuckDB table name or "
@@ -143,6 +155,10 @@ def read_source(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     text_columns: list[str] | None = None,
+    table: str | None = None,
+    query: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    chunksize: int = DEFAULT_CHUNKSIZE,
 ) -> pd.DataFrame:
     """Read any supported source into a raw pandas frame (no renaming, no checks).
 
@@ -160,11 +176,26 @@ def read_source(
     text_columns : list of str, optional
         CSV columns to read as text (so ids keep leading zeros); columns
         absent from the file are ignored.
+    table, query, params, chunksize
+        For a SQL database source (a URL, SQLAlchemy Engine or Connection):
+        the table (``schema.table`` allowed) or the query with ``:name``
+        placeholders, the placeholders' values, and the rows fetched per
+        chunk (see :func:`crm_analysis.data.sql.read_sql_source`);
+        ``read_options`` then go to :func:`pandas.read_sql`.
 
     Returns
     -------
     pandas.DataFrame
     """
+    if fmt == "sql" or is_sql_source(source):
+        return read_sql_source(
+            source, table=table, query=query, params=params, chunksize=chunksize, read_options=read_options
+        )
+    if table is not None or query is not None or params:
+        raise ValueError(
+            "table=, query= and params= are for SQL database sources (a connection URL such as "
+            "'postgresql+psycopg://user@host/db'); for DuckDB pass the table name or query as source with con="
+        )
     kind, payload = _classify(source, con, fmt)
     opts = dict(read_options or {})
     if kind == "frame":
@@ -198,14 +229,21 @@ def load_transactions(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     keep_extra: bool = True,
+    table: str | None = None,
+    query: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    chunksize: int = DEFAULT_CHUNKSIZE,
 ) -> pd.DataFrame:
     """Load transactions from any supported source into the canonical schema.
 
     Parameters
     ----------
-    source : DataFrame, path, str or DuckDBPyRelation
+    source : DataFrame, path, str, DuckDBPyRelation or database URL
         A DataFrame; a CSV (``.csv``, ``.csv.gz``, ...) or Parquet path; a
-        DuckDB table name or SQL query (with ``con``); or a DuckDB relation.
+        DuckDB table name or SQL query (with ``con``); a DuckDB relation; or
+        a SQL database URL (``"postgresql+psycopg://user@host:5432/db"``,
+        also a SQLAlchemy URL / Engine / Connection) with ``table`` or
+        ``query``.
     columns : mapping, optional
         Canonical name -> source column name, e.g.
         ``{"customer_id": "CustomerID", "timestamp": "InvoiceDate"}``.
@@ -220,6 +258,16 @@ def load_transactions(
         canonical string columns are read as text.
     keep_extra : bool, default True
         Keep source columns that are not canonical (after the canonical ones).
+    table : str, optional
+        Database source: table or view, optionally schema-qualified
+        (``"sales.orders"``); quoted by SQLAlchemy, checked to exist.
+    query : str, optional
+        Database source: SQL query with ``:name`` placeholders.
+    params : mapping, optional
+        Database source: values of the query's placeholders, bound by the
+        driver (never pasted into the SQL text); a list binds ``IN :name``.
+    chunksize : int, default 100_000
+        Database source: rows fetched (server-side cursor) per chunk.
 
     Returns
     -------
@@ -233,6 +281,9 @@ def load_transactions(
     DataValidationError
         Missing required columns, empty input, unparseable dates, non-numeric
         amounts (see :func:`crm_analysis.data.validation.validate_transactions`).
+        For a database: :class:`crm_analysis.data.sql.DatabaseError` (a
+        subclass) for a missing table, a failed connection or query; the
+        message shows the URL with the password masked.
 
     Examples
     --------
@@ -248,6 +299,10 @@ def load_transactions(
         fmt=fmt,
         read_options=read_options,
         text_columns=_string_sources(TRANSACTIONS, columns),
+        table=table,
+        query=query,
+        params=params,
+        chunksize=chunksize,
     )
     return validate_transactions(raw, columns, keep_extra=keep_extra)
 
@@ -260,12 +315,16 @@ def load_bookings(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     keep_extra: bool = True,
+    table: str | None = None,
+    query: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    chunksize: int = DEFAULT_CHUNKSIZE,
 ) -> pd.DataFrame:
     """Load bookings from any supported source into the canonical schema.
 
     Parameters
     ----------
-    source, columns, con, fmt, read_options, keep_extra
+    source, columns, con, fmt, read_options, keep_extra, table, query, params, chunksize
         As in :func:`load_transactions`.
 
     Returns
@@ -292,6 +351,10 @@ def load_bookings(
         fmt=fmt,
         read_options=read_options,
         text_columns=_string_sources(BOOKINGS, columns),
+        table=table,
+        query=query,
+        params=params,
+        chunksize=chunksize,
     )
     return validate_bookings(raw, columns, keep_extra=keep_extra)
 

@@ -11,10 +11,23 @@ A spec is a mapping with a ``loader`` key:
 ``{"loader": "duckdb", "database": ..., "table": ... | "query": ..., "columns": {...}}``
     The same loaders on a DuckDB table or query (``database`` optional for
     a query, e.g. over ``read_parquet``).
+``{"loader": "sql", "url": ... | "url_env": ..., "table": ... | "query": ..., "params": {...}, "columns": {...}}``
+    The same loaders on a SQL database table (``schema.table`` allowed) or
+    query with ``:name`` placeholders whose values come from ``params``
+    (bound, never pasted into the SQL). ``url`` is a SQLAlchemy URL such as
+    ``postgresql+psycopg://crm@db:5432/crm``; ``url_env`` names an
+    environment variable holding it, and ``password_env`` one holding only
+    the password, so that secrets stay out of configuration files.
+    Optional ``chunksize`` (rows per fetch) and ``read_options`` (for
+    :func:`pandas.read_sql`). See ``docs/databases.md``.
 ``{"loader": "cdnow" | "online_retail", "path": ...}``
     The real transactions data sets (:mod:`crm_analysis.data.real`).
 ``{"loader": "hotels", "path": ...}``
     The real bookings data set.
+``{"loader": "none"}``
+    No data of this kind (e.g. a data set with transactions but no
+    bookings): :func:`load_source` returns ``None``. Note that a spec of
+    ``None`` means the synthetic default, not "no data".
 
 Every spec may have ``"filter": {column: value or list of values}``, keeping
 rows whose canonical column equals the value (or is in the list), e.g.
@@ -33,6 +46,7 @@ import pandas as pd
 
 from crm_analysis.data.loaders import load_bookings, load_transactions
 from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail
+from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, resolve_url
 
 __all__ = ["load_source", "LOADERS"]
 
@@ -44,9 +58,11 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "csv": ("transactions", "bookings"),
     "parquet": ("transactions", "bookings"),
     "duckdb": ("transactions", "bookings"),
+    "sql": ("transactions", "bookings"),
     "cdnow": ("transactions",),
     "online_retail": ("transactions",),
     "hotels": ("bookings",),
+    "none": ("transactions", "bookings"),
 }
 
 _KEYS = {
@@ -54,9 +70,12 @@ _KEYS = {
     "csv": {"loader", "path", "columns", "read_options", "filter"},
     "parquet": {"loader", "path", "columns", "read_options", "filter"},
     "duckdb": {"loader", "database", "table", "query", "columns", "filter"},
+    "sql": {"loader", "url", "url_env", "password_env", "table", "query", "params", "columns",
+            "read_options", "chunksize", "filter"},
     "cdnow": {"loader", "path", "filter"},
     "online_retail": {"loader", "path", "filter"},
     "hotels": {"loader", "path", "filter"},
+    "none": {"loader"},
 }
 
 
@@ -91,7 +110,7 @@ def load_source(
     *,
     seed: int = 42,
     base_dir: str | os.PathLike[str] | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     """Load the data described by a configuration mapping.
 
     Parameters
@@ -109,8 +128,9 @@ def load_source(
 
     Returns
     -------
-    pandas.DataFrame
-        Canonical (uncleaned) transactions or bookings.
+    pandas.DataFrame or None
+        Canonical (uncleaned) transactions or bookings; ``None`` for
+        ``{"loader": "none"}`` (no data of this kind).
 
     Raises
     ------
@@ -135,6 +155,8 @@ def load_source(
     unknown = set(spec) - _KEYS[loader]
     if unknown:
         raise ValueError(f"unknown key(s) {sorted(unknown)} for loader {loader!r}; allowed: {sorted(_KEYS[loader])}")
+    if loader == "none":
+        return None
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     load: Callable[..., pd.DataFrame] = load_transactions if kind == "transactions" else load_bookings
 
@@ -159,6 +181,20 @@ def load_source(
             raise ValueError("a 'duckdb' source with 'table' needs 'database' (path of the .duckdb file)")
         con = _resolve(database, base, "database") if database is not None else None
         df = load(table if table is not None else query, columns=spec.get("columns"), con=con, fmt="duckdb")
+    elif loader == "sql":
+        table, query = spec.get("table"), spec.get("query")
+        if (table is None) == (query is None):
+            raise ValueError("a 'sql' source needs exactly one of 'table' or 'query'")
+        url = resolve_url(spec.get("url"), url_env=spec.get("url_env"), password_env=spec.get("password_env"))
+        df = load(
+            url,
+            table=table,
+            query=query,
+            params=spec.get("params"),
+            columns=spec.get("columns"),
+            read_options=spec.get("read_options"),
+            chunksize=spec.get("chunksize", DEFAULT_CHUNKSIZE),
+        )
     else:
         path = _resolve(spec.get("path"), base, "path")
         df = {"cdnow": load_cdnow, "online_retail": load_online_retail, "hotels": load_hotels}[loader](path)
