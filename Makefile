@@ -23,6 +23,11 @@ install-test: $(BIN)/python
 report: install
 	$(BIN)/crm-analysis report --config $(CONFIG)
 
+# Check the published reports in headless Chromium (links, images, no network request) + reports/index.png
+.PHONY: check-report
+check-report: install
+	$(BIN)/crm-analysis check-report reports --screenshot reports/index.png
+
 test: install-test
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks
 

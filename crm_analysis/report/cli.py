@@ -2,8 +2,19 @@
 
 Commands
 --------
-``crm-analysis report [--config PATH] [--reports-dir DIR] [--seed N] [--as-of DATE] [--only NAME ...] [--quiet]``
-    Run the notebook chain and publish ``<reports>/index.html``.
+``crm-analysis report [--config PATH] [--reports-dir DIR] [--seed N] [--as-of DATE] [--only NAME ...] [--keep N] [--quiet]``
+    Run the notebook chain and publish ``<reports>/index.html``; with
+    ``--keep N`` delete all but the N newest run folders afterwards (never
+    the published one, nor the run just made).
+``crm-analysis check-report [REPORTS_DIR] [--screenshot PNG] [--no-browser] [--depth N]``
+    Check the published reports: every local link and image (in Python), and
+    every page linked from the index in headless Chromium (no network request,
+    no broken image, no JavaScript error); screenshot of the index (default
+    ``<reports>/index.png``). Exit 1 when a problem was found, 3 when
+    Chromium could not be run.
+``crm-analysis rerender [REPORTS_DIR]``
+    Render the HTML reports and indexes of every run again from the executed
+    notebooks (runs made by older versions); executes nothing.
 ``crm-analysis params [NOTEBOOK] [--config PATH]``
     List the parameters (type, default, value set by the chain) of every
     notebook of the chain, or of one (a chain name or an ``.ipynb`` path).
@@ -70,7 +81,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only these notebooks (include the ones writing their inputs, e.g. data_quality)",
     )
+    rep.add_argument(
+        "--keep",
+        type=_positive_int,
+        metavar="N",
+        help="afterwards delete all but the N newest run folders (never the published one)",
+    )
     rep.add_argument("--quiet", action="store_true", help="no progress lines; warnings and errors only")
+
+    chk = sub.add_parser(
+        "check-report",
+        help="check the reports: links, images, offline safety, headless Chromium, screenshot",
+    )
+    from crm_analysis.report.browser import build_parser as _check_parser
+
+    _check_parser(chk)
+
+    rer = sub.add_parser("rerender", help="render the HTML of every run again from its executed notebooks")
+    rer.add_argument("reports_dir", nargs="?", type=Path, default=Path("reports"),
+                     help="reports folder (default: reports)")
 
     par = sub.add_parser("params", help="list the parameters of the notebooks")
     par.add_argument("notebook", nargs="?", help="a notebook name of the chain or a path to an .ipynb")
@@ -81,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
 def _rel(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root))
@@ -89,7 +128,7 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from crm_analysis.report.runner import NotebookFailed, run_chain
+    from crm_analysis.report.runner import NotebookFailed, prune_runs, run_chain
 
     cfg = load_config(args.config).with_overrides(
         seed=args.seed, as_of=args.as_of, reports_dir=args.reports_dir, only=args.only
@@ -99,10 +138,32 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except NotebookFailed as exc:  # already logged by the runner
         if exc.html_path is not None:
             _log.warning("report of the failed notebook: %s", exc.html_path)
+        if args.keep and exc.run_dir is not None:
+            prune_runs(cfg.reports_dir, args.keep, protect=[exc.run_dir])
         return EXIT_NOTEBOOK_FAILED
+    if args.keep:
+        removed = prune_runs(result.reports_dir, args.keep, protect=[result.run_dir])
+        if removed:
+            _log.info("pruned %d old run(s), kept the %d newest", len(removed), args.keep)
     if args.quiet:
         return EXIT_OK
     print(result.index_path)
+    return EXIT_OK
+
+
+def _cmd_check_report(args: argparse.Namespace) -> int:
+    from crm_analysis.report.browser import run_check
+
+    return run_check(args)
+
+
+def _cmd_rerender(args: argparse.Namespace) -> int:
+    from crm_analysis.report.runner import rerender_runs
+
+    if not (args.reports_dir / "runs").is_dir():
+        raise ConfigError(f"no runs under {args.reports_dir}")
+    written = rerender_runs(args.reports_dir)
+    print(f"rendered {len(written)} page(s) under {args.reports_dir}")
     return EXIT_OK
 
 
@@ -162,7 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     _log.addHandler(handler)
     try:
-        command = {"report": _cmd_report, "params": _cmd_params, "notebooks": _cmd_notebooks}[args.command]
+        command = {
+            "report": _cmd_report,
+            "params": _cmd_params,
+            "notebooks": _cmd_notebooks,
+            "check-report": _cmd_check_report,
+            "rerender": _cmd_rerender,
+        }[args.command]
         return command(args)
     except ConfigError as exc:
         print(f"crm-analysis: configuration error: {exc}", file=sys.stderr)

@@ -11,11 +11,24 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["collect_runs", "read_run", "format_value", "render_index", "write_index", "write_text_atomic"]
+__all__ = [
+    "collect_runs",
+    "read_run",
+    "format_value",
+    "format_figure",
+    "infer_kind",
+    "load_headlines",
+    "segment_sizes",
+    "KEY_FIGURES",
+    "render_index",
+    "write_index",
+    "write_text_atomic",
+]
 
 _TEMPLATE = "index.html.j2"
 
@@ -90,29 +103,201 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _headlines(run_dir: Path, order: list[str]) -> list[dict[str, Any]]:
-    path = run_dir / "artifacts" / "headlines.json"
+#: Units a headline figure can be shown in (see :func:`format_figure`).
+KINDS = ("count", "money", "share", "percent", "number", "text")
+
+_PERCENT_LABEL_RE = re.compile(r"\(%\)|,\s*%|%\s*(?:per\b|$)")
+_MONEY_TOKENS = {"revenue", "clv", "spend", "rate", "price", "adr", "cost", "profit", "margin", "value"}
+_NOT_MONEY_TOKENS = {"gini", "mae", "mape", "rmse", "strength", "share", "uplift", "gap", "pct", "ratio", "n"}
+
+
+def infer_kind(key: str, label: str | None, value: Any) -> str:
+    """Guess how to show a headline figure from its key, label and value.
+
+    Rules, first match wins: strings and booleans are ``"text"``; a label that
+    says its value is in per cent (``"(%)"``, ``", %"``, ``"% per ..."`` or a
+    trailing ``%``) gives ``"percent"``; a key with a ``share`` part or a label
+    starting with "Share" gives ``"share"`` (a fraction, shown as per cent);
+    integers are ``"count"``; a key naming a monetary quantity (``revenue``,
+    ``clv``, ``spend``, ``rate``, ...) and no statistic (``gini``, ``mae``,
+    ``uplift``, ...) gives ``"money"``; anything else is ``"number"``.
+
+    Examples
+    --------
+    >>> infer_kind("top20_revenue_share", "Share of revenue from the top 20% of customers", 0.6)
+    'share'
+    >>> infer_kind("revenue_uplift_vs_fcfs", "Revenue uplift over FCFS, % per night", 0.4)
+    'percent'
+    >>> infer_kind("total_clv", "Total CLV", 1234.5)
+    'money'
+    """
+    if value is None or isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
+        return "text"
+    tokens = set(str(key).lower().split("_"))
+    text = str(label or "").strip()
+    if _PERCENT_LABEL_RE.search(text):
+        return "percent"
+    if "share" in tokens or text.lower().startswith("share"):
+        return "share"
+    if isinstance(value, int):
+        return "count"
+    if tokens & _MONEY_TOKENS and not tokens & _NOT_MONEY_TOKENS:
+        return "money"
+    return "number"
+
+
+def _pct(x: float) -> str:
+    if x == 0 or abs(x) >= 1:
+        return f"{x:,.1f}%"
+    return f"{x:.2g}%"
+
+
+def format_figure(value: Any, kind: str) -> str:
+    """Format a headline figure for people.
+
+    Parameters
+    ----------
+    value : object
+        The figure.
+    kind : {"count", "money", "share", "percent", "number", "text"}
+        ``count``: rounded, thousands separators; ``money``: two decimals and
+        thousands separators; ``share``: a fraction shown as per cent;
+        ``percent``: a value already in per cent; ``number``: see
+        :func:`format_value`; ``text``: as is.
+
+    Returns
+    -------
+    str
+        ``"-"`` for missing values.
+
+    Examples
+    --------
+    >>> format_figure(23570, "count"), format_figure(302778.53, "money"), format_figure(0.6359, "share")
+    ('23,570', '302,778.53', '63.6%')
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kind == "text" or isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
+        return format_value(value)
+    if math.isinf(value):
+        return format_value(value)
+    if kind == "count":
+        return f"{round(value):,}"
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "share":
+        return _pct(100.0 * value)
+    if kind == "percent":
+        return _pct(float(value))
+    return format_value(value)
+
+
+def _canonical(name: str) -> str:
+    """Chain name of a headline group: ``"40_yield"`` (a notebook's file stem) -> ``"yield"``."""
+    return re.sub(r"^\d+_", "", str(name))
+
+
+def load_headlines(run_dir: str | Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """The headline figures of a run, ``{notebook: {key: {"value": v, "label": str}}}``.
+
+    Groups recorded under a notebook's file stem (``"40_yield"``) are merged
+    into the chain name (``"yield"``); bare values become ``{"value": v}``.
+    A missing or unreadable ``headlines.json`` gives ``{}``.
+    """
+    path = Path(run_dir) / "artifacts" / "headlines.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return []
+        return {}
     if not isinstance(raw, dict):
-        return []
-    names = [n for n in order if n in raw] + sorted(n for n in raw if n not in order)
-    groups = []
-    for name in names:
+        return {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    # exact chain names first, so they win over the file-stem aliases
+    for name in sorted(raw, key=lambda n: _canonical(n) != n):
         figs = raw[name]
         if not isinstance(figs, dict):
             continue
-        items = []
+        group = out.setdefault(_canonical(name), {})
         for key, fig in figs.items():
+            if key in group:
+                continue
             if isinstance(fig, dict) and "value" in fig:
-                items.append({"label": fig.get("label") or key, "value": format_value(fig["value"])})
+                group[key] = {"value": fig["value"], "label": fig.get("label") or key}
             else:
-                items.append({"label": key, "value": format_value(fig)})
-        if items:
-            groups.append({"notebook": name, "items": items})
+                group[key] = {"value": fig, "label": key}
+    return {k: v for k, v in out.items() if v}
+
+
+def _headlines(heads: dict[str, dict[str, dict[str, Any]]], order: list[str]) -> list[dict[str, Any]]:
+    names = [n for n in order if n in heads] + sorted(n for n in heads if n not in order)
+    groups = []
+    for name in names:
+        items = [
+            {"key": key, "label": fig["label"],
+             "value": format_figure(fig["value"], infer_kind(key, fig["label"], fig["value"]))}
+            for key, fig in heads[name].items()
+        ]
+        groups.append({"notebook": name, "items": items})
     return groups
+
+
+#: The executive-summary cards: (notebook, key, kind); the first present of each tuple list is shown.
+KEY_FIGURES: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("data_quality", "customers"), ("rfm_clv", "customers")),
+    (("data_quality", "revenue"),),
+    (("segmentation", "top20_revenue_share"),),
+    (("rfm_clv", "total_clv"),),
+    (("rfm_clv", "mean_clv"),),
+    (("seasonality", "strongest_seasonal_cycle"),),
+    (("yield", "revenue_uplift_vs_fcfs"),),
+)
+_KIND_OF = {"customers": "count", "revenue": "money", "top20_revenue_share": "share", "total_clv": "money",
+            "mean_clv": "money", "strongest_seasonal_cycle": "text"}
+
+
+def _key_figures(heads: dict[str, dict[str, dict[str, Any]]], links: dict[str, str]) -> list[dict[str, Any]]:
+    cards = []
+    for candidates in KEY_FIGURES:
+        for nb, key in candidates:
+            fig = heads.get(nb, {}).get(key)
+            if fig is None:
+                continue
+            kind = _KIND_OF.get(key) or infer_kind(key, fig["label"], fig["value"])
+            cards.append({"notebook": nb, "key": key, "label": fig["label"],
+                          "value": format_figure(fig["value"], kind), "link": links.get(nb)})
+            break
+    return cards
+
+
+def segment_sizes(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Customers per segment from ``artifacts/segments.parquet``, largest first.
+
+    Returns
+    -------
+    list of dict
+        ``{"segment", "customers", "share", "count_text", "share_text"}``;
+        empty when the file is missing or has no ``segment`` column.
+    """
+    path = Path(run_dir) / "artifacts" / "segments.parquet"
+    if not path.is_file():
+        return []
+    try:
+        import pandas as pd
+
+        seg = pd.read_parquet(path, columns=["segment"])["segment"]
+    except Exception:  # unreadable or no segment column: no segment card
+        return []
+    counts = seg.astype("string").fillna("(none)").value_counts()
+    total = int(counts.sum())
+    if total == 0:
+        return []
+    return [
+        {"segment": str(name), "customers": int(n), "share": n / total,
+         "count_text": format_figure(int(n), "count"), "share_text": format_figure(n / total, "share")}
+        for name, n in counts.items()
+    ]
 
 
 def _summary(rec: dict[str, Any]) -> str:
@@ -127,8 +312,34 @@ def _summary(rec: dict[str, Any]) -> str:
     return text
 
 
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or math.isnan(seconds):
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _when(stamp: Any) -> str:
+    """``2024-01-02T03:04:05+00:00`` -> ``2024-01-02 03:04``."""
+    if not stamp:
+        return "-"
+    text = str(stamp)
+    m = re.match(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})", text)
+    return f"{m.group(1)} {m.group(2)}" if m else text
+
+
 def render_index(run_dir: str | Path, *, reports_dir: str | Path | None = None) -> str:
     """Render the index page of the run in ``run_dir``.
+
+    The page is an executive summary: the run's key figures as cards (see
+    :data:`KEY_FIGURES`, plus the segment sizes from
+    ``artifacts/segments.parquet``), links to every report, all headline
+    figures, the run parameters and the history of all runs.
 
     Parameters
     ----------
@@ -143,7 +354,7 @@ def render_index(run_dir: str | Path, *, reports_dir: str | Path | None = None) 
     Returns
     -------
     str
-        The HTML page.
+        The HTML page (no external assets).
     """
     import jinja2
 
@@ -153,19 +364,23 @@ def render_index(run_dir: str | Path, *, reports_dir: str | Path | None = None) 
         reports = Path(reports_dir).resolve()
         base = os.path.relpath(run_dir, reports).replace(os.sep, "/") + "/"
         hist_base = os.path.relpath(run_dir.parent, reports).replace(os.sep, "/") + "/"
+        home_href = None
     else:
         reports = run_dir.parent.parent
         base = ""
         hist_base = "../"
+        published = reports / "index.html"
+        home_href = "../../index.html" if published.is_file() or run.get("status") == "ok" else None
     history = []
     for rec in collect_runs(reports):
         rid = rec["run_id"]
         has_index = (run_dir.parent / rid / "index.html").is_file()
         history.append(
             {
-                **{k: rec.get(k) for k in ("status", "started", "seed", "as_of")},
+                **{k: rec.get(k) for k in ("status", "seed", "as_of")},
                 "run_id": rid,
-                "duration_s": rec.get("duration_s"),
+                "started": _when(rec.get("started")),
+                "duration": _duration(rec.get("duration_s")),
                 "link": f"{hist_base}{rid}/",
                 "html_index": f"{hist_base}{rid}/index.html" if has_index else None,
                 "summary": _summary(rec),
@@ -175,12 +390,24 @@ def render_index(run_dir: str | Path, *, reports_dir: str | Path | None = None) 
     for nb in run.get("notebooks", []):
         nb = dict(nb)
         nb.setdefault("parameters", {})
-        nb.setdefault("duration_s", None)
+        nb["duration"] = _duration(nb.get("duration_s"))
         nb["source_name"] = Path(str(nb.get("source", ""))).name
         notebooks.append(nb)
-    run = {**run, "notebooks": notebooks}
+    run = {**run, "notebooks": notebooks, "duration": _duration(run.get("duration_s"))}
+    run["started_text"], run["finished_text"] = _when(run.get("started")), _when(run.get("finished"))
     run.setdefault("data_sources", {})
     run.setdefault("error", None)
+    heads = load_headlines(run_dir)
+    links = {nb["name"]: f"{base}{nb['html']}" for nb in notebooks if nb.get("html") and nb.get("name")}
+    cards = _key_figures(heads, links)
+    segments = segment_sizes(run_dir)
+    seg_heads = heads.get("segmentation", {})
+    if not segments and "n_segments" in seg_heads:  # no segments.parquet: the segmentation headlines
+        largest = seg_heads.get("largest_segment", {}).get("value")
+        text = f"largest: {largest}" if largest is not None else None
+        cards.append({"notebook": "segmentation", "key": "n_segments", "label": seg_heads["n_segments"]["label"],
+                      "value": format_figure(seg_heads["n_segments"]["value"], "count"), "note": text,
+                      "link": links.get("segmentation")})
     template_text = (resources.files("crm_analysis.report") / "templates" / _TEMPLATE).read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
     tmpl = env.from_string(template_text)
@@ -188,7 +415,11 @@ def render_index(run_dir: str | Path, *, reports_dir: str | Path | None = None) 
         title=run.get("title") or "crm_analysis report",
         run=run,
         base=base,
-        headlines=_headlines(run_dir, [nb.get("name") for nb in notebooks]),
+        home_href=home_href,
+        cards=cards,
+        segments=segments,
+        segments_link=links.get("segmentation"),
+        headlines=_headlines(heads, [nb.get("name") for nb in notebooks]),
         history=history,
     )
 

@@ -7,12 +7,17 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["notebook_to_html", "add_toc", "REMOVE_CELL_TAGS", "REMOVE_OUTPUT_TAGS"]
+__all__ = ["notebook_to_html", "add_toc", "REMOVE_CELL_TAGS", "REMOVE_OUTPUT_TAGS", "TEMPLATE_FILE"]
 
 #: Cell tags whose cells are left out of the HTML report entirely.
 REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
 #: Cell tags whose outputs are left out of the HTML report.
 REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}
+
+#: nbconvert template of the reports (extends ``lab``; no CDN scripts, back link, table CSS).
+TEMPLATE_FILE = Path(__file__).with_name("templates") / "notebook.html.j2"
+#: Where :func:`add_toc` puts the table of contents when the page has this marker.
+TOC_MARKER = "<!-- crm-toc -->"
 
 _HEADING_RE = re.compile(r"<h([1-3])(?P<attrs>[^>]*)\bid=\"(?P<id>[^\"]+)\"[^>]*>(?P<body>.*?)</h\1>", re.S)
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -31,7 +36,10 @@ nav.crm-toc a { color: #0b5cad; text-decoration: none; } nav.crm-toc a:hover { t
 
 
 def add_toc(page: str, *, min_headings: int = 2) -> str:
-    """Insert a table of contents of the ``h1``-``h3`` headings after ``<body>``.
+    """Insert a table of contents of the ``h1``-``h3`` headings.
+
+    The contents go where the page has the marker ``<!-- crm-toc -->`` (the
+    report template puts it below the top bar), else right after ``<body>``.
 
     Parameters
     ----------
@@ -58,6 +66,8 @@ def add_toc(page: str, *, min_headings: int = 2) -> str:
         for level, anchor, text in items
     )
     nav = f'{_TOC_CSS}<nav class="crm-toc"><strong>Contents</strong><ul>\n{lis}\n</ul></nav>\n'
+    if TOC_MARKER in page:
+        return page.replace(TOC_MARKER, nav, 1)
     m = re.search(r"<body[^>]*>", page)
     if m is None:
         return nav + page
@@ -70,13 +80,16 @@ def notebook_to_html(
     *,
     title: str | None = None,
     toc: bool = True,
+    index_href: str | None = None,
 ) -> Path:
     """Render an executed notebook to HTML without code cells.
 
     Inputs and prompts are excluded (``HTMLExporter`` with ``exclude_input``,
     ``exclude_input_prompt``, ``exclude_output_prompt``); cells tagged
     ``remove-cell`` and outputs of cells tagged ``remove-output`` are left out.
-    The file is written atomically.
+    The page is offline-safe: it uses :data:`TEMPLATE_FILE` (nbconvert's
+    ``lab`` look without require.js, MathJax, Mermaid or widget scripts from a
+    CDN) and embeds every image as a data URI. The file is written atomically.
 
     Parameters
     ----------
@@ -88,6 +101,9 @@ def notebook_to_html(
         Page title (default: the notebook's file name).
     toc : bool, default True
         Add a table of contents of the markdown headings.
+    index_href : str, optional
+        Target of the "Back to index" link in the top bar (relative to the
+        page); no link when ``None``.
 
     Returns
     -------
@@ -105,10 +121,14 @@ def notebook_to_html(
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
     c.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
-    exporter = HTMLExporter(config=c, template_name="lab")
+    c.HTMLExporter.embed_images = True
+    for url in ("mathjax_url", "require_js_url", "mermaid_js_url", "jupyter_widgets_base_url", "widget_renderer_url"):
+        setattr(c.HTMLExporter, url, "")
+    exporter = HTMLExporter(config=c, template_name="lab", template_file=str(TEMPLATE_FILE))
     nb = nbformat.read(str(notebook), as_version=4)
     name = title or Path(notebook).stem
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
+    resources = {"metadata": {"name": name}, "crm": {"title": name, "index_href": index_href}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     if toc:
         body = add_toc(body)
     output = Path(output)

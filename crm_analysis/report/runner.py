@@ -31,19 +31,20 @@ import json
 import logging
 import os
 import platform
+import shutil
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from crm_analysis.report.config import ConfigError, NotebookSpec, ReportConfig, load_config, parse_config
-from crm_analysis.report.index import render_index, write_text_atomic
+from crm_analysis.report.index import collect_runs, render_index, write_text_atomic
 from crm_analysis.report.params import check_parameters
 from crm_analysis.report.render import notebook_to_html
 
-__all__ = ["run_chain", "RunResult", "NotebookRun", "NotebookFailed", "KERNEL_NAME", "publish"]
+__all__ = ["run_chain", "RunResult", "NotebookRun", "NotebookFailed", "KERNEL_NAME", "publish", "prune_runs", "rerender_runs"]
 
 #: Jupyter kernel the notebooks run in.
 KERNEL_NAME = "python3"
@@ -386,6 +387,97 @@ def publish(run_dir: str | Path, reports_dir: str | Path) -> Path:
     return write_text_atomic(reports / "index.html", page)
 
 
+def prune_runs(reports_dir: str | Path, keep: int, *, protect: Iterable[str | Path] = ()) -> list[Path]:
+    """Delete all but the ``keep`` newest run folders; never the one ``latest`` points to.
+
+    Runs are ordered by their start time (``run.json``), then by name. The
+    run ``latest`` points to and the runs in ``protect`` (ids or folders) are
+    kept in any case and count towards ``keep``. When a run was deleted and a
+    run is published, ``<reports_dir>/index.html`` and the published run's
+    own index are re-rendered so the history lists no deleted run.
+
+    Parameters
+    ----------
+    reports_dir : str or Path
+        The reports folder (holds ``runs/``).
+    keep : int
+        How many runs to keep, at least 1.
+    protect : iterable of str or Path, optional
+        Further runs never to delete (e.g. the run just made).
+
+    Returns
+    -------
+    list of Path
+        The deleted run folders.
+
+    Raises
+    ------
+    ValueError
+        When ``keep`` is less than 1.
+    """
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+        raise ValueError(f"keep must be an integer >= 1, got {keep!r}")
+    reports = Path(reports_dir).resolve()
+    runs_dir = reports / "runs"
+    latest = reports / "latest"
+    keep_ids = {Path(p).name for p in protect}
+    if latest.is_symlink():
+        keep_ids.add(Path(os.readlink(latest)).name)
+    ordered = [r["run_id"] for r in collect_runs(reports)]  # newest first
+    kept = [rid for rid in ordered if rid in keep_ids]
+    for rid in ordered:
+        if len(kept) >= keep:
+            break
+        if rid not in kept:
+            kept.append(rid)
+    removed = []
+    for rid in ordered:
+        path = runs_dir / rid
+        if rid in kept or path.is_symlink() or not path.is_dir():
+            continue
+        shutil.rmtree(path)
+        removed.append(path)
+        log.info("pruned old run %s", rid)
+    if removed:
+        for rid in kept:  # history tables of the kept runs' own pages
+            if (runs_dir / rid / "index.html").is_file():
+                write_text_atomic(runs_dir / rid / "index.html", render_index(runs_dir / rid))
+        if latest.is_symlink() and latest.resolve().is_dir():
+            write_text_atomic(reports / "index.html", render_index(latest.resolve(), reports_dir=reports))
+    return removed
+
+
+def rerender_runs(reports_dir: str | Path) -> list[Path]:
+    """Render the HTML reports and indexes of every run again from the executed notebooks.
+
+    For runs made by an older version (e.g. pages that still loaded scripts
+    from a CDN). Nothing is executed; ``latest`` is not moved; the published
+    ``index.html`` is re-rendered for the run ``latest`` points to.
+
+    Returns
+    -------
+    list of Path
+        The HTML files written.
+    """
+    reports = Path(reports_dir).resolve()
+    written: list[Path] = []
+    for rec in collect_runs(reports):
+        run_dir = reports / "runs" / rec["run_id"]
+        title = rec.get("title") or "crm_analysis report"
+        for nb in rec.get("notebooks", []):
+            if not nb.get("output") or not nb.get("html") or not (run_dir / nb["output"]).is_file():
+                continue
+            html = run_dir / nb["html"]
+            notebook_to_html(run_dir / nb["output"], html, title=f"{title}: {nb.get('name')}",
+                             index_href=os.path.relpath(run_dir / "index.html", html.parent).replace(os.sep, "/"))
+            written.append(html)
+        written.append(write_text_atomic(run_dir / "index.html", render_index(run_dir)))
+    latest = reports / "latest"
+    if latest.is_symlink() and latest.resolve().is_dir():
+        written.append(write_text_atomic(reports / "index.html", render_index(latest.resolve(), reports_dir=reports)))
+    return written
+
+
 # ------------------------------------------------------------------- runner
 def run_chain(
     config: ReportConfig | str | Path | Mapping[str, Any] | None,
@@ -501,7 +593,7 @@ def run_chain(
                 rec.finished = _now()
                 if out.exists():
                     try:
-                        notebook_to_html(out, html, title=f"{cfg.title}: {spec.name}")
+                        notebook_to_html(out, html, title=f"{cfg.title}: {spec.name}", index_href="../index.html")
                         rec.html = html
                     except Exception as exc:  # rendering must not hide the real failure
                         if failure is None:

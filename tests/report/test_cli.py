@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crm_analysis.report import runner
-from crm_analysis.report.cli import EXIT_CONFIG, EXIT_NOTEBOOK_FAILED, EXIT_OK, main
+from crm_analysis.report.cli import EXIT_CONFIG, EXIT_NOTEBOOK_FAILED, EXIT_OK, EXIT_OTHER, main
 
 
 @pytest.mark.parametrize(
@@ -93,3 +93,26 @@ def test_notebooks_lists_the_chain(project: Path, capsys, write_notebook, write_
     out = capsys.readouterr().out.splitlines()
     assert out[1].split()[:3] == ["1.", "ok", "notebooks/ok.ipynb"]
     assert out[2].split()[:2] == ["2.", "two"] and "[disabled]" in out[2]
+
+
+def test_other_errors_exit_3(project: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    def broken(config, **kwargs):
+        raise PermissionError("reports folder is read-only")
+
+    monkeypatch.setattr(runner, "run_chain", broken)
+    assert main(["report", "--config", str(project / "config" / "report.yaml")]) == EXIT_OTHER
+    assert "PermissionError" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("keep", ["0", "-2", "many"])
+def test_bad_keep_exits_2(project: Path, keep: str) -> None:
+    assert main(["report", "--config", str(project / "config" / "report.yaml"), "--keep", keep]) == EXIT_CONFIG
+    assert not (project / "reports").exists()
+
+
+def test_check_report_exit_codes(tmp_path: Path, capsys) -> None:
+    assert main(["check-report", str(tmp_path), "--no-browser"]) == EXIT_NOTEBOOK_FAILED  # no index.html
+    (tmp_path / "index.html").write_text("<html><head><title>t</title></head><body>ok</body></html>")
+    assert main(["check-report", str(tmp_path), "--no-browser"]) == EXIT_OK
+    assert "OK: no problem found" in capsys.readouterr().out
+    assert main(["check-report", str(tmp_path), "--chromium", str(tmp_path / "no-such-browser")]) == EXIT_OTHER

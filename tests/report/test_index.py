@@ -8,7 +8,18 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_analysis.report.index import collect_runs, format_value, render_index
+import pandas as pd
+import pytest
+
+from crm_analysis.report.index import (
+    collect_runs,
+    format_figure,
+    format_value,
+    infer_kind,
+    load_headlines,
+    render_index,
+    segment_sizes,
+)
 from crm_analysis.report.render import add_toc
 
 
@@ -45,7 +56,7 @@ def test_index_shows_headlines_parameters_history_and_escapes(tmp_path: Path) ->
         {"first": {"customers": {"value": 23570, "label": "Customers <all>"}, "share": {"value": 0.4567, "label": "Top share"}}}))
     page = render_index(ok, reports_dir=tmp_path)
     assert "&lt;b&gt;Shop&lt;/b&gt; &amp; co" in page and "<b>Shop</b>" not in page
-    assert "Customers &lt;all&gt;" in page and format_value(23570) in page and format_value(0.4567) in page
+    assert "Customers &lt;all&gt;" in page and "23,570" in page and "45.7%" in page  # a share shows as per cent
     assert 'href="runs/20240101T000000-aaaa/html/00_first.html"' in page
     assert 'href="runs/20240102T000000-bbbb/"' in page and "alpha = 0.5" in page
     inner = render_index(ok)  # the copy inside the run folder links relative to it
@@ -76,3 +87,118 @@ def test_toc_links_every_heading() -> None:
         assert f'href="{anchor}"' in nav
     assert "¶" not in nav and out.index("<nav") > out.index("<body>")
     assert add_toc("<body><h1 id='x'>only</h1></body>") == "<body><h1 id='x'>only</h1></body>"
+
+
+# ------------------------------------------------------- executive summary
+# Shape and labels as the notebooks record them (artifacts/headlines.json of a real run).
+HEADLINES = {
+    "data_quality": {"customers": {"value": 3000, "label": "Customers"},
+                     "revenue": {"value": 302778.52999999997, "label": "Revenue (cleaned)"}},
+    "rfm_clv": {"total_clv": {"value": 19992.42100427677, "label": "Total CLV, next 52 weeks"},
+                "mean_clv": {"value": 6.664140334758923, "label": "Mean CLV per customer"}},
+    "segmentation": {"top20_revenue_share": {"value": 0.6359037742867697,
+                                             "label": "Share of revenue from the top 20% of customers"}},
+    "seasonality": {"strongest_seasonal_cycle": {"value": "365 days",
+                                                 "label": "Strongest seasonal cycle of room-nights"}},
+}
+UPLIFT = {"revenue_uplift_vs_fcfs": {"value": 1.25, "label": "Revenue uplift of best policy (DP) over FCFS, % per night"}}
+
+
+def _cards(page: str) -> dict[str, str]:
+    """data-key -> text of each card in the key-figures section."""
+    import re
+
+    section = page[page.index('id="key-figures"'):page.index('id="reports"')]
+    out = {}
+    for m in re.finditer(r'<div class="card[^"]*" data-key="([^"]+)">(.*?)<div class="src">', section, re.S):
+        out[m.group(1)] = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m.group(2))).strip()
+    return out
+
+
+@pytest.mark.parametrize("yield_key", ["yield", "40_yield"])
+def test_key_figure_cards_formatted_for_people(tmp_path: Path, yield_key: str) -> None:
+    run = _run(tmp_path, "20240101T000000-aaaa", "ok", "2024-01-01T00:00:00")
+    (run / "artifacts" / "headlines.json").write_text(json.dumps({**HEADLINES, yield_key: UPLIFT}))
+    cards = _cards(render_index(run, reports_dir=tmp_path))
+    assert cards["data_quality.customers"] == "Customers 3,000"
+    assert cards["data_quality.revenue"] == "Revenue (cleaned) 302,778.53"
+    assert cards["segmentation.top20_revenue_share"] == "Share of revenue from the top 20% of customers 63.6%"
+    assert cards["rfm_clv.total_clv"] == "Total CLV, next 52 weeks 19,992.42"
+    assert cards["rfm_clv.mean_clv"] == "Mean CLV per customer 6.66"
+    assert cards["seasonality.strongest_seasonal_cycle"].endswith("365 days")
+    # the label says the value is in per cent already: 1.25 -> 1.2% (not 125%)
+    assert cards["yield.revenue_uplift_vs_fcfs"].endswith(" 1.2%") or cards["yield.revenue_uplift_vs_fcfs"].endswith(" 1.3%")
+
+
+def test_chain_name_wins_over_file_stem_alias(tmp_path: Path) -> None:
+    run = _run(tmp_path, "20240101T000000-aaaa", "ok", "2024-01-01T00:00:00")
+    (run / "artifacts" / "headlines.json").write_text(json.dumps({
+        "40_yield": {"a": {"value": 1, "label": "old"}, "b": {"value": 2, "label": "only old"}},
+        "yield": {"a": {"value": 3, "label": "new"}}}))
+    heads = load_headlines(run)
+    assert set(heads) == {"yield"}
+    assert heads["yield"]["a"] == {"value": 3, "label": "new"} and heads["yield"]["b"]["value"] == 2
+
+
+def test_segment_sizes_card(tmp_path: Path) -> None:
+    run = _run(tmp_path, "20240101T000000-aaaa", "ok", "2024-01-01T00:00:00")
+    assert segment_sizes(run) == []
+    seg = ["Champions"] * 6 + ["Lost"] * 3 + ["New"]
+    pd.DataFrame({"customer_id": [str(i) for i in range(10)], "segment": seg}).to_parquet(
+        run / "artifacts" / "segments.parquet")
+    sizes = segment_sizes(run)
+    assert [(s["segment"], s["customers"]) for s in sizes] == [("Champions", 6), ("Lost", 3), ("New", 1)]
+    card = _cards(render_index(run, reports_dir=tmp_path))["segments"]
+    assert "3 segments" in card and "Champions 6 60.0%" in card and "New 1 10.0%" in card
+
+
+def test_history_lists_status_time_duration_seed_as_of(tmp_path: Path) -> None:
+    ok = _run(tmp_path, "20240101T000000-aaaa", "ok", "2024-01-01T10:20:00+00:00")
+    rec = json.loads((ok / "run.json").read_text())
+    rec.update(duration_s=125.0, seed=11, as_of="2023-06-30")
+    (ok / "run.json").write_text(json.dumps(rec))
+    page = render_index(ok, reports_dir=tmp_path)
+    hist = page[page.index('id="history"'):]
+    row = hist[hist.index("20240101T000000-aaaa"):]
+    row = row[: row.index("</tr>")]
+    for text in ("ok", "2024-01-01 10:20", "2 min 05 s", "11", "2023-06-30"):
+        assert text in row, text
+
+
+@pytest.mark.parametrize(
+    ("key", "label", "value", "kind"),
+    [
+        ("customers", "Customers", 3000, "count"),
+        ("revenue", "Revenue (cleaned)", 302778.53, "money"),
+        ("top20_clv_share", "Share of CLV from the top 20% of customers", 0.79, "share"),
+        ("customers_for_80pct_revenue", "Share of customers producing 80% of revenue", 0.38, "share"),
+        ("revenue_uplift_vs_fcfs", "Revenue uplift of best policy (DP) over FCFS, % per night", 0.01, "percent"),
+        ("forecast_backtest_mape", "Forecast backtest MAPE of total room-nights (%)", 20.57, "percent"),
+        ("gini_revenue", "Gini coefficient of revenue", 0.588, "number"),
+        ("group_break_even_rate_peak", "Break-even group rate per room-night, peak season", 48.24, "money"),
+        ("largest_segment", "Largest segment", "Champions", "text"),
+    ],
+)
+def test_infer_kind_on_the_notebooks_labels(key: str, label: str, value, kind: str) -> None:
+    assert infer_kind(key, label, value) == kind
+
+
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
+def test_money_has_two_decimals_and_round_trips(x: float) -> None:
+    text = format_figure(x, "money")
+    assert len(text.rsplit(".", 1)[1]) == 2
+    assert abs(float(text.replace(",", "")) - x) <= 0.005 + 1e-9 * x
+
+
+@given(st.floats(min_value=0, max_value=1, allow_nan=False))
+def test_share_shows_per_cent(x: float) -> None:
+    text = format_figure(x, "share")
+    assert text.endswith("%")
+    assert abs(float(text[:-1]) / 100 - x) <= max(0.0005, 0.01 * x)
+
+
+def test_format_figure_rejects_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown kind"):
+        format_figure(1, "furlongs")
+    assert format_figure(None, "money") == format_figure(float("nan"), "share") == "-"
+    assert format_figure(1234.4, "count") == "1,234"

@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from crm_analysis.report.browser import check_links, find_chromium
 from crm_analysis.report.cli import main
 from crm_analysis.report.config import load_config
 from crm_analysis.report.index import format_value, render_index
@@ -21,7 +22,12 @@ GOOD = """\
 from crm_analysis.report.context import RunContext
 ctx = RunContext(run_dir, seed=seed, as_of=as_of, notebook="good")
 ctx.headline("big_number", 1234.5678, "A big number")
-print("value", n * 2, "seed", seed)"""
+print("value", n * 2, "seed", seed)
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot([1, 2, 3], [3, 1, 2])
+ax.set(title="A figure", xlabel="x", ylabel="y")
+plt.show()"""
 
 BAD = """\
 x = 1
@@ -125,3 +131,41 @@ def test_history_lists_failed_runs(chain) -> None:
     assert f'href="runs/{failed}/"' in page
     row = page[page.index(f'href="runs/{failed}/"'):]
     assert "failed" in row[: row.index("</tr>")]
+
+
+def test_reports_links_and_images_resolve(chain) -> None:
+    """Pure-Python check of everything reachable from the index (both runs, all pages)."""
+    checks = check_links(chain["reports"])
+    assert all(c.ok for c in checks), [(c.path, c.problems) for c in checks]
+    assert {"index.html", "good.html"} <= {c.path.name for c in checks}
+    failed = check_links(chain["error"].run_dir)  # the failed run's own index and its report
+    assert all(c.ok for c in failed), [(c.path, c.problems) for c in failed]
+    assert "bad.html" in {c.path.name for c in failed}
+    good = next(c for c in checks if c.path.name == "good.html")
+    assert good.images == 1  # the figure, embedded as a data URI
+    assert 'src="data:image/png;base64,' in (_ok_run(chain) / "html" / "good.html").read_text()
+
+
+@pytest.mark.skipif(find_chromium() is None,
+                    reason="headless check needs Chromium (apt package `chromium`, or set $CHROMIUM)")
+def test_check_report_in_headless_chromium(chain, tmp_path: Path, capsys) -> None:
+    shot = tmp_path / "index.png"
+    assert main(["check-report", str(chain["reports"]), "--screenshot", str(shot)]) == 0
+    out = capsys.readouterr().out
+    assert "OK: no problem found" in out and "browser check: " in out and "skipped" not in out
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerender_rebuilds_pages_from_executed_notebooks(chain, tmp_path: Path) -> None:
+    import shutil
+
+    from crm_analysis.report.runner import rerender_runs
+
+    reports = tmp_path / "reports"
+    shutil.copytree(chain["reports"], reports, symlinks=True)
+    page = reports / "latest" / "html" / "good.html"
+    page.write_text('<html><head><script src="https://cdn.example.invalid/x.js"></script></head></html>')
+    written = rerender_runs(reports)
+    assert page.resolve() in [p.resolve() for p in written] and (reports / "index.html") in written
+    assert "cdn.example.invalid" not in page.read_text() and "value 42 seed 5" in page.read_text()
+    assert all(c.ok for c in check_links(reports))

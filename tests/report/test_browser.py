@@ -1,0 +1,92 @@
+"""The report check: pure-Python links/images (always) and headless Chromium (when installed)."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from pathlib import Path
+
+import pytest
+
+from crm_analysis.report.browser import check_in_browser, check_links, find_chromium, main
+
+# a 1x1 PNG
+PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+CHROMIUM = find_chromium()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless check needs Chromium (apt package `chromium`, or set $CHROMIUM)"
+)
+
+
+def _page(title: str, body: str, head: str = "") -> str:
+    return f"<!DOCTYPE html><html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
+
+
+def _site(root: Path, *, broken: bool) -> Path:
+    """``root/index.html`` linking to ``runs/r1/html/a.html``; with ``broken`` each kind of fault once."""
+    page_dir = root / "runs" / "r1" / "html"
+    page_dir.mkdir(parents=True)
+    (root / "runs" / "r1" / "run.log").write_text("log")
+    good_img = f'<img alt="fig" src="data:image/png;base64,{PIXEL}">'
+    body = f'<h1 id="top">A</h1><p>text</p>{good_img}<a href="#top">top</a><a href="../../../index.html">back</a>'
+    head = ""
+    if broken:
+        body += ('<img alt="bad" src="data:image/png;base64,AAAA">'  # decodes, but is no image
+                 '<img alt="gone" src="missing.png">'
+                 '<a href="#nowhere">x</a><a href="nothing.html">y</a>')
+        head = '<script src="https://cdn.example.invalid/lib.js"></script>'
+    (page_dir / "a.html").write_text(_page("Page A", body, head))
+    index = _page("Index", '<h1>Index</h1><a href="runs/r1/html/a.html">A</a> <a href="runs/r1/">files</a>'
+                  ' <a href="runs/r1/run.log">log</a> <a href="https://example.org/">web link</a>')
+    (root / "index.html").write_text(index)
+    return root
+
+
+def test_link_check_passes_a_clean_site(tmp_path: Path) -> None:
+    checks = check_links(_site(tmp_path, broken=False))
+    assert [c.path.name for c in checks] == ["index.html", "a.html"]
+    assert all(c.ok for c in checks), [c.problems for c in checks]
+    assert checks[1].images == 1 and checks[1].title == "Page A"
+
+
+def test_link_check_finds_every_fault(tmp_path: Path) -> None:
+    checks = {c.path.name: c for c in check_links(_site(tmp_path, broken=True))}
+    assert checks["index.html"].ok
+    problems = "\n".join(checks["a.html"].problems)
+    assert "broken anchor: #nowhere" in problems
+    assert "broken link: nothing.html" in problems
+    assert "broken image: missing.png" in problems
+    assert "<script> loads from the network: https://cdn.example.invalid/lib.js" in problems
+    assert len(checks["a.html"].problems) == 4  # the undecodable-but-base64 image is only caught by the browser
+
+
+def test_link_check_without_index(tmp_path: Path) -> None:
+    (check,) = check_links(tmp_path)
+    assert not check.ok and "does not exist" in check.problems[0]
+    assert main([str(tmp_path), "--no-browser"]) == 1
+
+
+@needs_chromium
+def test_browser_check_passes_a_clean_site_and_takes_a_screenshot(tmp_path: Path) -> None:
+    root = _site(tmp_path / "site", broken=False)
+    shot = tmp_path / "index.png"
+    checks = check_in_browser(root, screenshot=shot, window_size=(800, 600))
+    assert [c.path.name for c in checks] == ["index.html", "a.html"]
+    assert all(c.ok for c in checks), [c.problems for c in checks]
+    assert checks[1].images == 1 and checks[1].title == "Page A"
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])  # IHDR
+    assert (width, height) == (800, 600)
+
+
+@needs_chromium
+def test_browser_check_finds_network_requests_and_broken_images(tmp_path: Path) -> None:
+    root = _site(tmp_path / "site", broken=True)
+    checks = {c.path.name: c for c in check_in_browser(root)}
+    assert checks["index.html"].ok, checks["index.html"].problems
+    problems = "\n".join(checks["a.html"].problems)
+    assert "request to the network: https://cdn.example.invalid/lib.js" in problems
+    assert problems.count("image did not render") == 2  # the non-image data URI and the missing file
+    assert base64.b64decode(PIXEL)  # (the good pixel rendered: not among the problems)
+    assert "data:image/png;base64,iVBOR" not in problems
