@@ -16,6 +16,8 @@ elasticity
 forecast
     Demand forecasts per fare class and stay date after ``as_of`` (the
     ``forecasts.parquet`` artefact) with prediction intervals and a backtest.
+unconstrain
+    Closed (sold-out) nights and censored-normal EM unconstraining of sales.
 """
 
 from .decompose import DEFAULT_SEASONAL_WINDOW, Decomposition, decompose, strength, strength_table
@@ -29,6 +31,7 @@ from .forecast import (
     forecast_demand,
     forecast_errors,
 )
+from .unconstrain import NightClosures, UnconstrainedHistory, night_closures, unconstrain_history
 from .mix import MixTable, PeakTroughMix, WeekdayMonthMix, mix_table, peak_trough_mix, weekday_month_mix
 from .series import (
     BOOKING_MEASURES,
@@ -69,4 +72,8 @@ __all__ = [
     "forecast_demand",
     "backtest",
     "forecast_errors",
+    "NightClosures",
+    "night_closures",
+    "UnconstrainedHistory",
+    "unconstrain_history",
 ]

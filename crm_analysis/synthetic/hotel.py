@@ -397,6 +397,15 @@ class SyntheticBookings:
         before ``start`` are not simulated, so the first nights are low.
     params : dict
         Period, seed, demand scale and the price-response truths.
+    unconstrained_nights : pandas.DataFrame
+        One row per stay night (``start`` to ``end``) and fare class, in the
+        units a room-night demand forecast uses: ``date``, ``fare_class``,
+        ``demand`` (room-nights requested on that night by requests that
+        would not cancel: the unconstrained demand), ``sold`` (the same for
+        accepted requests: what non-cancelled bookings show), ``denied``
+        (``demand - sold``). The truth for unconstraining methods
+        (:func:`crm_analysis.seasonality.unconstrain_history`). Stays running
+        past ``end`` are cut, as in ``occupancy``.
     """
 
     bookings: pd.DataFrame
@@ -405,6 +414,7 @@ class SyntheticBookings:
     denied: pd.DataFrame
     occupancy: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
+    unconstrained_nights: pd.DataFrame | None = None
 
 
 def _negbin(rng: np.random.Generator, mean: float, shape: float | None, size: int) -> np.ndarray:
@@ -704,7 +714,28 @@ def generate_bookings(
         "rate_scale": dict(zip([s.name for s in segs], c.tolist())),
         "requests": int(n),
     }
-    return SyntheticBookings(bookings, cfg, demand, denied, occupancy, params)
+    # ---- unconstrained room-nights per stay night and fare class (non-cancelling requests)
+    fare_names = list(dict.fromkeys(s.fare for s in segs))
+    fare_code = np.array([fare_names.index(s.fare) for s in segs])[seg]
+    n_f = len(fare_names)
+    span = n_days + int(nights.max(initial=1)) + 1
+    keep = ~will_cancel
+    per_night = {}
+    for name, mask in (("demand", keep), ("sold", keep & accepted)):
+        diff = np.zeros((span + 1, n_f))
+        np.add.at(diff, (day[mask], fare_code[mask]), units[mask])
+        np.add.at(diff, (day[mask] + nights[mask], fare_code[mask]), -units[mask])
+        per_night[name] = np.cumsum(diff, axis=0)[:n_days].round().astype(np.int64)
+    nights_tab = pd.DataFrame(
+        {
+            "date": np.repeat(dates.to_numpy().astype("datetime64[ns]"), n_f),
+            "fare_class": pd.array(np.tile(np.asarray(fare_names, dtype=object), n_days), dtype=STRING),
+            "demand": per_night["demand"].ravel(),
+            "sold": per_night["sold"].ravel(),
+        }
+    )
+    nights_tab["denied"] = nights_tab["demand"] - nights_tab["sold"]
+    return SyntheticBookings(bookings, cfg, demand, denied, occupancy, params, nights_tab)
 
 
 def default_bookings(seed: int = 42) -> pd.DataFrame:

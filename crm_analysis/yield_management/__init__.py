@@ -37,6 +37,8 @@ from crm_analysis.yield_management.groups import (
     GroupDecision,
     MultiNightLPResult,
     evaluate_group_request,
+    GroupFutureValue,
+    group_future_value,
     multi_night_lp,
 )
 from crm_analysis.yield_management.overbooking import (
@@ -72,6 +74,8 @@ __all__ = [
     "OverbookingCurve",
     "show_rates",
     "evaluate_group_request",
+    "GroupFutureValue",
+    "group_future_value",
     "GroupDecision",
     "multi_night_lp",
     "MultiNightLPResult",

@@ -33,7 +33,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["GroupDecision", "evaluate_group_request", "multi_night_lp", "MultiNightLPResult"]
+__all__ = [
+    "GroupDecision",
+    "evaluate_group_request",
+    "GroupFutureValue",
+    "group_future_value",
+    "multi_night_lp",
+    "MultiNightLPResult",
+]
 
 
 @dataclass
@@ -200,6 +207,73 @@ def evaluate_group_request(
         accept=bool(net >= 0),
         break_even_rate=(total - float(future_value)) / (g * T),
     )
+
+
+@dataclass
+class GroupFutureValue:
+    """Expected future value of a group booking from the hotel's own repeat history.
+
+    Attributes
+    ----------
+    segment : str
+        Segment whose bookings are the groups.
+    bookings : int
+        Stayed bookings of the segment.
+    repeat_share : float
+        Share of them made by a customer id that had booked before (any
+        segment, any status): the estimated probability that a group comes
+        back.
+    mean_booking_value : float
+        Mean revenue of a stayed group booking, ``units * nights * rate``.
+    future_value : float
+        ``repeat_share * mean_booking_value``: one expected repeat booking,
+        undiscounted, revenue (not margin).
+    """
+
+    segment: str
+    bookings: int
+    repeat_share: float
+    mean_booking_value: float
+    future_value: float
+
+
+def group_future_value(bookings: pd.DataFrame, segment: str = "Groups") -> GroupFutureValue:
+    """Expected future value of a group: repeat probability x value of a group booking.
+
+    A stated, simple assumption rather than a CLV model: a group that books
+    comes back at most once more, with the probability that the hotel's past
+    group bookings were repeats, and is then worth an average group booking.
+
+    Parameters
+    ----------
+    bookings : pandas.DataFrame
+        Canonical bookings with ``customer_id``, ``segment``, ``booking_date``,
+        ``status``, ``nights``, ``rate`` (optional ``units``).
+    segment : str, default "Groups"
+        Segment of the group bookings.
+
+    Returns
+    -------
+    GroupFutureValue
+
+    Raises
+    ------
+    ValueError
+        When columns are missing or the segment has no stayed bookings.
+    """
+    missing = {"customer_id", "segment", "booking_date", "status", "nights", "rate"} - set(bookings.columns)
+    if missing:
+        raise ValueError(f"bookings lack columns {sorted(missing)}")
+    b = bookings.sort_values(["booking_date"], kind="stable")
+    known = b["customer_id"].notna()
+    repeat = b["customer_id"].duplicated() & known
+    g = (b["segment"] == segment) & (b["status"] == "stayed") & known
+    if not g.any():
+        raise ValueError(f"no stayed bookings with a customer id in segment {segment!r}")
+    units = b.loc[g, "units"].astype(float) if "units" in b.columns else 1.0
+    value = float((units * b.loc[g, "nights"].astype(float) * b.loc[g, "rate"].astype(float)).mean())
+    share = float(repeat[g].mean())
+    return GroupFutureValue(segment, int(g.sum()), share, value, share * value)
 
 
 # ---------------------------------------------------------------------- network LP

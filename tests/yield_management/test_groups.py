@@ -125,3 +125,25 @@ def test_lp_bad_input_and_plot():
         multi_night_lp([5, 5], [(0, 1, "X", 10.0)], [1.0, 2.0])
     res = multi_night_lp([5, 10], [(0, 2, "T", 150.0), (1, 1, "B", 70.0)], [4, 20])
     assert res.plot().axes[0].get_title()
+
+
+def test_group_future_value_repeat_share_times_booking_value():
+    import pandas as pd
+
+    from crm_analysis.yield_management import group_future_value
+
+    b = pd.DataFrame({
+        "customer_id": ["a", "b", "a", "c", "b"],
+        "segment": ["Groups", "Groups", "Groups", "Direct", "Groups"],
+        "booking_date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-02-01", "2024-01-01", "2024-03-01"]),
+        "status": ["stayed", "stayed", "stayed", "stayed", "cancelled"],
+        "nights": [2, 1, 3, 1, 2],
+        "rate": [50.0, 60.0, 40.0, 100.0, 70.0],
+        "units": [10, 5, 10, 1, 8],
+    })
+    fv = group_future_value(b)
+    assert fv.bookings == 3 and fv.repeat_share == pytest.approx(1 / 3)
+    assert fv.mean_booking_value == pytest.approx((1000 + 300 + 1200) / 3)
+    assert fv.future_value == pytest.approx(fv.repeat_share * fv.mean_booking_value)
+    with pytest.raises(ValueError, match="segment"):
+        group_future_value(b, segment="Corporate")
