@@ -34,6 +34,14 @@ Paths
   resolution they are absolute, because notebooks execute with the run folder
   as working directory.
 
+Data
+----
+``data.transactions`` / ``data.bookings`` are ``crm_analysis.data.load_source``
+specs. ``{loader: none}`` says the data set has no data of that kind (e.g. the
+hotel bookings have no transactions); the notebooks that need it
+(:data:`NOTEBOOK_DATA_NEEDS`) must then be disabled, or the configuration is
+rejected naming the notebook and the missing data.
+
 Every notebook receives ``run_dir``, ``seed`` and ``as_of`` from the runner
 plus its own ``parameters``; the ``data_quality`` notebook (and any notebook
 whose parameters cell declares them) also receives ``transactions_source`` and
@@ -63,13 +71,14 @@ __all__ = [
     "default_config_path",
     "find_project_root",
     "DATA_LOADERS",
+    "NOTEBOOK_DATA_NEEDS",
     "FILE_LOADERS",
     "RESERVED_PARAMETERS",
     "SOURCE_PARAMETERS",
 ]
 
-#: Loaders a data spec may name.
-DATA_LOADERS = ("synthetic", "csv", "parquet", "duckdb", "cdnow", "online_retail", "hotels")
+#: Loaders a data spec may name (``none``: the data set has no data of this kind).
+DATA_LOADERS = ("synthetic", "csv", "parquet", "duckdb", "cdnow", "online_retail", "hotels", "none")
 #: Loaders that read a file and therefore need ``path`` (``duckdb`` takes ``database``).
 FILE_LOADERS = ("csv", "parquet", "cdnow", "online_retail", "hotels")
 # Keys of each loader's spec; mirrors crm_analysis.data.sources (checked there again at load time).
@@ -81,6 +90,15 @@ _SPEC_KEYS: dict[str, set[str]] = {
     "cdnow": {"loader", "path", "filter"},
     "online_retail": {"loader", "path", "filter"},
     "hotels": {"loader", "path", "filter"},
+    "none": {"loader"},
+}
+#: Data each notebook of the standard chain needs (by notebook name); an enabled
+#: notebook whose data is ``{loader: none}`` is a configuration error.
+NOTEBOOK_DATA_NEEDS: dict[str, tuple[str, ...]] = {
+    "rfm_clv": ("transactions",),
+    "segmentation": ("transactions",),
+    "seasonality": ("bookings",),
+    "yield": ("bookings",),
 }
 #: Parameters set by the runner for every notebook; not allowed in ``parameters``.
 RESERVED_PARAMETERS = ("run_dir", "seed", "as_of")
@@ -262,6 +280,7 @@ class ReportConfig:
                     for nb in cfg.notebooks
                 )
             )
+            _check_data_needs(cfg.data, cfg.notebooks, "--only")
         return cfg
 
     def to_dict(self) -> dict[str, Any]:
@@ -341,7 +360,7 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
     for kind in _DATA_KINDS:
         key = f"data.{kind}"
         if kind not in data:
-            raise ConfigError(f"{key}: missing (e.g. {{loader: synthetic}})")
+            raise ConfigError(f"{key}: missing (e.g. {{loader: synthetic}}, or {{loader: none}} for no {kind})")
         spec = dict(_check_mapping(data[kind], key))
         loader = spec.pop("loader", None)
         if loader not in kinds:
@@ -371,6 +390,20 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
             spec["filter"] = dict(_check_mapping(spec["filter"], f"{key}.filter"))
         out[kind] = DataSpec(loader, spec)
     return out
+
+
+def _check_data_needs(data: Mapping[str, DataSpec], notebooks: Iterable[NotebookSpec], where: str = "notebooks") -> None:
+    """Raise when an enabled notebook needs data that the configuration says is absent."""
+    for nb in notebooks:
+        if not nb.enabled:
+            continue
+        for kind in NOTEBOOK_DATA_NEEDS.get(nb.name, ()):
+            spec = data.get(kind)
+            if spec is not None and spec.loader == "none":
+                raise ConfigError(
+                    f"{where}: {nb.name} needs {kind} but data.{kind} is none; "
+                    f"disable it (enabled: false) or give data.{kind} a loader"
+                )
 
 
 def _parse_notebooks(value: Any, root: Path) -> tuple[NotebookSpec, ...]:
@@ -493,6 +526,7 @@ def parse_config(
     if "notebooks" not in raw:
         raise ConfigError("notebooks: missing (an ordered list of {name, path, parameters})")
     notebooks = _parse_notebooks(raw["notebooks"], root)
+    _check_data_needs(data, notebooks)
     return ReportConfig(
         title=title.strip(),
         seed=seed,

@@ -165,8 +165,8 @@ def _span(ts: pd.Series) -> dict[str, Any]:
 
 
 def quality_record(
-    tx: pd.DataFrame,
-    bk: pd.DataFrame,
+    tx: pd.DataFrame | None,
+    bk: pd.DataFrame | None,
     tx_report: Any,
     bk_report: Any,
     *,
@@ -176,10 +176,12 @@ def quality_record(
 
     Parameters
     ----------
-    tx, bk : DataFrame
-        Cleaned canonical transactions and bookings.
-    tx_report, bk_report : CleaningReport
-        Their cleaning reports (objects with ``to_dict()``).
+    tx, bk : DataFrame or None
+        Cleaned canonical transactions and bookings; ``None`` where the data
+        set has no data of that kind (source ``{"loader": "none"}``).
+    tx_report, bk_report : CleaningReport or None
+        Their cleaning reports (objects with ``to_dict()``); ``None`` with
+        ``tx`` / ``bk``.
     sources : dict, optional
         The data specs, recorded as given.
 
@@ -188,54 +190,81 @@ def quality_record(
     dict
         ``{"sources", "transactions": {rows, customers, revenue, timestamp,
         empty_weeks, cleaning}, "bookings": {rows, by_status, arrival_date,
-        booking_date, cleaning}}`` (JSON-ready).
+        booking_date, cleaning}}`` (JSON-ready); ``"transactions"`` /
+        ``"bookings"`` is ``None`` for an absent data set.
     """
-    weekly = transactions_per_week(tx)
-    by_status = bk["status"].astype("string").value_counts(dropna=False) if "status" in bk else pd.Series(dtype=int)
+    if (tx is None) != (tx_report is None) or (bk is None) != (bk_report is None):
+        raise ValueError("quality_record: give a cleaning report exactly for the data sets that exist")
     return {
         "sources": sources or {},
-        "transactions": {
-            "rows": int(len(tx)),
-            "customers": int(tx["customer_id"].nunique()),
-            "revenue": float(tx["amount"].sum()),
-            "timestamp": _span(tx["timestamp"]),
-            "weeks": int(len(weekly)),
-            "empty_weeks": int((weekly["transactions"] == 0).sum()),
-            "cleaning": tx_report.to_dict(),
-        },
-        "bookings": {
-            "rows": int(len(bk)),
-            "by_status": {str(k): int(v) for k, v in by_status.items()},
-            "arrival_date": _span(bk["arrival_date"]) if "arrival_date" in bk else None,
-            "booking_date": _span(bk["booking_date"]) if "booking_date" in bk else None,
-            "cleaning": bk_report.to_dict(),
-        },
+        "transactions": None if tx is None else _transactions_record(tx, tx_report),
+        "bookings": None if bk is None else _bookings_record(bk, bk_report),
+    }
+
+
+def _transactions_record(tx: pd.DataFrame, tx_report: Any) -> dict[str, Any]:
+    weekly = transactions_per_week(tx)
+    return {
+        "rows": int(len(tx)),
+        "customers": int(tx["customer_id"].nunique()),
+        "revenue": float(tx["amount"].sum()),
+        "timestamp": _span(tx["timestamp"]),
+        "weeks": int(len(weekly)),
+        "empty_weeks": int((weekly["transactions"] == 0).sum()),
+        "cleaning": tx_report.to_dict(),
+    }
+
+
+def _bookings_record(bk: pd.DataFrame, bk_report: Any) -> dict[str, Any]:
+    by_status = bk["status"].astype("string").value_counts(dropna=False) if "status" in bk else pd.Series(dtype=int)
+    return {
+        "rows": int(len(bk)),
+        "by_status": {str(k): int(v) for k, v in by_status.items()},
+        "arrival_date": _span(bk["arrival_date"]) if "arrival_date" in bk else None,
+        "booking_date": _span(bk["booking_date"]) if "booking_date" in bk else None,
+        "cleaning": bk_report.to_dict(),
     }
 
 
 def headline_figures(record: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    """Headline figures ``(key, value, label)`` from a :func:`quality_record`."""
-    t, b = record["transactions"], record["bookings"]
-    dropped = int(t["cleaning"].get("rows_dropped", 0)) + int(b["cleaning"].get("rows_dropped", 0))
-    return [
-        ("customers", t["customers"], "Customers"),
-        ("transactions", t["rows"], "Transaction lines (cleaned)"),
-        ("revenue", t["revenue"], "Revenue (cleaned)"),
-        ("bookings", b["rows"], "Bookings (cleaned)"),
-        ("rows_dropped", dropped, "Rows dropped in cleaning"),
-    ]
+    """Headline figures ``(key, value, label)`` from a :func:`quality_record`.
+
+    Only the data sets that exist give figures: a record without bookings has
+    no ``bookings`` figure, one without transactions no customer figures.
+    """
+    t, b = record.get("transactions"), record.get("bookings")
+    out: list[tuple[str, Any, str]] = []
+    if t is not None:
+        out += [
+            ("customers", t["customers"], "Customers"),
+            ("transactions", t["rows"], "Transaction lines (cleaned)"),
+            ("revenue", t["revenue"], "Revenue (cleaned)"),
+        ]
+    if b is not None:
+        out.append(("bookings", b["rows"], "Bookings (cleaned)"))
+    dropped = sum(int(r["cleaning"].get("rows_dropped", 0)) for r in (t, b) if r is not None)
+    out.append(("rows_dropped", dropped, "Rows dropped in cleaning"))
+    return out
 
 
-def plot_coverage(weekly: pd.DataFrame, monthly: pd.DataFrame, bookings_monthly: pd.DataFrame, ax=None):
+def plot_coverage(
+    weekly: pd.DataFrame | None,
+    monthly: pd.DataFrame | None,
+    bookings_monthly: pd.DataFrame | None,
+    ax=None,
+):
     """Coverage figure: transactions per week, active customers per month, bookings per month by status.
 
     Parameters
     ----------
-    weekly, monthly, bookings_monthly : DataFrame
+    weekly, monthly, bookings_monthly : DataFrame or None
         Outputs of :func:`transactions_per_week`, :func:`customers_per_month`
-        and :func:`bookings_by_month_status`.
-    ax : sequence of three Axes, optional
-        Axes to draw on; a new figure is made otherwise.
+        and :func:`bookings_by_month_status`. ``None`` for a data set that
+        does not exist: its panels are left out (``weekly`` and ``monthly``
+        go together).
+    ax : sequence of Axes, optional
+        Axes to draw on, one per panel (three, or one / two when a data set is
+        absent); a new figure is made otherwise.
 
     Returns
     -------
@@ -243,20 +272,32 @@ def plot_coverage(weekly: pd.DataFrame, monthly: pd.DataFrame, bookings_monthly:
     """
     import matplotlib.pyplot as plt
 
+    if (weekly is None) != (monthly is None):
+        raise ValueError("plot_coverage: give both weekly and monthly transactions, or neither")
+    has_tx, has_bk = weekly is not None, bookings_monthly is not None
+    n = 2 * has_tx + has_bk
+    if n == 0:
+        raise ValueError("plot_coverage: no data to plot (no transactions and no bookings)")
     if ax is None:
-        fig, axes = plt.subplots(3, 1, figsize=(10, 9), constrained_layout=True)
+        fig, axes = plt.subplots(n, 1, figsize=(10, 3 * n), constrained_layout=True, squeeze=False)
+        axes = list(axes[:, 0])
     else:
         axes = list(ax)
-        if len(axes) != 3:
-            raise ValueError(f"plot_coverage needs three axes, got {len(axes)}")
+        if len(axes) != n:
+            raise ValueError(f"plot_coverage needs {n} axes, got {len(axes)}")
         fig = axes[0].figure
-    a0, a1, a2 = axes
-    a0.plot(weekly["week"], weekly["transactions"], lw=1)
-    a0.set(title="Transaction lines per week", xlabel="Week", ylabel="Transaction lines")
-    a1.bar(monthly["month"], monthly["active_customers"], width=25, align="edge", label="active")
-    a1.plot(monthly["month"] + pd.Timedelta(days=12), monthly["new_customers"], color="C1", marker=".", label="new")
-    a1.set(title="Customers per month", xlabel="Month", ylabel="Customers")
-    a1.legend(loc="upper left", frameon=False)
+    if has_tx:
+        a0, a1 = axes[0], axes[1]
+        a0.plot(weekly["week"], weekly["transactions"], lw=1)
+        a0.set(title="Transaction lines per week", xlabel="Week", ylabel="Transaction lines")
+        a1.bar(monthly["month"], monthly["active_customers"], width=25, align="edge", label="active")
+        a1.plot(monthly["month"] + pd.Timedelta(days=12), monthly["new_customers"], color="C1", marker=".",
+                label="new")
+        a1.set(title="Customers per month", xlabel="Month", ylabel="Customers")
+        a1.legend(loc="upper left", frameon=False)
+    if not has_bk:
+        return fig
+    a2 = axes[-1]
     bottom = None
     statuses = [c for c in bookings_monthly.columns if c not in ("month", "total")]
     for i, s in enumerate(statuses):

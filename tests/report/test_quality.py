@@ -92,3 +92,31 @@ def test_plot_coverage_titles_and_labels() -> None:
     assert len(fig.axes) == 3
     for ax in fig.axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_record_headlines_and_plot_without_bookings_or_transactions() -> None:
+    data = pytest.importorskip("crm_analysis.data")
+    tx = data.clean_transactions(_tx([0, 1, 8], ["a", "a", "b"], [10.0, 5.0, 3.0]))
+    rec = quality.quality_record(tx.data, None, tx.report, None)
+    assert rec["bookings"] is None and rec["transactions"]["rows"] == 3
+    heads = {k: v for k, v, _ in quality.headline_figures(rec)}
+    assert "bookings" not in heads and heads["customers"] == 2 and heads["rows_dropped"] == 0
+    fig = quality.plot_coverage(quality.transactions_per_week(tx.data), quality.customers_per_month(tx.data), None)
+    assert len(fig.axes) == 2 and all(ax.get_title() for ax in fig.axes)
+
+    bk_raw = pd.DataFrame({
+        "booking_id": ["1", "2"], "booking_date": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+        "arrival_date": pd.to_datetime(["2024-02-01", "2024-02-03"]), "nights": [2, 0], "rate": [100.0, 90.0],
+        "segment": ["Direct", "Direct"], "status": ["stayed", "stayed"],
+    })
+    bk = data.clean_bookings(bk_raw)
+    rec = quality.quality_record(None, bk.data, None, bk.report)
+    heads = {k: v for k, v, _ in quality.headline_figures(rec)}
+    assert rec["transactions"] is None and set(heads) == {"bookings", "rows_dropped"}
+    assert heads == {"bookings": 1, "rows_dropped": 1}
+    fig = quality.plot_coverage(None, None, quality.bookings_by_month_status(bk.data))
+    assert len(fig.axes) == 1 and fig.axes[0].get_xlabel() == "Arrival month"
+    with pytest.raises(ValueError, match="exactly for the data sets"):
+        quality.quality_record(None, bk.data, tx.report, bk.report)
+    with pytest.raises(ValueError, match="no data"):
+        quality.plot_coverage(None, None, None)

@@ -1,0 +1,195 @@
+"""The report chain on the real data sets (``config/cdnow.yaml``, ``online_retail.yaml``, ``hotels.yaml``).
+
+Each configuration is run once per module through
+:func:`crm_analysis.report.runner.run_chain` into a temporary reports folder;
+the tests then check the headline figures (``artifacts/headlines.json``) and
+artefacts against published numbers or against counts computed here
+independently with pandas from the raw files. The data sets live in
+``../shared/data`` (``shared_data`` fixture: skipped where absent). Each chain
+takes about a minute on two cores, so these tests are marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_analysis.report.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "config"
+
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
+
+
+def _run(name: str, shared_data: Path, tmp_path_factory) -> Path:
+    """Run ``config/<name>.yaml`` with its data read from ``shared_data``; return the run folder."""
+    from crm_analysis.report.runner import run_chain
+
+    cfg = load_config(CONFIG / f"{name}.yaml")
+    data = {}
+    for kind, spec in cfg.data.items():
+        if "path" in spec.options:  # point at the fixture's folder (CRM_SHARED_DATA may move it)
+            rel = Path(spec.options["path"]).relative_to((ROOT.parent / "shared" / "data").resolve())
+            spec = type(spec)(spec.loader, {**spec.options, "path": str(shared_data / rel)})
+        data[kind] = spec
+    cfg = cfg.replace(data=data)
+    result = run_chain(cfg, reports_dir=tmp_path_factory.mktemp(f"reports_{name}"), progress=False)
+    assert result.status == "ok" and result.published
+    for nb in result.notebooks:
+        if nb.status != "skipped":
+            assert nb.html is not None and nb.html.is_file() and nb.html.stat().st_size > 1000, nb.name
+    return result.run_dir
+
+
+def _headlines(run_dir: Path) -> dict:
+    raw = json.loads((run_dir / "artifacts" / "headlines.json").read_text())
+    return {nb: {k: v["value"] for k, v in figs.items()} for nb, figs in raw.items()}
+
+
+# --------------------------------------------------------------------- CDNOW
+@pytest.fixture(scope="module")
+def cdnow_run(shared_data, tmp_path_factory) -> Path:
+    return _run("cdnow", shared_data, tmp_path_factory)
+
+
+def test_cdnow_chain_headlines(cdnow_run, shared_data):
+    raw = pd.read_csv(shared_data / "cdnow" / "CDNOW_sample.txt", sep=r"\s+", header=None)
+    heads = _headlines(cdnow_run)
+    assert set(heads) == {"data_quality", "rfm_clv", "segmentation"}
+    n_customers = raw[0].nunique()
+    assert n_customers == 2357  # README: the 1/10 sample
+    assert heads["data_quality"]["customers"] == n_customers
+    assert heads["data_quality"]["transactions"] == len(raw)  # the policy keeps $0 and repeated records
+    assert heads["data_quality"]["revenue"] == pytest.approx(raw[4].sum())
+    assert "bookings" not in heads["data_quality"]
+    assert heads["rfm_clv"]["customers"] == n_customers
+    assert heads["segmentation"]["n_segments"] >= 2
+    quality = json.loads((cdnow_run / "artifacts" / "data_quality.json").read_text())
+    assert quality["bookings"] is None
+    assert not (cdnow_run / "artifacts" / "bookings.parquet").exists()
+    assert len(pd.read_parquet(cdnow_run / "artifacts" / "segments.parquet")) == n_customers
+
+
+def test_cdnow_calibration_fit_reproduces_published_estimates(cdnow_run):
+    """BG/NBD on the 39-week calibration period of the 2,357-customer sample.
+
+    Fader, Hardie & Lee (2005), "Counting your customers the easy way",
+    Marketing Science 24(2), sec. 5: r = 0.243, alpha = 4.414, a = 0.793,
+    b = 2.426. Pareto/NBD: Fader, Hardie & Lee (2005), "A note on implementing
+    the Pareto/NBD model in MATLAB": r = 0.553, alpha = 10.578, s = 0.606,
+    beta = 11.669. Gamma-Gamma: Fader, Hardie & Lee (2005), "RFM and CLV",
+    JMR 42(4) / Fader & Hardie's note on the Gamma-Gamma spend model:
+    p = 6.25, q = 3.74, gamma = 15.44. Published to 3 (2) decimals: tolerance
+    1% relative.
+    """
+    params = json.loads((cdnow_run / "artifacts" / "clv_params.json").read_text())
+    cal = params["calibration"]
+    assert cal["n_customers"] == 2357
+    assert cal["bgnbd"]["params"] == pytest.approx({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, rel=0.01)
+    assert cal["paretonbd"]["params"] == pytest.approx(
+        {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}, rel=0.01
+    )
+    assert cal["gamma_gamma"]["params"] == pytest.approx({"p": 6.25, "q": 3.74, "v": 15.44}, rel=0.01)
+    a, b = cal["bgnbd"]["params"]["a"], cal["bgnbd"]["params"]["b"]
+    assert params["bgnbd_dropout_probability"]["calibration"] == pytest.approx(a / (a + b))
+
+
+# -------------------------------------------------------------- Online Retail
+@pytest.fixture(scope="module")
+def online_retail_run(shared_data, tmp_path_factory) -> Path:
+    return _run("online_retail", shared_data, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def online_retail_clean(shared_data) -> dict:
+    """The default cleaning of Online Retail redone with pandas on the raw file, counted by reason."""
+    raw = pd.read_parquet(shared_data / "online_retail" / "online_retail.parquet")
+    counts = {}
+    rest = raw
+    drop = rest["CustomerID"].isna()
+    counts["missing_customer_id"], rest = int(drop.sum()), rest[~drop]
+    amount = rest["Quantity"] * rest["UnitPrice"]
+    drop = rest["InvoiceNo"].astype(str).str.startswith("C") | (rest["Quantity"] < 0) | (amount < 0)
+    counts["return_or_cancellation"], rest = int(drop.sum()), rest[~drop]
+    drop = rest["Quantity"] * rest["UnitPrice"] <= 0
+    counts["nonpositive_amount"], rest = int(drop.sum()), rest[~drop]
+    drop = rest.duplicated(keep="first")
+    counts["exact_duplicate"], rest = int(drop.sum()), rest[~drop]
+    assert pd.to_datetime(rest["InvoiceDate"]).max() < pd.Timestamp("2011-12-10")  # nothing after as_of to drop
+    return {"counts": counts, "data": rest, "raw_rows": len(raw)}
+
+
+def test_online_retail_cleaning_counts_match_pandas(online_retail_run, online_retail_clean):
+    quality = json.loads((online_retail_run / "artifacts" / "data_quality.json").read_text())
+    cleaning = quality["transactions"]["cleaning"]
+    dropped = {s["reason"]: s["rows"] for s in cleaning["steps"] if s["action"] == "drop"}
+    for reason, n in online_retail_clean["counts"].items():
+        assert dropped[reason] == n, reason
+    # and the README's figure for the lines without a customer id
+    assert online_retail_clean["counts"]["missing_customer_id"] == 135_080
+    assert sum(dropped.values()) == sum(online_retail_clean["counts"].values())
+    assert cleaning["rows_in"] == online_retail_clean["raw_rows"]
+    assert cleaning["rows_out"] == len(online_retail_clean["data"])
+    assert quality["bookings"] is None
+
+
+def test_online_retail_headlines(online_retail_run, online_retail_clean):
+    tx = online_retail_clean["data"]
+    heads = _headlines(online_retail_run)
+    n_customers = tx["CustomerID"].nunique()
+    assert heads["data_quality"]["customers"] == n_customers == 4338
+    assert heads["data_quality"]["transactions"] == len(tx)
+    assert heads["data_quality"]["revenue"] == pytest.approx((tx["Quantity"] * tx["UnitPrice"]).sum())
+    assert heads["rfm_clv"]["customers"] == n_customers
+    # Top-20% revenue share: concentration curve of revenue per customer, linear between whole customers.
+    rev = np.sort((tx["Quantity"] * tx["UnitPrice"]).groupby(tx["CustomerID"]).sum().to_numpy())[::-1]
+    curve = np.concatenate([[0.0], np.cumsum(rev) / rev.sum()])
+    expected = float(np.interp(0.2, np.arange(len(rev) + 1) / len(rev), curve))
+    assert heads["segmentation"]["top20_revenue_share"] == pytest.approx(expected, abs=1e-9)
+    # One year of mostly wholesale buyers: the BG/NBD finds (almost) no dropout, and the
+    # notebook reports it instead of presenting P(alive) ~ 1 as information.
+    params = json.loads((online_retail_run / "artifacts" / "clv_params.json").read_text())
+    a, b = (params["whole_period"]["bgnbd"]["params"][k] for k in ("a", "b"))
+    assert heads["rfm_clv"]["bgnbd_dropout_probability"] == pytest.approx(a / (a + b))
+    clv = pd.read_parquet(online_retail_run / "artifacts" / "clv.parquet")
+    assert heads["rfm_clv"]["mean_p_alive"] == pytest.approx(clv["p_alive"].mean())
+    html = (online_retail_run / "html" / "10_rfm_clv.html").read_text()
+    if heads["rfm_clv"]["bgnbd_dropout_probability"] < 0.01:
+        assert "carries little information" in html
+
+
+# --------------------------------------------------------------------- Hotels
+@pytest.fixture(scope="module")
+def hotels_run(shared_data, tmp_path_factory) -> Path:
+    return _run("hotels", shared_data, tmp_path_factory)
+
+
+def test_hotels_bookings_count_matches_pandas(hotels_run, shared_data):
+    raw = pd.read_csv(shared_data / "hotels" / "hotels.csv.gz")
+    city = raw[raw["hotel"] == "City Hotel"]
+    nights = city["stays_in_weekend_nights"] + city["stays_in_week_nights"]
+    stayed = city["reservation_status"] == "Check-Out"
+    keep = (nights > 0) & ~((city["adr"] <= 0) & stayed)
+    keep &= city[["adr", "market_segment", "lead_time"]].notna().all(axis=1)
+    heads = _headlines(hotels_run)
+    assert {"data_quality", "seasonality"} <= set(heads) and not {"rfm_clv", "segmentation"} & set(heads)
+    assert heads["data_quality"]["bookings"] == int(keep.sum())
+    assert "customers" not in heads["data_quality"]
+    bk = pd.read_parquet(hotels_run / "artifacts" / "bookings.parquet")
+    assert len(bk) == int(keep.sum()) and set(bk["property"]) == {"City Hotel"}
+    assert not (hotels_run / "artifacts" / "transactions.parquet").exists()
+
+
+def test_hotels_seasonality_and_forecasts(hotels_run):
+    heads = _headlines(hotels_run)
+    assert heads["seasonality"]["strongest_seasonal_cycle"] == "365 days"
+    fc = pd.read_parquet(hotels_run / "artifacts" / "forecasts.parquet")
+    assert {"date", "fare_class", "mean", "std", "lower", "upper", "model"} <= set(fc.columns)
+    assert len(fc) > 0 and (pd.to_datetime(fc["date"]) > pd.Timestamp("2017-07-31")).all()
+    assert ((fc["lower"] <= fc["mean"]) & (fc["mean"] <= fc["upper"])).all()
+    assert np.isfinite(heads["seasonality"]["forecast_backtest_mape"])
