@@ -18,7 +18,7 @@ simulation
 seasons
     Notebook inputs: seasons from demand forecasts, fares from bookings.
 compare
-    FCFS / EMSR-b / DP controls and exact expected revenue per season.
+    FCFS / EMSR-b / DP controls and exact expected revenue per season or per night.
 """
 
 from crm_analysis.yield_management.capacity import (
@@ -31,7 +31,12 @@ from crm_analysis.yield_management.capacity import (
     littlewood,
     policy_value_function,
 )
-from crm_analysis.yield_management.compare import SeasonComparison, compare_policies_by_season
+from crm_analysis.yield_management.compare import (
+    NightlyComparison,
+    SeasonComparison,
+    compare_policies_by_season,
+    evaluate_nights,
+)
 from crm_analysis.yield_management.demand import demand_pmf, discretize_normal, sample_demand
 from crm_analysis.yield_management.groups import (
     GroupDecision,
@@ -88,4 +93,6 @@ __all__ = [
     "allocation_inputs",
     "compare_policies_by_season",
     "SeasonComparison",
+    "evaluate_nights",
+    "NightlyComparison",
 ]
