@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from crm_analysis._progress import progress as progress_bar
 
 from .base import BaseTransactionModel
 from .gamma_gamma import GammaGammaModel
@@ -152,7 +152,7 @@ def customer_lifetime_value(
         tdraws = transaction_model.sample_params(n_draws, rng)
         sdraws = spend_model.sample_params(n_draws, rng)
         sims = np.empty((len(data), n_draws))
-        for i in tqdm(range(n_draws), disable=not progress, desc="CLV parameter draws"):
+        for i in progress_bar(range(n_draws), enable=progress, desc="CLV parameter draws"):
             tm = transaction_model._with_params(tdraws[i])
             sm = spend_model._with_params(sdraws[i])
             with np.errstate(all="ignore"):

@@ -32,7 +32,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import adjusted_rand_score, pairwise_distances
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
+from crm_analysis._progress import progress
 
 from crm_analysis.segmentation._common import SegmentationInputError, require_columns, require_finite
 
@@ -262,7 +262,7 @@ class BehaviouralClustering:
                 raise SegmentationInputError(f"too few customers ({n}) for k in {self.k_range}")
         n_distinct = len(np.unique(Z, axis=0))
         models: dict[int, KMeans | MiniBatchKMeans] = {}
-        for k in tqdm(ks, desc="k", disable=not self.progress):
+        for k in progress(ks, enable=self.progress, desc="k"):
             if k <= n_distinct:
                 models[k] = self._model(k, self.random_state, n).fit(Z)
         if not models:
