@@ -1,6 +1,6 @@
 # Two commands on a fresh machine (Python 3.11 and PyPI only):
 #   make report   set up .venv, install, run every notebook on the built-in data -> reports/index.html
-#   make test     set up .venv, install the test extras, run the whole test suite
+#   make test     set up .venv, install the test and spark extras, run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -17,8 +17,9 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install -e .
 
+# The spark extra is installed too so the Spark path is tested against DuckDB (needs Java 17+).
 install-test: $(BIN)/python
-	$(PIP) install -e '.[test]'
+	$(PIP) install -e '.[test,spark]'
 
 report: install
 	$(BIN)/crm-analysis report --config $(CONFIG)
