@@ -1,36 +1,44 @@
-"""Benchmark: RFM summary (DuckDB) and CLV model fits on synthetic data.
+"""Benchmark: RFM summary (DuckDB) and CLV model fits against lifetimes 0.11.3.
 
 For each size (number of customers) the script generates synthetic
-transactions (:func:`crm_analysis.synthetic.generate_transactions`), then
-times, in this process:
+transactions (:func:`crm_analysis.synthetic.generate_transactions`, about 2.8
+transactions per customer) and times, in this process:
 
 * ``rfm_summary`` from the DataFrame and from a Parquet file (DuckDB SQL),
 * a plain-pandas groupby implementation of the same summary (baseline,
   checked to give the same numbers),
 * the BG/NBD, Pareto/NBD and Gamma-Gamma fits on the summary.
 
-Optionally the same steps with lifetimes 0.11.3 (``summary_data_from_transaction_data``
-and its fitters), either in this process when ``lifetimes`` is importable or in
-a separate interpreter given by ``--lifetimes-python`` (lifetimes needs
-pandas < 2; see benchmarks/README.md).
+With ``--lifetimes-python`` the same steps run with lifetimes 0.11.3
+(``summary_data_from_transaction_data(freq="D", freq_multiplier=7)``,
+``BetaGeoFitter``, ``ParetoNBDFitter``, ``GammaGammaFitter``) in a subprocess of
+that interpreter, on the same transactions written to a CSV file. Only the
+library calls are timed there, not reading the CSV. lifetimes needs pandas < 2,
+so it lives in its own venv (see benchmarks/README.md).
+
+Each step reports wall time and CPU time (``time.process_time``: all threads of
+the process, so DuckDB's worker threads count). On a shared machine CPU time is
+the steadier figure; ratios are baseline / ours.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_rfm_clv.py                      # 10,000 customers
-    .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 10000 100000 1000000
-    .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 10000 100000 --lifetimes-python /tmp/lt/bin/python
+    .venv/bin/python benchmarks/bench_rfm_clv.py                          # 10,000 customers, seconds
+    .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 1e4 1e5 1e6 --lifetimes-python /tmp/lt/bin/python
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +46,8 @@ import pandas as pd
 from crm_analysis.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from crm_analysis.rfm import rfm_summary
 from crm_analysis.synthetic import generate_transactions
+
+__all__ = ["main", "pandas_rfm_summary"]
 
 START, END, ACQ_END = "2023-01-01", "2024-12-31", "2023-12-31"
 
@@ -67,119 +77,175 @@ def pandas_rfm_summary(tx: pd.DataFrame, observation_end: str, unit_days: float 
     )
 
 
-def timed(fn, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
+def timed(fn: Callable[..., Any], *args: Any, repeat: int = 1, **kwargs: Any) -> tuple[Any, float, float]:
+    """Result, best wall time and the CPU time of that run (``repeat`` runs)."""
+    best = (np.inf, np.inf)
+    out = None
+    for _ in range(max(1, repeat)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn(*args, **kwargs)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        if wall < best[0]:
+            best = (wall, cpu)
+    return out, best[0], best[1]
 
 
 LIFETIMES_SCRIPT = textwrap.dedent(
     """
-    import json, sys, time
+    import json, sys, time, warnings
+    import numpy as np
     import pandas as pd
     from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
     from lifetimes.utils import summary_data_from_transaction_data
-    path, end, fit_max = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    tx = pd.read_csv(path, parse_dates=["timestamp"], dtype={"customer_id": str})
+    warnings.simplefilter("ignore")
+    path, end, fit_max, pareto_max, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    tx = pd.read_csv(path, parse_dates=["timestamp"], dtype={"customer_id": str})  # not timed
     res = {}
-    t = time.perf_counter()
-    s = summary_data_from_transaction_data(tx, "customer_id", "timestamp", "amount",
-                                           observation_period_end=end, freq="D", freq_multiplier=7)
-    res["summary"] = time.perf_counter() - t
-    if len(s) <= fit_max:
-        t = time.perf_counter(); BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"]); res["bgnbd"] = time.perf_counter() - t
-        t = time.perf_counter(); ParetoNBDFitter().fit(s["frequency"], s["recency"], s["T"]); res["paretonbd"] = time.perf_counter() - t
-        r = s[s["frequency"] > 0]
-        t = time.perf_counter(); GammaGammaFitter().fit(r["frequency"], r["monetary_value"]); res["gamma_gamma"] = time.perf_counter() - t
+    def timed(key, fn, rep=1):
+        best = None
+        for _ in range(rep):
+            t0, c0 = time.perf_counter(), time.process_time()
+            out = fn()
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            if best is None or wall < best[0]:
+                best = (wall, cpu)
+        res[key] = {"wall": best[0], "cpu": best[1]}
+        return out
+    s = timed("summary", lambda: summary_data_from_transaction_data(
+        tx, "customer_id", "timestamp", "amount", observation_period_end=end, freq="D", freq_multiplier=7), repeat)
+    n = len(s)
+    if n <= fit_max:
+        m = timed("bgnbd", lambda: BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"]))
+        res["bgnbd"]["params"] = {k: float(v) for k, v in m.params_.items()}
+        r = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+        m = timed("gamma_gamma", lambda: GammaGammaFitter().fit(r["frequency"], r["monetary_value"]))
+        res["gamma_gamma"]["params"] = {k: float(v) for k, v in m.params_.items()}
+    if n <= pareto_max:
+        np.random.seed(0)  # ParetoNBDFitter starts Nelder-Mead at a random point; its run time varies with it
+        m = timed("paretonbd", lambda: ParetoNBDFitter().fit(s["frequency"], s["recency"], s["T"]))
+        res["paretonbd"]["params"] = {k: float(v) for k, v in m.params_.items()}
     print(json.dumps(res))
     """
 )
 
 
-def run_lifetimes(python: str, tx: pd.DataFrame, fit_max: int, workdir: Path) -> dict[str, float]:
-    """Time lifetimes 0.11.3 in a separate interpreter (reading a CSV is not timed)."""
+def run_lifetimes(
+    python: str, tx: pd.DataFrame, fit_max: int, pareto_max: int, repeat: int, workdir: Path
+) -> dict[str, dict[str, Any]]:
+    """Time lifetimes 0.11.3 in a separate interpreter (reading the CSV is not timed)."""
     path = workdir / "tx_lifetimes.csv"
     tx[["customer_id", "timestamp", "amount"]].to_csv(path, index=False)
     script = workdir / "lifetimes_bench.py"
     script.write_text(LIFETIMES_SCRIPT)
     out = subprocess.run(
-        [python, str(script), str(path), END, str(fit_max)], capture_output=True, text=True, check=True
+        [python, str(script), str(path), END, str(fit_max), str(pareto_max), str(repeat)],
+        capture_output=True, text=True, check=False,
     )
+    if out.returncode != 0:
+        raise RuntimeError(f"lifetimes subprocess failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def in_process_lifetimes() -> bool:
-    try:
-        import lifetimes  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _size(text: str) -> int:
+    value = float(text)
+    if value < 1 or value != int(value):
+        raise argparse.ArgumentTypeError(f"size must be a positive whole number, got {text!r}")
+    return int(value)
 
 
-def main(argv: list[str] | None = None) -> None:
+def _fmt(x: float | None, width: int = 8) -> str:
+    return f"{x:{width}.2f}" if x is not None and np.isfinite(x) else " " * (width - 1) + "-"
+
+
+def _ratio(base: float | None, ours: float | None) -> str:
+    if base is None or ours is None or ours <= 0:
+        return "      -"
+    return f"{base / ours:6.1f}x"
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Run the benchmark and print the table; returns its rows."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000], help="numbers of customers (default 10000)")
+    ap.add_argument("--sizes", type=_size, nargs="+", default=[10_000], help="numbers of customers, e.g. 1e4 1e5 1e6 (default 1e4)")
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--fit-max", type=int, default=1_000_000, help="skip model fits above this many customers")
-    ap.add_argument("--skip-pareto", action="store_true", help="skip the (slower) Pareto/NBD fit")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each summary (best wall time kept; fits run once)")
+    ap.add_argument("--fit-max", type=_size, default=1_000_000, help="skip our model fits above this many customers")
+    ap.add_argument("--skip-pareto", action="store_true", help="skip the Pareto/NBD fits (ours and lifetimes')")
     ap.add_argument("--lifetimes-python", help="interpreter of a venv with lifetimes 0.11.3 (see README)")
-    ap.add_argument("--lifetimes-fit-max", type=int, default=100_000, help="largest size for lifetimes fits")
+    ap.add_argument("--lifetimes-fit-max", type=_size, default=1_000_000, help="largest size for lifetimes' BG/NBD and Gamma-Gamma fits")
+    ap.add_argument("--lifetimes-pareto-max", type=_size, default=100_000,
+                    help="largest size for lifetimes' Pareto/NBD fit (default 1e5: it takes minutes above)")
+    ap.add_argument("--json", help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
 
-    rows = []
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench_rfm_clv_") as tmp:
         tmpdir = Path(tmp)
         for n in args.sizes:
-            data, t_gen = timed(
-                generate_transactions, n_customers=n, start=START, end=END, acquisition_end=ACQ_END, seed=args.seed
-            )
+            data = generate_transactions(n_customers=n, start=START, end=END, acquisition_end=ACQ_END, seed=args.seed)
             tx = data.transactions[["customer_id", "timestamp", "amount"]]
             pq = tmpdir / f"tx_{n}.parquet"
             tx.to_parquet(pq, index=False)
-            print(f"\n== {n:,} customers, {len(tx):,} transactions (generated in {t_gen:.1f} s)", flush=True)
-            res: dict[str, float] = {}
+            print(f"\n== {n:,} customers, {len(tx):,} transactions", flush=True)
+            ours: dict[str, tuple[float, float]] = {}
             rfm_summary(tx.head(100), observation_end=END)  # warm-up: DuckDB connection and code paths
-            summary, res["rfm_summary (DuckDB, DataFrame)"] = timed(rfm_summary, tx, observation_end=END)
-            _, res["rfm_summary (DuckDB, Parquet file)"] = timed(rfm_summary, pq, observation_end=END)
-            base, res["pandas groupby baseline"] = timed(pandas_rfm_summary, tx, END)
+            summary, *ours["summary"] = timed(rfm_summary, tx, observation_end=END, repeat=args.repeat)
+            _, *ours["summary_parquet"] = timed(rfm_summary, pq, observation_end=END, repeat=args.repeat)
+            base, *pandas_t = timed(pandas_rfm_summary, tx, END, repeat=args.repeat)
             base = base.loc[summary.index]
             for col in ["frequency", "recency", "T", "monetary_value", "revenue"]:
                 np.testing.assert_allclose(summary[col].to_numpy(float), base[col].to_numpy(float), rtol=1e-9, atol=1e-9)
+            params: dict[str, pd.Series] = {}
             if n <= args.fit_max:
                 fs = summary[["frequency", "recency", "T"]]
-                _, res["BG/NBD fit"] = timed(BetaGeoModel().fit, fs)
+                m, *ours["bgnbd"] = timed(BetaGeoModel().fit, fs)
+                params["bgnbd"] = m.params_
                 if not args.skip_pareto:
-                    _, res["Pareto/NBD fit"] = timed(ParetoNBDModel().fit, fs)
+                    m, *ours["paretonbd"] = timed(ParetoNBDModel().fit, fs)
+                    params["paretonbd"] = m.params_
                 rep = summary.loc[(summary["frequency"] > 0) & (summary["monetary_value"] > 0), ["frequency", "monetary_value"]]
-                _, res["Gamma-Gamma fit"] = timed(GammaGammaModel().fit, rep)
-            lt: dict[str, float] = {}
+                m, *ours["gamma_gamma"] = timed(GammaGammaModel(correlation_threshold=1.0).fit, rep)
+                params["gamma_gamma"] = m.params_
+            lt: dict[str, dict[str, Any]] = {}
             if args.lifetimes_python:
-                lt = run_lifetimes(args.lifetimes_python, tx, args.lifetimes_fit_max, tmpdir)
-            elif in_process_lifetimes():  # pragma: no cover - lifetimes needs pandas < 2
-                from lifetimes import BetaGeoFitter
-                from lifetimes.utils import summary_data_from_transaction_data
-
-                s, lt["summary"] = timed(
-                    summary_data_from_transaction_data, tx, "customer_id", "timestamp", "amount",
-                    observation_period_end=END, freq="D", freq_multiplier=7,
+                pareto_max = 0 if args.skip_pareto else args.lifetimes_pareto_max
+                lt = run_lifetimes(args.lifetimes_python, tx, args.lifetimes_fit_max, pareto_max, args.repeat, tmpdir)
+            steps = [
+                ("summary, DataFrame (vs lifetimes)", "summary", "summary", "lifetimes"),
+                ("summary, DataFrame (vs plain pandas)", "summary", "pandas", "pandas"),
+                ("summary, Parquet file (vs lifetimes)", "summary_parquet", "summary", "lifetimes"),
+                ("BG/NBD fit", "bgnbd", "bgnbd", "lifetimes"),
+                ("Pareto/NBD fit", "paretonbd", "paretonbd", "lifetimes"),
+                ("Gamma-Gamma fit", "gamma_gamma", "gamma_gamma", "lifetimes"),
+            ]
+            print(f"{'step':38s} {'ours s':>8s} {'base s':>8s} {'ratio':>7s} | {'ours cpu':>8s} {'base cpu':>8s} {'ratio':>7s}  baseline, check")
+            for label, key, bkey, bname in steps:
+                if key not in ours:
+                    continue
+                wall, cpu = ours[key]
+                if bname == "pandas":
+                    bwall, bcpu = pandas_t
+                else:
+                    b = lt.get(bkey)
+                    bwall, bcpu = (b["wall"], b["cpu"]) if b else (None, None)
+                note = bname if bwall is not None else ""
+                if bname == "lifetimes" and bkey in params and bkey in lt and "params" in lt[bkey]:
+                    theirs = pd.Series(lt[bkey]["params"])
+                    rel = float(((params[bkey] - theirs[params[bkey].index]) / theirs[params[bkey].index]).abs().max())
+                    note += f", max rel. param. diff {rel:.1e}"
+                print(
+                    f"{label:38s} {_fmt(wall)} {_fmt(bwall)} {_ratio(bwall, wall)} | {_fmt(cpu)} {_fmt(bcpu)} {_ratio(bcpu, cpu)}  {note}",
+                    flush=True,
                 )
-                _, lt["bgnbd"] = timed(BetaGeoFitter().fit, s["frequency"], s["recency"], s["T"])
-            lt_names = {
-                "rfm_summary (DuckDB, DataFrame)": "summary",
-                "BG/NBD fit": "bgnbd",
-                "Pareto/NBD fit": "paretonbd",
-                "Gamma-Gamma fit": "gamma_gamma",
-            }
-            t_base = res["pandas groupby baseline"]
-            print(f"{'step':38s} {'seconds':>9s} {'vs pandas':>10s} {'lifetimes':>10s} {'lt/ours':>8s}")
-            for step, sec in res.items():
-                ratio = f"{t_base / sec:9.1f}x" if step.startswith("rfm_summary") else ""
-                lts = lt.get(lt_names.get(step, ""), None)
-                lt_txt = f"{lts:10.2f}" if lts is not None else ""
-                lt_ratio = f"{lts / sec:7.1f}x" if lts is not None else ""
-                print(f"{step:38s} {sec:9.2f} {ratio:>10s} {lt_txt:>10s} {lt_ratio:>8s}", flush=True)
-                rows.append({"customers": n, "transactions": len(tx), "step": step, "seconds": sec, "lifetimes_seconds": lts})
-    print("\nratios: 'vs pandas' = pandas baseline time / DuckDB time; 'lt/ours' = lifetimes time / crm_analysis time")
+                rows.append({"customers": n, "transactions": len(tx), "step": label, "ours_wall": wall, "ours_cpu": cpu,
+                             "baseline": bname if bwall is not None else None, "baseline_wall": bwall, "baseline_cpu": bcpu})
+    print(f"\nload average {os.getloadavg()[0]:.1f} at end. ratio = baseline / ours (>1: ours faster). "
+          "lifetimes ran in a subprocess; only its library calls are timed (not reading the CSV). "
+          "Our Parquet row includes reading the file.")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return rows
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ These conventions reproduce the published CDNOW summary
 
 All aggregation is one ``GROUP BY`` pipeline in DuckDB (daily merge, then per
 customer, no window functions), so Parquet/CSV files larger than memory can be
-summarised; only the per-customer result is materialised in pandas.
+summarised; only the per-customer result is materialised in pandas (fetched
+as Arrow and converted column by column to numpy-backed columns).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = [
     "rfm_summary",
@@ -51,6 +54,8 @@ def _default_connection() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
         con = duckdb.connect()
+        # no progress bar on stderr (it would end up in notebook reports)
+        con.execute("SET enable_progress_bar = false")
         _local.con = con
     return con
 
@@ -168,6 +173,11 @@ def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: dict[str, str]) -> None:
     """Raise a ValueError when a key column holds missing values."""
     parts = ", ".join(f"COUNT(*) FILTER (WHERE {_quote(c)} IS NULL)" for c in cols.values())
     counts = rel.query("tx", f"SELECT {parts} FROM tx").fetchall()[0]
+    _raise_on_nulls(cols, counts)
+
+
+def _raise_on_nulls(cols: dict[str, str], counts: Any) -> None:
+    """Raise a ValueError naming the key columns with missing values."""
     bad = {f"{role} ({c})": n for (role, c), n in zip(cols.items(), counts) if n}
     if bad:
         raise ValueError(
@@ -186,21 +196,35 @@ def _prepare(
     rel = _relation(transactions, con)
     cols = {"customer": customer_col, "datetime": datetime_col, "monetary": monetary_col}
     _check_columns(rel, cols)
-    _check_nulls(rel, cols)
+    if isinstance(transactions, pd.DataFrame):  # in memory: pandas counts nulls without a scan in DuckDB
+        counts = [int(transactions[c].isna().sum()) for c in cols.values()]
+        _raise_on_nulls(cols, counts)
+    else:
+        _check_nulls(rel, cols)
     return rel
 
 
-def _to_frame(df: pd.DataFrame, attrs: dict[str, Any]) -> pd.DataFrame:
-    """Index by customer_id, fix dtypes and attach metadata."""
-    df["customer_id"] = df["customer_id"].astype("str")
-    df = df.set_index("customer_id")
-    for col in df.columns:
-        if col.startswith("frequency"):
-            df[col] = df[col].astype("int64")
-        elif col == "first_purchase":
-            df[col] = pd.to_datetime(df[col]).astype("datetime64[ns]")
+def _to_frame(table: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
+    """Index by customer_id, fix dtypes and attach metadata.
+
+    The query result is fetched as Arrow and converted column by column:
+    numeric columns become numpy-backed ``int64``/``float64`` columns (no
+    object or nullable dtypes), the customer key the index of pandas' string
+    dtype; no per-row Python.
+    """
+    cols: dict[str, np.ndarray] = {}
+    for name in table.column_names:
+        if name == "customer_id":
+            continue
+        col = table.column(name)
+        if name.startswith("frequency"):
+            cols[name] = col.cast(pa.int64()).to_numpy()
+        elif name == "first_purchase":
+            cols[name] = col.cast(pa.timestamp("ns")).to_numpy()
         else:
-            df[col] = df[col].astype("float64")
+            cols[name] = col.cast(pa.float64()).to_numpy()
+    index = pd.Index(table.column("customer_id").to_pandas(), dtype="str", name="customer_id")
+    df = pd.DataFrame(cols, index=index)
     # JSON-friendly metadata (pandas writes attrs into Parquet files as JSON)
     df.attrs.update(
         {k: (v.date().isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in attrs.items()}
@@ -275,6 +299,12 @@ def rfm_summary(
     a                    1      2.0  4.0            20.0
     b                    0      0.0  3.0             0.0
     """
+    if any(c.__module__.startswith("pyspark.sql") for c in type(transactions).__mro__):  # Spark DataFrame
+        from crm_analysis.scale.spark import rfm_summary_spark  # lazy: pyspark is an optional extra
+
+        return rfm_summary_spark(transactions, observation_end=observation_end, time_unit=time_unit,
+                                 customer_col=customer_col, datetime_col=datetime_col, monetary_col=monetary_col,
+                                 observation_start=observation_start)
     unit = time_unit_days(time_unit)
     end = _as_date(observation_end, "observation_end")
     start = None if observation_start is None else _as_date(observation_start, "observation_start")
@@ -295,9 +325,9 @@ def rfm_summary(
     GROUP BY customer_id
     ORDER BY customer_id
     """
-    df = rel.query("tx", sql).df()
+    table = rel.query("tx", sql).to_arrow_table()
     return _to_frame(
-        df,
+        table,
         {"observation_end": end, "observation_start": start, "time_unit": time_unit, "unit_days": unit},
     )
 
@@ -379,9 +409,9 @@ def calibration_and_holdout(
     FROM per_customer
     ORDER BY customer_id
     """
-    df = rel.query("tx", sql).df()
+    table = rel.query("tx", sql).to_arrow_table()
     return _to_frame(
-        df,
+        table,
         {
             "calibration_end": cal,
             "observation_end": end,

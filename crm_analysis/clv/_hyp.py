@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["hyp2f1_1b", "log_pnbd_tail", "log_pnbd_interval"]
+__all__ = ["hyp2f1_1b", "log_pnbd_tail", "log_pnbd_interval", "log_interval_from_tails"]
 
 _TINY = 1e-300
 
@@ -72,10 +72,13 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
         return out.reshape(shape)
     bb, cc, zz = b[active], c0[active], z[active]
     # T = 1 + a1/(1 + a2/(1 + ...)) with a_n = e_n z; result = 1/T.
+    # Entries that have converged are moved out of the working arrays, so the
+    # cost of each term is proportional to the entries still iterating.
+    res = np.ones(active.size)
+    pos = np.arange(active.size)
     f = np.ones(active.size)
     C = f.copy()
     D = np.zeros(active.size)
-    done = np.zeros(active.size, dtype=bool)
     for n in range(1, max_iter + 1):
         m = n // 2
         if n % 2 == 1:
@@ -84,22 +87,29 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
             e = m * (bb - cc - m) / ((cc + 2 * m - 1) * (cc + 2 * m))
         an = e * zz
         D = 1.0 + an * D
-        D = np.where(np.abs(D) < _TINY, _TINY, D)
+        D[np.abs(D) < _TINY] = _TINY
         C = 1.0 + an / C
-        C = np.where(np.abs(C) < _TINY, _TINY, C)
+        C[np.abs(C) < _TINY] = _TINY
         D = 1.0 / D
         delta = C * D
-        f = np.where(done, f, f * delta)
-        done |= np.abs(delta - 1.0) < rtol
-        if done.all():
-            break
-    if not done.all():
+        f *= delta
+        conv = np.abs(delta - 1.0) < rtol
+        if conv.any():
+            res[pos[conv]] = f[conv]
+            keep = ~conv
+            if not keep.any():
+                pos = pos[:0]
+                break
+            pos, bb, cc, zz, f, C, D = pos[keep], bb[keep], cc[keep], zz[keep], f[keep], C[keep], D[keep]
+    if pos.size:
+        res[pos] = f
         warnings.warn(
-            f"hyp2f1_1b: continued fraction did not converge for {int((~done).sum())} value(s) "
+            f"hyp2f1_1b: continued fraction did not converge for {int(pos.size)} value(s) "
             f"within {max_iter} terms (z very close to 1)",
             RuntimeWarning,
             stacklevel=2,
         )
+    f = res
     out[active] = 1.0 / f
     return out.reshape(shape)
 
@@ -160,6 +170,24 @@ def log_pnbd_interval(
     """
     g0 = log_pnbd_tail(p, q, alpha, beta, t0)
     g1 = log_pnbd_tail(p, q, alpha, beta, t1)
+    return log_interval_from_tails(g0, g1, t0, t1)
+
+
+def log_interval_from_tails(g0: np.ndarray, g1: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """``log(G(t0) - G(t1))`` from ``log G(t0)`` and ``log G(t1)`` (see :func:`log_pnbd_interval`).
+
+    Parameters
+    ----------
+    g0, g1 : numpy.ndarray
+        Logs of the tail integrals at ``t0`` and ``t1``.
+    t0, t1 : numpy.ndarray
+        The limits, ``0 <= t0 <= t1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Log of the integral over ``[t0, t1]``; ``-inf`` where ``t1 == t0``.
+    """
     d = np.minimum(g1 - g0, 0.0)
     with np.errstate(divide="ignore"):
         # log(1 - e^d), accurate for d near 0 and very negative d

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, special, stats
 
-from .base import BaseTransactionModel
+from .base import BaseTransactionModel, wdot
 from .simulate import simulate_bgnbd
 
 __all__ = ["BetaGeoModel"]
@@ -47,20 +47,54 @@ class BetaGeoModel(BaseTransactionModel):
     _analytic_gradient = True
 
     # ---- likelihood ------------------------------------------------------
-    def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
+        """Index structure of the likelihood, computed once per fit.
+
+        Everything that does not depend on the parameters is done here: the
+        split into customers with and without repeat purchases and, for the
+        repeat buyers, the distinct values of ``x``, ``t_x`` and ``T`` with
+        the index of each row into them. The functions of ``alpha`` or ``b``
+        that the likelihood needs (``log(alpha + T)``, ``log(b + x - 1)``, ...)
+        are then evaluated on the few distinct values and gathered, so that
+        per row only one ``log1p(exp(.))`` and one logistic remain.
+        """
         ux, inv = np.unique(x, return_inverse=True)
         idx0 = np.flatnonzero(x == 0)
         idx1 = np.flatnonzero(x > 0)
-        return (x, t_x, T, ux, inv, idx0, idx1, T[idx0], x[idx1], t_x[idx1], T[idx1])
+        x1, tx1, T1 = x[idx1], t_x[idx1], T[idx1]
+        uT1, iT1 = np.unique(T1, return_inverse=True)
+        utx1, itx1 = np.unique(tx1, return_inverse=True)
+        ux1, ix1 = np.unique(x1, return_inverse=True)
+        cache: dict = {}
+        return (x, t_x, T, ux, inv, idx0, idx1, T[idx0], x1, tx1, T1, uT1, iT1, utx1, itx1, ux1, ix1, cache)
+
+    @staticmethod
+    def _weight_terms(arrays, weights: np.ndarray) -> dict:
+        """Parameter-free weighted sums, cached per weight array."""
+        cache = arrays[-1]
+        if cache.get("weights") is not weights:
+            inv, idx0, idx1, x1 = arrays[4], arrays[5], arrays[6], arrays[8]
+            w1 = weights[idx1]
+            cache.clear()
+            cache.update(
+                weights=weights,
+                W=np.bincount(inv, weights=weights, minlength=arrays[3].size),
+                w0=weights[idx0],
+                w1=w1,
+                w1x1=w1 * x1,
+                Wtot=float(weights.sum()),
+            )
+            iT1, n_T = arrays[12], arrays[11].size
+            cache["BT_w1"] = np.bincount(iT1, weights=w1, minlength=n_T)
+            cache["BT_w1x1"] = np.bincount(iT1, weights=cache["w1x1"], minlength=n_T)
+        return cache
 
     def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
         """Weighted log-likelihood (eq. 6) and gradient, summing x-only terms per distinct x."""
-        x, t_x, T, ux, inv, idx0, idx1, T0, x1, tx1, T1 = arrays
+        (_, _, _, ux, _, _, idx1, T0, x1, _, _, uT1, iT1, utx1, itx1, ux1, ix1, _) = arrays
         r, alpha, a, b = np.exp(log_params)
-        W = np.bincount(inv, weights=weights, minlength=ux.size)
-        w0 = weights[idx0]
-        w1 = weights[idx1]
-        Wtot = float(W.sum())
+        wt = self._weight_terms(arrays, weights)
+        W, w0, w1, w1x1, Wtot = wt["W"], wt["w0"], wt["w1"], wt["w1x1"], wt["Wtot"]
         C = (
             special.gammaln(r + ux) - special.gammaln(r)
             + special.gammaln(b + ux) - special.gammaln(b)
@@ -72,27 +106,33 @@ class BetaGeoModel(BaseTransactionModel):
         l_alpha = np.log(alpha)
         # customers without repeat purchases: log L = r log(alpha) - r log(alpha + T)
         l_T0 = np.log(alpha + T0)
-        ll = float(W @ C) + Wtot * r * l_alpha - r * float(w0 @ l_T0)
-        g_r = float(W @ dr_x) + Wtot * l_alpha - float(w0 @ l_T0)
-        g_alpha = Wtot * r / alpha - r * float(w0 @ (1.0 / (alpha + T0)))
-        g_a = float(W @ dab_x)
-        g_b = float(W @ db_x)
+        ll = wdot(W, C) + Wtot * r * l_alpha - r * wdot(w0, l_T0)
+        g_r = wdot(W, dr_x) + Wtot * l_alpha - wdot(w0, l_T0)
+        g_alpha = Wtot * r / alpha - r * wdot(w0, (1.0 / (alpha + T0)))
+        g_a = wdot(W, dab_x)
+        g_b = wdot(W, db_x)
         if idx1.size:
-            rx = r + x1
-            l_T1 = np.log(alpha + T1)
-            l_tx1 = np.log(alpha + tx1)
-            bx1 = b + x1 - 1.0
-            # log L = ... + log(e^u1 + e^u2); d = u2 - u1
-            d = np.log(a) - np.log(bx1) + rx * (l_T1 - l_tx1)
-            lse = -rx * l_T1 + np.logaddexp(0.0, d)
+            # functions of the parameters on the distinct values, gathered per row
+            l_T1 = np.log(alpha + uT1)[iT1]
+            l_tx1 = np.log(alpha + utx1)[itx1]
+            l_bx = np.log(b + ux1 - 1.0)
+            diff = l_T1 - l_tx1
+            # log L = ... - (r+x) log(alpha+T) + log(1 + e^d),  d = log(a/(b+x-1)) + (r+x) diff
+            d = (r + x1) * diff
+            d += np.log(a) - l_bx[ix1]
             w2 = special.expit(d)
-            w1_ = 1.0 - w2
-            ll += float(w1 @ lse)
-            g_r -= float(w1 @ (w1_ * l_T1 + w2 * l_tx1))
-            g_alpha -= float(w1 @ (rx * (w1_ / (alpha + T1) + w2 / (alpha + tx1))))
+            s_lT = wdot(w1, l_T1)
+            ll += -r * s_lT - wdot(w1x1, l_T1) + wdot(w1, np.logaddexp(0.0, d))
             ww2 = w1 * w2
+            g_r -= s_lT - wdot(ww2, diff)
+            # sum_i w_i (r+x_i) [(1-w2_i)/(alpha+T_i) + w2_i/(alpha+t_x_i)], summed per distinct T and t_x
+            wrx2 = r * ww2 + w1x1 * w2
+            n_T, n_tx = uT1.size, utx1.size
+            sT = r * wt["BT_w1"] + wt["BT_w1x1"] - np.bincount(iT1, weights=wrx2, minlength=n_T)
+            stx = np.bincount(itx1, weights=wrx2, minlength=n_tx)
+            g_alpha -= wdot(sT, (1.0 / (alpha + uT1))) + wdot(stx, (1.0 / (alpha + utx1)))
             g_a += float(ww2.sum()) / a
-            g_b -= float(ww2 @ (1.0 / bx1))
+            g_b -= float(np.bincount(ix1, weights=ww2, minlength=ux1.size) @ (1.0 / (b + ux1 - 1.0)))
         return ll, np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
 
     def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, np.ndarray]:

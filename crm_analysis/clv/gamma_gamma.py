@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .base import BaseLikelihoodModel, _as_weights, _numeric_column, collapse_rows
+from .base import BaseLikelihoodModel, _as_weights, _numeric_column, collapse_rows, wdot
 
 __all__ = ["GammaGammaModel"]
 
@@ -118,7 +118,7 @@ class GammaGammaModel(BaseLikelihoodModel):
             )
         (xu, mu), counts = collapse_rows([xr, mr], wr)
         self.columns_ = {"frequency": frequency_col, "monetary_value": monetary_value_col}
-        self._fit_arrays((xu, mu, np.log(xu), np.log(mu)), counts)
+        self._fit_arrays(self._prepare(xu, mu), counts)
         return self
 
     @staticmethod
@@ -131,9 +131,68 @@ class GammaGammaModel(BaseLikelihoodModel):
             raise ValueError(f"column {monetary_value_col!r} has {int((m < 0).sum())} negative value(s)")
         return x, m
 
+    @staticmethod
+    def _prepare(x: np.ndarray, m: np.ndarray) -> tuple:
+        """Parameter-free parts of the likelihood: distinct ``x`` and row index, total spend ``x m``."""
+        ux, ix = np.unique(x, return_inverse=True)
+        return (x, m, ux, ix, x * m, {})
+
+    def _subset(self, arrays, idx: np.ndarray) -> tuple:
+        return self._prepare(arrays[0][idx], arrays[1][idx])
+
+    @staticmethod
+    def _weight_terms(arrays, weights: np.ndarray) -> dict:
+        """Weighted sums that do not depend on the parameters, cached per weight array."""
+        cache = arrays[-1]
+        if cache.get("weights") is not weights:
+            x, m, ux, ix = arrays[:4]
+            wx = weights * x
+            lm, lx = np.log(m), np.log(x)
+            cache.clear()
+            cache.update(
+                weights=weights,
+                wx=wx,
+                Wx=np.bincount(ix, weights=weights, minlength=ux.size),
+                Wtot=float(weights.sum()),
+                A=wdot(wx, lm) + wdot(wx, lx),  # sum w x (log m + log x)
+                B=wdot(weights, lm),  # sum w log m
+                Swx=float(wx.sum()),
+            )
+        return cache
+
+    def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        """Weighted log-likelihood (Fader & Hardie 2013, eq. 3) and gradient.
+
+        The gamma and digamma functions depend on ``x`` only and are evaluated
+        per distinct ``x``; per row only ``log1p(x m / v)`` and ``1/(v + x m)``
+        remain. The ``q log v`` terms cancel analytically, which keeps the sums
+        accurate when ``q`` and ``v`` are large.
+        """
+        ux = arrays[2]
+        total = arrays[4]
+        p, q, v = np.exp(log_params)
+        c = self._weight_terms(arrays, weights)
+        Wx, wx, Wtot, Swx = c["Wx"], c["wx"], c["Wtot"], c["Swx"]
+        pux = p * ux
+        lv = np.log(v)
+        L = np.log1p(total / v)  # log(v + x m) - log(v)
+        rv = total / (v + total)  # x m / (v + x m)
+        sL, sxL = wdot(weights, L), wdot(wx, L)
+        ll = (
+            wdot(Wx, special.gammaln(pux + q) - special.gammaln(pux) - special.gammaln(q))
+            + p * (c["A"] - lv * Swx - sxL) - c["B"] - q * sL
+        )
+        dpq = special.digamma(pux + q)
+        g_p = wdot(Wx * ux, dpq - special.digamma(pux)) + c["A"] - lv * Swx - sxL
+        g_q = wdot(Wx, dpq - special.digamma(q)) - sL
+        # v d/dv = sum w [q x m - p x v] / (v + x m)
+        vg_v = q * wdot(weights, rv) - p * (Swx - wdot(wx, rv))
+        return float(ll), np.array([p * g_p, q * g_q, vg_v])
+
     def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, np.ndarray]:
-        """Log density of the mean of ``x`` values (Fader & Hardie 2013, eq. 3) and its gradient."""
-        x, m, lx, lm = arrays
+        """Log density of the mean of ``x`` values (Fader & Hardie 2013, eq. 3) and its gradient, per row."""
+        x, m = arrays[0], arrays[1]
+        lx, lm = np.log(x), np.log(m)
         p, q, v = np.exp(log_params)
         px = p * x
         lvm = np.log(v + m * x)
@@ -150,7 +209,7 @@ class GammaGammaModel(BaseLikelihoodModel):
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
         x, m = arrays[0], arrays[1]
-        mean_m = float(np.dot(weights, m) / weights.sum())
+        mean_m = wdot(weights, m) / float(weights.sum())
         starts = []
         for p in (1.0, 5.0):
             for q in (2.0, 5.0):
