@@ -54,8 +54,13 @@ def _default_connection() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
         con = duckdb.connect()
-        # no progress bar on stderr (it would end up in notebook reports)
-        con.execute("SET enable_progress_bar = false")
+        # no progress bar on stderr (it would end up in notebook reports); inside
+        # Jupyter DuckDB refuses to change the setting without ipywidgets, and
+        # shows no bar there anyway, so that refusal is harmless
+        try:
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass
         _local.con = con
     return con
 
