@@ -40,7 +40,9 @@ Data
 specs. ``{loader: none}`` says the data set has no data of that kind (e.g. the
 hotel bookings have no transactions); the notebooks that need it
 (:data:`NOTEBOOK_DATA_NEEDS`) must then be disabled, or the configuration is
-rejected naming the notebook and the missing data.
+rejected naming the notebook and the missing data. A requirement may be a set
+of alternatives: ``seasonality`` runs on transactions (purchase seasonality),
+on bookings (room-nights, forecasts) or on both, but not on neither.
 
 Every notebook receives ``run_dir``, ``seed`` and ``as_of`` from the runner
 plus its own ``parameters``; the ``data_quality`` notebook (and any notebook
@@ -92,12 +94,15 @@ _SPEC_KEYS: dict[str, set[str]] = {
     "hotels": {"loader", "path", "filter"},
     "none": {"loader"},
 }
-#: Data each notebook of the standard chain needs (by notebook name); an enabled
-#: notebook whose data is ``{loader: none}`` is a configuration error.
-NOTEBOOK_DATA_NEEDS: dict[str, tuple[str, ...]] = {
+#: Data each notebook of the standard chain needs (by notebook name): every entry
+#: is required; an entry that is a tuple is a set of alternatives, at least one of
+#: which must be present. An enabled notebook whose required data is
+#: ``{loader: none}`` is a configuration error. ``yield`` needs bookings (it reads
+#: the seasonality notebook's room-night forecasts, written only from bookings).
+NOTEBOOK_DATA_NEEDS: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "rfm_clv": ("transactions",),
     "segmentation": ("transactions",),
-    "seasonality": ("bookings",),
+    "seasonality": (("transactions", "bookings"),),
     "yield": ("bookings",),
 }
 #: Parameters set by the runner for every notebook; not allowed in ``parameters``.
@@ -397,13 +402,22 @@ def _check_data_needs(data: Mapping[str, DataSpec], notebooks: Iterable[Notebook
     for nb in notebooks:
         if not nb.enabled:
             continue
-        for kind in NOTEBOOK_DATA_NEEDS.get(nb.name, ()):
-            spec = data.get(kind)
-            if spec is not None and spec.loader == "none":
+        for need in NOTEBOOK_DATA_NEEDS.get(nb.name, ()):
+            kinds = (need,) if isinstance(need, str) else tuple(need)
+            absent = [k for k in kinds if data.get(k) is not None and data[k].loader == "none"]
+            if len(absent) < len(kinds):
+                continue  # (at least one of) the data is there
+            if len(kinds) == 1:
+                kind = kinds[0]
                 raise ConfigError(
                     f"{where}: {nb.name} needs {kind} but data.{kind} is none; "
                     f"disable it (enabled: false) or give data.{kind} a loader"
                 )
+            raise ConfigError(
+                f"{where}: {nb.name} needs {' or '.join(kinds)} but "
+                + " and ".join(f"data.{k}" for k in kinds)
+                + " are none; disable it (enabled: false) or give one of them a loader"
+            )
 
 
 def _parse_notebooks(value: Any, root: Path) -> tuple[NotebookSpec, ...]:

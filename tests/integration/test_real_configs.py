@@ -19,7 +19,8 @@ SHARED = (ROOT.parent / "shared" / "data").resolve()
 EXPECTED = {
     "cdnow": ({"data_quality", "rfm_clv", "segmentation"}, "cdnow", "none", "cdnow/CDNOW_sample.txt"),
     "online_retail": (
-        {"data_quality", "rfm_clv", "segmentation"}, "online_retail", "none", "online_retail/online_retail.parquet"
+        {"data_quality", "rfm_clv", "segmentation", "seasonality"}, "online_retail", "none",
+        "online_retail/online_retail.parquet"
     ),
     "hotels": ({"data_quality", "seasonality", "yield"}, "none", "hotels", "hotels/hotels.csv.gz"),
 }
@@ -45,7 +46,7 @@ def test_hotels_filters_the_city_hotel():
 @pytest.mark.parametrize(
     ("name", "notebook", "kind"),
     [("hotels", "rfm_clv", "transactions"), ("hotels", "segmentation", "transactions"),
-     ("cdnow", "seasonality", "bookings"), ("online_retail", "yield", "bookings")],
+     ("cdnow", "yield", "bookings"), ("online_retail", "yield", "bookings")],
 )
 def test_enabling_a_notebook_without_its_data_is_a_config_error(name, notebook, kind):
     raw = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
@@ -67,4 +68,16 @@ def test_none_source_loads_nothing_and_takes_no_options():
     raw = {"data": {"transactions": {"loader": "none", "path": "x"}, "bookings": {"loader": "synthetic"}},
            "notebooks": [{"name": "data_quality", "path": "notebooks/00_data_quality.ipynb"}]}
     with pytest.raises(ConfigError, match="data.transactions"):
+        parse_config(raw, project_root=ROOT)
+
+
+def test_seasonality_needs_transactions_or_bookings():
+    raw = yaml.safe_load((ROOT / "config" / "cdnow.yaml").read_text())
+    for nb in raw["notebooks"]:
+        if nb["name"] == "seasonality":
+            nb["enabled"] = True
+    assert parse_config(raw, project_root=ROOT).notebook("seasonality").enabled  # transactions suffice
+    raw["data"]["transactions"] = {"loader": "none"}
+    raw["notebooks"] = [nb for nb in raw["notebooks"] if nb["name"] in ("data_quality", "seasonality")]
+    with pytest.raises(ConfigError, match="seasonality needs transactions or bookings"):
         parse_config(raw, project_root=ROOT)

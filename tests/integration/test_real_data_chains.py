@@ -163,6 +163,28 @@ def test_online_retail_headlines(online_retail_run, online_retail_clean):
         assert "carries little information" in html
 
 
+def test_online_retail_purchase_seasonality(online_retail_run, online_retail_clean):
+    """Transactions only: the seasonality report shows the retail section, no forecasts."""
+    tx = online_retail_clean["data"]
+    heads = _headlines(online_retail_run)
+    assert set(heads) == {"data_quality", "rfm_clv", "segmentation", "seasonality"}
+    # share of revenue by weekday, from pandas on the raw file (the shop sells no Saturday)
+    amount = tx["Quantity"] * tx["UnitPrice"]
+    weekday = pd.to_datetime(tx["InvoiceDate"]).dt.day_of_week
+    share = amount.groupby(weekday.to_numpy()).sum() / amount.sum()
+    assert 5 not in share.index
+    names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert heads["seasonality"]["retail_peak_weekday"] == names[int(share.idxmax())]
+    assert heads["seasonality"]["retail_peak_weekday_share"] == pytest.approx(share.max(), abs=1e-4)
+    # one year of data: only the weekly cycle fits, and the report says why in words
+    assert heads["seasonality"]["retail_strongest_cycle"] == "7 days"
+    assert "strongest_seasonal_cycle" not in heads["seasonality"]  # the room-night headline
+    html = (online_retail_run / "html" / "30_seasonality.html").read_text()
+    assert "The 365-day cycle of purchases is not estimated" in html
+    assert "This data set has no bookings" in html and "Warning" not in html
+    assert not (online_retail_run / "artifacts" / "forecasts.parquet").exists()
+
+
 # --------------------------------------------------------------------- Hotels
 @pytest.fixture(scope="module")
 def hotels_run(shared_data, tmp_path_factory) -> Path:
