@@ -24,6 +24,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_rfm_clv.py                          # 10,000 customers, seconds
     .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 1e4 1e5 1e6 --lifetimes-python /tmp/lt/bin/python
+    .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 1e5 1e6 --summary-only --lifetimes-python /tmp/lt/bin/python
 """
 
 from __future__ import annotations
@@ -175,8 +176,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap.add_argument("--lifetimes-fit-max", type=_size, default=1_000_000, help="largest size for lifetimes' BG/NBD and Gamma-Gamma fits")
     ap.add_argument("--lifetimes-pareto-max", type=_size, default=100_000,
                     help="largest size for lifetimes' Pareto/NBD fit (default 1e5: it takes minutes above)")
+    ap.add_argument("--summary-only", action="store_true",
+                    help="time only the summaries (ours, plain pandas, lifetimes'): no model fits")
     ap.add_argument("--json", help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
+    if args.summary_only:
+        args.fit_max = args.lifetimes_fit_max = 0
+        args.skip_pareto = True
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
     rows: list[dict[str, Any]] = []

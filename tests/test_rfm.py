@@ -307,3 +307,87 @@ def test_errors_name_the_problem(tmp_path):
         rfm_summary(tmp_path / "nope.parquet", observation_end="2023-06-30")
     with pytest.raises(TypeError):
         rfm_summary([1, 2, 3], observation_end="2023-06-30")
+
+
+# ----------------------------------------------------------------------------- in-memory (numpy) path
+# DataFrames with a string/integer/categorical key, a datetime64 time and a numeric amount are
+# summarised in numpy (crm_analysis.rfm._summary_numpy); relations and files always go through the
+# DuckDB SQL. The two implementations must agree exactly in index, order, dtypes and values.
+def _via_duckdb(tx: pd.DataFrame, **kw) -> pd.DataFrame:
+    return rfm_summary(duckdb.connect().from_df(tx), **kw)
+
+
+_ID_FORMS = {
+    "fixed width 8": lambda i: f"C{i:07d}",
+    "fixed width 3": lambda i: f"{i:03d}",
+    "varying, <= 7 bytes": lambda i: str(i) + "x" * (i % 4),
+    "non-ASCII": lambda i: "é" + str(i % 40) + "ß" * (i % 2),
+    "NUL bytes": lambda i: "a" + "\0" * (i % 3),
+    "long (DuckDB)": lambda i: f"customer-{i}-of-the-shop",
+}
+
+
+@pytest.mark.parametrize("form", list(_ID_FORMS))
+def test_numpy_path_matches_duckdb_for_string_ids(form):
+    rng = np.random.default_rng(7)
+    n = 3000
+    ids = rng.integers(0, 400, n)
+    tx = pd.DataFrame(
+        {
+            "customer_id": pd.array([_ID_FORMS[form](int(i)) for i in ids], dtype="str"),
+            # starts before 1970: days are floored, not truncated towards zero
+            "timestamp": pd.Timestamp("1969-11-20") + pd.to_timedelta(rng.integers(0, 150 * 24, n), unit="h"),
+            "amount": rng.gamma(2.0, 20.0, n).round(2),
+        }
+    )
+    for kw in (
+        {"observation_end": "1970-02-28"},
+        {"observation_end": "1970-03-31", "observation_start": "1969-12-24", "time_unit": "D"},
+    ):
+        pd.testing.assert_frame_equal(rfm_summary(tx, **kw), _via_duckdb(tx, **kw), check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ids: ids * 37,  # non-negative integers (string order: "1" < "10" < "2")
+        lambda ids: ids * 37 - 5000,  # negative integers
+        lambda ids: ids + 10**17,  # beyond the integer key
+        lambda ids: pd.Categorical([f"k{i}" for i in ids]),
+        lambda ids: pd.Series([f"C{i}" for i in ids], dtype=object),
+        lambda ids: ids.astype(float),  # not handled in numpy: DuckDB
+    ],
+    ids=["int", "negative int", "huge int", "categorical", "object", "float"],
+)
+def test_numpy_path_matches_duckdb_for_other_keys(make):
+    rng = np.random.default_rng(8)
+    n = 2000
+    ids = rng.integers(0, 300, n)
+    tx = pd.DataFrame(
+        {
+            "customer_id": make(ids),
+            "timestamp": (START + pd.to_timedelta(rng.integers(0, 200 * 24, n), unit="h")).astype("datetime64[us]"),
+            "amount": rng.integers(1, 500, n),  # integer amounts
+        }
+    )
+    pd.testing.assert_frame_equal(
+        rfm_summary(tx, observation_end="2023-05-31"), _via_duckdb(tx, observation_end="2023-05-31"),
+        check_exact=False, rtol=1e-12,
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(max_size=8), min_size=1, max_size=30), st.data())
+def test_numpy_path_order_equals_duckdb_order(names, data):
+    """Any short strings (any lengths, any code points): same ids, same byte-wise order."""
+    idx = data.draw(st.lists(st.integers(0, len(names) - 1), min_size=1, max_size=40))
+    tx = pd.DataFrame(
+        {
+            "customer_id": pd.array([names[i] for i in idx], dtype="str"),
+            "timestamp": START + pd.to_timedelta(np.arange(len(idx)) % 5, unit="D"),
+            "amount": np.arange(len(idx), dtype=float),
+        }
+    )
+    a, b = rfm_summary(tx, observation_end=END), _via_duckdb(tx, observation_end=END)
+    assert list(a.index) == list(b.index)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
