@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -94,8 +94,30 @@ def _start_mask(ts: pd.Series, start: pd.Timestamp) -> np.ndarray:
     return (ts < start).to_numpy(dtype=bool, na_value=False)
 
 
+class _Policy:
+    """Validation and serialisation shared by the cleaning policies.
+
+    Subclasses are frozen dataclasses with the action fields named in
+    ``_ACTIONS`` and an ``observation_start`` / ``observation_end`` window.
+    """
+
+    _ACTIONS: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self._ACTIONS:
+            _check_action(self, name)
+        start = _timestamp(self.observation_start, "observation_start")  # type: ignore[attr-defined]
+        end = _timestamp(self.observation_end, "observation_end")  # type: ignore[attr-defined]
+        if start is not None and end is not None and start > end:
+            raise ValueError(f"observation_start {start} is after observation_end {end}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as JSON-able dict (dates as ISO strings)."""
+        return {k: (None if v is None else str(v)) if k.startswith("observation") else v for k, v in asdict(self).items()}  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class CleaningPolicy:
+class CleaningPolicy(_Policy):
     """How :func:`clean_transactions` treats suspicious transaction lines.
 
     Parameters
@@ -127,21 +149,11 @@ class CleaningPolicy:
     observation_start: DateLike = None
     observation_end: DateLike = None
 
-    def __post_init__(self) -> None:
-        for name in ("returns", "null_customer", "nonpositive_amount", "duplicates", "missing_values"):
-            _check_action(self, name)
-        start = _timestamp(self.observation_start, "observation_start")
-        end = _timestamp(self.observation_end, "observation_end")
-        if start is not None and end is not None and start > end:
-            raise ValueError(f"observation_start {start} is after observation_end {end}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The policy as JSON-able dict (dates as ISO strings)."""
-        return {k: (None if v is None else str(v)) if k.startswith("observation") else v for k, v in asdict(self).items()}
+    _ACTIONS: ClassVar[tuple[str, ...]] = ("returns", "null_customer", "nonpositive_amount", "duplicates", "missing_values")
 
 
 @dataclass(frozen=True)
-class BookingCleaningPolicy:
+class BookingCleaningPolicy(_Policy):
     """How :func:`clean_bookings` treats suspicious bookings.
 
     Parameters
@@ -170,17 +182,7 @@ class BookingCleaningPolicy:
     observation_start: DateLike = None
     observation_end: DateLike = None
 
-    def __post_init__(self) -> None:
-        for name in ("nonpositive_rate", "zero_nights", "duplicates", "booking_after_arrival", "missing_values"):
-            _check_action(self, name)
-        start = _timestamp(self.observation_start, "observation_start")
-        end = _timestamp(self.observation_end, "observation_end")
-        if start is not None and end is not None and start > end:
-            raise ValueError(f"observation_start {start} is after observation_end {end}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The policy as JSON-able dict (dates as ISO strings)."""
-        return {k: (None if v is None else str(v)) if k.startswith("observation") else v for k, v in asdict(self).items()}
+    _ACTIONS: ClassVar[tuple[str, ...]] = ("nonpositive_rate", "zero_nights", "duplicates", "booking_after_arrival", "missing_values")
 
 
 @dataclass
