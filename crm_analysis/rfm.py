@@ -49,6 +49,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crm_analysis._dates import parse_date
+
 __all__ = [
     "rfm_summary",
     "calibration_and_holdout",
@@ -108,16 +110,7 @@ def time_unit_days(time_unit: str | float | int) -> float:
 
 def _as_date(value: Any, name: str) -> pd.Timestamp:
     """Parse ``value`` as a calendar date (time of day must be absent)."""
-    if value is None:
-        raise ValueError(f"{name} is required")
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} is not a date: {value!r}") from exc
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is not a date: {value!r}")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
+    ts = parse_date(value, name, tz="strip", time="keep")
     if ts != ts.normalize():
         raise ValueError(
             f"{name} must be a calendar date (purchases are merged by day and the end day is inclusive), got {value!r}"

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.data.errors import DataValidationError
+from crm_analysis._dates import parse_date
 from crm_analysis.data.schema import BOOKINGS, STRING_DTYPE, TRANSACTIONS, Schema
 
 __all__ = [
@@ -73,15 +74,7 @@ def _check_action(owner: object, name: str) -> None:
 
 
 def _timestamp(value: DateLike, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{name}={value!r} is not a date") from exc
-    if ts is pd.NaT:
-        raise ValueError(f"{name}={value!r} is not a date")
-    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+    return parse_date(value, name, allow_none=True, tz="strip", time="keep")
 
 
 def _end_mask(ts: pd.Series, end: pd.Timestamp) -> np.ndarray:

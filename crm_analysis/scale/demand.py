@@ -36,6 +36,8 @@ import pandas as pd
 from crm_analysis.data import transactions_relation
 from crm_analysis.data.engine import quote_literal
 
+from crm_analysis._dates import parse_date
+
 from ._source import as_relation
 
 __all__ = ["daily_demand", "DEMAND_COLUMNS", "daily_demand_sql"]
@@ -45,19 +47,7 @@ DEMAND_COLUMNS: tuple[str, ...] = ("orders", "lines", "revenue", "customers")
 
 
 def _day(value: Any, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} is not a date: {value!r}") from exc
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is not a date: {value!r}")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    if ts != ts.normalize():
-        raise ValueError(f"{name} must be a calendar date, got {value!r}")
-    return ts
+    return parse_date(value, name, allow_none=True, tz="strip", time="reject")
 
 
 def daily_demand_sql(has_order_id: bool, start: pd.Timestamp | None, end: pd.Timestamp | None) -> str:

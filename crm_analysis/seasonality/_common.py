@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from crm_analysis._dates import parse_date
+
 __all__: list[str] = []
 
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -31,13 +33,7 @@ def to_day(values: pd.Series | pd.Index | Sequence) -> pd.DatetimeIndex | pd.Ser
 
 def to_timestamp(value: object, name: str) -> pd.Timestamp:
     """Parse a single date parameter, with a clear error."""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}={value!r} is not a date") from exc
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is missing (NaT)")
-    return ts.normalize()
+    return parse_date(value, name, tz="keep", time="normalize")
 
 
 def weekday_number(day: int | str) -> int:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crm_analysis._dates import parse_date
+
 __all__ = ["SeedLike", "as_rng", "as_day", "normalise_profile", "STRING"]
 
 #: An integer seed, a ready ``numpy.random.Generator``, or ``None``.
@@ -25,15 +27,7 @@ def as_rng(seed: SeedLike) -> np.random.Generator:
 
 def as_day(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
     """Parse ``value`` as a naive calendar day (midnight), naming ``name`` on error."""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}={value!r} is not a date") from exc
-    if ts is pd.NaT:
-        raise ValueError(f"{name} must be a date, got NaT")
-    if ts.tzinfo is not None:
-        raise ValueError(f"{name}={value!r} must be a naive (time-zone free) date")
-    return ts.normalize()
+    return parse_date(value, name, tz="reject", time="normalize")
 
 
 def normalise_profile(profile: Sequence[float] | np.ndarray | None, length: int, name: str) -> np.ndarray:
