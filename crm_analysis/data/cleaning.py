@@ -11,6 +11,8 @@ involved, so that ``rows_in == rows_out + sum(rows dropped)`` always holds
 Transactions rules, in order (:class:`CleaningPolicy`):
 
 1. ``missing_timestamp_or_amount`` -- timestamp or amount missing;
+   ``nonfinite_amount`` -- amount, quantity or unit price infinite
+   (``inf``/``-inf``, e.g. a division by zero upstream);
 2. ``missing_customer_id`` -- no customer id (``null_customer``);
 3. ``before_observation_start`` -- timestamp before ``observation_start``;
 4. ``after_observation_end`` -- timestamp after ``observation_end``;
@@ -25,12 +27,18 @@ Transactions rules, in order (:class:`CleaningPolicy`):
 Bookings rules, in order (:class:`BookingCleaningPolicy`):
 
 1. ``missing_values`` -- a required date, rate or segment missing;
+   ``nonfinite_rate`` -- rate infinite;
 2. ``duplicate_booking_id`` -- a booking id seen on an earlier remaining row;
 3. ``before_observation_start`` / 4. ``after_observation_end`` -- arrival date
    outside the observation window;
 5. ``booking_after_arrival`` -- booking date after arrival date;
 6. ``zero_nights`` -- bookings of zero nights (any status);
 7. ``nonpositive_rate`` -- stayed bookings with rate <= 0.
+
+Values changed when the data were read (text ids stripped of surrounding
+blanks, timestamps converted from UTC offsets; see
+:func:`crm_analysis.data.intake_changes`) are listed in the report too, as
+steps with action ``"changed"`` before the rules: they drop nothing.
 
 Observation bounds are inclusive days: with ``observation_end="2011-12-09"``
 purchases on 9 December at any time are kept; a bound with a time of day is
@@ -188,8 +196,9 @@ class CleaningStep:
         Position of the rule (1-based, order of application).
     reason : str
         Machine name of the rule, e.g. ``"return_or_cancellation"``.
-    action : {"drop", "keep", "off"}
-        What was done with the flagged rows (``"off"``: rule not active).
+    action : {"drop", "keep", "off", "changed"}
+        What was done with the flagged rows (``"off"``: rule not active;
+        ``"changed"``: values changed when the data were read, step 0).
     rows : int
         Rows flagged by this rule among the rows remaining before it.
     amount : float
@@ -329,10 +338,14 @@ def _run(
 ) -> CleanResult:
     work = df.reset_index(drop=True)
     pos = np.arange(len(work))
+    changes = df.attrs.get("intake_changes", [])
     reasons = pd.Series(pd.NA, index=pd.RangeIndex(len(work)), dtype=STRING_DTYPE)
     rows_in = len(work)
     amount_in = float(money(work).sum())
-    steps: list[CleaningStep] = []
+    steps: list[CleaningStep] = [
+        CleaningStep(0, f"{c['column']}: {c['reason']}", "changed", int(c["rows"]), 0.0, rows_in, c["description"])
+        for c in changes
+    ]
     for i, (reason, action, description, rule) in enumerate(rules, start=1):
         if rule is None:
             steps.append(CleaningStep(i, reason, "off", 0, 0.0, len(work), description))
@@ -429,6 +442,10 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
     def missing(d: pd.DataFrame) -> np.ndarray:
         return (d["timestamp"].isna() | d["amount"].isna()).to_numpy(dtype=bool)
 
+    def nonfinite(d: pd.DataFrame) -> np.ndarray:
+        cols = [c for c in ("amount", "quantity", "unit_price") if c in d.columns]
+        return np.isinf(d[cols].to_numpy(dtype="float64", na_value=np.nan)).any(axis=1)
+
     def no_customer(d: pd.DataFrame) -> np.ndarray:
         ids = d["customer_id"]
         blank = ids.astype(STRING_DTYPE).str.strip().eq("").to_numpy(dtype=bool, na_value=False)
@@ -442,6 +459,7 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
 
     rules: list[Rule] = [
         ("missing_timestamp_or_amount", policy.missing_values, "timestamp or amount missing", missing),
+        ("nonfinite_amount", "drop", "amount, quantity or unit_price is infinite (inf or -inf)", nonfinite),
         ("missing_customer_id", policy.null_customer, "customer_id missing or blank", no_customer),
         (
             "before_observation_start",
@@ -465,12 +483,22 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
         ("nonpositive_amount", policy.nonpositive_amount, "amount <= 0 (not a return), e.g. zero price", nonpositive),
         ("exact_duplicate", policy.duplicates, "line identical in every column to an earlier one", duplicated),
     ]
-    return _run(df, rules, lambda d: d["amount"].fillna(0.0), "transactions", policy.to_dict())
+    return _run(df, rules, _transaction_money, "transactions", policy.to_dict())
+
+
+def _finite_or_zero(values: pd.Series) -> pd.Series:
+    """Money for the report: missing and infinite values count as 0 (they are counted as rows)."""
+    v = values.astype("float64")
+    return v.where(np.isfinite(v.to_numpy(dtype="float64", na_value=np.nan)), 0.0)
+
+
+def _transaction_money(d: pd.DataFrame) -> pd.Series:
+    return _finite_or_zero(d["amount"])
 
 
 def _booking_money(d: pd.DataFrame) -> pd.Series:
     units = d["units"] if "units" in d.columns else 1
-    return (d["rate"] * d["nights"] * units).astype("float64").fillna(0.0)
+    return _finite_or_zero(d["rate"] * d["nights"] * units)
 
 
 def clean_bookings(df: pd.DataFrame, policy: BookingCleaningPolicy | None = None) -> CleanResult:
@@ -501,6 +529,9 @@ def clean_bookings(df: pd.DataFrame, policy: BookingCleaningPolicy | None = None
     def dup(d: pd.DataFrame) -> np.ndarray:
         return d["booking_id"].duplicated(keep="first").to_numpy(dtype=bool)
 
+    def nonfinite(d: pd.DataFrame) -> np.ndarray:
+        return np.isinf(d["rate"].to_numpy(dtype="float64", na_value=np.nan))
+
     def after(d: pd.DataFrame) -> np.ndarray:
         return (d["booking_date"] > d["arrival_date"]).to_numpy(dtype=bool, na_value=False)
 
@@ -512,6 +543,7 @@ def clean_bookings(df: pd.DataFrame, policy: BookingCleaningPolicy | None = None
 
     rules: list[Rule] = [
         ("missing_values", policy.missing_values, "booking_date, arrival_date, rate or segment missing", missing),
+        ("nonfinite_rate", "drop", "rate is infinite (inf or -inf)", nonfinite),
         ("duplicate_booking_id", policy.duplicates, "booking_id repeated (first kept)", dup),
         (
             "before_observation_start",

@@ -42,8 +42,10 @@ from crm_analysis.data.engine import connect, quote_identifier, quote_literal, q
 from crm_analysis.data.errors import DataValidationError
 from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS, Schema
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, is_sql_source, read_sql_source
+from crm_analysis.data.dates import date_format_for, timestamp_sql
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
+    STRIP_SQL_CLASS,
     _ensure_required,
     resolve_columns,
     validate_bookings,
@@ -143,9 +145,31 @@ def _open(con: Connection) -> tuple[duckdb.DuckDBPyConnection, bool]:
 
 
 def _string_sources(schema: Schema, columns: Mapping[str, str] | None) -> list[str]:
-    """Source names of the canonical string columns (read CSV ids as text)."""
+    """Source names of the canonical string and date columns, read from CSV as text.
+
+    Ids keep their leading zeros, and dates are read by the package's date
+    policy (:mod:`crm_analysis.data.dates`), not guessed by the CSV reader.
+    """
     columns = dict(columns or {})
-    return [columns.get(c.name, c.name) for c in schema if c.dtype == "string"]
+    return [columns.get(c.name, c.name) for c in schema if c.dtype in ("string", "datetime64[ns]")]
+
+
+def _csv_date_options(opts: dict[str, Any], dayfirst: bool | None) -> bool | None:
+    """Take pandas' ``dayfirst`` out of CSV read options (the date policy uses it).
+
+    ``parse_dates`` without ``date_format`` would let pandas guess the order of
+    day and month value by value; it is removed, and the canonical date
+    columns are parsed by :func:`crm_analysis.data.dates.parse_datetime_column`.
+    With ``date_format`` (an explicit format) pandas' parsing is kept.
+    """
+    if "dayfirst" in opts:
+        value = opts.pop("dayfirst")
+        if dayfirst is not None and value != dayfirst:
+            raise DataValidationError(f"dayfirst is given twice with different values ({dayfirst!r}, read_options: {value!r})")
+        dayfirst = value
+    if "parse_dates" in opts and "date_format" not in opts:
+        opts.pop("parse_dates")
+    return dayfirst
 
 
 def read_source(
@@ -203,9 +227,14 @@ def read_source(
     if kind == "relation":
         return payload.df()
     if kind == "csv":
+        opts.pop("dayfirst", None)
+        if "parse_dates" in opts and "date_format" not in opts:
+            opts.pop("parse_dates")  # the date policy parses dates, never pandas' per-value guess
         if text_columns:
             header = pd.read_csv(payload, nrows=0, **{k: v for k, v in opts.items() if k != "dtype"})
-            present = [c for c in text_columns if c in header.columns]
+            parsed = opts.get("parse_dates") or []
+            parsed = list(parsed) if isinstance(parsed, (list, tuple)) else []
+            present = [c for c in text_columns if c in header.columns and c not in parsed]
             user = opts.get("dtype")
             if user is None or isinstance(user, Mapping):
                 opts["dtype"] = {**{c: "string" for c in present}, **dict(user or {})}
@@ -233,6 +262,9 @@ def load_transactions(
     query: str | None = None,
     params: Mapping[str, Any] | None = None,
     chunksize: int = DEFAULT_CHUNKSIZE,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Load transactions from any supported source into the canonical schema.
 
@@ -268,6 +300,17 @@ def load_transactions(
         driver (never pasted into the SQL text); a list binds ``IN :name``.
     chunksize : int, default 100_000
         Database source: rows fetched (server-side cursor) per chunk.
+    dayfirst : bool, optional
+        Order of ``dd/mm`` vs ``mm/dd`` dates when a column alone cannot tell
+        (every day <= 12); see :mod:`crm_analysis.data.dates`. A column that
+        can tell is read its way (a contradicting value is an error).
+    date_format : str or mapping, optional
+        Explicit ``strftime`` format of the date columns (one for all, or per
+        canonical / source column name).
+    timezone : str, optional
+        IANA time zone of the data (e.g. ``"Europe/London"``): values with UTC
+        offsets are converted to it; without it they are converted to UTC,
+        and the change is recorded (see :func:`crm_analysis.data.intake_changes`).
 
     Returns
     -------
@@ -304,7 +347,10 @@ def load_transactions(
         params=params,
         chunksize=chunksize,
     )
-    return validate_transactions(raw, columns, keep_extra=keep_extra)
+    dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
+    return validate_transactions(
+        raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone
+    )
 
 
 def load_bookings(
@@ -319,6 +365,9 @@ def load_bookings(
     query: str | None = None,
     params: Mapping[str, Any] | None = None,
     chunksize: int = DEFAULT_CHUNKSIZE,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Load bookings from any supported source into the canonical schema.
 
@@ -326,6 +375,9 @@ def load_bookings(
     ----------
     source, columns, con, fmt, read_options, keep_extra, table, query, params, chunksize
         As in :func:`load_transactions`.
+    dayfirst, date_format, timezone
+        As in :func:`load_transactions` (for ``booking_date``, ``arrival_date``
+        and ``cancellation_date``).
 
     Returns
     -------
@@ -356,7 +408,10 @@ def load_bookings(
         params=params,
         chunksize=chunksize,
     )
-    return validate_bookings(raw, columns, keep_extra=keep_extra)
+    dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
+    return validate_bookings(
+        raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone
+    )
 
 
 # ---------------------------------------------------------------- relations
@@ -410,24 +465,15 @@ def source_relation(
 
 def _sql_string(expr: str, type_name: str) -> str:
     if type_name in ("DOUBLE", "FLOAT", "REAL"):
-        return (
+        text = (
             f"CASE WHEN isfinite({expr}) AND {expr} = trunc({expr}) AND abs({expr}) < 9007199254740992 "
             f"THEN CAST(CAST({expr} AS BIGINT) AS VARCHAR) ELSE CAST({expr} AS VARCHAR) END"
         )
-    return f"CAST({expr} AS VARCHAR)"
-
-
-def _sql_timestamp(expr: str, type_name: str, name: str) -> str:
-    numeric = ("INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE", "FLOAT")
-    if type_name in numeric or type_name.startswith("DECIMAL"):
-        raise DataValidationError(
-            f"column {name!r} is numeric ({type_name}), not a date: numeric dates are ambiguous; "
-            "convert them in a query first, e.g. strptime(CAST(x AS VARCHAR), '%Y%m%d')"
-        )
-    if type_name == "TIMESTAMP WITH TIME ZONE":
-        # keep the local wall-clock time, as the pandas loader does
-        return f"CAST(strftime({expr}, '%Y-%m-%d %H:%M:%S.%f') AS TIMESTAMP)"
-    return f"CAST({expr} AS TIMESTAMP)"
+    else:
+        text = f"CAST({expr} AS VARCHAR)"
+    # the blanks the pandas path strips (validation.STRIP_CHARS), here too
+    cls = STRIP_SQL_CLASS
+    return f"regexp_replace({text}, {quote_literal('^' + cls + '+|' + cls + '+$')}, '', 'g')"
 
 
 def _sql_status(expr: str) -> str:
@@ -444,6 +490,9 @@ def _project(
     schema: Schema,
     columns: Mapping[str, str] | None,
     keep_extra: bool,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> duckdb.DuckDBPyRelation:
     found = list(rel.columns)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
@@ -458,6 +507,7 @@ def _project(
         if "fare_class" not in mapping and "segment" in mapping:
             derived["fare_class"] = _sql_string(quote_identifier(mapping["segment"]), types[mapping["segment"]])
     _ensure_required(list(mapping) + list(derived), found, schema)
+    pre: dict[str, str] = {}
     exprs = []
     for col in schema:
         if col.name in mapping:
@@ -468,7 +518,11 @@ def _project(
             elif col.dtype == "string":
                 sql = _sql_string(e, t)
             elif col.dtype == "datetime64[ns]":
-                sql = _sql_timestamp(e, t, col.name)
+                label = col.name if src == col.name else f"{col.name} ({src})"
+                ts = timestamp_sql(rel, src, label, dayfirst=dayfirst,
+                                   date_format=date_format_for(date_format, col.name, src), timezone=timezone)
+                pre.update(ts.pre)
+                sql = ts.expr
             elif col.dtype == "float64":
                 sql = f"CAST({e} AS DOUBLE)"
             else:
@@ -481,6 +535,8 @@ def _project(
     if keep_extra:
         used = set(mapping.values())
         exprs += [quote_identifier(c) for c in found if c not in used and c not in schema]
+    if pre:
+        rel = rel.project(", ".join(["*"] + [f"{v} AS {quote_identifier(k)}" for k, v in pre.items()]))
     return rel.project(", ".join(exprs))
 
 
@@ -492,6 +548,9 @@ def transactions_relation(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     keep_extra: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> duckdb.DuckDBPyRelation:
     """Project a source to canonical transactions, lazily, in DuckDB SQL.
 
@@ -515,13 +574,19 @@ def transactions_relation(
         Keyword arguments of DuckDB's ``read_csv`` / ``read_parquet``.
     keep_extra : bool, default False
         Also pass through the non-canonical source columns.
+    dayfirst, date_format, timezone
+        The date policy of :func:`load_transactions`, applied in SQL
+        (:func:`crm_analysis.data.dates.timestamp_sql`): a text date column is
+        scanned once to infer its order, so the relation gives the same
+        timestamps as the pandas loader on the same file.
 
     Returns
     -------
     duckdb.DuckDBPyRelation
         Columns named and typed as the canonical schema (``VARCHAR``,
         ``TIMESTAMP``, ``DOUBLE``). ``amount = quantity * unit_price`` when
-        ``amount`` is absent. Float ids lose a trailing ``.0`` as in pandas.
+        ``amount`` is absent. Float ids lose a trailing ``.0`` and text values
+        their surrounding blanks, as in pandas.
 
     Notes
     -----
@@ -540,7 +605,7 @@ def transactions_relation(
     rel = source_relation(
         source, con=con, fmt=fmt, read_options=read_options, text_columns=_string_sources(TRANSACTIONS, columns)
     )
-    return _project(rel, TRANSACTIONS, columns, keep_extra)
+    return _project(rel, TRANSACTIONS, columns, keep_extra, dayfirst, date_format, timezone)
 
 
 def bookings_relation(
@@ -551,12 +616,15 @@ def bookings_relation(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     keep_extra: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> duckdb.DuckDBPyRelation:
     """Project a source to canonical bookings, lazily, in DuckDB SQL.
 
     Parameters
     ----------
-    source, columns, con, fmt, read_options, keep_extra
+    source, columns, con, fmt, read_options, keep_extra, dayfirst, date_format, timezone
         As in :func:`transactions_relation`.
 
     Returns
@@ -570,4 +638,4 @@ def bookings_relation(
     rel = source_relation(
         source, con=con, fmt=fmt, read_options=read_options, text_columns=_string_sources(BOOKINGS, columns)
     )
-    return _project(rel, BOOKINGS, columns, keep_extra)
+    return _project(rel, BOOKINGS, columns, keep_extra, dayfirst, date_format, timezone)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from crm_analysis.data.dates import IntakeChange, check_timezone, date_format_for, parse_datetime_column
 from crm_analysis.data.errors import DataValidationError
 from crm_analysis.data.schema import (
     BOOKING_STATUSES,
@@ -34,6 +36,11 @@ __all__ = [
     "validate_transactions",
     "validate_bookings",
     "conform",
+    "ReadOptions",
+    "IntakeChange",
+    "intake_changes",
+    "STRIP_CHARS",
+    "STRIP_SQL_CLASS",
 ]
 
 #: How many offending values an error message shows at most.
@@ -56,6 +63,57 @@ STATUS_SYNONYMS: dict[str, str] = {
     "cancellation": "cancelled",
     "noshow": "no_show",
 }
+
+
+@dataclass
+class ReadOptions:
+    """How the values of a source are read, and what reading them changed.
+
+    Parameters
+    ----------
+    dayfirst : bool, optional
+        Order of ``dd/mm`` vs ``mm/dd`` dates when a column alone cannot tell
+        (see :mod:`crm_analysis.data.dates`).
+    date_format : str or mapping, optional
+        One ``strftime`` format for every date column, or a mapping from
+        canonical or source column name to its format.
+    timezone : str, optional
+        IANA time zone of the data (offsets and aware values are converted to
+        it; default UTC).
+    source_names : dict
+        Canonical name -> source column name (for messages and per-column formats).
+    changes : list of IntakeChange
+        Filled while reading: every kind of value changed, with its count.
+    """
+
+    dayfirst: bool | None = None
+    date_format: str | Mapping[str, str] | None = None
+    timezone: str | None = None
+    source_names: dict[str, str] = field(default_factory=dict)
+    changes: list[IntakeChange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.dayfirst is not None and not isinstance(self.dayfirst, bool):
+            raise DataValidationError(f"dayfirst must be true or false, got {self.dayfirst!r}")
+        check_timezone(self.timezone)
+        date_format_for(self.date_format)  # type check
+
+
+def intake_changes(df: pd.DataFrame) -> list[IntakeChange]:
+    """The value changes recorded when ``df`` was loaded (whitespace stripped, time zones converted).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame returned by :func:`validate_transactions` / :func:`validate_bookings`
+        (or a loader); the changes travel in ``df.attrs["intake_changes"]``
+        until :func:`crm_analysis.data.clean_transactions` puts them in its report.
+
+    Returns
+    -------
+    list of IntakeChange
+    """
+    return [IntakeChange(**c) for c in df.attrs.get("intake_changes", [])]
 
 
 def status_key(value: str) -> str:
@@ -99,8 +157,32 @@ def _norm_name(name: object) -> str:
 
 
 # --------------------------------------------------------------------- casts
-def _as_string(s: pd.Series, name: str) -> pd.Series:
-    """Cast to the canonical string dtype; integral float ids lose their ``.0``."""
+#: Characters stripped from both ends of text values (ASCII whitespace, no-break
+#: spaces and the byte-order mark, which spreadsheets leave behind). The DuckDB
+#: path strips the same set (:data:`STRIP_SQL_CLASS`).
+STRIP_CHARS = " \t\n\r\x0b\x0c\xa0\u2007\u202f\ufeff"
+#: The same set as an RE2 character class, for DuckDB's ``regexp_replace``.
+STRIP_SQL_CLASS = r"[ \t\n\r\x{0B}\x{0C}\x{A0}\x{2007}\x{202F}\x{FEFF}]"
+
+
+def _as_string(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
+    """Cast to the canonical string dtype, strip surrounding blanks (counted); integral float ids lose ``.0``."""
+    text = _as_string_raw(s)
+    stripped = text.str.strip(STRIP_CHARS)
+    changed = (stripped != text).to_numpy(dtype=bool, na_value=False)
+    if changed.any():
+        n = int(changed.sum())
+        if options is not None:
+            options.changes.append(IntakeChange(
+                name, "whitespace_stripped", n,
+                f"{n:,} value(s) had blanks before or after them, removed (' x', 'x ' and 'x' are one {name}); "
+                "leading zeros and letter case are kept",
+            ))
+        return stripped
+    return text
+
+
+def _as_string_raw(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is pd.NA:
         return s
     if pd.api.types.is_float_dtype(s.dtype):
@@ -123,60 +205,21 @@ def _as_string(s: pd.Series, name: str) -> pd.Series:
     return s.astype(STRING_DTYPE)
 
 
-def _as_datetime(s: pd.Series, name: str) -> pd.Series:
-    """Cast to naive ``datetime64[ns]``; raise on unparseable values.
-
-    Time-zone aware values keep their local wall-clock time (the zone is dropped).
-    """
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_localize(None).astype("datetime64[ns]")
-    if pd.api.types.is_datetime64_dtype(s.dtype):
-        return s.astype("datetime64[ns]")
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        raise DataValidationError(
-            f"column {name!r} is numeric ({s.dtype}), not a date: numeric dates are ambiguous; "
-            "convert them first, e.g. pd.to_datetime(x.astype(str), format='%Y%m%d')"
-        )
-    present = s.notna().to_numpy()
-    if not present.any():
-        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    if s.dtype == object and any(
-        isinstance(v, pd.Timestamp) and v.tzinfo is not None for v in s[present].iloc[:100]
-    ):
-        s = s.map(lambda v: v.tz_localize(None) if isinstance(v, pd.Timestamp) and v.tzinfo else v)
-    with _quiet():
-        out = pd.to_datetime(s, errors="coerce")
-    failed = present & out.isna().to_numpy()
-    if failed.any():  # a second chance for mixed formats
-        with _quiet():
-            retry = pd.to_datetime(s[failed], errors="coerce", format="mixed")
-        out = out.astype("datetime64[ns]")
-        out[failed] = retry.astype("datetime64[ns]") if not isinstance(
-            retry.dtype, pd.DatetimeTZDtype
-        ) else retry.dt.tz_localize(None).astype("datetime64[ns]")
-        failed = present & out.isna().to_numpy()
-    if failed.any():
-        _fail_values(name, s, failed, "could not be parsed as dates")
-    if isinstance(out.dtype, pd.DatetimeTZDtype):
-        out = out.dt.tz_localize(None)
-    return out.astype("datetime64[ns]")
+def _as_datetime(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
+    """Cast to naive ``datetime64[ns]`` by the package's date policy (:mod:`crm_analysis.data.dates`)."""
+    opts = options or ReadOptions()
+    out, changes = parse_datetime_column(
+        s,
+        name if opts.source_names.get(name, name) == name else f"{name} ({opts.source_names[name]})",
+        dayfirst=opts.dayfirst,
+        date_format=date_format_for(opts.date_format, name, opts.source_names.get(name, name)),
+        timezone=opts.timezone,
+    )
+    opts.changes.extend(changes)
+    return out
 
 
-class _quiet:
-    """Silence pandas' format-inference warnings while parsing dates."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._cm = warnings.catch_warnings()
-        self._cm.__enter__()
-        warnings.simplefilter("ignore", UserWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._cm.__exit__(*exc)
-
-
-def _as_float(s: pd.Series, name: str) -> pd.Series:
+def _as_float(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
     """Cast to ``float64``; raise on non-numeric values."""
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype("float64")
@@ -188,7 +231,7 @@ def _as_float(s: pd.Series, name: str) -> pd.Series:
     return pd.Series(out, index=s.index).astype("float64")
 
 
-def _as_int(s: pd.Series, name: str) -> pd.Series:
+def _as_int(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
     """Cast to ``int64``; raise on missing, non-numeric or non-integral values."""
     raw = s
     if not pd.api.types.is_numeric_dtype(s.dtype):
@@ -197,6 +240,9 @@ def _as_int(s: pd.Series, name: str) -> pd.Series:
         return s.astype("int64")
     vals = s.to_numpy(dtype="float64", na_value=np.nan)
     missing = np.isnan(vals)
+    inf = np.isinf(vals)
+    if inf.any():
+        _fail_values(name, raw, inf, "are infinite")
     if missing.any():
         _fail_values(name, raw, missing, "are missing (an integer column cannot hold missing values)")
     frac = vals != np.round(vals)
@@ -364,6 +410,7 @@ def conform(
     columns: Mapping[str, str] | None = None,
     *,
     keep_extra: bool = True,
+    options: ReadOptions | None = None,
 ) -> pd.DataFrame:
     """Rename, cast and order the columns of ``df`` to ``schema``.
 
@@ -381,6 +428,8 @@ def conform(
     keep_extra : bool, default True
         Keep the source columns that feed no canonical column (after the
         canonical ones, in source order).
+    options : ReadOptions, optional
+        Date options; receives the changes made (``options.changes``).
 
     Returns
     -------
@@ -391,9 +440,11 @@ def conform(
     _check_frame(df, schema)
     mapping = resolve_columns(list(df.columns), schema, columns)
     df = df.reset_index(drop=True)
+    opts = options if options is not None else ReadOptions()
+    opts.source_names.update(mapping)
     out = {}
     for canon, src in mapping.items():
-        out[canon] = _CASTS[schema[canon].dtype](df[src], canon)
+        out[canon] = _CASTS[schema[canon].dtype](df[src], canon, opts)
     if keep_extra:
         used = set(mapping.values())
         for c in df.columns:
@@ -410,6 +461,12 @@ def _ensure_required(
         _missing_error(missing, schema, raw_columns, extra)
 
 
+def _with_changes(df: pd.DataFrame, opts: ReadOptions) -> pd.DataFrame:
+    """Record the value changes of reading in ``df.attrs`` (see :func:`intake_changes`)."""
+    df.attrs["intake_changes"] = [asdict(c) for c in opts.changes]
+    return df
+
+
 def _order(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     canon = [c for c in schema.names if c in df.columns]
     rest = [c for c in df.columns if c not in schema]
@@ -421,6 +478,9 @@ def validate_transactions(
     columns: Mapping[str, str] | None = None,
     *,
     keep_extra: bool = True,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Validate a transactions frame and cast it to the canonical schema.
 
@@ -432,6 +492,17 @@ def validate_transactions(
         Canonical name -> column name in ``df``.
     keep_extra : bool, default True
         Keep non-canonical columns (after the canonical ones).
+    dayfirst : bool, optional
+        For ``dd/mm`` vs ``mm/dd`` dates that the column alone cannot order
+        (no day above 12 anywhere); a column that can tell is read its way,
+        and a contradicting ``dayfirst`` is an error.
+    date_format : str or mapping, optional
+        Explicit ``strftime`` format for every date column, or per column
+        (canonical or source name -> format).
+    timezone : str, optional
+        IANA time zone of the data: values with UTC offsets (or aware
+        values) are converted to it, naive values are taken as its local
+        time. Without it, offsets are converted to UTC.
 
     Returns
     -------
@@ -462,10 +533,11 @@ def validate_transactions(
         if "amount" not in available
         else "",
     )
-    out = conform(df, TRANSACTIONS, columns, keep_extra=keep_extra)
+    opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+    out = conform(df, TRANSACTIONS, columns, keep_extra=keep_extra, options=opts)
     if derive_amount:
         out["amount"] = (out["quantity"] * out["unit_price"]).astype("float64")
-    return _order(out, TRANSACTIONS)
+    return _with_changes(_order(out, TRANSACTIONS), opts)
 
 
 def validate_bookings(
@@ -473,6 +545,9 @@ def validate_bookings(
     columns: Mapping[str, str] | None = None,
     *,
     keep_extra: bool = True,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Validate a bookings frame and cast it to the canonical schema.
 
@@ -484,6 +559,17 @@ def validate_bookings(
         Canonical name -> column name in ``df``.
     keep_extra : bool, default True
         Keep non-canonical columns (after the canonical ones).
+    dayfirst : bool, optional
+        For ``dd/mm`` vs ``mm/dd`` dates that the column alone cannot order
+        (no day above 12 anywhere); a column that can tell is read its way,
+        and a contradicting ``dayfirst`` is an error.
+    date_format : str or mapping, optional
+        Explicit ``strftime`` format for every date column, or per column
+        (canonical or source name -> format).
+    timezone : str, optional
+        IANA time zone of the data: values with UTC offsets (or aware
+        values) are converted to it, naive values are taken as its local
+        time. Without it, offsets are converted to UTC.
 
     Returns
     -------
@@ -509,7 +595,8 @@ def validate_bookings(
         df = df.reset_index(drop=True)
         status = normalise_status(df[src_mapping["status"]], "status")
         df = df.assign(**{src_mapping["status"]: status})
-    out = conform(df, BOOKINGS, columns, keep_extra=keep_extra)
+    opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+    out = conform(df, BOOKINGS, columns, keep_extra=keep_extra, options=opts)
     if "units" not in out.columns:
         out["units"] = np.ones(len(out), dtype="int64")
     if "fare_class" not in out.columns and "segment" in out.columns:
@@ -519,4 +606,4 @@ def validate_bookings(
         if neg.any():
             raw = df[src_mapping[col]].reset_index(drop=True) if col in src_mapping else out[col]
             _fail_values(col, raw, neg, "are negative")
-    return _order(out, BOOKINGS)
+    return _with_changes(_order(out, BOOKINGS), opts)

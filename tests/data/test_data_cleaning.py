@@ -33,7 +33,9 @@ def _hand_made() -> pd.DataFrame:
         ("c", "2024-01-07", -3.0, "7", -1, "return_or_cancellation"),
         ("c", "2024-01-08", 0.0, "8", 1, "nonpositive_amount"),
         ("d", None, 2.0, "9", 1, "missing_timestamp_or_amount"),
-        (" ", "2024-01-09", 2.0, "10", 1, "missing_customer_id"),
+        (" ", "2024-01-09", 2.0, "10", 1, "missing_customer_id"),  # stripped to "" when read: blank
+        ("e", "2024-01-10", np.inf, "11", 1, "nonfinite_amount"),
+        ("e", "2024-01-10", 1.0, "12", -np.inf, "nonfinite_amount"),
     ]
     df = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "order_id", "quantity", "expected"])
     return df
@@ -49,18 +51,24 @@ def test_hand_made_frame_reasons():
     expected = raw["expected"].value_counts().to_dict()
     assert res.report.dropped == {
         r: expected.get(r, 0)
-        for r in ["missing_timestamp_or_amount", "missing_customer_id", "before_observation_start",
-                  "after_observation_end", "return_or_cancellation", "nonpositive_amount", "exact_duplicate"]
+        for r in ["missing_timestamp_or_amount", "nonfinite_amount", "missing_customer_id",
+                  "before_observation_start", "after_observation_end", "return_or_cancellation",
+                  "nonpositive_amount", "exact_duplicate"]
     }
     assert res.reasons.fillna("kept").tolist() == raw["expected"].fillna("kept").tolist()
-    assert res.report.rows_in == 11 and res.report.rows_out == 2
-    table = res.report.table()
-    assert list(table.columns) == ["step", "reason", "action", "rows", "amount", "rows_remaining", "description"]
-    assert table["step"].tolist() == list(range(1, 8))
+    assert res.report.rows_in == 13 and res.report.rows_out == 2
+    full = res.report.table()
+    assert list(full.columns) == ["step", "reason", "action", "rows", "amount", "rows_remaining", "description"]
+    # the change made when reading (" " -> "") is listed first, as step 0, and drops nothing
+    changed = full[full.action == "changed"]
+    assert changed[["step", "reason", "rows"]].values.tolist() == [[0, "customer_id: whitespace_stripped", 1]]
+    assert np.isfinite(res.report.amount_in)  # infinite amounts count as rows, not as money
+    table = full[full.action != "changed"]
+    assert table["step"].tolist() == list(range(1, 9))
     assert table.loc[table.reason == "return_or_cancellation", "amount"].item() == pytest.approx(0.0)  # 3 + -3
     assert table.loc[table.reason == "missing_customer_id", "amount"].item() == pytest.approx(-2.0)
     # rows_remaining decreases by the rows dropped at each step
-    assert (np.diff([11, *table["rows_remaining"]]) == -table["rows"]).all()
+    assert (np.diff([13, *table["rows_remaining"]]) == -table["rows"]).all()
     json.loads(json.dumps(res.report.to_dict()))
     assert "return_or_cancellation" in str(res.report)
 
@@ -73,7 +81,7 @@ def test_keep_actions_flag_but_keep():
     assert t.loc["return_or_cancellation", "action"] == "keep"
     assert t.loc["return_or_cancellation", "rows"] == 2  # the 'C6' line no longer counts (no prefix)
     assert t.loc["before_observation_start", "action"] == "off"
-    assert res.report.dropped == {"missing_timestamp_or_amount": 1, "nonpositive_amount": 1}
+    assert res.report.dropped == {"missing_timestamp_or_amount": 1, "nonfinite_amount": 2, "nonpositive_amount": 1}
     assert res.report.rows_out == 9 and (res.data["amount"] < 0).sum() == 2
 
 
