@@ -8,11 +8,22 @@ time zone, and whether a time of day is kept, dropped or refused.
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
 from typing import Any, Literal, overload
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["parse_date"]
+__all__ = ["parse_date", "ISO_DATE"]
+
+#: What a date parameter written as text must look like: ISO 8601,
+#: ``YYYY-MM-DD`` with an optional time (``T`` or a blank before it) and an
+#: optional UTC offset. ``01/12/2014`` is refused: it is 1 December in one
+#: country and 12 January in another.
+ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
 
 
 @overload
@@ -50,7 +61,10 @@ def parse_date(
     Parameters
     ----------
     value : date-like
-        A string, ``datetime``, ``date`` or ``Timestamp``.
+        An ISO 8601 string (``"2024-12-31"``, ``"2024-12-31 18:00"``), a
+        ``datetime``, ``date``, ``numpy.datetime64`` or ``Timestamp``. Other
+        text (``"01/12/2014"``, ``"31 Dec 2024"``) and numbers are refused:
+        their reading depends on a convention the parameter cannot carry.
     name : str
         Parameter name used in error messages.
     allow_none : bool, default False
@@ -69,13 +83,28 @@ def parse_date(
     Raises
     ------
     ValueError
-        ``"<name>=<value> is not a date"`` for unparseable values and NaT, and
-        a message naming the rule for the refusals above.
+        ``"<name>=<value> is not a date"`` for unparseable values and NaT,
+        ``"<name>=<value> is not a date in ISO form ..."`` for text in another form,
+        and a message naming the rule for the refusals above.
     """
     if value is None:
         if allow_none:
             return None
         raise ValueError(f"{name} is required")
+    if isinstance(value, str):
+        text = value.strip()
+        if not ISO_DATE.match(text):
+            raise ValueError(
+                f"{name}={value!r} is not a date in ISO form: write it as YYYY-MM-DD (e.g. '2014-12-01'), "
+                "so that day and month cannot be confused"
+            )
+        value = text
+    elif isinstance(value, (bool, int, float, np.number)) and not (isinstance(value, float) and value != value):
+        raise ValueError(f"{name}={value!r} is a number, not a date: write it as 'YYYY-MM-DD'")
+    elif not isinstance(value, (_dt.date, np.datetime64)) and value is not pd.NaT and not (
+        isinstance(value, float) and value != value
+    ):
+        raise ValueError(f"{name}={value!r} is not a date: give 'YYYY-MM-DD' or a Timestamp")
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:

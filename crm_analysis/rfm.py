@@ -50,6 +50,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crm_analysis._dates import parse_date
+from crm_analysis.data.dates import check_timezone, date_format_for, parse_datetime_column, timestamp_sql
+from crm_analysis.data.errors import DataValidationError, DataWarning
+from crm_analysis.data.validation import STRIP_CHARS, STRIP_SQL_CLASS
 
 __all__ = [
     "rfm_summary",
@@ -123,7 +126,9 @@ def _quote(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def _relation(transactions: Any, con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyRelation:
+def _relation(
+    transactions: Any, con: duckdb.DuckDBPyConnection | None, text_columns: tuple[str, ...] = ()
+) -> duckdb.DuckDBPyRelation:
     """A DuckDB relation over ``transactions`` (DataFrame, file path or relation)."""
     if isinstance(transactions, duckdb.DuckDBPyRelation):
         return transactions
@@ -140,7 +145,10 @@ def _relation(transactions: Any, con: duckdb.DuckDBPyConnection | None) -> duckd
                 path = str(Path(path) / "**" / "*.parquet")
             return con.read_parquet(path)
         if any(lower.endswith(s) for s in (".csv", ".csv.gz", ".tsv", ".txt")):
-            return con.read_csv(path)
+            found = con.read_csv(path).columns
+            text = [c for c in text_columns if c in found]
+            # ids and dates as text: ids keep leading zeros, dates are read by the package's policy
+            return con.read_csv(path, dtype={c: "VARCHAR" for c in text}) if text else con.read_csv(path)
         raise ValueError(f"cannot read transactions from {path!r}: use a .parquet or .csv file")
     raise TypeError(
         "transactions must be a pandas DataFrame, a path to a Parquet/CSV file or a duckdb relation, "
@@ -179,10 +187,106 @@ def _daily_cte(
 
 
 def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: dict[str, str]) -> None:
-    """Raise a ValueError when a key column holds missing values."""
+    """Raise a ValueError when a key column holds missing values or the amount is infinite."""
     parts = ", ".join(f"COUNT(*) FILTER (WHERE {_quote(c)} IS NULL)" for c in cols.values())
+    m = _quote(cols["monetary"])
+    parts += f", COUNT(*) FILTER (WHERE isinf(CAST({m} AS DOUBLE))), any_value({m}) FILTER (WHERE isinf(CAST({m} AS DOUBLE)))"
     counts = rel.query("tx", f"SELECT {parts} FROM tx").fetchall()[0]
-    _raise_on_nulls(cols, counts)
+    _raise_on_nulls(cols, counts[:-2])
+    if counts[-2]:
+        _raise_on_inf(cols["monetary"], int(counts[-2]), counts[-1])
+
+
+def _raise_on_inf(column: str, n: int, example: Any) -> None:
+    raise DataValidationError(
+        f"transactions column {column!r} has {n:,} infinite value(s) (e.g. {example!r}); an amount must be a "
+        "finite number: fix or drop those rows first (crm_analysis.data.clean_transactions drops them and "
+        "counts them as 'nonfinite_amount')"
+    )
+
+
+def _canonical_relation(
+    rel: duckdb.DuckDBPyRelation,
+    cols: dict[str, str],
+    *,
+    timezone: str | None,
+    dayfirst: bool | None,
+    date_format: str | None,
+) -> duckdb.DuckDBPyRelation:
+    """The key columns read as the loaders read them: ids stripped, dates by the date policy."""
+    types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
+    c, t, m = cols["customer"], cols["datetime"], cols["monetary"]
+    if types[t] == "VARCHAR" or types[t].startswith("TIMESTAMP WITH TIME ZONE"):
+        if types[t].startswith("TIMESTAMP WITH TIME ZONE") and timezone is None:
+            _warn_utc(t)
+        ts = timestamp_sql(rel, t, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+        if ts.pre:
+            rel = rel.project(", ".join(["*"] + [f"{v} AS {_quote(k)}" for k, v in ts.pre.items()]))
+        t_expr = ts.expr
+    else:
+        t_expr = _quote(t)
+    c_expr = _quote(c)
+    if types[c] == "VARCHAR":
+        pattern = "^" + STRIP_SQL_CLASS + "+|" + STRIP_SQL_CLASS + "+$"
+        c_expr = f"regexp_replace({c_expr}, '{pattern}', '', 'g')"
+    names = {c, t, m}
+    return rel.project(", ".join(
+        [f"{c_expr} AS {_quote(c)}", f"{t_expr} AS {_quote(t)}", f"{_quote(m)}"]
+        + [_quote(x) for x in rel.columns if x not in names and not x.startswith("__date_fields_")]
+    ))
+
+
+def _warn_utc(column: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"column {column!r} is time-zone aware and no timezone was given: purchase days are counted in UTC, "
+        "as the loaders do without a declared zone; pass timezone='<IANA name>' (e.g. 'America/New_York') "
+        "to count local days",
+        DataWarning,
+        stacklevel=4,
+    )
+
+
+def _canonical_frame(
+    tx: pd.DataFrame,
+    cols: dict[str, str],
+    *,
+    timezone: str | None,
+    dayfirst: bool | None,
+    date_format: str | None,
+) -> pd.DataFrame:
+    """The key columns of an in-memory frame read as the loaders read them (no copy when nothing changes).
+
+    Time-zone-aware or text timestamps go through the date policy
+    (:func:`crm_analysis.data.dates.parse_datetime_column`), text ids lose
+    surrounding blanks, and an infinite amount is an error naming the column.
+    """
+    c, t, m = cols["customer"], cols["datetime"], cols["monetary"]
+    out = {}
+    ts = tx[t]
+    if not (isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "M"):
+        if isinstance(ts.dtype, pd.DatetimeTZDtype) and timezone is None:
+            _warn_utc(t)
+        out[t], _ = parse_datetime_column(ts, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+    ids = tx[c]
+    if pd.api.types.is_string_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):
+        text = ids.astype("str") if ids.dtype == object else ids
+        try:
+            stripped = text.str.strip(STRIP_CHARS)
+        except AttributeError:  # object column of non-strings: left to the DuckDB path
+            stripped = text
+        if not stripped.equals(text):
+            out[c] = stripped
+    amount = tx[m]
+    if pd.api.types.is_numeric_dtype(amount.dtype) and not pd.api.types.is_bool_dtype(amount.dtype):
+        values = amount.to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.isinf(values)
+        if inf.any():
+            _raise_on_inf(m, int(inf.sum()), float(values[inf][0]))
+    if not out:
+        return tx
+    return tx.assign(**out)
 
 
 def _raise_on_nulls(cols: dict[str, str], counts: Any) -> None:
@@ -201,13 +305,18 @@ def _prepare(
     customer_col: str,
     datetime_col: str,
     monetary_col: str,
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> duckdb.DuckDBPyRelation:
     cols = {"customer": customer_col, "datetime": datetime_col, "monetary": monetary_col}
     if isinstance(transactions, pd.DataFrame):  # in memory: pandas counts nulls without a scan in DuckDB
         _check_frame(transactions, cols)
-        return _relation(transactions, con)
-    rel = _relation(transactions, con)
+        tx = _canonical_frame(transactions, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
+        return _relation(tx, con)
+    rel = _relation(transactions, con, text_columns=(customer_col, datetime_col))
     _check_columns(rel, cols)
+    rel = _canonical_relation(rel, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
     _check_nulls(rel, cols)
     return rel
 
@@ -465,6 +574,9 @@ def rfm_summary(
     monetary_col: str = "amount",
     observation_start: Any = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Per-customer frequency / recency / T / monetary value summary.
 
@@ -488,6 +600,15 @@ def rfm_summary(
         connection reused per thread; pass one with e.g. a ``memory_limit``
         or ``temp_directory`` set for very large files). Unused for a
         DataFrame that the numpy path handles (see the module docstring).
+    timezone : str, optional
+        IANA time zone in which purchase days are counted when the time
+        column is time-zone aware or carries UTC offsets (default: UTC, with
+        a :class:`~crm_analysis.data.errors.DataWarning` for aware values),
+        exactly as :func:`crm_analysis.data.load_transactions` does.
+    dayfirst, date_format : optional
+        For a time column of text (a CSV file, a frame read without parsing):
+        the date policy of :mod:`crm_analysis.data.dates` (``dd/mm`` order
+        inferred from the whole column, or said here).
 
     Returns
     -------
@@ -503,10 +624,19 @@ def rfm_summary(
     Raises
     ------
     ValueError
-        For missing columns, missing key values, a bad time unit or dates.
+        For missing columns, missing key values, infinite amounts
+        (:class:`~crm_analysis.data.errors.DataValidationError`), a bad time
+        unit, a date parameter that is not ISO ``YYYY-MM-DD``, or a time
+        column the date policy refuses.
 
     Notes
     -----
+    The key columns are read as the loaders read them, whatever the input:
+    text ids lose surrounding blanks (``" x"`` and ``"x"`` are one
+    customer), text dates follow the date policy, aware timestamps are
+    counted in ``timezone``. A file and the same file loaded with
+    :func:`crm_analysis.data.load_transactions` give the same summary.
+
     Same-day purchases are merged (amounts summed) before counting, exactly as
     ``lifetimes.utils.summary_data_from_transaction_data(freq="D",
     freq_multiplier=7)`` does for weeks. Amounts are not filtered: negative
@@ -530,19 +660,22 @@ def rfm_summary(
                                  customer_col=customer_col, datetime_col=datetime_col, monetary_col=monetary_col,
                                  observation_start=observation_start)
     unit = time_unit_days(time_unit)
+    check_timezone(timezone)
     end = _as_date(observation_end, "observation_end")
     start = None if observation_start is None else _as_date(observation_start, "observation_start")
     if start is not None and start > end:
         raise ValueError(f"observation_start {start.date()} is after observation_end {end.date()}")
     attrs = {"observation_end": end, "observation_start": start, "time_unit": time_unit, "unit_days": unit}
     if isinstance(transactions, pd.DataFrame):
-        _check_frame(transactions, {"customer": customer_col, "datetime": datetime_col, "monetary": monetary_col})
-        out = _summary_numpy(transactions, customer_col, datetime_col, monetary_col, end, start, unit, attrs)
+        cols = {"customer": customer_col, "datetime": datetime_col, "monetary": monetary_col}
+        _check_frame(transactions, cols)
+        tx = _canonical_frame(transactions, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
+        out = _summary_numpy(tx, customer_col, datetime_col, monetary_col, end, start, unit, attrs)
         if out is not None:
             return out
-        rel = _relation(transactions, con)  # checked above
+        rel = _relation(tx, con)  # checked above
     else:
-        rel = _prepare(transactions, con, customer_col, datetime_col, monetary_col)
+        rel = _prepare(transactions, con, customer_col, datetime_col, monetary_col, timezone, dayfirst, date_format)
     end_sql = f"DATE '{end.date().isoformat()}'"
     sql = f"""
     WITH {_daily_cte(customer_col, datetime_col, monetary_col, end, start)}
@@ -572,6 +705,9 @@ def calibration_and_holdout(
     monetary_col: str = "amount",
     observation_start: Any = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Calibration-period summary plus holdout-period purchases per customer.
 
@@ -583,7 +719,7 @@ def calibration_and_holdout(
         Last day of the calibration period (inclusive).
     observation_end : date-like
         Last day of the holdout period (inclusive); after ``calibration_end``.
-    time_unit, customer_col, datetime_col, monetary_col, observation_start, con
+    time_unit, customer_col, datetime_col, monetary_col, observation_start, con, timezone, dayfirst, date_format
         As in :func:`rfm_summary`.
 
     Returns
@@ -606,7 +742,8 @@ def calibration_and_holdout(
     start = None if observation_start is None else _as_date(observation_start, "observation_start")
     if start is not None and start > cal:
         raise ValueError(f"observation_start {start.date()} is after calibration_end {cal.date()}")
-    rel = _prepare(transactions, con, customer_col, datetime_col, monetary_col)
+    check_timezone(timezone)
+    rel = _prepare(transactions, con, customer_col, datetime_col, monetary_col, timezone, dayfirst, date_format)
     cal_sql = f"DATE '{cal.date().isoformat()}'"
     duration = (end - cal).days / unit
     sql = f"""

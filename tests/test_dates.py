@@ -12,7 +12,7 @@ from crm_analysis._dates import parse_date
 
 @pytest.mark.parametrize("bad", ["not-a-date", "2024-13-45", pd.NaT, float("nan")])
 def test_unparseable_values_name_the_parameter(bad) -> None:
-    with pytest.raises(ValueError, match=r"^as_of=.* is not a date$"):
+    with pytest.raises(ValueError, match=r"^as_of=.* is not a date"):
         parse_date(bad, "as_of")
 
 
@@ -42,3 +42,29 @@ def test_time_of_day_policies() -> None:
 def test_round_trips_naive_datetimes(dt) -> None:
     assert parse_date(dt, "d") == pd.Timestamp(dt)
     assert parse_date(dt.isoformat(), "d", time="normalize") == pd.Timestamp(dt).normalize()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["01/12/2014", "12/01/2014", "2014/12/01", "1.12.2014", "1 Dec 2014", "Dec 1, 2014", "20141201", "2014-12", "yesterday"],
+)
+def test_only_iso_text_is_accepted(bad) -> None:
+    # Issue #11: rfm_summary(tx, observation_end="01/12/2014") read 12 January without a word.
+    with pytest.raises(ValueError, match=r"observation_end=.* is not a date"):
+        parse_date(bad, "observation_end")
+
+
+@pytest.mark.parametrize("bad", [20141201, 2014.5, True])
+def test_numbers_are_not_dates(bad) -> None:
+    with pytest.raises(ValueError, match="as_of="):
+        parse_date(bad, "as_of")
+
+
+@pytest.mark.parametrize(
+    "good, expected",
+    [("2014-12-01", "2014-12-01"), (" 2014-12-01 ", "2014-12-01"), ("2014-12-01T10:30", "2014-12-01 10:30"),
+     ("2014-12-01 10:30:05.25", "2014-12-01 10:30:05.25"), (pd.Timestamp("2014-12-01"), "2014-12-01"),
+     (pd.Timestamp("2014-12-01").date(), "2014-12-01"), (pd.Timestamp("2014-12-01").to_datetime64(), "2014-12-01")],
+)
+def test_iso_text_and_date_objects_are_read_as_written(good, expected) -> None:
+    assert parse_date(good, "as_of") == pd.Timestamp(expected)

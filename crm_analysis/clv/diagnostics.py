@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from crm_analysis._dates import parse_date
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -304,7 +306,8 @@ def tracking(
     obs_end = observation_end if observation_end is not None else attrs.get("observation_end")
     if cal_end is None or obs_end is None:
         raise ValueError("give calibration_end and observation_end (summary.attrs does not have them)")
-    cal_end, obs_end = pd.Timestamp(cal_end), pd.Timestamp(obs_end)
+    cal_end = parse_date(cal_end, "calibration_end", tz="strip", time="keep")
+    obs_end = parse_date(obs_end, "observation_end", tz="strip", time="keep")
     if obs_end < cal_end:
         raise ValueError(f"observation_end {obs_end.date()} is before calibration_end {cal_end.date()}")
     unit = time_unit if time_unit is not None else attrs.get("time_unit", "W")

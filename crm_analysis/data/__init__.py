@@ -27,7 +27,8 @@ from crm_analysis.data.cleaning import (
     return_mask,
 )
 from crm_analysis.data.engine import connect, quote_identifier, quote_literal
-from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.dates import IntakeChange, parse_datetime_column
+from crm_analysis.data.errors import DataValidationError, DataWarning
 from crm_analysis.data.loaders import (
     bookings_relation,
     load_bookings,
@@ -49,6 +50,7 @@ from crm_analysis.data.sources import LOADERS, load_source
 from crm_analysis.data.sql import DatabaseError, mask_url, read_sql_source, resolve_url
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
+    intake_changes,
     normalise_status,
     validate_bookings,
     validate_transactions,
@@ -64,6 +66,10 @@ __all__ = [
     "schema_frame",
     # errors / validation
     "DataValidationError",
+    "DataWarning",
+    "IntakeChange",
+    "intake_changes",
+    "parse_datetime_column",
     "validate_transactions",
     "validate_bookings",
     "normalise_status",

@@ -29,6 +29,13 @@ A spec is a mapping with a ``loader`` key:
     bookings): :func:`load_source` returns ``None``. Note that a spec of
     ``None`` means the synthetic default, not "no data".
 
+The generic loaders (``csv``, ``parquet``, ``duckdb``, ``sql``) also take the
+date options of :func:`crm_analysis.data.load_transactions`: ``dayfirst``
+(``true``/``false``, for ``dd/mm`` dates whose order the column cannot tell),
+``date_format`` (e.g. ``"%d/%m/%Y"``, or a mapping column -> format) and
+``timezone`` (an IANA name; values with UTC offsets are converted to it,
+without it to UTC). See ``docs/real_data.md``.
+
 Every spec may have ``"filter": {column: value or list of values}``, keeping
 rows whose canonical column equals the value (or is in the list), e.g.
 ``{"property": "City Hotel"}``. Relative paths are resolved against
@@ -48,7 +55,7 @@ from crm_analysis.data.loaders import load_bookings, load_transactions
 from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, resolve_url
 
-__all__ = ["load_source", "LOADERS"]
+__all__ = ["load_source", "LOADERS", "DATE_KEYS"]
 
 Kind = Literal["transactions", "bookings"]
 
@@ -65,13 +72,16 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "none": ("transactions", "bookings"),
 }
 
+#: Date options of the generic loaders (see :mod:`crm_analysis.data.dates`).
+DATE_KEYS = {"dayfirst", "date_format", "timezone"}
+
 _KEYS = {
     "synthetic": {"loader", "filter"},
-    "csv": {"loader", "path", "columns", "read_options", "filter"},
-    "parquet": {"loader", "path", "columns", "read_options", "filter"},
-    "duckdb": {"loader", "database", "table", "query", "columns", "filter"},
+    "csv": {"loader", "path", "columns", "read_options", "filter"} | DATE_KEYS,
+    "parquet": {"loader", "path", "columns", "read_options", "filter"} | DATE_KEYS,
+    "duckdb": {"loader", "database", "table", "query", "columns", "filter"} | DATE_KEYS,
     "sql": {"loader", "url", "url_env", "password_env", "table", "query", "params", "columns",
-            "read_options", "chunksize", "filter"},
+            "read_options", "chunksize", "filter"} | DATE_KEYS,
     "cdnow": {"loader", "path", "filter"},
     "online_retail": {"loader", "path", "filter"},
     "hotels": {"loader", "path", "filter"},
@@ -158,7 +168,11 @@ def load_source(
     if loader == "none":
         return None
     base = Path(base_dir) if base_dir is not None else Path.cwd()
-    load: Callable[..., pd.DataFrame] = load_transactions if kind == "transactions" else load_bookings
+    load_fn: Callable[..., pd.DataFrame] = load_transactions if kind == "transactions" else load_bookings
+    dates = {k: spec[k] for k in DATE_KEYS if spec.get(k) is not None}
+
+    def load(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        return load_fn(*args, **kwargs, **dates)
 
     if loader == "synthetic":
         from crm_analysis import synthetic  # lazy: written by another part of the package

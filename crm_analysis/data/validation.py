@@ -215,7 +215,7 @@ def _as_datetime(s: pd.Series, name: str, options: "ReadOptions | None" = None) 
         date_format=date_format_for(opts.date_format, name, opts.source_names.get(name, name)),
         timezone=opts.timezone,
     )
-    opts.changes.extend(changes)
+    opts.changes.extend(IntakeChange(name, c.reason, c.rows, c.description) for c in changes)
     return out
 
 

@@ -84,11 +84,12 @@ DATA_LOADERS = ("synthetic", "csv", "parquet", "duckdb", "cdnow", "online_retail
 #: Loaders that read a file and therefore need ``path`` (``duckdb`` takes ``database``).
 FILE_LOADERS = ("csv", "parquet", "cdnow", "online_retail", "hotels")
 # Keys of each loader's spec; mirrors crm_analysis.data.sources (checked there again at load time).
+_DATE_KEYS = {"dayfirst", "date_format", "timezone"}
 _SPEC_KEYS: dict[str, set[str]] = {
     "synthetic": {"loader", "filter"},
-    "csv": {"loader", "path", "columns", "read_options", "filter"},
-    "parquet": {"loader", "path", "columns", "read_options", "filter"},
-    "duckdb": {"loader", "database", "table", "query", "columns", "filter"},
+    "csv": {"loader", "path", "columns", "read_options", "filter"} | _DATE_KEYS,
+    "parquet": {"loader", "path", "columns", "read_options", "filter"} | _DATE_KEYS,
+    "duckdb": {"loader", "database", "table", "query", "columns", "filter"} | _DATE_KEYS,
     "cdnow": {"loader", "path", "filter"},
     "online_retail": {"loader", "path", "filter"},
     "hotels": {"loader", "path", "filter"},
@@ -393,8 +394,32 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
             spec["columns"] = dict(cols)
         if "filter" in spec and spec["filter"] is not None:
             spec["filter"] = dict(_check_mapping(spec["filter"], f"{key}.filter"))
+        _check_date_options(spec, key)
         out[kind] = DataSpec(loader, spec)
     return out
+
+
+def _check_date_options(spec: Mapping[str, Any], key: str) -> None:
+    """``dayfirst`` / ``date_format`` / ``timezone`` of a data spec, checked before anything runs."""
+    if spec.get("dayfirst") is not None and not isinstance(spec["dayfirst"], bool):
+        raise ConfigError(f"{key}.dayfirst: must be true or false, got {spec['dayfirst']!r}")
+    fmt = spec.get("date_format")
+    if fmt is not None:
+        ok = isinstance(fmt, str) and "%" in fmt
+        if isinstance(fmt, Mapping):
+            ok = all(isinstance(k, str) and isinstance(v, str) and "%" in v for k, v in fmt.items())
+        if not ok:
+            raise ConfigError(
+                f"{key}.date_format: must be a strftime format such as '%d/%m/%Y' (or a mapping column -> "
+                f"format), got {fmt!r}"
+            )
+    if spec.get("timezone") is not None:
+        from crm_analysis.data.dates import check_timezone
+
+        try:
+            check_timezone(spec["timezone"], f"{key}.timezone")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def _check_data_needs(data: Mapping[str, DataSpec], notebooks: Iterable[NotebookSpec], where: str = "notebooks") -> None:

@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from crm_analysis._dates import parse_date
+
 from crm_analysis._progress import progress as progress_bar
 
 __all__ = ["write_synthetic_parquet"]
@@ -79,8 +81,8 @@ def write_synthetic_parquet(
         raise ValueError(
             f"n_rows, n_customers and rows_per_file must be positive, got {n_rows}, {n_customers}, {rows_per_file}"
         )
-    t0 = pd.Timestamp(start)
-    t1 = pd.Timestamp(end) + pd.Timedelta(days=1)
+    t0 = parse_date(start, "start", tz="reject", time="normalize")
+    t1 = parse_date(end, "end", tz="reject", time="normalize") + pd.Timedelta(days=1)
     if t1 <= t0:
         raise ValueError(f"end {end} is before start {start}")
     span = int((t1 - t0).total_seconds())

@@ -259,7 +259,7 @@ def _closed_declared(
         wd = [weekday_number(d) for d in closed_weekdays]
         mask |= np.isin(calendar.day_of_week, wd)
     if closed_dates is not None:
-        cd = to_day(pd.DatetimeIndex(pd.to_datetime(list(closed_dates))))
+        cd = pd.DatetimeIndex([to_timestamp(d, "closed_dates") for d in closed_dates]).astype("datetime64[ns]")
         mask |= calendar.isin(cd)
     return mask
 

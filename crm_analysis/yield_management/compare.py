@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from crm_analysis._dates import parse_date
+
 from crm_analysis.yield_management.capacity import booking_limits, dp_protection_levels, emsr_b, expected_revenue
 from crm_analysis.yield_management.demand import demand_pmf
 from crm_analysis.yield_management.groups import GroupDecision, evaluate_group_request
@@ -225,7 +227,7 @@ class NightlyComparison:
         -------
         GroupDecision
         """
-        first = pd.Timestamp(arrival)
+        first = parse_date(arrival, "arrival", tz="reject", time="reject")
         dates = pd.date_range(first, periods=int(nights), freq="D")
         missing = [d.date().isoformat() for d in dates if d not in self.specs]
         if missing:

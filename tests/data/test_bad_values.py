@@ -1,0 +1,122 @@
+"""Catalogue of id and amount inputs (issue #11, points 3 and 4).
+
+Each case gives a counted fix with its reason or an error naming the column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_analysis.clv import BetaGeoModel, GammaGammaModel
+from crm_analysis.data import (
+    DataValidationError,
+    clean_bookings,
+    clean_transactions,
+    intake_changes,
+    load_transactions,
+    transactions_relation,
+    validate_bookings,
+    validate_transactions,
+)
+from crm_analysis.rfm import rfm_summary
+
+
+def _tx(ids, amounts=None) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame({
+        "customer_id": ids,
+        "timestamp": pd.date_range("2024-01-01", periods=n, freq="D"),
+        "amount": amounts if amounts is not None else np.ones(n),
+    })
+
+
+# ------------------------------------------------------------------------ ids
+def test_surrounding_blanks_are_stripped_and_counted():
+    # Issue #11: "x", " x" and "x " became three customers.
+    tx = validate_transactions(_tx(["x", " x", "x ", "\tx\u00a0", "007", "X"]))
+    assert tx["customer_id"].tolist() == ["x", "x", "x", "x", "007", "X"]  # leading zeros and case kept
+    (change,) = intake_changes(tx)
+    assert (change.column, change.reason, change.rows) == ("customer_id", "whitespace_stripped", 3)
+    steps = clean_transactions(tx).report.table()
+    assert steps.loc[steps.action == "changed", "rows"].tolist() == [3]
+    assert rfm_summary(tx, observation_end="2024-01-31").index.tolist() == ["007", "X", "x"]
+
+
+def test_raw_frame_file_and_relation_agree_on_ids(tmp_path: Path):
+    raw = _tx(["x", " x", "x ", "0042"])
+    path = tmp_path / "ids.csv"
+    raw.to_csv(path, index=False)
+    expected = ["0042", "x"]
+    assert rfm_summary(raw, observation_end="2024-01-31").index.tolist() == expected  # a raw frame
+    assert rfm_summary(path, observation_end="2024-01-31").index.tolist() == expected  # the file
+    assert sorted(set(load_transactions(path)["customer_id"])) == expected
+    assert sorted({r[0] for r in transactions_relation(path).aggregate("customer_id").fetchall()}) == expected
+
+
+def test_blank_id_becomes_missing_customer_in_cleaning():
+    res = clean_transactions(validate_transactions(_tx(["a", "   "])))
+    assert res.report.dropped["missing_customer_id"] == 1
+
+
+def test_booking_ids_and_segments_are_stripped_too():
+    bk = pd.DataFrame({
+        "booking_id": ["1", "1 "], "booking_date": ["2024-01-01"] * 2, "arrival_date": ["2024-02-01"] * 2,
+        "nights": [1, 2], "rate": [100.0, 90.0], "segment": ["Direct", " Direct"], "status": ["stayed"] * 2,
+    })
+    out = validate_bookings(bk)
+    assert out["booking_id"].tolist() == ["1", "1"] and out["segment"].nunique() == 1
+    assert clean_bookings(out).report.dropped["duplicate_booking_id"] == 1
+
+
+# -------------------------------------------------------------------- amounts
+def test_infinite_amounts_are_counted_and_dropped_by_cleaning(tmp_path: Path):
+    # Issue #11: an amount of inf passed cleaning and gave revenue = inf.
+    path = tmp_path / "inf.csv"
+    path.write_text("customer_id,timestamp,amount\na,2024-01-01,inf\na,2024-01-02,-Infinity\nb,2024-01-03,5\n")
+    tx = load_transactions(path)
+    res = clean_transactions(tx)
+    assert res.report.dropped["nonfinite_amount"] == 2
+    assert np.isfinite(res.report.amount_in) and res.report.amount_in == 5.0
+    summary = rfm_summary(res.data, observation_end="2024-01-31")
+    assert np.isfinite(summary["revenue"]).all()
+
+
+def test_infinite_rates_are_counted_and_dropped():
+    bk = pd.DataFrame({
+        "booking_id": ["1", "2"], "booking_date": ["2024-01-01"] * 2, "arrival_date": ["2024-02-01"] * 2,
+        "nights": [1, 2], "rate": [np.inf, 90.0], "segment": ["Direct"] * 2, "status": ["stayed"] * 2,
+    })
+    rep = clean_bookings(validate_bookings(bk)).report
+    assert rep.dropped["nonfinite_rate"] == 1 and np.isfinite(rep.amount_in)
+
+
+def test_rfm_summary_refuses_infinite_amounts_on_every_path(tmp_path: Path):
+    tx = _tx(["a", "a"], [np.inf, 1.0])
+    with pytest.raises(DataValidationError, match=r"column 'amount' has 1 infinite value\(s\).*nonfinite_amount"):
+        rfm_summary(tx, observation_end="2024-01-31")
+    path = tmp_path / "inf.parquet"
+    tx.to_parquet(path)
+    with pytest.raises(DataValidationError, match=r"column 'amount' has 1 infinite value\(s\)"):
+        rfm_summary(path, observation_end="2024-01-31")
+
+
+def test_models_refuse_infinite_inputs():
+    data = pd.DataFrame({"frequency": [1.0, 2.0], "recency": [1.0, np.inf], "T": [5.0, 6.0],
+                         "monetary_value": [np.inf, 3.0]})
+    with pytest.raises(ValueError, match=r"recency column 'recency' has 1 missing or non-finite"):
+        BetaGeoModel().fit(data)
+    with pytest.raises(ValueError, match=r"monetary_value column 'monetary_value' has 1 missing or non-finite"):
+        GammaGammaModel().fit(data)
+
+
+def test_integer_columns_refuse_infinity():
+    bk = pd.DataFrame({
+        "booking_id": ["1"], "booking_date": ["2024-01-01"], "arrival_date": ["2024-02-01"],
+        "nights": [np.inf], "rate": [90.0], "segment": ["Direct"], "status": ["stayed"],
+    })
+    with pytest.raises(DataValidationError, match=r"column 'nights': 1 value\(s\) are infinite"):
+        validate_bookings(bk)
