@@ -24,7 +24,8 @@ install-test: $(BIN)/python
 report: install
 	$(BIN)/crm-analysis report --config $(CONFIG)
 
-# Check the published reports in headless Chromium (links, images, no network request) + reports/index.png
+# Check the published reports in headless Chromium (links, images, no network request, overflow and
+# truncated text, code names) + reports/index.png and a screenshot of every page in reports/screenshots/
 .PHONY: check-report
 check-report: install
 	$(BIN)/crm-analysis check-report reports --screenshot reports/index.png

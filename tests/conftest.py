@@ -27,6 +27,19 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The system Chromium for the browser checks, installed with apt-get where missing (as root)."""
+    from system_packages import ensure_package
+
+    from crm_analysis.report.browser import find_chromium
+
+    reason = ensure_package("chromium", lambda: find_chromium() is not None)
+    if reason is not None:
+        pytest.skip(f"headless check needs Chromium: {reason}")
+    return find_chromium()  # type: ignore[return-value]
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Close every matplotlib figure a test opened."""

@@ -9,12 +9,15 @@ links to other HTML pages:
   or a decodable ``data:`` URI, and that no page loads a script, style sheet,
   image or frame from the network.
 * :func:`check_in_browser` loads the index and every page it links to in
-  headless Chromium, driven over the Chrome DevTools Protocol on a pipe
-  (``--remote-debugging-pipe``). For each page it records whether the page
+  the system's headless Chromium, driven by Playwright (a maintained
+  browser-automation library; no browser download: the ``chromium`` package
+  of the machine is used). For each page it records whether the page
   loaded, JavaScript exceptions, every request that would leave the machine
   (all ``http(s)`` requests are blocked and reported), failed local requests,
-  and images that did not render (``naturalWidth == 0``). It also takes a
-  screenshot of the index.
+  images that did not render (``naturalWidth == 0``), horizontal overflow of
+  the page, text cut off by its box or truncated with ``...``, and raw code
+  names in the visible text. It takes a screenshot of the index and, on
+  request, of every page.
 
 ``python -m crm_analysis.report.browser reports/`` (or ``crm-analysis
 check-report``) runs both and exits 0 when no problem was found, 1 when there
@@ -26,15 +29,9 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import fcntl
-import json
 import os
-import select
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -71,22 +68,6 @@ CHROMIUM_FLAGS = (
 
 _LOCAL_SCHEMES = {"", "file"}
 _HARMLESS_SCHEMES = {"data", "about", "blob", "javascript", "mailto", "chrome", "devtools"}
-
-#: Run in each page after its load event: what rendered, what did not.
-_PAGE_PROBE = """(() => {
-  const imgs = Array.from(document.images);
-  const broken = imgs.filter(i => !i.complete || i.naturalWidth === 0)
-                     .map(i => (i.currentSrc || i.src || '').slice(0, 120));
-  return JSON.stringify({
-    title: document.title,
-    readyState: document.readyState,
-    images: imgs.length,
-    broken: broken,
-    links: Array.from(document.querySelectorAll('a[href]')).length,
-    textLength: (document.body && document.body.innerText || '').length
-  });
-})()"""
-
 
 class BrowserError(RuntimeError):
     """Chromium is missing, did not start, or stopped answering."""
@@ -136,12 +117,15 @@ class CheckReport:
         The screenshot of the index.
     browser_skipped : str or None
         Why the browser check did not run.
+    screenshot_dir : Path or None
+        Where the screenshots of every page were written.
     """
 
     static: list[PageCheck] = field(default_factory=list)
     browser: list[PageCheck] = field(default_factory=list)
     screenshot: Path | None = None
     browser_skipped: str | None = None
+    screenshot_dir: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -170,6 +154,8 @@ class CheckReport:
             )
         if self.screenshot is not None:
             lines.append(f"screenshot: {self.screenshot}")
+        if self.screenshot_dir is not None:
+            lines.append(f"screenshots of every page: {self.screenshot_dir}")
         problems = self.problems()
         lines.append("OK: no problem found" if not problems else f"{len(problems)} problem(s):")
         lines += [f"  {p}" for p in problems]
@@ -341,136 +327,73 @@ def find_chromium(path: str | Path | None = None) -> Path | None:
     return None
 
 
-class _Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4)."""
-
-    def __init__(self, executable: Path, *, timeout: float = 30.0) -> None:
-        self.timeout = timeout
-        self._profile = tempfile.mkdtemp(prefix="crm-chromium-")
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-
-        def _fds() -> None:  # in the child: the pipe ends become fds 3 (commands) and 4 (answers)
-            # copy both above 10 first: either may already be fd 3 or 4
-            high_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)
-            high_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
-            os.dup2(high_r, 3)
-            os.dup2(high_w, 4)
-
-        cmd = [str(executable), *CHROMIUM_FLAGS, f"--user-data-dir={self._profile}",
-               "--remote-debugging-pipe", "about:blank"]
-        self._log = tempfile.TemporaryFile()
-        try:
-            self.proc = subprocess.Popen(  # noqa: S603 - fixed executable and flags
-                cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-                close_fds=False, preexec_fn=_fds,  # noqa: PLW1509 - no threads here
-            )
-        finally:
-            os.close(to_child_r)
-            os.close(from_child_w)
-        self._buf = b""
-        self._id = 0
-        self.events: list[dict[str, Any]] = []
-
-    # -- protocol
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
-        self._id += 1
-        msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        try:
-            os.write(self._to_child, json.dumps(msg).encode("utf-8") + b"\0")
-        except OSError as exc:
-            self.proc.poll()
-            raise BrowserError(f"Chromium is not listening (exit code {self.proc.returncode}): "
-                               f"{self.stderr_tail()}") from exc
-        want = self._id
-        deadline = time.monotonic() + self.timeout
-        while True:
-            reply = self._read(deadline)
-            if reply.get("id") == want:
-                if "error" in reply:
-                    raise BrowserError(f"{method}: {reply['error'].get('message', reply['error'])}")
-                return reply.get("result", {})
-            if "method" in reply:
-                self.events.append(reply)
-
-    def _read(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise BrowserError("Chromium did not answer in time")
-            ready, _, _ = select.select([self._from_child], [], [], min(left, 0.5))
-            if not ready:
-                if self.proc.poll() is not None:
-                    raise BrowserError(f"Chromium exited with code {self.proc.returncode}: {self.stderr_tail()}")
-                continue
-            chunk = os.read(self._from_child, 1 << 20)
-            if not chunk:
-                raise BrowserError(f"Chromium closed the pipe: {self.stderr_tail()}")
-            self._buf += chunk
-        raw, _, self._buf = self._buf.partition(b"\0")
-        return json.loads(raw)
-
-    def wait_event(self, method: str, session: str, timeout: float) -> dict[str, Any] | None:
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, ev in enumerate(self.events):
-                if ev.get("method") == method and ev.get("sessionId") == session:
-                    return self.events.pop(i)
-            try:
-                msg = self._read(deadline)
-            except BrowserError:
-                if time.monotonic() >= deadline:
-                    return None
-                raise
-            if "method" in msg:
-                self.events.append(msg)
-
-    def drain(self, seconds: float) -> None:
-        """Collect events for ``seconds`` (late image decodes, failed requests)."""
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                msg = self._read(deadline)
-            except BrowserError:
-                if self.proc.poll() is not None:
-                    raise
-                return
-            if "method" in msg:
-                self.events.append(msg)
-
-    def stderr_tail(self) -> str:
-        self._log.seek(0)
-        lines = [ln for ln in self._log.read().decode("utf-8", "replace").splitlines() if "dbus" not in ln]
-        return " | ".join(lines[-5:])
-
-    def close(self) -> None:
-        try:
-            if self.proc.poll() is None:
-                try:
-                    self.send("Browser.close")
-                except (BrowserError, OSError):
-                    pass
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=10)
-        finally:
-            for fd in (self._to_child, self._from_child):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            self._log.close()
-            shutil.rmtree(self._profile, ignore_errors=True)
+#: Run in each page after its load event: what rendered, what did not, what does not fit.
+_LAYOUT_PROBE = """() => {
+  const imgs = Array.from(document.images);
+  const broken = imgs.filter(i => !i.complete || i.naturalWidth === 0)
+                     .map(i => (i.currentSrc || i.src || '').slice(0, 120));
+  const doc = document.documentElement;
+  const pageOverflow = Math.max(doc.scrollWidth, document.body ? document.body.scrollWidth : 0) - window.innerWidth;
+  // text cut off: an element that hides what overflows it (overflow hidden / clip, or an ellipsis)
+  const clipped = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (clipped.length >= 10) break;
+    const cs = getComputedStyle(el);
+    if (cs.display === 'none' || cs.visibility === 'hidden') continue;
+    const hides = ['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis';
+    if (!hides || !el.innerText || el.tagName === 'IMG') continue;
+    if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
+      clipped.push(el.tagName.toLowerCase() + ': ' + el.innerText.trim().slice(0, 60));
+    }
+  }
+  // text cut by whoever wrote the page (pandas' max_colwidth writes 'abc...')
+  const cells = Array.from(document.querySelectorAll('td, th, li, p, span'))
+    .filter(el => el.children.length === 0)
+    .map(el => (el.innerText || '').trim())
+    .filter(t => t.endsWith('...') || t.endsWith('\u2026'))
+    .map(t => t.slice(-60)).slice(0, 10);
+  const text = document.body ? document.body.innerText : '';
+  return {
+    title: document.title,
+    images: imgs.length,
+    broken: broken,
+    links: document.querySelectorAll('a[href]').length,
+    textLength: text.length,
+    pageOverflow: pageOverflow,
+    clipped: clipped,
+    truncated: cells,
+    text: text,
+  };
+}"""
 
 
-def _page_events(events: list[dict[str, Any]], session: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    mine = [e for e in events if e.get("sessionId") == session]
-    rest = [e for e in events if e.get("sessionId") != session]
-    return mine, rest
+def _is_network(url: str) -> bool:
+    """Whether a request would leave the machine."""
+    return urlsplit(url).scheme.lower() in ("http", "https", "ws", "wss")
+
+
+def _words_shown(text: str, words: Sequence[str]) -> list[str]:
+    """The ``words`` that appear in ``text`` as whole words (letters, digits and ``_`` delimit)."""
+    import re
+
+    return [w for w in words if re.search(rf"(?<![A-Za-z0-9_]){re.escape(w)}(?![A-Za-z0-9_])", text)]
+
+
+def _launch(playwright: Any, exe: Path, timeout: float) -> Any:
+    try:
+        return playwright.chromium.launch(
+            executable_path=str(exe), args=list(CHROMIUM_FLAGS), headless=True, timeout=timeout * 1000
+        )
+    except Exception as exc:  # playwright raises its own Error types
+        raise BrowserError(f"could not start {exe}: {str(exc).splitlines()[0]}") from None
+
+
+def _screenshot_name(page: Path, root: Path) -> str:
+    try:
+        rel = page.resolve().relative_to(root.resolve())
+    except ValueError:
+        rel = Path(page.name)
+    return "__".join(rel.with_suffix("").parts) + ".png"
 
 
 def check_in_browser(
@@ -478,16 +401,23 @@ def check_in_browser(
     *,
     chromium: str | Path | None = None,
     screenshot: str | Path | None = None,
+    screenshot_dir: str | Path | None = None,
     window_size: tuple[int, int] = (1280, 2000),
     depth: int = 1,
     timeout: float = 60.0,
+    forbidden_words: Sequence[str] = (),
 ) -> list[PageCheck]:
     """Load the index and the pages it links to in headless Chromium and check them.
 
-    Every ``http(s)`` request is blocked and reported as a problem (the reports
-    must work offline); so are pages that do not reach their load event,
-    JavaScript exceptions, failed local requests, and images with
-    ``naturalWidth == 0``.
+    Chromium (the system's, e.g. Debian's ``chromium``) is driven by
+    Playwright. Every ``http(s)``/``ws(s)`` request is blocked and reported
+    as a problem (the reports must work offline); so are pages that do not
+    reach their load event, JavaScript exceptions, failed local requests,
+    images with ``naturalWidth == 0``, a page wider than the window
+    (horizontal overflow: wide tables must scroll inside their box), text
+    cut off by its box (overflow hidden or an ellipsis), cells whose text
+    was cut with ``...`` when the page was written, and visible words from
+    ``forbidden_words`` (e.g. raw column names that a reader should never see).
 
     Parameters
     ----------
@@ -497,12 +427,17 @@ def check_in_browser(
         The browser executable (default: :func:`find_chromium`).
     screenshot : str or Path, optional
         Write a PNG of the index here (viewport ``window_size``).
+    screenshot_dir : str or Path, optional
+        Write a full-page PNG of every page checked into this folder (named
+        after the page's path below the reports folder).
     window_size : (int, int), default (1280, 2000)
         Viewport width and height in CSS pixels.
     depth : int, default 1
         Link levels to follow from the index (1: the index and the pages it links to).
     timeout : float, default 60
         Seconds to wait for each page.
+    forbidden_words : sequence of str
+        Words that must not appear in a page's visible text (whole words).
 
     Returns
     -------
@@ -521,66 +456,90 @@ def check_in_browser(
     index = start if start.is_file() else start / "index.html"
     if not index.is_file():
         raise FileNotFoundError(f"{index} does not exist")
+    root = index.parent
     pages = [p for p, _ in _crawl(index, depth)]
-    browser = _Chromium(exe, timeout=timeout)
-    checks: list[PageCheck] = []
     try:
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for method in ("Page.enable", "Network.enable", "Runtime.enable"):
-            browser.send(method, session=session)
-        browser.send("Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*", "wss://*"]}, session)
-        width, height = window_size
-        browser.send("Emulation.setDeviceMetricsOverride",
-                     {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
-        for page in pages:
-            browser.events.clear()
-            check = PageCheck(page)
-            nav = browser.send("Page.navigate", {"url": page.resolve().as_uri()}, session)
-            if nav.get("errorText"):
-                check.problems.append(f"navigation failed: {nav['errorText']}")
-                checks.append(check)
-                continue
-            if browser.wait_event("Page.loadEventFired", session, timeout) is None:
-                check.problems.append(f"page did not finish loading within {timeout:.0f} s")
-            browser.drain(0.3)
-            probe = browser.send("Runtime.evaluate", {"expression": _PAGE_PROBE, "returnByValue": True}, session)
-            info = json.loads(probe.get("result", {}).get("value") or "{}")
-            check.title = info.get("title", "")
-            check.images = int(info.get("images", 0))
-            check.links = int(info.get("links", 0))
-            for src in info.get("broken", []):
-                check.problems.append(f"image did not render: {src}")
-            if not info.get("textLength"):
-                check.problems.append("page shows no text")
-            mine, browser.events[:] = _page_events(browser.events, session)
-            requests = {e["params"]["requestId"]: e["params"]["request"]["url"]
-                        for e in mine if e.get("method") == "Network.requestWillBeSent"}
-            for url in requests.values():
-                scheme = urlsplit(url).scheme.lower()
-                if scheme not in _LOCAL_SCHEMES and scheme not in _HARMLESS_SCHEMES:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise BrowserError(f"the browser check needs the playwright package: {exc}") from None
+    width, height = window_size
+    shots = None if screenshot_dir is None else Path(screenshot_dir)
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
+    checks: list[PageCheck] = []
+    with sync_playwright() as pw:
+        browser = _launch(pw, exe, timeout)
+        try:
+            context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                          java_script_enabled=True, service_workers="block")
+            context.set_default_timeout(timeout * 1000)
+            for page_path in pages:
+                check = PageCheck(page_path)
+                page = context.new_page()
+                events: list[str] = []
+                network: list[str] = []
+
+                def block(route: Any, _request: Any = None, network: list[str] = network) -> None:
+                    network.append(route.request.url)
+                    route.abort("blockedbyclient")
+
+                page.route(_is_network, lambda route, request, block=block: block(route))
+                page.on("pageerror", lambda exc, events=events: events.append(
+                    f"JavaScript error: {str(exc).splitlines()[0] if str(exc) else '?'}"))
+
+                def on_failed(req: Any, events: list[str] = events) -> None:
+                    if urlsplit(req.url).scheme.lower() in _LOCAL_SCHEMES:
+                        events.append(f"failed to load {req.url}: {req.failure}")
+
+                page.on("requestfailed", on_failed)
+                try:
+                    page.goto(page_path.resolve().as_uri(), wait_until="load")
+                except PlaywrightError as exc:
+                    check.problems.append(f"page did not load: {str(exc).splitlines()[0]}")
+                    checks.append(check)
+                    page.close()
+                    continue
+                page.wait_for_timeout(200)
+                info = page.evaluate(_LAYOUT_PROBE)
+                check.title = info.get("title", "")
+                check.images = int(info.get("images", 0))
+                check.links = int(info.get("links", 0))
+                for src in info.get("broken", []):
+                    check.problems.append(f"image did not render: {src}")
+                if not info.get("textLength"):
+                    check.problems.append("page shows no text")
+                if info.get("pageOverflow", 0) > 1:
+                    check.problems.append(
+                        f"page is {info['pageOverflow']:.0f} px wider than the {width} px window (horizontal overflow)"
+                    )
+                for text in info.get("clipped", []):
+                    check.problems.append(f"text cut off by its box: {text}")
+                for text in info.get("truncated", []):
+                    check.problems.append(f"text truncated with '...': {text}")
+                for word in _words_shown(info.get("text", ""), forbidden_words):
+                    check.problems.append(f"code name shown to readers: {word}")
+                for url in dict.fromkeys(network):
                     check.problems.append(f"request to the network: {url[:120]}")
-            for e in mine:
-                if e.get("method") == "Network.loadingFailed":
-                    url = requests.get(e["params"].get("requestId"), "?")
-                    if urlsplit(url).scheme.lower() in _LOCAL_SCHEMES and not e["params"].get("canceled"):
-                        check.problems.append(f"failed to load {url}: {e['params'].get('errorText')}")
-                elif e.get("method") == "Runtime.exceptionThrown":
-                    det = e["params"].get("exceptionDetails", {})
-                    text = det.get("exception", {}).get("description") or det.get("text", "")
-                    check.problems.append(f"JavaScript error: {str(text).splitlines()[0] if text else '?'}")
-            checks.append(check)
-        if screenshot is not None:
-            browser.events.clear()
-            browser.send("Page.navigate", {"url": index.resolve().as_uri()}, session)
-            browser.wait_event("Page.loadEventFired", session, timeout)
-            browser.drain(0.3)
-            shot = browser.send("Page.captureScreenshot", {"format": "png"}, session)
-            out = Path(screenshot)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(base64.b64decode(shot["data"]))
-    finally:
-        browser.close()
+                check.problems.extend(dict.fromkeys(events))
+                if shots is not None:
+                    page.screenshot(path=str(shots / _screenshot_name(page_path, root)), full_page=True)
+                checks.append(check)
+                page.close()
+            if screenshot is not None:
+                page = context.new_page()
+                page.route(_is_network, lambda route, request: route.abort("blockedbyclient"))
+                page.goto(index.resolve().as_uri(), wait_until="load")
+                page.wait_for_timeout(200)
+                out = Path(screenshot)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(out))
+                page.close()
+            context.close()
+        except PlaywrightError as exc:
+            raise BrowserError(f"Chromium stopped answering: {str(exc).splitlines()[0]}") from None
+        finally:
+            browser.close()
     return checks
 
 
@@ -590,9 +549,17 @@ def check_reports(
     browser: bool = True,
     chromium: str | Path | None = None,
     screenshot: str | Path | None = None,
+    screenshot_dir: str | Path | None = None,
     depth: int = 1,
+    forbidden_words: Sequence[str] = (),
 ) -> CheckReport:
     """Run :func:`check_links` and, when ``browser`` and Chromium exists, :func:`check_in_browser`.
+
+    Parameters
+    ----------
+    reports_dir, chromium, screenshot, screenshot_dir, depth, forbidden_words
+        As in :func:`check_in_browser`; ``browser=False`` runs only the
+        pure-Python check.
 
     Returns
     -------
@@ -613,8 +580,11 @@ def check_reports(
     elif find_chromium(chromium) is None:
         report.browser_skipped = "no Chromium found (install the `chromium` package or set $CHROMIUM)"
     else:
-        report.browser = check_in_browser(reports_dir, chromium=chromium, screenshot=screenshot, depth=depth)
+        report.browser = check_in_browser(reports_dir, chromium=chromium, screenshot=screenshot,
+                                          screenshot_dir=screenshot_dir, depth=depth,
+                                          forbidden_words=forbidden_words)
         report.screenshot = None if screenshot is None else Path(screenshot)
+        report.screenshot_dir = None if screenshot_dir is None else Path(screenshot_dir)
     return report
 
 
@@ -632,6 +602,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--chromium", help="browser executable (default: $CHROMIUM or chromium on PATH)")
     parser.add_argument("--depth", type=int, default=1,
                         help="link levels the browser follows from the index (default 1)")
+    parser.add_argument("--screenshots", type=Path,
+                        help="folder for a full-page PNG of every page checked (default: <reports>/screenshots; "
+                             "'none' for none)")
     return parser
 
 
@@ -643,9 +616,15 @@ def run_check(args: argparse.Namespace) -> int:
         shot = None
     else:
         shot = args.screenshot or (reports if reports.is_dir() else reports.parent) / "index.png"
+    folder = reports if reports.is_dir() else reports.parent
+    shots: Path | None
+    if getattr(args, "screenshots", None) is not None and str(args.screenshots).lower() == "none":
+        shots = None
+    else:
+        shots = getattr(args, "screenshots", None) or folder / "screenshots"
     try:
         report = check_reports(reports, browser=not args.no_browser, chromium=args.chromium,
-                               screenshot=shot, depth=args.depth)
+                               screenshot=shot, screenshot_dir=shots, depth=args.depth)
     except BrowserError as exc:
         print(f"check-report: browser error: {exc}", file=sys.stderr)
         return 3

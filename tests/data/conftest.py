@@ -25,7 +25,6 @@ using it); an install is serialised across workers by a file lock.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import os
 import pwd
@@ -40,8 +39,6 @@ from pathlib import Path
 
 import pytest
 
-#: Seconds allowed for an ``apt-get install`` / ``apt-get update``.
-APT_TIMEOUT = 900
 #: Seconds allowed for initdb, server start/stop, createdb.
 PG_TIMEOUT = 60
 DB_NAME = "crm_test"
@@ -74,28 +71,12 @@ def _run(cmd: list[str], *, timeout: float, env: dict[str, str] | None = None) -
 
 def _apt_install() -> str | None:
     """Install Debian's postgresql; return None on success, else the reason."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"]
-    lock = Path(tempfile.gettempdir()) / "crm_analysis_postgres_install.lock"
-    with open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # another pytest worker may be installing
-        try:
-            if _find_bin_dir() is not None:
-                return None
-            try:
-                res = _run(cmd, timeout=APT_TIMEOUT, env=env)
-                if res.returncode != 0:
-                    upd = _run(["apt-get", "update", "-q"], timeout=APT_TIMEOUT, env=env)
-                    if upd.returncode != 0:
-                        return f"apt-get update failed: {upd.stderr.strip()[-500:]}"
-                    res = _run(cmd, timeout=APT_TIMEOUT, env=env)
-            except subprocess.TimeoutExpired as exc:
-                return f"{' '.join(exc.cmd)} did not finish within {exc.timeout:.0f} s"
-            if res.returncode != 0:
-                return f"apt-get install postgresql failed: {res.stderr.strip()[-500:]}"
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-    return None if _find_bin_dir() is not None else "postgresql installed but initdb/pg_ctl not found"
+    from system_packages import ensure_package
+
+    reason = ensure_package("postgresql", lambda: _find_bin_dir() is not None)
+    if reason is None and _find_bin_dir() is None:
+        return "postgresql installed but initdb/pg_ctl not found"
+    return reason
 
 
 def _postgres_binaries() -> Path:

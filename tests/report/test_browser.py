@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crm_analysis.report.browser import check_in_browser, check_links, find_chromium, main
+from crm_analysis.report.browser import check_in_browser, check_links, main
 
 # a 1x1 PNG
 PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-CHROMIUM = find_chromium()
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="headless check needs Chromium (apt package `chromium`, or set $CHROMIUM)"
-)
 
 
 def _page(title: str, body: str, head: str = "") -> str:
@@ -66,8 +62,7 @@ def test_link_check_without_index(tmp_path: Path) -> None:
     assert main([str(tmp_path), "--no-browser"]) == 1
 
 
-@needs_chromium
-def test_browser_check_passes_a_clean_site_and_takes_a_screenshot(tmp_path: Path) -> None:
+def test_browser_check_passes_a_clean_site_and_takes_a_screenshot(tmp_path: Path, chromium: Path) -> None:
     root = _site(tmp_path / "site", broken=False)
     shot = tmp_path / "index.png"
     checks = check_in_browser(root, screenshot=shot, window_size=(800, 600))
@@ -80,8 +75,7 @@ def test_browser_check_passes_a_clean_site_and_takes_a_screenshot(tmp_path: Path
     assert (width, height) == (800, 600)
 
 
-@needs_chromium
-def test_browser_check_finds_network_requests_and_broken_images(tmp_path: Path) -> None:
+def test_browser_check_finds_network_requests_and_broken_images(tmp_path: Path, chromium: Path) -> None:
     root = _site(tmp_path / "site", broken=True)
     checks = {c.path.name: c for c in check_in_browser(root)}
     assert checks["index.html"].ok, checks["index.html"].problems
@@ -90,3 +84,34 @@ def test_browser_check_finds_network_requests_and_broken_images(tmp_path: Path) 
     assert problems.count("image did not render") == 2  # the non-image data URI and the missing file
     assert base64.b64decode(PIXEL)  # (the good pixel rendered: not among the problems)
     assert "data:image/png;base64,iVBOR" not in problems
+
+
+def _layout_site(root: Path) -> Path:
+    """An index linking to a page with every layout fault of issue #17 once, and a clean one."""
+    root.mkdir(parents=True)
+    wide = "<table><tr>" + "".join(f"<td>column{i:02d}_value</td>" for i in range(60)) + "</tr></table>"
+    clipped = ('<div style="width:80px; overflow:hidden; white-space:nowrap">12078 cancelled booking(s) '
+               'left out (include_cancelled=False)</div>')
+    ellipsis = '<table><tr><td>responsive to lo...</td></tr></table>'
+    code = "<p>Mean p_alive of the segment</p>"
+    (root / "bad.html").write_text(_page("Bad", wide + clipped + ellipsis + code))
+    scroll = ('<div style="overflow-x:auto; max-width:600px"><table><tr>'
+              + "".join(f"<td>v{i}</td>" for i in range(200)) + "</tr></table></div><p>P(alive) 0.93</p>")
+    (root / "good.html").write_text(_page("Good", scroll))
+    (root / "index.html").write_text(_page("Index", '<a href="bad.html">bad</a> <a href="good.html">good</a>'))
+    return root
+
+
+def test_browser_check_finds_layout_faults_and_screenshots_every_page(tmp_path: Path, chromium: Path) -> None:
+    root = _layout_site(tmp_path / "site")
+    shots = tmp_path / "shots"
+    checks = {c.path.name: c for c in check_in_browser(root, window_size=(1024, 768), screenshot_dir=shots,
+                                                         forbidden_words=["p_alive", "monetary_value"])}
+    assert checks["index.html"].ok and checks["good.html"].ok, checks["good.html"].problems
+    problems = "\n".join(checks["bad.html"].problems)
+    assert "wider than the 1024 px window" in problems
+    assert "text cut off by its box: div: 12078 cancelled booking(s)" in problems
+    assert "text truncated with '...': responsive to lo..." in problems
+    assert "code name shown to readers: p_alive" in problems
+    assert "monetary_value" not in problems  # whole words only, and only those shown
+    assert sorted(p.name for p in shots.iterdir()) == ["bad.png", "good.png", "index.png"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from crm_analysis.report.browser import check_links, find_chromium
+from crm_analysis.report.browser import check_links
 from crm_analysis.report.cli import main
 from crm_analysis.report.config import load_config
 from crm_analysis.report.index import format_value, render_index
@@ -146,9 +146,7 @@ def test_reports_links_and_images_resolve(chain) -> None:
     assert 'src="data:image/png;base64,' in (_ok_run(chain) / "html" / "good.html").read_text()
 
 
-@pytest.mark.skipif(find_chromium() is None,
-                    reason="headless check needs Chromium (apt package `chromium`, or set $CHROMIUM)")
-def test_check_report_in_headless_chromium(chain, tmp_path: Path, capsys) -> None:
+def test_check_report_in_headless_chromium(chain, tmp_path: Path, capsys, chromium: Path) -> None:
     shot = tmp_path / "index.png"
     assert main(["check-report", str(chain["reports"]), "--screenshot", str(shot)]) == 0
     out = capsys.readouterr().out
