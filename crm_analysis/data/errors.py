@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DataValidationError", "DataWarning"]
+__all__ = ["DataValidationError", "DataWarning", "SourceFileError"]
 
 
 class DataValidationError(ValueError):
@@ -18,4 +18,13 @@ class DataWarning(UserWarning):
 
     E.g. time-zone-aware timestamps counted in UTC days because no time zone
     was declared. The message says what was done and how to choose otherwise.
+    """
+
+
+class SourceFileError(DataValidationError):
+    """A data file cannot be read as it is: wrong encoding, empty, no data rows, wrong separator.
+
+    The message names the file, what was found (e.g. the undecodable byte, its
+    offset and line) and the fix (e.g. ``encoding="cp1252"`` or
+    ``read_options={"sep": ";"}``).
     """

@@ -4,8 +4,9 @@ Supported sources
 -----------------
 * a pandas ``DataFrame``;
 * a path to a CSV file (``.csv``, ``.csv.gz``, ``.tsv``, ``.txt``, also
-  compressed) or a Parquet file (``.parquet``, ``.pq``, ``.parq``), recognised
-  by suffix or named with ``fmt="csv"`` / ``fmt="parquet"``;
+  compressed), a Parquet file (``.parquet``, ``.pq``, ``.parq``) or an Excel
+  workbook (``.xlsx``, ``.xlsm``; ``sheet=`` picks the sheet), recognised by
+  suffix or named with ``fmt="csv"`` / ``fmt="parquet"`` / ``fmt="excel"``;
 * a DuckDB table name or SQL query (``source="SELECT ..."``) together with
   ``con=`` a DuckDB connection or the path of a ``.duckdb`` file (a query
   without ``con`` runs in a fresh in-memory database, which is enough for
@@ -25,6 +26,15 @@ into pandas and validate (:mod:`crm_analysis.data.validation`);
 :func:`transactions_relation` / :func:`bookings_relation` instead project the
 source to canonical names and types in DuckDB SQL, lazily, for aggregations
 over data larger than memory.
+
+Files are read the same way on both paths (:mod:`crm_analysis.data.files`):
+CSV text is decoded with ``encoding`` (default UTF-8) and split by ``","``
+(a tab for ``.tsv``) unless ``read_options`` give ``sep``, with the header on
+the first line; undecodable, empty and header-only files, a CSV that parses
+into one column and numbers written with decimal commas raise
+:class:`~crm_analysis.data.errors.SourceFileError` naming the file and the fix.
+The DuckDB path reads Excel workbooks through pandas (a registered frame, not
+lazy) and CSV files in encodings other than UTF-8 from a UTF-8 copy.
 """
 
 from __future__ import annotations
@@ -39,7 +49,21 @@ import duckdb
 import pandas as pd
 
 from crm_analysis.data.engine import connect, quote_identifier, quote_literal, quote_qualified
-from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.errors import DataValidationError, SourceFileError
+from crm_analysis.data.files import (
+    EXCEL_SUFFIXES,
+    LEGACY_SPREADSHEET_SUFFIXES,
+    Sheet,
+    check_decimal_commas,
+    check_has_rows,
+    check_single_column,
+    check_text_file,
+    default_separator,
+    normalise_encoding,
+    parse_error,
+    read_excel_sheets,
+    utf8_copy,
+)
 from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS, Schema
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, is_sql_source, read_sql_source
 from crm_analysis.data.dates import date_format_for, timestamp_sql
@@ -63,7 +87,7 @@ __all__ = [
 ]
 
 Source = pd.DataFrame | str | os.PathLike | duckdb.DuckDBPyRelation
-Format = Literal["csv", "parquet", "duckdb", "sql"]
+Format = Literal["csv", "parquet", "excel", "duckdb", "sql"]
 Connection = duckdb.DuckDBPyConnection | str | os.PathLike | None
 
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -83,11 +107,18 @@ def _file_format(path: Path) -> Format | None:
         return "csv"
     if suffixes[-1] in _PARQUET_SUFFIXES:
         return "parquet"
+    if suffixes[-1] in EXCEL_SUFFIXES:
+        return "excel"
+    if suffixes[-1] in LEGACY_SPREADSHEET_SUFFIXES:
+        raise SourceFileError(
+            f"{path}: {suffixes[-1]} spreadsheets are not read by the package; open the file in a spreadsheet "
+            "program and save it as an Excel workbook (.xlsx) or as CSV"
+        )
     return None
 
 
 def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
-    """Return (kind, payload) with kind in frame/relation/csv/parquet/query/table."""
+    """Return (kind, payload) with kind in frame/relation/csv/parquet/excel/query/table."""
     if isinstance(source, pd.DataFrame):
         return "frame", source
     if isinstance(source, duckdb.DuckDBPyRelation):
@@ -99,13 +130,13 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
         )
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(
-            "source must be a pandas DataFrame, a path (CSV / Parquet), a DuckDB table name or "
+            "source must be a pandas DataFrame, a path (CSV / Parquet / Excel), a DuckDB table name or "
             f"query, or a DuckDB relation; got {type(source).__name__}"
         )
-    if fmt is not None and fmt not in ("csv", "parquet", "duckdb"):
-        raise ValueError(f"fmt must be 'csv', 'parquet' or 'duckdb', got {fmt!r}")
+    if fmt is not None and fmt not in ("csv", "parquet", "excel", "duckdb"):
+        raise ValueError(f"fmt must be 'csv', 'parquet', 'excel' or 'duckdb', got {fmt!r}")
     text = os.fspath(source)
-    if fmt in ("csv", "parquet"):
+    if fmt in ("csv", "parquet", "excel"):
         return fmt, Path(text)
     is_sql = isinstance(source, str) and bool(_SQL_START.match(text))
     path = Path(text)
@@ -122,10 +153,10 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
         return "query", text
     if path.exists():
         raise DataValidationError(
-            f"cannot tell the format of {path} from its suffix; pass fmt='csv' or fmt='parquet'"
+            f"cannot tell the format of {path} from its suffix; pass fmt='csv', fmt='parquet' or fmt='excel'"
         )
     raise DataValidationError(
-        f"source {text!r} is neither an existing CSV/Parquet file nor an SQL query; "
+        f"source {text!r} is neither an existing CSV/Parquet/Excel file nor an SQL query; "
         "a DuckDB table name needs con= (a connection or the path of a .duckdb file)"
     )
 
@@ -172,6 +203,93 @@ def _csv_date_options(opts: dict[str, Any], dayfirst: bool | None) -> bool | Non
     return dayfirst
 
 
+def _file_options(kind: str, opts: dict[str, Any], encoding: str | None, sheet: Sheet) -> str | None:
+    """Take ``encoding`` out of ``opts``; check that ``encoding`` / ``sheet`` suit the source kind."""
+    if "encoding" in opts:
+        given = opts.pop("encoding")
+        if encoding is not None and normalise_encoding(given) != normalise_encoding(encoding):
+            raise ValueError(f"encoding is given twice with different values: {encoding!r} and read_options {given!r}")
+        encoding = given
+    if encoding is not None and kind != "csv":
+        raise ValueError(f"encoding= is for CSV (text) files; this source is read as {kind}")
+    if sheet is not None and kind != "excel":
+        raise ValueError(f"sheet= is for Excel workbooks (.xlsx); this source is read as {kind}")
+    return encoding
+
+
+def _separator(path: Path, opts: dict[str, Any]) -> str | None:
+    """The CSV separator in ``opts`` (set to the default for ``path`` when absent)."""
+    for key in ("sep", "delimiter", "delim"):
+        if key in opts:
+            return opts[key]
+    opts["sep"] = default_separator(path)
+    return opts["sep"]
+
+
+def _read_csv(path: Path, opts: dict[str, Any], text_columns: list[str] | None, encoding: str | None) -> pd.DataFrame:
+    """pandas' read_csv with the file checks of :mod:`crm_analysis.data.files`."""
+    check_text_file(path, encoding)
+    sep = _separator(path, opts)
+    if encoding is not None:
+        opts["encoding"] = encoding
+    opts.pop("dayfirst", None)
+    if "parse_dates" in opts and "date_format" not in opts:
+        opts.pop("parse_dates")  # the date policy parses dates, never pandas' per-value guess
+    try:
+        if text_columns:
+            header = pd.read_csv(path, nrows=0, **{k: v for k, v in opts.items() if k != "dtype"})
+            parsed = opts.get("parse_dates") or []
+            parsed = list(parsed) if isinstance(parsed, (list, tuple)) else []
+            present = [c for c in text_columns if c in header.columns and c not in parsed]
+            user = opts.get("dtype")
+            if user is None or isinstance(user, Mapping):
+                opts["dtype"] = {**{c: "string" for c in present}, **dict(user or {})}
+        df = pd.read_csv(path, **opts)
+    except pd.errors.ParserError as exc:
+        raise parse_error(path, sep, encoding, exc) from None
+    except pd.errors.EmptyDataError:
+        raise SourceFileError(f"{path}: the file is empty; there is nothing to read") from None
+    check_single_column(path, list(df.columns), sep)
+    check_has_rows(path, len(df), list(df.columns))
+    return df
+
+
+def _check_not_empty(path: Path) -> None:
+    if path.is_file() and path.stat().st_size == 0:
+        raise SourceFileError(
+            f"{path}: the file is empty (0 bytes); there is nothing to read. Check that the export finished "
+            "and that the path points at the data file."
+        )
+
+
+def _numeric_sources(schema: Schema, columns: Mapping[str, str] | None, found: list[str]) -> dict[str, str]:
+    """Source column -> canonical name, for the numeric canonical columns present in the source."""
+    columns = dict(columns or {})
+    out = {}
+    for col in schema:
+        if col.dtype in ("float64", "int64"):
+            src = columns.get(col.name, col.name)
+            if src in found:
+                out[src] = col.name
+    return out
+
+
+def _check_frame_numbers(raw: pd.DataFrame, path: Path, schema: Schema, columns: Mapping[str, str] | None) -> None:
+    """Raise when a numeric canonical column of a file holds decimal-comma text."""
+    for src, canon in _numeric_sources(schema, columns, list(raw.columns)).items():
+        s = raw[src]
+        if not pd.api.types.is_numeric_dtype(s.dtype):
+            check_decimal_commas(path, src, canon, s.astype(object).tolist())
+
+
+def _file_path(source: Any, con: Connection, fmt: str | None) -> Path | None:
+    """The path of a CSV or Excel source (None for other sources)."""
+    if isinstance(source, (pd.DataFrame, duckdb.DuckDBPyRelation)) or fmt == "sql" or is_sql_source(source):
+        return None
+    kind, payload = _classify(source, con, fmt)
+    return payload if kind in ("csv", "excel") else None
+
+
 def read_source(
     source: Source,
     *,
@@ -179,12 +297,14 @@ def read_source(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     text_columns: list[str] | None = None,
+    encoding: str | None = None,
+    sheet: Sheet = None,
     table: str | None = None,
     query: str | None = None,
     params: Mapping[str, Any] | None = None,
     chunksize: int = DEFAULT_CHUNKSIZE,
 ) -> pd.DataFrame:
-    """Read any supported source into a raw pandas frame (no renaming, no checks).
+    """Read any supported source into a raw pandas frame (no renaming, no schema checks).
 
     Parameters
     ----------
@@ -192,14 +312,22 @@ def read_source(
         See the module docstring.
     con : DuckDB connection or path, optional
         Connection (or ``.duckdb`` file) for table names and queries.
-    fmt : {"csv", "parquet", "duckdb"}, optional
+    fmt : {"csv", "parquet", "excel", "duckdb"}, optional
         Format, when the suffix does not tell it.
     read_options : mapping, optional
         Keyword arguments for :func:`pandas.read_csv` /
-        :func:`pandas.read_parquet`.
+        :func:`pandas.read_parquet` / :meth:`pandas.ExcelFile.parse`. A CSV
+        is split by ``","`` (a tab for ``.tsv``) unless they give ``sep``.
     text_columns : list of str, optional
-        CSV columns to read as text (so ids keep leading zeros); columns
-        absent from the file are ignored.
+        CSV / Excel columns to read as text (so ids keep leading zeros);
+        columns absent from the file are ignored.
+    encoding : str, optional
+        Encoding of a CSV file (default UTF-8), e.g. ``"cp1252"`` or
+        ``"latin-1"`` (also accepted in ``read_options``).
+    sheet : str, int or list, optional
+        Excel sheet name or 0-based position, or a list of sheets to stack;
+        default: the workbook's only sheet (see
+        :func:`crm_analysis.data.files.read_excel_sheets`).
     table, query, params, chunksize
         For a SQL database source (a URL, SQLAlchemy Engine or Connection):
         the table (``schema.table`` allowed) or the query with ``:name``
@@ -210,6 +338,13 @@ def read_source(
     Returns
     -------
     pandas.DataFrame
+
+    Raises
+    ------
+    SourceFileError
+        A file that is empty, has no data rows, does not decode with
+        ``encoding``, parses into a single column (with the separator to use),
+        an unknown Excel sheet; each message names the file and the fix.
     """
     if fmt == "sql" or is_sql_source(source):
         return read_sql_source(
@@ -222,25 +357,20 @@ def read_source(
         )
     kind, payload = _classify(source, con, fmt)
     opts = dict(read_options or {})
+    encoding = _file_options(kind, opts, encoding, sheet)
     if kind == "frame":
         return payload
     if kind == "relation":
         return payload.df()
     if kind == "csv":
-        opts.pop("dayfirst", None)
-        if "parse_dates" in opts and "date_format" not in opts:
-            opts.pop("parse_dates")  # the date policy parses dates, never pandas' per-value guess
-        if text_columns:
-            header = pd.read_csv(payload, nrows=0, **{k: v for k, v in opts.items() if k != "dtype"})
-            parsed = opts.get("parse_dates") or []
-            parsed = list(parsed) if isinstance(parsed, (list, tuple)) else []
-            present = [c for c in text_columns if c in header.columns and c not in parsed]
-            user = opts.get("dtype")
-            if user is None or isinstance(user, Mapping):
-                opts["dtype"] = {**{c: "string" for c in present}, **dict(user or {})}
-        return pd.read_csv(payload, **opts)
+        return _read_csv(payload, opts, text_columns, encoding)
+    if kind == "excel":
+        return read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns)
     if kind == "parquet":
-        return pd.read_parquet(payload, **opts)
+        _check_not_empty(payload)
+        df = pd.read_parquet(payload, **opts)
+        check_has_rows(payload, len(df), list(df.columns))
+        return df
     db, owned = _open(con)
     try:
         sql = payload if kind == "query" else f"SELECT * FROM {quote_qualified(payload)}"
@@ -258,6 +388,8 @@ def load_transactions(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     keep_extra: bool = True,
+    encoding: str | None = None,
+    sheet: Sheet = None,
     table: str | None = None,
     query: str | None = None,
     params: Mapping[str, Any] | None = None,
@@ -271,8 +403,9 @@ def load_transactions(
     Parameters
     ----------
     source : DataFrame, path, str, DuckDBPyRelation or database URL
-        A DataFrame; a CSV (``.csv``, ``.csv.gz``, ...) or Parquet path; a
-        DuckDB table name or SQL query (with ``con``); a DuckDB relation; or
+        A DataFrame; a CSV (``.csv``, ``.csv.gz``, ...), Parquet or Excel
+        (``.xlsx``) path; a DuckDB table name or SQL query (with ``con``); a
+        DuckDB relation; or
         a SQL database URL (``"postgresql+psycopg://user@host:5432/db"``,
         also a SQLAlchemy URL / Engine / Connection) with ``table`` or
         ``query``.
@@ -282,14 +415,21 @@ def load_transactions(
     con : DuckDB connection or path, optional
         Connection or ``.duckdb`` file for table names / queries (a file is
         opened read-only and closed after reading).
-    fmt : {"csv", "parquet", "duckdb"}, optional
+    fmt : {"csv", "parquet", "excel", "duckdb"}, optional
         Format when the suffix does not tell it.
     read_options : mapping, optional
         Extra keyword arguments of :func:`pandas.read_csv` /
-        :func:`pandas.read_parquet`. By default the CSV columns that feed
-        canonical string columns are read as text.
+        :func:`pandas.read_parquet` / :meth:`pandas.ExcelFile.parse`, e.g.
+        ``{"sep": ";", "decimal": ","}``. By default the CSV / Excel columns
+        that feed canonical string columns are read as text.
     keep_extra : bool, default True
         Keep source columns that are not canonical (after the canonical ones).
+    encoding : str, optional
+        Encoding of a CSV file (default UTF-8), e.g. ``"cp1252"`` (Windows,
+        Western Europe) or ``"latin-1"``.
+    sheet : str, int or list, optional
+        Excel: sheet name or 0-based position, or a list of sheets to stack
+        (same columns); default: the workbook's only sheet.
     table : str, optional
         Database source: table or view, optionally schema-qualified
         (``"sales.orders"``); quoted by SQLAlchemy, checked to exist.
@@ -321,6 +461,11 @@ def load_transactions(
 
     Raises
     ------
+    SourceFileError
+        A file that is empty, has a header but no rows, does not decode with
+        ``encoding``, parses into a single column, or whose numeric columns
+        hold decimal commas; the message names the file and the fix (see
+        :mod:`crm_analysis.data.files`).
     DataValidationError
         Missing required columns, empty input, unparseable dates, non-numeric
         amounts (see :func:`crm_analysis.data.validation.validate_transactions`).
@@ -342,11 +487,16 @@ def load_transactions(
         fmt=fmt,
         read_options=read_options,
         text_columns=_string_sources(TRANSACTIONS, columns),
+        encoding=encoding,
+        sheet=sheet,
         table=table,
         query=query,
         params=params,
         chunksize=chunksize,
     )
+    path = _file_path(source, con, fmt)
+    if path is not None:
+        _check_frame_numbers(raw, path, TRANSACTIONS, columns)
     dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
     return validate_transactions(
         raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone
@@ -361,6 +511,8 @@ def load_bookings(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     keep_extra: bool = True,
+    encoding: str | None = None,
+    sheet: Sheet = None,
     table: str | None = None,
     query: str | None = None,
     params: Mapping[str, Any] | None = None,
@@ -373,7 +525,7 @@ def load_bookings(
 
     Parameters
     ----------
-    source, columns, con, fmt, read_options, keep_extra, table, query, params, chunksize
+    source, columns, con, fmt, read_options, keep_extra, encoding, sheet, table, query, params, chunksize
         As in :func:`load_transactions`.
     dayfirst, date_format, timezone
         As in :func:`load_transactions` (for ``booking_date``, ``arrival_date``
@@ -393,6 +545,8 @@ def load_bookings(
 
     Raises
     ------
+    SourceFileError
+        As in :func:`load_transactions`.
     DataValidationError
         Missing required columns, empty input, unparseable dates, non-numeric
         rates, unknown statuses (listed), negative nights.
@@ -403,11 +557,16 @@ def load_bookings(
         fmt=fmt,
         read_options=read_options,
         text_columns=_string_sources(BOOKINGS, columns),
+        encoding=encoding,
+        sheet=sheet,
         table=table,
         query=query,
         params=params,
         chunksize=chunksize,
     )
+    path = _file_path(source, con, fmt)
+    if path is not None:
+        _check_frame_numbers(raw, path, BOOKINGS, columns)
     dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
     return validate_bookings(
         raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone
@@ -415,6 +574,52 @@ def load_bookings(
 
 
 # ---------------------------------------------------------------- relations
+_ROWS_CHECKED = 10_000  # rows of a CSV relation searched for decimal commas
+
+
+def _csv_relation(
+    db: duckdb.DuckDBPyConnection,
+    path: Path,
+    opts: dict[str, Any],
+    text_columns: list[str] | None,
+    encoding: str | None,
+) -> duckdb.DuckDBPyRelation:
+    """DuckDB's read_csv with the file checks and the pandas path's dialect."""
+    if normalise_encoding(encoding) == "utf-8":
+        check_text_file(path, encoding)
+        read_path = path
+    else:  # DuckDB decodes only UTF-8 itself
+        read_path = utf8_copy(path, encoding)
+    sep = _separator(path, opts)
+    opts.setdefault("header", True)
+    if "skiprows" not in opts and "skip" not in opts:
+        opts["skiprows"] = 0  # the sniffer must not skip lines that do not fit its guess
+    try:
+        if text_columns and "dtype" not in opts:
+            found = db.read_csv(str(read_path), **opts).columns
+            present = [c for c in text_columns if c in found]
+            if present:
+                opts["dtype"] = {c: "VARCHAR" for c in present}
+        rel = db.read_csv(str(read_path), **opts)
+        check_single_column(path, rel.columns, sep)
+        n_rows = len(rel.limit(1).fetchall())
+    except duckdb.Error as exc:
+        raise parse_error(path, sep, encoding, exc) from None
+    check_has_rows(path, n_rows, rel.columns)
+    return rel
+
+
+def _check_relation_numbers(
+    rel: duckdb.DuckDBPyRelation, path: Path, schema: Schema, columns: Mapping[str, str] | None
+) -> None:
+    """Raise when a numeric canonical column of a file holds decimal-comma text (first rows)."""
+    types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
+    for src, canon in _numeric_sources(schema, columns, list(rel.columns)).items():
+        if types[src] == "VARCHAR":
+            values = [r[0] for r in rel.project(quote_identifier(src)).limit(_ROWS_CHECKED).fetchall()]
+            check_decimal_commas(path, src, canon, values)
+
+
 def source_relation(
     source: Source,
     *,
@@ -422,6 +627,8 @@ def source_relation(
     fmt: Format | None = None,
     read_options: Mapping[str, Any] | None = None,
     text_columns: list[str] | None = None,
+    encoding: str | None = None,
+    sheet: Sheet = None,
 ) -> duckdb.DuckDBPyRelation:
     """The raw source as a lazy DuckDB relation (nothing is read into pandas).
 
@@ -432,33 +639,49 @@ def source_relation(
     con : DuckDB connection or path, optional
         Connection to use (a ``.duckdb`` path is opened read-only and kept
         open by the relation). Default: a new in-memory connection.
-    fmt : {"csv", "parquet", "duckdb"}, optional
+    fmt : {"csv", "parquet", "excel", "duckdb"}, optional
         Format when the suffix does not tell it.
     read_options : mapping, optional
-        Keyword arguments of DuckDB's ``read_csv`` / ``read_parquet``.
+        Keyword arguments of DuckDB's ``read_csv`` / ``read_parquet`` (for
+        Excel: of :meth:`pandas.ExcelFile.parse`). A CSV is split by ``","``
+        (a tab for ``.tsv``) with the header on the first line unless they
+        give ``sep`` / ``header`` / ``skiprows``, as on the pandas path.
     text_columns : list of str, optional
-        CSV columns to read as ``VARCHAR`` (absent ones are ignored).
+        CSV / Excel columns to read as ``VARCHAR`` (absent ones are ignored).
+    encoding : str, optional
+        Encoding of a CSV file (default UTF-8). DuckDB decodes only UTF-8:
+        for another encoding the relation reads a UTF-8 copy of the file,
+        written to a temporary folder that is removed when the process exits.
+    sheet : str, int or list, optional
+        Excel sheet(s), as in :func:`read_source`. An Excel workbook is read
+        by pandas and registered as a frame (not lazy: workbooks are small).
 
     Returns
     -------
     duckdb.DuckDBPyRelation
+
+    Raises
+    ------
+    SourceFileError
+        As :func:`read_source`: the same files give the same errors.
     """
     kind, payload = _classify(source, con, fmt)
+    opts = dict(read_options or {})
+    encoding = _file_options(kind, opts, encoding, sheet)
     if kind == "relation":
         return payload
     db, _ = _open(con)
-    opts = dict(read_options or {})
     if kind == "frame":
         return db.from_df(payload)
+    if kind == "excel":
+        return db.from_df(read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns))
     if kind == "parquet":
-        return db.read_parquet(str(payload), **opts)
+        _check_not_empty(payload)
+        rel = db.read_parquet(str(payload), **opts)
+        check_has_rows(payload, len(rel.limit(1).fetchall()), rel.columns)
+        return rel
     if kind == "csv":
-        if text_columns and "dtype" not in opts:
-            found = db.read_csv(str(payload), **opts).columns
-            present = [c for c in text_columns if c in found]
-            if present:
-                opts["dtype"] = {c: "VARCHAR" for c in present}
-        return db.read_csv(str(payload), **opts)
+        return _csv_relation(db, payload, opts, text_columns, encoding)
     sql = payload if kind == "query" else f"SELECT * FROM {quote_qualified(payload)}"
     return db.sql(sql)
 
@@ -551,6 +774,8 @@ def transactions_relation(
     dayfirst: bool | None = None,
     date_format: str | Mapping[str, str] | None = None,
     timezone: str | None = None,
+    encoding: str | None = None,
+    sheet: Sheet = None,
 ) -> duckdb.DuckDBPyRelation:
     """Project a source to canonical transactions, lazily, in DuckDB SQL.
 
@@ -568,12 +793,15 @@ def transactions_relation(
         Canonical name -> source column name.
     con : DuckDB connection or path, optional
         Connection to run on (default: a new in-memory one).
-    fmt : {"csv", "parquet", "duckdb"}, optional
+    fmt : {"csv", "parquet", "excel", "duckdb"}, optional
         Format when the suffix does not tell it.
     read_options : mapping, optional
-        Keyword arguments of DuckDB's ``read_csv`` / ``read_parquet``.
+        Keyword arguments of DuckDB's ``read_csv`` / ``read_parquet``, e.g.
+        ``{"sep": ";", "decimal": ","}`` (see :func:`source_relation`).
     keep_extra : bool, default False
         Also pass through the non-canonical source columns.
+    encoding, sheet : optional
+        CSV encoding and Excel sheet(s), as in :func:`source_relation`.
     dayfirst, date_format, timezone
         The date policy of :func:`load_transactions`, applied in SQL
         (:func:`crm_analysis.data.dates.timestamp_sql`): a text date column is
@@ -587,6 +815,12 @@ def transactions_relation(
         ``TIMESTAMP``, ``DOUBLE``). ``amount = quantity * unit_price`` when
         ``amount`` is absent. Float ids lose a trailing ``.0`` and text values
         their surrounding blanks, as in pandas.
+
+    Raises
+    ------
+    SourceFileError
+        The file errors of :func:`load_transactions`; decimal commas are
+        looked for in the first 10,000 rows.
 
     Notes
     -----
@@ -603,8 +837,12 @@ def transactions_relation(
     [('1', 3.0)]
     """
     rel = source_relation(
-        source, con=con, fmt=fmt, read_options=read_options, text_columns=_string_sources(TRANSACTIONS, columns)
+        source, con=con, fmt=fmt, read_options=read_options, text_columns=_string_sources(TRANSACTIONS, columns),
+        encoding=encoding, sheet=sheet,
     )
+    path = _file_path(source, con, fmt)
+    if path is not None:
+        _check_relation_numbers(rel, path, TRANSACTIONS, columns)
     return _project(rel, TRANSACTIONS, columns, keep_extra, dayfirst, date_format, timezone)
 
 
@@ -619,12 +857,14 @@ def bookings_relation(
     dayfirst: bool | None = None,
     date_format: str | Mapping[str, str] | None = None,
     timezone: str | None = None,
+    encoding: str | None = None,
+    sheet: Sheet = None,
 ) -> duckdb.DuckDBPyRelation:
     """Project a source to canonical bookings, lazily, in DuckDB SQL.
 
     Parameters
     ----------
-    source, columns, con, fmt, read_options, keep_extra, dayfirst, date_format, timezone
+    source, columns, con, fmt, read_options, keep_extra, encoding, sheet, dayfirst, date_format, timezone
         As in :func:`transactions_relation`.
 
     Returns
@@ -636,6 +876,10 @@ def bookings_relation(
         Negative nights are not checked here (use :func:`load_bookings`).
     """
     rel = source_relation(
-        source, con=con, fmt=fmt, read_options=read_options, text_columns=_string_sources(BOOKINGS, columns)
+        source, con=con, fmt=fmt, read_options=read_options, text_columns=_string_sources(BOOKINGS, columns),
+        encoding=encoding, sheet=sheet,
     )
+    path = _file_path(source, con, fmt)
+    if path is not None:
+        _check_relation_numbers(rel, path, BOOKINGS, columns)
     return _project(rel, BOOKINGS, columns, keep_extra, dayfirst, date_format, timezone)

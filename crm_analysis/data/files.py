@@ -1,0 +1,670 @@
+"""Reading data files: encodings, empty files, separators and Excel workbooks.
+
+Both readers of the package, pandas (:func:`crm_analysis.data.load_transactions`
+and friends) and DuckDB (:func:`crm_analysis.data.transactions_relation` and
+friends), go through the checks of this module, so that one file gives the same
+frame, or the same error, on both paths:
+
+* **Encoding.** A text (CSV) file is decoded with ``encoding`` (default UTF-8)
+  before it is parsed. A byte that does not decode raises
+  :class:`~crm_analysis.data.errors.SourceFileError` naming the file, the byte,
+  its offset and line, what the byte would be in cp1252, and the fix
+  (``encoding="cp1252"``, ``"latin-1"`` or ``"utf-16"``). DuckDB reads only
+  UTF-8 itself; for any other encoding the DuckDB path reads a UTF-8 copy of
+  the file written to a temporary folder (removed when the process exits), so
+  the relation stays lazy.
+* **Empty files.** A file without bytes, or with only blanks, line breaks and a
+  byte-order mark, and a file (or Excel sheet, or Parquet file) with a header
+  but no data rows, raise :class:`SourceFileError` naming the file.
+* **Separators.** Unless the read options give one, the separator is ``","``
+  (a tab for ``.tsv``) on both paths, with the header on the first line:
+  DuckDB's sniffer is not left to guess, since a guess that differs from
+  pandas' would read the same file differently. A file that parses into one
+  column whose header holds ``";"``, a tab, ``"|"`` or ``","`` raises an error
+  suggesting ``sep`` (and ``decimal=","``, as semicolon files from Europe
+  usually write decimal commas).
+* **Decimal commas.** A numeric canonical column (amount, quantity, price,
+  rate, ...) whose text values are numbers written with a decimal comma
+  (``"12,50"``, ``"1.234,50"``) raises an error suggesting ``decimal=","``
+  (and ``thousands="."``); ``"1,234.50"`` suggests ``thousands=","``.
+* **Excel.** ``.xlsx`` / ``.xlsm`` workbooks are read with
+  :func:`pandas.read_excel` through openpyxl. ``sheet`` picks a sheet (name or
+  0-based position) or a list of sheets, stacked (they must have the same
+  columns); without ``sheet`` a workbook must have exactly one sheet, so that
+  no sheet is left out unnoticed. Legacy ``.xls`` (and ``.xlsb``, ``.ods``)
+  files are refused with the fix (save as ``.xlsx`` or CSV).
+"""
+
+from __future__ import annotations
+
+import atexit
+import bz2
+import codecs
+import csv
+import gzip
+import lzma
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.data.errors import SourceFileError
+
+__all__ = [
+    "EXCEL_SUFFIXES",
+    "LEGACY_SPREADSHEET_SUFFIXES",
+    "SEPARATOR_CANDIDATES",
+    "Sheet",
+    "default_separator",
+    "normalise_encoding",
+    "check_text_file",
+    "utf8_copy",
+    "check_single_column",
+    "check_has_rows",
+    "parse_error",
+    "comma_numbers",
+    "check_decimal_commas",
+    "excel_sheet_names",
+    "read_excel_sheets",
+]
+
+#: Excel workbook suffixes read through openpyxl.
+EXCEL_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm")
+#: Spreadsheet formats that are refused (they need other readers); save as .xlsx or CSV.
+LEGACY_SPREADSHEET_SUFFIXES: tuple[str, ...] = (".xls", ".xlsb", ".ods")
+#: Characters that, found in the name of a single parsed column, reveal the real separator.
+SEPARATOR_CANDIDATES: tuple[str, ...] = (";", "\t", "|", ",")
+
+#: A sheet choice: a name, a 0-based position, a list of them, or None.
+Sheet = str | int | Sequence[str | int] | None
+
+_CHUNK = 1 << 20
+_SEP_NAMES = {";": "';'", "\t": "a tab", "|": "'|'", ",": "','"}
+
+
+# ------------------------------------------------------------------ encoding
+def normalise_encoding(encoding: str | None) -> str:
+    """Python's canonical name of an encoding (``None`` -> ``"utf-8"``).
+
+    Parameters
+    ----------
+    encoding : str or None
+        Any name Python knows, e.g. ``"latin-1"``, ``"CP1252"``, ``"utf8"``.
+
+    Returns
+    -------
+    str
+        The codec's canonical name (``"iso8859-1"``, ``"cp1252"``, ``"utf-8"``).
+
+    Raises
+    ------
+    SourceFileError
+        For an unknown encoding name.
+    """
+    if encoding is None:
+        return "utf-8"
+    try:
+        return codecs.lookup(str(encoding)).name
+    except LookupError:
+        raise SourceFileError(
+            f"unknown encoding {encoding!r}; use a name Python knows, e.g. 'utf-8', 'cp1252' (Windows, "
+            "Western Europe), 'latin-1' (ISO-8859-1) or 'utf-16'"
+        ) from None
+
+
+def _open_binary(path: Path) -> IO[bytes] | None:
+    """The file's bytes, decompressed by suffix; None when it cannot be opened here."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".gz":
+            return gzip.open(path, "rb")
+        if suffix == ".bz2":
+            return bz2.open(path, "rb")
+        if suffix == ".xz":
+            return lzma.open(path, "rb")
+        if suffix == ".zip":
+            archive = zipfile.ZipFile(path)
+            members = [n for n in archive.namelist() if not n.endswith("/")]
+            if len(members) != 1:
+                archive.close()
+                return None  # the reader reports it
+            return archive.open(members[0])
+        if suffix == ".zst":
+            try:
+                import zstandard
+            except ImportError:
+                return None
+            return zstandard.open(path, "rb")
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise SourceFileError(f"{path}: cannot open the {suffix} archive: {exc}") from None
+    return open(path, "rb")
+
+
+def _byte_hint(head: bytes, codec: str, bad: bytes) -> str:
+    """The most likely encoding of a file that failed to decode, as a sentence with the fix."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not codec.startswith("utf-16"):
+        return ("The file starts with a UTF-16 byte-order mark (Excel's 'Unicode text' export, which is also "
+                "tab-separated): pass encoding='utf-16' (and read_options={'sep': '\\t'}); in a configuration "
+                "`encoding: utf-16`.")
+    if codec in ("cp1252", "iso8859-1", "latin-1"):
+        return ("Try encoding='utf-8' (the default) if the file was saved as UTF-8, or encoding='latin-1', "
+                "which decodes every byte; in a configuration `encoding: latin-1`.")
+    try:
+        seen = bad[:1].decode("cp1252")
+        return (f"The file is probably in a Windows encoding: in cp1252 (Windows, Western Europe) byte "
+                f"0x{bad[0]:02X} is {seen!r}. Pass encoding='cp1252' (or 'latin-1' for ISO-8859-1 files); "
+                "in a configuration `encoding: cp1252`.")
+    except UnicodeDecodeError:
+        return ("Pass the file's encoding, e.g. encoding='latin-1' (ISO-8859-1, decodes every byte); in a "
+                "configuration `encoding: latin-1`.")
+
+
+def _decode_error(path: Path, codec: str, exc: UnicodeDecodeError, offset0: int, lines: int, head: bytes) -> SourceFileError:
+    data = exc.object if isinstance(exc.object, (bytes, bytearray)) else bytes(exc.object)
+    offset = offset0 + exc.start
+    line = lines + data[: exc.start].decode(codec, errors="replace").count("\n") + 1
+    bad = bytes(data[exc.start: max(exc.end, exc.start + 1)])
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    start = max(start, exc.start - 40)
+    stop = data.find(b"\n", exc.end)
+    stop = min(stop if stop >= 0 else len(data), exc.end + 40)
+    context = bytes(data[start:stop]).decode(codec, errors="replace").strip("\r")
+    shown = "" if offset < 2 else f"; the line reads {context!r} (\ufffd = the undecodable byte)"
+    return SourceFileError(
+        f"{path}: cannot be read as {codec} text: byte(s) {bad.hex(' ').upper()} at byte offset {offset:,} "
+        f"(line {line:,}) are not valid {codec} ({exc.reason}){shown}. {_byte_hint(head, codec, bad)}"
+    )
+
+
+def _scan(path: Path, encoding: str | None, sink: IO[str] | None = None) -> str:
+    """Decode the whole file (streaming); write the text to ``sink``; return the codec name."""
+    codec = normalise_encoding(encoding)
+    fh = _open_binary(path)
+    if fh is None:
+        return codec
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    fed = lines = 0
+    head = b""
+    content = False
+    with fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            final = not chunk
+            if len(head) < 4:
+                head = (head + chunk)[:4]
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                data = exc.object
+                raise _decode_error(path, codec, exc, fed + len(chunk) - len(data), lines, head) from None
+            if not content and text.replace("\ufeff", "").strip():
+                content = True
+            lines += text.count("\n")
+            if sink is not None:
+                sink.write(text)
+            fed += len(chunk)
+            if final:
+                break
+    if not content:
+        what = "0 bytes" if fed == 0 else "only blanks and line breaks"
+        raise SourceFileError(
+            f"{path}: the file is empty ({what}); there is nothing to read. Check that the export finished "
+            "and that the path points at the data file."
+        )
+    return codec
+
+
+def check_text_file(path: str | os.PathLike[str], encoding: str | None = None) -> str:
+    """Check that a text file has content and decodes with ``encoding``.
+
+    The file is decoded in 1 MiB chunks (decompressed first for ``.gz``,
+    ``.bz2``, ``.xz``, ``.zip`` and, where the ``zstandard`` package is
+    installed, ``.zst``), so any size is fine.
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+    encoding : str, optional
+        Its encoding (default UTF-8).
+
+    Returns
+    -------
+    str
+        The codec's canonical name (see :func:`normalise_encoding`).
+
+    Raises
+    ------
+    SourceFileError
+        When the file is empty (no bytes, or only blanks, line breaks and a
+        byte-order mark), or when a byte does not decode: the message names
+        the bytes, their offset (in the uncompressed text) and line, and the
+        likely encoding with the fix.
+    """
+    return _scan(Path(path), encoding)
+
+
+_copies: Path | None = None
+
+
+def utf8_copy(path: str | os.PathLike[str], encoding: str | None) -> Path:
+    """A UTF-8 copy of a text file, in a temporary folder removed at exit.
+
+    DuckDB's CSV reader decodes only UTF-8 (other encodings need an extension
+    downloaded at run time); the DuckDB path reads this copy instead.
+
+    Parameters
+    ----------
+    path : str or path
+        The file (compressed files are decompressed).
+    encoding : str or None
+        Its encoding.
+
+    Returns
+    -------
+    pathlib.Path
+        The copy (same text, UTF-8, uncompressed).
+
+    Raises
+    ------
+    SourceFileError
+        As :func:`check_text_file`.
+    """
+    global _copies
+    if _copies is None or not _copies.is_dir():
+        _copies = Path(tempfile.mkdtemp(prefix="crm_analysis_utf8_"))
+        atexit.register(shutil.rmtree, _copies, True)
+    fd, name = tempfile.mkstemp(suffix=".csv", dir=_copies)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            _scan(Path(path), encoding, sink=out)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def default_separator(path: str | os.PathLike[str]) -> str:
+    """The separator assumed when none is given: a tab for ``.tsv`` (also compressed), else ``","``."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    return "\t" if ".tsv" in suffixes[-2:] else ","
+
+
+# ------------------------------------------------------------ parsed tables
+def _sep_fix(found: str) -> str:
+    opts = f"'sep': {found!r}" + (", 'decimal': ','" if found == ";" else "")
+    yaml_sep = '"\\t"' if found == "\t" else f'"{found}"'
+    yaml = f"read_options: {{sep: {yaml_sep}" + (', decimal: ","' if found == ";" else "") + "}"
+    why = " (common in Europe, usually with decimal commas: 12,50)" if found == ";" else ""
+    return (f"the file is probably separated by {_SEP_NAMES[found]}{why}. Pass read_options={{{opts}}}; "
+            f"in a configuration `{yaml}`.")
+
+
+def check_single_column(path: str | os.PathLike[str], columns: Sequence[object], sep: str | None) -> None:
+    """Raise when a file parsed into one column whose name holds another separator.
+
+    Parameters
+    ----------
+    path : str or path
+        The file (for the message).
+    columns : sequence
+        The parsed column names.
+    sep : str or None
+        The separator used.
+
+    Raises
+    ------
+    SourceFileError
+        Naming the column and suggesting ``sep`` (and ``decimal=","`` for ``";"``).
+    """
+    if len(columns) != 1:
+        return
+    name = str(columns[0])
+    found = [s for s in SEPARATOR_CANDIDATES if s != sep and s in name]
+    if not found:
+        return
+    raise SourceFileError(
+        f"{path}: parsed into a single column {name!r} with separator {sep!r}; its header holds "
+        f"{_SEP_NAMES[found[0]]}, so {_sep_fix(found[0])}"
+    )
+
+
+def _first_line(path: Path, encoding: str | None) -> str:
+    fh = _open_binary(path)
+    if fh is None:
+        return ""
+    with fh:
+        raw = fh.readline(1 << 20)
+    return raw.decode(normalise_encoding(encoding), errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def parse_error(
+    path: str | os.PathLike[str], sep: str | None, encoding: str | None, exc: BaseException
+) -> SourceFileError:
+    """The error for a CSV that the reader could not parse, with its likely cause.
+
+    When the header line, split by ``sep``, is a single field that holds
+    another separator, the error is that of :func:`check_single_column`;
+    otherwise the reader's message with the usual causes (a field holding the
+    separator unquoted, e.g. a decimal comma in a ``","``-separated file; a
+    header not on the first line).
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+    sep : str or None
+        Separator used.
+    encoding : str or None
+        The file's encoding.
+    exc : BaseException
+        The reader's exception.
+
+    Returns
+    -------
+    SourceFileError
+        To be raised by the caller.
+    """
+    path = Path(path)
+    line = _first_line(path, encoding)
+    if sep and len(sep) == 1 and line:
+        fields = next(csv.reader([line], delimiter=sep), [])
+        try:
+            check_single_column(path, fields, sep)
+        except SourceFileError as single:
+            return single
+    first = str(exc).strip().splitlines()
+    return SourceFileError(
+        f"{path}: cannot be parsed as CSV with separator {sep!r}: {' '.join(first[:3])}. Usual causes: a field "
+        f"holds the separator without quotes (e.g. decimal commas in a ','-separated file: quote them, or export "
+        f"with ';' and read with read_options={{'sep': ';', 'decimal': ','}}), or the header is not on the "
+        f"first line (read_options={{'skiprows': n}})."
+    )
+
+
+def check_has_rows(
+    path: str | os.PathLike[str],
+    n_rows: int,
+    columns: Sequence[object],
+    *,
+    sheet: str | int | None = None,
+    sheets: Sequence[str] | None = None,
+) -> None:
+    """Raise when a file (or sheet) has a header but no data rows, or nothing at all.
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+    n_rows : int
+        Data rows read.
+    columns : sequence
+        Column names read.
+    sheet : str or int, optional
+        Excel sheet (for the message).
+    sheets : sequence of str, optional
+        All sheets of the workbook (for the message).
+
+    Raises
+    ------
+    SourceFileError
+        Naming the file (and sheet), the columns found and the fix.
+    """
+    if n_rows > 0:
+        return
+    where = f"{path}" + (f", sheet {sheet!r}," if sheet is not None else "")
+    others = [s for s in (sheets or []) if s != sheet]
+    elsewhere = (f" Other sheets of the workbook: {others}; choose one with sheet=... (configuration "
+                 "`sheet: <name>`)." if others else "")
+    if len(columns) == 0:
+        raise SourceFileError(f"{where} is empty: no header and no data rows.{elsewhere}")
+    raise SourceFileError(
+        f"{where} has a header (columns {[str(c) for c in columns]}) but no data rows: the export selected no "
+        f"rows, or the data are in another file. Check the export, or point the path at the file with the "
+        f"data.{elsewhere}"
+    )
+
+
+# ----------------------------------------------------------- decimal commas
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DOT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$")
+
+
+def comma_numbers(values: Iterable[object]) -> tuple[str | None, list[int]]:
+    """Classify text values that are numbers written with commas.
+
+    Parameters
+    ----------
+    values : iterable
+        Raw values (non-strings are ignored).
+
+    Returns
+    -------
+    kind : {"decimal", "decimal_dot_thousands", "thousands", "ambiguous"} or None
+        ``"decimal"``: a decimal comma (``"12,50"``); ``"decimal_dot_thousands"``:
+        with dots grouping thousands (``"1.234,50"``); ``"thousands"``: a comma
+        grouping thousands (``"1,234.50"``); ``"ambiguous"``: only values like
+        ``"1,234"``; ``None``: no such values.
+    positions : list of int
+        0-based positions of (up to five) such values.
+    """
+    decimal: list[int] = []
+    dot_thousands = False
+    thousands: list[int] = []
+    ambiguous: list[int] = []
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            continue
+        s = v.strip()
+        if "," not in s:
+            continue
+        d, t = bool(_DECIMAL_COMMA.match(s)), bool(_THOUSANDS_COMMA.match(s))
+        if d and t:
+            ambiguous.append(i)
+        elif d:
+            decimal.append(i)
+            dot_thousands = dot_thousands or bool(_DOT_THOUSANDS.match(s))
+        elif t:
+            thousands.append(i)
+    if decimal:
+        return ("decimal_dot_thousands" if dot_thousands else "decimal"), sorted(decimal + ambiguous)[:5]
+    if thousands:
+        return "thousands", sorted(thousands + ambiguous)[:5]
+    if ambiguous:
+        return "ambiguous", ambiguous[:5]
+    return None, []
+
+
+_COMMA_FIX = {
+    "decimal": ("numbers with a decimal comma", "'decimal': ','", 'decimal: ","'),
+    "decimal_dot_thousands": ("numbers with a decimal comma and '.' grouping thousands",
+                              "'decimal': ',', 'thousands': '.'", 'decimal: ",", thousands: "."'),
+    "thousands": ("numbers with ',' grouping thousands", "'thousands': ','", 'thousands: ","'),
+    "ambiguous": ("numbers with a comma that is either a decimal comma or groups thousands",
+                  "'decimal': ',' (or 'thousands': ',' if 1,234 means one thousand two hundred and thirty-four)",
+                  'decimal: ","'),
+}
+
+
+def check_decimal_commas(
+    path: str | os.PathLike[str], column: str, canonical: str, values: Sequence[object] | pd.Series
+) -> None:
+    """Raise when a numeric column's text values are numbers written with commas.
+
+    Parameters
+    ----------
+    path : str or path
+        The file (for the message).
+    column : str
+        Source column name.
+    canonical : str
+        Canonical column it feeds (``amount``, ``quantity``, ...).
+    values : sequence or Series
+        Its raw values (positions are 0-based data rows).
+
+    Raises
+    ------
+    SourceFileError
+        Naming the column, up to five values with their rows, and the read
+        option that fixes it (``decimal=","``, ``thousands``).
+    """
+    vals = list(values)
+    kind, pos = comma_numbers(vals)
+    if kind is None:
+        return
+    what, opt, yaml = _COMMA_FIX[kind]
+    examples = "; ".join(f"row {p}: {vals[p]!r}" for p in pos)
+    raise SourceFileError(
+        f"{path}: column {column!r} (-> {canonical}) holds {what}, which are not read as numbers; examples "
+        f"(0-based data row: raw value): {examples}. Pass read_options={{{opt}}} (with 'sep': ';' for "
+        f"';'-separated files); in a configuration `read_options: {{{yaml}}}`."
+    )
+
+
+# -------------------------------------------------------------------- Excel
+def _open_workbook(path: Path) -> pd.ExcelFile:
+    if path.stat().st_size == 0:
+        raise SourceFileError(
+            f"{path}: the file is empty (0 bytes); there is nothing to read. Check that the export finished "
+            "and that the path points at the workbook."
+        )
+    try:
+        return pd.ExcelFile(path, engine="openpyxl")
+    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
+        raise SourceFileError(f"{path}: reading Excel workbooks needs openpyxl ({exc}); pip install openpyxl") from None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SourceFileError(
+            f"{path}: cannot be opened as an Excel .xlsx workbook ({type(exc).__name__}: {exc}). An .xlsx file is "
+            "a zip archive; this one is not: perhaps a CSV or an old .xls saved under an .xlsx name (read it "
+            "with fmt='csv' / `loader: csv`, or save it as .xlsx), or a password-protected workbook (save it "
+            "without password)."
+        ) from None
+
+
+def excel_sheet_names(path: str | os.PathLike[str]) -> list[str]:
+    """Names of the sheets of an Excel workbook, in workbook order.
+
+    Parameters
+    ----------
+    path : str or path
+        ``.xlsx`` / ``.xlsm`` workbook.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    SourceFileError
+        When the file is empty or not a workbook.
+    """
+    with _open_workbook(Path(path)) as book:
+        return [str(s) for s in book.sheet_names]
+
+
+def _resolve_sheets(path: Path, sheet: Sheet, names: list[str]) -> list[str]:
+    if sheet is None:
+        if len(names) == 1:
+            return names
+        raise SourceFileError(
+            f"{path}: the workbook has {len(names)} sheets {names}; say which to read with sheet='<name>' or a "
+            f"list of sheets to stack (configuration `sheet: <name>` or `sheet: [a, b]`), so that none is left "
+            "out unnoticed."
+        )
+    wanted = [sheet] if isinstance(sheet, (str, int)) else list(sheet)
+    if not wanted:
+        raise SourceFileError(f"{path}: sheet= is an empty list; sheets of the workbook: {names}")
+    out = []
+    for s in wanted:
+        if isinstance(s, bool) or not isinstance(s, (str, int, np.integer)):
+            raise SourceFileError(f"{path}: sheet must be a sheet name or a 0-based position, got {s!r}")
+        if isinstance(s, str):
+            if s not in names:
+                raise SourceFileError(f"{path}: no sheet named {s!r}; sheets of the workbook: {names}")
+            out.append(s)
+        else:
+            if not 0 <= int(s) < len(names):
+                raise SourceFileError(
+                    f"{path}: sheet position {int(s)} is out of range; the workbook has {len(names)} sheets {names}"
+                )
+            out.append(names[int(s)])
+    dups = sorted({s for s in out if out.count(s) > 1})
+    if dups:
+        raise SourceFileError(f"{path}: sheet(s) {dups} chosen more than once")
+    return out
+
+
+def read_excel_sheets(
+    path: str | os.PathLike[str],
+    sheet: Sheet = None,
+    *,
+    read_options: Mapping[str, Any] | None = None,
+    text_columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read one sheet, or several stacked, of an Excel workbook.
+
+    Parameters
+    ----------
+    path : str or path
+        ``.xlsx`` / ``.xlsm`` workbook.
+    sheet : str, int, list of them, or None
+        Sheet name or 0-based position; a list stacks the sheets in the order
+        given (they must have the same columns; the order of the first is
+        kept). ``None``: the only sheet (an error names the sheets when there
+        are several).
+    read_options : mapping, optional
+        Keyword arguments of :meth:`pandas.ExcelFile.parse` (``skiprows``,
+        ``header``, ``usecols``, ``decimal``, ...); not ``sheet_name``.
+    text_columns : sequence of str, optional
+        Columns read as text (absent ones are ignored); integral numbers give
+        ``"17850"``, not ``"17850.0"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Raw rows (fresh ``RangeIndex``).
+
+    Raises
+    ------
+    SourceFileError
+        Empty file or not a workbook; unknown sheet (the sheets are listed);
+        several sheets and no choice; a sheet without data rows; stacked sheets
+        with different columns.
+    """
+    path = Path(path)
+    opts = dict(read_options or {})
+    if "sheet_name" in opts:
+        raise SourceFileError("pass the sheet as sheet=... (configuration `sheet:`), not read_options sheet_name")
+    user_dtype = opts.pop("dtype", None)
+    with _open_workbook(path) as book:
+        names = [str(s) for s in book.sheet_names]
+        chosen = _resolve_sheets(path, sheet, names)
+        frames = []
+        for name in chosen:
+            dtype = user_dtype
+            if text_columns and (user_dtype is None or isinstance(user_dtype, Mapping)):
+                dtype = {**{c: "string" for c in text_columns}, **dict(user_dtype or {})}
+            df = book.parse(name, dtype=dtype, **opts)
+            check_has_rows(path, len(df), list(df.columns), sheet=name, sheets=names)
+            frames.append((name, df))
+    first_name, first = frames[0]
+    for name, df in frames[1:]:
+        a, b = [str(c) for c in first.columns], [str(c) for c in df.columns]
+        if set(a) != set(b):
+            raise SourceFileError(
+                f"{path}: sheets {first_name!r} and {name!r} have different columns (only in {first_name!r}: "
+                f"{[c for c in a if c not in b]}; only in {name!r}: {[c for c in b if c not in a]}); read them "
+                "separately, or stack only sheets with the same layout"
+            )
+    if len(frames) == 1:
+        return first.reset_index(drop=True)
+    cols = list(first.columns)
+    return pd.concat([df[cols] for _, df in frames], ignore_index=True)
