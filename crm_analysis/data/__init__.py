@@ -11,24 +11,30 @@ Typical use::
 
 For data larger than memory, :func:`transactions_relation` projects a file,
 table or query to the canonical schema inside DuckDB without reading it into
-pandas. SQL databases (PostgreSQL, ...) are read through SQLAlchemy:
+pandas. CSV files take an ``encoding`` (default UTF-8), Excel workbooks
+(``.xlsx``) a ``sheet``; file errors (undecodable, empty, header-only, wrong
+separator, decimal commas) raise :class:`SourceFileError` naming the file and
+the fix. SQL databases (PostgreSQL, ...) are read through SQLAlchemy:
 ``load_transactions("postgresql+psycopg://crm@db/crm", table="sales.orders")``
 (see ``docs/databases.md``). See ``docs/architecture.md`` for the schemas.
 """
 
 from crm_analysis.data.cleaning import (
+    CANCELLATION_MARKER,
     BookingCleaningPolicy,
     CleaningPolicy,
     CleaningReport,
     CleaningStep,
     CleanResult,
     clean_bookings,
+    cancellation_marker,
     clean_transactions,
     return_mask,
 )
 from crm_analysis.data.engine import connect, quote_identifier, quote_literal
 from crm_analysis.data.dates import IntakeChange, parse_datetime_column
-from crm_analysis.data.errors import DataValidationError, DataWarning
+from crm_analysis.data.errors import DataValidationError, DataWarning, SourceFileError
+from crm_analysis.data.files import excel_sheet_names
 from crm_analysis.data.loaders import (
     bookings_relation,
     load_bookings,
@@ -37,7 +43,7 @@ from crm_analysis.data.loaders import (
     source_relation,
     transactions_relation,
 )
-from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail
+from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail, load_online_retail_ii
 from crm_analysis.data.schema import (
     BOOKING_STATUSES,
     BOOKINGS,
@@ -70,6 +76,7 @@ __all__ = [
     "IntakeChange",
     "intake_changes",
     "parse_datetime_column",
+    "SourceFileError",
     "validate_transactions",
     "validate_bookings",
     "normalise_status",
@@ -81,6 +88,7 @@ __all__ = [
     "transactions_relation",
     "bookings_relation",
     "source_relation",
+    "excel_sheet_names",
     # engine
     "connect",
     "quote_identifier",
@@ -94,9 +102,12 @@ __all__ = [
     "clean_transactions",
     "clean_bookings",
     "return_mask",
+    "cancellation_marker",
+    "CANCELLATION_MARKER",
     # real data sets
     "load_cdnow",
     "load_online_retail",
+    "load_online_retail_ii",
     "load_hotels",
     # configuration
     "load_source",

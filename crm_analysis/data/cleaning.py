@@ -16,9 +16,12 @@ Transactions rules, in order (:class:`CleaningPolicy`):
 2. ``missing_customer_id`` -- no customer id (``null_customer``);
 3. ``before_observation_start`` -- timestamp before ``observation_start``;
 4. ``after_observation_end`` -- timestamp after ``observation_end``;
-5. ``return_or_cancellation`` -- negative quantity, negative amount, or an
-   ``order_id`` starting with ``cancellation_prefix`` (``"C"`` in UCI Online
-   Retail) (``returns``);
+5. ``return_or_cancellation`` -- negative quantity, negative amount, a
+   ``True`` in the marker column ``is_cancellation`` (:data:`CANCELLATION_MARKER`,
+   set by the loaders of data sets that mark cancellations otherwise, e.g.
+   UCI Online Retail's invoices ``"C..."``), or, only when the policy opts in
+   with ``cancellation_prefix``, an ``order_id`` starting with that prefix
+   (``returns``);
 6. ``nonpositive_amount`` -- amount <= 0 on a line that is not a return, e.g.
    zero-price lines (``nonpositive_amount``);
 7. ``exact_duplicate`` -- a line identical in every column to an earlier
@@ -43,6 +46,13 @@ steps with action ``"changed"`` before the rules: they drop nothing.
 Observation bounds are inclusive days: with ``observation_end="2011-12-09"``
 purchases on 9 December at any time are kept; a bound with a time of day is
 used as given.
+
+Data-set rules belong to the data set's loader: a generic file's order
+numbers may well start with ``"C"`` (``"CO-1001"``), so the cleaning reads no
+meaning into order ids unless told to (``cancellation_prefix``); the UCI
+loaders (:func:`crm_analysis.data.load_online_retail`,
+:func:`crm_analysis.data.load_online_retail_ii`) mark their cancellations in
+``is_cancellation`` instead.
 """
 
 from __future__ import annotations
@@ -60,6 +70,7 @@ from crm_analysis._dates import parse_date
 from crm_analysis.data.schema import BOOKINGS, STRING_DTYPE, TRANSACTIONS, Schema
 
 __all__ = [
+    "CANCELLATION_MARKER",
     "CleaningPolicy",
     "BookingCleaningPolicy",
     "CleaningStep",
@@ -68,9 +79,16 @@ __all__ = [
     "clean_transactions",
     "clean_bookings",
     "return_mask",
+    "cancellation_marker",
 ]
 
 Action = Literal["drop", "keep"]
+
+#: Boolean marker column of canonical transactions: True on a cancellation line.
+#: Written by the loaders of data sets that mark cancellations by a data-set rule
+#: (UCI Online Retail: invoice numbers starting with "C"); a generic file may
+#: carry it too (True/False, or 1/0). Not a schema column: an optional extra.
+CANCELLATION_MARKER = "is_cancellation"
 DateLike = str | pd.Timestamp | np.datetime64 | None
 _ACTIONS = ("drop", "keep")
 
@@ -124,11 +142,14 @@ class CleaningPolicy(_Policy):
     Parameters
     ----------
     returns : {"drop", "keep"}, default "drop"
-        Return / cancellation lines: negative quantity or negative amount, or
-        an ``order_id`` starting with ``cancellation_prefix``.
-    cancellation_prefix : str or None, default "C"
-        Order-id prefix marking cancellations (UCI Online Retail: ``"C"``);
-        ``None`` to use signs only.
+        Return / cancellation lines: negative quantity or negative amount,
+        ``True`` in the marker column ``is_cancellation`` where the frame has
+        it, or an ``order_id`` starting with ``cancellation_prefix``.
+    cancellation_prefix : str or None, default None
+        Opt-in order-id prefix marking cancellations in a generic file whose
+        exporter uses one. ``None`` (default): order ids carry no meaning; the
+        UCI Online Retail loaders mark their ``"C"`` invoices in
+        ``is_cancellation`` themselves.
     null_customer : {"drop", "keep"}, default "drop"
         Lines without a customer id (they cannot enter customer-level models).
     nonpositive_amount : {"drop", "keep"}, default "drop"
@@ -142,7 +163,7 @@ class CleaningPolicy(_Policy):
     """
 
     returns: Action = "drop"
-    cancellation_prefix: str | None = "C"
+    cancellation_prefix: str | None = None
     null_customer: Action = "drop"
     nonpositive_amount: Action = "drop"
     duplicates: Action = "drop"
@@ -151,6 +172,14 @@ class CleaningPolicy(_Policy):
     observation_end: DateLike = None
 
     _ACTIONS: ClassVar[tuple[str, ...]] = ("returns", "null_customer", "nonpositive_amount", "duplicates", "missing_values")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        prefix = self.cancellation_prefix
+        if prefix is not None and (not isinstance(prefix, str) or not prefix.strip()):
+            raise ValueError(
+                f"CleaningPolicy.cancellation_prefix must be a non-empty string or None, got {prefix!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -382,24 +411,71 @@ def _require(df: pd.DataFrame, schema: Schema, names: tuple[str, ...]) -> None:
         )
 
 
-def return_mask(df: pd.DataFrame, cancellation_prefix: str | None = "C") -> np.ndarray:
+def cancellation_marker(df: pd.DataFrame) -> np.ndarray | None:
+    """The ``is_cancellation`` marker of a transactions frame as booleans, or None without it.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical transactions.
+
+    Returns
+    -------
+    numpy.ndarray of bool or None
+
+    Raises
+    ------
+    DataValidationError
+        When the column holds anything but True/False (or 1/0), or missing
+        values, naming the values and the fix.
+    """
+    if CANCELLATION_MARKER not in df.columns:
+        return None
+    col = df[CANCELLATION_MARKER]
+    if pd.api.types.is_bool_dtype(col.dtype) and not col.isna().any():
+        return col.to_numpy(dtype=bool)
+    values = col.astype(object)
+    ok = values.map(lambda v: isinstance(v, (bool, np.bool_)) or (
+        isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v) and v in (0, 1)))
+    if ok.all():
+        return values.astype(bool).to_numpy(dtype=bool)
+    bad = np.flatnonzero(~ok.to_numpy(dtype=bool))
+    examples = "; ".join(f"row {int(i)}: {values.iloc[int(i)]!r}" for i in bad[:5])
+    raise DataValidationError(
+        f"column {CANCELLATION_MARKER!r} marks cancellations and must hold True/False (or 1/0) on every row; "
+        f"{len(bad)} value(s) do not (0-based row: value): {examples}. Convert it first, e.g. "
+        f"df[{CANCELLATION_MARKER!r}] = df[{CANCELLATION_MARKER!r}].eq('yes'), or drop the column"
+    )
+
+
+def return_mask(df: pd.DataFrame, cancellation_prefix: str | None = None) -> np.ndarray:
     """Flag return / cancellation lines of a canonical transactions frame.
 
     Parameters
     ----------
     df : pandas.DataFrame
         Canonical transactions.
-    cancellation_prefix : str or None, default "C"
-        Order-id prefix of cancellations; ``None`` to ignore order ids.
+    cancellation_prefix : str or None, default None
+        Opt-in order-id prefix of cancellations; ``None`` ignores order ids.
 
     Returns
     -------
     numpy.ndarray of bool
-        True where quantity < 0, amount < 0, or order_id starts with the prefix.
+        True where quantity < 0, amount < 0, the ``is_cancellation`` marker
+        (:data:`CANCELLATION_MARKER`, where the frame has it) is True, or
+        order_id starts with the prefix.
+
+    Raises
+    ------
+    DataValidationError
+        When ``is_cancellation`` holds values other than True/False (1/0).
     """
     mask = (df["amount"] < 0).to_numpy(dtype=bool, na_value=False)
     if "quantity" in df.columns:
         mask = mask | (df["quantity"] < 0).to_numpy(dtype=bool, na_value=False)
+    marker = cancellation_marker(df)
+    if marker is not None:
+        mask = mask | marker
     if cancellation_prefix and "order_id" in df.columns:
         ids = df["order_id"].astype(STRING_DTYPE)
         mask = mask | ids.str.startswith(cancellation_prefix).to_numpy(dtype=bool, na_value=False)
@@ -414,9 +490,10 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
     df : pandas.DataFrame
         Canonical transactions (see :func:`crm_analysis.data.load_transactions`).
     policy : CleaningPolicy, optional
-        Default: ``CleaningPolicy()`` (drop returns, lines without customer,
-        non-positive amounts, exact duplicates and lines missing a timestamp
-        or amount; no observation window).
+        Default: ``CleaningPolicy()`` (drop returns -- negative quantity or
+        amount, or ``is_cancellation`` -- lines without customer, non-positive
+        amounts, exact duplicates and lines missing a timestamp or amount; no
+        observation window; order ids carry no meaning).
 
     Returns
     -------
@@ -438,6 +515,7 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
     start = _timestamp(policy.observation_start, "observation_start")
     end = _timestamp(policy.observation_end, "observation_end")
     prefix = policy.cancellation_prefix
+    has_marker = cancellation_marker(df) is not None  # checks the marker's values up front
 
     def missing(d: pd.DataFrame) -> np.ndarray:
         return (d["timestamp"].isna() | d["amount"].isna()).to_numpy(dtype=bool)
@@ -477,6 +555,7 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
             "return_or_cancellation",
             policy.returns,
             "quantity < 0 or amount < 0"
+            + (f" or {CANCELLATION_MARKER} (set by the data set's loader)" if has_marker else "")
             + (f" or order_id starting with {prefix!r}" if prefix else ""),
             lambda d: return_mask(d, prefix),
         ),

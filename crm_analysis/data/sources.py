@@ -8,6 +8,14 @@ A spec is a mapping with a ``loader`` key:
     :func:`crm_analysis.synthetic.default_bookings` with the run's ``seed``.
 ``{"loader": "csv" | "parquet", "path": ..., "columns": {...}, "read_options": {...}}``
     :func:`crm_analysis.data.load_transactions` / :func:`~crm_analysis.data.load_bookings`.
+    A ``csv`` spec may give ``encoding`` (default UTF-8; e.g. ``cp1252``,
+    ``latin-1``); ``read_options`` go to :func:`pandas.read_csv`, e.g.
+    ``{"sep": ";", "decimal": ","}``.
+``{"loader": "excel", "path": ..., "sheet": ..., "columns": {...}, "read_options": {...}}``
+    The same loaders on an Excel workbook (``.xlsx``, ``.xlsm``): ``sheet``
+    is a sheet name, a 0-based position or a list of sheets to stack;
+    without it the workbook must have one sheet. ``read_options`` go to
+    :meth:`pandas.ExcelFile.parse` (``skiprows``, ``usecols``, ...).
 ``{"loader": "duckdb", "database": ..., "table": ... | "query": ..., "columns": {...}}``
     The same loaders on a DuckDB table or query (``database`` optional for
     a query, e.g. over ``read_parquet``).
@@ -20,8 +28,14 @@ A spec is a mapping with a ``loader`` key:
     the password, so that secrets stay out of configuration files.
     Optional ``chunksize`` (rows per fetch) and ``read_options`` (for
     :func:`pandas.read_sql`). See ``docs/databases.md``.
-``{"loader": "cdnow" | "online_retail", "path": ...}``
+``{"loader": "cdnow", "path": ...}``
     The real transactions data sets (:mod:`crm_analysis.data.real`).
+``{"loader": "online_retail" | "online_retail_ii", "path": ..., "columns": {...}, "sheet": ..., "encoding": ..., "read_options": {...}}``
+    UCI Online Retail (2010-2011) and Online Retail II (2009-2011), from
+    Parquet, CSV or the UCI workbooks (every sheet by default); ``columns``
+    maps canonical names to the columns a copy names differently. These
+    loaders mark the data set's cancellations (invoice ``"C..."``) in
+    ``is_cancellation``.
 ``{"loader": "hotels", "path": ...}``
     The real bookings data set.
 ``{"loader": "none"}``
@@ -29,7 +43,7 @@ A spec is a mapping with a ``loader`` key:
     bookings): :func:`load_source` returns ``None``. Note that a spec of
     ``None`` means the synthetic default, not "no data".
 
-The generic loaders (``csv``, ``parquet``, ``duckdb``, ``sql``) also take the
+The generic loaders (``csv``, ``parquet``, ``excel``, ``duckdb``, ``sql``) also take the
 date options of :func:`crm_analysis.data.load_transactions`: ``dayfirst``
 (``true``/``false``, for ``dd/mm`` dates whose order the column cannot tell),
 ``date_format`` (e.g. ``"%d/%m/%Y"``, or a mapping column -> format) and
@@ -52,7 +66,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from crm_analysis.data.loaders import load_bookings, load_transactions
-from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail
+from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail, load_online_retail_ii
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, resolve_url
 
 __all__ = ["load_source", "LOADERS", "DATE_KEYS"]
@@ -64,10 +78,12 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "synthetic": ("transactions", "bookings"),
     "csv": ("transactions", "bookings"),
     "parquet": ("transactions", "bookings"),
+    "excel": ("transactions", "bookings"),
     "duckdb": ("transactions", "bookings"),
     "sql": ("transactions", "bookings"),
     "cdnow": ("transactions",),
     "online_retail": ("transactions",),
+    "online_retail_ii": ("transactions",),
     "hotels": ("bookings",),
     "none": ("transactions", "bookings"),
 }
@@ -77,13 +93,15 @@ DATE_KEYS = {"dayfirst", "date_format", "timezone"}
 
 _KEYS = {
     "synthetic": {"loader", "filter"},
-    "csv": {"loader", "path", "columns", "read_options", "filter"} | DATE_KEYS,
+    "csv": {"loader", "path", "columns", "read_options", "encoding", "filter"} | DATE_KEYS,
     "parquet": {"loader", "path", "columns", "read_options", "filter"} | DATE_KEYS,
+    "excel": {"loader", "path", "sheet", "columns", "read_options", "filter"} | DATE_KEYS,
     "duckdb": {"loader", "database", "table", "query", "columns", "filter"} | DATE_KEYS,
     "sql": {"loader", "url", "url_env", "password_env", "table", "query", "params", "columns",
             "read_options", "chunksize", "filter"} | DATE_KEYS,
     "cdnow": {"loader", "path", "filter"},
-    "online_retail": {"loader", "path", "filter"},
+    "online_retail": {"loader", "path", "columns", "sheet", "encoding", "read_options", "filter"},
+    "online_retail_ii": {"loader", "path", "columns", "sheet", "encoding", "read_options", "filter"},
     "hotels": {"loader", "path", "filter"},
     "none": {"loader"},
 }
@@ -179,12 +197,14 @@ def load_source(
 
         make = synthetic.default_transactions if kind == "transactions" else synthetic.default_bookings
         df = make(seed=seed)
-    elif loader in ("csv", "parquet"):
+    elif loader in ("csv", "parquet", "excel"):
         df = load(
             _resolve(spec.get("path"), base, "path"),
             columns=spec.get("columns"),
             fmt=loader,
             read_options=spec.get("read_options"),
+            encoding=spec.get("encoding"),
+            sheet=spec.get("sheet"),
         )
     elif loader == "duckdb":
         table, query = spec.get("table"), spec.get("query")
@@ -209,7 +229,16 @@ def load_source(
             read_options=spec.get("read_options"),
             chunksize=spec.get("chunksize", DEFAULT_CHUNKSIZE),
         )
+    elif loader in ("online_retail", "online_retail_ii"):
+        uci = load_online_retail if loader == "online_retail" else load_online_retail_ii
+        df = uci(
+            _resolve(spec.get("path"), base, "path"),
+            columns=spec.get("columns"),
+            sheet=spec.get("sheet"),
+            encoding=spec.get("encoding"),
+            read_options=spec.get("read_options"),
+        )
     else:
         path = _resolve(spec.get("path"), base, "path")
-        df = {"cdnow": load_cdnow, "online_retail": load_online_retail, "hotels": load_hotels}[loader](path)
+        df = {"cdnow": load_cdnow, "hotels": load_hotels}[loader](path)
     return _apply_filter(df, spec.get("filter"))

@@ -29,7 +29,7 @@ def _hand_made() -> pd.DataFrame:
         ("b", "2023-12-31", 5.0, "3", 1, "before_observation_start"),
         ("b", "2024-02-01 00:00:01", 5.0, "4", 1, "after_observation_end"),
         ("b", "2024-01-31 23:59", 5.0, "5", 1, None),  # last day is inclusive
-        ("c", "2024-01-07", 3.0, "C6", 1, "return_or_cancellation"),  # prefix only
+        ("c", "2024-01-07", 3.0, "C6", 1, "return_or_cancellation"),  # prefix only (opted in below)
         ("c", "2024-01-07", -3.0, "7", -1, "return_or_cancellation"),
         ("c", "2024-01-08", 0.0, "8", 1, "nonpositive_amount"),
         ("d", None, 2.0, "9", 1, "missing_timestamp_or_amount"),
@@ -41,7 +41,7 @@ def _hand_made() -> pd.DataFrame:
     return df
 
 
-POLICY = CleaningPolicy(observation_start="2024-01-01", observation_end="2024-01-31")
+POLICY = CleaningPolicy(observation_start="2024-01-01", observation_end="2024-01-31", cancellation_prefix="C")
 
 
 def test_hand_made_frame_reasons():

@@ -38,8 +38,8 @@ def test_file_and_duckdb_specs(tmp_path, sales):
 
 
 def test_spec_errors(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown data loader 'excel'; known loaders: \['cdnow'"):
-        load_source({"loader": "excel"}, "transactions")
+    with pytest.raises(ValueError, match=r"unknown data loader 'ods'; known loaders: \['cdnow'"):
+        load_source({"loader": "ods"}, "transactions")
     with pytest.raises(ValueError, match="provides"):
         load_source({"loader": "hotels", "path": "x"}, "transactions")
     with pytest.raises(ValueError, match="unknown key"):
