@@ -380,12 +380,12 @@ def parse_error(
             check_single_column(path, fields, sep)
         except SourceFileError as single:
             return single
-    first = str(exc).strip().splitlines()
+    detail = " ".join(str(exc).strip().splitlines()[:3])
     return SourceFileError(
-        f"{path}: cannot be parsed as CSV with separator {sep!r}: {' '.join(first[:3])}. Usual causes: a field "
-        f"holds the separator without quotes (e.g. decimal commas in a ','-separated file: quote them, or export "
-        f"with ';' and read with read_options={{'sep': ';', 'decimal': ','}}), or the header is not on the "
-        f"first line (read_options={{'skiprows': n}})."
+        f"{path}: cannot be parsed as CSV with separator {sep!r}: its rows do not split into the header's fields. "
+        f"Usual causes: a field holds the separator without quotes (e.g. decimal commas in a ','-separated file: "
+        f"quote them, or export with ';' and read with read_options={{'sep': ';', 'decimal': ','}}), or the "
+        f"header is not on the first line (read_options={{'skiprows': n}}). (Reader's message: {detail})"
     )
 
 
@@ -522,10 +522,11 @@ def check_decimal_commas(
         return
     what, opt, yaml = _COMMA_FIX[kind]
     examples = "; ".join(f"row {p}: {vals[p]!r}" for p in pos)
+    semicolon = " (with 'sep': ';' for ';'-separated files)" if kind != "thousands" else ""
     raise SourceFileError(
         f"{path}: column {column!r} (-> {canonical}) holds {what}, which are not read as numbers; examples "
-        f"(0-based data row: raw value): {examples}. Pass read_options={{{opt}}} (with 'sep': ';' for "
-        f"';'-separated files); in a configuration `read_options: {{{yaml}}}`."
+        f"(0-based data row: raw value): {examples}. Pass read_options={{{opt}}}{semicolon}; in a "
+        f"configuration `read_options: {{{yaml}}}`."
     )
 
 
@@ -621,7 +622,7 @@ def read_excel_sheets(
         kept). ``None``: the only sheet (an error names the sheets when there
         are several).
     read_options : mapping, optional
-        Keyword arguments of :meth:`pandas.ExcelFile.parse` (``skiprows``,
+        Keyword arguments of :func:`pandas.read_excel` (``skiprows``,
         ``header``, ``usecols``, ``decimal``, ...); not ``sheet_name``.
     text_columns : sequence of str, optional
         Columns read as text (absent ones are ignored); integral numbers give
@@ -652,7 +653,7 @@ def read_excel_sheets(
             dtype = user_dtype
             if text_columns and (user_dtype is None or isinstance(user_dtype, Mapping)):
                 dtype = {**{c: "string" for c in text_columns}, **dict(user_dtype or {})}
-            df = book.parse(name, dtype=dtype, **opts)
+            df = pd.read_excel(book, sheet_name=name, dtype=dtype, **opts)
             check_has_rows(path, len(df), list(df.columns), sheet=name, sheets=names)
             frames.append((name, df))
     first_name, first = frames[0]

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -235,16 +236,26 @@ def _read_csv(path: Path, opts: dict[str, Any], text_columns: list[str] | None, 
     opts.pop("dayfirst", None)
     if "parse_dates" in opts and "date_format" not in opts:
         opts.pop("parse_dates")  # the date policy parses dates, never pandas' per-value guess
+    # rows with more fields than the header: by default pandas would take the
+    # first field as the index and shift every column; with index_col=False it
+    # drops the extra fields, warning. Both are silent misreads: raise instead.
+    opts.setdefault("index_col", False)
     try:
-        if text_columns:
-            header = pd.read_csv(path, nrows=0, **{k: v for k, v in opts.items() if k != "dtype"})
-            parsed = opts.get("parse_dates") or []
-            parsed = list(parsed) if isinstance(parsed, (list, tuple)) else []
-            present = [c for c in text_columns if c in header.columns and c not in parsed]
-            user = opts.get("dtype")
-            if user is None or isinstance(user, Mapping):
-                opts["dtype"] = {**{c: "string" for c in present}, **dict(user or {})}
-        df = pd.read_csv(path, **opts)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            if text_columns:
+                header = pd.read_csv(path, nrows=0, **{k: v for k, v in opts.items() if k != "dtype"})
+                parsed = opts.get("parse_dates") or []
+                parsed = list(parsed) if isinstance(parsed, (list, tuple)) else []
+                present = [c for c in text_columns if c in header.columns and c not in parsed]
+                user = opts.get("dtype")
+                if user is None or isinstance(user, Mapping):
+                    opts["dtype"] = {**{c: "string" for c in present}, **dict(user or {})}
+            df = pd.read_csv(path, **opts)
+        for w in caught:
+            if issubclass(w.category, pd.errors.ParserWarning) and "Length of header" in str(w.message):
+                raise pd.errors.ParserError(f"some data rows have more fields than the header ({w.message})")
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     except pd.errors.ParserError as exc:
         raise parse_error(path, sep, encoding, exc) from None
     except pd.errors.EmptyDataError:
@@ -316,7 +327,7 @@ def read_source(
         Format, when the suffix does not tell it.
     read_options : mapping, optional
         Keyword arguments for :func:`pandas.read_csv` /
-        :func:`pandas.read_parquet` / :meth:`pandas.ExcelFile.parse`. A CSV
+        :func:`pandas.read_parquet` / :func:`pandas.read_excel`. A CSV
         is split by ``","`` (a tab for ``.tsv``) unless they give ``sep``.
     text_columns : list of str, optional
         CSV / Excel columns to read as text (so ids keep leading zeros);
@@ -419,7 +430,7 @@ def load_transactions(
         Format when the suffix does not tell it.
     read_options : mapping, optional
         Extra keyword arguments of :func:`pandas.read_csv` /
-        :func:`pandas.read_parquet` / :meth:`pandas.ExcelFile.parse`, e.g.
+        :func:`pandas.read_parquet` / :func:`pandas.read_excel`, e.g.
         ``{"sep": ";", "decimal": ","}``. By default the CSV / Excel columns
         that feed canonical string columns are read as text.
     keep_extra : bool, default True
@@ -594,6 +605,7 @@ def _csv_relation(
     opts.setdefault("header", True)
     if "skiprows" not in opts and "skip" not in opts:
         opts["skiprows"] = 0  # the sniffer must not skip lines that do not fit its guess
+    opts.setdefault("null_padding", True)  # short rows end in missing values, as in pandas
     try:
         if text_columns and "dtype" not in opts:
             found = db.read_csv(str(read_path), **opts).columns
@@ -643,7 +655,7 @@ def source_relation(
         Format when the suffix does not tell it.
     read_options : mapping, optional
         Keyword arguments of DuckDB's ``read_csv`` / ``read_parquet`` (for
-        Excel: of :meth:`pandas.ExcelFile.parse`). A CSV is split by ``","``
+        Excel: of :func:`pandas.read_excel`). A CSV is split by ``","``
         (a tab for ``.tsv``) with the header on the first line unless they
         give ``sep`` / ``header`` / ``skiprows``, as on the pandas path.
     text_columns : list of str, optional

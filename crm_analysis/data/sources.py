@@ -15,7 +15,7 @@ A spec is a mapping with a ``loader`` key:
     The same loaders on an Excel workbook (``.xlsx``, ``.xlsm``): ``sheet``
     is a sheet name, a 0-based position or a list of sheets to stack;
     without it the workbook must have one sheet. ``read_options`` go to
-    :meth:`pandas.ExcelFile.parse` (``skiprows``, ``usecols``, ...).
+    :func:`pandas.read_excel` (``skiprows``, ``usecols``, ...).
 ``{"loader": "duckdb", "database": ..., "table": ... | "query": ..., "columns": {...}}``
     The same loaders on a DuckDB table or query (``database`` optional for
     a query, e.g. over ``read_parquet``).
