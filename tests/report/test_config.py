@@ -72,7 +72,7 @@ _DELETE = object()
         ("title", "", "title"),
         ("data", _DELETE, "data"),
         ("data.bookings", _DELETE, "data.bookings"),
-        ("data.transactions.loader", "excel", "data.transactions.loader"),
+        ("data.transactions.loader", "ods", "data.transactions.loader"),
         ("data.transactions", {"loader": "csv"}, "data.transactions.path"),
         ("data.transactions", {"loader": "hotels", "path": "x.csv"}, "data.transactions.loader"),
         ("data.bookings", {"loader": "synthetic", "paht": "x"}, "data.bookings.paht"),
