@@ -145,10 +145,15 @@ def _relation(
                 path = str(Path(path) / "**" / "*.parquet")
             return con.read_parquet(path)
         if any(lower.endswith(s) for s in (".csv", ".csv.gz", ".tsv", ".txt")):
-            found = con.read_csv(path).columns
-            text = [c for c in text_columns if c in found]
-            # ids and dates as text: ids keep leading zeros, dates are read by the package's policy
-            return con.read_csv(path, dtype={c: "VARCHAR" for c in text}) if text else con.read_csv(path)
+            if any(ch in path for ch in "*?["):
+                found = con.read_csv(path).columns
+                text = [c for c in text_columns if c in found]
+                # ids and dates as text: ids keep leading zeros, dates are read by the package's policy
+                return con.read_csv(path, dtype={c: "VARCHAR" for c in text}) if text else con.read_csv(path)
+            # one file: the data layer's reader (same dialect and file checks as load_transactions)
+            from crm_analysis.data.loaders import source_relation
+
+            return source_relation(Path(path), con=con, fmt="csv", text_columns=list(text_columns))
         raise ValueError(f"cannot read transactions from {path!r}: use a .parquet or .csv file")
     raise TypeError(
         "transactions must be a pandas DataFrame, a path to a Parquet/CSV file or a duckdb relation, "

@@ -321,3 +321,16 @@ def test_config_specs_with_encoding_and_sheet(tmp_path: Path) -> None:
         load_source({"loader": "excel", "path": "book.xlsx"}, "transactions", base_dir=tmp_path)
     with pytest.raises(ValueError, match="unknown key"):
         load_source({"loader": "parquet", "path": "x.parquet", "encoding": "cp1252"}, "transactions")
+
+
+def test_rfm_summary_reads_a_csv_file_with_the_same_checks(tmp_path: Path) -> None:
+    from crm_analysis.rfm import rfm_summary
+
+    header_only = tmp_path / "tx.csv"
+    header_only.write_text(f"{HEADER}\n")
+    with pytest.raises(SourceFileError, match="tx.csv has a header"):
+        rfm_summary(header_only, observation_end="2024-12-31")
+    semicolons = tmp_path / "eu.csv"
+    semicolons.write_text("customer_id;timestamp;amount\nc1;2024-01-01;12,5\n")
+    with pytest.raises(SourceFileError, match="separated by ';'"):
+        rfm_summary(semicolons, observation_end="2024-12-31")
