@@ -155,6 +155,7 @@ def test_cleaning_counts_cancellations_and_the_repeated_line(workbook: Path) -> 
     dup = r2[~nonpos].duplicated()
     assert res.report.dropped == {
         "missing_timestamp_or_amount": 0,
+        "nonfinite_amount": int(np.isinf(amount).sum()),
         "missing_customer_id": int(no_cust.sum()),
         "return_or_cancellation": int(ret.sum()),
         "nonpositive_amount": int(nonpos.sum()),
