@@ -52,7 +52,7 @@ from crm_analysis.data.schema import (
     Schema,
     schema_frame,
 )
-from crm_analysis.data.sources import LOADERS, load_source
+from crm_analysis.data.sources import LOADER_KEYS, LOADERS, check_source, load_source
 from crm_analysis.data.sql import DatabaseError, mask_url, read_sql_source, resolve_url
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
@@ -111,7 +111,9 @@ __all__ = [
     "load_hotels",
     # configuration
     "load_source",
+    "check_source",
     "LOADERS",
+    "LOADER_KEYS",
     # SQL databases
     "DatabaseError",
     "read_sql_source",

@@ -54,22 +54,33 @@ Every spec may have ``"filter": {column: value or list of values}``, keeping
 rows whose canonical column equals the value (or is in the list), e.g.
 ``{"property": "City Hotel"}``. Relative paths are resolved against
 ``base_dir``.
+
+Before a report runs, :func:`check_source` checks a spec without loading
+the data (the report's pre-flight): the keys, that the file exists, that its
+header (CSV), schema (Parquet) or relation (DuckDB) has the mapped and the
+required columns, and, where that is cheap and unambiguous, that ``as_of``
+is not before all the data. What each loader's file looks like to that check
+is one entry of ``_PROBES``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from crm_analysis.data.errors import DataValidationError
 from crm_analysis.data.loaders import load_bookings, load_transactions
 from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail, load_online_retail_ii
+from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, resolve_url
+from crm_analysis.data.validation import check_columns
 
-__all__ = ["load_source", "LOADERS", "DATE_KEYS"]
+__all__ = ["load_source", "check_source", "source_file", "LOADERS", "LOADER_KEYS", "DATE_KEYS"]
 
 Kind = Literal["transactions", "bookings"]
 
@@ -105,6 +116,14 @@ _KEYS = {
     "hotels": {"loader", "path", "filter"},
     "none": {"loader"},
 }
+#: Keys each loader's spec may have (``loader`` included): the one table the
+#: report configuration checks its ``data`` section against.
+LOADER_KEYS: dict[str, set[str]] = _KEYS
+# The option naming the file a loader reads, and whether it is required; a loader
+# with a ``path`` key not listed here needs ``path``.
+_FILE_OPTIONS: dict[str, tuple[str, bool]] = {"duckdb": ("database", False)}
+#: Canonical date column whose first value must not lie after ``as_of`` (pre-flight).
+_DATE_COLUMN = {"transactions": "timestamp", "bookings": "booking_date"}
 
 
 def _resolve(path: Any, base_dir: Path, what: str) -> Path:
@@ -130,6 +149,24 @@ def _apply_filter(df: pd.DataFrame, flt: Mapping[str, Any] | None) -> pd.DataFra
             raise ValueError(f"filter {col}={value!r} matches no rows; values present include {present}")
         keep &= hit
     return df.loc[keep].reset_index(drop=True)
+
+
+def _check_spec(spec: Mapping[str, Any] | None, kind: str) -> tuple[dict[str, Any], str]:
+    """The spec as a dict and its loader; raise ValueError for an unknown loader, kind or key."""
+    if kind not in ("transactions", "bookings"):
+        raise ValueError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
+    if spec is not None and not isinstance(spec, Mapping):
+        raise ValueError(f"a data source spec must be a mapping with a 'loader' key, got {type(spec).__name__} {spec!r}")
+    spec = dict(spec or {"loader": "synthetic"})
+    loader = spec.get("loader", "synthetic")
+    if loader not in LOADERS:
+        raise ValueError(f"unknown data loader {loader!r}; known loaders: {sorted(LOADERS)}")
+    if kind not in LOADERS[loader]:
+        raise ValueError(f"loader {loader!r} provides {list(LOADERS[loader])}, not {kind}")
+    unknown = set(spec) - _KEYS[loader]
+    if unknown:
+        raise ValueError(f"unknown key(s) {sorted(unknown)} for loader {loader!r}; allowed: {sorted(_KEYS[loader])}")
+    return spec, loader
 
 
 def load_source(
@@ -172,17 +209,7 @@ def load_source(
     ...              "filter": {"country": "France"}}, "transactions",
     ...             base_dir="../shared/data")  # doctest: +SKIP
     """
-    if kind not in ("transactions", "bookings"):
-        raise ValueError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
-    spec = dict(spec or {"loader": "synthetic"})
-    loader = spec.get("loader", "synthetic")
-    if loader not in LOADERS:
-        raise ValueError(f"unknown data loader {loader!r}; known loaders: {sorted(LOADERS)}")
-    if kind not in LOADERS[loader]:
-        raise ValueError(f"loader {loader!r} provides {list(LOADERS[loader])}, not {kind}")
-    unknown = set(spec) - _KEYS[loader]
-    if unknown:
-        raise ValueError(f"unknown key(s) {sorted(unknown)} for loader {loader!r}; allowed: {sorted(_KEYS[loader])}")
+    spec, loader = _check_spec(spec, kind)
     if loader == "none":
         return None
     base = Path(base_dir) if base_dir is not None else Path.cwd()
@@ -242,3 +269,312 @@ def load_source(
         path = _resolve(spec.get("path"), base, "path")
         df = {"cdnow": load_cdnow, "hotels": load_hotels}[loader](path)
     return _apply_filter(df, spec.get("filter"))
+
+
+# ------------------------------------------------------------------ pre-flight
+#: Files larger than this are not scanned for their first date (the data-quality step checks it).
+_SCAN_MAX_BYTES = 256 * 2**20
+#: Parquet files with more rows than this are not scanned for their first date unless typed as dates.
+_SCAN_MAX_ROWS = 20_000_000
+
+
+def source_file(spec: Mapping[str, Any] | None, *, base_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The file a data spec reads (``path``, or ``database`` for ``duckdb``), resolved; ``None`` if none.
+
+    Parameters
+    ----------
+    spec : mapping or None
+        A data source spec (see the module docstring).
+    base_dir : str or path, optional
+        Folder relative paths are resolved against (default: the current directory).
+
+    Returns
+    -------
+    Path or None
+    """
+    if not spec:
+        return None
+    loader = spec.get("loader", "synthetic")
+    key, _ = _FILE_OPTIONS.get(loader, ("path", "path" in _KEYS.get(loader, ())))
+    value = spec.get(key)
+    if value in (None, "", ":memory:"):
+        return None
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    return _resolve(value, base, key)
+
+
+def _read_options(spec: Mapping[str, Any]) -> dict[str, Any]:
+    opts = spec.get("read_options") or {}
+    if not isinstance(opts, Mapping):
+        raise ValueError(f"'read_options' must be a mapping of reader keyword arguments, got {type(opts).__name__}")
+    opts = dict(opts)
+    if spec.get("encoding") and "encoding" not in opts:  # a loader-level encoding option, where one exists
+        opts["encoding"] = spec["encoding"]
+    return opts
+
+
+def _csv_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
+    """Column names of a CSV, read with the spec's ``read_options`` (separator, encoding, ...)."""
+    opts = _read_options(spec)
+    for key in ("nrows", "chunksize", "iterator", "skipfooter", "dtype", "converters"):
+        opts.pop(key, None)
+    if opts.get("engine") == "pyarrow":  # pyarrow does not read a header only
+        opts.pop("engine")
+    return [str(c) for c in pd.read_csv(file, nrows=0, **opts).columns]
+
+
+def _parquet_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
+    """Column names of a Parquet file, from its schema (no data is read)."""
+    import pyarrow.parquet as pq
+
+    return [str(n) for n in pq.read_schema(file).names]
+
+
+def _duckdb_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
+    """Column names of a DuckDB table or query (bound, not executed)."""
+    from crm_analysis.data.engine import connect, quote_qualified
+
+    con = connect(file, read_only=True) if file is not None else connect()
+    try:
+        table, query = spec.get("table"), spec.get("query")
+        sql = query if query is not None else f"SELECT * FROM {quote_qualified(table)}"
+        return [str(c) for c in con.sql(sql).columns]
+    finally:
+        con.close()
+
+
+def _first_of(values: pd.Series) -> pd.Timestamp | None:
+    """Earliest value of a date column, when it is unambiguous; ``None`` otherwise.
+
+    Datetime values count as they are (time zones are converted to UTC). Text
+    counts only when every value is an ISO 8601 date: other formats (day-first,
+    month names, ...) are left to the loader, which knows the configured format.
+    """
+    s = values.dropna()
+    if s.empty:
+        return None
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.min().tz_convert("UTC").tz_localize(None)
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        return pd.Timestamp(s.min())
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return None
+    text = s.astype(str).str.strip()
+    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+    if not iso.all():
+        return None
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    return None if parsed.isna().any() else pd.Timestamp(parsed.min())
+
+
+def _csv_first_date(file: Path, spec: Mapping[str, Any], column: str) -> pd.Timestamp | None:
+    if file.stat().st_size > _SCAN_MAX_BYTES:
+        return None
+    opts = _read_options(spec)
+    for key in ("nrows", "chunksize", "iterator", "dtype", "converters", "usecols"):
+        opts.pop(key, None)
+    parse = opts.pop("parse_dates", None)
+    fmt = opts.pop("date_format", None)
+    if isinstance(parse, (list, tuple)) and column in parse:
+        opts["parse_dates"] = [column]
+        if isinstance(fmt, Mapping) and column in fmt:
+            opts["date_format"] = {column: fmt[column]}
+        elif isinstance(fmt, str):
+            opts["date_format"] = fmt
+    if "parse_dates" not in opts:
+        opts["dtype"] = {column: "string"}
+    frame = pd.read_csv(file, usecols=[column], **opts)
+    return _first_of(frame[column])
+
+
+def _parquet_first_date(file: Path, spec: Mapping[str, Any], column: str) -> pd.Timestamp | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(file)
+    field = meta.schema_arrow.field(column)
+    typed = pa.types.is_timestamp(field.type) or pa.types.is_date(field.type)
+    if not typed and (meta.metadata.num_rows > _SCAN_MAX_ROWS or not pa.types.is_string(field.type)
+                      and not pa.types.is_large_string(field.type)):
+        return None
+    if typed:
+        idx = meta.schema_arrow.get_field_index(column)
+        mins = []
+        for rg in range(meta.metadata.num_row_groups):
+            stats = meta.metadata.row_group(rg).column(idx).statistics
+            if stats is None or not stats.has_min_max:
+                mins = None
+                break
+            mins.append(stats.min)
+        if mins:
+            first = pd.Timestamp(min(mins))
+            return first.tz_convert("UTC").tz_localize(None) if first.tzinfo is not None else first
+    values = pq.read_table(file, columns=[column]).column(0).to_pandas()
+    return _first_of(values)
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """How the pre-flight check looks at a loader's file without loading it.
+
+    header
+        ``(file, spec) -> column names``; ``None``: the file has no header
+        (nothing to check but that it exists).
+    raw_columns
+        Columns a data-set loader reads by name; ``None`` for a generic file
+        whose ``columns`` mapping feeds the canonical schema.
+    first_date
+        ``(file, spec, column) -> earliest date or None`` for the as_of check;
+        ``None``: not checked before the run (the data-quality step checks it).
+    date_columns
+        Raw date column per kind for a data-set loader (generic files: the
+        mapped canonical date column).
+    """
+
+    header: Callable[[Path | None, Mapping[str, Any]], list[str]] | None
+    raw_columns: tuple[str, ...] | None = None
+    first_date: Callable[[Path, Mapping[str, Any], str], pd.Timestamp | None] | None = None
+    date_columns: Mapping[str, str] | None = None
+
+
+#: One entry per loader that reads a file or database; a new loader is one more entry.
+_PROBES: dict[str, _Probe] = {
+    "csv": _Probe(_csv_header, first_date=_csv_first_date),
+    "parquet": _Probe(_parquet_header, first_date=_parquet_first_date),
+    "duckdb": _Probe(_duckdb_header),
+    "cdnow": _Probe(None),
+    "online_retail": _Probe(
+        _parquet_header,
+        raw_columns=("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"),
+        first_date=_parquet_first_date,
+        date_columns={"transactions": "InvoiceDate"},
+    ),
+    "hotels": _Probe(
+        _csv_header,
+        raw_columns=("hotel", "lead_time", "arrival_date_year", "arrival_date_month", "arrival_date_day_of_month",
+                     "stays_in_weekend_nights", "stays_in_week_nights", "adr", "market_segment",
+                     "distribution_channel", "reservation_status", "reservation_status_date"),
+    ),
+}
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def check_source(
+    spec: Mapping[str, Any] | None,
+    kind: Kind,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    as_of: object = None,
+) -> list[str]:
+    """Check a data spec without loading its data (the report's pre-flight).
+
+    Checks, in order: the loader, the kind and the keys (as
+    :func:`load_source`); for ``sql`` that exactly one of ``table`` /
+    ``query`` is given and that the URL's environment variables are set (no
+    connection is made); that the file (``path``; ``database`` for
+    ``duckdb``) exists; that its header (CSV, read with ``read_options``),
+    schema (Parquet) or relation (DuckDB) has every mapped column and the
+    required canonical columns (or, for a data-set loader, the columns it
+    reads); that ``filter`` names a column there is; and, when ``as_of`` is
+    given, that the first date (``timestamp`` of transactions,
+    ``booking_date`` of bookings) is not after it. The date check is made
+    only where it is cheap and unambiguous: Parquet date columns (row-group
+    statistics), and text dates in ISO 8601 form in CSV files up to 256 MiB
+    or Parquet files up to 20 million rows; other sources are checked when
+    they are loaded (see :func:`crm_analysis.report.quality.check_as_of`).
+
+    Parameters
+    ----------
+    spec : mapping or None
+        Source specification (see the module docstring).
+    kind : {"transactions", "bookings"}
+        Which canonical schema the source must feed.
+    base_dir : str or path, optional
+        Folder relative paths are resolved against (default: the current directory).
+    as_of : date-like, optional
+        Observation end of the analysis.
+
+    Returns
+    -------
+    list of str
+        One message per problem (file names included); empty when the spec
+        looks loadable.
+
+    Examples
+    --------
+    >>> check_source({"loader": "csv", "path": "no/such.csv"}, "transactions")  # doctest: +ELLIPSIS
+    ['file not found: .../no/such.csv']
+    """
+    try:
+        spec, loader = _check_spec(spec, kind)
+    except ValueError as exc:
+        return [str(exc)]
+    if loader in ("none", "synthetic"):
+        return []
+    if loader == "sql":
+        problems = []
+        if (spec.get("table") is None) == (spec.get("query") is None):
+            problems.append("a 'sql' source needs exactly one of 'table' or 'query'")
+        try:
+            resolve_url(spec.get("url"), url_env=spec.get("url_env"), password_env=spec.get("password_env"))
+        except ValueError as exc:
+            problems.append(str(exc))
+        return problems
+    key, required = _FILE_OPTIONS.get(loader, ("path", "path" in _KEYS[loader]))
+    if loader == "duckdb" and (spec.get("table") is None) == (spec.get("query") is None):
+        return ["a 'duckdb' source needs exactly one of 'table' or 'query'"]
+    file = source_file(spec, base_dir=base_dir)
+    if file is None:
+        return [f"loader {loader!r} needs {key!r} (the file to read)"] if required else []
+    if not file.exists():
+        return [f"file not found: {file}"]
+    if not file.is_file():
+        return [f"not a file: {file}"]
+    probe = _PROBES.get(loader)
+    if probe is None or probe.header is None:
+        return []
+    try:
+        header = probe.header(file, spec)
+    except Exception as exc:  # noqa: BLE001 - any reader error is a problem to report, not to raise
+        return [f"cannot read the columns of {file}: {_error_text(exc)}"]
+    schema = TRANSACTIONS if kind == "transactions" else BOOKINGS
+    problems: list[str] = []
+    if probe.raw_columns is None:
+        try:
+            check_columns(header, schema, spec.get("columns"))
+        except DataValidationError as exc:
+            problems.append(f"{file.name}: {exc}")
+    else:
+        missing = [c for c in probe.raw_columns if c not in header]
+        if missing:
+            problems.append(f"{file.name}: missing column(s) {missing} that the {loader!r} loader reads; "
+                            f"found columns: {header}")
+    flt = spec.get("filter")
+    if isinstance(flt, Mapping):
+        known = set(schema.names) | set(header)
+        bad = [c for c in flt if c not in known]
+        if bad:
+            problems.append(f"filter column(s) {bad} are neither canonical {kind} columns nor columns of {file.name}")
+    if problems or as_of is None or probe.first_date is None:
+        return problems
+    canon = _DATE_COLUMN[kind]
+    column = (probe.date_columns or {}).get(kind) if probe.raw_columns is not None else \
+        dict(spec.get("columns") or {}).get(canon, canon)
+    if column is None or column not in header:
+        return problems
+    try:
+        first = probe.first_date(file, spec, column)
+    except Exception:  # noqa: BLE001 - not decidable here; the loader reports it
+        first = None
+    end = pd.Timestamp(str(as_of)).normalize()
+    if first is not None and first.normalize() > end:
+        problems.append(
+            f"as_of {end:%Y-%m-%d} is before all {kind}: the first {canon} in {file.name} "
+            f"(column {column!r}) is {first:%Y-%m-%d}, so nothing would be analysed; "
+            f"set as_of to {first:%Y-%m-%d} or later"
+        )
+    return problems

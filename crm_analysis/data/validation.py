@@ -33,6 +33,7 @@ __all__ = [
     "normalise_status",
     "status_key",
     "resolve_columns",
+    "check_columns",
     "validate_transactions",
     "validate_bookings",
     "conform",
@@ -461,6 +462,55 @@ def _ensure_required(
         _missing_error(missing, schema, raw_columns, extra)
 
 
+def check_columns(
+    found: Sequence[object],
+    schema: Schema,
+    columns: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Check that source columns ``found`` can feed every required column of ``schema``.
+
+    The check needs only the column names (e.g. a file's header), so it can
+    run before anything is loaded. Documented defaults count as present:
+    transactions derive ``amount`` from ``quantity`` and ``unit_price``;
+    bookings default ``units`` to 1 and ``fare_class`` to ``segment``.
+
+    Parameters
+    ----------
+    found : sequence
+        Column names of the source.
+    schema : Schema
+        :data:`~crm_analysis.data.schema.TRANSACTIONS` or
+        :data:`~crm_analysis.data.schema.BOOKINGS`.
+    columns : mapping, optional
+        Canonical name -> source column name.
+
+    Returns
+    -------
+    dict
+        Canonical name -> source column (as :func:`resolve_columns`).
+
+    Raises
+    ------
+    DataValidationError
+        A mapping that names an absent source column or a non-canonical key
+        (see :func:`resolve_columns`), or a required column that is neither
+        present nor derivable (named, with the columns found and a
+        ``columns=`` hint).
+    """
+    raw_columns = list(found)
+    mapping = resolve_columns(raw_columns, schema, columns)
+    available = list(mapping)
+    extra = ""
+    if schema.name == TRANSACTIONS.name and "amount" not in mapping:
+        if {"quantity", "unit_price"} <= set(mapping):
+            available.append("amount")
+        extra = " ('amount' can also be derived from 'quantity' and 'unit_price')"
+    if schema.name == BOOKINGS.name:
+        available += ["units"] + (["fare_class"] if "segment" in mapping else [])
+    _ensure_required(available, raw_columns, schema, extra)
+    return mapping
+
+
 def _with_changes(df: pd.DataFrame, opts: ReadOptions) -> pd.DataFrame:
     """Record the value changes of reading in ``df.attrs`` (see :func:`intake_changes`)."""
     df.attrs["intake_changes"] = [asdict(c) for c in opts.changes]
@@ -522,17 +572,9 @@ def validate_transactions(
         positions).
     """
     _check_frame(df, TRANSACTIONS)
-    raw_columns = list(df.columns)
-    available = set(resolve_columns(raw_columns, TRANSACTIONS, columns))
+    available = set(resolve_columns(list(df.columns), TRANSACTIONS, columns))
     derive_amount = "amount" not in available and {"quantity", "unit_price"} <= available
-    _ensure_required(
-        list(available) + (["amount"] if derive_amount else []),
-        raw_columns,
-        TRANSACTIONS,
-        " ('amount' can also be derived from 'quantity' and 'unit_price')"
-        if "amount" not in available
-        else "",
-    )
+    check_columns(list(df.columns), TRANSACTIONS, columns)
     opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone)
     out = conform(df, TRANSACTIONS, columns, keep_extra=keep_extra, options=opts)
     if derive_amount:
@@ -587,10 +629,8 @@ def validate_bookings(
         units.
     """
     _check_frame(df, BOOKINGS)
-    raw_columns = list(df.columns)
-    src_mapping = resolve_columns(raw_columns, BOOKINGS, columns)
-    available = list(src_mapping) + ["units"] + (["fare_class"] if "segment" in src_mapping else [])
-    _ensure_required(available, raw_columns, BOOKINGS)
+    src_mapping = resolve_columns(list(df.columns), BOOKINGS, columns)
+    check_columns(list(df.columns), BOOKINGS, columns)
     if "status" in src_mapping:  # map synonyms before the string cast
         df = df.reset_index(drop=True)
         status = normalise_status(df[src_mapping["status"]], "status")
