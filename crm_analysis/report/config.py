@@ -37,12 +37,27 @@ Paths
 Data
 ----
 ``data.transactions`` / ``data.bookings`` are ``crm_analysis.data.load_source``
-specs. ``{loader: none}`` says the data set has no data of that kind (e.g. the
-hotel bookings have no transactions); the notebooks that need it
-(:data:`NOTEBOOK_DATA_NEEDS`) must then be disabled, or the configuration is
-rejected naming the notebook and the missing data. A requirement may be a set
-of alternatives: ``seasonality`` runs on transactions (purchase seasonality),
-on bookings (room-nights, forecasts) or on both, but not on neither.
+specs, checked against the data layer's own table of loaders and their keys
+(:data:`crm_analysis.data.sources.LOADER_KEYS`, ``sql`` included).
+``{loader: none}`` says the data set has no data of that kind (e.g. the
+hotel bookings have no transactions). An enabled notebook that needs data of
+a kind that is ``none`` (:data:`NOTEBOOK_DATA_NEEDS`) is **skipped**, with
+the reason shown in the run's index and log (:meth:`ReportConfig.data_skips`);
+the other notebooks run. A requirement may be a set of alternatives:
+``seasonality`` runs on transactions (purchase seasonality), on bookings
+(room-nights, forecasts) or on both, and is skipped on neither. A data source
+that *is* configured but cannot be read (missing file, missing column) is a
+different matter: the pre-flight check (:mod:`crm_analysis.report.preflight`)
+refuses the run before any notebook starts.
+
+Secrets
+-------
+No password may be written into the configuration: a URL with a password
+(``postgresql://user:pw@host/db``) anywhere in ``data`` or in a notebook's
+``parameters`` is refused, pointing at ``url_env`` (the whole URL from an
+environment variable) or ``password_env`` (only the password), because the
+resolved configuration is copied into ``config.yaml``, ``run.json``, the
+executed notebooks and the published index.
 
 Every notebook receives ``run_dir``, ``seed`` and ``as_of`` from the runner
 plus its own ``parameters``; the ``data_quality`` notebook (and any notebook
@@ -63,6 +78,8 @@ from typing import Any
 
 import yaml
 
+from crm_analysis.data.sources import LOADER_KEYS, LOADERS
+
 __all__ = [
     "ConfigError",
     "DataSpec",
@@ -72,34 +89,26 @@ __all__ = [
     "parse_config",
     "default_config_path",
     "find_project_root",
+    "data_skips",
     "DATA_LOADERS",
     "NOTEBOOK_DATA_NEEDS",
     "FILE_LOADERS",
     "RESERVED_PARAMETERS",
     "SOURCE_PARAMETERS",
+    "find_secrets",
 ]
 
-#: Loaders a data spec may name (``none``: the data set has no data of this kind).
-DATA_LOADERS = ("synthetic", "csv", "parquet", "duckdb", "cdnow", "online_retail", "hotels", "none")
+#: Loaders a data spec may name (``none``: the data set has no data of this kind):
+#: the data layer's table (:data:`crm_analysis.data.sources.LOADERS`).
+DATA_LOADERS: tuple[str, ...] = tuple(LOADERS)
 #: Loaders that read a file and therefore need ``path`` (``duckdb`` takes ``database``).
-FILE_LOADERS = ("csv", "parquet", "cdnow", "online_retail", "hotels")
-# Keys of each loader's spec; mirrors crm_analysis.data.sources (checked there again at load time).
-_DATE_KEYS = {"dayfirst", "date_format", "timezone"}
-_SPEC_KEYS: dict[str, set[str]] = {
-    "synthetic": {"loader", "filter"},
-    "csv": {"loader", "path", "columns", "read_options", "filter"} | _DATE_KEYS,
-    "parquet": {"loader", "path", "columns", "read_options", "filter"} | _DATE_KEYS,
-    "duckdb": {"loader", "database", "table", "query", "columns", "filter"} | _DATE_KEYS,
-    "cdnow": {"loader", "path", "filter"},
-    "online_retail": {"loader", "path", "filter"},
-    "hotels": {"loader", "path", "filter"},
-    "none": {"loader"},
-}
+FILE_LOADERS: tuple[str, ...] = tuple(name for name, keys in LOADER_KEYS.items() if "path" in keys)
 #: Data each notebook of the standard chain needs (by notebook name): every entry
 #: is required; an entry that is a tuple is a set of alternatives, at least one of
 #: which must be present. An enabled notebook whose required data is
-#: ``{loader: none}`` is a configuration error. ``yield`` needs bookings (it reads
-#: the seasonality notebook's room-night forecasts, written only from bookings).
+#: ``{loader: none}`` is skipped with the reason (:meth:`ReportConfig.data_skips`).
+#: ``yield`` needs bookings (it reads the seasonality notebook's room-night
+#: forecasts, written only from bookings).
 NOTEBOOK_DATA_NEEDS: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "rfm_clv": ("transactions",),
     "segmentation": ("transactions",),
@@ -115,6 +124,11 @@ _TOP_KEYS = {"title", "seed", "as_of", "reports_dir", "data", "notebooks", "proj
 _NOTEBOOK_KEYS = {"name", "path", "parameters", "enabled", "timeout"}
 _DATA_KINDS = ("transactions", "bookings")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# scheme://user:password@host, or a password in the query string (?password=...), of any URL
+_SECRET_URL_RE = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*://(?:[^\s/@:]*:[^\s/@]+@|[^\s]*[?&](?:password|passwd|pwd)=[^&\s]+)", re.I
+)
 
 
 class ConfigError(ValueError):
@@ -201,6 +215,24 @@ class ReportConfig:
         """The notebooks that run, in order."""
         return [nb for nb in self.notebooks if nb.enabled]
 
+    def data_skips(self) -> dict[str, str]:
+        """Enabled notebooks that are skipped because their data is ``none``, with the reason.
+
+        Returns
+        -------
+        dict
+            ``{notebook name: reason}``, e.g. ``{"yield": "needs bookings, but
+            data.bookings is none (this data set has no bookings)"}``; empty
+            when every enabled notebook has its data.
+        """
+        return data_skips(self.data, self.notebooks)
+
+    @property
+    def runnable(self) -> list[NotebookSpec]:
+        """The enabled notebooks that are not skipped for want of data, in order."""
+        skips = self.data_skips()
+        return [nb for nb in self.notebooks if nb.enabled and nb.name not in skips]
+
     def notebook(self, name: str) -> NotebookSpec:
         """The notebook called ``name``.
 
@@ -286,7 +318,6 @@ class ReportConfig:
                     for nb in cfg.notebooks
                 )
             )
-            _check_data_needs(cfg.data, cfg.notebooks, "--only")
         return cfg
 
     def to_dict(self) -> dict[str, Any]:
@@ -349,19 +380,50 @@ def _unknown_keys(mapping: Mapping[str, Any], allowed: set[str], key: str) -> No
         )
 
 
-def _loader_kinds() -> dict[str, tuple[str, ...]]:
-    try:  # the data layer's own table, when it is importable
-        from crm_analysis.data.sources import LOADERS
+def find_secrets(value: Any, key: str) -> list[str]:
+    """Keys under ``value`` whose string holds a URL with a password.
 
-        return {str(k): tuple(v) for k, v in LOADERS.items()}
-    except ImportError:  # pragma: no cover - data layer absent
-        return {name: _DATA_KINDS for name in DATA_LOADERS}
+    Parameters
+    ----------
+    value : object
+        A configuration value (mappings and lists are searched recursively).
+    key : str
+        Its key, for the returned names (``data.transactions.url``).
+
+    Returns
+    -------
+    list of str
+        The keys, e.g. ``["data.transactions.url"]``; never the secret.
+
+    Examples
+    --------
+    >>> find_secrets({"url": "postgresql://crm:pw@db/crm", "table": "t"}, "data.transactions")
+    ['data.transactions.url']
+    """
+    if isinstance(value, str):
+        return [key] if _SECRET_URL_RE.search(value) else []
+    if isinstance(value, Mapping):
+        return [hit for k, v in value.items() for hit in find_secrets(v, f"{key}.{k}")]
+    if isinstance(value, (list, tuple)):
+        return [hit for i, v in enumerate(value) for hit in find_secrets(v, f"{key}[{i}]")]
+    return []
+
+
+def _refuse_secrets(value: Any, key: str) -> None:
+    hits = find_secrets(value, key)
+    if hits:
+        raise ConfigError(
+            f"{hits[0]}: holds a URL with a password; a configuration must not contain secrets (it is copied "
+            "into config.yaml, run.json, the executed notebooks and the published index). Write the URL "
+            "without the password and name an environment variable holding the password with password_env, "
+            "or name an environment variable holding the whole URL with url_env (see docs/databases.md)"
+        )
 
 
 def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
     data = _check_mapping(value, "data")
     _unknown_keys(data, set(_DATA_KINDS), "data")
-    kinds = _loader_kinds()
+    kinds = {str(k): tuple(v) for k, v in LOADERS.items()}
     out: dict[str, DataSpec] = {}
     for kind in _DATA_KINDS:
         key = f"data.{kind}"
@@ -373,9 +435,7 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
             raise ConfigError(f"{key}.loader: must be one of {sorted(kinds)}, got {loader!r}")
         if kind not in kinds[loader]:
             raise ConfigError(f"{key}.loader: loader {loader!r} provides {list(kinds[loader])}, not {kind}")
-        allowed = _SPEC_KEYS.get(loader)
-        if allowed is not None:
-            _unknown_keys(spec, allowed - {"loader"}, key)
+        _unknown_keys(spec, set(LOADER_KEYS[loader]) - {"loader"}, key)
         if "path" in spec:
             spec["path"] = str(_resolve(spec["path"], root, f"{key}.path"))
         elif loader in FILE_LOADERS:
@@ -386,6 +446,15 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
             db = spec.get("database")
             if db not in (None, "", ":memory:"):
                 spec["database"] = str(_resolve(db, root, f"{key}.database"))
+        if loader == "sql":
+            if (spec.get("url") is None) == (spec.get("url_env") is None):
+                raise ConfigError(f"{key}: loader 'sql' needs exactly one of 'url' and 'url_env' "
+                                  "(name of an environment variable holding the URL)")
+            if (spec.get("table") is None) == (spec.get("query") is None):
+                raise ConfigError(f"{key}: loader 'sql' needs exactly one of 'table' and 'query'")
+            for env in ("url_env", "password_env"):
+                if env in spec and (not isinstance(spec[env], str) or not _ENV_RE.match(spec[env])):
+                    raise ConfigError(f"{key}.{env}: must be the name of an environment variable, got {spec[env]!r}")
         if "columns" in spec and spec["columns"] is not None:
             cols = _check_mapping(spec["columns"], f"{key}.columns")
             bad = [k for k, v in cols.items() if not isinstance(k, str) or not isinstance(v, str)]
@@ -422,8 +491,22 @@ def _check_date_options(spec: Mapping[str, Any], key: str) -> None:
             raise ConfigError(str(exc)) from None
 
 
-def _check_data_needs(data: Mapping[str, DataSpec], notebooks: Iterable[NotebookSpec], where: str = "notebooks") -> None:
-    """Raise when an enabled notebook needs data that the configuration says is absent."""
+def data_skips(data: Mapping[str, DataSpec], notebooks: Iterable[NotebookSpec]) -> dict[str, str]:
+    """Enabled notebooks whose data the configuration says is absent (``none``), with the reason.
+
+    Parameters
+    ----------
+    data : mapping
+        ``{"transactions": DataSpec, "bookings": DataSpec}``.
+    notebooks : iterable of NotebookSpec
+        The chain.
+
+    Returns
+    -------
+    dict
+        ``{notebook name: reason}`` (see :data:`NOTEBOOK_DATA_NEEDS`).
+    """
+    out: dict[str, str] = {}
     for nb in notebooks:
         if not nb.enabled:
             continue
@@ -434,15 +517,12 @@ def _check_data_needs(data: Mapping[str, DataSpec], notebooks: Iterable[Notebook
                 continue  # (at least one of) the data is there
             if len(kinds) == 1:
                 kind = kinds[0]
-                raise ConfigError(
-                    f"{where}: {nb.name} needs {kind} but data.{kind} is none; "
-                    f"disable it (enabled: false) or give data.{kind} a loader"
-                )
-            raise ConfigError(
-                f"{where}: {nb.name} needs {' or '.join(kinds)} but "
-                + " and ".join(f"data.{k}" for k in kinds)
-                + " are none; disable it (enabled: false) or give one of them a loader"
-            )
+                out[nb.name] = f"needs {kind}, but data.{kind} is none (this data set has no {kind})"
+            else:
+                out[nb.name] = (f"needs {' or '.join(kinds)}, but " + " and ".join(f"data.{k}" for k in kinds)
+                                + " are none")
+            break
+    return out
 
 
 def _parse_notebooks(value: Any, root: Path) -> tuple[NotebookSpec, ...]:
@@ -548,6 +628,8 @@ def parse_config(
     """
     raw = _check_mapping(raw, "config")
     _unknown_keys(raw, _TOP_KEYS, "")
+    for top, value in raw.items():
+        _refuse_secrets(value, str(top))
     root = Path(project_root).resolve()
     if "project_root" in raw:
         root = _resolve(raw["project_root"], root, "project_root")
@@ -565,7 +647,6 @@ def parse_config(
     if "notebooks" not in raw:
         raise ConfigError("notebooks: missing (an ordered list of {name, path, parameters})")
     notebooks = _parse_notebooks(raw["notebooks"], root)
-    _check_data_needs(data, notebooks)
     return ReportConfig(
         title=title.strip(),
         seed=seed,
