@@ -20,6 +20,10 @@ Commands
     notebook of the chain, or of one (a chain name or an ``.ipynb`` path).
 ``crm-analysis notebooks [--config PATH]``
     List the chain.
+``crm-analysis preflight [--config PATH] [--as-of DATE] [--only NAME ...]``
+    Run only the pre-flight check of ``report`` (parameters, data sources,
+    hand-over files; see :mod:`crm_analysis.report.preflight`): print what
+    would run and what would be skipped, or every problem (exit 2).
 
 Without ``--config`` the configuration shipped in the package is used (the
 same as ``config/default.yaml``).
@@ -29,12 +33,19 @@ Exit codes (for schedulers)
 0
     Success.
 1
-    A notebook failed; the message names the notebook and the cell. The run
-    folder keeps the executed notebook; the published report is unchanged.
+    A notebook failed; the message names the notebook, the cell and the
+    failing statement. The run folder keeps the executed notebook; the
+    published report is unchanged.
 2
-    Bad configuration or usage.
+    Bad configuration or usage, or the pre-flight check found problems
+    (every one is listed); nothing was run and no run folder was made.
 3
-    Any other error (e.g. the reports folder cannot be written).
+    Any other error (e.g. the reports folder cannot be written, or every
+    notebook ran but publishing failed: recorded in ``run.json`` and
+    ``run.log``).
+130, 143
+    Stopped by SIGINT (Ctrl-C) or SIGTERM (128 + the signal number): the run
+    is recorded as ``interrupted`` and the published report is unchanged.
 
 Log lines go to stderr and, for ``report``, to ``<run>/run.log``.
 """
@@ -64,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crm-analysis",
         description="Run the crm_analysis notebook chain into HTML reports.",
-        epilog="Exit codes: 0 ok, 1 a notebook failed, 2 bad config/usage, 3 other error.",
+        epilog="Exit codes: 0 ok, 1 a notebook failed, 2 bad config/usage or pre-flight problems, 3 other error, "
+               "128+N stopped by signal N (130 SIGINT, 143 SIGTERM).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -107,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     nbs = sub.add_parser("notebooks", help="list the notebooks of the chain")
     nbs.add_argument("--config", type=Path, help=cfg_help)
+
+    pre = sub.add_parser("preflight", help="check configuration, parameters and data sources without running")
+    pre.add_argument("--config", type=Path, help=cfg_help)
+    pre.add_argument("--as-of", help="observation end, YYYY-MM-DD (overrides the config)")
+    pre.add_argument("--only", nargs="+", metavar="NAME", help="check as if only these notebooks ran")
     return parser
 
 
@@ -128,7 +145,7 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from crm_analysis.report.runner import NotebookFailed, prune_runs, run_chain
+    from crm_analysis.report.runner import NotebookFailed, RunInterrupted, prune_runs, run_chain
 
     cfg = load_config(args.config).with_overrides(
         seed=args.seed, as_of=args.as_of, reports_dir=args.reports_dir, only=args.only
@@ -141,6 +158,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if args.keep and exc.run_dir is not None:
             prune_runs(cfg.reports_dir, args.keep, protect=[exc.run_dir])
         return EXIT_NOTEBOOK_FAILED
+    except RunInterrupted as exc:  # recorded by the runner; no pruning after an interrupt
+        print(f"crm-analysis: {exc}; run recorded as interrupted", file=sys.stderr)
+        return 128 + exc.signum
     if args.keep:
         removed = prune_runs(result.reports_dir, args.keep, protect=[result.run_dir])
         if removed:
@@ -188,6 +208,18 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_preflight(args: argparse.Namespace) -> int:
+    from crm_analysis.report.preflight import preflight
+
+    cfg = load_config(args.config).with_overrides(as_of=args.as_of, only=args.only)
+    checked = preflight(cfg)  # raises PreflightError (exit 2) listing every problem
+    runs = [nb.name for nb in cfg.notebooks if nb.enabled and nb.name not in checked.skipped]
+    print(f"OK: {len(runs)} notebook(s) would run: {', '.join(runs)}")
+    for name, why in checked.skipped.items():
+        print(f"  {name} would be skipped: {why}")
+    return EXIT_OK
+
+
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     cfg: ReportConfig = load_config(args.config)
     print(f"{cfg.title}  (project root {cfg.project_root}; reports {cfg.reports_dir})")
@@ -229,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "notebooks": _cmd_notebooks,
             "check-report": _cmd_check_report,
             "rerender": _cmd_rerender,
+            "preflight": _cmd_preflight,
         }[args.command]
         return command(args)
     except ConfigError as exc:

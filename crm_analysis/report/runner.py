@@ -15,15 +15,33 @@ Layout of the reports folder::
         index.html               index of this run
 
 ``<hash>`` is a short hash of the resolved configuration, so runs of the same
-configuration share it. A failing notebook stops the chain: the run folder
-keeps the executed notebook (and its HTML), ``run.json`` says ``failed``, and
-``index.html`` / ``latest`` stay as they were. Publication happens only after
-every notebook succeeded, atomically (``os.replace`` of a temporary symlink and
-of a temporary index file).
+configuration share it. Before the run folder is made, the pre-flight check
+(:mod:`crm_analysis.report.preflight`) checks the parameters and the data
+sources; a problem stops the run with nothing written. A failing notebook
+stops the chain: the run folder keeps the executed notebook (and its HTML),
+``run.json`` says ``failed``, and ``index.html`` / ``latest`` stay as they
+were. Publication happens only after every notebook succeeded, atomically
+(``os.replace`` of a temporary symlink and of a temporary index file).
+
+Run records
+-----------
+``run.json`` has the ``status`` of the run: ``running`` while it runs, then
+``ok``, ``failed`` (a notebook failed, or publishing failed: ``error.stage``
+says which), ``interrupted`` (stopped by SIGTERM or SIGINT; ``error`` names
+the signal) or ``abandoned``. A process killed outright (SIGKILL, power
+loss) cannot write anything; its record stays ``running`` until the next run
+(or :func:`mark_abandoned`) finds that the process recorded in it (``host``,
+``pid``, ``pid_started``) is gone and marks it ``abandoned``. A record from
+another host is taken to be abandoned too, as a restarted container has a new
+host name: two machines must not run into the same reports folder at once.
+Pruning (:func:`prune_runs`) never deletes a run whose process is alive.
+Notebooks skipped because their data is ``none`` have status ``skipped`` and
+a ``note`` with the reason, shown in the index.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import datetime as _dt
 import hashlib
@@ -31,20 +49,39 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
+import signal
+import socket
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from crm_analysis.report.config import ConfigError, NotebookSpec, ReportConfig, load_config, parse_config
-from crm_analysis.report.index import collect_runs, render_index, write_text_atomic
-from crm_analysis.report.params import check_parameters
+from crm_analysis.report.index import collect_runs, read_run, render_index, write_text_atomic
+from crm_analysis.report.preflight import preflight
 from crm_analysis.report.render import notebook_to_html
 
-__all__ = ["run_chain", "RunResult", "NotebookRun", "NotebookFailed", "KERNEL_NAME", "publish", "prune_runs", "rerender_runs"]
+__all__ = [
+    "run_chain",
+    "RunResult",
+    "NotebookRun",
+    "NotebookFailed",
+    "RunInterrupted",
+    "PublishFailed",
+    "KERNEL_NAME",
+    "publish",
+    "prune_runs",
+    "rerender_runs",
+    "mark_abandoned",
+    "run_is_alive",
+    "failing_statement",
+]
 
 #: Jupyter kernel the notebooks run in.
 KERNEL_NAME = "python3"
@@ -57,6 +94,48 @@ log = logging.getLogger("crm_analysis.report")
 def _now() -> str:
     # Wall-clock time of the run, for the record only (not used in any analysis).
     return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGTERM or SIGINT) and recorded as ``interrupted``.
+
+    A subclass of :class:`KeyboardInterrupt`, so that it passes through the
+    event loop that drives the kernel, as Ctrl-C does.
+
+    Attributes
+    ----------
+    signum : int
+        The signal number (``signal.SIGTERM``, ``signal.SIGINT``).
+    result : RunResult or None
+        The run (set by :func:`run_chain`).
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = int(signum)
+        self.result: RunResult | None = None
+        super().__init__(f"stopped by {self.signal_name}")
+
+    @property
+    def signal_name(self) -> str:
+        """``"SIGTERM"``, ``"SIGINT"``, ..."""
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:  # pragma: no cover
+            return f"signal {self.signum}"
+
+
+class PublishFailed(RuntimeError):
+    """Every notebook ran, but the report could not be published; recorded in ``run.json`` and ``run.log``.
+
+    Attributes
+    ----------
+    result : RunResult or None
+        The run (``published`` is false).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.result: RunResult | None = None
 
 
 class NotebookFailed(RuntimeError):
@@ -73,6 +152,11 @@ class NotebookFailed(RuntimeError):
         Execution count of the failing cell (``In [n]``).
     cell_source : str
         First line of the failing cell's source.
+    statement : str
+        The failing statement of the cell, from the traceback (the whole
+        top-level statement, on one line); ``""`` when unknown.
+    line : int or None
+        Line of the failure in the cell (1-based), from the traceback.
     ename, evalue : str
         Exception name and message.
     output_path : Path or None
@@ -94,6 +178,8 @@ class NotebookFailed(RuntimeError):
         cell_index: int | None = None,
         exec_count: int | None = None,
         cell_source: str = "",
+        statement: str = "",
+        line: int | None = None,
         output_path: Path | None = None,
         html_path: Path | None = None,
         run_dir: Path | None = None,
@@ -104,6 +190,8 @@ class NotebookFailed(RuntimeError):
         self.cell_index = cell_index
         self.exec_count = exec_count
         self.cell_source = cell_source
+        self.statement = statement
+        self.line = line
         self.output_path = output_path
         self.html_path = html_path
         self.run_dir = run_dir
@@ -112,12 +200,14 @@ class NotebookFailed(RuntimeError):
 
     @property
     def message(self) -> str:
-        """One-paragraph description: notebook, cell, exception, kept files."""
+        """One-paragraph description: notebook, cell, failing statement, exception, kept files."""
         if self.cell_index is not None:
             where = f"cell {self.cell_index}"
             if self.exec_count is not None:
                 where += f" (In [{self.exec_count}])"
-            if self.cell_source:
+            if self.statement:
+                where += (f", line {self.line}" if self.line is not None else "") + f" `{self.statement}`"
+            elif self.cell_source:
                 where += f" `{self.cell_source}`"
         else:
             where = "outside any cell"
@@ -133,6 +223,8 @@ class NotebookFailed(RuntimeError):
             "cell_index": self.cell_index,
             "exec_count": self.exec_count,
             "cell_source": self.cell_source,
+            "statement": self.statement,
+            "line": self.line,
             "ename": self.ename,
             "evalue": self.evalue,
             "message": self.message,
@@ -146,7 +238,8 @@ class NotebookRun:
     name: str
     source: Path
     parameters: dict[str, Any] = field(default_factory=dict)
-    status: str = "pending"  # pending | running | ok | failed | skipped
+    status: str = "pending"  # pending | running | ok | failed | skipped | interrupted
+    note: str | None = None  # why a notebook was skipped
     output: Path | None = None
     html: Path | None = None
     started: str | None = None
@@ -164,6 +257,7 @@ class NotebookRun:
             "name": self.name,
             "source": str(self.source),
             "status": self.status,
+            "note": self.note,
             "output": rel(self.output),
             "html": rel(self.html),
             "started": self.started,
@@ -187,13 +281,20 @@ class RunResult:
     reports_dir : Path
         The reports folder.
     status : str
-        ``"ok"`` or ``"failed"``.
+        ``"ok"``, ``"failed"`` or ``"interrupted"``.
     notebooks : list of NotebookRun
         One record per notebook of the chain (skipped ones included).
     published : bool
         Whether ``index.html`` and ``latest`` now show this run.
     index_path : Path or None
         ``<reports>/index.html`` when published.
+    error : NotebookFailed or None
+        The failing notebook.
+    failure : dict or None
+        A failure of the run itself (``stage`` ``"interrupted"`` or
+        ``"publish"``, ``ename``, ``evalue``, ``message``).
+    abandoned : list of str
+        Runs this run found ``running`` without a live process and marked ``abandoned``.
     """
 
     run_id: str
@@ -207,6 +308,8 @@ class RunResult:
     published: bool = False
     index_path: Path | None = None
     error: NotebookFailed | None = None
+    failure: dict[str, Any] | None = None
+    abandoned: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -261,6 +364,7 @@ def _kernel_manager_class(stderr_path: Path) -> type:
             env = dict(kw.get("env") or os.environ)
             env.update(KERNEL_ENV)
             kw["env"] = env
+            _KERNELS.add(self)
             if kw.get("stderr") is None:
                 with open(stderr_path, "ab") as fh:
                     kw["stderr"] = fh
@@ -269,6 +373,222 @@ def _kernel_manager_class(stderr_path: Path) -> type:
                 await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return RunKernelManager
+
+
+# Kernel managers started by this process's runs (to stop their kernels on an interrupt).
+_KERNELS: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def _stop_kernels(timeout: float = 5.0) -> None:
+    """Terminate (then kill) the kernel processes this process started and that still run."""
+    for km in list(_KERNELS):
+        proc = getattr(getattr(km, "provisioner", None), "process", None)
+        if proc is None or proc.poll() is not None:
+            continue
+        try:
+            proc.terminate()
+            proc.wait(timeout)
+        except Exception:  # noqa: BLE001 - already gone, or does not stop: kill it
+            with contextlib.suppress(Exception):
+                proc.kill()
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn the first SIGTERM / SIGINT into :class:`RunInterrupted`; ignore later ones until the run is recorded.
+
+    Only in the main thread (elsewhere signals cannot be handled); the
+    previous handlers are restored afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    state = {"fired": False}
+
+    def handler(signum: int, frame: Any) -> None:
+        if state["fired"]:
+            return  # the run is being recorded; a second signal must not cut that short
+        state["fired"] = True
+        raise RunInterrupted(signum)
+
+    sigs = [signal.SIGTERM, signal.SIGINT]
+    previous = {sig: signal.getsignal(sig) for sig in sigs}
+    for sig in sigs:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+# --------------------------------------------------------------- processes
+def _process_started(pid: int) -> float | None:
+    """Start time (epoch seconds) of process ``pid``; ``None`` if there is no such process."""
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, ValueError):
+        return None
+
+
+def _process_identity() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "pid_started": _process_started(pid)}
+
+
+def run_is_alive(record: Mapping[str, Any]) -> bool | None:
+    """Whether the process recorded in a run's ``run.json`` still runs.
+
+    Parameters
+    ----------
+    record : mapping
+        The ``run.json`` record (``host``, ``pid``, ``pid_started``).
+
+    Returns
+    -------
+    bool or None
+        ``True`` when a process with that pid and start time runs on this
+        host; ``False`` when it does not, or the record is from another host;
+        ``None`` when the record names no process (made by an older version).
+    """
+    host, pid = record.get("host"), record.get("pid")
+    if host is None or pid is None:
+        return None
+    if host != socket.gethostname():
+        return False
+    try:
+        started = _process_started(int(pid))
+    except (TypeError, ValueError):
+        return False
+    if started is None:
+        return False
+    recorded = record.get("pid_started")
+    if isinstance(recorded, (int, float)) and abs(started - float(recorded)) > 1.0:
+        return False  # the pid now belongs to another process
+    return True
+
+
+def mark_abandoned(reports_dir: str | Path, *, by: str | None = None) -> list[str]:
+    """Mark runs that say ``running`` but whose process is gone as ``abandoned``.
+
+    Parameters
+    ----------
+    reports_dir : str or Path
+        The reports folder (holds ``runs/``).
+    by : str, optional
+        Id of the run that found them, for the record.
+
+    Returns
+    -------
+    list of str
+        The ids of the runs marked (their ``run.json`` and own ``index.html``
+        are rewritten; the published index is re-rendered when one exists).
+    """
+    reports = Path(reports_dir)
+    runs_dir = reports / "runs"
+    marked = []
+    for rec in collect_runs(reports):
+        if rec.get("status") != "running":
+            continue
+        alive = run_is_alive(rec)
+        if alive:
+            continue
+        rid = str(rec["run_id"])
+        path = runs_dir / rid / "run.json"
+        if not path.is_file():
+            continue
+        if alive is None:
+            why = "its run record names no process (made by an older version)"
+        elif rec.get("host") != socket.gethostname():
+            why = f"it ran on host {rec.get('host')!r}, not this one ({socket.gethostname()!r})"
+        else:
+            why = f"its process {rec.get('pid')} on {rec.get('host')} is gone (killed, or the machine stopped)"
+        now = _now()
+        rec = dict(rec)
+        rec["status"] = "abandoned"
+        rec["error"] = {
+            "stage": "abandoned", "ename": "Abandoned", "evalue": why,
+            "message": f"run abandoned: {why}; found by " + (f"run {by}" if by else "a later check") + f" at {now}",
+        }
+        for nb in rec.get("notebooks", []):
+            if nb.get("status") in ("running", "pending"):
+                nb["status"] = "abandoned" if nb["status"] == "running" else "skipped"
+        write_text_atomic(path, json.dumps(rec, indent=2, default=str))
+        with contextlib.suppress(Exception):  # best effort: the record is what counts
+            write_text_atomic(runs_dir / rid / "index.html", render_index(runs_dir / rid))
+        marked.append(rid)
+        log.warning("run %s was still marked running, but %s: marked abandoned", rid, why)
+    return marked
+
+
+# --------------------------------------------------------------- tracebacks
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CELL_FRAME = re.compile(  # IPython >= 8.5: "Cell In[3], line 2"; before: "Input In [3], in <cell line: 2>()"
+    r"^\s*(?:Cell In\s?\[(?P<count>\d*)\], line (?P<line>\d+)(?P<rest>.*)"
+    r"|Input In \[(?P<count2>\d*)\], in <cell line: (?P<line2>\d+)>\(\))\s*$"
+)
+
+
+def failing_statement(traceback: Iterable[str], source: str, exec_count: int | None = None) -> tuple[int | None, str]:
+    r"""The line and the statement of a cell that raised, from the kernel's traceback.
+
+    Parameters
+    ----------
+    traceback : iterable of str
+        The ``traceback`` of the error output (IPython's frames, with colour codes).
+    source : str
+        The source of the failing cell.
+    exec_count : int, optional
+        Its execution count (``In [n]``), to pick the cell's own frame.
+
+    Returns
+    -------
+    line : int or None
+        1-based line of the cell at which the exception was raised (in the
+        cell's own code, not in a function it called).
+    statement : str
+        The whole top-level statement containing that line, on one line
+        (cut at 200 characters); the raw line when the cell is not plain
+        Python; ``""`` when the traceback has no frame of the cell.
+
+    Examples
+    --------
+    >>> tb = ["ValueError  Traceback (most recent call last)",
+    ...       "Cell In[2], line 2\n      1 x = 1\n----> 2 raise ValueError(x)\n", "ValueError: 1"]
+    >>> failing_statement(tb, "x = 1\nraise ValueError(x)", 2)
+    (2, 'raise ValueError(x)')
+    """
+    line_no = None
+    for chunk in traceback:
+        first = _ANSI.sub("", str(chunk)).splitlines()[:1]
+        m = _CELL_FRAME.match(first[0]) if first else None
+        if m is None or (m.group("rest") or "").strip().startswith(", in "):
+            continue  # not a frame of a cell, or a function defined in a cell
+        count = m.group("count") or m.group("count2")
+        if exec_count is not None and count and int(count) != exec_count:
+            continue
+        line_no = int(m.group("line") or m.group("line2"))
+        break
+    if line_no is None:
+        return None, ""
+    lines = source.splitlines()
+    text = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        tree = None
+    if tree is not None:
+        for node in tree.body:
+            if node.lineno <= line_no <= (node.end_lineno or node.lineno):
+                if isinstance(node, (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.FunctionDef,
+                                     ast.AsyncFunctionDef, ast.ClassDef, ast.AsyncFor, ast.AsyncWith)):
+                    break  # a compound statement: its failing line says more than its header
+                text = ast.get_source_segment(source, node) or text
+                break
+    text = " ".join(text.split())
+    return line_no, text if len(text) <= 200 else text[:197] + "..."
 
 
 @contextlib.contextmanager
@@ -332,6 +652,7 @@ def _locate_error_cell(path: Path) -> tuple[int | None, str]:
 def _write_run_json(result: RunResult, cfg: ReportConfig, extra: dict[str, Any]) -> None:
     from crm_analysis import __version__
 
+    error = result.error.to_dict() if result.error is not None else result.failure
     rec = {
         "run_id": result.run_id,
         "title": cfg.title,
@@ -339,6 +660,8 @@ def _write_run_json(result: RunResult, cfg: ReportConfig, extra: dict[str, Any])
         "started": result.started,
         "finished": result.finished,
         "duration_s": None if result.duration_s is None else round(result.duration_s, 3),
+        "published": result.published,
+        **_process_identity(),
         "seed": cfg.seed,
         "as_of": cfg.as_of,
         "package_version": __version__,
@@ -349,7 +672,8 @@ def _write_run_json(result: RunResult, cfg: ReportConfig, extra: dict[str, Any])
         "project_root": str(cfg.project_root),
         "data_sources": {k: v.to_dict() for k, v in cfg.data.items()},
         "notebooks": [nb.to_dict(result.run_dir) for nb in result.notebooks],
-        "error": None if result.error is None else result.error.to_dict(),
+        "error": error,
+        "abandoned_runs_marked": result.abandoned,
         **extra,
     }
     write_text_atomic(result.run_dir / "run.json", json.dumps(rec, indent=2, default=str))
@@ -388,11 +712,15 @@ def publish(run_dir: str | Path, reports_dir: str | Path) -> Path:
 
 
 def prune_runs(reports_dir: str | Path, keep: int, *, protect: Iterable[str | Path] = ()) -> list[Path]:
-    """Delete all but the ``keep`` newest run folders; never the one ``latest`` points to.
+    """Delete all but the ``keep`` newest run folders; never the one ``latest`` points to, nor a run in progress.
 
     Runs are ordered by their start time (``run.json``), then by name. The
     run ``latest`` points to and the runs in ``protect`` (ids or folders) are
-    kept in any case and count towards ``keep``. When a run was deleted and a
+    kept in any case and count towards ``keep``. Runs in progress (status
+    ``running`` with a live process, see :func:`run_is_alive`) are kept in
+    any case and do not count; a ``running`` run whose process is gone is
+    first marked ``abandoned`` (:func:`mark_abandoned`) and is then pruned
+    like any other. When a run was deleted and a
     run is published, ``<reports_dir>/index.html`` and the published run's
     own index are re-rendered so the history lists no deleted run.
 
@@ -423,7 +751,10 @@ def prune_runs(reports_dir: str | Path, keep: int, *, protect: Iterable[str | Pa
     keep_ids = {Path(p).name for p in protect}
     if latest.is_symlink():
         keep_ids.add(Path(os.readlink(latest)).name)
-    ordered = [r["run_id"] for r in collect_runs(reports)]  # newest first
+    mark_abandoned(reports)
+    records = collect_runs(reports)  # newest first
+    in_progress = {str(r["run_id"]) for r in records if r.get("status") == "running"}
+    ordered = [str(r["run_id"]) for r in records if str(r["run_id"]) not in in_progress]
     kept = [rid for rid in ordered if rid in keep_ids]
     for rid in ordered:
         if len(kept) >= keep:
@@ -435,9 +766,12 @@ def prune_runs(reports_dir: str | Path, keep: int, *, protect: Iterable[str | Pa
         path = runs_dir / rid
         if rid in kept or path.is_symlink() or not path.is_dir():
             continue
+        if read_run(path).get("status") == "running":  # started since we looked: leave it alone
+            continue
         shutil.rmtree(path)
         removed.append(path)
         log.info("pruned old run %s", rid)
+    kept += sorted(in_progress)
     if removed:
         for rid in kept:  # history tables of the kept runs' own pages
             if (runs_dir / rid / "index.html").is_file():
@@ -479,6 +813,92 @@ def rerender_runs(reports_dir: str | Path) -> list[Path]:
 
 
 # ------------------------------------------------------------------- runner
+def _record_failure(result: RunResult, cfg: ReportConfig, exc: BaseException, t_run: float) -> None:
+    """Record a run that stopped early (notebook failure, signal, other error) in run.json and its index."""
+    result.finished = _now()
+    result.duration_s = time.perf_counter() - t_run
+    if isinstance(exc, NotebookFailed):
+        result.status = "failed"
+        result.error = exc
+        exc.result = result
+        log.error("%s", exc.message)
+    elif isinstance(exc, RunInterrupted):
+        result.status = "interrupted"
+        exc.result = result
+        result.failure = {"stage": "interrupted", "ename": "RunInterrupted", "evalue": str(exc),
+                          "message": f"run interrupted: {exc} (the process was asked to stop)"}
+        for rec in result.notebooks:
+            if rec.status == "running":
+                rec.status, rec.finished = "interrupted", result.finished
+                rec.error = {"ename": "RunInterrupted", "evalue": str(exc), "message": f"interrupted: {exc}"}
+            elif rec.status == "pending":
+                rec.status, rec.note = "skipped", f"not run: the run was {exc}"
+        log.error("run %s interrupted: %s", result.run_id, exc)
+    else:
+        result.status = "failed"
+        text = str(exc).strip()
+        result.failure = {"stage": "run", "ename": type(exc).__name__, "evalue": text,
+                          "message": f"run aborted: {type(exc).__name__}: {text}"}
+        for rec in result.notebooks:
+            if rec.status == "running":
+                rec.status = "failed"
+                rec.error = {"ename": type(exc).__name__, "evalue": text, "message": repr(exc)}
+        log.error("run %s aborted: %r", result.run_id, exc)
+    _write_run_json(result, cfg, {})
+    try:  # an index inside the failed run folder, for browsing the history
+        write_text_atomic(result.run_dir / "index.html", render_index(result.run_dir))
+    except Exception as idx_exc:  # pragma: no cover - best effort only
+        log.warning("could not write the index of the run: %s", idx_exc)
+    log.info("run %s %s; the published report is unchanged; run folder kept: %s",
+             result.run_id, result.status, result.run_dir)
+
+
+def _execute(spec: NotebookSpec, rec: NotebookRun, out: Path, run_dir: Path, kernel_manager: type) -> NotebookFailed | None:
+    """Run one notebook with papermill; the failure, if any (the kernel is not left running)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(spec.path),
+            str(out),
+            parameters=rec.parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(run_dir),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=spec.timeout,
+            kernel_manager_class=kernel_manager,
+        )
+    except PapermillExecutionError as exc:
+        index, source = _locate_error_cell(out) if out.exists() else (None, "")
+        cell_text = exc.source or source
+        line, statement = failing_statement(exc.traceback or [], cell_text, exc.exec_count)
+        return NotebookFailed(
+            spec.name,
+            ename=str(exc.ename),
+            evalue=str(exc.evalue),
+            cell_index=exc.cell_index if index is None else index,
+            exec_count=exc.exec_count,
+            cell_source=_first_line(cell_text),
+            statement=statement,
+            line=line,
+            output_path=out if out.exists() else None,
+            run_dir=run_dir,
+        )
+    except RunInterrupted:
+        raise
+    except Exception as exc:  # kernel died / did not start / timeout
+        return NotebookFailed(
+            spec.name,
+            ename=type(exc).__name__,
+            evalue=str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+            output_path=out if out.exists() else None,
+            run_dir=run_dir,
+        )
+    return None
+
+
 def run_chain(
     config: ReportConfig | str | Path | Mapping[str, Any] | None,
     *,
@@ -506,140 +926,131 @@ def run_chain(
     Raises
     ------
     ConfigError
-        When the configuration is invalid, a configured parameter is not
-        declared by its notebook, or no notebook is enabled (nothing is run).
+        When the configuration is invalid, or no notebook would run (nothing
+        is run, no run folder is made).
+    crm_analysis.report.preflight.PreflightError
+        A subclass of ``ConfigError``: the pre-flight check found problems
+        (listed); no run folder is made.
     NotebookFailed
         When a notebook fails; the chain stops, the run folder keeps the
         executed notebook, ``run.json`` says ``failed`` and the published
         report is left untouched. ``exc.result`` is the :class:`RunResult`.
+    RunInterrupted
+        When the process got SIGTERM or SIGINT (in the main thread); the
+        kernel is stopped, ``run.json`` says ``interrupted`` naming the
+        signal, the published report is untouched.
+    PublishFailed
+        When every notebook ran but publishing failed; ``run.json`` says
+        ``failed`` with ``error.stage == "publish"`` and the reason, which
+        ``run.log`` has too.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     cfg = _as_config(config)
     if reports_dir is not None:
         cfg = cfg.with_overrides(reports_dir=reports_dir)
-    enabled = cfg.enabled
-    if not enabled:
-        raise ConfigError("no notebook is enabled; nothing to run")
-    declared = check_parameters(cfg)
-
+    checked = preflight(cfg)  # raises before anything is written
+    declared, skipped = checked.declared, checked.skipped
+    runnable = [nb for nb in cfg.notebooks if nb.enabled and nb.name not in skipped]
     reports = cfg.reports_dir
-    run_id, run_dir = _new_run_dir(reports / "runs", cfg)
-    (run_dir / "html").mkdir()
-    (run_dir / "artifacts").mkdir()
-    write_text_atomic(run_dir / "config.yaml", cfg.to_yaml())
-    names = _output_names(enabled)
+    names = _output_names(runnable)
 
-    result = RunResult(run_id=run_id, run_dir=run_dir, reports_dir=reports, started=_now())
-    for nb in cfg.notebooks:
-        params = cfg.parameters_for(nb, run_dir, declared.get(nb.name, {})) if nb.enabled else dict(nb.parameters)
-        result.notebooks.append(NotebookRun(nb.name, nb.path, params, "pending" if nb.enabled else "skipped"))
-    _write_run_json(result, cfg, {})
-    t_run = time.perf_counter()
-    total = len(enabled)
-
-    kernel_manager = _kernel_manager_class(run_dir / "run.log")
-    with _logging(run_dir, progress):
-        log.info("run %s: %d notebook(s), seed=%s, as_of=%s, folder %s", run_id, total, cfg.seed, cfg.as_of, run_dir)
-        try:
-            step = 0
-            for rec, spec in zip(result.notebooks, cfg.notebooks):
-                if not spec.enabled:
-                    log.info("skip %s (disabled)", spec.name)
-                    continue
-                step += 1
-                label = f"[{step}/{total}] {spec.name}"
-                out = run_dir / f"{names[spec.name]}.ipynb"
-                html = run_dir / "html" / f"{names[spec.name]}.html"
-                rec.status, rec.started, rec.output = "running", _now(), out
+    with _signals_raise():
+        reports.mkdir(parents=True, exist_ok=True)
+        abandoned = mark_abandoned(reports)
+        run_id, run_dir = _new_run_dir(reports / "runs", cfg)
+        result = RunResult(run_id=run_id, run_dir=run_dir, reports_dir=reports, started=_now(), abandoned=abandoned)
+        t_run = time.perf_counter()
+        kernel_manager = _kernel_manager_class(run_dir / "run.log")
+        with _logging(run_dir, progress):
+            try:
+                (run_dir / "html").mkdir()
+                (run_dir / "artifacts").mkdir()
+                write_text_atomic(run_dir / "config.yaml", cfg.to_yaml())
+                for nb in cfg.notebooks:
+                    if nb.enabled and nb.name not in skipped:
+                        params = cfg.parameters_for(nb, run_dir, declared.get(nb.name, {}))
+                        result.notebooks.append(NotebookRun(nb.name, nb.path, params, "pending"))
+                    else:
+                        note = f"skipped: {skipped[nb.name]}" if nb.name in skipped else None
+                        result.notebooks.append(NotebookRun(nb.name, nb.path, dict(nb.parameters), "skipped", note))
                 _write_run_json(result, cfg, {})
-                log.info("%s ...", label)
-                t0 = time.perf_counter()
-                failure: NotebookFailed | None = None
-                try:
-                    papermill.execute_notebook(
-                        str(spec.path),
-                        str(out),
-                        parameters=rec.parameters,
-                        kernel_name=KERNEL_NAME,
-                        cwd=str(run_dir),
-                        progress_bar=False,
-                        log_output=False,
-                        execution_timeout=spec.timeout,
-                        kernel_manager_class=kernel_manager,
-                    )
-                except PapermillExecutionError as exc:
-                    index, source = _locate_error_cell(out) if out.exists() else (None, "")
-                    failure = NotebookFailed(
-                        spec.name,
-                        ename=str(exc.ename),
-                        evalue=str(exc.evalue),
-                        cell_index=exc.cell_index if index is None else index,
-                        exec_count=exc.exec_count,
-                        cell_source=_first_line(exc.source or source),
-                        output_path=out if out.exists() else None,
-                        run_dir=run_dir,
-                    )
-                except Exception as exc:  # kernel died / did not start / timeout
-                    failure = NotebookFailed(
-                        spec.name,
-                        ename=type(exc).__name__,
-                        evalue=str(exc).strip().splitlines()[0] if str(exc).strip() else "",
-                        output_path=out if out.exists() else None,
-                        run_dir=run_dir,
-                    )
-                rec.duration_s = time.perf_counter() - t0
-                rec.finished = _now()
-                if out.exists():
+                log.info("run %s: %d notebook(s), seed=%s, as_of=%s, folder %s",
+                         run_id, len(runnable), cfg.seed, cfg.as_of, run_dir)
+                for rid in abandoned:
+                    log.warning("marked run %s abandoned: it said running, but its process is gone", rid)
+                step = 0
+                for rec, spec in zip(result.notebooks, cfg.notebooks):
+                    if rec.status == "skipped":
+                        log.info("skip %s (%s)", spec.name, rec.note or "disabled")
+                        continue
+                    step += 1
+                    label = f"[{step}/{len(runnable)}] {spec.name}"
+                    out = run_dir / f"{names[spec.name]}.ipynb"
+                    html = run_dir / "html" / f"{names[spec.name]}.html"
+                    rec.status, rec.started, rec.output = "running", _now(), out
+                    _write_run_json(result, cfg, {})
+                    log.info("%s ...", label)
+                    t0 = time.perf_counter()
                     try:
-                        notebook_to_html(out, html, title=f"{cfg.title}: {spec.name}", index_href="../index.html")
-                        rec.html = html
-                    except Exception as exc:  # rendering must not hide the real failure
-                        if failure is None:
-                            failure = NotebookFailed(
-                                spec.name,
-                                ename=type(exc).__name__,
-                                evalue=f"rendering to HTML failed: {exc}",
-                                output_path=out,
-                                run_dir=run_dir,
-                            )
-                        else:
-                            log.warning("%s: could not render the failed notebook to HTML: %s", spec.name, exc)
-                if failure is not None:
-                    failure.html_path = rec.html
-                    rec.status, rec.error = "failed", failure.to_dict()
-                    log.error("%s ... FAILED after %.1f s", label, rec.duration_s)
-                    raise failure
-                rec.status = "ok"
-                log.info("%s ... done in %.1f s", label, rec.duration_s)
-        except BaseException as exc:
-            result.status = "failed"
-            result.finished = _now()
-            result.duration_s = time.perf_counter() - t_run
-            if isinstance(exc, NotebookFailed):
-                result.error = exc
-                exc.result = result
-                log.error("%s", exc.message)
-            else:
-                for rec in result.notebooks:
-                    if rec.status == "running":
-                        rec.status = "failed"
-                        rec.error = {"ename": type(exc).__name__, "evalue": str(exc), "message": repr(exc)}
-                log.error("run %s aborted: %r", run_id, exc)
-            _write_run_json(result, cfg, {})
-            try:  # an index inside the failed run folder, for browsing the history
+                        failure = _execute(spec, rec, out, run_dir, kernel_manager)
+                    finally:
+                        rec.duration_s = time.perf_counter() - t0
+                        rec.finished = _now()
+                        if not out.exists():
+                            rec.output = None
+                    if out.exists():
+                        try:
+                            notebook_to_html(out, html, title=f"{cfg.title}: {spec.name}", index_href="../index.html")
+                            rec.html = html
+                        except RunInterrupted:
+                            raise
+                        except Exception as exc:  # rendering must not hide the real failure
+                            if failure is None:
+                                failure = NotebookFailed(
+                                    spec.name,
+                                    ename=type(exc).__name__,
+                                    evalue=f"rendering to HTML failed: {exc}",
+                                    output_path=out,
+                                    run_dir=run_dir,
+                                )
+                            else:
+                                log.warning("%s: could not render the failed notebook to HTML: %s", spec.name, exc)
+                    if failure is not None:
+                        failure.html_path = rec.html
+                        rec.status, rec.error = "failed", failure.to_dict()
+                        log.error("%s ... FAILED after %.1f s", label, rec.duration_s)
+                        raise failure
+                    rec.status = "ok"
+                    log.info("%s ... done in %.1f s", label, rec.duration_s)
+                result.status = "ok"
+                result.finished = _now()
+                result.duration_s = time.perf_counter() - t_run
+                _write_run_json(result, cfg, {})
                 write_text_atomic(run_dir / "index.html", render_index(run_dir))
-            except Exception as idx_exc:  # pragma: no cover - best effort only
-                log.warning("could not write the index of the failed run: %s", idx_exc)
-            log.info("run %s failed; the published report is unchanged; run folder kept: %s", run_id, run_dir)
-            raise
-        result.status = "ok"
-        result.finished = _now()
-        result.duration_s = time.perf_counter() - t_run
-        _write_run_json(result, cfg, {})
-        write_text_atomic(run_dir / "index.html", render_index(run_dir))
-        result.index_path = publish(run_dir, reports)
-        result.published = True
-        log.info("run %s ok in %.1f s; published %s", run_id, result.duration_s, result.index_path)
+            except BaseException as exc:
+                if isinstance(exc, RunInterrupted):
+                    _stop_kernels()
+                _record_failure(result, cfg, exc, t_run)
+                raise
+            try:
+                result.index_path = publish(run_dir, reports)
+            except RunInterrupted as exc:
+                _record_failure(result, cfg, exc, t_run)
+                raise
+            except Exception as exc:
+                result.status = "failed"
+                text = f"{type(exc).__name__}: {exc}"
+                result.failure = {"stage": "publish", "ename": type(exc).__name__, "evalue": str(exc),
+                                  "message": f"every notebook ran, but publishing failed: {text}"}
+                log.error("run %s: publishing failed: %s; the published report is unchanged; run folder kept: %s",
+                          run_id, text, run_dir)
+                _write_run_json(result, cfg, {})
+                with contextlib.suppress(Exception):
+                    write_text_atomic(run_dir / "index.html", render_index(run_dir))
+                err = PublishFailed(f"run {run_id}: every notebook ran, but publishing failed: {text}; "
+                                    f"run folder kept: {run_dir}")
+                err.result = result
+                raise err from exc
+            result.published = True
+            _write_run_json(result, cfg, {})
+            log.info("run %s ok in %.1f s; published %s", run_id, result.duration_s, result.index_path)
     return result

@@ -108,7 +108,10 @@ def test_failure_names_notebook_and_cell(chain) -> None:
     err: NotebookFailed = chain["error"]
     assert err.notebook == "bad"
     assert err.ename == "ValueError" and err.evalue == "boom 1"
-    assert err.cell_source == "x = 1"
+    assert err.cell_source == "x = 1"  # the first line of the cell, kept for reference
+    # the message quotes the failing statement (from the traceback), not the first line of the cell
+    assert (err.line, err.statement) == (2, 'raise ValueError("boom " + str(x))')
+    assert 'line 2 `raise ValueError("boom " + str(x))`' in str(err) and "`x = 1`" not in str(err)
     assert "'bad'" in str(err) and f"cell {err.cell_index}" in str(err) and "ValueError: boom 1" in str(err)
     executed = nbformat.read(str(err.output_path), as_version=4)
     assert executed.cells[err.cell_index].source.startswith("x = 1")
@@ -116,6 +119,8 @@ def test_failure_names_notebook_and_cell(chain) -> None:
     rec = json.loads((err.run_dir / "run.json").read_text())
     assert rec["status"] == "failed"
     assert rec["notebooks"][0]["status"] == "failed" and rec["error"]["ename"] == "ValueError"
+    assert rec["error"]["statement"] == 'raise ValueError("boom " + str(x))' and rec["error"]["line"] == 2
+    assert 'raise ValueError(&#34;boom &#34; + str(x))' in (err.run_dir / "index.html").read_text()
     assert err.result is not None and not err.result.published
 
 
