@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "check_as_of",
+    "check_cleaned",
     "schema_table",
     "transactions_per_week",
     "customers_per_month",
@@ -25,6 +27,83 @@ __all__ = [
 
 #: Booking statuses of the canonical schema, in display order.
 BOOKING_STATUSES = ("stayed", "cancelled", "no_show")
+#: The date that must not lie after ``as_of`` for a row to count as known then.
+_AS_OF_COLUMN = {"transactions": "timestamp", "bookings": "booking_date"}
+
+
+def check_as_of(frame: pd.DataFrame | None, kind: str, as_of: object) -> None:
+    """Refuse an ``as_of`` before all the data of a kind.
+
+    Transactions count from their ``timestamp``, bookings from their
+    ``booking_date`` (what was known at ``as_of``). The comparison is by
+    calendar day.
+
+    Parameters
+    ----------
+    frame : DataFrame or None
+        Canonical (raw) transactions or bookings; ``None`` (no data of this
+        kind) passes.
+    kind : {"transactions", "bookings"}
+        Which data set it is.
+    as_of : date-like
+        Observation end of the run.
+
+    Raises
+    ------
+    ValueError
+        When no row is dated on or before ``as_of``; the message gives the
+        first date and the fix (a later ``as_of``).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": ["a"], "timestamp": pd.to_datetime(["2024-03-05 10:00"]), "amount": [1.0]})
+    >>> check_as_of(tx, "transactions", "2024-01-31")
+    Traceback (most recent call last):
+    ...
+    ValueError: as_of 2024-01-31 is before all transactions: the first timestamp is 2024-03-05, so nothing would be analysed; set as_of (the configuration's top-level as_of, or --as-of) to 2024-03-05 or later
+    """
+    if kind not in _AS_OF_COLUMN:
+        raise ValueError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
+    if frame is None or len(frame) == 0:
+        return
+    col = _AS_OF_COLUMN[kind]
+    _require(frame, [col], f"check_as_of ({kind})")
+    dates = pd.to_datetime(frame[col]).dropna()
+    if dates.empty:
+        return  # nothing dated: the cleaning counts and reports these rows
+    end = pd.Timestamp(str(as_of)).normalize()
+    first = dates.min().normalize()
+    if first > end:
+        raise ValueError(
+            f"as_of {end:%Y-%m-%d} is before all {kind}: the first {col} is {first:%Y-%m-%d}, so nothing would be "
+            f"analysed; set as_of (the configuration's top-level as_of, or --as-of) to {first:%Y-%m-%d} or later"
+        )
+
+
+def check_cleaned(result: Any) -> None:
+    """Refuse a cleaning result with no row left, naming the rules that dropped the rows.
+
+    Parameters
+    ----------
+    result : CleanResult
+        From :func:`crm_analysis.data.clean_transactions` /
+        :func:`~crm_analysis.data.clean_bookings`.
+
+    Raises
+    ------
+    ValueError
+        When ``result.data`` is empty: the message lists each rule that
+        dropped rows with its count and description, and the fix.
+    """
+    if len(result.data) > 0:
+        return
+    rep = result.report
+    parts = [f"{s.rows:,} {s.reason} ({s.description})" for s in rep.steps if s.action == "drop" and s.rows > 0]
+    policy = "transactions_policy" if rep.kind == "transactions" else "bookings_policy"
+    raise ValueError(
+        f"the cleaning dropped all {rep.rows_in:,} {rep.kind}: " + "; ".join(parts)
+        + f". Nothing is left to analyse; check as_of and the cleaning policy ({policy} of the data_quality notebook)"
+    )
 
 
 def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:

@@ -88,6 +88,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crm_analysis._validate import check_count
+
 from ._common import to_timestamp
 from .decompose import decompose
 from .series import booking_series
@@ -113,6 +115,22 @@ Method = Literal["stl_ets", "seasonal_naive"]
 _N_BOOT = 1000
 _EMP_WINDOW = 365  # in-sample origins (days) for empirical intervals
 _EMP_MIN_ORIGINS = 60  # fewest origins per horizon
+_MIN_HISTORY = 15  # fewest days of history a forecast is made from
+
+
+def _check_backtest_room(first_day: pd.Timestamp, as_of: pd.Timestamp, backtest_days: int) -> None:
+    """Raise when ``backtest_days`` leaves too little history before the backtest window."""
+    n_hist = (as_of.normalize() - first_day.normalize()).days + 1
+    left = n_hist - int(backtest_days)
+    if left >= _MIN_HISTORY:
+        return
+    room = n_hist - _MIN_HISTORY
+    fix = f"use backtest_days <= {room} (0: no backtest)" if room >= 1 else "use backtest_days=0 (no backtest)"
+    raise ValueError(
+        f"backtest_days={int(backtest_days)} is too long for the history: it runs from {first_day:%Y-%m-%d} to "
+        f"as_of {as_of:%Y-%m-%d} ({n_hist} days), which leaves {max(left, 0)} days before the backtest window, "
+        f"and a forecast needs at least {_MIN_HISTORY}; {fix}, or give more history"
+    )
 
 
 # ----------------------------------------------------------------- models
@@ -286,6 +304,14 @@ def _history(
     ``as_of``) are replaced by their censored-normal EM expectation; the
     :class:`UnconstrainedHistory` is stored in ``unconstrain.result``.
     """
+    made = pd.to_datetime(bookings["booking_date"]) if "booking_date" in bookings.columns else None
+    if made is not None and len(made) and not (made.dt.normalize() <= as_of.normalize()).any():
+        first = made.min()
+        raise ValueError(
+            f"no booking was made by as_of={as_of:%Y-%m-%d}: the first booking_date is "
+            + (f"{first:%Y-%m-%d}" if pd.notna(first) else "missing")
+            + "; a forecast needs bookings known at as_of (choose a later as_of)"
+        )
     hist = booking_series(
         bookings, measure, by=by, end=as_of, start=start, booked_by=as_of, include_cancelled=include_cancelled
     )
@@ -315,9 +341,9 @@ def _unconstrain_spec(unconstrain: bool, capacity: int | None, tolerance: int, m
         return None
     if measure != "room_nights":
         raise ValueError("unconstrain=True needs measure='room_nights' (capacity is rooms per night)")
-    if capacity is None or int(capacity) != capacity or capacity < 1:
-        raise ValueError(f"unconstrain=True needs the capacity (rooms) as a positive integer, got {capacity!r}")
-    return _Unconstrain(int(capacity), int(tolerance))
+    if capacity is None:
+        raise ValueError("unconstrain=True needs the capacity (rooms per night), got capacity=None")
+    return _Unconstrain(check_count(capacity, "capacity", minimum=1), check_count(tolerance, "closed_tolerance"))
 
 
 @dataclass
@@ -603,10 +629,22 @@ def backtest(
     Returns
     -------
     Backtest
+
+    Raises
+    ------
+    ValueError
+        When ``backtest_days`` leaves fewer than 15 days of history before
+        the window (the message gives the history's dates and the longest
+        ``backtest_days`` that fits), or no booking was made by ``as_of``.
     """
     _validate(backtest_days, level, method, interval, level_method)
     as_of_ts = to_timestamp(as_of, "as_of")
     cutoff = as_of_ts - pd.Timedelta(days=int(backtest_days))
+    if start is not None:
+        first_day = to_timestamp(start, "start")
+    else:  # the first day of the history known at as_of
+        first_day = _history(bookings, as_of_ts, by, measure, None, include_cancelled, []).index[0]
+    _check_backtest_room(first_day, as_of_ts, int(backtest_days))
     notes: list[str] = []
     spec = _unconstrain_spec(unconstrain, capacity, closed_tolerance, measure)
     hist = _history(bookings, cutoff, by, measure, start, include_cancelled, notes, spec)
@@ -708,6 +746,14 @@ def fit_forecast(
     Returns
     -------
     Forecast
+
+    Raises
+    ------
+    ValueError
+        On an option out of range (named); no booking made by ``as_of``;
+        a history of fewer than 15 days; a ``backtest_days`` that leaves
+        fewer than 15 days of history before the backtest window (the
+        message gives the longest ``backtest_days`` that fits).
     """
     _validate(horizon_days, level, method, interval, level_method)
     if measure not in ("room_nights", "arrivals"):
@@ -716,8 +762,13 @@ def fit_forecast(
     notes: list[str] = []
     spec = _unconstrain_spec(unconstrain, capacity, closed_tolerance, measure)
     hist = _history(bookings, as_of_ts, by, measure, start, include_cancelled, notes, spec)
-    if len(hist) < 15:
-        raise ValueError(f"history up to {as_of_ts.date()} has {len(hist)} days; need at least 15")
+    if len(hist) < _MIN_HISTORY:
+        raise ValueError(
+            f"the history from {hist.index[0]:%Y-%m-%d} to as_of {as_of_ts:%Y-%m-%d} has {len(hist)} days; a "
+            f"forecast needs at least {_MIN_HISTORY} (choose a later as_of, or give more history)"
+        )
+    if backtest_days:
+        _check_backtest_room(hist.index[0], as_of_ts, int(backtest_days))
     table = _forecast_table(
         hist, as_of_ts, int(horizon_days), method, level, seed, periods, robust, notes, progress, interval,
         level_method,

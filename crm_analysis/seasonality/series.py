@@ -230,21 +230,28 @@ class DemandSeries:
 
 # --------------------------------------------------------------------- build
 def _calendar_bounds(
-    dates: pd.Series, start: object, end: object
+    dates: pd.Series, start: object, end: object, excluded: dict[str, int] | None = None
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    left_out = ", ".join(f"{n:,} {why}" for why, n in (excluded or {}).items() if n)
+    left_out = f" (left out: {left_out})" if left_out else ""
     if start is None:
         if dates.empty:
-            raise ValueError("no rows to build a series from and no start given")
+            raise ValueError(f"no rows left to build a series from{left_out}, and no start given")
         start_ts = pd.Timestamp(dates.min())
     else:
         start_ts = to_timestamp(start, "start")
     if end is None:
         if dates.empty:
-            raise ValueError("no rows to build a series from and no end given")
+            raise ValueError(f"no rows left to build a series from{left_out}, and no end given")
         end_ts = pd.Timestamp(dates.max())
     else:
         end_ts = to_timestamp(end, "end")
     if end_ts < start_ts:
+        if start is None:
+            raise ValueError(
+                f"end={end_ts.date()} is before the first date in the data ({start_ts.date()}): nothing to build "
+                f"a series from; choose an end on or after {start_ts.date()}"
+            )
         raise ValueError(f"end ({end_ts.date()}) is before start ({start_ts.date()})")
     return start_ts, end_ts
 
@@ -288,7 +295,7 @@ def _build(
     if fill == "zero" and (closed_weekdays is not None or closed_dates is not None):
         raise ValueError("closed_weekdays / closed_dates need fill='closed'")
 
-    start_ts, end_ts = _calendar_bounds(events["date"], start, end)
+    start_ts, end_ts = _calendar_bounds(events["date"], start, end, excluded)
     calendar = pd.date_range(start_ts, end_ts, freq="D", name="date").astype("datetime64[ns]")
     outside = ~events["date"].between(start_ts, end_ts)
     if outside.any():

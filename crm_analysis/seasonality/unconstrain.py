@@ -55,6 +55,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crm_analysis._validate import check_count
+
 from ._common import to_timestamp
 
 __all__ = ["NightClosures", "night_closures", "UnconstrainedHistory", "unconstrain_history"]
@@ -118,10 +120,8 @@ def night_closures(
     ValueError
         On a capacity below 1 or a negative tolerance.
     """
-    if int(capacity) != capacity or capacity < 1:
-        raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
-    if int(tolerance) != tolerance or tolerance < 0:
-        raise ValueError(f"tolerance must be a non-negative integer, got {tolerance!r}")
+    capacity = check_count(capacity, "capacity", minimum=1)
+    tolerance = check_count(tolerance, "tolerance", minimum=0)
     b = bookings
     if as_of is not None:
         as_of_ts = to_timestamp(as_of, "as_of")

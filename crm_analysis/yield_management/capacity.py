@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crm_analysis._validate import check_count
 from crm_analysis.yield_management.demand import DemandSpec, demand_pmf, demand_pmfs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,9 +73,7 @@ def _check_normal(fares: np.ndarray, means: Sequence[float], stds: Sequence[floa
 
 
 def _check_capacity(capacity: int) -> int:
-    if int(capacity) != capacity or capacity < 0:
-        raise ValueError(f"capacity must be a non-negative integer, got {capacity!r}")
-    return int(capacity)
+    return check_count(capacity, "capacity", minimum=0)
 
 
 # ------------------------------------------------------------------------ Littlewood

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis._dates import parse_date
-
+from crm_analysis._validate import check_count
 from crm_analysis.yield_management.capacity import booking_limits, dp_protection_levels, emsr_b, expected_revenue
 from crm_analysis.yield_management.demand import demand_pmf
 from crm_analysis.yield_management.groups import GroupDecision, evaluate_group_request
@@ -88,6 +88,7 @@ def compare_policies_by_season(
     ``max(0, round(X))``; EMSR-b is given the mean and std of that discrete
     distribution, so all three policies are evaluated on one demand model.
     """
+    capacity = check_count(capacity, "capacity", minimum=1)
     rows, rev, inputs = [], [], {}
     for season in season_demand.index.get_level_values(0).unique():
         d = season_demand.loc[season]
@@ -299,9 +300,7 @@ def evaluate_nights(
     from tqdm import tqdm
 
     _check_forecasts(forecasts)
-    if int(capacity) != capacity or capacity < 1:
-        raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
-    C = int(capacity)
+    C = check_count(capacity, "capacity", minimum=1)
     rows, specs_by_night = [], {}
     classes_ref: list[str] | None = None
     f_ref = np.array([])

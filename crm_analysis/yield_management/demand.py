@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from crm_analysis._validate import check_count
+
 __all__ = ["discretize_normal", "demand_pmf", "demand_pmfs", "sample_demand", "demand_mean"]
 
 DemandSpec = Any
@@ -69,9 +71,7 @@ def discretize_normal(mean: float, std: float, upper: int | None = None) -> np.n
         raise ValueError(f"normal demand std must be >= 0, got {std}")
     if upper is None:
         upper = int(np.ceil(max(mean, 0.0) + 10.0 * std)) + 1
-    upper = int(upper)
-    if upper < 0:
-        raise ValueError(f"upper must be >= 0, got {upper}")
+    upper = check_count(upper, "upper", minimum=0)
     if std == 0:
         pmf = np.zeros(upper + 1)
         pmf[min(max(int(np.floor(mean + 0.5)), 0), upper)] = 1.0
@@ -111,9 +111,7 @@ def demand_pmf(spec: DemandSpec, capacity: int) -> np.ndarray:
     ValueError
         On a spec that is not understood or not a valid distribution.
     """
-    capacity = int(capacity)
-    if capacity < 0:
-        raise ValueError(f"capacity must be >= 0, got {capacity}")
+    capacity = check_count(capacity, "capacity", minimum=0)
     if hasattr(spec, "dist"):
         if not isinstance(spec.dist, stats.rv_discrete):
             raise ValueError("a scipy.stats demand distribution must be discrete (use (mean, std) for a normal)")

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from crm_analysis._validate import check_count
 from crm_analysis.yield_management.capacity import dp_protection_levels
 from crm_analysis.yield_management.demand import DemandSpec
 
@@ -166,10 +167,11 @@ def evaluate_group_request(
     ValueError
         On a group larger than the capacity or inconsistent inputs.
     """
-    if int(group_size) != group_size or not 1 <= group_size <= capacity:
+    capacity = check_count(capacity, "capacity", minimum=1)
+    group_size = check_count(group_size, "group_size", minimum=1)
+    if group_size > capacity:
         raise ValueError(f"group_size must be an integer in 1..capacity ({capacity}), got {group_size!r}")
-    if int(nights) != nights or nights < 1:
-        raise ValueError(f"nights must be a positive integer, got {nights!r}")
+    nights = check_count(nights, "nights", minimum=1)
     if not np.isfinite(group_rate) or group_rate < 0:
         raise ValueError(f"group_rate must be finite and >= 0, got {group_rate!r}")
     if not np.isfinite(future_value):

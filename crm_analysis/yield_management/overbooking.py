@@ -13,6 +13,16 @@ probability ``q`` (the *show rate*), so the number of shows is
 Revenue is taken to be earned only from guests who stay:
 ``fare * min(S_b, C) - denied_cost * (S_b - C)^+`` (no-show fees ignored).
 
+Computation: the limits are found by bisection on the booking count (the
+service measures increase and ``P(S_b < C)`` decreases with ``b``), and the
+expectations come in closed form from binomial tail probabilities
+(``E[(S_b - C)^+] = b q P(S'_{b-1} >= C) - C P(S_b > C)`` with
+``S'_{b-1} ~ Binomial(b - 1, q)``, and ``E[(C - S_b)^+]`` likewise), so
+memory does not grow with the booking limit: a show rate of ``1e-5`` gives a
+limit of about ten million bookings for 100 rooms, computed in
+milliseconds. :func:`overbooking_curve` tabulates one row per limit and
+refuses more than :data:`MAX_CURVE_ROWS` rows.
+
 Which show rate? The probability that a booking **held at the decision time**
 is eventually a stay. For a limit applied close to arrival (cancellations are
 over) that is ``stayed / (stayed + no_show)`` (:func:`show_rates`, column
@@ -34,7 +44,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+from crm_analysis._validate import check_count, check_probability
+
 __all__ = [
+    "MAX_CURVE_ROWS",
     "overbooking_limit_service",
     "overbooking_limit_cost",
     "overbooking_curve",
@@ -43,18 +56,55 @@ __all__ = [
 ]
 
 
+#: Most rows :func:`overbooking_curve` tabulates (one row per booking limit).
+MAX_CURVE_ROWS = 1_000_000
+# Largest booking count searched: beyond 2**53 integers are not exact in floating point.
+_MAX_SEARCH = 2**53
+
+
 def _check(capacity: int, show_rate: float) -> tuple[int, float]:
-    if int(capacity) != capacity or capacity < 1:
-        raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
-    if not 0 < show_rate <= 1:
-        raise ValueError(f"show_rate must be in (0, 1], got {show_rate!r}")
-    return int(capacity), float(show_rate)
+    return check_count(capacity, "capacity", minimum=1), check_probability(show_rate, "show_rate")
 
 
 def _max_bookings(capacity: int, show_rate: float) -> int:
     """A booking count beyond any sensible limit (mean shows 20 sd above capacity)."""
     m = capacity / show_rate
-    return int(np.ceil(m + 20 * np.sqrt(m) / show_rate)) + 10
+    upper = m + 20 * np.sqrt(m) / show_rate + 10
+    if not upper < _MAX_SEARCH:
+        raise ValueError(
+            f"show_rate={show_rate!r} with capacity={capacity} would need more than 2**53 bookings to fill the "
+            "rooms; check show_rate (the probability that a held booking shows up, e.g. 0.95)"
+        )
+    return int(np.ceil(upper))
+
+
+def _last_true(ok: "callable", lo: int, hi: int) -> int:
+    """Largest ``b`` in ``lo..hi`` with ``ok(b)``, for ``ok`` true up to a point and false after; ``ok(lo)`` holds."""
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _expected_denied(C: int, q: float, b: np.ndarray | int) -> np.ndarray:
+    """``E[(S_b - C)^+]`` for each ``b``, exactly from binomial tails.
+
+    ``E[S_b 1{S_b > C}] = b q P(Binomial(b - 1, q) >= C)`` (the size-biased
+    binomial), so ``E[(S_b - C)^+] = b q P(Binomial(b - 1, q) > C - 1) - C P(S_b > C)``.
+    """
+    b = np.atleast_1d(np.asarray(b, dtype=float))
+    out = b * q * stats.binom.sf(C - 1, b - 1, q) - C * stats.binom.sf(C, b, q)
+    return np.maximum(out, 0.0)
+
+
+def _expected_spoiled(C: int, q: float, b: np.ndarray | int) -> np.ndarray:
+    """``E[(C - S_b)^+] = C P(S_b <= C - 1) - b q P(Binomial(b - 1, q) <= C - 2)``."""
+    b = np.atleast_1d(np.asarray(b, dtype=float))
+    out = C * stats.binom.cdf(C - 1, b, q) - b * q * stats.binom.cdf(C - 2, b - 1, q)
+    return np.maximum(out, 0.0)
 
 
 def overbooking_limit_service(
@@ -89,33 +139,45 @@ def overbooking_limit_service(
     int
         The booking limit (``C`` when even ``C + 1`` bookings break the level).
 
+    Raises
+    ------
+    ValueError
+        On a capacity that is not a whole number >= 1, a show rate outside
+        ``(0, 1]`` (NaN included), a level outside ``[0, 1)``, or, with
+        ``"expected_per_booking"``, a level at or above the show rate (no
+        finite limit); each names the argument and the value. A tiny show
+        rate is not an error: the limit is found by bisection without
+        memory growing with it.
+
     Examples
     --------
     >>> overbooking_limit_service(100, 0.9, 0.05)
     106
     """
     C, q = _check(capacity, show_rate)
-    if not 0 <= max_denied_prob < 1:
-        raise ValueError(f"max_denied_prob must be in [0, 1), got {max_denied_prob!r}")
-    b = np.arange(C, _max_bookings(C, q) + 1)
+    max_denied_prob = check_probability(max_denied_prob, "max_denied_prob", zero=True, one=False)
     if criterion == "probability":
-        measure = stats.binom.sf(C, b, q)
+        def measure(b: int) -> float:
+            return float(stats.binom.sf(C, b, q))
     elif criterion == "expected_per_booking":
-        measure = _expected_denied(C, q, b) / b
+        if max_denied_prob >= q:
+            raise ValueError(
+                f"max_denied_prob={max_denied_prob!r} with criterion='expected_per_booking' never binds: expected "
+                f"denied guests per booking stay below show_rate={q!r} however many bookings are taken, so there "
+                "is no finite limit; choose max_denied_prob below the show rate"
+            )
+
+        def measure(b: int) -> float:
+            return float(_expected_denied(C, q, b)[0] / b)
     else:
         raise ValueError(f"criterion must be 'probability' or 'expected_per_booking', got {criterion!r}")
-    bad = np.nonzero(measure > max_denied_prob)[0]
-    if bad.size == 0:  # pragma: no cover - q so low that the grid is not enough
-        raise ValueError("service level never binds on the search grid; check show_rate")
-    return int(b[bad[0]] - 1) if bad[0] > 0 else C
-
-
-def _expected_denied(C: int, q: float, b: np.ndarray) -> np.ndarray:
-    """``E[(S_b - C)^+]`` for each ``b`` (exact sums over the binomial pmf)."""
-    b = np.atleast_1d(b)
-    k = np.arange(0, int(b.max()) + 1)
-    pmf = stats.binom.pmf(k[None, :], b[:, None], q)
-    return (pmf * np.maximum(k - C, 0)[None, :]).sum(axis=1)
+    hi = _max_bookings(C, q)
+    while measure(hi) <= max_denied_prob:  # a level near its supremum: search further out
+        hi *= 2
+        if hi >= _MAX_SEARCH:  # pragma: no cover - needs a level within ~1e-16 of its supremum
+            raise ValueError(f"max_denied_prob={max_denied_prob!r} does not bind below 2**53 bookings")
+    # both measures are 0 at b = C and non-decreasing in b (see the module docstring)
+    return _last_true(lambda b: measure(b) <= max_denied_prob, C, hi)
 
 
 def overbooking_limit_cost(capacity: int, show_rate: float, denied_cost: float, spoilage_cost: float) -> int:
@@ -152,20 +214,34 @@ def overbooking_limit_cost(capacity: int, show_rate: float, denied_cost: float, 
     int
         The optimal booking limit ``b* >= C``.
 
+    Raises
+    ------
+    ValueError
+        On a capacity that is not a whole number >= 1, a show rate outside
+        ``(0, 1]``, or costs that are not finite and positive.
+
     Examples
     --------
     >>> overbooking_limit_cost(100, 1.0, denied_cost=300, spoilage_cost=100)
     100
     """
     C, q = _check(capacity, show_rate)
-    if not denied_cost > 0 or not spoilage_cost > 0:
-        raise ValueError(f"denied_cost and spoilage_cost must be > 0, got {denied_cost}, {spoilage_cost}")
+    if not np.isfinite(denied_cost) or not np.isfinite(spoilage_cost) or not denied_cost > 0 or not spoilage_cost > 0:
+        raise ValueError(f"denied_cost and spoilage_cost must be finite and > 0, got {denied_cost}, {spoilage_cost}")
     ratio = denied_cost / (denied_cost + spoilage_cost)
-    b = np.arange(C, _max_bookings(C, q) + 1)
-    ok = np.nonzero(stats.binom.cdf(C - 1, b, q) <= ratio)[0]
-    if ok.size == 0:  # pragma: no cover
-        raise ValueError("no optimum on the search grid; check the inputs")
-    return int(b[ok[0]])
+    hi = _max_bookings(C, q)
+
+    def more(b: int) -> bool:  # one more booking still lowers the expected cost
+        return bool(stats.binom.cdf(C - 1, b, q) > ratio)
+
+    while more(hi):  # a critical ratio near 0: search further out
+        hi *= 2
+        if hi >= _MAX_SEARCH:  # pragma: no cover - needs a ratio within ~1e-16 of 0
+            raise ValueError(f"no optimum below 2**53 bookings for denied_cost={denied_cost!r}, "
+                             f"spoilage_cost={spoilage_cost!r}")
+    if not more(C):
+        return C
+    return _last_true(more, C, hi) + 1
 
 
 @dataclass
@@ -242,20 +318,35 @@ def overbooking_curve(
     Returns
     -------
     OverbookingCurve
+
+    Raises
+    ------
+    ValueError
+        On a capacity, show rate, fare or cost out of range (named), or a
+        curve of more than :data:`MAX_CURVE_ROWS` rows (a show rate near 0
+        with the default ``max_bookings``): pass a smaller ``max_bookings``.
     """
     C, q = _check(capacity, show_rate)
-    if not fare > 0 or not denied_cost > 0:
-        raise ValueError(f"fare and denied_cost must be > 0, got {fare}, {denied_cost}")
-    if max_bookings is None:
-        max_bookings = int(np.ceil(1.25 * C / q))
+    if not np.isfinite(fare) or not np.isfinite(denied_cost) or not fare > 0 or not denied_cost > 0:
+        raise ValueError(f"fare and denied_cost must be finite and > 0, got {fare}, {denied_cost}")
+    default = max_bookings is None
+    if default:
+        top = np.ceil(1.25 * C / q)
+        max_bookings = int(top) if top < _MAX_SEARCH else _MAX_SEARCH
+    max_bookings = check_count(max_bookings, "max_bookings", minimum=1)
     if max_bookings < C:
         raise ValueError(f"max_bookings must be >= capacity, got {max_bookings} < {C}")
+    if max_bookings - C + 1 > MAX_CURVE_ROWS:
+        how = f"the default ceil(1.25 * capacity / show_rate) with show_rate={q!r}" if default else "as given"
+        raise ValueError(
+            f"overbooking_curve: limits {C:,}..{max_bookings:,} ({how}) would be "
+            f"{max_bookings - C + 1:,} rows, more than MAX_CURVE_ROWS={MAX_CURVE_ROWS:,}; pass a smaller "
+            "max_bookings, or check show_rate (the probability that a held booking shows up, e.g. 0.95)"
+        )
     b = np.arange(C, max_bookings + 1)
-    k = np.arange(0, max_bookings + 1)
-    pmf = stats.binom.pmf(k[None, :], b[:, None], q)
-    denied = pmf @ np.maximum(k - C, 0)
-    spoiled = pmf @ np.maximum(C - k, 0)
-    occupied = pmf @ np.minimum(k, C)
+    denied = _expected_denied(C, q, b)
+    spoiled = _expected_spoiled(C, q, b)
+    occupied = C - spoiled
     table = pd.DataFrame(
         {
             "expected_shows": b * q,

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from crm_analysis._validate import check_count
 from crm_analysis.yield_management.capacity import _check_fares, _round_levels, dp_protection_levels, emsr_b
 from crm_analysis.yield_management.demand import DemandSpec, demand_pmf, sample_demand
 
@@ -142,7 +143,7 @@ def default_policies(
     discretised demand distributions (``demand_pmf`` on a wide support).
     """
     f = _check_fares(fares)
-    upper = max(int(capacity), 1) * 4 + 50
+    upper = max(check_count(capacity, "capacity", minimum=0), 1) * 4 + 50
     pmfs = [demand_pmf(d, upper) for d in demand]
     k = np.arange(upper + 1)
     means = np.array([p @ k for p in pmfs])
@@ -248,9 +249,7 @@ def simulate_policies(
     SimulationResult
     """
     f = _check_fares(fares)
-    C = int(capacity)
-    if C != capacity or C < 0:
-        raise ValueError(f"capacity must be a non-negative integer, got {capacity!r}")
+    C = check_count(capacity, "capacity", minimum=0)
     if len(demand) != f.size:
         raise ValueError(f"need one demand spec per class: {f.size} fares, {len(demand)} demands")
     if int(n_simulations) < 2:

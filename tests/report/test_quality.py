@@ -120,3 +120,37 @@ def test_record_headlines_and_plot_without_bookings_or_transactions() -> None:
         quality.quality_record(None, bk.data, tx.report, bk.report)
     with pytest.raises(ValueError, match="no data"):
         quality.plot_coverage(None, None, None)
+
+
+def test_check_as_of_refuses_an_as_of_before_all_the_data():
+    """Issue #11 point 11: an as_of before all data was a TypeError deep in the data-quality notebook."""
+    from crm_analysis.report.quality import check_as_of
+
+    tx = pd.DataFrame({"customer_id": ["a", "b"], "timestamp": pd.to_datetime(["2024-03-05 10:00", "2024-04-01 09:00"]),
+                       "amount": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"as_of 2024-03-04 is before all transactions: the first timestamp is "
+                                         r"2024-03-05, so nothing would be analysed; set as_of .* to 2024-03-05 or later"):
+        check_as_of(tx, "transactions", "2024-03-04")
+    check_as_of(tx, "transactions", "2024-03-05")  # the first day itself counts (by calendar day)
+    bk = pd.DataFrame({"booking_date": pd.to_datetime(["2024-06-01"]), "arrival_date": pd.to_datetime(["2024-01-01"])})
+    with pytest.raises(ValueError, match="before all bookings: the first booking_date is 2024-06-01"):
+        check_as_of(bk, "bookings", "2024-05-31")  # what was known at as_of: the booking date
+    check_as_of(None, "bookings", "2000-01-01")  # no data of this kind: nothing to check
+
+
+def test_check_cleaned_names_the_rules_that_dropped_everything():
+    from crm_analysis.data import CleaningPolicy, clean_transactions
+    from crm_analysis.report.quality import check_cleaned
+
+    tx = pd.DataFrame({"customer_id": pd.array(["a", None, "c"], dtype="string"),
+                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-02-01"]),
+                       "amount": [1.0, 2.0, 3.0]})
+    kept = clean_transactions(tx, CleaningPolicy(observation_end="2024-12-31"))
+    check_cleaned(kept)  # rows left: fine
+    empty = clean_transactions(tx, CleaningPolicy(observation_end="2023-12-31"))
+    assert len(empty.data) == 0
+    with pytest.raises(ValueError) as err:
+        check_cleaned(empty)
+    msg = str(err.value)
+    assert msg.startswith("the cleaning dropped all 3 transactions: ")
+    assert "1 missing_customer_id" in msg and "2 after_observation_end" in msg and "transactions_policy" in msg
