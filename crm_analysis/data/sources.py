@@ -543,11 +543,15 @@ def check_source(
         return [f"cannot read the columns of {file}: {_error_text(exc)}"]
     schema = TRANSACTIONS if kind == "transactions" else BOOKINGS
     problems: list[str] = []
+    known = set(schema.names) | set(header)  # columns a filter may name (data-set loaders: a loose bound)
     if probe.raw_columns is None:
         try:
-            check_columns(header, schema, spec.get("columns"))
+            mapping = check_columns(header, schema, spec.get("columns"))
         except DataValidationError as exc:
             problems.append(f"{file.name}: {exc}")
+        else:  # the loaded frame: the canonical columns provided or derived, and the other source columns
+            derived = {"amount"} if kind == "transactions" else {"units", "fare_class"}
+            known = set(mapping) | derived | (set(header) - set(mapping.values()))
     else:
         missing = [c for c in probe.raw_columns if c not in header]
         if missing:
@@ -555,10 +559,10 @@ def check_source(
                             f"found columns: {header}")
     flt = spec.get("filter")
     if isinstance(flt, Mapping):
-        known = set(schema.names) | set(header)
         bad = [c for c in flt if c not in known]
         if bad:
-            problems.append(f"filter column(s) {bad} are neither canonical {kind} columns nor columns of {file.name}")
+            problems.append(f"filter column(s) {bad} are not columns of the {kind} loaded from {file.name}; "
+                            f"they can be: {sorted(known)}")
     if problems or as_of is None or probe.first_date is None:
         return problems
     canon = _DATE_COLUMN[kind]

@@ -1,0 +1,318 @@
+"""Catalogue of bad or unusual inputs through the report chain and the CLI (issue #11, points 7-11).
+
+One case per row: a small file and/or a configuration change, and the expected
+outcome -- an error whose text is asserted (with the exit code, and that no run
+folder was made), a skip with its reason, or a run. The configurations are the
+project's own (``config/default.yaml``, ``config/hotels.yaml``) with the real
+notebooks, changed in one place per case; nothing here starts a kernel except
+the one test marked ``slow``, which runs the data-quality notebook to show that
+what the pre-flight cannot decide is still a clear error. The data layer's own
+catalogue (encodings, Excel, separators) is ``tests/data/test_bad_inputs.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from crm_analysis.data.sources import check_source
+from crm_analysis.report.cli import EXIT_CONFIG, EXIT_NOTEBOOK_FAILED, main
+from crm_analysis.report.config import ConfigError, load_config
+from crm_analysis.report.preflight import PreflightError, preflight
+
+ROOT = Path(__file__).resolve().parents[2]
+COLS = {"customer_id": "Client", "timestamp": "OrderDate", "amount": "Total"}
+
+
+def _orders(path: Path, *, dates: list[str] | None = None, sep: str = ",", drop: str | None = None) -> Path:
+    """A small orders file (CSV or Parquet by suffix) with the shop's own column names."""
+    dates = dates or ["2024-01-05", "2024-02-10", "2024-03-15"]
+    df = pd.DataFrame({"Client": ["c1", "c2", "c1"], "OrderDate": dates, "Total": [10.0, 20.5, 7.25]})
+    if drop:
+        df = df.drop(columns=drop)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        if "OrderDate" in df:
+            df["OrderDate"] = pd.to_datetime(df["OrderDate"])
+        df.to_parquet(path)
+    else:
+        df.to_csv(path, index=False, sep=sep)
+    return path
+
+
+def _config(tmp_path: Path, *, base: str = "default", data: dict[str, Any] | None = None,
+            params: dict[str, dict[str, Any]] | None = None, enable: tuple[str, ...] = (), **top: Any) -> Path:
+    """``config/<base>.yaml`` with the project root set, reports under ``tmp_path``, and the changes."""
+    raw = yaml.safe_load((ROOT / "config" / f"{base}.yaml").read_text())
+    raw["project_root"] = str(ROOT)
+    raw["reports_dir"] = str(tmp_path / "reports")
+    raw["data"].update(data or {})
+    for nb in raw["notebooks"]:
+        nb["parameters"] = {**(nb.get("parameters") or {}), **(params or {}).get(nb["name"], {})}
+        if nb["name"] in enable:
+            nb["enabled"] = True
+    raw.update(top)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def _refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], cfg: Path, *argv: str) -> str:
+    """Run ``crm-analysis report``; assert exit code 2 and that nothing was run; return stderr."""
+    rc = main(["report", "--config", str(cfg), "--quiet", *argv])
+    err = capsys.readouterr().err
+    assert rc == EXIT_CONFIG, err
+    assert not (tmp_path / "reports" / "runs").exists(), "a run folder was made"
+    return err
+
+
+# ------------------------------------------------------------------ data files
+DATA_CASES = {
+    # case: (file writer, spec (with {file}), expected message parts)
+    "file missing": (
+        None, {"loader": "csv", "path": "{dir}/no_such_orders.csv", "columns": COLS},
+        ["data.transactions (csv): file not found:", "no_such_orders.csv"],
+    ),
+    "mapped column absent": (
+        lambda d: _orders(d / "o.csv", drop="Total"), {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv: columns= mapping refers to source column(s) that do not exist: 'amount' -> 'Total'",
+         "found columns: ['Client', 'OrderDate']"],
+    ),
+    "required column absent, no mapping": (
+        lambda d: _orders(d / "o.csv"), {"loader": "csv", "path": "{dir}/o.csv"},
+        ["missing required column(s) ['customer_id', 'timestamp', 'amount'] of the transactions schema",
+         "Map your column names with columns="],
+    ),
+    "semicolon file read with commas": (
+        lambda d: _orders(d / "o.csv", sep=";"), {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["columns= mapping refers to source column(s) that do not exist", "'Client;OrderDate;Total'"],
+    ),
+    "parquet without the mapped date column": (
+        lambda d: _orders(d / "o.parquet", drop="OrderDate"),
+        {"loader": "parquet", "path": "{dir}/o.parquet", "columns": COLS},
+        ["o.parquet: columns= mapping refers to source column(s) that do not exist: 'timestamp' -> 'OrderDate'"],
+    ),
+    "filter on a column there is not": (
+        lambda d: _orders(d / "o.csv"),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS, "filter": {"channel": "web"}},
+        ["filter column(s) ['channel'] are not columns of the transactions loaded from o.csv; they can be: "
+         "['amount', 'customer_id', 'timestamp']"],
+    ),
+    "unreadable header (bad read_options)": (
+        lambda d: _orders(d / "o.csv"),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS, "read_options": {"seperator": ";"}},
+        ["cannot read the columns of", "seperator"],
+    ),
+    "as_of before all data (CSV, ISO dates)": (
+        lambda d: _orders(d / "o.csv"), {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["as_of 2023-12-31 is before all transactions: the first timestamp in o.csv (column 'OrderDate') is "
+         "2024-01-05, so nothing would be analysed; set as_of to 2024-01-05 or later"],
+    ),
+    "as_of before all data (Parquet timestamps, from statistics)": (
+        lambda d: _orders(d / "o.parquet"), {"loader": "parquet", "path": "{dir}/o.parquet", "columns": COLS},
+        ["as_of 2023-12-31 is before all transactions: the first timestamp in o.parquet"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DATA_CASES))
+def test_data_problems_stop_the_run_before_any_notebook(case, tmp_path, capsys):
+    write, spec, expected = DATA_CASES[case]
+    data_dir = tmp_path / "data"
+    if write is not None:
+        write(data_dir)
+    spec = {k: (v.format(dir=data_dir) if isinstance(v, str) else v) for k, v in spec.items()}
+    cfg = _config(tmp_path, data={"transactions": spec},
+                  as_of="2023-12-31" if case.startswith("as_of") else "2024-12-31")
+    err = _refused(tmp_path, capsys, cfg, "--only", "data_quality")
+    assert "pre-flight check found" in err and "nothing was run" in err
+    for part in expected:
+        assert part in err, (part, err)
+
+
+def test_every_problem_is_listed_at_once(tmp_path, capsys):
+    cfg = _config(tmp_path, data={"transactions": {"loader": "csv", "path": str(tmp_path / "none.csv")}},
+                  params={"rfm_clv": {"horizon": "fifty-two", "margin": "0.3"}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert "pre-flight check found 3 problem(s)" in err
+    assert "parameters.horizon" in err and "parameters.margin" in err and "file not found" in err
+
+
+def test_configured_data_set_missing_on_this_machine_is_an_error(tmp_path, capsys):
+    """The hotels configuration where ../shared/data is absent: refused, not skipped."""
+    cfg = _config(tmp_path, base="hotels", data={"bookings": {"loader": "hotels", "path": str(tmp_path / "hotels.csv.gz"),
+                                                              "filter": {"property": "City Hotel"}}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert f"data.bookings (hotels): file not found: {tmp_path / 'hotels.csv.gz'}" in err
+
+
+def test_check_source_leaves_ambiguous_dates_to_the_loader(tmp_path):
+    """Day-first text dates are not guessed before the run: the data-quality notebook checks them."""
+    path = _orders(tmp_path / "o.csv", dates=["05/01/2024", "10/02/2024", "15/03/2024"])
+    spec = {"loader": "csv", "path": str(path), "columns": COLS}
+    assert check_source(spec, "transactions", as_of="2023-12-31") == []
+    with_format = {**spec, "read_options": {"parse_dates": ["OrderDate"], "date_format": {"OrderDate": "%d/%m/%Y"}}}
+    (msg,) = check_source(with_format, "transactions", as_of="2023-12-31")
+    assert "the first timestamp in o.csv (column 'OrderDate') is 2024-01-05" in msg  # the configured format counts
+
+
+# ------------------------------------------------------------------ loader keys and secrets
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"loader": "csv", "path": "x.csv", "colums": {}}, "unknown key data.transactions.colums"),
+    ({"loader": "sql", "url_env": "CRM_DB_URL", "table": "t", "passwrd_env": "X"},
+     "unknown key data.transactions.passwrd_env"),
+    ({"loader": "sql", "url": "postgresql://crm@db/crm", "url_env": "CRM_DB_URL", "table": "t"},
+     "data.transactions: loader 'sql' needs exactly one of 'url' and 'url_env'"),
+    ({"loader": "sql", "url_env": "CRM_DB_URL"}, "data.transactions: loader 'sql' needs exactly one of 'table' and 'query'"),
+    ({"loader": "sql", "url_env": "$CRM_DB_URL", "table": "t"},
+     "data.transactions.url_env: must be the name of an environment variable, got '$CRM_DB_URL'"),
+    ({"loader": "excel_sheet", "path": "x.xlsx"}, "data.transactions.loader: must be one of"),
+])
+def test_loader_specs_are_checked_against_the_data_layer_table(tmp_path, capsys, spec, message):
+    err = _refused(tmp_path, capsys, _config(tmp_path, data={"transactions": spec}))
+    assert message in err
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    ("url", "postgresql+psycopg://crm:Sup3r-S3cret@db.example.com:5432/crm"),
+    ("url", "postgresql://db.example.com/crm?user=crm&password=Sup3r-S3cret"),
+])
+def test_a_password_in_a_url_is_refused_at_config_load(tmp_path, capsys, where, value):
+    cfg = _config(tmp_path, data={"transactions": {"loader": "sql", where: value, "table": "sales"}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert "data.transactions.url: holds a URL with a password" in err
+    assert "password_env" in err and "url_env" in err
+    assert "Sup3r-S3cret" not in err  # the refusal does not repeat the secret
+
+
+def test_a_password_in_a_notebook_parameter_is_refused_too(tmp_path):
+    cfg = _config(tmp_path, params={"segmentation": {"bins": 5, "note": "see https://u:Sup3r-S3cret@wiki/x"}})
+    with pytest.raises(ConfigError, match=r"notebooks\[2\]\.parameters\.note: holds a URL with a password") as err:
+        load_config(cfg)
+    assert "Sup3r-S3cret" not in str(err.value)
+
+
+def test_sql_environment_variable_not_set_is_a_preflight_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("CRM_TEST_UNSET_URL", raising=False)
+    cfg = _config(tmp_path, data={"transactions": {"loader": "sql", "url_env": "CRM_TEST_UNSET_URL", "table": "t"}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert "data.transactions (sql): environment variable 'CRM_TEST_UNSET_URL' (database URL) is not set" in err
+
+
+# ------------------------------------------------------------------ notebook parameters
+PARAMETER_CASES = [
+    # (notebook, parameter, value, expected message after "notebooks[i] (name).parameters.<p>: ")
+    ("rfm_clv", "horizon", "fifty-two", "got str 'fifty-two', expected int (default 52) in 10_rfm_clv.ipynb"),
+    ("rfm_clv", "horizon", 52.5, "got float 52.5, expected int (default 52)"),
+    ("rfm_clv", "margin", "0.3", "got str '0.3', expected float (default 0.3)"),
+    ("rfm_clv", "fit_paretonbd", "yes", "got str 'yes', expected bool (default True)"),
+    ("rfm_clv", "fit_paretonbd", 1, "got int 1, expected bool (default True)"),
+    ("rfm_clv", "calibration_end", dt.date(2024, 6, 30),
+     "got date datetime.date(2024, 6, 30), expected str (default \"2024-06-30\"); YAML read an unquoted date: "
+     "quote it, e.g. '2024-06-30'"),
+    ("rfm_clv", "discount_rate", float("nan"), "got nan: parameters must be finite numbers (no NaN or infinity)"),
+    ("yield", "service_level", float("inf"), "got inf: parameters must be finite numbers"),
+    ("yield", "capacity", float("nan"), "got nan: parameters must be finite numbers"),
+    ("yield", "capacity", 226.5, "got float 226.5, expected int or None (default None)"),
+    ("yield", "capacity", "226", "got str '226', expected int or None (default None)"),
+    ("yield", "group_arrival_peak", 20250801, "got int 20250801, expected str or None (default None)"),
+    ("seasonality", "periods", [7, "365"], "got list [7, '365'], expected list of int (default [7, 365])"),
+    ("seasonality", "closed_weekdays", "Sunday", "got str 'Sunday', expected list or None (default None)"),
+    ("seasonality", "closed_dates", ["2024-12-25", 20241226],
+     "got list ['2024-12-25', 20241226], expected list of str or None (default None)"),
+    ("segmentation", "n_clusters", 2.5, "got float 2.5, expected int or None (default None)"),
+    ("data_quality", "transactions_policy", "drop returns", "got str 'drop returns', expected mapping (default {})"),
+    ("data_quality", "transactions_policy", {"retruns": "drop"}, "unexpected keyword argument 'retruns'"),
+    ("data_quality", "transactions_policy", {"returns": "maybe"}, "returns"),
+]
+
+
+@pytest.mark.parametrize(("notebook", "parameter", "value", "message"), PARAMETER_CASES,
+                         ids=[f"{c[0]}.{c[1]}={c[2]!r}" for c in PARAMETER_CASES])
+def test_a_parameter_of_the_wrong_type_is_refused_by_name(tmp_path, capsys, notebook, parameter, value, message):
+    cfg = _config(tmp_path, params={notebook: {parameter: value}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert f"({notebook}).parameters.{parameter}: " in err
+    assert message in err
+
+
+@pytest.mark.parametrize(("notebook", "parameter", "value"), [
+    ("rfm_clv", "margin", 1),  # an int where a float is declared
+    ("yield", "capacity", 226),
+    ("yield", "capacity", None),
+    ("yield", "group_rate", 80),
+    ("seasonality", "closed_weekdays", ["Sunday", 5]),
+    ("data_quality", "transactions_policy", {"returns": "keep", "duplicates": "keep"}),
+])
+def test_values_of_the_declared_type_pass(tmp_path, notebook, parameter, value):
+    cfg = load_config(_config(tmp_path, params={notebook: {parameter: value}}))
+    checked = preflight(cfg)
+    assert notebook in checked.declared and checked.skipped == {}
+
+
+# ------------------------------------------------------------------ absent data kinds, hand-over files
+def test_notebook_whose_data_kind_is_none_is_skipped_with_the_reason(tmp_path, capsys):
+    cfg = _config(tmp_path, base="cdnow", enable=("seasonality", "yield"),
+                  data={"transactions": {"loader": "synthetic"}})
+    checked = preflight(load_config(cfg))
+    assert checked.skipped == {"yield": "needs bookings, but data.bookings is none (this data set has no bookings)"}
+    assert main(["preflight", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "OK: 4 notebook(s) would run: data_quality, rfm_clv, segmentation, seasonality" in out
+    assert "yield would be skipped: needs bookings, but data.bookings is none" in out
+
+
+def test_no_notebook_left_to_run_is_refused(tmp_path, capsys):
+    cfg = _config(tmp_path, base="cdnow", data={"transactions": {"loader": "synthetic"}})
+    err = _refused(tmp_path, capsys, cfg, "--only", "yield")
+    assert "no notebook would run: yield needs bookings, but data.bookings is none" in err
+
+
+@pytest.mark.parametrize(("only", "message"), [
+    (["rfm_clv"], "rfm_clv reads transactions.parquet written by data_quality, which does not run "
+                  "(it is disabled or not in --only); enable it or add it to --only"),
+    (["data_quality", "segmentation"], "segmentation reads clv.parquet written by rfm_clv, which does not run"),
+    (["data_quality", "yield"], "yield reads forecasts.parquet written by seasonality, which does not run"),
+])
+def test_a_notebook_whose_input_notebook_does_not_run_is_refused(tmp_path, capsys, only, message):
+    err = _refused(tmp_path, capsys, _config(tmp_path), "--only", *only)
+    assert message in err
+
+
+def test_as_of_override_before_the_data_is_refused(tmp_path, capsys):
+    path = _orders(tmp_path / "o.parquet")
+    cfg = _config(tmp_path, data={"transactions": {"loader": "parquet", "path": str(path), "columns": COLS}})
+    err = _refused(tmp_path, capsys, cfg, "--as-of", "2023-06-30", "--only", "data_quality")
+    assert "as_of 2023-06-30 is before all transactions" in err
+
+
+def test_preflight_error_is_a_config_error_with_the_problems(tmp_path):
+    cfg = load_config(_config(tmp_path, params={"rfm_clv": {"horizon": "fifty-two"}}))
+    with pytest.raises(PreflightError) as err:
+        preflight(cfg)
+    assert isinstance(err.value, ConfigError) and len(err.value.problems) == 1
+    assert err.value.problems[0].startswith("notebooks[1] (rfm_clv).parameters.horizon: got str 'fifty-two'")
+
+
+# ------------------------------------------------------------------ what only the data can tell
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_as_of_before_all_data_in_the_data_quality_notebook(tmp_path, capsys):
+    """Synthetic data (no file to look at before the run) with as_of before it: a clear error from the notebook.
+
+    Before: a TypeError in a late cell ('NoneType' object is not subscriptable). The failure
+    message quotes the failing statement of the cell (point 10), not the cell's first line.
+    """
+    cfg = _config(tmp_path)
+    rc = main(["report", "--config", str(cfg), "--quiet", "--only", "data_quality", "--as-of", "2001-01-31"])
+    err = capsys.readouterr().err
+    assert rc == EXIT_NOTEBOOK_FAILED, err
+    assert "notebook 'data_quality' failed at cell" in err
+    assert '`quality.check_as_of(tx_raw, "transactions", ctx.as_of)`' in err
+    assert ("ValueError: as_of 2001-01-31 is before all transactions: the first timestamp is 2023-01-01, so nothing "
+            "would be analysed") in err
