@@ -955,8 +955,8 @@ def run_chain(
 
     with _signals_raise():
         reports.mkdir(parents=True, exist_ok=True)
-        abandoned = mark_abandoned(reports)
         run_id, run_dir = _new_run_dir(reports / "runs", cfg)
+        abandoned = mark_abandoned(reports, by=run_id)  # our own folder has no run.json yet
         result = RunResult(run_id=run_id, run_dir=run_dir, reports_dir=reports, started=_now(), abandoned=abandoned)
         t_run = time.perf_counter()
         kernel_manager = _kernel_manager_class(run_dir / "run.log")
