@@ -15,11 +15,16 @@ index
 render
     Executed notebook to HTML without code cells (with a table of contents).
 params
-    Parameters declared by the notebooks; check of the configured ones.
+    Parameters declared by the notebooks; check of the configured ones
+    (declared, and of the declared type).
+preflight
+    Everything checked before a run starts (parameters, data sources,
+    hand-over files); :class:`~crm_analysis.report.preflight.PreflightError`.
 quality
     Summaries for the data-quality notebook.
 cli
-    The ``crm-analysis`` command (``report``, ``params``, ``notebooks``).
+    The ``crm-analysis`` command (``report``, ``preflight``, ``params``,
+    ``notebooks``, ``check-report``, ``rerender``).
 
 Submodules are imported on demand so that notebooks importing
 :mod:`crm_analysis.report.context` do not pay for papermill and nbconvert.
