@@ -346,15 +346,17 @@ def _duckdb_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
 def _first_of(values: pd.Series) -> pd.Timestamp | None:
     """Earliest value of a date column, when it is unambiguous; ``None`` otherwise.
 
-    Datetime values count as they are (time zones are converted to UTC). Text
-    counts only when every value is an ISO 8601 date: other formats (day-first,
-    month names, ...) are left to the loader, which knows the configured format.
+    Datetime values count as they are (time-zone aware ones are returned in
+    UTC, still aware, so that the caller allows for the offset). Text counts
+    only when every value is an ISO 8601 date without offset: other formats
+    (day-first, month names, ...) are left to the loader, which knows the
+    configured format.
     """
     s = values.dropna()
     if s.empty:
         return None
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.min().tz_convert("UTC").tz_localize(None)
+        return s.min().tz_convert("UTC")
     if pd.api.types.is_datetime64_dtype(s.dtype):
         return pd.Timestamp(s.min())
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
@@ -408,7 +410,7 @@ def _parquet_first_date(file: Path, spec: Mapping[str, Any], column: str) -> pd.
             mins.append(stats.min)
         if mins:
             first = pd.Timestamp(min(mins))
-            return first.tz_convert("UTC").tz_localize(None) if first.tzinfo is not None else first
+            return first.tz_convert("UTC") if first.tzinfo is not None else first
     values = pq.read_table(file, columns=[column]).column(0).to_pandas()
     return _first_of(values)
 
@@ -575,10 +577,16 @@ def check_source(
     except Exception:  # noqa: BLE001 - not decidable here; the loader reports it
         first = None
     end = pd.Timestamp(str(as_of)).normalize()
-    if first is not None and first.normalize() > end:
+    if first is None:
+        return problems
+    # a time-zone aware first date is compared in UTC with a day's allowance for the offset,
+    # as the loader keeps local wall-clock times: refuse only when it is before as_of anyhow
+    slack, zone = (pd.Timedelta(days=1), " (UTC)") if first.tzinfo is not None else (pd.Timedelta(0), "")
+    first = first.tz_localize(None) if first.tzinfo is not None else first
+    if first.normalize() - slack > end:
         problems.append(
             f"as_of {end:%Y-%m-%d} is before all {kind}: the first {canon} in {file.name} "
-            f"(column {column!r}) is {first:%Y-%m-%d}, so nothing would be analysed; "
+            f"(column {column!r}) is {first:%Y-%m-%d}{zone}, so nothing would be analysed; "
             f"set as_of to {first:%Y-%m-%d} or later"
         )
     return problems

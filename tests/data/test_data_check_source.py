@@ -1,0 +1,131 @@
+"""check_source: a data spec checked without loading the data (the report's pre-flight)."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from crm_analysis.data import check_source, load_source
+from crm_analysis.data import sources as src
+
+COLS = {"customer_id": "cid", "timestamp": "day", "amount": "total"}
+
+
+@pytest.fixture
+def sales() -> pd.DataFrame:
+    return pd.DataFrame({"cid": ["a", "b", "a"], "day": ["2024-01-02", "2024-01-05", "2024-02-01"],
+                         "total": [1.0, 2.0, 3.0]})
+
+
+def test_loadable_specs_have_no_problem_and_load(tmp_path, sales):
+    """Whatever check_source passes, load_source loads (the check is not stricter than the loader)."""
+    sales.to_csv(tmp_path / "s.csv", sep=";", index=False)
+    sales.assign(day=pd.to_datetime(sales["day"])).to_parquet(tmp_path / "s.parquet")
+    with duckdb.connect(str(tmp_path / "s.duckdb")) as con:
+        con.register("src", sales)
+        con.execute("CREATE TABLE sales AS SELECT * FROM src")
+    specs = [
+        {"loader": "csv", "path": "s.csv", "columns": COLS, "read_options": {"sep": ";"}},
+        {"loader": "parquet", "path": "s.parquet", "columns": COLS, "filter": {"customer_id": "a"}},
+        {"loader": "duckdb", "database": "s.duckdb", "table": "sales", "columns": COLS},
+        {"loader": "duckdb", "query": f"SELECT * FROM read_parquet('{tmp_path / 's.parquet'}')", "columns": COLS},
+        {"loader": "synthetic"},
+        {"loader": "none"},
+    ]
+    for spec in specs:
+        assert check_source(spec, "transactions", base_dir=tmp_path, as_of="2024-12-31") == [], spec
+        load_source(spec, "transactions", base_dir=tmp_path)
+
+
+def test_header_problems_name_the_file_and_the_columns(tmp_path, sales):
+    sales.to_csv(tmp_path / "s.csv", index=False)
+    (msg,) = check_source({"loader": "csv", "path": "s.csv", "columns": {**COLS, "amount": "Total"}}, "transactions",
+                          base_dir=tmp_path)
+    assert msg == ("s.csv: columns= mapping refers to source column(s) that do not exist: 'amount' -> 'Total'; "
+                   "found columns: ['cid', 'day', 'total']")
+    # the same words as the loader, which would have failed in the notebook
+    with pytest.raises(ValueError, match="'amount' -> 'Total'"):
+        load_source({"loader": "csv", "path": "s.csv", "columns": {**COLS, "amount": "Total"}}, "transactions",
+                    base_dir=tmp_path)
+    (msg,) = check_source({"loader": "csv", "path": "s.csv", "columns": COLS}, "bookings", base_dir=tmp_path)
+    assert msg.startswith("s.csv: columns= mapping has key(s) ['timestamp', 'amount'] that are not columns of the "
+                          "bookings schema")
+
+
+def test_duckdb_table_or_query_problems(tmp_path, sales):
+    with duckdb.connect(str(tmp_path / "s.duckdb")) as con:
+        con.register("src", sales)
+        con.execute("CREATE TABLE sales AS SELECT * FROM src")
+    (msg,) = check_source({"loader": "duckdb", "database": "s.duckdb", "table": "nope", "columns": COLS},
+                          "transactions", base_dir=tmp_path)
+    assert msg.startswith(f"cannot read the columns of {tmp_path / 's.duckdb'}: CatalogException") and "nope" in msg
+    assert check_source({"loader": "duckdb", "database": "s.duckdb"}, "transactions", base_dir=tmp_path) == [
+        "a 'duckdb' source needs exactly one of 'table' or 'query'"]
+
+
+def test_data_set_loaders_check_the_columns_they_read(tmp_path):
+    pd.DataFrame({"hotel": ["City Hotel"], "lead_time": [3]}).to_csv(tmp_path / "hotels.csv", index=False)
+    (msg,) = check_source({"loader": "hotels", "path": "hotels.csv"}, "bookings", base_dir=tmp_path)
+    assert msg.startswith("hotels.csv: missing column(s) ['arrival_date_year', 'arrival_date_month'")
+    assert "that the 'hotels' loader reads; found columns: ['hotel', 'lead_time']" in msg
+    (tmp_path / "cdnow.txt").write_text("00001 19970101 1 9.99\n")
+    assert check_source({"loader": "cdnow", "path": "cdnow.txt"}, "transactions", base_dir=tmp_path) == []
+    assert check_source({"loader": "cdnow", "path": "."}, "transactions", base_dir=tmp_path) == [
+        f"not a file: {tmp_path}"]
+
+
+@pytest.mark.shared_data
+def test_real_data_sets_pass_and_their_first_dates_are_read(shared_data):
+    retail = {"loader": "online_retail", "path": str(shared_data / "online_retail" / "online_retail.parquet")}
+    assert check_source(retail, "transactions", as_of="2011-12-09") == []
+    (msg,) = check_source(retail, "transactions", as_of="2010-11-30")
+    # the first invoice of the UCI file is 2010-12-01 08:26 (Chen, Sain & Guo 2012)
+    assert "the first timestamp in online_retail.parquet (column 'InvoiceDate') is 2010-12-01" in msg
+    hotels = {"loader": "hotels", "path": str(shared_data / "hotels" / "hotels.csv.gz")}
+    assert check_source(hotels, "bookings", as_of="2017-07-31") == []
+
+
+def test_first_date_is_only_taken_where_unambiguous(tmp_path, monkeypatch):
+    iso = pd.DataFrame({"cid": ["a", "b"], "day": ["2024-03-05 10:00:00", "2024-02-01"], "total": [1.0, 2.0]})
+    iso.to_csv(tmp_path / "iso.csv", index=False)
+    spec = {"loader": "csv", "path": "iso.csv", "columns": COLS}
+    (msg,) = check_source(spec, "transactions", base_dir=tmp_path, as_of="2024-01-31")
+    assert "the first timestamp in iso.csv (column 'day') is 2024-02-01" in msg
+    assert check_source(spec, "transactions", base_dir=tmp_path, as_of="2024-02-01") == []  # the first day counts
+    monkeypatch.setattr(src, "_SCAN_MAX_BYTES", 10)  # a big file: left to the data-quality notebook
+    assert check_source(spec, "transactions", base_dir=tmp_path, as_of="2024-01-31") == []
+    monkeypatch.undo()
+    # text dates that are not ISO: not guessed here
+    iso.assign(day=["05.03.2024", "01.02.2024"]).to_csv(tmp_path / "dots.csv", index=False)
+    assert check_source({**spec, "path": "dots.csv"}, "transactions", base_dir=tmp_path, as_of="2000-01-01") == []
+    # Parquet: typed dates from the row-group statistics, time zones compared in UTC; ISO text read
+    typed = iso.assign(day=pd.to_datetime(iso["day"], format="ISO8601").dt.tz_localize("Europe/Berlin"))
+    typed.to_parquet(tmp_path / "tz.parquet")
+    tz_spec = {**spec, "loader": "parquet", "path": "tz.parquet"}
+    # 2024-02-01 00:00 in Berlin is 2024-01-31 23:00 UTC; the loader keeps the wall-clock day 2024-02-01, so an
+    # as_of of 2024-01-31 is left to it (a day's allowance for the offset), one of 2024-01-29 is refused here
+    assert check_source(tz_spec, "transactions", base_dir=tmp_path, as_of="2024-01-30") == []
+    (msg,) = check_source(tz_spec, "transactions", base_dir=tmp_path, as_of="2024-01-29")
+    assert "is 2024-01-31 (UTC)" in msg
+    iso.to_parquet(tmp_path / "text.parquet")
+    (msg,) = check_source({**spec, "loader": "parquet", "path": "text.parquet"}, "transactions", base_dir=tmp_path,
+                          as_of="2024-01-31")
+    assert "is 2024-02-01" in msg
+
+
+def test_sql_specs_are_checked_without_connecting(monkeypatch):
+    monkeypatch.delenv("CRM_TEST_NO_URL", raising=False)
+    assert check_source({"loader": "sql", "url_env": "CRM_TEST_NO_URL", "table": "t"}, "transactions") == [
+        "environment variable 'CRM_TEST_NO_URL' (database URL) is not set or empty"]
+    monkeypatch.setenv("CRM_TEST_NO_URL", "postgresql+psycopg://crm@db.invalid/crm")  # never connected to
+    assert check_source({"loader": "sql", "url_env": "CRM_TEST_NO_URL", "table": "t"}, "transactions") == []
+    assert check_source({"loader": "sql", "url_env": "CRM_TEST_NO_URL"}, "transactions") == [
+        "a 'sql' source needs exactly one of 'table' or 'query'"]
+
+
+def test_spec_errors_are_problems_not_exceptions():
+    assert check_source({"loader": "excel"}, "transactions")[0].startswith("unknown data loader 'excel'")
+    assert check_source({"loader": "csv", "path": "x", "colums": {}}, "transactions")[0].startswith("unknown key")
+    assert check_source({"loader": "csv"}, "transactions") == ["loader 'csv' needs 'path' (the file to read)"]
+    assert check_source("sales.csv", "transactions")[0].startswith("a data source spec must be a mapping")
