@@ -956,12 +956,12 @@ def run_chain(
     with _signals_raise():
         reports.mkdir(parents=True, exist_ok=True)
         run_id, run_dir = _new_run_dir(reports / "runs", cfg)
-        abandoned = mark_abandoned(reports, by=run_id)  # our own folder has no run.json yet
-        result = RunResult(run_id=run_id, run_dir=run_dir, reports_dir=reports, started=_now(), abandoned=abandoned)
+        result = RunResult(run_id=run_id, run_dir=run_dir, reports_dir=reports, started=_now())
         t_run = time.perf_counter()
         kernel_manager = _kernel_manager_class(run_dir / "run.log")
         with _logging(run_dir, progress):
             try:
+                result.abandoned = mark_abandoned(reports, by=run_id)  # our own folder has no run.json yet
                 (run_dir / "html").mkdir()
                 (run_dir / "artifacts").mkdir()
                 write_text_atomic(run_dir / "config.yaml", cfg.to_yaml())
@@ -975,8 +975,6 @@ def run_chain(
                 _write_run_json(result, cfg, {})
                 log.info("run %s: %d notebook(s), seed=%s, as_of=%s, folder %s",
                          run_id, len(runnable), cfg.seed, cfg.as_of, run_dir)
-                for rid in abandoned:
-                    log.warning("marked run %s abandoned: it said running, but its process is gone", rid)
                 step = 0
                 for rec, spec in zip(result.notebooks, cfg.notebooks):
                     if rec.status == "skipped":
