@@ -57,10 +57,10 @@ rows whose canonical column equals the value (or is in the list), e.g.
 
 Before a report runs, :func:`check_source` checks a spec without loading
 the data (the report's pre-flight): the keys, that the file exists, that its
-header (CSV), schema (Parquet) or relation (DuckDB) has the mapped and the
-required columns, and, where that is cheap and unambiguous, that ``as_of``
-is not before all the data. What each loader's file looks like to that check
-is one entry of ``_PROBES``.
+header (CSV, workbook), schema (Parquet) or relation (DuckDB) has the mapped
+and the required columns, and, where that is cheap, that ``as_of`` is not
+before all the data. What each loader's file looks like to that check is one
+entry of ``_PROBES``.
 """
 
 from __future__ import annotations
@@ -307,20 +307,35 @@ def _read_options(spec: Mapping[str, Any]) -> dict[str, Any]:
     opts = spec.get("read_options") or {}
     if not isinstance(opts, Mapping):
         raise ValueError(f"'read_options' must be a mapping of reader keyword arguments, got {type(opts).__name__}")
-    opts = dict(opts)
-    if spec.get("encoding") and "encoding" not in opts:  # a loader-level encoding option, where one exists
-        opts["encoding"] = spec["encoding"]
+    return dict(opts)
+
+
+def _csv_options(file: Path, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """``pandas.read_csv`` options as the loader uses them: separator by suffix, the spec's encoding."""
+    from crm_analysis.data.files import default_separator, normalise_encoding
+
+    opts = _read_options(spec)
+    for key in ("nrows", "chunksize", "iterator", "skipfooter", "dtype", "converters", "dayfirst"):
+        opts.pop(key, None)
+    if not any(k in opts for k in ("sep", "delimiter", "delim")):
+        opts["sep"] = default_separator(file)
+    if spec.get("encoding"):
+        opts["encoding"] = normalise_encoding(spec["encoding"])
+    if "parse_dates" in opts and "date_format" not in opts:
+        opts.pop("parse_dates")  # as the loader: the date policy parses dates, not pandas' guess
+    if opts.get("engine") == "pyarrow":  # pyarrow does not read a header only
+        opts.pop("engine")
     return opts
 
 
 def _csv_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
-    """Column names of a CSV, read with the spec's ``read_options`` (separator, encoding, ...)."""
-    opts = _read_options(spec)
-    for key in ("nrows", "chunksize", "iterator", "skipfooter", "dtype", "converters"):
-        opts.pop(key, None)
-    if opts.get("engine") == "pyarrow":  # pyarrow does not read a header only
-        opts.pop("engine")
-    return [str(c) for c in pd.read_csv(file, nrows=0, **opts).columns]
+    """Column names of a CSV, read as the loader reads it (separator, encoding, ``read_options``)."""
+    from crm_analysis.data.files import check_single_column
+
+    opts = _csv_options(file, spec)  # type: ignore[arg-type]
+    columns = [str(c) for c in pd.read_csv(file, nrows=0, **opts).columns]
+    check_single_column(file, columns, opts.get("sep", opts.get("delimiter")))  # suggests sep / decimal
+    return columns
 
 
 def _parquet_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
@@ -328,6 +343,19 @@ def _parquet_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
     import pyarrow.parquet as pq
 
     return [str(n) for n in pq.read_schema(file).names]
+
+
+def _excel_header(file: Path | None, spec: Mapping[str, Any], *, all_sheets: bool = False) -> list[str]:
+    """Column names of the chosen sheet(s) of a workbook (the first chosen; stacked sheets must agree)."""
+    from crm_analysis.data.files import _resolve_sheets, excel_sheet_names
+
+    names = excel_sheet_names(file)
+    sheet = spec.get("sheet")
+    if sheet is None and all_sheets:
+        sheet = names
+    chosen = _resolve_sheets(file, sheet, names)  # type: ignore[arg-type]
+    opts = {k: v for k, v in _read_options(spec).items() if k not in ("nrows", "dtype", "converters")}
+    return [str(c) for c in pd.read_excel(file, sheet_name=chosen[0], nrows=0, **opts).columns]
 
 
 def _duckdb_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
@@ -343,76 +371,103 @@ def _duckdb_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
         con.close()
 
 
-def _first_of(values: pd.Series) -> pd.Timestamp | None:
-    """Earliest value of a date column, when it is unambiguous; ``None`` otherwise.
+def _suffix(file: Path) -> str:
+    suffixes = [x.lower() for x in file.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".zst", ".xz", ".zip"):
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
 
-    Datetime values count as they are (time-zone aware ones are returned in
-    UTC, still aware, so that the caller allows for the offset). Text counts
-    only when every value is an ISO 8601 date without offset: other formats
-    (day-first, month names, ...) are left to the loader, which knows the
-    configured format.
+
+def _uci_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
+    """Columns of a UCI Online Retail file in any of its forms (Parquet, CSV, workbook: all sheets)."""
+    from crm_analysis.data.files import EXCEL_SUFFIXES
+
+    suffix = _suffix(file)  # type: ignore[arg-type]
+    if suffix in (".parquet", ".pq", ".parq"):
+        return _parquet_header(file, spec)
+    if suffix in EXCEL_SUFFIXES:
+        return _excel_header(file, spec, all_sheets=True)
+    return _csv_header(file, spec)
+
+
+def _uci_columns(defaults: Mapping[str, str]) -> Callable[[Mapping[str, Any]], dict[str, str]]:
+    def columns(spec: Mapping[str, Any]) -> dict[str, str]:
+        return {**defaults, **dict(spec.get("columns") or {})}
+
+    return columns
+
+
+def _first_of(values: pd.Series, spec: Mapping[str, Any], canon: str, column: str) -> pd.Timestamp | None:
+    """Earliest date of a raw date column, read by the loaders' own date policy; ``None`` when undecidable.
+
+    The column goes through :func:`crm_analysis.data.dates.parse_datetime_column`
+    with the spec's ``dayfirst`` / ``date_format`` / ``timezone``, so the date
+    is the one the loader will see. A column the policy refuses (an ambiguous
+    day/month order, a bad value) gives ``None``: the loader reports that
+    itself, with its own message.
     """
-    s = values.dropna()
-    if s.empty:
+    from crm_analysis.data.dates import date_format_for, parse_datetime_column
+
+    try:
+        parsed, _ = parse_datetime_column(
+            values, canon, dayfirst=spec.get("dayfirst"),
+            date_format=date_format_for(spec.get("date_format"), canon, column), timezone=spec.get("timezone"),
+        )
+    except (DataValidationError, ValueError, TypeError):
         return None
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.min().tz_convert("UTC")
-    if pd.api.types.is_datetime64_dtype(s.dtype):
-        return pd.Timestamp(s.min())
-    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        return None
-    text = s.astype(str).str.strip()
-    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
-    if not iso.all():
-        return None
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    return None if parsed.isna().any() else pd.Timestamp(parsed.min())
+    parsed = parsed.dropna()
+    return None if parsed.empty else pd.Timestamp(parsed.min())
 
 
-def _csv_first_date(file: Path, spec: Mapping[str, Any], column: str) -> pd.Timestamp | None:
+def _csv_first_date(file: Path, spec: Mapping[str, Any], canon: str, column: str) -> pd.Timestamp | None:
     if file.stat().st_size > _SCAN_MAX_BYTES:
         return None
-    opts = _read_options(spec)
-    for key in ("nrows", "chunksize", "iterator", "dtype", "converters", "usecols"):
-        opts.pop(key, None)
+    opts = _csv_options(file, spec)
+    opts.pop("usecols", None)
     parse = opts.pop("parse_dates", None)
     fmt = opts.pop("date_format", None)
-    if isinstance(parse, (list, tuple)) and column in parse:
-        opts["parse_dates"] = [column]
-        if isinstance(fmt, Mapping) and column in fmt:
-            opts["date_format"] = {column: fmt[column]}
-        elif isinstance(fmt, str):
-            opts["date_format"] = fmt
-    if "parse_dates" not in opts:
+    if isinstance(parse, (list, tuple)) and column in parse and fmt is not None:
+        opts["parse_dates"] = [column]  # the loader lets pandas parse it with the given format
+        opts["date_format"] = fmt[column] if isinstance(fmt, Mapping) and column in fmt else fmt
+    else:
         opts["dtype"] = {column: "string"}
     frame = pd.read_csv(file, usecols=[column], **opts)
-    return _first_of(frame[column])
+    return _first_of(frame[column], spec, canon, column)
 
 
-def _parquet_first_date(file: Path, spec: Mapping[str, Any], column: str) -> pd.Timestamp | None:
+def _parquet_first_date(file: Path, spec: Mapping[str, Any], canon: str, column: str) -> pd.Timestamp | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(file)
     field = meta.schema_arrow.field(column)
     typed = pa.types.is_timestamp(field.type) or pa.types.is_date(field.type)
-    if not typed and (meta.metadata.num_rows > _SCAN_MAX_ROWS or not pa.types.is_string(field.type)
-                      and not pa.types.is_large_string(field.type)):
-        return None
     if typed:
         idx = meta.schema_arrow.get_field_index(column)
         mins = []
         for rg in range(meta.metadata.num_row_groups):
             stats = meta.metadata.row_group(rg).column(idx).statistics
             if stats is None or not stats.has_min_max:
-                mins = None
+                mins = []
                 break
             mins.append(stats.min)
-        if mins:
+        if mins:  # the statistics, read by the same policy (an aware minimum is converted like the column)
             first = pd.Timestamp(min(mins))
-            return first.tz_convert("UTC") if first.tzinfo is not None else first
+            values = pd.Series([first], dtype=f"datetime64[ns, {first.tz}]" if first.tzinfo else "datetime64[ns]")
+            return _first_of(values, spec, canon, column)
+    elif meta.metadata.num_rows > _SCAN_MAX_ROWS:
+        return None
     values = pq.read_table(file, columns=[column]).column(0).to_pandas()
-    return _first_of(values)
+    return _first_of(values, spec, canon, column)
+
+
+def _uci_first_date(file: Path, spec: Mapping[str, Any], canon: str, column: str) -> pd.Timestamp | None:
+    suffix = _suffix(file)
+    if suffix in (".parquet", ".pq", ".parq"):
+        return _parquet_first_date(file, spec, canon, column)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return _csv_first_date(file, spec, canon, column)
+    return None  # workbooks: the data-quality notebook checks it
 
 
 @dataclass(frozen=True)
@@ -423,41 +478,46 @@ class _Probe:
         ``(file, spec) -> column names``; ``None``: the file has no header
         (nothing to check but that it exists).
     raw_columns
-        Columns a data-set loader reads by name; ``None`` for a generic file
-        whose ``columns`` mapping feeds the canonical schema.
+        ``spec -> {canonical: source column}`` a data-set loader reads by
+        name (its defaults updated by the spec's ``columns``); ``None`` for a
+        generic file whose ``columns`` mapping feeds the canonical schema.
     first_date
-        ``(file, spec, column) -> earliest date or None`` for the as_of check;
-        ``None``: not checked before the run (the data-quality step checks it).
-    date_columns
-        Raw date column per kind for a data-set loader (generic files: the
-        mapped canonical date column).
+        ``(file, spec, canonical column, source column) -> earliest date or
+        None`` for the as_of check; ``None``: not checked before the run
+        (the data-quality step checks it).
     """
 
     header: Callable[[Path | None, Mapping[str, Any]], list[str]] | None
-    raw_columns: tuple[str, ...] | None = None
-    first_date: Callable[[Path, Mapping[str, Any], str], pd.Timestamp | None] | None = None
-    date_columns: Mapping[str, str] | None = None
+    raw_columns: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
+    first_date: Callable[[Path, Mapping[str, Any], str, str], pd.Timestamp | None] | None = None
+
+
+_HOTEL_COLUMNS = {
+    name: name for name in (
+        "hotel", "lead_time", "arrival_date_year", "arrival_date_month", "arrival_date_day_of_month",
+        "stays_in_weekend_nights", "stays_in_week_nights", "adr", "market_segment", "distribution_channel",
+        "reservation_status", "reservation_status_date",
+    )
+}
+
+
+def _probes() -> dict[str, _Probe]:
+    from crm_analysis.data.real import ONLINE_RETAIL_COLUMNS, ONLINE_RETAIL_II_COLUMNS
+
+    return {
+        "csv": _Probe(_csv_header, first_date=_csv_first_date),
+        "parquet": _Probe(_parquet_header, first_date=_parquet_first_date),
+        "excel": _Probe(_excel_header),
+        "duckdb": _Probe(_duckdb_header),
+        "cdnow": _Probe(None),
+        "online_retail": _Probe(_uci_header, _uci_columns(ONLINE_RETAIL_COLUMNS), _uci_first_date),
+        "online_retail_ii": _Probe(_uci_header, _uci_columns(ONLINE_RETAIL_II_COLUMNS), _uci_first_date),
+        "hotels": _Probe(_csv_header, lambda spec: dict(_HOTEL_COLUMNS)),
+    }
 
 
 #: One entry per loader that reads a file or database; a new loader is one more entry.
-_PROBES: dict[str, _Probe] = {
-    "csv": _Probe(_csv_header, first_date=_csv_first_date),
-    "parquet": _Probe(_parquet_header, first_date=_parquet_first_date),
-    "duckdb": _Probe(_duckdb_header),
-    "cdnow": _Probe(None),
-    "online_retail": _Probe(
-        _parquet_header,
-        raw_columns=("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"),
-        first_date=_parquet_first_date,
-        date_columns={"transactions": "InvoiceDate"},
-    ),
-    "hotels": _Probe(
-        _csv_header,
-        raw_columns=("hotel", "lead_time", "arrival_date_year", "arrival_date_month", "arrival_date_day_of_month",
-                     "stays_in_weekend_nights", "stays_in_week_nights", "adr", "market_segment",
-                     "distribution_channel", "reservation_status", "reservation_status_date"),
-    ),
-}
+_PROBES: dict[str, _Probe] = _probes()
 
 
 def _error_text(exc: BaseException) -> str:
@@ -483,11 +543,14 @@ def check_source(
     required canonical columns (or, for a data-set loader, the columns it
     reads); that ``filter`` names a column there is; and, when ``as_of`` is
     given, that the first date (``timestamp`` of transactions,
-    ``booking_date`` of bookings) is not after it. The date check is made
-    only where it is cheap and unambiguous: Parquet date columns (row-group
-    statistics), and text dates in ISO 8601 form in CSV files up to 256 MiB
-    or Parquet files up to 20 million rows; other sources are checked when
-    they are loaded (see :func:`crm_analysis.report.quality.check_as_of`).
+    ``booking_date`` of bookings) is not after it. The dates are read by the
+    loaders' own date policy (:mod:`crm_analysis.data.dates`, with the
+    spec's ``dayfirst`` / ``date_format`` / ``timezone``), only where that is
+    cheap: Parquet date columns (from the row-group statistics), text dates
+    in CSV files up to 256 MiB and in Parquet files up to 20 million rows. A
+    column the policy cannot decide, and other sources (workbooks, DuckDB,
+    SQL, the CDNOW and hotel files), are checked when they are loaded (see
+    :func:`crm_analysis.report.quality.check_as_of`).
 
     Parameters
     ----------
@@ -541,12 +604,15 @@ def check_source(
         return []
     try:
         header = probe.header(file, spec)
+    except DataValidationError as exc:  # the data layer's own file errors name the file and the fix
+        return [str(exc)]
     except Exception as exc:  # noqa: BLE001 - any reader error is a problem to report, not to raise
         return [f"cannot read the columns of {file}: {_error_text(exc)}"]
     schema = TRANSACTIONS if kind == "transactions" else BOOKINGS
     problems: list[str] = []
     known = set(schema.names) | set(header)  # columns a filter may name (data-set loaders: a loose bound)
-    if probe.raw_columns is None:
+    raw = probe.raw_columns(spec) if probe.raw_columns is not None else None
+    if raw is None:
         try:
             mapping = check_columns(header, schema, spec.get("columns"))
         except DataValidationError as exc:
@@ -555,7 +621,7 @@ def check_source(
             derived = {"amount"} if kind == "transactions" else {"units", "fare_class"}
             known = set(mapping) | derived | (set(header) - set(mapping.values()))
     else:
-        missing = [c for c in probe.raw_columns if c not in header]
+        missing = [c for c in raw.values() if c not in header]
         if missing:
             problems.append(f"{file.name}: missing column(s) {missing} that the {loader!r} loader reads; "
                             f"found columns: {header}")
@@ -568,25 +634,18 @@ def check_source(
     if problems or as_of is None or probe.first_date is None:
         return problems
     canon = _DATE_COLUMN[kind]
-    column = (probe.date_columns or {}).get(kind) if probe.raw_columns is not None else \
-        dict(spec.get("columns") or {}).get(canon, canon)
-    if column is None or column not in header:
+    column = (raw if raw is not None else dict(spec.get("columns") or {})).get(canon, canon)
+    if column not in header:
         return problems
     try:
-        first = probe.first_date(file, spec, column)
+        first = probe.first_date(file, spec, canon, column)
     except Exception:  # noqa: BLE001 - not decidable here; the loader reports it
         first = None
     end = pd.Timestamp(str(as_of)).normalize()
-    if first is None:
-        return problems
-    # a time-zone aware first date is compared in UTC with a day's allowance for the offset,
-    # as the loader keeps local wall-clock times: refuse only when it is before as_of anyhow
-    slack, zone = (pd.Timedelta(days=1), " (UTC)") if first.tzinfo is not None else (pd.Timedelta(0), "")
-    first = first.tz_localize(None) if first.tzinfo is not None else first
-    if first.normalize() - slack > end:
+    if first is not None and first.normalize() > end:
         problems.append(
             f"as_of {end:%Y-%m-%d} is before all {kind}: the first {canon} in {file.name} "
-            f"(column {column!r}) is {first:%Y-%m-%d}{zone}, so nothing would be analysed; "
+            f"(column {column!r}) is {first:%Y-%m-%d}, so nothing would be analysed; "
             f"set as_of to {first:%Y-%m-%d} or later"
         )
     return problems

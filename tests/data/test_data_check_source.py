@@ -96,18 +96,28 @@ def test_first_date_is_only_taken_where_unambiguous(tmp_path, monkeypatch):
     monkeypatch.setattr(src, "_SCAN_MAX_BYTES", 10)  # a big file: left to the data-quality notebook
     assert check_source(spec, "transactions", base_dir=tmp_path, as_of="2024-01-31") == []
     monkeypatch.undo()
-    # text dates that are not ISO: not guessed here
-    iso.assign(day=["05.03.2024", "01.02.2024"]).to_csv(tmp_path / "dots.csv", index=False)
-    assert check_source({**spec, "path": "dots.csv"}, "transactions", base_dir=tmp_path, as_of="2000-01-01") == []
-    # Parquet: typed dates from the row-group statistics, time zones compared in UTC; ISO text read
+    # the loaders' date policy decides: day/month order inferred from the column (a day above 12) ...
+    iso.assign(day=["15.03.2024", "01.02.2024"]).to_csv(tmp_path / "dots.csv", index=False)
+    (msg,) = check_source({**spec, "path": "dots.csv"}, "transactions", base_dir=tmp_path, as_of="2024-01-31")
+    assert "is 2024-02-01" in msg
+    # ... or not decidable from the column (no day above 12): left to the loader, unless the spec says dayfirst
+    iso.assign(day=["05.03.2024", "02.01.2024"]).to_csv(tmp_path / "amb.csv", index=False)
+    amb = {**spec, "path": "amb.csv"}
+    assert check_source(amb, "transactions", base_dir=tmp_path, as_of="2000-01-01") == []
+    (msg,) = check_source({**amb, "dayfirst": True}, "transactions", base_dir=tmp_path, as_of="2023-12-31")
+    assert "is 2024-01-02" in msg
+    # Parquet: typed dates from the row-group statistics; aware ones converted as the loader converts them
     typed = iso.assign(day=pd.to_datetime(iso["day"], format="ISO8601").dt.tz_localize("Europe/Berlin"))
     typed.to_parquet(tmp_path / "tz.parquet")
     tz_spec = {**spec, "loader": "parquet", "path": "tz.parquet"}
-    # 2024-02-01 00:00 in Berlin is 2024-01-31 23:00 UTC; the loader keeps the wall-clock day 2024-02-01, so an
-    # as_of of 2024-01-31 is left to it (a day's allowance for the offset), one of 2024-01-29 is refused here
-    assert check_source(tz_spec, "transactions", base_dir=tmp_path, as_of="2024-01-30") == []
-    (msg,) = check_source(tz_spec, "transactions", base_dir=tmp_path, as_of="2024-01-29")
-    assert "is 2024-01-31 (UTC)" in msg
+    # 2024-02-01 00:00 in Berlin is 2024-01-31 23:00 UTC (the default zone); in the spec's zone it stays 02-01
+    (msg,) = check_source(tz_spec, "transactions", base_dir=tmp_path, as_of="2024-01-30")
+    assert "is 2024-01-31" in msg
+    first = load_source(tz_spec, "transactions", base_dir=tmp_path)["timestamp"].min()
+    assert first == pd.Timestamp("2024-01-31 23:00")  # the same date as the loader's
+    (msg,) = check_source({**tz_spec, "timezone": "Europe/Berlin"}, "transactions", base_dir=tmp_path,
+                          as_of="2024-01-31")
+    assert "is 2024-02-01" in msg
     iso.to_parquet(tmp_path / "text.parquet")
     (msg,) = check_source({**spec, "loader": "parquet", "path": "text.parquet"}, "transactions", base_dir=tmp_path,
                           as_of="2024-01-31")
@@ -125,7 +135,32 @@ def test_sql_specs_are_checked_without_connecting(monkeypatch):
 
 
 def test_spec_errors_are_problems_not_exceptions():
-    assert check_source({"loader": "excel"}, "transactions")[0].startswith("unknown data loader 'excel'")
+    assert check_source({"loader": "ods"}, "transactions")[0].startswith("unknown data loader 'ods'")
     assert check_source({"loader": "csv", "path": "x", "colums": {}}, "transactions")[0].startswith("unknown key")
     assert check_source({"loader": "csv"}, "transactions") == ["loader 'csv' needs 'path' (the file to read)"]
     assert check_source("sales.csv", "transactions")[0].startswith("a data source spec must be a mapping")
+
+
+def test_workbooks_and_uci_copies(tmp_path, sales):
+    with pd.ExcelWriter(tmp_path / "s.xlsx") as xl:
+        sales.to_excel(xl, sheet_name="2023", index=False)
+        sales.to_excel(xl, sheet_name="2024", index=False)
+    spec = {"loader": "excel", "path": "s.xlsx", "columns": COLS}
+    (msg,) = check_source(spec, "transactions", base_dir=tmp_path)
+    assert "'2023'" in msg and "'2024'" in msg  # several sheets and none chosen: the sheets are listed
+    assert check_source({**spec, "sheet": "2024"}, "transactions", base_dir=tmp_path) == []
+    (msg,) = check_source({**spec, "sheet": "2024", "columns": {**COLS, "amount": "Total"}}, "transactions",
+                          base_dir=tmp_path)
+    assert msg.startswith("s.xlsx: columns= mapping refers to source column(s) that do not exist: 'amount' -> 'Total'")
+    # a CSV copy of Online Retail II without the 'Customer ID' column, then with it named differently
+    uci = pd.DataFrame({"Invoice": ["489434"], "StockCode": ["85048"], "Description": ["x"], "Quantity": [12],
+                        "InvoiceDate": ["2009-12-01 07:45:00"], "Price": [6.95], "Country": ["UK"]})
+    uci.to_csv(tmp_path / "ii.csv", index=False)
+    (msg,) = check_source({"loader": "online_retail_ii", "path": "ii.csv"}, "transactions", base_dir=tmp_path)
+    assert msg.startswith("ii.csv: missing column(s) ['Customer ID'] that the 'online_retail_ii' loader reads")
+    uci.assign(Customer=[13085.0]).to_csv(tmp_path / "ii.csv", index=False)
+    spec = {"loader": "online_retail_ii", "path": "ii.csv", "columns": {"customer_id": "Customer"}}
+    assert check_source(spec, "transactions", base_dir=tmp_path, as_of="2009-12-31") == []
+    (msg,) = check_source(spec, "transactions", base_dir=tmp_path, as_of="2009-11-30")
+    assert "the first timestamp in ii.csv (column 'InvoiceDate') is 2009-12-01" in msg
+    assert load_source(spec, "transactions", base_dir=tmp_path)["customer_id"].tolist() == ["13085"]

@@ -90,7 +90,8 @@ DATA_CASES = {
     ),
     "semicolon file read with commas": (
         lambda d: _orders(d / "o.csv", sep=";"), {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
-        ["columns= mapping refers to source column(s) that do not exist", "'Client;OrderDate;Total'"],
+        ["o.csv: parsed into a single column 'Client;OrderDate;Total' with separator ','",
+         "so the file is probably separated by ';'", 'in a configuration `read_options: {sep: ";", decimal: ","}`'],
     ),
     "parquet without the mapped date column": (
         lambda d: _orders(d / "o.parquet", drop="OrderDate"),
@@ -151,14 +152,18 @@ def test_configured_data_set_missing_on_this_machine_is_an_error(tmp_path, capsy
     assert f"data.bookings (hotels): file not found: {tmp_path / 'hotels.csv.gz'}" in err
 
 
-def test_check_source_leaves_ambiguous_dates_to_the_loader(tmp_path):
-    """Day-first text dates are not guessed before the run: the data-quality notebook checks them."""
+def test_check_source_reads_dates_as_the_loader_does(tmp_path):
+    """The first date is read by the loaders' date policy: inferred day-first, configured formats; a column
+    the policy cannot decide is left to the data-quality notebook (which says what to add)."""
     path = _orders(tmp_path / "o.csv", dates=["05/01/2024", "10/02/2024", "15/03/2024"])
     spec = {"loader": "csv", "path": str(path), "columns": COLS}
+    (msg,) = check_source(spec, "transactions", as_of="2023-12-31")  # 15/03: day first
+    assert "the first timestamp in o.csv (column 'OrderDate') is 2024-01-05" in msg
+    ambiguous = _orders(tmp_path / "a.csv", dates=["05/01/2024", "10/02/2024", "12/03/2024"])
+    spec = {"loader": "csv", "path": str(ambiguous), "columns": COLS}
     assert check_source(spec, "transactions", as_of="2023-12-31") == []
-    with_format = {**spec, "read_options": {"parse_dates": ["OrderDate"], "date_format": {"OrderDate": "%d/%m/%Y"}}}
-    (msg,) = check_source(with_format, "transactions", as_of="2023-12-31")
-    assert "the first timestamp in o.csv (column 'OrderDate') is 2024-01-05" in msg  # the configured format counts
+    (msg,) = check_source({**spec, "date_format": "%d/%m/%Y"}, "transactions", as_of="2023-12-31")
+    assert "the first timestamp in a.csv (column 'OrderDate') is 2024-01-05" in msg
 
 
 # ------------------------------------------------------------------ loader keys and secrets
