@@ -10,6 +10,9 @@ config
 runner
     :func:`~crm_analysis.report.runner.run_chain`: execute the notebooks with
     papermill into ``reports/runs/<id>/``, render HTML, publish atomically.
+records
+    Run records and their processes: is a ``running`` run still running
+    (:func:`~crm_analysis.report.records.mark_abandoned`).
 index
     The HTML index of a run and the run history.
 render

@@ -34,7 +34,8 @@ loss) cannot write anything; its record stays ``running`` until the next run
 ``pid``, ``pid_started``) is gone and marks it ``abandoned``. A record from
 another host is taken to be abandoned too, as a restarted container has a new
 host name: two machines must not run into the same reports folder at once.
-Pruning (:func:`prune_runs`) never deletes a run whose process is alive.
+Pruning (:func:`prune_runs`) never deletes a run whose process is alive (see
+:mod:`crm_analysis.report.records`).
 Notebooks skipped because their data is ``none`` have status ``skipped`` and
 a ``note`` with the reason, shown in the index.
 """
@@ -52,7 +53,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import sys
 import threading
 import time
@@ -65,6 +65,7 @@ from typing import Any
 from crm_analysis.report.config import ConfigError, NotebookSpec, ReportConfig, load_config, parse_config
 from crm_analysis.report.index import collect_runs, read_run, render_index, write_text_atomic
 from crm_analysis.report.preflight import preflight
+from crm_analysis.report.records import mark_abandoned, process_identity, run_is_alive
 from crm_analysis.report.render import notebook_to_html
 
 __all__ = [
@@ -78,8 +79,6 @@ __all__ = [
     "publish",
     "prune_runs",
     "rerender_runs",
-    "mark_abandoned",
-    "run_is_alive",
     "failing_statement",
 ]
 
@@ -422,107 +421,6 @@ def _signals_raise() -> Iterator[None]:
             signal.signal(sig, old)
 
 
-# --------------------------------------------------------------- processes
-def _process_started(pid: int) -> float | None:
-    """Start time (epoch seconds) of process ``pid``; ``None`` if there is no such process."""
-    import psutil
-
-    try:
-        return float(psutil.Process(pid).create_time())
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, ValueError):
-        return None
-
-
-def _process_identity() -> dict[str, Any]:
-    pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "pid_started": _process_started(pid)}
-
-
-def run_is_alive(record: Mapping[str, Any]) -> bool | None:
-    """Whether the process recorded in a run's ``run.json`` still runs.
-
-    Parameters
-    ----------
-    record : mapping
-        The ``run.json`` record (``host``, ``pid``, ``pid_started``).
-
-    Returns
-    -------
-    bool or None
-        ``True`` when a process with that pid and start time runs on this
-        host; ``False`` when it does not, or the record is from another host;
-        ``None`` when the record names no process (made by an older version).
-    """
-    host, pid = record.get("host"), record.get("pid")
-    if host is None or pid is None:
-        return None
-    if host != socket.gethostname():
-        return False
-    try:
-        started = _process_started(int(pid))
-    except (TypeError, ValueError):
-        return False
-    if started is None:
-        return False
-    recorded = record.get("pid_started")
-    if isinstance(recorded, (int, float)) and abs(started - float(recorded)) > 1.0:
-        return False  # the pid now belongs to another process
-    return True
-
-
-def mark_abandoned(reports_dir: str | Path, *, by: str | None = None) -> list[str]:
-    """Mark runs that say ``running`` but whose process is gone as ``abandoned``.
-
-    Parameters
-    ----------
-    reports_dir : str or Path
-        The reports folder (holds ``runs/``).
-    by : str, optional
-        Id of the run that found them, for the record.
-
-    Returns
-    -------
-    list of str
-        The ids of the runs marked (their ``run.json`` and own ``index.html``
-        are rewritten; the published index is re-rendered when one exists).
-    """
-    reports = Path(reports_dir)
-    runs_dir = reports / "runs"
-    marked = []
-    for rec in collect_runs(reports):
-        if rec.get("status") != "running":
-            continue
-        alive = run_is_alive(rec)
-        if alive:
-            continue
-        rid = str(rec["run_id"])
-        path = runs_dir / rid / "run.json"
-        if not path.is_file():
-            continue
-        if alive is None:
-            why = "its run record names no process (made by an older version)"
-        elif rec.get("host") != socket.gethostname():
-            why = f"it ran on host {rec.get('host')!r}, not this one ({socket.gethostname()!r})"
-        else:
-            why = f"its process {rec.get('pid')} on {rec.get('host')} is gone (killed, or the machine stopped)"
-        now = _now()
-        rec = dict(rec)
-        rec["status"] = "abandoned"
-        rec["error"] = {
-            "stage": "abandoned", "ename": "Abandoned", "evalue": why,
-            "message": f"run abandoned: {why}; found by " + (f"run {by}" if by else "a later check") + f" at {now}",
-        }
-        for nb in rec.get("notebooks", []):
-            if nb.get("status") in ("running", "pending"):
-                nb["status"] = "abandoned" if nb["status"] == "running" else "skipped"
-        write_text_atomic(path, json.dumps(rec, indent=2, default=str))
-        with contextlib.suppress(Exception):  # best effort: the record is what counts
-            write_text_atomic(runs_dir / rid / "index.html", render_index(runs_dir / rid))
-        marked.append(rid)
-        log.warning("run %s was still marked running, but %s: marked abandoned", rid, why)
-    return marked
-
-
 # --------------------------------------------------------------- tracebacks
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FRAME = re.compile(  # IPython >= 8.5: "Cell In[3], line 2"; before: "Input In [3], in <cell line: 2>()"
@@ -661,7 +559,7 @@ def _write_run_json(result: RunResult, cfg: ReportConfig, extra: dict[str, Any])
         "finished": result.finished,
         "duration_s": None if result.duration_s is None else round(result.duration_s, 3),
         "published": result.published,
-        **_process_identity(),
+        **process_identity(),
         "seed": cfg.seed,
         "as_of": cfg.as_of,
         "package_version": __version__,
@@ -717,9 +615,11 @@ def prune_runs(reports_dir: str | Path, keep: int, *, protect: Iterable[str | Pa
     Runs are ordered by their start time (``run.json``), then by name. The
     run ``latest`` points to and the runs in ``protect`` (ids or folders) are
     kept in any case and count towards ``keep``. Runs in progress (status
-    ``running`` with a live process, see :func:`run_is_alive`) are kept in
-    any case and do not count; a ``running`` run whose process is gone is
-    first marked ``abandoned`` (:func:`mark_abandoned`) and is then pruned
+    ``running`` with a live process, see
+    :func:`~crm_analysis.report.records.run_is_alive`) are kept in any case
+    and do not count; a ``running`` run whose process is gone is first
+    marked ``abandoned`` (:func:`~crm_analysis.report.records.mark_abandoned`)
+    and is then pruned
     like any other. When a run was deleted and a
     run is published, ``<reports_dir>/index.html`` and the published run's
     own index are re-rendered so the history lists no deleted run.

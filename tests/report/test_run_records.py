@@ -22,7 +22,8 @@ import pytest
 from crm_analysis.report import runner
 from crm_analysis.report.cli import EXIT_OTHER, main
 from crm_analysis.report.index import read_run
-from crm_analysis.report.runner import mark_abandoned, prune_runs, run_is_alive
+from crm_analysis.report.records import mark_abandoned, run_is_alive
+from crm_analysis.report.runner import prune_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,17 +95,13 @@ def test_a_killed_run_is_marked_abandoned_by_the_next_run(tmp_path, write_notebo
     assert result.status == "ok" and result.abandoned == [run.name]
     rec = read_run(run)
     assert rec["status"] == "abandoned"
-    assert rec["error"]["message"].startswith(f"run abandoned: its process {proc_pid(rec)} on {socket.gethostname()} is gone")
+    assert rec["error"]["message"].startswith(f"run abandoned: its process {rec['pid']} on {socket.gethostname()} is gone")
     assert f"found by run {result.run_id}" in rec["error"]["message"]
     assert [nb["status"] for nb in rec["notebooks"]] == ["ok", "abandoned", "skipped"]
     assert json.loads((result.run_dir / "run.json").read_text())["abandoned_runs_marked"] == [run.name]
     published = (tmp_path / "reports" / "index.html").read_text()
     row = published[published.index(f'href="runs/{run.name}/"'):]
     assert "abandoned" in row[: row.index("</tr>")]
-
-
-def proc_pid(rec: dict) -> int:
-    return int(rec["pid"])
 
 
 @pytest.mark.slow
