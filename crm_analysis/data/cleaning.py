@@ -409,6 +409,28 @@ def _require(df: pd.DataFrame, schema: Schema, names: tuple[str, ...]) -> None:
             f"cleaning needs canonical {schema.name} column(s) {missing}; found {list(map(str, df.columns))}. "
             f"Load the data with crm_analysis.data.load_{schema.name}(...) first"
         )
+    wrong = []
+    for col in schema:
+        if col.name not in df.columns or col.dtype == "string":
+            continue
+        dtype = df[col.name].dtype
+        if col.dtype == "datetime64[ns]":
+            ok = isinstance(dtype, np.dtype) and dtype.kind == "M"
+        else:
+            ok = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        if not ok:
+            wrong.append(f"{col.name!r} is {dtype}, not {col.dtype}")
+    if wrong:
+        raise DataValidationError(
+            f"cleaning needs canonical {schema.name}: {'; '.join(wrong)}. Load the data with "
+            f"crm_analysis.data.load_{schema.name}(...) (or validate_{schema.name}) first, which reads dates "
+            "and numbers by the package's rules"
+        )
+
+
+#: Text spellings of the cancellation marker (case-insensitive, blanks ignored).
+_MARKER_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+                 "y": True, "n": False, "t": True, "f": False}
 
 
 def cancellation_marker(df: pd.DataFrame) -> np.ndarray | None:
@@ -426,7 +448,8 @@ def cancellation_marker(df: pd.DataFrame) -> np.ndarray | None:
     Raises
     ------
     DataValidationError
-        When the column holds anything but True/False (or 1/0), or missing
+        When the column holds anything but True/False (also 1/0 and the text
+        spellings true/false, yes/no, y/n, t/f in any case), or missing
         values, naming the values and the fix.
     """
     if CANCELLATION_MARKER not in df.columns:
@@ -435,14 +458,25 @@ def cancellation_marker(df: pd.DataFrame) -> np.ndarray | None:
     if pd.api.types.is_bool_dtype(col.dtype) and not col.isna().any():
         return col.to_numpy(dtype=bool)
     values = col.astype(object)
-    ok = values.map(lambda v: isinstance(v, (bool, np.bool_)) or (
-        isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v) and v in (0, 1)))
+
+    def flag(v: object) -> bool | None:
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v) and v in (0, 1):
+            return bool(v)
+        if isinstance(v, str):  # what a CSV or a spreadsheet writes
+            return _MARKER_WORDS.get(v.strip().lower())
+        return None
+
+    flags = values.map(flag)
+    ok = flags.notna()
     if ok.all():
-        return values.astype(bool).to_numpy(dtype=bool)
+        return flags.to_numpy(dtype=bool)
     bad = np.flatnonzero(~ok.to_numpy(dtype=bool))
     examples = "; ".join(f"row {int(i)}: {values.iloc[int(i)]!r}" for i in bad[:5])
     raise DataValidationError(
-        f"column {CANCELLATION_MARKER!r} marks cancellations and must hold True/False (or 1/0) on every row; "
+        f"column {CANCELLATION_MARKER!r} marks cancellations and must hold true/false (also 1/0, yes/no, "
+        f"TRUE/FALSE) on every row; "
         f"{len(bad)} value(s) do not (0-based row: value): {examples}. Convert it first, e.g. "
         f"df[{CANCELLATION_MARKER!r}] = df[{CANCELLATION_MARKER!r}].eq('yes'), or drop the column"
     )

@@ -56,6 +56,7 @@ __all__ = [
     "timestamp_sql",
     "TimestampSQL",
     "check_timezone",
+    "check_date_orders",
     "date_format_for",
     "DATE_PATTERN",
 ]
@@ -246,17 +247,68 @@ def _check_offsets(name: str, shapes: DateShapes) -> None:
         )
 
 
+_SERIAL = re.compile(r"^\s*\d{5}(\.\d+)?\s*$")
+
+
+def _serial_hint(values: Sequence[Any]) -> str:
+    """A hint when the values look like Excel serial day numbers (45296 = 2024-01-05)."""
+    texts = [str(v).split(": ", 1)[-1].strip("'\"") for v in values]
+    nums = [t for t in texts if _SERIAL.match(t)]
+    if texts and len(nums) == len(texts) and all(20000 <= float(t) <= 80000 for t in nums):
+        return (" These look like Excel serial day numbers (45296 = 2024-01-05): format the column as dates "
+                "in Excel before saving, or convert them with pd.to_datetime(x, unit='D', origin='1899-12-30').")
+    return ""
+
+
 def _unparsed_error(name: str, n: int, examples: Sequence[str]) -> DataValidationError:
     return DataValidationError(
         f"column {name!r}: {n:,} value(s) are not dates in a recognised form (ISO 2024-01-31, "
         f"31/01/2024, 01/31/2024, 31.01.2024, with an optional time and UTC offset); examples: "
         f"{'; '.join(examples)}. Give the format with date_format, e.g. date_format: '%d %b %Y' "
-        "for '31 Jan 2024'"
+        "for '31 Jan 2024'." + _serial_hint(examples)
     )
 
 
 def _ex(raw: Any, row: int | None) -> str:
     return f"{raw!r}" if row is None else f"row {row}: {raw!r}"
+
+
+def _record_order(info: dict[str, Any] | None, shapes: DateShapes, dayfirst: bool | None, order: bool) -> None:
+    if info is None or not shapes.n_dm or dayfirst is not None:
+        return
+    evidence = (shapes.first_over_12 if order else shapes.second_over_12) or []
+    if evidence:  # read off the values (an ambiguous column without dayfirst raised already)
+        info["inferred_dayfirst"] = order
+        info["example"] = evidence[0]
+
+
+def check_date_orders(orders: Mapping[str, tuple[bool, str]]) -> None:
+    """Refuse a source whose date columns were read in different day/month orders.
+
+    Each column's order is inferred from its own values; two columns of one
+    file written in opposite conventions (a booking date ``25/01/2024`` and an
+    arrival date ``02/13/2024``) are almost always an export error, and
+    reading each its own way would pair dates from two conventions.
+
+    Parameters
+    ----------
+    orders : mapping
+        Column label -> (inferred dayfirst, example value).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the columns, their orders and examples, and the fix.
+    """
+    firsts = {k: v for k, v in orders.items() if v[0]}
+    seconds = {k: v for k, v in orders.items() if not v[0]}
+    if firsts and seconds:
+        (a, (_, ex_a)), (b, (_, ex_b)) = next(iter(firsts.items())), next(iter(seconds.items()))
+        raise DataValidationError(
+            f"date columns of one source are written in different orders: {a!r} is day-first (e.g. {ex_a}), "
+            f"{b!r} month-first (e.g. {ex_b}); correct the export, or, if the file really mixes conventions, "
+            "give date_format per column (date_format: {column: format, ...})"
+        )
 
 
 # ------------------------------------------------------------------- pandas
@@ -396,6 +448,7 @@ def parse_datetime_column(
     dayfirst: bool | None = None,
     date_format: str | None = None,
     timezone: str | None = None,
+    info: dict[str, Any] | None = None,
 ) -> tuple[pd.Series, list[IntakeChange]]:
     """Read one date column by the package's date policy (see the module docstring).
 
@@ -417,6 +470,11 @@ def parse_datetime_column(
         IANA zone of the data: offsets and aware values are converted to it;
         naive values are taken as local times of it. Default: UTC for offsets
         and aware values (reported as a change).
+    info : dict, optional
+        Receives ``"inferred_dayfirst"`` (the order read off the column's own
+        values, when it had ``dd/mm`` values and no ``dayfirst`` was given)
+        and ``"example"`` (a value showing it), for
+        :func:`check_date_orders`.
 
     Returns
     -------
@@ -450,10 +508,11 @@ def parse_datetime_column(
     if pd.api.types.is_bool_dtype(s.dtype) or (
         pd.api.types.is_numeric_dtype(s.dtype) and s.notna().any()
     ):
+        sample = s.dropna().iloc[:20].tolist()
         raise DataValidationError(
             f"column {name!r} is numeric ({s.dtype}), not a date: numeric dates are ambiguous "
             "(20240103? an Excel serial number?); give date_format, e.g. date_format: '%Y%m%d', "
-            "or convert the column first"
+            "or convert the column first." + _serial_hint(sample)
         )
     present = s.notna().to_numpy()
     if not present.any():
@@ -477,6 +536,7 @@ def parse_datetime_column(
         shapes = _shapes_pandas(uniq, ext, first_row, counts)
         _check_offsets(name, shapes)
         order = _decide_dayfirst(name, shapes, dayfirst) if shapes.n_dm else True
+        _record_order(info, shapes, dayfirst, order)
         local = _assemble(ext, order)
         invalid = local.isna().to_numpy()
         if invalid.any():
@@ -489,7 +549,7 @@ def parse_datetime_column(
                 "time and UTC offset; examples: "
                 + "; ".join(_ex(uniq.iloc[i], int(first_row[i])) for i in idx)
                 + ". Correct them, or give the format with date_format (e.g. date_format: '%d %b %Y' "
-                "for '31 Jan 2024')"
+                "for '31 Jan 2024')." + _serial_hint([str(uniq.iloc[i]) for i in idx])
             )
         if shapes.n_offset:
             utc = local - pd.to_timedelta(_offset_minutes(ext["off"]), unit="min")
@@ -593,10 +653,15 @@ class TimestampSQL:
         expression runs once per row.
     expr : str
         SQL expression of type ``TIMESTAMP`` over the source and helper columns.
+    inferred_dayfirst, example : optional
+        The day/month order read off the column's values and a value showing
+        it (None when not inferred), for :func:`check_date_orders`.
     """
 
     pre: dict[str, str]
     expr: str
+    inferred_dayfirst: bool | None = None
+    example: str | None = None
 
 
 def timestamp_sql(
@@ -657,19 +722,24 @@ def timestamp_sql(
     if type_name != "VARCHAR":
         raise DataValidationError(f"column {name!r} has type {type_name}, not a date or text")
     text = f"CAST({e} AS VARCHAR)"
-    msg = _lit(f"column {name!r}: value is not a valid date: ")
+    msg = _lit(f"column {name!r}: value is not a valid date (recognised forms: ISO 2024-01-31, 31/01/2024, "
+               f"01/31/2024, 31.01.2024, with an optional time and UTC offset; correct the value, or give the "
+               f"format with date_format, e.g. '%d %b %Y'): ")
     if date_format is not None:
         fmt = _lit(date_format)
         parsed = f"try_strptime({text}, {fmt})"
         if "%z" in date_format or "%Z" in date_format:
             parsed = f"timezone({_lit(timezone or 'UTC')}, {parsed})"
+        fmt_msg = _lit(f"column {name!r}: value does not match date_format {date_format!r}: ")
         return TimestampSQL({}, f"CASE WHEN {e} IS NULL THEN NULL ELSE coalesce(CAST({parsed} AS TIMESTAMP), "
-                                f"error({msg} || {text})) END")
+                                f"error({fmt_msg} || {text})) END")
     shapes = _shapes_sql(rel, column)
     if shapes.n_unparsed:
         raise _unparsed_error(name, shapes.n_unparsed, shapes.unparsed or [])
     _check_offsets(name, shapes)
     order = _decide_dayfirst(name, shapes, dayfirst) if shapes.n_dm else True
+    info: dict[str, Any] = {}
+    _record_order(info, shapes, dayfirst, order)
     gname = _q(f"__date_fields_{column}")
     pat, cmp = _lit(DATE_PATTERN), _lit(COMPACT_PATTERN)
     fields = ", ".join(_lit(x) for x in _GROUPS)
@@ -708,4 +778,4 @@ def timestamp_sql(
     value = local if not shapes.n_offset else _zone_sql(f"{local} - to_minutes(CAST({off_min} AS BIGINT))", timezone)
     expr = (f"CASE WHEN {e} IS NULL THEN NULL ELSE coalesce(CAST({value} AS TIMESTAMP), "
             f"error({msg} || {text})) END")
-    return TimestampSQL(pre, expr)
+    return TimestampSQL(pre, expr, info.get("inferred_dayfirst"), info.get("example"))

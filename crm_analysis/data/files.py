@@ -58,6 +58,8 @@ import pandas as pd
 from crm_analysis.data.errors import SourceFileError
 
 __all__ = [
+    "MISSING_ONLY_BLANK",
+    "check_header",
     "EXCEL_SUFFIXES",
     "LEGACY_SPREADSHEET_SUFFIXES",
     "SEPARATOR_CANDIDATES",
@@ -84,6 +86,23 @@ SEPARATOR_CANDIDATES: tuple[str, ...] = (";", "\t", "|", ",")
 
 #: A sheet choice: a name, a 0-based position, a list of them, or None.
 Sheet = str | int | Sequence[str | int] | None
+
+#: Reader options under which only an empty field is missing. pandas' default
+#: list of missing-value strings ("NA", "N/A", "null", "None", "nan", ...)
+#: would make a customer called "NA" disappear on the pandas path while DuckDB
+#: keeps it; pass ``na_values`` (or ``keep_default_na``) in the read options to
+#: declare your own missing-value markers.
+MISSING_ONLY_BLANK: dict[str, Any] = {"keep_default_na": False, "na_values": [""]}
+
+#: File signatures of formats that are not text: (first bytes, what it is, the fix).
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive, e.g. an Excel .xlsx workbook",
+     "for a workbook use loader: excel (API: fmt='excel' or a .xlsx name); for a zipped CSV name it .zip"),
+    (b"PAR1", "a Parquet file", "use loader: parquet (API: fmt='parquet' or a .parquet name)"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel .xls (OLE) file",
+     "save it as .xlsx (then loader: excel) or as CSV"),
+    (b"SQLite format 3\x00", "an SQLite database", "read it with loader: sql and an sqlite:/// URL"),
+)
 
 _CHUNK = 1 << 20
 _SEP_NAMES = {";": "';'", "\t": "a tab", "|": "'|'", ",": "','"}
@@ -197,6 +216,8 @@ def _scan(path: Path, encoding: str | None, sink: IO[str] | None = None) -> str:
         while True:
             chunk = fh.read(_CHUNK)
             final = not chunk
+            if fed == 0:
+                _check_signature(path, chunk)
             if len(head) < 4:
                 head = (head + chunk)[:4]
             try:
@@ -219,6 +240,47 @@ def _scan(path: Path, encoding: str | None, sink: IO[str] | None = None) -> str:
             "and that the path points at the data file."
         )
     return codec
+
+
+def _check_signature(path: Path, first: bytes) -> None:
+    """Refuse a file that is not text (a workbook, Parquet, ...) read as CSV, saying what it is."""
+    for magic, what, fix in _SIGNATURES:
+        if first.startswith(magic):
+            raise SourceFileError(f"{path}: is not a text (CSV) file but {what}; {fix}")
+
+
+def check_header(path: str | os.PathLike[str], sep: str | None, encoding: str | None) -> None:
+    """Refuse a CSV header that names a column twice.
+
+    pandas would rename the second ``Total`` to ``Total.1`` and DuckDB to
+    ``Total_1``, and a mapping would silently take the first of them.
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+    sep : str or None
+        Its separator (one character; otherwise nothing is checked).
+    encoding : str or None
+        Its encoding.
+
+    Raises
+    ------
+    SourceFileError
+        Naming the duplicated column names.
+    """
+    if not sep or len(sep) != 1:
+        return
+    line = _first_line(Path(path), encoding)
+    if not line:
+        return
+    fields = [f.strip() for f in next(csv.reader([line], delimiter=sep), [])]
+    dups = sorted({f for f in fields if f and fields.count(f) > 1})
+    if dups:
+        raise SourceFileError(
+            f"{path}: the header names column(s) {dups} more than once, so a column mapping cannot tell them "
+            "apart; rename them in the file (e.g. Total_net, Total_gross)"
+        )
 
 
 def check_text_file(path: str | os.PathLike[str], encoding: str | None = None) -> str:
@@ -645,6 +707,8 @@ def read_excel_sheets(
     if "sheet_name" in opts:
         raise SourceFileError("pass the sheet as sheet=... (configuration `sheet:`), not read_options sheet_name")
     user_dtype = opts.pop("dtype", None)
+    if "na_values" not in opts and "keep_default_na" not in opts:
+        opts.update(MISSING_ONLY_BLANK)
     with _open_workbook(path) as book:
         names = [str(s) for s in book.sheet_names]
         chosen = _resolve_sheets(path, sheet, names)

@@ -53,6 +53,8 @@ from crm_analysis.data.engine import connect, quote_identifier, quote_literal, q
 from crm_analysis.data.errors import DataValidationError, SourceFileError
 from crm_analysis.data.files import (
     EXCEL_SUFFIXES,
+    MISSING_ONLY_BLANK,
+    check_header,
     LEGACY_SPREADSHEET_SUFFIXES,
     Sheet,
     check_decimal_commas,
@@ -67,7 +69,8 @@ from crm_analysis.data.files import (
 )
 from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS, Schema
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, is_sql_source, read_sql_source
-from crm_analysis.data.dates import date_format_for, timestamp_sql
+from crm_analysis.data.dates import check_date_orders, date_format_for, timestamp_sql
+from crm_analysis.data.numbers import NumberFormat, number_format, number_sql
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
     STRIP_SQL_CLASS,
@@ -176,14 +179,21 @@ def _open(con: Connection) -> tuple[duckdb.DuckDBPyConnection, bool]:
     raise TypeError(f"con must be a DuckDB connection or a path to a .duckdb file, got {type(con).__name__}")
 
 
-def _string_sources(schema: Schema, columns: Mapping[str, str] | None) -> list[str]:
-    """Source names of the canonical string and date columns, read from CSV as text.
+def _string_sources(
+    schema: Schema, columns: Mapping[str, str] | None, numbers: bool = False
+) -> list[str]:
+    """Source names of the canonical columns read from a file as text.
 
     Ids keep their leading zeros, and dates are read by the package's date
     policy (:mod:`crm_analysis.data.dates`), not guessed by the CSV reader.
+    With ``numbers`` the numeric canonical columns too: they are then parsed
+    by :mod:`crm_analysis.data.numbers` (a declared decimal comma, and the
+    DuckDB path, whose reader would otherwise fail with a raw error on a
+    value past its sample).
     """
     columns = dict(columns or {})
-    return [columns.get(c.name, c.name) for c in schema if c.dtype in ("string", "datetime64[ns]")]
+    kinds = ("string", "datetime64[ns]") + (("float64", "int64") if numbers else ())
+    return [columns.get(c.name, c.name) for c in schema if c.dtype in kinds]
 
 
 def _csv_date_options(opts: dict[str, Any], dayfirst: bool | None) -> bool | None:
@@ -240,6 +250,11 @@ def _read_csv(path: Path, opts: dict[str, Any], text_columns: list[str] | None, 
     # first field as the index and shift every column; with index_col=False it
     # drops the extra fields, warning. Both are silent misreads: raise instead.
     opts.setdefault("index_col", False)
+    # only an empty field is missing (as in DuckDB): pandas' default list would
+    # make customers called "NA", "null" or "None" disappear
+    if "na_values" not in opts and "keep_default_na" not in opts:
+        opts.update(MISSING_ONLY_BLANK)
+    check_header(path, sep, encoding)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -492,12 +507,13 @@ def load_transactions(
     ...                                "quantity": "Quantity", "unit_price": "UnitPrice"})["amount"].tolist()
     [3.0, 4.0]
     """
+    nf = number_format(read_options)
     raw = read_source(
         source,
         con=con,
         fmt=fmt,
         read_options=read_options,
-        text_columns=_string_sources(TRANSACTIONS, columns),
+        text_columns=_string_sources(TRANSACTIONS, columns, numbers=not nf.is_default),
         encoding=encoding,
         sheet=sheet,
         table=table,
@@ -506,11 +522,12 @@ def load_transactions(
         chunksize=chunksize,
     )
     path = _file_path(source, con, fmt)
-    if path is not None:
+    if path is not None and nf.is_default:
         _check_frame_numbers(raw, path, TRANSACTIONS, columns)
     dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
     return validate_transactions(
-        raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone
+        raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
+        number_format=nf,
     )
 
 
@@ -562,12 +579,13 @@ def load_bookings(
         Missing required columns, empty input, unparseable dates, non-numeric
         rates, unknown statuses (listed), negative nights.
     """
+    nf = number_format(read_options)
     raw = read_source(
         source,
         con=con,
         fmt=fmt,
         read_options=read_options,
-        text_columns=_string_sources(BOOKINGS, columns),
+        text_columns=_string_sources(BOOKINGS, columns, numbers=not nf.is_default),
         encoding=encoding,
         sheet=sheet,
         table=table,
@@ -576,11 +594,12 @@ def load_bookings(
         chunksize=chunksize,
     )
     path = _file_path(source, con, fmt)
-    if path is not None:
+    if path is not None and nf.is_default:
         _check_frame_numbers(raw, path, BOOKINGS, columns)
     dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
     return validate_bookings(
-        raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone
+        raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
+        number_format=nf,
     )
 
 
@@ -602,10 +621,16 @@ def _csv_relation(
     else:  # DuckDB decodes only UTF-8 itself
         read_path = utf8_copy(path, encoding)
     sep = _separator(path, opts)
+    for key in ("decimal", "thousands"):  # pandas-style number format: numbers are read as text and parsed
+        opts.pop(key, None)              # by crm_analysis.data.numbers on both paths
     opts.setdefault("header", True)
     if "skiprows" not in opts and "skip" not in opts:
         opts["skiprows"] = 0  # the sniffer must not skip lines that do not fit its guess
     opts.setdefault("null_padding", True)  # short rows end in missing values, as in pandas
+    # pandas' quoting ("" inside quotes), so a quoted field past the sniffer's sample cannot break the read
+    opts.setdefault("quotechar", '"')
+    opts.setdefault("escapechar", '"')
+    check_header(path, sep, encoding)
     try:
         if text_columns and "dtype" not in opts:
             found = db.read_csv(str(read_path), **opts).columns
@@ -728,14 +753,22 @@ def _project(
     dayfirst: bool | None = None,
     date_format: str | Mapping[str, str] | None = None,
     timezone: str | None = None,
+    numbers: NumberFormat | None = None,
 ) -> duckdb.DuckDBPyRelation:
     found = list(rel.columns)
+    numbers = numbers or NumberFormat()
+    orders: dict[str, tuple[bool, str]] = {}
     types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
     mapping = resolve_columns(found, schema, columns)
     derived: dict[str, str] = {}
     if schema is TRANSACTIONS and "amount" not in mapping and {"quantity", "unit_price"} <= set(mapping):
         q, p = (quote_identifier(mapping[c]) for c in ("quantity", "unit_price"))
-        derived["amount"] = f"CAST({q} AS DOUBLE) * CAST({p} AS DOUBLE)"
+        def num(c: str, e: str) -> str:
+            src = mapping[c]
+            label = c if src == c else f"{c} ({src})"
+            return number_sql(e, label, numbers) if types[src] == "VARCHAR" else f"CAST({e} AS DOUBLE)"
+
+        derived["amount"] = f"{num('quantity', q)} * {num('unit_price', p)}"
     if schema is BOOKINGS:
         if "units" not in mapping:
             derived["units"] = "CAST(1 AS BIGINT)"
@@ -758,6 +791,14 @@ def _project(
                                    date_format=date_format_for(date_format, col.name, src), timezone=timezone)
                 pre.update(ts.pre)
                 sql = ts.expr
+                if ts.inferred_dayfirst is not None:
+                    orders[label] = (ts.inferred_dayfirst, str(ts.example))
+            elif t == "VARCHAR" and col.dtype in ("float64", "int64"):
+                label = col.name if src == col.name else f"{col.name} ({src})"
+                sql = number_sql(e, label, numbers)
+                if col.dtype == "int64":
+                    sql = (f"CASE WHEN {sql} = trunc({sql}) THEN CAST({sql} AS BIGINT) ELSE "
+                           f"error({quote_literal(f'column {label!r}: value is not a whole number: ')} || {e}) END")
             elif col.dtype == "float64":
                 sql = f"CAST({e} AS DOUBLE)"
             else:
@@ -770,6 +811,7 @@ def _project(
     if keep_extra:
         used = set(mapping.values())
         exprs += [quote_identifier(c) for c in found if c not in used and c not in schema]
+    check_date_orders(orders)
     if pre:
         rel = rel.project(", ".join(["*"] + [f"{v} AS {quote_identifier(k)}" for k, v in pre.items()]))
     return rel.project(", ".join(exprs))
@@ -849,13 +891,16 @@ def transactions_relation(
     [('1', 3.0)]
     """
     rel = source_relation(
-        source, con=con, fmt=fmt, read_options=read_options, text_columns=_string_sources(TRANSACTIONS, columns),
+        source, con=con, fmt=fmt, read_options=read_options,
+        text_columns=_string_sources(TRANSACTIONS, columns, numbers=True),
         encoding=encoding, sheet=sheet,
     )
     path = _file_path(source, con, fmt)
     if path is not None:
-        _check_relation_numbers(rel, path, TRANSACTIONS, columns)
-    return _project(rel, TRANSACTIONS, columns, keep_extra, dayfirst, date_format, timezone)
+        if number_format(read_options).is_default:
+            _check_relation_numbers(rel, path, TRANSACTIONS, columns)
+    return _project(rel, TRANSACTIONS, columns, keep_extra, dayfirst, date_format, timezone,
+                    number_format(read_options))
 
 
 def bookings_relation(
@@ -888,10 +933,13 @@ def bookings_relation(
         Negative nights are not checked here (use :func:`load_bookings`).
     """
     rel = source_relation(
-        source, con=con, fmt=fmt, read_options=read_options, text_columns=_string_sources(BOOKINGS, columns),
+        source, con=con, fmt=fmt, read_options=read_options,
+        text_columns=_string_sources(BOOKINGS, columns, numbers=True),
         encoding=encoding, sheet=sheet,
     )
     path = _file_path(source, con, fmt)
     if path is not None:
-        _check_relation_numbers(rel, path, BOOKINGS, columns)
-    return _project(rel, BOOKINGS, columns, keep_extra, dayfirst, date_format, timezone)
+        if number_format(read_options).is_default:
+            _check_relation_numbers(rel, path, BOOKINGS, columns)
+    return _project(rel, BOOKINGS, columns, keep_extra, dayfirst, date_format, timezone,
+                    number_format(read_options))

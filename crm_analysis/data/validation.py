@@ -11,14 +11,22 @@ zero prices, missing customers, ...) are the business of
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from crm_analysis.data.dates import IntakeChange, check_timezone, date_format_for, parse_datetime_column
-from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.dates import (
+    IntakeChange,
+    check_date_orders,
+    check_timezone,
+    date_format_for,
+    parse_datetime_column,
+)
+from crm_analysis.data.errors import DataValidationError, DataWarning
+from crm_analysis.data.numbers import NumberFormat, parse_numbers
 from crm_analysis.data.schema import (
     BOOKING_STATUSES,
     BOOKINGS,
@@ -85,6 +93,13 @@ class ReadOptions:
         Canonical name -> source column name (for messages and per-column formats).
     changes : list of IntakeChange
         Filled while reading: every kind of value changed, with its count.
+    numbers : NumberFormat
+        How numbers written as text are read (decimal mark, thousands
+        separator; :mod:`crm_analysis.data.numbers`).
+    orders : dict
+        Filled while reading: canonical date column -> the day/month order
+        inferred for it (True: day first), to check that the columns of one
+        source agree.
     """
 
     dayfirst: bool | None = None
@@ -92,6 +107,8 @@ class ReadOptions:
     timezone: str | None = None
     source_names: dict[str, str] = field(default_factory=dict)
     changes: list[IntakeChange] = field(default_factory=list)
+    numbers: NumberFormat = field(default_factory=NumberFormat)
+    orders: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.dayfirst is not None and not isinstance(self.dayfirst, bool):
@@ -209,13 +226,18 @@ def _as_string_raw(s: pd.Series) -> pd.Series:
 def _as_datetime(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
     """Cast to naive ``datetime64[ns]`` by the package's date policy (:mod:`crm_analysis.data.dates`)."""
     opts = options or ReadOptions()
+    label = name if opts.source_names.get(name, name) == name else f"{name} ({opts.source_names[name]})"
+    info: dict[str, object] = {}
     out, changes = parse_datetime_column(
         s,
-        name if opts.source_names.get(name, name) == name else f"{name} ({opts.source_names[name]})",
+        label,
         dayfirst=opts.dayfirst,
         date_format=date_format_for(opts.date_format, name, opts.source_names.get(name, name)),
         timezone=opts.timezone,
+        info=info,
     )
+    if "inferred_dayfirst" in info:
+        opts.orders[label] = (bool(info["inferred_dayfirst"]), str(info["example"]))
     opts.changes.extend(IntakeChange(name, c.reason, c.rows, c.description) for c in changes)
     return out
 
@@ -224,6 +246,8 @@ def _as_float(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> 
     """Cast to ``float64``; raise on non-numeric values."""
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype("float64")
+    if options is not None and not options.numbers.is_default:
+        return parse_numbers(s, name, options.numbers)
     present = s.notna().to_numpy()
     out = pd.to_numeric(s, errors="coerce")
     failed = present & pd.isna(out).to_numpy() if hasattr(out, "to_numpy") else present
@@ -236,7 +260,7 @@ def _as_int(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd
     """Cast to ``int64``; raise on missing, non-numeric or non-integral values."""
     raw = s
     if not pd.api.types.is_numeric_dtype(s.dtype):
-        s = _as_float(s, name)
+        s = _as_float(s, name, options)
     if pd.api.types.is_integer_dtype(s.dtype) and not s.isna().any():
         return s.astype("int64")
     vals = s.to_numpy(dtype="float64", na_value=np.nan)
@@ -312,6 +336,7 @@ def resolve_columns(
             f"columns= mapping refers to source column(s) that do not exist: "
             + ", ".join(f"{k!r} -> {v!r}" for k, v in absent.items())
             + f"; found columns: {found_list}"
+            + _header_hint(found_list)
         )
     sources = list(columns.values())
     reused = sorted({str(v) for v in sources if sources.count(v) > 1})
@@ -347,7 +372,18 @@ def _missing_error(missing: list[str], schema: Schema, found: Sequence[object], 
     )
     if hints:
         msg += " (" + "; ".join(hints) + ")"
+    msg += _header_hint(found)
     raise DataValidationError(msg + extra)
+
+
+def _header_hint(found: Sequence[object]) -> str:
+    """A hint when the columns found look like a title row rather than the header."""
+    names = [str(f) for f in found]
+    unnamed = [n for n in names if n.startswith("Unnamed:") or n.startswith("column")]
+    if names and len(unnamed) * 2 >= len(names):
+        return (". Most columns have no name: the header is probably not on the first row (title rows above "
+                "it?); skip them with read_options: {skiprows: <rows above the header>} (or header: <row>)")
+    return ""
 
 
 # ------------------------------------------------------------------ statuses
@@ -446,6 +482,7 @@ def conform(
     out = {}
     for canon, src in mapping.items():
         out[canon] = _CASTS[schema[canon].dtype](df[src], canon, opts)
+    check_date_orders(opts.orders)
     if keep_extra:
         used = set(mapping.values())
         for c in df.columns:
@@ -512,8 +549,11 @@ def check_columns(
 
 
 def _with_changes(df: pd.DataFrame, opts: ReadOptions) -> pd.DataFrame:
-    """Record the value changes of reading in ``df.attrs`` (see :func:`intake_changes`)."""
+    """Record the value changes of reading in ``df.attrs`` (see :func:`intake_changes`); warn of UTC conversions."""
     df.attrs["intake_changes"] = [asdict(c) for c in opts.changes]
+    for c in opts.changes:
+        if c.reason == "converted_to_utc":
+            warnings.warn(f"column {c.column!r}: {c.description}", DataWarning, stacklevel=4)
     return df
 
 
@@ -531,6 +571,7 @@ def validate_transactions(
     dayfirst: bool | None = None,
     date_format: str | Mapping[str, str] | None = None,
     timezone: str | None = None,
+    number_format: NumberFormat | None = None,
 ) -> pd.DataFrame:
     """Validate a transactions frame and cast it to the canonical schema.
 
@@ -552,7 +593,12 @@ def validate_transactions(
     timezone : str, optional
         IANA time zone of the data: values with UTC offsets (or aware
         values) are converted to it, naive values are taken as its local
-        time. Without it, offsets are converted to UTC.
+        time. Without it, offsets are converted to UTC, recorded as a change
+        and announced with a :class:`~crm_analysis.data.errors.DataWarning`.
+    number_format : NumberFormat, optional
+        Decimal mark and thousands separator of numbers written as text
+        (default ``.`` and none); with another format, text numbers are read
+        strictly (:func:`crm_analysis.data.numbers.parse_numbers`).
 
     Returns
     -------
@@ -575,7 +621,8 @@ def validate_transactions(
     available = set(resolve_columns(list(df.columns), TRANSACTIONS, columns))
     derive_amount = "amount" not in available and {"quantity", "unit_price"} <= available
     check_columns(list(df.columns), TRANSACTIONS, columns)
-    opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+    opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone,
+                       numbers=number_format or NumberFormat())
     out = conform(df, TRANSACTIONS, columns, keep_extra=keep_extra, options=opts)
     if derive_amount:
         out["amount"] = (out["quantity"] * out["unit_price"]).astype("float64")
@@ -590,6 +637,7 @@ def validate_bookings(
     dayfirst: bool | None = None,
     date_format: str | Mapping[str, str] | None = None,
     timezone: str | None = None,
+    number_format: NumberFormat | None = None,
 ) -> pd.DataFrame:
     """Validate a bookings frame and cast it to the canonical schema.
 
@@ -611,7 +659,12 @@ def validate_bookings(
     timezone : str, optional
         IANA time zone of the data: values with UTC offsets (or aware
         values) are converted to it, naive values are taken as its local
-        time. Without it, offsets are converted to UTC.
+        time. Without it, offsets are converted to UTC, recorded as a change
+        and announced with a :class:`~crm_analysis.data.errors.DataWarning`.
+    number_format : NumberFormat, optional
+        Decimal mark and thousands separator of numbers written as text
+        (default ``.`` and none); with another format, text numbers are read
+        strictly (:func:`crm_analysis.data.numbers.parse_numbers`).
 
     Returns
     -------
@@ -635,7 +688,8 @@ def validate_bookings(
         df = df.reset_index(drop=True)
         status = normalise_status(df[src_mapping["status"]], "status")
         df = df.assign(**{src_mapping["status"]: status})
-    opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+    opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone,
+                       numbers=number_format or NumberFormat())
     out = conform(df, BOOKINGS, columns, keep_extra=keep_extra, options=opts)
     if "units" not in out.columns:
         out["units"] = np.ones(len(out), dtype="int64")
