@@ -291,3 +291,37 @@ def test_file_and_frame_paths_agree(tmp_path_factory, days, minutes, form, dayfi
 def test_parse_datetime_column_keeps_missing_values():
     s, changes = parse_datetime_column(pd.Series(["13/01/2024", None, pd.NA, "14/01/2024"], dtype="object"), "ts")
     assert s.isna().tolist() == [False, True, True, False] and changes == []
+
+
+def test_date_columns_of_one_file_must_agree_in_order(tmp_path):
+    # newcomer: Booked=25/01/2024 (day-first) and Arrival=02/13/2024 (month-first) were each read their own way
+    path = tmp_path / "b.csv"
+    path.write_text("id,Booked,Arrival,nights,rate,seg,status\n1,25/01/2024,02/13/2024,1,90,Direct,stayed\n"
+                    "2,03/01/2024,04/02/2024,1,90,Direct,stayed\n")
+    cols = {"booking_id": "id", "booking_date": "Booked", "arrival_date": "Arrival", "segment": "seg"}
+    from crm_analysis.data import bookings_relation, load_bookings
+
+    for read in (lambda: load_bookings(path, columns=cols), lambda: bookings_relation(path, columns=cols)):
+        with pytest.raises(DataValidationError, match=r"different orders: .*Booked.* day-first .*25/01/2024.*"
+                                                      r"Arrival.* month-first .*02/13/2024"):
+            read()
+    # when the file really does it, per-column formats say so
+    ok = load_bookings(path, columns=cols, date_format={"Booked": "%d/%m/%Y", "Arrival": "%m/%d/%Y"})
+    assert ok["arrival_date"].tolist() == list(_ts(["2024-02-13", "2024-04-02"]))
+
+
+def test_utc_conversion_without_a_declared_zone_warns(tmp_path):
+    path = _csv(tmp_path, DST)
+    with pytest.warns(DataWarning, match="converted to UTC"):
+        load_transactions(path, columns=COLUMNS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_transactions(path, columns=COLUMNS, timezone="Europe/London")
+
+
+def test_excel_serial_numbers_get_a_hint():
+    df = pd.DataFrame({"customer_id": ["a", "b"], "timestamp": [45296, 45300], "amount": [1.0, 2.0]})
+    with pytest.raises(DataValidationError, match=r"Excel serial day numbers \(45296 = 2024-01-05\)"):
+        validate_transactions(df)
+    with pytest.raises(DataValidationError, match="Excel serial day numbers"):
+        validate_transactions(df.astype({"timestamp": str}))

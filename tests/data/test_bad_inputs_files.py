@@ -342,3 +342,43 @@ def test_rfm_summary_reads_a_csv_file_with_the_same_checks(tmp_path: Path) -> No
     semicolons.write_text("customer_id;timestamp;amount\nc1;2024-01-01;12,5\n")
     with pytest.raises(SourceFileError, match="separated by ';'"):
         rfm_summary(semicolons, observation_end="2024-12-31")
+
+
+# ------------------------------------------------- found by a newcomer's try-out
+@pytest.mark.parametrize("magic, what", [(b"PK\x03\x04rest", "Excel .xlsx workbook"), (b"PAR1rest", "Parquet file"),
+                                         (b"\xd0\xcf\x11\xe0rest", "legacy Excel .xls")])
+def test_a_binary_file_read_as_csv_says_what_it_is(tmp_path: Path, magic: bytes, what: str) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(magic + b"\x00" * 64)
+    for read in (lambda: load_transactions(path), lambda: transactions_relation(path)):
+        with pytest.raises(SourceFileError, match=rf"is not a text \(CSV\) file but .*{re.escape(what)}"):
+            read()
+
+
+def test_duplicate_header_names_are_refused_on_both_paths(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("customer_id,timestamp,amount,amount\na,2024-01-01,1,2\n")
+    for read in (lambda: load_transactions(path), lambda: transactions_relation(path)):
+        with pytest.raises(SourceFileError, match=r"names column\(s\) \['amount'\] more than once"):
+            read()
+
+
+def test_quoted_field_past_the_duckdb_sample_reads_on_both_paths(tmp_path: Path) -> None:
+    rows = [f"c{i % 50},2024-01-{1 + i % 28:02d},{1 + i % 7}.5,plain" for i in range(25_000)]
+    rows.append('late,2024-02-01,5.00,"Mug, blue"')
+    path = tmp_path / "quoted.csv"
+    path.write_text("customer_id,timestamp,amount,product\n" + "\n".join(rows) + "\n")
+    frame = load_transactions(path)
+    rel = transactions_relation(path, keep_extra=True).df()
+    assert len(frame) == len(rel) == 25_001
+    assert frame["product"].iloc[-1] == rel["product"].iloc[-1] == "Mug, blue"
+
+
+def test_title_rows_above_the_header_get_a_hint(tmp_path: Path) -> None:
+    df = pd.DataFrame([["Report of orders", None, None], ["customer_id", "timestamp", "amount"],
+                       ["a", "2024-01-01", 1.0]])
+    path = tmp_path / "titled.xlsx"
+    df.to_excel(path, index=False, header=False)
+    with pytest.raises(Exception, match=r"header is probably not on the first row .*skiprows"):
+        load_transactions(path)
+    assert len(load_transactions(path, read_options={"skiprows": 1})) == 1

@@ -120,3 +120,76 @@ def test_integer_columns_refuse_infinity():
     })
     with pytest.raises(DataValidationError, match=r"column 'nights': 1 value\(s\) are infinite"):
         validate_bookings(bk)
+
+
+# ------------------------------------------------- found by a newcomer's try-out
+def test_customers_called_na_or_null_are_kept_on_both_paths(tmp_path: Path):
+    # pandas' default missing-value list dropped them on the pandas path only
+    path = tmp_path / "na.csv"
+    path.write_text("Client,OrderDate,Total\nNA,2024-01-05,10\nNA,2024-02-05,20\nnull,2024-01-06,5\n"
+                    "None,2024-01-07,6\nN/A,2024-01-08,7\nb,2024-01-09,8\n,2024-01-10,9\n")
+    cols = {"customer_id": "Client", "timestamp": "OrderDate", "amount": "Total"}
+    tx = load_transactions(path, columns=cols)
+    assert tx["customer_id"].tolist()[:6] == ["NA", "NA", "null", "None", "N/A", "b"]
+    assert tx["customer_id"].isna().tolist() == [False] * 6 + [True]  # only the empty cell is missing
+    rel = transactions_relation(path, columns=cols).df()
+    assert rel["customer_id"].fillna("<missing>").tolist() == tx["customer_id"].fillna("<missing>").tolist()
+    assert clean_transactions(tx).report.dropped["missing_customer_id"] == 1
+
+
+def test_own_missing_markers_can_be_declared(tmp_path: Path):
+    path = tmp_path / "na.csv"
+    path.write_text("customer_id,timestamp,amount\nNA,2024-01-05,10\nb,2024-01-09,8\n")
+    tx = load_transactions(path, read_options={"na_values": ["NA"]})
+    assert tx["customer_id"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    "values, options, expected",
+    [(["1.234,50", "7", "-0,25"], {"decimal": ",", "thousands": "."}, [1234.5, 7.0, -0.25]),
+     (["12,5", "7"], {"decimal": ","}, [12.5, 7.0]),
+     (["1,234.50", "7"], {"thousands": ","}, [1234.5, 7.0]),
+     (["1 234,5", "7"], {"decimal": ",", "thousands": " "}, [1234.5, 7.0])],
+)
+def test_declared_number_format_is_read_on_both_paths(tmp_path: Path, values, options, expected):
+    path = tmp_path / "n.csv"
+    path.write_text("customer_id;timestamp;amount\n" + "".join(f"c{i};2024-01-0{i + 1};{v}\n" for i, v in enumerate(values)))
+    opts = {"sep": ";", **options}
+    assert load_transactions(path, read_options=opts)["amount"].tolist() == expected
+    assert transactions_relation(path, read_options=opts).df()["amount"].tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "values, options, match",
+    [(["1.234", "7"], {"decimal": ","}, r"'1\.234'.*add thousands: '\.'"),  # 1.234 silently became 1.234
+     (["12.5", "7"], {"decimal": ",", "thousands": "."}, r"'12\.5'.*group exactly three digits"),  # became 125
+     (["1,2,3", "7"], {"decimal": ","}, r"'1,2,3'"),
+     (["12,50", "7"], {"thousands": ","}, r"'12,50'")],
+)
+def test_numbers_not_in_the_declared_format_are_refused_on_both_paths(tmp_path: Path, values, options, match):
+    path = tmp_path / "n.csv"
+    path.write_text("customer_id;timestamp;amount\n" + "".join(f"c{i};2024-01-0{i + 1};{v}\n" for i, v in enumerate(values)))
+    opts = {"sep": ";", **options}
+    with pytest.raises(DataValidationError, match=r"column 'amount': 1 value\(s\) are not numbers written with .*" + match):
+        load_transactions(path, read_options=opts)
+    with pytest.raises(Exception, match=r"column 'amount': value is not a number written with"):
+        transactions_relation(path, read_options=opts).df()
+
+
+def test_a_bad_amount_past_the_duckdb_sample_gives_the_package_error(tmp_path: Path):
+    rows = [f"c{i % 50},2024-01-{1 + i % 28:02d},{1 + i % 7}.5" for i in range(30_000)] + ["late,2024-02-01,12,50"]
+    path = tmp_path / "late.csv"
+    path.write_text("customer_id,timestamp,amount,note\n" + "\n".join(r + ",x" if not r.startswith("late") else
+                                                                       'late,2024-02-01,"12,50",x' for r in rows) + "\n")
+    with pytest.raises(Exception, match=r"column 'amount': value is not a number .* decimal: ','.*12,50"):
+        transactions_relation(path).df()
+    with pytest.raises(Exception, match="12,50"):
+        load_transactions(path)
+
+
+def test_cleaning_refuses_frames_that_were_not_loaded():
+    raw = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2024-01-05"], "amount": [1.0]})
+    from crm_analysis.data import CleaningPolicy
+
+    with pytest.raises(DataValidationError, match=r"'timestamp' is .*not datetime64\[ns\].*load_transactions"):
+        clean_transactions(raw, CleaningPolicy(observation_end="2024-01-31"))
