@@ -12,6 +12,12 @@ Models (scikit-learn style, ``fit`` returns ``self``):
 - :class:`GammaGammaModel` (spend; Fader, Hardie & Lee 2005, JMR)
 - :func:`customer_lifetime_value` (discounted CLV with parameter-uncertainty
   intervals)
+
+Model choice: :func:`compare_models` fits the registered purchase models
+(:data:`PURCHASE_MODELS`) on a calibration period and chooses one by holdout
+error (:mod:`crm_analysis.clv.selection`). Spend: :func:`fit_spend_model` and
+:func:`expected_spend` apply the one spend rule for customers without a usable
+repeat purchase value (:mod:`crm_analysis.clv.value`).
 """
 
 from .base import BaseLikelihoodModel, BaseTransactionModel, ModelFitError, check_transaction_data
@@ -19,7 +25,17 @@ from .beta_geo import BetaGeoModel
 from .gamma_gamma import GammaGammaModel
 from .pareto_nbd import ParetoNBDModel
 from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_pareto_nbd
-from .value import UNITS_PER_YEAR, customer_lifetime_value, step_discount_rate
+from .value import (
+    SPEND_NO_REPEAT,
+    SPEND_NONPOSITIVE,
+    SPEND_REASONS,
+    UNITS_PER_YEAR,
+    customer_lifetime_value,
+    expected_spend,
+    fit_spend_model,
+    spend_exclusions,
+    step_discount_rate,
+)
 from .diagnostics import (
     ConditionalExpectations,
     FrequencyHistogram,
@@ -30,9 +46,39 @@ from .diagnostics import (
     p_alive_matrix,
     tracking,
 )
+from .selection import (
+    MODEL_CHOICE_HEADLINES,
+    PURCHASE_MODELS,
+    SELECTION_CRITERIA,
+    ModelComparison,
+    PurchaseModelSpec,
+    available_purchase_models,
+    compare_models,
+    fit_purchase_models,
+    purchase_model_class,
+    purchase_model_label,
+    purchase_model_name,
+)
 from .pipeline import CLV_COLUMNS, TRANSACTION_MODELS, CLVAnalysis, customer_value_table, fit_clv_models
 
 __all__ = [
+    "MODEL_CHOICE_HEADLINES",
+    "ModelComparison",
+    "PURCHASE_MODELS",
+    "PurchaseModelSpec",
+    "SELECTION_CRITERIA",
+    "SPEND_NONPOSITIVE",
+    "SPEND_NO_REPEAT",
+    "SPEND_REASONS",
+    "available_purchase_models",
+    "compare_models",
+    "expected_spend",
+    "fit_purchase_models",
+    "fit_spend_model",
+    "purchase_model_class",
+    "purchase_model_label",
+    "purchase_model_name",
+    "spend_exclusions",
     "CLVAnalysis",
     "CLV_COLUMNS",
     "ConditionalExpectations",

@@ -51,7 +51,7 @@ def _unit_name(time_unit: Any) -> str:
     return _UNIT_NAMES.get(days, f"{days:g}-day periods")
 
 
-_MODEL_NAMES = {"BetaGeoModel": "BG/NBD", "ParetoNBDModel": "Pareto/NBD"}
+_MODEL_NAMES = {"BetaGeoModel": "BG/NBD", "ModifiedBetaGeoModel": "MBG/NBD", "ParetoNBDModel": "Pareto/NBD"}
 
 
 def _model_name(model: Any) -> str:

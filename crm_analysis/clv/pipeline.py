@@ -1,10 +1,17 @@
 """From transactions to the customer value table (``clv.parquet``).
 
 :func:`customer_value_table` chains :func:`crm_analysis.rfm.rfm_summary`, a
-transaction model (BG/NBD or Pareto/NBD), the Gamma-Gamma spend model and
+purchase (transaction) model (BG/NBD, MBG/NBD or Pareto/NBD, see
+:mod:`crm_analysis.clv.selection`), the Gamma-Gamma spend model and
 :func:`crm_analysis.clv.customer_lifetime_value` into the per-customer table of
 ``docs/architecture.md``. :func:`fit_clv_models` fits the models on a summary
 and returns a :class:`CLVAnalysis` that keeps them (for notebooks).
+
+Customers without a repeat purchase or with a mean repeat purchase value
+``<= 0`` (e.g. a return on a later day than the purchase) are left out of the
+spend fit, counted by reason in :attr:`CLVAnalysis.spend_excluded`, and valued
+with the Gamma-Gamma population mean spend: the spend rule of
+:mod:`crm_analysis.clv.value`, the same on every path.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ import pandas as pd
 from crm_analysis.rfm import rfm_summary, time_unit_days
 
 __all__ = ["CLVAnalysis", "fit_clv_models", "customer_value_table", "TRANSACTION_MODELS", "CLV_COLUMNS"]
+
+from .selection import PURCHASE_MODELS, compare_models, purchase_model_class, purchase_model_name
+from .value import SPEND_NO_REPEAT, SPEND_NONPOSITIVE, fit_spend_model, spend_exclusions
 
 #: Columns of the ``clv.parquet`` artefact, in order.
 CLV_COLUMNS = [
@@ -35,23 +45,11 @@ CLV_COLUMNS = [
 
 _UNIT_CODES = {1.0: "D", 7.0: "W"}
 
-#: Accepted names of the transaction model -> class name in :mod:`crm_analysis.clv`.
-TRANSACTION_MODELS = {
-    "bgnbd": "BetaGeoModel",
-    "bg/nbd": "BetaGeoModel",
-    "paretonbd": "ParetoNBDModel",
-    "pareto/nbd": "ParetoNBDModel",
-    "pnbd": "ParetoNBDModel",
+#: Accepted names of the transaction model -> class name in :mod:`crm_analysis.clv`
+#: (derived from the registry :data:`crm_analysis.clv.selection.PURCHASE_MODELS`).
+TRANSACTION_MODELS: dict[str, str] = {
+    alias: spec.class_name for spec in PURCHASE_MODELS.values() for alias in (spec.name, *spec.aliases)
 }
-
-
-def _model_class(model: str) -> type:
-    key = str(model).strip().lower().replace("-", "").replace("_", "")
-    if key not in TRANSACTION_MODELS:
-        raise ValueError(f"unknown transaction model {model!r}: use 'bgnbd' or 'paretonbd'")
-    from crm_analysis import clv
-
-    return getattr(clv, TRANSACTION_MODELS[key])
 
 
 @dataclass
@@ -62,15 +60,18 @@ class CLVAnalysis:
     ----------
     summary : DataFrame
         The RFM summary the models were fitted on (indexed by customer_id).
-    transaction_model : BetaGeoModel or ParetoNBDModel
-        Fitted transaction model.
+    transaction_model : BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+        Fitted transaction (purchase) model.
     spend_model : GammaGammaModel
         Gamma-Gamma model fitted on the repeat customers with a positive
         mean repeat purchase value.
     model : str
-        Name of the transaction model (``"bgnbd"`` or ``"paretonbd"``).
+        Registry name of the transaction model (``"bgnbd"``, ``"mbgnbd"`` or
+        ``"paretonbd"``).
     spend_excluded : dict
-        Customers left out of the Gamma-Gamma fit, by reason.
+        Customers left out of the Gamma-Gamma fit, by reason
+        (``"no repeat purchase"``, ``"mean repeat purchase value <= 0"``);
+        they are valued with the population mean spend.
     """
 
     summary: pd.DataFrame
@@ -78,6 +79,29 @@ class CLVAnalysis:
     spend_model: Any
     model: str = "bgnbd"
     spend_excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def model_label(self) -> str:
+        """Report label of the transaction model (``"BG/NBD"``, ...)."""
+        spec = PURCHASE_MODELS.get(self.model)
+        return spec.label if spec is not None else str(self.model)
+
+    def spend_exclusions(self) -> pd.DataFrame:
+        """Customers left out of the spend fit: one row per reason with the count and their treatment.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``reason``; columns ``customers`` and ``valued_with``.
+        """
+        p, q, v = (float(self.spend_model.params_[k]) for k in ("p", "q", "v"))
+        mean = f"population mean spend p v / (q - 1) = {p * v / (q - 1):,.2f}" if q > 1 else "undefined (q <= 1)"
+        reasons = [SPEND_NO_REPEAT, SPEND_NONPOSITIVE] + [r for r in self.spend_excluded if r not in
+                                                           (SPEND_NO_REPEAT, SPEND_NONPOSITIVE)]
+        return pd.DataFrame(
+            {"customers": [int(self.spend_excluded.get(r, 0)) for r in reasons], "valued_with": mean},
+            index=pd.Index(reasons, name="reason"),
+        )
 
     @property
     def time_unit(self) -> Any:
@@ -112,7 +136,10 @@ class CLVAnalysis:
         -------
         DataFrame
             Columns :data:`CLV_COLUMNS` (plus the interval columns), one row
-            per customer, no missing values.
+            per customer, no missing values. ``attrs`` carry the summary's
+            attributes, the settings, ``model`` (registry name) and
+            ``spend_basis`` (customers valued with the population mean
+            spend, by reason).
         """
         from crm_analysis.clv import customer_lifetime_value
 
@@ -134,7 +161,8 @@ class CLVAnalysis:
             intervals=intervals,
             seed=seed,
         )
-        values = pd.DataFrame(values)
+        if not isinstance(values, pd.DataFrame):
+            values = pd.DataFrame(values)
         if len(values) != len(s):
             raise ValueError(f"customer_lifetime_value returned {len(values)} rows for {len(s)} customers")
         p_alive = np.asarray(self.transaction_model.probability_alive(s[["frequency", "recency", "T"]]), dtype=float)
@@ -161,11 +189,18 @@ class CLVAnalysis:
         if len(bad):
             raise ValueError(f"the value table has missing values: {bad.to_dict()}")
         out.attrs.update(s.attrs)
-        out.attrs.update({"horizon": horizon, "margin": margin, "discount_rate": discount_rate, "model": self.model})
+        out.attrs.update({"horizon": horizon, "margin": margin, "discount_rate": discount_rate, "model": self.model,
+                          "spend_basis": dict(values.attrs.get("spend_basis", {}))})
         return out
 
 
-def fit_clv_models(summary: pd.DataFrame, *, model: str = "bgnbd") -> CLVAnalysis:
+def fit_clv_models(
+    summary: pd.DataFrame,
+    *,
+    model: str = "bgnbd",
+    transaction_model: Any = None,
+    spend_model: Any = None,
+) -> CLVAnalysis:
     """Fit a transaction model and the Gamma-Gamma spend model on an RFM summary.
 
     Parameters
@@ -173,8 +208,14 @@ def fit_clv_models(summary: pd.DataFrame, *, model: str = "bgnbd") -> CLVAnalysi
     summary : DataFrame
         Output of :func:`crm_analysis.rfm.rfm_summary` (or the calibration
         part of :func:`crm_analysis.rfm.calibration_and_holdout`).
-    model : {"bgnbd", "paretonbd"}, default "bgnbd"
-        Transaction model.
+    model : {"bgnbd", "mbgnbd", "paretonbd"}, default "bgnbd"
+        Transaction model (aliases such as ``"pareto_nbd"`` accepted).
+    transaction_model : fitted model, optional
+        A model of class ``model`` already fitted on ``summary`` (e.g. by
+        :func:`crm_analysis.clv.fit_purchase_models`); it is not refitted.
+    spend_model : GammaGammaModel, optional
+        A spend model already fitted on ``summary`` with
+        :func:`crm_analysis.clv.fit_spend_model`; it is not refitted.
 
     Returns
     -------
@@ -183,36 +224,36 @@ def fit_clv_models(summary: pd.DataFrame, *, model: str = "bgnbd") -> CLVAnalysi
     Raises
     ------
     ValueError
-        For an unknown model, missing columns, or no repeat customer with a
+        For an unknown or unavailable model, a pre-fitted model of another
+        class or not fitted, missing columns, or no repeat customer with a
         positive spend (the Gamma-Gamma model cannot be fitted).
 
     Notes
     -----
     The Gamma-Gamma model is fitted on customers with at least one repeat
     purchase and a positive mean repeat purchase value; the others are
-    counted in ``spend_excluded`` by reason.
+    counted in ``spend_excluded`` by reason and valued with the population
+    mean spend (:mod:`crm_analysis.clv.value`).
     """
-    from crm_analysis.clv import GammaGammaModel
-
-    cls = _model_class(model)
+    name = purchase_model_name(model)
+    cls = purchase_model_class(name)
     missing = [c for c in ("frequency", "recency", "T", "monetary_value") if c not in summary.columns]
     if missing:
         raise ValueError(f"summary lacks the columns {missing} (use crm_analysis.rfm.rfm_summary)")
     if len(summary) == 0:
         raise ValueError("summary has no customers")
-    transaction_model = cls().fit(summary[["frequency", "recency", "T"]])
-    repeat = summary["frequency"] > 0
-    positive = summary["monetary_value"] > 0
-    excluded = {
-        "no repeat purchase": int((~repeat).sum()),
-        "mean repeat purchase value <= 0": int((repeat & ~positive).sum()),
-    }
-    spend_data = summary.loc[repeat & positive, ["frequency", "monetary_value"]]
-    if len(spend_data) == 0:
-        raise ValueError("no customer has a repeat purchase with positive value: the Gamma-Gamma model cannot be fitted")
-    spend_model = GammaGammaModel().fit(spend_data)
-    key = str(model).strip().lower().replace("-", "").replace("_", "")
-    name = "bgnbd" if TRANSACTION_MODELS[key] == "BetaGeoModel" else "paretonbd"
+    if transaction_model is None:
+        transaction_model = cls().fit(summary[["frequency", "recency", "T"]])
+    elif not isinstance(transaction_model, cls) or not hasattr(transaction_model, "params_"):
+        raise ValueError(
+            f"transaction_model must be a fitted {cls.__name__} for model={model!r}, "
+            f"got {type(transaction_model).__name__}"
+        )
+    if spend_model is None:
+        spend_model = fit_spend_model(summary)
+    elif not hasattr(spend_model, "params_"):
+        raise ValueError("spend_model must be a fitted GammaGammaModel (crm_analysis.clv.fit_spend_model)")
+    _, excluded = spend_exclusions(summary)  # counted on the customers valued here
     return CLVAnalysis(
         summary=summary,
         transaction_model=transaction_model,
@@ -231,6 +272,8 @@ def customer_value_table(
     margin: float = 0.3,
     discount_rate: float = 0.1,
     model: str = "bgnbd",
+    calibration_end: Any = None,
+    criterion: str = "holdout_rmse",
     intervals: bool = False,
     seed: int = 42,
     **summary_kwargs: Any,
@@ -252,8 +295,14 @@ def customer_value_table(
         Profit margin.
     discount_rate : float, default 0.1
         Annual discount rate.
-    model : {"bgnbd", "paretonbd"}, default "bgnbd"
-        Transaction model.
+    model : {"bgnbd", "mbgnbd", "paretonbd", "auto"}, default "bgnbd"
+        Transaction model; ``"auto"`` chooses it with
+        :func:`crm_analysis.clv.compare_models` on the calibration period
+        ending ``calibration_end`` and its holdout up to ``observation_end``.
+    calibration_end : date-like, optional
+        End of the calibration period; required with ``model="auto"``.
+    criterion : str, default "holdout_rmse"
+        Selection criterion with ``model="auto"``.
     intervals : bool, default False
         Add ``clv_lower`` / ``clv_upper``.
     seed : int, default 42
@@ -266,10 +315,36 @@ def customer_value_table(
     -------
     DataFrame
         The ``clv.parquet`` columns (:data:`CLV_COLUMNS`), one row per
-        customer, ordered by customer_id.
+        customer, ordered by customer_id; ``attrs["model"]`` names the
+        transaction model (and, with ``"auto"``, ``attrs["model_choice"]``
+        holds the comparison record).
+
+    Raises
+    ------
+    ValueError
+        Unknown model, ``model="auto"`` without ``calibration_end``, or the
+        errors of the steps.
     """
     summary = rfm_summary(transactions, observation_end=observation_end, time_unit=time_unit, **summary_kwargs)
+    choice = None
+    if str(model).strip().lower() == "auto":
+        if calibration_end is None:
+            raise ValueError(
+                "model='auto' chooses the purchase model on a holdout period: give calibration_end "
+                "(a date before observation_end), or name the model (e.g. model='bgnbd')"
+            )
+        from crm_analysis.rfm import calibration_and_holdout
+
+        cal_hold = calibration_and_holdout(
+            transactions, calibration_end=calibration_end, observation_end=observation_end,
+            time_unit=time_unit, **summary_kwargs,
+        )
+        choice = compare_models(cal_hold, criterion=criterion)
+        model = choice.chosen
     analysis = fit_clv_models(summary, model=model)
-    return analysis.value_table(
+    table = analysis.value_table(
         horizon=horizon, margin=margin, discount_rate=discount_rate, intervals=intervals, seed=seed
     )
+    if choice is not None:
+        table.attrs["model_choice"] = choice.to_dict()
+    return table

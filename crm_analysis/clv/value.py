@@ -17,6 +17,27 @@ per-step discount rate is derived from the **annual** rate ``d`` as
 time units per year (``D``: 365.25, ``W``: 365.25/7, ``M``: 12, ``Q``: 4,
 ``Y``: 1), i.e. purchases in step ``k`` are discounted to the start as if they
 happened at the step's end.
+
+Spend rule (one rule for every path: :func:`fit_spend_model`,
+:func:`customer_lifetime_value`, :func:`crm_analysis.clv.fit_clv_models`, the
+value tables, batch scoring and the notebooks). The Gamma-Gamma model describes
+positive transaction values, so it is fitted only on customers with at least one
+repeat purchase and a positive mean repeat purchase value. The others are
+counted by reason and valued with the model's **population mean spend**
+:math:`p v / (q - 1)` (Fader & Hardie 2013, eq. 4), which is what the model's
+conditional expectation gives for a customer without repeat purchases:
+
+* ``"no repeat purchase"`` (``frequency == 0``);
+* ``"mean repeat purchase value <= 0"`` (``frequency > 0`` and
+  ``monetary_value <= 0``): e.g. a return booked on a later day than the
+  purchase, which makes that day's value, and possibly the mean, negative.
+  The observed mean says nothing usable about the customer's spend per
+  purchase, so the population mean is used, never the negative value.
+
+The purchase count of such a customer is unchanged (the transaction model
+still sees the return day as a purchase day: that is the RFM summary's
+definition). When the fitted ``q <= 1`` the population mean is infinite and
+valuing such customers raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -30,7 +51,208 @@ from crm_analysis._progress import progress as progress_bar
 from .base import BaseTransactionModel
 from .gamma_gamma import GammaGammaModel
 
-__all__ = ["customer_lifetime_value", "UNITS_PER_YEAR", "step_discount_rate"]
+__all__ = [
+    "customer_lifetime_value",
+    "UNITS_PER_YEAR",
+    "step_discount_rate",
+    "SPEND_NO_REPEAT",
+    "SPEND_NONPOSITIVE",
+    "SPEND_REASONS",
+    "spend_exclusions",
+    "fit_spend_model",
+    "expected_spend",
+]
+
+#: Reason: customer without repeat purchases (left out of the spend fit, valued with the population mean).
+SPEND_NO_REPEAT = "no repeat purchase"
+#: Reason: repeat purchases with a mean value <= 0, e.g. returns on a later day (same treatment).
+SPEND_NONPOSITIVE = "mean repeat purchase value <= 0"
+#: The reasons, in the order they are reported.
+SPEND_REASONS: tuple[str, ...] = (SPEND_NO_REPEAT, SPEND_NONPOSITIVE)
+
+
+def _spend_arrays(
+    data: pd.DataFrame, frequency_col: str, monetary_value_col: str
+) -> tuple[np.ndarray, np.ndarray]:
+    missing = [c for c in (frequency_col, monetary_value_col) if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"the customer summary lacks the column(s) {missing} needed for spend; it has {list(data.columns)}"
+        )
+    x = pd.to_numeric(data[frequency_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    m = pd.to_numeric(data[monetary_value_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    for arr, col in ((x, frequency_col), (m, monetary_value_col)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            raise ValueError(
+                f"column {col!r} has {int(bad.sum())} missing, non-numeric or infinite value(s) "
+                f"(first at row {int(np.flatnonzero(bad)[0])}); fix or drop those customers"
+            )
+    if np.any(x < 0):
+        raise ValueError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
+    return x, m
+
+
+def spend_exclusions(
+    data: pd.DataFrame, *, frequency_col: str = "frequency", monetary_value_col: str = "monetary_value"
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Which customers the Gamma-Gamma model is fitted on, and the others counted by reason.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Customer summary, one row per customer.
+    frequency_col, monetary_value_col : str
+        Columns of the number of repeat purchases and their mean value.
+
+    Returns
+    -------
+    (numpy.ndarray of bool, dict)
+        Mask of the rows used in the fit (``frequency > 0`` and
+        ``monetary_value > 0``) and ``{reason: customers}`` for
+        :data:`SPEND_REASONS` (zero counts included).
+
+    Raises
+    ------
+    ValueError
+        Missing columns, missing or non-finite values, negative frequency.
+    """
+    x, m = _spend_arrays(data, frequency_col, monetary_value_col)
+    repeat = x > 0
+    positive = m > 0
+    counts = {SPEND_NO_REPEAT: int((~repeat).sum()), SPEND_NONPOSITIVE: int((repeat & ~positive).sum())}
+    return repeat & positive, counts
+
+
+def fit_spend_model(
+    data: pd.DataFrame,
+    *,
+    frequency_col: str = "frequency",
+    monetary_value_col: str = "monetary_value",
+    penalizer: float = 0.0,
+) -> GammaGammaModel:
+    """Fit the Gamma-Gamma spend model under the package's spend rule.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Customer summary (e.g. :func:`crm_analysis.rfm.rfm_summary`), all
+        customers: those the model cannot describe are left out here.
+    frequency_col, monetary_value_col : str
+        Column names.
+    penalizer : float, default 0
+        Passed to :class:`GammaGammaModel`.
+
+    Returns
+    -------
+    GammaGammaModel
+        Fitted on the customers with a repeat purchase and a positive mean
+        repeat purchase value; ``exclusions_`` counts the others by reason
+        (:data:`SPEND_REASONS`) and ``n_excluded_`` their total. They are
+        valued with the population mean spend (module docstring).
+
+    Raises
+    ------
+    ValueError
+        Bad columns, or no customer with a repeat purchase of positive value
+        (the model cannot be fitted).
+    """
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(data)
+    used, counts = spend_exclusions(data, frequency_col=frequency_col, monetary_value_col=monetary_value_col)
+    if not used.any():
+        raise ValueError(
+            f"no customer has a repeat purchase with a positive mean value ({counts[SPEND_NO_REPEAT]:,} without "
+            f"repeat purchase, {counts[SPEND_NONPOSITIVE]:,} with mean repeat purchase value <= 0): "
+            "the Gamma-Gamma spend model cannot be fitted"
+        )
+    model = GammaGammaModel(penalizer=penalizer).fit(
+        data.loc[used, [frequency_col, monetary_value_col]],
+        frequency_col=frequency_col,
+        monetary_value_col=monetary_value_col,
+    )
+    model.exclusions_ = counts
+    model.n_excluded_ = int(sum(counts.values()))
+    return model
+
+
+def _population_spend_inputs(
+    sm: GammaGammaModel, data: pd.DataFrame, frequency_col: str | None, monetary_value_col: str | None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str, str]:
+    cols = getattr(sm, "columns_", {"frequency": "frequency", "monetary_value": "monetary_value"})
+    fcol = frequency_col or cols["frequency"]
+    mcol = monetary_value_col or cols["monetary_value"]
+    x, m = _spend_arrays(data, fcol, mcol)
+    fallback = ~((x > 0) & (m > 0))  # valued with the population mean (both reasons)
+    nonpositive = (x > 0) & (m <= 0)
+    frame = pd.DataFrame({fcol: np.where(fallback, 0.0, x), mcol: np.where(fallback, 0.0, m)}, index=data.index)
+    return frame, fallback, nonpositive, fcol, mcol
+
+
+def _expected_spend(
+    sm: GammaGammaModel,
+    data: pd.DataFrame,
+    frequency_col: str | None = None,
+    monetary_value_col: str | None = None,
+    *,
+    strict: bool = True,
+) -> tuple[np.ndarray, dict[str, int]]:
+    frame, fallback, nonpositive, fcol, mcol = _population_spend_inputs(sm, data, frequency_col, monetary_value_col)
+    q = float(sm.params_["q"])
+    spend = np.asarray(sm.expected_average_spend(frame, frequency_col=fcol, monetary_value_col=mcol), dtype=float)
+    if q <= 1 and fallback.any():
+        if strict:
+            raise ValueError(
+                f"the Gamma-Gamma fit has q = {q:.4g} <= 1, so its population mean spend p v / (q - 1) is infinite; "
+                f"{int(fallback.sum()):,} customer(s) without a usable repeat purchase value would be valued with it. "
+                "Refit the spend model with a small penalizer (e.g. 0.01) or on more repeat buyers"
+            )
+        spend[fallback] = np.nan  # a parameter draw without a finite population mean
+    counts = {SPEND_NO_REPEAT: int((fallback & ~nonpositive).sum()), SPEND_NONPOSITIVE: int(nonpositive.sum())}
+    return spend, counts
+
+
+def expected_spend(
+    spend_model: GammaGammaModel,
+    data: pd.DataFrame,
+    *,
+    frequency_col: str | None = None,
+    monetary_value_col: str | None = None,
+) -> pd.DataFrame:
+    """Expected spend per purchase of every customer, under the package's spend rule.
+
+    Parameters
+    ----------
+    spend_model : GammaGammaModel
+        A fitted spend model.
+    data : pandas.DataFrame
+        Customer summary, one row per customer (any values of monetary value,
+        including zero and negative).
+    frequency_col, monetary_value_col : str, optional
+        Column names (default: those the model was fitted with).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``data``: ``expected_spend`` (currency units per
+        purchase) and ``spend_basis``: ``"conditional"`` (Gamma-Gamma
+        conditional expectation given the customer's repeat purchases,
+        Fader & Hardie 2013 eq. 5) or one of :data:`SPEND_REASONS` (the
+        population mean spend ``p v / (q - 1)``).
+
+    Raises
+    ------
+    ValueError
+        Bad columns, or ``q <= 1`` while some customer needs the population mean.
+    """
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(data)
+    spend, _ = _expected_spend(spend_model, data, frequency_col, monetary_value_col)
+    _, fallback, nonpositive, _, _ = _population_spend_inputs(spend_model, data, frequency_col, monetary_value_col)
+    basis = np.where(nonpositive, SPEND_NONPOSITIVE, np.where(fallback, SPEND_NO_REPEAT, "conditional"))
+    return pd.DataFrame(
+        {"expected_spend": spend, "spend_basis": pd.array(basis, dtype="string")}, index=data.index
+    )
 
 UNITS_PER_YEAR: dict[str, float] = {"D": 365.25, "W": 365.25 / 7.0, "M": 12.0, "Q": 4.0, "Y": 1.0}
 
@@ -66,12 +288,14 @@ def _clv_core(
     times: np.ndarray,
     disc: np.ndarray,
     margin: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    *,
+    strict: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
     cum = tm.expected_purchases_grid(times, data)
     inc = np.diff(np.column_stack([np.zeros(len(cum)), cum]), axis=1)
-    spend = sm.expected_average_spend(data)
+    spend, counts = _expected_spend(sm, data, strict=strict)
     clv = margin * spend * (inc @ disc)
-    return cum[:, -1], spend, clv
+    return cum[:, -1], spend, clv, counts
 
 
 def customer_lifetime_value(
@@ -129,9 +353,17 @@ def customer_lifetime_value(
     -------
     pandas.DataFrame
         Indexed like ``data``: ``expected_purchases`` (over the horizon,
-        undiscounted), ``expected_spend`` (conditional mean spend per
-        purchase), ``clv`` (discounted margin), and with ``intervals``
-        ``clv_lower``, ``clv_upper``.
+        undiscounted), ``expected_spend`` (expected spend per purchase under
+        the spend rule of the module docstring), ``clv`` (discounted margin),
+        and with ``intervals`` ``clv_lower``, ``clv_upper``.
+        ``attrs["spend_basis"]`` counts the customers valued with the
+        population mean spend, by reason (:data:`SPEND_REASONS`).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments or columns, or a spend model with ``q <= 1`` while
+        some customer must be valued with its (infinite) population mean.
     """
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(data)
@@ -145,7 +377,7 @@ def customer_lifetime_value(
     K = int(math.ceil(horizon / step - 1e-12))
     times = np.minimum(np.arange(1, K + 1) * float(step), float(horizon))
     disc = (1.0 + d_step) ** -np.arange(1, K + 1, dtype=float)
-    purchases, spend, clv = _clv_core(transaction_model, spend_model, data, times, disc, margin)
+    purchases, spend, clv, counts = _clv_core(transaction_model, spend_model, data, times, disc, margin)
     out = pd.DataFrame({"expected_purchases": purchases, "expected_spend": spend, "clv": clv}, index=data.index)
     if intervals:
         rng = np.random.default_rng(seed)
@@ -156,8 +388,9 @@ def customer_lifetime_value(
             tm = transaction_model._with_params(tdraws[i])
             sm = spend_model._with_params(sdraws[i])
             with np.errstate(all="ignore"):
-                sims[:, i] = _clv_core(tm, sm, data, times, disc, margin)[2]
+                sims[:, i] = _clv_core(tm, sm, data, times, disc, margin, strict=False)[2]
         lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
         out["clv_lower"] = np.nanquantile(sims, lo, axis=1)
         out["clv_upper"] = np.nanquantile(sims, hi, axis=1)
+    out.attrs["spend_basis"] = counts
     return out

@@ -35,7 +35,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from crm_analysis._progress import progress as progress_bar
-from crm_analysis.clv import CLV_COLUMNS, GammaGammaModel, customer_lifetime_value
+from crm_analysis.clv import CLV_COLUMNS, SPEND_NO_REPEAT, SPEND_NONPOSITIVE, GammaGammaModel, customer_lifetime_value
 from crm_analysis.clv.base import BaseTransactionModel
 from crm_analysis.data.engine import connect
 
@@ -156,10 +156,7 @@ def fit_on_distinct(
         ).fetchall()[0]
         rows = distinct_rows(rel, _SPEND_COLS, where="frequency > 0 AND monetary_value > 0")
         model.fit(rows, weights="n")
-        model.exclusions_ = {
-            "no repeat purchase": int(no_repeat),
-            "mean repeat purchase value <= 0": int(not_positive),
-        }
+        model.exclusions_ = {SPEND_NO_REPEAT: int(no_repeat), SPEND_NONPOSITIVE: int(not_positive)}
         model.n_excluded_ = int(no_repeat) + int(not_positive)
         return model
     raise TypeError(
@@ -184,6 +181,9 @@ class BatchScoring:
         customers (for headline figures without reading the file back).
     settings : dict
         ``horizon``, ``time_unit``, ``margin``, ``discount_rate``, ``batch_size``.
+    spend_basis : dict
+        Customers valued with the population mean spend, by reason (the
+        spend rule of :mod:`crm_analysis.clv.value`).
     """
 
     out_path: Path
@@ -191,6 +191,7 @@ class BatchScoring:
     n_batches: int
     totals: dict[str, float] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    spend_basis: dict[str, int] = field(default_factory=dict)
 
 
 def _batches(source: Any, columns: list[str], batch_size: int, con: duckdb.DuckDBPyConnection | None):
@@ -284,6 +285,7 @@ def score_in_batches(
         + [(c, pa.float64()) for c in out_cols[2:]]
     )
     totals = {"expected_purchases": 0.0, "clv": 0.0, "p_alive": 0.0}
+    spend_basis = {SPEND_NO_REPEAT: 0, SPEND_NONPOSITIVE: 0}
     n_rows = n_batches = 0
     with pq.ParquetWriter(out, schema) as writer:
         for batch in progress_bar(_batches(summary_source, read_cols, int(batch_size), con), enable=progress, desc="scoring"):
@@ -294,6 +296,8 @@ def score_in_batches(
             writer.write_table(pa.Table.from_pandas(table, schema=schema, preserve_index=False))
             for k in totals:
                 totals[k] += float(table[k].sum())
+            for k, v in table.attrs.get("spend_basis", {}).items():
+                spend_basis[k] = spend_basis.get(k, 0) + int(v)
             n_rows += len(table)
             n_batches += 1
     return BatchScoring(
@@ -308,6 +312,7 @@ def score_in_batches(
             "discount_rate": discount_rate,
             "batch_size": int(batch_size),
         },
+        spend_basis=spend_basis,
     )
 
 
@@ -356,4 +361,5 @@ def _score_frame(
     bad = bad[bad > 0]
     if len(bad):
         raise ValueError(f"scoring produced missing values (not written): {bad.to_dict()}")
+    out.attrs["spend_basis"] = dict(values.attrs.get("spend_basis", {}))
     return out

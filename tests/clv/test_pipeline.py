@@ -72,7 +72,7 @@ def test_negative_repeat_value_is_excluded_and_counted(tx):
 
 
 def test_bad_model_and_time_unit(tx):
-    with pytest.raises(ValueError, match="unknown transaction model"):
+    with pytest.raises(ValueError, match=r"unknown transaction \(purchase\) model"):
         customer_value_table(tx, observation_end=END, model="gmm")
     with pytest.raises(ValueError, match="days or weeks"):
         customer_value_table(tx, observation_end=END, time_unit=30)

@@ -1,0 +1,561 @@
+"""Choosing the purchase model: BG/NBD, MBG/NBD and Pareto/NBD side by side.
+
+:func:`compare_models` fits every candidate purchase (transaction) model on the
+calibration period of a :func:`crm_analysis.rfm.calibration_and_holdout` table
+and reports, per model:
+
+* the maximised log-likelihood ``LL`` and ``k`` parameters;
+* ``AIC = 2 k - 2 LL`` and ``BIC = k ln(n) - 2 LL`` with ``n`` the number of
+  customers in the calibration period (Akaike 1974; Schwarz 1978);
+* holdout errors of the forecast ``E[X(t*) | x, t_x, T]`` of each customer's
+  purchases in the holdout period (length ``t*``) against the actual count
+  ``x*``: ``holdout_rmse`` = root mean squared error over customers,
+  ``holdout_mae`` = mean absolute error over customers,
+  ``holdout_total_error_pct`` = error of the total holdout purchases in % of
+  the actual total, and ``conditional_mae`` = the MAE over calibration
+  frequency bins of :func:`crm_analysis.clv.conditional_expectations`
+  (Fader, Hardie & Lee 2005, Figure 4).
+
+**Choice.** Unless a model is forced (``purchase_model``), the model with the
+lowest ``criterion`` is used downstream; the default criterion is the
+per-customer holdout RMSE. The models forecast *conditional means*, and the
+squared error is the loss under which the conditional mean is the best point
+forecast (Gneiting 2011, "Making and evaluating point forecasts", JASA 106),
+whereas the absolute error rewards the conditional median, which for count data
+where most customers buy nothing in the holdout is 0. Ties (within a relative
+1e-9) go to the earlier candidate (the registry order: BG/NBD, MBG/NBD,
+Pareto/NBD).
+
+Candidates come from the registry :data:`PURCHASE_MODELS` (name -> class
+name in :mod:`crm_analysis.clv`): a model whose class is not in the installed
+package (e.g. MBG/NBD before it lands) is simply not available, and adding a
+model is one entry.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .base import ModelFitError
+
+__all__ = [
+    "PurchaseModelSpec",
+    "PURCHASE_MODELS",
+    "SELECTION_CRITERIA",
+    "MODEL_CHOICE_HEADLINES",
+    "ModelComparison",
+    "available_purchase_models",
+    "purchase_model_name",
+    "purchase_model_class",
+    "purchase_model_label",
+    "fit_purchase_models",
+    "compare_models",
+]
+
+
+@dataclass(frozen=True)
+class PurchaseModelSpec:
+    """One entry of the purchase-model registry.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name (``"bgnbd"``), used in configuration and artefacts.
+    label : str
+        Name shown in reports (``"BG/NBD"``).
+    class_name : str
+        Class in :mod:`crm_analysis.clv`.
+    reference : str
+        Published source of the model.
+    aliases : tuple of str
+        Further accepted spellings (compared after lower-casing and removing
+        ``-``, ``_`` and spaces).
+    """
+
+    name: str
+    label: str
+    class_name: str
+    reference: str
+    aliases: tuple[str, ...] = ()
+
+
+#: Registry of purchase models, in the order they are compared and tie-broken.
+PURCHASE_MODELS: dict[str, PurchaseModelSpec] = {
+    spec.name: spec
+    for spec in (
+        PurchaseModelSpec(
+            "bgnbd", "BG/NBD", "BetaGeoModel",
+            "Fader, Hardie & Lee (2005), Marketing Science 24(2), 275-284", ("bg/nbd", "betageo"),
+        ),
+        PurchaseModelSpec(
+            "mbgnbd", "MBG/NBD", "ModifiedBetaGeoModel",
+            "Batislam, Denizel & Filiztekin (2007), IJRM 24(3), 201-209", ("mbg/nbd", "modifiedbetageo"),
+        ),
+        PurchaseModelSpec(
+            "paretonbd", "Pareto/NBD", "ParetoNBDModel",
+            "Schmittlein, Morrison & Colombo (1987), Management Science 33(1), 1-24", ("pareto/nbd", "pnbd"),
+        ),
+    )
+}
+
+#: Selection criteria (column of :attr:`ModelComparison.table`; lower is better).
+SELECTION_CRITERIA: dict[str, str] = {
+    "holdout_rmse": "root mean squared error of each customer's holdout purchases",
+    "holdout_mae": "mean absolute error of each customer's holdout purchases",
+    "holdout_total_error": "absolute error of the total holdout purchases (%)",
+    "conditional_mae": "mean absolute error of the mean holdout purchases by calibration frequency",
+    "aic": "Akaike information criterion on the calibration period",
+    "bic": "Bayesian information criterion on the calibration period",
+}
+
+#: Headline figures of the model choice (key -> label), see :meth:`ModelComparison.headlines`.
+MODEL_CHOICE_HEADLINES: dict[str, str] = {
+    "purchase_model": "Purchase model used for P(alive) and CLV",
+    "purchase_model_chosen_by": "How the purchase model was chosen",
+    "purchase_model_holdout_rmse": "Holdout RMSE of the purchase model (purchases per customer)",
+    "purchase_model_holdout_total_error_pct": "Error of the total holdout purchases of the purchase model (%)",
+    "purchase_models_compared": "Purchase models compared",
+}
+
+_CRITERION_COLUMN = {"holdout_total_error": "holdout_total_error_pct"}
+
+
+def _key(name: Any) -> str:
+    return str(name).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+def purchase_model_name(name: str) -> str:
+    """Canonical registry name of a purchase model.
+
+    Parameters
+    ----------
+    name : str
+        A canonical name or alias, e.g. ``"pareto_nbd"``, ``"Pareto/NBD"``.
+
+    Returns
+    -------
+    str
+        ``"bgnbd"``, ``"mbgnbd"`` or ``"paretonbd"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the accepted names are listed).
+    """
+    key = _key(name)
+    for spec in PURCHASE_MODELS.values():
+        if key == _key(spec.name) or key in {_key(a) for a in spec.aliases}:
+            return spec.name
+    raise ValueError(
+        f"unknown transaction (purchase) model {name!r}: use one of {sorted(PURCHASE_MODELS)} "
+        "(also accepted: 'bg/nbd', 'mbg/nbd', 'pareto_nbd', 'pareto/nbd')"
+    )
+
+
+def purchase_model_class(name: str) -> type:
+    """Class of a registered purchase model.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a model whose class is not in this version
+        of the package.
+    """
+    spec = PURCHASE_MODELS[purchase_model_name(name)]
+    from crm_analysis import clv
+
+    cls = getattr(clv, spec.class_name, None)
+    if cls is None:
+        raise ValueError(
+            f"the {spec.label} model ({spec.class_name}) is not available in this version of crm_analysis; "
+            f"available: {available_purchase_models()}"
+        )
+    return cls
+
+
+def purchase_model_label(name: str) -> str:
+    """Report label of a purchase model (``"bgnbd"`` -> ``"BG/NBD"``); unknown names are returned unchanged."""
+    try:
+        return PURCHASE_MODELS[purchase_model_name(name)].label
+    except ValueError:
+        return str(name)
+
+
+def available_purchase_models() -> list[str]:
+    """Registered purchase models whose class exists in the installed package, in registry order."""
+    from crm_analysis import clv
+
+    return [name for name, spec in PURCHASE_MODELS.items() if hasattr(clv, spec.class_name)]
+
+
+def _candidates(models: Sequence[str] | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Name -> unfitted model instance."""
+    if models is None:
+        models = available_purchase_models()
+    out: dict[str, Any] = {}
+    if isinstance(models, Mapping):
+        for name, m in models.items():
+            inst = m() if isinstance(m, type) else m
+            if not hasattr(inst, "fit") or not hasattr(inst, "expected_purchases"):
+                raise ValueError(f"candidate {name!r} is not a purchase model (needs fit and expected_purchases)")
+            try:
+                key = purchase_model_name(name)
+            except ValueError:
+                key = str(name)
+            out[key] = inst
+    else:
+        if isinstance(models, str):
+            raise ValueError(f"models must be a list of names, got the string {models!r}")
+        for name in models:
+            key = purchase_model_name(name)
+            if key in out:
+                raise ValueError(f"purchase model {name!r} is listed twice")
+            out[key] = purchase_model_class(key)()
+    if not out:
+        raise ValueError("no candidate purchase model given")
+    return out
+
+
+def _fit_one(model: Any, data: pd.DataFrame) -> tuple[Any, list[str]]:
+    """Fit, returning the model and the warnings it raised (as notes, not printed)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(data[["frequency", "recency", "T"]])
+    notes = []
+    for w in caught:
+        text = str(w.message)
+        if text not in notes:
+            notes.append(text)
+    return model, notes
+
+
+def fit_purchase_models(
+    summary: pd.DataFrame, models: Sequence[str] | Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, str], dict[str, list[str]]]:
+    """Fit several purchase models on one summary, keeping going when one fails.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Customer summary with ``frequency``, ``recency`` and ``T``.
+    models : list of names or mapping name -> model (class or unfitted instance), optional
+        Default: :func:`available_purchase_models`.
+
+    Returns
+    -------
+    (dict, dict, dict)
+        The fitted models by name; the models that failed, name -> error
+        message; the warnings of each fit (e.g. a parameter at the bound),
+        name -> list of messages.
+
+    Raises
+    ------
+    ValueError
+        Unknown names, or a data problem shared by all models (e.g. no
+        repeat buyer): when every model fails, the first error is raised.
+    """
+    cands = _candidates(models)
+    fitted: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    notes: dict[str, list[str]] = {}
+    first_error: Exception | None = None
+    for name, model in cands.items():
+        try:
+            fitted[name], notes[name] = _fit_one(model, summary)
+        except (ModelFitError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            first_error = first_error or exc
+    if not fitted:
+        assert first_error is not None
+        raise first_error
+    return fitted, failed, notes
+
+
+@dataclass
+class ModelComparison:
+    """Purchase models fitted on a calibration period and checked on its holdout.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per candidate (index: canonical name, registry order):
+        ``label``, ``parameters`` (k), ``log_likelihood``, ``aic``, ``bic``,
+        ``holdout_rmse``, ``holdout_mae``, ``holdout_total_error_pct``,
+        ``conditional_mae``, ``chosen`` (bool) and ``note`` (fit warnings,
+        or the error of a model that failed; its figures are NaN).
+    models : dict
+        Fitted models by name (calibration period).
+    chosen : str
+        Name of the model used downstream.
+    chosen_by : str
+        ``"criterion"`` (lowest :attr:`criterion`) or ``"configuration"``
+        (forced with ``purchase_model``).
+    criterion : str
+        Column of ``table`` the choice minimises (one of :data:`SELECTION_CRITERIA`).
+    n_customers : int
+        Customers in the calibration period (the ``n`` of BIC).
+    holdout_duration : float
+        Length of the holdout period in time units.
+    time_unit : str or float
+        Time unit of the summary.
+    conditional : dict
+        :class:`crm_analysis.clv.ConditionalExpectations` by model name.
+    failed : dict
+        Models that could not be fitted, name -> error message.
+    """
+
+    table: pd.DataFrame
+    models: dict[str, Any]
+    chosen: str
+    chosen_by: str
+    criterion: str
+    n_customers: int
+    holdout_duration: float
+    time_unit: Any = "W"
+    conditional: dict[str, Any] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def chosen_label(self) -> str:
+        """Report label of the chosen model."""
+        return str(self.table.loc[self.chosen, "label"])
+
+    @property
+    def chosen_model(self) -> Any:
+        """The chosen model, fitted on the calibration period."""
+        return self.models[self.chosen]
+
+    def label(self, name: str) -> str:
+        """Report label of candidate ``name``."""
+        return str(self.table.loc[name, "label"])
+
+    def explanation(self) -> str:
+        """One sentence saying which model is used and why."""
+        row = self.table.loc[self.chosen]
+        col = _CRITERION_COLUMN.get(self.criterion, self.criterion)
+        if self.chosen_by == "configuration":
+            return (
+                f"{row['label']} is used downstream because the configuration forces it "
+                f"(purchase_model = {self.chosen!r}); its {self.criterion} is {row[col]:.4g}."
+            )
+        ranked = self.table[col].dropna().abs().sort_values(kind="stable")
+        others = ", ".join(f"{self.label(n)} {v:.4g}" for n, v in ranked.items() if n != self.chosen)
+        return (
+            f"{row['label']} is used downstream: it has the lowest {self.criterion} "
+            f"({SELECTION_CRITERIA[self.criterion]}): {abs(row[col]):.4g}"
+            + (f" (others: {others})." if others else " (the only model fitted).")
+        )
+
+    def headlines(self) -> dict[str, Any]:
+        """Headline figures, keys of :data:`MODEL_CHOICE_HEADLINES`."""
+        row = self.table.loc[self.chosen]
+        return {
+            "purchase_model": str(row["label"]),
+            "purchase_model_chosen_by": (
+                f"lowest {self.criterion}" if self.chosen_by == "criterion" else "configuration"
+            ),
+            "purchase_model_holdout_rmse": float(row["holdout_rmse"]),
+            "purchase_model_holdout_total_error_pct": float(row["holdout_total_error_pct"]),
+            "purchase_models_compared": ", ".join(self.table.loc[list(self.models), "label"]),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly record (for ``clv_params.json``)."""
+        table = json.loads(self.table.to_json(orient="index"))  # plain JSON types, NaN -> None
+        return {
+            "chosen": self.chosen,
+            "chosen_label": self.chosen_label,
+            "chosen_by": self.chosen_by,
+            "criterion": self.criterion,
+            "n_customers": int(self.n_customers),
+            "holdout_duration": float(self.holdout_duration),
+            "table": table,
+            "failed": dict(self.failed),
+        }
+
+    def plot(self, axes: Sequence[Axes] | None = None) -> Figure:
+        """Two panels: mean holdout purchases by calibration frequency (actual and each model), holdout errors.
+
+        Parameters
+        ----------
+        axes : two matplotlib Axes, optional
+            Axes to draw on; a new figure otherwise.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        if axes is None:
+            fig = Figure(figsize=(12.0, 4.2), layout="constrained")
+            axes = fig.subplots(1, 2)
+        else:
+            fig = axes[0].figure
+        ax = axes[0]
+        first = next(iter(self.conditional.values()), None)
+        unit = {"D": "days", "W": "weeks"}.get(str(self.time_unit).upper(), "time units")
+        if first is not None:
+            x = np.arange(len(first.table))
+            ax.plot(x, first.table["actual"], marker="o", color="black", label="Actual")
+            for i, (name, ce) in enumerate(self.conditional.items()):
+                style = "-" if name == self.chosen else "--"
+                ax.plot(x, ce.table["predicted"].reindex(first.table.index), marker="s", linestyle=style,
+                        color=f"C{i}", label=self.label(name) + (" (chosen)" if name == self.chosen else ""))
+            ax.set_xticks(x, list(first.table.index))
+            ax.legend(frameon=False)
+        ax.set_xlabel("Repeat purchases in the calibration period")
+        ax.set_ylabel(f"Mean purchases in the holdout ({self.holdout_duration:.1f} {unit})")
+        ax.set_title("Holdout purchases by calibration frequency")
+        ax = axes[1]
+        fitted = self.table.loc[list(self.models)]
+        y = np.arange(len(fitted))
+        h = 0.38
+        ax.barh(y + h / 2, fitted["holdout_rmse"], h, label="RMSE per customer")
+        ax.barh(y - h / 2, fitted["holdout_mae"], h, label="MAE per customer")
+        ax.set_yticks(y, [lab + (" (chosen)" if n == self.chosen else "") for n, lab in fitted["label"].items()])
+        ax.invert_yaxis()
+        ax.set_xlabel("Error of holdout purchases per customer")
+        ax.set_ylabel("Purchase model")
+        ax.set_title("Holdout errors (lower is better)")
+        ax.legend(frameon=False, loc="lower right")
+        return fig
+
+
+def compare_models(
+    cal_hold: pd.DataFrame,
+    models: Sequence[str] | Mapping[str, Any] | None = None,
+    *,
+    purchase_model: str = "auto",
+    criterion: str = "holdout_rmse",
+    max_frequency: int = 7,
+) -> ModelComparison:
+    """Fit the candidate purchase models on the calibration period, compare them, choose one.
+
+    Parameters
+    ----------
+    cal_hold : pandas.DataFrame
+        Output of :func:`crm_analysis.rfm.calibration_and_holdout`: columns
+        ``frequency``, ``recency``, ``T`` (calibration) and
+        ``frequency_holdout``, ``duration_holdout`` (one common holdout length).
+    models : list of names or mapping name -> model (class or unfitted instance), optional
+        Candidates; default :func:`available_purchase_models` (BG/NBD, MBG/NBD
+        where available, Pareto/NBD).
+    purchase_model : str, default "auto"
+        ``"auto"`` chooses by ``criterion``; a model name (``"bgnbd"``,
+        ``"mbgnbd"``, ``"pareto_nbd"``, ...) forces that model (it must be
+        among the candidates and fit).
+    criterion : str, default "holdout_rmse"
+        One of :data:`SELECTION_CRITERIA`; lower is better.
+    max_frequency : int, default 7
+        Frequency bins of ``conditional_mae`` (larger frequencies pooled).
+
+    Returns
+    -------
+    ModelComparison
+
+    Raises
+    ------
+    ValueError
+        Missing columns, no holdout period, an unknown criterion or model
+        name, a forced model that is not a candidate or failed to fit, or
+        every candidate failing.
+    """
+    from .diagnostics import conditional_expectations
+
+    missing = [c for c in ("frequency", "recency", "T", "frequency_holdout", "duration_holdout") if c not in cal_hold]
+    if missing:
+        raise ValueError(
+            f"cal_hold lacks the columns {missing}: compare_models needs a calibration/holdout table "
+            "(crm_analysis.rfm.calibration_and_holdout)"
+        )
+    if len(cal_hold) == 0:
+        raise ValueError("cal_hold has no customers")
+    if criterion not in SELECTION_CRITERIA:
+        raise ValueError(f"unknown criterion {criterion!r}: use one of {list(SELECTION_CRITERIA)}")
+    durations = pd.unique(cal_hold["duration_holdout"])
+    if len(durations) != 1 or not float(durations[0]) > 0:
+        raise ValueError(
+            f"compare_models needs one positive holdout length, got duration_holdout values {list(durations)[:5]}"
+        )
+    duration = float(durations[0])
+    forced = None if _key(purchase_model) == "auto" else purchase_model_name(purchase_model)
+    cands = _candidates(models)
+    if forced is not None and forced not in cands:
+        raise ValueError(
+            f"purchase_model = {purchase_model!r} is not among the candidate models {list(cands)}; "
+            "add it to the candidates (in the rfm_clv notebook: fit_paretonbd = true for Pareto/NBD) "
+            "or use purchase_model = 'auto'"
+        )
+    fitted, failed, notes = fit_purchase_models(cal_hold, cands)
+    if forced is not None and forced in failed:
+        raise ValueError(f"the forced purchase model {forced!r} could not be fitted: {failed[forced]}")
+
+    n = int(len(cal_hold))
+    data = cal_hold[["frequency", "recency", "T"]]
+    actual = cal_hold["frequency_holdout"].to_numpy(dtype=float)
+    rows, conditional = {}, {}
+    for name in cands:
+        label = PURCHASE_MODELS[name].label if name in PURCHASE_MODELS else name
+        if name not in fitted:
+            rows[name] = {"label": label, "note": failed[name]}
+            continue
+        m = fitted[name]
+        k = len(m.params_)
+        ll = float(m.log_likelihood_)
+        pred = np.asarray(m.expected_purchases(duration, data), dtype=float).reshape(-1)
+        diff = pred - actual
+        total = float(actual.sum())
+        ce = conditional_expectations(m, cal_hold, max_frequency=max_frequency)
+        conditional[name] = ce
+        rows[name] = {
+            "label": label,
+            "parameters": k,
+            "log_likelihood": ll,
+            "aic": 2.0 * k - 2.0 * ll,
+            "bic": k * math.log(n) - 2.0 * ll,
+            "holdout_rmse": float(np.sqrt(np.mean(diff**2))),
+            "holdout_mae": float(np.mean(np.abs(diff))),
+            "holdout_total_error_pct": 100.0 * float(diff.sum()) / total if total > 0 else float("nan"),
+            "conditional_mae": float(ce.mae),
+            "note": "; ".join(notes.get(name, [])),
+        }
+    cols = ["label", "parameters", "log_likelihood", "aic", "bic", "holdout_rmse", "holdout_mae",
+            "holdout_total_error_pct", "conditional_mae", "note"]
+    table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=cols)
+    table.index.name = "model"
+    table["parameters"] = table["parameters"].astype("Int64")
+    if forced is not None:
+        chosen, chosen_by = forced, "configuration"
+    else:
+        col = _CRITERION_COLUMN.get(criterion, criterion)
+        score = table.loc[list(fitted), col].astype(float)
+        if criterion == "holdout_total_error":
+            score = score.abs()
+        if score.isna().all():
+            raise ValueError(f"criterion {criterion!r} is undefined for every model (e.g. no holdout purchase)")
+        best = float(score.min())
+        tol = 1e-9 * max(1.0, abs(best))
+        chosen = next(name for name in fitted if score[name] <= best + tol)  # registry order breaks ties
+        chosen_by = "criterion"
+    table["chosen"] = table.index == chosen
+    return ModelComparison(
+        table=table,
+        models=fitted,
+        chosen=chosen,
+        chosen_by=chosen_by,
+        criterion=criterion,
+        n_customers=n,
+        holdout_duration=duration,
+        time_unit=cal_hold.attrs.get("time_unit", "W"),
+        conditional=conditional,
+        failed=failed,
+    )
