@@ -1,0 +1,202 @@
+"""Tests of the purchase-model comparison and choice (crm_analysis.clv.selection)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from scipy import special
+
+import crm_analysis.clv as clv
+from crm_analysis.clv import (
+    PURCHASE_MODELS,
+    SELECTION_CRITERIA,
+    BetaGeoModel,
+    ModelFitError,
+    ParetoNBDModel,
+    PurchaseModelSpec,
+    available_purchase_models,
+    compare_models,
+    customer_value_table,
+    fit_clv_models,
+    purchase_model_class,
+    purchase_model_name,
+)
+from crm_analysis.clv.selection import MODEL_CHOICE_HEADLINES
+from crm_analysis.rfm import calibration_and_holdout
+from crm_analysis.synthetic import generate_transactions
+
+CAL_END, END = "2024-03-31", "2024-12-31"
+
+
+@pytest.fixture(scope="module")
+def tx() -> pd.DataFrame:
+    return generate_transactions(
+        n_customers=800, start="2023-01-01", end=END, acquisition_end="2023-06-30", seed=5
+    ).transactions
+
+
+@pytest.fixture(scope="module")
+def cal_hold(tx) -> pd.DataFrame:
+    return calibration_and_holdout(tx, calibration_end=CAL_END, observation_end=END, time_unit="W")
+
+
+@pytest.fixture(scope="module")
+def comparison(cal_hold):
+    return compare_models(cal_hold, ["bgnbd", "paretonbd"])
+
+
+def _bgnbd_loglik(params: pd.Series, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """BG/NBD individual log-likelihood, Fader, Hardie & Lee (2005) eq. 6, written out here independently."""
+    r, alpha, a, b = (float(params[k]) for k in ("r", "alpha", "a", "b"))
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = special.betaln(a, b + x) - special.betaln(a, b)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x), -np.inf)
+    return a1 + a2 + np.logaddexp(a3, a4)
+
+
+def test_table_figures_from_independent_computations(cal_hold, comparison):
+    t = comparison.table
+    assert list(t.index) == ["bgnbd", "paretonbd"] and list(t["label"]) == ["BG/NBD", "Pareto/NBD"]
+    n = len(cal_hold)
+    assert comparison.n_customers == n
+    bg = comparison.models["bgnbd"]
+    x, tx_, T = (cal_hold[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    ll = float(_bgnbd_loglik(bg.params_, x, tx_, T).sum())
+    assert t.loc["bgnbd", "log_likelihood"] == pytest.approx(ll, rel=1e-9)
+    # AIC = 2k - 2LL and BIC = k ln(n) - 2LL with n = customers (not distinct rows)
+    assert t.loc["bgnbd", "aic"] == pytest.approx(2 * 4 - 2 * ll, rel=1e-9)
+    assert t.loc["bgnbd", "bic"] == pytest.approx(4 * math.log(n) - 2 * ll, rel=1e-9)
+    assert int(t.loc["paretonbd", "parameters"]) == 4
+    # holdout errors per customer and of the total
+    d = float(cal_hold["duration_holdout"].iloc[0])
+    for name, m in comparison.models.items():
+        pred = m.expected_purchases(d, cal_hold)
+        act = cal_hold["frequency_holdout"].to_numpy(float)
+        assert t.loc[name, "holdout_rmse"] == pytest.approx(np.sqrt(np.mean((pred - act) ** 2)), rel=1e-12)
+        assert t.loc[name, "holdout_mae"] == pytest.approx(np.mean(np.abs(pred - act)), rel=1e-12)
+        assert t.loc[name, "holdout_total_error_pct"] == pytest.approx(100 * (pred.sum() - act.sum()) / act.sum())
+        assert t.loc[name, "conditional_mae"] == pytest.approx(comparison.conditional[name].mae)
+
+
+@pytest.mark.parametrize("criterion", list(SELECTION_CRITERIA))
+def test_the_chosen_model_minimises_the_criterion(cal_hold, criterion):
+    comp = compare_models(cal_hold, ["bgnbd", "paretonbd"], criterion=criterion)
+    col = {"holdout_total_error": "holdout_total_error_pct"}.get(criterion, criterion)
+    scores = comp.table[col].abs() if criterion == "holdout_total_error" else comp.table[col]
+    assert comp.chosen == scores.astype(float).idxmin()
+    assert comp.chosen_by == "criterion" and comp.table["chosen"].sum() == 1
+    assert comp.table.loc[comp.chosen, "chosen"]
+    assert criterion in comp.explanation()
+
+
+def test_forcing_a_model(cal_hold, comparison):
+    other = next(n for n in ("bgnbd", "paretonbd") if n != comparison.chosen)
+    alias = {"bgnbd": "BG/NBD", "paretonbd": "pareto_nbd"}[other]
+    forced = compare_models(cal_hold, ["bgnbd", "paretonbd"], purchase_model=alias)
+    assert forced.chosen == other and forced.chosen_by == "configuration"
+    assert "configuration forces it" in forced.explanation()
+    with pytest.raises(ValueError, match="not among the candidate models.*fit_paretonbd"):
+        compare_models(cal_hold, ["bgnbd"], purchase_model="pareto_nbd")
+    with pytest.raises(ValueError, match="unknown criterion 'aicc'"):
+        compare_models(cal_hold, criterion="aicc")
+    with pytest.raises(ValueError, match=r"unknown transaction \(purchase\) model 'gmm'"):
+        compare_models(cal_hold, purchase_model="gmm")
+    with pytest.raises(ValueError, match="calibration/holdout table"):
+        compare_models(cal_hold.drop(columns="frequency_holdout"))
+
+
+class _Failing(BetaGeoModel):
+    def fit(self, *args, **kwargs):
+        raise ModelFitError("optimiser did not converge (test)")
+
+
+def test_a_failing_model_is_reported_not_fatal(cal_hold):
+    comp = compare_models(cal_hold, {"bgnbd": BetaGeoModel, "broken": _Failing})
+    assert comp.chosen == "bgnbd" and set(comp.models) == {"bgnbd"}
+    assert "optimiser did not converge" in comp.failed["broken"]
+    assert "optimiser did not converge" in comp.table.loc["broken", "note"]
+    assert np.isnan(comp.table.loc["broken", "holdout_rmse"])
+    with pytest.raises(ModelFitError):
+        compare_models(cal_hold, {"broken": _Failing})
+    with pytest.raises(ValueError, match="forced purchase model 'bgnbd' could not be fitted"):
+        compare_models(cal_hold, {"bgnbd": _Failing, "paretonbd": ParetoNBDModel}, purchase_model="bgnbd")
+
+
+def test_registry_mbgnbd_guarded_and_one_entry_adds_a_model(cal_hold, monkeypatch):
+    has_mbg = hasattr(clv, "ModifiedBetaGeoModel")
+    assert ("mbgnbd" in available_purchase_models()) == has_mbg
+    assert available_purchase_models()[0] == "bgnbd" and "paretonbd" in available_purchase_models()
+    assert purchase_model_name("MBG/NBD") == "mbgnbd" and purchase_model_name("Pareto_NBD") == "paretonbd"
+    if not has_mbg:
+        with pytest.raises(ValueError, match="MBG/NBD model .* is not available"):
+            purchase_model_class("mbgnbd")
+
+    class TwinModel(BetaGeoModel):
+        pass
+
+    monkeypatch.setattr(clv, "TwinModel", TwinModel, raising=False)
+    monkeypatch.setitem(PURCHASE_MODELS, "twin", PurchaseModelSpec("twin", "Twin", "TwinModel", "test"))
+    comp = compare_models(cal_hold, ["bgnbd", "twin"])
+    assert comp.table.loc["twin", "label"] == "Twin"
+    # identical models tie: the earlier candidate wins
+    assert comp.table.loc["twin", "holdout_rmse"] == pytest.approx(comp.table.loc["bgnbd", "holdout_rmse"])
+    assert comp.chosen == "bgnbd"
+    assert fit_clv_models(cal_hold, model="twin").model == "twin"
+
+
+def test_headlines_record_and_plot(comparison):
+    heads = comparison.headlines()
+    assert set(heads) == set(MODEL_CHOICE_HEADLINES)
+    assert heads["purchase_model"] == comparison.chosen_label
+    assert heads["purchase_models_compared"] == "BG/NBD, Pareto/NBD"
+    rec = comparison.to_dict()
+    import json
+
+    assert json.loads(json.dumps(rec))["chosen"] == comparison.chosen  # plain JSON types
+    assert set(rec["table"]) == {"bgnbd", "paretonbd"}
+    assert isinstance(comparison.plot(), Figure)
+
+
+def test_customer_value_table_auto(tx, comparison):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(ValueError, match="give calibration_end"):
+            customer_value_table(tx, observation_end=END, model="auto")
+        table = customer_value_table(tx, observation_end=END, model="auto", calibration_end=CAL_END, horizon=4)
+    assert table.attrs["model"] == table.attrs["model_choice"]["chosen"]
+    assert table.attrs["model_choice"]["criterion"] == "holdout_rmse"
+
+
+@pytest.mark.shared_data
+def test_cdnow_published_log_likelihoods(shared_data):
+    """CDNOW sample, 39-week calibration (1997-01-01 to 1997-09-30), holdout to 1998-06-30.
+
+    Published maximised log-likelihoods: BG/NBD -9582.4 (Fader, Hardie & Lee 2005, Marketing
+    Science 24(2), sec. 5), Pareto/NBD -9595.0 (Fader & Hardie's Pareto/NBD note). Tolerance 0.05.
+    Holdout purchases per customer (distinct purchase days after 1997-09-30) are recomputed with
+    pandas from the raw file, and the holdout errors from them.
+    """
+    from crm_analysis.data import load_source
+
+    raw = load_source({"loader": "cdnow", "path": str(shared_data / "cdnow" / "CDNOW_sample.txt")}, "transactions")
+    ch = calibration_and_holdout(raw, calibration_end="1997-09-30", observation_end="1998-06-30", time_unit="W")
+    comp = compare_models(ch, ["bgnbd", "paretonbd"])
+    t = comp.table
+    n = 2357
+    assert comp.n_customers == n
+    for name, ll in (("bgnbd", -9582.4), ("paretonbd", -9595.0)):
+        assert t.loc[name, "log_likelihood"] == pytest.approx(ll, abs=0.05)
+        assert t.loc[name, "aic"] == pytest.approx(8 - 2 * ll, abs=0.1)
+        assert t.loc[name, "bic"] == pytest.approx(4 * math.log(n) - 2 * ll, abs=0.1)
+    days = raw.assign(day=raw["timestamp"].dt.normalize()).drop_duplicates(["customer_id", "day"])
+    hold = days[days["day"] > "1997-09-30"].groupby("customer_id").size()
+    actual = hold.reindex(ch.index.astype(str), fill_value=0).to_numpy(float)
+    bg = comp.models["bgnbd"]
+    pred = bg.expected_purchases(39.0, ch)
+    assert t.loc["bgnbd", "holdout_rmse"] == pytest.approx(np.sqrt(np.mean((pred - actual) ** 2)), rel=1e-9)
