@@ -59,7 +59,14 @@ from .selection import (
     purchase_model_label,
     purchase_model_name,
 )
-from .pipeline import CLV_COLUMNS, TRANSACTION_MODELS, CLVAnalysis, customer_value_table, fit_clv_models
+from .pipeline import (
+    CLV_COLUMNS,
+    RFM_CLV_HEADLINES,
+    TRANSACTION_MODELS,
+    CLVAnalysis,
+    customer_value_table,
+    fit_clv_models,
+)
 
 __all__ = [
     "MODEL_CHOICE_HEADLINES",
@@ -81,6 +88,7 @@ __all__ = [
     "spend_exclusions",
     "CLVAnalysis",
     "CLV_COLUMNS",
+    "RFM_CLV_HEADLINES",
     "ConditionalExpectations",
     "FrequencyHistogram",
     "PAliveMatrix",

@@ -24,9 +24,22 @@ import pandas as pd
 
 from crm_analysis.rfm import rfm_summary, time_unit_days
 
-__all__ = ["CLVAnalysis", "fit_clv_models", "customer_value_table", "TRANSACTION_MODELS", "CLV_COLUMNS"]
+__all__ = [
+    "CLVAnalysis",
+    "fit_clv_models",
+    "customer_value_table",
+    "TRANSACTION_MODELS",
+    "CLV_COLUMNS",
+    "RFM_CLV_HEADLINES",
+]
 
-from .selection import PURCHASE_MODELS, compare_models, purchase_model_class, purchase_model_name
+from .selection import (
+    MODEL_CHOICE_HEADLINES,
+    PURCHASE_MODELS,
+    compare_models,
+    purchase_model_class,
+    purchase_model_name,
+)
 from .value import SPEND_NO_REPEAT, SPEND_NONPOSITIVE, fit_spend_model, spend_exclusions
 
 #: Columns of the ``clv.parquet`` artefact, in order.
@@ -44,6 +57,20 @@ CLV_COLUMNS = [
 ]
 
 _UNIT_CODES = {1.0: "D", 7.0: "W"}
+
+#: Headline figures of the rfm_clv report (key -> label; ``{horizon}``, ``{unit}`` and
+#: ``{model}`` are filled in by the notebook with ``str.format``).
+RFM_CLV_HEADLINES: dict[str, str] = {
+    "customers": "Customers",
+    "total_clv": "Total CLV, next {horizon} {unit}",
+    "mean_clv": "Mean CLV per customer",
+    "top20_clv_share": "Share of CLV from the top 20% of customers",
+    "bgnbd_holdout_mae": "BG/NBD holdout MAE (mean holdout purchases by calibration frequency)",
+    "bgnbd_dropout_probability": "BG/NBD dropout probability after a repeat purchase, a/(a+b)",
+    "mean_p_alive": "Mean P(alive) ({model})",
+    "spend_nonpositive_customers": "Repeat buyers with mean repeat purchase value <= 0 (valued with the population mean spend)",
+    **MODEL_CHOICE_HEADLINES,
+}
 
 #: Accepted names of the transaction model -> class name in :mod:`crm_analysis.clv`
 #: (derived from the registry :data:`crm_analysis.clv.selection.PURCHASE_MODELS`).

@@ -546,7 +546,7 @@ def compare_models(
         tol = 1e-9 * max(1.0, abs(best))
         chosen = next(name for name in fitted if score[name] <= best + tol)  # registry order breaks ties
         chosen_by = "criterion"
-    table["chosen"] = table.index == chosen
+    table.insert(len(cols) - 1, "chosen", table.index == chosen)
     return ModelComparison(
         table=table,
         models=fitted,
