@@ -37,9 +37,14 @@ def _rfm_summary(ctx: "RunContext") -> pd.DataFrame:
 
 
 def _clv(ctx: "RunContext") -> pd.DataFrame:
-    from crm_analysis.clv import customer_value_table
+    from crm_analysis.clv import customer_value_table, purchase_model_label
 
-    return customer_value_table(ctx.read_table("transactions"), observation_end=ctx.as_of)
+    # as the rfm_clv notebook by default: the purchase model chosen on the last six months as holdout
+    calibration_end = (pd.Timestamp(ctx.as_of) - pd.DateOffset(months=6)).date().isoformat()
+    table = customer_value_table(
+        ctx.read_table("transactions"), observation_end=ctx.as_of, model="auto", calibration_end=calibration_end
+    )
+    return table.assign(p_alive_model=purchase_model_label(table.attrs["model"]))
 
 
 def _segments(ctx: "RunContext") -> pd.DataFrame:

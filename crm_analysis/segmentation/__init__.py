@@ -11,24 +11,34 @@ value
 clustering
     Behavioural k-means clustering with silhouette-chosen k and stability (ARI).
 actions
-    Per-segment figures and parameterised recommended interactions and offers.
+    Recommended interaction and offer per customer from the customer's state
+    (days since the last purchase and P(alive)), lapse policy, rule checks,
+    per-segment figures and action mix.
 pipeline
     ``segment_customers``: the ``segments.parquet`` table of the report chain.
 """
 
 from crm_analysis.segmentation._common import SegmentationInputError
 from crm_analysis.segmentation.actions import (
+    INTENTS,
+    LAPSED_SEGMENTS,
+    NEW_CUSTOMER_INTENTS,
     ActionRule,
+    LapsePolicy,
     SegmentSummary,
     assign_actions,
+    count_rules,
+    customer_state,
     default_action_rules,
     export_action_table,
     segment_summary,
+    validate_action_rules,
 )
 from crm_analysis.segmentation.clustering import FEATURE_WORDS, BehaviouralClustering
 from crm_analysis.segmentation.pareto import ParetoResult, pareto_analysis
 from crm_analysis.segmentation.pipeline import (
     CLV_COLUMNS,
+    SEGMENTATION_HEADLINES,
     SEGMENTS_COLUMNS,
     SegmentationResult,
     run_segmentation,
@@ -45,6 +55,14 @@ from crm_analysis.segmentation.rfm_scores import (
 from crm_analysis.segmentation.value import ValueGrid, current_profit, default_cell_names, value_grid
 
 __all__ = [
+    "INTENTS",
+    "LAPSED_SEGMENTS",
+    "LapsePolicy",
+    "NEW_CUSTOMER_INTENTS",
+    "SEGMENTATION_HEADLINES",
+    "count_rules",
+    "customer_state",
+    "validate_action_rules",
     "ActionRule",
     "BehaviouralClustering",
     "CLV_COLUMNS",

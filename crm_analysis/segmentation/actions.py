@@ -1,29 +1,52 @@
-"""Per-segment figures and recommended interactions (Interact, Customize).
+"""Recommended interactions from each customer's state (Interact, Customize).
 
-:func:`segment_summary` computes for every segment its size, share of customers,
-revenue share, CLV share, mean P(alive) and mean CLV, plus two indices that do
-not depend on the data set's scale:
+Every customer gets an action and an offer from an ordered list of
+:class:`ActionRule` (first match wins), applied to the customer's own figures:
 
-* ``revenue_index = revenue_share / share`` and
-* ``clv_index = clv_share / share`` (1 = the segment's fair share; 2 = twice it).
+* ``p_alive``: P(alive) of the purchase model chosen in the CLV step (its name
+  travels with the table, ``p_alive_model``);
+* ``days_since_last``: days from the last purchase to the end of observation;
+* ``age_days``: days from the first purchase to the end of observation;
+* ``revenue_index = revenue / mean revenue`` and ``clv_index = clv / mean clv``
+  (1 = an average customer; scale-free);
+* any other numeric column of the table (``frequency``, ``r_score``, ...).
 
-A recommended interaction and an offer suggestion come from an ordered list of
-:class:`ActionRule` (first match wins): each rule holds inclusive lower and
-exclusive upper bounds on columns of that table. :func:`default_action_rules`
-builds the default list from named thresholds::
+**Lapsed customers.** P(alive) alone cannot say whether a customer has lapsed:
+under the BG/NBD model every customer without a repeat purchase has P(alive) = 1
+by construction (dropout happens only after a repeat purchase), however long ago
+the purchase was. A :class:`LapsePolicy` therefore combines both figures: a
+customer is *lapsed* when the days since the last purchase exceed
+``lapsed_days`` **or** P(alive) is below ``lapsed_p_alive``, and *active*
+otherwise (column ``state``). A *segment* is lapsed by its name
+(``lapsed_segments``: Lost, Hibernating, At Risk, Can't Lose Them) or by its
+figures (median days since the last purchase above ``lapsed_days`` or mean
+P(alive) below ``lapsed_p_alive``).
 
-    1 Retain and reward  mean_p_alive >= retain_p_alive  and clv_index >= retain_clv_index
-    2 Win back           mean_p_alive <  winback_p_alive and revenue_index >= winback_revenue_index
-    3 Grow               mean_p_alive >= grow_p_alive    and clv_index >= grow_clv_index
-    4 Nurture            mean_p_alive >= nurture_p_alive
-    5 Let go             (catch-all)
+**Acquisition and onboarding are for active customers only.** Every rule has an
+``intent``; :data:`NEW_CUSTOMER_INTENTS` (onboarding, acquisition) may never
+reach a lapsed customer or a lapsed segment. :func:`validate_action_rules`
+refuses (``ValueError``) a rule set with such a rule that is not restricted to
+``state="active"`` or that names a lapsed segment in ``segments``; at
+assignment, customers of a segment lapsed by name or figures are never matched
+by such a rule (they fall through to the next rule and are counted as *held
+back*), and a final check raises if any lapsed customer got such an action.
 
-Nothing is specific to one data set: change a threshold (or pass your own rules)
-and the recommendations change accordingly.
+The default rules (:func:`default_action_rules`)::
+
+    1 Retain and reward  active, clv_index >= retain_clv_index
+    2 Win back           lapsed, revenue_index >= winback_revenue_index
+    3 Onboard            active, age_days < new_customer_days        (onboarding)
+    4 Grow               active, clv_index >= grow_clv_index
+    5 Nurture            active
+    6 Let go             (catch-all)
+
+:func:`segment_summary` adds per-segment figures and the mix of actions in each
+segment; :func:`export_action_table` writes the CSV files for campaign tools.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,37 +65,132 @@ from crm_analysis.segmentation._common import (
 
 __all__ = [
     "ActionRule",
+    "LapsePolicy",
     "SegmentSummary",
+    "LAPSED_SEGMENTS",
+    "INTENTS",
+    "NEW_CUSTOMER_INTENTS",
+    "STATES",
+    "customer_state",
     "default_action_rules",
+    "validate_action_rules",
     "assign_actions",
+    "count_rules",
     "segment_summary",
     "export_action_table",
 ]
 
 Bound = tuple[float | None, float | None]
 
+#: Segments of the default RFM map whose names say the customers have lapsed.
+LAPSED_SEGMENTS: tuple[str, ...] = ("Lost", "Hibernating", "At Risk", "Can't Lose Them")
+#: What a rule intends; ``"other"`` when nothing says.
+INTENTS: tuple[str, ...] = ("retention", "reactivation", "development", "onboarding", "acquisition", "none", "other")
+#: Intents meant for new customers: never for a lapsed customer or segment.
+NEW_CUSTOMER_INTENTS: frozenset[str] = frozenset({"onboarding", "acquisition"})
+#: Customer states a rule can be restricted to (``None``: any).
+STATES: tuple[str, ...] = ("active", "lapsed")
+
+# words that mark an action or offer as onboarding / acquisition when the rule does not give its intent
+_INTENT_WORDS: dict[str, tuple[str, ...]] = {
+    "onboarding": ("onboard", "welcome series", "welcome pack", "welcome email", "second-purchase", "second purchase",
+                   "first-purchase", "first purchase"),
+    "acquisition": ("acquisition", "acquire", "prospect", "lookalike", "look-alike", "new-customer discount"),
+}
+
+
+def _infer_intent(action: str, offer: str) -> str:
+    text = f"{action} {offer}".lower()
+    for intent, words in _INTENT_WORDS.items():
+        if any(w in text for w in words):
+            return intent
+    return "other"
+
+
+@dataclass(frozen=True)
+class LapsePolicy:
+    """When a customer, or a segment, counts as lapsed.
+
+    Parameters
+    ----------
+    lapsed_days : float, default 365
+        A customer whose last purchase is more than this many days before the
+        end of observation is lapsed (the common 12-month activity window).
+    lapsed_p_alive : float, default 0.5
+        A customer with P(alive) below this is lapsed (more likely gone than
+        alive).
+    lapsed_segments : tuple of str
+        Segment names that say lapsed (default :data:`LAPSED_SEGMENTS`).
+
+    Raises
+    ------
+    ValueError
+        ``lapsed_days`` not positive and finite, ``lapsed_p_alive`` outside
+        ``[0, 1]``, or segment names that are not strings.
+    """
+
+    lapsed_days: float = 365.0
+    lapsed_p_alive: float = 0.5
+    lapsed_segments: tuple[str, ...] = LAPSED_SEGMENTS
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.lapsed_days, (int, float)) and math.isfinite(self.lapsed_days) and self.lapsed_days > 0):
+            raise ValueError(f"lapsed_days must be a positive number of days, got {self.lapsed_days!r}")
+        if not (isinstance(self.lapsed_p_alive, (int, float)) and 0.0 <= self.lapsed_p_alive <= 1.0):
+            raise ValueError(f"lapsed_p_alive must be a probability in [0, 1], got {self.lapsed_p_alive!r}")
+        names = tuple(self.lapsed_segments)
+        if not all(isinstance(n, str) for n in names):
+            raise ValueError(f"lapsed_segments must be segment names (strings), got {self.lapsed_segments!r}")
+        object.__setattr__(self, "lapsed_segments", names)
+
+    def describe(self) -> str:
+        """The policy in words."""
+        return (
+            f"lapsed: more than {self.lapsed_days:g} days since the last purchase or P(alive) below "
+            f"{self.lapsed_p_alive:g}; lapsed segments: {', '.join(self.lapsed_segments) or 'none by name'}, "
+            f"and any segment whose median days since the last purchase exceed {self.lapsed_days:g} "
+            f"or whose mean P(alive) is below {self.lapsed_p_alive:g}"
+        )
+
 
 @dataclass(frozen=True)
 class ActionRule:
-    """One ordered rule mapping segment figures to an interaction and an offer.
+    """One ordered rule mapping a customer's state and figures to an interaction and an offer.
 
     Parameters
     ----------
     action : str
         Recommended interaction, e.g. "Retain and reward".
     offer : str
-        Offer suggestion (Customize) for segments this rule matches.
+        Offer suggestion (Customize) for the customers this rule matches.
     conditions : mapping of str to (low, high)
-        Bounds on columns of the segment summary: ``low <= value < high``;
-        ``None`` leaves a side open. An empty mapping matches every segment.
+        Bounds on columns of the customer table: ``low <= value < high``;
+        ``None`` leaves a side open. An empty mapping puts no bound.
     description : str
         Why the rule recommends this.
+    intent : str, optional
+        One of :data:`INTENTS`. Default: ``"onboarding"`` or ``"acquisition"``
+        when the action or offer says so (e.g. "welcome series",
+        "second-purchase voucher", "prospect"), else ``"other"``; give it
+        explicitly.
+    state : {"active", "lapsed"} or None, default None
+        Only customers in this state (see :class:`LapsePolicy`); ``None``: any.
+    segments : tuple of str, optional
+        Only customers of these segments; ``None``: any segment.
+
+    Raises
+    ------
+    ValueError
+        Malformed or empty bounds, an unknown intent or state.
     """
 
     action: str
     offer: str
     conditions: Mapping[str, Bound] = field(default_factory=dict)
     description: str = ""
+    intent: str = ""
+    state: str | None = None
+    segments: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         for col, bound in self.conditions.items():
@@ -81,14 +199,29 @@ class ActionRule:
             lo, hi = bound
             if lo is not None and hi is not None and lo >= hi:
                 raise ValueError(f"action rule {self.action!r}: empty range {bound} on {col!r}")
+        intent = self.intent or _infer_intent(self.action, self.offer)
+        if intent not in INTENTS:
+            raise ValueError(f"action rule {self.action!r}: unknown intent {self.intent!r}; use one of {INTENTS}")
+        object.__setattr__(self, "intent", intent)
+        if self.state is not None and self.state not in STATES:
+            raise ValueError(f"action rule {self.action!r}: state must be one of {STATES} or None, got {self.state!r}")
+        if self.segments is not None:
+            if isinstance(self.segments, str):
+                raise ValueError(f"action rule {self.action!r}: segments must be a tuple of names, got a string")
+            object.__setattr__(self, "segments", tuple(self.segments))
 
-    def matches(self, table: pd.DataFrame) -> np.ndarray:
-        """Boolean mask of the rows of ``table`` this rule matches."""
-        missing = [c for c in self.conditions if c not in table.columns]
+    @property
+    def new_customer(self) -> bool:
+        """Whether the rule is an onboarding or acquisition action."""
+        return self.intent in NEW_CUSTOMER_INTENTS
+
+    def matches(self, table: pd.DataFrame, segment_col: str = "segment") -> np.ndarray:
+        """Boolean mask of the rows of ``table`` this rule matches (conditions, state and segments)."""
+        needed = list(self.conditions) + (["state"] if self.state else []) + ([segment_col] if self.segments else [])
+        missing = [c for c in needed if c not in table.columns]
         if missing:
             raise ValueError(
-                f"action rule {self.action!r} uses unknown column(s) {missing}; "
-                f"available: {list(table.columns)}"
+                f"action rule {self.action!r} uses unknown column(s) {missing}; available: {list(table.columns)}"
             )
         ok = np.ones(len(table), dtype=bool)
         for col, (lo, hi) in self.conditions.items():
@@ -97,148 +230,436 @@ class ActionRule:
                 ok &= v >= lo
             if hi is not None:
                 ok &= v < hi
+        if self.state is not None:
+            ok &= table["state"].astype(str).to_numpy() == self.state
+        if self.segments is not None:
+            ok &= table[segment_col].astype(str).isin(self.segments).to_numpy()
         return ok
 
     def describe(self) -> str:
         """The rule's conditions in words."""
-        parts = []
+        parts = [self.state] if self.state else []
+        if self.segments is not None:
+            parts.append("segment in " + ", ".join(self.segments))
         for col, (lo, hi) in self.conditions.items():
             if lo is not None:
                 parts.append(f"{col} >= {lo:g}")
             if hi is not None:
                 parts.append(f"{col} < {hi:g}")
-        return " and ".join(parts) if parts else "all other segments"
+        return " and ".join(parts) if parts else "all other customers"
 
 
 def default_action_rules(
-    retain_p_alive: float = 0.5,
     retain_clv_index: float = 1.5,
-    winback_p_alive: float = 0.5,
-    winback_revenue_index: float = 0.75,
-    grow_p_alive: float = 0.5,
+    winback_revenue_index: float = 1.0,
+    new_customer_days: float = 90.0,
     grow_clv_index: float = 0.75,
-    nurture_p_alive: float = 0.4,
 ) -> list[ActionRule]:
     """The default ordered action rules, with their thresholds as parameters.
 
     Parameters
     ----------
-    retain_p_alive, retain_clv_index : float
-        Segments at least this likely alive and with at least this CLV index
-        are retained and rewarded.
-    winback_p_alive, winback_revenue_index : float
-        Segments less likely alive than this, but with at least this revenue
-        index (valuable in the past), are won back.
-    grow_p_alive, grow_clv_index : float
-        Active segments with at least this CLV index are grown.
-    nurture_p_alive : float
-        Remaining segments at least this likely alive are nurtured.
+    retain_clv_index : float, default 1.5
+        Active customers with at least this CLV index (CLV / mean CLV) are
+        retained and rewarded.
+    winback_revenue_index : float, default 1.0
+        Lapsed customers with at least this revenue index (past revenue /
+        mean revenue) are won back.
+    new_customer_days : float, default 90
+        Active customers whose first purchase is less than this many days ago
+        are onboarded.
+    grow_clv_index : float, default 0.75
+        Active customers with at least this CLV index are grown.
 
     Returns
     -------
     list of ActionRule
-        Ending with the catch-all "Let go".
+        Ending with the catch-all "Let go". The lapse thresholds (days since
+        the last purchase, P(alive)) are those of the :class:`LapsePolicy`
+        the rules are applied with.
     """
+    if not (math.isfinite(new_customer_days) and new_customer_days > 0):
+        raise ValueError(f"new_customer_days must be a positive number of days, got {new_customer_days!r}")
     return [
         ActionRule(
             "Retain and reward",
             "Loyalty tier or VIP service, early access and thank-you gifts; no blanket discounts",
-            {"mean_p_alive": (retain_p_alive, None), "clv_index": (retain_clv_index, None)},
-            "active and worth far more than their share: protect the relationship",
+            {"clv_index": (retain_clv_index, None)},
+            "active and worth far more than the average customer: protect the relationship",
+            intent="retention",
+            state="active",
         ),
         ActionRule(
             "Win back",
             "Personal reactivation contact with a time-limited incentive on their past favourite categories",
-            {"mean_p_alive": (None, winback_p_alive), "revenue_index": (winback_revenue_index, None)},
-            "valuable in the past but probably lapsing: worth a reactivation effort",
+            {"revenue_index": (winback_revenue_index, None)},
+            "valuable in the past but lapsed: worth a reactivation effort",
+            intent="reactivation",
+            state="lapsed",
+        ),
+        ActionRule(
+            "Onboard",
+            "Onboarding / welcome series and a second-purchase voucher",
+            {"age_days": (None, new_customer_days)},
+            "first purchase only recently and still active: build the habit",
+            intent="onboarding",
+            state="active",
         ),
         ActionRule(
             "Grow",
             "Cross-sell and up-sell bundles, next-purchase incentive, membership invitation",
-            {"mean_p_alive": (grow_p_alive, None), "clv_index": (grow_clv_index, None)},
+            {"clv_index": (grow_clv_index, None)},
             "active with fair future value: raise frequency and basket size",
+            intent="development",
+            state="active",
         ),
         ActionRule(
             "Nurture",
-            "Onboarding / welcome series and a second-purchase voucher",
-            {"mean_p_alive": (nurture_p_alive, None)},
-            "probably still active but low value so far: build the habit at low cost",
+            "Personalised recommendations by email and a small next-purchase incentive",
+            {},
+            "active but of low value so far: keep in touch at low cost",
+            intent="development",
+            state="active",
         ),
         ActionRule(
             "Let go",
             "Low-cost channels only (newsletter); no paid contact",
             {},
-            "unlikely to return and of low value: do not spend on them",
+            "lapsed and of low past value: do not spend on them",
+            intent="none",
         ),
     ]
 
 
-def assign_actions(table: pd.DataFrame, rules: Sequence[ActionRule] | None = None) -> pd.DataFrame:
-    """Action, offer and matching rule of every row of a segment summary table.
+def validate_action_rules(
+    rules: Sequence[ActionRule], policy: LapsePolicy | None = None
+) -> list[ActionRule]:
+    """Check an ordered rule set; refuse any that could send a lapsed customer or segment to onboarding.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        Segment figures (columns used by the rules).
-    rules : sequence of ActionRule, optional
-        Ordered rules, first match wins; default :func:`default_action_rules`.
+    rules : sequence of ActionRule
+        Ordered rules (first match wins).
+    policy : LapsePolicy, optional
+        Default ``LapsePolicy()``.
 
     Returns
     -------
-    pandas.DataFrame
-        ``action``, ``offer``, ``rule`` (the matched conditions in words), aligned with ``table``.
+    list of ActionRule
+        The rules.
 
     Raises
     ------
     ValueError
-        When a rule uses an unknown column or some rows match no rule (listed).
+        No rules, something other than :class:`ActionRule`, or an
+        onboarding/acquisition rule that is not restricted to
+        ``state="active"`` or that names a lapsed segment.
     """
-    rules = list(default_action_rules() if rules is None else rules)
+    policy = policy or LapsePolicy()
+    rules = list(rules)
     if not rules:
         raise ValueError("no action rules given")
-    n = len(table)
-    action = np.full(n, None, dtype=object)
-    offer = np.full(n, None, dtype=object)
-    why = np.full(n, None, dtype=object)
-    free = np.ones(n, dtype=bool)
     for rule in rules:
         if not isinstance(rule, ActionRule):
             raise ValueError(f"action rules must be ActionRule objects, got {type(rule).__name__}")
-        hit = free & rule.matches(table)
-        action[hit], offer[hit], why[hit] = rule.action, rule.offer, rule.describe()
-        free &= ~hit
+        if not rule.new_customer:
+            continue
+        if rule.state != "active":
+            raise ValueError(
+                f"action rule {rule.action!r} is an {rule.intent} action but can reach lapsed customers "
+                f"(state={rule.state!r}): give it state='active', i.e. only customers with at most "
+                f"{policy.lapsed_days:g} days since the last purchase and P(alive) >= {policy.lapsed_p_alive:g}"
+            )
+        lapsed_named = sorted(set(rule.segments or ()) & set(policy.lapsed_segments))
+        if lapsed_named:
+            raise ValueError(
+                f"action rule {rule.action!r} maps the lapsed segment(s) {lapsed_named} to an {rule.intent} "
+                "action; lapsed segments can never get onboarding or acquisition actions: remove them from its "
+                "segments (or change the rule's intent and offer)"
+            )
+    return rules
+
+
+def _unit_days(table: pd.DataFrame, unit_days: float | None) -> float:
+    if unit_days is not None:
+        if not (isinstance(unit_days, (int, float)) and math.isfinite(unit_days) and unit_days > 0):
+            raise SegmentationInputError(f"unit_days must be a positive number of days, got {unit_days!r}")
+        return float(unit_days)
+    attrs = table.attrs
+    if attrs.get("unit_days") is not None:
+        return float(attrs["unit_days"])
+    if attrs.get("time_unit") is not None:
+        from crm_analysis.rfm import time_unit_days
+
+        return float(time_unit_days(attrs["time_unit"]))
+    raise SegmentationInputError(
+        "the customer table does not say the time unit of recency and T (attrs 'unit_days' / 'time_unit', "
+        "set by crm_analysis.rfm.rfm_summary and kept in clv.parquet): pass unit_days (7 for weeks, 1 for days), "
+        "or give days_since_last and age_days columns"
+    )
+
+
+def customer_state(
+    table: pd.DataFrame,
+    *,
+    policy: LapsePolicy | None = None,
+    unit_days: float | None = None,
+    segment_col: str = "segment",
+    p_alive_col: str = "p_alive",
+    revenue_col: str = "revenue",
+    clv_col: str = "clv",
+) -> pd.DataFrame:
+    """Each customer's figures for the action rules, and whether the customer (or segment) has lapsed.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per customer with P(alive), revenue, CLV, and either
+        ``recency`` and ``T`` (in the summary's time unit) or
+        ``days_since_last`` and ``age_days`` (days); a segment column is
+        optional.
+    policy : LapsePolicy, optional
+        Default ``LapsePolicy()``.
+    unit_days : float, optional
+        Days per time unit of ``recency``/``T``; default from
+        ``table.attrs`` (``unit_days`` or ``time_unit``).
+    segment_col, p_alive_col, revenue_col, clv_col : str
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with ``table``: ``p_alive``, ``days_since_last``,
+        ``age_days``, ``revenue_index``, ``clv_index``, ``lapsed_by_days``,
+        ``lapsed_by_p_alive``, ``state`` (``"active"``/``"lapsed"``) and, with
+        a segment column, ``segment``, ``segment_lapsed`` (bool) and
+        ``segment_lapsed_reason``.
+
+    Raises
+    ------
+    SegmentationInputError
+        Missing columns, non-finite values, P(alive) outside [0, 1],
+        negative days, an unknown time unit, or a non-positive mean revenue
+        or CLV (indices undefined).
+    """
+    policy = policy or LapsePolicy()
+    require_columns(table, [p_alive_col, revenue_col, clv_col], "customer table")
+    p_alive = require_finite(table[p_alive_col], p_alive_col)
+    if ((p_alive < 0) | (p_alive > 1)).any():
+        raise SegmentationInputError(
+            f"column {p_alive_col!r} has {int(((p_alive < 0) | (p_alive > 1)).sum())} value(s) outside [0, 1]"
+        )
+    if {"days_since_last", "age_days"} <= set(table.columns):
+        days = require_finite(table["days_since_last"], "days_since_last")
+        age = require_finite(table["age_days"], "age_days")
+    else:
+        require_columns(table, ["recency", "T"], "customer table (no days_since_last / age_days columns)")
+        k = _unit_days(table, unit_days)
+        rec = require_finite(table["recency"], "recency")
+        T = require_finite(table["T"], "T")
+        days, age = (T - rec) * k, T * k
+    if (days < -1e-9).any() or (age < -1e-9).any():
+        raise SegmentationInputError(
+            f"{int((days < -1e-9).sum())} customer(s) have a last purchase after the end of observation "
+            "(recency > T); fix the summary"
+        )
+    out = pd.DataFrame(index=table.index)
+    out["p_alive"] = p_alive
+    out["days_since_last"] = np.maximum(days, 0.0)
+    out["age_days"] = np.maximum(age, 0.0)
+    for col, name in ((revenue_col, "revenue_index"), (clv_col, "clv_index")):
+        values = require_finite(table[col], col)
+        mean = float(values.mean()) if len(values) else float("nan")
+        if not mean > 0:
+            raise SegmentationInputError(f"mean {col} is {mean:.4g}: the {name} (value / mean) is undefined")
+        out[name] = values / mean
+    out["lapsed_by_days"] = out["days_since_last"].to_numpy() > policy.lapsed_days
+    out["lapsed_by_p_alive"] = p_alive < policy.lapsed_p_alive
+    lapsed = out["lapsed_by_days"].to_numpy() | out["lapsed_by_p_alive"].to_numpy()
+    out["state"] = pd.array(np.where(lapsed, "lapsed", "active"), dtype="string")
+    if segment_col in table.columns:
+        if table[segment_col].isna().any():
+            raise SegmentationInputError(f"{int(table[segment_col].isna().sum())} customer(s) have no segment")
+        seg = table[segment_col].astype("string")
+        out["segment"] = seg.to_numpy()
+        g = out.groupby("segment", observed=True, sort=False)
+        by_days = g["days_since_last"].median() > policy.lapsed_days
+        by_p = g["p_alive"].mean() < policy.lapsed_p_alive
+        names = pd.Series(by_days.index.isin(policy.lapsed_segments), index=by_days.index)
+        reason = pd.Series("", index=by_days.index, dtype=object)
+        for mask, text in (
+            (names, "name"),
+            (by_days, f"median days since last purchase > {policy.lapsed_days:g}"),
+            (by_p, f"mean P(alive) < {policy.lapsed_p_alive:g}"),
+        ):
+            reason[mask] = reason[mask].map(lambda r, t=text: f"{r}; {t}" if r else t)
+        out["segment_lapsed"] = out["segment"].map(reason != "").to_numpy(dtype=bool)
+        out["segment_lapsed_reason"] = pd.array(out["segment"].map(reason).to_numpy(), dtype="string")
+    return out
+
+
+def assign_actions(
+    table: pd.DataFrame,
+    rules: Sequence[ActionRule] | None = None,
+    *,
+    policy: LapsePolicy | None = None,
+    segment_col: str = "segment",
+) -> pd.DataFrame:
+    """Action, offer, intent and matching rule of every customer.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Customer figures: the output of :func:`customer_state`, optionally
+        with further columns used by the rules.
+    rules : sequence of ActionRule, optional
+        Ordered rules, first match wins; default :func:`default_action_rules`.
+        Checked with :func:`validate_action_rules`.
+    policy : LapsePolicy, optional
+        Default ``LapsePolicy()``.
+    segment_col : str, default "segment"
+        Segment column (optional).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with ``table``: ``action``, ``offer``, ``intent``, ``rule``
+        (the matched conditions in words), ``rule_number`` (1-based) and
+        ``held_back`` (rule numbers of onboarding/acquisition rules the
+        customer matched but was held back from because the segment is
+        lapsed, comma separated; empty otherwise). :func:`count_rules` counts
+        the customers per rule.
+
+    Raises
+    ------
+    ValueError
+        A refused rule set (see :func:`validate_action_rules`), a rule on an
+        unknown column, or customers no rule matches (listed).
+    RuntimeError
+        If, against the checks above, a lapsed customer or a customer of a
+        lapsed segment got an onboarding or acquisition action.
+    """
+    policy = policy or LapsePolicy()
+    rules = validate_action_rules(default_action_rules() if rules is None else rules, policy)
+    if "state" not in table.columns:
+        raise ValueError("the customer table has no 'state' column: build it with customer_state(...)")
+    n = len(table)
+    seg_lapsed = (
+        table["segment_lapsed"].to_numpy(dtype=bool) if "segment_lapsed" in table.columns else np.zeros(n, bool)
+    )
+    action = np.full(n, None, dtype=object)
+    offer = np.full(n, None, dtype=object)
+    intent = np.full(n, None, dtype=object)
+    why = np.full(n, None, dtype=object)
+    number = np.zeros(n, dtype="int64")
+    held = np.full(n, "", dtype=object)
+    free = np.ones(n, dtype=bool)
+    for i, rule in enumerate(rules, start=1):
+        match = free & rule.matches(table, segment_col)
+        if rule.new_customer:
+            barred = match & seg_lapsed
+            held[barred] = [f"{h},{i}" if h else str(i) for h in held[barred]]
+            match &= ~seg_lapsed
+        action[match], offer[match], intent[match], why[match] = rule.action, rule.offer, rule.intent, rule.describe()
+        number[match] = i
+        free &= ~match
     if free.any():
         raise ValueError(
-            f"no action rule matches {list(table.index[free])}; end the rules with a catch-all "
-            "ActionRule(action, offer, conditions={})"
+            f"no action rule matches {int(free.sum())} customer(s), e.g. {list(table.index[free][:5])}; end the "
+            "rules with a catch-all ActionRule(action, offer, conditions={})"
         )
-    return pd.DataFrame({"action": action, "offer": offer, "rule": why}, index=table.index).astype("string")
+    lapsed_any = (table["state"].astype(str).to_numpy() == "lapsed") | seg_lapsed
+    bad = lapsed_any & np.isin(intent.astype(str), list(NEW_CUSTOMER_INTENTS))
+    if bad.any():  # pragma: no cover - excluded by validate_action_rules and the hold-back above
+        raise RuntimeError(f"internal error: {int(bad.sum())} lapsed customer(s) got an onboarding/acquisition action")
+    out = pd.DataFrame(
+        {"action": action, "offer": offer, "intent": intent, "rule": why}, index=table.index
+    ).astype("string")
+    out["rule_number"] = number
+    out["held_back"] = pd.array(held, dtype="string")
+    return out
+
+
+def count_rules(actions: pd.DataFrame, rules: Sequence[ActionRule]) -> pd.DataFrame:
+    """How many customers each rule caught, and how many were held back from it.
+
+    Parameters
+    ----------
+    actions : pandas.DataFrame
+        Output of :func:`assign_actions` (``rule_number``, ``held_back``).
+    rules : sequence of ActionRule
+        The rules it was made with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``rule`` (1-based, rule order): ``action``, ``intent``,
+        ``conditions``, ``customers``, ``share`` (of all customers) and
+        ``held_back_lapsed_segment`` (customers matching an
+        onboarding/acquisition rule but held back because their segment is
+        lapsed).
+    """
+    rules = list(rules)
+    caught = actions["rule_number"].value_counts()
+    held = pd.Series(
+        [int(x) for h in actions["held_back"].fillna("").astype(str) if h for x in h.split(",")], dtype="int64"
+    ).value_counts()
+    n = max(len(actions), 1)
+    rows = [
+        {"rule": i, "action": r.action, "intent": r.intent, "conditions": r.describe(),
+         "customers": int(caught.get(i, 0)), "share": int(caught.get(i, 0)) / n,
+         "held_back_lapsed_segment": int(held.get(i, 0))}
+        for i, r in enumerate(rules, start=1)
+    ]
+    return pd.DataFrame(rows).set_index("rule")
 
 
 @dataclass
 class SegmentSummary:
-    """Per-segment figures and recommended interactions.
+    """Per-segment figures, the customers' actions and the rule counts.
 
     Attributes
     ----------
     table : pandas.DataFrame
         One row per segment (index ``segment``): ``customers``, ``share``,
         ``revenue``, ``revenue_share``, ``clv_total``, ``clv_share``,
-        ``mean_p_alive``, ``mean_clv``, ``revenue_index``, ``clv_index``,
-        ``action``, ``offer``, ``rule``; sorted by CLV share, descending.
+        ``mean_p_alive``, ``mean_clv``, ``median_days_since_last``,
+        ``lapsed_share`` (customers lapsed by their own figures),
+        ``segment_lapsed`` and ``segment_lapsed_reason``, ``mean_<col>`` of
+        ``mean_cols``, ``revenue_index``, ``clv_index``, then ``action``
+        (the most common action in the segment), ``offer``, ``action_share``
+        (its share of the segment), ``actions`` (the mix, e.g.
+        ``"Win back 62%, Let go 38%"``) and ``p_alive_model``; sorted by CLV
+        share, descending.
+    customers : pandas.DataFrame
+        One row per customer (index as the input table, column ``customer_id``
+        where known): segment, the figures of :func:`customer_state` and the
+        columns of :func:`assign_actions`, plus ``p_alive_model``.
+    rule_counts : pandas.DataFrame
+        One row per rule: action, intent, conditions, customers caught,
+        their share, and customers held back from an onboarding/acquisition
+        rule because their segment is lapsed.
     rules : list of ActionRule
         The rules used.
+    policy : LapsePolicy
+        The lapse policy used.
+    p_alive_model : str
+        The purchase model whose P(alive) was used.
     """
 
     table: pd.DataFrame
+    customers: pd.DataFrame
+    rule_counts: pd.DataFrame
     rules: list[ActionRule]
+    policy: LapsePolicy
+    p_alive_model: str = "not stated"
 
     def export_action_table(self, path: str | Path, segments: pd.DataFrame | None = None) -> Path:
         """Write the action table as CSV for campaign tools; see :func:`export_action_table`."""
         return export_action_table(self, path, segments)
 
     def plot(self, axes: Sequence[plt.Axes] | None = None) -> Figure:
-        """Bar charts: share of customers, revenue and CLV per segment; mean P(alive).
+        """Bar charts: share of customers, revenue and CLV per segment; mix of actions per segment.
 
         Parameters
         ----------
@@ -247,7 +668,7 @@ class SegmentSummary:
         """
         own = axes is None
         if own:
-            fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(self.table) + 2), sharey=True)
+            fig, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(self.table) + 2.2), sharey=True)
         else:
             fig = axes[0].figure
         t = self.table.iloc[::-1]
@@ -264,15 +685,38 @@ class SegmentSummary:
         ax.set_title("Segment shares of customers, revenue and CLV")
         ax.legend(fontsize="small")
         ax = axes[1]
-        ax.barh(y, t["mean_p_alive"], color="C2")
-        for yi, (a, p) in enumerate(zip(t["action"], t["mean_p_alive"])):
-            ax.text(min(p, 1.0) + 0.01, yi, str(a), va="center", fontsize="small")
-        ax.set_xlim(0, 1.45)
-        ax.set_xlabel("Mean P(alive)")
-        ax.set_title("Mean P(alive) and recommended action")
+        mix = pd.crosstab(self.customers["segment"], self.customers["action"], normalize="index")
+        order = [r.action for r in self.rules if r.action in mix.columns]
+        mix = mix.reindex(index=t.index, columns=list(dict.fromkeys(order)), fill_value=0.0)
+        left = np.zeros(len(t))
+        for j, act in enumerate(mix.columns):
+            ax.barh(y, mix[act].to_numpy(), left=left, color=f"C{j}", label=act)
+            left += mix[act].to_numpy()
+        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("Share of the segment's customers")
+        ax.set_title(f"Recommended actions (P(alive): {self.p_alive_model})")
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         if own:
             fig.tight_layout()
         return fig
+
+
+def _p_alive_model(table: pd.DataFrame, p_alive_model: str | None) -> str:
+    if p_alive_model:
+        return str(p_alive_model)
+    if "p_alive_model" in table.columns:
+        names = table["p_alive_model"].dropna().astype(str).unique()
+        if len(names) > 1:
+            raise SegmentationInputError(f"the p_alive_model column names several models {sorted(names)}")
+        if len(names) == 1:
+            return str(names[0])
+    model = table.attrs.get("model")
+    if model:
+        from crm_analysis.clv import purchase_model_label
+
+        return purchase_model_label(str(model))
+    return "not stated"
 
 
 def segment_summary(
@@ -283,20 +727,32 @@ def segment_summary(
     p_alive_col: str = "p_alive",
     action_rules: Sequence[ActionRule] | None = None,
     mean_cols: Sequence[str] = ("r_score", "f_score", "m_score"),
+    *,
+    policy: LapsePolicy | None = None,
+    unit_days: float | None = None,
+    p_alive_model: str | None = None,
 ) -> SegmentSummary:
-    """Figures and recommended interaction of every segment.
+    """Figures of every segment and the recommended action of every customer.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per customer with the segment, revenue, CLV and P(alive) columns.
+        One row per customer with the segment, revenue, CLV, P(alive) and
+        ``recency``/``T`` (or ``days_since_last``/``age_days``) columns.
     segment_col, revenue_col, clv_col, p_alive_col : str
         Column names.
     action_rules : sequence of ActionRule, optional
         Ordered rules (first match wins); default :func:`default_action_rules`.
     mean_cols : sequence of str, default ("r_score", "f_score", "m_score")
         Further columns whose segment mean is added as ``mean_<col>`` where
-        present in ``table`` (usable in action rules).
+        present in ``table``.
+    policy : LapsePolicy, optional
+        When customers and segments count as lapsed; default ``LapsePolicy()``.
+    unit_days : float, optional
+        Days per time unit of ``recency``/``T`` (default from ``table.attrs``).
+    p_alive_model : str, optional
+        Name of the model of ``p_alive``; default from a ``p_alive_model``
+        column or ``attrs["model"]``, else ``"not stated"``.
 
     Returns
     -------
@@ -305,20 +761,33 @@ def segment_summary(
     Raises
     ------
     SegmentationInputError
-        Missing columns, NaN values or missing segments, or a non-positive
-        revenue or CLV total (shares undefined).
+        Missing columns, NaN values or missing segments, a non-positive
+        revenue or CLV total (shares undefined), or an unknown time unit.
+    ValueError
+        A refused rule set (see :func:`validate_action_rules`).
     """
+    policy = policy or LapsePolicy()
     require_columns(table, [segment_col, revenue_col, clv_col, p_alive_col], "customer table")
-    if table[segment_col].isna().any():
-        raise SegmentationInputError(f"{int(table[segment_col].isna().sum())} customer(s) have no segment")
     if len(table) == 0:
         raise SegmentationInputError("no customers")
+    if table[segment_col].isna().any():
+        raise SegmentationInputError(f"{int(table[segment_col].isna().sum())} customer(s) have no segment")
+    model_name = _p_alive_model(table, p_alive_model)
+    state = customer_state(
+        table, policy=policy, unit_days=unit_days, segment_col=segment_col, p_alive_col=p_alive_col,
+        revenue_col=revenue_col, clv_col=clv_col,
+    )
+    rules = list(default_action_rules() if action_rules is None else action_rules)
+    extra = [c for c in table.columns if c not in state.columns and c != segment_col]
+    acts = assign_actions(pd.concat([state, table[extra]], axis=1), rules, policy=policy)
     df = pd.DataFrame(
         {
-            "segment": table[segment_col].astype("string").to_numpy(),
+            "segment": state["segment"].to_numpy(),
             "revenue": require_finite(table[revenue_col], revenue_col),
             "clv": require_finite(table[clv_col], clv_col),
-            "p_alive": require_finite(table[p_alive_col], p_alive_col),
+            "p_alive": state["p_alive"].to_numpy(),
+            "days": state["days_since_last"].to_numpy(),
+            "lapsed": state["state"].to_numpy(dtype=str) == "lapsed",
         }
     )
     for col in ("revenue", "clv"):
@@ -332,21 +801,52 @@ def segment_summary(
             "clv_total": g["clv"].sum(),
             "mean_p_alive": g["p_alive"].mean(),
             "mean_clv": g["clv"].mean(),
+            "median_days_since_last": g["days"].median(),
+            "lapsed_share": g["lapsed"].mean(),
         }
     )
     out.insert(1, "share", out["customers"] / out["customers"].sum())
     out.insert(3, "revenue_share", out["revenue"] / df["revenue"].sum())
     out.insert(5, "clv_share", out["clv_total"] / df["clv"].sum())
+    seg_flags = state.groupby("segment", observed=True)[["segment_lapsed", "segment_lapsed_reason"]].first()
+    out = out.join(seg_flags)
     for col in mean_cols:
         if col in table.columns:
             out[f"mean_{col}"] = pd.Series(require_finite(table[col], col)).groupby(df["segment"]).mean()
     out["revenue_index"] = out["revenue_share"] / out["share"]
     out["clv_index"] = out["clv_share"] / out["share"]
+    # the action mix of each segment, actions in rule order
+    order = {r.action: i for i, r in reversed(list(enumerate(rules)))}
+    counts = pd.crosstab(df["segment"].to_numpy(), acts["action"].to_numpy())
+    counts = counts[sorted(counts.columns, key=lambda a: order.get(a, len(order)))]
+    main = counts.idxmax(axis=1)  # ties: the earlier rule (columns in rule order)
+    offers = {}
+    for r in rules:
+        offers.setdefault(r.action, r.offer)
+    out["action"] = main.reindex(out.index)
+    out["offer"] = out["action"].map(offers)
+    out["action_share"] = (counts.max(axis=1) / counts.sum(axis=1)).reindex(out.index)
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    out["actions"] = [
+        ", ".join(f"{a} {s:.0%}" for a, s in shares.loc[seg].sort_values(ascending=False, kind="stable").items() if s > 0)
+        for seg in out.index
+    ]
+    out["p_alive_model"] = model_name
     out = out.sort_values(["clv_share", "customers"], ascending=False, kind="stable")
     out.index.name = "segment"
-    rules = list(default_action_rules() if action_rules is None else action_rules)
-    out = out.join(assign_actions(out, rules))
-    return SegmentSummary(table=out, rules=rules)
+    out[["action", "offer", "actions", "p_alive_model", "segment_lapsed_reason"]] = out[
+        ["action", "offer", "actions", "p_alive_model", "segment_lapsed_reason"]
+    ].astype("string")
+    customers = pd.concat([state, acts], axis=1)
+    try:
+        customers.insert(0, "customer_id", customer_ids(table).to_numpy())
+    except SegmentationInputError:
+        pass  # no ids: the index identifies the customers
+    customers["p_alive_model"] = model_name
+    rule_counts = count_rules(acts, rules)
+    return SegmentSummary(
+        table=out, customers=customers, rule_counts=rule_counts, rules=rules, policy=policy, p_alive_model=model_name
+    )
 
 
 def export_action_table(
@@ -360,13 +860,17 @@ def export_action_table(
     Parameters
     ----------
     summary : SegmentSummary or DataFrame
-        Output of :func:`segment_summary` (or its ``table``).
+        Output of :func:`segment_summary` (or its ``table`` for the
+        per-segment file).
     path : str or Path
         CSV file to write (parent directories are created).
     segments : pandas.DataFrame, optional
-        One row per customer with ``customer_id`` and ``segment_col``. When
-        given, the file has one row per customer (``customer_id``, the
-        customer's columns, ``action``, ``offer``); otherwise one row per segment.
+        One row per customer with ``customer_id`` (and e.g. the segment,
+        scores). When given, the file has one row per customer: these
+        columns, then the customer's ``action``, ``offer``, ``intent``,
+        ``state``, ``days_since_last``, ``p_alive`` and ``p_alive_model``.
+        Otherwise one row per segment (with the action mix and the P(alive)
+        model).
     segment_col : str, default "segment"
         Segment column of ``segments``.
 
@@ -374,6 +878,12 @@ def export_action_table(
     -------
     pathlib.Path
         The file written.
+
+    Raises
+    ------
+    ValueError
+        Per-customer export from a bare table, or customers missing from the
+        summary.
     """
     table = summary.table if isinstance(summary, SegmentSummary) else summary
     path = Path(path)
@@ -381,15 +891,20 @@ def export_action_table(
     if segments is None:
         out = table.reset_index()
     else:
+        if not isinstance(summary, SegmentSummary):
+            raise ValueError("a per-customer action table needs the SegmentSummary (its customers' actions)")
         require_columns(segments, [segment_col], "segments")
         ids = customer_ids(segments)
-        out = segments.drop(columns=[c for c in ("action", "offer") if c in segments.columns])
-        out = out.assign(customer_id=ids.to_numpy())
-        unknown = set(out[segment_col].astype(str)) - set(table.index.astype(str))
+        cust = summary.customers
+        if "customer_id" not in cust.columns:
+            raise ValueError("the summary's customers have no customer_id: build it from a table with ids")
+        cols = ["action", "offer", "intent", "state", "days_since_last", "p_alive", "p_alive_model"]
+        acts = cust.set_index("customer_id")[cols]
+        unknown = sorted(set(ids) - set(acts.index.astype(str)))
         if unknown:
-            raise ValueError(f"segments {sorted(unknown)} are not in the summary table")
-        seg = out[segment_col].astype(str)
-        for col in ("action", "offer"):
-            out[col] = seg.map(dict(zip(table.index.astype(str), table[col].astype(str))))
+            raise ValueError(f"{len(unknown)} customer(s) are not in the summary, e.g. {unknown[:5]}")
+        out = segments.drop(columns=[c for c in cols if c in segments.columns])
+        out = out.assign(customer_id=ids.to_numpy())
+        out = out.join(acts, on="customer_id")
     out.to_csv(path, index=False)
     return path

@@ -8,24 +8,42 @@ results for the report; :func:`segment_customers` returns only the
 
     customer_id, r_score, f_score, m_score, segment, value_tier, cluster, action
 
-with exactly one row per customer and no missing segment.
+with exactly one row per customer and no missing segment. The ``action`` is the
+customer's own (from the customer's state: days since the last purchase and
+P(alive) of the purchase model named in the CLV table; see
+:mod:`crm_analysis.segmentation.actions`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from crm_analysis.segmentation._common import SegmentationInputError, customer_ids, require_columns
-from crm_analysis.segmentation.actions import ActionRule, SegmentSummary, segment_summary
+from crm_analysis.segmentation.actions import (
+    NEW_CUSTOMER_INTENTS,
+    ActionRule,
+    LapsePolicy,
+    SegmentSummary,
+    _unit_days,
+    segment_summary,
+)
 from crm_analysis.segmentation.clustering import BehaviouralClustering
 from crm_analysis.segmentation.pareto import ParetoResult, pareto_analysis
 from crm_analysis.segmentation.rfm_scores import SegmentRule, rfm_scores, rfm_segments
 from crm_analysis.segmentation.value import ValueGrid, current_profit, value_grid
 
-__all__ = ["SEGMENTS_COLUMNS", "CLV_COLUMNS", "SegmentationResult", "run_segmentation", "segment_customers"]
+__all__ = [
+    "SEGMENTS_COLUMNS",
+    "CLV_COLUMNS",
+    "SEGMENTATION_HEADLINES",
+    "SegmentationResult",
+    "run_segmentation",
+    "segment_customers",
+]
 
 #: Columns of ``segments.parquet``.
 SEGMENTS_COLUMNS: tuple[str, ...] = (
@@ -33,6 +51,20 @@ SEGMENTS_COLUMNS: tuple[str, ...] = (
 )
 #: Columns of ``clv.parquet`` this step needs.
 CLV_COLUMNS: tuple[str, ...] = ("customer_id", "frequency", "recency", "T", "monetary_value", "revenue", "p_alive", "clv")
+
+#: Headline figures of the segmentation report (key -> label), see :meth:`SegmentationResult.headlines`.
+SEGMENTATION_HEADLINES: dict[str, str] = {
+    "top20_revenue_share": "Share of revenue from the top 20% of customers",
+    "gini_revenue": "Gini coefficient of revenue",
+    "customers_for_80pct_revenue": "Share of customers producing 80% of revenue",
+    "n_segments": "Number of RFM segments",
+    "largest_segment": "Largest segment",
+    "n_clusters": "Behavioural clusters",
+    "cluster_stability_ari": "Cluster stability (mean adjusted Rand index)",
+    "p_alive_model": "P(alive) used for the actions (purchase model)",
+    "lapsed_customer_share": "Share of customers lapsed (days since last purchase or P(alive))",
+    "onboarding_customers": "Customers given an onboarding or acquisition action",
+}
 
 
 @dataclass
@@ -67,8 +99,9 @@ class SegmentationResult:
     summary: SegmentSummary
 
     def headlines(self) -> dict[str, float | int | str]:
-        """Headline figures of the step."""
+        """Headline figures of the step (keys of :data:`SEGMENTATION_HEADLINES`)."""
         t = self.summary.table
+        c = self.summary.customers
         return {
             "top20_revenue_share": self.pareto_revenue.share_of_top(0.2),
             "gini_revenue": self.pareto_revenue.gini,
@@ -77,6 +110,9 @@ class SegmentationResult:
             "largest_segment": str(t["customers"].idxmax()),
             "n_clusters": int(self.clustering.n_clusters_),
             "cluster_stability_ari": float(self.clustering.stability_),
+            "p_alive_model": self.summary.p_alive_model,
+            "lapsed_customer_share": float((c["state"] == "lapsed").mean()),
+            "onboarding_customers": int(c["intent"].isin(list(NEW_CUSTOMER_INTENTS)).sum()),
         }
 
 
@@ -95,6 +131,9 @@ def run_segmentation(
     k_range: tuple[int, int] = (2, 8),
     n_stability: int = 5,
     negative: str = "clip",
+    lapse: LapsePolicy | None = None,
+    unit_days: float | None = None,
+    p_alive_model: str | None = None,
 ) -> SegmentationResult:
     """Run RFM scoring, named segments, Pareto analysis, value tiers, clustering and actions.
 
@@ -127,15 +166,35 @@ def run_segmentation(
     negative : {"clip", "raise"}, default "clip"
         Negative revenue / CLV values in the Pareto analysis: set to 0 and
         count (reported in the results), or raise.
+    lapse : LapsePolicy, optional
+        When customers and segments count as lapsed (default ``LapsePolicy()``:
+        more than 365 days since the last purchase or P(alive) < 0.5).
+    unit_days : float, optional
+        Days per time unit of ``recency``/``T``; default from
+        ``clv_table.attrs`` (``unit_days`` / ``time_unit``, kept in
+        ``clv.parquet``).
+    p_alive_model : str, optional
+        Name of the purchase model of ``p_alive``; default from the
+        ``p_alive_model`` column or ``attrs["model"]`` of ``clv_table``.
 
     Returns
     -------
     SegmentationResult
+
+    Raises
+    ------
+    SegmentationInputError
+        Missing columns, bad values, fewer than 2 customers, unknown time unit.
+    ValueError
+        A refused action rule set (see
+        :func:`~crm_analysis.segmentation.actions.validate_action_rules`).
     """
     require_columns(clv_table, list(CLV_COLUMNS) + [f for f in features if f not in CLV_COLUMNS], "CLV table")
     if len(clv_table) < 2:
         raise SegmentationInputError(f"segmentation needs at least 2 customers, got {len(clv_table)}")
     ids = customer_ids(clv_table)
+    if unit_days is None and not {"days_since_last", "age_days"} <= set(clv_table.columns):
+        unit_days = _unit_days(clv_table, None)
     customers = clv_table.reset_index(drop=True).copy()
     customers["customer_id"] = ids.to_numpy()
     customers["customer_id"] = customers["customer_id"].astype("string")
@@ -152,10 +211,12 @@ def run_segmentation(
         n_clusters=n_clusters, k_range=k_range, features=features, random_state=seed, n_stability=n_stability
     ).fit(customers)
     customers["cluster"] = clus.labels_
-    summary = segment_summary(customers, action_rules=action_rules)
-    acts = summary.table
-    customers["action"] = customers["segment"].map(acts["action"]).astype("string")
-    customers["offer"] = customers["segment"].map(acts["offer"]).astype("string")
+    summary = segment_summary(
+        customers, action_rules=action_rules, policy=lapse, unit_days=unit_days, p_alive_model=p_alive_model
+    )
+    acts = summary.customers
+    for col in ("days_since_last", "state", "action", "offer", "intent", "p_alive_model"):
+        customers[col] = acts[col].to_numpy()
     segments = customers[list(SEGMENTS_COLUMNS)].copy()
     segments = segments.astype(
         {"customer_id": "string", "r_score": "int64", "f_score": "int64", "m_score": "int64",
@@ -184,7 +245,7 @@ def segment_customers(
     rules: Sequence[SegmentRule] | None = None,
     action_rules: Sequence[ActionRule] | None = None,
     cost_rate: float = 0.0,
-    **kwargs,
+    **kwargs: Any,
 ) -> pd.DataFrame:
     """The ``segments.parquet`` table: one row per customer of ``clv_table``.
 

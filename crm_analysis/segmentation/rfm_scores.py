@@ -231,6 +231,10 @@ def rfm_scores(
         ``customer_id``, ``days_since_last``, ``frequency``, ``monetary``,
         ``r_score``, ``f_score``, ``m_score`` (int64), ``fm_score`` (mean of F
         and M rounded half up) and ``rfm_cell`` (e.g. ``"535"``), in input order.
+        ``days_since_last`` is ``age - recency`` in the time unit of the
+        summary (days only for a summary in days; the scores do not depend on
+        the unit; :func:`crm_analysis.segmentation.customer_state` gives it in
+        days).
 
     Raises
     ------

@@ -11,7 +11,8 @@ def make_clv_table(n: int = 600, seed: int = 0, zero_share: float = 0.6) -> pd.D
     """A CLV-like table (columns of ``clv.parquet``) with heavily tied frequencies.
 
     Not a fitted model: just plausible, positively related columns for
-    exercising the segmentation code.
+    exercising the segmentation code. Recency and T are in days
+    (``attrs["unit_days"] = 1``).
     """
     rng = np.random.default_rng(seed)
     T = rng.uniform(30.0, 365.0, n).round()
@@ -22,7 +23,7 @@ def make_clv_table(n: int = 600, seed: int = 0, zero_share: float = 0.6) -> pd.D
     p_alive = np.where(freq > 0, np.clip(recency / T + rng.normal(0, 0.1, n), 0.01, 1.0), 1.0)
     expected_purchases = p_alive * (freq + 0.5) * 0.5
     expected_spend = np.where(freq > 0, monetary, 40.0)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "customer_id": [f"C{i:05d}" for i in range(n)],
             "frequency": freq,
@@ -36,6 +37,8 @@ def make_clv_table(n: int = 600, seed: int = 0, zero_share: float = 0.6) -> pd.D
             "clv": expected_purchases * expected_spend,
         }
     )
+    table.attrs.update(time_unit="D", unit_days=1.0)  # recency and T in days, as rfm_summary records it
+    return table
 
 
 @pytest.fixture

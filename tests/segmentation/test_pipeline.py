@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from crm_analysis.segmentation import SEGMENTS_COLUMNS, run_segmentation, segment_customers
+from crm_analysis.segmentation import (
+    LAPSED_SEGMENTS,
+    NEW_CUSTOMER_INTENTS,
+    SEGMENTATION_HEADLINES,
+    SEGMENTS_COLUMNS,
+    run_segmentation,
+    segment_customers,
+)
 
 ARCHITECTURE_COLUMNS = ["customer_id", "r_score", "f_score", "m_score", "segment", "value_tier", "cluster", "action"]
 
@@ -27,13 +35,42 @@ def test_result_parts_consistent(clv_table):
     assert t["customers"].sum() == len(clv_table)
     assert t["share"].sum() == pytest.approx(1.0)
     assert t["clv_share"].sum() == pytest.approx(1.0)
-    # every customer's action is its segment's action
-    merged = res.segments.merge(t[["action"]], left_on="segment", right_index=True, suffixes=("", "_seg"))
-    assert (merged["action"] == merged["action_seg"]).all()
+    # every customer's action is the customer's own, and a segment's action is its most common one
+    own = res.summary.customers.set_index("customer_id")["action"]
+    seg = res.segments.set_index("customer_id")
+    assert (seg["action"] == own.reindex(seg.index)).all()
+    mode = seg.groupby("segment")["action"].agg(lambda a: a.value_counts().max() / len(a))
+    assert (t["action_share"] == mode.reindex(t.index)).all()
     assert "mean_r_score" in t.columns
     h = res.headlines()
+    assert set(h) == set(SEGMENTATION_HEADLINES)
     assert h["n_segments"] == res.segments["segment"].nunique()
     assert 0 < h["top20_revenue_share"] <= 1
+    assert h["onboarding_customers"] == int(res.customers["intent"].isin(list(NEW_CUSTOMER_INTENTS)).sum())
+
+
+def test_chain_of_clv_and_segmentation_never_onboards_lapsed_customers():
+    """From transactions: the CLV table's P(alive) model is named in the actions, and no customer of a
+    lapsed segment or more than 365 days since the last purchase is sent to onboarding."""
+    import warnings
+
+    from crm_analysis.clv import customer_value_table
+    from crm_analysis.synthetic import generate_transactions
+
+    tx = generate_transactions(n_customers=800, start="2023-01-01", end="2024-12-31",
+                               acquisition_end="2024-12-31", seed=4).transactions
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clv = customer_value_table(tx, observation_end="2024-12-31", horizon=4)
+    res = run_segmentation(clv, n_clusters=2, n_stability=1)
+    c = res.customers
+    assert (c["p_alive_model"] == "BG/NBD").all() and res.headlines()["p_alive_model"] == "BG/NBD"
+    onboard = c["intent"].isin(list(NEW_CUSTOMER_INTENTS))
+    assert onboard.any()
+    assert not (onboard & c["segment"].isin(LAPSED_SEGMENTS)).any()
+    assert (c.loc[onboard, "days_since_last"] <= 365).all()
+    days = (clv["T"] - clv["recency"]).to_numpy() * 7
+    np.testing.assert_allclose(c["days_since_last"].to_numpy(), days)
 
 
 def test_bad_input(clv_table):
