@@ -51,6 +51,28 @@ def _headlines(run_dir: Path) -> dict:
     return {nb: {k: v["value"] for k, v in figs.items()} for nb, figs in raw.items()}
 
 
+def _check_model_choice_and_actions(run_dir: Path, name: str) -> None:
+    """Every available purchase model the config allows was compared, the chosen one reached the actions,
+    and no customer of a lapsed segment (by name) or lapsed by days is sent to onboarding/acquisition."""
+    from crm_analysis.clv import available_purchase_models
+    from crm_analysis.segmentation import LAPSED_SEGMENTS, NEW_CUSTOMER_INTENTS
+
+    cfg = load_config(CONFIG / f"{name}.yaml")
+    fit_pnbd = cfg.notebook("rfm_clv").parameters.get("fit_paretonbd", True)
+    expected = {m for m in available_purchase_models() if fit_pnbd or m != "paretonbd"}
+    params = json.loads((run_dir / "artifacts" / "clv_params.json").read_text())
+    choice = params["purchase_model_choice"]
+    assert set(choice["table"]) == expected
+    fitted = {k: v["holdout_rmse"] for k, v in choice["table"].items() if v["holdout_rmse"] is not None}
+    assert fitted[choice["chosen"]] <= min(fitted.values()) * (1 + 1e-6)
+    heads = _headlines(run_dir)
+    assert heads["segmentation"]["p_alive_model"] == heads["rfm_clv"]["purchase_model"] == choice["chosen_label"]
+    cust = pd.read_csv(run_dir / "artifacts" / "customer_actions.csv")
+    onboard = cust["intent"].isin(list(NEW_CUSTOMER_INTENTS))
+    assert not (onboard & cust["segment"].isin(LAPSED_SEGMENTS)).any()
+    assert not (onboard & (cust["days_since_last"] > 365)).any()
+
+
 # --------------------------------------------------------------------- CDNOW
 @pytest.fixture(scope="module")
 def cdnow_run(shared_data, tmp_path_factory) -> Path:
@@ -73,6 +95,7 @@ def test_cdnow_chain_headlines(cdnow_run, shared_data):
     assert quality["bookings"] is None
     assert not (cdnow_run / "artifacts" / "bookings.parquet").exists()
     assert len(pd.read_parquet(cdnow_run / "artifacts" / "segments.parquet")) == n_customers
+    _check_model_choice_and_actions(cdnow_run, "cdnow")
 
 
 def test_cdnow_calibration_fit_reproduces_published_estimates(cdnow_run):
@@ -161,6 +184,7 @@ def test_online_retail_headlines(online_retail_run, online_retail_clean):
     html = (online_retail_run / "html" / "10_rfm_clv.html").read_text()
     if heads["rfm_clv"]["bgnbd_dropout_probability"] < 0.01:
         assert "carries little information" in html
+    _check_model_choice_and_actions(online_retail_run, "online_retail")
 
 
 def test_online_retail_purchase_seasonality(online_retail_run, online_retail_clean):
