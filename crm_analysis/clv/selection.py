@@ -427,10 +427,12 @@ class ModelComparison:
         ax.barh(y - h / 2, fitted["holdout_mae"], h, label="MAE per customer")
         ax.set_yticks(y, [lab + (" (chosen)" if n == self.chosen else "") for n, lab in fitted["label"].items()])
         ax.invert_yaxis()
+        top = float(np.nanmax(fitted[["holdout_rmse", "holdout_mae"]].to_numpy(dtype=float), initial=0.0))
+        ax.set_xlim(0, 1.45 * top if top > 0 else 1.0)  # room for the legend right of the bars
         ax.set_xlabel("Error of holdout purchases per customer")
         ax.set_ylabel("Purchase model")
         ax.set_title("Holdout errors (lower is better)")
-        ax.legend(frameon=False, loc="lower right")
+        ax.legend(frameon=False, loc="upper right")
         return fig
 
 
