@@ -54,9 +54,10 @@ def _segments(ctx: "RunContext") -> pd.DataFrame:
 
 
 def _forecasts(ctx: "RunContext") -> pd.DataFrame:
-    from crm_analysis.seasonality import forecast_demand
+    from crm_analysis.seasonality import DemandForecaster
 
-    return forecast_demand(ctx.read_table("bookings"), as_of=ctx.as_of, seed=ctx.seed)
+    f = DemandForecaster(seed=ctx.seed, backtest_days=0)
+    return f.fit(ctx.read_table("bookings"), as_of=ctx.as_of).result_.forecast
 
 
 DEFAULT_BUILDERS: dict[str, Callable[["RunContext"], pd.DataFrame]] = {

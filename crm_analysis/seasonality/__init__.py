@@ -13,22 +13,31 @@ mix
 elasticity
     Log-log price elasticity with seasonal fixed effects, robust / clustered
     errors, optional 2SLS, and an explicit caveat for demand-set prices.
+forecaster
+    :class:`DemandForecaster`: demand forecasts per fare class (or any daily
+    series) after ``as_of`` by rolling-origin cross-validated selection or
+    combination of standard models, reconciled with the total, with empirical
+    intervals (the ``forecasts.parquet`` artefact), and :func:`backtest`.
+calendar
+    :class:`HolidayCalendar`: public holidays (``holidays`` package) and
+    declared closed days, as closed days or forecast regressors.
 forecast
-    Demand forecasts per fare class and stay date after ``as_of`` (the
-    ``forecasts.parquet`` artefact) with prediction intervals and a backtest.
+    Deprecated wrappers ``fit_forecast`` / ``forecast_demand``.
 unconstrain
     Closed (sold-out) nights and censored-normal EM unconstraining of sales.
 """
 
 from .decompose import DEFAULT_SEASONAL_WINDOW, Decomposition, decompose, strength, strength_table
 from .elasticity import CAVEAT, NOT_CAUSAL, ElasticityResult, price_demand_frame, price_elasticity
-from .forecast import (
+from .calendar import CALENDAR_REGRESSORS, HolidayCalendar
+from .forecast import fit_forecast, forecast_demand
+from .forecaster import (
     FORECAST_COLUMNS,
+    MODELS,
     Backtest,
-    Forecast,
+    DemandForecaster,
+    ForecastResult,
     backtest,
-    fit_forecast,
-    forecast_demand,
     forecast_errors,
 )
 from .unconstrain import NightClosures, UnconstrainedHistory, night_closures, unconstrain_history
@@ -66,8 +75,12 @@ __all__ = [
     "price_demand_frame",
     "price_elasticity",
     "FORECAST_COLUMNS",
-    "Forecast",
+    "MODELS",
+    "DemandForecaster",
+    "ForecastResult",
     "Backtest",
+    "HolidayCalendar",
+    "CALENDAR_REGRESSORS",
     "fit_forecast",
     "forecast_demand",
     "backtest",

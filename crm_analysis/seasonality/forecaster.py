@@ -1,0 +1,1206 @@
+"""Demand forecasts by rolling-origin cross-validation of several standard models.
+
+:class:`DemandForecaster` is the package's forecaster (scikit-learn style:
+settings in ``__init__``, ``fit(history, as_of=...)`` returns the estimator
+with the learned :class:`ForecastResult` in ``result_``). For every series
+(each fare class and the total) it
+
+1. fits several candidate models on the history known at the forecast origin;
+2. scores each candidate by **rolling-origin cross-validation** on that
+   history: from ``cv_windows`` origins before ``as_of`` (``cv_step`` days
+   apart, the last ``cv_horizon`` days before ``as_of`` being the latest
+   window), the model is refitted on the data known at the origin and its
+   forecast of the next ``cv_horizon`` days is compared with what happened
+   (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3rd
+   ed., "FPP3", sec. 5.10). Nothing after an origin is used to forecast from
+   it, and nothing after ``as_of`` is used at all;
+3. selects the best candidate (``selection="cv"``) or combines all of them
+   with weights inversely proportional to their cross-validated mean squared
+   error (``selection="combine"``, Bates & Granger 1969; combinations are what
+   won the M4 competition, Makridakis et al. 2020);
+4. reconciles the fare-class forecasts with the total (``reconcile``):
+   ``"bottom_up"`` (the total is the sum of the class forecasts) or
+   ``"mint"`` (minimum-trace reconciliation, Wickramasuriya, Athanasopoulos &
+   Hyndman 2019, with the cross-validation errors' covariance shrunk towards
+   its diagonal as in their "MinT(Shrink)"). Either way the reconciled class
+   forecasts add up exactly to the reconciled total;
+5. makes **empirical prediction intervals by horizon**: quantiles of the
+   cross-validation errors of the final (combined, reconciled) forecast at
+   each horizon, pooled over the 15 neighbouring horizons. Beyond
+   ``cv_horizon`` the spread of the longest cross-validated horizon is kept
+   (said in the notes).
+
+Candidate models (the engines are ``statsmodels`` and ``numpy``)
+-----------------------------------------------------------------
+Calendar stage (shared by ``ets``, ``arima``, ``theta`` and
+``seasonal_naive``): an ordinary least-squares regression of the series on a
+constant, weekday indicators, the yearly Fourier terms
+``sin/cos(2 pi k t / 365.25)``, ``k = 1..fourier_terms`` (when the history
+holds at least ``yearly_min_days`` days) and the holiday regressors of the
+:class:`~crm_analysis.seasonality.calendar.HolidayCalendar` (``holiday``,
+``holiday_eve``). Its yearly and holiday part is removed from the history,
+the candidate forecasts the rest, and the part is added back over the
+forecast dates ("forecasting with decomposition", FPP3 sec. 5.7; dynamic
+harmonic regression, FPP3 sec. 10.5).
+
+``"ets"``
+    STL with a weekly period (``statsmodels`` ``STL``), the weekly seasonal
+    repeated, the seasonally adjusted series forecast by simple exponential
+    smoothing (ETS(A,N,N), ``statsmodels`` ``SimpleExpSmoothing``).
+``"arima"``
+    Regression on weekday indicators with autoregressive errors: the AR order
+    (up to 21 days) chosen by AIC (``statsmodels`` ``ar_select_order``), i.e.
+    an ARIMA(p,0,0) error model; the forecast reverts from the last days
+    towards the weekday means.
+``"theta"``
+    The Theta method (Assimakopoulos & Nikolopoulos 2000; ``statsmodels``
+    ``ThetaModel``, additive weekly deseasonalisation): SES with drift.
+``"mstl"``
+    MSTL with weekly and yearly periods on the series itself (no calendar
+    stage), seasonals repeated, adjusted series by SES. Only when every
+    cross-validation origin has more than two years of history (MSTL needs
+    two full cycles); otherwise left out with a note.
+``"seasonal_naive"``
+    The same weekday one week earlier (FPP3 sec. 5.2).
+
+Closed days
+-----------
+Days the calendar declares closed carry no demand: in the history they are
+linearly interpolated for the models (and left out of every error), in the
+forecast they are 0 (``mean``, ``std``, ``lower`` and ``upper``).
+
+Forecasts are demand, so ``mean``, ``lower`` and ``upper`` are clipped at 0;
+clipped values are counted in the notes and the total is recomputed as the
+sum of the (clipped) class forecasts, so the classes always add up.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._common import to_timestamp
+from .calendar import HolidayCalendar
+from .series import DemandSeries, booking_series
+from .unconstrain import UnconstrainedHistory, night_closures, unconstrain_history
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FORECAST_COLUMNS",
+    "MODELS",
+    "DemandForecaster",
+    "ForecastResult",
+    "Backtest",
+    "backtest",
+    "forecast_errors",
+]
+
+#: Columns of the ``forecasts.parquet`` artefact (docs/architecture.md).
+FORECAST_COLUMNS: tuple[str, ...] = ("date", "fare_class", "mean", "std", "lower", "upper", "model", "unconstrained")
+#: Candidate models of :class:`DemandForecaster`.
+MODELS: tuple[str, ...] = ("ets", "arima", "theta", "mstl", "seasonal_naive")
+TOTAL = "total"
+_POOL = 7  # horizons pooled on each side for the interval quantiles
+_CAL_MODELS = ("ets", "arima", "theta", "seasonal_naive")
+
+
+# ============================================================== engines
+def _fourier(t: np.ndarray, k: int) -> np.ndarray:
+    w = 2 * np.pi * np.outer(t, np.arange(1, k + 1)) / 365.25
+    return np.hstack([np.sin(w), np.cos(w)])
+
+
+@dataclass
+class _CalendarFit:
+    """Yearly Fourier + holiday part of a series (see the module docstring)."""
+
+    coef: np.ndarray
+    k: int
+    reg_cols: list[str]
+    t0: pd.Timestamp
+
+    def part(self, dates: pd.DatetimeIndex, regs: pd.DataFrame | None) -> np.ndarray:
+        t = ((dates - self.t0) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+        blocks = []
+        if self.k:
+            blocks.append(_fourier(t, self.k))
+        if self.reg_cols:
+            blocks.append(regs.reindex(dates)[self.reg_cols].to_numpy(dtype=float))
+        if not blocks:
+            return np.zeros(len(dates))
+        return np.hstack(blocks) @ self.coef
+
+
+def _fit_calendar(
+    y: np.ndarray, dates: pd.DatetimeIndex, regs: pd.DataFrame | None, k: int, weights: np.ndarray
+) -> _CalendarFit:
+    t0 = pd.Timestamp("2000-01-01")
+    t = ((dates - t0) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    wd = np.eye(7)[dates.day_of_week.to_numpy()][:, 1:]
+    blocks, cols = [], []
+    if k:
+        blocks.append(_fourier(t, k))
+    if regs is not None and regs.shape[1]:
+        r = regs.reindex(dates)
+        cols = [c for c in r.columns if r[c].to_numpy()[weights > 0].any()]
+        if cols:
+            blocks.append(r[cols].to_numpy(dtype=float))
+    if not blocks:
+        return _CalendarFit(np.zeros(0), 0, [], t0)
+    Xc = np.hstack(blocks)
+    X = np.hstack([np.ones((len(y), 1)), wd, Xc])
+    sw = np.sqrt(weights)
+    beta, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
+    return _CalendarFit(beta[7:], k, cols, t0)
+
+
+def _ses(z: np.ndarray) -> float:
+    """Level of simple exponential smoothing at the end of ``z`` (statsmodels, alpha by least squares)."""
+    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+
+    res = SimpleExpSmoothing(z, initialization_method="estimated").fit()
+    return float(res.forecast(1)[0])
+
+
+def _weekly_repeat(seasonal: np.ndarray, h: int, p: int = 7) -> np.ndarray:
+    last = seasonal[-p:]
+    return last[np.arange(h) % p]
+
+
+def _engine_seasonal_naive(z: np.ndarray, h: int) -> tuple[np.ndarray, str]:
+    return _weekly_repeat(z, h), "seasonal naive(7)"
+
+
+def _engine_ets(z: np.ndarray, h: int) -> tuple[np.ndarray, str]:
+    from statsmodels.tsa.seasonal import STL
+
+    seas = STL(z, period=7, robust=True).fit().seasonal
+    return _weekly_repeat(seas, h) + _ses(z - seas), "STL(7)+ETS(A,N,N)"
+
+
+def _engine_theta(z: np.ndarray, h: int) -> tuple[np.ndarray, str]:
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    res = ThetaModel(z, period=7, deseasonalize=True, method="additive", use_test=False).fit()
+    return np.asarray(res.forecast(h), dtype=float), "Theta(7)"
+
+
+def _engine_arima(z: np.ndarray, h: int, weekday0: int) -> tuple[np.ndarray, str]:
+    from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+
+    n = len(z)
+    wd = (weekday0 + np.arange(n + h)) % 7
+    D = np.eye(7)[wd]
+    beta, *_ = np.linalg.lstsq(D[:n], z, rcond=None)
+    r = z - D[:n] @ beta
+    sel = ar_select_order(r, maxlag=min(21, n // 4), ic="aic", trend="n")
+    lags = sel.ar_lags or []
+    if lags:
+        res = AutoReg(r, lags=lags, trend="n").fit()
+        r_fc = np.asarray(res.predict(start=n, end=n + h - 1), dtype=float)
+        p = max(lags)
+    else:
+        r_fc, p = np.zeros(h), 0
+    return D[n:] @ beta + r_fc, f"ARIMA({p},0,0) errors on weekday means"
+
+
+def _engine_mstl(y: np.ndarray, h: int) -> tuple[np.ndarray, str]:
+    from statsmodels.tsa.seasonal import MSTL
+
+    res = MSTL(y, periods=(7, 365), stl_kwargs={"robust": True}).fit()
+    seas = np.asarray(res.seasonal, dtype=float)
+    fc = _weekly_repeat(seas[:, 0], h, 7) + _weekly_repeat(seas[:, 1], h, 365)
+    return fc + _ses(y - seas.sum(axis=1)), "MSTL(7,365)+ETS(A,N,N)"
+
+
+def _run_engine(name: str, y: np.ndarray, z: np.ndarray, h: int, weekday0: int) -> tuple[np.ndarray, str]:
+    if name == "seasonal_naive":
+        return _engine_seasonal_naive(z, h)
+    if name == "ets":
+        return _engine_ets(z, h)
+    if name == "theta":
+        return _engine_theta(z, h)
+    if name == "arima":
+        return _engine_arima(z, h, weekday0)
+    if name == "mstl":
+        return _engine_mstl(y, h)
+    raise ValueError(f"unknown model {name!r}")  # pragma: no cover - validated in __init__
+
+
+# ============================================================== history sources
+@dataclass
+class _Known:
+    """Daily history known at an origin: one column per series (classes, no total)."""
+
+    values: pd.DataFrame
+    closed: np.ndarray  # bool over values.index
+    unconstrained: UnconstrainedHistory | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _Source:
+    """Bookings or a daily series, and what of it was known at a given origin."""
+
+    def __init__(self, history: Any, fc: "DemandForecaster", as_of: pd.Timestamp | None) -> None:
+        self.fc = fc
+        self.notes: list[str] = []
+        cal = fc.calendar_
+        if isinstance(history, pd.DataFrame) and {"booking_date", "arrival_date"} <= set(history.columns):
+            self.kind = "bookings"
+            self.bookings = history
+            if as_of is None:
+                raise ValueError("fit(bookings): as_of (the forecast origin) is required")
+            self.truncatable = bool(
+                (history["booking_date"] <= history["arrival_date"]).all()
+                and ("cancellation_date" not in history.columns
+                     or not (history["cancellation_date"] > history["arrival_date"]).any())
+            )
+            self._full: dict[pd.Timestamp, _Known] = {}
+            self.closed_hist: pd.DatetimeIndex = pd.DatetimeIndex([])
+            return
+        self.kind = "series"
+        if isinstance(history, DemandSeries):
+            if history.freq != "D":
+                raise ValueError("DemandForecaster needs a daily series (freq='D'), got a weekly one")
+            vals = history.values
+            closed = pd.DatetimeIndex(history.closed_days)
+        elif isinstance(history, (pd.Series, pd.DataFrame)):
+            vals = history
+            closed = pd.DatetimeIndex([])
+        else:
+            raise TypeError(
+                "history must be canonical bookings (a DataFrame with booking_date and arrival_date), "
+                f"a DemandSeries or a daily pandas Series/DataFrame; got {type(history).__name__}"
+            )
+        if isinstance(vals, pd.Series):
+            vals = vals.to_frame(str(vals.name) if vals.name is not None else "all")
+        if not isinstance(vals.index, pd.DatetimeIndex):
+            raise ValueError("history must be indexed by date (a DatetimeIndex)")
+        vals = vals.sort_index().astype(float)
+        full = pd.date_range(vals.index.min(), vals.index.max(), freq="D")
+        if len(full) != len(vals) or vals.index.has_duplicates:
+            raise ValueError(
+                f"history must be daily without gaps or duplicates: {len(vals)} rows for {len(full)} calendar days "
+                "(build it with transaction_series / booking_series)"
+            )
+        if not np.isfinite(vals.to_numpy()).all():
+            raise ValueError("history has missing or infinite values; closed days must be declared, not NaN")
+        vals.columns = pd.Index([str(c) for c in vals.columns], name="fare_class")
+        vals.index = pd.DatetimeIndex(vals.index, name="date").astype("datetime64[ns]")
+        if cal is not None:
+            closed = closed.union(vals.index[cal.closed_mask(vals.index)])
+        self.values = vals
+        self.closed_hist = closed
+
+    def known(self, origin: pd.Timestamp) -> _Known:
+        """History known at ``origin`` (stay dates / days up to it)."""
+        fc = self.fc
+        if self.kind == "series":
+            v = self.values.loc[self.values.index <= origin]
+            closed = v.index.isin(self.closed_hist)
+            v = v.copy()
+            if closed.any():
+                v.loc[closed] = np.nan
+                v = v.interpolate(method="linear", limit_direction="both")
+            return _Known(v, closed)
+        if self.truncatable and self._full:
+            base_origin = max(self._full)
+            if origin <= base_origin:
+                base = self._full[base_origin]
+                v = base.sales.loc[base.sales.index <= origin]
+                unc = None
+                notes: list[str] = []
+                if fc.unconstrain:
+                    res = unconstrain_history(v, base.closed_nights.reindex(v.index, fill_value=False))
+                    unc, v = res, res.values
+                return _Known(v, np.zeros(len(v), dtype=bool), unc, notes)
+        return self._build(origin)
+
+    def _build(self, origin: pd.Timestamp) -> _Known:
+        fc = self.fc
+        hist = booking_series(
+            self.bookings, fc.measure, by=fc.by, end=origin, start=fc.start, booked_by=origin,
+            include_cancelled=fc.include_cancelled,
+        )
+        vals = hist.values
+        if isinstance(vals, pd.Series):
+            vals = vals.to_frame("all")
+        vals.columns = pd.Index([str(c) for c in vals.columns], name="fare_class")
+        notes = list(hist.notes)
+        unc = None
+        closed_nights = pd.Series(False, index=vals.index)
+        if fc.unconstrain:
+            cl = night_closures(self.bookings, fc.capacity, as_of=origin, tolerance=fc.closed_tolerance)
+            closed_nights = cl.closed.reindex(vals.index, fill_value=False)
+            unc = unconstrain_history(vals, closed_nights)
+            notes.extend(unc.notes)
+        k = _Known(unc.values if unc is not None else vals, np.zeros(len(vals), dtype=bool), unc, notes)
+        k.sales = vals  # type: ignore[attr-defined]
+        k.closed_nights = closed_nights  # type: ignore[attr-defined]
+        self._full[origin] = k
+        return k
+
+
+# ============================================================== results
+def _shrunk_cov(E: np.ndarray) -> np.ndarray:
+    """Covariance of the error columns shrunk towards the diagonal (Schaefer & Strimmer 2005)."""
+    E = E - E.mean(axis=0)
+    n = E.shape[0]
+    S = E.T @ E / n
+    sd = np.sqrt(np.maximum(np.diag(S), 1e-12))
+    Z = E / sd
+    R = Z.T @ Z / n
+    W = np.einsum("ti,tj->tij", Z, Z)
+    var_r = n / (n - 1) ** 3 * ((W - R) ** 2).sum(axis=0) if n > 1 else np.zeros_like(R)
+    off = ~np.eye(len(R), dtype=bool)
+    denom = (R[off] ** 2).sum()
+    lam = float(np.clip(var_r[off].sum() / denom, 0, 1)) if denom > 0 else 1.0
+    out = S * (1 - lam)
+    out[np.diag_indices_from(out)] = np.diag(S)
+    return out
+
+
+def forecast_errors(predictions: pd.DataFrame, level: float | None = None) -> pd.DataFrame:
+    """MAE, RMSE, MAPE, sMAPE, bias and interval coverage of forecasts vs actuals.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        ``date``, ``fare_class``, ``actual``, ``mean``; ``lower``/``upper``
+        for coverage. Rows of closed days should be left out beforehand.
+    level : float, optional
+        Nominal level (only stored in the ``nominal`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: fare classes, ``"all classes"`` (class-days pooled) and
+        ``"total"`` (sum over classes per date; no coverage, intervals do not
+        add). Columns ``mae``, ``rmse``, ``mape`` (%, over actual > 0),
+        ``smape`` (%), ``bias_pct`` (100 * sum(forecast - actual) /
+        sum(actual)), ``coverage``, ``n``, ``n_zero_actual`` (and
+        ``nominal`` with ``level``).
+    """
+
+    def errs(a: np.ndarray, f: np.ndarray, lo: np.ndarray | None, hi: np.ndarray | None) -> dict[str, float]:
+        e = f - a
+        pos = a > 0
+        denom = np.abs(a) + np.abs(f)
+        sm = np.where(denom > 0, 2 * np.abs(e) / np.where(denom > 0, denom, 1), 0.0)
+        tot = float(np.sum(a))
+        return {
+            "mae": float(np.mean(np.abs(e))),
+            "rmse": float(np.sqrt(np.mean(e**2))),
+            "mape": float(100 * np.mean(np.abs(e[pos]) / a[pos])) if pos.any() else np.nan,
+            "smape": float(100 * np.mean(sm)),
+            "bias_pct": float(100 * np.sum(e) / tot) if tot > 0 else np.nan,
+            "coverage": float(np.mean((a >= lo) & (a <= hi))) if lo is not None else np.nan,
+            "n": int(len(a)),
+            "n_zero_actual": int((~pos).sum()),
+        }
+
+    rows = {}
+    for name, g in predictions.groupby("fare_class", sort=True):
+        rows[str(name)] = errs(g["actual"].to_numpy(), g["mean"].to_numpy(), g["lower"].to_numpy(), g["upper"].to_numpy())
+    p = predictions
+    rows["all classes"] = errs(p["actual"].to_numpy(), p["mean"].to_numpy(), p["lower"].to_numpy(), p["upper"].to_numpy())
+    keys = ["cutoff", "date"] if "cutoff" in p.columns else ["date"]
+    tot = p.groupby(keys)[["actual", "mean"]].sum()
+    rows["total"] = errs(tot["actual"].to_numpy(), tot["mean"].to_numpy(), None, None)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "fare_class"
+    if level is not None:
+        out["nominal"] = level
+        out.loc["total", "nominal"] = np.nan
+    return out
+
+
+def _mase_scale(y: np.ndarray, open_: np.ndarray | None = None) -> float:
+    """In-sample MAE of the seasonal naive (lag 7) forecast: the MASE denominator (Hyndman & Koehler 2006)."""
+    d = np.abs(y[7:] - y[:-7])
+    if open_ is not None:
+        d = d[open_[7:] & open_[:-7]]
+    s = float(np.mean(d)) if d.size else np.nan
+    return s if s > 0 else np.nan
+
+
+@dataclass
+class Backtest:
+    """Rolling-origin backtest of a :class:`DemandForecaster` (see :func:`backtest`).
+
+    Attributes
+    ----------
+    predictions : pandas.DataFrame
+        ``cutoff``, ``date``, ``fare_class``, ``actual``, ``mean``, ``lower``,
+        ``upper`` (closed days left out).
+    errors : pandas.DataFrame
+        :func:`forecast_errors` pooled over all cutoffs, plus ``mase`` of the
+        total (mean over cutoffs).
+    by_cutoff : pandas.DataFrame
+        One row per cutoff, errors of the **total**: ``mae``, ``rmse``,
+        ``mape`` (%), ``mase``, ``bias_pct``, ``coverage`` (of the class
+        intervals), ``models`` (the choice per series at that cutoff).
+    cutoffs : list of pandas.Timestamp
+    horizon : int
+    level : float
+    """
+
+    predictions: pd.DataFrame
+    errors: pd.DataFrame
+    by_cutoff: pd.DataFrame
+    cutoffs: list[pd.Timestamp]
+    horizon: int
+    level: float
+
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        """The last cutoff."""
+        return max(self.cutoffs)
+
+    @property
+    def mape(self) -> float:
+        """MAPE (%) of the total over classes, pooled over cutoffs."""
+        return float(self.errors.loc["total", "mape"])
+
+    @property
+    def mase(self) -> float:
+        """Mean MASE of the total over cutoffs."""
+        return float(self.by_cutoff["mase"].mean())
+
+    @property
+    def bias_pct(self) -> float:
+        """Mean bias (%) of the total over cutoffs."""
+        return float(self.by_cutoff["bias_pct"].mean())
+
+    def plot(self) -> "Figure":
+        """Actual vs forecast of the total over classes, one line per cutoff.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(10, 3.2))
+        for i, (c, g) in enumerate(self.predictions.groupby("cutoff", sort=True)):
+            tot = g.groupby("date")[["actual", "mean"]].sum()
+            ax.plot(tot.index, tot["actual"], color="black", lw=1, label="actual" if i == 0 else None)
+            ax.plot(tot.index, tot["mean"], color="C1", lw=1.2, label="forecast" if i == 0 else None)
+            ax.axvline(c, color="grey", ls="--", lw=0.6)
+        ax.set_title(f"Backtest from {len(self.cutoffs)} origin(s), {self.horizon} days each: total "
+                     f"(MAPE {self.mape:.1f} %, bias {self.bias_pct:+.1f} %)")
+        ax.set_xlabel("date")
+        ax.set_ylabel("demand per day")
+        ax.legend()
+        fig.tight_layout()
+        return fig
+
+
+@dataclass
+class ForecastResult:
+    """What :meth:`DemandForecaster.fit` learned.
+
+    Attributes
+    ----------
+    forecast : pandas.DataFrame
+        The ``forecasts.parquet`` contract (:data:`FORECAST_COLUMNS`): one row
+        per date after ``as_of`` and fare class; ``mean`` (expected demand),
+        ``std`` (root mean square of the cross-validation errors at that
+        horizon), ``lower``/``upper`` (empirical ``level`` interval),
+        ``model`` (the model or combination used), ``unconstrained`` (``True``
+        when the history was unconstrained before fitting, i.e. ``mean`` is
+        demand, not sales).
+    total : pandas.DataFrame
+        ``date``, ``mean``, ``std``, ``lower``, ``upper`` of the total over
+        classes; ``mean`` is exactly the sum of the class means.
+    cv_errors : pandas.DataFrame
+        Index (``series``, ``model``): cross-validation ``mae``, ``rmse``,
+        ``mase``, ``bias_pct``, ``n`` (days scored), ``weight`` (in the
+        final forecast) for every candidate, plus a row ``"final"`` per
+        series (the combined, reconciled forecast).
+    chosen : pandas.Series
+        Model (or combination) used, by series.
+    cv_predictions : pandas.DataFrame
+        ``origin``, ``date``, ``series``, ``model``, ``mean``, ``actual``:
+        every cross-validation forecast (``model="final"``: the combined,
+        reconciled one).
+    history : pandas.DataFrame
+        Daily history used, one column per fare class (unconstrained when
+        ``unconstrained``; closed days interpolated).
+    as_of : pandas.Timestamp
+    horizon : int
+    level : float
+    measure : str
+    by : str or None
+    origins : list of pandas.Timestamp
+        Cross-validation origins.
+    reconcile : str or None
+    backtest : Backtest or None
+        Out-of-sample backtest of the whole procedure (selection included)
+        on the ``backtest_days`` before ``as_of``.
+    unconstrained : UnconstrainedHistory or None
+    calendar : HolidayCalendar or None
+    notes : list of str
+    """
+
+    forecast: pd.DataFrame
+    total: pd.DataFrame
+    cv_errors: pd.DataFrame
+    chosen: pd.Series
+    cv_predictions: pd.DataFrame
+    history: pd.DataFrame
+    as_of: pd.Timestamp
+    horizon: int
+    level: float
+    measure: str
+    by: str | None
+    origins: list[pd.Timestamp]
+    reconcile: str | None
+    backtest: Backtest | None = None
+    unconstrained: UnconstrainedHistory | None = None
+    calendar: HolidayCalendar | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def intervals(self) -> pd.DataFrame:
+        """``date``, ``fare_class``, ``lower``, ``upper``, ``std`` of the forecast."""
+        return self.forecast[["date", "fare_class", "lower", "upper", "std"]]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Alias of :attr:`forecast` (the name used by the former ``fit_forecast``)."""
+        return self.forecast
+
+    def model_choice(self) -> pd.DataFrame:
+        """Per series: the model used and the cross-validated MASE of each candidate and of the final forecast."""
+        tab = self.cv_errors["mase"].unstack("model")
+        tab.insert(0, "chosen", self.chosen.reindex(tab.index))
+        return tab
+
+    def plot(self, classes: Sequence[str] | None = None, history_days: int = 180, total: bool = True) -> "Figure":
+        """History, forecast and prediction interval, one panel per class (and the total).
+
+        Parameters
+        ----------
+        classes : sequence of str, optional
+            Classes to show (default: all).
+        history_days : int, default 180
+            Days of history shown before ``as_of``.
+        total : bool, default True
+            Add a first panel with the total over classes.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        classes = list(classes) if classes is not None else list(self.history.columns)
+        panels = ([TOTAL] if total and len(classes) > 1 else []) + classes
+        ncol = 2 if len(panels) > 1 else 1
+        nrow = int(np.ceil(len(panels) / ncol))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 2.6 * nrow), squeeze=False)
+        hist = self.history.iloc[-history_days:]
+        unit = "room-nights" if self.measure == "room_nights" else self.measure
+        for ax, name in zip(axes.ravel(), panels):
+            if name == TOTAL:
+                h, f = hist.sum(axis=1), self.total
+            else:
+                h, f = hist[name], self.forecast.loc[self.forecast["fare_class"] == name]
+            ax.plot(h.index, h.to_numpy(), color="black", lw=0.8, label="history")
+            ax.fill_between(f["date"], f["lower"], f["upper"], color="C1", alpha=0.25, label=f"{self.level:.0%} interval")
+            ax.plot(f["date"], f["mean"], color="C1", lw=1.2, label="forecast")
+            ax.axvline(self.as_of, color="grey", ls="--", lw=0.8)
+            ax.set_title(f"{name}: {self.chosen.get(name, '')}", fontsize="small")
+            ax.set_xlabel("date")
+            ax.set_ylabel(unit)
+            ax.tick_params(axis="x", labelsize=7)
+        for ax in axes.ravel()[len(panels):]:
+            ax.set_visible(False)
+        axes.ravel()[0].legend(fontsize="x-small", loc="upper left")
+        fig.suptitle(f"Demand forecast after {self.as_of.date()} by {self.by or 'total'}")
+        fig.tight_layout()
+        return fig
+
+    def plot_cv(self) -> "Figure":
+        """Cross-validated MASE of each candidate and of the final forecast, by series.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        tab = self.cv_errors["mase"].unstack("model")
+        fig, ax = plt.subplots(figsize=(10, 3.5))
+        tab.plot.bar(ax=ax, width=0.8)
+        ax.set_title(f"Rolling-origin cross-validation ({len(self.origins)} origins): MASE by series and model")
+        ax.set_xlabel("series")
+        ax.set_ylabel("MASE (1 = in-sample seasonal naive)")
+        ax.legend(fontsize="x-small", ncol=3)
+        ax.tick_params(axis="x", rotation=0)
+        fig.tight_layout()
+        return fig
+
+
+# ============================================================== the estimator
+class DemandForecaster:
+    """Daily demand forecasts per series by cross-validated model selection or combination.
+
+    See the module docstring for the models, the cross-validation, the
+    reconciliation and the intervals.
+
+    Parameters
+    ----------
+    models : sequence of str, default all of :data:`MODELS`
+        Candidate models.
+    selection : {"combine", "cv"}, default "combine"
+        Combine all candidates with inverse cross-validated MSE weights, or
+        use the single one with the lowest cross-validated MAE.
+    horizon : int, default 90
+        Days forecast after ``as_of``.
+    level : float, default 0.9
+        Level of the prediction intervals.
+    cv_windows : int, default 4
+        Cross-validation origins.
+    cv_horizon : int, default 56
+        Days forecast from each origin (capped at ``horizon``).
+    cv_step : int, optional
+        Days between origins (default ``cv_horizon // 2``).
+    holidays : HolidayCalendar or mapping, optional
+        Public holidays (regressors or closed days) and declared closed days.
+    reconcile : {"mint", "bottom_up"} or None, default "mint"
+        Reconciliation of the class forecasts with the total (when there are
+        at least two classes).
+    unconstrain : bool, default False
+        Bookings only: replace the sales of nights that were full at some time
+        by their censored-normal EM expectation before fitting (needs
+        ``capacity``; :mod:`crm_analysis.seasonality.unconstrain`).
+    capacity : int, optional
+        Rooms, for ``unconstrain``.
+    closed_tolerance : int, default 0
+        A night is full when the most rooms held reached ``capacity -
+        closed_tolerance``.
+    by : str or None, default "fare_class"
+        Bookings only: the column whose values are the series (``fare_class``
+        defaults to the segment); ``None`` forecasts the total alone.
+    measure : {"room_nights", "arrivals"}, default "room_nights"
+        Bookings only: room-nights by stay date, or bookings by arrival date.
+    include_cancelled : bool, default False
+        Bookings only: count cancelled bookings as demand.
+    start : date-like, optional
+        Bookings only: first day of history.
+    fourier_terms : int, default 4
+        Yearly Fourier pairs of the calendar stage.
+    yearly_min_days : int, default 400
+        Fewest days of history for the yearly terms.
+    backtest_days : int, default 56
+        ``fit`` also backtests the whole procedure from ``as_of -
+        backtest_days`` (0: no backtest).
+    seed : int, default 42
+        Kept for the common interface; the models are deterministic.
+    progress : bool, default False
+        Progress bar over series.
+
+    Raises
+    ------
+    ValueError
+        On a bad setting (at ``fit``, naming the parameter and the value).
+
+    Examples
+    --------
+    >>> from crm_analysis.synthetic import default_bookings
+    >>> f = DemandForecaster(horizon=28, backtest_days=0).fit(default_bookings(), as_of="2024-12-31")
+    >>> f.result_.forecast.groupby("fare_class").size().eq(28).all()
+    np.True_
+    """
+
+    def __init__(
+        self,
+        models: Sequence[str] = MODELS,
+        selection: Literal["combine", "cv"] = "combine",
+        horizon: int = 90,
+        level: float = 0.9,
+        cv_windows: int = 4,
+        cv_horizon: int = 56,
+        cv_step: int | None = None,
+        holidays: HolidayCalendar | dict | None = None,
+        reconcile: Literal["mint", "bottom_up"] | None = "mint",
+        unconstrain: bool = False,
+        capacity: int | None = None,
+        closed_tolerance: int = 0,
+        by: str | None = "fare_class",
+        measure: Literal["room_nights", "arrivals"] = "room_nights",
+        include_cancelled: bool = False,
+        start: object = None,
+        fourier_terms: int = 4,
+        yearly_min_days: int = 400,
+        combine_top: int = 3,
+        backtest_days: int = 56,
+        seed: int = 42,
+        progress: bool = False,
+    ) -> None:
+        self.models = models
+        self.selection = selection
+        self.horizon = horizon
+        self.level = level
+        self.cv_windows = cv_windows
+        self.cv_horizon = cv_horizon
+        self.cv_step = cv_step
+        self.holidays = holidays
+        self.reconcile = reconcile
+        self.unconstrain = unconstrain
+        self.capacity = capacity
+        self.closed_tolerance = closed_tolerance
+        self.by = by
+        self.measure = measure
+        self.include_cancelled = include_cancelled
+        self.start = start
+        self.fourier_terms = fourier_terms
+        self.yearly_min_days = yearly_min_days
+        self.combine_top = combine_top
+        self.backtest_days = backtest_days
+        self.seed = seed
+        self.progress = progress
+
+    # ---------------------------------------------------------- settings
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Settings (scikit-learn convention)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {n: getattr(self, n) for n in names}
+
+    def set_params(self, **params: Any) -> "DemandForecaster":
+        """Change settings (scikit-learn convention); returns ``self``."""
+        valid = self.get_params()
+        for k, v in params.items():
+            if k not in valid:
+                raise ValueError(f"unknown setting {k!r}; settings: {sorted(valid)}")
+            setattr(self, k, v)
+        return self
+
+    def _check(self) -> None:
+        models = tuple(self.models) if not isinstance(self.models, str) else (self.models,)
+        bad = [m for m in models if m not in MODELS]
+        if bad or not models:
+            raise ValueError(f"models: unknown or no model(s) {bad or list(models)}; choose from {list(MODELS)}")
+        if self.selection not in ("combine", "cv"):
+            raise ValueError(f"selection must be 'combine' or 'cv', got {self.selection!r}")
+        for name in ("horizon", "cv_windows", "cv_horizon"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.cv_step is not None and (int(self.cv_step) != self.cv_step or self.cv_step < 1):
+            raise ValueError(f"cv_step must be a positive integer or None, got {self.cv_step!r}")
+        if not (isinstance(self.level, (float, int)) and 0 < self.level < 1):
+            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
+        if self.reconcile not in ("mint", "bottom_up", None):
+            raise ValueError(f"reconcile must be 'mint', 'bottom_up' or None, got {self.reconcile!r}")
+        if self.measure not in ("room_nights", "arrivals"):
+            raise ValueError(f"measure must be 'room_nights' or 'arrivals', got {self.measure!r}")
+        if self.unconstrain:
+            if self.measure != "room_nights":
+                raise ValueError("unconstrain=True needs measure='room_nights' (capacity is rooms per night)")
+            if self.capacity is None or int(self.capacity) != self.capacity or self.capacity < 1:
+                raise ValueError(f"unconstrain=True needs the capacity (rooms) as a positive integer, got {self.capacity!r}")
+        if int(self.fourier_terms) != self.fourier_terms or self.fourier_terms < 0:
+            raise ValueError(f"fourier_terms must be an integer >= 0, got {self.fourier_terms!r}")
+        if int(self.backtest_days) != self.backtest_days or self.backtest_days < 0:
+            raise ValueError(f"backtest_days must be an integer >= 0, got {self.backtest_days!r}")
+
+    # ---------------------------------------------------------- fitting
+    def fit(self, history: Any, as_of: object = None) -> "DemandForecaster":
+        """Select/combine, reconcile and forecast from the history known at ``as_of``.
+
+        Parameters
+        ----------
+        history : pandas.DataFrame, DemandSeries or pandas.Series
+            Canonical bookings (room-nights or arrivals per ``by`` are built
+            from the bookings made by ``as_of``), a daily
+            :class:`~crm_analysis.seasonality.series.DemandSeries` (its closed
+            days are kept), or a daily Series/DataFrame (one column per series).
+        as_of : date-like, optional
+            Forecast origin: the last day whose data may be used. Required for
+            bookings; for series the default is their last day.
+
+        Returns
+        -------
+        DemandForecaster
+            ``self``, with ``result_`` (:class:`ForecastResult`).
+
+        Raises
+        ------
+        ValueError
+            On a bad setting, an unusable history or one too short for the
+            cross-validation.
+        """
+        from threadpoolctl import threadpool_limits
+
+        self._check()
+        self.calendar_ = HolidayCalendar.from_config(self.holidays)
+        as_of_ts = None if as_of is None else to_timestamp(as_of, "as_of")
+        source = _Source(history, self, as_of_ts)
+        if as_of_ts is None:
+            as_of_ts = pd.Timestamp(source.values.index.max())
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # statsmodels convergence chatter; problems are noted below
+            self.result_ = self._fit(source, as_of_ts)
+        if self.backtest_days:
+            self.result_.backtest = backtest(self, history, cutoffs=[as_of_ts - pd.Timedelta(days=int(self.backtest_days))],
+                                             horizon=int(self.backtest_days), as_of=as_of_ts)
+        return self
+
+    def _fit(self, source: _Source, as_of: pd.Timestamp) -> ForecastResult:
+        from tqdm import tqdm
+
+        notes: list[str] = list(source.notes)
+        cal = self.calendar_
+        known = source.known(as_of)
+        notes.extend(known.notes)
+        hist = known.values
+        n = len(hist)
+        H = int(self.horizon)
+        h_cv = min(int(self.cv_horizon), H)
+        step = int(self.cv_step) if self.cv_step is not None else max(1, h_cv // 2)
+        origins = [as_of - pd.Timedelta(days=h_cv + k * step) for k in range(int(self.cv_windows))]
+        min_len = n - h_cv - (int(self.cv_windows) - 1) * step
+        if min_len < 28:
+            raise ValueError(
+                f"history up to {as_of.date()} has {n} days; {self.cv_windows} cross-validation windows of "
+                f"{h_cv} days {step} days apart leave {min_len} days at the earliest origin (need >= 28): "
+                "use fewer cv_windows or a shorter cv_horizon"
+            )
+        models = list(dict.fromkeys([self.models] if isinstance(self.models, str) else self.models))
+        if int(self.fourier_terms) and min_len >= int(self.yearly_min_days):
+            # each calendar-stage model also with the yearly Fourier terms; the cross-validation weighs both
+            models = [v for m in models for v in ([m, f"{m}+yearly"] if m in _CAL_MODELS else [m])]
+        elif int(self.fourier_terms):
+            notes.append(f"no yearly terms: the earliest cross-validation origin has {min_len} days of history "
+                         f"(yearly_min_days={self.yearly_min_days})")
+        if "mstl" in models and min_len <= 2 * 365:
+            models.remove("mstl")
+            notes.append(f"mstl left out: its yearly cycle needs more than 730 days at every cross-validation origin "
+                         f"(the earliest has {min_len})")
+            if not models:
+                raise ValueError("no candidate model left (mstl needs more than two years of history)")
+        classes = list(hist.columns)
+        multi = len(classes) > 1
+        series = classes + ([TOTAL] if multi else [])
+        dates_f = pd.date_range(as_of + pd.Timedelta(days=1), periods=H, freq="D").astype("datetime64[ns]")
+        end_all = dates_f[-1]
+        regs = None
+        if cal is not None:
+            regs = cal.regressors(pd.date_range(hist.index.min(), end_all, freq="D"))
+            if regs.shape[1]:
+                notes.append(f"calendar effects: {cal.describe()}")
+        closed_f = cal.closed_mask(dates_f) if cal is not None else np.zeros(H, dtype=bool)
+        if known.closed.any() and cal is None:
+            notes.append("the history has closed days but no calendar was given: the forecast assumes every future day open")
+
+        def frame(k: _Known) -> pd.DataFrame:
+            v = k.values.copy()
+            if multi:
+                v[TOTAL] = v[classes].sum(axis=1)
+            return v
+
+        full = frame(known)
+        open_full = ~known.closed
+        scale = {s: _mase_scale(full[s].to_numpy(), open_full) for s in series}
+
+        # ---- rolling-origin cross-validation
+        cv_rows = []
+        for o in origins:
+            ko = source.known(o)
+            vo = frame(ko)
+            fut = pd.date_range(o + pd.Timedelta(days=1), periods=h_cv, freq="D")
+            act = full.reindex(fut)
+            is_open = ~pd.Index(fut).isin(known.values.index[known.closed])
+            for s in series:
+                for m in models:
+                    mean, _ = self._forecast_one(vo[s], m, h_cv, regs, ko.closed)
+                    cv_rows.append(pd.DataFrame({"origin": o, "date": fut, "series": s, "model": m, "mean": mean,
+                                                 "actual": act[s].to_numpy(), "h": np.arange(1, h_cv + 1),
+                                                 "open": is_open}))
+        cvp = pd.concat(cv_rows, ignore_index=True)
+        cvp_open = cvp.loc[cvp["open"]]
+
+        # ---- weights per series
+        weights: dict[str, dict[str, float]] = {}
+        for s in series:
+            g = cvp_open.loc[cvp_open["series"] == s]
+            err = (g["mean"] - g["actual"]).groupby(g["model"])
+            mse = (err.apply(lambda e: float(np.mean(e**2)))).reindex(models)
+            mae = (err.apply(lambda e: float(np.mean(np.abs(e))))).reindex(models)
+            if self.selection == "cv" or len(models) == 1:
+                best = str(mae.idxmin())
+                weights[s] = {m: float(m == best) for m in models}
+            else:
+                top = mse.nsmallest(int(self.combine_top)).index
+                inv = np.where(mse.index.isin(top), 1.0 / np.maximum(mse.to_numpy(), 1e-12), 0.0)
+                w = inv / inv.sum()
+                weights[s] = dict(zip(models, w.tolist()))
+
+        # ---- final base forecasts
+        base = {}
+        labels: dict[str, str] = {}
+        for s in tqdm(series, desc="forecast", disable=not self.progress, leave=False):
+            fc = np.zeros(H)
+            parts = []
+            for m in models:
+                w = weights[s][m]
+                if w <= 0:
+                    continue
+                mean, lab = self._forecast_one(full[s], m, H, regs, known.closed)
+                fc += w * mean
+                parts.append((w, m, lab))
+            base[s] = fc
+            parts.sort(reverse=True)
+            labels[s] = (parts[0][2] if len(parts) == 1
+                         else "combination: " + ", ".join(f"{m} {w:.0%}" for w, m, _ in parts))
+
+        # ---- combined CV predictions, reconciliation
+        comb = cvp.assign(wmean=cvp["mean"] * [weights[s][m] for s, m in zip(cvp["series"], cvp["model"])])
+        comb = comb.groupby(["origin", "date", "series"], sort=False).agg(
+            mean=("wmean", "sum"), actual=("actual", "first"), h=("h", "first"), open=("open", "first")).reset_index()
+        P = None
+        if multi and self.reconcile is not None:
+            if self.reconcile == "bottom_up":
+                G = np.hstack([np.eye(len(classes)), np.zeros((len(classes), 1))])
+            else:
+                wide = comb.loc[comb["open"]].pivot_table(index=["origin", "date"], columns="series",
+                                                          values=["mean", "actual"], sort=False)
+                E = (wide["mean"] - wide["actual"])[series].to_numpy()
+                W = _shrunk_cov(E)
+                S = np.vstack([np.eye(len(classes)), np.ones((1, len(classes)))])
+                Wi = np.linalg.pinv(W)
+                G = np.linalg.solve(S.T @ Wi @ S, S.T @ Wi)
+            P = np.vstack([G, G.sum(axis=0, keepdims=True)])  # rows: classes then total = S @ G
+            B = np.vstack([base[s] for s in series])
+            R = P @ B
+            base = {s: R[i] for i, s in enumerate(series)}
+            piv = comb.pivot_table(index=["origin", "date"], columns="series", values="mean", sort=False)[series]
+            rec = pd.DataFrame(piv.to_numpy() @ P.T, index=piv.index, columns=pd.Index(series, name="series"))
+            rec = rec.stack().rename("mean_rec").reset_index()
+            comb = comb.merge(rec, on=["origin", "date", "series"], how="left")
+            comb["mean"] = comb["mean_rec"]
+            comb = comb.drop(columns="mean_rec")
+            notes.append(
+                "fare-class forecasts reconciled with the total: "
+                + ("bottom-up (the total is the sum of the classes)" if self.reconcile == "bottom_up"
+                   else "MinT(Shrink) with the covariance of the cross-validation errors")
+            )
+        elif multi:
+            notes.append("reconcile=None: the class forecasts are not reconciled; the total is their sum")
+
+        # ---- intervals from the final forecast's CV errors by horizon
+        a = (1 - float(self.level)) / 2
+        q = {}
+        for s in series:
+            g = comb.loc[(comb["series"] == s) & comb["open"]]
+            e = (g["actual"] - g["mean"]).to_numpy()
+            hh = g["h"].to_numpy()
+            lo, hi, rms = np.empty(H), np.empty(H), np.empty(H)
+            for h in range(1, H + 1):
+                hc = min(h, h_cv)
+                sel = e[np.abs(hh - hc) <= _POOL] if e.size else e
+                if sel.size == 0:
+                    sel = np.zeros(1)
+                lo[h - 1], hi[h - 1], rms[h - 1] = np.quantile(sel, a), np.quantile(sel, 1 - a), np.sqrt(np.mean(sel**2))
+            q[s] = (lo, hi, rms)
+        if H > h_cv:
+            notes.append(f"intervals beyond {h_cv} days ahead keep the error spread of the longest cross-validated "
+                         f"horizon ({h_cv} days)")
+
+        # ---- table
+        parts_t = []
+        clipped = 0
+        flag = bool(self.unconstrain)
+        for c in classes:
+            mean = base[c].copy()
+            lo, hi, rms = q[c]
+            clipped += int((mean < 0).sum())
+            mean = np.where(closed_f, 0.0, np.clip(mean, 0, None))
+            lower = np.where(closed_f, 0.0, np.clip(mean + np.minimum(lo, 0), 0, None))
+            upper = np.where(closed_f, 0.0, np.clip(mean + np.maximum(hi, 0), 0, None))
+            std = np.where(closed_f, 0.0, rms)
+            parts_t.append(pd.DataFrame({"date": dates_f, "fare_class": c, "mean": mean, "std": std, "lower": lower,
+                                         "upper": upper, "model": labels[c], "unconstrained": flag}))
+        table = pd.concat(parts_t, ignore_index=True)
+        table["fare_class"] = table["fare_class"].astype("string")
+        table["model"] = table["model"].astype("string")
+        table = table[list(FORECAST_COLUMNS)]
+        if clipped:
+            notes.append(f"{clipped} negative class forecast value(s) set to 0 (demand); the total is the sum after that")
+        if closed_f.any():
+            notes.append(f"{int(closed_f.sum())} closed day(s) in the forecast period forecast as 0")
+        tot_mean = table.groupby("date", sort=True)["mean"].sum().to_numpy()
+        tk = TOTAL if multi else classes[0]
+        lo, hi, rms = q[tk]
+        total = pd.DataFrame({"date": dates_f, "mean": tot_mean, "std": np.where(closed_f, 0.0, rms),
+                              "lower": np.where(closed_f, 0.0, np.clip(tot_mean + np.minimum(lo, 0), 0, None)),
+                              "upper": np.where(closed_f, 0.0, np.clip(tot_mean + np.maximum(hi, 0), 0, None))})
+
+        # ---- CV error table
+        comb_m = comb.assign(model="final")
+        allp = pd.concat([cvp, comb_m[cvp.columns]], ignore_index=True)
+        allp = allp.loc[allp["open"]]
+        rows = []
+        for (s, m), g in allp.groupby(["series", "model"], sort=False):
+            e = (g["mean"] - g["actual"]).to_numpy()
+            act = g["actual"].to_numpy()
+            rows.append({"series": s, "model": m, "mae": float(np.mean(np.abs(e))), "rmse": float(np.sqrt(np.mean(e**2))),
+                         "mase": float(np.mean(np.abs(e)) / scale[s]) if np.isfinite(scale[s]) else np.nan,
+                         "bias_pct": float(100 * e.sum() / act.sum()) if act.sum() > 0 else np.nan, "n": int(len(e)),
+                         "weight": weights[s].get(m, np.nan) if m != "final" else np.nan})
+        cv_errors = pd.DataFrame(rows).set_index(["series", "model"])
+        chosen = pd.Series(labels, name="model").rename_axis("series")
+        if multi:
+            chosen[TOTAL] = labels[TOTAL] + (" (reconciled)" if self.reconcile else "")
+        cv_predictions = allp.drop(columns=["open"]).reset_index(drop=True)
+        return ForecastResult(
+            forecast=table, total=total, cv_errors=cv_errors, chosen=chosen, cv_predictions=cv_predictions,
+            history=hist, as_of=as_of, horizon=H, level=float(self.level), measure=self.measure if source.kind == "bookings"
+            else "demand", by=self.by if source.kind == "bookings" else None, origins=origins,
+            reconcile=self.reconcile if multi else None, unconstrained=known.unconstrained, calendar=cal, notes=notes,
+        )
+
+    def _forecast_one(
+        self, y: pd.Series, model: str, h: int, regs: pd.DataFrame | None, closed: np.ndarray
+    ) -> tuple[np.ndarray, str]:
+        """Forecast ``h`` days after the end of ``y`` with one candidate (calendar stage included)."""
+        vals = y.to_numpy(dtype=float)
+        dates = pd.DatetimeIndex(y.index)
+        fut = pd.date_range(dates[-1] + pd.Timedelta(days=1), periods=h, freq="D")
+        if np.ptp(vals) == 0:
+            return np.full(h, vals[-1]), "constant"
+        if model == "mstl":
+            return _run_engine(model, vals, vals, h, int(fut[0].day_of_week))
+        model, _, yearly = model.partition("+")
+        k = int(self.fourier_terms) if yearly else 0
+        cal = _fit_calendar(vals, dates, regs, k, (~closed).astype(float))
+        z = vals - cal.part(dates, regs)
+        mean, label = _run_engine(model, vals, z, h, int(fut[0].day_of_week))
+        extra = cal.part(fut, regs)
+        if k or cal.reg_cols:
+            label += " + calendar(" + ", ".join(([f"yearly Fourier K={k}"] if k else []) + cal.reg_cols) + ")"
+        return mean + extra, label
+
+
+# ============================================================== backtest
+def backtest(
+    forecaster: DemandForecaster,
+    history: Any,
+    *,
+    cutoffs: Sequence[object] | None = None,
+    horizon: int = 56,
+    as_of: object = None,
+    n_cutoffs: int = 3,
+    step: int | None = None,
+) -> Backtest:
+    """Rolling-origin backtest of a forecaster: refit at each cutoff, score the next ``horizon`` days.
+
+    At each cutoff the forecaster (its settings, with ``horizon`` and no
+    inner backtest) is fitted on the history known at the cutoff only
+    (bookings made by the cutoff; days up to it) and its forecast of the
+    next ``horizon`` days is compared with the actual demand known at
+    ``as_of`` (the unconstrained demand with ``unconstrain``). Closed days
+    are left out of the scores.
+
+    Parameters
+    ----------
+    forecaster : DemandForecaster
+    history : pandas.DataFrame, DemandSeries or pandas.Series
+        As in :meth:`DemandForecaster.fit`.
+    cutoffs : sequence of date-like, optional
+        Forecast origins. Default: ``n_cutoffs`` origins ``step`` days apart
+        (default ``horizon``), the last ``horizon`` days before ``as_of``.
+    horizon : int, default 56
+        Days scored after each cutoff.
+    as_of : date-like, optional
+        Last day of data used (default: the last day of a series, or the
+        latest cutoff + ``horizon`` for bookings).
+    n_cutoffs : int, default 3
+    step : int, optional
+
+    Returns
+    -------
+    Backtest
+
+    Raises
+    ------
+    ValueError
+        When a cutoff's window reaches past ``as_of`` or the settings are bad.
+    """
+    if not isinstance(forecaster, DemandForecaster):
+        raise TypeError(
+            f"backtest takes a DemandForecaster, got {type(forecaster).__name__} (the former "
+            "backtest(bookings, as_of=...) is backtest(DemandForecaster(...), bookings, cutoffs=[...], horizon=...))"
+        )
+    horizon = int(horizon)
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    as_of_ts = None if as_of is None else to_timestamp(as_of, "as_of")
+    if cutoffs is None:
+        if as_of_ts is None:
+            if isinstance(history, pd.DataFrame) and {"booking_date", "arrival_date"} <= set(history.columns):
+                raise ValueError("backtest on bookings needs cutoffs or as_of")
+            idx = history.values.index if isinstance(history, DemandSeries) else history.index
+            as_of_ts = pd.Timestamp(idx.max())
+        st = int(step) if step is not None else horizon
+        cut = [as_of_ts - pd.Timedelta(days=horizon + k * st) for k in range(int(n_cutoffs))][::-1]
+    else:
+        cut = sorted(to_timestamp(c, "cutoffs") for c in cutoffs)
+    if as_of_ts is None:
+        as_of_ts = max(cut) + pd.Timedelta(days=horizon)
+    if max(cut) + pd.Timedelta(days=horizon) > as_of_ts:
+        raise ValueError(f"cutoff {max(cut).date()} + {horizon} days reaches past as_of {as_of_ts.date()}")
+    est = DemandForecaster(**{**forecaster.get_params(), "horizon": horizon, "backtest_days": 0,
+                              "cv_horizon": min(int(forecaster.cv_horizon), horizon)})
+    est._check()
+    est.calendar_ = HolidayCalendar.from_config(est.holidays)
+    src = _Source(history, est, as_of_ts)
+    actual_k = src.known(as_of_ts)
+    actual = actual_k.values
+    closed_days = actual.index[actual_k.closed]
+    preds, rows = [], []
+    from threadpoolctl import threadpool_limits
+
+    for c in cut:
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = est._fit(src, c)
+        fc = res.forecast
+        fc = fc.loc[~fc["date"].isin(closed_days)]
+        act = actual.reindex(columns=res.history.columns, fill_value=0.0)
+        act_long = act.rename_axis(index="date", columns="fare_class").stack().rename("actual").reset_index()
+        act_long["fare_class"] = act_long["fare_class"].astype("string")
+        p = fc.merge(act_long, on=["date", "fare_class"], how="left")
+        p["actual"] = p["actual"].fillna(0.0)
+        p.insert(0, "cutoff", c)
+        p = p[["cutoff", "date", "fare_class", "actual", "mean", "lower", "upper"]]
+        preds.append(p)
+        tot = p.groupby("date")[["actual", "mean"]].sum()
+        e = (tot["mean"] - tot["actual"]).to_numpy()
+        hist_tot = res.history.sum(axis=1).to_numpy()
+        open_h = ~res.history.index.isin(closed_days)
+        sc = _mase_scale(hist_tot, open_h)
+        a_sum = float(tot["actual"].sum())
+        rows.append({"cutoff": c, "mae": float(np.mean(np.abs(e))), "rmse": float(np.sqrt(np.mean(e**2))),
+                     "mape": float(100 * np.mean(np.abs(e[tot["actual"] > 0]) / tot["actual"].to_numpy()[tot["actual"] > 0])),
+                     "mase": float(np.mean(np.abs(e)) / sc), "bias_pct": float(100 * e.sum() / a_sum) if a_sum > 0 else np.nan,
+                     "coverage": float(((p["actual"] >= p["lower"]) & (p["actual"] <= p["upper"])).mean()),
+                     "models": "; ".join(f"{k}: {v}" for k, v in res.chosen.items())})
+    pred = pd.concat(preds, ignore_index=True)
+    errors = forecast_errors(pred, est.level)
+    by_cut = pd.DataFrame(rows).set_index("cutoff")
+    errors["mase"] = np.nan
+    errors.loc["total", "mase"] = float(by_cut["mase"].mean())
+    return Backtest(predictions=pred, errors=errors, by_cutoff=by_cut, cutoffs=cut, horizon=horizon, level=est.level)
