@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     ap.add_argument("--datasets", nargs="+", default=list(BACKTESTS), choices=list(BACKTESTS))
     ap.add_argument("--sf-python", help="python of a venv with statsforecast 2.1 (benchmarks/README.md)")
     ap.add_argument("--sf-csv", help="statsforecast forecasts: written here after --sf-python, read from here without it")
+    ap.add_argument("--settings", default="{}", help="DemandForecaster settings other than the defaults, as JSON")
     ap.add_argument("--json", help="write the rows to this file")
     args = ap.parse_args(argv)
     rows, sf_input = [], []
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             t = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                f = DemandForecaster(holidays=cal)
+                f = DemandForecaster(holidays=cal, **json.loads(args.settings))
                 bt = backtest(f, hist, cutoffs=[cutoff], horizon=HORIZON, as_of=end_ts)
             secs = time.perf_counter() - t
             tot = bt.predictions.groupby("date")["mean"].sum().reindex(dates).fillna(0.0).to_numpy()

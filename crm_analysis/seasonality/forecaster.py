@@ -48,10 +48,11 @@ harmonic regression, FPP3 sec. 10.5).
     repeated, the seasonally adjusted series forecast by simple exponential
     smoothing (ETS(A,N,N), ``statsmodels`` ``SimpleExpSmoothing``).
 ``"arima"``
-    Regression on weekday indicators with autoregressive errors: the AR order
-    (up to 21 days) chosen by AIC (``statsmodels`` ``ar_select_order``), i.e.
-    an ARIMA(p,0,0) error model; the forecast reverts from the last days
-    towards the weekday means.
+    Regression on weekday indicators with ARIMA(p,d,0) errors: ``d`` (0 or 1)
+    by the KPSS test at 5 % as in the Hyndman & Khandakar (2008) algorithm,
+    the AR order (up to 21 days) by AIC (``statsmodels`` ``kpss`` and
+    ``ar_select_order``). With ``d = 0`` the forecast reverts towards the
+    weekday means, with ``d = 1`` it stays near the last level.
 ``"theta"``
     The Theta method (Assimakopoulos & Nikolopoulos 2000; ``statsmodels``
     ``ThetaModel``, additive weekly deseasonalisation): SES with drift.
@@ -194,21 +195,29 @@ def _engine_theta(z: np.ndarray, h: int) -> tuple[np.ndarray, str]:
 
 def _engine_arima(z: np.ndarray, h: int, weekday0: int) -> tuple[np.ndarray, str]:
     from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+    from statsmodels.tsa.stattools import kpss
 
     n = len(z)
     wd = (weekday0 + np.arange(n + h)) % 7
     D = np.eye(7)[wd]
     beta, *_ = np.linalg.lstsq(D[:n], z, rcond=None)
     r = z - D[:n] @ beta
-    sel = ar_select_order(r, maxlag=min(21, n // 4), ic="aic", trend="n")
+    # order of differencing by the KPSS test at 5 % (as in Hyndman & Khandakar 2008), then AR order by AIC
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # p-values beyond the table's range are reported at its edge
+        p_kpss = kpss(r, regression="c", nlags="auto")[1]
+    d = int(p_kpss < 0.05)
+    x = np.diff(r) if d else r
+    sel = ar_select_order(x, maxlag=min(21, len(x) // 4), ic="aic", trend="n")
     lags = sel.ar_lags or []
     if lags:
-        res = AutoReg(r, lags=lags, trend="n").fit()
-        r_fc = np.asarray(res.predict(start=n, end=n + h - 1), dtype=float)
+        res = AutoReg(x, lags=lags, trend="n").fit()
+        x_fc = np.asarray(res.predict(start=len(x), end=len(x) + h - 1), dtype=float)
         p = max(lags)
     else:
-        r_fc, p = np.zeros(h), 0
-    return D[n:] @ beta + r_fc, f"ARIMA({p},0,0) errors on weekday means"
+        x_fc, p = np.zeros(h), 0
+    r_fc = r[-1] + np.cumsum(x_fc) if d else x_fc
+    return D[n:] @ beta + r_fc, f"ARIMA({p},{d},0) errors on weekday means"
 
 
 def _engine_mstl(y: np.ndarray, h: int) -> tuple[np.ndarray, str]:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_analysis.seasonality import FORECAST_COLUMNS, booking_series, decompose, fit_forecast
+from crm_analysis.seasonality import FORECAST_COLUMNS, DemandForecaster, booking_series, decompose
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
@@ -34,8 +34,9 @@ def test_city_hotel_yearly_and_weekly_structure(city):
 def test_city_hotel_forecast_table(city):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fc = fit_forecast(city, as_of="2017-05-31", horizon_days=30, backtest_days=28)
-    t = fc.table
+        fc = DemandForecaster(horizon=30, backtest_days=28, holidays={"country": "PT", "subdiv": "11"}).fit(
+            city, as_of="2017-05-31").result_
+    t = fc.forecast
     assert list(t.columns) == list(FORECAST_COLUMNS)
     assert not t.isna().any().any() and (t["lower"] <= t["mean"]).all() and (t["mean"] <= t["upper"]).all()
     assert t["date"].min() == pd.Timestamp("2017-06-01")

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_analysis.seasonality import booking_series, fit_forecast, night_closures, unconstrain_history
+from crm_analysis.seasonality import DemandForecaster, booking_series, night_closures, unconstrain_history
 from crm_analysis.synthetic.hotel import generate_bookings
 
 
@@ -54,11 +54,11 @@ def test_closures_use_cancelled_holds():
 def test_forecast_unconstrain_flags_and_guards():
     data = generate_bookings(start="2023-01-01", end="2023-12-31", seed=1)
     with pytest.raises(ValueError, match="capacity"):
-        fit_forecast(data.bookings, as_of="2023-12-31", unconstrain=True, backtest_days=0)
+        DemandForecaster(unconstrain=True, backtest_days=0).fit(data.bookings, as_of="2023-12-31")
     with pytest.raises(ValueError, match="room_nights"):
-        fit_forecast(data.bookings, as_of="2023-12-31", unconstrain=True, capacity=120, measure="arrivals")
-    fc = fit_forecast(data.bookings, as_of="2023-12-31", horizon_days=14, periods=(7,), unconstrain=True,
-                      capacity=120, backtest_days=0)
-    assert fc.table["model"].str.endswith("+unconstrained(EM)").all()
+        DemandForecaster(unconstrain=True, capacity=120, measure="arrivals").fit(data.bookings, as_of="2023-12-31")
+    fc = DemandForecaster(horizon=14, unconstrain=True, capacity=120, backtest_days=0).fit(
+        data.bookings, as_of="2023-12-31").result_
+    assert fc.forecast["unconstrained"].all()  # an explicit flag, not a suffix of `model`
     assert fc.unconstrained is not None
     assert (fc.history.to_numpy() >= fc.unconstrained.observed.to_numpy() - 1e-9).all()
