@@ -44,9 +44,9 @@ forecast dates ("forecasting with decomposition", FPP3 sec. 5.7; dynamic
 harmonic regression, FPP3 sec. 10.5).
 
 ``"ets"``
-    STL with a weekly period (``statsmodels`` ``STL``), the weekly seasonal
-    repeated, the seasonally adjusted series forecast by simple exponential
-    smoothing (ETS(A,N,N), ``statsmodels`` ``SimpleExpSmoothing``).
+    Exponential smoothing with additive weekly seasonality, ETS(A,N,A)
+    (``statsmodels`` ``ExponentialSmoothing``, smoothing parameters by least
+    squares, initial states by the heuristic of Hyndman et al. 2008, sec. 2.6).
 ``"arima"``
     Regression on weekday indicators with ARIMA(p,d,0) errors: ``d`` (0 or 1)
     by the KPSS test at 5 % as in the Hyndman & Khandakar (2008) algorithm,
@@ -180,10 +180,11 @@ def _engine_seasonal_naive(z: np.ndarray, h: int) -> tuple[np.ndarray, str]:
 
 
 def _engine_ets(z: np.ndarray, h: int) -> tuple[np.ndarray, str]:
-    from statsmodels.tsa.seasonal import STL
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    seas = STL(z, period=7, robust=True).fit().seasonal
-    return _weekly_repeat(seas, h) + _ses(z - seas), "STL(7)+ETS(A,N,N)"
+    res = ExponentialSmoothing(z, seasonal="add", seasonal_periods=7, initialization_method="heuristic").fit(
+        use_brute=False)
+    return np.asarray(res.forecast(h), dtype=float), "ETS(A,N,A)[7]"
 
 
 def _engine_theta(z: np.ndarray, h: int) -> tuple[np.ndarray, str]:
@@ -888,12 +889,14 @@ class DemandForecaster:
                 "use fewer cv_windows or a shorter cv_horizon"
             )
         models = list(dict.fromkeys([self.models] if isinstance(self.models, str) else self.models))
-        if int(self.fourier_terms) and min_len >= int(self.yearly_min_days):
+        if int(self.fourier_terms) and n >= int(self.yearly_min_days):
             # each calendar-stage model also with the yearly Fourier terms; the cross-validation weighs both
             models = [v for m in models for v in ([m, f"{m}+yearly"] if m in _CAL_MODELS else [m])]
+            if min_len < int(self.yearly_min_days):
+                notes.append(f"yearly terms need {self.yearly_min_days} days of history: at cross-validation origins "
+                             f"with fewer (the earliest has {min_len}) the '+yearly' variants are fitted without them")
         elif int(self.fourier_terms):
-            notes.append(f"no yearly terms: the earliest cross-validation origin has {min_len} days of history "
-                         f"(yearly_min_days={self.yearly_min_days})")
+            notes.append(f"no yearly terms: the history has {n} days (yearly_min_days={self.yearly_min_days})")
         if "mstl" in models and min_len <= 2 * 365:
             models.remove("mstl")
             notes.append(f"mstl left out: its yearly cycle needs more than 730 days at every cross-validation origin "
@@ -1093,7 +1096,7 @@ class DemandForecaster:
         if model == "mstl":
             return _run_engine(model, vals, vals, h, int(fut[0].day_of_week))
         model, _, yearly = model.partition("+")
-        k = int(self.fourier_terms) if yearly else 0
+        k = int(self.fourier_terms) if yearly and len(vals) >= int(self.yearly_min_days) else 0
         cal = _fit_calendar(vals, dates, regs, k, (~closed).astype(float))
         z = vals - cal.part(dates, regs)
         mean, label = _run_engine(model, vals, z, h, int(fut[0].day_of_week))
