@@ -603,6 +603,9 @@ class ForecastResult:
     def model_choice(self) -> pd.DataFrame:
         """Per series: the model used and the cross-validated MASE of each candidate and of the final forecast."""
         tab = self.cv_errors["mase"].unstack("model")
+        order = list(dict.fromkeys(self.cv_errors.index.get_level_values("model")))
+        tab = tab[[m for m in order if m != "final"] + ["final"]]
+        tab.columns.name = None
         tab.insert(0, "chosen", self.chosen.reindex(tab.index))
         return tab
 
