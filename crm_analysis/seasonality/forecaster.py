@@ -265,6 +265,8 @@ class _Known:
     closed: np.ndarray  # bool over values.index
     unconstrained: UnconstrainedHistory | None = None
     notes: list[str] = field(default_factory=list)
+    sales: pd.DataFrame | None = None  # bookings: the (constrained) sales behind ``values``
+    closed_nights: pd.Series | None = None  # bookings: nights full at some time (for unconstraining)
 
 
 class _Source:
@@ -363,9 +365,8 @@ class _Source:
             closed_nights = cl.closed.reindex(vals.index, fill_value=False)
             unc = unconstrain_history(vals, closed_nights)
             notes.extend(unc.notes)
-        k = _Known(unc.values if unc is not None else vals, np.zeros(len(vals), dtype=bool), unc, notes)
-        k.sales = vals  # type: ignore[attr-defined]
-        k.closed_nights = closed_nights  # type: ignore[attr-defined]
+        k = _Known(unc.values if unc is not None else vals, np.zeros(len(vals), dtype=bool), unc, notes, vals,
+                   closed_nights)
         self._full[origin] = k
         return k
 

@@ -86,6 +86,7 @@ def test_bottom_up_total_is_sum_of_base_class_forecasts(hist_bookings):
     np.testing.assert_allclose(r.total["mean"].to_numpy(), np.tile(last, 2), atol=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("models", [("ets", "arima", "theta", "seasonal_naive"), ("seasonal_naive",)])
 def test_uses_no_data_after_as_of(hist_bookings, models):
     f = DemandForecaster(models=models, horizon=20, cv_windows=2, cv_horizon=14, backtest_days=14)
@@ -206,6 +207,21 @@ def test_holiday_regressor_recovers_a_holiday_effect():
     assert good_friday in cal.holidays("2024-03-21", "2024-03-31").index
     others = fc.drop(good_friday)
     assert 30 < fc[good_friday] - others.mean() < 50, fc
+
+
+@pytest.mark.slow
+def test_mstl_candidate_recovers_yearly_and_weekly_cycles():
+    """More than two years: MSTL(7,365) is a candidate and follows a known yearly + weekly signal."""
+    idx = pd.date_range("2020-01-01", periods=1200, freq="D")
+    t = np.arange(len(idx) + 28)
+    signal = 100 + 20 * np.sin(2 * np.pi * t / 365.25) + 8 * (t % 7 == 3)
+    rng = np.random.default_rng(4)
+    y = pd.Series(signal[: len(idx)] + rng.normal(0, 2, len(idx)), index=idx, name="d")
+    r = DemandForecaster(models=("mstl",), horizon=28, cv_windows=2, cv_horizon=28, backtest_days=0).fit(y).result_
+    assert r.chosen["d"].startswith("MSTL(7,365)")
+    assert np.mean(np.abs(r.forecast["mean"].to_numpy() - signal[len(idx):])) < 3  # noise sd 2
+    with pytest.raises(ValueError, match="two years"):
+        DemandForecaster(models=("mstl",), horizon=7, backtest_days=0).fit(y.iloc[:500])
 
 
 def test_deprecated_wrappers(hist_bookings):
