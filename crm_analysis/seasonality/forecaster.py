@@ -115,6 +115,7 @@ FORECAST_COLUMNS: tuple[str, ...] = ("date", "fare_class", "mean", "std", "lower
 #: Candidate models of :class:`DemandForecaster`.
 MODELS: tuple[str, ...] = ("ets", "arima", "theta", "mstl", "seasonal_naive")
 TOTAL = "total"
+_MIN_ORIGIN_DAYS = 28  # fewest days of history at the earliest cross-validation origin
 _POOL = 7  # horizons pooled on each side for the interval quantiles
 _CAL_MODELS = ("ets", "arima", "theta", "seasonal_naive")
 
@@ -281,6 +282,14 @@ class _Source:
             self.bookings = history
             if as_of is None:
                 raise ValueError("fit(bookings): as_of (the forecast origin) is required")
+            made = pd.to_datetime(history["booking_date"])
+            if len(made) and not (made.dt.normalize() <= as_of).any():
+                first = made.min()
+                raise ValueError(
+                    f"no booking was made by as_of={as_of:%Y-%m-%d}: the first booking_date is "
+                    + (f"{first:%Y-%m-%d}" if pd.notna(first) else "missing")
+                    + "; a forecast needs bookings known at as_of (choose a later as_of)"
+                )
             self.truncatable = bool(
                 (history["booking_date"] <= history["arrival_date"]).all()
                 and ("cancellation_date" not in history.columns
@@ -876,6 +885,9 @@ class DemandForecaster:
         source = _Source(history, self, as_of_ts)
         if as_of_ts is None:
             as_of_ts = pd.Timestamp(source.values.index.max())
+        if self.backtest_days:
+            known = source.known(as_of_ts)
+            self._check_backtest_room(known.values.index[0], as_of_ts, len(known.values))
         with threadpool_limits(1), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # statsmodels convergence chatter; problems are noted below
             self.result_ = self._fit(source, as_of_ts)
@@ -898,12 +910,8 @@ class DemandForecaster:
         step = int(self.cv_step) if self.cv_step is not None else max(1, h_cv // 2)
         origins = [as_of - pd.Timedelta(days=h_cv + k * step) for k in range(int(self.cv_windows))]
         min_len = n - h_cv - (int(self.cv_windows) - 1) * step
-        if min_len < 28:
-            raise ValueError(
-                f"history up to {as_of.date()} has {n} days; {self.cv_windows} cross-validation windows of "
-                f"{h_cv} days {step} days apart leave {min_len} days at the earliest origin (need >= 28): "
-                "use fewer cv_windows or a shorter cv_horizon"
-            )
+        if min_len < _MIN_ORIGIN_DAYS:
+            raise ValueError(self._too_short(hist.index[0], as_of, n, H))
         models = list(dict.fromkeys([self.models] if isinstance(self.models, str) else self.models))
         if int(self.fourier_terms) and n >= int(self.yearly_min_days):
             # each calendar-stage model also with the yearly Fourier terms; the cross-validation weighs both
@@ -1117,6 +1125,46 @@ class DemandForecaster:
             history=hist, as_of=as_of, horizon=H, level=float(self.level), measure=self.measure if source.kind == "bookings"
             else "demand", by=self.by if source.kind == "bookings" else None, origins=origins,
             reconcile=self.reconcile if multi else None, unconstrained=known.unconstrained, calendar=cal, notes=notes,
+        )
+
+    def _need(self, horizon: int) -> int:
+        """Fewest days of history a fit with ``horizon`` needs (cross-validation windows included)."""
+        h_cv = min(int(self.cv_horizon), int(horizon))
+        step = int(self.cv_step) if self.cv_step is not None else max(1, h_cv // 2)
+        return _MIN_ORIGIN_DAYS + h_cv + (int(self.cv_windows) - 1) * step
+
+    def _too_short(self, first: pd.Timestamp, as_of: pd.Timestamp, n: int, horizon: int) -> str:
+        h_cv = min(int(self.cv_horizon), int(horizon))
+        step = int(self.cv_step) if self.cv_step is not None else max(1, h_cv // 2)
+        fixes = []
+        w_max = (n - _MIN_ORIGIN_DAYS - h_cv) // step + 1 if n - _MIN_ORIGIN_DAYS - h_cv >= 0 else 0
+        if w_max >= 1:
+            fixes.append(f"cv_windows <= {w_max}")
+        h_ok = [h for h in range(h_cv, 0, -1)
+                if n >= _MIN_ORIGIN_DAYS + h + (int(self.cv_windows) - 1) * (
+                    int(self.cv_step) if self.cv_step is not None else max(1, h // 2))]
+        if h_ok:
+            fixes.append(f"cv_horizon <= {h_ok[0]}")
+        if not fixes and n - _MIN_ORIGIN_DAYS >= 1:
+            fixes.append(f"cv_windows=1 with cv_horizon <= {n - _MIN_ORIGIN_DAYS}")
+        return (
+            f"the history from {first:%Y-%m-%d} to as_of {as_of:%Y-%m-%d} has {n} days; a forecast with "
+            f"{self.cv_windows} cross-validation window(s) of {h_cv} days, {step} days apart, needs at least "
+            f"{self._need(horizon)} ({_MIN_ORIGIN_DAYS} before the earliest origin): "
+            + (f"use {' or '.join(fixes)}, " if fixes else "")
+            + "choose a later as_of, or give more history"
+        )
+
+    def _check_backtest_room(self, first: pd.Timestamp, as_of: pd.Timestamp, n: int) -> None:
+        b = int(self.backtest_days)
+        if n - b >= self._need(b):
+            return
+        room = max((x for x in range(1, n) if n - x >= self._need(x)), default=0)
+        fix = f"use backtest_days <= {room} (0: no backtest)" if room >= 1 else "use backtest_days=0 (no backtest)"
+        raise ValueError(
+            f"backtest_days={b} is too long for the history: it runs from {first:%Y-%m-%d} to as_of "
+            f"{as_of:%Y-%m-%d} ({n} days), which leaves {max(n - b, 0)} days before the backtest window, and a "
+            f"forecast with these cross-validation settings needs at least {self._need(b)}; {fix}, or give more history"
         )
 
     def _forecast_one(
