@@ -92,6 +92,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from crm_analysis._validate import check_count
+
 from ._common import to_timestamp
 from .calendar import HolidayCalendar
 from .series import DemandSeries, booking_series
@@ -370,7 +372,7 @@ class _Source:
         unc = None
         closed_nights = pd.Series(False, index=vals.index)
         if fc.unconstrain:
-            cl = night_closures(self.bookings, fc.capacity, as_of=origin, tolerance=fc.closed_tolerance)
+            cl = night_closures(self.bookings, int(fc.capacity), as_of=origin, tolerance=int(fc.closed_tolerance))
             closed_nights = cl.closed.reindex(vals.index, fill_value=False)
             unc = unconstrain_history(vals, closed_nights)
             notes.extend(unc.notes)
@@ -829,14 +831,15 @@ class DemandForecaster:
             raise ValueError(f"models: unknown or no model(s) {bad or list(models)}; choose from {list(MODELS)}")
         if self.selection not in ("combine", "cv"):
             raise ValueError(f"selection must be 'combine' or 'cv', got {self.selection!r}")
-        for name in ("horizon", "cv_windows", "cv_horizon"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if self.cv_step is not None and (int(self.cv_step) != self.cv_step or self.cv_step < 1):
-            raise ValueError(f"cv_step must be a positive integer or None, got {self.cv_step!r}")
-        if not (isinstance(self.level, (float, int)) and 0 < self.level < 1):
-            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
+        for name in ("horizon", "cv_windows", "cv_horizon", "combine_top"):
+            check_count(getattr(self, name), name, minimum=1)
+        for name in ("fourier_terms", "backtest_days", "yearly_min_days", "closed_tolerance"):
+            check_count(getattr(self, name), name)
+        if self.cv_step is not None:
+            check_count(self.cv_step, "cv_step", minimum=1)
+        level = self.level
+        if isinstance(level, bool) or not isinstance(level, (float, int)) or not 0 < level < 1:
+            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
         if self.reconcile not in ("top_down", "mint", "bottom_up", None):
             raise ValueError(f"reconcile must be 'top_down', 'mint', 'bottom_up' or None, got {self.reconcile!r}")
         if self.measure not in ("room_nights", "arrivals"):
@@ -844,12 +847,9 @@ class DemandForecaster:
         if self.unconstrain:
             if self.measure != "room_nights":
                 raise ValueError("unconstrain=True needs measure='room_nights' (capacity is rooms per night)")
-            if self.capacity is None or int(self.capacity) != self.capacity or self.capacity < 1:
-                raise ValueError(f"unconstrain=True needs the capacity (rooms) as a positive integer, got {self.capacity!r}")
-        if int(self.fourier_terms) != self.fourier_terms or self.fourier_terms < 0:
-            raise ValueError(f"fourier_terms must be an integer >= 0, got {self.fourier_terms!r}")
-        if int(self.backtest_days) != self.backtest_days or self.backtest_days < 0:
-            raise ValueError(f"backtest_days must be an integer >= 0, got {self.backtest_days!r}")
+            if self.capacity is None:
+                raise ValueError("unconstrain=True needs the capacity (rooms per night), got capacity=None")
+            check_count(self.capacity, "capacity", minimum=1)
 
     # ---------------------------------------------------------- fitting
     def fit(self, history: Any, as_of: object = None) -> "DemandForecaster":

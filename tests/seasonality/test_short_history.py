@@ -5,6 +5,9 @@ Before: a history shorter than the backtest window failed with "end
 as_of before every booking with "no rows to build a series from and no start
 given". Now each is an error naming the parameter, the history's dates and the
 largest value that works; that value is checked to work, one more day to fail.
+With :class:`DemandForecaster` (issue #18) a forecast needs the cross-validation
+windows plus 28 days before the earliest origin: ``28 + h + (cv_windows - 1) *
+step`` days, with ``h = min(cv_horizon, horizon)`` and ``step = h // 2``.
 """
 
 from __future__ import annotations
@@ -21,34 +24,50 @@ SHORT = seasonal_bookings(days=47, seed=3, start="2024-03-01")
 AS_OF = "2024-04-16"
 
 
+def _need(h: int, windows: int = 4, cv_horizon: int = 56) -> int:
+    """The documented rule, computed here independently of the package."""
+    h = min(cv_horizon, h)
+    return 28 + h + (windows - 1) * max(1, h // 2)
+
+
 def test_history_shorter_than_the_backtest_window_names_backtest_days_and_the_limit():
     first = sz.booking_series(SHORT, "room_nights", end=AS_OF, booked_by=AS_OF).values.index[0]
     n_hist = (pd.Timestamp(AS_OF) - first).days + 1
-    longest = n_hist - 15  # a forecast needs 15 days before the window
+    longest = max(b for b in range(1, n_hist) if n_hist - b >= _need(b))
     with pytest.raises(ValueError) as err:
-        sz.fit_forecast(SHORT, as_of=AS_OF, horizon_days=7, by=None)  # default backtest_days=56
+        sz.DemandForecaster(by=None, horizon=7).fit(SHORT, as_of=AS_OF)  # default backtest_days=56
     msg = str(err.value)
     assert f"backtest_days=56 is too long for the history: it runs from {first:%Y-%m-%d} to as_of {AS_OF}" in msg
     assert f"({n_hist} days)" in msg and f"use backtest_days <= {longest} (0: no backtest)" in msg
     assert "is before start" not in msg
     # the limit the message gives works, one more day does not
-    fc = sz.fit_forecast(SHORT, as_of=AS_OF, horizon_days=7, by=None, backtest_days=longest)
-    assert fc.backtest is not None and fc.backtest.cutoff == pd.Timestamp(AS_OF) - pd.Timedelta(days=longest)
+    res = sz.DemandForecaster(by=None, horizon=7, backtest_days=longest).fit(SHORT, as_of=AS_OF).result_
+    assert res.backtest is not None and res.backtest.cutoff == pd.Timestamp(AS_OF) - pd.Timedelta(days=longest)
     with pytest.raises(ValueError, match=f"backtest_days={longest + 1} is too long"):
-        sz.fit_forecast(SHORT, as_of=AS_OF, horizon_days=7, by=None, backtest_days=longest + 1)
-    with pytest.raises(ValueError, match=f"backtest_days={longest + 1} is too long"):
-        sz.backtest(SHORT, as_of=AS_OF, backtest_days=longest + 1, by=None)  # the same check when called alone
-    assert sz.fit_forecast(SHORT, as_of=AS_OF, horizon_days=7, by=None, backtest_days=0).backtest is None
+        sz.DemandForecaster(by=None, horizon=7, backtest_days=longest + 1).fit(SHORT, as_of=AS_OF)
+    assert sz.DemandForecaster(by=None, horizon=7, backtest_days=0).fit(SHORT, as_of=AS_OF).result_.backtest is None
 
 
-def test_too_short_history_and_as_of_before_all_bookings():
-    with pytest.raises(ValueError, match=r"the history from 2024-03-01 to as_of 2024-03-10 has 10 days; a forecast "
-                                         r"needs at least 15"):
-        sz.fit_forecast(SHORT, as_of="2024-03-10", horizon_days=7, by=None, backtest_days=0)
+def test_too_short_history_names_the_cross_validation_settings_that_fit():
+    # 2024-03-01 .. 2024-03-31: 31 days; horizon 7 needs 28 + 7 + 3 * 3 = 44 with four windows
+    with pytest.raises(ValueError) as err:
+        sz.DemandForecaster(by=None, horizon=7, backtest_days=0).fit(SHORT, as_of="2024-03-31")
+    msg = str(err.value)
+    assert "the history from 2024-03-01 to as_of 2024-03-31 has 31 days" in msg and f"at least {_need(7)}" in msg
+    assert "use cv_windows=1 with cv_horizon <= 3" in msg  # 28 + 3 = 31
+    sz.DemandForecaster(by=None, horizon=7, backtest_days=0, cv_windows=1, cv_horizon=3).fit(SHORT, as_of="2024-03-31")
+    with pytest.raises(ValueError, match="has 31 days"):
+        sz.DemandForecaster(by=None, horizon=7, backtest_days=0, cv_windows=1, cv_horizon=4).fit(SHORT, as_of="2024-03-31")
+    # 40 days: four windows do not fit, two do (28 + 7 + 3 = 38), and a 5-day horizon with four (28 + 5 + 3 * 2 = 39)
+    with pytest.raises(ValueError) as err:
+        sz.DemandForecaster(by=None, horizon=7, backtest_days=0).fit(SHORT, as_of="2024-04-09")
+    assert "has 40 days" in str(err.value) and "cv_windows <= 2 or cv_horizon <= 5" in str(err.value)
+    for fix in (dict(cv_windows=2), dict(cv_horizon=5)):
+        sz.DemandForecaster(by=None, horizon=7, backtest_days=0, **fix).fit(SHORT, as_of="2024-04-09")
     first_made = SHORT["booking_date"].min()
     with pytest.raises(ValueError, match=f"no booking was made by as_of=2023-12-31: the first booking_date is "
                                          f"{first_made:%Y-%m-%d}"):
-        sz.fit_forecast(SHORT, as_of="2023-12-31", horizon_days=7, by=None)
+        sz.DemandForecaster(by=None, horizon=7).fit(SHORT, as_of="2023-12-31")
 
 
 def test_series_end_before_the_data_names_the_first_date():
