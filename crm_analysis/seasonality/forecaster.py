@@ -179,10 +179,12 @@ def _fit_calendar(
     if not blocks:
         return _CalendarFit(np.zeros(0), 0, [], t0)
     Xc = np.hstack(blocks)
-    X = np.hstack([np.ones((len(y), 1)), wd, Xc])
+    # a linear trend in the regression (not in the removed part) keeps growth out of the yearly shape
+    trend = (t - t.mean()) / max(float(np.ptp(t)), 1.0)
+    X = np.hstack([np.ones((len(y), 1)), trend[:, None], wd, Xc])
     sw = np.sqrt(weights)
     beta, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
-    return _CalendarFit(beta[7:], k, cols, t0)
+    return _CalendarFit(beta[8:], k, cols, t0)
 
 
 def _ses(z: np.ndarray) -> float:
