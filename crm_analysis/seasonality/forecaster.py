@@ -52,7 +52,9 @@ Candidate models (the engines are ``statsmodels`` and ``numpy``)
 -----------------------------------------------------------------
 Calendar stage (shared by ``ets``, ``arima``, ``theta`` and
 ``seasonal_naive``): an ordinary least-squares regression of the series on a
-constant, weekday indicators, the yearly Fourier terms
+constant, a linear trend (so that growth over the history does not pass for
+a yearly shape; the trend itself is not removed or extrapolated), weekday
+indicators, the yearly Fourier terms
 ``sin/cos(2 pi k t / 365.25)``, ``k = 1..fourier_terms`` (when the history
 holds at least ``yearly_min_days`` days) and the holiday regressors of the
 :class:`~crm_analysis.seasonality.calendar.HolidayCalendar` (``holiday``,
