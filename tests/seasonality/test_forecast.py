@@ -224,6 +224,24 @@ def test_mstl_candidate_recovers_yearly_and_weekly_cycles():
         DemandForecaster(models=("mstl",), horizon=7, backtest_days=0).fit(y.iloc[:500])
 
 
+def test_calendar_stage_keeps_growth_out_of_the_yearly_shape():
+    """A growing series without any yearly cycle: the yearly Fourier part fitted over 1.5 years stays ~0."""
+    from crm_analysis.seasonality.forecaster import _fit_calendar
+
+    idx = pd.date_range("2022-01-01", periods=550, freq="D")
+    rng = np.random.default_rng(5)
+    y = 50 + 0.1 * np.arange(len(idx)) + 5 * (idx.day_of_week == 4) + rng.normal(0, 1, len(idx))
+    fit = _fit_calendar(y, idx, None, 4, np.ones(len(idx)))
+    part = fit.part(idx, None)
+    assert np.abs(part).max() < 1.5  # noise sd 1; growth over the period is 55
+    # the same regression without the trend term would read the growth as a yearly shape
+    t = ((idx - fit.t0) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    w = 2 * np.pi * np.outer(t, np.arange(1, 5)) / 365.25
+    X = np.hstack([np.ones((len(idx), 1)), np.eye(7)[idx.day_of_week][:, 1:], np.sin(w), np.cos(w)])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    assert np.abs(X[:, 7:] @ beta[7:]).max() > 5  # measured ~7.9
+
+
 def test_deprecated_wrappers(hist_bookings):
     with pytest.warns(DeprecationWarning):
         res = fit_forecast(hist_bookings, as_of=AS_OF, horizon_days=7, backtest_days=0, method="seasonal_naive")
