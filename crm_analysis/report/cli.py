@@ -58,6 +58,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from crm_analysis._secrets import redact_secrets
 from crm_analysis.report.config import ConfigError, ReportConfig, load_config
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_NOTEBOOK_FAILED", "EXIT_CONFIG", "EXIT_OTHER"]
@@ -265,10 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         }[args.command]
         return command(args)
     except ConfigError as exc:
-        print(f"crm-analysis: configuration error: {exc}", file=sys.stderr)
+        print(redact_secrets(f"crm-analysis: configuration error: {exc}"), file=sys.stderr)
         return EXIT_CONFIG
     except Exception as exc:
-        print(f"crm-analysis: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(redact_secrets(f"crm-analysis: error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_OTHER
     finally:
         _log.removeHandler(handler)

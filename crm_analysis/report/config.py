@@ -52,12 +52,24 @@ refuses the run before any notebook starts.
 
 Secrets
 -------
-No password may be written into the configuration: a URL with a password
-(``postgresql://user:pw@host/db``) anywhere in ``data`` or in a notebook's
-``parameters`` is refused, pointing at ``url_env`` (the whole URL from an
-environment variable) or ``password_env`` (only the password), because the
-resolved configuration is copied into ``config.yaml``, ``run.json``, the
-executed notebooks and the published index.
+No secret may be written into the configuration, because the resolved
+configuration is copied into ``config.yaml``, ``run.json``, the executed
+notebooks and the published index. Refused anywhere in the file (``data``,
+a notebook's ``parameters``, any other key), with a message that names the
+key but never repeats the secret, pointing at ``url_env`` (the whole URL
+from an environment variable) or ``password_env`` (only the password):
+
+* a URL with a password, ``postgresql://user:pw@host/db`` (also
+  percent-encoded);
+* a ``key=value`` pair whose key names a secret (``password``, ``PWD``,
+  ``passwd``, ``pass``, ``secret``, ``token``, ``api_key``, ``access_key``,
+  ... in any case) in a URL's query string or a connection string, also
+  inside the decoded value of another pair, such as ODBC's
+  ``?odbc_connect=DRIVER%3D...%3BPWD%3D...``;
+* a mapping entry whose key names a secret (``password: ...``), and a
+  mapping key that is itself such a text.
+
+See :mod:`crm_analysis._secrets` for the rules.
 
 Every notebook receives ``run_dir``, ``seed`` and ``as_of`` from the runner
 plus its own ``parameters``; the ``data_quality`` notebook (and any notebook
@@ -78,6 +90,7 @@ from typing import Any
 
 import yaml
 
+from crm_analysis._secrets import has_secret, is_secret_key, redact_secrets
 from crm_analysis.data.sources import LOADER_KEYS, LOADERS
 
 __all__ = [
@@ -125,10 +138,6 @@ _NOTEBOOK_KEYS = {"name", "path", "parameters", "enabled", "timeout"}
 _DATA_KINDS = ("transactions", "bookings")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# scheme://user:password@host, or a password in the query string (?password=...), of any URL
-_SECRET_URL_RE = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.\-]*://(?:[^\s/@:]*:[^\s/@]+@|[^\s]*[?&](?:password|passwd|pwd)=[^&\s]+)", re.I
-)
 
 
 class ConfigError(ValueError):
@@ -381,29 +390,46 @@ def _unknown_keys(mapping: Mapping[str, Any], allowed: set[str], key: str) -> No
 
 
 def find_secrets(value: Any, key: str) -> list[str]:
-    """Keys under ``value`` whose string holds a URL with a password.
+    """Keys under ``value`` that hold a secret (see the module docstring, "Secrets").
 
     Parameters
     ----------
     value : object
         A configuration value (mappings and lists are searched recursively).
     key : str
-        Its key, for the returned names (``data.transactions.url``).
+        Its key, for the returned names (``data.transactions.url``); ``""``
+        for the whole configuration.
 
     Returns
     -------
     list of str
-        The keys, e.g. ``["data.transactions.url"]``; never the secret.
+        The keys, e.g. ``["data.transactions.url"]``; never the secret. A
+        mapping key that itself holds a secret is reported as
+        ``"<parent> (a mapping key)"``, so that the name does not repeat it.
 
     Examples
     --------
     >>> find_secrets({"url": "postgresql://crm:pw@db/crm", "table": "t"}, "data.transactions")
     ['data.transactions.url']
+    >>> find_secrets({"url": "mssql+pyodbc:///?odbc_connect=DSN%3Dshop%3BPWD%3Dpw", "table": "t"}, "data.transactions")
+    ['data.transactions.url']
+    >>> find_secrets({"read_options": {"params": {"password": "pw"}}}, "data.transactions")
+    ['data.transactions.read_options.params.password']
     """
     if isinstance(value, str):
-        return [key] if _SECRET_URL_RE.search(value) else []
+        return [key] if has_secret(value) else []
     if isinstance(value, Mapping):
-        return [hit for k, v in value.items() for hit in find_secrets(v, f"{key}.{k}")]
+        hits: list[str] = []
+        for k, v in value.items():
+            sub = f"{key}.{k}" if key else str(k)
+            if has_secret(str(k)):
+                hits.append(f"{key or 'config'} (a mapping key)")
+                continue
+            if is_secret_key(k) and isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v).strip():
+                hits.append(sub)
+                continue
+            hits += find_secrets(v, sub)
+        return hits
     if isinstance(value, (list, tuple)):
         return [hit for i, v in enumerate(value) for hit in find_secrets(v, f"{key}[{i}]")]
     return []
@@ -412,11 +438,13 @@ def find_secrets(value: Any, key: str) -> list[str]:
 def _refuse_secrets(value: Any, key: str) -> None:
     hits = find_secrets(value, key)
     if hits:
+        more = f" (and {hits[1:]})" if len(hits) > 1 else ""
         raise ConfigError(
-            f"{hits[0]}: holds a URL with a password; a configuration must not contain secrets (it is copied "
-            "into config.yaml, run.json, the executed notebooks and the published index). Write the URL "
+            f"{hits[0]}{more}: holds a password or other secret; a configuration must not contain secrets (it is "
+            "copied into config.yaml, run.json, the executed notebooks and the published index). Write the URL "
             "without the password and name an environment variable holding the password with password_env, "
-            "or name an environment variable holding the whole URL with url_env (see docs/databases.md)"
+            "or name an environment variable holding the whole URL (or connection string) with url_env (see "
+            "docs/databases.md)"
         )
 
 
@@ -627,9 +655,8 @@ def parse_config(
         Naming the first invalid key.
     """
     raw = _check_mapping(raw, "config")
+    _refuse_secrets(raw, "")  # first: later messages may quote values (or keys)
     _unknown_keys(raw, _TOP_KEYS, "")
-    for top, value in raw.items():
-        _refuse_secrets(value, str(top))
     root = Path(project_root).resolve()
     if "project_root" in raw:
         root = _resolve(raw["project_root"], root, "project_root")
@@ -682,10 +709,11 @@ def load_config(path: str | Path | None = None) -> ReportConfig:
     file = default_config_path() if path is None else Path(path).expanduser()
     if not file.is_file():
         raise ConfigError(f"config file not found: {file}")
+    text = file.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{file}: not valid YAML: {_yaml_error(exc, text)}") from None
     if raw is None:
         raise ConfigError(f"{file}: empty configuration")
     if path is None:
@@ -703,4 +731,15 @@ def load_config(path: str | Path | None = None) -> ReportConfig:
     try:
         return parse_config(raw, project_root=root, source=file)
     except ConfigError as exc:
-        raise ConfigError(f"{file}: {exc}") from None
+        raise ConfigError(redact_secrets(f"{file}: {exc}")) from None
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str) -> str:
+    """The YAML parser's message; without the quoted lines when the file holds a secret."""
+    if not has_secret(text):
+        return str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return redact_secrets(f"{problem}{where}; the lines are not quoted because the file holds a secret, "
+                          "which a configuration must not (see docs/databases.md)")

@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crm_analysis._secrets import redact_secrets
 from crm_analysis.report.config import ConfigError, NotebookSpec, ReportConfig, load_config, parse_config
 from crm_analysis.report.index import collect_runs, read_run, render_index, write_text_atomic
 from crm_analysis.report.preflight import preflight
@@ -736,7 +737,7 @@ def _record_failure(result: RunResult, cfg: ReportConfig, exc: BaseException, t_
         log.error("run %s interrupted: %s", result.run_id, exc)
     else:
         result.status = "failed"
-        text = str(exc).strip()
+        text = redact_secrets(str(exc).strip())
         result.failure = {"stage": "run", "ename": type(exc).__name__, "evalue": text,
                           "message": f"run aborted: {type(exc).__name__}: {text}"}
         for rec in result.notebooks:
@@ -777,7 +778,7 @@ def _execute(spec: NotebookSpec, rec: NotebookRun, out: Path, run_dir: Path, ker
         return NotebookFailed(
             spec.name,
             ename=str(exc.ename),
-            evalue=str(exc.evalue),
+            evalue=redact_secrets(str(exc.evalue)),  # e.g. a database error quoting a URL from url_env
             cell_index=exc.cell_index if index is None else index,
             exec_count=exc.exec_count,
             cell_source=_first_line(cell_text),
@@ -792,7 +793,7 @@ def _execute(spec: NotebookSpec, rec: NotebookRun, out: Path, run_dir: Path, ker
         return NotebookFailed(
             spec.name,
             ename=type(exc).__name__,
-            evalue=str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+            evalue=redact_secrets(str(exc).strip().splitlines()[0]) if str(exc).strip() else "",
             output_path=out if out.exists() else None,
             run_dir=run_dir,
         )

@@ -183,23 +183,71 @@ def test_loader_specs_are_checked_against_the_data_layer_table(tmp_path, capsys,
     assert message in err
 
 
-@pytest.mark.parametrize(("where", "value"), [
-    ("url", "postgresql+psycopg://crm:Sup3r-S3cret@db.example.com:5432/crm"),
-    ("url", "postgresql://db.example.com/crm?user=crm&password=Sup3r-S3cret"),
-])
-def test_a_password_in_a_url_is_refused_at_config_load(tmp_path, capsys, where, value):
-    cfg = _config(tmp_path, data={"transactions": {"loader": "sql", where: value, "table": "sales"}})
+SECRET = "Sup3r-S3cret"
+#: Every way the newcomer (and the family around it) wrote a password into a data spec: (spec, key refused).
+SECRET_SPECS = {
+    "user:password@host": ({"url": f"postgresql+psycopg://crm:{SECRET}@db.example.com:5432/crm"}, "url"),
+    "URL-encoded password": ({"url": "postgresql+psycopg://crm:Sup3r%2DS3cret@db.example.com/crm"}, "url"),
+    "?password=": ({"url": f"postgresql://db.example.com/crm?user=crm&password={SECRET}"}, "url"),
+    "?Password=": ({"url": f"postgresql://db.example.com/crm?Password={SECRET}"}, "url"),
+    "?pwd=": ({"url": f"postgresql://db.example.com/crm?pwd={SECRET}"}, "url"),
+    "&PWD=": ({"url": f"mssql+pyodbc://db.example.com/shop?driver=ODBC+Driver+18&PWD={SECRET}"}, "url"),
+    # finding A1: the password inside ODBC's connect string, percent-encoded and plain
+    "odbc_connect, encoded": ({"url": "mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC+Driver+18%7D%3BSERVER%3Ddb"
+                                      "%3BUID%3Danalyst%3BPWD%3DSup3r-S3cret"}, "url"),
+    "odbc_connect, plain": ({"url": "mssql+pyodbc:///?odbc_connect=DRIVER={ODBC Driver 18};SERVER=db;UID=analyst;"
+                                    f"PWD={SECRET}"}, "url"),
+    "odbc_connect, ;Password={...}": ({"url": "mssql+pyodbc:///?odbc_connect=DSN%3Dshop%3BPassword%3D%7B"
+                                              "Sup3r-S3cret%7D"}, "url"),
+    "token in the query": ({"url": f"snowflake://acct/db?token={SECRET}"}, "url"),
+    "password in the read options": ({"url": "postgresql://db.example.com/crm",
+                                      "read_options": {"params": {"password": SECRET}}},
+                                     "read_options.params.password"),
+    "connect string in a query parameter": ({"url": "postgresql://db.example.com/crm", "query": "SELECT 1",
+                                             "params": {"dsn": f"host=db user=crm password={SECRET}"}},
+                                            "params.dsn"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SECRET_SPECS))
+def test_a_password_in_a_data_spec_is_refused_at_config_load(tmp_path, capsys, case):
+    spec, key = SECRET_SPECS[case]
+    spec = {"loader": "sql", "table": "sales", **spec}
+    if "query" in spec:
+        del spec["table"]
+    cfg = _config(tmp_path, data={"transactions": spec})
     err = _refused(tmp_path, capsys, cfg)
-    assert "data.transactions.url: holds a URL with a password" in err
+    assert f"data.transactions.{key}: holds a password or other secret" in err
     assert "password_env" in err and "url_env" in err
-    assert "Sup3r-S3cret" not in err  # the refusal does not repeat the secret
+    assert SECRET not in err and "Sup3r%2DS3cret" not in err  # the refusal does not repeat the secret
+    assert main(["preflight", "--config", str(cfg)]) == EXIT_CONFIG
+    assert SECRET not in capsys.readouterr().err
 
 
-def test_a_password_in_a_notebook_parameter_is_refused_too(tmp_path):
-    cfg = _config(tmp_path, params={"segmentation": {"bins": 5, "note": "see https://u:Sup3r-S3cret@wiki/x"}})
-    with pytest.raises(ConfigError, match=r"notebooks\[2\]\.parameters\.note: holds a URL with a password") as err:
+@pytest.mark.parametrize("value", [
+    f"see https://u:{SECRET}@wiki/x",
+    f"Driver={{ODBC Driver 18}};Server=db;Uid=a;Pwd={SECRET}",
+    f"https://api.example.com/orders?api_key={SECRET}",
+])
+def test_a_password_in_a_notebook_parameter_is_refused_too(tmp_path, value):
+    cfg = _config(tmp_path, params={"segmentation": {"bins": 5, "note": value}})
+    with pytest.raises(ConfigError, match=r"notebooks\[2\]\.parameters\.note: holds a password") as err:
         load_config(cfg)
-    assert "Sup3r-S3cret" not in str(err.value)
+    assert SECRET not in str(err.value)
+
+
+def test_a_secret_in_a_mapping_key_is_not_repeated_by_the_refusal(tmp_path, capsys):
+    cfg = _config(tmp_path, params={"segmentation": {f"postgresql://u:{SECRET}@db/x": 1}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert "notebooks[2].parameters (a mapping key): holds a password" in err and SECRET not in err
+
+
+def test_a_yaml_error_in_a_file_with_a_secret_does_not_quote_it(tmp_path, capsys):
+    cfg = _config(tmp_path)
+    text = cfg.read_text().replace("reports_dir:", f"broken: [\n  url: postgresql://u:{SECRET}@db/x\nreports_dir:")
+    cfg.write_text(text)
+    err = _refused(tmp_path, capsys, cfg)
+    assert "not valid YAML" in err and "(line " in err and SECRET not in err
 
 
 def test_sql_environment_variable_not_set_is_a_preflight_error(tmp_path, capsys, monkeypatch):
