@@ -34,6 +34,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -50,6 +51,7 @@ __all__ = [
     "is_sql_source",
     "mask_url",
     "resolve_url",
+    "sqlite_file_problem",
     "read_sql_source",
     "iter_sql_source",
 ]
@@ -214,6 +216,50 @@ def resolve_url(
     return parsed
 
 
+def sqlite_file_problem(url: Any) -> str | None:
+    """Why an SQLite URL cannot be read: its database file does not exist; ``None`` otherwise.
+
+    SQLite creates a missing database file when it connects, so a mistyped
+    path would give an empty database and a confusing "table not found";
+    the readers of this module refuse it instead, naming the file.
+
+    Parameters
+    ----------
+    url : str or sqlalchemy URL
+        Any database URL (other databases, in-memory SQLite and SQLite URI
+        filenames give ``None``).
+
+    Returns
+    -------
+    str or None
+        E.g. ``"SQLite database file not found: /data/shop.db (from the URL
+        sqlite:////data/shop.db); SQLite would create an empty one"``.
+
+    Examples
+    --------
+    >>> sqlite_file_problem("sqlite:////no/such/shop.db")  # doctest: +ELLIPSIS
+    'SQLite database file not found: /no/such/shop.db (from the URL sqlite:////no/such/shop.db); ...'
+    >>> sqlite_file_problem("sqlite://") is None, sqlite_file_problem("postgresql://db/crm") is None
+    (True, True)
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL: reported by whoever parses it
+        return None
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if database in (None, "", ":memory:") or database.startswith("file:") or parsed.query.get("uri"):
+        return None
+    path = Path(database).expanduser()
+    if path.is_file():
+        return None
+    return (f"SQLite database file not found: {path.resolve()} (from the URL {mask_url(parsed)}); SQLite would "
+            "create an empty one. Check the path (sqlite:///relative/path or sqlite:////absolute/path)")
+
+
 # ------------------------------------------------------------------ reading
 def _split_table(table: str) -> tuple[str | None, str]:
     if not isinstance(table, str) or not table.strip():
@@ -305,6 +351,9 @@ def iter_sql_source(
         if isinstance(source, sa.engine.Connection):
             conn_cm: Any = contextlib.nullcontext(source)
         else:
+            missing = None if isinstance(source, sa.engine.Engine) else sqlite_file_problem(resolve_url(source))
+            if missing is not None:  # connecting would create an empty database file
+                raise DatabaseError(missing)
             engine = source if isinstance(source, sa.engine.Engine) else sa.create_engine(resolve_url(source))
             owned = engine if engine is not source else None
             conn_cm = engine.connect()
