@@ -55,12 +55,14 @@ rows whose canonical column equals the value (or is in the list), e.g.
 ``{"property": "City Hotel"}``. Relative paths are resolved against
 ``base_dir``.
 
-Before a report runs, :func:`check_source` checks a spec without loading
-the data (the report's pre-flight): the keys, that the file exists, that its
-header (CSV, workbook), schema (Parquet) or relation (DuckDB) has the mapped
-and the required columns, and, where that is cheap, that ``as_of`` is not
-before all the data. What each loader's file looks like to that check is one
-entry of ``_PROBES``.
+Before a report runs, :func:`probe_source` (and :func:`check_source`, its
+list of problems) checks a spec (the report's pre-flight): the keys, that the
+file exists, that its header (CSV, workbook), schema (Parquet) or relation
+(DuckDB) has the mapped and the required columns, then loads a file up to
+256 MiB whole with :func:`load_source`, so that whatever the loader would
+refuse in the data-quality notebook stops the run before it starts, and
+checks that ``as_of`` is not before all the data. What each loader's file
+looks like to that check is one entry of ``_PROBES``.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, resolve_url
 from crm_analysis.data.validation import check_columns
 
-__all__ = ["load_source", "check_source", "source_file", "LOADERS", "LOADER_KEYS", "DATE_KEYS"]
+__all__ = ["load_source", "check_source", "probe_source", "SourceCheck", "source_file", "LOADERS", "LOADER_KEYS",
+           "DATE_KEYS"]
 
 Kind = Literal["transactions", "bookings"]
 
@@ -277,9 +280,14 @@ def load_source(
 
 
 # ------------------------------------------------------------------ pre-flight
-#: Files larger than this are not scanned for their first date (the data-quality step checks it).
+#: Files up to this size are loaded whole by the pre-flight, with the loader the notebook uses, so
+#: that every error of the loader (encoding, empty file, dates, numbers, ...) stops the run before it
+#: starts; larger ones are checked by their header (and Parquet dates by their statistics) only.
 _SCAN_MAX_BYTES = 256 * 2**20
-#: Parquet files with more rows than this are not scanned for their first date unless typed as dates.
+#: Excel workbooks up to this size are loaded whole (openpyxl reads about a megabyte a second).
+_SCAN_MAX_WORKBOOK_BYTES = 32 * 2**20
+#: Parquet files with more rows than this are not loaded whole, nor scanned for their first date
+#: unless typed as dates (then the row-group statistics give it).
 _SCAN_MAX_ROWS = 20_000_000
 
 
@@ -334,12 +342,25 @@ def _csv_options(file: Path, spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _csv_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
-    """Column names of a CSV, read as the loader reads it (separator, encoding, ``read_options``)."""
-    from crm_analysis.data.files import check_single_column
+    """Column names of a CSV, read as the loader reads it (separator, encoding, ``read_options``).
+
+    When the reader fails, the data layer's own checks say why, as the loader
+    would (:mod:`crm_analysis.data.files`): an empty file, bytes that do not
+    decode with the encoding (with the likely one), a file that is not text
+    (a workbook, Parquet), rows that do not split into the header's fields.
+    """
+    from crm_analysis.data.files import check_single_column, check_text_file, parse_error
 
     opts = _csv_options(file, spec)  # type: ignore[arg-type]
-    columns = [str(c) for c in pd.read_csv(file, nrows=0, **opts).columns]
-    check_single_column(file, columns, opts.get("sep", opts.get("delimiter")))  # suggests sep / decimal
+    sep = opts.get("sep", opts.get("delimiter"))
+    try:
+        columns = [str(c) for c in pd.read_csv(file, nrows=0, **opts).columns]
+    except Exception as exc:
+        check_text_file(file, opts.get("encoding"))  # type: ignore[arg-type]  # raises SourceFileError naming the fix
+        if isinstance(exc, pd.errors.ParserError):
+            raise parse_error(file, sep, opts.get("encoding"), exc) from None  # type: ignore[arg-type]
+        raise
+    check_single_column(file, columns, sep)  # suggests sep / decimal
     return columns
 
 
@@ -403,23 +424,25 @@ def _uci_columns(defaults: Mapping[str, str]) -> Callable[[Mapping[str, Any]], d
 
 
 def _first_of(values: pd.Series, spec: Mapping[str, Any], canon: str, column: str) -> pd.Timestamp | None:
-    """Earliest date of a raw date column, read by the loaders' own date policy; ``None`` when undecidable.
+    """Earliest date of a raw date column, read by the loaders' own date policy; ``None`` when it has none.
 
     The column goes through :func:`crm_analysis.data.dates.parse_datetime_column`
     with the spec's ``dayfirst`` / ``date_format`` / ``timezone``, so the date
-    is the one the loader will see. A column the policy refuses (an ambiguous
-    day/month order, a bad value) gives ``None``: the loader reports that
-    itself, with its own message.
+    is the one the loader will see.
+
+    Raises
+    ------
+    DataValidationError
+        The policy's own error for a column it refuses (an ambiguous or mixed
+        day/month order, a value that is not a date), naming the column and
+        the fix: the loader would raise the same in the notebook.
     """
     from crm_analysis.data.dates import date_format_for, parse_datetime_column
 
-    try:
-        parsed, _ = parse_datetime_column(
-            values, canon, dayfirst=spec.get("dayfirst"),
-            date_format=date_format_for(spec.get("date_format"), canon, column), timezone=spec.get("timezone"),
-        )
-    except (DataValidationError, ValueError, TypeError):
-        return None
+    parsed, _ = parse_datetime_column(
+        values, canon, dayfirst=spec.get("dayfirst"),
+        date_format=date_format_for(spec.get("date_format"), canon, column), timezone=spec.get("timezone"),
+    )
     parsed = parsed.dropna()
     return None if parsed.empty else pd.Timestamp(parsed.min())
 
@@ -530,32 +553,129 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def check_source(
+def _loader_message(exc: BaseException, file: Path | None) -> str:
+    """A loader's error as a pre-flight problem: its own words, with the file named."""
+    if isinstance(exc, DataValidationError) or type(exc) is ValueError:  # the package's messages, whole
+        text = str(exc).strip()
+    else:  # a reader's or library's exception: its type and first line
+        text = _error_text(exc)
+        return f"cannot load {file}: {text}" if file is not None else f"cannot load the data: {text}"
+    if file is not None and str(file) not in text and file.name not in text:
+        text = f"{file.name}: {text}"
+    return text
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """What the pre-flight check found out about a data source (:func:`probe_source`).
+
+    Attributes
+    ----------
+    problems : list of str
+        One message per problem (file names included); empty when the source
+        loads.
+    first_date : pandas.Timestamp or None
+        Earliest date of the data (``timestamp`` of transactions,
+        ``booking_date`` of bookings) as the loader reads it, where known.
+    loaded : bool
+        Whether the whole source was loaded with the loader the data-quality
+        notebook uses (so that nothing the loader checks is left for the run).
+    deferred : str or None
+        What was *not* checked before the run, and why (e.g. a file larger
+        than the limit: only its header was read); ``None`` when nothing was
+        left out.
+    """
+
+    problems: list[str]
+    first_date: pd.Timestamp | None = None
+    loaded: bool = False
+    deferred: str | None = None
+
+
+def _size_limit(loader: str, file: Path) -> int:
+    workbook = loader == "excel" or (loader in ("online_retail", "online_retail_ii") and _suffix(file) in
+                                     (".xlsx", ".xlsm"))
+    return _SCAN_MAX_WORKBOOK_BYTES if workbook else _SCAN_MAX_BYTES
+
+
+def _too_large(loader: str, file: Path) -> str | None:
+    """Why ``file`` is not loaded whole before the run; ``None`` when it is small enough."""
+    size = file.stat().st_size
+    limit = _size_limit(loader, file)
+    if size > limit:
+        return f"{file.name} is {size / 2**20:,.0f} MiB, more than the {limit / 2**20:,.0f} MiB the check loads whole"
+    if _suffix(file) in (".parquet", ".pq", ".parq"):
+        import pyarrow.parquet as pq
+
+        rows = pq.ParquetFile(file).metadata.num_rows
+        if rows > _SCAN_MAX_ROWS:
+            return f"{file.name} has {rows:,} rows, more than the {_SCAN_MAX_ROWS:,} the check loads whole"
+    return None
+
+
+def _sql_problems(spec: Mapping[str, Any]) -> list[str]:
+    """A ``sql`` spec checked without connecting: table/query, environment variables, driver, SQLite file."""
+    problems = []
+    if (spec.get("table") is None) == (spec.get("query") is None):
+        problems.append("a 'sql' source needs exactly one of 'table' or 'query'")
+    try:
+        url = resolve_url(spec.get("url"), url_env=spec.get("url_env"), password_env=spec.get("password_env"))
+    except ValueError as exc:
+        return problems + [str(exc)]
+    from crm_analysis.data.sql import sqlite_file_problem
+
+    missing = sqlite_file_problem(url)
+    if missing is not None:
+        return problems + [missing]
+    import sqlalchemy as sa
+
+    try:  # loads the dialect and imports its driver; connects to nothing
+        sa.create_engine(url).dispose()
+    except Exception as exc:  # noqa: BLE001 - a missing driver or an unknown dialect, said plainly
+        problems.append(
+            f"the database driver for {url.drivername!r} cannot be loaded ({_error_text(exc)}): install it into "
+            "the environment (e.g. pip install psycopg for postgresql+psycopg, pyodbc for mssql+pyodbc) or fix "
+            "the URL's scheme"
+        )
+    return problems
+
+
+def probe_source(
     spec: Mapping[str, Any] | None,
     kind: Kind,
     *,
     base_dir: str | os.PathLike[str] | None = None,
     as_of: object = None,
-) -> list[str]:
-    """Check a data spec without loading its data (the report's pre-flight).
+) -> SourceCheck:
+    """Check a data spec before a report runs, and learn the data's first date (the report's pre-flight).
 
-    Checks, in order: the loader, the kind and the keys (as
-    :func:`load_source`); for ``sql`` that exactly one of ``table`` /
-    ``query`` is given and that the URL's environment variables are set (no
-    connection is made); that the file (``path``; ``database`` for
-    ``duckdb``) exists; that its header (CSV, read with ``read_options``),
-    schema (Parquet) or relation (DuckDB) has every mapped column and the
-    required canonical columns (or, for a data-set loader, the columns it
-    reads); that ``filter`` names a column there is; and, when ``as_of`` is
-    given, that the first date (``timestamp`` of transactions,
-    ``booking_date`` of bookings) is not after it. The dates are read by the
-    loaders' own date policy (:mod:`crm_analysis.data.dates`, with the
-    spec's ``dayfirst`` / ``date_format`` / ``timezone``), only where that is
-    cheap: Parquet date columns (from the row-group statistics), text dates
-    in CSV files up to 256 MiB and in Parquet files up to 20 million rows. A
-    column the policy cannot decide, and other sources (workbooks, DuckDB,
-    SQL, the CDNOW and hotel files), are checked when they are loaded (see
-    :func:`crm_analysis.report.quality.check_as_of`).
+    In order:
+
+    1. the loader, the kind and the keys (as :func:`load_source`);
+    2. ``sql``: exactly one of ``table`` / ``query``, the URL's environment
+       variables set, the driver importable, an SQLite database file present
+       (no connection is made; the rows are checked when the notebook reads
+       them);
+    3. the file (``path``; ``database`` for ``duckdb``) exists;
+    4. its header (CSV, read with ``read_options``; a reader failure is
+       explained by the data layer's checks: empty file, encoding, not a text
+       file, ...), schema (Parquet), sheet (workbook) or relation (DuckDB) has
+       every mapped column and the required canonical columns (or, for a
+       data-set loader, the columns it reads); ``filter`` names a column
+       there is;
+    5. a file up to 256 MiB (workbooks: 32 MiB; Parquet: also up to 20
+       million rows) is **loaded whole with** :func:`load_source`, the
+       function the data-quality notebook calls, and any error of the loader
+       (dates it cannot read, a header without rows, bytes that do not
+       decode, decimal commas, a filter matching nothing, ...) is a problem,
+       in the loader's own words. Larger files, and DuckDB and SQL sources,
+       are checked when the notebook loads them (``deferred`` says so);
+    6. when ``as_of`` is given, the first date (``timestamp`` of
+       transactions, ``booking_date`` of bookings) is not after it. The date
+       comes from the loaded data, else, for a larger file, from a Parquet
+       date column's statistics or a text date column read by the loaders'
+       date policy (:mod:`crm_analysis.data.dates`; its errors are problems
+       too).
 
     Parameters
     ----------
@@ -570,53 +690,79 @@ def check_source(
 
     Returns
     -------
-    list of str
-        One message per problem (file names included); empty when the spec
-        looks loadable.
-
-    Examples
-    --------
-    >>> check_source({"loader": "csv", "path": "no/such.csv"}, "transactions")  # doctest: +ELLIPSIS
-    ['file not found: .../no/such.csv']
+    SourceCheck
+        The problems (an empty list when the spec loads), the first date where
+        known, whether the data were loaded, and what was left to the run.
     """
     try:
         spec, loader = _check_spec(spec, kind)
     except ValueError as exc:
-        return [str(exc)]
+        return SourceCheck([str(exc)])
     if loader in ("none", "synthetic"):
-        return []
+        return SourceCheck([])
     if loader == "sql":
-        problems = []
-        if (spec.get("table") is None) == (spec.get("query") is None):
-            problems.append("a 'sql' source needs exactly one of 'table' or 'query'")
-        try:
-            resolve_url(spec.get("url"), url_env=spec.get("url_env"), password_env=spec.get("password_env"))
-        except ValueError as exc:
-            problems.append(str(exc))
-        return problems
+        return SourceCheck(_sql_problems(spec), deferred="the rows of a database source are checked when the "
+                                                         "data-quality notebook reads them")
     key, required = _FILE_OPTIONS.get(loader, ("path", "path" in _KEYS[loader]))
     if loader == "duckdb" and (spec.get("table") is None) == (spec.get("query") is None):
-        return ["a 'duckdb' source needs exactly one of 'table' or 'query'"]
+        return SourceCheck(["a 'duckdb' source needs exactly one of 'table' or 'query'"])
     file = source_file(spec, base_dir=base_dir)
     if file is None:
-        return [f"loader {loader!r} needs {key!r} (the file to read)"] if required else []
+        return SourceCheck([f"loader {loader!r} needs {key!r} (the file to read)"] if required else [])
     if not file.exists():
-        return [f"file not found: {file}"]
+        return SourceCheck([f"file not found: {file}"])
     if not file.is_file():
-        return [f"not a file: {file}"]
+        return SourceCheck([f"not a file: {file}"])
     probe = _PROBES.get(loader)
-    if probe is None or probe.header is None:
-        return []
+    header: list[str] | None = None
+    if probe is not None and probe.header is not None:
+        try:
+            header = probe.header(file, spec)
+        except DataValidationError as exc:  # the data layer's own file errors name the file and the fix
+            return SourceCheck([str(exc)])
+        except Exception as exc:  # noqa: BLE001 - any reader error is a problem to report, not to raise
+            return SourceCheck([f"cannot read the columns of {file}: {_error_text(exc)}"])
+    problems = _header_problems(header, spec, loader, kind, file, probe) if header is not None else []
+    if problems:
+        return SourceCheck(problems)
+    canon = _DATE_COLUMN[kind]
+    raw = probe.raw_columns(spec) if probe is not None and probe.raw_columns is not None else None
+    column = (raw if raw is not None else dict(spec.get("columns") or {})).get(canon, canon)
+    if loader == "duckdb":
+        return SourceCheck([], deferred="the rows of a DuckDB source are checked when the data-quality notebook "
+                                        "reads them")
+    too_large = _too_large(loader, file)
+    if too_large is None:  # the loader the notebook calls, on the whole file
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the notebook shows the loader's warnings
+                frame = load_source(spec, kind, base_dir=base_dir)
+        except Exception as exc:  # noqa: BLE001 - every loader error is a problem, in its own words
+            return SourceCheck([_loader_message(exc, file)])
+        assert frame is not None
+        dates = frame[canon].dropna() if canon in frame.columns else pd.Series(dtype="datetime64[ns]")
+        first = None if dates.empty else pd.Timestamp(dates.min())
+        return SourceCheck(_as_of_problems(first, as_of, kind, canon, column, file), first, loaded=True)
+    deferred = (f"{too_large}: only its header was read; the values are checked when the data-quality notebook "
+                "loads it")
+    if as_of is None or probe is None or probe.first_date is None or (header is not None and column not in header):
+        return SourceCheck([], deferred=deferred)
     try:
-        header = probe.header(file, spec)
-    except DataValidationError as exc:  # the data layer's own file errors name the file and the fix
-        return [str(exc)]
-    except Exception as exc:  # noqa: BLE001 - any reader error is a problem to report, not to raise
-        return [f"cannot read the columns of {file}: {_error_text(exc)}"]
+        first = probe.first_date(file, spec, canon, column)
+    except (DataValidationError, ValueError) as exc:  # the date policy's own error: the loader would raise it
+        return SourceCheck([_loader_message(exc, file)], deferred=deferred)
+    except Exception:  # noqa: BLE001 - not decidable here; the loader reports it
+        first = None
+    return SourceCheck(_as_of_problems(first, as_of, kind, canon, column, file), first, deferred=deferred)
+
+
+def _header_problems(header: list[str], spec: Mapping[str, Any], loader: str, kind: str, file: Path,
+                     probe: _Probe | None) -> list[str]:
+    """Mapped, required and filter columns against a header."""
     schema = TRANSACTIONS if kind == "transactions" else BOOKINGS
     problems: list[str] = []
     known = set(schema.names) | set(header)  # columns a filter may name (data-set loaders: a loose bound)
-    raw = probe.raw_columns(spec) if probe.raw_columns is not None else None
+    raw = probe.raw_columns(spec) if probe is not None and probe.raw_columns is not None else None
     if raw is None:
         try:
             mapping = check_columns(header, schema, spec.get("columns"))
@@ -636,21 +782,58 @@ def check_source(
         if bad:
             problems.append(f"filter column(s) {bad} are not columns of the {kind} loaded from {file.name}; "
                             f"they can be: {sorted(known)}")
-    if problems or as_of is None or probe.first_date is None:
-        return problems
-    canon = _DATE_COLUMN[kind]
-    column = (raw if raw is not None else dict(spec.get("columns") or {})).get(canon, canon)
-    if column not in header:
-        return problems
-    try:
-        first = probe.first_date(file, spec, canon, column)
-    except Exception:  # noqa: BLE001 - not decidable here; the loader reports it
-        first = None
-    end = pd.Timestamp(str(as_of)).normalize()
-    if first is not None and first.normalize() > end:
-        problems.append(
-            f"as_of {end:%Y-%m-%d} is before all {kind}: the first {canon} in {file.name} "
-            f"(column {column!r}) is {first:%Y-%m-%d}, so nothing would be analysed; "
-            f"set as_of to {first:%Y-%m-%d} or later"
-        )
     return problems
+
+
+def _as_of_problems(first: pd.Timestamp | None, as_of: object, kind: str, canon: str, column: str,
+                    file: Path) -> list[str]:
+    if first is None or as_of is None:
+        return []
+    end = pd.Timestamp(str(as_of)).normalize()
+    if first.normalize() <= end:
+        return []
+    return [
+        f"as_of {end:%Y-%m-%d} is before all {kind}: the first {canon} in {file.name} "
+        f"(column {column!r}) is {first:%Y-%m-%d}, so nothing would be analysed; "
+        f"set as_of to {first:%Y-%m-%d} or later"
+    ]
+
+
+def check_source(
+    spec: Mapping[str, Any] | None,
+    kind: Kind,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    as_of: object = None,
+) -> list[str]:
+    """Check a data spec before a report runs (the report's pre-flight); the problems of :func:`probe_source`.
+
+    The keys, the file, its header and, for files up to 256 MiB (workbooks
+    32 MiB), the whole data loaded with :func:`load_source`, so that an error
+    the loader would raise in the data-quality notebook stops the run before
+    it starts; ``as_of`` not before all the data. See :func:`probe_source`
+    for the steps and what is left to the run.
+
+    Parameters
+    ----------
+    spec : mapping or None
+        Source specification (see the module docstring).
+    kind : {"transactions", "bookings"}
+        Which canonical schema the source must feed.
+    base_dir : str or path, optional
+        Folder relative paths are resolved against (default: the current directory).
+    as_of : date-like, optional
+        Observation end of the analysis.
+
+    Returns
+    -------
+    list of str
+        One message per problem (file names included); empty when the spec
+        loads.
+
+    Examples
+    --------
+    >>> check_source({"loader": "csv", "path": "no/such.csv"}, "transactions")  # doctest: +ELLIPSIS
+    ['file not found: .../no/such.csv']
+    """
+    return probe_source(spec, kind, base_dir=base_dir, as_of=as_of).problems

@@ -21,9 +21,11 @@ Commands
 ``crm-analysis notebooks [--config PATH]``
     List the chain.
 ``crm-analysis preflight [--config PATH] [--as-of DATE] [--only NAME ...]``
-    Run only the pre-flight check of ``report`` (parameters, data sources,
-    hand-over files; see :mod:`crm_analysis.report.preflight`): print what
-    would run and what would be skipped, or every problem (exit 2).
+    Run only the pre-flight check of ``report`` (parameters and their values,
+    data sources loaded as the data-quality notebook loads them, hand-over
+    files; see :mod:`crm_analysis.report.preflight`): print what would run,
+    what would be skipped and what could not be checked before the run, or
+    every problem (exit 2).
 
 Without ``--config`` the configuration shipped in the package is used (the
 same as ``config/default.yaml``).
@@ -218,6 +220,12 @@ def _cmd_preflight(args: argparse.Namespace) -> int:
     print(f"OK: {len(runs)} notebook(s) would run: {', '.join(runs)}")
     for name, why in checked.skipped.items():
         print(f"  {name} would be skipped: {why}")
+    for kind, source in checked.sources.items():
+        if source.loaded:
+            first = f", first date {source.first_date:%Y-%m-%d}" if source.first_date is not None else ""
+            print(f"  data.{kind}: loaded whole as the data-quality notebook will load it{first}")
+    for note in checked.notes:
+        print(f"  not checked before the run: {note}")
     return EXIT_OK
 
 

@@ -29,8 +29,8 @@ Paths
   (``notebooks/00_data_quality.ipynb``) from the current working directory
   up, then from the package's location up (an editable install).
 * ``notebooks[].path``, ``reports_dir`` and the ``path`` (``database`` for
-  the duckdb loader) of each data source
-  are relative to the project root (absolute paths are kept). After
+  the duckdb loader; the file of an ``sqlite:///relative/path`` URL) of each
+  data source are relative to the project root (absolute paths are kept). After
   resolution they are absolute, because notebooks execute with the run folder
   as working directory.
 
@@ -354,6 +354,9 @@ def _check_seed(value: Any, key: str) -> int:
 
 
 def _check_date(value: Any, key: str) -> str:
+    """An ISO date (``YYYY-MM-DD``), read as every date parameter of the package is read."""
+    from crm_analysis._dates import parse_date
+
     if isinstance(value, _dt.datetime):
         value = value.date()
     if isinstance(value, _dt.date):
@@ -361,7 +364,7 @@ def _check_date(value: Any, key: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{key}: must be an ISO date 'YYYY-MM-DD', got {value!r}")
     try:
-        return _dt.date.fromisoformat(value.strip()).isoformat()
+        return parse_date(value, key, tz="reject", time="reject").date().isoformat()
     except ValueError:
         raise ConfigError(f"{key}: must be an ISO date 'YYYY-MM-DD', got {value!r}") from None
 
@@ -483,6 +486,8 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
             for env in ("url_env", "password_env"):
                 if env in spec and (not isinstance(spec[env], str) or not _ENV_RE.match(spec[env])):
                     raise ConfigError(f"{key}.{env}: must be the name of an environment variable, got {spec[env]!r}")
+            if isinstance(spec.get("url"), str):
+                spec["url"] = _sqlite_url(spec["url"], root)
         if "columns" in spec and spec["columns"] is not None:
             cols = _check_mapping(spec["columns"], f"{key}.columns")
             bad = [k for k, v in cols.items() if not isinstance(k, str) or not isinstance(v, str)]
@@ -494,6 +499,28 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
         _check_date_options(spec, key)
         out[kind] = DataSpec(loader, spec)
     return out
+
+
+def _sqlite_url(url: str, root: Path) -> str:
+    """An SQLite URL with a relative file path made absolute against the project root (other URLs unchanged).
+
+    SQLite resolves a relative path against the process's working folder,
+    which for a notebook is the run folder: the file would not be found (and
+    SQLite would create an empty one there).
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - the data layer reports a URL it cannot parse
+        return url
+    database = parsed.database
+    if (parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:") or database.startswith("file:")
+            or parsed.query.get("uri")):
+        return url
+    path = Path(database).expanduser()  # SQLite itself does not expand ~
+    path = path if path.is_absolute() else (root / path).resolve()
+    return url if str(path) == database else parsed.set(database=str(path)).render_as_string(hide_password=False)
 
 
 def _check_date_options(spec: Mapping[str, Any], key: str) -> None:

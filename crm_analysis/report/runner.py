@@ -876,6 +876,8 @@ def run_chain(
                 _write_run_json(result, cfg, {})
                 log.info("run %s: %d notebook(s), seed=%s, as_of=%s, folder %s",
                          run_id, len(runnable), cfg.seed, cfg.as_of, run_dir)
+                for note in checked.notes:
+                    log.info("not checked before the run: %s", note)
                 step = 0
                 for rec, spec in zip(result.notebooks, cfg.notebooks):
                     if rec.status == "skipped":

@@ -78,9 +78,11 @@ def test_data_set_loaders_check_the_columns_they_read(tmp_path):
 @pytest.mark.shared_data
 def test_real_data_sets_pass_and_their_first_dates_are_read(shared_data):
     retail = {"loader": "online_retail", "path": str(shared_data / "online_retail" / "online_retail.parquet")}
-    assert check_source(retail, "transactions", as_of="2011-12-09") == []
-    (msg,) = check_source(retail, "transactions", as_of="2010-11-30")
+    checked = src.probe_source(retail, "transactions", as_of="2010-11-30")
+    assert checked.loaded and checked.deferred is None
     # the first invoice of the UCI file is 2010-12-01 08:26 (Chen, Sain & Guo 2012)
+    assert checked.first_date == pd.Timestamp("2010-12-01 08:26")
+    (msg,) = checked.problems
     assert "the first timestamp in online_retail.parquet (column 'InvoiceDate') is 2010-12-01" in msg
     hotels = {"loader": "hotels", "path": str(shared_data / "hotels" / "hotels.csv.gz")}
     assert check_source(hotels, "bookings", as_of="2017-07-31") == []
@@ -93,17 +95,22 @@ def test_first_date_is_only_taken_where_unambiguous(tmp_path, monkeypatch):
     (msg,) = check_source(spec, "transactions", base_dir=tmp_path, as_of="2024-01-31")
     assert "the first timestamp in iso.csv (column 'day') is 2024-02-01" in msg
     assert check_source(spec, "transactions", base_dir=tmp_path, as_of="2024-02-01") == []  # the first day counts
-    monkeypatch.setattr(src, "_SCAN_MAX_BYTES", 10)  # a big file: left to the data-quality notebook
-    assert check_source(spec, "transactions", base_dir=tmp_path, as_of="2024-01-31") == []
+    monkeypatch.setattr(src, "_SCAN_MAX_BYTES", 10)  # a big CSV: not loaded, its dates left to the notebook
+    checked = src.probe_source(spec, "transactions", base_dir=tmp_path, as_of="2024-01-31")
+    assert checked.problems == [] and not checked.loaded and checked.first_date is None
+    assert checked.deferred.startswith("iso.csv is 0 MiB, more than the 0 MiB the check loads whole: only its header")
     monkeypatch.undo()
     # the loaders' date policy decides: day/month order inferred from the column (a day above 12) ...
     iso.assign(day=["15.03.2024", "01.02.2024"]).to_csv(tmp_path / "dots.csv", index=False)
     (msg,) = check_source({**spec, "path": "dots.csv"}, "transactions", base_dir=tmp_path, as_of="2024-01-31")
     assert "is 2024-02-01" in msg
-    # ... or not decidable from the column (no day above 12): left to the loader, unless the spec says dayfirst
+    # ... or not decidable from the column (no day above 12): the loader's own error, before the run
     iso.assign(day=["05.03.2024", "02.01.2024"]).to_csv(tmp_path / "amb.csv", index=False)
     amb = {**spec, "path": "amb.csv"}
-    assert check_source(amb, "transactions", base_dir=tmp_path, as_of="2000-01-01") == []
+    (msg,) = check_source(amb, "transactions", base_dir=tmp_path, as_of="2000-01-01")
+    with pytest.raises(ValueError) as loader:
+        load_source(amb, "transactions", base_dir=tmp_path)
+    assert msg == f"amb.csv: {loader.value}" and "dayfirst: true" in msg
     (msg,) = check_source({**amb, "dayfirst": True}, "transactions", base_dir=tmp_path, as_of="2023-12-31")
     assert "is 2024-01-02" in msg
     # Parquet: typed dates from the row-group statistics; aware ones converted as the loader converts them
@@ -164,3 +171,64 @@ def test_workbooks_and_uci_copies(tmp_path, sales):
     (msg,) = check_source(spec, "transactions", base_dir=tmp_path, as_of="2009-11-30")
     assert "the first timestamp in ii.csv (column 'InvoiceDate') is 2009-12-01" in msg
     assert load_source(spec, "transactions", base_dir=tmp_path)["customer_id"].tolist() == ["13085"]
+
+
+def test_a_missing_sqlite_file_is_refused_and_never_created(tmp_path):
+    """Finding B10: SQLite creates a missing database file when connecting; the check and the loader refuse it."""
+    import sqlalchemy as sa
+
+    missing = tmp_path / "no_such_shop.db"
+    spec = {"loader": "sql", "url": f"sqlite:///{missing}", "table": "orders", "columns": COLS}
+    (msg,) = check_source(spec, "transactions")
+    assert msg == (f"SQLite database file not found: {missing} (from the URL sqlite:///{missing}); SQLite would "
+                   "create an empty one. Check the path (sqlite:///relative/path or sqlite:////absolute/path)")
+    with pytest.raises(ValueError, match="SQLite database file not found"):
+        load_source(spec, "transactions")
+    assert not missing.exists()
+    # the same file, once it exists, passes and loads
+    pd.DataFrame({"cid": ["a"], "day": ["2024-01-02"], "total": [1.0]}).to_sql(
+        "orders", sa.create_engine(f"sqlite:///{missing}"), index=False)
+    assert check_source(spec, "transactions") == []
+    assert load_source(spec, "transactions")["customer_id"].tolist() == ["a"]
+
+
+def test_a_sql_driver_that_is_not_installed_is_named(monkeypatch):
+    import importlib.util
+
+    if importlib.util.find_spec("pyodbc") is not None:
+        pytest.skip("pyodbc is installed here")
+    (msg,) = check_source({"loader": "sql", "url": "mssql+pyodbc://db.invalid/shop", "table": "t"}, "transactions")
+    assert msg.startswith("the database driver for 'mssql+pyodbc' cannot be loaded (ModuleNotFoundError: No module "
+                          "named 'pyodbc'): install it")
+    (msg,) = check_source({"loader": "sql", "url": "nosuchdb://h/x", "table": "t"}, "transactions")
+    assert msg.startswith("the database driver for 'nosuchdb' cannot be loaded (NoSuchModuleError")
+
+
+def test_what_is_not_checked_before_the_run_is_said(tmp_path, sales, monkeypatch):
+    with duckdb.connect(str(tmp_path / "s.duckdb")) as con:
+        con.register("src", sales)
+        con.execute("CREATE TABLE sales AS SELECT * FROM src")
+    checked = src.probe_source({"loader": "duckdb", "database": "s.duckdb", "table": "sales", "columns": COLS},
+                               "transactions", base_dir=tmp_path)
+    assert checked.problems == [] and not checked.loaded
+    assert checked.deferred == "the rows of a DuckDB source are checked when the data-quality notebook reads them"
+    sales.to_csv(tmp_path / "s.csv", index=False)
+    spec = {"loader": "csv", "path": "s.csv", "columns": COLS}
+    assert src.probe_source(spec, "transactions", base_dir=tmp_path).loaded
+    monkeypatch.setattr(src, "_SCAN_MAX_BYTES", 10)
+    checked = src.probe_source(spec, "transactions", base_dir=tmp_path)
+    assert not checked.loaded and "only its header was read" in checked.deferred
+
+
+def test_header_read_failures_are_explained_by_the_data_layer(tmp_path):
+    """Finding B6: the data layer's message (encoding hint, empty file), not the reader's raw exception."""
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (msg,) = check_source({"loader": "csv", "path": "empty.csv", "columns": COLS}, "transactions", base_dir=tmp_path)
+    assert msg.endswith("empty.csv: the file is empty (0 bytes); there is nothing to read. Check that the export "
+                        "finished and that the path points at the data file.")
+    (tmp_path / "cp.csv").write_bytes("Kunde;Datum;Betrag (€)\n".encode("cp1252"))
+    spec = {"loader": "csv", "path": "cp.csv", "read_options": {"sep": ";"},
+            "columns": {"customer_id": "Kunde", "timestamp": "Datum", "amount": "Betrag (€)"}}
+    (msg,) = check_source(spec, "transactions", base_dir=tmp_path)
+    assert "cp.csv: cannot be read as utf-8 text: byte(s) 80" in msg and "Pass encoding='cp1252'" in msg
+    assert "UnicodeDecodeError" not in msg

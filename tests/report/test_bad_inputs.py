@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from crm_analysis.data import load_source
 from crm_analysis.data.sources import check_source
 from crm_analysis.report.cli import EXIT_CONFIG, EXIT_NOTEBOOK_FAILED, main
 from crm_analysis.report.config import ConfigError, load_config
@@ -118,7 +119,103 @@ DATA_CASES = {
         lambda d: _orders(d / "o.parquet"), {"loader": "parquet", "path": "{dir}/o.parquet", "columns": COLS},
         ["as_of 2023-12-31 is before all transactions: the first timestamp in o.parquet"],
     ),
+    # finding B1: what only the loader saw (the notebook failed with exit 1); now its own words, before the run
+    "ambiguous day/month order": (
+        lambda d: _orders(d / "o.csv", dates=["03/01/2024", "04/02/2024", "05/06/2024"]),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv: column 'timestamp (OrderDate)': the 3 date(s) written day/month/year or month/day/year are valid "
+         "in both orders", "dayfirst: true (03/01/2024 = 3 January 2024) or dayfirst: false"],
+    ),
+    "day-first and month-first dates mixed": (
+        lambda d: _orders(d / "o.csv", dates=["25/01/2024", "01/25/2024", "02/02/2024"]),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv: column 'timestamp (OrderDate)' mixes day-first dates (e.g. row 0: '25/01/2024') and month-first "
+         "dates (e.g. row 1: '01/25/2024')"],
+    ),
+    "a date that does not exist (31/02/2024)": (
+        lambda d: _orders(d / "o.csv", dates=["31/02/2024", "13/01/2024", "14/01/2024"]),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv: column 'timestamp (OrderDate)': 1 value(s) are not valid dates", "row 0: '31/02/2024'"],
+    ),
+    "header but no rows (CSV)": (
+        lambda d: _text(d / "o.csv", "Client,OrderDate,Total\n"),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv has a header (columns ['Client', 'OrderDate', 'Total']) but no data rows"],
+    ),
+    "cp1252 bytes after an ASCII header": (
+        lambda d: _text(d / "o.csv", "Client,OrderDate,Total\nJosé,2024-01-05,12.5\n", "cp1252"),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv: cannot be read as utf-8 text: byte(s) E9 at byte offset 26 (line 2)", "Pass encoding='cp1252'"],
+    ),
+    # finding B6: the header probe explains a reader failure as the loader does
+    "cp1252 bytes in the header": (
+        lambda d: _text(d / "o.csv", "Kunde;Datum;Betrag (€)\nJosé;05.01.2024;12,50\n", "cp1252"),
+        {"loader": "csv", "path": "{dir}/o.csv", "read_options": {"sep": ";", "decimal": ","},
+         "columns": {"customer_id": "Kunde", "timestamp": "Datum", "amount": "Betrag (€)"}},
+        ["o.csv: cannot be read as utf-8 text: byte(s) 80 at byte offset 20 (line 1)",
+         "in cp1252 (Windows, Western Europe) byte 0x80 is '€'", "`encoding: cp1252`"],
+    ),
+    "empty file": (
+        lambda d: _text(d / "o.csv", ""), {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv: the file is empty (0 bytes); there is nothing to read"],
+    ),
+    "only blank lines": (
+        lambda d: _text(d / "o.csv", "\n\n\n"), {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv: the file is empty (only blanks and line breaks)"],
+    ),
+    "filter matching no rows": (
+        lambda d: _orders(d / "o.csv"),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS, "filter": {"customer_id": "c9"}},
+        ["filter customer_id='c9' matches no rows; values present include ['c1', 'c2']"],
+    ),
+    # every file loader is loaded whole: Excel, Parquet, the UCI, hotel and CDNOW loaders
+    "header but no rows (Excel sheet)": (
+        lambda d: _orders(d / "o.csv").parent and pd.DataFrame(columns=["Client", "OrderDate", "Total"]).to_excel(
+            d / "o.xlsx", index=False, sheet_name="Orders"),
+        {"loader": "excel", "path": "{dir}/o.xlsx", "columns": COLS},
+        ["o.xlsx, sheet 'Orders', has a header (columns ['Client', 'OrderDate', 'Total']) but no data rows"],
+    ),
+    "no rows (Parquet)": (
+        lambda d: _orders(d / "o.parquet").unlink() or pd.DataFrame(
+            {"Client": pd.Series([], dtype="string"), "OrderDate": pd.Series([], dtype="datetime64[ns]"),
+             "Total": pd.Series([], dtype="float64")}).to_parquet(d / "o.parquet"),
+        {"loader": "parquet", "path": "{dir}/o.parquet", "columns": COLS},
+        ["o.parquet has a header (columns ['Client', 'OrderDate', 'Total']) but no data rows"],
+    ),
+    "UCI Online Retail copy with a date that does not exist": (
+        lambda d: _uci_copy(d / "retail.csv", "31/02/2011 10:00"), {"loader": "online_retail", "path": "{dir}/retail.csv"},
+        ["retail.csv: column 'timestamp (InvoiceDate)': 1 value(s) are not valid dates", "'31/02/2011 10:00'"],
+    ),
+    "CDNOW file with an unparseable line": (
+        lambda d: _text(d / "cdnow.txt", "00001 19970101 1 9.99\n00002 1997XX01 1 5.00\n"),
+        {"loader": "cdnow", "path": "{dir}/cdnow.txt"},
+        ["cdnow.txt: 1 unparseable line(s)", "1997XX01"],
+    ),
+    # finding B10: SQLite would create the missing file and then say "table not found"
+    "SQLite database file missing": (
+        None, {"loader": "sql", "url": "sqlite:///{dir}/no_such_shop.db", "table": "orders", "columns": COLS},
+        ["SQLite database file not found:", "no_such_shop.db", "SQLite would create an empty one"],
+    ),
+    "SQL driver not installed": (
+        None, {"loader": "sql", "url": "mssql+pyodbc://db.example.com/shop?driver=ODBC+Driver+18", "table": "orders"},
+        ["the database driver for 'mssql+pyodbc' cannot be loaded (ModuleNotFoundError: No module named 'pyodbc')"],
+    ),
 }
+
+
+def _text(path: Path, content: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode(encoding))
+    return path
+
+
+def _uci_copy(path: Path, date: str) -> Path:
+    """A one-line CSV copy of UCI Online Retail (its own column names) with ``InvoiceDate`` = ``date``."""
+    row = {"InvoiceNo": "536365", "StockCode": "85123A", "Description": "WHITE HANGING HEART", "Quantity": 6,
+           "InvoiceDate": date, "UnitPrice": 2.55, "CustomerID": "17850", "Country": "United Kingdom"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([row]).to_csv(path, index=False)
+    return path
 
 
 @pytest.mark.parametrize("case", sorted(DATA_CASES))
@@ -134,6 +231,17 @@ def test_data_problems_stop_the_run_before_any_notebook(case, tmp_path, capsys):
     assert "pre-flight check found" in err and "nothing was run" in err
     for part in expected:
         assert part in err, (part, err)
+
+
+def test_a_relative_sqlite_path_is_relative_to_the_project_root(tmp_path, capsys):
+    """Not to the run folder, where the notebook runs (SQLite would create an empty database there)."""
+    cfg = _config(tmp_path, data={"transactions": {"loader": "sql", "url": "sqlite:///data/no_such_shop.db",
+                                                   "table": "orders", "columns": COLS}})
+    wanted = (ROOT / "data" / "no_such_shop.db").resolve()
+    assert load_config(cfg).data["transactions"].options["url"] == f"sqlite:///{wanted}"
+    err = _refused(tmp_path, capsys, cfg, "--only", "data_quality")
+    assert f"data.transactions (sql): SQLite database file not found: {wanted}" in err
+    assert not wanted.exists()
 
 
 def test_every_problem_is_listed_at_once(tmp_path, capsys):
@@ -154,16 +262,38 @@ def test_configured_data_set_missing_on_this_machine_is_an_error(tmp_path, capsy
 
 def test_check_source_reads_dates_as_the_loader_does(tmp_path):
     """The first date is read by the loaders' date policy: inferred day-first, configured formats; a column
-    the policy cannot decide is left to the data-quality notebook (which says what to add)."""
+    the policy cannot decide is the loader's error, which says what to add."""
     path = _orders(tmp_path / "o.csv", dates=["05/01/2024", "10/02/2024", "15/03/2024"])
     spec = {"loader": "csv", "path": str(path), "columns": COLS}
     (msg,) = check_source(spec, "transactions", as_of="2023-12-31")  # 15/03: day first
     assert "the first timestamp in o.csv (column 'OrderDate') is 2024-01-05" in msg
     ambiguous = _orders(tmp_path / "a.csv", dates=["05/01/2024", "10/02/2024", "12/03/2024"])
     spec = {"loader": "csv", "path": str(ambiguous), "columns": COLS}
-    assert check_source(spec, "transactions", as_of="2023-12-31") == []
+    (msg,) = check_source(spec, "transactions", as_of="2023-12-31")
+    assert "cannot be inferred; say which in the data spec: dayfirst: true" in msg
     (msg,) = check_source({**spec, "date_format": "%d/%m/%Y"}, "transactions", as_of="2023-12-31")
     assert "the first timestamp in a.csv (column 'OrderDate') is 2024-01-05" in msg
+
+
+def test_a_workbook_read_as_csv_gets_the_loaders_message(tmp_path, capsys):
+    """Finding B7: the pre-flight shows the loader's own message for a workbook named as CSV, not a raw error."""
+    _orders(tmp_path / "o.csv")
+    pd.read_csv(tmp_path / "o.csv").to_excel(tmp_path / "orders.xlsx", index=False)
+    spec = {"loader": "csv", "path": str(tmp_path / "orders.xlsx"), "columns": COLS}
+    with pytest.raises(ValueError) as loader:
+        load_source(spec, "transactions")
+    err = _refused(tmp_path, capsys, _config(tmp_path, data={"transactions": spec}), "--only", "data_quality")
+    assert f"data.transactions (csv): {loader.value}" in err
+    assert "UnicodeDecodeError" not in err and "cannot read the columns" not in err
+
+
+@pytest.mark.xfail(strict=True, reason="the data layer recognises a workbook by its first bytes in the lead's "
+                                      "branch (crm_analysis/data/files.py); remove this mark when it is merged")
+def test_a_workbook_read_as_csv_is_told_to_use_the_excel_loader(tmp_path):
+    _orders(tmp_path / "o.csv")
+    pd.read_csv(tmp_path / "o.csv").to_excel(tmp_path / "orders.xlsx", index=False)
+    (msg,) = check_source({"loader": "csv", "path": str(tmp_path / "orders.xlsx"), "columns": COLS}, "transactions")
+    assert "loader: excel" in msg and "encoding='cp1252'" not in msg
 
 
 # ------------------------------------------------------------------ loader keys and secrets
@@ -294,16 +424,18 @@ def test_a_parameter_of_the_wrong_type_is_refused_by_name(tmp_path, capsys, note
     assert message in err
 
 
-@pytest.mark.parametrize(("notebook", "parameter", "value"), [
-    ("rfm_clv", "margin", 1),  # an int where a float is declared
-    ("yield", "capacity", 226),
-    ("yield", "capacity", None),
-    ("yield", "group_rate", 80),
-    ("seasonality", "closed_weekdays", ["Sunday", 5]),
-    ("data_quality", "transactions_policy", {"returns": "keep", "duplicates": "keep"}),
+@pytest.mark.parametrize(("notebook", "params"), [
+    ("rfm_clv", {"margin": 1}),  # an int where a float is declared
+    ("rfm_clv", {"time_unit": "D", "calibration_end": "2024-09-30", "model": "paretonbd"}),
+    ("rfm_clv", {"model": "Pareto-NBD", "fit_paretonbd": False}),  # the names fit_clv_models accepts
+    ("yield", {"capacity": 226}),
+    ("yield", {"capacity": None}),
+    ("yield", {"group_rate": 80, "group_arrival_peak": "2025-08-01"}),
+    ("seasonality", {"tx_fill": "closed", "closed_weekdays": ["Sunday", "sat", 5], "closed_dates": ["2024-12-25"]}),
+    ("data_quality", {"transactions_policy": {"returns": "keep", "duplicates": "keep"}}),
 ])
-def test_values_of_the_declared_type_pass(tmp_path, notebook, parameter, value):
-    cfg = load_config(_config(tmp_path, params={notebook: {parameter: value}}))
+def test_values_of_the_declared_type_pass(tmp_path, notebook, params):
+    cfg = load_config(_config(tmp_path, params={notebook: params}))
     checked = preflight(cfg)
     assert notebook in checked.declared and checked.skipped == {}
 
@@ -342,6 +474,128 @@ def test_as_of_override_before_the_data_is_refused(tmp_path, capsys):
     cfg = _config(tmp_path, data={"transactions": {"loader": "parquet", "path": str(path), "columns": COLS}})
     err = _refused(tmp_path, capsys, cfg, "--as-of", "2023-06-30", "--only", "data_quality")
     assert "as_of 2023-06-30 is before all transactions" in err
+
+
+# ------------------------------------------------------------------ parameter values (finding B1, B3)
+#: (notebook, parameters, expected message after "notebooks[i] (name).parameters.<first parameter>: ");
+#: every value here passed the type check and failed the run with exit 1 before.
+VALUE_CASES = [
+    ("rfm_clv", {"calibration_end": "30/09/2024"},
+     "calibration_end='30/09/2024' is not a date in ISO form: write it as YYYY-MM-DD"),
+    ("rfm_clv", {"calibration_end": "2024-09-31"}, "calibration_end='2024-09-31' is not a date"),
+    ("rfm_clv", {"calibration_end": "2024-09-30 12:00"},
+     "calibration_end must be a calendar date, got '2024-09-30 12:00'"),
+    ("rfm_clv", {"calibration_end": "2025-03-01"},
+     "calibration_end 2025-03-01 must be before as_of 2024-12-31: the models are fitted on the purchases up to "
+     "calibration_end"),
+    ("rfm_clv", {"calibration_end": "2024-12-31"}, "calibration_end 2024-12-31 must be before as_of 2024-12-31"),
+    ("rfm_clv", {"time_unit": "week"},
+     "unknown time_unit 'week': use 'D', 'W' or a positive number of days; the chain's RFM summary and CLV need "
+     "'D' (days) or 'W' (weeks)"),
+    # 'w' passes the RFM summary (which upper-cases it) but not the CLV's discounting: the run failed late
+    ("rfm_clv", {"time_unit": "w"}, "time_unit must be one of ['D', 'M', 'Q', 'W', 'Y'], got 'w'"),
+    ("rfm_clv", {"model": "paretonbd_typo"}, "unknown transaction model 'paretonbd_typo': use 'bgnbd' or 'paretonbd'"),
+    ("rfm_clv", {"model": "paretonbd", "fit_paretonbd": False}, "model='paretonbd' needs fit_paretonbd=True"),
+    ("seasonality", {"tx_fill": "closed", "closed_weekdays": ["Sundayy"]},
+     "closed_weekdays[0]: 'Sundayy' is not a weekday name; use Monday, Tuesday, Wednesday, Thursday, Friday, "
+     "Saturday, Sunday (or their first three letters), or 0=Monday..6=Sunday"),
+    ("seasonality", {"tx_fill": "closed", "closed_weekdays": ["Someday"]},
+     "closed_weekdays[0]: unknown weekday 'Someday'"),
+    ("seasonality", {"tx_fill": "closed", "closed_weekdays": [7]}, "closed_weekdays[0]: weekday 7 out of range"),
+    ("seasonality", {"tx_fill": "closed", "closed_dates": ["2024-12-25", "26/12/2024"]},
+     "closed_dates[1]='26/12/2024' is not a date in ISO form"),
+    ("seasonality", {"tx_fill": "open"}, "tx_fill='open' is not one of ['zero', 'closed']"),
+    ("seasonality", {"tx_fill": "zero", "closed_weekdays": ["Sunday"]},
+     "closed_weekdays are set but tx_fill is 'zero': closed days need tx_fill: closed"),
+    ("yield", {"group_arrival_peak": "01/08/2025"}, "group_arrival_peak='01/08/2025' is not a date in ISO form"),
+    ("yield", {"group_arrival_low": "next Monday"}, "group_arrival_low='next Monday' is not a date in ISO form"),
+]
+
+
+@pytest.mark.parametrize(("notebook", "params", "message"), VALUE_CASES,
+                         ids=[f"{c[0]}.{'+'.join(f'{k}={v}' for k, v in c[1].items())}" for c in VALUE_CASES])
+def test_a_parameter_value_the_run_would_refuse_stops_it_before(tmp_path, capsys, notebook, params, message):
+    err = _refused(tmp_path, capsys, _config(tmp_path, params={notebook: params}))
+    assert "pre-flight check found 1 problem(s)" in err, err
+    assert f"({notebook}).parameters." in err
+    assert message in err, err
+
+
+def _tx_csv(tmp_path: Path) -> dict[str, Any]:
+    """A transactions spec on a small CSV whose first purchase is 2024-01-05."""
+    return {"loader": "csv", "path": str(_orders(tmp_path / "data" / "o.csv")), "columns": COLS}
+
+
+def test_calibration_end_before_the_first_purchase_is_refused(tmp_path, capsys):
+    """Finding B3: the run said "no customers to fit"; the pre-flight names calibration_end and the first date."""
+    cfg = _config(tmp_path, data={"transactions": _tx_csv(tmp_path)},
+                  params={"rfm_clv": {"calibration_end": "2023-06-30"}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert ("notebooks[1] (rfm_clv).parameters.calibration_end: calibration_end 2023-06-30 is before the first "
+            "purchase in the data (2024-01-05), so no customer would be in the calibration period and no model "
+            "could be fitted; set calibration_end between 2024-01-05 and as_of 2024-12-31") in err
+    # the first day of the data is a valid calibration end (one customer bought on it)
+    cfg = _config(tmp_path, data={"transactions": _tx_csv(tmp_path)},
+                  params={"rfm_clv": {"calibration_end": "2024-01-05"}})
+    assert "rfm_clv" in preflight(load_config(cfg)).declared
+
+
+def test_a_default_parameter_is_checked_against_a_configured_as_of(tmp_path, capsys):
+    """rfm_clv's default calibration_end (2024-06-30) after --as-of 2024-03-31: the run would fail; say so."""
+    err = _refused(tmp_path, capsys, _config(tmp_path), "--as-of", "2024-03-31")
+    assert ('notebooks[1] (rfm_clv).parameters.calibration_end (not configured: the default "2024-06-30" of '
+            "10_rfm_clv.ipynb): calibration_end 2024-06-30 must be before as_of 2024-03-31") in err
+
+
+@pytest.mark.parametrize("as_of", ["31/12/2024", "20241231", "2024-12-31T18:00", "2024-W52-2"])
+def test_as_of_must_be_an_iso_date(tmp_path, capsys, as_of):
+    err = _refused(tmp_path, capsys, _config(tmp_path, as_of=as_of))
+    assert f"as_of: must be an ISO date 'YYYY-MM-DD', got {as_of!r}" in err
+
+
+def test_value_checks_agree_with_the_functions_the_notebooks_call(tmp_path):
+    """The check and the run refuse the same values: the package functions the notebooks call, on real input."""
+    from crm_analysis.clv.pipeline import fit_clv_models
+    from crm_analysis.rfm import calibration_and_holdout, rfm_summary
+    from crm_analysis.seasonality import transaction_series
+    from crm_analysis.synthetic import default_transactions
+
+    tx = default_transactions(seed=1)
+    tx = tx[tx["timestamp"] < "2024-12-31"]
+    with pytest.raises(ValueError, match="time_unit must be one of"):  # time_unit 'w': the CLV step
+        fit_clv_models(rfm_summary(tx, observation_end="2024-12-31", time_unit="w")).value_table(horizon=4)
+    with pytest.raises(ValueError, match="must be before observation_end"):
+        calibration_and_holdout(tx, calibration_end="2025-03-01", observation_end="2024-12-31")
+    with pytest.raises(ValueError, match="need fill='closed'"):
+        transaction_series(tx, "orders", end="2024-12-31", fill="zero", closed_weekdays=["Sunday"])
+    with pytest.raises(ValueError, match="is not a date in ISO form"):
+        transaction_series(tx, "orders", end="2024-12-31", fill="closed", closed_dates=["25/12/2024"])
+    with pytest.raises(ValueError, match="calibration_end must be a calendar date"):
+        calibration_and_holdout(tx, calibration_end="2024-09-30 12:00", observation_end="2024-12-31")
+    before = calibration_and_holdout(tx, calibration_end=tx["timestamp"].min().normalize() - pd.Timedelta(days=1),
+                                     observation_end="2024-12-31")
+    assert before.empty  # what made the notebook fail with "no customers to fit"
+
+
+def test_every_date_parameter_of_the_notebooks_has_a_check():
+    """A date parameter without an entry in PARAMETER_CHECKS would reach the notebook unchecked."""
+    from crm_analysis._dates import ISO_DATE
+    from crm_analysis.report.params import notebook_parameters
+    from crm_analysis.report.preflight import PARAMETER_CHECKS
+
+    raw = yaml.safe_load((ROOT / "config" / "default.yaml").read_text())
+    found = []
+    for nb in raw["notebooks"]:
+        for name, param in notebook_parameters(ROOT / nb["path"]).items():
+            text = f"{param.default} {param.help}".lower()
+            default = param.default.strip("\"'")
+            if name in ("as_of", "run_dir", "seed"):
+                continue  # set by the runner; as_of is checked when the configuration is read
+            if ISO_DATE.match(default) or "date" in name or "iso date" in text or name.endswith("_end"):
+                found.append((nb["name"], name))
+    assert found, "the search finds the date parameters"
+    assert {("rfm_clv", "calibration_end"), ("seasonality", "closed_dates")} <= set(found)
+    assert [f for f in found if f not in PARAMETER_CHECKS] == []
 
 
 def test_preflight_error_is_a_config_error_with_the_problems(tmp_path):
