@@ -24,10 +24,14 @@ Paths
   ``config/default.yaml`` resolves to the folder above ``config/``). A
   top-level ``project_root`` key (relative to the config file) overrides the
   search. The configuration shipped inside the package
-  (``crm_analysis/report/default_config.yaml``, used when no file is given)
-  looks for the folder holding its first notebook
-  (``notebooks/00_data_quality.ipynb``) from the current working directory
-  up, then from the package's location up (an editable install).
+  (``crm_analysis/report/default_config.yaml``, used when no file is given),
+  and a configuration copied to a folder with no ``notebooks/`` above it
+  (e.g. ``~/shop/report.yaml``), look for the folder holding the chain's
+  first notebook (``notebooks/00_data_quality.ipynb``) from the current
+  working directory up, then from the package's location up (an editable
+  install). A copied configuration may therefore live anywhere; its
+  relative paths are still relative to the project root, so give your data
+  files' paths absolute (or set ``project_root``).
 * ``notebooks[].path``, ``reports_dir`` and the ``path`` (``database`` for
   the duckdb loader; the file of an ``sqlite:///relative/path`` URL) of each
   data source are relative to the project root (absolute paths are kept). After
@@ -602,7 +606,11 @@ def _parse_notebooks(value: Any, root: Path) -> tuple[NotebookSpec, ...]:
         if path.suffix != ".ipynb":
             raise ConfigError(f"{key}.path: must be a .ipynb file, got {entry['path']!r}")
         if not path.is_file():
-            raise ConfigError(f"{key}.path: notebook not found: {path} (project root {root})")
+            raise ConfigError(
+                f"{key}.path: notebook not found: {path} (relative paths are resolved against the project root "
+                f"{root}). Set project_root: in the configuration to the folder that holds notebooks/ (the "
+                "crm_analysis project), or write the notebook's path absolute"
+            )
         params = entry.get("parameters") or {}
         params = dict(_check_mapping(params, f"{key}.parameters"))
         for p in params:
@@ -743,18 +751,20 @@ def load_config(path: str | Path | None = None) -> ReportConfig:
         raise ConfigError(f"{file}: not valid YAML: {_yaml_error(exc, text)}") from None
     if raw is None:
         raise ConfigError(f"{file}: empty configuration")
+    try:
+        marker = str(raw["notebooks"][0]["path"])
+    except (KeyError, IndexError, TypeError):
+        marker = "notebooks"
     if path is None:
         # The shipped default: the project whose notebooks/ holds the chain's first notebook,
         # searched from the current directory, then from the package (editable install).
-        try:
-            marker = str(raw["notebooks"][0]["path"])
-        except (KeyError, IndexError, TypeError):
-            marker = "notebooks"
         root = find_project_root(Path.cwd(), fallbacks=[Path(__file__).parent], marker=marker)
     elif isinstance(raw, Mapping) and "project_root" in raw:
         root = file.resolve().parent  # project_root is relative to the config file
     else:
         root = find_project_root(file.resolve().parent)
+        if not (root / "notebooks").is_dir():  # a copied configuration outside any project: as the default
+            root = find_project_root(Path.cwd(), fallbacks=[Path(__file__).parent], marker=marker)
     try:
         return parse_config(raw, project_root=root, source=file)
     except ConfigError as exc:

@@ -187,3 +187,32 @@ def test_real_default_chain_parameters() -> None:
     if missing:
         pytest.skip(f"notebooks not written yet: {missing}")
     check_parameters(load_config(ROOT / "config" / "default.yaml"))
+
+
+def test_a_copied_config_outside_the_project_finds_the_installed_notebooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding B8: a copy of config/example_own_data.yaml in a folder of its own (no notebooks/ above it)."""
+    raw = yaml.safe_load((ROOT / "config" / "example_own_data.yaml").read_text())
+    raw["data"]["transactions"]["path"] = str(ROOT / "data" / "example" / "orders.csv")
+    elsewhere = tmp_path / "shop" / "report.yaml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(yaml.safe_dump(raw))
+    monkeypatch.chdir(tmp_path)  # no project above the current folder either: the package's own project
+    cfg = load_config(elsewhere)
+    assert cfg.project_root == ROOT.resolve()
+    assert cfg.notebooks[0].path == (ROOT / "notebooks" / "00_data_quality.ipynb").resolve()
+    monkeypatch.chdir(ROOT / "notebooks")  # from inside a project, that project
+    assert load_config(elsewhere).project_root == ROOT.resolve()
+
+
+def test_a_notebook_not_found_says_what_to_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = yaml.safe_load((ROOT / "config" / "default.yaml").read_text())
+    raw["notebooks"][0]["path"] = "notebooks/00_no_such_notebook.ipynb"
+    elsewhere = tmp_path / "report.yaml"
+    elsewhere.write_text(yaml.safe_dump(raw))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        load_config(elsewhere)
+    assert "notebooks[0] (data_quality).path: notebook not found:" in str(err.value)
+    assert "Set project_root: in the configuration to the folder that holds notebooks/" in str(err.value)
