@@ -21,10 +21,14 @@ params
     Parameters declared by the notebooks; check of the configured ones
     (declared, and of the declared type).
 preflight
-    Everything checked before a run starts (parameters, data sources,
-    hand-over files); :class:`~crm_analysis.report.preflight.PreflightError`.
+    Everything checked before a run starts (parameters and their values,
+    data sources loaded as the notebook loads them, hand-over files);
+    :class:`~crm_analysis.report.preflight.PreflightError`.
 quality
     Summaries for the data-quality notebook.
+html_safe
+    Tables and Markdown text of the notebooks with data-derived text
+    HTML-escaped (:func:`~crm_analysis.report.html_safe.styled`).
 cli
     The ``crm-analysis`` command (``report``, ``preflight``, ``params``,
     ``notebooks``, ``check-report``, ``rerender``).
