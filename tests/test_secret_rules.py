@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from crm_analysis._secrets import has_secret, is_secret_key, redact_secrets
@@ -49,10 +49,12 @@ def _written(template: str, how: str, pw: str) -> str:
 @given(pw=PASSWORDS)
 @pytest.mark.parametrize(("template", "how"), FORMS, ids=[f[0][:40] for f in FORMS])
 def test_every_form_is_found_and_redacted(template, how, pw):
+    forms = {pw, quote(pw, safe=""), quote_plus(pw)}
+    assume(not any(form in template for form in forms))  # "http" is in the text around it anyway
     text = _written(template, how, pw)
     assert has_secret(text), text
     redacted = redact_secrets(text)
-    for form in {pw, quote(pw, safe=""), quote_plus(pw)}:
+    for form in forms:
         assert form not in redacted, (text, redacted)
     assert "***" in redacted
     assert not has_secret(redacted), redacted  # nothing left to find
