@@ -344,22 +344,37 @@ def _csv_options(file: Path, spec: Mapping[str, Any]) -> dict[str, Any]:
 def _csv_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
     """Column names of a CSV, read as the loader reads it (separator, encoding, ``read_options``).
 
-    When the reader fails, the data layer's own checks say why, as the loader
-    would (:mod:`crm_analysis.data.files`): an empty file, bytes that do not
-    decode with the encoding (with the likely one), a file that is not text
-    (a workbook, Parquet), rows that do not split into the header's fields.
+    The data layer's own checks (:mod:`crm_analysis.data.files`) refuse what
+    the loader refuses, in its words: a file that is not text (a workbook,
+    Parquet, SQLite; by its first bytes), a column named twice; and when the
+    reader fails they say why: an empty file, bytes that do not decode with
+    the encoding (with the likely one), rows that do not split into the
+    header's fields.
     """
-    from crm_analysis.data.files import check_single_column, check_text_file, parse_error
+    from crm_analysis.data.files import (
+        _check_signature,
+        _open_binary,
+        check_header,
+        check_single_column,
+        check_text_file,
+        parse_error,
+    )
 
     opts = _csv_options(file, spec)  # type: ignore[arg-type]
     sep = opts.get("sep", opts.get("delimiter"))
+    encoding = opts.get("encoding")
+    fh = _open_binary(file)  # type: ignore[arg-type]
+    if fh is not None:
+        with fh:
+            _check_signature(file, fh.read(16))  # type: ignore[arg-type]  # a workbook or Parquet file named as CSV
     try:
         columns = [str(c) for c in pd.read_csv(file, nrows=0, **opts).columns]
     except Exception as exc:
-        check_text_file(file, opts.get("encoding"))  # type: ignore[arg-type]  # raises SourceFileError naming the fix
+        check_text_file(file, encoding)  # type: ignore[arg-type]  # raises SourceFileError naming the fix
         if isinstance(exc, pd.errors.ParserError):
-            raise parse_error(file, sep, opts.get("encoding"), exc) from None  # type: ignore[arg-type]
+            raise parse_error(file, sep, encoding, exc) from None  # type: ignore[arg-type]
         raise
+    check_header(file, sep, encoding)  # type: ignore[arg-type]  # a column named twice
     check_single_column(file, columns, sep)  # suggests sep / decimal
     return columns
 

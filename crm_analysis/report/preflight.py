@@ -168,14 +168,28 @@ def _time_unit(value: Any, ctx: CheckContext) -> None:
         raise ValueError(f"{exc}; the chain's RFM summary and CLV need 'D' (days) or 'W' (weeks)") from None
 
 
-def _model(value: Any, ctx: CheckContext) -> None:
-    """A transaction model ``clv.fit_clv_models`` knows; ``paretonbd`` only with ``fit_paretonbd``."""
-    from crm_analysis.clv.pipeline import _model_class  # what fit_clv_models calls with the name
+def _purchase_model(value: Any, ctx: CheckContext) -> None:
+    """``auto`` or a purchase model ``clv.compare_models`` can force: known, installed, among the candidates."""
+    from crm_analysis.clv import available_purchase_models, purchase_model_name
+    from crm_analysis.clv.selection import _key, purchase_model_class  # as compare_models reads the name
 
-    _model_class(value)
-    if value == "paretonbd" and not ctx.values.get("fit_paretonbd", True):  # the notebook's own rule
-        raise ValueError("model='paretonbd' needs fit_paretonbd=True (the calibration fit of the chosen model "
-                         "is tracked); set fit_paretonbd: true or model: bgnbd")
+    if _key(value) == "auto":
+        return
+    name = purchase_model_name(value)
+    purchase_model_class(name)  # registered but not in this version of the package
+    # the notebook's candidates: every available model, the Pareto/NBD only with fit_paretonbd
+    candidates = [m for m in available_purchase_models() if ctx.values.get("fit_paretonbd", True) or m != "paretonbd"]
+    if name not in candidates:
+        raise ValueError(f"purchase_model = {value!r} is not among the candidate models {candidates}; set "
+                         "fit_paretonbd: true to include the Pareto/NBD, or purchase_model: auto")
+
+
+def _selection_criterion(value: Any, ctx: CheckContext) -> None:
+    """One of ``clv.SELECTION_CRITERIA`` (what ``compare_models`` accepts)."""
+    from crm_analysis.clv import SELECTION_CRITERIA
+
+    if value not in SELECTION_CRITERIA:
+        raise ValueError(f"unknown criterion {value!r}: use one of {list(SELECTION_CRITERIA)}")
 
 
 def _tx_fill(value: Any, ctx: CheckContext) -> None:
@@ -240,7 +254,8 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("data_quality", "bookings_policy"): _bookings_policy,
     ("rfm_clv", "calibration_end"): _calibration_end,
     ("rfm_clv", "time_unit"): _time_unit,
-    ("rfm_clv", "model"): _model,
+    ("rfm_clv", "purchase_model"): _purchase_model,
+    ("rfm_clv", "selection_criterion"): _selection_criterion,
     ("seasonality", "tx_fill"): _tx_fill,
     ("seasonality", "closed_weekdays"): _closed_weekdays,
     ("seasonality", "closed_dates"): _closed_dates,

@@ -155,6 +155,15 @@ DATA_CASES = {
         ["o.csv: cannot be read as utf-8 text: byte(s) 80 at byte offset 20 (line 1)",
          "in cp1252 (Windows, Western Europe) byte 0x80 is '€'", "`encoding: cp1252`"],
     ),
+    "Parquet file named as CSV (finding B7's family)": (
+        lambda d: _orders(d / "o.parquet"), {"loader": "csv", "path": "{dir}/o.parquet", "columns": COLS},
+        ["o.parquet: is not a text (CSV) file but a Parquet file; use loader: parquet"],
+    ),
+    "a column named twice in the header": (
+        lambda d: _text(d / "o.csv", "Client,OrderDate,Total,Total\nc1,2024-01-05,10,8\n"),
+        {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
+        ["o.csv: the header names column(s) ['Total'] more than once"],
+    ),
     "empty file": (
         lambda d: _text(d / "o.csv", ""), {"loader": "csv", "path": "{dir}/o.csv", "columns": COLS},
         ["o.csv: the file is empty (0 bytes); there is nothing to read"],
@@ -287,8 +296,6 @@ def test_a_workbook_read_as_csv_gets_the_loaders_message(tmp_path, capsys):
     assert "UnicodeDecodeError" not in err and "cannot read the columns" not in err
 
 
-@pytest.mark.xfail(strict=True, reason="the data layer recognises a workbook by its first bytes in the lead's "
-                                      "branch (crm_analysis/data/files.py); remove this mark when it is merged")
 def test_a_workbook_read_as_csv_is_told_to_use_the_excel_loader(tmp_path):
     _orders(tmp_path / "o.csv")
     pd.read_csv(tmp_path / "o.csv").to_excel(tmp_path / "orders.xlsx", index=False)
@@ -426,8 +433,9 @@ def test_a_parameter_of_the_wrong_type_is_refused_by_name(tmp_path, capsys, note
 
 @pytest.mark.parametrize(("notebook", "params"), [
     ("rfm_clv", {"margin": 1}),  # an int where a float is declared
-    ("rfm_clv", {"time_unit": "D", "calibration_end": "2024-09-30", "model": "paretonbd"}),
-    ("rfm_clv", {"model": "Pareto-NBD", "fit_paretonbd": False}),  # the names fit_clv_models accepts
+    ("rfm_clv", {"time_unit": "D", "calibration_end": "2024-09-30", "purchase_model": "pareto_nbd"}),
+    ("rfm_clv", {"purchase_model": "BG/NBD", "fit_paretonbd": False, "selection_criterion": "bic"}),
+    ("rfm_clv", {"purchase_model": "Auto"}),
     ("yield", {"capacity": 226}),
     ("yield", {"capacity": None}),
     ("yield", {"group_rate": 80, "group_arrival_peak": "2025-08-01"}),
@@ -494,8 +502,11 @@ VALUE_CASES = [
      "'D' (days) or 'W' (weeks)"),
     # 'w' passes the RFM summary (which upper-cases it) but not the CLV's discounting: the run failed late
     ("rfm_clv", {"time_unit": "w"}, "time_unit must be one of ['D', 'M', 'Q', 'W', 'Y'], got 'w'"),
-    ("rfm_clv", {"model": "paretonbd_typo"}, "unknown transaction model 'paretonbd_typo': use 'bgnbd' or 'paretonbd'"),
-    ("rfm_clv", {"model": "paretonbd", "fit_paretonbd": False}, "model='paretonbd' needs fit_paretonbd=True"),
+    ("rfm_clv", {"purchase_model": "paretonbd_typo"},
+     "unknown transaction (purchase) model 'paretonbd_typo': use one of ['bgnbd', 'mbgnbd', 'paretonbd']"),
+    ("rfm_clv", {"purchase_model": "Pareto/NBD", "fit_paretonbd": False},
+     "purchase_model = 'Pareto/NBD' is not among the candidate models ['bgnbd'"),
+    ("rfm_clv", {"selection_criterion": "rmse"}, "unknown criterion 'rmse': use one of ['holdout_rmse',"),
     ("seasonality", {"tx_fill": "closed", "closed_weekdays": ["Sundayy"]},
      "closed_weekdays[0]: 'Sundayy' is not a weekday name; use Monday, Tuesday, Wednesday, Thursday, Friday, "
      "Saturday, Sunday (or their first three letters), or 0=Monday..6=Sunday"),
