@@ -195,6 +195,10 @@ DATA_CASES = {
         lambda d: _uci_copy(d / "retail.csv", "31/02/2011 10:00"), {"loader": "online_retail", "path": "{dir}/retail.csv"},
         ["retail.csv: column 'timestamp (InvoiceDate)': 1 value(s) are not valid dates", "'31/02/2011 10:00'"],
     ),
+    "hotel bookings with a month name that is not one": (
+        lambda d: _hotels(d / "hotels.csv", month="Julyy"), {"loader": "hotels", "path": "{dir}/hotels.csv"},
+        ["hotels.csv: unknown arrival_date_month value(s): ['Julyy']"],
+    ),
     "CDNOW file with an unparseable line": (
         lambda d: _text(d / "cdnow.txt", "00001 19970101 1 9.99\n00002 1997XX01 1 5.00\n"),
         {"loader": "cdnow", "path": "{dir}/cdnow.txt"},
@@ -218,6 +222,17 @@ def _text(path: Path, content: str, encoding: str = "utf-8") -> Path:
     return path
 
 
+def _hotels(path: Path, month: str) -> Path:
+    """A one-booking copy of the hotel booking demand file with ``arrival_date_month`` = ``month``."""
+    row = {"hotel": "City Hotel", "is_canceled": 0, "lead_time": 3, "arrival_date_year": 2016,
+           "arrival_date_month": month, "arrival_date_day_of_month": 1, "stays_in_weekend_nights": 0,
+           "stays_in_week_nights": 2, "adults": 2, "adr": 90.0, "market_segment": "Direct",
+           "distribution_channel": "Direct", "reservation_status": "Check-Out", "reservation_status_date": "2016-07-03"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([row]).to_csv(path, index=False)
+    return path
+
+
 def _uci_copy(path: Path, date: str) -> Path:
     """A one-line CSV copy of UCI Online Retail (its own column names) with ``InvoiceDate`` = ``date``."""
     row = {"InvoiceNo": "536365", "StockCode": "85123A", "Description": "WHITE HANGING HEART", "Quantity": 6,
@@ -234,7 +249,9 @@ def test_data_problems_stop_the_run_before_any_notebook(case, tmp_path, capsys):
     if write is not None:
         write(data_dir)
     spec = {k: (v.format(dir=data_dir) if isinstance(v, str) else v) for k, v in spec.items()}
-    cfg = _config(tmp_path, data={"transactions": spec},
+    kind = "bookings" if spec["loader"] == "hotels" else "transactions"
+    expected = [e.replace("data.transactions", f"data.{kind}") for e in expected]
+    cfg = _config(tmp_path, data={kind: spec},
                   as_of="2023-12-31" if case.startswith("as_of") else "2024-12-31")
     err = _refused(tmp_path, capsys, cfg, "--only", "data_quality")
     assert "pre-flight check found" in err and "nothing was run" in err
@@ -251,6 +268,22 @@ def test_a_relative_sqlite_path_is_relative_to_the_project_root(tmp_path, capsys
     err = _refused(tmp_path, capsys, cfg, "--only", "data_quality")
     assert f"data.transactions (sql): SQLite database file not found: {wanted}" in err
     assert not wanted.exists()
+
+
+def test_preflight_says_what_it_loaded_and_what_it_left_to_the_run(tmp_path, capsys, monkeypatch):
+    from crm_analysis.data import sources
+
+    cfg = _config(tmp_path, data={"transactions": _tx_csv(tmp_path)})
+    assert main(["preflight", "--config", str(cfg), "--only", "data_quality"]) == 0
+    out = capsys.readouterr().out
+    assert "data.transactions: loaded whole as the data-quality notebook will load it, first date 2024-01-05" in out
+    assert "not checked before the run" not in out
+    monkeypatch.setattr(sources, "_SCAN_MAX_BYTES", 10)  # as if the file were larger than the limit
+    assert main(["preflight", "--config", str(cfg), "--only", "data_quality"]) == 0
+    out = capsys.readouterr().out
+    assert ("not checked before the run: data.transactions (csv): o.csv is 0 MiB, more than the 0 MiB the check "
+            "loads whole: only its header was read; the values are checked when the data-quality notebook loads it"
+            ) in out
 
 
 def test_every_problem_is_listed_at_once(tmp_path, capsys):
