@@ -763,7 +763,9 @@ def probe_source(
     if as_of is None or probe is None or probe.first_date is None or (header is not None and column not in header):
         return SourceCheck([], deferred=deferred)
     try:
-        first = probe.first_date(file, spec, canon, column)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. times converted to UTC: the notebook says so
+            first = probe.first_date(file, spec, canon, column)
     except (DataValidationError, ValueError) as exc:  # the date policy's own error: the loader would raise it
         return SourceCheck([_loader_message(exc, file)], deferred=deferred)
     except Exception:  # noqa: BLE001 - not decidable here; the loader reports it
