@@ -3,14 +3,18 @@
 :data:`PARAMETER_CHECKS` has one entry per parameter, ``{(notebook, parameter):
 check(value, context)}``. A check raises ``ValueError`` (or ``TypeError``)
 with the reason, and calls the package function the notebook itself calls
-with the value (or applies the notebook's own rule), so that it cannot
-disagree with the run: every date parameter is read by
+with the value (or applies the notebook's own rule), so that it does not
+refuse what the run accepts, except where the run would take a value
+silently in a way the user cannot have meant (a weekday typo such as
+``Sundayy`` read as Sunday; closed days declared with ``tx_fill: zero``,
+which the report ignores): those are refused too, saying so. In detail: every date parameter is read by
 :func:`crm_analysis._dates.parse_date` (ISO dates only), ``calibration_end``
 must lie before ``as_of`` and not before the first purchase when the data's
 first date is known, ``time_unit`` must suit :func:`crm_analysis.rfm.time_unit_days`
-and the CLV discounting, weekday names go through the seasonality helper,
-model names and criteria through the CLV selection registry, and the cleaning
-policies are built as the data-quality notebook builds them. Every date
+and the CLV discounting, weekday names go through the seasonality helper and
+the holiday calendar through ``HolidayCalendar.from_config``, model names and
+criteria through the CLV selection registry, and the cleaning policies are
+built as the data-quality notebook builds them. Every date
 parameter of the notebooks has an entry (``tests/report/test_bad_inputs.py``
 checks it).
 """
@@ -163,35 +167,51 @@ def _tx_fill(value: Any, ctx: CheckContext) -> None:
     if value not in choices:
         raise ValueError(f"tx_fill={value!r} is not one of {list(choices)} (zero: a day without purchases was open "
                          "and nobody bought; closed: it carries no observation)")
-    declared = [k for k in ("closed_weekdays", "closed_dates") if ctx.values.get(k) is not None]
-    if value == "zero" and declared:
-        raise ValueError(f"{' and '.join(declared)} are set but tx_fill is 'zero': closed days need "
-                         "tx_fill: closed (transaction_series would refuse it)")
+    declared = [k for k in ("closed_weekdays", "closed_dates") if ctx.values.get(k)]
+    if value == "zero" and declared:  # stricter than the notebook, which would leave them out without a word
+        raise ValueError(f"{' and '.join(declared)} are set but tx_fill is 'zero', so the report would ignore "
+                         "them (a day without purchases counts as an open day); set tx_fill: closed, or remove them")
 
 
 #: English weekday names, Monday first (pandas' names, independent of the locale).
 _WEEKDAYS = tuple((pd.Timestamp("2024-01-01") + pd.Timedelta(days=i)).day_name() for i in range(7))
 
 
-def _closed_weekdays(value: Any, ctx: CheckContext) -> None:
-    """Each weekday read by the seasonality helper the series calls (``Sunday``, ``Sun``, ``6``).
+def _weekdays(value: Any, name: str) -> None:
+    """Each weekday read by the seasonality helper (``Sunday``, ``Sun``, ``6``), and a real weekday name.
 
     Stricter than the helper, which reads only the first three letters: a
     text must also be the start of the weekday's name (``Sund``), so that a
     typo such as ``Sundayy`` or ``Monkey`` is not taken silently for a day.
     """
-    from crm_analysis.seasonality._common import weekday_number  # what transaction_series calls
+    from crm_analysis.seasonality._common import weekday_number  # what HolidayCalendar / transaction_series call
 
-    if value is None or not ctx.has("transactions"):
-        return
-    for i, day in enumerate(value):
+    days = [value] if isinstance(value, (str, int)) else list(value)
+    for i, day in enumerate(days):
         try:
             number = weekday_number(day)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"closed_weekdays[{i}]: {exc}") from None
+            raise ValueError(f"{name}[{i}]: {exc}") from None
         if isinstance(day, str) and not _WEEKDAYS[number].lower().startswith(day.strip().lower()):
-            raise ValueError(f"closed_weekdays[{i}]: {day!r} is not a weekday name; use {', '.join(_WEEKDAYS)} "
+            raise ValueError(f"{name}[{i}]: {day!r} is not a weekday name; use {', '.join(_WEEKDAYS)} "
                              "(or their first three letters), or 0=Monday..6=Sunday")
+
+
+def _closed_weekdays(value: Any, ctx: CheckContext) -> None:
+    """Weekdays the shop is closed (the purchase series' calendar): see :func:`_weekdays`."""
+    if value is not None and ctx.has("transactions"):
+        _weekdays(value, "closed_weekdays")
+
+
+def _calendar(value: Any, ctx: CheckContext) -> None:
+    """The holiday calendar the notebook builds: ``seasonality.HolidayCalendar.from_config(value)``."""
+    from crm_analysis.seasonality import HolidayCalendar
+
+    if value is None:
+        return
+    HolidayCalendar.from_config(value)  # unknown keys, country, subdivision, weekdays, dates
+    if isinstance(value, Mapping) and value.get("closed_weekdays") is not None:
+        _weekdays(value["closed_weekdays"], "calendar.closed_weekdays")
 
 
 def _closed_dates(value: Any, ctx: CheckContext) -> None:
@@ -218,6 +238,7 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("seasonality", "tx_fill"): _tx_fill,
     ("seasonality", "closed_weekdays"): _closed_weekdays,
     ("seasonality", "closed_dates"): _closed_dates,
+    ("seasonality", "calendar"): _calendar,
     ("yield", "group_arrival_peak"): _date("group_arrival_peak", allow_none=True),
     ("yield", "group_arrival_low"): _date("group_arrival_low", allow_none=True),
 }

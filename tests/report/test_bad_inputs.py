@@ -473,6 +473,7 @@ def test_a_parameter_of_the_wrong_type_is_refused_by_name(tmp_path, capsys, note
     ("yield", {"capacity": None}),
     ("yield", {"group_rate": 80, "group_arrival_peak": "2025-08-01"}),
     ("seasonality", {"tx_fill": "closed", "closed_weekdays": ["Sunday", "sat", 5], "closed_dates": ["2024-12-25"]}),
+    ("seasonality", {"calendar": {"country": "GB", "subdiv": "ENG", "holidays_closed": True}, "tx_fill": "closed"}),
     ("data_quality", {"transactions_policy": {"returns": "keep", "duplicates": "keep"}}),
 ])
 def test_values_of_the_declared_type_pass(tmp_path, notebook, params):
@@ -549,8 +550,16 @@ VALUE_CASES = [
     ("seasonality", {"tx_fill": "closed", "closed_dates": ["2024-12-25", "26/12/2024"]},
      "closed_dates[1]='26/12/2024' is not a date in ISO form"),
     ("seasonality", {"tx_fill": "open"}, "tx_fill='open' is not one of ['zero', 'closed']"),
+    # stricter than the notebook, which would leave the closed days out without a word
     ("seasonality", {"tx_fill": "zero", "closed_weekdays": ["Sunday"]},
-     "closed_weekdays are set but tx_fill is 'zero': closed days need tx_fill: closed"),
+     "closed_weekdays are set but tx_fill is 'zero', so the report would ignore them"),
+    ("seasonality", {"calendar": {"country": "XX"}}, "holiday calendar: unknown country 'XX'"),
+    ("seasonality", {"calendar": {"country": "GB", "subdiv": "XYZ"}},
+     "holiday calendar: unknown subdivision 'XYZ' of 'GB'"),
+    ("seasonality", {"calendar": {"contry": "GB"}}, "holiday calendar: unknown key(s) ['contry']"),
+    ("seasonality", {"calendar": {"holidays_closed": True}}, "holidays_closed=True needs a country"),
+    ("seasonality", {"calendar": {"closed_weekdays": ["Satday"]}},
+     "calendar.closed_weekdays[0]: 'Satday' is not a weekday name"),
     ("yield", {"group_arrival_peak": "01/08/2025"}, "group_arrival_peak='01/08/2025' is not a date in ISO form"),
     ("yield", {"group_arrival_low": "next Monday"}, "group_arrival_low='next Monday' is not a date in ISO form"),
 ]
@@ -601,7 +610,7 @@ def test_value_checks_agree_with_the_functions_the_notebooks_call(tmp_path):
     """The check and the run refuse the same values: the package functions the notebooks call, on real input."""
     from crm_analysis.clv.pipeline import fit_clv_models
     from crm_analysis.rfm import calibration_and_holdout, rfm_summary
-    from crm_analysis.seasonality import transaction_series
+    from crm_analysis.seasonality import HolidayCalendar, transaction_series
     from crm_analysis.synthetic import default_transactions
 
     tx = default_transactions(seed=1)
@@ -610,8 +619,10 @@ def test_value_checks_agree_with_the_functions_the_notebooks_call(tmp_path):
         fit_clv_models(rfm_summary(tx, observation_end="2024-12-31", time_unit="w")).value_table(horizon=4)
     with pytest.raises(ValueError, match="must be before observation_end"):
         calibration_and_holdout(tx, calibration_end="2025-03-01", observation_end="2024-12-31")
-    with pytest.raises(ValueError, match="need fill='closed'"):
-        transaction_series(tx, "orders", end="2024-12-31", fill="zero", closed_weekdays=["Sunday"])
+    with pytest.raises(ValueError, match="unknown country 'XX'"):
+        HolidayCalendar.from_config({"country": "XX"})
+    with pytest.raises(ValueError, match="unknown weekday 'Someday'"):
+        HolidayCalendar.from_config({"closed_weekdays": ["Someday"]})
     with pytest.raises(ValueError, match="is not a date in ISO form"):
         transaction_series(tx, "orders", end="2024-12-31", fill="closed", closed_dates=["25/12/2024"])
     with pytest.raises(ValueError, match="calibration_end must be a calendar date"):
