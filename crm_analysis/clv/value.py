@@ -274,8 +274,10 @@ def step_discount_rate(discount_rate: float, time_unit: str, step: float) -> flo
     float
         ``(1 + discount_rate) ** (step / units_per_year) - 1``.
     """
-    if time_unit not in UNITS_PER_YEAR:
+    key = time_unit.strip().upper() if isinstance(time_unit, str) else time_unit
+    if key not in UNITS_PER_YEAR:  # "w" is "W", as in crm_analysis.rfm.time_unit_days
         raise ValueError(f"time_unit must be one of {sorted(UNITS_PER_YEAR)}, got {time_unit!r}")
+    time_unit = key
     if not discount_rate > -1:
         raise ValueError(f"discount_rate must be > -1, got {discount_rate!r}")
     return (1.0 + discount_rate) ** (step / UNITS_PER_YEAR[time_unit]) - 1.0

@@ -126,12 +126,16 @@ def mask_url(url: Any) -> str:
     """
     from sqlalchemy.engine import make_url
 
+    from crm_analysis._secrets import redact_secrets
+
     if hasattr(url, "engine") and hasattr(url.engine, "url"):
         url = url.engine.url
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        text = make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - unparseable: hide everything between :// and @
-        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", str(url))
+        text = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", str(url))
+    # secrets in the query string too (?password=..., odbc_connect=...PWD=...)
+    return redact_secrets(text)
 
 
 def _password(url: Any) -> str | None:

@@ -39,10 +39,14 @@ def to_timestamp(value: object, name: str) -> pd.Timestamp:
 def weekday_number(day: int | str) -> int:
     """Weekday as 0 (Monday) .. 6 (Sunday) from an int or a (short or long) English name."""
     if isinstance(day, str):
-        key = day.strip()[:3].title()
-        if key not in _WEEKDAY_NAMES:
-            raise ValueError(f"unknown weekday {day!r}; use 0=Monday..6=Sunday or a name like 'Saturday'")
-        return _WEEKDAY_NAMES.index(key)
+        text = day.strip().lower()
+        full = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        # a name or the start of one of at least three letters ("Sat", "Satur"); "Sundayy", "Monkey" are not
+        hits = [i for i, name in enumerate(full) if len(text) >= 3 and name.startswith(text)]
+        if len(hits) != 1:
+            raise ValueError(f"{day!r} is not a weekday name; use Monday, Tuesday, Wednesday, Thursday, Friday, "
+                             "Saturday, Sunday (or their first three letters), or 0=Monday..6=Sunday")
+        return hits[0]
     day = int(day)
     if not 0 <= day <= 6:
         raise ValueError(f"weekday {day} out of range; use 0=Monday..6=Sunday")

@@ -57,6 +57,12 @@ def sqlite_engine():
 COLS = {"customer_id": "cid", "timestamp": "day", "amount": "total"}
 
 
+def test_mask_url_hides_secrets_in_the_query_string_too():
+    masked = mask_url("mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC%7D%3BUID%3Danalyst%3BPWD%3DS3cretPass")
+    assert "S3cretPass" not in masked and masked.startswith("mssql+pyodbc:")
+    assert "hunter2" not in mask_url("postgresql+psycopg://db/crm?password=hunter2&sslmode=require")
+
+
 def test_mask_url_hides_password_only():
     assert mask_url("postgresql+psycopg://crm:s3cr%40t@db:5432/crm") == "postgresql+psycopg://crm:***@db:5432/crm"
     assert mask_url("postgresql+psycopg://crm@db/crm") == "postgresql+psycopg://crm@db/crm"

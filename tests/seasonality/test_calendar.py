@@ -62,7 +62,7 @@ def test_regressors_and_closed_mask():
     "kwargs, match",
     [(dict(country="XX"), "unknown country 'XX'"), (dict(country="GB", subdiv="ZZ"), "unknown subdivision 'ZZ'"),
      (dict(subdiv="ENG"), "needs a country"), (dict(holidays_closed=True), "needs a country"),
-     (dict(closed_weekdays=("Funday",)), "unknown weekday"), (dict(closed_dates=("not a date",)), "closed_dates")],
+     (dict(closed_weekdays=("Funday",)), "'Funday' is not a weekday name"), (dict(closed_dates=("not a date",)), "closed_dates")],
 )
 def test_bad_settings_name_the_value(kwargs, match):
     with pytest.raises(ValueError, match=match):
