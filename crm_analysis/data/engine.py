@@ -8,11 +8,16 @@ paths and user values are never pasted into SQL unquoted.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-__all__ = ["connect", "quote_identifier", "quote_literal", "quote_qualified"]
+__all__ = ["connect", "default_connection", "quote_identifier", "quote_literal", "quote_qualified"]
+
+_local = threading.local()
 
 
 def connect(
@@ -21,8 +26,15 @@ def connect(
     threads: int | None = None,
     *,
     read_only: bool = False,
+    temp_directory: str | os.PathLike[str] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB connection with optional resource limits.
+    """Open a DuckDB connection: the package's one connection factory.
+
+    Every connection the package opens comes from here (the loaders, the
+    RFM summaries, :func:`crm_analysis.scale.connect_out_of_core`, batch
+    scoring). DuckDB's progress bar is switched off (it would be written to
+    stderr and end up in notebook reports).
 
     Parameters
     ----------
@@ -32,13 +44,25 @@ def connect(
         DuckDB memory limit, e.g. ``"2GB"``; beyond it DuckDB spills to disk,
         which is what makes out-of-core aggregations possible.
     threads : int, optional
-        Number of worker threads.
+        Number of worker threads (default: all cores).
     read_only : bool, default False
         Open a database file read-only (several processes may then read it).
+    temp_directory : str or path, optional
+        Where DuckDB spills (created if missing). Default: DuckDB's own
+        (``<database>.tmp`` next to a database file, ``.tmp`` in the working
+        directory for an in-memory database).
+    config : mapping, optional
+        Further DuckDB settings, applied last, e.g.
+        ``{"preserve_insertion_order": False}``.
 
     Returns
     -------
     duckdb.DuckDBPyConnection
+
+    Raises
+    ------
+    ValueError
+        ``threads`` below 1.
 
     Examples
     --------
@@ -46,15 +70,46 @@ def connect(
     >>> con.sql("SELECT 1 AS x").fetchall()
     [(1,)]
     """
-    config: dict[str, str | int] = {}
+    settings: dict[str, Any] = {}
     if memory_limit is not None:
-        config["memory_limit"] = str(memory_limit)
+        settings["memory_limit"] = str(memory_limit)
     if threads is not None:
         if int(threads) < 1:
             raise ValueError(f"threads must be >= 1, got {threads!r}")
-        config["threads"] = int(threads)
+        settings["threads"] = int(threads)
+    if temp_directory is not None:
+        Path(temp_directory).mkdir(parents=True, exist_ok=True)
+        settings["temp_directory"] = os.fspath(temp_directory)
+    settings.update(dict(config or {}))
     db = str(Path(database)) if database != ":memory:" else database
-    return duckdb.connect(db, read_only=read_only, config=config)
+    con = duckdb.connect(db, read_only=read_only, config=settings)
+    # inside Jupyter DuckDB refuses to change the setting without ipywidgets, and shows
+    # no bar there anyway, so that refusal is harmless
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass
+    return con
+
+
+def default_connection() -> duckdb.DuckDBPyConnection:
+    """The package's shared in-memory connection for this thread (made by :func:`connect`, reused).
+
+    Used where a function takes ``con=None`` and needs no settings of its
+    own (e.g. :func:`crm_analysis.rfm.rfm_summary` on a DataFrame), so that
+    repeated calls do not each open a database.
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+        One connection per thread (DuckDB connections are not shared
+        between threads).
+    """
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = connect()
+        _local.con = con
+    return con
 
 
 def quote_identifier(name: str) -> str:

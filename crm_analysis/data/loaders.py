@@ -11,6 +11,9 @@ Supported sources
   ``con=`` a DuckDB connection or the path of a ``.duckdb`` file (a query
   without ``con`` runs in a fresh in-memory database, which is enough for
   ``SELECT * FROM read_parquet('...')``);
+* a folder of Parquet files (every ``*.parquet`` file below it) or a glob
+  pattern (``"tx/part-*.parquet"``, ``"exports/2024-*.csv"``): the matching
+  files are read as one source, each with the checks of a single file;
 * a DuckDB relation;
 * a SQL database (PostgreSQL, ... via SQLAlchemy): a connection URL such as
   ``"postgresql+psycopg://crm@db:5432/crm"`` (or a SQLAlchemy ``URL`` /
@@ -39,10 +42,12 @@ lazy) and CSV files in encodings other than UTF-8 from a UTF-8 copy.
 
 from __future__ import annotations
 
+import glob as _glob
 import os
 import re
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,6 +93,7 @@ __all__ = [
     "transactions_relation",
     "bookings_relation",
     "source_relation",
+    "parquet_glob",
 ]
 
 Source = pd.DataFrame | str | os.PathLike | duckdb.DuckDBPyRelation
@@ -101,6 +107,91 @@ _SQL_START = re.compile(r"^\s*(\(|select\b|with\b|from\b|values\b|table\b|pivot\
 
 
 # ------------------------------------------------------------------ sources
+_GLOB_CHARS = "*?["
+
+
+@dataclass(frozen=True)
+class _FileSet:
+    """The files of a glob pattern or of a Parquet folder (sorted), read as one source."""
+
+    pattern: str
+    files: tuple[Path, ...]
+
+    def __str__(self) -> str:
+        return self.pattern
+
+
+def parquet_glob(path: str | os.PathLike[str]) -> str | None:
+    """The ``read_parquet`` glob of a Parquet folder or glob pattern, else ``None``.
+
+    Parameters
+    ----------
+    path : str or path
+        A folder (all ``*.parquet`` files below it are used, at any depth) or
+        a glob pattern.
+
+    Returns
+    -------
+    str or None
+        The glob pattern, or ``None`` when ``path`` is neither a folder nor a
+        glob (e.g. a single file).
+
+    Examples
+    --------
+    >>> parquet_glob("tx/part-*.parquet")
+    'tx/part-*.parquet'
+    """
+    text = os.fspath(path)
+    if Path(text).is_dir():
+        return str(Path(text) / "**" / "*.parquet")
+    if any(ch in text for ch in _GLOB_CHARS) and not Path(text).exists():
+        return text
+    return None
+
+
+def _file_set(source: Any, fmt: str | None) -> tuple[Format, _FileSet] | None:
+    """(format, files) of a folder or glob source; None for anything else.
+
+    A folder is read as all Parquet files below it; a glob's format is its
+    suffix (or ``fmt``). A pattern that matches no file raises
+    ``FileNotFoundError``.
+    """
+    if isinstance(source, str) and _SQL_START.match(source):
+        return None
+    text = os.fspath(source)
+    path = Path(text)
+    if path.is_dir():
+        if fmt not in (None, "parquet"):
+            raise DataValidationError(
+                f"{path} is a folder; a folder is read as its Parquet files. For {fmt} files pass a glob "
+                f"such as {str(path / '*.csv')!r}"
+            )
+        pattern = str(path / "**" / "*.parquet")
+        files = _glob_files(pattern)
+        if not files:
+            raise FileNotFoundError(
+                f"folder {path} holds no .parquet file (at any depth); for CSV files pass a glob such as "
+                f"{str(path / '*.csv')!r}"
+            )
+        return "parquet", _FileSet(pattern, files)
+    if path.exists() or not any(ch in text for ch in _GLOB_CHARS):
+        return None
+    kind = fmt if fmt in ("csv", "parquet") else _file_format(path)
+    if kind not in ("csv", "parquet"):
+        raise DataValidationError(
+            f"cannot tell the format of the files matching {text!r}: end the pattern in .parquet or .csv "
+            "(or pass fmt='csv' / fmt='parquet'); Excel workbooks are read one at a time"
+        )
+    files = _glob_files(text)
+    if not files:
+        raise FileNotFoundError(f"no file matches {text!r}")
+    return kind, _FileSet(text, files)
+
+
+def _glob_files(pattern: str) -> tuple[Path, ...]:
+    return tuple(sorted(Path(p) for p in _glob.glob(pattern, recursive=True) if Path(p).is_file()))
+
+
 def _file_format(path: Path) -> Format | None:
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in _COMPRESSION:
@@ -122,7 +213,12 @@ def _file_format(path: Path) -> Format | None:
 
 
 def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
-    """Return (kind, payload) with kind in frame/relation/csv/parquet/excel/query/table."""
+    """Return (kind, payload) with kind in frame/relation/csv/parquet/excel/query/table.
+
+    A file source's payload is its ``Path``, or a :class:`_FileSet` for a
+    folder of Parquet files or a glob pattern (``"tx/*.parquet"``,
+    ``"exports/2024-*.csv"``).
+    """
     if isinstance(source, pd.DataFrame):
         return "frame", source
     if isinstance(source, duckdb.DuckDBPyRelation):
@@ -139,6 +235,10 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
         )
     if fmt is not None and fmt not in ("csv", "parquet", "excel", "duckdb"):
         raise ValueError(f"fmt must be 'csv', 'parquet', 'excel' or 'duckdb', got {fmt!r}")
+    if fmt != "duckdb":
+        found = _file_set(source, fmt)
+        if found is not None:
+            return found
     text = os.fspath(source)
     if fmt in ("csv", "parquet", "excel"):
         return fmt, Path(text)
@@ -313,7 +413,9 @@ def _file_path(source: Any, con: Connection, fmt: str | None) -> Path | None:
     if isinstance(source, (pd.DataFrame, duckdb.DuckDBPyRelation)) or fmt == "sql" or is_sql_source(source):
         return None
     kind, payload = _classify(source, con, fmt)
-    return payload if kind in ("csv", "excel") else None
+    if kind not in ("csv", "excel"):
+        return None
+    return Path(str(payload)) if isinstance(payload, _FileSet) else payload
 
 
 def read_source(
@@ -389,13 +491,19 @@ def read_source(
     if kind == "relation":
         return payload.df()
     if kind == "csv":
+        if isinstance(payload, _FileSet):  # each file read and checked as one file would be
+            return pd.concat([_read_csv(f, dict(opts), text_columns, encoding) for f in payload.files],
+                             ignore_index=True)
         return _read_csv(payload, opts, text_columns, encoding)
     if kind == "excel":
         return read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns)
     if kind == "parquet":
-        _check_not_empty(payload)
-        df = pd.read_parquet(payload, **opts)
-        check_has_rows(payload, len(df), list(df.columns))
+        files = payload.files if isinstance(payload, _FileSet) else (payload,)
+        for f in files:
+            _check_not_empty(f)
+        df = pd.concat([pd.read_parquet(f, **opts) for f in files], ignore_index=True) if len(files) > 1 \
+            else pd.read_parquet(files[0], **opts)
+        check_has_rows(str(payload), len(df), list(df.columns))
         return df
     db, owned = _open(con)
     try:
@@ -609,18 +717,22 @@ _ROWS_CHECKED = 10_000  # rows of a CSV relation searched for decimal commas
 
 def _csv_relation(
     db: duckdb.DuckDBPyConnection,
-    path: Path,
+    path: Path | _FileSet,
     opts: dict[str, Any],
     text_columns: list[str] | None,
     encoding: str | None,
 ) -> duckdb.DuckDBPyRelation:
-    """DuckDB's read_csv with the file checks and the pandas path's dialect."""
+    """DuckDB's read_csv with the file checks and the pandas path's dialect (one file or a glob's files)."""
+    files = path.files if isinstance(path, _FileSet) else (path,)
+    label = Path(str(path))
     if normalise_encoding(encoding) == "utf-8":
-        check_text_file(path, encoding)
-        read_path = path
+        for f in files:
+            check_text_file(f, encoding)
+        read = [str(f) for f in files]
     else:  # DuckDB decodes only UTF-8 itself
-        read_path = utf8_copy(path, encoding)
-    sep = _separator(path, opts)
+        read = [str(utf8_copy(f, encoding)) for f in files]
+    target: str | list[str] = read[0] if len(read) == 1 else read
+    sep = _separator(files[0], opts)
     for key in ("decimal", "thousands"):  # pandas-style number format: numbers are read as text and parsed
         opts.pop(key, None)              # by crm_analysis.data.numbers on both paths
     opts.setdefault("header", True)
@@ -630,19 +742,20 @@ def _csv_relation(
     # pandas' quoting ("" inside quotes), so a quoted field past the sniffer's sample cannot break the read
     opts.setdefault("quotechar", '"')
     opts.setdefault("escapechar", '"')
-    check_header(path, sep, encoding)
+    for f in files:
+        check_header(f, sep, encoding)
     try:
         if text_columns and "dtype" not in opts:
-            found = db.read_csv(str(read_path), **opts).columns
+            found = db.read_csv(target, **opts).columns
             present = [c for c in text_columns if c in found]
             if present:
                 opts["dtype"] = {c: "VARCHAR" for c in present}
-        rel = db.read_csv(str(read_path), **opts)
-        check_single_column(path, rel.columns, sep)
+        rel = db.read_csv(target, **opts)
+        check_single_column(label, rel.columns, sep)
         n_rows = len(rel.limit(1).fetchall())
     except duckdb.Error as exc:
-        raise parse_error(path, sep, encoding, exc) from None
-    check_has_rows(path, n_rows, rel.columns)
+        raise parse_error(label, sep, encoding, exc) from None
+    check_has_rows(label, n_rows, rel.columns)
     return rel
 
 
@@ -669,10 +782,19 @@ def source_relation(
 ) -> duckdb.DuckDBPyRelation:
     """The raw source as a lazy DuckDB relation (nothing is read into pandas).
 
+    The package's one way from a source to a DuckDB relation: the loaders'
+    relations (:func:`transactions_relation`), the RFM summaries of files and
+    relations (:func:`crm_analysis.rfm.rfm_summary`), the out-of-core demand
+    (:func:`crm_analysis.scale.daily_demand`) and batch scoring all read
+    their sources here, with the same file checks and CSV dialect.
+
     Parameters
     ----------
     source : DataFrame, path, str or DuckDBPyRelation
-        See :func:`load_transactions`.
+        See :func:`load_transactions`; also a folder (all ``*.parquet``
+        files below it) or a glob pattern such as ``"tx/*.parquet"`` or
+        ``"exports/*.csv"`` (every matching file gets the checks of a
+        single file).
     con : DuckDB connection or path, optional
         Connection to use (a ``.duckdb`` path is opened read-only and kept
         open by the relation). Default: a new in-memory connection.
@@ -713,9 +835,12 @@ def source_relation(
     if kind == "excel":
         return db.from_df(read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns))
     if kind == "parquet":
-        _check_not_empty(payload)
-        rel = db.read_parquet(str(payload), **opts)
-        check_has_rows(payload, len(rel.limit(1).fetchall()), rel.columns)
+        files = payload.files if isinstance(payload, _FileSet) else (payload,)
+        for f in files:
+            _check_not_empty(f)
+        target = str(files[0]) if len(files) == 1 and not isinstance(payload, _FileSet) else [str(f) for f in files]
+        rel = db.read_parquet(target, **opts)
+        check_has_rows(str(payload), len(rel.limit(1).fetchall()), rel.columns)
         return rel
     if kind == "csv":
         return _csv_relation(db, payload, opts, text_columns, encoding)

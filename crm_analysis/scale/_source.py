@@ -1,65 +1,23 @@
-"""Turn any supported source into a DuckDB relation (adds Parquet globs and folders)."""
+"""Out-of-core DuckDB connections (a preset of the package's one connection factory).
+
+Sources are read by :func:`crm_analysis.data.source_relation` (folders and
+globs of Parquet files included) and connections made by
+:func:`crm_analysis.data.connect`; this module only keeps the public names of
+the ``scale`` subpackage.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from crm_analysis.data.engine import connect
+from crm_analysis.data.loaders import parquet_glob
 
-__all__ = ["as_relation", "parquet_glob", "connect_out_of_core"]
-
-_GLOB_CHARS = "*?["
-
-
-def parquet_glob(path: str | os.PathLike[str]) -> str | None:
-    """The ``read_parquet`` glob of a Parquet folder or glob pattern, else ``None``.
-
-    Parameters
-    ----------
-    path : str or path
-        A folder (all ``*.parquet`` files below it are used) or a glob pattern
-        ending in a Parquet suffix.
-
-    Returns
-    -------
-    str or None
-        The glob to hand to DuckDB's ``read_parquet``, or ``None`` when
-        ``path`` is neither a folder nor a glob (e.g. a single file).
-    """
-    text = os.fspath(path)
-    if Path(text).is_dir():
-        return str(Path(text) / "**" / "*.parquet")
-    if any(ch in text for ch in _GLOB_CHARS):
-        return text
-    return None
-
-
-def as_relation(
-    source: Any,
-    con: duckdb.DuckDBPyConnection | None,
-) -> tuple[Any, duckdb.DuckDBPyConnection | None]:
-    """Source suitable for :func:`crm_analysis.data.transactions_relation`.
-
-    Parquet folders and glob patterns (which the loaders do not accept) are
-    opened with ``read_parquet`` on ``con`` (a new in-memory connection when
-    ``None``); everything else is passed through unchanged.
-
-    Returns
-    -------
-    (source, con)
-        The (possibly converted) source and the connection to use.
-    """
-    if isinstance(source, (str, os.PathLike)):
-        glob = parquet_glob(source)
-        if glob is not None:
-            con = con if con is not None else connect()
-            return con.read_parquet(glob), con
-    return source, con
+__all__ = ["parquet_glob", "connect_out_of_core"]
 
 
 def connect_out_of_core(
@@ -69,6 +27,10 @@ def connect_out_of_core(
     config: Mapping[str, Any] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection set up to spill to disk instead of failing.
+
+    :func:`crm_analysis.data.connect` with ``preserve_insertion_order=false``
+    (DuckDB may then stream without keeping the input order; every result
+    that needs an order is sorted explicitly).
 
     Parameters
     ----------
@@ -80,11 +42,16 @@ def connect_out_of_core(
     threads : int, optional
         Worker threads (default: all cores).
     config : mapping, optional
-        Further DuckDB settings, e.g. ``{"preserve_insertion_order": False}``.
+        Further DuckDB settings, applied last.
 
     Returns
     -------
     duckdb.DuckDBPyConnection
+
+    Raises
+    ------
+    ValueError
+        ``threads`` below 1.
 
     Examples
     --------
@@ -92,13 +59,5 @@ def connect_out_of_core(
     >>> con.sql("SELECT current_setting('threads')").fetchall()[0][0]
     1
     """
-    settings: dict[str, Any] = {"memory_limit": str(memory_limit), "preserve_insertion_order": False}
-    if temp_directory is not None:
-        Path(temp_directory).mkdir(parents=True, exist_ok=True)
-        settings["temp_directory"] = os.fspath(temp_directory)
-    if threads is not None:
-        if int(threads) < 1:
-            raise ValueError(f"threads must be >= 1, got {threads!r}")
-        settings["threads"] = int(threads)
-    settings.update(dict(config or {}))
-    return duckdb.connect(":memory:", config=settings)
+    settings: dict[str, Any] = {"preserve_insertion_order": False, **dict(config or {})}
+    return connect(memory_limit=str(memory_limit), threads=threads, temp_directory=temp_directory, config=settings)

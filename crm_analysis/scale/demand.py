@@ -38,8 +38,6 @@ from crm_analysis.data.engine import quote_literal
 
 from crm_analysis._dates import parse_date
 
-from ._source import as_relation
-
 __all__ = ["daily_demand", "DEMAND_COLUMNS", "daily_demand_sql"]
 
 #: Columns of :func:`daily_demand`, in order.
@@ -201,8 +199,7 @@ def daily_demand(
     lo, hi = _day(start, "start"), _day(end, "end")
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"start {lo.date()} is after end {hi.date()}")
-    src, con = as_relation(source, con)
-    rel = transactions_relation(src, columns=columns, con=con)
+    rel = transactions_relation(source, columns=columns, con=con)
     sql = daily_demand_sql("order_id" in rel.columns, lo, hi)
     raw = rel.query("tx", sql).df()
     return _finish(raw, lo, hi)

@@ -21,7 +21,6 @@ the whole summary in one pandas frame:
 
 from __future__ import annotations
 
-import glob as globmod
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,15 +30,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from crm_analysis._progress import progress as progress_bar
 from crm_analysis.clv import CLV_COLUMNS, SPEND_NO_REPEAT, SPEND_NONPOSITIVE, GammaGammaModel, customer_lifetime_value
 from crm_analysis.clv.base import BaseTransactionModel
 from crm_analysis.data.engine import connect
-
-from ._source import parquet_glob
+from crm_analysis.data.loaders import source_relation
 
 __all__ = ["fit_on_distinct", "score_in_batches", "BatchScoring", "distinct_rows"]
 
@@ -48,18 +45,15 @@ _SPEND_COLS = ("frequency", "monetary_value")
 
 
 def _summary_relation(source: Any, con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyRelation:
-    """DuckDB relation over a summary given as Parquet path/glob, relation or DataFrame."""
+    """DuckDB relation over a summary given as Parquet path/folder/glob, relation or DataFrame."""
+    if isinstance(source, pd.DataFrame):
+        if "customer_id" not in source.columns and source.index.name == "customer_id":
+            source = source.reset_index()
+        return source_relation(source, con=con if con is not None else connect())
+    if isinstance(source, (str, os.PathLike)):
+        return source_relation(source, con=con if con is not None else connect(), fmt="parquet")
     if isinstance(source, duckdb.DuckDBPyRelation):
         return source
-    con = con if con is not None else connect()
-    if isinstance(source, pd.DataFrame):
-        frame = source.reset_index() if "customer_id" not in source.columns and source.index.name == "customer_id" else source
-        return con.from_df(frame)
-    if isinstance(source, (str, os.PathLike)):
-        glob = parquet_glob(source)
-        if glob is None and not Path(source).exists():
-            raise FileNotFoundError(f"summary file not found: {source}")
-        return con.read_parquet(glob or os.fspath(source))
     raise TypeError(
         f"summary_source must be a Parquet path/folder/glob, a DuckDB relation or a DataFrame, got {type(source).__name__}"
     )
@@ -195,24 +189,7 @@ class BatchScoring:
 
 
 def _batches(source: Any, columns: list[str], batch_size: int, con: duckdb.DuckDBPyConnection | None):
-    """Yield pyarrow RecordBatches of ``columns`` (at most ``batch_size`` rows each)."""
-    if isinstance(source, (str, os.PathLike)):
-        glob = parquet_glob(source)
-        if glob is None:
-            if not Path(source).exists():
-                raise FileNotFoundError(f"summary file not found: {source}")
-            dataset = ds.dataset(os.fspath(source), format="parquet")
-        else:
-            base = Path(os.fspath(source))
-            files = sorted(globmod.glob(glob, recursive=True))
-            if not base.is_dir() and not files:
-                raise FileNotFoundError(f"no Parquet file matches {glob}")
-            dataset = ds.dataset(base if base.is_dir() else files, format="parquet")
-        missing = [c for c in columns if c not in dataset.schema.names]
-        if missing:
-            raise ValueError(f"the summary lacks the columns {missing}; columns are {dataset.schema.names}")
-        yield from dataset.to_batches(columns=columns, batch_size=batch_size)
-        return
+    """Yield pyarrow RecordBatches of ``columns`` (at most ``batch_size`` rows each), streamed by DuckDB."""
     rel = _summary_relation(source, con)
     _require(rel, columns)
     reader = rel.select(", ".join(f'"{c}"' for c in columns)).to_arrow_reader(batch_size)
@@ -239,8 +216,8 @@ def score_in_batches(
     ----------
     summary_source : str, path, duckdb.DuckDBPyRelation or DataFrame
         The summary: a Parquet file, folder or glob (read with
-        ``pyarrow.dataset``), a DuckDB relation (streamed with
-        ``fetch_record_batch``) or a DataFrame. Needs ``customer_id``,
+        :func:`crm_analysis.data.source_relation`), a DuckDB relation or a
+        DataFrame, streamed by DuckDB in record batches. Needs ``customer_id``,
         ``frequency``, ``recency``, ``T``, ``monetary_value``; ``revenue`` is
         carried over when present.
     transaction_model : BetaGeoModel or ParetoNBDModel
@@ -321,9 +298,6 @@ def _has_column(source: Any, name: str, con: duckdb.DuckDBPyConnection | None) -
         return name in source.columns
     if isinstance(source, duckdb.DuckDBPyRelation):
         return name in source.columns
-    glob = parquet_glob(source)
-    if glob is None:
-        return name in pq.read_schema(os.fspath(source)).names
     return name in _summary_relation(source, con).columns
 
 

@@ -1,6 +1,8 @@
 """RFM summaries and daily demand on Spark DataFrames (optional extra ``spark``).
 
-The aggregations run on the Spark cluster with the DataFrame API and mirror
+:func:`rfm_summary_spark` is the Spark engine of :mod:`crm_analysis.rfm`
+(implemented there, re-exported here; ``rfm_summary(spark_df, ...)`` calls
+it). The aggregations run on the Spark cluster with the DataFrame API and mirror
 the DuckDB SQL of :func:`crm_analysis.rfm.rfm_summary` and
 :func:`crm_analysis.scale.daily_demand` step by step (daily merge per
 customer, then one ``groupBy`` per customer; one ``groupBy`` per day, then a
@@ -21,7 +23,6 @@ you build yourself, or pass ``TimestampNTZType`` columns.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +30,8 @@ import pandas as pd
 
 from crm_analysis.data.schema import TRANSACTIONS
 from crm_analysis.data.validation import _ensure_required, resolve_columns
-from crm_analysis.rfm import _as_date, time_unit_days
+from crm_analysis.rfm._dispatch import is_spark_dataframe
+from crm_analysis.rfm._spark import require_pyspark, rfm_summary_spark, timestamp_column, to_pandas
 
 from .demand import _day, _finish
 
@@ -42,30 +44,6 @@ DEFAULT_CONFIG: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
-
-
-def is_spark_dataframe(obj: Any) -> bool:
-    """Whether ``obj`` is a PySpark DataFrame (classic or Spark Connect), without importing pyspark.
-
-    Examples
-    --------
-    >>> is_spark_dataframe(pd.DataFrame())
-    False
-    """
-    return any(
-        cls.__name__ == "DataFrame" and cls.__module__.startswith("pyspark.sql") for cls in type(obj).__mro__
-    )
-
-
-def _require_pyspark():
-    try:
-        import pyspark  # noqa: F401
-        from pyspark.sql import functions as F  # noqa: N812
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "crm_analysis.scale.spark needs pyspark: pip install 'crm_analysis[spark]' (and a Java 17+ runtime)"
-        ) from exc
-    return F
 
 
 def get_spark(
@@ -98,7 +76,7 @@ def get_spark(
     ``getOrCreate`` returns an already running session (its static settings,
     such as the master, cannot change); stop it first to switch clusters.
     """
-    _require_pyspark()
+    require_pyspark()
     from pyspark.sql import SparkSession
 
     settings = {**DEFAULT_CONFIG, **{str(k): str(v) for k, v in dict(config or {}).items()}}
@@ -107,131 +85,6 @@ def get_spark(
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
-
-
-def _to_pandas(sdf: Any) -> pd.DataFrame:
-    """Collect a (small) Spark result; hush pyspark's own warnings about pandas >= 3."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
-        warnings.filterwarnings("ignore", message="The copy keyword is deprecated", module="pyspark")
-        return sdf.toPandas()
-
-
-def _check_columns(sdf: Any, cols: dict[str, str]) -> None:
-    missing = [f"{role} column {c!r}" for role, c in cols.items() if c not in sdf.columns]
-    if missing:
-        raise ValueError(f"transactions lack the {', '.join(missing)}; columns are {list(sdf.columns)}")
-
-
-def _check_nulls(sdf: Any, cols: dict[str, str], F: Any) -> None:
-    row = sdf.select([F.sum(F.col(c).isNull().cast("long")).alias(f"n{i}") for i, c in enumerate(cols.values())]).first()
-    bad = {f"{role} ({c})": int(row[i] or 0) for i, (role, c) in enumerate(cols.items()) if row[i]}
-    if bad:
-        raise ValueError(
-            f"transactions have missing values: {bad} rows; clean them first (crm_analysis.data) "
-            "so that nothing is dropped silently"
-        )
-
-
-def _timestamp(col: Any, dtype: str) -> Any:
-    """Column as a timestamp (strings are parsed; timestamps kept as they are)."""
-    return col if dtype.startswith("timestamp") else col.cast("timestamp")
-
-
-def rfm_summary_spark(
-    sdf: Any,
-    *,
-    observation_end: Any,
-    time_unit: str | float = "W",
-    customer_col: str = "customer_id",
-    datetime_col: str = "timestamp",
-    monetary_col: str = "amount",
-    observation_start: Any = None,
-    as_spark: bool = False,
-) -> Any:
-    """:func:`crm_analysis.rfm.rfm_summary` computed on a Spark DataFrame.
-
-    Parameters
-    ----------
-    sdf : pyspark.sql.DataFrame
-        Transactions (one row per purchase or order line).
-    observation_end, time_unit, customer_col, datetime_col, monetary_col, observation_start
-        As in :func:`crm_analysis.rfm.rfm_summary`.
-    as_spark : bool, default False
-        Return the summary as a Spark DataFrame (columns ``customer_id``,
-        ``frequency``, ``recency``, ``T``, ``monetary_value``, ``revenue``,
-        ``first_purchase``; not sorted) instead of collecting it, e.g. to
-        ``.write.parquet(...)`` it for :func:`crm_analysis.scale.fit_on_distinct`
-        and :func:`crm_analysis.scale.score_in_batches` when there are too many
-        customers for the driver.
-
-    Returns
-    -------
-    pandas.DataFrame or pyspark.sql.DataFrame
-        The same table as :func:`crm_analysis.rfm.rfm_summary` (index
-        ``customer_id``, ordered by it, same dtypes and ``attrs``).
-
-    Raises
-    ------
-    ValueError
-        Missing columns, missing key values, a bad time unit or dates.
-    ImportError
-        When pyspark is not installed.
-    """
-    F = _require_pyspark()
-    unit = time_unit_days(time_unit)
-    end = _as_date(observation_end, "observation_end")
-    start = None if observation_start is None else _as_date(observation_start, "observation_start")
-    if start is not None and start > end:
-        raise ValueError(f"observation_start {start.date()} is after observation_end {end.date()}")
-    cols = {"customer": customer_col, "datetime": datetime_col, "monetary": monetary_col}
-    _check_columns(sdf, cols)
-    _check_nulls(sdf, cols, F)
-    types = dict(sdf.dtypes)
-    end_lit = F.lit(end.date().isoformat()).cast("date")
-    daily = sdf.select(
-        F.col(customer_col).cast("string").alias("customer_id"),
-        F.to_date(_timestamp(F.col(datetime_col), types[datetime_col])).alias("day"),
-        F.col(monetary_col).cast("double").alias("amount"),
-    ).where(F.col("day") <= end_lit)
-    if start is not None:
-        daily = daily.where(F.col("day") >= F.lit(start.date().isoformat()).cast("date"))
-    daily = daily.groupBy("customer_id", "day").agg(F.sum("amount").alias("amount"))
-    n = F.count(F.lit(1))
-    summary = daily.groupBy("customer_id").agg(
-        (n - 1).cast("long").alias("frequency"),
-        (F.datediff(F.max("day"), F.min("day")) / F.lit(unit)).alias("recency"),
-        (F.datediff(end_lit, F.min("day")) / F.lit(unit)).alias("T"),
-        F.coalesce((F.sum("amount") - F.min_by("amount", "day")) / F.nullif(n - 1, F.lit(0)), F.lit(0.0)).alias(
-            "monetary_value"
-        ),
-        F.sum("amount").alias("revenue"),
-        F.min("day").alias("first_purchase"),
-    )
-    if as_spark:
-        return summary
-    df = _to_pandas(summary).sort_values("customer_id", kind="stable")
-    out = pd.DataFrame(
-        {
-            "frequency": df["frequency"].to_numpy(dtype="int64"),
-            "recency": df["recency"].to_numpy(dtype="float64"),
-            "T": df["T"].to_numpy(dtype="float64"),
-            "monetary_value": df["monetary_value"].to_numpy(dtype="float64"),
-            "revenue": df["revenue"].to_numpy(dtype="float64"),
-            "first_purchase": pd.to_datetime(df["first_purchase"]).to_numpy(dtype="datetime64[ns]"),
-        },
-        index=pd.Index(df["customer_id"].to_numpy(dtype=object), dtype="str", name="customer_id"),
-    )
-    # the same JSON-friendly metadata as rfm_summary
-    out.attrs.update(
-        {
-            "observation_end": end.date().isoformat(),
-            "observation_start": None if start is None else start.date().isoformat(),
-            "time_unit": time_unit,
-            "unit_days": unit,
-        }
-    )
-    return out
 
 
 def _canonical(sdf: Any, columns: Mapping[str, str] | None, F: Any) -> Any:
@@ -254,7 +107,7 @@ def _canonical(sdf: Any, columns: Mapping[str, str] | None, F: Any) -> Any:
 
     exprs = [
         as_string(mapping["customer_id"]).alias("customer_id"),
-        _timestamp(F.col(mapping["timestamp"]), types[mapping["timestamp"]]).alias("timestamp"),
+        timestamp_column(F.col(mapping["timestamp"]), types[mapping["timestamp"]]).alias("timestamp"),
         (derived["amount"] if "amount" in derived else F.col(mapping["amount"]).cast("double")).alias("amount"),
     ]
     if "order_id" in mapping:
@@ -284,7 +137,7 @@ def daily_demand_spark(
         The same table as :func:`crm_analysis.scale.daily_demand` (one row
         per calendar day, same columns, dtypes and ``attrs``).
     """
-    F = _require_pyspark()
+    F = require_pyspark()
     lo, hi = _day(start, "start"), _day(end, "end")
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"start {lo.date()} is after end {hi.date()}")
@@ -318,7 +171,7 @@ def daily_demand_spark(
             F.coalesce("revenue", F.lit(0.0)).alias("revenue"),
             F.coalesce("customers", F.lit(0)).alias("customers"),
         )
-        raw = _to_pandas(joined)
+        raw = to_pandas(joined)
     finally:
         agg.unpersist()
     raw = raw.sort_values("day", na_position="first", kind="stable").reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""Tests of crm_analysis.rfm (RFM summaries in DuckDB SQL)."""
+"""Tests of crm_analysis.rfm: published CDNOW figures, properties, and the numpy engine against the DuckDB engine."""
 
 from __future__ import annotations
 
@@ -311,7 +311,7 @@ def test_errors_name_the_problem(tmp_path):
 
 # ----------------------------------------------------------------------------- in-memory (numpy) path
 # DataFrames with a string/integer/categorical key, a datetime64 time and a numeric amount are
-# summarised in numpy (crm_analysis.rfm._summary_numpy); relations and files always go through the
+# summarised in numpy (crm_analysis.rfm._numpy); relations and files always go through the
 # DuckDB SQL. The two implementations must agree exactly in index, order, dtypes and values.
 def _via_duckdb(tx: pd.DataFrame, **kw) -> pd.DataFrame:
     return rfm_summary(duckdb.connect().from_df(tx), **kw)

@@ -1,0 +1,281 @@
+"""What every RFM engine shares: parameters, key-column checks, the date/id policy on frames, result metadata.
+
+Nothing here depends on an engine: the numpy, DuckDB and Spark engines import
+from this module, never the other way round.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from crm_analysis._dates import parse_date
+from crm_analysis.data.dates import check_timezone, parse_datetime_column
+from crm_analysis.data.errors import DataValidationError, DataWarning
+from crm_analysis.data.validation import STRIP_CHARS
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "KeyColumns",
+    "Window",
+    "as_date",
+    "canonical_frame",
+    "check_frame",
+    "ids_as_index",
+    "raise_on_inf",
+    "raise_on_nulls",
+    "summary_window",
+    "time_unit_days",
+    "warn_utc",
+    "with_attrs",
+]
+
+#: Columns of :func:`crm_analysis.rfm.rfm_summary`, in order (index: ``customer_id``).
+SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value", "revenue", "first_purchase")
+
+_UNIT_DAYS = {"D": 1.0, "W": 7.0}
+
+
+def time_unit_days(time_unit: str | float | int) -> float:
+    """Number of days in one time unit.
+
+    Parameters
+    ----------
+    time_unit : {"D", "W"} or positive number
+        ``"D"`` (days), ``"W"`` (weeks = 7 days) or a number of days.
+
+    Returns
+    -------
+    float
+        Days per time unit.
+
+    Raises
+    ------
+    ValueError
+        For an unknown unit or a non-positive number.
+
+    Examples
+    --------
+    >>> time_unit_days("W"), time_unit_days(30.5)
+    (7.0, 30.5)
+    """
+    if isinstance(time_unit, str):
+        key = time_unit.strip().upper()
+        if key in _UNIT_DAYS:
+            return _UNIT_DAYS[key]
+        raise ValueError(f"unknown time_unit {time_unit!r}: use 'D', 'W' or a positive number of days")
+    if isinstance(time_unit, bool) or not isinstance(time_unit, (int, float)):
+        raise ValueError(f"time_unit must be 'D', 'W' or a number of days, got {time_unit!r}")
+    if not math.isfinite(time_unit) or time_unit <= 0:
+        raise ValueError(f"time_unit must be a positive number of days, got {time_unit!r}")
+    return float(time_unit)
+
+
+def as_date(value: Any, name: str) -> pd.Timestamp:
+    """Parse the date parameter ``name`` (ISO ``YYYY-MM-DD``; a time of day other than midnight is an error)."""
+    ts = parse_date(value, name, tz="strip", time="keep")
+    if ts != ts.normalize():
+        raise ValueError(
+            f"{name} must be a calendar date (purchases are merged by day and the end day is inclusive), got {value!r}"
+        )
+    return ts
+
+
+@dataclass(frozen=True)
+class KeyColumns:
+    """Source names of the customer key, the purchase time and the amount."""
+
+    customer: str
+    datetime: str
+    monetary: str
+
+    def roles(self) -> dict[str, str]:
+        """``{"customer": ..., "datetime": ..., "monetary": ...}`` (the roles named in error messages)."""
+        return {"customer": self.customer, "datetime": self.datetime, "monetary": self.monetary}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The checked parameters of one summary: period, unit and the result's ``attrs``."""
+
+    end: pd.Timestamp
+    start: pd.Timestamp | None
+    unit: float
+    attrs: dict[str, Any]
+
+
+def summary_window(observation_end: Any, observation_start: Any, time_unit: str | float) -> Window:
+    """Check the period and unit parameters of :func:`crm_analysis.rfm.rfm_summary`.
+
+    Raises
+    ------
+    ValueError
+        A bad time unit, a date that is not ISO ``YYYY-MM-DD`` or a start after the end.
+    """
+    unit = time_unit_days(time_unit)
+    end = as_date(observation_end, "observation_end")
+    start = None if observation_start is None else as_date(observation_start, "observation_start")
+    if start is not None and start > end:
+        raise ValueError(f"observation_start {start.date()} is after observation_end {end.date()}")
+    attrs = {"observation_end": end, "observation_start": start, "time_unit": time_unit, "unit_days": unit}
+    return Window(end, start, unit, attrs)
+
+
+def with_attrs(df: pd.DataFrame, attrs: Mapping[str, Any]) -> pd.DataFrame:
+    """Attach JSON-friendly metadata (timestamps as ISO dates; pandas writes attrs into Parquet as JSON)."""
+    df.attrs.update({k: (v.date().isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in attrs.items()})
+    return df
+
+
+def raise_on_nulls(cols: KeyColumns, counts: Any) -> None:
+    """Raise a ValueError naming the key columns with missing values (``counts`` in role order)."""
+    bad = {f"{role} ({c})": int(n) for (role, c), n in zip(cols.roles().items(), counts) if n}
+    if bad:
+        raise ValueError(
+            f"transactions have missing values: {bad} rows; clean them first (crm_analysis.data) "
+            "so that nothing is dropped silently"
+        )
+
+
+def raise_on_inf(column: str, n: int, example: Any) -> None:
+    """Raise the error for ``n`` infinite amounts in ``column``."""
+    raise DataValidationError(
+        f"transactions column {column!r} has {n:,} infinite value(s) (e.g. {example!r}); an amount must be a "
+        "finite number: fix or drop those rows first (crm_analysis.data.clean_transactions drops them and "
+        "counts them as 'nonfinite_amount')"
+    )
+
+
+def warn_utc(column: str, stacklevel: int = 4) -> None:
+    """Warn that time-zone-aware times are counted in UTC days (no ``timezone`` given).
+
+    ``stacklevel`` counts from this function (4: the caller of a public
+    function that calls the helper that calls this).
+    """
+    warnings.warn(
+        f"column {column!r} is time-zone aware and no timezone was given: purchase days are counted in UTC, "
+        "as the loaders do without a declared zone; pass timezone='<IANA name>' (e.g. 'America/New_York') "
+        "to count local days",
+        DataWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def check_frame(tx: pd.DataFrame, cols: KeyColumns) -> None:
+    """Missing columns and missing key values of an in-memory DataFrame (ValueError)."""
+    names = [str(c) for c in tx.columns]
+    missing = [f"{role} column {c!r}" for role, c in cols.roles().items() if c not in names]
+    if missing:
+        raise ValueError(f"transactions lack the {', '.join(missing)}; columns are {names}")
+    raise_on_nulls(cols, [int(tx[c].isna().sum()) for c in cols.roles().values()])
+
+
+# first / last bytes that can start / end a character of STRIP_CHARS in UTF-8
+_STRIP_BYTES = [s.encode("utf-8") for s in STRIP_CHARS]
+_FIRST = np.zeros(256, dtype=bool)
+_LAST = np.zeros(256, dtype=bool)
+for _b in _STRIP_BYTES:
+    _FIRST[_b[0]] = True
+    _LAST[_b[-1]] = True
+
+
+def _may_need_strip(arr: pa.Array) -> bool:
+    """Whether some string of ``arr`` may start or end with a character of ``STRIP_CHARS``.
+
+    Looks only at the first and last byte of every string (from the Arrow
+    offsets, no per-string work); a ``True`` is confirmed by the exact strip.
+    """
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return True
+    n = len(arr)
+    if n == 0:
+        return False
+    bufs = arr.buffers()
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset : arr.offset + n + 1]
+    if bufs[2] is None:
+        return False
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    lengths = np.diff(offsets)
+    nonempty = lengths > 0
+    if not nonempty.all():
+        starts, ends = offsets[:-1][nonempty], offsets[1:][nonempty] - 1
+    else:
+        starts, ends = offsets[:-1], offsets[1:] - 1
+    return bool(_FIRST[data[starts]].any() or _LAST[data[ends]].any())
+
+
+def _strip_ids(ids: pd.Series) -> pd.Series | None:
+    """The text ids without surrounding blanks, or None when none has any (or the column is not text)."""
+    text = ids.astype("str") if ids.dtype == object else ids
+    try:
+        arr = pa.array(text, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = None
+    if arr is not None:
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if not _may_need_strip(arr):
+            return None
+    try:
+        stripped = text.str.strip(STRIP_CHARS)
+    except AttributeError:  # object column of non-strings: left to the DuckDB engine
+        return None
+    return None if stripped.equals(text) else stripped
+
+
+def canonical_frame(
+    tx: pd.DataFrame,
+    cols: KeyColumns,
+    *,
+    timezone: str | None,
+    dayfirst: bool | None,
+    date_format: str | None,
+) -> pd.DataFrame:
+    """The key columns of an in-memory frame read as the loaders read them (no copy when nothing changes).
+
+    Time-zone-aware or text timestamps go through the date policy
+    (:func:`crm_analysis.data.dates.parse_datetime_column`), text ids lose
+    surrounding blanks (:data:`crm_analysis.data.validation.STRIP_CHARS`), and
+    an infinite amount is an error naming the column.
+
+    Raises
+    ------
+    DataValidationError
+        Infinite amounts, or a time column the date policy refuses.
+    """
+    check_timezone(timezone)
+    c, t, m = cols.customer, cols.datetime, cols.monetary
+    out = {}
+    ts = tx[t]
+    if not (isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "M"):
+        if isinstance(ts.dtype, pd.DatetimeTZDtype) and timezone is None:
+            warn_utc(t)
+        out[t], _ = parse_datetime_column(ts, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+    ids = tx[c]
+    if pd.api.types.is_string_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):
+        stripped = _strip_ids(ids)
+        if stripped is not None:
+            out[c] = stripped
+    amount = tx[m]
+    if pd.api.types.is_numeric_dtype(amount.dtype) and not pd.api.types.is_bool_dtype(amount.dtype):
+        values = amount.to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.isinf(values)
+        if inf.any():
+            raise_on_inf(m, int(inf.sum()), float(values[inf][0]))
+    if not out:
+        return tx
+    return tx.assign(**out)
+
+
+def ids_as_index(ids: pa.Array | pa.ChunkedArray | np.ndarray) -> pd.Index:
+    """The ``customer_id`` index (pandas' string dtype) of the result rows."""
+    return pd.Index(pd.array(ids, dtype="str"), name="customer_id")
+

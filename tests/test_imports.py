@@ -1,0 +1,155 @@
+"""The package's import graph: no cycles between modules, and lower layers never import upper ones.
+
+The graph is read from the source (``ast``), so it also sees imports that a
+test run would not execute. Module-level imports make the cycle graph;
+imports inside functions (lazy ones, e.g. of optional extras) count for the
+layering check too, so that a lower layer cannot reach up even lazily.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "crm_analysis"
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for f in PACKAGE.rglob("*.py"):
+        parts = list(f.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = f
+    return out
+
+
+MODULES = _modules()
+
+
+def _imported(module: str, node: ast.Import | ast.ImportFrom) -> list[str]:
+    """Package modules that ``node`` (in ``module``) imports."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name in MODULES]
+    if node.level:
+        base = module.split(".")
+        if MODULES[module].name != "__init__.py":
+            base = base[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        name = ".".join(base + ([node.module] if node.module else []))
+    else:
+        name = node.module or ""
+    out = []
+    for alias in node.names:
+        sub = f"{name}.{alias.name}"
+        if sub in MODULES:
+            out.append(sub)  # a submodule: the package's __init__ is its parent, not a dependency
+        elif name in MODULES:
+            out.append(name)
+    return out
+
+
+def _graph(lazy: bool) -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {m: set() for m in MODULES}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if lazy:
+            nodes = list(ast.walk(tree))
+        else:  # what runs on import: module level, including if/try blocks, not function bodies
+            nodes = []
+            stack = list(tree.body)
+            while stack:
+                node = stack.pop()
+                nodes.append(node)
+                if isinstance(node, (ast.If, ast.Try)):
+                    stack.extend(ast.iter_child_nodes(node))
+        for node in nodes:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                edges[module].update(m for m in _imported(module, node) if m != module)
+    return edges
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_checker_finds_a_cycle() -> None:
+    """The cycle finder itself: a -> b -> c -> a is found, a DAG is not."""
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_no_import_cycles() -> None:
+    assert _cycles(_graph(lazy=False)) == []
+
+
+# subpackage -> subpackages it may import (lazily too); the layers of docs/architecture.md (the synthetic
+# generators sit beside the data layer: data.sources builds the default data with them)
+LOWER_LAYERS = {
+    "crm_analysis.data": {"crm_analysis._dates", "crm_analysis._progress", "crm_analysis.synthetic"},
+    "crm_analysis.rfm": {"crm_analysis._dates", "crm_analysis._progress", "crm_analysis.data"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(LOWER_LAYERS))
+def test_lower_layers_do_not_import_upwards(package: str) -> None:
+    edges = _graph(lazy=True)
+    allowed = LOWER_LAYERS[package] | {package}
+    bad = {
+        (m, w)
+        for m, ws in edges.items()
+        if m == package or m.startswith(package + ".")
+        for w in ws
+        if ".".join(w.split(".")[:2]) not in allowed
+    }
+    assert not bad, f"{package} imports from layers above it: {sorted(bad)}"
+
+
+def test_rfm_imports_without_pyspark_or_scale() -> None:
+    """Importing and running the RFM summary loads neither pyspark nor crm_analysis.scale."""
+    code = (
+        "import sys, pandas as pd\n"
+        "from crm_analysis.rfm import rfm_summary\n"
+        "tx = pd.DataFrame({'customer_id': ['a', 'b'], 'timestamp': pd.to_datetime(['2024-01-01', '2024-01-02']),"
+        " 'amount': [1.0, 2.0]})\n"
+        "rfm_summary(tx, observation_end='2024-01-31')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('pyspark', 'crm_analysis.scale'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
