@@ -203,12 +203,14 @@ def _may_need_strip(arr: pa.Array) -> bool:
     if bufs[2] is None:
         return False
     data = np.frombuffer(bufs[2], dtype=np.uint8)
-    lengths = np.diff(offsets)
-    nonempty = lengths > 0
-    if not nonempty.all():
-        starts, ends = offsets[:-1][nonempty], offsets[1:][nonempty] - 1
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    width = int(offsets[1]) - lo
+    if width > 0 and hi - lo == width * n and bool((offsets == lo + width * np.arange(n + 1)).all()):
+        starts, ends = slice(lo, hi, width), slice(lo + width - 1, hi, width)  # one width: strided views
     else:
-        starts, ends = offsets[:-1], offsets[1:] - 1
+        lengths = np.diff(offsets)
+        nonempty = lengths > 0
+        starts, ends = offsets[:-1][nonempty], offsets[1:][nonempty] - 1
     return bool(_FIRST[data[starts]].any() or _LAST[data[ends]].any())
 
 

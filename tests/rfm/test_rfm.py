@@ -311,8 +311,9 @@ def test_errors_name_the_problem(tmp_path):
 
 # ----------------------------------------------------------------------------- in-memory (numpy) path
 # DataFrames with a string/integer/categorical key, a datetime64 time and a numeric amount are
-# summarised in numpy (crm_analysis.rfm._numpy); relations and files always go through the
-# DuckDB SQL. The two implementations must agree exactly in index, order, dtypes and values.
+# summarised by the numpy engine (crm_analysis.rfm._numpy: mixed-radix keys for ids of up to 8 bytes,
+# dictionary ranks for longer or widely spread ids, decimal-string ranks for integers); relations and
+# files always go through the DuckDB engine. The two must agree in index, order, dtypes and values.
 def _via_duckdb(tx: pd.DataFrame, **kw) -> pd.DataFrame:
     return rfm_summary(duckdb.connect().from_df(tx), **kw)
 
@@ -323,7 +324,8 @@ _ID_FORMS = {
     "varying, <= 7 bytes": lambda i: str(i) + "x" * (i % 4),
     "non-ASCII": lambda i: "é" + str(i % 40) + "ß" * (i % 2),
     "NUL bytes": lambda i: "a" + "\0" * (i % 3),
-    "long (DuckDB)": lambda i: f"customer-{i}-of-the-shop",
+    "long (dictionary)": lambda i: f"customer-{i}-of-the-shop",
+    "8 spread bytes (dictionary)": lambda i: "".join(chr(0x21 + (i * 7919 + 13 * k * k) % 90) for k in range(8)),
 }
 
 
@@ -353,11 +355,12 @@ def test_numpy_path_matches_duckdb_for_string_ids(form):
         lambda ids: ids * 37,  # non-negative integers (string order: "1" < "10" < "2")
         lambda ids: ids * 37 - 5000,  # negative integers
         lambda ids: ids + 10**17,  # beyond the integer key
+        lambda ids: ids * 10**9 + 7,  # spread out: ranked through a hash table
         lambda ids: pd.Categorical([f"k{i}" for i in ids]),
         lambda ids: pd.Series([f"C{i}" for i in ids], dtype=object),
         lambda ids: ids.astype(float),  # not handled in numpy: DuckDB
     ],
-    ids=["int", "negative int", "huge int", "categorical", "object", "float"],
+    ids=["int", "negative int", "huge int", "spread int", "categorical", "object", "float"],
 )
 def test_numpy_path_matches_duckdb_for_other_keys(make):
     rng = np.random.default_rng(8)
