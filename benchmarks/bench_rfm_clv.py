@@ -1,10 +1,11 @@
-"""Benchmark: RFM summary (DuckDB) and CLV model fits against lifetimes 0.11.3.
+"""Benchmark: RFM summary and CLV model fits against lifetimes 0.11.3.
 
 For each size (number of customers) the script generates synthetic
 transactions (:func:`crm_analysis.synthetic.generate_transactions`, about 2.8
 transactions per customer) and times, in this process:
 
-* ``rfm_summary`` from the DataFrame and from a Parquet file (DuckDB SQL),
+* ``rfm_summary`` from the DataFrame (numpy engine) and from a Parquet file
+  (DuckDB engine),
 * a plain-pandas groupby implementation of the same summary (baseline,
   checked to give the same numbers),
 * the BG/NBD, Pareto/NBD and Gamma-Gamma fits on the summary.
@@ -13,8 +14,13 @@ With ``--lifetimes-python`` the same steps run with lifetimes 0.11.3
 (``summary_data_from_transaction_data(freq="D", freq_multiplier=7)``,
 ``BetaGeoFitter``, ``ParetoNBDFitter``, ``GammaGammaFitter``) in a subprocess of
 that interpreter, on the same transactions written to a CSV file. Only the
-library calls are timed there, not reading the CSV. lifetimes needs pandas < 2,
-so it lives in its own venv (see benchmarks/README.md).
+library calls are timed there, not reading the CSV. lifetimes lives in its own
+venv with the project's numpy, pandas and scipy (see benchmarks/README.md).
+
+Target (issue 13): the in-memory summary at least 20x faster than lifetimes'
+``summary_data_from_transaction_data`` at about 1e6 transactions (350,000
+customers); the script prints the ratio at the size closest to that and
+whether the target is met.
 
 Each step reports wall time and CPU time (``time.process_time``: all threads of
 the process, so DuckDB's worker threads count). On a shared machine CPU time is
@@ -164,6 +170,23 @@ def _ratio(base: float | None, ours: float | None) -> str:
     return f"{base / ours:6.1f}x"
 
 
+TARGET_TRANSACTIONS = 1_000_000
+TARGET_RATIO = 20.0
+
+
+def _print_target(rows: list[dict[str, Any]]) -> None:
+    """The summary target: DataFrame summary >= 20x lifetimes at the size closest to 1e6 transactions."""
+    vs = [r for r in rows if r["step"] == "summary, DataFrame (vs lifetimes)" and r["baseline_wall"] is not None]
+    if not vs:
+        print("\ntarget (summary >= 20x lifetimes at ~1e6 transactions): not measured (needs --lifetimes-python)")
+        return
+    r = min(vs, key=lambda r: abs(np.log(r["transactions"] / TARGET_TRANSACTIONS)))
+    wall, cpu = r["baseline_wall"] / r["ours_wall"], r["baseline_cpu"] / r["ours_cpu"]
+    met = "met" if min(wall, cpu) >= TARGET_RATIO else "NOT met"
+    print(f"\ntarget: rfm_summary (DataFrame) >= {TARGET_RATIO:.0f}x lifetimes at ~1e6 transactions: "
+          f"{r['transactions']:,} transactions, {wall:.1f}x wall, {cpu:.1f}x CPU -> {met}")
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     """Run the benchmark and print the table; returns its rows."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -246,6 +269,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 )
                 rows.append({"customers": n, "transactions": len(tx), "step": label, "ours_wall": wall, "ours_cpu": cpu,
                              "baseline": bname if bwall is not None else None, "baseline_wall": bwall, "baseline_cpu": bcpu})
+    _print_target(rows)
     print(f"\nload average {os.getloadavg()[0]:.1f} at end. ratio = baseline / ours (>1: ours faster). "
           "lifetimes ran in a subprocess; only its library calls are timed (not reading the CSV). "
           "Our Parquet row includes reading the file.")

@@ -24,11 +24,12 @@ def _frame_or_relation(
     timezone: str | None = None,
     dayfirst: bool | None = None,
     date_format: str | None = None,
-) -> pd.DataFrame | duckdb.DuckDBPyRelation:
-    """The input checked and with its key columns read by the package's policy: a frame stays a frame."""
+) -> tuple[pd.DataFrame | duckdb.DuckDBPyRelation, int]:
+    """The input checked and with its key columns read by the package's policy (a frame stays a frame), and its rows."""
     if isinstance(transactions, pd.DataFrame):  # pandas counts nulls without a scan in DuckDB
         check_frame(transactions, cols)
-        return canonical_frame(transactions, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
+        frame = canonical_frame(transactions, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
+        return frame, len(frame)
     return _duckdb.prepare(transactions, con, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
 
 
@@ -164,13 +165,13 @@ def rfm_summary(
                                  observation_start=observation_start)
     window = summary_window(observation_end, observation_start, time_unit)
     check_timezone(timezone)
-    checked = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,
-                                 date_format=date_format)
+    checked, n_rows = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,
+                                         date_format=date_format)
     if engine == "numpy":
         out = _numpy.summary(checked, cols, window)
         if out is not None:
             return out
-    return _duckdb.summary(_relation(checked, con), cols, window)
+    return _duckdb.summary(_relation(checked, con), cols, window, n_rows)
 
 
 def calibration_and_holdout(
@@ -224,11 +225,11 @@ def calibration_and_holdout(
         raise ValueError(f"observation_start {start.date()} is after calibration_end {cal.date()}")
     check_timezone(timezone)
     cols = KeyColumns(customer_col, datetime_col, monetary_col)
-    checked = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,
-                                 date_format=date_format)
+    checked, n_rows = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,
+                                         date_format=date_format)
     attrs = {"calibration_end": cal, "observation_end": end, "observation_start": start,
              "time_unit": time_unit, "unit_days": unit}
-    return _duckdb.calibration_and_holdout(_relation(checked, con), cols, cal, end, start, unit, attrs)
+    return _duckdb.calibration_and_holdout(_relation(checked, con), cols, cal, end, start, unit, attrs, n_rows)
 
 
 def repeat_purchases_by_day(
@@ -276,5 +277,5 @@ def repeat_purchases_by_day(
     cend = end if cohort_end is None else as_date(cohort_end, "cohort_end")
     start = None if observation_start is None else as_date(observation_start, "observation_start")
     cols = KeyColumns(customer_col, datetime_col, monetary_col)
-    checked = _frame_or_relation(transactions, con, cols)
+    checked, _ = _frame_or_relation(transactions, con, cols)
     return _duckdb.repeat_purchases_by_day(_relation(checked, con), cols, end, cend, start)

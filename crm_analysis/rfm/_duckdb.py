@@ -3,14 +3,29 @@
 Sources become relations through :func:`crm_analysis.data.source_relation`
 (files, folders and globs of Parquet/CSV files, DuckDB relations, frames),
 the key columns are read by the package's date and id policy in SQL, and all
-aggregation is ``GROUP BY`` SQL (daily merge, then per customer; no window
-functions), so files larger than memory can be summarised; only the
-per-customer result reaches pandas (fetched as Arrow, converted column by
-column to numpy-backed columns).
+aggregation is ``GROUP BY`` SQL (no window functions), so files larger than
+memory can be summarised; only the per-customer result reaches pandas.
+
+Passes over ranges of customers, so that a memory limit is met
+---------------------------------------------------------------
+The summary is two chained hash aggregations (daily merge, about one group
+per input row when customers rarely buy twice a day; then per customer).
+They run at the same time, and at 1e8 rows / 1e7 customers DuckDB failed
+with ``OutOfMemoryException`` at ``memory_limit=1GB`` and ``2GB`` instead of
+spilling (with one thread too, and with the daily merge written to a
+temporary table first). When the connection's ``memory_limit`` is small for
+the number of rows (about 32 bytes per row beyond a 256 MiB reserve), the
+customers are split into ranges of their ids (cut points from a sample of
+100,000 ids) and each range is summarised in its own statement, whose hash
+tables are that fraction of the whole; the ranges come out in order, so the
+results are concatenated, not sorted again. Each statement's result is
+streamed in Arrow record batches and converted column by column, each Arrow
+column released after its conversion.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import duckdb
@@ -19,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from crm_analysis.data.dates import timestamp_sql
-from crm_analysis.data.engine import default_connection, quote_identifier
+from crm_analysis.data.engine import default_connection, quote_identifier, quote_literal
 from crm_analysis.data.loaders import source_relation
 from crm_analysis.data.validation import STRIP_SQL_CLASS
 
@@ -42,16 +57,17 @@ def _check_columns(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> None:
         raise ValueError(f"transactions lack the {', '.join(missing)}; columns are {list(rel.columns)}")
 
 
-def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> None:
-    """Raise a ValueError when a key column holds missing values or the amount is infinite."""
+def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> int:
+    """Raise a ValueError when a key column holds missing values or the amount is infinite; else the row count."""
     parts = ", ".join(f"COUNT(*) FILTER (WHERE {_q(c)} IS NULL)" for c in cols.roles().values())
     m = _q(cols.monetary)
     parts += (f", COUNT(*) FILTER (WHERE isinf(CAST({m} AS DOUBLE))), "
               f"any_value({m}) FILTER (WHERE isinf(CAST({m} AS DOUBLE)))")
-    counts = rel.query("tx", f"SELECT {parts} FROM tx").fetchall()[0]
-    raise_on_nulls(cols, counts[:-2])
-    if counts[-2]:
-        raise_on_inf(cols.monetary, int(counts[-2]), counts[-1])
+    counts = rel.query("tx", f"SELECT {parts}, COUNT(*) FROM tx").fetchall()[0]
+    raise_on_nulls(cols, counts[:-3])
+    if counts[-3]:
+        raise_on_inf(cols.monetary, int(counts[-3]), counts[-2])
+    return int(counts[-1])
 
 
 def _canonical_relation(
@@ -93,8 +109,8 @@ def prepare(
     timezone: str | None = None,
     dayfirst: bool | None = None,
     date_format: str | None = None,
-) -> duckdb.DuckDBPyRelation:
-    """A source (path, folder, glob, relation, ...) as a relation with checked, canonical key columns.
+) -> tuple[duckdb.DuckDBPyRelation, int]:
+    """A source (path, folder, glob, relation, ...) as a relation with checked, canonical key columns, and its rows.
 
     Raises
     ------
@@ -109,16 +125,25 @@ def prepare(
     )
     _check_columns(rel, cols)
     rel = _canonical_relation(rel, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
-    _check_nulls(rel, cols)
-    return rel
+    return rel, _check_nulls(rel, cols)
 
 
-def _daily_cte(cols: KeyColumns, end: pd.Timestamp, start: pd.Timestamp | None) -> str:
-    """SQL of the daily-merge step (one row per customer and purchase day)."""
+def _daily_cte(
+    cols: KeyColumns,
+    end: pd.Timestamp,
+    start: pd.Timestamp | None,
+    id_range: tuple[str | None, str | None] = (None, None),
+) -> str:
+    """SQL of the daily-merge step (one row per customer and purchase day), optionally for a range of ids."""
     c, t, m = _q(cols.customer), _q(cols.datetime), _q(cols.monetary)
     where = f"CAST({t} AS DATE) <= DATE '{end.date().isoformat()}'"
     if start is not None:
         where += f" AND CAST({t} AS DATE) >= DATE '{start.date().isoformat()}'"
+    lo, hi = id_range
+    if lo is not None:
+        where += f" AND CAST({c} AS VARCHAR) >= {quote_literal(lo)}"
+    if hi is not None:
+        where += f" AND CAST({c} AS VARCHAR) < {quote_literal(hi)}"
     return f"""
     daily AS (
         SELECT CAST({c} AS VARCHAR) AS customer_id,
@@ -130,6 +155,48 @@ def _daily_cte(cols: KeyColumns, end: pd.Timestamp, start: pd.Timestamp | None) 
     )"""
 
 
+#: DuckDB memory per input row that the two aggregations need (measured: 1e8 rows failed at 2 GB in one pass)
+_BYTES_PER_ROW = 32
+_RESERVE = 256 * 2**20
+_SAMPLE_IDS = 100_000
+_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _memory_limit(rel: duckdb.DuckDBPyRelation) -> float:
+    """The connection's ``memory_limit`` in bytes (inf when unlimited or unreadable)."""
+    text = str(rel.query("tx", "SELECT current_setting('memory_limit')").fetchall()[0][0]).strip().lower()
+    number, _, unit = text.partition(" ")
+    try:
+        return float(number) * _UNITS[unit.strip() or "b"]
+    except (ValueError, KeyError):
+        return float("inf")
+
+
+def _id_ranges(rel: duckdb.DuckDBPyRelation, cols: KeyColumns, n_rows: int) -> list[tuple[str | None, str | None]]:
+    """Ranges of customer ids, each summarised in its own statement (one range when memory suffices)."""
+    usable = max(_memory_limit(rel) - _RESERVE, _RESERVE)
+    passes = math.ceil(n_rows * _BYTES_PER_ROW / usable)
+    if passes <= 1:
+        return [(None, None)]
+    c = _q(cols.customer)
+    sample = rel.query("tx", f"SELECT CAST({c} AS VARCHAR) FROM tx USING SAMPLE reservoir({_SAMPLE_IDS} ROWS) "
+                             "REPEATABLE (42)").fetchall()
+    ids = sorted(r[0] for r in sample)  # Python orders str by code point, i.e. as DuckDB orders UTF-8 bytes
+    cuts = sorted({ids[len(ids) * i // passes] for i in range(1, passes)})
+    bounds: list[str | None] = [None, *cuts, None]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+_BATCH_ROWS = 1_000_000
+
+
+def _fetch(rel: duckdb.DuckDBPyRelation, sql: str) -> pa.Table:
+    """The result of ``sql`` (over ``tx`` = ``rel``) as an Arrow table, streamed in record batches."""
+    reader = rel.query("tx", sql).to_arrow_reader(_BATCH_ROWS)
+    return pa.Table.from_batches(list(reader), schema=reader.schema)
+
+
 def _to_frame(table: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
     """Index by customer_id, fix dtypes and attach metadata.
 
@@ -139,39 +206,48 @@ def _to_frame(table: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
     dtype; no per-row Python.
     """
     cols: dict[str, np.ndarray] = {}
-    for name in table.column_names:
-        if name == "customer_id":
-            continue
-        col = table.column(name)
+    columns = {name: table.column(name) for name in table.column_names}
+    index = pd.Index(columns.pop("customer_id").to_pandas(), dtype="str", name="customer_id")
+    del table  # each Arrow column is released once converted
+    for name in list(columns):
+        col = columns.pop(name)
         if name.startswith("frequency"):
             cols[name] = col.cast(pa.int64()).to_numpy()
         elif name == "first_purchase":
             cols[name] = col.cast(pa.timestamp("ns")).to_numpy()
         else:
             cols[name] = col.cast(pa.float64()).to_numpy()
-    index = pd.Index(table.column("customer_id").to_pandas(), dtype="str", name="customer_id")
-    return with_attrs(pd.DataFrame(cols, index=index), attrs)
+        del col
+    return with_attrs(pd.DataFrame(cols, index=index, copy=False), attrs)
 
 
-def summary(rel: duckdb.DuckDBPyRelation, cols: KeyColumns, window: Window) -> pd.DataFrame:
-    """:func:`crm_analysis.rfm.rfm_summary` of a prepared relation, in DuckDB SQL."""
+def summary(rel: duckdb.DuckDBPyRelation, cols: KeyColumns, window: Window, n_rows: int) -> pd.DataFrame:
+    """:func:`crm_analysis.rfm.rfm_summary` of a prepared relation of ``n_rows`` rows, in DuckDB SQL."""
     unit = window.unit
     end_sql = f"DATE '{window.end.date().isoformat()}'"
-    sql = f"""
-    WITH {_daily_cte(cols, window.end, window.start)}
-    SELECT customer_id,
-           COUNT(*) - 1 AS frequency,
-           date_diff('day', MIN(day), MAX(day)) / {unit} AS recency,
-           date_diff('day', MIN(day), {end_sql}) / {unit} AS "T",
-           COALESCE((SUM(amount) - arg_min(amount, day)) / NULLIF(COUNT(*) - 1, 0), 0.0) AS monetary_value,
-           SUM(amount) AS revenue,
-           MIN(day) AS first_purchase
-    FROM daily
-    GROUP BY customer_id
-    ORDER BY customer_id
-    """
-    table = rel.query("tx", sql).to_arrow_table()
-    return _to_frame(table, window.attrs)
+    tables = []
+    for id_range in _id_ranges(rel, cols, n_rows):
+        tables.append(_fetch(rel, f"""
+        WITH {_daily_cte(cols, window.end, window.start, id_range)}
+        SELECT customer_id,
+               COUNT(*) - 1 AS frequency,
+               date_diff('day', MIN(day), MAX(day)) / {unit} AS recency,
+               date_diff('day', MIN(day), {end_sql}) / {unit} AS "T",
+               COALESCE((SUM(amount) - arg_min(amount, day)) / NULLIF(COUNT(*) - 1, 0), 0.0) AS monetary_value,
+               SUM(amount) AS revenue,
+               MIN(day) AS first_purchase
+        FROM daily
+        GROUP BY customer_id
+        ORDER BY customer_id
+        """))
+    return _to_frame(_concat(tables), window.attrs)
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    """The passes' tables as one (zero-copy); empties ``tables`` so that only the result refers to them."""
+    out = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    tables.clear()
+    return out
 
 
 def calibration_and_holdout(
@@ -182,12 +258,13 @@ def calibration_and_holdout(
     start: pd.Timestamp | None,
     unit: float,
     attrs: dict[str, Any],
+    n_rows: int,
 ) -> pd.DataFrame:
-    """:func:`crm_analysis.rfm.calibration_and_holdout` of a prepared relation."""
+    """:func:`crm_analysis.rfm.calibration_and_holdout` of a prepared relation (in passes, as :func:`summary`)."""
     cal_sql = f"DATE '{cal.date().isoformat()}'"
     duration = (end - cal).days / unit
-    sql = f"""
-    WITH {_daily_cte(cols, end, start)},
+    sql = """
+    WITH {daily_cte},
     per_customer AS (
         SELECT customer_id,
                COUNT(*) FILTER (WHERE day <= {cal_sql}) AS n_cal,
@@ -215,8 +292,12 @@ def calibration_and_holdout(
     FROM per_customer
     ORDER BY customer_id
     """
-    table = rel.query("tx", sql).to_arrow_table()
-    return _to_frame(table, attrs)
+    tables = [
+        _fetch(rel, sql.format(daily_cte=_daily_cte(cols, end, start, id_range), cal_sql=cal_sql, unit=unit,
+                               duration=duration))
+        for id_range in _id_ranges(rel, cols, n_rows)
+    ]
+    return _to_frame(_concat(tables), attrs)
 
 
 def repeat_purchases_by_day(
@@ -227,7 +308,7 @@ def repeat_purchases_by_day(
     start: pd.Timestamp | None,
 ) -> pd.DataFrame:
     """:func:`crm_analysis.rfm.repeat_purchases_by_day` of a prepared relation."""
-    sql = f"""
+    df = rel.query("tx", f"""
     WITH {_daily_cte(cols, end, start)},
     firsts AS (
         SELECT customer_id, MIN(day) AS first_day
@@ -241,8 +322,7 @@ def repeat_purchases_by_day(
     FROM daily d JOIN firsts f ON d.customer_id = f.customer_id
     GROUP BY d.day
     ORDER BY d.day
-    """
-    df = rel.query("tx", sql).df()
+    """).df()
     return pd.DataFrame(
         {
             "first_purchases": df["first_purchases"].to_numpy(dtype="int64"),

@@ -112,3 +112,35 @@ def test_duckdb_engine_on_any_connection_equals_numpy_engine(kind, tmp_path) -> 
     rel = (con or duckdb.connect()).from_df(tx)
     for kw in ({"observation_end": END}, {"observation_end": END, "observation_start": "2023-02-01", "time_unit": "D"}):
         pd.testing.assert_frame_equal(rfm_summary(rel, con=con, **kw), rfm_summary(tx, **kw), check_exact=True)
+
+
+@pytest.mark.parametrize("bytes_per_row", [10**6, 10**8])
+def test_passes_over_id_ranges_give_the_one_pass_result(monkeypatch, bytes_per_row) -> None:
+    """With little memory per row the DuckDB engine summarises ranges of customer ids in separate statements
+    (cut points from a sample of ids); the concatenated result equals the one-pass result row for row."""
+    from crm_analysis.rfm import _duckdb
+
+    tx = _tx(n=2000)
+    tx["customer_id"] = tx["customer_id"].str.replace("C00", "é", regex=False)  # non-ASCII ids: byte order
+    rel = connect_out_of_core("300MB", threads=1).from_df(tx)
+    one = rfm_summary(rel, observation_end=END)
+    ch_one = calibration_and_holdout(rel, calibration_end="2023-04-30", observation_end=END)
+    monkeypatch.setattr(_duckdb, "_BYTES_PER_ROW", bytes_per_row)
+    ranges = _duckdb._id_ranges(rel, _duckdb.KeyColumns("customer_id", "timestamp", "amount"), len(tx))
+    assert len(ranges) > 1 and ranges[0][0] is None and ranges[-1][1] is None
+    assert all(a[1] == b[0] for a, b in zip(ranges[:-1], ranges[1:]))  # contiguous, no id left out
+    pd.testing.assert_frame_equal(rfm_summary(rel, observation_end=END), one, check_exact=True)
+    pd.testing.assert_frame_equal(
+        calibration_and_holdout(rel, calibration_end="2023-04-30", observation_end=END), ch_one, check_exact=True
+    )
+
+
+def test_memory_limit_is_read_from_the_connection(tmp_path) -> None:
+    from crm_analysis.rfm import _duckdb
+
+    rel = connect_out_of_core("1GB", threads=1).from_df(_tx(10))
+    assert _duckdb._memory_limit(rel) == pytest.approx(10**9, rel=0.01)
+    # 1e8 rows at 1 GB: several passes; 1e6 rows: one
+    cols = _duckdb.KeyColumns("customer_id", "timestamp", "amount")
+    assert len(_duckdb._id_ranges(rel, cols, 10**6)) == 1
+    assert len(_duckdb._id_ranges(rel, cols, 10**8)) > 1
