@@ -14,7 +14,7 @@ They run at the same time, and at 1e8 rows / 1e7 customers DuckDB failed
 with ``OutOfMemoryException`` at ``memory_limit=1GB`` and ``2GB`` instead of
 spilling (with one thread too, and with the daily merge written to a
 temporary table first). When the connection's ``memory_limit`` is small for
-the number of rows (about 32 bytes per row beyond a 256 MiB reserve), the
+the number of rows (about 24 bytes per row beyond a 256 MiB reserve), the
 customers are split into ranges of their ids (cut points from a sample of
 100,000 ids) and each range is summarised in its own statement, whose hash
 tables are that fraction of the whole; the ranges come out in order, so the
@@ -38,7 +38,7 @@ from crm_analysis.data.engine import default_connection, quote_identifier, quote
 from crm_analysis.data.loaders import source_relation
 from crm_analysis.data.validation import STRIP_SQL_CLASS
 
-from ._common import KeyColumns, Window, raise_on_inf, raise_on_nulls, warn_utc, with_attrs
+from ._common import KeyColumns, Window, ids_as_index, raise_on_inf, raise_on_nulls, warn_utc, with_attrs
 
 __all__ = ["calibration_and_holdout", "prepare", "frame_relation", "repeat_purchases_by_day", "summary"]
 
@@ -155,8 +155,10 @@ def _daily_cte(
     )"""
 
 
-#: DuckDB memory per input row that the two aggregations need (measured: 1e8 rows failed at 2 GB in one pass)
-_BYTES_PER_ROW = 32
+#: DuckDB memory per input row the two aggregations need in one statement, beyond the reserve. Measured at
+#: 1e8 rows / 1e7 customers: one statement failed at memory_limit=2GB and finished at 3GB; four ranges
+#: finished at 1GB. 24 bytes gives 1 statement at 3GB, 2 at 2GB, 4 at 1GB.
+_BYTES_PER_ROW = 24
 _RESERVE = 256 * 2**20
 _SAMPLE_IDS = 100_000
 _UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
@@ -207,7 +209,7 @@ def _to_frame(table: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
     """
     cols: dict[str, np.ndarray] = {}
     columns = {name: table.column(name) for name in table.column_names}
-    index = pd.Index(columns.pop("customer_id").to_pandas(), dtype="str", name="customer_id")
+    index = ids_as_index(columns.pop("customer_id"))  # stays Arrow: no Python strings
     del table  # each Arrow column is released once converted
     for name in list(columns):
         col = columns.pop(name)
