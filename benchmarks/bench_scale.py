@@ -99,7 +99,9 @@ def _run_child(measure: str, glob: str, args: argparse.Namespace, temp_dir: Path
         cmd += ["--_profile", str(temp_dir.parent / f"profile_{measure}.json")]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit code {proc.returncode}"
+        lines = proc.stderr.strip().splitlines()
+        errors = [ln for ln in lines if "Exception" in ln or "Error" in ln]
+        last = (errors or lines or [f"exit code {proc.returncode}"])[-1].strip()[:200]
         print(f"  {measure:<13} FAILED: {last}", flush=True)
         return {"seconds": float("nan"), "peak_mib": float("nan"), "result_rows": 0, "failed": last}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -172,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         base = results.get("baseline")
         for measure, r in results.items():
-            ratio = r["seconds"] / base["seconds"] if base else float("nan")
+            ratio = r["seconds"] / base["seconds"] if base and base["seconds"] == base["seconds"] else float("nan")
             table.append((n_rows, size_mb, measure, r["seconds"], n_rows / r["seconds"], r["peak_mib"], ratio))
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
@@ -189,7 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     print("| rows | Parquet MiB | step | seconds | M rows/s | peak RSS MiB | vs baseline |")
     print("|---|---|---|---|---|---|---|")
     for n_rows, size_mb, measure, sec, rps, peak, ratio in table:
-        print(f"| {_fmt_rows(n_rows)} | {size_mb:,.0f} | {measure} | {sec:.1f} | {rps / 1e6:.2f} | {peak:,.0f} | {ratio:.2f}x |")
+        if sec != sec:  # failed
+            print(f"| {_fmt_rows(n_rows)} | {size_mb:,.0f} | {measure} | failed | | | |")
+            continue
+        rel = f"{ratio:.2f}x" if ratio == ratio else "-"
+        print(f"| {_fmt_rows(n_rows)} | {size_mb:,.0f} | {measure} | {sec:.1f} | {rps / 1e6:.2f} | {peak:,.0f} | {rel} |")
 
 
 if __name__ == "__main__":

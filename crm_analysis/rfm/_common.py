@@ -259,7 +259,7 @@ def canonical_frame(
     ts = tx[t]
     if not (isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "M"):
         if isinstance(ts.dtype, pd.DatetimeTZDtype) and timezone is None:
-            warn_utc(t)
+            warn_utc(t, stacklevel=5)  # warn_utc, canonical_frame, _frame_or_relation, public function, caller
         out[t], _ = parse_datetime_column(ts, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
     ids = tx[c]
     if pd.api.types.is_string_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):

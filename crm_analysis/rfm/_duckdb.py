@@ -83,7 +83,7 @@ def _canonical_relation(
     c, t, m = cols.customer, cols.datetime, cols.monetary
     if types[t] == "VARCHAR" or types[t].startswith("TIMESTAMP WITH TIME ZONE"):
         if types[t].startswith("TIMESTAMP WITH TIME ZONE") and timezone is None:
-            warn_utc(t, stacklevel=5)
+            warn_utc(t, stacklevel=6)  # warn_utc, _canonical_relation, prepare, _frame_or_relation, public, caller
         ts = timestamp_sql(rel, t, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
         if ts.pre:
             rel = rel.project(", ".join(["*"] + [f"{v} AS {_q(k)}" for k, v in ts.pre.items()]))

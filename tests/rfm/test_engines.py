@@ -144,3 +144,19 @@ def test_memory_limit_is_read_from_the_connection(tmp_path) -> None:
     cols = _duckdb.KeyColumns("customer_id", "timestamp", "amount")
     assert len(_duckdb._id_ranges(rel, cols, 10**6)) == 1
     assert len(_duckdb._id_ranges(rel, cols, 10**8)) > 1
+
+
+def test_utc_warning_points_at_the_caller() -> None:
+    """Aware times without a timezone warn once per call, attributed to the caller's line on every engine."""
+    import warnings
+
+    from crm_analysis.data import DataWarning
+
+    tx = pd.DataFrame({"customer_id": ["a"], "amount": [1.0],
+                       "timestamp": pd.to_datetime(["2024-01-02 10:00"]).tz_localize("Europe/Paris")})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rfm_summary(tx, observation_end="2024-01-31")
+        rfm_summary(duckdb.connect().from_df(tx), observation_end="2024-01-31")
+    found = [w for w in caught if issubclass(w.category, DataWarning)]
+    assert len(found) == 2 and all(w.filename == __file__ for w in found)
