@@ -205,7 +205,7 @@ def _may_need_strip(arr: pa.Array) -> bool:
     data = np.frombuffer(bufs[2], dtype=np.uint8)
     lo, hi = int(offsets[0]), int(offsets[-1])
     width = int(offsets[1]) - lo
-    if width > 0 and hi - lo == width * n and bool((offsets == lo + width * np.arange(n + 1)).all()):
+    if width > 0 and hi - lo == width * n and bool((np.diff(offsets) == width).all()):
         starts, ends = slice(lo, hi, width), slice(lo + width - 1, hi, width)  # one width: strided views
     else:
         lengths = np.diff(offsets)

@@ -39,8 +39,8 @@ __all__ = ["summary"]
 _INT32_MAX = 2**31 - 1
 _MAX_KEY = 2**62
 
-#: ``ids(rows, keys)``: the id strings of the given rows (``keys`` = their customer keys).
-IdLookup = Callable[[np.ndarray, np.ndarray], pa.Array]
+#: ``ids(keys)``: the id strings of the given customer keys.
+IdLookup = Callable[[np.ndarray], pa.Array]
 
 
 def _bounded(n: int) -> int:
@@ -78,29 +78,12 @@ def _byte_matrix(values: pa.Array) -> tuple[np.ndarray, bool] | None:
     return None
 
 
-def _strings_of_rows(matrix: np.ndarray, fixed: bool, rows: np.ndarray) -> pa.Array:
-    """The strings of ``rows`` rebuilt from the byte matrix of :func:`_byte_matrix` (no gather of strings)."""
-    n, width = len(rows), matrix.shape[1]
-    # rows as single opaque items: one gather of n items instead of n small row copies
-    block = np.ascontiguousarray(matrix).view(np.dtype((np.void, width))).ravel()[rows].view(np.uint8).reshape(n, width)
-    if fixed:
-        data = block.ravel()
-        offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
-    else:  # padded bytes, then the length
-        width -= 1
-        lengths = block[:, width].astype(np.int64)
-        data = block[:, :width][np.arange(width) < lengths[:, None]]
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-
-
-def _radix_keys(matrix: np.ndarray) -> tuple[np.ndarray, int] | None:
-    """Mixed-radix keys of the matrix rows (digit j: byte j minus its minimum), and their range R.
+def _radix_keys(matrix: np.ndarray) -> tuple[np.ndarray, int, list[int], list[int]] | None:
+    """Mixed-radix keys of the matrix rows (digit j: byte j minus its minimum), their range R, minima and widths.
 
     The digits are bounded by the bytes present at each position, so the map
     is strictly increasing in the lexicographic order of the rows. None when
-    R would reach 2**62.
+    R would reach 2**62. 32-bit keys when R < 2**31.
     """
     columns = [matrix[:, j] for j in range(matrix.shape[1])]  # strided views: per-column reductions are fast
     lo = [int(c.min()) for c in columns]
@@ -110,13 +93,39 @@ def _radix_keys(matrix: np.ndarray) -> tuple[np.ndarray, int] | None:
         total *= w
     if total >= _MAX_KEY:
         return None
-    keys = np.zeros(matrix.shape[0], dtype=np.int64)
+    keys = np.zeros(matrix.shape[0], dtype=np.int32 if total <= _INT32_MAX else np.int64)
+    shift = 0  # sum of lo[j] * place value, subtracted once at the end
     for c, low, w in zip(columns, lo, width):
         if w > 1:
-            keys *= w
-            keys += c
-            keys -= low
-    return keys, total
+            np.multiply(keys, w, out=keys)
+            np.add(keys, c, out=keys, casting="unsafe")
+            shift = shift * w + low
+    if shift:
+        np.subtract(keys, shift, out=keys, casting="unsafe")
+    return keys, total, lo, width
+
+
+def _strings_of_keys(keys: np.ndarray, lo: list[int], width: list[int], fixed: bool) -> pa.Array:
+    """The strings of mixed-radix ``keys`` (decoded digit by digit; no gather of strings)."""
+    n = len(keys)
+    block = np.empty((n, len(width)), dtype=np.uint8)
+    rest = keys.astype(np.int64)
+    for j in range(len(width) - 1, -1, -1):
+        if width[j] > 1:
+            rest, digit = np.divmod(rest, width[j])
+            block[:, j] = digit + lo[j]
+        else:
+            block[:, j] = lo[j]
+    if fixed:
+        data = block.ravel()
+        offsets = np.arange(0, (n + 1) * block.shape[1], block.shape[1], dtype=np.int64)
+    else:  # padded bytes, then the length
+        w = block.shape[1] - 1
+        lengths = block[:, w].astype(np.int64)
+        data = block[:, :w][np.arange(w) < lengths[:, None]]
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _rank(values: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
@@ -135,7 +144,8 @@ def _string_keys(arr: pa.Array) -> tuple[np.ndarray, int, IdLookup]:
         matrix, fixed = bytes_
         found = _radix_keys(matrix)
         if found is not None and found[1] <= _bounded(len(arr)):
-            return found[0], found[1], lambda rows, keys: _strings_of_rows(matrix, fixed, rows)
+            keys, total, lo, width = found
+            return keys, total, lambda k: _strings_of_keys(k, lo, width, fixed)
     # hash the ids once, sort the distinct ones (byte-wise: pyarrow compares UTF-8 bytes)
     encoded = pc.dictionary_encode(arr)
     dictionary = encoded.dictionary
@@ -144,7 +154,7 @@ def _string_keys(arr: pa.Array) -> tuple[np.ndarray, int, IdLookup]:
     rank[order] = np.arange(len(order), dtype=np.int64)
     keys = rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
     names = dictionary.take(pa.array(order))
-    return keys, len(order), lambda rows, k: names.take(pa.array(k))
+    return keys, len(order), lambda k: names.take(pa.array(k))
 
 
 def _integer_string_order(values: np.ndarray) -> np.ndarray:
@@ -164,7 +174,7 @@ def _integer_keys(values: np.ndarray) -> tuple[np.ndarray, int, IdLookup]:
         table = np.empty(vmax - vmin + 1, dtype=np.int64)
         table[present[order] - vmin] = np.arange(len(order), dtype=np.int64)
         names = pa.array(present[order]).cast(pa.large_string())
-        return table[values - vmin], len(order), lambda rows, k: names.take(pa.array(k))
+        return table[values - vmin], len(order), lambda k: names.take(pa.array(k))
     codes, uniq = pd.factorize(values, sort=False)
     return _ranked_names(codes, uniq.astype(str).astype(object))
 
@@ -175,7 +185,7 @@ def _ranked_names(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, int
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     sorted_names = pa.array(names[order], type=pa.large_string())
-    return rank[codes], len(order), lambda rows, k: sorted_names.take(pa.array(k))
+    return rank[codes], len(order), lambda k: sorted_names.take(pa.array(k))
 
 
 def _customer_keys(col: pd.Series) -> tuple[np.ndarray, int, IdLookup] | None:
@@ -246,11 +256,6 @@ def summary(tx: pd.DataFrame, cols: KeyColumns, window: Window) -> pd.DataFrame 
         keys, day, amount = keys[rows], day[rows], amount[rows]
     out = _aggregate(keys, n_keys, day, amount)
     present, n_days, first, last, revenue, first_amount = out
-    row_of = np.empty(n_keys, dtype=np.int64)
-    row_of[keys] = np.arange(len(keys), dtype=np.int64)  # a row of each customer
-    cust_rows = row_of[present]
-    if rows is not None:
-        cust_rows = rows[cust_rows]
     frequency = n_days - 1
     monetary = np.zeros(len(present), dtype=np.float64)
     repeat = frequency > 0
@@ -265,7 +270,7 @@ def summary(tx: pd.DataFrame, cols: KeyColumns, window: Window) -> pd.DataFrame 
             "revenue": revenue,
             "first_purchase": first.astype("datetime64[D]").astype("datetime64[ns]"),
         },
-        index=ids_as_index(ids(cust_rows, present)),
+        index=ids_as_index(ids(present)),
     )
     return with_attrs(df, window.attrs)
 
@@ -279,11 +284,10 @@ def _aggregate(
     """
     d0 = int(day.min())
     span = int(day.max()) - d0 + 1
-    offset = day - d0
-    if n_keys * span <= _INT32_MAX:  # 32-bit values sort about twice as fast
-        pairs = keys.astype(np.int32) * np.int32(span) + offset.astype(np.int32)
-    else:
-        pairs = keys * span + offset
+    small = n_keys * span <= _INT32_MAX  # 32-bit values sort about twice as fast
+    offset = np.subtract(day, d0, dtype=np.int32 if small else np.int64, casting="unsafe")
+    pairs = np.multiply(keys, span, dtype=offset.dtype, casting="unsafe")
+    pairs += offset
     pairs.sort()
     new = np.empty(len(pairs), dtype=bool)
     new[0] = True
@@ -299,10 +303,10 @@ def _aggregate(
     n_days = np.diff(np.append(first_pair, len(customer)))
     first = pairs[first_pair].astype(np.int64) - present * span
     last = pairs[last_pair].astype(np.int64) - present * span
-    position = np.empty(n_keys, dtype=np.int64)
-    position[present] = np.arange(len(present), dtype=np.int64)
-    row_position = position[keys]
-    revenue = np.bincount(row_position, weights=amount, minlength=len(present))
-    on_first_day = offset == first[row_position]
-    first_amount = np.bincount(row_position, weights=np.where(on_first_day, amount, 0.0), minlength=len(present))
+    # per key (not per position): the tables are indexed by the rows' keys directly, 32-bit to stay in cache
+    revenue = np.bincount(keys, weights=amount, minlength=n_keys)[present]
+    first_of_key = np.zeros(n_keys, dtype=offset.dtype)
+    first_of_key[present] = first
+    on_first_day = offset == first_of_key[keys]
+    first_amount = np.bincount(keys[on_first_day], weights=amount[on_first_day], minlength=n_keys)[present]
     return present, n_days.astype(np.int64), first + d0, last + d0, revenue, first_amount
