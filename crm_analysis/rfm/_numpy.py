@@ -11,9 +11,10 @@
    values ``customer * span + day`` (32-bit when they fit; values only, no
    ``argsort`` and no payload), which gives per customer the number of
    purchase days, the first and the last day.
-3. Revenue and the first day's amount are ``np.bincount`` sums over the
-   rows (weights: the amounts, resp. the amounts of rows on the customer's
-   first day).
+3. Revenue and the repeat days' amount are ``np.bincount`` sums over the
+   rows (weights: the amounts, resp. the amounts of rows after the
+   customer's first day; summed directly, so repeat days that cancel give
+   exactly 0).
 
 Same result, row order and dtypes as the DuckDB engine (tested; money sums
 may differ in the last bits, as sums in any other order do). Frames this
@@ -25,7 +26,6 @@ and go to the DuckDB engine.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,12 +78,13 @@ def _byte_matrix(values: pa.Array) -> tuple[np.ndarray, bool] | None:
     return None
 
 
-def _radix_keys(matrix: np.ndarray) -> tuple[np.ndarray, int, list[int], list[int]] | None:
+def _radix_keys(matrix: np.ndarray, limit: int) -> tuple[np.ndarray, int, list[int], list[int]] | None:
     """Mixed-radix keys of the matrix rows (digit j: byte j minus its minimum), their range R, minima and widths.
 
     The digits are bounded by the bytes present at each position, so the map
     is strictly increasing in the lexicographic order of the rows. None when
-    R would reach 2**62. 32-bit keys when R < 2**31.
+    R would exceed ``limit``. 32-bit keys when R < 2**31 - 256 (every
+    intermediate value stays below R + 255).
     """
     columns = [matrix[:, j] for j in range(matrix.shape[1])]  # strided views: per-column reductions are fast
     lo = [int(c.min()) for c in columns]
@@ -91,17 +92,14 @@ def _radix_keys(matrix: np.ndarray) -> tuple[np.ndarray, int, list[int], list[in
     total = 1
     for w in width:
         total *= w
-    if total >= _MAX_KEY:
-        return None
-    keys = np.zeros(matrix.shape[0], dtype=np.int32 if total <= _INT32_MAX else np.int64)
-    shift = 0  # sum of lo[j] * place value, subtracted once at the end
+        if total > limit:
+            return None
+    keys = np.zeros(matrix.shape[0], dtype=np.int32 if total < _INT32_MAX - 256 else np.int64)
     for c, low, w in zip(columns, lo, width):
-        if w > 1:
+        if w > 1:  # keys = keys * w + (c - low), in place
             np.multiply(keys, w, out=keys)
             np.add(keys, c, out=keys, casting="unsafe")
-            shift = shift * w + low
-    if shift:
-        np.subtract(keys, shift, out=keys, casting="unsafe")
+            np.subtract(keys, low, out=keys)
     return keys, total, lo, width
 
 
@@ -142,8 +140,8 @@ def _string_keys(arr: pa.Array) -> tuple[np.ndarray, int, IdLookup]:
     bytes_ = _byte_matrix(arr) if arr.null_count == 0 else None
     if bytes_ is not None:
         matrix, fixed = bytes_
-        found = _radix_keys(matrix)
-        if found is not None and found[1] <= _bounded(len(arr)):
+        found = _radix_keys(matrix, _bounded(len(arr)))
+        if found is not None:
             keys, total, lo, width = found
             return keys, total, lambda k: _strings_of_keys(k, lo, width, fixed)
     # hash the ids once, sort the distinct ones (byte-wise: pyarrow compares UTF-8 bytes)
@@ -255,11 +253,11 @@ def summary(tx: pd.DataFrame, cols: KeyColumns, window: Window) -> pd.DataFrame 
         rows = np.flatnonzero(keep)
         keys, day, amount = keys[rows], day[rows], amount[rows]
     out = _aggregate(keys, n_keys, day, amount)
-    present, n_days, first, last, revenue, first_amount = out
+    present, n_days, first, last, revenue, repeat_amount = out
     frequency = n_days - 1
     monetary = np.zeros(len(present), dtype=np.float64)
     repeat = frequency > 0
-    monetary[repeat] = (revenue[repeat] - first_amount[repeat]) / frequency[repeat]
+    monetary[repeat] = repeat_amount[repeat] / frequency[repeat]
     unit = window.unit
     df = pd.DataFrame(
         {
@@ -278,7 +276,7 @@ def summary(tx: pd.DataFrame, cols: KeyColumns, window: Window) -> pd.DataFrame 
 def _aggregate(
     keys: np.ndarray, n_keys: int, day: np.ndarray, amount: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per customer present (ascending key): key, purchase days, first and last day, revenue, first day's amount.
+    """Per customer present (ascending key): key, purchase days, first and last day, revenue, repeat days' amount.
 
     Days are returned as days since 1970-01-01 (int64).
     """
@@ -304,9 +302,11 @@ def _aggregate(
     first = pairs[first_pair].astype(np.int64) - present * span
     last = pairs[last_pair].astype(np.int64) - present * span
     # per key (not per position): the tables are indexed by the rows' keys directly, 32-bit to stay in cache
-    revenue = np.bincount(keys, weights=amount, minlength=n_keys)[present]
     first_of_key = np.zeros(n_keys, dtype=offset.dtype)
     first_of_key[present] = first
-    on_first_day = offset == first_of_key[keys]
-    first_amount = np.bincount(keys[on_first_day], weights=amount[on_first_day], minlength=n_keys)[present]
-    return present, n_days.astype(np.int64), first + d0, last + d0, revenue, first_amount
+    later = offset != first_of_key[keys]
+    # the repeat days' amount is summed directly (not revenue minus the first day), so repeat days that
+    # cancel (a return of an earlier repeat purchase) give exactly 0, not a rounding residue of the first day
+    repeat_amount = np.bincount(keys[later], weights=amount[later], minlength=n_keys)[present]
+    revenue = np.bincount(keys, weights=amount, minlength=n_keys)[present]
+    return present, n_days.astype(np.int64), first + d0, last + d0, revenue, repeat_amount

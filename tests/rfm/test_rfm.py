@@ -326,6 +326,8 @@ _ID_FORMS = {
     "NUL bytes": lambda i: "a" + "\0" * (i % 3),
     "long (dictionary)": lambda i: f"customer-{i}-of-the-shop",
     "8 spread bytes (dictionary)": lambda i: "".join(chr(0x21 + (i * 7919 + 13 * k * k) % 90) for k in range(8)),
+    # byte ranges whose product fits 32 bits but is far above the rows: keys must not be built (overflowed once)
+    "8 bytes, 17**7 * 2 keys (dictionary)": lambda i: "ab"[i % 2] + "".join(chr(97 + (i * 31 + 7 * k * k + k) % 17) for k in range(7)),
 }
 
 
@@ -377,6 +379,21 @@ def test_numpy_path_matches_duckdb_for_other_keys(make):
         rfm_summary(tx, observation_end="2023-05-31"), _via_duckdb(tx, observation_end="2023-05-31"),
         check_exact=False, rtol=1e-12,
     )
+
+
+def test_repeat_days_that_cancel_give_exactly_zero():
+    """A return that cancels an earlier repeat purchase leaves a repeat mean of exactly 0 (not a rounding
+    residue of the first day): the spend rule (monetary_value <= 0 left out of Gamma-Gamma) must see it."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b"],
+            "timestamp": pd.to_datetime(["2023-01-01", "2023-01-05", "2023-01-09", "2023-01-01", "2023-01-02"]),
+            "amount": [0.1, 0.2, -0.2, 0.7, 0.1 + 0.2],  # (0.1 + 0.2) - 0.2 - 0.1 is 2.8e-17, not 0
+        }
+    )
+    s = rfm_summary(tx, observation_end="2023-01-31")
+    assert s.loc["a", "monetary_value"] == 0.0 and s.loc["a", "frequency"] == 2
+    assert s.loc["b", "monetary_value"] == 0.1 + 0.2
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
