@@ -121,10 +121,18 @@ def test_no_import_cycles() -> None:
 
 # subpackage -> subpackages it may import (lazily too); the layers of docs/architecture.md (the synthetic
 # generators sit beside the data layer: data.sources builds the default data with them)
+#: private leaf modules of the package root (they import nothing of the package): every layer may use them
+LEAVES = {"crm_analysis._dates", "crm_analysis._progress", "crm_analysis._secrets", "crm_analysis._validate"}
 LOWER_LAYERS = {
-    "crm_analysis.data": {"crm_analysis._dates", "crm_analysis._progress", "crm_analysis.synthetic"},
-    "crm_analysis.rfm": {"crm_analysis._dates", "crm_analysis._progress", "crm_analysis.data"},
+    "crm_analysis.data": LEAVES | {"crm_analysis.synthetic"},
+    "crm_analysis.rfm": LEAVES | {"crm_analysis.data"},
 }
+
+
+@pytest.mark.parametrize("leaf", sorted(LEAVES))
+def test_leaf_modules_import_nothing_of_the_package(leaf: str) -> None:
+    graph = _graph(lazy=True)
+    assert not {m for m in graph.get(leaf, set()) if m.startswith("crm_analysis")}
 
 
 @pytest.mark.parametrize("package", sorted(LOWER_LAYERS))

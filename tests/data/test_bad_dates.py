@@ -280,7 +280,7 @@ def test_file_and_frame_paths_agree(tmp_path_factory, days, minutes, form, dayfi
         expected = true.floor("s")
     if form == "iso_offset":
         expected = true - pd.Timedelta(hours=2)  # converted to UTC
-    if form in ("dmy", "mdy"):
+    if form in ("dmy", "mdy", "dmy_dots_time"):
         # read right unless the column was ambiguous and dayfirst said the other order
         ambiguous = all(d.day <= 12 for d in true)
         if ambiguous and dayfirst is (form == "mdy"):
