@@ -656,12 +656,16 @@ class TimestampSQL:
     inferred_dayfirst, example : optional
         The day/month order read off the column's values and a value showing
         it (None when not inferred), for :func:`check_date_orders`.
+    converted_to_utc : bool
+        Whether values with UTC offsets are converted to UTC because no time
+        zone was declared (the caller says so, as the pandas path does).
     """
 
     pre: dict[str, str]
     expr: str
     inferred_dayfirst: bool | None = None
     example: str | None = None
+    converted_to_utc: bool = False
 
 
 def timestamp_sql(
@@ -778,4 +782,5 @@ def timestamp_sql(
     value = local if not shapes.n_offset else _zone_sql(f"{local} - to_minutes(CAST({off_min} AS BIGINT))", timezone)
     expr = (f"CASE WHEN {e} IS NULL THEN NULL ELSE coalesce(CAST({value} AS TIMESTAMP), "
             f"error({msg} || {text})) END")
-    return TimestampSQL(pre, expr, info.get("inferred_dayfirst"), info.get("example"))
+    return TimestampSQL(pre, expr, info.get("inferred_dayfirst"), info.get("example"),
+                        converted_to_utc=bool(shapes.n_offset) and timezone is None)

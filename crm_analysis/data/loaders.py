@@ -94,6 +94,7 @@ __all__ = [
     "bookings_relation",
     "source_relation",
     "parquet_glob",
+    "text_sql",
 ]
 
 Source = pd.DataFrame | str | os.PathLike | duckdb.DuckDBPyRelation
@@ -846,6 +847,16 @@ def source_relation(
         return _csv_relation(db, payload, opts, text_columns, encoding)
     sql = payload if kind == "query" else f"SELECT * FROM {quote_qualified(payload)}"
     return db.sql(sql)
+
+
+def text_sql(expr: str, type_name: str) -> str:
+    """SQL of a canonical text value (ids, segments) from a column of DuckDB type ``type_name``.
+
+    The DuckDB twin of the pandas path's string cast: integral floats lose
+    their ``.0`` (``17850.0`` -> ``"17850"``) and blanks around the value are
+    stripped (:data:`crm_analysis.data.validation.STRIP_CHARS`).
+    """
+    return _sql_string(expr, type_name)
 
 
 def _sql_string(expr: str, type_name: str) -> str:

@@ -49,6 +49,7 @@ __all__ = [
     "IntakeChange",
     "intake_changes",
     "STRIP_CHARS",
+    "as_text",
     "STRIP_SQL_CLASS",
 ]
 
@@ -198,6 +199,24 @@ def _as_string(s: pd.Series, name: str, options: "ReadOptions | None" = None) ->
             ))
         return stripped
     return text
+
+
+def as_text(values: pd.Series, name: str) -> pd.Series:
+    """A column as canonical text, as the loaders cast it (integral floats lose ``.0``, blanks stripped).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw ids or labels (text, integers, floats, objects).
+    name : str
+        Column name (for messages).
+
+    Returns
+    -------
+    pandas.Series
+        pandas' string dtype, same index.
+    """
+    return _as_string(values, name)
 
 
 def _as_string_raw(s: pd.Series) -> pd.Series:

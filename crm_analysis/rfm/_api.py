@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from crm_analysis.data.dates import check_timezone
+from crm_analysis.data.engine import quote_identifier
+from crm_analysis.data.errors import DataValidationError
 
 from . import _duckdb, _numpy
 from ._common import KeyColumns, as_date, canonical_frame, check_frame, summary_window, time_unit_days
@@ -24,13 +27,34 @@ def _frame_or_relation(
     timezone: str | None = None,
     dayfirst: bool | None = None,
     date_format: str | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
+    sheet: Any = None,
 ) -> tuple[pd.DataFrame | duckdb.DuckDBPyRelation, int]:
     """The input checked and with its key columns read by the package's policy (a frame stays a frame), and its rows."""
     if isinstance(transactions, pd.DataFrame):  # pandas counts nulls without a scan in DuckDB
+        if read_options or encoding is not None or sheet is not None:
+            raise ValueError("read_options, encoding and sheet are for files; this input is a DataFrame")
         check_frame(transactions, cols)
         frame = canonical_frame(transactions, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
+        if len(frame) == 0:
+            raise DataValidationError("the transactions are empty (0 rows): there is nothing to summarise")
         return frame, len(frame)
-    return _duckdb.prepare(transactions, con, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
+    return _duckdb.prepare(transactions, con, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format,
+                           read_options=read_options, encoding=encoding, sheet=sheet)
+
+
+def _nothing_in_window(checked: pd.DataFrame | duckdb.DuckDBPyRelation, cols: KeyColumns, what: str) -> None:
+    """Raise when no purchase falls in the window, saying where the data are."""
+    if isinstance(checked, pd.DataFrame):
+        ts = checked[cols.datetime]
+        first, last = ts.min(), ts.max()
+    else:
+        t = quote_identifier(cols.datetime)
+        first, last = checked.query("tx", f"SELECT min({t}), max({t}) FROM tx").fetchall()[0]
+    span = "" if first is None or pd.isna(first) else (
+        f"; the data run from {pd.Timestamp(first).date()} to {pd.Timestamp(last).date()}")
+    raise DataValidationError(f"no purchase falls {what}{span}: choose dates inside the data")
 
 
 def _relation(checked: pd.DataFrame | duckdb.DuckDBPyRelation, con: duckdb.DuckDBPyConnection | None):
@@ -58,6 +82,9 @@ def rfm_summary(
     timezone: str | None = None,
     dayfirst: bool | None = None,
     date_format: str | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
+    sheet: Any = None,
 ) -> pd.DataFrame:
     """Per-customer frequency / recency / T / monetary value summary.
 
@@ -96,6 +123,9 @@ def rfm_summary(
         For a time column of text (a CSV file, a frame read without parsing):
         the date policy of :mod:`crm_analysis.data.dates` (``dd/mm`` order
         inferred from the whole column, or said here).
+    read_options, encoding, sheet : optional
+        For a file: reader options (CSV separator, ...), the text encoding
+        and the Excel sheet, as in :func:`crm_analysis.data.source_relation`.
 
     Returns
     -------
@@ -112,9 +142,10 @@ def rfm_summary(
     ------
     ValueError
         For missing columns, missing key values, infinite amounts
-        (:class:`~crm_analysis.data.errors.DataValidationError`), a bad time
-        unit, a date parameter that is not ISO ``YYYY-MM-DD``, a time
-        column the date policy refuses, or ``con`` / ``timezone`` /
+        (:class:`~crm_analysis.data.errors.DataValidationError`), empty
+        transactions or no purchase in the period (the message gives the
+        data's first and last day), a bad time unit, a date parameter that is
+        not ISO ``YYYY-MM-DD``, a time column the date policy refuses, or ``con`` / ``timezone`` /
         ``dayfirst`` / ``date_format`` given with a Spark DataFrame (the
         Spark engine counts days in the session time zone and does not
         apply the date policy).
@@ -166,12 +197,19 @@ def rfm_summary(
     window = summary_window(observation_end, observation_start, time_unit)
     check_timezone(timezone)
     checked, n_rows = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,
-                                         date_format=date_format)
+                                         date_format=date_format, read_options=read_options, encoding=encoding,
+                                         sheet=sheet)
+    out = None
     if engine == "numpy":
         out = _numpy.summary(checked, cols, window)
-        if out is not None:
-            return out
-    return _duckdb.summary(_relation(checked, con), cols, window, n_rows)
+    if out is None:
+        out = _duckdb.summary(_relation(checked, con), cols, window, n_rows)
+    if len(out) == 0:
+        where = f"on or before observation_end={window.end.date()}"
+        if window.start is not None:
+            where = f"between observation_start={window.start.date()} and observation_end={window.end.date()}"
+        _nothing_in_window(checked, cols, where)
+    return out
 
 
 def calibration_and_holdout(
@@ -188,6 +226,9 @@ def calibration_and_holdout(
     timezone: str | None = None,
     dayfirst: bool | None = None,
     date_format: str | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
+    sheet: Any = None,
 ) -> pd.DataFrame:
     """Calibration-period summary plus holdout-period purchases per customer.
 
@@ -200,6 +241,7 @@ def calibration_and_holdout(
     observation_end : date-like
         Last day of the holdout period (inclusive); after ``calibration_end``.
     time_unit, customer_col, datetime_col, monetary_col, observation_start, con, timezone, dayfirst, date_format
+    read_options, encoding, sheet
         As in :func:`rfm_summary`.
 
     Returns
@@ -226,10 +268,16 @@ def calibration_and_holdout(
     check_timezone(timezone)
     cols = KeyColumns(customer_col, datetime_col, monetary_col)
     checked, n_rows = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,
-                                         date_format=date_format)
+                                         date_format=date_format, read_options=read_options, encoding=encoding,
+                                         sheet=sheet)
     attrs = {"calibration_end": cal, "observation_end": end, "observation_start": start,
              "time_unit": time_unit, "unit_days": unit}
-    return _duckdb.calibration_and_holdout(_relation(checked, con), cols, cal, end, start, unit, attrs, n_rows)
+    out = _duckdb.calibration_and_holdout(_relation(checked, con), cols, cal, end, start, unit, attrs, n_rows)
+    if len(out) == 0:
+        where = f"in the calibration period (on or before calibration_end={cal.date()}"
+        where += ")" if start is None else f", from observation_start={start.date()})"
+        _nothing_in_window(checked, cols, where)
+    return out
 
 
 def repeat_purchases_by_day(

@@ -19,7 +19,7 @@ import pyarrow as pa
 from crm_analysis._dates import parse_date
 from crm_analysis.data.dates import check_timezone, parse_datetime_column
 from crm_analysis.data.errors import DataValidationError, DataWarning
-from crm_analysis.data.validation import STRIP_CHARS
+from crm_analysis.data.validation import STRIP_CHARS, as_text
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -160,7 +160,8 @@ def warn_utc(column: str, stacklevel: int = 4) -> None:
     function that calls the helper that calls this).
     """
     warnings.warn(
-        f"column {column!r} is time-zone aware and no timezone was given: purchase days are counted in UTC, "
+        f"column {column!r} is time-zone aware (or carries UTC offsets) and no timezone was given: purchase "
+        "days are counted in UTC, "
         "as the loaders do without a declared zone; pass timezone='<IANA name>' (e.g. 'America/New_York') "
         "to count local days",
         DataWarning,
@@ -260,9 +261,15 @@ def canonical_frame(
     if not (isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "M"):
         if isinstance(ts.dtype, pd.DatetimeTZDtype) and timezone is None:
             warn_utc(t, stacklevel=5)  # warn_utc, canonical_frame, _frame_or_relation, public function, caller
-        out[t], _ = parse_datetime_column(ts, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+        out[t], changes = parse_datetime_column(ts, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+        if any(ch.reason == "converted_to_utc" for ch in changes) and not isinstance(ts.dtype, pd.DatetimeTZDtype):
+            warn_utc(t, stacklevel=5)  # text with UTC offsets
     ids = tx[c]
-    if pd.api.types.is_string_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):
+    if pd.api.types.is_float_dtype(ids.dtype) or (
+        ids.dtype == object and any(isinstance(v, (float, np.floating)) for v in ids.iloc[:1000])
+    ):
+        out[c] = as_text_ids(ids, c)  # 17850.0 -> "17850", as the loaders read it
+    elif pd.api.types.is_string_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):
         stripped = _strip_ids(ids)
         if stripped is not None:
             out[c] = stripped
@@ -275,6 +282,11 @@ def canonical_frame(
     if not out:
         return tx
     return tx.assign(**out)
+
+
+def as_text_ids(ids: pd.Series, name: str) -> pd.Series:
+    """Ids as the loaders read them (:func:`crm_analysis.data.validation.as_text`): integral floats without ``.0``."""
+    return as_text(ids, name)
 
 
 def ids_as_index(ids: pa.Array | pa.ChunkedArray | np.ndarray) -> pd.Index:

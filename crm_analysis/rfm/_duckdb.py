@@ -35,8 +35,8 @@ import pyarrow as pa
 
 from crm_analysis.data.dates import timestamp_sql
 from crm_analysis.data.engine import default_connection, quote_identifier, quote_literal
-from crm_analysis.data.loaders import source_relation
-from crm_analysis.data.validation import STRIP_SQL_CLASS
+from crm_analysis.data.loaders import source_relation, text_sql
+from crm_analysis.data.numbers import NumberFormat, number_format, number_sql
 
 from ._common import KeyColumns, Window, ids_as_index, raise_on_inf, raise_on_nulls, warn_utc, with_attrs
 
@@ -77,26 +77,31 @@ def _canonical_relation(
     timezone: str | None,
     dayfirst: bool | None,
     date_format: str | None,
+    numbers: NumberFormat | None = None,
 ) -> duckdb.DuckDBPyRelation:
-    """The key columns read as the loaders read them: ids stripped, dates by the date policy."""
+    """The key columns read as the loaders read them: ids stripped, dates by the date policy, text amounts strictly."""
     types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
     c, t, m = cols.customer, cols.datetime, cols.monetary
     if types[t] == "VARCHAR" or types[t].startswith("TIMESTAMP WITH TIME ZONE"):
         if types[t].startswith("TIMESTAMP WITH TIME ZONE") and timezone is None:
             warn_utc(t, stacklevel=6)  # warn_utc, _canonical_relation, prepare, _frame_or_relation, public, caller
         ts = timestamp_sql(rel, t, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+        if ts.converted_to_utc:
+            warn_utc(t, stacklevel=6)
         if ts.pre:
             rel = rel.project(", ".join(["*"] + [f"{v} AS {_q(k)}" for k, v in ts.pre.items()]))
         t_expr = ts.expr
     else:
         t_expr = _q(t)
     c_expr = _q(c)
-    if types[c] == "VARCHAR":
-        pattern = "^" + STRIP_SQL_CLASS + "+|" + STRIP_SQL_CLASS + "+$"
-        c_expr = f"regexp_replace({c_expr}, '{pattern}', '', 'g')"
+    if types[c] in ("VARCHAR", "DOUBLE", "FLOAT", "REAL"):  # as the loaders: blanks stripped, 17850.0 -> "17850"
+        c_expr = text_sql(c_expr, types[c])
+    m_expr = _q(m)
+    if types[m] == "VARCHAR":  # numbers written as text (a declared decimal comma, a value past the sniffer's sample)
+        m_expr = number_sql(m_expr, m, numbers or NumberFormat())
     names = {c, t, m}
     return rel.project(", ".join(
-        [f"{c_expr} AS {_q(c)}", f"{t_expr} AS {_q(t)}", f"{_q(m)}"]
+        [f"{c_expr} AS {_q(c)}", f"{t_expr} AS {_q(t)}", f"{m_expr} AS {_q(m)}"]
         + [_q(x) for x in rel.columns if x not in names and not x.startswith("__date_fields_")]
     ))
 
@@ -109,6 +114,9 @@ def prepare(
     timezone: str | None = None,
     dayfirst: bool | None = None,
     date_format: str | None = None,
+    read_options: Any = None,
+    encoding: str | None = None,
+    sheet: Any = None,
 ) -> tuple[duckdb.DuckDBPyRelation, int]:
     """A source (path, folder, glob, relation, ...) as a relation with checked, canonical key columns, and its rows.
 
@@ -122,9 +130,11 @@ def prepare(
     rel = source_relation(
         transactions, con=con if con is not None else default_connection(),
         text_columns=[cols.customer, cols.datetime],  # ids keep leading zeros; dates by the package's policy
+        read_options=read_options, encoding=encoding, sheet=sheet,
     )
     _check_columns(rel, cols)
-    rel = _canonical_relation(rel, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
+    rel = _canonical_relation(rel, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format,
+                              numbers=number_format(read_options))
     return rel, _check_nulls(rel, cols)
 
 

@@ -193,3 +193,39 @@ def test_cleaning_refuses_frames_that_were_not_loaded():
 
     with pytest.raises(DataValidationError, match=r"'timestamp' is .*not datetime64\[ns\].*load_transactions"):
         clean_transactions(raw, CleaningPolicy(observation_end="2024-01-31"))
+def test_float_ids_are_the_same_on_every_path():
+    # a frame whose id column became float (blanks elsewhere) gave '12345.0' on rfm_summary(frame) only
+    raw = pd.DataFrame({"customer_id": [12345.0, 12345.0, 67890.0], "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-02"]),
+                        "amount": [1.0, 2.0, 3.0]})
+    direct = rfm_summary(raw, observation_end="2024-01-31")
+    loaded = rfm_summary(load_transactions(raw), observation_end="2024-01-31")
+    assert direct.index.tolist() == loaded.index.tolist() == ["12345", "67890"]
+
+
+
+
+def test_no_purchase_in_the_period_is_an_error_not_an_empty_summary(tmp_path: Path):
+    # newcomer: rfm_summary returned an empty frame without a word
+    tx = _tx(["a", "b"])
+    with pytest.raises(DataValidationError, match=r"no purchase falls on or before observation_end=2023-12-31; "
+                                                  r"the data run from 2024-01-01 to 2024-01-02"):
+        rfm_summary(tx, observation_end="2023-12-31")
+    path = tmp_path / "tx.parquet"
+    tx.to_parquet(path)
+    with pytest.raises(DataValidationError, match="the data run from 2024-01-01"):
+        rfm_summary(path, observation_end="2023-12-31")
+    from crm_analysis.rfm import calibration_and_holdout
+
+    with pytest.raises(DataValidationError, match=r"calibration_end=2023-06-30.*the data run from 2024-01-01"):
+        calibration_and_holdout(tx, calibration_end="2023-06-30", observation_end="2024-12-31")
+    with pytest.raises(DataValidationError, match="empty"):
+        rfm_summary(tx.iloc[:0], observation_end="2024-12-31")
+
+
+def test_rfm_summary_reads_a_file_with_the_options_its_errors_suggest(tmp_path: Path):
+    # newcomer: the error said "pass encoding='cp1252'" but rfm_summary had no such argument
+    path = tmp_path / "eu.csv"
+    path.write_bytes("customer_id;timestamp;amount;note\nM\xfcller;2024-01-01;1,5;a\nM\xfcller;2024-01-08;2,5;b\n"
+                     .encode("cp1252"))
+    out = rfm_summary(path, observation_end="2024-01-31", encoding="cp1252", read_options={"sep": ";", "decimal": ","})
+    assert out.index.tolist() == ["Müller"] and out["monetary_value"].tolist() == [2.5]

@@ -629,9 +629,9 @@ def test_value_checks_agree_with_the_functions_the_notebooks_call(tmp_path):
         transaction_series(tx, "orders", end="2024-12-31", fill="closed", closed_dates=["25/12/2024"])
     with pytest.raises(ValueError, match="calibration_end must be a calendar date"):
         calibration_and_holdout(tx, calibration_end="2024-09-30 12:00", observation_end="2024-12-31")
-    before = calibration_and_holdout(tx, calibration_end=tx["timestamp"].min().normalize() - pd.Timedelta(days=1),
-                                     observation_end="2024-12-31")
-    assert before.empty  # what made the notebook fail with "no customers to fit"
+    with pytest.raises(ValueError, match="no purchase falls in the calibration period"):  # was an empty table,
+        calibration_and_holdout(tx, calibration_end=tx["timestamp"].min().normalize() - pd.Timedelta(days=1),
+                                observation_end="2024-12-31")  # which made the notebook fail "no customers to fit"
 
 
 def test_every_date_parameter_of_the_notebooks_has_a_check():

@@ -6,6 +6,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+
+from crm_analysis.data import DataValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -238,6 +240,10 @@ def test_time_unit_scaling(tx, days):
 @given(transactions(), st.integers(0, 99))
 def test_calibration_holdout_sums_equal_totals(tx, cal_offset):
     cal = START + pd.Timedelta(days=cal_offset)
+    if not (tx["timestamp"].dt.normalize() <= cal).any():  # nothing to calibrate on: an error, not an empty table
+        with pytest.raises(DataValidationError, match="no purchase falls in the calibration period"):
+            calibration_and_holdout(tx, calibration_end=cal, observation_end=END, time_unit="D")
+        return
     ch = calibration_and_holdout(tx, calibration_end=cal, observation_end=END, time_unit="D")
     full = rfm_summary(tx, observation_end=END, time_unit="D")
     cal_only = rfm_summary(tx, observation_end=cal, time_unit="D")
