@@ -33,6 +33,7 @@ Usage::
     .venv/bin/python benchmarks/bench_forecast.py                              # package + seasonal naive
     .venv/bin/python benchmarks/bench_forecast.py --sf-python /tmp/sf/bin/python
     .venv/bin/python benchmarks/bench_forecast.py --datasets builtin --json /tmp/bench.json
+    .venv/bin/python benchmarks/bench_forecast.py --cases holdout --sf-python /tmp/sf/bin/python   # held out
 """
 
 from __future__ import annotations
@@ -63,11 +64,22 @@ BACKTESTS: dict[str, list[str]] = {
     "city": ["2016-12-31", "2017-03-31", "2017-05-31", "2017-08-31"],
     "retail": ["2011-09-30", "2011-10-31", "2011-12-09"],
 }
+#: Held-out backtests (``--cases holdout``): other ends of the same data, and the built-in hotel with two
+#: other seeds at the main ends. Settings are chosen on ``BACKTESTS`` *and* checked here, so that a
+#: change that only fits the main windows shows up.
+HOLDOUT: dict[str, list[str]] = {
+    "builtin": ["2024-04-30", "2024-08-15", "2024-11-15"],
+    "builtin_s7": ["2024-06-30", "2024-09-30", "2024-12-31"],
+    "builtin_s3": ["2024-06-30", "2024-09-30", "2024-12-31"],
+    "city": ["2016-10-31", "2017-02-15", "2017-04-30", "2017-07-15"],
+    "retail": ["2011-08-15", "2011-08-31", "2011-11-15"],
+}
+DATASETS = ("builtin", "builtin_s7", "builtin_s3", "city", "retail")
 RETAIL_CALENDAR = {  # config/online_retail.yaml
     "country": "GB", "subdiv": "ENG", "holidays_closed": True, "closed_weekdays": ["Saturday"],
     "closed_dates": ["2010-12-24", "2010-12-29", "2010-12-30", "2010-12-31", "2011-01-02", "2011-04-24"],
 }
-HOTEL_CALENDARS = {"builtin": None, "city": {"country": "PT", "subdiv": "11"}}
+HOTEL_CALENDARS = {"city": {"country": "PT", "subdiv": "11"}}
 
 SF_SCRIPT = textwrap.dedent(
     """
@@ -95,10 +107,10 @@ SF_SCRIPT = textwrap.dedent(
 
 def _load(name: str):
     """(history object for the package, calendar spec, function end -> total series known at end)."""
-    if name == "builtin":
+    if name.startswith("builtin"):
         from crm_analysis.synthetic import default_bookings
 
-        b = default_bookings(seed=42)
+        b = default_bookings(seed=int(name.partition("_s")[2] or 42))
         return b, None, lambda end: booking_series(b, "room_nights", end=end, booked_by=end).values
     if name == "city":
         from crm_analysis.data import load_hotels
@@ -116,7 +128,7 @@ def _load(name: str):
         s = transaction_series(tx, "revenue", end="2011-12-09", fill="closed",
                                closed_weekdays=list(cal.closed_weekdays), closed_dates=list(closed))
         return s, RETAIL_CALENDAR, lambda end: s.values.loc[:end]
-    raise ValueError(f"unknown data set {name!r}; choose from {list(BACKTESTS)}")
+    raise ValueError(f"unknown data set {name!r}; choose from {list(DATASETS)}")
 
 
 def _scores(actual: np.ndarray, fc: np.ndarray, scale: float) -> dict[str, float]:
@@ -129,7 +141,9 @@ def _scores(actual: np.ndarray, fc: np.ndarray, scale: float) -> dict[str, float
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     """Run the benchmark and print the table; returns it."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--datasets", nargs="+", default=list(BACKTESTS), choices=list(BACKTESTS))
+    ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    ap.add_argument("--cases", choices=["main", "holdout", "all"], default="main",
+                    help="the benchmark's backtests (main), the held-out ones, or both")
     ap.add_argument("--sf-python", help="python of a venv with statsforecast 2.1 (benchmarks/README.md)")
     ap.add_argument("--sf-csv", help="statsforecast forecasts: written here after --sf-python, read from here without it")
     ap.add_argument("--settings", default="{}", help="DemandForecaster settings other than the defaults, as JSON")
@@ -137,12 +151,16 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     args = ap.parse_args(argv)
     rows, sf_input = [], []
     cases = {}
+    sets = {"main": [BACKTESTS], "holdout": [HOLDOUT], "all": [BACKTESTS, HOLDOUT]}[args.cases]
     for name in args.datasets:
-        if name != "builtin" and not SHARED.is_dir():
+        ends = sorted({e for d in sets for e in d.get(name, [])})
+        if not ends:
+            continue
+        if not name.startswith("builtin") and not SHARED.is_dir():
             print(f"{name}: {SHARED} not found, skipped", file=sys.stderr)
             continue
         hist, cal, series_at = _load(name)
-        for end in BACKTESTS[name]:
+        for end in ends:
             end_ts = pd.Timestamp(end)
             cutoff = end_ts - pd.Timedelta(days=HORIZON)
             y_cut = series_at(cutoff)

@@ -25,6 +25,8 @@ forecast
     Deprecated wrappers ``fit_forecast`` / ``forecast_demand``.
 unconstrain
     Closed (sold-out) nights and censored-normal EM unconstraining of sales.
+pickup
+    Reservations on the books by night and lead; the advanced pickup forecast.
 """
 
 from .decompose import DEFAULT_SEASONAL_WINDOW, Decomposition, decompose, strength, strength_table
@@ -41,6 +43,7 @@ from .forecaster import (
     forecast_errors,
 )
 from .unconstrain import NightClosures, UnconstrainedHistory, night_closures, unconstrain_history
+from .pickup import OnTheBooks, on_the_books, pickup_forecast
 from .mix import MixTable, PeakTroughMix, WeekdayMonthMix, mix_table, peak_trough_mix, weekday_month_mix
 from .series import (
     BOOKING_MEASURES,
@@ -89,4 +92,7 @@ __all__ = [
     "night_closures",
     "UnconstrainedHistory",
     "unconstrain_history",
+    "OnTheBooks",
+    "on_the_books",
+    "pickup_forecast",
 ]

@@ -111,6 +111,7 @@ from crm_analysis._validate import check_count
 
 from ._common import to_timestamp
 from .calendar import HolidayCalendar
+from .pickup import OnTheBooks, on_the_books, pickup_forecast
 from .series import DemandSeries, booking_series
 from .unconstrain import UnconstrainedHistory, night_closures, unconstrain_history
 
@@ -130,7 +131,7 @@ __all__ = [
 #: Columns of the ``forecasts.parquet`` artefact (docs/architecture.md).
 FORECAST_COLUMNS: tuple[str, ...] = ("date", "fare_class", "mean", "std", "lower", "upper", "model", "unconstrained")
 #: Candidate models of :class:`DemandForecaster`.
-MODELS: tuple[str, ...] = ("ets", "arima", "theta", "mstl", "seasonal_naive")
+MODELS: tuple[str, ...] = ("ets", "arima", "theta", "mstl", "seasonal_naive", "pickup")
 TOTAL = "total"
 _MIN_ORIGIN_DAYS = 28  # fewest days of history at the earliest cross-validation origin
 _POOL = 7  # horizons pooled on each side for the interval quantiles
@@ -316,6 +317,7 @@ class _Source:
             )
             self._full: dict[pd.Timestamp, _Known] = {}
             self.closed_hist: pd.DatetimeIndex = pd.DatetimeIndex([])
+            self._otb: OnTheBooks | None = None
             return
         self.kind = "series"
         if isinstance(history, DemandSeries):
@@ -374,6 +376,16 @@ class _Source:
                     unc, v = res, res.values
                 return _Known(v, np.zeros(len(v), dtype=bool), unc, notes)
         return self._build(origin)
+
+    def on_books(self, start: pd.Timestamp, end: pd.Timestamp, max_lead: int) -> OnTheBooks:
+        """Reservations on the books for the nights ``start..end`` at leads ``0..max_lead`` (cached)."""
+        o = self._otb
+        if o is None or o.nights[0] > start or o.nights[-1] < end or o.leads[-1] < max_lead:
+            fc = self.fc
+            o = on_the_books(self.bookings, start=start, end=end, max_lead=max_lead, measure=fc.measure, by=fc.by,
+                             include_cancelled=fc.include_cancelled)
+            self._otb = o
+        return o
 
     def _build(self, origin: pd.Timestamp) -> _Known:
         fc = self.fc
@@ -803,6 +815,7 @@ class DemandForecaster:
         fourier_terms: int = 4,
         yearly_min_days: int = 400,
         combine_top: int = 2,
+        pickup_weeks: int = 13,
         backtest_days: int = 56,
         seed: int = 42,
         progress: bool = False,
@@ -826,6 +839,7 @@ class DemandForecaster:
         self.fourier_terms = fourier_terms
         self.yearly_min_days = yearly_min_days
         self.combine_top = combine_top
+        self.pickup_weeks = pickup_weeks
         self.backtest_days = backtest_days
         self.seed = seed
         self.progress = progress
@@ -854,7 +868,7 @@ class DemandForecaster:
             raise ValueError(f"models: unknown or no model(s) {bad or list(models)}; choose from {list(MODELS)}")
         if self.selection not in ("combine", "cv"):
             raise ValueError(f"selection must be 'combine' or 'cv', got {self.selection!r}")
-        for name in ("horizon", "cv_windows", "cv_horizon", "combine_top"):
+        for name in ("horizon", "cv_windows", "cv_horizon", "combine_top", "pickup_weeks"):
             check_count(getattr(self, name), name, minimum=1)
         for name in ("fourier_terms", "backtest_days", "yearly_min_days", "closed_tolerance"):
             check_count(getattr(self, name), name)
@@ -936,6 +950,11 @@ class DemandForecaster:
         if min_len < _MIN_ORIGIN_DAYS:
             raise ValueError(self._too_short(hist.index[0], as_of, n, H))
         models = list(dict.fromkeys([self.models] if isinstance(self.models, str) else self.models))
+        if "pickup" in models and source.kind != "bookings":
+            models.remove("pickup")
+            if not models:
+                raise ValueError("models=('pickup',) needs bookings (the reservations on the books); a series has none")
+            notes.append("pickup left out: it needs bookings (the reservations on the books at the origin)")
         if int(self.fourier_terms) and n >= int(self.yearly_min_days):
             # each calendar-stage model also with the yearly Fourier terms; the cross-validation weighs both
             models = [v for m in models for v in ([m, f"{m}+yearly"] if m in _CAL_MODELS else [m])]
@@ -974,6 +993,19 @@ class DemandForecaster:
         open_full = ~known.closed
         scale = {s: _mase_scale(full[s].to_numpy(), open_full) for s in series}
 
+        otb = None
+        if "pickup" in models:
+            otb = source.on_books(hist.index[0], as_of + pd.Timedelta(days=h_cv), h_cv)
+            notes.extend(otb.notes)
+            notes.append(f"pickup: reservations on the books at the origin plus the mean pickup of the last "
+                         f"{int(self.pickup_weeks) * 7} nights, up to {h_cv} days ahead (the cross-validated horizon); "
+                         "the combination weights are set by horizon")
+
+        def fc_one(v: pd.DataFrame, s: str, m: str, h: int, origin: pd.Timestamp, closed: np.ndarray) -> np.ndarray:
+            if m == "pickup":
+                return self._pickup(otb, v, s, classes, origin, min(h, h_cv), h)
+            return self._forecast_one(v[s], m, h, regs, closed)[0]
+
         # ---- rolling-origin cross-validation
         cv_rows = []
         for o in origins:
@@ -984,49 +1016,44 @@ class DemandForecaster:
             is_open = ~pd.Index(fut).isin(known.values.index[known.closed])
             for s in series:
                 for m in models:
-                    mean, _ = self._forecast_one(vo[s], m, h_cv, regs, ko.closed)
+                    mean = fc_one(vo, s, m, h_cv, o, ko.closed)
                     cv_rows.append(pd.DataFrame({"origin": o, "date": fut, "series": s, "model": m, "mean": mean,
                                                  "actual": act[s].to_numpy(), "h": np.arange(1, h_cv + 1),
                                                  "open": is_open}))
         cvp = pd.concat(cv_rows, ignore_index=True)
         cvp_open = cvp.loc[cvp["open"]]
 
-        # ---- weights per series
-        weights: dict[str, dict[str, float]] = {}
-        for s in series:
-            g = cvp_open.loc[cvp_open["series"] == s]
-            err = (g["mean"] - g["actual"]).groupby(g["model"])
-            mse = (err.apply(lambda e: float(np.mean(e**2)))).reindex(models)
-            mae = (err.apply(lambda e: float(np.mean(np.abs(e))))).reindex(models)
-            if self.selection == "cv" or len(models) == 1:
-                best = str(mae.idxmin())
-                weights[s] = {m: float(m == best) for m in models}
-            else:
-                top = mse.nsmallest(int(self.combine_top)).index
-                inv = np.where(mse.index.isin(top), 1.0 / np.maximum(mse.to_numpy(), 1e-12), 0.0)
-                w = inv / inv.sum()
-                weights[s] = dict(zip(models, w.tolist()))
+        # ---- weights per series (and per horizon with the pickup candidate)
+        weights = {s_: self._weights(cvp_open.loc[cvp_open["series"] == s_], models, H, h_cv) for s_ in series}
 
         # ---- final base forecasts
         base = {}
         labels: dict[str, str] = {}
+        wmean: dict[str, dict[str, float]] = {}
         for s in tqdm(series, desc="forecast", disable=not self.progress, leave=False):
             fc = np.zeros(H)
+            W = weights[s]
             parts = []
-            for m in models:
-                w = weights[s][m]
-                if w <= 0:
+            for j, m in enumerate(models):
+                if not (W[:, j] > 0).any():
                     continue
-                mean, lab = self._forecast_one(full[s], m, H, regs, known.closed)
-                fc += w * mean
-                parts.append((w, m, lab))
+                if m == "pickup":
+                    mean, lab = fc_one(full, s, m, H, as_of, known.closed), "pickup"
+                else:
+                    mean, lab = self._forecast_one(full[s], m, H, regs, known.closed)
+                fc += W[:, j] * mean
+                parts.append((float(W[:, j].mean()), m, lab))
             base[s] = fc
+            wmean[s] = {m: float(W[:, j].mean()) for j, m in enumerate(models)}
             parts.sort(reverse=True)
             labels[s] = (parts[0][2] if len(parts) == 1
-                         else "combination: " + ", ".join(f"{m} {w:.0%}" for w, m, _ in parts))
+                         else "combination: " + ", ".join(f"{m} {w:.0%}" for w, m, _ in parts)
+                         + (" (weights by horizon)" if otb is not None else ""))
 
         # ---- combined CV predictions, reconciliation
-        comb = cvp.assign(wmean=cvp["mean"] * [weights[s][m] for s, m in zip(cvp["series"], cvp["model"])])
+        midx = {m: j for j, m in enumerate(models)}
+        comb = cvp.assign(wmean=cvp["mean"] * [weights[s][h - 1, midx[m]] for s, m, h in zip(cvp["series"], cvp["model"],
+                                                                                              cvp["h"])])
         comb = comb.groupby(["origin", "date", "series"], sort=False).agg(
             mean=("wmean", "sum"), actual=("actual", "first"), h=("h", "first"), open=("open", "first")).reset_index()
         P = None
@@ -1136,7 +1163,7 @@ class DemandForecaster:
             rows.append({"series": s, "model": m, "mae": float(np.mean(np.abs(e))), "rmse": float(np.sqrt(np.mean(e**2))),
                          "mase": float(np.mean(np.abs(e)) / scale[s]) if np.isfinite(scale[s]) else np.nan,
                          "bias_pct": float(100 * e.sum() / act.sum()) if act.sum() > 0 else np.nan, "n": int(len(e)),
-                         "weight": weights[s].get(m, np.nan) if m != "final" else np.nan})
+                         "weight": wmean[s].get(m, np.nan) if m != "final" else np.nan})
         cv_errors = pd.DataFrame(rows).set_index(["series", "model"])
         chosen = pd.Series(labels, name="model").rename_axis("series")
         if multi:
@@ -1148,6 +1175,59 @@ class DemandForecaster:
             else "demand", by=self.by if source.kind == "bookings" else None, origins=origins,
             reconcile=self.reconcile if multi else None, unconstrained=known.unconstrained, calendar=cal, notes=notes,
         )
+
+    def _weights(self, g: pd.DataFrame, models: list[str], H: int, h_cv: int) -> np.ndarray:
+        """Combination weights, shape ``(H, len(models))``, from one series' open-day CV predictions ``g``.
+
+        Without the pickup candidate the weights are the same at every
+        horizon (from all cross-validated horizons). With it, the weights at
+        horizon ``h <= h_cv`` come from the cross-validation errors at the
+        horizons ``h +- _POOL`` (what is on the books says more about the
+        next days than about the eighth week), and beyond ``h_cv`` (where the
+        pickup candidate has no cross-validated accuracy and no forecast) from
+        all horizons of the other candidates.
+        """
+        e = (g["mean"] - g["actual"]).to_numpy()
+        hh = g["h"].to_numpy()
+        mod = g["model"].to_numpy()
+
+        def one(sel: np.ndarray, cands: list[str]) -> np.ndarray:
+            mse = np.array([np.mean(e[sel & (mod == m)] ** 2) if (sel & (mod == m)).any() else np.inf for m in cands])
+            mae = np.array([np.mean(np.abs(e[sel & (mod == m)])) if (sel & (mod == m)).any() else np.inf for m in cands])
+            w = np.zeros(len(models))
+            pos = [models.index(m) for m in cands]
+            if self.selection == "cv" or len(cands) == 1:
+                w[pos[int(np.argmin(mae))]] = 1.0
+                return w
+            top = np.argsort(mse, kind="stable")[: int(self.combine_top)]
+            inv = 1.0 / np.maximum(mse[top], 1e-12)
+            w[np.asarray(pos)[top]] = inv / inv.sum()
+            return w
+
+        every = np.ones(len(e), dtype=bool)
+        if "pickup" not in models:
+            return np.tile(one(every, models), (H, 1))
+        W = np.empty((H, len(models)))
+        for h in range(1, min(H, h_cv) + 1):
+            W[h - 1] = one(np.abs(hh - h) <= _POOL, models)
+        if H > h_cv:
+            others = [m for m in models if m != "pickup"]
+            W[h_cv:] = one(every, others) if others else 0.0
+        return W
+
+    def _pickup(self, otb: OnTheBooks, v: pd.DataFrame, s: str, classes: list[str], origin: pd.Timestamp,
+                h_pick: int, h: int) -> np.ndarray:
+        """Pickup forecast of series ``s`` for ``h`` days after ``origin`` (0 beyond ``h_pick``, where it has no weight)."""
+        arr = otb.total() if s == TOTAL else otb.values[:, :, otb.series.index(s)] if s in otb.series else None
+        out = np.zeros(h)
+        if arr is None:  # a class without any booking on the books (cannot happen for a class of the history)
+            return out
+        final = np.full(len(otb.nights), np.nan)
+        vals = (v[classes].sum(axis=1) if s == TOTAL else v[s]).reindex(otb.nights).to_numpy(dtype=float)
+        final[: len(vals)] = vals
+        pos = int((origin - otb.nights[0]) / pd.Timedelta(days=1))
+        out[:h_pick] = pickup_forecast(arr, final, pos, h_pick, int(self.pickup_weeks))
+        return out
 
     def _need(self, horizon: int) -> int:
         """Fewest days of history a fit with ``horizon`` needs (cross-validation windows included)."""

@@ -1,0 +1,140 @@
+"""Reservations on the books, the pickup forecast and the pickup candidate of DemandForecaster."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_analysis.seasonality import DemandForecaster, booking_series, on_the_books, pickup_forecast
+
+from .conftest import make_bookings
+
+AS_OF = "2023-10-31"
+FAST = dict(cv_windows=2, cv_horizon=14, backtest_days=0)
+
+
+def _with_cancellation_dates(b: pd.DataFrame, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    b = b.copy()
+    lead = (b["arrival_date"] - b["booking_date"]).dt.days.to_numpy()
+    back = np.floor(rng.random(len(b)) * (lead + 1)).astype(int)
+    cd = b["arrival_date"] - pd.to_timedelta(back, unit="D")
+    b["cancellation_date"] = cd.where(b["status"] == "cancelled")
+    return b
+
+
+def _brute_force(b: pd.DataFrame, night: pd.Timestamp, lead: int) -> float:
+    """Units on the books for ``night`` at ``night - lead``, straight from the definition."""
+    t = night - pd.Timedelta(days=lead)
+    covers = (b["arrival_date"] <= night) & (night < b["arrival_date"] + pd.to_timedelta(b["nights"], unit="D"))
+    made = b["booking_date"] <= t
+    gone = (b["status"] == "cancelled") & (b["cancellation_date"] <= t)
+    return float(b.loc[covers & made & ~gone, "units"].sum())
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), lead=st.integers(0, 20), day=st.integers(0, 59))
+def test_on_the_books_matches_its_definition(seed, lead, day):
+    b = _with_cancellation_dates(make_bookings(n=300, days=60, seed=seed), seed)
+    otb = on_the_books(b, start="2023-01-02", end="2023-03-02", max_lead=20)
+    night = pd.Timestamp("2023-01-02") + pd.Timedelta(days=day)
+    assert otb.total()[day, lead] == pytest.approx(_brute_force(b, night, lead))
+
+
+def test_on_the_books_at_lead_zero_is_the_final_series_and_per_class():
+    b = _with_cancellation_dates(make_bookings(n=2000, days=120, seed=3), 3)
+    otb = on_the_books(b, start="2023-01-02", end="2023-05-01", max_lead=30, by="segment")
+    final = booking_series(b, "room_nights", by="segment", start="2023-01-02", end="2023-05-01").values
+    np.testing.assert_allclose(otb.frame(0)[final.columns].to_numpy(), final.to_numpy())
+    # fewer reservations further ahead: on the books never grows with the lead when nothing cancels
+    nc = b[b["status"] != "cancelled"]
+    o2 = on_the_books(nc, start="2023-01-02", end="2023-05-01", max_lead=30)
+    assert (np.diff(o2.total(), axis=1) <= 1e-9).all()
+
+
+def test_undated_cancellations_stay_on_the_books_and_are_counted():
+    """No leakage from a cancellation whose date is unknown: it counts as on the books until arrival."""
+    b = make_bookings(n=500, days=60, seed=2)
+    otb = on_the_books(b, start="2023-01-02", end="2023-03-02", max_lead=10)
+    assert any("without a cancellation date" in n for n in otb.notes)
+    allb = on_the_books(b, start="2023-01-02", end="2023-03-02", max_lead=10, include_cancelled=True)
+    np.testing.assert_allclose(otb.values[:, 1:], allb.values[:, 1:])
+
+
+def test_pickup_forecast_recovers_a_known_pickup():
+    """Nights always pick up 3 + h rooms in their last h days: the forecast is on-the-books + 3 + h."""
+    rng = np.random.default_rng(0)
+    n, L = 200, 15
+    final = rng.poisson(50, n + 10).astype(float)
+    otb = final[:, None] - (3 + np.arange(L + 1))[None, :]
+    otb[:, 0] = final
+    fc = pickup_forecast(otb, final[: 150], origin=149, horizon=10, weeks=4)
+    h = np.arange(1, 11)
+    np.testing.assert_allclose(fc, otb[149 + h, h] + 3 + h)
+    np.testing.assert_allclose(fc, final[150:160])
+    with pytest.raises(ValueError, match="does not cover"):
+        pickup_forecast(otb, final, origin=149, horizon=L + 1)
+
+
+@pytest.fixture(scope="module")
+def hist_bookings():
+    b = make_bookings(n=5000, days=400, seed=5, start="2023-01-02")
+    b["fare_class"] = b["segment"]
+    return _with_cancellation_dates(b, 5)
+
+
+def test_pickup_uses_the_books_known_at_as_of_and_nothing_later(hist_bookings):
+    """Changing what happens after as_of leaves the forecast alone; changing a reservation made by as_of does not."""
+    f = DemandForecaster(models=("pickup", "seasonal_naive"), horizon=20, **FAST)
+    base = f.fit(hist_bookings, as_of=AS_OF).result_
+    assert "pickup" in base.cv_errors.index.get_level_values("model")
+    as_of = pd.Timestamp(AS_OF)
+    later = hist_bookings.copy()
+    made_after = later["booking_date"] > as_of
+    later.loc[made_after, "units"] = 9
+    cancelled_after = (later["status"] == "cancelled") & (later["cancellation_date"] > as_of)
+    assert cancelled_after.sum() > 20 and made_after.sum() > 100
+    later.loc[cancelled_after, "status"] = "stayed"  # not cancelled after all: unknown at as_of
+    later.loc[cancelled_after, "cancellation_date"] = pd.NaT
+    extra = later.loc[later["arrival_date"] > as_of].head(100).copy()
+    extra["booking_id"] = extra["booking_id"] + "x"
+    extra["booking_date"] = as_of + pd.Timedelta(days=1)
+    later = pd.concat([later, extra], ignore_index=True)
+    other = DemandForecaster(**f.get_params()).fit(later, as_of=AS_OF).result_
+    pd.testing.assert_frame_equal(base.forecast, other.forecast)
+    # a reservation on the books at as_of for a night after it: the pickup forecast sees it
+    known = hist_bookings.copy()
+    on_books = (known["booking_date"] <= as_of) & (known["arrival_date"] > as_of) & (known["status"] != "cancelled")
+    known.loc[on_books, "units"] = known.loc[on_books, "units"] + 5
+    moved = DemandForecaster(**f.get_params()).fit(known, as_of=AS_OF).result_
+    assert moved.total["mean"].sum() > base.total["mean"].sum() + 100
+
+
+def test_pickup_weights_by_horizon(hist_bookings):
+    """With the pickup candidate: weights sum to 1 at every horizon and the pickup has none beyond cv_horizon."""
+    models = ["pickup", "seasonal_naive", "theta"]
+    f = DemandForecaster(models=models, horizon=30, **FAST).fit(hist_bookings, as_of=AS_OF)
+    r = f.result_
+    p = r.cv_predictions
+    g = p[(p["series"] == "total") & (p["model"] != "final")].assign(open=True)
+    W = f._weights(g, models, 30, 14)
+    np.testing.assert_allclose(W.sum(axis=1), 1.0)
+    assert (W[14:, 0] == 0).all() and (W[:14, 0] > 0).any()
+    assert "weights by horizon" in r.chosen["total"]
+    assert any("pickup" in n for n in r.notes)
+    # the reported weight is the mean over the forecast horizon
+    assert r.cv_errors.loc[("total", "pickup"), "weight"] == pytest.approx(W[:, 0].mean())
+
+
+def test_pickup_needs_bookings():
+    idx = pd.date_range("2023-01-02", periods=200, freq="D")
+    y = pd.Series(np.arange(200.0) % 7 + 10, index=idx, name="d")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = DemandForecaster(models=("pickup", "seasonal_naive"), horizon=7, backtest_days=0).fit(y).result_
+    assert any("pickup left out" in n for n in r.notes)
+    with pytest.raises(ValueError, match="needs bookings"):
+        DemandForecaster(models=("pickup",), horizon=7, backtest_days=0).fit(y)
