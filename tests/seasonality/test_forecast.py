@@ -307,16 +307,17 @@ def _year_ahead_bias(seed: int) -> float:
 _BIAS: dict[int, float] = {}
 
 
-_EM_NOTE = ("the censored-normal EM unconstraining of the 2023-2024 history is itself {em} below the true demand, "
-            "and the forecast follows that history's level (measured {bias}); the 3 % target of issue #18 is not met "
-            "for this seed yet")
+_EM_NOTE = ("measured -4.3 %: the censored-normal EM unconstraining treats open nights as uncensored, but requests "
+            "refused because another night of the stay was full leave them 4-6 % below demand, so the unconstrained "
+            "2023-2024 history is 3.7 % low and the forecast after the first 56 days (time-series models) is 4.7 % "
+            "low; the issue #18 target is not met for this seed (benchmarks/README.md: with the generator's true "
+            "history the forecast is +0.3 % for this seed, +3.2 % for seed 42, -7.0 % for seed 1: one realised year "
+            "is itself a few % off its expected level)")
 
 
 @pytest.mark.parametrize(
     "seed",
-    [42,
-     pytest.param(7, marks=pytest.mark.xfail(strict=True, reason=_EM_NOTE.format(em="2.2 %", bias="-3.0 %"))),
-     pytest.param(3, marks=pytest.mark.xfail(strict=True, reason=_EM_NOTE.format(em="3.6 %", bias="-3.2 %")))],
+    [42, 7, pytest.param(3, marks=pytest.mark.xfail(strict=True, reason=_EM_NOTE))],
 )
 @pytest.mark.slow
 def test_year_ahead_unconstrained_forecast_within_3pct_of_truth(seed):
