@@ -792,12 +792,14 @@ class DemandForecaster:
         origin with fewer, a ``+yearly`` variant is fitted without them).
     combine_top : int, default 2
         Candidates combined with ``selection="combine"`` (2 was best on the
-        benchmark backtests among 2, 3, 4 and all; 3 with the pickup
-        candidate was no better on the held-out backtests).
+        benchmark backtests among 2, 3, 4 and all; with the pickup
+        candidate 2 and 3 tied over the 26 main and held-out backtests,
+        benchmarks/README.md).
     pickup_weeks : int, default 13
         The ``"pickup"`` candidate averages the pickup of the last
-        ``7 * pickup_weeks`` complete nights (4, 8 and 13 weeks were within
-        3 % of each other on the benchmark's hotel backtests, 13 slightly best).
+        ``7 * pickup_weeks`` complete nights (8 and 13 weeks: geometric mean
+        MASE ratio to the best statsforecast model 0.76 and 0.74 over the 26
+        backtests of ``benchmarks/bench_forecast.py``).
     backtest_days : int, default 56
         ``fit`` also backtests the whole procedure from ``as_of -
         backtest_days`` (0: no backtest).
