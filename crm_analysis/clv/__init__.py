@@ -8,7 +8,11 @@ for the spend model, ``monetary_value`` (mean repeat-purchase value).
 Models (scikit-learn style, ``fit`` returns ``self``):
 
 - :class:`BetaGeoModel` (BG/NBD; Fader, Hardie & Lee 2005, Marketing Science)
+- :class:`ModifiedBetaGeoModel` (MBG/NBD; Batislam, Denizel & Filiztekin 2007,
+  International Journal of Research in Marketing)
 - :class:`ParetoNBDModel` (Pareto/NBD; Schmittlein, Morrison & Colombo 1987)
+- :class:`NBDModel` (no dropout; the limit the three models above reach when
+  the data show no dropout, see their ``boundary_`` attribute)
 - :class:`GammaGammaModel` (spend; Fader, Hardie & Lee 2005, JMR)
 - :func:`customer_lifetime_value` (discounted CLV with parameter-uncertainty
   intervals)
@@ -21,10 +25,20 @@ repeat purchase value (:mod:`crm_analysis.clv.value`).
 """
 
 from .base import BaseLikelihoodModel, BaseTransactionModel, ModelFitError, check_transaction_data
+from crm_analysis.exceptions import (
+    BoundaryWarning,
+    ConvergenceWarning,
+    CRMAnalysisWarning,
+    HessianWarning,
+    IdentificationWarning,
+)
+
 from .beta_geo import BetaGeoModel
 from .gamma_gamma import GammaGammaModel
+from .modified_beta_geo import ModifiedBetaGeoModel
+from .nbd import NBDModel
 from .pareto_nbd import ParetoNBDModel
-from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_pareto_nbd
+from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_mbgnbd, simulate_nbd, simulate_pareto_nbd
 from .value import (
     SPEND_NO_REPEAT,
     SPEND_NONPOSITIVE,
@@ -103,14 +117,23 @@ __all__ = [
     "BaseLikelihoodModel",
     "BaseTransactionModel",
     "BetaGeoModel",
+    "BoundaryWarning",
+    "CRMAnalysisWarning",
+    "ConvergenceWarning",
     "GammaGammaModel",
+    "HessianWarning",
+    "IdentificationWarning",
     "ModelFitError",
+    "ModifiedBetaGeoModel",
+    "NBDModel",
     "ParetoNBDModel",
     "UNITS_PER_YEAR",
     "check_transaction_data",
     "customer_lifetime_value",
     "simulate_bgnbd",
     "simulate_gamma_gamma",
+    "simulate_mbgnbd",
+    "simulate_nbd",
     "simulate_pareto_nbd",
     "step_discount_rate",
 ]

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from crm_analysis.exceptions import BoundaryWarning, HessianWarning, IdentificationWarning
+
 __all__ = [
     "ModelFitError",
     "BaseLikelihoodModel",
@@ -41,9 +43,10 @@ __all__ = [
 ]
 
 try:  # installed with scikit-learn; optional here
-    from threadpoolctl import threadpool_limits as _threadpool_limits
+    from threadpoolctl import ThreadpoolController as _ThreadpoolController
 except ImportError:  # pragma: no cover
-    _threadpool_limits = None
+    _ThreadpoolController = None
+_CONTROLLER: list = []  # the process's ThreadpoolController, made on first use (its library scan costs ~0.5-3 ms)
 
 _LOG_BOUND = 30.0  # |log parameter| bound during optimisation (e^30 ~ 1e13)
 
@@ -57,9 +60,11 @@ def _single_threaded_blas() -> contextlib.AbstractContextManager:
     L-BFGS-B iteration in BLAS, 75% of the fit). Falls back to doing nothing
     when ``threadpoolctl`` is not installed.
     """
-    if _threadpool_limits is None:  # pragma: no cover
+    if _ThreadpoolController is None:  # pragma: no cover
         return contextlib.nullcontext()
-    return _threadpool_limits(limits=1, user_api="blas")
+    if not _CONTROLLER:
+        _CONTROLLER.append(_ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def wdot(a: np.ndarray, b: np.ndarray) -> float | np.ndarray:
@@ -108,6 +113,40 @@ def _numeric_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
     if n_bad:
         raise ValueError(f"{what} column {col!r} has {n_bad} missing or non-finite value(s)")
     return arr
+
+
+def _check_times(t: Any, *, scalar: bool = False, keep_shape: bool = False, name: str = "t") -> Any:
+    """Validate prediction horizons: finite and non-negative.
+
+    Parameters
+    ----------
+    t : float or array-like
+        Horizon(s).
+    scalar : bool, default False
+        Require a single number and return it as ``float``.
+    keep_shape : bool, default False
+        Return an array of the shape of ``t`` (otherwise 1-D).
+    name : str
+        Name used in error messages.
+
+    Raises
+    ------
+    ValueError
+        Non-numeric, NaN, infinite or negative values, or an array where a
+        number is required.
+    """
+    try:
+        arr = np.asarray(t, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a number or an array of numbers (time units of the model), got {t!r}") from exc
+    if scalar and arr.ndim != 0:
+        raise ValueError(f"{name} must be a single number here, got an array of shape {arr.shape} (use expected_purchases_grid)")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if np.any(bad):
+        raise ValueError(f"{name} must be finite and >= 0, got {arr[bad].ravel()[:3].tolist()}")
+    if scalar:
+        return float(arr)
+    return arr if keep_shape else arr.ravel()
 
 
 class TransactionData:
@@ -378,7 +417,9 @@ class BaseLikelihoodModel:
         values = [sub_fun(np.asarray(s, float)) for s in starts]
         x0 = np.asarray(starts[int(np.argmin(values))], float)
         if fun(x0) >= 1e300:
-            raise ModelFitError(f"{type(self).__name__}: log-likelihood is not finite at any starting value")
+            raise ModelFitError(
+                f"{type(self).__name__}: log-likelihood is not finite at any starting value ({self._data_description()})"
+            )
         k = len(self._param_names)
         bounds = [(-_LOG_BOUND, _LOG_BOUND)] * k
         res = optimize.minimize(
@@ -397,23 +438,17 @@ class BaseLikelihoodModel:
         _, grad = fun_grad(res.x)
         grad_ok = bool(np.all(np.abs(grad) < 1e-4))
         if not np.isfinite(res.fun) or res.fun >= 1e300:
-            raise ModelFitError(f"{type(self).__name__}: optimiser failed ({res.message})")
+            raise ModelFitError(f"{type(self).__name__}: optimiser failed ({res.message}); data: {self._data_description()}")
         if not (res.success or grad_ok):
             raise ModelFitError(
-                f"{type(self).__name__}: optimiser did not converge ({res.message}); "
-                f"gradient at the last iterate {np.round(grad, 6).tolist()}. "
-                "Try a small penalizer or check the data."
+                f"{type(self).__name__}: optimiser did not converge ({res.message}); gradient at the last iterate "
+                f"{np.round(grad, 6).tolist()} at parameters {dict(zip(self._param_names, np.exp(res.x).round(6)))}. "
+                f"Data: {self._data_description()}. A likelihood that keeps rising towards extreme parameter values "
+                "means the data do not identify the model (too few customers, too little variation between them); "
+                "a small penalizer (e.g. 0.01) keeps the parameters finite."
             )
         lp = np.asarray(res.x, float)
-        at_bound = np.abs(lp) >= _LOG_BOUND - 1e-6
-        if at_bound.any():
-            names = [n for n, b in zip(self._param_names, at_bound) if b]
-            warnings.warn(
-                f"{type(self).__name__}: parameter(s) {names} ran to the bound exp(+-{_LOG_BOUND:g}); "
-                "the model is probably not identified by these data (consider a penalizer)",
-                UserWarning,
-                stacklevel=4,
-            )
+        self._warn_if_at_bound(lp)
         lp, H = self._newton_polish(lp, fun_grad, arrays, weights)
         self._set_fit_results(lp, arrays, weights, converged=bool(res.success or grad_ok), n_iter=n_iter, hessian=H)
 
@@ -492,33 +527,101 @@ class BaseLikelihoodModel:
         n_iter: int,
         hessian: np.ndarray | None = None,
     ) -> None:
-        names = list(self._param_names)
         with np.errstate(all="ignore"):
             ll, _ = self._weighted_loglik(lp, arrays, weights)
-        self.params_ = pd.Series(np.exp(lp), index=names, name="estimate")
-        self.log_likelihood_ = float(ll)
-        self.converged_ = converged
-        self.n_iter_ = n_iter
-        self.n_customers_ = float(weights.sum())
-        self.n_distinct_ = int(len(weights))
         H = self._hessian(lp, arrays, weights) if hessian is None else hessian
+        self._store_results(
+            lp, float(ll), H, converged=converged, n_iter=n_iter, n_customers=float(weights.sum()), n_distinct=int(len(weights))
+        )
+
+    #: log-scale standard error above which a parameter is reported as not identified
+    #: (a 95% interval wider than a factor exp(2 * 1.96 * 3) ~ 1e5)
+    _LOG_SE_LIMIT = 3.0
+
+    def _store_results(
+        self,
+        lp: np.ndarray,
+        ll: float,
+        H: np.ndarray,
+        *,
+        converged: bool,
+        n_iter: int,
+        n_customers: float,
+        n_distinct: int,
+        fixed: dict[str, float] | None = None,
+    ) -> None:
+        """Set the fitted attributes from log parameters and the Hessian of the negative log-likelihood.
+
+        ``fixed`` holds parameters not estimated (a boundary fit: their
+        values are limits such as 0 or inf, their standard errors NaN); ``lp``
+        and ``H`` then refer to the other parameters, in order.
+        """
+        names = list(self._param_names)
+        fixed = fixed or {}
+        free = [n for n in names if n not in fixed]
+        lp = np.asarray(lp, float)
+        self.log_likelihood_ = float(ll)
+        self.converged_ = bool(converged)
+        self.n_iter_ = int(n_iter)
+        self.n_customers_ = float(n_customers)
+        self.n_distinct_ = int(n_distinct)
+        values = dict(zip(free, np.exp(lp)))
+        values.update(fixed)
+        self.params_ = pd.Series([float(values[n]) for n in names], index=names, name="estimate")
         try:
-            cov_log = np.linalg.inv(H)
-            if not np.all(np.isfinite(cov_log)) or np.any(np.diag(cov_log) <= 0):
+            cov_free = np.linalg.inv(H)
+            if not np.all(np.isfinite(cov_free)) or np.any(np.diag(cov_free) <= 0):
                 raise np.linalg.LinAlgError("Hessian not positive definite")
+            np.linalg.cholesky(H)
         except np.linalg.LinAlgError:
             warnings.warn(
-                f"{type(self).__name__}: Hessian at the optimum is singular or not positive definite; "
-                "standard errors are NaN",
-                UserWarning,
-                stacklevel=4,
+                f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
+                f"parameters are not (all) identified by these data and standard errors are NaN "
+                f"({self._data_description()}).",
+                HessianWarning,
+                stacklevel=5,
             )
-            cov_log = np.full((len(lp), len(lp)), np.nan)
+            cov_free = np.full((len(free), len(free)), np.nan)
+        pos = [names.index(n) for n in free]
+        cov_log = np.full((len(names), len(names)), np.nan)
+        cov_log[np.ix_(pos, pos)] = cov_free
         J = np.diag(np.exp(lp))
-        cov = J @ cov_log @ J
+        cov = np.full_like(cov_log, np.nan)
+        cov[np.ix_(pos, pos)] = J @ cov_free @ J
         self.log_covariance_ = pd.DataFrame(cov_log, index=names, columns=names)
         self.covariance_ = pd.DataFrame(cov, index=names, columns=names)
         self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_error")
+        se_log = np.sqrt(np.diag(cov_free))
+        weak = [n for n, se in zip(free, se_log) if np.isfinite(se) and se > self._LOG_SE_LIMIT]
+        self.not_identified_ = weak
+        if weak:
+            detail = ", ".join(f"{n} = {values[n]:.4g} (log-scale standard error {se:.3g})" for n, se in zip(free, se_log) if n in weak)
+            warnings.warn(
+                f"{type(self).__name__}: parameter(s) {weak} are not identified by these data: {detail}, i.e. a 95% "
+                f"interval spanning more than a factor {np.exp(2 * 1.96 * self._LOG_SE_LIMIT):.0e}. "
+                f"Data: {self._data_description()}. Predictions that depend on these parameters are unreliable; "
+                "use more customers or a simpler model (e.g. NBDModel when there is no sign of dropout).",
+                IdentificationWarning,
+                stacklevel=5,
+            )
+
+    def _data_description(self) -> str:
+        """Counts of the data the model was fitted on, for messages."""
+        info = getattr(self, "_fit_info", None)
+        return info or "data not described"
+
+    def _warn_if_at_bound(self, lp: np.ndarray) -> None:
+        """BoundaryWarning for log parameters at the optimisation bound ``+-_LOG_BOUND``."""
+        at_bound = np.abs(np.asarray(lp, float)) >= _LOG_BOUND - 1e-6
+        if at_bound.any():
+            names = [n for n, b in zip(self._param_names, at_bound) if b]
+            warnings.warn(
+                f"{type(self).__name__}: parameter(s) {names} ran to the bound exp(+-{_LOG_BOUND:g}): the likelihood "
+                f"is maximised on the boundary of the parameter space, where the model degenerates "
+                f"({self._data_description()}). Use the limiting model or a penalizer.",
+                BoundaryWarning,
+                stacklevel=5,
+            )
 
     # ---- results --------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -543,7 +646,8 @@ class BaseLikelihoodModel:
         """
         self._check_fitted()
         zq = stats.norm.ppf(0.5 + level / 2)
-        lp = np.log(self.params_.to_numpy())
+        with np.errstate(divide="ignore"):  # a boundary fit holds limits 0 or inf (no interval)
+            lp = np.log(self.params_.to_numpy())
         se_log = np.sqrt(np.diag(self.log_covariance_.to_numpy()))
         return pd.DataFrame(
             {
@@ -594,6 +698,9 @@ class BaseLikelihoodModel:
     def sample_params(self, n_draws: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """Draw parameter vectors from the asymptotic normal on the log scale.
 
+        Parameters that were not estimated (the limits held by a boundary fit,
+        see ``boundary_``) keep their values in every draw.
+
         Parameters
         ----------
         n_draws : int
@@ -605,14 +712,24 @@ class BaseLikelihoodModel:
         -------
         numpy.ndarray
             Shape ``(n_draws, n_params)``, natural scale.
+
+        Raises
+        ------
+        RuntimeError
+            The covariance of the estimated parameters is not available
+            (singular Hessian).
         """
         self._check_fitted()
         rng = np.random.default_rng(seed)
         cov = self.log_covariance_.to_numpy()
-        if not np.all(np.isfinite(cov)):
+        values = self.params_.to_numpy(dtype=float)
+        free = np.isfinite(values) & (values > 0)
+        sub = cov[np.ix_(free, free)]
+        if not free.any() or not np.all(np.isfinite(sub)):
             raise RuntimeError(f"{type(self).__name__}: covariance is not available (singular Hessian)")
-        lp = np.log(self.params_.to_numpy())
-        return np.exp(rng.multivariate_normal(lp, cov, size=n_draws, method="eigh"))
+        out = np.tile(values, (n_draws, 1))
+        out[:, free] = np.exp(rng.multivariate_normal(np.log(values[free]), sub, size=n_draws, method="eigh"))
+        return out
 
     def __repr__(self) -> str:
         if hasattr(self, "params_"):
@@ -622,13 +739,31 @@ class BaseLikelihoodModel:
 
 
 class BaseTransactionModel(BaseLikelihoodModel):
-    """Base class of the buy-till-you-die transaction models (BG/NBD, Pareto/NBD).
+    """Base class of the buy-till-you-die transaction models (BG/NBD, MBG/NBD, Pareto/NBD, NBD).
 
     Parameters
     ----------
     penalizer : float, default 0
         L2 penalty on the log parameters (see :class:`BaseLikelihoodModel`).
+
+    Notes
+    -----
+    Models with dropout (``_has_dropout``) implement ``_dropout_score`` and
+    ``_limit_params``: before the full fit, the NBD model (their no-dropout
+    limit) is fitted and the derivative of the log-likelihood in the
+    direction of positive dropout is checked at that limit, over the whole
+    nuisance range of the other dropout parameter. Where it is nowhere
+    positive the maximum lies on the boundary: the model is set to its
+    limit (the NBD estimates), ``boundary_`` says so and a
+    :class:`~crm_analysis.exceptions.BoundaryWarning` is issued. Where the
+    data show dropout the derivative is positive at the ``b -> inf`` /
+    ``beta -> inf`` limit, a closed form checked first, so the check costs
+    well under a millisecond there.
     """
+
+    _has_dropout: bool = True
+    #: the derivative (per customer) below which the no-dropout limit counts as the maximum
+    _SCORE_TOL = 1e-9
 
     def fit(
         self,
@@ -660,10 +795,22 @@ class BaseTransactionModel(BaseLikelihoodModel):
         Raises
         ------
         ValueError
-            Invalid data (see :func:`check_transaction_data`) or no repeat
-            buyers (the model is then not identified).
+            Invalid data (see :func:`check_transaction_data`), no repeat
+            buyers, or data that cannot identify the model: all customers
+            alike (one distinct ``(x, t_x, T)`` row, e.g. a single customer),
+            or all repeat buyers alike with ``T`` the same for everyone.
         ModelFitError
             The optimiser failed.
+
+        Warns
+        -----
+        BoundaryWarning
+            The maximum is on the no-dropout boundary; the NBD limit was
+            fitted (``boundary_``).
+        IdentificationWarning
+            Some parameters are not identified (``not_identified_``).
+        HessianWarning
+            The Hessian at the optimum is singular (standard errors NaN).
         """
         if not isinstance(data, pd.DataFrame):
             data = pd.DataFrame(data)
@@ -672,11 +819,100 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if len(td) == 0 or w.sum() <= 0:
             raise ValueError("no customers to fit (empty data or all weights zero)")
         if not np.any((td.x > 0) & (w > 0)):
-            raise ValueError("no repeat buyers (frequency > 0): the model cannot be identified from these data")
+            raise ValueError(
+                f"no repeat buyers (all {w.sum():g} customers have frequency 0): the purchase rate and its "
+                "heterogeneity cannot be identified from these data"
+            )
         (x, t_x, T), counts = collapse_rows([td.x, td.t_x, td.T], w)
         self.columns_ = {"frequency": frequency_col, "recency": recency_col, "T": T_col}
-        self._fit_arrays(self._prepare(x, t_x, T), counts)
+        self.boundary_ = None
+        self.limit_model_ = None
+        self.not_identified_ = []
+        self._check_identifiable(x, t_x, T, counts)
+        self._fit_collapsed(x, t_x, T, counts)
         return self
+
+    def _check_identifiable(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
+        """Errors for data that cannot identify the model, and the data description for messages."""
+        n = float(counts.sum())
+        rep = x > 0
+        n_rep = float(counts[rep].sum())
+        self._fit_info = (
+            f"{n:g} customer(s), {n_rep:g} with repeat purchases, {len(counts)} distinct (frequency, recency, T) row(s)"
+        )
+        name = type(self).__name__
+        if len(counts) == 1:
+            raise ValueError(
+                f"{name}: all {n:g} customer(s) have the same (frequency, recency, T) = "
+                f"({x[0]:g}, {t_x[0]:g}, {T[0]:g}); the model describes how purchase rates "
+                f"{'and dropout ' if self._has_dropout else ''}vary between customers, which identical customers "
+                "cannot show. Fit on more (and different) customers."
+            )
+        if len(np.unique(T)) == 1 and len(np.unique(x[rep])) == 1 and len(np.unique(t_x[rep])) == 1 and self._has_dropout:
+            raise ValueError(
+                f"{name}: every repeat buyer has the same frequency {x[rep][0]:g} and recency {t_x[rep][0]:g}, and "
+                f"everyone the same T = {T[0]:g}: the data hold two numbers (the share of repeat buyers and that "
+                "one pattern), not enough for the model's four parameters. Fit on customers with varied histories "
+                "(or NBDModel, with two parameters)."
+            )
+
+    def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
+        """Fit on distinct rows with counts: the no-dropout boundary check, then the full likelihood."""
+        if self._has_dropout and getattr(self, "detect_boundary", False) and self.penalizer == 0:
+            if self._fit_boundary_if_maximum(x, t_x, T, counts):
+                return
+        self._fit_arrays(self._prepare(x, t_x, T), counts)
+
+    # ---- no-dropout boundary ---------------------------------------------
+    def _limit_params(self) -> dict[str, float]:
+        """Values of the dropout parameters in the no-dropout limit (e.g. ``{"a": 0, "b": inf}``)."""
+        raise NotImplementedError
+
+    def _dropout_score(
+        self, r: float, alpha: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray
+    ) -> tuple[float, str]:
+        """Largest directional derivative (per customer) of the log-likelihood into the dropout region, at the NBD limit.
+
+        Returns the value and a description of where it was found.
+        """
+        raise NotImplementedError
+
+    def _fit_boundary_if_maximum(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> bool:
+        """Fit the NBD limit and keep it when the likelihood cannot rise into the dropout region."""
+        from .nbd import NBDModel, fit_nbd
+
+        lp, ll, H, n_iter, converged = fit_nbd(x, T, counts)
+        r, alpha = np.exp(lp)
+        with np.errstate(all="ignore"):
+            score, where = self._dropout_score(float(r), float(alpha), x, t_x, T, counts)
+        if not score <= self._SCORE_TOL:
+            return False
+        limit = self._limit_params()
+        desc = ", ".join(f"{k} = {v:g}" for k, v in limit.items())
+        self.boundary_ = (
+            f"no dropout ({desc}): the likelihood is maximised on the boundary where nobody drops out, "
+            f"the NBD model (r = {r:.6g}, alpha = {alpha:.6g}, log-likelihood {ll:.6g}); it cannot increase into "
+            f"the dropout region (largest derivative per customer {score:.3g}, {where})"
+        )
+        limit_model = NBDModel()
+        limit_model.columns_ = dict(self.columns_)
+        limit_model._fit_info = self._fit_info
+        limit_model._store_results(lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts))
+        self.limit_model_ = limit_model
+        self._store_results(
+            lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts), fixed=limit
+        )
+        warnings.warn(
+            f"{type(self).__name__}: {self.boundary_}. Fitted that limit directly: params_ holds {desc}, predictions "
+            f"are the NBD model's (P(alive) = 1) and limit_model_ is the fitted NBDModel. Data: {self._fit_info}.",
+            BoundaryWarning,
+            stacklevel=4,
+        )
+        return True
+
+    def _at_dropout_limit(self) -> bool:
+        """Whether the parameters are the no-dropout limit (set by a boundary fit)."""
+        return False
 
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per-data precomputation for the likelihood (override for speed)."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import integrate, special, stats
+from scipy import optimize, special
 
-from .base import BaseTransactionModel, wdot
-from .simulate import simulate_bgnbd
+from ._beta_mix import beta_geometric_expectation
+from .base import BaseTransactionModel, _check_times, collapse_rows, wdot
+from .nbd import _check_counts_and_times, nbd_pmf, nbd_sf
+from .simulate import simulate_bgnbd, simulate_nbd
 
 __all__ = ["BetaGeoModel"]
 
@@ -28,12 +30,25 @@ class BetaGeoModel(BaseTransactionModel):
     ----------
     penalizer : float, default 0
         L2 penalty on the log parameters (see
-        :class:`~crm_analysis.clv.base.BaseLikelihoodModel`).
+        :class:`~crm_analysis.clv.base.BaseLikelihoodModel`). With a positive
+        penalty the boundary is never the optimum and is not checked.
+    detect_boundary : bool, default True
+        Check first whether the likelihood is maximised in the no-dropout
+        limit (``a -> 0`` or ``b -> inf``, the NBD model) and fit that limit
+        directly if so (see ``boundary_``). ``False`` runs the optimiser on
+        the four parameters whatever the data.
 
     Attributes
     ----------
     params_ : pandas.Series
-        ``r``, ``alpha``, ``a``, ``b``.
+        ``r``, ``alpha``, ``a``, ``b``. After a boundary fit ``a = 0`` and
+        ``b = inf`` (dropout probability 0 for everyone).
+    boundary_ : str or None
+        ``None``, or why the fit is the no-dropout limit.
+    limit_model_ : NBDModel or None
+        The fitted limit (after a boundary fit).
+    not_identified_ : list of str
+        Parameters whose log-scale standard error exceeds 3.
     log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_
         See :class:`~crm_analysis.clv.base.BaseLikelihoodModel`.
 
@@ -45,6 +60,10 @@ class BetaGeoModel(BaseTransactionModel):
 
     _param_names = ("r", "alpha", "a", "b")
     _analytic_gradient = True
+
+    def __init__(self, penalizer: float = 0.0, detect_boundary: bool = True) -> None:
+        super().__init__(penalizer=penalizer)
+        self.detect_boundary = detect_boundary
 
     # ---- likelihood ------------------------------------------------------
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
@@ -174,21 +193,72 @@ class BetaGeoModel(BaseTransactionModel):
         starts.append(np.zeros(4))
         return starts
 
+
+    # ---- no-dropout boundary ----------------------------------------------
+    def _limit_params(self) -> dict[str, float]:
+        return {"a": 0.0, "b": float("inf")}
+
+    def _at_dropout_limit(self) -> bool:
+        a, b = self.params_.to_numpy()[2:4]
+        return bool(a == 0.0 or np.isinf(b))
+
+    def _extra_dropout(self) -> float:
+        """1 for the MBG/NBD (a dropout chance at the first purchase too), 0 for the BG/NBD."""
+        return 0.0
+
+    def _dropout_score(self, r, alpha, x, t_x, T, w) -> tuple[float, str]:
+        """Derivative of the log-likelihood in the mean dropout probability ``a/(a+b)``, at ``a = 0``.
+
+        With ``rho = ((alpha+T)/(alpha+t_x))^(r+x)`` it is, per customer,
+        ``b (psi(b) - psi(b+e+x)) + [x>0 or MBG] rho b/(b+e+x-1)`` (``e = 1`` for the
+        MBG/NBD, 0 for the BG/NBD), and ``-x + rho`` (MBG/NBD: ``-(x+1) + rho``) in the
+        limit ``b -> inf``. Returned: the largest value over ``b`` (per customer).
+        """
+        e = self._extra_dropout()
+        W = float(w.sum())
+        has_term = (x > 0) if e == 0 else np.ones(x.shape, bool)
+        log_rho = (r + x) * np.log1p((T - t_x) / (alpha + t_x))
+        rho_w = np.where(has_term, w * np.exp(np.minimum(log_rho, 700.0)), 0.0)
+        limit = (float(rho_w.sum()) - wdot(w, x + e)) / W
+        if limit > self._SCORE_TOL:
+            return limit, "b -> inf"
+        ux, ix = np.unique(x, return_inverse=True)
+        Wx = np.bincount(ix, weights=w, minlength=ux.size)
+        Rx = np.bincount(ix, weights=rho_w, minlength=ux.size)
+
+        def score(log_b: np.ndarray) -> np.ndarray:
+            b = np.exp(np.atleast_1d(log_b))[:, None]
+            dig = b * (special.digamma(b) - special.digamma(b + e + ux[None, :]))
+            # b / (b + e + x - 1); for the BG/NBD the x = 0 rows carry no rho term (Rx = 0 there)
+            frac = b / np.maximum(b + e + ux[None, :] - 1.0, 1e-300)
+            return (dig @ Wx + (frac * np.where(Rx > 0, Rx, 0.0)[None, :]).sum(axis=1)) / W
+
+        best, where = _max_over_log_grid(score, -9.0, 20.0)
+        if limit >= best:
+            return limit, "b -> inf"
+        return best, f"at b = {np.exp(where):.3g}"
+
     # ---- predictions -----------------------------------------------------
     def _alive_log_odds_inv(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """log of (1/P(alive) - 1); ``-inf`` for x = 0."""
         r, alpha, a, b = self.params_.to_numpy()
         rep = x > 0
         with np.errstate(divide="ignore"):
-            val = np.log(a) - np.log(np.where(rep, b + x - 1.0, 1.0)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+            val = np.log(a) - np.log(np.where(rep, b + x - 1.0, 1.0)) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
         return np.where(rep, val, -np.inf)
+
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        if self._at_dropout_limit():
+            return np.ones(np.shape(x))
+        return special.expit(-self._alive_log_odds_inv(x, t_x, T))
 
     def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Probability that each customer is still alive at ``T``.
 
         ``P(alive | x, t_x, T) = 1 / (1 + delta_{x>0} a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``
         (Fader, Hardie & Lee 2005; Fader & Hardie's note "Computing P(alive)
-        using the BG/NBD model"); equal to 1 for ``x = 0``.
+        using the BG/NBD model"), computed in log space; equal to 1 for
+        ``x = 0`` and, after a boundary fit (no dropout), for everyone.
 
         Parameters
         ----------
@@ -204,48 +274,44 @@ class BetaGeoModel(BaseTransactionModel):
             One probability per row.
         """
         d = self._data(data, **columns)
-        return special.expit(-self._alive_log_odds_inv(d.x, d.t_x, d.T))
+        return self._p_alive(d.x, d.t_x, d.T)
 
-    def _expected_if_alive(self, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """E[Y(t) | alive at T, x] via Euler's transformation of eq. (10).
+    def _posterior_b(self, x: np.ndarray) -> np.ndarray:
+        """Second parameter of the beta posterior of ``p`` given alive with ``x`` repeat purchases."""
+        return self.params_["b"] + x
 
-        ``(a+b+x-1)/(a-1) [1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)]``,
-        ``z = t / (alpha + T + t)``, which avoids the overflow of
-        ``2F1(r+x, b+x; a+b+x-1; z)`` for large ``x``. Falls back to numerical
-        integration over the posterior of ``p`` where the closed form is not
-        usable (``a`` close to 1, ``a + b + x <= 1``).
+    def _expected_if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``E[Y(t) | alive at T, x]`` for each row and horizon, shape ``(n, len(times))``.
+
+        ``f(r+x, alpha+T, a, b+x; t)`` of :func:`._beta_mix.beta_geometric_expectation` (eq. 10
+        without P(alive); the MBG/NBD uses ``b+x+1``), evaluated once per distinct ``(x, T)``;
+        ``(r+x) t / (alpha+T)`` in the no-dropout limit.
         """
-        r, alpha, a, b = self.params_.to_numpy()
+        r, alpha, a, _ = self.params_.to_numpy()
         x = np.asarray(x, float)
         T = np.asarray(T, float)
-        if t <= 0:
-            return np.zeros(np.broadcast(x, T).shape)
-        z = t / (alpha + T + t)
-        c = a + b + x - 1.0
-        with np.errstate(all="ignore"):
-            hyp = special.hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
-            val = c / (a - 1.0) * (1.0 - np.exp((a - 1.0) * np.log1p(-z)) * hyp)
-        bad = ~np.isfinite(val) | (c <= 0) | (abs(a - 1.0) < 1e-6) | (val < 0)
-        if np.any(bad):
-            val = np.array(val, dtype=float, copy=True)
-            xb, Tb = np.broadcast_arrays(x, T)
-            for idx in zip(*np.nonzero(np.broadcast_to(bad, val.shape))):
-                xi, Ti = float(xb[idx]), float(Tb[idx])
-
-                def f(p: float, xi=xi, Ti=Ti) -> float:
-                    # (1 - E[exp(-lambda p t)]) / p with lambda | alive ~ Gamma(r+x, alpha+T)
-                    return -np.expm1(-(r + xi) * np.log1p(p * t / (alpha + Ti))) / p * stats.beta.pdf(p, a, b + xi)
-
-                val[idx] = integrate.quad(f, 0.0, 1.0, limit=200)[0]
-        return val
+        if self._at_dropout_limit():
+            return ((r + x) / (alpha + T))[:, None] * times[None, :]
+        if x.size == 0:
+            return np.zeros((0, times.size))
+        (ux, uT), inv = _distinct_pairs(x, T)
+        vals = beta_geometric_expectation(r + ux, alpha + uT, np.full(ux.size, a), self._posterior_b(ux), times)
+        return vals[inv]
 
     def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected number of purchases in ``(T, T + t]`` (eq. 10).
 
+        ``P(alive) E[(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p]`` over the
+        posterior ``p ~ Beta(a, b+x)``: the expectation is computed by
+        quadrature of positive terms (:mod:`._beta_mix`), accurate to about
+        1e-10 relative for all parameter values, including ``a = 1``,
+        ``a + b < 1`` and very large ``a`` and ``b`` where eq. (10)'s
+        hypergeometric form breaks down.
+
         Parameters
         ----------
         t : float
-            Length of the future period (model time units).
+            Length of the future period (model time units), ``t >= 0``.
         data : pandas.DataFrame
             Customer summary.
         **columns : str
@@ -256,43 +322,66 @@ class BetaGeoModel(BaseTransactionModel):
         numpy.ndarray
             One expectation per row of ``data``.
         """
-        d = self._data(data, **columns)
-        p_alive = special.expit(-self._alive_log_odds_inv(d.x, d.t_x, d.T))
-        return p_alive * self._expected_if_alive(float(t), d.x, d.T)
+        t = _check_times(t, scalar=True)
+        return self.expected_purchases_grid([t], data, **columns)[:, 0]
 
     def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
-        """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
+        """Conditional expected purchases at several horizons, shape ``(n, len(times))``.
+
+        Parameters
+        ----------
+        times : sequence of float
+            Horizons ``t >= 0``.
+        data : pandas.DataFrame
+            Customer summary.
+        **columns : str
+            Optional ``frequency_col``, ``recency_col``, ``T_col`` overrides.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(data), len(times))``.
+        """
+        times = _check_times(times, name="times")
         d = self._data(data, **columns)
-        p_alive = special.expit(-self._alive_log_odds_inv(d.x, d.t_x, d.T))
-        # evaluate on distinct (x, T) only
-        key = pd.DataFrame({"x": d.x, "T": d.T})
-        uniq = key.drop_duplicates()
-        pos = pd.MultiIndex.from_frame(uniq).get_indexer(pd.MultiIndex.from_frame(key))
-        ux, uT = uniq["x"].to_numpy(), uniq["T"].to_numpy()
-        out = np.column_stack([self._expected_if_alive(float(t), ux, uT) for t in times]) if len(times) else np.empty((len(ux), 0))
-        return p_alive[:, None] * out[pos]
+        return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._expected_if_alive(times, d.x, d.T)
 
     def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:
         """Expected purchases ``E[X(t)]`` of a just-acquired customer (eq. 7).
 
+        ``E[(1 - (alpha/(alpha + p t))^r) / p]`` over ``p ~ Beta(a, b)``
+        (:mod:`._beta_mix`); ``r t / alpha`` in the no-dropout limit.
+
         Parameters
         ----------
         t : float or array-like
-            Time(s) since the first purchase.
+            Time(s) since the first purchase, ``>= 0``.
 
         Returns
         -------
         float or numpy.ndarray
-            Expected number of repeat purchases in ``(0, t]``.
+            Expected number of repeat purchases in ``(0, t]``, shaped like ``t``.
         """
         self._check_fitted()
-        t_arr = np.asarray(t, dtype=float)
-        out = np.array([self._expected_if_alive(float(ti), np.array(0.0), np.array(0.0)) for ti in t_arr.ravel()], float)
-        out = out.reshape(t_arr.shape)
+        t_arr = _check_times(t, keep_shape=True)
+        r, alpha, a, b = self.params_.to_numpy()
+        if self._at_dropout_limit():
+            out = r * t_arr / alpha
+        else:
+            out = self._new_customer_expectation(r, alpha, a, b, t_arr.ravel()).reshape(t_arr.shape)
         return float(out) if out.ndim == 0 else out
+
+    @staticmethod
+    def _new_customer_expectation(r: float, alpha: float, a: float, b: float, t: np.ndarray) -> np.ndarray:
+        return beta_geometric_expectation(np.array([r]), np.array([alpha]), np.array([a]), np.array([b]), t)[0]
 
     def probability_of_purchases(self, x: int | np.ndarray, t: float | np.ndarray) -> float | np.ndarray:
         """``P(X(t) = x)`` for a just-acquired customer (eq. 8).
+
+        ``B(a, b+x)/B(a, b) NB(x) + [x > 0] B(a+1, b+x-1)/B(a, b) P(N >= x)``
+        with ``N`` negative binomial (``r``, ``alpha/(alpha+t)``); beta
+        function ratios in log space, the tail as a regularised incomplete
+        beta function. The NBD probability in the no-dropout limit.
 
         Parameters
         ----------
@@ -307,16 +396,22 @@ class BetaGeoModel(BaseTransactionModel):
             Probabilities.
         """
         self._check_fitted()
+        x_arr, t_arr = _check_counts_and_times(x, t)
         r, alpha, a, b = self.params_.to_numpy()
-        x_arr, t_arr = np.broadcast_arrays(np.asarray(x, float), np.asarray(t, float))
-        pr = alpha / (alpha + t_arr)
-        log_b1 = special.betaln(a, b + x_arr) - special.betaln(a, b)
-        term1 = np.exp(log_b1 + stats.nbinom.logpmf(x_arr, r, pr))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_b2 = special.betaln(a + 1.0, b + x_arr - 1.0) - special.betaln(a, b)
-            term2 = np.where(x_arr > 0, np.exp(log_b2) * stats.nbinom.sf(x_arr - 1.0, r, pr), 0.0)
-        out = term1 + term2
+        if self._at_dropout_limit():
+            out = nbd_pmf(x_arr, r, alpha, t_arr)
+        else:
+            out = self._pmf(x_arr, t_arr, r, alpha, a, b)
         return float(out) if out.ndim == 0 else out
+
+    @staticmethod
+    def _pmf(x: np.ndarray, t: np.ndarray, r: float, alpha: float, a: float, b: float) -> np.ndarray:
+        lb = special.betaln(a, b)
+        term1 = np.exp(special.betaln(a, b + x) - lb) * nbd_pmf(x, r, alpha, t)
+        with np.errstate(invalid="ignore"):
+            ratio2 = np.exp(special.betaln(a + 1.0, np.maximum(b + x - 1.0, 1e-300)) - lb)
+        term2 = np.where(x > 0, ratio2 * nbd_sf(x, r, alpha, t), 0.0)
+        return term1 + term2
 
     def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model.
@@ -337,4 +432,29 @@ class BetaGeoModel(BaseTransactionModel):
         """
         self._check_fitted()
         r, alpha, a, b = self.params_.to_numpy()
+        if self._at_dropout_limit():
+            return simulate_nbd(r, alpha, n_customers=n_customers, T=T, seed=seed)
         return simulate_bgnbd(r, alpha, a, b, n_customers=n_customers, T=T, seed=seed)
+
+
+def _distinct_pairs(x: np.ndarray, T: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Distinct ``(x, T)`` pairs and the index of each row into them."""
+    (ux, uT), _ = collapse_rows([x, T], np.ones(x.size))
+    key_rows = pd.MultiIndex.from_arrays([x, T])
+    key_uniq = pd.MultiIndex.from_arrays([ux, uT])
+    return (ux, uT), key_uniq.get_indexer(key_rows)
+
+
+def _max_over_log_grid(fun, lo: float, hi: float, n: int = 59) -> tuple[float, float]:
+    """Maximum of a smooth function of ``log b`` over ``[lo, hi]``: grid, then golden-section refinement.
+
+    Returns the maximum and its argument.
+    """
+    grid = np.linspace(lo, hi, n)
+    vals = fun(grid)
+    k = int(np.nanargmax(vals))
+    a_, b_ = grid[max(k - 1, 0)], grid[min(k + 1, n - 1)]
+    res = optimize.minimize_scalar(lambda v: -float(fun(np.array([v]))[0]), bounds=(a_, b_), method="bounded", options={"xatol": 1e-6})
+    if -res.fun > vals[k]:
+        return float(-res.fun), float(res.x)
+    return float(vals[k]), float(grid[k])

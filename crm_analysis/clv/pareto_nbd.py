@@ -26,8 +26,10 @@ import pandas as pd
 from scipy import integrate, special, stats
 
 from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
-from .base import BaseTransactionModel, wdot
-from .simulate import simulate_pareto_nbd
+from .base import BaseTransactionModel, _check_times, wdot
+from .beta_geo import _max_over_log_grid
+from .nbd import _check_counts_and_times, nbd_pmf
+from .simulate import simulate_nbd, simulate_pareto_nbd
 
 __all__ = ["ParetoNBDModel"]
 
@@ -49,12 +51,24 @@ class ParetoNBDModel(BaseTransactionModel):
     ----------
     penalizer : float, default 0
         L2 penalty on the log parameters (see
-        :class:`~crm_analysis.clv.base.BaseLikelihoodModel`).
+        :class:`~crm_analysis.clv.base.BaseLikelihoodModel`). With a positive
+        penalty the boundary is never the optimum and is not checked.
+    detect_boundary : bool, default True
+        Check first whether the likelihood is maximised in the no-dropout
+        limit (``s -> 0`` or ``beta -> inf``, the NBD model) and fit that
+        limit directly if so (see ``boundary_``).
 
     Attributes
     ----------
     params_ : pandas.Series
-        ``r``, ``alpha``, ``s``, ``beta``.
+        ``r``, ``alpha``, ``s``, ``beta``. After a boundary fit ``s = 0`` and
+        ``beta = inf`` (dropout rate 0 for everyone).
+    boundary_ : str or None
+        ``None``, or why the fit is the no-dropout limit.
+    limit_model_ : NBDModel or None
+        The fitted limit (after a boundary fit).
+    not_identified_ : list of str
+        Parameters whose log-scale standard error exceeds 3.
     log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_
         See :class:`~crm_analysis.clv.base.BaseLikelihoodModel`.
 
@@ -70,6 +84,10 @@ class ParetoNBDModel(BaseTransactionModel):
     _param_names = ("r", "alpha", "s", "beta")
     _analytic_gradient = True
     _TAIL_STEP = 1e-5  # central-difference step of the tail derivatives (log-parameter scale)
+
+    def __init__(self, penalizer: float = 0.0, detect_boundary: bool = True) -> None:
+        super().__init__(penalizer=penalizer)
+        self.detect_boundary = detect_boundary
 
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, ...]:
         """Index structure of the likelihood, computed once per fit.
@@ -204,8 +222,53 @@ class ParetoNBDModel(BaseTransactionModel):
         starts.append(np.zeros(4))
         return starts
 
+    # ---- no-dropout boundary ----------------------------------------------
+    def _limit_params(self) -> dict[str, float]:
+        return {"s": 0.0, "beta": float("inf")}
+
+    def _at_dropout_limit(self) -> bool:
+        s, beta = self.params_.to_numpy()[2:4]
+        return bool(s == 0.0 or np.isinf(beta))
+
+    def _dropout_score(self, r, alpha, x, t_x, T, w) -> tuple[float, str]:
+        """Derivative of the log-likelihood in the mean dropout rate ``s / beta``, at ``s = 0``.
+
+        Per customer ``beta [log(beta/(beta+T)) + (alpha+T)^(r+x) int_{t_x}^T
+        (alpha+tau)^-(r+x) (beta+tau)^-1 dtau]`` (the derivative in ``s`` at
+        ``s = 0``, times ``beta``), and ``-T + (alpha+T) ((rho^k - 1)/k)`` with
+        ``rho = (alpha+T)/(alpha+t_x)``, ``k = r+x-1`` in the limit ``beta ->
+        inf``. Returned: the largest value over ``beta`` (per customer).
+        """
+        W = float(w.sum())
+        k = r + x - 1.0
+        L = np.log1p((T - t_x) / (alpha + t_x))
+        kL = np.minimum(k * L, 700.0)
+        small = np.abs(k) < 1e-8
+        growth = np.where(small, L, np.expm1(kL) / np.where(small, 1.0, k))
+        limit = wdot(w, (alpha + T) * growth - T) / W
+        if limit > self._SCORE_TOL:
+            return limit, "beta -> inf"
+        rows = T > 0
+        xr, txr, Tr, wr = x[rows], t_x[rows], T[rows], w[rows]
+        lT = (r + xr) * np.log(alpha + Tr)
+
+        def score(log_beta: np.ndarray) -> np.ndarray:
+            out = np.empty(np.size(log_beta))
+            for i, lb in enumerate(np.atleast_1d(log_beta)):
+                beta = np.exp(lb)
+                li = log_pnbd_interval(r + xr, 1.0, alpha, beta, txr, Tr)
+                out[i] = beta * wdot(wr, np.exp(np.minimum(lT + li, 700.0)) - np.log1p(Tr / beta)) / W
+            return out
+
+        best, where = _max_over_log_grid(score, -9.0, 20.0, n=30)
+        if limit >= best:
+            return limit, "beta -> inf"
+        return best, f"at beta = {np.exp(where):.3g}"
+
     # ---- predictions -----------------------------------------------------
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        if self._at_dropout_limit():
+            return np.ones(np.shape(x))
         log_f1, log_si = self._log_terms(self.params_.to_numpy(), x, t_x, T)
         return special.expit(log_f1 - log_si)
 
@@ -213,7 +276,8 @@ class ParetoNBDModel(BaseTransactionModel):
         """Probability that each customer is still alive at ``T``.
 
         ``P(alive) = F1 / (F1 + s I)`` in the notation of the module
-        docstring (Fader & Hardie 2005 note, eq. 18), computed in log space.
+        docstring (Fader & Hardie 2005 note, eq. 18), computed in log space;
+        1 after a boundary fit (no dropout).
 
         Parameters
         ----------
@@ -233,6 +297,8 @@ class ParetoNBDModel(BaseTransactionModel):
     def _expected_if_alive(self, t: float | np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """E[Y(t) | alive at T] = (r+x)/(alpha+T) * (beta+T)/(s-1) [1 - ((beta+T)/(beta+T+t))^(s-1)]."""
         r, alpha, s, beta = self.params_.to_numpy()
+        if self._at_dropout_limit():
+            return (r + x) / (alpha + T) * t
         L = np.log1p(t / (beta + T))
         return (r + x) / (alpha + T) * (beta + T) * _h(s - 1.0, L)
 
@@ -240,12 +306,13 @@ class ParetoNBDModel(BaseTransactionModel):
         """Conditional expected number of purchases in ``(T, T + t]``.
 
         Fader & Hardie (2005 note), eq. (21):
-        ``P(alive) (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]``.
+        ``P(alive) (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]``,
+        continuous at ``s = 1``; ``(r+x) t / (alpha+T)`` after a boundary fit.
 
         Parameters
         ----------
         t : float
-            Length of the future period.
+            Length of the future period, ``t >= 0``.
         data : pandas.DataFrame
             Customer summary.
         **columns : str
@@ -256,11 +323,13 @@ class ParetoNBDModel(BaseTransactionModel):
         numpy.ndarray
             One expectation per row.
         """
+        t = _check_times(t, scalar=True)
         d = self._data(data, **columns)
-        return self._p_alive(d.x, d.t_x, d.T) * self._expected_if_alive(float(t), d.x, d.T)
+        return self._p_alive(d.x, d.t_x, d.T) * self._expected_if_alive(t, d.x, d.T)
 
     def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
+        times = _check_times(times, name="times")
         d = self._data(data, **columns)
         pa = self._p_alive(d.x, d.t_x, d.T)
         cols = [self._expected_if_alive(float(t), d.x, d.T) for t in times]
@@ -271,21 +340,21 @@ class ParetoNBDModel(BaseTransactionModel):
 
         ``r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie
         2005 note, eq. 17; its limit ``r beta/alpha log(1 + t/beta)`` at
-        ``s = 1``).
+        ``s = 1``); ``r t / alpha`` after a boundary fit.
 
         Parameters
         ----------
         t : float or array-like
-            Time(s) since the first purchase.
+            Time(s) since the first purchase, ``>= 0``.
 
         Returns
         -------
         float or numpy.ndarray
-            Expected number of repeat purchases in ``(0, t]``.
+            Expected number of repeat purchases in ``(0, t]``, shaped like ``t``.
         """
         self._check_fitted()
-        t_arr = np.asarray(t, dtype=float)
-        out = self._expected_if_alive(t_arr, 0.0, 0.0)
+        t_arr = _check_times(t, keep_shape=True)
+        out = np.asarray(self._expected_if_alive(t_arr, 0.0, 0.0), dtype=float)
         return float(out) if out.ndim == 0 else out
 
     def probability_of_purchases(self, x: int | np.ndarray, t: float | np.ndarray) -> float | np.ndarray:
@@ -351,4 +420,6 @@ class ParetoNBDModel(BaseTransactionModel):
         """
         self._check_fitted()
         r, alpha, s, beta = self.params_.to_numpy()
+        if self._at_dropout_limit():
+            return simulate_nbd(r, alpha, n_customers=n_customers, T=T, seed=seed)
         return simulate_pareto_nbd(r, alpha, s, beta, n_customers=n_customers, T=T, seed=seed)

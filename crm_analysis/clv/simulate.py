@@ -1,4 +1,4 @@
-"""Small vectorised simulators of the BG/NBD, Pareto/NBD and Gamma-Gamma models.
+"""Small vectorised simulators of the BG/NBD, MBG/NBD, NBD, Pareto/NBD and Gamma-Gamma models.
 
 They draw customers from the models' own generative stories (used for
 parameter-recovery tests and :meth:`sample`). All randomness comes from
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["simulate_bgnbd", "simulate_pareto_nbd", "simulate_gamma_gamma"]
+__all__ = ["simulate_bgnbd", "simulate_mbgnbd", "simulate_nbd", "simulate_pareto_nbd", "simulate_gamma_gamma"]
 
 
 def _T_array(T: float | np.ndarray, n: int) -> np.ndarray:
@@ -94,6 +94,96 @@ def simulate_bgnbd(
     freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: k < N[c])
     return pd.DataFrame(
         {"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam, "p": p, "alive": freq < N}
+    )
+
+
+def simulate_mbgnbd(
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    *,
+    n_customers: int,
+    T: float | np.ndarray,
+    holdout: float = 0.0,
+    seed: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Simulate customers from the MBG/NBD model (Batislam, Denizel & Filiztekin 2007).
+
+    As :func:`simulate_bgnbd`, except that the customer can also drop out
+    right after the first purchase (at time 0): with dropout probability
+    ``p ~ Beta(a, b)`` tested at the first purchase and after every repeat
+    purchase.
+
+    Parameters
+    ----------
+    r, alpha, a, b : float
+        Model parameters.
+    n_customers : int
+        Number of customers.
+    T : float or array-like
+        Length of each customer's calibration period.
+    holdout : float, default 0
+        Length of a holdout period after ``T``.
+    seed : int or numpy.random.Generator, optional
+        Random seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frequency``, ``recency``, ``T``, ``frequency_holdout``, and the
+        latent ``lambda``, ``p`` and ``alive`` (alive at ``T``).
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_customers)
+    T_arr = _T_array(T, n)
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    p = rng.beta(a, b, size=n)
+    # number of repeat purchases made before dropping out: geometric on {0, 1, ...}
+    N = rng.geometric(np.clip(p, 1e-300, 1.0)) - 1
+    freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: k < N[c])
+    return pd.DataFrame(
+        {"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam, "p": p, "alive": freq < N}
+    )
+
+
+def simulate_nbd(
+    r: float,
+    alpha: float,
+    *,
+    n_customers: int,
+    T: float | np.ndarray,
+    holdout: float = 0.0,
+    seed: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Simulate customers from the NBD model (Poisson purchases, ``lambda ~ Gamma(r, alpha)``, no dropout).
+
+    Parameters
+    ----------
+    r, alpha : float
+        Model parameters.
+    n_customers : int
+        Number of customers.
+    T : float or array-like
+        Length of each customer's calibration period.
+    holdout : float, default 0
+        Length of a holdout period after ``T``.
+    seed : int or numpy.random.Generator, optional
+        Random seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frequency``, ``recency``, ``T``, ``frequency_holdout``, the latent
+        ``lambda`` and ``alive`` (always true).
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_customers)
+    T_arr = _T_array(T, n)
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: np.ones(c.size, bool))
+    return pd.DataFrame(
+        {"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam, "alive": np.ones(n, bool)}
     )
 
 

@@ -1,0 +1,213 @@
+"""Expected purchases under a beta-distributed dropout probability (BG/NBD, MBG/NBD).
+
+Both beta-geometric models need
+
+.. math::
+
+    f(r, \\alpha, a, b; t) = E_p\\left[\\frac{1 - (\\alpha/(\\alpha + p t))^r}{p}\\right],
+    \\qquad p \\sim \\mathrm{Beta}(a, b),
+
+the expected number of purchases in a period of length ``t`` of a customer
+who buys at a rate ``lambda ~ Gamma(r, alpha)`` and drops out with
+probability ``p`` after every purchase (``E[X(t) | lambda, p] = (1 -
+exp(-lambda p t)) / p``). It is the BG/NBD ``E[X(t)]`` (Fader, Hardie & Lee
+2005, eq. 7) and, with ``r + x``, ``alpha + T``, ``b + x``, the expected
+purchases of a customer alive at ``T`` (eq. 10 without ``P(alive)``).
+
+The textbook closed form ``(a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r
+2F1(r, b; a+b-1; t/(alpha+t))]`` is unusable in large parts of the parameter
+space: it is 0/0 at ``a = 1``, has a pole at ``a + b = 1``, and for large
+``a`` and ``b`` the bracket is the difference of two numbers close to 1 (the
+value lost all its digits there, e.g. 4e-19 instead of 0.137). Here the
+expectation is computed as an integral of positive terms, so no cancellation
+can occur:
+
+* the integration variable is the log-odds ``eta = log(p / (1 - p))``: the
+  beta density becomes the log-concave ``p^a (1-p)^b / B(a, b)`` and the
+  integrand ``g(p) = (1 - (1 + p u)^{-r}) / p`` (``u = t / alpha``) is analytic
+  in the strip ``|Im eta| < pi`` whatever the parameters;
+* ``p < p_L`` (the far left, where the density decays only like
+  ``e^{a eta}`` when ``a`` is small) is done analytically: ``g`` is a power
+  series in ``p u`` there, and each power's partial moment is a regularised
+  incomplete beta function;
+* ``p > p_R = 0.99`` likewise, with ``g(p) = sum_j P(N > j) (1-p)^j`` (``N``
+  negative binomial), whose coefficients are at most 1;
+* in between, composite Gauss-Legendre panels, restricted to where the log
+  density is within ``_DROP`` of its maximum, with panel boundaries equally
+  spaced in ``eta / _W_ETA + sqrt(a + b) theta(eta) / _W_SD``
+  (``theta = 2 arcsin sqrt(p)``, the variance-stabilising angle: its
+  derivative times ``sqrt(a+b)`` is the inverse local standard deviation of
+  ``eta``), so each panel is at most ``_W_ETA`` wide in ``eta`` and at most
+  ``_W_SD`` local standard deviations.
+
+Every term is non-negative; the truncation errors of the two series are below
+1e-15 relative and the panels are sized for about 1e-13 relative (checked
+against 50-digit mpmath values in ``tests/clv/test_reference.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+__all__ = ["beta_geometric_expectation"]
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(12)
+_DROP = 70.0  # log-density drop at which the middle range is cut (e^-70 ~ 4e-31)
+_W_ETA = 3.0  # widest panel in eta
+_W_SD = 2.0  # widest panel in local standard deviations of eta
+_Q_R = 0.01  # right tail: 1 - p < _Q_R
+_N_RIGHT = 9  # terms of the right-tail series (error < _Q_R ** _N_RIGHT)
+_DELTA_L = 0.01  # left tail: (r + _N_LEFT) p u < _DELTA_L
+_N_LEFT = 8  # terms of the left-tail series (error < _DELTA_L ** _N_LEFT / _N_LEFT!)
+_P_L_MAX = 0.25
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+def _log_density(eta: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Unnormalised log density of the log-odds of a Beta(a, b) variable."""
+    return -a * _softplus(-eta) - b * _softplus(eta)
+
+
+def _panel_coordinate(eta: np.ndarray, sq: np.ndarray) -> np.ndarray:
+    return eta / _W_ETA + sq * 2.0 * np.arctan(np.exp(0.5 * eta)) / _W_SD
+
+
+def _bisect(fun, target: np.ndarray, lo: np.ndarray, hi: np.ndarray, increasing: bool, n_iter: int = 48) -> np.ndarray:
+    """Vectorised bisection for ``fun(x) = target`` on ``[lo, hi]`` (monotone ``fun``)."""
+    lo, hi = lo.copy(), hi.copy()
+    for _ in range(n_iter):
+        mid = 0.5 * (lo + hi)
+        above = fun(mid) >= target
+        if not increasing:
+            above = ~above
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _middle_nodes(a: np.ndarray, b: np.ndarray, eta_l: np.ndarray, eta_r: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Gauss-Legendre nodes ``p`` and weights (density included) of the middle range, per row.
+
+    Returns a list of ``(row_index, p, weight)`` groups; ``p`` and ``weight``
+    have shape ``(len(row_index), n_nodes)`` within a group (rows grouped by
+    their number of panels).
+    """
+    n = a.size
+    mode = np.clip(np.log(a) - np.log(b), eta_l, eta_r)
+    l0 = _log_density(mode, a, b)
+    target = l0 - _DROP
+    # lower end: where the (concave) log density falls _DROP below its maximum on [eta_l, eta_r]
+    lo = eta_l.copy()
+    cut = _log_density(eta_l, a, b) < target
+    if cut.any():
+        lo[cut] = _bisect(lambda e: _log_density(e, a[cut], b[cut]), target[cut], eta_l[cut], mode[cut], increasing=True)
+    hi = eta_r.copy()
+    cut = _log_density(eta_r, a, b) < target
+    if cut.any():
+        hi[cut] = _bisect(lambda e: _log_density(e, a[cut], b[cut]), target[cut], mode[cut], eta_r[cut], increasing=False)
+    sq = np.sqrt(a + b)
+    s_lo, s_hi = _panel_coordinate(lo, sq), _panel_coordinate(hi, sq)
+    n_panels = np.maximum(1, np.ceil(s_hi - s_lo - 1e-9)).astype(np.int64)
+    log_norm = special.betaln(a, b)
+    groups = []
+    for k in np.unique(n_panels):
+        idx = np.flatnonzero(n_panels == k)
+        frac = np.arange(k + 1) / k
+        s_targets = s_lo[idx, None] + frac[None, :] * (s_hi[idx] - s_lo[idx])[:, None]
+        sqi = sq[idx, None]
+        bounds = _bisect(
+            lambda e, sqi=sqi: _panel_coordinate(e, sqi),
+            s_targets,
+            np.broadcast_to(lo[idx, None], s_targets.shape),
+            np.broadcast_to(hi[idx, None], s_targets.shape),
+            increasing=True,
+        )
+        bounds[:, 0], bounds[:, -1] = lo[idx], hi[idx]
+        half = 0.5 * np.diff(bounds, axis=1)  # (rows, k)
+        mid = 0.5 * (bounds[:, 1:] + bounds[:, :-1])
+        eta = (mid[:, :, None] + half[:, :, None] * _GL_X[None, None, :]).reshape(idx.size, -1)
+        ai, bi = a[idx, None], b[idx, None]
+        logw = _log_density(eta, ai, bi) - log_norm[idx, None]
+        w = (half[:, :, None] * _GL_W[None, None, :]).reshape(idx.size, -1) * np.exp(logw)
+        groups.append((idx, special.expit(eta), w))
+    del n
+    return groups
+
+
+def beta_geometric_expectation(
+    r: np.ndarray, alpha: np.ndarray, a: np.ndarray, b: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """``E_p[(1 - (alpha / (alpha + p t))^r) / p]`` with ``p ~ Beta(a, b)``.
+
+    Parameters
+    ----------
+    r, alpha, a, b : numpy.ndarray
+        Positive finite parameters, shape ``(n,)`` (one row each).
+    t : numpy.ndarray
+        Non-negative finite horizons, shape ``(m,)``, shared by all rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, m)``; finite and non-negative, ``r t / alpha`` at most
+        (the value without dropout).
+
+    Notes
+    -----
+    See the module docstring for the method. The cost is about
+    ``12 * n_panels`` evaluations of ``g`` per row and horizon, with
+    ``n_panels`` between 1 and about 25.
+    """
+    r, alpha, a, b = (np.asarray(v, dtype=float).ravel() for v in (r, alpha, a, b))
+    t = np.asarray(t, dtype=float).ravel()
+    n, m = r.size, t.size
+    out = np.zeros((n, m))
+    if n == 0 or m == 0 or not np.any(t > 0):
+        return out
+    u = t[None, :] / alpha[:, None]  # (n, m)
+    u_max = u.max(axis=1)
+    # ---- cut points
+    p_l = np.minimum(_P_L_MAX, _DELTA_L / (np.maximum(u_max, 1e-300) * (r + _N_LEFT)))
+    eta_l = np.log(p_l) - np.log1p(-p_l)
+    eta_r = np.full(n, np.log1p(-_Q_R) - np.log(_Q_R))
+    # ---- left tail: g(p) = r u sum_j (-p u)^j (r+1)_j / (j+1)!  and  E[p^j; p < p_L]
+    j = np.arange(_N_LEFT)
+    log_ratio = np.zeros((n, _N_LEFT))  # log of (a)_j / (a+b)_j
+    log_c = np.zeros((n, _N_LEFT))  # log of (r+1)_j / (j+1)!
+    for k in range(1, _N_LEFT):
+        log_ratio[:, k] = log_ratio[:, k - 1] + np.log(a + k - 1) - np.log(a + b + k - 1)
+        log_c[:, k] = log_c[:, k - 1] + np.log(r + k) - np.log(k + 1.0)
+    inc = special.betainc(a[:, None] + j[None, :], b[:, None], p_l[:, None])
+    with np.errstate(divide="ignore"):
+        K = np.exp(log_ratio + log_c) * inc  # (n, J)
+    # sum_j K_j (-u)^j, evaluated per horizon (u p_L (r+J) <= delta: terms fall fast)
+    powers = (-u)[:, :, None] ** j[None, None, :]  # (n, m, J)
+    out += r[:, None] * u * np.einsum("nmj,nj->nm", powers, K)
+    # ---- right tail: g(p) = sum_j P(N > j) q^j, q = 1 - p;  E[q^j; q < Q_R]
+    jr = np.arange(_N_RIGHT)
+    log_ratio_r = np.zeros((n, _N_RIGHT))  # log of (b)_j / (a+b)_j
+    for k in range(1, _N_RIGHT):
+        log_ratio_r[:, k] = log_ratio_r[:, k - 1] + np.log(b + k - 1) - np.log(a + b + k - 1)
+    mass_r = np.exp(log_ratio_r) * special.betainc(b[:, None] + jr[None, :], a[:, None], _Q_R)  # (n, J)
+    rows_r = np.flatnonzero(mass_r[:, 0] > 0)
+    if rows_r.size:
+        ur = u[rows_r]  # (nr, m)
+        v = ur / (1.0 + ur)
+        S = np.empty(ur.shape + (_N_RIGHT,))
+        S[..., 0] = -np.expm1(-r[rows_r, None] * np.log1p(ur))
+        S[..., 1:] = special.betainc(jr[None, None, 1:] + 1.0, r[rows_r, None, None], v[..., None])
+        out[rows_r] += np.einsum("nmj,nj->nm", S, mass_r[rows_r])
+    # ---- middle: Gauss-Legendre panels in eta
+    for idx, p, w in _middle_nodes(a, b, eta_l, eta_r):
+        ri = r[idx, None]
+        for col in range(m):
+            if t[col] == 0:
+                continue
+            pu = p * u[idx, col][:, None]
+            g = -np.expm1(-ri * np.log1p(pu)) / p
+            out[idx, col] += np.einsum("ij,ij->i", w, g)
+    return out
