@@ -32,8 +32,9 @@ can occur:
   incomplete beta function;
 * ``p > p_R = 0.99`` likewise, with ``g(p) = sum_j P(N > j) (1-p)^j`` (``N``
   negative binomial), whose coefficients are at most 1;
-* in between, composite Gauss-Legendre panels, restricted to where the log
-  density is within ``_DROP`` of its maximum, with panel boundaries equally
+* in between, composite Gauss-Legendre panels (:mod:`._quadrature`),
+  restricted to where the log density is within 40 of its maximum, with
+  panel boundaries equally
   spaced in ``eta / _W_ETA + sqrt(a + b) theta(eta) / _W_SD``
   (``theta = 2 arcsin sqrt(p)``, the variance-stabilising angle: its
   derivative times ``sqrt(a+b)`` is the inverse local standard deviation of
@@ -50,10 +51,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from ._quadrature import unimodal_nodes
+
 __all__ = ["beta_geometric_expectation"]
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(12)
-_DROP = 70.0  # log-density drop at which the middle range is cut (e^-70 ~ 4e-31)
 _W_ETA = 3.0  # widest panel in eta
 _W_SD = 2.0  # widest panel in local standard deviations of eta
 _Q_R = 0.01  # right tail: 1 - p < _Q_R
@@ -67,75 +68,24 @@ def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
 
 
-def _log_density(eta: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Unnormalised log density of the log-odds of a Beta(a, b) variable."""
-    return -a * _softplus(-eta) - b * _softplus(eta)
-
-
-def _panel_coordinate(eta: np.ndarray, sq: np.ndarray) -> np.ndarray:
-    return eta / _W_ETA + sq * 2.0 * np.arctan(np.exp(0.5 * eta)) / _W_SD
-
-
-def _bisect(fun, target: np.ndarray, lo: np.ndarray, hi: np.ndarray, increasing: bool, n_iter: int = 48) -> np.ndarray:
-    """Vectorised bisection for ``fun(x) = target`` on ``[lo, hi]`` (monotone ``fun``)."""
-    lo, hi = lo.copy(), hi.copy()
-    for _ in range(n_iter):
-        mid = 0.5 * (lo + hi)
-        above = fun(mid) >= target
-        if not increasing:
-            above = ~above
-        hi = np.where(above, mid, hi)
-        lo = np.where(above, lo, mid)
-    return 0.5 * (lo + hi)
-
-
 def _middle_nodes(a: np.ndarray, b: np.ndarray, eta_l: np.ndarray, eta_r: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Gauss-Legendre nodes ``p`` and weights (density included) of the middle range, per row.
+    """Gauss-Legendre nodes ``p`` and weights (beta density included) on ``[eta_l, eta_r]``, per row.
 
-    Returns a list of ``(row_index, p, weight)`` groups; ``p`` and ``weight``
-    have shape ``(len(row_index), n_nodes)`` within a group (rows grouped by
-    their number of panels).
+    Returns ``(row_index, p, weight)`` groups (:func:`._quadrature.unimodal_nodes`).
     """
-    n = a.size
-    mode = np.clip(np.log(a) - np.log(b), eta_l, eta_r)
-    l0 = _log_density(mode, a, b)
-    target = l0 - _DROP
-    # lower end: where the (concave) log density falls _DROP below its maximum on [eta_l, eta_r]
-    lo = eta_l.copy()
-    cut = _log_density(eta_l, a, b) < target
-    if cut.any():
-        lo[cut] = _bisect(lambda e: _log_density(e, a[cut], b[cut]), target[cut], eta_l[cut], mode[cut], increasing=True)
-    hi = eta_r.copy()
-    cut = _log_density(eta_r, a, b) < target
-    if cut.any():
-        hi[cut] = _bisect(lambda e: _log_density(e, a[cut], b[cut]), target[cut], mode[cut], eta_r[cut], increasing=False)
-    sq = np.sqrt(a + b)
-    s_lo, s_hi = _panel_coordinate(lo, sq), _panel_coordinate(hi, sq)
-    n_panels = np.maximum(1, np.ceil(s_hi - s_lo - 1e-9)).astype(np.int64)
     log_norm = special.betaln(a, b)
-    groups = []
-    for k in np.unique(n_panels):
-        idx = np.flatnonzero(n_panels == k)
-        frac = np.arange(k + 1) / k
-        s_targets = s_lo[idx, None] + frac[None, :] * (s_hi[idx] - s_lo[idx])[:, None]
-        sqi = sq[idx, None]
-        bounds = _bisect(
-            lambda e, sqi=sqi: _panel_coordinate(e, sqi),
-            s_targets,
-            np.broadcast_to(lo[idx, None], s_targets.shape),
-            np.broadcast_to(hi[idx, None], s_targets.shape),
-            increasing=True,
-        )
-        bounds[:, 0], bounds[:, -1] = lo[idx], hi[idx]
-        half = 0.5 * np.diff(bounds, axis=1)  # (rows, k)
-        mid = 0.5 * (bounds[:, 1:] + bounds[:, :-1])
-        eta = (mid[:, :, None] + half[:, :, None] * _GL_X[None, None, :]).reshape(idx.size, -1)
-        ai, bi = a[idx, None], b[idx, None]
-        logw = _log_density(eta, ai, bi) - log_norm[idx, None]
-        w = (half[:, :, None] * _GL_W[None, None, :]).reshape(idx.size, -1) * np.exp(logw)
-        groups.append((idx, special.expit(eta), w))
-    del n
-    return groups
+    sq = np.sqrt(a + b)
+
+    def log_f(eta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return -a[idx, None] * _softplus(-eta) - b[idx, None] * _softplus(eta) - log_norm[idx, None]
+
+    def coord(eta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        # eta / W_ETA + sqrt(a+b) theta(eta) / W_SD, theta = 2 arcsin(sqrt(p)) = 2 arctan(exp(eta/2))
+        return eta / _W_ETA + sq[idx, None] * 2.0 * np.arctan(np.exp(0.5 * eta)) / _W_SD
+
+    mode = np.log(a) - np.log(b)
+    groups = unimodal_nodes(log_f, coord, eta_l, eta_r, mode, w_tv=np.inf)
+    return [(idx, special.expit(eta), np.exp(log_w)) for idx, eta, log_w in groups]
 
 
 def beta_geometric_expectation(

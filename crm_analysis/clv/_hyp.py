@@ -31,6 +31,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import special
+
+from ._quadrature import unimodal_nodes
 
 __all__ = ["hyp2f1_1b", "log_pnbd_tail", "log_pnbd_interval", "log_interval_from_tails"]
 
@@ -114,6 +117,53 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
     return out.reshape(shape)
 
 
+_Z_CUT = 0.9  # beyond this the continued fraction needs hundreds of terms: split the integral
+_Z_MID = 0.5
+
+
+def _log_tail_cf(a: np.ndarray, P: np.ndarray, Q: np.ndarray, log_mt: np.ndarray, log_nt: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``log G`` by Euler's transformation and the continued fraction (fast for ``z <= _Z_CUT``)."""
+    S = hyp2f1_1b(P, P + Q, z)
+    return -a * log_mt + (1.0 - Q) * (log_nt - log_mt) + np.log(S) - np.log(a)
+
+
+def _log_near_part(P: np.ndarray, Q: np.ndarray, d: np.ndarray, v0: np.ndarray) -> np.ndarray:
+    """``log int_t^{t*} (m+tau)^-P (n+tau)^-Q dtau`` for ``z(t) > _Z_CUT`` and ``z(t*) = _Z_MID``.
+
+    With ``v = (n+tau)/(m+tau)`` (``d = m - n``) the integral is
+    ``d^(1-P-Q) int_{v0}^{1-_Z_MID} v^-Q (1-v)^(P+Q-2) dv``; it is integrated in
+    ``log v`` by composite Gauss-Legendre panels (:mod:`._quadrature`): the
+    log integrand ``(1-Q) y + (P+Q-2) log(1 - e^y)`` is concave when
+    ``P + Q >= 2``; otherwise the bounded factor ``(1-e^y)^(P+Q-2)`` (between
+    1 and 4) is applied at the nodes.
+    """
+    c = P + Q - 2.0
+    concave = c >= 0
+    c_in = np.where(concave, c, 0.0)
+    c_out = np.where(concave, 0.0, c)
+    lo = np.log(v0)
+    hi = np.full(v0.shape, np.log(1.0 - _Z_MID))
+    # mode of (1-Q) y + c_in log(1-e^y): e^y/(1-e^y) = (1-Q)/c_in
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = (1.0 - Q) / c_in
+        mode = np.where(1.0 - Q <= 0, -np.inf, np.where(c_in > 0, np.log(rho) - np.log1p(rho), np.inf))
+    mode = np.where(np.isnan(mode), lo, mode)
+    sq = np.sqrt(np.abs(c))
+
+    def log_f(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return (1.0 - Q[idx, None]) * y + c_in[idx, None] * np.log1p(-np.exp(y))
+
+    def coord(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        # y / 3 + int sqrt(|L''|) dy / 2 with |L''| = |c| e^y / (1 - e^y)^2
+        return y / 3.0 + sq[idx, None] * np.arctanh(np.exp(0.5 * y))
+
+    out = np.empty(v0.shape)
+    for idx, y, log_w in unimodal_nodes(log_f, coord, lo, hi, np.clip(mode, lo, hi)):
+        extra = c_out[idx, None] * np.log1p(-np.exp(y))
+        out[idx] = special.logsumexp(log_w + extra, axis=1)
+    return (1.0 - P - Q) * np.log(d) + out
+
+
 def log_pnbd_tail(
     p: np.ndarray, q: np.ndarray, alpha: np.ndarray, beta: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
@@ -133,8 +183,19 @@ def log_pnbd_tail(
     -------
     numpy.ndarray
         :math:`\\log G(t)`, finite for all admissible inputs.
+
+    Notes
+    -----
+    Where ``z = (m - n)/(m + t) <= 0.9`` the continued fraction converges in
+    at most about 100 terms. Beyond (very different ``alpha`` and ``beta``
+    and a small ``t``: the integrand has two scales, ``n + t`` and ``m``, and
+    the fraction would need ``~1/sqrt(1-z)`` terms) the integral is split at
+    ``t*`` with ``z(t*) = 0.5``: ``G(t) = G(t*) + int_t^{t*}``, the tail by the
+    continued fraction and the finite part by quadrature.
     """
     p, q, alpha, beta, t = np.broadcast_arrays(*(np.asarray(v, float) for v in (p, q, alpha, beta, t)))
+    shape = p.shape
+    p, q, alpha, beta, t = (v.ravel() for v in (p, q, alpha, beta, t))
     swap = alpha < beta
     m = np.where(swap, beta, alpha)
     n = np.where(swap, alpha, beta)
@@ -144,8 +205,20 @@ def log_pnbd_tail(
     log_mt = np.log(m + t)
     log_nt = np.log(n + t)
     z = (m - n) / (m + t)
-    S = hyp2f1_1b(P, P + Q, z)
-    return -a * log_mt + (1.0 - Q) * (log_nt - log_mt) + np.log(S) - np.log(a)
+    out = np.empty(p.shape)
+    near = z > _Z_CUT
+    far = ~near
+    if far.any():
+        out[far] = _log_tail_cf(a[far], P[far], Q[far], log_mt[far], log_nt[far], z[far])
+    if near.any():
+        i = np.flatnonzero(near)
+        d = m[i] - n[i]
+        t_star = m[i] - 2.0 * n[i]  # z(t*) = d / (m + t*) = 1/2
+        lm_s, ln_s = np.log(m[i] + t_star), np.log(n[i] + t_star)
+        tail = _log_tail_cf(a[i], P[i], Q[i], lm_s, ln_s, np.full(i.size, _Z_MID))
+        v0 = (n[i] + t[i]) / (m[i] + t[i])
+        out[i] = np.logaddexp(tail, _log_near_part(P[i], Q[i], d, v0))
+    return out.reshape(shape)
 
 
 def log_pnbd_interval(
