@@ -186,10 +186,8 @@ class BetaGeoModel(BaseTransactionModel):
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
         rate, _ = self._start_scales(arrays, weights)
-        starts = []
-        for r in (0.3, 1.0):
-            for a, b in ((0.5, 2.0), (1.0, 1.0), (2.0, 10.0)):
-                starts.append(np.log([r, r / rate, a, b]))
+        # a few spread-out starts; the best by likelihood is used (each costs one evaluation)
+        starts = [np.log([r, r / rate, a, b]) for r, a, b in ((0.3, 0.5, 2.0), (1.0, 1.0, 1.0), (0.3, 2.0, 10.0))]
         starts.append(np.zeros(4))
         return starts
 

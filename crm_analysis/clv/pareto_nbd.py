@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import integrate, special, stats
+from scipy import special
 
 from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
 from ._quadrature import unimodal_nodes
@@ -85,6 +85,7 @@ class ParetoNBDModel(BaseTransactionModel):
     _param_names = ("r", "alpha", "s", "beta")
     _analytic_gradient = True
     _TAIL_STEP = 1e-5  # central-difference step of the tail derivatives (log-parameter scale)
+    _central_hessian = True  # the gradient's tail derivatives are differences already
 
     def __init__(self, penalizer: float = 0.0, detect_boundary: bool = True) -> None:
         super().__init__(penalizer=penalizer)
@@ -215,11 +216,8 @@ class ParetoNBDModel(BaseTransactionModel):
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
         rate, tscale = self._start_scales(arrays, weights)
-        starts = []
-        for r in (0.5, 1.0):
-            for s in (0.5, 1.0):
-                for life in (1.0, 5.0):
-                    starts.append(np.log([r, r / rate, s, s * life * tscale]))
+        # a few spread-out starts (mean lifetime beta/s of 1 and 5 times the mean T); the best is used
+        starts = [np.log([r, r / rate, s, s * life * tscale]) for r, s, life in ((0.5, 0.5, 1.0), (1.0, 1.0, 5.0), (0.5, 1.0, 5.0))]
         starts.append(np.zeros(4))
         return starts
 
@@ -398,12 +396,17 @@ class ParetoNBDModel(BaseTransactionModel):
     def probability_of_purchases(self, x: int | np.ndarray, t: float | np.ndarray) -> float | np.ndarray:
         """``P(X(t) = x)`` for a just-acquired customer.
 
-        Sum of "alive at t with x purchases" (NBD probability times
-        ``(beta/(beta+t))^s``) and "died at tau < t after x purchases":
-        ``Gamma(r+x) alpha^r beta^s s / (Gamma(r) x!) * int_0^t tau^x
-        (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau``, integrated numerically
-        (equivalent to Fader & Hardie's closed form with hypergeometric
-        functions, 2005 note eq. 19).
+        Sum of "alive at ``t`` with ``x`` purchases", ``(beta/(beta+t))^s
+        NB(x; r, alpha/(alpha+t))``, and "died at ``tau < t`` after ``x``
+        purchases", ``int_0^t s beta^s (beta+tau)^-(s+1) NB(x; r,
+        alpha/(alpha+tau)) dtau`` (equivalent to Fader & Hardie's closed form
+        with hypergeometric functions, 2005 note eq. 19, whose terms cancel).
+        With ``w = tau/(alpha+tau)`` the integral is ``Gamma(r+x)/(Gamma(r) x!)
+        s (alpha/beta) int_0^{t/(alpha+t)} w^x (1-w)^(r+s-1) (1 + (alpha/beta - 1)
+        w)^-(s+1) dw``, whose log integrand is concave in ``log(w/(1-w))``; it
+        is integrated there by composite Gauss-Legendre panels
+        (:mod:`._quadrature`), vectorised over all ``(x, t)``. The NBD
+        probability after a boundary fit.
 
         Parameters
         ----------
@@ -418,25 +421,19 @@ class ParetoNBDModel(BaseTransactionModel):
             Probabilities.
         """
         self._check_fitted()
+        x_arr, t_arr = _check_counts_and_times(x, t)
         r, alpha, s, beta = self.params_.to_numpy()
-        x_arr, t_arr = np.broadcast_arrays(np.asarray(x, float), np.asarray(t, float))
-        out = np.empty(x_arr.shape)
-        for idx in np.ndindex(x_arr.shape):
-            xi, ti = float(x_arr[idx]), float(t_arr[idx])
-            alive = np.exp(stats.nbinom.logpmf(xi, r, alpha / (alpha + ti)) + s * (np.log(beta) - np.log(beta + ti)))
-            if ti <= 0:
-                out[idx] = alive
-                continue
-
-            def log_f(tau: np.ndarray, xi=xi) -> np.ndarray:
-                with np.errstate(divide="ignore"):
-                    return xi * np.log(tau) - (r + xi) * np.log(alpha + tau) - (s + 1.0) * np.log(beta + tau)
-
-            grid = np.linspace(0.0, ti, 257)[1:]
-            c = float(np.max(log_f(grid)))
-            val, _ = integrate.quad(lambda u: np.exp(log_f(u) - c), 0.0, ti, limit=200, epsabs=0.0, epsrel=1e-10)
-            log_const = special.gammaln(r + xi) - special.gammaln(r) - special.gammaln(xi + 1.0) + r * np.log(alpha) + s * np.log(beta) + np.log(s)
-            out[idx] = alive + np.exp(log_const + c + np.log(val)) if val > 0 else alive
+        if self._at_dropout_limit():
+            out = nbd_pmf(x_arr, r, alpha, t_arr)
+            return float(out) if out.ndim == 0 else out
+        shape = x_arr.shape
+        xf, tf = x_arr.ravel(), t_arr.ravel()
+        alive = nbd_pmf(xf, r, alpha, tf) * np.exp(-s * np.log1p(tf / beta))
+        out = alive.copy()
+        pos = np.flatnonzero(tf > 0)
+        if pos.size:
+            out[pos] += np.exp(_log_died_term(xf[pos], tf[pos], r, alpha, s, beta))
+        out = out.reshape(shape)
         return float(out) if out.ndim == 0 else out
 
     def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
@@ -461,3 +458,53 @@ class ParetoNBDModel(BaseTransactionModel):
         if self._at_dropout_limit():
             return simulate_nbd(r, alpha, n_customers=n_customers, T=T, seed=seed)
         return simulate_pareto_nbd(r, alpha, s, beta, n_customers=n_customers, T=T, seed=seed)
+
+
+def _log_died_term(x: np.ndarray, t: np.ndarray, r: float, alpha: float, s: float, beta: float) -> np.ndarray:
+    """log of ``int_0^t s beta^s (beta+tau)^-(s+1) NB(x; r, alpha/(alpha+tau)) dtau`` (see probability_of_purchases)."""
+    k = alpha / beta - 1.0
+    eta_t = np.log(t) - np.log(alpha)  # logit of t / (alpha + t)
+    xp1 = x + 1.0
+    shift = np.log(alpha) - np.log(beta)  # q(eta) = expit(eta + shift)
+
+    def dlog(eta: np.ndarray, idx=None) -> np.ndarray:
+        sig = special.expit(eta)
+        q = special.expit(eta + shift)
+        xi = xp1 if idx is None else xp1[idx, None]
+        return xi * (1.0 - sig) - (r - 1.0) * sig - (s + 1.0) * q
+
+    def log_f(eta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        sig = special.expit(eta)
+        return (
+            -xp1[idx, None] * np.logaddexp(0.0, -eta) - (r + s) * np.logaddexp(0.0, eta)
+            - (s + 1.0) * np.log1p(k * sig)
+        )
+
+    sq1 = np.sqrt(x + r)
+    sq2 = np.sqrt(s + 1.0)
+
+    def coord(eta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return (
+            eta / 3.0
+            + sq1[idx, None] * np.arctan(np.exp(0.5 * eta))
+            + sq2 * np.arctan(np.exp(0.5 * (eta + shift)))
+        )
+
+    # the log integrand is concave (second derivative -(x+r) sig(1-sig) - (s+1) q(1-q)): its
+    # derivative falls from x+1 (eta -> -inf) to -(r+s); the mode is found by bisection
+    lo = np.minimum(eta_t, min(0.0, -shift)) - np.log(x + r + s + 2.0) - 60.0 / xp1 - 10.0
+    hi_b = np.maximum(eta_t, 0.0) + np.log(x + r + s + 2.0) + 60.0 / min(r + s, 1.0) + 10.0
+    lo_b = lo.copy()
+    for _ in range(100):
+        mid = 0.5 * (lo_b + hi_b)
+        up = dlog(mid) > 0
+        lo_b = np.where(up, mid, lo_b)
+        hi_b = np.where(up, hi_b, mid)
+    mode = 0.5 * (lo_b + hi_b)
+    lo = np.minimum(lo, mode - 1.0)
+    hi = np.maximum(eta_t, lo + 1e-12)
+    out = np.full(x.shape, -np.inf)
+    for idx, eta, log_w in unimodal_nodes(log_f, coord, lo, hi, mode):
+        out[idx] = special.logsumexp(log_w, axis=1)
+    const = special.gammaln(r + x) - special.gammaln(r) - special.gammaln(x + 1.0) + np.log(s) + np.log(alpha) - np.log(beta)
+    return const + out
