@@ -75,19 +75,23 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
         return out.reshape(shape)
     bb, cc, zz = b[active], c0[active], z[active]
     # T = 1 + a1/(1 + a2/(1 + ...)) with a_n = e_n z; result = 1/T.
-    # Entries that have converged are moved out of the working arrays, so the
-    # cost of each term is proportional to the entries still iterating.
+    # Entries that have converged are moved out of the working arrays (when a quarter of
+    # them has, or every 16 terms), so the cost of each term is about proportional to the
+    # entries still iterating; converged entries iterated a little longer only gain accuracy.
     res = np.ones(active.size)
     pos = np.arange(active.size)
     f = np.ones(active.size)
     C = f.copy()
     D = np.zeros(active.size)
+    done = np.zeros(active.size, bool)
     for n in range(1, max_iter + 1):
         m = n // 2
         if n % 2 == 1:
-            e = -(cc + m) * (bb + m) / ((cc + 2 * m) * (cc + 2 * m + 1))
+            c2 = cc + 2 * m
+            e = -(cc + m) * (bb + m) / (c2 * (c2 + 1.0))
         else:
-            e = m * (bb - cc - m) / ((cc + 2 * m - 1) * (cc + 2 * m))
+            c2 = cc + 2 * m
+            e = m * (bb - cc - m) / ((c2 - 1.0) * c2)
         an = e * zz
         D = 1.0 + an * D
         D[np.abs(D) < _TINY] = _TINY
@@ -96,14 +100,17 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
         D = 1.0 / D
         delta = C * D
         f *= delta
-        conv = np.abs(delta - 1.0) < rtol
-        if conv.any():
-            res[pos[conv]] = f[conv]
-            keep = ~conv
-            if not keep.any():
-                pos = pos[:0]
-                break
+        done |= np.abs(delta - 1.0) < rtol
+        n_done = int(np.count_nonzero(done))
+        if n_done == done.size:
+            res[pos] = f
+            pos = pos[:0]
+            break
+        if n_done and (4 * n_done >= done.size or n % 16 == 0):
+            res[pos[done]] = f[done]
+            keep = ~done
             pos, bb, cc, zz, f, C, D = pos[keep], bb[keep], cc[keep], zz[keep], f[keep], C[keep], D[keep]
+            done = np.zeros(pos.size, bool)
     if pos.size:
         res[pos] = f
         warnings.warn(

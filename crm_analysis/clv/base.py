@@ -939,6 +939,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
 
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         """Fit on distinct rows with counts: the no-dropout boundary check, then the full likelihood."""
+        self._nbd_hint = None
         if self._has_dropout and getattr(self, "detect_boundary", False) and self.penalizer == 0:
             if self._fit_boundary_if_maximum(x, t_x, T, counts):
                 return
@@ -964,6 +965,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
 
         lp, ll, H, n_iter, converged = fit_nbd(x, T, counts)
         r, alpha = np.exp(lp)
+        self._nbd_hint = (float(r), float(alpha))  # a starting point for the full fit
         with np.errstate(all="ignore"):
             score, where = self._dropout_score(float(r), float(alpha), x, t_x, T, counts)
         if not score <= self._SCORE_TOL:

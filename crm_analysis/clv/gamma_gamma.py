@@ -55,11 +55,6 @@ class GammaGammaModel(BaseLikelihoodModel):
 
     _param_names = ("p", "q", "v")
     _analytic_gradient = True
-    # strict tolerances from the start: data without spend heterogeneity send q and v along a
-    # ridge to infinity, which the strict run follows further
-    _quick_gtol = 1e-9
-    _quick_ftol = 1e-14
-    _quick_maxcor = 20
 
     def __init__(self, penalizer: float = 0.0, correlation_threshold: float = 0.3) -> None:
         super().__init__(penalizer=penalizer)

@@ -85,7 +85,7 @@ class ParetoNBDModel(BaseTransactionModel):
     _param_names = ("r", "alpha", "s", "beta")
     _analytic_gradient = True
     _TAIL_STEP = 1e-5  # central-difference step of the tail derivatives (log-parameter scale)
-    _central_hessian = True  # the gradient's tail derivatives are differences already
+    _central_hessian = True  # two of the gradient's tail derivatives are differences already
 
     def __init__(self, penalizer: float = 0.0, detect_boundary: bool = True) -> None:
         super().__init__(penalizer=penalizer)
@@ -135,7 +135,8 @@ class ParetoNBDModel(BaseTransactionModel):
         Per row ``ll = C(x) + r log(alpha) + s log(beta) + log(e^{f1} + e^{lsi})`` with
         ``f1 = -(r+x) log(alpha+T) - s log(beta+T)`` and
         ``lsi = log s + log(G(t_x) - G(T))``. ``log G`` and its derivatives (central
-        differences, all nine parameter sets in one vectorised evaluation) are
+        differences in ``log r`` and ``log s``; exact in ``alpha`` and ``beta`` through
+        ``dG/dalpha = -p G(p+1, q)``; seven tail evaluations in one vectorised call) are
         computed per distinct ``(x, t)`` pair; the per-row chain-rule sums are
         accumulated per pair and per distinct ``T`` with ``bincount``.
         """
@@ -145,17 +146,21 @@ class ParetoNBDModel(BaseTransactionModel):
         c = self._weight_terms(arrays, weights)
         W, Wtot = c["W"], c["Wtot"]
         h = self._TAIL_STEP
-        sets = np.tile(params, (9, 1))
-        for k in range(4):
-            sets[1 + 2 * k, k] *= np.exp(h)
-            sets[2 + 2 * k, k] *= np.exp(-h)
+        # rows: base, r +- h, s +- h (central differences in log r, log s), then the exponents
+        # p + 1 and q + 1, which give the alpha and beta derivatives exactly:
+        # dG/dalpha = -p G(p+1, q), dG/dbeta = -q G(p, q+1)
         n_p = px.size
-        G = log_pnbd_tail(
-            (sets[:, 0:1] + px).ravel(), np.repeat(sets[:, 2] + 1.0, n_p),
-            np.repeat(sets[:, 1], n_p), np.repeat(sets[:, 3], n_p), np.tile(pt, 9),
-        ).reshape(9, n_p)
+        rr = np.array([r, r * np.exp(h), r * np.exp(-h), r, r])
+        ss = np.array([s, s, s, s * np.exp(h), s * np.exp(-h)])
+        p_sets = np.concatenate([rr[:, None] + px[None, :], (r + px + 1.0)[None, :], (r + px)[None, :]])
+        q_sets = np.concatenate([np.repeat(ss[:, None] + 1.0, n_p, axis=1), np.full((1, n_p), s + 1.0), np.full((1, n_p), s + 2.0)])
+        G = log_pnbd_tail(p_sets.ravel(), q_sets.ravel(), alpha, beta, np.tile(pt, 7)).reshape(7, n_p)
         g = G[0]
-        dg = (G[1::2] - G[2::2]) / (2.0 * h)  # d log G / d log theta_k, shape (4, n_pairs)
+        dg = np.empty((4, n_p))  # d log G / d log theta_k
+        dg[0] = (G[1] - G[2]) / (2.0 * h)
+        dg[2] = (G[3] - G[4]) / (2.0 * h)
+        dg[1] = -alpha * (r + px) * np.exp(G[5] - g)
+        dg[3] = -beta * (s + 1.0) * np.exp(G[6] - g)
         g0, g1 = g[i0], g[i1]
         ls = np.log(s)
         lsi = ls + log_interval_from_tails(g0, g1, t_x, T)
@@ -219,6 +224,9 @@ class ParetoNBDModel(BaseTransactionModel):
         # a few spread-out starts (mean lifetime beta/s of 1 and 5 times the mean T); the best is used
         starts = [np.log([r, r / rate, s, s * life * tscale]) for r, s, life in ((0.5, 0.5, 1.0), (1.0, 1.0, 5.0), (0.5, 1.0, 5.0))]
         starts.append(np.zeros(4))
+        hint = getattr(self, "_nbd_hint", None)
+        if hint is not None:  # the NBD fit of the boundary check: r and alpha are usually close
+            starts += [np.log([hint[0], hint[1], s, s * life * tscale]) for s, life in ((0.5, 1.0), (1.0, 3.0))]
         return starts
 
     # ---- no-dropout boundary ----------------------------------------------

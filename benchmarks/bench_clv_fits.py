@@ -1,0 +1,229 @@
+"""Benchmark: CLV model fits on real data against lifetimes 0.11.3, side by side in one run.
+
+For each data set and time unit the script builds the customer summary once
+with this package (loader, cleaning, :func:`crm_analysis.rfm.rfm_summary`),
+writes it to a CSV file, and times the fits of the *same* summary:
+
+* here: ``BetaGeoModel``, ``ModifiedBetaGeoModel``, ``ParetoNBDModel`` and
+  ``GammaGammaModel`` (repeat buyers with positive spend);
+* with ``--lifetimes-python``: lifetimes 0.11.3's ``BetaGeoFitter``,
+  ``ModifiedBetaGeoFitter``, ``ParetoNBDFitter`` and ``GammaGammaFitter`` in a
+  subprocess of that interpreter (lifetimes needs pandas < 2, see
+  benchmarks/README.md). Only the ``fit`` calls are timed there, not reading
+  the CSV. ``ParetoNBDFitter`` starts Nelder-Mead at a random point, so the
+  subprocess seeds numpy (``np.random.seed(0)``) before each fit.
+
+Each fit runs ``--repeat`` times on each side (default 3) and the best wall
+time and the best CPU time (``time.process_time``) are kept; the ratio is
+lifetimes / ours (> 1: ours faster). A fit that fails is reported with its
+exception (lifetimes' BG/NBD and MBG/NBD raise ``ConvergenceError`` on data
+without dropout; the ratio then uses the time until the failure). The
+``check`` column gives the largest relative difference between the two
+estimates where both are interior, or our boundary finding (``no dropout``:
+we fit the NBD limit, see ``boundary_``).
+
+Data sets (``../shared/data``, see its README):
+
+* ``cdnow_sample``: CDNOW 1/10 sample, 2,357 customers, calibration period to
+  1997-09-30 (the published 39 weeks);
+* ``cdnow_master``: the whole CDNOW cohort, 23,570 customers, same period;
+* ``online_retail``: UCI Online Retail, cleaned with the default policy, whole
+  period to 2011-12-09;
+* ``online_retail_cal``: the same up to the report's calibration end
+  2011-09-09.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_clv_fits.py --lifetimes-python /tmp/lt/bin/python
+    .venv/bin/python benchmarks/bench_clv_fits.py --datasets cdnow_sample --units W   # ours only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.clv import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, ParetoNBDModel
+from crm_analysis.data import load_cdnow, load_online_retail
+from crm_analysis.data.cleaning import CleaningPolicy, clean_transactions
+from crm_analysis.rfm import rfm_summary
+
+__all__ = ["main", "build_summaries"]
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("CRM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+DATASETS = ("cdnow_sample", "cdnow_master", "online_retail", "online_retail_cal")
+MODELS = ("bgnbd", "mbgnbd", "paretonbd", "gamma_gamma")
+LABELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
+
+
+def build_summaries(datasets: list[str], units: list[str]) -> dict[tuple[str, str], pd.DataFrame]:
+    """Customer summaries of the real data sets (our loader, cleaning and rfm_summary)."""
+    out: dict[tuple[str, str], pd.DataFrame] = {}
+    cache: dict[str, pd.DataFrame] = {}
+    for name in datasets:
+        if name.startswith("cdnow"):
+            file = "CDNOW_sample.txt" if name == "cdnow_sample" else "CDNOW_master.txt"
+            tx, end = load_cdnow(DATA / "cdnow" / file), "1997-09-30"
+        else:
+            if "online_retail" not in cache:
+                raw = load_online_retail(DATA / "online_retail" / "online_retail.parquet")
+                cache["online_retail"] = clean_transactions(raw, CleaningPolicy(observation_end="2011-12-09")).data
+            tx = cache["online_retail"]
+            end = "2011-09-09" if name == "online_retail_cal" else "2011-12-09"
+        for unit in units:
+            out[(name, unit)] = rfm_summary(tx, observation_end=end, time_unit=unit)
+    return out
+
+
+def _best(fn: Callable[[], Any], repeat: int) -> tuple[Any, float, float, str | None]:
+    """Result, best wall time, best CPU time, and the exception (if the call failed)."""
+    wall, cpu, out, err = np.inf, np.inf, None, None
+    for _ in range(max(1, repeat)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            out = fn()
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            err = f"{type(exc).__name__}"
+        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
+    return out, wall, cpu, err
+
+
+LIFETIMES_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time, warnings
+    import numpy as np
+    import pandas as pd
+    from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+    warnings.simplefilter("ignore")
+    jobs, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
+    classes = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter, "paretonbd": ParetoNBDFitter,
+               "gamma_gamma": GammaGammaFitter}
+    res = {}
+    for key, path, models in jobs:
+        s = pd.read_csv(path)  # not timed
+        rep = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+        for model in models:
+            best = [float("inf"), float("inf")]
+            params, err = None, None
+            for _ in range(repeat):
+                np.random.seed(0)  # ParetoNBDFitter starts Nelder-Mead at a random point
+                t0, c0 = time.perf_counter(), time.process_time()
+                try:
+                    if model == "gamma_gamma":
+                        m = classes[model]().fit(rep["frequency"], rep["monetary_value"])
+                    else:
+                        m = classes[model]().fit(s["frequency"], s["recency"], s["T"])
+                    params = {k: float(v) for k, v in m.params_.items()}
+                except Exception as exc:
+                    err = type(exc).__name__
+                best = [min(best[0], time.perf_counter() - t0), min(best[1], time.process_time() - c0)]
+            res[key + "|" + model] = {"wall": best[0], "cpu": best[1], "params": params, "error": err}
+    print(json.dumps(res))
+    """
+)
+
+
+def run_lifetimes(python: str, jobs: list[tuple[str, str, list[str]]], repeat: int, workdir: Path) -> dict[str, Any]:
+    """Time lifetimes 0.11.3 in a separate interpreter."""
+    script = workdir / "lifetimes_fits.py"
+    script.write_text(LIFETIMES_SCRIPT)
+    out = subprocess.run([python, str(script), json.dumps(jobs), str(repeat)], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"lifetimes subprocess failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _fit_ours(model: str, summary: pd.DataFrame, repeat: int) -> tuple[Any, float, float, str | None]:
+    fs = summary[["frequency", "recency", "T"]]
+    rep = summary.loc[(summary["frequency"] > 0) & (summary["monetary_value"] > 0), ["frequency", "monetary_value"]]
+    make = {
+        "bgnbd": lambda: BetaGeoModel().fit(fs),
+        "mbgnbd": lambda: ModifiedBetaGeoModel().fit(fs),
+        "paretonbd": lambda: ParetoNBDModel().fit(fs),
+        "gamma_gamma": lambda: GammaGammaModel(correlation_threshold=1.0).fit(rep),
+    }[model]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # boundary / identification findings are reported in the table
+        return _best(make, repeat)
+
+
+def _check(ours: Any, theirs: dict[str, Any] | None) -> str:
+    if ours is None:
+        return "ours failed"
+    if getattr(ours, "boundary_", None):
+        return "ours: no dropout (NBD limit)"
+    if not theirs or theirs.get("params") is None:
+        return ""
+    a = ours.params_
+    b = pd.Series(theirs["params"])[a.index]
+    return f"max rel. param. diff {float(((a - b) / b).abs().max()):.1e}"
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Run the benchmark and print the table; returns its rows."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    ap.add_argument("--units", nargs="+", default=["W", "D"], choices=["W", "D"])
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each fit per side (best time kept)")
+    ap.add_argument("--lifetimes-python", help="interpreter of a venv with lifetimes 0.11.3 (see README)")
+    ap.add_argument("--json", help="also write the rows to this JSON file")
+    args = ap.parse_args(argv)
+    if not DATA.is_dir():
+        raise SystemExit(f"real data sets not found at {DATA} (set CRM_SHARED_DATA)")
+
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    summaries = build_summaries(args.datasets, args.units)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench_clv_fits_") as tmp:
+        tmpdir = Path(tmp)
+        lt: dict[str, Any] = {}
+        if args.lifetimes_python:
+            jobs = []
+            for (name, unit), summary in summaries.items():
+                path = tmpdir / f"{name}_{unit}.csv"
+                summary[["frequency", "recency", "T", "monetary_value"]].to_csv(path, index=False)
+                jobs.append((f"{name}|{unit}", str(path), list(args.models)))
+            lt = run_lifetimes(args.lifetimes_python, jobs, args.repeat, tmpdir)
+        header = (f"{'data set':18s} {'unit':4s} {'model':11s} {'customers':>9s} {'ours s':>8s} {'lt s':>8s} {'ratio':>7s}"
+                  f" | {'ours cpu':>8s} {'lt cpu':>8s} {'ratio':>7s}  check")
+        print(header)
+        for (name, unit), summary in summaries.items():
+            for model in args.models:
+                fitted, wall, cpu, err = _fit_ours(model, summary, args.repeat)
+                theirs = lt.get(f"{name}|{unit}|{model}")
+                bw = theirs["wall"] if theirs else None
+                bc = theirs["cpu"] if theirs else None
+                note = _check(fitted, theirs) if err is None else f"ours: {err}"
+                if theirs and theirs.get("error"):
+                    note += f"; lifetimes: {theirs['error']}"
+                ratio = lambda b, o: f"{b / o:6.1f}x" if b is not None and o > 0 else "      -"  # noqa: E731
+                fmt = lambda v: f"{v:8.3f}" if v is not None else "       -"  # noqa: E731
+                print(f"{name:18s} {unit:4s} {LABELS[model]:11s} {len(summary):9,d} {fmt(wall)} {fmt(bw)} {ratio(bw, wall)}"
+                      f" | {fmt(cpu)} {fmt(bc)} {ratio(bc, cpu)}  {note}", flush=True)
+                rows.append({"dataset": name, "unit": unit, "model": model, "customers": len(summary),
+                             "ours_wall": wall, "ours_cpu": cpu, "lifetimes_wall": bw, "lifetimes_cpu": bc,
+                             "lifetimes_error": theirs.get("error") if theirs else None, "check": note})
+    print(f"\nload average {os.getloadavg()[0]:.1f} at end. Times: best of {args.repeat} runs per side; "
+          "ratio = lifetimes / ours (>1: ours faster); lifetimes ran in a subprocess (fit calls only timed).")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
