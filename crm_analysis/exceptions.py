@@ -21,7 +21,8 @@ Kinds
     result was kept.
 :class:`HessianWarning`
     The Hessian at the optimum is singular or not positive definite, so
-    standard errors are not available.
+    standard errors are not available (a subclass of
+    :class:`IdentificationWarning`).
 """
 
 from __future__ import annotations
@@ -51,5 +52,9 @@ class ConvergenceWarning(CRMAnalysisWarning):
     """The optimiser did not meet its convergence criterion."""
 
 
-class HessianWarning(CRMAnalysisWarning):
-    """The Hessian at the optimum is singular or not positive definite (no standard errors)."""
+class HessianWarning(IdentificationWarning):
+    """The Hessian at the optimum is singular or not positive definite (no standard errors).
+
+    A kind of :class:`IdentificationWarning`: the likelihood is flat in some
+    direction at the optimum, so the data do not pin down all parameters.
+    """

@@ -938,12 +938,35 @@ class BaseTransactionModel(BaseLikelihoodModel):
             )
 
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
-        """Fit on distinct rows with counts: the no-dropout boundary check, then the full likelihood."""
+        """Fit on distinct rows with counts: the no-dropout boundary check, then the full likelihood.
+
+        When the check does not settle the question (the derivative into the dropout region is
+        positive somewhere), the full model is fitted; if its optimum is not better than the NBD
+        limit, the limit is the maximum found and is kept instead, and the full fit's own
+        warnings are dropped. A failing optimiser still raises ModelFitError.
+        """
         self._nbd_hint = None
-        if self._has_dropout and getattr(self, "detect_boundary", False) and self.penalizer == 0:
-            if self._fit_boundary_if_maximum(x, t_x, T, counts):
-                return
-        self._fit_arrays(self._prepare(x, t_x, T), counts)
+        self._nbd_limit = None
+        check = self._has_dropout and getattr(self, "detect_boundary", False) and self.penalizer == 0
+        if check and self._fit_boundary_if_maximum(x, t_x, T, counts):
+            return
+        if not check:
+            self._fit_arrays(self._prepare(x, t_x, T), counts)
+            return
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self._fit_arrays(self._prepare(x, t_x, T), counts)  # a ModelFitError propagates
+        ll_nbd = self._nbd_limit[1]
+        if self.log_likelihood_ < ll_nbd + 1e-9 * abs(ll_nbd):
+            self._set_boundary_fit(
+                x, t_x, T, counts,
+                f"the derivative into the dropout region is positive ({self._nbd_limit[2]:.3g} per customer, "
+                f"{self._nbd_limit[3]}), but the best interior point the optimiser found has a lower log-likelihood "
+                f"({self.log_likelihood_:.6g}), so the limit is the best fit found",
+            )
+            return
+        for w in caught:  # the full fit stands: pass its warnings on
+            warnings.warn(w.message, w.category, stacklevel=4)
 
     # ---- no-dropout boundary ---------------------------------------------
     def _limit_params(self) -> dict[str, float]:
@@ -961,27 +984,40 @@ class BaseTransactionModel(BaseLikelihoodModel):
 
     def _fit_boundary_if_maximum(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> bool:
         """Fit the NBD limit and keep it when the likelihood cannot rise into the dropout region."""
-        from .nbd import NBDModel, fit_nbd
+        from .nbd import fit_nbd
 
         lp, ll, H, n_iter, converged = fit_nbd(x, T, counts)
         r, alpha = np.exp(lp)
         self._nbd_hint = (float(r), float(alpha))  # a starting point for the full fit
         with np.errstate(all="ignore"):
             score, where = self._dropout_score(float(r), float(alpha), x, t_x, T, counts)
+        self._nbd_limit = ((lp, H, n_iter, converged), ll, score, where)
         if not score <= self._SCORE_TOL:
             return False
+        self._set_boundary_fit(
+            x, t_x, T, counts, f"the likelihood cannot increase into the dropout region (largest derivative per customer "
+            f"{score:.3g}, {where})"
+        )
+        return True
+
+    def _set_boundary_fit(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, reason: str) -> None:
+        """Set the model to its no-dropout limit (the NBD fit of the check), with ``boundary_`` and a warning."""
+        from .nbd import NBDModel
+
+        (lp, H, n_iter, converged), ll, _, _ = self._nbd_limit
+        r, alpha = np.exp(lp)
         limit = self._limit_params()
         desc = ", ".join(f"{k} = {v:g}" for k, v in limit.items())
         self.boundary_ = (
-            f"no dropout ({desc}): the likelihood is maximised on the boundary where nobody drops out, "
-            f"the NBD model (r = {r:.6g}, alpha = {alpha:.6g}, log-likelihood {ll:.6g}); it cannot increase into "
-            f"the dropout region (largest derivative per customer {score:.3g}, {where})"
+            f"no dropout ({desc}): the fit is the boundary of the parameter space where nobody drops out, "
+            f"the NBD model (r = {r:.6g}, alpha = {alpha:.6g}, log-likelihood {ll:.6g}); {reason}"
         )
         limit_model = NBDModel()
         limit_model.columns_ = dict(self.columns_)
         limit_model._fit_info = self._fit_info
         limit_model._store_results(lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts))
         self.limit_model_ = limit_model
+        self.not_identified_ = []
         self._store_results(
             lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts), fixed=limit
         )
@@ -989,9 +1025,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
             f"{type(self).__name__}: {self.boundary_}. Fitted that limit directly: params_ holds {desc}, predictions "
             f"are the NBD model's (P(alive) = 1) and limit_model_ is the fitted NBDModel. Data: {self._fit_info}.",
             BoundaryWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
-        return True
 
     def _at_dropout_limit(self) -> bool:
         """Whether the parameters are the no-dropout limit (set by a boundary fit)."""

@@ -220,6 +220,18 @@ class BetaGeoModel(BaseTransactionModel):
         limit = (float(rho_w.sum()) - wdot(w, x + e)) / W
         if limit > self._SCORE_TOL:
             return limit, "b -> inf"
+        best, where = _max_over_log_grid(self._dropout_curve(r, alpha, x, t_x, T, w), -9.0, 20.0)
+        if limit >= best:
+            return limit, "b -> inf"
+        return best, f"at b = {np.exp(where):.3g}"
+
+    def _dropout_curve(self, r, alpha, x, t_x, T, w):
+        """The derivative of :meth:`_dropout_score` as a function of ``log b`` (vectorised)."""
+        e = self._extra_dropout()
+        W = float(w.sum())
+        has_term = (x > 0) if e == 0 else np.ones(x.shape, bool)
+        log_rho = (r + x) * np.log1p((T - t_x) / (alpha + t_x))
+        rho_w = np.where(has_term, w * np.exp(np.minimum(log_rho, 700.0)), 0.0)
         ux, ix = np.unique(x, return_inverse=True)
         Wx = np.bincount(ix, weights=w, minlength=ux.size)
         Rx = np.bincount(ix, weights=rho_w, minlength=ux.size)
@@ -231,10 +243,7 @@ class BetaGeoModel(BaseTransactionModel):
             frac = b / np.maximum(b + e + ux[None, :] - 1.0, 1e-300)
             return (dig @ Wx + (frac * np.where(Rx > 0, Rx, 0.0)[None, :]).sum(axis=1)) / W
 
-        best, where = _max_over_log_grid(score, -9.0, 20.0)
-        if limit >= best:
-            return limit, "b -> inf"
-        return best, f"at b = {np.exp(where):.3g}"
+        return score
 
     # ---- predictions -----------------------------------------------------
     def _alive_log_odds_inv(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:

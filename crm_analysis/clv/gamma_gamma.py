@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from crm_analysis.exceptions import CRMAnalysisWarning
+
 from .base import BaseLikelihoodModel, _as_weights, _numeric_column, collapse_rows, wdot
 
 __all__ = ["GammaGammaModel"]
@@ -87,8 +89,11 @@ class GammaGammaModel(BaseLikelihoodModel):
         Raises
         ------
         ValueError
-            Missing/NaN/negative values, no repeat buyers, or non-positive
-            monetary value for a repeat buyer.
+            Missing/NaN/negative values, no repeat buyers, non-positive
+            monetary value for a repeat buyer, all repeat buyers alike (one
+            distinct ``(frequency, monetary_value)``, e.g. a single customer)
+            or all with the same mean spend: the parameters are then not
+            identified.
         ModelFitError
             The optimiser failed.
         """
@@ -118,6 +123,23 @@ class GammaGammaModel(BaseLikelihoodModel):
             )
         (xu, mu), counts = collapse_rows([xr, mr], wr)
         self.columns_ = {"frequency": frequency_col, "monetary_value": monetary_value_col}
+        self.not_identified_ = []
+        n_rep = float(counts.sum())
+        self._fit_info = (
+            f"{n_rep:g} repeat buyer(s) with positive spend, {len(counts)} distinct (frequency, monetary value) row(s)"
+        )
+        if len(counts) == 1:
+            raise ValueError(
+                f"GammaGammaModel: all {n_rep:g} repeat buyer(s) have the same frequency {xu[0]:g} and mean spend "
+                f"{mu[0]:g}; the model describes how spend varies between customers and between a customer's "
+                "transactions, which identical customers cannot show. Fit on more (and different) customers."
+            )
+        if len(np.unique(mu)) == 1:
+            raise ValueError(
+                f"GammaGammaModel: all {n_rep:g} repeat buyers have the same mean spend {mu[0]:g}: with no variation "
+                "in spend the likelihood grows without bound as the spread parameters shrink (p, q -> inf), so "
+                "p, q, v are not identified. Check the monetary values (a constant price?)."
+            )
         self._fit_arrays(self._prepare(xu, mu), counts)
         return self
 
@@ -231,7 +253,9 @@ class GammaGammaModel(BaseLikelihoodModel):
 
         ``E[Z | x, m] = (p (v + x m)) / (p x + q - 1)``, a weighted average of
         the population mean ``p v/(q-1)`` and the observed mean ``m`` (Fader &
-        Hardie 2013, eq. 5); the population mean for ``x = 0``.
+        Hardie 2013, eq. 5); the population mean for ``x = 0``. Where
+        ``p x + q <= 1`` (``x = 0`` and ``q <= 1``) the mean does not exist:
+        ``inf``, with a :class:`~crm_analysis.exceptions.CRMAnalysisWarning`.
 
         Parameters
         ----------
@@ -252,4 +276,15 @@ class GammaGammaModel(BaseLikelihoodModel):
         x, m = self._arrays(data, frequency_col or cols["frequency"], monetary_value_col or cols["monetary_value"])
         p, q, v = self.params_.to_numpy()
         m = np.where(x > 0, m, 0.0)
-        return p * (v + x * m) / (p * x + q - 1.0)
+        denom = p * x + q - 1.0
+        undefined = denom <= 0  # only x = 0 with q <= 1: the prior mean p v / (q - 1) does not exist
+        if undefined.any():
+            warnings.warn(
+                f"GammaGammaModel: q = {q:.4g} <= 1, so the population mean spend p v / (q - 1) is infinite and the "
+                f"expected spend of the {int(undefined.sum())} customer(s) without repeat purchases (or with p x + q <= 1) "
+                "is infinite; their values are inf. The fitted spend distribution has too heavy a tail for a mean.",
+                CRMAnalysisWarning,
+                stacklevel=2,
+            )
+        with np.errstate(divide="ignore"):
+            return np.where(undefined, np.inf, p * (v + x * m) / np.where(undefined, 1.0, denom))

@@ -34,6 +34,8 @@ from .simulate import simulate_nbd, simulate_pareto_nbd
 
 __all__ = ["ParetoNBDModel"]
 
+_LOG_BETA_MIN = -9.0  # smallest beta at which the boundary derivative is checked (e^-9)
+
 
 def _h(k: float, L: np.ndarray) -> np.ndarray:
     """``(1 - exp(-k L)) / k``, continuous at ``k = 0`` (value ``L``)."""
@@ -255,11 +257,14 @@ class ParetoNBDModel(BaseTransactionModel):
         limit = wdot(w, (alpha + T) * growth - T) / W
         if limit > self._SCORE_TOL:
             return limit, "beta -> inf"
-        return self._dropout_score_grid(r, alpha, x, t_x, T, w, limit)
+        best, where = _max_over_log_grid(self._dropout_curve(r, alpha, x, t_x, T, w), _LOG_BETA_MIN, 20.0)
+        if limit >= best:
+            return limit, "beta -> inf"
+        return best, f"at beta = {np.exp(where):.3g}"
 
     @staticmethod
-    def _dropout_score_grid(r, alpha, x, t_x, T, w, limit: float) -> tuple[float, str]:
-        """The dropout derivative over ``beta`` in ``[e^-9, e^20]`` (see :meth:`_dropout_score`).
+    def _dropout_curve(r, alpha, x, t_x, T, w):
+        """The derivative of :meth:`_dropout_score` as a function of ``log beta`` (vectorised).
 
         ``beta * S(beta) = sum_i w_i [int_{t_x}^{T} rho_i(tau) beta/(beta+tau) dtau - beta log(1 + T/beta)]``
         with ``rho_i = ((alpha+T)/(alpha+tau))^(r+x)``. The integrals are taken by quadrature in
@@ -269,7 +274,7 @@ class ParetoNBDModel(BaseTransactionModel):
         thousand operations.
         """
         W = float(w.sum())
-        log_beta_min = -9.0
+        log_beta_min = _LOG_BETA_MIN
         rows = np.flatnonzero(T > t_x)
         k = r + x[rows]
         lT = np.log(alpha + T[rows])
@@ -304,10 +309,7 @@ class ParetoNBDModel(BaseTransactionModel):
             integral = (mass[None, :] / (beta + taus[None, :])).sum(axis=1) * beta[:, 0]
             return (integral - beta[:, 0] * (np.log1p(T[None, :] / beta) @ w)) / W
 
-        best, where = _max_over_log_grid(score, log_beta_min, 20.0)
-        if limit >= best:
-            return limit, "beta -> inf"
-        return best, f"at beta = {np.exp(where):.3g}"
+        return score
 
     # ---- predictions -----------------------------------------------------
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
