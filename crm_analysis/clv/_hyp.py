@@ -74,6 +74,7 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
     if active.size == 0:
         return out.reshape(shape)
     bb, cc, zz = b[active], c0[active], z[active]
+    bb0, cc0, zz0 = bb, cc, zz
     # T = 1 + a1/(1 + a2/(1 + ...)) with a_n = e_n z; result = 1/T.
     # Entries that have converged are moved out of the working arrays (when a quarter of
     # them has, or every 16 terms), so the cost of each term is about proportional to the
@@ -86,20 +87,25 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
     done = np.zeros(active.size, bool)
     for n in range(1, max_iter + 1):
         m = n // 2
+        c2 = cc + 2 * m
         if n % 2 == 1:
-            c2 = cc + 2 * m
-            e = -(cc + m) * (bb + m) / (c2 * (c2 + 1.0))
+            e = (cc + m) * (bb + m)
+            e /= c2 * (c2 + 1.0)
+            e *= -zz
         else:
-            c2 = cc + 2 * m
-            e = m * (bb - cc - m) / ((c2 - 1.0) * c2)
-        an = e * zz
-        D = 1.0 + an * D
-        D[np.abs(D) < _TINY] = _TINY
-        C = 1.0 + an / C
-        C[np.abs(C) < _TINY] = _TINY
-        D = 1.0 / D
+            e = (bb - cc - m) * zz
+            e *= m
+            e /= (c2 - 1.0) * c2
+        # modified Lentz; a zero denominator (possible only by accident) is caught after the loop
+        D *= e
+        D += 1.0
+        np.divide(1.0, D, out=D)
+        C = e / C
+        C += 1.0
         delta = C * D
         f *= delta
+        if n % 4 and n > 4:  # convergence checked every fourth term (a few extra terms cost less)
+            continue
         done |= np.abs(delta - 1.0) < rtol
         n_done = int(np.count_nonzero(done))
         if n_done == done.size:
@@ -119,9 +125,36 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
             RuntimeWarning,
             stacklevel=2,
         )
+    bad = ~np.isfinite(res) | (res <= 0)
+    if bad.any():  # a vanishing Lentz denominator: redo those entries with the guarded recurrence
+        res[bad] = 1.0 / _hyp2f1_1b_guarded(bb0[bad], cc0[bad], zz0[bad], rtol, max_iter)
     f = res
     out[active] = 1.0 / f
     return out.reshape(shape)
+
+
+def _hyp2f1_1b_guarded(bb: np.ndarray, cc: np.ndarray, zz: np.ndarray, rtol: float, max_iter: int) -> np.ndarray:
+    """The continued fraction of :func:`hyp2f1_1b` with Lentz's guard against zero denominators (returns 1/value)."""
+    f = np.ones(bb.size)
+    C = f.copy()
+    D = np.zeros(bb.size)
+    for n in range(1, max_iter + 1):
+        m = n // 2
+        if n % 2 == 1:
+            e = -(cc + m) * (bb + m) / ((cc + 2 * m) * (cc + 2 * m + 1))
+        else:
+            e = m * (bb - cc - m) / ((cc + 2 * m - 1) * (cc + 2 * m))
+        an = e * zz
+        D = 1.0 + an * D
+        D[np.abs(D) < _TINY] = _TINY
+        C = 1.0 + an / C
+        C[np.abs(C) < _TINY] = _TINY
+        D = 1.0 / D
+        delta = C * D
+        f *= delta
+        if np.all(np.abs(delta - 1.0) < rtol):
+            break
+    return f
 
 
 _Z_CUT = 0.9  # beyond this the continued fraction needs hundreds of terms: split the integral

@@ -415,6 +415,8 @@ class BaseLikelihoodModel:
     #: Hessian by central (2k gradients) rather than forward (k + 1) differences: for gradients
     #: that are themselves partly numerical
     _central_hessian: bool = False
+    #: step of the forward-difference Hessian (log-parameter scale)
+    _hessian_step: float = 1e-6
 
     def _fit_arrays(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> None:
         with _single_threaded_blas():
@@ -519,9 +521,10 @@ class BaseLikelihoodModel:
         f0, g0 = fun_grad(lp)
         try:
             np.linalg.cholesky(H)
-        except np.linalg.LinAlgError:
-            return lp, H
-        for _ in range(4):
+            newton = 4
+        except np.linalg.LinAlgError:  # not a (strict) local minimum yet, or a flat ridge: no Newton steps
+            newton = 0
+        for _ in range(newton):
             if np.max(np.abs(g0)) < 1e-12:
                 break
             step = -np.linalg.solve(H / total, g0)
@@ -534,7 +537,7 @@ class BaseLikelihoodModel:
             if not (f1 <= f0 + 1e-12 * max(1.0, abs(f0)) and np.max(np.abs(g1)) < np.max(np.abs(g0))):
                 break
             lp, f0, g0 = new, f1, g1
-        if np.max(np.abs(g0)) > 1e-8:
+        if np.max(np.abs(g0)) > 1e-8 or newton == 0:
             k = len(lp)
             res = optimize.minimize(
                 fun_grad, lp, jac=True, method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
@@ -557,7 +560,7 @@ class BaseLikelihoodModel:
         H = np.empty((k, k))
         if self._analytic_gradient and not self._central_hessian:
             # forward differences of the analytic gradient (k + 1 evaluations): error ~1e-6 relative
-            h = 1e-6
+            h = self._hessian_step
             g0 = fun_grad(lp)[1]
             for j in range(k):
                 e = np.zeros(k)

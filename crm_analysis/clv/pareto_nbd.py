@@ -87,7 +87,9 @@ class ParetoNBDModel(BaseTransactionModel):
     _param_names = ("r", "alpha", "s", "beta")
     _analytic_gradient = True
     _TAIL_STEP = 1e-5  # central-difference step of the tail derivatives (log-parameter scale)
-    _central_hessian = True  # two of the gradient's tail derivatives are differences already
+    # Hessian by forward differences of the gradient with a larger step (two of the gradient's
+    # tail derivatives are differences already): standard errors within ~3e-5 of central differences
+    _hessian_step = 1e-5
 
     def __init__(self, penalizer: float = 0.0, detect_boundary: bool = True) -> None:
         super().__init__(penalizer=penalizer)

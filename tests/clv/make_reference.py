@@ -1,8 +1,9 @@
 """Generate the 20-digit reference table of every public CLV model quantity (mpmath).
 
-Run from the project root (takes about an hour on one loaded core)::
+Run from the project root (takes about half an hour on one loaded core)::
 
     .venv/bin/python tests/clv/make_reference.py            # writes tests/clv/data/clv_reference.csv.gz
+    .venv/bin/python tests/clv/make_reference.py --resume partial.csv   # after an interruption
 
 Nothing here uses crm_analysis: every value is computed from the models'
 definitions with mpmath (20 significant digits), by methods other than the
@@ -148,22 +149,34 @@ def pnbd_pmf(r, al, s, be, t, k):
 
 
 def gg_spend(p, q, v, x, m):
+    with mp.workdps(35):  # q up to 2.4e9: 20 digits leave ~1e-6 here
+        return +_gg_spend(p, q, v, x, m)
+
+
+def _gg_spend(p, q, v, x, m):
     p, q, v, x, m = map(mp.mpf, (p, q, v, x, m))
     if x == 0:
         return p * v / (q - 1)
-    # posterior of nu given the mean m of x Gamma(p, nu) values and nu ~ Gamma(q, v)
+    # posterior of nu given the mean m of x Gamma(p, nu) values and nu ~ Gamma(q, v), in log nu;
+    # finite range: below the mode the integrands fall like e^((shape - 1) y), above it like
+    # exp(-rate e^y) (both below e^-60 at the ends)
     shape, rate = p * x + q, v + x * m
-    lpost = lambda ln: shape * ln - rate * mp.exp(ln)  # noqa: E731 (log density of log nu, unnormalised)
     mode = mp.log(shape / rate)
+    # log posterior density of y = log nu relative to its mode: shape (d - (e^d - 1)), d = y - mode
+    # (rate e^mode = shape), free of the cancellation of shape y - rate e^y for large shape
+    rel = lambda y: shape * ((y - mode) - mp.expm1(y - mode))  # noqa: E731
+    lo, hi = mode - 60 / (shape - 1) - 5, mode + mp.log(60 / shape + 1) + 3
     sd = 1 / mp.sqrt(shape)
-    pts = [mode + k * sd for k in (-40, -10, -3, 0, 3, 10, 40)]
-    c = lpost(mode)
-    num = mp.quad(lambda ln: p * mp.exp(-ln + lpost(ln) - c), [-mp.inf] + pts + [mp.inf])
-    den = mp.quad(lambda ln: mp.exp(lpost(ln) - c), [-mp.inf] + pts + [mp.inf])
+    pts = sorted({lo, hi} | {mode + k * sd for k in (-20, -5, -1, 0, 1, 5, 20) if lo < mode + k * sd < hi}
+                 | {mode - (mode - lo) * f for f in (mp.mpf("0.001"), mp.mpf("0.01"), mp.mpf("0.1"), mp.mpf("0.5"))})
+    num = mp.quad(lambda y: p * mp.exp(-y + rel(y)), pts)
+    den = mp.quad(lambda y: mp.exp(rel(y)), pts)
     return num / den
 
 
 def rows():
+    """The table's rows in a fixed order: ``(model, quantity, params, customer, t, k, value)``,
+    where ``value`` is a function computing the reference (so rows can be skipped cheaply)."""
     combos = list(itertools.product(R, ALPHA))
     for i, (a, b) in enumerate(AB):
         # six of the 15 (r, alpha) pairs per (a, b), shifted from one (a, b) to the next, so that
@@ -174,36 +187,61 @@ def rows():
             for model in ("bgnbd", "mbgnbd"):
                 mod = model == "mbgnbd"
                 for t in TIMES:
-                    new = beta_mix(r, al, a, b + (1 if mod else 0), t) * (mp.mpf(b) / (a + b) if mod else 1)
-                    yield model, "expected_purchases_new", (r, al, a, b), (0, 0, 0), t, 0, new
-                    pa = bg_p_alive(r, al, a, b, x, tx, T, mod)
-                    ey = pa * beta_mix(r + x, al + T, a, b + x + (1 if mod else 0), t)
-                    yield model, "expected_purchases", (r, al, a, b), (x, tx, T), t, 0, ey
-                    yield model, "probability_of_purchases", (r, al, a, b), (0, 0, 0), t, k, bg_pmf(r, al, a, b, t, k, mod)
-                yield model, "probability_alive", (r, al, a, b), (x, tx, T), 0, 0, bg_p_alive(r, al, a, b, x, tx, T, mod)
+                    yield model, "expected_purchases_new", (r, al, a, b), (0, 0, 0), t, 0, (
+                        lambda r=r, al=al, a=a, b=b, t=t, mod=mod:
+                        beta_mix(r, al, a, b + (1 if mod else 0), t) * (mp.mpf(b) / (a + b) if mod else 1))
+                    yield model, "expected_purchases", (r, al, a, b), (x, tx, T), t, 0, (
+                        lambda r=r, al=al, a=a, b=b, t=t, mod=mod, x=x, tx=tx, T=T:
+                        bg_p_alive(r, al, a, b, x, tx, T, mod) * beta_mix(r + x, al + T, a, b + x + (1 if mod else 0), t))
+                    yield model, "probability_of_purchases", (r, al, a, b), (0, 0, 0), t, k, (
+                        lambda r=r, al=al, a=a, b=b, t=t, k=k, mod=mod: bg_pmf(r, al, a, b, t, k, mod))
+                yield model, "probability_alive", (r, al, a, b), (x, tx, T), 0, 0, (
+                    lambda r=r, al=al, a=a, b=b, x=x, tx=tx, T=T, mod=mod: bg_p_alive(r, al, a, b, x, tx, T, mod))
             s, be = a, b
-            pa = pnbd_p_alive(r, al, s, be, x, tx, T)
-            yield "paretonbd", "probability_alive", (r, al, s, be), (x, tx, T), 0, 0, pa
+            yield "paretonbd", "probability_alive", (r, al, s, be), (x, tx, T), 0, 0, (
+                lambda r=r, al=al, s=s, be=be, x=x, tx=tx, T=T: pnbd_p_alive(r, al, s, be, x, tx, T))
             for t in TIMES:
-                yield "paretonbd", "expected_purchases_new", (r, al, s, be), (0, 0, 0), t, 0, mp.mpf(r) / al * pnbd_survival_integral(s, be, 0, t)
-                ey = pa * (mp.mpf(r) + x) / (al + T) * pnbd_survival_integral(s, be, T, t)
-                yield "paretonbd", "expected_purchases", (r, al, s, be), (x, tx, T), t, 0, ey
-                yield "paretonbd", "probability_of_purchases", (r, al, s, be), (0, 0, 0), t, k, pnbd_pmf(r, al, s, be, t, k)
+                yield "paretonbd", "expected_purchases_new", (r, al, s, be), (0, 0, 0), t, 0, (
+                    lambda r=r, al=al, s=s, be=be, t=t: mp.mpf(r) / al * pnbd_survival_integral(s, be, 0, t))
+                yield "paretonbd", "expected_purchases", (r, al, s, be), (x, tx, T), t, 0, (
+                    lambda r=r, al=al, s=s, be=be, t=t, x=x, tx=tx, T=T:
+                    pnbd_p_alive(r, al, s, be, x, tx, T) * (mp.mpf(r) + x) / (al + T) * pnbd_survival_integral(s, be, T, t))
+                yield "paretonbd", "probability_of_purchases", (r, al, s, be), (0, 0, 0), t, k, (
+                    lambda r=r, al=al, s=s, be=be, t=t, k=k: pnbd_pmf(r, al, s, be, t, k))
     for p, q, v, x, m in itertools.product((1e-3, 0.5, 6.25, 1e3), (0.5, 1.5, 3.74, 1e3, 2.4e9), (1e-3, 15.44, 1e6, 2.6e11), (0, 1, 10, 10000), (1e-3, 20.0, 1e5)):
-        if x == 0 and (q <= 1 or m != 1e-3):
-            continue
-        yield "gammagamma", "expected_average_spend", (p, q, v, 0), (x, m, 0), 0, 0, gg_spend(p, q, v, x, m)
+        if p * x + q <= 1 or (x == 0 and m != 1e-3):
+            continue  # p x + q <= 1: the posterior mean spend is infinite (tested separately)
+        yield "gammagamma", "expected_average_spend", (p, q, v, 0), (x, m, 0), 0, 0, (
+            lambda p=p, q=q, v=v, x=x, m=m: gg_spend(p, q, v, x, m))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Write the table; ``--resume FILE`` first copies the complete rows of an interrupted run's
+    (decompressed) CSV and computes only the rest."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--resume", help="CSV (decompressed) of an interrupted run: its rows are kept, not recomputed")
+    args = ap.parse_args(argv)
+    done: list[list[str]] = []
+    if args.resume:
+        with open(args.resume, newline="") as fh:
+            reader = list(csv.reader(fh))
+        assert reader[0] == FIELDS, "not a table of this script"
+        done = [row for row in reader[1:] if len(row) == len(FIELDS)]
     start = time.time()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with gzip.open(OUT, "wt", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(FIELDS)
-        for model, quantity, params, cust, t, k, value in rows():
-            value = mp.mpf(value)
+        for i, (model, quantity, params, cust, t, k, compute) in enumerate(rows()):
+            if i < len(done):
+                assert done[i][:2] == [model, quantity], "the resumed file does not match the grid"
+                w.writerow(done[i])
+                n += 1
+                continue
+            value = mp.mpf(compute())
             log10 = mp.log10(value) if value > 0 else mp.ninf
             w.writerow([model, quantity, *[repr(float(p)) for p in params], *[repr(float(c)) for c in cust], repr(float(t)), int(k),
                         mp.nstr(value, 20, min_fixed=1, max_fixed=0), mp.nstr(log10, 20)])
