@@ -138,14 +138,16 @@ def pnbd_pmf(r, al, s, be, t, k):
         return lc + r * mp.log(al / (al + tau)) + k * mp.log(tau / (al + tau))
 
     alive = mp.exp(lnb(t) - s * mp.log1p(t / be))
-    f = lambda tau: s / be * mp.exp(-(s + 1) * mp.log1p(tau / be) + lnb(tau))  # noqa: E731
-    peak = al * k / max(r, mp.mpf(1)) if k > 0 else mp.mpf(0)
-    pts = {mp.mpf(0), t}
-    for c in (peak, al, be, al * k / (r + s + 1) if k > 0 else al):
-        for m in (mp.mpf("0.01"), mp.mpf("0.5"), 1, 2, 10):
-            if 0 < c * m < t:
-                pts.add(c * m)
-    return alive + mp.quad(f, sorted(pts))
+    # died at tau < t after k purchases: integrated in y = log tau, with break points around the
+    # largest value of the integrand on a grid of step 0.1 (its peak can be 1e-9 wide in tau)
+    lf = lambda y: mp.log(s / be) - (s + 1) * mp.log1p(mp.exp(y) / be) + lnb(mp.exp(y)) + y  # noqa: E731
+    top = mp.log(t)
+    grid = [top - mp.mpf(i) / 10 for i in range(0, 801)]
+    vals = [lf(y) for y in grid]
+    i = max(range(len(vals)), key=lambda j: vals[j])
+    c, ym = vals[i], grid[i]
+    pts = sorted({p for p in (ym + d for d in (-40, -10, -3, -1, -0.3, -0.1, 0, 0.1, 0.3, 1, 3)) if p < top} | {top})
+    return alive + mp.exp(c) * mp.quad(lambda y: mp.exp(lf(y) - c), [-mp.inf] + pts)
 
 
 def gg_spend(p, q, v, x, m):
