@@ -21,6 +21,11 @@ analyses, whose estimates are the defaults:
   when these defaults were set);
 * gamma-gamma: ``p=6.25, q=3.74, v=15.44`` (FHL 2005 JMR, CDNOW; ``v`` is the
   parameter called gamma in the paper and the note).
+
+Products and returns (``n_products``, ``return_rate``) are drawn from a random
+stream of their own (seeded from ``seed``), after the purchases: the purchase
+rows, their times, amounts and channels are exactly those drawn without them,
+so the BTYD and spend truths do not change.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ __all__ = [
     "WEEKDAY_PROFILE",
     "MONTH_PROFILE",
     "CHANNEL_MIX",
+    "PRODUCT_CATEGORIES",
+    "DEFAULT_PRODUCTS",
+    "DEFAULT_RETURN_RATE",
 ]
 
 #: BG/NBD estimates on the CDNOW sample (Fader, Hardie & Lee 2005, Marketing Science).
@@ -68,6 +76,13 @@ MONTH_PROFILE: tuple[float, ...] = (0.85, 0.80, 0.90, 0.95, 1.00, 0.95, 0.90, 0.
 
 #: Default channel mix of the customers' preferred channel.
 CHANNEL_MIX: dict[str, float] = {"web": 0.5, "store": 0.3, "app": 0.2}
+
+#: Catalogue size and mean return rate of :func:`default_transactions`.
+DEFAULT_PRODUCTS: int = 40
+DEFAULT_RETURN_RATE: float = 0.08
+
+#: Product categories of the synthetic catalogue (products are spread over them in turn).
+PRODUCT_CATEGORIES: tuple[str, ...] = ("Home", "Kitchen", "Garden", "Toys", "Books", "Beauty", "Sports", "Fashion")
 
 _DAY_NS = np.int64(86_400 * 10**9)
 _OPEN_HOURS = (8.0, 22.0)  # purchases happen between 08:00 and 22:00
@@ -361,7 +376,12 @@ class SyntheticTransactions:
     ----------
     transactions : pandas.DataFrame
         Canonical transactions (``docs/architecture.md``): ``customer_id``,
-        ``timestamp``, ``amount``, ``order_id``, ``channel``; sorted by time.
+        ``timestamp``, ``amount``, ``order_id``, ``channel``, and ``product``
+        when a catalogue was asked for (``n_products > 0``); sorted by time.
+        With ``return_rate > 0`` it also holds return lines: negative
+        ``amount`` (the whole purchase line sent back), the product and
+        channel of the purchase, ``order_id`` ``"R"`` + the purchase's
+        number (``O000123`` -> ``R000123``).
     customers : pandas.DataFrame
         Customer-level truth: ``customer_id``, ``first_purchase``, ``T``
         (weeks from the first-purchase day to the end of the observation end
@@ -369,13 +389,21 @@ class SyntheticTransactions:
         ``dropout_time``, ``alive`` (at the observation end), ``frequency``
         (repeat purchases), ``recency`` (weeks, of the BTYD process),
         ``nu`` and ``mean_spend`` (``p / nu``, the expected transaction value
-        before seasonal spend factors), ``channel`` (preferred channel).
+        before seasonal spend factors), ``channel`` (preferred channel), and
+        with returns ``return_propensity`` (the customer's probability of
+        sending a purchase back) and ``returns`` (return lines in the data).
     params : dict
         The true parameters: ``model``, ``btyd`` (``r, alpha, a, b`` or
         ``r, alpha, s, beta``), ``spend`` (``p, q, v``), the period and the
         seasonal profiles used.
     time_unit : str
         Time unit of ``T``, ``recency`` and the rates: ``"W"`` (weeks).
+    notes : list of str
+        Conventions of the data (rounding, what ``T`` counts, returns left out).
+    products : pandas.DataFrame or None
+        The catalogue (``n_products > 0``): ``product``, ``category``,
+        ``popularity`` (share of purchases within its category) and
+        ``gross_margin`` (fraction of the price); ``None`` without products.
     """
 
     transactions: pd.DataFrame
@@ -383,6 +411,7 @@ class SyntheticTransactions:
     params: dict[str, Any]
     time_unit: str = "W"
     notes: list[str] = field(default_factory=list)
+    products: pd.DataFrame | None = None
 
 
 def _weekday_move(
@@ -443,6 +472,11 @@ def generate_transactions(
     spend_seasonality: float = 0.5,
     channel_mix: Mapping[str, float] | None = None,
     seed: int | None = 42,
+    *,
+    n_products: int = 0,
+    category_concentration: float = 0.3,
+    return_rate: float = 0.0,
+    return_days: int = 30,
 ) -> SyntheticTransactions:
     """Generate retail transactions from a known BTYD and gamma-gamma process.
 
@@ -506,6 +540,26 @@ def generate_transactions(
         0.8, otherwise a channel drawn from the mix.
     seed : int, optional
         Seed of all randomness.
+    n_products : int, default 0
+        Size of the product catalogue; 0 = no ``product`` column. Products are
+        spread over :data:`PRODUCT_CATEGORIES` in turn; within a category their
+        popularity follows Zipf's law (weight ``1 / rank``). Every customer
+        has category preferences ``~ Dirichlet(category_concentration)``
+        (small values: customers keep to few categories, so what a customer
+        bought says what they buy next), and every purchase line is one
+        product: a category from the customer's preferences, then a product
+        by popularity.
+    category_concentration : float, default 0.3
+        Dirichlet concentration of the customers' category preferences (> 0).
+    return_rate : float, default 0.0
+        Mean share of purchases sent back, in ``[0, 1)``. Each customer has a
+        return propensity ``~ Beta(2 * return_rate / (1 - return_rate), 2)``
+        (mean ``return_rate``; a few customers return much more than the
+        rest); each purchase is returned with that probability, whole, on a
+        day 1 to ``return_days`` after it. Returns that would fall after
+        ``end`` are not in the data (counted in ``notes``).
+    return_days : int, default 30
+        Longest time from a purchase to its return, in days (>= 1).
 
     Returns
     -------
@@ -515,7 +569,7 @@ def generate_transactions(
     Raises
     ------
     ValueError
-        On a bad period, model, parameter or profile.
+        On a bad period, model, parameter, profile, catalogue size or return rate.
 
     Examples
     --------
@@ -550,6 +604,14 @@ def generate_transactions(
     mix = dict(CHANNEL_MIX if channel_mix is None else channel_mix)
     if not mix or any((not np.isfinite(w)) or w < 0 for w in mix.values()) or sum(mix.values()) <= 0:
         raise ValueError(f"channel_mix must map channel names to non-negative shares, got {mix!r}")
+    if isinstance(n_products, bool) or not isinstance(n_products, (int, np.integer)) or n_products < 0:
+        raise ValueError(f"n_products must be a non-negative integer (0: no products), got {n_products!r}")
+    if not (np.isfinite(category_concentration) and category_concentration > 0):
+        raise ValueError(f"category_concentration must be a positive number, got {category_concentration!r}")
+    if not (np.isfinite(return_rate) and 0.0 <= return_rate < 1.0):
+        raise ValueError(f"return_rate is the mean share of purchases returned, in [0, 1), got {return_rate!r}")
+    if isinstance(return_days, bool) or not isinstance(return_days, (int, np.integer)) or return_days < 1:
+        raise ValueError(f"return_days must be a whole number of days >= 1, got {return_days!r}")
     rng = np.random.default_rng(seed)
 
     # ---- births: acquisition days with weekday x month profile
@@ -625,6 +687,27 @@ def generate_transactions(
     tx["timestamp"] = tx["timestamp"].astype("datetime64[ns]")
 
     truth = sample.customers.drop(columns=["customer"]).copy()
+    catalogue: pd.DataFrame | None = None
+    notes_extra: list[str] = []
+    if n_products or return_rate:
+        # a stream of its own: the purchases above are exactly those drawn without products and returns
+        rng_x = np.random.default_rng([0 if seed is None else int(seed), 0x5EED])
+        cust_idx = pd.Series(np.arange(int(n_customers)), index=cust_ids).reindex(
+            tx["customer_id"].to_numpy(dtype=object)).to_numpy()
+        if n_products:
+            catalogue, product = _draw_products(rng_x, int(n_products), cust_idx, int(n_customers),
+                                                float(category_concentration))
+            tx["product"] = pd.array(product, dtype=STRING)
+        if return_rate:
+            tx, propensity, n_late = _draw_returns(rng_x, tx, cust_idx, int(n_customers), float(return_rate),
+                                                   int(return_days), end_d)
+            truth["return_propensity"] = propensity
+            notes_extra.append(f"{n_late} return(s) that would fall after the observation end are not in the data")
+            is_ret = tx["amount"].to_numpy() < 0
+            truth["returns"] = (
+                pd.Series(is_ret, dtype="int64").groupby(tx["customer_id"].to_numpy(dtype=object)).sum()
+                .reindex(cust_ids, fill_value=0).to_numpy()
+            )
     truth.insert(0, "customer_id", pd.array(cust_ids, dtype=STRING))
     truth.insert(1, "first_purchase", ts[: int(n_customers)])
     truth["nu"] = nu
@@ -644,12 +727,81 @@ def generate_transactions(
         "spend_seasonality": float(spend_seasonality) if yearly_seasonality is not None else 0.0,
         "channel_mix": {k: float(v) for k, v in zip(names, probs)},
         "seed": seed,
+        "n_products": int(n_products),
+        "category_concentration": float(category_concentration),
+        "return_rate": float(return_rate),
+        "return_days": int(return_days),
     }
     notes = [
         "amounts are rounded to cents (minimum 0.01)",
         "T counts the observation end day: T = ((end - first purchase day).days + 1) / 7",
-    ]
-    return SyntheticTransactions(tx, truth, all_params, "W", notes)
+    ] + notes_extra
+    return SyntheticTransactions(tx, truth, all_params, "W", notes, catalogue)
+
+
+def _draw_products(
+    rng: np.random.Generator, n_products: int, cust_idx: np.ndarray, n_customers: int, concentration: float
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The catalogue and one product per purchase line (see ``generate_transactions``)."""
+    n_cat = min(len(PRODUCT_CATEGORIES), n_products)
+    cat_of = np.arange(n_products) % n_cat
+    rank = np.arange(n_products) // n_cat + 1  # rank of the product within its category
+    weight = 1.0 / rank
+    popularity = weight / np.bincount(cat_of, weights=weight)[cat_of]
+    # gross margin by category (0.25 .. 0.6), a little noise per product
+    cat_margin = np.linspace(0.25, 0.6, n_cat)[rng.permutation(n_cat)]
+    margin = np.clip(np.round(cat_margin[cat_of] + rng.normal(0.0, 0.03, n_products), 3), 0.05, 0.9)
+    width = max(3, len(str(n_products)))
+    names = np.array([f"P{i + 1:0{width}d}" for i in range(n_products)], dtype=object)
+    catalogue = pd.DataFrame({
+        "product": pd.array(names, dtype=STRING),
+        "category": pd.array(np.asarray(PRODUCT_CATEGORIES, dtype=object)[cat_of], dtype=STRING),
+        "popularity": popularity,
+        "gross_margin": margin,
+    })
+    pref = rng.dirichlet(np.full(n_cat, concentration), size=n_customers)
+    cum = np.cumsum(pref, axis=1)
+    cum[:, -1] = 1.0
+    u = rng.random(cust_idx.size)
+    cat = (cum[cust_idx] < u[:, None]).sum(axis=1)
+    # product within the category by popularity
+    members = [np.flatnonzero(cat_of == c) for c in range(n_cat)]
+    product = np.empty(cust_idx.size, dtype=np.int64)
+    v = rng.random(cust_idx.size)
+    for c in range(n_cat):
+        rows = np.flatnonzero(cat == c)
+        cw = np.cumsum(popularity[members[c]])
+        cw[-1] = 1.0
+        product[rows] = members[c][np.searchsorted(cw, v[rows], side="right").clip(0, len(members[c]) - 1)]
+    return catalogue, names[product]
+
+
+def _draw_returns(
+    rng: np.random.Generator,
+    tx: pd.DataFrame,
+    cust_idx: np.ndarray,
+    n_customers: int,
+    return_rate: float,
+    return_days: int,
+    end_d: pd.Timestamp,
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Return lines for a random part of the purchases (see ``generate_transactions``)."""
+    propensity = rng.beta(2.0 * return_rate / (1.0 - return_rate), 2.0, n_customers)
+    returned = rng.random(len(tx)) < propensity[cust_idx]
+    delay = rng.integers(1, return_days + 1, len(tx))
+    lo, hi = _OPEN_HOURS
+    secs = np.floor((lo + (hi - lo) * rng.random(len(tx))) * 3600.0).astype("timedelta64[s]")
+    when = (tx["timestamp"].to_numpy().astype("datetime64[D]") + delay.astype("timedelta64[D]")).astype(
+        "datetime64[ns]") + secs.astype("timedelta64[ns]")
+    late = returned & (when >= np.datetime64((end_d + pd.Timedelta(days=1)).date(), "ns"))
+    keep = returned & ~late
+    ret = tx.loc[keep].copy()
+    ret["timestamp"] = when[keep]
+    ret["amount"] = -ret["amount"]
+    ret["order_id"] = ret["order_id"].str.replace("O", "R", n=1)
+    out = pd.concat([tx, ret], ignore_index=True)
+    out = out.sort_values(["timestamp", "customer_id"], kind="stable").reset_index(drop=True)
+    return out, propensity, int(late.sum())
 
 
 def default_transactions(seed: int = 42) -> pd.DataFrame:
@@ -658,7 +810,11 @@ def default_transactions(seed: int = 42) -> pd.DataFrame:
     3,000 customers acquired 2023-01-01 to 2023-12-31 (weekend and
     November/December peaks), BG/NBD repeat purchases with the CDNOW
     estimates, gamma-gamma spend, observation end 2024-12-31
-    (``crm_analysis.report.context.DEFAULT_AS_OF``).
+    (``crm_analysis.report.context.DEFAULT_AS_OF``); a catalogue of 40
+    products in 8 categories (one product per purchase line) and returns of
+    8 % of the purchases on average (negative amounts, dropped and counted by
+    the default cleaning). The purchase lines are those drawn without
+    products and returns, so the BTYD figures do not depend on them.
 
     Parameters
     ----------
@@ -671,5 +827,6 @@ def default_transactions(seed: int = 42) -> pd.DataFrame:
         Canonical transactions.
     """
     return generate_transactions(
-        n_customers=3000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=seed
+        n_customers=3000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=seed,
+        n_products=DEFAULT_PRODUCTS, return_rate=DEFAULT_RETURN_RATE,
     ).transactions

@@ -293,3 +293,98 @@ def test_property_counts_and_window(n, seed, r, alpha, weekly):
     # every customer's first transaction is the birth recorded in the truth
     first = tx.groupby("customer_id")["timestamp"].min().reindex(c["customer_id"])
     assert (first.to_numpy() == c["first_purchase"].to_numpy()).all()
+
+
+# ------------------------------------------------------------ products and returns
+@pytest.fixture(scope="module")
+def shop():
+    return generate_transactions(
+        4000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=11,
+        n_products=30, return_rate=0.1, return_days=20,
+    )
+
+
+def test_products_and_returns_leave_the_purchases_unchanged(shop):
+    """The purchase lines are those drawn without products and returns (own random stream)."""
+    plain = generate_transactions(4000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=11)
+    tx = shop.transactions
+    bought = tx[tx["amount"] > 0].drop(columns="product").reset_index(drop=True)
+    pd.testing.assert_frame_equal(bought, plain.transactions)
+    pd.testing.assert_frame_equal(shop.customers[plain.customers.columns], plain.customers)
+
+
+def test_every_return_is_a_whole_earlier_purchase_of_the_same_customer(shop):
+    tx = shop.transactions
+    ret = tx[tx["amount"] < 0]
+    assert len(ret) > 0
+    bought = tx[tx["amount"] > 0].set_index("order_id")
+    src = bought.loc[ret["order_id"].str.replace("R", "O", n=1).to_numpy()]
+    assert (src["customer_id"].to_numpy() == ret["customer_id"].to_numpy()).all()
+    assert (src["product"].to_numpy() == ret["product"].to_numpy()).all()
+    np.testing.assert_array_equal(src["amount"].to_numpy(), -ret["amount"].to_numpy())
+    days = (ret["timestamp"].dt.floor("D").to_numpy() - src["timestamp"].dt.floor("D").to_numpy()) / np.timedelta64(1, "D")
+    assert days.min() >= 1 and days.max() <= 20
+    assert ret["timestamp"].max() < pd.Timestamp("2025-01-01")
+    assert ret["order_id"].is_unique and tx["timestamp"].is_monotonic_increasing
+    n_ret = ret.groupby("customer_id").size().reindex(shop.customers["customer_id"], fill_value=0)
+    assert (n_ret.to_numpy() == shop.customers["returns"].to_numpy()).all()
+
+
+def test_return_rate_is_recovered(shop):
+    """Purchases old enough to be returned in the data are returned at the customers' propensities.
+
+    Expected count sum(p_i) and binomial variance sum(p_i (1 - p_i)) given the
+    propensities; tolerance 4 standard deviations. The propensities have mean
+    ``return_rate`` (Beta(2 r / (1 - r), 2)): 4 standard errors.
+    """
+    tx, cust = shop.transactions, shop.customers.set_index("customer_id")
+    bought = tx[(tx["amount"] > 0) & (tx["timestamp"] < pd.Timestamp("2024-12-01"))]
+    p = cust["return_propensity"].reindex(bought["customer_id"]).to_numpy()
+    returned = bought["order_id"].str.replace("O", "R", n=1).isin(set(tx.loc[tx["amount"] < 0, "order_id"]))
+    assert abs(returned.sum() - p.sum()) < 4 * np.sqrt((p * (1 - p)).sum())
+    a, b = 2 * 0.1 / 0.9, 2.0
+    sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    assert abs(cust["return_propensity"].mean() - 0.1) < 4 * sd / np.sqrt(len(cust))
+
+
+def test_catalogue_popularity_and_category_preferences(shop):
+    tx, cat = shop.transactions, shop.products.set_index("product")
+    bought = tx[tx["amount"] > 0]
+    assert set(bought["product"]) <= set(cat.index) and len(cat) == 30
+    np.testing.assert_allclose(cat.groupby("category")["popularity"].sum(), 1.0)
+    # within a category the purchases follow the popularity (Zipf): top product ~ 1 / H_n of the category
+    c0 = bought.assign(category=cat["category"].reindex(bought["product"]).to_numpy())
+    share = c0.groupby("category")["product"].value_counts(normalize=True)
+    for (category, product), s in share.items():
+        n = int((c0["category"] == category).sum())
+        p = cat.loc[product, "popularity"]
+        assert abs(s - p) < 4 * np.sqrt(p * (1 - p) / n) + 1e-9
+    # customers keep to their categories: two purchases of one customer share a category far more often than chance
+    rep = c0[c0.duplicated("customer_id", keep=False)]
+    same = rep.groupby("customer_id")["category"].agg(lambda s: s.iloc[0] == s.iloc[1]).mean()
+    chance = (c0["category"].value_counts(normalize=True) ** 2).sum()
+    assert same > chance + 0.25
+
+
+def test_bad_product_and_return_settings():
+    with pytest.raises(ValueError, match="n_products"):
+        generate_transactions(10, n_products=-1)
+    with pytest.raises(ValueError, match="return_rate"):
+        generate_transactions(10, return_rate=1.0)
+    with pytest.raises(ValueError, match="return_days"):
+        generate_transactions(10, return_rate=0.1, return_days=0)
+    with pytest.raises(ValueError, match="category_concentration"):
+        generate_transactions(10, n_products=5, category_concentration=0)
+
+
+def test_default_transactions_have_products_and_returns_the_cleaning_drops():
+    from crm_analysis.data import CleaningPolicy, clean_transactions
+
+    tx = default_transactions()
+    assert tx["product"].notna().all() and tx["product"].nunique() == 40
+    n_ret = int((tx["amount"] < 0).sum())
+    assert n_ret > 0
+    res = clean_transactions(tx, CleaningPolicy(observation_end="2024-12-31"))
+    dropped = {k: v for k, v in res.report.dropped.items() if v}
+    assert dropped == {"return_or_cancellation": n_ret}
+    assert res.report.rows_out == len(tx) - n_ret
