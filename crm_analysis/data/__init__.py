@@ -29,6 +29,7 @@ from crm_analysis.data.cleaning import (
     clean_bookings,
     cancellation_marker,
     clean_transactions,
+    dropped_lines,
     return_mask,
 )
 from crm_analysis.data.engine import connect, quote_identifier, quote_literal
@@ -101,6 +102,7 @@ __all__ = [
     "CleanResult",
     "clean_transactions",
     "clean_bookings",
+    "dropped_lines",
     "return_mask",
     "cancellation_marker",
     "CANCELLATION_MARKER",

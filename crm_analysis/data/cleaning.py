@@ -78,6 +78,7 @@ __all__ = [
     "CleanResult",
     "clean_transactions",
     "clean_bookings",
+    "dropped_lines",
     "return_mask",
     "cancellation_marker",
 ]
@@ -597,6 +598,44 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
         ("exact_duplicate", policy.duplicates, "line identical in every column to an earlier one", duplicated),
     ]
     return _run(df, rules, _transaction_money, "transactions", policy.to_dict())
+
+
+def dropped_lines(raw: pd.DataFrame, result: CleanResult, reason: str = "return_or_cancellation") -> pd.DataFrame:
+    """The input rows a cleaning run dropped for ``reason``, e.g. the return lines.
+
+    The data-quality step hands the returns it drops to the profitability
+    analysis this way (artefact ``returns.parquet``): they are not purchases,
+    but they are what the customers cost.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The frame that was cleaned (same rows, same order).
+    result : CleanResult
+        What :func:`clean_transactions` / :func:`clean_bookings` returned for ``raw``.
+    reason : str, default "return_or_cancellation"
+        Machine name of a rule (see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those rows of ``raw`` (fresh ``RangeIndex``, the columns of ``raw``).
+
+    Raises
+    ------
+    ValueError
+        ``raw`` has another number of rows than the cleaning's input, or
+        ``reason`` is no rule of the run.
+    """
+    if len(raw) != len(result.reasons):
+        raise ValueError(
+            f"raw has {len(raw)} rows but the cleaning read {len(result.reasons)}: pass the frame that was cleaned"
+        )
+    known = {step.reason for step in result.report.steps}
+    if reason not in known:
+        raise ValueError(f"{reason!r} is not a rule of this cleaning run; rules: {sorted(known)}")
+    mask = (result.reasons == reason).to_numpy(dtype=bool, na_value=False)
+    return raw.reset_index(drop=True).loc[mask].reset_index(drop=True)
 
 
 def _finite_or_zero(values: pd.Series) -> pd.Series:
