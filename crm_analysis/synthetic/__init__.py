@@ -3,11 +3,14 @@
 retail
     Transactions from a known buy-till-you-die process (BG/NBD or Pareto/NBD
     repeat purchases, gamma-gamma spend) with weekly and yearly seasonality.
+campaign
+    A randomised e-mail campaign with a known uplift per customer.
 hotel
     Bookings of a capacity-constrained hotel with several market segments,
     calibrated on the City Hotel of the Hotel booking demand data.
 """
 
+from crm_analysis.synthetic.campaign import CAMPAIGN_GROUPS, SyntheticCampaign, simulate_campaign
 from crm_analysis.synthetic.hotel import (
     DEFAULT_HOTEL,
     HotelConfig,
@@ -25,6 +28,9 @@ from crm_analysis.synthetic.retail import (
     WEEKDAY_PROFILE,
     BTYDSample,
     SyntheticTransactions,
+    DEFAULT_PRODUCTS,
+    DEFAULT_RETURN_RATE,
+    PRODUCT_CATEGORIES,
     default_transactions,
     generate_transactions,
     simulate_bgnbd,
@@ -33,6 +39,9 @@ from crm_analysis.synthetic.retail import (
 )
 
 __all__ = [
+    "CAMPAIGN_GROUPS",
+    "SyntheticCampaign",
+    "simulate_campaign",
     "DEFAULT_HOTEL",
     "HotelConfig",
     "SegmentProfile",
@@ -47,6 +56,9 @@ __all__ = [
     "WEEKDAY_PROFILE",
     "BTYDSample",
     "SyntheticTransactions",
+    "DEFAULT_PRODUCTS",
+    "DEFAULT_RETURN_RATE",
+    "PRODUCT_CATEGORIES",
     "default_transactions",
     "generate_transactions",
     "simulate_bgnbd",

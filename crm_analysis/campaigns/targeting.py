@@ -1,0 +1,367 @@
+"""From a campaign test to a contact list: uplift models on a held-out split, and whom to contact.
+
+:func:`analyse_campaign` runs the whole analysis of one treatment against the
+control: response rates and uplift with intervals (overall and by segment),
+two uplift models fitted on a training split and compared on the held-out
+customers by their Qini curves, a profile of the customers the campaign moves,
+and a targeting rule.
+
+Targeting. Contacting a customer costs ``contact_cost`` and brings, in
+expectation, ``uplift(x) * value_per_response`` of extra revenue, of which
+``margin`` is profit; contact when ::
+
+    expected_profit(x) = margin * value_per_response * uplift(x) - contact_cost > 0
+
+``value_per_response`` is the mean spend of a responder in the treated group
+of the training split (spend / responses) unless given: the incremental
+responders are assumed to spend like the treated responders. The held-out
+check of the rule is the profit curve ``margin * U_spend(k) - contact_cost *
+k`` (``U_spend`` the uplift curve of spend, customers ordered by the model):
+what contacting the top ``k`` would have earned on customers the model did
+not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from crm_analysis.campaigns.experiment import (
+    CampaignData,
+    CampaignInputError,
+    response_rates,
+    uplift_by_segment,
+)
+from crm_analysis.campaigns.uplift import (
+    ClassTransformationUplift,
+    TwoModelUplift,
+    UpliftCurve,
+    plot_curves,
+    prepare_features,
+    uplift_curves,
+)
+
+__all__ = ["UPLIFT_MODELS", "CampaignAnalysis", "analyse_campaign", "targeting_table", "profile_movers"]
+
+#: Uplift models :func:`analyse_campaign` can fit, by name.
+UPLIFT_MODELS: dict[str, type] = {"two_model": TwoModelUplift, "class_transformation": ClassTransformationUplift}
+
+
+def targeting_table(
+    customer_id: Sequence[str] | pd.Series,
+    uplift: np.ndarray,
+    *,
+    contact_cost: float,
+    margin: float,
+    value_per_response: float,
+) -> pd.DataFrame:
+    """Whom to contact: expected profit of a contact per customer.
+
+    Parameters
+    ----------
+    customer_id : sequence of str, shape (n,)
+    uplift : array, shape (n,)
+        Estimated uplift of the response probability.
+    contact_cost : float
+        Cost of one contact (money, >= 0).
+    margin : float
+        Share of the extra revenue that is profit, in [0, 1].
+    value_per_response : float
+        Revenue of one extra response (money, >= 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by expected profit, highest first: ``customer_id``,
+        ``uplift``, ``expected_revenue`` (uplift * value_per_response),
+        ``expected_profit``, ``contact`` (bool: expected profit > 0), ``rank``
+        (1 = contact first).
+
+    Raises
+    ------
+    CampaignInputError
+        A negative cost or value, a margin outside [0, 1], lengths that differ.
+    """
+    for name, v in (("contact_cost", contact_cost), ("value_per_response", value_per_response)):
+        if not (np.isfinite(v) and v >= 0):
+            raise CampaignInputError(f"{name} must be a finite amount of money >= 0, got {v!r}")
+    if not (np.isfinite(margin) and 0 <= margin <= 1):
+        raise CampaignInputError(f"margin must be a fraction of revenue in [0, 1], got {margin!r}")
+    ids = pd.Series(customer_id).astype("string").to_numpy()
+    u = np.asarray(uplift, dtype="float64")
+    if u.shape != (ids.size,):
+        raise CampaignInputError(f"{ids.size} customer ids for {u.size} uplift values")
+    rev = u * value_per_response
+    profit = margin * rev - contact_cost
+    out = pd.DataFrame({"customer_id": pd.array(ids, dtype="string"), "uplift": u, "expected_revenue": rev,
+                        "expected_profit": profit, "contact": profit > 0})
+    out = out.sort_values(["expected_profit", "customer_id"], ascending=[False, True], kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out.reset_index(drop=True)
+
+
+def profile_movers(table: pd.DataFrame, score: np.ndarray, features: Sequence[str], top: float = 0.2) -> pd.DataFrame:
+    """Who the campaign moves: the customers with the highest scores against the rest.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Customers (rows aligned with ``score``).
+    score : array, shape (n,)
+        Predicted uplift.
+    features : sequence of str
+        Columns to describe: numeric ones by their mean, text ones by the
+        share of each value.
+    top : float, default 0.2
+        Share of customers counted as "moved most".
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per numeric feature or text feature value: ``feature``,
+        ``value`` (the text value, empty for numbers), ``top`` (mean or share
+        among the top), ``rest``, ``difference``.
+    """
+    if not 0 < top < 1:
+        raise CampaignInputError(f"top must be a share in (0, 1), got {top!r}")
+    s = np.asarray(score, dtype="float64")
+    k = max(1, int(round(top * s.size)))
+    is_top = np.zeros(s.size, dtype=bool)
+    is_top[np.argsort(-s, kind="stable")[:k]] = True
+    rows = []
+    for c in features:
+        col = table[c]
+        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            v = col.to_numpy(dtype="float64")
+            rows.append({"feature": c, "value": "", "top": v[is_top].mean(), "rest": v[~is_top].mean()})
+        else:
+            text = col.astype("string").fillna("(missing)").to_numpy(dtype=object)
+            for val in sorted(set(text)):
+                m = text == val
+                rows.append({"feature": c, "value": str(val), "top": m[is_top].mean(), "rest": m[~is_top].mean()})
+    out = pd.DataFrame(rows)
+    out["difference"] = out["top"] - out["rest"]
+    return out
+
+
+@dataclass
+class CampaignAnalysis:
+    """Everything :func:`analyse_campaign` computed for one treatment.
+
+    Attributes
+    ----------
+    data : CampaignData
+    treatment : str
+    outcome : str
+        The 0/1 outcome the uplift models predict.
+    rates : pandas.DataFrame
+        :func:`~crm_analysis.campaigns.experiment.response_rates` of all groups.
+    uplift : pandas.DataFrame
+        :func:`~crm_analysis.campaigns.experiment.uplift_by_segment` (overall and by ``by``).
+    features : list of str
+    models : dict
+        Fitted uplift models by name.
+    curves : list of UpliftCurve
+        Qini / uplift curves on the held-out customers, one per model.
+    spend_curves : list of UpliftCurve
+        The same on the spend (``value_col``), for the profit check.
+    best_model : str
+        The model with the larger Qini coefficient on the held-out customers.
+    test : pandas.DataFrame
+        Held-out customers: ``customer_id``, ``treated``, the outcome, the value, one score per model.
+    movers : pandas.DataFrame
+        :func:`profile_movers` of the best model on the held-out customers.
+    value_per_response : float
+    contact_cost, margin : float
+    notes : list of str
+    """
+
+    data: CampaignData
+    treatment: str
+    outcome: str
+    rates: pd.DataFrame
+    uplift: pd.DataFrame
+    features: list[str]
+    models: dict[str, object]
+    curves: list[UpliftCurve]
+    spend_curves: list[UpliftCurve]
+    best_model: str
+    test: pd.DataFrame
+    movers: pd.DataFrame
+    value_per_response: float
+    contact_cost: float
+    margin: float
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def predict_uplift(self, table: pd.DataFrame, model: str | None = None) -> np.ndarray:
+        """Estimated uplift of the response probability for customers of ``table`` (the model's features needed)."""
+        X, _ = prepare_features(table, self.features, self.categories)
+        return self.models[model or self.best_model].predict(X)
+
+    def targeting(self, table: pd.DataFrame | None = None, id_col: str = "customer_id") -> pd.DataFrame:
+        """:func:`targeting_table` for ``table`` (default: every customer of the campaign)."""
+        table = self.data.table if table is None else table
+        return targeting_table(table[id_col], self.predict_uplift(table), contact_cost=self.contact_cost,
+                               margin=self.margin, value_per_response=self.value_per_response)
+
+    def profit_curve(self, model: str | None = None) -> pd.DataFrame:
+        """Held-out profit of contacting the top k by the model: ``margin * U_spend(k) - contact_cost * k``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``customers`` (k), ``share`` (k / N), ``incremental_spend``, ``profit``.
+        """
+        c = next(c for c in self.spend_curves if c.label == (model or self.best_model))
+        return pd.DataFrame({"customers": c.n, "share": c.fraction, "incremental_spend": c.uplift,
+                             "profit": self.margin * c.uplift - self.contact_cost * c.n})
+
+    def headlines(self) -> dict[str, float | str]:
+        """Overall uplift of the outcome, best model and its Qini coefficient, held-out best profit share."""
+        row = self.uplift[(self.uplift["segment"] == "all") & (self.uplift["outcome"] == self.outcome)].iloc[0]
+        pc = self.profit_curve()
+        best = pc.loc[pc["profit"].idxmax()]
+        return {
+            "campaign_treatment": self.treatment,
+            "campaign_uplift": float(row["uplift"]),
+            "campaign_uplift_lower": float(row["lower"]),
+            "campaign_uplift_upper": float(row["upper"]),
+            "uplift_model": self.best_model,
+            "qini_coefficient": float(next(c for c in self.curves if c.label == self.best_model).qini_coefficient),
+            "best_contact_share": float(best["share"]),
+        }
+
+    def plot(self) -> Figure:
+        """Qini curves of the models and the held-out profit curve of the best model."""
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
+        plot_curves(self.curves, "qini", ax=axes[0], outcome=f"{self.outcome}s")
+        pc = self.profit_curve()
+        ax = axes[1]
+        ax.plot(pc["share"], pc["profit"], color="C2", label=f"{self.best_model}")
+        ax.axhline(0, color="grey", lw=0.8)
+        k = int(pc["profit"].idxmax())
+        ax.plot([pc["share"].iloc[k]], [pc["profit"].iloc[k]], "o", color="C3",
+                label=f"best: contact {pc['share'].iloc[k]:.0%}")
+        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_xlabel("Customers contacted, highest predicted uplift first (share)")
+        ax.set_ylabel("Incremental profit on the held-out customers")
+        ax.set_title(f"Profit of targeting (margin {self.margin:.0%}, contact cost {self.contact_cost:,.2f})")
+        ax.legend(fontsize="small")
+        return fig
+
+
+def analyse_campaign(
+    data: CampaignData,
+    treatment: str,
+    *,
+    features: Sequence[str],
+    outcome: str = "conversion",
+    value_col: str | None = "spend",
+    by: str | None = None,
+    test_size: float = 0.3,
+    seed: int = 42,
+    contact_cost: float = 0.0,
+    margin: float = 1.0,
+    value_per_response: float | None = None,
+    models: Sequence[str] = ("two_model", "class_transformation"),
+    estimator: object | None = None,
+    level: float = 0.95,
+) -> CampaignAnalysis:
+    """Response, uplift, uplift models on a held-out split and targeting for one treatment.
+
+    Parameters
+    ----------
+    data : CampaignData
+        The campaign.
+    treatment : str
+        One of ``data.treatments``.
+    features : sequence of str
+        Pre-campaign customer attributes for the uplift models.
+    outcome : str, default "conversion"
+        0/1 outcome the models predict.
+    value_col : str or None, default "spend"
+        Money outcome for the value per response and the profit check; None: neither.
+    by : str, optional
+        Segment column for the uplift table.
+    test_size : float, default 0.3
+        Held-out share (split stratified by group and outcome).
+    seed : int, default 42
+        Seed of the split and the models.
+    contact_cost, margin, value_per_response
+        See :func:`targeting_table`; ``value_per_response`` defaults to the
+        treated responders' mean ``value_col`` on the training split.
+    models : sequence of str
+        Names from :data:`UPLIFT_MODELS`.
+    estimator : scikit-learn classifier, optional
+        Base classifier of the models (default: small gradient-boosted trees).
+    level : float, default 0.95
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    CampaignAnalysis
+
+    Raises
+    ------
+    CampaignInputError
+        Unknown treatment, outcome, model or column; a non-binary outcome; a
+        test share outside (0, 1); too few responders.
+    """
+    if outcome not in data.outcomes or not data.binary[outcome]:
+        raise CampaignInputError(
+            f"outcome {outcome!r} must be one of the campaign's 0/1 outcomes "
+            f"{[c for c in data.outcomes if data.binary[c]]}"
+        )
+    if value_col is not None and value_col not in data.outcomes:
+        raise CampaignInputError(f"value_col {value_col!r} is not an outcome of the campaign {list(data.outcomes)}")
+    unknown = [m for m in models if m not in UPLIFT_MODELS]
+    if unknown or not models:
+        raise CampaignInputError(f"unknown uplift model(s) {unknown or models}; use some of {list(UPLIFT_MODELS)}")
+    if not 0 < test_size < 1:
+        raise CampaignInputError(f"test_size must be a share in (0, 1), got {test_size!r}")
+    from sklearn.model_selection import train_test_split
+
+    pair = data.pair(treatment)
+    features = list(features)
+    strata = pair["treated"].astype(str) + "-" + pair[outcome].astype(str)
+    train, test = train_test_split(pair, test_size=test_size, random_state=seed, stratify=strata)
+    X_train, cats = prepare_features(train, features)
+    X_test, _ = prepare_features(test, features, cats)
+    fitted: dict[str, object] = {}
+    curves, spend_curves = [], []
+    scores = {}
+    for name in models:
+        m = UPLIFT_MODELS[name](estimator=estimator, random_state=seed)
+        m.fit(X_train, train[outcome].to_numpy(), train["treated"].to_numpy())
+        fitted[name] = m
+        scores[name] = m.predict(X_test)
+        curves.append(uplift_curves(test[outcome].to_numpy(), test["treated"].to_numpy(), scores[name], name))
+        if value_col:
+            spend_curves.append(uplift_curves(test[value_col].to_numpy(), test["treated"].to_numpy(), scores[name],
+                                              name))
+    best = max(curves, key=lambda c: c.qini_coefficient).label
+    notes = []
+    if value_per_response is None:
+        resp = train[(train["treated"] == 1) & (train[outcome] == 1)]
+        value_per_response = float(resp[value_col].mean()) if value_col and len(resp) else 0.0
+        notes.append(f"value per response: mean {value_col} of the {len(resp):,} treated responders of the training "
+                     f"split ({value_per_response:,.2f})")
+    test_out = test[["customer_id", "treated", outcome] + ([value_col] if value_col else [])].copy()
+    for name, s in scores.items():
+        test_out[f"score_{name}"] = s
+    return CampaignAnalysis(
+        data=data, treatment=treatment, outcome=outcome,
+        rates=response_rates(data, level=level),
+        uplift=uplift_by_segment(data, treatment, by=by, level=level),
+        features=features, models=fitted, curves=curves, spend_curves=spend_curves, best_model=best,
+        test=test_out.reset_index(drop=True),
+        movers=profile_movers(test.reset_index(drop=True), scores[best], features),
+        value_per_response=float(value_per_response), contact_cost=float(contact_cost), margin=float(margin),
+        categories=cats, notes=notes,
+    )
