@@ -18,7 +18,8 @@ def test_own_customers_follow_the_truth():
         p = t.loc[mask, col].to_numpy()
         assert abs(t.loc[mask, "visit"].sum() - p.sum()) < 4 * np.sqrt((p * (1 - p)).sum())
     # the stated uplift formula
-    tau = 0.16 * np.exp(-(t["recency"] - 1) / 3) + 0.04 * (t["channel"] == "Web") - 0.05 * t["newbie"]
+    web = (t["channel"] == "Web").to_numpy(dtype=float)
+    tau = 0.16 * np.exp(-(t["recency"].to_numpy() - 1) / 3) + 0.04 * web - 0.05 * t["newbie"].to_numpy()
     np.testing.assert_allclose(t["tau"], np.clip(t["p0"] + tau, 0, 1) - t["p0"])
     assert ((t["conversion"] <= t["visit"]) & ((t["spend"] > 0) == (t["conversion"] == 1))).all()
     pd.testing.assert_frame_equal(s.table, simulate_campaign(20_000, seed=1).table)
