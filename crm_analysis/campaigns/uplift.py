@@ -66,7 +66,7 @@ def default_classifier(random_state: int | None = None) -> ClassifierMixin:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(
-        max_iter=120, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=200, l2_regularization=1.0,
+        max_iter=80, learning_rate=0.07, max_leaf_nodes=15, min_samples_leaf=200, l2_regularization=1.0,
         categorical_features="from_dtype", random_state=random_state,
     )
 

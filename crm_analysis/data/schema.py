@@ -11,8 +11,8 @@ Dtypes are given as strings:
     numeric ids are stored as strings too (``17850.0`` becomes ``"17850"``).
 ``"datetime64[ns]"``
     naive (time-zone free) timestamps in nanoseconds.
-``"float64"`` / ``"int64"``
-    numpy floats / integers.
+``"float64"`` / ``"int64"`` / ``"bool"``
+    numpy floats / integers / booleans.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ BOOKING_STATUSES: tuple[str, ...] = ("stayed", "cancelled", "no_show")
 #: The pandas dtype used for canonical ``string`` columns.
 STRING_DTYPE = pd.StringDtype()
 
-_DTYPES = ("string", "datetime64[ns]", "float64", "int64")
+_DTYPES = ("string", "datetime64[ns]", "float64", "int64", "bool")
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Column:
     ----------
     name : str
         Canonical column name.
-    dtype : {"string", "datetime64[ns]", "float64", "int64"}
+    dtype : {"string", "datetime64[ns]", "float64", "int64", "bool"}
         Canonical dtype (see the module docstring).
     required : bool
         Whether every source must provide the column (directly, through the

@@ -18,10 +18,24 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["build_default", "DEFAULT_BUILDERS"]
 
 
-def _transactions(ctx: "RunContext") -> pd.DataFrame:
+def _cleaned_transactions(ctx: "RunContext"):
+    """The default transactions cleaned as the data-quality notebook cleans them (returns dropped, counted)."""
+    from crm_analysis.data import CleaningPolicy, clean_transactions
     from crm_analysis.synthetic import default_transactions
 
-    return default_transactions(seed=ctx.seed)
+    raw = default_transactions(seed=ctx.seed)
+    return raw, clean_transactions(raw, CleaningPolicy(observation_end=ctx.as_of))
+
+
+def _transactions(ctx: "RunContext") -> pd.DataFrame:
+    return _cleaned_transactions(ctx)[1].data
+
+
+def _returns(ctx: "RunContext") -> pd.DataFrame:
+    from crm_analysis.data import dropped_lines
+
+    raw, res = _cleaned_transactions(ctx)
+    return dropped_lines(raw, res, "return_or_cancellation")
 
 
 def _bookings(ctx: "RunContext") -> pd.DataFrame:
@@ -62,6 +76,7 @@ def _forecasts(ctx: "RunContext") -> pd.DataFrame:
 
 DEFAULT_BUILDERS: dict[str, Callable[["RunContext"], pd.DataFrame]] = {
     "transactions": _transactions,
+    "returns": _returns,
     "bookings": _bookings,
     "rfm_summary": _rfm_summary,
     "clv": _clv,

@@ -254,6 +254,7 @@ def default_action_rules(
     winback_revenue_index: float = 1.0,
     new_customer_days: float = 90.0,
     grow_clv_index: float = 0.75,
+    value_index: str = "revenue_index",
 ) -> list[ActionRule]:
     """The default ordered action rules, with their thresholds as parameters.
 
@@ -270,6 +271,11 @@ def default_action_rules(
         are onboarded.
     grow_clv_index : float, default 0.75
         Active customers with at least this CLV index are grown.
+    value_index : {"revenue_index", "profit_index"}, default "revenue_index"
+        Past value the win-back rule looks at: revenue, or profit after the
+        cost to serve (``profit_index``, from :func:`customer_state` with a
+        profit column) when costs are configured, so that a lapsed customer
+        who returned much is not won back for the revenue they sent back.
 
     Returns
     -------
@@ -280,6 +286,8 @@ def default_action_rules(
     """
     if not (math.isfinite(new_customer_days) and new_customer_days > 0):
         raise ValueError(f"new_customer_days must be a positive number of days, got {new_customer_days!r}")
+    if value_index not in ("revenue_index", "profit_index"):
+        raise ValueError(f"value_index must be 'revenue_index' or 'profit_index', got {value_index!r}")
     return [
         ActionRule(
             "Retain and reward",
@@ -292,7 +300,7 @@ def default_action_rules(
         ActionRule(
             "Win back",
             "Personal reactivation contact with a time-limited incentive on their past favourite categories",
-            {"revenue_index": (winback_revenue_index, None)},
+            {value_index: (winback_revenue_index, None)},
             "valuable in the past but lapsed: worth a reactivation effort",
             intent="reactivation",
             state="lapsed",
@@ -408,6 +416,7 @@ def customer_state(
     p_alive_col: str = "p_alive",
     revenue_col: str = "revenue",
     clv_col: str = "clv",
+    profit_col: str | None = None,
 ) -> pd.DataFrame:
     """Each customer's figures for the action rules, and whether the customer (or segment) has lapsed.
 
@@ -425,12 +434,16 @@ def customer_state(
         ``table.attrs`` (``unit_days`` or ``time_unit``).
     segment_col, p_alive_col, revenue_col, clv_col : str
         Column names.
+    profit_col : str, optional
+        Profit per customer after the cost to serve
+        (:mod:`crm_analysis.profitability`); adds ``profit_index`` = profit /
+        mean profit.
 
     Returns
     -------
     pandas.DataFrame
         Aligned with ``table``: ``p_alive``, ``days_since_last``,
-        ``age_days``, ``revenue_index``, ``clv_index``, ``lapsed_by_days``,
+        ``age_days``, ``revenue_index``, ``clv_index`` (and ``profit_index``), ``lapsed_by_days``,
         ``lapsed_by_p_alive``, ``state`` (``"active"``/``"lapsed"``) and, with
         a segment column, ``segment``, ``segment_lapsed`` (bool) and
         ``segment_lapsed_reason``.
@@ -467,7 +480,11 @@ def customer_state(
     out["p_alive"] = p_alive
     out["days_since_last"] = np.maximum(days, 0.0)
     out["age_days"] = np.maximum(age, 0.0)
-    for col, name in ((revenue_col, "revenue_index"), (clv_col, "clv_index")):
+    indices = [(revenue_col, "revenue_index"), (clv_col, "clv_index")]
+    if profit_col is not None:
+        require_columns(table, [profit_col], "customer table")
+        indices.append((profit_col, "profit_index"))
+    for col, name in indices:
         values = require_finite(table[col], col)
         mean = float(values.mean()) if len(values) else float("nan")
         if not mean > 0:
@@ -731,6 +748,7 @@ def segment_summary(
     policy: LapsePolicy | None = None,
     unit_days: float | None = None,
     p_alive_model: str | None = None,
+    profit_col: str | None = None,
 ) -> SegmentSummary:
     """Figures of every segment and the recommended action of every customer.
 
@@ -753,6 +771,9 @@ def segment_summary(
     p_alive_model : str, optional
         Name of the model of ``p_alive``; default from a ``p_alive_model``
         column or ``attrs["model"]``, else ``"not stated"``.
+    profit_col : str, optional
+        Profit per customer; gives the rules a ``profit_index`` (see
+        :func:`customer_state`) and the table ``profit`` and ``profit_share``.
 
     Returns
     -------
@@ -775,7 +796,7 @@ def segment_summary(
     model_name = _p_alive_model(table, p_alive_model)
     state = customer_state(
         table, policy=policy, unit_days=unit_days, segment_col=segment_col, p_alive_col=p_alive_col,
-        revenue_col=revenue_col, clv_col=clv_col,
+        revenue_col=revenue_col, clv_col=clv_col, profit_col=profit_col,
     )
     rules = list(default_action_rules() if action_rules is None else action_rules)
     extra = [c for c in table.columns if c not in state.columns and c != segment_col]
@@ -813,6 +834,11 @@ def segment_summary(
     for col in mean_cols:
         if col in table.columns:
             out[f"mean_{col}"] = pd.Series(require_finite(table[col], col)).groupby(df["segment"]).mean()
+    if profit_col is not None:
+        prof = pd.Series(require_finite(table[profit_col], profit_col)).groupby(df["segment"].to_numpy()).sum()
+        out["profit"] = prof.reindex(out.index)
+        total = float(prof.sum())
+        out["profit_share"] = out["profit"] / total if total > 0 else np.nan
     out["revenue_index"] = out["revenue_share"] / out["share"]
     out["clv_index"] = out["clv_share"] / out["share"]
     # the action mix of each segment, actions in rule order

@@ -1,0 +1,32 @@
+"""The IDIC step: Identify and Differentiate by profit, Interact by campaign uplift, Customize by next-best products.
+
+:func:`run_idic` is the pipeline the chain's notebook ``25_idic`` and
+stand-alone runs call; :class:`IdicParams` holds its parameters; the
+artefacts it writes are declared as schemas here.
+"""
+
+from crm_analysis.idic.pipeline import (
+    CAMPAIGN_LOADERS,
+    CAMPAIGN_TARGETING,
+    CUSTOMER_ACTIONS_IDIC,
+    CUSTOMER_PROFIT,
+    IDIC_HEADLINES,
+    NEXT_BEST_PRODUCTS,
+    RECOMMENDERS,
+    IdicParams,
+    IdicResult,
+    run_idic,
+)
+
+__all__ = [
+    "CAMPAIGN_LOADERS",
+    "CAMPAIGN_TARGETING",
+    "CUSTOMER_ACTIONS_IDIC",
+    "CUSTOMER_PROFIT",
+    "IDIC_HEADLINES",
+    "NEXT_BEST_PRODUCTS",
+    "RECOMMENDERS",
+    "IdicParams",
+    "IdicResult",
+    "run_idic",
+]

@@ -1,0 +1,539 @@
+"""The IDIC step of the report chain: profit, campaign response and next-best products per customer.
+
+Inputs (run-directory artefacts): ``transactions`` (cleaned purchases),
+``returns`` (the return lines the data-quality step dropped; optional),
+``clv`` and ``segments``. :func:`run_idic` computes
+
+1. **profit per customer** from :class:`IdicParams`' cost drivers
+   (:mod:`crm_analysis.profitability`), the whale curve and profit deciles;
+   when costs are configured (:attr:`IdicParams.costs_configured`) profit
+   replaces revenue as the current value of the value grid and the win-back
+   rule looks at the profit index;
+2. **campaign response and uplift** when a campaign is configured
+   (:mod:`crm_analysis.campaigns`): rates, uplift, uplift models on a
+   held-out split and, for the chain's customers, the expected profit of a
+   contact (``campaign_eligible``);
+3. **next-best products** (:mod:`crm_analysis.recommend`) when the
+   transactions name products: top-k unseen products per customer, their
+   hit rate on a time holdout against the popularity baseline, and the
+   strongest associations per segment.
+
+Its artefacts are declared here (:data:`CUSTOMER_PROFIT`,
+:data:`NEXT_BEST_PRODUCTS`, :data:`CAMPAIGN_TARGETING`,
+:data:`CUSTOMER_ACTIONS_IDIC`) and its headline figures in
+:data:`IDIC_HEADLINES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.campaigns import CampaignAnalysis, CampaignData, analyse_campaign, campaign_data, load_hillstrom
+from crm_analysis.data.schema import Column, Schema
+from crm_analysis.profitability import (
+    PROFIT_COLUMNS,
+    CostDrivers,
+    ProfitTable,
+    WhaleCurve,
+    customer_profitability,
+    profit_deciles,
+    whale_curve,
+)
+from crm_analysis.recommend import (
+    AssociationRuleRecommender,
+    HoldoutResult,
+    ItemSimilarityRecommender,
+    PopularityRecommender,
+    association_rules,
+    evaluate_holdout,
+    rules_by_segment,
+)
+from crm_analysis.segmentation import LapsePolicy, SegmentSummary, ValueGrid, default_action_rules, value_grid
+from crm_analysis.segmentation.actions import segment_summary
+
+__all__ = [
+    "IdicParams",
+    "IdicResult",
+    "IDIC_HEADLINES",
+    "CUSTOMER_PROFIT",
+    "NEXT_BEST_PRODUCTS",
+    "CAMPAIGN_TARGETING",
+    "CUSTOMER_ACTIONS_IDIC",
+    "RECOMMENDERS",
+    "CAMPAIGN_LOADERS",
+    "run_idic",
+]
+
+#: Recommenders the step can use for the next-best products, by name.
+RECOMMENDERS: dict[str, type] = {
+    "item_similarity": ItemSimilarityRecommender,
+    "association_rules": AssociationRuleRecommender,
+    "popularity": PopularityRecommender,
+}
+#: Campaign sources: ``synthetic`` (a simulated test on the run's customers), ``hillstrom``, ``csv``, ``parquet``.
+CAMPAIGN_LOADERS: tuple[str, ...] = ("synthetic", "hillstrom", "csv", "parquet")
+_CAMPAIGN_KEYS = {"loader", "path", "group_col", "control", "outcomes", "id_col", "treatment", "outcome", "features",
+                  "by"}
+#: Chain columns an uplift model may use as features (joined by customer id).
+CHAIN_FEATURES: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value", "p_alive", "clv", "profit",
+                                   "return_rate")
+
+CUSTOMER_PROFIT = Schema("customer_profit", tuple(
+    [Column("customer_id", "string", True, "customer key")]
+    + [Column(c, "int64", True, d) for c, d in (("orders", "purchase orders"), ("lines", "purchase lines"))]
+    + [Column(c, "float64", True, d) for c, d in (
+        ("gross_revenue", "purchases, money"), ("returned_lines", "returned lines (count)"),
+        ("returned_revenue", "refunds of returned lines, money (>= 0)"), ("net_revenue", "gross - returned"),
+        ("return_rate", "returned / gross revenue (NaN without purchases)"),
+        ("gross_margin", "margin on what was kept, money"), ("order_cost", "cost per order x orders"),
+        ("line_cost", "cost per line x lines"), ("return_cost", "cost per return x returned lines"),
+        ("cost_to_serve", "order + line + return cost"), ("profit", "gross margin - cost to serve"))]
+    + [Column("profit_decile", "int64", True, "1 = the most profitable tenth of the customers")]
+))
+NEXT_BEST_PRODUCTS = Schema("next_best_products", (
+    Column("customer_id", "string", True, "customer key"),
+    Column("rank", "int64", True, "1 = recommend first"),
+    Column("product", "string", True, "a product the customer has not bought"),
+    Column("score", "float64", True, "model score (NaN where filled by popularity)"),
+    Column("source", "string", True, "'model' or 'popularity'"),
+))
+CAMPAIGN_TARGETING = Schema("campaign_targeting", (
+    Column("customer_id", "string", True, "customer key"),
+    Column("uplift", "float64", True, "estimated uplift of the response probability"),
+    Column("expected_revenue", "float64", True, "uplift x value per response"),
+    Column("expected_profit", "float64", True, "margin x expected revenue - contact cost"),
+    Column("contact", "bool", True, "expected profit > 0"),
+    Column("rank", "int64", True, "1 = contact first"),
+))
+#: Columns ``customer_actions.csv`` gains from this step (after those of the segmentation step).
+CUSTOMER_ACTIONS_IDIC = Schema("customer_actions_idic", (
+    Column("value_basis", "string", True, "'profit' (costs configured) or 'revenue': what value_tier and action use"),
+    Column("net_revenue", "float64", True, "purchases less returns"),
+    Column("returned_revenue", "float64", True, "refunds"),
+    Column("cost_to_serve", "float64", True, "cost to serve"),
+    Column("profit", "float64", True, "profit after the cost to serve"),
+    Column("profit_decile", "int64", True, "1 = most profitable tenth"),
+    Column("next_best_products", "string", False, "top-k products not yet bought, '; '-separated"),
+    Column("campaign_uplift", "float64", False, "estimated uplift of a contact (campaign configured)"),
+    Column("campaign_expected_profit", "float64", False, "expected profit of a contact"),
+    Column("campaign_eligible", "bool", False, "contact: expected profit > 0"),
+))
+
+#: Headline figures of the IDIC report (key -> label), see :meth:`IdicResult.headlines`.
+IDIC_HEADLINES: dict[str, str] = {
+    "total_profit": "Total customer profit after the cost to serve",
+    "unprofitable_customer_share": "Share of customers who cost more than they bring",
+    "whale_peak_share": "Whale curve peak: profit of the profitable customers, share of the total",
+    "top20_profit_share": "Share of profit from the most profitable 20% of customers",
+    "bottom20_profit_share": "Profit of the least profitable 20% of customers, share of the total",
+    "returned_revenue_share": "Share of revenue returned",
+    "recommendation_hit_rate": "Next-best products: hit rate at k on the time holdout",
+    "popularity_hit_rate": "Popularity baseline: hit rate at k on the time holdout",
+    "campaign_uplift": "Campaign uplift of the response rate",
+    "qini_coefficient": "Qini coefficient of the best uplift model (held out)",
+    "campaign_eligible_share": "Share of customers worth contacting",
+}
+
+
+def _num(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class IdicParams:
+    """Parameters of the IDIC step (the notebook's parameters cell, validated).
+
+    Parameters
+    ----------
+    gross_margin, margin_by_product, cost_per_order, cost_per_line, cost_per_return
+        Cost drivers (:class:`~crm_analysis.profitability.CostDrivers`);
+        defaults cost nothing (profit = net revenue).
+    top_k : int, default 10
+        Next-best products per customer.
+    recommender : {"item_similarity", "association_rules", "popularity"}
+        Model of the next-best products.
+    holdout_days : int, default 60
+        Days before ``as_of`` held out to evaluate the recommenders (0: no evaluation).
+    rules_min_support, rules_min_confidence : float
+        Thresholds of the association rules shown (share of orders, P(B | A)).
+    rules_per_segment : int, default 3
+    campaign : dict, optional
+        Campaign source: ``{"loader": "synthetic"}`` (a simulated test on the
+        run's customers), ``{"loader": "hillstrom", "path": ...}``, or
+        ``{"loader": "csv" | "parquet", "path": ..., "group_col", "control",
+        "outcomes", "id_col"}``; optional ``treatment`` (default the first),
+        ``outcome`` (default ``"conversion"``), ``features`` (default: the
+        file's other columns, or the chain's customer figures when it has
+        none), ``by`` (segment column of the uplift table).
+    contact_cost : float, default 0.0
+        Cost of one campaign contact.
+    campaign_margin : float, optional
+        Margin on campaign revenue; default ``gross_margin``.
+    campaign_test_size : float, default 0.3
+        Held-out share of the campaign.
+
+    Raises
+    ------
+    ValueError
+        Any value outside its range, an unknown recommender or campaign loader or key.
+    """
+
+    gross_margin: float = 1.0
+    margin_by_product: Mapping[str, float] | None = None
+    cost_per_order: float = 0.0
+    cost_per_line: float = 0.0
+    cost_per_return: float = 0.0
+    top_k: int = 10
+    recommender: str = "item_similarity"
+    holdout_days: int = 60
+    rules_min_support: float = 0.01
+    rules_min_confidence: float = 0.1
+    rules_per_segment: int = 3
+    campaign: Mapping[str, Any] | None = None
+    contact_cost: float = 0.0
+    campaign_margin: float | None = None
+    campaign_test_size: float = 0.3
+
+    def __post_init__(self) -> None:
+        self.drivers  # validates the cost drivers  # noqa: B018
+        for name, lo in (("top_k", 1), ("holdout_days", 0), ("rules_per_segment", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ValueError(f"{name} must be a whole number >= {lo}, got {v!r}")
+        if self.recommender not in RECOMMENDERS:
+            raise ValueError(f"recommender {self.recommender!r} is not one of {list(RECOMMENDERS)}")
+        _num("rules_min_support", self.rules_min_support, 1e-9, 1.0)
+        _num("rules_min_confidence", self.rules_min_confidence, 0.0, 1.0)
+        _num("contact_cost", self.contact_cost, 0.0)
+        _num("campaign_test_size", self.campaign_test_size, 0.05, 0.95)
+        if self.campaign_margin is not None:
+            _num("campaign_margin", self.campaign_margin, 0.0, 1.0)
+        if self.campaign is not None:
+            if not isinstance(self.campaign, Mapping):
+                raise ValueError(f"campaign must be a mapping like {{loader: synthetic}}, got {self.campaign!r}")
+            unknown = sorted(set(self.campaign) - _CAMPAIGN_KEYS)
+            if unknown:
+                raise ValueError(f"campaign: unknown key(s) {unknown}; known: {sorted(_CAMPAIGN_KEYS)}")
+            loader = self.campaign.get("loader")
+            if loader not in CAMPAIGN_LOADERS:
+                raise ValueError(f"campaign.loader must be one of {list(CAMPAIGN_LOADERS)}, got {loader!r}")
+            if loader != "synthetic" and not self.campaign.get("path"):
+                raise ValueError(f"campaign.loader {loader!r} needs campaign.path (the campaign file)")
+
+    @property
+    def drivers(self) -> CostDrivers:
+        """The cost drivers."""
+        return CostDrivers(gross_margin=self.gross_margin, margin_by_product=self.margin_by_product,
+                           cost_per_order=self.cost_per_order, cost_per_line=self.cost_per_line,
+                           cost_per_return=self.cost_per_return)
+
+    @property
+    def costs_configured(self) -> bool:
+        """Whether profit (not revenue) is the customers' current value."""
+        return self.drivers.configured
+
+
+@dataclass
+class IdicResult:
+    """Everything the IDIC step computed (see :func:`run_idic`).
+
+    Attributes
+    ----------
+    params : IdicParams
+    profit : ProfitTable
+    customer_profit : pandas.DataFrame
+        The ``customer_profit`` artefact (:data:`CUSTOMER_PROFIT`).
+    whale : WhaleCurve
+    deciles : pandas.DataFrame
+    grid : ValueGrid
+        Current value (profit, or net revenue without costs) against CLV.
+    summary : SegmentSummary
+        Actions from the customers' state and profit index.
+    recommendations : pandas.DataFrame or None
+        The ``next_best_products`` artefact; None without products.
+    holdout : HoldoutResult or None
+    rules : pandas.DataFrame or None
+        Strongest association rules over all orders.
+    segment_rules : pandas.DataFrame or None
+    campaign : CampaignAnalysis or None
+    targeting : pandas.DataFrame or None
+        The ``campaign_targeting`` artefact (the chain's customers when the
+        model uses their figures, else the campaign's customers).
+    customer_actions : pandas.DataFrame
+        ``customer_actions.csv``: the segmentation's columns, then
+        :data:`CUSTOMER_ACTIONS_IDIC`.
+    notes : list of str
+    """
+
+    params: IdicParams
+    profit: ProfitTable
+    customer_profit: pd.DataFrame
+    whale: WhaleCurve
+    deciles: pd.DataFrame
+    grid: ValueGrid
+    summary: SegmentSummary
+    recommendations: pd.DataFrame | None
+    holdout: HoldoutResult | None
+    rules: pd.DataFrame | None
+    segment_rules: pd.DataFrame | None
+    campaign: CampaignAnalysis | None
+    targeting: pd.DataFrame | None
+    customer_actions: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def headlines(self) -> dict[str, float | str | None]:
+        """Headline figures (keys of :data:`IDIC_HEADLINES`; None where the part did not run)."""
+        w = self.whale.summary()
+        tot = self.profit.totals()
+        out: dict[str, float | str | None] = {
+            "total_profit": tot["profit"],
+            "unprofitable_customer_share": w["unprofitable_share"],
+            "whale_peak_share": w["peak_share"],
+            "top20_profit_share": w["top20_share"],
+            "bottom20_profit_share": w["bottom20_share"],
+            "returned_revenue_share": tot["returned_revenue"] / tot["gross_revenue"] if tot["gross_revenue"] else None,
+            "recommendation_hit_rate": None, "popularity_hit_rate": None,
+            "campaign_uplift": None, "qini_coefficient": None, "campaign_eligible_share": None,
+        }
+        if self.holdout is not None:
+            out["recommendation_hit_rate"] = float(self.holdout.metrics.loc[self.params.recommender, "hit_rate"])
+            out["popularity_hit_rate"] = float(self.holdout.metrics.loc["popularity", "hit_rate"])
+        if self.campaign is not None:
+            h = self.campaign.headlines()
+            out["campaign_uplift"] = h["campaign_uplift"]
+            out["qini_coefficient"] = h["qini_coefficient"]
+        if self.targeting is not None:
+            out["campaign_eligible_share"] = float(self.targeting["contact"].mean())
+        return out
+
+
+def _load_campaign(spec: Mapping[str, Any], customers: pd.DataFrame, seed: int, base_dir: Path) -> CampaignData:
+    loader = spec["loader"]
+    if loader == "synthetic":
+        from crm_analysis.synthetic import simulate_campaign
+
+        sim = simulate_campaign(customers=customers[["customer_id", "p_alive", "frequency"]], seed=seed)
+        return campaign_data(sim.table, control="control")
+    path = Path(spec["path"])
+    path = path if path.is_absolute() else base_dir / path
+    if not path.exists():
+        raise FileNotFoundError(f"campaign file {path} not found (campaign.path, relative to {base_dir})")
+    if loader == "hillstrom":
+        return load_hillstrom(path)
+    raw = pd.read_parquet(path) if loader == "parquet" else pd.read_csv(path)
+    return campaign_data(raw, group_col=spec.get("group_col", "group"), control=spec.get("control", "control"),
+                         outcomes=spec.get("outcomes", ("visit", "conversion", "spend")),
+                         id_col=spec.get("id_col", "customer_id"))
+
+
+def _campaign(params: IdicParams, customers: pd.DataFrame, seed: int, base_dir: Path,
+              notes: list[str]) -> tuple[CampaignAnalysis | None, pd.DataFrame | None, pd.DataFrame | None]:
+    spec = dict(params.campaign or {})
+    data = _load_campaign(spec, customers, seed, base_dir)
+    own = [c for c in data.table.columns if c not in ("customer_id", "group", *data.outcomes)]
+    features = list(spec.get("features") or own or [c for c in CHAIN_FEATURES if c in customers.columns])
+    chain_cols = [c for c in features if c not in own]
+    by = spec.get("by")
+    if chain_cols or by == "segment":
+        join = customers.set_index("customer_id")
+        missing = [c for c in chain_cols if c not in join.columns]
+        if missing:
+            raise ValueError(f"campaign features {missing} are neither in the campaign file nor chain columns "
+                             f"{[c for c in CHAIN_FEATURES if c in join.columns]}")
+        ids = data.table["customer_id"].astype(str)
+        known = ids.isin(join.index)
+        if not known.any():
+            raise ValueError("no customer of the campaign file is a customer of the run: its features cannot come "
+                             "from the chain; give features from the file (campaign.features)")
+        if (~known).any():
+            notes.append(f"{int((~known).sum()):,} campaign customer(s) are not customers of the run: left out "
+                         "(their features come from the chain)")
+        extra = [c for c in dict.fromkeys(chain_cols + (["segment"] if by == "segment" else [])) if c not in own]
+        tab = data.table[known.to_numpy()].reset_index(drop=True)
+        tab = tab.join(join[extra], on="customer_id")
+        data = CampaignData(tab, data.control, data.treatments, data.outcomes, data.binary, data.notes)
+    treatment = spec.get("treatment", data.treatments[0])
+    margin = params.campaign_margin if params.campaign_margin is not None else params.gross_margin
+    analysis = analyse_campaign(
+        data, treatment, features=features, outcome=spec.get("outcome", "conversion"),
+        value_col="spend" if "spend" in data.outcomes else None, by=by, test_size=params.campaign_test_size,
+        seed=seed, contact_cost=params.contact_cost, margin=margin,
+    )
+    if not chain_cols:
+        notes.append("the uplift model uses the campaign file's own attributes: the targeting table lists the "
+                     "campaign's customers, and customer_actions.csv gets no campaign eligibility")
+        return analysis, analysis.targeting(), None
+    scoring = customers[["customer_id", *chain_cols]]
+    targeting = analysis.targeting(scoring)
+    return analysis, targeting, targeting
+
+
+def run_idic(
+    transactions: pd.DataFrame,
+    clv: pd.DataFrame,
+    segments: pd.DataFrame,
+    params: IdicParams | None = None,
+    *,
+    returns: pd.DataFrame | None = None,
+    as_of: str,
+    seed: int = 42,
+    base_dir: str | Path | None = None,
+    lapse: LapsePolicy | None = None,
+    new_customer_days: float = 90.0,
+) -> IdicResult:
+    """Profit, campaign response and next-best products of the chain's customers.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Cleaned canonical transactions (``transactions.parquet``).
+    clv : pandas.DataFrame
+        ``clv.parquet`` (customer_id, revenue, clv, p_alive, recency, T, ...; attrs with the time unit).
+    segments : pandas.DataFrame
+        ``segments.parquet``.
+    params : IdicParams, optional
+        Default ``IdicParams()``.
+    returns : pandas.DataFrame, optional
+        ``returns.parquet``: the return lines the cleaning dropped.
+    as_of : str
+        Observation end (ISO date); the recommenders' holdout ends here.
+    seed : int, default 42
+    base_dir : str or Path, optional
+        Folder that relative campaign paths are read from (default: the current folder).
+    lapse : LapsePolicy, optional
+        As in the segmentation step.
+    new_customer_days : float, default 90
+        As in the segmentation step's default rules.
+
+    Returns
+    -------
+    IdicResult
+
+    Raises
+    ------
+    ValueError
+        Customers of ``segments`` missing from ``clv`` or the other way
+        round; bad inputs of the parts (their errors name the column).
+    """
+    from crm_analysis._dates import parse_date
+
+    params = params or IdicParams()
+    notes: list[str] = []
+    as_of_ts = parse_date(as_of, "as_of", tz="strip", time="reject")
+    clv = clv.copy()
+    clv["customer_id"] = clv["customer_id"].astype("string")
+    seg = segments.copy()
+    seg["customer_id"] = seg["customer_id"].astype("string")
+    if set(seg["customer_id"]) != set(clv["customer_id"]):
+        raise ValueError("segments.parquet and clv.parquet list different customers: run the chain's segmentation "
+                         "on this clv table")
+    # 1. profit
+    prof = customer_profitability(transactions, params.drivers, returns=returns, customers=clv["customer_id"])
+    notes += prof.notes
+    table = prof.table.copy()
+    table["profit_decile"] = _deciles_of(table)
+    deciles = profit_deciles(table, min(10, len(table)))
+    whale = whale_curve(table["profit"], table["customer_id"])
+    customers = clv.merge(seg[["customer_id", "segment"]], on="customer_id").merge(
+        table[["customer_id", "net_revenue", "returned_revenue", "cost_to_serve", "profit", "return_rate"]],
+        on="customer_id", how="left")
+    customers.attrs = dict(clv.attrs)
+    customers["return_rate"] = customers["return_rate"].fillna(0.0)
+    basis = "profit" if params.costs_configured else "revenue"
+    current = "profit" if basis == "profit" else "net_revenue"
+    grid = value_grid(customers, current, "clv", n=3)
+    rules = default_action_rules(new_customer_days=new_customer_days,
+                                 value_index="profit_index" if basis == "profit" else "revenue_index")
+    summary = segment_summary(customers, action_rules=rules, policy=lapse,
+                              profit_col="profit" if basis == "profit" else None)
+    # 2. next-best products
+    recs = holdout = all_rules = seg_rules = None
+    if "product" in transactions.columns and transactions["product"].notna().all():
+        model = RECOMMENDERS[params.recommender]()
+        recs = model.fit(transactions).recommend(clv["customer_id"], k=params.top_k)
+        if params.holdout_days:
+            cutoff = (as_of_ts - pd.Timedelta(days=params.holdout_days)).date().isoformat()
+            models = {"popularity": PopularityRecommender()}
+            models[params.recommender] = RECOMMENDERS[params.recommender]()
+            try:
+                holdout = evaluate_holdout(transactions, models, cutoff=cutoff, k=params.top_k)
+            except ValueError as exc:
+                notes.append(f"recommendations not evaluated: {exc}")
+        basket = _basket(transactions, notes)
+        all_rules = association_rules(transactions, basket=basket, min_support=params.rules_min_support,
+                                      min_confidence=params.rules_min_confidence)
+        seg_rules = rules_by_segment(transactions, seg, basket=basket, top=params.rules_per_segment,
+                                     min_support=params.rules_min_support,
+                                     min_confidence=params.rules_min_confidence)
+    else:
+        notes.append("the transactions name no product for every line: no next-best products")
+    # 3. campaign
+    campaign = targeting = chain_targeting = None
+    if params.campaign is not None:
+        campaign, targeting, chain_targeting = _campaign(params, customers, seed, Path(base_dir or Path.cwd()), notes)
+    actions = _customer_actions(seg, summary, grid, table, recs, chain_targeting, basis)
+    return IdicResult(params=params, profit=prof, customer_profit=table, whale=whale, deciles=deciles, grid=grid,
+                      summary=summary, recommendations=recs, holdout=holdout, rules=all_rules,
+                      segment_rules=seg_rules, campaign=campaign, targeting=targeting,
+                      customer_actions=actions, notes=notes)
+
+
+def _basket(transactions: pd.DataFrame, notes: list[str]) -> str:
+    """Orders as baskets when they hold several products on average (>= 1.5 lines), else customers."""
+    if "order_id" in transactions.columns and transactions["order_id"].notna().all():
+        per_order = len(transactions) / max(transactions["order_id"].nunique(), 1)
+        if per_order >= 1.5:
+            return "order_id"
+        notes.append(f"orders hold {per_order:.2f} line(s) on average: association rules over each customer's "
+                     "products (customer baskets), not over orders")
+    return "customer_id"
+
+
+def _deciles_of(table: pd.DataFrame) -> np.ndarray:
+    n = len(table)
+    groups = min(10, n)
+    p = table["profit"].to_numpy(dtype="float64")
+    ids = table["customer_id"].astype(str).to_numpy()
+    order = np.lexsort((ids, -p))
+    pos = np.empty(n, dtype="int64")
+    pos[order] = np.arange(n)
+    return pos * groups // n + 1
+
+
+def _customer_actions(seg: pd.DataFrame, summary: SegmentSummary, grid: ValueGrid, profit: pd.DataFrame,
+                      recs: pd.DataFrame | None, targeting: pd.DataFrame | None, basis: str) -> pd.DataFrame:
+    cust = summary.customers.set_index("customer_id")
+    out = seg.drop(columns=["value_tier", "action"]).copy()
+    out = out.join(grid.table.set_index("customer_id")["value_tier"], on="customer_id")
+    cols = ["action", "offer", "intent", "state", "days_since_last", "p_alive", "p_alive_model"]
+    out = out.join(cust[cols], on="customer_id")
+    out["value_basis"] = basis
+    out = out.join(profit.set_index("customer_id")[["net_revenue", "returned_revenue", "cost_to_serve", "profit",
+                                                    "profit_decile"]], on="customer_id")
+    if recs is not None:
+        lists = recs.sort_values(["customer_id", "rank"]).groupby("customer_id")["product"].agg(
+            lambda s: "; ".join(map(str, s)))
+        out["next_best_products"] = out["customer_id"].map(lists).astype("string")
+    else:
+        out["next_best_products"] = pd.array([pd.NA] * len(out), dtype="string")
+    if targeting is not None:
+        t = targeting.set_index("customer_id")
+        out["campaign_uplift"] = out["customer_id"].map(t["uplift"])
+        out["campaign_expected_profit"] = out["customer_id"].map(t["expected_profit"])
+        out["campaign_eligible"] = out["customer_id"].map(t["contact"]).astype("boolean")
+    else:
+        out["campaign_uplift"] = np.nan
+        out["campaign_expected_profit"] = np.nan
+        out["campaign_eligible"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    return out.reset_index(drop=True)
