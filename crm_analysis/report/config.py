@@ -129,6 +129,7 @@ FILE_LOADERS: tuple[str, ...] = tuple(name for name, keys in LOADER_KEYS.items()
 NOTEBOOK_DATA_NEEDS: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "rfm_clv": ("transactions",),
     "segmentation": ("transactions",),
+    "idic": ("transactions",),
     "seasonality": (("transactions", "bookings"),),
     "yield": ("bookings",),
 }

@@ -221,6 +221,25 @@ def _closed_dates(value: Any, ctx: CheckContext) -> None:
         to_timestamp(day, f"closed_dates[{i}]")
 
 
+def _idic(name: str) -> Callable[[Any, CheckContext], None]:
+    """A check that builds the IDIC step's parameters object (``idic.IdicParams``) as the notebook does."""
+
+    def check(value: Any, ctx: CheckContext) -> None:
+        from crm_analysis.idic import IdicParams
+
+        IdicParams(**{name: value})  # the notebook's own validation of this field (no field depends on another)
+
+    check.__doc__ = f"``{name}``: the notebook's ``IdicParams`` accepts it."
+    return check
+
+
+#: Parameters of the IDIC notebook checked through its parameters object.
+_IDIC_PARAMETERS = (
+    "gross_margin", "margin_by_product", "cost_per_order", "cost_per_line", "cost_per_return", "top_k",
+    "recommender", "holdout_days", "rules_min_support", "rules_min_confidence", "rules_per_segment", "campaign",
+    "contact_cost", "campaign_margin",
+)
+
 #: Value checks of notebook parameters: ``{(notebook, parameter): check(value, context)}``, one
 #: entry per parameter. A check raises (``TypeError`` / ``ValueError``) with the reason; it calls the
 #: package function the notebook calls with the value (or the notebook's own rule), so it cannot
@@ -238,6 +257,7 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("seasonality", "calendar"): _calendar,
     ("yield", "group_arrival_peak"): _date("group_arrival_peak", allow_none=True),
     ("yield", "group_arrival_low"): _date("group_arrival_low", allow_none=True),
+    **{("idic", name): _idic(name) for name in _IDIC_PARAMETERS},
 }
 
 
