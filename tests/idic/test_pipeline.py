@@ -1,0 +1,113 @@
+"""The IDIC step (crm_analysis.idic.run_idic) on the built-in data: artefacts match their schemas, parts agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_analysis.data import CleaningPolicy, clean_transactions, dropped_lines
+from crm_analysis.idic import (
+    CUSTOMER_ACTIONS_IDIC,
+    CUSTOMER_PROFIT,
+    IDIC_HEADLINES,
+    NEXT_BEST_PRODUCTS,
+    IdicParams,
+    run_idic,
+)
+from crm_analysis.synthetic import generate_transactions
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    from crm_analysis.clv import customer_value_table, purchase_model_label
+    from crm_analysis.segmentation import segment_customers
+
+    raw = generate_transactions(600, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=4,
+                                n_products=20, return_rate=0.1).transactions
+    res = clean_transactions(raw, CleaningPolicy(observation_end="2024-12-31"))
+    clv = customer_value_table(res.data, observation_end="2024-12-31", model="bgnbd")
+    clv = clv.assign(p_alive_model=purchase_model_label("bgnbd"))
+    seg = segment_customers(clv, seed=1, n_clusters=3, n_stability=2)
+    return res.data, dropped_lines(raw, res), clv, seg
+
+
+@pytest.fixture(scope="module")
+def result(inputs):
+    tx, ret, clv, seg = inputs
+    params = IdicParams(gross_margin=0.4, cost_per_order=2.0, cost_per_return=3.0, campaign={"loader": "synthetic"},
+                        contact_cost=0.5, top_k=5)
+    return run_idic(tx, clv, seg, params, returns=ret, as_of="2024-12-31", seed=1)
+
+
+def _conforms(df: pd.DataFrame, schema) -> None:
+    for col in schema:
+        if col.required:
+            assert col.name in df.columns, col.name
+
+
+def test_artefacts_follow_their_schemas(result, inputs):
+    _conforms(result.customer_profit, CUSTOMER_PROFIT)
+    _conforms(result.recommendations, NEXT_BEST_PRODUCTS)
+    _conforms(result.customer_actions, CUSTOMER_ACTIONS_IDIC)
+    clv = inputs[2]
+    assert set(result.customer_profit["customer_id"]) == set(clv["customer_id"])
+    assert len(result.customer_actions) == len(clv) and result.customer_actions["customer_id"].is_unique
+    assert set(result.headlines()) == set(IDIC_HEADLINES)
+
+
+def test_profit_is_margin_less_costs_and_returns_are_counted(result, inputs):
+    tx, ret = inputs[0], inputs[1]
+    t = result.customer_profit
+    assert t["returned_lines"].sum() == len(ret)
+    assert t["gross_revenue"].sum() == pytest.approx(tx["amount"].sum())
+    expected = 0.4 * (tx["amount"].sum() + ret["amount"].sum()) - 2.0 * tx["order_id"].nunique() - 3.0 * len(ret)
+    assert t["profit"].sum() == pytest.approx(expected)
+    assert result.whale.total == pytest.approx(expected)
+
+
+def test_profit_replaces_revenue_in_the_grid_and_actions(result):
+    a = result.customer_actions
+    assert (a["value_basis"] == "profit").all()
+    assert "profit_index" in result.summary.customers.columns
+    winback = next(r for r in result.summary.rules if r.action == "Win back")
+    assert "profit_index" in winback.conditions
+    g = result.grid.table.set_index("customer_id")
+    np.testing.assert_allclose(g["current"].to_numpy(),
+                               result.customer_profit.set_index("customer_id").loc[g.index, "profit"].to_numpy())
+
+
+def test_recommendations_exclude_what_was_bought(result, inputs):
+    tx = inputs[0]
+    bought = set(zip(tx["customer_id"].astype(str), tx["product"].astype(str)))
+    recs = result.recommendations
+    assert not any((c, p) in bought for c, p in zip(recs["customer_id"].astype(str), recs["product"].astype(str)))
+    assert recs.groupby("customer_id").size().max() == 5
+
+
+def test_campaign_eligibility_is_the_expected_profit_rule(result):
+    a = result.customer_actions
+    assert a["campaign_eligible"].notna().all()
+    np.testing.assert_array_equal(a["campaign_eligible"].to_numpy(dtype=bool),
+                                  (a["campaign_expected_profit"] > 0).to_numpy())
+
+
+def test_without_costs_revenue_is_the_basis_and_without_products_no_recommendations(inputs):
+    tx, ret, clv, seg = inputs
+    r = run_idic(tx.drop(columns="product"), clv, seg, IdicParams(), returns=ret, as_of="2024-12-31")
+    assert (r.customer_actions["value_basis"] == "revenue").all()
+    assert r.recommendations is None and r.customer_actions["next_best_products"].isna().all()
+    assert r.campaign is None and r.headlines()["campaign_uplift"] is None
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"gross_margin": 2.0}, "gross_margin"),
+    ({"top_k": 0}, "top_k"),
+    ({"recommender": "magic"}, "recommender"),
+    ({"campaign": {"loader": "csv"}}, "needs campaign.path"),
+    ({"campaign": {"loader": "synthetic", "colour": 1}}, "unknown key"),
+    ({"contact_cost": -1.0}, "contact_cost"),
+])
+def test_bad_parameters_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        IdicParams(**kwargs)
