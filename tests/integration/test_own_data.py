@@ -60,13 +60,13 @@ def test_config_is_transactions_only_with_seasonality():
     cfg = load_config(CONFIG)
     assert cfg.data["bookings"].loader == "none"
     assert cfg.data["transactions"].options["columns"]["customer_id"] == "Client"
-    assert [nb.name for nb in cfg.enabled] == ["data_quality", "rfm_clv", "segmentation", "seasonality"]
+    assert [nb.name for nb in cfg.enabled] == ["data_quality", "rfm_clv", "segmentation", "idic", "seasonality"]
 
 
 @pytest.mark.slow
 def test_own_file_chain_headlines(own_run, orders):
     heads = _headlines(own_run)
-    assert set(heads) == {"data_quality", "rfm_clv", "segmentation", "seasonality"}
+    assert set(heads) == {"data_quality", "rfm_clv", "segmentation", "idic", "seasonality"}
     assert heads["data_quality"]["customers"] == orders["Client"].nunique()
     assert heads["data_quality"]["transactions"] == len(orders)
     assert heads["data_quality"]["revenue"] == pytest.approx(orders["Total"].sum())

@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = (ROOT.parent / "shared" / "data").resolve()
 
 EXPECTED = {
-    "cdnow": ({"data_quality", "rfm_clv", "segmentation"}, "cdnow", "none", "cdnow/CDNOW_sample.txt"),
+    "cdnow": ({"data_quality", "rfm_clv", "segmentation", "idic"}, "cdnow", "none", "cdnow/CDNOW_sample.txt"),
     "online_retail": (
-        {"data_quality", "rfm_clv", "segmentation", "seasonality"}, "online_retail", "none",
+        {"data_quality", "rfm_clv", "segmentation", "idic", "seasonality"}, "online_retail", "none",
         "online_retail/online_retail.parquet"
     ),
     "hotels": ({"data_quality", "seasonality", "yield"}, "none", "hotels", "hotels/hotels.csv.gz"),

@@ -191,7 +191,7 @@ def test_online_retail_purchase_seasonality(online_retail_run, online_retail_cle
     """Transactions only: the seasonality report shows the retail section, no forecasts."""
     tx = online_retail_clean["data"]
     heads = _headlines(online_retail_run)
-    assert set(heads) == {"data_quality", "rfm_clv", "segmentation", "seasonality"}
+    assert set(heads) == {"data_quality", "rfm_clv", "segmentation", "idic", "seasonality"}
     # share of revenue by weekday, from pandas on the raw file (the shop sells no Saturday)
     amount = tx["Quantity"] * tx["UnitPrice"]
     weekday = pd.to_datetime(tx["InvoiceDate"]).dt.day_of_week

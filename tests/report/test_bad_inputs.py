@@ -490,7 +490,7 @@ def test_notebook_whose_data_kind_is_none_is_skipped_with_the_reason(tmp_path, c
     assert checked.skipped == {"yield": "needs bookings, but data.bookings is none (this data set has no bookings)"}
     assert main(["preflight", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
-    assert "OK: 4 notebook(s) would run: data_quality, rfm_clv, segmentation, seasonality" in out
+    assert "OK: 5 notebook(s) would run: data_quality, rfm_clv, segmentation, idic, seasonality" in out
     assert "yield would be skipped: needs bookings, but data.bookings is none" in out
 
 
