@@ -82,7 +82,7 @@ def cdnow_run(shared_data, tmp_path_factory) -> Path:
 def test_cdnow_chain_headlines(cdnow_run, shared_data):
     raw = pd.read_csv(shared_data / "cdnow" / "CDNOW_sample.txt", sep=r"\s+", header=None)
     heads = _headlines(cdnow_run)
-    assert set(heads) == {"data_quality", "rfm_clv", "segmentation"}
+    assert set(heads) == {"data_quality", "rfm_clv", "segmentation", "idic"}
     n_customers = raw[0].nunique()
     assert n_customers == 2357  # README: the 1/10 sample
     assert heads["data_quality"]["customers"] == n_customers
@@ -239,3 +239,21 @@ def test_hotels_seasonality_and_forecasts(hotels_run):
     assert len(fc) > 0 and (pd.to_datetime(fc["date"]) > pd.Timestamp("2017-07-31")).all()
     assert ((fc["lower"] <= fc["mean"]) & (fc["mean"] <= fc["upper"])).all()
     assert np.isfinite(heads["seasonality"]["forecast_backtest_mape"])
+
+
+def test_online_retail_idic_report(online_retail_run, online_retail_clean, shared_data):
+    """Whale curve and profit deciles in the report; returns are the C invoices of known customers (pandas)."""
+    raw = pd.read_parquet(shared_data / "online_retail" / "online_retail.parquet",
+                          columns=["InvoiceNo", "CustomerID", "Quantity", "UnitPrice"])
+    c_lines = raw[raw["InvoiceNo"].astype(str).str.startswith("C") & raw["CustomerID"].notna()]
+    profit = pd.read_parquet(online_retail_run / "artifacts" / "customer_profit.parquet")
+    assert profit["returned_lines"].sum() == len(c_lines)
+    assert profit["returned_revenue"].sum() == pytest.approx(-(c_lines["Quantity"] * c_lines["UnitPrice"]).sum())
+    heads = _headlines(online_retail_run)["idic"]
+    assert heads["whale_peak_share"] > 1 and 0 < heads["unprofitable_customer_share"] < 1
+    assert heads["recommendation_hit_rate"] > heads["popularity_hit_rate"]
+    html = (online_retail_run / "html" / "25_idic.html").read_text()
+    for title in ("Whale curve", "Profit deciles", "Who returns most", "Next-best products"):
+        assert title in html, title
+    cust = pd.read_csv(online_retail_run / "artifacts" / "customer_actions.csv")
+    assert {"profit", "next_best_products", "campaign_eligible"} <= set(cust.columns)
