@@ -1,4 +1,4 @@
-"""Typed warnings of crm_analysis, in one place.
+"""Typed warnings (and the not-fitted error) of crm_analysis, in one place.
 
 Every warning the package issues about a *result* (not about a deprecated
 call) is a subclass of :class:`CRMAnalysisWarning`, itself a
@@ -23,6 +23,13 @@ Kinds
     The Hessian at the optimum is singular or not positive definite, so
     standard errors are not available (a subclass of
     :class:`IdentificationWarning`).
+
+Errors
+------
+:class:`NotFittedError`
+    A result of an estimator was asked for before ``fit``. A
+    :class:`RuntimeError` (what callers caught before it existed) and an
+    :class:`AttributeError`, like scikit-learn's ``NotFittedError``.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ __all__ = [
     "ConvergenceWarning",
     "HessianWarning",
     "IdentificationWarning",
+    "NotFittedError",
 ]
 
 
@@ -57,4 +65,13 @@ class HessianWarning(IdentificationWarning):
 
     A kind of :class:`IdentificationWarning`: the likelihood is flat in some
     direction at the optimum, so the data do not pin down all parameters.
+    """
+
+
+class NotFittedError(RuntimeError, AttributeError):
+    """An estimator's result was requested before it was fitted.
+
+    Subclasses :class:`RuntimeError` (raised for this fault before the type
+    existed, so existing ``except RuntimeError`` keeps working) and
+    :class:`AttributeError` (as scikit-learn's ``NotFittedError``).
     """

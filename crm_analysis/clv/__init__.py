@@ -25,7 +25,9 @@ repeat purchase value (:mod:`crm_analysis.clv.value`).
 """
 
 from .base import BaseLikelihoodModel, BaseTransactionModel, ModelFitError, check_transaction_data
+from .results import FitResult
 from crm_analysis.exceptions import (
+    NotFittedError,
     BoundaryWarning,
     ConvergenceWarning,
     CRMAnalysisWarning,
@@ -117,6 +119,8 @@ __all__ = [
     "BaseLikelihoodModel",
     "BaseTransactionModel",
     "BetaGeoModel",
+    "FitResult",
+    "NotFittedError",
     "BoundaryWarning",
     "CRMAnalysisWarning",
     "ConvergenceWarning",

@@ -1,305 +1,66 @@
-"""Common machinery of the CLV models: data checks, collapsing, fitting.
+"""Base classes of the CLV models: settings, fitted state, results API, transaction-model fit.
 
-Every model is fitted by maximum likelihood on the **distinct** rows of its
-input (for the transaction models the distinct ``(x, t_x, T)`` triples, with
-counts as weights), with the parameters on the log scale, by
-:func:`scipy.optimize.minimize` (L-BFGS-B with analytic gradients, or central
-differences for models without one), followed by one Newton step with the
-Hessian, which makes the estimates reproducible to about 1e-10 (the
-quasi-Newton stopping rule alone leaves them uncertain at about 1e-7).
-Standard errors come from the inverse of that Hessian of the negative
-log-likelihood on the log scale (central differences of the analytic
-gradient), transformed to the natural scale by the delta method.
-
-Performance notes: the models precompute everything that does not depend on
-the parameters (``_prepare``) and evaluate special functions on distinct
-values only; long weighted sums use :func:`wdot` (``einsum``), not the
-multithreaded BLAS ``dot``, whose spinning threads made each sum up to 40
-times slower on a loaded 2-core machine.
+The work is split in three modules: :mod:`._validation` (input checks),
+:mod:`._fitting` (optimiser, boundary handling, Newton polish, Hessian) and
+:mod:`.results` (:class:`~crm_analysis.clv.results.FitResult`: log-likelihood,
+AIC, BIC, standard errors, covariance, ``summary()``, ``to_dict()`` /
+``from_dict()``). This module holds the estimator classes built on them; the
+names it exported before the split are still importable from here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import inspect
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize  # noqa: F401  (tests patch ``base.optimize.minimize``)
 
-from crm_analysis.exceptions import BoundaryWarning, HessianWarning, IdentificationWarning
+from crm_analysis.exceptions import BoundaryWarning, NotFittedError
+
+from ._fitting import _LOG_BOUND, LikelihoodFitter, ModelFitError, _single_threaded_blas, wdot  # noqa: F401
+from ._validation import (  # noqa: F401  (old private names kept for importers)
+    TransactionData,
+    as_weights as _as_weights,
+    check_times as _check_times,
+    check_transaction_data,
+    collapse_rows,
+    numeric_column as _numeric_column,
+)
+from .results import FitResult
 
 __all__ = [
     "ModelFitError",
+    "NotFittedError",
     "BaseLikelihoodModel",
     "BaseTransactionModel",
+    "FitResult",
     "TransactionData",
     "collapse_rows",
     "check_transaction_data",
     "wdot",
 ]
 
-try:  # installed with scikit-learn; optional here
-    from threadpoolctl import ThreadpoolController as _ThreadpoolController
-except ImportError:  # pragma: no cover
-    _ThreadpoolController = None
-_CONTROLLER: list = []  # the process's ThreadpoolController, made on first use (its library scan costs ~0.5-3 ms)
 
-_LOG_BOUND = 30.0  # |log parameter| bound during optimisation (e^30 ~ 1e13)
-
-
-def _single_threaded_blas() -> contextlib.AbstractContextManager:
-    """Context in which BLAS uses one thread.
-
-    The optimiser (L-BFGS-B) and the Hessian make many tiny BLAS calls; with
-    a multithreaded OpenBLAS on a loaded 2-core machine each call waits for
-    spinning threads (measured: a 3-parameter Gamma-Gamma fit spent 3 ms per
-    L-BFGS-B iteration in BLAS, 75% of the fit). Falls back to doing nothing
-    when ``threadpoolctl`` is not installed.
-    """
-    if _ThreadpoolController is None:  # pragma: no cover
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(_ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
-_SMALL_DOT = 8192
-
-
-def wdot(a: np.ndarray, b: np.ndarray) -> float | np.ndarray:
-    """Dot product of a weight vector with a vector (or the rows of a matrix), without BLAS.
-
-    ``numpy.dot`` on long vectors calls the multithreaded BLAS ``ddot``; on a
-    small or loaded machine its threads spin and the call can cost 40 times
-    the arithmetic (measured on 2 cores: 8 ms instead of 0.15 ms for 260,000
-    values). ``einsum`` sums in one thread with SIMD.
-    """
-    if np.ndim(b) == 1:
-        if a.size <= _SMALL_DOT:  # below OpenBLAS's threading threshold: the plain dot is cheapest
-            return float(np.dot(a, b))
-        return float(np.einsum("i,i->", a, b))
-    return np.einsum("i,ij->j", a, b)
-
-
-class ModelFitError(RuntimeError):
-    """Raised when the likelihood maximisation fails."""
-
-
-def _as_weights(data: pd.DataFrame, weights: Any) -> np.ndarray:
-    """Per-row weights from ``None``, a column name or an array-like."""
-    if weights is None:
-        return np.ones(len(data))
-    if isinstance(weights, str):
-        if weights not in data.columns:
-            raise ValueError(f"weights column {weights!r} not in data")
-        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
-    else:
-        w = np.asarray(weights, dtype=float)
-    if w.shape != (len(data),):
-        raise ValueError(f"weights must have one value per row ({len(data)}), got shape {w.shape}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weights must be finite and non-negative")
-    return w
-
-
-def _numeric_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
-    if col not in data.columns:
-        raise ValueError(f"{what} column {col!r} not in data (columns: {list(data.columns)})")
-    s = data[col]
-    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub":  # plain numpy column: no conversion needed
-        arr = s.to_numpy(dtype=float)
-    else:
-        arr = None
-    try:
-        if arr is None:
-            arr = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} column {col!r} is not numeric") from exc
-    n_bad = int((~np.isfinite(arr)).sum())
-    if n_bad:
-        raise ValueError(f"{what} column {col!r} has {n_bad} missing or non-finite value(s)")
-    return arr
-
-
-def _check_times(t: Any, *, scalar: bool = False, keep_shape: bool = False, name: str = "t") -> Any:
-    """Validate prediction horizons: finite and non-negative.
-
-    Parameters
-    ----------
-    t : float or array-like
-        Horizon(s).
-    scalar : bool, default False
-        Require a single number and return it as ``float``.
-    keep_shape : bool, default False
-        Return an array of the shape of ``t`` (otherwise 1-D).
-    name : str
-        Name used in error messages.
-
-    Raises
-    ------
-    ValueError
-        Non-numeric, NaN, infinite or negative values, or an array where a
-        number is required.
-    """
-    try:
-        arr = np.asarray(t, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a number or an array of numbers (time units of the model), got {t!r}") from exc
-    if scalar and arr.ndim != 0:
-        raise ValueError(f"{name} must be a single number here, got an array of shape {arr.shape} (use expected_purchases_grid)")
-    bad = ~np.isfinite(arr) | (arr < 0)
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite and >= 0, got {arr[bad].ravel()[:3].tolist()}")
-    if scalar:
-        return float(arr)
-    return arr if keep_shape else arr.ravel()
-
-
-class TransactionData:
-    """Validated ``(x, t_x, T)`` arrays of a customer summary.
-
-    Parameters
-    ----------
-    x, t_x, T : numpy.ndarray
-        Repeat purchases, time of last purchase, time since first purchase.
-    """
-
-    __slots__ = ("x", "t_x", "T")
-
-    def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
-        self.x = x
-        self.t_x = t_x
-        self.T = T
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-
-def check_transaction_data(
-    data: pd.DataFrame,
-    *,
-    frequency_col: str = "frequency",
-    recency_col: str = "recency",
-    T_col: str = "T",
-) -> TransactionData:
-    """Validate a summary table in the Fader-Hardie conventions.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per customer.
-    frequency_col, recency_col, T_col : str
-        Column names of the number of repeat purchases ``x``, the time of the
-        last repeat purchase ``t_x`` (0 when ``x = 0``) and the time since the
-        first purchase ``T``.
-
-    Returns
-    -------
-    TransactionData
-        The validated arrays.
-
-    Raises
-    ------
-    ValueError
-        Missing columns, NaN or infinite values, negative values, non-integer
-        frequencies, recency greater than ``T``, or positive recency with zero
-        frequency.
-    """
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(data)
-    x = _numeric_column(data, frequency_col, "frequency")
-    t_x = _numeric_column(data, recency_col, "recency")
-    T = _numeric_column(data, T_col, "T")
-    for arr, col in ((x, frequency_col), (t_x, recency_col), (T, T_col)):
-        n_neg = int((arr < 0).sum())
-        if n_neg:
-            raise ValueError(f"column {col!r} has {n_neg} negative value(s)")
-    n_frac = int((x != np.round(x)).sum())
-    if n_frac:
-        raise ValueError(f"frequency column {frequency_col!r} has {n_frac} non-integer value(s)")
-    tol = 1e-9 * np.maximum(T, 1.0)
-    n_late = int((t_x > T + tol).sum())
-    if n_late:
-        raise ValueError(f"{n_late} row(s) have recency ({recency_col!r}) greater than T ({T_col!r})")
-    n_rec0 = int(((x == 0) & (t_x > 0)).sum())
-    if n_rec0:
-        raise ValueError(
-            f"{n_rec0} row(s) have frequency 0 but positive recency; in the Fader-Hardie convention "
-            "recency is 0 for customers without repeat purchases"
-        )
-    return TransactionData(x, np.minimum(t_x, T), T)
-
-
-def collapse_rows(columns: Sequence[np.ndarray], weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Collapse rows to their distinct values, summing the weights.
-
-    Rows with zero weight are dropped (they do not contribute to the
-    likelihood). The distinct rows come out in lexicographic order of the
-    columns, whatever the input order.
-
-    Parameters
-    ----------
-    columns : sequence of numpy.ndarray
-        Equal-length columns.
-    weights : numpy.ndarray
-        Row weights.
-
-    Returns
-    -------
-    (list of numpy.ndarray, numpy.ndarray)
-        The distinct rows (column-wise) and their summed weights.
-
-    Notes
-    -----
-    Each column is factorised (hash based, codes in sorted order of the
-    values) and the codes are combined into one integer key, which is
-    factorised again: linear time, no multi-column groupby.
-    """
-    keep = weights > 0
-    cols = [np.asarray(c, dtype=float) for c in columns]
-    w = np.asarray(weights, dtype=float)
-    if not keep.all():
-        cols = [c[keep] for c in cols]
-        w = w[keep]
-    codes, uniques = [], []
-    for c in cols:
-        code, uniq = pd.factorize(c, sort=True)
-        codes.append(code.astype(np.int64))
-        uniques.append(np.asarray(uniq, dtype=float))
-    sizes = [max(len(u), 1) for u in uniques]
-    if float(np.prod(np.asarray(sizes, dtype=float))) >= 2.0**62:  # key would overflow: plain groupby
-        frame = pd.DataFrame({f"c{i}": c for i, c in enumerate(cols)})
-        frame["w"] = w
-        grouped = frame.groupby([f"c{i}" for i in range(len(cols))], sort=True)["w"].sum().reset_index()
-        return [grouped[f"c{i}"].to_numpy(dtype=float) for i in range(len(cols))], grouped["w"].to_numpy(dtype=float)
-    key = np.zeros(len(w), dtype=np.int64)
-    for code, size in zip(codes, sizes):
-        key *= size
-        key += code
-    inv, ukey = pd.factorize(key, sort=True)
-    ukey = np.asarray(ukey, dtype=np.int64)
-    counts = np.bincount(inv, weights=w, minlength=len(ukey))
-    out: list[np.ndarray] = [np.empty(0)] * len(cols)
-    rest = ukey
-    for i in range(len(cols) - 1, -1, -1):
-        rest, code = np.divmod(rest, sizes[i])
-        out[i] = uniques[i][code] if len(uniques[i]) else np.empty(0)
-    return out, counts
-
-
-class BaseLikelihoodModel:
+class BaseLikelihoodModel(LikelihoodFitter):
     """Maximum-likelihood estimation on the log-parameter scale.
 
-    Subclasses define ``_param_names`` and implement
-    ``_loglik(log_params, arrays)`` returning per-row log-likelihoods and,
-    optionally, the per-row gradient with respect to the log parameters
-    (shape ``(n_rows, n_params)``, or ``None`` for central differences), and
+    Subclasses define ``_param_names`` and their likelihood once: either
+    ``_weighted_loglik(log_params, arrays, weights)`` (weighted total and
+    gradient) or ``_loglik(log_params, arrays)`` (per row; gradient of shape
+    ``(n_rows, n_params)`` or ``None`` for central differences), and
     ``_initial_log_params(arrays, weights)`` returning candidate starting
-    points.
+    points. Fitting is :class:`~crm_analysis.clv._fitting.LikelihoodFitter`'s;
+    the result is a :class:`~crm_analysis.clv.results.FitResult`
+    (``fit_result_``).
+
+    scikit-learn conventions: ``__init__`` stores settings only, so
+    :meth:`get_params`, :meth:`set_params` and :func:`sklearn.base.clone`
+    work; learned attributes end in ``_``.
 
     Parameters
     ----------
@@ -330,6 +91,9 @@ class BaseLikelihoodModel:
         Number of customers (sum of the weights) used in the fit.
     n_distinct_ : int
         Number of distinct data rows the likelihood was evaluated on.
+    fit_result_ : FitResult
+        All of the above in one object, with ``aic``, ``bic``,
+        ``summary()`` and ``to_dict()``.
     """
 
     _param_names: tuple[str, ...] = ()
@@ -337,383 +101,12 @@ class BaseLikelihoodModel:
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 
-    # ---- to implement -------------------------------------------------
-    def _loglik(self, log_params: np.ndarray, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-        raise NotImplementedError
-
-    def _initial_log_params(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
-        return [np.zeros(len(self._param_names))]
-
-    # ---- optimisation -------------------------------------------------
-    def _weighted_loglik(
-        self, log_params: np.ndarray, arrays: Sequence[np.ndarray], weights: np.ndarray
-    ) -> tuple[float, np.ndarray | None]:
-        """Weighted total log-likelihood and its gradient (``None``: not analytic).
-
-        Subclasses may override this with a faster direct computation.
-        """
-        ll, g = self._loglik(log_params, arrays)
-        return wdot(weights, ll), (None if g is None else wdot(weights, g))
-
-    def _weighted_loglik_value(self, log_params: np.ndarray, arrays: Sequence[np.ndarray], weights: np.ndarray) -> float:
-        """Weighted total log-likelihood only (override when the gradient is costly)."""
-        return self._weighted_loglik(log_params, arrays, weights)[0]
-
-    def _objective_factory(
-        self, arrays: Sequence[np.ndarray], weights: np.ndarray
-    ) -> tuple[Callable[[np.ndarray], float], Callable[[np.ndarray], tuple[float, np.ndarray]]]:
-        total = float(weights.sum())
-        pen = float(self.penalizer)
-        k = len(self._param_names)
-
-        last: dict[bytes, tuple[float, np.ndarray]] = {}  # the last point evaluated with its gradient
-
-        def fun(lp: np.ndarray) -> float:
-            hit = last.get(np.asarray(lp, float).tobytes())
-            if hit is not None:
-                return hit[0]
-            with np.errstate(all="ignore"):
-                ll = self._weighted_loglik_value(lp, arrays, weights)
-                val = -ll / total + pen * float(np.dot(lp, lp))
-            return val if np.isfinite(val) else 1e300
-
-        def fun_grad(lp: np.ndarray) -> tuple[float, np.ndarray]:
-            key = np.asarray(lp, float).tobytes()
-            if key in last:
-                val, grad = last[key]
-                return val, grad.copy()
-            out = _fun_grad(lp)
-            last.clear()
-            last[key] = (out[0], out[1].copy())
-            return out
-
-        def _fun_grad(lp: np.ndarray) -> tuple[float, np.ndarray]:
-            with np.errstate(all="ignore"):
-                ll, g = self._weighted_loglik(lp, arrays, weights)
-                val = -ll / total + pen * float(np.dot(lp, lp))
-            if g is None:
-                grad = np.empty(k)
-                h = 1e-6
-                for j in range(k):
-                    e = np.zeros(k)
-                    e[j] = h
-                    grad[j] = (fun(lp + e) - fun(lp - e)) / (2 * h)
-            else:
-                grad = -np.asarray(g) / total + 2 * pen * lp
-            if not np.isfinite(val) or not np.all(np.isfinite(grad)):
-                return 1e300, np.zeros(k)
-            return val, grad
-
-        return fun, fun_grad
-
-    #: whether ``_loglik`` returns an analytic gradient
-    _analytic_gradient: bool = False
-    #: tolerances of the first L-BFGS-B run (the Newton polish finishes the job)
-    _quick_gtol: float = 1e-5
-    _quick_ftol: float = 1e-12
-    _quick_maxcor: int = 10
-    #: Hessian by central (2k gradients) rather than forward (k + 1) differences: for gradients
-    #: that are themselves partly numerical
-    _central_hessian: bool = False
-    #: step of the forward-difference Hessian (log-parameter scale)
-    _hessian_step: float = 1e-6
-
-    def _fit_arrays(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> None:
-        with _single_threaded_blas():
-            self._fit_arrays_impl(arrays, weights)
-
-    def _fit_arrays_impl(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> None:
-        if self.penalizer < 0 or not np.isfinite(self.penalizer):
-            raise ValueError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
-        fun, fun_grad = self._objective_factory(arrays, weights)
-        starts = self._initial_log_params(arrays, weights)
-        if len(weights) > 20000:  # choose the start on a subsample of the distinct rows
-            idx = np.random.default_rng(0).choice(len(weights), 20000, replace=False)
-            sub_arrays = self._subset(arrays, np.sort(idx))
-            sub_fun, _ = self._objective_factory(sub_arrays, weights[np.sort(idx)])
-        else:
-            sub_fun = fun
-        values = [sub_fun(np.asarray(s, float)) for s in starts]
-        x0 = np.asarray(starts[int(np.argmin(values))], float)
-        if (min(values) if sub_fun is fun else fun(x0)) >= 1e300:
-            raise ModelFitError(
-                f"{type(self).__name__}: log-likelihood is not finite at any starting value ({self._data_description()})"
-            )
-        k = len(self._param_names)
-        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * k
-        # a moderate tolerance: the Newton steps of _newton_polish take the gradient to rounding
-        # level from here (quadratic convergence), at a fraction of the quasi-Newton iterations
-        res = optimize.minimize(
-            fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-            options={"maxiter": 2000, "ftol": self._quick_ftol, "gtol": self._quick_gtol, "maxcor": self._quick_maxcor},
-        )
-        n_iter = int(res.nit)
-        if not res.success:  # continue with the strict settings (e.g. along a ridge towards a boundary)
-            res_s = optimize.minimize(
-                fun_grad, res.x, jac=True, method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9, "maxcor": 20},
-            )
-            n_iter += int(res_s.nit)
-            if res_s.fun <= res.fun:
-                res = res_s
-        if not res.success and np.max(np.abs(fun_grad(res.x)[1])) > 1e-6:
-            # L-BFGS-B often stops with a line-search complaint at an optimum
-            # reached to machine precision (then the Newton step below is
-            # enough); when the gradient is not yet small, continue with BFGS.
-            res2 = optimize.minimize(fun_grad, res.x, jac=True, method="BFGS", options={"maxiter": 500, "gtol": 1e-8})
-            n_iter += int(res2.nit)
-            if res2.fun <= res.fun:
-                res = res2
-        _, grad = fun_grad(res.x)
-        grad_ok = bool(np.all(np.abs(grad) < 1e-4))
-        if not np.isfinite(res.fun) or res.fun >= 1e300:
-            raise ModelFitError(f"{type(self).__name__}: optimiser failed ({res.message}); data: {self._data_description()}")
-        lp_end = np.asarray(res.x, float)
-        on_ridge = bool(np.any(np.abs(lp_end) > 12.0) and np.all(np.abs(grad) < 1e-2))
-        if not (res.success or grad_ok) and on_ridge:
-            names = [n for n, v in zip(self._param_names, lp_end) if abs(v) > 12.0]
-            warnings.warn(
-                f"{type(self).__name__}: the likelihood keeps rising along a ridge towards the boundary of the "
-                f"parameter space: {dict(zip(names, np.exp(lp_end[np.abs(lp_end) > 12.0]).round(3)))} ran off towards "
-                f"0 or infinity and the optimiser stopped there ({res.message}). The estimates are a point on that ridge, "
-                f"not a maximum: the model degenerates to a simpler one for these data ({self._data_description()}).",
-                BoundaryWarning,
-                stacklevel=4,
-            )
-            grad_ok = True
-        if not (res.success or grad_ok):
-            raise ModelFitError(
-                f"{type(self).__name__}: optimiser did not converge ({res.message}); gradient at the last iterate "
-                f"{np.round(grad, 6).tolist()} at parameters {dict(zip(self._param_names, np.exp(res.x).round(6)))}. "
-                f"Data: {self._data_description()}. A likelihood that keeps rising towards extreme parameter values "
-                "means the data do not identify the model (too few customers, too little variation between them); "
-                "a small penalizer (e.g. 0.01) keeps the parameters finite."
-            )
-        lp = np.asarray(res.x, float)
-        self._warn_if_at_bound(lp)
-        lp, H = self._newton_polish(lp, fun_grad, arrays, weights)
-        f_final = fun_grad(lp)[0]  # cached: the last point evaluated
-        loglik = -(f_final - float(self.penalizer) * float(lp @ lp)) * float(weights.sum()) if f_final < 1e300 else None
-        self._set_fit_results(
-            lp, arrays, weights, converged=bool(res.success or grad_ok), n_iter=n_iter, hessian=H, loglik=loglik
-        )
-
-    def _newton_polish(
-        self, lp: np.ndarray, fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray]], arrays, weights: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Newton steps from the optimiser's answer, with the Hessian needed for the standard errors anyway.
-
-        Quasi-Newton methods stop when the objective no longer decreases by
-        ``ftol``; near a flat optimum that leaves the parameters uncertain at
-        about ``sqrt(ftol)`` relative, so data that differ only by rounding
-        could give estimates differing at that level. Up to four Newton steps
-        with the same Hessian bring the gradient to rounding level; a step is
-        kept only if it lowers the gradient without raising the objective
-        beyond rounding. Where the steps do not get the gradient below
-        ``1e-8`` per customer, L-BFGS-B continues with a strict tolerance and
-        the Hessian is recomputed. Returns the parameters and the Hessian (at
-        the optimiser's answer, within tiny steps of the returned parameters).
-        """
-        H = self._hessian(lp, arrays, weights)
-        total = float(weights.sum())
-        if np.any(np.abs(lp) >= _LOG_BOUND - 1e-6) or not np.all(np.isfinite(H)):
-            return lp, H
-        f0, g0 = fun_grad(lp)
-        try:
-            np.linalg.cholesky(H)
-            newton = 4
-        except np.linalg.LinAlgError:  # not a (strict) local minimum yet, or a flat ridge: no Newton steps
-            newton = 0
-        for _ in range(newton):
-            if np.max(np.abs(g0)) < 1e-12:
-                break
-            step = -np.linalg.solve(H / total, g0)
-            if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 0.1:
-                break
-            new = np.clip(lp + step, -_LOG_BOUND, _LOG_BOUND)
-            f1, g1 = fun_grad(new)
-            # the objective is flat to rounding level here: judge the step by the gradient,
-            # allowing the objective to rise by no more than rounding noise
-            if not (f1 <= f0 + 1e-12 * max(1.0, abs(f0)) and np.max(np.abs(g1)) < np.max(np.abs(g0))):
-                break
-            lp, f0, g0 = new, f1, g1
-        if np.max(np.abs(g0)) > 1e-8 or newton == 0:
-            k = len(lp)
-            res = optimize.minimize(
-                fun_grad, lp, jac=True, method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
-                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
-            )
-            if res.fun <= f0:
-                lp = np.asarray(res.x, float)
-                H = self._hessian(lp, arrays, weights)
-        return lp, H
-
-    def _subset(self, arrays: Sequence[np.ndarray], idx: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Arrays of a subset of the rows (for choosing starting values)."""
-        return tuple(np.asarray(a)[idx] for a in arrays)
-
-    def _hessian(self, lp: np.ndarray, arrays: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
-        """Numerical Hessian of the total penalised negative log-likelihood (log scale)."""
-        k = len(lp)
-        total = float(weights.sum())
-        fun, fun_grad = self._objective_factory(arrays, weights)
-        H = np.empty((k, k))
-        if self._analytic_gradient and not self._central_hessian:
-            # forward differences of the analytic gradient (k + 1 evaluations): error ~1e-6 relative
-            h = self._hessian_step
-            g0 = fun_grad(lp)[1]
-            for j in range(k):
-                e = np.zeros(k)
-                e[j] = h
-                H[:, j] = (fun_grad(lp + e)[1] - g0) / h
-        elif self._analytic_gradient:
-            h = 1e-5
-            for j in range(k):
-                e = np.zeros(k)
-                e[j] = h
-                H[:, j] = (fun_grad(lp + e)[1] - fun_grad(lp - e)[1]) / (2 * h)
-        else:
-            h = 1e-4
-            f0 = fun(lp)
-            for i in range(k):
-                ei = np.zeros(k)
-                ei[i] = h
-                H[i, i] = (fun(lp + ei) - 2 * f0 + fun(lp - ei)) / h**2
-                for j in range(i + 1, k):
-                    ej = np.zeros(k)
-                    ej[j] = h
-                    H[i, j] = (
-                        fun(lp + ei + ej) - fun(lp + ei - ej) - fun(lp - ei + ej) + fun(lp - ei - ej)
-                    ) / (4 * h**2)
-                    H[j, i] = H[i, j]
-        return 0.5 * (H + H.T) * total
-
-    def _set_fit_results(
-        self,
-        lp: np.ndarray,
-        arrays: Sequence[np.ndarray],
-        weights: np.ndarray,
-        *,
-        converged: bool,
-        n_iter: int,
-        hessian: np.ndarray | None = None,
-        loglik: float | None = None,
-    ) -> None:
-        if loglik is None:
-            with np.errstate(all="ignore"):
-                loglik, _ = self._weighted_loglik(lp, arrays, weights)
-        ll = loglik
-        H = self._hessian(lp, arrays, weights) if hessian is None else hessian
-        self._store_results(
-            lp, float(ll), H, converged=converged, n_iter=n_iter, n_customers=float(weights.sum()), n_distinct=int(len(weights))
-        )
-
-    #: log-scale standard error above which a parameter is reported as not identified
-    #: (a 95% interval wider than a factor exp(2 * 1.96 * 3) ~ 1e5)
-    _LOG_SE_LIMIT = 3.0
-
-    def _store_results(
-        self,
-        lp: np.ndarray,
-        ll: float,
-        H: np.ndarray,
-        *,
-        converged: bool,
-        n_iter: int,
-        n_customers: float,
-        n_distinct: int,
-        fixed: dict[str, float] | None = None,
-    ) -> None:
-        """Set the fitted attributes from log parameters and the Hessian of the negative log-likelihood.
-
-        ``fixed`` holds parameters not estimated (a boundary fit: their
-        values are limits such as 0 or inf, their standard errors NaN); ``lp``
-        and ``H`` then refer to the other parameters, in order.
-        """
-        names = list(self._param_names)
-        index = self._names_index()
-        fixed = fixed or {}
-        free = [n for n in names if n not in fixed]
-        lp = np.asarray(lp, float)
-        self.log_likelihood_ = float(ll)
-        self.converged_ = bool(converged)
-        self.n_iter_ = int(n_iter)
-        self.n_customers_ = float(n_customers)
-        self.n_distinct_ = int(n_distinct)
-        values = dict(zip(free, np.exp(lp)))
-        values.update(fixed)
-        self.params_ = pd.Series([float(values[n]) for n in names], index=index, name="estimate")
-        try:
-            cov_free = np.linalg.inv(H)
-            if not np.all(np.isfinite(cov_free)) or np.any(np.diag(cov_free) <= 0):
-                raise np.linalg.LinAlgError("Hessian not positive definite")
-            np.linalg.cholesky(H)
-        except np.linalg.LinAlgError:
-            warnings.warn(
-                f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
-                f"parameters are not (all) identified by these data and standard errors are NaN "
-                f"({self._data_description()}).",
-                HessianWarning,
-                stacklevel=5,
-            )
-            cov_free = np.full((len(free), len(free)), np.nan)
-        pos = [names.index(n) for n in free]
-        cov_log = np.full((len(names), len(names)), np.nan)
-        cov_log[np.ix_(pos, pos)] = cov_free
-        J = np.diag(np.exp(lp))
-        cov = np.full_like(cov_log, np.nan)
-        cov[np.ix_(pos, pos)] = J @ cov_free @ J
-        self.log_covariance_ = pd.DataFrame(cov_log, index=index, columns=index)
-        self.covariance_ = pd.DataFrame(cov, index=index, columns=index)
-        self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=index, name="std_error")
-        se_log = np.sqrt(np.diag(cov_free))
-        weak = [n for n, se in zip(free, se_log) if np.isfinite(se) and se > self._LOG_SE_LIMIT]
-        self.not_identified_ = weak
-        if weak:
-            detail = ", ".join(f"{n} = {values[n]:.4g} (log-scale standard error {se:.3g})" for n, se in zip(free, se_log) if n in weak)
-            warnings.warn(
-                f"{type(self).__name__}: parameter(s) {weak} are not identified by these data: {detail}, i.e. a 95% "
-                f"interval spanning more than a factor {np.exp(2 * 1.96 * self._LOG_SE_LIMIT):.0e}. "
-                f"Data: {self._data_description()}. Predictions that depend on these parameters are unreliable; "
-                "use more customers or a simpler model (e.g. NBDModel when there is no sign of dropout).",
-                IdentificationWarning,
-                stacklevel=5,
-            )
-
-    @classmethod
-    def _names_index(cls) -> pd.Index:
-        """The parameter names as a pandas Index, made once per class (building one costs ~0.1 ms)."""
-        cached = cls.__dict__.get("_names_index_cache")
-        if cached is None:
-            cached = pd.Index(list(cls._param_names))
-            cls._names_index_cache = cached
-        return cached
-
-    def _data_description(self) -> str:
-        """Counts of the data the model was fitted on, for messages."""
-        info = getattr(self, "_fit_info", None)
-        return info or "data not described"
-
-    def _warn_if_at_bound(self, lp: np.ndarray) -> None:
-        """BoundaryWarning for log parameters at the optimisation bound ``+-_LOG_BOUND``."""
-        at_bound = np.abs(np.asarray(lp, float)) >= _LOG_BOUND - 1e-6
-        if at_bound.any():
-            names = [n for n, b in zip(self._param_names, at_bound) if b]
-            warnings.warn(
-                f"{type(self).__name__}: parameter(s) {names} ran to the bound exp(+-{_LOG_BOUND:g}): the likelihood "
-                f"is maximised on the boundary of the parameter space, where the model degenerates "
-                f"({self._data_description()}). Use the limiting model or a penalizer.",
-                BoundaryWarning,
-                stacklevel=5,
-            )
-
-    # ---- results --------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit() first")
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit() first (or from_params / from_dict)")
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Parameter table.
+        """Parameter table (see :meth:`FitResult.summary <crm_analysis.clv.results.FitResult.summary>`).
 
         Parameters
         ----------
@@ -727,25 +120,175 @@ class BaseLikelihoodModel:
             scale, delta method), and ``ci_lower``/``ci_upper``: a Wald
             interval on the log scale, transformed back (so it stays
             positive).
+
+        Raises
+        ------
+        NotFittedError
+            The model was not fitted (a model made by :meth:`from_params`
+            has no standard errors either).
         """
+        return self._require_fit_result().summary(level)
+
+    def _require_fit_result(self) -> FitResult:
         self._check_fitted()
-        zq = stats.norm.ppf(0.5 + level / 2)
-        with np.errstate(divide="ignore"):  # a boundary fit holds limits 0 or inf (no interval)
-            lp = np.log(self.params_.to_numpy())
-        se_log = np.sqrt(np.diag(self.log_covariance_.to_numpy()))
-        return pd.DataFrame(
-            {
-                "estimate": self.params_.to_numpy(),
-                "std_error": self.standard_errors_.to_numpy(),
-                "ci_lower": np.exp(lp - zq * se_log),
-                "ci_upper": np.exp(lp + zq * se_log),
-            },
-            index=pd.Index(self.params_.index, name="parameter"),
+        result = getattr(self, "fit_result_", None)
+        if result is None:
+            raise NotFittedError(
+                f"{type(self).__name__} has parameters but no fit (made by from_params): no log-likelihood, "
+                "standard errors or information criteria; call fit() for those"
+            )
+        return result
+
+    @property
+    def aic_(self) -> float:
+        """Akaike information criterion of the fit (``fit_result_.aic``)."""
+        return self._require_fit_result().aic
+
+    @property
+    def bic_(self) -> float:
+        """Bayesian information criterion of the fit (``fit_result_.bic``)."""
+        return self._require_fit_result().bic
+
+    # ---- scikit-learn estimator protocol ---------------------------------
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """Names of the settings: the keyword arguments of ``__init__`` (as scikit-learn reads them)."""
+        sig = inspect.signature(cls.__init__)
+        return sorted(
+            p.name for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Settings of the model (scikit-learn protocol; :func:`sklearn.base.clone` uses it).
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Accepted for compatibility; the models hold no nested estimators.
+
+        Returns
+        -------
+        dict
+            Setting name to value.
+        """
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params: Any) -> "BaseLikelihoodModel":
+        """Change settings (scikit-learn protocol). A fitted model keeps its fit until the next ``fit``.
+
+        Parameters
+        ----------
+        **params
+            Setting name to value.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            A name that is not a setting of the model.
+        """
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"{type(self).__name__} has no setting {name!r}; its settings are {valid}")
+            setattr(self, name, value)
+        return self
+
+    # ---- saving and loading ----------------------------------------------
+    #: fitted attributes (besides the FitResult) saved by to_dict, when present
+    _saved_attributes: tuple[str, ...] = ("columns_", "not_identified_")
+
+    _registry: dict[str, type] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        BaseLikelihoodModel._registry[cls.__name__] = cls
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as plain Python objects, for saving (e.g. with :func:`json.dump`).
+
+        Returns
+        -------
+        dict
+            ``model`` (class name), ``settings`` (:meth:`get_params`),
+            ``fit`` (:meth:`FitResult.to_dict
+            <crm_analysis.clv.results.FitResult.to_dict>`) and ``attributes``
+            (column names used in ``fit``, boundary note, ...). Read back by
+            :meth:`from_dict`.
+
+        Raises
+        ------
+        NotFittedError
+            The model was not fitted.
+        """
+        result = self._require_fit_result()
+        attrs = {}
+        for name in self._saved_attributes:
+            if hasattr(self, name):
+                value = getattr(self, name)
+                attrs[name] = list(value) if isinstance(value, tuple) else value
+        return {
+            "model": type(self).__name__,
+            "settings": self.get_params(),
+            "fit": result.to_dict(),
+            "attributes": copy.deepcopy(attrs),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BaseLikelihoodModel":
+        """Rebuild a model saved by :meth:`to_dict`; its predictions equal the saved model's.
+
+        Parameters
+        ----------
+        data : dict
+            The output of :meth:`to_dict`. Called on
+            :class:`BaseLikelihoodModel`, the class is taken from
+            ``data["model"]``; called on a model class, it must match.
+
+        Returns
+        -------
+        BaseLikelihoodModel
+            The fitted model.
+
+        Raises
+        ------
+        ValueError
+            Unknown or mismatching model name, or a malformed fit result.
+        """
+        name = data.get("model") if isinstance(data, dict) else None
+        target = BaseLikelihoodModel._registry.get(str(name))
+        if target is None:
+            raise ValueError(f"unknown model {name!r} in saved data; known: {sorted(BaseLikelihoodModel._registry)}")
+        if cls is not BaseLikelihoodModel and not issubclass(target, cls):
+            raise ValueError(f"saved data hold a {name}, not a {cls.__name__}; load it with {name}.from_dict")
+        result = FitResult.from_dict(data["fit"])
+        model = target(**dict(data.get("settings", {})))
+        for attr, value in dict(data.get("attributes", {})).items():
+            setattr(model, attr, copy.deepcopy(value))
+        model._restore_fit(result)
+        return model
+
+    def _restore_fit(self, result: FitResult) -> None:
+        """Set the fitted attributes from a FitResult (see :meth:`from_dict`)."""
+        self.fit_result_ = result
+        self.params_ = result.params.copy()
+        self.log_likelihood_ = result.log_likelihood
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.n_customers_ = result.n_obs
+        self.n_distinct_ = result.n_distinct
+        self.log_covariance_ = result.log_covariance.copy()
+        self.covariance_ = result.covariance
+        self.standard_errors_ = result.standard_errors
 
     def _with_params(self, params: Sequence[float] | np.ndarray) -> "BaseLikelihoodModel":
         """Shallow copy with ``params_`` replaced (for parameter draws)."""
         other = copy.copy(self)
+        other.__dict__.pop("fit_result_", None)  # the fit belongs to the estimates, not to these values
         other.params_ = pd.Series(np.asarray(params, float), index=list(self._param_names), name="estimate")
         return other
 
@@ -1034,6 +577,34 @@ class BaseTransactionModel(BaseLikelihoodModel):
     def _at_dropout_limit(self) -> bool:
         """Whether the parameters are the no-dropout limit (set by a boundary fit)."""
         return False
+
+    _saved_attributes = ("columns_", "boundary_", "not_identified_")
+
+    def _restore_fit(self, result: FitResult) -> None:
+        """As the base class; after a boundary fit also the NBD limit model (``limit_model_``)."""
+        super()._restore_fit(result)
+        if getattr(self, "boundary_", None) and result.fixed:
+            from .nbd import NBDModel
+
+            free = [n for n in result.param_names if n not in result.fixed]
+            sub = FitResult(
+                model="NBDModel",
+                params=result.params[free].rename(None).set_axis(["r", "alpha"]).rename("estimate"),
+                log_covariance=pd.DataFrame(
+                    result.log_covariance.loc[free, free].to_numpy(), index=["r", "alpha"], columns=["r", "alpha"]
+                ),
+                log_likelihood=result.log_likelihood,
+                n_obs=result.n_obs,
+                n_distinct=result.n_distinct,
+                converged=result.converged,
+                n_iter=result.n_iter,
+            )
+            limit = NBDModel()
+            limit.columns_ = dict(getattr(self, "columns_", {}))
+            limit._restore_fit(sub)
+            self.limit_model_ = limit
+        elif not hasattr(self, "limit_model_"):
+            self.limit_model_ = None
 
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per-data precomputation for the likelihood (override for speed)."""

@@ -154,36 +154,6 @@ class BetaGeoModel(BaseTransactionModel):
             g_b -= float(np.bincount(ix1, weights=ww2, minlength=ux1.size) @ (1.0 / (b + ux1 - 1.0)))
         return ll, np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
 
-    def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, np.ndarray]:
-        """Log-likelihood per row (eq. 6) and its gradient w.r.t. the log parameters."""
-        x, t_x, T, ux, inv = arrays[:5]
-        r, alpha, a, b = np.exp(log_params)
-        # terms that depend on x only (few distinct values)
-        C = (
-            special.gammaln(r + ux) - special.gammaln(r)
-            + special.gammaln(b + ux) - special.gammaln(b)
-            + special.gammaln(a + b) - special.gammaln(a + b + ux)
-        )
-        dr_x = special.digamma(r + ux) - special.digamma(r)
-        dab_x = special.digamma(a + b) - special.digamma(a + b + ux)
-        db_x = special.digamma(b + ux) - special.digamma(b) + dab_x
-        rep = x > 0
-        l_T = np.log(alpha + T)
-        l_tx = np.log(alpha + t_x)
-        u1 = -(r + x) * l_T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u2 = np.where(rep, np.log(a) - np.log(np.where(rep, b + x - 1.0, 1.0)) - (r + x) * l_tx, -np.inf)
-        lse = np.logaddexp(u1, u2)
-        ll = C[inv] + r * np.log(alpha) + lse
-        w2 = np.exp(u2 - lse)
-        w1 = 1.0 - w2
-        g = np.empty((x.size, 4))
-        g[:, 0] = r * (dr_x[inv] + np.log(alpha) - w1 * l_T - w2 * l_tx)
-        g[:, 1] = alpha * (r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + t_x)))
-        g[:, 2] = a * (dab_x[inv] + w2 / a)
-        g[:, 3] = b * (db_x[inv] - np.where(rep, w2 / np.where(rep, b + x - 1.0, 1.0), 0.0))
-        return ll, g
-
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
         rate, _ = self._start_scales(arrays, weights)
         # a few spread-out starts; the best by likelihood is used (each costs one evaluation)

@@ -58,6 +58,8 @@ class GammaGammaModel(BaseLikelihoodModel):
     _param_names = ("p", "q", "v")
     _analytic_gradient = True
 
+    _saved_attributes = ("columns_", "not_identified_", "n_excluded_", "exclusions_", "correlation_")
+
     def __init__(self, penalizer: float = 0.0, correlation_threshold: float = 0.3) -> None:
         super().__init__(penalizer=penalizer)
         self.correlation_threshold = correlation_threshold
@@ -210,24 +212,6 @@ class GammaGammaModel(BaseLikelihoodModel):
         # v d/dv = sum w [q x m - p x v] / (v + x m)
         vg_v = q * wdot(weights, rv) - p * (Swx - wdot(wx, rv))
         return float(ll), np.array([p * g_p, q * g_q, vg_v])
-
-    def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, np.ndarray]:
-        """Log density of the mean of ``x`` values (Fader & Hardie 2013, eq. 3) and its gradient, per row."""
-        x, m = arrays[0], arrays[1]
-        lx, lm = np.log(x), np.log(m)
-        p, q, v = np.exp(log_params)
-        px = p * x
-        lvm = np.log(v + m * x)
-        ll = (
-            special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q)
-            + q * np.log(v) + (px - 1.0) * lm + px * lx - (px + q) * lvm
-        )
-        dpq = special.digamma(px + q)
-        g = np.empty((x.size, 3))
-        g[:, 0] = p * x * (dpq - special.digamma(px) + lm + lx - lvm)
-        g[:, 1] = q * (dpq - special.digamma(q) + np.log(v) - lvm)
-        g[:, 2] = v * (q / v - (px + q) / (v + m * x))
-        return ll, g
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
         x, m = arrays[0], arrays[1]

@@ -132,16 +132,6 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         )
         return float(ll), np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
 
-    def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
-        """Log-likelihood per row (direct form of the module docstring's expression)."""
-        x, t_x, T = arrays[0], arrays[1], arrays[2]
-        r, alpha, a, b = np.exp(log_params)
-        lb = special.betaln(a, b)
-        common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-        u1 = special.betaln(a, b + x + 1.0) - lb - (r + x) * np.log(alpha + T)
-        u2 = special.betaln(a + 1.0, b + x) - lb - (r + x) * np.log(alpha + t_x)
-        return common + np.logaddexp(u1, u2), None
-
     # ---- no-dropout boundary: as BetaGeoModel, with the extra chance at time 0
     def _extra_dropout(self) -> float:
         return 1.0

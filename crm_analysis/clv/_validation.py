@@ -1,0 +1,227 @@
+"""Input checks of the CLV models: customer summaries, weights, horizons.
+
+Every check raises :class:`ValueError` naming the column or parameter, the
+offending value(s) or their count, and what the model expects. The
+functions are shared by every model of :mod:`crm_analysis.clv`;
+:func:`collapse_rows` reduces the validated rows to their distinct values
+with counts (the likelihoods are evaluated on those).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "TransactionData",
+    "as_weights",
+    "check_times",
+    "check_transaction_data",
+    "collapse_rows",
+    "numeric_column",
+]
+
+
+def as_weights(data: pd.DataFrame, weights: Any) -> np.ndarray:
+    """Per-row weights from ``None``, a column name or an array-like."""
+    if weights is None:
+        return np.ones(len(data))
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise ValueError(f"weights column {weights!r} not in data")
+        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+    else:
+        w = np.asarray(weights, dtype=float)
+    if w.shape != (len(data),):
+        raise ValueError(f"weights must have one value per row ({len(data)}), got shape {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and non-negative")
+    return w
+
+
+def numeric_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
+    if col not in data.columns:
+        raise ValueError(f"{what} column {col!r} not in data (columns: {list(data.columns)})")
+    s = data[col]
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub":  # plain numpy column: no conversion needed
+        arr = s.to_numpy(dtype=float)
+    else:
+        arr = None
+    try:
+        if arr is None:
+            arr = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} column {col!r} is not numeric") from exc
+    n_bad = int((~np.isfinite(arr)).sum())
+    if n_bad:
+        raise ValueError(f"{what} column {col!r} has {n_bad} missing or non-finite value(s)")
+    return arr
+
+
+def check_times(t: Any, *, scalar: bool = False, keep_shape: bool = False, name: str = "t") -> Any:
+    """Validate prediction horizons: finite and non-negative.
+
+    Parameters
+    ----------
+    t : float or array-like
+        Horizon(s).
+    scalar : bool, default False
+        Require a single number and return it as ``float``.
+    keep_shape : bool, default False
+        Return an array of the shape of ``t`` (otherwise 1-D).
+    name : str
+        Name used in error messages.
+
+    Raises
+    ------
+    ValueError
+        Non-numeric, NaN, infinite or negative values, or an array where a
+        number is required.
+    """
+    try:
+        arr = np.asarray(t, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a number or an array of numbers (time units of the model), got {t!r}") from exc
+    if scalar and arr.ndim != 0:
+        raise ValueError(f"{name} must be a single number here, got an array of shape {arr.shape} (use expected_purchases_grid)")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if np.any(bad):
+        raise ValueError(f"{name} must be finite and >= 0, got {arr[bad].ravel()[:3].tolist()}")
+    if scalar:
+        return float(arr)
+    return arr if keep_shape else arr.ravel()
+
+
+class TransactionData:
+    """Validated ``(x, t_x, T)`` arrays of a customer summary.
+
+    Parameters
+    ----------
+    x, t_x, T : numpy.ndarray
+        Repeat purchases, time of last purchase, time since first purchase.
+    """
+
+    __slots__ = ("x", "t_x", "T")
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
+        self.x = x
+        self.t_x = t_x
+        self.T = T
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def check_transaction_data(
+    data: pd.DataFrame,
+    *,
+    frequency_col: str = "frequency",
+    recency_col: str = "recency",
+    T_col: str = "T",
+) -> TransactionData:
+    """Validate a summary table in the Fader-Hardie conventions.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per customer.
+    frequency_col, recency_col, T_col : str
+        Column names of the number of repeat purchases ``x``, the time of the
+        last repeat purchase ``t_x`` (0 when ``x = 0``) and the time since the
+        first purchase ``T``.
+
+    Returns
+    -------
+    TransactionData
+        The validated arrays.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, NaN or infinite values, negative values, non-integer
+        frequencies, recency greater than ``T``, or positive recency with zero
+        frequency.
+    """
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(data)
+    x = numeric_column(data, frequency_col, "frequency")
+    t_x = numeric_column(data, recency_col, "recency")
+    T = numeric_column(data, T_col, "T")
+    for arr, col in ((x, frequency_col), (t_x, recency_col), (T, T_col)):
+        n_neg = int((arr < 0).sum())
+        if n_neg:
+            raise ValueError(f"column {col!r} has {n_neg} negative value(s)")
+    n_frac = int((x != np.round(x)).sum())
+    if n_frac:
+        raise ValueError(f"frequency column {frequency_col!r} has {n_frac} non-integer value(s)")
+    tol = 1e-9 * np.maximum(T, 1.0)
+    n_late = int((t_x > T + tol).sum())
+    if n_late:
+        raise ValueError(f"{n_late} row(s) have recency ({recency_col!r}) greater than T ({T_col!r})")
+    n_rec0 = int(((x == 0) & (t_x > 0)).sum())
+    if n_rec0:
+        raise ValueError(
+            f"{n_rec0} row(s) have frequency 0 but positive recency; in the Fader-Hardie convention "
+            "recency is 0 for customers without repeat purchases"
+        )
+    return TransactionData(x, np.minimum(t_x, T), T)
+
+
+def collapse_rows(columns: Sequence[np.ndarray], weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Collapse rows to their distinct values, summing the weights.
+
+    Rows with zero weight are dropped (they do not contribute to the
+    likelihood). The distinct rows come out in lexicographic order of the
+    columns, whatever the input order.
+
+    Parameters
+    ----------
+    columns : sequence of numpy.ndarray
+        Equal-length columns.
+    weights : numpy.ndarray
+        Row weights.
+
+    Returns
+    -------
+    (list of numpy.ndarray, numpy.ndarray)
+        The distinct rows (column-wise) and their summed weights.
+
+    Notes
+    -----
+    Each column is factorised (hash based, codes in sorted order of the
+    values) and the codes are combined into one integer key, which is
+    factorised again: linear time, no multi-column groupby.
+    """
+    keep = weights > 0
+    cols = [np.asarray(c, dtype=float) for c in columns]
+    w = np.asarray(weights, dtype=float)
+    if not keep.all():
+        cols = [c[keep] for c in cols]
+        w = w[keep]
+    codes, uniques = [], []
+    for c in cols:
+        code, uniq = pd.factorize(c, sort=True)
+        codes.append(code.astype(np.int64))
+        uniques.append(np.asarray(uniq, dtype=float))
+    sizes = [max(len(u), 1) for u in uniques]
+    if float(np.prod(np.asarray(sizes, dtype=float))) >= 2.0**62:  # key would overflow: plain groupby
+        frame = pd.DataFrame({f"c{i}": c for i, c in enumerate(cols)})
+        frame["w"] = w
+        grouped = frame.groupby([f"c{i}" for i in range(len(cols))], sort=True)["w"].sum().reset_index()
+        return [grouped[f"c{i}"].to_numpy(dtype=float) for i in range(len(cols))], grouped["w"].to_numpy(dtype=float)
+    key = np.zeros(len(w), dtype=np.int64)
+    for code, size in zip(codes, sizes):
+        key *= size
+        key += code
+    inv, ukey = pd.factorize(key, sort=True)
+    ukey = np.asarray(ukey, dtype=np.int64)
+    counts = np.bincount(inv, weights=w, minlength=len(ukey))
+    out: list[np.ndarray] = [np.empty(0)] * len(cols)
+    rest = ukey
+    for i in range(len(cols) - 1, -1, -1):
+        rest, code = np.divmod(rest, sizes[i])
+        out[i] = uniques[i][code] if len(uniques[i]) else np.empty(0)
+    return out, counts

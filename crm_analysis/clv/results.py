@@ -1,0 +1,225 @@
+"""The result of a maximum-likelihood fit of a CLV model: estimates, uncertainty, information criteria.
+
+:class:`FitResult` is what every model of :mod:`crm_analysis.clv` stores as
+``fit_result_`` after ``fit``: the estimates, the asymptotic covariance of
+the log parameters (inverse Hessian of the negative log-likelihood), the
+maximised log-likelihood, AIC and BIC, a parameter table (:meth:`summary`)
+and a plain-dict form for saving and loading (:meth:`to_dict`,
+:meth:`from_dict`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["FitResult"]
+
+_FORMAT = "crm_analysis.clv.FitResult/1"
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Estimates and asymptotic uncertainty of a maximum-likelihood fit.
+
+    Parameters
+    ----------
+    model : str
+        Name of the model class (e.g. ``"BetaGeoModel"``).
+    params : pandas.Series
+        Estimates on the natural scale, indexed by parameter name. Parameters
+        held at a limit by a boundary fit (``fixed``) carry that limit
+        (``0`` or ``inf``).
+    log_covariance : pandas.DataFrame
+        Asymptotic covariance of the log parameters, shape ``(k, k)``; NaN in
+        the rows and columns of fixed parameters, and everywhere when the
+        Hessian was singular.
+    log_likelihood : float
+        Maximised (weighted) log-likelihood, without any penalty.
+    n_obs : float
+        Number of observations (customers, or cohorts' members: the sum of
+        the weights) the likelihood was evaluated on.
+    n_distinct : int
+        Number of distinct data rows the likelihood was evaluated on.
+    converged : bool
+        Whether the optimiser met its convergence criterion.
+    n_iter : int
+        Optimiser iterations.
+    fixed : dict of str to float
+        Parameters not estimated (held at a limit), with their values.
+    penalizer : float
+        L2 penalty of the fit (0: plain maximum likelihood). With a positive
+        penalty AIC and BIC are those of the penalised estimates' unpenalised
+        log-likelihood and are not proper information criteria.
+
+    Notes
+    -----
+    ``AIC = 2 k - 2 log L`` and ``BIC = k log(n) - 2 log L`` with ``k`` the
+    number of estimated parameters (``fixed`` ones excluded) and ``n`` =
+    ``n_obs`` (Akaike 1974; Schwarz 1978).
+    """
+
+    model: str
+    params: pd.Series
+    log_covariance: pd.DataFrame
+    log_likelihood: float
+    n_obs: float
+    n_distinct: int
+    converged: bool
+    n_iter: int
+    fixed: dict[str, float] = field(default_factory=dict)
+    penalizer: float = 0.0
+
+    # ---- derived ------------------------------------------------------------
+    @property
+    def param_names(self) -> list[str]:
+        """Parameter names, in the model's order."""
+        return list(self.params.index)
+
+    @property
+    def n_params(self) -> int:
+        """Number of estimated parameters (those held at a limit excluded)."""
+        return len(self.params) - len(self.fixed)
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion ``2 k - 2 log L``."""
+        return 2.0 * self.n_params - 2.0 * self.log_likelihood
+
+    @property
+    def bic(self) -> float:
+        """Bayesian (Schwarz) information criterion ``k log(n) - 2 log L``."""
+        return self.n_params * math.log(self.n_obs) - 2.0 * self.log_likelihood
+
+    @property
+    def covariance(self) -> pd.DataFrame:
+        """Asymptotic covariance on the natural scale (delta method: ``J C J``, ``J = diag(theta)``)."""
+        theta = self.params.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            cov = self.log_covariance.to_numpy() * np.outer(theta, theta)
+        free = self._free_mask()
+        cov[~free, :] = np.nan
+        cov[:, ~free] = np.nan
+        return pd.DataFrame(cov, index=self.params.index, columns=self.params.index)
+
+    @property
+    def standard_errors(self) -> pd.Series:
+        """Asymptotic standard errors on the natural scale (delta method)."""
+        return pd.Series(np.sqrt(np.diag(self.covariance.to_numpy())), index=self.params.index, name="std_error")
+
+    def _free_mask(self) -> np.ndarray:
+        return np.array([n not in self.fixed for n in self.params.index], dtype=bool)
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Parameter table.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level of the interval, in ``(0, 1)``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter (index ``parameter``) with ``estimate``,
+            ``std_error`` (natural scale, delta method) and ``ci_lower`` /
+            ``ci_upper``: a Wald interval on the log scale transformed back,
+            so it stays positive. NaN for parameters held at a limit.
+
+        Raises
+        ------
+        ValueError
+            ``level`` outside ``(0, 1)``.
+        """
+        if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
+            raise ValueError(f"level must be a number in (0, 1), e.g. 0.95; got {level!r}")
+        zq = stats.norm.ppf(0.5 + float(level) / 2.0)
+        est = self.params.to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a boundary fit holds limits 0 or inf
+            lp = np.log(est)
+            se_log = np.sqrt(np.diag(self.log_covariance.to_numpy()))
+            lower, upper = np.exp(lp - zq * se_log), np.exp(lp + zq * se_log)
+        return pd.DataFrame(
+            {"estimate": est, "std_error": self.standard_errors.to_numpy(), "ci_lower": lower, "ci_upper": upper},
+            index=pd.Index(self.params.index, name="parameter"),
+        )
+
+    # ---- saving and loading ---------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (lists, floats, str) for saving, e.g. with :func:`json.dump`.
+
+        Non-finite numbers stay floats (``inf`` of a boundary fit, ``nan`` of
+        an unavailable covariance); :mod:`json` writes them as ``Infinity`` /
+        ``NaN`` and reads them back.
+
+        Returns
+        -------
+        dict
+            Read back by :meth:`from_dict`.
+        """
+        return {
+            "format": _FORMAT,
+            "model": self.model,
+            "param_names": self.param_names,
+            "params": [float(v) for v in self.params.to_numpy(dtype=float)],
+            "log_covariance": [[float(v) for v in row] for row in self.log_covariance.to_numpy(dtype=float)],
+            "log_likelihood": float(self.log_likelihood),
+            "n_obs": float(self.n_obs),
+            "n_distinct": int(self.n_distinct),
+            "converged": bool(self.converged),
+            "n_iter": int(self.n_iter),
+            "fixed": {k: float(v) for k, v in self.fixed.items()},
+            "penalizer": float(self.penalizer),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FitResult":
+        """Rebuild a result saved by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : mapping
+            The dict of :meth:`to_dict`.
+
+        Returns
+        -------
+        FitResult
+
+        Raises
+        ------
+        ValueError
+            Not a saved fit result (wrong ``format``), missing keys, or a
+            covariance whose shape does not match the parameters.
+        """
+        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
+            got = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+            raise ValueError(f"not a saved FitResult: expected format {_FORMAT!r}, got {got!r}")
+        missing = [k for k in ("model", "param_names", "params", "log_covariance", "log_likelihood", "n_obs") if k not in data]
+        if missing:
+            raise ValueError(f"saved FitResult lacks key(s) {missing}")
+        names = [str(n) for n in data["param_names"]]
+        values = np.asarray(data["params"], dtype=float)
+        cov = np.asarray(data["log_covariance"], dtype=float)
+        if values.shape != (len(names),) or cov.shape != (len(names), len(names)):
+            raise ValueError(
+                f"saved FitResult: {len(names)} parameter names but {values.shape} values and a {cov.shape} covariance"
+            )
+        index = pd.Index(names)
+        return cls(
+            model=str(data["model"]),
+            params=pd.Series(values, index=index, name="estimate"),
+            log_covariance=pd.DataFrame(cov, index=index, columns=index),
+            log_likelihood=float(data["log_likelihood"]),
+            n_obs=float(data["n_obs"]),
+            n_distinct=int(data.get("n_distinct", 0)),
+            converged=bool(data.get("converged", True)),
+            n_iter=int(data.get("n_iter", 0)),
+            fixed={str(k): float(v) for k, v in dict(data.get("fixed", {})).items()},
+            penalizer=float(data.get("penalizer", 0.0)),
+        )
