@@ -36,6 +36,7 @@ from crm_analysis.exceptions import (
 )
 
 from .beta_geo import BetaGeoModel
+from .beta_geo_beta_binom import BetaGeoBetaBinomModel, check_discrete_data, simulate_bgbb
 from .gamma_gamma import GammaGammaModel
 from .modified_beta_geo import ModifiedBetaGeoModel
 from .nbd import NBDModel
@@ -119,6 +120,9 @@ __all__ = [
     "BaseLikelihoodModel",
     "BaseTransactionModel",
     "BetaGeoModel",
+    "BetaGeoBetaBinomModel",
+    "check_discrete_data",
+    "simulate_bgbb",
     "FitResult",
     "NotFittedError",
     "BoundaryWarning",
