@@ -41,6 +41,7 @@ from .gamma_gamma import GammaGammaModel
 from .modified_beta_geo import ModifiedBetaGeoModel
 from .nbd import NBDModel
 from .pareto_nbd import ParetoNBDModel
+from .shifted_beta_geo import ShiftedBetaGeoModel, survival_to_renewals
 from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_mbgnbd, simulate_nbd, simulate_pareto_nbd
 from .value import (
     SPEND_NO_REPEAT,
@@ -135,6 +136,8 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "NBDModel",
     "ParetoNBDModel",
+    "ShiftedBetaGeoModel",
+    "survival_to_renewals",
     "UNITS_PER_YEAR",
     "check_transaction_data",
     "customer_lifetime_value",
