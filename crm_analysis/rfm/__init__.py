@@ -45,9 +45,17 @@ tested against each other). On every input the key columns are read as the
 loaders read them: text ids lose surrounding blanks, text dates follow the
 date policy of :mod:`crm_analysis.data.dates`, aware timestamps are counted in
 ``timezone``.
+
+Cohorts
+-------
+:func:`cohort_table` follows acquisition cohorts (month or quarter of the
+first purchase) over the periods since acquisition (active customers,
+retention rate, revenue per customer, heatmap), with pandas for frames and
+DuckDB for files and relations (:mod:`crm_analysis.rfm.cohorts`).
 """
 
 from ._api import calibration_and_holdout, repeat_purchases_by_day, rfm_summary
+from .cohorts import COHORT_COLUMNS, CohortTable, cohort_table
 from ._common import time_unit_days
 
 __all__ = [
@@ -55,4 +63,7 @@ __all__ = [
     "calibration_and_holdout",
     "repeat_purchases_by_day",
     "time_unit_days",
+    "cohort_table",
+    "CohortTable",
+    "COHORT_COLUMNS",
 ]
