@@ -40,6 +40,7 @@ from .beta_geo_beta_binom import BetaGeoBetaBinomModel, check_discrete_data, sim
 from .gamma_gamma import GammaGammaModel
 from .modified_beta_geo import ModifiedBetaGeoModel
 from .nbd import NBDModel
+from .intervals import PredictionIntervals, prediction_intervals
 from .pareto_nbd import ParetoNBDModel
 from .shifted_beta_geo import ShiftedBetaGeoModel, survival_to_renewals
 from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_mbgnbd, simulate_nbd, simulate_pareto_nbd
@@ -135,6 +136,8 @@ __all__ = [
     "ModelFitError",
     "ModifiedBetaGeoModel",
     "NBDModel",
+    "PredictionIntervals",
+    "prediction_intervals",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
     "survival_to_renewals",

@@ -1,0 +1,292 @@
+"""Prediction intervals for future purchases and revenue, per customer and in total.
+
+Two sources of uncertainty are combined by simulation:
+
+* **process uncertainty** - given the parameters, a customer's future is
+  random: the model's posterior for the customer (alive or not, purchase
+  rate, dropout) given the history ``(x, t_x, T)``, then the purchase (and
+  spend) process over the horizon;
+* **parameter uncertainty** - the estimates are uncertain: each simulated
+  future uses its own parameter vector, drawn from the estimates' asymptotic
+  normal distribution on the log scale (:meth:`sample_params`).
+
+Exact posterior draws, per model (the likelihood of a history is a mixture of
+"alive at T" and "dropped out after the last purchase"; only the first has a
+future):
+
+* BG/NBD: alive with P(alive); then ``lambda ~ Gamma(r+x, alpha+T)``,
+  ``p ~ Beta(a, b+x)`` (MBG/NBD: ``b+x+1``); future purchases
+  ``min(Poisson(lambda t), Geometric(p))`` (the customer leaves right after
+  the purchase on which the coin comes up).
+* Pareto/NBD: alive with P(alive); then ``lambda ~ Gamma(r+x, alpha+T)``,
+  ``mu ~ Gamma(s, beta+T)``; lifetime ``tau ~ Exp(mu)`` (memoryless);
+  purchases ``Poisson(lambda min(tau, t))``.
+* NBD (and boundary fits): ``lambda ~ Gamma(r+x, alpha+T)``, ``Poisson(lambda t)``.
+* Gamma-Gamma spend: ``nu ~ Gamma(p x + q, v + x m)`` for a repeat buyer with
+  mean spend ``m > 0``, the prior ``Gamma(q, v)`` otherwise (the package's
+  spend rule); ``k`` purchases cost ``Gamma(p k, nu)``.
+
+Counts are discrete, so a central interval of nominal level ``level`` holds
+at least that much predictive probability; :class:`PredictionIntervals`
+reports for each customer the probability it actually holds
+(``content``), estimated from the same draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .base import BaseTransactionModel
+from .beta_geo import BetaGeoModel
+from .gamma_gamma import GammaGammaModel
+from .nbd import NBDModel
+from .pareto_nbd import ParetoNBDModel
+
+__all__ = ["PredictionIntervals", "prediction_intervals"]
+
+
+@dataclass(frozen=True)
+class PredictionIntervals:
+    """Result of :func:`prediction_intervals`.
+
+    Attributes
+    ----------
+    customers : pandas.DataFrame
+        One row per customer (index of the input): ``purchases_mean``,
+        ``purchases_lower``, ``purchases_upper``, ``purchases_content``
+        (simulated probability that the purchases fall in the interval,
+        ``>= level`` up to simulation error) and, with a spend model, the
+        same for ``revenue``.
+    total : pandas.DataFrame
+        Rows ``purchases`` (and ``revenue``): ``mean``, ``lower``, ``upper``
+        of the sum over all customers.
+    level : float
+        Nominal level of the central intervals.
+    horizon : float
+        Length of the future period (model time units).
+    n_draws : int
+        Simulated futures per customer.
+    parameter_uncertainty : bool
+        Whether parameter draws were included.
+    draws : dict of str to numpy.ndarray or None
+        The simulated futures, shape ``(n_customers, n_draws)`` per quantity,
+        when ``keep_draws=True`` (needed by :meth:`coverage`).
+    """
+
+    customers: pd.DataFrame
+    total: pd.DataFrame
+    level: float
+    horizon: float
+    n_draws: int
+    parameter_uncertainty: bool
+    draws: dict[str, np.ndarray] | None = None
+
+    def coverage(
+        self,
+        actual: Any,
+        *,
+        quantity: str = "purchases",
+        randomized: bool = True,
+        seed: int | np.random.Generator | None = None,
+    ) -> float:
+        """Share of customers whose actual value falls in their central interval of level :attr:`level`.
+
+        Parameters
+        ----------
+        actual : array-like
+            Observed values (e.g. holdout purchases), one per customer.
+        quantity : {"purchases", "revenue"}
+        randomized : bool, default True
+            For counts: the randomised probability integral transform of
+            Czado, Gneiting & Held (2009, Biometrics 65(4), "Predictive model
+            assessment for count data"), ``u = F(y-1) + V (F(y) - F(y-1))``,
+            ``V ~ U(0, 1)``, counted as covered when it lies in the central
+            ``level`` band; for a calibrated model this covers ``level``
+            exactly, where the integer intervals cover at least ``level``
+            (their ``content``). False: ``lower <= y <= upper``.
+        seed : int or numpy.random.Generator, optional
+            Seed of ``V``.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            No draws kept (``keep_draws=False``), unknown quantity, or
+            ``actual`` of the wrong length or with missing values.
+        """
+        if self.draws is None or quantity not in self.draws:
+            raise ValueError(
+                f"coverage needs the simulated draws of {quantity!r}: call prediction_intervals(..., keep_draws=True)"
+                + ("" if self.draws is None else f" (quantities kept: {sorted(self.draws)})")
+            )
+        sims = self.draws[quantity]
+        y = np.asarray(actual, dtype=float).ravel()
+        if y.shape != (sims.shape[0],) or not np.all(np.isfinite(y)):
+            raise ValueError(f"actual must hold {sims.shape[0]} finite values (one per customer), got shape {y.shape}")
+        lo_q, hi_q = (1 - self.level) / 2, 1 - (1 - self.level) / 2
+        if not randomized:
+            c = self.customers
+            return float(np.mean((y >= c[f"{quantity}_lower"].to_numpy()) & (y <= c[f"{quantity}_upper"].to_numpy())))
+        below = (sims < y[:, None]).mean(axis=1)
+        at_most = (sims <= y[:, None]).mean(axis=1)
+        u = below + np.random.default_rng(seed).random(y.size) * (at_most - below)
+        return float(np.mean((u >= lo_q) & (u <= hi_q)))
+
+
+def _posterior_future(model: BaseTransactionModel, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
+                      horizon: float, rng: np.random.Generator) -> np.ndarray:
+    """One simulated number of purchases in ``(T, T + horizon]`` per customer, at the parameters ``params``."""
+    m = model._with_params(params)
+    n = x.size
+    if isinstance(model, NBDModel) or m._at_dropout_limit():
+        r, alpha = params[0], params[1]
+        lam = rng.gamma(r + x, 1.0 / (alpha + T))
+        return rng.poisson(lam * horizon).astype(float)
+    alive = rng.random(n) < m._p_alive(x, t_x, T)
+    if isinstance(model, ParetoNBDModel):
+        r, alpha, s, beta = params
+        lam = rng.gamma(r + x, 1.0 / (alpha + T))
+        mu = rng.gamma(s, 1.0 / (beta + T))
+        tau = rng.exponential(1.0 / mu)
+        return np.where(alive, rng.poisson(lam * np.minimum(tau, horizon)), 0).astype(float)
+    if isinstance(model, BetaGeoModel):  # BG/NBD and MBG/NBD (posterior b differs)
+        r, alpha, a, _ = params
+        lam = rng.gamma(r + x, 1.0 / (alpha + T))
+        p = rng.beta(a, m._posterior_b(x))
+        count = np.minimum(rng.poisson(lam * horizon), rng.geometric(np.clip(p, 1e-300, 1.0)))
+        return np.where(alive, count, 0).astype(float)
+    raise TypeError(f"prediction intervals are not available for {type(model).__name__}")
+
+
+def prediction_intervals(
+    model: BaseTransactionModel,
+    data: pd.DataFrame,
+    horizon: float,
+    *,
+    spend_model: GammaGammaModel | None = None,
+    level: float = 0.9,
+    n_draws: int = 1000,
+    parameter_uncertainty: bool = True,
+    seed: int | np.random.Generator | None = None,
+    monetary_value_col: str | None = None,
+    keep_draws: bool = False,
+    **columns: str,
+) -> PredictionIntervals:
+    """Intervals for each customer's purchases (and revenue) in the next ``horizon``, and for their total.
+
+    Parameters
+    ----------
+    model : BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel or NBDModel
+        A fitted purchase model (boundary fits included).
+    data : pandas.DataFrame
+        Customer summary (``frequency``, ``recency``, ``T``, and the mean
+        repeat spend when ``spend_model`` is given).
+    horizon : float
+        Future period length in the model's time unit, ``> 0``.
+    spend_model : GammaGammaModel, optional
+        Fitted spend model: adds intervals for revenue (undiscounted sum of
+        the simulated purchases' values).
+    level : float, default 0.9
+        Nominal level of the central intervals, in ``(0, 1)``.
+    n_draws : int, default 1000
+        Simulated futures per customer (each with its own parameter draw
+        when ``parameter_uncertainty``).
+    parameter_uncertainty : bool, default True
+        Draw the parameters from their asymptotic distribution (requires a
+        fitted model with a covariance); False: process uncertainty only, at
+        the estimates.
+    seed : int or numpy.random.Generator, optional
+        Seed of all randomness.
+    monetary_value_col : str, optional
+        Mean repeat spend column (default: the spend model's).
+    keep_draws : bool, default False
+        Keep the simulated futures (``n_customers x n_draws`` floats per
+        quantity) for :meth:`PredictionIntervals.coverage`.
+    **columns : str
+        ``frequency_col``, ``recency_col``, ``T_col`` overrides.
+
+    Returns
+    -------
+    PredictionIntervals
+
+    Raises
+    ------
+    ValueError
+        Bad ``horizon``, ``level`` or ``n_draws``, invalid data.
+    TypeError
+        A model without a posterior sampler here.
+    RuntimeError
+        ``parameter_uncertainty`` with a singular covariance (no standard
+        errors): use ``parameter_uncertainty=False`` or refit.
+    """
+    if not (isinstance(horizon, (int, float, np.number)) and np.isfinite(horizon) and horizon > 0):
+        raise ValueError(f"horizon must be a positive number of model time units, got {horizon!r}")
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"level must be in (0, 1), e.g. 0.9; got {level!r}")
+    if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 20):
+        raise ValueError(f"n_draws must be an integer >= 20 (1000 gives quantiles to about +-1%), got {n_draws!r}")
+    if not isinstance(model, (BetaGeoModel, ParetoNBDModel, NBDModel)):
+        raise TypeError(f"prediction intervals are not available for {type(model).__name__}")
+    d = model._data(data, **columns)
+    rng = np.random.default_rng(seed)
+    n = len(d)
+    if parameter_uncertainty:
+        draws = model.sample_params(n_draws, rng)
+    else:
+        draws = np.tile(model.params_.to_numpy(dtype=float), (n_draws, 1))
+    counts = np.empty((n, n_draws))
+    for j in range(n_draws):
+        counts[:, j] = _posterior_future(model, draws[j], d.x, d.t_x, d.T, float(horizon), rng)
+    out = {"purchases": counts}
+    if spend_model is not None:
+        spend_model._check_fitted()
+        mcol = monetary_value_col or spend_model.columns_["monetary_value"]
+        if mcol not in data.columns:
+            raise ValueError(f"monetary value column {mcol!r} not in data (columns: {list(data.columns)})")
+        mv = pd.to_numeric(data[mcol], errors="coerce").to_numpy(dtype=float)
+        if not np.all(np.isfinite(mv)):
+            raise ValueError(f"monetary value column {mcol!r} has missing or non-finite values")
+        use = (d.x > 0) & (mv > 0)  # the spend rule: others get the population's spend distribution
+        sdraws = spend_model.sample_params(n_draws, rng) if parameter_uncertainty else np.tile(
+            spend_model.params_.to_numpy(dtype=float), (n_draws, 1))
+        revenue = np.zeros((n, n_draws))
+        for j in range(n_draws):
+            p, q, v = sdraws[j]
+            nu = rng.gamma(np.where(use, p * d.x + q, q), 1.0 / np.where(use, v + d.x * mv, v))
+            k = counts[:, j]
+            pos = k > 0
+            revenue[pos, j] = rng.gamma(p * k[pos], 1.0 / nu[pos])
+        out["revenue"] = revenue
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    cust = {}
+    total_rows = {}
+    for name, sims in out.items():
+        if name == "purchases":  # discrete: conservative quantiles, each tail holds at most (1 - level) / 2
+            lower = np.quantile(sims, lo_q, axis=1, method="lower")
+            upper = np.quantile(sims, hi_q, axis=1, method="higher")
+        else:
+            lower = np.quantile(sims, lo_q, axis=1)
+            upper = np.quantile(sims, hi_q, axis=1)
+        cust[f"{name}_mean"] = sims.mean(axis=1)
+        cust[f"{name}_lower"] = lower
+        cust[f"{name}_upper"] = upper
+        cust[f"{name}_content"] = ((sims >= lower[:, None]) & (sims <= upper[:, None])).mean(axis=1)
+        tot = sims.sum(axis=0)
+        total_rows[name] = {"mean": tot.mean(), "lower": np.quantile(tot, lo_q), "upper": np.quantile(tot, hi_q)}
+    index = data.index if len(data.index) == n else pd.RangeIndex(n)
+    return PredictionIntervals(
+        customers=pd.DataFrame(cust, index=index),
+        total=pd.DataFrame(total_rows).T[["mean", "lower", "upper"]],
+        level=float(level),
+        horizon=float(horizon),
+        n_draws=int(n_draws),
+        parameter_uncertainty=bool(parameter_uncertainty),
+        draws=out if keep_draws else None,
+    )
