@@ -41,6 +41,12 @@ from .gamma_gamma import GammaGammaModel
 from .modified_beta_geo import ModifiedBetaGeoModel
 from .nbd import NBDModel
 from .intervals import PredictionIntervals, prediction_intervals
+from .covariates import (
+    BetaGeoCovariateModel,
+    GammaGammaCovariateModel,
+    ParetoNBDCovariateModel,
+    likelihood_ratio_test,
+)
 from .pareto_nbd import ParetoNBDModel
 from .shifted_beta_geo import ShiftedBetaGeoModel, survival_to_renewals
 from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_mbgnbd, simulate_nbd, simulate_pareto_nbd
@@ -137,6 +143,10 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "NBDModel",
     "PredictionIntervals",
+    "BetaGeoCovariateModel",
+    "GammaGammaCovariateModel",
+    "ParetoNBDCovariateModel",
+    "likelihood_ratio_test",
     "prediction_intervals",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",

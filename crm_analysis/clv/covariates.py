@@ -1,0 +1,542 @@
+"""Time-invariant covariates in the BG/NBD, Pareto/NBD and Gamma-Gamma models.
+
+Fader, P. S. & Hardie, B. G. S. (2007). Incorporating time-invariant
+covariates into the Pareto/NBD and BG/NBD models. Note,
+http://brucehardie.com/notes/019/. Customer ``i``'s covariates ``z_i``
+(acquisition channel, country, first-purchase month as dummies, ...) scale
+the mixing distributions:
+
+* purchase process (both models): ``alpha_i = alpha_0 exp(-g_p' z_i)``, so a
+  positive coefficient means a higher mean purchase rate ``r / alpha_i``;
+* Pareto/NBD dropout: ``beta_i = beta_0 exp(-g_d' z_i)``, positive = a higher
+  mean dropout rate ``s / beta_i``;
+* BG/NBD dropout: ``a_i = a_0 exp(g_a' z_i)``, ``b_i = b_0 exp(g_b' z_i)``
+  (the note's form);
+* Gamma-Gamma spend scale (by analogy): ``v_i = v_0 exp(g_v' z_i)``,
+  positive = a higher mean spend ``p v_i / (q - 1)``.
+
+Estimation reuses the package's likelihood fitter: every coefficient ``g``
+is carried as the positive multiplier ``exp(g)`` on the log scale, so the
+log-scale standard errors are those of the coefficients. A covariate that is
+constant (e.g. all zero) is not identified next to the intercept; its
+coefficient is held at 0 (reported with NaN standard error) and an
+:class:`~crm_analysis.exceptions.IdentificationWarning` names it, and the
+model reduces to the one without covariates.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from crm_analysis.exceptions import IdentificationWarning
+
+from ._hyp import log_pnbd_interval
+from ._validation import as_weights, check_transaction_data, collapse_rows, numeric_column
+from .base import BaseLikelihoodModel
+from .beta_geo import BetaGeoModel
+from .gamma_gamma import GammaGammaModel
+from .pareto_nbd import ParetoNBDModel
+from .results import FitResult
+
+__all__ = [
+    "BetaGeoCovariateModel",
+    "GammaGammaCovariateModel",
+    "ParetoNBDCovariateModel",
+    "likelihood_ratio_test",
+]
+
+
+def _covariate_matrix(data: pd.DataFrame, names: Sequence[str], what: str) -> np.ndarray:
+    """Numeric covariate columns as a float matrix, with errors naming the column."""
+    cols = []
+    for name in names:
+        if name not in data.columns:
+            raise ValueError(f"{what} covariate {name!r} not in data (columns: {list(data.columns)})")
+        s = data[name]
+        if s.dtype == bool or str(s.dtype) == "boolean":
+            s = s.astype(float)
+        if not pd.api.types.is_numeric_dtype(s):
+            raise ValueError(
+                f"{what} covariate {name!r} is not numeric (dtype {s.dtype}); code categories as 0/1 columns, "
+                f"e.g. pandas.get_dummies(data[{name!r}], prefix={name!r}, drop_first=True, dtype=float)"
+            )
+        cols.append(numeric_column(data, name, f"{what} covariate"))
+    return np.column_stack(cols) if cols else np.empty((len(data), 0))
+
+
+class _CovariateModel(BaseLikelihoodModel):
+    """Shared machinery: covariate blocks, held (constant) covariates, coefficient table."""
+
+    _base_names: tuple[str, ...] = ()
+    #: (attribute holding the covariate names, prefix of the parameter names) per covariate block
+    _blocks: tuple[tuple[str, str], ...] = ()
+
+    def _names_index(self) -> pd.Index:  # per instance: the names depend on the covariates
+        return pd.Index(list(self._param_names))
+
+    def _covariate_names(self) -> list[tuple[str, list[str]]]:
+        out = []
+        for attr, prefix in self._blocks:
+            names = getattr(self, attr) or []
+            if isinstance(names, str):
+                raise ValueError(f"{attr} must be a list of column names, got the string {names!r}")
+            out.append((prefix, list(names)))
+        return out
+
+    def _setup(self, data: pd.DataFrame) -> list[np.ndarray]:
+        """Covariate matrices per block; parameter names; constant covariates held at 0."""
+        mats, names, fixed = [], list(self._base_names), {}
+        for prefix, cov in self._covariate_names():
+            Z = _covariate_matrix(data, cov, prefix)
+            mats.append(Z)
+            for j, c in enumerate(cov):
+                pname = f"{prefix}:{c}"
+                names.append(pname)
+                if Z.shape[0] and np.ptp(Z[:, j]) == 0:
+                    fixed[pname] = 1.0  # exp(0)
+                    warnings.warn(
+                        f"{type(self).__name__}: covariate {c!r} ({prefix}) is constant ({Z[0, j]:g} for every "
+                        "customer), so its effect cannot be told apart from the baseline; its coefficient is held at 0",
+                        IdentificationWarning,
+                        stacklevel=4,
+                    )
+        self._all_names = tuple(names)
+        self._fixed = fixed
+        self._param_names = tuple(n for n in names if n not in fixed)
+        self.covariates_ = {prefix: cov for prefix, cov in self._covariate_names()}
+        return mats
+
+    def _full_log_params(self, lp: np.ndarray) -> np.ndarray:
+        """Log parameters of all names (held coefficients at 0) from the free ones."""
+        if not self._fixed:
+            return np.asarray(lp, float)
+        full = np.zeros(len(self._all_names))
+        free = [i for i, n in enumerate(self._all_names) if n not in self._fixed]
+        full[free] = lp
+        return full
+
+    def _split(self, full_lp: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Base log parameters and the coefficient vector of each block."""
+        k = len(self._base_names)
+        base, rest, out = full_lp[:k], full_lp[k:], []
+        for _, cov in self._covariate_names():
+            out.append(rest[: len(cov)])
+            rest = rest[len(cov):]
+        return base, out
+
+    def _set_fit_results(self, lp, arrays, weights, *, converged, n_iter, hessian=None, loglik=None) -> None:
+        if loglik is None:
+            with np.errstate(all="ignore"):
+                loglik, _ = self._weighted_loglik(lp, arrays, weights)
+        H = self._hessian(lp, arrays, weights) if hessian is None else hessian
+        self._param_names = self._all_names
+        self._store_results(lp, float(loglik), H, converged=converged, n_iter=n_iter,
+                            n_customers=float(weights.sum()), n_distinct=int(len(weights)), fixed=dict(self._fixed))
+
+    def _restore_fit(self, result: FitResult) -> None:
+        self._param_names = tuple(result.param_names)
+        self._all_names = tuple(result.param_names)
+        self._fixed = dict(result.fixed)
+        super()._restore_fit(result)
+
+    _saved_attributes = ("columns_", "not_identified_", "covariates_")
+
+    @classmethod
+    def from_params(cls, params: Any, **kwargs: Any) -> "BaseLikelihoodModel":
+        """Not available: the parameter names depend on the covariates; fit, or load with :meth:`from_dict`."""
+        raise TypeError(f"{cls.__name__}.from_params is not available; fit the model or load it with from_dict")
+
+    def _full_params(self) -> np.ndarray:
+        self._check_fitted()
+        return np.log(self.params_.to_numpy(dtype=float))
+
+    def coefficients(self, level: float = 0.95) -> pd.DataFrame:
+        """Coefficient table of the covariates.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Level of the Wald confidence interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (process, covariate): ``coefficient`` (``g``),
+            ``std_error`` (asymptotic, from the inverse Hessian), ``z``,
+            ``p_value`` (two-sided Wald test of ``g = 0``), ``ci_lower``,
+            ``ci_upper`` and ``multiplier`` = ``exp(g)``. Held (constant)
+            covariates show 0 with NaN standard error.
+        """
+        result = self._require_fit_result()
+        if not (0 < level < 1):
+            raise ValueError(f"level must be in (0, 1), got {level!r}")
+        names = [n for n in result.param_names if n not in self._base_names]
+        coef = np.log(result.params[names].to_numpy(dtype=float))
+        se = np.sqrt(np.diag(result.log_covariance.loc[names, names].to_numpy()))
+        zq = stats.norm.ppf(0.5 + level / 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = coef / se
+        process, covariate = zip(*(n.split(":", 1) for n in names)) if names else ((), ())
+        return pd.DataFrame(
+            {
+                "process": list(process),
+                "covariate": list(covariate),
+                "coefficient": coef,
+                "std_error": se,
+                "z": z,
+                "p_value": 2 * stats.norm.sf(np.abs(z)),
+                "ci_lower": coef - zq * se,
+                "ci_upper": coef + zq * se,
+                "multiplier": np.exp(coef),
+            },
+            index=pd.Index(names, name="parameter"),
+        )
+
+    def _block_values(self, data: pd.DataFrame) -> list[np.ndarray]:
+        return [_covariate_matrix(data, cov, prefix) for prefix, cov in self._covariate_names()]
+
+
+def likelihood_ratio_test(restricted: BaseLikelihoodModel, full: BaseLikelihoodModel) -> pd.Series:
+    """Likelihood-ratio test of a nested model (e.g. without covariates) against a fuller one.
+
+    ``LR = 2 (log L_full - log L_restricted)``, chi-squared with ``df`` = the
+    difference in the numbers of estimated parameters under the null (Wilks
+    1938). Both models must be fitted on the same customers.
+
+    Parameters
+    ----------
+    restricted, full : fitted models
+
+    Returns
+    -------
+    pandas.Series
+        ``lr_statistic``, ``df``, ``p_value``, ``loglik_restricted``,
+        ``loglik_full``.
+
+    Raises
+    ------
+    ValueError
+        Different numbers of customers, or ``df <= 0`` (not nested in this order).
+    """
+    a, b = restricted._require_fit_result(), full._require_fit_result()
+    if abs(a.n_obs - b.n_obs) > 1e-9 * max(a.n_obs, 1.0):
+        raise ValueError(f"the models were fitted on different data ({a.n_obs:g} vs {b.n_obs:g} customers)")
+    df = b.n_params - a.n_params
+    if df <= 0:
+        raise ValueError(f"the full model must have more estimated parameters than the restricted one (df = {df})")
+    lr = max(2.0 * (b.log_likelihood - a.log_likelihood), 0.0)
+    return pd.Series({"lr_statistic": lr, "df": float(df), "p_value": float(stats.chi2.sf(lr, df)),
+                      "loglik_restricted": a.log_likelihood, "loglik_full": b.log_likelihood})
+
+
+class _TransactionCovariateModel(_CovariateModel):
+    _base_model: type = BetaGeoModel
+
+    def fit(self, data: pd.DataFrame, *, frequency_col: str = "frequency", recency_col: str = "recency",
+            T_col: str = "T", weights: Any = None) -> "_TransactionCovariateModel":
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Customer summary with the covariate columns (numeric; 0/1 dummies
+            for categories).
+        frequency_col, recency_col, T_col : str
+            Columns of ``x``, ``t_x``, ``T``.
+        weights : None, str or array-like, optional
+            Customers per row.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            Invalid summary (see :func:`~crm_analysis.clv.check_transaction_data`),
+            a missing, non-numeric or non-finite covariate, no repeat buyers.
+        ModelFitError
+            The optimiser failed.
+
+        Warns
+        -----
+        IdentificationWarning
+            A constant covariate (its coefficient is held at 0).
+        """
+        if not isinstance(data, pd.DataFrame):
+            data = pd.DataFrame(data)
+        td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col)
+        w = as_weights(data, weights)
+        if not np.any((td.x > 0) & (w > 0)):
+            raise ValueError("no repeat buyers (all customers have frequency 0): the model cannot be fitted")
+        mats = self._setup(data)
+        widths = [m.shape[1] for m in mats]
+        cols, counts = collapse_rows([td.x, td.t_x, td.T, *(m[:, j] for m in mats for j in range(m.shape[1]))], w)
+        x, t_x, T = cols[:3]
+        rest = cols[3:]
+        blocks = []
+        for k in widths:
+            blocks.append(np.column_stack(rest[:k]) if k else np.empty((len(x), 0)))
+            rest = rest[k:]
+        self.columns_ = {"frequency": frequency_col, "recency": recency_col, "T": T_col}
+        self.not_identified_ = []
+        self._fit_info = f"{counts.sum():g} customer(s), {len(counts)} distinct rows of summary and covariates"
+        with warnings.catch_warnings():  # the model without covariates is only a starting point here
+            warnings.simplefilter("ignore")
+            base = self._base_model().fit(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col,
+                                          weights=weights)
+        self._start = None if base is None or getattr(base, "boundary_", None) else np.log(base.params_.to_numpy(float))
+        self._fit_arrays((x, t_x, T, *blocks), counts)
+        return self
+
+    def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
+        k = len(self._param_names) - len(self._base_names)
+        starts = []
+        if self._start is not None:
+            starts.append(np.concatenate([self._start, np.zeros(k)]))
+        starts.append(np.concatenate([np.log(self._default_start(arrays, weights)), np.zeros(k)]))
+        return starts
+
+    def individual_params(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Each customer's parameters of the model without covariates (e.g. ``alpha_i``), one row per row of ``data``."""
+        self._check_fitted()
+        base, coefs = self._split(self._full_params())
+        return pd.DataFrame(self._individual(np.exp(base), coefs, self._block_values(data)),
+                            index=data.index, columns=list(self._base_names))
+
+    def _per_customer(self, data: pd.DataFrame, method: str, *args: Any) -> np.ndarray:
+        """Apply a prediction of the model without covariates, per distinct set of individual parameters."""
+        ind = self.individual_params(data)
+        out = np.empty(len(data))
+        keys, inv = np.unique(ind.to_numpy(), axis=0, return_inverse=True)
+        inv = np.asarray(inv).ravel()
+        cols = self.columns_
+        for k, row in enumerate(keys):
+            rows = np.flatnonzero(inv == k)
+            m = self._base_model.from_params(row)
+            out[rows] = getattr(m, method)(*args, data.iloc[rows], frequency_col=cols["frequency"],
+                                           recency_col=cols["recency"], T_col=cols["T"])
+        return out
+
+    def probability_alive(self, data: pd.DataFrame) -> np.ndarray:
+        """P(alive) per customer at the customer's own parameters (see the model without covariates)."""
+        return self._per_customer(data, "probability_alive")
+
+    def expected_purchases(self, t: float, data: pd.DataFrame) -> np.ndarray:
+        """Conditional expected purchases in ``(T, T + t]`` per customer at the customer's own parameters."""
+        return self._per_customer(data, "expected_purchases", t)
+
+
+class BetaGeoCovariateModel(_TransactionCovariateModel):
+    """BG/NBD with time-invariant covariates (Fader & Hardie 2007 note).
+
+    ``alpha_i = alpha_0 exp(-g_p' z_i)`` (purchase), ``a_i = a_0 exp(g_a' z_i)``,
+    ``b_i = b_0 exp(g_b' z_i)`` (dropout, both with ``dropout_covariates``).
+
+    Parameters
+    ----------
+    purchase_covariates : list of str, optional
+        Columns acting on the purchase rate.
+    dropout_covariates : list of str, optional
+        Columns acting on the dropout probability.
+    penalizer : float, default 0
+        L2 penalty on the log parameters (coefficients shrink to 0).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``a``, ``b`` (baseline, all covariates 0) and
+        ``exp(g)`` per coefficient, named ``"purchase:<col>"``,
+        ``"dropout_a:<col>"``, ``"dropout_b:<col>"``.
+    fit_result_ : FitResult
+    covariates_ : dict
+    """
+
+    _base_names = ("r", "alpha", "a", "b")
+    _blocks = (("purchase_covariates", "purchase"), ("dropout_covariates", "dropout_a"),
+               ("dropout_covariates", "dropout_b"))
+    _base_model = BetaGeoModel
+
+    def __init__(self, purchase_covariates: Sequence[str] | None = None,
+                 dropout_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
+        super().__init__(penalizer=penalizer)
+        self.purchase_covariates = purchase_covariates
+        self.dropout_covariates = dropout_covariates
+
+    @staticmethod
+    def _individual(base: np.ndarray, coefs: list[np.ndarray], Z: list[np.ndarray]) -> np.ndarray:
+        r, alpha, a, b = base
+        n = Z[0].shape[0]
+        return np.column_stack([
+            np.full(n, r),
+            alpha * np.exp(-(Z[0] @ coefs[0])),
+            a * np.exp(Z[1] @ coefs[1]),
+            b * np.exp(Z[2] @ coefs[2]),
+        ])
+
+    def _default_start(self, arrays, weights) -> np.ndarray:
+        x, T = arrays[0], arrays[2]
+        rate = max(float(weights @ x) / max(float(weights @ T), 1e-12), 1e-8)
+        return np.array([0.5, 0.5 / rate, 1.0, 3.0])
+
+    def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
+        """BG/NBD likelihood (Fader, Hardie & Lee 2005, eq. 6) at each row's own alpha_i, a_i, b_i."""
+        x, t_x, T, Zp, Za, Zb = arrays
+        base, coefs = self._split(self._full_log_params(log_params))
+        r, alpha, a, b = self._individual(np.exp(base), coefs, [Zp, Za, Zb]).T
+        lb = special.betaln(a, b)
+        common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+        u1 = special.betaln(a, b + x) - lb - (r + x) * np.log(alpha + T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u2 = np.where(x > 0, special.betaln(a + 1.0, np.maximum(b + x - 1.0, 1e-300)) - lb
+                          - (r + x) * np.log(alpha + t_x), -np.inf)
+        return common + np.logaddexp(u1, u2), None
+
+
+class ParetoNBDCovariateModel(_TransactionCovariateModel):
+    """Pareto/NBD with time-invariant covariates (Fader & Hardie 2007 note).
+
+    ``alpha_i = alpha_0 exp(-g_p' z_i)`` (purchase), ``beta_i = beta_0 exp(-g_d' z_i)`` (dropout).
+
+    Parameters
+    ----------
+    purchase_covariates, dropout_covariates : list of str, optional
+        Columns acting on the purchase rate and on the dropout rate.
+    penalizer : float, default 0
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``s``, ``beta`` (baseline) and ``exp(g)`` per
+        coefficient, named ``"purchase:<col>"``, ``"dropout:<col>"``.
+    """
+
+    _base_names = ("r", "alpha", "s", "beta")
+    _blocks = (("purchase_covariates", "purchase"), ("dropout_covariates", "dropout"))
+    _base_model = ParetoNBDModel
+
+    def __init__(self, purchase_covariates: Sequence[str] | None = None,
+                 dropout_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
+        super().__init__(penalizer=penalizer)
+        self.purchase_covariates = purchase_covariates
+        self.dropout_covariates = dropout_covariates
+
+    @staticmethod
+    def _individual(base: np.ndarray, coefs: list[np.ndarray], Z: list[np.ndarray]) -> np.ndarray:
+        r, alpha, s, beta = base
+        n = Z[0].shape[0]
+        return np.column_stack([np.full(n, r), alpha * np.exp(-(Z[0] @ coefs[0])), np.full(n, s),
+                                beta * np.exp(-(Z[1] @ coefs[1]))])
+
+    def _default_start(self, arrays, weights) -> np.ndarray:
+        x, T = arrays[0], arrays[2]
+        rate = max(float(weights @ x) / max(float(weights @ T), 1e-12), 1e-8)
+        tscale = float(weights @ T) / float(weights.sum())
+        return np.array([0.5, 0.5 / rate, 0.5, 0.5 * 5 * tscale])
+
+    def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
+        """Pareto/NBD likelihood (Fader, Hardie & Lee 2005 note on the Pareto/NBD, eq. 3) at each row's alpha_i, beta_i."""
+        x, t_x, T, Zp, Zd = arrays
+        base, coefs = self._split(self._full_log_params(log_params))
+        r, alpha, s, beta = self._individual(np.exp(base), coefs, [Zp, Zd]).T
+        log_f1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        log_si = np.log(s) + log_pnbd_interval(r + x, s + 1.0, alpha, beta, t_x, T)
+        ll = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(log_f1, log_si)
+        return ll, None
+
+
+class GammaGammaCovariateModel(_CovariateModel):
+    """Gamma-Gamma spend model with covariates on the spend scale: ``v_i = v_0 exp(g' z_i)``.
+
+    Parameters
+    ----------
+    spend_covariates : list of str, optional
+        Columns acting on the spend scale (positive coefficient = higher mean spend).
+    penalizer : float, default 0
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``p``, ``q``, ``v`` (baseline) and ``exp(g)`` per coefficient, named ``"spend:<col>"``.
+    """
+
+    _base_names = ("p", "q", "v")
+    _blocks = (("spend_covariates", "spend"),)
+
+    def __init__(self, spend_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
+        super().__init__(penalizer=penalizer)
+        self.spend_covariates = spend_covariates
+
+    def fit(self, data: pd.DataFrame, *, frequency_col: str = "frequency",
+            monetary_value_col: str = "monetary_value", weights: Any = None) -> "GammaGammaCovariateModel":
+        """Fit on the repeat buyers with positive mean spend (the others are counted in ``exclusions_``).
+
+        Raises
+        ------
+        ValueError
+            Missing or invalid columns or covariates, no repeat buyer with positive spend.
+        """
+        if not isinstance(data, pd.DataFrame):
+            data = pd.DataFrame(data)
+        x = numeric_column(data, frequency_col, "frequency")
+        m = numeric_column(data, monetary_value_col, "monetary value")
+        w = as_weights(data, weights)
+        use = (x > 0) & (m > 0)
+        self.exclusions_ = {"no repeat purchases (frequency == 0)": int((x <= 0).sum()),
+                            "mean repeat spend <= 0": int(((x > 0) & (m <= 0)).sum())}
+        if not np.any(use & (w > 0)):
+            raise ValueError("no repeat buyer with positive mean spend: the spend model cannot be fitted")
+        Z = self._setup(data.loc[use])[0]
+        cols, counts = collapse_rows([x[use], m[use], *(Z[:, j] for j in range(Z.shape[1]))], w[use])
+        self.columns_ = {"frequency": frequency_col, "monetary_value": monetary_value_col}
+        self.not_identified_ = []
+        self._fit_info = f"{counts.sum():g} repeat buyer(s) with positive spend"
+        with warnings.catch_warnings():  # the model without covariates is only a starting point here
+            warnings.simplefilter("ignore")
+            base = GammaGammaModel().fit(data.loc[use], frequency_col=frequency_col,
+                                         monetary_value_col=monetary_value_col, weights=w[use])
+        self._start = np.log(base.params_.to_numpy(float))
+        Zc = np.column_stack(cols[2:]) if Z.shape[1] else np.empty((len(counts), 0))
+        self._fit_arrays((cols[0], cols[1], Zc), counts)
+        return self
+
+    _saved_attributes = ("columns_", "not_identified_", "covariates_", "exclusions_")
+
+    def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
+        return [np.concatenate([self._start, np.zeros(len(self._param_names) - 3)])]
+
+    def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
+        """Gamma-Gamma likelihood of the mean spend (Fader & Hardie 2013, eq. 3) at each row's ``v_i``."""
+        x, m, Z = arrays
+        base, (g,) = self._split(self._full_log_params(log_params))
+        p, q, v0 = np.exp(base)
+        v = v0 * np.exp(Z @ g)
+        px = p * x
+        ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
+              + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + m * x))
+        return ll, None
+
+    def expected_average_spend(self, data: pd.DataFrame) -> np.ndarray:
+        """Conditional expected mean spend per customer at the customer's ``v_i`` (Fader, Hardie & Lee 2005, JMR).
+
+        ``(q - 1)/(p x + q - 1) * p v_i/(q - 1) + p x/(p x + q - 1) * m`` for
+        repeat buyers with positive spend, the population mean ``p v_i/(q - 1)``
+        otherwise; ``inf`` where ``q <= 1``.
+        """
+        self._check_fitted()
+        base, (g,) = self._split(self._full_params())
+        p, q, v0 = np.exp(base)
+        v = v0 * np.exp(self._block_values(data)[0] @ g)
+        x = numeric_column(data, self.columns_["frequency"], "frequency")
+        m = numeric_column(data, self.columns_["monetary_value"], "monetary value")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pop = np.where(q > 1, p * v / (q - 1.0), np.inf)
+            use = (x > 0) & (m > 0)
+            cond = (q - 1.0) / (p * x + q - 1.0) * pop + p * x / (p * x + q - 1.0) * m
+        return np.where(use, cond, pop)
