@@ -4,7 +4,9 @@
 calibration period of a :func:`crm_analysis.rfm.calibration_and_holdout` table
 and reports, per model:
 
-* the maximised log-likelihood ``LL`` and ``k`` parameters;
+* the maximised log-likelihood ``LL`` and ``k`` estimated parameters (a
+  boundary fit's limits, e.g. ``a = 0, b = inf``, are not counted), from the
+  model's :class:`~crm_analysis.clv.results.FitResult`;
 * ``AIC = 2 k - 2 LL`` and ``BIC = k ln(n) - 2 LL`` with ``n`` the number of
   customers in the calibration period (Akaike 1974; Schwarz 1978);
 * holdout errors of the forecast ``E[X(t*) | x, t_x, T]`` of each customer's
@@ -38,7 +40,6 @@ model is one entry.
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -515,8 +516,8 @@ def compare_models(
             rows[name] = {"label": label, "note": failed[name]}
             continue
         m = fitted[name]
-        k = len(m.params_)
-        ll = float(m.log_likelihood_)
+        fit = m.fit_result_  # k counts estimated parameters: a boundary fit's limits (a = 0, b = inf) are not
+        k, ll = fit.n_params, float(fit.log_likelihood)
         pred = np.asarray(m.expected_purchases(duration, data), dtype=float).reshape(-1)
         diff = pred - actual
         total = float(actual.sum())
@@ -526,8 +527,8 @@ def compare_models(
             "label": label,
             "parameters": k,
             "log_likelihood": ll,
-            "aic": 2.0 * k - 2.0 * ll,
-            "bic": k * math.log(n) - 2.0 * ll,
+            "aic": fit.aic,
+            "bic": fit.bic,
             "holdout_rmse": float(np.sqrt(np.mean(diff**2))),
             "holdout_mae": float(np.mean(np.abs(diff))),
             "holdout_total_error_pct": 100.0 * float(diff.sum()) / total if total > 0 else float("nan"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import duckdb
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
