@@ -36,7 +36,7 @@ class GammaGammaModel(BaseLikelihoodModel):
         L2 penalty on the log parameters (see
         :class:`~crm_analysis.clv.base.BaseLikelihoodModel`).
     correlation_threshold : float, default 0.3
-        A ``UserWarning`` is issued when the absolute Pearson correlation of
+        A :class:`~crm_analysis.exceptions.CRMAnalysisWarning` (a ``UserWarning``) is issued when the absolute Pearson correlation of
         frequency and monetary value among repeat buyers exceeds this value:
         the model assumes spend is independent of the transaction process.
 
@@ -120,7 +120,7 @@ class GammaGammaModel(BaseLikelihoodModel):
             warnings.warn(
                 f"GammaGammaModel: correlation between frequency and monetary value among repeat buyers is "
                 f"{self.correlation_:.3f} (threshold {self.correlation_threshold}); the model assumes they are independent",
-                UserWarning,
+                CRMAnalysisWarning,
                 stacklevel=2,
             )
         (xu, mu), counts = collapse_rows([xr, mr], wr)
