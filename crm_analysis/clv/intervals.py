@@ -141,28 +141,51 @@ class PredictionIntervals:
 
 
 def _posterior_future(model: BaseTransactionModel, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
-                      horizon: float, rng: np.random.Generator) -> np.ndarray:
-    """One simulated number of purchases in ``(T, T + horizon]`` per customer, at the parameters ``params``."""
+                      horizon: float, rng: np.random.Generator, with_times: bool = False
+                      ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """One simulated future per customer at the parameters ``params``.
+
+    Returns the number of purchases in ``(T, T + horizon]`` per customer and,
+    with ``with_times``, (customer index, time after ``T``) of each of those
+    purchases: given ``N`` purchases of a Poisson process in ``(0, L]`` their
+    times are ``N`` sorted uniforms on ``(0, L]``; the BG/NBD keeps the first
+    ``min(N, K)`` (dropout after the ``K``-th).
+    """
     m = model._with_params(params)
     n = x.size
     if isinstance(model, NBDModel) or m._at_dropout_limit():
         r, alpha = params[0], params[1]
         lam = rng.gamma(r + x, 1.0 / (alpha + T))
-        return rng.poisson(lam * horizon).astype(float)
-    alive = rng.random(n) < m._p_alive(x, t_x, T)
-    if isinstance(model, ParetoNBDModel):
-        r, alpha, s, beta = params
-        lam = rng.gamma(r + x, 1.0 / (alpha + T))
-        mu = rng.gamma(s, 1.0 / (beta + T))
-        tau = rng.exponential(1.0 / mu)
-        return np.where(alive, rng.poisson(lam * np.minimum(tau, horizon)), 0).astype(float)
-    if isinstance(model, BetaGeoModel):  # BG/NBD and MBG/NBD (posterior b differs)
-        r, alpha, a, _ = params
-        lam = rng.gamma(r + x, 1.0 / (alpha + T))
-        p = rng.beta(a, m._posterior_b(x))
-        count = np.minimum(rng.poisson(lam * horizon), rng.geometric(np.clip(p, 1e-300, 1.0)))
-        return np.where(alive, count, 0).astype(float)
-    raise TypeError(f"prediction intervals are not available for {type(model).__name__}")
+        n_events = rng.poisson(lam * horizon)
+        span, keep = np.full(n, horizon), n_events
+    else:
+        alive = rng.random(n) < m._p_alive(x, t_x, T)
+        if isinstance(model, ParetoNBDModel):
+            r, alpha, s, beta = params
+            lam = rng.gamma(r + x, 1.0 / (alpha + T))
+            mu = rng.gamma(s, 1.0 / (beta + T))
+            span = np.minimum(rng.exponential(1.0 / mu), horizon)
+            n_events = np.where(alive, rng.poisson(lam * span), 0)
+            keep = n_events
+        elif isinstance(model, BetaGeoModel):  # BG/NBD and MBG/NBD (posterior b differs)
+            r, alpha, a, _ = params
+            lam = rng.gamma(r + x, 1.0 / (alpha + T))
+            p = rng.beta(a, m._posterior_b(x))
+            span = np.full(n, horizon)
+            n_events = np.where(alive, rng.poisson(lam * horizon), 0)
+            keep = np.minimum(n_events, rng.geometric(np.clip(p, 1e-300, 1.0)))
+        else:
+            raise TypeError(f"prediction intervals are not available for {type(model).__name__}")
+    counts = keep.astype(float)
+    if not with_times:
+        return counts, None
+    cust = np.repeat(np.arange(n), n_events)
+    tau = rng.random(cust.size) * span[cust]
+    order = np.lexsort((tau, cust))
+    cust, tau = cust[order], tau[order]
+    rank = np.arange(cust.size) - np.repeat(np.cumsum(n_events) - n_events, n_events)
+    sel = rank < keep[cust]
+    return counts, (cust[sel], tau[sel])
 
 
 def prediction_intervals(
@@ -176,6 +199,7 @@ def prediction_intervals(
     parameter_uncertainty: bool = True,
     seed: int | np.random.Generator | None = None,
     monetary_value_col: str | None = None,
+    discount_rate: float = 0.0,
     keep_draws: bool = False,
     **columns: str,
 ) -> PredictionIntervals:
@@ -191,8 +215,9 @@ def prediction_intervals(
     horizon : float
         Future period length in the model's time unit, ``> 0``.
     spend_model : GammaGammaModel, optional
-        Fitted spend model: adds intervals for revenue (undiscounted sum of
-        the simulated purchases' values).
+        Fitted spend model: adds intervals for revenue (sum of the simulated
+        purchases' values, discounted with ``discount_rate``: the CLV of the
+        horizon before any margin).
     level : float, default 0.9
         Nominal level of the central intervals, in ``(0, 1)``.
     n_draws : int, default 1000
@@ -206,6 +231,14 @@ def prediction_intervals(
         Seed of all randomness.
     monetary_value_col : str, optional
         Mean repeat spend column (default: the spend model's).
+    discount_rate : float, default 0
+        With a spend model: discount rate per model time unit ``d >= 0``;
+        each simulated purchase at time ``tau`` after ``T`` counts
+        ``(1 + d)^(-tau)`` times its value, so ``revenue`` is the customer's
+        discounted value over the horizon (continuous discounting; 0 gives
+        the undiscounted revenue). Annual rates convert with
+        :func:`~crm_analysis.clv.step_discount_rate`-style arithmetic:
+        ``(1 + annual)^(1 / units_per_year) - 1``.
     keep_draws : bool, default False
         Keep the simulated futures (``n_customers x n_draws`` floats per
         quantity) for :meth:`PredictionIntervals.coverage`.
@@ -241,13 +274,20 @@ def prediction_intervals(
         draws = model.sample_params(n_draws, rng)
     else:
         draws = np.tile(model.params_.to_numpy(dtype=float), (n_draws, 1))
+    if not (isinstance(discount_rate, (int, float, np.number)) and np.isfinite(discount_rate) and discount_rate >= 0):
+        raise ValueError(f"discount_rate must be a finite rate >= 0 per model time unit, got {discount_rate!r}")
+    if discount_rate > 0 and spend_model is None:
+        raise ValueError("discount_rate discounts revenue: give a spend_model too")
     counts = np.empty((n, n_draws))
+    event_times = []
     for j in range(n_draws):
-        counts[:, j] = _posterior_future(model, draws[j], d.x, d.t_x, d.T, float(horizon), rng)
+        counts[:, j], ev = _posterior_future(model, draws[j], d.x, d.t_x, d.T, float(horizon), rng,
+                                             with_times=discount_rate > 0)
+        event_times.append(ev)
     out = {"purchases": counts}
     if spend_model is not None:
         spend_model._check_fitted()
-        mcol = monetary_value_col or spend_model.columns_["monetary_value"]
+        mcol = monetary_value_col or getattr(spend_model, "columns_", {}).get("monetary_value", "monetary_value")
         if mcol not in data.columns:
             raise ValueError(f"monetary value column {mcol!r} not in data (columns: {list(data.columns)})")
         mv = pd.to_numeric(data[mcol], errors="coerce").to_numpy(dtype=float)
@@ -260,9 +300,14 @@ def prediction_intervals(
         for j in range(n_draws):
             p, q, v = sdraws[j]
             nu = rng.gamma(np.where(use, p * d.x + q, q), 1.0 / np.where(use, v + d.x * mv, v))
-            k = counts[:, j]
-            pos = k > 0
-            revenue[pos, j] = rng.gamma(p * k[pos], 1.0 / nu[pos])
+            if discount_rate > 0:  # one value per purchase, discounted to T
+                cust, tau = event_times[j]
+                value = rng.gamma(p, 1.0 / nu[cust]) * (1.0 + discount_rate) ** (-tau)
+                revenue[:, j] = np.bincount(cust, weights=value, minlength=n)
+            else:  # the sum of k values Gamma(p, nu) is Gamma(p k, nu)
+                k = counts[:, j]
+                pos = k > 0
+                revenue[pos, j] = rng.gamma(p * k[pos], 1.0 / nu[pos])
         out["revenue"] = revenue
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     cust = {}
