@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,12 +69,12 @@ class DynamicDPResult:
     expected_revenue: float
     periods_per_day: int = 1
 
-    @property
+    @cached_property
     def bid_prices(self) -> np.ndarray:
         """``(T, C)`` array: ``bid_prices[t - 1, x - 1] = Delta V_{t-1}(x)``, the bid price with ``t`` periods to go."""
         return np.diff(self.value_function[:-1], axis=1)
 
-    @property
+    @cached_property
     def protection_levels(self) -> np.ndarray:
         """``(T, n - 1)`` integer array: ``y_j(t)`` in row ``t - 1``, column ``j - 1``."""
         bp = self.bid_prices  # (T, C), non-increasing in x

@@ -1,0 +1,429 @@
+"""The booking-horizon step of the report: parameters, pipeline function, artefact schemas.
+
+:func:`run_booking_horizon` takes cleaned canonical bookings and
+:class:`HorizonParams` and returns a :class:`HorizonResult`: booking curves,
+the pick-up backtest by days before, the cancellation models' test quality,
+show rates and overbooking limits by days out, the dynamic programme's
+protection levels, the policy replay and the horizon view of a group request.
+The notebook ``notebooks/45_booking_horizon.ipynb`` calls it and only shows and
+writes what it returns; a stand-alone run calls it the same way.
+
+Time split (one for every part): nights up to ``cutoff - 1`` are the
+*training* nights (their outcome is known at the cutoff: fares, pick-up
+history, show rates, demand per class, arrival rates of the DP); the
+cancellation models train on bookings *made* before ``cutoff``. Nights from
+``cutoff`` to ``as_of`` are the *test* nights: the pick-up backtest origins,
+the cancellation test set (bookings made from ``cutoff``, arriving by
+``as_of``) and the replay. Nothing arriving after ``as_of`` is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.data.schema import Column, Schema
+from crm_analysis.yield_management.cancellation import (
+    CancellationEvaluation,
+    CancellationModel,
+    evaluate_cancellation_model,
+    time_split,
+)
+from crm_analysis.yield_management.dynamic import DynamicDPResult, arrival_probabilities, dynamic_programme
+from crm_analysis.yield_management.horizon import BookingCurves, PickupBacktest, booking_curves, pickup_backtest
+from crm_analysis.yield_management.replay import (
+    ReplayPolicy,
+    ReplayResult,
+    overbooking_limits_by_days_out,
+    replay_policies,
+    show_rates_by_days_out,
+)
+from crm_analysis.yield_management.seasons import fares_from_bookings
+
+__all__ = [
+    "HorizonParams",
+    "HorizonResult",
+    "run_booking_horizon",
+    "BOOKING_CURVES_SCHEMA",
+    "PICKUP_ERRORS_SCHEMA",
+    "OVERBOOKING_HORIZON_SCHEMA",
+    "POLICY_REPLAY_SCHEMA",
+    "HORIZON_ARTIFACTS",
+    "HORIZON_HEADLINES",
+]
+
+BOOKING_CURVES_SCHEMA = Schema("booking_curves", (
+    Column("night", "datetime64[ns]", True, "stay night (rooms) / arrival date (arrivals)"),
+    Column("series", "string", True, "segment (or 'all')"),
+    Column("days_before", "int64", True, "days before the night"),
+    Column("rooms", "float64", True, "rooms on the books for the night, net of cancellations known then"),
+    Column("arrivals", "float64", True, "bookings arriving on the date on the books then"),
+))
+PICKUP_ERRORS_SCHEMA = Schema("pickup_errors", (
+    Column("method", "string", True, "pick-up method or 'time_series'"),
+    Column("days_before", "int64", True, "days between the forecast origin and the night"),
+    Column("mae", "float64", True, "mean absolute error of the final rooms"),
+    Column("rmse", "float64", True, "root mean squared error"),
+    Column("bias", "float64", True, "mean error (forecast - actual)"),
+    Column("wape", "float64", True, "sum |error| / sum actual"),
+    Column("nights", "int64", True, "nights scored"),
+))
+OVERBOOKING_HORIZON_SCHEMA = Schema("overbooking_horizon", (
+    Column("days_before", "int64", True, "days before the night"),
+    Column("show_rate", "float64", True, "share of the rooms on the books then that finally stay"),
+    Column("limit_service", "int64", True, "booking limit for the service level"),
+    Column("limit_cost", "int64", True, "booking limit for walk cost vs empty room"),
+))
+POLICY_REPLAY_SCHEMA = Schema("policy_replay", (
+    Column("policy", "string", True, "control (+ overbooking)"),
+    Column("revenue", "float64", True, "room revenue of the scored nights"),
+    Column("net_revenue", "float64", True, "revenue minus walk costs"),
+    Column("revpar", "float64", True, "revenue per available room-night"),
+    Column("net_revpar", "float64", True, "net revenue per available room-night"),
+    Column("occupancy", "float64", True, "occupied / available room-nights"),
+    Column("adr", "float64", True, "revenue per occupied room-night"),
+    Column("walked", "int64", True, "rooms walked"),
+    Column("empty_rooms", "int64", True, "empty room-nights"),
+))
+#: Artefacts of the step (file name -> schema); all under ``<run_dir>/artifacts/``.
+HORIZON_ARTIFACTS: dict[str, Schema] = {
+    "booking_curves.parquet": BOOKING_CURVES_SCHEMA,
+    "pickup_errors.parquet": PICKUP_ERRORS_SCHEMA,
+    "overbooking_horizon.parquet": OVERBOOKING_HORIZON_SCHEMA,
+    "policy_replay.parquet": POLICY_REPLAY_SCHEMA,
+}
+#: Headline figures of the step (key -> label).
+HORIZON_HEADLINES: dict[str, str] = {
+    "cancel_rate": "Share of bookings cancelled (test bookings)",
+    "cancel_auc": "Cancellation model AUC (gradient boosting, test bookings)",
+    "pickup_mae_7": "Pick-up forecast MAE 7 days out (best method, rooms)",
+    "limit_service_90": "Booking limit 90 days out (service level)",
+    "limit_service_0": "Booking limit on the night (no-show-only rule)",
+    "replay_uplift_pct": "Best policy's net RevPAR over FCFS without overbooking (replay)",
+}
+
+_DAYS_OUT = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180, 270, 365)
+
+
+@dataclass(frozen=True)
+class HorizonParams:
+    """Parameters of :func:`run_booking_horizon` (the notebook's parameters).
+
+    Parameters
+    ----------
+    as_of : str
+        Last night used (ISO date).
+    capacity : int
+        Rooms.
+    cutoff : str, optional
+        First test night / first booking date of the cancellation test set;
+        default ``as_of - test_days``.
+    test_days : int, default 182
+    max_lead : int, default 365
+        Days before the night the curves reach.
+    window : int, default 91
+        Nights averaged by the pick-up methods.
+    pickup_days : tuple of int, default (60, 30, 14, 7, 1)
+    service_level : float, default 0.05
+        Largest probability of walking a guest on a night.
+    walk_cost : float, optional
+        Cost per walked room; default twice the highest fare.
+    dp_days : int, default 180
+        Days before the night covered by the dynamic programme (requests
+        earlier than that see the bid prices of ``dp_days``).
+    group_size, group_nights, group_days_before : int
+        The group request of the horizon view (20 rooms, 3 nights, 90 days out).
+    group_rate : float, optional
+        Group rate per room-night; default 80 % of the lowest fare.
+    cancel_max_iter : int, default 100
+        Boosting iterations of the cancellation model.
+    seed : int, default 42
+    """
+
+    as_of: str
+    capacity: int
+    cutoff: str | None = None
+    test_days: int = 182
+    max_lead: int = 365
+    window: int = 91
+    pickup_days: tuple[int, ...] = (60, 30, 14, 7, 1)
+    service_level: float = 0.05
+    walk_cost: float | None = None
+    dp_days: int = 180
+    group_size: int = 20
+    group_nights: int = 3
+    group_days_before: int = 90
+    group_rate: float | None = None
+    cancel_max_iter: int = 100
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if int(self.capacity) < 1:
+            raise ValueError(f"capacity must be a positive number of rooms, got {self.capacity!r}")
+        if not 0 <= self.service_level < 1:
+            raise ValueError(f"service_level must be in [0, 1), got {self.service_level!r}")
+        if self.max_lead < max(max(self.pickup_days), self.group_days_before, 1):
+            raise ValueError(f"max_lead ({self.max_lead}) must cover pickup_days {self.pickup_days} and "
+                             f"group_days_before ({self.group_days_before})")
+        if self.window < 7:
+            raise ValueError(f"window must be at least 7 nights, got {self.window}")
+        if not 1 <= self.dp_days <= self.max_lead:
+            raise ValueError(f"dp_days must be in 1..max_lead, got {self.dp_days}")
+        if self.group_size < 1 or self.group_nights < 1:
+            raise ValueError("group_size and group_nights must be >= 1")
+
+    @property
+    def as_of_ts(self) -> pd.Timestamp:
+        """``as_of`` as a timestamp."""
+        return pd.Timestamp(self.as_of).normalize()
+
+    @property
+    def cutoff_ts(self) -> pd.Timestamp:
+        """The cutoff as a timestamp."""
+        if self.cutoff is not None:
+            return pd.Timestamp(self.cutoff).normalize()
+        return self.as_of_ts - pd.Timedelta(days=int(self.test_days))
+
+
+@dataclass
+class HorizonResult:
+    """Everything :func:`run_booking_horizon` computes (see its docstring)."""
+
+    params: HorizonParams
+    curves: BookingCurves
+    pickup: PickupBacktest
+    cancellation: CancellationEvaluation
+    show_rates: pd.DataFrame
+    limits: pd.DataFrame
+    fares: pd.Series
+    dp: dict[int, DynamicDPResult]
+    dp_table: pd.DataFrame
+    replay: ReplayResult
+    group: pd.DataFrame
+    counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def headlines(self) -> dict[str, Any]:
+        """Headline figures keyed as :data:`HORIZON_HEADLINES`."""
+        t = self.pickup.errors
+        best7 = t[(t["days_before"] == 7) & (t["method"] != "time_series")]["mae"].min() if (t["days_before"] == 7).any() else np.nan
+        s = self.replay.summary
+        base = s.loc["FCFS", "net_revpar"] if "FCFS" in s.index else np.nan
+        return {
+            "cancel_rate": float(self.cancellation.table["cancel_rate"].iloc[0]),
+            "cancel_auc": float(self.cancellation.table.loc["gradient boosting", "auc"]),
+            "pickup_mae_7": float(best7),
+            "limit_service_90": int(self.limits.loc[min(90, self.limits.index.max()), "limit_service"]),
+            "limit_service_0": int(self.limits.loc[0, "limit_service"]),
+            "replay_uplift_pct": float(100 * (s["net_revpar"].max() / base - 1)) if base else np.nan,
+        }
+
+    def artifacts(self) -> dict[str, pd.DataFrame]:
+        """The artefact tables (:data:`HORIZON_ARTIFACTS`), columns as declared."""
+        curves = self.curves.frame(days_before=[d for d in _DAYS_OUT if d <= self.params.max_lead])
+        curves["series"] = curves["series"].astype("string")
+        curves["days_before"] = curves["days_before"].astype("int64")
+        pe = self.pickup.errors.assign(method=lambda d: d["method"].astype("string"),
+                                       days_before=lambda d: d["days_before"].astype("int64"),
+                                       nights=lambda d: d["nights"].astype("int64"))
+        ob = self.limits.reset_index()
+        ob["days_before"] = ob["days_before"].astype("int64")
+        rp = self.replay.summary.reset_index()
+        rp["policy"] = rp["policy"].astype("string")
+        out = {"booking_curves.parquet": curves, "pickup_errors.parquet": pe,
+               "overbooking_horizon.parquet": ob, "policy_replay.parquet": rp}
+        for name, df in out.items():
+            schema = HORIZON_ARTIFACTS[name]
+            miss = [c for c in schema.required if c not in df.columns]
+            if miss:  # pragma: no cover - guarded by tests
+                raise ValueError(f"{name}: columns {miss} missing")
+        return out
+
+
+def _class_rates(bookings: pd.DataFrame, classes: list[str], nights: pd.DatetimeIndex, days: int,
+                 group_of_night: np.ndarray, n_groups: int) -> np.ndarray:
+    """Mean rooms requested per class, by days before the night and group of nights: (groups, days, classes).
+
+    Requests are counted by stay night (each night of a stay is a request for that night's room) and
+    weighted by the share of them that finally stay (the DP plans the rooms that will be used).
+    """
+    b = bookings[bookings["fare_class"].astype("object").isin(classes)]
+    day0 = nights[0]
+    k = b["fare_class"].astype("object").map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
+    arr = (b["arrival_date"] - day0).dt.days.to_numpy(np.int64)
+    lead = (b["arrival_date"] - b["booking_date"]).dt.days.to_numpy(np.int64)
+    n = b["nights"].to_numpy(np.int64)
+    u = (b["units"] if "units" in b.columns else pd.Series(1, index=b.index)).to_numpy(float)
+    stay = (b["status"].astype("object") == "stayed").to_numpy(float)
+    acc = np.zeros((n_groups, days, len(classes)))
+    cnt = np.bincount(group_of_night, minlength=n_groups).astype(float)
+    for s in range(int(n.max(initial=1))):
+        m = n > s
+        t = arr[m] + s
+        d = lead[m] + s
+        ok = (t >= 0) & (t < len(nights)) & (d >= 1)
+        d = np.minimum(d[ok], days)
+        np.add.at(acc, (group_of_night[t[ok]], d - 1, k[m][ok]), (u[m] * stay[m])[ok])
+    return acc / np.maximum(cnt, 1)[:, None, None]
+
+
+def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> HorizonResult:
+    """Booking curves, pick-up, cancellations, overbooking by days out, dynamic control and replay.
+
+    Parameters
+    ----------
+    bookings : pandas.DataFrame
+        Cleaned canonical bookings (``bookings.parquet`` of the data-quality
+        step); ``fare_class`` defaults to ``segment``.
+    params : HorizonParams
+
+    Returns
+    -------
+    HorizonResult
+
+    Raises
+    ------
+    ValueError
+        When the data do not cover a training and a test period (naming the
+        dates), or on bad parameters.
+    """
+    p = params
+    notes: list[str] = []
+    b = bookings.copy()
+    if "fare_class" not in b.columns:
+        b["fare_class"] = b["segment"]
+    as_of, cut = p.as_of_ts, p.cutoff_ts
+    late = b["arrival_date"] > as_of
+    counts = {"bookings": len(b), "left out: arrival after as_of": int(late.sum())}
+    b = b.loc[~late]
+    first_night = b["arrival_date"].min()
+    if pd.isna(first_night) or cut - first_night < pd.Timedelta(days=p.window + 28) or cut > as_of - pd.Timedelta(days=max(p.pickup_days)):
+        raise ValueError(
+            f"the bookings arrive from {first_night:%Y-%m-%d} to {as_of:%Y-%m-%d} (as_of): the cutoff {cut:%Y-%m-%d} "
+            f"needs at least {p.window + 28} training nights before it and {max(p.pickup_days)} test nights after it; "
+            "set `cutoff` (or `test_days`) accordingly")
+    start = first_night
+    train_end = cut - pd.Timedelta(days=1)
+    # 1. booking curves
+    curves = booking_curves(b, start=start, end=as_of, max_lead=p.max_lead, by="segment")
+    notes += curves.rooms.notes
+    # 2. pick-up backtest: one origin per day; the night origin + d must be a test night up to as_of
+    origins = pd.date_range(cut - pd.Timedelta(days=1), as_of - pd.Timedelta(days=max(p.pickup_days)), freq="D")
+    pickup = pickup_backtest(curves.rooms, origins=origins, days_before=p.pickup_days, window=p.window)
+    # 3. cancellation models
+    split = time_split(b, cut)
+    models = {
+        "logistic regression": CancellationModel("logistic", seed=p.seed).fit(split.train),
+        "gradient boosting": CancellationModel("gradient_boosting", max_iter=p.cancel_max_iter, seed=p.seed).fit(split.train),
+    }
+    cancel = evaluate_cancellation_model(models, split.test)
+    counts |= {"cancellation train bookings": split.counts["train"], "cancellation test bookings": split.counts["test"]}
+    # 4. show rates and limits by days out (training nights)
+    fares_tab = fares_from_bookings(b[b["arrival_date"] <= train_end], by="fare_class")
+    fares_tab = fares_tab[fares_tab["fare"] > 0]
+    fares = fares_tab["fare"]
+    walk_cost = float(p.walk_cost) if p.walk_cost is not None else 2.0 * float(fares.max())
+    q = show_rates_by_days_out(b, start=start + pd.Timedelta(days=min(p.max_lead, 30)), end=train_end, max_lead=p.max_lead)
+    limits = overbooking_limits_by_days_out(q["show_rate"], p.capacity, max_denied_prob=p.service_level,
+                                            walk_cost=walk_cost, empty_room_cost=float(fares.mean()))
+    limits["limit_service"] = limits["limit_service"].astype("int64")
+    limits["limit_cost"] = limits["limit_cost"].astype("int64")
+    # 5. dynamic programme per arrival month of the night (rates from the training nights)
+    classes = list(fares.index)
+    # strictly decreasing fares: classes with equal fares are nudged apart by a cent (counted)
+    f = fares.to_numpy(float).copy()
+    for i in range(1, f.size):
+        if f[i] >= f[i - 1]:
+            f[i] = f[i - 1] - 0.01
+    nights_all = pd.date_range(start, as_of, freq="D")
+    month = nights_all.month.to_numpy() - 1
+    train_mask = nights_all <= train_end
+    grp = np.where(train_mask, month, 12)  # test nights are not averaged in
+    rates = _class_rates(b, classes, nights_all, p.dp_days, grp, 13)[:12]
+    cap_dp = int(limits["limit_service"].max())
+    dp: dict[int, DynamicDPResult] = {}
+    for g in range(12):
+        if not (month[train_mask] == g).any():
+            continue
+        lam, kper = arrival_probabilities(rates[g], max_probability=0.5)
+        dp[g] = dynamic_programme(f, lam, cap_dp, periods_per_day=kper)
+    if not dp:
+        raise ValueError("no training night to estimate the arrival rates of the dynamic programme")
+    fallback = max(dp, key=lambda g: dp[g].expected_revenue)
+    test_nights = pd.date_range(cut, as_of, freq="D")
+    dp_group = np.array([m - 1 if (m - 1) in dp else fallback for m in test_nights.month])
+    busiest = int(pd.Series(dp_group).mode().iloc[0]) if len(dp_group) else fallback
+    dp_table = dp[busiest].protection_frame([d for d in (180, 120, 90, 60, 30, 14, 7, 1) if d <= p.dp_days])
+    # EMSR-b demand per class: final rooms per night by arrival month over the training nights
+    otb_cls = pd.DataFrame(curves_by_class(b, start, train_end), copy=False)
+    mon = otb_cls.index.month
+    class_demand = {}
+    for c in classes:
+        col = otb_cls[c] if c in otb_cls.columns else pd.Series(0.0, index=otb_cls.index)
+        mu = col.groupby(mon).mean().reindex(range(1, 13)).fillna(col.mean())
+        sd = col.groupby(mon).std().reindex(range(1, 13)).fillna(col.std()).fillna(0.0)
+        class_demand[c] = (mu.loc[test_nights.month].to_numpy(), sd.loc[test_nights.month].to_numpy())
+    # 6. replay on the test nights (warm-up: requests for earlier nights still in house are replayed too)
+    req = b[b["arrival_date"] >= cut - pd.Timedelta(days=30)]
+    req = req[req["fare_class"].astype("object").isin(classes)]
+    left_out = int((b["arrival_date"] >= cut - pd.Timedelta(days=30)).sum() - len(req))
+    if left_out:
+        notes.append(f"{left_out} request(s) of classes without a positive fare (e.g. complimentary) left out of the replay")
+    fares_adj = dict(zip(classes, f))
+    no_show_rule = np.full(len(limits), int(limits.loc[0, "limit_service"]))
+    pols = [ReplayPolicy("fcfs"), ReplayPolicy("fcfs", True), ReplayPolicy("emsr_b"), ReplayPolicy("emsr_b", True),
+            ReplayPolicy("dp"), ReplayPolicy("dp", True)]
+    replay = replay_policies(req, pols, capacity=p.capacity, start=cut, end=as_of,
+                             limits=limits["limit_service"].to_numpy(), class_fares=fares_adj,
+                             class_demand=class_demand, dp=dp, dp_group=dp_group, walk_cost=walk_cost)
+    rule = replay_policies(req, [ReplayPolicy("fcfs", True, name="FCFS + no-show-only limit")], capacity=p.capacity,
+                           start=cut, end=as_of, limits=no_show_rule, walk_cost=walk_cost)
+    replay.summary = pd.concat([replay.summary.iloc[:2], rule.summary, replay.summary.iloc[2:]])
+    replay.nightly = pd.concat([replay.nightly, rule.nightly], ignore_index=True)
+    replay.outcomes = pd.concat([replay.outcomes, rule.outcomes], ignore_index=True)
+    # 8. group request d days out: displacement from the DP bid prices at the expected shows on hand
+    group = _group_view(p, dp, q, curves, train_end, fares, walk_cost)
+    return HorizonResult(p, curves, pickup, cancel, q, limits, pd.Series(fares_adj, name="fare"), dp, dp_table,
+                         replay, group, counts, notes)
+
+
+def curves_by_class(bookings: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Final rooms per stay night and fare class (on the books on the night), nights ``start..end``."""
+    from crm_analysis.seasonality.pickup import on_the_books
+
+    o = on_the_books(bookings, start=start, end=end, max_lead=0, by="fare_class")
+    return pd.DataFrame(o.values[:, 0, :], index=o.nights, columns=o.series)
+
+
+def _group_view(p: HorizonParams, dp: dict[int, DynamicDPResult], q: pd.DataFrame, curves: BookingCurves,
+                train_end: pd.Timestamp, fares: pd.Series, walk_cost: float) -> pd.DataFrame:
+    """Displacement of a group booked ``group_days_before`` days out, per arrival month (horizon view).
+
+    Rooms left = capacity - expected shows of the rooms on the books then (mean over the month's
+    training nights times the show rate then); displacement = sum of the DP bid prices of the group's
+    rooms at that level, per night, at the group's days out (which already prices the expected later
+    pick-up net of cancellations). Group revenue = rooms x rate x nights x the show rate then.
+    """
+    d = int(p.group_days_before)
+    rate = float(p.group_rate) if p.group_rate is not None else 0.8 * float(fares.min())
+    otb = curves.rooms.total()
+    nights = curves.rooms.nights
+    m = nights <= train_end
+    mon = nights[m].month
+    on_hand = pd.Series(otb[m, min(d, otb.shape[1] - 1)], index=mon).groupby(level=0).mean()
+    qd = float(q["show_rate"].iloc[min(d, len(q) - 1)])
+    rows = []
+    for g, res in sorted(dp.items()):
+        shows = float(on_hand.get(g + 1, 0.0)) * qd
+        left = int(max(0, min(res.capacity, round(p.capacity - shows))))
+        t = min(max(d, 1) * res.periods_per_day, res.bid_prices.shape[0])
+        g_rooms = min(p.group_size, left)
+        disp = float(res.bid_prices[t - 1, left - g_rooms:left].sum()) * p.group_nights if g_rooms else np.inf
+        revenue = p.group_size * rate * p.group_nights * qd
+        rows.append({"month": g + 1, "expected_shows_on_hand": shows, "rooms_left": left,
+                     "displacement": disp, "group_revenue": revenue,
+                     "decision": "accept" if g_rooms == p.group_size and revenue >= disp else "reject"})
+    return pd.DataFrame(rows).set_index("month")
