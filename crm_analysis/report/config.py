@@ -132,6 +132,7 @@ NOTEBOOK_DATA_NEEDS: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "idic": ("transactions",),
     "seasonality": (("transactions", "bookings"),),
     "yield": ("bookings",),
+    "booking_horizon": ("bookings",),
 }
 #: Parameters set by the runner for every notebook; not allowed in ``parameters``.
 RESERVED_PARAMETERS = ("run_dir", "seed", "as_of")

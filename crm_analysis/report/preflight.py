@@ -69,6 +69,7 @@ NOTEBOOK_INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
     "segmentation": (("rfm_clv", "clv.parquet"),),
     "seasonality": (("data_quality", "transactions.parquet / bookings.parquet"),),
     "yield": (("seasonality", "forecasts.parquet"), ("data_quality", "bookings.parquet")),
+    "booking_horizon": (("data_quality", "bookings.parquet"),),
 }
 
 

@@ -17,6 +17,7 @@ from crm_analysis.synthetic.hotel import (
     SegmentProfile,
     SyntheticBookings,
     default_bookings,
+    request_stream,
     generate_bookings,
 )
 from crm_analysis.synthetic.retail import (
@@ -47,6 +48,7 @@ __all__ = [
     "SegmentProfile",
     "SyntheticBookings",
     "default_bookings",
+    "request_stream",
     "generate_bookings",
     "BGNBD_CDNOW",
     "CHANNEL_MIX",

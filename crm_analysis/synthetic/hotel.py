@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_HOTEL",
     "generate_bookings",
     "default_bookings",
+    "request_stream",
 ]
 
 
@@ -115,6 +116,12 @@ class SegmentProfile:
         drawn from a segment pool sized to give this rate).
     fare_class : str, optional
         Fare class of the segment's bookings (default: the segment name).
+    cancel_lead_slope : float, default 0
+        Dependence of the cancellation probability on the lead time: the
+        logit of a request's cancellation probability is
+        ``a + cancel_lead_slope * (log(1 + lead) - mean log(1 + lead))``,
+        with ``a`` solved so the segment's mean probability is
+        ``cancel_rate``. 0: cancellations independent of the lead time.
     """
 
     name: str
@@ -135,6 +142,7 @@ class SegmentProfile:
     channel_mix: Mapping[str, float] | None = None
     repeat_rate: float = 0.0
     fare_class: str | None = None
+    cancel_lead_slope: float = 0.0
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> ValueError:
@@ -166,6 +174,8 @@ class SegmentProfile:
             raise bad(f"repeat_rate must lie in [0, 1), got {self.repeat_rate!r}")
         if not np.isfinite(self.price_elasticity):
             raise bad("price_elasticity must be finite")
+        if not np.isfinite(self.cancel_lead_slope):
+            raise bad(f"cancel_lead_slope must be finite, got {self.cancel_lead_slope!r}")
         normalise_profile(self.weekday_profile, 7, f"segment {self.name!r} weekday_profile")
         normalise_profile(self.month_profile, 12, f"segment {self.name!r} month_profile")
         mix = self.channel_mix
@@ -213,6 +223,10 @@ class HotelConfig:
         Beta parameters of ``(arrival - cancellation) / lead time``.
     name : str
         Property name (canonical ``property`` column).
+    peak_pressure : float, default 1
+        Exponent on each segment's seasonal demand weight (month x weekday x
+        price response, normalised to mean 1): above 1 the peaks rise and
+        the troughs fall at the same mean demand (more sold-out nights).
     """
 
     capacity: int
@@ -223,6 +237,7 @@ class HotelConfig:
     demand_shock_shape: float = 20.0
     cancel_timing: tuple[float, float] = (0.69, 0.40)
     name: str = "Synthetic City Hotel"
+    peak_pressure: float = 1.0
 
     def __post_init__(self) -> None:
         if int(self.capacity) != self.capacity or self.capacity < 1:
@@ -242,6 +257,8 @@ class HotelConfig:
             raise ValueError("price_demand_elasticity must be finite")
         if not self.demand_shock_shape > 0:
             raise ValueError("demand_shock_shape must be positive (use a large value for no shock)")
+        if not (np.isfinite(self.peak_pressure) and self.peak_pressure > 0):
+            raise ValueError(f"peak_pressure must be positive, got {self.peak_pressure!r}")
         if len(self.cancel_timing) != 2 or min(self.cancel_timing) <= 0:
             raise ValueError(f"cancel_timing must be two positive Beta parameters, got {self.cancel_timing!r}")
 
@@ -564,7 +581,11 @@ def generate_bookings(
     weight = season * (rate_level / adr) ** elast
     kept = np.array([(1 - s.cancel_rate) * s.los_mean for s in segs])
     total_rooms = cfg.mean_load * cfg.capacity * float(demand_scale) / float(shares @ kept)
-    expected_rooms = total_rooms * shares * weight / weight.mean(axis=0) * shock[:, None]
+    w_norm = weight / weight.mean(axis=0)
+    if cfg.peak_pressure != 1.0:
+        w_norm = w_norm**cfg.peak_pressure
+        w_norm = w_norm / w_norm.mean(axis=0)
+    expected_rooms = total_rooms * shares * w_norm * shock[:, None]
     mean_units = np.array([s.mean_units for s in segs])
     n_req = rng.poisson(expected_rooms / mean_units)
 
@@ -587,6 +608,14 @@ def generate_bookings(
         noise[m] = rng.normal(-0.5 * s.rate_dispersion**2, s.rate_dispersion, k)
     rate = np.round(rate_level[day, seg] * np.exp(noise), 2)
     cancel_p = np.array([s.cancel_rate for s in segs])[seg]
+    for j, s in enumerate(segs):  # lead-time dependent cancellations (cancel_lead_slope != 0)
+        m = seg == j
+        if s.cancel_lead_slope == 0.0 or not m.any() or s.cancel_rate in (0.0, 1.0):
+            continue
+        z = np.log1p(lead[m]) - np.log1p(lead[m]).mean()
+        beta = s.cancel_lead_slope
+        a = brentq(lambda a_: float(np.mean(1.0 / (1.0 + np.exp(-(a_ + beta * z))))) - s.cancel_rate, -50, 50)
+        cancel_p[m] = 1.0 / (1.0 + np.exp(-(a + beta * z)))
     noshow_p = np.array([s.no_show_rate / (1 - s.cancel_rate) if s.cancel_rate < 1 else 0.0 for s in segs])[seg]
     u_status = rng.random(n)
     will_cancel = u_status < cancel_p
@@ -755,3 +784,35 @@ def default_bookings(seed: int = 42) -> pd.DataFrame:
         Canonical bookings.
     """
     return generate_bookings(DEFAULT_HOTEL, "2023-01-01", "2024-12-31", seed=seed).bookings
+
+
+def request_stream(config: HotelConfig | None = None, *, start: object, end: object, seed: int) -> pd.DataFrame:
+    """Every room request of a synthetic hotel with its outcome, before any capacity control.
+
+    :func:`generate_bookings` refuses requests beyond the rooms; here it runs
+    with ten times the rooms and a tenth of ``mean_load``, which keeps the
+    demand (``mean_load * capacity``) and turns nothing away, so every
+    request and its would-be outcome (cancellation date, no-show, stay) is
+    in the stream (group blocks keep the hotel's own cap on their size). For
+    replaying capacity controls with common random numbers
+    (:func:`crm_analysis.yield_management.replay.replay_replications`).
+
+    Parameters
+    ----------
+    config : HotelConfig, optional
+        Default :data:`DEFAULT_HOTEL`.
+    start, end : date-like
+        First and last arrival date.
+    seed : int
+        Seed of the stream.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical bookings (all requests).
+    """
+    cfg = DEFAULT_HOTEL if config is None else config
+    big = replace(cfg, capacity=int(cfg.capacity) * 10, mean_load=float(cfg.mean_load) / 10)
+    b = generate_bookings(big, start, end, seed=seed).bookings
+    b["units"] = np.minimum(b["units"].to_numpy(), int(cfg.capacity)).astype(np.int64)
+    return b

@@ -343,7 +343,7 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     train_mask = nights_all <= train_end
     grp = np.where(train_mask, month, 12)  # test nights are not averaged in
     rates = _class_rates(b, classes, nights_all, p.dp_days, grp, 13)[:12]
-    cap_dp = int(limits["limit_service"].max())
+    cap_dp = int(p.capacity)  # with overbooking the replay caps the rooms left at C (bid prices of x <= C)
     dp: dict[int, DynamicDPResult] = {}
     for g in range(12):
         if not (month[train_mask] == g).any():

@@ -71,6 +71,7 @@ __all__ = [
     "ReplayPolicy",
     "ReplayResult",
     "replay_policies",
+    "replay_replications",
 ]
 
 #: The states a request of the replay ends in (each request exactly one).
@@ -283,9 +284,11 @@ def replay_policies(
         Fare class -> ``(mean, std)`` arrays of the class's rooms per scored
         night (``start..end``); needed by ``emsr_b``.
     dp : mapping or sequence of DynamicDPResult, optional
-        Solved dynamic programmes (fares ranked as ``class_fares``, capacity
-        at least the largest limit used); ``dp_group[i]`` names the one of
-        scored night ``i``. Needed by ``dp``.
+        Solved dynamic programmes (fares ranked as ``class_fares``);
+        ``dp_group[i]`` names the one of scored night ``i``. Needed by
+        ``dp``. The rooms left are ``limit - held`` (``C - held`` without
+        overbooking), capped at the programme's capacity (beyond it the
+        bid prices of the programme's last unit apply).
     dp_group : numpy.ndarray of int, optional
     class_column : str, default "fare_class"
     walk_cost : float, default 0
@@ -449,3 +452,49 @@ def replay_policies(
             summary.loc[name, "net_revpar_low"], summary.loc[name, "net_revpar_high"] = np.quantile(boot, [0.025, 0.975])
     notes.append(f"{n:,} requests replayed; nights {t0.date()} to {t1.date()} scored ({n_scored} nights x {C} rooms)")
     return ReplayResult(summary, nightly, pd.concat(outcome_rows, ignore_index=True), C, notes)
+
+
+def replay_replications(
+    streams: Sequence[pd.DataFrame], policies: Sequence[ReplayPolicy], **kwargs: object
+) -> pd.DataFrame:
+    """Replay several request streams (common random numbers: every policy sees the same stream).
+
+    Parameters
+    ----------
+    streams : sequence of pandas.DataFrame
+        Request streams (e.g. :func:`crm_analysis.synthetic.request_stream` with seeds ``seed, seed + 1, ...``).
+    policies : sequence of ReplayPolicy
+    **kwargs
+        Passed to :func:`replay_policies`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per policy: mean over the streams of ``net_revpar``,
+        ``revpar``, ``occupancy``, ``adr``, ``walked``, ``empty_rooms``, with
+        ``<figure>_ci`` the half-width of a 95 % normal interval of the mean,
+        and ``net_revpar_diff_vs_first`` / ``_ci``: the paired difference to
+        the first policy (paired on the stream, which the common random
+        numbers make precise).
+
+    Raises
+    ------
+    ValueError
+        With fewer than two streams (no interval).
+    """
+    if len(streams) < 2:
+        raise ValueError(f"need at least two streams for an interval, got {len(streams)}")
+    figs = ["net_revpar", "revpar", "occupancy", "adr", "walked", "empty_rooms"]
+    runs = [replay_policies(s, policies, **kwargs).summary[figs] for s in streams]
+    arr = np.stack([r.to_numpy(float) for r in runs])  # (R, policies, figs)
+    R = arr.shape[0]
+    mean = arr.mean(axis=0)
+    half = 1.96 * arr.std(axis=0, ddof=1) / np.sqrt(R)
+    out = pd.DataFrame(mean, index=runs[0].index, columns=figs)
+    for k, f in enumerate(figs):
+        out[f + "_ci"] = half[:, k]
+    diff = arr[:, :, 0] - arr[:, :1, 0]
+    out["net_revpar_diff_vs_first"] = diff.mean(axis=0)
+    out["net_revpar_diff_vs_first_ci"] = 1.96 * diff.std(axis=0, ddof=1) / np.sqrt(R)
+    out["streams"] = R
+    return out

@@ -138,3 +138,24 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="without a fare"):
         replay_policies(req, [ReplayPolicy("emsr_b")], capacity=2, start=D0, end=D0, class_fares={"hi": 1.0},
                         class_demand={"hi": (np.ones(1), np.ones(1))})
+
+
+def test_request_stream_and_replications():
+    from crm_analysis.synthetic import DEFAULT_HOTEL, generate_bookings, request_stream
+    from crm_analysis.yield_management.replay import replay_replications
+
+    cfg = DEFAULT_HOTEL.with_capacity(30)
+    full = generate_bookings(cfg, "2024-01-01", "2024-03-31", seed=4)
+    stream = request_stream(cfg, start="2024-01-01", end="2024-03-31", seed=4)
+    # the same requests the capacity-controlled generator saw, none refused
+    assert len(stream) == int(full.denied["requests"].sum())
+    assert len(stream) > len(full.bookings)
+    streams = [request_stream(cfg, start="2024-01-01", end="2024-03-31", seed=s) for s in (1, 2, 3)]
+    pols = [ReplayPolicy("fcfs"), ReplayPolicy("fcfs", True)]
+    out = replay_replications(streams, pols, capacity=30, start="2024-02-01", end="2024-03-31",
+                              limits=np.full(400, 33), walk_cost=200.0)
+    assert list(out.index) == ["FCFS", "FCFS + overbooking"]
+    assert out.loc["FCFS", "net_revpar_diff_vs_first"] == 0
+    assert (out["streams"] == 3).all() and (out["net_revpar_ci"] > 0).all()
+    with pytest.raises(ValueError, match="two streams"):
+        replay_replications(streams[:1], pols, capacity=30, start="2024-02-01", end="2024-03-31", limits=np.full(3, 33))

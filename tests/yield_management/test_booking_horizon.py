@@ -1,0 +1,83 @@
+"""The booking-horizon pipeline on synthetic bookings: artefacts match their schemas, no look-ahead, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_analysis.synthetic import generate_bookings
+from crm_analysis.yield_management.booking_horizon import (
+    HORIZON_ARTIFACTS,
+    HORIZON_HEADLINES,
+    HorizonParams,
+    run_booking_horizon,
+)
+
+
+@pytest.fixture(scope="module")
+def bookings():
+    return generate_bookings(start="2023-01-01", end="2023-12-31", seed=11).bookings
+
+
+@pytest.fixture(scope="module")
+def result(bookings):
+    p = HorizonParams(as_of="2023-12-31", capacity=120, cutoff="2023-10-01", max_lead=200, dp_days=60,
+                      cancel_max_iter=20)
+    return run_booking_horizon(bookings, p)
+
+
+def test_artifacts_follow_schemas(result):
+    arts = result.artifacts()
+    assert set(arts) == set(HORIZON_ARTIFACTS)
+    for name, df in arts.items():
+        schema = HORIZON_ARTIFACTS[name]
+        for col in schema:
+            assert col.name in df.columns, (name, col.name)
+            assert str(df[col.name].dtype) == str(col.pandas_dtype), (name, col.name, df[col.name].dtype)
+    assert set(result.headlines()) == set(HORIZON_HEADLINES)
+
+
+def test_replay_covers_the_policies_and_the_no_show_rule(result):
+    s = result.replay.summary
+    assert list(s.index) == ["FCFS", "FCFS + overbooking", "FCFS + no-show-only limit", "EMSR-b",
+                             "EMSR-b + overbooking", "DP bid price", "DP bid price + overbooking"]
+    req = s[[c for c in s.columns if c.startswith("requests_")]].sum(axis=1)
+    assert req.nunique() == 1  # the same requests for every policy
+    assert (s["walked"][~s.index.str.contains("overbooking|no-show")] == 0).all()
+    # limits: non-increasing towards the night, the no-show-only limit on the night
+    lim = result.limits["limit_service"]
+    assert lim.loc[0] >= 120 and lim.loc[90] >= lim.loc[0]
+
+
+def test_no_look_ahead_in_training(bookings):
+    # everything estimated on the training side (show rates, limits, fares, the DP) is unchanged when the
+    # bookings arriving after the cutoff are altered
+    p = HorizonParams(as_of="2023-12-31", capacity=120, cutoff="2023-10-01", max_lead=200, dp_days=60,
+                      cancel_max_iter=20)
+    a = run_booking_horizon(bookings, p)
+    late = bookings["arrival_date"] >= "2023-10-01"
+    made_late = bookings["booking_date"] >= "2023-10-01"
+    b2 = bookings.copy()
+    # arrivals after the cutoff: rates doubled; bookings made after the cutoff: stayed <-> cancelled
+    b2.loc[late, "rate"] *= 2
+    m = late & made_late
+    was_cancelled = b2["status"] == "cancelled"
+    b2.loc[m & ~was_cancelled, "status"] = "cancelled"
+    b2.loc[m & ~was_cancelled, "cancellation_date"] = b2.loc[m & ~was_cancelled, "arrival_date"]
+    b2.loc[m & was_cancelled, "status"] = "stayed"
+    b2.loc[m & was_cancelled, "cancellation_date"] = pd.NaT
+    b = run_booking_horizon(b2, p)
+    pd.testing.assert_frame_equal(a.limits.iloc[: 30], b.limits.iloc[: 30])
+    pd.testing.assert_series_equal(a.fares, b.fares)
+    for g in a.dp:
+        np.testing.assert_array_equal(a.dp[g].value_function, b.dp[g].value_function)
+
+
+def test_bad_params(bookings):
+    with pytest.raises(ValueError, match="training nights"):
+        run_booking_horizon(bookings, HorizonParams(as_of="2023-12-31", capacity=120, cutoff="2023-02-01"))
+    with pytest.raises(ValueError, match="service_level"):
+        HorizonParams(as_of="2023-12-31", capacity=120, service_level=1.5)
+    with pytest.raises(ValueError, match="max_lead"):
+        HorizonParams(as_of="2023-12-31", capacity=120, max_lead=30)
