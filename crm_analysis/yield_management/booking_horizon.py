@@ -140,6 +140,12 @@ class HorizonParams:
         Group rate per room-night; default 80 % of the lowest fare.
     cancel_max_iter : int, default 100
         Boosting iterations of the cancellation model.
+    ts_baseline_origins : int, default 0
+        Origins (14 days apart, the latest possible) at which the time-series
+        forecaster (:class:`~crm_analysis.seasonality.DemandForecaster`, ETS /
+        Theta / seasonal naive on the total room-nights, no pick-up candidate)
+        is refitted and scored beside the pick-up methods; 0: no baseline
+        (each origin is a full refit: seconds).
     seed : int, default 42
     """
 
@@ -158,6 +164,7 @@ class HorizonParams:
     group_days_before: int = 90
     group_rate: float | None = None
     cancel_max_iter: int = 100
+    ts_baseline_origins: int = 0
     seed: int = 42
 
     def __post_init__(self) -> None:
@@ -312,7 +319,9 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     notes += curves.rooms.notes
     # 2. pick-up backtest: one origin per day; the night origin + d must be a test night up to as_of
     origins = pd.date_range(cut - pd.Timedelta(days=1), as_of - pd.Timedelta(days=max(p.pickup_days)), freq="D")
-    pickup = pickup_backtest(curves.rooms, origins=origins, days_before=p.pickup_days, window=p.window)
+    baseline = _ts_baseline(b, p, cut, as_of) if p.ts_baseline_origins > 0 else None
+    pickup = pickup_backtest(curves.rooms, origins=origins, days_before=p.pickup_days, window=p.window,
+                             baseline=baseline)
     # 3. cancellation models
     split = time_split(b, cut)
     models = {
@@ -388,6 +397,23 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     group = _group_view(p, dp, q, curves, train_end, fares, walk_cost)
     return HorizonResult(p, curves, pickup, cancel, q, limits, pd.Series(fares_adj, name="fare"), dp, dp_table,
                          replay, group, counts, notes)
+
+
+def _ts_baseline(b: pd.DataFrame, p: HorizonParams, cut: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Rolling-origin forecasts of the total room-nights by the time-series forecaster (no pick-up)."""
+    from crm_analysis.seasonality.forecaster import DemandForecaster, backtest
+
+    H = int(max(p.pickup_days))
+    last = as_of - pd.Timedelta(days=H)
+    cuts = [c for c in pd.date_range(end=last, periods=int(p.ts_baseline_origins), freq="14D") if c >= cut - pd.Timedelta(days=1)]
+    if not cuts:
+        return pd.DataFrame(columns=["origin", "night", "forecast"])
+    est = DemandForecaster(models=("ets", "theta", "seasonal_naive"), by=None, reconcile=None, horizon=H,
+                           cv_windows=2, seed=p.seed)
+    bt = backtest(est, b, cutoffs=cuts, horizon=H, as_of=as_of)
+    pr = bt.predictions.groupby(["cutoff", "date"], as_index=False)["mean"].sum()
+    return pd.DataFrame({"origin": pr["cutoff"], "night": pr["date"], "forecast": pr["mean"],
+                         "method": "time_series (DemandForecaster)"})
 
 
 def curves_by_class(bookings: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

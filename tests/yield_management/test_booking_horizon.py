@@ -81,3 +81,14 @@ def test_bad_params(bookings):
         HorizonParams(as_of="2023-12-31", capacity=120, service_level=1.5)
     with pytest.raises(ValueError, match="max_lead"):
         HorizonParams(as_of="2023-12-31", capacity=120, max_lead=30)
+
+
+@pytest.mark.slow
+def test_time_series_baseline_scored_beside_pickup(bookings):
+    p = HorizonParams(as_of="2023-12-31", capacity=120, cutoff="2023-10-01", max_lead=200, dp_days=60,
+                      cancel_max_iter=20, ts_baseline_origins=2)
+    r = run_booking_horizon(bookings, p)
+    e = r.pickup.errors
+    ts = e[e["method"] == "time_series (DemandForecaster)"]
+    assert sorted(ts["days_before"]) == sorted(p.pickup_days)
+    assert (ts["nights"] == 2).all()  # one night per origin and lead
