@@ -381,7 +381,10 @@ class CancellationModel:
         est = self._estimator(X)
         if self.calibrate:
             est = CalibratedClassifierCV(est, method="isotonic", cv=TimeSeriesSplit(3))
-        est.fit(X, y)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):  # OpenMP threads contend on a busy machine (as in the campaigns models)
+            est.fit(X, y)
         self.estimator_ = est
         self.n_train_ = len(b)
         return self
@@ -390,8 +393,11 @@ class CancellationModel:
         """Probability of cancellation of each booking, shape ``(n_bookings,)``."""
         if not hasattr(self, "estimator_"):
             raise ValueError("CancellationModel is not fitted; call fit(bookings) first")
+        from threadpoolctl import threadpool_limits
+
         X = self._features(bookings, fit=False)
-        return self.estimator_.predict_proba(X)[:, 1]
+        with threadpool_limits(1):
+            return self.estimator_.predict_proba(X)[:, 1]
 
 
 def _signed_log1p(X):

@@ -22,7 +22,7 @@ EXPECTED = {
         {"data_quality", "rfm_clv", "segmentation", "idic", "seasonality"}, "online_retail", "none",
         "online_retail/online_retail.parquet"
     ),
-    "hotels": ({"data_quality", "seasonality", "yield"}, "none", "hotels", "hotels/hotels.csv.gz"),
+    "hotels": ({"data_quality", "seasonality", "yield", "booking_horizon"}, "none", "hotels", "hotels/hotels.csv.gz"),
 }
 
 

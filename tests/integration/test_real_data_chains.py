@@ -241,6 +241,18 @@ def test_hotels_seasonality_and_forecasts(hotels_run):
     assert np.isfinite(heads["seasonality"]["forecast_backtest_mape"])
 
 
+def test_hotels_booking_horizon(hotels_run):
+    """Issue 14 in the chain: cancellation AUC >= 0.85 on the 2017 bookings, limits and replay written."""
+    heads = _headlines(hotels_run)["booking_horizon"]
+    assert heads["cancel_auc"] >= 0.85
+    assert heads["limit_service_0"] >= 226 and heads["limit_service_90"] > heads["limit_service_0"]
+    rp = pd.read_parquet(hotels_run / "artifacts" / "policy_replay.parquet")
+    assert {"FCFS", "FCFS + overbooking", "FCFS + no-show-only limit", "DP bid price + overbooking"} <= set(rp["policy"])
+    pe = pd.read_parquet(hotels_run / "artifacts" / "pickup_errors.parquet")
+    assert set(pe["days_before"]) == {60, 30, 14, 7, 1}
+    assert "time_series (DemandForecaster)" in set(pe["method"])
+
+
 def test_online_retail_idic_report(online_retail_run, online_retail_clean, shared_data):
     """Whale curve and profit deciles in the report; returns are the C invoices of known customers (pandas)."""
     raw = pd.read_parquet(shared_data / "online_retail" / "online_retail.parquet",

@@ -176,7 +176,8 @@ def test_default_config_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(tmp_path / "notebooks")
     cfg = load_config(None)  # the shipped default, project root searched from the cwd
     assert cfg.project_root == tmp_path.resolve()
-    assert [nb.name for nb in cfg.notebooks] == ["data_quality", "rfm_clv", "segmentation", "idic", "seasonality", "yield"]
+    assert [nb.name for nb in cfg.notebooks] == ["data_quality", "rfm_clv", "segmentation", "idic", "seasonality", "yield",
+                                                  "booking_horizon"]
     assert all(spec.loader == "synthetic" for spec in cfg.data.values())
 
 
