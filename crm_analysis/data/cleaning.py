@@ -13,9 +13,13 @@ Transactions rules, in order (:class:`CleaningPolicy`):
 1. ``missing_timestamp_or_amount`` -- timestamp or amount missing;
    ``nonfinite_amount`` -- amount, quantity or unit price infinite
    (``inf``/``-inf``, e.g. a division by zero upstream);
-2. ``missing_customer_id`` -- no customer id (``null_customer``);
+2. ``totals_row`` -- the customer id or the order id is a totals label of a
+   spreadsheet export ("Total", "Grand total:", "Summe", ...; ``totals_rows``;
+   before the next rule, since a totals row often has no customer);
+   ``missing_customer_id`` -- no customer id (``null_customer``);
 3. ``before_observation_start`` -- timestamp before ``observation_start``;
 4. ``after_observation_end`` -- timestamp after ``observation_end``;
+   ``sign_mismatch`` -- quantity and amount of opposite signs;
 5. ``return_or_cancellation`` -- negative quantity, negative amount, a
    ``True`` in the marker column ``is_cancellation`` (:data:`CANCELLATION_MARKER`,
    set by the loaders of data sets that mark cancellations otherwise, e.g.
@@ -35,6 +39,8 @@ Bookings rules, in order (:class:`BookingCleaningPolicy`):
 3. ``before_observation_start`` / 4. ``after_observation_end`` -- arrival date
    outside the observation window;
 5. ``booking_after_arrival`` -- booking date after arrival date;
+   ``inconsistent_cancellation`` -- a cancellation date before the booking
+   date, or on a booking that is not cancelled;
 6. ``zero_nights`` -- bookings of zero nights (any status);
 7. ``nonpositive_rate`` -- stayed bookings with rate <= 0.
 
@@ -80,6 +86,7 @@ __all__ = [
     "clean_bookings",
     "dropped_lines",
     "return_mask",
+    "TOTALS_LABELS",
     "cancellation_marker",
 ]
 
@@ -159,6 +166,15 @@ class CleaningPolicy(_Policy):
         Exact duplicate lines (all columns equal); the first is kept.
     missing_values : {"drop", "keep"}, default "drop"
         Lines whose timestamp or amount is missing.
+    totals_rows : {"drop", "keep"}, default "drop"
+        Lines whose customer id or order id is a totals label of a
+        spreadsheet export (:data:`TOTALS_LABELS`: "Total", "Summe", "Gesamt",
+        "Somme", ... in any case, with an optional colon or full stop): a
+        totals row would become a customer worth the whole revenue.
+    sign_mismatch : {"drop", "keep"}, default "drop"
+        Lines whose quantity and amount have opposite signs (a return of
+        ``-1`` unit booked at ``+5.50``): whether it is a sale or a return
+        cannot be told.
     observation_start, observation_end : date-like, optional
         Observation window (inclusive days); lines outside are dropped.
     """
@@ -169,10 +185,13 @@ class CleaningPolicy(_Policy):
     nonpositive_amount: Action = "drop"
     duplicates: Action = "drop"
     missing_values: Action = "drop"
+    totals_rows: Action = "drop"
+    sign_mismatch: Action = "drop"
     observation_start: DateLike = None
     observation_end: DateLike = None
 
-    _ACTIONS: ClassVar[tuple[str, ...]] = ("returns", "null_customer", "nonpositive_amount", "duplicates", "missing_values")
+    _ACTIONS: ClassVar[tuple[str, ...]] = ("returns", "null_customer", "nonpositive_amount", "duplicates", "missing_values",
+                                           "totals_rows", "sign_mismatch")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -200,6 +219,10 @@ class BookingCleaningPolicy(_Policy):
         Bookings whose booking date is after the arrival date.
     missing_values : {"drop", "keep"}, default "drop"
         Bookings missing a booking date, arrival date, rate or segment.
+    inconsistent_cancellation : {"drop", "keep"}, default "drop"
+        A cancellation date before the booking date, or a cancellation date
+        on a booking that is not cancelled: the booking's history on the
+        books (which the unconstraining and the pick-up replay) cannot be told.
     observation_start, observation_end : date-like, optional
         Window of arrival dates (inclusive days); bookings arriving outside
         it are dropped.
@@ -210,10 +233,12 @@ class BookingCleaningPolicy(_Policy):
     duplicates: Action = "drop"
     booking_after_arrival: Action = "drop"
     missing_values: Action = "drop"
+    inconsistent_cancellation: Action = "drop"
     observation_start: DateLike = None
     observation_end: DateLike = None
 
-    _ACTIONS: ClassVar[tuple[str, ...]] = ("nonpositive_rate", "zero_nights", "duplicates", "booking_after_arrival", "missing_values")
+    _ACTIONS: ClassVar[tuple[str, ...]] = ("nonpositive_rate", "zero_nights", "duplicates", "booking_after_arrival",
+                                           "missing_values", "inconsistent_cancellation")
 
 
 @dataclass
@@ -434,6 +459,13 @@ _MARKER_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": Tru
                  "y": True, "n": False, "t": True, "f": False}
 
 
+#: Customer ids that are the totals row of a spreadsheet export, lower case (see ``totals_rows``).
+TOTALS_LABELS = frozenset({
+    "total", "totals", "grand total", "subtotal", "sub-total", "sub total", "sum", "summe", "gesamt",
+    "gesamtsumme", "zwischensumme", "somme", "total général", "totaal", "totale", "suma", "summa",
+})
+
+
 def cancellation_marker(df: pd.DataFrame) -> np.ndarray | None:
     """The ``is_cancellation`` marker of a transactions frame as booleans, or None without it.
 
@@ -555,6 +587,20 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
     def missing(d: pd.DataFrame) -> np.ndarray:
         return (d["timestamp"].isna() | d["amount"].isna()).to_numpy(dtype=bool)
 
+    def totals(d: pd.DataFrame) -> np.ndarray:
+        out = np.zeros(len(d), dtype=bool)
+        for col in ("customer_id", "order_id"):
+            if col in d.columns:
+                ids = d[col].astype(STRING_DTYPE).str.strip().str.rstrip(":.").str.strip().str.lower()
+                out |= ids.isin(TOTALS_LABELS).to_numpy(dtype=bool, na_value=False)
+        return out
+
+    def mismatch(d: pd.DataFrame) -> np.ndarray:
+        if "quantity" not in d.columns:
+            return np.zeros(len(d), dtype=bool)
+        q, a = d["quantity"], d["amount"]
+        return (((q < 0) & (a > 0)) | ((q > 0) & (a < 0))).to_numpy(dtype=bool, na_value=False)
+
     def nonfinite(d: pd.DataFrame) -> np.ndarray:
         cols = [c for c in ("amount", "quantity", "unit_price") if c in d.columns]
         return np.isinf(d[cols].to_numpy(dtype="float64", na_value=np.nan)).any(axis=1)
@@ -573,6 +619,8 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
     rules: list[Rule] = [
         ("missing_timestamp_or_amount", policy.missing_values, "timestamp or amount missing", missing),
         ("nonfinite_amount", "drop", "amount, quantity or unit_price is infinite (inf or -inf)", nonfinite),
+        ("totals_row", policy.totals_rows, "customer_id or order_id is a totals label (Total, Summe, Gesamt, ...)",
+         totals),
         ("missing_customer_id", policy.null_customer, "customer_id missing or blank", no_customer),
         (
             "before_observation_start",
@@ -586,6 +634,7 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
             f"timestamp after observation_end={end}",
             None if end is None else (lambda d: _end_mask(d["timestamp"], end)),
         ),
+        ("sign_mismatch", policy.sign_mismatch, "quantity and amount of opposite signs", mismatch),
         (
             "return_or_cancellation",
             policy.returns,
@@ -693,6 +742,14 @@ def clean_bookings(df: pd.DataFrame, policy: BookingCleaningPolicy | None = None
     def nonpositive(d: pd.DataFrame) -> np.ndarray:
         return ((d["rate"] <= 0) & (d["status"] == "stayed")).to_numpy(dtype=bool, na_value=False)
 
+    def cancel_dates(d: pd.DataFrame) -> np.ndarray:
+        if "cancellation_date" not in d.columns:
+            return np.zeros(len(d), dtype=bool)
+        cd = d["cancellation_date"]
+        early = (cd < d["booking_date"]).to_numpy(dtype=bool, na_value=False)
+        stray = (cd.notna() & (d["status"] != "cancelled")).to_numpy(dtype=bool, na_value=False)
+        return early | stray
+
     rules: list[Rule] = [
         ("missing_values", policy.missing_values, "booking_date, arrival_date, rate or segment missing", missing),
         ("nonfinite_rate", "drop", "rate is infinite (inf or -inf)", nonfinite),
@@ -710,6 +767,8 @@ def clean_bookings(df: pd.DataFrame, policy: BookingCleaningPolicy | None = None
             None if end is None else (lambda d: _end_mask(d["arrival_date"], end)),
         ),
         ("booking_after_arrival", policy.booking_after_arrival, "booking_date after arrival_date", after),
+        ("inconsistent_cancellation", policy.inconsistent_cancellation,
+         "cancellation_date before booking_date, or on a booking that is not cancelled", cancel_dates),
         ("zero_nights", policy.zero_nights, "nights == 0 (any status)", zero),
         ("nonpositive_rate", policy.nonpositive_rate, "stayed booking with rate <= 0", nonpositive),
     ]

@@ -36,6 +36,10 @@ def _hand_made() -> pd.DataFrame:
         (" ", "2024-01-09", 2.0, "10", 1, "missing_customer_id"),  # stripped to "" when read: blank
         ("e", "2024-01-10", np.inf, "11", 1, "nonfinite_amount"),
         ("e", "2024-01-10", 1.0, "12", -np.inf, "nonfinite_amount"),
+        ("Total", "2024-01-11", 30.0, "13", 1, "totals_row"),  # a spreadsheet's totals line
+        (None, "2024-01-11", 30.0, " Grand TOTAL: ", 1, "totals_row"),  # label in the order id, no customer
+        ("f", "2024-01-12", 5.5, "15", -1, "sign_mismatch"),  # sale or return? cannot be told
+        ("Totally Ltd", "2024-01-12", 4.0, "16", 1, None),  # a customer whose name starts with "Total"
     ]
     df = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "order_id", "quantity", "expected"])
     return df
@@ -51,24 +55,26 @@ def test_hand_made_frame_reasons():
     expected = raw["expected"].value_counts().to_dict()
     assert res.report.dropped == {
         r: expected.get(r, 0)
-        for r in ["missing_timestamp_or_amount", "nonfinite_amount", "missing_customer_id",
-                  "before_observation_start", "after_observation_end", "return_or_cancellation",
+        for r in ["missing_timestamp_or_amount", "nonfinite_amount", "totals_row", "missing_customer_id",
+                  "before_observation_start", "after_observation_end", "sign_mismatch", "return_or_cancellation",
                   "nonpositive_amount", "exact_duplicate"]
     }
     assert res.reasons.fillna("kept").tolist() == raw["expected"].fillna("kept").tolist()
-    assert res.report.rows_in == 13 and res.report.rows_out == 2
+    assert res.report.rows_in == 17 and res.report.rows_out == 3
     full = res.report.table()
     assert list(full.columns) == ["step", "reason", "action", "rows", "amount", "rows_remaining", "description"]
     # the change made when reading (" " -> "") is listed first, as step 0, and drops nothing
     changed = full[full.action == "changed"]
-    assert changed[["step", "reason", "rows"]].values.tolist() == [[0, "customer_id: whitespace_stripped", 1]]
+    assert changed[["step", "reason", "rows"]].values.tolist() == [[0, "customer_id: whitespace_stripped", 1],
+                                                                   [0, "order_id: whitespace_stripped", 1]]
     assert np.isfinite(res.report.amount_in)  # infinite amounts count as rows, not as money
     table = full[full.action != "changed"]
-    assert table["step"].tolist() == list(range(1, 9))
+    assert table["step"].tolist() == list(range(1, 11))
     assert table.loc[table.reason == "return_or_cancellation", "amount"].item() == pytest.approx(0.0)  # 3 + -3
     assert table.loc[table.reason == "missing_customer_id", "amount"].item() == pytest.approx(-2.0)
     # rows_remaining decreases by the rows dropped at each step
-    assert (np.diff([13, *table["rows_remaining"]]) == -table["rows"]).all()
+    assert (np.diff([17, *table["rows_remaining"]]) == -table["rows"]).all()
+    assert table.loc[table.reason == "totals_row", "amount"].item() == pytest.approx(60.0)
     json.loads(json.dumps(res.report.to_dict()))
     assert "return_or_cancellation" in str(res.report)
 
@@ -81,8 +87,12 @@ def test_keep_actions_flag_but_keep():
     assert t.loc["return_or_cancellation", "action"] == "keep"
     assert t.loc["return_or_cancellation", "rows"] == 2  # the 'C6' line no longer counts (no prefix)
     assert t.loc["before_observation_start", "action"] == "off"
-    assert res.report.dropped == {"missing_timestamp_or_amount": 1, "nonfinite_amount": 2, "nonpositive_amount": 1}
-    assert res.report.rows_out == 9 and (res.data["amount"] < 0).sum() == 2
+    assert res.report.dropped == {"missing_timestamp_or_amount": 1, "nonfinite_amount": 2, "nonpositive_amount": 1,
+                                  "totals_row": 2, "sign_mismatch": 1}
+    assert res.report.rows_out == 10 and (res.data["amount"] < 0).sum() == 2
+    kept = clean_transactions(df, CleaningPolicy(totals_rows="keep", sign_mismatch="keep")).report.table()
+    assert kept.set_index("reason").loc[["totals_row", "sign_mismatch"], "rows"].tolist() == [2, 1]
+    assert kept.set_index("reason").loc[["totals_row", "sign_mismatch"], "action"].tolist() == ["keep", "keep"]
 
 
 def test_policy_validation():
@@ -161,6 +171,30 @@ def _bookings() -> pd.DataFrame:
     ]
     return pd.DataFrame(rows, columns=["booking_id", "booking_date", "arrival_date", "nights", "rate", "status",
                                        "expected"]).assign(segment="Direct")
+
+
+def test_inconsistent_cancellation_dates_are_counted():
+    rows = [  # booking, booked, arrives, status, cancelled on -> expected reason
+        ("1", "2024-01-10", "2024-02-01", "cancelled", "2024-01-20", None),
+        ("2", "2024-01-10", "2024-02-01", "cancelled", "2024-01-10", None),  # cancelled the day it was booked
+        ("3", "2024-01-10", "2024-02-01", "cancelled", "2024-01-09", "inconsistent_cancellation"),
+        ("4", "2024-01-10", "2024-02-01", "stayed", "2024-01-20", "inconsistent_cancellation"),
+        ("5", "2024-01-10", "2024-02-01", "no_show", "2024-01-20", "inconsistent_cancellation"),
+        ("6", "2024-01-10", "2024-02-01", "stayed", None, None),
+        ("7", "2024-03-10", "2024-02-01", "cancelled", "2024-01-01", "booking_after_arrival"),  # first rule wins
+    ]
+    raw = pd.DataFrame(rows, columns=["booking_id", "booking_date", "arrival_date", "status", "cancellation_date",
+                                      "expected"]).assign(segment="Direct", nights=2, rate=80.0)
+    df = validate_bookings(raw.drop(columns="expected"))
+    res = clean_bookings(df)
+    assert res.reasons.fillna("kept").tolist() == raw["expected"].fillna("kept").tolist()
+    assert res.report.dropped["inconsistent_cancellation"] == 3
+    kept = clean_bookings(df, BookingCleaningPolicy(inconsistent_cancellation="keep"))
+    assert kept.report.rows_out == 6 and kept.report.table().set_index("reason").loc[
+        "inconsistent_cancellation", "rows"] == 3
+    # without a cancellation_date column the rule has nothing to look at
+    assert clean_bookings(validate_bookings(raw.drop(columns=["expected", "cancellation_date"]))).report.dropped[
+        "inconsistent_cancellation"] == 0
 
 
 def test_clean_bookings_reasons():

@@ -148,8 +148,11 @@ def test_cleaning_counts_cancellations_and_the_repeated_line(workbook: Path) -> 
     # independent computation on the raw columns, rule by rule, in the documented order
     amount = raw["Quantity"] * raw["Price"]
     no_cust = raw["Customer ID"].isna()
-    r1 = raw[~no_cust]
-    ret = r1["Invoice"].str.startswith("C") | (r1["Quantity"] < 0) | (amount[~no_cust] < 0)
+    r0 = raw[~no_cust]
+    a0 = amount[~no_cust]
+    mismatch = ((r0["Quantity"] < 0) & (a0 > 0)) | ((r0["Quantity"] > 0) & (a0 < 0))
+    r1 = r0[~mismatch]
+    ret = r1["Invoice"].str.startswith("C") | (r1["Quantity"] < 0) | (amount[~no_cust][~mismatch] < 0)
     r2 = r1[~ret]
     nonpos = (r2["Quantity"] * r2["Price"]) <= 0
     dup = r2[~nonpos].duplicated()
@@ -157,6 +160,8 @@ def test_cleaning_counts_cancellations_and_the_repeated_line(workbook: Path) -> 
         "missing_timestamp_or_amount": 0,
         "nonfinite_amount": int(np.isinf(amount).sum()),
         "missing_customer_id": int(no_cust.sum()),
+        "totals_row": 0,
+        "sign_mismatch": int(mismatch.sum()),
         "return_or_cancellation": int(ret.sum()),
         "nonpositive_amount": int(nonpos.sum()),
         "exact_duplicate": int(dup.sum()),
