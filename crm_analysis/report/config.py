@@ -37,6 +37,12 @@ Paths
   data source are relative to the project root (absolute paths are kept). After
   resolution they are absolute, because notebooks execute with the run folder
   as working directory.
+* A relative data path (``path``, ``database``) that does not exist under the
+  project root is looked for relative to the working directory, then to the
+  configuration file's folder (:func:`resolve_data_path`); the first that
+  exists is used, and ``run.json`` (``data_paths``) and ``run.log`` say which
+  folder it was resolved against. When none exists, the pre-flight error
+  lists every path tried.
 
 Data
 ----
@@ -106,6 +112,7 @@ __all__ = [
     "parse_config",
     "default_config_path",
     "find_project_root",
+    "resolve_data_path",
     "data_skips",
     "DATA_LOADERS",
     "NOTEBOOK_DATA_NEEDS",
@@ -161,10 +168,27 @@ class DataSpec:
     options : dict
         The other keys of the spec, passed unchanged to
         ``crm_analysis.data.load_source`` (``path`` already made absolute).
+    resolved : dict
+        For a relative file path (``path``, ``database``): the key ->
+        ``{"given": ..., "path": ..., "against": ..., "tried": [...]}``, i.e.
+        the folder it was resolved against ("the project root", "the working
+        directory", "the configuration file's folder") and every candidate
+        tried, in order (see :func:`resolve_data_path`).
     """
 
     loader: str
     options: dict[str, Any] = field(default_factory=dict)
+    resolved: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    def not_found(self, key: str = "path") -> str | None:
+        """A "file not found" message naming every folder tried, or None when the path was absolute or found."""
+        info = self.resolved.get(key)
+        if info is None or info["against"] is not None or not info["tried"]:
+            return None
+        (where, first), *others = info["tried"]
+        also = "; ".join(f"{p} ({w})" for w, p in others)
+        return (f"file not found: {first} ({key} {info['given']!r} relative to {where}"
+                + (f"; also tried {also})" if also else ")"))
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as a plain mapping (``{"loader": ..., **options}``)."""
@@ -457,7 +481,61 @@ def _refuse_secrets(value: Any, key: str) -> None:
         )
 
 
-def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
+#: Where a relative data path is looked for, in order.
+_PATH_BASES = ("the project root", "the working directory", "the configuration file's folder")
+
+
+def resolve_data_path(path: Any, root: Path, key: str, config_dir: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """A data file's path from a configuration, and how it was resolved.
+
+    An absolute path is kept. A relative one is looked for against the
+    project root (the documented rule), then the working directory, then the
+    configuration file's folder: the first that exists is used (a
+    configuration copied next to its data works from anywhere). When none
+    exists, the project root's candidate is returned and every candidate is
+    recorded, so that the error names them all.
+
+    Parameters
+    ----------
+    path : str or Path
+        The value in the configuration.
+    root : Path
+        The project root.
+    key : str
+        The key, for messages (``data.transactions.path``).
+    config_dir : Path, optional
+        Folder of the configuration file (``None`` for a mapping).
+
+    Returns
+    -------
+    (Path, dict)
+        The resolved path; ``{"given", "path", "against", "tried"}`` where
+        ``against`` is the base used (``None`` when no candidate exists) and
+        ``tried`` lists ``(base, candidate)`` pairs. Empty for an absolute path.
+
+    Raises
+    ------
+    ConfigError
+        When the value is not a non-empty path string.
+    """
+    first = _resolve(path, root, key)
+    p = Path(str(path)).expanduser()
+    if p.is_absolute():
+        return first, {}
+    tried: list[tuple[str, str]] = []
+    for where, base in zip(_PATH_BASES, (root, Path.cwd(), config_dir)):
+        if base is None:
+            continue
+        candidate = (Path(base) / p).resolve()
+        if any(c == str(candidate) for _, c in tried):
+            continue
+        tried.append((where, str(candidate)))
+        if candidate.exists():
+            return candidate, {"given": str(path), "path": str(candidate), "against": where, "tried": tried}
+    return first, {"given": str(path), "path": str(first), "against": None, "tried": tried}
+
+
+def _parse_data(value: Any, root: Path, config_dir: Path | None = None) -> dict[str, DataSpec]:
     data = _check_mapping(value, "data")
     _unknown_keys(data, set(_DATA_KINDS), "data")
     kinds = {str(k): tuple(v) for k, v in LOADERS.items()}
@@ -473,8 +551,12 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
         if kind not in kinds[loader]:
             raise ConfigError(f"{key}.loader: loader {loader!r} provides {list(kinds[loader])}, not {kind}")
         _unknown_keys(spec, set(LOADER_KEYS[loader]) - {"loader"}, key)
+        resolved: dict[str, dict[str, Any]] = {}
         if "path" in spec:
-            spec["path"] = str(_resolve(spec["path"], root, f"{key}.path"))
+            found, info = resolve_data_path(spec["path"], root, f"{key}.path", config_dir)
+            spec["path"] = str(found)
+            if info:
+                resolved["path"] = info
         elif loader in FILE_LOADERS:
             raise ConfigError(f"{key}.path: required for loader {loader!r}")
         if loader == "duckdb":
@@ -482,7 +564,10 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
                 raise ConfigError(f"{key}: loader 'duckdb' needs 'table' or 'query'")
             db = spec.get("database")
             if db not in (None, "", ":memory:"):
-                spec["database"] = str(_resolve(db, root, f"{key}.database"))
+                found, info = resolve_data_path(db, root, f"{key}.database", config_dir)
+                spec["database"] = str(found)
+                if info:
+                    resolved["database"] = info
         if loader == "sql":
             if (spec.get("url") is None) == (spec.get("url_env") is None):
                 raise ConfigError(f"{key}: loader 'sql' needs exactly one of 'url' and 'url_env' "
@@ -503,7 +588,7 @@ def _parse_data(value: Any, root: Path) -> dict[str, DataSpec]:
         if "filter" in spec and spec["filter"] is not None:
             spec["filter"] = dict(_check_mapping(spec["filter"], f"{key}.filter"))
         _check_date_options(spec, key)
-        out[kind] = DataSpec(loader, spec)
+        out[kind] = DataSpec(loader, spec, resolved)
     return out
 
 
@@ -707,7 +792,7 @@ def parse_config(
     reports_dir = _resolve(raw.get("reports_dir", "reports"), root, "reports_dir")
     if "data" not in raw:
         raise ConfigError("data: missing (needs data.transactions and data.bookings)")
-    data = _parse_data(raw["data"], root)
+    data = _parse_data(raw["data"], root, None if source is None else Path(source).resolve().parent)
     if "notebooks" not in raw:
         raise ConfigError("notebooks: missing (an ordered list of {name, path, parameters})")
     notebooks = _parse_notebooks(raw["notebooks"], root)

@@ -217,7 +217,11 @@ def preflight(config: ReportConfig) -> Preflight:
             checked = probe_source(spec.to_dict(), kind, base_dir=config.project_root,  # type: ignore[arg-type]
                                    as_of=config.as_of)
             sources[kind] = checked
-            problems += [f"data.{kind} ({spec.loader}): {msg}" for msg in checked.problems]
+            # a relative path found nowhere: every folder tried, not only the first
+            not_found = spec.not_found("database" if spec.loader == "duckdb" else "path")
+            problems += [f"data.{kind} ({spec.loader}): "
+                         + (not_found if not_found is not None and msg.startswith("file not found") else msg)
+                         for msg in checked.problems]
             if checked.deferred is not None:
                 notes.append(f"data.{kind} ({spec.loader}): {checked.deferred}")
             if checked.first_date is not None:

@@ -570,6 +570,8 @@ def _write_run_json(result: RunResult, cfg: ReportConfig, extra: dict[str, Any])
         "config_source": None if cfg.source is None else str(cfg.source),
         "project_root": str(cfg.project_root),
         "data_sources": {k: v.to_dict() for k, v in cfg.data.items()},
+        # how each relative data path was resolved (project root, working directory or config folder)
+        "data_paths": {f"{k}.{key}": info for k, v in cfg.data.items() for key, info in v.resolved.items()},
         "notebooks": [nb.to_dict(result.run_dir) for nb in result.notebooks],
         "error": error,
         "abandoned_runs_marked": result.abandoned,
@@ -878,6 +880,10 @@ def run_chain(
                          run_id, len(runnable), cfg.seed, cfg.as_of, run_dir)
                 for note in checked.notes:
                     log.info("not checked before the run: %s", note)
+                for kind, data_spec in cfg.data.items():
+                    for key, info in data_spec.resolved.items():
+                        log.info("data.%s.%s %r resolved against %s: %s", kind, key, info["given"],
+                                 info["against"], info["path"])
                 step = 0
                 for rec, spec in zip(result.notebooks, cfg.notebooks):
                     if rec.status == "skipped":

@@ -680,3 +680,37 @@ def test_as_of_before_all_data_in_the_data_quality_notebook(tmp_path, capsys):
     assert '`quality.check_as_of(tx_raw, "transactions", ctx.as_of)`' in err
     assert ("ValueError: as_of 2001-01-31 is before all transactions: the first timestamp is 2023-01-01, so nothing "
             "would be analysed") in err
+
+
+# --------------------------------------------------- relative data paths (newcomer round 2)
+def test_a_relative_data_path_is_found_next_to_the_config(tmp_path, capsys, monkeypatch):
+    # a copied configuration with `path: orders.csv` beside it: the file was looked for under the project root only
+    _orders(tmp_path / "orders.csv")
+    cfg = _config(tmp_path, data={"transactions": {"loader": "csv", "path": "orders.csv", "columns": COLS}})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    spec = load_config(cfg).data["transactions"]
+    assert spec.options["path"] == str((tmp_path / "orders.csv").resolve())
+    info = spec.resolved["path"]
+    assert info["against"] == "the configuration file's folder"
+    assert [w for w, _ in info["tried"]] == ["the project root", "the working directory",
+                                            "the configuration file's folder"]
+    assert main(["preflight", "--config", str(cfg), "--only", "data_quality"]) == 0
+    capsys.readouterr()
+    # the working directory comes before the config's folder; the project root before both
+    (elsewhere / "orders.csv").write_bytes((tmp_path / "orders.csv").read_bytes())
+    assert load_config(cfg).data["transactions"].resolved["path"]["against"] == "the working directory"
+    assert load_source(load_config(cfg).data["transactions"].to_dict(), "transactions")["amount"].sum() == 37.75
+
+
+def test_a_relative_data_path_found_nowhere_names_every_folder_tried(tmp_path, capsys, monkeypatch):
+    cfg = _config(tmp_path, data={"transactions": {"loader": "csv", "path": "data/nowhere.csv", "columns": COLS}})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    err = _refused(tmp_path, capsys, cfg)
+    tried = [ROOT / "data" / "nowhere.csv", elsewhere / "data" / "nowhere.csv", tmp_path / "data" / "nowhere.csv"]
+    assert (f"data.transactions (csv): file not found: {tried[0].resolve()} (path 'data/nowhere.csv' relative to "
+            f"the project root; also tried {tried[1].resolve()} (the working directory); {tried[2].resolve()} "
+            "(the configuration file's folder))") in err

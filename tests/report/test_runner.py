@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from crm_analysis.report.browser import check_links
 from crm_analysis.report.cli import main
@@ -44,6 +45,11 @@ def chain(tmp_path_factory, notebook_helpers):
     write_notebook(root / "notebooks" / "bad.ipynb", BAD)
     ok_cfg = write_config(root / "config" / "ok.yaml",
                           [{"name": "good", "path": "notebooks/good.ipynb", "parameters": {"n": 21}}])
+    # a data file next to the configuration, named relative: found in the config's folder (recorded)
+    (root / "config" / "orders.csv").write_text("customer_id,timestamp,amount\na,2024-01-05,1\n")
+    raw = yaml.safe_load(ok_cfg.read_text())
+    raw["data"]["transactions"] = {"loader": "csv", "path": "orders.csv"}
+    ok_cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
     bad_cfg = write_config(root / "config" / "bad.yaml", [{"name": "bad", "path": "notebooks/bad.ipynb"}])
     reports = root / "reports"
 
@@ -77,7 +83,13 @@ def test_run_record(chain) -> None:
     assert rec["status"] == "ok"
     assert rec["seed"] == 5 and rec["as_of"] == "2024-06-30"
     assert rec["package_version"] and rec["python_version"].count(".") == 2
-    assert rec["data_sources"] == {"transactions": {"loader": "synthetic"}, "bookings": {"loader": "synthetic"}}
+    orders = str((chain["root"] / "config" / "orders.csv").resolve())
+    assert rec["data_sources"] == {"transactions": {"loader": "csv", "path": orders}, "bookings": {"loader": "synthetic"}}
+    info = rec["data_paths"]["transactions.path"]
+    assert (info["given"], info["path"], info["against"]) == ("orders.csv", orders, "the configuration file's folder")
+    assert [w for w, _ in info["tried"]][-1] == "the configuration file's folder"
+    assert f"data.transactions.path 'orders.csv' resolved against the configuration file's folder: {orders}" in (
+        _ok_run(chain) / "run.log").read_text()
     (nb,) = rec["notebooks"]
     assert nb["status"] == "ok" and nb["started"] <= nb["finished"] and nb["duration_s"] > 0
     assert nb["parameters"]["n"] == 21 and nb["parameters"]["seed"] == 5
