@@ -58,6 +58,7 @@ __all__ = [
     "check_timezone",
     "check_date_orders",
     "date_format_for",
+    "check_date_format_keys",
     "DATE_PATTERN",
 ]
 
@@ -203,6 +204,50 @@ def date_format_for(date_format: str | Mapping[str, str] | None, *names: str) ->
         if n in date_format:
             return date_format[n]
     return None
+
+
+def check_date_format_keys(
+    date_format: str | Mapping[str, str] | None,
+    date_columns: Mapping[str, str],
+    *,
+    canonical: Sequence[str] = (),
+) -> None:
+    """Refuse a per-column ``date_format`` mapping whose keys name no date column.
+
+    A key that is not a date column (a typo, ``"Date"`` for ``"Datum"``, a
+    column that is not a date) would leave its column to the inferred order
+    without a word.
+
+    Parameters
+    ----------
+    date_format : str, mapping or None
+        The option as given; only a mapping is checked.
+    date_columns : mapping
+        Canonical date column -> source column, for the date columns the
+        source provides.
+    canonical : sequence of str, optional
+        Canonical date columns of the schema that may be named even when the
+        source lacks them (e.g. ``cancellation_date``).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the unknown key(s) and the date columns it may name (canonical
+        and source names).
+    """
+    if not isinstance(date_format, Mapping):
+        return
+    known = set(date_columns) | set(date_columns.values()) | set(canonical)
+    unknown = [k for k in date_format if k not in known]
+    if not unknown:
+        return
+    listed = ", ".join(c if s == c else f"{c} (source column {s!r})" for c, s in date_columns.items()) or "none"
+    raise DataValidationError(
+        f"date_format has key(s) {unknown} that are not date columns of the data; its keys are the canonical "
+        f"or the source names of the date columns: {listed}"
+        + (f"; canonical date columns: {list(canonical)}" if canonical else "")
+        + ". Correct the key, or give one format for every date column (date_format: '%d/%m/%Y')"
+    )
 
 
 # ----------------------------------------------------------------- decisions

@@ -59,7 +59,10 @@ from crm_analysis.data.errors import SourceFileError
 
 __all__ = [
     "MISSING_ONLY_BLANK",
+    "missing_value_options",
+    "duckdb_missing_values",
     "check_header",
+    "header_row_hint",
     "EXCEL_SUFFIXES",
     "LEGACY_SPREADSHEET_SUFFIXES",
     "SEPARATOR_CANDIDATES",
@@ -93,6 +96,68 @@ Sheet = str | int | Sequence[str | int] | None
 #: keeps it; pass ``na_values`` (or ``keep_default_na``) in the read options to
 #: declare your own missing-value markers.
 MISSING_ONLY_BLANK: dict[str, Any] = {"keep_default_na": False, "na_values": [""]}
+
+
+def _markers(values: Any) -> list[Any]:
+    """Declared missing-value markers as a list, the empty cell first."""
+    if values is None:
+        return [""]
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        values = [values]
+    return ["", *[v for v in values if v != ""]]
+
+
+def missing_value_options(opts: dict[str, Any], columns: Sequence[object] | None = None) -> dict[str, Any]:
+    """Reader options under which only empty cells and the declared markers are missing.
+
+    ``na_values`` given without ``keep_default_na`` would bring pandas'
+    default list back ("NA", "None", ...): the declared markers are *added*
+    to the empty cell, nothing else, whether they are one value, a list, or
+    a mapping column -> values (every other column keeps "empty cell =
+    missing"). ``keep_default_na: true`` restores pandas' list explicitly.
+
+    Parameters
+    ----------
+    opts : dict
+        pandas reader options (changed in place and returned).
+    columns : sequence, optional
+        Column names of the file; needed when ``na_values`` is a mapping, so
+        that the columns it does not name still read an empty cell as missing
+        (pandas would read it as ``""`` there).
+
+    Returns
+    -------
+    dict
+    """
+    if "keep_default_na" in opts:
+        return opts
+    given = opts.get("na_values")
+    if given is None:
+        opts.update(MISSING_ONLY_BLANK)
+        return opts
+    opts["keep_default_na"] = False
+    if isinstance(given, Mapping):
+        out = {c: [""] for c in (columns or [])}
+        out.update({k: _markers(v) for k, v in given.items()})
+        opts["na_values"] = out
+    else:
+        opts["na_values"] = _markers(given)
+    return opts
+
+
+def duckdb_missing_values(opts: dict[str, Any]) -> None:
+    """Translate pandas' ``na_values`` for DuckDB's CSV reader (the empty cell stays missing)."""
+    given = opts.pop("na_values", None)
+    if opts.pop("keep_default_na", False):
+        raise SourceFileError("keep_default_na: true (pandas' own list of missing-value words) is read by the "
+                              "pandas path only; list the markers of the file instead "
+                              "(read_options: {na_values: [NA, n/a, ...]}) to read the file lazily")
+    if given is None:
+        return
+    if isinstance(given, Mapping):
+        raise SourceFileError("per-column na_values are read by the pandas path only; give one list for the "
+                              "whole file (read_options: {na_values: [...]}) to read the file lazily")
+    opts["na_values"] = [str(v) for v in _markers(given)]
 
 #: File signatures of formats that are not text: (first bytes, what it is, the fix).
 _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
@@ -443,12 +508,144 @@ def parse_error(
         except SourceFileError as single:
             return single
     detail = " ".join(str(exc).strip().splitlines()[:3])
+    title = _title_lines(path, sep, encoding)
+    if title is not None:
+        k, above, header = title
+        return SourceFileError(
+            f"{path}: cannot be parsed as CSV with separator {sep!r}: the first line ({above!r}) has fewer fields "
+            f"than the lines below it, so it is probably a title above the header, which is on line {k + 1} "
+            f"({header!r}): read it with read_options={{'skiprows': {k}}} (configuration `read_options: "
+            f"{{skiprows: {k}}}`). (Reader's message: {detail})"
+        )
     return SourceFileError(
         f"{path}: cannot be parsed as CSV with separator {sep!r}: its rows do not split into the header's fields. "
         f"Usual causes: a field holds the separator without quotes (e.g. decimal commas in a ','-separated file: "
         f"quote them, or export with ';' and read with read_options={{'sep': ';', 'decimal': ','}}), or the "
         f"header is not on the first line (read_options={{'skiprows': n}}). (Reader's message: {detail})"
     )
+
+
+_HEADER_SCAN_ROWS = 30  # rows searched for the real header when the first one is not it
+
+
+def _title_lines(path: Path, sep: str | None, encoding: str | None) -> tuple[int, str, str] | None:
+    """``(header line, first line, header text)`` when lines above the header have fewer fields than the rest."""
+    if not sep or len(sep) != 1:
+        return None
+    try:
+        rows = _first_rows_csv(path, sep, encoding, 0)
+    except Exception:  # noqa: BLE001 - a hint, never a second error
+        return None
+    filled = [(i, r) for i, r in enumerate(rows) if any(r)]
+    if len(filled) < 3:
+        return None
+    counts = [len(r) for _, r in filled[1:]]
+    mode = max(set(counts), key=counts.count)
+    if len(filled[0][1]) >= mode or mode < 2 or sum(1 for c in filled[0][1] if c) != 1:
+        return None  # a header with fewer fields than the rows (unquoted decimal commas) is not a title
+    k, header = next((i, r) for i, r in filled if len(r) == mode)
+    return k, sep.join(filled[0][1]).strip(sep), sep.join(header)
+
+
+def _first_rows_excel(path: Path, sheet: str | int, skip: int) -> list[list[str]]:
+    with _open_workbook(path) as book:
+        frame = pd.read_excel(book, sheet_name=sheet, header=None, skiprows=skip, nrows=_HEADER_SCAN_ROWS,
+                              dtype=object)
+    return [["" if pd.isna(v) else str(v).strip() for v in row] for row in frame.itertuples(index=False)]
+
+
+def _first_rows_csv(path: Path, sep: str | None, encoding: str | None, skip: int) -> list[list[str]]:
+    fh = _open_binary(path)
+    if fh is None:
+        return []
+    codec = normalise_encoding(encoding)
+    lines: list[str] = []
+    with fh:
+        for i, raw in enumerate(fh):
+            if i >= skip + _HEADER_SCAN_ROWS:
+                break
+            if i >= skip:
+                lines.append(raw.decode(codec, errors="replace").lstrip("\ufeff").rstrip("\r\n"))
+    return [[c.strip() for c in row] for row in csv.reader(lines, delimiter=sep or ",")]
+
+
+def header_row_hint(
+    path: str | os.PathLike[str],
+    wanted: Sequence[str],
+    *,
+    sheet: str | int | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
+) -> str:
+    """Where the header is when rows above it (a title, a blank line) were read as the header.
+
+    The first rows of the file (or sheet) are searched for the row that
+    holds the expected column names; the hint gives the ``skiprows`` that
+    reads it as the header, for the API and for a configuration.
+
+    Parameters
+    ----------
+    path : str or path
+        CSV or ``.xlsx`` file.
+    wanted : sequence of str
+        Source column names expected in the header (e.g. the values of the
+        ``columns`` mapping).
+    sheet : str or int, optional
+        The sheet read (workbooks); named in the hint.
+    read_options : mapping, optional
+        The reader options used (``sep``; a ``skiprows`` or ``header`` given
+        is counted in).
+    encoding : str, optional
+        Encoding of a CSV file.
+
+    Returns
+    -------
+    str
+        The hint, or ``""`` when no row of the first 30 holds (most of) the
+        expected names.
+    """
+    path = Path(path)
+    opts = dict(read_options or {})
+    wanted = [str(w) for w in wanted]
+    if not wanted:
+        return ""
+    skip = opts.get("skiprows", opts.get("header", 0))
+    if not isinstance(skip, (int, np.integer)) or isinstance(skip, bool):
+        return ""  # a list of rows or a callable: leave it to the user's own option
+    suffix = "".join(path.suffixes[-1:]).lower()
+    sep = opts.get("sep", opts.get("delimiter")) or default_separator(path)
+    # a CSV whose title line hid its separator: the other usual separators are tried too
+    seps = [None] if suffix in EXCEL_SUFFIXES else [sep, *[c for c in SEPARATOR_CANDIDATES if c != sep]]
+    for found_sep in seps:
+        try:
+            if found_sep is None:
+                rows = _first_rows_excel(path, 0 if sheet is None else sheet, int(skip))
+            else:
+                rows = _first_rows_csv(path, found_sep, encoding or opts.get("encoding"), int(skip))
+        except Exception:  # noqa: BLE001 - a hint, never a second error
+            return ""
+        best, best_row = 0, -1
+        for i, row in enumerate(rows):
+            n = len(set(wanted) & set(row))
+            if n > best:
+                best, best_row = n, i
+        if best_row > 0 and (best == len(wanted) or (best >= 2 and 2 * best >= len(wanted))):
+            break
+    else:
+        return ""
+    line = int(skip) + best_row
+    above = next((c for r in rows[:best_row] for c in r if c), "")
+    where = f"sheet {sheet!r} of {path.name}" if suffix in EXCEL_SUFFIXES and sheet is not None else path.name
+    title = f" (above it: {above!r}, a title?)" if above else " (blank rows above it)"
+    key = "header" if "header" in opts and "skiprows" not in opts else "skiprows"
+    api, yaml = f"'{key}': {line}", f"{key}: {line}"
+    if found_sep is not None and found_sep != sep:
+        api += f", 'sep': {found_sep!r}"
+        yaml += ", sep: " + ('"\\t"' if found_sep == "\t" else f'"{found_sep}"')
+    return (f"the header ({', '.join(repr(w) for w in wanted if w in rows[best_row])}) is on row {line + 1} of "
+            f"{where}{title}" + (f", split by {_SEP_NAMES.get(found_sep, repr(found_sep))}"
+                                  if found_sep is not None and found_sep != sep else "")
+            + f": read it with read_options={{{api}}} (configuration `read_options: {{{yaml}}}`)")
 
 
 def check_has_rows(
@@ -707,8 +904,7 @@ def read_excel_sheets(
     if "sheet_name" in opts:
         raise SourceFileError("pass the sheet as sheet=... (configuration `sheet:`), not read_options sheet_name")
     user_dtype = opts.pop("dtype", None)
-    if "na_values" not in opts and "keep_default_na" not in opts:
-        opts.update(MISSING_ONLY_BLANK)
+    per_column_na = isinstance(opts.get("na_values"), Mapping) and "keep_default_na" not in opts
     with _open_workbook(path) as book:
         names = [str(s) for s in book.sheet_names]
         chosen = _resolve_sheets(path, sheet, names)
@@ -717,7 +913,13 @@ def read_excel_sheets(
             dtype = user_dtype
             if text_columns and (user_dtype is None or isinstance(user_dtype, Mapping)):
                 dtype = {**{c: "string" for c in text_columns}, **dict(user_dtype or {})}
-            df = pd.read_excel(book, sheet_name=name, dtype=dtype, **opts)
+            sheet_opts = dict(opts)
+            header = None
+            if per_column_na:  # the columns the mapping does not name keep "empty cell = missing"
+                header = list(pd.read_excel(book, sheet_name=name, nrows=0,
+                                            **{k: v for k, v in opts.items() if k != "na_values"}).columns)
+            missing_value_options(sheet_opts, header)
+            df = pd.read_excel(book, sheet_name=name, dtype=dtype, **sheet_opts)
             check_has_rows(path, len(df), list(df.columns), sheet=name, sheets=names)
             frames.append((name, df))
     first_name, first = frames[0]

@@ -46,7 +46,7 @@ import glob as _glob
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -58,8 +58,11 @@ from crm_analysis.data.engine import connect, quote_identifier, quote_literal, q
 from crm_analysis.data.errors import DataValidationError, SourceFileError
 from crm_analysis.data.files import (
     EXCEL_SUFFIXES,
-    MISSING_ONLY_BLANK,
+    duckdb_missing_values,
+    missing_value_options,
     check_header,
+    excel_sheet_names,
+    header_row_hint,
     LEGACY_SPREADSHEET_SUFFIXES,
     Sheet,
     check_decimal_commas,
@@ -74,12 +77,15 @@ from crm_analysis.data.files import (
 )
 from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS, Schema
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, is_sql_source, read_sql_source
-from crm_analysis.data.dates import check_date_orders, date_format_for, timestamp_sql
+from crm_analysis.data.dates import check_date_format_keys, check_date_orders, date_format_for, timestamp_sql
 from crm_analysis.data.numbers import NumberFormat, number_format, number_sql
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
+    FLOAT_TEXT_ID,
+    ID_COLUMNS,
     STRIP_SQL_CLASS,
     _ensure_required,
+    _header_hint,
     resolve_columns,
     validate_bookings,
     validate_transactions,
@@ -90,6 +96,7 @@ __all__ = [
     "load_transactions",
     "load_bookings",
     "read_source",
+    "header_fix",
     "transactions_relation",
     "bookings_relation",
     "source_relation",
@@ -351,16 +358,18 @@ def _read_csv(path: Path, opts: dict[str, Any], text_columns: list[str] | None, 
     # first field as the index and shift every column; with index_col=False it
     # drops the extra fields, warning. Both are silent misreads: raise instead.
     opts.setdefault("index_col", False)
-    # only an empty field is missing (as in DuckDB): pandas' default list would
-    # make customers called "NA", "null" or "None" disappear
-    if "na_values" not in opts and "keep_default_na" not in opts:
-        opts.update(MISSING_ONLY_BLANK)
     check_header(path, sep, encoding)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
-            if text_columns:
+            header = None
+            if text_columns or isinstance(opts.get("na_values"), Mapping):
                 header = pd.read_csv(path, nrows=0, **{k: v for k, v in opts.items() if k != "dtype"})
+            # only an empty field is missing (as in DuckDB): pandas' default list would
+            # make customers called "NA", "null" or "None" disappear; declared markers add to it
+            missing_value_options(opts, None if header is None else list(header.columns))
+            if text_columns:
+                assert header is not None
                 parsed = opts.get("parse_dates") or []
                 parsed = list(parsed) if isinstance(parsed, (list, tuple)) else []
                 present = [c for c in text_columns if c in header.columns and c not in parsed]
@@ -417,6 +426,84 @@ def _file_path(source: Any, con: Connection, fmt: str | None) -> Path | None:
     if kind not in ("csv", "excel"):
         return None
     return Path(str(payload)) if isinstance(payload, _FileSet) else payload
+
+
+def header_fix(
+    message: str,
+    path: Path,
+    found: Sequence[object],
+    wanted: Sequence[str],
+    *,
+    sheet: Sheet = None,
+    read_options: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
+) -> str:
+    """A missing-columns message of a CSV / Excel file, with where its header really is.
+
+    When rows above the header (a title, blank rows) were read as the
+    header, the exact ``skiprows`` (and ``sep``) that reads it replaces the
+    generic hint; a workbook's sheet is named in any case.
+
+    Parameters
+    ----------
+    message : str
+        The error's text.
+    path : Path
+        The CSV file or workbook.
+    found : sequence
+        Column names read.
+    wanted : sequence of str
+        Source columns expected (the ``columns`` mapping's values, or the
+        required canonical names).
+    sheet, read_options, encoding
+        As given to the loader.
+
+    Returns
+    -------
+    str
+        The message, completed (unchanged when nothing is known to add).
+    """
+    if all(w in [str(f) for f in found] for w in wanted) or not path.is_file():
+        return message
+    name: str | int | None = None
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        try:
+            names = excel_sheet_names(path)
+        except SourceFileError:
+            return message
+        first = sheet[0] if isinstance(sheet, (list, tuple)) and sheet else sheet
+        name = names[0] if first is None else (names[first] if isinstance(first, int) and 0 <= first < len(names)
+                                               else first)
+    hint = header_row_hint(path, wanted, sheet=name, read_options=read_options, encoding=encoding)
+    if hint:  # the exact fix replaces the generic one
+        generic = _header_hint(found)
+        text = message.replace(generic, "") if generic else message
+        return f"{text}. The first row is not the header: {hint}"
+    return f"{message} (sheet {name!r} of {path.name})" if name is not None else message
+
+
+def _with_header_hint(
+    exc: DataValidationError,
+    source: Any,
+    con: Connection,
+    fmt: str | None,
+    found: Sequence[object],
+    schema: Schema,
+    columns: Mapping[str, str] | None,
+    read_options: Mapping[str, Any] | None,
+    encoding: str | None,
+    sheet: Sheet,
+) -> DataValidationError:
+    """``exc`` completed by :func:`header_fix` for a CSV / Excel source."""
+    wanted = list(dict(columns or {}).values()) or list(schema.required)
+    try:
+        path = _file_path(source, con, fmt)
+    except Exception:  # noqa: BLE001 - the original error stands
+        return exc
+    if path is None:
+        return exc
+    text = header_fix(str(exc), path, found, wanted, sheet=sheet, read_options=read_options, encoding=encoding)
+    return exc if text == str(exc) else DataValidationError(text)
 
 
 def read_source(
@@ -634,10 +721,14 @@ def load_transactions(
     if path is not None and nf.is_default:
         _check_frame_numbers(raw, path, TRANSACTIONS, columns)
     dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
-    return validate_transactions(
-        raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
-        number_format=nf,
-    )
+    try:
+        return validate_transactions(
+            raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
+            number_format=nf,
+        )
+    except DataValidationError as exc:
+        raise _with_header_hint(exc, source, con, fmt, list(raw.columns), TRANSACTIONS, columns, read_options,
+                                encoding, sheet) from None
 
 
 def load_bookings(
@@ -706,10 +797,14 @@ def load_bookings(
     if path is not None and nf.is_default:
         _check_frame_numbers(raw, path, BOOKINGS, columns)
     dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
-    return validate_bookings(
-        raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
-        number_format=nf,
-    )
+    try:
+        return validate_bookings(
+            raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
+            number_format=nf,
+        )
+    except DataValidationError as exc:
+        raise _with_header_hint(exc, source, con, fmt, list(raw.columns), BOOKINGS, columns, read_options,
+                                encoding, sheet) from None
 
 
 # ---------------------------------------------------------------- relations
@@ -736,6 +831,7 @@ def _csv_relation(
     sep = _separator(files[0], opts)
     for key in ("decimal", "thousands"):  # pandas-style number format: numbers are read as text and parsed
         opts.pop(key, None)              # by crm_analysis.data.numbers on both paths
+    duckdb_missing_values(opts)
     opts.setdefault("header", True)
     if "skiprows" not in opts and "skip" not in opts:
         opts["skiprows"] = 0  # the sniffer must not skip lines that do not fit its guess
@@ -849,17 +945,19 @@ def source_relation(
     return db.sql(sql)
 
 
-def text_sql(expr: str, type_name: str) -> str:
+def text_sql(expr: str, type_name: str, id_column: bool = False) -> str:
     """SQL of a canonical text value (ids, segments) from a column of DuckDB type ``type_name``.
 
     The DuckDB twin of the pandas path's string cast: integral floats lose
     their ``.0`` (``17850.0`` -> ``"17850"``) and blanks around the value are
-    stripped (:data:`crm_analysis.data.validation.STRIP_CHARS`).
+    stripped (:data:`crm_analysis.data.validation.STRIP_CHARS`); for an id
+    column, text written as an integral float (``"17850.0"``) loses its
+    ``.0`` too (:data:`crm_analysis.data.validation.FLOAT_TEXT_ID`).
     """
-    return _sql_string(expr, type_name)
+    return _sql_string(expr, type_name, id_column)
 
 
-def _sql_string(expr: str, type_name: str) -> str:
+def _sql_string(expr: str, type_name: str, id_column: bool = False) -> str:
     if type_name in ("DOUBLE", "FLOAT", "REAL"):
         text = (
             f"CASE WHEN isfinite({expr}) AND {expr} = trunc({expr}) AND abs({expr}) < 9007199254740992 "
@@ -869,7 +967,10 @@ def _sql_string(expr: str, type_name: str) -> str:
         text = f"CAST({expr} AS VARCHAR)"
     # the blanks the pandas path strips (validation.STRIP_CHARS), here too
     cls = STRIP_SQL_CLASS
-    return f"regexp_replace({text}, {quote_literal('^' + cls + '+|' + cls + '+$')}, '', 'g')"
+    out = f"regexp_replace({text}, {quote_literal('^' + cls + '+|' + cls + '+$')}, '', 'g')"
+    if id_column:
+        out = f"regexp_replace({out}, {quote_literal(FLOAT_TEXT_ID)}, '\\1')"
+    return out
 
 
 def _sql_status(expr: str) -> str:
@@ -911,6 +1012,8 @@ def _project(
         if "fare_class" not in mapping and "segment" in mapping:
             derived["fare_class"] = _sql_string(quote_identifier(mapping["segment"]), types[mapping["segment"]])
     _ensure_required(list(mapping) + list(derived), found, schema)
+    dates = [c.name for c in schema if c.dtype == "datetime64[ns]"]
+    check_date_format_keys(date_format, {c: s for c, s in mapping.items() if c in dates}, canonical=dates)
     pre: dict[str, str] = {}
     exprs = []
     for col in schema:
@@ -920,7 +1023,7 @@ def _project(
             if schema is BOOKINGS and col.name == "status":
                 sql = _sql_status(e)
             elif col.dtype == "string":
-                sql = _sql_string(e, t)
+                sql = _sql_string(e, t, col.name in ID_COLUMNS)
             elif col.dtype == "datetime64[ns]":
                 label = col.name if src == col.name else f"{col.name} ({src})"
                 ts = timestamp_sql(rel, src, label, dayfirst=dayfirst,
@@ -1035,8 +1138,12 @@ def transactions_relation(
     if path is not None:
         if number_format(read_options).is_default:
             _check_relation_numbers(rel, path, TRANSACTIONS, columns)
-    return _project(rel, TRANSACTIONS, columns, keep_extra, dayfirst, date_format, timezone,
-                    number_format(read_options))
+    try:
+        return _project(rel, TRANSACTIONS, columns, keep_extra, dayfirst, date_format, timezone,
+                        number_format(read_options))
+    except DataValidationError as exc:
+        raise _with_header_hint(exc, source, con, fmt, list(rel.columns), TRANSACTIONS, columns, read_options,
+                                encoding, sheet) from None
 
 
 def bookings_relation(
@@ -1077,5 +1184,9 @@ def bookings_relation(
     if path is not None:
         if number_format(read_options).is_default:
             _check_relation_numbers(rel, path, BOOKINGS, columns)
-    return _project(rel, BOOKINGS, columns, keep_extra, dayfirst, date_format, timezone,
-                    number_format(read_options))
+    try:
+        return _project(rel, BOOKINGS, columns, keep_extra, dayfirst, date_format, timezone,
+                        number_format(read_options))
+    except DataValidationError as exc:
+        raise _with_header_hint(exc, source, con, fmt, list(rel.columns), BOOKINGS, columns, read_options,
+                                encoding, sheet) from None

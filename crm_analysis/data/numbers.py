@@ -8,7 +8,10 @@ unit price, rate, nights, units) are read as text and parsed here, strictly:
 
 * the decimal mark is the declared one (``"."`` by default) and appears at most once;
 * a thousands separator, when declared, only groups three digits
-  (``1.234.567,89``), and the other mark is refused;
+  (``1.234.567,89``), and the other mark is refused; a blank separator
+  (``thousands=" "``) is any of the space, the no-break space U+00A0 and the
+  narrow no-break space U+202F (French and Swiss exports write ``1\u202f234,50``),
+  and an apostrophe (``"'"``) also the typographic one U+2019 (Swiss ``1’234.50``);
 * blanks around the value are ignored, an empty value is missing, and
   ``inf``/``-inf`` (any case, also ``Infinity``) are kept for the cleaning to
   count;
@@ -30,10 +33,21 @@ import pandas as pd
 
 from crm_analysis.data.errors import DataValidationError
 
-__all__ = ["NumberFormat", "number_format", "parse_numbers", "number_sql", "number_pattern"]
+__all__ = ["NumberFormat", "number_format", "parse_numbers", "number_sql", "number_pattern", "number_hint",
+           "diagnoses", "THOUSANDS_ALIKE"]
 
 _MAX_EXAMPLES = 5
 _INF = r"[+-]?(inf|infinity)"
+
+#: Characters read as the same thousands separator: a declared blank is any
+#: blank of a number (space, no-break space, narrow no-break space), a
+#: declared apostrophe also the typographic one.
+THOUSANDS_ALIKE: dict[str, str] = {
+    " ": " \u00a0\u202f", "\u00a0": " \u00a0\u202f", "\u202f": " \u00a0\u202f",
+    "'": "'\u2019", "\u2019": "'\u2019",
+}
+#: Blanks allowed around a number (Python ``re`` and RE2 alike: RE2's ``\s`` is ASCII only).
+_BLANKS = "[\\s\u00a0\u202f]"
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,13 @@ class NumberFormat:
                 f"thousands must be one character other than the decimal mark {self.decimal!r} and not a digit, "
                 f"got {self.thousands!r}"
             )
+
+    @property
+    def thousands_chars(self) -> str:
+        """Every character read as the thousands separator ("" without one)."""
+        if self.thousands is None:
+            return ""
+        return THOUSANDS_ALIKE.get(self.thousands, self.thousands)
 
     @property
     def is_default(self) -> bool:
@@ -93,33 +114,99 @@ def number_pattern(fmt: NumberFormat) -> str:
     if fmt.thousands is None:
         integer = r"\d+"
     else:
-        t = re.escape(fmt.thousands)
+        t = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in fmt.thousands_chars) + "]"
         integer = rf"(\d{{1,3}}({t}\d{{3}})+|\d+)"
     exponent = r"([eE][+-]?\d+)?" if fmt.decimal == "." else ""
-    return rf"^\s*([+-]?({integer}({d}\d*)?|{d}\d+){exponent}|{_INF})\s*$"
+    return rf"^{_BLANKS}*([+-]?({integer}({d}\d*)?|{d}\d+){exponent}|{_INF}){_BLANKS}*$"
 
 
 def _canonical_text(values: pd.Series, fmt: NumberFormat) -> pd.Series:
     """Text in Python's float syntax: thousands removed, decimal mark '.'."""
     out = values.str.strip()
-    if fmt.thousands is not None:
-        out = out.str.replace(fmt.thousands, "", regex=False)
+    for c in fmt.thousands_chars:
+        out = out.str.replace(c, "", regex=False)
     if fmt.decimal != ".":
         out = out.str.replace(fmt.decimal, ".", regex=False)
     return out
 
 
+#: Currency symbols and ISO codes written next to amounts (a formatted spreadsheet column exported as text).
+_CURRENCY = (r"[€$£¥₹¤]|(^|[^A-Za-z])(EUR|USD|GBP|CHF|JPY|CNY|SEK|NOK|DKK|PLN|CZK|HUF|CAD|AUD|INR|BRL)"
+             r"([^A-Za-z]|$)")
+_BLANK_GROUPS = r"^[+-]?\d{1,3}([ " + "\u00a0\u202f" + r"]\d{3})+([.,]\d+)?$"  # literal characters: RE2 has no \\u
+_APOSTROPHE_GROUPS = r"^[+-]?\d{1,3}(['" + "\u2019" + r"]\d{3})+([.,]\d+)?$"
+
+
+def diagnoses(fmt: NumberFormat) -> list[tuple[str, str]]:
+    """What a value that is not a number in ``fmt`` most likely holds, and the fix, in the order tried.
+
+    The patterns (Python ``re`` and RE2 alike) are matched against the value
+    without surrounding blanks, by :func:`number_hint` (pandas path) and in
+    the SQL of :func:`number_sql` (DuckDB path), so both paths name the same
+    cause.
+
+    Parameters
+    ----------
+    fmt : NumberFormat
+        The declared (or default) format.
+
+    Returns
+    -------
+    list of (pattern, hint)
+    """
+    out = [(_CURRENCY, "a currency symbol or code: strip it from the column (export the amounts as plain "
+                       "numbers, without the currency format)"),
+           (r"%\s*$", "a per cent sign: export the column as plain numbers")]
+    if fmt.decimal == ".":
+        if fmt.thousands != ",":
+            out.append((r"^[+-]?\d{1,3}(,\d{3})+\.\d*$",
+                        "a comma grouping thousands (1,234.50): set the read option thousands: ','"))
+            out.append((r"^[+-]?\d{1,3}(,\d{3})+$",
+                        "a comma that is either a decimal comma (1,234 = 1.234: set decimal: ',') or groups "
+                        "thousands (1,234 = 1234: set thousands: ','); look at the file and set the one that is "
+                        "right"))
+        out.append((r"^[+-]?\d{1,3}(\.\d{3})+,\d*$",
+                    "a decimal comma with '.' grouping thousands (1.234,50): set the read options decimal: ',' "
+                    "and thousands: '.'"))
+        out.append((r"^[+-]?\d*,\d+$", "a decimal comma (12,50): set the read option decimal: ','"))
+    else:
+        if fmt.thousands != ".":
+            out.append((r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$",
+                        "a '.' that may group thousands: if '.' groups thousands (1.234 = 1234), add thousands: "
+                        "'.' to the read options; otherwise the file mixes decimal marks and must be corrected"))
+            out.append((r"^[+-]?\d*\.\d+$",
+                        "a decimal point (12.50) although the declared decimal mark is ',': the file mixes "
+                        "decimal marks and must be corrected (or, if every value uses a point, drop decimal: ',')"))
+    if " " not in fmt.thousands_chars:
+        out.append((_BLANK_GROUPS, "blanks grouping thousands (1 234): set the read option thousands: ' '"))
+    if "'" not in fmt.thousands_chars:
+        out.append((_APOSTROPHE_GROUPS, "an apostrophe grouping thousands (1'234): set the read option "
+                                         "thousands: \"'\""))
+    if fmt.thousands is not None:
+        t = fmt.thousands
+        cls = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in fmt.thousands_chars) + "]"
+        out.append((cls, f"a thousands separator {t!r} that does not group exactly three digits (1{t}234): the "
+                         "separator of this file is something else, or the value is damaged"))
+    return out
+
+
+_NO_NUMBER = "no number (text, or symbols the package does not know): correct the value, or map another column"
+
+
+def number_hint(value: str, fmt: NumberFormat) -> str:
+    """Why ``value`` is not a number in ``fmt`` and the fix (see :func:`diagnoses`); a generic hint otherwise."""
+    text = value.strip()
+    for pattern, hint in diagnoses(fmt):
+        if re.search(pattern, text):
+            return hint
+    return _NO_NUMBER
+
+
 def _hint(fmt: NumberFormat, bad: list[str]) -> str:
-    other = "." if fmt.decimal == "," else ","
-    if any(other in v for v in bad) and fmt.thousands != other:
-        meaning = "1234" if other == "." else "1234"
-        return (f" The values hold {other!r} but the declared decimal mark is {fmt.decimal!r}: if {other!r} groups "
-                f"thousands (1{other}234 = {meaning}), add thousands: {other!r} to the read options; otherwise "
-                "the file mixes decimal marks and must be corrected.")
-    if fmt.thousands is not None and any(fmt.thousands in v for v in bad):
-        return (f" A thousands separator {fmt.thousands!r} must group exactly three digits (1{fmt.thousands}234); "
-                "values like these mean the separator is something else.")
-    return ""
+    hints: dict[str, list[str]] = {}
+    for v in bad:
+        hints.setdefault(number_hint(v, fmt), []).append(v)
+    return "".join(f" Found in {', '.join(repr(v) for v in vs[:2])}: {h}." for h, vs in hints.items())
 
 
 def parse_numbers(values: pd.Series, name: str, fmt: NumberFormat) -> pd.Series:
@@ -190,19 +277,17 @@ def number_sql(expr: str, name: str, fmt: NumberFormat) -> str:
     -------
     str
     """
-    text = f"trim(CAST({expr} AS VARCHAR))"
+    text = f"regexp_replace(CAST({expr} AS VARCHAR), {_lit('^' + _BLANKS + '+|' + _BLANKS + '+$')}, '', 'g')"
     canon = text
-    if fmt.thousands is not None:
-        canon = f"replace({canon}, {_lit(fmt.thousands)}, '')"
+    if fmt.thousands is not None:  # the pattern matched: only separators are left to remove
+        canon = f"regexp_replace({canon}, {_lit('[' + fmt.thousands_chars + ']')}, '', 'g')"
     if fmt.decimal != ".":
         canon = f"replace({canon}, {_lit(fmt.decimal)}, '.')"
-    other = "." if fmt.decimal == "," else ","
-    hint = (f"; if {other!r} groups thousands add thousands: {other!r}, else correct the file"
-            if fmt.thousands != other else "")
-    if fmt.is_default:
-        hint = "; for decimal commas (12,50) add read option decimal: ','"
-    msg = _lit(f"column {name!r}: value is not a number written with {fmt.describe()}{hint}: ")
+    cases = " ".join(f"WHEN regexp_matches({text}, {_lit(p)}) THEN {_lit(h)}" for p, h in diagnoses(fmt))
+    hint = f"(CASE {cases} ELSE {_lit(_NO_NUMBER)} END)"
+    head = _lit(f"column {name!r}: value '")
+    tail = _lit(f"' is not a number written with {fmt.describe()}; found ")
     pattern = _lit("(?i)" + number_pattern(fmt))
     return (f"(CASE WHEN {expr} IS NULL OR {text} = '' THEN NULL "
             f"WHEN regexp_full_match({text}, {pattern}) THEN CAST({canon} AS DOUBLE) "
-            f"ELSE error({msg} || {text}) END)")
+            f"ELSE error({head} || {text} || {tail} || {hint}) END)")

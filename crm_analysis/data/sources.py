@@ -784,7 +784,14 @@ def _header_problems(header: list[str], spec: Mapping[str, Any], loader: str, ki
         try:
             mapping = check_columns(header, schema, spec.get("columns"))
         except DataValidationError as exc:
-            problems.append(f"{file.name}: {exc}")
+            text = str(exc)
+            if loader in ("csv", "excel"):  # title rows above the header: where it is, and the option
+                from crm_analysis.data.loaders import header_fix
+
+                wanted = list(dict(spec.get("columns") or {}).values()) or list(schema.required)
+                text = header_fix(text, file, header, wanted, sheet=spec.get("sheet"),
+                                  read_options=_read_options(spec), encoding=spec.get("encoding"))
+            problems.append(f"{file.name}: {text}")
         else:  # the loaded frame: the canonical columns provided or derived, and the other source columns
             derived = {"amount"} if kind == "transactions" else {"units", "fare_class"}
             known = set(mapping) | derived | (set(header) - set(mapping.values()))
@@ -793,6 +800,16 @@ def _header_problems(header: list[str], spec: Mapping[str, Any], loader: str, ki
         if missing:
             problems.append(f"{file.name}: missing column(s) {missing} that the {loader!r} loader reads; "
                             f"found columns: {header}")
+        mapping = {c: s for c, s in raw.items() if s in header}
+    if not problems:  # a per-column date_format whose key names no date column
+        from crm_analysis.data.dates import check_date_format_keys
+
+        dates = [c.name for c in schema if c.dtype == "datetime64[ns]"]
+        try:
+            check_date_format_keys(spec.get("date_format"), {c: s for c, s in mapping.items() if c in dates},
+                                   canonical=dates)
+        except DataValidationError as exc:
+            problems.append(f"{file.name}: {exc}")
     flt = spec.get("filter")
     if isinstance(flt, Mapping):
         bad = [c for c in flt if c not in known]

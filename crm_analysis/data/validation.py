@@ -22,11 +22,12 @@ from crm_analysis.data.dates import (
     IntakeChange,
     check_date_orders,
     check_timezone,
+    check_date_format_keys,
     date_format_for,
     parse_datetime_column,
 )
 from crm_analysis.data.errors import DataValidationError, DataWarning
-from crm_analysis.data.numbers import NumberFormat, parse_numbers
+from crm_analysis.data.numbers import NumberFormat, number_hint, parse_numbers
 from crm_analysis.data.schema import (
     BOOKING_STATUSES,
     BOOKINGS,
@@ -50,6 +51,8 @@ __all__ = [
     "intake_changes",
     "STRIP_CHARS",
     "as_text",
+    "ID_COLUMNS",
+    "FLOAT_TEXT_ID",
     "STRIP_SQL_CLASS",
 ]
 
@@ -163,11 +166,14 @@ def _examples(raw: pd.Series, bad: np.ndarray) -> str:
     return "; ".join(parts)
 
 
-def _fail_values(name: str, raw: pd.Series, bad: np.ndarray, what: str) -> None:
+_MAX_HINTED = 5  # values of a failing numeric column looked at for a hint
+
+
+def _fail_values(name: str, raw: pd.Series, bad: np.ndarray, what: str, why: str = "") -> None:
     n = int(bad.sum())
     raise DataValidationError(
         f"column {name!r}: {n} value(s) {what}; examples (0-based row position: raw value): "
-        f"{_examples(raw, bad)}"
+        f"{_examples(raw, bad)}{why}"
     )
 
 
@@ -184,6 +190,13 @@ STRIP_CHARS = " \t\n\r\x0b\x0c\xa0\u2007\u202f\ufeff"
 STRIP_SQL_CLASS = r"[ \t\n\r\x{0B}\x{0C}\x{A0}\x{2007}\x{202F}\x{FEFF}]"
 
 
+#: Canonical id columns: integral numbers written as floats ("17850.0", what a float column
+#: exported to text looks like) lose the ".0" there, as float ids do, so one id is one key.
+ID_COLUMNS = ("customer_id", "order_id", "booking_id")
+#: An integral number written with a zero fraction (Python re and RE2 alike).
+FLOAT_TEXT_ID = r"^(-?[0-9]+)\.0+$"
+
+
 def _as_string(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
     """Cast to the canonical string dtype, strip surrounding blanks (counted); integral float ids lose ``.0``."""
     text = _as_string_raw(s)
@@ -197,7 +210,19 @@ def _as_string(s: pd.Series, name: str, options: "ReadOptions | None" = None) ->
                 f"{n:,} value(s) had blanks before or after them, removed (' x', 'x ' and 'x' are one {name}); "
                 "leading zeros and letter case are kept",
             ))
-        return stripped
+        text = stripped
+    if name in ID_COLUMNS:
+        fixed = text.str.replace(FLOAT_TEXT_ID, r"\1", regex=True)
+        dotted = (fixed != text).to_numpy(dtype=bool, na_value=False)
+        if dotted.any():
+            n = int(dotted.sum())
+            if options is not None:
+                options.changes.append(IntakeChange(
+                    name, "float_text_id", n,
+                    f"{n:,} id(s) written as a float ('17850.0', a float column exported to text) read as "
+                    "'17850', as float ids are, so that one id is one key",
+                ))
+            text = fixed
     return text
 
 
@@ -271,7 +296,12 @@ def _as_float(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> 
     out = pd.to_numeric(s, errors="coerce")
     failed = present & pd.isna(out).to_numpy() if hasattr(out, "to_numpy") else present
     if failed.any():
-        _fail_values(name, s, failed, "are not numeric")
+        shown = [str(v) for v in s[failed].head(_MAX_HINTED)]
+        hints: dict[str, list[str]] = {}
+        for v in shown:  # what the values hold and the fix, as on the DuckDB path
+            hints.setdefault(number_hint(v, NumberFormat()), []).append(v)
+        why = "".join(f". Found in {', '.join(repr(v) for v in vs[:2])}: {h}" for h, vs in hints.items())
+        _fail_values(name, s, failed, "are not numeric", why)
     return pd.Series(out, index=s.index).astype("float64")
 
 
@@ -395,13 +425,37 @@ def _missing_error(missing: list[str], schema: Schema, found: Sequence[object], 
     raise DataValidationError(msg + extra)
 
 
+#: The generic hint of :func:`_header_hint` when most columns have no name.
+HEADER_HINT_UNNAMED = (". Most columns have no name: the header is probably not on the first row (title rows above "
+                       "it?); skip them with read_options: {skiprows: <rows above the header>} (or header: <row>)")
+
+
+def _looks_like_title(name: str) -> bool:
+    words = name.split()
+    return len(words) >= 3 and len(name) >= 15
+
+
 def _header_hint(found: Sequence[object]) -> str:
-    """A hint when the columns found look like a title row rather than the header."""
+    """A hint when the columns found look like a title row rather than the header.
+
+    It fires when most columns have no name (``Unnamed: 1``: a title in the
+    first cell only), when a single column was found, or when a column name
+    reads like a title ("Sales report 2024").
+    """
     names = [str(f) for f in found]
+    if not names:
+        return ""
     unnamed = [n for n in names if n.startswith("Unnamed:") or n.startswith("column")]
-    if names and len(unnamed) * 2 >= len(names):
-        return (". Most columns have no name: the header is probably not on the first row (title rows above "
-                "it?); skip them with read_options: {skiprows: <rows above the header>} (or header: <row>)")
+    if len(unnamed) * 2 >= len(names) and len(names) > 1:
+        return HEADER_HINT_UNNAMED
+    if len(names) == 1:
+        return (f". Only one column was found ({names[0]!r}): the header is probably not on the first row (a "
+                "title above it?) or the file is split by another separator; set read_options: {skiprows: <rows "
+                "above the header>} (or header: <row>) and/or sep")
+    titles = [n for n in names if _looks_like_title(n)]
+    if titles:
+        return (f". {titles[0]!r} reads like a title, not a column name: if the header is further down, skip the "
+                "rows above it with read_options: {skiprows: <rows above the header>} (or header: <row>)")
     return ""
 
 
@@ -498,6 +552,8 @@ def conform(
     df = df.reset_index(drop=True)
     opts = options if options is not None else ReadOptions()
     opts.source_names.update(mapping)
+    dates = [c.name for c in schema if c.dtype == "datetime64[ns]"]
+    check_date_format_keys(opts.date_format, {c: s for c, s in mapping.items() if c in dates}, canonical=dates)
     out = {}
     for canon, src in mapping.items():
         out[canon] = _CASTS[schema[canon].dtype](df[src], canon, opts)

@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from crm_analysis.data.dates import check_timezone
+from crm_analysis.data.dates import check_date_format_keys, check_timezone
 from crm_analysis.data.engine import quote_identifier
 from crm_analysis.data.errors import DataValidationError
 
@@ -26,12 +26,13 @@ def _frame_or_relation(
     *,
     timezone: str | None = None,
     dayfirst: bool | None = None,
-    date_format: str | None = None,
+    date_format: str | Mapping[str, str] | None = None,
     read_options: Mapping[str, Any] | None = None,
     encoding: str | None = None,
     sheet: Any = None,
 ) -> tuple[pd.DataFrame | duckdb.DuckDBPyRelation, int]:
     """The input checked and with its key columns read by the package's policy (a frame stays a frame), and its rows."""
+    check_date_format_keys(date_format, {"timestamp": cols.datetime})
     if isinstance(transactions, pd.DataFrame):  # pandas counts nulls without a scan in DuckDB
         if read_options or encoding is not None or sheet is not None:
             raise ValueError("read_options, encoding and sheet are for files; this input is a DataFrame")
@@ -81,7 +82,7 @@ def rfm_summary(
     con: duckdb.DuckDBPyConnection | None = None,
     timezone: str | None = None,
     dayfirst: bool | None = None,
-    date_format: str | None = None,
+    date_format: str | Mapping[str, str] | None = None,
     read_options: Mapping[str, Any] | None = None,
     encoding: str | None = None,
     sheet: Any = None,
@@ -225,7 +226,7 @@ def calibration_and_holdout(
     con: duckdb.DuckDBPyConnection | None = None,
     timezone: str | None = None,
     dayfirst: bool | None = None,
-    date_format: str | None = None,
+    date_format: str | Mapping[str, str] | None = None,
     read_options: Mapping[str, Any] | None = None,
     encoding: str | None = None,
     sheet: Any = None,

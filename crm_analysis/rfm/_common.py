@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crm_analysis._dates import parse_date
-from crm_analysis.data.dates import check_timezone, parse_datetime_column
+from crm_analysis.data.dates import check_timezone, date_format_for, parse_datetime_column
 from crm_analysis.data.errors import DataValidationError, DataWarning
-from crm_analysis.data.validation import STRIP_CHARS, as_text
+from crm_analysis.data.validation import FLOAT_TEXT_ID, STRIP_CHARS, as_text
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -139,8 +140,9 @@ def raise_on_nulls(cols: KeyColumns, counts: Any) -> None:
     bad = {f"{role} ({c})": int(n) for (role, c), n in zip(cols.roles().items(), counts) if n}
     if bad:
         raise ValueError(
-            f"transactions have missing values: {bad} rows; clean them first (crm_analysis.data) "
-            "so that nothing is dropped silently"
+            f"transactions have missing values: {bad} rows; load and clean them first, which counts what it "
+            "drops: tx = crm_analysis.data.load_transactions(path, columns=...); "
+            "tx = crm_analysis.data.clean_transactions(tx).data; then rfm_summary(tx, ...)"
         )
 
 
@@ -216,22 +218,34 @@ def _may_need_strip(arr: pa.Array) -> bool:
 
 
 def _strip_ids(ids: pd.Series) -> pd.Series | None:
-    """The text ids without surrounding blanks, or None when none has any (or the column is not text)."""
+    """The text ids as the loaders read them, or None when nothing changes (or the column is not text).
+
+    Surrounding blanks are stripped, and ids written as integral floats
+    (``"17850.0"``) lose the ``.0`` (:data:`crm_analysis.data.validation.FLOAT_TEXT_ID`).
+    Cheap checks on the Arrow buffers come first, so that the common case
+    (nothing to change) costs almost nothing.
+    """
     text = ids.astype("str") if ids.dtype == object else ids
     try:
         arr = pa.array(text, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         arr = None
+    need_strip = need_float = True
     if arr is not None:
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
-        if not _may_need_strip(arr):
+        need_strip = _may_need_strip(arr)
+        is_text = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+        need_float = not is_text or bool(pc.any(pc.match_substring(arr, ".")).as_py())
+        if not need_strip and not need_float:
             return None
     try:
-        stripped = text.str.strip(STRIP_CHARS)
+        out = text.str.strip(STRIP_CHARS) if need_strip else text
+        if need_float:
+            out = out.str.replace(FLOAT_TEXT_ID, r"\1", regex=True)
     except AttributeError:  # object column of non-strings: left to the DuckDB engine
         return None
-    return None if stripped.equals(text) else stripped
+    return None if out.equals(text) else out
 
 
 def canonical_frame(
@@ -240,7 +254,7 @@ def canonical_frame(
     *,
     timezone: str | None,
     dayfirst: bool | None,
-    date_format: str | None,
+    date_format: str | Mapping[str, str] | None,
 ) -> pd.DataFrame:
     """The key columns of an in-memory frame read as the loaders read them (no copy when nothing changes).
 
@@ -261,7 +275,9 @@ def canonical_frame(
     if not (isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "M"):
         if isinstance(ts.dtype, pd.DatetimeTZDtype) and timezone is None:
             warn_utc(t, stacklevel=5)  # warn_utc, canonical_frame, _frame_or_relation, public function, caller
-        out[t], changes = parse_datetime_column(ts, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+        out[t], changes = parse_datetime_column(ts, t, dayfirst=dayfirst,
+                                                date_format=date_format_for(date_format, "timestamp", t),
+                                                timezone=timezone)
         if any(ch.reason == "converted_to_utc" for ch in changes) and not isinstance(ts.dtype, pd.DatetimeTZDtype):
             warn_utc(t, stacklevel=5)  # text with UTC offsets
     ids = tx[c]

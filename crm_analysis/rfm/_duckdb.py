@@ -26,6 +26,9 @@ column released after its conversion.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -33,9 +36,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from crm_analysis.data.dates import timestamp_sql
+from crm_analysis.data.dates import date_format_for, timestamp_sql
 from crm_analysis.data.engine import default_connection, quote_identifier, quote_literal
-from crm_analysis.data.loaders import source_relation, text_sql
+from crm_analysis.data.loaders import header_fix, source_relation, text_sql
 from crm_analysis.data.numbers import NumberFormat, number_format, number_sql
 
 from ._common import KeyColumns, Window, ids_as_index, raise_on_inf, raise_on_nulls, warn_utc, with_attrs
@@ -76,7 +79,7 @@ def _canonical_relation(
     *,
     timezone: str | None,
     dayfirst: bool | None,
-    date_format: str | None,
+    date_format: str | Mapping[str, str] | None,
     numbers: NumberFormat | None = None,
 ) -> duckdb.DuckDBPyRelation:
     """The key columns read as the loaders read them: ids stripped, dates by the date policy, text amounts strictly."""
@@ -85,7 +88,8 @@ def _canonical_relation(
     if types[t] == "VARCHAR" or types[t].startswith("TIMESTAMP WITH TIME ZONE"):
         if types[t].startswith("TIMESTAMP WITH TIME ZONE") and timezone is None:
             warn_utc(t, stacklevel=6)  # warn_utc, _canonical_relation, prepare, _frame_or_relation, public, caller
-        ts = timestamp_sql(rel, t, t, dayfirst=dayfirst, date_format=date_format, timezone=timezone)
+        ts = timestamp_sql(rel, t, t, dayfirst=dayfirst, date_format=date_format_for(date_format, "timestamp", t),
+                           timezone=timezone)
         if ts.converted_to_utc:
             warn_utc(t, stacklevel=6)
         if ts.pre:
@@ -95,7 +99,7 @@ def _canonical_relation(
         t_expr = _q(t)
     c_expr = _q(c)
     if types[c] in ("VARCHAR", "DOUBLE", "FLOAT", "REAL"):  # as the loaders: blanks stripped, 17850.0 -> "17850"
-        c_expr = text_sql(c_expr, types[c])
+        c_expr = text_sql(c_expr, types[c], id_column=True)
     m_expr = _q(m)
     if types[m] == "VARCHAR":  # numbers written as text (a declared decimal comma, a value past the sniffer's sample)
         m_expr = number_sql(m_expr, m, numbers or NumberFormat())
@@ -113,7 +117,7 @@ def prepare(
     *,
     timezone: str | None = None,
     dayfirst: bool | None = None,
-    date_format: str | None = None,
+    date_format: str | Mapping[str, str] | None = None,
     read_options: Any = None,
     encoding: str | None = None,
     sheet: Any = None,
@@ -129,10 +133,20 @@ def prepare(
     """
     rel = source_relation(
         transactions, con=con if con is not None else default_connection(),
-        text_columns=[cols.customer, cols.datetime],  # ids keep leading zeros; dates by the package's policy
+        # ids keep leading zeros; dates by the package's policy; amounts by the number policy (a declared
+        # decimal comma, and a bad value far down a file gives the package's message, not the reader's)
+        text_columns=[cols.customer, cols.datetime, cols.monetary],
         read_options=read_options, encoding=encoding, sheet=sheet,
     )
-    _check_columns(rel, cols)
+    try:
+        _check_columns(rel, cols)
+    except ValueError as exc:
+        if isinstance(transactions, (str, os.PathLike)) and Path(transactions).is_file():  # title rows above the header?
+            text = header_fix(str(exc), Path(transactions), list(rel.columns), list(cols.roles().values()),
+                              sheet=sheet, read_options=read_options, encoding=encoding)
+            if text != str(exc):
+                raise ValueError(text) from None
+        raise
     rel = _canonical_relation(rel, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format,
                               numbers=number_format(read_options))
     return rel, _check_nulls(rel, cols)

@@ -374,11 +374,100 @@ def test_quoted_field_past_the_duckdb_sample_reads_on_both_paths(tmp_path: Path)
     assert frame["product"].iloc[-1] == rel["product"].iloc[-1] == "Mug, blue"
 
 
-def test_title_rows_above_the_header_get_a_hint(tmp_path: Path) -> None:
-    df = pd.DataFrame([["Report of orders", None, None], ["customer_id", "timestamp", "amount"],
-                       ["a", "2024-01-01", 1.0]])
+def _titled_sheet(path: Path, rows_above: list[list[Any]], header: list[str], sheet: str = "Orders",
+                  other_sheet: bool = False) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    if other_sheet:
+        book.active.title = "Notes"
+        book.active.append(["nothing here"])
+        ws = book.create_sheet(sheet)
+    else:
+        ws = book.active
+        ws.title = sheet
+    for row in rows_above:
+        ws.append(row)
+    ws.append(header)
+    ws.append(["a", "2024-01-02", 3.5])
+    ws.append(["a", "2024-01-09", 4.5])
+    book.save(path)
+
+
+TITLES = [  # rows above the header, as spreadsheet exports write them
+    [["Report of orders"]],  # a title: 2 unnamed columns of 3
+    [["Report of orders"], []],  # a title and a blank row
+    [["Orders 2024", None, "exported 2024-12-31"]],  # a title row with two texts: no unnamed majority
+    [["Report"], ["Shop: Lyon"], []],
+]
+
+
+@pytest.mark.parametrize("above", TITLES)
+@pytest.mark.parametrize("mapped", [False, True])
+def test_title_rows_above_an_excel_header_get_the_exact_fix(tmp_path: Path, above, mapped: bool) -> None:
+    # newcomer: a title row above the header gave "missing columns" and a generic hint, without the sheet
+    header = ["Client", "Date", "Total"] if mapped else ["customer_id", "timestamp", "amount"]
+    cols = {"customer_id": "Client", "timestamp": "Date", "amount": "Total"} if mapped else None
     path = tmp_path / "titled.xlsx"
-    df.to_excel(path, index=False, header=False)
-    with pytest.raises(Exception, match=r"header is probably not on the first row .*skiprows"):
+    _titled_sheet(path, above, header, other_sheet=True)
+    n = len(above)
+    fix = re.escape(f"is on row {n + 1} of sheet 'Orders' of titled.xlsx") + r".*" + re.escape(
+        f"read_options={{'skiprows': {n}}} (configuration `read_options: {{skiprows: {n}}}`)")
+    with pytest.raises(DataValidationError, match=fix):
+        load_transactions(path, columns=cols, sheet="Orders")
+    with pytest.raises(DataValidationError, match=fix):
+        transactions_relation(path, columns=cols, sheet="Orders")
+    from crm_analysis.data import check_source
+    from crm_analysis.rfm import rfm_summary
+
+    spec = {"loader": "excel", "path": str(path), "sheet": "Orders", **({"columns": cols} if cols else {})}
+    (problem,) = check_source(spec, "transactions")
+    assert re.search(fix, problem)
+    if not mapped:
+        with pytest.raises(ValueError, match=fix):
+            rfm_summary(path, observation_end="2024-01-31", sheet=1)
+    # the option the message gives reads the file, from the API and from a configuration
+    fixed = load_transactions(path, columns=cols, sheet="Orders", read_options={"skiprows": n})
+    assert fixed["amount"].tolist() == [3.5, 4.5]
+    assert check_source({**spec, "read_options": {"skiprows": n}}, "transactions") == []
+
+
+@pytest.mark.parametrize(
+    "text, options, fix",
+    [("Report of orders\n\ncustomer_id,timestamp,amount\n", {}, {"skiprows": 2}),
+     ("Report of orders\ncustomer_id,timestamp,amount\n", {}, {"skiprows": 1}),
+     ("Report of orders\n\ncustomer_id;timestamp;amount\n", {}, {"skiprows": 2, "sep": ";"}),  # one column found
+     ("Report of orders;;\ncustomer_id;timestamp;amount\n", {"sep": ";"}, {"skiprows": 1})],
+)
+def test_title_lines_above_a_csv_header_get_the_exact_fix(tmp_path: Path, text: str, options, fix) -> None:
+    sep = fix.get("sep", options.get("sep", ","))
+    path = tmp_path / "titled.csv"
+    path.write_text(text + f"a{sep}2024-01-02{sep}3.5\na{sep}2024-01-09{sep}4.5\n")
+    shown = re.escape(", ".join(f"{k!r}: {v!r}" for k, v in fix.items()))
+    for read in (lambda: load_transactions(path, read_options=options),
+                 lambda: transactions_relation(path, read_options=options).df()):
+        with pytest.raises((DataValidationError, SourceFileError), match=rf"is on (line|row) {fix['skiprows'] + 1}\b"
+                           ) as info:
+            read()
+        assert re.search(rf"read_options={{{shown}}}", str(info.value))
+    fixed = {**options, **fix}
+    assert load_transactions(path, read_options=fixed)["amount"].tolist() == [3.5, 4.5]
+    assert transactions_relation(path, read_options=fixed).df()["amount"].tolist() == [3.5, 4.5]
+
+
+def test_a_header_with_fewer_fields_than_its_rows_is_not_called_a_title(tmp_path: Path) -> None:
+    # unquoted decimal commas: the usual causes are given, not a title hint
+    path = tmp_path / "commas.csv"
+    path.write_text("customer_id,timestamp,amount\na,2024-01-02,3,5\nb,2024-01-03,4,5\nc,2024-01-04,1,0\n")
+    with pytest.raises(SourceFileError, match="a field holds the separator without quotes") as info:
         load_transactions(path)
-    assert len(load_transactions(path, read_options={"skiprows": 1})) == 1
+    assert "title" not in str(info.value)
+
+
+def test_a_single_column_or_a_title_like_name_gets_the_generic_hint() -> None:
+    from crm_analysis.data import validate_transactions
+
+    with pytest.raises(DataValidationError, match=r"Only one column was found \('Orders of the shop'\).*skiprows"):
+        validate_transactions(pd.DataFrame({"Orders of the shop": ["x"]}))
+    with pytest.raises(DataValidationError, match=r"'Orders exported on 2024-12-31' reads like a title.*skiprows"):
+        validate_transactions(pd.DataFrame({"Orders exported on 2024-12-31": ["x"], "note": ["y"]}))

@@ -5,11 +5,14 @@ Each case gives a counted fix with its reason or an error naming the column.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm_analysis.clv import BetaGeoModel, GammaGammaModel
 from crm_analysis.data import (
@@ -149,14 +152,21 @@ def test_own_missing_markers_can_be_declared(tmp_path: Path):
     [(["1.234,50", "7", "-0,25"], {"decimal": ",", "thousands": "."}, [1234.5, 7.0, -0.25]),
      (["12,5", "7"], {"decimal": ","}, [12.5, 7.0]),
      (["1,234.50", "7"], {"thousands": ","}, [1234.5, 7.0]),
-     (["1 234,5", "7"], {"decimal": ",", "thousands": " "}, [1234.5, 7.0])],
+     (["1 234,5", "7"], {"decimal": ",", "thousands": " "}, [1234.5, 7.0]),
+     # French and Swiss exports group thousands with (narrow) no-break spaces: one declared blank reads them all
+     (["1\u00a0234,5", "1\u202f234\u202f567,25", "1 234\u00a0567", "7\u00a0"], {"decimal": ",", "thousands": " "},
+      [1234.5, 1234567.25, 1234567.0, 7.0]),
+     (["1 234,5", "1\u00a0234"], {"decimal": ",", "thousands": "\u202f"}, [1234.5, 1234.0]),
+     (["1'234.50", "1\u2019234"], {"thousands": "'"}, [1234.5, 1234.0])],
 )
 def test_declared_number_format_is_read_on_both_paths(tmp_path: Path, values, options, expected):
     path = tmp_path / "n.csv"
-    path.write_text("customer_id;timestamp;amount\n" + "".join(f"c{i};2024-01-0{i + 1};{v}\n" for i, v in enumerate(values)))
+    path.write_text("customer_id;timestamp;amount\n" + "".join(f"c;2024-01-0{i + 1};{v}\n" for i, v in enumerate(values)))
     opts = {"sep": ";", **options}
     assert load_transactions(path, read_options=opts)["amount"].tolist() == expected
     assert transactions_relation(path, read_options=opts).df()["amount"].tolist() == expected
+    summary = rfm_summary(path, observation_end="2024-01-31", read_options=opts)  # the DuckDB path of rfm
+    assert summary.loc["c", "monetary_value"] == pytest.approx(np.mean(expected[1:]))  # repeat purchases
 
 
 @pytest.mark.parametrize(
@@ -164,7 +174,9 @@ def test_declared_number_format_is_read_on_both_paths(tmp_path: Path, values, op
     [(["1.234", "7"], {"decimal": ","}, r"'1\.234'.*add thousands: '\.'"),  # 1.234 silently became 1.234
      (["12.5", "7"], {"decimal": ",", "thousands": "."}, r"'12\.5'.*group exactly three digits"),  # became 125
      (["1,2,3", "7"], {"decimal": ","}, r"'1,2,3'"),
-     (["12,50", "7"], {"thousands": ","}, r"'12,50'")],
+     (["12,50", "7"], {"thousands": ","}, r"'12,50'"),
+     (["1\u00a02345", "7"], {"decimal": ",", "thousands": " "}, r"'1\\xa02345'"),  # a blank that groups 4 digits
+     (["1\u00a0234,5", "7"], {"decimal": ","}, r"'1\\xa0234,5'")],  # a blank, but no blank thousands declared
 )
 def test_numbers_not_in_the_declared_format_are_refused_on_both_paths(tmp_path: Path, values, options, match):
     path = tmp_path / "n.csv"
@@ -172,7 +184,7 @@ def test_numbers_not_in_the_declared_format_are_refused_on_both_paths(tmp_path: 
     opts = {"sep": ";", **options}
     with pytest.raises(DataValidationError, match=r"column 'amount': 1 value\(s\) are not numbers written with .*" + match):
         load_transactions(path, read_options=opts)
-    with pytest.raises(Exception, match=r"column 'amount': value is not a number written with"):
+    with pytest.raises(Exception, match=rf"column 'amount': value '{re.escape(values[0])}' is not a number written with"):
         transactions_relation(path, read_options=opts).df()
 
 
@@ -181,7 +193,8 @@ def test_a_bad_amount_past_the_duckdb_sample_gives_the_package_error(tmp_path: P
     path = tmp_path / "late.csv"
     path.write_text("customer_id,timestamp,amount,note\n" + "\n".join(r + ",x" if not r.startswith("late") else
                                                                        'late,2024-02-01,"12,50",x' for r in rows) + "\n")
-    with pytest.raises(Exception, match=r"column 'amount': value is not a number .* decimal: ','.*12,50"):
+    with pytest.raises(Exception, match=r"column 'amount': value '12,50' is not a number .*found a decimal comma "
+                                        r"\(12,50\): set the read option decimal: ','"):
         transactions_relation(path).df()
     with pytest.raises(Exception, match="12,50"):
         load_transactions(path)
@@ -229,3 +242,154 @@ def test_rfm_summary_reads_a_file_with_the_options_its_errors_suggest(tmp_path: 
                      .encode("cp1252"))
     out = rfm_summary(path, observation_end="2024-01-31", encoding="cp1252", read_options={"sep": ";", "decimal": ","})
     assert out.index.tolist() == ["Müller"] and out["monetary_value"].tolist() == [2.5]
+
+
+# ------------------------------------------------- second newcomer's try-out
+@pytest.mark.parametrize("markers", ["-", ["-"], ("-", "n/a"), {"Client": "-"}, {"Client": ["-"], "Total": []}])
+def test_declared_missing_markers_add_to_the_empty_cell(tmp_path: Path, markers):
+    # na_values replaced "empty cell = missing": blank ids became customers called "" and blank notes ""
+    path = tmp_path / "na.csv"
+    path.write_text("Client,OrderDate,Total,Note\n-,2024-01-05,10,x\n,2024-01-06,5,\nNA,2024-01-07,6,y\n"
+                    "b,2024-01-08,7,\n")
+    cols = {"customer_id": "Client", "timestamp": "OrderDate", "amount": "Total"}
+    tx = load_transactions(path, columns=cols, read_options={"na_values": markers})
+    assert tx["customer_id"].isna().tolist() == [True, True, False, False]  # the marker and the empty cell
+    assert tx["customer_id"].iloc[2] == "NA"  # pandas' own list is not brought back
+    assert tx["Note"].isna().tolist() == [False, True, False, True]  # columns the markers do not name too
+    if isinstance(markers, dict):  # DuckDB's reader takes one list for the file: said, not ignored
+        with pytest.raises(Exception, match="per-column na_values are read by the pandas path only"):
+            transactions_relation(path, columns=cols, read_options={"na_values": markers}, keep_extra=True).df()
+    else:
+        rel = transactions_relation(path, columns=cols, read_options={"na_values": markers}, keep_extra=True).df()
+        assert rel["customer_id"].isna().tolist() == [True, True, False, False]
+        assert rel["Note"].isna().tolist() == [False, True, False, True]
+    xlsx = tmp_path / "na.xlsx"
+    pd.read_csv(path, dtype=str, keep_default_na=False).to_excel(xlsx, index=False)
+    book = load_transactions(xlsx, columns=cols, read_options={"na_values": markers})
+    assert book["customer_id"].isna().tolist() == [True, True, False, False]
+    assert book["Note"].isna().tolist() == [False, True, False, True]
+
+
+def test_numeric_missing_marker_is_accepted(tmp_path: Path):
+    path = tmp_path / "na.csv"
+    path.write_text("customer_id,timestamp,amount\n-999,2024-01-05,10\nb,2024-01-09,8\n,2024-01-10,1\n")
+    tx = load_transactions(path, read_options={"na_values": -999})
+    assert tx["customer_id"].isna().tolist() == [True, False, True]
+    rel = transactions_relation(path, read_options={"na_values": [-999]}).df()
+    assert rel["customer_id"].isna().tolist() == [True, False, True]
+
+
+def _float_text(n: int, zeros: int, pad: str) -> str:
+    return f"{pad}{n}{'.' + '0' * zeros if zeros else ''}{pad}"
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 10**12), st.integers(0, 3), st.sampled_from(["", " "])),
+                min_size=1, max_size=8))
+def test_ids_written_as_floats_are_one_key_on_every_path(tmp_path_factory, ids):
+    # "17850.0" (a float column exported to text) and "17850" were two customers
+    path = tmp_path_factory.mktemp("ids") / "ids.csv"
+    text = [_float_text(*i) for i in ids]
+    body = "".join(f'"{t}",2024-01-{1 + k % 28:02d},{k + 1}\n' for k, t in enumerate(text))
+    path.write_text("customer_id,timestamp,amount\n" + body)
+    expected = sorted({str(n) for n, _, _ in ids})
+    tx = load_transactions(path)
+    assert tx["customer_id"].tolist() == [str(n) for n, _, _ in ids]  # pandas path
+    rel = transactions_relation(path).df()  # DuckDB path
+    assert rel["customer_id"].tolist() == tx["customer_id"].tolist()
+    counted = {c.reason: c.rows for c in intake_changes(tx)}
+    assert counted.get("float_text_id", 0) == sum(1 for _, z, _ in ids if z)
+    frame = pd.DataFrame({"customer_id": text, "timestamp": pd.to_datetime(tx["timestamp"]),
+                          "amount": tx["amount"]})
+    for source in (path, frame, tx):  # rfm_summary: file (DuckDB), raw frame, loaded frame
+        assert sorted(rfm_summary(source, observation_end="2024-01-31").index.tolist()) == expected
+
+
+@pytest.mark.parametrize("text", ["12.5", "1.0e3", "0x1.0", "A1.0", "1.", ".0", "1.01"])
+def test_other_ids_with_a_dot_are_kept_as_written(tmp_path: Path, text: str):
+    path = tmp_path / "ids.csv"
+    path.write_text(f'customer_id,timestamp,amount\n"{text}",2024-01-05,1\n')
+    assert load_transactions(path)["customer_id"].tolist() == [text]
+    assert transactions_relation(path).df()["customer_id"].tolist() == [text]
+    assert rfm_summary(path, observation_end="2024-01-31").index.tolist() == [text]
+
+
+@pytest.mark.parametrize(
+    "values, options",
+    [(["1.234,50", "7", "-0,25"], {"decimal": ",", "thousands": "."}), (["12,5", "7"], {"decimal": ","}),
+     (["1,234.50", "7"], {"thousands": ","})],
+)
+def test_rfm_file_path_reads_the_declared_number_format(tmp_path: Path, values, options):
+    # the DuckDB path of rfm_summary read amounts by the sniffer's guess, not the declared format
+    path = tmp_path / "n.csv"
+    path.write_text("customer_id;timestamp;amount\n" + "".join(f"c;2024-01-0{i + 1};{v}\n" for i, v in enumerate(values)))
+    opts = {"sep": ";", **options}
+    from_file = rfm_summary(path, observation_end="2024-01-31", read_options=opts)
+    loaded = rfm_summary(load_transactions(path, read_options=opts), observation_end="2024-01-31")
+    pd.testing.assert_frame_equal(from_file, loaded)
+
+
+@pytest.mark.parametrize("fmt", [{"timestamp": "%d.%m.%Y"}, {"Datum": "%d.%m.%Y"}, "%d.%m.%Y"])
+def test_rfm_honours_a_date_format_mapping(tmp_path: Path, fmt):
+    path = tmp_path / "d.csv"
+    path.write_text("Kunde,Datum,Betrag\na,03.01.2024,1\na,04.02.2024,2\nb,05.01.2024,3\n")
+    names = {"customer_col": "Kunde", "datetime_col": "Datum", "monetary_col": "Betrag"}
+    frame = pd.read_csv(path, dtype=str)
+    for source in (path, frame):  # DuckDB and pandas paths
+        out = rfm_summary(source, observation_end="2024-02-29", date_format=fmt, time_unit="D", **names)
+        assert out.loc["a", "frequency"] == 1 and out.loc["a", "recency"] == 32  # 3 Jan -> 4 Feb
+
+
+@pytest.mark.parametrize("key", ["Date", "timestmap", "Betrag", "arrival_date"])
+def test_date_format_keys_that_name_no_date_column_are_refused_on_every_path(tmp_path: Path, key: str):
+    # a wrong key left the column to the inferred order without a word
+    path = tmp_path / "d.csv"
+    path.write_text("Kunde,Datum,Betrag\na,03.01.2024,1\na,04.02.2024,2\n")
+    cols = {"customer_id": "Kunde", "timestamp": "Datum", "amount": "Betrag"}
+    fmt = {key: "%d.%m.%Y"}
+    match = rf"date_format has key\(s\) \['{key}'\] that are not date columns.*timestamp \(source column 'Datum'\)"
+    with pytest.raises(DataValidationError, match=match):
+        load_transactions(path, columns=cols, date_format=fmt)
+    with pytest.raises(DataValidationError, match=match):
+        transactions_relation(path, columns=cols, date_format=fmt)
+    names = {"customer_col": "Kunde", "datetime_col": "Datum", "monetary_col": "Betrag"}
+    for source in (path, pd.read_csv(path, dtype=str)):
+        with pytest.raises(DataValidationError, match=rf"\['{key}'\].*timestamp \(source column 'Datum'\)"):
+            rfm_summary(source, observation_end="2024-02-29", date_format=fmt, **names)
+    from crm_analysis.data import check_source
+
+    (problem,) = check_source({"loader": "csv", "path": str(path), "columns": cols, "date_format": fmt},
+                              "transactions")
+    assert f"['{key}']" in problem and "d.csv" in problem
+    # the right keys, canonical or source, are accepted
+    for good in ({"timestamp": "%d.%m.%Y"}, {"Datum": "%d.%m.%Y"}):
+        assert load_transactions(path, columns=cols, date_format=good)["timestamp"].dt.month.tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "value, options, found",
+    [("€12.50", {}, "a currency symbol"), ("12.50 EUR", {}, "a currency symbol"), ("$12,50", {"decimal": ","}, "a currency symbol"),
+     ("1 234.50", {}, r"blanks grouping thousands \(1 234\): set the read option thousands: ' '"),
+     ("1\u202f234.50", {}, "blanks grouping thousands"),
+     ("1'234.50", {}, "an apostrophe grouping thousands"),
+     ("12%", {}, "a per cent sign"),
+     ("1.234,50", {"decimal": ","}, r"a '\.' that may group thousands.*add thousands: '\.'"),
+     ("12.5", {"decimal": ","}, "a decimal point"),
+     ("1.234,50", {"thousands": " "}, r"a decimal comma with '\.' grouping thousands.*decimal: ',' and thousands: '\.'"),
+     ("1 2345", {"thousands": " "}, "a thousands separator ' ' that does not group exactly three digits"),
+     ("n/a", {}, "no number")],
+)
+def test_number_errors_name_the_value_column_and_cause_on_both_paths(tmp_path: Path, value, options, found):
+    # the DuckDB path said only "not a number"; the pandas path only "not numeric"
+    path = tmp_path / "v.csv"
+    path.write_text(f'customer_id;timestamp;Betrag\na;2024-01-01;1\na;2024-01-02;"{value}"\n')
+    cols = {"customer_id": "customer_id", "timestamp": "timestamp", "amount": "Betrag"}
+    opts = {"sep": ";", **options}
+    shown = re.escape(repr(value))
+    with pytest.raises(DataValidationError, match=rf"column 'amount'.*{shown}.*Found in {shown}: {found}"):
+        load_transactions(path, columns=cols, read_options=opts)
+    duck = rf"column 'amount \(Betrag\)': value '{re.escape(value)}' is not a number .*found {found}"
+    with pytest.raises(Exception, match=duck):
+        transactions_relation(path, columns=cols, read_options=opts).df()
+    with pytest.raises(Exception, match=rf"column 'Betrag': value .* is not a number .*found {found}"):
+        rfm_summary(path, observation_end="2024-01-31", monetary_col="Betrag", read_options=opts)

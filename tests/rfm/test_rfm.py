@@ -65,6 +65,7 @@ def transactions(draw, max_customers: int = 6, max_rows: int = 40):
     n = draw(st.integers(1, max_rows))
     cust = draw(st.lists(st.integers(0, max_customers - 1), min_size=n, max_size=n))
     day = draw(st.lists(st.integers(0, 120), min_size=n, max_size=n))
+    day[0] = draw(st.integers(0, 100))  # at least one purchase up to END (an empty period is an error, tested apart)
     hour = draw(st.lists(st.integers(0, 23), min_size=n, max_size=n))
     amount = draw(st.lists(st.integers(1, 10_000), min_size=n, max_size=n))
     return pd.DataFrame(
@@ -264,6 +265,11 @@ def test_calibration_holdout_sums_equal_totals(tx, cal_offset):
 def test_repeat_purchases_by_day_counts(tx, cal_offset):
     cal = START + pd.Timedelta(days=cal_offset)
     daily = repeat_purchases_by_day(tx, observation_end=END, cohort_end=cal)
+    if not (tx["timestamp"].dt.normalize() <= END).any():  # nothing to summarise: an error, not an empty table
+        with pytest.raises(DataValidationError, match="no purchase falls"):
+            rfm_summary(tx, observation_end=END)
+        assert daily.empty
+        return
     full = rfm_summary(tx, observation_end=END)
     cohort = full[full["first_purchase"] <= cal]
     assert daily["first_purchases"].sum() == len(cohort)
