@@ -325,3 +325,20 @@ def test_excel_serial_numbers_get_a_hint():
         validate_transactions(df)
     with pytest.raises(DataValidationError, match="Excel serial day numbers"):
         validate_transactions(df.astype({"timestamp": str}))
+
+
+@pytest.mark.parametrize("fmt", ["%d %B %Y", "%d %b %Y"])
+def test_month_names_are_read_in_english_only_on_every_path(tmp_path: Path, fmt: str):
+    # docs/real_data.md: month names in English only; another language is refused with the rows, never misread
+    english = {"%d %B %Y": ["3 January 2024", "4 February 2024"], "%d %b %Y": ["3 Jan 2024", "4 Feb 2024"]}[fmt]
+    french = {"%d %B %Y": ["3 janvier 2024", "4 février 2024"], "%d %b %Y": ["3 janv. 2024", "4 févr. 2024"]}[fmt]
+    path = tmp_path / "m.csv"
+    path.write_text("Client;OrderDate;Total\n" + "".join(f"a;{d};1\n" for d in english), encoding="utf-8")
+    opts = {"columns": COLUMNS, "read_options": {"sep": ";"}, "date_format": fmt}
+    assert list(load_transactions(path, **opts)["timestamp"]) == list(_ts(["2024-01-03", "2024-02-04"]))
+    assert list(transactions_relation(path, **opts).df()["timestamp"]) == list(_ts(["2024-01-03", "2024-02-04"]))
+    path.write_text("Client;OrderDate;Total\n" + "".join(f"a;{d};1\n" for d in french), encoding="utf-8")
+    with pytest.raises(DataValidationError, match=rf"do not match date_format '{fmt}'.*{french[0]}"):
+        load_transactions(path, **opts)
+    with pytest.raises(Exception, match=rf"does not match date_format '{fmt}'"):
+        transactions_relation(path, **opts).df()

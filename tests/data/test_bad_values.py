@@ -393,3 +393,15 @@ def test_number_errors_name_the_value_column_and_cause_on_both_paths(tmp_path: P
         transactions_relation(path, columns=cols, read_options=opts).df()
     with pytest.raises(Exception, match=rf"column 'Betrag': value .* is not a number .*found {found}"):
         rfm_summary(path, observation_end="2024-01-31", monetary_col="Betrag", read_options=opts)
+
+
+def test_rfm_counts_purchase_days_whatever_the_order_ids():
+    # docs/real_data.md: order_id is not used by RFM; two orders on one day are one purchase
+    tx = validate_transactions(pd.DataFrame({
+        "customer_id": ["a", "a", "a", "a"], "timestamp": ["2024-01-01", "2024-01-01 15:00", "2024-01-02", "2024-01-09"],
+        "amount": [5.0, 5.0, 3.0, 4.0], "order_id": ["1", "2", "3", "4"]}))
+    by_order = rfm_summary(tx, observation_end="2024-01-31", time_unit="D")
+    for other in (tx.drop(columns="order_id"), tx.assign(order_id="1")):
+        pd.testing.assert_frame_equal(rfm_summary(other, observation_end="2024-01-31", time_unit="D"), by_order)
+    assert by_order.loc["a", "frequency"] == 2  # days 2 and 9 after the first day; the second order of day 1 is not one
+    assert by_order.loc["a", "monetary_value"] == pytest.approx(3.5)  # mean of the repeat days' amounts
