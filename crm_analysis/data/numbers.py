@@ -177,11 +177,16 @@ def diagnoses(fmt: NumberFormat) -> list[tuple[str, str]]:
             out.append((r"^[+-]?\d*\.\d+$",
                         "a decimal point (12.50) although the declared decimal mark is ',': the file mixes "
                         "decimal marks and must be corrected (or, if every value uses a point, drop decimal: ',')"))
-    if " " not in fmt.thousands_chars:
-        out.append((_BLANK_GROUPS, "blanks grouping thousands (1 234): set the read option thousands: ' '"))
-    if "'" not in fmt.thousands_chars:
-        out.append((_APOSTROPHE_GROUPS, "an apostrophe grouping thousands (1'234): set the read option "
-                                         "thousands: \"'\""))
+    comma = fmt.decimal == "."  # a grouped value with a decimal comma needs decimal: ',' too
+    for chars, pattern, what, option in ((" ", _BLANK_GROUPS, "blanks grouping thousands (1 234)", "' '"),
+                                         ("'", _APOSTROPHE_GROUPS, "an apostrophe grouping thousands (1'234)",
+                                          "\"'\"")):
+        if chars in fmt.thousands_chars:
+            continue
+        if comma:
+            out.append((pattern.replace("([.,]\\d+)?$", ",\\d+$"),
+                        f"{what} and a decimal comma: set the read options thousands: {option} and decimal: ','"))
+        out.append((pattern, f"{what}: set the read option thousands: {option}"))
     if fmt.thousands is not None:
         t = fmt.thousands
         cls = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in fmt.thousands_chars) + "]"

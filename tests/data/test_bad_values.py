@@ -371,6 +371,8 @@ def test_date_format_keys_that_name_no_date_column_are_refused_on_every_path(tmp
     [("€12.50", {}, "a currency symbol"), ("12.50 EUR", {}, "a currency symbol"), ("$12,50", {"decimal": ","}, "a currency symbol"),
      ("1 234.50", {}, r"blanks grouping thousands \(1 234\): set the read option thousands: ' '"),
      ("1\u202f234.50", {}, "blanks grouping thousands"),
+     ("1\u202f234,50", {}, r"blanks grouping thousands \(1 234\) and a decimal comma: set the read options "
+                           r"thousands: ' ' and decimal: ','"),
      ("1'234.50", {}, "an apostrophe grouping thousands"),
      ("12%", {}, "a per cent sign"),
      ("1.234,50", {"decimal": ","}, r"a '\.' that may group thousands.*add thousands: '\.'"),
