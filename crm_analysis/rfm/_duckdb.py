@@ -53,6 +53,16 @@ def frame_relation(tx: pd.DataFrame, con: duckdb.DuckDBPyConnection | None) -> d
     return (con if con is not None else default_connection()).from_df(tx)
 
 
+def _is_file(source: Any) -> bool:
+    """Whether ``source`` names an existing file (a table name or a long SQL query is not one)."""
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    try:
+        return Path(source).is_file()
+    except (OSError, ValueError):  # e.g. a query longer than a file name may be
+        return False
+
+
 def _check_columns(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> None:
     """Raise a ValueError naming any missing column."""
     missing = [f"{role} column {c!r}" for role, c in cols.roles().items() if c not in rel.columns]
@@ -141,7 +151,7 @@ def prepare(
     try:
         _check_columns(rel, cols)
     except ValueError as exc:
-        if isinstance(transactions, (str, os.PathLike)) and Path(transactions).is_file():  # title rows above the header?
+        if _is_file(transactions):  # title rows above the header?
             text = header_fix(str(exc), Path(transactions), list(rel.columns), list(cols.roles().values()),
                               sheet=sheet, read_options=read_options, encoding=encoding)
             if text != str(exc):

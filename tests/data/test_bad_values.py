@@ -407,3 +407,14 @@ def test_rfm_counts_purchase_days_whatever_the_order_ids():
         pd.testing.assert_frame_equal(rfm_summary(other, observation_end="2024-01-31", time_unit="D"), by_order)
     assert by_order.loc["a", "frequency"] == 2  # days 2 and 9 after the first day; the second order of day 1 is not one
     assert by_order.loc["a", "monetary_value"] == pytest.approx(3.5)  # mean of the repeat days' amounts
+
+
+def test_missing_columns_of_a_long_query_are_named_not_a_file_error():
+    # the title-row hint looks for a file; a query longer than a file name may be is not one
+    import duckdb
+
+    con = duckdb.connect()
+    con.sql("CREATE TABLE t AS SELECT 1 AS x")
+    query = "SELECT x" + " " * 300 + "FROM t"
+    with pytest.raises(ValueError, match=r"lack the customer column 'customer_id'.*columns are \['x'\]"):
+        rfm_summary(query, con=con, observation_end="2024-01-31")
