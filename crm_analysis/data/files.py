@@ -862,12 +862,31 @@ def _resolve_sheets(path: Path, sheet: Sheet, names: list[str]) -> list[str]:
     return out
 
 
+def _cells_as_number_text(values: pd.Series, decimal: str) -> pd.Series:
+    """A column of Excel cells as text: number cells written out (positional, ``decimal`` as mark), text kept."""
+    def one(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return pd.NA
+        if isinstance(v, (bool, np.bool_)):
+            return str(v)  # refused by the number policy, as a word
+        if isinstance(v, (int, np.integer)):
+            return str(int(v))
+        if isinstance(v, (float, np.floating)):
+            if not np.isfinite(v):
+                return str(float(v))  # inf / -inf: counted by the cleaning
+            return np.format_float_positional(float(v), trim="-").replace(".", decimal)
+        return str(v)
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="string")
+
+
 def read_excel_sheets(
     path: str | os.PathLike[str],
     sheet: Sheet = None,
     *,
     read_options: Mapping[str, Any] | None = None,
     text_columns: Sequence[str] | None = None,
+    number_columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read one sheet, or several stacked, of an Excel workbook.
 
@@ -886,6 +905,13 @@ def read_excel_sheets(
     text_columns : sequence of str, optional
         Columns read as text (absent ones are ignored); integral numbers give
         ``"17850"``, not ``"17850.0"``.
+    number_columns : sequence of str, optional
+        Columns of numbers read as text for the package's number policy
+        (:mod:`crm_analysis.data.numbers`): a cell typed as a number is
+        written with the declared decimal mark (``read_options`` ``decimal``,
+        default ``"."``; no thousands separator), so that a sheet mixing
+        number cells (``3.5``) and text cells (``"4,5"``) reads both under
+        ``decimal: ","`` instead of refusing the number cells.
 
     Returns
     -------
@@ -919,7 +945,13 @@ def read_excel_sheets(
                 header = list(pd.read_excel(book, sheet_name=name, nrows=0,
                                             **{k: v for k, v in opts.items() if k != "na_values"}).columns)
             missing_value_options(sheet_opts, header)
+            numeric = list(number_columns or [])
+            if numeric and isinstance(dtype, Mapping):
+                dtype = {**dict(dtype), **{c: object for c in numeric if c not in dict(user_dtype or {})}}
             df = pd.read_excel(book, sheet_name=name, dtype=dtype, **sheet_opts)
+            for c in numeric:
+                if c in df.columns and df[c].dtype == object:
+                    df[c] = _cells_as_number_text(df[c], str(opts.get("decimal") or "."))
             check_has_rows(path, len(df), list(df.columns), sheet=name, sheets=names)
             frames.append((name, df))
     first_name, first = frames[0]

@@ -304,6 +304,12 @@ def _string_sources(
     return [columns.get(c.name, c.name) for c in schema if c.dtype in kinds]
 
 
+def _number_sources(schema: Schema, columns: Mapping[str, str] | None) -> list[str]:
+    """Source names of the numeric canonical columns (read as text by the number policy where declared)."""
+    columns = dict(columns or {})
+    return [columns.get(c.name, c.name) for c in schema if c.dtype in ("float64", "int64")]
+
+
 def _csv_date_options(opts: dict[str, Any], dayfirst: bool | None) -> bool | None:
     """Take pandas' ``dayfirst`` out of CSV read options (the date policy uses it).
 
@@ -519,6 +525,7 @@ def read_source(
     query: str | None = None,
     params: Mapping[str, Any] | None = None,
     chunksize: int = DEFAULT_CHUNKSIZE,
+    number_columns: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read any supported source into a raw pandas frame (no renaming, no schema checks).
 
@@ -537,6 +544,10 @@ def read_source(
     text_columns : list of str, optional
         CSV / Excel columns to read as text (so ids keep leading zeros);
         columns absent from the file are ignored.
+    number_columns : list of str, optional
+        The ones of ``text_columns`` that hold numbers: in a workbook, their
+        number cells are written with the declared decimal mark (see
+        :func:`crm_analysis.data.files.read_excel_sheets`).
     encoding : str, optional
         Encoding of a CSV file (default UTF-8), e.g. ``"cp1252"`` or
         ``"latin-1"`` (also accepted in ``read_options``).
@@ -584,7 +595,8 @@ def read_source(
                              ignore_index=True)
         return _read_csv(payload, opts, text_columns, encoding)
     if kind == "excel":
-        return read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns)
+        return read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns,
+                                 number_columns=number_columns)
     if kind == "parquet":
         files = payload.files if isinstance(payload, _FileSet) else (payload,)
         for f in files:
@@ -710,6 +722,7 @@ def load_transactions(
         fmt=fmt,
         read_options=read_options,
         text_columns=_string_sources(TRANSACTIONS, columns, numbers=not nf.is_default),
+        number_columns=None if nf.is_default else _number_sources(TRANSACTIONS, columns),
         encoding=encoding,
         sheet=sheet,
         table=table,
@@ -786,6 +799,7 @@ def load_bookings(
         fmt=fmt,
         read_options=read_options,
         text_columns=_string_sources(BOOKINGS, columns, numbers=not nf.is_default),
+        number_columns=None if nf.is_default else _number_sources(BOOKINGS, columns),
         encoding=encoding,
         sheet=sheet,
         table=table,
@@ -876,6 +890,7 @@ def source_relation(
     text_columns: list[str] | None = None,
     encoding: str | None = None,
     sheet: Sheet = None,
+    number_columns: list[str] | None = None,
 ) -> duckdb.DuckDBPyRelation:
     """The raw source as a lazy DuckDB relation (nothing is read into pandas).
 
@@ -904,6 +919,9 @@ def source_relation(
         give ``sep`` / ``header`` / ``skiprows``, as on the pandas path.
     text_columns : list of str, optional
         CSV / Excel columns to read as ``VARCHAR`` (absent ones are ignored).
+    number_columns : list of str, optional
+        The ones of ``text_columns`` that hold numbers (workbooks: number
+        cells written with the declared decimal mark), as in :func:`read_source`.
     encoding : str, optional
         Encoding of a CSV file (default UTF-8). DuckDB decodes only UTF-8:
         for another encoding the relation reads a UTF-8 copy of the file,
@@ -930,7 +948,8 @@ def source_relation(
     if kind == "frame":
         return db.from_df(payload)
     if kind == "excel":
-        return db.from_df(read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns))
+        return db.from_df(read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns,
+                                            number_columns=number_columns))
     if kind == "parquet":
         files = payload.files if isinstance(payload, _FileSet) else (payload,)
         for f in files:
@@ -1132,6 +1151,7 @@ def transactions_relation(
     rel = source_relation(
         source, con=con, fmt=fmt, read_options=read_options,
         text_columns=_string_sources(TRANSACTIONS, columns, numbers=True),
+        number_columns=_number_sources(TRANSACTIONS, columns),
         encoding=encoding, sheet=sheet,
     )
     path = _file_path(source, con, fmt)
@@ -1178,6 +1198,7 @@ def bookings_relation(
     rel = source_relation(
         source, con=con, fmt=fmt, read_options=read_options,
         text_columns=_string_sources(BOOKINGS, columns, numbers=True),
+        number_columns=_number_sources(BOOKINGS, columns),
         encoding=encoding, sheet=sheet,
     )
     path = _file_path(source, con, fmt)

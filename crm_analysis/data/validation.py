@@ -53,6 +53,7 @@ __all__ = [
     "as_text",
     "ID_COLUMNS",
     "FLOAT_TEXT_ID",
+    "HEADER_HINT_UNNAMED",
     "STRIP_SQL_CLASS",
 ]
 

@@ -145,7 +145,7 @@ def prepare(
         transactions, con=con if con is not None else default_connection(),
         # ids keep leading zeros; dates by the package's policy; amounts by the number policy (a declared
         # decimal comma, and a bad value far down a file gives the package's message, not the reader's)
-        text_columns=[cols.customer, cols.datetime, cols.monetary],
+        text_columns=[cols.customer, cols.datetime, cols.monetary], number_columns=[cols.monetary],
         read_options=read_options, encoding=encoding, sheet=sheet,
     )
     try:

@@ -418,3 +418,27 @@ def test_missing_columns_of_a_long_query_are_named_not_a_file_error():
     query = "SELECT x" + " " * 300 + "FROM t"
     with pytest.raises(ValueError, match=r"lack the customer column 'customer_id'.*columns are \['x'\]"):
         rfm_summary(query, con=con, observation_end="2024-01-31")
+
+
+@pytest.mark.parametrize("options", [{"decimal": ","}, {"decimal": ",", "thousands": "."}, {}])
+def test_number_cells_of_a_workbook_read_under_a_declared_decimal_comma(tmp_path: Path, options):
+    # a sheet mixing number cells (3.5) and text cells ("4,5"): with decimal ',' the number cells were refused
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["customer_id", "timestamp", "amount", "quantity"])
+    rows = [(12.5, "2024-01-02", 3.5, 2), ("a", "2024-01-05", "4,5" if options else 4.5, "3"),
+            ("a", "2024-01-09", 0.00001, 1), ("a", "2024-01-10", 1234567.25, 1)]
+    for r in rows:
+        ws.append(list(r))
+    path = tmp_path / "mixed.xlsx"
+    book.save(path)
+    expected = [3.5, 4.5, 0.00001, 1234567.25]
+    frame = load_transactions(path, read_options=options)
+    assert frame["amount"].tolist() == expected and frame["quantity"].tolist() == [2, 3, 1, 1]
+    assert frame["customer_id"].tolist()[0] == "12.5"  # an id is not a number: its mark is kept
+    rel = transactions_relation(path, read_options=options).df()
+    assert rel["amount"].tolist() == expected
+    summary = rfm_summary(path, observation_end="2024-01-31", read_options=options)
+    assert summary.loc["a", "monetary_value"] == pytest.approx(np.mean(expected[2:]))
