@@ -122,11 +122,25 @@ def test_no_import_cycles() -> None:
 # subpackage -> subpackages it may import (lazily too); the layers of docs/architecture.md (the synthetic
 # generators sit beside the data layer: data.sources builds the default data with them)
 #: private leaf modules of the package root (they import nothing of the package): every layer may use them
-LEAVES = {"crm_analysis._dates", "crm_analysis._progress", "crm_analysis._secrets", "crm_analysis._validate"}
-LOWER_LAYERS = {
-    "crm_analysis.data": LEAVES | {"crm_analysis.synthetic"},
-    "crm_analysis.rfm": LEAVES | {"crm_analysis.data"},
+LEAVES = {
+    "crm_analysis._dates", "crm_analysis._progress", "crm_analysis._secrets", "crm_analysis._validate",
+    "crm_analysis.exceptions",
 }
+_DATA = LEAVES | {"crm_analysis.data", "crm_analysis.contracts"}
+LOWER_LAYERS = {
+    "crm_analysis.synthetic": LEAVES,
+    "crm_analysis.data": LEAVES | {"crm_analysis.synthetic"},
+    # the hand-over contracts are declarations on the data layer's Column/Schema
+    "crm_analysis.contracts": LEAVES | {"crm_analysis.data"},
+    "crm_analysis.rfm": _DATA,
+    "crm_analysis.clv": _DATA | {"crm_analysis.rfm"},
+    "crm_analysis.segmentation": _DATA | {"crm_analysis.rfm", "crm_analysis.clv"},
+    "crm_analysis.seasonality": _DATA,
+    "crm_analysis.yield_management": _DATA | {"crm_analysis.seasonality"},
+    "crm_analysis.scale": _DATA | {"crm_analysis.rfm", "crm_analysis.clv"},
+}
+#: the layers above the domain packages: no domain package may import them, not even lazily
+UPPER_LAYERS = ("crm_analysis.report",)
 
 
 @pytest.mark.parametrize("leaf", sorted(LEAVES))
@@ -147,6 +161,14 @@ def test_lower_layers_do_not_import_upwards(package: str) -> None:
         if ".".join(w.split(".")[:2]) not in allowed
     }
     assert not bad, f"{package} imports from layers above it: {sorted(bad)}"
+
+
+@pytest.mark.parametrize("upper", UPPER_LAYERS)
+def test_no_domain_package_imports_the_upper_layers(upper: str) -> None:
+    edges = _graph(lazy=True)
+    bad = {(m, w) for m, ws in edges.items() if ".".join(m.split(".")[:2]) in LOWER_LAYERS
+           for w in ws if w == upper or w.startswith(upper + ".")}
+    assert not bad, f"domain modules import {upper}: {sorted(bad)}"
 
 
 def test_rfm_imports_without_pyspark_or_scale() -> None:

@@ -30,6 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from crm_analysis.contracts import TimeUnit
 from crm_analysis.rfm import repeat_purchases_by_day, time_unit_days
 
 __all__ = [
@@ -43,12 +44,9 @@ __all__ = [
     "p_alive_matrix",
 ]
 
-_UNIT_NAMES = {1.0: "days", 7.0: "weeks"}
-
-
 def _unit_name(time_unit: Any) -> str:
-    days = time_unit_days(time_unit if time_unit is not None else "W")
-    return _UNIT_NAMES.get(days, f"{days:g}-day periods")
+    """Plural name of the unit for axis labels; ``"time units"`` when the table did not say."""
+    return TimeUnit.parse(time_unit).label if time_unit is not None else "time units"
 
 
 _MODEL_NAMES = {"BetaGeoModel": "BG/NBD", "ModifiedBetaGeoModel": "MBG/NBD", "ParetoNBDModel": "Pareto/NBD"}
@@ -181,7 +179,7 @@ def conditional_expectations(model: Any, cal_hold: pd.DataFrame, max_frequency: 
         mae=mae,
         rmse=rmse,
         duration=duration,
-        time_unit=cal_hold.attrs.get("time_unit", "W"),
+        time_unit=cal_hold.attrs.get("time_unit"),
         model_name=_model_name(model),
     )
 
@@ -288,7 +286,9 @@ def tracking(
     observation_end : date-like, optional
         End of tracking; default ``summary.attrs["observation_end"]``.
     time_unit : str or float, optional
-        Period length; default ``summary.attrs["time_unit"]`` or ``"W"``.
+        Period length; default ``summary.attrs["time_unit"]`` (a summary
+        without it is a :class:`crm_analysis.contracts.ContractError`, never
+        taken to be weeks).
     observation_start, customer_col, datetime_col, monetary_col, con
         As in :func:`crm_analysis.rfm.rfm_summary`.
 
@@ -310,7 +310,7 @@ def tracking(
     obs_end = parse_date(obs_end, "observation_end", tz="strip", time="keep")
     if obs_end < cal_end:
         raise ValueError(f"observation_end {obs_end.date()} is before calibration_end {cal_end.date()}")
-    unit = time_unit if time_unit is not None else attrs.get("time_unit", "W")
+    unit = time_unit if time_unit is not None else TimeUnit.from_attrs(attrs, "the summary").value
     k = time_unit_days(unit)
     start = observation_start if observation_start is not None else attrs.get("observation_start")
     daily = repeat_purchases_by_day(

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.rfm import rfm_summary, time_unit_days
+from crm_analysis.contracts import CLV, TimeUnit, headline_labels
+from crm_analysis.rfm import rfm_summary
 
 __all__ = [
     "CLVAnalysis",
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 from .selection import (
-    MODEL_CHOICE_HEADLINES,
     PURCHASE_MODELS,
     compare_models,
     purchase_model_class,
@@ -42,35 +42,14 @@ from .selection import (
 )
 from .value import SPEND_NO_REPEAT, SPEND_NONPOSITIVE, fit_spend_model, spend_exclusions
 
-#: Columns of the ``clv.parquet`` artefact, in order.
-CLV_COLUMNS = [
-    "customer_id",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
-    "revenue",
-    "p_alive",
-    "expected_purchases",
-    "expected_spend",
-    "clv",
-]
-
-_UNIT_CODES = {1.0: "D", 7.0: "W"}
+#: Columns of the ``clv.parquet`` artefact, in order: the required columns of its
+#: contract (:data:`crm_analysis.contracts.CLV`).
+CLV_COLUMNS: list[str] = list(CLV.required)
 
 #: Headline figures of the rfm_clv report (key -> label; ``{horizon}``, ``{unit}`` and
-#: ``{model}`` are filled in by the notebook with ``str.format``).
-RFM_CLV_HEADLINES: dict[str, str] = {
-    "customers": "Customers",
-    "total_clv": "Total CLV, next {horizon} {unit}",
-    "mean_clv": "Mean CLV per customer",
-    "top20_clv_share": "Share of CLV from the top 20% of customers",
-    "bgnbd_holdout_mae": "BG/NBD holdout MAE (mean holdout purchases by calibration frequency)",
-    "bgnbd_dropout_probability": "BG/NBD dropout probability after a repeat purchase, a/(a+b)",
-    "mean_p_alive": "Mean P(alive) ({model})",
-    "spend_nonpositive_customers": "Repeat buyers with mean repeat purchase value <= 0 (valued with the population mean spend)",
-    **MODEL_CHOICE_HEADLINES,
-}
+#: ``{model}`` are filled in with ``str.format``), as declared in
+#: :data:`crm_analysis.contracts.HEADLINES`.
+RFM_CLV_HEADLINES: dict[str, str] = headline_labels("rfm_clv")
 
 #: Accepted names of the transaction model -> class name in :mod:`crm_analysis.clv`
 #: (derived from the registry :data:`crm_analysis.clv.selection.PURCHASE_MODELS`).
@@ -132,8 +111,14 @@ class CLVAnalysis:
 
     @property
     def time_unit(self) -> Any:
-        """Time unit of the summary (``"W"`` when unknown)."""
-        return self.summary.attrs.get("time_unit", "W")
+        """Time unit of the summary, as :func:`crm_analysis.rfm.rfm_summary` recorded it in ``attrs``.
+
+        Raises
+        ------
+        crm_analysis.contracts.ContractError
+            When the summary does not carry its time unit (never taken to be weeks).
+        """
+        return TimeUnit.from_attrs(self.summary.attrs, "the RFM summary").value
 
     def value_table(
         self,
@@ -162,8 +147,10 @@ class CLVAnalysis:
         Returns
         -------
         DataFrame
-            Columns :data:`CLV_COLUMNS` (plus the interval columns), one row
-            per customer, no missing values. ``attrs`` carry the summary's
+            Columns :data:`CLV_COLUMNS` (plus the interval columns): the
+            ``clv.parquet`` contract (:data:`crm_analysis.contracts.CLV`),
+            one row per customer, no missing values, ``p_alive_model`` the
+            label of the transaction model. ``attrs`` carry the summary's
             attributes, the settings, ``model`` (registry name) and
             ``spend_basis`` (customers valued with the population mean
             spend, by reason).
@@ -171,12 +158,9 @@ class CLVAnalysis:
         from crm_analysis.clv import customer_lifetime_value
 
         s = self.summary
-        unit = self.time_unit
-        if not isinstance(unit, str):
-            days = time_unit_days(unit)
-            if days not in _UNIT_CODES:
-                raise ValueError(f"CLV needs the summary in days or weeks (time_unit 'D' or 'W'), got {unit!r}")
-            unit = _UNIT_CODES[days]
+        unit = TimeUnit.parse(self.time_unit).code
+        if unit is None:
+            raise ValueError(f"CLV needs the summary in days or weeks (time_unit 'D' or 'W'), got {self.time_unit!r}")
         values = customer_lifetime_value(
             self.transaction_model,
             self.spend_model,
@@ -205,12 +189,14 @@ class CLVAnalysis:
                 "expected_purchases": np.asarray(values["expected_purchases"], dtype=float),
                 "expected_spend": np.asarray(values["expected_spend"], dtype=float),
                 "clv": np.asarray(values["clv"], dtype=float),
+                "p_alive_model": self.model_label,
             }
         )
         if intervals:
             for col in ("clv_lower", "clv_upper"):
                 if col in values:
                     out[col] = np.asarray(values[col], dtype=float)
+        out["p_alive_model"] = out["p_alive_model"].astype("string")
         bad = out.drop(columns="customer_id").isna().sum()
         bad = bad[bad > 0]
         if len(bad):

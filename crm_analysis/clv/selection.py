@@ -50,6 +50,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from crm_analysis.contracts import MODEL_CHOICE_HEADLINES, TimeUnit
+
 from .base import ModelFitError
 
 __all__ = [
@@ -120,15 +122,6 @@ SELECTION_CRITERIA: dict[str, str] = {
     "conditional_mae": "mean absolute error of the mean holdout purchases by calibration frequency",
     "aic": "Akaike information criterion on the calibration period",
     "bic": "Bayesian information criterion on the calibration period",
-}
-
-#: Headline figures of the model choice (key -> label), see :meth:`ModelComparison.headlines`.
-MODEL_CHOICE_HEADLINES: dict[str, str] = {
-    "purchase_model": "Purchase model used for P(alive) and CLV",
-    "purchase_model_chosen_by": "How the purchase model was chosen",
-    "purchase_model_holdout_rmse": "Holdout RMSE of the purchase model (purchases per customer)",
-    "purchase_model_holdout_total_error_pct": "Error of the total holdout purchases of the purchase model (%)",
-    "purchase_models_compared": "Purchase models compared",
 }
 
 _CRITERION_COLUMN = {"holdout_total_error": "holdout_total_error_pct"}
@@ -311,8 +304,9 @@ class ModelComparison:
         Customers in the calibration period (the ``n`` of BIC).
     holdout_duration : float
         Length of the holdout period in time units.
-    time_unit : str or float
-        Time unit of the summary.
+    time_unit : str, float or None
+        Time unit of the summary (``None`` when the table does not say; the
+        plot then says "time units").
     conditional : dict
         :class:`crm_analysis.clv.ConditionalExpectations` by model name.
     failed : dict
@@ -326,7 +320,7 @@ class ModelComparison:
     criterion: str
     n_customers: int
     holdout_duration: float
-    time_unit: Any = "W"
+    time_unit: Any = None
     conditional: dict[str, Any] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -407,7 +401,7 @@ class ModelComparison:
             fig = axes[0].figure
         ax = axes[0]
         first = next(iter(self.conditional.values()), None)
-        unit = {"D": "days", "W": "weeks"}.get(str(self.time_unit).upper(), "time units")
+        unit = TimeUnit.parse(self.time_unit).label if self.time_unit is not None else "time units"
         if first is not None:
             x = np.arange(len(first.table))
             ax.plot(x, first.table["actual"], marker="o", color="black", label="Actual")
@@ -562,7 +556,7 @@ def compare_models(
         criterion=criterion,
         n_customers=n,
         holdout_duration=duration,
-        time_unit=cal_hold.attrs.get("time_unit", "W"),
+        time_unit=cal_hold.attrs.get("time_unit"),
         conditional=conditional,
         failed=failed,
     )

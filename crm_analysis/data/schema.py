@@ -11,8 +11,15 @@ Dtypes are given as strings:
     numeric ids are stored as strings too (``17850.0`` becomes ``"17850"``).
 ``"datetime64[ns]"``
     naive (time-zone free) timestamps in nanoseconds.
-``"float64"`` / ``"int64"`` / ``"bool"``
-    numpy floats / integers / booleans.
+``"float64"`` / ``"int64"``
+    numpy floats / integers.
+``"bool"``
+    numpy booleans.
+
+A :class:`Column` also says whether it may hold missing values
+(``nullable``) and the unit of its values (``unit``); the hand-over tables of
+the report chain (:mod:`crm_analysis.contracts`) are :class:`Schema` objects
+too.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -56,12 +64,21 @@ class Column:
         ``columns=`` mapping of the loaders, or through a documented default).
     description : str
         Meaning of the column.
+    nullable : bool, default True
+        Whether the column may hold missing values (checked by the
+        hand-over contracts, :mod:`crm_analysis.contracts`).
+    unit : str, default ""
+        Unit of the values (``"days"``, ``"currency"``, ``"time_unit"`` for
+        the table's :class:`~crm_analysis.contracts.TimeUnit``, ...); empty
+        when the column has none.
     """
 
     name: str
     dtype: str
     required: bool
     description: str
+    nullable: bool = True
+    unit: str = ""
 
     def __post_init__(self) -> None:
         if self.dtype not in _DTYPES:
@@ -71,6 +88,27 @@ class Column:
     def pandas_dtype(self) -> object:
         """The pandas dtype object of the column."""
         return STRING_DTYPE if self.dtype == "string" else self.dtype
+
+    def accepts(self, dtype: object) -> bool:
+        """Whether a pandas/numpy ``dtype`` is this column's dtype.
+
+        ``"string"`` accepts both pandas string dtypes (``NA`` or ``NaN`` as
+        missing value); ``"datetime64[ns]"`` accepts any naive datetime64
+        resolution (pandas 3 reads some sources in microseconds); the others
+        must match exactly.
+
+        Examples
+        --------
+        >>> Column("x", "string", True, "").accepts(pd.StringDtype())
+        True
+        >>> Column("x", "float64", True, "").accepts(np.dtype("int64"))
+        False
+        """
+        if self.dtype == "string":
+            return isinstance(dtype, pd.StringDtype)
+        if self.dtype == "datetime64[ns]":
+            return isinstance(dtype, np.dtype) and dtype.kind == "M"
+        return isinstance(dtype, np.dtype) and dtype == np.dtype(self.dtype)
 
 
 @dataclass(frozen=True)

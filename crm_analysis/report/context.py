@@ -5,6 +5,13 @@ Notebooks hand results to each other only through files in the run directory
 JupyterLab or under nbval) gets a temporary run directory, and any input
 artefact that is missing there is built from the built-in default data with the
 run's seed; the context says so in its log, so nothing happens silently.
+
+Every hand-over table is checked against its contract
+(:mod:`crm_analysis.contracts`) when it is written and when it is read, and
+the time unit of the tables that carry one (RFM summary, CLV table) is kept
+in the Parquet file's metadata: a table that lost it is an error, not weeks
+by default. Headline figures of the chain's notebooks must be declared
+(:data:`crm_analysis.contracts.HEADLINES`).
 """
 
 from __future__ import annotations
@@ -18,10 +25,20 @@ from typing import Any
 
 import pandas as pd
 
+from crm_analysis.contracts import ARTEFACTS, TABLES, ContractError, FileContract, TimeUnit, headline_spec
+
 __all__ = ["RunContext", "DEFAULT_AS_OF"]
+
+#: Key of the package's own entry in a hand-over table's Parquet metadata.
+METADATA_KEY = b"crm_analysis"
 
 #: Observation end of the built-in default data sets.
 DEFAULT_AS_OF = "2024-12-31"
+
+
+def _stem(name: str) -> str:
+    """Artefact name without ``.parquet``."""
+    return name[: -len(".parquet")] if name.endswith(".parquet") else name
 
 
 def _jsonable(value: Any) -> Any:
@@ -99,10 +116,38 @@ class RunContext:
 
     # ----------------------------------------------------------------- tables
     def write_table(self, df: pd.DataFrame, name: str) -> Path:
-        """Write ``df`` as Parquet artefact ``name`` (atomically) and return its path."""
+        """Write ``df`` as Parquet artefact ``name`` (atomically) and return its path.
+
+        A declared artefact (:data:`crm_analysis.contracts.TABLES`) is checked
+        against its contract first; its time unit, where it has one, goes
+        into the file's metadata. ``df.attrs`` are kept (JSON).
+
+        Raises
+        ------
+        crm_analysis.contracts.ContractError
+            When ``df`` does not keep the artefact's contract (missing, extra
+            or mistyped columns, missing values, a lost time unit); nothing is
+            written.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        contract = TABLES.get(_stem(name))
+        own: dict[str, Any] = {}
+        if contract is not None:
+            contract.validate(df, action="write")
+            own["artefact"] = contract.file
+            if contract.time_unit:
+                own.update(TimeUnit.from_attrs(df.attrs, contract.file).to_attrs())
         path = self.path(name)
         tmp = path.with_name(path.name + ".tmp")
-        df.to_parquet(tmp, index=False)
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        if df.attrs:
+            meta[b"PANDAS_ATTRS"] = json.dumps(_jsonable(df.attrs), default=str).encode()  # what pandas reads back
+        if own:
+            meta[METADATA_KEY] = json.dumps(own).encode()
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
         tmp.replace(path)
         return path
 
@@ -125,10 +170,13 @@ class RunContext:
         FileNotFoundError
             When the artefact is missing in a chained run (a run directory was
             given): an earlier notebook should have written it.
+        crm_analysis.contracts.ContractError
+            When a declared artefact does not keep its contract, e.g. a table
+            of time-unit columns whose metadata lost the unit.
         """
         path = self.path(name)
         if path.exists():
-            return pd.read_parquet(path)
+            return self._read_checked(path, TABLES.get(_stem(name)))
         if not self.standalone:
             raise FileNotFoundError(
                 f"artefact {path.name!r} is missing from run directory {self.run_dir}: "
@@ -144,12 +192,35 @@ class RunContext:
         print(self.log[-1])
         df = default(self)
         self.write_table(df, name)
-        return df
+        return self._read_checked(path, TABLES.get(_stem(name)))
+
+    @staticmethod
+    def _read_checked(path: Path, contract: Any) -> pd.DataFrame:
+        """Read a Parquet artefact; restore the time unit from its metadata and check the contract."""
+        import pyarrow.parquet as pq
+
+        df = pd.read_parquet(path)
+        if contract is None:
+            return df
+        raw = (pq.read_schema(path).metadata or {}).get(METADATA_KEY)
+        own = json.loads(raw) if raw else {}
+        if contract.time_unit:
+            if own.get("unit_days") is None:
+                raise ContractError(
+                    f"cannot read artefact {contract.file}: its metadata does not carry the time unit of recency and "
+                    "T, so the table cannot be read right (it was not written by RunContext.write_table, or by an "
+                    f"older version); run the {contract.step} step again to write it"
+                )
+            df.attrs.update(TimeUnit.parse(own["time_unit"]).to_attrs())
+        return contract.validate(df, action="read")
 
     # ------------------------------------------------------------------- json
     def write_json(self, obj: Any, name: str) -> Path:
-        """Write ``obj`` as JSON artefact ``name`` (atomically)."""
+        """Write ``obj`` as JSON artefact ``name`` (atomically); a declared record is checked for its keys."""
         path = self.artifacts / (name if name.endswith(".json") else name + ".json")
+        contract = ARTEFACTS.get(path.name)
+        if isinstance(contract, FileContract):
+            contract.validate(obj, action="write")
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(_jsonable(obj), indent=2, default=str))
         tmp.replace(path)
@@ -160,7 +231,11 @@ class RunContext:
         path = self.artifacts / (name if name.endswith(".json") else name + ".json")
         if not path.exists():
             return default
-        return json.loads(path.read_text())
+        obj = json.loads(path.read_text())
+        contract = ARTEFACTS.get(path.name)
+        if isinstance(contract, FileContract):
+            contract.validate(obj, action="read")
+        return obj
 
     # -------------------------------------------------------------- headlines
     def headline(self, key: str, value: Any, label: str | None = None) -> None:
@@ -173,10 +248,21 @@ class RunContext:
         value : Any
             JSON-serialisable value.
         label : str, optional
-            Human label shown in the index (defaults to ``key``).
+            Human label shown in the index; default the declared label
+            (:data:`crm_analysis.contracts.HEADLINES`) where it has no fields
+            to fill in, else ``key``.
+
+        Raises
+        ------
+        crm_analysis.contracts.ContractError
+            When the notebook is a step of the chain and ``key`` is not
+            declared for it.
         """
+        spec = headline_spec(self.notebook, key)
+        if label is None:
+            label = spec.label if spec is not None and "{" not in spec.label else key
         heads = self.read_json("headlines", default={}) or {}
-        heads.setdefault(self.notebook, {})[key] = {"value": _jsonable(value), "label": label or key}
+        heads.setdefault(self.notebook, {})[key] = {"value": _jsonable(value), "label": label}
         self.write_json(heads, "headlines")
 
     def headlines(self) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,6 @@ from this module, never the other way round.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crm_analysis._dates import parse_date
+from crm_analysis.contracts import TimeUnit
 from crm_analysis.data.dates import check_timezone, date_format_for, parse_datetime_column
 from crm_analysis.data.errors import DataValidationError, DataWarning
 from crm_analysis.data.validation import FLOAT_TEXT_ID, STRIP_CHARS, as_text
@@ -40,8 +40,6 @@ __all__ = [
 
 #: Columns of :func:`crm_analysis.rfm.rfm_summary`, in order (index: ``customer_id``).
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value", "revenue", "first_purchase")
-
-_UNIT_DAYS = {"D": 1.0, "W": 7.0}
 
 
 def time_unit_days(time_unit: str | float | int) -> float:
@@ -67,16 +65,7 @@ def time_unit_days(time_unit: str | float | int) -> float:
     >>> time_unit_days("W"), time_unit_days(30.5)
     (7.0, 30.5)
     """
-    if isinstance(time_unit, str):
-        key = time_unit.strip().upper()
-        if key in _UNIT_DAYS:
-            return _UNIT_DAYS[key]
-        raise ValueError(f"unknown time_unit {time_unit!r}: use 'D', 'W' or a positive number of days")
-    if isinstance(time_unit, bool) or not isinstance(time_unit, (int, float)):
-        raise ValueError(f"time_unit must be 'D', 'W' or a number of days, got {time_unit!r}")
-    if not math.isfinite(time_unit) or time_unit <= 0:
-        raise ValueError(f"time_unit must be a positive number of days, got {time_unit!r}")
-    return float(time_unit)
+    return TimeUnit.parse(time_unit).days
 
 
 def as_date(value: Any, name: str) -> pd.Timestamp:

@@ -33,7 +33,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crm_analysis._progress import progress as progress_bar
-from crm_analysis.clv import CLV_COLUMNS, SPEND_NO_REPEAT, SPEND_NONPOSITIVE, GammaGammaModel, customer_lifetime_value
+from crm_analysis.clv import (
+    CLV_COLUMNS,
+    PURCHASE_MODELS,
+    SPEND_NO_REPEAT,
+    SPEND_NONPOSITIVE,
+    GammaGammaModel,
+    customer_lifetime_value,
+)
 from crm_analysis.clv.base import BaseTransactionModel
 from crm_analysis.data.engine import connect
 from crm_analysis.data.loaders import source_relation
@@ -259,7 +266,8 @@ def score_in_batches(
     out.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema(
         [("customer_id", pa.string()), ("frequency", pa.int64())]
-        + [(c, pa.float64()) for c in out_cols[2:]]
+        + [(c, pa.float64()) for c in out_cols[2:] if c != "p_alive_model"]
+        + [("p_alive_model", pa.string())]
     )
     totals = {"expected_purchases": 0.0, "clv": 0.0, "p_alive": 0.0}
     spend_basis = {SPEND_NO_REPEAT: 0, SPEND_NONPOSITIVE: 0}
@@ -329,6 +337,8 @@ def _score_frame(
             "expected_purchases": np.asarray(values["expected_purchases"], dtype=float),
             "expected_spend": np.asarray(values["expected_spend"], dtype=float),
             "clv": np.asarray(values["clv"], dtype=float),
+            "p_alive_model": next((s.label for s in PURCHASE_MODELS.values() if s.class_name == type(tm).__name__),
+                                  type(tm).__name__),
         }
     )[out_cols]
     bad = out.drop(columns="customer_id").isna().sum()

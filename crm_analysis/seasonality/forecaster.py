@@ -128,6 +128,8 @@ import pandas as pd
 
 from crm_analysis._validate import check_count
 
+from crm_analysis.contracts import FORECASTS
+
 from ._common import to_timestamp
 from .calendar import HolidayCalendar
 from .pickup import OnTheBooks, on_the_books, pickup_forecast
@@ -147,8 +149,8 @@ __all__ = [
     "forecast_errors",
 ]
 
-#: Columns of the ``forecasts.parquet`` artefact (docs/architecture.md).
-FORECAST_COLUMNS: tuple[str, ...] = ("date", "fare_class", "mean", "std", "lower", "upper", "model", "unconstrained")
+#: Columns of the ``forecasts.parquet`` artefact: its contract (:data:`crm_analysis.contracts.FORECASTS`).
+FORECAST_COLUMNS: tuple[str, ...] = FORECASTS.names
 #: Candidate models of :class:`DemandForecaster`.
 MODELS: tuple[str, ...] = ("ets", "arima", "theta", "mstl", "seasonal_naive", "pickup")
 TOTAL = "total"

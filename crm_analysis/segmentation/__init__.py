@@ -37,9 +37,9 @@ from crm_analysis.segmentation.actions import (
 from crm_analysis.segmentation.clustering import FEATURE_WORDS, BehaviouralClustering
 from crm_analysis.segmentation.pareto import ParetoResult, pareto_analysis
 from crm_analysis.segmentation.pipeline import (
-    CLV_COLUMNS,
     SEGMENTATION_HEADLINES,
     SEGMENTS_COLUMNS,
+    SegmentationParams,
     SegmentationResult,
     run_segmentation,
     segment_customers,
@@ -60,12 +60,12 @@ __all__ = [
     "LapsePolicy",
     "NEW_CUSTOMER_INTENTS",
     "SEGMENTATION_HEADLINES",
+    "SegmentationParams",
     "count_rules",
     "customer_state",
     "validate_action_rules",
     "ActionRule",
     "BehaviouralClustering",
-    "CLV_COLUMNS",
     "FEATURE_WORDS",
     "ParetoResult",
     "SEGMENTS_COLUMNS",

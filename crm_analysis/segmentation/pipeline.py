@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from crm_analysis.contracts import CLV, SEGMENTS, headline_labels
 from crm_analysis.segmentation._common import SegmentationInputError, customer_ids, require_columns
 from crm_analysis.segmentation.actions import (
     NEW_CUSTOMER_INTENTS,
@@ -29,6 +30,7 @@ from crm_analysis.segmentation.actions import (
     LapsePolicy,
     SegmentSummary,
     _unit_days,
+    default_action_rules,
     segment_summary,
 )
 from crm_analysis.segmentation.clustering import BehaviouralClustering
@@ -37,34 +39,97 @@ from crm_analysis.segmentation.rfm_scores import SegmentRule, rfm_scores, rfm_se
 from crm_analysis.segmentation.value import ValueGrid, current_profit, value_grid
 
 __all__ = [
+    "SegmentationParams",
     "SEGMENTS_COLUMNS",
-    "CLV_COLUMNS",
     "SEGMENTATION_HEADLINES",
     "SegmentationResult",
     "run_segmentation",
     "segment_customers",
 ]
 
-#: Columns of ``segments.parquet``.
-SEGMENTS_COLUMNS: tuple[str, ...] = (
-    "customer_id", "r_score", "f_score", "m_score", "segment", "value_tier", "cluster", "action",
+#: Columns of ``segments.parquet``: its contract (:data:`crm_analysis.contracts.SEGMENTS`).
+SEGMENTS_COLUMNS: tuple[str, ...] = SEGMENTS.names
+#: Columns of the ``clv.parquet`` contract (:data:`crm_analysis.contracts.CLV`) this step reads.
+_CLV_INPUT: tuple[str, ...] = tuple(
+    c for c in CLV.required if c in ("customer_id", "frequency", "recency", "T", "monetary_value", "revenue",
+                                     "p_alive", "clv")
 )
-#: Columns of ``clv.parquet`` this step needs.
-CLV_COLUMNS: tuple[str, ...] = ("customer_id", "frequency", "recency", "T", "monetary_value", "revenue", "p_alive", "clv")
 
-#: Headline figures of the segmentation report (key -> label), see :meth:`SegmentationResult.headlines`.
-SEGMENTATION_HEADLINES: dict[str, str] = {
-    "top20_revenue_share": "Share of revenue from the top 20% of customers",
-    "gini_revenue": "Gini coefficient of revenue",
-    "customers_for_80pct_revenue": "Share of customers producing 80% of revenue",
-    "n_segments": "Number of RFM segments",
-    "largest_segment": "Largest segment",
-    "n_clusters": "Behavioural clusters",
-    "cluster_stability_ari": "Cluster stability (mean adjusted Rand index)",
-    "p_alive_model": "P(alive) used for the actions (purchase model)",
-    "lapsed_customer_share": "Share of customers lapsed (days since last purchase or P(alive))",
-    "onboarding_customers": "Customers given an onboarding or acquisition action",
-}
+#: Headline figures of the segmentation report (key -> label), see :meth:`SegmentationResult.headlines`;
+#: declared in :data:`crm_analysis.contracts.HEADLINES`.
+SEGMENTATION_HEADLINES: dict[str, str] = headline_labels("segmentation")
+
+
+@dataclass(frozen=True)
+class SegmentationParams:
+    """Parameters of the segmentation step (the parameters cell of ``20_segmentation.ipynb``).
+
+    The notebook builds it from its parameters cell and calls
+    ``run_segmentation(clv, **params.kwargs())``; a notebook run on its own
+    that needs ``segments.parquet`` does the same with the defaults
+    (:mod:`crm_analysis.steps`).
+
+    Parameters
+    ----------
+    bins : int, default 5
+        RFM score levels (2 or more).
+    n_clusters : int, optional
+        Behavioural clusters; ``None``: chosen by silhouette.
+    cost_rate : float, default 0.6
+        Variable cost as a fraction of revenue, for current profit.
+    lapsed_days : float, default 365
+        A customer is lapsed after this many days without a purchase ...
+    lapsed_p_alive : float, default 0.5
+        ... or with P(alive) below this (:class:`LapsePolicy`).
+    new_customer_days : float, default 90
+        Onboarding only for active customers whose first purchase is this recent.
+    seed : int, default 42
+        Seed of the clustering.
+
+    Raises
+    ------
+    ValueError
+        A value the step would refuse (naming the parameter): ``bins`` or
+        ``n_clusters`` below 2, ``cost_rate`` outside [0, 1], the
+        :class:`LapsePolicy` and :func:`default_action_rules` checks.
+    """
+
+    bins: int = 5
+    n_clusters: int | None = None
+    cost_rate: float = 0.6
+    lapsed_days: float = 365.0
+    lapsed_p_alive: float = 0.5
+    new_customer_days: float = 90.0
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if isinstance(self.bins, bool) or not isinstance(self.bins, int) or self.bins < 2:
+            raise ValueError(f"bins must be an integer of at least 2, got {self.bins!r}")
+        if self.n_clusters is not None and (
+            isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters, int) or self.n_clusters < 2
+        ):
+            raise ValueError(f"n_clusters must be None (chosen by silhouette) or an integer of at least 2, "
+                             f"got {self.n_clusters!r}")
+        if isinstance(self.cost_rate, bool) or not isinstance(self.cost_rate, (int, float)) \
+                or not 0.0 <= self.cost_rate <= 1.0:
+            raise ValueError(f"cost_rate must be a fraction of revenue in [0, 1], got {self.cost_rate!r}")
+        self.lapse  # LapsePolicy checks
+        self.action_rules  # default_action_rules checks
+
+    @property
+    def lapse(self) -> LapsePolicy:
+        """The :class:`LapsePolicy` of ``lapsed_days`` and ``lapsed_p_alive``."""
+        return LapsePolicy(lapsed_days=self.lapsed_days, lapsed_p_alive=self.lapsed_p_alive)
+
+    @property
+    def action_rules(self) -> list[Any]:
+        """The default action rules with ``new_customer_days``."""
+        return default_action_rules(new_customer_days=self.new_customer_days)
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`run_segmentation` for these parameters."""
+        return {"bins": self.bins, "n_clusters": self.n_clusters, "seed": self.seed, "cost_rate": self.cost_rate,
+                "lapse": self.lapse, "action_rules": self.action_rules}
 
 
 @dataclass
@@ -97,6 +162,11 @@ class SegmentationResult:
     grid: ValueGrid
     clustering: BehaviouralClustering
     summary: SegmentSummary
+
+    @property
+    def segment_actions(self) -> pd.DataFrame:
+        """The ``segment_actions.parquet`` table (contract :data:`crm_analysis.contracts.SEGMENT_ACTIONS`)."""
+        return self.summary.table.reset_index()
 
     def headlines(self) -> dict[str, float | int | str]:
         """Headline figures of the step (keys of :data:`SEGMENTATION_HEADLINES`)."""
@@ -140,7 +210,8 @@ def run_segmentation(
     Parameters
     ----------
     clv_table : pandas.DataFrame
-        One row per customer, columns of ``clv.parquet`` (at least :data:`CLV_COLUMNS`).
+        One row per customer, columns of ``clv.parquet`` (at least customer_id,
+        frequency, recency, T, monetary_value, revenue, p_alive, clv).
     bins : int, default 5
         RFM score levels.
     n_clusters : int, optional
@@ -189,7 +260,7 @@ def run_segmentation(
         A refused action rule set (see
         :func:`~crm_analysis.segmentation.actions.validate_action_rules`).
     """
-    require_columns(clv_table, list(CLV_COLUMNS) + [f for f in features if f not in CLV_COLUMNS], "CLV table")
+    require_columns(clv_table, list(_CLV_INPUT) + [f for f in features if f not in _CLV_INPUT], "CLV table")
     if len(clv_table) < 2:
         raise SegmentationInputError(f"segmentation needs at least 2 customers, got {len(clv_table)}")
     ids = customer_ids(clv_table)

@@ -1,0 +1,736 @@
+"""Contracts of the hand-over files of the report chain: one declared schema per artefact.
+
+The notebooks of the chain hand results to each other only through files in
+the run directory (``<run_dir>/artifacts``). Every such file is declared here,
+once: its columns (name, dtype, required, nullable, unit, meaning) for the
+tables, its keys for the JSON records, the step that writes it and the steps
+that read it. :class:`~crm_analysis.report.context.RunContext` validates every table
+it writes or reads against its contract (:meth:`TableContract.validate`) and
+raises :class:`ContractError` naming the artefact and the column;
+``docs/architecture.md`` shows :func:`architecture_tables`, and a test fails
+when the two disagree.
+
+Time unit
+---------
+Recency and ``T`` of the RFM summary and of the CLV table are in a time unit
+(days, weeks or a number of days): :class:`TimeUnit`. Tables whose contract
+says ``time_unit=True`` carry it in ``DataFrame.attrs`` (``time_unit``,
+``unit_days``, set by :func:`crm_analysis.rfm.rfm_summary`); the run context
+writes it into the Parquet file's metadata and restores it on reading. A
+table of such an artefact without its time unit is a :class:`ContractError`,
+never a silent fallback to weeks.
+
+Headline figures
+----------------
+``headlines.json`` holds ``{notebook: {key: {"value", "label"}}}``; the keys a
+notebook of the chain may record are declared in :data:`HEADLINES` (a key may
+hold a ``{placeholder}``, e.g. ``seasonal_strength_{period}``), and
+:meth:`RunContext.headline` refuses any other.
+
+This module is declarations only: it imports nothing of the package but the
+data layer's :class:`~crm_analysis.data.schema.Column` / ``Schema`` and its
+exception, so that every layer may use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS, Column, Schema
+
+__all__ = [
+    "ContractError",
+    "TimeUnit",
+    "TableContract",
+    "FileContract",
+    "HeadlineSpec",
+    "ARTEFACTS",
+    "TABLES",
+    "HEADLINES",
+    "MODEL_CHOICE_HEADLINES",
+    "TRANSACTIONS_TABLE",
+    "BOOKINGS_TABLE",
+    "RFM_SUMMARY",
+    "CLV",
+    "SEGMENTS",
+    "SEGMENT_ACTIONS",
+    "FORECASTS",
+    "contract",
+    "headline_spec",
+    "headline_labels",
+    "architecture_tables",
+    "architecture_section",
+]
+
+
+class ContractError(DataValidationError):
+    """A hand-over table or record does not satisfy its declared contract.
+
+    The message names the artefact (``clv.parquet``), what is wrong (the
+    missing, extra or mistyped column, the count of missing values, the lost
+    time unit) and the fix.
+    """
+
+
+# ------------------------------------------------------------------ time unit
+_CODES = {"D": 1.0, "W": 7.0}
+_LABELS = {1.0: ("days", "day"), 7.0: ("weeks", "week")}
+
+
+@dataclass(frozen=True)
+class TimeUnit:
+    """The time unit of recency, ``T`` and horizons: days, weeks or a number of days.
+
+    Parameters
+    ----------
+    days : float
+        Days per time unit (positive, finite).
+    code : {"D", "W"} or None
+        ``"D"`` for days, ``"W"`` for weeks, ``None`` for another number of days.
+
+    Examples
+    --------
+    >>> TimeUnit.parse("w")
+    TimeUnit(days=7.0, code='W')
+    >>> TimeUnit.parse(30.5).label
+    '30.5-day periods'
+    """
+
+    days: float
+    code: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.days, bool) or not isinstance(self.days, (int, float)) or not math.isfinite(self.days) \
+                or self.days <= 0:
+            raise ValueError(f"a time unit must be a positive number of days, got {self.days!r}")
+        if self.code is not None and _CODES.get(self.code) != float(self.days):
+            raise ValueError(f"time unit code {self.code!r} does not match {self.days!r} days")
+        object.__setattr__(self, "days", float(self.days))
+
+    @classmethod
+    def parse(cls, value: "str | float | int | TimeUnit") -> "TimeUnit":
+        """Read a time unit as every function of the package takes it.
+
+        Parameters
+        ----------
+        value : {"D", "W"} (any case), positive number of days, or TimeUnit
+            ``"D"`` (days), ``"W"`` (weeks = 7 days) or a number of days
+            (7 and 1 are weeks and days).
+
+        Raises
+        ------
+        ValueError
+            For an unknown text, a non-positive or non-finite number.
+        """
+        if isinstance(value, TimeUnit):
+            return value
+        if isinstance(value, str):
+            key = value.strip().upper()
+            if key in _CODES:
+                return cls(_CODES[key], key)
+            raise ValueError(f"unknown time_unit {value!r}: use 'D', 'W' or a positive number of days")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"time_unit must be 'D', 'W' or a number of days, got {value!r}")
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"time_unit must be a positive number of days, got {value!r}")
+        days = float(value)
+        code = next((c for c, d in _CODES.items() if d == days), None)
+        return cls(days, code)
+
+    @property
+    def value(self) -> str | float:
+        """The unit as the package's functions take it: the code, else the number of days."""
+        return self.code if self.code is not None else self.days
+
+    @property
+    def label(self) -> str:
+        """Plural name: ``"weeks"``, ``"days"``, ``"30.5-day periods"``."""
+        return _LABELS[self.days][0] if self.days in _LABELS else f"{self.days:g}-day periods"
+
+    @property
+    def singular(self) -> str:
+        """Singular name: ``"week"``, ``"day"``, ``"30.5-day period"``."""
+        return _LABELS[self.days][1] if self.days in _LABELS else f"{self.days:g}-day period"
+
+    def to_attrs(self) -> dict[str, Any]:
+        """``{"time_unit": ..., "unit_days": ...}`` as :func:`crm_analysis.rfm.rfm_summary` sets them."""
+        return {"time_unit": self.value, "unit_days": self.days}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any], what: str = "the table") -> "TimeUnit":
+        """The time unit a table carries in its ``attrs`` (``unit_days``, else ``time_unit``).
+
+        Parameters
+        ----------
+        attrs : mapping
+            ``DataFrame.attrs`` of an RFM summary or CLV table.
+        what : str
+            Name of the table, for the message.
+
+        Raises
+        ------
+        ContractError
+            When neither key is there (e.g. the frame was rebuilt and lost its
+            attributes) or they disagree: a silent fallback to weeks would
+            misstate every recency and horizon.
+        """
+        unit, days = attrs.get("time_unit"), attrs.get("unit_days")
+        if unit is None and days is None:
+            raise ContractError(
+                f"{what} does not carry its time unit (attrs 'time_unit' / 'unit_days', set by "
+                "crm_analysis.rfm.rfm_summary and kept in the artefact's metadata): recency and T cannot be read "
+                "without it. Keep the attrs of the summary (e.g. df.attrs.update(summary.attrs)) or set "
+                "df.attrs.update(TimeUnit.parse('W').to_attrs())"
+            )
+        try:
+            parsed = cls.parse(unit) if unit is not None else cls.parse(float(days))
+        except (TypeError, ValueError) as exc:
+            raise ContractError(f"{what}: unreadable time unit in its attrs: {exc}") from None
+        if days is not None and not math.isclose(float(days), parsed.days):
+            raise ContractError(f"{what}: attrs time_unit={unit!r} and unit_days={days!r} disagree")
+        return parsed
+
+
+# ------------------------------------------------------------------ tables
+def _col(name: str, dtype: str, description: str, *, required: bool = True, nullable: bool = False,
+         unit: str = "") -> Column:
+    return Column(name, dtype, required, description, nullable=nullable, unit=unit)
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """The declared schema of one Parquet hand-over table.
+
+    Parameters
+    ----------
+    name : str
+        Artefact name (the file is ``<name>.parquet``).
+    schema : Schema
+        Columns in order (:class:`~crm_analysis.data.schema.Column`:
+        dtype, required, nullable, unit, meaning).
+    step : str
+        Step (notebook name of the chain) that writes it.
+    readers : tuple of str
+        Steps (or the index page) that read it.
+    description : str
+        What one row is.
+    time_unit : bool, default False
+        The table carries a :class:`TimeUnit` (recency, T in it).
+    key : str, optional
+        Column whose values are unique (one row per key).
+    extra_columns : bool, default False
+        Columns that are not declared are allowed (the source columns a
+        loader keeps beside the canonical ones, e.g. ``description`` of UCI
+        Online Retail); they are handed over unchecked.
+    """
+
+    name: str
+    schema: Schema
+    step: str
+    readers: tuple[str, ...] = ()
+    description: str = ""
+    time_unit: bool = False
+    key: str | None = None
+    extra_columns: bool = False
+
+    @property
+    def file(self) -> str:
+        """File name in the artefacts folder."""
+        return f"{self.name}.parquet"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """All column names, in order."""
+        return self.schema.names
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Names of the required columns."""
+        return self.schema.required
+
+    def problems(self, df: pd.DataFrame) -> list[str]:
+        """Everything about ``df`` that breaks the contract (empty when it is kept).
+
+        Checked: a DataFrame; every required column present; no column that
+        is not declared (unless ``extra_columns``); the declared columns in
+        the declared order; each
+        column's dtype (:meth:`Column.accepts`); no missing value in a
+        column that is not ``nullable``; unique ``key``; the time unit in
+        ``df.attrs`` when ``time_unit`` (:meth:`TimeUnit.from_attrs`).
+        """
+        if not isinstance(df, pd.DataFrame):
+            return [f"expected a pandas DataFrame, got {type(df).__name__}"]
+        out: list[str] = []
+        cols = [str(c) for c in df.columns]
+        missing = [c for c in self.required if c not in cols]
+        if missing:
+            out.append(f"missing required column(s) {missing}")
+        extra = [c for c in cols if c not in self.schema]
+        if extra and not self.extra_columns:
+            out.append(f"column(s) {extra} are not in the contract (declared: {list(self.names)})")
+        dup = sorted({c for c in cols if cols.count(c) > 1})
+        if dup:
+            out.append(f"column(s) {dup} appear more than once")
+        present = [c for c in self.names if c in cols]
+        if not dup and [c for c in cols if c in self.schema] != present:
+            out.append(f"columns out of the declared order: {[c for c in cols if c in self.schema]}, declared {present}")
+        for name in present if not dup else ():
+            col = self.schema[name]
+            dtype = df[name].dtype
+            if not col.accepts(dtype):
+                out.append(f"column {name!r} is {dtype}, the contract says {col.dtype}")
+            elif not col.nullable:
+                n = int(df[name].isna().sum())
+                if n:
+                    out.append(f"column {name!r} has {n:,} missing value(s); the contract allows none")
+        if self.key is not None and self.key in cols and not dup and df[self.key].duplicated().any():
+            first = df.loc[df[self.key].duplicated(), self.key].iloc[0]
+            out.append(f"key column {self.key!r} is not unique (e.g. {first!r} appears more than once)")
+        if self.time_unit:
+            try:
+                TimeUnit.from_attrs(df.attrs, "it")
+            except ContractError as exc:
+                out.append(str(exc))
+        return out
+
+    def validate(self, df: pd.DataFrame, *, action: str = "hand over") -> pd.DataFrame:
+        """Raise :class:`ContractError` unless ``df`` keeps the contract; return ``df``.
+
+        Parameters
+        ----------
+        df : DataFrame
+            The table.
+        action : str
+            What is being done, for the message (``"write"``, ``"read"``).
+
+        Raises
+        ------
+        ContractError
+            Listing every problem (:meth:`problems`), naming the artefact.
+        """
+        problems = self.problems(df)
+        if problems:
+            raise ContractError(
+                f"cannot {action} artefact {self.file} (written by the {self.step} step): it does not keep its "
+                "contract (crm_analysis.contracts, docs/architecture.md):\n  - " + "\n  - ".join(problems)
+            )
+        return df
+
+
+@dataclass(frozen=True)
+class FileContract:
+    """A hand-over file that is not a Parquet table: a JSON record or a CSV export.
+
+    Parameters
+    ----------
+    file : str
+        File name in the artefacts folder (``clv_params.json``).
+    step : str
+        Step that writes it (``"*"``: every notebook).
+    readers : tuple of str
+        Who reads it.
+    description : str
+        What it holds.
+    keys : tuple of str
+        Top-level keys a JSON record must have (checked on write and read).
+    """
+
+    file: str
+    step: str
+    readers: tuple[str, ...] = ()
+    description: str = ""
+    keys: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """Artefact name (the file name without suffix)."""
+        return self.file.rsplit(".", 1)[0]
+
+    def validate(self, obj: Any, *, action: str = "hand over") -> Any:
+        """Raise :class:`ContractError` when a JSON record lacks a declared key; return ``obj``."""
+        if self.keys:
+            if not isinstance(obj, Mapping):
+                raise ContractError(f"cannot {action} artefact {self.file}: expected a JSON object, got "
+                                    f"{type(obj).__name__}")
+            missing = [k for k in self.keys if k not in obj]
+            if missing:
+                raise ContractError(f"cannot {action} artefact {self.file} (written by the {self.step} step): "
+                                    f"missing key(s) {missing}; declared {list(self.keys)}")
+        return obj
+
+
+def _not_null(schema: Schema, names: Iterable[str], name: str | None = None) -> Schema:
+    names = set(names)
+    return Schema(name or schema.name, tuple(dataclasses.replace(c, nullable=c.name not in names)
+                                             for c in schema.columns))
+
+
+_MARKER = Column("is_cancellation", "bool", False, "True on a cancellation line (marker set by some loaders)")
+
+TRANSACTIONS_TABLE = TableContract(
+    "transactions",
+    Schema("transactions", _not_null(TRANSACTIONS, TRANSACTIONS.required).columns + (_MARKER,)),
+    step="data_quality",
+    readers=("rfm_clv", "seasonality"),
+    description="canonical transactions (crm_analysis.data.schema.TRANSACTIONS), cleaned: one row per order line; "
+                "further source columns the loader keeps may follow",
+    extra_columns=True,
+)
+BOOKINGS_TABLE = TableContract(
+    "bookings",
+    _not_null(BOOKINGS, BOOKINGS.required),
+    step="data_quality",
+    readers=("seasonality", "yield"),
+    description="canonical bookings (crm_analysis.data.schema.BOOKINGS), cleaned: one row per booking; further "
+                "source columns the loader keeps may follow",
+    extra_columns=True,
+)
+
+_RFM = (
+    _col("customer_id", "string", "customer key"),
+    _col("frequency", "int64", "repeat purchase days (purchases on one day merged)"),
+    _col("recency", "float64", "time from the first to the last purchase", unit="time_unit"),
+    _col("T", "float64", "time from the first purchase to the end of the observation period", unit="time_unit"),
+    _col("monetary_value", "float64", "mean value of the repeat purchases (0 without one)", unit="currency"),
+    _col("revenue", "float64", "all purchases up to as_of", unit="currency"),
+)
+RFM_SUMMARY = TableContract(
+    "rfm_summary",
+    Schema("rfm_summary", _RFM + (_col("first_purchase", "datetime64[ns]", "day of the first purchase"),)),
+    step="rfm_clv",
+    readers=(),
+    description="one row per customer: the RFM summary (crm_analysis.rfm.rfm_summary)",
+    time_unit=True,
+    key="customer_id",
+)
+CLV = TableContract(
+    "clv",
+    Schema("clv", _RFM + (
+        _col("p_alive", "float64", "probability the customer is alive at as_of (purchase model p_alive_model)"),
+        _col("expected_purchases", "float64", "expected purchases over the horizon"),
+        _col("expected_spend", "float64", "expected spend per purchase (Gamma-Gamma)", unit="currency"),
+        _col("clv", "float64", "discounted expected margin over the horizon", unit="currency"),
+        _col("p_alive_model", "string", "label of the purchase model used downstream, e.g. 'BG/NBD'"),
+        _col("clv_lower", "float64", "lower end of the CLV interval (only with intervals)", required=False,
+             unit="currency"),
+        _col("clv_upper", "float64", "upper end of the CLV interval (only with intervals)", required=False,
+             unit="currency"),
+    )),
+    step="rfm_clv",
+    readers=("segmentation",),
+    description="one row per customer: P(alive), expected purchases and spend, CLV",
+    time_unit=True,
+    key="customer_id",
+)
+SEGMENTS = TableContract(
+    "segments",
+    Schema("segments", (
+        _col("customer_id", "string", "customer key"),
+        _col("r_score", "int64", "recency score 1..bins (bins = most recent)"),
+        _col("f_score", "int64", "frequency score 1..bins"),
+        _col("m_score", "int64", "monetary score 1..bins"),
+        _col("segment", "string", "named RFM segment"),
+        _col("value_tier", "string", "cell of the current-vs-future value grid"),
+        _col("cluster", "int64", "behavioural cluster"),
+        _col("action", "string", "the customer's own recommended action"),
+    )),
+    step="segmentation",
+    readers=("index",),
+    description="one row per customer: RFM scores, segment, value tier, cluster, action",
+    key="customer_id",
+)
+SEGMENT_ACTIONS = TableContract(
+    "segment_actions",
+    Schema("segment_actions", (
+        _col("segment", "string", "named RFM segment"),
+        _col("customers", "int64", "customers in the segment"),
+        _col("share", "float64", "share of all customers"),
+        _col("revenue", "float64", "revenue of the segment", unit="currency"),
+        _col("revenue_share", "float64", "share of all revenue"),
+        _col("clv_total", "float64", "CLV of the segment", unit="currency"),
+        _col("clv_share", "float64", "share of all CLV"),
+        _col("mean_p_alive", "float64", "mean P(alive)"),
+        _col("mean_clv", "float64", "mean CLV", unit="currency"),
+        _col("median_days_since_last", "float64", "median days since the last purchase", unit="days"),
+        _col("lapsed_share", "float64", "share of customers lapsed by their own figures"),
+        _col("segment_lapsed", "bool", "the segment counts as lapsed (name or figures)"),
+        _col("segment_lapsed_reason", "string", "why the segment counts as lapsed", nullable=True),
+        _col("mean_r_score", "float64", "mean recency score"),
+        _col("mean_f_score", "float64", "mean frequency score"),
+        _col("mean_m_score", "float64", "mean monetary score"),
+        _col("revenue_index", "float64", "mean revenue / mean revenue of all customers"),
+        _col("clv_index", "float64", "mean CLV / mean CLV of all customers"),
+        _col("action", "string", "most common action in the segment"),
+        _col("offer", "string", "offer of that action"),
+        _col("action_share", "float64", "its share of the segment"),
+        _col("actions", "string", "the mix of actions, e.g. 'Win back 62%, Let go 38%'"),
+        _col("p_alive_model", "string", "purchase model of the P(alive) used"),
+    )),
+    step="segmentation",
+    readers=(),
+    description="one row per segment: figures, most common action, action mix",
+    key="segment",
+)
+FORECASTS = TableContract(
+    "forecasts",
+    Schema("forecasts", (
+        _col("date", "datetime64[ns]", "stay date after as_of"),
+        _col("fare_class", "string", "fare class; the classes add up to the reconciled total"),
+        _col("mean", "float64", "expected demand (room-nights)"),
+        _col("std", "float64", "standard deviation of the forecast error at that horizon"),
+        _col("lower", "float64", "lower end of the prediction interval"),
+        _col("upper", "float64", "upper end of the prediction interval"),
+        _col("model", "string", "model or combination used"),
+        _col("unconstrained", "bool", "True: mean is unconstrained demand, not sales"),
+    )),
+    step="seasonality",
+    readers=("yield",),
+    description="one row per stay date after as_of and fare class (crm_analysis.seasonality.DemandForecaster)",
+)
+
+#: The Parquet hand-over tables, by artefact name.
+TABLES: dict[str, TableContract] = {
+    c.name: c for c in (TRANSACTIONS_TABLE, BOOKINGS_TABLE, RFM_SUMMARY, CLV, SEGMENTS, SEGMENT_ACTIONS, FORECASTS)
+}
+
+_FILES = (
+    FileContract("data_quality.json", "data_quality", ("index",),
+                 "cleaning reports by reason, row counts, coverage, the data specs",
+                 keys=("sources", "transactions", "bookings")),
+    FileContract("clv_params.json", "rfm_clv", (),
+                 "fitted parameters of every purchase model (bgnbd, mbgnbd where available, paretonbd; null when not "
+                 "fitted) and Gamma-Gamma on the calibration period and the whole period, spend exclusions by "
+                 "reason, the model comparison (purchase_model_choice), BG/NBD dropout probability a/(a+b), mean "
+                 "P(alive) per model",
+                 keys=("time_unit", "calibration_end", "as_of", "clv_model", "p_alive_model", "purchase_model_choice",
+                       "calibration", "whole_period", "bgnbd_dropout_probability", "mean_p_alive")),
+    FileContract("segment_actions.csv", "segmentation", ("campaign tools",),
+                 "one row per segment: figures, most common action, action mix, p_alive_model"),
+    FileContract("customer_actions.csv", "segmentation", ("campaign tools",),
+                 "one row per customer: segments.parquet columns, action, offer, intent, state, days_since_last, "
+                 "p_alive, p_alive_model"),
+    FileContract("headlines.json", "*", ("index",),
+                 "{notebook: {key: {value, label}}}: the headline figures, keys declared in HEADLINES"),
+)
+
+#: Every hand-over file, by file name (``"clv.parquet"``, ``"clv_params.json"``).
+ARTEFACTS: dict[str, TableContract | FileContract] = {c.file: c for c in (*TABLES.values(), *_FILES)}
+
+
+def contract(name: str) -> TableContract | FileContract:
+    """The contract of artefact ``name``: a table by name or file (``"clv"``, ``"clv.parquet"``), a file by name.
+
+    Raises
+    ------
+    KeyError
+        For an artefact that is not declared, listing the declared ones.
+    """
+    if name in TABLES:
+        return TABLES[name]
+    if name in ARTEFACTS:
+        return ARTEFACTS[name]
+    raise KeyError(f"no contract for artefact {name!r}; declared: {sorted(ARTEFACTS)}")
+
+
+# ------------------------------------------------------------------ headlines
+@dataclass(frozen=True)
+class HeadlineSpec:
+    """One declared headline figure of a notebook.
+
+    Parameters
+    ----------
+    key : str
+        Machine name; may hold ``{placeholder}`` parts (``seasonal_strength_{period}``),
+        which match letters, digits and dots.
+    label : str
+        Label shown in the index; may hold ``str.format`` fields the step
+        fills in (``"Total CLV, next {horizon} {unit}"``).
+    """
+
+    key: str
+    label: str
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """Regular expression of the keys this spec declares."""
+        parts = re.split(r"(\{\w+\})", self.key)
+        return re.compile("".join(r"[\w.]+" if p.startswith("{") else re.escape(p) for p in parts) + r"\Z")
+
+    def matches(self, key: str) -> bool:
+        """Whether ``key`` is this figure (exactly, or by its placeholders)."""
+        return key == self.key or ("{" in self.key and bool(self.pattern.match(key)))
+
+
+#: Headline figures of the purchase-model choice (key -> label), see
+#: :meth:`crm_analysis.clv.ModelComparison.headlines`.
+MODEL_CHOICE_HEADLINES: dict[str, str] = {
+    "purchase_model": "Purchase model used for P(alive) and CLV",
+    "purchase_model_chosen_by": "How the purchase model was chosen",
+    "purchase_model_holdout_rmse": "Holdout RMSE of the purchase model (purchases per customer)",
+    "purchase_model_holdout_total_error_pct": "Error of the total holdout purchases of the purchase model (%)",
+    "purchase_models_compared": "Purchase models compared",
+}
+
+_HEADLINES: dict[str, dict[str, str]] = {
+    "data_quality": {
+        "customers": "Customers",
+        "transactions": "Transaction lines (cleaned)",
+        "revenue": "Revenue (cleaned)",
+        "bookings": "Bookings (cleaned)",
+        "rows_dropped": "Rows dropped in cleaning",
+    },
+    "rfm_clv": {
+        "customers": "Customers",
+        "total_clv": "Total CLV, next {horizon} {unit}",
+        "mean_clv": "Mean CLV per customer",
+        "top20_clv_share": "Share of CLV from the top 20% of customers",
+        "bgnbd_holdout_mae": "BG/NBD holdout MAE (mean holdout purchases by calibration frequency)",
+        "bgnbd_dropout_probability": "BG/NBD dropout probability after a repeat purchase, a/(a+b)",
+        "mean_p_alive": "Mean P(alive) ({model})",
+        "spend_nonpositive_customers": "Repeat buyers with mean repeat purchase value <= 0 (valued with the "
+                                       "population mean spend)",
+        **MODEL_CHOICE_HEADLINES,
+    },
+    "segmentation": {
+        "top20_revenue_share": "Share of revenue from the top 20% of customers",
+        "gini_revenue": "Gini coefficient of revenue",
+        "customers_for_80pct_revenue": "Share of customers producing 80% of revenue",
+        "n_segments": "Number of RFM segments",
+        "largest_segment": "Largest segment",
+        "n_clusters": "Behavioural clusters",
+        "cluster_stability_ari": "Cluster stability (mean adjusted Rand index)",
+        "p_alive_model": "P(alive) used for the actions (purchase model)",
+        "lapsed_customer_share": "Share of customers lapsed (days since last purchase or P(alive))",
+        "onboarding_customers": "Customers given an onboarding or acquisition action",
+    },
+    "seasonality": {
+        "strongest_seasonal_cycle": "Strongest seasonal cycle of room-nights",
+        "seasonal_strength_{period}": "Seasonal strength, period {period} days",
+        "trend_strength": "Trend strength of room-nights",
+        "forecast_backtest_coverage": "Backtest coverage of the {level} forecast intervals",
+        "forecast_backtest_mape": "Forecast backtest MAPE of total room-nights (%)",
+        "forecast_cv_mase": "Cross-validated MASE of the total room-night forecast",
+        "retail_strongest_cycle": "Strongest seasonal cycle of retail revenue",
+        "retail_seasonal_strength_{period}": "Seasonal strength of retail revenue, period {period} days",
+        "retail_peak_weekday": "Weekday with the largest share of retail revenue",
+        "retail_peak_weekday_share": "Share of retail revenue on {weekday} (open days)",
+    },
+    "yield": {
+        "revenue_uplift_vs_fcfs": "Revenue uplift of best policy ({policy}) over FCFS, % per night",
+        "dp_gap_vs_emsr_b": "Expected revenue gain of the exact DP over EMSR-b, %",
+        "nights_over_capacity": "Forecast nights with expected demand above {capacity} rooms",
+        "overbooking_limit": "Booking limit for {capacity} rooms at a {service_level} walk risk",
+        "group_decision_peak": "Group of {group_size} for {group_nights} nights at {group_rate}, arriving {arrival} "
+                               "(peak)",
+        "group_decision_low": "Group of {group_size} for {group_nights} nights at {group_rate}, arriving {arrival} "
+                              "(low season)",
+        "demand_forecast": "Demand the controls use",
+        "group_break_even_rate_peak": "Break-even group rate per room-night, peak stay",
+    },
+}
+
+#: Headline figures each notebook of the chain may record: ``{notebook: (HeadlineSpec, ...)}``.
+HEADLINES: dict[str, tuple[HeadlineSpec, ...]] = {
+    nb: tuple(HeadlineSpec(k, v) for k, v in specs.items()) for nb, specs in _HEADLINES.items()
+}
+
+
+def headline_labels(notebook: str) -> dict[str, str]:
+    """``{key: label}`` of the headline figures declared for ``notebook`` (a copy)."""
+    return {s.key: s.label for s in HEADLINES[notebook]}
+
+
+def headline_spec(notebook: str, key: str) -> HeadlineSpec | None:
+    """The declared spec of headline ``key`` of ``notebook``.
+
+    Returns
+    -------
+    HeadlineSpec or None
+        ``None`` when ``notebook`` is not a step of the chain (a notebook of
+        your own may record any key).
+
+    Raises
+    ------
+    ContractError
+        When ``notebook`` is a step of the chain and ``key`` is not declared
+        for it.
+    """
+    specs = HEADLINES.get(notebook)
+    if specs is None:
+        return None
+    for spec in specs:
+        if spec.matches(key):
+            return spec
+    raise ContractError(
+        f"headline {key!r} is not declared for the {notebook} notebook; declared: {[s.key for s in specs]} "
+        "(crm_analysis.contracts.HEADLINES): declare it there, with its label, before recording it"
+    )
+
+
+# ------------------------------------------------------------------ documentation
+_BEGIN, _END = "<!-- contracts:begin (generated by crm_analysis.contracts.architecture_tables) -->", \
+    "<!-- contracts:end -->"
+
+
+def _who(names: Iterable[str]) -> str:
+    names = list(names)
+    return ", ".join(names) if names else "-"
+
+
+def architecture_tables(producers: Mapping[str, str] | None = None) -> str:
+    """The artefact tables of ``docs/architecture.md``, generated from the contracts (Markdown).
+
+    Parameters
+    ----------
+    producers : mapping, optional
+        ``{step: "module.function"}``: the function that produces each step's
+        artefacts; shown with the step.
+
+    Returns
+    -------
+    str
+        Between the markers ``<!-- contracts:begin ... -->`` and
+        ``<!-- contracts:end -->``: one table of all hand-over files, one
+        column table per Parquet table, and the declared headline keys.
+    """
+    producers = producers or {}
+
+    def writer(step: str) -> str:
+        if step == "*":
+            return "every notebook"
+        fn = producers.get(step)
+        return f"{step} (`{fn}`)" if fn else step
+
+    lines = [_BEGIN, "", "| file | written by | read by | contents |", "|---|---|---|---|"]
+    for c in ARTEFACTS.values():
+        extra = "; metadata: time unit of recency and T" if isinstance(c, TableContract) and c.time_unit else ""
+        key = f"; one row per `{c.key}`" if isinstance(c, TableContract) and c.key else ""
+        keys = f"; keys: {', '.join(f'`{k}`' for k in c.keys)}" if isinstance(c, FileContract) and c.keys else ""
+        lines.append(f"| {c.file} | {writer(c.step)} | {_who(c.readers)} | {c.description}{key}{extra}{keys} |")
+    for c in TABLES.values():
+        lines += ["", f"`{c.file}`:", "", "| column | dtype | required | nullable | unit | meaning |",
+                  "|---|---|---|---|---|---|"]
+        for col in c.schema:
+            lines.append(f"| {col.name} | {col.dtype} | {'yes' if col.required else 'no'} | "
+                         f"{'yes' if col.nullable else 'no'} | {col.unit or '-'} | {col.description} |")
+    lines += ["", "Headline figures (`headlines.json`), keys declared per notebook:", ""]
+    for nb, specs in HEADLINES.items():
+        lines.append(f"- **{nb}**: " + ", ".join(f"`{s.key}`" for s in specs))
+    lines += ["", _END]
+    return "\n".join(lines)
+
+
+def architecture_section(text: str) -> str | None:
+    """The generated part of a ``docs/architecture.md`` text (markers included), or ``None`` without markers."""
+    start, end = text.find(_BEGIN), text.find(_END)
+    if start < 0 or end < 0:
+        return None
+    return text[start: end + len(_END)]

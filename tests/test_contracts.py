@@ -1,0 +1,230 @@
+"""The hand-over contracts (crm_analysis.contracts) and their checks in RunContext.
+
+Each contract is exercised on a frame built from its own declaration (which
+must pass) and on one change per column (which must fail naming the column);
+the run context is checked to refuse what the contracts refuse, on write and
+on read, and to keep the time unit of the tables that carry one.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crm_analysis.contracts import (
+    ARTEFACTS,
+    CLV,
+    HEADLINES,
+    RFM_SUMMARY,
+    SEGMENTS,
+    TABLES,
+    ContractError,
+    TableContract,
+    TimeUnit,
+    architecture_section,
+    architecture_tables,
+    contract,
+    headline_spec,
+)
+from crm_analysis.data.errors import DataValidationError
+from crm_analysis.report.context import RunContext
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_SAMPLE = {
+    "string": lambda n: pd.array([f"v{i}" for i in range(n)], dtype="string"),
+    "datetime64[ns]": lambda n: pd.date_range("2024-01-01", periods=n, freq="D").as_unit("ns"),
+    "float64": lambda n: np.arange(n, dtype="float64") + 0.5,
+    "int64": lambda n: np.arange(n, dtype="int64"),
+    "bool": lambda n: np.zeros(n, dtype=bool),
+}
+
+
+def conforming(c: TableContract, n: int = 3, *, optional: bool = True) -> pd.DataFrame:
+    """A frame built from the contract's own declaration."""
+    cols = [col for col in c.schema if optional or col.required]
+    df = pd.DataFrame({col.name: _SAMPLE[col.dtype](n) for col in cols})
+    if c.time_unit:
+        df.attrs.update(TimeUnit.parse("W").to_attrs())
+    return df
+
+
+# ------------------------------------------------------------------ time unit
+@given(st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False))
+def test_time_unit_of_any_positive_number_of_days(days):
+    tu = TimeUnit.parse(days)
+    assert tu.days == days and TimeUnit.parse(tu.value) == tu
+    assert tu.code == {1.0: "D", 7.0: "W"}.get(days)
+    assert TimeUnit.from_attrs(tu.to_attrs()) == tu
+
+
+@pytest.mark.parametrize(("text", "days", "label"), [("D", 1.0, "days"), ("w", 7.0, "weeks"), (" W ", 7.0, "weeks")])
+def test_time_unit_codes(text, days, label):
+    tu = TimeUnit.parse(text)
+    assert tu.days == days and tu.label == label and tu.value == text.strip().upper()
+
+
+@pytest.mark.parametrize("bad", ["week", "M", 0, -7, math.inf, math.nan, True, None, [7]])
+def test_time_unit_refuses(bad):
+    with pytest.raises(ValueError):
+        TimeUnit.parse(bad)
+
+
+def test_a_lost_time_unit_is_an_error_not_weeks():
+    with pytest.raises(ContractError, match="does not carry its time unit"):
+        TimeUnit.from_attrs({}, "the RFM summary")
+    with pytest.raises(ContractError, match="disagree"):
+        TimeUnit.from_attrs({"time_unit": "W", "unit_days": 1.0})
+    assert issubclass(ContractError, DataValidationError) and issubclass(ContractError, ValueError)
+
+
+# ------------------------------------------------------------------ table contracts
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_a_frame_built_from_the_contract_keeps_it(name):
+    c = TABLES[name]
+    assert c.problems(conforming(c)) == []
+    assert c.problems(conforming(c, optional=False)) == []  # optional columns may be absent
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_every_column_change_is_refused_by_name(name):
+    c = TABLES[name]
+    good = conforming(c)
+    for col in c.schema:
+        if col.required:
+            (msg,) = c.problems(good.drop(columns=col.name))
+            assert "missing required column" in msg and repr(col.name) in msg
+        wrong = "int64" if col.dtype != "int64" else "float64"
+        msg = "; ".join(c.problems(good.assign(**{col.name: _SAMPLE[wrong](len(good))})))
+        assert f"column {col.name!r} is" in msg and f"the contract says {col.dtype}" in msg
+        if not col.nullable and col.dtype != "bool":  # a bool column cannot hold a missing value
+            bad = good.copy()
+            bad[col.name] = bad[col.name].astype(object).where(np.arange(len(bad)) != 1, None).astype(
+                bad[col.name].dtype if col.dtype != "int64" else "float64")
+            msg = "; ".join(c.problems(bad))
+            assert repr(col.name) in msg, msg
+    extra = c.problems(good.assign(not_declared=1))
+    assert (extra == []) is c.extra_columns
+    reordered = good[list(reversed(good.columns))]
+    assert any("order" in m for m in c.problems(reordered))
+
+
+def test_key_and_time_unit_are_checked():
+    good = conforming(CLV)
+    dup = pd.concat([good, good.iloc[:1]], ignore_index=True)
+    dup.attrs.update(good.attrs)
+    assert any("key column 'customer_id' is not unique" in m for m in CLV.problems(dup))
+    lost = good.copy()
+    lost.attrs = {}
+    assert any("does not carry its time unit" in m for m in CLV.problems(lost))
+    with pytest.raises(ContractError, match=r"cannot write artefact clv.parquet \(written by the rfm_clv step\)"):
+        CLV.validate(lost, action="write")
+
+
+def test_contract_lookup():
+    assert contract("clv") is contract("clv.parquet") is CLV
+    assert contract("clv_params.json").step == "rfm_clv"
+    with pytest.raises(KeyError, match="no contract for artefact 'clvs'"):
+        contract("clvs")
+    assert set(ARTEFACTS) >= {c.file for c in TABLES.values()} | {"headlines.json", "data_quality.json"}
+
+
+# ------------------------------------------------------------------ the package's own tables keep them
+@pytest.fixture(scope="module")
+def summary():
+    from crm_analysis.rfm import rfm_summary
+    from crm_analysis.synthetic import generate_transactions
+
+    tx = generate_transactions(n_customers=300, start="2023-01-01", end="2024-06-30",
+                               acquisition_end="2023-06-30", seed=5).transactions
+    return rfm_summary(tx, observation_end="2024-06-30", time_unit="D")
+
+
+def test_rfm_summary_and_clv_table_keep_their_contracts(summary):
+    from crm_analysis.clv import CLV_COLUMNS, fit_clv_models
+
+    assert RFM_SUMMARY.problems(summary.reset_index()) == []
+    table = fit_clv_models(summary, model="paretonbd").value_table(horizon=30)
+    assert CLV.problems(table) == [] and list(table.columns) == CLV_COLUMNS == list(CLV.required)
+    assert set(table["p_alive_model"]) == {"Pareto/NBD"}
+    assert TimeUnit.from_attrs(table.attrs) == TimeUnit.parse("D")
+    with_intervals = fit_clv_models(summary).value_table(horizon=30, intervals=True)
+    assert CLV.problems(with_intervals) == []
+
+
+def test_clv_of_a_summary_without_time_unit_is_refused(summary):
+    from crm_analysis.clv import fit_clv_models
+
+    bare = summary.copy()
+    bare.attrs = {}
+    with pytest.raises(ContractError, match="the RFM summary does not carry its time unit"):
+        fit_clv_models(bare).value_table()
+
+
+def test_segments_keep_their_contract(summary):
+    from crm_analysis.clv import fit_clv_models
+    from crm_analysis.segmentation import segment_customers
+
+    table = fit_clv_models(summary).value_table(horizon=30)
+    assert SEGMENTS.problems(segment_customers(table, n_clusters=3, seed=1)) == []
+
+
+# ------------------------------------------------------------------ RunContext
+def test_run_context_keeps_the_time_unit_in_the_file(tmp_path, summary):
+    ctx = RunContext(tmp_path, notebook="rfm_clv")
+    ctx.write_table(summary.reset_index(), "rfm_summary")
+    back = ctx.read_table("rfm_summary")
+    assert TimeUnit.from_attrs(back.attrs) == TimeUnit.parse("D")
+    pd.testing.assert_frame_equal(back, summary.reset_index(), check_dtype=False)
+
+
+def test_run_context_refuses_a_table_that_breaks_its_contract(tmp_path, summary):
+    ctx = RunContext(tmp_path, notebook="rfm_clv")
+    with pytest.raises(ContractError, match=r"(?s)rfm_summary.parquet.*missing required column\(s\) \['T'\]"):
+        ctx.write_table(summary.reset_index().drop(columns="T"), "rfm_summary")
+    assert not ctx.has("rfm_summary")
+    lost = summary.reset_index()
+    lost.attrs = {}
+    with pytest.raises(ContractError, match="does not carry its time unit"):
+        ctx.write_table(lost, "rfm_summary")
+    # a file written around the context (no metadata, no attrs): refused on read, not read as weeks
+    lost.to_parquet(ctx.path("rfm_summary"), index=False)
+    with pytest.raises(ContractError, match="cannot read artefact rfm_summary.parquet: its metadata does not carry"):
+        ctx.read_table("rfm_summary")
+    # an artefact of no contract is written as it is
+    ctx.write_table(pd.DataFrame({"a": [1]}), "my_table")
+    assert ctx.read_table("my_table")["a"].tolist() == [1]
+
+
+def test_run_context_checks_json_records_and_headline_keys(tmp_path):
+    ctx = RunContext(tmp_path, notebook="seasonality")
+    ctx.headline("seasonal_strength_365", 0.5, "Seasonal strength, period 365 days")
+    ctx.headline("trend_strength", 0.1)
+    assert ctx.headlines()["seasonality"]["trend_strength"]["label"] == "Trend strength of room-nights"
+    with pytest.raises(ContractError, match="headline 'trend' is not declared for the seasonality notebook"):
+        ctx.headline("trend", 0.1)
+    RunContext(tmp_path, notebook="my_own_notebook").headline("anything", 1)  # not a step of the chain
+    with pytest.raises(ContractError, match=r"clv_params.json.*missing key\(s\)"):
+        ctx.write_json({"as_of": "2024-12-31"}, "clv_params")
+
+
+def test_headline_specs():
+    assert headline_spec("seasonality", "retail_seasonal_strength_7").key == "retail_seasonal_strength_{period}"
+    assert headline_spec("seasonality", "seasonal_strength_7").key == "seasonal_strength_{period}"
+    assert headline_spec("own", "x") is None
+    for nb, specs in HEADLINES.items():
+        keys = [s.key for s in specs]
+        assert len(keys) == len(set(keys)), nb
+
+
+# ------------------------------------------------------------------ docs/architecture.md
+def test_architecture_doc_shows_the_contracts():
+    """The artefact tables of docs/architecture.md are the generated ones (the assertion shows the text)."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert architecture_section(text) == architecture_tables()
