@@ -92,6 +92,7 @@ from .pipeline import (
     customer_value_table,
     fit_clv_models,
 )
+from .step import RfmClvParams, RfmClvResult, run_rfm_clv
 
 __all__ = [
     "MODEL_CHOICE_HEADLINES",
@@ -114,6 +115,9 @@ __all__ = [
     "CLVAnalysis",
     "CLV_COLUMNS",
     "RFM_CLV_HEADLINES",
+    "RfmClvParams",
+    "RfmClvResult",
+    "run_rfm_clv",
     "ConditionalExpectations",
     "FrequencyHistogram",
     "PAliveMatrix",

@@ -54,6 +54,8 @@ from crm_analysis.data.schema import (
     schema_frame,
 )
 from crm_analysis.data.sources import LOADER_KEYS, LOADERS, check_source, load_source
+from crm_analysis.data import quality
+from crm_analysis.data.step import DataQualityParams, DataQualityResult, run_data_quality
 from crm_analysis.data.sql import DatabaseError, mask_url, read_sql_source, resolve_url
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
@@ -64,6 +66,11 @@ from crm_analysis.data.validation import (
 )
 
 __all__ = [
+    # the data-quality step (crm_analysis.data.step) and its summaries (crm_analysis.data.quality)
+    "DataQualityParams",
+    "DataQualityResult",
+    "run_data_quality",
+    "quality",
     # schema
     "Column",
     "Schema",

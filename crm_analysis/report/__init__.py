@@ -4,7 +4,9 @@ Modules
 -------
 context
     :class:`~crm_analysis.report.context.RunContext`: how a notebook finds its
-    inputs and writes artefacts and headline figures.
+    inputs and writes artefacts and headline figures (checked against
+    :mod:`crm_analysis.contracts`; a missing input of a stand-alone run is
+    built by the step that writes it, :mod:`crm_analysis.steps`).
 config
     Load and validate the YAML configuration (:func:`load_config`).
 runner
@@ -24,8 +26,6 @@ preflight
     Everything checked before a run starts (parameters and their values,
     data sources loaded as the notebook loads them, hand-over files);
     :class:`~crm_analysis.report.preflight.PreflightError`.
-quality
-    Summaries for the data-quality notebook.
 html_safe
     Tables and Markdown text of the notebooks with data-derived text
     HTML-escaped (:func:`~crm_analysis.report.html_safe.styled`).

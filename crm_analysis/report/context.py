@@ -162,8 +162,9 @@ class RunContext:
             Artefact name, e.g. ``"transactions"``.
         default : callable, optional
             Builds the artefact from the context when it is missing. When not
-            given, the built-in default for ``name`` (see
-            :mod:`crm_analysis.report.defaults`) is used.
+            given, the step that writes ``name`` in the chain runs with its
+            default parameters (:func:`crm_analysis.steps.build_artefacts`);
+            every table it produces is kept.
 
         Raises
         ------
@@ -182,16 +183,18 @@ class RunContext:
                 f"artefact {path.name!r} is missing from run directory {self.run_dir}: "
                 "the notebook that writes it must run earlier in the chain"
             )
-        if default is None:
-            from crm_analysis.report.defaults import build_default
-
-            def default(ctx: RunContext) -> pd.DataFrame:
-                return build_default(name, ctx)
-
         self.log.append(f"{name}: not in the run directory; built from the default data (seed={self.seed})")
         print(self.log[-1])
-        df = default(self)
-        self.write_table(df, name)
+        if default is not None:
+            self.write_table(default(self), name)
+        else:
+            from crm_analysis.steps import build_artefacts, producer_of
+
+            step = producer_of(name)
+            self.log.append(f"{name}: built by the {step.name} step ({step.function}) with its default parameters")
+            for other, df in build_artefacts(name, self).items():
+                if not self.path(other).exists():
+                    self.write_table(df, other)
         return self._read_checked(path, TABLES.get(_stem(name)))
 
     @staticmethod

@@ -2,8 +2,10 @@
 
 :data:`PARAMETER_CHECKS` has one entry per parameter, ``{(notebook, parameter):
 check(value, context)}``. A check raises ``ValueError`` (or ``TypeError``)
-with the reason, and calls the package function the notebook itself calls
-with the value (or applies the notebook's own rule), so that it does not
+with the reason, and calls the check of the step's parameters object
+(:class:`crm_analysis.clv.RfmClvParams`,
+:class:`crm_analysis.seasonality.SeasonalityParams`, ...: the single source
+of the rules, which the notebook's own parameters object applies), so that it does not
 refuse what the run accepts, except where the run would take a value
 silently in a way the user cannot have meant (a weekday typo such as
 ``Sundayy`` read as Sunday; closed days declared with ``tx_fill: zero``,
@@ -97,128 +99,69 @@ def _bookings_policy(value: Any, ctx: CheckContext) -> None:
 
 
 def _calibration_end(value: Any, ctx: CheckContext) -> None:
-    """An ISO date before ``as_of`` (as ``rfm.calibration_and_holdout`` requires), not before the first purchase."""
-    from crm_analysis._dates import parse_date
+    """:meth:`RfmClvParams.check_calibration_end`, and not before the first purchase when the data's first date is known."""
+    from crm_analysis.clv import RfmClvParams
 
-    # as rfm.calibration_and_holdout reads it: a calendar date (purchases are merged by day)
-    cal = parse_date(value, "calibration_end", tz="strip", time="reject")
-    end = ctx.as_of
-    if cal >= end:
-        raise ValueError(
-            f"calibration_end {cal:%Y-%m-%d} must be before as_of {end:%Y-%m-%d}: the models are fitted on the "
-            "purchases up to calibration_end and checked on those after it, up to as_of; set calibration_end "
-            "before as_of (a quarter before is a good start)"
-        )
+    cal = RfmClvParams.check_calibration_end(value, ctx.config.as_of)
     first = ctx.first_dates.get("transactions")
     if first is not None and cal.normalize() < first.normalize():
         raise ValueError(
             f"calibration_end {cal:%Y-%m-%d} is before the first purchase in the data ({first:%Y-%m-%d}), so no "
             f"customer would be in the calibration period and no model could be fitted; set calibration_end "
-            f"between {first:%Y-%m-%d} and as_of {end:%Y-%m-%d}"
+            f"between {first:%Y-%m-%d} and as_of {ctx.as_of:%Y-%m-%d}"
         )
 
 
 def _time_unit(value: Any, ctx: CheckContext) -> None:
-    """A unit both the RFM summary (``rfm.time_unit_days``) and the CLV discounting take."""
-    from crm_analysis.clv.value import step_discount_rate
-    from crm_analysis.rfm import time_unit_days
+    """:meth:`RfmClvParams.check_time_unit`: a unit both the RFM summary and the CLV discounting take."""
+    from crm_analysis.clv import RfmClvParams
 
-    try:
-        time_unit_days(value)  # rfm_summary / calibration_and_holdout
-        if isinstance(value, str):  # CLVAnalysis passes a text unit on to customer_lifetime_value
-            step_discount_rate(0.1, value, 1.0)
-    except ValueError as exc:
-        raise ValueError(f"{exc}; the chain's RFM summary and CLV need 'D' (days) or 'W' (weeks)") from None
+    RfmClvParams.check_time_unit(value)
 
 
 def _purchase_model(value: Any, ctx: CheckContext) -> None:
-    """``auto`` or a purchase model ``clv.compare_models`` can force: known, installed, among the candidates."""
-    from crm_analysis.clv import available_purchase_models, purchase_model_name
-    from crm_analysis.clv.selection import _key, purchase_model_class  # as compare_models reads the name
+    """:meth:`RfmClvParams.check_purchase_model`, with the run's ``fit_paretonbd``."""
+    from crm_analysis.clv import RfmClvParams
 
-    if _key(value) == "auto":
-        return
-    name = purchase_model_name(value)
-    purchase_model_class(name)  # registered but not in this version of the package
-    # the notebook's candidates: every available model, the Pareto/NBD only with fit_paretonbd
-    candidates = [m for m in available_purchase_models() if ctx.values.get("fit_paretonbd", True) or m != "paretonbd"]
-    if name not in candidates:
-        raise ValueError(f"purchase_model = {value!r} is not among the candidate models {candidates}; set "
-                         "fit_paretonbd: true to include the Pareto/NBD, or purchase_model: auto")
+    RfmClvParams.check_purchase_model(value, ctx.values.get("fit_paretonbd", True))
 
 
 def _selection_criterion(value: Any, ctx: CheckContext) -> None:
-    """One of ``clv.SELECTION_CRITERIA`` (what ``compare_models`` accepts)."""
-    from crm_analysis.clv import SELECTION_CRITERIA
+    """:meth:`RfmClvParams.check_selection_criterion`."""
+    from crm_analysis.clv import RfmClvParams
 
-    if value not in SELECTION_CRITERIA:
-        raise ValueError(f"unknown criterion {value!r}: use one of {list(SELECTION_CRITERIA)}")
+    RfmClvParams.check_selection_criterion(value)
 
 
 def _tx_fill(value: Any, ctx: CheckContext) -> None:
-    """One of ``seasonality.transaction_series``'s fills; closed days only with ``closed``."""
-    import typing
+    """:meth:`SeasonalityParams.check_tx_fill` (only when the run has transactions)."""
+    from crm_analysis.seasonality import SeasonalityParams
 
-    from crm_analysis.seasonality.series import Fill
-
-    if not ctx.has("transactions"):
-        return  # the notebook does not build the purchase series
-    choices = typing.get_args(Fill)
-    if value not in choices:
-        raise ValueError(f"tx_fill={value!r} is not one of {list(choices)} (zero: a day without purchases was open "
-                         "and nobody bought; closed: it carries no observation)")
-    declared = [k for k in ("closed_weekdays", "closed_dates") if ctx.values.get(k)]
-    if value == "zero" and declared:  # stricter than the notebook, which would leave them out without a word
-        raise ValueError(f"{' and '.join(declared)} are set but tx_fill is 'zero', so the report would ignore "
-                         "them (a day without purchases counts as an open day); set tx_fill: closed, or remove them")
-
-
-#: English weekday names, Monday first (pandas' names, independent of the locale).
-_WEEKDAYS = tuple((pd.Timestamp("2024-01-01") + pd.Timedelta(days=i)).day_name() for i in range(7))
-
-
-def _weekdays(value: Any, name: str) -> None:
-    """Each weekday read by the seasonality helper (``Sunday``, ``Sun``, ``6``), and a real weekday name.
-
-    Stricter than the helper, which reads only the first three letters: a
-    text must also be the start of the weekday's name (``Sund``), so that a
-    typo such as ``Sundayy`` or ``Monkey`` is not taken silently for a day.
-    """
-    from crm_analysis.seasonality._common import weekday_number  # what HolidayCalendar / transaction_series call
-
-    days = [value] if isinstance(value, (str, int)) else list(value)
-    for i, day in enumerate(days):
-        try:
-            weekday_number(day)  # the function the notebook calls; it refuses 'Sundayy' itself
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name}[{i}]: {exc}") from None
+    if ctx.has("transactions"):  # else the notebook does not build the purchase series
+        SeasonalityParams.check_tx_fill(value, ctx.values.get("closed_weekdays"), ctx.values.get("closed_dates"))
 
 
 def _closed_weekdays(value: Any, ctx: CheckContext) -> None:
-    """Weekdays the shop is closed (the purchase series' calendar): see :func:`_weekdays`."""
-    if value is not None and ctx.has("transactions"):
-        _weekdays(value, "closed_weekdays")
+    """:meth:`SeasonalityParams.check_closed_weekdays` (only when the run has transactions)."""
+    from crm_analysis.seasonality import SeasonalityParams
+
+    if ctx.has("transactions"):
+        SeasonalityParams.check_closed_weekdays(value)
 
 
 def _calendar(value: Any, ctx: CheckContext) -> None:
-    """The holiday calendar the notebook builds: ``seasonality.HolidayCalendar.from_config(value)``."""
-    from crm_analysis.seasonality import HolidayCalendar
+    """:meth:`SeasonalityParams.check_calendar`: the holiday calendar the notebook builds."""
+    from crm_analysis.seasonality import SeasonalityParams
 
-    if value is None:
-        return
-    HolidayCalendar.from_config(value)  # unknown keys, country, subdivision, weekdays, dates
-    if isinstance(value, Mapping) and value.get("closed_weekdays") is not None:
-        _weekdays(value["closed_weekdays"], "calendar.closed_weekdays")
+    SeasonalityParams.check_calendar(value)
 
 
 def _closed_dates(value: Any, ctx: CheckContext) -> None:
-    """Each an ISO date, read by the seasonality helper the series calls."""
-    from crm_analysis.seasonality._common import to_timestamp  # parse_date, as transaction_series reads them
+    """:meth:`SeasonalityParams.check_closed_dates` (only when the run has transactions)."""
+    from crm_analysis.seasonality import SeasonalityParams
 
-    if value is None or not ctx.has("transactions"):
-        return
-    for i, day in enumerate(value):
-        to_timestamp(day, f"closed_dates[{i}]")
+    if ctx.has("transactions"):
+        SeasonalityParams.check_closed_dates(value)
 
 
 def _idic(name: str) -> Callable[[Any, CheckContext], None]:

@@ -53,8 +53,26 @@ from .series import (
     stay_nights,
     transaction_series,
 )
+from .step import (
+    SeasonalityParams,
+    booking_headlines,
+    decompose_quietly,
+    dropped_sentence,
+    mix_column,
+    retail_headlines,
+    retail_weekday_table,
+    run_demand_forecast,
+)
 
 __all__ = [
+    "booking_headlines",
+    "decompose_quietly",
+    "dropped_sentence",
+    "mix_column",
+    "retail_headlines",
+    "retail_weekday_table",
+    "SeasonalityParams",
+    "run_demand_forecast",
     "BOOKING_MEASURES",
     "TRANSACTION_MEASURES",
     "DemandSeries",

@@ -61,7 +61,12 @@ from crm_analysis.yield_management.seasons import (
 )
 from crm_analysis.yield_management.simulation import SimulationResult, default_policies, simulate_policies
 
+from crm_analysis.yield_management.step import YieldParams, YieldResult, run_yield
+
 __all__ = [
+    "YieldParams",
+    "YieldResult",
+    "run_yield",
     "littlewood",
     "emsr_a",
     "emsr_b",

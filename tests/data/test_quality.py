@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_analysis.report import quality
+from crm_analysis.data import quality
 
 
 def _tx(days: list[int], customers: list[str], amounts: list[float] | None = None) -> pd.DataFrame:
@@ -124,7 +124,7 @@ def test_record_headlines_and_plot_without_bookings_or_transactions() -> None:
 
 def test_check_as_of_refuses_an_as_of_before_all_the_data():
     """Issue #11 point 11: an as_of before all data was a TypeError deep in the data-quality notebook."""
-    from crm_analysis.report.quality import check_as_of
+    from crm_analysis.data.quality import check_as_of
 
     tx = pd.DataFrame({"customer_id": ["a", "b"], "timestamp": pd.to_datetime(["2024-03-05 10:00", "2024-04-01 09:00"]),
                        "amount": [1.0, 2.0]})
@@ -140,7 +140,7 @@ def test_check_as_of_refuses_an_as_of_before_all_the_data():
 
 def test_check_cleaned_names_the_rules_that_dropped_everything():
     from crm_analysis.data import CleaningPolicy, clean_transactions
-    from crm_analysis.report.quality import check_cleaned
+    from crm_analysis.data.quality import check_cleaned
 
     tx = pd.DataFrame({"customer_id": pd.array(["a", None, "c"], dtype="string"),
                        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-02-01"]),

@@ -1,4 +1,4 @@
-"""Summaries for the data-quality notebook (``00_data_quality``).
+"""Data-quality summaries of the data layer (used by the data-quality step, ``00_data_quality``).
 
 Small, tested helpers that keep the notebook thin: schema tables, coverage by
 date (zero-filled, so gaps show), the ``data_quality.json`` record and the

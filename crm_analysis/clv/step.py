@@ -1,0 +1,431 @@
+"""The rfm_clv step of the report chain: parameters, pipeline function, result.
+
+:func:`run_rfm_clv` is the one function that turns cleaned transactions into
+the step's hand-over files (``rfm_summary.parquet``, ``clv.parquet``,
+``clv_params.json``, see :mod:`crm_analysis.contracts`) and its headline
+figures. The notebook ``10_rfm_clv.ipynb`` builds :class:`RfmClvParams` from
+its parameters cell and calls it; a notebook run on its own that needs
+``clv.parquet`` (segmentation) calls it too, with the same defaults
+(:mod:`crm_analysis.steps`).
+
+The function:
+
+1. summarises the transactions up to ``as_of`` (:func:`crm_analysis.rfm.rfm_summary`);
+2. fits the candidate purchase models on the calibration period and checks
+   them on the holdout up to ``as_of``, choosing one
+   (:func:`crm_analysis.clv.compare_models`), and fits Gamma-Gamma there;
+3. refits the compared models on the whole period, values every customer
+   with the chosen one (:class:`crm_analysis.clv.CLVAnalysis`);
+4. computes P(alive) per model, the BG/NBD dropout probability ``a/(a+b)``
+   (Fader, Hardie and Lee 2005, "Counting your customers the easy way",
+   Marketing Science 24(2): the probability of dropping out after a repeat
+   purchase) and the share of CLV held by the top 20% of customers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis._dates import parse_date
+from crm_analysis.contracts import TimeUnit, headline_labels
+
+from .diagnostics import frequency_histogram, tracking
+from .pipeline import CLV_COLUMNS, CLVAnalysis, fit_clv_models
+from .selection import (
+    SELECTION_CRITERIA,
+    ModelComparison,
+    _key,
+    available_purchase_models,
+    compare_models,
+    fit_purchase_models,
+    purchase_model_class,
+    purchase_model_name,
+)
+from .value import SPEND_NONPOSITIVE, fit_spend_model
+
+__all__ = ["RfmClvParams", "RfmClvResult", "run_rfm_clv", "top_share"]
+
+#: Purchase models whose fits ``clv_params.json`` records (``null`` when not fitted).
+_RECORDED = ("bgnbd", "mbgnbd", "paretonbd")
+
+
+@dataclass(frozen=True)
+class RfmClvParams:
+    """Parameters of the rfm_clv step (the parameters cell of ``10_rfm_clv.ipynb``).
+
+    Parameters
+    ----------
+    as_of : str, default "2024-12-31"
+        Observation end (ISO date).
+    calibration_end : str, optional
+        End of the calibration period (ISO calendar date, before ``as_of``);
+        the purchase models are checked on the holdout after it. ``None``:
+        six months before ``as_of`` (2024-06-30 for the default ``as_of``,
+        the notebook's default).
+    time_unit : {"D", "W"}, default "W"
+        Time unit of recency, T and ``horizon``.
+    horizon : int, default 52
+        CLV horizon in time units.
+    margin : float, default 0.3
+        Profit margin.
+    discount_rate : float, default 0.1
+        Annual discount rate.
+    purchase_model : str, default "auto"
+        ``"auto"`` (chosen by ``selection_criterion``) or a candidate model name.
+    selection_criterion : str, default "holdout_rmse"
+        One of :data:`crm_analysis.clv.SELECTION_CRITERIA`.
+    p_alive_info_threshold : float, default 0.01
+        BG/NBD dropout probability below which P(alive) is reported as
+        carrying little information.
+    fit_paretonbd : bool, default True
+        Include the Pareto/NBD among the candidates.
+    seed : int, default 42
+        Seed of the CLV interval simulation.
+
+    Raises
+    ------
+    ValueError
+        A date that is not an ISO date, ``calibration_end`` not before
+        ``as_of``, a time unit the CLV discounting does not take, an unknown
+        or excluded purchase model, an unknown criterion; each message names
+        the parameter, the value and the fix.
+    """
+
+    as_of: str = "2024-12-31"
+    calibration_end: str | None = None
+    time_unit: str = "W"
+    horizon: int = 52
+    margin: float = 0.3
+    discount_rate: float = 0.1
+    purchase_model: str = "auto"
+    selection_criterion: str = "holdout_rmse"
+    p_alive_info_threshold: float = 0.01
+    fit_paretonbd: bool = True
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        as_of = parse_date(self.as_of, "as_of", tz="strip", time="keep")
+        if self.calibration_end is None:
+            object.__setattr__(self, "calibration_end", (as_of - pd.DateOffset(months=6)).date().isoformat())
+        self.check_calibration_end(self.calibration_end, as_of)
+        self.check_time_unit(self.time_unit)
+        self.check_purchase_model(self.purchase_model, self.fit_paretonbd)
+        self.check_selection_criterion(self.selection_criterion)
+        for name in ("horizon", "margin", "discount_rate", "p_alive_info_threshold"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+    # the checks, one per parameter; the report's pre-flight calls them too
+    @staticmethod
+    def check_calibration_end(value: Any, as_of: Any) -> pd.Timestamp:
+        """An ISO calendar date before ``as_of`` (as ``rfm.calibration_and_holdout`` requires); returned parsed."""
+        cal = parse_date(value, "calibration_end", tz="strip", time="reject")
+        end = parse_date(as_of, "as_of", tz="strip", time="keep")
+        if cal >= end:
+            raise ValueError(
+                f"calibration_end {cal:%Y-%m-%d} must be before as_of {end:%Y-%m-%d}: the models are fitted on the "
+                "purchases up to calibration_end and checked on those after it, up to as_of; set calibration_end "
+                "before as_of (a quarter before is a good start)"
+            )
+        return cal
+
+    @staticmethod
+    def check_time_unit(value: Any) -> TimeUnit:
+        """A unit both the RFM summary and the CLV discounting take (``"D"`` or ``"W"``)."""
+        from .value import step_discount_rate
+
+        try:
+            unit = TimeUnit.parse(value)  # rfm_summary / calibration_and_holdout
+            if isinstance(value, str):  # CLVAnalysis passes a text unit on to customer_lifetime_value
+                step_discount_rate(0.1, value, 1.0)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; the chain's RFM summary and CLV need 'D' (days) or 'W' (weeks)") from None
+        return unit
+
+    @staticmethod
+    def candidates_for(fit_paretonbd: bool) -> list[str]:
+        """The candidate purchase models: every available one, the Pareto/NBD only with ``fit_paretonbd``."""
+        return [m for m in available_purchase_models() if fit_paretonbd or m != "paretonbd"]
+
+    @classmethod
+    def check_purchase_model(cls, value: Any, fit_paretonbd: bool = True) -> None:
+        """``auto`` or a purchase model ``compare_models`` can force: known, installed, among the candidates."""
+        if _key(value) == "auto":
+            return
+        name = purchase_model_name(value)
+        purchase_model_class(name)  # registered but not in this version of the package
+        candidates = cls.candidates_for(fit_paretonbd)
+        if name not in candidates:
+            raise ValueError(f"purchase_model = {value!r} is not among the candidate models {candidates}; set "
+                             "fit_paretonbd: true to include the Pareto/NBD, or purchase_model: auto")
+
+    @staticmethod
+    def check_selection_criterion(value: Any) -> None:
+        """One of :data:`crm_analysis.clv.SELECTION_CRITERIA`."""
+        if value not in SELECTION_CRITERIA:
+            raise ValueError(f"unknown criterion {value!r}: use one of {list(SELECTION_CRITERIA)}")
+
+    @property
+    def unit(self) -> TimeUnit:
+        """The time unit as a :class:`~crm_analysis.contracts.TimeUnit`."""
+        return TimeUnit.parse(self.time_unit)
+
+    @property
+    def candidates(self) -> list[str]:
+        """The candidate purchase models of this run."""
+        return self.candidates_for(self.fit_paretonbd)
+
+    def replace(self, **changes: Any) -> "RfmClvParams":
+        """A copy with ``changes`` (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def top_share(values: Any, fraction: float = 0.2) -> float:
+    """Share of the total held by the largest ``fraction`` of the values.
+
+    Parameters
+    ----------
+    values : array-like of float, shape (n,)
+        E.g. CLV per customer.
+    fraction : float, default 0.2
+        Share of the values counted as the top (at least one value).
+
+    Returns
+    -------
+    float
+        ``sum(top round(fraction * n) values) / sum(values)``; NaN for an
+        empty array or a zero total.
+    """
+    raw = np.asarray(values, dtype=float)
+    total = raw.sum()
+    v = np.sort(raw)[::-1]
+    if len(v) == 0 or total == 0:
+        return float("nan")
+    n_top = max(1, int(round(fraction * len(v))))
+    return float(v[:n_top].sum() / total)
+
+
+def _fitted(m: Any) -> dict[str, Any] | None:
+    """Parameters, log-likelihood and standard errors of a fitted model, as ``clv_params.json`` records them."""
+    if m is None:
+        return None
+    out: dict[str, Any] = {"params": m.params_.to_dict(), "log_likelihood": float(m.log_likelihood_)}
+    if getattr(m, "standard_errors_", None) is not None:
+        out["std_errors"] = pd.Series(m.standard_errors_, index=m.params_.index).to_dict()
+    return out
+
+
+@dataclass
+class RfmClvResult:
+    """Everything the rfm_clv step computes (:func:`run_rfm_clv`).
+
+    Attributes
+    ----------
+    params : RfmClvParams
+    n_transactions : int
+        Transaction lines read.
+    summary : DataFrame
+        RFM summary up to ``as_of`` (index ``customer_id``; ``attrs`` carry the time unit).
+    cal_hold : DataFrame
+        Calibration summary with the holdout purchases.
+    comparison : ModelComparison
+        The purchase models compared on the holdout and the one chosen.
+    gamma_gamma : GammaGammaModel
+        Gamma-Gamma fitted on the calibration period.
+    whole : dict
+        The compared purchase models refitted on the whole period, by name.
+    whole_failed : dict
+        Models that failed on the whole period, name -> message.
+    analysis : CLVAnalysis
+        The chosen model and Gamma-Gamma on the whole period.
+    clv : DataFrame
+        The ``clv.parquet`` table (contract :data:`crm_analysis.contracts.CLV`).
+    p_alive : dict
+        P(alive) per customer, shape (n_customers,), by model label, whole period.
+    dropout : dict
+        BG/NBD dropout probability ``a/(a+b)`` on the ``calibration`` and
+        ``whole_period`` fits (NaN when the BG/NBD is not fitted).
+    """
+
+    params: RfmClvParams
+    n_transactions: int
+    summary: pd.DataFrame
+    cal_hold: pd.DataFrame
+    comparison: ModelComparison
+    gamma_gamma: Any
+    whole: dict[str, Any]
+    whole_failed: dict[str, str]
+    analysis: CLVAnalysis
+    clv: pd.DataFrame
+    p_alive: dict[str, np.ndarray]
+    dropout: dict[str, float] = field(default_factory=dict)
+    _transactions: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def models(self) -> dict[str, Any]:
+        """The calibration-period purchase models by label."""
+        return {self.comparison.label(name): m for name, m in self.comparison.models.items()}
+
+    @property
+    def rfm_summary_table(self) -> pd.DataFrame:
+        """The ``rfm_summary.parquet`` table (contract :data:`crm_analysis.contracts.RFM_SUMMARY`)."""
+        return self.summary.reset_index()
+
+    @property
+    def top20_clv_share(self) -> float:
+        """Share of the total CLV held by the top 20% of customers (:func:`top_share`)."""
+        return top_share(self.clv["clv"])
+
+    @property
+    def p_alive_uninformative(self) -> bool:
+        """The whole-period BG/NBD dropout probability is below ``p_alive_info_threshold``."""
+        d = self.dropout.get("whole_period", float("nan"))
+        return bool(d < self.params.p_alive_info_threshold)
+
+    @cached_property
+    def diagnostics(self) -> dict[str, dict[str, Any]]:
+        """Fit and holdout diagnostics of the calibration models, by label.
+
+        Returns
+        -------
+        dict
+            ``{"histogram": {label: FrequencyHistogram}, "conditional":
+            {label: ConditionalExpectations}, "tracking": {label: Tracking}}``.
+        """
+        if self._transactions is None:
+            raise ValueError("the tracking diagnostics need the transactions: run run_rfm_clv with keep_transactions")
+        models = self.models
+        return {
+            "histogram": {k: frequency_histogram(m, self.cal_hold) for k, m in models.items()},
+            "conditional": {self.comparison.label(k): ce for k, ce in self.comparison.conditional.items()},
+            "tracking": {k: tracking(m, self._transactions, self.cal_hold) for k, m in models.items()},
+        }
+
+    def diagnostics_table(self) -> pd.DataFrame:
+        """Histogram, conditional-expectation and tracking errors, one column per model."""
+        d, unit = self.diagnostics, self.params.unit
+        return pd.DataFrame(
+            {
+                "Histogram MAE (customers)": {k: r.mae for k, r in d["histogram"].items()},
+                "Histogram chi-square": {k: r.chi2 for k, r in d["histogram"].items()},
+                "Cond. expectations MAE": {k: r.mae for k, r in d["conditional"].items()},
+                "Cond. expectations RMSE": {k: r.rmse for k, r in d["conditional"].items()},
+                f"Tracking MAE (per {unit.singular})": {k: r.mae for k, r in d["tracking"].items()},
+                "Tracking RMSE": {k: r.rmse for k, r in d["tracking"].items()},
+                "Cumulative error at end (%)": {k: r.cumulative_error_pct for k, r in d["tracking"].items()},
+            }
+        ).T
+
+    def p_alive_table(self) -> pd.DataFrame:
+        """Distribution of P(alive) per model: mean, quantiles, shares above 0.9 and below 0.5."""
+        return pd.DataFrame(
+            {
+                name: {
+                    "mean": pa.mean(), "10th percentile": np.quantile(pa, 0.1), "median": np.median(pa),
+                    "90th percentile": np.quantile(pa, 0.9), "share above 0.9": (pa > 0.9).mean(),
+                    "share below 0.5": (pa < 0.5).mean(),
+                }
+                for name, pa in self.p_alive.items()
+            }
+        ).T
+
+    def clv_params(self) -> dict[str, Any]:
+        """The ``clv_params.json`` record (keys of its contract)."""
+        p, cal = self.params, self.cal_hold
+        names = [n for n in _RECORDED if n in available_purchase_models()]
+        return {
+            "time_unit": p.time_unit, "calibration_end": p.calibration_end, "as_of": p.as_of,
+            "clv_model": self.analysis.model, "p_alive_model": self.analysis.model_label,
+            "purchase_model_choice": self.comparison.to_dict(),
+            "calibration": {"n_customers": len(cal), "n_repeat_buyers": int(self.gamma_gamma.n_customers_),
+                            **{n: _fitted(self.comparison.models.get(n)) for n in names},
+                            "gamma_gamma": _fitted(self.gamma_gamma), "spend_excluded": self.gamma_gamma.exclusions_},
+            "whole_period": {"n_customers": len(self.summary), **{n: _fitted(self.whole.get(n)) for n in names},
+                             "gamma_gamma": _fitted(self.analysis.spend_model),
+                             "spend_excluded": self.analysis.spend_excluded},
+            "bgnbd_dropout_probability": dict(self.dropout),
+            "mean_p_alive": {name: float(pa.mean()) for name, pa in self.p_alive.items()},
+        }
+
+    def headlines(self) -> dict[str, Any]:
+        """Headline figures (keys declared in :data:`crm_analysis.contracts.HEADLINES` for ``rfm_clv``)."""
+        clv, comp = self.clv, self.comparison
+        return {
+            "customers": int(len(clv)),
+            "total_clv": float(clv["clv"].sum()),
+            "mean_clv": float(clv["clv"].mean()),
+            "top20_clv_share": self.top20_clv_share,
+            "bgnbd_holdout_mae": float(comp.table.loc["bgnbd", "conditional_mae"]) if "bgnbd" in comp.models
+            else float("nan"),
+            "bgnbd_dropout_probability": self.dropout["whole_period"],
+            "mean_p_alive": float(clv["p_alive"].mean()),
+            "spend_nonpositive_customers": int(self.analysis.spend_excluded[SPEND_NONPOSITIVE]),
+            **comp.headlines(),
+        }
+
+    def headline_labels(self) -> dict[str, str]:
+        """Labels of :meth:`headlines`, their fields filled in."""
+        labels = headline_labels("rfm_clv")
+        unit = self.params.unit.label
+        return {k: labels[k].format(horizon=self.params.horizon, unit=unit, model=self.analysis.model_label)
+                for k in self.headlines()}
+
+
+def run_rfm_clv(transactions: pd.DataFrame, params: RfmClvParams | None = None) -> RfmClvResult:
+    """Run the rfm_clv step: RFM summary, purchase-model choice, CLV per customer.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Cleaned canonical transactions (``transactions.parquet``).
+    params : RfmClvParams, optional
+        Default: the notebook's defaults.
+
+    Returns
+    -------
+    RfmClvResult
+        ``rfm_summary_table`` and ``clv`` keep their contracts
+        (:mod:`crm_analysis.contracts`); :meth:`RfmClvResult.clv_params` and
+        :meth:`RfmClvResult.headlines` are the other hand-overs.
+
+    Raises
+    ------
+    ValueError
+        The errors of the steps (no purchase before ``calibration_end``, every
+        model failing, ...).
+    """
+    p = params if params is not None else RfmClvParams()
+    from crm_analysis.rfm import calibration_and_holdout, rfm_summary
+
+    summary = rfm_summary(transactions, observation_end=p.as_of, time_unit=p.time_unit)
+    cal_hold = calibration_and_holdout(
+        transactions, calibration_end=p.calibration_end, observation_end=p.as_of, time_unit=p.time_unit
+    )
+    comparison = compare_models(cal_hold, p.candidates, purchase_model=p.purchase_model,
+                                criterion=p.selection_criterion)
+    gamma_gamma = fit_spend_model(cal_hold[["frequency", "recency", "T", "monetary_value"]])
+    whole, whole_failed, _ = fit_purchase_models(summary, list(comparison.models))
+    analysis = fit_clv_models(summary, model=comparison.chosen, transaction_model=whole.get(comparison.chosen))
+    clv = analysis.value_table(horizon=p.horizon, margin=p.margin, discount_rate=p.discount_rate, seed=p.seed)
+    clv = clv[CLV_COLUMNS]
+    p_alive = {comparison.label(name): np.asarray(m.probability_alive(summary[["frequency", "recency", "T"]]),
+                                                  dtype=float)
+               for name, m in whole.items()}
+    dropout = {"calibration": float("nan"), "whole_period": float("nan")}
+    if "bgnbd" in whole and "bgnbd" in comparison.models:
+        a_w, b_w = whole["bgnbd"].params_[["a", "b"]]
+        a_c, b_c = comparison.models["bgnbd"].params_[["a", "b"]]
+        dropout = {"calibration": float(a_c / (a_c + b_c)), "whole_period": float(a_w / (a_w + b_w))}
+    return RfmClvResult(
+        params=p, n_transactions=len(transactions), summary=summary, cal_hold=cal_hold, comparison=comparison,
+        gamma_gamma=gamma_gamma, whole=whole, whole_failed=whole_failed, analysis=analysis, clv=clv,
+        p_alive=p_alive, dropout=dropout, _transactions=transactions,
+    )

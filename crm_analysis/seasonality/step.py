@@ -1,0 +1,338 @@
+"""The seasonality step of the report chain: parameters and the demand forecast it hands over.
+
+:class:`SeasonalityParams` is the parameters cell of ``30_seasonality.ipynb``
+(its defaults, its checks); :func:`run_demand_forecast` produces
+``forecasts.parquet`` (:data:`crm_analysis.contracts.FORECASTS`) from the
+cleaned bookings. The notebook calls it, and so does a notebook run on its own
+that needs ``forecasts.parquet`` (:mod:`crm_analysis.steps`).
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from crm_analysis._dates import parse_date
+
+from ._common import to_timestamp, weekday_number
+from .calendar import HolidayCalendar
+from .forecaster import DemandForecaster, ForecastResult
+from .series import Fill
+
+__all__ = [
+    "SeasonalityParams",
+    "run_demand_forecast",
+    "retail_weekday_table",
+    "mix_column",
+    "decompose_quietly",
+    "dropped_sentence",
+    "booking_headlines",
+    "retail_headlines",
+]
+
+_WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _check_weekdays(value: Any, name: str) -> None:
+    """Each weekday as the seasonality helper reads it (``Sunday``, ``Sun``, ``6``); a typo is refused."""
+    days = [value] if isinstance(value, (str, int)) else list(value)
+    for i, day in enumerate(days):
+        try:
+            weekday_number(day)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}[{i}]: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SeasonalityParams:
+    """Parameters of the seasonality step (the parameters cell of ``30_seasonality.ipynb``).
+
+    Parameters
+    ----------
+    as_of : str, default "2024-12-31"
+        Observation end (ISO date).
+    periods : list of int, default [7, 365]
+        Seasonal periods in days.
+    horizon_days : int, default 90
+        Days forecast after ``as_of``.
+    backtest_days : int, default 56
+        Days before ``as_of`` held out to check the forecast (0: none); the
+        backtest does not change the forecast.
+    forecast_by : str, default "fare_class"
+        Column whose groups are forecast and reconciled with the total.
+    robust : bool, default True
+        Robust STL fits.
+    unconstrain : bool, default True
+        Forecast unconstrained demand.
+    capacity : int, optional
+        Rooms, for unconstraining; ``None``: the default hotel's capacity.
+    tx_fill : {"zero", "closed"}, default "zero"
+        Days without purchases in the retail series.
+    closed_weekdays, closed_dates : list, optional
+        Days the shop is closed (with ``tx_fill="closed"``).
+    calendar : dict, optional
+        Holiday calendar (:meth:`HolidayCalendar.from_config`).
+    tx_forecast_days : int, default 56
+        Days of retail revenue forecast (0: none).
+    mix_by : str, optional
+        Column of the revenue mix.
+    mix_top : int, default 6
+        Largest groups of ``mix_by`` shown.
+    seed : int, default 42
+        Seed of the forecaster.
+
+    Raises
+    ------
+    ValueError
+        A value the step would refuse or take in a way nobody can mean,
+        naming the parameter: an unknown ``tx_fill``, closed days declared
+        with ``tx_fill="zero"`` (the report would ignore them), a weekday typo
+        (``Sundayy``), a date that is not ISO, a calendar
+        :meth:`HolidayCalendar.from_config` refuses.
+    """
+
+    as_of: str = "2024-12-31"
+    periods: tuple[int, ...] = (7, 365)
+    horizon_days: int = 90
+    backtest_days: int = 56
+    forecast_by: str = "fare_class"
+    robust: bool = True
+    unconstrain: bool = True
+    capacity: int | None = None
+    tx_fill: str = "zero"
+    closed_weekdays: tuple[Any, ...] | None = None
+    closed_dates: tuple[str, ...] | None = None
+    calendar: Mapping[str, Any] | None = None
+    tx_forecast_days: int = 56
+    mix_by: str | None = None
+    mix_top: int = 6
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        parse_date(self.as_of, "as_of", tz="strip", time="keep")
+        for name in ("periods", "closed_weekdays", "closed_dates"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, int)):
+                object.__setattr__(self, name, tuple(value))
+        self.check_tx_fill(self.tx_fill, self.closed_weekdays, self.closed_dates)
+        self.check_closed_weekdays(self.closed_weekdays)
+        self.check_closed_dates(self.closed_dates)
+        self.check_calendar(self.calendar)
+
+    @staticmethod
+    def check_tx_fill(value: Any, closed_weekdays: Any = None, closed_dates: Any = None) -> None:
+        """One of ``transaction_series``' fills; closed days only with ``closed``."""
+        choices = typing.get_args(Fill)
+        if value not in choices:
+            raise ValueError(f"tx_fill={value!r} is not one of {list(choices)} (zero: a day without purchases was "
+                             "open and nobody bought; closed: it carries no observation)")
+        declared = [k for k, v in (("closed_weekdays", closed_weekdays), ("closed_dates", closed_dates)) if v]
+        if value == "zero" and declared:  # stricter than the series, which would leave them out without a word
+            raise ValueError(f"{' and '.join(declared)} are set but tx_fill is 'zero', so the report would ignore "
+                             "them (a day without purchases counts as an open day); set tx_fill: closed, or remove "
+                             "them")
+
+    @staticmethod
+    def check_closed_weekdays(value: Any) -> None:
+        """Weekdays the shop is closed: each a real weekday name, abbreviation or number (0 = Monday)."""
+        if value is not None:
+            _check_weekdays(value, "closed_weekdays")
+
+    @staticmethod
+    def check_closed_dates(value: Any) -> None:
+        """Each an ISO date."""
+        if value is None:
+            return
+        for i, day in enumerate(value):
+            to_timestamp(day, f"closed_dates[{i}]")
+
+    @staticmethod
+    def check_calendar(value: Any) -> None:
+        """The holiday calendar ``HolidayCalendar.from_config(value)`` builds (unknown keys, country, days)."""
+        if value is None:
+            return
+        HolidayCalendar.from_config(value)
+        if isinstance(value, Mapping) and value.get("closed_weekdays") is not None:
+            _check_weekdays(value["closed_weekdays"], "calendar.closed_weekdays")
+
+    @property
+    def holiday_calendar(self) -> HolidayCalendar | None:
+        """The holiday calendar of ``calendar`` (``None`` without one)."""
+        return HolidayCalendar.from_config(dict(self.calendar) if self.calendar is not None else None)
+
+    @property
+    def forecast_capacity(self) -> int | None:
+        """Rooms used for unconstraining: ``capacity``, else the default hotel's (``None`` without unconstraining)."""
+        if not self.unconstrain:
+            return self.capacity
+        if self.capacity is not None:
+            return int(self.capacity)
+        from crm_analysis.synthetic import DEFAULT_HOTEL
+
+        return int(DEFAULT_HOTEL.capacity)
+
+    def retail_calendar(self) -> HolidayCalendar:
+        """The shop's calendar: ``calendar`` plus ``closed_weekdays`` and ``closed_dates``."""
+        cal = dict(self.calendar or {})
+        return HolidayCalendar.from_config({
+            **cal,
+            "closed_weekdays": list(self.closed_weekdays or []) + list(cal.get("closed_weekdays", [])),
+            "closed_dates": list(self.closed_dates or []) + list(cal.get("closed_dates", [])),
+        })
+
+    def retail_series_options(self, first_day: Any) -> dict[str, Any]:
+        """Keyword arguments of :func:`crm_analysis.seasonality.transaction_series` for the shop's calendar.
+
+        Parameters
+        ----------
+        first_day : date-like
+            First day of the transactions (closed days are listed from it to ``as_of``).
+        """
+        closed = self.tx_fill == "closed"
+        cal = self.retail_calendar()
+        return {
+            "end": self.as_of, "fill": self.tx_fill,
+            "closed_weekdays": list(cal.closed_weekdays) if closed else None,
+            "closed_dates": list(cal.closed_days(pd.Timestamp(first_day).normalize(), self.as_of)) if closed else None,
+        }
+
+    def retail_forecaster(self) -> DemandForecaster:
+        """The :class:`DemandForecaster` of daily retail revenue (``tx_forecast_days``; closed days forecast as 0)."""
+        return DemandForecaster(horizon=int(self.tx_forecast_days),
+                                holidays=self.retail_calendar() if self.tx_fill == "closed" else None,
+                                seed=self.seed, backtest_days=0)
+
+    def forecaster(self) -> DemandForecaster:
+        """The :class:`DemandForecaster` of these parameters (unfitted)."""
+        return DemandForecaster(horizon=int(self.horizon_days), by=self.forecast_by, seed=self.seed,
+                                holidays=self.holiday_calendar, unconstrain=self.unconstrain,
+                                capacity=self.forecast_capacity, backtest_days=int(self.backtest_days))
+
+
+def run_demand_forecast(bookings: pd.DataFrame, params: SeasonalityParams | None = None) -> ForecastResult:
+    """The demand forecast per fare class the seasonality step hands over (``forecasts.parquet``).
+
+    Parameters
+    ----------
+    bookings : DataFrame
+        Cleaned canonical bookings (``bookings.parquet``).
+    params : SeasonalityParams, optional
+        Default: the notebook's defaults.
+
+    Returns
+    -------
+    ForecastResult
+        ``forecast`` keeps the ``forecasts.parquet`` contract; ``cv_errors``,
+        ``backtest`` (``None`` with ``backtest_days=0``), ``unconstrained``.
+    """
+    p = params if params is not None else SeasonalityParams()
+    return p.forecaster().fit(bookings, as_of=p.as_of).result_
+
+
+def retail_weekday_table(revenue: Any) -> pd.DataFrame:
+    """Revenue, open days, share of revenue and mean revenue per open day by weekday.
+
+    Parameters
+    ----------
+    revenue : DemandSeries
+        Daily revenue (:func:`crm_analysis.seasonality.transaction_series`);
+        closed days are left out (:meth:`DemandSeries.open_values`).
+
+    Returns
+    -------
+    DataFrame
+        Index ``weekday`` (``Mon`` ... ``Sun``, the weekdays with open days).
+    """
+    open_rev = revenue.open_values()
+    wd = pd.DataFrame({"revenue": open_rev.groupby(open_rev.index.day_of_week).sum(),
+                       "open days": open_rev.groupby(open_rev.index.day_of_week).size()})
+    wd["share of revenue"] = wd["revenue"] / wd["revenue"].sum()
+    wd["mean revenue per open day"] = wd["revenue"] / wd["open days"]
+    wd.index = pd.Index([_WEEKDAY_ABBR[i] for i in wd.index], name="weekday")
+    return wd
+
+
+def mix_column(transactions: pd.DataFrame, mix_by: str | None) -> str | None:
+    """The column of the revenue mix: ``mix_by``, else ``channel``, else ``country``; ``None`` without two groups."""
+    col = mix_by if mix_by is not None else next((c for c in ("channel", "country") if c in transactions.columns), None)
+    if col is None or col not in transactions.columns or transactions[col].nunique() < 2:
+        return None
+    return col
+
+
+def booking_headlines(decomposition: Any, forecast: ForecastResult | None) -> dict[str, tuple[Any, str]]:
+    """Headline figures of the room-nights: ``{key: (value, label)}`` (declared in :data:`crm_analysis.contracts.HEADLINES`).
+
+    Parameters
+    ----------
+    decomposition : Decomposition
+        Of the total room-nights.
+    forecast : ForecastResult, optional
+        The demand forecast (its backtest and cross-validated MASE of the total).
+    """
+    d = decomposition
+    strongest = max(d.strength_seasonal, key=d.strength_seasonal.get)
+    out: dict[str, tuple[Any, str]] = {"strongest_seasonal_cycle": (f"{strongest} days",
+                                                                    "Strongest seasonal cycle of room-nights")}
+    for p, v in d.strength_seasonal.items():
+        out[f"seasonal_strength_{p}"] = (round(v, 3), f"Seasonal strength, period {p} days")
+    out["trend_strength"] = (round(d.strength_trend, 3), "Trend strength of room-nights")
+    if forecast is None:
+        return out
+    if forecast.backtest is not None:
+        out["forecast_backtest_coverage"] = (round(float(forecast.backtest.errors.loc["all classes", "coverage"]), 3),
+                                             f"Backtest coverage of the {forecast.level:.0%} forecast intervals")
+        out["forecast_backtest_mape"] = (round(forecast.backtest.mape, 2),
+                                         "Forecast backtest MAPE of total room-nights (%)")
+    series = "total" if "total" in forecast.chosen.index else forecast.chosen.index[0]
+    out["forecast_cv_mase"] = (round(float(forecast.cv_errors.loc[(series, "final"), "mase"]), 3),
+                               "Cross-validated MASE of the total room-night forecast")
+    return out
+
+
+def retail_headlines(decomposition: Any, weekdays: pd.DataFrame) -> dict[str, tuple[Any, str]]:
+    """Headline figures of retail revenue: ``{key: (value, label)}``.
+
+    Parameters
+    ----------
+    decomposition : Decomposition
+        Of daily retail revenue.
+    weekdays : DataFrame
+        :func:`retail_weekday_table`.
+    """
+    p = decomposition.strongest_period
+    peak = weekdays["share of revenue"].idxmax()
+    return {
+        "retail_strongest_cycle": (f"{p} days", "Strongest seasonal cycle of retail revenue"),
+        f"retail_seasonal_strength_{p}": (round(decomposition.strength_seasonal[p], 3),
+                                         f"Seasonal strength of retail revenue, period {p} days"),
+        "retail_peak_weekday": (peak, "Weekday with the largest share of retail revenue"),
+        "retail_peak_weekday_share": (round(float(weekdays.loc[peak, "share of revenue"]), 4),
+                                      f"Share of retail revenue on {peak} (open days)"),
+    }
+
+
+def decompose_quietly(series: Any, **kwargs: Any) -> Any:
+    """:func:`crm_analysis.seasonality.decompose` without its warnings.
+
+    A period without enough cycles is reported by the result's
+    ``dropped_periods`` (and in words by :func:`dropped_sentence`), not as a
+    warning.
+    """
+    import warnings
+
+    from .decompose import decompose
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return decompose(series, **kwargs)
+
+
+def dropped_sentence(decomposition: Any, what: str) -> str:
+    """The periods a decomposition left out, and why, in words (empty when none)."""
+    return " ".join(f"The {p}-day cycle of {what} is not estimated: it {why}."
+                    for p, why in decomposition.dropped_periods.items())

@@ -1,0 +1,175 @@
+"""The steps of the report chain: which function produces each hand-over file.
+
+Each step (a notebook of the chain) has one parameters object (its parameters
+cell, with the notebook's defaults and checks) and one pipeline function; the
+notebook builds the parameters from its cell and calls the function, and a
+notebook run on its own whose input is missing calls the same function with
+the same defaults (:func:`build_artefacts`, used by
+:meth:`crm_analysis.report.context.RunContext.read_table`). The hand-over
+files are declared in :mod:`crm_analysis.contracts`.
+
+============  =====================================================  ==========================================
+step          pipeline function                                      writes
+============  =====================================================  ==========================================
+data_quality  :func:`crm_analysis.data.run_data_quality`             transactions, returns, bookings, data_quality.json
+rfm_clv       :func:`crm_analysis.clv.run_rfm_clv`                   rfm_summary, clv, clv_params.json
+segmentation  :func:`crm_analysis.segmentation.run_segmentation`     segments, segment_actions, CSV exports
+seasonality   :func:`crm_analysis.seasonality.run_demand_forecast`   forecasts
+yield         ``crm_analysis.yield_management``                      (the report only)
+============  =====================================================  ==========================================
+
+This module sits above the domain packages and below the report chain: it
+imports the domain packages lazily and nothing of :mod:`crm_analysis.report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+
+__all__ = ["Step", "STEPS", "producer_of", "producers", "build_artefacts"]
+
+
+class _Context(Protocol):
+    """What a builder needs of a run context (:class:`crm_analysis.report.context.RunContext`)."""
+
+    seed: int
+    as_of: Any
+
+    def read_table(self, name: str) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the chain.
+
+    Parameters
+    ----------
+    name : str
+        Step name (the notebook's name in the chain, e.g. ``"rfm_clv"``).
+    notebook : str
+        Notebook file.
+    params : str
+        Dotted name of the parameters class.
+    function : str
+        Dotted name of the pipeline function that produces the step's hand-over files.
+    tables : tuple of str
+        The Parquet artefacts the step writes.
+    """
+
+    name: str
+    notebook: str
+    params: str
+    function: str
+    tables: tuple[str, ...] = ()
+
+
+#: The steps of the default chain, in order.
+STEPS: dict[str, Step] = {
+    s.name: s
+    for s in (
+        Step("data_quality", "00_data_quality.ipynb", "crm_analysis.data.DataQualityParams",
+             "crm_analysis.data.run_data_quality", ("transactions", "returns", "bookings")),
+        Step("rfm_clv", "10_rfm_clv.ipynb", "crm_analysis.clv.RfmClvParams", "crm_analysis.clv.run_rfm_clv",
+             ("rfm_summary", "clv")),
+        Step("segmentation", "20_segmentation.ipynb", "crm_analysis.segmentation.SegmentationParams",
+             "crm_analysis.segmentation.run_segmentation", ("segments", "segment_actions")),
+        Step("seasonality", "30_seasonality.ipynb", "crm_analysis.seasonality.SeasonalityParams",
+             "crm_analysis.seasonality.run_demand_forecast", ("forecasts",)),
+        Step("yield", "40_yield.ipynb", "crm_analysis.yield_management.YieldParams",
+             "crm_analysis.yield_management.run_yield", ()),
+    )
+}
+
+
+def producer_of(artefact: str) -> Step:
+    """The step that writes Parquet artefact ``artefact`` (``"clv"`` or ``"clv.parquet"``).
+
+    Raises
+    ------
+    KeyError
+        When no step writes it.
+    """
+    name = artefact[: -len(".parquet")] if artefact.endswith(".parquet") else artefact
+    for step in STEPS.values():
+        if name in step.tables:
+            return step
+    raise KeyError(f"no step of the chain writes {artefact!r}; steps: {list(STEPS)}")
+
+
+def producers() -> dict[str, str]:
+    """``{step: "module.function"}``: the pipeline function of each step (for docs/architecture.md)."""
+    return {s.name: s.function for s in STEPS.values()}
+
+
+# ------------------------------------------------------------------ stand-alone inputs
+def _data_quality(ctx: _Context) -> dict[str, pd.DataFrame]:
+    from crm_analysis.data import DataQualityParams, run_data_quality
+
+    res = run_data_quality(DataQualityParams(as_of=str(ctx.as_of), seed=ctx.seed))
+    return {"transactions": res.transactions, "returns": res.returns, "bookings": res.bookings}
+
+
+def _rfm_clv(ctx: _Context) -> dict[str, pd.DataFrame]:
+    from crm_analysis.clv import RfmClvParams, run_rfm_clv
+
+    res = run_rfm_clv(ctx.read_table("transactions"), RfmClvParams(as_of=str(ctx.as_of), seed=ctx.seed))
+    return {"rfm_summary": res.rfm_summary_table, "clv": res.clv}
+
+
+def _segmentation(ctx: _Context) -> dict[str, pd.DataFrame]:
+    from crm_analysis.segmentation import SegmentationParams, run_segmentation
+
+    res = run_segmentation(ctx.read_table("clv"), **SegmentationParams(seed=ctx.seed).kwargs())
+    return {"segments": res.segments, "segment_actions": res.segment_actions}
+
+
+def _seasonality(ctx: _Context) -> dict[str, pd.DataFrame]:
+    from crm_analysis.seasonality import SeasonalityParams, run_demand_forecast
+
+    # the notebook's defaults; no backtest (it checks the forecast, it does not change it)
+    params = SeasonalityParams(as_of=str(ctx.as_of), seed=ctx.seed, backtest_days=0)
+    return {"forecasts": run_demand_forecast(ctx.read_table("bookings"), params).forecast}
+
+
+_BUILDERS: dict[str, Callable[[_Context], dict[str, pd.DataFrame]]] = {
+    "data_quality": _data_quality,
+    "rfm_clv": _rfm_clv,
+    "segmentation": _segmentation,
+    "seasonality": _seasonality,
+}
+
+
+def build_artefacts(name: str, ctx: _Context) -> dict[str, pd.DataFrame]:
+    """Build artefact ``name`` for a notebook run on its own, with the step that writes it in the chain.
+
+    The step's pipeline function runs with the parameters object's defaults
+    (the notebook's defaults) on the built-in data, with the context's seed
+    and ``as_of``; every table the step writes is returned, so that the
+    context keeps them all (building ``clv`` also gives ``rfm_summary``).
+    The data step cleans the built-in synthetic data.
+
+    Parameters
+    ----------
+    name : str
+        Artefact name (``"clv"``).
+    ctx : RunContext
+        The stand-alone run's context (its ``seed``, ``as_of`` and ``read_table``).
+
+    Returns
+    -------
+    dict
+        ``{artefact: DataFrame}``, ``name`` among them.
+
+    Raises
+    ------
+    KeyError
+        When no step of the chain writes ``name``.
+    """
+    step = producer_of(name)
+    if step.name not in _BUILDERS:  # pragma: no cover - every step with tables has a builder (tested)
+        raise KeyError(f"no stand-alone builder for the {step.name} step")
+    return _BUILDERS[step.name](ctx)

@@ -1,0 +1,289 @@
+"""The yield step of the report chain: parameters, pipeline function, result.
+
+:func:`run_yield` takes the demand forecasts (``forecasts.parquet``) and the
+cleaned bookings and makes every decision of the yield report: fares from the
+bookings, FCFS / EMSR-b / DP night by night and per season, the simulation,
+the overbooking limits, the group request at the peak and the low stay, and
+the best policy. ``40_yield.ipynb`` builds :class:`YieldParams` from its
+parameters cell, calls it and shows the result.
+
+Defaults that are decisions, stated here once:
+
+- capacity: the default hotel's (:data:`crm_analysis.synthetic.DEFAULT_HOTEL`);
+- group rate: 80 % of the lowest individual fare;
+- cost of walking a guest: twice the highest fare;
+- group stays: the ``group_nights``-night stay with the highest (peak) and
+  lowest (low) total expected demand, unless a date is given;
+- average fare of the overbooking trade-off: the demand-weighted fare of the
+  peak season;
+- best policy: DP when its expected yearly revenue is at least EMSR-b's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis._dates import parse_date
+
+from .compare import NightlyComparison, SeasonComparison, compare_policies_by_season, evaluate_nights
+from .groups import GroupDecision, group_future_value
+from .overbooking import OverbookingCurve, overbooking_curve, overbooking_limit_cost, overbooking_limit_service, show_rates
+from .seasons import assign_seasons, fares_from_bookings, season_demand
+from .simulation import simulate_policies
+
+__all__ = ["YieldParams", "YieldResult", "run_yield"]
+
+#: Share of the lowest individual fare offered to a group by default.
+DEFAULT_GROUP_RATE_SHARE = 0.8
+#: Cost of walking a guest by default, in multiples of the highest fare.
+DEFAULT_WALK_COST_FARES = 2.0
+
+
+@dataclass(frozen=True)
+class YieldParams:
+    """Parameters of the yield step (the parameters cell of ``40_yield.ipynb``).
+
+    Parameters
+    ----------
+    as_of : str, default "2024-12-31"
+        Observation end (ISO date).
+    capacity : int, optional
+        Rooms; ``None``: the default hotel's capacity.
+    n_simulations : int, default 1000
+        Simulated nights per season and policy.
+    group_size : int, default 20
+        Rooms requested by the tour group.
+    group_rate : float, optional
+        Group rate per room-night; ``None``: 80 % of the lowest individual fare.
+    group_nights : int, default 3
+        Nights of the group's stay.
+    group_arrival_peak, group_arrival_low : str, optional
+        ISO arrival dates; ``None``: the stay with the highest (lowest) expected demand.
+    service_level : float, default 0.05
+        Maximum probability of walking a guest.
+    denied_cost : float, optional
+        Cost of walking one guest; ``None``: twice the highest fare.
+    seed : int, default 42
+        Seed of the simulation.
+
+    Raises
+    ------
+    ValueError
+        A date that is not ISO, a count that is not a positive integer, a
+        probability outside (0, 1), a negative rate or cost (naming the parameter).
+    """
+
+    as_of: str = "2024-12-31"
+    capacity: int | None = None
+    n_simulations: int = 1000
+    group_size: int = 20
+    group_rate: float | None = None
+    group_nights: int = 3
+    group_arrival_peak: str | None = None
+    group_arrival_low: str | None = None
+    service_level: float = 0.05
+    denied_cost: float | None = None
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        parse_date(self.as_of, "as_of", tz="strip", time="keep")
+        for name in ("group_arrival_peak", "group_arrival_low"):
+            parse_date(getattr(self, name), name, allow_none=True, tz="strip", time="keep")
+        for name in ("n_simulations", "group_size", "group_nights") + (("capacity",) if self.capacity is not None else ()):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not (isinstance(self.service_level, (int, float)) and 0.0 < self.service_level < 1.0):
+            raise ValueError(f"service_level must be a probability in (0, 1), got {self.service_level!r}")
+        for name in ("group_rate", "denied_cost"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                                  or v < 0):
+                raise ValueError(f"{name} must be None (the default rule) or a non-negative number, got {v!r}")
+
+    @property
+    def rooms(self) -> int:
+        """``capacity``, else the default hotel's capacity."""
+        if self.capacity is not None:
+            return int(self.capacity)
+        from crm_analysis.synthetic import DEFAULT_HOTEL
+
+        return int(DEFAULT_HOTEL.capacity)
+
+    @property
+    def capacity_source(self) -> str:
+        """Where the capacity comes from, in words."""
+        return "the `capacity` parameter" if self.capacity is not None else "the default hotel configuration"
+
+
+@dataclass
+class YieldResult:
+    """Everything the yield step computes (:func:`run_yield`); see the attributes' names in the notebook."""
+
+    params: YieldParams
+    capacity: int
+    fare_table: pd.DataFrame
+    nightly: NightlyComparison
+    seasons: pd.Series
+    dropped_classes: list[str]
+    unconstrained: bool
+    season_comparison: SeasonComparison
+    simulations: dict[str, Any]
+    show_rates: pd.DataFrame
+    show_rate: float
+    avg_fare: float
+    walk_cost: float
+    overbooking_limit_service: int
+    overbooking_limit_cost: int
+    overbooking_curve: OverbookingCurve
+    group_rate: float
+    future_value: float
+    future_value_note: str
+    arrivals: dict[str, pd.Timestamp]
+    decisions: dict[str, GroupDecision]
+    decisions_with_future_value: dict[str, GroupDecision]
+
+    @property
+    def nights(self) -> pd.DataFrame:
+        """One row per forecast night (:attr:`NightlyComparison.nights`)."""
+        return self.nightly.nights
+
+    @property
+    def year(self) -> pd.Series:
+        """The whole-horizon summary row of the nightly comparison."""
+        return self.nightly.summary("year").iloc[0]
+
+    @property
+    def best_policy(self) -> str:
+        """``"DP"`` when its expected revenue over the horizon is at least EMSR-b's, else ``"EMSR-b"``."""
+        return "DP" if self.year["DP"] >= self.year["EMSR-b"] else "EMSR-b"
+
+    @property
+    def peak_season(self) -> str:
+        """Name of the highest-demand season."""
+        return str(self.seasons.cat.categories[-1])
+
+    def simulation_table(self) -> pd.DataFrame:
+        """Simulated revenue per season and policy, uplift over FCFS."""
+        return pd.concat({s: r.summary(baseline="FCFS") for s, r in self.simulations.items()}, names=["season"])
+
+    def group_table(self) -> pd.DataFrame:
+        """The group request at each arrival: demand, revenue, displacement, net benefit, decision."""
+        n = int(self.params.group_nights)
+        return pd.DataFrame({
+            f"{k} ({a:%a %Y-%m-%d})": {
+                "expected demand per night": float(self.nights.loc[pd.date_range(a, periods=n), "demand_mean"].mean()),
+                "group revenue": self.decisions[k].group_revenue,
+                "displacement cost": self.decisions[k].displacement_cost,
+                "net benefit": self.decisions[k].net_benefit, "break-even rate": self.decisions[k].break_even_rate,
+                "decision": self.decisions[k].decision,
+                "net benefit with future value": self.decisions_with_future_value[k].net_benefit,
+                "decision with future value": self.decisions_with_future_value[k].decision}
+            for k, a in self.arrivals.items()
+        }).T.rename_axis("arrival")
+
+    def headlines(self) -> dict[str, Any]:
+        """Headline figures (keys declared in :data:`crm_analysis.contracts.HEADLINES` for ``yield``)."""
+        year, best = self.year, self.best_policy
+        return {
+            "revenue_uplift_vs_fcfs": round(float(year[f"{best}_uplift_pct"]), 2),
+            "dp_gap_vs_emsr_b": round(float(100 * (year["DP"] / year["EMSR-b"] - 1)), 3),
+            "nights_over_capacity": int(year["nights_over_capacity"]),
+            "overbooking_limit": int(self.overbooking_limit_service),
+            "group_decision_peak": self.decisions["peak"].decision,
+            "group_decision_low": self.decisions["low"].decision,
+            "demand_forecast": "unconstrained" if self.unconstrained else "sales (constrained)",
+            "group_break_even_rate_peak": round(self.decisions["peak"].break_even_rate, 2),
+        }
+
+    def headline_labels(self) -> dict[str, str]:
+        """Labels of :meth:`headlines`, their fields filled in."""
+        from crm_analysis.contracts import headline_labels
+
+        p = self.params
+        fields = {"policy": self.best_policy, "capacity": self.capacity, "service_level": f"{p.service_level:.0%}",
+                  "group_size": p.group_size, "group_nights": p.group_nights, "group_rate": f"{self.group_rate:,.0f}"}
+        labels = headline_labels("yield")
+        return {
+            k: labels[k].format(**fields, arrival=f"{self.arrivals['peak' if k.endswith('peak') else 'low']:%Y-%m-%d}")
+            for k in self.headlines()
+        }
+
+
+def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldParams | None = None) -> YieldResult:
+    """Run the yield step on the demand forecasts and the bookings.
+
+    Parameters
+    ----------
+    forecasts : DataFrame
+        ``forecasts.parquet`` (contract :data:`crm_analysis.contracts.FORECASTS`).
+    bookings : DataFrame
+        Cleaned canonical bookings.
+    params : YieldParams, optional
+        Default: the notebook's defaults.
+
+    Returns
+    -------
+    YieldResult
+
+    Raises
+    ------
+    ValueError
+        The errors of the yield functions (no fare for the forecast classes, ...).
+    """
+    p = params if params is not None else YieldParams()
+    capacity = p.rooms
+    fare_table = fares_from_bookings(bookings)
+    nightly = evaluate_nights(forecasts, fare_table["fare"], capacity)
+    nights = nightly.nights
+    seasons = assign_seasons(forecasts, method="tercile")
+    dropped = sorted(set(fare_table.index) ^ set(forecasts["fare_class"].unique()))
+    unconstrained = bool(forecasts["unconstrained"].all())
+
+    comparison = compare_policies_by_season(fare_table["fare"], season_demand(forecasts, seasons), capacity)
+    sims = {season: simulate_policies(f_, dem, capacity, n_simulations=p.n_simulations, seed=p.seed + i)
+            for i, (season, (_, f_, dem)) in enumerate(comparison.inputs.items())}
+
+    # overbooking: the peak season's demand-weighted fare against the cost of walking a guest
+    _, fares, demand = comparison.inputs[str(seasons.cat.categories[-1])]
+    rates = show_rates(bookings, by="fare_class" if "fare_class" in bookings.columns else "segment")
+    overall = show_rates(bookings, by=None).loc["all"]
+    show_rate = float(overall["show_rate_held"])
+    peak_means = np.array([m for m, _ in demand])
+    avg_fare = float(peak_means @ fares / peak_means.sum())
+    walk_cost = float(p.denied_cost) if p.denied_cost is not None else DEFAULT_WALK_COST_FARES * float(fares[0])
+
+    # the group request: future value from the bookings, the peak and the low stay
+    g_rate = float(p.group_rate) if p.group_rate is not None else DEFAULT_GROUP_RATE_SHARE * float(nightly.fares[-1])
+    try:
+        fv = group_future_value(bookings)
+        fv_note = (f"Expected future value of the group: {fv.repeat_share:.1%} of {fv.bookings:,} past group bookings "
+                   f"were repeats x {fv.mean_booking_value:,.0f} per group booking = **{fv.future_value:,.0f}**.")
+        future_value = float(fv.future_value)
+    except ValueError as exc:
+        future_value, fv_note = 0.0, f"No future value credited ({exc})."
+    n = int(p.group_nights)
+    stay_demand = nights["demand_mean"].rolling(n).sum().shift(-(n - 1)).dropna()
+    arrivals = {
+        "peak": pd.Timestamp(p.group_arrival_peak) if p.group_arrival_peak is not None else stay_demand.idxmax(),
+        "low": pd.Timestamp(p.group_arrival_low) if p.group_arrival_low is not None else stay_demand.idxmin(),
+    }
+    decisions = {k: nightly.group_decision(a, p.group_size, g_rate, n) for k, a in arrivals.items()}
+    decisions_fv = {k: nightly.group_decision(a, p.group_size, g_rate, n, future_value=future_value)
+                    for k, a in arrivals.items()}
+    return YieldResult(
+        params=p, capacity=capacity, fare_table=fare_table, nightly=nightly, seasons=seasons, dropped_classes=dropped,
+        unconstrained=unconstrained, season_comparison=comparison, simulations=sims, show_rates=pd.concat(
+            [rates, overall.to_frame().T]),
+        show_rate=show_rate, avg_fare=avg_fare, walk_cost=walk_cost,
+        overbooking_limit_service=int(overbooking_limit_service(capacity, show_rate, p.service_level)),
+        overbooking_limit_cost=int(overbooking_limit_cost(capacity, show_rate, walk_cost, avg_fare)),
+        overbooking_curve=overbooking_curve(capacity, show_rate, avg_fare, walk_cost),
+        group_rate=g_rate, future_value=future_value, future_value_note=fv_note, arrivals=arrivals,
+        decisions=decisions, decisions_with_future_value=decisions_fv,
+    )

@@ -1,0 +1,184 @@
+"""The steps of the chain (crm_analysis.steps): one parameters object and one pipeline function per step.
+
+Checked: every step names a parameters class and a function that exist; the
+parameters objects' defaults are the notebooks' parameters cells (read from the
+notebooks, so the two cannot drift apart); every declared hand-over table has
+exactly one producing step, the one its contract names; the parameters objects
+refuse bad values naming the parameter; a notebook run on its own gets its
+missing input from the same pipeline function the chain runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import importlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crm_analysis.contracts import CLV, RFM_SUMMARY, TABLES
+from crm_analysis.report.params import notebook_parameters
+from crm_analysis.steps import STEPS, build_artefacts, producer_of, producers
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _resolve(dotted: str):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_each_step_has_its_parameters_and_function(step):
+    s = STEPS[step]
+    params, function = _resolve(s.params), _resolve(s.function)
+    assert dataclasses.is_dataclass(params) and callable(function)
+    assert (ROOT / "notebooks" / s.notebook).exists()
+    params()  # the defaults are valid
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_parameter_defaults_are_the_notebooks(step):
+    """Every field of the parameters object is in the notebook's parameters cell, with the same default."""
+    s = STEPS[step]
+    cell = notebook_parameters(ROOT / "notebooks" / s.notebook)
+    fields = {f.name: f for f in dataclasses.fields(_resolve(s.params))}
+    defaults = _resolve(s.params)()
+    for name in fields:
+        assert name in cell, f"{s.params}.{name} is not a parameter of {s.notebook}"
+        notebook_default = ast.literal_eval(cell[name].default)
+        value = getattr(defaults, name)
+        if name == "calibration_end":  # None in the object: six months before as_of, the notebook's literal
+            assert value == notebook_default
+            continue
+        if name.endswith("_source") and notebook_default is None:  # None: the synthetic default
+            assert value == {"loader": "synthetic"}
+            continue
+        if isinstance(value, tuple):
+            value = list(value)
+        assert value == notebook_default, f"{s.params}.{name} = {value!r}, {s.notebook} has {notebook_default!r}"
+
+
+def test_every_table_has_one_producer_the_contract_names():
+    for name, c in TABLES.items():
+        assert producer_of(name).name == c.step, name
+        assert producer_of(c.file) is producer_of(name)
+    assert set(producers()) == set(STEPS)
+    with pytest.raises(KeyError, match="no step of the chain writes 'clvs'"):
+        producer_of("clvs")
+
+
+@pytest.mark.parametrize(
+    ("cls", "changes", "message"),
+    [
+        ("crm_analysis.clv.RfmClvParams", {"calibration_end": "2024-12-31"},
+         "calibration_end 2024-12-31 must be before as_of 2024-12-31"),
+        ("crm_analysis.clv.RfmClvParams", {"calibration_end": "30/06/2024"}, "calibration_end"),
+        ("crm_analysis.clv.RfmClvParams", {"time_unit": "weeks"}, "unknown time_unit 'weeks'"),
+        ("crm_analysis.clv.RfmClvParams", {"purchase_model": "paretonbd", "fit_paretonbd": False},
+         "is not among the candidate models"),
+        ("crm_analysis.clv.RfmClvParams", {"selection_criterion": "rmse"}, "unknown criterion 'rmse'"),
+        ("crm_analysis.clv.RfmClvParams", {"margin": float("nan")}, "margin must be a finite number"),
+        ("crm_analysis.segmentation.SegmentationParams", {"bins": 1}, "bins must be an integer of at least 2"),
+        ("crm_analysis.segmentation.SegmentationParams", {"lapsed_p_alive": 2.0}, "lapsed_p_alive"),
+        ("crm_analysis.seasonality.SeasonalityParams", {"tx_fill": "none"}, "tx_fill='none' is not one of"),
+        ("crm_analysis.seasonality.SeasonalityParams", {"closed_weekdays": ["Sunday"]},
+         "closed_weekdays are set but tx_fill is 'zero'"),
+        ("crm_analysis.seasonality.SeasonalityParams", {"tx_fill": "closed", "closed_weekdays": ["Sundayy"]},
+         "closed_weekdays[0]"),
+        ("crm_analysis.yield_management.YieldParams", {"group_arrival_peak": "2025-02-30"}, "group_arrival_peak"),
+        ("crm_analysis.yield_management.YieldParams", {"service_level": 1.5}, "service_level must be a probability"),
+        ("crm_analysis.yield_management.YieldParams", {"group_nights": 0}, "group_nights must be a positive integer"),
+        ("crm_analysis.data.DataQualityParams", {"as_of": "31/12/2024"}, "as_of"),
+    ],
+)
+def test_parameters_refuse_bad_values_naming_them(cls, changes, message):
+    with pytest.raises(ValueError, match=None) as err:
+        _resolve(cls)(**changes)
+    assert message in str(err.value)
+
+
+def test_calibration_end_defaults_to_six_months_before_as_of():
+    from crm_analysis.clv import RfmClvParams
+
+    assert RfmClvParams().calibration_end == "2024-06-30"
+    assert RfmClvParams(as_of="2024-03-31").calibration_end == "2023-09-30"
+
+
+@pytest.mark.slow
+def test_a_notebook_on_its_own_gets_its_input_from_the_chains_function(tmp_path):
+    """RunContext's stand-alone input = the rfm_clv step's run_rfm_clv with the notebook's defaults."""
+    from crm_analysis.clv import RfmClvParams, run_rfm_clv
+    from crm_analysis.report.context import RunContext
+    from crm_analysis.synthetic import default_transactions
+
+    ctx = RunContext(None, seed=3, notebook="segmentation")
+    clv = ctx.read_table("clv")
+    assert ctx.has("rfm_summary")  # built with it, by the same run
+    assert CLV.problems(clv) == [] and RFM_SUMMARY.problems(ctx.read_table("rfm_summary")) == []
+    assert any("run_rfm_clv" in line for line in ctx.log)
+    expected = run_rfm_clv(default_transactions(seed=3), RfmClvParams(seed=3)).clv
+    pd.testing.assert_frame_equal(clv, expected, check_dtype=False)
+
+
+def test_stand_alone_builder_for_an_unknown_artefact():
+    with pytest.raises(KeyError, match="no step of the chain writes 'nothing'"):
+        build_artefacts("nothing", None)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ the rfm_clv step's result
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=60))
+def test_top_share_is_the_share_of_the_largest_fifth(values):
+    from crm_analysis.clv.step import top_share
+
+    share = top_share(values)
+    total = sum(values)
+    if total == 0:
+        assert share != share  # NaN: no total to share
+        return
+    n_top = max(1, round(0.2 * len(values)))
+    expected = sum(sorted(values, reverse=True)[:n_top]) / total
+    assert abs(share - expected) <= 1e-12 * max(1.0, expected) and 0.0 <= share <= 1.0 + 1e-12
+
+
+@pytest.fixture(scope="module")
+def rfm_clv_result():
+    from crm_analysis.clv import RfmClvParams, run_rfm_clv
+    from crm_analysis.synthetic import generate_transactions
+
+    tx = generate_transactions(n_customers=400, start="2023-01-01", end="2024-12-31",
+                               acquisition_end="2023-12-31", seed=11).transactions
+    return run_rfm_clv(tx, RfmClvParams(fit_paretonbd=False, horizon=26))
+
+
+def test_run_rfm_clv_hands_over_what_the_contracts_declare(rfm_clv_result):
+    from crm_analysis.contracts import contract, headline_spec
+
+    r = rfm_clv_result
+    assert CLV.problems(r.clv) == [] and RFM_SUMMARY.problems(r.rfm_summary_table) == []
+    contract("clv_params.json").validate(r.clv_params())
+    labels = r.headline_labels()
+    for key in r.headlines():
+        assert headline_spec("rfm_clv", key) is not None and "{" not in labels[key]
+    assert "next 26 weeks" in labels["total_clv"]
+
+
+def test_run_rfm_clv_figures_from_their_definitions(rfm_clv_result):
+    """Dropout a/(a+b) of the fitted BG/NBD (Fader, Hardie & Lee 2005), totals and P(alive) recomputed here."""
+    import numpy as np
+
+    r = rfm_clv_result
+    a, b = r.whole["bgnbd"].params_[["a", "b"]]
+    heads = r.headlines()
+    assert heads["bgnbd_dropout_probability"] == pytest.approx(a / (a + b), rel=1e-12)
+    assert heads["total_clv"] == pytest.approx(float(np.sum(r.clv["clv"])), rel=1e-12)
+    assert heads["customers"] == len(r.summary) == r.clv["customer_id"].nunique()
+    assert heads["mean_p_alive"] == pytest.approx(float(r.p_alive[r.analysis.model_label].mean()), rel=1e-12)
+    assert set(r.p_alive) == {r.comparison.label(n) for n in r.whole}
+    assert r.p_alive_uninformative is (heads["bgnbd_dropout_probability"] < r.params.p_alive_info_threshold)
