@@ -4,7 +4,7 @@ The notebooks of the chain hand results to each other only through files in
 the run directory (``<run_dir>/artifacts``). Every such file is declared here,
 once: its columns (name, dtype, required, nullable, unit, meaning) for the
 tables, its keys for the JSON records, the step that writes it and the steps
-that read it. :class:`~crm_analysis.report.context.RunContext` validates every table
+that read it. :class:`~crm_analysis.runtime.context.RunContext` validates every table
 it writes or reads against its contract (:meth:`TableContract.validate`) and
 raises :class:`ContractError` naming the artefact and the column;
 ``docs/architecture.md`` shows :func:`architecture_tables`, and a test fails

@@ -5,7 +5,7 @@ cell, with the notebook's defaults and checks) and one pipeline function; the
 notebook builds the parameters from its cell and calls the function, and a
 notebook run on its own whose input is missing calls the same function with
 the same defaults (:func:`build_artefacts`, used by
-:meth:`crm_analysis.report.context.RunContext.read_table`). The hand-over
+:meth:`crm_analysis.runtime.context.RunContext.read_table`). The hand-over
 files are declared in :mod:`crm_analysis.contracts`.
 
 ============  =====================================================  ==========================================
@@ -34,7 +34,7 @@ __all__ = ["Step", "STEPS", "producer_of", "producers", "build_artefacts"]
 
 
 class _Context(Protocol):
-    """What a builder needs of a run context (:class:`crm_analysis.report.context.RunContext`)."""
+    """What a builder needs of a run context (:class:`crm_analysis.runtime.context.RunContext`)."""
 
     seed: int
     as_of: Any

@@ -33,7 +33,7 @@ from crm_analysis.contracts import (
     headline_spec,
 )
 from crm_analysis.data.errors import DataValidationError
-from crm_analysis.report.context import RunContext
+from crm_analysis.runtime.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[1]
 

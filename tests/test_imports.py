@@ -142,7 +142,25 @@ LOWER_LAYERS = {
     "crm_analysis.scale": _DATA | {"crm_analysis.rfm", "crm_analysis.clv"},
 }
 #: the layers above the domain packages: no domain package may import them, not even lazily
-UPPER_LAYERS = ("crm_analysis.steps", "crm_analysis.report")
+UPPER_LAYERS = ("crm_analysis.steps", "crm_analysis.runtime", "crm_analysis.report")
+
+
+def test_the_notebook_runtime_does_not_import_the_chain() -> None:
+    """crm_analysis.runtime (what notebooks import) never imports crm_analysis.report (papermill, the runner)."""
+    edges = _graph(lazy=True)
+    bad = {(m, w) for m, ws in edges.items() if m.startswith("crm_analysis.runtime")
+           for w in ws if w.startswith("crm_analysis.report")}
+    assert not bad, f"the notebook runtime imports the report chain: {sorted(bad)}"
+
+
+def test_notebooks_import_the_runtime_not_the_chain() -> None:
+    """The notebooks of the chain use crm_analysis.runtime, not crm_analysis.report."""
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                         if c["cell_type"] == "code")
+        assert "crm_analysis.report" not in code, f"{path.name} imports the report chain"
 
 
 def test_steps_do_not_import_the_report_chain() -> None:

@@ -111,7 +111,7 @@ def test_calibration_end_defaults_to_six_months_before_as_of():
 def test_a_notebook_on_its_own_gets_its_input_from_the_chains_function(tmp_path):
     """RunContext's stand-alone input = the rfm_clv step's run_rfm_clv with the notebook's defaults."""
     from crm_analysis.clv import RfmClvParams, run_rfm_clv
-    from crm_analysis.report.context import RunContext
+    from crm_analysis.runtime.context import RunContext
     from crm_analysis.synthetic import default_transactions
 
     ctx = RunContext(None, seed=3, notebook="segmentation")

@@ -1,17 +1,15 @@
-"""The papermill report chain, its run context and the ``crm-analysis`` CLI.
+"""The papermill report chain and the ``crm-analysis`` CLI.
 
 Modules
 -------
-context
-    :class:`~crm_analysis.report.context.RunContext`: how a notebook finds its
-    inputs and writes artefacts and headline figures (checked against
-    :mod:`crm_analysis.contracts`; a missing input of a stand-alone run is
-    built by the step that writes it, :mod:`crm_analysis.steps`).
 config
     Load and validate the YAML configuration (:func:`load_config`).
 runner
     :func:`~crm_analysis.report.runner.run_chain`: execute the notebooks with
     papermill into ``reports/runs/<id>/``, render HTML, publish atomically.
+publish
+    Publishing a run atomically (``latest`` and the index), pruning old runs,
+    re-rendering (:func:`~crm_analysis.report.publish.publish`).
 records
     Run records and their processes: is a ``running`` run still running
     (:func:`~crm_analysis.report.records.mark_abandoned`).
@@ -26,15 +24,13 @@ preflight
     Everything checked before a run starts (parameters and their values,
     data sources loaded as the notebook loads them, hand-over files);
     :class:`~crm_analysis.report.preflight.PreflightError`.
-html_safe
-    Tables and Markdown text of the notebooks with data-derived text
-    HTML-escaped (:func:`~crm_analysis.report.html_safe.styled`).
 cli
     The ``crm-analysis`` command (``report``, ``preflight``, ``params``,
     ``notebooks``, ``check-report``, ``rerender``).
 
-Submodules are imported on demand so that notebooks importing
-:mod:`crm_analysis.report.context` do not pay for papermill and nbconvert.
+The notebooks themselves import only the light runtime
+(:mod:`crm_analysis.runtime`: the run context, HTML-safe tables, figure
+formats), which imports nothing of this package.
 """
 
 __all__: list[str] = []

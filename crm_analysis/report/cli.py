@@ -148,7 +148,8 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from crm_analysis.report.runner import NotebookFailed, RunInterrupted, prune_runs, run_chain
+    from crm_analysis.report.publish import prune_runs
+    from crm_analysis.report.runner import NotebookFailed, RunInterrupted, run_chain
 
     cfg = load_config(args.config).with_overrides(
         seed=args.seed, as_of=args.as_of, reports_dir=args.reports_dir, only=args.only
@@ -181,7 +182,7 @@ def _cmd_check_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_rerender(args: argparse.Namespace) -> int:
-    from crm_analysis.report.runner import rerender_runs
+    from crm_analysis.report.publish import rerender_runs
 
     if not (args.reports_dir / "runs").is_dir():
         raise ConfigError(f"no runs under {args.reports_dir}")

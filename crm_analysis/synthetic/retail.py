@@ -810,7 +810,7 @@ def default_transactions(seed: int = 42) -> pd.DataFrame:
     3,000 customers acquired 2023-01-01 to 2023-12-31 (weekend and
     November/December peaks), BG/NBD repeat purchases with the CDNOW
     estimates, gamma-gamma spend, observation end 2024-12-31
-    (``crm_analysis.report.context.DEFAULT_AS_OF``); a catalogue of 40
+    (``crm_analysis.runtime.context.DEFAULT_AS_OF``); a catalogue of 40
     products in 8 categories (one product per purchase line) and returns of
     8 % of the purchases on average (negative amounts, dropped and counted by
     the default cleaning). The purchase lines are those drawn without

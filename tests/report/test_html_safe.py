@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from crm_analysis.report.cli import EXIT_OK, main
-from crm_analysis.report.html_safe import escape_text, styled
+from crm_analysis.runtime.html_safe import escape_text, styled
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -40,7 +40,7 @@ def test_escape_text_keeps_the_words():
 def test_notebooks_style_tables_only_through_the_escaping_helper(path):
     """``df.style`` writes text unescaped; every styled table of the notebooks goes through ``styled``."""
     code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    assert not re.search(r"\.style\b", code), f"{path.name} uses .style directly; use crm_analysis.report.html_safe.styled"
+    assert not re.search(r"\.style\b", code), f"{path.name} uses .style directly; use crm_analysis.runtime.html_safe.styled"
     assert "Markdown(" not in code or "styled" in code or "escape_text" in code
 
 

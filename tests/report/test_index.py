@@ -11,15 +11,8 @@ from hypothesis import strategies as st
 import pandas as pd
 import pytest
 
-from crm_analysis.report.index import (
-    collect_runs,
-    format_figure,
-    format_value,
-    infer_kind,
-    load_headlines,
-    render_index,
-    segment_sizes,
-)
+from crm_analysis.report.index import collect_runs, load_headlines, render_index, segment_sizes
+from crm_analysis.runtime.figures import format_figure, format_value, infer_kind
 from crm_analysis.report.render import add_toc
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from crm_analysis.report import runner
 from crm_analysis.report.cli import EXIT_NOTEBOOK_FAILED, EXIT_OK, main
-from crm_analysis.report.runner import prune_runs
+from crm_analysis.report.publish import prune_runs
 
 
 def _runs(reports: Path, n: int) -> list[str]:

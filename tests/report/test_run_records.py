@@ -23,7 +23,7 @@ from crm_analysis.report import runner
 from crm_analysis.report.cli import EXIT_OTHER, main
 from crm_analysis.report.index import read_run
 from crm_analysis.report.records import mark_abandoned, run_is_alive
-from crm_analysis.report.runner import prune_runs
+from crm_analysis.report.publish import prune_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,13 +14,14 @@ import yaml
 from crm_analysis.report.browser import check_links
 from crm_analysis.report.cli import main
 from crm_analysis.report.config import load_config
-from crm_analysis.report.index import format_value, render_index
+from crm_analysis.report.index import render_index
+from crm_analysis.runtime.figures import format_value
 from crm_analysis.report.runner import NotebookFailed, run_chain
 
 pytestmark = [pytest.mark.notebook, pytest.mark.slow]
 
 GOOD = """\
-from crm_analysis.report.context import RunContext
+from crm_analysis.runtime.context import RunContext
 ctx = RunContext(run_dir, seed=seed, as_of=as_of, notebook="good")
 ctx.headline("big_number", 1234.5678, "A big number")
 print("value", n * 2, "seed", seed)
@@ -174,7 +175,7 @@ def test_check_report_in_headless_chromium(chain, tmp_path: Path, capsys, chromi
 def test_rerender_rebuilds_pages_from_executed_notebooks(chain, tmp_path: Path) -> None:
     import shutil
 
-    from crm_analysis.report.runner import rerender_runs
+    from crm_analysis.report.publish import rerender_runs
 
     reports = tmp_path / "reports"
     shutil.copytree(chain["reports"], reports, symlinks=True)

@@ -267,7 +267,7 @@ def test_default_transactions_fast_and_canonical():
     assert time.perf_counter() - t0 < 1.0
     assert tx["customer_id"].nunique() == 3000
     assert tx["timestamp"].max() <= pd.Timestamp("2024-12-31 23:59:59")
-    from crm_analysis.report.context import DEFAULT_AS_OF
+    from crm_analysis.runtime.context import DEFAULT_AS_OF
 
     assert tx["timestamp"].max().normalize() <= pd.Timestamp(DEFAULT_AS_OF)
     pd.testing.assert_frame_equal(tx, default_transactions(42))
