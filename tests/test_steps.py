@@ -83,11 +83,7 @@ def test_every_table_has_one_producer_the_contract_names():
         ("crm_analysis.clv.RfmClvParams", {"margin": float("nan")}, "margin must be a finite number"),
         ("crm_analysis.segmentation.SegmentationParams", {"bins": 1}, "bins must be an integer of at least 2"),
         ("crm_analysis.segmentation.SegmentationParams", {"lapsed_p_alive": 2.0}, "lapsed_p_alive"),
-        ("crm_analysis.seasonality.SeasonalityParams", {"tx_fill": "none"}, "tx_fill='none' is not one of"),
-        ("crm_analysis.seasonality.SeasonalityParams", {"closed_weekdays": ["Sunday"]},
-         "closed_weekdays are set but tx_fill is 'zero'"),
-        ("crm_analysis.seasonality.SeasonalityParams", {"tx_fill": "closed", "closed_weekdays": ["Sundayy"]},
-         "closed_weekdays[0]"),
+        ("crm_analysis.seasonality.SeasonalityParams", {"calendar": {"country": "XX"}}, "unknown country 'XX'"),
         ("crm_analysis.yield_management.YieldParams", {"group_arrival_peak": "2025-02-30"}, "group_arrival_peak"),
         ("crm_analysis.yield_management.YieldParams", {"service_level": 1.5}, "service_level must be a probability"),
         ("crm_analysis.yield_management.YieldParams", {"group_nights": 0}, "group_nights must be a positive integer"),
@@ -97,6 +93,25 @@ def test_every_table_has_one_producer_the_contract_names():
 def test_parameters_refuse_bad_values_naming_them(cls, changes, message):
     with pytest.raises(ValueError, match=None) as err:
         _resolve(cls)(**changes)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tx_fill": "none"}, "tx_fill='none' is not one of"),
+        ({"closed_weekdays": ["Sunday"]}, "closed_weekdays are set but tx_fill is 'zero'"),
+        ({"tx_fill": "closed", "closed_weekdays": ["Sundayy"]}, "closed_weekdays[0]"),
+        ({"tx_fill": "closed", "closed_dates": ["25/12/2024"]}, "closed_dates[0]"),
+    ],
+)
+def test_the_shops_calendar_is_checked_where_the_purchase_series_is_built(changes, message):
+    """A data set without transactions never builds the series, so these settings do not stop its run."""
+    from crm_analysis.seasonality import SeasonalityParams
+
+    params = SeasonalityParams(**changes)
+    with pytest.raises(ValueError) as err:
+        params.retail_series_options("2024-01-01")
     assert message in str(err.value)
 
 

@@ -155,7 +155,40 @@ def _value_problems(
                 if not configured:
                     where += f" (not configured: the default {param.default} of {nb.path.name})"
                 problems.append(f"{where}: {exc}")
+        typed = any(type_problem(params[k], v) is not None for k, v in nb.parameters.items() if k in params)
+        if not typed and not any(p.startswith(f"notebooks[{index[nb.name]}] ") for p in problems):
+            problem = _params_problem(config, nb, values)
+            if problem is not None:
+                problems.append(f"notebooks[{index[nb.name]}] ({nb.name}).parameters: {problem}")
     return problems
+
+
+def _params_problem(config: ReportConfig, nb: NotebookSpec, values: Mapping[str, Any]) -> str | None:
+    """Build the step's parameters object (:mod:`crm_analysis.steps`) as the notebook does; its refusal, if any.
+
+    The parameters object is the single source of the notebook's value
+    rules; this catches those without an entry in :data:`PARAMETER_CHECKS`
+    (e.g. ``bins``, ``service_level``). Notebooks that are not steps of the
+    standard chain, and values that are not literals, are left to the run.
+    """
+    import dataclasses
+    import importlib
+
+    from crm_analysis.steps import STEPS
+
+    step = STEPS.get(nb.name)
+    if step is None or nb.path.name != step.notebook:
+        return None
+    module, _, name = step.params.rpartition(".")
+    cls = importlib.import_module(module).__dict__[name]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {k: v for k, v in values.items() if k in fields}
+    kwargs.update({k: v for k, v in (("as_of", str(config.as_of)), ("seed", config.seed)) if k in fields})
+    try:
+        cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    return None
 
 
 def preflight(config: ReportConfig) -> Preflight:

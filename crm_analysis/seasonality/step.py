@@ -89,10 +89,13 @@ class SeasonalityParams:
     ------
     ValueError
         A value the step would refuse or take in a way nobody can mean,
-        naming the parameter: an unknown ``tx_fill``, closed days declared
-        with ``tx_fill="zero"`` (the report would ignore them), a weekday typo
-        (``Sundayy``), a date that is not ISO, a calendar
-        :meth:`HolidayCalendar.from_config` refuses.
+        naming the parameter: ``as_of`` not an ISO date, a calendar
+        :meth:`HolidayCalendar.from_config` refuses. The shop's calendar (an
+        unknown ``tx_fill``, closed days declared with ``tx_fill="zero"``,
+        which the report would ignore, a weekday typo such as ``Sundayy``, a
+        closed date that is not ISO) is checked by :meth:`check_retail` when
+        the purchase series is built, as a data set without transactions does
+        not use it.
     """
 
     as_of: str = "2024-12-31"
@@ -118,10 +121,9 @@ class SeasonalityParams:
             value = getattr(self, name)
             if value is not None and not isinstance(value, (str, int)):
                 object.__setattr__(self, name, tuple(value))
-        self.check_tx_fill(self.tx_fill, self.closed_weekdays, self.closed_dates)
-        self.check_closed_weekdays(self.closed_weekdays)
-        self.check_closed_dates(self.closed_dates)
-        self.check_calendar(self.calendar)
+        self.check_calendar(self.calendar)  # the bookings' holidays too
+        # the shop's calendar (tx_fill, closed days) is checked where the purchase series is built
+        # (retail_calendar): a data set without transactions does not use it
 
     @staticmethod
     def check_tx_fill(value: Any, closed_weekdays: Any = None, closed_dates: Any = None) -> None:
@@ -175,8 +177,21 @@ class SeasonalityParams:
 
         return int(DEFAULT_HOTEL.capacity)
 
+    def check_retail(self) -> None:
+        """The checks of the shop's calendar: ``tx_fill``, ``closed_weekdays``, ``closed_dates``.
+
+        Raises
+        ------
+        ValueError
+            See :meth:`check_tx_fill`, :meth:`check_closed_weekdays`, :meth:`check_closed_dates`.
+        """
+        self.check_tx_fill(self.tx_fill, self.closed_weekdays, self.closed_dates)
+        self.check_closed_weekdays(self.closed_weekdays)
+        self.check_closed_dates(self.closed_dates)
+
     def retail_calendar(self) -> HolidayCalendar:
-        """The shop's calendar: ``calendar`` plus ``closed_weekdays`` and ``closed_dates``."""
+        """The shop's calendar: ``calendar`` plus ``closed_weekdays`` and ``closed_dates`` (checked first)."""
+        self.check_retail()
         cal = dict(self.calendar or {})
         return HolidayCalendar.from_config({
             **cal,

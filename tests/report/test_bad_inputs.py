@@ -714,3 +714,20 @@ def test_a_relative_data_path_found_nowhere_names_every_folder_tried(tmp_path, c
     assert (f"data.transactions (csv): file not found: {tried[0].resolve()} (path 'data/nowhere.csv' relative to "
             f"the project root; also tried {tried[1].resolve()} (the working directory); {tried[2].resolve()} "
             "(the configuration file's folder))") in err
+
+
+@pytest.mark.parametrize(
+    ("notebook", "params", "message"),
+    [
+        ("segmentation", {"bins": 1}, "notebooks[2] (segmentation).parameters: bins must be an integer of at least 2"),
+        ("segmentation", {"cost_rate": 1.5}, "cost_rate must be a fraction of revenue in [0, 1], got 1.5"),
+        ("yield", {"service_level": 1.0}, "notebooks[4] (yield).parameters: service_level must be a probability"),
+        ("yield", {"group_nights": 0}, "group_nights must be a positive integer, got 0"),
+    ],
+)
+def test_preflight_builds_each_steps_parameters_object(tmp_path, notebook, params, message):
+    """Values without a table entry are refused before the run by the step's parameters object itself."""
+    cfg = _config(tmp_path, params={notebook: params})
+    with pytest.raises(PreflightError) as err:
+        preflight(load_config(cfg))
+    assert any(message in p for p in err.value.problems), err.value.problems
