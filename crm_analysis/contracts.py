@@ -62,6 +62,11 @@ __all__ = [
     "CLV",
     "SEGMENTS",
     "SEGMENT_ACTIONS",
+    "RETURNS",
+    "CUSTOMER_PROFIT",
+    "NEXT_BEST_PRODUCTS",
+    "CAMPAIGN_TARGETING",
+    "CUSTOMER_ACTIONS_IDIC",
     "FORECASTS",
     "contract",
     "headline_spec",
@@ -229,7 +234,8 @@ class TableContract:
     extra_columns : bool, default False
         Columns that are not declared are allowed (the source columns a
         loader keeps beside the canonical ones, e.g. ``description`` of UCI
-        Online Retail); they are handed over unchecked.
+        Online Retail); they are handed over unchecked, and the columns may
+        come in any order.
     """
 
     name: str
@@ -261,7 +267,8 @@ class TableContract:
 
         Checked: a DataFrame; every required column present; no column that
         is not declared (unless ``extra_columns``); the declared columns in
-        the declared order; each
+        the declared order (not for the loaders' tables, ``extra_columns``,
+        whose optional columns come in the source's order); each
         column's dtype (:meth:`Column.accepts`); no missing value in a
         column that is not ``nullable``; unique ``key``; the time unit in
         ``df.attrs`` when ``time_unit`` (:meth:`TimeUnit.from_attrs`).
@@ -280,7 +287,7 @@ class TableContract:
         if dup:
             out.append(f"column(s) {dup} appear more than once")
         present = [c for c in self.names if c in cols]
-        if not dup and [c for c in cols if c in self.schema] != present:
+        if not dup and not self.extra_columns and [c for c in cols if c in self.schema] != present:
             out.append(f"columns out of the declared order: {[c for c in cols if c in self.schema]}, declared {present}")
         for name in present if not dup else ():
             col = self.schema[name]
@@ -379,7 +386,7 @@ TRANSACTIONS_TABLE = TableContract(
     "transactions",
     Schema("transactions", _not_null(TRANSACTIONS, TRANSACTIONS.required).columns + (_MARKER,)),
     step="data_quality",
-    readers=("rfm_clv", "seasonality"),
+    readers=("rfm_clv", "idic", "seasonality"),
     description="canonical transactions (crm_analysis.data.schema.TRANSACTIONS), cleaned: one row per order line; "
                 "further source columns the loader keeps may follow",
     extra_columns=True,
@@ -425,7 +432,7 @@ CLV = TableContract(
              unit="currency"),
     )),
     step="rfm_clv",
-    readers=("segmentation",),
+    readers=("segmentation", "idic"),
     description="one row per customer: P(alive), expected purchases and spend, CLV",
     time_unit=True,
     key="customer_id",
@@ -443,7 +450,7 @@ SEGMENTS = TableContract(
         _col("action", "string", "the customer's own recommended action"),
     )),
     step="segmentation",
-    readers=("index",),
+    readers=("idic", "index"),
     description="one row per customer: RFM scores, segment, value tier, cluster, action",
     key="customer_id",
 )
@@ -496,9 +503,85 @@ FORECASTS = TableContract(
     description="one row per stay date after as_of and fare class (crm_analysis.seasonality.DemandForecaster)",
 )
 
+RETURNS = TableContract(
+    "returns",
+    Schema("returns", TRANSACTIONS.columns + (_MARKER,)),
+    step="data_quality",
+    readers=("idic",),
+    description="the return lines the cleaning dropped (canonical transaction columns, as loaded; "
+                "crm_analysis.data.dropped_lines), for the profit step",
+    extra_columns=True,
+)
+
+_PROFIT_MONEY = (
+    ("gross_revenue", "purchases, money"), ("returned_lines", "returned lines (count)"),
+    ("returned_revenue", "refunds of returned lines, money (>= 0)"), ("net_revenue", "gross - returned"),
+    ("return_rate", "returned / gross revenue (NaN without purchases)"),
+    ("gross_margin", "margin on what was kept, money"), ("order_cost", "cost per order x orders"),
+    ("line_cost", "cost per line x lines"), ("return_cost", "cost per return x returned lines"),
+    ("cost_to_serve", "order + line + return cost"), ("profit", "gross margin - cost to serve"),
+)
+CUSTOMER_PROFIT = TableContract(
+    "customer_profit",
+    Schema("customer_profit", (
+        _col("customer_id", "string", "customer key"),
+        _col("orders", "int64", "purchase orders"),
+        _col("lines", "int64", "purchase lines"),
+        *(_col(c, "int64" if c == "returned_lines" else "float64", d, nullable=c == "return_rate")
+          for c, d in _PROFIT_MONEY),
+        _col("profit_decile", "int64", "1 = the most profitable tenth of the customers"),
+    )),
+    step="idic",
+    readers=(),
+    description="one row per customer: revenue, returns, cost to serve and profit (crm_analysis.profitability)",
+    key="customer_id",
+)
+NEXT_BEST_PRODUCTS = TableContract(
+    "next_best_products",
+    Schema("next_best_products", (
+        _col("customer_id", "string", "customer key"),
+        _col("rank", "int64", "1 = recommend first"),
+        _col("product", "string", "a product the customer has not bought"),
+        _col("score", "float64", "model score (NaN where filled by popularity)", nullable=True),
+        _col("source", "string", "'model' or 'popularity'"),
+    )),
+    step="idic",
+    readers=(),
+    description="top-k products per customer not yet bought (only when the transactions name products)",
+)
+CAMPAIGN_TARGETING = TableContract(
+    "campaign_targeting",
+    Schema("campaign_targeting", (
+        _col("customer_id", "string", "customer key"),
+        _col("uplift", "float64", "estimated uplift of the response probability"),
+        _col("expected_revenue", "float64", "uplift x value per response"),
+        _col("expected_profit", "float64", "margin x expected revenue - contact cost"),
+        _col("contact", "bool", "expected profit > 0"),
+        _col("rank", "int64", "1 = contact first"),
+    )),
+    step="idic",
+    readers=(),
+    description="one row per customer: uplift and expected profit of a campaign contact (only with a campaign)",
+    key="customer_id",
+)
+#: Columns ``customer_actions.csv`` gains from the idic step (after those of the segmentation step).
+CUSTOMER_ACTIONS_IDIC = Schema("customer_actions_idic", (
+    Column("value_basis", "string", True, "'profit' (costs configured) or 'revenue': what value_tier and action use"),
+    Column("net_revenue", "float64", True, "purchases less returns"),
+    Column("returned_revenue", "float64", True, "refunds"),
+    Column("cost_to_serve", "float64", True, "cost to serve"),
+    Column("profit", "float64", True, "profit after the cost to serve"),
+    Column("profit_decile", "int64", True, "1 = most profitable tenth"),
+    Column("next_best_products", "string", False, "top-k products not yet bought, '; '-separated"),
+    Column("campaign_uplift", "float64", False, "estimated uplift of a contact (campaign configured)"),
+    Column("campaign_expected_profit", "float64", False, "expected profit of a contact"),
+    Column("campaign_eligible", "bool", False, "contact: expected profit > 0"),
+))
+
 #: The Parquet hand-over tables, by artefact name.
 TABLES: dict[str, TableContract] = {
-    c.name: c for c in (TRANSACTIONS_TABLE, BOOKINGS_TABLE, RFM_SUMMARY, CLV, SEGMENTS, SEGMENT_ACTIONS, FORECASTS)
+    c.name: c for c in (TRANSACTIONS_TABLE, RETURNS, BOOKINGS_TABLE, RFM_SUMMARY, CLV, SEGMENTS, SEGMENT_ACTIONS,
+                        CUSTOMER_PROFIT, NEXT_BEST_PRODUCTS, CAMPAIGN_TARGETING, FORECASTS)
 }
 
 _FILES = (
@@ -516,7 +599,8 @@ _FILES = (
                  "one row per segment: figures, most common action, action mix, p_alive_model"),
     FileContract("customer_actions.csv", "segmentation", ("campaign tools",),
                  "one row per customer: segments.parquet columns, action, offer, intent, state, days_since_last, "
-                 "p_alive, p_alive_model"),
+                 "p_alive, p_alive_model; rewritten by the idic step with the columns of CUSTOMER_ACTIONS_IDIC "
+                 "(value_basis, profit, next_best_products, campaign eligibility; docs/idic.md)"),
     FileContract("headlines.json", "*", ("index",),
                  "{notebook: {key: {value, label}}}: the headline figures, keys declared in HEADLINES"),
 )
@@ -610,6 +694,19 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "p_alive_model": "P(alive) used for the actions (purchase model)",
         "lapsed_customer_share": "Share of customers lapsed (days since last purchase or P(alive))",
         "onboarding_customers": "Customers given an onboarding or acquisition action",
+    },
+    "idic": {
+        "total_profit": "Total customer profit after the cost to serve",
+        "unprofitable_customer_share": "Share of customers who cost more than they bring",
+        "whale_peak_share": "Whale curve peak: profit of the profitable customers, share of the total",
+        "top20_profit_share": "Share of profit from the most profitable 20% of customers",
+        "bottom20_profit_share": "Profit of the least profitable 20% of customers, share of the total",
+        "returned_revenue_share": "Share of revenue returned",
+        "recommendation_hit_rate": "Next-best products: hit rate at k on the time holdout",
+        "popularity_hit_rate": "Popularity baseline: hit rate at k on the time holdout",
+        "campaign_uplift": "Campaign uplift of the response rate",
+        "qini_coefficient": "Qini coefficient of the best uplift model (held out)",
+        "campaign_eligible_share": "Share of customers worth contacting",
     },
     "seasonality": {
         "strongest_seasonal_cycle": "Strongest seasonal cycle of room-nights",

@@ -14,6 +14,8 @@ step          pipeline function                                      writes
 data_quality  :func:`crm_analysis.data.run_data_quality`             transactions, returns, bookings, data_quality.json
 rfm_clv       :func:`crm_analysis.clv.run_rfm_clv`                   rfm_summary, clv, clv_params.json
 segmentation  :func:`crm_analysis.segmentation.run_segmentation`     segments, segment_actions, CSV exports
+idic          :func:`crm_analysis.idic.run_idic`                     customer_profit, next_best_products,
+                                                                     campaign_targeting, customer_actions.csv
 seasonality   :func:`crm_analysis.seasonality.run_demand_forecast`   forecasts
 yield         ``crm_analysis.yield_management``                      (the report only)
 ============  =====================================================  ==========================================
@@ -77,6 +79,8 @@ STEPS: dict[str, Step] = {
              ("rfm_summary", "clv")),
         Step("segmentation", "20_segmentation.ipynb", "crm_analysis.segmentation.SegmentationParams",
              "crm_analysis.segmentation.run_segmentation", ("segments", "segment_actions")),
+        Step("idic", "25_idic.ipynb", "crm_analysis.idic.IdicParams", "crm_analysis.idic.run_idic",
+             ("customer_profit", "next_best_products", "campaign_targeting")),
         Step("seasonality", "30_seasonality.ipynb", "crm_analysis.seasonality.SeasonalityParams",
              "crm_analysis.seasonality.run_demand_forecast", ("forecasts",)),
         Step("yield", "40_yield.ipynb", "crm_analysis.yield_management.YieldParams",
@@ -127,6 +131,16 @@ def _segmentation(ctx: _Context) -> dict[str, pd.DataFrame]:
     return {"segments": res.segments, "segment_actions": res.segment_actions}
 
 
+def _idic(ctx: _Context) -> dict[str, pd.DataFrame]:
+    from crm_analysis.idic import IdicParams, run_idic
+
+    res = run_idic(ctx.read_table("transactions"), ctx.read_table("clv"), ctx.read_table("segments"), IdicParams(),
+                   returns=ctx.read_table("returns"), as_of=str(ctx.as_of), seed=ctx.seed)
+    out = {"customer_profit": res.customer_profit, "next_best_products": res.recommendations,
+           "campaign_targeting": res.targeting}
+    return {k: v for k, v in out.items() if v is not None}
+
+
 def _seasonality(ctx: _Context) -> dict[str, pd.DataFrame]:
     from crm_analysis.seasonality import SeasonalityParams, run_demand_forecast
 
@@ -139,6 +153,7 @@ _BUILDERS: dict[str, Callable[[_Context], dict[str, pd.DataFrame]]] = {
     "data_quality": _data_quality,
     "rfm_clv": _rfm_clv,
     "segmentation": _segmentation,
+    "idic": _idic,
     "seasonality": _seasonality,
 }
 

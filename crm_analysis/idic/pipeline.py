@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.campaigns import CampaignAnalysis, CampaignData, analyse_campaign, campaign_data, load_hillstrom
-from crm_analysis.data.schema import Column, Schema
+from crm_analysis import contracts as _contracts
+from crm_analysis.data.schema import Schema
 from crm_analysis.profitability import (
     PROFIT_COLUMNS,
     CostDrivers,
@@ -85,61 +86,16 @@ _CAMPAIGN_KEYS = {"loader", "path", "group_col", "control", "outcomes", "id_col"
 CHAIN_FEATURES: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value", "p_alive", "clv", "profit",
                                    "return_rate")
 
-CUSTOMER_PROFIT = Schema("customer_profit", tuple(
-    [Column("customer_id", "string", True, "customer key")]
-    + [Column(c, "int64", True, d) for c, d in (("orders", "purchase orders"), ("lines", "purchase lines"))]
-    + [Column(c, "float64", True, d) for c, d in (
-        ("gross_revenue", "purchases, money"), ("returned_lines", "returned lines (count)"),
-        ("returned_revenue", "refunds of returned lines, money (>= 0)"), ("net_revenue", "gross - returned"),
-        ("return_rate", "returned / gross revenue (NaN without purchases)"),
-        ("gross_margin", "margin on what was kept, money"), ("order_cost", "cost per order x orders"),
-        ("line_cost", "cost per line x lines"), ("return_cost", "cost per return x returned lines"),
-        ("cost_to_serve", "order + line + return cost"), ("profit", "gross margin - cost to serve"))]
-    + [Column("profit_decile", "int64", True, "1 = the most profitable tenth of the customers")]
-))
-NEXT_BEST_PRODUCTS = Schema("next_best_products", (
-    Column("customer_id", "string", True, "customer key"),
-    Column("rank", "int64", True, "1 = recommend first"),
-    Column("product", "string", True, "a product the customer has not bought"),
-    Column("score", "float64", True, "model score (NaN where filled by popularity)"),
-    Column("source", "string", True, "'model' or 'popularity'"),
-))
-CAMPAIGN_TARGETING = Schema("campaign_targeting", (
-    Column("customer_id", "string", True, "customer key"),
-    Column("uplift", "float64", True, "estimated uplift of the response probability"),
-    Column("expected_revenue", "float64", True, "uplift x value per response"),
-    Column("expected_profit", "float64", True, "margin x expected revenue - contact cost"),
-    Column("contact", "bool", True, "expected profit > 0"),
-    Column("rank", "int64", True, "1 = contact first"),
-))
+# The artefacts of this step are declared once, with the other hand-over files, in crm_analysis.contracts.
+CUSTOMER_PROFIT: Schema = _contracts.CUSTOMER_PROFIT.schema
+NEXT_BEST_PRODUCTS: Schema = _contracts.NEXT_BEST_PRODUCTS.schema
+CAMPAIGN_TARGETING: Schema = _contracts.CAMPAIGN_TARGETING.schema
 #: Columns ``customer_actions.csv`` gains from this step (after those of the segmentation step).
-CUSTOMER_ACTIONS_IDIC = Schema("customer_actions_idic", (
-    Column("value_basis", "string", True, "'profit' (costs configured) or 'revenue': what value_tier and action use"),
-    Column("net_revenue", "float64", True, "purchases less returns"),
-    Column("returned_revenue", "float64", True, "refunds"),
-    Column("cost_to_serve", "float64", True, "cost to serve"),
-    Column("profit", "float64", True, "profit after the cost to serve"),
-    Column("profit_decile", "int64", True, "1 = most profitable tenth"),
-    Column("next_best_products", "string", False, "top-k products not yet bought, '; '-separated"),
-    Column("campaign_uplift", "float64", False, "estimated uplift of a contact (campaign configured)"),
-    Column("campaign_expected_profit", "float64", False, "expected profit of a contact"),
-    Column("campaign_eligible", "bool", False, "contact: expected profit > 0"),
-))
+CUSTOMER_ACTIONS_IDIC: Schema = _contracts.CUSTOMER_ACTIONS_IDIC
 
-#: Headline figures of the IDIC report (key -> label), see :meth:`IdicResult.headlines`.
-IDIC_HEADLINES: dict[str, str] = {
-    "total_profit": "Total customer profit after the cost to serve",
-    "unprofitable_customer_share": "Share of customers who cost more than they bring",
-    "whale_peak_share": "Whale curve peak: profit of the profitable customers, share of the total",
-    "top20_profit_share": "Share of profit from the most profitable 20% of customers",
-    "bottom20_profit_share": "Profit of the least profitable 20% of customers, share of the total",
-    "returned_revenue_share": "Share of revenue returned",
-    "recommendation_hit_rate": "Next-best products: hit rate at k on the time holdout",
-    "popularity_hit_rate": "Popularity baseline: hit rate at k on the time holdout",
-    "campaign_uplift": "Campaign uplift of the response rate",
-    "qini_coefficient": "Qini coefficient of the best uplift model (held out)",
-    "campaign_eligible_share": "Share of customers worth contacting",
-}
+#: Headline figures of the IDIC report (key -> label), see :meth:`IdicResult.headlines`;
+#: declared in :data:`crm_analysis.contracts.HEADLINES`.
+IDIC_HEADLINES: dict[str, str] = _contracts.headline_labels("idic")
 
 
 def _num(name: str, value: Any, lo: float, hi: float = math.inf) -> float:

@@ -47,8 +47,13 @@ def _conforms(df: pd.DataFrame, schema) -> None:
 
 
 def test_artefacts_follow_their_schemas(result, inputs):
+    from crm_analysis.contracts import TABLES
+
     _conforms(result.customer_profit, CUSTOMER_PROFIT)
     _conforms(result.recommendations, NEXT_BEST_PRODUCTS)
+    # the full contracts (dtypes, missing values, keys) RunContext checks on writing them
+    assert TABLES["customer_profit"].problems(result.customer_profit) == []
+    assert TABLES["next_best_products"].problems(result.recommendations) == []
     _conforms(result.customer_actions, CUSTOMER_ACTIONS_IDIC)
     clv = inputs[2]
     assert set(result.customer_profit["customer_id"]) == set(clv["customer_id"])
