@@ -140,6 +140,11 @@ LOWER_LAYERS = {
     "crm_analysis.seasonality": _DATA,
     "crm_analysis.yield_management": _DATA | {"crm_analysis.seasonality"},
     "crm_analysis.scale": _DATA | {"crm_analysis.rfm", "crm_analysis.clv"},
+    "crm_analysis.profitability": _DATA,
+    "crm_analysis.campaigns": _DATA,
+    "crm_analysis.recommend": _DATA,
+    "crm_analysis.idic": _DATA | {"crm_analysis.profitability", "crm_analysis.campaigns", "crm_analysis.recommend",
+                                  "crm_analysis.rfm", "crm_analysis.clv", "crm_analysis.segmentation"},
 }
 #: the layers above the domain packages: no domain package may import them, not even lazily
 UPPER_LAYERS = ("crm_analysis.steps", "crm_analysis.runtime", "crm_analysis.report")
