@@ -721,7 +721,7 @@ def test_a_relative_data_path_found_nowhere_names_every_folder_tried(tmp_path, c
     [
         ("segmentation", {"bins": 1}, "notebooks[2] (segmentation).parameters: bins must be an integer of at least 2"),
         ("segmentation", {"cost_rate": 1.5}, "cost_rate must be a fraction of revenue in [0, 1], got 1.5"),
-        ("yield", {"service_level": 1.0}, "notebooks[4] (yield).parameters: service_level must be a probability"),
+        ("yield", {"service_level": 1.0}, "(yield).parameters: service_level must be a probability"),
         ("yield", {"group_nights": 0}, "group_nights must be a positive integer, got 0"),
     ],
 )
