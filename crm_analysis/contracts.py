@@ -60,6 +60,7 @@ __all__ = [
     "BOOKINGS_TABLE",
     "RFM_SUMMARY",
     "CLV",
+    "COHORTS",
     "SEGMENTS",
     "SEGMENT_ACTIONS",
     "RETURNS",
@@ -437,6 +438,24 @@ CLV = TableContract(
     time_unit=True,
     key="customer_id",
 )
+COHORTS = TableContract(
+    "cohorts",
+    Schema("cohorts", (
+        _col("cohort", "datetime64[ns]", "first day of the acquisition month or quarter (first purchase)"),
+        _col("period", "int64", "periods since acquisition (0 = the acquisition period)"),
+        _col("period_start", "datetime64[ns]", "first day of the period"),
+        _col("complete", "bool", "the period ends on or before as_of"),
+        _col("cohort_size", "int64", "customers acquired in the cohort"),
+        _col("active_customers", "int64", "customers of the cohort with a transaction in the period"),
+        _col("retention_rate", "float64", "active customers / cohort size"),
+        _col("revenue", "float64", "revenue of the cohort in the period", unit="currency"),
+        _col("revenue_per_customer", "float64", "revenue / cohort size", unit="currency"),
+    )),
+    step="rfm_clv",
+    readers=(),
+    description="one row per acquisition cohort (month or quarter, cohort_frequency) and period since acquisition, "
+                "up to as_of (crm_analysis.rfm.cohort_table)",
+)
 SEGMENTS = TableContract(
     "segments",
     Schema("segments", (
@@ -580,8 +599,8 @@ CUSTOMER_ACTIONS_IDIC = Schema("customer_actions_idic", (
 
 #: The Parquet hand-over tables, by artefact name.
 TABLES: dict[str, TableContract] = {
-    c.name: c for c in (TRANSACTIONS_TABLE, RETURNS, BOOKINGS_TABLE, RFM_SUMMARY, CLV, SEGMENTS, SEGMENT_ACTIONS,
-                        CUSTOMER_PROFIT, NEXT_BEST_PRODUCTS, CAMPAIGN_TARGETING, FORECASTS)
+    c.name: c for c in (TRANSACTIONS_TABLE, RETURNS, BOOKINGS_TABLE, RFM_SUMMARY, CLV, COHORTS, SEGMENTS,
+                        SEGMENT_ACTIONS, CUSTOMER_PROFIT, NEXT_BEST_PRODUCTS, CAMPAIGN_TARGETING, FORECASTS)
 }
 
 _FILES = (
@@ -682,6 +701,8 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "spend_nonpositive_customers": "Repeat buyers with mean repeat purchase value <= 0 (valued with the "
                                        "population mean spend)",
         **MODEL_CHOICE_HEADLINES,
+        "total_clv_lower": "Total CLV, next {horizon} {unit}: lower end of the {level} prediction interval",
+        "total_clv_upper": "Total CLV, next {horizon} {unit}: upper end of the {level} prediction interval",
     },
     "segmentation": {
         "top20_revenue_share": "Share of revenue from the top 20% of customers",

@@ -12,7 +12,7 @@ files are declared in :mod:`crm_analysis.contracts`.
 step          pipeline function                                      writes
 ============  =====================================================  ==========================================
 data_quality  :func:`crm_analysis.data.run_data_quality`             transactions, returns, bookings, data_quality.json
-rfm_clv       :func:`crm_analysis.clv.run_rfm_clv`                   rfm_summary, clv, clv_params.json
+rfm_clv       :func:`crm_analysis.clv.run_rfm_clv`                   rfm_summary, clv, cohorts, clv_params.json
 segmentation  :func:`crm_analysis.segmentation.run_segmentation`     segments, segment_actions, CSV exports
 idic          :func:`crm_analysis.idic.run_idic`                     customer_profit, next_best_products,
                                                                      campaign_targeting, customer_actions.csv
@@ -76,7 +76,7 @@ STEPS: dict[str, Step] = {
         Step("data_quality", "00_data_quality.ipynb", "crm_analysis.data.DataQualityParams",
              "crm_analysis.data.run_data_quality", ("transactions", "returns", "bookings")),
         Step("rfm_clv", "10_rfm_clv.ipynb", "crm_analysis.clv.RfmClvParams", "crm_analysis.clv.run_rfm_clv",
-             ("rfm_summary", "clv")),
+             ("rfm_summary", "clv", "cohorts")),
         Step("segmentation", "20_segmentation.ipynb", "crm_analysis.segmentation.SegmentationParams",
              "crm_analysis.segmentation.run_segmentation", ("segments", "segment_actions")),
         Step("idic", "25_idic.ipynb", "crm_analysis.idic.IdicParams", "crm_analysis.idic.run_idic",
@@ -121,7 +121,7 @@ def _rfm_clv(ctx: _Context) -> dict[str, pd.DataFrame]:
     from crm_analysis.clv import RfmClvParams, run_rfm_clv
 
     res = run_rfm_clv(ctx.read_table("transactions"), RfmClvParams(as_of=str(ctx.as_of), seed=ctx.seed))
-    return {"rfm_summary": res.rfm_summary_table, "clv": res.clv}
+    return {"rfm_summary": res.rfm_summary_table, "clv": res.clv, "cohorts": res.cohorts_table}
 
 
 def _segmentation(ctx: _Context) -> dict[str, pd.DataFrame]:
