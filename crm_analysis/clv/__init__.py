@@ -93,6 +93,7 @@ from .pipeline import (
     fit_clv_models,
 )
 from .step import RfmClvParams, RfmClvResult, run_rfm_clv
+from .report_extras import CovariateEffects, clv_prediction_intervals, customer_covariates, fit_covariate_effects
 
 __all__ = [
     "MODEL_CHOICE_HEADLINES",
@@ -118,6 +119,10 @@ __all__ = [
     "RfmClvParams",
     "RfmClvResult",
     "run_rfm_clv",
+    "CovariateEffects",
+    "clv_prediction_intervals",
+    "customer_covariates",
+    "fit_covariate_effects",
     "ConditionalExpectations",
     "FrequencyHistogram",
     "PAliveMatrix",

@@ -533,6 +533,8 @@ def run_rfm_clv(transactions: pd.DataFrame, params: RfmClvParams | None = None) 
         model failing, ...).
     """
     p = params if params is not None else RfmClvParams()
+    if p.covariates:  # before any fit: an unknown covariate is named with the available ones
+        p.check_covariates(p.covariates, transactions.columns)
     from crm_analysis.rfm import calibration_and_holdout, rfm_summary
 
     summary = rfm_summary(transactions, observation_end=p.as_of, time_unit=p.time_unit)
@@ -565,7 +567,6 @@ def run_rfm_clv(transactions: pd.DataFrame, params: RfmClvParams | None = None) 
     )
     covariate_effects = None
     if p.covariates:
-        p.check_covariates(p.covariates, transactions.columns)
         covariate_effects = fit_covariate_effects(summary, transactions, p.covariates, model=comparison.chosen,
                                                   as_of=p.as_of)
     return RfmClvResult(
