@@ -152,6 +152,9 @@ def test_covariate_effect_recovers_the_simulated_sign(with_cov):
     assert row["coefficient"] > 0  # app customers buy more often, as simulated
     assert row["ci_lower"] <= TRUE_G <= row["ci_upper"]
     assert row["std_error"] > 0
+    for process in ("dropout_a", "dropout_b"):  # no dropout effect was simulated
+        ci = eff.coefficients.loc[f"{process}:channel=app", ["ci_lower", "ci_upper"]]
+        assert ci["ci_lower"] <= 0 <= ci["ci_upper"]
     assert eff.lr_test["df"] == 3 and eff.lr_test["p_value"] < 0.01
 
 
