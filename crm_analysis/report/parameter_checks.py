@@ -133,6 +133,34 @@ def _selection_criterion(value: Any, ctx: CheckContext) -> None:
     RfmClvParams.check_selection_criterion(value)
 
 
+def _cohort_frequency(value: Any, ctx: CheckContext) -> None:
+    """:meth:`RfmClvParams.check_cohort_frequency`."""
+    from crm_analysis.clv import RfmClvParams
+
+    RfmClvParams.check_cohort_frequency(value)
+
+
+def _interval_level(value: Any, ctx: CheckContext) -> None:
+    """:meth:`RfmClvParams.check_intervals` of ``interval_level`` (in (0, 1))."""
+    from crm_analysis.clv import RfmClvParams
+
+    RfmClvParams.check_intervals(value, 200)
+
+
+def _interval_draws(value: Any, ctx: CheckContext) -> None:
+    """:meth:`RfmClvParams.check_intervals` of ``interval_draws`` (an integer >= 20)."""
+    from crm_analysis.clv import RfmClvParams
+
+    RfmClvParams.check_intervals(0.9, value)
+
+
+def _covariates(value: Any, ctx: CheckContext) -> None:
+    """:meth:`RfmClvParams.check_covariates`: a list of distinct names (the columns are checked by the step)."""
+    from crm_analysis.clv import RfmClvParams
+
+    RfmClvParams.check_covariates(value)
+
+
 def _tx_fill(value: Any, ctx: CheckContext) -> None:
     """:meth:`SeasonalityParams.check_tx_fill` (only when the run has transactions)."""
     from crm_analysis.seasonality import SeasonalityParams
@@ -217,6 +245,10 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("rfm_clv", "time_unit"): _time_unit,
     ("rfm_clv", "purchase_model"): _purchase_model,
     ("rfm_clv", "selection_criterion"): _selection_criterion,
+    ("rfm_clv", "cohort_frequency"): _cohort_frequency,
+    ("rfm_clv", "interval_level"): _interval_level,
+    ("rfm_clv", "interval_draws"): _interval_draws,
+    ("rfm_clv", "covariates"): _covariates,
     ("seasonality", "tx_fill"): _tx_fill,
     ("seasonality", "closed_weekdays"): _closed_weekdays,
     ("seasonality", "closed_dates"): _closed_dates,

@@ -469,6 +469,7 @@ def test_a_parameter_of_the_wrong_type_is_refused_by_name(tmp_path, capsys, note
     ("rfm_clv", {"time_unit": "D", "calibration_end": "2024-09-30", "purchase_model": "pareto_nbd"}),
     ("rfm_clv", {"purchase_model": "BG/NBD", "fit_paretonbd": False, "selection_criterion": "bic"}),
     ("rfm_clv", {"purchase_model": "Auto"}),
+    ("rfm_clv", {"covariates": ["channel", "first_purchase_month"], "cohort_frequency": "Q", "interval_draws": 100}),
     ("yield", {"capacity": 226}),
     ("yield", {"capacity": None}),
     ("yield", {"group_rate": 80, "group_arrival_peak": "2025-08-01"}),
@@ -541,6 +542,11 @@ VALUE_CASES = [
     ("rfm_clv", {"purchase_model": "Pareto/NBD", "fit_paretonbd": False},
      "purchase_model = 'Pareto/NBD' is not among the candidate models ['bgnbd'"),
     ("rfm_clv", {"selection_criterion": "rmse"}, "unknown criterion 'rmse': use one of ['holdout_rmse',"),
+    ("rfm_clv", {"cohort_frequency": "W"}, "cohort_frequency = 'W': use 'M' (acquisition month) or 'Q'"),
+    ("rfm_clv", {"interval_level": 1.5}, "interval_level = 1.5 must be in (0, 1)"),
+    ("rfm_clv", {"interval_draws": 5}, "interval_draws = 5 must be an integer >= 20"),
+    ("rfm_clv", {"covariates": ["channel", "channel"]}, "covariates = ['channel', 'channel'] names ['channel'] more "
+                                                        "than once"),
     ("seasonality", {"tx_fill": "closed", "closed_weekdays": ["Sundayy"]},
      "closed_weekdays[0]: 'Sundayy' is not a weekday name; use Monday, Tuesday, Wednesday, Thursday, Friday, "
      "Saturday, Sunday (or their first three letters), or 0=Monday..6=Sunday"),
