@@ -478,6 +478,17 @@ class RfmClvResult:
                              "spend_excluded": self.analysis.spend_excluded},
             "bgnbd_dropout_probability": dict(self.dropout),
             "mean_p_alive": {name: float(pa.mean()) for name, pa in self.p_alive.items()},
+            "prediction_intervals": None if self.intervals is None else {
+                "level": self.intervals.level, "n_draws": self.intervals.n_draws, "horizon": self.intervals.horizon,
+                "total": {k: {c: float(v) for c, v in row.items()} for k, row in self.intervals.total.iterrows()},
+            },
+            "covariate_effects": None if self.covariate_effects is None else {
+                "model": self.covariate_effects.label, "covariates": list(self.covariate_effects.covariates),
+                "coefficients": {k: {c: float(v) for c, v in row.items() if c not in ("process", "covariate")}
+                                 for k, row in self.covariate_effects.coefficients.iterrows()},
+                "lr_test": {k: float(v) for k, v in self.covariate_effects.lr_test.items()},
+                "levels": self.covariate_effects.levels, "notes": list(self.covariate_effects.notes),
+            },
         }
 
     def headlines(self) -> dict[str, Any]:

@@ -158,6 +158,15 @@ def test_covariate_effect_recovers_the_simulated_sign(with_cov):
     assert eff.lr_test["df"] == 3 and eff.lr_test["p_value"] < 0.01
 
 
+def test_clv_params_record_the_intervals_and_the_covariate_effects(plain, with_cov):
+    import json
+
+    rec = json.loads(json.dumps(with_cov.clv_params()))
+    assert rec["prediction_intervals"]["total"]["clv"]["lower"] == plain.headlines()["total_clv_lower"]
+    assert rec["covariate_effects"]["coefficients"]["purchase:channel=app"]["coefficient"] > 0
+    assert plain.clv_params()["covariate_effects"] is None
+
+
 def test_no_covariates_changes_nothing(plain, with_cov):
     assert plain.covariate_effects is None
     pd.testing.assert_frame_equal(plain.clv, with_cov.clv)
