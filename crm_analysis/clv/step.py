@@ -521,7 +521,57 @@ class RfmClvResult:
 
 
 def run_rfm_clv(transactions: pd.DataFrame, params: RfmClvParams | None = None) -> RfmClvResult:
-    """Run the rfm_clv step: RFM summary, purchase-model choice, CLV per customer.
+    """Run the rfm_clv step: RFM summary, purchase-model choice, CLV per customer, cohorts, intervals, covariates.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Cleaned canonical transactions (``transactions.parquet``).
+    params : RfmClvParams, optional
+        Default: the notebook's defaults.
+
+    Returns
+    -------
+    RfmClvResult
+        ``rfm_summary_table``, ``clv`` and ``cohorts_table`` keep their
+        contracts (:mod:`crm_analysis.contracts`); :meth:`RfmClvResult.clv_params`
+        and :meth:`RfmClvResult.headlines` are the other hand-overs. Besides
+        the models and the CLV table: the acquisition cohorts
+        (:func:`crm_analysis.rfm.cohort_table`, ``params.cohort_frequency``),
+        the prediction intervals of the purchases and CLV per customer and in
+        total (``params.interval_level``, ``params.interval_draws``, seeded by
+        ``params.seed``) and, with ``params.covariates``, the covariate
+        effects of the chosen purchase model.
+
+    Raises
+    ------
+    ValueError
+        The errors of the steps (no purchase before ``calibration_end``, every
+        model failing, ...); a covariate that is not a column of the
+        transactions (before any fit, listing the available ones).
+    """
+    p = params if params is not None else RfmClvParams()
+    if p.covariates:  # before any fit: an unknown covariate is named with the available ones
+        p.check_covariates(p.covariates, transactions.columns)
+    from crm_analysis.rfm import cohort_table
+
+    from .report_extras import clv_prediction_intervals, fit_covariate_effects
+
+    result = _fit_and_value(transactions, p)
+    analysis, summary = result.analysis, result.summary
+    result.cohorts = cohort_table(transactions, observation_end=p.as_of, frequency=p.cohort_frequency)
+    result.intervals = clv_prediction_intervals(
+        analysis.transaction_model, analysis.spend_model, summary, horizon=p.horizon, time_unit=p.unit.code,
+        margin=p.margin, discount_rate=p.discount_rate, level=p.interval_level, n_draws=p.interval_draws, seed=p.seed,
+    )
+    if p.covariates:
+        result.covariate_effects = fit_covariate_effects(summary, transactions, p.covariates,
+                                                         model=result.comparison.chosen, as_of=p.as_of)
+    return result
+
+
+def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = None) -> RfmClvResult:
+    """The models and the CLV table of the rfm_clv step (:func:`run_rfm_clv` before the report's additions).
 
     Parameters
     ----------
@@ -544,8 +594,6 @@ def run_rfm_clv(transactions: pd.DataFrame, params: RfmClvParams | None = None) 
         model failing, ...).
     """
     p = params if params is not None else RfmClvParams()
-    if p.covariates:  # before any fit: an unknown covariate is named with the available ones
-        p.check_covariates(p.covariates, transactions.columns)
     from crm_analysis.rfm import calibration_and_holdout, rfm_summary
 
     summary = rfm_summary(transactions, observation_end=p.as_of, time_unit=p.time_unit)
@@ -567,22 +615,8 @@ def run_rfm_clv(transactions: pd.DataFrame, params: RfmClvParams | None = None) 
         a_w, b_w = whole["bgnbd"].params_[["a", "b"]]
         a_c, b_c = comparison.models["bgnbd"].params_[["a", "b"]]
         dropout = {"calibration": float(a_c / (a_c + b_c)), "whole_period": float(a_w / (a_w + b_w))}
-    from crm_analysis.rfm import cohort_table
-
-    from .report_extras import clv_prediction_intervals, fit_covariate_effects
-
-    cohorts = cohort_table(transactions, observation_end=p.as_of, frequency=p.cohort_frequency)
-    intervals = clv_prediction_intervals(
-        analysis.transaction_model, analysis.spend_model, summary, horizon=p.horizon, time_unit=p.unit.code,
-        margin=p.margin, discount_rate=p.discount_rate, level=p.interval_level, n_draws=p.interval_draws, seed=p.seed,
-    )
-    covariate_effects = None
-    if p.covariates:
-        covariate_effects = fit_covariate_effects(summary, transactions, p.covariates, model=comparison.chosen,
-                                                  as_of=p.as_of)
     return RfmClvResult(
         params=p, n_transactions=len(transactions), summary=summary, cal_hold=cal_hold, comparison=comparison,
         gamma_gamma=gamma_gamma, whole=whole, whole_failed=whole_failed, analysis=analysis, clv=clv,
-        p_alive=p_alive, dropout=dropout, _transactions=transactions, cohorts=cohorts, intervals=intervals,
-        covariate_effects=covariate_effects,
+        p_alive=p_alive, dropout=dropout, _transactions=transactions,
     )
