@@ -326,9 +326,6 @@ class RfmClvResult:
         The ``clv.parquet`` table (contract :data:`crm_analysis.contracts.CLV`).
     p_alive : dict
         P(alive) per customer, shape (n_customers,), by model label, whole period.
-    dropout : dict
-        BG/NBD dropout probability ``a/(a+b)`` on the ``calibration`` and
-        ``whole_period`` fits (NaN when the BG/NBD is not fitted).
     cohorts : CohortTable or None
         Acquisition cohorts by periods since acquisition
         (:func:`crm_analysis.rfm.cohort_table`; ``cohorts.parquet``).
@@ -339,6 +336,9 @@ class RfmClvResult:
     covariate_effects : CovariateEffects or None
         With ``params.covariates``: the covariate model's coefficients and the
         likelihood-ratio test (:func:`crm_analysis.clv.report_extras.fit_covariate_effects`).
+    dropout : dict
+        BG/NBD dropout probability ``a/(a+b)`` on the ``calibration`` and
+        ``whole_period`` fits (NaN when the BG/NBD is not fitted).
     """
 
     params: RfmClvParams
