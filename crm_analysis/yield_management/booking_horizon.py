@@ -42,6 +42,7 @@ from crm_analysis.yield_management.replay import (
     show_rates_by_days_out,
 )
 from crm_analysis.yield_management.seasons import fares_from_bookings
+from crm_analysis.yield_management.shows import ShowForecast, show_forecast
 
 __all__ = [
     "HorizonParams",
@@ -51,6 +52,8 @@ __all__ = [
     "PICKUP_ERRORS_SCHEMA",
     "OVERBOOKING_HORIZON_SCHEMA",
     "POLICY_REPLAY_SCHEMA",
+    "EXPECTED_SHOWS_SCHEMA",
+    "SYNTHETIC_REPLAY_SCHEMA",
     "HORIZON_ARTIFACTS",
     "HORIZON_HEADLINES",
 ]
@@ -88,12 +91,40 @@ POLICY_REPLAY_SCHEMA = Schema("policy_replay", (
     Column("walked", "int64", True, "rooms walked"),
     Column("empty_rooms", "int64", True, "empty room-nights"),
 ))
+EXPECTED_SHOWS_SCHEMA = Schema("expected_shows", (
+    Column("days_before", "int64", True, "days before the night"),
+    Column("rooms_on_hand", "float64", True, "rooms held then (mean over the test nights)"),
+    Column("expected_shows_on_hand", "float64", True, "sum of the held bookings' show probabilities x rooms"),
+    Column("expected_net_pickup", "float64", True, "rooms booked later that stay (training nights' mean)"),
+    Column("expected_shows", "float64", True, "expected shows on hand + expected net pick-up"),
+    Column("actual_shows", "float64", True, "rooms that stayed"),
+    Column("shows_mae", "float64", True, "mean |expected - actual shows| over the test nights"),
+    Column("shows_bias", "float64", True, "mean (expected - actual shows)"),
+    Column("p_over_capacity", "float64", True, "P(shows > rooms) with no further control (mean)"),
+    Column("limit_service", "float64", True, "rooms held allowed for the service level (mean over nights)"),
+    Column("limit_cost", "float64", True, "rooms held allowed for walk vs empty-room costs (mean over nights)"),
+))
+SYNTHETIC_REPLAY_SCHEMA = Schema("synthetic_replay", (
+    Column("policy", "string", True, "control (+ overbooking)"),
+    Column("net_revpar", "float64", True, "mean over the replications"),
+    Column("net_revpar_ci", "float64", True, "half-width of the 95 % interval of the mean"),
+    Column("revpar", "float64", True, "revenue per available room-night"),
+    Column("occupancy", "float64", True, "occupied / available room-nights"),
+    Column("adr", "float64", True, "revenue per occupied room-night"),
+    Column("walked", "float64", True, "rooms walked (mean per replication)"),
+    Column("empty_rooms", "float64", True, "empty room-nights (mean per replication)"),
+    Column("net_revpar_diff_vs_first", "float64", True, "paired difference to FCFS (common random numbers)"),
+    Column("net_revpar_diff_vs_first_ci", "float64", True, "half-width of its 95 % interval"),
+    Column("streams", "int64", True, "replications"),
+))
 #: Artefacts of the step (file name -> schema); all under ``<run_dir>/artifacts/``.
 HORIZON_ARTIFACTS: dict[str, Schema] = {
     "booking_curves.parquet": BOOKING_CURVES_SCHEMA,
     "pickup_errors.parquet": PICKUP_ERRORS_SCHEMA,
     "overbooking_horizon.parquet": OVERBOOKING_HORIZON_SCHEMA,
     "policy_replay.parquet": POLICY_REPLAY_SCHEMA,
+    "expected_shows.parquet": EXPECTED_SHOWS_SCHEMA,
+    "synthetic_replay.parquet": SYNTHETIC_REPLAY_SCHEMA,
 }
 #: Headline figures of the step (key -> label).
 HORIZON_HEADLINES: dict[str, str] = {
@@ -103,6 +134,8 @@ HORIZON_HEADLINES: dict[str, str] = {
     "limit_service_90": "Booking limit 90 days out (service level)",
     "limit_service_0": "Booking limit on the night (no-show-only rule)",
     "replay_uplift_pct": "Best policy's net RevPAR over FCFS without overbooking (replay)",
+    "shows_mae_7": "Expected shows 7 days out: mean absolute error against the rooms that stayed (test nights)",
+    "dp_vs_fcfs_pct": "DP bid price without overbooking: net RevPAR over FCFS (replay)",
 }
 
 _DAYS_OUT = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180, 270, 365)
@@ -146,6 +179,13 @@ class HorizonParams:
         Theta / seasonal naive on the total room-nights, no pick-up candidate)
         is refitted and scored beside the pick-up methods; 0: no baseline
         (each origin is a full refit: seconds).
+    shows_days_out : tuple of int, default (0, 1, 3, 7, 14, 30, 60, 90)
+        Days before the night at which the expected shows of the bookings on
+        hand and their limits are computed (:func:`~crm_analysis.yield_management.shows.show_forecast`).
+    synthetic_replications : int, default 0
+        Request streams of the synthetic hotel (:func:`crm_analysis.synthetic.request_stream`,
+        the default hotel at ``capacity`` rooms, seeds ``seed + 1000 + r``)
+        replayed through the same controls with common random numbers; 0: none, else at least 2.
     seed : int, default 42
     """
 
@@ -165,6 +205,8 @@ class HorizonParams:
     group_rate: float | None = None
     cancel_max_iter: int = 100
     ts_baseline_origins: int = 0
+    shows_days_out: tuple[int, ...] = (0, 1, 3, 7, 14, 30, 60, 90)
+    synthetic_replications: int = 0
     seed: int = 42
 
     def __post_init__(self) -> None:
@@ -181,6 +223,11 @@ class HorizonParams:
             raise ValueError(f"dp_days must be in 1..max_lead, got {self.dp_days}")
         if self.group_size < 1 or self.group_nights < 1:
             raise ValueError("group_size and group_nights must be >= 1")
+        if self.synthetic_replications == 1 or self.synthetic_replications < 0:
+            raise ValueError(f"synthetic_replications must be 0 (none) or >= 2 (an interval needs two), "
+                             f"got {self.synthetic_replications!r}")
+        if not self.shows_days_out or min(self.shows_days_out) < 0 or max(self.shows_days_out) > self.max_lead:
+            raise ValueError(f"shows_days_out must be days in 0..max_lead ({self.max_lead}), got {self.shows_days_out!r}")
 
     @property
     def as_of_ts(self) -> pd.Timestamp:
@@ -212,6 +259,8 @@ class HorizonResult:
     group: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    shows: ShowForecast | None = None
+    synthetic: pd.DataFrame | None = None
 
     def headlines(self) -> dict[str, Any]:
         """Headline figures keyed as :data:`HORIZON_HEADLINES`."""
@@ -226,6 +275,10 @@ class HorizonResult:
             "limit_service_90": int(self.limits.loc[min(90, self.limits.index.max()), "limit_service"]),
             "limit_service_0": int(self.limits.loc[0, "limit_service"]),
             "replay_uplift_pct": float(100 * (s["net_revpar"].max() / base - 1)) if base else np.nan,
+            "shows_mae_7": (float(self.shows.by_days_out.loc[7, "shows_mae"])
+                            if self.shows is not None and 7 in self.shows.by_days_out.index else np.nan),
+            "dp_vs_fcfs_pct": (float(100 * (s.loc["DP bid price", "net_revpar"] / base - 1))
+                               if base and "DP bid price" in s.index else np.nan),
         }
 
     def artifacts(self) -> dict[str, pd.DataFrame]:
@@ -240,8 +293,17 @@ class HorizonResult:
         ob["days_before"] = ob["days_before"].astype("int64")
         rp = self.replay.summary.reset_index()
         rp["policy"] = rp["policy"].astype("string")
+        sh = (self.shows.by_days_out.reset_index().astype(float).astype({"days_before": "int64"})
+              if self.shows is not None else pd.DataFrame({c.name: pd.Series(dtype=c.pandas_dtype)
+                                                           for c in EXPECTED_SHOWS_SCHEMA}))
+        if self.synthetic is not None:
+            sy = self.synthetic.reset_index().astype({"streams": "int64"})
+            sy["policy"] = sy["policy"].astype("string")
+        else:
+            sy = pd.DataFrame({c.name: pd.Series(dtype=c.pandas_dtype) for c in SYNTHETIC_REPLAY_SCHEMA})
         out = {"booking_curves.parquet": curves, "pickup_errors.parquet": pe,
-               "overbooking_horizon.parquet": ob, "policy_replay.parquet": rp}
+               "overbooking_horizon.parquet": ob, "policy_replay.parquet": rp,
+               "expected_shows.parquet": sh, "synthetic_replay.parquet": sy}
         for name, df in out.items():
             schema = HORIZON_ARTIFACTS[name]
             miss = [c for c in schema.required if c not in df.columns]
@@ -255,7 +317,11 @@ def _class_rates(bookings: pd.DataFrame, classes: list[str], nights: pd.Datetime
     """Mean rooms requested per class, by days before the night and group of nights: (groups, days, classes).
 
     Requests are counted by stay night (each night of a stay is a request for that night's room) and
-    weighted by the share of them that finally stay (the DP plans the rooms that will be used).
+    weighted by the share of them that finally stay (the DP plans the rooms that will be used; the
+    replay counts its rooms left net of the cancellations to come, ``dp_show_rate``). Requests made more
+    than ``days`` before the night are not in the rates (they were lumped into day ``days``, which made
+    the programme expect them again after they had booked: bid prices far too high before the horizon);
+    such requests see the bid prices of the whole horizon at the rooms left.
     """
     b = bookings[bookings["fare_class"].astype("object").isin(classes)]
     day0 = nights[0]
@@ -271,8 +337,8 @@ def _class_rates(bookings: pd.DataFrame, classes: list[str], nights: pd.Datetime
         m = n > s
         t = arr[m] + s
         d = lead[m] + s
-        ok = (t >= 0) & (t < len(nights)) & (d >= 1)
-        d = np.minimum(d[ok], days)
+        ok = (t >= 0) & (t < len(nights)) & (d >= 1) & (d <= days)
+        d = d[ok]
         np.add.at(acc, (group_of_night[t[ok]], d - 1, k[m][ok]), (u[m] * stay[m])[ok])
     return acc / np.maximum(cnt, 1)[:, None, None]
 
@@ -329,6 +395,8 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
         "gradient boosting": CancellationModel("gradient_boosting", max_iter=p.cancel_max_iter, seed=p.seed).fit(split.train),
     }
     cancel = evaluate_cancellation_model(models, split.test)
+    b = b.reset_index(drop=True)
+    cancel_p = models["gradient boosting"].predict_proba(b)  # features known at booking only
     counts |= {"cancellation train bookings": split.counts["train"], "cancellation test bookings": split.counts["test"]}
     # 4. show rates and limits by days out (training nights)
     fares_tab = fares_from_bookings(b[b["arrival_date"] <= train_end], by="fare_class")
@@ -340,6 +408,16 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
                                             walk_cost=walk_cost, empty_room_cost=float(fares.mean()))
     limits["limit_service"] = limits["limit_service"].astype("int64")
     limits["limit_cost"] = limits["limit_cost"].astype("int64")
+    # 4b. expected shows of the bookings on hand (per-booking probabilities) + net pick-up; limits per night
+    test_nights = pd.date_range(cut, as_of, freq="D")
+    shows = show_forecast(b, cancel_p, nights=test_nights,
+                          train_nights=pd.date_range(start + pd.Timedelta(days=min(p.max_lead, 30)), train_end),
+                          capacity=p.capacity, days_out=sorted(set(p.shows_days_out)),
+                          max_denied_prob=p.service_level, walk_cost=walk_cost, empty_room_cost=float(fares.mean()))
+    notes += shows.notes
+    sl = shows.nightly.pivot(index="night", columns="days_before", values="limit_service")
+    sl = sl.reindex(index=test_nights, columns=range(int(sl.columns.max()) + 1)).ffill(axis=1)
+    night_limits = sl.to_numpy(np.int64)
     # 5. dynamic programme per arrival month of the night (rates from the training nights)
     classes = list(fares.index)
     # strictly decreasing fares: classes with equal fares are nudged apart by a cent (counted)
@@ -361,8 +439,16 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
         dp[g] = dynamic_programme(f, lam, cap_dp, periods_per_day=kper)
     if not dp:
         raise ValueError("no training night to estimate the arrival rates of the dynamic programme")
-    fallback = max(dp, key=lambda g: dp[g].expected_revenue)
-    test_nights = pd.date_range(cut, as_of, freq="D")
+    # a test month without training nights (less than a year of history) gets the programme of the rates
+    # pooled over all training nights (was: the busiest month's, which over-protects in a slack month)
+    pooled = _class_rates(b, classes, nights_all, p.dp_days, np.where(train_mask, 0, 1), 2)[0]
+    lam, kper = arrival_probabilities(pooled, max_probability=0.5)
+    fallback = 12
+    dp[fallback] = dynamic_programme(f, lam, cap_dp, periods_per_day=kper)
+    missing = sorted({int(m) for m in test_nights.month if (m - 1) not in dp})
+    if missing:
+        notes.append(f"test month(s) {missing} without training nights: the DP uses the arrival rates pooled over "
+                     "all training nights")
     dp_group = np.array([m - 1 if (m - 1) in dp else fallback for m in test_nights.month])
     busiest = int(pd.Series(dp_group).mode().iloc[0]) if len(dp_group) else fallback
     dp_table = dp[busiest].protection_frame([d for d in (180, 120, 90, 60, 30, 14, 7, 1) if d <= p.dp_days])
@@ -385,18 +471,49 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     no_show_rule = np.full(len(limits), int(limits.loc[0, "limit_service"]))
     pols = [ReplayPolicy("fcfs"), ReplayPolicy("fcfs", True), ReplayPolicy("emsr_b"), ReplayPolicy("emsr_b", True),
             ReplayPolicy("dp"), ReplayPolicy("dp", True)]
-    replay = replay_policies(req, pols, capacity=p.capacity, start=cut, end=as_of,
-                             limits=limits["limit_service"].to_numpy(), class_fares=fares_adj,
-                             class_demand=class_demand, dp=dp, dp_group=dp_group, walk_cost=walk_cost)
+    q_dp = limits["show_rate"].to_numpy()  # net rooms left for the DP (its rates are of requests that stay)
+    ctrl = dict(capacity=p.capacity, start=cut, end=as_of, limits=limits["limit_service"].to_numpy(),
+                class_fares=fares_adj, class_demand=class_demand, dp=dp, dp_group=dp_group, walk_cost=walk_cost,
+                dp_show_rate=q_dp)
+    replay = replay_policies(req, pols, **ctrl)
     rule = replay_policies(req, [ReplayPolicy("fcfs", True, name="FCFS + no-show-only limit")], capacity=p.capacity,
                            start=cut, end=as_of, limits=no_show_rule, walk_cost=walk_cost)
-    replay.summary = pd.concat([replay.summary.iloc[:2], rule.summary, replay.summary.iloc[2:]])
-    replay.nightly = pd.concat([replay.nightly, rule.nightly], ignore_index=True)
-    replay.outcomes = pd.concat([replay.outcomes, rule.outcomes], ignore_index=True)
+    on_hand = replay_policies(req, [ReplayPolicy("fcfs", True, name="FCFS + limits from bookings on hand")],
+                              capacity=p.capacity, start=cut, end=as_of, limits=night_limits, walk_cost=walk_cost)
+    replay.summary = pd.concat([replay.summary.iloc[:2], rule.summary, on_hand.summary, replay.summary.iloc[2:]])
+    replay.nightly = pd.concat([replay.nightly, rule.nightly, on_hand.nightly], ignore_index=True)
+    replay.outcomes = pd.concat([replay.outcomes, rule.outcomes, on_hand.outcomes], ignore_index=True)
+    # 6b. the synthetic hotel's request streams through the same controls (common random numbers)
+    synthetic = None
+    if p.synthetic_replications:
+        synthetic = _synthetic_replay(p, cut, as_of, classes, pols, ctrl, notes)
     # 8. group request d days out: displacement from the DP bid prices at the expected shows on hand
     group = _group_view(p, dp, q, curves, train_end, fares, walk_cost)
     return HorizonResult(p, curves, pickup, cancel, q, limits, pd.Series(fares_adj, name="fare"), dp, dp_table,
-                         replay, group, counts, notes)
+                         replay, group, counts, notes, shows, synthetic)
+
+
+def _synthetic_replay(p: HorizonParams, cut: pd.Timestamp, as_of: pd.Timestamp, classes: list[str],
+                      pols: list[ReplayPolicy], ctrl: dict[str, Any], notes: list[str]) -> pd.DataFrame:
+    """Replay request streams of the default synthetic hotel at ``capacity`` rooms (seeds ``seed + 1000 + r``)."""
+    from crm_analysis.synthetic import DEFAULT_HOTEL, request_stream
+    from crm_analysis.yield_management.replay import replay_replications
+
+    cfg = DEFAULT_HOTEL.with_capacity(int(p.capacity))
+    streams, dropped = [], 0
+    for r in range(int(p.synthetic_replications)):
+        s = request_stream(cfg, start=cut - pd.Timedelta(days=30), end=as_of, seed=int(p.seed) + 1000 + r)
+        if "fare_class" not in s.columns:
+            s["fare_class"] = s["segment"]
+        keep = s["fare_class"].astype("object").isin(classes)
+        dropped += int((~keep).sum())
+        streams.append(s.loc[keep])
+    if dropped:
+        notes.append(f"synthetic replay: {dropped:,} request(s) of segments without a fare in the data left out")
+    out = replay_replications(streams, pols, **ctrl)
+    notes.append(f"synthetic replay: {len(streams)} request streams of the default hotel at {p.capacity} rooms "
+                 "(common random numbers: every policy sees the same streams)")
+    return out
 
 
 def _ts_baseline(b: pd.DataFrame, p: HorizonParams, cut: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -442,7 +559,7 @@ def _group_view(p: HorizonParams, dp: dict[int, DynamicDPResult], q: pd.DataFram
     on_hand = pd.Series(otb[m, min(d, otb.shape[1] - 1)], index=mon).groupby(level=0).mean()
     qd = float(q["show_rate"].iloc[min(d, len(q) - 1)])
     rows = []
-    for g, res in sorted(dp.items()):
+    for g, res in sorted((g, r) for g, r in dp.items() if g < 12):  # 12: the pooled fallback
         shows = float(on_hand.get(g + 1, 0.0)) * qd
         left = int(max(0, min(res.capacity, round(p.capacity - shows))))
         t = min(max(d, 1) * res.periods_per_day, res.bid_prices.shape[0])

@@ -32,12 +32,16 @@ day). A request is accepted only if every night of its stay accepts it:
   class demand forecast, Belobaba 1989), with the limit of the class and all
   lower classes;
 * ``"dp"``: bid-price control from the dynamic programme
-  (:mod:`~crm_analysis.yield_management.dynamic`): the booking's rate must
-  be at least the sum of the nights' bid prices at the rooms left.
+  (:mod:`~crm_analysis.yield_management.dynamic`): the fare of the
+  request's class (the fare the programme is solved with: bid prices are in
+  the programme's money, not in the booking's own seasonal rate) times the
+  rooms and priced nights must be at least the sum of the nights' bid prices
+  at the rooms left.
 
 "With overbooking" the night's limit is the days-out limit ``b(d)`` instead of
 the rooms ``C`` (for EMSR-b every class limit is raised by ``b(d) - C``; for
-the DP the rooms left are ``b(d) - held``). At each night the accepted
+the DP the rooms left are ``b(d) - held``, or with ``dp_show_rate`` the net
+rooms left ``C - round(q(d) * held)`` under the hold limit ``b(d)``). At each night the accepted
 bookings that stay are housed, in-house guests first; if arrivals exceed the
 free rooms the lowest-rate arrivals are *walked* (no revenue, a walk cost
 each). Every request ends in exactly one state: ``refused``, ``cancelled``,
@@ -259,6 +263,7 @@ def replay_policies(
     dp_group: np.ndarray | None = None,
     class_column: str = "fare_class",
     walk_cost: float = 0.0,
+    dp_show_rate: np.ndarray | None = None,
 ) -> ReplayResult:
     """Replay a booking stream under capacity-control policies (see the module docstring).
 
@@ -276,7 +281,10 @@ def replay_policies(
     limits : numpy.ndarray, optional
         Booking limit by days before the night, ``limits[d]`` for
         ``d = 0..D`` (later days use ``limits[D]``); needed by policies with
-        overbooking.
+        overbooking. A 2-D array ``(scored nights, D + 1)`` gives a limit per
+        scored night and days before (e.g. from the expected shows of the
+        bookings on hand, :func:`~crm_analysis.yield_management.shows.show_forecast`);
+        the nights not scored then keep the rooms ``C``.
     class_fares : mapping, optional
         Fare class -> fare; needed by ``emsr_b`` and ``dp``. The classes are
         ranked by fare (highest first).
@@ -293,6 +301,16 @@ def replay_policies(
     class_column : str, default "fare_class"
     walk_cost : float, default 0
         Cost per walked room (the guest is walked for the whole stay).
+    dp_show_rate : numpy.ndarray, optional
+        ``q(d)``, the share of the rooms held ``d`` days out that finally
+        stay (:func:`show_rates_by_days_out`; later days use the last). With
+        it the DP counts its rooms left *net*: ``C - round(q(d) * held)``,
+        consistent with arrival rates of the requests that finally stay (the
+        rates of :func:`~crm_analysis.yield_management.booking_horizon.run_booking_horizon`);
+        the rooms held stay capped at the night's limit (``C`` without
+        overbooking). Without it the rooms left are ``limit - held`` (gross),
+        which with net arrival rates over-protects: the DP then sees the
+        rooms of bookings that will still cancel as sold.
 
     Returns
     -------
@@ -319,6 +337,12 @@ def replay_policies(
     s0, s1 = (t0 - day0).days, (t1 - day0).days
     n_scored = s1 - s0 + 1
     lim = None if limits is None else np.asarray(limits, dtype=np.int64)
+    if lim is not None and lim.ndim == 2 and lim.shape[0] != n_scored:
+        raise ValueError(f"limits has {lim.shape[0]} rows; a 2-D limits array needs one row per scored night "
+                         f"({n_scored}, {t0.date()} to {t1.date()})")
+    qn = None if dp_show_rate is None else np.asarray(dp_show_rate, dtype=float)
+    if qn is not None and not ((qn > 0) & (qn <= 1)).all():
+        raise ValueError("dp_show_rate must hold show rates in (0, 1] (fill the days out without data first)")
     n_cls = 1 if classes is None else len(classes)
     # events: requests (type 0) then cancellations at the end of their day (type 1)
     will_cancel = status == "cancelled"
@@ -349,6 +373,7 @@ def replay_policies(
                 blim[s0 + i] = booking_limits(y, C)
         if pol.control == "dp" and (dp is None or dp_group is None):
             raise ValueError(f"policy {pol.label!r} needs `dp` and `dp_group`")
+        dp_fares = np.array([class_fares[c] for c in classes], dtype=float) if classes is not None else None
         held = np.zeros((span, n_cls), dtype=np.int64)
         accepted = np.zeros(n, dtype=bool)
         for day, typ, i in zip(ev_day, ev_type, ev_id):
@@ -358,10 +383,15 @@ def replay_policies(
                     held[a:a + m, cls[i]] -= u
                 continue
             ok = True
-            bid = 0.0
+            bid, bid_nights = 0.0, 0
             for t in range(a, a + m):
                 d = t - day
-                cap = C if not pol.overbooking else int(lim[min(d, len(lim) - 1)])
+                if not pol.overbooking:
+                    cap = C
+                elif lim.ndim == 1:
+                    cap = int(lim[min(d, len(lim) - 1)])
+                else:
+                    cap = int(lim[t - s0, min(d, lim.shape[1] - 1)]) if s0 <= t <= s1 else C
                 tot = int(held[t].sum())
                 if pol.control == "fcfs" or not (s0 <= t <= s1):
                     if tot + u > cap:
@@ -375,13 +405,20 @@ def replay_policies(
                         break
                 else:  # dp: bid price of the u rooms at the rooms left
                     res = dp[int(dp_group[t - s0])]
-                    left = min(cap - tot, res.capacity)
+                    if tot + u > cap:
+                        ok = False
+                        break
+                    net = cap - tot if qn is None else C - int(round(qn[min(d, qn.size - 1)] * tot))
+                    left = min(net, res.capacity)
                     if left < u:
                         ok = False
                         break
                     tt = min(max(d, 1) * res.periods_per_day, res.bid_prices.shape[0])
                     bid += float(res.bid_prices[tt - 1, left - u:left].sum())
-            if ok and pol.control == "dp" and rate[i] * u < bid:
+                    bid_nights += 1
+            # bid-price control in the programme's money: the class fare (the fare the DP is solved with)
+            # of each of the stay's priced nights against the sum of their bid prices
+            if ok and pol.control == "dp" and dp_fares[cls[i]] * u * bid_nights < bid:
                 ok = False
             if ok:
                 accepted[i] = True

@@ -317,7 +317,8 @@ def bookings_on_hand(bookings: pd.DataFrame, nights: pd.DatetimeIndex, days_befo
     -------
     pandas.DataFrame
         ``night``, ``row`` (position in ``bookings``), ``units``,
-        ``days_to_arrival`` (days before the booking's arrival at that date).
+        ``days_to_arrival`` (days before the booking's arrival at that date;
+        negative for a guest already in house, whom :func:`show_forecast` counts as shown).
         A cancelled booking without a cancellation date is held until arrival
         (as in :func:`~crm_analysis.seasonality.on_the_books`).
     """
@@ -473,7 +474,9 @@ def show_forecast(
     for d in days_out:
         oh = bookings_on_hand(b, nights, d)
         r_ = oh["row"].to_numpy()
-        ps = (1.0 - held_cal.predict(c[r_], oh["days_to_arrival"].to_numpy(), lead_all[r_])) * (1.0 - no_show)
+        dta = oh["days_to_arrival"].to_numpy()
+        ps = (1.0 - held_cal.predict(c[r_], np.maximum(dta, 0), lead_all[r_])) * (1.0 - no_show)
+        ps[dta < 0] = 1.0  # arrived before the decision day: in house (shown)
         oh["p"] = ps
         g = dict(tuple(oh.groupby("night")))
         q_new = float(pick.loc[d, "new_show_rate"])

@@ -159,3 +159,43 @@ def test_request_stream_and_replications():
     assert (out["streams"] == 3).all() and (out["net_revpar_ci"] > 0).all()
     with pytest.raises(ValueError, match="two streams"):
         replay_replications(streams[:1], pols, capacity=30, start="2024-02-01", end="2024-03-31", limits=np.full(3, 33))
+
+
+def test_dp_rooms_left_net_of_cancellations_to_come():
+    # hand case (issue 14 point 6): C = 2, 10 periods of a high-fare request with probability 0.15 each:
+    # bid price of the last room ~ 200 * P(>= 1 high) = 160 > 100, of the 2nd-last ~ 200 * P(>= 2) ~ 92 < 100.
+    res = dynamic_programme(np.array([200.0, 100.0]), np.tile([0.15, 0.0], (10, 1)), 2)
+    bp = res.bid_prices[9]
+    assert bp[0] > 100 > bp[1]
+    day = D0 + pd.Timedelta(days=10)
+    req = pd.DataFrame({
+        "booking_id": ["a", "b"], "booking_date": [D0, D0], "arrival_date": [day, day], "nights": [1, 1],
+        "units": [1, 1], "rate": [200.0, 50.0], "status": ["cancelled", "stayed"], "fare_class": ["hi", "lo"],
+        "cancellation_date": [D0 + pd.Timedelta(days=5), pd.NaT]})
+    kw = dict(capacity=2, start=day, end=day, class_fares={"hi": 200.0, "lo": 100.0}, dp=[res],
+              dp_group=np.array([0]))
+    # gross: "a" (which will cancel) counts as a sold room -> 1 left, bid 160 > 100: "b" refused
+    gross = replay_policies(req, [ReplayPolicy("dp")], **kw).outcomes.set_index("booking_id")["outcome"]
+    assert gross.to_dict() == {"a": "cancelled", "b": "refused"}
+    # net: 30 % of the rooms held 10 days out stay -> round(0.3 * 1) = 0 rooms used, 2 left, bid 92 <= 100
+    # (the class fare, not the booking's own rate of 50, is compared: bid prices are in the DP's money)
+    net = replay_policies(req, [ReplayPolicy("dp")], dp_show_rate=np.full(11, 0.3), **kw)
+    assert net.outcomes.set_index("booking_id")["outcome"].to_dict() == {"a": "cancelled", "b": "shown"}
+    with pytest.raises(ValueError, match="dp_show_rate"):
+        replay_policies(req, [ReplayPolicy("dp")], dp_show_rate=np.zeros(11), **kw)
+
+
+def test_limits_per_night():
+    # a 2-D limits array: one row per scored night; the night with limit 1 refuses the second request
+    day = D0 + pd.Timedelta(days=3)
+    req = pd.DataFrame({
+        "booking_id": ["a", "b", "c", "d"], "booking_date": [D0] * 4,
+        "arrival_date": [day, day, day + pd.Timedelta(days=1), day + pd.Timedelta(days=1)], "nights": [1] * 4,
+        "units": [1] * 4, "rate": [100.0] * 4, "status": ["stayed"] * 4, "cancellation_date": [pd.NaT] * 4})
+    lim = np.array([[1, 1, 1, 1], [3, 3, 3, 3]])
+    r = replay_policies(req, [ReplayPolicy("fcfs", True)], capacity=2, start=day, end=day + pd.Timedelta(days=1),
+                        limits=lim)
+    assert r.outcomes.set_index("booking_id")["outcome"].to_dict() == {"a": "shown", "b": "refused",
+                                                                     "c": "shown", "d": "shown"}
+    with pytest.raises(ValueError, match="one row per scored night"):
+        replay_policies(req, [ReplayPolicy("fcfs", True)], capacity=2, start=day, end=day, limits=lim)
