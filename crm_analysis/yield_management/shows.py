@@ -148,19 +148,18 @@ def shows_pmf(probabilities: Sequence[float] | np.ndarray, units: Sequence[int] 
     return np.convolve(pb, _poisson_pmf(float(net_pickup)))
 
 
-def _last_true(ok, hi: int) -> int:
-    """Largest ``k`` in ``0..`` with ``ok(k)`` for a predicate true up to a point (``-1`` if ``ok(0)`` is false)."""
-    if not ok(0):
-        return -1
-    lo = 0
-    while ok(hi):
-        lo, hi = hi, 2 * hi
-        if hi > 2**40:  # pragma: no cover - a level that never binds
-            raise ValueError("the limit does not bind")
-    while hi - lo > 1:  # ok(lo), not ok(hi)
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
-    return lo
+def _with_binomial(base: np.ndarray, k: int, q: float) -> np.ndarray:
+    """``base`` convolved with the Binomial(k, q) pmf (log-gamma form, no scipy.stats overhead)."""
+    if k == 0:
+        return base
+    if q >= 1.0:
+        return np.concatenate([np.zeros(k), base])
+    from scipy.special import gammaln
+
+    j = np.arange(k + 1)
+    with np.errstate(divide="ignore"):
+        lp = gammaln(k + 1) - gammaln(j + 1) - gammaln(k - j + 1) + j * np.log(q) + (k - j) * np.log1p(-q)
+    return np.convolve(base, np.exp(lp))
 
 
 def limits_from_shows(
@@ -207,24 +206,49 @@ def limits_from_shows(
     if not 0 < q <= 1:
         raise ValueError(f"new_show_rate must be in (0, 1], got {new_show_rate!r}")
     base = np.asarray(on_hand_pmf, dtype=float)
-
-    def dist(k: int) -> np.ndarray:
-        return base if k == 0 else np.convolve(base, stats.binom.pmf(np.arange(k + 1), k, q))
-
-    hi = max(1, int(np.ceil((C + 1) / q)) + 1)
-    out: dict[str, int] = {}
-    if max_denied_prob is not None:
+    want_s = max_denied_prob is not None
+    want_c = walk_cost is not None or empty_room_cost is not None
+    if want_s:
         eps = check_probability(max_denied_prob, "max_denied_prob", zero=True, one=False)
-        k = _last_true(lambda k: float(dist(k)[C + 1:].sum()) <= eps, hi)
-        out["extra_service"] = max(k, 0)
-        out["over_service"] = int(k < 0)
-    if walk_cost is not None or empty_room_cost is not None:
+    if want_c:
         w, r = float(walk_cost if walk_cost is not None else np.nan), float(empty_room_cost if empty_room_cost is not None else np.nan)
         if not (np.isfinite(w) and w > 0 and np.isfinite(r) and r > 0):
             raise ValueError(f"walk_cost and empty_room_cost must both be finite and > 0, got {walk_cost!r}, {empty_room_cost!r}")
-        # accept the (k+1)-th room while r * P(S_k < C) > w * P(S_k >= C)
-        k = _last_true(lambda k: r * float(dist(k)[:C].sum()) > w * float(dist(k)[C:].sum()), hi)
-        out["extra_cost"] = k + 1
+
+    # both predicates are true up to some k and false after (P(S_k > C), P(S_k >= C) increase with k):
+    # step k up one Bernoulli(q) at a time from a start below both answers
+    def ok_s(pm: np.ndarray) -> bool:  # service level still met with these k rooms
+        return float(pm[C + 1:].sum()) <= eps
+
+    def ok_c(pm: np.ndarray) -> bool:  # one more room still lowers the expected cost
+        return r * float(pm[:C].sum()) > w * float(pm[C:].sum())
+
+    s_idx = np.arange(base.size)
+    mean, var = float(s_idx @ base), float(((s_idx - s_idx @ base) ** 2) @ base)
+    k = max(0, int(np.floor((C - mean - 4.0 * np.sqrt(var + C + 1.0) - 2.0) / q)))  # falls back to 0 if too high
+    pm = _with_binomial(base, k, q)
+    if (want_s and not ok_s(pm)) or (want_c and not ok_c(pm)):
+        k, pm = 0, base
+    res_s = res_c = None
+    while True:
+        if want_s and res_s is None and not ok_s(pm):
+            res_s = k - 1
+        if want_c and res_c is None and not ok_c(pm):
+            res_c = k - 1
+        if (not want_s or res_s is not None) and (not want_c or res_c is not None):
+            break
+        if k > 1_000_000:  # pragma: no cover - only with a show rate near 0
+            raise ValueError(f"the limit does not bind within a million rooms (new_show_rate={q!r})")
+        nxt = np.zeros(pm.size + 1)
+        nxt[:-1] = pm * (1.0 - q)
+        nxt[1:] += pm * q
+        pm, k = nxt, k + 1
+    out: dict[str, int] = {}
+    if want_s:
+        out["extra_service"] = max(res_s, 0)
+        out["over_service"] = int(res_s < 0)
+    if want_c:
+        out["extra_cost"] = res_c + 1
     return out
 
 
@@ -293,8 +317,14 @@ class HeldCancellation:
         X, y = np.vstack(Xs), np.concatenate(ys)
         if np.unique(y).size < 2:
             raise ValueError("the held bookings need both later-cancelled and kept bookings to recalibrate")
-        lr = LogisticRegression(C=1e6, max_iter=1000).fit(X, y)
-        self.coef_ = np.concatenate([lr.intercept_, lr.coef_.ravel()])
+        from threadpoolctl import threadpool_limits
+
+        mu, sd = X.mean(axis=0), X.std(axis=0)
+        sd = np.where(sd > 0, sd, 1.0)
+        with threadpool_limits(1):
+            lr = LogisticRegression(C=1e6, max_iter=1000).fit((X - mu) / sd, y)
+        beta = lr.coef_.ravel() / sd  # back to the unscaled features
+        self.coef_ = np.concatenate([lr.intercept_ - [beta @ mu], beta])
         self.n_rows_ = int(y.size)
         return self
 
@@ -481,12 +511,13 @@ def show_forecast(
         g = dict(tuple(oh.groupby("night")))
         q_new = float(pick.loc[d, "new_show_rate"])
         mu = float(pick.loc[d, "net_pickup"])
+        pois = _poisson_pmf(mu)
         for t in nights:
             x = g.get(t)
             p_ = x["p"].to_numpy() if x is not None else np.zeros(0)
             u_ = x["units"].to_numpy() if x is not None else np.zeros(0, dtype=np.int64)
             base = poisson_binomial_pmf(p_, u_)
-            full = np.convolve(base, _poisson_pmf(mu))
+            full = np.convolve(base, pois)
             lim = limits_from_shows(base, capacity, max(q_new, 1e-9), max_denied_prob=max_denied_prob,
                                     walk_cost=walk_cost, empty_room_cost=empty_room_cost)
             held = int(u_.sum())
