@@ -19,6 +19,18 @@ seasons
     Notebook inputs: seasons from demand forecasts, fares from bookings.
 compare
     FCFS / EMSR-b / DP controls and exact expected revenue per season or per night.
+horizon
+    Booking curves and pick-up forecasts by days before the night.
+cancellation
+    Cancellation probability per booking (scikit-learn, time split, features known at booking).
+dynamic
+    Lee & Hersh dynamic programme: bid prices and protection levels by time to arrival.
+shows
+    Expected shows of the bookings on hand (Poisson-binomial) plus net pick-up; limits by days out.
+replay
+    Show rates and limits by days out; replay of capacity controls on a booking stream.
+booking_horizon
+    The booking-horizon step: HorizonParams, run_booking_horizon, artefact schemas.
 """
 
 from crm_analysis.yield_management.capacity import (
@@ -60,6 +72,62 @@ from crm_analysis.yield_management.seasons import (
     season_demand,
 )
 from crm_analysis.yield_management.simulation import SimulationResult, default_policies, simulate_policies
+from crm_analysis.yield_management.horizon import (
+    BookingCurves,
+    booking_curves,
+    PICKUP_METHODS,
+    pickup_forecasts,
+    PickupBacktest,
+    pickup_backtest,
+)
+from crm_analysis.yield_management.cancellation import (
+    POST_BOOKING_COLUMNS,
+    HOTEL_FEATURE_COLUMNS,
+    booking_features,
+    cancellation_target,
+    time_split,
+    TimeSplit,
+    CancellationModel,
+    CancellationEvaluation,
+    evaluate_cancellation_model,
+)
+from crm_analysis.yield_management.dynamic import (
+    DynamicDPResult,
+    dynamic_programme,
+    arrival_probabilities,
+)
+from crm_analysis.yield_management.replay import (
+    OUTCOMES,
+    show_rates_by_days_out,
+    overbooking_limits_by_days_out,
+    ReplayPolicy,
+    ReplayResult,
+    replay_policies,
+    replay_replications,
+)
+from crm_analysis.yield_management.shows import (
+    poisson_binomial_pmf,
+    shows_pmf,
+    limits_from_shows,
+    HeldCancellation,
+    bookings_on_hand,
+    net_pickup_by_days_out,
+    ShowForecast,
+    show_forecast,
+)
+from crm_analysis.yield_management.booking_horizon import (
+    HorizonParams,
+    HorizonResult,
+    run_booking_horizon,
+    BOOKING_CURVES_SCHEMA,
+    PICKUP_ERRORS_SCHEMA,
+    OVERBOOKING_HORIZON_SCHEMA,
+    POLICY_REPLAY_SCHEMA,
+    EXPECTED_SHOWS_SCHEMA,
+    SYNTHETIC_REPLAY_SCHEMA,
+    HORIZON_ARTIFACTS,
+    HORIZON_HEADLINES,
+)
 
 from crm_analysis.yield_management.step import YieldParams, YieldResult, run_yield
 
@@ -100,4 +168,49 @@ __all__ = [
     "SeasonComparison",
     "evaluate_nights",
     "NightlyComparison",
+    # booking horizon (issue 14)
+    "BookingCurves",
+    "booking_curves",
+    "PICKUP_METHODS",
+    "pickup_forecasts",
+    "PickupBacktest",
+    "pickup_backtest",
+    "POST_BOOKING_COLUMNS",
+    "HOTEL_FEATURE_COLUMNS",
+    "booking_features",
+    "cancellation_target",
+    "time_split",
+    "TimeSplit",
+    "CancellationModel",
+    "CancellationEvaluation",
+    "evaluate_cancellation_model",
+    "DynamicDPResult",
+    "dynamic_programme",
+    "arrival_probabilities",
+    "OUTCOMES",
+    "show_rates_by_days_out",
+    "overbooking_limits_by_days_out",
+    "ReplayPolicy",
+    "ReplayResult",
+    "replay_policies",
+    "replay_replications",
+    "poisson_binomial_pmf",
+    "shows_pmf",
+    "limits_from_shows",
+    "HeldCancellation",
+    "bookings_on_hand",
+    "net_pickup_by_days_out",
+    "ShowForecast",
+    "show_forecast",
+    "HorizonParams",
+    "HorizonResult",
+    "run_booking_horizon",
+    "BOOKING_CURVES_SCHEMA",
+    "PICKUP_ERRORS_SCHEMA",
+    "OVERBOOKING_HORIZON_SCHEMA",
+    "POLICY_REPLAY_SCHEMA",
+    "EXPECTED_SHOWS_SCHEMA",
+    "SYNTHETIC_REPLAY_SCHEMA",
+    "HORIZON_ARTIFACTS",
+    "HORIZON_HEADLINES",
 ]
