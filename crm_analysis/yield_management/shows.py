@@ -463,7 +463,12 @@ def show_forecast(
         and the forecast nights.
     cancel_probability : numpy.ndarray, shape (len(bookings),)
         Booking-time cancellation probability of every booking
-        (:meth:`CancellationModel.predict_proba`).
+        (:meth:`CancellationModel.predict_proba`). The recalibration is fitted
+        on the training bookings' probabilities; from a model fitted on those
+        same bookings they are in-sample (sharper than on new bookings), so
+        the recalibrated probabilities of new bookings can be too extreme
+        (not corrected here; the test nights' MAE and bias of the expected
+        shows measure the result).
     nights : pandas.DatetimeIndex
         Nights forecast (their on-hand bookings at each ``d`` are read; their
         final outcome only for ``actual_shows``).
