@@ -34,7 +34,7 @@ from crm_analysis.data.cleaning import (
 )
 from crm_analysis.data.engine import connect, quote_identifier, quote_literal
 from crm_analysis.data.dates import IntakeChange, parse_datetime_column
-from crm_analysis.data.errors import DataValidationError, DataWarning, SourceFileError
+from crm_analysis.data.errors import DataValidationError, DataWarning, SourceFileError, duckdb_value_errors
 from crm_analysis.data.files import excel_sheet_names
 from crm_analysis.data.loaders import (
     bookings_relation,
@@ -81,6 +81,7 @@ __all__ = [
     # errors / validation
     "DataValidationError",
     "DataWarning",
+    "duckdb_value_errors",
     "IntakeChange",
     "intake_changes",
     "parse_datetime_column",

@@ -55,7 +55,7 @@ import duckdb
 import pandas as pd
 
 from crm_analysis.data.engine import connect, quote_identifier, quote_literal, quote_qualified
-from crm_analysis.data.errors import DataValidationError, SourceFileError
+from crm_analysis.data.errors import DataValidationError, SourceFileError, duckdb_value_errors
 from crm_analysis.data.files import (
     EXCEL_SUFFIXES,
     duckdb_missing_values,
@@ -588,7 +588,8 @@ def read_source(
     if kind == "frame":
         return payload
     if kind == "relation":
-        return payload.df()
+        with duckdb_value_errors():  # the relation's lazy checks (e.g. of transactions_relation) run here
+            return payload.df()
     if kind == "csv":
         if isinstance(payload, _FileSet):  # each file read and checked as one file would be
             return pd.concat([_read_csv(f, dict(opts), text_columns, encoding) for f in payload.files],
@@ -608,7 +609,8 @@ def read_source(
     db, owned = _open(con)
     try:
         sql = payload if kind == "query" else f"SELECT * FROM {quote_qualified(payload)}"
-        return db.sql(sql).df()
+        with duckdb_value_errors():
+            return db.sql(sql).df()
     finally:
         if owned:
             db.close()

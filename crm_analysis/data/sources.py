@@ -76,7 +76,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from crm_analysis.data.errors import DataValidationError, DataWarning
+from crm_analysis.data.errors import DataValidationError, DataWarning, duckdb_value_errors
 from crm_analysis.data.loaders import load_bookings, load_transactions
 from crm_analysis.data.real import load_cdnow, load_hotels, load_online_retail, load_online_retail_ii
 from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS
@@ -765,7 +765,8 @@ def probe_source(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. times converted to UTC: the notebook says so
-            first = probe.first_date(file, spec, canon, column)
+            with duckdb_value_errors(str(file)):  # DuckDB's value errors are the date policy's too
+                first = probe.first_date(file, spec, canon, column)
     except (DataValidationError, ValueError) as exc:  # the date policy's own error: the loader would raise it
         return SourceCheck([_loader_message(exc, file)], deferred=deferred)
     except Exception:  # noqa: BLE001 - not decidable here; the loader reports it

@@ -10,7 +10,7 @@ import pandas as pd
 
 from crm_analysis.data.dates import check_date_format_keys, check_timezone
 from crm_analysis.data.engine import quote_identifier
-from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.errors import DataValidationError, converts_duckdb_errors
 
 from . import _duckdb, _numpy
 from ._common import KeyColumns, as_date, canonical_frame, check_frame, summary_window, time_unit_days
@@ -70,6 +70,7 @@ def _no_spark(transactions: Any, name: str) -> None:
         )
 
 
+@converts_duckdb_errors
 def rfm_summary(
     transactions: Any,
     *,
@@ -213,6 +214,7 @@ def rfm_summary(
     return out
 
 
+@converts_duckdb_errors
 def calibration_and_holdout(
     transactions: Any,
     *,
@@ -281,6 +283,7 @@ def calibration_and_holdout(
     return out
 
 
+@converts_duckdb_errors
 def repeat_purchases_by_day(
     transactions: Any,
     *,

@@ -263,12 +263,13 @@ def canonical_frame(
     ts = tx[t]
     if not (isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "M"):
         if isinstance(ts.dtype, pd.DatetimeTZDtype) and timezone is None:
-            warn_utc(t, stacklevel=5)  # warn_utc, canonical_frame, _frame_or_relation, public function, caller
+            warn_utc(t, stacklevel=6)  # warn_utc, canonical_frame, _frame_or_relation, public function, its
+            # converts_duckdb_errors wrapper, caller
         out[t], changes = parse_datetime_column(ts, t, dayfirst=dayfirst,
                                                 date_format=date_format_for(date_format, "timestamp", t),
                                                 timezone=timezone)
         if any(ch.reason == "converted_to_utc" for ch in changes) and not isinstance(ts.dtype, pd.DatetimeTZDtype):
-            warn_utc(t, stacklevel=5)  # text with UTC offsets
+            warn_utc(t, stacklevel=6)  # text with UTC offsets
     ids = tx[c]
     if pd.api.types.is_float_dtype(ids.dtype) or (
         ids.dtype == object and any(isinstance(v, (float, np.floating)) for v in ids.iloc[:1000])

@@ -22,6 +22,7 @@ import pandas as pd
 
 from crm_analysis.data.dates import check_timezone
 from crm_analysis.data.engine import quote_identifier
+from crm_analysis.data.errors import converts_duckdb_errors
 
 from ._api import _frame_or_relation, _no_spark, _nothing_in_window
 from ._common import KeyColumns, as_date
@@ -120,6 +121,7 @@ class CohortTable:
         return fig
 
 
+@converts_duckdb_errors
 def cohort_table(
     transactions: Any,
     *,

@@ -22,6 +22,7 @@ from crm_analysis.data import (
     DataValidationError,
     DataWarning,
     clean_transactions,
+    duckdb_value_errors,
     intake_changes,
     load_source,
     load_transactions,
@@ -130,8 +131,12 @@ def test_invalid_dates_are_named_with_their_rows(tmp_path):
     msg = str(err.value)
     assert "2 value(s) are not valid dates" in msg and "row 1: '31/02/2024'" in msg and "row 2: '3 Jan 2024'" in msg
     assert "date_format" in msg
-    with pytest.raises(Exception, match="3 Jan 2024"):
-        transactions_relation(path, columns=COLUMNS).df()
+    with pytest.raises(DataValidationError, match="3 Jan 2024"):
+        with duckdb_value_errors():  # the relation is lazy: DuckDB raises when it is materialised
+            transactions_relation(path, columns=COLUMNS).df()
+    with pytest.raises(DataValidationError, match="3 Jan 2024"):  # the package runs the query
+        rfm_summary(path, observation_end="2024-12-31", customer_col="Client", datetime_col="OrderDate",
+                    monetary_col="Total")
 
 
 def test_numbers_are_not_dates():
@@ -340,5 +345,6 @@ def test_month_names_are_read_in_english_only_on_every_path(tmp_path: Path, fmt:
     path.write_text("Client;OrderDate;Total\n" + "".join(f"a;{d};1\n" for d in french), encoding="utf-8")
     with pytest.raises(DataValidationError, match=rf"do not match date_format '{fmt}'.*{french[0]}"):
         load_transactions(path, **opts)
-    with pytest.raises(Exception, match=rf"does not match date_format '{fmt}'"):
-        transactions_relation(path, **opts).df()
+    with pytest.raises(DataValidationError, match=rf"does not match date_format '{fmt}'"):
+        with duckdb_value_errors():
+            transactions_relation(path, **opts).df()

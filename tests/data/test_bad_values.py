@@ -19,6 +19,7 @@ from crm_analysis.data import (
     DataValidationError,
     clean_bookings,
     clean_transactions,
+    duckdb_value_errors,
     intake_changes,
     load_transactions,
     transactions_relation,
@@ -184,8 +185,11 @@ def test_numbers_not_in_the_declared_format_are_refused_on_both_paths(tmp_path: 
     opts = {"sep": ";", **options}
     with pytest.raises(DataValidationError, match=r"column 'amount': 1 value\(s\) are not numbers written with .*" + match):
         load_transactions(path, read_options=opts)
-    with pytest.raises(Exception, match=rf"column 'amount': value '{re.escape(values[0])}' is not a number written with"):
-        transactions_relation(path, read_options=opts).df()
+    with pytest.raises(DataValidationError, match=rf"column 'amount': value '{re.escape(values[0])}' is not a number written with"):
+        with duckdb_value_errors():  # the relation is lazy: DuckDB raises when it is materialised
+            transactions_relation(path, read_options=opts).df()
+    with pytest.raises(DataValidationError, match=rf"column 'amount': value '{re.escape(values[0])}'"):
+        rfm_summary(path, observation_end="2024-12-31", read_options=opts)  # the package runs the query
 
 
 def test_a_bad_amount_past_the_duckdb_sample_gives_the_package_error(tmp_path: Path):
@@ -193,10 +197,13 @@ def test_a_bad_amount_past_the_duckdb_sample_gives_the_package_error(tmp_path: P
     path = tmp_path / "late.csv"
     path.write_text("customer_id,timestamp,amount,note\n" + "\n".join(r + ",x" if not r.startswith("late") else
                                                                        'late,2024-02-01,"12,50",x' for r in rows) + "\n")
-    with pytest.raises(Exception, match=r"column 'amount': value '12,50' is not a number .*found a decimal comma "
-                                        r"\(12,50\): set the read option decimal: ','"):
-        transactions_relation(path).df()
-    with pytest.raises(Exception, match="12,50"):
+    with pytest.raises(DataValidationError, match=r"column 'amount': value '12,50' is not a number .*found a decimal "
+                                                  r"comma \(12,50\): set the read option decimal: ','"):
+        with duckdb_value_errors():
+            transactions_relation(path).df()
+    with pytest.raises(DataValidationError, match=r"column 'amount': value '12,50'"):
+        rfm_summary(path, observation_end="2024-12-31")
+    with pytest.raises(DataValidationError, match="12,50"):
         load_transactions(path)
 
 
@@ -257,7 +264,7 @@ def test_declared_missing_markers_add_to_the_empty_cell(tmp_path: Path, markers)
     assert tx["customer_id"].iloc[2] == "NA"  # pandas' own list is not brought back
     assert tx["Note"].isna().tolist() == [False, True, False, True]  # columns the markers do not name too
     if isinstance(markers, dict):  # DuckDB's reader takes one list for the file: said, not ignored
-        with pytest.raises(Exception, match="per-column na_values are read by the pandas path only"):
+        with pytest.raises(DataValidationError, match="per-column na_values are read by the pandas path only"):
             transactions_relation(path, columns=cols, read_options={"na_values": markers}, keep_extra=True).df()
     else:
         rel = transactions_relation(path, columns=cols, read_options={"na_values": markers}, keep_extra=True).df()
@@ -391,9 +398,10 @@ def test_number_errors_name_the_value_column_and_cause_on_both_paths(tmp_path: P
     with pytest.raises(DataValidationError, match=rf"column 'amount'.*{shown}.*Found in {shown}: {found}"):
         load_transactions(path, columns=cols, read_options=opts)
     duck = rf"column 'amount \(Betrag\)': value '{re.escape(value)}' is not a number .*found {found}"
-    with pytest.raises(Exception, match=duck):
-        transactions_relation(path, columns=cols, read_options=opts).df()
-    with pytest.raises(Exception, match=rf"column 'Betrag': value .* is not a number .*found {found}"):
+    with pytest.raises(DataValidationError, match=duck):
+        with duckdb_value_errors():
+            transactions_relation(path, columns=cols, read_options=opts).df()
+    with pytest.raises(DataValidationError, match=rf"column 'Betrag': value .* is not a number .*found {found}"):
         rfm_summary(path, observation_end="2024-01-31", monetary_col="Betrag", read_options=opts)
 
 

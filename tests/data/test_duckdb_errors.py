@@ -1,0 +1,91 @@
+"""The DuckDB (file) path raises the package's DataValidationError for bad values, like the pandas path.
+
+Newcomer try-out of issue #11 (F1): ``rfm_summary("n6.csv", ...)`` with ``€12.50`` in the
+amount raised ``duckdb.InvalidInputException``; every value error family of the file path is
+checked here against the pandas path on the same file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from crm_analysis.data import DataValidationError, DataWarning, duckdb_value_errors, load_transactions, transactions_relation
+from crm_analysis.rfm import calibration_and_holdout, cohort_table, repeat_purchases_by_day, rfm_summary
+
+# (file text, keyword arguments, a word of the message): one case per family of bad value
+FAMILIES = {
+    "bad number": ("customer_id,timestamp,amount\na,2024-01-02,12.5x\nb,2024-01-03,3\n", {}, "12.5x"),
+    "currency symbol": ("customer_id,timestamp,amount\na,2024-01-02,€12.50\nb,2024-01-02,$3\n", {}, "currency"),
+    "decimal comma": ("customer_id;timestamp;amount\na;2024-01-02;12,50\nb;2024-01-03;3\n",
+                      {"read_options": {"sep": ";"}}, "decimal"),
+    "NaN text": ("customer_id,timestamp,amount\na,2024-01-02,NaN\nb,2024-01-03,3\n", {}, "NaN"),
+    "invalid date 31/02": ("customer_id,timestamp,amount\na,31/02/2024,1\nb,13/01/2024,2\n", {}, "valid date"),
+    "invalid time 24:00": ("customer_id,timestamp,amount\na,2024-01-02 24:00,1\nb,2024-01-03,2\n", {}, "valid date"),
+    "date_format mismatch": ("customer_id,timestamp,amount\na,03/01/2024,1\nb,13/01/2024,2\n",
+                             {"date_format": "%m/%d/%Y"}, "date_format"),
+}
+
+
+@pytest.fixture(params=sorted(FAMILIES))
+def bad_file(request, tmp_path: Path) -> tuple[Path, dict, str]:
+    text, kwargs, word = FAMILIES[request.param]
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    return path, kwargs, word
+
+
+def test_pandas_and_duckdb_paths_raise_the_same_type(bad_file):
+    path, kwargs, word = bad_file
+    with pytest.raises(DataValidationError, match=r"column 'amount'|column 'timestamp'") as on_pandas:
+        load_transactions(path, **kwargs)
+    with pytest.raises(DataValidationError, match=word) as on_duckdb:
+        rfm_summary(path, observation_end="2024-12-31", **kwargs)
+    # the same type on both paths (the pandas path may raise the subclass SourceFileError)
+    assert isinstance(on_pandas.value, DataValidationError) and type(on_duckdb.value) is DataValidationError
+    assert isinstance(on_duckdb.value.__cause__, duckdb.Error)  # chained: DuckDB's own error kept
+    assert not str(on_duckdb.value).startswith("Invalid Input Error")
+
+
+@pytest.mark.parametrize("call", [
+    lambda p, kw: calibration_and_holdout(p, calibration_end="2024-06-30", observation_end="2024-12-31", **kw),
+    lambda p, kw: repeat_purchases_by_day(p, cohort_end="2024-06-30", observation_end="2024-12-31", **kw),
+    lambda p, kw: cohort_table(p, observation_end="2024-12-31", **kw),
+], ids=["calibration_and_holdout", "repeat_purchases_by_day", "cohort_table"])
+def test_every_function_that_runs_the_query_converts(bad_file, call, request):
+    path, kwargs, word = bad_file
+    if kwargs and "repeat_purchases_by_day" in request.node.name:
+        pytest.skip("repeat_purchases_by_day takes no read_options or date_format")
+    with pytest.raises(DataValidationError, match=word):
+        call(path, kwargs)
+
+
+def test_a_lazy_relation_raises_at_materialisation_and_the_context_converts(tmp_path: Path):
+    path = tmp_path / "cur.csv"
+    path.write_text("customer_id,timestamp,amount\na,2024-01-02,€12.50\n", encoding="utf-8")
+    rel = transactions_relation(path)  # lazy: nothing read yet beyond the checks
+    with pytest.raises(duckdb.Error, match="currency"):  # documented: DuckDB's error when the user materialises
+        rel.df()
+    with pytest.raises(DataValidationError, match=r"column 'amount': value '€12\.50'.*currency"):
+        with duckdb_value_errors():
+            transactions_relation(path).df()
+
+
+def test_other_duckdb_errors_are_not_relabelled():
+    with pytest.raises(duckdb.CatalogException):
+        with duckdb_value_errors():
+            duckdb.connect().sql("SELECT * FROM no_such_table")
+
+
+def test_the_conversion_keeps_warnings_pointing_at_the_caller(tmp_path: Path):
+    # converts_duckdb_errors adds a frame: the UTC warnings' stacklevels count it (both engines)
+    path = tmp_path / "off.csv"
+    path.write_text("customer_id,timestamp,amount\na,2024-01-02 10:00+01:00,1\na,2024-01-05 10:00+01:00,2\n")
+    with pytest.warns(DataWarning, match="counted in UTC") as on_file:
+        rfm_summary(path, observation_end="2024-12-31")
+    with pytest.warns(DataWarning, match="counted in UTC") as on_frame:
+        rfm_summary(pd.read_csv(path), observation_end="2024-12-31")
+    assert {w.filename for w in on_file} == {w.filename for w in on_frame} == {__file__}
