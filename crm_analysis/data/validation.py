@@ -268,10 +268,16 @@ def _as_string_raw(s: pd.Series) -> pd.Series:
     return s.astype(STRING_DTYPE)
 
 
+def _label(name: str, options: "ReadOptions | None") -> str:
+    """A canonical column as messages name it: ``amount (Total)`` when mapped from the source column ``Total``."""
+    src = options.source_names.get(name, name) if options is not None else name
+    return name if src == name else f"{name} ({src})"
+
+
 def _as_datetime(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
     """Cast to naive ``datetime64[ns]`` by the package's date policy (:mod:`crm_analysis.data.dates`)."""
     opts = options or ReadOptions()
-    label = name if opts.source_names.get(name, name) == name else f"{name} ({opts.source_names[name]})"
+    label = _label(name, opts)
     info: dict[str, object] = {}
     out, changes = parse_datetime_column(
         s,
@@ -291,8 +297,9 @@ def _as_float(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> 
     """Cast to ``float64``; raise on non-numeric values."""
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype("float64")
+    label = _label(name, options)
     if options is not None and not options.numbers.is_default:
-        return parse_numbers(s, name, options.numbers)
+        return parse_numbers(s, label, options.numbers)
     present = s.notna().to_numpy()
     out = pd.to_numeric(s, errors="coerce")
     failed = present & pd.isna(out).to_numpy() if hasattr(out, "to_numpy") else present
@@ -302,13 +309,14 @@ def _as_float(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> 
         for v in shown:  # what the values hold and the fix, as on the DuckDB path
             hints.setdefault(number_hint(v, NumberFormat()), []).append(v)
         why = "".join(f". Found in {', '.join(repr(v) for v in vs[:2])}: {h}" for h, vs in hints.items())
-        _fail_values(name, s, failed, "are not numeric", why)
+        _fail_values(label, s, failed, "are not numeric", why)
     return pd.Series(out, index=s.index).astype("float64")
 
 
 def _as_int(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
     """Cast to ``int64``; raise on missing, non-numeric or non-integral values."""
     raw = s
+    label = _label(name, options)
     if not pd.api.types.is_numeric_dtype(s.dtype):
         s = _as_float(s, name, options)
     if pd.api.types.is_integer_dtype(s.dtype) and not s.isna().any():
@@ -317,12 +325,12 @@ def _as_int(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd
     missing = np.isnan(vals)
     inf = np.isinf(vals)
     if inf.any():
-        _fail_values(name, raw, inf, "are infinite")
+        _fail_values(label, raw, inf, "are infinite")
     if missing.any():
-        _fail_values(name, raw, missing, "are missing (an integer column cannot hold missing values)")
+        _fail_values(label, raw, missing, "are missing (an integer column cannot hold missing values)")
     frac = vals != np.round(vals)
     if frac.any():
-        _fail_values(name, raw, frac, "are not whole numbers")
+        _fail_values(label, raw, frac, "are not whole numbers")
     return pd.Series(vals.astype("int64"), index=s.index)
 
 
@@ -762,7 +770,8 @@ def validate_bookings(
     check_columns(list(df.columns), BOOKINGS, columns)
     if "status" in src_mapping:  # map synonyms before the string cast
         df = df.reset_index(drop=True)
-        status = normalise_status(df[src_mapping["status"]], "status")
+        src = src_mapping["status"]
+        status = normalise_status(df[src], "status" if src == "status" else f"status ({src})")
         df = df.assign(**{src_mapping["status"]: status})
     opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone,
                        numbers=number_format or NumberFormat())
@@ -775,5 +784,6 @@ def validate_bookings(
         neg = (out[col] < 0).to_numpy()
         if neg.any():
             raw = df[src_mapping[col]].reset_index(drop=True) if col in src_mapping else out[col]
-            _fail_values(col, raw, neg, "are negative")
+            label = col if src_mapping.get(col, col) == col else f"{col} ({src_mapping[col]})"
+            _fail_values(label, raw, neg, "are negative")
     return _with_changes(_order(out, BOOKINGS), opts)

@@ -20,6 +20,7 @@ from crm_analysis._dates import parse_date
 from crm_analysis.contracts import TimeUnit
 from crm_analysis.data.dates import check_timezone, date_format_for, parse_datetime_column
 from crm_analysis.data.errors import DataValidationError, DataWarning
+from crm_analysis.data.numbers import NumberFormat, parse_numbers
 from crm_analysis.data.validation import FLOAT_TEXT_ID, STRIP_CHARS, as_text
 
 __all__ = [
@@ -89,6 +90,17 @@ class KeyColumns:
     def roles(self) -> dict[str, str]:
         """``{"customer": ..., "datetime": ..., "monetary": ...}`` (the roles named in error messages)."""
         return {"customer": self.customer, "datetime": self.datetime, "monetary": self.monetary}
+
+    def label(self, role: str) -> str:
+        """A key column as value errors name it: ``"amount (Total)"`` for ``monetary_col="Total"``.
+
+        The canonical name (``customer_id``, ``timestamp``, ``amount``) with the
+        user's column in brackets when they differ, as the loaders name mapped
+        columns.
+        """
+        canonical = {"customer": "customer_id", "datetime": "timestamp", "monetary": "amount"}[role]
+        source = self.roles()[role]
+        return canonical if source == canonical else f"{canonical} ({source})"
 
 
 @dataclass(frozen=True)
@@ -250,7 +262,9 @@ def canonical_frame(
     Time-zone-aware or text timestamps go through the date policy
     (:func:`crm_analysis.data.dates.parse_datetime_column`), text ids lose
     surrounding blanks (:data:`crm_analysis.data.validation.STRIP_CHARS`), and
-    an infinite amount is an error naming the column.
+    amounts written as text are read by the number policy
+    (:func:`crm_analysis.data.numbers.parse_numbers`, decimal point) and an
+    infinite amount is an error naming the column.
 
     Raises
     ------
@@ -265,7 +279,7 @@ def canonical_frame(
         if isinstance(ts.dtype, pd.DatetimeTZDtype) and timezone is None:
             warn_utc(t, stacklevel=6)  # warn_utc, canonical_frame, _frame_or_relation, public function, its
             # converts_duckdb_errors wrapper, caller
-        out[t], changes = parse_datetime_column(ts, t, dayfirst=dayfirst,
+        out[t], changes = parse_datetime_column(ts, cols.label("datetime"), dayfirst=dayfirst,
                                                 date_format=date_format_for(date_format, "timestamp", t),
                                                 timezone=timezone)
         if any(ch.reason == "converted_to_utc" for ch in changes) and not isinstance(ts.dtype, pd.DatetimeTZDtype):
@@ -280,11 +294,13 @@ def canonical_frame(
         if stripped is not None:
             out[c] = stripped
     amount = tx[m]
+    if amount.dtype == object or pd.api.types.is_string_dtype(amount.dtype):  # text amounts: the number policy
+        amount = out[m] = parse_numbers(amount, cols.label("monetary"), NumberFormat())
     if pd.api.types.is_numeric_dtype(amount.dtype) and not pd.api.types.is_bool_dtype(amount.dtype):
         values = amount.to_numpy(dtype=np.float64, na_value=np.nan)
         inf = np.isinf(values)
         if inf.any():
-            raise_on_inf(m, int(inf.sum()), float(values[inf][0]))
+            raise_on_inf(cols.label("monetary"), int(inf.sum()), float(values[inf][0]))
     if not out:
         return tx
     return tx.assign(**out)

@@ -79,7 +79,7 @@ def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> int:
     counts = rel.query("tx", f"SELECT {parts}, COUNT(*) FROM tx").fetchall()[0]
     raise_on_nulls(cols, counts[:-3])
     if counts[-3]:
-        raise_on_inf(cols.monetary, int(counts[-3]), counts[-2])
+        raise_on_inf(cols.label("monetary"), int(counts[-3]), counts[-2])
     return int(counts[-1])
 
 
@@ -99,7 +99,7 @@ def _canonical_relation(
         if types[t].startswith("TIMESTAMP WITH TIME ZONE") and timezone is None:
             warn_utc(t, stacklevel=7)  # warn_utc, _canonical_relation, prepare, _frame_or_relation, public,
             # its converts_duckdb_errors wrapper, caller
-        ts = timestamp_sql(rel, t, t, dayfirst=dayfirst, date_format=date_format_for(date_format, "timestamp", t),
+        ts = timestamp_sql(rel, t, cols.label("datetime"), dayfirst=dayfirst, date_format=date_format_for(date_format, "timestamp", t),
                            timezone=timezone)
         if ts.converted_to_utc:
             warn_utc(t, stacklevel=7)
@@ -113,7 +113,7 @@ def _canonical_relation(
         c_expr = text_sql(c_expr, types[c], id_column=True)
     m_expr = _q(m)
     if types[m] == "VARCHAR":  # numbers written as text (a declared decimal comma, a value past the sniffer's sample)
-        m_expr = number_sql(m_expr, m, numbers or NumberFormat())
+        m_expr = number_sql(m_expr, cols.label("monetary"), numbers or NumberFormat())
     names = {c, t, m}
     return rel.project(", ".join(
         [f"{c_expr} AS {_q(c)}", f"{t_expr} AS {_q(t)}", f"{m_expr} AS {_q(m)}"]

@@ -395,13 +395,13 @@ def test_number_errors_name_the_value_column_and_cause_on_both_paths(tmp_path: P
     cols = {"customer_id": "customer_id", "timestamp": "timestamp", "amount": "Betrag"}
     opts = {"sep": ";", **options}
     shown = re.escape(repr(value))
-    with pytest.raises(DataValidationError, match=rf"column 'amount'.*{shown}.*Found in {shown}: {found}"):
+    with pytest.raises(DataValidationError, match=rf"column 'amount \(Betrag\)'.*{shown}.*Found in {shown}: {found}"):
         load_transactions(path, columns=cols, read_options=opts)
     duck = rf"column 'amount \(Betrag\)': value '{re.escape(value)}' is not a number .*found {found}"
     with pytest.raises(DataValidationError, match=duck):
         with duckdb_value_errors():
             transactions_relation(path, columns=cols, read_options=opts).df()
-    with pytest.raises(DataValidationError, match=rf"column 'Betrag': value .* is not a number .*found {found}"):
+    with pytest.raises(DataValidationError, match=rf"column 'amount \(Betrag\)': value .* is not a number .*found {found}"):
         rfm_summary(path, observation_end="2024-01-31", monetary_col="Betrag", read_options=opts)
 
 

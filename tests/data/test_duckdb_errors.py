@@ -89,3 +89,34 @@ def test_the_conversion_keeps_warnings_pointing_at_the_caller(tmp_path: Path):
     with pytest.warns(DataWarning, match="counted in UTC") as on_frame:
         rfm_summary(pd.read_csv(path), observation_end="2024-12-31")
     assert {w.filename for w in on_file} == {w.filename for w in on_frame} == {__file__}
+
+
+# F2: a value error names the canonical column and the user's, 'amount (Total)', on both paths
+MAPPED = {"customer_id": "Client", "timestamp": "OrderDate", "amount": "Total"}
+MAPPED_CASES = {
+    "bad number": ("Client,OrderDate,Total\nc1,2024-01-13,12x\n", {}, r"amount \(Total\)"),
+    "NaN text": ("Client,OrderDate,Total\nc1,2024-01-13,n/a\n", {}, r"amount \(Total\)"),
+    "currency": ("Client,OrderDate,Total\nc1,2024-01-13,€5\n", {}, r"amount \(Total\)"),
+    "declared decimal comma, bad value": ("Client;OrderDate;Total\nc1;2024-01-13;1.2.3\n",
+                                          {"read_options": {"sep": ";", "decimal": ","}}, r"amount \(Total\)"),
+    "invalid date": ("Client,OrderDate,Total\nc1,31/02/2024,5\nc1,13/01/2024,5\n", {}, r"timestamp \(OrderDate\)"),
+    "infinite amount": ("Client,OrderDate,Total\nc1,2024-01-13,inf\n", {}, r"amount \(Total\)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MAPPED_CASES))
+def test_value_errors_name_the_mapped_column_on_both_paths(tmp_path: Path, case):
+    text, kwargs, label = MAPPED_CASES[case]
+    path = tmp_path / "m.csv"
+    path.write_text(text, encoding="utf-8")
+    keys = {"customer_col": "Client", "datetime_col": "OrderDate", "monetary_col": "Total"}
+    if case != "infinite amount":  # the loader keeps inf (cleaning drops and counts it)
+        with pytest.raises(DataValidationError, match=rf"column '{label}'"):
+            load_transactions(path, columns=MAPPED, **kwargs)
+    with pytest.raises(DataValidationError, match=rf"column '{label}'"):
+        rfm_summary(path, observation_end="2024-12-31", **keys, **kwargs)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=kwargs.get("read_options", {}).get("sep", ","))
+    if case == "infinite amount":
+        frame["Total"] = frame["Total"].astype(float)
+    with pytest.raises(DataValidationError, match=rf"column '{label}'"):
+        rfm_summary(frame, observation_end="2024-12-31", **keys)
