@@ -137,6 +137,10 @@ _BLANK_GROUPS = r"^[+-]?\d{1,3}([ " + "\u00a0\u202f" + r"]\d{3})+([.,]\d+)?$"  #
 _APOSTROPHE_GROUPS = r"^[+-]?\d{1,3}(['" + "\u2019" + r"]\d{3})+([.,]\d+)?$"
 
 
+#: Text that usually marks a missing value in exports (n/a, NaN, null, none, #N/A, -, ?): the fix is ``na_values``.
+_MISSING_MARKER = r"(?i)^(n/?a|nan|null|none|nil|missing|#n/?a|#value!|-+|\?)$"
+
+
 def diagnoses(fmt: NumberFormat) -> list[tuple[str, str]]:
     """What a value that is not a number in ``fmt`` most likely holds, and the fix, in the order tried.
 
@@ -154,7 +158,11 @@ def diagnoses(fmt: NumberFormat) -> list[tuple[str, str]]:
     -------
     list of (pattern, hint)
     """
-    out = [(_CURRENCY, "a currency symbol or code: strip it from the column (export the amounts as plain "
+    out = [(_MISSING_MARKER, "a missing-value marker: if it means 'no value', declare the markers the file uses, "
+                             "e.g. read_options={'na_values': ['n/a', 'NaN']} (in a config: read_options: "
+                             "{na_values: ['n/a', 'NaN']}); those rows then hold missing values, which cleaning "
+                             "drops and counts"),
+           (_CURRENCY, "a currency symbol or code: strip it from the column (export the amounts as plain "
                        "numbers, without the currency format)"),
            (r"%\s*$", "a per cent sign: export the column as plain numbers")]
     if fmt.decimal == ".":

@@ -120,3 +120,17 @@ def test_value_errors_name_the_mapped_column_on_both_paths(tmp_path: Path, case)
         frame["Total"] = frame["Total"].astype(float)
     with pytest.raises(DataValidationError, match=rf"column '{label}'"):
         rfm_summary(frame, observation_end="2024-12-31", **keys)
+
+
+@pytest.mark.parametrize("marker", ["n/a", "NaN", "null", "#N/A", "-"])
+def test_a_missing_value_marker_in_an_amount_hints_na_values_and_the_hint_works(tmp_path: Path, marker):
+    # F3: the documented fix for "n/a" text is read_options: {na_values: [...]}, in API and config form
+    path = tmp_path / "na.csv"
+    path.write_text(f"customer_id,timestamp,amount\na,2024-01-02,{marker}\nb,2024-01-03,5\n", encoding="utf-8")
+    hint = r"missing-value marker.*read_options=\{'na_values': \[.*\]\} \(in a config: read_options: \{na_values: "
+    with pytest.raises(DataValidationError, match=hint):
+        load_transactions(path)
+    with pytest.raises(DataValidationError, match=hint):
+        rfm_summary(path, observation_end="2024-12-31")
+    tx = load_transactions(path, read_options={"na_values": [marker]})  # the fix the hint gives
+    assert tx["amount"].isna().tolist() == [True, False]
