@@ -70,7 +70,17 @@ def time_unit_days(time_unit: str | float | int) -> float:
 
 
 def as_date(value: Any, name: str) -> pd.Timestamp:
-    """Parse the date parameter ``name`` (ISO ``YYYY-MM-DD``; a time of day other than midnight is an error)."""
+    """Parse the date parameter ``name`` (ISO ``YYYY-MM-DD``; a time of day other than midnight is an error).
+
+    A time-zone-aware value is refused: purchase days are counted in one zone (``timezone``, default
+    UTC) and a day given in another cannot be silently stripped of its zone.
+    """
+    if getattr(value, "tzinfo", None) is not None:
+        raise ValueError(
+            f"{name}={value!r} is time-zone aware; give the calendar day without a zone (e.g. "
+            f"'{pd.Timestamp(value).strftime('%Y-%m-%d')}'): days are counted in the zone given by timezone= "
+            "(UTC by default), and the zone of a date parameter would be ignored"
+        )
     ts = parse_date(value, name, tz="strip", time="keep")
     if ts != ts.normalize():
         raise ValueError(
