@@ -765,7 +765,8 @@ def timestamp_sql(
             "or convert the column first"
         )
     if type_name.startswith("TIMESTAMP WITH TIME ZONE"):
-        return TimestampSQL({}, f"CAST(timezone({_lit(timezone or 'UTC')}, {e}) AS TIMESTAMP)")
+        return TimestampSQL({}, f"CAST(timezone({_lit(timezone or 'UTC')}, {e}) AS TIMESTAMP)",
+                            converted_to_utc=timezone is None)
     if type_name.startswith("TIMESTAMP") or type_name == "DATE":
         return TimestampSQL({}, f"CAST({e} AS TIMESTAMP)")
     if type_name != "VARCHAR":

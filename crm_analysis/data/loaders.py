@@ -55,7 +55,7 @@ import duckdb
 import pandas as pd
 
 from crm_analysis.data.engine import connect, quote_identifier, quote_literal, quote_qualified
-from crm_analysis.data.errors import DataValidationError, SourceFileError, duckdb_value_errors
+from crm_analysis.data.errors import DataValidationError, DataWarning, SourceFileError, duckdb_value_errors
 from crm_analysis.data.files import (
     EXCEL_SUFFIXES,
     duckdb_missing_values,
@@ -1051,6 +1051,11 @@ def _project(
                                    date_format=date_format_for(date_format, col.name, src), timezone=timezone)
                 pre.update(ts.pre)
                 sql = ts.expr
+                if ts.converted_to_utc:  # as the pandas loaders do (their intake change 'converted_to_utc')
+                    warnings.warn(
+                        f"column {label!r}: values with a UTC offset or time zone converted to UTC (no time zone "
+                        "declared: set timezone: <IANA name> in the data spec, e.g. Europe/London, to count days "
+                        "in local time)", DataWarning, stacklevel=3)  # _project, *_relation, caller
                 if ts.inferred_dayfirst is not None:
                     orders[label] = (ts.inferred_dayfirst, str(ts.example))
             elif t == "VARCHAR" and col.dtype in ("float64", "int64"):

@@ -96,13 +96,11 @@ def _canonical_relation(
     types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
     c, t, m = cols.customer, cols.datetime, cols.monetary
     if types[t] == "VARCHAR" or types[t].startswith("TIMESTAMP WITH TIME ZONE"):
-        if types[t].startswith("TIMESTAMP WITH TIME ZONE") and timezone is None:
-            warn_utc(t, stacklevel=7)  # warn_utc, _canonical_relation, prepare, _frame_or_relation, public,
-            # its converts_duckdb_errors wrapper, caller
         ts = timestamp_sql(rel, t, cols.label("datetime"), dayfirst=dayfirst, date_format=date_format_for(date_format, "timestamp", t),
                            timezone=timezone)
-        if ts.converted_to_utc:
-            warn_utc(t, stacklevel=7)
+        if ts.converted_to_utc:  # UTC offsets, or a time-zone-aware type, and no timezone given
+            warn_utc(t, stacklevel=7)  # warn_utc, _canonical_relation, prepare, _frame_or_relation, public,
+            # its converts_duckdb_errors wrapper, caller
         if ts.pre:
             rel = rel.project(", ".join(["*"] + [f"{v} AS {_q(k)}" for k, v in ts.pre.items()]))
         t_expr = ts.expr

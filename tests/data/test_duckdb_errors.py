@@ -134,3 +134,21 @@ def test_a_missing_value_marker_in_an_amount_hints_na_values_and_the_hint_works(
         rfm_summary(path, observation_end="2024-12-31")
     tx = load_transactions(path, read_options={"na_values": [marker]})  # the fix the hint gives
     assert tx["amount"].isna().tolist() == [True, False]
+
+
+def test_an_aware_parquet_relation_warns_as_the_other_paths(tmp_path: Path):
+    # transactions_relation("aware.parquet") converted to UTC without the DataWarning the other paths give
+    path = tmp_path / "aware.parquet"
+    pd.DataFrame({"customer_id": ["a"], "amount": [1.0],
+                  "timestamp": pd.to_datetime(["2024-12-31 21:00"]).tz_localize("America/New_York")}).to_parquet(path)
+    with pytest.warns(DataWarning, match="converted to UTC") as caught:
+        rel = transactions_relation(path)
+    assert {w.filename for w in caught} == {__file__}
+    assert rel.df()["timestamp"].tolist() == [pd.Timestamp("2025-01-01 02:00")]
+    with pytest.warns(DataWarning, match="counted in UTC"):
+        rfm_summary(path, observation_end="2025-01-31")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)  # a declared zone: no warning
+        assert transactions_relation(path, timezone="America/New_York").df()["timestamp"].tolist() == [
+            pd.Timestamp("2024-12-31 21:00")]
