@@ -386,7 +386,7 @@ def test_date_format_keys_that_name_no_date_column_are_refused_on_every_path(tmp
      ("12.5", {"decimal": ","}, "a decimal point"),
      ("1.234,50", {"thousands": " "}, r"a decimal comma with '\.' grouping thousands.*decimal: ',' and thousands: '\.'"),
      ("1 2345", {"thousands": " "}, "a thousands separator ' ' that does not group exactly three digits"),
-     ("n/a", {}, "no number")],
+     ("n/a", {}, "a missing-value marker"), ("12x", {}, "no number")],
 )
 def test_number_errors_name_the_value_column_and_cause_on_both_paths(tmp_path: Path, value, options, found):
     # the DuckDB path said only "not a number"; the pandas path only "not numeric"
