@@ -150,7 +150,12 @@ class CLVAnalysis:
             Columns :data:`CLV_COLUMNS` (plus the interval columns): the
             ``clv.parquet`` contract (:data:`crm_analysis.contracts.CLV`),
             one row per customer, no missing values, ``p_alive_model`` the
-            label of the transaction model. ``attrs`` carry the summary's
+            label of the transaction model. ``revenue`` (the customer's
+            total revenue, a column of :func:`crm_analysis.rfm.rfm_summary`)
+            is copied from the summary; a summary without it (e.g. a
+            hand-made one) gives a table without that column (so not the
+            full contract), and ``attrs["missing_columns"]`` says so.
+            ``attrs`` carry the summary's
             attributes, the settings, ``model`` (registry name) and
             ``spend_basis`` (customers valued with the population mean
             spend, by reason).
@@ -158,6 +163,21 @@ class CLVAnalysis:
         from crm_analysis.clv import customer_lifetime_value
 
         s = self.summary
+        missing = [c for c in ("frequency", "recency", "T", "monetary_value") if c not in s.columns]
+        if missing:
+            raise ValueError(
+                f"the summary lacks the column(s) {missing} needed for the value table; build it with "
+                "crm_analysis.rfm.rfm_summary (which adds them)"
+            )
+        inputs = ["frequency", "recency", "T", "monetary_value"] + (["revenue"] if "revenue" in s.columns else [])
+        nan_in = s[inputs].isna().sum()
+        nan_in = nan_in[nan_in > 0]
+        if len(nan_in):
+            raise ValueError(
+                f"the summary has missing values in {nan_in.to_dict()} (column: customers); every customer needs "
+                "a value there (rfm_summary gives 0 revenue and monetary_value 0 for customers without one): "
+                "fill or drop those customers before valuing them"
+            )
         unit = TimeUnit.parse(self.time_unit).code
         if unit is None:
             raise ValueError(f"CLV needs the summary in days or weeks (time_unit 'D' or 'W'), got {self.time_unit!r}")
@@ -184,7 +204,7 @@ class CLVAnalysis:
                 "recency": s["recency"].to_numpy(),
                 "T": s["T"].to_numpy(),
                 "monetary_value": s["monetary_value"].to_numpy(),
-                "revenue": s["revenue"].to_numpy() if "revenue" in s else np.nan,
+                "revenue": s["revenue"].to_numpy() if "revenue" in s.columns else np.zeros(len(s)),
                 "p_alive": p_alive.reshape(-1),
                 "expected_purchases": np.asarray(values["expected_purchases"], dtype=float),
                 "expected_spend": np.asarray(values["expected_spend"], dtype=float),
@@ -192,6 +212,10 @@ class CLVAnalysis:
                 "p_alive_model": self.model_label,
             }
         )
+        missing_cols: dict[str, str] = {}
+        if "revenue" not in s.columns:
+            out = out.drop(columns="revenue")
+            missing_cols["revenue"] = "not in the summary (a column of crm_analysis.rfm.rfm_summary)"
         if intervals:
             for col in ("clv_lower", "clv_upper"):
                 if col in values:
@@ -203,7 +227,8 @@ class CLVAnalysis:
             raise ValueError(f"the value table has missing values: {bad.to_dict()}")
         out.attrs.update(s.attrs)
         out.attrs.update({"horizon": horizon, "margin": margin, "discount_rate": discount_rate, "model": self.model,
-                          "spend_basis": dict(values.attrs.get("spend_basis", {}))})
+                          "spend_basis": dict(values.attrs.get("spend_basis", {})),
+                          "missing_columns": missing_cols})
         return out
 
 

@@ -76,3 +76,35 @@ def test_bad_model_and_time_unit(tx):
         customer_value_table(tx, observation_end=END, model="gmm")
     with pytest.raises(ValueError, match="days or weeks"):
         customer_value_table(tx, observation_end=END, time_unit=30)
+
+
+def test_summary_without_revenue_gives_table_without_that_column():
+    """A hand-made summary (frequency, recency, T, monetary_value, no revenue) is valued, not refused late.
+
+    Before: ``ValueError: the value table has missing values: {'revenue': 800}`` after the whole CLV
+    computation. Now the column is left out (as the batch scoring of crm_analysis.scale does) and
+    ``attrs["missing_columns"]`` says why.
+    """
+    from crm_analysis.clv import simulate_bgnbd, simulate_gamma_gamma
+
+    d = simulate_bgnbd(0.243, 4.414, 0.793, 2.426, n_customers=800, T=30.0, seed=1)
+    d["monetary_value"] = simulate_gamma_gamma(6.25, 3.74, 15.44, d["frequency"].to_numpy(), seed=2)[
+        "monetary_value"
+    ].to_numpy()
+    table = fit_clv_models(d).value_table(horizon=52)
+    assert "revenue" not in table.columns
+    assert [c for c in CLV_COLUMNS if c != "revenue"] == list(table.columns)
+    assert "revenue" in table.attrs["missing_columns"]
+    assert not table.isna().any().any()
+    d["revenue"] = 1.0
+    assert "revenue" in fit_clv_models(d).value_table(horizon=52).columns
+
+
+def test_value_table_names_missing_input_values_up_front(tx):
+    summary = rfm_summary(tx, observation_end="2024-12-31", time_unit="W")
+    analysis = fit_clv_models(summary)
+    summary = summary.copy()
+    summary.loc[summary.index[:3], "monetary_value"] = np.nan
+    analysis.summary = summary
+    with pytest.raises(ValueError, match=r"missing values in \{'monetary_value': 3\}"):
+        analysis.value_table()
