@@ -91,20 +91,67 @@ NEW_CUSTOMER_INTENTS: frozenset[str] = frozenset({"onboarding", "acquisition"})
 #: Customer states a rule can be restricted to (``None``: any).
 STATES: tuple[str, ...] = ("active", "lapsed")
 
-# words that mark an action or offer as onboarding / acquisition when the rule does not give its intent
-_INTENT_WORDS: dict[str, tuple[str, ...]] = {
-    "onboarding": ("onboard", "welcome series", "welcome pack", "welcome email", "second-purchase", "second purchase",
-                   "first-purchase", "first purchase"),
+# Words that mark an action or offer text. Strong words say onboarding / acquisition whatever else
+# the text says; the weak onboarding words ("second purchase") also fit a win-back offer to a lapsed
+# one-time buyer, so they count only when nothing else is said; win-back words say reactivation.
+# "first purchase" is no marker: offers refer to it for any intent ("anniversary of your first purchase").
+_STRONG_WORDS: dict[str, tuple[str, ...]] = {
+    "onboarding": ("onboard", "welcome series", "welcome pack", "welcome email", "welcome journey", "getting started"),
     "acquisition": ("acquisition", "acquire", "prospect", "lookalike", "look-alike", "new-customer discount"),
 }
+_WEAK_ONBOARDING_WORDS: tuple[str, ...] = ("second-purchase", "second purchase")
+_REACTIVATION_WORDS: tuple[str, ...] = (
+    "win back", "win-back", "winback", "welcome back", "we miss you", "come back", "reactivat", "anniversary",
+    "lapsed",
+)
+
+
+def _text_signals(action: str, offer: str) -> dict[str, list[str]]:
+    """Intents the words of an action and offer point to, with the words found."""
+    text = f"{action} {offer}".lower()
+    found = {intent: [w for w in words if w in text] for intent, words in _STRONG_WORDS.items()}
+    found["reactivation"] = [w for w in _REACTIVATION_WORDS if w in text]
+    found["weak_onboarding"] = [w for w in _WEAK_ONBOARDING_WORDS if w in text]
+    return {k: v for k, v in found.items() if v}
 
 
 def _infer_intent(action: str, offer: str) -> str:
-    text = f"{action} {offer}".lower()
-    for intent, words in _INTENT_WORDS.items():
-        if any(w in text for w in words):
-            return intent
+    """Intent read from the text of a rule that does not declare one (see :class:`ActionRule`)."""
+    sig = _text_signals(action, offer)
+    strong = [i for i in _STRONG_WORDS if i in sig]
+    if strong and "reactivation" in sig:
+        raise ValueError(
+            f"action rule {action!r}: the text reads both as {strong[0]} ({', '.join(map(repr, sig[strong[0]]))}) and "
+            f"as a win-back ({', '.join(map(repr, sig['reactivation']))}); declare the intent "
+            f"(intent='reactivation' or intent={strong[0]!r}) and word the offer to match it"
+        )
+    if strong:
+        return strong[0]
+    if "reactivation" in sig:
+        return "reactivation"
+    if "weak_onboarding" in sig:
+        return "onboarding"
     return "other"
+
+
+def _check_declared_intent(action: str, offer: str, intent: str) -> None:
+    """Refuse a declared intent that the action or offer text contradicts (the guard follows the intent)."""
+    sig = _text_signals(action, offer)
+    if intent not in NEW_CUSTOMER_INTENTS:
+        strong = [i for i in _STRONG_WORDS if i in sig]
+        if strong:
+            raise ValueError(
+                f"action rule {action!r} declares intent={intent!r} but its text reads as {strong[0]} "
+                f"({', '.join(map(repr, sig[strong[0]]))} in {offer!r}); onboarding and acquisition actions must never "
+                "reach lapsed customers, and the guard follows the declared intent: declare "
+                f"intent={strong[0]!r} with state='active', or reword the action and offer"
+            )
+    elif "reactivation" in sig:
+        raise ValueError(
+            f"action rule {action!r} declares intent={intent!r} but its text reads as a win-back "
+            f"({', '.join(map(repr, sig['reactivation']))} in {offer!r}); declare intent='reactivation' "
+            "(for lapsed customers) or reword the offer as an onboarding/acquisition offer"
+        )
 
 
 @dataclass(frozen=True)
@@ -169,10 +216,18 @@ class ActionRule:
     description : str
         Why the rule recommends this.
     intent : str, optional
-        One of :data:`INTENTS`. Default: ``"onboarding"`` or ``"acquisition"``
-        when the action or offer says so (e.g. "welcome series",
-        "second-purchase voucher", "prospect"), else ``"other"``; give it
-        explicitly.
+        One of :data:`INTENTS`; give it explicitly. The guard against
+        onboarding/acquisition for lapsed customers follows it. A declared
+        intent that the text contradicts is refused: a non-onboarding intent
+        whose action or offer says "onboard", "welcome series/pack/email",
+        "prospect", "lookalike", ... ; or an onboarding/acquisition intent
+        whose text says "win back", "we miss you", "anniversary", ...
+        Without a declared intent it is read from the text: those
+        onboarding/acquisition words, else ``"reactivation"`` for win-back
+        words, else ``"onboarding"`` for "second purchase" (which a win-back
+        offer may also mention, so a declared intent wins over it), else
+        ``"other"``. "First purchase" marks no intent ("anniversary of your
+        first purchase" is a win-back).
     state : {"active", "lapsed"} or None, default None
         Only customers in this state (see :class:`LapsePolicy`); ``None``: any.
     segments : tuple of str, optional
@@ -181,7 +236,9 @@ class ActionRule:
     Raises
     ------
     ValueError
-        Malformed or empty bounds, an unknown intent or state.
+        Malformed or empty bounds, an unknown intent or state, a declared
+        intent the text contradicts, or (undeclared) a text that reads both
+        as onboarding/acquisition and as a win-back.
     """
 
     action: str
@@ -202,6 +259,8 @@ class ActionRule:
         intent = self.intent or _infer_intent(self.action, self.offer)
         if intent not in INTENTS:
             raise ValueError(f"action rule {self.action!r}: unknown intent {self.intent!r}; use one of {INTENTS}")
+        if self.intent:
+            _check_declared_intent(self.action, self.offer, intent)
         object.__setattr__(self, "intent", intent)
         if self.state is not None and self.state not in STATES:
             raise ValueError(f"action rule {self.action!r}: state must be one of {STATES} or None, got {self.state!r}")

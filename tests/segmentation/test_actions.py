@@ -126,9 +126,9 @@ def test_rule_sets_that_could_onboard_lapsed_customers_are_refused():
         validate_action_rules(
             [ActionRule("Reacquire", "lookalike prospects", intent="acquisition", state="active",
                         segments=("New", "Hibernating"))], policy)
-    # the intent is read from the words when not given; an explicit intent wins
+    # the intent is read from the words when not given; an explicit intent wins over the weak words
     assert ActionRule("Call", "second-purchase voucher").intent == "onboarding"
-    assert ActionRule("Win back", "welcome back offer").intent == "other"
+    assert ActionRule("Win back", "welcome back offer").intent == "reactivation"
     assert ActionRule("Call", "second-purchase voucher", intent="reactivation").intent == "reactivation"
     with pytest.raises(ValueError, match="unknown intent"):
         ActionRule("x", "y", intent="upsell")
@@ -255,3 +255,47 @@ def test_lapsed_customers_buy_far_less_in_the_next_year():
     assert lapsed.mean() < 0.25 * active.mean()
     onboard = s[s["action"] == "Onboard"]
     assert len(onboard) > 0 and (onboard["state"] == "active").all() and (onboard["age_days"] < 90).all()
+
+
+# Every onboarding / acquisition marker word; a declared non-onboarding intent with any of them is refused.
+_NEW_CUSTOMER_TEXTS = [
+    "Onboarding / welcome series and a second-purchase voucher", "Welcome pack", "welcome email", "Welcome journey",
+    "Getting started guide", "Prospect lookalike campaign", "look-alike audience", "new-customer discount",
+    "Acquire friends of our customers",
+]
+_WINBACK_TEXTS = [
+    "Anniversary of your first purchase: 20% off", "We miss you: 15% off", "Win back call", "win-back mailing",
+    "Come back for a gift", "Reactivation voucher", "Welcome back offer",
+]
+
+
+@pytest.mark.parametrize("intent", ["development", "retention", "reactivation", "none", "other"])
+@pytest.mark.parametrize("text", _NEW_CUSTOMER_TEXTS)
+def test_declared_intent_contradicted_by_onboarding_text_is_refused(intent, text):
+    """Newcomer finding: intent="development" with "Onboarding / welcome series" and no state passed the guard
+    (validate_action_rules checks only onboarding/acquisition intents) and could reach lapsed customers."""
+    with pytest.raises(ValueError, match=rf"declares intent='{intent}' but its text reads as (onboarding|acquisition)"):
+        ActionRule("Welcome", text, {}, "x", intent=intent)
+
+
+@pytest.mark.parametrize("intent", ["onboarding", "acquisition"])
+@pytest.mark.parametrize("text", _WINBACK_TEXTS)
+def test_declared_onboarding_intent_contradicted_by_winback_text_is_refused(intent, text):
+    with pytest.raises(ValueError, match=rf"declares intent='{intent}' but its text reads as a win-back"):
+        ActionRule("Offer", text, {}, "x", intent=intent, state="active")
+
+
+@pytest.mark.parametrize("text", _WINBACK_TEXTS)
+def test_winback_offers_are_not_read_as_onboarding(text):
+    """Newcomer finding: "Anniversary of your first purchase: 20% off" was read as onboarding and refused for
+    state="lapsed". Win-back words make it a reactivation rule, accepted for lapsed customers."""
+    rule = ActionRule("Win back", text, {}, "x", state="lapsed")
+    assert rule.intent == "reactivation"
+    assert validate_action_rules([rule, ActionRule("Let go", "newsletter", {}, "y", intent="none")])
+
+
+def test_text_reading_both_ways_needs_a_declared_intent():
+    with pytest.raises(ValueError, match="reads both as onboarding.*declare the intent"):
+        ActionRule("Welcome back", "welcome series for returning customers", {})
+    # "first purchase" alone marks nothing
+    assert ActionRule("Thanks", "Thank-you note after the first purchase").intent == "other"
