@@ -404,6 +404,7 @@ class LikelihoodFitter:
         values = dict(zip(free, np.exp(lp)))
         values.update(fixed)
         self.params_ = pd.Series([float(values[n]) for n in names], index=index, name="estimate")
+        singular = False
         try:
             cov_free = np.linalg.inv(H)
             if not np.all(np.isfinite(cov_free)) or np.any(np.diag(cov_free) <= 0):
@@ -412,12 +413,13 @@ class LikelihoodFitter:
         except np.linalg.LinAlgError:
             warnings.warn(
                 f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
-                f"parameters are not (all) identified by these data and standard errors are NaN "
-                f"({self._data_description()}).",
+                f"parameters are not (all) identified by these data and standard errors are NaN; not_identified_ lists "
+                f"them all ({self._data_description()}).",
                 HessianWarning,
                 stacklevel=5,
             )
             cov_free = np.full((len(free), len(free)), np.nan)
+            singular = True
         pos = [names.index(n) for n in free]
         cov_log = np.full((len(names), len(names)), np.nan)
         cov_log[np.ix_(pos, pos)] = cov_free
@@ -441,7 +443,8 @@ class LikelihoodFitter:
         )
         se_log = np.sqrt(np.diag(cov_free))
         weak = [n for n, se in zip(free, se_log) if np.isfinite(se) and se > self._LOG_SE_LIMIT]
-        self.not_identified_ = weak
+        # a singular Hessian (HessianWarning above): no estimated parameter has a standard error
+        self.not_identified_ = list(free) if singular else weak
         if weak:
             detail = ", ".join(f"{n} = {values[n]:.4g} (log-scale standard error {se:.3g})" for n, se in zip(free, se_log) if n in weak)
             warnings.warn(

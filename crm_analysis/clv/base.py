@@ -11,6 +11,8 @@ names it exported before the split are still importable from here.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import inspect
 import warnings
 from collections.abc import Sequence
@@ -20,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize  # noqa: F401  (tests patch ``base.optimize.minimize``)
 
-from crm_analysis.exceptions import BoundaryWarning, NotFittedError
+from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisWarning, NotFittedError
 
 from ._fitting import _LOG_BOUND, LikelihoodFitter, ModelFitError, _single_threaded_blas, wdot  # noqa: F401
 from ._validation import (  # noqa: F401  (old private names kept for importers)
@@ -94,6 +96,13 @@ class BaseLikelihoodModel(LikelihoodFitter):
     fit_result_ : FitResult
         All of the above in one object, with ``aic``, ``bic``,
         ``summary()`` and ``to_dict()``.
+    fit_warnings_ : list of str
+        Every typed warning the fit issued (``"<category>: <message>"``,
+        e.g. a ``HessianWarning``); also ``fit_result_.warnings``.
+    not_identified_ : list of str
+        Parameters the data do not identify: log-scale standard error above
+        3, or every estimated parameter when the Hessian is singular (NaN
+        standard errors, ``HessianWarning``).
     """
 
     _param_names: tuple[str, ...] = ()
@@ -207,6 +216,9 @@ class BaseLikelihoodModel(LikelihoodFitter):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         BaseLikelihoodModel._registry[cls.__name__] = cls
+        for name in ("fit", "fit_survival"):
+            if name in cls.__dict__:
+                setattr(cls, name, _recording_warnings(cls.__dict__[name]))
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted model as plain Python objects, for saving (e.g. with :func:`json.dump`).
@@ -284,6 +296,7 @@ class BaseLikelihoodModel(LikelihoodFitter):
         self.log_covariance_ = result.log_covariance.copy()
         self.covariance_ = result.covariance
         self.standard_errors_ = result.standard_errors
+        self.fit_warnings_ = list(result.warnings)
 
     def _with_params(self, params: Sequence[float] | np.ndarray) -> "BaseLikelihoodModel":
         """Shallow copy with ``params_`` replaced (for parameter draws)."""
@@ -363,6 +376,49 @@ class BaseLikelihoodModel(LikelihoodFitter):
             ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
             return f"{type(self).__name__}({ps})"
         return f"{type(self).__name__}(penalizer={self.penalizer!r})"
+
+
+def _recording_warnings(fit):
+    """Wrap a model's ``fit`` so that every typed warning it issues is also recorded on the model.
+
+    The warnings (:class:`~crm_analysis.exceptions.CRMAnalysisWarning` and
+    subclasses) are kept, as ``"<category>: <message>"``, in the estimator's
+    ``fit_warnings_`` and its ``fit_result_.warnings``, then issued as
+    before (from where they were raised), so nothing depends on seeing them.
+    Only the outermost ``fit`` of a model records (a subclass's ``fit`` may
+    call its parent's).
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args: Any, **kwargs: Any):
+        if getattr(self, "_recording_fit", False):
+            return fit(self, *args, **kwargs)
+        self._recording_fit = True
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out = fit(self, *args, **kwargs)
+        finally:
+            self._recording_fit = False
+        notes: list[str] = []
+        for w in caught:
+            if issubclass(w.category, CRMAnalysisWarning):
+                text = f"{w.category.__name__}: {w.message}"
+                if text not in notes:
+                    notes.append(text)
+        self.fit_warnings_ = notes
+        result = getattr(self, "fit_result_", None)
+        if result is not None:
+            self.fit_result_ = dataclasses.replace(result, warnings=tuple(notes))
+        seen: set = set()
+        for w in caught:  # issue them as they were raised (each distinct one once)
+            key = (w.category, str(w.message), w.filename, w.lineno)
+            if key not in seen:
+                seen.add(key)
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+        return out
+
+    return wrapper
 
 
 class BaseTransactionModel(BaseLikelihoodModel):

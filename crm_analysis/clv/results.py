@@ -57,6 +57,10 @@ class FitResult:
         L2 penalty of the fit (0: plain maximum likelihood). With a positive
         penalty AIC and BIC are those of the penalised estimates' unpenalised
         log-likelihood and are not proper information criteria.
+    warnings : tuple of str
+        Every typed warning (:class:`~crm_analysis.exceptions.CRMAnalysisWarning`)
+        the fit issued, as ``"<category>: <message>"``, in order; the same
+        list is the estimator's ``fit_warnings_``.
 
     Notes
     -----
@@ -75,6 +79,7 @@ class FitResult:
     n_iter: int
     fixed: dict[str, float] = field(default_factory=dict)
     penalizer: float = 0.0
+    warnings: tuple[str, ...] = ()
 
     # ---- derived ------------------------------------------------------------
     @property
@@ -176,6 +181,7 @@ class FitResult:
             "n_iter": int(self.n_iter),
             "fixed": {k: float(v) for k, v in self.fixed.items()},
             "penalizer": float(self.penalizer),
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -222,4 +228,5 @@ class FitResult:
             n_iter=int(data.get("n_iter", 0)),
             fixed={str(k): float(v) for k, v in dict(data.get("fixed", {})).items()},
             penalizer=float(data.get("penalizer", 0.0)),
+            warnings=tuple(str(w) for w in data.get("warnings", ())),
         )

@@ -11,6 +11,7 @@ from scipy import optimize
 
 from crm_analysis.clv import BetaGeoModel, ModelFitError, ParetoNBDModel, simulate_bgnbd, simulate_pareto_nbd
 from crm_analysis.clv import base as clv_base
+from crm_analysis.exceptions import CRMAnalysisWarning
 
 
 @pytest.fixture()
@@ -147,3 +148,67 @@ def test_fit_is_stable_under_rounding_noise(small):
         noisy = small.assign(T=small["T"] * (1 + 1e-15 * rng.standard_normal(len(small))))
         noisy["recency"] = np.minimum(noisy["recency"], noisy["T"])
         np.testing.assert_allclose(BetaGeoModel().fit(noisy).params_, ref.params_, rtol=1e-9)
+
+
+def _few_repeat_buyers() -> pd.DataFrame:
+    """45 customers, 5 repeat buyers (newcomer finding 5): the MBG/NBD ends with a singular Hessian."""
+    return pd.concat(
+        [pd.DataFrame({"frequency": [1, 2, 1, 3, 1], "recency": [5.0, 10, 3, 20, 8], "T": [30.0] * 5}),
+         pd.DataFrame({"frequency": [0] * 40, "recency": [0.0] * 40, "T": [30.0] * 40})],
+        ignore_index=True,
+    )
+
+
+def _fit_catching(model, data, **kw):
+    import warnings as _w
+
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        model.fit(data, **kw)
+    return model, [w for w in caught if issubclass(w.category, CRMAnalysisWarning)]
+
+
+def _warning_cases():
+    from crm_analysis.clv import (
+        GammaGammaModel, ModifiedBetaGeoModel, simulate_gamma_gamma, simulate_nbd,
+    )
+
+    rng = np.random.default_rng(0)
+    nbd = simulate_nbd(0.8, 10, n_customers=5000, T=rng.uniform(10, 60, 5000), seed=6)
+    gg = simulate_bgnbd(0.5, 5, 0.5, 3, n_customers=400, T=30.0, seed=3)
+    gg = gg[gg["frequency"] > 0].copy()
+    gg["monetary_value"] = simulate_gamma_gamma(6.0, 4.0, 15.0, gg["frequency"].to_numpy(), seed=4)[
+        "monetary_value"].to_numpy() * (1 + gg["frequency"].to_numpy())  # correlated: CRMAnalysisWarning
+    return [
+        ("hessian", ModifiedBetaGeoModel(), _few_repeat_buyers(), {}),
+        ("boundary", ModifiedBetaGeoModel(), nbd, {}),
+        ("correlation", GammaGammaModel(), gg, {}),
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_every_fit_warning_is_recorded_on_the_estimator(case):
+    """Everything a warning says is recorded on the fitted estimator and its FitResult (docs/architecture.md).
+
+    Newcomer finding 5: the HessianWarning of an MBG/NBD on 45 customers (5 repeat buyers, a = 7592,
+    b = 6906) left not_identified_ = [] and nothing on the model but NaN standard errors.
+    """
+    name, model, data, kw = _warning_cases()[case]
+    model, caught = _fit_catching(model, data, **kw)
+    assert caught, f"case {name}: expected a typed warning"
+    texts = [f"{w.category.__name__}: {w.message}" for w in caught]
+    assert set(texts) == set(model.fit_warnings_)
+    assert tuple(model.fit_warnings_) == model.fit_result_.warnings
+    # saved and loaded with the model
+    again = type(model).from_dict(model.to_dict())
+    assert again.fit_warnings_ == model.fit_warnings_
+    if name == "hessian":
+        assert any(t.startswith("HessianWarning") for t in texts)
+        assert model.standard_errors_.isna().all()
+        assert model.not_identified_ == ["r", "alpha", "a", "b"]
+
+
+def test_clean_fit_records_no_warnings():
+    d = simulate_bgnbd(0.243, 4.414, 0.793, 2.426, n_customers=3000, T=39.0, seed=11)
+    model, caught = _fit_catching(BetaGeoModel(), d)
+    assert caught == [] and model.fit_warnings_ == [] and model.fit_result_.warnings == ()
