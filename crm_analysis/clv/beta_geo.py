@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ._beta_mix import beta_geometric_expectation
+from ._special import digamma_difference, log_rising
 from .base import BaseTransactionModel, _check_times, collapse_rows, wdot
 from .nbd import _check_counts_and_times, nbd_pmf, nbd_sf
 from .simulate import simulate_bgnbd, simulate_nbd
@@ -114,14 +115,11 @@ class BetaGeoModel(BaseTransactionModel):
         r, alpha, a, b = np.exp(log_params)
         wt = self._weight_terms(arrays, weights)
         W, w0, w1, w1x1, Wtot = wt["W"], wt["w0"], wt["w1"], wt["w1x1"], wt["Wtot"]
-        C = (
-            special.gammaln(r + ux) - special.gammaln(r)
-            + special.gammaln(b + ux) - special.gammaln(b)
-            + special.gammaln(a + b) - special.gammaln(a + b + ux)
-        )
-        dr_x = special.digamma(r + ux) - special.digamma(r)
-        dab_x = special.digamma(a + b) - special.digamma(a + b + ux)
-        db_x = special.digamma(b + ux) - special.digamma(b) + dab_x
+        # differences of gammaln / digamma in a form that stays accurate for huge r, b, a + b
+        C = log_rising(r, ux) + log_rising(b, ux) - log_rising(a + b, ux)
+        dr_x = digamma_difference(r, ux)
+        dab_x = -digamma_difference(a + b, ux)
+        db_x = digamma_difference(b, ux) + dab_x
         l_alpha = np.log(alpha)
         # customers without repeat purchases: log L = r log(alpha) - r log(alpha + T)
         l_T0 = np.log(alpha + T0)

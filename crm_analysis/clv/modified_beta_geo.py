@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import special
 
 from ._beta_mix import beta_geometric_expectation
+from ._special import digamma_difference, log_rising
 from .base import wdot
 from .beta_geo import BetaGeoModel
 from .nbd import nbd_pmf, nbd_sf
@@ -103,11 +104,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         r, alpha, a, b = np.exp(log_params)
         c = self._weight_terms(arrays, weights)
         Wx, WT, XT, W = c["Wx"], c["WT"], c["XT"], c["Wtot"]
-        C = (
-            special.gammaln(r + ux) - special.gammaln(r)
-            + special.gammaln(b + ux + 1.0) - special.gammaln(b)
-            + special.gammaln(a + b) - special.gammaln(a + b + ux + 1.0)
-        )
+        C = log_rising(r, ux) + log_rising(b, ux + 1.0) - log_rising(a + b, ux + 1.0)  # accurate for huge r, b
         lTu = np.log(alpha + uT)
         ltxu = np.log(alpha + utx)
         la = np.log(alpha)
@@ -116,7 +113,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         ll = wdot(Wx, C) + W * r * la - r * wdot(WT, lTu) - wdot(XT, lTu) + wdot(weights, np.logaddexp(0.0, d))
         w2 = weights * special.expit(d)
         s2 = float(w2.sum())
-        g_r = wdot(Wx, special.digamma(r + ux) - special.digamma(r)) + W * la - wdot(WT, lTu) + wdot(w2, diff)
+        g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(WT, lTu) + wdot(w2, diff)
         wrx2 = w2 * (r + x)
         invT = 1.0 / (alpha + uT)
         invtx = 1.0 / (alpha + utx)
@@ -125,9 +122,9 @@ class ModifiedBetaGeoModel(BetaGeoModel):
             + wdot(np.bincount(iT, weights=wrx2, minlength=uT.size), invT)
             - wdot(np.bincount(itx, weights=wrx2, minlength=utx.size), invtx)
         )
-        dab = special.digamma(a + b) - special.digamma(a + b + ux + 1.0)
+        dab = -digamma_difference(a + b, ux + 1.0)
         g_a = wdot(Wx, dab) + s2 / a
-        g_b = wdot(Wx, special.digamma(b + ux + 1.0) - special.digamma(b) + dab) - wdot(
+        g_b = wdot(Wx, digamma_difference(b, ux + 1.0) + dab) - wdot(
             np.bincount(ix, weights=w2, minlength=ux.size), 1.0 / (b + ux)
         )
         return float(ll), np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ._special import digamma_difference, log_rising
 from .base import BaseTransactionModel, _check_times, wdot
 from .simulate import simulate_nbd
 
@@ -48,8 +49,8 @@ def _nbd_loglik(lp: np.ndarray, terms: tuple) -> tuple[float, np.ndarray, np.nda
     lT = np.log(alpha + uT)
     la = np.log(alpha)
     inv = 1.0 / (alpha + uT)
-    ll = wdot(Wx, special.gammaln(r + ux) - special.gammaln(r)) + W * r * la - r * wdot(WT, lT) - wdot(XT, lT)
-    g_r = wdot(Wx, special.digamma(r + ux) - special.digamma(r)) + W * la - wdot(WT, lT)
+    ll = wdot(Wx, log_rising(r, ux)) + W * r * la - r * wdot(WT, lT) - wdot(XT, lT)
+    g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(WT, lT)
     g_a = W * r / alpha - r * wdot(WT, inv) - wdot(XT, inv)
     h_rr = wdot(Wx, special.polygamma(1, r + ux) - special.polygamma(1, r))
     h_ra = W / alpha - wdot(WT, inv)

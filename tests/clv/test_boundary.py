@@ -281,3 +281,51 @@ def test_warning_family():
     for w in (BoundaryWarning, IdentificationWarning, HessianWarning):
         assert issubclass(w, CRMAnalysisWarning) and issubclass(w, UserWarning)
     assert issubclass(HessianWarning, IdentificationWarning)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+@pytest.mark.parametrize(
+    "a, b",
+    [(1e-12, 1e-3), (1e-12, 1.0), (1e-12, 1e3), (1e-12, 1e6), (1e-12, 1e9), (1e-12, 1e12), (1.0, 1e14), (1e3, 1e15)],
+)
+def test_loglik_tends_to_the_nbd_limit_in_every_direction(cls, a, b, no_dropout):
+    """Along every way into the no-dropout limit (a -> 0 at any b, b -> inf at any a) the model's
+    log-likelihood approaches the NBD log-likelihood (computed by NBDModel's own code), to 1e-9
+    relative. Before the stable log-gamma differences (clv._special) it was off by up to 1e-2 at
+    b = 1e9 and more beyond: the newcomer's BG/NBD fit stopped at a = 1.1e-11, b = 7.2e9 with a
+    log-likelihood 0.011 *above* the NBD limit it numerically was, and so kept no boundary_."""
+    nbd = NBDModel().fit(no_dropout)
+    r, alpha = nbd.params_
+    ll = _total_loglik(cls, [r, alpha, a, b], no_dropout)
+    assert ll == pytest.approx(nbd.log_likelihood_, rel=1e-9)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel])
+def test_newcomer_nbd_sample_is_fitted_as_the_nbd_limit(cls):
+    """Newcomer finding 1: simulate_nbd(0.8, 10, 5000 customers, T ~ U(10, 60), seed 6). MBG/NBD and
+    Pareto/NBD set boundary_; the BG/NBD ended at a = 1.1e-11, b = 7.2e9 with boundary_ None and only a
+    HessianWarning. Every model must now say it is the NBD limit (BoundaryWarning, boundary_, limit_model_)."""
+    T = np.random.default_rng(0).uniform(10, 60, 5000)
+    d = simulate_nbd(0.8, 10, n_customers=5000, T=T, seed=6)
+    with pytest.warns(BoundaryWarning, match="no dropout"):
+        m = cls().fit(d)
+    assert m.boundary_ and isinstance(m.limit_model_, NBDModel)
+    assert m.log_likelihood_ == pytest.approx(NBDModel().fit(d).log_likelihood_, rel=1e-12)
+    assert any(w.startswith("BoundaryWarning") for w in m.fit_warnings_)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_fit_is_left_in_the_limit_without_saying_so(seed):
+    """Property over NBD samples: a BG/NBD / MBG/NBD fit either is the boundary fit (boundary_ set) or has a
+    mean dropout probability a/(a+b) clearly away from 0 and a log-likelihood above the NBD limit's."""
+    rng = np.random.default_rng(100 + seed)
+    d = simulate_nbd(0.8, 10, n_customers=3000, T=rng.uniform(10, 60, 3000), seed=rng)
+    ll_nbd = NBDModel().fit(d).log_likelihood_
+    for cls in (BetaGeoModel, ModifiedBetaGeoModel):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = cls().fit(d)
+        if m.boundary_ is None:
+            a, b = m.params_[["a", "b"]]
+            assert a / (a + b) > 1e-8, (cls.__name__, seed, m.params_.to_dict())
+            assert m.log_likelihood_ > ll_nbd + 1e-6 * abs(ll_nbd)

@@ -1,0 +1,90 @@
+"""Differences of log-gamma and digamma functions that stay accurate for large arguments.
+
+The likelihoods of the beta-geometric models hold ``log Gamma(b + x) -
+log Gamma(b)`` and ``psi(b + x) - psi(b)``. Computed as the difference of two
+:func:`scipy.special.gammaln` values they lose about ``log10(b log b)`` digits:
+at ``b = 7e9`` (where a BG/NBD fit on data without dropout runs) the first is
+wrong by ~1e-5 absolute per customer, enough to make a point on the way to the
+no-dropout limit look 0.01 log-likelihood units better than the limit itself.
+For ``z >= 1000`` these functions use Stirling's series for the *difference*,
+with the leading terms written so that nothing cancels (``log1p``), and
+``x / (z (z + x))`` for the differences of the correction terms (Abramowitz &
+Stegun 6.1.41 and 6.3.18); the truncation error is below ``1e-24``. Checked
+against mpmath at 50 digits in ``tests/clv/test_special.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+__all__ = ["log_rising", "digamma_difference"]
+
+_LARGE = 1e3
+
+
+def log_rising(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
+    """``log Gamma(z + x) - log Gamma(z)`` (the log of the rising factorial), for ``z > 0`` and a count ``x >= 0``.
+
+    Parameters
+    ----------
+    z, x : array-like
+        Broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Relative error about 1e-15 for every ``z`` (the plain difference of
+        ``gammaln`` loses up to ~10 digits for ``z ~ 1e10``).
+    """
+    z, x = np.broadcast_arrays(np.asarray(z, float), np.asarray(x, float))
+    out = np.empty(z.shape)
+    big = z >= _LARGE
+    small = ~big
+    with np.errstate(all="ignore"):
+        out[small] = special.gammaln(z[small] + x[small]) - special.gammaln(z[small])
+        zb, xb = z[big], x[big]
+        zx = zb + xb
+        # (z+x-1/2) log(z+x) - (z-1/2) log z - x  =  x log z + (z+x-1/2) log1p(x/z) - x
+        main = xb * np.log(zb) + (zx - 0.5) * np.log1p(xb / zb) - xb
+        # 1/(12u) - 1/(360u^3) + 1/(1260u^5), differenced between u = z+x and u = z
+        d1 = -xb / (zb * zx)  # 1/(z+x) - 1/z
+        d3 = (1.0 / zx) ** 3 - (1.0 / zb) ** 3
+        d5 = (1.0 / zx) ** 5 - (1.0 / zb) ** 5
+        out[big] = main + d1 / 12.0 - d3 / 360.0 + d5 / 1260.0
+    return out
+
+
+def digamma_difference(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
+    """``psi(z + x) - psi(z)`` for ``z > 0`` and a count ``x`` (0, 1, 2, ...), accurate also for huge ``z``.
+
+    (For a fractional ``x`` far below 1 and ``z < 1000`` the plain difference
+    of digamma values used there loses digits; the models never need it.)
+
+    Parameters
+    ----------
+    z, x : array-like
+        Broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Relative error about 1e-14 (the plain difference of ``digamma``
+        values is wrong by ~1e-16 ``log z`` absolute, i.e. relatively by
+        ``z log z * 1e-16 / x``: 1e-5 at ``z = 7e9``).
+    """
+    z, x = np.broadcast_arrays(np.asarray(z, float), np.asarray(x, float))
+    out = np.empty(z.shape)
+    big = z >= _LARGE
+    small = ~big
+    with np.errstate(all="ignore"):
+        out[small] = special.digamma(z[small] + x[small]) - special.digamma(z[small])
+        zb, xb = z[big], x[big]
+        zx = zb + xb
+        # psi(u) ~ log u - 1/(2u) - 1/(12u^2) + 1/(120u^4) - 1/(252u^6)
+        inv1 = xb / (zb * zx)  # 1/z - 1/(z+x)
+        inv2 = xb * (2.0 * zb + xb) / (zb * zb * zx * zx)  # 1/z^2 - 1/(z+x)^2
+        d4 = (1.0 / zx) ** 4 - (1.0 / zb) ** 4
+        d6 = (1.0 / zx) ** 6 - (1.0 / zb) ** 6
+        out[big] = np.log1p(xb / zb) + inv1 / 2.0 + inv2 / 12.0 + d4 / 120.0 - d6 / 252.0
+    return out
