@@ -39,6 +39,16 @@ class BetaGeoModel(BaseTransactionModel):
         directly if so (see ``boundary_``). ``False`` runs the optimiser on
         the four parameters whatever the data.
 
+    boundary_test_level : float or None, default None
+        With a level (e.g. 0.05): keep the no-dropout limit (the NBD model)
+        also when the full model is better, but not significantly: when the
+        likelihood-ratio statistic ``2 (LL_full - LL_NBD)`` is below the
+        critical value of the 50:50 mixture of chi-square(0) and
+        chi-square(1), the null distribution for one parameter on the
+        boundary (Self & Liang 1987, JASA 82, 605-610; 2.71 at 0.05).
+        ``boundary_`` then gives the statistic and its p-value. ``None``
+        (default): the limit only where it is the maximum.
+
     Attributes
     ----------
     params_ : pandas.Series
@@ -62,9 +72,12 @@ class BetaGeoModel(BaseTransactionModel):
     _param_names = ("r", "alpha", "a", "b")
     _analytic_gradient = True
 
-    def __init__(self, penalizer: float = 0.0, detect_boundary: bool = True) -> None:
+    def __init__(
+        self, penalizer: float = 0.0, detect_boundary: bool = True, boundary_test_level: float | None = None
+    ) -> None:
         super().__init__(penalizer=penalizer)
         self.detect_boundary = detect_boundary
+        self.boundary_test_level = boundary_test_level
 
     # ---- likelihood ------------------------------------------------------
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:

@@ -61,6 +61,16 @@ class ParetoNBDModel(BaseTransactionModel):
         limit (``s -> 0`` or ``beta -> inf``, the NBD model) and fit that
         limit directly if so (see ``boundary_``).
 
+    boundary_test_level : float or None, default None
+        With a level (e.g. 0.05): keep the no-dropout limit (the NBD model)
+        also when the full model is better, but not significantly: when the
+        likelihood-ratio statistic ``2 (LL_full - LL_NBD)`` is below the
+        critical value of the 50:50 mixture of chi-square(0) and
+        chi-square(1), the null distribution for one parameter on the
+        boundary (Self & Liang 1987, JASA 82, 605-610; 2.71 at 0.05).
+        ``boundary_`` then gives the statistic and its p-value. ``None``
+        (default): the limit only where it is the maximum.
+
     Attributes
     ----------
     params_ : pandas.Series
@@ -91,9 +101,12 @@ class ParetoNBDModel(BaseTransactionModel):
     # tail derivatives are differences already): standard errors within ~3e-5 of central differences
     _hessian_step = 1e-5
 
-    def __init__(self, penalizer: float = 0.0, detect_boundary: bool = True) -> None:
+    def __init__(
+        self, penalizer: float = 0.0, detect_boundary: bool = True, boundary_test_level: float | None = None
+    ) -> None:
         super().__init__(penalizer=penalizer)
         self.detect_boundary = detect_boundary
+        self.boundary_test_level = boundary_test_level
 
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, ...]:
         """Index structure of the likelihood, computed once per fit.
