@@ -75,7 +75,9 @@ from .selection import (
     MODEL_CHOICE_HEADLINES,
     PURCHASE_MODELS,
     SELECTION_CRITERIA,
+    TIE_RULE,
     ModelComparison,
+    PurchaseModelRefit,
     PurchaseModelSpec,
     available_purchase_models,
     compare_models,
@@ -83,6 +85,7 @@ from .selection import (
     purchase_model_class,
     purchase_model_label,
     purchase_model_name,
+    refit_purchase_models,
 )
 from .pipeline import (
     CLV_COLUMNS,
@@ -108,6 +111,9 @@ __all__ = [
     "compare_models",
     "expected_spend",
     "fit_purchase_models",
+    "refit_purchase_models",
+    "PurchaseModelRefit",
+    "TIE_RULE",
     "fit_spend_model",
     "purchase_model_class",
     "purchase_model_label",

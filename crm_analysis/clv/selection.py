@@ -24,12 +24,24 @@ per-customer holdout RMSE. The models forecast *conditional means*, and the
 squared error is the loss under which the conditional mean is the best point
 forecast (Gneiting 2011, "Making and evaluating point forecasts", JASA 106),
 whereas the absolute error rewards the conditional median, which for count data
-where most customers buy nothing in the holdout is 0. Ties go to the earlier
-candidate (the registry order: BG/NBD, MBG/NBD, Pareto/NBD); differences below
+where most customers buy nothing in the holdout is 0. Differences below
 ``1e-6`` relative count as ties: where the data show no dropout, every model
 runs to the same boundary (the NBD model without dropout) and their errors then
 differ only in the last digits the optimisers reach (measured on UCI Online
-Retail: 2e-9 relative between BG/NBD and Pareto/NBD).
+Retail: 2e-9 relative between BG/NBD and Pareto/NBD). A tie is reported as a
+tie (:attr:`ModelComparison.tied`, the explanation and the headlines), and
+broken by the rule :data:`TIE_RULE`: the fewest estimated parameters (a
+boundary fit, the NBD limit, counts 2), then the registry order (BG/NBD,
+MBG/NBD, Pareto/NBD).
+
+**Whole-period refit.** :func:`refit_purchase_models` refits the compared
+models on all data for P(alive) and CLV, collecting every fit's warnings as
+notes. A model that was the no-dropout limit on the calibration period stays
+that limit unless the whole period shows dropout significantly (a
+likelihood-ratio test at 5%, ``boundary_test_level``): otherwise P(alive)
+could come from a whole-period fit with unidentified dropout parameters while
+the model was chosen as the NBD limit. Differences of boundary status between
+the periods are noted.
 
 Candidates come from the registry :data:`PURCHASE_MODELS` (name -> class
 name in :mod:`crm_analysis.clv`): a model whose class is not in the installed
@@ -66,6 +78,9 @@ __all__ = [
     "purchase_model_label",
     "fit_purchase_models",
     "compare_models",
+    "refit_purchase_models",
+    "PurchaseModelRefit",
+    "TIE_RULE",
 ]
 
 
@@ -125,6 +140,8 @@ SELECTION_CRITERIA: dict[str, str] = {
 }
 
 _CRITERION_COLUMN = {"holdout_total_error": "holdout_total_error_pct"}
+#: How a tie on the criterion is broken (see the module notes).
+TIE_RULE = "fewest estimated parameters (a boundary fit counts 2), then registry order (BG/NBD, MBG/NBD, Pareto/NBD)"
 _TIE_RTOL = 1e-6  # relative difference of the criterion below which two models tie
 
 
@@ -231,7 +248,7 @@ def _fit_one(model: Any, data: pd.DataFrame) -> tuple[Any, list[str]]:
         model.fit(data[["frequency", "recency", "T"]])
     notes = []
     for w in caught:
-        text = str(w.message)
+        text = f"{w.category.__name__}: {w.message}"
         if text not in notes:
             notes.append(text)
     return model, notes
@@ -311,6 +328,12 @@ class ModelComparison:
         :class:`crm_analysis.clv.ConditionalExpectations` by model name.
     failed : dict
         Models that could not be fitted, name -> error message.
+    tied : list of str
+        Models whose criterion is within ``1e-6`` relative of the lowest
+        (the chosen one among them); one name when there is no tie, empty
+        when the model was forced.
+    tie_rule : str
+        How a tie was broken (:data:`TIE_RULE`); empty without a tie.
     """
 
     table: pd.DataFrame
@@ -323,6 +346,13 @@ class ModelComparison:
     time_unit: Any = None
     conditional: dict[str, Any] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    tied: list[str] = field(default_factory=list)
+    tie_rule: str = ""
+
+    @property
+    def is_tie(self) -> bool:
+        """Whether several models share the lowest criterion (within ``1e-6`` relative)."""
+        return self.chosen_by == "criterion" and len(self.tied) > 1
 
     @property
     def chosen_label(self) -> str:
@@ -348,6 +378,17 @@ class ModelComparison:
                 f"(purchase_model = {self.chosen!r}); its {self.criterion} is {row[col]:.4g}."
             )
         ranked = self.table[col].dropna().abs().sort_values(kind="stable")
+        if self.is_tie:
+            names = ", ".join(self.label(n) for n in self.tied)
+            others = ", ".join(f"{self.label(n)} {v:.4g}" for n, v in ranked.items() if n not in self.tied)
+            k = self.table.loc[self.chosen, "parameters"]
+            return (
+                f"{names} tie on {self.criterion} ({SELECTION_CRITERIA[self.criterion]}): {abs(row[col]):.4g} "
+                f"(equal within 1e-6 relative)"
+                + (f"; others: {others}" if others else "")
+                + f". No model is better here: {row['label']} ({k} estimated parameters) is used downstream by the "
+                f"tie rule: {self.tie_rule}."
+            )
         others = ", ".join(f"{self.label(n)} {v:.4g}" for n, v in ranked.items() if n != self.chosen)
         return (
             f"{row['label']} is used downstream: it has the lowest {self.criterion} "
@@ -361,7 +402,9 @@ class ModelComparison:
         return {
             "purchase_model": str(row["label"]),
             "purchase_model_chosen_by": (
-                f"lowest {self.criterion}" if self.chosen_by == "criterion" else "configuration"
+                "configuration" if self.chosen_by != "criterion"
+                else f"tie on lowest {self.criterion} ({', '.join(self.label(n) for n in self.tied)}), broken by "
+                f"{self.tie_rule}" if self.is_tie else f"lowest {self.criterion}"
             ),
             "purchase_model_holdout_rmse": float(row["holdout_rmse"]),
             "purchase_model_holdout_total_error_pct": float(row["holdout_total_error_pct"]),
@@ -380,6 +423,8 @@ class ModelComparison:
             "holdout_duration": float(self.holdout_duration),
             "table": table,
             "failed": dict(self.failed),
+            "tied": list(self.tied),
+            "tie_rule": self.tie_rule,
         }
 
     def plot(self, axes: Sequence[Axes] | None = None) -> Figure:
@@ -534,6 +579,8 @@ def compare_models(
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=cols)
     table.index.name = "model"
     table["parameters"] = table["parameters"].astype("Int64")
+    tied: list[str] = []
+    tie_rule = ""
     if forced is not None:
         chosen, chosen_by = forced, "configuration"
     else:
@@ -545,8 +592,11 @@ def compare_models(
             raise ValueError(f"criterion {criterion!r} is undefined for every model (e.g. no holdout purchase)")
         best = float(score.min())
         tol = _TIE_RTOL * max(1.0, abs(best))
-        chosen = next(name for name in fitted if score[name] <= best + tol)  # registry order breaks ties
+        tied = [name for name in fitted if score[name] <= best + tol]  # registry order
+        # a tie is broken by the fewest estimated parameters (the NBD limit counts 2), then registry order
+        chosen = min(tied, key=lambda n: (int(table.loc[n, "parameters"]), tied.index(n)))
         chosen_by = "criterion"
+        tie_rule = TIE_RULE if len(tied) > 1 else ""
     table.insert(len(cols) - 1, "chosen", table.index == chosen)
     return ModelComparison(
         table=table,
@@ -559,4 +609,126 @@ def compare_models(
         time_unit=cal_hold.attrs.get("time_unit"),
         conditional=conditional,
         failed=failed,
+        tied=tied,
+        tie_rule=tie_rule,
     )
+
+
+@dataclass
+class PurchaseModelRefit:
+    """The compared purchase models refitted on the whole period (for P(alive) and CLV).
+
+    Attributes
+    ----------
+    models : dict
+        Fitted models by name (registry order of the comparison).
+    failed : dict
+        Models that could not be refitted, name -> error message.
+    notes : dict
+        Per model, every typed warning of its whole-period fit
+        (``"<category>: <message>"``, e.g. an ``IdentificationWarning``) and
+        notes on its boundary status compared with the calibration fit.
+    chosen : str
+        The model used downstream (the comparison's choice).
+    """
+
+    models: dict[str, Any]
+    failed: dict[str, str]
+    notes: dict[str, list[str]]
+    chosen: str
+
+    @property
+    def chosen_model(self) -> Any:
+        """The chosen model, refitted on the whole period.
+
+        Raises
+        ------
+        ValueError
+            The chosen model could not be refitted (see :attr:`failed`).
+        """
+        if self.chosen not in self.models:
+            raise ValueError(
+                f"the chosen purchase model {self.chosen!r} could not be refitted on the whole period: "
+                f"{self.failed.get(self.chosen, 'not among the refitted models')}"
+            )
+        return self.models[self.chosen]
+
+    def notes_table(self) -> pd.DataFrame:
+        """One row per note: ``model`` (report label), ``note``; failed refits included (for the report)."""
+        rows = [(purchase_model_label(n), t) for n, texts in self.notes.items() for t in texts]
+        rows += [(purchase_model_label(n), f"not refitted: {msg}") for n, msg in self.failed.items()]
+        return pd.DataFrame(rows, columns=["model", "note"])
+
+    def all_notes(self) -> list[str]:
+        """Every note as one line ``"<label>: <note>"`` (e.g. for a run's notes list)."""
+        return [f"{m}: {t}" for m, t in self.notes_table().itertuples(index=False)]
+
+
+def refit_purchase_models(
+    summary: pd.DataFrame,
+    comparison: ModelComparison,
+    *,
+    boundary_test_level: float | None = 0.05,
+) -> PurchaseModelRefit:
+    """Refit the compared purchase models on the whole period, keeping every fit's warnings as notes.
+
+    Each model is refitted with its calibration settings. A model that was
+    the no-dropout limit (the NBD model) on the calibration period is
+    refitted with ``boundary_test_level``: it stays the limit unless the
+    whole period shows dropout significantly (likelihood-ratio test, see
+    :class:`~crm_analysis.clv.BetaGeoModel`), so that the P(alive) used
+    downstream does not come from a whole-period fit with unidentified
+    dropout parameters while the model was chosen as the NBD limit (UCI
+    Online Retail: BG/NBD a = 0.0034, log-scale SE 3.0, 0.12 log-likelihood
+    above the limit). Any remaining difference of boundary status between
+    the periods is noted.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Whole-period customer summary (``frequency``, ``recency``, ``T``).
+    comparison : ModelComparison
+        The comparison on the calibration period (:func:`compare_models`).
+    boundary_test_level : float or None, default 0.05
+        Level of the test above; ``None`` refits without it.
+
+    Returns
+    -------
+    PurchaseModelRefit
+
+    Raises
+    ------
+    ValueError
+        Every model failing with the same data problem (see
+        :func:`fit_purchase_models`).
+    """
+    cands: dict[str, Any] = {}
+    for name, cal_model in comparison.models.items():
+        model = type(cal_model)(**cal_model.get_params())
+        if boundary_test_level is not None and getattr(cal_model, "boundary_", None) and "boundary_test_level" in model.get_params():
+            model.set_params(boundary_test_level=boundary_test_level)
+        cands[name] = model
+    models, failed, notes = fit_purchase_models(summary, cands)
+    for name, model in models.items():
+        cal_model = comparison.models[name]
+        cal_limit = bool(getattr(cal_model, "boundary_", None))
+        whole_limit = bool(getattr(model, "boundary_", None))
+        if cal_limit and not whole_limit:
+            why = (f"shows dropout significantly (likelihood-ratio test at {boundary_test_level:g})"
+                   if boundary_test_level is not None and "boundary_test_level" in model.get_params()
+                   else "is fitted with dropout")
+            notes[name].append(
+                f"Boundary: the no-dropout limit (NBD) on the calibration period, but the whole period {why}: "
+                f"{_dropout_params(model)}; P(alive) comes from this fit"
+            )
+        elif whole_limit and not cal_limit:
+            notes[name].append(
+                f"Boundary: dropout on the calibration period ({_dropout_params(cal_model)}), but the whole-period "
+                "fit is the no-dropout limit (NBD): P(alive) = 1 for every customer"
+            )
+    return PurchaseModelRefit(models=models, failed=failed, notes=notes, chosen=comparison.chosen)
+
+
+def _dropout_params(model: Any) -> str:
+    names = [n for n in model.params_.index if n not in ("r", "alpha")]
+    return ", ".join(f"{n} = {float(model.params_[n]):.4g}" for n in names)

@@ -144,9 +144,11 @@ def test_registry_mbgnbd_guarded_and_one_entry_adds_a_model(cal_hold, monkeypatc
     monkeypatch.setitem(PURCHASE_MODELS, "twin", PurchaseModelSpec("twin", "Twin", "TwinModel", "test"))
     comp = compare_models(cal_hold, ["bgnbd", "twin"])
     assert comp.table.loc["twin", "label"] == "Twin"
-    # identical models tie: the earlier candidate wins
+    # identical models tie: reported as a tie, broken by the rule (same k: the earlier candidate)
     assert comp.table.loc["twin", "holdout_rmse"] == pytest.approx(comp.table.loc["bgnbd", "holdout_rmse"])
     assert comp.chosen == "bgnbd"
+    assert comp.is_tie and comp.tied == ["bgnbd", "twin"]
+    assert "BG/NBD, Twin tie on holdout_rmse" in comp.explanation() and "lowest" not in comp.explanation()
     assert fit_clv_models(cal_hold, model="twin").model == "twin"
 
 
@@ -200,3 +202,89 @@ def test_cdnow_published_log_likelihoods(shared_data):
     bg = comp.models["bgnbd"]
     pred = bg.expected_purchases(39.0, ch)
     assert t.loc["bgnbd", "holdout_rmse"] == pytest.approx(np.sqrt(np.mean((pred - actual) ** 2)), rel=1e-9)
+
+
+def _nbd_cal_hold(seed: int, n: int = 2000) -> pd.DataFrame:
+    """Calibration/holdout table of customers without dropout (NBD), where every model is the NBD limit."""
+    from crm_analysis.clv import simulate_nbd
+
+    rng = np.random.default_rng(seed)
+    d = simulate_nbd(0.8, 10, n_customers=n, T=rng.uniform(10, 60, n), holdout=13.0, seed=rng)
+    d["duration_holdout"] = 13.0
+    return d
+
+
+def test_a_tie_is_reported_as_a_tie_with_the_rule_that_broke_it():
+    """Newcomer finding 4: on UCI Online Retail all three models are the same NBD limit (same LL, holdout RMSE
+    1.5147 each) and the report said "BG/NBD ... has the lowest holdout_rmse". Same situation on NBD data."""
+    from crm_analysis.clv import TIE_RULE
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        comp = compare_models(_nbd_cal_hold(207), ["bgnbd", "mbgnbd", "paretonbd"])
+    assert all(m.boundary_ for m in comp.models.values())
+    assert comp.is_tie and comp.tied == ["bgnbd", "mbgnbd", "paretonbd"]
+    text = comp.explanation()
+    assert "BG/NBD, MBG/NBD, Pareto/NBD tie on holdout_rmse" in text and TIE_RULE in text
+    assert "has the lowest" not in text
+    assert comp.headlines()["purchase_model_chosen_by"].startswith("tie on lowest holdout_rmse")
+    rec = comp.to_dict()
+    assert rec["tied"] == comp.tied and rec["tie_rule"] == TIE_RULE
+    # no tie: the usual sentence, tied holds the chosen model alone
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = compare_models(calibration_and_holdout(
+            generate_transactions(n_customers=800, start="2023-01-01", end=END, acquisition_end="2023-06-30",
+                                  seed=5).transactions,
+            calibration_end=CAL_END, observation_end=END, time_unit="W"), ["bgnbd", "paretonbd"])
+    if not plain.is_tie:
+        assert plain.tied == [plain.chosen] and "has the lowest" in plain.explanation()
+
+
+def test_tie_prefers_the_boundary_model_with_fewer_parameters(cal_hold, monkeypatch):
+    """Tie rule: fewest estimated parameters first. A candidate that is the NBD limit (k = 2) tying with a full
+    four-parameter fit is chosen even when listed later."""
+
+    class LimitTwin(BetaGeoModel):
+        """A BG/NBD whose predictions are those of the BG/NBD fit, but counted as a 2-parameter fit."""
+
+        def fit(self, data, **kw):
+            super().fit(data, **kw)
+            import dataclasses
+
+            self.fit_result_ = dataclasses.replace(self.fit_result_, fixed={"a": float(self.params_["a"]),
+                                                                            "b": float(self.params_["b"])})
+            return self
+
+    comp = compare_models(cal_hold, {"bgnbd": BetaGeoModel, "limit": LimitTwin})
+    assert comp.is_tie and comp.chosen == "limit"
+    assert int(comp.table.loc["limit", "parameters"]) == 2
+
+
+def test_refit_notes_and_boundary_status_stay_consistent():
+    """Newcomer findings 3 and 4: the whole-period refit's warnings reach the report as notes, and a model chosen as
+    the NBD limit on the calibration period stays the limit on the whole period unless its dropout is significant
+    (Online Retail: BG/NBD a = 0.0034 with log-scale SE 3.02 was used downstream while the Pareto/NBD refit was at
+    the boundary). NBD data: calibration seed 207 (all at the limit), whole period seed 205 where the plain
+    BG/NBD and MBG/NBD fits are interior but not significantly better than the limit."""
+    from crm_analysis.clv import refit_purchase_models
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        comp = compare_models(_nbd_cal_hold(207), ["bgnbd", "mbgnbd"])
+        whole = _nbd_cal_hold(205)[["frequency", "recency", "T"]]
+        plain = BetaGeoModel().fit(whole)
+    assert plain.boundary_ is None  # what the refit would have used before
+    refit = refit_purchase_models(whole, comp)
+    assert refit.chosen == comp.chosen and refit.chosen_model is refit.models[comp.chosen]
+    for name, model in refit.models.items():
+        assert model.boundary_ and "not significantly" in model.boundary_
+        assert refit.notes[name] == model.fit_warnings_  # every warning of the refit is a note
+    table = refit.notes_table()
+    assert set(table["model"]) == {"BG/NBD", "MBG/NBD"} and table["note"].str.startswith("BoundaryWarning").all()
+    assert all(line.split(":")[0] in ("BG/NBD", "MBG/NBD") for line in refit.all_notes())
+    # without the test the whole-period fit is interior and the change of status is noted
+    loose = refit_purchase_models(whole, comp, boundary_test_level=None)
+    assert loose.models["bgnbd"].boundary_ is None
+    assert any(n.startswith("Boundary: the no-dropout limit (NBD) on the calibration period, but the whole period is "
+                            "fitted with dropout") for n in loose.notes["bgnbd"])
