@@ -383,8 +383,8 @@ def _recording_warnings(fit):
 
     The warnings (:class:`~crm_analysis.exceptions.CRMAnalysisWarning` and
     subclasses) are kept, as ``"<category>: <message>"``, in the estimator's
-    ``fit_warnings_`` and its ``fit_result_.warnings``, then issued as
-    before (from where they were raised), so nothing depends on seeing them.
+    ``fit_warnings_`` and its ``fit_result_.warnings``, then issued again,
+    located at the caller of ``fit``, so nothing depends on seeing them.
     Only the outermost ``fit`` of a model records (a subclass's ``fit`` may
     call its parent's).
     """
@@ -411,11 +411,11 @@ def _recording_warnings(fit):
         if result is not None:
             self.fit_result_ = dataclasses.replace(result, warnings=tuple(notes))
         seen: set = set()
-        for w in caught:  # issue them as they were raised (each distinct one once)
-            key = (w.category, str(w.message), w.filename, w.lineno)
+        for w in caught:  # issue them again (each distinct one once), located at the caller of fit
+            key = (w.category, str(w.message))
             if key not in seen:
                 seen.add(key)
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+                warnings.warn(w.message, w.category, stacklevel=2)
         return out
 
     return wrapper

@@ -180,7 +180,7 @@ def _warning_cases():
     gg["monetary_value"] = simulate_gamma_gamma(6.0, 4.0, 15.0, gg["frequency"].to_numpy(), seed=4)[
         "monetary_value"].to_numpy() * (1 + gg["frequency"].to_numpy())  # correlated: CRMAnalysisWarning
     return [
-        ("hessian", ModifiedBetaGeoModel(), _few_repeat_buyers(), {}),
+        ("hessian", ModifiedBetaGeoModel(), _few_repeat_buyers(), {}),  # newcomer: a = 7592, b = 6906, singular
         ("boundary", ModifiedBetaGeoModel(), nbd, {}),
         ("correlation", GammaGammaModel(), gg, {}),
     ]
@@ -202,10 +202,23 @@ def test_every_fit_warning_is_recorded_on_the_estimator(case):
     # saved and loaded with the model
     again = type(model).from_dict(model.to_dict())
     assert again.fit_warnings_ == model.fit_warnings_
-    if name == "hessian":
-        assert any(t.startswith("HessianWarning") for t in texts)
-        assert model.standard_errors_.isna().all()
-        assert model.not_identified_ == ["r", "alpha", "a", "b"]
+    if name == "hessian":  # a, b not identified (a ridge to a common dropout probability): said and recorded
+        assert any(t.startswith(("HessianWarning", "IdentificationWarning")) for t in texts)
+        assert {"a", "b"} <= set(model.not_identified_)
+
+
+def test_singular_hessian_is_recorded(monkeypatch):
+    """A singular Hessian (forced here: the Hessian replaced by zeros) gives a HessianWarning, NaN standard errors,
+    every estimated parameter in not_identified_ and the warning in fit_warnings_ (before: not_identified_ = [])."""
+    from crm_analysis.clv import ModifiedBetaGeoModel
+
+    monkeypatch.setattr(ModifiedBetaGeoModel, "_hessian", lambda self, lp, arrays, weights: np.zeros((4, 4)))
+    d = simulate_bgnbd(0.243, 4.414, 0.793, 2.426, n_customers=500, T=39.0, seed=11)
+    model, caught = _fit_catching(ModifiedBetaGeoModel(), d)
+    assert [w.category.__name__ for w in caught] == ["HessianWarning"]
+    assert model.standard_errors_.isna().all()
+    assert model.not_identified_ == ["r", "alpha", "a", "b"]
+    assert model.fit_warnings_[0].startswith("HessianWarning") and model.fit_result_.warnings == tuple(model.fit_warnings_)
 
 
 def test_clean_fit_records_no_warnings():
