@@ -44,7 +44,7 @@ from .selection import (
     _key,
     available_purchase_models,
     compare_models,
-    fit_purchase_models,
+    refit_purchase_models,
     purchase_model_class,
     purchase_model_name,
 )
@@ -85,7 +85,10 @@ class RfmClvParams:
         BG/NBD dropout probability below which P(alive) is reported as
         carrying little information.
     fit_paretonbd : bool, default True
-        Include the Pareto/NBD among the candidates.
+        Include the Pareto/NBD among the candidates. Where the data show no
+        dropout it is fitted as its NBD limit in milliseconds; near, but not
+        on, that boundary its full fit can take seconds to minutes
+        (``benchmarks/README.md``).
     seed : int, default 42
         Seed of the CLV interval simulation.
     cohort_frequency : {"M", "Q"}, default "M"
@@ -339,6 +342,13 @@ class RfmClvResult:
     dropout : dict
         BG/NBD dropout probability ``a/(a+b)`` on the ``calibration`` and
         ``whole_period`` fits (NaN when the BG/NBD is not fitted).
+    whole_notes : DataFrame
+        Notes on the whole-period refits (:meth:`PurchaseModelRefit.notes_table
+        <crm_analysis.clv.PurchaseModelRefit.notes_table>`): ``model`` (label)
+        and ``note``: every typed warning of each refit (e.g. an
+        ``IdentificationWarning``), boundary-status changes and failed refits.
+        The report shows them; ``clv_params.json`` keeps them under
+        ``whole_period.notes``.
     """
 
     params: RfmClvParams
@@ -353,6 +363,7 @@ class RfmClvResult:
     clv: pd.DataFrame
     p_alive: dict[str, np.ndarray]
     dropout: dict[str, float] = field(default_factory=dict)
+    whole_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["model", "note"]))
     _transactions: pd.DataFrame | None = field(default=None, repr=False)
     cohorts: Any = None
     intervals: Any = None
@@ -475,7 +486,8 @@ class RfmClvResult:
                             "gamma_gamma": _fitted(self.gamma_gamma), "spend_excluded": self.gamma_gamma.exclusions_},
             "whole_period": {"n_customers": len(self.summary), **{n: _fitted(self.whole.get(n)) for n in names},
                              "gamma_gamma": _fitted(self.analysis.spend_model),
-                             "spend_excluded": self.analysis.spend_excluded},
+                             "spend_excluded": self.analysis.spend_excluded,
+                             "notes": [f"{m}: {t}" for m, t in self.whole_notes.itertuples(index=False)]},
             "bgnbd_dropout_probability": dict(self.dropout),
             "mean_p_alive": {name: float(pa.mean()) for name, pa in self.p_alive.items()},
             "prediction_intervals": None if self.intervals is None else {
@@ -603,7 +615,8 @@ def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = Non
     comparison = compare_models(cal_hold, p.candidates, purchase_model=p.purchase_model,
                                 criterion=p.selection_criterion)
     gamma_gamma = fit_spend_model(cal_hold[["frequency", "recency", "T", "monetary_value"]])
-    whole, whole_failed, _ = fit_purchase_models(summary, list(comparison.models))
+    refit = refit_purchase_models(summary, comparison)  # every warning of the refits kept as a note
+    whole, whole_failed = refit.models, refit.failed
     analysis = fit_clv_models(summary, model=comparison.chosen, transaction_model=whole.get(comparison.chosen))
     clv = analysis.value_table(horizon=p.horizon, margin=p.margin, discount_rate=p.discount_rate, seed=p.seed)
     clv = clv[CLV_COLUMNS]
@@ -618,5 +631,5 @@ def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = Non
     return RfmClvResult(
         params=p, n_transactions=len(transactions), summary=summary, cal_hold=cal_hold, comparison=comparison,
         gamma_gamma=gamma_gamma, whole=whole, whole_failed=whole_failed, analysis=analysis, clv=clv,
-        p_alive=p_alive, dropout=dropout, _transactions=transactions,
+        p_alive=p_alive, dropout=dropout, whole_notes=refit.notes_table(), _transactions=transactions,
     )
