@@ -200,3 +200,33 @@ def test_run_rfm_clv_figures_from_their_definitions(rfm_clv_result):
     assert heads["mean_p_alive"] == pytest.approx(float(r.p_alive[r.analysis.model_label].mean()), rel=1e-12)
     assert set(r.p_alive) == {r.comparison.label(n) for n in r.whole}
     assert r.p_alive_uninformative is (heads["bgnbd_dropout_probability"] < r.params.p_alive_info_threshold)
+
+
+def test_run_rfm_clv_keeps_the_whole_period_warnings_as_notes(rfm_clv_result):
+    """Newcomer finding 3: the whole-period refit's warnings never reached the report (the notebook dropped the
+    notes of fit_purchase_models). Every typed warning of every refit is a note of the result, in clv_params.json
+    and (through whole_notes) in the report."""
+    r = rfm_clv_result
+    expected = [(r.comparison.label(n), w) for n, m in r.whole.items() for w in m.fit_warnings_]
+    got = list(r.whole_notes.itertuples(index=False, name=None))
+    assert all(e in got for e in expected)
+    assert r.clv_params()["whole_period"]["notes"] == [f"{m}: {t}" for m, t in got]
+
+
+def test_run_rfm_clv_notes_an_identification_warning_of_the_refit():
+    """A whole period whose refits warn (40 customers: a and b not identified): the notes are there, with their type."""
+    import warnings
+
+    from crm_analysis.clv import RfmClvParams, run_rfm_clv
+    from crm_analysis.synthetic import generate_transactions
+
+    tx = generate_transactions(n_customers=40, start="2023-01-01", end="2024-12-31",
+                               acquisition_end="2023-12-31", seed=1).transactions
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = run_rfm_clv(tx, RfmClvParams(fit_paretonbd=False, horizon=26))
+    warned = {r.comparison.label(n): m.fit_warnings_ for n, m in r.whole.items() if m.fit_warnings_}
+    assert any(t.startswith("IdentificationWarning") for texts in warned.values() for t in texts)
+    for label, texts in warned.items():
+        notes = r.whole_notes.loc[r.whole_notes["model"] == label, "note"].tolist()
+        assert all(t in notes for t in texts)
