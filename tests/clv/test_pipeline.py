@@ -91,6 +91,9 @@ def test_summary_without_revenue_gives_table_without_that_column():
     d["monetary_value"] = simulate_gamma_gamma(6.25, 3.74, 15.44, d["frequency"].to_numpy(), seed=2)[
         "monetary_value"
     ].to_numpy()
+    from crm_analysis.contracts import TimeUnit
+
+    d.attrs.update(TimeUnit.parse("W").to_attrs())  # a hand-made summary must say its time unit (contracts)
     table = fit_clv_models(d).value_table(horizon=52)
     assert "revenue" not in table.columns
     assert [c for c in CLV_COLUMNS if c != "revenue"] == list(table.columns)
