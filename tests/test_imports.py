@@ -129,9 +129,14 @@ LEAVES = {
 # the synthetic generators sit beside the data layer (the default hotel's capacity is a default of the
 # seasonality and yield steps)
 _DATA = LEAVES | {"crm_analysis.data", "crm_analysis.synthetic", "crm_analysis.contracts"}
+#: what readers see (units, glossary, tables, periods, findings, charts): a leaf subpackage that imports nothing
+#: else of the package; the runtime, the report chain and the data layer's quality summaries (partial months,
+#: schema tables with types in words) may import it
+PRESENTATION = "crm_analysis.presentation"
 LOWER_LAYERS = {
+    PRESENTATION: set(),
     "crm_analysis.synthetic": LEAVES,
-    "crm_analysis.data": LEAVES | {"crm_analysis.synthetic"},
+    "crm_analysis.data": LEAVES | {"crm_analysis.synthetic", PRESENTATION},
     # the hand-over contracts are declarations on the data layer's Column/Schema
     "crm_analysis.contracts": LEAVES | {"crm_analysis.data"},
     "crm_analysis.rfm": _DATA,
@@ -166,6 +171,14 @@ def test_notebooks_import_the_runtime_not_the_chain() -> None:
         code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
                          if c["cell_type"] == "code")
         assert "crm_analysis.report" not in code, f"{path.name} imports the report chain"
+
+
+def test_presentation_imports_nothing_of_the_package() -> None:
+    """crm_analysis.presentation is a leaf: it imports no other part of the package, not even lazily."""
+    edges = _graph(lazy=True)
+    bad = {(m, w) for m, ws in edges.items() if m.startswith(PRESENTATION)
+           for w in ws if not w.startswith(PRESENTATION)}
+    assert not bad, f"crm_analysis.presentation imports other parts of the package: {sorted(bad)}"
 
 
 def test_steps_do_not_import_the_report_chain() -> None:

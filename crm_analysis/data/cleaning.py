@@ -101,6 +101,14 @@ DateLike = str | pd.Timestamp | np.datetime64 | None
 _ACTIONS = ("drop", "keep")
 
 
+def _limit(when: object) -> str:
+    """A date limit of a cleaning rule for the report: ``2024-12-31`` (the time only when not midnight), or "not set"."""
+    if when is None:
+        return "not set"
+    ts = pd.Timestamp(when)
+    return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
+
+
 def _check_action(owner: object, name: str) -> None:
     value = getattr(owner, name)
     if value not in _ACTIONS:
@@ -625,13 +633,13 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
         (
             "before_observation_start",
             "drop",
-            f"timestamp before observation_start={start}",
+            f"timestamp before the observation start ({_limit(start)})",
             None if start is None else (lambda d: _start_mask(d["timestamp"], start)),
         ),
         (
             "after_observation_end",
             "drop",
-            f"timestamp after observation_end={end}",
+            f"timestamp after the observation end ({_limit(end)})",
             None if end is None else (lambda d: _end_mask(d["timestamp"], end)),
         ),
         ("sign_mismatch", policy.sign_mismatch, "quantity and amount of opposite signs", mismatch),
@@ -757,13 +765,13 @@ def clean_bookings(df: pd.DataFrame, policy: BookingCleaningPolicy | None = None
         (
             "before_observation_start",
             "drop",
-            f"arrival_date before observation_start={start}",
+            f"arrival_date before the observation start ({_limit(start)})",
             None if start is None else (lambda d: _start_mask(d["arrival_date"], start)),
         ),
         (
             "after_observation_end",
             "drop",
-            f"arrival_date after observation_end={end}",
+            f"arrival_date after the observation end ({_limit(end)})",
             None if end is None else (lambda d: _end_mask(d["arrival_date"], end)),
         ),
         ("booking_after_arrival", policy.booking_after_arrival, "booking_date after arrival_date", after),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -113,7 +114,7 @@ def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 
 
 def schema_table(schema: Iterable[Any]) -> pd.DataFrame:
-    """A canonical schema as a table: column, dtype, required, description.
+    """A canonical schema as a table: name in the data files (shown as code), type in words, required, description.
 
     Parameters
     ----------
@@ -121,12 +122,14 @@ def schema_table(schema: Iterable[Any]) -> pd.DataFrame:
         E.g. ``crm_analysis.data.TRANSACTIONS`` (objects with ``name``,
         ``dtype``, ``required`` and ``description``).
     """
+    from crm_analysis.presentation import RAW_NAME_COLUMN, type_label
+
     rows = [
-        {"column": c.name, "dtype": str(c.dtype), "required": "yes" if c.required else "no",
+        {RAW_NAME_COLUMN: c.name, "type": type_label(c.dtype), "required": "yes" if c.required else "no",
          "description": c.description}
         for c in schema
     ]
-    return pd.DataFrame(rows, columns=["column", "dtype", "required", "description"])
+    return pd.DataFrame(rows, columns=[RAW_NAME_COLUMN, "type", "required", "description"])
 
 
 def transactions_per_week(tx: pd.DataFrame) -> pd.DataFrame:
@@ -184,13 +187,16 @@ def customers_per_month(tx: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``month`` (first day, datetime), ``active_customers``,
-        ``new_customers``.
+        ``new_customers``, ``complete`` (the data cover every day of the
+        month, from the first to the last transaction day; only the first and
+        the last month can be partial, see
+        :func:`crm_analysis.presentation.period_coverage`).
     """
     _require(tx, ["customer_id", "timestamp"], "customers_per_month")
-    cols = ["month", "active_customers", "new_customers"]
+    cols = ["month", "active_customers", "new_customers", "complete"]
     if tx.empty:
         return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]"), "active_customers": pd.Series(dtype="int64"),
-                             "new_customers": pd.Series(dtype="int64")})
+                             "new_customers": pd.Series(dtype="int64"), "complete": pd.Series(dtype="bool")})
     month = _month(tx["timestamp"])
     d = pd.DataFrame({"customer_id": tx["customer_id"].to_numpy(), "month": month.to_numpy()})
     active = d.groupby("month")["customer_id"].nunique()
@@ -200,6 +206,10 @@ def customers_per_month(tx: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"active_customers": active.reindex(full, fill_value=0),
                         "new_customers": new.reindex(full, fill_value=0)})
     out.index.name = "month"
+    from crm_analysis.presentation import period_coverage
+
+    cov = period_coverage(tx["timestamp"].min(), tx["timestamp"].max(), "M").table
+    out["complete"] = cov["complete"].reindex(out.index.to_period("M"), fill_value=True).to_numpy(dtype=bool)
     return out.reset_index().astype({"active_customers": "int64", "new_customers": "int64"})[cols]
 
 
@@ -369,10 +379,19 @@ def plot_coverage(
         a0, a1 = axes[0], axes[1]
         a0.plot(weekly["week"], weekly["transactions"], lw=1)
         a0.set(title="Transaction lines per week", xlabel="Week", ylabel="Transaction lines")
-        a1.bar(monthly["month"], monthly["active_customers"], width=25, align="edge", label="active")
+        full = monthly["complete"].to_numpy(dtype=bool) if "complete" in monthly else np.ones(len(monthly), bool)
+        a1.bar(monthly["month"][full], monthly["active_customers"][full], width=25, align="edge", label="active")
+        if (~full).any():  # partial first / last month: too few of everything, everyone "new" in the first
+            a1.bar(monthly["month"][~full], monthly["active_customers"][~full], width=25, align="edge",
+                   color="none", edgecolor="C0", hatch="///", label="active, partial month")
         a1.plot(monthly["month"] + pd.Timedelta(days=12), monthly["new_customers"], color="C1", marker=".",
                 label="new")
-        a1.set(title="Customers per month", xlabel="Month", ylabel="Customers")
+        partial = [f"{m:%Y-%m}" for m in monthly["month"][~full]]
+        title = "Customers per month" + (f"\n(hatched: partial month{'s' if len(partial) > 1 else ''} "
+                                         f"{', '.join(partial)}, covered only in part by the data)" if partial else "")
+        a1.set(title=title, xlabel="Month", ylabel="Customers")
+        a1.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        a0.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         a1.legend(loc="upper left", frameon=False)
     if not has_bk:
         return fig

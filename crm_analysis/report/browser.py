@@ -48,6 +48,7 @@ __all__ = [
     "check_links",
     "check_in_browser",
     "check_reports",
+    "default_forbidden_words",
     "main",
 ]
 
@@ -352,8 +353,33 @@ _LAYOUT_PROBE = """() => {
     .map(el => (el.innerText || '').trim())
     .filter(t => t.endsWith('...') || t.endsWith('\u2026'))
     .map(t => t.slice(-60)).slice(0, 10);
+  // a cell whose text is wider than the cell, and no scroll box around it to reach the rest
+  const inScrollBox = el => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === 'auto' || ox === 'scroll') return true;
+    }
+    return false;
+  };
+  const overflowing = Array.from(document.querySelectorAll('td, th'))
+    .filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && !inScrollBox(el))
+    .map(el => (el.innerText || '').trim().slice(0, 60)).slice(0, 10);
+  // visible text, without the places that show raw names on purpose (data-crm-raw) and code
+  const parts = [];
+  if (document.body) {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const p = n.parentElement;
+      if (!p || p.closest('[data-crm-raw], code, pre, style, script, title')) continue;
+      const cs = getComputedStyle(p);
+      if (cs.display === 'none' || cs.visibility === 'hidden' || p.getClientRects().length === 0) continue;
+      parts.push(n.nodeValue);
+    }
+  }
   const text = document.body ? document.body.innerText : '';
   return {
+    overflowing: overflowing,
+    readerText: parts.join(' '),
     title: document.title,
     images: imgs.length,
     broken: broken,
@@ -415,9 +441,12 @@ def check_in_browser(
     reach their load event, JavaScript exceptions, failed local requests,
     images with ``naturalWidth == 0``, a page wider than the window
     (horizontal overflow: wide tables must scroll inside their box), text
-    cut off by its box (overflow hidden or an ellipsis), cells whose text
-    was cut with ``...`` when the page was written, and visible words from
-    ``forbidden_words`` (e.g. raw column names that a reader should never see).
+    cut off by its box (overflow hidden or an ellipsis), table cells whose
+    text is wider than the cell outside a scroll box, cells whose text was
+    cut with ``...`` when the page was written, and visible words from
+    ``forbidden_words`` (e.g. raw column names that a reader should never
+    see; text in ``<code>``, ``<pre>`` or an element marked ``data-crm-raw``
+    is not checked for them).
 
     Parameters
     ----------
@@ -517,7 +546,9 @@ def check_in_browser(
                     check.problems.append(f"text cut off by its box: {text}")
                 for text in info.get("truncated", []):
                     check.problems.append(f"text truncated with '...': {text}")
-                for word in _words_shown(info.get("text", ""), forbidden_words):
+                for text in info.get("overflowing", []):
+                    check.problems.append(f"text wider than its table cell (no scroll box): {text}")
+                for word in _words_shown(info.get("readerText", ""), forbidden_words):
                     check.problems.append(f"code name shown to readers: {word}")
                 for url in dict.fromkeys(network):
                     check.problems.append(f"request to the network: {url[:120]}")
@@ -588,6 +619,17 @@ def check_reports(
     return report
 
 
+def default_forbidden_words() -> list[str]:
+    """Raw names a reader must not see: the glossary's code-like names (``p_alive``, ``monetary_value``, ...).
+
+    Text inside an element marked ``data-crm-raw`` (the glossary page, the run
+    parameters) or inside ``<code>`` / ``<pre>`` is not checked.
+    """
+    from crm_analysis.presentation.glossary import raw_names
+
+    return raw_names()
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """Arguments of the check (shared by ``crm-analysis check-report``)."""
     parser = parser or argparse.ArgumentParser(
@@ -602,6 +644,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--chromium", help="browser executable (default: $CHROMIUM or chromium on PATH)")
     parser.add_argument("--depth", type=int, default=1,
                         help="link levels the browser follows from the index (default 1)")
+    parser.add_argument("--allow-raw-names", action="store_true",
+                        help="do not fail on raw column / headline names (from the glossary) in the visible text")
     parser.add_argument("--screenshots", type=Path,
                         help="folder for a full-page PNG of every page checked (default: <reports>/screenshots; "
                              "'none' for none)")
@@ -624,7 +668,8 @@ def run_check(args: argparse.Namespace) -> int:
         shots = getattr(args, "screenshots", None) or folder / "screenshots"
     try:
         report = check_reports(reports, browser=not args.no_browser, chromium=args.chromium,
-                               screenshot=shot, screenshot_dir=shots, depth=args.depth)
+                               screenshot=shot, screenshot_dir=shots, depth=args.depth,
+                               forbidden_words=() if getattr(args, "allow_raw_names", False) else default_forbidden_words())
     except BrowserError as exc:
         print(f"check-report: browser error: {exc}", file=sys.stderr)
         return 3

@@ -81,6 +81,13 @@ from an environment variable) or ``password_env`` (only the password):
 
 See :mod:`crm_analysis._secrets` for the rules.
 
+Two optional run-wide keys: ``units`` (``{currency: EUR}``: the ISO 4217 code
+of every money figure of the reports; default EUR) and ``calendar`` (the
+holiday calendar of the run, :class:`~crm_analysis.seasonality.HolidayCalendar`
+keys: ``country``, ``subdiv``, ``holidays_closed``, ``closed_weekdays``,
+``closed_periods``, ``closed_dates``), passed as ``calendar`` to every notebook
+that declares that parameter and does not set it itself.
+
 Every notebook receives ``run_dir``, ``seed`` and ``as_of`` from the runner
 plus its own ``parameters``; the ``data_quality`` notebook (and any notebook
 whose parameters cell declares them) also receives ``transactions_source`` and
@@ -146,7 +153,7 @@ RESERVED_PARAMETERS = ("run_dir", "seed", "as_of")
 #: Parameters carrying the data specs (``data.transactions`` / ``data.bookings``).
 SOURCE_PARAMETERS = {"transactions_source": "transactions", "bookings_source": "bookings"}
 
-_TOP_KEYS = {"title", "seed", "as_of", "reports_dir", "data", "notebooks", "project_root"}
+_TOP_KEYS = {"title", "seed", "as_of", "reports_dir", "data", "notebooks", "project_root", "units", "calendar"}
 _NOTEBOOK_KEYS = {"name", "path", "parameters", "enabled", "timeout"}
 _DATA_KINDS = ("transactions", "bookings")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -248,6 +255,8 @@ class ReportConfig:
     data: dict[str, DataSpec]
     notebooks: tuple[NotebookSpec, ...]
     source: Path | None = None
+    units: dict[str, Any] = field(default_factory=dict)
+    calendar: dict[str, Any] | None = None
 
     @property
     def enabled(self) -> list[NotebookSpec]:
@@ -304,7 +313,10 @@ class ReportConfig:
         for pname, kind in SOURCE_PARAMETERS.items():
             if nb.name == "data_quality" or pname in declared:
                 params[pname] = self.data[kind].to_dict()
-        params.update(copy.deepcopy(nb.parameters))
+        if self.calendar is not None and "calendar" in declared and nb.parameters.get("calendar") is None:
+            params["calendar"] = copy.deepcopy(self.calendar)  # the run's holiday calendar (country, region)
+        params.update(copy.deepcopy({k: v for k, v in nb.parameters.items()
+                                     if not (k == "calendar" and v is None and "calendar" in params)}))
         return params
 
     def replace(self, **changes: Any) -> "ReportConfig":
@@ -369,6 +381,8 @@ class ReportConfig:
             "reports_dir": str(self.reports_dir),
             "data": {k: v.to_dict() for k, v in self.data.items()},
             "notebooks": [nb.to_dict() for nb in self.notebooks],
+            "units": dict(self.units),
+            **({"calendar": dict(self.calendar)} if self.calendar is not None else {}),
         }
 
     def to_yaml(self) -> str:
@@ -796,6 +810,7 @@ def parse_config(
     if "notebooks" not in raw:
         raise ConfigError("notebooks: missing (an ordered list of {name, path, parameters})")
     notebooks = _parse_notebooks(raw["notebooks"], root)
+    units, calendar = _parse_units(raw.get("units")), _parse_calendar(raw.get("calendar"))
     return ReportConfig(
         title=title.strip(),
         seed=seed,
@@ -805,7 +820,31 @@ def parse_config(
         data=data,
         notebooks=notebooks,
         source=Path(source).resolve() if source is not None else None,
+        units=units,
+        calendar=calendar,
     )
+
+
+def _parse_units(raw: Any) -> dict[str, Any]:
+    """``units:`` (currency of the money figures, ...): validated, with the defaults filled in."""
+    from crm_analysis.presentation.units import Units
+
+    try:
+        return Units.from_config(raw).to_dict()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _parse_calendar(raw: Any) -> dict[str, Any] | None:
+    """``calendar:`` (holiday calendar: country, subdiv, closed days) validated by ``HolidayCalendar``."""
+    if raw is None:
+        return None
+    from crm_analysis.seasonality.calendar import HolidayCalendar
+
+    try:
+        return HolidayCalendar.from_config(raw).to_dict()  # type: ignore[union-attr]
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"calendar: {exc}") from None
 
 
 def load_config(path: str | Path | None = None) -> ReportConfig:

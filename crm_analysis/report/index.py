@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from crm_analysis.presentation import Units, findings, glossary_html
 from crm_analysis.runtime.figures import format_figure, infer_kind
 
 __all__ = [
@@ -27,7 +28,13 @@ __all__ = [
     "render_index",
     "write_index",
     "write_text_atomic",
+    "report_findings",
+    "write_glossary",
+    "GLOSSARY_PAGE",
 ]
+
+#: File name of the glossary page in a run folder.
+GLOSSARY_PAGE = "glossary.html"
 
 _TEMPLATE = "index.html.j2"
 
@@ -105,13 +112,14 @@ def load_headlines(run_dir: str | Path) -> dict[str, dict[str, dict[str, Any]]]:
     return {k: v for k, v in out.items() if v}
 
 
-def _headlines(heads: dict[str, dict[str, dict[str, Any]]], order: list[str]) -> list[dict[str, Any]]:
+def _headlines(heads: dict[str, dict[str, dict[str, Any]]], order: list[str],
+               units: Units | None = None) -> list[dict[str, Any]]:
     names = [n for n in order if n in heads] + sorted(n for n in heads if n not in order)
     groups = []
     for name in names:
         items = [
             {"key": key, "label": fig["label"],
-             "value": format_figure(fig["value"], infer_kind(key, fig["label"], fig["value"]))}
+             "value": format_figure(fig["value"], infer_kind(key, fig["label"], fig["value"]), units)}
             for key, fig in heads[name].items()
         ]
         groups.append({"notebook": name, "items": items})
@@ -132,7 +140,8 @@ _KIND_OF = {"customers": "count", "revenue": "money", "top20_revenue_share": "sh
             "mean_clv": "money", "strongest_seasonal_cycle": "text"}
 
 
-def _key_figures(heads: dict[str, dict[str, dict[str, Any]]], links: dict[str, str]) -> list[dict[str, Any]]:
+def _key_figures(heads: dict[str, dict[str, dict[str, Any]]], links: dict[str, str],
+                 units: Units | None = None) -> list[dict[str, Any]]:
     cards = []
     for candidates in KEY_FIGURES:
         for nb, key in candidates:
@@ -141,9 +150,26 @@ def _key_figures(heads: dict[str, dict[str, dict[str, Any]]], links: dict[str, s
                 continue
             kind = _KIND_OF.get(key) or infer_kind(key, fig["label"], fig["value"])
             cards.append({"notebook": nb, "key": key, "label": fig["label"],
-                          "value": format_figure(fig["value"], kind), "link": links.get(nb)})
+                          "value": format_figure(fig["value"], kind, units), "link": links.get(nb)})
             break
     return cards
+
+
+def report_findings(run_dir: str | Path, notebook: str) -> list[str]:
+    """The plain-language findings of one report of a run (from its headline figures and the run's units).
+
+    See :func:`crm_analysis.presentation.findings`; empty when the run has no
+    headline figures of that notebook.
+    """
+    heads = load_headlines(run_dir).get(_canonical(notebook), {})
+    return findings(notebook, heads, Units.from_run(run_dir)) if heads else []
+
+
+def write_glossary(run_dir: str | Path) -> Path:
+    """Write the glossary page (:data:`GLOSSARY_PAGE`) into a run folder, with the run's currency."""
+    run_dir = Path(run_dir)
+    return write_text_atomic(run_dir / GLOSSARY_PAGE, glossary_html(Units.from_run(run_dir),
+                                                                     index_href="index.html"))
 
 
 def segment_sizes(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -273,8 +299,12 @@ def render_index(run_dir: str | Path, *, reports_dir: str | Path | None = None) 
     run.setdefault("data_sources", {})
     run.setdefault("error", None)
     heads = load_headlines(run_dir)
+    units = Units.from_run(run_dir)
+    for nb in notebooks:
+        name = _canonical(str(nb.get("name", "")))
+        nb["findings"] = findings(name, heads[name], units) if nb.get("status") == "ok" and name in heads else []
     links = {nb["name"]: f"{base}{nb['html']}" for nb in notebooks if nb.get("html") and nb.get("name")}
-    cards = _key_figures(heads, links)
+    cards = _key_figures(heads, links, units)
     segments = segment_sizes(run_dir)
     seg_heads = heads.get("segmentation", {})
     if not segments and "n_segments" in seg_heads:  # no segments.parquet: the segmentation headlines
@@ -294,7 +324,9 @@ def render_index(run_dir: str | Path, *, reports_dir: str | Path | None = None) 
         cards=cards,
         segments=segments,
         segments_link=links.get("segmentation"),
-        headlines=_headlines(heads, [nb.get("name") for nb in notebooks]),
+        headlines=_headlines(heads, [nb.get("name") for nb in notebooks], units),
+        glossary_href=f"{base}{GLOSSARY_PAGE}" if (run_dir / GLOSSARY_PAGE).is_file() else None,
+        currency=units.currency,
         history=history,
     )
 

@@ -15,7 +15,14 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from crm_analysis.report.index import collect_runs, read_run, render_index, write_text_atomic
+from crm_analysis.report.index import (
+    collect_runs,
+    read_run,
+    render_index,
+    report_findings,
+    write_glossary,
+    write_text_atomic,
+)
 from crm_analysis.report.records import mark_abandoned
 from crm_analysis.report.render import notebook_to_html
 
@@ -150,8 +157,11 @@ def rerender_runs(reports_dir: str | Path) -> list[Path]:
                 continue
             html = run_dir / nb["html"]
             notebook_to_html(run_dir / nb["output"], html, title=f"{title}: {nb.get('name')}",
-                             index_href=os.path.relpath(run_dir / "index.html", html.parent).replace(os.sep, "/"))
+                             index_href=os.path.relpath(run_dir / "index.html", html.parent).replace(os.sep, "/"),
+                             findings=report_findings(run_dir, str(nb.get("name"))) if nb.get("status") == "ok"
+                             else ())
             written.append(html)
+        written.append(write_glossary(run_dir))
         written.append(write_text_atomic(run_dir / "index.html", render_index(run_dir)))
     latest = reports / "latest"
     if latest.is_symlink() and latest.resolve().is_dir():

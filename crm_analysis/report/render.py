@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["notebook_to_html", "add_toc", "REMOVE_CELL_TAGS", "REMOVE_OUTPUT_TAGS", "TEMPLATE_FILE"]
+__all__ = ["notebook_to_html", "add_toc", "findings_html", "REMOVE_CELL_TAGS", "REMOVE_OUTPUT_TAGS", "TEMPLATE_FILE"]
 
 #: Cell tags whose cells are left out of the HTML report entirely.
 REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
@@ -74,6 +75,25 @@ def add_toc(page: str, *, min_headings: int = 2) -> str:
     return page[: m.end()] + "\n" + nav + page[m.end() :]
 
 
+_FINDINGS_CSS = """
+<style>
+section.crm-findings { max-width: 1100px; margin: 1.2em auto 0 auto; padding: 0.7em 1.2em 0.6em;
+  border-left: 4px solid #2f6fb3; background: #f3f8fe; border-radius: 4px;
+  font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; font-size: 1em; }
+section.crm-findings strong { display: block; margin-bottom: 0.2em; }
+section.crm-findings ul { margin: 0; padding-left: 1.2em; } section.crm-findings li { margin: 0.15em 0; }
+</style>
+"""
+
+
+def findings_html(findings: Sequence[str]) -> str:
+    """The block of findings a report opens with (``""`` for none); every sentence HTML-escaped."""
+    if not findings:
+        return ""
+    items = "\n".join(f"<li>{html.escape(f)}</li>" for f in findings)
+    return f'{_FINDINGS_CSS}<section class="crm-findings"><strong>Findings</strong><ul>\n{items}\n</ul></section>\n'
+
+
 def notebook_to_html(
     notebook: str | Path,
     output: str | Path,
@@ -81,6 +101,7 @@ def notebook_to_html(
     title: str | None = None,
     toc: bool = True,
     index_href: str | None = None,
+    findings: Sequence[str] = (),
 ) -> Path:
     """Render an executed notebook to HTML without code cells.
 
@@ -104,6 +125,9 @@ def notebook_to_html(
     index_href : str, optional
         Target of the "Back to index" link in the top bar (relative to the
         page); no link when ``None``.
+    findings : sequence of str, optional
+        Plain-language findings the page opens with (above the table of
+        contents), e.g. from :func:`crm_analysis.presentation.findings`.
 
     Returns
     -------
@@ -129,6 +153,9 @@ def notebook_to_html(
     name = title or Path(notebook).stem
     resources = {"metadata": {"name": name}, "crm": {"title": name, "index_href": index_href}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
+    block = findings_html(findings)
+    if block:
+        body = body.replace(TOC_MARKER, block + TOC_MARKER, 1) if TOC_MARKER in body else body
     if toc:
         body = add_toc(body)
     output = Path(output)

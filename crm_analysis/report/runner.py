@@ -63,7 +63,12 @@ from typing import Any
 
 from crm_analysis._secrets import redact_secrets
 from crm_analysis.report.config import ConfigError, NotebookSpec, ReportConfig, load_config, parse_config
-from crm_analysis.report.index import render_index, write_text_atomic
+from crm_analysis.report.index import (
+    render_index,
+    report_findings,
+    write_glossary,
+    write_text_atomic,
+)
 from crm_analysis.report.preflight import preflight
 from crm_analysis.report.publish import publish
 from crm_analysis.report.records import mark_abandoned, process_identity, run_is_alive
@@ -730,6 +735,7 @@ def run_chain(
                 (run_dir / "html").mkdir()
                 (run_dir / "artifacts").mkdir()
                 write_text_atomic(run_dir / "config.yaml", cfg.to_yaml())
+                write_glossary(run_dir)
                 for nb in cfg.notebooks:
                     if nb.enabled and nb.name not in skipped:
                         params = cfg.parameters_for(nb, run_dir, declared.get(nb.name, {}))
@@ -768,7 +774,8 @@ def run_chain(
                             rec.output = None
                     if out.exists():
                         try:
-                            notebook_to_html(out, html, title=f"{cfg.title}: {spec.name}", index_href="../index.html")
+                            notebook_to_html(out, html, title=f"{cfg.title}: {spec.name}", index_href="../index.html",
+                                             findings=report_findings(run_dir, spec.name) if failure is None else ())
                             rec.html = html
                         except RunInterrupted:
                             raise

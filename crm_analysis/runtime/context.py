@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from crm_analysis.contracts import ARTEFACTS, TABLES, ContractError, FileContract, TimeUnit, headline_spec
+from crm_analysis.presentation import Units, install_display
 
 __all__ = ["RunContext", "DEFAULT_AS_OF"]
 
@@ -74,6 +75,15 @@ class RunContext:
     notebook : str, optional
         Name of the notebook using the context; keys its headline figures.
 
+    Attributes
+    ----------
+    units : crm_analysis.presentation.Units
+        Currency of the run (``units:`` of ``<run_dir>/config.yaml``; EUR when
+        absent). Creating the context also makes the notebook's tables
+        readable: pandas no longer cuts long text with "...", and
+        ``display(...)`` of frames, styled tables and Markdown goes through the
+        glossary (:func:`crm_analysis.presentation.install_display`).
+
     Examples
     --------
     >>> ctx = RunContext(None, seed=1, notebook="demo")
@@ -96,6 +106,10 @@ class RunContext:
             self.standalone = False
         self.as_of = self.as_of or DEFAULT_AS_OF
         self.artifacts.mkdir(parents=True, exist_ok=True)
+        self.units = Units.from_run(self.run_dir)
+        # what readers see: no text cut with "..." by pandas, tables through the glossary (labels, units, scroll box)
+        pd.set_option("display.max_colwidth", None)
+        install_display(self.units)
 
     # ------------------------------------------------------------------ paths
     @property

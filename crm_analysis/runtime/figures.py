@@ -10,6 +10,8 @@ import math
 import re
 from typing import Any
 
+from crm_analysis.presentation import Units, format_money, relabel_text
+
 __all__ = ["KINDS", "format_value", "format_figure", "infer_kind"]
 
 
@@ -95,7 +97,7 @@ def _pct(x: float) -> str:
     return f"{x:.2g}%"
 
 
-def format_figure(value: Any, kind: str) -> str:
+def format_figure(value: Any, kind: str, units: Units | None = None) -> str:
     """Format a headline figure for people.
 
     Parameters
@@ -103,10 +105,14 @@ def format_figure(value: Any, kind: str) -> str:
     value : object
         The figure.
     kind : {"count", "money", "share", "percent", "number", "text"}
-        ``count``: rounded, thousands separators; ``money``: two decimals and
-        thousands separators; ``share``: a fraction shown as per cent;
-        ``percent``: a value already in per cent; ``number``: see
-        :func:`format_value`; ``text``: as is.
+        ``count``: rounded, thousands separators; ``money``: the currency of
+        ``units`` and thousands separators, whole currency units from 1,000
+        up, cents below (:func:`crm_analysis.presentation.format_money`);
+        ``share``: a fraction shown as per cent; ``percent``: a value already
+        in per cent; ``number``: see :func:`format_value`; ``text``: as is,
+        raw names in it relabelled (:func:`crm_analysis.presentation.relabel_text`).
+    units : Units, optional
+        Currency of money (default EUR).
 
     Returns
     -------
@@ -115,21 +121,23 @@ def format_figure(value: Any, kind: str) -> str:
 
     Examples
     --------
-    >>> format_figure(23570, "count"), format_figure(302778.53, "money"), format_figure(0.6359, "share")
-    ('23,570', '302,778.53', '63.6%')
+    >>> format_figure(23570, "count"), format_figure(302778.53, "money", Units("GBP")), format_figure(0.6359, "share")
+    ('23,570', 'GBP 302,779', '63.6%')
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if kind == "text" or isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
+    if isinstance(value, str):
+        return relabel_text(value, units)  # "lowest holdout_rmse" -> "lowest Holdout RMSE"
+    if kind == "text" or isinstance(value, bool) or not isinstance(value, (int, float)):
         return format_value(value)
     if math.isinf(value):
         return format_value(value)
     if kind == "count":
         return f"{round(value):,}"
     if kind == "money":
-        return f"{value:,.2f}"
+        return format_money(value, units)
     if kind == "share":
         return _pct(100.0 * value)
     if kind == "percent":

@@ -16,7 +16,9 @@ The public holidays come from the ``holidays`` package (the "Open World
 Holidays Framework", maintained on PyPI), by ISO 3166 country code and, where
 the country has them, subdivision (e.g. ``GB``/``ENG`` for England, ``PT``/``11``
 for the Lisbon district). Dates a business declares closed on top of that
-(a Christmas closure, a stock-taking day) are given as ``closed_dates``.
+(a stock-taking day) are given as ``closed_dates``; closures that come back
+every year (a Christmas closure from 24 December to 3 January, Easter Sunday
+where it is no public holiday) as ``closed_periods``.
 """
 
 from __future__ import annotations
@@ -25,12 +27,95 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from ._common import to_timestamp, weekday_names, weekday_number
 
-__all__ = ["HolidayCalendar", "CALENDAR_REGRESSORS"]
+__all__ = ["HolidayCalendar", "CALENDAR_REGRESSORS", "yearly_dates"]
+
+_MD = r"(\d{2})-(\d{2})"
+_PERIOD_RE = re.compile(rf"^{_MD}(?:\.\.{_MD})?$")
+_EASTER_RE = re.compile(r"^easter(?:([+-])(\d+))?$")
+
+
+def _check_period(spec: object) -> str:
+    text = str(spec).strip().lower().replace(" ", "")
+    m = _PERIOD_RE.match(text)
+    if m:
+        for mm, dd in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+            if mm is not None:
+                try:
+                    pd.Timestamp(f"2000-{mm}-{dd}")  # a leap year: 02-29 is a valid day of the year
+                except ValueError:
+                    raise ValueError(f"closed_periods: {spec!r} names no day of the year") from None
+        return text
+    if _EASTER_RE.match(text):
+        return text
+    raise ValueError(
+        f"closed_periods: {spec!r} is not a yearly period; use 'MM-DD' (one day a year), 'MM-DD..MM-DD' "
+        f"(a range, may run over the new year, e.g. '12-24..01-03') or 'easter', 'easter+1', 'easter-2' "
+        f"(days from Easter Sunday)"
+    )
+
+
+def yearly_dates(spec: str, years: Iterable[int]) -> pd.DatetimeIndex:
+    """The dates of a yearly period (see ``HolidayCalendar.closed_periods``) in the given years.
+
+    Parameters
+    ----------
+    spec : str
+        ``"MM-DD"``, ``"MM-DD..MM-DD"`` (a range that may run over the new
+        year: ``"12-24..01-03"`` is 24 December to 3 January of the next
+        year), or ``"easter"`` / ``"easter+N"`` / ``"easter-N"`` (days from
+        Western Easter Sunday, ``dateutil.easter``).
+    years : iterable of int
+        Years in which the period starts.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Sorted dates (a range over the new year reaches into the next year).
+
+    Raises
+    ------
+    ValueError
+        On a malformed period.
+
+    Examples
+    --------
+    >>> [f"{d:%Y-%m-%d}" for d in yearly_dates("easter", [2011])]
+    ['2011-04-24']
+    >>> len(yearly_dates("12-24..01-03", [2010]))
+    11
+    """
+    from dateutil.easter import easter
+
+    text = _check_period(spec)
+    out: list[pd.Timestamp] = []
+    for y in years:
+        m = _EASTER_RE.match(text)
+        if m:
+            shift = int(m.group(2) or 0) * (-1 if m.group(1) == "-" else 1)
+            out.append(pd.Timestamp(easter(int(y))) + pd.Timedelta(days=shift))
+            continue
+        start_md, _, end_md = text.partition("..")
+        try:
+            start = pd.Timestamp(f"{y}-{start_md}")
+        except ValueError:  # 02-29 outside a leap year
+            continue
+        if not end_md:
+            out.append(start)
+            continue
+        end_year = y if end_md >= start_md else y + 1
+        try:
+            end = pd.Timestamp(f"{end_year}-{end_md}")
+        except ValueError:
+            end = pd.Timestamp(f"{end_year}-02-28")
+        out.extend(pd.date_range(start, end, freq="D"))
+    return pd.DatetimeIndex(sorted(set(out)), name="date").astype("datetime64[ns]")
 
 #: Names of the regressors of :meth:`HolidayCalendar.regressors`.
 CALENDAR_REGRESSORS: tuple[str, ...] = ("holiday", "holiday_eve")
@@ -74,6 +159,10 @@ class HolidayCalendar:
         The business is closed on public holidays (a shop): they are closed
         days. ``False`` (a hotel): public holidays are open days whose demand
         differs, used as forecast regressors.
+    closed_periods : sequence of str, default ()
+        Closures that come back every year: ``"MM-DD"``, ``"MM-DD..MM-DD"``
+        (``"12-24..01-03"``: a Christmas closure over the new year) or
+        ``"easter"`` / ``"easter+N"`` / ``"easter-N"`` (see :func:`yearly_dates`).
 
     Raises
     ------
@@ -93,6 +182,7 @@ class HolidayCalendar:
     closed_weekdays: tuple[int, ...] = ()
     closed_dates: tuple[pd.Timestamp, ...] = ()
     holidays_closed: bool = False
+    closed_periods: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         country = self.country
@@ -118,6 +208,10 @@ class HolidayCalendar:
         object.__setattr__(
             self, "closed_dates", tuple(sorted({to_timestamp(d, "closed_dates") for d in (dates or ())}))
         )
+        periods = self.closed_periods
+        if isinstance(periods, str):
+            periods = (periods,)
+        object.__setattr__(self, "closed_periods", tuple(dict.fromkeys(_check_period(p) for p in (periods or ()))))
 
     # ------------------------------------------------------------- builders
     @classmethod
@@ -142,7 +236,7 @@ class HolidayCalendar:
             return spec
         if not isinstance(spec, Mapping):
             raise ValueError(f"holiday calendar must be a mapping such as {{country: GB}}, got {spec!r}")
-        known = {"country", "subdiv", "closed_weekdays", "closed_dates", "holidays_closed"}
+        known = {"country", "subdiv", "closed_weekdays", "closed_dates", "holidays_closed", "closed_periods"}
         unknown = sorted(set(spec) - known)
         if unknown:
             raise ValueError(f"holiday calendar: unknown key(s) {unknown}; known: {sorted(known)}")
@@ -157,6 +251,7 @@ class HolidayCalendar:
             "closed_weekdays": [names[d] for d in self.closed_weekdays],
             "closed_dates": [d.strftime("%Y-%m-%d") for d in self.closed_dates],
             "holidays_closed": self.holidays_closed,
+            "closed_periods": list(self.closed_periods),
         }
 
     # ------------------------------------------------------------- queries
@@ -185,6 +280,10 @@ class HolidayCalendar:
             mask |= index.isin(pd.DatetimeIndex(self.closed_dates).astype("datetime64[ns]"))
         if self.holidays_closed and len(index):
             mask |= index.isin(self.holidays(index.min(), index.max()).index)
+        if self.closed_periods and len(index):
+            years = range(index.min().year - 1, index.max().year + 1)  # a range over the new year starts the year before
+            for spec in self.closed_periods:
+                mask |= index.normalize().isin(yearly_dates(spec, years))
         return np.asarray(mask, dtype=bool)
 
     def closed_days(self, start: object, end: object) -> pd.DatetimeIndex:
@@ -218,6 +317,8 @@ class HolidayCalendar:
         if self.closed_weekdays:
             names = weekday_names()
             parts.append("closed on " + ", ".join(names[d] for d in self.closed_weekdays))
+        if self.closed_periods:
+            parts.append("closed every year on " + ", ".join(self.closed_periods))
         if self.closed_dates:
             parts.append(f"{len(self.closed_dates)} declared closed date(s)")
         return "; ".join(parts) if parts else "no holidays or closed days"

@@ -64,7 +64,11 @@ def _heatmap(table: pd.DataFrame, ax: "Axes | None", title: str, fmt: str, cbar_
         fig, ax = plt.subplots(figsize=(1.0 + 0.8 * table.shape[1], 0.8 + 0.45 * table.shape[0]))
     else:
         fig = ax.figure
-    sns.heatmap(table, annot=True, fmt=fmt, cmap="viridis", ax=ax, cbar_kws={"label": cbar_label},
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    # colour-bar ticks in the cells' format: per cent for shares, thousands separators for amounts
+    ticks = PercentFormatter(1.0, decimals=0) if fmt.endswith("%") else FuncFormatter(lambda v, _: format(v, fmt))
+    sns.heatmap(table, annot=True, fmt=fmt, cmap="viridis", ax=ax, cbar_kws={"label": cbar_label, "format": ticks},
                 annot_kws={"fontsize": 8})
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -109,8 +113,8 @@ class MixTable:
         matplotlib.figure.Figure
         """
         table = getattr(self, value)
-        fmt = ".0%" if value == "shares" else (".2f" if value == "index" else ".0f")
-        label = {"shares": "share of demand", "index": "share / overall share", "counts": self.measure}[value]
+        fmt = ".0%" if value == "shares" else (".2f" if value == "index" else ",.0f")
+        label = {"shares": f"share of {self.measure}", "index": "share / overall share", "counts": self.measure}[value]
         return _heatmap(
             table.T, ax, f"{self.by.capitalize()} mix of {self.measure} by {self.across} ({value})", fmt, label,
             self.across, self.by,
@@ -189,7 +193,7 @@ class WeekdayMonthMix:
         if self.value == "share":
             title, fmt, label = f"Share of {self.group} in {self.measure}", ".0%", f"share of {self.group}"
         else:
-            title, fmt, label = f"Mean {self.measure} per day", ".0f", self.measure
+            title, fmt, label = f"Mean {self.measure} per day", ",.0f", f"{self.measure} per day"
         return _heatmap(self.table, ax, title + " by weekday and month", fmt, label, "month", "weekday")
 
 

@@ -79,8 +79,10 @@ def test_record_and_headlines_from_real_cleaning() -> None:
 def test_schema_table_lists_every_column() -> None:
     data = pytest.importorskip("crm_analysis.data")
     t = quality.schema_table(data.TRANSACTIONS)
-    assert list(t["column"]) == [c.name for c in data.TRANSACTIONS]
-    assert set(t.loc[t["required"] == "yes", "column"]) >= {"customer_id", "timestamp", "amount"}
+    name = "name in the data files"  # shown as code: the one column of the reports that lists raw names
+    assert list(t[name]) == [c.name for c in data.TRANSACTIONS]
+    assert set(t.loc[t["required"] == "yes", name]) >= {"customer_id", "timestamp", "amount"}
+    assert "datetime64[ns]" not in set(t["type"]) and "date and time" in set(t["type"])
 
 
 def test_plot_coverage_titles_and_labels() -> None:
@@ -154,3 +156,18 @@ def test_check_cleaned_names_the_rules_that_dropped_everything():
     msg = str(err.value)
     assert msg.startswith("the cleaning dropped all 3 transactions: ")
     assert "1 missing_customer_id" in msg and "2 after_observation_end" in msg and "transactions_policy" in msg
+
+
+def test_partial_first_and_last_months_are_marked() -> None:
+    """Online Retail runs from 1 Dec 2010 to 9 Dec 2011: December 2011 is partial, December 2010 complete."""
+    start = pd.Timestamp("2010-12-01")
+    tx = pd.DataFrame({"customer_id": ["a", "b", "a"],
+                       "timestamp": [start, pd.Timestamp("2011-06-15"), pd.Timestamp("2011-12-09 12:00")],
+                       "amount": [1.0, 2.0, 3.0]})
+    m = quality.customers_per_month(tx)
+    assert m.loc[~m["complete"], "month"].dt.strftime("%Y-%m").tolist() == ["2011-12"]
+    fig = quality.plot_coverage(quality.transactions_per_week(tx), m, None)
+    assert "partial month 2011-12" in fig.axes[1].get_title()
+    tx2 = tx.assign(timestamp=tx["timestamp"] + pd.Timedelta(days=3))  # 4 Dec 2010 .. 12 Dec 2011: both ends partial
+    assert quality.customers_per_month(tx2)["complete"].tolist()[0] is False
+    assert (~quality.customers_per_month(tx2)["complete"]).sum() == 2

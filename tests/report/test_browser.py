@@ -115,3 +115,61 @@ def test_browser_check_finds_layout_faults_and_screenshots_every_page(tmp_path: 
     assert "code name shown to readers: p_alive" in problems
     assert "monetary_value" not in problems  # whole words only, and only those shown
     assert sorted(p.name for p in shots.iterdir()) == ["bad.png", "good.png", "index.png"]
+
+
+def _fault_pages(root: Path) -> dict[str, tuple[str, str]]:
+    """Each new fault of issue #17 as a small page that must fail, and the same page fixed, which must pass."""
+    long_text = "12078 cancelled booking(s) left out because the parameter says so, in one long line of text"
+    wide_cells = "".join(f"<td>v{i:03d}</td>" for i in range(150))
+    return {
+        # a cell whose text is wider than the cell (fixed layout, no wrapping), no scroll box around it
+        "cell": (f'<table style="table-layout:fixed; width:300px"><tr><td style="white-space:nowrap">{long_text}'
+                 f"</td><td>x</td></tr></table>",
+                 f'<table style="table-layout:fixed; width:300px"><tr><td style="overflow-wrap:anywhere">{long_text}'
+                 f"</td><td>x</td></tr></table>"),
+        # a wide table that pushes the page wider than the window; fixed: it scrolls in its own box
+        "wide": (f"<table><tr>{wide_cells}</tr></table>",
+                 f'<div class="crm-table-scroll" style="overflow-x:auto; max-width:100%"><table><tr>{wide_cells}'
+                 f"</tr></table></div>"),
+        # an ellipsis by CSS; fixed: the text wraps
+        "ellipsis": (f'<div style="width:120px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap">{long_text}</div>',
+                     f'<div style="width:120px; overflow-wrap:anywhere">{long_text}</div>'),
+        # a raw column name in a table header; fixed: its label, the raw name only where marked (glossary, code)
+        "raw": ("<table><tr><th>monetary_value</th></tr><tr><td>12.50</td></tr></table>",
+                "<table><tr><th>Mean repeat purchase value (EUR)</th></tr><tr><td>12.50</td></tr></table>"
+                "<table data-crm-raw><tr><td>monetary_value</td></tr></table><p>Parameter <code>p_alive</code>.</p>"),
+    }
+
+
+def test_each_layout_fault_fails_and_its_fix_passes(tmp_path: Path, chromium: Path) -> None:
+    """One browser start for all faults: ``bad_<fault>.html`` must fail with its message, ``good_<fault>.html`` pass."""
+    from crm_analysis.report.browser import default_forbidden_words
+
+    root = tmp_path / "site"
+    root.mkdir()
+    pages = _fault_pages(tmp_path)
+    links = []
+    for fault, (bad, good) in pages.items():
+        (root / f"bad_{fault}.html").write_text(_page("Bad", bad))
+        (root / f"good_{fault}.html").write_text(_page("Good", good))
+        links += [f'<a href="bad_{fault}.html">b</a>', f'<a href="good_{fault}.html">g</a>']
+    (root / "index.html").write_text(_page("Index", " ".join(links)))
+    checks = {c.path.name: c for c in check_in_browser(root, window_size=(1024, 768),
+                                                         forbidden_words=default_forbidden_words())}
+    expected = {"cell": "text wider than its table cell", "wide": "wider than the 1024 px window",
+                "ellipsis": "text cut off by its box", "raw": "code name shown to readers: monetary_value"}
+    for fault, message in expected.items():
+        assert checks[f"good_{fault}.html"].ok, (fault, checks[f"good_{fault}.html"].problems)
+        bad = checks[f"bad_{fault}.html"].problems
+        assert any(message in p for p in bad), (fault, bad)
+
+
+@pytest.mark.slow
+def test_cli_checks_raw_names_by_default_and_screenshots_every_page(tmp_path: Path, chromium: Path) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "a.html").write_text(_page("A", "<p>Mean p_alive</p>"))
+    (root / "index.html").write_text(_page("Index", '<a href="a.html">a</a>'))
+    assert main([str(root)]) == 1
+    assert sorted(p.name for p in (root / "screenshots").iterdir()) == ["a.png", "index.png"]
+    assert main([str(root), "--allow-raw-names"]) == 0

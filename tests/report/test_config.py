@@ -217,3 +217,34 @@ def test_a_notebook_not_found_says_what_to_set(tmp_path: Path, monkeypatch: pyte
         load_config(elsewhere)
     assert "notebooks[0] (data_quality).path: notebook not found:" in str(err.value)
     assert "Set project_root: in the configuration to the folder that holds notebooks/" in str(err.value)
+
+
+def test_units_and_calendar_of_the_run(project: Path) -> None:
+    """Top-level ``units`` (currency) and ``calendar`` (country / region): validated, kept in the resolved config,
+    and the calendar handed to every notebook that declares a ``calendar`` parameter and sets none."""
+    raw = yaml.safe_load((project / "config" / "report.yaml").read_text())
+    cfg = parse_config(raw, project_root=project)
+    assert cfg.units == {"currency": "EUR", "time_unit": "days", "demand_unit": "room-nights"} and cfg.calendar is None
+    raw = {**raw, "units": {"currency": "gbp"}, "calendar": {"country": "GB", "subdiv": "ENG", "holidays_closed": True,
+                                                            "closed_periods": ["12-24..01-03"]}}
+    cfg = parse_config(raw, project_root=project)
+    assert cfg.units["currency"] == "GBP" and cfg.calendar["country"] == "GB"
+    again = parse_config(yaml.safe_load(cfg.to_yaml()), project_root=project)
+    assert again.units == cfg.units and again.calendar == cfg.calendar
+    nb = cfg.notebooks[0]
+    assert cfg.parameters_for(nb, "/r", ["calendar"])["calendar"]["subdiv"] == "ENG"
+    assert "calendar" not in cfg.parameters_for(nb, "/r", [])  # not declared: not passed
+    own = cfg.replace(notebooks=(nb.__class__(nb.name, nb.path, {"calendar": {"country": "PT"}}, True, None),))
+    assert own.parameters_for(own.notebooks[0], "/r", ["calendar"])["calendar"] == {"country": "PT"}  # its own wins
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("units", {"currency": "euro"}, r"units.currency: expected an ISO 4217 code .* got 'euro'"),
+    ("units", {"curency": "EUR"}, r"unknown key\(s\) \['curency'\]"),
+    ("calendar", {"country": "XX"}, r"calendar: holiday calendar: unknown country 'XX'"),
+    ("calendar", {"closed_periods": ["christmas"]}, r"calendar: closed_periods: 'christmas' is not a yearly period"),
+])
+def test_bad_units_and_calendar_name_the_key(project: Path, key: str, value, message: str) -> None:
+    raw = yaml.safe_load((project / "config" / "report.yaml").read_text())
+    with pytest.raises(ConfigError, match=message):
+        parse_config({**raw, key: value}, project_root=project)

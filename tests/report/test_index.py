@@ -112,12 +112,14 @@ def _cards(page: str) -> dict[str, str]:
 def test_key_figure_cards_formatted_for_people(tmp_path: Path, yield_key: str) -> None:
     run = _run(tmp_path, "20240101T000000-aaaa", "ok", "2024-01-01T00:00:00")
     (run / "artifacts" / "headlines.json").write_text(json.dumps({**HEADLINES, yield_key: UPLIFT}))
+    (run / "config.yaml").write_text("units: {currency: GBP}\n")  # the run's currency (issue #17)
     cards = _cards(render_index(run, reports_dir=tmp_path))
     assert cards["data_quality.customers"] == "Customers 3,000"
-    assert cards["data_quality.revenue"] == "Revenue (cleaned) 302,778.53"
+    # money: the currency, whole pounds from 1,000 up, pence below (one rule in cards, tables, findings)
+    assert cards["data_quality.revenue"] == "Revenue (cleaned) GBP 302,779"
     assert cards["segmentation.top20_revenue_share"] == "Share of revenue from the top 20% of customers 63.6%"
-    assert cards["rfm_clv.total_clv"] == "Total CLV, next 52 weeks 19,992.42"
-    assert cards["rfm_clv.mean_clv"] == "Mean CLV per customer 6.66"
+    assert cards["rfm_clv.total_clv"] == "Total CLV, next 52 weeks GBP 19,992"
+    assert cards["rfm_clv.mean_clv"] == "Mean CLV per customer GBP 6.66"
     assert cards["seasonality.strongest_seasonal_cycle"].endswith("365 days")
     # the label says the value is in per cent already: 1.25 -> 1.2% (not 125%)
     assert cards["yield.revenue_uplift_vs_fcfs"].endswith(" 1.2%") or cards["yield.revenue_uplift_vs_fcfs"].endswith(" 1.3%")
@@ -177,10 +179,12 @@ def test_infer_kind_on_the_notebooks_labels(key: str, label: str, value, kind: s
 
 
 @given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
-def test_money_has_two_decimals_and_round_trips(x: float) -> None:
+def test_money_has_the_currency_and_round_trips(x: float) -> None:
     text = format_figure(x, "money")
-    assert len(text.rsplit(".", 1)[1]) == 2
-    assert abs(float(text.replace(",", "")) - x) <= 0.005 + 1e-9 * x
+    assert text.startswith("EUR ")
+    decimals = 0 if x >= 1000 else 2
+    assert (len(text.rsplit(".", 1)[1]) if "." in text else 0) == decimals
+    assert abs(float(text[4:].replace(",", "")) - x) <= 0.5 * 10.0**-decimals + 1e-9 * x
 
 
 @given(st.floats(min_value=0, max_value=1, allow_nan=False))

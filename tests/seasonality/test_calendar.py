@@ -31,14 +31,15 @@ def test_portugal_lisbon_holidays_2016():
 
 
 def test_online_retail_config_closed_days_unchanged():
-    """config/online_retail.yaml: bank holidays from the calendar + the hand-listed rest = the former hand-written list."""
+    """config/online_retail.yaml: the run's calendar (bank holidays + yearly closures) = the former hand-written list."""
     former = ["2010-12-24", "2010-12-26", "2010-12-27", "2010-12-28", "2010-12-29", "2010-12-30", "2010-12-31",
               "2011-01-02", "2011-01-03", "2011-04-22", "2011-04-24", "2011-04-25", "2011-04-29", "2011-05-02",
               "2011-05-30", "2011-08-29"]
     cfg = yaml.safe_load((ROOT / "config" / "online_retail.yaml").read_text())
     params = next(n["parameters"] for n in cfg["notebooks"] if n["name"] == "seasonality")
-    cal = HolidayCalendar.from_config({**params["calendar"], "closed_weekdays": params["closed_weekdays"],
-                                       "closed_dates": params["closed_dates"]})
+    assert not {"calendar", "closed_weekdays", "closed_dates"} & set(params)  # nothing by hand in the notebook's parameters
+    assert "closed_dates" not in cfg["calendar"]  # and no date written by hand in the calendar
+    cal = HolidayCalendar.from_config(cfg["calendar"])
     closed = cal.closed_days("2010-12-01", "2011-12-09")
     not_saturday = [d.strftime("%Y-%m-%d") for d in closed if d.day_of_week != 5]
     assert not_saturday == former
@@ -77,3 +78,27 @@ def test_config_round_trip_and_unknown_key():
     assert HolidayCalendar.from_config(None) is None
     with pytest.raises(ValueError, match="unknown key"):
         HolidayCalendar.from_config({"country": "GB", "region": "ENG"})
+
+
+def test_yearly_closed_periods():
+    """Yearly closures: a range over the new year, one day, Easter Sunday (dateutil: 24 Apr 2011, 8 Apr 2012)."""
+    from crm_analysis.seasonality.calendar import yearly_dates
+
+    xmas = yearly_dates("12-24..01-03", [2010])
+    assert xmas[0] == pd.Timestamp("2010-12-24") and xmas[-1] == pd.Timestamp("2011-01-03") and len(xmas) == 11
+    assert list(yearly_dates("easter", [2011, 2012]).strftime("%Y-%m-%d")) == ["2011-04-24", "2012-04-08"]
+    assert list(yearly_dates("easter-2", [2011]).strftime("%m-%d")) == ["04-22"]  # Good Friday
+    assert list(yearly_dates("02-29", [2023, 2024]).strftime("%Y-%m-%d")) == ["2024-02-29"]
+    cal = HolidayCalendar(closed_periods=("12-25..12-26",))
+    assert list(cal.closed_days("2023-12-20", "2024-12-31").strftime("%Y-%m-%d")) == [
+        "2023-12-25", "2023-12-26", "2024-12-25", "2024-12-26"]
+    # a closure that began the year before the index starts still counts (1 Jan of the index's first year)
+    assert HolidayCalendar(closed_periods=["12-24..01-03"]).closed_mask(pd.date_range("2011-01-01", periods=4)).tolist() \
+        == [True, True, True, False]
+    assert HolidayCalendar.from_config(cal.to_dict()) == cal
+
+
+@pytest.mark.parametrize("bad", ["13-01", "12-24..", "christmas", "02-30", "easter+x"])
+def test_bad_closed_period_names_the_value_and_the_forms(bad):
+    with pytest.raises(ValueError, match="closed_periods"):
+        HolidayCalendar(closed_periods=(bad,))

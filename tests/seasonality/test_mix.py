@@ -60,3 +60,26 @@ def test_plots(bookings):
     assert isinstance(mix_table(s).plot(), Figure)
     assert isinstance(weekday_month_mix(s, group="Groups").plot(), Figure)
     assert isinstance(peak_trough_mix(s).plot(), Figure)
+
+
+def test_heatmaps_label_what_they_show_with_thousands_separators():
+    """Issue #17: a revenue mix said "share of demand"; heatmap numbers had no thousands separators."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from crm_analysis.seasonality.mix import MixTable, WeekdayMonthMix
+
+    grid = pd.DataFrame(np.full((7, 12), 12345.6), index=list("MTWTFSS"), columns=range(1, 13))
+    fig = WeekdayMonthMix(grid, "mean", None, "all", "revenue").plot()
+    assert fig.axes[0].texts[0].get_text() == "12,346" and fig.axes[1].get_ylabel() == "revenue per day"
+    plt.close(fig)
+    counts = pd.DataFrame({"UK": [3000.0, 1000.0], "FR": [1000.0, 1000.0]}, index=["Mon", "Tue"])
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    mix = MixTable(counts, shares, shares, counts.sum(axis=1), "weekday", "country", "revenue")
+    fig = mix.plot("shares")
+    assert fig.axes[1].get_ylabel() == "share of revenue" and fig.axes[0].texts[0].get_text() == "75%"
+    plt.close(fig)
+    fig = mix.plot("counts")
+    assert fig.axes[0].texts[0].get_text() == "3,000"
+    plt.close(fig)

@@ -1,0 +1,59 @@
+"""Findings: computed from the headline figures (a change of a figure changes the sentence), 3-5 per report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crm_analysis.presentation import FINDERS, Units, findings
+
+HEADS = {
+    "data_quality": {"customers": 3000, "transactions": 8566, "revenue": 302778.53, "bookings": 33509,
+                     "rows_dropped": 680},
+    "rfm_clv": {"total_clv": 19992.4, "mean_clv": 6.66, "top20_clv_share": 0.79, "mean_p_alive": 0.72,
+                "purchase_model": "BG/NBD", "purchase_models_compared": "BG/NBD, Pareto/NBD",
+                "purchase_model_holdout_total_error_pct": 6.78},
+    "segmentation": {"top20_revenue_share": 0.6359, "customers_for_80pct_revenue": 0.378, "n_segments": 7,
+                     "largest_segment": "Champions", "lapsed_customer_share": 0.765},
+    "idic": {"total_profit": 92978.6, "unprofitable_customer_share": 0.0647, "returned_revenue_share": 0.074,
+             "recommendation_hit_rate": 0.69, "popularity_hit_rate": 0.48, "campaign_eligible_share": 0.52},
+    "seasonality": {"strongest_seasonal_cycle": "365 days", "forecast_backtest_coverage": 0.957,
+                    "forecast_backtest_mape": 9.32, "retail_strongest_cycle": "7 days", "retail_peak_weekday": "Thu",
+                    "retail_peak_weekday_share": 0.211},
+    "yield": {"revenue_uplift_vs_fcfs": 0.4, "nights_over_capacity": 12, "overbooking_limit": 126,
+              "group_decision_peak": "reject", "group_decision_low": "accept", "group_break_even_rate_peak": 96.2},
+}
+
+
+@pytest.mark.parametrize("step", sorted(FINDERS))
+def test_three_to_five_plain_findings_per_step(step: str) -> None:
+    out = findings(step, HEADS[step], Units("GBP"))
+    assert 3 <= len(out) <= 5, out
+    for sentence in out:
+        assert sentence.endswith(".") and "_" not in sentence and "None" not in sentence
+
+
+def test_money_and_shares_in_reader_units() -> None:
+    dq = findings("00_data_quality", HEADS["data_quality"], Units("GBP"))
+    assert dq[0] == "3,000 customers bought for GBP 302,779 in total after cleaning (8,566 transaction lines)."
+    assert "21.1% of the retail revenue" in " ".join(findings("seasonality", HEADS["seasonality"]))
+
+
+@given(st.floats(min_value=0, max_value=1), st.floats(min_value=0, max_value=1))
+def test_findings_follow_the_figures(share: float, lapsed: float) -> None:
+    out = findings("segmentation", {"top20_revenue_share": share, "lapsed_customer_share": lapsed})
+    assert len(out) == 2
+    # the figure in the sentence is the headline read back to 0.05 percentage points
+    shown = float(out[0].split(" bring ")[1].split("%")[0])
+    assert abs(shown - 100 * share) <= 0.05 + 1e-9
+    assert abs(float(out[1].split("%")[0]) - 100 * lapsed) <= 0.05 + 1e-9
+
+
+def test_missing_figures_leave_findings_out_and_accept_headlines_json(tmp_path: Path) -> None:
+    assert findings("segmentation", {}) == [] and findings("unknown_step", {"x": 1}) == []
+    raw = {k: {"value": v, "label": k} for k, v in HEADS["yield"].items()}
+    assert findings("yield", json.loads(json.dumps(raw))) == findings("yield", HEADS["yield"])

@@ -1,0 +1,46 @@
+"""The glossary: every term has a label with its unit, and the raw names stay out of what readers see."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from crm_analysis.presentation import GLOSSARY, Units, glossary_html, glossary_table, humanize, label, raw_names
+
+
+def test_every_label_is_words_not_code() -> None:
+    for name, t in GLOSSARY.items():
+        assert "_" not in t.label, (name, t.label)
+        assert t.label[:1] == t.label[:1].upper() or t.label[:1] in "pP", (name, t.label)
+
+
+@pytest.mark.parametrize(("name", "text"), [("monetary_value", "Mean repeat purchase value (GBP)"),
+                                            ("p_alive", "P(alive) (%)"), ("T", "Customer age"),
+                                            ("retail_peak_weekday_share", "Share of retail revenue on the peak weekday (%)"),
+                                            ("days_since_last", "Days since the last purchase")])
+def test_labels_carry_units(name: str, text: str) -> None:
+    assert label(name, Units("GBP")) == text
+
+
+def test_unknown_names_are_humanized() -> None:
+    assert label("mean_basket_size") == humanize("mean_basket_size") == "Mean basket size"
+    assert label("already words") == "already words"
+
+
+def test_raw_names_are_the_code_like_names() -> None:
+    names = raw_names()
+    assert "p_alive" in names and "monetary_value" in names and "T" not in names
+    assert all("_" in n for n in names)
+
+
+def test_glossary_page_lists_every_term_and_marks_the_raw_names() -> None:
+    page = glossary_html(Units("USD"))
+    assert page.count("<tr><td>") == len(glossary_table()) == len(GLOSSARY)
+    assert re.findall(r"<td data-crm-raw><code>([^<]+)</code>", page) and "Money is in USD" in page
+    assert "http" not in page  # offline
+
+
+def test_humanize_keeps_the_fields_abbreviations() -> None:
+    assert humanize("dp_protection_Online TA") == "DP protection Online TA"
+    assert humanize("clv_rank") == "CLV rank"

@@ -1,0 +1,65 @@
+"""display_table: labels, formats, escaped HTML in a scroll box; the display hook of IPython."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from crm_analysis.presentation import SCROLL_CLASS, Units, display_table, install_display
+
+
+def test_labels_and_formats_by_kind() -> None:
+    df = pd.DataFrame({"revenue": [8798233.74, 12.5], "p_alive": [0.2113, 1.0], "frequency": [3, 1200],
+                       "segment": ["return_or_cancellation", "Champions"]})
+    t = display_table(df, Units("GBP"))
+    assert list(t.frame.columns) == ["Revenue (GBP)", "P(alive) (%)", "Repeat purchases", "Segment"]
+    assert t.frame.iloc[0].tolist() == ["8,798,234", "21.1%", "3", "Return or cancellation"]
+    assert t.frame.iloc[1].tolist() == ["13", "100.0%", "1,200", "Champions"]  # one rounding per money column
+    assert not t.show_index
+
+
+def test_html_is_escaped_and_in_a_scroll_box() -> None:
+    t = display_table(pd.DataFrame({"note": ["set timezone: <IANA name>"]}, index=pd.Index(["<b>"], name="x")))
+    page = t.to_html()
+    assert page.startswith(f'<div class="{SCROLL_CLASS}">') and "&lt;IANA name&gt;" in page and "<b>" not in page
+
+
+def test_overrides_and_bad_kind() -> None:
+    t = display_table(pd.DataFrame({"x_y": [0.5]}), kinds={"x_y": "share"}, labels={"x_y": "Half"})
+    assert t.frame.to_dict("list") == {"Half": ["50.0%"]}
+    with pytest.raises(ValueError, match=r"unknown kind\(s\) \{'x_y': 'pct'\}"):
+        display_table(pd.DataFrame({"x_y": [1]}), kinds={"x_y": "pct"})
+
+
+def test_install_display_routes_frames_and_styled_tables() -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    class Shell:
+        display_formatter = DisplayFormatter()
+
+    shell = Shell()
+    undo = install_display(Units("USD"), shell=shell)
+    html = shell.display_formatter.formatters["text/html"]
+    page = html(pd.DataFrame({"monetary_value": [1.5]}))
+    assert "Mean repeat purchase value (USD)" in page and "monetary_value" not in page
+    styled = html(pd.DataFrame({"p_alive": [0.5]}).style.format("{:.2f}"))
+    assert "P(alive) (%)" in styled and SCROLL_CLASS in styled
+    undo()
+    assert "monetary_value" in html(pd.DataFrame({"monetary_value": [1.5]}))
+
+
+def test_styled_tables_with_multi_level_index_get_labels() -> None:
+    from crm_analysis.presentation.tables import _relabel_styler
+
+    idx = pd.MultiIndex.from_tuples([("peak", "return_or_cancellation"), ("low", "x")], names=["season", "fare_class"])
+    page = _relabel_styler(pd.DataFrame({"fare": [1.0, 2.0]}, index=idx).style.format("{:.1f}"), Units("EUR"))
+    assert "fare_class" not in page and "Fare class" in page and "Return or cancellation" in page
+    assert "Fare (EUR)" in page and "1.0" in page  # number formats kept
+
+
+def test_styled_money_columns_follow_the_money_rule() -> None:
+    from crm_analysis.presentation.tables import _relabel_styler
+
+    df = pd.DataFrame({"amount in": [280376.5, 12.0], "rows in": [9246, 3]})
+    page = _relabel_styler(df.style.format({"amount in": "{:,.2f}", "rows in": "{:,}"}), Units("GBP"))
+    assert "Amount in (GBP)" in page and "280,377" in page and "280,376.50" not in page and "9,246" in page
