@@ -44,3 +44,22 @@ def test_glossary_page_lists_every_term_and_marks_the_raw_names() -> None:
 def test_humanize_keeps_the_fields_abbreviations() -> None:
     assert humanize("dp_protection_Online TA") == "DP protection Online TA"
     assert humanize("clv_rank") == "CLV rank"
+
+
+def test_every_name_a_report_shows_has_an_entry() -> None:
+    """Headline keys of every step (the declared ones and the booking horizon's), the cleaning rules and the
+    pick-up methods have a glossary entry: a new name without one would reach the reader raw (issue #17)."""
+    import inspect
+
+    from crm_analysis.contracts import HEADLINES
+    from crm_analysis.data import cleaning
+    from crm_analysis.yield_management.booking_horizon import HORIZON_HEADLINES
+    from crm_analysis.yield_management.horizon import PICKUP_METHODS
+
+    keys = {s.key for specs in HEADLINES.values() for s in specs if "{" not in s.key}  # not the templated ones
+    keys |= set(HORIZON_HEADLINES) | set(PICKUP_METHODS)
+    # rule names of clean_transactions / clean_bookings: ("name", action, reason, mask) tuples
+    rules = set(re.findall(r'\(\s*"([a-z_]+)",\s*(?:"drop"|"keep"|policy\.\w+),', inspect.getsource(cleaning)))
+    assert {"totals_row", "sign_mismatch", "before_observation_start"} <= rules  # the pattern still finds them
+    missing = sorted(n for n in keys | rules if n not in GLOSSARY)
+    assert not missing, f"names without a glossary entry: {missing}"
