@@ -239,6 +239,8 @@ def _relabel_styler(styler: Any, units: Units) -> str:
             styler = styler.format_index(lambda v: html.escape(_cell_text(v, units)), axis="index", level=level)
     if any(n is not None for n in data.index.names):
         styler = styler.format_index_names(lambda n: label(n, units), axis=0, escape="html")
+    if any(n is not None for n in cols.names):  # a pivot's column axis name (e.g. days_before)
+        styler = styler.format_index_names(lambda n: label(n, units), axis=1, escape="html")
     for col in cols:
         if pd.api.types.is_bool_dtype(data[col]):
             continue

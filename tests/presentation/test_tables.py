@@ -63,3 +63,15 @@ def test_styled_money_columns_follow_the_money_rule() -> None:
     df = pd.DataFrame({"amount in": [280376.5, 12.0], "rows in": [9246, 3]})
     page = _relabel_styler(df.style.format({"amount in": "{:,.2f}", "rows in": "{:,}"}), Units("GBP"))
     assert "Amount in (GBP)" in page and "280,377" in page and "280,376.50" not in page and "9,246" in page
+
+
+def test_styled_pivot_column_axis_name_gets_its_label() -> None:
+    """A pivot's column axis name (notebook 45: days_before over the pick-up methods) is relabelled too."""
+    from crm_analysis.presentation.tables import _relabel_styler
+
+    df = pd.DataFrame([[0.77, 2.81], [0.80, 2.79]], index=pd.Index(["advanced_additive", "classical_additive"],
+                                                                  name="method"),
+                      columns=pd.Index([1, 7], name="days_before"))
+    page = _relabel_styler(df.style.format("{:.2f}"), Units("EUR"))
+    assert "days_before" not in page and "Days before the night" in page
+    assert "advanced_additive" not in page and "Advanced pick-up, additive" in page and "2.81" in page
