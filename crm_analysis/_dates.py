@@ -8,6 +8,8 @@ time zone, and whether a time of day is kept, dropped or refused.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import datetime as _dt
 import re
 from typing import Any, Literal, overload
@@ -90,34 +92,34 @@ def parse_date(
     if value is None:
         if allow_none:
             return None
-        raise ValueError(f"{name} is required")
+        raise InputError(f"{name} is required")
     if isinstance(value, str):
         text = value.strip()
         if not ISO_DATE.match(text):
-            raise ValueError(
+            raise InputError(
                 f"{name}={value!r} is not a date in ISO form: write it as YYYY-MM-DD (e.g. '2014-12-01'), "
                 "so that day and month cannot be confused"
             )
         value = text
     elif isinstance(value, (bool, int, float, np.number)) and not (isinstance(value, float) and value != value):
-        raise ValueError(f"{name}={value!r} is a number, not a date: write it as 'YYYY-MM-DD'")
+        raise InputError(f"{name}={value!r} is a number, not a date: write it as 'YYYY-MM-DD'")
     elif not isinstance(value, (_dt.date, np.datetime64)) and value is not pd.NaT and not (
         isinstance(value, float) and value != value
     ):
-        raise ValueError(f"{name}={value!r} is not a date: give 'YYYY-MM-DD' or a Timestamp")
+        raise InputError(f"{name}={value!r} is not a date: give 'YYYY-MM-DD' or a Timestamp")
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}={value!r} is not a date") from exc
+        raise InputError(f"{name}={value!r} is not a date") from exc
     if ts is pd.NaT:
-        raise ValueError(f"{name}={value!r} is not a date")
+        raise InputError(f"{name}={value!r} is not a date")
     if ts.tzinfo is not None:
         if tz == "reject":
-            raise ValueError(f"{name}={value!r} must be a naive (time-zone free) date")
+            raise InputError(f"{name}={value!r} must be a naive (time-zone free) date")
         if tz == "strip":
             ts = ts.tz_localize(None)
     if time == "normalize":
         ts = ts.normalize()
     elif time == "reject" and ts != ts.normalize():
-        raise ValueError(f"{name} must be a calendar date, got {value!r}")
+        raise InputError(f"{name} must be a calendar date, got {value!r}")
     return ts

@@ -9,6 +9,8 @@ what is allowed. ``True`` is not the count 1, ``2.5`` rooms is not 2 rooms,
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 import numbers
 from typing import Any
@@ -49,14 +51,14 @@ def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
     """
     what = f"{name} must be a whole number >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what}, got {type(value).__name__} {value!r}")
+        raise InputError(f"{what}, got {type(value).__name__} {value!r}")
     if not isinstance(value, numbers.Integral):
         f = float(value)
         if not math.isfinite(f) or not f.is_integer():
-            raise ValueError(f"{what}, got {value!r}")
+            raise InputError(f"{what}, got {value!r}")
     out = int(value)
     if out < minimum:
-        raise ValueError(f"{what}, got {value!r}")
+        raise InputError(f"{what}, got {value!r}")
     return out
 
 
@@ -94,10 +96,10 @@ def check_probability(value: Any, name: str, *, zero: bool = False, one: bool = 
     interval = ("[" if zero else "(") + "0, 1" + ("]" if one else ")")
     what = f"{name} must be a probability in {interval}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what}, got {type(value).__name__} {value!r}")
+        raise InputError(f"{what}, got {type(value).__name__} {value!r}")
     f = float(value)
     ok = math.isfinite(f) and (0 <= f if zero else 0 < f) and (f <= 1 if one else f < 1)
     if not ok:
         hint = f" (a percentage? write {f / 100:g})" if math.isfinite(f) and 1 < f <= 100 else ""
-        raise ValueError(f"{what}, got {value!r}{hint}")
+        raise InputError(f"{what}, got {value!r}{hint}")
     return f

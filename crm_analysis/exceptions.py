@@ -1,4 +1,4 @@
-"""Typed warnings (and the not-fitted error) of crm_analysis, in one place.
+"""The errors and typed warnings of crm_analysis, in one place.
 
 Every warning the package issues about a *result* (not about a deprecated
 call) is a subclass of :class:`CRMAnalysisWarning`, itself a
@@ -26,6 +26,21 @@ Kinds
 
 Errors
 ------
+:class:`CRMAnalysisError`
+    Base of every error the package raises on purpose; each subclass also
+    keeps its built-in type (``ValueError``, ``TypeError``, ``RuntimeError``).
+:class:`InputError`
+    A bad argument, parameter or value (a ``ValueError``). Its subclasses
+    include ``DataValidationError`` (table data), ``ContractError`` (hand-over
+    tables), ``ConfigError`` (report configuration) and the input errors of the
+    domain packages.
+:class:`InputTypeError`
+    An argument of the wrong type (a ``TypeError``).
+:class:`NotFoundError`
+    A named artefact, column, segment or group does not exist (a ``KeyError``).
+:class:`OperationError`
+    An operation could not be completed (a ``RuntimeError``); a failed model
+    fit raises ``crm_analysis.clv.ModelFitError``, also a ``RuntimeError``.
 :class:`NotFittedError`
     A result of an estimator was asked for before ``fit``. A
     :class:`RuntimeError` (what callers caught before it existed) and an
@@ -35,6 +50,11 @@ Errors
 from __future__ import annotations
 
 __all__ = [
+    "CRMAnalysisError",
+    "InputError",
+    "InputTypeError",
+    "NotFoundError",
+    "OperationError",
     "CRMAnalysisWarning",
     "BoundaryWarning",
     "ConvergenceWarning",
@@ -42,6 +62,48 @@ __all__ = [
     "IdentificationWarning",
     "NotFittedError",
 ]
+
+
+class CRMAnalysisError(Exception):
+    """Base class of every error crm_analysis raises on purpose.
+
+    ``except CRMAnalysisError`` catches all of them; each subclass also keeps
+    the built-in type callers caught before the hierarchy existed
+    (:class:`ValueError` for bad values, :class:`TypeError` for wrong types,
+    :class:`RuntimeError` for a failed fit or run), so existing handlers keep
+    working.
+    """
+
+
+class InputError(CRMAnalysisError, ValueError):
+    """An argument, parameter or input value is not acceptable.
+
+    The message names the parameter or column, the value and the fix. Data
+    faults in tables raise the more specific
+    :class:`crm_analysis.data.errors.DataValidationError` (also an
+    :class:`InputError`).
+    """
+
+
+class InputTypeError(CRMAnalysisError, TypeError):
+    """An argument is of the wrong type (the message names it and the type expected)."""
+
+
+class NotFoundError(CRMAnalysisError, KeyError):
+    """A named item (artefact, column, segment, group, period, step) does not exist.
+
+    The message lists the names that do. A :class:`KeyError`, as before.
+    """
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class OperationError(CRMAnalysisError, RuntimeError):
+    """An operation could not be completed (publishing a run, creating a run folder, an internal check).
+
+    A :class:`RuntimeError`, as before.
+    """
 
 
 class CRMAnalysisWarning(UserWarning):
@@ -68,7 +130,7 @@ class HessianWarning(IdentificationWarning):
     """
 
 
-class NotFittedError(RuntimeError, AttributeError):
+class NotFittedError(CRMAnalysisError, RuntimeError, AttributeError):
     """An estimator's result was requested before it was fitted.
 
     Subclasses :class:`RuntimeError` (raised for this fault before the type

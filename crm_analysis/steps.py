@@ -26,6 +26,8 @@ imports the domain packages lazily and nothing of :mod:`crm_analysis.report`.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import NotFoundError
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -101,7 +103,7 @@ def producer_of(artefact: str) -> Step:
     for step in STEPS.values():
         if name in step.tables:
             return step
-    raise KeyError(f"no step of the chain writes {artefact!r}; steps: {list(STEPS)}")
+    raise NotFoundError(f"no step of the chain writes {artefact!r}; steps: {list(STEPS)}")
 
 
 def producers() -> dict[str, str]:
@@ -186,5 +188,5 @@ def build_artefacts(name: str, ctx: _Context) -> dict[str, pd.DataFrame]:
     """
     step = producer_of(name)
     if step.name not in _BUILDERS:  # pragma: no cover - every step with tables has a builder (tested)
-        raise KeyError(f"no stand-alone builder for the {step.name} step")
+        raise NotFoundError(f"no stand-alone builder for the {step.name} step")
     return _BUILDERS[step.name](ctx)

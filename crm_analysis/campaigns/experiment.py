@@ -24,6 +24,8 @@ Both score intervals come from statsmodels
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 
-class CampaignInputError(ValueError):
+class CampaignInputError(InputError):
     """Input of a campaign function is unusable; the message names the column or parameter and the fix."""
 
 

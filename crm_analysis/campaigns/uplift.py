@@ -33,6 +33,8 @@ for a random order, positive when the score puts the movable customers first.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -362,7 +364,7 @@ def plot_curves(curves: list[UpliftCurve], kind: str = "qini", ax: Axes | None =
         Name of the outcome for the axis label.
     """
     if kind not in ("qini", "uplift"):
-        raise ValueError(f"kind must be 'qini' or 'uplift', got {kind!r}")
+        raise InputError(f"kind must be 'qini' or 'uplift', got {kind!r}")
     own = ax is None
     if own:
         fig, ax = plt.subplots(figsize=(6.5, 4.5))

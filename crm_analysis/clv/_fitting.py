@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from crm_analysis.exceptions import BoundaryWarning, HessianWarning, IdentificationWarning
+from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisError, HessianWarning, IdentificationWarning, InputError
 
 from .results import FitResult
 
@@ -76,7 +76,7 @@ def wdot(a: np.ndarray, b: np.ndarray) -> float | np.ndarray:
     return np.einsum("i,ij->j", a, b)
 
 
-class ModelFitError(RuntimeError):
+class ModelFitError(CRMAnalysisError, RuntimeError):
     """Raised when the likelihood maximisation fails."""
 
 
@@ -185,7 +185,7 @@ class LikelihoodFitter:
 
     def _fit_arrays_impl(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> None:
         if self.penalizer < 0 or not np.isfinite(self.penalizer):
-            raise ValueError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
+            raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
         fun, fun_grad = self._objective_factory(arrays, weights)
         starts = self._initial_log_params(arrays, weights)
         if len(weights) > 20000:  # choose the start on a subsample of the distinct rows

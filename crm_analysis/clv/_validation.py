@@ -9,6 +9,8 @@ with counts (the likelihoods are evaluated on those).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,20 +33,20 @@ def as_weights(data: pd.DataFrame, weights: Any) -> np.ndarray:
         return np.ones(len(data))
     if isinstance(weights, str):
         if weights not in data.columns:
-            raise ValueError(f"weights column {weights!r} not in data")
+            raise InputError(f"weights column {weights!r} not in data")
         w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
     else:
         w = np.asarray(weights, dtype=float)
     if w.shape != (len(data),):
-        raise ValueError(f"weights must have one value per row ({len(data)}), got shape {w.shape}")
+        raise InputError(f"weights must have one value per row ({len(data)}), got shape {w.shape}")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weights must be finite and non-negative")
+        raise InputError("weights must be finite and non-negative")
     return w
 
 
 def numeric_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
     if col not in data.columns:
-        raise ValueError(f"{what} column {col!r} not in data (columns: {list(data.columns)})")
+        raise InputError(f"{what} column {col!r} not in data (columns: {list(data.columns)})")
     s = data[col]
     if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub":  # plain numpy column: no conversion needed
         arr = s.to_numpy(dtype=float)
@@ -54,10 +56,10 @@ def numeric_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
         if arr is None:
             arr = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} column {col!r} is not numeric") from exc
+        raise InputError(f"{what} column {col!r} is not numeric") from exc
     n_bad = int((~np.isfinite(arr)).sum())
     if n_bad:
-        raise ValueError(f"{what} column {col!r} has {n_bad} missing or non-finite value(s)")
+        raise InputError(f"{what} column {col!r} has {n_bad} missing or non-finite value(s)")
     return arr
 
 
@@ -84,12 +86,12 @@ def check_times(t: Any, *, scalar: bool = False, keep_shape: bool = False, name:
     try:
         arr = np.asarray(t, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a number or an array of numbers (time units of the model), got {t!r}") from exc
+        raise InputError(f"{name} must be a number or an array of numbers (time units of the model), got {t!r}") from exc
     if scalar and arr.ndim != 0:
-        raise ValueError(f"{name} must be a single number here, got an array of shape {arr.shape} (use expected_purchases_grid)")
+        raise InputError(f"{name} must be a single number here, got an array of shape {arr.shape} (use expected_purchases_grid)")
     bad = ~np.isfinite(arr) | (arr < 0)
     if np.any(bad):
-        raise ValueError(f"{name} must be finite and >= 0, got {arr[bad].ravel()[:3].tolist()}")
+        raise InputError(f"{name} must be finite and >= 0, got {arr[bad].ravel()[:3].tolist()}")
     if scalar:
         return float(arr)
     return arr if keep_shape else arr.ravel()
@@ -153,17 +155,17 @@ def check_transaction_data(
     for arr, col in ((x, frequency_col), (t_x, recency_col), (T, T_col)):
         n_neg = int((arr < 0).sum())
         if n_neg:
-            raise ValueError(f"column {col!r} has {n_neg} negative value(s)")
+            raise InputError(f"column {col!r} has {n_neg} negative value(s)")
     n_frac = int((x != np.round(x)).sum())
     if n_frac:
-        raise ValueError(f"frequency column {frequency_col!r} has {n_frac} non-integer value(s)")
+        raise InputError(f"frequency column {frequency_col!r} has {n_frac} non-integer value(s)")
     tol = 1e-9 * np.maximum(T, 1.0)
     n_late = int((t_x > T + tol).sum())
     if n_late:
-        raise ValueError(f"{n_late} row(s) have recency ({recency_col!r}) greater than T ({T_col!r})")
+        raise InputError(f"{n_late} row(s) have recency ({recency_col!r}) greater than T ({T_col!r})")
     n_rec0 = int(((x == 0) & (t_x > 0)).sum())
     if n_rec0:
-        raise ValueError(
+        raise InputError(
             f"{n_rec0} row(s) have frequency 0 but positive recency; in the Fader-Hardie convention "
             "recency is 0 for customers without repeat purchases"
         )

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize  # noqa: F401  (tests patch ``base.optimize.minimize``)
 
-from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisWarning, NotFittedError
+from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisWarning, InputError, NotFittedError, OperationError
 
 from ._fitting import _LOG_BOUND, LikelihoodFitter, ModelFitError, _single_threaded_blas, wdot  # noqa: F401
 from ._validation import (  # noqa: F401  (old private names kept for importers)
@@ -203,7 +203,7 @@ class BaseLikelihoodModel(LikelihoodFitter):
         valid = self._get_param_names()
         for name, value in params.items():
             if name not in valid:
-                raise ValueError(f"{type(self).__name__} has no setting {name!r}; its settings are {valid}")
+                raise InputError(f"{type(self).__name__} has no setting {name!r}; its settings are {valid}")
             setattr(self, name, value)
         return self
 
@@ -274,9 +274,9 @@ class BaseLikelihoodModel(LikelihoodFitter):
         name = data.get("model") if isinstance(data, dict) else None
         target = BaseLikelihoodModel._registry.get(str(name))
         if target is None:
-            raise ValueError(f"unknown model {name!r} in saved data; known: {sorted(BaseLikelihoodModel._registry)}")
+            raise InputError(f"unknown model {name!r} in saved data; known: {sorted(BaseLikelihoodModel._registry)}")
         if cls is not BaseLikelihoodModel and not issubclass(target, cls):
-            raise ValueError(f"saved data hold a {name}, not a {cls.__name__}; load it with {name}.from_dict")
+            raise InputError(f"saved data hold a {name}, not a {cls.__name__}; load it with {name}.from_dict")
         result = FitResult.from_dict(data["fit"])
         model = target(**dict(data.get("settings", {})))
         for attr, value in dict(data.get("attributes", {})).items():
@@ -327,12 +327,12 @@ class BaseLikelihoodModel(LikelihoodFitter):
         if isinstance(params, (dict, pd.Series)):
             missing = [n for n in cls._param_names if n not in params]
             if missing:
-                raise ValueError(f"missing parameter(s) {missing}")
+                raise InputError(f"missing parameter(s) {missing}")
             values = [float(params[n]) for n in cls._param_names]
         else:
             values = [float(v) for v in params]
         if len(values) != len(cls._param_names) or not all(np.isfinite(v) and v > 0 for v in values):
-            raise ValueError(f"{cls.__name__} needs {len(cls._param_names)} positive parameters {cls._param_names}")
+            raise InputError(f"{cls.__name__} needs {len(cls._param_names)} positive parameters {cls._param_names}")
         return cls(**kwargs)._with_params(values)
 
     def sample_params(self, n_draws: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
@@ -366,7 +366,7 @@ class BaseLikelihoodModel(LikelihoodFitter):
         free = np.isfinite(values) & (values > 0)
         sub = cov[np.ix_(free, free)]
         if not free.any() or not np.all(np.isfinite(sub)):
-            raise RuntimeError(f"{type(self).__name__}: covariance is not available (singular Hessian)")
+            raise OperationError(f"{type(self).__name__}: covariance is not available (singular Hessian)")
         out = np.tile(values, (n_draws, 1))
         out[:, free] = np.exp(rng.multivariate_normal(np.log(values[free]), sub, size=n_draws, method="eigh"))
         return out
@@ -501,15 +501,15 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """
         level = getattr(self, "boundary_test_level", None)
         if level is not None and not (isinstance(level, (int, float)) and 0.0 < float(level) < 0.5):
-            raise ValueError(f"boundary_test_level must be a level in (0, 0.5), e.g. 0.05, or None; got {level!r}")
+            raise InputError(f"boundary_test_level must be a level in (0, 0.5), e.g. 0.05, or None; got {level!r}")
         if not isinstance(data, pd.DataFrame):
             data = pd.DataFrame(data)
         td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col)
         w = _as_weights(data, weights)
         if len(td) == 0 or w.sum() <= 0:
-            raise ValueError("no customers to fit (empty data or all weights zero)")
+            raise InputError("no customers to fit (empty data or all weights zero)")
         if not np.any((td.x > 0) & (w > 0)):
-            raise ValueError(
+            raise InputError(
                 f"no repeat buyers (all {w.sum():g} customers have frequency 0): the purchase rate and its "
                 "heterogeneity cannot be identified from these data"
             )
@@ -532,14 +532,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
         )
         name = type(self).__name__
         if len(counts) == 1:
-            raise ValueError(
+            raise InputError(
                 f"{name}: all {n:g} customer(s) have the same (frequency, recency, T) = "
                 f"({x[0]:g}, {t_x[0]:g}, {T[0]:g}); the model describes how purchase rates "
                 f"{'and dropout ' if self._has_dropout else ''}vary between customers, which identical customers "
                 "cannot show. Fit on more (and different) customers."
             )
         if len(np.unique(T)) == 1 and len(np.unique(x[rep])) == 1 and len(np.unique(t_x[rep])) == 1 and self._has_dropout:
-            raise ValueError(
+            raise InputError(
                 f"{name}: every repeat buyer has the same frequency {x[rep][0]:g} and recency {t_x[rep][0]:g}, and "
                 f"everyone the same T = {T[0]:g}: the data hold two numbers (the share of repeat buyers and that "
                 "one pattern), not enough for the model's four parameters. Fit on customers with varied histories "

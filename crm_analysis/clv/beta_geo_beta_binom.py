@@ -17,6 +17,8 @@ across customers. A customer is summarised by ``x`` (repeat transactions),
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 from typing import Any
 
 import numpy as np
@@ -33,11 +35,11 @@ def _integer_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
     arr = numeric_column(data, col, what)
     n_neg = int((arr < 0).sum())
     if n_neg:
-        raise ValueError(f"{what} column {col!r} has {n_neg} negative value(s); counts of opportunities are >= 0")
+        raise InputError(f"{what} column {col!r} has {n_neg} negative value(s); counts of opportunities are >= 0")
     n_frac = int((arr != np.round(arr)).sum())
     if n_frac:
         bad = arr[arr != np.round(arr)][:3].tolist()
-        raise ValueError(
+        raise InputError(
             f"{what} column {col!r} has {n_frac} non-integer value(s) (e.g. {bad}); the BG/BB counts discrete "
             "transaction opportunities: use whole numbers of periods"
         )
@@ -91,7 +93,7 @@ def check_discrete_data(
         k = int(mask.sum())
         if k:
             first = int(np.flatnonzero(mask)[0])
-            raise ValueError(
+            raise InputError(
                 f"{k} row(s) have {what} (first: row {first}, x={x[first]:g}, t_x={t_x[first]:g}, n={n[first]:g})"
             )
     return x, t_x, n
@@ -177,16 +179,16 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         x, t_x, n = check_discrete_data(data, frequency_col=frequency_col, recency_col=recency_col, n_periods_col=n_periods_col)
         w = as_weights(data, weights)
         if len(x) == 0 or w.sum() <= 0:
-            raise ValueError("no customers to fit (empty data or all weights zero)")
+            raise InputError("no customers to fit (empty data or all weights zero)")
         if not np.any((x > 0) & (w > 0)):
-            raise ValueError(
+            raise InputError(
                 f"no repeat transactions (all {w.sum():g} customers have frequency 0): the transaction and "
                 "dropout probabilities cannot be separated from these data"
             )
         (xu, tu, nu), counts = collapse_rows([x, t_x, n], w)
         self._fit_info = f"{counts.sum():g} customer(s), {len(counts)} distinct (frequency, recency, n_periods) row(s)"
         if len(counts) == 1:
-            raise ValueError(
+            raise InputError(
                 f"BetaGeoBetaBinomModel: all customers have the same (frequency, recency, n_periods) = "
                 f"({xu[0]:g}, {tu[0]:g}, {nu[0]:g}); the model describes how customers differ, which identical "
                 "customers cannot show"
@@ -252,7 +254,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         cols = getattr(self, "columns_", {"frequency": "frequency", "recency": "recency", "n_periods": "n_periods"})
         unknown = set(columns) - {"frequency_col", "recency_col", "n_periods_col"}
         if unknown:
-            raise TypeError(f"unknown column argument(s) {sorted(unknown)}; use frequency_col, recency_col, n_periods_col")
+            raise InputTypeError(f"unknown column argument(s) {sorted(unknown)}; use frequency_col, recency_col, n_periods_col")
         return check_discrete_data(
             data,
             frequency_col=columns.get("frequency_col") or cols["frequency"],
@@ -381,7 +383,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         self._check_fitted()
         h = _check_periods(n_periods, "n_periods")
         if not (np.isfinite(n_customers) and n_customers >= 0):
-            raise ValueError(f"n_customers must be finite and >= 0, got {n_customers!r}")
+            raise InputError(f"n_customers must be finite and >= 0, got {n_customers!r}")
         a, b, g, d = self.params_.to_numpy(dtype=float)
         t = np.arange(1, h + 1)
         vals = n_customers * a / (a + b) * np.exp(special.betaln(g, d + t) - special.betaln(g, d))
@@ -410,7 +412,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         x_arr = np.asarray(x)
         xs = np.array([_check_periods(v, "x") for v in x_arr.ravel()], dtype=float)
         if np.any(xs > nn):
-            raise ValueError(f"x must be <= n = {nn}, got {xs[xs > nn][:3].tolist()}")
+            raise InputError(f"x must be <= n = {nn}, got {xs[xs > nn][:3].tolist()}")
         a, b, g, d = self.params_.to_numpy(dtype=float)
         lab, lgd = special.betaln(a, b), special.betaln(g, d)
         lcomb = lambda k, j: special.gammaln(k + 1) - special.gammaln(j + 1) - special.gammaln(k - j + 1)  # noqa: E731
@@ -435,9 +437,9 @@ def _check_periods(v: Any, name: str) -> int:
     try:
         f = float(v)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a whole number of periods >= 0, got {v!r}") from exc
+        raise InputError(f"{name} must be a whole number of periods >= 0, got {v!r}") from exc
     if not np.isfinite(f) or f < 0 or f != round(f):
-        raise ValueError(f"{name} must be a whole number of periods >= 0, got {v!r}")
+        raise InputError(f"{name} must be a whole number of periods >= 0, got {v!r}")
     return int(round(f))
 
 
@@ -481,7 +483,7 @@ def simulate_bgbb(
     """
     for name, v in (("alpha", alpha), ("beta", beta), ("gamma", gamma), ("delta", delta)):
         if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a positive number, got {v!r}")
+            raise InputError(f"{name} must be a positive number, got {v!r}")
     n = _check_periods(n_periods, "n_periods")
     h = _check_periods(n_future, "n_future")
     rng = np.random.default_rng(seed)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from crm_analysis.exceptions import IdentificationWarning
+from crm_analysis.exceptions import IdentificationWarning, InputError, InputTypeError
 
 from ._hyp import log_pnbd_interval
 from ._validation import as_weights, check_transaction_data, collapse_rows, numeric_column
@@ -57,12 +57,12 @@ def _covariate_matrix(data: pd.DataFrame, names: Sequence[str], what: str) -> np
     cols = []
     for name in names:
         if name not in data.columns:
-            raise ValueError(f"{what} covariate {name!r} not in data (columns: {list(data.columns)})")
+            raise InputError(f"{what} covariate {name!r} not in data (columns: {list(data.columns)})")
         s = data[name]
         if s.dtype == bool or str(s.dtype) == "boolean":
             s = s.astype(float)
         if not pd.api.types.is_numeric_dtype(s):
-            raise ValueError(
+            raise InputError(
                 f"{what} covariate {name!r} is not numeric (dtype {s.dtype}); code categories as 0/1 columns, "
                 f"e.g. pandas.get_dummies(data[{name!r}], prefix={name!r}, drop_first=True, dtype=float)"
             )
@@ -85,7 +85,7 @@ class _CovariateModel(BaseLikelihoodModel):
         for attr, prefix in self._blocks:
             names = getattr(self, attr) or []
             if isinstance(names, str):
-                raise ValueError(f"{attr} must be a list of column names, got the string {names!r}")
+                raise InputError(f"{attr} must be a list of column names, got the string {names!r}")
             out.append((prefix, list(names)))
         return out
 
@@ -150,7 +150,7 @@ class _CovariateModel(BaseLikelihoodModel):
     @classmethod
     def from_params(cls, params: Any, **kwargs: Any) -> "BaseLikelihoodModel":
         """Not available: the parameter names depend on the covariates; fit, or load with :meth:`from_dict`."""
-        raise TypeError(f"{cls.__name__}.from_params is not available; fit the model or load it with from_dict")
+        raise InputTypeError(f"{cls.__name__}.from_params is not available; fit the model or load it with from_dict")
 
     def _full_params(self) -> np.ndarray:
         self._check_fitted()
@@ -175,7 +175,7 @@ class _CovariateModel(BaseLikelihoodModel):
         """
         result = self._require_fit_result()
         if not (0 < level < 1):
-            raise ValueError(f"level must be in (0, 1), got {level!r}")
+            raise InputError(f"level must be in (0, 1), got {level!r}")
         names = [n for n in result.param_names if n not in self._base_names]
         coef = np.log(result.params[names].to_numpy(dtype=float))
         se = np.sqrt(np.diag(result.log_covariance.loc[names, names].to_numpy()))
@@ -226,10 +226,10 @@ def likelihood_ratio_test(restricted: BaseLikelihoodModel, full: BaseLikelihoodM
     """
     a, b = restricted._require_fit_result(), full._require_fit_result()
     if abs(a.n_obs - b.n_obs) > 1e-9 * max(a.n_obs, 1.0):
-        raise ValueError(f"the models were fitted on different data ({a.n_obs:g} vs {b.n_obs:g} customers)")
+        raise InputError(f"the models were fitted on different data ({a.n_obs:g} vs {b.n_obs:g} customers)")
     df = b.n_params - a.n_params
     if df <= 0:
-        raise ValueError(f"the full model must have more estimated parameters than the restricted one (df = {df})")
+        raise InputError(f"the full model must have more estimated parameters than the restricted one (df = {df})")
     lr = max(2.0 * (b.log_likelihood - a.log_likelihood), 0.0)
     return pd.Series({"lr_statistic": lr, "df": float(df), "p_value": float(stats.chi2.sf(lr, df)),
                       "loglik_restricted": a.log_likelihood, "loglik_full": b.log_likelihood})
@@ -274,7 +274,7 @@ class _TransactionCovariateModel(_CovariateModel):
         td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col)
         w = as_weights(data, weights)
         if not np.any((td.x > 0) & (w > 0)):
-            raise ValueError("no repeat buyers (all customers have frequency 0): the model cannot be fitted")
+            raise InputError("no repeat buyers (all customers have frequency 0): the model cannot be fitted")
         mats = self._setup(data)
         widths = [m.shape[1] for m in mats]
         cols, counts = collapse_rows([td.x, td.t_x, td.T, *(m[:, j] for m in mats for j in range(m.shape[1]))], w)
@@ -491,7 +491,7 @@ class GammaGammaCovariateModel(_CovariateModel):
         self.exclusions_ = {"no repeat purchases (frequency == 0)": int((x <= 0).sum()),
                             "mean repeat spend <= 0": int(((x > 0) & (m <= 0)).sum())}
         if not np.any(use & (w > 0)):
-            raise ValueError("no repeat buyer with positive mean spend: the spend model cannot be fitted")
+            raise InputError("no repeat buyer with positive mean spend: the spend model cannot be fitted")
         Z = self._setup(data.loc[use])[0]
         cols, counts = collapse_rows([x[use], m[use], *(Z[:, j] for j in range(Z.shape[1]))], w[use])
         self.columns_ = {"frequency": frequency_col, "monetary_value": monetary_value_col}

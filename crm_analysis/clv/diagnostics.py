@@ -19,6 +19,8 @@ used here: ``expected_purchases(t, data)``, ``expected_purchases_new(t)``,
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,9 +81,9 @@ def _bin_labels(max_frequency: int) -> list[str]:
 def _check_columns(data: pd.DataFrame, cols: list[str], what: str) -> None:
     missing = [c for c in cols if c not in data.columns]
     if missing:
-        raise ValueError(f"{what} lacks the columns {missing}; it has {list(data.columns)}")
+        raise InputError(f"{what} lacks the columns {missing}; it has {list(data.columns)}")
     if len(data) == 0:
-        raise ValueError(f"{what} has no customers")
+        raise InputError(f"{what} has no customers")
 
 
 def _as_array(values: Any, n: int, what: str) -> np.ndarray:
@@ -89,7 +91,7 @@ def _as_array(values: Any, n: int, what: str) -> np.ndarray:
     if arr.size == 1 and n != 1:
         arr = np.full(n, arr[0])
     if arr.size != n:
-        raise ValueError(f"{what} returned {arr.size} values for {n} inputs")
+        raise InputError(f"{what} returned {arr.size} values for {n} inputs")
     return arr
 
 
@@ -155,11 +157,11 @@ def conditional_expectations(model: Any, cal_hold: pd.DataFrame, max_frequency: 
     ConditionalExpectations
     """
     if max_frequency < 1:
-        raise ValueError(f"max_frequency must be at least 1, got {max_frequency}")
+        raise InputError(f"max_frequency must be at least 1, got {max_frequency}")
     _check_columns(cal_hold, ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"], "cal_hold")
     durations = cal_hold["duration_holdout"].unique()
     if len(durations) != 1:
-        raise ValueError("cal_hold has several holdout durations; one common holdout period is expected")
+        raise InputError("cal_hold has several holdout durations; one common holdout period is expected")
     duration = float(durations[0])
     data = cal_hold[["frequency", "recency", "T"]]
     predicted = _as_array(model.expected_purchases(duration, data), len(data), "expected_purchases")
@@ -305,11 +307,11 @@ def tracking(
     cal_end = calibration_end if calibration_end is not None else attrs.get("calibration_end", attrs.get("observation_end"))
     obs_end = observation_end if observation_end is not None else attrs.get("observation_end")
     if cal_end is None or obs_end is None:
-        raise ValueError("give calibration_end and observation_end (summary.attrs does not have them)")
+        raise InputError("give calibration_end and observation_end (summary.attrs does not have them)")
     cal_end = parse_date(cal_end, "calibration_end", tz="strip", time="keep")
     obs_end = parse_date(obs_end, "observation_end", tz="strip", time="keep")
     if obs_end < cal_end:
-        raise ValueError(f"observation_end {obs_end.date()} is before calibration_end {cal_end.date()}")
+        raise InputError(f"observation_end {obs_end.date()} is before calibration_end {cal_end.date()}")
     unit = time_unit if time_unit is not None else TimeUnit.from_attrs(attrs, "the summary").value
     k = time_unit_days(unit)
     start = observation_start if observation_start is not None else attrs.get("observation_start")
@@ -325,7 +327,7 @@ def tracking(
     )
     n_cohort = int(daily["first_purchases"].sum())
     if n_cohort != len(summary):
-        raise ValueError(
+        raise InputError(
             f"the transactions hold {n_cohort} customers with a first purchase up to {cal_end.date()}, "
             f"the summary {len(summary)}: pass the transactions the summary was built from"
         )
@@ -445,7 +447,7 @@ def frequency_histogram(model: Any, summary: pd.DataFrame, max_frequency: int = 
     last bin gets the rest of the customers.
     """
     if max_frequency < 1:
-        raise ValueError(f"max_frequency must be at least 1, got {max_frequency}")
+        raise InputError(f"max_frequency must be at least 1, got {max_frequency}")
     _check_columns(summary, ["frequency", "T"], "summary")
     counts = summary["T"].value_counts()
     t_values = counts.index.to_numpy(dtype=float)
@@ -536,9 +538,9 @@ def p_alive_matrix(
     PAliveMatrix
     """
     if max_frequency < 0 or max_recency < 0:
-        raise ValueError("max_frequency and max_recency must be non-negative")
+        raise InputError("max_frequency and max_recency must be non-negative")
     if T <= 0:
-        raise ValueError(f"T must be positive, got {T}")
+        raise InputError(f"T must be positive, got {T}")
     freq = np.arange(max_frequency + 1)
     rec = np.arange(int(max_recency) + 1, dtype=float)
     ff, rr = np.meshgrid(freq, rec, indexing="ij")

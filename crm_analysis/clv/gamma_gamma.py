@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from crm_analysis.exceptions import CRMAnalysisWarning
+from crm_analysis.exceptions import CRMAnalysisWarning, InputError
 
 from .base import BaseLikelihoodModel, _as_weights, _numeric_column, collapse_rows, wdot
 
@@ -105,10 +105,10 @@ class GammaGammaModel(BaseLikelihoodModel):
         w = _as_weights(data, weights)
         rep = x > 0
         if not np.any(rep & (w > 0)):
-            raise ValueError("no repeat buyers (frequency > 0): the Gamma-Gamma model cannot be fitted")
+            raise InputError("no repeat buyers (frequency > 0): the Gamma-Gamma model cannot be fitted")
         n_bad = int((rep & (m <= 0)).sum())
         if n_bad:
-            raise ValueError(f"{n_bad} repeat buyer(s) have non-positive {monetary_value_col!r}; the model needs positive spend")
+            raise InputError(f"{n_bad} repeat buyer(s) have non-positive {monetary_value_col!r}; the model needs positive spend")
         self.n_excluded_ = int((~rep).sum())
         self.exclusions_ = {"no repeat purchases (frequency == 0)": self.n_excluded_}
         xr, mr, wr = x[rep], m[rep], w[rep]
@@ -131,13 +131,13 @@ class GammaGammaModel(BaseLikelihoodModel):
             f"{n_rep:g} repeat buyer(s) with positive spend, {len(counts)} distinct (frequency, monetary value) row(s)"
         )
         if len(counts) == 1:
-            raise ValueError(
+            raise InputError(
                 f"GammaGammaModel: all {n_rep:g} repeat buyer(s) have the same frequency {xu[0]:g} and mean spend "
                 f"{mu[0]:g}; the model describes how spend varies between customers and between a customer's "
                 "transactions, which identical customers cannot show. Fit on more (and different) customers."
             )
         if len(np.unique(mu)) == 1:
-            raise ValueError(
+            raise InputError(
                 f"GammaGammaModel: all {n_rep:g} repeat buyers have the same mean spend {mu[0]:g}: with no variation "
                 "in spend the likelihood grows without bound as the spread parameters shrink (p, q -> inf), so "
                 "p, q, v are not identified. Check the monetary values (a constant price?)."
@@ -150,9 +150,9 @@ class GammaGammaModel(BaseLikelihoodModel):
         x = _numeric_column(data, frequency_col, "frequency")
         m = _numeric_column(data, monetary_value_col, "monetary_value")
         if np.any(x < 0):
-            raise ValueError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
+            raise InputError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
         if np.any(m < 0):
-            raise ValueError(f"column {monetary_value_col!r} has {int((m < 0).sum())} negative value(s)")
+            raise InputError(f"column {monetary_value_col!r} has {int((m < 0).sum())} negative value(s)")
         return x, m
 
     @staticmethod

@@ -34,6 +34,8 @@ reports for each customer the probability it actually holds
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,14 +124,14 @@ class PredictionIntervals:
             ``actual`` of the wrong length or with missing values.
         """
         if self.draws is None or quantity not in self.draws:
-            raise ValueError(
+            raise InputError(
                 f"coverage needs the simulated draws of {quantity!r}: call prediction_intervals(..., keep_draws=True)"
                 + ("" if self.draws is None else f" (quantities kept: {sorted(self.draws)})")
             )
         sims = self.draws[quantity]
         y = np.asarray(actual, dtype=float).ravel()
         if y.shape != (sims.shape[0],) or not np.all(np.isfinite(y)):
-            raise ValueError(f"actual must hold {sims.shape[0]} finite values (one per customer), got shape {y.shape}")
+            raise InputError(f"actual must hold {sims.shape[0]} finite values (one per customer), got shape {y.shape}")
         lo_q, hi_q = (1 - self.level) / 2, 1 - (1 - self.level) / 2
         if not randomized:
             c = self.customers
@@ -175,7 +177,7 @@ def _posterior_future(model: BaseTransactionModel, params: np.ndarray, x: np.nda
             n_events = np.where(alive, rng.poisson(lam * horizon), 0)
             keep = np.minimum(n_events, rng.geometric(np.clip(p, 1e-300, 1.0)))
         else:
-            raise TypeError(f"prediction intervals are not available for {type(model).__name__}")
+            raise InputTypeError(f"prediction intervals are not available for {type(model).__name__}")
     counts = keep.astype(float)
     if not with_times:
         return counts, None
@@ -260,13 +262,13 @@ def prediction_intervals(
         errors): use ``parameter_uncertainty=False`` or refit.
     """
     if not (isinstance(horizon, (int, float, np.number)) and np.isfinite(horizon) and horizon > 0):
-        raise ValueError(f"horizon must be a positive number of model time units, got {horizon!r}")
+        raise InputError(f"horizon must be a positive number of model time units, got {horizon!r}")
     if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise ValueError(f"level must be in (0, 1), e.g. 0.9; got {level!r}")
+        raise InputError(f"level must be in (0, 1), e.g. 0.9; got {level!r}")
     if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 20):
-        raise ValueError(f"n_draws must be an integer >= 20 (1000 gives quantiles to about +-1%), got {n_draws!r}")
+        raise InputError(f"n_draws must be an integer >= 20 (1000 gives quantiles to about +-1%), got {n_draws!r}")
     if not isinstance(model, (BetaGeoModel, ParetoNBDModel, NBDModel)):
-        raise TypeError(f"prediction intervals are not available for {type(model).__name__}")
+        raise InputTypeError(f"prediction intervals are not available for {type(model).__name__}")
     d = model._data(data, **columns)
     rng = np.random.default_rng(seed)
     n = len(d)
@@ -275,9 +277,9 @@ def prediction_intervals(
     else:
         draws = np.tile(model.params_.to_numpy(dtype=float), (n_draws, 1))
     if not (isinstance(discount_rate, (int, float, np.number)) and np.isfinite(discount_rate) and discount_rate >= 0):
-        raise ValueError(f"discount_rate must be a finite rate >= 0 per model time unit, got {discount_rate!r}")
+        raise InputError(f"discount_rate must be a finite rate >= 0 per model time unit, got {discount_rate!r}")
     if discount_rate > 0 and spend_model is None:
-        raise ValueError("discount_rate discounts revenue: give a spend_model too")
+        raise InputError("discount_rate discounts revenue: give a spend_model too")
     counts = np.empty((n, n_draws))
     event_times = []
     for j in range(n_draws):
@@ -289,10 +291,10 @@ def prediction_intervals(
         spend_model._check_fitted()
         mcol = monetary_value_col or getattr(spend_model, "columns_", {}).get("monetary_value", "monetary_value")
         if mcol not in data.columns:
-            raise ValueError(f"monetary value column {mcol!r} not in data (columns: {list(data.columns)})")
+            raise InputError(f"monetary value column {mcol!r} not in data (columns: {list(data.columns)})")
         mv = pd.to_numeric(data[mcol], errors="coerce").to_numpy(dtype=float)
         if not np.all(np.isfinite(mv)):
-            raise ValueError(f"monetary value column {mcol!r} has missing or non-finite values")
+            raise InputError(f"monetary value column {mcol!r} has missing or non-finite values")
         use = (d.x > 0) & (mv > 0)  # the spend rule: others get the population's spend distribution
         sdraws = spend_model.sample_params(n_draws, rng) if parameter_uncertainty else np.tile(
             spend_model.params_.to_numpy(dtype=float), (n_draws, 1))

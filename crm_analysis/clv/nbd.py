@@ -21,6 +21,8 @@ factor ``T^x / x!``, which does not depend on the parameters); the recency
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -158,7 +160,7 @@ class NBDModel(BaseTransactionModel):
 
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         if self.penalizer < 0 or not np.isfinite(self.penalizer):
-            raise ValueError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
+            raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
         lp, ll, H, n_iter, converged = fit_nbd(x, T, counts, self.penalizer)
         self._store_results(lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts))
         self._warn_if_at_bound(lp)
@@ -299,6 +301,6 @@ def _check_counts_and_times(x, t) -> tuple[np.ndarray, np.ndarray]:
     t_arr = _check_times(t, keep_shape=True)
     if not np.all(np.isfinite(x_arr)) or np.any(x_arr < 0) or np.any(x_arr != np.round(x_arr)):
         bad = x_arr[~(np.isfinite(x_arr) & (x_arr >= 0) & (x_arr == np.round(x_arr)))].ravel()[:3]
-        raise ValueError(f"x must be non-negative whole numbers of purchases, got {bad.tolist()}")
+        raise InputError(f"x must be non-negative whole numbers of purchases, got {bad.tolist()}")
     return np.broadcast_arrays(x_arr, t_arr)
 

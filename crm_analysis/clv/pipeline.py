@@ -16,6 +16,8 @@ with the Gamma-Gamma population mean spend: the spend rule of
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,7 +167,7 @@ class CLVAnalysis:
         s = self.summary
         missing = [c for c in ("frequency", "recency", "T", "monetary_value") if c not in s.columns]
         if missing:
-            raise ValueError(
+            raise InputError(
                 f"the summary lacks the column(s) {missing} needed for the value table; build it with "
                 "crm_analysis.rfm.rfm_summary (which adds them)"
             )
@@ -173,14 +175,14 @@ class CLVAnalysis:
         nan_in = s[inputs].isna().sum()
         nan_in = nan_in[nan_in > 0]
         if len(nan_in):
-            raise ValueError(
+            raise InputError(
                 f"the summary has missing values in {nan_in.to_dict()} (column: customers); every customer needs "
                 "a value there (rfm_summary gives 0 revenue and monetary_value 0 for customers without one): "
                 "fill or drop those customers before valuing them"
             )
         unit = TimeUnit.parse(self.time_unit).code
         if unit is None:
-            raise ValueError(f"CLV needs the summary in days or weeks (time_unit 'D' or 'W'), got {self.time_unit!r}")
+            raise InputError(f"CLV needs the summary in days or weeks (time_unit 'D' or 'W'), got {self.time_unit!r}")
         values = customer_lifetime_value(
             self.transaction_model,
             self.spend_model,
@@ -195,7 +197,7 @@ class CLVAnalysis:
         if not isinstance(values, pd.DataFrame):
             values = pd.DataFrame(values)
         if len(values) != len(s):
-            raise ValueError(f"customer_lifetime_value returned {len(values)} rows for {len(s)} customers")
+            raise InputError(f"customer_lifetime_value returned {len(values)} rows for {len(s)} customers")
         p_alive = np.asarray(self.transaction_model.probability_alive(s[["frequency", "recency", "T"]]), dtype=float)
         out = pd.DataFrame(
             {
@@ -224,7 +226,7 @@ class CLVAnalysis:
         bad = out.drop(columns="customer_id").isna().sum()
         bad = bad[bad > 0]
         if len(bad):
-            raise ValueError(f"the value table has missing values: {bad.to_dict()}")
+            raise InputError(f"the value table has missing values: {bad.to_dict()}")
         out.attrs.update(s.attrs)
         out.attrs.update({"horizon": horizon, "margin": margin, "discount_rate": discount_rate, "model": self.model,
                           "spend_basis": dict(values.attrs.get("spend_basis", {})),
@@ -277,20 +279,20 @@ def fit_clv_models(
     cls = purchase_model_class(name)
     missing = [c for c in ("frequency", "recency", "T", "monetary_value") if c not in summary.columns]
     if missing:
-        raise ValueError(f"summary lacks the columns {missing} (use crm_analysis.rfm.rfm_summary)")
+        raise InputError(f"summary lacks the columns {missing} (use crm_analysis.rfm.rfm_summary)")
     if len(summary) == 0:
-        raise ValueError("summary has no customers")
+        raise InputError("summary has no customers")
     if transaction_model is None:
         transaction_model = cls().fit(summary[["frequency", "recency", "T"]])
     elif not isinstance(transaction_model, cls) or not hasattr(transaction_model, "params_"):
-        raise ValueError(
+        raise InputError(
             f"transaction_model must be a fitted {cls.__name__} for model={model!r}, "
             f"got {type(transaction_model).__name__}"
         )
     if spend_model is None:
         spend_model = fit_spend_model(summary)
     elif not hasattr(spend_model, "params_"):
-        raise ValueError("spend_model must be a fitted GammaGammaModel (crm_analysis.clv.fit_spend_model)")
+        raise InputError("spend_model must be a fitted GammaGammaModel (crm_analysis.clv.fit_spend_model)")
     _, excluded = spend_exclusions(summary)  # counted on the customers valued here
     return CLVAnalysis(
         summary=summary,
@@ -367,7 +369,7 @@ def customer_value_table(
     choice = None
     if str(model).strip().lower() == "auto":
         if calibration_end is None:
-            raise ValueError(
+            raise InputError(
                 "model='auto' chooses the purchase model on a holdout period: give calibration_end "
                 "(a date before observation_end), or name the model (e.g. model='bgnbd')"
             )

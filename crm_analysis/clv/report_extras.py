@@ -19,6 +19,8 @@ Used by :func:`crm_analysis.clv.run_rfm_clv` (issue 15, point 6):
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -115,7 +117,7 @@ def customer_covariates(
     avail = available_covariates(transactions.columns)
     unknown = [n for n in names if n not in avail]
     if unknown:
-        raise ValueError(f"covariates {unknown} are not columns of the transactions nor derived covariates; "
+        raise InputError(f"covariates {unknown} are not columns of the transactions nor derived covariates; "
                          f"available: {avail}")
     end = pd.Timestamp(as_of).normalize()
     tx = transactions.loc[transactions["timestamp"].dt.normalize() <= end]
@@ -123,7 +125,7 @@ def customer_covariates(
     first = first.set_index(first["customer_id"].astype(str))
     missing_customers = customers.difference(first.index)
     if len(missing_customers):
-        raise ValueError(f"{len(missing_customers):,} customers of the summary have no transaction up to as_of "
+        raise InputError(f"{len(missing_customers):,} customers of the summary have no transaction up to as_of "
                          f"{end.date()} (e.g. {missing_customers[0]!r})")
     first = first.reindex(customers)
     parts, levels = [], {}
@@ -136,7 +138,7 @@ def customer_covariates(
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             n_missing = int(values.isna().sum())
             if n_missing:
-                raise ValueError(f"covariate {name!r}: {n_missing:,} customers have no value on their first purchase; "
+                raise InputError(f"covariate {name!r}: {n_missing:,} customers have no value on their first purchase; "
                                  "fill the column or leave it out of covariates")
             parts.append(values.astype(float).rename(name))
             levels[name] = {"kind": "numeric", "baseline": None, "levels": {}, "missing": 0}
@@ -146,7 +148,7 @@ def customer_covariates(
         text = text.fillna("(missing)")
         counts = text.value_counts()
         if len(counts) > MAX_COVARIATE_LEVELS:
-            raise ValueError(f"covariate {name!r} has {len(counts)} levels among the customers' first purchases; at "
+            raise InputError(f"covariate {name!r} has {len(counts)} levels among the customers' first purchases; at "
                              f"most {MAX_COVARIATE_LEVELS} are taken (each adds a coefficient per process): group "
                              "its levels in a column of its own first")
         baseline = str(sorted(counts.index[counts == counts.max()])[0])
@@ -237,7 +239,7 @@ def fit_covariate_effects(
         version.
     """
     if model not in _COVARIATE_MODELS:
-        raise ValueError(f"no covariate version of purchase model {model!r}; available for {sorted(_COVARIATE_MODELS)}")
+        raise InputError(f"no covariate version of purchase model {model!r}; available for {sorted(_COVARIATE_MODELS)}")
     base, cls = _COVARIATE_MODELS[model]
     notes = []
     if base != model:

@@ -10,6 +10,8 @@ and a plain-dict form for saving and loading (:meth:`to_dict`,
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -143,7 +145,7 @@ class FitResult:
             ``level`` outside ``(0, 1)``.
         """
         if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
-            raise ValueError(f"level must be a number in (0, 1), e.g. 0.95; got {level!r}")
+            raise InputError(f"level must be a number in (0, 1), e.g. 0.95; got {level!r}")
         zq = stats.norm.ppf(0.5 + float(level) / 2.0)
         est = self.params.to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):  # a boundary fit holds limits 0 or inf
@@ -205,15 +207,15 @@ class FitResult:
         """
         if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
             got = data.get("format") if isinstance(data, Mapping) else type(data).__name__
-            raise ValueError(f"not a saved FitResult: expected format {_FORMAT!r}, got {got!r}")
+            raise InputError(f"not a saved FitResult: expected format {_FORMAT!r}, got {got!r}")
         missing = [k for k in ("model", "param_names", "params", "log_covariance", "log_likelihood", "n_obs") if k not in data]
         if missing:
-            raise ValueError(f"saved FitResult lacks key(s) {missing}")
+            raise InputError(f"saved FitResult lacks key(s) {missing}")
         names = [str(n) for n in data["param_names"]]
         values = np.asarray(data["params"], dtype=float)
         cov = np.asarray(data["log_covariance"], dtype=float)
         if values.shape != (len(names),) or cov.shape != (len(names), len(names)):
-            raise ValueError(
+            raise InputError(
                 f"saved FitResult: {len(names)} parameter names but {values.shape} values and a {cov.shape} covariance"
             )
         index = pd.Index(names)

@@ -51,6 +51,8 @@ model is one entry.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import json
 import warnings
 from collections.abc import Mapping, Sequence
@@ -171,7 +173,7 @@ def purchase_model_name(name: str) -> str:
     for spec in PURCHASE_MODELS.values():
         if key == _key(spec.name) or key in {_key(a) for a in spec.aliases}:
             return spec.name
-    raise ValueError(
+    raise InputError(
         f"unknown transaction (purchase) model {name!r}: use one of {sorted(PURCHASE_MODELS)} "
         "(also accepted: 'bg/nbd', 'mbg/nbd', 'pareto_nbd', 'pareto/nbd')"
     )
@@ -191,7 +193,7 @@ def purchase_model_class(name: str) -> type:
 
     cls = getattr(clv, spec.class_name, None)
     if cls is None:
-        raise ValueError(
+        raise InputError(
             f"the {spec.label} model ({spec.class_name}) is not available in this version of crm_analysis; "
             f"available: {available_purchase_models()}"
         )
@@ -222,7 +224,7 @@ def _candidates(models: Sequence[str] | Mapping[str, Any] | None) -> dict[str, A
         for name, m in models.items():
             inst = m() if isinstance(m, type) else m
             if not hasattr(inst, "fit") or not hasattr(inst, "expected_purchases"):
-                raise ValueError(f"candidate {name!r} is not a purchase model (needs fit and expected_purchases)")
+                raise InputError(f"candidate {name!r} is not a purchase model (needs fit and expected_purchases)")
             try:
                 key = purchase_model_name(name)
             except ValueError:
@@ -230,14 +232,14 @@ def _candidates(models: Sequence[str] | Mapping[str, Any] | None) -> dict[str, A
             out[key] = inst
     else:
         if isinstance(models, str):
-            raise ValueError(f"models must be a list of names, got the string {models!r}")
+            raise InputError(f"models must be a list of names, got the string {models!r}")
         for name in models:
             key = purchase_model_name(name)
             if key in out:
-                raise ValueError(f"purchase model {name!r} is listed twice")
+                raise InputError(f"purchase model {name!r} is listed twice")
             out[key] = purchase_model_class(key)()
     if not out:
-        raise ValueError("no candidate purchase model given")
+        raise InputError("no candidate purchase model given")
     return out
 
 
@@ -519,31 +521,31 @@ def compare_models(
 
     missing = [c for c in ("frequency", "recency", "T", "frequency_holdout", "duration_holdout") if c not in cal_hold]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"cal_hold lacks the columns {missing}: compare_models needs a calibration/holdout table "
             "(crm_analysis.rfm.calibration_and_holdout)"
         )
     if len(cal_hold) == 0:
-        raise ValueError("cal_hold has no customers")
+        raise InputError("cal_hold has no customers")
     if criterion not in SELECTION_CRITERIA:
-        raise ValueError(f"unknown criterion {criterion!r}: use one of {list(SELECTION_CRITERIA)}")
+        raise InputError(f"unknown criterion {criterion!r}: use one of {list(SELECTION_CRITERIA)}")
     durations = pd.unique(cal_hold["duration_holdout"])
     if len(durations) != 1 or not float(durations[0]) > 0:
-        raise ValueError(
+        raise InputError(
             f"compare_models needs one positive holdout length, got duration_holdout values {list(durations)[:5]}"
         )
     duration = float(durations[0])
     forced = None if _key(purchase_model) == "auto" else purchase_model_name(purchase_model)
     cands = _candidates(models)
     if forced is not None and forced not in cands:
-        raise ValueError(
+        raise InputError(
             f"purchase_model = {purchase_model!r} is not among the candidate models {list(cands)}; "
             "add it to the candidates (in the rfm_clv notebook: fit_paretonbd = true for Pareto/NBD) "
             "or use purchase_model = 'auto'"
         )
     fitted, failed, notes = fit_purchase_models(cal_hold, cands)
     if forced is not None and forced in failed:
-        raise ValueError(f"the forced purchase model {forced!r} could not be fitted: {failed[forced]}")
+        raise InputError(f"the forced purchase model {forced!r} could not be fitted: {failed[forced]}")
 
     n = int(len(cal_hold))
     data = cal_hold[["frequency", "recency", "T"]]
@@ -589,7 +591,7 @@ def compare_models(
         if criterion == "holdout_total_error":
             score = score.abs()
         if score.isna().all():
-            raise ValueError(f"criterion {criterion!r} is undefined for every model (e.g. no holdout purchase)")
+            raise InputError(f"criterion {criterion!r} is undefined for every model (e.g. no holdout purchase)")
         best = float(score.min())
         tol = _TIE_RTOL * max(1.0, abs(best))
         tied = [name for name in fitted if score[name] <= best + tol]  # registry order
@@ -647,7 +649,7 @@ class PurchaseModelRefit:
             The chosen model could not be refitted (see :attr:`failed`).
         """
         if self.chosen not in self.models:
-            raise ValueError(
+            raise InputError(
                 f"the chosen purchase model {self.chosen!r} could not be refitted on the whole period: "
                 f"{self.failed.get(self.chosen, 'not among the refitted models')}"
             )

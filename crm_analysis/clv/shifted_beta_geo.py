@@ -23,6 +23,8 @@ period in which a customer cancels (``T = 1`` at the first renewal):
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -66,26 +68,26 @@ def survival_to_renewals(survival: Sequence[float], *, n_customers: float | None
     """
     s = np.asarray(survival, dtype=float)
     if s.ndim != 1 or s.size < 2:
-        raise ValueError(f"survival needs the active customers at t = 0 and at least one later period, got {survival!r}")
+        raise InputError(f"survival needs the active customers at t = 0 and at least one later period, got {survival!r}")
     if not np.all(np.isfinite(s)) or np.any(s < 0) or s[0] <= 0:
-        raise ValueError(f"survival values must be finite and >= 0 with a positive first value, got {s.tolist()}")
+        raise InputError(f"survival values must be finite and >= 0 with a positive first value, got {s.tolist()}")
     up = np.flatnonzero(np.diff(s) > 1e-12 * s[0])
     if up.size:
         t = int(up[0]) + 1
-        raise ValueError(
+        raise InputError(
             f"survival rises from {s[t - 1]:g} to {s[t]:g} at period {t}: a cohort's active customers can only fall "
             "(a survival curve of one acquisition cohort, not active customers of several cohorts)"
         )
     if n_customers is None:
         if np.any(s != np.round(s)):
-            raise ValueError(
+            raise InputError(
                 f"survival values {s.tolist()} are not whole counts: give n_customers (the cohort size) when they are "
                 "shares or percentages"
             )
         counts = s
     else:
         if not (np.isfinite(n_customers) and n_customers > 0):
-            raise ValueError(f"n_customers must be a positive number, got {n_customers!r}")
+            raise InputError(f"n_customers must be a positive number, got {n_customers!r}")
         counts = float(n_customers) * s / s[0]
     k = s.size - 1
     lost = counts[:-1] - counts[1:]
@@ -169,17 +171,17 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
         ren = numeric_column(data, renewals_col, "renewals")
         bad = (ren < 0) | (ren != np.round(ren))
         if bad.any():
-            raise ValueError(
+            raise InputError(
                 f"renewals column {renewals_col!r} has {int(bad.sum())} negative or non-integer value(s) "
                 f"(e.g. {ren[bad][:3].tolist()}); it counts renewals made, 0, 1, 2, ..."
             )
         if churned_col not in data.columns:
-            raise ValueError(f"churned column {churned_col!r} not in data (columns: {list(data.columns)})")
+            raise InputError(f"churned column {churned_col!r} not in data (columns: {list(data.columns)})")
         raw = data[churned_col]
         ch = pd.to_numeric(raw.astype("object").map({True: 1, False: 0, 1: 1, 0: 0, 1.0: 1, 0.0: 0}), errors="coerce")
         n_bad = int(ch.isna().sum())
         if n_bad:
-            raise ValueError(
+            raise InputError(
                 f"churned column {churned_col!r} has {n_bad} value(s) that are not True/False/1/0 "
                 f"(e.g. {raw[ch.isna()].head(3).tolist()})"
             )
@@ -187,11 +189,11 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
         w = as_weights(data, weights)
         (r_u, c_u), counts = collapse_rows([ren, churned], w)
         if counts.sum() <= 0:
-            raise ValueError("no customers to fit (empty data or all weights zero)")
+            raise InputError("no customers to fit (empty data or all weights zero)")
         n_churn = float(counts[c_u == 1].sum())
         n_renew = float(counts[r_u > 0].sum())
         if n_churn == 0 or n_renew == 0:
-            raise ValueError(
+            raise InputError(
                 f"ShiftedBetaGeoModel needs both cancellations and renewals to estimate how the cancellation "
                 f"probability varies ({n_churn:g} cancellation(s), {n_renew:g} customer(s) with a renewal)"
             )
@@ -265,7 +267,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
         g, d = self._gd()
         t_arr = _periods(t, "t")
         if np.any(t_arr < 1):
-            raise ValueError("t must be >= 1 for P(T = t) (the first cancellation opportunity is t = 1)")
+            raise InputError("t must be >= 1 for P(T = t) (the first cancellation opportunity is t = 1)")
         return np.exp(special.betaln(g + 1.0, d + t_arr - 1.0) - special.betaln(g, d))
 
     def retention_rate(self, t: int | Sequence[int] | np.ndarray) -> np.ndarray:
@@ -273,7 +275,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
         g, d = self._gd()
         t_arr = _periods(t, "t")
         if np.any(t_arr < 1):
-            raise ValueError("t must be >= 1 for a retention rate (survivors of period t - 1 renewing at t)")
+            raise InputError("t must be >= 1 for a retention rate (survivors of period t - 1 renewing at t)")
         return (d + t_arr - 1.0) / (g + d + t_arr - 1.0)
 
     def derl(self, discount_rate: float, renewals: int | Sequence[int] | np.ndarray = 0) -> np.ndarray:
@@ -307,7 +309,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
         """
         g, d = self._gd()
         if not (isinstance(discount_rate, (int, float, np.floating)) and np.isfinite(discount_rate) and discount_rate > 0):
-            raise ValueError(f"discount_rate must be a positive number per period (e.g. 0.1), got {discount_rate!r}")
+            raise InputError(f"discount_rate must be a positive number per period (e.g. 0.1), got {discount_rate!r}")
         n = _periods(renewals, "renewals") + 1.0
         z = 1.0 / (1.0 + float(discount_rate))
         return (d + n - 1.0) / (g + d + n - 1.0) * special.hyp2f1(1.0, d + n, g + d + n, z)
@@ -326,5 +328,5 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
 def _periods(t: Any, name: str) -> np.ndarray:
     arr = np.asarray(t, dtype=float)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
-        raise ValueError(f"{name} must be whole numbers of periods >= 0, got {np.ravel(arr)[:5].tolist()}")
+        raise InputError(f"{name} must be whole numbers of periods >= 0, got {np.ravel(arr)[:5].tolist()}")
     return arr

@@ -7,6 +7,8 @@ parameter-recovery tests and :meth:`sample`). All randomness comes from
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import numpy as np
 import pandas as pd
 
@@ -16,7 +18,7 @@ __all__ = ["simulate_bgnbd", "simulate_mbgnbd", "simulate_nbd", "simulate_pareto
 def _T_array(T: float | np.ndarray, n: int) -> np.ndarray:
     arr = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
     if np.any(arr < 0) or not np.all(np.isfinite(arr)):
-        raise ValueError("T must be finite and non-negative")
+        raise InputError("T must be finite and non-negative")
     return arr
 
 

@@ -24,6 +24,8 @@ The function:
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -146,7 +148,7 @@ class RfmClvParams:
         for name in ("horizon", "margin", "discount_rate", "p_alive_info_threshold"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
+                raise InputError(f"{name} must be a finite number, got {value!r}")
         self.check_cohort_frequency(self.cohort_frequency)
         self.check_intervals(self.interval_level, self.interval_draws)
         object.__setattr__(self, "covariates", self.check_covariates(self.covariates))
@@ -158,7 +160,7 @@ class RfmClvParams:
         cal = parse_date(value, "calibration_end", tz="strip", time="reject")
         end = parse_date(as_of, "as_of", tz="strip", time="keep")
         if cal >= end:
-            raise ValueError(
+            raise InputError(
                 f"calibration_end {cal:%Y-%m-%d} must be before as_of {end:%Y-%m-%d}: the models are fitted on the "
                 "purchases up to calibration_end and checked on those after it, up to as_of; set calibration_end "
                 "before as_of (a quarter before is a good start)"
@@ -175,7 +177,7 @@ class RfmClvParams:
             if isinstance(value, str):  # CLVAnalysis passes a text unit on to customer_lifetime_value
                 step_discount_rate(0.1, value, 1.0)
         except ValueError as exc:
-            raise ValueError(f"{exc}; the chain's RFM summary and CLV need 'D' (days) or 'W' (weeks)") from None
+            raise InputError(f"{exc}; the chain's RFM summary and CLV need 'D' (days) or 'W' (weeks)") from None
         return unit
 
     @staticmethod
@@ -192,28 +194,28 @@ class RfmClvParams:
         purchase_model_class(name)  # registered but not in this version of the package
         candidates = cls.candidates_for(fit_paretonbd)
         if name not in candidates:
-            raise ValueError(f"purchase_model = {value!r} is not among the candidate models {candidates}; set "
+            raise InputError(f"purchase_model = {value!r} is not among the candidate models {candidates}; set "
                              "fit_paretonbd: true to include the Pareto/NBD, or purchase_model: auto")
 
     @staticmethod
     def check_selection_criterion(value: Any) -> None:
         """One of :data:`crm_analysis.clv.SELECTION_CRITERIA`."""
         if value not in SELECTION_CRITERIA:
-            raise ValueError(f"unknown criterion {value!r}: use one of {list(SELECTION_CRITERIA)}")
+            raise InputError(f"unknown criterion {value!r}: use one of {list(SELECTION_CRITERIA)}")
 
     @staticmethod
     def check_cohort_frequency(value: Any) -> None:
         """``"M"`` (months) or ``"Q"`` (quarters), as :func:`crm_analysis.rfm.cohort_table` takes."""
         if value not in ("M", "Q"):
-            raise ValueError(f"cohort_frequency = {value!r}: use 'M' (acquisition month) or 'Q' (acquisition quarter)")
+            raise InputError(f"cohort_frequency = {value!r}: use 'M' (acquisition month) or 'Q' (acquisition quarter)")
 
     @staticmethod
     def check_intervals(level: Any, draws: Any) -> None:
         """``interval_level`` in (0, 1) and ``interval_draws`` an integer >= 20."""
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-            raise ValueError(f"interval_level = {level!r} must be in (0, 1), e.g. 0.9 for 90% intervals")
+            raise InputError(f"interval_level = {level!r} must be in (0, 1), e.g. 0.9 for 90% intervals")
         if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 20:
-            raise ValueError(f"interval_draws = {draws!r} must be an integer >= 20 (200 is the default; more draws "
+            raise InputError(f"interval_draws = {draws!r} must be an integer >= 20 (200 is the default; more draws "
                              "give steadier quantiles and take longer)")
 
     @staticmethod
@@ -234,21 +236,21 @@ class RfmClvParams:
         if value is None:
             return ()
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            raise ValueError(f"covariates = {value!r} must be a list of column names, e.g. ['channel']")
+            raise InputError(f"covariates = {value!r} must be a list of column names, e.g. ['channel']")
         names = tuple(value)
         bad = [v for v in names if not isinstance(v, str) or not v.strip()]
         if bad:
-            raise ValueError(f"covariates = {list(names)!r}: {bad!r} are not column names")
+            raise InputError(f"covariates = {list(names)!r}: {bad!r} are not column names")
         dup = sorted({v for v in names if names.count(v) > 1})
         if dup:
-            raise ValueError(f"covariates = {list(names)!r} names {dup} more than once")
+            raise InputError(f"covariates = {list(names)!r} names {dup} more than once")
         if columns is not None:
             from .report_extras import available_covariates
 
             avail = available_covariates(list(columns))
             unknown = [v for v in names if v not in avail]
             if unknown:
-                raise ValueError(f"covariates {unknown} are not available: the transactions' columns and derived "
+                raise InputError(f"covariates {unknown} are not available: the transactions' columns and derived "
                                  f"covariates are {avail}; set covariates to some of them, or [] for none")
         return names
 
@@ -383,7 +385,7 @@ class RfmClvResult:
     def cohorts_table(self) -> pd.DataFrame:
         """The ``cohorts.parquet`` table (contract :data:`crm_analysis.contracts.COHORTS`)."""
         if self.cohorts is None:
-            raise ValueError("no cohort table in this result: run run_rfm_clv")
+            raise InputError("no cohort table in this result: run run_rfm_clv")
         return self.cohorts.table
 
     def top_customers(self, n: int = 20) -> pd.DataFrame:
@@ -437,7 +439,7 @@ class RfmClvResult:
             {label: ConditionalExpectations}, "tracking": {label: Tracking}}``.
         """
         if self._transactions is None:
-            raise ValueError("the tracking diagnostics need the transactions: run run_rfm_clv with keep_transactions")
+            raise InputError("the tracking diagnostics need the transactions: run run_rfm_clv with keep_transactions")
         models = self.models
         return {
             "histogram": {k: frequency_histogram(m, self.cal_hold) for k, m in models.items()},

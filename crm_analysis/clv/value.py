@@ -42,6 +42,8 @@ valuing such customers raises ``ValueError``.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 
 import numpy as np
@@ -76,7 +78,7 @@ def _spend_arrays(
 ) -> tuple[np.ndarray, np.ndarray]:
     missing = [c for c in (frequency_col, monetary_value_col) if c not in data.columns]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"the customer summary lacks the column(s) {missing} needed for spend; it has {list(data.columns)}"
         )
     x = pd.to_numeric(data[frequency_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -84,12 +86,12 @@ def _spend_arrays(
     for arr, col in ((x, frequency_col), (m, monetary_value_col)):
         bad = ~np.isfinite(arr)
         if bad.any():
-            raise ValueError(
+            raise InputError(
                 f"column {col!r} has {int(bad.sum())} missing, non-numeric or infinite value(s) "
                 f"(first at row {int(np.flatnonzero(bad)[0])}); fix or drop those customers"
             )
     if np.any(x < 0):
-        raise ValueError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
+        raise InputError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
     return x, m
 
 
@@ -161,7 +163,7 @@ def fit_spend_model(
         data = pd.DataFrame(data)
     used, counts = spend_exclusions(data, frequency_col=frequency_col, monetary_value_col=monetary_value_col)
     if not used.any():
-        raise ValueError(
+        raise InputError(
             f"no customer has a repeat purchase with a positive mean value ({counts[SPEND_NO_REPEAT]:,} without "
             f"repeat purchase, {counts[SPEND_NONPOSITIVE]:,} with mean repeat purchase value <= 0): "
             "the Gamma-Gamma spend model cannot be fitted"
@@ -202,7 +204,7 @@ def _expected_spend(
     spend = np.asarray(sm.expected_average_spend(frame, frequency_col=fcol, monetary_value_col=mcol), dtype=float)
     if q <= 1 and fallback.any():
         if strict:
-            raise ValueError(
+            raise InputError(
                 f"the Gamma-Gamma fit has q = {q:.4g} <= 1, so its population mean spend p v / (q - 1) is infinite; "
                 f"{int(fallback.sum()):,} customer(s) without a usable repeat purchase value would be valued with it. "
                 "Refit the spend model with a small penalizer (e.g. 0.01) or on more repeat buyers"
@@ -276,10 +278,10 @@ def step_discount_rate(discount_rate: float, time_unit: str, step: float) -> flo
     """
     key = time_unit.strip().upper() if isinstance(time_unit, str) else time_unit
     if key not in UNITS_PER_YEAR:  # "w" is "W", as in crm_analysis.rfm.time_unit_days
-        raise ValueError(f"time_unit must be one of {sorted(UNITS_PER_YEAR)}, got {time_unit!r}")
+        raise InputError(f"time_unit must be one of {sorted(UNITS_PER_YEAR)}, got {time_unit!r}")
     time_unit = key
     if not discount_rate > -1:
-        raise ValueError(f"discount_rate must be > -1, got {discount_rate!r}")
+        raise InputError(f"discount_rate must be > -1, got {discount_rate!r}")
     return (1.0 + discount_rate) ** (step / UNITS_PER_YEAR[time_unit]) - 1.0
 
 
@@ -370,11 +372,11 @@ def customer_lifetime_value(
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(data)
     if not (horizon > 0 and math.isfinite(horizon)):
-        raise ValueError(f"horizon must be positive and finite, got {horizon!r}")
+        raise InputError(f"horizon must be positive and finite, got {horizon!r}")
     if not step > 0:
-        raise ValueError(f"step must be positive, got {step!r}")
+        raise InputError(f"step must be positive, got {step!r}")
     if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+        raise InputError(f"level must be in (0, 1), got {level!r}")
     d_step = step_discount_rate(discount_rate, time_unit, step)
     K = int(math.ceil(horizon / step - 1e-12))
     times = np.minimum(np.arange(1, K + 1) * float(step), float(horizon))

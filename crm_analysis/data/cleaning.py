@@ -63,6 +63,8 @@ loaders (:func:`crm_analysis.data.load_online_retail`,
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -112,7 +114,7 @@ def _limit(when: object) -> str:
 def _check_action(owner: object, name: str) -> None:
     value = getattr(owner, name)
     if value not in _ACTIONS:
-        raise ValueError(f"{type(owner).__name__}.{name} must be 'drop' or 'keep', got {value!r}")
+        raise InputError(f"{type(owner).__name__}.{name} must be 'drop' or 'keep', got {value!r}")
 
 
 def _timestamp(value: DateLike, name: str) -> pd.Timestamp | None:
@@ -144,7 +146,7 @@ class _Policy:
         start = _timestamp(self.observation_start, "observation_start")  # type: ignore[attr-defined]
         end = _timestamp(self.observation_end, "observation_end")  # type: ignore[attr-defined]
         if start is not None and end is not None and start > end:
-            raise ValueError(f"observation_start {start} is after observation_end {end}")
+            raise InputError(f"observation_start {start} is after observation_end {end}")
 
     def to_dict(self) -> dict[str, Any]:
         """The policy as JSON-able dict (dates as ISO strings)."""
@@ -205,7 +207,7 @@ class CleaningPolicy(_Policy):
         super().__post_init__()
         prefix = self.cancellation_prefix
         if prefix is not None and (not isinstance(prefix, str) or not prefix.strip()):
-            raise ValueError(
+            raise InputError(
                 f"CleaningPolicy.cancellation_prefix must be a non-empty string or None, got {prefix!r}"
             )
 
@@ -436,7 +438,7 @@ def _run(
 
 def _require(df: pd.DataFrame, schema: Schema, names: tuple[str, ...]) -> None:
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+        raise InputTypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in names if c not in df.columns]
     if missing:
         raise DataValidationError(
@@ -685,12 +687,12 @@ def dropped_lines(raw: pd.DataFrame, result: CleanResult, reason: str = "return_
         ``reason`` is no rule of the run.
     """
     if len(raw) != len(result.reasons):
-        raise ValueError(
+        raise InputError(
             f"raw has {len(raw)} rows but the cleaning read {len(result.reasons)}: pass the frame that was cleaned"
         )
     known = {step.reason for step in result.report.steps}
     if reason not in known:
-        raise ValueError(f"{reason!r} is not a rule of this cleaning run; rules: {sorted(known)}")
+        raise InputError(f"{reason!r} is not a rule of this cleaning run; rules: {sorted(known)}")
     mask = (result.reasons == reason).to_numpy(dtype=bool, na_value=False)
     return raw.reset_index(drop=True).loc[mask].reset_index(drop=True)
 

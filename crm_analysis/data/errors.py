@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import CRMAnalysisWarning, InputError
+
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -15,7 +17,7 @@ __all__ = ["DataValidationError", "DataWarning", "SourceFileError", "converts_du
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class DataValidationError(ValueError):
+class DataValidationError(InputError):
     """Input data do not satisfy a canonical schema.
 
     The message names the problem: the missing column(s), the offending values
@@ -23,7 +25,7 @@ class DataValidationError(ValueError):
     """
 
 
-class DataWarning(UserWarning):
+class DataWarning(CRMAnalysisWarning):
     """Input data were read in a way the caller should know about.
 
     E.g. time-zone-aware timestamps counted in UTC days because no time zone

@@ -42,6 +42,8 @@ lazy) and CSV files in encodings other than UTF-8 from a UTF-8 copy.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 import glob as _glob
 import os
 import re
@@ -237,12 +239,12 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
             "read_source (table= or query=); pass the resulting frame to DuckDB"
         )
     if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(
+        raise InputTypeError(
             "source must be a pandas DataFrame, a path (CSV / Parquet / Excel), a DuckDB table name or "
             f"query, or a DuckDB relation; got {type(source).__name__}"
         )
     if fmt is not None and fmt not in ("csv", "parquet", "excel", "duckdb"):
-        raise ValueError(f"fmt must be 'csv', 'parquet', 'excel' or 'duckdb', got {fmt!r}")
+        raise InputError(f"fmt must be 'csv', 'parquet', 'excel' or 'duckdb', got {fmt!r}")
     if fmt != "duckdb":
         found = _file_set(source, fmt)
         if found is not None:
@@ -259,7 +261,7 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
         return guessed, path
     if fmt == "duckdb" or con is not None:
         if isinstance(source, os.PathLike):
-            raise TypeError("with con= or fmt='duckdb', source must be a table name or an SQL query string")
+            raise InputTypeError("with con= or fmt='duckdb', source must be a table name or an SQL query string")
         return ("query" if is_sql else "table"), text
     if is_sql:
         return "query", text
@@ -284,7 +286,7 @@ def _open(con: Connection) -> tuple[duckdb.DuckDBPyConnection, bool]:
         if not path.exists():
             raise FileNotFoundError(f"DuckDB database file not found: {path}")
         return connect(path, read_only=True), True
-    raise TypeError(f"con must be a DuckDB connection or a path to a .duckdb file, got {type(con).__name__}")
+    raise InputTypeError(f"con must be a DuckDB connection or a path to a .duckdb file, got {type(con).__name__}")
 
 
 def _string_sources(
@@ -333,12 +335,12 @@ def _file_options(kind: str, opts: dict[str, Any], encoding: str | None, sheet: 
     if "encoding" in opts:
         given = opts.pop("encoding")
         if encoding is not None and normalise_encoding(given) != normalise_encoding(encoding):
-            raise ValueError(f"encoding is given twice with different values: {encoding!r} and read_options {given!r}")
+            raise InputError(f"encoding is given twice with different values: {encoding!r} and read_options {given!r}")
         encoding = given
     if encoding is not None and kind != "csv":
-        raise ValueError(f"encoding= is for CSV (text) files; this source is read as {kind}")
+        raise InputError(f"encoding= is for CSV (text) files; this source is read as {kind}")
     if sheet is not None and kind != "excel":
-        raise ValueError(f"sheet= is for Excel workbooks (.xlsx); this source is read as {kind}")
+        raise InputError(f"sheet= is for Excel workbooks (.xlsx); this source is read as {kind}")
     return encoding
 
 
@@ -578,7 +580,7 @@ def read_source(
             source, table=table, query=query, params=params, chunksize=chunksize, read_options=read_options
         )
     if table is not None or query is not None or params:
-        raise ValueError(
+        raise InputError(
             "table=, query= and params= are for SQL database sources (a connection URL such as "
             "'postgresql+psycopg://user@host/db'); for DuckDB pass the table name or query as source with con="
         )

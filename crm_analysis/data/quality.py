@@ -7,6 +7,8 @@ headline figures.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Iterable
 from typing import Any
 
@@ -64,7 +66,7 @@ def check_as_of(frame: pd.DataFrame | None, kind: str, as_of: object) -> None:
     ValueError: as_of 2024-01-31 is before all transactions: the first timestamp is 2024-03-05, so nothing would be analysed; set as_of (the configuration's top-level as_of, or --as-of) to 2024-03-05 or later
     """
     if kind not in _AS_OF_COLUMN:
-        raise ValueError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
+        raise InputError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
     if frame is None or len(frame) == 0:
         return
     col = _AS_OF_COLUMN[kind]
@@ -75,7 +77,7 @@ def check_as_of(frame: pd.DataFrame | None, kind: str, as_of: object) -> None:
     end = pd.Timestamp(str(as_of)).normalize()
     first = dates.min().normalize()
     if first > end:
-        raise ValueError(
+        raise InputError(
             f"as_of {end:%Y-%m-%d} is before all {kind}: the first {col} is {first:%Y-%m-%d}, so nothing would be "
             f"analysed; set as_of (the configuration's top-level as_of, or --as-of) to {first:%Y-%m-%d} or later"
         )
@@ -101,7 +103,7 @@ def check_cleaned(result: Any) -> None:
     rep = result.report
     parts = [f"{s.rows:,} {s.reason} ({s.description})" for s in rep.steps if s.action == "drop" and s.rows > 0]
     policy = "transactions_policy" if rep.kind == "transactions" else "bookings_policy"
-    raise ValueError(
+    raise InputError(
         f"the cleaning dropped all {rep.rows_in:,} {rep.kind}: " + "; ".join(parts)
         + f". Nothing is left to analyse; check as_of and the cleaning policy ({policy} of the data_quality notebook)"
     )
@@ -110,7 +112,7 @@ def check_cleaned(result: Any) -> None:
 def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{what}: missing column(s) {missing}; have {list(df.columns)}")
+        raise InputError(f"{what}: missing column(s) {missing}; have {list(df.columns)}")
 
 
 def schema_table(schema: Iterable[Any]) -> pd.DataFrame:
@@ -283,7 +285,7 @@ def quality_record(
         ``"bookings"`` is ``None`` for an absent data set.
     """
     if (tx is None) != (tx_report is None) or (bk is None) != (bk_report is None):
-        raise ValueError("quality_record: give a cleaning report exactly for the data sets that exist")
+        raise InputError("quality_record: give a cleaning report exactly for the data sets that exist")
     return {
         "sources": sources or {},
         "transactions": None if tx is None else _transactions_record(tx, tx_report),
@@ -362,18 +364,18 @@ def plot_coverage(
     import matplotlib.pyplot as plt
 
     if (weekly is None) != (monthly is None):
-        raise ValueError("plot_coverage: give both weekly and monthly transactions, or neither")
+        raise InputError("plot_coverage: give both weekly and monthly transactions, or neither")
     has_tx, has_bk = weekly is not None, bookings_monthly is not None
     n = 2 * has_tx + has_bk
     if n == 0:
-        raise ValueError("plot_coverage: no data to plot (no transactions and no bookings)")
+        raise InputError("plot_coverage: no data to plot (no transactions and no bookings)")
     if ax is None:
         fig, axes = plt.subplots(n, 1, figsize=(10, 3 * n), constrained_layout=True, squeeze=False)
         axes = list(axes[:, 0])
     else:
         axes = list(ax)
         if len(axes) != n:
-            raise ValueError(f"plot_coverage needs {n} axes, got {len(axes)}")
+            raise InputError(f"plot_coverage needs {n} axes, got {len(axes)}")
         fig = axes[0].figure
     if has_tx:
         a0, a1 = axes[0], axes[1]

@@ -24,6 +24,8 @@ too.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, NotFoundError
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -82,7 +84,7 @@ class Column:
 
     def __post_init__(self) -> None:
         if self.dtype not in _DTYPES:
-            raise ValueError(f"column {self.name!r}: unknown dtype {self.dtype!r}; known: {_DTYPES}")
+            raise InputError(f"column {self.name!r}: unknown dtype {self.dtype!r}; known: {_DTYPES}")
 
     @property
     def pandas_dtype(self) -> object:
@@ -139,7 +141,7 @@ class Schema:
         for col in self.columns:
             if col.name == name:
                 return col
-        raise KeyError(f"{name!r} is not a column of the {self.name} schema; columns: {list(self.names)}")
+        raise NotFoundError(f"{name!r} is not a column of the {self.name} schema; columns: {list(self.names)}")
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -67,6 +67,8 @@ looks like to that check is one entry of ``_PROBES``.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -132,7 +134,7 @@ _DATE_COLUMN = {"transactions": "timestamp", "bookings": "booking_date"}
 
 def _resolve(path: Any, base_dir: Path, what: str) -> Path:
     if path is None:
-        raise ValueError(f"data source spec needs {what!r}")
+        raise InputError(f"data source spec needs {what!r}")
     p = Path(os.path.expanduser(os.fspath(path)))
     return p if p.is_absolute() else base_dir / p
 
@@ -141,16 +143,16 @@ def _apply_filter(df: pd.DataFrame, flt: Mapping[str, Any] | None) -> pd.DataFra
     if not flt:
         return df
     if not isinstance(flt, Mapping):
-        raise ValueError(f"'filter' must be a mapping column -> value(s), got {type(flt).__name__}")
+        raise InputError(f"'filter' must be a mapping column -> value(s), got {type(flt).__name__}")
     keep = pd.Series(True, index=df.index)
     for col, value in flt.items():
         if col not in df.columns:
-            raise ValueError(f"filter column {col!r} not in the data; columns: {list(df.columns)}")
+            raise InputError(f"filter column {col!r} not in the data; columns: {list(df.columns)}")
         values = list(value) if isinstance(value, (list, tuple, set)) else [value]
         hit = df[col].isin(values)
         if not hit.any():
             present = df[col].dropna().unique()[:20].tolist()
-            raise ValueError(f"filter {col}={value!r} matches no rows; values present include {present}")
+            raise InputError(f"filter {col}={value!r} matches no rows; values present include {present}")
         keep &= hit
     return df.loc[keep].reset_index(drop=True)
 
@@ -158,18 +160,18 @@ def _apply_filter(df: pd.DataFrame, flt: Mapping[str, Any] | None) -> pd.DataFra
 def _check_spec(spec: Mapping[str, Any] | None, kind: str) -> tuple[dict[str, Any], str]:
     """The spec as a dict and its loader; raise ValueError for an unknown loader, kind or key."""
     if kind not in ("transactions", "bookings"):
-        raise ValueError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
+        raise InputError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
     if spec is not None and not isinstance(spec, Mapping):
-        raise ValueError(f"a data source spec must be a mapping with a 'loader' key, got {type(spec).__name__} {spec!r}")
+        raise InputError(f"a data source spec must be a mapping with a 'loader' key, got {type(spec).__name__} {spec!r}")
     spec = dict(spec or {"loader": "synthetic"})
     loader = spec.get("loader", "synthetic")
     if loader not in LOADERS:
-        raise ValueError(f"unknown data loader {loader!r}; known loaders: {sorted(LOADERS)}")
+        raise InputError(f"unknown data loader {loader!r}; known loaders: {sorted(LOADERS)}")
     if kind not in LOADERS[loader]:
-        raise ValueError(f"loader {loader!r} provides {list(LOADERS[loader])}, not {kind}")
+        raise InputError(f"loader {loader!r} provides {list(LOADERS[loader])}, not {kind}")
     unknown = set(spec) - _KEYS[loader]
     if unknown:
-        raise ValueError(f"unknown key(s) {sorted(unknown)} for loader {loader!r}; allowed: {sorted(_KEYS[loader])}")
+        raise InputError(f"unknown key(s) {sorted(unknown)} for loader {loader!r}; allowed: {sorted(_KEYS[loader])}")
     return spec, loader
 
 
@@ -244,16 +246,16 @@ def load_source(
     elif loader == "duckdb":
         table, query = spec.get("table"), spec.get("query")
         if (table is None) == (query is None):
-            raise ValueError("a 'duckdb' source needs exactly one of 'table' or 'query'")
+            raise InputError("a 'duckdb' source needs exactly one of 'table' or 'query'")
         database = spec.get("database")
         if table is not None and database is None:
-            raise ValueError("a 'duckdb' source with 'table' needs 'database' (path of the .duckdb file)")
+            raise InputError("a 'duckdb' source with 'table' needs 'database' (path of the .duckdb file)")
         con = _resolve(database, base, "database") if database is not None else None
         df = load(table if table is not None else query, columns=spec.get("columns"), con=con, fmt="duckdb")
     elif loader == "sql":
         table, query = spec.get("table"), spec.get("query")
         if (table is None) == (query is None):
-            raise ValueError("a 'sql' source needs exactly one of 'table' or 'query'")
+            raise InputError("a 'sql' source needs exactly one of 'table' or 'query'")
         url = resolve_url(spec.get("url"), url_env=spec.get("url_env"), password_env=spec.get("password_env"))
         df = load(
             url,
@@ -319,7 +321,7 @@ def source_file(spec: Mapping[str, Any] | None, *, base_dir: str | os.PathLike[s
 def _read_options(spec: Mapping[str, Any]) -> dict[str, Any]:
     opts = spec.get("read_options") or {}
     if not isinstance(opts, Mapping):
-        raise ValueError(f"'read_options' must be a mapping of reader keyword arguments, got {type(opts).__name__}")
+        raise InputError(f"'read_options' must be a mapping of reader keyword arguments, got {type(opts).__name__}")
     return dict(opts)
 
 

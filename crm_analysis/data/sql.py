@@ -29,6 +29,8 @@ password replaced by ``***`` (:func:`mask_url`).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import contextlib
 import logging
 import os
@@ -204,18 +206,18 @@ def resolve_url(
     from sqlalchemy.engine import make_url
 
     if (url is None) == (url_env is None):
-        raise ValueError("give exactly one of 'url' and 'url_env' (name of an environment variable holding the URL)")
+        raise InputError("give exactly one of 'url' and 'url_env' (name of an environment variable holding the URL)")
     if url_env is not None:
         if not os.environ.get(url_env):
-            raise ValueError(f"environment variable {url_env!r} (database URL) is not set or empty")
+            raise InputError(f"environment variable {url_env!r} (database URL) is not set or empty")
         url = os.environ[url_env]
     try:
         parsed = make_url(url)
     except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"not a database URL: {mask_url(url)!r} ({type(exc).__name__})") from None
+        raise InputError(f"not a database URL: {mask_url(url)!r} ({type(exc).__name__})") from None
     if password_env is not None:
         if password_env not in os.environ:
-            raise ValueError(f"environment variable {password_env!r} (database password) is not set")
+            raise InputError(f"environment variable {password_env!r} (database password) is not set")
         parsed = parsed.set(password=os.environ[password_env])
     return parsed
 
@@ -267,7 +269,7 @@ def sqlite_file_problem(url: Any) -> str | None:
 # ------------------------------------------------------------------ reading
 def _split_table(table: str) -> tuple[str | None, str]:
     if not isinstance(table, str) or not table.strip():
-        raise ValueError(f"table must be a non-empty string, got {table!r}")
+        raise InputError(f"table must be a non-empty string, got {table!r}")
     schema, _, name = table.rpartition(".")
     return (schema or None), name
 
@@ -276,20 +278,20 @@ def _statement(conn: Any, table: str | None, query: str | None, params: Mapping[
     import sqlalchemy as sa
 
     if (table is None) == (query is None):
-        raise ValueError("a database source needs exactly one of table= or query=")
+        raise InputError("a database source needs exactly one of table= or query=")
     if table is not None:
         if params:
-            raise ValueError("params= binds values into query=; with table= there is nothing to bind")
+            raise InputError("params= binds values into query=; with table= there is nothing to bind")
         schema, name = _split_table(table)
         if not sa.inspect(conn).has_table(name, schema=schema):
             raise DatabaseError(f"table {table!r} not found in {where}")
         return sa.select(sa.literal_column("*")).select_from(sa.table(name, schema=schema))
     if not isinstance(query, str) or not query.strip():
-        raise ValueError(f"query must be a non-empty SQL string, got {query!r}")
+        raise InputError(f"query must be a non-empty SQL string, got {query!r}")
     stmt = sa.text(query)
     if params:
         if not isinstance(params, Mapping):
-            raise ValueError(f"params must be a mapping name -> value, got {type(params).__name__}")
+            raise InputError(f"params must be a mapping name -> value, got {type(params).__name__}")
         binds = [
             sa.bindparam(k, value=list(v), expanding=True) if isinstance(v, (list, tuple, set, frozenset))
             else sa.bindparam(k, value=v)
@@ -345,9 +347,9 @@ def iter_sql_source(
     import sqlalchemy as sa
 
     if int(chunksize) < 1:
-        raise ValueError(f"chunksize must be >= 1, got {chunksize!r}")
+        raise InputError(f"chunksize must be >= 1, got {chunksize!r}")
     if read_options and "chunksize" in read_options:
-        raise ValueError("give chunksize= directly, not in read_options")
+        raise InputError("give chunksize= directly, not in read_options")
     where = mask_url(source)
     what = f"table {table!r}" if table is not None else "query"
     owned = None

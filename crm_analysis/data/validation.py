@@ -10,6 +10,8 @@ zero prices, missing customers, ...) are the business of
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputTypeError
+
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -516,7 +518,7 @@ def normalise_status(values: pd.Series, name: str = "status") -> pd.Series:
 # ----------------------------------------------------------------- conform
 def _check_frame(df: object, schema: Schema) -> None:
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+        raise InputTypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
         raise DataValidationError(
             f"the {schema.name} input is empty (0 rows; columns: {[str(c) for c in df.columns]})"

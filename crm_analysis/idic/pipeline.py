@@ -26,6 +26,8 @@ Its artefacts are declared here (:data:`CUSTOMER_PROFIT`,
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,9 +102,9 @@ IDIC_HEADLINES: dict[str, str] = _contracts.headline_labels("idic")
 
 def _num(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise InputError(f"{name} must be a number, got {value!r}")
     if not lo <= value <= hi:
-        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got {value!r}")
+        raise InputError(f"{name} must lie in [{lo:g}, {hi:g}], got {value!r}")
     return float(value)
 
 
@@ -166,9 +168,9 @@ class IdicParams:
         for name, lo in (("top_k", 1), ("holdout_days", 0), ("rules_per_segment", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise ValueError(f"{name} must be a whole number >= {lo}, got {v!r}")
+                raise InputError(f"{name} must be a whole number >= {lo}, got {v!r}")
         if self.recommender not in RECOMMENDERS:
-            raise ValueError(f"recommender {self.recommender!r} is not one of {list(RECOMMENDERS)}")
+            raise InputError(f"recommender {self.recommender!r} is not one of {list(RECOMMENDERS)}")
         _num("rules_min_support", self.rules_min_support, 1e-9, 1.0)
         _num("rules_min_confidence", self.rules_min_confidence, 0.0, 1.0)
         _num("contact_cost", self.contact_cost, 0.0)
@@ -177,15 +179,15 @@ class IdicParams:
             _num("campaign_margin", self.campaign_margin, 0.0, 1.0)
         if self.campaign is not None:
             if not isinstance(self.campaign, Mapping):
-                raise ValueError(f"campaign must be a mapping like {{loader: synthetic}}, got {self.campaign!r}")
+                raise InputError(f"campaign must be a mapping like {{loader: synthetic}}, got {self.campaign!r}")
             unknown = sorted(set(self.campaign) - _CAMPAIGN_KEYS)
             if unknown:
-                raise ValueError(f"campaign: unknown key(s) {unknown}; known: {sorted(_CAMPAIGN_KEYS)}")
+                raise InputError(f"campaign: unknown key(s) {unknown}; known: {sorted(_CAMPAIGN_KEYS)}")
             loader = self.campaign.get("loader")
             if loader not in CAMPAIGN_LOADERS:
-                raise ValueError(f"campaign.loader must be one of {list(CAMPAIGN_LOADERS)}, got {loader!r}")
+                raise InputError(f"campaign.loader must be one of {list(CAMPAIGN_LOADERS)}, got {loader!r}")
             if loader != "synthetic" and not self.campaign.get("path"):
-                raise ValueError(f"campaign.loader {loader!r} needs campaign.path (the campaign file)")
+                raise InputError(f"campaign.loader {loader!r} needs campaign.path (the campaign file)")
 
     @property
     def drivers(self) -> CostDrivers:
@@ -305,12 +307,12 @@ def _campaign(params: IdicParams, customers: pd.DataFrame, seed: int, base_dir: 
         join = customers.set_index("customer_id")
         missing = [c for c in chain_cols if c not in join.columns]
         if missing:
-            raise ValueError(f"campaign features {missing} are neither in the campaign file nor chain columns "
+            raise InputError(f"campaign features {missing} are neither in the campaign file nor chain columns "
                              f"{[c for c in CHAIN_FEATURES if c in join.columns]}")
         ids = data.table["customer_id"].astype(str)
         known = ids.isin(join.index)
         if not known.any():
-            raise ValueError("no customer of the campaign file is a customer of the run: its features cannot come "
+            raise InputError("no customer of the campaign file is a customer of the run: its features cannot come "
                              "from the chain; give features from the file (campaign.features)")
         if (~known).any():
             notes.append(f"{int((~known).sum()):,} campaign customer(s) are not customers of the run: left out "
@@ -392,7 +394,7 @@ def run_idic(
     seg = segments.copy()
     seg["customer_id"] = seg["customer_id"].astype("string")
     if set(seg["customer_id"]) != set(clv["customer_id"]):
-        raise ValueError("segments.parquet and clv.parquet list different customers: run the chain's segmentation "
+        raise InputError("segments.parquet and clv.parquet list different customers: run the chain's segmentation "
                          "on this clv table")
     # 1. profit
     prof = customer_profitability(transactions, params.drivers, returns=returns, customers=clv["customer_id"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import re
 from typing import Any
 
@@ -38,7 +40,7 @@ def format_axis(ax: Any, axis: str = "y", kind: str = "number", units: Units | N
     from matplotlib.ticker import FuncFormatter
 
     if axis not in ("x", "y"):
-        raise ValueError(f"format_axis: axis must be 'x' or 'y', got {axis!r}")
+        raise InputError(f"format_axis: axis must be 'x' or 'y', got {axis!r}")
     units = units or DEFAULT_UNITS
     fmts = {
         "money": lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or v == 0 else f"{v:,.2f}",
@@ -48,7 +50,7 @@ def format_axis(ax: Any, axis: str = "y", kind: str = "number", units: Units | N
         "percent": lambda v, _: f"{v:,.0f}%",
     }
     if kind not in fmts:
-        raise ValueError(f"format_axis: kind must be one of {sorted(fmts)}, got {kind!r}")
+        raise InputError(f"format_axis: kind must be one of {sorted(fmts)}, got {kind!r}")
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(FuncFormatter(fmts[kind]))
     text = label if label is not None else target.get_label().get_text()

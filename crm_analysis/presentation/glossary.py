@@ -9,6 +9,8 @@ revenue (%)"``). :func:`label` is the one place a raw name becomes a label;
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import html
 import re
 from dataclasses import dataclass
@@ -48,7 +50,7 @@ class Term:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"glossary term {self.label!r}: unknown kind {self.kind!r}; expected one of {KINDS}")
+            raise InputError(f"glossary term {self.label!r}: unknown kind {self.kind!r}; expected one of {KINDS}")
 
 
 def _t(label: str, kind: str = "number", meaning: str = "") -> Term:

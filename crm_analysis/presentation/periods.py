@@ -8,6 +8,8 @@ sentence the report shows, so the reader knows which periods are missing.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -73,9 +75,9 @@ def period_coverage(first_day: object, last_day: object, freq: str = "M") -> Per
     try:
         start, end = pd.Timestamp(first_day).normalize(), pd.Timestamp(last_day).normalize()
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"period_coverage: first_day/last_day must be dates, got {first_day!r}, {last_day!r}") from exc
+        raise InputError(f"period_coverage: first_day/last_day must be dates, got {first_day!r}, {last_day!r}") from exc
     if end < start:
-        raise ValueError(f"period_coverage: last_day {end:%Y-%m-%d} is before first_day {start:%Y-%m-%d}")
+        raise InputError(f"period_coverage: last_day {end:%Y-%m-%d} is before first_day {start:%Y-%m-%d}")
     periods = pd.period_range(start, end, freq=freq)
     rows = []
     for p in periods:

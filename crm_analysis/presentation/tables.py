@@ -13,6 +13,8 @@ wider than the page scrolls inside its own box with the first column fixed.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import html
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -196,7 +198,7 @@ def display_table(
     kinds = dict(kinds or {})
     bad = {k: v for k, v in kinds.items() if v not in KINDS}
     if bad:
-        raise ValueError(f"display_table: unknown kind(s) {bad}; expected one of {KINDS}")
+        raise InputError(f"display_table: unknown kind(s) {bad}; expected one of {KINDS}")
     labels = dict(labels or {})
     frame = df.to_frame() if isinstance(df, pd.Series) else df
     if isinstance(frame.columns, pd.MultiIndex):

@@ -9,6 +9,8 @@ below.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -59,7 +61,7 @@ class Units:
     def __post_init__(self) -> None:
         cur = self.currency
         if not isinstance(cur, str) or not _CURRENCY_RE.match(cur.strip().upper()):
-            raise ValueError(
+            raise InputError(
                 f"units.currency: expected an ISO 4217 code of three letters such as 'EUR', 'GBP' or 'USD', "
                 f"got {cur!r}"
             )
@@ -79,11 +81,11 @@ class Units:
         if isinstance(spec, Units):
             return spec
         if not isinstance(spec, Mapping):
-            raise ValueError(f"units: expected a mapping such as {{currency: EUR}}, got {spec!r}")
+            raise InputError(f"units: expected a mapping such as {{currency: EUR}}, got {spec!r}")
         known = {"currency", "time_unit", "demand_unit"}
         unknown = sorted(set(map(str, spec)) - known)
         if unknown:
-            raise ValueError(f"units: unknown key(s) {unknown}; known: {sorted(known)}")
+            raise InputError(f"units: unknown key(s) {unknown}; known: {sorted(known)}")
         return cls(**dict(spec))
 
     @classmethod

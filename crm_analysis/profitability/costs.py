@@ -24,6 +24,8 @@ frame (the lines the data-quality step dropped as returns).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,7 +47,7 @@ __all__ = [
 ]
 
 
-class ProfitabilityInputError(ValueError):
+class ProfitabilityInputError(InputError):
     """Input of a profitability function is unusable; the message names the column or parameter and the fix."""
 
 

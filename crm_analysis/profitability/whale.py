@@ -18,6 +18,8 @@ is given in money and every share is NaN (said in the notes).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
@@ -97,7 +99,7 @@ class WhaleCurve:
         the total profit is <= 0. Can exceed 1 (the hump).
         """
         if not 0.0 <= fraction <= 1.0:
-            raise ValueError(f"fraction must lie in [0, 1], got {fraction!r}")
+            raise InputError(f"fraction must lie in [0, 1], got {fraction!r}")
         return float(np.interp(fraction, self.customer_share, self.cumulative_share))
 
     def loss_of_bottom(self, fraction: float) -> float:

@@ -24,6 +24,8 @@ the popularity ranking (counted: ``filled_by_popularity``).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,7 +47,7 @@ __all__ = [
 _CHUNK = 1000  # customers scored at once
 
 
-class RecommendInputError(ValueError):
+class RecommendInputError(InputError):
     """Input of a recommender is unusable; the message names the column or parameter and the fix."""
 
 

@@ -26,6 +26,8 @@ were problems, 3 when Chromium could not be run.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import CRMAnalysisError
+
 import argparse
 import base64
 import binascii
@@ -70,7 +72,7 @@ CHROMIUM_FLAGS = (
 _LOCAL_SCHEMES = {"", "file"}
 _HARMLESS_SCHEMES = {"data", "about", "blob", "javascript", "mailto", "chrome", "devtools"}
 
-class BrowserError(RuntimeError):
+class BrowserError(CRMAnalysisError, RuntimeError):
     """Chromium is missing, did not start, or stopped answering."""
 
 

@@ -96,6 +96,8 @@ whose parameters cell declares them) also receives ``transactions_source`` and
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import copy
 import datetime as _dt
 import re
@@ -160,7 +162,7 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A configuration file or mapping is invalid; the message names the key."""
 
 

@@ -8,6 +8,8 @@ The page uses no external assets.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import json
 import math
 import os
@@ -58,7 +60,7 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     try:
         rec = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         if not isinstance(rec, dict):
-            raise ValueError("not an object")
+            raise InputError("not an object")
     except (OSError, ValueError):
         return {"run_id": run_dir.name, "status": "unknown", "notebooks": []}
     rec.setdefault("run_id", run_dir.name)

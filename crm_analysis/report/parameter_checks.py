@@ -23,6 +23,8 @@ checks it).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -105,7 +107,7 @@ def _calibration_end(value: Any, ctx: CheckContext) -> None:
     cal = RfmClvParams.check_calibration_end(value, ctx.config.as_of)
     first = ctx.first_dates.get("transactions")
     if first is not None and cal.normalize() < first.normalize():
-        raise ValueError(
+        raise InputError(
             f"calibration_end {cal:%Y-%m-%d} is before the first purchase in the data ({first:%Y-%m-%d}), so no "
             f"customer would be in the calibration period and no model could be fitted; set calibration_end "
             f"between {first:%Y-%m-%d} and as_of {ctx.as_of:%Y-%m-%d}"
@@ -230,7 +232,7 @@ def _horizon_cutoff(value: Any, ctx: CheckContext) -> None:
         return
     cut = parse_date(value, "cutoff", tz="strip", time="keep")
     if pd.Timestamp(cut) >= ctx.as_of:
-        raise ValueError(f"cutoff={value!r} must lie before as_of ({ctx.as_of.date()}): the test nights run "
+        raise InputError(f"cutoff={value!r} must lie before as_of ({ctx.as_of.date()}): the test nights run "
                          "from the cutoff to as_of")
 
 

@@ -9,6 +9,8 @@ the executed notebooks. :func:`crm_analysis.report.runner.run_chain` calls
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, OperationError
+
 import logging
 import os
 import shutil
@@ -54,7 +56,7 @@ def publish(run_dir: str | Path, reports_dir: str | Path) -> Path:
     page = render_index(run_dir, reports_dir=reports)
     latest = reports / "latest"
     if latest.exists() and not latest.is_symlink():
-        raise RuntimeError(f"{latest} exists and is not a symlink; remove it to publish")
+        raise OperationError(f"{latest} exists and is not a symlink; remove it to publish")
     tmp = reports / f".latest.{os.getpid()}.tmp"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
@@ -98,7 +100,7 @@ def prune_runs(reports_dir: str | Path, keep: int, *, protect: Iterable[str | Pa
         When ``keep`` is less than 1.
     """
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
-        raise ValueError(f"keep must be an integer >= 1, got {keep!r}")
+        raise InputError(f"keep must be an integer >= 1, got {keep!r}")
     reports = Path(reports_dir).resolve()
     runs_dir = reports / "runs"
     latest = reports / "latest"

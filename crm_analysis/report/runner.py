@@ -42,6 +42,8 @@ a ``note`` with the reason, shown in the index.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import CRMAnalysisError, InputTypeError, OperationError
+
 import ast
 import contextlib
 import datetime as _dt
@@ -126,7 +128,7 @@ class RunInterrupted(KeyboardInterrupt):
             return f"signal {self.signum}"
 
 
-class PublishFailed(RuntimeError):
+class PublishFailed(CRMAnalysisError, RuntimeError):
     """Every notebook ran, but the report could not be published; recorded in ``run.json`` and ``run.log``.
 
     Attributes
@@ -140,7 +142,7 @@ class PublishFailed(RuntimeError):
         self.result: RunResult | None = None
 
 
-class NotebookFailed(RuntimeError):
+class NotebookFailed(CRMAnalysisError, RuntimeError):
     """A notebook of the chain failed; names the notebook and the failing cell.
 
     Attributes
@@ -327,7 +329,7 @@ def _as_config(config: ReportConfig | str | Path | Mapping[str, Any] | None) -> 
         return load_config(config)
     if isinstance(config, Mapping):
         return parse_config(config, project_root=Path.cwd())
-    raise TypeError(f"config must be a ReportConfig, a path or a mapping, got {type(config).__name__}")
+    raise InputTypeError(f"config must be a ReportConfig, a path or a mapping, got {type(config).__name__}")
 
 
 def _new_run_dir(runs: Path, cfg: ReportConfig) -> tuple[str, Path]:
@@ -342,7 +344,7 @@ def _new_run_dir(runs: Path, cfg: ReportConfig) -> tuple[str, Path]:
         except FileExistsError:
             continue
         return run_id, path
-    raise RuntimeError(f"could not create a run folder under {runs}")  # pragma: no cover
+    raise OperationError(f"could not create a run folder under {runs}")  # pragma: no cover
 
 
 def _output_names(notebooks: list[NotebookSpec]) -> dict[str, str]:

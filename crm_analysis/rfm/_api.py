@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +37,7 @@ def _frame_or_relation(
     check_date_format_keys(date_format, {"timestamp": cols.datetime})
     if isinstance(transactions, pd.DataFrame):  # pandas counts nulls without a scan in DuckDB
         if read_options or encoding is not None or sheet is not None:
-            raise ValueError("read_options, encoding and sheet are for files; this input is a DataFrame")
+            raise InputError("read_options, encoding and sheet are for files; this input is a DataFrame")
         check_frame(transactions, cols)
         frame = canonical_frame(transactions, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format)
         if len(frame) == 0:
@@ -64,7 +66,7 @@ def _relation(checked: pd.DataFrame | duckdb.DuckDBPyRelation, con: duckdb.DuckD
 
 def _no_spark(transactions: Any, name: str) -> None:
     if engine_for(transactions) == "spark":
-        raise TypeError(
+        raise InputTypeError(
             f"{name} has no Spark engine: collect the transactions you need (toPandas) or write them to "
             "Parquet and pass the file, folder or glob"
         )
@@ -186,7 +188,7 @@ def rfm_summary(
         given = {k: v for k, v in {"con": con, "timezone": timezone, "dayfirst": dayfirst,
                                    "date_format": date_format}.items() if v is not None}
         if given:
-            raise ValueError(
+            raise InputError(
                 f"{sorted(given)} cannot be used with a Spark DataFrame: the Spark engine counts purchase days in "
                 "the session time zone (UTC with crm_analysis.scale.spark.get_spark) and reads timestamps as "
                 "Spark does; convert the time column in Spark first, or summarise a file with the DuckDB engine"
@@ -264,10 +266,10 @@ def calibration_and_holdout(
     cal = as_date(calibration_end, "calibration_end")
     end = as_date(observation_end, "observation_end")
     if cal >= end:
-        raise ValueError(f"calibration_end {cal.date()} must be before observation_end {end.date()}")
+        raise InputError(f"calibration_end {cal.date()} must be before observation_end {end.date()}")
     start = None if observation_start is None else as_date(observation_start, "observation_start")
     if start is not None and start > cal:
-        raise ValueError(f"observation_start {start.date()} is after calibration_end {cal.date()}")
+        raise InputError(f"observation_start {start.date()} is after calibration_end {cal.date()}")
     check_timezone(timezone)
     cols = KeyColumns(customer_col, datetime_col, monetary_col)
     checked, n_rows = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,

@@ -6,6 +6,8 @@ from this module, never the other way round.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -76,14 +78,14 @@ def as_date(value: Any, name: str) -> pd.Timestamp:
     UTC) and a day given in another cannot be silently stripped of its zone.
     """
     if getattr(value, "tzinfo", None) is not None:
-        raise ValueError(
+        raise InputError(
             f"{name}={value!r} is time-zone aware; give the calendar day without a zone (e.g. "
             f"'{pd.Timestamp(value).strftime('%Y-%m-%d')}'): days are counted in the zone given by timezone= "
             "(UTC by default), and the zone of a date parameter would be ignored"
         )
     ts = parse_date(value, name, tz="strip", time="keep")
     if ts != ts.normalize():
-        raise ValueError(
+        raise InputError(
             f"{name} must be a calendar date (purchases are merged by day and the end day is inclusive), got {value!r}"
         )
     return ts
@@ -135,7 +137,7 @@ def summary_window(observation_end: Any, observation_start: Any, time_unit: str 
     end = as_date(observation_end, "observation_end")
     start = None if observation_start is None else as_date(observation_start, "observation_start")
     if start is not None and start > end:
-        raise ValueError(f"observation_start {start.date()} is after observation_end {end.date()}")
+        raise InputError(f"observation_start {start.date()} is after observation_end {end.date()}")
     attrs = {"observation_end": end, "observation_start": start, "time_unit": time_unit, "unit_days": unit}
     return Window(end, start, unit, attrs)
 
@@ -150,7 +152,7 @@ def raise_on_nulls(cols: KeyColumns, counts: Any) -> None:
     """Raise a ValueError naming the key columns with missing values (``counts`` in role order)."""
     bad = {f"{role} ({c})": int(n) for (role, c), n in zip(cols.roles().items(), counts) if n}
     if bad:
-        raise ValueError(
+        raise InputError(
             f"transactions have missing values: {bad} rows; load and clean them first, which counts what it "
             "drops: tx = crm_analysis.data.load_transactions(path, columns=...); "
             "tx = crm_analysis.data.clean_transactions(tx).data; then rfm_summary(tx, ...)"
@@ -187,7 +189,7 @@ def check_frame(tx: pd.DataFrame, cols: KeyColumns) -> None:
     names = [str(c) for c in tx.columns]
     missing = [f"{role} column {c!r}" for role, c in cols.roles().items() if c not in names]
     if missing:
-        raise ValueError(f"transactions lack the {', '.join(missing)}; columns are {names}")
+        raise InputError(f"transactions lack the {', '.join(missing)}; columns are {names}")
     raise_on_nulls(cols, [int(tx[c].isna().sum()) for c in cols.roles().values()])
 
 

@@ -25,6 +25,8 @@ column released after its conversion.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 import os
 from collections.abc import Mapping
@@ -67,7 +69,7 @@ def _check_columns(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> None:
     """Raise a ValueError naming any missing column."""
     missing = [f"{role} column {c!r}" for role, c in cols.roles().items() if c not in rel.columns]
     if missing:
-        raise ValueError(f"transactions lack the {', '.join(missing)}; columns are {list(rel.columns)}")
+        raise InputError(f"transactions lack the {', '.join(missing)}; columns are {list(rel.columns)}")
 
 
 def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> int:
@@ -154,7 +156,7 @@ def prepare(
             text = header_fix(str(exc), Path(transactions), list(rel.columns), list(cols.roles().values()),
                               sheet=sheet, read_options=read_options, encoding=encoding)
             if text != str(exc):
-                raise ValueError(text) from None
+                raise InputError(text) from None
         raise
     rel = _canonical_relation(rel, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format,
                               numbers=number_format(read_options))

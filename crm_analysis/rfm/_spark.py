@@ -17,6 +17,8 @@ on sessions you build yourself, or pass ``TimestampNTZType`` columns.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import warnings
 from typing import Any
 
@@ -55,7 +57,7 @@ def timestamp_column(col: Any, dtype: str) -> Any:
 def _check_columns(sdf: Any, cols: KeyColumns) -> None:
     missing = [f"{role} column {c!r}" for role, c in cols.roles().items() if c not in sdf.columns]
     if missing:
-        raise ValueError(f"transactions lack the {', '.join(missing)}; columns are {list(sdf.columns)}")
+        raise InputError(f"transactions lack the {', '.join(missing)}; columns are {list(sdf.columns)}")
 
 
 def _check_nulls(sdf: Any, cols: KeyColumns, F: Any) -> None:  # noqa: N803
@@ -63,7 +65,7 @@ def _check_nulls(sdf: Any, cols: KeyColumns, F: Any) -> None:  # noqa: N803
     row = sdf.select([F.sum(F.col(c).isNull().cast("long")).alias(f"n{i}") for i, c in enumerate(names)]).first()
     bad = {f"{role} ({c})": int(row[i] or 0) for i, (role, c) in enumerate(cols.roles().items()) if row[i]}
     if bad:
-        raise ValueError(
+        raise InputError(
             f"transactions have missing values: {bad} rows; clean them first (crm_analysis.data) "
             "so that nothing is dropped silently"
         )

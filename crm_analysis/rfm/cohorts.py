@@ -12,6 +12,8 @@ larger than memory can be analysed with a connection that has a
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +79,7 @@ class CohortTable:
         pandas.DataFrame
         """
         if metric not in _METRICS:
-            raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
+            raise InputError(f"metric must be one of {_METRICS}, got {metric!r}")
         return self.table.pivot(index="cohort", columns="period", values=metric)
 
     def plot(self, metric: str = "retention_rate", *, ax: Any = None, annotate: bool | None = None) -> Any:
@@ -182,7 +184,7 @@ def cohort_table(
     revenue). ``retention_rate`` at period 0 is 1 by construction.
     """
     if frequency not in _FREQ:
-        raise ValueError(f"frequency must be 'M' (months) or 'Q' (quarters), got {frequency!r}")
+        raise InputError(f"frequency must be 'M' (months) or 'Q' (quarters), got {frequency!r}")
     end = as_date(observation_end, "observation_end")
     check_timezone(timezone)
     _no_spark(transactions, "cohort_table")

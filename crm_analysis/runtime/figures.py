@@ -6,6 +6,8 @@ page (:mod:`crm_analysis.report.index`), so that both show a figure the same way
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 import re
 from typing import Any
@@ -125,7 +127,7 @@ def format_figure(value: Any, kind: str, units: Units | None = None) -> str:
     ('23,570', 'GBP 302,779', '63.6%')
     """
     if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+        raise InputError(f"unknown kind {kind!r}; expected one of {KINDS}")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, str):

@@ -14,6 +14,8 @@ escapes by itself.)
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import html
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +62,7 @@ def styled(df: pd.DataFrame, fmt: Any = None, **options: Any) -> Styler:
     True
     """
     if options.setdefault("escape", "html") != "html":
-        raise ValueError(f"styled() escapes as HTML; got escape={options['escape']!r}")
+        raise InputError(f"styled() escapes as HTML; got escape={options['escape']!r}")
     styler = df.style.format(fmt, **options)
     for axis in (0, 1):
         styler = styler.format_index(escape="html", axis=axis)

@@ -26,6 +26,8 @@ Measures, as in :data:`crm_analysis.seasonality.TRANSACTION_MEASURES`:
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,7 +113,7 @@ def _finish(raw: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | N
     }
     if not inside.any():
         n = int(raw["lines"].sum())
-        raise ValueError(
+        raise InputError(
             f"empty calendar: no day between start={start} and end={end}"
             + (f" ({n} line(s) outside it)" if n else " (no transactions with a timestamp)")
         )
@@ -198,7 +200,7 @@ def daily_demand(
     """
     lo, hi = _day(start, "start"), _day(end, "end")
     if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"start {lo.date()} is after end {hi.date()}")
+        raise InputError(f"start {lo.date()} is after end {hi.date()}")
     rel = transactions_relation(source, columns=columns, con=con)
     sql = daily_demand_sql("order_id" in rel.columns, lo, hi)
     raw = rel.query("tx", sql).df()

@@ -21,6 +21,8 @@ the whole summary in one pandas frame:
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,7 +63,7 @@ def _summary_relation(source: Any, con: duckdb.DuckDBPyConnection | None) -> duc
         return source_relation(source, con=con if con is not None else connect(), fmt="parquet")
     if isinstance(source, duckdb.DuckDBPyRelation):
         return source
-    raise TypeError(
+    raise InputTypeError(
         f"summary_source must be a Parquet path/folder/glob, a DuckDB relation or a DataFrame, got {type(source).__name__}"
     )
 
@@ -69,7 +71,7 @@ def _summary_relation(source: Any, con: duckdb.DuckDBPyConnection | None) -> duc
 def _require(rel: duckdb.DuckDBPyRelation, cols: tuple[str, ...] | list[str]) -> None:
     missing = [c for c in cols if c not in rel.columns]
     if missing:
-        raise ValueError(f"the summary lacks the columns {missing}; columns are {list(rel.columns)}")
+        raise InputError(f"the summary lacks the columns {missing}; columns are {list(rel.columns)}")
 
 
 def distinct_rows(
@@ -160,7 +162,7 @@ def fit_on_distinct(
         model.exclusions_ = {SPEND_NO_REPEAT: int(no_repeat), SPEND_NONPOSITIVE: int(not_positive)}
         model.n_excluded_ = int(no_repeat) + int(not_positive)
         return model
-    raise TypeError(
+    raise InputTypeError(
         f"model must be a BetaGeoModel, ParetoNBDModel or GammaGammaModel instance, got {type(model).__name__}"
     )
 
@@ -257,7 +259,7 @@ def score_in_batches(
         result (never written silently).
     """
     if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        raise InputError(f"batch_size must be >= 1, got {batch_size!r}")
     cols = ["customer_id", *_TRANSACTION_COLS, "monetary_value"]
     has_revenue = _has_column(summary_source, "revenue", con)
     read_cols = cols + (["revenue"] if has_revenue else [])
@@ -344,6 +346,6 @@ def _score_frame(
     bad = out.drop(columns="customer_id").isna().sum()
     bad = bad[bad > 0]
     if len(bad):
-        raise ValueError(f"scoring produced missing values (not written): {bad.to_dict()}")
+        raise InputError(f"scoring produced missing values (not written): {bad.to_dict()}")
     out.attrs["spend_basis"] = dict(values.attrs.get("spend_basis", {}))
     return out

@@ -23,6 +23,8 @@ you build yourself, or pass ``TimestampNTZType`` columns.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -140,7 +142,7 @@ def daily_demand_spark(
     F = require_pyspark()
     lo, hi = _day(start, "start"), _day(end, "end")
     if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"start {lo.date()} is after end {hi.date()}")
+        raise InputError(f"start {lo.date()} is after end {hi.date()}")
     tx = _canonical(sdf, columns, F)
     if "order_id" in tx.columns:
         orders = F.countDistinct("order_id") + F.count(F.when(F.col("order_id").isNull(), 1))

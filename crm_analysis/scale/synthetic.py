@@ -12,6 +12,8 @@ gamma distribution rounded to cents.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 import os
 from pathlib import Path
@@ -78,13 +80,13 @@ def write_synthetic_parquet(
         For non-positive sizes or ``end`` before ``start``.
     """
     if n_rows < 1 or n_customers < 1 or rows_per_file < 1:
-        raise ValueError(
+        raise InputError(
             f"n_rows, n_customers and rows_per_file must be positive, got {n_rows}, {n_customers}, {rows_per_file}"
         )
     t0 = parse_date(start, "start", tz="reject", time="normalize")
     t1 = parse_date(end, "end", tz="reject", time="normalize") + pd.Timedelta(days=1)
     if t1 <= t0:
-        raise ValueError(f"end {end} is before start {start}")
+        raise InputError(f"end {end} is before start {start}")
     span = int((t1 - t0).total_seconds())
     base = t0.value // 10**3  # microseconds
     width = max(8, len(str(n_customers - 1)))

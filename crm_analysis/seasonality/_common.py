@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -17,10 +19,10 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     """Raise a ``ValueError`` naming every column of ``columns`` missing in ``df``."""
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+        raise InputTypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{what} is missing column(s) {missing}; it has {list(df.columns)}")
+        raise InputError(f"{what} is missing column(s) {missing}; it has {list(df.columns)}")
 
 
 def to_day(values: pd.Series | pd.Index | Sequence) -> pd.DatetimeIndex | pd.Series:
@@ -44,12 +46,12 @@ def weekday_number(day: int | str) -> int:
         # a name or the start of one of at least three letters ("Sat", "Satur"); "Sundayy", "Monkey" are not
         hits = [i for i, name in enumerate(full) if len(text) >= 3 and name.startswith(text)]
         if len(hits) != 1:
-            raise ValueError(f"{day!r} is not a weekday name; use Monday, Tuesday, Wednesday, Thursday, Friday, "
+            raise InputError(f"{day!r} is not a weekday name; use Monday, Tuesday, Wednesday, Thursday, Friday, "
                              "Saturday, Sunday (or their first three letters), or 0=Monday..6=Sunday")
         return hits[0]
     day = int(day)
     if not 0 <= day <= 6:
-        raise ValueError(f"weekday {day} out of range; use 0=Monday..6=Sunday")
+        raise InputError(f"weekday {day} out of range; use 0=Monday..6=Sunday")
     return day
 
 

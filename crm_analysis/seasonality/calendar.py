@@ -23,6 +23,8 @@ where it is no public holiday) as ``closed_periods``.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,11 +52,11 @@ def _check_period(spec: object) -> str:
                 try:
                     pd.Timestamp(f"2000-{mm}-{dd}")  # a leap year: 02-29 is a valid day of the year
                 except ValueError:
-                    raise ValueError(f"closed_periods: {spec!r} names no day of the year") from None
+                    raise InputError(f"closed_periods: {spec!r} names no day of the year") from None
         return text
     if _EASTER_RE.match(text):
         return text
-    raise ValueError(
+    raise InputError(
         f"closed_periods: {spec!r} is not a yearly period; use 'MM-DD' (one day a year), 'MM-DD..MM-DD' "
         f"(a range, may run over the new year, e.g. '12-24..01-03') or 'easter', 'easter+1', 'easter-2' "
         f"(days from Easter Sunday)"
@@ -126,12 +128,12 @@ def _country_holidays(country: str, subdiv: str | None, years: Iterable[int]) ->
 
     supported = holidays.list_supported_countries()
     if country not in supported:
-        raise ValueError(
+        raise InputError(
             f"holiday calendar: unknown country {country!r}; use an ISO 3166-1 alpha-2 code such as 'GB', "
             f"'PT' or 'DE' (holidays.list_supported_countries() lists them)"
         )
     if subdiv is not None and subdiv not in supported[country]:
-        raise ValueError(
+        raise InputError(
             f"holiday calendar: unknown subdivision {subdiv!r} of {country!r}; "
             f"use one of {list(supported[country])} or subdiv=None for the national holidays"
         )
@@ -188,16 +190,16 @@ class HolidayCalendar:
         country = self.country
         if country is not None:
             if not isinstance(country, str) or not country.strip():
-                raise ValueError(f"holiday calendar: country must be an ISO country code such as 'GB', got {country!r}")
+                raise InputError(f"holiday calendar: country must be an ISO country code such as 'GB', got {country!r}")
             country = country.strip().upper()
             object.__setattr__(self, "country", country)
             subdiv = None if self.subdiv is None else str(self.subdiv).strip()
             object.__setattr__(self, "subdiv", subdiv)
             _country_holidays(country, subdiv, [2000])  # validates country and subdivision
         elif self.subdiv is not None:
-            raise ValueError(f"holiday calendar: subdiv={self.subdiv!r} needs a country")
+            raise InputError(f"holiday calendar: subdiv={self.subdiv!r} needs a country")
         if self.holidays_closed and country is None:
-            raise ValueError("holiday calendar: holidays_closed=True needs a country (whose public holidays are closed)")
+            raise InputError("holiday calendar: holidays_closed=True needs a country (whose public holidays are closed)")
         wd = self.closed_weekdays
         if isinstance(wd, (str, int)):
             wd = (wd,)
@@ -235,11 +237,11 @@ class HolidayCalendar:
         if spec is None or isinstance(spec, HolidayCalendar):
             return spec
         if not isinstance(spec, Mapping):
-            raise ValueError(f"holiday calendar must be a mapping such as {{country: GB}}, got {spec!r}")
+            raise InputError(f"holiday calendar must be a mapping such as {{country: GB}}, got {spec!r}")
         known = {"country", "subdiv", "closed_weekdays", "closed_dates", "holidays_closed", "closed_periods"}
         unknown = sorted(set(spec) - known)
         if unknown:
-            raise ValueError(f"holiday calendar: unknown key(s) {unknown}; known: {sorted(known)}")
+            raise InputError(f"holiday calendar: unknown key(s) {unknown}; known: {sorted(known)}")
         return cls(**dict(spec))
 
     def to_dict(self) -> dict[str, Any]:

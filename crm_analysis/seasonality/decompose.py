@@ -28,6 +28,8 @@ Guards (all raise ``ValueError`` with the reason, or warn):
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError, NotFoundError, OperationError
+
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -165,7 +167,7 @@ class Decomposition:
         """
         col = f"seasonal_{period}"
         if col not in self.seasonal:
-            raise KeyError(f"period {period} is not in this decomposition; periods: {self.periods}")
+            raise NotFoundError(f"period {period} is not in this decomposition; periods: {self.periods}")
         s = self.seasonal[col]
         idx = s.index
         if isinstance(idx, pd.DatetimeIndex) and period == 7:
@@ -220,15 +222,15 @@ def _as_series(series: pd.Series | DemandSeries | np.ndarray, column: str | None
         name = f"{series.label}" + (f" [{column}]" if column else "")
         return s.astype(float), notes, name
     if column is not None:
-        raise ValueError("column= is only for a DemandSeries input")
+        raise InputError("column= is only for a DemandSeries input")
     if isinstance(series, pd.DataFrame):
-        raise TypeError("decompose takes one series; pick a column of the DataFrame")
+        raise InputTypeError("decompose takes one series; pick a column of the DataFrame")
     if isinstance(series, pd.Series):
         name = str(series.name) if series.name is not None else "series"
         return pd.to_numeric(series).astype(float), notes, name
     arr = np.asarray(series, dtype=float)
     if arr.ndim != 1:
-        raise ValueError(f"decompose takes a 1-d series, got shape {arr.shape}")
+        raise InputError(f"decompose takes a 1-d series, got shape {arr.shape}")
     return pd.Series(arr, name="series"), notes, "series"
 
 
@@ -313,28 +315,28 @@ def decompose(
     n_nan = int(np.isnan(values).sum())
     if n_nan:
         first = s.index[np.flatnonzero(np.isnan(values))[0]]
-        raise ValueError(
+        raise InputError(
             f"series has {n_nan} missing value(s) (first at {first}); STL/MSTL would return all-NaN "
             "components. Build it with booking_series/transaction_series and a fill= policy "
             "(fill='zero' or fill='closed', which interpolates closed days), or fill the gaps first"
         )
     if np.isinf(values).any():
-        raise ValueError(f"series has {int(np.isinf(values).sum())} infinite value(s)")
+        raise InputError(f"series has {int(np.isinf(values).sum())} infinite value(s)")
     if n < MIN_OBSERVATIONS:
-        raise ValueError(f"series too short: {n} observations, need at least {MIN_OBSERVATIONS}")
+        raise InputError(f"series too short: {n} observations, need at least {MIN_OBSERVATIONS}")
     if np.ptp(values) == 0:
-        raise ValueError(f"series is constant ({values[0]!r}): there is no trend or cycle to decompose")
+        raise InputError(f"series is constant ({values[0]!r}): there is no trend or cycle to decompose")
 
     if isinstance(periods, (int, np.integer)):
         periods = (int(periods),)
     asked = []
     for p in periods:
         if not float(p).is_integer() or int(p) < 2:
-            raise ValueError(f"period {p!r} must be an integer >= 2")
+            raise InputError(f"period {p!r} must be an integer >= 2")
         if int(p) not in asked:
             asked.append(int(p))
     if not asked:
-        raise ValueError("no period given")
+        raise InputError("no period given")
     used = sorted(p for p in asked if n > 2 * p)
     dropped = {
         p: f"needs more than two full cycles (> {2 * p} observations), series has {n}"
@@ -346,12 +348,12 @@ def decompose(
         warnings.warn(msg, UserWarning, stacklevel=2)
         notes.append(msg)
     if not used:
-        raise ValueError(
+        raise InputError(
             f"no period fits a series of {n} observations: each period needs more than two full cycles "
             f"(asked {asked})"
         )
     if seasonal_windows is not None and len(seasonal_windows) != len(used):
-        raise ValueError(
+        raise InputError(
             f"seasonal_windows has {len(seasonal_windows)} entries but {len(used)} period(s) are used: {used}"
         )
 
@@ -361,7 +363,7 @@ def decompose(
         else [DEFAULT_SEASONAL_WINDOW + 4 * i for i in range(len(used))]
     )
     if any(w < 3 or w % 2 == 0 for w in windows):
-        raise ValueError(f"seasonal windows must be odd integers >= 3, got {windows}")
+        raise InputError(f"seasonal windows must be odd integers >= 3, got {windows}")
     if jump is None:
         jump = max(1, max(used) // 36)
     stl_kw: dict[str, object] = {"robust": robust}
@@ -392,7 +394,7 @@ def decompose(
                     "moving average (the removed part is in the remainder)"
                 )
     if trend.isna().any() or seasonal.isna().any().any() or remainder.isna().any():  # pragma: no cover
-        raise RuntimeError("statsmodels returned NaN components; this should not happen on finite input")
+        raise OperationError("statsmodels returned NaN components; this should not happen on finite input")
     observed = s.rename("observed")
     return Decomposition(
         observed=observed,

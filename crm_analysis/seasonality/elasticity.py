@@ -28,6 +28,8 @@ Staiger & Stock 1997).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -275,9 +277,9 @@ def price_elasticity(
     instruments = [instrument] if isinstance(instrument, str) else list(instrument or [])
     require_columns(data, cols + instruments, "data")
     if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+        raise InputError(f"level must be in (0, 1), got {level}")
     if cov_type not in ("HC3", "cluster"):
-        raise ValueError(f"cov_type must be 'HC3' or 'cluster', got {cov_type!r}")
+        raise InputError(f"cov_type must be 'HC3' or 'cluster', got {cov_type!r}")
     excluded: dict[str, int] = {}
     notes: list[str] = []
     df = pd.DataFrame(
@@ -301,7 +303,7 @@ def price_elasticity(
         notes.append(f"{int(nonpos.sum())} row(s) with quantity or price <= 0 left out (log-log model)")
     df = df.loc[~(bad | nonpos)].reset_index(drop=True)
     if df.empty:
-        raise ValueError("no row with positive quantity and price")
+        raise InputError("no row with positive quantity and price")
     df["log_q"] = np.log(df["q"])
     df["log_p"] = np.log(df["p"])
     idx = pd.DatetimeIndex(df["date"])

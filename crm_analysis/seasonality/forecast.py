@@ -10,6 +10,8 @@ hand-written STL+ETS model (``periods``, ``robust``, ``interval``,
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 import warnings
 
 import pandas as pd
@@ -69,12 +71,12 @@ def fit_forecast(
     warnings.warn("fit_forecast is deprecated; use DemandForecaster(...).fit(bookings, as_of=...).result_",
                   DeprecationWarning, stacklevel=2)
     if removed:
-        raise TypeError(
+        raise InputTypeError(
             f"fit_forecast: option(s) {sorted(removed)} belonged to the former STL+ETS model and were removed; "
             "DemandForecaster selects/combines models by cross-validation"
         )
     if method not in _METHODS:
-        raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+        raise InputError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
     f = DemandForecaster(
         models=_METHODS[method], horizon=int(horizon_days), level=level, seed=seed, backtest_days=int(backtest_days),
         measure=measure, start=start, include_cancelled=include_cancelled, progress=progress, by=by,

@@ -118,6 +118,8 @@ sum of the (clipped) class forecasts, so the classes always add up.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError
+
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -295,7 +297,7 @@ def _run_engine(name: str, y: np.ndarray, z: np.ndarray, h: int, weekday0: int) 
         return _engine_arima(z, h, weekday0)
     if name == "mstl":
         return _engine_mstl(y, h)
-    raise ValueError(f"unknown model {name!r}")  # pragma: no cover - validated in __init__
+    raise InputError(f"unknown model {name!r}")  # pragma: no cover - validated in __init__
 
 
 # ============================================================== history sources
@@ -322,11 +324,11 @@ class _Source:
             self.kind = "bookings"
             self.bookings = history
             if as_of is None:
-                raise ValueError("fit(bookings): as_of (the forecast origin) is required")
+                raise InputError("fit(bookings): as_of (the forecast origin) is required")
             made = pd.to_datetime(history["booking_date"])
             if len(made) and not (made.dt.normalize() <= as_of).any():
                 first = made.min()
-                raise ValueError(
+                raise InputError(
                     f"no booking was made by as_of={as_of:%Y-%m-%d}: the first booking_date is "
                     + (f"{first:%Y-%m-%d}" if pd.notna(first) else "missing")
                     + "; a forecast needs bookings known at as_of (choose a later as_of)"
@@ -343,30 +345,30 @@ class _Source:
         self.kind = "series"
         if isinstance(history, DemandSeries):
             if history.freq != "D":
-                raise ValueError("DemandForecaster needs a daily series (freq='D'), got a weekly one")
+                raise InputError("DemandForecaster needs a daily series (freq='D'), got a weekly one")
             vals = history.values
             closed = pd.DatetimeIndex(history.closed_days)
         elif isinstance(history, (pd.Series, pd.DataFrame)):
             vals = history
             closed = pd.DatetimeIndex([])
         else:
-            raise TypeError(
+            raise InputTypeError(
                 "history must be canonical bookings (a DataFrame with booking_date and arrival_date), "
                 f"a DemandSeries or a daily pandas Series/DataFrame; got {type(history).__name__}"
             )
         if isinstance(vals, pd.Series):
             vals = vals.to_frame(str(vals.name) if vals.name is not None else "all")
         if not isinstance(vals.index, pd.DatetimeIndex):
-            raise ValueError("history must be indexed by date (a DatetimeIndex)")
+            raise InputError("history must be indexed by date (a DatetimeIndex)")
         vals = vals.sort_index().astype(float)
         full = pd.date_range(vals.index.min(), vals.index.max(), freq="D")
         if len(full) != len(vals) or vals.index.has_duplicates:
-            raise ValueError(
+            raise InputError(
                 f"history must be daily without gaps or duplicates: {len(vals)} rows for {len(full)} calendar days "
                 "(build it with transaction_series / booking_series)"
             )
         if not np.isfinite(vals.to_numpy()).all():
-            raise ValueError("history has missing or infinite values; closed days must be declared, not NaN")
+            raise InputError("history has missing or infinite values; closed days must be declared, not NaN")
         vals.columns = pd.Index([str(c) for c in vals.columns], name="fare_class")
         vals.index = pd.DatetimeIndex(vals.index, name="date").astype("datetime64[ns]")
         if cal is not None:
@@ -886,7 +888,7 @@ class DemandForecaster:
         valid = self.get_params()
         for k, v in params.items():
             if k not in valid:
-                raise ValueError(f"unknown setting {k!r}; settings: {sorted(valid)}")
+                raise InputError(f"unknown setting {k!r}; settings: {sorted(valid)}")
             setattr(self, k, v)
         return self
 
@@ -894,9 +896,9 @@ class DemandForecaster:
         models = tuple(self.models) if not isinstance(self.models, str) else (self.models,)
         bad = [m for m in models if m not in MODELS]
         if bad or not models:
-            raise ValueError(f"models: unknown or no model(s) {bad or list(models)}; choose from {list(MODELS)}")
+            raise InputError(f"models: unknown or no model(s) {bad or list(models)}; choose from {list(MODELS)}")
         if self.selection not in ("combine", "cv"):
-            raise ValueError(f"selection must be 'combine' or 'cv', got {self.selection!r}")
+            raise InputError(f"selection must be 'combine' or 'cv', got {self.selection!r}")
         for name in ("horizon", "cv_windows", "cv_horizon", "combine_top", "pickup_weeks"):
             check_count(getattr(self, name), name, minimum=1)
         for name in ("fourier_terms", "backtest_days", "yearly_min_days", "closed_tolerance"):
@@ -905,16 +907,16 @@ class DemandForecaster:
             check_count(self.cv_step, "cv_step", minimum=1)
         level = self.level
         if isinstance(level, bool) or not isinstance(level, (float, int)) or not 0 < level < 1:
-            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+            raise InputError(f"level must be a number in (0, 1), got {level!r}")
         if self.reconcile not in ("top_down", "mint", "bottom_up", None):
-            raise ValueError(f"reconcile must be 'top_down', 'mint', 'bottom_up' or None, got {self.reconcile!r}")
+            raise InputError(f"reconcile must be 'top_down', 'mint', 'bottom_up' or None, got {self.reconcile!r}")
         if self.measure not in ("room_nights", "arrivals"):
-            raise ValueError(f"measure must be 'room_nights' or 'arrivals', got {self.measure!r}")
+            raise InputError(f"measure must be 'room_nights' or 'arrivals', got {self.measure!r}")
         if self.unconstrain:
             if self.measure != "room_nights":
-                raise ValueError("unconstrain=True needs measure='room_nights' (capacity is rooms per night)")
+                raise InputError("unconstrain=True needs measure='room_nights' (capacity is rooms per night)")
             if self.capacity is None:
-                raise ValueError("unconstrain=True needs the capacity (rooms per night), got capacity=None")
+                raise InputError("unconstrain=True needs the capacity (rooms per night), got capacity=None")
             check_count(self.capacity, "capacity", minimum=1)
 
     # ---------------------------------------------------------- fitting
@@ -977,12 +979,12 @@ class DemandForecaster:
         origins = [as_of - pd.Timedelta(days=h_cv + k * step) for k in range(int(self.cv_windows))]
         min_len = n - h_cv - (int(self.cv_windows) - 1) * step
         if min_len < _MIN_ORIGIN_DAYS:
-            raise ValueError(self._too_short(hist.index[0], as_of, n, H))
+            raise InputError(self._too_short(hist.index[0], as_of, n, H))
         models = list(dict.fromkeys([self.models] if isinstance(self.models, str) else self.models))
         if "pickup" in models and source.kind != "bookings":
             models.remove("pickup")
             if not models:
-                raise ValueError("models=('pickup',) needs bookings (the reservations on the books); a series has none")
+                raise InputError("models=('pickup',) needs bookings (the reservations on the books); a series has none")
             notes.append("pickup left out: it needs bookings (the reservations on the books at the origin)")
         if int(self.fourier_terms) and n >= int(self.yearly_min_days):
             # each calendar-stage model also with the yearly Fourier terms; the cross-validation weighs both
@@ -997,7 +999,7 @@ class DemandForecaster:
             notes.append(f"mstl left out: its yearly cycle needs more than 730 days at every cross-validation origin "
                          f"(the earliest has {min_len})")
             if not models:
-                raise ValueError("no candidate model left (mstl needs more than two years of history)")
+                raise InputError("no candidate model left (mstl needs more than two years of history)")
         classes = list(hist.columns)
         multi = len(classes) > 1
         series = classes + ([TOTAL] if multi else [])
@@ -1292,7 +1294,7 @@ class DemandForecaster:
             return
         room = max((x for x in range(1, n) if n - x >= self._need(x)), default=0)
         fix = f"use backtest_days <= {room} (0: no backtest)" if room >= 1 else "use backtest_days=0 (no backtest)"
-        raise ValueError(
+        raise InputError(
             f"backtest_days={b} is too long for the history: it runs from {first:%Y-%m-%d} to as_of "
             f"{as_of:%Y-%m-%d} ({n} days), which leaves {max(n - b, 0)} days before the backtest window, and a "
             f"forecast with these cross-validation settings needs at least {self._need(b)}; {fix}, or give more history"
@@ -1366,18 +1368,18 @@ def backtest(
         When a cutoff's window reaches past ``as_of`` or the settings are bad.
     """
     if not isinstance(forecaster, DemandForecaster):
-        raise TypeError(
+        raise InputTypeError(
             f"backtest takes a DemandForecaster, got {type(forecaster).__name__} (the former "
             "backtest(bookings, as_of=...) is backtest(DemandForecaster(...), bookings, cutoffs=[...], horizon=...))"
         )
     horizon = int(horizon)
     if horizon < 1:
-        raise ValueError(f"horizon must be >= 1, got {horizon}")
+        raise InputError(f"horizon must be >= 1, got {horizon}")
     as_of_ts = None if as_of is None else to_timestamp(as_of, "as_of")
     if cutoffs is None:
         if as_of_ts is None:
             if isinstance(history, pd.DataFrame) and {"booking_date", "arrival_date"} <= set(history.columns):
-                raise ValueError("backtest on bookings needs cutoffs or as_of")
+                raise InputError("backtest on bookings needs cutoffs or as_of")
             idx = history.values.index if isinstance(history, DemandSeries) else history.index
             as_of_ts = pd.Timestamp(idx.max())
         st = int(step) if step is not None else horizon
@@ -1387,7 +1389,7 @@ def backtest(
     if as_of_ts is None:
         as_of_ts = max(cut) + pd.Timedelta(days=horizon)
     if max(cut) + pd.Timedelta(days=horizon) > as_of_ts:
-        raise ValueError(f"cutoff {max(cut).date()} + {horizon} days reaches past as_of {as_of_ts.date()}")
+        raise InputError(f"cutoff {max(cut).date()} + {horizon} days reaches past as_of {as_of_ts.date()}")
     est = DemandForecaster(**{**forecaster.get_params(), "horizon": horizon, "backtest_days": 0,
                               "cv_horizon": min(int(forecaster.cv_horizon), horizon)})
     est._check()

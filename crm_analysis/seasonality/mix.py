@@ -17,6 +17,8 @@ interpolated values are not observations).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, InputTypeError, NotFoundError
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -37,12 +39,12 @@ def _wide(series: DemandSeries | pd.DataFrame) -> tuple[pd.DataFrame, str, str, 
     """Open-period values as a wide frame; (frame, by, measure, freq)."""
     if isinstance(series, DemandSeries):
         if not isinstance(series.values, pd.DataFrame):
-            raise ValueError("the mix needs a grouped series: build it with by='segment' (or another column)")
+            raise InputError("the mix needs a grouped series: build it with by='segment' (or another column)")
         return series.open_values(), series.by or "group", series.label, series.freq
     if not isinstance(series, pd.DataFrame) or not isinstance(series.index, pd.DatetimeIndex):
-        raise TypeError("expected a grouped DemandSeries or a DataFrame with a DatetimeIndex (one column per group)")
+        raise InputTypeError("expected a grouped DemandSeries or a DataFrame with a DatetimeIndex (one column per group)")
     if series.isna().any().any():
-        raise ValueError("the demand frame has missing values; build it with a fill= policy")
+        raise InputError("the demand frame has missing values; build it with a fill= policy")
     step = pd.Series(series.index).diff().median() if len(series) > 1 else pd.Timedelta(days=1)
     freq = "W" if step == pd.Timedelta(days=7) else "D"
     return series.astype(float), str(series.columns.name or "group"), "demand", freq
@@ -53,7 +55,7 @@ def _period_key(index: pd.DatetimeIndex, across: str) -> tuple[pd.Index, list[st
         return pd.Index(np.asarray(index.day_of_week)), weekday_names()
     if across == "month":
         return pd.Index(np.asarray(index.month) - 1), month_names()
-    raise ValueError(f"across must be 'weekday' or 'month', got {across!r}")
+    raise InputError(f"across must be 'weekday' or 'month', got {across!r}")
 
 
 def _heatmap(table: pd.DataFrame, ax: "Axes | None", title: str, fmt: str, cbar_label: str, xlabel: str, ylabel: str) -> "Figure":
@@ -148,7 +150,7 @@ def mix_table(series: DemandSeries | pd.DataFrame, across: Literal["weekday", "m
     """
     wide, by, measure, freq = _wide(series)
     if across == "weekday" and freq != "D":
-        raise ValueError("a weekday mix needs a daily series (freq='D')")
+        raise InputError("a weekday mix needs a daily series (freq='D')")
     key, names = _period_key(pd.DatetimeIndex(wide.index), across)
     counts = wide.groupby(key.to_numpy()).sum()
     counts.index = [names[i] for i in counts.index]
@@ -215,17 +217,17 @@ def weekday_month_mix(series: DemandSeries | pd.DataFrame | pd.Series, group: st
     """
     if isinstance(series, DemandSeries) and not isinstance(series.values, pd.DataFrame):
         if group is not None:
-            raise ValueError("group= needs a grouped series")
+            raise InputError("group= needs a grouped series")
         wide = series.open_values().to_frame("total")
         by, measure, freq = "total", series.label, series.freq
     elif isinstance(series, pd.Series):
         if group is not None:
-            raise ValueError("group= needs a grouped series")
+            raise InputError("group= needs a grouped series")
         wide, by, measure, freq = series.to_frame("total"), "total", "demand", "D"
     else:
         wide, by, measure, freq = _wide(series)
     if freq != "D":
-        raise ValueError("a weekday x month grid needs a daily series (freq='D')")
+        raise InputError("a weekday x month grid needs a daily series (freq='D')")
     idx = pd.DatetimeIndex(wide.index)
     keys = [np.asarray(idx.day_of_week), np.asarray(idx.month) - 1]
     total = wide.sum(axis=1)
@@ -234,7 +236,7 @@ def weekday_month_mix(series: DemandSeries | pd.DataFrame | pd.Series, group: st
         value = "mean"
     else:
         if group not in wide.columns:
-            raise KeyError(f"{group!r} is not a group; groups: {list(wide.columns)}")
+            raise NotFoundError(f"{group!r} is not a group; groups: {list(wide.columns)}")
         num = wide[group].groupby(keys).sum()
         den = total.groupby(keys).sum()
         grid = (num / den.where(den != 0)).unstack()
@@ -332,7 +334,7 @@ def peak_trough_mix(
         Ungrouped input, ``share`` out of range, or too few periods.
     """
     if not 0 < share <= 0.5:
-        raise ValueError(f"share must be in (0, 0.5], got {share}")
+        raise InputError(f"share must be in (0, 0.5], got {share}")
     wide, by, measure, own = _wide(series)
     freq = freq or own
     if freq == "W" and own == "D":
@@ -342,11 +344,11 @@ def peak_trough_mix(
         wide = wide.groupby(wk).sum()
         wide = wide.loc[counts.reindex(wide.index).to_numpy() == 7]  # full weeks only
     elif freq not in ("D", "W") or (freq == "D" and own == "W"):
-        raise ValueError(f"cannot build freq={freq!r} periods from a {own!r} series")
+        raise InputError(f"cannot build freq={freq!r} periods from a {own!r} series")
     total = wide.sum(axis=1)
     k = int(np.floor(share * len(total)))
     if k < 1:
-        raise ValueError(f"{len(total)} periods are too few for share={share}: no peak period")
+        raise InputError(f"{len(total)} periods are too few for share={share}: no peak period")
     order = np.argsort(total.to_numpy(), kind="stable")
     peak = pd.Series(False, index=total.index)
     trough = pd.Series(False, index=total.index)

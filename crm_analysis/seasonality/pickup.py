@@ -33,6 +33,8 @@ the additive advanced pickup.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -136,12 +138,12 @@ def on_the_books(
         On an unknown measure, a negative ``max_lead`` or ``end`` before ``start``.
     """
     if measure not in ("room_nights", "arrivals"):
-        raise ValueError(f"measure must be 'room_nights' or 'arrivals', got {measure!r}")
+        raise InputError(f"measure must be 'room_nights' or 'arrivals', got {measure!r}")
     if int(max_lead) < 0:
-        raise ValueError(f"max_lead must be >= 0, got {max_lead!r}")
+        raise InputError(f"max_lead must be >= 0, got {max_lead!r}")
     t0, t1 = to_timestamp(start, "start"), to_timestamp(end, "end")
     if t1 < t0:
-        raise ValueError(f"end ({t1.date()}) is before start ({t0.date()})")
+        raise InputError(f"end ({t1.date()}) is before start ({t0.date()})")
     J = int(max_lead)
     nights = pd.date_range(t0, t1, freq="D")
     notes: list[str] = []
@@ -222,7 +224,7 @@ def pickup_forecast(
     """
     h = np.arange(1, int(horizon) + 1)
     if otb.shape[1] <= h[-1] or otb.shape[0] <= origin + h[-1]:
-        raise ValueError(f"on-the-books array {otb.shape} does not cover {horizon} nights/leads after position {origin}")
+        raise InputError(f"on-the-books array {otb.shape} does not cover {horizon} nights/leads after position {origin}")
     lo = max(0, origin - 7 * int(weeks) + 1)
     window = np.arange(lo, origin + 1)
     pick = np.nanmean(final[window, None] - otb[window][:, h], axis=0)

@@ -30,6 +30,8 @@ the calendar, rows with missing dates, ...) are counted by reason in
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, NotFoundError
+
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -164,7 +166,7 @@ class DemandSeries:
         if name is None:
             return self.total
         if not isinstance(self.values, pd.DataFrame) or name not in self.values.columns:
-            raise KeyError(f"{name!r} is not a group of this series; groups: {self.groups}")
+            raise NotFoundError(f"{name!r} is not a group of this series; groups: {self.groups}")
         out = self.values[name]
         out.name = name
         return out
@@ -236,23 +238,23 @@ def _calendar_bounds(
     left_out = f" (left out: {left_out})" if left_out else ""
     if start is None:
         if dates.empty:
-            raise ValueError(f"no rows left to build a series from{left_out}, and no start given")
+            raise InputError(f"no rows left to build a series from{left_out}, and no start given")
         start_ts = pd.Timestamp(dates.min())
     else:
         start_ts = to_timestamp(start, "start")
     if end is None:
         if dates.empty:
-            raise ValueError(f"no rows left to build a series from{left_out}, and no end given")
+            raise InputError(f"no rows left to build a series from{left_out}, and no end given")
         end_ts = pd.Timestamp(dates.max())
     else:
         end_ts = to_timestamp(end, "end")
     if end_ts < start_ts:
         if start is None:
-            raise ValueError(
+            raise InputError(
                 f"end={end_ts.date()} is before the first date in the data ({start_ts.date()}): nothing to build "
                 f"a series from; choose an end on or after {start_ts.date()}"
             )
-        raise ValueError(f"end ({end_ts.date()}) is before start ({start_ts.date()})")
+        raise InputError(f"end ({end_ts.date()}) is before start ({start_ts.date()})")
     return start_ts, end_ts
 
 
@@ -289,11 +291,11 @@ def _build(
 ) -> DemandSeries:
     """Aggregate event rows (``date``, ``value``, optional ``group``) onto a calendar."""
     if freq not in ("D", "W"):
-        raise ValueError(f"freq must be 'D' (daily) or 'W' (weekly), got {freq!r}")
+        raise InputError(f"freq must be 'D' (daily) or 'W' (weekly), got {freq!r}")
     if fill not in ("zero", "closed"):
-        raise ValueError(f"fill must be 'zero' (open, nobody came) or 'closed', got {fill!r}")
+        raise InputError(f"fill must be 'zero' (open, nobody came) or 'closed', got {fill!r}")
     if fill == "zero" and (closed_weekdays is not None or closed_dates is not None):
-        raise ValueError("closed_weekdays / closed_dates need fill='closed'")
+        raise InputError("closed_weekdays / closed_dates need fill='closed'")
 
     start_ts, end_ts = _calendar_bounds(events["date"], start, end, excluded)
     calendar = pd.date_range(start_ts, end_ts, freq="D", name="date").astype("datetime64[ns]")
@@ -321,7 +323,7 @@ def _build(
     filled = ~active & ~closed
     closed_days = calendar[closed]
     if closed.all():
-        raise ValueError("every calendar day is closed or without activity: nothing to build a series from")
+        raise InputError("every calendar day is closed or without activity: nothing to build a series from")
     if filled.any():
         notes.append(f"{int(filled.sum())} day(s) without activity counted as 0 (open, nobody came)")
 
@@ -360,7 +362,7 @@ def _build(
         first = start_ts + pd.Timedelta(days=(7 - start_ts.day_of_week) % 7)
         last = end_ts - pd.Timedelta(days=(end_ts.day_of_week + 1) % 7)
         if last < first + pd.Timedelta(days=6):
-            raise ValueError(f"calendar {start_ts.date()}..{end_ts.date()} holds no full Monday-Sunday week")
+            raise InputError(f"calendar {start_ts.date()}..{end_ts.date()} holds no full Monday-Sunday week")
         weeks = pd.date_range(first, last - pd.Timedelta(days=6), freq="7D", name="date").astype("datetime64[ns]")
         edge = int(((calendar < first) | (calendar > last)).sum())
         if edge:
@@ -474,7 +476,7 @@ def transaction_series(
     ([5.0, 0.0, 7.0], 1)
     """
     if measure not in TRANSACTION_MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; choose one of {TRANSACTION_MEASURES}")
+        raise InputError(f"unknown measure {measure!r}; choose one of {TRANSACTION_MEASURES}")
     require_columns(transactions, ["customer_id", "timestamp", "amount"], "transactions")
     excluded: dict[str, int] = {}
     notes: list[str] = []
@@ -631,7 +633,7 @@ def booking_series(
         On a missing column, an unknown measure or option, or an empty calendar.
     """
     if measure not in BOOKING_MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; choose one of {BOOKING_MEASURES}")
+        raise InputError(f"unknown measure {measure!r}; choose one of {BOOKING_MEASURES}")
     require_columns(bookings, ["booking_date", "arrival_date", "nights", "rate", "status"], "bookings")
     excluded: dict[str, int] = {}
     notes: list[str] = []

@@ -9,6 +9,8 @@ that needs ``forecasts.parquet`` (:mod:`crm_analysis.steps`).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,7 +46,7 @@ def _check_weekdays(value: Any, name: str) -> None:
         try:
             weekday_number(day)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name}[{i}]: {exc}") from None
+            raise InputError(f"{name}[{i}]: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -130,11 +132,11 @@ class SeasonalityParams:
         """One of ``transaction_series``' fills; closed days only with ``closed``."""
         choices = typing.get_args(Fill)
         if value not in choices:
-            raise ValueError(f"tx_fill={value!r} is not one of {list(choices)} (zero: a day without purchases was "
+            raise InputError(f"tx_fill={value!r} is not one of {list(choices)} (zero: a day without purchases was "
                              "open and nobody bought; closed: it carries no observation)")
         declared = [k for k, v in (("closed_weekdays", closed_weekdays), ("closed_dates", closed_dates)) if v]
         if value == "zero" and declared:  # stricter than the series, which would leave them out without a word
-            raise ValueError(f"{' and '.join(declared)} are set but tx_fill is 'zero', so the report would ignore "
+            raise InputError(f"{' and '.join(declared)} are set but tx_fill is 'zero', so the report would ignore "
                              "them (a day without purchases counts as an open day); set tx_fill: closed, or remove "
                              "them")
 

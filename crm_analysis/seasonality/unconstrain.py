@@ -49,6 +49,8 @@ ignores, so the correction is conservative).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -263,10 +265,10 @@ def unconstrain_history(
     """
     hist = history.to_frame() if isinstance(history, pd.Series) else history
     if not isinstance(hist.index, pd.DatetimeIndex):
-        raise ValueError("history must be indexed by date (DatetimeIndex)")
+        raise InputError("history must be indexed by date (DatetimeIndex)")
     vals = hist.to_numpy(dtype=float)
     if np.any(vals < 0) or not np.all(np.isfinite(vals)):
-        raise ValueError("history must hold finite values >= 0")
+        raise InputError("history must hold finite values >= 0")
     cl = closed.reindex(hist.index).fillna(False).astype(bool)
     notes: list[str] = []
     out = hist.astype(float).copy()

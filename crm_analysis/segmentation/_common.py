@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +18,7 @@ __all__ = [
 ]
 
 
-class SegmentationInputError(ValueError):
+class SegmentationInputError(InputError):
     """Input of a segmentation function is unusable; the message names the problem."""
 
 

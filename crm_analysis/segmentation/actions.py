@@ -46,6 +46,8 @@ segment; :func:`export_action_table` writes the CSV files for campaign tools.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, OperationError
+
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,7 +122,7 @@ def _infer_intent(action: str, offer: str) -> str:
     sig = _text_signals(action, offer)
     strong = [i for i in _STRONG_WORDS if i in sig]
     if strong and "reactivation" in sig:
-        raise ValueError(
+        raise InputError(
             f"action rule {action!r}: the text reads both as {strong[0]} ({', '.join(map(repr, sig[strong[0]]))}) and "
             f"as a win-back ({', '.join(map(repr, sig['reactivation']))}); declare the intent "
             f"(intent='reactivation' or intent={strong[0]!r}) and word the offer to match it"
@@ -140,14 +142,14 @@ def _check_declared_intent(action: str, offer: str, intent: str) -> None:
     if intent not in NEW_CUSTOMER_INTENTS:
         strong = [i for i in _STRONG_WORDS if i in sig]
         if strong:
-            raise ValueError(
+            raise InputError(
                 f"action rule {action!r} declares intent={intent!r} but its text reads as {strong[0]} "
                 f"({', '.join(map(repr, sig[strong[0]]))} in {offer!r}); onboarding and acquisition actions must never "
                 "reach lapsed customers, and the guard follows the declared intent: declare "
                 f"intent={strong[0]!r} with state='active', or reword the action and offer"
             )
     elif "reactivation" in sig:
-        raise ValueError(
+        raise InputError(
             f"action rule {action!r} declares intent={intent!r} but its text reads as a win-back "
             f"({', '.join(map(repr, sig['reactivation']))} in {offer!r}); declare intent='reactivation' "
             "(for lapsed customers) or reword the offer as an onboarding/acquisition offer"
@@ -182,12 +184,12 @@ class LapsePolicy:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.lapsed_days, (int, float)) and math.isfinite(self.lapsed_days) and self.lapsed_days > 0):
-            raise ValueError(f"lapsed_days must be a positive number of days, got {self.lapsed_days!r}")
+            raise InputError(f"lapsed_days must be a positive number of days, got {self.lapsed_days!r}")
         if not (isinstance(self.lapsed_p_alive, (int, float)) and 0.0 <= self.lapsed_p_alive <= 1.0):
-            raise ValueError(f"lapsed_p_alive must be a probability in [0, 1], got {self.lapsed_p_alive!r}")
+            raise InputError(f"lapsed_p_alive must be a probability in [0, 1], got {self.lapsed_p_alive!r}")
         names = tuple(self.lapsed_segments)
         if not all(isinstance(n, str) for n in names):
-            raise ValueError(f"lapsed_segments must be segment names (strings), got {self.lapsed_segments!r}")
+            raise InputError(f"lapsed_segments must be segment names (strings), got {self.lapsed_segments!r}")
         object.__setattr__(self, "lapsed_segments", names)
 
     def describe(self) -> str:
@@ -252,21 +254,21 @@ class ActionRule:
     def __post_init__(self) -> None:
         for col, bound in self.conditions.items():
             if len(bound) != 2:
-                raise ValueError(f"action rule {self.action!r}: condition on {col!r} must be (low, high)")
+                raise InputError(f"action rule {self.action!r}: condition on {col!r} must be (low, high)")
             lo, hi = bound
             if lo is not None and hi is not None and lo >= hi:
-                raise ValueError(f"action rule {self.action!r}: empty range {bound} on {col!r}")
+                raise InputError(f"action rule {self.action!r}: empty range {bound} on {col!r}")
         intent = self.intent or _infer_intent(self.action, self.offer)
         if intent not in INTENTS:
-            raise ValueError(f"action rule {self.action!r}: unknown intent {self.intent!r}; use one of {INTENTS}")
+            raise InputError(f"action rule {self.action!r}: unknown intent {self.intent!r}; use one of {INTENTS}")
         if self.intent:
             _check_declared_intent(self.action, self.offer, intent)
         object.__setattr__(self, "intent", intent)
         if self.state is not None and self.state not in STATES:
-            raise ValueError(f"action rule {self.action!r}: state must be one of {STATES} or None, got {self.state!r}")
+            raise InputError(f"action rule {self.action!r}: state must be one of {STATES} or None, got {self.state!r}")
         if self.segments is not None:
             if isinstance(self.segments, str):
-                raise ValueError(f"action rule {self.action!r}: segments must be a tuple of names, got a string")
+                raise InputError(f"action rule {self.action!r}: segments must be a tuple of names, got a string")
             object.__setattr__(self, "segments", tuple(self.segments))
 
     @property
@@ -279,7 +281,7 @@ class ActionRule:
         needed = list(self.conditions) + (["state"] if self.state else []) + ([segment_col] if self.segments else [])
         missing = [c for c in needed if c not in table.columns]
         if missing:
-            raise ValueError(
+            raise InputError(
                 f"action rule {self.action!r} uses unknown column(s) {missing}; available: {list(table.columns)}"
             )
         ok = np.ones(len(table), dtype=bool)
@@ -344,9 +346,9 @@ def default_action_rules(
         the rules are applied with.
     """
     if not (math.isfinite(new_customer_days) and new_customer_days > 0):
-        raise ValueError(f"new_customer_days must be a positive number of days, got {new_customer_days!r}")
+        raise InputError(f"new_customer_days must be a positive number of days, got {new_customer_days!r}")
     if value_index not in ("revenue_index", "profit_index"):
-        raise ValueError(f"value_index must be 'revenue_index' or 'profit_index', got {value_index!r}")
+        raise InputError(f"value_index must be 'revenue_index' or 'profit_index', got {value_index!r}")
     return [
         ActionRule(
             "Retain and reward",
@@ -425,21 +427,21 @@ def validate_action_rules(
     policy = policy or LapsePolicy()
     rules = list(rules)
     if not rules:
-        raise ValueError("no action rules given")
+        raise InputError("no action rules given")
     for rule in rules:
         if not isinstance(rule, ActionRule):
-            raise ValueError(f"action rules must be ActionRule objects, got {type(rule).__name__}")
+            raise InputError(f"action rules must be ActionRule objects, got {type(rule).__name__}")
         if not rule.new_customer:
             continue
         if rule.state != "active":
-            raise ValueError(
+            raise InputError(
                 f"action rule {rule.action!r} is an {rule.intent} action but can reach lapsed customers "
                 f"(state={rule.state!r}): give it state='active', i.e. only customers with at most "
                 f"{policy.lapsed_days:g} days since the last purchase and P(alive) >= {policy.lapsed_p_alive:g}"
             )
         lapsed_named = sorted(set(rule.segments or ()) & set(policy.lapsed_segments))
         if lapsed_named:
-            raise ValueError(
+            raise InputError(
                 f"action rule {rule.action!r} maps the lapsed segment(s) {lapsed_named} to an {rule.intent} "
                 "action; lapsed segments can never get onboarding or acquisition actions: remove them from its "
                 "segments (or change the rule's intent and offer)"
@@ -618,7 +620,7 @@ def assign_actions(
     policy = policy or LapsePolicy()
     rules = validate_action_rules(default_action_rules() if rules is None else rules, policy)
     if "state" not in table.columns:
-        raise ValueError("the customer table has no 'state' column: build it with customer_state(...)")
+        raise InputError("the customer table has no 'state' column: build it with customer_state(...)")
     n = len(table)
     seg_lapsed = (
         table["segment_lapsed"].to_numpy(dtype=bool) if "segment_lapsed" in table.columns else np.zeros(n, bool)
@@ -640,14 +642,14 @@ def assign_actions(
         number[match] = i
         free &= ~match
     if free.any():
-        raise ValueError(
+        raise InputError(
             f"no action rule matches {int(free.sum())} customer(s), e.g. {list(table.index[free][:5])}; end the "
             "rules with a catch-all ActionRule(action, offer, conditions={})"
         )
     lapsed_any = (table["state"].astype(str).to_numpy() == "lapsed") | seg_lapsed
     bad = lapsed_any & np.isin(intent.astype(str), list(NEW_CUSTOMER_INTENTS))
     if bad.any():  # pragma: no cover - excluded by validate_action_rules and the hold-back above
-        raise RuntimeError(f"internal error: {int(bad.sum())} lapsed customer(s) got an onboarding/acquisition action")
+        raise OperationError(f"internal error: {int(bad.sum())} lapsed customer(s) got an onboarding/acquisition action")
     out = pd.DataFrame(
         {"action": action, "offer": offer, "intent": intent, "rule": why}, index=table.index
     ).astype("string")
@@ -977,17 +979,17 @@ def export_action_table(
         out = table.reset_index()
     else:
         if not isinstance(summary, SegmentSummary):
-            raise ValueError("a per-customer action table needs the SegmentSummary (its customers' actions)")
+            raise InputError("a per-customer action table needs the SegmentSummary (its customers' actions)")
         require_columns(segments, [segment_col], "segments")
         ids = customer_ids(segments)
         cust = summary.customers
         if "customer_id" not in cust.columns:
-            raise ValueError("the summary's customers have no customer_id: build it from a table with ids")
+            raise InputError("the summary's customers have no customer_id: build it from a table with ids")
         cols = ["action", "offer", "intent", "state", "days_since_last", "p_alive", "p_alive_model"]
         acts = cust.set_index("customer_id")[cols]
         unknown = sorted(set(ids) - set(acts.index.astype(str)))
         if unknown:
-            raise ValueError(f"{len(unknown)} customer(s) are not in the summary, e.g. {unknown[:5]}")
+            raise InputError(f"{len(unknown)} customer(s) are not in the summary, e.g. {unknown[:5]}")
         out = segments.drop(columns=[c for c in cols if c in segments.columns])
         out = out.assign(customer_id=ids.to_numpy())
         out = out.join(acts, on="customer_id")

@@ -19,6 +19,8 @@ arbitrary numbering of k-means.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, NotFittedError
+
 import warnings
 from collections.abc import Sequence
 
@@ -251,12 +253,12 @@ class BehaviouralClustering:
             sample = np.arange(n)
         if self.n_clusters is not None:
             if not 1 <= int(self.n_clusters) < n:
-                raise ValueError(f"n_clusters must be in 1..{n - 1} for {n} customers, got {self.n_clusters}")
+                raise InputError(f"n_clusters must be in 1..{n - 1} for {n} customers, got {self.n_clusters}")
             ks = [int(self.n_clusters)]
         else:
             lo, hi = self.k_range
             if lo < 2 or hi < lo:
-                raise ValueError(f"k_range must be (low, high) with 2 <= low <= high, got {self.k_range}")
+                raise InputError(f"k_range must be (low, high) with 2 <= low <= high, got {self.k_range}")
             ks = [k for k in range(lo, hi + 1) if k < n]
             if not ks:
                 raise SegmentationInputError(f"too few customers ({n}) for k in {self.k_range}")
@@ -322,7 +324,7 @@ class BehaviouralClustering:
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Cluster of each customer in ``X`` (numbering as in :attr:`labels_`)."""
         if not hasattr(self, "model_"):
-            raise RuntimeError("BehaviouralClustering is not fitted; call fit first")
+            raise NotFittedError("BehaviouralClustering is not fitted; call fit first")
         with threadpool_limits(limits=self.n_threads):
             return self._remap[self.model_.predict(self.scaler_.transform(self._matrix(X)))]
 
@@ -333,7 +335,7 @@ class BehaviouralClustering:
     def summary(self) -> pd.DataFrame:
         """Per cluster: customers, share, centre in original units and the profile."""
         if not hasattr(self, "model_"):
-            raise RuntimeError("BehaviouralClustering is not fitted; call fit first")
+            raise NotFittedError("BehaviouralClustering is not fitted; call fit first")
         out = self.centers_.copy()
         out.insert(0, "share", self.sizes_ / self.sizes_.sum())
         out.insert(0, "customers", self.sizes_)
@@ -349,7 +351,7 @@ class BehaviouralClustering:
             Axes to draw on; a new figure otherwise.
         """
         if not hasattr(self, "model_"):
-            raise RuntimeError("BehaviouralClustering is not fitted; call fit first")
+            raise NotFittedError("BehaviouralClustering is not fitted; call fit first")
         own = ax is None
         if own:
             fig, ax = plt.subplots(figsize=(1.4 * len(self.features) + 3, 0.6 * self.n_clusters_ + 2))

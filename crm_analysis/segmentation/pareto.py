@@ -20,6 +20,8 @@ infinite values always raise.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -91,7 +93,7 @@ class ParetoResult:
             Fraction of customers, e.g. ``0.2`` for the top 20%.
         """
         if not 0.0 <= x <= 1.0:
-            raise ValueError(f"x is a fraction of customers in [0, 1] (0.2 = top 20%), got {x}")
+            raise InputError(f"x is a fraction of customers in [0, 1] (0.2 = top 20%), got {x}")
         return float(np.interp(x, self.population_share, self.concentration))
 
     def customers_for_share(self, share: float = 0.8) -> float:
@@ -109,7 +111,7 @@ class ParetoResult:
             least ``share`` of the total.
         """
         if not 0.0 < share <= 1.0:
-            raise ValueError(f"share must be in (0, 1], got {share}")
+            raise InputError(f"share must be in (0, 1], got {share}")
         # tolerance so that a share hit exactly (up to rounding) counts as reached
         k = int(np.searchsorted(self.concentration, share - 1e-12, side="left"))
         return k / self.n
@@ -229,7 +231,7 @@ def pareto_analysis(
                 "negative='clip' to set them to 0 (counted in the result)"
             )
         if negative != "clip":
-            raise ValueError(f"negative must be 'raise' or 'clip', got {negative!r}")
+            raise InputError(f"negative must be 'raise' or 'clip', got {negative!r}")
         n_clipped, clipped = int(neg.sum()), float(x[neg].sum())
         notes.append(f"{n_clipped} negative value(s) (sum {clipped:.4g}) set to 0")
         x = np.where(neg, 0.0, x)

@@ -16,6 +16,8 @@ P(alive) of the purchase model named in the CLV table; see
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, OperationError
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,15 +106,15 @@ class SegmentationParams:
 
     def __post_init__(self) -> None:
         if isinstance(self.bins, bool) or not isinstance(self.bins, int) or self.bins < 2:
-            raise ValueError(f"bins must be an integer of at least 2, got {self.bins!r}")
+            raise InputError(f"bins must be an integer of at least 2, got {self.bins!r}")
         if self.n_clusters is not None and (
             isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters, int) or self.n_clusters < 2
         ):
-            raise ValueError(f"n_clusters must be None (chosen by silhouette) or an integer of at least 2, "
+            raise InputError(f"n_clusters must be None (chosen by silhouette) or an integer of at least 2, "
                              f"got {self.n_clusters!r}")
         if isinstance(self.cost_rate, bool) or not isinstance(self.cost_rate, (int, float)) \
                 or not 0.0 <= self.cost_rate <= 1.0:
-            raise ValueError(f"cost_rate must be a fraction of revenue in [0, 1], got {self.cost_rate!r}")
+            raise InputError(f"cost_rate must be a fraction of revenue in [0, 1], got {self.cost_rate!r}")
         self.lapse  # LapsePolicy checks
         self.action_rules  # default_action_rules checks
 
@@ -294,7 +296,7 @@ def run_segmentation(
          "segment": "string", "value_tier": "string", "cluster": "int64", "action": "string"}
     )
     if segments[["segment", "value_tier", "action"]].isna().any().any():  # pragma: no cover - guarded above
-        raise RuntimeError("internal error: a customer has no segment, value tier or action")
+        raise OperationError("internal error: a customer has no segment, value tier or action")
     return SegmentationResult(
         segments=segments,
         customers=customers,

@@ -40,6 +40,8 @@ rules (:func:`default_segment_rules`, for ``bins=5``; ranges rescaled for other
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,7 +91,7 @@ class SegmentRule:
     def __post_init__(self) -> None:
         for label, rng in (("r", self.r), ("fm", self.fm)):
             if len(rng) != 2 or rng[0] > rng[1] or rng[0] < 1:
-                raise ValueError(
+                raise InputError(
                     f"segment rule {self.name!r}: {label} range {rng} must be (low, high) "
                     "with 1 <= low <= high"
                 )
@@ -143,7 +145,7 @@ def default_segment_rules(bins: int = 5) -> list[SegmentRule]:
     list of SegmentRule
     """
     if bins < 1:
-        raise ValueError(f"bins must be >= 1, got {bins}")
+        raise InputError(f"bins must be >= 1, got {bins}")
     out = []
     for rule in _RULES_5:
         r, fm = _rescale(rule.r, bins), _rescale(rule.fm, bins)
@@ -175,10 +177,10 @@ def validate_segment_rules(rules: Sequence[SegmentRule], bins: int) -> list[Segm
     """
     rules = list(rules)
     if not rules:
-        raise ValueError("no segment rules given")
+        raise InputError("no segment rules given")
     for rule in rules:
         if not isinstance(rule, SegmentRule):
-            raise ValueError(f"segment rules must be SegmentRule objects, got {type(rule).__name__}")
+            raise InputError(f"segment rules must be SegmentRule objects, got {type(rule).__name__}")
     r, fm = np.meshgrid(np.arange(1, bins + 1), np.arange(1, bins + 1), indexing="ij")
     r, fm = r.ravel(), fm.ravel()
     covered = np.zeros(r.size, dtype=bool)
@@ -186,7 +188,7 @@ def validate_segment_rules(rules: Sequence[SegmentRule], bins: int) -> list[Segm
         covered |= rule.matches(r, fm)
     if not covered.all():
         gaps = [f"(R={a}, FM={b})" for a, b in zip(r[~covered], fm[~covered])]
-        raise ValueError(
+        raise InputError(
             f"segment rules leave {len(gaps)} of {r.size} score combinations uncovered: "
             f"{', '.join(gaps)}; add rules for them or end with a catch-all rule "
             f"(r=(1, {bins}), fm=(1, {bins}))"
@@ -335,7 +337,7 @@ def rfm_segments(
     if bins is None:
         bins = top if rules is not None else max(top, 5)
     if top > bins or (r.size and min(r.min(), fm.min()) < 1):
-        raise ValueError(f"scores must lie in 1..{bins}; found {min(r.min(), fm.min())}..{top}")
+        raise InputError(f"scores must lie in 1..{bins}; found {min(r.min(), fm.min())}..{top}")
     rules = validate_segment_rules(default_segment_rules(bins) if rules is None else rules, bins)
     seg = np.full(r.size, None, dtype=object)
     free = np.ones(r.size, dtype=bool)

@@ -33,6 +33,8 @@ not count. The number moved is reported.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -85,7 +87,7 @@ def default_cell_names(n: int) -> dict[tuple[int, int], str]:
         return dict(_NAMES_2)
     if n == 3:
         return dict(_NAMES_3)
-    raise ValueError(f"default cell names exist for n=2 or n=3, got n={n}; pass names=")
+    raise InputError(f"default cell names exist for n=2 or n=3, got n={n}; pass names=")
 
 
 def current_profit(
@@ -124,15 +126,15 @@ def current_profit(
         Profit per customer (float), aligned with ``table``; may be negative.
     """
     if not 0.0 <= cost_rate <= 1.0:
-        raise ValueError(f"cost_rate is a fraction of revenue in [0, 1], got {cost_rate}")
+        raise InputError(f"cost_rate is a fraction of revenue in [0, 1], got {cost_rate}")
     if cost_per_order < 0:
-        raise ValueError(f"cost_per_order must be >= 0, got {cost_per_order}")
+        raise InputError(f"cost_per_order must be >= 0, got {cost_per_order}")
     require_columns(table, [revenue_col], "customer table")
     revenue = require_finite(table[revenue_col], revenue_col)
     profit = revenue * (1.0 - cost_rate)
     if cost_per_order:
         if orders_col is None:
-            raise ValueError("cost_per_order needs orders_col (the column counting orders)")
+            raise InputError("cost_per_order needs orders_col (the column counting orders)")
         require_columns(table, [orders_col], "customer table")
         profit = profit - cost_per_order * (require_finite(table[orders_col], orders_col) + orders_offset)
     return pd.Series(profit, index=table.index, name="current_profit")
@@ -231,7 +233,7 @@ class ValueGrid:
             ax.set_title("Current vs future value by tier")
             ax.legend(fontsize="small", markerscale=2)
         else:
-            raise ValueError(f"kind must be 'heatmap' or 'scatter', got {kind!r}")
+            raise InputError(f"kind must be 'heatmap' or 'scatter', got {kind!r}")
         return fig
 
 
@@ -281,11 +283,11 @@ def value_grid(
     ValueGrid
     """
     if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+        raise InputError(f"n must be an integer >= 2, got {n!r}")
     names = dict(default_cell_names(n) if names is None else names)
     missing = [(c, f) for c in range(1, n + 1) for f in range(1, n + 1) if (c, f) not in names]
     if missing:
-        raise ValueError(f"cell names missing for (current_tier, future_tier) {missing}")
+        raise InputError(f"cell names missing for (current_tier, future_tier) {missing}")
     require_columns(table, [current_col, future_col] + ([referral_col] if referral_col else []), "customer table")
     ids = customer_ids(table, id_col)
     cur = require_finite(table[current_col], current_col)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,7 +47,7 @@ def normalise_profile(profile: Sequence[float] | np.ndarray | None, length: int,
         return np.ones(length)
     arr = np.asarray(profile, dtype=float)
     if arr.shape != (length,):
-        raise ValueError(f"{name} must have {length} entries, got shape {arr.shape}")
+        raise InputError(f"{name} must have {length} entries, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0) or arr.sum() <= 0:
-        raise ValueError(f"{name} must be finite, non-negative and not all zero, got {arr.tolist()}")
+        raise InputError(f"{name} must be finite, non-negative and not all zero, got {arr.tolist()}")
     return arr / arr.mean()

@@ -25,6 +25,8 @@ Two forms:
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,15 +106,15 @@ def simulate_campaign(
         parameters, customers without the needed columns.
     """
     if not 0 < treatment_share < 1:
-        raise ValueError(f"treatment_share must lie in (0, 1), got {treatment_share!r}")
+        raise InputError(f"treatment_share must lie in (0, 1), got {treatment_share!r}")
     if not 0 <= conversion_given_visit <= 1:
-        raise ValueError(f"conversion_given_visit must be a probability, got {conversion_given_visit!r}")
+        raise InputError(f"conversion_given_visit must be a probability, got {conversion_given_visit!r}")
     if not (spend_shape > 0 and spend_scale > 0):
-        raise ValueError("spend_shape and spend_scale must be positive")
+        raise InputError("spend_shape and spend_scale must be positive")
     rng = np.random.default_rng(seed)
     if customers is None:
         if int(n_customers) != n_customers or n_customers < 2:
-            raise ValueError(f"n_customers must be an integer >= 2, got {n_customers!r}")
+            raise InputError(f"n_customers must be an integer >= 2, got {n_customers!r}")
         n = int(n_customers)
         recency = rng.integers(1, 13, n)
         history = np.round(np.exp(rng.normal(np.log(150.0), 0.9, n)) + 30.0, 2)
@@ -126,13 +128,13 @@ def simulate_campaign(
     else:
         missing = [c for c in ("customer_id", "p_alive", "frequency") if c not in customers.columns]
         if missing:
-            raise ValueError(f"customers need columns customer_id, p_alive, frequency; missing {missing}")
+            raise InputError(f"customers need columns customer_id, p_alive, frequency; missing {missing}")
         pa = customers["p_alive"].to_numpy(dtype="float64")
         fr = customers["frequency"].to_numpy(dtype="float64")
         if not (np.isfinite(pa).all() and ((pa >= 0) & (pa <= 1)).all()):
-            raise ValueError("customers' p_alive must be probabilities in [0, 1]")
+            raise InputError("customers' p_alive must be probabilities in [0, 1]")
         if not (np.isfinite(fr).all() and (fr >= 0).all()):
-            raise ValueError("customers' frequency must be counts >= 0")
+            raise InputError("customers' frequency must be counts >= 0")
         n = len(customers)
         p0 = _sigmoid(-2.5 + 1.5 * pa + 0.2 * np.log1p(fr))
         tau = 0.12 * pa * (fr >= 1) + 0.01

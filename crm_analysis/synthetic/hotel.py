@@ -62,6 +62,8 @@ the day-level demand shock and the per-segment price elasticities of demand.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError, NotFoundError
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -168,7 +170,7 @@ class SegmentProfile:
             return ValueError(f"segment {self.name!r}: {msg}")
 
         if not self.name:
-            raise ValueError("segment name must not be empty")
+            raise InputError("segment name must not be empty")
         for attr in ("share", "adr", "lead_time_mean", "lead_time_shape"):
             v = getattr(self, attr)
             if not np.isfinite(v) or v < 0 or (attr != "share" and attr != "lead_time_mean" and v == 0):
@@ -261,26 +263,26 @@ class HotelConfig:
 
     def __post_init__(self) -> None:
         if int(self.capacity) != self.capacity or self.capacity < 1:
-            raise ValueError(f"capacity must be a positive integer number of rooms, got {self.capacity!r}")
+            raise InputError(f"capacity must be a positive integer number of rooms, got {self.capacity!r}")
         if not self.segments:
-            raise ValueError("a hotel needs at least one segment")
+            raise InputError("a hotel needs at least one segment")
         names = [s.name for s in self.segments]
         if len(set(names)) != len(names):
-            raise ValueError(f"segment names must be unique, got {names}")
+            raise InputError(f"segment names must be unique, got {names}")
         if sum(s.share for s in self.segments) <= 0:
-            raise ValueError("segment shares must not all be zero")
+            raise InputError("segment shares must not all be zero")
         if not (np.isfinite(self.mean_load) and self.mean_load > 0):
-            raise ValueError(f"mean_load must be positive, got {self.mean_load!r}")
+            raise InputError(f"mean_load must be positive, got {self.mean_load!r}")
         if not (np.isfinite(self.price_noise) and self.price_noise >= 0):
-            raise ValueError(f"price_noise must be >= 0, got {self.price_noise!r}")
+            raise InputError(f"price_noise must be >= 0, got {self.price_noise!r}")
         if not (np.isfinite(self.price_demand_elasticity)):
-            raise ValueError("price_demand_elasticity must be finite")
+            raise InputError("price_demand_elasticity must be finite")
         if not self.demand_shock_shape > 0:
-            raise ValueError("demand_shock_shape must be positive (use a large value for no shock)")
+            raise InputError("demand_shock_shape must be positive (use a large value for no shock)")
         if not (np.isfinite(self.peak_pressure) and self.peak_pressure > 0):
-            raise ValueError(f"peak_pressure must be positive, got {self.peak_pressure!r}")
+            raise InputError(f"peak_pressure must be positive, got {self.peak_pressure!r}")
         if len(self.cancel_timing) != 2 or min(self.cancel_timing) <= 0:
-            raise ValueError(f"cancel_timing must be two positive Beta parameters, got {self.cancel_timing!r}")
+            raise InputError(f"cancel_timing must be two positive Beta parameters, got {self.cancel_timing!r}")
 
     @property
     def segment_names(self) -> list[str]:
@@ -303,7 +305,7 @@ class HotelConfig:
         for s in self.segments:
             if s.name == name:
                 return s
-        raise KeyError(f"no segment {name!r}; segments: {self.segment_names}")
+        raise NotFoundError(f"no segment {name!r}; segments: {self.segment_names}")
 
     def with_capacity(self, capacity: int) -> "HotelConfig":
         """A copy with another capacity (group sizes are kept)."""
@@ -571,12 +573,12 @@ def generate_bookings(
     """
     cfg = DEFAULT_HOTEL if config is None else config
     if not isinstance(cfg, HotelConfig):
-        raise ValueError(f"config must be a HotelConfig, got {type(cfg).__name__}")
+        raise InputError(f"config must be a HotelConfig, got {type(cfg).__name__}")
     start_d, end_d = as_day(start, "start"), as_day(end, "end")
     if end_d < start_d:
-        raise ValueError(f"end ({end_d.date()}) must not be before start ({start_d.date()})")
+        raise InputError(f"end ({end_d.date()}) must not be before start ({start_d.date()})")
     if not (np.isfinite(demand_scale) and demand_scale >= 0):
-        raise ValueError(f"demand_scale must be a non-negative number, got {demand_scale!r}")
+        raise InputError(f"demand_scale must be a non-negative number, got {demand_scale!r}")
     rng = np.random.default_rng(seed)
     segs = cfg.segments
     S = len(segs)

@@ -30,6 +30,8 @@ so the BTYD and spend truths do not change.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,19 +124,19 @@ class BTYDSample:
 def _check_positive(**kwargs: float) -> None:
     for name, value in kwargs.items():
         if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"parameter {name} must be a positive finite number, got {value!r}")
+            raise InputError(f"parameter {name} must be a positive finite number, got {value!r}")
 
 
 def _as_T(T: float | Sequence[float] | np.ndarray, n_customers: int) -> np.ndarray:
     if int(n_customers) != n_customers or n_customers < 1:
-        raise ValueError(f"n_customers must be a positive integer, got {n_customers!r}")
+        raise InputError(f"n_customers must be a positive integer, got {n_customers!r}")
     arr = np.asarray(T, dtype=float)
     if arr.ndim == 0:
         arr = np.full(int(n_customers), float(arr))
     if arr.shape != (int(n_customers),):
-        raise ValueError(f"T must be a scalar or have one entry per customer ({n_customers}), got shape {arr.shape}")
+        raise InputError(f"T must be a scalar or have one entry per customer ({n_customers}), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError("T must be finite and non-negative (weeks of observation after the first purchase)")
+        raise InputError("T must be finite and non-negative (weeks of observation after the first purchase)")
     return arr
 
 
@@ -359,7 +361,7 @@ def simulate_gamma_gamma(
     _check_positive(p=p, q=q, v=v)
     counts = np.asarray(n_transactions)
     if counts.ndim != 1 or np.any(counts < 0) or not np.all(counts == np.round(counts)):
-        raise ValueError("n_transactions must be a 1-d array of non-negative integers")
+        raise InputError("n_transactions must be a 1-d array of non-negative integers")
     rng = as_rng(seed)
     nu = rng.gamma(q, 1.0 / v, counts.shape[0])
     owner = np.repeat(np.arange(counts.shape[0]), counts.astype(np.int64))
@@ -579,46 +581,46 @@ def generate_transactions(
     """
     start_d, end_d = as_day(start, "start"), as_day(end, "end")
     if end_d <= start_d:
-        raise ValueError(f"end ({end_d.date()}) must be after start ({start_d.date()})")
+        raise InputError(f"end ({end_d.date()}) must be after start ({start_d.date()})")
     if acquisition_end is None:
         acq_end = start_d + pd.Timedelta(days=(end_d - start_d).days // 2)
     else:
         acq_end = as_day(acquisition_end, "acquisition_end")
         if not start_d <= acq_end <= end_d:
-            raise ValueError(f"acquisition_end ({acq_end.date()}) must lie in [start, end]")
+            raise InputError(f"acquisition_end ({acq_end.date()}) must lie in [start, end]")
     if model not in ("bgnbd", "pareto_nbd"):
-        raise ValueError(f"model must be 'bgnbd' or 'pareto_nbd', got {model!r}")
+        raise InputError(f"model must be 'bgnbd' or 'pareto_nbd', got {model!r}")
     defaults = BGNBD_CDNOW if model == "bgnbd" else PARETO_NBD_CDNOW
     unknown = set(params or {}) - set(defaults)
     if unknown:
-        raise ValueError(f"unknown {model} parameters {sorted(unknown)}; expected {sorted(defaults)}")
+        raise InputError(f"unknown {model} parameters {sorted(unknown)}; expected {sorted(defaults)}")
     btyd = {**defaults, **{k: float(v) for k, v in (params or {}).items()}}
     unknown = set(spend_params or {}) - set(GAMMA_GAMMA_CDNOW)
     if unknown:
-        raise ValueError(f"unknown spend parameters {sorted(unknown)}; expected ['p', 'q', 'v']")
+        raise InputError(f"unknown spend parameters {sorted(unknown)}; expected ['p', 'q', 'v']")
     spend = {**GAMMA_GAMMA_CDNOW, **{k: float(v) for k, v in (spend_params or {}).items()}}
     weekday = normalise_profile(weekly_seasonality, 7, "weekly_seasonality")
     month = normalise_profile(yearly_seasonality, 12, "yearly_seasonality")
     if not np.isfinite(spend_seasonality) or spend_seasonality < 0:
-        raise ValueError(f"spend_seasonality must be a non-negative number, got {spend_seasonality!r}")
+        raise InputError(f"spend_seasonality must be a non-negative number, got {spend_seasonality!r}")
     mix = dict(CHANNEL_MIX if channel_mix is None else channel_mix)
     if not mix or any((not np.isfinite(w)) or w < 0 for w in mix.values()) or sum(mix.values()) <= 0:
-        raise ValueError(f"channel_mix must map channel names to non-negative shares, got {mix!r}")
+        raise InputError(f"channel_mix must map channel names to non-negative shares, got {mix!r}")
     if isinstance(n_products, bool) or not isinstance(n_products, (int, np.integer)) or n_products < 0:
-        raise ValueError(f"n_products must be a non-negative integer (0: no products), got {n_products!r}")
+        raise InputError(f"n_products must be a non-negative integer (0: no products), got {n_products!r}")
     if not (np.isfinite(category_concentration) and category_concentration > 0):
-        raise ValueError(f"category_concentration must be a positive number, got {category_concentration!r}")
+        raise InputError(f"category_concentration must be a positive number, got {category_concentration!r}")
     if not (np.isfinite(return_rate) and 0.0 <= return_rate < 1.0):
-        raise ValueError(f"return_rate is the mean share of purchases returned, in [0, 1), got {return_rate!r}")
+        raise InputError(f"return_rate is the mean share of purchases returned, in [0, 1), got {return_rate!r}")
     if isinstance(return_days, bool) or not isinstance(return_days, (int, np.integer)) or return_days < 1:
-        raise ValueError(f"return_days must be a whole number of days >= 1, got {return_days!r}")
+        raise InputError(f"return_days must be a whole number of days >= 1, got {return_days!r}")
     rng = np.random.default_rng(seed)
 
     # ---- births: acquisition days with weekday x month profile
     acq_days = pd.date_range(start_d, acq_end, freq="D")
     w = month[acq_days.month.to_numpy() - 1] * weekday[acq_days.day_of_week.to_numpy()]
     if w.sum() <= 0:
-        raise ValueError("the seasonal profiles give zero weight to every acquisition day")
+        raise InputError("the seasonal profiles give zero weight to every acquisition day")
     birth_idx = np.sort(rng.choice(len(acq_days), size=int(n_customers), p=w / w.sum()))
     birth_day = acq_days.to_numpy().astype("datetime64[D]")[birth_idx]
     n_days = (np.datetime64(end_d.date(), "D") - birth_day).astype(np.int64) + 1

@@ -19,6 +19,8 @@ the cancellation test set (bookings made from ``cutoff``, arriving by
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,23 +213,23 @@ class HorizonParams:
 
     def __post_init__(self) -> None:
         if int(self.capacity) < 1:
-            raise ValueError(f"capacity must be a positive number of rooms, got {self.capacity!r}")
+            raise InputError(f"capacity must be a positive number of rooms, got {self.capacity!r}")
         if not 0 <= self.service_level < 1:
-            raise ValueError(f"service_level must be in [0, 1), got {self.service_level!r}")
+            raise InputError(f"service_level must be in [0, 1), got {self.service_level!r}")
         if self.max_lead < max(max(self.pickup_days), self.group_days_before, 1):
-            raise ValueError(f"max_lead ({self.max_lead}) must cover pickup_days {self.pickup_days} and "
+            raise InputError(f"max_lead ({self.max_lead}) must cover pickup_days {self.pickup_days} and "
                              f"group_days_before ({self.group_days_before})")
         if self.window < 7:
-            raise ValueError(f"window must be at least 7 nights, got {self.window}")
+            raise InputError(f"window must be at least 7 nights, got {self.window}")
         if not 1 <= self.dp_days <= self.max_lead:
-            raise ValueError(f"dp_days must be in 1..max_lead, got {self.dp_days}")
+            raise InputError(f"dp_days must be in 1..max_lead, got {self.dp_days}")
         if self.group_size < 1 or self.group_nights < 1:
-            raise ValueError("group_size and group_nights must be >= 1")
+            raise InputError("group_size and group_nights must be >= 1")
         if self.synthetic_replications == 1 or self.synthetic_replications < 0:
-            raise ValueError(f"synthetic_replications must be 0 (none) or >= 2 (an interval needs two), "
+            raise InputError(f"synthetic_replications must be 0 (none) or >= 2 (an interval needs two), "
                              f"got {self.synthetic_replications!r}")
         if not self.shows_days_out or min(self.shows_days_out) < 0 or max(self.shows_days_out) > self.max_lead:
-            raise ValueError(f"shows_days_out must be days in 0..max_lead ({self.max_lead}), got {self.shows_days_out!r}")
+            raise InputError(f"shows_days_out must be days in 0..max_lead ({self.max_lead}), got {self.shows_days_out!r}")
 
     @property
     def as_of_ts(self) -> pd.Timestamp:
@@ -308,7 +310,7 @@ class HorizonResult:
             schema = HORIZON_ARTIFACTS[name]
             miss = [c for c in schema.required if c not in df.columns]
             if miss:  # pragma: no cover - guarded by tests
-                raise ValueError(f"{name}: columns {miss} missing")
+                raise InputError(f"{name}: columns {miss} missing")
         return out
 
 
@@ -374,7 +376,7 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     b = b.loc[~late]
     first_night = b["arrival_date"].min()
     if pd.isna(first_night) or cut - first_night < pd.Timedelta(days=p.window + 28) or cut > as_of - pd.Timedelta(days=max(p.pickup_days)):
-        raise ValueError(
+        raise InputError(
             f"the bookings arrive from {first_night:%Y-%m-%d} to {as_of:%Y-%m-%d} (as_of): the cutoff {cut:%Y-%m-%d} "
             f"needs at least {p.window + 28} training nights before it and {max(p.pickup_days)} test nights after it; "
             "set `cutoff` (or `test_days`) accordingly")
@@ -438,7 +440,7 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
         lam, kper = arrival_probabilities(rates[g], max_probability=0.5)
         dp[g] = dynamic_programme(f, lam, cap_dp, periods_per_day=kper)
     if not dp:
-        raise ValueError("no training night to estimate the arrival rates of the dynamic programme")
+        raise InputError("no training night to estimate the arrival rates of the dynamic programme")
     # a test month without training nights (less than a year of history) gets the programme of the rates
     # pooled over all training nights (was: the busiest month's, which over-protects in a slack month)
     pooled = _class_rates(b, classes, nights_all, p.dp_days, np.where(train_mask, 0, 1), 2)[0]

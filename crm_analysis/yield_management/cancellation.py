@@ -38,6 +38,8 @@ AUC, the Brier score and the calibration table on a test set.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -116,11 +118,11 @@ def cancellation_target(bookings: pd.DataFrame) -> np.ndarray:
         When ``status`` is missing or holds a value other than stayed, cancelled, no_show.
     """
     if "status" not in bookings.columns:
-        raise ValueError("bookings need a 'status' column (stayed, cancelled, no_show) for the target")
+        raise InputError("bookings need a 'status' column (stayed, cancelled, no_show) for the target")
     st = bookings["status"].astype("object")
     bad = ~st.isin(["stayed", "cancelled", "no_show"])
     if bad.any():
-        raise ValueError(f"status has {int(bad.sum())} value(s) other than stayed/cancelled/no_show, "
+        raise InputError(f"status has {int(bad.sum())} value(s) other than stayed/cancelled/no_show, "
                          f"e.g. {st[bad].iloc[0]!r}; clean the bookings first (crm_analysis.data.clean_bookings)")
     return (st == "cancelled").to_numpy().astype(np.int64)
 
@@ -152,12 +154,12 @@ def booking_features(bookings: pd.DataFrame, exclude: Iterable[str] = ()) -> pd.
     need = ["booking_date", "arrival_date", "nights", "rate", "segment"]
     miss = [c for c in need if c not in bookings.columns]
     if miss:
-        raise ValueError(f"bookings lack column(s) {miss} needed for the booking features")
+        raise InputError(f"bookings lack column(s) {miss} needed for the booking features")
     excl = set(exclude)
     b = bookings
     lead = (b["arrival_date"] - b["booking_date"]).dt.days
     if (lead < 0).any():
-        raise ValueError(f"{int((lead < 0).sum())} booking(s) made after their arrival date; "
+        raise InputError(f"{int((lead < 0).sum())} booking(s) made after their arrival date; "
                          "clean them first (BookingCleaningPolicy(booking_after_arrival='drop'))")
     units = b["units"] if "units" in b.columns else pd.Series(1, index=b.index)
     out = pd.DataFrame(index=b.index)
@@ -189,7 +191,7 @@ def booking_features(bookings: pd.DataFrame, exclude: Iterable[str] = ()) -> pd.
 def _check_no_post_booking(columns: Iterable[str]) -> None:
     bad = [c for c in columns if c in POST_BOOKING_COLUMNS]
     if bad:
-        raise ValueError(f"feature column(s) {bad} are only known after the booking is made "
+        raise InputError(f"feature column(s) {bad} are only known after the booking is made "
                          f"(POST_BOOKING_COLUMNS); drop them from the features")
 
 
@@ -246,7 +248,7 @@ def time_split(bookings: pd.DataFrame, cutoff: object, *, start: object | None =
     test_m = bd >= cut
     tr, te = bookings.loc[train_m], bookings.loc[test_m]
     if tr.empty or te.empty:
-        raise ValueError(f"cutoff {cut.date()} leaves an empty {'training' if tr.empty else 'test'} set; "
+        raise InputError(f"cutoff {cut.date()} leaves an empty {'training' if tr.empty else 'test'} set; "
                          f"bookings were made from {bd.min().date()} to {bd.max().date()}")
     counts["train"] = len(tr)
     counts["test"] = len(te)
@@ -317,7 +319,7 @@ class CancellationModel:
         else:
             miss = [c for c in self.feature_names_ if c not in X.columns]
             if miss:
-                raise ValueError(f"bookings lack feature column(s) {miss} the model was trained with")
+                raise InputError(f"bookings lack feature column(s) {miss} the model was trained with")
             X = X[self.feature_names_]
         for c, cats in self.categories_.items():
             v = X[c].astype(str)
@@ -347,7 +349,7 @@ class CancellationModel:
                  ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), cat)]
             )
             return make_pipeline(pre, LogisticRegression(max_iter=max(self.max_iter, 1000), C=1.0))
-        raise ValueError(f"model must be 'gradient_boosting' or 'logistic', got {self.model!r}")
+        raise InputError(f"model must be 'gradient_boosting' or 'logistic', got {self.model!r}")
 
     def fit(self, bookings: pd.DataFrame) -> "CancellationModel":
         """Fit on bookings with a known outcome.
@@ -369,7 +371,7 @@ class CancellationModel:
         b = bookings.iloc[order]
         y = cancellation_target(b)
         if np.unique(y).size < 2:
-            raise ValueError("the training bookings need both cancelled and not-cancelled bookings")
+            raise InputError("the training bookings need both cancelled and not-cancelled bookings")
         X = self._features(b, fit=True)
         if self.model == "gradient_boosting":
             for c, cats in list(self.categories_.items()):
@@ -392,7 +394,7 @@ class CancellationModel:
     def predict_proba(self, bookings: pd.DataFrame) -> np.ndarray:
         """Probability of cancellation of each booking, shape ``(n_bookings,)``."""
         if not hasattr(self, "estimator_"):
-            raise ValueError("CancellationModel is not fitted; call fit(bookings) first")
+            raise InputError("CancellationModel is not fitted; call fit(bookings) first")
         from threadpoolctl import threadpool_limits
 
         X = self._features(bookings, fit=False)
@@ -465,7 +467,7 @@ def evaluate_cancellation_model(models: dict[str, CancellationModel], test: pd.D
 
     y = cancellation_target(test)
     if np.unique(y).size < 2:
-        raise ValueError("the test bookings need both cancelled and not-cancelled bookings for an AUC")
+        raise InputError("the test bookings need both cancelled and not-cancelled bookings for an AUC")
     rows, cal, probs = {}, [], {}
     for name, m in models.items():
         p = m.predict_proba(test)

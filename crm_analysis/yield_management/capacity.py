@@ -16,6 +16,8 @@ In this package arrays are 0-based: ``protection_levels[k]`` is ``y_{k+1}``,
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -47,11 +49,11 @@ __all__ = [
 def _check_fares(fares: Sequence[float]) -> np.ndarray:
     f = np.asarray(fares, dtype=float)
     if f.ndim != 1 or f.size < 1:
-        raise ValueError("fares must be a non-empty 1-D sequence")
+        raise InputError("fares must be a non-empty 1-D sequence")
     if not np.all(np.isfinite(f)) or np.any(f < 0):
-        raise ValueError(f"fares must be finite and >= 0, got {f.tolist()}")
+        raise InputError(f"fares must be finite and >= 0, got {f.tolist()}")
     if np.any(np.diff(f) >= 0):
-        raise ValueError(
+        raise InputError(
             f"fares must be strictly decreasing (class 1 = highest fare), got {f.tolist()}; "
             "sort the classes by fare and merge classes with equal fares"
         )
@@ -62,13 +64,13 @@ def _check_normal(fares: np.ndarray, means: Sequence[float], stds: Sequence[floa
     mu = np.asarray(means, dtype=float)
     sd = np.asarray(stds, dtype=float)
     if mu.shape != fares.shape or sd.shape != fares.shape:
-        raise ValueError(
+        raise InputError(
             f"fares, means and stds must have the same length, got {fares.size}, {mu.size}, {sd.size}"
         )
     if np.any(~np.isfinite(mu)) or np.any(mu < 0):
-        raise ValueError(f"demand means must be finite and >= 0, got {mu.tolist()}")
+        raise InputError(f"demand means must be finite and >= 0, got {mu.tolist()}")
     if np.any(~np.isfinite(sd)) or np.any(sd < 0):
-        raise ValueError(f"demand stds must be finite and >= 0, got {sd.tolist()}")
+        raise InputError(f"demand stds must be finite and >= 0, got {sd.tolist()}")
     return mu, sd
 
 
@@ -120,13 +122,13 @@ def littlewood(
     47.467
     """
     if not high_fare > low_fare >= 0:
-        raise ValueError(f"need high_fare > low_fare >= 0, got {high_fare}, {low_fare}")
+        raise InputError(f"need high_fare > low_fare >= 0, got {high_fare}, {low_fare}")
     if not np.isfinite(mean) or mean < 0:
-        raise ValueError(f"mean must be finite and >= 0, got {mean}")
+        raise InputError(f"mean must be finite and >= 0, got {mean}")
     ratio = low_fare / high_fare
     if distribution == "normal":
         if std is None or not np.isfinite(std) or std < 0:
-            raise ValueError(f"normal demand needs std >= 0, got {std}")
+            raise InputError(f"normal demand needs std >= 0, got {std}")
         if std == 0:
             return float(mean)
         return float(max(0.0, mean + std * stats.norm.ppf(1.0 - ratio)))
@@ -139,7 +141,7 @@ def littlewood(
         while y > 0 and stats.poisson.sf(y - 1, mean) <= ratio:
             y -= 1
         return float(y)
-    raise ValueError(f"distribution must be 'normal' or 'poisson', got {distribution!r}")
+    raise InputError(f"distribution must be 'normal' or 'poisson', got {distribution!r}")
 
 
 # ----------------------------------------------------------------------------- EMSR
@@ -234,9 +236,9 @@ def emsr_b(
 def _round_levels(protection_levels: Sequence[float], capacity: int, rounding: str) -> np.ndarray:
     y = np.asarray(protection_levels, dtype=float)
     if y.ndim != 1:
-        raise ValueError("protection_levels must be 1-D")
+        raise InputError("protection_levels must be 1-D")
     if np.any(~np.isfinite(y)) or np.any(y < 0):
-        raise ValueError(f"protection levels must be finite and >= 0, got {y.tolist()}")
+        raise InputError(f"protection levels must be finite and >= 0, got {y.tolist()}")
     if rounding == "nearest":
         r = np.floor(y + 0.5)
     elif rounding == "up":
@@ -244,7 +246,7 @@ def _round_levels(protection_levels: Sequence[float], capacity: int, rounding: s
     elif rounding == "down":
         r = np.floor(y)
     else:
-        raise ValueError(f"rounding must be 'nearest', 'up' or 'down', got {rounding!r}")
+        raise InputError(f"rounding must be 'nearest', 'up' or 'down', got {rounding!r}")
     return np.minimum(r, capacity).astype(np.int64)
 
 
@@ -375,10 +377,10 @@ class DPResult:
 def _as_pmfs(demand: Sequence[DemandSpec] | np.ndarray, n: int, capacity: int) -> np.ndarray:
     if isinstance(demand, np.ndarray) and demand.ndim == 2:
         if demand.shape != (n, capacity + 1):
-            raise ValueError(f"a demand pmf array must have shape ({n}, {capacity + 1}), got {demand.shape}")
+            raise InputError(f"a demand pmf array must have shape ({n}, {capacity + 1}), got {demand.shape}")
         return demand
     if len(demand) != n:
-        raise ValueError(f"need one demand spec per fare class: {n} fares, {len(demand)} demands")
+        raise InputError(f"need one demand spec per fare class: {n} fares, {len(demand)} demands")
     return demand_pmfs(demand, capacity)
 
 
@@ -485,7 +487,7 @@ def policy_value_function(
     capacity = _check_capacity(capacity)
     n = f.size
     if len(protection_levels) != n - 1:
-        raise ValueError(f"need {n - 1} protection levels for {n} fares, got {len(protection_levels)}")
+        raise InputError(f"need {n - 1} protection levels for {n} fares, got {len(protection_levels)}")
     y = np.concatenate([[0], _round_levels(protection_levels, capacity, rounding)])
     pmf = _as_pmfs(demand, n, capacity)
     C = capacity

@@ -11,6 +11,8 @@ of FCFS, EMSR-b and DP), and aggregates afterwards; its
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -186,11 +188,11 @@ class NightlyComparison:
             elif by == "year":
                 key = pd.Series("all", index=n.index, name="period")
             else:
-                raise ValueError(f"by must be 'month', 'year' or a Series, got {by!r}")
+                raise InputError(f"by must be 'month', 'year' or a Series, got {by!r}")
         else:
             key = by.reindex(n.index)
             if key.isna().any():
-                raise ValueError(f"by has no label for {int(key.isna().sum())} nights")
+                raise InputError(f"by has no label for {int(key.isna().sum())} nights")
         g = n.groupby(key, observed=True, sort=True)
         out = pd.DataFrame({
             "nights": g.size(),
@@ -232,7 +234,7 @@ class NightlyComparison:
         dates = pd.date_range(first, periods=int(nights), freq="D")
         missing = [d.date().isoformat() for d in dates if d not in self.specs]
         if missing:
-            raise ValueError(f"group stay includes nights without a forecast: {', '.join(missing)}")
+            raise InputError(f"group stay includes nights without a forecast: {', '.join(missing)}")
         return evaluate_group_request(
             group_size, group_rate, nights, self.capacity, self.fares, [self.specs[d] for d in dates],
             per_night=True, future_value=future_value,
@@ -310,7 +312,7 @@ def evaluate_nights(
         if classes_ref is None:
             classes_ref, f_ref = classes, f
         elif classes != classes_ref:
-            raise ValueError(f"night {pd.Timestamp(date).date()} has classes {classes}, others {classes_ref}")
+            raise InputError(f"night {pd.Timestamp(date).date()} has classes {classes}, others {classes_ref}")
         mom = np.array([_moments(s, C) for s in specs])
         y_b = emsr_b(f, mom[:, 0], mom[:, 1]) if f.size > 1 else np.array([])
         dp = dp_protection_levels(f, specs, C)
@@ -331,7 +333,7 @@ def evaluate_nights(
             row[f"emsr_b_protection_{c}"] = float(y_b[j])
         rows.append(row)
     if not rows:
-        raise ValueError("forecasts has no nights")
+        raise InputError("forecasts has no nights")
     nights = pd.DataFrame(rows).set_index("date")
     nights["load"] = nights["demand_mean"] / C
     nights["over_capacity"] = nights["demand_mean"] > C

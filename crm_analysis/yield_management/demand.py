@@ -22,6 +22,8 @@ the mass of ``D >= capacity`` is lumped at ``capacity`` without any error
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -66,9 +68,9 @@ def discretize_normal(mean: float, std: float, upper: int | None = None) -> np.n
     mean = float(mean)
     std = float(std)
     if not np.isfinite(mean) or not np.isfinite(std):
-        raise ValueError(f"normal demand needs finite mean and std, got ({mean}, {std})")
+        raise InputError(f"normal demand needs finite mean and std, got ({mean}, {std})")
     if std < 0:
-        raise ValueError(f"normal demand std must be >= 0, got {std}")
+        raise InputError(f"normal demand std must be >= 0, got {std}")
     if upper is None:
         upper = int(np.ceil(max(mean, 0.0) + 10.0 * std)) + 1
     upper = check_count(upper, "upper", minimum=0)
@@ -114,31 +116,31 @@ def demand_pmf(spec: DemandSpec, capacity: int) -> np.ndarray:
     capacity = check_count(capacity, "capacity", minimum=0)
     if hasattr(spec, "dist"):
         if not isinstance(spec.dist, stats.rv_discrete):
-            raise ValueError("a scipy.stats demand distribution must be discrete (use (mean, std) for a normal)")
+            raise InputError("a scipy.stats demand distribution must be discrete (use (mean, std) for a normal)")
         lo, _ = spec.support()
         if lo < 0:
-            raise ValueError(f"demand distribution has negative support (from {lo})")
+            raise InputError(f"demand distribution has negative support (from {lo})")
         k = np.arange(capacity)
         pmf = np.append(spec.pmf(k), spec.sf(capacity - 1) if capacity > 0 else 1.0)
         return pmf
     if isinstance(spec, tuple):
         if len(spec) != 2:
-            raise ValueError(f"a normal demand spec is (mean, std), got {spec!r}")
+            raise InputError(f"a normal demand spec is (mean, std), got {spec!r}")
         mean, std = spec
         if mean < 0:
-            raise ValueError(f"demand mean must be >= 0, got {mean}")
+            raise InputError(f"demand mean must be >= 0, got {mean}")
         return discretize_normal(mean, std, upper=capacity)
     if np.isscalar(spec):
         mean = float(spec)
         if not np.isfinite(mean) or mean < 0:
-            raise ValueError(f"a Poisson demand mean must be finite and >= 0, got {spec!r}")
+            raise InputError(f"a Poisson demand mean must be finite and >= 0, got {spec!r}")
         return demand_pmf(stats.poisson(mean), capacity)
     arr = np.asarray(spec, dtype=float)
     if arr.ndim == 1 and arr.size > 0:
         if np.any(arr < 0) or not np.isclose(arr.sum(), 1.0, atol=1e-9):
-            raise ValueError("a demand pmf must be non-negative and sum to 1")
+            raise InputError("a demand pmf must be non-negative and sum to 1")
         return _lump(arr, capacity)
-    raise ValueError(f"demand spec not understood: {spec!r}")
+    raise InputError(f"demand spec not understood: {spec!r}")
 
 
 def demand_pmfs(demand: Sequence[DemandSpec], capacity: int) -> np.ndarray:
@@ -185,12 +187,12 @@ def sample_demand(spec: DemandSpec, size: int, rng: np.random.Generator) -> np.n
     if isinstance(spec, tuple):
         mean, std = spec
         if std < 0 or mean < 0:
-            raise ValueError(f"normal demand needs mean >= 0 and std >= 0, got {spec!r}")
+            raise InputError(f"normal demand needs mean >= 0 and std >= 0, got {spec!r}")
         x = rng.normal(mean, std, size=size)
         return np.maximum(0, np.floor(x + 0.5)).astype(np.int64)
     if np.isscalar(spec):
         if float(spec) < 0:
-            raise ValueError(f"a Poisson demand mean must be >= 0, got {spec!r}")
+            raise InputError(f"a Poisson demand mean must be >= 0, got {spec!r}")
         return rng.poisson(float(spec), size=size).astype(np.int64)
     arr = np.asarray(spec, dtype=float)
     cdf = np.cumsum(arr)

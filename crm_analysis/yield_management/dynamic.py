@@ -25,6 +25,8 @@ with binomial demand (tested).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -169,13 +171,13 @@ def dynamic_programme(
     C = check_count(capacity, "capacity", minimum=0)
     lam = np.asarray(arrival_probabilities, dtype=float)
     if lam.ndim != 2 or lam.shape[1] != f.size:
-        raise ValueError(f"arrival_probabilities must have shape (T, {f.size}) (one column per fare), got {lam.shape}")
+        raise InputError(f"arrival_probabilities must have shape (T, {f.size}) (one column per fare), got {lam.shape}")
     if not np.all(np.isfinite(lam)) or np.any(lam < 0):
-        raise ValueError("arrival_probabilities must be finite and >= 0")
+        raise InputError("arrival_probabilities must be finite and >= 0")
     tot = lam.sum(axis=1)
     if np.any(tot > 1 + 1e-9):
         t = int(np.argmax(tot)) + 1
-        raise ValueError(f"period with {t} periods to go has total arrival probability {tot.max():.3f} > 1; "
+        raise InputError(f"period with {t} periods to go has total arrival probability {tot.max():.3f} > 1; "
                          "use more periods per day (at most one request per period)")
     T = lam.shape[0]
     V = np.zeros((T + 1, C + 1))
@@ -214,8 +216,8 @@ def arrival_probabilities(
     """
     r = np.asarray(daily_rates, dtype=float)
     if r.ndim != 2 or np.any(~np.isfinite(r)) or np.any(r < 0):
-        raise ValueError("daily_rates must be a 2-D array of finite rates >= 0 (days x classes)")
+        raise InputError("daily_rates must be a 2-D array of finite rates >= 0 (days x classes)")
     if not 0 < max_probability <= 1:
-        raise ValueError(f"max_probability must be in (0, 1], got {max_probability}")
+        raise InputError(f"max_probability must be in (0, 1], got {max_probability}")
     k = max(1, int(np.ceil(r.sum(axis=1).max(initial=0.0) / max_probability)))
     return np.repeat(r / k, k, axis=0), k

@@ -18,6 +18,8 @@ sum of the bid prices of the nights it uses.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -170,16 +172,16 @@ def evaluate_group_request(
     capacity = check_count(capacity, "capacity", minimum=1)
     group_size = check_count(group_size, "group_size", minimum=1)
     if group_size > capacity:
-        raise ValueError(f"group_size must be an integer in 1..capacity ({capacity}), got {group_size!r}")
+        raise InputError(f"group_size must be an integer in 1..capacity ({capacity}), got {group_size!r}")
     nights = check_count(nights, "nights", minimum=1)
     if not np.isfinite(group_rate) or group_rate < 0:
-        raise ValueError(f"group_rate must be finite and >= 0, got {group_rate!r}")
+        raise InputError(f"group_rate must be finite and >= 0, got {group_rate!r}")
     if not np.isfinite(future_value):
-        raise ValueError(f"future_value must be finite, got {future_value!r}")
+        raise InputError(f"future_value must be finite, got {future_value!r}")
     g, T, C = int(group_size), int(nights), int(capacity)
     if per_night:
         if len(demand) != T:
-            raise ValueError(f"per_night=True needs {T} demand lists, got {len(demand)}")
+            raise InputError(f"per_night=True needs {T} demand lists, got {len(demand)}")
         nightly = list(demand)
     else:
         nightly = [demand] * T
@@ -265,13 +267,13 @@ def group_future_value(bookings: pd.DataFrame, segment: str = "Groups") -> Group
     """
     missing = {"customer_id", "segment", "booking_date", "status", "nights", "rate"} - set(bookings.columns)
     if missing:
-        raise ValueError(f"bookings lack columns {sorted(missing)}")
+        raise InputError(f"bookings lack columns {sorted(missing)}")
     b = bookings.sort_values(["booking_date"], kind="stable")
     known = b["customer_id"].notna()
     repeat = b["customer_id"].duplicated() & known
     g = (b["segment"] == segment) & (b["status"] == "stayed") & known
     if not g.any():
-        raise ValueError(f"no stayed bookings with a customer id in segment {segment!r}")
+        raise InputError(f"no stayed bookings with a customer id in segment {segment!r}")
     units = b.loc[g, "units"].astype(float) if "units" in b.columns else 1.0
     value = float((units * b.loc[g, "nights"].astype(float) * b.loc[g, "rate"].astype(float)).mean())
     share = float(repeat[g].mean())
@@ -371,35 +373,35 @@ def multi_night_lp(
     """
     cap = np.asarray(capacity_per_night, dtype=float)
     if cap.ndim != 1 or cap.size == 0 or np.any(cap < 0) or not np.all(np.isfinite(cap)):
-        raise ValueError("capacity_per_night must be a non-empty 1-D sequence of finite values >= 0")
+        raise InputError("capacity_per_night must be a non-empty 1-D sequence of finite values >= 0")
     cols = ["arrival_night", "length_of_stay", "fare_class", "fare"]
     if isinstance(products, pd.DataFrame):
         missing = set(cols) - set(products.columns)
         if missing:
-            raise ValueError(f"products lack columns {sorted(missing)}")
+            raise InputError(f"products lack columns {sorted(missing)}")
         prod = products[cols].reset_index(drop=True).copy()
     else:
         prod = pd.DataFrame(list(products), columns=cols)
     d = np.asarray(demand_means, dtype=float)
     if d.shape != (len(prod),):
-        raise ValueError(f"need one demand mean per product: {len(prod)} products, {d.size} means")
+        raise InputError(f"need one demand mean per product: {len(prod)} products, {d.size} means")
     if np.any(d < 0) or not np.all(np.isfinite(d)):
-        raise ValueError("demand means must be finite and >= 0")
+        raise InputError("demand means must be finite and >= 0")
     N = cap.size
     arr = prod["arrival_night"].to_numpy(dtype=int)
     los = prod["length_of_stay"].to_numpy(dtype=int)
     fare = prod["fare"].to_numpy(dtype=float)
     bad = (arr < 0) | (los < 1) | (arr + los > N)
     if bad.any():
-        raise ValueError(f"products {np.nonzero(bad)[0].tolist()} have stays outside nights 0..{N - 1}")
+        raise InputError(f"products {np.nonzero(bad)[0].tolist()} have stays outside nights 0..{N - 1}")
     if np.any(fare < 0):
-        raise ValueError("fares must be >= 0")
+        raise InputError("fares must be >= 0")
     A = np.zeros((N, len(prod)))
     for i, (a, l) in enumerate(zip(arr, los)):
         A[a : a + l, i] = 1.0
     res = linprog(-fare, A_ub=A, b_ub=cap, bounds=list(zip(np.zeros_like(d), d)), method="highs")
     if res.status != 0:
-        raise ValueError(f"LP solve failed: {res.message}")
+        raise InputError(f"LP solve failed: {res.message}")
     pi = -np.asarray(res.ineqlin.marginals)
     pi = np.where(np.abs(pi) < 1e-12, 0.0, pi)
     out = prod.copy()

@@ -37,6 +37,8 @@ candidate); it is called here, not re-implemented.
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -226,12 +228,12 @@ def pickup_forecasts(
         On an unknown method, a window < 1 or an array that does not cover the horizon.
     """
     if method not in PICKUP_METHODS:
-        raise ValueError(f"method must be one of {PICKUP_METHODS}, got {method!r}")
+        raise InputError(f"method must be one of {PICKUP_METHODS}, got {method!r}")
     window, origin, horizon = int(window), int(origin), int(horizon)
     if window < 1:
-        raise ValueError(f"window must be >= 1 night, got {window}")
+        raise InputError(f"window must be >= 1 night, got {window}")
     if horizon < 1 or otb.shape[1] <= horizon or otb.shape[0] <= origin + horizon or origin < 0:
-        raise ValueError(f"on-the-books array {otb.shape} does not cover {horizon} nights/leads after position {origin}")
+        raise InputError(f"on-the-books array {otb.shape} does not cover {horizon} nights/leads after position {origin}")
     otb = np.asarray(otb, dtype=float)
     h = np.arange(1, horizon + 1)
     now = otb[origin + h, h]
@@ -362,9 +364,9 @@ def pickup_backtest(
     """
     d = np.array(sorted({int(x) for x in days_before}), dtype=int)
     if d.min() < 1:
-        raise ValueError(f"days_before must be >= 1, got {d.tolist()}")
+        raise InputError(f"days_before must be >= 1, got {d.tolist()}")
     if curves.leads[-1] < d.max():
-        raise ValueError(f"the booking curves reach {int(curves.leads[-1])} days before the night, "
+        raise InputError(f"the booking curves reach {int(curves.leads[-1])} days before the night, "
                          f"the backtest needs {int(d.max())} (build them with a larger max_lead)")
     otb = curves.total()
     nights = curves.nights
@@ -389,7 +391,7 @@ def pickup_backtest(
         notes.append(f"{skipped} origin(s) left out: fewer than {window} earlier nights or night + "
                      f"{H} days beyond the data")
     if not rows:
-        raise ValueError("no origin could be scored: each needs `window` earlier nights and "
+        raise InputError("no origin could be scored: each needs `window` earlier nights and "
                          f"{H} later nights in the booking curves")
     pred = pd.concat(rows, ignore_index=True)
     if baseline is not None:

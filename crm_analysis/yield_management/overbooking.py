@@ -33,6 +33,8 @@ with cancelled rooms not resold, it is ``stayed / (stayed + no_show + cancelled)
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -71,7 +73,7 @@ def _max_bookings(capacity: int, show_rate: float) -> int:
     m = capacity / show_rate
     upper = m + 20 * np.sqrt(m) / show_rate + 10
     if not upper < _MAX_SEARCH:
-        raise ValueError(
+        raise InputError(
             f"show_rate={show_rate!r} with capacity={capacity} would need more than 2**53 bookings to fill the "
             "rooms; check show_rate (the probability that a held booking shows up, e.g. 0.95)"
         )
@@ -161,7 +163,7 @@ def overbooking_limit_service(
             return float(stats.binom.sf(C, b, q))
     elif criterion == "expected_per_booking":
         if max_denied_prob >= q:
-            raise ValueError(
+            raise InputError(
                 f"max_denied_prob={max_denied_prob!r} with criterion='expected_per_booking' never binds: expected "
                 f"denied guests per booking stay below show_rate={q!r} however many bookings are taken, so there "
                 "is no finite limit; choose max_denied_prob below the show rate"
@@ -170,12 +172,12 @@ def overbooking_limit_service(
         def measure(b: int) -> float:
             return float(_expected_denied(C, q, b)[0] / b)
     else:
-        raise ValueError(f"criterion must be 'probability' or 'expected_per_booking', got {criterion!r}")
+        raise InputError(f"criterion must be 'probability' or 'expected_per_booking', got {criterion!r}")
     hi = _max_bookings(C, q)
     while measure(hi) <= max_denied_prob:  # a level near its supremum: search further out
         hi *= 2
         if hi >= _MAX_SEARCH:  # pragma: no cover - needs a level within ~1e-16 of its supremum
-            raise ValueError(f"max_denied_prob={max_denied_prob!r} does not bind below 2**53 bookings")
+            raise InputError(f"max_denied_prob={max_denied_prob!r} does not bind below 2**53 bookings")
     # both measures are 0 at b = C and non-decreasing in b (see the module docstring)
     return _last_true(lambda b: measure(b) <= max_denied_prob, C, hi)
 
@@ -227,7 +229,7 @@ def overbooking_limit_cost(capacity: int, show_rate: float, denied_cost: float, 
     """
     C, q = _check(capacity, show_rate)
     if not np.isfinite(denied_cost) or not np.isfinite(spoilage_cost) or not denied_cost > 0 or not spoilage_cost > 0:
-        raise ValueError(f"denied_cost and spoilage_cost must be finite and > 0, got {denied_cost}, {spoilage_cost}")
+        raise InputError(f"denied_cost and spoilage_cost must be finite and > 0, got {denied_cost}, {spoilage_cost}")
     ratio = denied_cost / (denied_cost + spoilage_cost)
     hi = _max_bookings(C, q)
 
@@ -237,7 +239,7 @@ def overbooking_limit_cost(capacity: int, show_rate: float, denied_cost: float, 
     while more(hi):  # a critical ratio near 0: search further out
         hi *= 2
         if hi >= _MAX_SEARCH:  # pragma: no cover - needs a ratio within ~1e-16 of 0
-            raise ValueError(f"no optimum below 2**53 bookings for denied_cost={denied_cost!r}, "
+            raise InputError(f"no optimum below 2**53 bookings for denied_cost={denied_cost!r}, "
                              f"spoilage_cost={spoilage_cost!r}")
     if not more(C):
         return C
@@ -328,17 +330,17 @@ def overbooking_curve(
     """
     C, q = _check(capacity, show_rate)
     if not np.isfinite(fare) or not np.isfinite(denied_cost) or not fare > 0 or not denied_cost > 0:
-        raise ValueError(f"fare and denied_cost must be finite and > 0, got {fare}, {denied_cost}")
+        raise InputError(f"fare and denied_cost must be finite and > 0, got {fare}, {denied_cost}")
     default = max_bookings is None
     if default:
         top = np.ceil(1.25 * C / q)
         max_bookings = int(top) if top < _MAX_SEARCH else _MAX_SEARCH
     max_bookings = check_count(max_bookings, "max_bookings", minimum=1)
     if max_bookings < C:
-        raise ValueError(f"max_bookings must be >= capacity, got {max_bookings} < {C}")
+        raise InputError(f"max_bookings must be >= capacity, got {max_bookings} < {C}")
     if max_bookings - C + 1 > MAX_CURVE_ROWS:
         how = f"the default ceil(1.25 * capacity / show_rate) with show_rate={q!r}" if default else "as given"
-        raise ValueError(
+        raise InputError(
             f"overbooking_curve: limits {C:,}..{max_bookings:,} ({how}) would be "
             f"{max_bookings - C + 1:,} rows, more than MAX_CURVE_ROWS={MAX_CURVE_ROWS:,}; pass a smaller "
             "max_bookings, or check show_rate (the probability that a held booking shows up, e.g. 0.95)"
@@ -392,11 +394,11 @@ def show_rates(bookings: pd.DataFrame, by: str | None = "segment") -> pd.DataFra
         When ``status`` (or ``by``) is missing or has values outside the schema.
     """
     if "status" not in bookings.columns:
-        raise ValueError("bookings need a 'status' column (stayed / cancelled / no_show)")
+        raise InputError("bookings need a 'status' column (stayed / cancelled / no_show)")
     status = bookings["status"].astype("string")
     bad = ~status.isin(["stayed", "cancelled", "no_show"])
     if bad.any():
-        raise ValueError(
+        raise InputError(
             f"{int(bad.sum())} bookings have a status outside stayed/cancelled/no_show: "
             f"{sorted(status[bad].dropna().unique().tolist())[:5]}"
         )
@@ -405,7 +407,7 @@ def show_rates(bookings: pd.DataFrame, by: str | None = "segment") -> pd.DataFra
         key = pd.Series("all", index=bookings.index, name="group")
     else:
         if by not in bookings.columns:
-            raise ValueError(f"bookings have no column {by!r}")
+            raise InputError(f"bookings have no column {by!r}")
         key = bookings[by]
     counts = (
         pd.DataFrame({"key": key.to_numpy(), "status": status.to_numpy(), "w": w.to_numpy()})

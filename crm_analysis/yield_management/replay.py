@@ -52,6 +52,8 @@ revenue is the rate times rooms times nights of the shown bookings
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -243,7 +245,7 @@ def _prep_stream(requests: pd.DataFrame, day0: pd.Timestamp, classes: Sequence[s
         vals = r[class_col].astype("object")
         miss = ~vals.isin(list(lookup))
         if miss.any():
-            raise ValueError(f"{int(miss.sum())} request(s) have a {class_col} without a fare "
+            raise InputError(f"{int(miss.sum())} request(s) have a {class_col} without a fare "
                              f"(e.g. {vals[miss].iloc[0]!r}); known classes: {list(classes)}")
         cls = vals.map(lookup).to_numpy(np.int64)
     return r, bday, arr, nights, units, rate, status, cday, cls
@@ -324,7 +326,7 @@ def replay_policies(
     """
     t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
     if t1 < t0:
-        raise ValueError(f"end ({t1.date()}) is before start ({t0.date()})")
+        raise InputError(f"end ({t1.date()}) is before start ({t0.date()})")
     C = int(capacity)
     notes: list[str] = []
     classes = None
@@ -338,11 +340,11 @@ def replay_policies(
     n_scored = s1 - s0 + 1
     lim = None if limits is None else np.asarray(limits, dtype=np.int64)
     if lim is not None and lim.ndim == 2 and lim.shape[0] != n_scored:
-        raise ValueError(f"limits has {lim.shape[0]} rows; a 2-D limits array needs one row per scored night "
+        raise InputError(f"limits has {lim.shape[0]} rows; a 2-D limits array needs one row per scored night "
                          f"({n_scored}, {t0.date()} to {t1.date()})")
     qn = None if dp_show_rate is None else np.asarray(dp_show_rate, dtype=float)
     if qn is not None and not ((qn > 0) & (qn <= 1)).all():
-        raise ValueError("dp_show_rate must hold show rates in (0, 1] (fill the days out without data first)")
+        raise InputError("dp_show_rate must hold show rates in (0, 1] (fill the days out without data first)")
     n_cls = 1 if classes is None else len(classes)
     # events: requests (type 0) then cancellations at the end of their day (type 1)
     will_cancel = status == "cancelled"
@@ -355,15 +357,15 @@ def replay_policies(
     summaries, nightly_rows, outcome_rows = {}, [], []
     for pol in policies:
         if pol.control not in ("fcfs", "emsr_b", "dp"):
-            raise ValueError(f"unknown control {pol.control!r}; use 'fcfs', 'emsr_b' or 'dp'")
+            raise InputError(f"unknown control {pol.control!r}; use 'fcfs', 'emsr_b' or 'dp'")
         if pol.overbooking and lim is None:
-            raise ValueError(f"policy {pol.label!r} needs `limits` (booking limits by days out)")
+            raise InputError(f"policy {pol.label!r} needs `limits` (booking limits by days out)")
         if pol.control in ("emsr_b", "dp") and classes is None:
-            raise ValueError(f"policy {pol.label!r} needs `class_fares`")
+            raise InputError(f"policy {pol.label!r} needs `class_fares`")
         blim = None
         if pol.control == "emsr_b":
             if class_demand is None:
-                raise ValueError(f"policy {pol.label!r} needs `class_demand` (mean, std per class and night)")
+                raise InputError(f"policy {pol.label!r} needs `class_demand` (mean, std per class and night)")
             f = np.array([class_fares[c] for c in classes], dtype=float)
             mu = np.column_stack([np.asarray(class_demand[c][0], float) for c in classes])
             sd = np.column_stack([np.asarray(class_demand[c][1], float) for c in classes])
@@ -372,7 +374,7 @@ def replay_policies(
                 y = emsr_b(f, mu[i], sd[i])
                 blim[s0 + i] = booking_limits(y, C)
         if pol.control == "dp" and (dp is None or dp_group is None):
-            raise ValueError(f"policy {pol.label!r} needs `dp` and `dp_group`")
+            raise InputError(f"policy {pol.label!r} needs `dp` and `dp_group`")
         dp_fares = np.array([class_fares[c] for c in classes], dtype=float) if classes is not None else None
         held = np.zeros((span, n_cls), dtype=np.int64)
         accepted = np.zeros(n, dtype=bool)
@@ -452,12 +454,12 @@ def replay_policies(
         # accounting identities
         counts = pd.Series(outcome).value_counts().reindex(list(OUTCOMES), fill_value=0)
         if int(counts.sum()) != n:
-            raise ValueError("replay accounting: outcomes do not cover every request once")
+            raise InputError("replay accounting: outcomes do not cover every request once")
         total_rev = float((rate[sh] * units[sh] * nights[sh]).sum())
         if not np.isclose(rev_n.sum(), total_rev, rtol=1e-9, atol=1e-6):
-            raise ValueError("replay accounting: nightly revenue does not add up to the bookings' revenue")
+            raise InputError("replay accounting: nightly revenue does not add up to the bookings' revenue")
         if (occ > C).any():
-            raise ValueError("replay: more rooms occupied than the capacity")
+            raise InputError("replay: more rooms occupied than the capacity")
         sl = slice(s0, s1 + 1)
         avail = C * n_scored
         rev = float(rev_n[sl].sum())
@@ -520,7 +522,7 @@ def replay_replications(
         With fewer than two streams (no interval).
     """
     if len(streams) < 2:
-        raise ValueError(f"need at least two streams for an interval, got {len(streams)}")
+        raise InputError(f"need at least two streams for an interval, got {len(streams)}")
     figs = ["net_revpar", "revpar", "occupancy", "adr", "walked", "empty_rooms"]
     runs = [replay_policies(s, policies, **kwargs).summary[figs] for s in streams]
     arr = np.stack([r.to_numpy(float) for r in runs])  # (R, policies, figs)

@@ -10,6 +10,8 @@ random from the season (a mixture over its dates).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,9 +25,9 @@ SEASON_LABELS: tuple[str, ...] = ("low", "shoulder", "peak")
 def _check_forecasts(forecasts: pd.DataFrame) -> None:
     missing = {"date", "fare_class", "mean", "std"} - set(forecasts.columns)
     if missing:
-        raise ValueError(f"forecasts lack columns {sorted(missing)}")
+        raise InputError(f"forecasts lack columns {sorted(missing)}")
     if (forecasts["mean"] < 0).any() or (forecasts["std"] < 0).any():
-        raise ValueError("forecast means and stds must be >= 0")
+        raise InputError("forecast means and stds must be >= 0")
 
 
 def assign_seasons(
@@ -58,18 +60,18 @@ def assign_seasons(
     total = forecasts.groupby("date")["mean"].sum().sort_index()
     if method == "tercile":
         if len(total) < k:
-            raise ValueError(f"need at least {k} forecast dates to form {k} seasons, got {len(total)}")
+            raise InputError(f"need at least {k} forecast dates to form {k} seasons, got {len(total)}")
         codes = pd.qcut(total.rank(method="first"), k, labels=False).to_numpy(dtype=int)
     elif method == "month":
         month = pd.to_datetime(pd.Series(total.index, index=total.index)).dt.to_period("M")
         level = total.groupby(month).mean()
         if len(level) < k:
-            raise ValueError(f"need at least {k} months to form {k} seasons, got {len(level)}")
+            raise InputError(f"need at least {k} months to form {k} seasons, got {len(level)}")
         rank = level.rank(method="first").to_numpy() - 1  # 0..n_months-1
         month_code = pd.Series((rank * k // len(level)).astype(int), index=level.index)
         codes = month.map(month_code).to_numpy(dtype=int)
     else:
-        raise ValueError(f"method must be 'tercile' or 'month', got {method!r}")
+        raise InputError(f"method must be 'tercile' or 'month', got {method!r}")
     cat = pd.Categorical.from_codes(codes, categories=list(labels), ordered=True)
     return pd.Series(cat, index=total.index, name="season")
 
@@ -97,7 +99,7 @@ def season_demand(forecasts: pd.DataFrame, seasons: pd.Series) -> pd.DataFrame:
     df = forecasts[["date", "fare_class", "mean", "std"]].copy()
     df["season"] = df["date"].map(seasons)
     if df["season"].isna().any():
-        raise ValueError(f"{int(df['season'].isna().sum())} forecast rows have a date without a season")
+        raise InputError(f"{int(df['season'].isna().sum())} forecast rows have a date without a season")
     g = df.groupby(["season", "fare_class"], observed=True)
     out = pd.DataFrame(
         {
@@ -130,10 +132,10 @@ def fares_from_bookings(bookings: pd.DataFrame, by: str | None = None) -> pd.Dat
         by = "fare_class" if "fare_class" in bookings.columns else "segment"
     missing = {by, "rate", "nights", "status"} - set(bookings.columns)
     if missing:
-        raise ValueError(f"bookings lack columns {sorted(missing)}")
+        raise InputError(f"bookings lack columns {sorted(missing)}")
     st = bookings[bookings["status"] == "stayed"]
     if st.empty:
-        raise ValueError("no stayed bookings to compute fares from")
+        raise InputError("no stayed bookings to compute fares from")
     units = st["units"].astype(float) if "units" in st.columns else 1.0
     w = st["nights"].clip(lower=0).astype(float) * units
     df = pd.DataFrame({"cls": st[by].to_numpy(), "w": np.asarray(w), "wr": np.asarray(w * st["rate"].astype(float))})
@@ -167,9 +169,9 @@ def allocation_inputs(
     """
     common = [c for c in fares.sort_values(ascending=False).index if c in demand.index]
     if not common:
-        raise ValueError(f"no fare class in both fares {list(fares.index)} and demand {list(demand.index)}")
+        raise InputError(f"no fare class in both fares {list(fares.index)} and demand {list(demand.index)}")
     f = fares.loc[common].to_numpy(dtype=float)
     if np.any(np.diff(f) >= 0):
-        raise ValueError(f"classes {common} do not have strictly decreasing fares {f.tolist()}")
+        raise InputError(f"classes {common} do not have strictly decreasing fares {f.tolist()}")
     specs = [(float(demand.loc[c, "mean"]), float(demand.loc[c, "std"])) for c in common]
     return [str(c) for c in common], f, specs

@@ -45,6 +45,8 @@ With no booking on hand the limits are the binomial ones of
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -90,14 +92,14 @@ def poisson_binomial_pmf(probabilities: Sequence[float] | np.ndarray,
     p = np.asarray(probabilities, dtype=float).ravel()
     u = np.ones(p.size, dtype=np.int64) if units is None else np.asarray(units).astype(np.int64).ravel()
     if u.size != p.size:
-        raise ValueError(f"units has {u.size} entries for {p.size} probabilities")
+        raise InputError(f"units has {u.size} entries for {p.size} probabilities")
     bad = ~((p >= 0) & (p <= 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"probabilities must be in [0, 1]; entry {i} is {float(p[i])!r}")
+        raise InputError(f"probabilities must be in [0, 1]; entry {i} is {float(p[i])!r}")
     if (u < 1).any():
         i = int(np.flatnonzero(u < 1)[0])
-        raise ValueError(f"units must be >= 1; entry {i} is {int(u[i])!r}")
+        raise InputError(f"units must be >= 1; entry {i} is {int(u[i])!r}")
     return _pb(p, u)
 
 
@@ -116,7 +118,7 @@ def _pb(p: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def _poisson_pmf(mean: float) -> np.ndarray:
     if not (np.isfinite(mean) and mean >= 0):
-        raise ValueError(f"the expected net pick-up must be finite and >= 0, got {mean!r}")
+        raise InputError(f"the expected net pick-up must be finite and >= 0, got {mean!r}")
     if mean == 0:
         return np.ones(1)
     hi = int(stats.poisson.isf(1e-12, mean)) + 1
@@ -201,10 +203,10 @@ def limits_from_shows(
     """
     C = int(capacity)
     if C < 1:
-        raise ValueError(f"capacity must be a positive number of rooms, got {capacity!r}")
+        raise InputError(f"capacity must be a positive number of rooms, got {capacity!r}")
     q = float(new_show_rate)
     if not 0 < q <= 1:
-        raise ValueError(f"new_show_rate must be in (0, 1], got {new_show_rate!r}")
+        raise InputError(f"new_show_rate must be in (0, 1], got {new_show_rate!r}")
     base = np.asarray(on_hand_pmf, dtype=float)
     want_s = max_denied_prob is not None
     want_c = walk_cost is not None or empty_room_cost is not None
@@ -213,7 +215,7 @@ def limits_from_shows(
     if want_c:
         w, r = float(walk_cost if walk_cost is not None else np.nan), float(empty_room_cost if empty_room_cost is not None else np.nan)
         if not (np.isfinite(w) and w > 0 and np.isfinite(r) and r > 0):
-            raise ValueError(f"walk_cost and empty_room_cost must both be finite and > 0, got {walk_cost!r}, {empty_room_cost!r}")
+            raise InputError(f"walk_cost and empty_room_cost must both be finite and > 0, got {walk_cost!r}, {empty_room_cost!r}")
 
     # both predicates are true up to some k and false after (P(S_k > C), P(S_k >= C) increase with k):
     # step k up one Bernoulli(q) at a time from a start below both answers
@@ -238,7 +240,7 @@ def limits_from_shows(
         if (not want_s or res_s is not None) and (not want_c or res_c is not None):
             break
         if k > 1_000_000:  # pragma: no cover - only with a show rate near 0
-            raise ValueError(f"the limit does not bind within a million rooms (new_show_rate={q!r})")
+            raise InputError(f"the limit does not bind within a million rooms (new_show_rate={q!r})")
         nxt = np.zeros(pm.size + 1)
         nxt[:-1] = pm * (1.0 - q)
         nxt[1:] += pm * q
@@ -303,7 +305,7 @@ class HeldCancellation:
 
         c = np.asarray(cancel_probability, dtype=float)
         if c.shape != (len(bookings),):
-            raise ValueError(f"cancel_probability has shape {c.shape}; need one entry per booking ({len(bookings)})")
+            raise InputError(f"cancel_probability has shape {c.shape}; need one entry per booking ({len(bookings)})")
         lead = (bookings["arrival_date"] - bookings["booking_date"]).dt.days.to_numpy()
         canc = (bookings["status"].astype("object") == "cancelled").to_numpy()
         cd = bookings["cancellation_date"] if "cancellation_date" in bookings.columns else pd.Series(pd.NaT, index=bookings.index)
@@ -316,7 +318,7 @@ class HeldCancellation:
             ys.append(canc[held])
         X, y = np.vstack(Xs), np.concatenate(ys)
         if np.unique(y).size < 2:
-            raise ValueError("the held bookings need both later-cancelled and kept bookings to recalibrate")
+            raise InputError("the held bookings need both later-cancelled and kept bookings to recalibrate")
         from threadpoolctl import threadpool_limits
 
         mu, sd = X.mean(axis=0), X.std(axis=0)
@@ -332,7 +334,7 @@ class HeldCancellation:
                 lead_time: np.ndarray | int) -> np.ndarray:
         """``c_i(d)`` for booking-time probabilities ``c_i``, days before arrival ``d`` and lead times (days)."""
         if self.coef_ is None:
-            raise ValueError("HeldCancellation is not fitted; call fit(bookings, cancel_probability) first")
+            raise InputError("HeldCancellation is not fitted; call fit(bookings, cancel_probability) first")
         c = np.asarray(cancel_probability, dtype=float)
         d = np.broadcast_to(np.asarray(days_before, dtype=float), c.shape)
         lead = np.broadcast_to(np.asarray(lead_time, dtype=float), c.shape)
@@ -491,9 +493,9 @@ def show_forecast(
     """
     c = np.asarray(cancel_probability, dtype=float)
     if c.shape != (len(bookings),):
-        raise ValueError(f"cancel_probability has shape {c.shape}; need one entry per booking ({len(bookings)})")
+        raise InputError(f"cancel_probability has shape {c.shape}; need one entry per booking ({len(bookings)})")
     if len(train_nights) == 0:
-        raise ValueError("train_nights is empty: the recalibration, no-show rate and pick-up need nights with known outcome")
+        raise InputError("train_nights is empty: the recalibration, no-show rate and pick-up need nights with known outcome")
     b = bookings.reset_index(drop=True)
     tn = train_nights.to_numpy("datetime64[D]")
     in_train = b["arrival_date"].to_numpy("datetime64[D]") <= tn.max()

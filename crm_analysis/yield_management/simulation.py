@@ -21,6 +21,8 @@ while more than ``y_{j-1}`` rooms are left (``y_0 = 0``).
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -251,11 +253,11 @@ def simulate_policies(
     f = _check_fares(fares)
     C = check_count(capacity, "capacity", minimum=0)
     if len(demand) != f.size:
-        raise ValueError(f"need one demand spec per class: {f.size} fares, {len(demand)} demands")
+        raise InputError(f"need one demand spec per class: {f.size} fares, {len(demand)} demands")
     if int(n_simulations) < 2:
-        raise ValueError(f"n_simulations must be >= 2, got {n_simulations}")
+        raise InputError(f"n_simulations must be >= 2, got {n_simulations}")
     if arrival not in ("static", "random"):
-        raise ValueError(f"arrival must be 'static' or 'random', got {arrival!r}")
+        raise InputError(f"arrival must be 'static' or 'random', got {arrival!r}")
     if policies is None:
         policies = default_policies(f, demand, C)
     rng = np.random.default_rng(seed)
@@ -268,7 +270,7 @@ def simulate_policies(
     for name in names:
         y = np.asarray(policies[name], dtype=float)
         if y.shape != (f.size - 1,):
-            raise ValueError(f"policy {name!r}: need {f.size - 1} protection levels, got {y.size}")
+            raise InputError(f"policy {name!r}: need {f.size - 1} protection levels, got {y.size}")
         yi = _round_levels(y, C, rounding)
         levels[name] = yi
         y_ext = np.concatenate([[0], yi])  # class j (0-based) keeps y_ext[j] for the classes above

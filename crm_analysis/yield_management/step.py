@@ -21,6 +21,8 @@ Defaults that are decisions, stated here once:
 
 from __future__ import annotations
 
+from crm_analysis.exceptions import InputError
+
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -97,14 +99,14 @@ class YieldParams:
         for name in ("n_simulations", "group_size", "group_nights") + (("capacity",) if self.capacity is not None else ()):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+                raise InputError(f"{name} must be a positive integer, got {v!r}")
         if not (isinstance(self.service_level, (int, float)) and 0.0 < self.service_level < 1.0):
-            raise ValueError(f"service_level must be a probability in (0, 1), got {self.service_level!r}")
+            raise InputError(f"service_level must be a probability in (0, 1), got {self.service_level!r}")
         for name in ("group_rate", "denied_cost"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
                                   or v < 0):
-                raise ValueError(f"{name} must be None (the default rule) or a non-negative number, got {v!r}")
+                raise InputError(f"{name} must be None (the default rule) or a non-negative number, got {v!r}")
 
     @property
     def rooms(self) -> int:
