@@ -684,7 +684,7 @@ def test_as_of_before_all_data_in_the_data_quality_notebook(tmp_path, capsys):
     assert rc == EXIT_NOTEBOOK_FAILED, err
     assert "notebook 'data_quality' failed at cell" in err
     assert "`result = run_data_quality(params, base_dir=Path.cwd())`" in err  # the statement, not the cell's first line
-    assert ("ValueError: as_of 2001-01-31 is before all transactions: the first timestamp is 2023-01-01, so nothing "
+    assert ("InputError: as_of 2001-01-31 is before all transactions: the first timestamp is 2023-01-01, so nothing "
             "would be analysed") in err
 
 

@@ -118,7 +118,7 @@ def test_a_failed_publish_is_recorded(tmp_path, project, capsys):
     assert rec["status"] == "failed" and rec["published"] is False
     assert rec["error"]["stage"] == "publish" and "is not a symlink" in rec["error"]["evalue"]
     assert [nb["status"] for nb in rec["notebooks"]] == ["ok"]  # the notebooks themselves were fine
-    assert "publishing failed: RuntimeError" in (run / "run.log").read_text()
+    assert "publishing failed: OperationError" in (run / "run.log").read_text()
     assert not (reports / "index.html").exists()
 
 
