@@ -445,6 +445,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
     """
 
     _has_dropout: bool = True
+    #: The no-dropout limit model (``NBDModel``), set by the modules of the models with dropout: a class
+    #: attribute, so this module does not import the limit's module, which builds on this one.
+    _limit_model_class: type[BaseTransactionModel] | None = None
     #: the derivative (per customer) below which the no-dropout limit counts as the maximum
     _SCORE_TOL = 1e-9
     #: a full fit less than this above the NBD limit's log-likelihood (a likelihood-ratio statistic of 0.002,
@@ -611,9 +614,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
 
     def _fit_boundary_if_maximum(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> bool:
         """Fit the NBD limit and keep it when the likelihood cannot rise into the dropout region."""
-        from .nbd import fit_nbd
-
-        lp, ll, H, n_iter, converged = fit_nbd(x, T, counts)
+        lp, ll, H, n_iter, converged = self._limit_model_class.fit_limit(x, T, counts)
         r, alpha = np.exp(lp)
         self._nbd_hint = (float(r), float(alpha))  # a starting point for the full fit
         with np.errstate(all="ignore"):
@@ -629,8 +630,6 @@ class BaseTransactionModel(BaseLikelihoodModel):
 
     def _set_boundary_fit(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, reason: str) -> None:
         """Set the model to its no-dropout limit (the NBD fit of the check), with ``boundary_`` and a warning."""
-        from .nbd import NBDModel
-
         (lp, H, n_iter, converged), ll, _, _ = self._nbd_limit
         r, alpha = np.exp(lp)
         limit = self._limit_params()
@@ -639,7 +638,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
             f"no dropout ({desc}): the fit is the boundary of the parameter space where nobody drops out, "
             f"the NBD model (r = {r:.6g}, alpha = {alpha:.6g}, log-likelihood {ll:.6g}); {reason}"
         )
-        limit_model = NBDModel()
+        limit_model = self._limit_model_class()
         limit_model.columns_ = dict(self.columns_)
         limit_model._fit_info = self._fit_info
         limit_model._store_results(lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts))
@@ -665,11 +664,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """As the base class; after a boundary fit also the NBD limit model (``limit_model_``)."""
         super()._restore_fit(result)
         if getattr(self, "boundary_", None) and result.fixed:
-            from .nbd import NBDModel
-
             free = [n for n in result.param_names if n not in result.fixed]
             sub = FitResult(
-                model="NBDModel",
+                model=self._limit_model_class.__name__,
                 params=result.params[free].rename(None).set_axis(["r", "alpha"]).rename("estimate"),
                 log_covariance=pd.DataFrame(
                     result.log_covariance.loc[free, free].to_numpy(), index=["r", "alpha"], columns=["r", "alpha"]
@@ -680,7 +677,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 converged=result.converged,
                 n_iter=result.n_iter,
             )
-            limit = NBDModel()
+            limit = self._limit_model_class()
             limit.columns_ = dict(getattr(self, "columns_", {}))
             limit._restore_fit(sub)
             self.limit_model_ = limit

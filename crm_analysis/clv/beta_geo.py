@@ -14,7 +14,7 @@ from scipy import optimize, special
 from ._beta_mix import beta_geometric_expectation
 from ._special import digamma_difference, log_rising
 from .base import BaseTransactionModel, _check_times, collapse_rows, wdot
-from .nbd import _check_counts_and_times, nbd_pmf, nbd_sf
+from .nbd import NBDModel, _check_counts_and_times, nbd_pmf, nbd_sf
 from .simulate import simulate_bgnbd, simulate_nbd
 
 __all__ = ["BetaGeoModel"]
@@ -68,6 +68,8 @@ class BetaGeoModel(BaseTransactionModel):
     >>> model = BetaGeoModel().fit(summary)  # doctest: +SKIP
     >>> model.expected_purchases(52, summary)  # doctest: +SKIP
     """
+
+    _limit_model_class = NBDModel
 
     _param_names = ("r", "alpha", "a", "b")
     _analytic_gradient = True

@@ -158,6 +158,10 @@ class NBDModel(BaseTransactionModel):
     _analytic_gradient = True
     _has_dropout = False
 
+    #: The fit on collapsed arrays, ``fit_limit(x, T, counts) -> (log_params, ll, hessian, n_iter, converged)``:
+    #: what the models with dropout call to fit this model as their no-dropout limit.
+    fit_limit = staticmethod(fit_nbd)
+
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         if self.penalizer < 0 or not np.isfinite(self.penalizer):
             raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")

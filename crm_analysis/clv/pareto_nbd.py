@@ -29,7 +29,7 @@ from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
 from ._quadrature import unimodal_nodes
 from .base import BaseTransactionModel, _check_times, wdot
 from .beta_geo import _max_over_log_grid
-from .nbd import _check_counts_and_times, nbd_pmf
+from .nbd import NBDModel, _check_counts_and_times, nbd_pmf
 from .simulate import simulate_nbd, simulate_pareto_nbd
 
 __all__ = ["ParetoNBDModel"]
@@ -93,6 +93,8 @@ class ParetoNBDModel(BaseTransactionModel):
     thousand, whatever the number of customers) and combined per row by the
     chain rule.
     """
+
+    _limit_model_class = NBDModel
 
     _param_names = ("r", "alpha", "s", "beta")
     _analytic_gradient = True
