@@ -18,6 +18,8 @@ idic          :func:`crm_analysis.idic.run_idic`                     customer_pr
                                                                      campaign_targeting, customer_actions.csv
 seasonality   :func:`crm_analysis.seasonality.run_demand_forecast`   forecasts
 yield         ``crm_analysis.yield_management``                      (the report only)
+booking_      :func:`crm_analysis.yield_management.                  booking_curves, pickup_errors,
+horizon       run_booking_horizon`                                   overbooking_horizon, policy_replay, ...
 ============  =====================================================  ==========================================
 
 This module sits above the domain packages and below the report chain: it
@@ -62,6 +64,10 @@ class Step:
         Dotted name of the pipeline function that produces the step's hand-over files.
     tables : tuple of str
         The Parquet artefacts the step writes.
+    requires : tuple of str
+        The steps whose hand-over files it reads (the report runner starts it
+        once they have finished, and may run steps that do not depend on each
+        other at the same time).
     """
 
     name: str
@@ -69,6 +75,7 @@ class Step:
     params: str
     function: str
     tables: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
 
 
 #: The steps of the default chain, in order.
@@ -78,15 +85,18 @@ STEPS: dict[str, Step] = {
         Step("data_quality", "00_data_quality.ipynb", "crm_analysis.data.DataQualityParams",
              "crm_analysis.data.run_data_quality", ("transactions", "returns", "bookings")),
         Step("rfm_clv", "10_rfm_clv.ipynb", "crm_analysis.clv.RfmClvParams", "crm_analysis.clv.run_rfm_clv",
-             ("rfm_summary", "clv", "cohorts")),
+             ("rfm_summary", "clv", "cohorts"), ("data_quality",)),
         Step("segmentation", "20_segmentation.ipynb", "crm_analysis.segmentation.SegmentationParams",
-             "crm_analysis.segmentation.run_segmentation", ("segments", "segment_actions")),
+             "crm_analysis.segmentation.run_segmentation", ("segments", "segment_actions"), ("rfm_clv",)),
         Step("idic", "25_idic.ipynb", "crm_analysis.idic.IdicParams", "crm_analysis.idic.run_idic",
-             ("customer_profit", "next_best_products", "campaign_targeting")),
+             ("customer_profit", "next_best_products", "campaign_targeting"),
+             ("data_quality", "rfm_clv", "segmentation")),
         Step("seasonality", "30_seasonality.ipynb", "crm_analysis.seasonality.SeasonalityParams",
-             "crm_analysis.seasonality.run_demand_forecast", ("forecasts",)),
+             "crm_analysis.seasonality.run_demand_forecast", ("forecasts",), ("data_quality",)),
         Step("yield", "40_yield.ipynb", "crm_analysis.yield_management.YieldParams",
-             "crm_analysis.yield_management.run_yield", ()),
+             "crm_analysis.yield_management.run_yield", (), ("data_quality", "seasonality")),
+        Step("booking_horizon", "45_booking_horizon.ipynb", "crm_analysis.yield_management.HorizonParams",
+             "crm_analysis.yield_management.run_booking_horizon", (), ("data_quality",)),
     )
 }
 

@@ -2,8 +2,9 @@
 
 Commands
 --------
-``crm-analysis report [--config PATH] [--reports-dir DIR] [--seed N] [--as-of DATE] [--only NAME ...] [--keep N] [--quiet]``
-    Run the notebook chain and publish ``<reports>/index.html``; with
+``crm-analysis report [--config PATH] [--reports-dir DIR] [--seed N] [--as-of DATE] [--only NAME ...] [--jobs N] [--keep N] [--quiet]``
+    Run the notebook chain and publish ``<reports>/index.html`` (``--jobs N``:
+    up to N notebooks that do not depend on each other at once; default 2); with
     ``--keep N`` delete all but the N newest run folders afterwards (never
     the published one, nor the run just made).
 ``crm-analysis check-report [REPORTS_DIR] [--screenshot PNG] [--no-browser] [--depth N]``
@@ -97,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only these notebooks (include the ones writing their inputs, e.g. data_quality)",
     )
     rep.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="run up to N notebooks that do not read each other's results at the same time "
+        "(default: 2, or 1 on a one-core machine; 1 runs them in the configuration's order)",
+    )
+    rep.add_argument(
         "--keep",
         type=_positive_int,
         metavar="N",
@@ -155,7 +163,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         seed=args.seed, as_of=args.as_of, reports_dir=args.reports_dir, only=args.only
     )
     try:
-        result = run_chain(cfg, progress=not args.quiet)
+        result = run_chain(cfg, progress=not args.quiet, jobs=args.jobs)
     except NotebookFailed as exc:  # already logged by the runner
         if exc.html_path is not None:
             _log.warning("report of the failed notebook: %s", exc.html_path)

@@ -85,6 +85,8 @@ __all__ = [
     "PublishFailed",
     "KERNEL_NAME",
     "failing_statement",
+    "default_jobs",
+    "notebook_dependencies",
 ]
 
 #: Jupyter kernel the notebooks run in.
@@ -593,6 +595,9 @@ def _record_failure(result: RunResult, cfg: ReportConfig, exc: BaseException, t_
         result.status = "failed"
         result.error = exc
         exc.result = result
+        for rec in result.notebooks:
+            if rec.status == "pending":
+                rec.status, rec.note = "skipped", f"not run: notebook {exc.notebook!r} failed"
         log.error("%s", exc.message)
     elif isinstance(exc, RunInterrupted):
         result.status = "interrupted"
@@ -671,13 +676,147 @@ def _execute(spec: NotebookSpec, rec: NotebookRun, out: Path, run_dir: Path, ker
     return None
 
 
+
+# ------------------------------------------------------------ scheduling
+def default_jobs() -> int:
+    """How many notebooks a run executes at the same time by default: 2, or 1 on a one-core machine."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _check_jobs(jobs: Any) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"jobs must be a positive integer (notebooks run at the same time), got {jobs!r}")
+    return jobs
+
+
+def notebook_dependencies(notebooks: list[NotebookSpec]) -> dict[str, set[str]]:
+    """Which of ``notebooks`` (in run order) each one waits for.
+
+    A step of the standard chain (:data:`crm_analysis.steps.STEPS`, same
+    name and notebook file) waits for the steps it ``requires`` and for every
+    notebook before it that is not a step (a notebook of the user's own may
+    write anything); any other notebook waits for every notebook before it.
+    Only notebooks earlier in the list count, so the order of the
+    configuration is always a valid order.
+
+    Returns
+    -------
+    dict
+        ``{name: {names it waits for}}``.
+    """
+    from crm_analysis.steps import STEPS
+
+    out: dict[str, set[str]] = {}
+    for i, nb in enumerate(notebooks):
+        earlier = [e.name for e in notebooks[:i]]
+        step = STEPS.get(nb.name)
+        if step is None or nb.path.name != step.notebook:
+            out[nb.name] = set(earlier)
+            continue
+        own = {e.name for e in notebooks[:i] if STEPS.get(e.name) is None or e.path.name != STEPS[e.name].notebook}
+        out[nb.name] = (set(step.requires) & set(earlier)) | own
+    return out
+
+
+def _render(spec: NotebookSpec, rec: NotebookRun, failure: NotebookFailed | None, run_dir: Path,
+            title: str) -> NotebookFailed | None:
+    """The executed notebook to HTML (``rec.html``); a rendering error becomes the notebook's failure."""
+    out = rec.output
+    if out is None or not out.exists():
+        return failure
+    html = run_dir / "html" / f"{out.stem}.html"
+    try:
+        notebook_to_html(out, html, title=f"{title}: {spec.name}", index_href="../index.html",
+                         findings=report_findings(run_dir, spec.name) if failure is None else ())
+        rec.html = html
+    except RunInterrupted:
+        raise
+    except Exception as exc:  # rendering must not hide the real failure
+        if failure is None:
+            return NotebookFailed(spec.name, ename=type(exc).__name__, evalue=f"rendering to HTML failed: {exc}",
+                                  output_path=out, run_dir=run_dir)
+        log.warning("%s: could not render the failed notebook to HTML: %s", spec.name, exc)
+    return failure
+
+
+def _run_notebooks(result: RunResult, cfg: ReportConfig, runnable: list[NotebookSpec], names: dict[str, str],
+                   kernel_manager: type, jobs: int) -> None:
+    """Execute the pending notebooks of ``result``, up to ``jobs`` at once, each after the ones it waits for.
+
+    Only this (the main) thread changes the run records and writes
+    ``run.json``; the worker threads only execute. On a failure no further
+    notebook starts, the running ones finish, and the failure is raised.
+    """
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    run_dir = result.run_dir
+    waits = notebook_dependencies(runnable)
+    specs = {nb.name: nb for nb in runnable}
+    queue = [rec for rec in result.notebooks if rec.status == "pending"]
+    done: set[str] = set()
+    running: dict[Future, tuple[NotebookRun, str, float]] = {}
+    failure: NotebookFailed | None = None
+    started = 0
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="crm-notebook")
+    try:
+        while queue or running:
+            while failure is None and len(running) < jobs:
+                ready = next((r for r in queue if waits[r.name] <= done), None)
+                if ready is None:
+                    break
+                queue.remove(ready)
+                started += 1
+                label = f"[{started}/{len(runnable)}] {ready.name}"
+                out = run_dir / f"{names[ready.name]}.ipynb"
+                ready.status, ready.started, ready.output = "running", _now(), out
+                _write_run_json(result, cfg, {})
+                log.info("%s ...", label)
+                fut = pool.submit(_execute, specs[ready.name], ready, out, run_dir, kernel_manager)
+                running[fut] = (ready, label, time.perf_counter())
+            if not running:
+                break  # a failure: nothing more starts
+            finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)  # short: signals get through
+            for fut in finished:
+                rec, label, t0 = running.pop(fut)
+                rec.duration_s, rec.finished = time.perf_counter() - t0, _now()
+                failed = fut.result()
+                if rec.output is not None and not rec.output.exists():
+                    rec.output = None
+                failed = _render(specs[rec.name], rec, failed, run_dir, cfg.title)
+                if failed is not None:
+                    failed.html_path = rec.html
+                    rec.status, rec.error = "failed", failed.to_dict()
+                    log.error("%s ... FAILED after %.1f s", label, rec.duration_s)
+                    failure = failure or failed
+                else:
+                    rec.status = "ok"
+                    done.add(rec.name)
+                    log.info("%s ... done in %.1f s", label, rec.duration_s)
+                _write_run_json(result, cfg, {})
+    except BaseException:
+        _stop_kernels()  # the worker threads return once their kernels are gone
+        raise
+    finally:
+        pool.shutdown(wait=failure is not None or not running, cancel_futures=True)
+    if failure is not None:
+        raise failure
+
+
 def run_chain(
     config: ReportConfig | str | Path | Mapping[str, Any] | None,
     *,
     reports_dir: str | Path | None = None,
     progress: bool = True,
+    jobs: int | None = None,
 ) -> RunResult:
-    """Execute the enabled notebooks of the chain in order and publish the reports.
+    """Execute the enabled notebooks of the chain and publish the reports.
+
+    A notebook starts once the notebooks it reads from have finished (the
+    ``requires`` of its step in :data:`crm_analysis.steps.STEPS`; a notebook
+    that is not a step of the standard chain waits for every notebook before
+    it), so up to ``jobs`` independent notebooks run at the same time. The
+    results do not depend on ``jobs``: every notebook has its own kernel and
+    seed.
 
     Parameters
     ----------
@@ -689,6 +828,10 @@ def run_chain(
         Log a progress line per notebook (``[2/5] rfm_clv ... done in 12.3 s``)
         to stderr when the ``crm_analysis.report`` logger has no handler of
         its own. The run's ``run.log`` gets the log in any case.
+    jobs : int, optional
+        How many notebooks may run at the same time; default
+        :func:`default_jobs` (2, or 1 on a one-core machine). ``1`` runs them
+        one after the other in the configuration's order.
 
     Returns
     -------
@@ -704,7 +847,8 @@ def run_chain(
         A subclass of ``ConfigError``: the pre-flight check found problems
         (listed); no run folder is made.
     NotebookFailed
-        When a notebook fails; the chain stops, the run folder keeps the
+        When a notebook fails; no further notebook starts (those already
+        running finish and are recorded), the run folder keeps the
         executed notebook, ``run.json`` says ``failed`` and the published
         report is left untouched. ``exc.result`` is the :class:`RunResult`.
     RunInterrupted
@@ -719,6 +863,7 @@ def run_chain(
     cfg = _as_config(config)
     if reports_dir is not None:
         cfg = cfg.with_overrides(reports_dir=reports_dir)
+    jobs = default_jobs() if jobs is None else _check_jobs(jobs)
     checked = preflight(cfg)  # raises before anything is written
     declared, skipped = checked.declared, checked.skipped
     runnable = [nb for nb in cfg.notebooks if nb.enabled and nb.name not in skipped]
@@ -754,51 +899,7 @@ def run_chain(
                     for key, info in data_spec.resolved.items():
                         log.info("data.%s.%s %r resolved against %s: %s", kind, key, info["given"],
                                  info["against"], info["path"])
-                step = 0
-                for rec, spec in zip(result.notebooks, cfg.notebooks):
-                    if rec.status == "skipped":
-                        log.info("skip %s (%s)", spec.name, rec.note or "disabled")
-                        continue
-                    step += 1
-                    label = f"[{step}/{len(runnable)}] {spec.name}"
-                    out = run_dir / f"{names[spec.name]}.ipynb"
-                    html = run_dir / "html" / f"{names[spec.name]}.html"
-                    rec.status, rec.started, rec.output = "running", _now(), out
-                    _write_run_json(result, cfg, {})
-                    log.info("%s ...", label)
-                    t0 = time.perf_counter()
-                    try:
-                        failure = _execute(spec, rec, out, run_dir, kernel_manager)
-                    finally:
-                        rec.duration_s = time.perf_counter() - t0
-                        rec.finished = _now()
-                        if not out.exists():
-                            rec.output = None
-                    if out.exists():
-                        try:
-                            notebook_to_html(out, html, title=f"{cfg.title}: {spec.name}", index_href="../index.html",
-                                             findings=report_findings(run_dir, spec.name) if failure is None else ())
-                            rec.html = html
-                        except RunInterrupted:
-                            raise
-                        except Exception as exc:  # rendering must not hide the real failure
-                            if failure is None:
-                                failure = NotebookFailed(
-                                    spec.name,
-                                    ename=type(exc).__name__,
-                                    evalue=f"rendering to HTML failed: {exc}",
-                                    output_path=out,
-                                    run_dir=run_dir,
-                                )
-                            else:
-                                log.warning("%s: could not render the failed notebook to HTML: %s", spec.name, exc)
-                    if failure is not None:
-                        failure.html_path = rec.html
-                        rec.status, rec.error = "failed", failure.to_dict()
-                        log.error("%s ... FAILED after %.1f s", label, rec.duration_s)
-                        raise failure
-                    rec.status = "ok"
-                    log.info("%s ... done in %.1f s", label, rec.duration_s)
+                _run_notebooks(result, cfg, runnable, names, kernel_manager, jobs)
                 result.status = "ok"
                 result.finished = _now()
                 result.duration_s = time.perf_counter() - t_run

@@ -278,9 +278,13 @@ class RunContext:
         spec = headline_spec(self.notebook, key)
         if label is None:
             label = spec.label if spec is not None and "{" not in spec.label else key
-        heads = self.read_json("headlines", default={}) or {}
-        heads.setdefault(self.notebook, {})[key] = {"value": _jsonable(value), "label": label}
-        self.write_json(heads, "headlines")
+        from filelock import FileLock
+
+        # notebooks of one run may execute at the same time: read-modify-write under a lock
+        with FileLock(str(self.artifacts.parent / ".headlines.lock")):
+            heads = self.read_json("headlines", default={}) or {}
+            heads.setdefault(self.notebook, {})[key] = {"value": _jsonable(value), "label": label}
+            self.write_json(heads, "headlines")
 
     def headlines(self) -> dict[str, dict[str, Any]]:
         """All headline figures recorded in this run so far."""

@@ -149,10 +149,11 @@ class HorizonParams:
 
     Parameters
     ----------
-    as_of : str
+    as_of : str, default "2024-12-31"
         Last night used (ISO date).
-    capacity : int
-        Rooms.
+    capacity : int, optional
+        Rooms; default (``None``) the capacity of the default synthetic hotel
+        (:data:`crm_analysis.synthetic.DEFAULT_HOTEL`).
     cutoff : str, optional
         First test night / first booking date of the cancellation test set;
         default ``as_of - test_days``.
@@ -173,7 +174,7 @@ class HorizonParams:
         The group request of the horizon view (20 rooms, 3 nights, 90 days out).
     group_rate : float, optional
         Group rate per room-night; default 80 % of the lowest fare.
-    cancel_max_iter : int, default 100
+    cancel_max_iter : int, default 60
         Boosting iterations of the cancellation model.
     ts_baseline_origins : int, default 0
         Origins (14 days apart, the latest possible) at which the time-series
@@ -184,15 +185,15 @@ class HorizonParams:
     shows_days_out : tuple of int, default (0, 1, 3, 7, 14, 30, 60, 90)
         Days before the night at which the expected shows of the bookings on
         hand and their limits are computed (:func:`~crm_analysis.yield_management.shows.show_forecast`).
-    synthetic_replications : int, default 0
+    synthetic_replications : int, default 2
         Request streams of the synthetic hotel (:func:`crm_analysis.synthetic.request_stream`,
         the default hotel at ``capacity`` rooms, seeds ``seed + 1000 + r``)
         replayed through the same controls with common random numbers; 0: none, else at least 2.
     seed : int, default 42
     """
 
-    as_of: str
-    capacity: int
+    as_of: str = "2024-12-31"
+    capacity: int | None = None
     cutoff: str | None = None
     test_days: int = 182
     max_lead: int = 365
@@ -205,14 +206,16 @@ class HorizonParams:
     group_nights: int = 3
     group_days_before: int = 90
     group_rate: float | None = None
-    cancel_max_iter: int = 100
+    cancel_max_iter: int = 60
     ts_baseline_origins: int = 0
     shows_days_out: tuple[int, ...] = (0, 1, 3, 7, 14, 30, 60, 90)
-    synthetic_replications: int = 0
+    synthetic_replications: int = 2
     seed: int = 42
 
     def __post_init__(self) -> None:
-        if int(self.capacity) < 1:
+        for name in ("pickup_days", "shows_days_out"):  # a list from a notebook's parameters cell
+            object.__setattr__(self, name, tuple(int(d) for d in getattr(self, name)))
+        if self.capacity is not None and int(self.capacity) < 1:
             raise InputError(f"capacity must be a positive number of rooms, got {self.capacity!r}")
         if not 0 <= self.service_level < 1:
             raise InputError(f"service_level must be in [0, 1), got {self.service_level!r}")
@@ -366,6 +369,12 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
         dates), or on bad parameters.
     """
     p = params
+    if p.capacity is None:  # the default hotel's rooms
+        import dataclasses
+
+        from crm_analysis.synthetic import DEFAULT_HOTEL
+
+        p = dataclasses.replace(p, capacity=int(DEFAULT_HOTEL.capacity))
     notes: list[str] = []
     b = bookings.copy()
     if "fare_class" not in b.columns:

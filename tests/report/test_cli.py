@@ -63,11 +63,11 @@ def test_report_passes_overrides(project: Path, monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(runner, "run_chain", fake)
     rc = main(["report", "--config", str(project / "config" / "report.yaml"), "--seed", "9",
-               "--as-of", "2023-03-31", "--reports-dir", str(tmp_path / "out"), "--only", "ok", "--quiet"])
+               "--as-of", "2023-03-31", "--reports-dir", str(tmp_path / "out"), "--only", "ok", "--quiet", "--jobs", "3"])
     assert rc == EXIT_OK
     cfg = seen["config"]
     assert (cfg.seed, cfg.as_of, cfg.reports_dir) == (9, "2023-03-31", (tmp_path / "out").resolve())
-    assert seen["kwargs"] == {"progress": False}
+    assert seen["kwargs"] == {"progress": False, "jobs": 3}
 
 
 def test_params_lists_types_defaults_and_chain_values(project: Path, capsys) -> None:
