@@ -250,8 +250,53 @@ def _engine_theta(z: np.ndarray, h: int) -> tuple[np.ndarray, str]:
     return np.asarray(res.forecast(h), dtype=float), "Theta(7)"
 
 
+def _ar_order_aic(x: np.ndarray, maxlag: int) -> int:
+    """The AR order 0..``maxlag`` (no constant) with the lowest AIC on the common sample ``x[maxlag:]``.
+
+    The same choice as ``statsmodels.tsa.ar_model.ar_select_order(x, maxlag,
+    ic="aic", trend="n")`` (AIC = ``nobs (log(2 pi sigma2) + 1) + 2 (p + 1)``
+    with the maximum-likelihood ``sigma2``; ties to the smaller order), by
+    least squares in numpy instead of a statsmodels model per order, which
+    made order selection most of the time of the ARIMA candidate
+    (tests/seasonality/test_forecaster_engines.py compares the two).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        The (differenced, de-meaned) series.
+    maxlag : int
+        Largest order tried.
+
+    Returns
+    -------
+    int
+        The order ``p``; the model uses lags ``1..p``.
+    """
+    x = np.asarray(x, dtype=float)
+    if maxlag < 1 or len(x) <= maxlag + 1:
+        return 0
+    y = x[maxlag:]
+    lagged = np.column_stack([x[maxlag - j: len(x) - j] for j in range(1, maxlag + 1)])
+    nobs = len(y)
+    best_p, best_aic = 0, np.inf
+    for p in range(maxlag + 1):
+        if p == 0:
+            ssr = float(y @ y)
+        else:
+            coef, *_ = np.linalg.lstsq(lagged[:, :p], y, rcond=None)
+            resid = y - lagged[:, :p] @ coef
+            ssr = float(resid @ resid)
+        sigma2 = ssr / nobs
+        if sigma2 <= 0:  # a perfect fit: nothing better can follow
+            return p
+        aic = nobs * (np.log(2 * np.pi * sigma2) + 1) + 2 * (p + 1)
+        if aic < best_aic:
+            best_p, best_aic = p, aic
+    return best_p
+
+
 def _engine_arima(z: np.ndarray, h: int, weekday0: int) -> tuple[np.ndarray, str]:
-    from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+    from statsmodels.tsa.ar_model import AutoReg
     from statsmodels.tsa.stattools import kpss
 
     n = len(z)
@@ -265,8 +310,7 @@ def _engine_arima(z: np.ndarray, h: int, weekday0: int) -> tuple[np.ndarray, str
         p_kpss = kpss(r, regression="c", nlags="auto")[1]
     d = int(p_kpss < 0.05)
     x = np.diff(r) if d else r
-    sel = ar_select_order(x, maxlag=min(21, len(x) // 4), ic="aic", trend="n")
-    lags = sel.ar_lags or []
+    lags = list(range(1, _ar_order_aic(x, min(21, len(x) // 4)) + 1))
     if lags:
         res = AutoReg(x, lags=lags, trend="n").fit()
         x_fc = np.asarray(res.predict(start=len(x), end=len(x) + h - 1), dtype=float)

@@ -1,0 +1,63 @@
+"""The ARIMA candidate's AR order selection against statsmodels' ar_select_order.
+
+Independent computation: ``statsmodels.tsa.ar_model.ar_select_order(x, maxlag,
+ic="aic", trend="n")``, which fits one statsmodels AutoReg/OLS model per order;
+the package does the same least squares in numpy (it was most of the ARIMA
+candidate's time). The chosen orders must be equal on AR(p) series of every
+order up to the largest tried, on white noise, on short series and on series
+with a trend or a level shift.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_analysis.seasonality.forecaster import _ar_order_aic
+
+
+def _statsmodels_order(x: np.ndarray, maxlag: int) -> int:
+    from statsmodels.tsa.ar_model import ar_select_order
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lags = ar_select_order(x, maxlag=maxlag, ic="aic", trend="n").ar_lags or []
+    return max(lags) if lags else 0
+
+
+def _ar(coefs: list[float], n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    e = rng.normal(size=n + 200)
+    x = np.zeros_like(e)
+    for t in range(len(e)):
+        x[t] = e[t] + sum(c * x[t - 1 - j] for j, c in enumerate(coefs) if t - 1 - j >= 0)
+    return x[200:]
+
+
+@pytest.mark.parametrize("coefs", [[], [0.6], [0.3, 0.3], [0.5, -0.3, 0.2], [0.0] * 6 + [0.5], [0.2] * 3 + [-0.1] * 4])
+@pytest.mark.parametrize("n", [60, 300, 1000])
+def test_same_order_as_statsmodels_on_ar_series(coefs: list[float], n: int) -> None:
+    for seed in range(3):
+        x = _ar(coefs, n, seed)
+        maxlag = min(21, n // 4)
+        assert _ar_order_aic(x, maxlag) == _statsmodels_order(x, maxlag), (coefs, n, seed)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(12, 400), trend=st.floats(-0.05, 0.05),
+       shift=st.floats(-5, 5), scale=st.floats(1e-3, 1e3))
+def test_same_order_as_statsmodels_on_random_series(seed: int, n: int, trend: float, shift: float,
+                                                     scale: float) -> None:
+    rng = np.random.default_rng(seed)
+    x = scale * (rng.standard_t(5, size=n) + trend * np.arange(n) + shift * (np.arange(n) > n // 2))
+    maxlag = min(21, n // 4)
+    assert _ar_order_aic(x, maxlag) == _statsmodels_order(x, maxlag)
+
+
+def test_no_lag_tried_is_order_zero() -> None:
+    assert _ar_order_aic(np.arange(3.0), 0) == 0
+    assert _ar_order_aic(np.arange(3.0), 5) == 0  # fewer observations than lags
