@@ -354,6 +354,7 @@ def replay_policies(
     order = np.lexsort((ev_id, ev_type, ev_day))
     ev_day, ev_type, ev_id = ev_day[order].tolist(), ev_type[order].tolist(), ev_id[order].tolist()
 
+    arr_l, nights_l, units_l = arr.tolist(), nights.tolist(), units.tolist()  # fast scalar access in the loop
     summaries, nightly_rows, outcome_rows = {}, [], []
     for pol in policies:
         if pol.control not in ("fcfs", "emsr_b", "dp"):
@@ -377,12 +378,14 @@ def replay_policies(
             raise InputError(f"policy {pol.label!r} needs `dp` and `dp_group`")
         dp_fares = np.array([class_fares[c] for c in classes], dtype=float) if classes is not None else None
         held = np.zeros((span, n_cls), dtype=np.int64)
+        held_all = np.zeros(span, dtype=np.int64)  # held.sum(axis=1), kept up to date (the loop's hot spot)
         accepted = np.zeros(n, dtype=bool)
         for day, typ, i in zip(ev_day, ev_type, ev_id):
-            a, m, u = arr[i], nights[i], units[i]
+            a, m, u = arr_l[i], nights_l[i], units_l[i]
             if typ == 1:
                 if accepted[i]:
                     held[a:a + m, cls[i]] -= u
+                    held_all[a:a + m] -= u
                 continue
             ok = True
             bid, bid_nights = 0.0, 0
@@ -394,7 +397,7 @@ def replay_policies(
                     cap = int(lim[min(d, len(lim) - 1)])
                 else:
                     cap = int(lim[t - s0, min(d, lim.shape[1] - 1)]) if s0 <= t <= s1 else C
-                tot = int(held[t].sum())
+                tot = int(held_all[t])
                 if pol.control == "fcfs" or not (s0 <= t <= s1):
                     if tot + u > cap:
                         ok = False
@@ -416,7 +419,8 @@ def replay_policies(
                         ok = False
                         break
                     tt = min(max(d, 1) * res.periods_per_day, res.bid_prices.shape[0])
-                    bid += float(res.bid_prices[tt - 1, left - u:left].sum())
+                    bp = res.bid_prices
+                    bid += float(bp[tt - 1, left - 1]) if u == 1 else float(bp[tt - 1, left - u:left].sum())
                     bid_nights += 1
             # bid-price control in the programme's money: the class fare (the fare the DP is solved with)
             # of each of the stay's priced nights against the sum of their bid prices
@@ -425,6 +429,7 @@ def replay_policies(
             if ok:
                 accepted[i] = True
                 held[a:a + m, cls[i]] += u
+                held_all[a:a + m] += u
         # arrival nights: house in-house guests first, walk the lowest-rate arrivals beyond the rooms
         outcome = np.where(~accepted, "refused", np.where(will_cancel, "cancelled",
                            np.where(status == "no_show", "no_show", "shown"))).astype(object)
