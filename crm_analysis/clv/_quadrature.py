@@ -67,6 +67,33 @@ def bisect_monotone(
     return 0.5 * (lo + hi)
 
 
+def _grid_brackets(
+    fun: Callable[[np.ndarray], np.ndarray], targets: np.ndarray, a: np.ndarray, b: np.ndarray, n_grid: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Brackets ``[lo, hi]`` of ``fun(y) = targets`` from ``fun`` on ``n_grid`` equal steps of ``[a, b]`` per row.
+
+    ``fun`` is increasing in ``y``; ``targets`` has shape ``(rows, k)``. One
+    evaluation on the grid replaces the first ``log2(n_grid)`` halvings of a
+    bisection of every target (the panel bounds of a row share the grid),
+    which made the panel placement most of the time of the near-boundary
+    Pareto/NBD likelihood. ``None`` where ``fun`` is not finite on the grid.
+    """
+    rows = a.size
+    frac = np.arange(n_grid + 1) / n_grid
+    grid = a[:, None] + frac[None, :] * (b - a)[:, None]
+    vals = fun(grid)
+    if not np.isfinite(vals).all():
+        return None
+    vals = np.maximum.accumulate(vals, axis=1)  # increasing; guards rounding
+    # row-wise searchsorted on one flat array: shift each row above the previous one
+    span = vals[:, -1] - vals[:, 0]
+    shift = np.concatenate([[0.0], np.cumsum(span + 1.0)[:-1]]) - vals[:, 0]
+    j = np.searchsorted((vals + shift[:, None]).ravel(), (targets + shift[:, None]).ravel(), side="right")
+    j = j.reshape(targets.shape) - (np.arange(rows) * (n_grid + 1))[:, None] - 1
+    j = np.clip(j, 0, n_grid - 1)
+    return np.take_along_axis(grid, j, axis=1), np.take_along_axis(grid, j + 1, axis=1)
+
+
 def unimodal_nodes(
     log_f: Callable[[np.ndarray, np.ndarray], np.ndarray],
     coord: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -141,14 +168,13 @@ def unimodal_nodes(
         idx = np.flatnonzero(n_panels == k)
         frac = np.arange(k + 1) / k
         targets = s_a[idx, None] + frac[None, :] * (s_b[idx] - s_a[idx])[:, None]
-        bounds = bisect_monotone(
-            lambda y, idx=idx: total_coord(y, idx),
-            targets,
-            np.broadcast_to(a[idx, None], targets.shape),
-            np.broadcast_to(b[idx, None], targets.shape),
-            increasing=True,
-            n_iter=32,
-        )
+        brackets = _grid_brackets(lambda y, idx=idx: total_coord(y, idx), targets, a[idx], b[idx], 4 * int(k))
+        if brackets is None:  # a coordinate that is not finite on the grid: bisect the whole range
+            lo_b, hi_b, n_iter = np.broadcast_to(a[idx, None], targets.shape), np.broadcast_to(b[idx, None], targets.shape), 32
+        else:
+            (lo_b, hi_b), n_iter = brackets, 16
+        bounds = bisect_monotone(lambda y, idx=idx: total_coord(y, idx), targets, lo_b, hi_b, increasing=True,
+                                 n_iter=n_iter)
         bounds[:, 0], bounds[:, -1] = a[idx], b[idx]
         half = 0.5 * np.diff(bounds, axis=1)
         mid = 0.5 * (bounds[:, 1:] + bounds[:, :-1])
