@@ -27,7 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis._dates import parse_date
+from crm_analysis._validate import check_count
 from crm_analysis.data.schema import Column, Schema
+from crm_analysis.yield_management._records import check_booking_records
 from crm_analysis.yield_management.cancellation import (
     CancellationEvaluation,
     CancellationModel,
@@ -215,8 +218,17 @@ class HorizonParams:
     def __post_init__(self) -> None:
         for name in ("pickup_days", "shows_days_out"):  # a list from a notebook's parameters cell
             object.__setattr__(self, name, tuple(int(d) for d in getattr(self, name)))
-        if self.capacity is not None and int(self.capacity) < 1:
-            raise InputError(f"capacity must be a positive number of rooms, got {self.capacity!r}")
+        parse_date(self.as_of, "as_of", time="normalize")
+        parse_date(self.cutoff, "cutoff", allow_none=True, time="normalize")
+        if self.capacity is not None:
+            check_count(self.capacity, "capacity", minimum=1)
+        check_count(self.test_days, "test_days", minimum=1)
+        if self.walk_cost is not None and not (np.isfinite(float(self.walk_cost)) and float(self.walk_cost) > 0):
+            raise InputError(f"walk_cost must be a cost > 0 per walked room (or None: twice the highest fare), "
+                             f"got {self.walk_cost!r}")
+        if self.group_rate is not None and not (np.isfinite(float(self.group_rate)) and float(self.group_rate) > 0):
+            raise InputError(f"group_rate must be a rate > 0 per room-night (or None: 80 % of the lowest fare), "
+                             f"got {self.group_rate!r}")
         if not 0 <= self.service_level < 1:
             raise InputError(f"service_level must be in [0, 1), got {self.service_level!r}")
         if self.max_lead < max(max(self.pickup_days), self.group_days_before, 1):
@@ -233,6 +245,10 @@ class HorizonParams:
                              f"got {self.synthetic_replications!r}")
         if not self.shows_days_out or min(self.shows_days_out) < 0 or max(self.shows_days_out) > self.max_lead:
             raise InputError(f"shows_days_out must be days in 0..max_lead ({self.max_lead}), got {self.shows_days_out!r}")
+        if max(self.shows_days_out) < 1:
+            raise InputError(f"shows_days_out must hold a day >= 1, got {self.shows_days_out!r}: the held-booking "
+                             "cancellation is recalibrated on the bookings held at those days out, and a booking "
+                             "held on its arrival day cannot cancel any more (e.g. (0, 7))")
 
     @property
     def as_of_ts(self) -> pd.Timestamp:
@@ -376,6 +392,11 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
 
         p = dataclasses.replace(p, capacity=int(DEFAULT_HOTEL.capacity))
     notes: list[str] = []
+    missing = [c for c in ("segment",) if c not in bookings.columns]
+    if missing:
+        raise InputError(f"run_booking_horizon: the bookings are missing column(s) {missing}; they have "
+                         f"{[str(c) for c in bookings.columns]}")
+    check_booking_records(bookings, what="run_booking_horizon", rate=True)
     b = bookings.copy()
     if "fare_class" not in b.columns:
         b["fare_class"] = b["segment"]
@@ -384,7 +405,11 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     counts = {"bookings": len(b), "left out: arrival after as_of": int(late.sum())}
     b = b.loc[~late]
     first_night = b["arrival_date"].min()
-    if pd.isna(first_night) or cut - first_night < pd.Timedelta(days=p.window + 28) or cut > as_of - pd.Timedelta(days=max(p.pickup_days)):
+    if pd.isna(first_night):
+        raise InputError(f"no booking arrives by as_of {as_of:%Y-%m-%d}: the {len(bookings):,} bookings arrive from "
+                         f"{bookings['arrival_date'].min():%Y-%m-%d} to {bookings['arrival_date'].max():%Y-%m-%d}; "
+                         "set as_of within the data")
+    if cut - first_night < pd.Timedelta(days=p.window + 28) or cut > as_of - pd.Timedelta(days=max(p.pickup_days)):
         raise InputError(
             f"the bookings arrive from {first_night:%Y-%m-%d} to {as_of:%Y-%m-%d} (as_of): the cutoff {cut:%Y-%m-%d} "
             f"needs at least {p.window + 28} training nights before it and {max(p.pickup_days)} test nights after it; "

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.seasonality.pickup import OnTheBooks, on_the_books, pickup_forecast
+from crm_analysis.yield_management._records import check_booking_records
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -176,7 +177,17 @@ def booking_curves(
     Returns
     -------
     BookingCurves
+
+    Raises
+    ------
+    ValueError
+        On booking records that cannot be placed on the horizon (no booking
+        or arrival date, booked after arrival, a status other than stayed /
+        cancelled / no_show, a cancellation date on a booking that is not
+        cancelled, before its booking or after its arrival, nights or units
+        below 1), naming the column, the count, an example and the fix.
     """
+    check_booking_records(bookings, what="booking_curves")
     rooms = on_the_books(bookings, start=start, end=end, max_lead=max_lead, measure="room_nights", by=by)
     arrivals = on_the_books(bookings, start=start, end=end, max_lead=max_lead, measure="arrivals", by=by)
     return BookingCurves(rooms, arrivals, by)

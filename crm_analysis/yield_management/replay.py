@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.seasonality.pickup import on_the_books
+from crm_analysis.yield_management._records import check_booking_records
 from crm_analysis.yield_management.capacity import booking_limits, emsr_b
 from crm_analysis.yield_management.dynamic import DynamicDPResult
 from crm_analysis.yield_management.overbooking import overbooking_limit_cost, overbooking_limit_service
@@ -105,6 +106,7 @@ def show_rates_by_days_out(
         (``stayed / on_books``) and ``cancel_to_come`` (share of those
         cancelled later).
     """
+    check_booking_records(bookings, what="show_rates_by_days_out")
     otb = on_the_books(bookings, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
     stayed = bookings[bookings["status"].astype("object") == "stayed"]
     st = on_the_books(stayed, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
@@ -324,6 +326,7 @@ def replay_policies(
         On a policy missing its inputs, an unknown control, a request's class
         without a fare, or a failed accounting identity.
     """
+    check_booking_records(requests, what="replay_policies", rate=True, unique_ids=True)
     t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
     if t1 < t0:
         raise InputError(f"end ({t1.date()}) is before start ({t0.date()})")

@@ -55,6 +55,7 @@ import pandas as pd
 from scipy import stats
 
 from crm_analysis._validate import check_probability
+from crm_analysis.yield_management._records import check_booking_records
 
 __all__ = [
     "poisson_binomial_pmf",
@@ -356,6 +357,7 @@ def bookings_on_hand(bookings: pd.DataFrame, nights: pd.DatetimeIndex, days_befo
     """
     from crm_analysis.seasonality.series import stay_nights
 
+    check_booking_records(bookings, what="bookings_on_hand")
     sn = stay_nights(bookings)
     row = sn["row"].to_numpy()
     night = sn["date"].to_numpy("datetime64[D]")

@@ -121,6 +121,36 @@ def test_bad_params(bookings):
         HorizonParams(as_of="2023-12-31", capacity=120, max_lead=200, shows_days_out=(0, 400))
 
 
+@pytest.mark.parametrize("kwargs, words", [
+    # a date that is not ISO was read month-first without a word (01/12/2024 -> 12 January)
+    ({"as_of": "01/12/2023"}, "as_of='01/12/2023' is not a date in ISO form"),
+    ({"as_of": "2023-12-31", "cutoff": "10/01/2023"}, "cutoff='10/01/2023' is not a date in ISO form"),
+    ({"as_of": "2023-12-31", "capacity": 120.5}, "capacity must be a whole number >= 1, got 120.5"),
+    ({"as_of": "2023-12-31", "test_days": 0}, "test_days must be a whole number >= 1, got 0"),
+    # named the internal denied_cost / spoilage_cost at run time
+    ({"as_of": "2023-12-31", "walk_cost": -5.0}, "walk_cost must be a cost > 0"),
+    ({"as_of": "2023-12-31", "group_rate": 0.0}, "group_rate must be a rate > 0"),
+    # failed at run time with "the held bookings need both later-cancelled and kept bookings to recalibrate"
+    ({"as_of": "2023-12-31", "shows_days_out": (0,)}, "shows_days_out must hold a day >= 1"),
+])
+def test_params_refuse_bad_values_naming_them(kwargs, words):
+    kw = {"capacity": 120} | kwargs
+    with pytest.raises(ValueError) as e:
+        HorizonParams(**kw)
+    assert words in str(e.value)
+
+
+def test_data_errors_name_the_problem(bookings):
+    # as_of before every arrival: was "NaTType does not support strftime"
+    with pytest.raises(ValueError, match=r"no booking arrives by as_of 2022-06-30.*set as_of within the data"):
+        run_booking_horizon(bookings, HorizonParams(as_of="2022-06-30", capacity=120))
+    # a missing column: was a bare KeyError
+    with pytest.raises(ValueError, match=r"run_booking_horizon: the bookings are missing column\(s\) \['status'\]"):
+        run_booking_horizon(bookings.drop(columns=["status"]), HorizonParams(as_of="2023-12-31", capacity=120))
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['segment'\]"):
+        run_booking_horizon(bookings.drop(columns=["segment"]), HorizonParams(as_of="2023-12-31", capacity=120))
+
+
 @pytest.mark.slow
 def test_time_series_baseline_scored_beside_pickup(bookings):
     p = HorizonParams(as_of="2023-12-31", capacity=120, cutoff="2023-10-01", max_lead=200, dp_days=60,
