@@ -38,7 +38,13 @@ from crm_analysis.yield_management.cancellation import (
     time_split,
 )
 from crm_analysis.yield_management.dynamic import DynamicDPResult, arrival_probabilities, dynamic_programme
-from crm_analysis.yield_management.horizon import BookingCurves, PickupBacktest, booking_curves, pickup_backtest
+from crm_analysis.yield_management.horizon import (
+    PICKUP_METHODS,
+    BookingCurves,
+    PickupBacktest,
+    booking_curves,
+    pickup_backtest,
+)
 from crm_analysis.yield_management.replay import (
     ReplayPolicy,
     ReplayResult,
@@ -286,7 +292,9 @@ class HorizonResult:
     def headlines(self) -> dict[str, Any]:
         """Headline figures keyed as :data:`HORIZON_HEADLINES`."""
         t = self.pickup.errors
-        best7 = t[(t["days_before"] == 7) & (t["method"] != "time_series")]["mae"].min() if (t["days_before"] == 7).any() else np.nan
+        # the pick-up methods only: a baseline (e.g. "time_series (DemandForecaster)") is scored at a few origins
+        pu = t[(t["days_before"] == 7) & t["method"].isin(PICKUP_METHODS)]
+        best7 = pu["mae"].min() if len(pu) else np.nan
         s = self.replay.summary
         base = s.loc["FCFS", "net_revpar"] if "FCFS" in s.index else np.nan
         return {
@@ -424,6 +432,7 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     baseline = _ts_baseline(b, p, cut, as_of) if p.ts_baseline_origins > 0 else None
     pickup = pickup_backtest(curves.rooms, origins=origins, days_before=p.pickup_days, window=p.window,
                              baseline=baseline)
+    notes += [n for n in pickup.notes if "compare them on the same nights" in n]
     # 3. cancellation models
     split = time_split(b, cut)
     models = {

@@ -300,6 +300,35 @@ class PickupBacktest:
         """``metric`` by method (rows) and days before (columns)."""
         return self.errors.pivot(index="method", columns="days_before", values=metric)
 
+    def on_nights_of(self, method: str) -> "PickupBacktest":
+        """The backtest of every method on the (origin, night) pairs at which ``method`` was scored.
+
+        A baseline scored at a few origins (e.g. the time-series forecaster,
+        refitted at each) and the pick-up methods scored at every origin are
+        compared on the same nights only here.
+
+        Parameters
+        ----------
+        method : str
+            A method of :attr:`predictions`.
+
+        Returns
+        -------
+        PickupBacktest
+            Predictions and errors restricted to those pairs (same columns).
+
+        Raises
+        ------
+        ValueError
+            On a method that is not in the backtest.
+        """
+        p = self.predictions
+        if method not in set(p["method"]):
+            raise InputError(f"method {method!r} is not in the backtest; it has {sorted(set(p['method']))}")
+        keys = p.loc[p["method"] == method, ["origin", "night"]].drop_duplicates()
+        sub = p.merge(keys, on=["origin", "night"], how="inner")
+        return PickupBacktest(sub, _errors(sub), [f"restricted to the {len(keys)} (origin, night) pairs of {method}"])
+
     def plot(self, metric: str = "mae", ax: "Axes | None" = None) -> "Figure":
         """Forecast error against days before the night, one line per method."""
         import matplotlib.pyplot as plt
@@ -418,4 +447,10 @@ def pickup_backtest(
         bl["actual"] = final.reindex(bl["night"]).to_numpy()
         pred = pd.concat([pred, bl[["origin", "night", "days_before", "method", "forecast", "actual"]]],
                          ignore_index=True)
+        for m in sorted(set(bl["method"])):
+            n_bl = int((bl["method"] == m).sum())
+            n_pu = int((pred["method"] == methods[0]).sum()) if len(methods) else 0
+            if n_bl != n_pu:
+                notes.append(f"{m} is scored on {n_bl} (origin, night) pairs, the pick-up methods on {n_pu}: "
+                             f"compare them on the same nights with on_nights_of({m!r})")
     return PickupBacktest(pred, _errors(pred), notes)

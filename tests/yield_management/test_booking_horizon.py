@@ -121,6 +121,30 @@ def test_bad_params(bookings):
         HorizonParams(as_of="2023-12-31", capacity=120, max_lead=200, shows_days_out=(0, 400))
 
 
+def test_the_pickup_headline_ranks_pickup_methods_only(result):
+    """A baseline scored at a few origins is not the "best method" (finding F7: on the City Hotel the headline
+    was the time-series MAE on 4 nights, 7.13, while the best pick-up method had 8.13 on 153 nights)."""
+    import dataclasses
+
+    from crm_analysis.yield_management import PICKUP_METHODS, PickupBacktest
+
+    pe = result.pickup
+    t = pe.errors
+    best = t[(t["days_before"] == 7) & t["method"].isin(PICKUP_METHODS)]["mae"].min()
+    assert result.headlines()["pickup_mae_7"] == pytest.approx(best)
+    fake = pe.predictions[pe.predictions["method"] == "advanced_additive"].head(3).assign(
+        method="time_series (DemandForecaster)", forecast=lambda d: d["actual"])  # perfect on 3 nights
+    pred = pd.concat([pe.predictions, fake], ignore_index=True)
+    from crm_analysis.yield_management.horizon import _errors
+
+    r2 = dataclasses.replace(result, pickup=PickupBacktest(pred, _errors(pred), []))
+    assert r2.headlines()["pickup_mae_7"] == pytest.approx(best)
+    same = r2.pickup.on_nights_of("time_series (DemandForecaster)")
+    assert set(same.errors["nights"]) == {1} and len(same.predictions) == 3 * (len(PICKUP_METHODS) + 1)
+    with pytest.raises(ValueError, match="not in the backtest"):
+        r2.pickup.on_nights_of("nope")
+
+
 @pytest.mark.parametrize("kwargs, words", [
     # a date that is not ISO was read month-first without a word (01/12/2024 -> 12 January)
     ({"as_of": "01/12/2023"}, "as_of='01/12/2023' is not a date in ISO form"),
@@ -160,3 +184,6 @@ def test_time_series_baseline_scored_beside_pickup(bookings):
     ts = e[e["method"] == "time_series (DemandForecaster)"]
     assert sorted(ts["days_before"]) == sorted(p.pickup_days)
     assert (ts["nights"] == 2).all()  # one night per origin and lead
+    assert any("compare them on the same nights" in n for n in r.notes)
+    same = r.pickup.on_nights_of("time_series (DemandForecaster)").errors
+    assert (same["nights"] == 2).all() and set(same["method"]) == set(e["method"])
