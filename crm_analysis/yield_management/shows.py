@@ -34,7 +34,12 @@ with ``q_new(d)``, gives ``S_k = PoissonBinomial(p(d), u) + Binomial(k, q_new(d)
   room while ``empty_room_cost * P(S_k < C) > walk_cost * P(S_k >= C)``,
   i.e. ``k* = min{k >= 0 : P(S_k >= C) >= empty / (empty + walk)}``.
 
-The limit is ``rooms on hand + k``. The pick-up distribution does not move
+The limit is ``rooms on hand + k``. Where the bookings on hand already
+break the rule at ``k = 0`` (more held than the rooms can take), the limit is
+the binomial limit of :mod:`~crm_analysis.yield_management.overbooking` at the
+on-hand mean show probability ``E[S_0] / rooms on hand``, at most the rooms on
+hand: "accept nothing more" would let a hotel that holds fewer of these
+bookings (a replayed policy) fill up to this hotel's holding. The pick-up distribution does not move
 it: the ``k+1``-th room matters only when the pick-up reaches it, and then
 the marginal value has the sign above (the pick-up sets how likely the limit
 binds, shown as ``p_over_capacity``: ``P(S > C)`` with no further control).
@@ -56,6 +61,7 @@ from scipy import stats
 
 from crm_analysis._validate import check_probability
 from crm_analysis.yield_management._records import check_booking_records
+from crm_analysis.yield_management.overbooking import overbooking_limit_cost, overbooking_limit_service
 
 __all__ = [
     "poisson_binomial_pmf",
@@ -194,7 +200,7 @@ def limits_from_shows(
     dict
         ``extra_service`` / ``extra_cost``: rooms more to accept (``>= 0``; 0
         also when the bookings on hand already break the level, flagged by
-        ``over_service = 1``).
+        ``over_service = 1`` / ``over_cost = 1``).
 
     Raises
     ------
@@ -252,6 +258,7 @@ def limits_from_shows(
         out["over_service"] = int(res_s < 0)
     if want_c:
         out["extra_cost"] = res_c + 1
+        out["over_cost"] = int(res_c < 0)
     return out
 
 
@@ -510,6 +517,7 @@ def show_forecast(
     final = bookings_on_hand(b[b["status"].astype("object") == "stayed"].reset_index(drop=True), nights, 0)
     actual = final.groupby("night")["units"].sum().reindex(nights, fill_value=0)
     rows = []
+    n_over = 0
     for d in days_out:
         oh = bookings_on_hand(b, nights, d)
         r_ = oh["row"].to_numpy()
@@ -530,12 +538,25 @@ def show_forecast(
             lim = limits_from_shows(base, capacity, max(q_new, 1e-9), max_denied_prob=max_denied_prob,
                                     walk_cost=walk_cost, empty_room_cost=empty_room_cost)
             held = int(u_.sum())
+            e_on_hand = float((p_ * u_).sum())
+            l_s = held + lim["extra_service"]
+            l_c = held + lim["extra_cost"] if "extra_cost" in lim else np.nan
+            if (lim["over_service"] or lim.get("over_cost")) and held > 0 and e_on_hand > 0:
+                # the bookings on hand already break the rule: "accept nothing more" (limit = held) would let a
+                # hotel holding fewer of them (the replay's policies) fill up to this hotel's holding; the limit
+                # is the rooms held that meet the rule at the on-hand mean show probability (never above held)
+                pbar = min(1.0, e_on_hand / held)
+                if lim["over_service"]:
+                    l_s = min(held, overbooking_limit_service(capacity, pbar, max_denied_prob))
+                    n_over += 1
+                if lim.get("over_cost"):
+                    l_c = min(held, overbooking_limit_cost(capacity, pbar, walk_cost, empty_room_cost))
             rows.append({"night": t, "days_before": int(d), "rooms_on_hand": held,
-                         "expected_shows_on_hand": float((p_ * u_).sum()), "expected_net_pickup": mu,
-                         "expected_shows": float((p_ * u_).sum()) + mu,
+                         "expected_shows_on_hand": e_on_hand, "expected_net_pickup": mu,
+                         "expected_shows": e_on_hand + mu,
                          "p_over_capacity": float(full[int(capacity) + 1:].sum()),
-                         "limit_service": held + lim["extra_service"],
-                         "limit_cost": held + lim["extra_cost"] if "extra_cost" in lim else np.nan,
+                         "limit_service": l_s,
+                         "limit_cost": l_c,
                          "actual_shows": int(actual.loc[t])})
     nightly = pd.DataFrame(rows)
     err = nightly["expected_shows"] - nightly["actual_shows"]
@@ -547,4 +568,8 @@ def show_forecast(
         limit_cost=("limit_cost", "mean"))
     notes = [f"no-show rate of bookings held at arrival (training): {no_show:.3f}",
              f"held-booking cancellation recalibrated on {held_cal.n_rows_:,} booking x days-out rows"]
+    if n_over:
+        notes.append(f"on {n_over:,} of {len(nightly):,} night x days-out rows the bookings on hand already break the "
+                     "service level: their limit is the binomial one at the on-hand mean show probability "
+                     "(below the rooms on hand)")
     return ShowForecast(nightly, by, pick, no_show, notes)

@@ -160,3 +160,30 @@ def test_held_cancellation_recovers_survival():
         pred = h.predict(c[held], d, lead[held]).mean()
         truth = canc[held].mean()
         assert abs(pred - truth) < 0.01 and abs(c[held].mean() - truth) > 0.05
+
+
+def test_limits_meet_the_rule_when_the_bookings_on_hand_already_break_it():
+    """Finding F8: with capacity 10 for ~95 rooms on hand the per-night limit was the rooms on hand (~95), and
+    the replay 'FCFS + limits from bookings on hand' walked 4,919 guests (net RevPAR -479 against +91 for FCFS).
+    The limit is now the binomial one at the on-hand mean show probability: a hold of ``limit`` rooms of that
+    show probability meets the service level (checked with scipy's binomial), and it never exceeds the hold."""
+    from scipy import stats
+
+    from crm_analysis.synthetic import generate_bookings
+    from crm_analysis.yield_management.shows import show_forecast
+
+    b = generate_bookings(start="2023-01-01", end="2023-08-31", seed=5).bookings
+    c = np.full(len(b), 0.3)  # a constant booking-time cancellation probability is enough here
+    C, eps = 10, 0.05
+    sf = show_forecast(b, c, nights=pd.date_range("2023-08-01", "2023-08-20"),
+                       train_nights=pd.date_range("2023-03-01", "2023-07-31"), capacity=C, days_out=(0, 7, 30),
+                       max_denied_prob=eps, walk_cost=200.0, empty_room_cost=100.0)
+    n = sf.nightly
+    assert (n["rooms_on_hand"] > 3 * C).all()  # the situation of the finding
+    assert (n["limit_service"] <= n["rooms_on_hand"]).all() and (n["limit_cost"] <= n["rooms_on_hand"]).all()
+    assert (n["limit_service"] >= C).all()
+    pbar = (n["expected_shows_on_hand"] / n["rooms_on_hand"]).to_numpy()
+    walk_risk = stats.binom.sf(C, n["limit_service"].to_numpy(), pbar)  # P(Bin(limit, pbar) > C)
+    assert (walk_risk <= eps + 1e-12).all()
+    assert (n["limit_service"] < 2 * C).all()
+    assert any("already break the service level" in x for x in sf.notes)
