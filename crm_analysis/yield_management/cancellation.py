@@ -240,6 +240,8 @@ def time_split(bookings: pd.DataFrame, cutoff: object, *, start: object | None =
     bd = bookings["booking_date"]
     train_m = bd < cut
     counts: dict[str, int] = {}
+    if bd.isna().any():  # neither before nor from the cutoff: left out, counted
+        counts["left out: no booking_date"] = int(bd.isna().sum())
     if start is not None:
         s = pd.Timestamp(start)
         early = bd < s
@@ -367,7 +369,12 @@ class CancellationModel:
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.model_selection import TimeSeriesSplit
 
-        order = np.argsort(bookings["booking_date"].to_numpy(), kind="stable")
+        # one order whatever the rows' order (the boosting's early-stopping holdout and the kept categories
+        # depend on it): booking date, then arrival date, then booking id
+        keys = [bookings["booking_date"].to_numpy("datetime64[ns]"), bookings["arrival_date"].to_numpy("datetime64[ns]")]
+        if "booking_id" in bookings.columns:
+            keys.append(bookings["booking_id"].astype(str).to_numpy())
+        order = np.lexsort(keys[::-1])
         b = bookings.iloc[order]
         y = cancellation_target(b)
         if np.unique(y).size < 2:
