@@ -88,22 +88,67 @@ class DynamicDPResult:
         return out
 
     def accept(self, t: int, x: int, fare_class: int) -> bool:
-        """Whether a request of class ``fare_class`` (1-based) is accepted with ``t`` periods to go and ``x`` units left."""
-        if x <= 0:
+        """Whether a request of class ``fare_class`` (1-based) is accepted with ``t`` periods to go and ``x`` units left.
+
+        Parameters
+        ----------
+        t : int
+            Periods to go, ``1..T``.
+        x : int
+            Units left, ``0..C`` (none left: refused).
+        fare_class : int
+            Class ``1..n`` (1: the highest fare).
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        ValueError
+            On ``t``, ``x`` or ``fare_class`` outside those ranges (a 0 or a negative number would
+            otherwise index the arrays from their end).
+        """
+        T = self.bid_prices.shape[0]
+        t = check_count(t, "t (periods to go)", minimum=1)
+        x = check_count(x, "x (units left)", minimum=0)
+        j = check_count(fare_class, "fare_class", minimum=1)
+        if t > T:
+            raise InputError(f"t (periods to go) must be in 1..{T} (the programme's periods), got {t}")
+        if x > self.capacity:
+            raise InputError(f"x (units left) must be in 0..{self.capacity} (the capacity), got {x}")
+        if j > self.fares.size:
+            raise InputError(f"fare_class must be in 1..{self.fares.size} (1: the highest fare), got {j}")
+        if x == 0:
             return False
-        return bool(self.fares[fare_class - 1] >= self.bid_prices[int(t) - 1, int(x) - 1])
+        return bool(self.fares[j - 1] >= self.bid_prices[t - 1, x - 1])
 
     def protection_frame(self, days_before: Sequence[int] = (180, 90, 60, 30, 14, 7, 1)) -> pd.DataFrame:
         """Protection levels and the bid price of the last unit by days before arrival.
+
+        Parameters
+        ----------
+        days_before : sequence of int
+            Days before arrival, each in ``0..T / periods_per_day`` (0 reads the last period).
 
         Returns
         -------
         pandas.DataFrame
             Index ``days_before``; ``protect_1..j`` (``y_j``) and ``bid_price_last_unit``
             (``Delta V(C)``, at full capacity) and ``bid_price_one_left`` (``Delta V(1)``).
+
+        Raises
+        ------
+        ValueError
+            On a day beyond the programme's horizon (it was shown with the values of the horizon's first
+            period, labelled with the day asked for).
         """
         k = self.periods_per_day
         T = self.bid_prices.shape[0]
+        bad = [int(d) for d in days_before if int(d) < 0 or int(d) * k > T]
+        if bad:
+            raise InputError(f"days_before {bad} outside the programme's horizon of 0..{T // k} days "
+                             f"({T} periods, {k} a day); ask for days within it")
         rows = {}
         y = self.protection_levels
         for d in days_before:

@@ -134,7 +134,8 @@ def overbooking_limits_by_days_out(
     show_rate : pandas.Series or array
         ``q(d)``, ``d = 0..D`` (e.g. :func:`show_rates_by_days_out` ``["show_rate"]``);
         a missing or zero rate (no bookings that far out) takes the rate of
-        the nearest ``d`` closer to arrival.
+        the nearest ``d`` closer to arrival (at ``d = 0``, of the nearest
+        farther one); at least one rate must be positive.
     capacity : int
         Rooms ``C``.
     max_denied_prob : float, default 0.05
@@ -147,9 +148,28 @@ def overbooking_limits_by_days_out(
     pandas.DataFrame
         Index ``days_before``: ``show_rate``, ``limit_service`` and (with
         costs) ``limit_cost``.
+
+    Raises
+    ------
+    ValueError
+        When no ``d`` has a positive show rate (every booking held cancelled:
+        no limit is finite), on a rate above 1, or when only one of
+        ``walk_cost`` / ``empty_room_cost`` is given (naming the other).
     """
     q = pd.Series(np.asarray(show_rate, dtype=float))
-    q = q.where(q > 0).ffill().fillna(1.0)
+    if not (q > 0).any():
+        raise InputError(f"no days out has a positive show rate (got {q.head(5).tolist()}...): no booking held "
+                         "finally stayed (every one cancelled, or none on the books), so no booking limit is "
+                         "finite; check the bookings' statuses and the nights of show_rates_by_days_out")
+    if (walk_cost is None) != (empty_room_cost is None):
+        raise InputError(f"the cost rule needs both walk_cost and empty_room_cost; got walk_cost={walk_cost!r}, "
+                         f"empty_room_cost={empty_room_cost!r} (give both, or neither for the service level only)")
+    for name, v in (("walk_cost", walk_cost), ("empty_room_cost", empty_room_cost)):
+        if v is not None and not (np.isfinite(float(v)) and float(v) > 0):
+            raise InputError(f"{name} must be a cost > 0, got {v!r}")
+    # a missing or zero rate takes the nearest d closer to arrival; d = 0 (and any d before the first rate)
+    # the nearest farther one
+    q = q.where(q > 0).ffill().bfill()
     lim_s = [overbooking_limit_service(capacity, float(v), max_denied_prob) for v in q]
     out = pd.DataFrame({"show_rate": q.to_numpy(), "limit_service": lim_s},
                        index=pd.Index(np.arange(len(q)), name="days_before"))

@@ -113,3 +113,23 @@ def test_bad_arguments():
         dynamic_programme([1.0, 2.0], [[0.1, 0.1]], 3)
     with pytest.raises(ValueError, match=">= 0"):
         arrival_probabilities(-np.ones((2, 2)))
+
+
+def test_accept_and_protection_frame_refuse_arguments_outside_the_programme():
+    """Finding F4: accept(0, 1, 1) and accept(-1, 1, 1) answered from the last row of the bid prices (T periods to
+    go), fare_class 0 priced the lowest class, t > T or x > C gave a bare IndexError; protection_frame showed a
+    12-period programme's first period under the label '180 days'."""
+    r = dynamic_programme([200.0, 120.0, 70.0], np.full((12, 3), 0.2), 4)
+    for args, words in [((0, 1, 1), "t (periods to go) must be a whole number >= 1, got 0"),
+                        ((-1, 1, 1), "t (periods to go) must be a whole number >= 1, got -1"),
+                        ((13, 1, 1), "t (periods to go) must be in 1..12"), ((1, 5, 1), "x (units left) must be in 0..4"),
+                        ((1, -1, 1), "x (units left) must be a whole number >= 0"),
+                        ((1, 1, 0), "fare_class must be a whole number >= 1"), ((1, 1, 4), "fare_class must be in 1..3"),
+                        ((1.5, 1, 1), "t (periods to go) must be a whole number >= 1, got 1.5")]:
+        with pytest.raises(ValueError) as e:
+            r.accept(*args)
+        assert words in str(e.value), (args, str(e.value))
+    assert r.accept(12, 4, 1) and not r.accept(1, 0, 1)
+    with pytest.raises(ValueError, match=r"days_before \[180\] outside the programme's horizon of 0..12 days"):
+        r.protection_frame([180, 7])
+    assert list(r.protection_frame([12, 7, 0]).index) == [12, 7, 0]

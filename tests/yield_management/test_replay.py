@@ -199,3 +199,19 @@ def test_limits_per_night():
                                                                      "c": "shown", "d": "shown"}
     with pytest.raises(ValueError, match="one row per scored night"):
         replay_policies(req, [ReplayPolicy("fcfs", True)], capacity=2, start=day, end=day, limits=lim)
+
+
+def test_limits_by_days_out_refuse_rates_that_give_no_limit():
+    """Finding F2/F3: every booking cancelled gave show rate 0 (d >= 2) and NaN (d < 2), shown as 1.0 with limit
+    = capacity at every d; walk_cost without empty_room_cost dropped the cost column silently, and a negative
+    walk_cost was reported as 'denied_cost and spoilage_cost'."""
+    with pytest.raises(ValueError, match="no days out has a positive show rate"):
+        overbooking_limits_by_days_out(np.array([np.nan, np.nan, 0.0, 0.0]), 120)
+    with pytest.raises(ValueError, match="needs both walk_cost and empty_room_cost.*empty_room_cost=None"):
+        overbooking_limits_by_days_out(np.array([0.9, 0.8]), 120, walk_cost=100.0)
+    with pytest.raises(ValueError, match="walk_cost must be a cost > 0, got -100"):
+        overbooking_limits_by_days_out(np.array([0.9, 0.8]), 120, walk_cost=-100.0, empty_room_cost=50.0)
+    # a missing rate on the night itself is not taken as 1.0: the nearest farther rate
+    out = overbooking_limits_by_days_out(np.array([np.nan, 0.9, 0.8]), 120)
+    assert out["show_rate"].tolist() == [0.9, 0.9, 0.8]
+    assert out.loc[0, "limit_service"] == out.loc[1, "limit_service"] > 120
