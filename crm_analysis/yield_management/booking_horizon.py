@@ -432,7 +432,7 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     baseline = _ts_baseline(b, p, cut, as_of) if p.ts_baseline_origins > 0 else None
     pickup = pickup_backtest(curves.rooms, origins=origins, days_before=p.pickup_days, window=p.window,
                              baseline=baseline)
-    notes += [n for n in pickup.notes if "compare them on the same nights" in n]
+    notes += [n for n in pickup.notes if "compare them on the same pairs" in n]
     # 3. cancellation models
     split = time_split(b, cut)
     models = {

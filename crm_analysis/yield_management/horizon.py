@@ -451,6 +451,6 @@ def pickup_backtest(
             n_bl = int((bl["method"] == m).sum())
             n_pu = int((pred["method"] == methods[0]).sum()) if len(methods) else 0
             if n_bl != n_pu:
-                notes.append(f"{m} is scored on {n_bl} (origin, night) pairs, the pick-up methods on {n_pu}: "
-                             f"compare them on the same nights with on_nights_of({m!r})")
+                notes.append(f"{m} is scored on {n_bl} (origin, night) pairs, the pick-up methods on {n_pu}; "
+                             "compare them on the same pairs (PickupBacktest.on_nights_of)")
     return PickupBacktest(pred, _errors(pred), notes)

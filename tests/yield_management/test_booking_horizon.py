@@ -184,6 +184,6 @@ def test_time_series_baseline_scored_beside_pickup(bookings):
     ts = e[e["method"] == "time_series (DemandForecaster)"]
     assert sorted(ts["days_before"]) == sorted(p.pickup_days)
     assert (ts["nights"] == 2).all()  # one night per origin and lead
-    assert any("compare them on the same nights" in n for n in r.notes)
+    assert any("compare them on the same pairs" in n for n in r.notes)
     same = r.pickup.on_nights_of("time_series (DemandForecaster)").errors
     assert (same["nights"] == 2).all() and set(same["method"]) == set(e["method"])
