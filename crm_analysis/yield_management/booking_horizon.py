@@ -34,6 +34,7 @@ from crm_analysis.yield_management._records import check_booking_records
 from crm_analysis.yield_management.cancellation import (
     CancellationEvaluation,
     CancellationModel,
+    cancellation_target,
     evaluate_cancellation_model,
     time_split,
 )
@@ -372,6 +373,13 @@ def _class_rates(bookings: pd.DataFrame, classes: list[str], nights: pd.Datetime
     return acc / np.maximum(cnt, 1)[:, None, None]
 
 
+class _NoCancellation:
+    """The cancellation probability of a hotel whose training bookings never cancel: 0 for every booking."""
+
+    def predict_proba(self, bookings: pd.DataFrame) -> np.ndarray:
+        return np.zeros(len(bookings))
+
+
 def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> HorizonResult:
     """Booking curves, pick-up, cancellations, overbooking by days out, dynamic control and replay.
 
@@ -435,11 +443,23 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     notes += [n for n in pickup.notes if "compare them on the same pairs" in n]
     # 3. cancellation models
     split = time_split(b, cut)
-    models = {
-        "logistic regression": CancellationModel("logistic", seed=p.seed).fit(split.train),
-        "gradient boosting": CancellationModel("gradient_boosting", max_iter=p.cancel_max_iter, seed=p.seed).fit(split.train),
-    }
-    cancel = evaluate_cancellation_model(models, split.test)
+    y_train = cancellation_target(split.train)
+    if y_train.min() == 1:
+        raise InputError(f"all {y_train.size:,} bookings made before the cutoff {cut:%Y-%m-%d} were cancelled: no "
+                         "booking stays, so there is no show rate, booking limit or replay revenue to compute; check "
+                         "the status column (crm_analysis.data.normalise_status) or move the cutoff")
+    if y_train.max() == 0:  # a hotel without cancellations: the probability is 0 for every booking (exact)
+        notes.append(f"no cancellation among the {y_train.size:,} bookings made before the cutoff: every booking's "
+                     "cancellation probability is 0 (no model fitted, AUC not defined)")
+        const = _NoCancellation()
+        models = {"logistic regression": const, "gradient boosting": const}
+    else:
+        models = {
+            "logistic regression": CancellationModel("logistic", seed=p.seed).fit(split.train),
+            "gradient boosting": CancellationModel("gradient_boosting", max_iter=p.cancel_max_iter,
+                                                   seed=p.seed).fit(split.train),
+        }
+    cancel = evaluate_cancellation_model(models, split.test, one_class="nan")
     b = b.reset_index(drop=True)
     cancel_p = models["gradient boosting"].predict_proba(b)  # features known at booking only
     counts |= {"cancellation train bookings": split.counts["train"], "cancellation test bookings": split.counts["test"]}

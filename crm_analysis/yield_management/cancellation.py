@@ -446,7 +446,8 @@ class CancellationEvaluation:
         ax.plot([0, 1], [0, 1], ls=":", color="grey", label="perfect calibration")
         for name, g in self.calibration.groupby("model", sort=False):
             auc = self.table.loc[name, "auc"]
-            ax.plot(g["mean_predicted"], g["observed"], marker="o", label=f"{name} (AUC {auc:.3f})")
+            lab = f"AUC {auc:.3f}" if np.isfinite(auc) else "AUC not defined"
+            ax.plot(g["mean_predicted"], g["observed"], marker="o", label=f"{name} ({lab})")
         ax.set_xlabel("predicted cancellation probability (bin mean)")
         ax.set_ylabel("observed cancellation share")
         ax.set_title("Cancellation models on the test bookings: calibration")
@@ -454,34 +455,50 @@ class CancellationEvaluation:
         return fig
 
 
-def evaluate_cancellation_model(models: dict[str, CancellationModel], test: pd.DataFrame, bins: int = 10) -> CancellationEvaluation:
+def evaluate_cancellation_model(models: dict[str, CancellationModel], test: pd.DataFrame, bins: int = 10, *,
+                                one_class: Literal["raise", "nan"] = "raise") -> CancellationEvaluation:
     """AUC, Brier score and calibration bins of fitted models on test bookings.
 
     Parameters
     ----------
     models : dict
-        Name -> fitted :class:`CancellationModel`.
+        Name -> fitted :class:`CancellationModel` (or any object with
+        ``predict_proba(bookings)`` giving one probability per booking).
     test : pandas.DataFrame
         Test bookings with ``status``.
     bins : int, default 10
         Equal-count bins of the calibration table.
+    one_class : {"raise", "nan"}, default "raise"
+        Test bookings that are all cancelled or all kept have no AUC: raise,
+        or report it as NaN (the Brier score and the calibration stay defined).
 
     Returns
     -------
     CancellationEvaluation
+
+    Raises
+    ------
+    ValueError
+        On test bookings of one class with ``one_class="raise"``, naming the count.
     """
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
     y = cancellation_target(test)
-    if np.unique(y).size < 2:
-        raise InputError("the test bookings need both cancelled and not-cancelled bookings for an AUC")
+    if one_class not in ("raise", "nan"):
+        raise InputError(f"one_class must be 'raise' or 'nan', got {one_class!r}")
+    two = np.unique(y).size == 2
+    if not two and one_class == "raise":
+        raise InputError(f"the test bookings need both cancelled and not-cancelled bookings for an AUC; all "
+                         f"{len(y):,} are {'cancelled' if len(y) and y[0] else 'not cancelled'} "
+                         "(one_class='nan' reports the AUC as NaN)")
     rows, cal, probs = {}, [], {}
     for name, m in models.items():
-        p = m.predict_proba(test)
+        p = np.asarray(m.predict_proba(test), dtype=float)
         probs[name] = p
-        rows[name] = {"auc": roc_auc_score(y, p), "brier": brier_score_loss(y, p), "test_bookings": len(y),
+        rows[name] = {"auc": roc_auc_score(y, p) if two else np.nan, "brier": brier_score_loss(y, p, labels=[0, 1]),
+                      "test_bookings": len(y),
                       "cancel_rate": float(y.mean()), "mean_probability": float(p.mean())}
-        q = pd.qcut(pd.Series(p).rank(method="first"), bins, labels=False)
+        q = pd.qcut(pd.Series(p).rank(method="first"), min(bins, len(p)), labels=False)
         g = pd.DataFrame({"p": p, "y": y, "bin": q.to_numpy()}).groupby("bin")
         c = pd.DataFrame({"mean_predicted": g["p"].mean(), "observed": g["y"].mean(), "bookings": g["y"].size()})
         c.insert(0, "model", name)

@@ -287,11 +287,16 @@ class HeldCancellation:
         ``(a, b, g, h, k, m)``.
     n_rows_ : int
         Training rows (booking x days out held).
+    constant_ : float or None
+        Where every held training row has the same outcome (a hotel without
+        cancellations: none cancels later), that share (0 or 1), predicted for
+        every booking; ``None`` otherwise.
     """
 
     days_out: Sequence[int] = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180, 270, 365)
     coef_: np.ndarray | None = field(default=None, repr=False)
     n_rows_: int = 0
+    constant_: float | None = None
 
     @staticmethod
     def _X(c: np.ndarray, d: np.ndarray, lead: np.ndarray) -> np.ndarray:
@@ -325,8 +330,13 @@ class HeldCancellation:
             Xs.append(self._X(c[held], np.full(int(held.sum()), d), lead[held]))
             ys.append(canc[held])
         X, y = np.vstack(Xs), np.concatenate(ys)
-        if np.unique(y).size < 2:
-            raise InputError("the held bookings need both later-cancelled and kept bookings to recalibrate")
+        if y.size == 0:
+            raise InputError(f"no training booking is held at any of days_out {tuple(self.days_out)}: nothing to "
+                             "recalibrate on")
+        if np.unique(y).size < 2:  # one outcome: its share is the exact estimate (a logistic fit would diverge)
+            self.coef_, self.constant_, self.n_rows_ = None, float(y[0]), int(y.size)
+            return self
+        self.constant_ = None
         from threadpoolctl import threadpool_limits
 
         mu, sd = X.mean(axis=0), X.std(axis=0)
@@ -341,6 +351,8 @@ class HeldCancellation:
     def predict(self, cancel_probability: np.ndarray, days_before: np.ndarray | int,
                 lead_time: np.ndarray | int) -> np.ndarray:
         """``c_i(d)`` for booking-time probabilities ``c_i``, days before arrival ``d`` and lead times (days)."""
+        if self.constant_ is not None:
+            return np.full(np.shape(cancel_probability), self.constant_)
         if self.coef_ is None:
             raise InputError("HeldCancellation is not fitted; call fit(bookings, cancel_probability) first")
         c = np.asarray(cancel_probability, dtype=float)
@@ -568,6 +580,9 @@ def show_forecast(
         limit_cost=("limit_cost", "mean"))
     notes = [f"no-show rate of bookings held at arrival (training): {no_show:.3f}",
              f"held-booking cancellation recalibrated on {held_cal.n_rows_:,} booking x days-out rows"]
+    if held_cal.constant_ is not None:
+        notes.append(f"{'every' if held_cal.constant_ else 'no'} training booking held at those days out cancelled "
+                     f"later: the held-booking cancellation probability is {held_cal.constant_:.0f} for every booking")
     if n_over:
         notes.append(f"on {n_over:,} of {len(nightly):,} night x days-out rows the bookings on hand already break the "
                      "service level: their limit is the binomial one at the on-hand mean show probability "

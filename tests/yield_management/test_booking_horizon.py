@@ -145,6 +145,30 @@ def test_the_pickup_headline_ranks_pickup_methods_only(result):
         r2.pickup.on_nights_of("nope")
 
 
+def test_a_hotel_without_cancellations_runs_and_one_where_all_cancel_is_refused(bookings):
+    """Finding F9: either hotel failed with "the training bookings need both cancelled and not-cancelled
+    bookings" (no counts, no cutoff, the whole notebook 45 lost)."""
+    nc = bookings.copy()
+    nc["status"] = nc["status"].astype("object").replace({"cancelled": "stayed"})
+    nc["cancellation_date"] = pd.NaT
+    p = HorizonParams(as_of="2023-12-31", capacity=120, cutoff="2023-10-01", max_lead=200, dp_days=60,
+                      cancel_max_iter=20, synthetic_replications=0)
+    r = run_booking_horizon(nc, p)
+    assert any("no cancellation among the" in n for n in r.notes)
+    t = r.cancellation.table
+    assert t["auc"].isna().all() and (t["brier"] == 0).all() and (t["mean_probability"] == 0).all()
+    # nothing cancels: the share of the rooms held d days out that stay is the no-show complement at every d
+    assert (r.limits["show_rate"] > 0.95).all()
+    assert np.isnan(r.headlines()["cancel_auc"])
+    assert r.shows is not None and any("no training booking held" in n for n in r.shows.notes)
+    assert set(HORIZON_ARTIFACTS) == set(r.artifacts())
+    ac = bookings.copy()
+    ac["status"] = "cancelled"
+    ac["cancellation_date"] = ac["booking_date"]
+    with pytest.raises(ValueError, match=r"all [\d,]+ bookings made before the cutoff 2023-10-01 were cancelled"):
+        run_booking_horizon(ac, p)
+
+
 @pytest.mark.parametrize("kwargs, words", [
     # a date that is not ISO was read month-first without a word (01/12/2024 -> 12 January)
     ({"as_of": "01/12/2023"}, "as_of='01/12/2023' is not a date in ISO form"),

@@ -119,3 +119,17 @@ def test_city_hotel_auc(shared_data):
     ev = evaluate_cancellation_model({"gb": CancellationModel().fit(sp.train)}, sp.test)
     assert ev.table.loc["gb", "auc"] >= 0.85
     assert ev.table.loc["gb", "brier"] < 0.16
+
+
+def test_evaluation_of_a_one_class_test_set(synth):
+    """One-class test bookings: an error naming the count by default, NaN AUC on request (the Brier score stays)."""
+    m = CancellationModel(max_iter=10).fit(synth[synth["booking_date"] < "2023-09-01"])
+    kept = synth[(synth["booking_date"] >= "2023-09-01") & (synth["status"] != "cancelled")]
+    with pytest.raises(ValueError, match=rf"all {len(kept):,} are not cancelled"):
+        evaluate_cancellation_model({"gb": m}, kept)
+    ev = evaluate_cancellation_model({"gb": m}, kept, one_class="nan")
+    p = m.predict_proba(kept)
+    assert np.isnan(ev.table.loc["gb", "auc"])
+    assert ev.table.loc["gb", "brier"] == pytest.approx(float(np.mean(p**2)))  # every outcome is 0
+    labels = [t.get_text() for t in ev.plot().axes[0].get_legend().get_texts()]
+    assert "gb (AUC not defined)" in labels

@@ -187,3 +187,12 @@ def test_limits_meet_the_rule_when_the_bookings_on_hand_already_break_it():
     assert (walk_risk <= eps + 1e-12).all()
     assert (n["limit_service"] < 2 * C).all()
     assert any("already break the service level" in x for x in sf.notes)
+
+
+def test_held_cancellation_of_a_hotel_without_cancellations_is_zero():
+    """Finding F9: no held booking cancelling later was an error; the share 0 is the exact estimate."""
+    b = _table()
+    b = b.assign(status=b["status"].astype("object").replace({"cancelled": "stayed"}), cancellation_date=pd.NaT)
+    h = HeldCancellation(days_out=(0, 7, 14)).fit(b, np.full(len(b), 0.2))
+    assert h.constant_ == 0.0 and h.n_rows_ > 0
+    np.testing.assert_array_equal(h.predict(np.array([0.1, 0.9]), 7, np.array([10, 40])), [0.0, 0.0])
