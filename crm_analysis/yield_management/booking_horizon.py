@@ -272,7 +272,42 @@ class HorizonParams:
 
 @dataclass
 class HorizonResult:
-    """Everything :func:`run_booking_horizon` computes (see its docstring)."""
+    """Everything :func:`run_booking_horizon` computes.
+
+    Attributes
+    ----------
+    params : HorizonParams
+        The parameters, with ``capacity`` resolved.
+    curves : BookingCurves
+        Rooms and arrivals on the books by night, days before and segment.
+    pickup : PickupBacktest
+        Pick-up (and baseline) errors by days before on the test nights.
+    cancellation : CancellationEvaluation
+        AUC (NaN where not defined), Brier score and calibration of the models on the test bookings.
+    show_rates : pandas.DataFrame
+        :func:`~crm_analysis.yield_management.replay.show_rates_by_days_out` on the training nights.
+    limits : pandas.DataFrame
+        Booking limits by days out (service level and cost rule).
+    fares : pandas.Series
+        Fare per class (strictly decreasing, as the dynamic programme uses them).
+    dp : dict
+        Arrival month (0-11; 12: rates pooled over all training nights) -> :class:`DynamicDPResult`.
+    dp_table : pandas.DataFrame
+        Protection levels and bid prices by days before, for the month with most test nights.
+    replay : ReplayResult
+        The policies replayed on the test nights.
+    group : pandas.DataFrame
+        The group request by arrival month: expected shows on hand, rooms left, displacement,
+        expected group revenue (rooms x rate x nights x the show rate then) and the decision.
+    counts : dict
+        Bookings read and left out, by reason.
+    notes : list of str
+        What was assumed, filled or left out.
+    shows : ShowForecast or None
+        Expected shows of the bookings on hand and the limits per night.
+    synthetic : pandas.DataFrame or None
+        The synthetic hotel's replay (``synthetic_replications > 0``).
+    """
 
     params: HorizonParams
     curves: BookingCurves
