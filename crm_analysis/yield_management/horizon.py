@@ -400,7 +400,8 @@ def pickup_backtest(
     Raises
     ------
     ValueError
-        When the leads of ``curves`` are too short or no origin can be scored.
+        When the leads of ``curves`` are too short, no origin can be scored, or
+        ``baseline`` lacks a column.
     """
     d = np.array(sorted({int(x) for x in days_before}), dtype=int)
     if d.min() < 1:
@@ -435,6 +436,10 @@ def pickup_backtest(
                          f"{H} later nights in the booking curves")
     pred = pd.concat(rows, ignore_index=True)
     if baseline is not None:
+        miss = [c for c in ("origin", "night", "forecast") if c not in baseline.columns]
+        if miss:
+            raise InputError(f"baseline is missing column(s) {miss}; it needs origin, night and forecast (and "
+                             f"optionally method), it has {[str(c) for c in baseline.columns]}")
         bl = baseline.copy()
         bl["origin"] = pd.to_datetime(bl["origin"])
         bl["night"] = pd.to_datetime(bl["night"])

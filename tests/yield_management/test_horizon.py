@@ -128,3 +128,11 @@ def test_backtest_rows_and_errors():
     assert ((p.night - p.origin).dt.days == p.days_before).all()
     with pytest.raises(ValueError, match="max_lead"):
         pickup_backtest(c.rooms, origins=origins, days_before=(60,))
+    bl = pd.DataFrame({"origin": origins[:2], "night": origins[:2] + pd.Timedelta(days=7), "yhat": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"baseline is missing column\(s\) \['forecast'\]"):  # was a bare KeyError
+        pickup_backtest(c.rooms, origins=origins, days_before=(14, 7, 1), window=28, baseline=bl)
+    bt2 = pickup_backtest(c.rooms, origins=origins, days_before=(14, 7, 1), window=28,
+                          baseline=bl.rename(columns={"yhat": "forecast"}))
+    assert any("scored on 2 (origin, night) pairs, the pick-up methods on" in n for n in bt2.notes)
+    same = bt2.on_nights_of("time_series")
+    assert set(same.errors["nights"]) == {2} and same.errors["days_before"].unique().tolist() == [7]
