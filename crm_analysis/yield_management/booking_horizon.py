@@ -447,13 +447,20 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     if missing:
         raise InputError(f"run_booking_horizon: the bookings are missing column(s) {missing}; they have "
                          f"{[str(c) for c in bookings.columns]}")
-    check_booking_records(bookings, what="run_booking_horizon", rate=True)
-    b = bookings.copy()
+    # day-use bookings (0 nights, kept by a BookingCleaningPolicy(zero_nights="keep")) hold no room-night:
+    # left out of the horizon and counted; every other record that cannot be placed is an error
+    day_use = (pd.to_numeric(bookings["nights"], errors="coerce") == 0).to_numpy() if "nights" in bookings.columns else None
+    b = bookings.loc[~day_use] if day_use is not None and day_use.any() else bookings
+    check_booking_records(b, what="run_booking_horizon", rate=True)
+    b = b.copy()
     if "fare_class" not in b.columns:
         b["fare_class"] = b["segment"]
     as_of, cut = p.as_of_ts, p.cutoff_ts
     late = b["arrival_date"] > as_of
-    counts = {"bookings": len(b), "left out: arrival after as_of": int(late.sum())}
+    counts = {"bookings": len(bookings)}
+    if day_use is not None and day_use.any():
+        counts["left out: zero nights (day use)"] = int(day_use.sum())
+    counts["left out: arrival after as_of"] = int(late.sum())
     b = b.loc[~late]
     first_night = b["arrival_date"].min()
     if pd.isna(first_night):

@@ -145,6 +145,17 @@ def test_the_pickup_headline_ranks_pickup_methods_only(result):
         r2.pickup.on_nights_of("nope")
 
 
+def test_day_use_bookings_are_left_out_and_counted(bookings):
+    """Zero-night bookings (kept by BookingCleaningPolicy(zero_nights="keep")) hold no room-night: the step leaves
+    them out and counts them; the lower-level functions refuse them (test_records)."""
+    b = bookings.copy()
+    b.loc[b.index[:7], "nights"] = 0
+    p = HorizonParams(as_of="2023-12-31", capacity=120, cutoff="2023-10-01", max_lead=200, dp_days=60,
+                      cancel_max_iter=10, synthetic_replications=0, shows_days_out=(0, 7))
+    r = run_booking_horizon(b, p)
+    assert r.counts["left out: zero nights (day use)"] == 7 and r.counts["bookings"] == len(b)
+
+
 def test_a_hotel_without_cancellations_runs_and_one_where_all_cancel_is_refused(bookings):
     """Finding F9: either hotel failed with "the training bookings need both cancelled and not-cancelled
     bookings" (no counts, no cutoff, the whole notebook 45 lost)."""

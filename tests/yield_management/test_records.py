@@ -91,8 +91,9 @@ def test_the_valid_frame_passes_the_checks(entry: str) -> None:
         f(_bookings())
 
 
-@pytest.mark.parametrize("kind", list(BAD))
-@pytest.mark.parametrize("entry", list(_entry_points()))
+# run_booking_horizon leaves day-use (zero-night) bookings out and counts them (test_booking_horizon)
+@pytest.mark.parametrize("entry, kind", [(e, k) for e in _entry_points() for k in BAD
+                                         if not (e == "run_booking_horizon" and k == "zero nights")])
 def test_each_kind_of_bad_record_is_refused_with_its_fix(entry: str, kind: str) -> None:
     breaker, words = BAD[kind]
     with pytest.raises(ValueError) as e:
