@@ -104,10 +104,20 @@ def show_rates_by_days_out(
         Index ``days_before`` (0..max_lead): ``on_books`` (room-nights held
         ``d`` days before, summed over the nights), ``stayed``, ``show_rate``
         (``stayed / on_books``) and ``cancel_to_come`` (share of those
-        cancelled later).
+        cancelled later); NaN where nothing was on the books that far out.
+
+    Raises
+    ------
+    ValueError
+        On booking records that cannot be placed on the horizon, or when no
+        room is on the books for any of the nights (naming the data's dates).
     """
     check_booking_records(bookings, what="show_rates_by_days_out")
     otb = on_the_books(bookings, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
+    if not (otb > 0).any():  # every rate would be NaN (and read as "no data" downstream)
+        b0, b1 = bookings["arrival_date"].min(), bookings["arrival_date"].max()
+        raise InputError(f"show_rates_by_days_out: no room is on the books for the nights {pd.Timestamp(start):%Y-%m-%d} "
+                         f"to {pd.Timestamp(end):%Y-%m-%d}; the bookings arrive from {b0:%Y-%m-%d} to {b1:%Y-%m-%d}")
     stayed = bookings[bookings["status"].astype("object") == "stayed"]
     st = on_the_books(stayed, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
     canc = bookings[bookings["status"].astype("object") == "cancelled"]

@@ -215,3 +215,13 @@ def test_limits_by_days_out_refuse_rates_that_give_no_limit():
     out = overbooking_limits_by_days_out(np.array([np.nan, 0.9, 0.8]), 120)
     assert out["show_rate"].tolist() == [0.9, 0.9, 0.8]
     assert out.loc[0, "limit_service"] == out.loc[1, "limit_service"] > 120
+
+
+def test_show_rates_of_nights_without_bookings_are_refused():
+    """Nights outside the data gave a table of NaN rates without a word."""
+    from crm_analysis.synthetic import generate_bookings
+
+    b = generate_bookings(start="2023-01-01", end="2023-03-31", seed=2).bookings
+    with pytest.raises(ValueError, match=r"no room is on the books for the nights 2030-01-01 to 2030-02-01; the "
+                                         r"bookings arrive from 2023-01-01"):
+        show_rates_by_days_out(b, start="2030-01-01", end="2030-02-01", max_lead=10)
