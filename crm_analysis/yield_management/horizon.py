@@ -226,7 +226,10 @@ def pickup_forecasts(
     method : str, default "advanced_additive"
         One of :data:`PICKUP_METHODS` (see the module docstring).
     window : int, default 91
-        Nights averaged for each pick-up (13 weeks).
+        Nights averaged for each pick-up (13 weeks). Near the start of the
+        array fewer nights are known; the pick-up is then the mean over those
+        (at least one night before the origin; :func:`pickup_backtest` leaves
+        out, and counts, origins with fewer than ``window`` earlier nights).
 
     Returns
     -------
