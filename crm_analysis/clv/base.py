@@ -20,19 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize  # noqa: F401  (tests patch ``base.optimize.minimize``)
 
 from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisWarning, InputError, NotFittedError, OperationError
 
-from ._fitting import _LOG_BOUND, LikelihoodFitter, ModelFitError, _single_threaded_blas, wdot  # noqa: F401
-from ._validation import (  # noqa: F401  (old private names kept for importers)
-    TransactionData,
-    as_weights as _as_weights,
-    check_times as _check_times,
-    check_transaction_data,
-    collapse_rows,
-    numeric_column as _numeric_column,
-)
+from ._fitting import LikelihoodFitter, ModelFitError, wdot
+from ._validation import TransactionData, check_transaction_data, collapse_rows
+from ._validation import as_weights as _as_weights
 from .results import FitResult
 
 __all__ = [

@@ -13,7 +13,8 @@ from scipy import optimize, special
 
 from ._beta_mix import beta_geometric_expectation
 from ._special import digamma_difference, log_rising
-from .base import BaseTransactionModel, _check_times, collapse_rows, wdot
+from ._validation import check_times as _check_times
+from .base import BaseTransactionModel, collapse_rows, wdot
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf, nbd_sf
 from .simulate import simulate_bgnbd, simulate_nbd
 

@@ -22,7 +22,9 @@ from scipy import special
 
 from crm_analysis.exceptions import CRMAnalysisWarning, InputError
 
-from .base import BaseLikelihoodModel, _as_weights, _numeric_column, collapse_rows, wdot
+from ._validation import as_weights as _as_weights
+from ._validation import numeric_column as _numeric_column
+from .base import BaseLikelihoodModel, collapse_rows, wdot
 
 __all__ = ["GammaGammaModel"]
 

@@ -28,7 +28,8 @@ import pandas as pd
 from scipy import special
 
 from ._special import digamma_difference, log_rising
-from .base import BaseTransactionModel, _check_times, wdot
+from ._validation import check_times as _check_times
+from .base import BaseTransactionModel, wdot
 from .simulate import simulate_nbd
 
 __all__ = ["NBDModel", "fit_nbd"]

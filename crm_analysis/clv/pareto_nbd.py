@@ -27,7 +27,8 @@ from scipy import special
 
 from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
 from ._quadrature import unimodal_nodes
-from .base import BaseTransactionModel, _check_times, wdot
+from ._validation import check_times as _check_times
+from .base import BaseTransactionModel, wdot
 from .beta_geo import _max_over_log_grid
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf
 from .simulate import simulate_nbd, simulate_pareto_nbd

@@ -41,7 +41,6 @@ from crm_analysis.campaigns import CampaignAnalysis, CampaignData, analyse_campa
 from crm_analysis import contracts as _contracts
 from crm_analysis.data.schema import Schema
 from crm_analysis.profitability import (
-    PROFIT_COLUMNS,
     CostDrivers,
     ProfitTable,
     WhaleCurve,

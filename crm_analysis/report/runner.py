@@ -73,7 +73,7 @@ from crm_analysis.report.index import (
 )
 from crm_analysis.report.preflight import preflight
 from crm_analysis.report.publish import publish
-from crm_analysis.report.records import mark_abandoned, process_identity, run_is_alive
+from crm_analysis.report.records import mark_abandoned, process_identity
 from crm_analysis.report.render import notebook_to_html
 
 __all__ = [

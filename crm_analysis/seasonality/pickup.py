@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np

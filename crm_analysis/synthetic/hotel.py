@@ -64,7 +64,7 @@ from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, NotFoundError
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from crm_analysis.synthetic._common import STRING, SeedLike, as_day, as_rng, normalise_profile
+from crm_analysis.synthetic._common import STRING, as_day, normalise_profile
 
 __all__ = [
     "SegmentProfile",

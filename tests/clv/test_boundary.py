@@ -240,12 +240,12 @@ def test_model_fit_error_explains_the_data(monkeypatch):
     """A failed optimisation names the data counts and what non-identification looks like."""
     from scipy import optimize
 
-    from crm_analysis.clv import base as clv_base
+    from crm_analysis.clv import _fitting
 
     def failing(fun, x0, *args, **kwargs):
         return optimize.OptimizeResult(x=np.asarray(x0) + 3.0, fun=1.0, success=False, nit=1, message="simulated failure")
 
-    monkeypatch.setattr(clv_base.optimize, "minimize", failing)
+    monkeypatch.setattr(_fitting.optimize, "minimize", failing)
     sim = simulate_bgnbd(0.5, 5.0, 0.8, 3.0, n_customers=300, T=30.0, seed=1)
     with pytest.raises(ModelFitError, match="300 customer\\(s\\).*do not identify"):
         BetaGeoModel(detect_boundary=False).fit(sim)
