@@ -48,6 +48,36 @@ def _summarise(
     return freq.astype(float), rec, hold.astype(float)
 
 
+def _simulate_beta_geometric(
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    n_customers: int,
+    T: float | np.ndarray,
+    holdout: float,
+    seed: int | np.random.Generator | None,
+    *,
+    dropout_at_first: bool,
+) -> pd.DataFrame:
+    """BG/NBD (``dropout_at_first=False``) or MBG/NBD (``True``) customers; see :func:`simulate_bgnbd`.
+
+    ``N``, the number of repeat purchases made before dropping out, is geometric on ``{1, 2, ...}``
+    (BG/NBD: dropout tested after every repeat purchase) or on ``{0, 1, ...}`` (MBG/NBD: also at
+    the first purchase).
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_customers)
+    T_arr = _T_array(T, n)
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    p = rng.beta(a, b, size=n)
+    N = rng.geometric(np.clip(p, 1e-300, 1.0)) - (1 if dropout_at_first else 0)
+    freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: k < N[c])
+    return pd.DataFrame(
+        {"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam, "p": p, "alive": freq < N}
+    )
+
+
 def simulate_bgnbd(
     r: float,
     alpha: float,
@@ -87,16 +117,7 @@ def simulate_bgnbd(
         ``frequency``, ``recency``, ``T``, ``frequency_holdout``, and the
         latent ``lambda``, ``p`` and ``alive`` (alive at ``T``).
     """
-    rng = np.random.default_rng(seed)
-    n = int(n_customers)
-    T_arr = _T_array(T, n)
-    lam = rng.gamma(r, 1.0 / alpha, size=n)
-    p = rng.beta(a, b, size=n)
-    N = rng.geometric(np.clip(p, 1e-300, 1.0))  # drops out right after the N-th repeat purchase
-    freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: k < N[c])
-    return pd.DataFrame(
-        {"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam, "p": p, "alive": freq < N}
-    )
+    return _simulate_beta_geometric(r, alpha, a, b, n_customers, T, holdout, seed, dropout_at_first=False)
 
 
 def simulate_mbgnbd(
@@ -136,17 +157,7 @@ def simulate_mbgnbd(
         ``frequency``, ``recency``, ``T``, ``frequency_holdout``, and the
         latent ``lambda``, ``p`` and ``alive`` (alive at ``T``).
     """
-    rng = np.random.default_rng(seed)
-    n = int(n_customers)
-    T_arr = _T_array(T, n)
-    lam = rng.gamma(r, 1.0 / alpha, size=n)
-    p = rng.beta(a, b, size=n)
-    # number of repeat purchases made before dropping out: geometric on {0, 1, ...}
-    N = rng.geometric(np.clip(p, 1e-300, 1.0)) - 1
-    freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: k < N[c])
-    return pd.DataFrame(
-        {"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam, "p": p, "alive": freq < N}
-    )
+    return _simulate_beta_geometric(r, alpha, a, b, n_customers, T, holdout, seed, dropout_at_first=True)
 
 
 def simulate_nbd(
