@@ -178,31 +178,13 @@ def _quadrature_expectation(
 ) -> np.ndarray:
     """``E_p[(1 - (alpha / (alpha + p t))^r) / p]`` by quadrature with analytic tails (module docstring).
 
-    Parameters
-    ----------
-    r, alpha, a, b : numpy.ndarray
-        Positive finite parameters, shape ``(n,)`` (one row each).
-    t : numpy.ndarray
-        Non-negative finite horizons, shape ``(m,)``, shared by all rows.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n, m)``; finite and non-negative, ``r t / alpha`` at most
-        (the value without dropout).
-
-    Notes
-    -----
-    See the module docstring for the method. The cost is about
-    ``12 * n_panels`` evaluations of ``g`` per row and horizon, with
-    ``n_panels`` between 1 and about 25.
+    The rows of :func:`beta_geometric_expectation` that the series does not take: the same
+    arguments and result, already made 1-d float arrays there, at least one row and one
+    positive horizon. The cost is about ``12 * n_panels`` evaluations of ``g`` per row and
+    horizon, with ``n_panels`` between 1 and about 25.
     """
-    r, alpha, a, b = (np.asarray(v, dtype=float).ravel() for v in (r, alpha, a, b))
-    t = np.asarray(t, dtype=float).ravel()
     n, m = r.size, t.size
     out = np.zeros((n, m))
-    if n == 0 or m == 0 or not np.any(t > 0):
-        return out
     u = t[None, :] / alpha[:, None]  # (n, m)
     u_max = u.max(axis=1)
     # ---- cut points
