@@ -15,7 +15,7 @@ from crm_analysis.data.engine import quote_identifier
 from crm_analysis.data.errors import DataValidationError, converts_duckdb_errors
 
 from . import _duckdb, _numpy
-from ._common import KeyColumns, as_date, canonical_frame, check_frame, summary_window, time_unit_days
+from ._common import KeyColumns, as_date, canonical_frame, check_frame, summary_window
 from ._dispatch import engine_for
 
 __all__ = ["calibration_and_holdout", "repeat_purchases_by_day", "rfm_summary"]
@@ -262,14 +262,11 @@ def calibration_and_holdout(
         customers new in the holdout are not counted.
     """
     _no_spark(transactions, "calibration_and_holdout")
-    unit = time_unit_days(time_unit)
-    cal = as_date(calibration_end, "calibration_end")
+    window = summary_window(calibration_end, observation_start, time_unit, end_name="calibration_end")
+    cal, start, unit = window.end, window.start, window.unit
     end = as_date(observation_end, "observation_end")
     if cal >= end:
         raise InputError(f"calibration_end {cal.date()} must be before observation_end {end.date()}")
-    start = None if observation_start is None else as_date(observation_start, "observation_start")
-    if start is not None and start > cal:
-        raise InputError(f"observation_start {start.date()} is after calibration_end {cal.date()}")
     check_timezone(timezone)
     cols = KeyColumns(customer_col, datetime_col, monetary_col)
     checked, n_rows = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,

@@ -125,8 +125,13 @@ class Window:
     attrs: dict[str, Any]
 
 
-def summary_window(observation_end: Any, observation_start: Any, time_unit: str | float) -> Window:
+def summary_window(
+    observation_end: Any, observation_start: Any, time_unit: str | float, *, end_name: str = "observation_end"
+) -> Window:
     """Check the period and unit parameters of :func:`crm_analysis.rfm.rfm_summary`.
+
+    ``end_name`` is the parameter that ends the period (``calibration_end`` for the calibration
+    period of :func:`crm_analysis.rfm.calibration_and_holdout`): messages and ``attrs`` use it.
 
     Raises
     ------
@@ -134,11 +139,11 @@ def summary_window(observation_end: Any, observation_start: Any, time_unit: str 
         A bad time unit, a date that is not ISO ``YYYY-MM-DD`` or a start after the end.
     """
     unit = time_unit_days(time_unit)
-    end = as_date(observation_end, "observation_end")
+    end = as_date(observation_end, end_name)
     start = None if observation_start is None else as_date(observation_start, "observation_start")
     if start is not None and start > end:
-        raise InputError(f"observation_start {start.date()} is after observation_end {end.date()}")
-    attrs = {"observation_end": end, "observation_start": start, "time_unit": time_unit, "unit_days": unit}
+        raise InputError(f"observation_start {start.date()} is after {end_name} {end.date()}")
+    attrs = {end_name: end, "observation_start": start, "time_unit": time_unit, "unit_days": unit}
     return Window(end, start, unit, attrs)
 
 
