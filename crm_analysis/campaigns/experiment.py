@@ -25,6 +25,7 @@ Both score intervals come from statsmodels
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 import math
 from collections.abc import Sequence
@@ -131,12 +132,8 @@ def campaign_data(
     if not outcomes:
         raise CampaignInputError("no outcome columns given (e.g. outcomes=['visit', 'conversion', 'spend'])")
     need = [group_col, *outcomes] + ([id_col] if id_col else [])
-    missing = [c for c in need if c not in table.columns]
-    if missing:
-        raise CampaignInputError(
-            f"the campaign table is missing column(s) {missing}; it has {list(map(str, table.columns))}. "
-            "Map your columns (group_col=, outcomes=, id_col=)"
-        )
+    check_columns(need, table.columns, table="the campaign table", error=CampaignInputError,
+                  fix="Map your columns (group_col=, outcomes=, id_col=)")
     out = table.reset_index(drop=True).copy()
     notes: list[str] = []
     if id_col:
@@ -207,9 +204,8 @@ def load_hillstrom(path: str | Path) -> CampaignData:
     """
     raw = pd.read_csv(path)
     need = {*HILLSTROM_FEATURES, "history_segment", "segment", "visit", "conversion", "spend"}
-    missing = sorted(need - set(raw.columns))
-    if missing:
-        raise CampaignInputError(f"{path} is not the Hillstrom file: missing column(s) {missing}")
+    check_columns(sorted(need), raw.columns, table=str(path), error=CampaignInputError,
+                  fix="It is not the Hillstrom file: pass the MineThatData E-Mail Analytics CSV")
     data = campaign_data(raw, group_col="segment", control="No E-Mail", id_col=None)
     data.treatments = tuple(sorted(data.treatments))
     return data

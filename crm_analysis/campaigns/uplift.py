@@ -34,6 +34,7 @@ for a random order, positive when the score puts the movable customers first.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from dataclasses import dataclass
 
@@ -101,9 +102,8 @@ def prepare_features(table: pd.DataFrame, features: list[str] | tuple[str, ...],
     features = list(features)
     if not features:
         raise CampaignInputError("no feature columns for the uplift model")
-    missing = [c for c in features if c not in table.columns]
-    if missing:
-        raise CampaignInputError(f"feature column(s) {missing} are not in the table; it has {list(table.columns)}")
+    check_columns(features, table.columns, table="the table (feature columns)", error=CampaignInputError,
+                  fix="Name feature columns the table has (features=)")
     cats = dict(categories or {})
     X = pd.DataFrame(index=table.index)
     for c in features:

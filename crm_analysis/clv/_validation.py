@@ -10,6 +10,7 @@ with counts (the likelihoods are evaluated on those).
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence
 from typing import Any
@@ -32,8 +33,7 @@ def as_weights(data: pd.DataFrame, weights: Any) -> np.ndarray:
     if weights is None:
         return np.ones(len(data))
     if isinstance(weights, str):
-        if weights not in data.columns:
-            raise InputError(f"weights column {weights!r} not in data")
+        check_columns({"weights": weights}, data.columns, table="data")
         w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
     else:
         w = np.asarray(weights, dtype=float)
@@ -45,8 +45,7 @@ def as_weights(data: pd.DataFrame, weights: Any) -> np.ndarray:
 
 
 def numeric_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
-    if col not in data.columns:
-        raise InputError(f"{what} column {col!r} not in data (columns: {list(data.columns)})")
+    check_columns({f"{what} column": col}, data.columns, table="data")
     s = data[col]
     if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub":  # plain numpy column: no conversion needed
         arr = s.to_numpy(dtype=float)

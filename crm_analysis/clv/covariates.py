@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import special, stats
 
 from crm_analysis.exceptions import IdentificationWarning, InputError, InputTypeError
+from crm_analysis._validate import check_columns
 
 from ._hyp import log_pnbd_interval
 from ._validation import as_weights, check_transaction_data, collapse_rows, numeric_column
@@ -56,8 +57,8 @@ def _covariate_matrix(data: pd.DataFrame, names: Sequence[str], what: str) -> np
     """Numeric covariate columns as a float matrix, with errors naming the column."""
     cols = []
     for name in names:
-        if name not in data.columns:
-            raise InputError(f"{what} covariate {name!r} not in data (columns: {list(data.columns)})")
+        check_columns({f"{what} covariate": name}, data.columns, table="data",
+                      fix="Name covariates that are columns of the data")
         s = data[name]
         if s.dtype == bool or str(s.dtype) == "boolean":
             s = s.astype(float)

@@ -20,6 +20,7 @@ used here: ``expected_purchases(t, data)``, ``expected_purchases_new(t)``,
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,10 +79,8 @@ def _bin_labels(max_frequency: int) -> list[str]:
     return [str(x) for x in range(max_frequency)] + [f"{max_frequency}+"]
 
 
-def _check_columns(data: pd.DataFrame, cols: list[str], what: str) -> None:
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise InputError(f"{what} lacks the columns {missing}; it has {list(data.columns)}")
+def _check_columns(data: pd.DataFrame, cols: list[str], what: str, fix: str) -> None:
+    check_columns(cols, data.columns, table=what, fix=fix)
     if len(data) == 0:
         raise InputError(f"{what} has no customers")
 
@@ -158,7 +157,8 @@ def conditional_expectations(model: Any, cal_hold: pd.DataFrame, max_frequency: 
     """
     if max_frequency < 1:
         raise InputError(f"max_frequency must be at least 1, got {max_frequency}")
-    _check_columns(cal_hold, ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"], "cal_hold")
+    _check_columns(cal_hold, ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"], "cal_hold",
+                   "Build it with crm_analysis.rfm.calibration_and_holdout")
     durations = cal_hold["duration_holdout"].unique()
     if len(durations) != 1:
         raise InputError("cal_hold has several holdout durations; one common holdout period is expected")
@@ -448,7 +448,7 @@ def frequency_histogram(model: Any, summary: pd.DataFrame, max_frequency: int = 
     """
     if max_frequency < 1:
         raise InputError(f"max_frequency must be at least 1, got {max_frequency}")
-    _check_columns(summary, ["frequency", "T"], "summary")
+    _check_columns(summary, ["frequency", "T"], "summary", "Build it with crm_analysis.rfm.rfm_summary")
     counts = summary["T"].value_counts()
     t_values = counts.index.to_numpy(dtype=float)
     weights = counts.to_numpy(dtype=float)

@@ -35,6 +35,7 @@ reports for each customer the probability it actually holds
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis._validate import check_columns
 
 from dataclasses import dataclass
 from typing import Any
@@ -290,8 +291,7 @@ def prediction_intervals(
     if spend_model is not None:
         spend_model._check_fitted()
         mcol = monetary_value_col or getattr(spend_model, "columns_", {}).get("monetary_value", "monetary_value")
-        if mcol not in data.columns:
-            raise InputError(f"monetary value column {mcol!r} not in data (columns: {list(data.columns)})")
+        check_columns({"monetary_value_col": mcol}, data.columns, table="data")
         mv = pd.to_numeric(data[mcol], errors="coerce").to_numpy(dtype=float)
         if not np.all(np.isfinite(mv)):
             raise InputError(f"monetary value column {mcol!r} has missing or non-finite values")

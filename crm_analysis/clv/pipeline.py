@@ -17,6 +17,7 @@ with the Gamma-Gamma population mean spend: the spend rule of
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,12 +166,9 @@ class CLVAnalysis:
         from crm_analysis.clv import customer_lifetime_value
 
         s = self.summary
-        missing = [c for c in ("frequency", "recency", "T", "monetary_value") if c not in s.columns]
-        if missing:
-            raise InputError(
-                f"the summary lacks the column(s) {missing} needed for the value table; build it with "
-                "crm_analysis.rfm.rfm_summary (which adds them)"
-            )
+        check_columns(("frequency", "recency", "T", "monetary_value"), s.columns,
+                      table="the summary (needed for the value table)",
+                      fix="Build it with crm_analysis.rfm.rfm_summary, which adds them")
         inputs = ["frequency", "recency", "T", "monetary_value"] + (["revenue"] if "revenue" in s.columns else [])
         nan_in = s[inputs].isna().sum()
         nan_in = nan_in[nan_in > 0]
@@ -277,9 +275,8 @@ def fit_clv_models(
     """
     name = purchase_model_name(model)
     cls = purchase_model_class(name)
-    missing = [c for c in ("frequency", "recency", "T", "monetary_value") if c not in summary.columns]
-    if missing:
-        raise InputError(f"summary lacks the columns {missing} (use crm_analysis.rfm.rfm_summary)")
+    check_columns(("frequency", "recency", "T", "monetary_value"), summary.columns, table="summary",
+                  fix="Build it with crm_analysis.rfm.rfm_summary, which adds them")
     if len(summary) == 0:
         raise InputError("summary has no customers")
     if transaction_model is None:

@@ -52,6 +52,7 @@ model is one entry.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 import json
 import warnings
@@ -519,12 +520,9 @@ def compare_models(
     """
     from .diagnostics import conditional_expectations
 
-    missing = [c for c in ("frequency", "recency", "T", "frequency_holdout", "duration_holdout") if c not in cal_hold]
-    if missing:
-        raise InputError(
-            f"cal_hold lacks the columns {missing}: compare_models needs a calibration/holdout table "
-            "(crm_analysis.rfm.calibration_and_holdout)"
-        )
+    check_columns(("frequency", "recency", "T", "frequency_holdout", "duration_holdout"), cal_hold.columns,
+                  table="cal_hold", fix="compare_models needs a calibration/holdout table: build it with "
+                                        "crm_analysis.rfm.calibration_and_holdout")
     if len(cal_hold) == 0:
         raise InputError("cal_hold has no customers")
     if criterion not in SELECTION_CRITERIA:

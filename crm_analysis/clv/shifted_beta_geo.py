@@ -24,6 +24,7 @@ period in which a customer cancels (``T = 1`` at the first renewal):
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence
 from typing import Any
@@ -175,8 +176,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
                 f"renewals column {renewals_col!r} has {int(bad.sum())} negative or non-integer value(s) "
                 f"(e.g. {ren[bad][:3].tolist()}); it counts renewals made, 0, 1, 2, ..."
             )
-        if churned_col not in data.columns:
-            raise InputError(f"churned column {churned_col!r} not in data (columns: {list(data.columns)})")
+        check_columns({"churned_col": churned_col}, data.columns, table="data")
         raw = data[churned_col]
         ch = pd.to_numeric(raw.astype("object").map({True: 1, False: 0, 1: 1, 0: 0, 1.0: 1, 0.0: 0}), errors="coerce")
         n_bad = int(ch.isna().sum())

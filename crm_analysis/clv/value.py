@@ -43,6 +43,7 @@ valuing such customers raises ``ValueError``.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 import math
 
@@ -76,11 +77,8 @@ SPEND_REASONS: tuple[str, ...] = (SPEND_NO_REPEAT, SPEND_NONPOSITIVE)
 def _spend_arrays(
     data: pd.DataFrame, frequency_col: str, monetary_value_col: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    missing = [c for c in (frequency_col, monetary_value_col) if c not in data.columns]
-    if missing:
-        raise InputError(
-            f"the customer summary lacks the column(s) {missing} needed for spend; it has {list(data.columns)}"
-        )
+    check_columns({"frequency_col": frequency_col, "monetary_value_col": monetary_value_col}, data.columns,
+                  table="the customer summary (needed for spend)")
     x = pd.to_numeric(data[frequency_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     m = pd.to_numeric(data[monetary_value_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     for arr, col in ((x, frequency_col), (m, monetary_value_col)):

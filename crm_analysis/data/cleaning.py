@@ -64,6 +64,7 @@ loaders (:func:`crm_analysis.data.load_online_retail`,
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis._validate import check_columns
 
 import json
 from collections.abc import Callable
@@ -439,12 +440,9 @@ def _run(
 def _require(df: pd.DataFrame, schema: Schema, names: tuple[str, ...]) -> None:
     if not isinstance(df, pd.DataFrame):
         raise InputTypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in names if c not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"cleaning needs canonical {schema.name} column(s) {missing}; found {list(map(str, df.columns))}. "
-            f"Load the data with crm_analysis.data.load_{schema.name}(...) first"
-        )
+    check_columns(names, df.columns, table=f"the {schema.name} to clean", error=DataValidationError,
+                  fix=f"Cleaning needs the canonical columns: load the data with "
+                      f"crm_analysis.data.load_{schema.name}(...) first")
     wrong = []
     for col in schema:
         if col.name not in df.columns or col.dtype == "string":

@@ -8,6 +8,7 @@ headline figures.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from collections.abc import Iterable
 from typing import Any
@@ -110,9 +111,9 @@ def check_cleaned(result: Any) -> None:
 
 
 def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(f"{what}: missing column(s) {missing}; have {list(df.columns)}")
+    check_columns(columns, df.columns, table=f"the input of {what}",
+                  fix="It takes the canonical tables: load them with crm_analysis.data.load_transactions / "
+                      "load_bookings")
 
 
 def schema_table(schema: Iterable[Any]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ Its artefacts are declared here (:data:`CUSTOMER_PROFIT`,
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 import math
 from collections.abc import Mapping
@@ -304,10 +305,10 @@ def _campaign(params: IdicParams, customers: pd.DataFrame, seed: int, base_dir: 
     by = spec.get("by")
     if chain_cols or by == "segment":
         join = customers.set_index("customer_id")
-        missing = [c for c in chain_cols if c not in join.columns]
-        if missing:
-            raise InputError(f"campaign features {missing} are neither in the campaign file nor chain columns "
-                             f"{[c for c in CHAIN_FEATURES if c in join.columns]}")
+        check_columns(chain_cols, join.columns, table="the chain's customer table (campaign features the "
+                      "campaign file does not have)",
+                      fix=f"Name features of the campaign file or of the chain "
+                          f"{[c for c in CHAIN_FEATURES if c in join.columns]} (campaign.features)")
         ids = data.table["customer_id"].astype(str)
         known = ids.isin(join.index)
         if not known.any():

@@ -25,6 +25,7 @@ frame (the lines the data-quality step dropped as returns).
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 import math
 from collections.abc import Mapping
@@ -219,9 +220,7 @@ class ProfitTable:
 def _require(df: pd.DataFrame, cols: list[str], what: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise ProfitabilityInputError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ProfitabilityInputError(f"{what} is missing column(s) {missing}; it has {list(map(str, df.columns))}")
+    check_columns(cols, df.columns, table=what, error=ProfitabilityInputError)
 
 
 def _line_margin(lines: pd.DataFrame, drivers: CostDrivers, counts: dict[str, int]) -> np.ndarray:

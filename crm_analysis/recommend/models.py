@@ -25,6 +25,7 @@ the popularity ranking (counted: ``filled_by_popularity``).
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,12 +74,9 @@ class PurchaseMatrix:
 def _lines(transactions: pd.DataFrame, need: Sequence[str]) -> pd.DataFrame:
     if not isinstance(transactions, pd.DataFrame):
         raise RecommendInputError(f"transactions must be a pandas DataFrame, got {type(transactions).__name__}")
-    missing = [c for c in need if c not in transactions.columns]
-    if missing:
-        raise RecommendInputError(
-            f"transactions are missing column(s) {missing}; recommendations need a product per line "
-            "(map the source's product / SKU column: columns: {product: ...})"
-        )
+    check_columns(need, transactions.columns, table="transactions", error=RecommendInputError,
+                  fix="Recommendations need a product per line: map the source's product / SKU column "
+                      "(columns: {product: ...})")
     t = transactions[list(need)]
     bad = t.isna().any(axis=1)
     if bad.any():

@@ -7,9 +7,10 @@ from this module, never the other way round.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "as_date",
     "canonical_frame",
     "check_frame",
+    "check_key_columns",
     "ids_as_index",
     "raise_on_inf",
     "raise_on_nulls",
@@ -189,12 +191,15 @@ def warn_utc(column: str, stacklevel: int = 4) -> None:
     )
 
 
+def check_key_columns(cols: KeyColumns, available: Iterable[Any]) -> None:
+    """Raise a ValueError naming every key column the transactions lack (every engine: frame, relation, Spark)."""
+    check_columns({f"{role}_col": c for role, c in cols.roles().items()}, available, table="transactions",
+                  fix="Name your columns with customer_col=, datetime_col= and monetary_col=")
+
+
 def check_frame(tx: pd.DataFrame, cols: KeyColumns) -> None:
     """Missing columns and missing key values of an in-memory DataFrame (ValueError)."""
-    names = [str(c) for c in tx.columns]
-    missing = [f"{role} column {c!r}" for role, c in cols.roles().items() if c not in names]
-    if missing:
-        raise InputError(f"transactions lack the {', '.join(missing)}; columns are {names}")
+    check_key_columns(cols, [str(c) for c in tx.columns])
     raise_on_nulls(cols, [int(tx[c].isna().sum()) for c in cols.roles().values()])
 
 

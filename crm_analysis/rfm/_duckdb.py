@@ -43,7 +43,7 @@ from crm_analysis.data.engine import default_connection, quote_identifier, quote
 from crm_analysis.data.loaders import header_fix, source_relation, text_sql
 from crm_analysis.data.numbers import NumberFormat, number_format, number_sql
 
-from ._common import KeyColumns, Window, ids_as_index, raise_on_inf, raise_on_nulls, warn_utc, with_attrs
+from ._common import KeyColumns, Window, check_key_columns, ids_as_index, raise_on_inf, raise_on_nulls, warn_utc, with_attrs
 
 __all__ = ["calibration_and_holdout", "prepare", "frame_relation", "repeat_purchases_by_day", "summary"]
 
@@ -63,13 +63,6 @@ def _is_file(source: Any) -> bool:
         return Path(source).is_file()
     except (OSError, ValueError):  # e.g. a query longer than a file name may be
         return False
-
-
-def _check_columns(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> None:
-    """Raise a ValueError naming any missing column."""
-    missing = [f"{role} column {c!r}" for role, c in cols.roles().items() if c not in rel.columns]
-    if missing:
-        raise InputError(f"transactions lack the {', '.join(missing)}; columns are {list(rel.columns)}")
 
 
 def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> int:
@@ -150,7 +143,7 @@ def prepare(
         read_options=read_options, encoding=encoding, sheet=sheet,
     )
     try:
-        _check_columns(rel, cols)
+        check_key_columns(cols, rel.columns)
     except ValueError as exc:
         if _is_file(transactions):  # title rows above the header?
             text = header_fix(str(exc), Path(transactions), list(rel.columns), list(cols.roles().values()),

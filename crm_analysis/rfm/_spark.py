@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._common import KeyColumns, summary_window, with_attrs
+from ._common import KeyColumns, check_key_columns, summary_window, with_attrs
 
 __all__ = ["require_pyspark", "rfm_summary_spark", "timestamp_column", "to_pandas"]
 
@@ -52,12 +52,6 @@ def to_pandas(sdf: Any) -> pd.DataFrame:
 def timestamp_column(col: Any, dtype: str) -> Any:
     """Column as a timestamp (strings are parsed; timestamps kept as they are)."""
     return col if dtype.startswith("timestamp") else col.cast("timestamp")
-
-
-def _check_columns(sdf: Any, cols: KeyColumns) -> None:
-    missing = [f"{role} column {c!r}" for role, c in cols.roles().items() if c not in sdf.columns]
-    if missing:
-        raise InputError(f"transactions lack the {', '.join(missing)}; columns are {list(sdf.columns)}")
 
 
 def _check_nulls(sdf: Any, cols: KeyColumns, F: Any) -> None:  # noqa: N803
@@ -115,7 +109,7 @@ def rfm_summary_spark(
     window = summary_window(observation_end, observation_start, time_unit)
     end, start, unit = window.end, window.start, window.unit
     cols = KeyColumns(customer_col, datetime_col, monetary_col)
-    _check_columns(sdf, cols)
+    check_key_columns(cols, sdf.columns)
     _check_nulls(sdf, cols, F)
     types = dict(sdf.dtypes)
     end_lit = F.lit(end.date().isoformat()).cast("date")

@@ -22,6 +22,7 @@ the whole summary in one pandas frame:
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis._validate import check_columns
 
 import os
 from dataclasses import dataclass, field
@@ -69,9 +70,8 @@ def _summary_relation(source: Any, con: duckdb.DuckDBPyConnection | None) -> duc
 
 
 def _require(rel: duckdb.DuckDBPyRelation, cols: tuple[str, ...] | list[str]) -> None:
-    missing = [c for c in cols if c not in rel.columns]
-    if missing:
-        raise InputError(f"the summary lacks the columns {missing}; columns are {list(rel.columns)}")
+    check_columns(cols, rel.columns, table="the summary",
+                  fix="Build it with crm_analysis.rfm.rfm_summary, which writes them")
 
 
 def distinct_rows(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis._validate import check_columns
 
 from collections.abc import Iterable, Sequence
 
@@ -20,9 +21,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None
     """Raise a ``ValueError`` naming every column of ``columns`` missing in ``df``."""
     if not isinstance(df, pd.DataFrame):
         raise InputTypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(f"{what} is missing column(s) {missing}; it has {list(df.columns)}")
+    check_columns(columns, df.columns, table=what)
 
 
 def to_day(values: pd.Series | pd.Index | Sequence) -> pd.DatetimeIndex | pd.Series:

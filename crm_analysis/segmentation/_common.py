@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence
 
@@ -36,11 +37,7 @@ def require_columns(table: pd.DataFrame, columns: Sequence[str], what: str = "ta
     """
     if not isinstance(table, pd.DataFrame):
         raise SegmentationInputError(f"{what} must be a pandas DataFrame, got {type(table).__name__}")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise SegmentationInputError(
-            f"{what} is missing column(s) {missing}; it has {list(map(str, table.columns))}"
-        )
+    check_columns(columns, table.columns, table=what, error=SegmentationInputError)
 
 
 def require_finite(values: pd.Series | np.ndarray, name: str) -> np.ndarray:

@@ -47,6 +47,7 @@ segment; :func:`export_action_table` writes the CSV files for campaign tools.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, OperationError
+from crm_analysis._validate import check_columns
 
 import math
 from collections.abc import Mapping, Sequence
@@ -279,11 +280,8 @@ class ActionRule:
     def matches(self, table: pd.DataFrame, segment_col: str = "segment") -> np.ndarray:
         """Boolean mask of the rows of ``table`` this rule matches (conditions, state and segments)."""
         needed = list(self.conditions) + (["state"] if self.state else []) + ([segment_col] if self.segments else [])
-        missing = [c for c in needed if c not in table.columns]
-        if missing:
-            raise InputError(
-                f"action rule {self.action!r} uses unknown column(s) {missing}; available: {list(table.columns)}"
-            )
+        check_columns(needed, table.columns, table=f"the table action rule {self.action!r} is applied to",
+                      fix="Add those columns, or change the rule's conditions, state or segments")
         ok = np.ones(len(table), dtype=bool)
         for col, (lo, hi) in self.conditions.items():
             v = table[col].to_numpy(dtype="float64")

@@ -26,6 +26,7 @@ Two forms:
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,9 +127,8 @@ def simulate_campaign(
         attrs = pd.DataFrame({"recency": recency.astype("int64"), "history": history,
                               "channel": pd.array(channel, dtype=STRING), "newbie": newbie})
     else:
-        missing = [c for c in ("customer_id", "p_alive", "frequency") if c not in customers.columns]
-        if missing:
-            raise InputError(f"customers need columns customer_id, p_alive, frequency; missing {missing}")
+        check_columns(("customer_id", "p_alive", "frequency"), customers.columns, table="customers",
+                      fix="Pass the CLV table of the rfm_clv step (clv.parquet), which has them")
         pa = customers["p_alive"].to_numpy(dtype="float64")
         fr = customers["frequency"].to_numpy(dtype="float64")
         if not (np.isfinite(pa).all() and ((pa >= 0) & (pa <= 1)).all()):

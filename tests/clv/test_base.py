@@ -54,7 +54,7 @@ def test_positive_recency_without_repeats(small):
 
 
 def test_missing_column(small):
-    with pytest.raises(ValueError, match="not in data"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) 'T' \(T column\) in data"):
         BetaGeoModel().fit(small.drop(columns="T"))
 
 

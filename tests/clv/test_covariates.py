@@ -139,7 +139,7 @@ def test_predictions_use_individual_parameters():
 
 def test_bad_covariates():
     data, _ = _simulate_bg(5, n_per_group=100)
-    with pytest.raises(ValueError, match="purchase covariate 'nope' not in data"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) 'nope' \(purchase covariate\) in data"):
         BetaGeoCovariateModel(purchase_covariates=["nope"]).fit(data)
     with pytest.raises(ValueError, match=r"'channel' is not numeric .*get_dummies"):
         BetaGeoCovariateModel(purchase_covariates=["channel"]).fit(data.assign(channel="web"))

@@ -424,7 +424,7 @@ def test_missing_columns_of_a_long_query_are_named_not_a_file_error():
     con = duckdb.connect()
     con.sql("CREATE TABLE t AS SELECT 1 AS x")
     query = "SELECT x" + " " * 300 + "FROM t"
-    with pytest.raises(ValueError, match=r"lack the customer column 'customer_id'.*columns are \['x'\]"):
+    with pytest.raises(ValueError, match=r"'customer_id' \(customer_col\).* in transactions; its columns are \['x'\]"):
         rfm_summary(query, con=con, observation_end="2024-01-31")
 
 

@@ -88,7 +88,7 @@ def test_score_in_batches_equals_value_table(kind, summary, summary_file, analys
 def test_score_in_batches_errors(summary, analysis, tmp_path) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         score_in_batches(summary, analysis.transaction_model, analysis.spend_model, out_path=tmp_path / "x.parquet", batch_size=0)
-    with pytest.raises(ValueError, match="lacks the columns"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['T'\] in the summary"):
         score_in_batches(
             summary.drop(columns="T"), analysis.transaction_model, analysis.spend_model, out_path=tmp_path / "y.parquet"
         )

@@ -147,7 +147,7 @@ def test_custom_rules_and_errors():
     rules.append(ActionRule("Mail", "email", {}, intent="development"))
     s = segment_summary(c, action_rules=rules).customers
     assert s.set_index("customer_id")["action"].value_counts().to_dict() == {"Mail": 8, "Call": 2}
-    with pytest.raises(ValueError, match="unknown column"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['nope'\] in the table action rule 'x' is applied to"):
         segment_summary(c, action_rules=[ActionRule("x", "y", {"nope": (0, 1)})])
     with pytest.raises(SegmentationInputError, match="no segment"):
         segment_summary(c.assign(segment=[None] + ["A"] * 9))
