@@ -48,7 +48,7 @@ import glob as _glob
 import os
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -719,33 +719,11 @@ def load_transactions(
     ...                                "quantity": "Quantity", "unit_price": "UnitPrice"})["amount"].tolist()
     [3.0, 4.0]
     """
-    nf = number_format(read_options)
-    raw = read_source(
-        source,
-        con=con,
-        fmt=fmt,
-        read_options=read_options,
-        text_columns=_string_sources(TRANSACTIONS, columns, numbers=not nf.is_default),
-        number_columns=None if nf.is_default else _number_sources(TRANSACTIONS, columns),
-        encoding=encoding,
-        sheet=sheet,
-        table=table,
-        query=query,
-        params=params,
-        chunksize=chunksize,
+    return _load(
+        source, TRANSACTIONS, validate_transactions, columns=columns, con=con, fmt=fmt, read_options=read_options,
+        keep_extra=keep_extra, encoding=encoding, sheet=sheet, table=table, query=query, params=params,
+        chunksize=chunksize, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
     )
-    path = _file_path(source, con, fmt)
-    if path is not None and nf.is_default:
-        _check_frame_numbers(raw, path, TRANSACTIONS, columns)
-    dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
-    try:
-        return validate_transactions(
-            raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
-            number_format=nf,
-        )
-    except DataValidationError as exc:
-        raise _with_header_hint(exc, source, con, fmt, list(raw.columns), TRANSACTIONS, columns, read_options,
-                                encoding, sheet) from None
 
 
 def load_bookings(
@@ -796,14 +774,42 @@ def load_bookings(
         Missing required columns, empty input, unparseable dates, non-numeric
         rates, unknown statuses (listed), negative nights.
     """
+    return _load(
+        source, BOOKINGS, validate_bookings, columns=columns, con=con, fmt=fmt, read_options=read_options,
+        keep_extra=keep_extra, encoding=encoding, sheet=sheet, table=table, query=query, params=params,
+        chunksize=chunksize, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
+    )
+
+
+def _load(
+    source: Source,
+    schema: Schema,
+    validate: Callable[..., pd.DataFrame],
+    *,
+    columns: Mapping[str, str] | None,
+    con: Connection,
+    fmt: Format | None,
+    read_options: Mapping[str, Any] | None,
+    keep_extra: bool,
+    encoding: str | None,
+    sheet: Sheet,
+    table: str | None,
+    query: str | None,
+    params: Mapping[str, Any] | None,
+    chunksize: int,
+    dayfirst: bool | None,
+    date_format: str | Mapping[str, str] | None,
+    timezone: str | None,
+) -> pd.DataFrame:
+    """:func:`load_transactions` / :func:`load_bookings`: read ``source`` and ``validate`` it into ``schema``."""
     nf = number_format(read_options)
     raw = read_source(
         source,
         con=con,
         fmt=fmt,
         read_options=read_options,
-        text_columns=_string_sources(BOOKINGS, columns, numbers=not nf.is_default),
-        number_columns=None if nf.is_default else _number_sources(BOOKINGS, columns),
+        text_columns=_string_sources(schema, columns, numbers=not nf.is_default),
+        number_columns=None if nf.is_default else _number_sources(schema, columns),
         encoding=encoding,
         sheet=sheet,
         table=table,
@@ -813,15 +819,15 @@ def load_bookings(
     )
     path = _file_path(source, con, fmt)
     if path is not None and nf.is_default:
-        _check_frame_numbers(raw, path, BOOKINGS, columns)
+        _check_frame_numbers(raw, path, schema, columns)
     dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
     try:
-        return validate_bookings(
+        return validate(
             raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
             number_format=nf,
         )
     except DataValidationError as exc:
-        raise _with_header_hint(exc, source, con, fmt, list(raw.columns), BOOKINGS, columns, read_options,
+        raise _with_header_hint(exc, source, con, fmt, list(raw.columns), schema, columns, read_options,
                                 encoding, sheet) from None
 
 
