@@ -237,7 +237,21 @@ def likelihood_ratio_test(restricted: BaseLikelihoodModel, full: BaseLikelihoodM
 
 
 class _TransactionCovariateModel(_CovariateModel):
+    """BG/NBD and Pareto/NBD with covariates: the settings and the fit on a customer summary."""
+
     _base_model: type = BetaGeoModel
+
+    def __init__(self, purchase_covariates: Sequence[str] | None = None,
+                 dropout_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
+        super().__init__(penalizer=penalizer)
+        self.purchase_covariates = purchase_covariates
+        self.dropout_covariates = dropout_covariates
+
+    @staticmethod
+    def _purchase_rate(arrays, weights) -> float:
+        """Weighted repeat purchases per unit of time (``sum w x / sum w T``), the scale of a starting ``alpha``."""
+        x, T = arrays[0], arrays[2]
+        return max(float(weights @ x) / max(float(weights @ T), 1e-12), 1e-8)
 
     def fit(self, data: pd.DataFrame, *, frequency_col: str = "frequency", recency_col: str = "recency",
             T_col: str = "T", weights: Any = None) -> "_TransactionCovariateModel":
@@ -364,12 +378,6 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
                ("dropout_covariates", "dropout_b"))
     _base_model = BetaGeoModel
 
-    def __init__(self, purchase_covariates: Sequence[str] | None = None,
-                 dropout_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
-        super().__init__(penalizer=penalizer)
-        self.purchase_covariates = purchase_covariates
-        self.dropout_covariates = dropout_covariates
-
     @staticmethod
     def _individual(base: np.ndarray, coefs: list[np.ndarray], Z: list[np.ndarray]) -> np.ndarray:
         r, alpha, a, b = base
@@ -382,9 +390,7 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
         ])
 
     def _default_start(self, arrays, weights) -> np.ndarray:
-        x, T = arrays[0], arrays[2]
-        rate = max(float(weights @ x) / max(float(weights @ T), 1e-12), 1e-8)
-        return np.array([0.5, 0.5 / rate, 1.0, 3.0])
+        return np.array([0.5, 0.5 / self._purchase_rate(arrays, weights), 1.0, 3.0])
 
     def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
         """BG/NBD likelihood (Fader, Hardie & Lee 2005, eq. 6) at each row's own alpha_i, a_i, b_i."""
@@ -422,12 +428,6 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
     _blocks = (("purchase_covariates", "purchase"), ("dropout_covariates", "dropout"))
     _base_model = ParetoNBDModel
 
-    def __init__(self, purchase_covariates: Sequence[str] | None = None,
-                 dropout_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
-        super().__init__(penalizer=penalizer)
-        self.purchase_covariates = purchase_covariates
-        self.dropout_covariates = dropout_covariates
-
     @staticmethod
     def _individual(base: np.ndarray, coefs: list[np.ndarray], Z: list[np.ndarray]) -> np.ndarray:
         r, alpha, s, beta = base
@@ -436,8 +436,7 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
                                 beta * np.exp(-(Z[1] @ coefs[1]))])
 
     def _default_start(self, arrays, weights) -> np.ndarray:
-        x, T = arrays[0], arrays[2]
-        rate = max(float(weights @ x) / max(float(weights @ T), 1e-12), 1e-8)
+        T, rate = arrays[2], self._purchase_rate(arrays, weights)
         tscale = float(weights @ T) / float(weights.sum())
         return np.array([0.5, 0.5 / rate, 0.5, 0.5 * 5 * tscale])
 
