@@ -395,6 +395,24 @@ class CleanResult:
 Rule = tuple[str, str, str, Callable[[pd.DataFrame], np.ndarray] | None]
 
 
+def _period_rules(column: str, start: pd.Timestamp | None, end: pd.Timestamp | None) -> list[Rule]:
+    """The two rules of the observation period on ``column``: rows outside are dropped; a rule without its limit is off."""
+    return [
+        (
+            "before_observation_start",
+            "drop",
+            f"{column} before the observation start ({_limit(start)})",
+            None if start is None else (lambda d: _start_mask(d[column], start)),
+        ),
+        (
+            "after_observation_end",
+            "drop",
+            f"{column} after the observation end ({_limit(end)})",
+            None if end is None else (lambda d: _end_mask(d[column], end)),
+        ),
+    ]
+
+
 def _run(
     df: pd.DataFrame,
     rules: list[Rule],
@@ -630,18 +648,7 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
         ("totals_row", policy.totals_rows, "customer_id or order_id is a totals label (Total, Summe, Gesamt, ...)",
          totals),
         ("missing_customer_id", policy.null_customer, "customer_id missing or blank", no_customer),
-        (
-            "before_observation_start",
-            "drop",
-            f"timestamp before the observation start ({_limit(start)})",
-            None if start is None else (lambda d: _start_mask(d["timestamp"], start)),
-        ),
-        (
-            "after_observation_end",
-            "drop",
-            f"timestamp after the observation end ({_limit(end)})",
-            None if end is None else (lambda d: _end_mask(d["timestamp"], end)),
-        ),
+        *_period_rules("timestamp", start, end),
         ("sign_mismatch", policy.sign_mismatch, "quantity and amount of opposite signs", mismatch),
         (
             "return_or_cancellation",
@@ -762,18 +769,7 @@ def clean_bookings(df: pd.DataFrame, policy: BookingCleaningPolicy | None = None
         ("missing_values", policy.missing_values, "booking_date, arrival_date, rate or segment missing", missing),
         ("nonfinite_rate", "drop", "rate is infinite (inf or -inf)", nonfinite),
         ("duplicate_booking_id", policy.duplicates, "booking_id repeated (first kept)", dup),
-        (
-            "before_observation_start",
-            "drop",
-            f"arrival_date before the observation start ({_limit(start)})",
-            None if start is None else (lambda d: _start_mask(d["arrival_date"], start)),
-        ),
-        (
-            "after_observation_end",
-            "drop",
-            f"arrival_date after the observation end ({_limit(end)})",
-            None if end is None else (lambda d: _end_mask(d["arrival_date"], end)),
-        ),
+        *_period_rules("arrival_date", start, end),
         ("booking_after_arrival", policy.booking_after_arrival, "booking_date after arrival_date", after),
         ("inconsistent_cancellation", policy.inconsistent_cancellation,
          "cancellation_date before booking_date, or on a booking that is not cancelled", cancel_dates),
