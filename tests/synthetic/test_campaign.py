@@ -30,7 +30,7 @@ def test_chain_customers_form():
     s = simulate_campaign(customers=cust, seed=2)
     assert list(s.table.columns) == ["customer_id", "group", "visit", "conversion", "spend"]
     np.testing.assert_allclose(s.truth["tau"], [0.13, 0.01, 0.01])
-    with pytest.raises(ValueError, match="missing \\['p_alive'\\]"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['p_alive'\] in customers"):
         simulate_campaign(customers=cust.drop(columns="p_alive"))
     with pytest.raises(ValueError, match="treatment_share"):
         simulate_campaign(100, treatment_share=1.0)
