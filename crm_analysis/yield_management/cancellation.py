@@ -24,7 +24,13 @@ company, days on the waiting list, customer type, parking spaces and special
 requests. Two of these are known data-quality caveats of that data set and
 are listed so a user can drop them (``exclude=``): ``country`` is recorded
 for the guest at check-in (cancelled bookings default to the agent's
-country), and ``required_car_parking_spaces`` is mostly asked for at arrival.
+country), and ``required_car_parking_spaces`` is mostly asked for at arrival
+(on the City Hotel none of the 1,926 bookings with a parking space
+cancelled, against 42.8 % of the others). :class:`CancellationModel` leaves
+the parking spaces out by default (:data:`DEFAULT_EXCLUDE`; AUC on the City
+Hotel's 2017 bookings 0.869 without, 0.872 with them); ``country`` stays in
+(without it 0.824, below the 0.85 a plain model reaches with it), flagged in
+the report.
 
 Models
 ------
@@ -54,6 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "POST_BOOKING_COLUMNS",
     "HOTEL_FEATURE_COLUMNS",
+    "DEFAULT_EXCLUDE",
     "booking_features",
     "cancellation_target",
     "time_split",
@@ -94,6 +101,9 @@ HOTEL_FEATURE_COLUMNS: dict[str, str] = {
     "company": "cat",
     "customer_type": "cat",
 }
+
+#: Features :class:`CancellationModel` leaves out by default: recorded at arrival, not at booking.
+DEFAULT_EXCLUDE: tuple[str, ...] = ("required_car_parking_spaces",)
 
 _CANONICAL_NUM = ("lead_time", "nights", "units", "rate", "block_size", "arrival_month", "arrival_weekday",
                   "booking_weekday", "arrival_week")
@@ -271,8 +281,10 @@ class CancellationModel:
         Off by default: on the City Hotel the time-ordered folds train on less
         recent data and the calibrated model was worse on the 2017 test set
         (AUC 0.862, Brier 0.143 against 0.872, 0.140 without).
-    exclude : sequence of str
-        Features left out (see :func:`booking_features`).
+    exclude : sequence of str, default ("required_car_parking_spaces",)
+        Features left out (see :func:`booking_features`); the default
+        :data:`DEFAULT_EXCLUDE` drops a column mostly filled in at arrival
+        (see the module docstring). ``()`` keeps every feature.
     max_iter : int, default 100
         Boosting iterations / solver iterations.
     learning_rate : float, default 0.1
@@ -296,7 +308,7 @@ class CancellationModel:
         self,
         model: Literal["gradient_boosting", "logistic"] = "gradient_boosting",
         calibrate: bool = False,
-        exclude: Sequence[str] = (),
+        exclude: Sequence[str] = DEFAULT_EXCLUDE,
         max_iter: int = 100,
         learning_rate: float = 0.1,
         max_leaf_nodes: int = 31,
