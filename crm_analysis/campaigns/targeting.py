@@ -52,6 +52,24 @@ __all__ = ["UPLIFT_MODELS", "CampaignAnalysis", "analyse_campaign", "targeting_t
 UPLIFT_MODELS: dict[str, type] = {"two_model": TwoModelUplift, "class_transformation": ClassTransformationUplift}
 
 
+def _check_money(name: str, value: object) -> float:
+    """``value`` as a finite amount of money >= 0, else a :class:`CampaignInputError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(value) and value >= 0):
+        raise CampaignInputError(f"{name} must be a finite amount of money >= 0, got {value!r}")
+    return float(value)
+
+
+def _check_margin(value: object, name: str = "margin") -> float:
+    """``value`` as a fraction of revenue in [0, 1] (0.3 = 30 %), else a :class:`CampaignInputError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(value) and 0 <= value <= 1):
+        raise CampaignInputError(f"{name} must be a fraction of revenue in [0, 1] (0.3 = 30 % of the revenue is "
+                                 f"profit), got {value!r}")
+    return float(value)
+
+
+
 def targeting_table(
     customer_id: Sequence[str] | pd.Series,
     uplift: np.ndarray,
@@ -85,17 +103,20 @@ def targeting_table(
     Raises
     ------
     CampaignInputError
-        A negative cost or value, a margin outside [0, 1], lengths that differ.
+        A negative cost or value, a margin outside [0, 1], lengths that differ,
+        a missing or infinite uplift.
     """
-    for name, v in (("contact_cost", contact_cost), ("value_per_response", value_per_response)):
-        if not (np.isfinite(v) and v >= 0):
-            raise CampaignInputError(f"{name} must be a finite amount of money >= 0, got {v!r}")
-    if not (np.isfinite(margin) and 0 <= margin <= 1):
-        raise CampaignInputError(f"margin must be a fraction of revenue in [0, 1], got {margin!r}")
+    _check_money("contact_cost", contact_cost)
+    _check_money("value_per_response", value_per_response)
+    _check_margin(margin)
     ids = pd.Series(customer_id).astype("string").to_numpy()
     u = np.asarray(uplift, dtype="float64")
     if u.shape != (ids.size,):
         raise CampaignInputError(f"{ids.size} customer ids for {u.size} uplift values")
+    bad = ~np.isfinite(u)
+    if bad.any():
+        raise CampaignInputError(f"uplift has {int(bad.sum())} missing or infinite value(s), e.g. for customer(s) "
+                                 f"{ids[bad][:5].tolist()}: every customer to rank needs an estimated uplift")
     rev = u * value_per_response
     profit = margin * rev - contact_cost
     out = pd.DataFrame({"customer_id": pd.array(ids, dtype="string"), "uplift": u, "expected_revenue": rev,
@@ -169,7 +190,8 @@ class CampaignAnalysis:
     curves : list of UpliftCurve
         Qini / uplift curves on the held-out customers, one per model.
     spend_curves : list of UpliftCurve
-        The same on the spend (``value_col``), for the profit check.
+        The same on the spend (``value_col``), for the profit check; empty
+        when there is no ``value_col``.
     best_model : str
         The model with the larger Qini coefficient on the held-out customers.
     test : pandas.DataFrame
@@ -179,6 +201,9 @@ class CampaignAnalysis:
     value_per_response : float
     contact_cost, margin : float
     notes : list of str
+    value_col : str or None
+        The money outcome of the profit check; None: the incremental revenue
+        is the incremental responses times ``value_per_response``.
     """
 
     data: CampaignData
@@ -198,6 +223,7 @@ class CampaignAnalysis:
     margin: float
     categories: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    value_col: str | None = None
 
     def predict_uplift(self, table: pd.DataFrame, model: str | None = None) -> np.ndarray:
         """Estimated uplift of the response probability for customers of ``table`` (the model's features needed)."""
@@ -213,14 +239,33 @@ class CampaignAnalysis:
     def profit_curve(self, model: str | None = None) -> pd.DataFrame:
         """Held-out profit of contacting the top k by the model: ``margin * U_spend(k) - contact_cost * k``.
 
+        ``U_spend`` is the uplift curve of ``value_col``; without a money
+        outcome it is the uplift curve of the responses times
+        ``value_per_response``.
+
+        Parameters
+        ----------
+        model : str, optional
+            Name of a fitted model (default the best).
+
         Returns
         -------
         pandas.DataFrame
             ``customers`` (k), ``share`` (k / N), ``incremental_spend``, ``profit``.
+
+        Raises
+        ------
+        CampaignInputError
+            An unknown model.
         """
-        c = next(c for c in self.spend_curves if c.label == (model or self.best_model))
-        return pd.DataFrame({"customers": c.n, "share": c.fraction, "incremental_spend": c.uplift,
-                             "profit": self.margin * c.uplift - self.contact_cost * c.n})
+        name = model or self.best_model
+        source = self.spend_curves if self.spend_curves else self.curves
+        c = next((c for c in source if c.label == name), None)
+        if c is None:
+            raise CampaignInputError(f"unknown model {name!r}; the analysis fitted {[c.label for c in self.curves]}")
+        spend = c.uplift if self.spend_curves else c.uplift * self.value_per_response
+        return pd.DataFrame({"customers": c.n, "share": c.fraction, "incremental_spend": spend,
+                             "profit": self.margin * spend - self.contact_cost * c.n})
 
     def headlines(self) -> dict[str, float | str]:
         """Overall uplift of the outcome, best model and its Qini coefficient, held-out best profit share."""
@@ -286,7 +331,8 @@ def analyse_campaign(
     outcome : str, default "conversion"
         0/1 outcome the models predict.
     value_col : str or None, default "spend"
-        Money outcome for the value per response and the profit check; None: neither.
+        Money outcome for the value per response and the profit check; None:
+        no money outcome (then ``value_per_response`` must be given).
     by : str, optional
         Segment column for the uplift table.
     test_size : float, default 0.3
@@ -311,7 +357,16 @@ def analyse_campaign(
     ------
     CampaignInputError
         Unknown treatment, outcome, model or column; a non-binary outcome; a
-        test share outside (0, 1); too few responders.
+        test share outside (0, 1); too few responders; a negative cost or
+        value, a margin outside [0, 1]; no ``value_col`` and no
+        ``value_per_response``; a feature that is an outcome, the group, the
+        treatment flag or the customer id (not known before the campaign).
+
+    Notes
+    -----
+    Customers with ``value_col`` > 0 but ``outcome`` = 0 (spend without a
+    response) are counted in ``notes``: the value per response counts the
+    responders' spend only, the held-out profit check all of it.
     """
     if outcome not in data.outcomes or not data.binary[outcome]:
         raise CampaignInputError(
@@ -325,10 +380,27 @@ def analyse_campaign(
         raise CampaignInputError(f"unknown uplift model(s) {unknown or models}; use some of {list(UPLIFT_MODELS)}")
     if not 0 < test_size < 1:
         raise CampaignInputError(f"test_size must be a share in (0, 1), got {test_size!r}")
+    contact_cost = _check_money("contact_cost", contact_cost)
+    margin = _check_margin(margin)
+    if value_per_response is not None:
+        value_per_response = _check_money("value_per_response", value_per_response)
+    elif value_col is None:
+        raise CampaignInputError("value_col is None (no money outcome): give value_per_response=, the revenue of one "
+                                 "extra response, for the targeting and the held-out profit check")
+    features = [features] if isinstance(features, str) else list(features)
+    if not features:
+        raise CampaignInputError("no features given: an uplift model needs customer attributes known before the "
+                                 "campaign (features=[...])")
+    reserved = {"customer_id": "the customer id", "group": "the assignment", "treated": "the treatment flag",
+                **{o: "an outcome" for o in data.outcomes}}
+    leak = [f for f in features if f in reserved]
+    if leak:
+        what = ", ".join(f"{f!r} is {reserved[f]}" for f in leak)
+        raise CampaignInputError(f"feature(s) {leak} cannot describe customers before the campaign ({what}): drop "
+                                 "them from features; an uplift model on them reads the result it should predict")
     from sklearn.model_selection import train_test_split
 
     pair = data.pair(treatment)
-    features = list(features)
     strata = pair["treated"].astype(str) + "-" + pair[outcome].astype(str)
     train, test = train_test_split(pair, test_size=test_size, random_state=seed, stratify=strata)
     X_train, cats = prepare_features(train, features)
@@ -351,6 +423,11 @@ def analyse_campaign(
                                               name))
     best = max(curves, key=lambda c: c.qini_coefficient).label
     notes = []
+    if value_col:
+        stray = int(((pair[value_col] > 0) & (pair[outcome] == 0)).sum())
+        if stray:
+            notes.append(f"{stray:,} customer(s) have {value_col} > 0 but {outcome} = 0: the value per response "
+                         f"counts the responders' {value_col} only, the held-out profit check all of it")
     if value_per_response is None:
         resp = train[(train["treated"] == 1) & (train[outcome] == 1)]
         value_per_response = float(resp[value_col].mean()) if value_col and len(resp) else 0.0
@@ -367,5 +444,5 @@ def analyse_campaign(
         test=test_out.reset_index(drop=True),
         movers=profile_movers(test.reset_index(drop=True), scores[best], features),
         value_per_response=float(value_per_response), contact_cost=float(contact_cost), margin=float(margin),
-        categories=cats, notes=notes,
+        categories=cats, notes=notes, value_col=value_col,
     )
