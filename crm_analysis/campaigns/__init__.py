@@ -17,6 +17,7 @@ targeting
 
 from crm_analysis.campaigns.experiment import (
     HILLSTROM_FEATURES,
+    NO_SEGMENT,
     CampaignData,
     CampaignInputError,
     campaign_data,
@@ -43,6 +44,7 @@ from crm_analysis.campaigns.uplift import (
 
 __all__ = [
     "HILLSTROM_FEATURES",
+    "NO_SEGMENT",
     "UPLIFT_MODELS",
     "CampaignAnalysis",
     "CampaignData",

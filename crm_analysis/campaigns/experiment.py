@@ -44,7 +44,11 @@ __all__ = [
     "load_hillstrom",
     "response_rates",
     "uplift_by_segment",
+    "NO_SEGMENT",
 ]
+
+#: Segment label of the customers whose ``by`` value is missing (they are kept, in a group of their own).
+NO_SEGMENT = "(no segment)"
 
 
 class CampaignInputError(InputError):
@@ -111,8 +115,11 @@ def campaign_data(
         Column of the assignment (treatment labels and the control label).
     control : str, default "control"
         Label of the control group (e.g. ``"No E-Mail"`` in the Hillstrom data).
-    outcomes : sequence of str
-        Outcome columns: 0/1 (visit, conversion) or money (spend, >= 0).
+        Labels are compared as text: a 0/1 or True/False assignment column
+        takes ``control=0`` or ``control="0"`` alike.
+    outcomes : sequence of str, or str
+        Outcome columns: 0/1 (visit, conversion) or money (spend, >= 0); one
+        name alone is one outcome.
     id_col : str or None, default "customer_id"
         Customer id column; ``None`` numbers the rows (``"1"``, ``"2"``, ...).
 
@@ -128,7 +135,7 @@ def campaign_data(
     """
     if not isinstance(table, pd.DataFrame):
         raise CampaignInputError(f"the campaign must be a pandas DataFrame, got {type(table).__name__}")
-    outcomes = tuple(outcomes)
+    outcomes = (outcomes,) if isinstance(outcomes, str) else tuple(outcomes)
     if not outcomes:
         raise CampaignInputError("no outcome columns given (e.g. outcomes=['visit', 'conversion', 'spend'])")
     need = [group_col, *outcomes] + ([id_col] if id_col else [])
@@ -155,6 +162,7 @@ def campaign_data(
         raise CampaignInputError(f"{int(out[group_col].isna().sum())} row(s) have no group in {group_col!r}")
     group = out[group_col].astype(str)
     labels = list(dict.fromkeys(group))
+    control = _label(control)
     if control not in labels:
         raise CampaignInputError(f"control label {control!r} not found in {group_col!r}; its values are {labels}")
     treatments = tuple(x for x in labels if x != control)
@@ -174,6 +182,15 @@ def campaign_data(
     out.insert(0, "group", pd.array(group.to_numpy(dtype=object), dtype="string"))
     out.insert(0, "customer_id", pd.array(ids.to_numpy(dtype=object), dtype="string"))
     return CampaignData(out, control, treatments, outcomes, binary, notes)
+
+
+def _label(value: object) -> str:
+    """A group label as the text the assignment column is compared in (``0`` and ``"0"`` alike)."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
 
 
 def load_hillstrom(path: str | Path) -> CampaignData:
@@ -232,7 +249,8 @@ def response_rates(data: CampaignData, *, by: str | None = None, level: float = 
     data : CampaignData
         The campaign.
     by : str, optional
-        A column to split every group by (a segment).
+        A column to split every group by (a segment). Customers without a
+        value there form the segment :data:`NO_SEGMENT`.
     level : float, default 0.95
         Confidence level.
 
@@ -255,10 +273,15 @@ def response_rates(data: CampaignData, *, by: str | None = None, level: float = 
     if by and by not in t.columns:
         raise CampaignInputError(f"no column {by!r} to split by; columns: {list(t.columns)}")
     order = {g: i for i, g in enumerate((*data.treatments, data.control))}
+    seg_rank = _segment_rank(t[by]) if by else {}
     rows = []
     z = stats.norm.ppf(0.5 + level / 2)
-    for key, part in t.groupby(keys, sort=True, observed=True):
+    for key, part in t.groupby(keys, sort=True, observed=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
+        extra = {}
+        if by:
+            extra = {"_b": seg_rank.get(key[1], len(seg_rank))}
+            key = (key[0], NO_SEGMENT if pd.isna(key[1]) else key[1])
         for col in data.outcomes:
             v = part[col].to_numpy(dtype="float64")
             n = v.size
@@ -270,12 +293,18 @@ def response_rates(data: CampaignData, *, by: str | None = None, level: float = 
                 se = float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
                 lo, hi, kind = s / n - z * se, s / n + z * se, "normal"
             rows.append({**dict(zip(keys, key)), "outcome": col, "customers": n, "responses": s,
-                         "rate": s / n, "lower": lo, "upper": hi, "interval": kind})
+                         "rate": s / n, "lower": lo, "upper": hi, "interval": kind, **extra})
     out = pd.DataFrame(rows)
     out["_o"] = out["group"].map(order)
     out["_c"] = out["outcome"].map({c: i for i, c in enumerate(data.outcomes)})
-    sort = ["_c", "_o"] + ([by] if by else [])
-    return out.sort_values(sort, kind="stable").drop(columns=["_o", "_c"]).reset_index(drop=True)
+    sort = ["_c", "_o"] + (["_b"] if by else [])
+    return out.sort_values(sort, kind="stable").drop(columns=["_o", "_c", "_b"], errors="ignore") \
+        .reset_index(drop=True)
+
+
+def _segment_rank(values: pd.Series) -> dict[object, int]:
+    """Sort position of each present segment value (missing ones go last)."""
+    return {v: i for i, v in enumerate(sorted(pd.unique(values.dropna())))}
 
 
 def uplift_by_segment(
@@ -291,6 +320,7 @@ def uplift_by_segment(
         One of ``data.treatments``.
     by : str, optional
         A segment column; one row per segment and outcome (plus ``"all"``).
+        Customers without a value there form the segment :data:`NO_SEGMENT`.
     level : float, default 0.95
         Confidence level.
     min_customers : int, default 30
@@ -321,7 +351,8 @@ def uplift_by_segment(
     z = stats.norm.ppf(0.5 + level / 2)
     parts: list[tuple[str, pd.DataFrame]] = [("all", pair)]
     if by:
-        parts += [(str(k), p) for k, p in pair.groupby(by, sort=True, observed=True)]
+        parts += [(NO_SEGMENT if pd.isna(k) else str(k), p)
+                  for k, p in pair.groupby(by, sort=True, observed=True, dropna=False)]
     rows = []
     for name, part in parts:
         tr = part[part["treated"] == 1]

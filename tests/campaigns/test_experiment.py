@@ -118,3 +118,44 @@ def test_unknown_treatment_and_bad_level():
         uplift_by_segment(data, "sms")
     with pytest.raises(CampaignInputError, match="confidence level"):
         response_rates(data, level=95)
+
+
+# --- found by a newcomer's try-out (issue 16) -------------------------------------------------------------------
+
+@pytest.mark.parametrize("labels, control", [([0, 1], 0), ([0, 1], "0"), ([False, True], False), ([1.0, 2.0], 1.0),
+                                             (["ctl", "mail"], "ctl")])
+def test_control_label_of_any_type_matches_its_column(labels, control):
+    df = pd.DataFrame({"customer_id": list("abcd"), "group": labels * 2, "visit": [0, 1, 1, 0]})
+    d = campaign_data(df, control=control, outcomes=("visit",))
+    assert d.control == str(labels[0]) and d.treatments == (str(labels[1]),)
+    assert (d.table["group"] == d.control).sum() == 2
+
+
+def test_one_outcome_name_is_one_outcome():
+    df = pd.DataFrame({"customer_id": list("abcd"), "group": ["control", "t"] * 2, "visit": [0, 1, 1, 0]})
+    assert campaign_data(df, outcomes="visit").outcomes == ("visit",)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["mail", "control"]), st.sampled_from(["A", "B", None]),
+                          st.integers(0, 1)), min_size=4, max_size=60))
+@settings(max_examples=40, deadline=None)
+def test_customers_without_a_segment_are_kept_and_counted(rows):
+    """Every customer is in exactly one segment row: those without a segment in NO_SEGMENT."""
+    from crm_analysis.campaigns import NO_SEGMENT
+
+    groups = {g for g, _, _ in rows}
+    if groups != {"mail", "control"}:
+        return
+    df = pd.DataFrame([(f"c{i}", g, s, v) for i, (g, s, v) in enumerate(rows)],
+                      columns=["customer_id", "group", "seg", "visit"])
+    d = campaign_data(df, outcomes=("visit",))
+    r = response_rates(d, by="seg")
+    assert r["customers"].sum() == len(df)
+    assert (r["seg"] == NO_SEGMENT).any() == df["seg"].isna().any()
+    u = uplift_by_segment(d, "mail", by="seg", min_customers=1)
+    per_seg = u[u["segment"] != "all"]
+    assert (per_seg["treated"] + per_seg["control"]).sum() == len(df)
+    n_missing = int(df["seg"].isna().sum())
+    if n_missing:
+        row = per_seg[per_seg["segment"] == NO_SEGMENT].iloc[0]
+        assert row["treated"] + row["control"] == n_missing
