@@ -183,7 +183,9 @@ class ProfitTable:
         Lines read, purchase and return lines, lines valued at the overall
         margin because their product has no margin of its own, return lines
         with a positive amount (taken as refunds of that amount), customers
-        with returns only (no purchase in the data).
+        with returns only (no purchase in the data), customers refunded more
+        than they bought in the data (``customers_refunded_more_than_bought``:
+        their net revenue is negative and their return rate above 1).
     notes : list of str
         The counts in words.
     """
@@ -235,6 +237,11 @@ def _line_margin(lines: pd.DataFrame, drivers: CostDrivers, counts: dict[str, in
         known = pd.Series(drivers.margin_by_product, dtype="float64")
         m = prod.map(known).to_numpy(dtype="float64", na_value=np.nan)
         counts["lines_at_overall_margin"] = counts.get("lines_at_overall_margin", 0) + int(np.isnan(m).sum())
+        present = set(prod.dropna().unique())
+        unmatched = sorted(str(k) for k in known.index if k not in present)
+        if unmatched:
+            counts["margin_products_not_in_data"] = len(unmatched)
+            counts["_unmatched_example"] = unmatched[:10]  # type: ignore[assignment]
         margin = np.where(np.isnan(m), margin, m)
     return margin
 
@@ -338,6 +345,8 @@ def customer_profitability(
     for c in ("orders", "lines", "returned_lines"):
         out[c] = out[c].astype("int64")
     counts["customers_with_returns_only"] = int(((out["lines"] == 0) & (out["returned_lines"] > 0)).sum())
+    counts["customers_refunded_more_than_bought"] = int(
+        ((out["lines"] > 0) & (out["returned_revenue"] > out["gross_revenue"] + 1e-9)).sum())
     out["net_revenue"] = out["gross_revenue"] - out["returned_revenue"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["return_rate"] = np.where(out["gross_revenue"] > 0, out["returned_revenue"] / out["gross_revenue"], np.nan)
@@ -350,7 +359,11 @@ def customer_profitability(
     table = out.reset_index()
     table["customer_id"] = table["customer_id"].astype("string")
     table = table[list(PROFIT_COLUMNS)]
+    unmatched = counts.pop("_unmatched_example", [])
     notes = [f"{counts['purchase_lines']:,} purchase line(s) and {counts['return_lines']:,} return line(s) read"]
+    if counts.get("margin_products_not_in_data"):
+        notes.append(f"{counts['margin_products_not_in_data']:,} product(s) of margin_by_product match no product of "
+                     f"the data, e.g. {unmatched}: check their spelling and id format (products are compared as text)")
     if counts.get("lines_at_overall_margin"):
         notes.append(f"{counts['lines_at_overall_margin']:,} line(s) valued at the overall margin "
                      f"{drivers.gross_margin:.0%}: their product has no margin of its own")
@@ -360,6 +373,10 @@ def customer_profitability(
     if counts["customers_with_returns_only"]:
         notes.append(f"{counts['customers_with_returns_only']:,} customer(s) with returns but no purchase in the data "
                      "(bought before it starts): their profit is the lost margin and the handling")
+    if counts["customers_refunded_more_than_bought"]:
+        notes.append(f"{counts['customers_refunded_more_than_bought']:,} customer(s) got more refunded than they bought "
+                     "in the data (returns of purchases before it starts, or errors in the data): negative net "
+                     "revenue and a return rate above 100 %")
     if counts.get("lines_without_order_id"):
         notes.append(f"{counts['lines_without_order_id']:,} line(s) without an order id: every line counted as an order")
     if counts.get("customers_not_listed"):
@@ -406,7 +423,9 @@ def booking_profitability(
     ------
     ProfitabilityInputError
         Missing columns (``by``, the request column when it has a cost),
-        missing values in ``by``, unknown statuses, negative request counts.
+        missing values in ``by``, unknown statuses, negative request counts,
+        a missing, non-numeric or negative ``rate``, ``nights`` or ``units``
+        on a stayed booking.
     """
     drivers = drivers or CostDrivers()
     if drivers.margin_by_product:
@@ -421,10 +440,24 @@ def booking_profitability(
     unknown = sorted(set(status) - {"stayed", "cancelled", "no_show"})
     if unknown:
         raise ProfitabilityInputError(f"unknown booking status(es) {unknown}; canonical: stayed, cancelled, no_show")
-    units = bookings["units"].to_numpy(dtype="float64") if "units" in bookings.columns else 1.0
     stayed = (status == "stayed").to_numpy()
-    revenue = np.where(stayed, bookings["rate"].to_numpy(dtype="float64") * bookings["nights"].to_numpy(
-        dtype="float64") * units, 0.0)
+    factors = {}
+    for col in ("rate", "nights", "units"):
+        if col not in bookings.columns:
+            factors[col] = np.ones(len(bookings))
+            continue
+        v = pd.to_numeric(bookings[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        bad_nan = stayed & ~np.isfinite(v)
+        bad_neg = stayed & np.isfinite(v) & (v < 0)
+        if bad_nan.any() or bad_neg.any():
+            raise ProfitabilityInputError(
+                f"column {col!r} has {int(bad_nan.sum())} missing or non-numeric and {int(bad_neg.sum())} negative "
+                f"value(s) on stayed bookings (e.g. rows {np.flatnonzero(bad_nan | bad_neg)[:5].tolist()}): room "
+                "revenue = rate * nights * units needs each >= 0; clean or drop these bookings first "
+                "(a rate of 0 is a complimentary stay)"
+            )
+        factors[col] = np.nan_to_num(v)
+    revenue = np.where(stayed, factors["rate"] * factors["nights"] * factors["units"], 0.0)
     if drivers.cost_per_special_request:
         _require(bookings, [special_requests_col], "bookings (cost_per_special_request is set)")
     if special_requests_col in bookings.columns:

@@ -204,3 +204,49 @@ def test_online_retail_returns_are_the_c_invoices(shared_data):
     assert t["returned_lines"].sum() == len(c_lines)
     assert (t["returned_lines"] > 0).sum() == c_lines["CustomerID"].nunique()
     assert (t["profit"] < 0).any() and t["profit"].sum() > 0
+
+
+# --- found by a newcomer's try-out (issue 16) -------------------------------------------------------------------
+
+@given(bought=st.floats(0.01, 1e5), refunded=st.floats(0.01, 1e5))
+@settings(max_examples=60, deadline=None)
+def test_customers_refunded_more_than_they_bought_are_counted(bought, refunded):
+    """Refunds above the purchases in the data (purchases before it starts, errors) are named, not passed silently."""
+    tx = _tx([("a", "1", "x", bought), ("a", "C1", "x", -refunded), ("b", "2", "x", 5.0)])
+    res = customer_profitability(tx, CostDrivers(gross_margin=0.5))
+    more = refunded > bought + 1e-9
+    assert res.counts["customers_refunded_more_than_bought"] == int(more)
+    assert any("more refunded than they bought" in n for n in res.notes) == more
+    a = res.table.set_index("customer_id").loc["a"]
+    assert (a["net_revenue"] < 0) == more and (a["return_rate"] > 1) == more
+
+
+def test_margin_products_that_match_nothing_are_named():
+    tx = _tx([("a", "1", "x", 10.0), ("a", "1", "1.0", 10.0)])
+    res = customer_profitability(tx, CostDrivers(gross_margin=0.3, margin_by_product={"x": 0.5, "nope": 0.2, 1: 0.1}))
+    assert res.counts["margin_products_not_in_data"] == 2
+    note = next(n for n in res.notes if "match no product" in n)
+    assert "'1'" in note and "'nope'" in note and "'x'" not in note
+    clean = customer_profitability(tx, CostDrivers(gross_margin=0.3, margin_by_product={"x": 0.5}))
+    assert "margin_products_not_in_data" not in clean.counts
+
+
+@pytest.mark.parametrize("col, values, kind", [
+    ("rate", [100.0, 100.0, -6.38, 150.0], "1 negative"),
+    ("rate", [100.0, 100.0, np.nan, 150.0], "1 missing"),
+    ("nights", [2, 3, np.nan, 2], "1 missing"),
+    ("nights", [2, 3, -1, 2], "1 negative"),
+    ("units", [2, 1, np.nan, 1], "1 missing"),
+])
+def test_booking_revenue_factors_must_be_known_and_not_negative_on_stays(col, values, kind):
+    bk = pd.DataFrame({"segment": ["G", "G", "D", "D"], "status": ["stayed", "cancelled", "stayed", "no_show"],
+                       "rate": [100.0, 100.0, 150.0, 150.0], "nights": [2, 3, 1, 2], "units": [2, 1, 1, 1]})
+    with pytest.raises(ProfitabilityInputError, match=f"column '{col}' has .*{kind}|column '{col}' has {kind}"):
+        booking_profitability(bk.assign(**{col: values}), by="segment")
+    # the same values on a cancelled booking bring no revenue: accepted
+    on_cancel = list(bk[col])
+    on_cancel[1] = values[2]
+    t = booking_profitability(bk.assign(**{col: on_cancel}), by="segment").set_index("segment")
+    assert np.isfinite(t["profit"]).all()
+    # a rate of 0 is a complimentary stay
+    assert booking_profitability(bk.assign(rate=0.0), by="segment")["room_revenue"].eq(0).all()
