@@ -40,6 +40,7 @@ import pandas as pd
 
 from crm_analysis.campaigns import CampaignAnalysis, CampaignData, analyse_campaign, campaign_data, load_hillstrom
 from crm_analysis import contracts as _contracts
+from crm_analysis.data import return_mask
 from crm_analysis.data.schema import Schema
 from crm_analysis.profitability import (
     CostDrivers,
@@ -418,8 +419,19 @@ def run_idic(
     # 2. next-best products
     recs = holdout = all_rules = seg_rules = None
     if "product" in transactions.columns and transactions["product"].notna().all():
+        returned = return_mask(transactions)
+        if returned.any():
+            notes.append(f"{int(returned.sum()):,} return line(s) in the transactions left out of the "
+                         "recommendations (a return is not a purchase)")
+            transactions = transactions[~returned]
         model = RECOMMENDERS[params.recommender]()
         recs = model.fit(transactions).recommend(clv["customer_id"], k=params.top_k)
+        per = recs.groupby("customer_id").size().reindex(clv["customer_id"], fill_value=0)
+        short = int((per < params.top_k).sum())
+        if short:
+            notes.append(f"{short:,} customer(s) got fewer than {params.top_k} next-best products (none: "
+                         f"{int((per == 0).sum()):,}): they bought nearly all of the "
+                         f"{transactions['product'].nunique():,} product(s)")
         if params.holdout_days:
             cutoff = (as_of_ts - pd.Timedelta(days=params.holdout_days)).date().isoformat()
             models = {"popularity": PopularityRecommender()}

@@ -17,7 +17,10 @@ returns ``self``; ``recommend(customers, k)`` returns a long table):
   confidence / P(B)``; a customer's score of ``j`` is the highest confidence of a
   rule ``{i} -> {j}`` with ``i`` bought (ties: lift).
 
-Products the customer already bought are never recommended. A customer
+Return lines (negative quantity or amount, or the ``is_cancellation`` marker:
+:func:`crm_analysis.data.return_mask`) are refused: a return is not a purchase
+and would count as one in the matrix and the rules. Products the customer
+already bought are never recommended. A customer
 without history, or with fewer scored products than ``k``, gets the rest from
 the popularity ranking (counted: ``filled_by_popularity``).
 """
@@ -33,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
+
+from crm_analysis.data import return_mask
 
 __all__ = [
     "RecommendInputError",
@@ -77,6 +82,14 @@ def _lines(transactions: pd.DataFrame, need: Sequence[str]) -> pd.DataFrame:
     check_columns(need, transactions.columns, table="transactions", error=RecommendInputError,
                   fix="Recommendations need a product per line: map the source's product / SKU column "
                       "(columns: {product: ...})")
+    probe = transactions if "amount" in transactions.columns else transactions.assign(amount=0.0)
+    returned = return_mask(probe)
+    if returned.any():
+        raise RecommendInputError(
+            f"{int(returned.sum()):,} return line(s) (negative quantity or amount, or is_cancellation) among the "
+            "purchase lines: a return is not a purchase; drop them first, e.g. "
+            "transactions[~crm_analysis.data.return_mask(transactions)]"
+        )
     t = transactions[list(need)]
     bad = t.isna().any(axis=1)
     if bad.any():
@@ -97,6 +110,11 @@ def purchase_matrix(transactions: pd.DataFrame, products: pd.Index | None = None
     Returns
     -------
     PurchaseMatrix
+
+    Raises
+    ------
+    RecommendInputError
+        Missing columns or values, return lines among the purchases.
     """
     t = _lines(transactions, ["customer_id", "product"]).drop_duplicates()
     cust = pd.Index(sorted(t["customer_id"].unique()))
@@ -318,7 +336,8 @@ def association_rules(
     Raises
     ------
     RecommendInputError
-        Missing columns, a support or confidence outside (0, 1].
+        Missing columns, a support or confidence outside (0, 1], return
+        lines among the purchases.
     """
     from mlxtend.frequent_patterns import association_rules as mx_rules
     from mlxtend.frequent_patterns import fpgrowth

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm_analysis.recommend.models import RecommendInputError, association_rules
+from crm_analysis.recommend.models import RecommendInputError, _lines, association_rules
 
 __all__ = ["rules_by_segment"]
 
@@ -35,7 +35,8 @@ def rules_by_segment(
         See :func:`~crm_analysis.recommend.models.association_rules` (support
         within the segment's baskets).
     min_baskets : int, default 50
-        Segments with fewer baskets are left out (listed in ``attrs["skipped"]``).
+        Segments with fewer baskets are left out (listed in ``attrs["skipped"]``,
+        like the customers without a segment).
 
     Returns
     -------
@@ -46,9 +47,14 @@ def rules_by_segment(
     for col in ("customer_id", segment_col):
         if col not in segments.columns:
             raise RecommendInputError(f"segments need column {col!r}; they have {list(segments.columns)}")
+    _lines(transactions, ["customer_id", basket, "product"])  # missing columns or values, return lines
     seg = segments.set_index(segments["customer_id"].astype(str))[segment_col].astype(str)
     tx = transactions.assign(_seg=transactions["customer_id"].astype(str).map(seg))
     parts, skipped = [], []
+    unsegmented = tx["_seg"].isna()
+    if unsegmented.any():
+        skipped.append(f"(no segment: {tx.loc[unsegmented, 'customer_id'].nunique():,} customer(s), "
+                       f"{int(unsegmented.sum()):,} line(s))")
     for name, part in tx.groupby("_seg", sort=True):
         n = part[basket].nunique()
         if n < min_baskets:

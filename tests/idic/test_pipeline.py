@@ -116,3 +116,23 @@ def test_without_costs_revenue_is_the_basis_and_without_products_no_recommendati
 def test_bad_parameters_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         IdicParams(**kwargs)
+
+
+# --- found by a newcomer's try-out (issue 16) -------------------------------------------------------------------
+
+def test_return_lines_kept_in_the_transactions_are_left_out_of_the_recommendations_and_counted(inputs):
+    """With returns kept by the cleaning policy the step still runs; the return lines are no purchases."""
+    tx, ret, clv, seg = inputs
+    with_returns = pd.concat([tx, ret], ignore_index=True)
+    r = run_idic(with_returns, clv, seg, IdicParams(top_k=5, holdout_days=0), as_of="2024-12-31")
+    assert any(n.startswith(f"{len(ret):,} return line(s) in the transactions left out of the recommendations")
+               for n in r.notes), r.notes
+    base = run_idic(tx, clv, seg, IdicParams(top_k=5, holdout_days=0), as_of="2024-12-31")
+    pd.testing.assert_frame_equal(r.recommendations, base.recommendations)
+
+
+def test_a_one_product_shop_gets_no_recommendations_with_a_note(inputs):
+    tx, ret, clv, seg = inputs
+    r = run_idic(tx.assign(product="P001"), clv, seg, IdicParams(top_k=3, holdout_days=0), as_of="2024-12-31")
+    assert r.recommendations.empty
+    assert any(f"{len(clv):,} customer(s) got fewer than 3 next-best products" in n for n in r.notes), r.notes

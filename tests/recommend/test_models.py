@@ -103,3 +103,34 @@ def test_rules_by_segment_and_bad_inputs():
         PopularityRecommender().fit(TX).recommend(k=0)
     with pytest.raises(RecommendInputError, match="min_support"):
         association_rules(TX, min_support=0)
+
+
+# --- found by a newcomer's try-out (issue 16) -------------------------------------------------------------------
+
+@pytest.mark.parametrize("extra", [
+    {"quantity": -1, "amount": -2.0},            # a negative quantity and amount
+    {"quantity": 1, "amount": -2.0},             # a refund line
+    {"quantity": 1, "amount": 2.0, "is_cancellation": True},   # the cancellation marker (invoice "C...")
+])
+def test_return_lines_are_refused_everywhere(extra):
+    """A return is not a purchase: it would make the customer 'own' the product and feed the similarities."""
+    ok = TX.assign(quantity=1, amount=2.0, is_cancellation=False)
+    ret = pd.DataFrame([{"customer_id": "u4", "order_id": "C7", "product": "tea", "timestamp": pd.Timestamp("2024-01-07"),
+                         "quantity": 1, "amount": 2.0, "is_cancellation": False, **extra}])
+    bad = pd.concat([ok, ret], ignore_index=True)
+    for fit in (lambda t: PopularityRecommender().fit(t), lambda t: ItemSimilarityRecommender().fit(t),
+                lambda t: AssociationRuleRecommender(min_support=0.1).fit(t),
+                lambda t: association_rules(t, min_support=0.1),
+                lambda t: evaluate_holdout(t, {"popularity": PopularityRecommender()}, cutoff="2024-01-03", k=2),
+                lambda t: rules_by_segment(t, pd.DataFrame({"customer_id": ["u1", "u2", "u3", "u4"],
+                                                            "segment": ["A", "A", "B", "B"]}), min_support=0.1)):
+        with pytest.raises(RecommendInputError, match="1 return line\\(s\\)"):
+            fit(bad)
+        fit(ok)  # the purchases alone are fine
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning")  # mlxtend, tiny baskets
+def test_rules_by_segment_counts_customers_without_a_segment():
+    seg = pd.DataFrame({"customer_id": ["u1", "u2", "u3"], "segment": ["A", "A", "B"]})  # u4 has no segment
+    r = rules_by_segment(TX, seg, min_support=0.3, min_baskets=1)
+    assert "(no segment: 1 customer(s), 2 line(s))" in r.attrs["skipped"]
