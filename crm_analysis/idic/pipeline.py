@@ -272,8 +272,10 @@ class IdicResult:
             h = self.campaign.headlines()
             out["campaign_uplift"] = h["campaign_uplift"]
             out["qini_coefficient"] = h["qini_coefficient"]
-        if self.targeting is not None:
-            out["campaign_eligible_share"] = float(self.targeting["contact"].mean())
+        eligible = self.customer_actions["campaign_eligible"]
+        if self.targeting is not None and eligible.notna().any():
+            # a share of the run's customers; a targeting table of the campaign file's own customers is not one
+            out["campaign_eligible_share"] = float(eligible.astype("boolean").fillna(False).mean())
         return out
 
 

@@ -136,3 +136,32 @@ def test_a_one_product_shop_gets_no_recommendations_with_a_note(inputs):
     r = run_idic(tx.assign(product="P001"), clv, seg, IdicParams(top_k=3, holdout_days=0), as_of="2024-12-31")
     assert r.recommendations.empty
     assert any(f"{len(clv):,} customer(s) got fewer than 3 next-best products" in n for n in r.notes), r.notes
+
+
+def _campaign_file(tmp_path, n=1200, seed=0, **cols):
+    """A campaign file with attributes of its own (customers not those of the run)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    treated = rng.random(n) < 0.5
+    conv = (rng.random(n) < 0.05 + 0.05 * treated * (x > 0)).astype(int)
+    df = pd.DataFrame({"cust": [f"K{i:05d}" for i in range(n)], "arm": np.where(treated, "mail", "none"), "x": x,
+                       "visit": np.maximum(conv, (rng.random(n) < 0.2).astype(int)), "conversion": conv,
+                       "spend": conv * rng.gamma(2.0, 20.0, n)})
+    df = df.assign(**cols)
+    path = tmp_path / "campaign.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_the_eligible_share_headline_is_a_share_of_the_run_s_customers(inputs, result, tmp_path):
+    """With a campaign file of other customers, 'x % of the customers' must not count the file's customers."""
+    tx, ret, clv, seg = inputs
+    h = result.headlines()
+    a = result.customer_actions
+    assert h["campaign_eligible_share"] == pytest.approx(a["campaign_eligible"].astype(bool).mean())
+    spec = {"loader": "csv", "path": str(_campaign_file(tmp_path)), "group_col": "arm", "control": "none",
+            "id_col": "cust"}
+    r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec), as_of="2024-12-31")
+    assert r.targeting is not None and len(r.targeting) == 1200
+    assert r.customer_actions["campaign_eligible"].isna().all()
+    assert r.headlines()["campaign_eligible_share"] is None
