@@ -43,6 +43,10 @@ Paths
   exists is used, and ``run.json`` (``data_paths``) and ``run.log`` say which
   folder it was resolved against. When none exists, the pre-flight error
   lists every path tried.
+* A file spec among a notebook's ``parameters`` (a mapping with ``loader``
+  and ``path``, e.g. the IDIC step's ``campaign``) has its ``path`` resolved
+  the same way; a file found nowhere is an error when the configuration is
+  read (before any notebook runs).
 
 Data
 ----
@@ -687,7 +691,25 @@ def data_skips(data: Mapping[str, DataSpec], notebooks: Iterable[NotebookSpec]) 
     return out
 
 
-def _parse_notebooks(value: Any, root: Path) -> tuple[NotebookSpec, ...]:
+def _resolve_parameter_files(params: dict[str, Any], root: Path, key: str, config_dir: Path | None) -> None:
+    """Make the ``path`` of a file spec among a notebook's parameters (``{loader: ..., path: ...}``, e.g. the IDIC
+    step's ``campaign``) absolute, by the rule of the data paths; a file found nowhere is a :class:`ConfigError`.
+
+    The notebooks run in the run folder: a relative path left as it is would be read from there.
+    """
+    for p, v in params.items():
+        if not (isinstance(v, Mapping) and "loader" in v and isinstance(v.get("path"), (str, Path))):
+            continue
+        found, info = resolve_data_path(v["path"], root, f"{key}.parameters.{p}.path", config_dir)
+        if info and info["against"] is None:
+            tried = "; ".join(f"{c} ({w})" for w, c in info["tried"])
+            raise ConfigError(f"{key}.parameters.{p}.path: file not found: {v['path']!r} (relative paths are "
+                              f"looked for against the project root, the working directory and the configuration "
+                              f"file's folder; tried {tried}); write the path absolute or fix it")
+        params[p] = {**v, "path": str(found)}
+
+
+def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None) -> tuple[NotebookSpec, ...]:
     if not isinstance(value, list) or not value:
         raise ConfigError(f"notebooks: must be a non-empty list of notebook entries, got {value!r}")
     seen: set[str] = set()
@@ -723,6 +745,7 @@ def _parse_notebooks(value: Any, root: Path) -> tuple[NotebookSpec, ...]:
                 raise ConfigError(
                     f"{key}.parameters.{p}: set by the runner for every notebook; set the top-level {p!r} instead"
                 )
+        _resolve_parameter_files(params, root, key, config_dir)
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             raise ConfigError(f"{key}.enabled: must be true or false, got {enabled!r}")
@@ -811,7 +834,7 @@ def parse_config(
     data = _parse_data(raw["data"], root, None if source is None else Path(source).resolve().parent)
     if "notebooks" not in raw:
         raise ConfigError("notebooks: missing (an ordered list of {name, path, parameters})")
-    notebooks = _parse_notebooks(raw["notebooks"], root)
+    notebooks = _parse_notebooks(raw["notebooks"], root, None if source is None else Path(source).resolve().parent)
     units, calendar = _parse_units(raw.get("units")), _parse_calendar(raw.get("calendar"))
     return ReportConfig(
         title=title.strip(),

@@ -248,3 +248,23 @@ def test_bad_units_and_calendar_name_the_key(project: Path, key: str, value, mes
     raw = yaml.safe_load((project / "config" / "report.yaml").read_text())
     with pytest.raises(ConfigError, match=message):
         parse_config({**raw, key: value}, project_root=project)
+
+
+def test_a_file_spec_among_notebook_parameters_resolves_like_the_data_paths(project: Path) -> None:
+    """The IDIC step's ``campaign: {loader: csv, path: data/c.csv}``: relative to the project root like
+    ``data.transactions.path`` (it used to be read from the run folder and fail after the first notebooks)."""
+    (project / "data").mkdir()
+    (project / "data" / "c.csv").write_text("customer_id,group,visit\n")
+    raw = yaml.safe_load((project / "config" / "report.yaml").read_text())
+    raw["notebooks"][0]["parameters"]["campaign"] = {"loader": "csv", "path": "data/c.csv", "control": "none"}
+    cfg = parse_config(raw, project_root=project)
+    spec = cfg.notebooks[0].parameters["campaign"]
+    assert spec == {"loader": "csv", "path": str((project / "data" / "c.csv").resolve()), "control": "none"}
+    raw["notebooks"][0]["parameters"]["campaign"]["path"] = "data/nope.csv"
+    with pytest.raises(ConfigError, match=r"notebooks\[0\] \(ok\)\.parameters\.campaign\.path: file not found"):
+        parse_config(raw, project_root=project)
+    # an absolute path is kept; a mapping without a loader is not a file spec
+    raw["notebooks"][0]["parameters"]["campaign"] = {"loader": "synthetic"}
+    raw["notebooks"][0]["parameters"]["other"] = {"path": "not/a/file"}
+    cfg = parse_config(raw, project_root=project)
+    assert cfg.notebooks[0].parameters["other"] == {"path": "not/a/file"}
