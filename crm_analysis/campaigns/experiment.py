@@ -104,6 +104,7 @@ def campaign_data(
     control: str = "control",
     outcomes: Sequence[str] = ("visit", "conversion", "spend"),
     id_col: str | None = "customer_id",
+    money: Sequence[str] | None = None,
 ) -> CampaignData:
     """Check a campaign table and put it in the package's form.
 
@@ -122,6 +123,12 @@ def campaign_data(
         name alone is one outcome.
     id_col : str or None, default "customer_id"
         Customer id column; ``None`` numbers the rows (``"1"``, ``"2"``, ...).
+    money : sequence of str, optional
+        Outcomes that are money whatever their values (a spend that is 0 for
+        everyone, or only 0 and 1, stays money: a mean with a normal
+        interval, not a rate). Default: ``spend`` where it is an outcome.
+        Every other outcome is 0/1 when it holds only 0 and 1, else a
+        number per customer (a count, money).
 
     Returns
     -------
@@ -168,6 +175,11 @@ def campaign_data(
     treatments = tuple(x for x in labels if x != control)
     if not treatments:
         raise CampaignInputError(f"only the control group {control!r} in {group_col!r}: nothing to compare")
+    money = [c for c in outcomes if c == "spend"] if money is None else \
+        ([money] if isinstance(money, str) else list(money))
+    stray = [c for c in money if c not in outcomes]
+    if stray:
+        raise CampaignInputError(f"money outcome(s) {stray} are not among the outcomes {list(outcomes)}")
     binary: dict[str, bool] = {}
     for col in outcomes:
         v = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
@@ -176,7 +188,7 @@ def campaign_data(
             raise CampaignInputError(f"outcome {col!r} has {int(bad.sum())} missing or non-numeric value(s)")
         if (v < 0).any():
             raise CampaignInputError(f"outcome {col!r} has {int((v < 0).sum())} negative value(s)")
-        binary[col] = bool(np.isin(v, (0.0, 1.0)).all())
+        binary[col] = col not in money and bool(np.isin(v, (0.0, 1.0)).all())
         out[col] = v.astype("int64") if binary[col] else v
     out = out.drop(columns=[group_col])
     out.insert(0, "group", pd.array(group.to_numpy(dtype=object), dtype="string"))

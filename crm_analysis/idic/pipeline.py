@@ -84,7 +84,7 @@ RECOMMENDERS: dict[str, type] = {
 #: Campaign sources: ``synthetic`` (a simulated test on the run's customers), ``hillstrom``, ``csv``, ``parquet``.
 CAMPAIGN_LOADERS: tuple[str, ...] = ("synthetic", "hillstrom", "csv", "parquet")
 _CAMPAIGN_KEYS = {"loader", "path", "group_col", "control", "outcomes", "id_col", "treatment", "outcome", "features",
-                  "by"}
+                  "by", "value_col", "value_per_response"}
 #: Chain columns an uplift model may use as features (joined by customer id).
 CHAIN_FEATURES: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value", "p_alive", "clv", "profit",
                                    "return_rate")
@@ -132,9 +132,13 @@ class IdicParams:
         run's customers), ``{"loader": "hillstrom", "path": ...}``, or
         ``{"loader": "csv" | "parquet", "path": ..., "group_col", "control",
         "outcomes", "id_col"}``; optional ``treatment`` (default the first),
-        ``outcome`` (default ``"conversion"``), ``features`` (default: the
-        file's other columns, or the chain's customer figures when it has
-        none), ``by`` (segment column of the uplift table).
+        ``outcome`` (the 0/1 outcome the models predict, default
+        ``"conversion"``), ``value_col`` (the money outcome, default
+        ``"spend"`` when there is one), ``value_per_response`` (revenue of
+        one extra response; default the treated responders' mean
+        ``value_col``; needed without a money outcome), ``features``
+        (default: the file's other columns, or the chain's customer figures
+        when it has none), ``by`` (segment column of the uplift table).
     contact_cost : float, default 0.0
         Cost of one campaign contact.
     campaign_margin : float, optional
@@ -189,6 +193,12 @@ class IdicParams:
                 raise InputError(f"campaign.loader must be one of {list(CAMPAIGN_LOADERS)}, got {loader!r}")
             if loader != "synthetic" and not self.campaign.get("path"):
                 raise InputError(f"campaign.loader {loader!r} needs campaign.path (the campaign file)")
+            if self.campaign.get("value_per_response") is not None:
+                _num("campaign.value_per_response", self.campaign["value_per_response"], 0.0)
+            for key in ("outcome", "value_col", "treatment", "by", "group_col", "id_col"):
+                v = self.campaign.get(key)
+                if v is not None and not isinstance(v, str):
+                    raise InputError(f"campaign.{key} must be a column name or label (text), got {v!r}")
 
     @property
     def drivers(self) -> CostDrivers:
@@ -293,9 +303,13 @@ def _load_campaign(spec: Mapping[str, Any], customers: pd.DataFrame, seed: int, 
     if loader == "hillstrom":
         return load_hillstrom(path)
     raw = pd.read_parquet(path) if loader == "parquet" else pd.read_csv(path)
+    outcomes = spec.get("outcomes", ("visit", "conversion", "spend"))
+    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    value_col = spec.get("value_col")
+    money = [c for c in outcomes if c == "spend"] + ([value_col] if value_col and value_col != "spend" else [])
     return campaign_data(raw, group_col=spec.get("group_col", "group"), control=spec.get("control", "control"),
-                         outcomes=spec.get("outcomes", ("visit", "conversion", "spend")),
-                         id_col=spec.get("id_col", "customer_id"))
+                         outcomes=outcomes, id_col=spec.get("id_col", "customer_id"),
+                         money=[c for c in money if c in outcomes])
 
 
 def _campaign(params: IdicParams, customers: pd.DataFrame, seed: int, base_dir: Path,
@@ -325,11 +339,32 @@ def _campaign(params: IdicParams, customers: pd.DataFrame, seed: int, base_dir: 
         tab = tab.join(join[extra], on="customer_id")
         data = CampaignData(tab, data.control, data.treatments, data.outcomes, data.binary, data.notes)
     treatment = spec.get("treatment", data.treatments[0])
+    if treatment not in data.treatments:
+        raise InputError(f"campaign.treatment {treatment!r} is not a treatment of the campaign; its treatments are "
+                         f"{list(data.treatments)} (control {data.control!r})")
+    if "treatment" not in spec and len(data.treatments) > 1:
+        notes.append(f"the campaign has {len(data.treatments)} treatments {list(data.treatments)}: the analysis is of "
+                     f"{treatment!r} against {data.control!r} (campaign.treatment picks another)")
+    binary = [c for c in data.outcomes if data.binary[c]]
+    outcome = spec.get("outcome", "conversion")
+    if outcome not in binary:
+        default = "" if "outcome" in spec else " (the default)"
+        raise InputError(f"campaign.outcome {outcome!r}{default} is not a 0/1 outcome of the campaign; its 0/1 "
+                         f"outcomes are {binary}: set campaign.outcome to the response the uplift models predict")
+    value_col = spec.get("value_col", "spend" if "spend" in data.outcomes else None)
+    if value_col is not None and (value_col not in data.outcomes or data.binary[value_col]):
+        raise InputError(f"campaign.value_col {value_col!r} is not a money outcome of the campaign; its money "
+                         f"outcomes are {[c for c in data.outcomes if not data.binary[c]]}")
+    value_per_response = spec.get("value_per_response")
+    if value_col is None and value_per_response is None:
+        raise InputError(f"the campaign has no money outcome ('spend') among its outcomes {list(data.outcomes)}: set "
+                         "campaign.value_col to the file's money outcome, or campaign.value_per_response (revenue "
+                         "of one extra response) for the targeting")
     margin = params.campaign_margin if params.campaign_margin is not None else params.gross_margin
     analysis = analyse_campaign(
-        data, treatment, features=features, outcome=spec.get("outcome", "conversion"),
-        value_col="spend" if "spend" in data.outcomes else None, by=by, test_size=params.campaign_test_size,
-        seed=seed, contact_cost=params.contact_cost, margin=margin,
+        data, treatment, features=features, outcome=outcome, value_col=value_col,
+        value_per_response=None if value_per_response is None else float(value_per_response), by=by,
+        test_size=params.campaign_test_size, seed=seed, contact_cost=params.contact_cost, margin=margin,
     )
     if not chain_cols:
         notes.append("the uplift model uses the campaign file's own attributes: the targeting table lists the "

@@ -159,3 +159,18 @@ def test_customers_without_a_segment_are_kept_and_counted(rows):
     if n_missing:
         row = per_seg[per_seg["segment"] == NO_SEGMENT].iloc[0]
         assert row["treated"] + row["control"] == n_missing
+
+
+@pytest.mark.parametrize("spend", [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0]])
+def test_spend_stays_money_whatever_its_values(spend):
+    """No conversions (spend all 0) or a spend of 0/1 only: still money (mean, normal interval), not a rate."""
+    df = pd.DataFrame({"customer_id": list("abcd"), "group": ["control", "t"] * 2, "visit": [0, 1, 1, 0],
+                       "spend": spend})
+    d = campaign_data(df, outcomes=("visit", "spend"))
+    assert d.binary == {"visit": True, "spend": False}
+    r = response_rates(d)
+    assert set(r.loc[r["outcome"] == "spend", "interval"]) == {"normal"}
+    own = campaign_data(df.rename(columns={"spend": "revenue"}), outcomes=("visit", "revenue"), money="revenue")
+    assert own.binary["revenue"] is False
+    with pytest.raises(CampaignInputError, match="money outcome\\(s\\) \\['nope'\\]"):
+        campaign_data(df, outcomes=("visit", "spend"), money=["nope"])

@@ -165,3 +165,43 @@ def test_the_eligible_share_headline_is_a_share_of_the_run_s_customers(inputs, r
     assert r.targeting is not None and len(r.targeting) == 1200
     assert r.customer_actions["campaign_eligible"].isna().all()
     assert r.headlines()["campaign_eligible_share"] is None
+
+
+def test_campaign_keys_of_a_file_with_its_own_outcome_names(inputs, tmp_path):
+    """outcome / value_col / value_per_response / treatment of the campaign spec: used, or errors naming the key."""
+    tx, ret, clv, seg = inputs
+    path = _campaign_file(tmp_path)
+    df = pd.read_csv(path).rename(columns={"visit": "opened", "conversion": "bought", "spend": "revenue"})
+    df.to_csv(path, index=False)
+    base = {"loader": "csv", "path": str(path), "group_col": "arm", "control": "none", "id_col": "cust",
+            "outcomes": ["opened", "bought", "revenue"]}
+
+    def run(**spec):
+        return run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign={**base, **spec}),
+                        as_of="2024-12-31")
+
+    with pytest.raises(ValueError, match=r"campaign.outcome 'conversion' \(the default\) is not a 0/1 outcome.*"
+                                         r"\['opened', 'bought'\]"):
+        run()
+    with pytest.raises(ValueError, match="set campaign.value_col .* or campaign.value_per_response"):
+        run(outcome="bought")
+    with pytest.raises(ValueError, match="campaign.value_col 'amount' is not a money outcome"):
+        run(outcome="bought", value_col="amount")
+    with pytest.raises(ValueError, match="campaign.treatment 'email' is not a treatment"):
+        run(outcome="bought", value_col="revenue", treatment="email")
+    r = run(outcome="bought", value_col="revenue")
+    assert r.campaign.outcome == "bought" and r.campaign.value_col == "revenue"
+    assert any("treated responders" in n and "revenue" in n for n in r.campaign.notes)
+
+
+def test_a_campaign_with_several_treatments_says_which_one_is_analysed(inputs, tmp_path):
+    tx, ret, clv, seg = inputs
+    path = _campaign_file(tmp_path)
+    df = pd.read_csv(path)
+    df.loc[df.index % 3 == 0, "arm"] = "sms"
+    df.to_csv(path, index=False)
+    spec = {"loader": "csv", "path": str(path), "group_col": "arm", "control": "none", "id_col": "cust",
+            "value_per_response": 40.0}
+    r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec), as_of="2024-12-31")
+    assert any("the campaign has 2 treatments" in n and "campaign.treatment picks another" in n for n in r.notes)
+    assert r.campaign.value_per_response == 40.0
