@@ -39,6 +39,7 @@ from crm_analysis.campaigns.uplift import (
     default_classifier,
     plot_curves,
     prepare_features,
+    qini_interval,
     uplift_curves,
 )
 
@@ -59,6 +60,7 @@ __all__ = [
     "plot_curves",
     "prepare_features",
     "profile_movers",
+    "qini_interval",
     "response_rates",
     "targeting_table",
     "uplift_by_segment",

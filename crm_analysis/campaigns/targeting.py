@@ -43,6 +43,7 @@ from crm_analysis.campaigns.uplift import (
     UpliftCurve,
     plot_curves,
     prepare_features,
+    qini_interval,
     uplift_curves,
 )
 
@@ -204,6 +205,11 @@ class CampaignAnalysis:
     value_col : str or None
         The money outcome of the profit check; None: the incremental revenue
         is the incremental responses times ``value_per_response``.
+    qini_interval : (float, float) or None
+        Bootstrap interval of the best model's held-out Qini coefficient
+        (:func:`~crm_analysis.campaigns.uplift.qini_interval`); when it does
+        not exclude 0 the model does not rank customers better than random
+        targeting (said in ``notes``).
     """
 
     data: CampaignData
@@ -224,6 +230,12 @@ class CampaignAnalysis:
     categories: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     value_col: str | None = None
+    qini_interval: tuple[float, float] | None = None
+
+    @property
+    def beats_random(self) -> bool | None:
+        """Whether the best model's held-out Qini interval lies above 0 (None when not computed)."""
+        return None if self.qini_interval is None else bool(self.qini_interval[0] > 0)
 
     def predict_uplift(self, table: pd.DataFrame, model: str | None = None) -> np.ndarray:
         """Estimated uplift of the response probability for customers of ``table`` (the model's features needed)."""
@@ -423,6 +435,14 @@ def analyse_campaign(
                                               name))
     best = max(curves, key=lambda c: c.qini_coefficient).label
     notes = []
+    best_curve = next(c for c in curves if c.label == best)
+    q_int = qini_interval(test[outcome].to_numpy(), test["treated"].to_numpy(), scores[best], level=float(level),
+                          seed=seed)
+    if not q_int[0] > 0:
+        notes.append(f"the best uplift model ({best}) does not rank the held-out customers better than random "
+                     f"targeting: Qini coefficient {best_curve.qini_coefficient:.4f}, {level:.0%} bootstrap interval "
+                     f"{q_int[0]:.4f} to {q_int[1]:.4f} includes 0; its per-customer uplifts, and a contact list "
+                     "from them, rest on noise: decide by the overall uplift and its interval instead")
     if value_col:
         stray = int(((pair[value_col] > 0) & (pair[outcome] == 0)).sum())
         if stray:
@@ -444,5 +464,5 @@ def analyse_campaign(
         test=test_out.reset_index(drop=True),
         movers=profile_movers(test.reset_index(drop=True), scores[best], features),
         value_per_response=float(value_per_response), contact_cost=float(contact_cost), margin=float(margin),
-        categories=cats, notes=notes, value_col=value_col,
+        categories=cats, notes=notes, value_col=value_col, qini_interval=q_int,
     )

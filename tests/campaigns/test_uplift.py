@@ -20,6 +20,7 @@ from crm_analysis.campaigns import (
     analyse_campaign,
     campaign_data,
     prepare_features,
+    qini_interval,
     targeting_table,
     uplift_curves,
 )
@@ -126,3 +127,34 @@ def test_uplift_models_refuse_bad_inputs():
         prepare_features(X, ["nope"])
     with pytest.raises(CampaignInputError, match="treatment must hold 0"):
         uplift_curves(np.ones(3), np.ones(3), np.arange(3.0))
+
+
+# --- found by a newcomer's try-out (issue 16): a model no better than random drove the contact list silently -------
+
+def test_qini_interval_separates_a_real_ranking_from_a_random_one(experiment):
+    sim, a = experiment
+    t = a.test.merge(sim.truth, on="customer_id")
+    y, w = t["visit"].to_numpy(), t["treated"].to_numpy()
+    lo, hi = qini_interval(y, w, t["tau"].to_numpy(), seed=1)          # the oracle
+    point = uplift_curves(y, w, t["tau"].to_numpy()).qini_coefficient
+    assert 0 < lo < point < hi
+    rng = np.random.default_rng(2)
+    lo, hi = qini_interval(y, w, rng.random(len(t)), seed=1)           # a random order
+    assert lo < 0 < hi
+    assert qini_interval(y, w, t["tau"].to_numpy(), seed=1) == qini_interval(y, w, t["tau"].to_numpy(), seed=1)
+    # the fitted models of the fixture beat random, and nothing says otherwise
+    assert a.beats_random and a.qini_interval[0] > 0
+    assert not any("better than random" in n for n in a.notes)
+    with pytest.raises(CampaignInputError, match="n_boot"):
+        qini_interval(y, w, t["tau"].to_numpy(), n_boot=10)
+
+
+def test_a_model_on_noise_says_it_does_not_beat_random():
+    sim = simulate_campaign(4_000, seed=8)
+    table = sim.table.assign(noise=np.random.default_rng(8).normal(size=len(sim.table)))
+    from sklearn.linear_model import LogisticRegression
+
+    a = analyse_campaign(campaign_data(table, control="control"), "email", features=["noise"], outcome="visit",
+                         seed=8, estimator=LogisticRegression(), models=("two_model",))
+    assert a.beats_random is False and a.qini_interval[0] <= 0 <= a.qini_interval[1]
+    assert any("does not rank the held-out customers better than random" in n for n in a.notes)
