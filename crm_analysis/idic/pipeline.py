@@ -30,7 +30,7 @@ from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,11 @@ class IdicParams:
     rules_min_support, rules_min_confidence : float
         Thresholds of the association rules shown (share of orders, P(B | A)).
     rules_per_segment : int, default 3
+    exclude_products : list of str, optional
+        Product codes that are not merchandise (postage, fees, manual
+        adjustments, e.g. ``POST``, ``DOT``, ``M`` of UCI Online Retail): left
+        out of the next-best products and the rules (neither recommended nor
+        evidence), counted in the notes. Profit is unchanged.
     campaign : dict, optional
         Campaign source: ``{"loader": "synthetic"}`` (a simulated test on the
         run's customers), ``{"loader": "hillstrom", "path": ...}``, or
@@ -163,6 +168,7 @@ class IdicParams:
     rules_min_support: float = 0.01
     rules_min_confidence: float = 0.1
     rules_per_segment: int = 3
+    exclude_products: Sequence[str] | None = None
     campaign: Mapping[str, Any] | None = None
     contact_cost: float = 0.0
     campaign_margin: float | None = None
@@ -174,6 +180,11 @@ class IdicParams:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
                 raise InputError(f"{name} must be a whole number >= {lo}, got {v!r}")
+        if self.exclude_products is not None and (
+                isinstance(self.exclude_products, (str, bytes, Mapping))
+                or not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in self.exclude_products)):
+            raise InputError(f"exclude_products must be a list of product codes, e.g. [POST, DOT], got "
+                             f"{self.exclude_products!r}")
         if self.recommender not in RECOMMENDERS:
             raise InputError(f"recommender {self.recommender!r} is not one of {list(RECOMMENDERS)}")
         _num("rules_min_support", self.rules_min_support, 1e-9, 1.0)
@@ -456,6 +467,14 @@ def run_idic(
     # 2. next-best products
     recs = holdout = all_rules = seg_rules = None
     if "product" in transactions.columns and transactions["product"].notna().all():
+        if params.exclude_products:
+            codes = {str(p) for p in params.exclude_products}
+            excluded = transactions["product"].astype(str).isin(codes).to_numpy()
+            present = sorted(set(transactions.loc[excluded, "product"].astype(str)))
+            notes.append(f"{int(excluded.sum()):,} line(s) of {len(present)} non-merchandise product code(s) "
+                         f"{present} left out of the recommendations and the rules (exclude_products; "
+                         f"{len(codes) - len(present)} listed code(s) not in the data)")
+            transactions = transactions[~excluded]
         returned = return_mask(transactions)
         if returned.any():
             notes.append(f"{int(returned.sum()):,} return line(s) in the transactions left out of the "

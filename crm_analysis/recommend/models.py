@@ -362,7 +362,13 @@ def association_rules(
     freq = fpgrowth(df, min_support=min_support, use_colnames=True, max_len=max_len)
     if freq.empty or (freq["itemsets"].map(len) < 2).all():
         return empty
-    rules = mx_rules(freq, num_itemsets=len(baskets), metric="confidence", min_threshold=min_confidence)
+    import warnings
+
+    with warnings.catch_warnings():
+        # mlxtend also computes metrics not used here ('certainty' divides by 0 for a product in every basket)
+        warnings.filterwarnings("ignore", message="invalid value encountered in divide", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", message="divide by zero encountered", category=RuntimeWarning)
+        rules = mx_rules(freq, num_itemsets=len(baskets), metric="confidence", min_threshold=min_confidence)
     if rules.empty:
         return empty
     out = pd.DataFrame({

@@ -205,3 +205,21 @@ def test_a_campaign_with_several_treatments_says_which_one_is_analysed(inputs, t
     r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec), as_of="2024-12-31")
     assert any("the campaign has 2 treatments" in n and "campaign.treatment picks another" in n for n in r.notes)
     assert r.campaign.value_per_response == 40.0
+
+
+def test_excluded_products_are_neither_recommended_nor_evidence(inputs):
+    """Non-merchandise codes (Online Retail's POST, DOT, ...) must not be next-best products (issue 16 try-out:
+    'DOT', postage, was a next-best product of three customers)."""
+    tx, ret, clv, seg = inputs
+    post = tx.iloc[: len(tx) // 3].assign(product="POST")  # postage on a third of the orders
+    with_post = pd.concat([tx, post], ignore_index=True)
+    plain = run_idic(with_post, clv, seg, IdicParams(top_k=5, holdout_days=0), as_of="2024-12-31")
+    assert (plain.recommendations["product"] == "POST").any()  # the kind of fault: postage is popular
+    r = run_idic(with_post, clv, seg, IdicParams(top_k=5, holdout_days=0, exclude_products=["POST", "DOT"]),
+                 as_of="2024-12-31")
+    assert not (r.recommendations["product"] == "POST").any()
+    assert any(n.startswith(f"{len(post):,} line(s) of 1 non-merchandise product code(s) ['POST']") for n in r.notes)
+    base = run_idic(tx, clv, seg, IdicParams(top_k=5, holdout_days=0), as_of="2024-12-31")
+    pd.testing.assert_frame_equal(r.recommendations, base.recommendations)
+    with pytest.raises(ValueError, match="exclude_products must be a list"):
+        IdicParams(exclude_products="POST")

@@ -129,8 +129,19 @@ def test_return_lines_are_refused_everywhere(extra):
         fit(ok)  # the purchases alone are fine
 
 
-@pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning")  # mlxtend, tiny baskets
 def test_rules_by_segment_counts_customers_without_a_segment():
     seg = pd.DataFrame({"customer_id": ["u1", "u2", "u3"], "segment": ["A", "A", "B"]})  # u4 has no segment
     r = rules_by_segment(TX, seg, min_support=0.3, min_baskets=1)
     assert "(no segment: 1 customer(s), 2 line(s))" in r.attrs["skipped"]
+
+
+def test_a_product_in_every_basket_gives_rules_without_stray_warnings():
+    import warnings
+
+    tx = TX.assign(order_id=TX["customer_id"])
+    every = pd.DataFrame({"customer_id": ["u1", "u2", "u3", "u4"], "order_id": ["u1", "u2", "u3", "u4"],
+                          "product": "bag", "timestamp": pd.Timestamp("2024-01-01")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = association_rules(pd.concat([tx, every], ignore_index=True), basket="order_id", min_support=0.2)
+    assert (r["consequent"] == "bag").any() and np.allclose(r.loc[r["consequent"] == "bag", "confidence"], 1.0)
