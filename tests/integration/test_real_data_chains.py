@@ -269,3 +269,6 @@ def test_online_retail_idic_report(online_retail_run, online_retail_clean, share
         assert title in html, title
     cust = pd.read_csv(online_retail_run / "artifacts" / "customer_actions.csv")
     assert {"profit", "next_best_products", "campaign_eligible"} <= set(cust.columns)
+    # postage, carriage, manual lines are not next-best products (config: exclude_products)
+    nb = pd.read_parquet(online_retail_run / "artifacts" / "next_best_products.parquet")
+    assert not nb["product"].isin(["POST", "DOT", "C2", "M", "BANK CHARGES", "AMAZONFEE"]).any()
