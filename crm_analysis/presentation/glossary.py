@@ -187,6 +187,8 @@ GLOSSARY: dict[str, Term] = {
     "returned_revenue_share": _t("Share of revenue returned", "share"),
     "rate_treated": _t("Response rate, contacted", "share"),
     "rate_control": _t("Response rate, not contacted", "share"),
+    "mean_treated": _t("Mean per customer, contacted", "money"),
+    "mean_control": _t("Mean per customer, not contacted", "money"),
     "relative_uplift": _t("Relative uplift", "share"),
     "campaign_uplift": _t("Campaign uplift of the response rate", "share"),
     "qini_coefficient": _t("Qini coefficient", "number"),
