@@ -71,6 +71,13 @@ __all__ = [
     "CAMPAIGN_TARGETING",
     "CUSTOMER_ACTIONS_IDIC",
     "FORECASTS",
+    "BOOKING_CURVES",
+    "PICKUP_ERRORS",
+    "OVERBOOKING_HORIZON",
+    "POLICY_REPLAY",
+    "EXPECTED_SHOWS",
+    "SYNTHETIC_REPLAY",
+    "HORIZON_TABLES",
     "contract",
     "headline_spec",
     "headline_labels",
@@ -599,10 +606,100 @@ CUSTOMER_ACTIONS_IDIC = Schema("customer_actions_idic", (
     Column("campaign_eligible", "bool", False, "contact: expected profit > 0"),
 ))
 
+
+# --------------------------------------------------------------- booking horizon (notebook 45)
+BOOKING_CURVES_SCHEMA = Schema("booking_curves", (
+    Column("night", "datetime64[ns]", True, "stay night (rooms) / arrival date (arrivals)"),
+    Column("series", "string", True, "segment (or 'all')"),
+    Column("days_before", "int64", True, "days before the night"),
+    Column("rooms", "float64", True, "rooms on the books for the night, net of cancellations known then"),
+    Column("arrivals", "float64", True, "bookings arriving on the date on the books then"),
+))
+PICKUP_ERRORS_SCHEMA = Schema("pickup_errors", (
+    Column("method", "string", True, "pick-up method or 'time_series'"),
+    Column("days_before", "int64", True, "days between the forecast origin and the night"),
+    Column("mae", "float64", True, "mean absolute error of the final rooms"),
+    Column("rmse", "float64", True, "root mean squared error"),
+    Column("bias", "float64", True, "mean error (forecast - actual)"),
+    Column("wape", "float64", True, "sum |error| / sum actual"),
+    Column("nights", "int64", True, "nights scored"),
+))
+OVERBOOKING_HORIZON_SCHEMA = Schema("overbooking_horizon", (
+    Column("days_before", "int64", True, "days before the night"),
+    Column("show_rate", "float64", True, "share of the rooms on the books then that finally stay"),
+    Column("limit_service", "int64", True, "booking limit for the service level"),
+    Column("limit_cost", "int64", True, "booking limit for walk cost vs empty room"),
+))
+POLICY_REPLAY_SCHEMA = Schema("policy_replay", (
+    Column("policy", "string", True, "control (+ overbooking)"),
+    Column("revenue", "float64", True, "room revenue of the scored nights"),
+    Column("net_revenue", "float64", True, "revenue minus walk costs"),
+    Column("revpar", "float64", True, "revenue per available room-night"),
+    Column("net_revpar", "float64", True, "net revenue per available room-night"),
+    Column("occupancy", "float64", True, "occupied / available room-nights"),
+    Column("adr", "float64", True, "revenue per occupied room-night"),
+    Column("walked", "int64", True, "rooms walked"),
+    Column("empty_rooms", "int64", True, "empty room-nights"),
+))
+EXPECTED_SHOWS_SCHEMA = Schema("expected_shows", (
+    Column("days_before", "int64", True, "days before the night"),
+    Column("rooms_on_hand", "float64", True, "rooms held then (mean over the test nights)"),
+    Column("expected_shows_on_hand", "float64", True, "sum of the held bookings' show probabilities x rooms"),
+    Column("expected_net_pickup", "float64", True, "rooms booked later that stay (training nights' mean)"),
+    Column("expected_shows", "float64", True, "expected shows on hand + expected net pick-up"),
+    Column("actual_shows", "float64", True, "rooms that stayed"),
+    Column("shows_mae", "float64", True, "mean |expected - actual shows| over the test nights"),
+    Column("shows_bias", "float64", True, "mean (expected - actual shows)"),
+    Column("p_over_capacity", "float64", True, "P(shows > rooms) with no further control (mean)"),
+    Column("limit_service", "float64", True, "rooms held allowed for the service level (mean over nights)"),
+    Column("limit_cost", "float64", True, "rooms held allowed for walk vs empty-room costs (mean over nights)"),
+))
+SYNTHETIC_REPLAY_SCHEMA = Schema("synthetic_replay", (
+    Column("policy", "string", True, "control (+ overbooking)"),
+    Column("net_revpar", "float64", True, "mean over the replications"),
+    Column("net_revpar_ci", "float64", True, "half-width of the 95 % interval of the mean"),
+    Column("revpar", "float64", True, "revenue per available room-night"),
+    Column("occupancy", "float64", True, "occupied / available room-nights"),
+    Column("adr", "float64", True, "revenue per occupied room-night"),
+    Column("walked", "float64", True, "rooms walked (mean per replication)"),
+    Column("empty_rooms", "float64", True, "empty room-nights (mean per replication)"),
+    Column("net_revpar_diff_vs_first", "float64", True, "paired difference to FCFS (common random numbers)"),
+    Column("net_revpar_diff_vs_first_ci", "float64", True, "half-width of its 95 % interval"),
+    Column("streams", "int64", True, "replications"),
+))
+BOOKING_CURVES = TableContract(
+    "booking_curves", BOOKING_CURVES_SCHEMA, step="booking_horizon", readers=(),
+    description="one row per night, series (segment or 'all') and days before: rooms and arrivals on the books then",
+)
+PICKUP_ERRORS = TableContract(
+    "pickup_errors", PICKUP_ERRORS_SCHEMA, step="booking_horizon", readers=(),
+    description="one row per pick-up method (and the time-series baseline) and days before: backtest errors of the final rooms",
+)
+OVERBOOKING_HORIZON = TableContract(
+    "overbooking_horizon", OVERBOOKING_HORIZON_SCHEMA, step="booking_horizon", readers=(),
+    description="one row per days before the night: show rate of the rooms on the books and the booking limits",
+)
+POLICY_REPLAY = TableContract(
+    "policy_replay", POLICY_REPLAY_SCHEMA, step="booking_horizon", readers=(),
+    description="one row per capacity-control policy replayed on the test nights: revenue, RevPAR, occupancy, refusals, walks (more columns than declared: counts by outcome, interval bounds)", extra_columns=True,
+)
+EXPECTED_SHOWS = TableContract(
+    "expected_shows", EXPECTED_SHOWS_SCHEMA, step="booking_horizon", readers=(),
+    description="one row per days before the night: expected shows of the bookings on hand, their error and limits",
+)
+SYNTHETIC_REPLAY = TableContract(
+    "synthetic_replay", SYNTHETIC_REPLAY_SCHEMA, step="booking_horizon", readers=(),
+    description="one row per policy replayed on request streams of the synthetic hotel (empty when none)",
+)
+#: The booking-horizon step's tables (:func:`crm_analysis.yield_management.run_booking_horizon`).
+HORIZON_TABLES: tuple[TableContract, ...] = (BOOKING_CURVES, PICKUP_ERRORS, OVERBOOKING_HORIZON, POLICY_REPLAY,
+                                             EXPECTED_SHOWS, SYNTHETIC_REPLAY)
+
 #: The Parquet hand-over tables, by artefact name.
 TABLES: dict[str, TableContract] = {
     c.name: c for c in (TRANSACTIONS_TABLE, RETURNS, BOOKINGS_TABLE, RFM_SUMMARY, CLV, COHORTS, SEGMENTS,
-                        SEGMENT_ACTIONS, CUSTOMER_PROFIT, NEXT_BEST_PRODUCTS, CAMPAIGN_TARGETING, FORECASTS)
+                        SEGMENT_ACTIONS, CUSTOMER_PROFIT, NEXT_BEST_PRODUCTS, CAMPAIGN_TARGETING, FORECASTS,
+                        *HORIZON_TABLES)
 }
 
 _FILES = (

@@ -96,7 +96,9 @@ STEPS: dict[str, Step] = {
         Step("yield", "40_yield.ipynb", "crm_analysis.yield_management.YieldParams",
              "crm_analysis.yield_management.run_yield", (), ("data_quality", "seasonality")),
         Step("booking_horizon", "45_booking_horizon.ipynb", "crm_analysis.yield_management.HorizonParams",
-             "crm_analysis.yield_management.run_booking_horizon", (), ("data_quality",)),
+             "crm_analysis.yield_management.run_booking_horizon",
+             ("booking_curves", "pickup_errors", "overbooking_horizon", "policy_replay", "expected_shows",
+              "synthetic_replay"), ("data_quality",)),
     )
 }
 
@@ -161,12 +163,20 @@ def _seasonality(ctx: _Context) -> dict[str, pd.DataFrame]:
     return {"forecasts": run_demand_forecast(ctx.read_table("bookings"), params).forecast}
 
 
+def _booking_horizon(ctx: _Context) -> dict[str, pd.DataFrame]:
+    from crm_analysis.yield_management import HorizonParams, run_booking_horizon
+
+    res = run_booking_horizon(ctx.read_table("bookings"), HorizonParams(as_of=str(ctx.as_of), seed=ctx.seed))
+    return {name.removesuffix(".parquet"): df for name, df in res.artifacts().items()}
+
+
 _BUILDERS: dict[str, Callable[[_Context], dict[str, pd.DataFrame]]] = {
     "data_quality": _data_quality,
     "rfm_clv": _rfm_clv,
     "segmentation": _segmentation,
     "idic": _idic,
     "seasonality": _seasonality,
+    "booking_horizon": _booking_horizon,
 }
 
 

@@ -29,7 +29,16 @@ import pandas as pd
 
 from crm_analysis._dates import parse_date
 from crm_analysis._validate import check_count
-from crm_analysis.data.schema import Column, Schema
+from crm_analysis.contracts import (
+    BOOKING_CURVES,
+    EXPECTED_SHOWS,
+    HORIZON_TABLES,
+    OVERBOOKING_HORIZON,
+    PICKUP_ERRORS,
+    POLICY_REPLAY,
+    SYNTHETIC_REPLAY,
+)
+from crm_analysis.data.schema import Schema
 from crm_analysis.yield_management._records import check_booking_records
 from crm_analysis.yield_management.cancellation import (
     CancellationEvaluation,
@@ -70,74 +79,13 @@ __all__ = [
     "HORIZON_HEADLINES",
 ]
 
-BOOKING_CURVES_SCHEMA = Schema("booking_curves", (
-    Column("night", "datetime64[ns]", True, "stay night (rooms) / arrival date (arrivals)"),
-    Column("series", "string", True, "segment (or 'all')"),
-    Column("days_before", "int64", True, "days before the night"),
-    Column("rooms", "float64", True, "rooms on the books for the night, net of cancellations known then"),
-    Column("arrivals", "float64", True, "bookings arriving on the date on the books then"),
-))
-PICKUP_ERRORS_SCHEMA = Schema("pickup_errors", (
-    Column("method", "string", True, "pick-up method or 'time_series'"),
-    Column("days_before", "int64", True, "days between the forecast origin and the night"),
-    Column("mae", "float64", True, "mean absolute error of the final rooms"),
-    Column("rmse", "float64", True, "root mean squared error"),
-    Column("bias", "float64", True, "mean error (forecast - actual)"),
-    Column("wape", "float64", True, "sum |error| / sum actual"),
-    Column("nights", "int64", True, "nights scored"),
-))
-OVERBOOKING_HORIZON_SCHEMA = Schema("overbooking_horizon", (
-    Column("days_before", "int64", True, "days before the night"),
-    Column("show_rate", "float64", True, "share of the rooms on the books then that finally stay"),
-    Column("limit_service", "int64", True, "booking limit for the service level"),
-    Column("limit_cost", "int64", True, "booking limit for walk cost vs empty room"),
-))
-POLICY_REPLAY_SCHEMA = Schema("policy_replay", (
-    Column("policy", "string", True, "control (+ overbooking)"),
-    Column("revenue", "float64", True, "room revenue of the scored nights"),
-    Column("net_revenue", "float64", True, "revenue minus walk costs"),
-    Column("revpar", "float64", True, "revenue per available room-night"),
-    Column("net_revpar", "float64", True, "net revenue per available room-night"),
-    Column("occupancy", "float64", True, "occupied / available room-nights"),
-    Column("adr", "float64", True, "revenue per occupied room-night"),
-    Column("walked", "int64", True, "rooms walked"),
-    Column("empty_rooms", "int64", True, "empty room-nights"),
-))
-EXPECTED_SHOWS_SCHEMA = Schema("expected_shows", (
-    Column("days_before", "int64", True, "days before the night"),
-    Column("rooms_on_hand", "float64", True, "rooms held then (mean over the test nights)"),
-    Column("expected_shows_on_hand", "float64", True, "sum of the held bookings' show probabilities x rooms"),
-    Column("expected_net_pickup", "float64", True, "rooms booked later that stay (training nights' mean)"),
-    Column("expected_shows", "float64", True, "expected shows on hand + expected net pick-up"),
-    Column("actual_shows", "float64", True, "rooms that stayed"),
-    Column("shows_mae", "float64", True, "mean |expected - actual shows| over the test nights"),
-    Column("shows_bias", "float64", True, "mean (expected - actual shows)"),
-    Column("p_over_capacity", "float64", True, "P(shows > rooms) with no further control (mean)"),
-    Column("limit_service", "float64", True, "rooms held allowed for the service level (mean over nights)"),
-    Column("limit_cost", "float64", True, "rooms held allowed for walk vs empty-room costs (mean over nights)"),
-))
-SYNTHETIC_REPLAY_SCHEMA = Schema("synthetic_replay", (
-    Column("policy", "string", True, "control (+ overbooking)"),
-    Column("net_revpar", "float64", True, "mean over the replications"),
-    Column("net_revpar_ci", "float64", True, "half-width of the 95 % interval of the mean"),
-    Column("revpar", "float64", True, "revenue per available room-night"),
-    Column("occupancy", "float64", True, "occupied / available room-nights"),
-    Column("adr", "float64", True, "revenue per occupied room-night"),
-    Column("walked", "float64", True, "rooms walked (mean per replication)"),
-    Column("empty_rooms", "float64", True, "empty room-nights (mean per replication)"),
-    Column("net_revpar_diff_vs_first", "float64", True, "paired difference to FCFS (common random numbers)"),
-    Column("net_revpar_diff_vs_first_ci", "float64", True, "half-width of its 95 % interval"),
-    Column("streams", "int64", True, "replications"),
-))
-#: Artefacts of the step (file name -> schema); all under ``<run_dir>/artifacts/``.
-HORIZON_ARTIFACTS: dict[str, Schema] = {
-    "booking_curves.parquet": BOOKING_CURVES_SCHEMA,
-    "pickup_errors.parquet": PICKUP_ERRORS_SCHEMA,
-    "overbooking_horizon.parquet": OVERBOOKING_HORIZON_SCHEMA,
-    "policy_replay.parquet": POLICY_REPLAY_SCHEMA,
-    "expected_shows.parquet": EXPECTED_SHOWS_SCHEMA,
-    "synthetic_replay.parquet": SYNTHETIC_REPLAY_SCHEMA,
-}
+#: Artefacts of the step (file name -> schema); all under ``<run_dir>/artifacts/``. The hand-over
+#: contracts are declared in :mod:`crm_analysis.contracts` (``booking_curves`` ... ``synthetic_replay``).
+HORIZON_ARTIFACTS: dict[str, Schema] = {c.file: c.schema for c in HORIZON_TABLES}
+BOOKING_CURVES_SCHEMA, PICKUP_ERRORS_SCHEMA, OVERBOOKING_HORIZON_SCHEMA = (
+    BOOKING_CURVES.schema, PICKUP_ERRORS.schema, OVERBOOKING_HORIZON.schema)
+POLICY_REPLAY_SCHEMA, EXPECTED_SHOWS_SCHEMA, SYNTHETIC_REPLAY_SCHEMA = (
+    POLICY_REPLAY.schema, EXPECTED_SHOWS.schema, SYNTHETIC_REPLAY.schema)
 #: Headline figures of the step (key -> label).
 HORIZON_HEADLINES: dict[str, str] = {
     "cancel_rate": "Share of bookings cancelled (test bookings)",
