@@ -586,6 +586,8 @@ CAMPAIGN_TARGETING = TableContract(
         _col("expected_profit", "float64", "margin x expected revenue - contact cost"),
         _col("contact", "bool", "expected profit > 0"),
         _col("rank", "int64", "1 = contact first"),
+        _col("uplift_source", "string", "'model': the best uplift model's per-customer uplift; 'overall': the "
+             "campaign's overall uplift for everyone (the model did not rank held-out customers better than random)"),
     )),
     step="idic",
     readers=(),

@@ -242,11 +242,47 @@ class CampaignAnalysis:
         X, _ = prepare_features(table, self.features, self.categories)
         return self.models[model or self.best_model].predict(X)
 
-    def targeting(self, table: pd.DataFrame | None = None, id_col: str = "customer_id") -> pd.DataFrame:
-        """:func:`targeting_table` for ``table`` (default: every customer of the campaign)."""
+    @property
+    def overall_uplift(self) -> float:
+        """Uplift of the outcome over the whole campaign (treated minus control rate)."""
+        u = self.uplift
+        row = u[(u["segment"] == "all") & (u["outcome"] == self.outcome)]
+        return float(row["uplift"].iloc[0])
+
+    def targeting(self, table: pd.DataFrame | None = None, id_col: str = "customer_id",
+                  per_customer: bool | None = None) -> pd.DataFrame:
+        """:func:`targeting_table` for ``table`` (default: every customer of the campaign).
+
+        Parameters
+        ----------
+        table : pandas.DataFrame, optional
+            Customers with the model's features.
+        id_col : str, default "customer_id"
+        per_customer : bool, optional
+            Rank by the best model's per-customer uplifts. Default: only when
+            the model ranks held-out customers better than random
+            (:attr:`beats_random`); otherwise every customer gets the
+            campaign's overall uplift (:attr:`overall_uplift`), so the
+            contact decision is the same for all of them (contact everyone
+            or no one) instead of following noise.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :func:`targeting_table`, plus ``uplift_source``
+            (``"model"`` or ``"overall"``).
+        """
         table = self.data.table if table is None else table
-        return targeting_table(table[id_col], self.predict_uplift(table), contact_cost=self.contact_cost,
-                               margin=self.margin, value_per_response=self.value_per_response)
+        if per_customer is None:
+            per_customer = self.beats_random is not False
+        if per_customer:
+            uplift = self.predict_uplift(table)
+        else:
+            uplift = np.full(len(table), self.overall_uplift)
+        out = targeting_table(table[id_col], uplift, contact_cost=self.contact_cost, margin=self.margin,
+                              value_per_response=self.value_per_response)
+        out["uplift_source"] = pd.array(["model" if per_customer else "overall"] * len(out), dtype="string")
+        return out
 
     def profit_curve(self, model: str | None = None) -> pd.DataFrame:
         """Held-out profit of contacting the top k by the model: ``margin * U_spend(k) - contact_cost * k``.
@@ -442,7 +478,8 @@ def analyse_campaign(
         notes.append(f"the best uplift model ({best}) does not rank the held-out customers better than random "
                      f"targeting: Qini coefficient {best_curve.qini_coefficient:.4f}, {level:.0%} bootstrap interval "
                      f"{q_int[0]:.4f} to {q_int[1]:.4f} includes 0; its per-customer uplifts, and a contact list "
-                     "from them, rest on noise: decide by the overall uplift and its interval instead")
+                     "from them, rest on noise: the targeting uses the overall uplift for every customer "
+                     "(contact everyone or no one)")
     if value_col:
         stray = int(((pair[value_col] > 0) & (pair[outcome] == 0)).sum())
         if stray:

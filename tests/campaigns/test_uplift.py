@@ -114,6 +114,7 @@ def test_profit_curve_and_targeting_of_the_analysis(experiment):
     np.testing.assert_allclose(pc["profit"], 0.4 * pc["incremental_spend"] - 0.5 * pc["customers"])
     tt = a.targeting()
     assert len(tt) == len(sim.table) and tt["expected_profit"].is_monotonic_decreasing
+    assert (tt["uplift_source"] == "model").all()  # the fixture's model beats random
     assert a.value_per_response > 0 and "treated responders" in a.notes[0]
 
 
@@ -158,3 +159,11 @@ def test_a_model_on_noise_says_it_does_not_beat_random():
                          seed=8, estimator=LogisticRegression(), models=("two_model",))
     assert a.beats_random is False and a.qini_interval[0] <= 0 <= a.qini_interval[1]
     assert any("does not rank the held-out customers better than random" in n for n in a.notes)
+    # the targeting then gives everyone the campaign's overall uplift: one decision for all, not noise
+    tt = a.targeting()
+    assert (tt["uplift_source"] == "overall").all() and tt["contact"].nunique() == 1
+    overall = a.uplift.query("segment == 'all' and outcome == 'visit'")["uplift"].iloc[0]
+    np.testing.assert_allclose(tt["uplift"], overall)
+    assert tt["contact"].iloc[0] == bool(a.margin * overall * a.value_per_response > a.contact_cost)
+    # asked for, the per-customer uplifts are still available
+    assert (a.targeting(per_customer=True)["uplift_source"] == "model").all()
