@@ -33,6 +33,7 @@ the additive advanced pickup.
 
 from __future__ import annotations
 
+from crm_analysis.data.booking_records import check_booking_records
 from crm_analysis.exceptions import InputError
 
 from dataclasses import dataclass, field
@@ -146,6 +147,10 @@ def on_the_books(
     J = int(max_lead)
     nights = pd.date_range(t0, t1, freq="D")
     notes: list[str] = []
+    # records that cannot be placed on the horizon (no or late booking date, cancellations dated outside the
+    # booking's life, unknown statuses) are refused, not counted wrongly; day-use (zero-night) bookings hold
+    # no room-night and are left out below
+    check_booking_records(bookings, what="on_the_books", stays=False)
     b = bookings
     ok = b["booking_date"].notna().to_numpy() & b["arrival_date"].notna().to_numpy()
     if measure == "room_nights":

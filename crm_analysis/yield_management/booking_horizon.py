@@ -39,7 +39,7 @@ from crm_analysis.contracts import (
     SYNTHETIC_REPLAY,
 )
 from crm_analysis.data.schema import Schema
-from crm_analysis.yield_management._records import check_booking_records
+from crm_analysis.data.booking_records import check_booking_records
 from crm_analysis.yield_management.cancellation import (
     CancellationEvaluation,
     CancellationModel,

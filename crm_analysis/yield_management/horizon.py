@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.seasonality.pickup import OnTheBooks, on_the_books, pickup_forecast
-from crm_analysis.yield_management._records import check_booking_records
+from crm_analysis.data.booking_records import check_booking_records
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

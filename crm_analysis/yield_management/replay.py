@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.seasonality.pickup import on_the_books
-from crm_analysis.yield_management._records import check_booking_records
+from crm_analysis.data.booking_records import check_booking_records
 from crm_analysis.yield_management.capacity import booking_limits, emsr_b
 from crm_analysis.yield_management.dynamic import DynamicDPResult
 from crm_analysis.yield_management.overbooking import overbooking_limit_cost, overbooking_limit_service

@@ -60,7 +60,7 @@ import pandas as pd
 from scipy import stats
 
 from crm_analysis._validate import check_probability
-from crm_analysis.yield_management._records import check_booking_records
+from crm_analysis.data.booking_records import check_booking_records
 from crm_analysis.yield_management.overbooking import overbooking_limit_cost, overbooking_limit_service
 
 __all__ = [

@@ -102,6 +102,7 @@ def test_pickup_uses_the_books_known_at_as_of_and_nothing_later(hist_bookings):
     extra = later.loc[later["arrival_date"] > as_of].head(100).copy()
     extra["booking_id"] = extra["booking_id"] + "x"
     extra["booking_date"] = as_of + pd.Timedelta(days=1)
+    extra["status"], extra["cancellation_date"] = "stayed", pd.NaT  # valid records (on_the_books checks them)
     later = pd.concat([later, extra], ignore_index=True)
     other = DemandForecaster(**f.get_params()).fit(later, as_of=AS_OF).result_
     pd.testing.assert_frame_equal(base.forecast, other.forecast)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crm_analysis.seasonality import on_the_books
 from crm_analysis.yield_management import (
     HorizonParams,
     ReplayPolicy,
@@ -77,6 +78,8 @@ def _entry_points():
         "replay_policies": lambda b: replay_policies(b, [ReplayPolicy("fcfs")], capacity=2, start="2024-01-10",
                                                      end="2024-01-11"),
         "run_booking_horizon": lambda b: run_booking_horizon(b, HorizonParams(as_of="2024-01-11", capacity=2)),
+        # the pick-up candidate of the seasonality forecaster reads the books too
+        "on_the_books": lambda b: on_the_books(b, start="2024-01-10", end="2024-01-11", max_lead=10),
     }
 
 
@@ -91,9 +94,10 @@ def test_the_valid_frame_passes_the_checks(entry: str) -> None:
         f(_bookings())
 
 
-# run_booking_horizon leaves day-use (zero-night) bookings out and counts them (test_booking_horizon)
+# run_booking_horizon leaves day-use (zero-night) bookings out and counts them (test_booking_horizon);
+# on_the_books leaves them out (they hold no room-night; as arrivals they count)
 @pytest.mark.parametrize("entry, kind", [(e, k) for e in _entry_points() for k in BAD
-                                         if not (e == "run_booking_horizon" and k == "zero nights")])
+                                         if not (e in ("run_booking_horizon", "on_the_books") and k == "zero nights")])
 def test_each_kind_of_bad_record_is_refused_with_its_fix(entry: str, kind: str) -> None:
     breaker, words = BAD[kind]
     with pytest.raises(ValueError) as e:

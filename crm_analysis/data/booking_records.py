@@ -13,7 +13,7 @@ message naming the column, the number of records, an example and the fix
 
 A cancelled booking without a cancellation date is *not* refused: it is held
 until its arrival and counted in the notes of the functions that read it
-(:func:`crm_analysis.seasonality.on_the_books`).
+(:func:`crm_analysis.seasonality.on_the_books`, which checks the records too).
 """
 
 from __future__ import annotations
