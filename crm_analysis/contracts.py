@@ -691,7 +691,8 @@ EXPECTED_SHOWS = TableContract(
 )
 SYNTHETIC_REPLAY = TableContract(
     "synthetic_replay", SYNTHETIC_REPLAY_SCHEMA, step="booking_horizon", readers=(),
-    description="one row per policy replayed on request streams of the synthetic hotel (empty when none)",
+    description="one row per policy replayed on request streams of the synthetic hotel (empty when none); "
+                "more columns than declared: the _ci half-widths of every figure", extra_columns=True,
 )
 #: The booking-horizon step's tables (:func:`crm_analysis.yield_management.run_booking_horizon`).
 HORIZON_TABLES: tuple[TableContract, ...] = (BOOKING_CURVES, PICKUP_ERRORS, OVERBOOKING_HORIZON, POLICY_REPLAY,

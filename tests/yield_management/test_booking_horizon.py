@@ -36,6 +36,12 @@ def test_artifacts_follow_schemas(result):
             assert col.name in df.columns, (name, col.name)
             assert str(df[col.name].dtype) == str(col.pandas_dtype), (name, col.name, df[col.name].dtype)
     assert set(result.headlines()) == set(HORIZON_HEADLINES)
+    # the hand-over contracts the run context checks on write (a synthetic replay with its _ci columns included)
+    from crm_analysis.contracts import TABLES
+
+    assert len(arts["synthetic_replay.parquet"]) > 0
+    for name, df in arts.items():
+        TABLES[name.removesuffix(".parquet")].validate(df, action="write")
 
 
 def test_replay_covers_the_policies_and_the_no_show_rule(result):
