@@ -228,7 +228,11 @@ def display_table(
 
 
 def _relabel_styler(styler: Any, units: Units) -> str:
-    """HTML of a styled table with glossary labels: headers, index labels and raw names in text cells."""
+    """HTML of a styled table with glossary labels: headers, index labels and raw names in text cells.
+
+    The values of a column whose label gets a unit follow that unit whatever the notebook's
+    format asked: money one rounding per column, shares (fractions) in per cent under their "(%)".
+    """
     data = styler.data
     cols = data.columns
     if not isinstance(cols, pd.MultiIndex):
@@ -251,6 +255,8 @@ def _relabel_styler(styler: Any, units: Units) -> str:
             if t is not None and t.kind == "money":  # one rounding rule for money, whatever the notebook asked
                 d = money_decimals(pd.to_numeric(data[col], errors="coerce"))
                 styler = styler.format(lambda v, d=d: format_number(v, d), subset=[col])
+            elif t is not None and t.kind == "share":  # the header says (%): the fraction is shown in per cent
+                styler = styler.format(lambda v: format_percent(v, 1), subset=[col])
             continue
         if str(col).lower() == RAW_NAME_COLUMN:
             styler = styler.format(lambda v: f"<code>{html.escape(str(v))}</code>", subset=[col])

@@ -75,3 +75,28 @@ def test_styled_pivot_column_axis_name_gets_its_label() -> None:
     page = _relabel_styler(df.style.format("{:.2f}"), Units("EUR"))
     assert "days_before" not in page and "Days before the night" in page
     assert "advanced_additive" not in page and "Advanced pick-up, additive" in page and "2.81" in page
+
+
+def _share_names() -> list[str]:
+    from crm_analysis.presentation import GLOSSARY
+
+    return sorted(n for n, t in GLOSSARY.items() if t.kind == "share")
+
+
+@pytest.mark.parametrize("fmt", ["{:.2f}", "{:.4f}", "{:,.3f}"])
+def test_styled_share_columns_are_shown_in_per_cent_under_their_per_cent_header(fmt: str) -> None:
+    """Issue 17 (n17 F1): a fraction formatted by the notebook (0.96) sat under the label "P(alive) (%)".
+
+    Every share of the glossary, formatted any way by the notebook, is shown as per cent (96.0%).
+    """
+    from crm_analysis.presentation import label
+    from crm_analysis.presentation.tables import _relabel_styler
+
+    names = _share_names()
+    assert {"p_alive", "mean_p_alive", "rate_treated", "antecedent_support"} <= set(names)
+    df = pd.DataFrame({n: [0.9612, 0.0321] for n in names})
+    page = _relabel_styler(df.style.format(fmt), Units("EUR"))
+    for n in names:
+        assert label(n).endswith("(%)") or "%" in label(n)
+    assert page.count("96.1%") == len(names) and page.count("3.2%") == len(names)
+    assert "0.96" not in page and "0.03" not in page
