@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from crm_analysis.presentation import Units, format_money, relabel_text
+from crm_analysis.presentation import Units, format_money, relabel_text, term
 
 __all__ = ["KINDS", "format_value", "format_figure", "infer_kind"]
 
@@ -61,7 +61,10 @@ _NOT_MONEY_TOKENS = {"gini", "mae", "mape", "rmse", "strength", "share", "uplift
 def infer_kind(key: str, label: str | None, value: Any) -> str:
     """Guess how to show a headline figure from its key, label and value.
 
-    Rules, first match wins: strings and booleans are ``"text"``; a label that
+    Rules, first match wins: strings and booleans are ``"text"``; a key with a
+    glossary entry (:data:`crm_analysis.presentation.GLOSSARY`) has the glossary's
+    kind (the one definition of what a figure is: a hit rate is a share, not
+    money); for other keys the rest is a guess: a label that
     says its value is in per cent (``"(%)"``, ``", %"``, ``"% per ..."`` or a
     trailing ``%``) gives ``"percent"``; a key with a ``share`` part or a label
     starting with "Share" gives ``"share"`` (a fraction, shown as per cent);
@@ -80,6 +83,9 @@ def infer_kind(key: str, label: str | None, value: Any) -> str:
     """
     if value is None or isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
         return "text"
+    known = term(key)
+    if known is not None:
+        return known.kind if known.kind in KINDS else ("text" if known.kind == "date" else "number")
     tokens = set(str(key).lower().split("_"))
     text = str(label or "").strip()
     if _PERCENT_LABEL_RE.search(text):

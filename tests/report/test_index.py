@@ -199,3 +199,30 @@ def test_format_figure_rejects_unknown_kind() -> None:
         format_figure(1, "furlongs")
     assert format_figure(None, "money") == format_figure(float("nan"), "share") == "-"
     assert format_figure(1234.4, "count") == "1,234"
+
+
+def _declared_headlines() -> list[tuple[str, str]]:
+    from crm_analysis.contracts import HEADLINES
+    from crm_analysis.yield_management import HORIZON_HEADLINES
+
+    keys = [(s.key, s.label) for specs in HEADLINES.values() for s in specs]
+    return keys + list(HORIZON_HEADLINES.items())
+
+
+@pytest.mark.parametrize(("key", "label"), _declared_headlines())
+@pytest.mark.parametrize("value", [0.6947, 3, 1234.5])
+def test_index_shows_every_declared_headline_in_its_glossary_kind(key: str, label: str, value) -> None:
+    """Issue 17 (n17 F2): the index guessed 'money' from the word 'rate' and showed a hit rate as "EUR 0.69".
+
+    A headline with a glossary entry is shown in the glossary's kind: a share in per cent, never with a currency
+    unless the glossary says money.
+    """
+    from crm_analysis.presentation import Units, term
+
+    t = term(key)
+    if t is None:
+        pytest.skip(f"{key} has no glossary entry")
+    text = format_figure(value, infer_kind(key, label, value), Units("GBP"))
+    assert text.startswith("GBP ") == (t.kind == "money"), (key, text)
+    if t.kind == "share":
+        assert text.endswith("%") and text.startswith(f"{100 * value:,.1f}"[:3]), (key, text)
