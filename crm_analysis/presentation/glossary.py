@@ -376,11 +376,20 @@ def relabel_text(text: str, units: Units | None = None) -> str:
     'active and CLV index (1 = average) >= 1.5; see `p_alive`'
     >>> relabel_text("customer_id missing; amount or unit_price infinite")
     'Customer missing; amount or unit price (EUR) infinite'
+
+    Quoted names are literals and stay as written (a configuration shown to the
+    reader must still be the configuration):
+
+    >>> relabel_text("columns={'customer_id': 'cust'}")
+    "columns={'customer_id': 'cust'}"
     """
     def repl(m: re.Match[str], at_start: bool) -> str:
         name = m.group(1)
         if name not in GLOSSARY:
             return name
+        s = m.string
+        if (m.start() > 0 and s[m.start() - 1] in "'\"") or (m.end() < len(s) and s[m.end()] in "'\""):
+            return name  # a quoted name is a literal (a configuration's key or value, a dict), never a label
         text = label(name, units)
         # inside a sentence: "unit price", but "CLV index", "P(alive)" keep their capitals
         if not (at_start and m.start() == 0) and len(text) > 1 and text[1].islower():

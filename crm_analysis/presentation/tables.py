@@ -16,6 +16,7 @@ from __future__ import annotations
 from crm_analysis.exceptions import InputError
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -88,6 +89,14 @@ def format_column(values: pd.Series, kind: str, units: Units | None = None) -> l
     return [format_number(v, 0 if big else (3 if small else 2)) for v in vals]
 
 
+_CODE_RE = re.compile(r"`([^`]+)`")
+
+
+def _cell_html(text: str) -> str:
+    """A text cell as HTML: escaped, with its Markdown code spans (```x```) as ``<code>`` (kept verbatim)."""
+    return _CODE_RE.sub(lambda m: f"<code>{m.group(1)}</code>", html.escape(text))
+
+
 def _kind_of(name: Any, kinds: Mapping[str, str]) -> str:
     if str(name) in kinds:
         return kinds[str(name)]
@@ -135,7 +144,7 @@ class Table:
         for idx, row in zip(f.index, f.itertuples(index=False, name=None)):
             cells = [f"<th>{e(str(idx))}</th>"] if self.show_index else []
             cells += [f'<td class="num">{e(str(v))}</td>' if n else
-                  (f'<td class="txt" data-crm-raw><code>{e(str(v))}</code></td>' if raw else f'<td class="txt">{e(str(v))}</td>')
+                  (f'<td class="txt" data-crm-raw><code>{e(str(v))}</code></td>' if raw else f'<td class="txt">{_cell_html(str(v))}</td>')
                   for v, n, raw in zip(row, self.numeric, self.raw)]
             rows.append("<tr>" + "".join(cells) + "</tr>")
         cap = f"<caption>{e(self.caption)}</caption>" if self.caption else ""
@@ -262,7 +271,7 @@ def _relabel_styler(styler: Any, units: Units) -> str:
             styler = styler.format(lambda v: f"<code>{html.escape(str(v))}</code>", subset=[col])
         else:
             styler = styler.format(lambda v: "-" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-                                   else html.escape(_cell_text(v, units)), subset=[col])
+                                   else _cell_html(_cell_text(v, units)), subset=[col])
     page = styler.to_html()
     return f'<div class="{SCROLL_CLASS}"><style>{TABLE_CSS}</style>{page}</div>'
 

@@ -63,3 +63,26 @@ def test_every_name_a_report_shows_has_an_entry() -> None:
     assert {"totals_row", "sign_mismatch", "before_observation_start"} <= rules  # the pattern still finds them
     missing = sorted(n for n in keys | rules if n not in GLOSSARY)
     assert not missing, f"names without a glossary entry: {missing}"
+
+
+def test_quoted_names_are_literals_and_stay_as_written() -> None:
+    """Issue 17 (n17 F10): the data-quality report showed the source option ``columns={'customer_id': 'cust'}``
+    as ``{'customer': 'cust'}`` - a configuration a reader copies must stay the configuration."""
+    from crm_analysis.presentation import GLOSSARY, relabel_text
+
+    names = [n for n in GLOSSARY if "_" in n]
+    assert names
+    for n in names:
+        for text in (f"columns={{'{n}': 'x'}}", f'{{"{n}": 1}}', f"path='{n}'"):
+            assert relabel_text(text) == text, n
+    # unquoted in a sentence it is still relabelled
+    assert relabel_text("customer_id missing") == "Customer missing"
+
+
+def test_code_spans_in_table_cells_are_code() -> None:
+    import pandas as pd
+
+    from crm_analysis.presentation import display_table
+
+    page = display_table(pd.DataFrame({"options": ["`columns={'customer_id': 'cust'}`"]})).to_html()
+    assert "<code>columns={&#x27;customer_id&#x27;: &#x27;cust&#x27;}</code>" in page and "`" not in page
