@@ -56,7 +56,7 @@ def format_column(values: pd.Series, kind: str, units: Units | None = None) -> l
         ``share`` (fraction -> %), ``percent`` (already %), ``index``,
         ``days``, ``periods``, ``number``, ``date``, ``text``.
     units : Units, optional
-        Not used for the values (the unit is in the header); kept for symmetry.
+        The currency's minor unit sets the decimals of money below 1,000 (none for JPY).
 
     Returns
     -------
@@ -71,7 +71,7 @@ def format_column(values: pd.Series, kind: str, units: Units | None = None) -> l
                 for v in values]
     vals = pd.to_numeric(values, errors="coerce").astype(float)
     if kind == "money":
-        d = money_decimals(vals)
+        d = money_decimals(vals, units)
         return [format_number(v, d) for v in vals]
     if kind == "count":
         return [format_count(v) for v in vals]
@@ -262,7 +262,7 @@ def _relabel_styler(styler: Any, units: Units) -> str:
         if pd.api.types.is_numeric_dtype(data[col]):
             t = term(col) if not isinstance(col, tuple) else None
             if t is not None and t.kind == "money":  # one rounding rule for money, whatever the notebook asked
-                d = money_decimals(pd.to_numeric(data[col], errors="coerce"))
+                d = money_decimals(pd.to_numeric(data[col], errors="coerce"), units)
                 styler = styler.format(lambda v, d=d: format_number(v, d), subset=[col])
             elif t is not None and t.kind == "share":  # the header says (%): the fraction is shown in per cent
                 styler = styler.format(lambda v: format_percent(v, 1), subset=[col])

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import get_currency_precision, is_currency
+
 __all__ = [
     "Units",
     "DEFAULT_UNITS",
@@ -51,7 +53,7 @@ class Units:
     Raises
     ------
     ValueError
-        On a currency that is not three capital letters.
+        On a currency that is not an ISO 4217 code (``InputError``).
     """
 
     currency: str = "EUR"
@@ -65,7 +67,18 @@ class Units:
                 f"units.currency: expected an ISO 4217 code of three letters such as 'EUR', 'GBP' or 'USD', "
                 f"got {cur!r}"
             )
-        object.__setattr__(self, "currency", cur.strip().upper())
+        code = cur.strip().upper()
+        if not is_currency(code):
+            raise InputError(
+                f"units.currency: {cur!r} is not an ISO 4217 currency code; use the code of the data's currency "
+                f"such as 'EUR', 'GBP', 'USD', 'CHF' or 'JPY'"
+            )
+        object.__setattr__(self, "currency", code)
+
+    @property
+    def decimals(self) -> int:
+        """Minor-unit digits of the currency (ISO 4217, from CLDR via babel): 2 for EUR, 0 for JPY, 3 for KWD."""
+        return int(get_currency_precision(self.currency))
 
     @classmethod
     def from_config(cls, spec: Mapping[str, Any] | "Units" | None) -> "Units":
@@ -127,19 +140,21 @@ def _finite(x: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
-def money_decimals(values: float | Iterable[float]) -> int:
-    """Decimals of money: 0 when the largest magnitude is at least 1,000, else 2.
+def money_decimals(values: float | Iterable[float], units: Units | None = None) -> int:
+    """Decimals of money: 0 when the largest magnitude is at least 1,000, else the currency's minor unit.
 
-    Applied to a whole column, so that one column has one rounding.
+    Applied to a whole column, so that one column has one rounding. The minor
+    unit is that of ISO 4217 (:attr:`Units.decimals`): cents for EUR, GBP,
+    USD, CHF (2), none for JPY (0), fils for KWD (3).
 
     Examples
     --------
-    >>> money_decimals(8798233.74), money_decimals([12.5, 310.0])
-    (0, 2)
+    >>> money_decimals(8798233.74), money_decimals([12.5, 310.0]), money_decimals(12.5, Units("JPY"))
+    (0, 2, 0)
     """
     vals = [values] if isinstance(values, (int, float)) else list(values)
     finite = [abs(v) for v in (_finite(x) for x in vals) if v is not None and math.isfinite(v)]
-    return 0 if finite and max(finite) >= WHOLE_UNITS_FROM else 2
+    return 0 if finite and max(finite) >= WHOLE_UNITS_FROM else (units or DEFAULT_UNITS).decimals
 
 
 def format_number(value: Any, decimals: int = 2) -> str:
@@ -191,14 +206,14 @@ def format_money(value: Any, units: Units | None = None, *, decimals: int | None
 
     Examples
     --------
-    >>> format_money(8798233.74, Units("GBP")), format_money(-5, decimals=2)
-    ('GBP 8,798,234', '-EUR 5.00')
+    >>> format_money(8798233.74, Units("GBP")), format_money(-5, decimals=2), format_money(512.6, Units("JPY"))
+    ('GBP 8,798,234', '-EUR 5.00', 'JPY 513')
     """
     units = units or DEFAULT_UNITS
     v = _finite(value)
     if v is None:
         return "-"
-    d = money_decimals(v) if decimals is None else int(decimals)
+    d = money_decimals(v, units) if decimals is None else int(decimals)
     text = format_number(abs(v), d)
     negative = v < 0 and text.strip("0.,") != ""  # no "-EUR 0.00"
     return f"{'-' if negative else ''}{units.currency} {text}"

@@ -6,6 +6,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -86,3 +87,25 @@ def test_units_from_config_and_run(tmp_path: Path) -> None:
     assert Units.from_run(None) == Units() == Units.from_run(tmp_path)  # stand-alone: the defaults
     (tmp_path / "config.yaml").write_text("title: x\nunits: {currency: GBP}\n")
     assert Units.from_run(tmp_path).currency == "GBP"
+
+
+@pytest.mark.parametrize(("code", "decimals"), [("EUR", 2), ("GBP", 2), ("USD", 2), ("CHF", 2), ("JPY", 0),
+                                                ("KRW", 0), ("KWD", 3), ("BHD", 3)])
+def test_money_below_1000_has_the_minor_unit_of_its_currency(code: str, decimals: int) -> None:
+    """Issue 17 (n17 F11): yen were shown with cents ("JPY 12.35", "6,384,195.00"). The minor units are
+    those of ISO 4217 (published table: JPY and KRW 0, EUR/GBP/USD/CHF 2, KWD and BHD 3)."""
+    from crm_analysis.presentation import display_table, format_column, format_money, money_decimals
+
+    u = Units(code)
+    assert u.decimals == decimals and money_decimals([12.345, 310.0], u) == decimals
+    text = format_money(12.345, u)
+    assert text == f"{code} " + (f"{12.345:.{decimals}f}" if decimals != 2 else "12.35")
+    assert money_decimals(8798233.74, u) == 0 and format_money(8798233.74, u) == f"{code} 8,798,234"
+    assert format_column(pd.Series([0.0, 512.6]), "money", u) == [f"{0:.{decimals}f}", f"{512.6:.{decimals}f}"]
+    assert display_table(pd.DataFrame({"revenue": [512.6]}), u).frame.iloc[0, 0] == f"{512.6:.{decimals}f}"
+
+
+@pytest.mark.parametrize("code", ["ABC", "QQQ", "BTC", "EURO", "eu"])
+def test_a_code_that_is_not_an_iso_4217_currency_is_refused(code: str) -> None:
+    with pytest.raises(ValueError, match=r"units\.currency: .*'" + code + "'"):
+        Units(code)
