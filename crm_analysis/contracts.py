@@ -821,6 +821,7 @@ _HEADLINES: dict[str, dict[str, str]] = {
     },
     "idic": {
         "total_profit": "Total customer profit after the cost to serve",
+        "costs_configured": "Margin and cost to serve configured (otherwise profit is the net revenue)",
         "unprofitable_customer_share": "Share of customers who cost more than they bring",
         "whale_peak_share": "Whale curve peak: profit of the profitable customers, share of the total",
         "top20_profit_share": "Share of profit from the most profitable 20% of customers",

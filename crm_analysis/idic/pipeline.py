@@ -278,6 +278,7 @@ class IdicResult:
         tot = self.profit.totals()
         out: dict[str, float | str | None] = {
             "total_profit": tot["profit"],
+            "costs_configured": bool(self.params.costs_configured),
             "unprofitable_customer_share": w["unprofitable_share"],
             "whale_peak_share": w["peak_share"],
             "top20_profit_share": w["top20_share"],

@@ -105,13 +105,24 @@ def _segmentation(h: Heads, u: Units) -> list[str]:
     return out
 
 
+def _flag(h: Heads, key: str) -> bool | None:
+    v = h.get(key)
+    if isinstance(v, Mapping):
+        v = v.get("value")
+    return v if isinstance(v, bool) else None
+
+
 def _idic(h: Heads, u: Units) -> list[str]:
     out = []
     p = _num(h, "total_profit")
-    if p is not None:
+    costs = _flag(h, "costs_configured")
+    if p is not None and costs is False:  # profit = net revenue: say so, and no "cost more than they bring"
+        out.append(f"The customers brought {format_money(p, u)} of net revenue; no margin or cost to serve is "
+                   f"configured, so their profit is not measured.")
+    elif p is not None:
         out.append(f"The customers earned {format_money(p, u)} of profit after the cost to serve them.")
     un = _num(h, "unprofitable_customer_share")
-    if un is not None:
+    if un is not None and costs is not False:
         out.append(f"{format_percent(un)} of the customers cost more than they bring.")
     r = _num(h, "returned_revenue_share")
     if r is not None:
@@ -127,11 +138,34 @@ def _idic(h: Heads, u: Units) -> list[str]:
     return out
 
 
+#: Seasonal strength (Wang, Smith & Hyndman 2006; FPP3 sec. 4.3) below which a cycle is not called one,
+#: and from which it is called the main pattern; in between it is "weak". A convention of the reports.
+NO_CYCLE_BELOW = 0.1
+STRONG_CYCLE_FROM = 0.4
+
+
+def _cycle_finding(what: str, cyc: str, strength: float | None) -> str:
+    """The sentence on the strongest cycle, graded by its seasonal strength (0 = none, 1 = all of the variation)."""
+    if strength is None:
+        return f"{what} follows mainly a {_cycle(cyc)} cycle."
+    s = format_number(strength, 2)
+    if strength < NO_CYCLE_BELOW:
+        return f"{what} shows no pronounced seasonal cycle (the strongest, {_cycle(cyc)}, has seasonal strength {s})."
+    if strength < STRONG_CYCLE_FROM:
+        return f"{what} has a weak {_cycle(cyc)} cycle (seasonal strength {s})."
+    return f"{what} follows mainly a {_cycle(cyc)} cycle (seasonal strength {s})."
+
+
+def _strength(h: Heads, prefix: str, cyc: str) -> float | None:
+    m = re.match(r"^(\d+) days?$", cyc.strip())
+    return _num(h, f"{prefix}{m.group(1)}") if m else None
+
+
 def _seasonality(h: Heads, u: Units) -> list[str]:
     out = []
     cyc = _txt(h, "strongest_seasonal_cycle")
     if cyc:
-        out.append(f"Room-night demand follows mainly a {_cycle(cyc)} cycle.")
+        out.append(_cycle_finding("Room-night demand", cyc, _strength(h, "seasonal_strength_", cyc)))
     cov, mape = _num(h, "forecast_backtest_coverage"), _num(h, "forecast_backtest_mape")
     if mape is not None:
         out.append(f"Back-tested, the demand forecast missed the total by {format_number(mape, 1)}% on average"
@@ -139,7 +173,7 @@ def _seasonality(h: Heads, u: Units) -> list[str]:
                       else "."))
     rc = _txt(h, "retail_strongest_cycle")
     if rc:
-        out.append(f"Retail revenue follows mainly a {_cycle(rc)} cycle.")
+        out.append(_cycle_finding("Retail revenue", rc, _strength(h, "retail_seasonal_strength_", rc)))
     wd, ws = _txt(h, "retail_peak_weekday"), _num(h, "retail_peak_weekday_share")
     if wd and ws is not None:
         out.append(f"{_WEEKDAYS.get(wd, wd)} is the strongest weekday, with {format_percent(ws)} of the retail revenue of open days.")
@@ -167,6 +201,32 @@ def _yield(h: Heads, u: Units) -> list[str]:
     return out
 
 
+def _signed_pct(x: float) -> str:
+    return ("+" if x > 0 else "") + format_number(x, 2) + "%"
+
+
+def _booking_horizon(h: Heads, u: Units) -> list[str]:
+    out = []
+    cr, auc = _num(h, "cancel_rate"), _num(h, "cancel_auc")
+    if cr is not None:
+        out.append(f"{format_percent(cr)} of the test bookings were cancelled"
+                   + (f"; the cancellation model ranks a cancelling booking above a staying one with probability "
+                      f"{format_number(auc, 2)} (AUC; 0.5 = chance)." if auc is not None else "."))
+    mae = _num(h, "pickup_mae_7")
+    if mae is not None:
+        out.append(f"Seven days before a night the best pick-up forecast misses its final rooms by "
+                   f"{format_number(mae, 1)} rooms on average.")
+    l90, l0 = _num(h, "limit_service_90"), _num(h, "limit_service_0")
+    if l90 is not None and l0 is not None:
+        out.append(f"Up to {format_count(l90)} bookings can be accepted 90 days out, falling to {format_count(l0)} "
+                   f"on the night, when only no-shows are left.")
+    up = _num(h, "replay_uplift_pct")
+    if up is not None:
+        out.append(f"Replayed on the real booking stream, the best control changes net RevPAR by {_signed_pct(up)} "
+                   f"against first come, first served without overbooking.")
+    return out
+
+
 #: Step name -> function(headlines, units) -> list of sentences.
 FINDERS: dict[str, Callable[[Heads, Units], list[str]]] = {
     "data_quality": _data_quality,
@@ -175,6 +235,7 @@ FINDERS: dict[str, Callable[[Heads, Units], list[str]]] = {
     "idic": _idic,
     "seasonality": _seasonality,
     "yield": _yield,
+    "booking_horizon": _booking_horizon,
 }
 
 

@@ -180,6 +180,8 @@ GLOSSARY: dict[str, Term] = {
     "max_profit": _t("Highest profit", "money"),
     "profit_decile": _t("Profit decile", "number"),
     "total_profit": _t("Total customer profit after the cost to serve", "money"),
+    "costs_configured": _t("Margin and cost to serve configured", "text",
+                           "Without them a customer's profit is the net revenue (no margin, no cost to serve)."),
     "unprofitable_customer_share": _t("Share of customers who cost more than they bring", "share"),
     "whale_peak_share": _t("Whale curve peak (share of total profit)", "share"),
     "top20_profit_share": _t("Share of profit from the top 20% of customers", "share"),

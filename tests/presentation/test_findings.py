@@ -26,6 +26,9 @@ HEADS = {
                     "retail_peak_weekday_share": 0.211},
     "yield": {"revenue_uplift_vs_fcfs": 0.4, "nights_over_capacity": 12, "overbooking_limit": 126,
               "group_decision_peak": "reject", "group_decision_low": "accept", "group_break_even_rate_peak": 96.2},
+    "booking_horizon": {"cancel_rate": 0.2902, "cancel_auc": 0.6555, "pickup_mae_7": 2.7882, "limit_service_90": 162,
+                        "limit_service_0": 120, "replay_uplift_pct": 0.0, "shows_mae_7": 2.3364,
+                        "dp_vs_fcfs_pct": 0.0},
 }
 
 
@@ -57,3 +60,41 @@ def test_missing_figures_leave_findings_out_and_accept_headlines_json(tmp_path: 
     assert findings("segmentation", {}) == [] and findings("unknown_step", {"x": 1}) == []
     raw = {k: {"value": v, "label": k} for k, v in HEADS["yield"].items()}
     assert findings("yield", json.loads(json.dumps(raw))) == findings("yield", HEADS["yield"])
+
+
+def test_every_step_of_the_chain_has_findings() -> None:
+    """Issue 17 (n17 F5): the booking-horizon report had no findings (and the index showed none for it)."""
+    from crm_analysis.steps import STEPS
+
+    names = {getattr(s, "name", s) for s in (STEPS.values() if isinstance(STEPS, dict) else STEPS)}
+    assert names <= set(FINDERS), sorted(names - set(FINDERS))
+
+
+def test_booking_horizon_findings_follow_the_figures() -> None:
+    out = findings("45_booking_horizon", HEADS["booking_horizon"])
+    assert out[0].startswith("29.0% of the test bookings were cancelled") and "0.66 (AUC" in out[0]
+    assert "by 2.8 rooms" in out[1] and "Up to 162 bookings can be accepted 90 days out, falling to 120" in out[2]
+    assert "by 0.00% against" in out[3]
+    assert "+1.25%" in findings("booking_horizon", {**HEADS["booking_horizon"], "replay_uplift_pct": 1.25})[3]
+
+
+def test_no_profit_is_claimed_when_no_cost_is_configured() -> None:
+    """Issue 17 (n17 F12): with no margin and no cost to serve, 'profit after the cost to serve' was the revenue."""
+    heads = {**HEADS["idic"], "total_profit": 6384195.0, "unprofitable_customer_share": 0.0, "costs_configured": False}
+    out = findings("idic", heads, Units("JPY"))
+    assert "profit after the cost" not in " ".join(out) and "cost more than they bring" not in " ".join(out)
+    assert out[0].startswith("The customers brought JPY 6,384,195 of net revenue; no margin or cost to serve")
+    with_costs = findings("idic", {**heads, "costs_configured": True})
+    assert "profit after the cost to serve" in with_costs[0] and "cost more than they bring" in with_costs[1]
+
+
+@pytest.mark.parametrize(("strength", "words"), [(0.0, "shows no pronounced seasonal cycle"), (0.09, "no pronounced"),
+                                                 (0.2, "has a weak weekly (7-day) cycle (seasonal strength 0.20)"),
+                                                 (0.61, "follows mainly a weekly (7-day) cycle (seasonal strength 0.61)")])
+def test_a_cycle_is_called_by_its_seasonal_strength(strength: float, words: str) -> None:
+    """Issue 17 (n17 F13): "Retail revenue follows mainly a weekly (7-day) cycle." at seasonal strength 0.00."""
+    out = findings("seasonality", {"retail_strongest_cycle": "7 days", "retail_seasonal_strength_7": strength,
+                                   "strongest_seasonal_cycle": "7 days", "seasonal_strength_7": strength})
+    assert words in out[0] and words in out[1], out
+    if strength < 0.4:
+        assert "follows mainly" not in " ".join(out)
