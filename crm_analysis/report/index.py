@@ -119,11 +119,12 @@ def _headlines(heads: dict[str, dict[str, dict[str, Any]]], order: list[str],
     names = [n for n in order if n in heads] + sorted(n for n in heads if n not in order)
     groups = []
     for name in names:
-        items = [
-            {"key": key, "label": fig["label"],
-             "value": format_figure(fig["value"], infer_kind(key, fig["label"], fig["value"]), units)}
-            for key, fig in heads[name].items()
-        ]
+        items = []
+        for key, fig in heads[name].items():
+            kind = infer_kind(key, fig["label"], fig["value"])
+            # a text value (a sentence such as how the model was chosen) wraps; figures stay on one line
+            items.append({"key": key, "label": fig["label"], "value": format_figure(fig["value"], kind, units),
+                          "numeric": kind != "text"})
         groups.append({"notebook": name, "items": items})
     return groups
 

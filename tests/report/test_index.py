@@ -226,3 +226,17 @@ def test_index_shows_every_declared_headline_in_its_glossary_kind(key: str, labe
     assert text.startswith("GBP ") == (t.kind == "money"), (key, text)
     if t.kind == "share":
         assert text.endswith("%") and text.startswith(f"{100 * value:,.1f}"[:3]), (key, text)
+
+
+def test_a_long_text_headline_wraps_instead_of_widening_the_page(tmp_path: Path) -> None:
+    """Issue 17 (n17 F7): on Online Retail the text headline 'tie on lowest holdout RMSE (...), broken by ...'
+    sat in a no-wrap figure cell and made the index 326 px wider than the window (check-report failed)."""
+    ok = _run(tmp_path, "20240101T000000-aaaa", "ok", "2024-01-01T00:00:00")
+    long = "tie on lowest holdout RMSE (BG/NBD, MBG/NBD, Pareto/NBD), broken by fewest estimated parameters " * 2
+    (ok / "artifacts" / "headlines.json").write_text(json.dumps(
+        {"first": {"purchase_model_chosen_by": {"value": long, "label": "How the purchase model was chosen"},
+                   "customers": {"value": 4338, "label": "Customers"}}}))
+    page = render_index(ok, reports_dir=tmp_path)
+    assert '<td class="txt">tie on lowest' in page and '<td class="num">4,338</td>' in page
+    css = page[page.index("td.txt"):]
+    assert "nowrap" not in css[: css.index("}")]
