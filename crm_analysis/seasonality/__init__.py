@@ -62,6 +62,7 @@ from .step import (
     retail_headlines,
     retail_weekday_table,
     run_demand_forecast,
+    run_retail_forecast,
 )
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "retail_weekday_table",
     "SeasonalityParams",
     "run_demand_forecast",
+    "run_retail_forecast",
     "BOOKING_MEASURES",
     "TRANSACTION_MEASURES",
     "DemandSeries",

@@ -1310,6 +1310,15 @@ class DemandForecaster:
         step = int(self.cv_step) if self.cv_step is not None else max(1, h_cv // 2)
         return _MIN_ORIGIN_DAYS + h_cv + (int(self.cv_windows) - 1) * step
 
+    def min_history_days(self) -> int:
+        """Days of history up to ``as_of`` that :meth:`fit` needs with these cross-validation settings.
+
+        The earliest cross-validation origin needs 28 days before it, and the
+        ``cv_windows`` windows of ``min(cv_horizon, horizon)`` days follow it
+        ``cv_step`` days apart (a shorter history makes :meth:`fit` raise).
+        """
+        return int(self._need(int(self.horizon)))
+
     def _too_short(self, first: pd.Timestamp, as_of: pd.Timestamp, n: int, horizon: int) -> str:
         h_cv = min(int(self.cv_horizon), int(horizon))
         step = int(self.cv_step) if self.cv_step is not None else max(1, h_cv // 2)

@@ -230,6 +230,39 @@ class SeasonalityParams:
                                 capacity=self.forecast_capacity, backtest_days=int(self.backtest_days))
 
 
+def run_retail_forecast(revenue: Any, params: SeasonalityParams | None = None) -> tuple[ForecastResult | None, str]:
+    """The retail revenue forecast of the seasonality report, or why there is none.
+
+    Parameters
+    ----------
+    revenue : DemandSeries
+        Daily revenue (:func:`transaction_series`), up to ``params.as_of``.
+    params : SeasonalityParams, optional
+        ``tx_forecast_days`` and the calendar; default the notebook's defaults.
+
+    Returns
+    -------
+    (ForecastResult or None, str)
+        The fitted forecast and ``""``; or ``None`` and the sentence the report
+        shows when ``tx_forecast_days`` is 0 or the history is shorter than the
+        forecaster's cross-validation needs (a data set of one month: the rest
+        of the report runs, the forecast is left out and the report says why).
+    """
+    p = params if params is not None else SeasonalityParams()
+    if not p.tx_forecast_days:
+        return None, "No revenue forecast (tx_forecast_days = 0)."
+    f = p.retail_forecaster()
+    values = revenue.values
+    as_of = pd.Timestamp(p.as_of)
+    n = int((values.index <= as_of).sum())
+    need = f.min_history_days()
+    if n < need:
+        return None, (f"No revenue forecast: the history holds {n} days up to {as_of:%Y-%m-%d}, and the "
+                      f"cross-validated forecaster needs at least {need} (a forecast checked on earlier origins). "
+                      f"It is left out; the rest of the report is unaffected.")
+    return f.fit(revenue, as_of=as_of).result_, ""
+
+
 def run_demand_forecast(bookings: pd.DataFrame, params: SeasonalityParams | None = None) -> ForecastResult:
     """The demand forecast per fare class the seasonality step hands over (``forecasts.parquet``).
 

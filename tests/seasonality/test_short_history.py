@@ -76,3 +76,53 @@ def test_series_end_before_the_data_names_the_first_date():
     with pytest.raises(ValueError, match=r"no rows left to build a series from \(left out: \d[\d,]* booked after "
                                          r"booked_by\), and no start given"):
         sz.booking_series(SHORT, "arrivals", booked_by="2023-01-01")
+
+
+def _shop(days: int, start: str = "2024-03-01") -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    ts = pd.date_range(start, periods=days, freq="D").repeat(3) + pd.Timedelta(hours=12)
+    return pd.DataFrame({"customer_id": [f"c{i % 40}" for i in range(len(ts))], "timestamp": ts,
+                         "amount": rng.gamma(2.0, 40.0, len(ts))})
+
+
+def test_a_retail_history_of_one_month_leaves_the_forecast_out_with_a_reason() -> None:
+    """Issue 17 (n17 F15): a data set of one month stopped the whole chain in the seasonality notebook
+    (the retail forecast needs 168 days); now the forecast is left out and the report says why."""
+    tx = _shop(28)
+    as_of = "2024-03-28"
+    params = sz.SeasonalityParams(as_of=as_of, tx_forecast_days=56)
+    revenue = sz.transaction_series(tx, "revenue", end=as_of)
+    need = params.retail_forecaster().min_history_days()
+    assert need == _need(56)  # the documented rule
+    fc, why = sz.run_retail_forecast(revenue, params)
+    assert fc is None and f"holds 28 days up to {as_of}" in why and f"at least {need}" in why
+    fc, why = sz.run_retail_forecast(revenue, sz.SeasonalityParams(as_of=as_of, tx_forecast_days=0))
+    assert fc is None and "tx_forecast_days = 0" in why
+
+
+def test_min_history_days_is_the_boundary_of_fit() -> None:
+    """One day less than min_history_days is left out; exactly min_history_days fits."""
+    f = sz.DemandForecaster(horizon=14, backtest_days=0, cv_windows=1, models=("seasonal_naive",))
+    need = f.min_history_days()
+    assert need == _need(14, windows=1)
+    for days, fits in ((need - 1, False), (need, True)):
+        tx = _shop(days)
+        as_of = f"{(pd.Timestamp('2024-03-01') + pd.Timedelta(days=days - 1)):%Y-%m-%d}"
+        revenue = sz.transaction_series(tx, "revenue", end=as_of)
+        if fits:
+            assert len(f.fit(revenue, as_of=as_of).result_.forecast) > 0
+        else:
+            with pytest.raises(ValueError, match="needs at least"):
+                f.fit(revenue, as_of=as_of)
+
+
+def test_run_retail_forecast_counts_the_history_as_fit_does() -> None:
+    params = sz.SeasonalityParams(as_of="2024-03-01", tx_forecast_days=7)
+    need = params.retail_forecaster().min_history_days()
+    for days, fits in ((need - 1, False), (need, True)):
+        as_of = f"{(pd.Timestamp('2024-03-01') + pd.Timedelta(days=days - 1)):%Y-%m-%d}"
+        p = sz.SeasonalityParams(as_of=as_of, tx_forecast_days=7)
+        fc, why = sz.run_retail_forecast(sz.transaction_series(_shop(days), "revenue", end=as_of), p)
+        assert (fc is not None) == fits and (why == "") == fits, (days, why)
