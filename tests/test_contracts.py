@@ -230,3 +230,19 @@ def test_architecture_doc_shows_the_contracts():
 
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert architecture_section(text) == architecture_tables(producers())
+
+
+def test_headline_table_shows_each_figure_as_the_index_does(tmp_path):
+    """Issue 17 (n17 F3): the notebooks' headline tables showed raw values (0.1848, 162.0, 87.62 without a
+    currency, a value and a label column); now each row is the label and the index's formatted value."""
+    (tmp_path / "config.yaml").write_text("units: {currency: GBP}\n")
+    ctx = RunContext(tmp_path, notebook="seasonality")
+    ctx.headline("retail_peak_weekday_share", 0.1848, "Share of retail revenue on Sat (open days)")
+    ctx.headline("forecast_backtest_coverage", 0.968, "Backtest coverage of the 90% forecast intervals")
+    ctx.headline("forecast_backtest_mape", 7.56, "Forecast backtest MAPE of total room-nights (%)")
+    RunContext(tmp_path, notebook="yield").headline("group_break_even_rate_peak", 87.62, "Break-even rate")
+    table = ctx.headline_table()
+    assert table["value"].to_dict() == {"Share of retail revenue on Sat (open days)": "18.5%",
+                                        "Backtest coverage of the 90% forecast intervals": "96.8%",
+                                        "Forecast backtest MAPE of total room-nights (%)": "7.6%"}
+    assert RunContext(tmp_path, notebook="yield").headline_table()["value"].tolist() == ["GBP 87.62"]

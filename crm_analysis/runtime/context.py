@@ -289,3 +289,22 @@ class RunContext:
     def headlines(self) -> dict[str, dict[str, Any]]:
         """All headline figures recorded in this run so far."""
         return self.read_json("headlines", default={}) or {}
+
+    def headline_table(self) -> pd.DataFrame:
+        """This notebook's headline figures as readers see them in the index: label and formatted value.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by the label, one text column ``value`` formatted by the
+            figure's kind (:func:`crm_analysis.runtime.figures.infer_kind`: the
+            glossary's where it has one; money with the run's currency).
+        """
+        from crm_analysis.runtime.figures import format_figure, infer_kind
+
+        mine = self.headlines().get(self.notebook, {})
+        return pd.DataFrame(
+            {"value": [format_figure(f["value"], infer_kind(k, f["label"], f["value"]), self.units)
+                       for k, f in mine.items()]},
+            index=pd.Index([f["label"] for f in mine.values()], name="figure"),
+        )
