@@ -259,7 +259,9 @@ def _relabel_styler(styler: Any, units: Units) -> str:
     for col in cols:
         if pd.api.types.is_bool_dtype(data[col]):
             continue
-        if pd.api.types.is_numeric_dtype(data[col]):
+        numbers_as_objects = (data[col].dtype == object and data[col].notna().any() and all(
+            isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) for v in data[col].dropna()))
+        if pd.api.types.is_numeric_dtype(data[col]) or numbers_as_objects:
             t = term(col) if not isinstance(col, tuple) else None
             if t is not None and t.kind == "money":  # one rounding rule for money, whatever the notebook asked
                 d = money_decimals(pd.to_numeric(data[col], errors="coerce"), units)

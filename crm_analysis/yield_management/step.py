@@ -187,7 +187,7 @@ class YieldResult:
                 "net benefit with future value": self.decisions_with_future_value[k].net_benefit,
                 "decision with future value": self.decisions_with_future_value[k].decision}
             for k, a in self.arrivals.items()
-        }).T.rename_axis("arrival")
+        }).T.rename_axis("arrival").infer_objects()  # figures as numbers, decisions as text (not one object column)
 
     def headlines(self) -> dict[str, Any]:
         """Headline figures (keys declared in :data:`crm_analysis.contracts.HEADLINES` for ``yield``)."""

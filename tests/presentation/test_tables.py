@@ -100,3 +100,20 @@ def test_styled_share_columns_are_shown_in_per_cent_under_their_per_cent_header(
         assert label(n).endswith("(%)") or "%" in label(n)
     assert page.count("96.1%") == len(names) and page.count("3.2%") == len(names)
     assert "0.96" not in page and "0.03" not in page
+
+
+def test_numbers_in_an_object_column_keep_the_notebooks_format() -> None:
+    """Issue 17 (n17 F3): a table transposed from a dict (the yield report's group request) holds its figures in
+    object columns; their format was replaced by str(), showing 131.31030177330106 and 3853.6388378631673."""
+    from crm_analysis.presentation.tables import _relabel_styler
+
+    df = pd.DataFrame({"peak": {"expected demand per night": 131.31030177330106, "group revenue": 3853.6388378631673,
+                                "break-even rate": 87.62348842575093, "decision": "reject"},
+                       "low": {"expected demand per night": 25.875360791158784, "group revenue": 3853.6388378631673,
+                               "break-even rate": 0.011150875832330105, "decision": "accept"}}).T
+    assert df["group revenue"].dtype == object
+    page = _relabel_styler(df.style.format({"expected demand per night": "{:,.1f}", "group revenue": "{:,.0f}",
+                                            "break-even rate": "{:,.2f}"}), Units("GBP"))
+    assert "131.3" in page and "131.31030177330106" not in page and "3,854" in page
+    assert "Group revenue (GBP)" in page and "Break-even rate per room-night (GBP)" in page
+    assert "87.62" in page and "0.01" in page and "0.011150875832330105" not in page and "reject" in page
