@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -103,22 +103,32 @@ class GroupDecision:
             index=pd.RangeIndex(1, self.nights + 1, name="night"),
         )
 
-    def explain(self) -> str:
-        """The decision in plain words."""
-        per_night = ", ".join(f"{d:,.0f}" for d in self.displacement_per_night)
+    def explain(self, money: Callable[[float], str] | None = None) -> str:
+        """The decision in plain words.
+
+        Parameters
+        ----------
+        money : callable, optional
+            Writes an amount with its currency (a report passes
+            ``lambda x: crm_analysis.presentation.format_money(x, units)``);
+            default: the bare number (2 decimals for rates, whole units for totals).
+        """
+        rate = money or (lambda x: f"{x:,.2f}")
+        total = money or (lambda x: f"{x:,.0f}")
+        per_night = ", ".join(total(d) for d in self.displacement_per_night)
         lines = [
             f"A group asks for {self.group_size} of {self.capacity} rooms for {self.nights} night(s) "
-            f"at {self.group_rate:,.2f} per room-night: {self.group_revenue:,.0f} in total.",
+            f"at {rate(self.group_rate)} per room-night: {total(self.group_revenue)} in total.",
             f"Taking those rooms out of sale costs the expected revenue of the individual guests they "
-            f"displace: {per_night} per night, {self.displacement_cost:,.0f} in total "
+            f"displace: {per_night} per night, {total(self.displacement_cost)} in total "
             "(optimal revenue with all rooms minus optimal revenue with the group's rooms removed).",
         ]
         if self.future_value:
-            lines.append(f"The group's expected future value of {self.future_value:,.0f} is credited to it.")
+            lines.append(f"The group's expected future value of {total(self.future_value)} is credited to it.")
         verdict = "exceeds" if self.net_benefit > 0 else ("equals" if self.net_benefit == 0 else "falls short of")
         lines.append(
-            f"The group's value {verdict} the displacement cost by {abs(self.net_benefit):,.0f}: "
-            f"{self.decision.upper()}. The break-even group rate is {self.break_even_rate:,.2f} per room-night."
+            f"The group's value {verdict} the displacement cost by {total(abs(self.net_benefit))}: "
+            f"{self.decision.upper()}. The break-even group rate is {rate(self.break_even_rate)} per room-night."
         )
         return "\n".join(lines)
 
