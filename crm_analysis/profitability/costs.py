@@ -28,7 +28,7 @@ from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,8 +153,16 @@ class CostDrivers:
             "cost_per_special_request": self.cost_per_special_request,
         }
 
-    def describe(self) -> str:
-        """The drivers in words."""
+    def describe(self, money: Callable[[float], str] | None = None) -> str:
+        """The drivers in words.
+
+        Parameters
+        ----------
+        money : callable, optional
+            Writes an amount with its currency (a report passes
+            ``lambda x: crm_analysis.presentation.format_money(x, units)``); default the bare number.
+        """
+        money = money or (lambda x: f"{x:,.2f}")
         parts = [f"gross margin {self.gross_margin:.0%} of revenue"]
         if self.margin_by_product:
             parts[0] += f" ({len(self.margin_by_product)} product(s) with a margin of their own)"
@@ -163,7 +171,7 @@ class CostDrivers:
                            ("cost_per_special_request", "special request")):
             v = getattr(self, name)
             if v:
-                parts.append(f"{v:,.2f} per {unit}")
+                parts.append(f"{money(v)} per {unit}")
         return "; ".join(parts)
 
 
