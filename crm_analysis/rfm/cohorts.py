@@ -82,6 +82,39 @@ class CohortTable:
             raise InputError(f"metric must be one of {_METRICS}, got {metric!r}")
         return self.table.pivot(index="cohort", columns="period", values=metric)
 
+    def partial_note(self) -> str:
+        """The partial periods of the table in words ("" when every period is complete).
+
+        The calendar period that holds ``observation_end`` is complete only when
+        ``observation_end`` is its last day; its cells (the last one of every
+        cohort) count fewer days, so their retention and revenue read low. The
+        first cohort holds every customer whose first purchase in the data falls
+        in the first period, including customers acquired before the data begin.
+
+        Returns
+        -------
+        str
+            One or two sentences for the report.
+        """
+        t = self.table
+        if t.empty:
+            return ""
+        unit = "month" if self.frequency == "M" else "quarter"
+        out = []
+        open_ = t.loc[~t["complete"].astype(bool), "period_start"]
+        if len(open_):
+            start = pd.Timestamp(open_.max())
+            end = (start + pd.offsets.MonthBegin(_FREQ[self.frequency][1])) - pd.Timedelta(days=1)
+            days, total = (self.observation_end.normalize() - start).days + 1, (end - start).days + 1
+            name = start.strftime("%Y-%m") if self.frequency == "M" else f"{start.year}Q{start.quarter}"
+            out.append(f"The {unit} {name} is partial: the data end on {self.observation_end:%Y-%m-%d}, {days} of its "
+                       f"{total} days, so the last cell of every cohort (hatched) reads low for that reason, not "
+                       f"because customers left.")
+        first = pd.Timestamp(t["cohort"].min())
+        name = first.strftime("%Y-%m") if self.frequency == "M" else f"{first.year}Q{first.quarter}"
+        out.append(f"The first cohort ({name}) also holds the customers acquired before the data begin.")
+        return " ".join(out)
+
     def plot(self, metric: str = "retention_rate", *, ax: Any = None, annotate: bool | None = None) -> Any:
         """Heatmap of :meth:`matrix` (cohorts down, periods since acquisition across).
 
@@ -116,6 +149,16 @@ class CohortTable:
         ax.set_ylabel(f"acquisition {unit}")
         ax.set_title(f"{metric.replace('_', ' ').capitalize()} by acquisition cohort (to {self.observation_end.date()})")
         fig.colorbar(img, ax=ax, label=metric.replace("_", " "))
+        done = self.table.pivot(index="cohort", columns="period", values="complete").reindex_like(mat)
+        partial = np.isfinite(values) & ~done.fillna(True).to_numpy(dtype=bool)
+        if partial.any():  # cells of a period not complete at observation_end: hatched, said under the chart
+            from matplotlib.patches import Rectangle
+
+            for i, j in zip(*np.nonzero(partial)):
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#d0d7de",
+                                       linewidth=0))
+            ax.annotate(f"hatched: {unit} not complete at {self.observation_end.date()}", xy=(0, -0.12),
+                        xycoords="axes fraction", va="top", fontsize=8, color="#59636e")
         if annotate if annotate is not None else (mat.shape[0] <= 24 and mat.shape[1] <= 24):
             fmt = "{:.0%}" if metric == "retention_rate" else "{:,.0f}" if metric == "active_customers" else "{:,.2f}"
             for i, j in zip(*np.nonzero(np.isfinite(values))):

@@ -115,3 +115,24 @@ def test_online_retail_paths_agree(shared_data):
     pd.testing.assert_frame_equal(a.table, b.table, check_exact=False, rtol=1e-9)
     assert a.table["cohort"].nunique() == 13
     assert a.table.loc[a.table["period"] == 0, "cohort_size"].sum() == tx["CustomerID"].nunique()
+
+
+@pytest.mark.parametrize(("end", "partial_days"), [("2024-03-15", 15), ("2024-03-31", None), ("2024-03-01", 1)])
+def test_the_partial_period_is_hatched_and_named(end: str, partial_days: int | None) -> None:
+    """Issue 17 (n17 F8): Online Retail ends on 2011-12-09, so the last cell of every cohort counted 9 days and
+    read as a collapse, unmarked. Now those cells are hatched and the note says which month and how many days."""
+    from matplotlib.patches import Rectangle
+
+    tx = _tx([("a", "2024-01-05", 10.0), ("b", "2024-02-05", 3.0), ("a", "2024-02-07", 1.0), ("b", "2024-03-01", 2.0)])
+    res = cohort_table(tx, observation_end=end)
+    fig = res.plot("retention_rate")
+    hatched = [p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_hatch()]
+    n_partial = int((~res.table["complete"]).sum())
+    assert len(hatched) == n_partial == (0 if partial_days is None else 2)  # the March cell of both cohorts
+    plt.close(fig)
+    note = res.partial_note()
+    assert "The first cohort (2024-01) also holds the customers acquired before the data begin." in note
+    if partial_days is None:
+        assert "partial" not in note
+    else:
+        assert f"The month 2024-03 is partial: the data end on {end}, {partial_days} of its 31 days" in note
