@@ -240,3 +240,19 @@ def test_a_long_text_headline_wraps_instead_of_widening_the_page(tmp_path: Path)
     assert '<td class="txt">tie on lowest' in page and '<td class="num">4,338</td>' in page
     css = page[page.index("td.txt"):]
     assert "nowrap" not in css[: css.index("}")]
+
+
+def test_error_messages_may_name_parameters(tmp_path: Path) -> None:
+    """Issue 17 (n17 F16): a failed run's index failed the report check ("code name shown to readers: as_of")
+    because its error message names the parameter to change. Error messages are marked as raw text."""
+    bad = _run(tmp_path, "20240102T000000-bbbb", "failed", "2024-01-02T00:00:00")
+    rec = json.loads((bad / "run.json").read_text())
+    msg = "the history has 28 days: choose a later as_of, or set tx_forecast_days: 0"
+    rec["error"] = {"notebook": "first", "message": msg}
+    rec["notebooks"][0]["error"] = {"message": msg}
+    (bad / "run.json").write_text(json.dumps(rec))
+    page = render_index(bad, reports_dir=tmp_path)
+    assert page.count(msg) == 2
+    for part in page.split(msg)[:-1]:
+        tag = part[part.rindex("<"):]
+        assert "data-crm-raw" in tag, tag
