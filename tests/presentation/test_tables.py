@@ -117,3 +117,16 @@ def test_numbers_in_an_object_column_keep_the_notebooks_format() -> None:
     assert "131.3" in page and "131.31030177330106" not in page and "3,854" in page
     assert "Group revenue (GBP)" in page and "Break-even rate per room-night (GBP)" in page
     assert "87.62" in page and "0.01" in page and "0.011150875832330105" not in page and "reject" in page
+
+
+def test_styled_replay_tables_show_money_with_the_currency_and_occupancy_in_per_cent() -> None:
+    """Issue 17 (n17 F3/F4): the synthetic hotel's replay showed 83.118407, 0.111552 and 104.324424 (no format, no
+    currency); the columns of the booking-horizon replay are money (RevPAR, ADR) and shares (occupancy)."""
+    from crm_analysis.presentation.tables import _relabel_styler
+
+    df = pd.DataFrame({"net_revpar": [83.118407], "net_revpar_ci": [0.111552], "adr": [104.324424],
+                       "occupancy": [0.797], "streams": [2]}, index=pd.Index(["FCFS"], name="policy"))
+    page = _relabel_styler(df.style.format({"occupancy": "{:.1%}"}), Units("USD"))
+    for text in ("Net RevPAR (USD)", "83.12", "0.11", "ADR (USD)", "104.32", "Occupancy (%)", "79.7%"):
+        assert text in page, text
+    assert "83.118407" not in page and "104.324424" not in page
