@@ -3,8 +3,8 @@
 Formats are explicit (no locale): thousands separated by ``,``, decimals by
 ``.``, the currency written as its ISO 4217 code before the amount
 (``EUR 1,234``). One rounding rule for money everywhere (cards, tables,
-axes): :func:`money_decimals` -- whole currency units from 1,000 up, cents
-below.
+axes): :func:`money_decimals` -- whole currency units from 1,000 up, below
+that the currency's ISO 4217 minor unit (cents; none for JPY; 3 digits for KWD).
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ def format_figure(value: Any, kind: str, units: Units | None = None) -> str:
     kind : {"count", "money", "share", "percent", "number", "text"}
         ``count``: rounded, thousands separators; ``money``: the currency of
         ``units`` and thousands separators, whole currency units from 1,000
-        up, cents below (:func:`crm_analysis.presentation.format_money`);
+        up, the currency's minor unit below (:func:`crm_analysis.presentation.format_money`);
         ``share``: a fraction shown as per cent; ``percent``: a value already
         in per cent; ``number``: see :func:`format_value`; ``text``: as is,
         raw names in it relabelled (:func:`crm_analysis.presentation.relabel_text`).
