@@ -130,3 +130,15 @@ def test_styled_replay_tables_show_money_with_the_currency_and_occupancy_in_per_
     for text in ("Net RevPAR (USD)", "83.12", "0.11", "ADR (USD)", "104.32", "Occupancy (%)", "79.7%"):
         assert text in page, text
     assert "83.118407" not in page and "104.324424" not in page
+
+
+def test_clv_and_its_interval_share_the_currency_and_the_rounding() -> None:
+    """Issue 17 (n17 F4): Online Retail's top customers showed 'CLV (GBP) 68,530' beside 'CLV lower 40,750.44'."""
+    from crm_analysis.presentation.tables import _relabel_styler
+
+    df = pd.DataFrame({"clv": [68530.2], "clv_lower": [40750.44], "clv_upper": [100732.14]})
+    page = _relabel_styler(df.style.format("{:,.2f}"), Units("GBP"))
+    for text in ("CLV (GBP)", "CLV, lower end of the interval (GBP)", "CLV, upper end of the interval (GBP)",
+                 "68,530", "40,750", "100,732"):
+        assert text in page, text
+    assert "40,750.44" not in page
