@@ -205,7 +205,7 @@ def _declared_headlines() -> list[tuple[str, str]]:
     from crm_analysis.contracts import HEADLINES
     from crm_analysis.yield_management import HORIZON_HEADLINES
 
-    keys = [(s.key, s.label) for specs in HEADLINES.values() for s in specs]
+    keys = [(s.key, s.label) for specs in HEADLINES.values() for s in specs if "{" not in s.key]  # not templated
     return keys + list(HORIZON_HEADLINES.items())
 
 
@@ -220,8 +220,7 @@ def test_index_shows_every_declared_headline_in_its_glossary_kind(key: str, labe
     from crm_analysis.presentation import Units, term
 
     t = term(key)
-    if t is None:
-        pytest.skip(f"{key} has no glossary entry")
+    assert t is not None, f"{key} has no glossary entry"
     text = format_figure(value, infer_kind(key, label, value), Units("GBP"))
     assert text.startswith("GBP ") == (t.kind == "money"), (key, text)
     if t.kind == "share":
