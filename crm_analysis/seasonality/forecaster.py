@@ -387,7 +387,9 @@ class _Source:
             self._otb: OnTheBooks | None = None
             return
         self.kind = "series"
+        self.measure = "demand"  # what a plain series counts; a DemandSeries says it (revenue, orders, ...)
         if isinstance(history, DemandSeries):
+            self.measure = str(history.measure)
             if history.freq != "D":
                 raise InputError("DemandForecaster needs a daily series (freq='D'), got a weekly one")
             vals = history.values
@@ -759,7 +761,8 @@ class ForecastResult:
         for ax in axes.ravel()[len(panels):]:
             ax.set_visible(False)
         axes.ravel()[0].legend(fontsize="x-small", loc="upper left")
-        fig.suptitle(f"Demand forecast after {self.as_of.date()} by {self.by or 'total'}")
+        what = "Demand" if self.measure in ("room_nights", "arrivals", "demand") else unit.replace("_", " ").capitalize()
+        fig.suptitle(f"{what} forecast after {self.as_of.date()} by {self.by or 'total'}")
         fig.tight_layout()
         return fig
 
@@ -1247,7 +1250,7 @@ class DemandForecaster:
         return ForecastResult(
             forecast=table, total=total, cv_errors=cv_errors, chosen=chosen, cv_predictions=cv_predictions,
             history=hist, as_of=as_of, horizon=H, level=float(self.level), measure=self.measure if source.kind == "bookings"
-            else "demand", by=self.by if source.kind == "bookings" else None, origins=origins,
+            else source.measure, by=self.by if source.kind == "bookings" else None, origins=origins,
             reconcile=self.reconcile if multi else None, unconstrained=known.unconstrained, calendar=cal, notes=notes,
         )
 

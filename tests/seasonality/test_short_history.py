@@ -126,3 +126,17 @@ def test_run_retail_forecast_counts_the_history_as_fit_does() -> None:
         p = sz.SeasonalityParams(as_of=as_of, tx_forecast_days=7)
         fc, why = sz.run_retail_forecast(sz.transaction_series(_shop(days), "revenue", end=as_of), p)
         assert (fc is not None) == fits and (why == "") == fits, (days, why)
+
+
+def test_a_revenue_forecast_is_labelled_revenue() -> None:
+    """Issue 17 (n17 F14): the retail revenue forecast was drawn with the y axis 'demand' and titled 'Demand forecast'."""
+    import matplotlib.pyplot as plt
+
+    f = sz.DemandForecaster(horizon=7, backtest_days=0, cv_windows=1, models=("seasonal_naive",))
+    days = f.min_history_days()
+    as_of = f"{(pd.Timestamp('2024-03-01') + pd.Timedelta(days=days - 1)):%Y-%m-%d}"
+    res = f.fit(sz.transaction_series(_shop(days), "revenue", end=as_of), as_of=as_of).result_
+    fig = res.plot()
+    assert res.measure == "revenue" and fig.axes[0].get_ylabel() == "revenue"
+    assert fig._suptitle.get_text().startswith("Revenue forecast after")
+    plt.close(fig)
