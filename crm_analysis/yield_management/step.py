@@ -217,6 +217,18 @@ class YieldResult:
         }
 
 
+def _group_future_value(bookings: pd.DataFrame) -> tuple[float, str]:
+    """The group's expected future value from the hotel's bookings, and the sentence the report shows."""
+    try:
+        fv = group_future_value(bookings)
+    except ValueError as exc:
+        # the reason names columns of the data (customer_id): shown as code, not relabelled into a wrong literal
+        return 0.0, f"No future value credited (`{exc}`)."
+    return float(fv.future_value), (
+        f"Expected future value of the group: {fv.repeat_share:.1%} of {fv.bookings:,} past group bookings "
+        f"were repeats x {fv.mean_booking_value:,.0f} per group booking = **{fv.future_value:,.0f}**.")
+
+
 def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldParams | None = None) -> YieldResult:
     """Run the yield step on the demand forecasts and the bookings.
 
@@ -262,13 +274,7 @@ def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldPara
 
     # the group request: future value from the bookings, the peak and the low stay
     g_rate = float(p.group_rate) if p.group_rate is not None else DEFAULT_GROUP_RATE_SHARE * float(nightly.fares[-1])
-    try:
-        fv = group_future_value(bookings)
-        fv_note = (f"Expected future value of the group: {fv.repeat_share:.1%} of {fv.bookings:,} past group bookings "
-                   f"were repeats x {fv.mean_booking_value:,.0f} per group booking = **{fv.future_value:,.0f}**.")
-        future_value = float(fv.future_value)
-    except ValueError as exc:
-        future_value, fv_note = 0.0, f"No future value credited ({exc})."
+    future_value, fv_note = _group_future_value(bookings)
     n = int(p.group_nights)
     stay_demand = nights["demand_mean"].rolling(n).sum().shift(-(n - 1)).dropna()
     arrivals = {

@@ -165,3 +165,16 @@ def test_explain_writes_every_amount_with_the_given_currency():
     assert len(money) == 1 + 1 + 3 + 1 + 1 + 1 + 1, text
     assert f"at {format_money(300.0, Units('CHF'))} per room-night" in text
     assert dec.explain() == dec.explain(None) and "CHF" not in dec.explain()
+
+
+def test_the_reason_for_no_future_value_is_shown_as_code():
+    """Issue 17 (n17, after F10): the City Hotel has no customer ids; the reason "bookings lack columns
+    ['customer_id']" is a literal of the data and must reach the reader as code (not relabelled, not flagged)."""
+    import pandas as pd
+
+    from crm_analysis.presentation import relabel_text
+    from crm_analysis.yield_management.step import _group_future_value
+
+    value, note = _group_future_value(pd.DataFrame({"segment": ["Groups"], "status": ["stayed"]}))
+    assert value == 0.0 and note.startswith("No future value credited (`") and "customer_id" in note
+    assert relabel_text(note) == note
