@@ -820,7 +820,7 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "onboarding_customers": "Customers given an onboarding or acquisition action",
     },
     "idic": {
-        "total_profit": "Total customer profit after the cost to serve",
+        "total_profit": "Total customer profit (net revenue less the configured cost to serve)",
         "costs_configured": "Margin and cost to serve configured (otherwise profit is the net revenue)",
         "unprofitable_customer_share": "Share of customers who cost more than they bring",
         "whale_peak_share": "Whale curve peak: profit of the profitable customers, share of the total",

@@ -179,7 +179,7 @@ GLOSSARY: dict[str, Term] = {
     "min_profit": _t("Lowest profit", "money"),
     "max_profit": _t("Highest profit", "money"),
     "profit_decile": _t("Profit decile", "number"),
-    "total_profit": _t("Total customer profit after the cost to serve", "money"),
+    "total_profit": _t("Total customer profit (net revenue less the configured cost to serve)", "money"),
     "costs_configured": _t("Margin and cost to serve configured", "text",
                            "Without them a customer's profit is the net revenue (no margin, no cost to serve)."),
     "unprofitable_customer_share": _t("Share of customers who cost more than they bring", "share"),
