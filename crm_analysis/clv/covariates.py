@@ -38,6 +38,7 @@ from crm_analysis.exceptions import IdentificationWarning, InputError, InputType
 from crm_analysis._validate import check_columns
 
 from ._hyp import log_pnbd_interval
+from ._fitting import _LOG_BOUND
 from ._validation import as_weights, check_transaction_data, collapse_rows, numeric_column
 from .base import BaseLikelihoodModel
 from .beta_geo import BetaGeoModel
@@ -77,6 +78,8 @@ class _CovariateModel(BaseLikelihoodModel):
     _base_names: tuple[str, ...] = ()
     #: (attribute holding the covariate names, prefix of the parameter names) per covariate block
     _blocks: tuple[tuple[str, str], ...] = ()
+    #: per block: (index of the base parameter it scales, sign of the exponent)
+    _block_targets: tuple[tuple[int, float], ...] = ()
 
     def _names_index(self) -> pd.Index:  # per instance: the names depend on the covariates
         return pd.Index(list(self._param_names))
@@ -91,11 +94,19 @@ class _CovariateModel(BaseLikelihoodModel):
         return out
 
     def _setup(self, data: pd.DataFrame) -> list[np.ndarray]:
-        """Covariate matrices per block; parameter names; constant covariates held at 0."""
-        mats, names, fixed = [], list(self._base_names), {}
+        """Covariate matrices per block, centred and scaled for the fit; parameter names; constant covariates held at 0.
+
+        The likelihood is maximised in the coefficients of the standardised
+        covariates ``(z - mean) / sd`` (a covariate in units of 1e6 or 1e-6,
+        or far from 0, would otherwise leave the optimiser at its start);
+        :meth:`_set_fit_results` maps the estimates and the Hessian back to
+        the covariates as given (maximum likelihood is invariant to this
+        linear reparametrisation).
+        """
+        mats, names, fixed, scaling = [], list(self._base_names), {}, []
         for prefix, cov in self._covariate_names():
             Z = _covariate_matrix(data, cov, prefix)
-            mats.append(Z)
+            centre, scale = np.zeros(Z.shape[1]), np.ones(Z.shape[1])
             for j, c in enumerate(cov):
                 pname = f"{prefix}:{c}"
                 names.append(pname)
@@ -107,11 +118,34 @@ class _CovariateModel(BaseLikelihoodModel):
                         IdentificationWarning,
                         stacklevel=4,
                     )
+                elif Z.shape[0]:
+                    centre[j] = float(np.mean(Z[:, j]))
+                    scale[j] = float(np.std(Z[:, j]))
+            mats.append((Z - centre) / scale)
+            scaling.append((centre, scale))
         self._all_names = tuple(names)
         self._fixed = fixed
+        self._scaling = scaling
         self._param_names = tuple(n for n in names if n not in fixed)
         self.covariates_ = {prefix: cov for prefix, cov in self._covariate_names()}
         return mats
+
+    def _unscale_matrix(self) -> np.ndarray:
+        """Linear map ``A`` of the full log-parameter vector: estimates for the given covariates = ``A`` x standardised ones.
+
+        For a block acting on base parameter ``k`` with sign ``sigma``
+        (``theta_k,i = theta_k exp(sigma g' z_i)``), standardised coefficients
+        ``h`` give ``g = h / sd`` and ``log theta_k = log theta_k' - sigma sum(h mean / sd)``.
+        """
+        n = len(self._all_names)
+        A = np.eye(n)
+        pos = len(self._base_names)
+        for (k, sign), (centre, scale) in zip(self._block_targets, self._scaling):
+            for j in range(len(centre)):
+                A[pos + j, pos + j] = 1.0 / scale[j]
+                A[k, pos + j] = -sign * centre[j] / scale[j]
+            pos += len(centre)
+        return A
 
     def _full_log_params(self, lp: np.ndarray) -> np.ndarray:
         """Log parameters of all names (held coefficients at 0) from the free ones."""
@@ -136,9 +170,46 @@ class _CovariateModel(BaseLikelihoodModel):
             with np.errstate(all="ignore"):
                 loglik, _ = self._weighted_loglik(lp, arrays, weights)
         H = self._hessian(lp, arrays, weights) if hessian is None else hessian
+        # back from the standardised covariates to the covariates as given (see _setup)
+        free = [i for i, n in enumerate(self._all_names) if n not in self._fixed]
+        A = self._unscale_matrix()[np.ix_(free, free)]
+        lp_std = np.asarray(lp, float)
+        lp = A @ lp_std
+        A_inv = np.linalg.inv(A)
+        H = A_inv.T @ np.asarray(H, float) @ A_inv
+        if np.any(np.abs(lp) > _LOG_BOUND):
+            self._raise_overflow(lp, lp_std, free)
         self._param_names = self._all_names
         self._store_results(lp, float(loglik), H, converged=converged, n_iter=n_iter,
                             n_customers=float(weights.sum()), n_distinct=int(len(weights)), fixed=dict(self._fixed))
+
+    def _raise_overflow(self, lp: np.ndarray, lp_std: np.ndarray, free: list[int]) -> None:
+        """A coefficient per unit, or the baseline (all covariates 0), beyond the parameter range: name the covariate."""
+        names = [self._all_names[i] for i in free]
+        for name, value in zip(names, lp):
+            if name not in self._base_names and abs(value) > _LOG_BOUND:
+                prefix, c = name.split(":", 1)
+                raise InputError(
+                    f"{type(self).__name__}: the coefficient of covariate {c!r} ({prefix}) is {value:.4g} per unit: "
+                    f"the column varies too little in its units for the model (a multiplier exp({value:.0f})); "
+                    f"express it in larger units, e.g. data[{c!r}] * 1e6, or standardise it"
+                )
+        full = np.zeros(len(self._all_names))
+        full[free] = lp_std
+        pos, worst, shift = len(self._base_names), None, 0.0
+        for (prefix, cov), (centre, scale) in zip(self._covariate_names(), self._scaling):
+            for j, c in enumerate(cov):
+                contrib = abs(full[pos + j] * centre[j] / scale[j])
+                if contrib > shift:
+                    worst, shift = (prefix, c, centre[j], scale[j]), contrib
+            pos += len(cov)
+        prefix, c, centre, scale = worst if worst else ("?", "?", np.nan, np.nan)
+        raise InputError(
+            f"{type(self).__name__}: covariate {c!r} ({prefix}) has mean {centre:.6g} and standard deviation "
+            f"{scale:.6g}: the baseline parameters (every covariate 0) lie so far outside the data that they "
+            f"overflow (a factor exp({shift:.0f})); centre the column, e.g. data[{c!r}] - data[{c!r}].mean(), "
+            "or express it in other units"
+        )
 
     def _restore_fit(self, result: FitResult) -> None:
         self._param_names = tuple(result.param_names)
@@ -376,6 +447,7 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
     _base_names = ("r", "alpha", "a", "b")
     _blocks = (("purchase_covariates", "purchase"), ("dropout_covariates", "dropout_a"),
                ("dropout_covariates", "dropout_b"))
+    _block_targets = ((1, -1.0), (2, 1.0), (3, 1.0))  # alpha_i = alpha exp(-g'z), a_i = a exp(g'z), b_i = b exp(g'z)
     _base_model = BetaGeoModel
 
     @staticmethod
@@ -426,6 +498,7 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
 
     _base_names = ("r", "alpha", "s", "beta")
     _blocks = (("purchase_covariates", "purchase"), ("dropout_covariates", "dropout"))
+    _block_targets = ((1, -1.0), (3, -1.0))  # alpha_i = alpha exp(-g'z), beta_i = beta exp(-g'z)
     _base_model = ParetoNBDModel
 
     @staticmethod
@@ -468,6 +541,7 @@ class GammaGammaCovariateModel(_CovariateModel):
 
     _base_names = ("p", "q", "v")
     _blocks = (("spend_covariates", "spend"),)
+    _block_targets = ((2, 1.0),)  # v_i = v exp(g'z)
 
     def __init__(self, spend_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
         super().__init__(penalizer=penalizer)

@@ -152,3 +152,50 @@ def test_bad_covariates():
         a = BetaGeoModel().fit(data)
     with pytest.raises(ValueError, match="more estimated parameters"):
         likelihood_ratio_test(a, a)
+
+
+def _gg_data(seed: int, n: int = 1500) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    z = (rng.random(n) < 0.5).astype(float)
+    x = rng.integers(1, 8, n).astype(float)
+    nu = rng.gamma(4.0, 1.0 / (15.0 * np.exp(0.6 * z)))
+    return pd.DataFrame({"frequency": x, "monetary_value": rng.gamma(6.0 * x, 1.0 / (x * nu)), "z1": z})
+
+
+@pytest.mark.parametrize("scale, shift", [(1e6, 0.0), (0.05, 0.0), (-1e3, 5e3)])
+@pytest.mark.parametrize(
+    "cls", [BetaGeoCovariateModel, pytest.param(ParetoNBDCovariateModel, marks=pytest.mark.slow), GammaGammaCovariateModel]
+)
+def test_covariate_units_do_not_change_the_fit(cls, scale, shift):
+    """Finding F1 (n15): a covariate in other units (x 1e6, x 0.05) or shifted is the same model; the fit must be
+    equivariant: log-likelihood and predictions equal, coefficient / scale, standard error / |scale|. Before the
+    fix, x 1e6 gave coefficient 0 with NaN standard errors (the optimiser stayed at its start)."""
+    if cls is GammaGammaCovariateModel:
+        data = _gg_data(7)
+        make = lambda col: cls(spend_covariates=[col])  # noqa: E731
+    else:
+        data = _simulate_bg(6, n_per_group=300)[0]
+        make = lambda col: cls(purchase_covariates=[col], dropout_covariates=[col])  # noqa: E731
+    data = data.assign(zs=data["z1"] * scale + shift)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a weakly identified dropout effect warns alike in both units
+        ref, m = make("z1").fit(data), make("zs").fit(data)
+    assert m.log_likelihood_ == pytest.approx(ref.log_likelihood_, rel=1e-9)
+    c_ref, c = ref.coefficients(), m.coefficients()
+    np.testing.assert_allclose(c["coefficient"].to_numpy() * scale, c_ref["coefficient"].to_numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(c["std_error"].to_numpy() * abs(scale), c_ref["std_error"].to_numpy(), rtol=1e-3)
+    np.testing.assert_allclose(c["p_value"].to_numpy(), c_ref["p_value"].to_numpy(), rtol=1e-3, atol=1e-12)
+    if cls is GammaGammaCovariateModel:
+        np.testing.assert_allclose(m.expected_average_spend(data), ref.expected_average_spend(data), rtol=1e-5)
+    else:
+        np.testing.assert_allclose(m.expected_purchases(10.0, data), ref.expected_purchases(10.0, data), rtol=1e-5)
+
+
+def test_covariate_beyond_the_parameter_range_is_refused_with_the_fix():
+    """A covariate far from 0 relative to its spread (baseline at 0 overflows) or varying only in its 6th decimal
+    (coefficient per unit overflows) is refused naming the column and the fix, not fitted to a wrong 0."""
+    data = _simulate_bg(6, n_per_group=300)[0]
+    with pytest.raises(ValueError, match=r"covariate 'zs' \(purchase\) has mean .* centre the column"):
+        BetaGeoCovariateModel(purchase_covariates=["zs"]).fit(data.assign(zs=data["z1"] * 1e6 + 1e9))
+    with pytest.raises(ValueError, match=r"coefficient of covariate 'zs' \(purchase\) .* larger units"):
+        BetaGeoCovariateModel(purchase_covariates=["zs"]).fit(data.assign(zs=data["z1"] * 1e-6))
