@@ -24,6 +24,7 @@ __all__ = [
     "check_times",
     "check_transaction_data",
     "collapse_rows",
+    "data_moments",
     "numeric_column",
 ]
 
@@ -169,6 +170,21 @@ def check_transaction_data(
             "recency is 0 for customers without repeat purchases"
         )
     return TransactionData(x, np.minimum(t_x, T), T)
+
+
+def data_moments(columns: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """Weighted first and second moments of the data columns a model was fitted on (a fingerprint of the data).
+
+    Independent of the row order and of collapsing identical rows, so two
+    models fitted on the same customers (one of them with covariate columns
+    besides) have equal moments; :func:`~crm_analysis.clv.likelihood_ratio_test`
+    compares them.
+    """
+    w = np.asarray(weights, float)
+    cols = [np.asarray(c, float) for c in columns]
+    out = [w.sum()] + [w @ c for c in cols]
+    out += [w @ (a * b) for i, a in enumerate(cols) for b in cols[i:]]
+    return np.asarray(out, float)
 
 
 def collapse_rows(columns: Sequence[np.ndarray], weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:

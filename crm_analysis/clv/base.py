@@ -24,7 +24,7 @@ import pandas as pd
 from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisWarning, InputError, NotFittedError, OperationError
 
 from ._fitting import LikelihoodFitter, ModelFitError, wdot
-from ._validation import TransactionData, check_transaction_data, collapse_rows
+from ._validation import TransactionData, check_transaction_data, collapse_rows, data_moments
 from ._validation import as_weights as _as_weights
 from .results import FitResult
 
@@ -552,6 +552,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """
         self._nbd_hint = None
         self._nbd_limit = None
+        self._data_moments = data_moments([x, t_x, T], counts)
         check = self._has_dropout and getattr(self, "detect_boundary", False) and self.penalizer == 0
         if check and self._fit_boundary_if_maximum(x, t_x, T, counts):
             return

@@ -39,7 +39,7 @@ from crm_analysis._validate import check_columns
 
 from ._hyp import log_pnbd_interval
 from ._fitting import _LOG_BOUND
-from ._validation import as_weights, check_transaction_data, collapse_rows, numeric_column
+from ._validation import as_weights, check_transaction_data, collapse_rows, data_moments, numeric_column
 from .base import BaseLikelihoodModel
 from .beta_geo import BetaGeoModel
 from .gamma_gamma import GammaGammaModel
@@ -72,6 +72,50 @@ def _covariate_matrix(data: pd.DataFrame, names: Sequence[str], what: str) -> np
     return np.column_stack(cols) if cols else np.empty((len(data), 0))
 
 
+#: fewer customers than this at the rarer value of a two-valued covariate (a rare category level) draw a warning
+MIN_LEVEL_CUSTOMERS = 10
+
+
+def _warn_rare_value(model: str, name: str, z: np.ndarray, weights: np.ndarray) -> None:
+    """Warn when a two-valued covariate (a 0/1 dummy) takes its rarer value for only a handful of customers."""
+    values = np.unique(z)
+    if len(values) != 2:
+        return
+    counts = [float(weights[z == v].sum()) for v in values]
+    k = int(np.argmin(counts))
+    if counts[k] < MIN_LEVEL_CUSTOMERS:
+        warnings.warn(
+            f"{model}: covariate {name!r} takes the value {values[k]:g} for only {counts[k]:g} customer(s) "
+            f"(fewer than {MIN_LEVEL_CUSTOMERS}): its coefficient describes these customers alone, and its standard "
+            "error and p-value (asymptotic) are not reliable; group the rare level with others (e.g. into 'other') "
+            "or leave the covariate out",
+            IdentificationWarning,
+            stacklevel=5,
+        )
+
+
+def _check_collinear(prefix: str, names: list[str], Z: np.ndarray) -> None:
+    """Refuse covariates of one block that are linear combinations of the others and the intercept (``Z`` centred)."""
+    kept: list[int] = []
+    for j in range(Z.shape[1]):
+        col = Z[:, j]
+        norm = float(np.linalg.norm(col))
+        if kept:
+            coef, *_ = np.linalg.lstsq(Z[:, kept], col, rcond=None)
+            resid = float(np.linalg.norm(col - Z[:, kept] @ coef))
+        else:
+            coef, resid = np.empty(0), norm
+        if resid <= 1e-8 * max(norm, 1e-300):
+            others = [names[i] for i, c in zip(kept, coef) if abs(c) > 1e-8]
+            raise InputError(
+                f"{prefix} covariate {names[j]!r} is a linear combination of the intercept"
+                + (f" and {others}" if others else "")
+                + " (a copy, a rescaled copy, or the dummies of every level of one category), so their effects cannot "
+                f"be told apart: leave {names[j]!r} out (for a category keep one level out as the baseline)"
+            )
+        kept.append(j)
+
+
 class _CovariateModel(BaseLikelihoodModel):
     """Shared machinery: covariate blocks, held (constant) covariates, coefficient table."""
 
@@ -93,7 +137,7 @@ class _CovariateModel(BaseLikelihoodModel):
             out.append((prefix, list(names)))
         return out
 
-    def _setup(self, data: pd.DataFrame) -> list[np.ndarray]:
+    def _setup(self, data: pd.DataFrame, weights: np.ndarray | None = None) -> list[np.ndarray]:
         """Covariate matrices per block, centred and scaled for the fit; parameter names; constant covariates held at 0.
 
         The likelihood is maximised in the coefficients of the standardised
@@ -104,7 +148,12 @@ class _CovariateModel(BaseLikelihoodModel):
         linear reparametrisation).
         """
         mats, names, fixed, scaling = [], list(self._base_names), {}, []
+        w = np.ones(len(data)) if weights is None else np.asarray(weights, float)
+        rare_checked: set[str] = set()
         for prefix, cov in self._covariate_names():
+            dup = sorted({c for c in cov if cov.count(c) > 1})
+            if dup:
+                raise InputError(f"{prefix} covariates name {dup} more than once; list each column once")
             Z = _covariate_matrix(data, cov, prefix)
             centre, scale = np.zeros(Z.shape[1]), np.ones(Z.shape[1])
             for j, c in enumerate(cov):
@@ -121,7 +170,13 @@ class _CovariateModel(BaseLikelihoodModel):
                 elif Z.shape[0]:
                     centre[j] = float(np.mean(Z[:, j]))
                     scale[j] = float(np.std(Z[:, j]))
-            mats.append((Z - centre) / scale)
+                    if c not in rare_checked:
+                        rare_checked.add(c)
+                        _warn_rare_value(type(self).__name__, c, Z[:, j], w)
+            Zs = (Z - centre) / scale
+            _check_collinear(prefix, [c for j, c in enumerate(cov) if f"{prefix}:{c}" not in fixed],
+                             Zs[:, [j for j, c in enumerate(cov) if f"{prefix}:{c}" not in fixed]])
+            mats.append(Zs)
             scaling.append((centre, scale))
         self._all_names = tuple(names)
         self._fixed = fixed
@@ -186,13 +241,17 @@ class _CovariateModel(BaseLikelihoodModel):
     def _raise_overflow(self, lp: np.ndarray, lp_std: np.ndarray, free: list[int]) -> None:
         """A coefficient per unit, or the baseline (all covariates 0), beyond the parameter range: name the covariate."""
         names = [self._all_names[i] for i in free]
+        blocks = [prefix for prefix, _ in self._covariate_names()]
         for name, value in zip(names, lp):
             if name not in self._base_names and abs(value) > _LOG_BOUND:
                 prefix, c = name.split(":", 1)
+                sd = self._scaling[blocks.index(prefix)][1][self.covariates_[prefix].index(c)]
                 raise InputError(
-                    f"{type(self).__name__}: the coefficient of covariate {c!r} ({prefix}) is {value:.4g} per unit: "
-                    f"the column varies too little in its units for the model (a multiplier exp({value:.0f})); "
-                    f"express it in larger units, e.g. data[{c!r}] * 1e6, or standardise it"
+                    f"{type(self).__name__}: the coefficient of covariate {c!r} ({prefix}) runs to {value:.4g} per "
+                    f"unit (a multiplier exp({value:.0f})), beyond what the model can represent; the column's standard "
+                    f"deviation is {sd:.3g}. Either it varies too little in its units (express it in larger units, "
+                    f"e.g. data[{c!r}] * 1e6) or the data do not bound its effect (e.g. a category level held by a "
+                    "handful of customers: group it with others, or leave the covariate out)"
                 )
         full = np.zeros(len(self._all_names))
         full[free] = lp_std
@@ -274,12 +333,32 @@ class _CovariateModel(BaseLikelihoodModel):
         return [_covariate_matrix(data, cov, prefix) for prefix, cov in self._covariate_names()]
 
 
+def _nests(restricted: BaseLikelihoodModel, full: BaseLikelihoodModel) -> bool:
+    """Whether ``restricted`` is ``full`` with some covariate coefficients at 0 (same likelihood otherwise)."""
+    if isinstance(full, _TransactionCovariateModel):
+        family = full._base_model
+    elif isinstance(full, GammaGammaCovariateModel):
+        family = GammaGammaModel
+    else:
+        return False
+    if type(restricted) is family:
+        return True
+    if type(restricted) is not type(full):
+        return False
+    return all(set(restricted.covariates_.get(prefix, [])) <= set(cov) for prefix, cov in full.covariates_.items())
+
+
 def likelihood_ratio_test(restricted: BaseLikelihoodModel, full: BaseLikelihoodModel) -> pd.Series:
-    """Likelihood-ratio test of a nested model (e.g. without covariates) against a fuller one.
+    """Likelihood-ratio test of a model without (some) covariates against the same model with them.
 
     ``LR = 2 (log L_full - log L_restricted)``, chi-squared with ``df`` = the
     difference in the numbers of estimated parameters under the null (Wilks
-    1938). Both models must be fitted on the same customers.
+    1938). The test needs nested models fitted on the same customers:
+    ``full`` a covariate model (:class:`BetaGeoCovariateModel`,
+    :class:`ParetoNBDCovariateModel`, :class:`GammaGammaCovariateModel`) and
+    ``restricted`` the same model with a subset of its covariates, or the
+    model without covariates (``BetaGeoModel``, ``ParetoNBDModel``,
+    ``GammaGammaModel``) fitted on the same summary.
 
     Parameters
     ----------
@@ -294,15 +373,57 @@ def likelihood_ratio_test(restricted: BaseLikelihoodModel, full: BaseLikelihoodM
     Raises
     ------
     ValueError
-        Different numbers of customers, or ``df <= 0`` (not nested in this order).
+        Models that are not nested in this order (another model family, or
+        covariates of ``restricted`` that ``full`` lacks); models fitted on
+        different data (customers or their frequency, recency, T or spend);
+        ``df <= 0`` (e.g. every covariate of ``full`` constant); a
+        restricted model at the no-dropout boundary (the chi-squared
+        reference does not hold there); a full model whose maximised
+        log-likelihood is below the restricted one's.
     """
     a, b = restricted._require_fit_result(), full._require_fit_result()
+    if not _nests(restricted, full):
+        if _nests(full, restricted):
+            raise InputError(
+                f"likelihood_ratio_test: the arguments are the wrong way round: the restricted model (without the "
+                f"covariates, here {type(full).__name__}) comes first, the covariate model second"
+            )
+        raise InputError(
+            f"likelihood_ratio_test: {type(restricted).__name__} is not nested in {type(full).__name__}: the test "
+            "compares a covariate model with the same model without (some of) its covariates, e.g. "
+            "likelihood_ratio_test(BetaGeoModel().fit(data), BetaGeoCovariateModel(...).fit(data)); to compare model "
+            "families use AIC/BIC or a holdout (crm_analysis.clv.compare_models)"
+        )
     if abs(a.n_obs - b.n_obs) > 1e-9 * max(a.n_obs, 1.0):
         raise InputError(f"the models were fitted on different data ({a.n_obs:g} vs {b.n_obs:g} customers)")
+    ma, mb = getattr(restricted, "_data_moments", None), getattr(full, "_data_moments", None)
+    if ma is not None and mb is not None and not np.allclose(ma, mb, rtol=1e-9, atol=0.0):
+        raise InputError(
+            f"the models were fitted on different data: the same number of customers ({a.n_obs:g}) but different "
+            "frequency, recency, T (or spend) values; fit both on the same summary"
+        )
+    if getattr(restricted, "boundary_", None):
+        raise InputError(
+            f"{type(restricted).__name__} is at its no-dropout boundary ({restricted.boundary_}): the chi-squared "
+            "reference of the test does not hold there; test purchase covariates in the NBD model's terms or "
+            "compare by AIC/BIC"
+        )
     df = b.n_params - a.n_params
     if df <= 0:
-        raise InputError(f"the full model must have more estimated parameters than the restricted one (df = {df})")
-    lr = max(2.0 * (b.log_likelihood - a.log_likelihood), 0.0)
+        held = [n for n in b.param_names if n in b.fixed and ":" in n]
+        raise InputError(
+            f"the full model must have more estimated parameters than the restricted one (df = {df})"
+            + (f"; its covariate coefficients {held} are held at 0 (constant covariates)" if held else "")
+            + ("; swap the arguments?" if df < 0 else "")
+        )
+    gain = b.log_likelihood - a.log_likelihood
+    if gain < -1e-6 * max(1.0, abs(a.log_likelihood)):
+        raise InputError(
+            f"the full model's maximised log-likelihood ({b.log_likelihood:.6g}) is below the restricted one's "
+            f"({a.log_likelihood:.6g}), impossible for nested models fitted on the same data: a fit did not reach "
+            "its maximum (see its warnings)"
+        )
+    lr = max(2.0 * gain, 0.0)
     return pd.Series({"lr_statistic": lr, "df": float(df), "p_value": float(stats.chi2.sf(lr, df)),
                       "loglik_restricted": a.log_likelihood, "loglik_full": b.log_likelihood})
 
@@ -361,7 +482,7 @@ class _TransactionCovariateModel(_CovariateModel):
         w = as_weights(data, weights)
         if not np.any((td.x > 0) & (w > 0)):
             raise InputError("no repeat buyers (all customers have frequency 0): the model cannot be fitted")
-        mats = self._setup(data)
+        mats = self._setup(data, w)
         widths = [m.shape[1] for m in mats]
         cols, counts = collapse_rows([td.x, td.t_x, td.T, *(m[:, j] for m in mats for j in range(m.shape[1]))], w)
         x, t_x, T = cols[:3]
@@ -373,6 +494,7 @@ class _TransactionCovariateModel(_CovariateModel):
         self.columns_ = {"frequency": frequency_col, "recency": recency_col, "T": T_col}
         self.not_identified_ = []
         self._fit_info = f"{counts.sum():g} customer(s), {len(counts)} distinct rows of summary and covariates"
+        self._data_moments = data_moments([x, t_x, T], counts)
         with warnings.catch_warnings():  # the model without covariates is only a starting point here
             warnings.simplefilter("ignore")
             base = self._base_model().fit(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col,
@@ -566,11 +688,12 @@ class GammaGammaCovariateModel(_CovariateModel):
                             "mean repeat spend <= 0": int(((x > 0) & (m <= 0)).sum())}
         if not np.any(use & (w > 0)):
             raise InputError("no repeat buyer with positive mean spend: the spend model cannot be fitted")
-        Z = self._setup(data.loc[use])[0]
+        Z = self._setup(data.loc[use], w[use])[0]
         cols, counts = collapse_rows([x[use], m[use], *(Z[:, j] for j in range(Z.shape[1]))], w[use])
         self.columns_ = {"frequency": frequency_col, "monetary_value": monetary_value_col}
         self.not_identified_ = []
         self._fit_info = f"{counts.sum():g} repeat buyer(s) with positive spend"
+        self._data_moments = data_moments([cols[0], cols[1]], counts)
         with warnings.catch_warnings():  # the model without covariates is only a starting point here
             warnings.simplefilter("ignore")
             base = GammaGammaModel().fit(data.loc[use], frequency_col=frequency_col,

@@ -23,6 +23,7 @@ from scipy import special
 from crm_analysis.exceptions import CRMAnalysisWarning, InputError
 
 from ._validation import as_weights as _as_weights
+from ._validation import data_moments
 from ._validation import numeric_column as _numeric_column
 from .base import BaseLikelihoodModel, collapse_rows, wdot
 
@@ -144,6 +145,7 @@ class GammaGammaModel(BaseLikelihoodModel):
                 "in spend the likelihood grows without bound as the spread parameters shrink (p, q -> inf), so "
                 "p, q, v are not identified. Check the monetary values (a constant price?)."
             )
+        self._data_moments = data_moments([xu, mu], counts)
         self._fit_arrays(self._prepare(xu, mu), counts)
         return self
 

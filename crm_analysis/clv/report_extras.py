@@ -245,6 +245,14 @@ def fit_covariate_effects(
     if base != model:
         notes.append(f"The {model} model has no covariate version; the covariate effects are those of the BG/NBD.")
     design, levels = customer_covariates(transactions, summary.index.astype(str), covariates, as_of=as_of)
+    constant = [c for c in design.columns if design[c].nunique() <= 1]
+    if len(constant) == len(design.columns):
+        values = {n: (next(iter(info["levels"])) if info["levels"] else float(design[n].iloc[0]) if n in design else None)
+                  for n, info in levels.items()}
+        raise InputError(
+            f"covariates {list(covariates)} take a single value for every customer ({values}): there is no "
+            "variation whose effect could be estimated; choose covariates that differ between customers, or [] for none"
+        )
     data = summary[["frequency", "recency", "T"]].copy()
     data.index = design.index
     data = pd.concat([data, design], axis=1)
@@ -252,8 +260,12 @@ def fit_covariate_effects(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         full = cls(purchase_covariates=cols, dropout_covariates=cols).fit(data)
+    with warnings.catch_warnings():  # the restricted fit is only the null of the test
+        warnings.simplefilter("ignore")
         restricted = cls(purchase_covariates=[], dropout_covariates=[]).fit(data)
-    notes += sorted({str(w.message) for w in caught if "constant" in str(w.message)})
+    # every warning of the covariate fit (constant or rare covariates, effects not identified, a singular
+    # Hessian, a boundary) is a note of the report, in the order issued
+    notes += list(dict.fromkeys(str(w.message) for w in caught))
     for name, info in levels.items():
         if info["missing"]:
             notes.append(f"{info['missing']:,} customers have no {name} on their first purchase: level '(missing)'.")

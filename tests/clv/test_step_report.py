@@ -213,3 +213,20 @@ def test_too_many_levels_is_an_error(tx):
     tx2 = tx.assign(product=tx["customer_id"])  # one level per customer
     with pytest.raises(ValueError, match="'product' has .* levels"):
         customer_covariates(tx2, pd.Index(tx["customer_id"].unique()), ["product"], as_of=AS_OF)
+
+
+def test_constant_covariate_and_fit_warnings_reach_the_report(tx):
+    """Findings F10 and F4 (n15): a covariate with one value for every customer stopped the step with 'the full
+    model must have more estimated parameters (df = 0)'; now the error names it. Every warning of the covariate fit
+    (here a level held by 3 customers) is a note of the report, where only 'constant' ones were kept before."""
+    from crm_analysis.clv import fit_covariate_effects
+    from crm_analysis.rfm import rfm_summary
+
+    summary = rfm_summary(tx, observation_end=AS_OF)
+    for const in ("a", 5.0):
+        with pytest.raises(ValueError, match=r"covariates \['const'\] take a single value for every customer"):
+            fit_covariate_effects(summary, tx.assign(const=const), ["const"], model="bgnbd", as_of=AS_OF)
+    rare_ids = summary.sort_values("frequency").index[-3:]
+    tx2 = tx.assign(region=np.where(tx["customer_id"].isin(rare_ids), "north", "south"))
+    eff = fit_covariate_effects(summary, tx2, ["channel", "region"], model="bgnbd", as_of=AS_OF)
+    assert any("'region=north' takes the value 1 for only 3 customer" in n for n in eff.notes), eff.notes
