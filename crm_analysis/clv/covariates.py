@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from crm_analysis.exceptions import IdentificationWarning, InputError, InputTypeError
+from crm_analysis.exceptions import BoundaryWarning, IdentificationWarning, InputError, InputTypeError
 from crm_analysis._validate import check_columns
 
 from ._hyp import log_pnbd_interval
@@ -285,7 +285,8 @@ class _CovariateModel(BaseLikelihoodModel):
 
     def _full_params(self) -> np.ndarray:
         self._check_fitted()
-        return np.log(self.params_.to_numpy(dtype=float))
+        with np.errstate(divide="ignore"):  # a no-dropout limit holds a = 0 (log -inf)
+            return np.log(self.params_.to_numpy(dtype=float))
 
     def coefficients(self, level: float = 0.95) -> pd.DataFrame:
         """Coefficient table of the covariates.
@@ -377,8 +378,9 @@ def likelihood_ratio_test(restricted: BaseLikelihoodModel, full: BaseLikelihoodM
         covariates of ``restricted`` that ``full`` lacks); models fitted on
         different data (customers or their frequency, recency, T or spend);
         ``df <= 0`` (e.g. every covariate of ``full`` constant); a
-        restricted model at the no-dropout boundary (the chi-squared
-        reference does not hold there); a full model whose maximised
+        restricted model at the no-dropout boundary while ``full`` is not
+        (the chi-squared reference does not hold there; both at the limit
+        compare NBD models and are tested); a full model whose maximised
         log-likelihood is below the restricted one's.
     """
     a, b = restricted._require_fit_result(), full._require_fit_result()
@@ -402,7 +404,7 @@ def likelihood_ratio_test(restricted: BaseLikelihoodModel, full: BaseLikelihoodM
             f"the models were fitted on different data: the same number of customers ({a.n_obs:g}) but different "
             "frequency, recency, T (or spend) values; fit both on the same summary"
         )
-    if getattr(restricted, "boundary_", None):
+    if getattr(restricted, "boundary_", None) and not getattr(full, "boundary_", None):
         raise InputError(
             f"{type(restricted).__name__} is at its no-dropout boundary ({restricted.boundary_}): the chi-squared "
             "reference of the test does not hold there; test purchase covariates in the NBD model's terms or "
@@ -432,6 +434,8 @@ class _TransactionCovariateModel(_CovariateModel):
     """BG/NBD and Pareto/NBD with covariates: the settings and the fit on a customer summary."""
 
     _base_model: type = BetaGeoModel
+    _no_dropout: bool = False
+    _saved_attributes = ("columns_", "not_identified_", "covariates_", "boundary_")
 
     def __init__(self, purchase_covariates: Sequence[str] | None = None,
                  dropout_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
@@ -500,15 +504,56 @@ class _TransactionCovariateModel(_CovariateModel):
             base = self._base_model().fit(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col,
                                           weights=weights)
         self._start = None if base is None or getattr(base, "boundary_", None) else np.log(base.params_.to_numpy(float))
+        self._no_dropout, self.boundary_ = False, None
+        if getattr(base, "boundary_", None):
+            self._fit_no_dropout_limit(base)
         self._fit_arrays((x, t_x, T, *blocks), counts)
         return self
 
+    def _fit_no_dropout_limit(self, base: Any) -> None:
+        """No dropout in the data: fit the no-dropout limit (the NBD with purchase covariates) and say so.
+
+        Where the model without covariates is its no-dropout limit (the NBD
+        model, ``boundary_``), the likelihood is flat in the dropout
+        parameters: dropout coefficients would run along that flat ridge to
+        arbitrary values with meaningless (often tiny) Wald standard errors,
+        and the flat baseline dropout parameters make the Hessian singular.
+        The dropout parameters are held at the limit (``a = 0, b = inf`` or
+        ``s = 0, beta = inf``, as in ``boundary_`` of the plain model) and the
+        dropout coefficients at 0 (NaN standard errors).
+        """
+        self._no_dropout = True
+        limits = dict(base.fit_result_.fixed)
+        held = [n for n in self._param_names if n.split(":", 1)[0].startswith("dropout")]
+        self._fixed.update(limits)
+        for n in held:
+            self._fixed[n] = 1.0  # exp(0)
+        self._param_names = tuple(n for n in self._param_names if n not in self._fixed)
+        self._start = np.log(np.array([base.params_[n] if n not in limits else 1.0 for n in self._base_names], float))
+        self.boundary_ = base.boundary_
+        warnings.warn(
+            f"{type(self).__name__}: the model without covariates finds no dropout in these data ({base.boundary_}); "
+            f"the covariate model is fitted at the same limit (the NBD model with purchase covariates: "
+            f"{', '.join(f'{k} = {v:g}' for k, v in limits.items())})"
+            + (f", and the dropout coefficients {held} are held at 0 (not identified: NaN standard error)" if held else ""),
+            BoundaryWarning,
+            stacklevel=3,
+        )
+
+    def _nbd_loglik(self, log_params: np.ndarray, x, T, Zp) -> np.ndarray:
+        """NBD likelihood at each row's own alpha_i (the no-dropout limit of both models)."""
+        base, coefs = self._split(self._full_log_params(log_params))
+        r, alpha = np.exp(base[0]), np.exp(base[1]) * np.exp(-(Zp @ coefs[0]))
+        return special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + T)
+
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
-        k = len(self._param_names) - len(self._base_names)
+        k = len(self._all_names) - len(self._base_names)
+        free = [i for i, n in enumerate(self._all_names) if n not in self._fixed]
         starts = []
         if self._start is not None:
-            starts.append(np.concatenate([self._start, np.zeros(k)]))
-        starts.append(np.concatenate([np.log(self._default_start(arrays, weights)), np.zeros(k)]))
+            starts.append(np.concatenate([self._start, np.zeros(k)])[free])
+        if not self._no_dropout:
+            starts.append(np.concatenate([np.log(self._default_start(arrays, weights)), np.zeros(k)])[free])
         return starts
 
     def individual_params(self, data: pd.DataFrame) -> pd.DataFrame:
@@ -527,7 +572,10 @@ class _TransactionCovariateModel(_CovariateModel):
         cols = self.columns_
         for k, row in enumerate(keys):
             rows = np.flatnonzero(inv == k)
-            m = self._base_model.from_params(row)
+            if self.fit_result_.fixed.keys() & {"a", "b", "s", "beta"}:  # the no-dropout limit: the NBD model
+                m = self._base_model._limit_model_class.from_params(row[:2])
+            else:
+                m = self._base_model.from_params(row)
             out[rows] = getattr(m, method)(*args, data.iloc[rows], frequency_col=cols["frequency"],
                                            recency_col=cols["recency"], T_col=cols["T"])
         return out
@@ -589,6 +637,8 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
     def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
         """BG/NBD likelihood (Fader, Hardie & Lee 2005, eq. 6) at each row's own alpha_i, a_i, b_i."""
         x, t_x, T, Zp, Za, Zb = arrays
+        if self._no_dropout:
+            return self._nbd_loglik(log_params, x, T, Zp), None
         base, coefs = self._split(self._full_log_params(log_params))
         r, alpha, a, b = self._individual(np.exp(base), coefs, [Zp, Za, Zb]).T
         lb = special.betaln(a, b)
@@ -638,6 +688,8 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
     def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
         """Pareto/NBD likelihood (Fader, Hardie & Lee 2005 note on the Pareto/NBD, eq. 3) at each row's alpha_i, beta_i."""
         x, t_x, T, Zp, Zd = arrays
+        if self._no_dropout:
+            return self._nbd_loglik(log_params, x, T, Zp), None
         base, coefs = self._split(self._full_log_params(log_params))
         r, alpha, s, beta = self._individual(np.exp(base), coefs, [Zp, Zd]).T
         log_f1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)

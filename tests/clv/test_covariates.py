@@ -278,3 +278,43 @@ def test_likelihood_ratio_test_refuses_what_it_cannot_test(shared_data):
         spend = GammaGammaModel().fit(s.assign(monetary_value=10.0 + s["zr"] + s["frequency"]).query("frequency > 0"))
     with pytest.raises(ValueError, match="not nested"):
         likelihood_ratio_test(spend, full)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoCovariateModel, ParetoNBDCovariateModel])
+def test_no_dropout_data_give_the_nbd_with_covariates(cls):
+    """Finding F12 (n15): on data without dropout (NBD, true purchase effect 0.4) the BG/NBD covariate model reported
+    dropout effects of -3.3 and 2.3 with p ~ 1e-15 that do not exist. Now it is fitted at the no-dropout limit like
+    the plain model (BoundaryWarning), the dropout coefficients are held at 0 (NaN SE), and the purchase effect and
+    log-likelihood are those of the NBD model with the covariate, maximised independently here with scipy."""
+    from scipy import optimize, special
+
+    from crm_analysis.clv import simulate_nbd
+    from crm_analysis.exceptions import BoundaryWarning
+
+    rng = np.random.default_rng(11)
+    data = pd.concat([simulate_nbd(0.5, 5.0 * np.exp(-0.4 * z), n_customers=800, T=40.0, seed=rng).assign(z=float(z))
+                      for z in (0, 1)], ignore_index=True)
+    with pytest.warns(BoundaryWarning, match="no dropout"):
+        m = cls(purchase_covariates=["z"], dropout_covariates=["z"]).fit(data)
+    coef = m.coefficients()
+    dropout = coef[coef["process"].str.startswith("dropout")]
+    assert (dropout["coefficient"] == 0).all() and dropout["std_error"].isna().all()
+
+    x, T, z = (data[c].to_numpy(float) for c in ("frequency", "T", "z"))
+
+    def nll(v):  # NBD with alpha_i = alpha exp(-g z): Fader, Hardie & Lee (2005), the Pareto/NBD's s -> 0 limit
+        r, alpha, g = np.exp(v[0]), np.exp(v[1]), v[2]
+        a_i = alpha * np.exp(-g * z)
+        return -np.sum(special.gammaln(r + x) - special.gammaln(r) + r * np.log(a_i) - (r + x) * np.log(a_i + T))
+
+    ref = optimize.minimize(nll, [0.0, 1.0, 0.0], method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10,
+                                                                                  "maxiter": 5000})
+    assert m.log_likelihood_ == pytest.approx(-ref.fun, abs=1e-5)
+    assert coef.loc["purchase:z", "coefficient"] == pytest.approx(ref.x[2], abs=1e-4)
+    assert np.isfinite(coef.loc["purchase:z", "std_error"])
+    assert np.all(m.probability_alive(data.head()) == 1.0)
+    with pytest.warns(BoundaryWarning):
+        restricted = cls().fit(data)
+    assert likelihood_ratio_test(restricted, m)["df"] == 1
+    loaded = BaseLikelihoodModel.from_dict(json.loads(json.dumps(m.to_dict())))
+    np.testing.assert_array_equal(loaded.expected_purchases(5.0, data.head()), m.expected_purchases(5.0, data.head()))
