@@ -21,6 +21,8 @@ import pandas as pd
 __all__ = [
     "TransactionData",
     "as_weights",
+    "check_discount_rate",
+    "check_margin",
     "check_times",
     "check_transaction_data",
     "collapse_rows",
@@ -170,6 +172,38 @@ def check_transaction_data(
             "recency is 0 for customers without repeat purchases"
         )
     return TransactionData(x, np.minimum(t_x, T), T)
+
+
+def check_discount_rate(value: Any, name: str = "discount_rate", *, per: str = "year", allow_zero: bool = True) -> float:
+    """A discount rate as a fraction per ``per``: finite, ``>= 0`` (``> 0`` without ``allow_zero``) and below 1.
+
+    A rate of 1 or more (100 % or more per period) is refused as the
+    likely slip of a percentage (``10`` for 10 %), which would be taken as
+    1,000 % and shrink every discounted value silently.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise InputError(f"{name} must be a finite rate per {per}, e.g. 0.1 for 10 %; got {value!r}")
+    value = float(value)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InputError(f"{name} must be a {'' if allow_zero else 'positive '}rate per {per}"
+                         f"{' >= 0' if allow_zero else ''}, e.g. 0.1 for 10 %; got {value!r}")
+    if value >= 1:
+        raise InputError(
+            f"{name} = {value:g} is {value:.0%} per {per}: a percentage given as a number? Give the rate as a fraction, "
+            f"e.g. 0.1 for 10 % (rates of 100 % or more per {per} are refused)"
+        )
+    return value
+
+
+def check_margin(value: Any, name: str = "margin") -> float:
+    """A profit margin as a share of revenue in ``(0, 1]``; e.g. ``30`` (a percentage) is refused with the fix."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise InputError(f"{name} must be a finite share of revenue, e.g. 0.3 for 30 %; got {value!r}")
+    value = float(value)
+    if not 0 < value <= 1:
+        hint = " (a percentage given as a number? give 0.3 for 30 %)" if value > 1 else ""
+        raise InputError(f"{name} must be a share of revenue in (0, 1], e.g. 0.3 for 30 %; got {value:g}{hint}")
+    return value
 
 
 def data_moments(columns: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._validation import check_discount_rate
 from .base import BaseTransactionModel
 from .beta_geo import BetaGeoModel
 from .gamma_gamma import GammaGammaModel
@@ -277,8 +278,7 @@ def prediction_intervals(
         draws = model.sample_params(n_draws, rng)
     else:
         draws = np.tile(model.params_.to_numpy(dtype=float), (n_draws, 1))
-    if not (isinstance(discount_rate, (int, float, np.number)) and np.isfinite(discount_rate) and discount_rate >= 0):
-        raise InputError(f"discount_rate must be a finite rate >= 0 per model time unit, got {discount_rate!r}")
+    discount_rate = check_discount_rate(discount_rate, per="model time unit")
     if discount_rate > 0 and spend_model is None:
         raise InputError("discount_rate discounts revenue: give a spend_model too")
     counts = np.empty((n, n_draws))

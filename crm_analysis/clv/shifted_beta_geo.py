@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import as_weights, collapse_rows, numeric_column
+from ._validation import as_weights, check_discount_rate, collapse_rows, numeric_column
 from .base import BaseLikelihoodModel
 
 __all__ = ["ShiftedBetaGeoModel", "survival_to_renewals"]
@@ -308,8 +308,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
             diverges for ``gamma <= 1``), or invalid ``renewals``.
         """
         g, d = self._gd()
-        if not (isinstance(discount_rate, (int, float, np.floating)) and np.isfinite(discount_rate) and discount_rate > 0):
-            raise InputError(f"discount_rate must be a positive number per period (e.g. 0.1), got {discount_rate!r}")
+        discount_rate = check_discount_rate(discount_rate, per="period", allow_zero=False)
         n = _periods(renewals, "renewals") + 1.0
         z = 1.0 / (1.0 + float(discount_rate))
         return (d + n - 1.0) / (g + d + n - 1.0) * special.hyp2f1(1.0, d + n, g + d + n, z)

@@ -149,11 +149,20 @@ class RfmClvParams:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(f"{name} must be a finite number, got {value!r}")
+        self.check_money(self.margin, self.discount_rate)
         self.check_cohort_frequency(self.cohort_frequency)
         self.check_intervals(self.interval_level, self.interval_draws)
         object.__setattr__(self, "covariates", self.check_covariates(self.covariates))
 
     # the checks, one per parameter; the report's pre-flight calls them too
+    @staticmethod
+    def check_money(margin: Any, discount_rate: Any) -> None:
+        """``margin`` a share of revenue in (0, 1], ``discount_rate`` an annual rate in [0, 1): 30 or 10 (percentages) are refused."""
+        from ._validation import check_discount_rate, check_margin
+
+        check_margin(margin)
+        check_discount_rate(discount_rate, per="year")
+
     @staticmethod
     def check_calibration_end(value: Any, as_of: Any) -> pd.Timestamp:
         """An ISO calendar date before ``as_of`` (as ``rfm.calibration_and_holdout`` requires); returned parsed."""

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 from crm_analysis._progress import progress as progress_bar
 
+from ._validation import check_discount_rate, check_margin
 from .base import BaseTransactionModel
 from .gamma_gamma import GammaGammaModel
 
@@ -375,6 +376,8 @@ def customer_lifetime_value(
         raise InputError(f"step must be positive, got {step!r}")
     if not 0 < level < 1:
         raise InputError(f"level must be in (0, 1), got {level!r}")
+    check_margin(margin)
+    check_discount_rate(discount_rate, per="year")
     d_step = step_discount_rate(discount_rate, time_unit, step)
     K = int(math.ceil(horizon / step - 1e-12))
     times = np.minimum(np.arange(1, K + 1) * float(step), float(horizon))

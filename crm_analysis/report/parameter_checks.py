@@ -156,6 +156,20 @@ def _interval_draws(value: Any, ctx: CheckContext) -> None:
     RfmClvParams.check_intervals(0.9, value)
 
 
+def _margin(value: Any, ctx: CheckContext) -> None:
+    """:meth:`RfmClvParams.check_money` of ``margin`` (a share of revenue in (0, 1])."""
+    from crm_analysis.clv import RfmClvParams
+
+    RfmClvParams.check_money(value, 0.1)
+
+
+def _discount_rate(value: Any, ctx: CheckContext) -> None:
+    """:meth:`RfmClvParams.check_money` of ``discount_rate`` (an annual rate in [0, 1))."""
+    from crm_analysis.clv import RfmClvParams
+
+    RfmClvParams.check_money(0.3, value)
+
+
 def _covariates(value: Any, ctx: CheckContext) -> None:
     """:meth:`RfmClvParams.check_covariates`: a list of distinct names (the columns are checked by the step)."""
     from crm_analysis.clv import RfmClvParams
@@ -251,6 +265,8 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("rfm_clv", "interval_level"): _interval_level,
     ("rfm_clv", "interval_draws"): _interval_draws,
     ("rfm_clv", "covariates"): _covariates,
+    ("rfm_clv", "margin"): _margin,
+    ("rfm_clv", "discount_rate"): _discount_rate,
     ("seasonality", "tx_fill"): _tx_fill,
     ("seasonality", "closed_weekdays"): _closed_weekdays,
     ("seasonality", "closed_dates"): _closed_dates,

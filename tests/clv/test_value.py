@@ -83,3 +83,28 @@ def test_bad_arguments(fitted):
         customer_lifetime_value(bg, gg, data, horizon=0)
     with pytest.raises(ValueError, match="step"):
         customer_lifetime_value(bg, gg, data, step=0)
+
+
+def test_rates_and_margins_given_as_percentages_are_refused(fitted):
+    """Finding F8 (n15): a discount rate of 10 (meant: 10 %) was taken as 1,000 % per period by the CLV, the
+    prediction intervals (revenue total 814 instead of ~17,900 on CDNOW) and the sBG's DERL, and a margin of 30
+    as 3,000 %, all silently. Every entry point now refuses a rate >= 1 and a margin outside (0, 1], saying how
+    to write the value; the usual fractions still work."""
+    from crm_analysis.clv import RfmClvParams, ShiftedBetaGeoModel, prediction_intervals
+
+    bg, gg, data = fitted
+    small = data.head(50)
+    calls = {
+        "clv discount": lambda v: customer_lifetime_value(bg, gg, small, horizon=10, discount_rate=v),
+        "clv margin": lambda v: customer_lifetime_value(bg, gg, small, horizon=10, margin=v * 3),
+        "intervals": lambda v: prediction_intervals(bg, small, 10.0, spend_model=gg, discount_rate=v, n_draws=20, seed=1),
+        "derl": lambda v: ShiftedBetaGeoModel.from_params([0.7, 1.2]).derl(v),
+        "report params discount": lambda v: RfmClvParams(discount_rate=v),
+        "report params margin": lambda v: RfmClvParams(margin=v * 3),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=r"a percentage given as a number\? .*0\.[13] for [13]0 %"):
+            call(10)
+        call(0.1)  # a fraction is fine
+    with pytest.raises(ValueError, match=r"margin must be a share of revenue in \(0, 1\]"):
+        customer_lifetime_value(bg, gg, small, horizon=10, margin=0.0)

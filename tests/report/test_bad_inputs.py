@@ -547,6 +547,9 @@ VALUE_CASES = [
     ("rfm_clv", {"interval_draws": 5}, "interval_draws = 5 must be an integer >= 20"),
     ("rfm_clv", {"covariates": ["channel", "channel"]}, "covariates = ['channel', 'channel'] names ['channel'] more "
                                                         "than once"),
+    # finding F8 (n15): percentages were taken as 1,000 % and 3,000 % silently
+    ("rfm_clv", {"discount_rate": 10}, "discount_rate = 10 is 1000% per year: a percentage given as a number?"),
+    ("rfm_clv", {"margin": 30}, "margin must be a share of revenue in (0, 1], e.g. 0.3 for 30 %; got 30"),
     ("seasonality", {"tx_fill": "closed", "closed_weekdays": ["Sundayy"]},
      "closed_weekdays[0]: 'Sundayy' is not a weekday name; use Monday, Tuesday, Wednesday, Thursday, Friday, "
      "Saturday, Sunday (or their first three letters), or 0=Monday..6=Sunday"),
