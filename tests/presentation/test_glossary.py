@@ -86,3 +86,24 @@ def test_code_spans_in_table_cells_are_code() -> None:
 
     page = display_table(pd.DataFrame({"options": ["`columns={'customer_id': 'cust'}`"]})).to_html()
     assert "<code>columns={&#x27;customer_id&#x27;: &#x27;cust&#x27;}</code>" in page and "`" not in page
+
+
+def test_notebook_formats_of_share_columns_are_percentages():
+    """Finding F13 (n15): notebook 10 formatted p_alive with "{:.2f}" while the report labels the column
+    "P(alive) (%)", so 0.96 read as 0.96 %. Every explicit format a notebook gives a column the glossary calls a
+    share must be a percentage format (the label promises one)."""
+    import json
+    import re
+    from pathlib import Path
+
+    from crm_analysis.presentation.glossary import term
+
+    bad = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        for name, fmt in re.findall(r'"(\w+)":\s*"(\{[^"]*\})"', code):
+            t = term(name)
+            if t is not None and t.kind == "share" and "%" not in fmt:
+                bad.append((path.name, name, fmt))
+    assert bad == []
