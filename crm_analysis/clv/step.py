@@ -259,8 +259,11 @@ class RfmClvParams:
             avail = available_covariates(list(columns))
             unknown = [v for v in names if v not in avail]
             if unknown:
+                near = {v: a for v in unknown for a in avail if a.lower() == v.lower()}
+                hint = "".join(f"; {v!r}: did you mean {a!r}? (the column mapping gives the transactions their "
+                               "canonical names)" for v, a in near.items())
                 raise InputError(f"covariates {unknown} are not available: the transactions' columns and derived "
-                                 f"covariates are {avail}; set covariates to some of them, or [] for none")
+                                 f"covariates are {avail}; set covariates to some of them, or [] for none{hint}")
         return names
 
     @property

@@ -601,12 +601,16 @@ class SourceCheck:
         What was *not* checked before the run, and why (e.g. a file larger
         than the limit: only its header was read); ``None`` when nothing was
         left out.
+    columns : tuple of str or None
+        The columns of the loaded frame (canonical names and the source's
+        other columns) when the whole source was loaded.
     """
 
     problems: list[str]
     first_date: pd.Timestamp | None = None
     loaded: bool = False
     deferred: str | None = None
+    columns: tuple[str, ...] | None = None
 
 
 def _size_limit(loader: str, file: Path) -> int:
@@ -759,7 +763,8 @@ def probe_source(
         assert frame is not None
         dates = frame[canon].dropna() if canon in frame.columns else pd.Series(dtype="datetime64[ns]")
         first = None if dates.empty else pd.Timestamp(dates.min())
-        return SourceCheck(_as_of_problems(first, as_of, kind, canon, column, file), first, loaded=True)
+        return SourceCheck(_as_of_problems(first, as_of, kind, canon, column, file), first, loaded=True,
+                           columns=tuple(str(c) for c in frame.columns))
     deferred = (f"{too_large}: only its header was read; the values are checked when the data-quality notebook "
                 "loads it")
     if as_of is None or probe is None or probe.first_date is None or (header is not None and column not in header):

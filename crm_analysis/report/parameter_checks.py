@@ -56,12 +56,17 @@ class CheckContext:
         ``{"transactions": Timestamp, "bookings": Timestamp}``: the earliest
         date of the data as the loader reads it, where the pre-flight learned
         it (see :class:`crm_analysis.data.sources.SourceCheck`).
+    columns : dict
+        ``{"transactions": [...], "bookings": [...]}``: the canonical columns
+        of the data as the loader returns them, where the pre-flight loaded
+        the source (e.g. to check ``covariates``).
     """
 
     config: ReportConfig
     notebook: NotebookSpec
     values: Mapping[str, Any] = field(default_factory=dict)
     first_dates: Mapping[str, pd.Timestamp] = field(default_factory=dict)
+    columns: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -171,10 +176,10 @@ def _discount_rate(value: Any, ctx: CheckContext) -> None:
 
 
 def _covariates(value: Any, ctx: CheckContext) -> None:
-    """:meth:`RfmClvParams.check_covariates`: a list of distinct names (the columns are checked by the step)."""
+    """:meth:`RfmClvParams.check_covariates`: a list of distinct names, columns of the transactions where the pre-flight loaded them."""
     from crm_analysis.clv import RfmClvParams
 
-    RfmClvParams.check_covariates(value)
+    RfmClvParams.check_covariates(value, ctx.columns.get("transactions"))
 
 
 def _tx_fill(value: Any, ctx: CheckContext) -> None:

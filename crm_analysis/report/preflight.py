@@ -130,6 +130,7 @@ def _value_problems(
     runnable: list[NotebookSpec],
     declared: Mapping[str, Mapping[str, NotebookParameter]],
     first_dates: Mapping[str, pd.Timestamp],
+    columns: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """The problems of :data:`PARAMETER_CHECKS` over the effective values of the notebooks that run."""
     problems: list[str] = []
@@ -137,7 +138,7 @@ def _value_problems(
     for nb in runnable:
         params = declared.get(nb.name, {})
         values = {**literal_defaults(params), **nb.parameters}
-        ctx = CheckContext(config, nb, values, first_dates)
+        ctx = CheckContext(config, nb, values, first_dates, dict(columns or {}))
         for pname, param in params.items():
             check = PARAMETER_CHECKS.get((nb.name, pname))
             if check is None:
@@ -241,6 +242,7 @@ def preflight(config: ReportConfig) -> Preflight:
     sources: dict[str, Any] = {}
     notes: list[str] = []
     first_dates: dict[str, pd.Timestamp] = {}
+    columns: dict[str, list[str]] = {}
     if any(_loads_data(nb, declared.get(nb.name, {})) for nb in runnable):
         from crm_analysis.data.sources import probe_source
 
@@ -259,7 +261,9 @@ def preflight(config: ReportConfig) -> Preflight:
                 notes.append(f"data.{kind} ({spec.loader}): {checked.deferred}")
             if checked.first_date is not None:
                 first_dates[kind] = checked.first_date
-    problems += _value_problems(config, runnable, declared, first_dates)
+            if checked.columns is not None:
+                columns[kind] = list(checked.columns)
+    problems += _value_problems(config, runnable, declared, first_dates, columns)
     if problems:
         raise PreflightError(problems)
     return Preflight(declared=declared, skipped=skipped, sources=sources, notes=notes)

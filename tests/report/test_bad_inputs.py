@@ -602,6 +602,24 @@ def test_calibration_end_before_the_first_purchase_is_refused(tmp_path, capsys):
     assert "rfm_clv" in preflight(load_config(cfg)).declared
 
 
+def test_covariates_are_checked_against_the_loaded_columns(tmp_path, capsys):
+    """Finding F11 (n15): a covariate that is not a column of the data passed the pre-flight and failed in
+    notebook 10 (exit 1); the pre-flight now checks it where it loaded the transactions, and a name that differs
+    only in case from a canonical column ('Total' mapped to 'amount' is not one; 'Client' -> 'customer_id' is not
+    a covariate) is pointed at."""
+    spec = {**_tx_csv(tmp_path), "columns": {**COLS}}
+    frame = pd.read_csv(spec["path"]).assign(Region=["n", "s", "n"], Channel=["web", "shop", "web"])
+    frame.to_csv(spec["path"], index=False)
+    spec["columns"] = {**COLS, "channel": "Channel"}
+    cfg = _config(tmp_path, data={"transactions": spec}, params={"rfm_clv": {"covariates": ["Channel", "nope"]}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert ("(rfm_clv).parameters.covariates: covariates ['Channel', 'nope'] are not available: the transactions' "
+            "columns and derived covariates are ['channel', 'Region', 'first_purchase_month'") in err, err
+    assert "'Channel': did you mean 'channel'?" in err
+    ok = _config(tmp_path, data={"transactions": spec}, params={"rfm_clv": {"covariates": ["channel", "Region"]}})
+    assert "rfm_clv" in preflight(load_config(ok)).declared
+
+
 def test_a_default_parameter_is_checked_against_a_configured_as_of(tmp_path, capsys):
     """rfm_clv's default calibration_end (2024-06-30) after --as-of 2024-03-31: the run would fail; say so."""
     err = _refused(tmp_path, capsys, _config(tmp_path), "--as-of", "2024-03-31")
