@@ -9,7 +9,9 @@ with counts (the likelihoods are evaluated on those).
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+import warnings
+
+from crm_analysis.exceptions import CRMAnalysisWarning, InputError
 from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence
@@ -24,6 +26,7 @@ __all__ = [
     "check_discount_rate",
     "check_margin",
     "check_times",
+    "warn_unused_count_column",
     "check_transaction_data",
     "collapse_rows",
     "data_moments",
@@ -204,6 +207,34 @@ def check_margin(value: Any, name: str = "margin") -> float:
         hint = " (a percentage given as a number? give 0.3 for 30 %)" if value > 1 else ""
         raise InputError(f"{name} must be a share of revenue in (0, 1], e.g. 0.3 for 30 %; got {value:g}{hint}")
     return value
+
+
+#: column names that usually count the customers of a row of an aggregated table
+COUNT_COLUMN_NAMES = ("weights", "weight", "count", "counts", "n_customers", "customers", "donors", "num_customers")
+
+
+def warn_unused_count_column(data: pd.DataFrame, weights: Any, model: str) -> None:
+    """Warn when ``weights`` is not given but ``data`` has a column that looks like customers per row.
+
+    An aggregated table (``donations.csv``, the output of
+    :func:`~crm_analysis.clv.survival_to_renewals`) fitted without its counts
+    treats each row as one customer: a different data set, fitted without
+    any error.
+    """
+    if weights is not None:
+        return
+    for name in COUNT_COLUMN_NAMES:
+        if name in data.columns and pd.api.types.is_numeric_dtype(data[name]) and not pd.api.types.is_bool_dtype(data[name]):
+            values = pd.to_numeric(data[name], errors="coerce").to_numpy(dtype=float)
+            if np.all(np.isfinite(values)) and np.all(values >= 0) and np.any(values > 1):
+                warnings.warn(
+                    f"{model}: weights not given, so each of the {len(data):,} rows counts as one customer, but the "
+                    f"data have a column {name!r} (total {values.sum():,.0f}) that looks like customers per row; if "
+                    f"it is, pass weights={name!r}",
+                    CRMAnalysisWarning,
+                    stacklevel=3,
+                )
+                return
 
 
 def data_moments(columns: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:

@@ -17,15 +17,16 @@ across customers. A customer is summarised by ``x`` (repeat transactions),
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis.exceptions import BoundaryWarning, InputError, InputTypeError
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import as_weights, collapse_rows, numeric_column
+from ._validation import as_weights, collapse_rows, numeric_column, warn_unused_count_column
 from .base import BaseLikelihoodModel
 
 __all__ = ["BetaGeoBetaBinomModel", "check_discrete_data", "simulate_bgbb"]
@@ -177,6 +178,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         if not isinstance(data, pd.DataFrame):
             data = pd.DataFrame(data)
         x, t_x, n = check_discrete_data(data, frequency_col=frequency_col, recency_col=recency_col, n_periods_col=n_periods_col)
+        warn_unused_count_column(data, weights, type(self).__name__)
         w = as_weights(data, weights)
         if len(x) == 0 or w.sum() <= 0:
             raise InputError("no customers to fit (empty data or all weights zero)")
@@ -196,7 +198,28 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         self.columns_ = {"frequency": frequency_col, "recency": recency_col, "n_periods": n_periods_col}
         self.not_identified_ = []
         self._fit_arrays((xu, tu, nu), counts)
+        self._warn_if_homogeneous()
         return self
+
+    def _warn_if_homogeneous(self) -> None:
+        """Both parameters of a beta mixing distribution huge: no heterogeneity, the optimum lies at infinity.
+
+        ``alpha, beta -> inf`` (or ``gamma, delta``) with their ratio fixed is
+        the limit where every customer has the same ``p`` (or ``theta``);
+        the optimiser stops somewhere along that ridge and the two values
+        are arbitrary, only their mean is estimated.
+        """
+        for a, b, what in (("alpha", "beta", "transaction probability p"), ("gamma", "delta", "dropout probability theta")):
+            va, vb = float(self.params_[a]), float(self.params_[b])
+            if min(va, vb) > 1e4:
+                warnings.warn(
+                    f"BetaGeoBetaBinomModel: {a} = {va:.3g} and {b} = {vb:.3g} run off to infinity together: the data "
+                    f"show no variation of the {what} between customers (it is {va / (va + vb):.4g} for everyone); "
+                    f"only that mean is estimated, not {a} and {b} ({self._fit_info}). If each row stands for "
+                    "several customers, pass weights=",
+                    BoundaryWarning,
+                    stacklevel=3,
+                )
 
     # ---- likelihood (written once: eq. 5 with its gradient) ----------------
     @staticmethod

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import as_weights, check_discount_rate, collapse_rows, numeric_column
+from ._validation import as_weights, check_discount_rate, collapse_rows, numeric_column, warn_unused_count_column
 from .base import BaseLikelihoodModel
 
 __all__ = ["ShiftedBetaGeoModel", "survival_to_renewals"]
@@ -186,6 +186,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
                 f"(e.g. {raw[ch.isna()].head(3).tolist()})"
             )
         churned = ch.to_numpy(dtype=float)
+        warn_unused_count_column(data, weights, type(self).__name__)
         w = as_weights(data, weights)
         (r_u, c_u), counts = collapse_rows([ren, churned], w)
         if counts.sum() <= 0:

@@ -201,3 +201,38 @@ def test_no_repeat_transactions_is_an_error():
 def test_round_trip(fitted, donations):
     loaded = BaseLikelihoodModel.from_dict(json.loads(json.dumps(fitted.to_dict())))
     np.testing.assert_array_equal(loaded.expected_purchases(5, donations), fitted.expected_purchases(5, donations))
+
+
+@pytest.mark.shared_data
+def test_aggregated_table_without_weights_is_flagged(donations):
+    """Finding F7 (n15): the 22-row donations table fitted without weights=... gave gamma 3e5, delta 8e6 without a
+    word. Now the unused count column is named, and the run-off of gamma and delta (no variation of theta between
+    the 22 'customers') is a BoundaryWarning; with the weights the published fit stays silent on both."""
+    import warnings
+
+    from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        BetaGeoBetaBinomModel().fit(donations, n_periods_col="periods")
+    messages = [(w.category, str(w.message)) for w in caught]
+    assert any(c is CRMAnalysisWarning and "a column 'weights' (total 11,104)" in m for c, m in messages), messages
+    assert any(c is BoundaryWarning and "gamma = " in m and "run off to infinity together" in m for c, m in messages)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BetaGeoBetaBinomModel().fit(donations, n_periods_col="periods", weights="weights")
+
+
+def test_survival_table_without_weights_is_flagged():
+    """The same for the sBG fitted on survival_to_renewals' table without weights='count'."""
+    from crm_analysis.clv import ShiftedBetaGeoModel, survival_to_renewals
+    from crm_analysis.exceptions import CRMAnalysisWarning
+
+    import warnings
+
+    table = survival_to_renewals([100, 63.1, 46.8, 38.2, 32.6], n_customers=1000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ShiftedBetaGeoModel().fit(table)  # 5 'customers': the fit's own identification warnings too
+    assert any(w.category is CRMAnalysisWarning and "a column 'count'" in str(w.message)
+               and "pass weights='count'" in str(w.message) for w in caught)
