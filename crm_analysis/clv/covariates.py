@@ -68,6 +68,15 @@ def _covariate_matrix(data: pd.DataFrame, names: Sequence[str], what: str) -> np
                 f"{what} covariate {name!r} is not numeric (dtype {s.dtype}); code categories as 0/1 columns, "
                 f"e.g. pandas.get_dummies(data[{name!r}], prefix={name!r}, drop_first=True, dtype=float)"
             )
+        values = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+        bad = ~np.isfinite(values)
+        if bad.any():
+            rows = list(data.index[bad][:3])
+            raise InputError(
+                f"{what} covariate column {name!r} has {int(bad.sum())} missing or non-finite value(s) (e.g. rows "
+                f"{rows}); fill them (e.g. with the column's mean, plus a 0/1 column '{name}_missing' marking them) "
+                "or drop those customers, counting them"
+            )
         cols.append(numeric_column(data, name, f"{what} covariate"))
     return np.column_stack(cols) if cols else np.empty((len(data), 0))
 

@@ -318,3 +318,14 @@ def test_no_dropout_data_give_the_nbd_with_covariates(cls):
     assert likelihood_ratio_test(restricted, m)["df"] == 1
     loaded = BaseLikelihoodModel.from_dict(json.loads(json.dumps(m.to_dict())))
     np.testing.assert_array_equal(loaded.expected_purchases(5.0, data.head()), m.expected_purchases(5.0, data.head()))
+
+
+def test_missing_covariate_values_name_rows_and_the_fix():
+    """Finding F5 (n15): the message counted missing values but named neither the rows nor a way out."""
+    data = _simulate_bg(5, n_per_group=50)[0]
+    data.index = [f"C{i}" for i in range(len(data))]
+    z = data["z1"].copy()
+    z.iloc[[3, 7]] = [np.nan, np.inf]
+    with pytest.raises(ValueError, match=r"covariate column 'z1' has 2 missing or non-finite value\(s\) \(e\.g\. rows "
+                                         r"\['C3', 'C7'\]\); fill them .* or drop those customers"):
+        BetaGeoCovariateModel(purchase_covariates=["z1"]).fit(data.assign(z1=z))
