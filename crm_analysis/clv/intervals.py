@@ -102,7 +102,9 @@ class PredictionIntervals:
         Parameters
         ----------
         actual : array-like
-            Observed values (e.g. holdout purchases), one per customer.
+            Observed values (e.g. holdout purchases), one per customer: in the
+            customers' order, or a Series indexed by customer (matched by
+            label, in any order).
         quantity : {"purchases", "revenue"}
         randomized : bool, default True
             For counts: the randomised probability integral transform of
@@ -131,6 +133,21 @@ class PredictionIntervals:
                 + ("" if self.draws is None else f" (quantities kept: {sorted(self.draws)})")
             )
         sims = self.draws[quantity]
+        if isinstance(actual, pd.Series) and not actual.index.equals(self.customers.index):
+            # a Series is matched by customer, not by position (another order would pair other customers)
+            idx = self.customers.index
+            if idx.has_duplicates or actual.index.has_duplicates:
+                raise InputError("actual is a Series whose index does not equal the customers' index, and one of "
+                                 "them has duplicate labels: pass it in the customers' order (e.g. .to_numpy())")
+            missing = idx.difference(actual.index)
+            extra = actual.index.difference(idx)
+            if len(missing) or len(extra):
+                raise InputError(
+                    f"actual is a Series indexed by other customers than the intervals: {len(missing):,} of the "
+                    f"intervals' customers missing (e.g. {list(missing[:3])}), {len(extra):,} not among them "
+                    f"(e.g. {list(extra[:3])}); pass one value per customer of the intervals"
+                )
+            actual = actual.reindex(idx)
         y = np.asarray(actual, dtype=float).ravel()
         if y.shape != (sims.shape[0],) or not np.all(np.isfinite(y)):
             raise InputError(f"actual must hold {sims.shape[0]} finite values (one per customer), got shape {y.shape}")

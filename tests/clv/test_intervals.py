@@ -134,3 +134,20 @@ def test_discounted_revenue_equals_closed_form_at_fixed_parameters():
     assert undiscounted.total.loc["revenue", "mean"] > pi.total.loc["revenue", "mean"]
     with pytest.raises(ValueError, match="spend_model"):
         prediction_intervals(nbd, sim, h, discount_rate=0.1, parameter_uncertainty=False)
+
+
+def test_coverage_matches_a_series_by_customer():
+    """Finding F14 (n15): coverage() took a Series positionally, so holdout purchases indexed by customer in another
+    order were paired with other customers' intervals (0.834 instead of 0.906, silently). A Series is now matched by
+    label: any order gives the same coverage, other customers are refused naming them."""
+    data = simulate_bgnbd(0.25, 4.0, 0.8, 2.5, n_customers=600, T=40.0, holdout=20.0, seed=3)
+    data.index = [f"C{i:04d}" for i in range(len(data))]
+    model = BetaGeoModel().fit(data)
+    pi = prediction_intervals(model, data, 20.0, n_draws=100, seed=2, keep_draws=True)
+    actual = data["frequency_holdout"]
+    ref = pi.coverage(actual, seed=1)
+    assert ref == pi.coverage(actual.to_numpy(), seed=1)
+    assert pi.coverage(actual.sample(frac=1.0, random_state=0), seed=1) == ref
+    renamed = actual.rename(index=lambda c: c.replace("C", "K"))
+    with pytest.raises(ValueError, match=r"600 of the intervals' customers missing \(e\.g\. \['C0000'"):
+        pi.coverage(renamed)
