@@ -34,7 +34,7 @@ reports for each customer the probability it actually holds
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis.exceptions import InputError, InputTypeError, OperationError
 from crm_analysis._validate import check_columns
 
 from dataclasses import dataclass
@@ -278,7 +278,8 @@ def prediction_intervals(
         A model without a posterior sampler here.
     RuntimeError
         ``parameter_uncertainty`` with a singular covariance (no standard
-        errors): use ``parameter_uncertainty=False`` or refit.
+        errors) or with parameters not identified (``not_identified_`` of
+        either model): use ``parameter_uncertainty=False`` or refit.
     """
     if not (isinstance(horizon, (int, float, np.number)) and np.isfinite(horizon) and horizon > 0):
         raise InputError(f"horizon must be a positive number of model time units, got {horizon!r}")
@@ -292,6 +293,16 @@ def prediction_intervals(
     rng = np.random.default_rng(seed)
     n = len(d)
     if parameter_uncertainty:
+        for m in (model, spend_model):
+            weak = list(getattr(m, "not_identified_", None) or []) if m is not None else []
+            if weak:
+                raise OperationError(
+                    f"{type(m).__name__}: parameter(s) {weak} are not identified by the data it was fitted on "
+                    "(standard errors missing or spanning orders of magnitude, see its IdentificationWarning): draws "
+                    "from their estimated distribution would make the intervals meaningless; use "
+                    "parameter_uncertainty=False (process uncertainty only, intervals too narrow), a simpler model "
+                    "(e.g. NBDModel where there is no sign of dropout) or more customers"
+                )
         draws = model.sample_params(n_draws, rng)
     else:
         draws = np.tile(model.params_.to_numpy(dtype=float), (n_draws, 1))

@@ -277,7 +277,9 @@ def fit_covariate_effects(
 
 
 def _has_covariance(model: Any) -> bool:
-    """Whether ``model`` can draw its parameters from their estimated covariance."""
+    """Whether ``model`` can draw its parameters from a usable estimated covariance (none not identified)."""
+    if getattr(model, "not_identified_", None):
+        return False  # draws spanning orders of magnitude (IdentificationWarning): not a usable covariance
     try:
         model.sample_params(1, 0)
     except RuntimeError:
@@ -335,8 +337,9 @@ def clv_prediction_intervals(
         half a time unit of discounting).
     """
     d = step_discount_rate(discount_rate, time_unit, 1.0)
-    # a model without a usable covariance (singular Hessian, recorded on it as a HessianWarning) cannot give
-    # parameter draws: the intervals then hold process uncertainty only, and say so (parameter_uncertainty False)
+    # a model without a usable covariance (singular Hessian, recorded on it as a HessianWarning, or parameters
+    # not identified, an IdentificationWarning) cannot give parameter draws: the intervals then hold process
+    # uncertainty only, and say so (parameter_uncertainty False)
     with_params = all(_has_covariance(m) for m in (transaction_model, spend_model) if m is not None)
     pi = prediction_intervals(transaction_model, summary, horizon, spend_model=spend_model, level=level,
                               n_draws=n_draws, seed=seed, discount_rate=d, parameter_uncertainty=with_params)

@@ -151,3 +151,27 @@ def test_coverage_matches_a_series_by_customer():
     renamed = actual.rename(index=lambda c: c.replace("C", "K"))
     with pytest.raises(ValueError, match=r"600 of the intervals' customers missing \(e\.g\. \['C0000'"):
         pi.coverage(renamed)
+
+
+def test_parameters_not_identified_give_no_parameter_draws():
+    """Finding F15 (n15): a BG/NBD whose a, b are not identified (log-scale SE ~23 on NBD data) gave intervals from
+    parameter draws spanning 1e-21..1e14: total purchases 937 (701 to 1068) around a closed-form expectation of
+    1014. prediction_intervals now refuses parameter draws of non-identified parameters with the ways out, and the
+    report's intervals fall back to process uncertainty only, flagged."""
+    import warnings
+
+    from crm_analysis.clv import clv_prediction_intervals
+
+    data = simulate_nbd(0.5, 5.0, n_customers=500, T=40.0, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = BetaGeoModel().fit(data)
+        spend = GammaGammaModel().fit(data.assign(monetary_value=20.0 + data["frequency"] % 7).query("frequency > 0"))
+    assert set(model.not_identified_) == {"a", "b"} and not model.boundary_
+    with pytest.raises(RuntimeError, match=r"parameter\(s\) \['a', 'b'\] are not identified .* parameter_uncertainty=False"):
+        prediction_intervals(model, data, 20.0, n_draws=50, seed=1)
+    ok = prediction_intervals(model, data, 20.0, n_draws=400, seed=1, parameter_uncertainty=False)
+    assert ok.total.loc["purchases", "mean"] == pytest.approx(model.expected_purchases(20.0, data).sum(), rel=0.02)
+    report = clv_prediction_intervals(model, spend, data.assign(monetary_value=20.0), horizon=20.0, time_unit="W",
+                                      margin=0.3, discount_rate=0.1, level=0.9, n_draws=50, seed=1)
+    assert report.parameter_uncertainty is False
