@@ -611,7 +611,8 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
     dropout_covariates : list of str, optional
         Columns acting on the dropout probability.
     penalizer : float, default 0
-        L2 penalty on the log parameters (coefficients shrink to 0).
+        L2 penalty on the log parameters of the fit, which runs on the centred and scaled covariates
+        (coefficients shrink to 0 in units of one standard deviation of their column).
 
     Attributes
     ----------
