@@ -23,6 +23,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from crm_analysis._validate import check_columns
 from crm_analysis.exceptions import InputError
 
 __all__ = ["BOOKING_STATUSES", "check_booking_records"]
@@ -78,11 +79,8 @@ def check_booking_records(
         ``unique_ids``).
     """
     need = ["booking_date", "arrival_date", "nights", "status"] + (["rate"] if rate else [])
-    missing = [c for c in need if c not in bookings.columns]
-    if missing:
-        raise InputError(f"{what}: the bookings are missing column(s) {missing}; they have "
-                         f"{[str(c) for c in bookings.columns]} (load them with crm_analysis.data.load_bookings, "
-                         "which maps your column names)")
+    check_columns(need, bookings.columns, table=f"the bookings ({what})",
+                  fix="Load them with crm_analysis.data.load_bookings, which maps your column names.")
     b = bookings
     n = len(b)
     if unique_ids:

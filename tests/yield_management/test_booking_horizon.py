@@ -210,7 +210,7 @@ def test_data_errors_name_the_problem(bookings):
     with pytest.raises(ValueError, match=r"no booking arrives by as_of 2022-06-30.*set as_of within the data"):
         run_booking_horizon(bookings, HorizonParams(as_of="2022-06-30", capacity=120))
     # a missing column: was a bare KeyError
-    with pytest.raises(ValueError, match=r"run_booking_horizon: the bookings are missing column\(s\) \['status'\]"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['status'\] in the bookings \(run_booking_horizon\)"):
         run_booking_horizon(bookings.drop(columns=["status"]), HorizonParams(as_of="2023-12-31", capacity=120))
     with pytest.raises(ValueError, match=r"missing column\(s\) \['segment'\]"):
         run_booking_horizon(bookings.drop(columns=["segment"]), HorizonParams(as_of="2023-12-31", capacity=120))
