@@ -36,6 +36,13 @@ def test_log_rising_and_digamma_difference_match_mpmath(log_z, x):
     assert got_d == pytest.approx(ref_d, rel=1e-10, abs=1e-300)
 
 
+@pytest.mark.parametrize("z", [float(np.exp(4.6e-11)), float(np.exp(-3e-13)), 1.0 + 2**-40, 0.5, 2.5e-3])
+@pytest.mark.parametrize("x", [1.0, 2.0, 3.0, 32.0, 33.0])
+def test_log_rising_next_to_one(z, x):
+    """Found by hypothesis (log_z = 4.6e-11, x = 1): the gammaln difference was 5e-11 off relatively near z = 1."""
+    assert float(log_rising(z, x)) == pytest.approx(_ref_rising(z, x), rel=1e-12, abs=1e-300)
+
+
 def test_large_argument_where_the_plain_difference_fails():
     """At b = 7.2e9, x = 1 gammaln(b + 1) - gammaln(b) is wrong by ~1e-5; log_rising is exact to rounding."""
     from scipy import special
