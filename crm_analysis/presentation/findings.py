@@ -222,8 +222,13 @@ def _booking_horizon(h: Heads, u: Units) -> list[str]:
                    f"on the night, when only no-shows are left.")
     up = _num(h, "replay_uplift_pct")
     if up is not None:
-        out.append(f"Replayed on the real booking stream, the best control changes net RevPAR by {_signed_pct(up)} "
-                   f"against first come, first served without overbooking.")
+        if up > 0:
+            out.append(f"Replayed on the data's booking stream (each request with its recorded outcome), the best "
+                       f"control raises net RevPAR by {_signed_pct(up)} against first come, first served without "
+                       f"overbooking.")
+        else:
+            out.append("Replayed on the data's booking stream (each request with its recorded outcome), no control "
+                       "earns more net RevPAR than first come, first served without overbooking.")
     return out
 
 
