@@ -832,6 +832,7 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "campaign_uplift": "Campaign uplift of the response rate",
         "qini_coefficient": "Qini coefficient of the best uplift model (held out)",
         "campaign_eligible_share": "Share of customers worth contacting",
+        "campaign_model_beats_random": "Uplift model ranks held-out customers better than random (Qini interval above 0)",
     },
     "seasonality": {
         "strongest_seasonal_cycle": "Strongest seasonal cycle of room-nights",

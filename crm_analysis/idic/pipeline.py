@@ -286,6 +286,7 @@ class IdicResult:
             "returned_revenue_share": tot["returned_revenue"] / tot["gross_revenue"] if tot["gross_revenue"] else None,
             "recommendation_hit_rate": None, "popularity_hit_rate": None,
             "campaign_uplift": None, "qini_coefficient": None, "campaign_eligible_share": None,
+            "campaign_model_beats_random": None,
         }
         if self.holdout is not None:
             out["recommendation_hit_rate"] = float(self.holdout.metrics.loc[self.params.recommender, "hit_rate"])
@@ -294,6 +295,7 @@ class IdicResult:
             h = self.campaign.headlines()
             out["campaign_uplift"] = h["campaign_uplift"]
             out["qini_coefficient"] = h["qini_coefficient"]
+            out["campaign_model_beats_random"] = self.campaign.beats_random
         eligible = self.customer_actions["campaign_eligible"]
         if self.targeting is not None and eligible.notna().any():
             # a share of the run's customers; a targeting table of the campaign file's own customers is not one

@@ -134,7 +134,12 @@ def _idic(h: Heads, u: Units) -> list[str]:
                    f"recommending the most popular products ({format_percent(pop)}).")
     el = _num(h, "campaign_eligible_share")
     if el is not None:
-        out.append(f"Contacting is expected to pay for {format_percent(el)} of the customers.")
+        if _flag(h, "campaign_model_beats_random") is False:
+            who = "every customer" if el >= 1 else ("no customer" if el <= 0 else f"{format_percent(el)} of the customers")
+            out.append("The uplift model does not rank customers better than random, so each gets the campaign's "
+                       f"overall uplift: contacting is expected to pay for {who}.")
+        else:
+            out.append(f"Contacting is expected to pay for {format_percent(el)} of the customers.")
     return out
 
 

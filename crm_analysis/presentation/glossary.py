@@ -195,6 +195,9 @@ GLOSSARY: dict[str, Term] = {
     "campaign_uplift": _t("Campaign uplift of the response rate", "share"),
     "qini_coefficient": _t("Qini coefficient", "number"),
     "campaign_eligible_share": _t("Share of customers worth contacting", "share"),
+    "campaign_model_beats_random": _t("Uplift model better than random", "text",
+                                      "Whether the best uplift model's held-out Qini interval lies above 0; if not, "
+                                      "every customer gets the campaign's overall uplift."),
     "hit_rate": _t("Hit rate", "share"),
     "hit_rate_lift": _t("Hit rate lift over popularity", "number"),
     "recommendation_hit_rate": _t("Next-best products: hit rate", "share"),

@@ -98,3 +98,14 @@ def test_a_cycle_is_called_by_its_seasonal_strength(strength: float, words: str)
     assert words in out[0] and words in out[1], out
     if strength < 0.4:
         assert "follows mainly" not in " ".join(out)
+
+
+def test_idic_contact_finding_says_when_the_uplift_model_is_no_better_than_random() -> None:
+    """With the overall-uplift fallback (the model's Qini interval includes 0) the sentence gives the reason."""
+    base = {**HEADS["idic"], "campaign_eligible_share": 0.0, "campaign_model_beats_random": False}
+    text = " ".join(findings("idic", base))
+    assert "does not rank customers better than random" in text and "pay for no customer" in text
+    text = " ".join(findings("idic", {**base, "campaign_eligible_share": 1.0}))
+    assert "pay for every customer" in text
+    text = " ".join(findings("idic", {**base, "campaign_model_beats_random": True, "campaign_eligible_share": 0.52}))
+    assert "Contacting is expected to pay for 52.0% of the customers" in text and "random" not in text
