@@ -201,9 +201,11 @@ def rfm_scores(
     bins: int = 5,
     recency_col: str = "recency",
     frequency_col: str = "frequency",
-    monetary_col: str = "monetary_value",
+    monetary_value_col: str = "monetary_value",
     age_col: str | None = "T",
     id_col: str = "customer_id",
+    *,
+    monetary_col: str | None = None,
 ) -> pd.DataFrame:
     """R, F and M scores in ``1..bins`` (5 = best) for every customer.
 
@@ -218,14 +220,19 @@ def rfm_scores(
         Fader-Hardie recency: the customer's age at the last purchase.
     frequency_col : str, default "frequency"
         Purchase frequency (higher F for higher values).
-    monetary_col : str, default "monetary_value"
-        Monetary value (higher M for higher values).
+    monetary_value_col : str, default "monetary_value"
+        The summary's monetary value (mean spend per repeat purchase; higher
+        M for higher values).
     age_col : str or None, default "T"
         Customer age at the end of observation. The days since the last
         purchase are ``age - recency``. ``None`` means ``recency_col`` already
         holds the days since the last purchase.
     id_col : str, default "customer_id"
         Customer id column (or index name); ties are broken by it.
+    monetary_col : str, optional
+        Deprecated name of ``monetary_value_col`` (a ``FutureWarning``):
+        elsewhere in the package ``monetary_col`` names the transactions'
+        amount column (:func:`crm_analysis.rfm.rfm_summary`).
 
     Returns
     -------
@@ -257,6 +264,13 @@ def rfm_scores(
     >>> rfm_scores(s)["r_score"].tolist()
     [1, 3, 2, 4, 5]
     """
+    if monetary_col is not None:
+        import warnings
+
+        warnings.warn("rfm_scores(monetary_col=...) is deprecated: use monetary_value_col (monetary_col names the "
+                      "transactions' amount column in rfm_summary)", FutureWarning, stacklevel=2)
+        monetary_value_col = monetary_col
+    monetary_col = monetary_value_col
     if not isinstance(bins, (int, np.integer)) or bins < 1:
         raise SegmentationInputError(f"bins must be a positive integer, got {bins!r}")
     cols = [recency_col, frequency_col, monetary_col] + ([age_col] if age_col else [])

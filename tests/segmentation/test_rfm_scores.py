@@ -163,3 +163,13 @@ def test_custom_rules_validated():
 def test_scores_outside_bins_raise():
     with pytest.raises(ValueError, match="1..5"):
         rfm_segments(pd.DataFrame({"r_score": [6], "fm_score": [1]}), bins=5)
+
+
+def test_monetary_value_col_and_the_deprecated_monetary_col(clv_table):
+    """monetary_col names the transactions' amount in rfm_summary; here the summary's column is monetary_value_col."""
+    t = clv_table.rename(columns={"monetary_value": "avg_spend"})
+    a = rfm_scores(t, monetary_value_col="avg_spend")
+    with pytest.warns(FutureWarning, match="monetary_value_col"):
+        b = rfm_scores(t, monetary_col="avg_spend")
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, rfm_scores(clv_table))
