@@ -32,11 +32,12 @@ from crm_analysis.exceptions import NotFoundError
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 
-__all__ = ["Step", "STEPS", "producer_of", "producers", "build_artefacts"]
+__all__ = ["Step", "STEPS", "step_of", "producer_of", "producers", "build_artefacts"]
 
 
 class _Context(Protocol):
@@ -101,6 +102,16 @@ STEPS: dict[str, Step] = {
               "synthetic_replay"), ("data_quality",)),
     )
 }
+
+
+def step_of(name: str, notebook: str | Path) -> Step | None:
+    """The step of the standard chain that a configured notebook runs, or ``None`` for a notebook of one's own.
+
+    A notebook is the step only with the step's name *and* its notebook file
+    (a user's own notebook under a step's name is not the step).
+    """
+    step = STEPS.get(name)
+    return step if step is not None and Path(notebook).name == step.notebook else None
 
 
 def producer_of(artefact: str) -> Step:

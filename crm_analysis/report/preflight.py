@@ -175,10 +175,10 @@ def _params_problem(config: ReportConfig, nb: NotebookSpec, values: Mapping[str,
     import dataclasses
     import importlib
 
-    from crm_analysis.steps import STEPS
+    from crm_analysis.steps import step_of
 
-    step = STEPS.get(nb.name)
-    if step is None or nb.path.name != step.notebook:
+    step = step_of(nb.name, nb.path)
+    if step is None:
         return None
     module, _, name = step.params.rpartition(".")
     cls = importlib.import_module(module).__dict__[name]

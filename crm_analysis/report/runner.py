@@ -704,17 +704,18 @@ def notebook_dependencies(notebooks: list[NotebookSpec]) -> dict[str, set[str]]:
     dict
         ``{name: {names it waits for}}``.
     """
-    from crm_analysis.steps import STEPS
+    from crm_analysis.steps import step_of
 
+    steps = {nb.name: step_of(nb.name, nb.path) for nb in notebooks}
     out: dict[str, set[str]] = {}
     for i, nb in enumerate(notebooks):
-        earlier = [e.name for e in notebooks[:i]]
-        step = STEPS.get(nb.name)
-        if step is None or nb.path.name != step.notebook:
-            out[nb.name] = set(earlier)
+        earlier = {e.name for e in notebooks[:i]}
+        step = steps[nb.name]
+        if step is None:
+            out[nb.name] = earlier
             continue
-        own = {e.name for e in notebooks[:i] if STEPS.get(e.name) is None or e.path.name != STEPS[e.name].notebook}
-        out[nb.name] = (set(step.requires) & set(earlier)) | own
+        own = {name for name in earlier if steps[name] is None}
+        out[nb.name] = (set(step.requires) & earlier) | own
     return out
 
 
