@@ -233,16 +233,6 @@ _IDIC_PARAMETERS = (
 )
 
 
-def _horizon_params(value: Any, ctx: CheckContext) -> None:
-    """The booking-horizon notebook's parameters, checked by the ``HorizonParams`` the notebook builds."""
-    from crm_analysis.yield_management.booking_horizon import HorizonParams
-
-    v = ctx.values
-    HorizonParams(as_of=str(ctx.as_of.date()), capacity=int(v.get("capacity") or 1),
-                  service_level=float(v.get("service_level", 0.05)),
-                  group_days_before=int(v.get("group_days_before", 90)), test_days=int(v.get("test_days", 182)))
-
-
 def _horizon_cutoff(value: Any, ctx: CheckContext) -> None:
     """An ISO date before ``as_of`` (the first test night of the booking-horizon step)."""
     from crm_analysis._dates import parse_date
@@ -280,9 +270,6 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("yield", "group_arrival_low"): _date("group_arrival_low", allow_none=True),
     **{("idic", name): _idic(name) for name in _IDIC_PARAMETERS},
     ("booking_horizon", "cutoff"): _horizon_cutoff,
-    ("booking_horizon", "service_level"): _horizon_params,
-    ("booking_horizon", "group_days_before"): _horizon_params,
-    ("booking_horizon", "test_days"): _horizon_params,
 }
 
 
