@@ -798,7 +798,7 @@ def _run_notebooks(result: RunResult, cfg: ReportConfig, runnable: list[Notebook
         _stop_kernels()  # the worker threads return once their kernels are gone
         raise
     finally:
-        pool.shutdown(wait=failure is not None or not running, cancel_futures=True)
+        pool.shutdown(wait=not running, cancel_futures=True)  # running: interrupted, their kernels are stopped
     if failure is not None:
         raise failure
 
