@@ -45,8 +45,8 @@ def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
 
     Raises
     ------
-    ValueError
-        Naming ``name``, the value and the allowed range.
+    crm_analysis.exceptions.InputError
+        A ``ValueError``, naming ``name``, the value and the allowed range.
 
     Examples
     --------
@@ -55,7 +55,7 @@ def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
     >>> check_count(float("nan"), "capacity", minimum=1)
     Traceback (most recent call last):
     ...
-    ValueError: capacity must be a whole number >= 1, got nan
+    crm_analysis.exceptions.InputError: capacity must be a whole number >= 1, got nan
     """
     what = f"{name} must be a whole number >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -88,9 +88,9 @@ def check_probability(value: Any, name: str, *, zero: bool = False, one: bool = 
 
     Raises
     ------
-    ValueError
-        Naming ``name``, the value and the allowed interval (a value above 1
-        that looks like a percentage says so).
+    crm_analysis.exceptions.InputError
+        A ``ValueError``, naming ``name``, the value and the allowed interval
+        (a value above 1 that looks like a percentage says so).
 
     Examples
     --------
@@ -99,7 +99,7 @@ def check_probability(value: Any, name: str, *, zero: bool = False, one: bool = 
     >>> check_probability(92, "show_rate")
     Traceback (most recent call last):
     ...
-    ValueError: show_rate must be a probability in (0, 1], got 92 (a percentage? write 0.92)
+    crm_analysis.exceptions.InputError: show_rate must be a probability in (0, 1], got 92 (a percentage? write 0.92)
     """
     interval = ("[" if zero else "(") + "0, 1" + ("]" if one else ")")
     what = f"{name} must be a probability in {interval}"
@@ -167,3 +167,4 @@ def check_columns(
     if missing:
         raise error(f"missing column(s) {named} in {table}; its columns are {list(map(str, have))}. "
                     f"{_DEFAULT_COLUMNS_FIX if fix is None else fix}")
+

@@ -84,3 +84,13 @@ def test_no_module_builds_its_own_missing_column_list() -> None:
                             and cond.comparators[0].attr == "columns"):
                         found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert found == [], f"missing-column checks of their own (use crm_analysis._validate.check_columns): {found}"
+
+
+def test_the_examples_in_the_docstrings_of_the_shared_checks_hold() -> None:
+    """The doctests of crm_analysis._validate (check_count, check_probability raise InputError, a ValueError)."""
+    import doctest
+
+    import crm_analysis._validate as module
+
+    result = doctest.testmod(module)
+    assert result.attempted >= 5 and result.failed == 0, result

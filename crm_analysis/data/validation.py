@@ -393,7 +393,7 @@ def resolve_columns(
     absent = {k: v for k, v in columns.items() if v not in found_list}
     if absent:
         raise DataValidationError(
-            f"columns= mapping refers to source column(s) that do not exist: "
+            "columns= mapping refers to source column(s) that do not exist: "
             + ", ".join(f"{k!r} -> {v!r}" for k, v in absent.items())
             + f"; found columns: {found_list}"
             + _header_hint(found_list)

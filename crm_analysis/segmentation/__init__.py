@@ -86,6 +86,7 @@ __all__ = [
     "rfm_segments",
     "run_segmentation",
     "segment_customers",
+    "segment_summary",
     "validate_segment_rules",
     "value_grid",
 ]

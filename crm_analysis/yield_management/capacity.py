@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from crm_analysis._validate import check_count
-from crm_analysis.yield_management.demand import DemandSpec, demand_pmf, demand_pmfs
+from crm_analysis.yield_management.demand import DemandSpec, demand_pmfs
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
