@@ -20,7 +20,7 @@ import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["check_columns", "check_count", "check_probability"]
+__all__ = ["check_columns", "check_count", "check_probability", "renamed_keyword"]
 
 #: The fix :func:`check_columns` names when the caller gives none.
 _DEFAULT_COLUMNS_FIX = "Rename those columns, or name yours with the function's column parameters (the *_col ones)"
@@ -168,3 +168,65 @@ def check_columns(
         raise error(f"missing column(s) {named} in {table}; its columns are {list(map(str, have))}. "
                     f"{_DEFAULT_COLUMNS_FIX if fix is None else fix}")
 
+
+def renamed_keyword(new_value: Any, old_value: Any, *, new: str, old: str, owner: str, default: Any = None) -> Any:
+    """The value of a renamed keyword argument, taking the deprecated old name with a ``FutureWarning``.
+
+    ``old_value`` is ``None`` when the old keyword was not given. An estimator
+    stores both arguments unchanged in ``__init__`` (so scikit-learn's
+    ``get_params`` / ``clone`` keep working) and calls this where it uses
+    the value.
+
+    Parameters
+    ----------
+    new_value, old_value : object
+        The values passed under the new and the old name.
+    new, old : str
+        The two names (``"seed"``, ``"random_state"``).
+    owner : str
+        The function or class, for the messages (``"BehaviouralClustering"``).
+    default : object, optional
+        The new keyword's default: a ``new_value`` other than it and other
+        than ``old_value`` means both were given with different values.
+
+    Returns
+    -------
+    object
+        ``old_value`` when given, else ``new_value``.
+
+    Raises
+    ------
+    crm_analysis.exceptions.InputError
+        When both names are given with different values.
+
+    Warns
+    -----
+    FutureWarning
+        When the old name is given.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     renamed_keyword(42, 7, new="seed", old="random_state", owner="f", default=42)
+    7
+    >>> str(w[0].message)
+    'f(random_state=...) is deprecated: use seed'
+    """
+    if old_value is None:
+        return new_value
+    if not _same(new_value, default) and not _same(new_value, old_value):
+        raise InputError(f"{owner}: {new}={new_value!r} and the deprecated {old}={old_value!r} disagree; "
+                         f"give {new} only")
+    import warnings
+
+    warnings.warn(f"{owner}({old}=...) is deprecated: use {new}", FutureWarning, stacklevel=3)
+    return old_value
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a is b or a == b)
+    except (TypeError, ValueError):  # e.g. arrays
+        return False

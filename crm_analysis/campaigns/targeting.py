@@ -459,7 +459,7 @@ def analyse_campaign(
     from threadpoolctl import threadpool_limits
 
     for name in models:
-        m = UPLIFT_MODELS[name](estimator=estimator, random_state=seed)
+        m = UPLIFT_MODELS[name](estimator=estimator, seed=seed)
         # one thread: the trees' OpenMP threads contend badly on a shared, busy machine (10x slower seen)
         with threadpool_limits(limits=1):
             m.fit(X_train, train[outcome].to_numpy(), train["treated"].to_numpy())

@@ -34,7 +34,7 @@ for a random order, positive when the score puts the movable customers first.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
-from crm_analysis._validate import check_columns
+from crm_analysis._validate import check_columns, renamed_keyword
 
 from dataclasses import dataclass
 
@@ -59,19 +59,22 @@ __all__ = [
 ]
 
 
-def default_classifier(random_state: int | None = None) -> ClassifierMixin:
+def default_classifier(*, seed: int | None = None, random_state: int | None = None) -> ClassifierMixin:
     """Gradient-boosted trees with native categorical columns, tuned small (fast, little overfitting).
 
     Parameters
     ----------
+    seed : int, optional
+        Seed (the classifier's ``random_state``).
     random_state : int, optional
-        Seed.
+        Deprecated name of ``seed`` (a ``FutureWarning``).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    seed = renamed_keyword(seed, random_state, new="seed", old="random_state", owner="default_classifier")
     return HistGradientBoostingClassifier(
         max_iter=80, learning_rate=0.07, max_leaf_nodes=15, min_samples_leaf=200, l2_regularization=1.0,
-        categorical_features="from_dtype", random_state=random_state,
+        categorical_features="from_dtype", random_state=seed,
     )
 
 
@@ -141,6 +144,11 @@ def _check_fit(X: pd.DataFrame, y: np.ndarray, treatment: np.ndarray) -> tuple[n
     return y.astype("int64"), w.astype("int64")
 
 
+def _seed(model: BaseEstimator) -> int | None:
+    """The model's seed, from the deprecated ``random_state`` where given (a ``FutureWarning``)."""
+    return renamed_keyword(model.seed, model.random_state, new="seed", old="random_state", owner=type(model).__name__)
+
+
 class TwoModelUplift(BaseEstimator):
     """Uplift as the difference of two response models, one per group.
 
@@ -148,8 +156,10 @@ class TwoModelUplift(BaseEstimator):
     ----------
     estimator : scikit-learn classifier, optional
         Base classifier with ``predict_proba``; default :func:`default_classifier`.
-    random_state : int, optional
+    seed : int, optional
         Seed of the default classifier.
+    random_state : int, optional
+        Deprecated name of ``seed`` (a ``FutureWarning`` at ``fit``).
 
     Attributes
     ----------
@@ -157,8 +167,10 @@ class TwoModelUplift(BaseEstimator):
         The fitted response models.
     """
 
-    def __init__(self, estimator: ClassifierMixin | None = None, random_state: int | None = None) -> None:
+    def __init__(self, *, estimator: ClassifierMixin | None = None, seed: int | None = None,
+                 random_state: int | None = None) -> None:
         self.estimator = estimator
+        self.seed = seed
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, treatment: np.ndarray) -> "TwoModelUplift":
@@ -178,7 +190,7 @@ class TwoModelUplift(BaseEstimator):
         self
         """
         y, w = _check_fit(X, y, treatment)
-        base = self.estimator if self.estimator is not None else default_classifier(self.random_state)
+        base = self.estimator if self.estimator is not None else default_classifier(seed=_seed(self))
         self.model_treated_ = clone(base).fit(X[w == 1], y[w == 1])
         self.model_control_ = clone(base).fit(X[w == 0], y[w == 0])
         return self
@@ -201,8 +213,10 @@ class ClassTransformationUplift(BaseEstimator):
     estimator : scikit-learn classifier, optional
         Base classifier with ``predict_proba`` and ``sample_weight`` in
         ``fit``; default :func:`default_classifier`.
-    random_state : int, optional
+    seed : int, optional
         Seed of the default classifier.
+    random_state : int, optional
+        Deprecated name of ``seed`` (a ``FutureWarning`` at ``fit``).
 
     Attributes
     ----------
@@ -212,8 +226,10 @@ class ClassTransformationUplift(BaseEstimator):
         Share of treated rows in the training data (the weights equalise it).
     """
 
-    def __init__(self, estimator: ClassifierMixin | None = None, random_state: int | None = None) -> None:
+    def __init__(self, *, estimator: ClassifierMixin | None = None, seed: int | None = None,
+                 random_state: int | None = None) -> None:
         self.estimator = estimator
+        self.seed = seed
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, treatment: np.ndarray) -> "ClassTransformationUplift":
@@ -235,7 +251,7 @@ class ClassTransformationUplift(BaseEstimator):
         p = float(w.mean())
         z = y * w + (1 - y) * (1 - w)
         weight = np.where(w == 1, 0.5 / p, 0.5 / (1 - p))
-        base = self.estimator if self.estimator is not None else default_classifier(self.random_state)
+        base = self.estimator if self.estimator is not None else default_classifier(seed=_seed(self))
         from sklearn.pipeline import Pipeline
 
         model = clone(base)

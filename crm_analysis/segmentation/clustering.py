@@ -30,11 +30,13 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import adjusted_rand_score, pairwise_distances
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from crm_analysis._progress import progress
+from crm_analysis._validate import renamed_keyword
 
 from crm_analysis.segmentation._common import SegmentationInputError, require_columns, require_finite
 
@@ -115,7 +117,7 @@ def silhouettes(X: np.ndarray, labelings: dict[int, np.ndarray], chunk: int = 10
     return out
 
 
-class BehaviouralClustering:
+class BehaviouralClustering(BaseEstimator):
     """k-means clustering of customers on log-transformed, standardised features.
 
     Parameters
@@ -128,8 +130,9 @@ class BehaviouralClustering:
         Columns used, default recency, frequency, monetary value and CLV.
     log : bool, default True
         Apply the signed log1p transform before scaling.
-    random_state : int, default 42
-        Seed of all randomness (k-means starts, silhouette sample, stability seeds).
+    seed : int, default 42
+        Seed of all randomness (k-means starts, silhouette sample, stability
+        seeds; scikit-learn's ``random_state``).
     minibatch_threshold : int, default 50_000
         Use MiniBatchKMeans above this many customers.
     n_stability : int, default 5
@@ -148,6 +151,8 @@ class BehaviouralClustering:
         k-means on a handful of features is fast on one thread, whereas
         OpenMP threads competing with other busy processes (parallel tests,
         notebook kernels) can slow it down a hundredfold.
+    random_state : int, optional
+        Deprecated name of ``seed`` (a ``FutureWarning`` at ``fit``).
 
     Attributes
     ----------
@@ -174,11 +179,12 @@ class BehaviouralClustering:
 
     def __init__(
         self,
+        *,
         n_clusters: int | None = None,
         k_range: tuple[int, int] = (2, 8),
         features: Sequence[str] = ("recency", "frequency", "monetary_value", "clv"),
         log: bool = True,
-        random_state: int = 42,
+        seed: int = 42,
         minibatch_threshold: int = 50_000,
         n_stability: int = 5,
         silhouette_sample: int = 10_000,
@@ -186,11 +192,13 @@ class BehaviouralClustering:
         low_high: float = 0.5,
         progress: bool = False,
         n_threads: int | None = 1,
+        random_state: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.features = features
         self.log = log
+        self.seed = seed
         self.random_state = random_state
         self.minibatch_threshold = minibatch_threshold
         self.n_stability = n_stability
@@ -242,9 +250,11 @@ class BehaviouralClustering:
             return self._fit(X)
 
     def _fit(self, X: pd.DataFrame) -> "BehaviouralClustering":
+        seed = renamed_keyword(self.seed, self.random_state, new="seed", old="random_state",
+                               owner="BehaviouralClustering", default=42)
         A = self._matrix(X)
         n = A.shape[0]
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(seed)
         self.scaler_ = StandardScaler().fit(A)
         Z = self.scaler_.transform(A)
         if n > self.silhouette_sample:
@@ -266,7 +276,7 @@ class BehaviouralClustering:
         models: dict[int, KMeans | MiniBatchKMeans] = {}
         for k in progress(ks, enable=self.progress, desc="k"):
             if k <= n_distinct:
-                models[k] = self._model(k, self.random_state, n).fit(Z)
+                models[k] = self._model(k, seed, n).fit(Z)
         if not models:
             raise SegmentationInputError(f"only {n_distinct} distinct customer(s): cannot form {ks} clusters")
         scores = silhouettes(Z[sample], {k: m.labels_[sample] for k, m in models.items()})

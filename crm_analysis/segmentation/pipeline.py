@@ -281,7 +281,7 @@ def run_segmentation(
     grid = value_grid(customers, "current_profit", "clv", n=tiers, referral_col=referral)
     customers["value_tier"] = grid.table["value_tier"].to_numpy()
     clus = BehaviouralClustering(
-        n_clusters=n_clusters, k_range=k_range, features=features, random_state=seed, n_stability=n_stability
+        n_clusters=n_clusters, k_range=k_range, features=features, seed=seed, n_stability=n_stability
     ).fit(customers)
     customers["cluster"] = clus.labels_
     summary = segment_summary(

@@ -81,7 +81,7 @@ def test_class_transformation_weights_unequal_groups():
     sim = simulate_campaign(30_000, seed=5, treatment_share=0.2)
     t = sim.table
     X, _ = prepare_features(t, FEATURES)
-    m = ClassTransformationUplift(random_state=0).fit(X, t["visit"].to_numpy(), (t["group"] == "email").to_numpy())
+    m = ClassTransformationUplift(seed=0).fit(X, t["visit"].to_numpy(), (t["group"] == "email").to_numpy())
     assert m.treated_share_ == pytest.approx(0.2, abs=0.01)
     assert m.predict(X).mean() == pytest.approx(sim.truth["tau"].mean(), abs=0.02)
 
@@ -91,7 +91,7 @@ def test_two_model_learns_the_treated_and_control_rates():
     sim = simulate_campaign(30_000, seed=6)
     t = sim.table
     X, _ = prepare_features(t, FEATURES)
-    m = TwoModelUplift(random_state=0).fit(X, t["visit"].to_numpy(), (t["group"] == "email").to_numpy())
+    m = TwoModelUplift(seed=0).fit(X, t["visit"].to_numpy(), (t["group"] == "email").to_numpy())
     p1, p0 = m.predict_outcomes(X)
     assert abs(p1.mean() - sim.truth["p1"].mean()) < 0.01 and abs(p0.mean() - sim.truth["p0"].mean()) < 0.01
 
@@ -167,3 +167,30 @@ def test_a_model_on_noise_says_it_does_not_beat_random():
     assert tt["contact"].iloc[0] == bool(a.margin * overall * a.value_per_response > a.contact_cost)
     # asked for, the per-customer uplifts are still available
     assert (a.targeting(per_customer=True)["uplift_source"] == "model").all()
+
+
+@pytest.mark.parametrize("cls", [TwoModelUplift, ClassTransformationUplift])
+def test_random_state_is_a_deprecated_alias_of_seed_and_clone_keeps_both(cls):
+    """Issue #13 pt 9: ``seed`` is the package's one name; ``random_state`` still works, with a FutureWarning."""
+    from sklearn.base import clone
+
+    from crm_analysis.campaigns.uplift import default_classifier
+    from crm_analysis.exceptions import InputError
+
+    t = simulate_campaign(2_000, seed=3).table
+    X, _ = prepare_features(t, FEATURES)
+    y, w = t["visit"].to_numpy(), (t["group"] == "email").to_numpy()
+    new = cls(seed=4).fit(X, y, w)
+    old = cls(random_state=4)
+    assert old.get_params() == {"estimator": None, "seed": None, "random_state": 4}
+    assert clone(old).get_params() == old.get_params()
+    with pytest.warns(FutureWarning, match=r"random_state=\.\.\.\) is deprecated: use seed"):
+        old.fit(X, y, w)
+    np.testing.assert_array_equal(old.predict(X), new.predict(X))
+    assert default_classifier(seed=9).random_state == 9
+    with pytest.warns(FutureWarning):
+        assert default_classifier(random_state=9).random_state == 9
+    with pytest.raises(InputError, match="seed=1 and the deprecated random_state=2 disagree"):
+        cls(seed=1, random_state=2).fit(X, y, w)
+    with pytest.raises(TypeError):
+        cls(None)  # options are keyword-only

@@ -32,7 +32,7 @@ def _simulated(n_per=150, seed=0):
 
 def test_recovers_separated_clusters():
     X, truth = _simulated()
-    m = BehaviouralClustering(k_range=(2, 6), random_state=1, n_stability=3)
+    m = BehaviouralClustering(k_range=(2, 6), seed=1, n_stability=3)
     assert m.fit(X) is m
     assert m.n_clusters_ == 3
     assert adjusted_rand_score(truth, m.labels_) > 0.9
@@ -57,7 +57,7 @@ def test_recovers_separated_clusters():
 def test_fixed_k_minibatch_and_labels_by_size():
     X, truth = _simulated(n_per=100, seed=2)
     X = pd.concat([X, _simulated(n_per=100, seed=3)[0].iloc[:100]], ignore_index=True)
-    m = BehaviouralClustering(n_clusters=3, minibatch_threshold=10, n_stability=2, random_state=0).fit(X)
+    m = BehaviouralClustering(n_clusters=3, minibatch_threshold=10, n_stability=2, seed=0).fit(X)
     assert m.model_.__class__.__name__ == "MiniBatchKMeans"
     assert m.n_clusters_ == 3
     assert m.sizes_.is_monotonic_decreasing
@@ -66,8 +66,8 @@ def test_fixed_k_minibatch_and_labels_by_size():
 
 def test_deterministic_given_seed():
     X, _ = _simulated(seed=5)
-    a = BehaviouralClustering(k_range=(2, 4), n_stability=1, random_state=7).fit(X).labels_
-    b = BehaviouralClustering(k_range=(2, 4), n_stability=1, random_state=7).fit(X).labels_
+    a = BehaviouralClustering(k_range=(2, 4), n_stability=1, seed=7).fit(X).labels_
+    b = BehaviouralClustering(k_range=(2, 4), n_stability=1, seed=7).fit(X).labels_
     np.testing.assert_array_equal(a, b)
 
 
@@ -94,3 +94,27 @@ def test_shared_pass_silhouettes_match_sklearn():
     for k, lab in labelings.items():
         assert got[k] == pytest.approx(silhouette_score(X, lab), abs=1e-10)
     assert np.isnan(silhouettes(X, {1: np.zeros(300, dtype=int)})[1])
+
+
+def test_random_state_is_a_deprecated_alias_of_seed_and_clone_keeps_both():
+    """Issue #13 pt 9: ``seed`` is the package's one name; ``random_state`` still works, with a FutureWarning."""
+    from sklearn.base import clone
+
+    from crm_analysis.exceptions import InputError
+
+    X, _ = _simulated(seed=5)
+    new = BehaviouralClustering(k_range=(2, 4), n_stability=1, seed=7).fit(X)
+    old = BehaviouralClustering(k_range=(2, 4), n_stability=1, random_state=7)
+    assert old.get_params()["random_state"] == 7 and old.get_params()["seed"] == 42
+    with pytest.warns(FutureWarning, match=r"random_state=\.\.\.\) is deprecated: use seed"):
+        old.fit(X)
+    np.testing.assert_array_equal(old.labels_, new.labels_)
+    copy = clone(old)
+    assert copy.get_params() == old.get_params()
+    other = BehaviouralClustering(k_range=(2, 4), n_stability=1, seed=8).fit(X)
+    assert other.silhouette_scores_.tolist() != new.silhouette_scores_.tolist() or not np.array_equal(
+        other.labels_, new.labels_) or other.stability_scores_.tolist() != new.stability_scores_.tolist()
+    with pytest.raises(InputError, match="seed=3 and the deprecated random_state=7 disagree"):
+        BehaviouralClustering(seed=3, random_state=7).fit(X)
+    with pytest.raises(TypeError):
+        BehaviouralClustering(3)  # options are keyword-only
