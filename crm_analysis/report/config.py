@@ -104,6 +104,7 @@ from crm_analysis.exceptions import InputError
 
 import copy
 import datetime as _dt
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -358,7 +359,7 @@ class ReportConfig:
         """
         cfg = self
         if seed is not None:
-            cfg = cfg.replace(seed=_check_seed(seed, "--seed"))
+            cfg = cfg.replace(seed=_check_int(seed, "--seed", 0))
         if as_of is not None:
             cfg = cfg.replace(as_of=_check_date(as_of, "--as-of"))
         if reports_dir is not None:
@@ -397,9 +398,21 @@ class ReportConfig:
 
 
 # ---------------------------------------------------------------- validation
-def _check_seed(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{key}: must be a non-negative integer, got {value!r}")
+def _check_int(value: Any, key: str, minimum: int) -> int:
+    """A whole number ``>= minimum`` of the configuration or the command line (``seed``, ``--jobs``), as ``int``.
+
+    Strict: ``True``, ``1.5``, ``2.0`` and ``"2"`` are refused (a YAML or
+    command-line value that is not an integer is a mistake, not a number to
+    round); numpy integers are accepted.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key``, the value and the allowed range.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        allowed = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise ConfigError(f"{key}: must be {allowed}, got {value!r}")
     return int(value)
 
 
@@ -826,7 +839,7 @@ def parse_config(
     title = raw.get("title", "crm_analysis report")
     if not isinstance(title, str) or not title.strip():
         raise ConfigError(f"title: must be a non-empty string, got {title!r}")
-    seed = _check_seed(raw.get("seed", 42), "seed")
+    seed = _check_int(raw.get("seed", 42), "seed", 0)
     as_of = _check_date(raw.get("as_of", "2024-12-31"), "as_of")
     reports_dir = _resolve(raw.get("reports_dir", "reports"), root, "reports_dir")
     if "data" not in raw:

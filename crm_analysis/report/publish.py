@@ -9,7 +9,7 @@ the executed notebooks. :func:`crm_analysis.report.runner.run_chain` calls
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, OperationError
+from crm_analysis.exceptions import OperationError
 
 import logging
 import os
@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from crm_analysis.report.config import _check_int
 from crm_analysis.report.index import (
     collect_runs,
     read_run,
@@ -96,11 +97,10 @@ def prune_runs(reports_dir: str | Path, keep: int, *, protect: Iterable[str | Pa
 
     Raises
     ------
-    ValueError
-        When ``keep`` is less than 1.
+    crm_analysis.report.config.ConfigError
+        A ``ValueError``, when ``keep`` is not an integer >= 1.
     """
-    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
-        raise InputError(f"keep must be an integer >= 1, got {keep!r}")
+    keep = _check_int(keep, "keep", 1)
     reports = Path(reports_dir).resolve()
     runs_dir = reports / "runs"
     latest = reports / "latest"

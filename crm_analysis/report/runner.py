@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_analysis._secrets import redact_secrets
-from crm_analysis.report.config import ConfigError, NotebookSpec, ReportConfig, load_config, parse_config
+from crm_analysis.report.config import ConfigError, NotebookSpec, ReportConfig, _check_int, load_config, parse_config
 from crm_analysis.report.index import (
     render_index,
     report_findings,
@@ -683,12 +683,6 @@ def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _check_jobs(jobs: Any) -> int:
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"jobs must be a positive integer (notebooks run at the same time), got {jobs!r}")
-    return jobs
-
-
 def notebook_dependencies(notebooks: list[NotebookSpec]) -> dict[str, set[str]]:
     """Which of ``notebooks`` (in run order) each one waits for.
 
@@ -864,7 +858,7 @@ def run_chain(
     cfg = _as_config(config)
     if reports_dir is not None:
         cfg = cfg.with_overrides(reports_dir=reports_dir)
-    jobs = default_jobs() if jobs is None else _check_jobs(jobs)
+    jobs = default_jobs() if jobs is None else _check_int(jobs, "jobs (notebooks run at the same time)", 1)
     checked = preflight(cfg)  # raises before anything is written
     declared, skipped = checked.declared, checked.skipped
     runnable = [nb for nb in cfg.notebooks if nb.enabled and nb.name not in skipped]

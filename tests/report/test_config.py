@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,27 @@ def test_a_file_spec_among_notebook_parameters_resolves_like_the_data_paths(proj
     raw["notebooks"][0]["parameters"]["other"] = {"path": "not/a/file"}
     cfg = parse_config(raw, project_root=project)
     assert cfg.notebooks[0].parameters["other"] == {"path": "not/a/file"}
+
+
+@pytest.mark.parametrize("minimum", [0, 1])
+def test_one_integer_check_for_seed_jobs_and_keep(minimum: int) -> None:
+    """Issue #13: config's seed, the runner's jobs and publish's keep share _check_int (strict whole numbers)."""
+    import numpy as np
+
+    from crm_analysis.report.config import ConfigError, _check_int
+
+    assert _check_int(minimum, "k", minimum) == minimum
+    assert _check_int(np.int64(7), "k", minimum) == 7 and type(_check_int(np.int64(7), "k", minimum)) is int
+    word = {0: "non-negative", 1: "positive"}[minimum]
+    for bad in (minimum - 1, True, 1.5, 2.0, "2", None):
+        with pytest.raises(ConfigError, match=rf"^k: must be a {word} integer, got {re.escape(repr(bad))}$"):
+            _check_int(bad, "k", minimum)
+
+
+def test_keep_is_checked_by_the_one_integer_check(tmp_path: Path) -> None:
+    from crm_analysis.report.config import ConfigError
+    from crm_analysis.report.publish import prune_runs
+
+    for bad in (0, 1.5, True):
+        with pytest.raises(ConfigError, match=r"keep: must be a positive integer"):
+            prune_runs(tmp_path, keep=bad)

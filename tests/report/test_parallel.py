@@ -164,5 +164,5 @@ def test_jobs_must_be_a_positive_integer(project: Path) -> None:
     from crm_analysis.report.config import ConfigError
 
     for bad in (0, -1, 1.5, True):
-        with pytest.raises(ConfigError, match="jobs must be a positive integer"):
+        with pytest.raises(ConfigError, match=r"jobs \(notebooks run at the same time\): must be a positive integer"):
             run_chain(load_config(project / "config" / "report.yaml"), progress=False, jobs=bad)
