@@ -19,7 +19,7 @@ the cancellation test set (bookings made from ``cutoff``, arriving by
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, OperationError
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis._dates import parse_date
-from crm_analysis._validate import check_count
+from crm_analysis._validate import check_columns, check_count
 from crm_analysis.contracts import (
     BOOKING_CURVES,
     EXPECTED_SHOWS,
@@ -319,9 +319,8 @@ class HorizonResult:
                "expected_shows.parquet": sh, "synthetic_replay.parquet": sy}
         for name, df in out.items():
             schema = HORIZON_ARTIFACTS[name]
-            miss = [c for c in schema.required if c not in df.columns]
-            if miss:  # pragma: no cover - guarded by tests
-                raise InputError(f"{name}: columns {miss} missing")
+            check_columns(schema.required, df.columns, table=name, error=OperationError,
+                          fix="An internal error: the step's table does not meet its contract")
         return out
 
 
@@ -391,10 +390,8 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
 
         p = dataclasses.replace(p, capacity=int(DEFAULT_HOTEL.capacity))
     notes: list[str] = []
-    missing = [c for c in ("segment",) if c not in bookings.columns]
-    if missing:
-        raise InputError(f"run_booking_horizon: the bookings are missing column(s) {missing}; they have "
-                         f"{[str(c) for c in bookings.columns]}")
+    check_columns(["segment"], bookings.columns, table="the bookings of run_booking_horizon",
+                  fix="Load them with crm_analysis.data.load_bookings (canonical booking columns)")
     # day-use bookings (0 nights, kept by a BookingCleaningPolicy(zero_nights="keep")) hold no room-night:
     # left out of the horizon and counted; every other record that cannot be placed is an error
     day_use = (pd.to_numeric(bookings["nights"], errors="coerce") == 0).to_numpy() if "nights" in bookings.columns else None

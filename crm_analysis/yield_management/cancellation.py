@@ -45,6 +45,7 @@ AUC, the Brier score and the calibration table on a test set.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -161,10 +162,9 @@ def booking_features(bookings: pd.DataFrame, exclude: Iterable[str] = ()) -> pd.
     ValueError
         On a missing canonical column, or a booking made after its arrival.
     """
-    need = ["booking_date", "arrival_date", "nights", "rate", "segment"]
-    miss = [c for c in need if c not in bookings.columns]
-    if miss:
-        raise InputError(f"bookings lack column(s) {miss} needed for the booking features")
+    check_columns(["booking_date", "arrival_date", "nights", "rate", "segment"], bookings.columns,
+                  table="the bookings (needed for the booking features)",
+                  fix="Load them with crm_analysis.data.load_bookings (canonical booking columns)")
     excl = set(exclude)
     b = bookings
     lead = (b["arrival_date"] - b["booking_date"]).dt.days
@@ -331,9 +331,8 @@ class CancellationModel:
                 for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)
             }
         else:
-            miss = [c for c in self.feature_names_ if c not in X.columns]
-            if miss:
-                raise InputError(f"bookings lack feature column(s) {miss} the model was trained with")
+            check_columns(self.feature_names_, X.columns, table="the booking features",
+                          fix="Give the bookings the columns the model was trained with (or refit it on these)")
             X = X[self.feature_names_]
         for c, cats in self.categories_.items():
             v = X[c].astype(str)

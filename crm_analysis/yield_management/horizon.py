@@ -38,6 +38,7 @@ candidate); it is called here, not re-implemented.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -439,10 +440,8 @@ def pickup_backtest(
                          f"{H} later nights in the booking curves")
     pred = pd.concat(rows, ignore_index=True)
     if baseline is not None:
-        miss = [c for c in ("origin", "night", "forecast") if c not in baseline.columns]
-        if miss:
-            raise InputError(f"baseline is missing column(s) {miss}; it needs origin, night and forecast (and "
-                             f"optionally method), it has {[str(c) for c in baseline.columns]}")
+        check_columns(["origin", "night", "forecast"], baseline.columns, table="baseline",
+                      fix="It needs origin, night and forecast (and optionally method)")
         bl = baseline.copy()
         bl["origin"] = pd.to_datetime(bl["origin"])
         bl["night"] = pd.to_datetime(bl["night"])

@@ -80,7 +80,7 @@ def test_bad_inputs(synth):
         CancellationModel(model="forest").fit(synth)
     with pytest.raises(ValueError, match="other than stayed"):
         cancellation_target(synth.assign(status="Check-Out"))
-    with pytest.raises(ValueError, match="lack column"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['rate'\] in the bookings"):
         booking_features(synth.drop(columns=["rate"]))
 
 

@@ -129,7 +129,7 @@ def test_backtest_rows_and_errors():
     with pytest.raises(ValueError, match="max_lead"):
         pickup_backtest(c.rooms, origins=origins, days_before=(60,))
     bl = pd.DataFrame({"origin": origins[:2], "night": origins[:2] + pd.Timedelta(days=7), "yhat": [1.0, 2.0]})
-    with pytest.raises(ValueError, match=r"baseline is missing column\(s\) \['forecast'\]"):  # was a bare KeyError
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['forecast'\] in baseline; "):  # was a bare KeyError
         pickup_backtest(c.rooms, origins=origins, days_before=(14, 7, 1), window=28, baseline=bl)
     bt2 = pickup_backtest(c.rooms, origins=origins, days_before=(14, 7, 1), window=28,
                           baseline=bl.rename(columns={"yhat": "forecast"}))
