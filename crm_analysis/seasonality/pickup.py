@@ -135,7 +135,36 @@ def on_the_books(
     Raises
     ------
     ValueError
-        On an unknown measure, a negative ``max_lead`` or ``end`` before ``start``.
+        On an unknown measure, a negative ``max_lead`` or ``end`` before
+        ``start``; on booking records that cannot be placed on the horizon
+        (:func:`crm_analysis.data.booking_records.check_booking_records`,
+        naming ``on_the_books``; day-use, zero-night, bookings are allowed and
+        hold no room-night).
+    """
+    # records that cannot be placed on the horizon (no or late booking date, cancellations dated outside the
+    # booking's life, unknown statuses) are refused, not counted wrongly
+    check_booking_records(bookings, what="on_the_books", stays=False)
+    return _on_the_books(bookings, start=start, end=end, max_lead=max_lead, measure=measure, by=by,
+                         include_cancelled=include_cancelled)
+
+
+def _on_the_books(
+    bookings: pd.DataFrame,
+    *,
+    start: object,
+    end: object,
+    max_lead: int,
+    measure: str = "room_nights",
+    by: str | None = None,
+    include_cancelled: bool = False,
+) -> OnTheBooks:
+    """:func:`on_the_books` of booking records the caller has already checked.
+
+    For the entry points that check the records themselves with
+    :func:`~crm_analysis.data.booking_records.check_booking_records` under
+    their own name (``booking_curves``, ``show_rates_by_days_out``,
+    ``run_booking_horizon``), so that each record is checked once. Records
+    that were not checked may be counted wrongly: call :func:`on_the_books`.
     """
     if measure not in ("room_nights", "arrivals"):
         raise InputError(f"measure must be 'room_nights' or 'arrivals', got {measure!r}")
@@ -147,10 +176,7 @@ def on_the_books(
     J = int(max_lead)
     nights = pd.date_range(t0, t1, freq="D")
     notes: list[str] = []
-    # records that cannot be placed on the horizon (no or late booking date, cancellations dated outside the
-    # booking's life, unknown statuses) are refused, not counted wrongly; day-use (zero-night) bookings hold
-    # no room-night and are left out below
-    check_booking_records(bookings, what="on_the_books", stays=False)
+    # day-use (zero-night) bookings hold no room-night and are left out below
     b = bookings
     ok = b["booking_date"].notna().to_numpy() & b["arrival_date"].notna().to_numpy()
     if measure == "room_nights":

@@ -586,10 +586,13 @@ def _ts_baseline(b: pd.DataFrame, p: HorizonParams, cut: pd.Timestamp, as_of: pd
 
 
 def curves_by_class(bookings: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Final rooms per stay night and fare class (on the books on the night), nights ``start..end``."""
-    from crm_analysis.seasonality.pickup import on_the_books
+    """Final rooms per stay night and fare class (on the books on the night), nights ``start..end``.
 
-    o = on_the_books(bookings, start=start, end=end, max_lead=0, by="fare_class")
+    For :func:`run_booking_horizon`'s records, checked there (the unchecked ``on_the_books``).
+    """
+    from crm_analysis.seasonality.pickup import _on_the_books
+
+    o = _on_the_books(bookings, start=start, end=end, max_lead=0, by="fare_class")
     return pd.DataFrame(o.values[:, 0, :], index=o.nights, columns=o.series)
 
 

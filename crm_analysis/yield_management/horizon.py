@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from crm_analysis.seasonality.pickup import OnTheBooks, on_the_books, pickup_forecast
+from crm_analysis.seasonality.pickup import OnTheBooks, _on_the_books, pickup_forecast
 from crm_analysis.data.booking_records import check_booking_records
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -189,8 +189,9 @@ def booking_curves(
         below 1), naming the column, the count, an example and the fix.
     """
     check_booking_records(bookings, what="booking_curves")
-    rooms = on_the_books(bookings, start=start, end=end, max_lead=max_lead, measure="room_nights", by=by)
-    arrivals = on_the_books(bookings, start=start, end=end, max_lead=max_lead, measure="arrivals", by=by)
+    # checked above under this function's name: the unchecked on_the_books, so each record is checked once
+    rooms = _on_the_books(bookings, start=start, end=end, max_lead=max_lead, measure="room_nights", by=by)
+    arrivals = _on_the_books(bookings, start=start, end=end, max_lead=max_lead, measure="arrivals", by=by)
     return BookingCurves(rooms, arrivals, by)
 
 

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from crm_analysis.seasonality.pickup import on_the_books
+from crm_analysis.seasonality.pickup import _on_the_books
 from crm_analysis.data.booking_records import check_booking_records
 from crm_analysis.yield_management.capacity import booking_limits, emsr_b
 from crm_analysis.yield_management.dynamic import DynamicDPResult
@@ -113,15 +113,16 @@ def show_rates_by_days_out(
         room is on the books for any of the nights (naming the data's dates).
     """
     check_booking_records(bookings, what="show_rates_by_days_out")
-    otb = on_the_books(bookings, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
+    # checked above under this function's name: the unchecked on_the_books, so each record is checked once
+    otb = _on_the_books(bookings, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
     if not (otb > 0).any():  # every rate would be NaN (and read as "no data" downstream)
         b0, b1 = bookings["arrival_date"].min(), bookings["arrival_date"].max()
         raise InputError(f"show_rates_by_days_out: no room is on the books for the nights {pd.Timestamp(start):%Y-%m-%d} "
                          f"to {pd.Timestamp(end):%Y-%m-%d}; the bookings arrive from {b0:%Y-%m-%d} to {b1:%Y-%m-%d}")
     stayed = bookings[bookings["status"].astype("object") == "stayed"]
-    st = on_the_books(stayed, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
+    st = _on_the_books(stayed, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
     canc = bookings[bookings["status"].astype("object") == "cancelled"]
-    ca = on_the_books(canc, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
+    ca = _on_the_books(canc, start=start, end=end, max_lead=max_lead).total().sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame({"on_books": otb, "stayed": st, "show_rate": np.where(otb > 0, st / otb, np.nan),
                             "cancel_to_come": np.where(otb > 0, ca / otb, np.nan)},

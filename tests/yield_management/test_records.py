@@ -137,3 +137,34 @@ def test_row_order_and_a_cancellation_on_the_arrival_day_are_fine() -> None:
     np.testing.assert_array_equal(c1.rooms.values, c2.rooms.values)
     a = c1.rooms.series.index("A")
     assert c1.rooms.values[0, 0, a] == 2 and c1.rooms.values[0, 1, a] == 3  # off the books at the end of the day
+
+
+@pytest.mark.parametrize("entry", ["booking_curves", "show_rates_by_days_out", "on_the_books"])
+def test_each_entry_point_checks_the_records_once_under_its_own_name(entry: str, monkeypatch) -> None:
+    """Issue #13: on_the_books is split into the checked public function and an unchecked internal one,
+    which booking_curves and show_rates_by_days_out call after their own check (was: checked 2-4 times)."""
+    import crm_analysis.data.booking_records as records
+    import crm_analysis.seasonality.pickup as pickup
+    import crm_analysis.yield_management.horizon as horizon
+    import crm_analysis.yield_management.replay as replay
+
+    calls: list[str] = []
+
+    def counting(bookings, **kwargs):
+        calls.append(kwargs["what"])
+        return records.check_booking_records(bookings, **kwargs)
+
+    for module in (pickup, horizon, replay):
+        monkeypatch.setattr(module, "check_booking_records", counting)
+    _entry_points()[entry](_bookings())
+    assert calls == [entry]
+
+
+def test_the_unchecked_on_the_books_equals_the_checked_one_on_checked_records() -> None:
+    from crm_analysis.seasonality.pickup import _on_the_books
+
+    for measure in ("room_nights", "arrivals"):
+        kw = dict(start="2024-01-09", end="2024-01-12", max_lead=10, measure=measure, by="segment")
+        a, b = on_the_books(_bookings(), **kw), _on_the_books(_bookings(), **kw)
+        np.testing.assert_array_equal(a.values, b.values)
+        assert a.series == b.series and a.notes == b.notes and a.values.sum() > 0
