@@ -858,6 +858,17 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "demand_forecast": "Demand the controls use",
         "group_break_even_rate_peak": "Break-even group rate per room-night, peak stay",
     },
+    "booking_horizon": {
+        "cancel_rate": "Share of bookings cancelled (test bookings)",
+        "cancel_auc": "Cancellation model AUC (gradient boosting, test bookings)",
+        "pickup_mae_7": "Pick-up forecast MAE 7 days out (best method, rooms)",
+        "limit_service_90": "Booking limit 90 days out (service level)",
+        "limit_service_0": "Booking limit on the night (no-show-only rule)",
+        "replay_uplift_pct": "Best policy's net RevPAR over FCFS without overbooking (replay)",
+        "shows_mae_7": "Expected shows 7 days out: mean absolute error against the rooms that stayed "
+                       "(test nights)",
+        "dp_vs_fcfs_pct": "DP bid price without overbooking: net RevPAR over FCFS (replay)",
+    },
 }
 
 #: Headline figures each notebook of the chain may record: ``{notebook: (HeadlineSpec, ...)}``.
@@ -877,8 +888,9 @@ def headline_spec(notebook: str, key: str) -> HeadlineSpec | None:
     Returns
     -------
     HeadlineSpec or None
-        ``None`` when ``notebook`` is not a step of the chain (a notebook of
-        your own may record any key).
+        ``None`` when ``notebook`` has no declared headlines (not a step of
+        the chain: a notebook of your own may record any key; every step of
+        :data:`crm_analysis.steps.STEPS` has its keys declared, a test checks).
 
     Raises
     ------

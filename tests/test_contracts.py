@@ -223,6 +223,19 @@ def test_headline_specs():
         assert len(keys) == len(set(keys)), nb
 
 
+def test_every_step_of_the_chain_declares_its_headline_keys():
+    """n13 F1: the booking_horizon step's keys lived only in yield_management, so RunContext.headline took any
+    key for that notebook (headline_spec answered None, as for a notebook of one's own)."""
+    from crm_analysis.steps import STEPS
+
+    assert set(STEPS) <= set(HEADLINES)
+    with pytest.raises(ContractError, match="headline 'anything' is not declared for the booking_horizon notebook"):
+        headline_spec("booking_horizon", "anything")
+    from crm_analysis.yield_management import HORIZON_HEADLINES
+
+    assert HORIZON_HEADLINES == {s.key: s.label for s in HEADLINES["booking_horizon"]}
+
+
 # ------------------------------------------------------------------ docs/architecture.md
 def test_architecture_doc_shows_the_contracts():
     """The artefact tables of docs/architecture.md are the generated ones (the assertion shows the text)."""

@@ -37,6 +37,7 @@ from crm_analysis.contracts import (
     PICKUP_ERRORS,
     POLICY_REPLAY,
     SYNTHETIC_REPLAY,
+    headline_labels,
 )
 from crm_analysis.data.schema import Schema
 from crm_analysis.data.booking_records import check_booking_records
@@ -86,17 +87,8 @@ BOOKING_CURVES_SCHEMA, PICKUP_ERRORS_SCHEMA, OVERBOOKING_HORIZON_SCHEMA = (
     BOOKING_CURVES.schema, PICKUP_ERRORS.schema, OVERBOOKING_HORIZON.schema)
 POLICY_REPLAY_SCHEMA, EXPECTED_SHOWS_SCHEMA, SYNTHETIC_REPLAY_SCHEMA = (
     POLICY_REPLAY.schema, EXPECTED_SHOWS.schema, SYNTHETIC_REPLAY.schema)
-#: Headline figures of the step (key -> label).
-HORIZON_HEADLINES: dict[str, str] = {
-    "cancel_rate": "Share of bookings cancelled (test bookings)",
-    "cancel_auc": "Cancellation model AUC (gradient boosting, test bookings)",
-    "pickup_mae_7": "Pick-up forecast MAE 7 days out (best method, rooms)",
-    "limit_service_90": "Booking limit 90 days out (service level)",
-    "limit_service_0": "Booking limit on the night (no-show-only rule)",
-    "replay_uplift_pct": "Best policy's net RevPAR over FCFS without overbooking (replay)",
-    "shows_mae_7": "Expected shows 7 days out: mean absolute error against the rooms that stayed (test nights)",
-    "dp_vs_fcfs_pct": "DP bid price without overbooking: net RevPAR over FCFS (replay)",
-}
+#: Headline figures of the step (key -> label), declared in :data:`crm_analysis.contracts.HEADLINES`.
+HORIZON_HEADLINES: dict[str, str] = headline_labels("booking_horizon")
 
 _DAYS_OUT = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180, 270, 365)
 
