@@ -62,6 +62,17 @@ def test_parameter_defaults_are_the_notebooks(step):
         assert value == notebook_default, f"{s.params}.{name} = {value!r}, {s.notebook} has {notebook_default!r}"
 
 
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_every_notebook_parameter_is_a_field_of_the_parameters_object(step):
+    """The other direction (n13 F2: the IDIC notebook's lapsed_days, lapsed_p_alive and new_customer_days
+    were not fields of IdicParams, so the pre-flight could not check them and a bad value failed the notebook).
+    run_dir, and seed and as_of where the pipeline function takes them itself, are the run's, not the step's."""
+    s = STEPS[step]
+    cell = notebook_parameters(ROOT / "notebooks" / s.notebook)
+    fields = {f.name for f in dataclasses.fields(_resolve(s.params))}
+    assert set(cell) - fields - {"run_dir", "seed", "as_of"} == set()
+
+
 def test_every_table_has_one_producer_the_contract_names():
     for name, c in TABLES.items():
         assert producer_of(name).name == c.step, name

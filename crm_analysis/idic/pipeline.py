@@ -150,6 +150,14 @@ class IdicParams:
         Margin on campaign revenue; default ``gross_margin``.
     campaign_test_size : float, default 0.3
         Held-out share of the campaign.
+    lapsed_days : float, default 365
+        A customer is lapsed after this many days without a purchase ...
+    lapsed_p_alive : float, default 0.5
+        ... or with P(alive) below this (:class:`~crm_analysis.segmentation.LapsePolicy`,
+        as in the segmentation step).
+    new_customer_days : float, default 90
+        Onboarding only for active customers whose first purchase is this
+        recent (the segmentation step's default action rules).
 
     Raises
     ------
@@ -173,9 +181,14 @@ class IdicParams:
     contact_cost: float = 0.0
     campaign_margin: float | None = None
     campaign_test_size: float = 0.3
+    lapsed_days: float = 365.0
+    lapsed_p_alive: float = 0.5
+    new_customer_days: float = 90.0
 
     def __post_init__(self) -> None:
         self.drivers  # validates the cost drivers  # noqa: B018
+        self.lapse  # LapsePolicy checks  # noqa: B018
+        default_action_rules(new_customer_days=self.new_customer_days)  # its checks
         for name, lo in (("top_k", 1), ("holdout_days", 0), ("rules_per_segment", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
@@ -217,6 +230,11 @@ class IdicParams:
         return CostDrivers(gross_margin=self.gross_margin, margin_by_product=self.margin_by_product,
                            cost_per_order=self.cost_per_order, cost_per_line=self.cost_per_line,
                            cost_per_return=self.cost_per_return)
+
+    @property
+    def lapse(self) -> LapsePolicy:
+        """The :class:`~crm_analysis.segmentation.LapsePolicy` of ``lapsed_days`` and ``lapsed_p_alive``."""
+        return LapsePolicy(lapsed_days=self.lapsed_days, lapsed_p_alive=self.lapsed_p_alive)
 
     @property
     def costs_configured(self) -> bool:
@@ -400,7 +418,7 @@ def run_idic(
     seed: int = 42,
     base_dir: str | Path | None = None,
     lapse: LapsePolicy | None = None,
-    new_customer_days: float = 90.0,
+    new_customer_days: float | None = None,
 ) -> IdicResult:
     """Profit, campaign response and next-best products of the chain's customers.
 
@@ -422,9 +440,11 @@ def run_idic(
     base_dir : str or Path, optional
         Folder that relative campaign paths are read from (default: the current folder).
     lapse : LapsePolicy, optional
-        As in the segmentation step.
-    new_customer_days : float, default 90
-        As in the segmentation step's default rules.
+        As in the segmentation step; default ``params.lapse`` (its
+        ``lapsed_days`` and ``lapsed_p_alive``).
+    new_customer_days : float, optional
+        As in the segmentation step's default rules; default
+        ``params.new_customer_days``.
 
     Returns
     -------
@@ -439,6 +459,8 @@ def run_idic(
     from crm_analysis._dates import parse_date
 
     params = params or IdicParams()
+    lapse = params.lapse if lapse is None else lapse
+    new_customer_days = params.new_customer_days if new_customer_days is None else new_customer_days
     notes: list[str] = []
     as_of_ts = parse_date(as_of, "as_of", tz="strip", time="reject")
     clv = clv.copy()

@@ -229,7 +229,7 @@ def _idic(name: str) -> Callable[[Any, CheckContext], None]:
 _IDIC_PARAMETERS = (
     "gross_margin", "margin_by_product", "cost_per_order", "cost_per_line", "cost_per_return", "top_k",
     "recommender", "holdout_days", "rules_min_support", "rules_min_confidence", "rules_per_segment", "campaign",
-    "contact_cost", "campaign_margin",
+    "contact_cost", "campaign_margin", "lapsed_days", "lapsed_p_alive", "new_customer_days",
 )
 
 

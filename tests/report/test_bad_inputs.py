@@ -753,6 +753,10 @@ def test_a_relative_data_path_found_nowhere_names_every_folder_tried(tmp_path, c
         ("booking_horizon", {"service_level": 1.5}, "(booking_horizon).parameters: service_level must be in [0, 1)"),
         ("booking_horizon", {"test_days": 0}, "test_days must be a whole number >= 1, got 0"),
         ("booking_horizon", {"walk_cost": -5.0}, "walk_cost must be a cost > 0 per walked room"),
+        # n13 F2: the IDIC notebook's lapse parameters were outside IdicParams, so the run failed in notebook 25
+        ("idic", {"lapsed_days": -5}, "(idic).parameters.lapsed_days: lapsed_days must be a positive number of days"),
+        ("idic", {"lapsed_p_alive": 2}, "lapsed_p_alive must be a probability in [0, 1], got 2"),
+        ("idic", {"new_customer_days": 0}, "new_customer_days must be a positive number of days"),
     ],
 )
 def test_preflight_builds_each_steps_parameters_object(tmp_path, notebook, params, message):
