@@ -17,7 +17,7 @@ segmentation  :func:`crm_analysis.segmentation.run_segmentation`     segments, s
 idic          :func:`crm_analysis.idic.run_idic`                     customer_profit, next_best_products,
                                                                      campaign_targeting, customer_actions.csv
 seasonality   :func:`crm_analysis.seasonality.run_demand_forecast`   forecasts
-yield         ``crm_analysis.yield_management``                      (the report only)
+yield         :func:`crm_analysis.yield_management.run_yield`        (the report and its headlines only)
 booking_      :func:`crm_analysis.yield_management.                  booking_curves, pickup_errors,
 horizon       run_booking_horizon`                                   overbooking_horizon, policy_replay, ...
 ============  =====================================================  ==========================================
