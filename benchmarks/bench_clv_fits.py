@@ -81,7 +81,7 @@ def build_summaries(datasets: list[str], units: list[str]) -> dict[tuple[str, st
         else:
             if "online_retail" not in cache:
                 raw = load_online_retail(DATA / "online_retail" / "online_retail.parquet")
-                cache["online_retail"] = clean_transactions(raw, CleaningPolicy(observation_end="2011-12-09")).data
+                cache["online_retail"] = clean_transactions(raw, policy=CleaningPolicy(observation_end="2011-12-09")).data
             tx = cache["online_retail"]
             end = "2011-09-09" if name == "online_retail_cal" else "2011-12-09"
         for unit in units:

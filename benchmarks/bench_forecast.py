@@ -122,7 +122,7 @@ def _load(name: str):
         from crm_analysis.data import CleaningPolicy, clean_transactions, load_online_retail
 
         tx = load_online_retail(SHARED / "online_retail" / "online_retail.parquet")
-        tx = clean_transactions(tx, CleaningPolicy(observation_end="2011-12-09")).data
+        tx = clean_transactions(tx, policy=CleaningPolicy(observation_end="2011-12-09")).data
         cal = HolidayCalendar.from_config(RETAIL_CALENDAR)
         closed = cal.closed_days("2010-12-01", "2011-12-09")
         s = transaction_series(tx, "revenue", end="2011-12-09", fill="closed",

@@ -57,7 +57,7 @@ def _measure(args: argparse.Namespace) -> None:
     from crm_analysis.scale import connect_out_of_core, daily_demand
     from crm_analysis.rfm import rfm_summary
 
-    con = connect_out_of_core(args.memory_limit, temp_directory=args.temp_dir, threads=args.threads)
+    con = connect_out_of_core(memory_limit=args.memory_limit, temp_directory=args.temp_dir, threads=args.threads)
     glob = args.glob
     if args.profile:
         con.execute("PRAGMA enable_profiling='json'")

@@ -127,7 +127,7 @@ def targeting_table(
     return out.reset_index(drop=True)
 
 
-def profile_movers(table: pd.DataFrame, score: np.ndarray, features: Sequence[str], top: float = 0.2) -> pd.DataFrame:
+def profile_movers(table: pd.DataFrame, score: np.ndarray, features: Sequence[str], *, top: float = 0.2) -> pd.DataFrame:
     """Who the campaign moves: the customers with the highest scores against the rest.
 
     Parameters
@@ -239,7 +239,7 @@ class CampaignAnalysis:
 
     def predict_uplift(self, table: pd.DataFrame, model: str | None = None) -> np.ndarray:
         """Estimated uplift of the response probability for customers of ``table`` (the model's features needed)."""
-        X, _ = prepare_features(table, self.features, self.categories)
+        X, _ = prepare_features(table, self.features, categories=self.categories)
         return self.models[model or self.best_model].predict(X)
 
     @property
@@ -333,7 +333,7 @@ class CampaignAnalysis:
     def plot(self) -> Figure:
         """Qini curves of the models and the held-out profit curve of the best model."""
         fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
-        plot_curves(self.curves, "qini", ax=axes[0], outcome=f"{self.outcome}s")
+        plot_curves(self.curves, kind="qini", ax=axes[0], outcome=f"{self.outcome}s")
         pc = self.profit_curve()
         ax = axes[1]
         ax.plot(pc["share"], pc["profit"], color="C2", label=f"{self.best_model}")
@@ -452,7 +452,7 @@ def analyse_campaign(
     strata = pair["treated"].astype(str) + "-" + pair[outcome].astype(str)
     train, test = train_test_split(pair, test_size=test_size, random_state=seed, stratify=strata)
     X_train, cats = prepare_features(train, features)
-    X_test, _ = prepare_features(test, features, cats)
+    X_test, _ = prepare_features(test, features, categories=cats)
     fitted: dict[str, object] = {}
     curves, spend_curves = [], []
     scores = {}
@@ -465,10 +465,10 @@ def analyse_campaign(
             m.fit(X_train, train[outcome].to_numpy(), train["treated"].to_numpy())
         fitted[name] = m
         scores[name] = m.predict(X_test)
-        curves.append(uplift_curves(test[outcome].to_numpy(), test["treated"].to_numpy(), scores[name], name))
+        curves.append(uplift_curves(test[outcome].to_numpy(), test["treated"].to_numpy(), scores[name], label=name))
         if value_col:
             spend_curves.append(uplift_curves(test[value_col].to_numpy(), test["treated"].to_numpy(), scores[name],
-                                              name))
+                                              label=name))
     best = max(curves, key=lambda c: c.qini_coefficient).label
     notes = []
     best_curve = next(c for c in curves if c.label == best)

@@ -79,6 +79,7 @@ def default_classifier(*, seed: int | None = None, random_state: int | None = No
 
 
 def prepare_features(table: pd.DataFrame, features: list[str] | tuple[str, ...],
+                     *,
                      categories: dict[str, list[str]] | None = None) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """The model matrix: numeric columns as float, text columns as pandas categoricals with fixed categories.
 
@@ -317,7 +318,7 @@ class UpliftCurve:
         return float(np.interp(fraction, self.fraction, self.qini))
 
 
-def uplift_curves(y: np.ndarray, treatment: np.ndarray, score: np.ndarray, label: str = "model") -> UpliftCurve:
+def uplift_curves(y: np.ndarray, treatment: np.ndarray, score: np.ndarray, *, label: str = "model") -> UpliftCurve:
     """Qini and uplift curves of ``score`` (higher: target first).
 
     Parameters
@@ -415,7 +416,7 @@ def qini_interval(y: np.ndarray, treatment: np.ndarray, score: np.ndarray, *, le
     return float(lo), float(hi)
 
 
-def plot_curves(curves: list[UpliftCurve], kind: str = "qini", ax: Axes | None = None,
+def plot_curves(curves: list[UpliftCurve], *, kind: str = "qini", ax: Axes | None = None,
                 outcome: str = "responses") -> Figure:
     """Qini (or uplift) curves of several scores with the random line.
 

@@ -541,7 +541,7 @@ def cancellation_marker(df: pd.DataFrame) -> np.ndarray | None:
     )
 
 
-def return_mask(df: pd.DataFrame, cancellation_prefix: str | None = None) -> np.ndarray:
+def return_mask(df: pd.DataFrame, *, cancellation_prefix: str | None = None) -> np.ndarray:
     """Flag return / cancellation lines of a canonical transactions frame.
 
     Parameters
@@ -575,7 +575,7 @@ def return_mask(df: pd.DataFrame, cancellation_prefix: str | None = None) -> np.
     return mask
 
 
-def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -> CleanResult:
+def clean_transactions(df: pd.DataFrame, *, policy: CleaningPolicy | None = None) -> CleanResult:
     """Clean canonical transactions by an explicit policy, counting every drop.
 
     Parameters
@@ -637,7 +637,7 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
         return ids.isna().to_numpy(dtype=bool) | blank
 
     def nonpositive(d: pd.DataFrame) -> np.ndarray:
-        return (d["amount"] <= 0).to_numpy(dtype=bool, na_value=False) & ~return_mask(d, prefix)
+        return (d["amount"] <= 0).to_numpy(dtype=bool, na_value=False) & ~return_mask(d, cancellation_prefix=prefix)
 
     def duplicated(d: pd.DataFrame) -> np.ndarray:
         return d.duplicated(keep="first").to_numpy(dtype=bool)
@@ -656,7 +656,7 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
             "quantity < 0 or amount < 0"
             + (f" or {CANCELLATION_MARKER} (set by the data set's loader)" if has_marker else "")
             + (f" or order_id starting with {prefix!r}" if prefix else ""),
-            lambda d: return_mask(d, prefix),
+            lambda d: return_mask(d, cancellation_prefix=prefix),
         ),
         ("nonpositive_amount", policy.nonpositive_amount, "amount <= 0 (not a return), e.g. zero price", nonpositive),
         ("exact_duplicate", policy.duplicates, "line identical in every column to an earlier one", duplicated),
@@ -664,7 +664,7 @@ def clean_transactions(df: pd.DataFrame, policy: CleaningPolicy | None = None) -
     return _run(df, rules, _transaction_money, "transactions", policy.to_dict())
 
 
-def dropped_lines(raw: pd.DataFrame, result: CleanResult, reason: str = "return_or_cancellation") -> pd.DataFrame:
+def dropped_lines(raw: pd.DataFrame, result: CleanResult, *, reason: str = "return_or_cancellation") -> pd.DataFrame:
     """The input rows a cleaning run dropped for ``reason``, e.g. the return lines.
 
     The data-quality step hands the returns it drops to the profitability
@@ -717,7 +717,7 @@ def _booking_money(d: pd.DataFrame) -> pd.Series:
     return _finite_or_zero(d["rate"] * d["nights"] * units)
 
 
-def clean_bookings(df: pd.DataFrame, policy: BookingCleaningPolicy | None = None) -> CleanResult:
+def clean_bookings(df: pd.DataFrame, *, policy: BookingCleaningPolicy | None = None) -> CleanResult:
     """Clean canonical bookings by an explicit policy, counting every drop.
 
     Parameters

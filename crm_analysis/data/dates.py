@@ -144,7 +144,7 @@ class DateShapes:
     n_unparsed: int = 0
 
 
-def check_timezone(timezone: str | None, name: str = "timezone") -> str | None:
+def check_timezone(timezone: str | None, *, name: str = "timezone") -> str | None:
     """Validate an IANA time-zone name.
 
     Parameters

@@ -24,9 +24,9 @@ _local = threading.local()
 
 def connect(
     database: str | os.PathLike[str] = ":memory:",
+    *,
     memory_limit: str | None = None,
     threads: int | None = None,
-    *,
     read_only: bool = False,
     temp_directory: str | os.PathLike[str] | None = None,
     config: Mapping[str, Any] | None = None,

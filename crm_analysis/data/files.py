@@ -107,7 +107,7 @@ def _markers(values: Any) -> list[Any]:
     return ["", *[v for v in values if v != ""]]
 
 
-def missing_value_options(opts: dict[str, Any], columns: Sequence[object] | None = None) -> dict[str, Any]:
+def missing_value_options(opts: dict[str, Any], *, columns: Sequence[object] | None = None) -> dict[str, Any]:
     """Reader options under which only empty cells and the declared markers are missing.
 
     ``na_values`` given without ``keep_default_na`` would bring pandas'
@@ -348,7 +348,7 @@ def check_header(path: str | os.PathLike[str], sep: str | None, encoding: str | 
         )
 
 
-def check_text_file(path: str | os.PathLike[str], encoding: str | None = None) -> str:
+def check_text_file(path: str | os.PathLike[str], *, encoding: str | None = None) -> str:
     """Check that a text file has content and decodes with ``encoding``.
 
     The file is decoded in 1 MiB chunks (decompressed first for ``.gz``,
@@ -882,8 +882,8 @@ def _cells_as_number_text(values: pd.Series, decimal: str) -> pd.Series:
 
 def read_excel_sheets(
     path: str | os.PathLike[str],
-    sheet: Sheet = None,
     *,
+    sheet: Sheet = None,
     read_options: Mapping[str, Any] | None = None,
     text_columns: Sequence[str] | None = None,
     number_columns: Sequence[str] | None = None,
@@ -944,7 +944,7 @@ def read_excel_sheets(
             if per_column_na:  # the columns the mapping does not name keep "empty cell = missing"
                 header = list(pd.read_excel(book, sheet_name=name, nrows=0,
                                             **{k: v for k, v in opts.items() if k != "na_values"}).columns)
-            missing_value_options(sheet_opts, header)
+            missing_value_options(sheet_opts, columns=header)
             numeric = list(number_columns or [])
             if numeric and isinstance(dtype, Mapping):
                 dtype = {**dict(dtype), **{c: object for c in numeric if c not in dict(user_dtype or {})}}

@@ -355,7 +355,7 @@ def _separator(path: Path, opts: dict[str, Any]) -> str | None:
 
 def _read_csv(path: Path, opts: dict[str, Any], text_columns: list[str] | None, encoding: str | None) -> pd.DataFrame:
     """pandas' read_csv with the file checks of :mod:`crm_analysis.data.files`."""
-    check_text_file(path, encoding)
+    check_text_file(path, encoding=encoding)
     sep = _separator(path, opts)
     if encoding is not None:
         opts["encoding"] = encoding
@@ -375,7 +375,7 @@ def _read_csv(path: Path, opts: dict[str, Any], text_columns: list[str] | None, 
                 header = pd.read_csv(path, nrows=0, **{k: v for k, v in opts.items() if k != "dtype"})
             # only an empty field is missing (as in DuckDB): pandas' default list would
             # make customers called "NA", "null" or "None" disappear; declared markers add to it
-            missing_value_options(opts, None if header is None else list(header.columns))
+            missing_value_options(opts, columns=None if header is None else list(header.columns))
             if text_columns:
                 assert header is not None
                 parsed = opts.get("parse_dates") or []
@@ -598,7 +598,7 @@ def read_source(
                              ignore_index=True)
         return _read_csv(payload, opts, text_columns, encoding)
     if kind == "excel":
-        return read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns,
+        return read_excel_sheets(payload, sheet=sheet, read_options=opts, text_columns=text_columns,
                                  number_columns=number_columns)
     if kind == "parquet":
         files = payload.files if isinstance(payload, _FileSet) else (payload,)
@@ -823,7 +823,7 @@ def _load(
     dayfirst = _csv_date_options(dict(read_options or {}), dayfirst)
     try:
         return validate(
-            raw, columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
+            raw, columns=columns, keep_extra=keep_extra, dayfirst=dayfirst, date_format=date_format, timezone=timezone,
             number_format=nf,
         )
     except DataValidationError as exc:
@@ -847,7 +847,7 @@ def _csv_relation(
     label = Path(str(path))
     if normalise_encoding(encoding) == "utf-8":
         for f in files:
-            check_text_file(f, encoding)
+            check_text_file(f, encoding=encoding)
         read = [str(f) for f in files]
     else:  # DuckDB decodes only UTF-8 itself
         read = [str(utf8_copy(f, encoding)) for f in files]
@@ -958,7 +958,7 @@ def source_relation(
     if kind == "frame":
         return db.from_df(payload)
     if kind == "excel":
-        return db.from_df(read_excel_sheets(payload, sheet, read_options=opts, text_columns=text_columns,
+        return db.from_df(read_excel_sheets(payload, sheet=sheet, read_options=opts, text_columns=text_columns,
                                             number_columns=number_columns))
     if kind == "parquet":
         files = payload.files if isinstance(payload, _FileSet) else (payload,)
@@ -974,7 +974,7 @@ def source_relation(
     return db.sql(sql)
 
 
-def text_sql(expr: str, type_name: str, id_column: bool = False) -> str:
+def text_sql(expr: str, type_name: str, *, id_column: bool = False) -> str:
     """SQL of a canonical text value (ids, segments) from a column of DuckDB type ``type_name``.
 
     The DuckDB twin of the pandas path's string cast: integral floats lose
@@ -1025,7 +1025,7 @@ def _project(
     numbers = numbers or NumberFormat()
     orders: dict[str, tuple[bool, str]] = {}
     types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
-    mapping = resolve_columns(found, schema, columns)
+    mapping = resolve_columns(found, schema, columns=columns)
     derived: dict[str, str] = {}
     if schema is TRANSACTIONS and "amount" not in mapping and {"quantity", "unit_price"} <= set(mapping):
         q, p = (quote_identifier(mapping[c]) for c in ("quantity", "unit_price"))

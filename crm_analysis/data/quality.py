@@ -211,12 +211,12 @@ def customers_per_month(tx: pd.DataFrame) -> pd.DataFrame:
     out.index.name = "month"
     from crm_analysis.presentation import period_coverage
 
-    cov = period_coverage(tx["timestamp"].min(), tx["timestamp"].max(), "M").table
+    cov = period_coverage(tx["timestamp"].min(), tx["timestamp"].max(), freq="M").table
     out["complete"] = cov["complete"].reindex(out.index.to_period("M"), fill_value=True).to_numpy(dtype=bool)
     return out.reset_index().astype({"active_customers": "int64", "new_customers": "int64"})[cols]
 
 
-def bookings_by_month_status(bk: pd.DataFrame, date: str = "arrival_date") -> pd.DataFrame:
+def bookings_by_month_status(bk: pd.DataFrame, *, date: str = "arrival_date") -> pd.DataFrame:
     """Bookings per calendar month of ``date`` and status (zero-filled).
 
     Parameters
@@ -343,6 +343,7 @@ def plot_coverage(
     weekly: pd.DataFrame | None,
     monthly: pd.DataFrame | None,
     bookings_monthly: pd.DataFrame | None,
+    *,
     ax=None,
 ):
     """Coverage figure: transactions per week, active customers per month, bookings per month by status.

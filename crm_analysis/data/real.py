@@ -168,7 +168,7 @@ def _load_uci(
     raw = read_source(path, read_options=read_options, text_columns=text, encoding=encoding, sheet=sheet)
     if "Description" in raw.columns and "description" not in raw.columns and "Description" not in mapping.values():
         raw = raw.rename(columns={"Description": "description"})
-    df = validate_transactions(raw, mapping)
+    df = validate_transactions(raw, columns=mapping)
     # UCI customer ids are whole numbers; a text column read from a CSV that was
     # written from floats holds "17850.0": same id as 17850
     df["customer_id"] = df["customer_id"].str.replace(r"^(\d+)\.0+$", r"\1", regex=True)

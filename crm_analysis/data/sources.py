@@ -372,7 +372,7 @@ def _csv_header(file: Path | None, spec: Mapping[str, Any]) -> list[str]:
     try:
         columns = [str(c) for c in pd.read_csv(file, nrows=0, **opts).columns]
     except Exception as exc:
-        check_text_file(file, encoding)  # type: ignore[arg-type]  # raises SourceFileError naming the fix
+        check_text_file(file, encoding=encoding)  # type: ignore[arg-type]  # raises SourceFileError naming the fix
         if isinstance(exc, pd.errors.ParserError):
             raise parse_error(file, sep, encoding, exc) from None  # type: ignore[arg-type]
         raise
@@ -790,7 +790,7 @@ def _header_problems(header: list[str], spec: Mapping[str, Any], loader: str, ki
     raw = probe.raw_columns(spec) if probe is not None and probe.raw_columns is not None else None
     if raw is None:
         try:
-            mapping = check_columns(header, schema, spec.get("columns"))
+            mapping = check_columns(header, schema, columns=spec.get("columns"))
         except DataValidationError as exc:
             text = str(exc)
             if loader in ("csv", "excel"):  # title rows above the header: where it is, and the option

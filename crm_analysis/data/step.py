@@ -131,7 +131,7 @@ class DataQualityResult:
         (:func:`crm_analysis.data.dropped_lines`), for the profit step; ``None`` without transactions."""
         if self.transactions_clean is None or self.transactions_raw is None:
             return None
-        return dropped_lines(self.transactions_raw, self.transactions_clean, "return_or_cancellation")
+        return dropped_lines(self.transactions_raw, self.transactions_clean, reason="return_or_cancellation")
 
     @property
     def bookings(self) -> pd.DataFrame | None:
@@ -185,8 +185,8 @@ def run_data_quality(
     bk_raw = load_source(p.bookings_source, "bookings", seed=p.seed, base_dir=base_dir)
     quality.check_as_of(tx_raw, "transactions", p.as_of)
     quality.check_as_of(bk_raw, "bookings", p.as_of)
-    tx_clean = clean_transactions(tx_raw, p.transaction_cleaning) if p.has_transactions else None
-    bk_clean = clean_bookings(bk_raw, p.booking_cleaning) if p.has_bookings else None
+    tx_clean = clean_transactions(tx_raw, policy=p.transaction_cleaning) if p.has_transactions else None
+    bk_clean = clean_bookings(bk_raw, policy=p.booking_cleaning) if p.has_bookings else None
     for cleaned in (tx_clean, bk_clean):
         if cleaned is not None:
             quality.check_cleaned(cleaned)

@@ -348,6 +348,7 @@ _CASTS = {
 def resolve_columns(
     found: Sequence[object],
     schema: Schema,
+    *,
     columns: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Decide which source column feeds each canonical column.
@@ -471,7 +472,7 @@ def _header_hint(found: Sequence[object]) -> str:
 
 
 # ------------------------------------------------------------------ statuses
-def normalise_status(values: pd.Series, name: str = "status") -> pd.Series:
+def normalise_status(values: pd.Series, *, name: str = "status") -> pd.Series:
     """Map raw booking statuses to ``stayed`` / ``cancelled`` / ``no_show``.
 
     Matching is case-insensitive and ignores blanks, hyphens and underscores;
@@ -528,8 +529,8 @@ def _check_frame(df: object, schema: Schema) -> None:
 def conform(
     df: pd.DataFrame,
     schema: Schema,
-    columns: Mapping[str, str] | None = None,
     *,
+    columns: Mapping[str, str] | None = None,
     keep_extra: bool = True,
     options: ReadOptions | None = None,
 ) -> pd.DataFrame:
@@ -559,7 +560,7 @@ def conform(
         a fresh ``RangeIndex``.
     """
     _check_frame(df, schema)
-    mapping = resolve_columns(list(df.columns), schema, columns)
+    mapping = resolve_columns(list(df.columns), schema, columns=columns)
     df = df.reset_index(drop=True)
     opts = options if options is not None else ReadOptions()
     opts.source_names.update(mapping)
@@ -588,6 +589,7 @@ def _ensure_required(
 def check_columns(
     found: Sequence[object],
     schema: Schema,
+    *,
     columns: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Check that source columns ``found`` can feed every required column of ``schema``.
@@ -621,7 +623,7 @@ def check_columns(
         ``columns=`` hint).
     """
     raw_columns = list(found)
-    mapping = resolve_columns(raw_columns, schema, columns)
+    mapping = resolve_columns(raw_columns, schema, columns=columns)
     available = list(mapping)
     extra = ""
     if schema.name == TRANSACTIONS.name and "amount" not in mapping:
@@ -651,8 +653,8 @@ def _order(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
 def validate_transactions(
     df: pd.DataFrame,
-    columns: Mapping[str, str] | None = None,
     *,
+    columns: Mapping[str, str] | None = None,
     keep_extra: bool = True,
     dayfirst: bool | None = None,
     date_format: str | Mapping[str, str] | None = None,
@@ -704,12 +706,12 @@ def validate_transactions(
         positions).
     """
     _check_frame(df, TRANSACTIONS)
-    available = set(resolve_columns(list(df.columns), TRANSACTIONS, columns))
+    available = set(resolve_columns(list(df.columns), TRANSACTIONS, columns=columns))
     derive_amount = "amount" not in available and {"quantity", "unit_price"} <= available
-    check_columns(list(df.columns), TRANSACTIONS, columns)
+    check_columns(list(df.columns), TRANSACTIONS, columns=columns)
     opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone,
                        numbers=number_format or NumberFormat())
-    out = conform(df, TRANSACTIONS, columns, keep_extra=keep_extra, options=opts)
+    out = conform(df, TRANSACTIONS, columns=columns, keep_extra=keep_extra, options=opts)
     if derive_amount:
         out["amount"] = (out["quantity"] * out["unit_price"]).astype("float64")
     return _with_changes(_order(out, TRANSACTIONS), opts)
@@ -717,8 +719,8 @@ def validate_transactions(
 
 def validate_bookings(
     df: pd.DataFrame,
-    columns: Mapping[str, str] | None = None,
     *,
+    columns: Mapping[str, str] | None = None,
     keep_extra: bool = True,
     dayfirst: bool | None = None,
     date_format: str | Mapping[str, str] | None = None,
@@ -768,16 +770,16 @@ def validate_bookings(
         units.
     """
     _check_frame(df, BOOKINGS)
-    src_mapping = resolve_columns(list(df.columns), BOOKINGS, columns)
-    check_columns(list(df.columns), BOOKINGS, columns)
+    src_mapping = resolve_columns(list(df.columns), BOOKINGS, columns=columns)
+    check_columns(list(df.columns), BOOKINGS, columns=columns)
     if "status" in src_mapping:  # map synonyms before the string cast
         df = df.reset_index(drop=True)
         src = src_mapping["status"]
-        status = normalise_status(df[src], "status" if src == "status" else f"status ({src})")
+        status = normalise_status(df[src], name="status" if src == "status" else f"status ({src})")
         df = df.assign(**{src_mapping["status"]: status})
     opts = ReadOptions(dayfirst=dayfirst, date_format=date_format, timezone=timezone,
                        numbers=number_format or NumberFormat())
-    out = conform(df, BOOKINGS, columns, keep_extra=keep_extra, options=opts)
+    out = conform(df, BOOKINGS, columns=columns, keep_extra=keep_extra, options=opts)
     if "units" not in out.columns:
         out["units"] = np.ones(len(out), dtype="int64")
     if "fare_class" not in out.columns and "segment" in out.columns:

@@ -471,11 +471,11 @@ def run_idic(
         raise InputError("segments.parquet and clv.parquet list different customers: run the chain's segmentation "
                          "on this clv table")
     # 1. profit
-    prof = customer_profitability(transactions, params.drivers, returns=returns, customers=clv["customer_id"])
+    prof = customer_profitability(transactions, drivers=params.drivers, returns=returns, customers=clv["customer_id"])
     notes += prof.notes
     table = prof.table.copy()
     table["profit_decile"] = _deciles_of(table)
-    deciles = profit_deciles(table, min(10, len(table)))
+    deciles = profit_deciles(table, n_groups=min(10, len(table)))
     whale = whale_curve(table["profit"], table["customer_id"])
     customers = clv.merge(seg[["customer_id", "segment"]], on="customer_id").merge(
         table[["customer_id", "net_revenue", "returned_revenue", "cost_to_serve", "profit", "return_rate"]],

@@ -12,7 +12,7 @@ from .units import DEFAULT_UNITS, Units
 __all__ = ["format_axis", "annotate_partial", "polish_figure"]
 
 
-def format_axis(ax: Any, axis: str = "y", kind: str = "number", units: Units | None = None,
+def format_axis(ax: Any, *, axis: str = "y", kind: str = "number", units: Units | None = None,
                 label: str | None = None) -> Any:
     """Tick labels with thousands separators and the unit in the axis label.
 
@@ -89,7 +89,7 @@ def _thousands(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _, d=decimals: f"{v:,.{d}f}"))
 
 
-def polish_figure(fig: Any, units: Units | None = None) -> Any:
+def polish_figure(fig: Any, *, units: Units | None = None) -> Any:
     """Make a finished figure readable: glossary labels, currency on money axes, thousands separators.
 
     * raw glossary names in titles, axis labels and legend texts become
@@ -114,11 +114,11 @@ def polish_figure(fig: Any, units: Units | None = None) -> Any:
 
     units = units or DEFAULT_UNITS
     if getattr(fig, "_suptitle", None) is not None:
-        fig._suptitle.set_text(relabel_text(fig._suptitle.get_text(), units))
+        fig._suptitle.set_text(relabel_text(fig._suptitle.get_text(), units=units))
     for ax in fig.axes:
-        ax.set_title(relabel_text(ax.get_title(), units))
+        ax.set_title(relabel_text(ax.get_title(), units=units))
         for axis in (ax.xaxis, ax.yaxis):
-            text = relabel_text(axis.get_label().get_text(), units)
+            text = relabel_text(axis.get_label().get_text(), units=units)
             if (text and _MONEY_WORDS.search(text) and not _NOT_MONEY.search(text)
                     and units.currency not in text):
                 text = f"{text} ({units.currency})"
@@ -127,5 +127,5 @@ def polish_figure(fig: Any, units: Units | None = None) -> Any:
         legend = ax.get_legend()
         if legend is not None:
             for t in legend.get_texts():
-                t.set_text(relabel_text(t.get_text(), units))
+                t.set_text(relabel_text(t.get_text(), units=units))
     return fig

@@ -56,7 +56,7 @@ def _data_quality(h: Heads, u: Units) -> list[str]:
     out = []
     c, r, t = _num(h, "customers"), _num(h, "revenue"), _num(h, "transactions")
     if c is not None and r is not None:
-        out.append(f"{format_count(c)} customers bought for {format_money(r, u)} in total after cleaning"
+        out.append(f"{format_count(c)} customers bought for {format_money(r, units=u)} in total after cleaning"
                    + (f" ({format_count(t)} transaction lines)." if t is not None else "."))
     d = _num(h, "rows_dropped")
     if d is not None and t is not None and t + d > 0:
@@ -72,8 +72,8 @@ def _rfm_clv(h: Heads, u: Units) -> list[str]:
     out = []
     tot, mean = _num(h, "total_clv"), _num(h, "mean_clv")
     if tot is not None:
-        out.append(f"The customers are expected to bring {format_money(tot, u)} of margin over the CLV horizon"
-                   + (f", {format_money(mean, u)} per customer on average." if mean is not None else "."))
+        out.append(f"The customers are expected to bring {format_money(tot, units=u)} of margin over the CLV horizon"
+                   + (f", {format_money(mean, units=u)} per customer on average." if mean is not None else "."))
     s = _num(h, "top20_clv_share")
     if s is not None:
         out.append(f"The most valuable 20% of customers hold {format_percent(s)} of that future value.")
@@ -84,7 +84,7 @@ def _rfm_clv(h: Heads, u: Units) -> list[str]:
     err = _num(h, "purchase_model_holdout_total_error_pct")
     if m is not None:
         out.append(f"{m} forecast the held-out purchases best" + (f" among {by}" if by else "")
-                   + (f"; its total was off by {format_number(abs(err), 1)}%." if err is not None else "."))
+                   + (f"; its total was off by {format_number(abs(err), decimals=1)}%." if err is not None else "."))
     return out
 
 
@@ -117,10 +117,10 @@ def _idic(h: Heads, u: Units) -> list[str]:
     p = _num(h, "total_profit")
     costs = _flag(h, "costs_configured")
     if p is not None and costs is False:  # profit = net revenue: say so, and no "cost more than they bring"
-        out.append(f"The customers brought {format_money(p, u)} of net revenue; no margin or cost to serve is "
+        out.append(f"The customers brought {format_money(p, units=u)} of net revenue; no margin or cost to serve is "
                    f"configured, so their profit is not measured.")
     elif p is not None:
-        out.append(f"The customers earned {format_money(p, u)} of profit after the cost to serve them.")
+        out.append(f"The customers earned {format_money(p, units=u)} of profit after the cost to serve them.")
     un = _num(h, "unprofitable_customer_share")
     if un is not None and costs is not False:
         out.append(f"{format_percent(un)} of the customers cost more than they bring.")
@@ -153,7 +153,7 @@ def _cycle_finding(what: str, cyc: str, strength: float | None) -> str:
     """The sentence on the strongest cycle, graded by its seasonal strength (0 = none, 1 = all of the variation)."""
     if strength is None:
         return f"{what} follows mainly a {_cycle(cyc)} cycle."
-    s = format_number(strength, 2)
+    s = format_number(strength, decimals=2)
     if strength < NO_CYCLE_BELOW:
         return f"{what} shows no pronounced seasonal cycle (the strongest, {_cycle(cyc)}, has seasonal strength {s})."
     if strength < STRONG_CYCLE_FROM:
@@ -173,7 +173,7 @@ def _seasonality(h: Heads, u: Units) -> list[str]:
         out.append(_cycle_finding("Room-night demand", cyc, _strength(h, "seasonal_strength_", cyc)))
     cov, mape = _num(h, "forecast_backtest_coverage"), _num(h, "forecast_backtest_mape")
     if mape is not None:
-        out.append(f"Back-tested, the demand forecast missed the total by {format_number(mape, 1)}% on average"
+        out.append(f"Back-tested, the demand forecast missed the total by {format_number(mape, decimals=1)}% on average"
                    + (f"; {format_percent(cov)} of the actual values fell in the 90% intervals." if cov is not None
                       else "."))
     rc = _txt(h, "retail_strongest_cycle")
@@ -190,7 +190,7 @@ def _yield(h: Heads, u: Units) -> list[str]:
     up = _num(h, "revenue_uplift_vs_fcfs")
     nights = _num(h, "nights_over_capacity")
     if up is not None:
-        text = f"Capacity control adds {format_number(up, 2)}% revenue per night over first come, first served"
+        text = f"Capacity control adds {format_number(up, decimals=2)}% revenue per night over first come, first served"
         if nights is not None:
             text += (f"; demand exceeds the rooms on {format_count(nights)} forecast nights."
                      if nights else "; expected demand never exceeds the rooms, so there is little to protect.")
@@ -202,12 +202,12 @@ def _yield(h: Heads, u: Units) -> list[str]:
     be = _num(h, "group_break_even_rate_peak")
     if gp and gl:
         out.append(f"The group request: {gp} in the peak, {gl} in the low season"
-                   + (f"; in the peak it pays from {format_money(be, u)} per room-night." if be is not None else "."))
+                   + (f"; in the peak it pays from {format_money(be, units=u)} per room-night." if be is not None else "."))
     return out
 
 
 def _signed_pct(x: float) -> str:
-    return ("+" if x > 0 else "") + format_number(x, 2) + "%"
+    return ("+" if x > 0 else "") + format_number(x, decimals=2) + "%"
 
 
 def _booking_horizon(h: Heads, u: Units) -> list[str]:
@@ -216,11 +216,11 @@ def _booking_horizon(h: Heads, u: Units) -> list[str]:
     if cr is not None:
         out.append(f"{format_percent(cr)} of the test bookings were cancelled"
                    + (f"; the cancellation model ranks a cancelling booking above a staying one with probability "
-                      f"{format_number(auc, 2)} (AUC; 0.5 = chance)." if auc is not None else "."))
+                      f"{format_number(auc, decimals=2)} (AUC; 0.5 = chance)." if auc is not None else "."))
     mae = _num(h, "pickup_mae_7")
     if mae is not None:
         out.append(f"Seven days before a night the best pick-up forecast misses its final rooms by "
-                   f"{format_number(mae, 1)} rooms on average.")
+                   f"{format_number(mae, decimals=1)} rooms on average.")
     l90, l0 = _num(h, "limit_service_90"), _num(h, "limit_service_0")
     if l90 is not None and l0 is not None:
         out.append(f"Up to {format_count(l90)} bookings can be accepted 90 days out, falling to {format_count(l0)} "
@@ -249,7 +249,7 @@ FINDERS: dict[str, Callable[[Heads, Units], list[str]]] = {
 }
 
 
-def findings(step: str, headlines: Heads, units: Units | None = None) -> list[str]:
+def findings(step: str, headlines: Heads, *, units: Units | None = None) -> list[str]:
     """Up to :data:`MAX_FINDINGS` plain-language findings of a step, from its headline figures.
 
     Parameters

@@ -375,7 +375,7 @@ def _unit(kind: str, units: Units) -> str | None:
             "index": "1 = average"}.get(kind)
 
 
-def label(name: object, units: Units | None = None, *, with_unit: bool = True) -> str:
+def label(name: object, *, units: Units | None = None, with_unit: bool = True) -> str:
     """The reader's label of a raw name, with its unit: ``"monetary_value"`` -> ``"Mean repeat purchase value (EUR)"``.
 
     Parameters
@@ -394,7 +394,7 @@ def label(name: object, units: Units | None = None, *, with_unit: bool = True) -
 
     Examples
     --------
-    >>> label("monetary_value", Units("GBP")), label("p_alive"), label("mean_basket_size")
+    >>> label("monetary_value", units=Units("GBP")), label("p_alive"), label("mean_basket_size")
     ('Mean repeat purchase value (GBP)', 'P(alive) (%)', 'Mean basket size')
     """
     t = term(name)
@@ -410,7 +410,7 @@ _RAW_RE = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)
 _CODE_SPAN_RE = re.compile(r"(`[^`]*`)")
 
 
-def relabel_text(text: str, units: Units | None = None) -> str:
+def relabel_text(text: str, *, units: Units | None = None) -> str:
     """Replace the raw glossary names in a sentence by their labels (with units); code spans stay.
 
     Examples
@@ -433,7 +433,7 @@ def relabel_text(text: str, units: Units | None = None) -> str:
         s = m.string
         if (m.start() > 0 and s[m.start() - 1] in "'\"") or (m.end() < len(s) and s[m.end()] in "'\""):
             return name  # a quoted name is a literal (a configuration's key or value, a dict), never a label
-        text = label(name, units)
+        text = label(name, units=units)
         # inside a sentence: "unit price", but "CLV index", "P(alive)" keep their capitals
         if not (at_start and m.start() == 0) and len(text) > 1 and text[1].islower():
             text = text[0].lower() + text[1:]
@@ -456,7 +456,7 @@ def type_label(dtype: object) -> str:
     return _TYPES.get(text, text)
 
 
-def raw_names(min_length: int = 3) -> list[str]:
+def raw_names(*, min_length: int = 3) -> list[str]:
     """Glossary names that look like code (contain ``_``): a reader should never see them.
 
     Used by the report check (``check-report``) as words that must not appear
@@ -465,21 +465,21 @@ def raw_names(min_length: int = 3) -> list[str]:
     return sorted(n for n in GLOSSARY if "_" in n and len(n) >= min_length)
 
 
-def glossary_table(units: Units | None = None) -> pd.DataFrame:
+def glossary_table(*, units: Units | None = None) -> pd.DataFrame:
     """The glossary as a table: label (with unit), raw name in the files, meaning; sorted by label."""
-    rows = [{"Label": label(n, units), "Name in the data files": n, "Meaning": t.meaning}
+    rows = [{"Label": label(n, units=units), "Name in the data files": n, "Meaning": t.meaning}
             for n, t in GLOSSARY.items()]
     return pd.DataFrame(rows).drop_duplicates(["Name in the data files"]).sort_values(
         "Label", key=lambda s: s.str.lower(), kind="stable").reset_index(drop=True)
 
 
-def glossary_html(units: Units | None = None, *, title: str = "Glossary", index_href: str | None = None) -> str:
+def glossary_html(*, units: Units | None = None, title: str = "Glossary", index_href: str | None = None) -> str:
     """A stand-alone HTML page of the glossary (no external assets).
 
     The raw names sit in an element marked ``data-crm-raw``: the one place the
     report check allows them.
     """
-    tab = glossary_table(units)
+    tab = glossary_table(units=units)
     rows = "\n".join(
         f"<tr><td>{html.escape(r['Label'])}</td><td data-crm-raw><code>{html.escape(r['Name in the data files'])}"
         f"</code></td><td>{html.escape(r['Meaning'])}</td></tr>"

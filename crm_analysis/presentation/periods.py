@@ -48,7 +48,7 @@ class PeriodCoverage:
                 f"{'them' if len(parts) > 1 else 'it'}: " + ", ".join(parts) + ".")
 
 
-def period_coverage(first_day: object, last_day: object, freq: str = "M") -> PeriodCoverage:
+def period_coverage(first_day: object, last_day: object, *, freq: str = "M") -> PeriodCoverage:
     """Which periods between ``first_day`` and ``last_day`` (inclusive) the data cover in full.
 
     Parameters
@@ -88,8 +88,8 @@ def period_coverage(first_day: object, last_day: object, freq: str = "M") -> Per
     return PeriodCoverage(pd.DataFrame(rows, index=periods), freq)
 
 
-def complete_periods(series: pd.Series, first_day: object, last_day: object, freq: str = "M",
-                     *, what: str = "month") -> tuple[pd.Series, str]:
+def complete_periods(series: pd.Series, first_day: object, last_day: object, *, freq: str = "M",
+                     what: str = "month") -> tuple[pd.Series, str]:
     """Leave the partial first / last periods out of a period series.
 
     Parameters
@@ -108,7 +108,7 @@ def complete_periods(series: pd.Series, first_day: object, last_day: object, fre
     (pandas.Series, str)
         The series without the partial periods, and the note saying which were left out ("" if none).
     """
-    cov = period_coverage(first_day, last_day, freq)
+    cov = period_coverage(first_day, last_day, freq=freq)
     partial = set(cov.partial)
     idx = series.index
     as_period = idx if isinstance(idx, pd.PeriodIndex) else pd.DatetimeIndex(idx).to_period(freq)

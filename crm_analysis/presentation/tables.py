@@ -43,7 +43,7 @@ TABLE_CSS = f"""
 """
 
 
-def format_column(values: pd.Series, kind: str, units: Units | None = None) -> list[str]:
+def format_column(values: pd.Series, kind: str, *, units: Units | None = None) -> list[str]:
     """Format one column of values by its glossary kind.
 
     Parameters
@@ -71,22 +71,22 @@ def format_column(values: pd.Series, kind: str, units: Units | None = None) -> l
                 for v in values]
     vals = pd.to_numeric(values, errors="coerce").astype(float)
     if kind == "money":
-        d = money_decimals(vals, units)
-        return [format_number(v, d) for v in vals]
+        d = money_decimals(vals, units=units)
+        return [format_number(v, decimals=d) for v in vals]
     if kind == "count":
         return [format_count(v) for v in vals]
     if kind == "share":
-        return [format_percent(v, 1) for v in vals]
+        return [format_percent(v, decimals=1) for v in vals]
     if kind == "percent":
-        return [format_number(v, 1) + ("%" if np.isfinite(v) else "") if not np.isnan(v) else "-" for v in vals]
+        return [format_number(v, decimals=1) + ("%" if np.isfinite(v) else "") if not np.isnan(v) else "-" for v in vals]
     if kind in ("index", "days"):
-        return [format_number(v, 0) for v in vals]
+        return [format_number(v, decimals=0) for v in vals]
     if pd.api.types.is_integer_dtype(values):
         return [format_count(v) for v in vals]
     finite = vals[np.isfinite(vals)]
     big = len(finite) and float(np.abs(finite).max()) >= 1000
     small = len(finite) and float(np.abs(finite).max()) < 1
-    return [format_number(v, 0 if big else (3 if small else 2)) for v in vals]
+    return [format_number(v, decimals=0 if big else (3 if small else 2)) for v in vals]
 
 
 _CODE_RE = re.compile(r"`([^`]+)`")
@@ -109,7 +109,7 @@ def _cell_text(value: Any, units: Units | None = None) -> str:
     t = term(value) if isinstance(value, str) else None
     if t is not None and "_" in str(value):
         return label(value, with_unit=False)
-    return relabel_text(str(value), units)
+    return relabel_text(str(value), units=units)
 
 
 class Table:
@@ -160,8 +160,8 @@ class Table:
 
 def display_table(
     df: pd.DataFrame | pd.Series,
-    units: Units | None = None,
     *,
+    units: Units | None = None,
     kinds: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     caption: str | None = None,
@@ -197,7 +197,7 @@ def display_table(
 
     Examples
     --------
-    >>> t = display_table(pd.DataFrame({"monetary_value": [12.5, 1500.0], "p_alive": [0.93, 0.5]}), Units("GBP"))
+    >>> t = display_table(pd.DataFrame({"monetary_value": [12.5, 1500.0], "p_alive": [0.93, 0.5]}), units=Units("GBP"))
     >>> list(t.frame.columns), t.frame.iloc[0].tolist()
     (['Mean repeat purchase value (GBP)', 'P(alive) (%)'], ['13', '93.0%'])
     """
@@ -212,7 +212,7 @@ def display_table(
     frame = df.to_frame() if isinstance(df, pd.Series) else df
     if isinstance(frame.columns, pd.MultiIndex):
         frame = frame.copy()
-        frame.columns = [" / ".join(str(label(p, units)) for p in c) for c in frame.columns]
+        frame.columns = [" / ".join(str(label(p, units=units)) for p in c) for c in frame.columns]
     show_index = index if index is not None else not isinstance(frame.index, pd.RangeIndex)
     out = {}
     numeric = []
@@ -220,19 +220,19 @@ def display_table(
     for col in frame.columns:
         kind = _kind_of(col, kinds)
         s = frame[col]
-        texts = format_column(s, kind, units)
+        texts = format_column(s, kind, units=units)
         is_raw = str(col).lower() == RAW_NAME_COLUMN
         if not pd.api.types.is_numeric_dtype(s) and not is_raw:
             texts = [_cell_text(v, units) for v in texts]
         raw.append(is_raw)
-        head = labels.get(str(col)) or (str(col).capitalize() if is_raw else label(col, units))
+        head = labels.get(str(col)) or (str(col).capitalize() if is_raw else label(col, units=units))
         while head in out:
             head += " "
         out[head] = texts
         numeric.append(pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s))
     shown = pd.DataFrame(out, index=[_cell_text(i, units) for i in frame.index])
     name = frame.index.name
-    shown.index.name = None if name is None else (labels.get(str(name)) or label(name, units))
+    shown.index.name = None if name is None else (labels.get(str(name)) or label(name, units=units))
     return Table(shown, numeric, caption, show_index, raw)
 
 
@@ -245,17 +245,17 @@ def _relabel_styler(styler: Any, units: Units) -> str:
     data = styler.data
     cols = data.columns
     if not isinstance(cols, pd.MultiIndex):
-        styler = styler.relabel_index([label(c, units) for c in cols], axis="columns")
+        styler = styler.relabel_index([label(c, units=units) for c in cols], axis="columns")
     else:
         for level in range(cols.nlevels):
-            styler = styler.format_index(lambda v: html.escape(label(v, units)), axis="columns", level=level)
+            styler = styler.format_index(lambda v: html.escape(label(v, units=units)), axis="columns", level=level)
     if not isinstance(data.index, pd.RangeIndex):
         for level in range(data.index.nlevels):
             styler = styler.format_index(lambda v: html.escape(_cell_text(v, units)), axis="index", level=level)
     if any(n is not None for n in data.index.names):
-        styler = styler.format_index_names(lambda n: label(n, units), axis=0, escape="html")
+        styler = styler.format_index_names(lambda n: label(n, units=units), axis=0, escape="html")
     if any(n is not None for n in cols.names):  # a pivot's column axis name (e.g. days_before)
-        styler = styler.format_index_names(lambda n: label(n, units), axis=1, escape="html")
+        styler = styler.format_index_names(lambda n: label(n, units=units), axis=1, escape="html")
     for col in cols:
         if pd.api.types.is_bool_dtype(data[col]):
             continue
@@ -264,10 +264,10 @@ def _relabel_styler(styler: Any, units: Units) -> str:
         if pd.api.types.is_numeric_dtype(data[col]) or numbers_as_objects:
             t = term(col) if not isinstance(col, tuple) else None
             if t is not None and t.kind == "money":  # one rounding rule for money, whatever the notebook asked
-                d = money_decimals(pd.to_numeric(data[col], errors="coerce"), units)
-                styler = styler.format(lambda v, d=d: format_number(v, d), subset=[col])
+                d = money_decimals(pd.to_numeric(data[col], errors="coerce"), units=units)
+                styler = styler.format(lambda v, d=d: format_number(v, decimals=d), subset=[col])
             elif t is not None and t.kind == "share":  # the header says (%): the fraction is shown in per cent
-                styler = styler.format(lambda v: format_percent(v, 1), subset=[col])
+                styler = styler.format(lambda v: format_percent(v, decimals=1), subset=[col])
             continue
         if str(col).lower() == RAW_NAME_COLUMN:
             styler = styler.format(lambda v: f"<code>{html.escape(str(v))}</code>", subset=[col])
@@ -282,7 +282,7 @@ def _relabel_styler(styler: Any, units: Units) -> str:
 _FIGURE_UNITS: list[Units] = [DEFAULT_UNITS]
 
 
-def install_display(units: Units | None = None, *, shell: Any = None) -> Callable[[], None] | None:
+def install_display(*, units: Units | None = None, shell: Any = None) -> Callable[[], None] | None:
     """Route ``display(df)`` of the running IPython through :func:`display_table`.
 
     Plain frames are shown with labels, formats and a scroll box; styled
@@ -325,7 +325,7 @@ def install_display(units: Units | None = None, *, shell: Any = None) -> Callabl
 
     def frame_html(df: pd.DataFrame) -> str:
         try:
-            return display_table(df, units).to_html()
+            return display_table(df, units=units).to_html()
         except Exception:  # an unusual frame (duplicate columns, ...): pandas' own table; check-report sees raw names
             return box(df.to_html())
 
@@ -350,7 +350,7 @@ def install_display(units: Units | None = None, *, shell: Any = None) -> Callabl
 
             def polished(fig: Any, draw: Any = draw) -> Any:
                 try:
-                    polish_figure(fig, units)
+                    polish_figure(fig, units=units)
                 except Exception:  # noqa: BLE001 - never lose a figure over its labels
                     pass
                 return draw(fig)
@@ -366,7 +366,7 @@ def install_display(units: Units | None = None, *, shell: Any = None) -> Callabl
 
             def print_figure(fig: Any, *args: Any, **kwargs: Any) -> Any:
                 try:
-                    polish_figure(fig, _FIGURE_UNITS[0])
+                    polish_figure(fig, units=_FIGURE_UNITS[0])
                 except Exception:  # noqa: BLE001 - never lose a figure over its labels
                     pass
                 return plain(fig, *args, **kwargs)
@@ -378,7 +378,7 @@ def install_display(units: Units | None = None, *, shell: Any = None) -> Callabl
         from IPython.display import Markdown
 
         old[Markdown] = md.type_printers.get(Markdown)
-        md.for_type(Markdown, lambda m: relabel_text(m.data or "", units))
+        md.for_type(Markdown, lambda m: relabel_text(m.data or "", units=units))
 
     def undo() -> None:
         for t, printer in old.items():

@@ -140,7 +140,7 @@ def _finite(x: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
-def money_decimals(values: float | Iterable[float], units: Units | None = None) -> int:
+def money_decimals(values: float | Iterable[float], *, units: Units | None = None) -> int:
     """Decimals of money: 0 when the largest magnitude is at least 1,000, else the currency's minor unit.
 
     Applied to a whole column, so that one column has one rounding. The minor
@@ -149,7 +149,7 @@ def money_decimals(values: float | Iterable[float], units: Units | None = None) 
 
     Examples
     --------
-    >>> money_decimals(8798233.74), money_decimals([12.5, 310.0]), money_decimals(12.5, Units("JPY"))
+    >>> money_decimals(8798233.74), money_decimals([12.5, 310.0]), money_decimals(12.5, units=Units("JPY"))
     (0, 2, 0)
     """
     vals = [values] if isinstance(values, (int, float)) else list(values)
@@ -157,7 +157,7 @@ def money_decimals(values: float | Iterable[float], units: Units | None = None) 
     return 0 if finite and max(finite) >= WHOLE_UNITS_FROM else (units or DEFAULT_UNITS).decimals
 
 
-def format_number(value: Any, decimals: int = 2) -> str:
+def format_number(value: Any, *, decimals: int = 2) -> str:
     """A number with thousands separators and ``decimals`` decimals; ``-`` when missing.
 
     Rounds half away from zero on the decimal digits of the value (the way
@@ -166,7 +166,7 @@ def format_number(value: Any, decimals: int = 2) -> str:
 
     Examples
     --------
-    >>> format_number(1234567.891, 1), format_number(float("nan"))
+    >>> format_number(1234567.891, decimals=1), format_number(float("nan"))
     ('1,234,567.9', '-')
     """
     v = _finite(value)
@@ -189,10 +189,10 @@ def format_count(value: Any) -> str:
     >>> format_count(23570)
     '23,570'
     """
-    return format_number(value, 0)
+    return format_number(value, decimals=0)
 
 
-def format_money(value: Any, units: Units | None = None, *, decimals: int | None = None) -> str:
+def format_money(value: Any, *, units: Units | None = None, decimals: int | None = None) -> str:
     """A money amount with its currency: ``"EUR 8,798,234"``, ``"EUR 12.35"``, ``"-EUR 5.00"``.
 
     Parameters
@@ -206,28 +206,28 @@ def format_money(value: Any, units: Units | None = None, *, decimals: int | None
 
     Examples
     --------
-    >>> format_money(8798233.74, Units("GBP")), format_money(-5, decimals=2), format_money(512.6, Units("JPY"))
+    >>> format_money(8798233.74, units=Units("GBP")), format_money(-5, decimals=2), format_money(512.6, units=Units("JPY"))
     ('GBP 8,798,234', '-EUR 5.00', 'JPY 513')
     """
     units = units or DEFAULT_UNITS
     v = _finite(value)
     if v is None:
         return "-"
-    d = money_decimals(v, units) if decimals is None else int(decimals)
-    text = format_number(abs(v), d)
+    d = money_decimals(v, units=units) if decimals is None else int(decimals)
+    text = format_number(abs(v), decimals=d)
     negative = v < 0 and text.strip("0.,") != ""  # no "-EUR 0.00"
     return f"{'-' if negative else ''}{units.currency} {text}"
 
 
-def format_percent(share: Any, decimals: int = 1) -> str:
+def format_percent(share: Any, *, decimals: int = 1) -> str:
     """A share (a fraction, 0.211) as per cent (``"21.1%"``).
 
     Examples
     --------
-    >>> format_percent(0.2113), format_percent(1.0, 0)
+    >>> format_percent(0.2113), format_percent(1.0, decimals=0)
     ('21.1%', '100%')
     """
     v = _finite(share)
     if v is None:
         return "-"
-    return format_number(100.0 * v, decimals) + "%"
+    return format_number(100.0 * v, decimals=decimals) + "%"

@@ -256,8 +256,8 @@ def _line_margin(lines: pd.DataFrame, drivers: CostDrivers, counts: dict[str, in
 
 def customer_profitability(
     transactions: pd.DataFrame,
-    drivers: CostDrivers | None = None,
     *,
+    drivers: CostDrivers | None = None,
     returns: pd.DataFrame | None = None,
     customers: pd.Series | pd.Index | None = None,
 ) -> ProfitTable:
@@ -296,7 +296,7 @@ def customer_profitability(
     --------
     >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b"], "order_id": ["1", "2", "3"],
     ...                    "amount": [100.0, -100.0, 50.0]})
-    >>> t = customer_profitability(tx, CostDrivers(gross_margin=0.5, cost_per_order=5.0, cost_per_return=3.0)).table
+    >>> t = customer_profitability(tx, drivers=CostDrivers(gross_margin=0.5, cost_per_order=5.0, cost_per_return=3.0)).table
     >>> t.set_index("customer_id")["profit"].to_dict()
     {'a': -8.0, 'b': 20.0}
     """
@@ -396,8 +396,8 @@ def customer_profitability(
 
 def booking_profitability(
     bookings: pd.DataFrame,
-    drivers: CostDrivers | None = None,
     *,
+    drivers: CostDrivers | None = None,
     by: str = "customer_id",
     special_requests_col: str = "special_requests",
 ) -> pd.DataFrame:

@@ -212,7 +212,7 @@ def whale_curve(profit: pd.Series | np.ndarray, ids: pd.Series | np.ndarray | No
     )
 
 
-def profit_deciles(table: pd.DataFrame, n_groups: int = 10, *, profit_col: str = "profit",
+def profit_deciles(table: pd.DataFrame, *, n_groups: int = 10, profit_col: str = "profit",
                    id_col: str = "customer_id") -> pd.DataFrame:
     """Customers in ``n_groups`` equal-size groups by profit (1 = the most profitable), with their figures.
 

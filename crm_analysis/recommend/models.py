@@ -97,7 +97,7 @@ def _lines(transactions: pd.DataFrame, need: Sequence[str]) -> pd.DataFrame:
     return t.astype({c: str for c in need})
 
 
-def purchase_matrix(transactions: pd.DataFrame, products: pd.Index | None = None) -> PurchaseMatrix:
+def purchase_matrix(transactions: pd.DataFrame, *, products: pd.Index | None = None) -> PurchaseMatrix:
     """The binary customer x product matrix of ``transactions`` (``customer_id``, ``product``).
 
     Parameters
@@ -251,7 +251,7 @@ class ItemSimilarityRecommender(_Base):
         Customers per product.
     """
 
-    def __init__(self, n_neighbours: int = 50, min_customers: int = 1) -> None:
+    def __init__(self, *, n_neighbours: int = 50, min_customers: int = 1) -> None:
         self.n_neighbours = n_neighbours
         self.min_customers = min_customers
 
@@ -403,7 +403,7 @@ class AssociationRuleRecommender(_Base):
     popularity_ : numpy.ndarray
     """
 
-    def __init__(self, basket: str = "order_id", min_support: float = 0.005, min_confidence: float = 0.05) -> None:
+    def __init__(self, *, basket: str = "order_id", min_support: float = 0.005, min_confidence: float = 0.05) -> None:
         self.basket = basket
         self.min_support = min_support
         self.min_confidence = min_confidence

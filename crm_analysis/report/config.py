@@ -518,7 +518,7 @@ def _refuse_secrets(value: Any, key: str) -> None:
 _PATH_BASES = ("the project root", "the working directory", "the configuration file's folder")
 
 
-def resolve_data_path(path: Any, root: Path, key: str, config_dir: Path | None = None) -> tuple[Path, dict[str, Any]]:
+def resolve_data_path(path: Any, root: Path, key: str, *, config_dir: Path | None = None) -> tuple[Path, dict[str, Any]]:
     """A data file's path from a configuration, and how it was resolved.
 
     An absolute path is kept. A relative one is looked for against the
@@ -586,7 +586,7 @@ def _parse_data(value: Any, root: Path, config_dir: Path | None = None) -> dict[
         _unknown_keys(spec, set(LOADER_KEYS[loader]) - {"loader"}, key)
         resolved: dict[str, dict[str, Any]] = {}
         if "path" in spec:
-            found, info = resolve_data_path(spec["path"], root, f"{key}.path", config_dir)
+            found, info = resolve_data_path(spec["path"], root, f"{key}.path", config_dir=config_dir)
             spec["path"] = str(found)
             if info:
                 resolved["path"] = info
@@ -597,7 +597,7 @@ def _parse_data(value: Any, root: Path, config_dir: Path | None = None) -> dict[
                 raise ConfigError(f"{key}: loader 'duckdb' needs 'table' or 'query'")
             db = spec.get("database")
             if db not in (None, "", ":memory:"):
-                found, info = resolve_data_path(db, root, f"{key}.database", config_dir)
+                found, info = resolve_data_path(db, root, f"{key}.database", config_dir=config_dir)
                 spec["database"] = str(found)
                 if info:
                     resolved["database"] = info
@@ -665,7 +665,7 @@ def _check_date_options(spec: Mapping[str, Any], key: str) -> None:
         from crm_analysis.data.dates import check_timezone
 
         try:
-            check_timezone(spec["timezone"], f"{key}.timezone")
+            check_timezone(spec["timezone"], name=f"{key}.timezone")
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
 
@@ -713,7 +713,7 @@ def _resolve_parameter_files(params: dict[str, Any], root: Path, key: str, confi
     for p, v in params.items():
         if not (isinstance(v, Mapping) and "loader" in v and isinstance(v.get("path"), (str, Path))):
             continue
-        found, info = resolve_data_path(v["path"], root, f"{key}.parameters.{p}.path", config_dir)
+        found, info = resolve_data_path(v["path"], root, f"{key}.parameters.{p}.path", config_dir=config_dir)
         if info and info["against"] is None:
             tried = "; ".join(f"{c} ({w})" for w, c in info["tried"])
             raise ConfigError(f"{key}.parameters.{p}.path: file not found: {v['path']!r} (relative paths are "

@@ -123,7 +123,7 @@ def _headlines(heads: dict[str, dict[str, dict[str, Any]]], order: list[str],
         for key, fig in heads[name].items():
             kind = infer_kind(key, fig["label"], fig["value"])
             # a text value (a sentence such as how the model was chosen) wraps; figures stay on one line
-            items.append({"key": key, "label": fig["label"], "value": format_figure(fig["value"], kind, units),
+            items.append({"key": key, "label": fig["label"], "value": format_figure(fig["value"], kind, units=units),
                           "numeric": kind != "text"})
         groups.append({"notebook": name, "items": items})
     return groups
@@ -153,7 +153,7 @@ def _key_figures(heads: dict[str, dict[str, dict[str, Any]]], links: dict[str, s
                 continue
             kind = _KIND_OF.get(key) or infer_kind(key, fig["label"], fig["value"])
             cards.append({"notebook": nb, "key": key, "label": fig["label"],
-                          "value": format_figure(fig["value"], kind, units), "link": links.get(nb)})
+                          "value": format_figure(fig["value"], kind, units=units), "link": links.get(nb)})
             break
     return cards
 
@@ -165,13 +165,13 @@ def report_findings(run_dir: str | Path, notebook: str) -> list[str]:
     headline figures of that notebook.
     """
     heads = load_headlines(run_dir).get(_canonical(notebook), {})
-    return findings(notebook, heads, Units.from_run(run_dir)) if heads else []
+    return findings(notebook, heads, units=Units.from_run(run_dir)) if heads else []
 
 
 def write_glossary(run_dir: str | Path) -> Path:
     """Write the glossary page (:data:`GLOSSARY_PAGE`) into a run folder, with the run's currency."""
     run_dir = Path(run_dir)
-    return write_text_atomic(run_dir / GLOSSARY_PAGE, glossary_html(Units.from_run(run_dir),
+    return write_text_atomic(run_dir / GLOSSARY_PAGE, glossary_html(units=Units.from_run(run_dir),
                                                                      index_href="index.html"))
 
 
@@ -305,7 +305,7 @@ def render_index(run_dir: str | Path, *, reports_dir: str | Path | None = None) 
     units = Units.from_run(run_dir)
     for nb in notebooks:
         name = _canonical(str(nb.get("name", "")))
-        nb["findings"] = findings(name, heads[name], units) if nb.get("status") == "ok" and name in heads else []
+        nb["findings"] = findings(name, heads[name], units=units) if nb.get("status") == "ok" and name in heads else []
     links = {nb["name"]: f"{base}{nb['html']}" for nb in notebooks if nb.get("html") and nb.get("name")}
     cards = _key_figures(heads, links, units)
     segments = segment_sizes(run_dir)

@@ -381,7 +381,7 @@ def check_parameters(config: ReportConfig, *, enabled_only: bool = True) -> dict
 
 
 def format_parameters(
-    name: str, params: dict[str, NotebookParameter], configured: dict[str, Any] | None = None
+    name: str, params: dict[str, NotebookParameter], *, configured: dict[str, Any] | None = None
 ) -> str:
     """Human-readable listing of a notebook's parameters.
 

@@ -436,7 +436,7 @@ _CELL_FRAME = re.compile(  # IPython >= 8.5: "Cell In[3], line 2"; before: "Inpu
 )
 
 
-def failing_statement(traceback: Iterable[str], source: str, exec_count: int | None = None) -> tuple[int | None, str]:
+def failing_statement(traceback: Iterable[str], source: str, *, exec_count: int | None = None) -> tuple[int | None, str]:
     r"""The line and the statement of a cell that raised, from the kernel's traceback.
 
     Parameters
@@ -462,7 +462,7 @@ def failing_statement(traceback: Iterable[str], source: str, exec_count: int | N
     --------
     >>> tb = ["ValueError  Traceback (most recent call last)",
     ...       "Cell In[2], line 2\n      1 x = 1\n----> 2 raise ValueError(x)\n", "ValueError: 1"]
-    >>> failing_statement(tb, "x = 1\nraise ValueError(x)", 2)
+    >>> failing_statement(tb, "x = 1\nraise ValueError(x)", exec_count=2)
     (2, 'raise ValueError(x)')
     """
     line_no = None
@@ -650,7 +650,7 @@ def _execute(spec: NotebookSpec, rec: NotebookRun, out: Path, run_dir: Path, ker
     except PapermillExecutionError as exc:
         index, source = _locate_error_cell(out) if out.exists() else (None, "")
         cell_text = exc.source or source
-        line, statement = failing_statement(exc.traceback or [], cell_text, exc.exec_count)
+        line, statement = failing_statement(exc.traceback or [], cell_text, exec_count=exc.exec_count)
         return NotebookFailed(
             spec.name,
             ename=str(exc.ename),

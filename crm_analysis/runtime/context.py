@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,7 @@ class RunContext:
     """
 
     run_dir: str | Path | None = None
+    _: KW_ONLY  # the options after the run directory are keyword-only
     seed: int = 42
     as_of: str | None = None
     notebook: str = "notebook"
@@ -109,7 +110,7 @@ class RunContext:
         self.units = Units.from_run(self.run_dir)
         # what readers see: no text cut with "..." by pandas, tables through the glossary (labels, units, scroll box)
         pd.set_option("display.max_colwidth", None)
-        install_display(self.units)
+        install_display(units=self.units)
 
     # ------------------------------------------------------------------ paths
     @property
@@ -304,7 +305,7 @@ class RunContext:
 
         mine = self.headlines().get(self.notebook, {})
         return pd.DataFrame(
-            {"value": [format_figure(f["value"], infer_kind(k, f["label"], f["value"]), self.units)
+            {"value": [format_figure(f["value"], infer_kind(k, f["label"], f["value"]), units=self.units)
                        for k, f in mine.items()]},
             index=pd.Index([f["label"] for f in mine.values()], name="figure"),
         )

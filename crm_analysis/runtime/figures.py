@@ -105,7 +105,7 @@ def _pct(x: float) -> str:
     return f"{x:.2g}%"
 
 
-def format_figure(value: Any, kind: str, units: Units | None = None) -> str:
+def format_figure(value: Any, kind: str, *, units: Units | None = None) -> str:
     """Format a headline figure for people.
 
     Parameters
@@ -129,7 +129,7 @@ def format_figure(value: Any, kind: str, units: Units | None = None) -> str:
 
     Examples
     --------
-    >>> format_figure(23570, "count"), format_figure(302778.53, "money", Units("GBP")), format_figure(0.6359, "share")
+    >>> format_figure(23570, "count"), format_figure(302778.53, "money", units=Units("GBP")), format_figure(0.6359, "share")
     ('23,570', 'GBP 302,779', '63.6%')
     """
     if kind not in KINDS:
@@ -137,7 +137,7 @@ def format_figure(value: Any, kind: str, units: Units | None = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, str):
-        return relabel_text(value, units)  # "lowest holdout_rmse" -> "lowest Holdout RMSE"
+        return relabel_text(value, units=units)  # "lowest holdout_rmse" -> "lowest Holdout RMSE"
     if kind == "text" or isinstance(value, bool) or not isinstance(value, (int, float)):
         return format_value(value)
     if math.isinf(value):
@@ -145,7 +145,7 @@ def format_figure(value: Any, kind: str, units: Units | None = None) -> str:
     if kind == "count":
         return f"{round(value):,}"
     if kind == "money":
-        return format_money(value, units)
+        return format_money(value, units=units)
     if kind == "share":
         return _pct(100.0 * value)
     if kind == "percent":

@@ -21,6 +21,7 @@ __all__ = ["parquet_glob", "connect_out_of_core"]
 
 
 def connect_out_of_core(
+    *,
     memory_limit: str = "3GB",
     temp_directory: str | os.PathLike[str] | None = None,
     threads: int | None = None,
@@ -55,7 +56,7 @@ def connect_out_of_core(
 
     Examples
     --------
-    >>> con = connect_out_of_core("1GB", threads=1)
+    >>> con = connect_out_of_core(memory_limit="1GB", threads=1)
     >>> con.sql("SELECT current_setting('threads')").fetchall()[0][0]
     1
     """

@@ -49,6 +49,7 @@ DEFAULT_CONFIG: dict[str, str] = {
 
 
 def get_spark(
+    *,
     master: str = "local[2]",
     app_name: str = "crm_analysis",
     config: Mapping[str, Any] | None = None,
@@ -93,7 +94,7 @@ def _canonical(sdf: Any, columns: Mapping[str, str] | None, F: Any) -> Any:
     """Project to the canonical transaction columns the demand needs (as ``transactions_relation`` does)."""
     found = list(sdf.columns)
     types = dict(sdf.dtypes)
-    mapping = resolve_columns(found, TRANSACTIONS, columns)
+    mapping = resolve_columns(found, TRANSACTIONS, columns=columns)
     derived = {}
     if "amount" not in mapping and {"quantity", "unit_price"} <= set(mapping):
         derived["amount"] = F.col(mapping["quantity"]).cast("double") * F.col(mapping["unit_price"]).cast("double")

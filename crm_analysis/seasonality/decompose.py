@@ -236,9 +236,9 @@ def _as_series(series: pd.Series | DemandSeries | np.ndarray, column: str | None
 
 def decompose(
     series: pd.Series | DemandSeries | np.ndarray,
+    *,
     periods: int | Sequence[int] = (7, 365),
     robust: bool = False,
-    *,
     column: str | None = None,
     seasonal_windows: Sequence[int] | None = None,
     iterate: int = 2,

@@ -123,7 +123,7 @@ class MixTable:
         )
 
 
-def mix_table(series: DemandSeries | pd.DataFrame, across: Literal["weekday", "month"] = "weekday") -> MixTable:
+def mix_table(series: DemandSeries | pd.DataFrame, *, across: Literal["weekday", "month"] = "weekday") -> MixTable:
     """Demand and shares of each group by weekday or by month.
 
     Parameters
@@ -199,7 +199,7 @@ class WeekdayMonthMix:
         return _heatmap(self.table, ax, title + " by weekday and month", fmt, label, "month", "weekday")
 
 
-def weekday_month_mix(series: DemandSeries | pd.DataFrame | pd.Series, group: str | None = None) -> WeekdayMonthMix:
+def weekday_month_mix(series: DemandSeries | pd.DataFrame | pd.Series, *, group: str | None = None) -> WeekdayMonthMix:
     """Weekday x month grid of demand.
 
     Parameters

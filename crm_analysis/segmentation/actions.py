@@ -309,6 +309,7 @@ class ActionRule:
 
 
 def default_action_rules(
+    *,
     retain_clv_index: float = 1.5,
     winback_revenue_index: float = 1.0,
     new_customer_days: float = 90.0,
@@ -399,7 +400,7 @@ def default_action_rules(
 
 
 def validate_action_rules(
-    rules: Sequence[ActionRule], policy: LapsePolicy | None = None
+    rules: Sequence[ActionRule], *, policy: LapsePolicy | None = None
 ) -> list[ActionRule]:
     """Check an ordered rule set; refuse any that could send a lapsed customer or segment to onboarding.
 
@@ -576,8 +577,8 @@ def customer_state(
 
 def assign_actions(
     table: pd.DataFrame,
-    rules: Sequence[ActionRule] | None = None,
     *,
+    rules: Sequence[ActionRule] | None = None,
     policy: LapsePolicy | None = None,
     segment_col: str = "segment",
 ) -> pd.DataFrame:
@@ -616,7 +617,7 @@ def assign_actions(
         lapsed segment got an onboarding or acquisition action.
     """
     policy = policy or LapsePolicy()
-    rules = validate_action_rules(default_action_rules() if rules is None else rules, policy)
+    rules = validate_action_rules(default_action_rules() if rules is None else rules, policy=policy)
     if "state" not in table.columns:
         raise InputError("the customer table has no 'state' column: build it with customer_state(...)")
     n = len(table)
@@ -732,7 +733,7 @@ class SegmentSummary:
 
     def export_action_table(self, path: str | Path, segments: pd.DataFrame | None = None) -> Path:
         """Write the action table as CSV for campaign tools; see :func:`export_action_table`."""
-        return export_action_table(self, path, segments)
+        return export_action_table(self, path, segments=segments)
 
     def plot(self, axes: Sequence[plt.Axes] | None = None) -> Figure:
         """Bar charts: share of customers, revenue and CLV per segment; mix of actions per segment.
@@ -797,13 +798,13 @@ def _p_alive_model(table: pd.DataFrame, p_alive_model: str | None) -> str:
 
 def segment_summary(
     table: pd.DataFrame,
+    *,
     segment_col: str = "segment",
     revenue_col: str = "revenue",
     clv_col: str = "clv",
     p_alive_col: str = "p_alive",
     action_rules: Sequence[ActionRule] | None = None,
     mean_cols: Sequence[str] = ("r_score", "f_score", "m_score"),
-    *,
     policy: LapsePolicy | None = None,
     unit_days: float | None = None,
     p_alive_model: str | None = None,
@@ -859,7 +860,7 @@ def segment_summary(
     )
     rules = list(default_action_rules() if action_rules is None else action_rules)
     extra = [c for c in table.columns if c not in state.columns and c != segment_col]
-    acts = assign_actions(pd.concat([state, table[extra]], axis=1), rules, policy=policy)
+    acts = assign_actions(pd.concat([state, table[extra]], axis=1), rules=rules, policy=policy)
     df = pd.DataFrame(
         {
             "segment": state["segment"].to_numpy(),
@@ -937,6 +938,7 @@ def segment_summary(
 def export_action_table(
     summary: SegmentSummary | pd.DataFrame,
     path: str | Path,
+    *,
     segments: pd.DataFrame | None = None,
     segment_col: str = "segment",
 ) -> Path:

@@ -66,7 +66,7 @@ def _inv_slog(y: np.ndarray) -> np.ndarray:
     return np.sign(y) * np.expm1(np.abs(y))
 
 
-def silhouettes(X: np.ndarray, labelings: dict[int, np.ndarray], chunk: int = 1024) -> dict[int, float]:
+def silhouettes(X: np.ndarray, labelings: dict[int, np.ndarray], *, chunk: int = 1024) -> dict[int, float]:
     """Mean silhouette coefficient of several labelings of the same points.
 
     Same definition as :func:`sklearn.metrics.silhouette_score` (Euclidean;

@@ -174,6 +174,7 @@ class ParetoResult:
 
 def pareto_analysis(
     values: pd.Series | np.ndarray | list[float],
+    *,
     negative: Literal["raise", "clip"] = "raise",
     label: str | None = None,
 ) -> ParetoResult:

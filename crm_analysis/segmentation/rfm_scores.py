@@ -126,7 +126,7 @@ def _rescale(rng: tuple[int, int], bins: int) -> tuple[int, int]:
     return (math.ceil((lo - 1) * bins / 5) + 1, math.ceil(hi * bins / 5))
 
 
-def default_segment_rules(bins: int = 5) -> list[SegmentRule]:
+def default_segment_rules(*, bins: int = 5) -> list[SegmentRule]:
     """The eleven-segment RFM map as ordered rules for scores in ``1..bins``.
 
     For ``bins=5`` these are the ranges in the module docstring. For other
@@ -198,13 +198,13 @@ def validate_segment_rules(rules: Sequence[SegmentRule], bins: int) -> list[Segm
 
 def rfm_scores(
     summary: pd.DataFrame,
+    *,
     bins: int = 5,
     recency_col: str = "recency",
     frequency_col: str = "frequency",
     monetary_value_col: str = "monetary_value",
     age_col: str | None = "T",
     id_col: str = "customer_id",
-    *,
     monetary_col: str | None = None,
 ) -> pd.DataFrame:
     """R, F and M scores in ``1..bins`` (5 = best) for every customer.
@@ -310,6 +310,7 @@ def rfm_scores(
 
 def rfm_segments(
     scores: pd.DataFrame,
+    *,
     rules: Sequence[SegmentRule] | None = None,
     bins: int | None = None,
 ) -> pd.Series:
@@ -352,7 +353,7 @@ def rfm_segments(
         bins = top if rules is not None else max(top, 5)
     if top > bins or (r.size and min(r.min(), fm.min()) < 1):
         raise InputError(f"scores must lie in 1..{bins}; found {min(r.min(), fm.min())}..{top}")
-    rules = validate_segment_rules(default_segment_rules(bins) if rules is None else rules, bins)
+    rules = validate_segment_rules(default_segment_rules(bins=bins) if rules is None else rules, bins)
     seg = np.full(r.size, None, dtype=object)
     free = np.ones(r.size, dtype=bool)
     for rule in rules:

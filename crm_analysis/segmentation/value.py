@@ -92,6 +92,7 @@ def default_cell_names(n: int) -> dict[tuple[int, int], str]:
 
 def current_profit(
     table: pd.DataFrame,
+    *,
     revenue_col: str = "revenue",
     orders_col: str | None = "frequency",
     cost_rate: float = 0.0,
@@ -241,8 +242,8 @@ def value_grid(
     table: pd.DataFrame,
     current_col: str,
     future_col: str,
-    n: int = 2,
     *,
+    n: int = 2,
     id_col: str = "customer_id",
     referral_col: str | None = None,
     advocate_min: float = 1,

@@ -69,8 +69,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def simulate_campaign(
-    n_customers: int = 20_000,
     *,
+    n_customers: int = 20_000,
     customers: pd.DataFrame | None = None,
     treatment_share: float = 0.5,
     conversion_given_visit: float = 0.08,

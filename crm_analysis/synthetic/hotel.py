@@ -508,6 +508,7 @@ def _allocate(
 
 def generate_bookings(
     config: HotelConfig | None = None,
+    *,
     start: str | pd.Timestamp = "2023-01-01",
     end: str | pd.Timestamp = "2024-12-31",
     seed: int | None = 42,
@@ -794,7 +795,7 @@ def generate_bookings(
     return SyntheticBookings(bookings, cfg, demand, denied, occupancy, params, nights_tab)
 
 
-def default_bookings(seed: int = 42) -> pd.DataFrame:
+def default_bookings(*, seed: int = 42) -> pd.DataFrame:
     """The built-in default bookings of the report chain.
 
     :data:`DEFAULT_HOTEL` (120 rooms, five segments calibrated on the City
@@ -810,7 +811,7 @@ def default_bookings(seed: int = 42) -> pd.DataFrame:
     pandas.DataFrame
         Canonical bookings.
     """
-    return generate_bookings(DEFAULT_HOTEL, "2023-01-01", "2024-12-31", seed=seed).bookings
+    return generate_bookings(DEFAULT_HOTEL, start="2023-01-01", end="2024-12-31", seed=seed).bookings
 
 
 def request_stream(config: HotelConfig | None = None, *, start: object, end: object, seed: int) -> pd.DataFrame:
@@ -840,6 +841,6 @@ def request_stream(config: HotelConfig | None = None, *, start: object, end: obj
     """
     cfg = DEFAULT_HOTEL if config is None else config
     big = replace(cfg, capacity=int(cfg.capacity) * 10, mean_load=float(cfg.mean_load) / 10)
-    b = generate_bookings(big, start, end, seed=seed).bookings
+    b = generate_bookings(big, start=start, end=end, seed=seed).bookings
     b["units"] = np.minimum(b["units"].to_numpy(), int(cfg.capacity)).astype(np.int64)
     return b

@@ -174,6 +174,7 @@ def _recency(owner: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:
 def simulate_bgnbd(
     n_customers: int,
     T: float | Sequence[float] | np.ndarray,
+    *,
     r: float = BGNBD_CDNOW["r"],
     alpha: float = BGNBD_CDNOW["alpha"],
     a: float = BGNBD_CDNOW["a"],
@@ -253,6 +254,7 @@ def simulate_bgnbd(
 def simulate_pareto_nbd(
     n_customers: int,
     T: float | Sequence[float] | np.ndarray,
+    *,
     r: float = PARETO_NBD_CDNOW["r"],
     alpha: float = PARETO_NBD_CDNOW["alpha"],
     s: float = PARETO_NBD_CDNOW["s"],
@@ -321,6 +323,7 @@ def simulate_pareto_nbd(
 
 def simulate_gamma_gamma(
     n_transactions: Sequence[int] | np.ndarray,
+    *,
     p: float = GAMMA_GAMMA_CDNOW["p"],
     q: float = GAMMA_GAMMA_CDNOW["q"],
     v: float = GAMMA_GAMMA_CDNOW["v"],
@@ -462,6 +465,7 @@ def _weekday_move(
 
 
 def generate_transactions(
+    *,
     n_customers: int = 2000,
     start: str | pd.Timestamp = "2023-01-01",
     end: str | pd.Timestamp = "2024-12-31",
@@ -474,7 +478,6 @@ def generate_transactions(
     spend_seasonality: float = 0.5,
     channel_mix: Mapping[str, float] | None = None,
     seed: int | None = 42,
-    *,
     n_products: int = 0,
     category_concentration: float = 0.3,
     return_rate: float = 0.0,
@@ -575,7 +578,7 @@ def generate_transactions(
 
     Examples
     --------
-    >>> data = generate_transactions(500, seed=1)
+    >>> data = generate_transactions(n_customers=500, seed=1)
     >>> data.transactions.columns.tolist()
     ['customer_id', 'timestamp', 'amount', 'order_id', 'channel']
     """
@@ -806,7 +809,7 @@ def _draw_returns(
     return out, propensity, int(late.sum())
 
 
-def default_transactions(seed: int = 42) -> pd.DataFrame:
+def default_transactions(*, seed: int = 42) -> pd.DataFrame:
     """The built-in default transactions of the report chain.
 
     3,000 customers acquired 2023-01-01 to 2023-12-31 (weekend and

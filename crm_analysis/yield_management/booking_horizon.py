@@ -434,8 +434,8 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
         models = {"logistic regression": const, "gradient boosting": const}
     else:
         models = {
-            "logistic regression": CancellationModel("logistic", seed=p.seed).fit(split.train),
-            "gradient boosting": CancellationModel("gradient_boosting", max_iter=p.cancel_max_iter,
+            "logistic regression": CancellationModel(model="logistic", seed=p.seed).fit(split.train),
+            "gradient boosting": CancellationModel(model="gradient_boosting", max_iter=p.cancel_max_iter,
                                                    seed=p.seed).fit(split.train),
         }
     cancel = evaluate_cancellation_model(models, split.test, one_class="nan")

@@ -44,7 +44,7 @@ AUC, the Brier score and the calibration table on a test set.
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, NotFittedError
 from crm_analysis._validate import check_columns
 
 from collections.abc import Iterable, Sequence
@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -138,7 +139,7 @@ def cancellation_target(bookings: pd.DataFrame) -> np.ndarray:
     return (st == "cancelled").to_numpy().astype(np.int64)
 
 
-def booking_features(bookings: pd.DataFrame, exclude: Iterable[str] = ()) -> pd.DataFrame:
+def booking_features(bookings: pd.DataFrame, *, exclude: Iterable[str] = ()) -> pd.DataFrame:
     """Features of each booking known at the moment it is made.
 
     Parameters
@@ -267,7 +268,7 @@ def time_split(bookings: pd.DataFrame, cutoff: object, *, start: object | None =
     return TimeSplit(tr, te, cut, counts)
 
 
-class CancellationModel:
+class CancellationModel(BaseEstimator):
     """Probability that a booking will be cancelled (scikit-learn classifier on :func:`booking_features`).
 
     Parameters
@@ -306,6 +307,7 @@ class CancellationModel:
 
     def __init__(
         self,
+        *,
         model: Literal["gradient_boosting", "logistic"] = "gradient_boosting",
         calibrate: bool = False,
         exclude: Sequence[str] = DEFAULT_EXCLUDE,
@@ -412,7 +414,7 @@ class CancellationModel:
     def predict_proba(self, bookings: pd.DataFrame) -> np.ndarray:
         """Probability of cancellation of each booking, shape ``(n_bookings,)``."""
         if not hasattr(self, "estimator_"):
-            raise InputError("CancellationModel is not fitted; call fit(bookings) first")
+            raise NotFittedError("CancellationModel is not fitted; call fit(bookings) first")
         from threadpoolctl import threadpool_limits
 
         X = self._features(bookings, fit=False)
@@ -466,7 +468,7 @@ class CancellationEvaluation:
         return fig
 
 
-def evaluate_cancellation_model(models: dict[str, CancellationModel], test: pd.DataFrame, bins: int = 10, *,
+def evaluate_cancellation_model(models: dict[str, CancellationModel], test: pd.DataFrame, *, bins: int = 10,
                                 one_class: Literal["raise", "nan"] = "raise") -> CancellationEvaluation:
     """AUC, Brier score and calibration bins of fitted models on test bookings.
 

@@ -84,6 +84,7 @@ def littlewood(
     low_fare: float,
     mean: float,
     std: float | None = None,
+    *,
     distribution: Literal["normal", "poisson"] = "normal",
 ) -> float:
     """Littlewood's two-class protection level for the high fare.
@@ -253,6 +254,7 @@ def _round_levels(protection_levels: Sequence[float], capacity: int, rounding: s
 def booking_limits(
     protection_levels: Sequence[float],
     capacity: int,
+    *,
     rounding: Literal["nearest", "up", "down"] = "nearest",
 ) -> np.ndarray:
     """Integer nested booking limits from (unrounded) protection levels.
@@ -461,6 +463,7 @@ def policy_value_function(
     demand: Sequence[DemandSpec] | np.ndarray,
     capacity: int,
     protection_levels: Sequence[float],
+    *,
     rounding: Literal["nearest", "up", "down"] = "nearest",
 ) -> np.ndarray:
     """Value functions ``V^pi_j(x)`` of a given nested policy in the static model.
@@ -506,6 +509,7 @@ def expected_revenue(
     demand: Sequence[DemandSpec] | np.ndarray,
     capacity: int,
     protection_levels: Sequence[float],
+    *,
     rounding: Literal["nearest", "up", "down"] = "nearest",
 ) -> float:
     """Exact expected revenue of any nested policy in the static model.
@@ -536,5 +540,5 @@ def expected_revenue(
     >>> expected_revenue([100, 60], [2, 5], capacity=0, protection_levels=[0])
     0.0
     """
-    V = policy_value_function(fares, demand, capacity, protection_levels, rounding)
+    V = policy_value_function(fares, demand, capacity, protection_levels, rounding=rounding)
     return float(V[-1, -1])

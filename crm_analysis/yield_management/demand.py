@@ -37,7 +37,7 @@ __all__ = ["discretize_normal", "demand_pmf", "demand_pmfs", "sample_demand", "d
 DemandSpec = Any
 
 
-def discretize_normal(mean: float, std: float, upper: int | None = None) -> np.ndarray:
+def discretize_normal(mean: float, std: float, *, upper: int | None = None) -> np.ndarray:
     """Discretise a normal demand distribution onto the integers ``0..upper``.
 
     The discrete demand is ``D = max(0, round(X))`` with ``X ~ N(mean, std**2)``:

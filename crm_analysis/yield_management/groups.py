@@ -251,7 +251,7 @@ class GroupFutureValue:
     future_value: float
 
 
-def group_future_value(bookings: pd.DataFrame, segment: str = "Groups") -> GroupFutureValue:
+def group_future_value(bookings: pd.DataFrame, *, segment: str = "Groups") -> GroupFutureValue:
     """Expected future value of a group: repeat probability x value of a group booking.
 
     A stated, simple assumption rather than a CLV model: a group that books

@@ -300,6 +300,7 @@ def overbooking_curve(
     show_rate: float,
     fare: float,
     denied_cost: float,
+    *,
     max_bookings: int | None = None,
 ) -> OverbookingCurve:
     """Expected revenue, denied guests and empty rooms for booking limits ``C..max_bookings``.
@@ -364,7 +365,7 @@ def overbooking_curve(
     return OverbookingCurve(table, C, q, float(fare), float(denied_cost), best)
 
 
-def show_rates(bookings: pd.DataFrame, by: str | None = "segment") -> pd.DataFrame:
+def show_rates(bookings: pd.DataFrame, *, by: str | None = "segment") -> pd.DataFrame:
     """Show, cancellation and no-show rates from canonical bookings.
 
     Counts are weighted by ``units`` (rooms) when that column is present.

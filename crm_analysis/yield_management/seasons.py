@@ -32,6 +32,7 @@ def _check_forecasts(forecasts: pd.DataFrame) -> None:
 
 def assign_seasons(
     forecasts: pd.DataFrame,
+    *,
     method: str = "tercile",
     labels: Sequence[str] = SEASON_LABELS,
 ) -> pd.Series:
@@ -111,7 +112,7 @@ def season_demand(forecasts: pd.DataFrame, seasons: pd.Series) -> pd.DataFrame:
     return out
 
 
-def fares_from_bookings(bookings: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+def fares_from_bookings(bookings: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
     """Fare of each class: mean nightly rate of stayed bookings, per room-night.
 
     Parameters

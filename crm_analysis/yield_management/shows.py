@@ -50,7 +50,7 @@ With no booking on hand the limits are the binomial ones of
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, NotFittedError
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -135,6 +135,7 @@ def _poisson_pmf(mean: float) -> np.ndarray:
 
 
 def shows_pmf(probabilities: Sequence[float] | np.ndarray, units: Sequence[int] | np.ndarray | None = None,
+              *,
               net_pickup: float = 0.0) -> np.ndarray:
     """Distribution of the rooms that show: Poisson-binomial of the bookings on hand plus Poisson net pick-up.
 
@@ -354,7 +355,7 @@ class HeldCancellation:
         if self.constant_ is not None:
             return np.full(np.shape(cancel_probability), self.constant_)
         if self.coef_ is None:
-            raise InputError("HeldCancellation is not fitted; call fit(bookings, cancel_probability) first")
+            raise NotFittedError("HeldCancellation is not fitted; call fit(bookings, cancel_probability) first")
         c = np.asarray(cancel_probability, dtype=float)
         d = np.broadcast_to(np.asarray(days_before, dtype=float), c.shape)
         lead = np.broadcast_to(np.asarray(lead_time, dtype=float), c.shape)

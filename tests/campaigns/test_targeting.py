@@ -27,7 +27,7 @@ def _fast(**kw):
 
 @pytest.fixture(scope="module")
 def data():
-    return campaign_data(simulate_campaign(3_000, seed=11).table, control="control")
+    return campaign_data(simulate_campaign(n_customers=3_000, seed=11).table, control="control")
 
 
 @pytest.mark.parametrize("kwargs, name", [

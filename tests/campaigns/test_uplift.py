@@ -56,7 +56,7 @@ def test_tied_scores_are_one_step():
 
 @pytest.fixture(scope="module")
 def experiment():
-    sim = simulate_campaign(20_000, seed=3)
+    sim = simulate_campaign(n_customers=20_000, seed=3)
     data = campaign_data(sim.table, control="control")
     return sim, analyse_campaign(data, "email", features=FEATURES, outcome="visit", seed=3, contact_cost=0.5,
                                  margin=0.4)
@@ -65,7 +65,7 @@ def experiment():
 def test_oracle_beats_models_beat_random(experiment):
     sim, a = experiment
     t = a.test.merge(sim.truth, on="customer_id")
-    oracle = uplift_curves(t["visit"].to_numpy(), t["treated"].to_numpy(), t["tau"].to_numpy(), "oracle")
+    oracle = uplift_curves(t["visit"].to_numpy(), t["treated"].to_numpy(), t["tau"].to_numpy(), label="oracle")
     for c in a.curves:
         assert oracle.qini_coefficient > c.qini_coefficient > 0, c.label
         assert np.corrcoef(t["tau"], t[f"score_{c.label}"])[0, 1] > 0.6, c.label
@@ -78,7 +78,7 @@ def test_oracle_beats_models_beat_random(experiment):
 @pytest.mark.slow
 def test_class_transformation_weights_unequal_groups():
     """With 20 % treated, the weighted class transformation still estimates the mean uplift (truth +/- 0.02)."""
-    sim = simulate_campaign(30_000, seed=5, treatment_share=0.2)
+    sim = simulate_campaign(n_customers=30_000, seed=5, treatment_share=0.2)
     t = sim.table
     X, _ = prepare_features(t, FEATURES)
     m = ClassTransformationUplift(seed=0).fit(X, t["visit"].to_numpy(), (t["group"] == "email").to_numpy())
@@ -88,7 +88,7 @@ def test_class_transformation_weights_unequal_groups():
 
 @pytest.mark.slow
 def test_two_model_learns_the_treated_and_control_rates():
-    sim = simulate_campaign(30_000, seed=6)
+    sim = simulate_campaign(n_customers=30_000, seed=6)
     t = sim.table
     X, _ = prepare_features(t, FEATURES)
     m = TwoModelUplift(seed=0).fit(X, t["visit"].to_numpy(), (t["group"] == "email").to_numpy())
@@ -151,7 +151,7 @@ def test_qini_interval_separates_a_real_ranking_from_a_random_one(experiment):
 
 
 def test_a_model_on_noise_says_it_does_not_beat_random():
-    sim = simulate_campaign(4_000, seed=8)
+    sim = simulate_campaign(n_customers=4_000, seed=8)
     table = sim.table.assign(noise=np.random.default_rng(8).normal(size=len(sim.table)))
     from sklearn.linear_model import LogisticRegression
 
@@ -177,7 +177,7 @@ def test_random_state_is_a_deprecated_alias_of_seed_and_clone_keeps_both(cls):
     from crm_analysis.campaigns.uplift import default_classifier
     from crm_analysis.exceptions import InputError
 
-    t = simulate_campaign(2_000, seed=3).table
+    t = simulate_campaign(n_customers=2_000, seed=3).table
     X, _ = prepare_features(t, FEATURES)
     y, w = t["visit"].to_numpy(), (t["group"] == "email").to_numpy()
     new = cls(seed=4).fit(X, y, w)

@@ -184,7 +184,7 @@ def test_online_retail_calibration_period(shared_data):
     from crm_analysis.rfm import rfm_summary
 
     raw = load_online_retail(shared_data / "online_retail" / "online_retail.parquet")
-    tx = clean_transactions(raw, CleaningPolicy(observation_end="2011-12-09")).data
+    tx = clean_transactions(raw, policy=CleaningPolicy(observation_end="2011-12-09")).data
     for unit in ("W", "D"):
         summary = rfm_summary(tx[tx["timestamp"] < "2011-09-10"], observation_end="2011-09-09", time_unit=unit)
         for cls in DROPOUT_MODELS:

@@ -211,7 +211,7 @@ def test_online_retail_with_returns_kept(shared_data):
         {"loader": "online_retail", "path": str(shared_data / "online_retail" / "online_retail.parquet")},
         "transactions",
     )
-    tx = cdata.clean_transactions(raw, cdata.CleaningPolicy(returns="keep")).data
+    tx = cdata.clean_transactions(raw, policy=cdata.CleaningPolicy(returns="keep")).data
     day = tx.assign(day=tx["timestamp"].dt.normalize()).groupby(["customer_id", "day"])["amount"].sum()
     day = day.reset_index().sort_values(["customer_id", "day"])
     repeat_days = day[day.duplicated("customer_id", keep="first")]

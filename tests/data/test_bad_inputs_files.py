@@ -274,7 +274,7 @@ def test_generic_file_orders_starting_with_c_are_not_cancellations(tmp_path: Pat
 
 def test_order_id_prefix_is_an_explicit_opt_in(tmp_path: Path) -> None:
     tx = load_transactions(_generic_orders(tmp_path))
-    res = clean_transactions(tx, CleaningPolicy(cancellation_prefix="CO-"))
+    res = clean_transactions(tx, policy=CleaningPolicy(cancellation_prefix="CO-"))
     assert res.report.dropped["return_or_cancellation"] == 4  # the four CO- orders (one also negative)
     assert res.data["order_id"].tolist() == ["A-7"]
     with pytest.raises(ValueError, match="cancellation_prefix must be a non-empty string or None"):

@@ -212,7 +212,7 @@ def test_cleaning_refuses_frames_that_were_not_loaded():
     from crm_analysis.data import CleaningPolicy
 
     with pytest.raises(DataValidationError, match=r"'timestamp' is .*not datetime64\[ns\].*load_transactions"):
-        clean_transactions(raw, CleaningPolicy(observation_end="2024-01-31"))
+        clean_transactions(raw, policy=CleaningPolicy(observation_end="2024-01-31"))
 def test_float_ids_are_the_same_on_every_path():
     # a frame whose id column became float (blanks elsewhere) gave '12345.0' on rfm_summary(frame) only
     raw = pd.DataFrame({"customer_id": [12345.0, 12345.0, 67890.0], "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-02"]),

@@ -51,7 +51,7 @@ POLICY = CleaningPolicy(observation_start="2024-01-01", observation_end="2024-01
 def test_hand_made_frame_reasons():
     raw = _hand_made()
     df = validate_transactions(raw.drop(columns="expected"))
-    res = clean_transactions(df, POLICY)
+    res = clean_transactions(df, policy=POLICY)
     expected = raw["expected"].value_counts().to_dict()
     assert res.report.dropped == {
         r: expected.get(r, 0)
@@ -81,7 +81,7 @@ def test_hand_made_frame_reasons():
 
 def test_keep_actions_flag_but_keep():
     df = validate_transactions(_hand_made().drop(columns="expected"))
-    res = clean_transactions(df, CleaningPolicy(returns="keep", duplicates="keep", null_customer="keep",
+    res = clean_transactions(df, policy=CleaningPolicy(returns="keep", duplicates="keep", null_customer="keep",
                                                 cancellation_prefix=None))
     t = res.report.table().set_index("reason")
     assert t.loc["return_or_cancellation", "action"] == "keep"
@@ -90,7 +90,7 @@ def test_keep_actions_flag_but_keep():
     assert res.report.dropped == {"missing_timestamp_or_amount": 1, "nonfinite_amount": 2, "nonpositive_amount": 1,
                                   "totals_row": 2, "sign_mismatch": 1}
     assert res.report.rows_out == 10 and (res.data["amount"] < 0).sum() == 2
-    kept = clean_transactions(df, CleaningPolicy(totals_rows="keep", sign_mismatch="keep")).report.table()
+    kept = clean_transactions(df, policy=CleaningPolicy(totals_rows="keep", sign_mismatch="keep")).report.table()
     assert kept.set_index("reason").loc[["totals_row", "sign_mismatch"], "rows"].tolist() == [2, 1]
     assert kept.set_index("reason").loc[["totals_row", "sign_mismatch"], "action"].tolist() == ["keep", "keep"]
 
@@ -129,7 +129,7 @@ def test_cleaning_accounts_for_every_row(df, returns, null_customer, nonpositive
     policy = CleaningPolicy(returns=returns, null_customer=null_customer, nonpositive_amount=nonpositive,
                             duplicates=duplicates, cancellation_prefix=prefix, observation_start=start,
                             observation_end=end)
-    res = clean_transactions(df, policy)
+    res = clean_transactions(df, policy=policy)
     rep = res.report
     assert rep.rows_in == len(df) == rep.rows_out + sum(rep.dropped.values())
     assert rep.rows_out == len(res.data)
@@ -189,7 +189,7 @@ def test_inconsistent_cancellation_dates_are_counted():
     res = clean_bookings(df)
     assert res.reasons.fillna("kept").tolist() == raw["expected"].fillna("kept").tolist()
     assert res.report.dropped["inconsistent_cancellation"] == 3
-    kept = clean_bookings(df, BookingCleaningPolicy(inconsistent_cancellation="keep"))
+    kept = clean_bookings(df, policy=BookingCleaningPolicy(inconsistent_cancellation="keep"))
     assert kept.report.rows_out == 6 and kept.report.table().set_index("reason").loc[
         "inconsistent_cancellation", "rows"] == 3
     # without a cancellation_date column the rule has nothing to look at
@@ -200,7 +200,7 @@ def test_inconsistent_cancellation_dates_are_counted():
 def test_clean_bookings_reasons():
     raw = _bookings()
     df = validate_bookings(raw.drop(columns="expected"))
-    res = clean_bookings(df, BookingCleaningPolicy(observation_start="2024-01-01", observation_end="2024-12-31"))
+    res = clean_bookings(df, policy=BookingCleaningPolicy(observation_start="2024-01-01", observation_end="2024-12-31"))
     assert res.reasons.fillna("kept").tolist() == raw["expected"].fillna("kept").tolist()
     assert res.report.rows_out == 2 and res.report.rows_in == 9
     res.report.check()

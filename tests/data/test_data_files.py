@@ -89,7 +89,7 @@ def test_first_undecodable_byte_is_located(tmp_path, pieces, chunk, compress):
         files._CHUNK = old
     msg = str(err.value)
     assert f"{raw[offset]:02X} at byte offset {offset:,} (line {line:,})" in msg, msg
-    assert check_text_file(path, "cp1252") == "cp1252"
+    assert check_text_file(path, encoding="cp1252") == "cp1252"
 
 
 @FAST

@@ -174,7 +174,7 @@ def test_cleaning_counts_cancellations_and_the_repeated_line(workbook: Path) -> 
     assert clean_transactions(tx).report.dropped["return_or_cancellation"] == 2
     generic = load_transactions(tx.drop(columns="is_cancellation"))
     assert clean_transactions(generic).report.dropped["return_or_cancellation"] == 0
-    assert clean_transactions(generic, CleaningPolicy(cancellation_prefix="C")).report.dropped[
+    assert clean_transactions(generic, policy=CleaningPolicy(cancellation_prefix="C")).report.dropped[
         "return_or_cancellation"] == 2
 
 

@@ -79,21 +79,21 @@ def test_only_missing_column_is_named():
 
 def test_mapping_errors():
     with pytest.raises(DataValidationError, match="not columns of the transactions schema"):
-        validate_transactions(tx(), {"client": "customer_id"})
+        validate_transactions(tx(), columns={"client": "customer_id"})
     with pytest.raises(DataValidationError, match="'customer_id' -> 'CustID'"):
-        validate_transactions(tx(), {"customer_id": "CustID"})
+        validate_transactions(tx(), columns={"customer_id": "CustID"})
     with pytest.raises(DataValidationError, match="more than once"):
-        validate_transactions(tx(), {"timestamp": "amount", "amount": "amount"})
+        validate_transactions(tx(), columns={"timestamp": "amount", "amount": "amount"})
     df = tx().assign(cid=["7", "8", "9"])
     with pytest.raises(DataValidationError, match="have canonical names"):
-        validate_transactions(df, {"customer_id": "cid"})
+        validate_transactions(df, columns={"customer_id": "cid"})
     with pytest.raises(DataValidationError, match="duplicated column names"):
         validate_transactions(pd.concat([tx(), tx()[["amount"]]], axis=1))
 
 
 def test_amount_derived_from_quantity_and_price():
     df = tx().drop(columns="amount").assign(q=[1, 2, -3], p=["2.5", "1", "2"])
-    out = validate_transactions(df, {"quantity": "q", "unit_price": "p"})
+    out = validate_transactions(df, columns={"quantity": "q", "unit_price": "p"})
     assert out["amount"].tolist() == [2.5, 2.0, -6.0]
 
 

@@ -30,7 +30,7 @@ def test_connect_applies_every_setting(tmp_path) -> None:
 
 
 def test_connect_out_of_core_is_a_preset_of_connect(tmp_path) -> None:
-    con = connect_out_of_core("1GB", temp_directory=tmp_path / "t", threads=1, config={"threads": 2})
+    con = connect_out_of_core(memory_limit="1GB", temp_directory=tmp_path / "t", threads=1, config={"threads": 2})
     assert _setting(con, "preserve_insertion_order") is False
     assert _setting(con, "threads") == 2  # config is applied last
     assert _setting(con, "enable_progress_bar") is False

@@ -147,9 +147,9 @@ def test_check_cleaned_names_the_rules_that_dropped_everything():
     tx = pd.DataFrame({"customer_id": pd.array(["a", None, "c"], dtype="string"),
                        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-02-01"]),
                        "amount": [1.0, 2.0, 3.0]})
-    kept = clean_transactions(tx, CleaningPolicy(observation_end="2024-12-31"))
+    kept = clean_transactions(tx, policy=CleaningPolicy(observation_end="2024-12-31"))
     check_cleaned(kept)  # rows left: fine
-    empty = clean_transactions(tx, CleaningPolicy(observation_end="2023-12-31"))
+    empty = clean_transactions(tx, policy=CleaningPolicy(observation_end="2023-12-31"))
     assert len(empty.data) == 0
     with pytest.raises(ValueError) as err:
         check_cleaned(empty)

@@ -21,7 +21,7 @@ def _fig(ylabel: str, top: float):
 
 def test_polish_figure_labels_units_and_separators() -> None:
     fig, ax = _fig("expected revenue uplift per night", 250_000)
-    polish_figure(fig, Units("GBP"))
+    polish_figure(fig, units=Units("GBP"))
     fig.canvas.draw()
     assert ax.get_ylabel() == "expected revenue uplift per night (GBP)"
     assert ax.get_xlabel() == "Mean repeat purchase value (GBP)" and "p_alive" not in ax.get_title()
@@ -32,7 +32,7 @@ def test_polish_figure_labels_units_and_separators() -> None:
 def test_polish_figure_leaves_shares_and_small_numbers() -> None:
     fig, ax = _fig("share of revenue", 0.8)
     before = [t.get_text() for t in ax.get_yticklabels()]
-    polish_figure(fig, Units("GBP"))
+    polish_figure(fig, units=Units("GBP"))
     fig.canvas.draw()
     assert ax.get_ylabel() == "share of revenue" and [t.get_text() for t in ax.get_yticklabels()] == before
     plt.close(fig)
@@ -40,8 +40,8 @@ def test_polish_figure_leaves_shares_and_small_numbers() -> None:
 
 def test_format_axis_money_and_share() -> None:
     fig, ax = _fig("Revenue", 5000)
-    format_axis(ax, "y", "money", Units("USD"))
-    format_axis(ax, "x", "share", label="Share")
+    format_axis(ax, axis="y", kind="money", units=Units("USD"))
+    format_axis(ax, axis="x", kind="share", label="Share")
     fig.canvas.draw()
     assert ax.get_ylabel() == "Revenue (USD)" and "5,000" in [t.get_text() for t in ax.get_yticklabels()]
     assert ax.get_xlabel() == "Share" and "100%" in [t.get_text() for t in ax.get_xticklabels()]
@@ -58,7 +58,7 @@ def test_display_hook_polishes_figures_of_the_inline_printer() -> None:
     shell = Shell()
     seen = []
     shell.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: seen.append(fig.axes[0].get_ylabel()))
-    undo = install_display(Units("EUR"), shell=shell)
+    undo = install_display(units=Units("EUR"), shell=shell)
     fig, _ = _fig("revenue", 10)
     shell.display_formatter.formatters["image/png"](fig)
     assert seen == ["revenue (EUR)"]
@@ -74,7 +74,7 @@ def test_figures_the_inline_backend_prints_later_are_polished() -> None:
     class Shell:
         display_formatter = DisplayFormatter()
 
-    undo = install_display(Units("USD"), shell=Shell())
+    undo = install_display(units=Units("USD"), shell=Shell())
     fig, ax = _fig("revenue", 10)
     data = pylabtools.print_figure(fig, "png")
     assert data[:4] == b"\x89PNG" and ax.get_ylabel() == "revenue (USD)"

@@ -34,14 +34,14 @@ HEADS = {
 
 @pytest.mark.parametrize("step", sorted(FINDERS))
 def test_three_to_five_plain_findings_per_step(step: str) -> None:
-    out = findings(step, HEADS[step], Units("GBP"))
+    out = findings(step, HEADS[step], units=Units("GBP"))
     assert 3 <= len(out) <= 5, out
     for sentence in out:
         assert sentence.endswith(".") and "_" not in sentence and "None" not in sentence
 
 
 def test_money_and_shares_in_reader_units() -> None:
-    dq = findings("00_data_quality", HEADS["data_quality"], Units("GBP"))
+    dq = findings("00_data_quality", HEADS["data_quality"], units=Units("GBP"))
     assert dq[0] == "3,000 customers bought for GBP 302,779 in total after cleaning (8,566 transaction lines)."
     assert "21.1% of the retail revenue" in " ".join(findings("seasonality", HEADS["seasonality"]))
 
@@ -81,7 +81,7 @@ def test_booking_horizon_findings_follow_the_figures() -> None:
 def test_no_profit_is_claimed_when_no_cost_is_configured() -> None:
     """Issue 17 (n17 F12): with no margin and no cost to serve, 'profit after the cost to serve' was the revenue."""
     heads = {**HEADS["idic"], "total_profit": 6384195.0, "unprofitable_customer_share": 0.0, "costs_configured": False}
-    out = findings("idic", heads, Units("JPY"))
+    out = findings("idic", heads, units=Units("JPY"))
     assert "profit after the cost" not in " ".join(out) and "cost more than they bring" not in " ".join(out)
     assert out[0].startswith("The customers brought JPY 6,384,195 of net revenue; no margin or cost to serve")
     with_costs = findings("idic", {**heads, "costs_configured": True})

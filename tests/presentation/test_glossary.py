@@ -20,7 +20,7 @@ def test_every_label_is_words_not_code() -> None:
                                             ("retail_peak_weekday_share", "Share of retail revenue on the peak weekday (%)"),
                                             ("days_since_last", "Days since the last purchase")])
 def test_labels_carry_units(name: str, text: str) -> None:
-    assert label(name, Units("GBP")) == text
+    assert label(name, units=Units("GBP")) == text
 
 
 def test_unknown_names_are_humanized() -> None:
@@ -35,7 +35,7 @@ def test_raw_names_are_the_code_like_names() -> None:
 
 
 def test_glossary_page_lists_every_term_and_marks_the_raw_names() -> None:
-    page = glossary_html(Units("USD"))
+    page = glossary_html(units=Units("USD"))
     assert page.count("<tr><td>") == len(glossary_table()) == len(GLOSSARY)
     assert re.findall(r"<td data-crm-raw><code>([^<]+)</code>", page) and "Money is in USD" in page
     assert "http" not in page  # offline

@@ -15,7 +15,7 @@ days = st.dates(min_value=pd.Timestamp("2000-01-01").date(), max_value=pd.Timest
 @given(days, st.integers(min_value=0, max_value=800), st.sampled_from(["M", "W", "Q"]))
 def test_only_the_ends_can_be_partial_and_coverage_adds_up(start, length, freq) -> None:
     end = pd.Timestamp(start) + pd.Timedelta(days=length)
-    cov = period_coverage(start, end, freq)
+    cov = period_coverage(start, end, freq=freq)
     t = cov.table
     assert int(t["covered"].sum()) == length + 1
     inner = t.iloc[1:-1]

@@ -11,7 +11,7 @@ from crm_analysis.presentation import SCROLL_CLASS, Units, display_table, instal
 def test_labels_and_formats_by_kind() -> None:
     df = pd.DataFrame({"revenue": [8798233.74, 12.5], "p_alive": [0.2113, 1.0], "frequency": [3, 1200],
                        "segment": ["return_or_cancellation", "Champions"]})
-    t = display_table(df, Units("GBP"))
+    t = display_table(df, units=Units("GBP"))
     assert list(t.frame.columns) == ["Revenue (GBP)", "P(alive) (%)", "Repeat purchases", "Segment"]
     assert t.frame.iloc[0].tolist() == ["8,798,234", "21.1%", "3", "Return or cancellation"]
     assert t.frame.iloc[1].tolist() == ["13", "100.0%", "1,200", "Champions"]  # one rounding per money column
@@ -38,7 +38,7 @@ def test_install_display_routes_frames_and_styled_tables() -> None:
         display_formatter = DisplayFormatter()
 
     shell = Shell()
-    undo = install_display(Units("USD"), shell=shell)
+    undo = install_display(units=Units("USD"), shell=shell)
     html = shell.display_formatter.formatters["text/html"]
     page = html(pd.DataFrame({"monetary_value": [1.5]}))
     assert "Mean repeat purchase value (USD)" in page and "monetary_value" not in page

@@ -25,7 +25,7 @@ def _parse(text: str) -> float:
 
 @given(finite, st.integers(min_value=0, max_value=4))
 def test_format_number_round_trips_within_half_a_last_digit(x: float, d: int) -> None:
-    text = format_number(x, d)
+    text = format_number(x, decimals=d)
     assert abs(_parse(text) - x) <= 0.5 * 10.0**-d * (1 + 1e-9) + abs(x) * 1e-15
     if d:
         assert text.count(".") == 1 and len(text.split(".")[-1]) == d
@@ -39,18 +39,18 @@ def test_format_number_round_trips_within_half_a_last_digit(x: float, d: int) ->
 def test_format_number_rounds_half_away_from_zero_like_by_hand(x: float, d: int) -> None:
     # reference: decimal arithmetic on the value as written (repr), the way a person rounds
     ref = Decimal(repr(x)).quantize(Decimal(1).scaleb(-d), rounding=ROUND_HALF_UP)
-    assert _parse(format_number(x, d)) == float(ref) or float(ref) == 0
+    assert _parse(format_number(x, decimals=d)) == float(ref) or float(ref) == 0
 
 
 @pytest.mark.parametrize(("x", "d", "text"), [(12.5, 0, "13"), (2.675, 2, "2.68"), (-0.004, 2, "0.00"),
                                                (8798233.74, 0, "8,798,234"), (-1234.5, 0, "-1,235")])
 def test_format_number_by_hand(x: float, d: int, text: str) -> None:
-    assert format_number(x, d) == text
+    assert format_number(x, decimals=d) == text
 
 
 @given(finite)
 def test_money_has_the_currency_and_one_rounding_rule(x: float) -> None:
-    text = format_money(x, Units("GBP"))
+    text = format_money(x, units=Units("GBP"))
     assert "GBP " in text and text.count("GBP") == 1
     decimals = len(text.split(".")[-1]) if "." in text else 0
     assert decimals == (0 if abs(x) >= 1000 else 2)
@@ -97,12 +97,12 @@ def test_money_below_1000_has_the_minor_unit_of_its_currency(code: str, decimals
     from crm_analysis.presentation import display_table, format_column, format_money, money_decimals
 
     u = Units(code)
-    assert u.decimals == decimals and money_decimals([12.345, 310.0], u) == decimals
-    text = format_money(12.345, u)
+    assert u.decimals == decimals and money_decimals([12.345, 310.0], units=u) == decimals
+    text = format_money(12.345, units=u)
     assert text == f"{code} " + (f"{12.345:.{decimals}f}" if decimals != 2 else "12.35")
-    assert money_decimals(8798233.74, u) == 0 and format_money(8798233.74, u) == f"{code} 8,798,234"
-    assert format_column(pd.Series([0.0, 512.6]), "money", u) == [f"{0:.{decimals}f}", f"{512.6:.{decimals}f}"]
-    assert display_table(pd.DataFrame({"revenue": [512.6]}), u).frame.iloc[0, 0] == f"{512.6:.{decimals}f}"
+    assert money_decimals(8798233.74, units=u) == 0 and format_money(8798233.74, units=u) == f"{code} 8,798,234"
+    assert format_column(pd.Series([0.0, 512.6]), "money", units=u) == [f"{0:.{decimals}f}", f"{512.6:.{decimals}f}"]
+    assert display_table(pd.DataFrame({"revenue": [512.6]}), units=u).frame.iloc[0, 0] == f"{512.6:.{decimals}f}"
 
 
 @pytest.mark.parametrize("code", ["ABC", "QQQ", "BTC", "EURO", "eu"])

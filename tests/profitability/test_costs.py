@@ -32,7 +32,7 @@ def test_hand_computed_example():
               ("b", "3", "y", 90.0)])
     d = CostDrivers(gross_margin=0.5, margin_by_product={"y": 0.2}, cost_per_order=5.0, cost_per_line=1.0,
                     cost_per_return=4.0)
-    t = customer_profitability(tx, d).table.set_index("customer_id")
+    t = customer_profitability(tx, drivers=d).table.set_index("customer_id")
     a, b = t.loc["a"], t.loc["b"]
     assert (a["orders"], a["lines"], a["returned_lines"]) == (2, 3, 1)
     assert a["gross_revenue"] == 90.0 and a["returned_revenue"] == 40.0 and a["net_revenue"] == 50.0
@@ -41,7 +41,7 @@ def test_hand_computed_example():
     assert a["profit"] == pytest.approx(5.0) and a["return_rate"] == pytest.approx(40 / 90)
     # b: 0.2*90 - 5 - 1 = 12
     assert b["profit"] == pytest.approx(12.0) and b["returned_lines"] == 0 and b["return_rate"] == 0.0
-    assert list(customer_profitability(tx, d).table.columns) == list(PROFIT_COLUMNS)
+    assert list(customer_profitability(tx, drivers=d).table.columns) == list(PROFIT_COLUMNS)
 
 
 def test_returns_make_a_customer_less_profitable_than_the_same_purchases_kept():
@@ -49,7 +49,7 @@ def test_returns_make_a_customer_less_profitable_than_the_same_purchases_kept():
     buys = [(c, f"{c}{i}", "x", 20.0) for c in ("keeper", "returner") for i in range(6)]
     rets = [("returner", f"Rreturner{i}", "x", -20.0) for i in range(3)]
     d = CostDrivers(gross_margin=0.4, cost_per_order=3.0, cost_per_return=5.0)
-    t = customer_profitability(_tx(buys + rets), d).table.set_index("customer_id")
+    t = customer_profitability(_tx(buys + rets), drivers=d).table.set_index("customer_id")
     assert t.loc["keeper", "gross_revenue"] == t.loc["returner", "gross_revenue"]
     assert t.loc["keeper", "profit"] == pytest.approx(0.4 * 120 - 18)
     assert t.loc["returner", "profit"] == pytest.approx(0.4 * 60 - 18 - 15)
@@ -59,8 +59,8 @@ def test_returns_make_a_customer_less_profitable_than_the_same_purchases_kept():
 def test_separate_returns_frame_counts_like_return_lines_in_the_data():
     tx = _tx([("a", "1", "x", 30.0), ("a", "2", "x", 30.0), ("a", "C2", "x", -30.0)])
     d = CostDrivers(gross_margin=0.5, cost_per_return=2.0)
-    inside = customer_profitability(tx, d).table
-    apart = customer_profitability(tx.iloc[:2], d, returns=tx.iloc[2:]).table
+    inside = customer_profitability(tx, drivers=d).table
+    apart = customer_profitability(tx.iloc[:2], drivers=d, returns=tx.iloc[2:]).table
     pd.testing.assert_frame_equal(inside, apart)
 
 
@@ -74,7 +74,7 @@ def test_cancellation_marker_and_negative_quantity_are_returns():
 
 def test_listed_customers_without_lines_get_zeros_and_returns_only_customers_are_counted():
     tx = _tx([("a", "1", "x", 30.0), ("z", "C9", "x", -12.0)])
-    res = customer_profitability(tx, CostDrivers(cost_per_return=1.0), customers=pd.Series(["a", "b"]))
+    res = customer_profitability(tx, drivers=CostDrivers(cost_per_return=1.0), customers=pd.Series(["a", "b"]))
     t = res.table.set_index("customer_id")
     assert t.loc["b"].drop("return_rate").eq(0).all() and np.isnan(t.loc["b", "return_rate"])
     assert t.loc["z", "profit"] == pytest.approx(-13.0)
@@ -85,14 +85,14 @@ def test_listed_customers_without_lines_get_zeros_and_returns_only_customers_are
 
 def test_product_margins_missing_products_are_counted():
     tx = _tx([("a", "1", "x", 10.0), ("a", "1", "q", 10.0)])
-    res = customer_profitability(tx, CostDrivers(gross_margin=0.3, margin_by_product={"x": 0.5}))
+    res = customer_profitability(tx, drivers=CostDrivers(gross_margin=0.3, margin_by_product={"x": 0.5}))
     assert res.table["gross_margin"].iloc[0] == pytest.approx(5.0 + 3.0)
     assert res.counts["lines_at_overall_margin"] == 1
 
 
 def test_without_order_ids_every_purchase_row_is_an_order():
     tx = pd.DataFrame({"customer_id": ["a", "a", "a"], "amount": [5.0, 6.0, -5.0]})
-    t = customer_profitability(tx, CostDrivers(cost_per_order=1.0)).table
+    t = customer_profitability(tx, drivers=CostDrivers(cost_per_order=1.0)).table
     assert t["orders"].iloc[0] == 2 and t["profit"].iloc[0] == pytest.approx(6.0 - 2.0)
 
 
@@ -122,7 +122,7 @@ def test_bad_transactions_are_refused():
         customer_profitability(pd.DataFrame({"customer_id": ["a"], "amount": [np.inf]}))
     with pytest.raises(ProfitabilityInputError, match="no 'product' column"):
         customer_profitability(pd.DataFrame({"customer_id": ["a"], "amount": [1.0]}),
-                               CostDrivers(margin_by_product={"x": 0.1}))
+                               drivers=CostDrivers(margin_by_product={"x": 0.1}))
 
 
 def test_configured():
@@ -144,7 +144,7 @@ def test_property_profit_equals_a_line_by_line_loop(rows, margin, per_order, per
     tx = _tx([(c, f"{c}-{o}", p, v) for c, o, p, v in rows])
     d = CostDrivers(gross_margin=margin, margin_by_product={"y": my}, cost_per_order=per_order,
                     cost_per_line=per_line, cost_per_return=per_return)
-    t = customer_profitability(tx, d).table.set_index("customer_id")
+    t = customer_profitability(tx, drivers=d).table.set_index("customer_id")
     expected: dict[str, float] = {}
     orders: dict[str, set] = {}
     for c, o, p, v in rows:
@@ -172,16 +172,16 @@ def test_booking_profitability_by_segment():
         "special_requests": [0, 1, 2, 0],
     })
     d = CostDrivers(gross_margin=0.7, cost_per_order=10.0, cost_per_cancellation=25.0, cost_per_special_request=3.0)
-    t = booking_profitability(bk, d, by="segment").set_index("segment")
+    t = booking_profitability(bk, drivers=d, by="segment").set_index("segment")
     # Groups: revenue 100*2*2 = 400 -> 0.7*400 - 10 - 25 - 3 = 242; Direct: 150 -> 105 - 10 - 25 - 6 = 64
     assert t.loc["Groups", "profit"] == pytest.approx(242.0) and t.loc["Direct", "profit"] == pytest.approx(64.0)
     assert t.loc["Direct", "cancellations"] == 1
     with pytest.raises(ProfitabilityInputError, match="'special_requests'"):
-        booking_profitability(bk.drop(columns="special_requests"), d, by="segment")
+        booking_profitability(bk.drop(columns="special_requests"), drivers=d, by="segment")
     with pytest.raises(ProfitabilityInputError, match="have no 'customer_id'"):
-        booking_profitability(bk.assign(customer_id=[None, "a", "b", "c"]), d)
+        booking_profitability(bk.assign(customer_id=[None, "a", "b", "c"]), drivers=d)
     with pytest.raises(ProfitabilityInputError, match="unknown booking status"):
-        booking_profitability(bk.assign(status=["stayed", "gone", "stayed", "stayed"]), d, by="segment")
+        booking_profitability(bk.assign(status=["stayed", "gone", "stayed", "stayed"]), drivers=d, by="segment")
 
 
 @pytest.mark.shared_data
@@ -191,13 +191,13 @@ def test_online_retail_returns_are_the_c_invoices(shared_data):
 
     raw_file = shared_data / "online_retail" / "online_retail.parquet"
     raw = load_online_retail(raw_file)
-    res = clean_transactions(raw, CleaningPolicy(observation_end="2011-12-09"))
-    returns = dropped_lines(raw, res, "return_or_cancellation")
+    res = clean_transactions(raw, policy=CleaningPolicy(observation_end="2011-12-09"))
+    returns = dropped_lines(raw, res, reason="return_or_cancellation")
     src = pd.read_parquet(raw_file, columns=["InvoiceNo", "CustomerID", "Quantity"])
     c_lines = src[src["InvoiceNo"].astype(str).str.startswith("C") & src["CustomerID"].notna()]
     # the C lines of known customers, less exact duplicates the cleaning removes before ... none: returns come first
     assert len(returns) == len(c_lines)
-    prof = customer_profitability(res.data, CostDrivers(gross_margin=0.4, cost_per_order=2.0, cost_per_return=2.0),
+    prof = customer_profitability(res.data, drivers=CostDrivers(gross_margin=0.4, cost_per_order=2.0, cost_per_return=2.0),
                                   returns=returns)
     t = prof.table
     assert prof.counts["return_lines"] == len(c_lines)
@@ -213,7 +213,7 @@ def test_online_retail_returns_are_the_c_invoices(shared_data):
 def test_customers_refunded_more_than_they_bought_are_counted(bought, refunded):
     """Refunds above the purchases in the data (purchases before it starts, errors) are named, not passed silently."""
     tx = _tx([("a", "1", "x", bought), ("a", "C1", "x", -refunded), ("b", "2", "x", 5.0)])
-    res = customer_profitability(tx, CostDrivers(gross_margin=0.5))
+    res = customer_profitability(tx, drivers=CostDrivers(gross_margin=0.5))
     more = refunded > bought + 1e-9
     assert res.counts["customers_refunded_more_than_bought"] == int(more)
     assert any("more refunded than they bought" in n for n in res.notes) == more
@@ -223,11 +223,11 @@ def test_customers_refunded_more_than_they_bought_are_counted(bought, refunded):
 
 def test_margin_products_that_match_nothing_are_named():
     tx = _tx([("a", "1", "x", 10.0), ("a", "1", "1.0", 10.0)])
-    res = customer_profitability(tx, CostDrivers(gross_margin=0.3, margin_by_product={"x": 0.5, "nope": 0.2, 1: 0.1}))
+    res = customer_profitability(tx, drivers=CostDrivers(gross_margin=0.3, margin_by_product={"x": 0.5, "nope": 0.2, 1: 0.1}))
     assert res.counts["margin_products_not_in_data"] == 2
     note = next(n for n in res.notes if "match no product" in n)
     assert "'1'" in note and "'nope'" in note and "'x'" not in note
-    clean = customer_profitability(tx, CostDrivers(gross_margin=0.3, margin_by_product={"x": 0.5}))
+    clean = customer_profitability(tx, drivers=CostDrivers(gross_margin=0.3, margin_by_product={"x": 0.5}))
     assert "margin_products_not_in_data" not in clean.counts
 
 
@@ -256,6 +256,6 @@ def test_describe_writes_the_cost_drivers_with_the_given_currency():
     from crm_analysis.presentation import Units, format_money
 
     d = CostDrivers(gross_margin=0.4, cost_per_order=2.0, cost_per_line=0.2, cost_per_return=3.0)
-    text = d.describe(lambda x: format_money(x, Units("JPY")))
+    text = d.describe(lambda x: format_money(x, units=Units("JPY")))
     assert text == "gross margin 40% of revenue; JPY 2 per order; JPY 0 per order line; JPY 3 per returned line"
     assert d.describe() == "gross margin 40% of revenue; 2.00 per order; 0.20 per order line; 3.00 per returned line"

@@ -63,7 +63,7 @@ def test_property_curve_is_concave_and_ends_at_the_total(values):
 @given(st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=10, max_size=80), st.integers(1, 10))
 def test_property_deciles(values, n_groups):
     t = pd.DataFrame({"customer_id": [f"c{i:03d}" for i in range(len(values))], "profit": values})
-    d = profit_deciles(t, n_groups)
+    d = profit_deciles(t, n_groups=n_groups)
     assert d["customers"].sum() == len(t) and d["customers"].max() - d["customers"].min() <= 1
     assert d["profit"].sum() == pytest.approx(t["profit"].sum(), abs=1e-6)
     assert (d["min_profit"].to_numpy()[:-1] >= d["max_profit"].to_numpy()[1:] - 1e-12).all()  # 1 = most profitable

@@ -27,7 +27,7 @@ def test_recommenders_beat_popularity_on_online_retail(shared_data):
     from crm_analysis.data import CleaningPolicy, clean_transactions, load_online_retail
 
     raw = load_online_retail(shared_data / "online_retail" / "online_retail.parquet")
-    tx = clean_transactions(raw, CleaningPolicy(observation_end="2011-12-09")).data
+    tx = clean_transactions(raw, policy=CleaningPolicy(observation_end="2011-12-09")).data
     res = evaluate_holdout(
         tx,
         {"popularity": PopularityRecommender(), "item_similarity": ItemSimilarityRecommender(),

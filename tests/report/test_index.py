@@ -221,7 +221,7 @@ def test_index_shows_every_declared_headline_in_its_glossary_kind(key: str, labe
 
     t = term(key)
     assert t is not None, f"{key} has no glossary entry"
-    text = format_figure(value, infer_kind(key, label, value), Units("GBP"))
+    text = format_figure(value, infer_kind(key, label, value), units=Units("GBP"))
     assert text.startswith("GBP ") == (t.kind == "money"), (key, text)
     if t.kind == "share":
         assert text.endswith("%") and text.startswith(f"{100 * value:,.1f}"[:3]), (key, text)

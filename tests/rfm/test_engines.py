@@ -106,7 +106,7 @@ def test_duckdb_engine_on_any_connection_equals_numpy_engine(kind, tmp_path) -> 
     tx = _tx()
     con = {
         "default": None,
-        "out_of_core": connect_out_of_core("200MB", temp_directory=tmp_path / "spill", threads=1),
+        "out_of_core": connect_out_of_core(memory_limit="200MB", temp_directory=tmp_path / "spill", threads=1),
         "file_db": connect(tmp_path / "x.duckdb"),
     }[kind]
     rel = (con or duckdb.connect()).from_df(tx)
@@ -122,7 +122,7 @@ def test_passes_over_id_ranges_give_the_one_pass_result(monkeypatch, bytes_per_r
 
     tx = _tx(n=2000)
     tx["customer_id"] = tx["customer_id"].str.replace("C00", "é", regex=False)  # non-ASCII ids: byte order
-    rel = connect_out_of_core("300MB", threads=1).from_df(tx)
+    rel = connect_out_of_core(memory_limit="300MB", threads=1).from_df(tx)
     one = rfm_summary(rel, observation_end=END)
     ch_one = calibration_and_holdout(rel, calibration_end="2023-04-30", observation_end=END)
     monkeypatch.setattr(_duckdb, "_BYTES_PER_ROW", bytes_per_row)
@@ -138,7 +138,7 @@ def test_passes_over_id_ranges_give_the_one_pass_result(monkeypatch, bytes_per_r
 def test_memory_limit_is_read_from_the_connection(tmp_path) -> None:
     from crm_analysis.rfm import _duckdb
 
-    rel = connect_out_of_core("1GB", threads=1).from_df(_tx(10))
+    rel = connect_out_of_core(memory_limit="1GB", threads=1).from_df(_tx(10))
     assert _duckdb._memory_limit(rel) == pytest.approx(10**9, rel=0.01)
     # 1e8 rows at 1 GB: several passes; 1e6 rows: one
     cols = _duckdb.KeyColumns("customer_id", "timestamp", "amount")

@@ -89,7 +89,7 @@ def test_sources_agree(tmp_path) -> None:
     tx.iloc[:half].to_parquet(folder / "a.parquet")
     tx.iloc[half:].to_parquet(folder / "b.parquet")
     ref = daily_demand(tx)
-    con = connect_out_of_core("500MB", temp_directory=tmp_path / "spill", threads=1)
+    con = connect_out_of_core(memory_limit="500MB", temp_directory=tmp_path / "spill", threads=1)
     pd.testing.assert_frame_equal(daily_demand(folder, con=con), ref)
     pd.testing.assert_frame_equal(daily_demand(str(folder / "*.parquet")), ref)
     renamed = tx.rename(columns={"customer_id": "cid", "timestamp": "ts"})

@@ -31,9 +31,9 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def spark():
     session = get_spark(
-        "local[2]",
-        "crm_analysis-tests",
-        {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.default.parallelism": "2"},
+        master="local[2]",
+        app_name="crm_analysis-tests",
+        config={"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.default.parallelism": "2"},
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session

@@ -22,10 +22,10 @@ def test_shares_sum_to_one(across, bookings):
 
 
 def test_mix_finds_known_pattern():
-    m = mix_table(_wide(), "weekday")
+    m = mix_table(_wide(), across="weekday")
     assert m.shares["Corporate"].idxmax() in ["Mon", "Tue", "Wed", "Thu", "Fri"]
     assert m.shares.loc["Sat", "Leisure"] > 0.5 and m.index.loc["Sun", "Leisure"] > 1
-    mm = mix_table(_wide(), "month")
+    mm = mix_table(_wide(), across="month")
     assert set(mm.shares["Groups"].nlargest(4).index) == {"Apr", "May", "Sep", "Oct"}
 
 

@@ -121,11 +121,11 @@ def test_changing_a_threshold_changes_the_action():
 def test_rule_sets_that_could_onboard_lapsed_customers_are_refused():
     policy = LapsePolicy()
     with pytest.raises(ValueError, match=r"'Welcome' is an onboarding action but can reach lapsed customers.*state='active'"):
-        validate_action_rules([ActionRule("Welcome", "welcome series", {"age_days": (None, 90)})], policy)
+        validate_action_rules([ActionRule("Welcome", "welcome series", {"age_days": (None, 90)})], policy=policy)
     with pytest.raises(ValueError, match=r"maps the lapsed segment\(s\) \['Hibernating'\] to an acquisition"):
         validate_action_rules(
             [ActionRule("Reacquire", "lookalike prospects", intent="acquisition", state="active",
-                        segments=("New", "Hibernating"))], policy)
+                        segments=("New", "Hibernating"))], policy=policy)
     # the intent is read from the words when not given; an explicit intent wins over the weak words
     assert ActionRule("Call", "second-purchase voucher").intent == "onboarding"
     assert ActionRule("Win back", "welcome back offer").intent == "reactivation"

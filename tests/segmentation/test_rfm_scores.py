@@ -115,7 +115,7 @@ def test_every_customer_in_exactly_one_segment(bins, data):
         "f_score": data.draw(st.lists(st.integers(1, bins), min_size=n, max_size=n)),
         "m_score": data.draw(st.lists(st.integers(1, bins), min_size=n, max_size=n)),
     })
-    rules = default_segment_rules(bins)
+    rules = default_segment_rules(bins=bins)
     seg = rfm_segments(scores, bins=bins)
     assert seg.notna().all()
     # exactly one: the assigned segment is the FIRST rule that matches, computed independently

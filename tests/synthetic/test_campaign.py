@@ -10,7 +10,7 @@ from crm_analysis.synthetic import simulate_campaign
 
 
 def test_own_customers_follow_the_truth():
-    s = simulate_campaign(20_000, seed=1)
+    s = simulate_campaign(n_customers=20_000, seed=1)
     t = s.table.merge(s.truth, on="customer_id")
     treated = t["group"] == "email"
     assert abs(treated.mean() - 0.5) < 4 * np.sqrt(0.25 / len(t))
@@ -22,7 +22,7 @@ def test_own_customers_follow_the_truth():
     tau = 0.16 * np.exp(-(t["recency"].to_numpy() - 1) / 3) + 0.04 * web - 0.05 * t["newbie"].to_numpy()
     np.testing.assert_allclose(t["tau"], np.clip(t["p0"] + tau, 0, 1) - t["p0"])
     assert ((t["conversion"] <= t["visit"]) & ((t["spend"] > 0) == (t["conversion"] == 1))).all()
-    pd.testing.assert_frame_equal(s.table, simulate_campaign(20_000, seed=1).table)
+    pd.testing.assert_frame_equal(s.table, simulate_campaign(n_customers=20_000, seed=1).table)
 
 
 def test_chain_customers_form():
@@ -33,4 +33,4 @@ def test_chain_customers_form():
     with pytest.raises(ValueError, match=r"missing column\(s\) \['p_alive'\] in customers"):
         simulate_campaign(customers=cust.drop(columns="p_alive"))
     with pytest.raises(ValueError, match="treatment_share"):
-        simulate_campaign(100, treatment_share=1.0)
+        simulate_campaign(n_customers=100, treatment_share=1.0)

@@ -228,7 +228,7 @@ def test_default_bookings_fast_and_deterministic():
     t0 = time.perf_counter()
     b = default_bookings()
     assert time.perf_counter() - t0 < 2.0
-    pd.testing.assert_frame_equal(b, default_bookings(42))
+    pd.testing.assert_frame_equal(b, default_bookings(seed=42))
     assert DEFAULT_HOTEL.capacity == 120
     assert set(DEFAULT_HOTEL.rates) == set(b["fare_class"].unique())
 

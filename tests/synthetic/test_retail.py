@@ -167,7 +167,7 @@ def test_bad_T_raises():
 # ------------------------------------------------------------ transaction table
 @pytest.fixture(scope="module")
 def data():
-    return generate_transactions(4000, acquisition_end="2023-12-31", seed=1)
+    return generate_transactions(n_customers=4000, acquisition_end="2023-12-31", seed=1)
 
 
 def test_canonical_schema(data):
@@ -192,9 +192,9 @@ def test_schema_matches_data_module_if_present(data):
 
 
 def test_same_seed_same_data_other_seed_differs():
-    a = generate_transactions(300, seed=5)
-    b = generate_transactions(300, seed=5)
-    c = generate_transactions(300, seed=6)
+    a = generate_transactions(n_customers=300, seed=5)
+    b = generate_transactions(n_customers=300, seed=5)
+    c = generate_transactions(n_customers=300, seed=6)
     pd.testing.assert_frame_equal(a.transactions, b.transactions)
     pd.testing.assert_frame_equal(a.customers, b.customers)
     assert not a.transactions["amount"].equals(c.transactions["amount"])
@@ -232,13 +232,13 @@ def test_weekly_and_yearly_seasonality_visible(data):
     rev = tx.groupby(tx["timestamp"].dt.month)["amount"].sum()
     assert rev[[11, 12]].mean() > 1.3 * rev[[1, 2]].mean()
     # no weekday pattern without the profile
-    flat = generate_transactions(4000, weekly_seasonality=None, yearly_seasonality=None, seed=1).transactions
+    flat = generate_transactions(n_customers=4000, weekly_seasonality=None, yearly_seasonality=None, seed=1).transactions
     share = flat["timestamp"].dt.day_of_week.value_counts(normalize=True)
     assert share.max() - share.min() < 0.02
 
 
 def test_spend_mean_without_seasonal_factor():
-    d = generate_transactions(6000, spend_seasonality=0.0, seed=2)
+    d = generate_transactions(n_customers=6000, spend_seasonality=0.0, seed=2)
     p, q, v = (GAMMA_GAMMA_CDNOW[k] for k in ("p", "q", "v"))
     # per-customer mean spend E[p / nu] = p v / (q - 1); the table's truth column
     ms = d.customers["mean_spend"]
@@ -249,16 +249,16 @@ def test_spend_mean_without_seasonal_factor():
 
 
 def test_pareto_model_and_params_override():
-    d = generate_transactions(500, model="pareto_nbd", params={"r": 1.0}, seed=3)
+    d = generate_transactions(n_customers=500, model="pareto_nbd", params={"r": 1.0}, seed=3)
     assert "mu" in d.customers and d.params["btyd"]["r"] == 1.0
     with pytest.raises(ValueError, match="unknown"):
-        generate_transactions(10, params={"s": 1.0})
+        generate_transactions(n_customers=10, params={"s": 1.0})
     with pytest.raises(ValueError, match="model"):
-        generate_transactions(10, model="bg")
+        generate_transactions(n_customers=10, model="bg")
     with pytest.raises(ValueError, match="end"):
-        generate_transactions(10, start="2024-01-01", end="2023-01-01")
+        generate_transactions(n_customers=10, start="2024-01-01", end="2023-01-01")
     with pytest.raises(ValueError, match="weekly_seasonality"):
-        generate_transactions(10, weekly_seasonality=[1, 2, 3])
+        generate_transactions(n_customers=10, weekly_seasonality=[1, 2, 3])
 
 
 def test_default_transactions_fast_and_canonical():
@@ -270,7 +270,7 @@ def test_default_transactions_fast_and_canonical():
     from crm_analysis.runtime.context import DEFAULT_AS_OF
 
     assert tx["timestamp"].max().normalize() <= pd.Timestamp(DEFAULT_AS_OF)
-    pd.testing.assert_frame_equal(tx, default_transactions(42))
+    pd.testing.assert_frame_equal(tx, default_transactions(seed=42))
 
 
 @settings(max_examples=15, deadline=None)
@@ -283,7 +283,7 @@ def test_default_transactions_fast_and_canonical():
 )
 def test_property_counts_and_window(n, seed, r, alpha, weekly):
     d = generate_transactions(
-        n, start="2024-01-01", end="2024-03-31", params={"r": r, "alpha": alpha},
+        n_customers=n, start="2024-01-01", end="2024-03-31", params={"r": r, "alpha": alpha},
         weekly_seasonality=None if not weekly else (1, 1, 1, 1, 2, 3, 2), seed=seed,
     )
     tx, c = d.transactions, d.customers
@@ -299,14 +299,14 @@ def test_property_counts_and_window(n, seed, r, alpha, weekly):
 @pytest.fixture(scope="module")
 def shop():
     return generate_transactions(
-        4000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=11,
+        n_customers=4000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=11,
         n_products=30, return_rate=0.1, return_days=20,
     )
 
 
 def test_products_and_returns_leave_the_purchases_unchanged(shop):
     """The purchase lines are those drawn without products and returns (own random stream)."""
-    plain = generate_transactions(4000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=11)
+    plain = generate_transactions(n_customers=4000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=11)
     tx = shop.transactions
     bought = tx[tx["amount"] > 0].drop(columns="product").reset_index(drop=True)
     pd.testing.assert_frame_equal(bought, plain.transactions)
@@ -368,13 +368,13 @@ def test_catalogue_popularity_and_category_preferences(shop):
 
 def test_bad_product_and_return_settings():
     with pytest.raises(ValueError, match="n_products"):
-        generate_transactions(10, n_products=-1)
+        generate_transactions(n_customers=10, n_products=-1)
     with pytest.raises(ValueError, match="return_rate"):
-        generate_transactions(10, return_rate=1.0)
+        generate_transactions(n_customers=10, return_rate=1.0)
     with pytest.raises(ValueError, match="return_days"):
-        generate_transactions(10, return_rate=0.1, return_days=0)
+        generate_transactions(n_customers=10, return_rate=0.1, return_days=0)
     with pytest.raises(ValueError, match="category_concentration"):
-        generate_transactions(10, n_products=5, category_concentration=0)
+        generate_transactions(n_customers=10, n_products=5, category_concentration=0)
 
 
 def test_default_transactions_have_products_and_returns_the_cleaning_drops():
@@ -384,7 +384,7 @@ def test_default_transactions_have_products_and_returns_the_cleaning_drops():
     assert tx["product"].notna().all() and tx["product"].nunique() == 40
     n_ret = int((tx["amount"] < 0).sum())
     assert n_ret > 0
-    res = clean_transactions(tx, CleaningPolicy(observation_end="2024-12-31"))
+    res = clean_transactions(tx, policy=CleaningPolicy(observation_end="2024-12-31"))
     dropped = {k: v for k, v in res.report.dropped.items() if v}
     assert dropped == {"return_or_cancellation": n_ret}
     assert res.report.rows_out == len(tx) - n_ret

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crm_analysis.exceptions import NotFittedError
 from crm_analysis.synthetic import generate_bookings
 from crm_analysis.yield_management.cancellation import (
     POST_BOOKING_COLUMNS,
@@ -61,7 +62,7 @@ def test_model_learns_the_lead_time_dependence():
     order = b["booking_date"].argsort().to_numpy()
     b = b.iloc[order]
     train, test = b.iloc[:2000], b.iloc[2000:]
-    models = {"gb": CancellationModel(max_iter=30).fit(train), "lr": CancellationModel("logistic").fit(train)}
+    models = {"gb": CancellationModel(max_iter=30).fit(train), "lr": CancellationModel(model="logistic").fit(train)}
     ev = evaluate_cancellation_model(models, test)
     # best possible AUC with the true probabilities, for comparison
     from sklearn.metrics import roc_auc_score
@@ -74,7 +75,7 @@ def test_model_learns_the_lead_time_dependence():
 
 
 def test_bad_inputs(synth):
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="CancellationModel is not fitted"):
         CancellationModel().predict_proba(synth)
     with pytest.raises(ValueError, match="model must be"):
         CancellationModel(model="forest").fit(synth)
@@ -133,3 +134,17 @@ def test_evaluation_of_a_one_class_test_set(synth):
     assert ev.table.loc["gb", "brier"] == pytest.approx(float(np.mean(p**2)))  # every outcome is 0
     labels = [t.get_text() for t in ev.plot().axes[0].get_legend().get_texts()]
     assert "gb (AUC not defined)" in labels
+
+
+def test_cancellation_model_is_a_scikit_learn_estimator_with_keyword_only_settings(synth):
+    """Issue #13 pt 4/9: get_params/clone work, settings are keyword-only, an unfitted model says NotFittedError."""
+    from sklearn.base import clone
+
+    from crm_analysis.yield_management.shows import HeldCancellation
+
+    m = CancellationModel(model="logistic", max_iter=20, seed=3)
+    assert clone(m).get_params() == m.get_params() and m.get_params()["seed"] == 3
+    with pytest.raises(TypeError):
+        CancellationModel("logistic")
+    with pytest.raises(NotFittedError, match="HeldCancellation is not fitted"):
+        HeldCancellation().predict(np.array([0.2]), 3, 10)

@@ -145,7 +145,7 @@ def test_request_stream_and_replications():
     from crm_analysis.yield_management.replay import replay_replications
 
     cfg = DEFAULT_HOTEL.with_capacity(30)
-    full = generate_bookings(cfg, "2024-01-01", "2024-03-31", seed=4)
+    full = generate_bookings(cfg, start="2024-01-01", end="2024-03-31", seed=4)
     stream = request_stream(cfg, start="2024-01-01", end="2024-03-31", seed=4)
     # the same requests the capacity-controlled generator saw, none refused
     assert len(stream) == int(full.denied["requests"].sum())
