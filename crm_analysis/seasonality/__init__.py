@@ -42,7 +42,13 @@ from .forecaster import (
     backtest,
     forecast_errors,
 )
-from .unconstrain import NightClosures, UnconstrainedHistory, night_closures, unconstrain_history
+from .unconstrain import (
+    NightClosures,
+    UnconstrainedHistory,
+    night_closures,
+    stay_length_shares,
+    unconstrain_history,
+)
 from .pickup import OnTheBooks, on_the_books, pickup_forecast
 from .mix import MixTable, PeakTroughMix, WeekdayMonthMix, mix_table, peak_trough_mix, weekday_month_mix
 from .series import (
@@ -110,6 +116,7 @@ __all__ = [
     "forecast_errors",
     "NightClosures",
     "night_closures",
+    "stay_length_shares",
     "UnconstrainedHistory",
     "unconstrain_history",
     "OnTheBooks",

@@ -136,7 +136,7 @@ from ._common import to_timestamp
 from .calendar import HolidayCalendar
 from .pickup import OnTheBooks, on_the_books, pickup_forecast
 from .series import DemandSeries, booking_series
-from .unconstrain import UnconstrainedHistory, night_closures, unconstrain_history
+from .unconstrain import UnconstrainedHistory, night_closures, stay_length_shares, unconstrain_history
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -441,7 +441,8 @@ class _Source:
                 unc = None
                 notes: list[str] = []
                 if fc.unconstrain:
-                    res = unconstrain_history(v, base.closed_nights.reindex(v.index, fill_value=False))
+                    res = unconstrain_history(v, base.closed_nights.reindex(v.index, fill_value=False),
+                                              stay_lengths=self._stay_lengths(origin, list(v.columns)))
                     unc, v = res, res.values
                 return _Known(v, np.zeros(len(v), dtype=bool), unc, notes)
         return self._build(origin)
@@ -455,6 +456,20 @@ class _Source:
                              include_cancelled=fc.include_cancelled)
             self._otb = o
         return o
+
+    def _stay_lengths(self, origin: pd.Timestamp, classes: list[str]) -> pd.DataFrame:
+        """Room-night shares by stay length per class from the stays known and arrived by ``origin``.
+
+        A class without such a stay (only future arrivals) gets the shares of all classes together.
+        """
+        fc = self.fc
+        by_class = stay_length_shares(self.bookings, by=fc.by, as_of=origin, include_cancelled=fc.include_cancelled)
+        missing = [c for c in classes if c not in by_class.columns]
+        if missing:
+            pooled = stay_length_shares(self.bookings, by=None, as_of=origin, include_cancelled=fc.include_cancelled)
+            for c in missing:
+                by_class[c] = pooled["all"].reindex(by_class.index, fill_value=0.0)
+        return by_class[classes]
 
     def _build(self, origin: pd.Timestamp) -> _Known:
         fc = self.fc
@@ -472,7 +487,7 @@ class _Source:
         if fc.unconstrain:
             cl = night_closures(self.bookings, int(fc.capacity), as_of=origin, tolerance=int(fc.closed_tolerance))
             closed_nights = cl.closed.reindex(vals.index, fill_value=False)
-            unc = unconstrain_history(vals, closed_nights)
+            unc = unconstrain_history(vals, closed_nights, stay_lengths=self._stay_lengths(origin, list(vals.columns)))
             notes.extend(unc.notes)
         k = _Known(unc.values if unc is not None else vals, np.zeros(len(vals), dtype=bool), unc, notes, vals,
                    closed_nights)
@@ -820,8 +835,10 @@ class DemandForecaster:
         at least two classes); see the module docstring.
     unconstrain : bool, default False
         Bookings only: replace the sales of nights that were full at some time
-        by their censored-normal EM expectation before fitting (needs
-        ``capacity``; :mod:`crm_analysis.seasonality.unconstrain`).
+        by their censored-normal EM expectation, and raise the open nights
+        around them for the stays lost to them (stay lengths from the
+        bookings arrived by the origin), before fitting (needs ``capacity``;
+        :mod:`crm_analysis.seasonality.unconstrain`).
     capacity : int, optional
         Rooms, for ``unconstrain``.
     closed_tolerance : int, default 0
