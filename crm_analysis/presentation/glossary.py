@@ -223,6 +223,8 @@ GLOSSARY: dict[str, Term] = {
     "observed_total": _t("Observed total", "number"),
     "unconstrained_total": _t("Unconstrained total", "number"),
     "uplift_pct": _t("Uplift", "percent"),
+    "open_nights_raised": _t("Open nights raised for lost stays", "count"),
+    "open_added": _t("Added on open nights", "number"),
     "bias_pct": _t("Bias", "percent"),
     "n_zero_actual": _t("Days with actual 0", "count"),
     "strongest_seasonal_cycle": _t("Strongest seasonal cycle of room-nights", "text"),

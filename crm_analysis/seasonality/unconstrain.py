@@ -50,11 +50,13 @@ Treating those nights as uncensored leaves the unconstrained history low
 within three nights of a closed one 11-12 % below their demand). With the
 stay lengths (``stay_lengths``, from :func:`stay_length_shares`),
 :func:`unconstrain_history` spreads each closed night's spill to its
-neighbours, the stay-length kernel of the spill redistribution in
-Talluri & van Ryzin (2004, sec. 9.4) and Weatherford & Poelt (2002,
-"Better unconstraining of airline demand data in revenue management
-systems for improved forecast accuracy and greater revenues", *Journal of
-Revenue and Pricing Management* 1(3):234-254) applied to multi-night stays:
+neighbours. The spill is the EM's (Talluri & van Ryzin 2004, sec. 9.4;
+Weatherford & Poelt 2002, "Better unconstraining of airline demand data in
+revenue management systems for improved forecast accuracy and greater
+revenues", *Journal of Revenue and Pricing Management* 1(3):234-254, who
+compare it with the other single-resource methods); spreading it over the
+nights of the lost stays is this package's extension to multi-night stays
+(no published method was found for it), with the stay-length kernel below:
 
 * the *lost share* of closed night ``c`` is ``r_c = 1 - sum_k s_kc /
   sum_k E[X_kc | X_kc >= s_kc]`` over the classes ``k`` (the EM's spill as

@@ -319,17 +319,29 @@ def _year_ahead_bias(seed: int, config=None) -> float:
 _BIAS: dict[int, float] = {}
 
 
-_EM_NOTE = ("measured -4.3 %: the censored-normal EM unconstraining treats open nights as uncensored, but requests "
-            "refused because another night of the stay was full leave them 4-6 % below demand, so the unconstrained "
-            "2023-2024 history is 3.7 % low and the forecast after the first 56 days (time-series models) is 4.7 % "
-            "low; the issue #18 target is not met for this seed (benchmarks/README.md: with the generator's true "
-            "history the forecast is +0.3 % for this seed, +3.2 % for seed 42, -7.0 % for seed 1: one realised year "
-            "is itself a few % off its expected level)")
+# Year-ahead bias of the mean total 2025 (history 2023-2024), measured with the stays in the unconstraining (issue
+# #18) / with the generator's true unconstrained history put in place of the unconstraining ("oracle": what the
+# forecaster does with a perfect one) / before (censored-normal EM alone):
+#   calibrated hotel, seeds 42, 7, 3, 1, 5: -1.8, -2.4, -2.0, -6.8, -7.2 % / -2.2, -2.8, -2.3, -6.4, -14.6 % /
+#                                           -7.3, -7.8, -7.5, -4.0, +9.2 %
+#   pre-issue-14 hotel:                     +3.9, +0.1, +1.2, -5.8, +1.9 % / +2.3, -2.1, -0.7, -7.4, -0.7 % /
+#                                           -1.1, -2.8, -4.3, -4.5, -3.1 %
+# (benchmarks/README.md, "Against the targets of issue 18").
+_PRE14_NOTE = ("measured +3.9 %: the history is unconstrained to +1.6 % of the truth (the censored-normal EM puts the "
+               "closed nights of this hotel 3.4 % high, the open nights within three nights of one +2.0 %, the others 0.0 %), and the forecaster "
+               "itself is +2.3 % with the generator's true history in place of the unconstraining (2025's realised "
+               "demand is 3.2 % below its expected level for this seed); before the stays were counted the two "
+               "errors cancelled (-1.1 %)")
+_FORECASTER_NOTE = ("measured {ours} with the stays; {oracle} with the generator's true history in place of the "
+                    "unconstraining (the history 2023-2024 is within 1 % of the truth), so the forecaster, not the "
+                    "unconstraining, misses the target here: its year-ahead level depends on which candidates the "
+                    "56-day cross-validation combines (seed 5: the total combines arima+yearly 45 % with ets 43 %, "
+                    "which has no yearly terms; 2025-Q2, the peak, -17 %)")
 
 
 @pytest.mark.parametrize(
     "seed",
-    [42, 7, pytest.param(3, marks=pytest.mark.xfail(strict=True, reason=_EM_NOTE))],
+    [pytest.param(42, marks=pytest.mark.xfail(strict=True, reason=_PRE14_NOTE)), 7, 3],
 )
 @pytest.mark.slow
 def test_year_ahead_unconstrained_forecast_within_3pct_of_truth(seed):
@@ -346,27 +358,29 @@ def test_year_ahead_unconstrained_forecast_within_3pct_of_truth(seed):
     assert abs(_BIAS[seed]) < 0.03, f"mean bias {_BIAS[seed]:+.1%}"
 
 
-_TIGHT_NOTE = ("measured -7.3 % (seed 42) and -7.8 % (seed 7) on the calibrated built-in hotel (issue 14: "
-               "mean_load 0.9, peak_pressure 1.5, lead-time dependent cancellations). The tighter nights cause it: "
-               "seed 42 with only the cancellation slopes -1.4 %, with only the tighter nights -6.8 %, with neither "
-               "-1.1 %. More sold-out nights leave more open nights below demand (requests refused because another "
-               "night of the stay was full), which the censored-normal EM takes as uncensored (see _EM_NOTE)")
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [42, 7])
-@pytest.mark.xfail(strict=True, reason=_TIGHT_NOTE)
+@pytest.mark.parametrize(
+    "seed",
+    [42, 7, 3]
+    + [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=_FORECASTER_NOTE.format(ours=o, oracle=t)))
+       for s, o, t in [(1, "-6.8 %", "-6.4 %"), (5, "-7.2 %", "-14.6 %")]],
+)
 def test_year_ahead_unconstrained_forecast_on_the_calibrated_hotel(seed):
-    """The issue #18 target (3 %) on the default hotel since issue 14: not met (see the reason)."""
+    """The issue #18 target (3 %) on the default hotel since issue 14 (mean_load 0.9, peak_pressure 1.5).
+
+    Met since the unconstraining counts the stays lost to closed nights (-7.3 % and -7.8 % for seeds 42 and 7
+    with the EM alone): the history 2023-2024 is within 1 % of the truth for every seed.
+    """
     from crm_analysis.synthetic import DEFAULT_HOTEL
 
-    assert abs(_year_ahead_bias(seed, DEFAULT_HOTEL)) < 0.03
+    bias = _year_ahead_bias(seed, DEFAULT_HOTEL)
+    assert abs(bias) < 0.03, f"mean bias {bias:+.1%}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [42, 7])
 def test_year_ahead_unconstrained_forecast_unbiased_on_generator(seed):
-    """The former validation test (5 %: the EM unconstraining itself under-estimates by ~3 %), kept."""
+    """The former validation test (5 %), kept: the pre-issue-14 hotel, +3.9 % and +0.1 % measured."""
     bias = _BIAS[seed] if seed in _BIAS else _year_ahead_bias(seed)
     _BIAS[seed] = bias
     assert abs(bias) < 0.05, f"mean bias {bias:+.1%}"
