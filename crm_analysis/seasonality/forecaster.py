@@ -442,7 +442,7 @@ class _Source:
                 notes: list[str] = []
                 if fc.unconstrain:
                     res = unconstrain_history(v, base.closed_nights.reindex(v.index, fill_value=False),
-                                              stay_lengths=self._stay_lengths(origin, list(v.columns)))
+                                              stay_lengths=self._stay_lengths(origin))
                     unc, v = res, res.values
                 return _Known(v, np.zeros(len(v), dtype=bool), unc, notes)
         return self._build(origin)
@@ -457,19 +457,13 @@ class _Source:
             self._otb = o
         return o
 
-    def _stay_lengths(self, origin: pd.Timestamp, classes: list[str]) -> pd.DataFrame:
+    def _stay_lengths(self, origin: pd.Timestamp) -> pd.DataFrame:
         """Room-night shares by stay length per class from the stays known and arrived by ``origin``.
 
-        A class without such a stay (only future arrivals) gets the shares of all classes together.
+        Every class of the history known at ``origin`` has such a stay (its room-nights up to ``origin``).
         """
         fc = self.fc
-        by_class = stay_length_shares(self.bookings, by=fc.by, as_of=origin, include_cancelled=fc.include_cancelled)
-        missing = [c for c in classes if c not in by_class.columns]
-        if missing:
-            pooled = stay_length_shares(self.bookings, by=None, as_of=origin, include_cancelled=fc.include_cancelled)
-            for c in missing:
-                by_class[c] = pooled["all"].reindex(by_class.index, fill_value=0.0)
-        return by_class[classes]
+        return stay_length_shares(self.bookings, by=fc.by, as_of=origin, include_cancelled=fc.include_cancelled)
 
     def _build(self, origin: pd.Timestamp) -> _Known:
         fc = self.fc
@@ -487,7 +481,7 @@ class _Source:
         if fc.unconstrain:
             cl = night_closures(self.bookings, int(fc.capacity), as_of=origin, tolerance=int(fc.closed_tolerance))
             closed_nights = cl.closed.reindex(vals.index, fill_value=False)
-            unc = unconstrain_history(vals, closed_nights, stay_lengths=self._stay_lengths(origin, list(vals.columns)))
+            unc = unconstrain_history(vals, closed_nights, stay_lengths=self._stay_lengths(origin))
             notes.extend(unc.notes)
         k = _Known(unc.values if unc is not None else vals, np.zeros(len(vals), dtype=bool), unc, notes, vals,
                    closed_nights)

@@ -70,6 +70,10 @@ def test_forecast_unconstrain_flags_and_guards():
     assert fc.forecast["unconstrained"].all()  # an explicit flag, not a suffix of `model`
     assert fc.unconstrained is not None
     assert (fc.history.to_numpy() >= fc.unconstrained.observed.to_numpy() - 1e-9).all()
+    assert (fc.unconstrained.summary["open_added"] > 0).all()  # the stays of every class
+    tot = DemandForecaster(by=None, horizon=7, unconstrain=True, capacity=120, backtest_days=0, cv_windows=2).fit(
+        data.bookings, as_of="2023-12-31").result_
+    assert list(tot.unconstrained.summary.index) == ["all"] and tot.unconstrained.summary.loc["all", "open_added"] > 0
 
 
 # ------------------------------------------------------------------ stays (issue 18)
