@@ -704,7 +704,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
 
     def _start_scales(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> tuple[float, float]:
         """Rough purchase rate and time scale of the data, for starting values."""
-        x, t_x, T = arrays[0], arrays[1], arrays[2]
+        x, T = arrays[0], arrays[2]
         wT = wdot(weights, T)
         rate = wdot(weights, x) / max(wT, 1e-12)
         tscale = wT / float(weights.sum())

@@ -200,7 +200,7 @@ class GammaGammaModel(BaseLikelihoodModel):
         total = arrays[4]
         p, q, v = np.exp(log_params)
         c = self._weight_terms(arrays, weights)
-        Wx, wx, Wtot, Swx = c["Wx"], c["wx"], c["Wtot"], c["Swx"]
+        Wx, wx, Swx = c["Wx"], c["wx"], c["Swx"]
         pux = p * ux
         lv = np.log(v)
         L = np.log1p(total / v)  # log(v + x m) - log(v)
@@ -218,7 +218,7 @@ class GammaGammaModel(BaseLikelihoodModel):
         return float(ll), np.array([p * g_p, q * g_q, vg_v])
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
-        x, m = arrays[0], arrays[1]
+        m = arrays[1]
         mean_m = wdot(weights, m) / float(weights.sum())
         starts = []
         for p in (1.0, 5.0):

@@ -135,7 +135,7 @@ class ParetoNBDModel(BaseTransactionModel):
         """Parameter-free weighted sums, cached per weight array."""
         cache = arrays[-1]
         if cache.get("weights") is not weights:
-            x, ux, inv = arrays[0], arrays[3], arrays[4]
+            ux, inv = arrays[3], arrays[4]
             cache.clear()
             cache.update(
                 weights=weights,
