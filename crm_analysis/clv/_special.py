@@ -9,8 +9,10 @@ no-dropout limit look 0.01 log-likelihood units better than the limit itself.
 For ``z >= 1000`` these functions use Stirling's series for the *difference*,
 with the leading terms written so that nothing cancels (``log1p``), and
 ``x / (z (z + x))`` for the differences of the correction terms (Abramowitz &
-Stegun 6.1.41 and 6.3.18); the truncation error is below ``1e-24``. Checked
-against mpmath at 50 digits in ``tests/clv/test_special.py``.
+Stegun 6.1.41 and 6.3.18); the truncation error is below ``1e-24``.
+:func:`log_beta` builds ``log B(a, b)`` on the same series (the Gamma-Gamma
+likelihood holds ``-log B(p x, q)``). Checked against mpmath at 50 digits in
+``tests/clv/test_special.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["log_rising", "digamma_difference"]
+__all__ = ["log_beta", "log_rising", "digamma_difference"]
 
 _LARGE = 1e3
 _FEW = 32  # counts up to this are summed term by term below _LARGE
@@ -98,4 +100,62 @@ def digamma_difference(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarr
         d4 = (1.0 / zx) ** 4 - (1.0 / zb) ** 4
         d6 = (1.0 / zx) ** 6 - (1.0 / zb) ** 6
         out[big] = np.log1p(xb / zb) + inv1 / 2.0 + inv2 / 12.0 + d4 / 120.0 - d6 / 252.0
+    return out
+
+
+def _stirling_correction(u: np.ndarray) -> np.ndarray:
+    """``log Gamma(u) - [(u - 1/2) log u - u + log(2 pi)/2]`` for ``u >= 1000`` (A&S 6.1.41, error < 1e-24)."""
+    inv = 1.0 / u
+    inv2 = inv * inv
+    return inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 / 1260.0))
+
+
+def log_beta(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """``log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b)`` for ``a, b > 0``, accurate for large arguments.
+
+    The plain sum of three :func:`scipy.special.gammaln` values cancels:
+    at ``a = 1, b = 1e12`` it is wrong by 6e-5 relatively;
+    :func:`scipy.special.betaln` is exact only where one argument exceeds
+    the other a million-fold (5e-11 relative at ``a = 50, b = 1e7``).
+
+    Parameters
+    ----------
+    a, b : array-like
+        Positive, broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Relative error about 1e-14 everywhere (checked against mpmath in
+        ``tests/clv/test_special.py``).
+
+    Notes
+    -----
+    With ``lo = min(a, b)``, ``hi = max(a, b)``: for ``lo >= 1000`` Stirling's
+    series for all three terms, grouped as
+    ``(lo - 1/2) log(lo/(lo+hi)) + (hi - 1/2) log(hi/(lo+hi)) + log(2 pi)/2 - log(lo+hi)/2``
+    (logs by ``log1p``, all terms of one sign) plus the differenced
+    corrections; for ``lo < 1000 <= hi``
+    ``log Gamma(lo) - [log Gamma(hi + lo) - log Gamma(hi)]`` with the bracket
+    by :func:`log_rising` (Stirling's series for the difference); for
+    ``hi < 1000`` :func:`scipy.special.betaln`.
+    """
+    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    out = np.empty(lo.shape)
+    both = lo >= _LARGE
+    one = ~both & (hi >= _LARGE)
+    small = hi < _LARGE
+    with np.errstate(all="ignore"):
+        out[small] = special.betaln(lo[small], hi[small])
+        if one.any():
+            out[one] = special.gammaln(lo[one]) - log_rising(hi[one], lo[one])
+        if both.any():
+            lb, hb = lo[both], hi[both]
+            s = lb + hb
+            out[both] = (
+                -(lb - 0.5) * np.log1p(hb / lb) - (hb - 0.5) * np.log1p(lb / hb)
+                + 0.5 * np.log(2.0 * np.pi) - 0.5 * np.log(s)
+                + _stirling_correction(lb) + _stirling_correction(hb) - _stirling_correction(s)
+            )
     return out
