@@ -31,7 +31,7 @@ from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisError, HessianWa
 
 from .results import FitResult
 
-__all__ = ["LikelihoodFitter", "ModelFitError", "wdot"]
+__all__ = ["LikelihoodFitter", "ModelFitError", "wdot"]  # _RidgeReached is internal (base)
 
 try:  # installed with scikit-learn; optional here
     from threadpoolctl import ThreadpoolController as _ThreadpoolController
@@ -79,6 +79,13 @@ def wdot(a: np.ndarray, b: np.ndarray) -> float | np.ndarray:
 class ModelFitError(CRMAnalysisError, RuntimeError):
     """Raised when the likelihood maximisation fails."""
 
+
+class _RidgeReached(Exception):
+    """Internal: the optimiser's iterate reached the region a model's ``_ridge_stop`` watches (see base)."""
+
+    def __init__(self, log_params: np.ndarray) -> None:
+        super().__init__("ridge reached")
+        self.log_params = np.array(log_params, float)
 
 
 class LikelihoodFitter:
@@ -188,6 +195,9 @@ class LikelihoodFitter:
             raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
         fun, fun_grad = self._objective_factory(arrays, weights)
         starts = self._initial_log_params(arrays, weights)
+        resume = getattr(self, "_resume_from", None)  # where a stopped run of the same fit ended (base: ridge check)
+        if resume is not None:
+            starts = [np.asarray(resume, float), *starts]
         if len(weights) > 20000:  # choose the start on a subsample of the distinct rows
             idx = np.random.default_rng(0).choice(len(weights), 20000, replace=False)
             sub_arrays = self._subset(arrays, np.sort(idx))
@@ -200,18 +210,23 @@ class LikelihoodFitter:
             raise ModelFitError(
                 f"{type(self).__name__}: log-likelihood is not finite at any starting value ({self._data_description()})"
             )
-        k = len(self._param_names)
-        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * k
+        bounds = self._log_bounds()
+        stop = getattr(self, "_ridge_stop", None)
+
+        def callback(xk: np.ndarray) -> None:
+            if stop is not None and stop(xk):
+                raise _RidgeReached(xk)
+
         # a moderate tolerance: the Newton steps of _newton_polish take the gradient to rounding
         # level from here (quadratic convergence), at a fraction of the quasi-Newton iterations
         res = optimize.minimize(
-            fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+            fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
             options={"maxiter": 2000, "ftol": self._quick_ftol, "gtol": self._quick_gtol, "maxcor": self._quick_maxcor},
         )
         n_iter = int(res.nit)
         if not res.success:  # continue with the strict settings (e.g. along a ridge towards a boundary)
             res_s = optimize.minimize(
-                fun_grad, res.x, jac=True, method="L-BFGS-B", bounds=bounds,
+                fun_grad, res.x, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
                 options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9, "maxcor": 20},
             )
             n_iter += int(res_s.nit)
@@ -221,7 +236,8 @@ class LikelihoodFitter:
             # L-BFGS-B often stops with a line-search complaint at an optimum
             # reached to machine precision (then the Newton step below is
             # enough); when the gradient is not yet small, continue with BFGS.
-            res2 = optimize.minimize(fun_grad, res.x, jac=True, method="BFGS", options={"maxiter": 500, "gtol": 1e-8})
+            res2 = optimize.minimize(fun_grad, res.x, jac=True, method="BFGS", callback=callback,
+                                     options={"maxiter": 500, "gtol": 1e-8})
             n_iter += int(res2.nit)
             if res2.fun <= res.fun:
                 res = res2
@@ -291,7 +307,8 @@ class LikelihoodFitter:
             step = -np.linalg.solve(H / total, g0)
             if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 0.1:
                 break
-            new = np.clip(lp + step, -_LOG_BOUND, _LOG_BOUND)
+            lo_b, hi_b = np.array(self._log_bounds()).T
+            new = np.clip(lp + step, lo_b, hi_b)
             f1, g1 = fun_grad(new)
             # the objective is flat to rounding level here: judge the step by the gradient,
             # allowing the objective to rise by no more than rounding noise
@@ -299,15 +316,26 @@ class LikelihoodFitter:
                 break
             lp, f0, g0 = new, f1, g1
         if np.max(np.abs(g0)) > 1e-8 or newton == 0:
-            k = len(lp)
+            stop = getattr(self, "_ridge_stop", None)
+
+            def callback(xk: np.ndarray) -> None:
+                if stop is not None and stop(xk):
+                    raise _RidgeReached(xk)
+
             res = optimize.minimize(
-                fun_grad, lp, jac=True, method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
+                fun_grad, lp, jac=True, method="L-BFGS-B", bounds=self._log_bounds(), callback=callback,
                 options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
             )
             if res.fun <= f0:
                 lp = np.asarray(res.x, float)
                 H = self._hessian(lp, arrays, weights)
         return lp, H
+
+    def _log_bounds(self) -> list[tuple[float, float]]:
+        """Bounds of the log parameters: ``+-_LOG_BOUND``, and below a model's ``_log_upper_bounds()`` (e.g. log p <= 0)."""
+        upper = getattr(self, "_log_upper_bounds", None)
+        ub = np.full(len(self._param_names), _LOG_BOUND) if upper is None else np.minimum(upper(), _LOG_BOUND)
+        return [(-_LOG_BOUND, float(u)) for u in ub]
 
     def _subset(self, arrays: Sequence[np.ndarray], idx: np.ndarray) -> tuple[np.ndarray, ...]:
         """Arrays of a subset of the rows (for choosing starting values)."""

@@ -21,9 +21,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisWarning, InputError, NotFittedError, OperationError
+from crm_analysis.exceptions import (
+    BoundaryWarning,
+    CRMAnalysisWarning,
+    HessianWarning,
+    IdentificationWarning,
+    InputError,
+    NotFittedError,
+    OperationError,
+)
 
-from ._fitting import LikelihoodFitter, ModelFitError, wdot
+from ._fitting import LikelihoodFitter, ModelFitError, _RidgeReached, wdot
 from ._validation import TransactionData, check_transaction_data, collapse_rows, data_moments
 from ._validation import as_weights as _as_weights
 from .results import FitResult
@@ -559,10 +567,49 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if not check:
             self._fit_arrays(self._prepare(x, t_x, T), counts)
             return
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            self._fit_arrays(self._prepare(x, t_x, T), counts)  # a ModelFitError propagates
+        prepared = self._prepare(x, t_x, T)
+        self._ridge_limit = None
+        stopped = None
+        watch = self._ridge_model_class is not None
+        self._ridge_stop = self._on_ridge if watch else None
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    self._fit_arrays(prepared, counts)  # a ModelFitError propagates
+                except _RidgeReached as stop:
+                    stopped = stop.log_params
+            self._ridge_stop = None
+            if stopped is not None:
+                # the optimiser heads along the common-dropout ridge: fit that limit and look whether
+                # the likelihood can rise from it into heterogeneous dropout
+                verdict = self._ridge_is_maximum(x, t_x, T, counts, prepared, stopped)
+                if verdict is not None:
+                    kind, reason = verdict
+                    if kind == "nbd":
+                        self._set_boundary_fit(x, t_x, T, counts, reason)
+                    else:
+                        self._set_ridge_fit(reason)
+                    return
+                self._resume_from = stopped
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    self._fit_arrays(prepared, counts)
+        finally:
+            self._ridge_stop = None
+            self._resume_from = None
         ll_nbd = self._nbd_limit[1]
+        if self._ridge_limit is not None:
+            ll_ridge = self._ridge_limit.log_likelihood_
+            if ll_ridge >= ll_nbd and self.log_likelihood_ < ll_ridge + max(1e-9 * abs(ll_ridge), self._LIMIT_LL_TOL):
+                gain = self.log_likelihood_ - ll_ridge
+                self._set_ridge_fit(
+                    "the full fit "
+                    + (f"has a lower log-likelihood ({self.log_likelihood_:.6g})" if gain <= 0 else
+                       f"is only {gain:.2g} above it (below {self._LIMIT_LL_TOL:g}: no evidence of heterogeneous dropout)")
+                    + ", so the limit is the best fit found"
+                )
+                return
         if self.log_likelihood_ < ll_nbd + max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL):
             gain = self.log_likelihood_ - ll_nbd
             self._set_boundary_fit(
@@ -589,8 +636,164 @@ class BaseTransactionModel(BaseLikelihoodModel):
                     f"boundary_test_level = {float(level):g}), so the simpler limit is kept",
                 )
                 return
+            ridge = self._ridge_limit
+            if ridge is not None and ridge.log_likelihood_ > ll_nbd:
+                lr = max(2.0 * (self.log_likelihood_ - ridge.log_likelihood_), 0.0)
+                p_value = 0.5 * float(stats.chi2.sf(lr, 1))  # one parameter (1/s or 1/(a+b+1)) on its boundary
+                if p_value > float(level):
+                    full = ", ".join(f"{k} = {v:.4g}" for k, v in self.params_.items())
+                    self._set_ridge_fit(
+                        f"the full model ({full}) is better by {self.log_likelihood_ - ridge.log_likelihood_:.4g} in "
+                        f"log-likelihood, not significantly (likelihood-ratio statistic {lr:.3g}, p = {p_value:.3g} > "
+                        f"boundary_test_level = {float(level):g}), so the simpler limit is kept"
+                    )
+                    return
         for w in caught:  # the full fit stands: pass its warnings on
             warnings.warn(w.message, w.category, stacklevel=4)
+
+    # ---- common-dropout ridge ----------------------------------------------
+    #: The common-dropout limit (``GeometricNBDModel``, ``ModifiedGeometricNBDModel``, ``ExponentialNBDModel``),
+    #: set by the modules of the models with dropout (as ``_limit_model_class``).
+    _ridge_model_class: type[BaseTransactionModel] | None = None
+    #: the heterogeneity parameter (BG/NBD, MBG/NBD ``a + b``; Pareto/NBD ``s``) above which the optimiser's
+    #: iterate counts as heading along the common-dropout ridge: the dropout's mixing distribution then has a
+    #: coefficient of variation below ~1/sqrt(50) = 0.14
+    _RIDGE_START = 50.0
+
+    def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:
+        """The parameter that grows without bound along the ridge (``a + b`` or ``s``)."""
+        raise NotImplementedError
+
+    def _ridge_params(self) -> dict[str, float]:
+        """Values of the dropout parameters in the common-dropout limit (``{"a": inf, "b": inf}``)."""
+        raise NotImplementedError
+
+    def _ridge_start(self, log_params: np.ndarray) -> tuple[float, float, float]:
+        """``(r, alpha, common dropout)`` of a point of the full model (for the limit's start)."""
+        raise NotImplementedError
+
+    def _on_ridge(self, log_params: np.ndarray) -> bool:
+        with np.errstate(all="ignore"):
+            return bool(self._ridge_heterogeneity(np.asarray(log_params, float)) > self._RIDGE_START)
+
+    def _ridge_is_maximum(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, prepared, stopped: np.ndarray
+    ) -> tuple[str, str] | None:
+        """Fit the common-dropout limit; ``("ridge" or "nbd", reason)`` to keep a limit, ``None`` when the full fit must go on.
+
+        The limit is kept when the derivative of the full log-likelihood at the limit into
+        heterogeneous dropout (:meth:`ridge_score
+        <crm_analysis.clv.common_dropout.GeometricNBDModel.ridge_score>`) is not positive and the
+        limit is at least as good as where the optimiser stopped. Where the common dropout itself
+        runs to 0 (not above the NBD limit's log-likelihood by ``_LIMIT_LL_TOL``), the no-dropout
+        limit (NBD) is the simpler model of the same fit and is kept instead.
+        """
+        limit = self._ridge_model_class()
+        limit.columns_ = dict(self.columns_)
+        limit._fit_info = self._fit_info
+        limit._start_hint = self._ridge_start(stopped)
+        try:
+            with warnings.catch_warnings(record=True) as limit_warnings:
+                warnings.simplefilter("always")
+                limit._fit_arrays(limit._prepare(x, t_x, T), counts)
+        except ModelFitError:
+            return None
+        limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in limit_warnings
+                               if issubclass(w.category, CRMAnalysisWarning)]
+        self._ridge_limit = limit
+        with np.errstate(all="ignore"):
+            score = limit.ridge_score(x, t_x, T, counts)
+            ll_stop = self._weighted_loglik_value(stopped, prepared, counts)
+        self._ridge_info = (score, ll_stop)
+        het = self._ridge_heterogeneity(stopped)
+        if not score <= self._SCORE_TOL or not (np.isfinite(ll_stop) and limit.log_likelihood_ >= ll_stop - 1e-9 * abs(ll_stop)):
+            return None
+        ll_nbd = self._nbd_limit[1]
+        if limit.log_likelihood_ < ll_nbd + max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL):
+            gain = limit.log_likelihood_ - ll_nbd
+            return "nbd", (
+                f"the derivative into the dropout region is positive ({self._nbd_limit[2]:.3g} per customer, "
+                f"{self._nbd_limit[3]}), but the optimiser ran along the common-dropout ridge "
+                f"({self._RIDGE_HETEROGENEITY_NAME} = {het:.3g}) to a limit with a vanishing common dropout "
+                f"({', '.join(f'{k} = {v:.3g}' for k, v in limit.params_.items())}) that "
+                + (f"has a lower log-likelihood ({limit.log_likelihood_:.6g})" if gain <= 0 else
+                   f"is only {gain:.2g} above it in log-likelihood (below {self._LIMIT_LL_TOL:g}: no evidence of dropout)")
+                + ", so the limit is the best fit found"
+            )
+        return "ridge", (
+            f"the optimiser ran along the ridge towards it ({self._RIDGE_HETEROGENEITY_NAME} = {het:.3g}, log-likelihood "
+            f"{ll_stop:.6g}) and the likelihood cannot rise from the limit into heterogeneous dropout (derivative "
+            f"per customer {score:.3g})"
+        )
+
+    _RIDGE_HETEROGENEITY_NAME = "a + b"
+
+    def _set_ridge_fit(self, reason: str) -> None:
+        """Set the model to its common-dropout limit (``self._ridge_limit``), with ``boundary_`` and a warning."""
+        limit = self._ridge_limit
+        desc = ", ".join(f"{k} = {v:g}" for k, v in self._ridge_params().items())
+        lim = ", ".join(f"{k} = {v:.6g}" for k, v in limit.params_.items())
+        self.boundary_ = (
+            f"common dropout ({desc}): every customer has the same dropout "
+            f"{'rate' if 'mu' in limit.params_.index else 'probability'}, the boundary of the parameter space where "
+            f"the dropout's mixing distribution is a point, the {type(limit).__name__} ({lim}, log-likelihood "
+            f"{limit.log_likelihood_:.6g}); {reason}"
+        )
+        self._adopt_ridge_limit(limit)
+        warnings.warn(
+            f"{type(self).__name__}: {self.boundary_}. Fitted that limit directly: params_ holds {desc}, predictions "
+            f"are the {type(limit).__name__}'s, limit_model_ is that fitted model and fit_result_ (log-likelihood, "
+            f"AIC, BIC, summary) its fit. Data: {self._fit_info}.",
+            BoundaryWarning,
+            stacklevel=5,
+        )
+        for text in limit.fit_warnings_:  # the limit's own warnings (e.g. not identified on a handful of customers)
+            category, _, message = text.partition(": ")
+            cls = {c.__name__: c for c in (HessianWarning, IdentificationWarning, BoundaryWarning)}.get(category, CRMAnalysisWarning)
+            warnings.warn(f"{message} (fit of the common-dropout limit)", cls, stacklevel=5)
+
+    def _adopt_ridge_limit(self, limit: "BaseTransactionModel") -> None:
+        """The full model's fitted attributes from a fitted common-dropout limit."""
+        names = list(self._param_names)
+        index = self._names_index()
+        fixed = self._ridge_params()
+        shared = [n for n in names if n not in fixed]  # r, alpha
+        values = {**{n: float(limit.params_[n]) for n in shared}, **fixed}
+        self.limit_model_ = limit
+        self.not_identified_ = list(getattr(limit, "not_identified_", []))
+        self.params_ = pd.Series([values[n] for n in names], index=index, name="estimate")
+        self.log_likelihood_ = limit.log_likelihood_
+        self.converged_ = limit.converged_
+        self.n_iter_ = limit.n_iter_
+        self.n_customers_ = limit.n_customers_
+        self.n_distinct_ = limit.n_distinct_
+        cov_log = pd.DataFrame(np.nan, index=index, columns=index)
+        cov_log.loc[shared, shared] = limit.log_covariance_.loc[shared, shared].to_numpy()
+        self.log_covariance_ = cov_log
+        cov = pd.DataFrame(np.nan, index=index, columns=index)
+        cov.loc[shared, shared] = limit.covariance_.loc[shared, shared].to_numpy()
+        self.covariance_ = cov
+        self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=index, name="std_error")
+        self.fit_result_ = limit.fit_result_
+        self.fit_warnings_ = list(getattr(limit, "fit_warnings_", []))
+
+    def _common_limit(self) -> "BaseTransactionModel | None":
+        """The fitted common-dropout limit after a ridge fit (predictions come from it), else ``None``."""
+        limit = getattr(self, "limit_model_", None)
+        cls = self._ridge_model_class
+        return limit if cls is not None and isinstance(limit, cls) else None
+
+    def boundary_kind(self) -> str | None:
+        """Which limit a boundary fit chose: ``"no_dropout"`` (NBD), ``"common_dropout"``, or ``None`` (full model).
+
+        Returns
+        -------
+        str or None
+            The kind of ``boundary_``.
+        """
+        if not getattr(self, "boundary_", None):
+            return None
+        return "common_dropout" if self._common_limit() is not None else "no_dropout"
 
     # ---- no-dropout boundary ---------------------------------------------
     def _limit_params(self) -> dict[str, float]:
@@ -655,7 +858,20 @@ class BaseTransactionModel(BaseLikelihoodModel):
     _saved_attributes = ("columns_", "boundary_", "not_identified_")
 
     def _restore_fit(self, result: FitResult) -> None:
-        """As the base class; after a boundary fit also the NBD limit model (``limit_model_``)."""
+        """As the base class; after a boundary fit also the limit model (``limit_model_``).
+
+        After a common-dropout fit the saved fit is the limit's (its model name, e.g.
+        ``ExponentialNBDModel``): the limit is rebuilt from it and the full model's attributes
+        from the limit.
+        """
+        cls = self._ridge_model_class
+        if cls is not None and result.model == cls.__name__:
+            limit = cls()
+            limit.columns_ = dict(getattr(self, "columns_", {}))
+            limit._restore_fit(result)
+            self._adopt_ridge_limit(limit)
+            self.fit_warnings_ = list(result.warnings)
+            return
         super()._restore_fit(result)
         if getattr(self, "boundary_", None) and result.fixed:
             free = [n for n in result.param_names if n not in result.fixed]

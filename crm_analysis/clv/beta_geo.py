@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ._beta_mix import beta_geometric_expectation
+from .common_dropout import GeometricNBDModel
 from ._special import digamma_difference, log_rising
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, collapse_rows, wdot
@@ -71,6 +72,7 @@ class BetaGeoModel(BaseTransactionModel):
     """
 
     _limit_model_class = NBDModel
+    _ridge_model_class = GeometricNBDModel
 
     _param_names = ("r", "alpha", "a", "b")
     _analytic_gradient = True
@@ -182,7 +184,18 @@ class BetaGeoModel(BaseTransactionModel):
 
     def _at_dropout_limit(self) -> bool:
         a, b = self.params_.to_numpy()[2:4]
-        return bool(a == 0.0 or np.isinf(b))
+        return bool(a == 0.0 or (np.isinf(b) and np.isfinite(a)))
+
+    # ---- common-dropout ridge (a, b -> inf, a / (a + b) = p) ------------------
+    def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:
+        return float(np.exp(log_params[2]) + np.exp(log_params[3]))
+
+    def _ridge_params(self) -> dict[str, float]:
+        return {"a": float("inf"), "b": float("inf")}
+
+    def _ridge_start(self, log_params: np.ndarray) -> tuple[float, float, float]:
+        r, alpha, a, b = np.exp(log_params)
+        return float(r), float(alpha), float(a / (a + b))
 
     def _extra_dropout(self) -> float:
         """1 for the MBG/NBD (a dropout chance at the first purchase too), 0 for the BG/NBD."""
@@ -264,6 +277,8 @@ class BetaGeoModel(BaseTransactionModel):
         numpy.ndarray
             One probability per row.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.probability_alive(data, **columns)
         d = self._data(data, **columns)
         return self._p_alive(d.x, d.t_x, d.T)
 
@@ -313,6 +328,8 @@ class BetaGeoModel(BaseTransactionModel):
         numpy.ndarray
             One expectation per row of ``data``.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.expected_purchases(t, data, **columns)
         t = _check_times(t, scalar=True)
         return self.expected_purchases_grid([t], data, **columns)[:, 0]
 
@@ -333,6 +350,8 @@ class BetaGeoModel(BaseTransactionModel):
         numpy.ndarray
             Shape ``(len(data), len(times))``.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.expected_purchases_grid(times, data, **columns)
         times = _check_times(times, name="times")
         d = self._data(data, **columns)
         return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._expected_if_alive(times, d.x, d.T)
@@ -353,6 +372,8 @@ class BetaGeoModel(BaseTransactionModel):
         float or numpy.ndarray
             Expected number of repeat purchases in ``(0, t]``, shaped like ``t``.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.expected_purchases_new(t)
         self._check_fitted()
         t_arr = _check_times(t, keep_shape=True)
         r, alpha, a, b = self.params_.to_numpy()
@@ -386,6 +407,8 @@ class BetaGeoModel(BaseTransactionModel):
         float or numpy.ndarray
             Probabilities.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.probability_of_purchases(x, t)
         self._check_fitted()
         x_arr, t_arr = _check_counts_and_times(x, t)
         r, alpha, a, b = self.params_.to_numpy()
@@ -421,6 +444,8 @@ class BetaGeoModel(BaseTransactionModel):
         pandas.DataFrame
             See :func:`~crm_analysis.clv.simulate.simulate_bgnbd`.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.sample(n_customers, T, seed=seed)
         self._check_fitted()
         r, alpha, a, b = self.params_.to_numpy()
         if self._at_dropout_limit():

@@ -415,7 +415,7 @@ def likelihood_ratio_test(restricted: BaseLikelihoodModel, full: BaseLikelihoodM
         )
     if getattr(restricted, "boundary_", None) and not getattr(full, "boundary_", None):
         raise InputError(
-            f"{type(restricted).__name__} is at its no-dropout boundary ({restricted.boundary_}): the chi-squared "
+            f"{type(restricted).__name__} is at a boundary of its parameter space ({restricted.boundary_}): the chi-squared "
             "reference of the test does not hold there; test purchase covariates in the NBD model's terms or "
             "compare by AIC/BIC"
         )
@@ -514,7 +514,9 @@ class _TransactionCovariateModel(_CovariateModel):
                                           weights=weights)
         self._start = None if base is None or getattr(base, "boundary_", None) else np.log(base.params_.to_numpy(float))
         self._no_dropout, self.boundary_ = False, None
-        if getattr(base, "boundary_", None):
+        # a common-dropout fit of the base (issue #12 pt 1) is no start (its a, b or s, beta are infinite) and
+        # not the no-dropout limit: the covariate model is fitted in full from its default start
+        if getattr(base, "boundary_", None) and base.boundary_kind() == "no_dropout":
             self._fit_no_dropout_limit(base)
         self._fit_arrays((x, t_x, T, *blocks), counts)
         return self

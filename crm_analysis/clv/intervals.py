@@ -46,6 +46,7 @@ import pandas as pd
 from ._validation import check_discount_rate
 from .base import BaseTransactionModel
 from .beta_geo import BetaGeoModel
+from .common_dropout import ExponentialNBDModel, GeometricNBDModel
 from .gamma_gamma import GammaGammaModel
 from .nbd import NBDModel
 from .pareto_nbd import ParetoNBDModel
@@ -174,7 +175,7 @@ def _posterior_future(model: BaseTransactionModel, params: np.ndarray, x: np.nda
     """
     m = model._with_params(params)
     n = x.size
-    if isinstance(model, NBDModel) or m._at_dropout_limit():
+    if isinstance(model, NBDModel) or (not isinstance(model, (GeometricNBDModel, ExponentialNBDModel)) and m._at_dropout_limit()):
         r, alpha = params[0], params[1]
         lam = rng.gamma(r + x, 1.0 / (alpha + T))
         n_events = rng.poisson(lam * horizon)
@@ -188,6 +189,18 @@ def _posterior_future(model: BaseTransactionModel, params: np.ndarray, x: np.nda
             span = np.minimum(rng.exponential(1.0 / mu), horizon)
             n_events = np.where(alive, rng.poisson(lam * span), 0)
             keep = n_events
+        elif isinstance(model, ExponentialNBDModel):  # Pareto/NBD with one dropout rate: lifetimes memoryless
+            r, alpha, mu = params
+            lam = rng.gamma(r + x, 1.0 / (alpha + T))
+            span = np.minimum(rng.exponential(1.0 / mu, size=n), horizon)
+            n_events = np.where(alive, rng.poisson(lam * span), 0)
+            keep = n_events
+        elif isinstance(model, GeometricNBDModel):  # BG/NBD and MBG/NBD with one dropout probability p
+            r, alpha, p = params
+            lam = rng.gamma(r + x, 1.0 / (alpha + T))
+            span = np.full(n, horizon)
+            n_events = np.where(alive, rng.poisson(lam * horizon), 0)
+            keep = np.minimum(n_events, rng.geometric(p, size=n))
         elif isinstance(model, BetaGeoModel):  # BG/NBD and MBG/NBD (posterior b differs)
             r, alpha, a, _ = params
             lam = rng.gamma(r + x, 1.0 / (alpha + T))
@@ -287,8 +300,11 @@ def prediction_intervals(
         raise InputError(f"level must be in (0, 1), e.g. 0.9; got {level!r}")
     if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 20):
         raise InputError(f"n_draws must be an integer >= 20 (1000 gives quantiles to about +-1%), got {n_draws!r}")
-    if not isinstance(model, (BetaGeoModel, ParetoNBDModel, NBDModel)):
+    if not isinstance(model, (BetaGeoModel, ParetoNBDModel, NBDModel, GeometricNBDModel, ExponentialNBDModel)):
         raise InputTypeError(f"prediction intervals are not available for {type(model).__name__}")
+    common = model._common_limit() if isinstance(model, (BetaGeoModel, ParetoNBDModel)) else None
+    if common is not None:  # a common-dropout fit (boundary_): the futures are the fitted limit's
+        model = common
     d = model._data(data, **columns)
     rng = np.random.default_rng(seed)
     n = len(d)

@@ -32,6 +32,7 @@ from ._beta_mix import beta_geometric_expectation
 from ._special import digamma_difference, log_rising
 from .base import wdot
 from .beta_geo import BetaGeoModel
+from .common_dropout import ModifiedGeometricNBDModel
 from .nbd import nbd_pmf, nbd_sf
 from .simulate import simulate_mbgnbd, simulate_nbd
 
@@ -73,6 +74,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
 
     _param_names = ("r", "alpha", "a", "b")
     _analytic_gradient = True
+    _ridge_model_class = ModifiedGeometricNBDModel
 
     # ---- likelihood ------------------------------------------------------
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
@@ -179,6 +181,8 @@ class ModifiedBetaGeoModel(BetaGeoModel):
 
     def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model (see :func:`~crm_analysis.clv.simulate.simulate_mbgnbd`)."""
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.sample(n_customers, T, seed=seed)
         self._check_fitted()
         r, alpha, a, b = self.params_.to_numpy()
         if self._at_dropout_limit():

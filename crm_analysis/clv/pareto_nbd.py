@@ -30,6 +30,7 @@ from ._quadrature import unimodal_nodes
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, wdot
 from .beta_geo import _max_over_log_grid
+from .common_dropout import ExponentialNBDModel
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf
 from .simulate import simulate_nbd, simulate_pareto_nbd
 
@@ -96,6 +97,11 @@ class ParetoNBDModel(BaseTransactionModel):
     """
 
     _limit_model_class = NBDModel
+    _ridge_model_class = ExponentialNBDModel
+    _RIDGE_HETEROGENEITY_NAME = "s"
+    #: s above which the ridge check runs (coefficient of variation of mu below 1/sqrt(10) = 0.32): the
+    #: likelihood's tail integrals cost ~30x more per evaluation at large s, so the walk is cut early
+    _RIDGE_START = 10.0
 
     _param_names = ("r", "alpha", "s", "beta")
     _analytic_gradient = True
@@ -255,7 +261,18 @@ class ParetoNBDModel(BaseTransactionModel):
 
     def _at_dropout_limit(self) -> bool:
         s, beta = self.params_.to_numpy()[2:4]
-        return bool(s == 0.0 or np.isinf(beta))
+        return bool(s == 0.0 or (np.isinf(beta) and np.isfinite(s)))
+
+    # ---- common-dropout ridge (s, beta -> inf, s / beta = mu) ----------------
+    def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:
+        return float(np.exp(log_params[2]))
+
+    def _ridge_params(self) -> dict[str, float]:
+        return {"s": float("inf"), "beta": float("inf")}
+
+    def _ridge_start(self, log_params: np.ndarray) -> tuple[float, float, float]:
+        r, alpha, s, beta = np.exp(log_params)
+        return float(r), float(alpha), float(s / beta)
 
     def _dropout_score(self, r, alpha, x, t_x, T, w) -> tuple[float, str]:
         """Derivative of the log-likelihood in the mean dropout rate ``s / beta``, at ``s = 0``.
@@ -355,6 +372,8 @@ class ParetoNBDModel(BaseTransactionModel):
         numpy.ndarray
             One probability per row.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.probability_alive(data, **columns)
         d = self._data(data, **columns)
         return self._p_alive(d.x, d.t_x, d.T)
 
@@ -387,12 +406,16 @@ class ParetoNBDModel(BaseTransactionModel):
         numpy.ndarray
             One expectation per row.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.expected_purchases(t, data, **columns)
         t = _check_times(t, scalar=True)
         d = self._data(data, **columns)
         return self._p_alive(d.x, d.t_x, d.T) * self._expected_if_alive(t, d.x, d.T)
 
     def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.expected_purchases_grid(times, data, **columns)
         times = _check_times(times, name="times")
         d = self._data(data, **columns)
         pa = self._p_alive(d.x, d.t_x, d.T)
@@ -416,6 +439,8 @@ class ParetoNBDModel(BaseTransactionModel):
         float or numpy.ndarray
             Expected number of repeat purchases in ``(0, t]``, shaped like ``t``.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.expected_purchases_new(t)
         self._check_fitted()
         t_arr = _check_times(t, keep_shape=True)
         out = np.asarray(self._expected_if_alive(t_arr, 0.0, 0.0), dtype=float)
@@ -448,6 +473,8 @@ class ParetoNBDModel(BaseTransactionModel):
         float or numpy.ndarray
             Probabilities.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.probability_of_purchases(x, t)
         self._check_fitted()
         x_arr, t_arr = _check_counts_and_times(x, t)
         r, alpha, s, beta = self.params_.to_numpy()
@@ -481,6 +508,8 @@ class ParetoNBDModel(BaseTransactionModel):
         pandas.DataFrame
             See :func:`~crm_analysis.clv.simulate.simulate_pareto_nbd`.
         """
+        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
+            return limit.sample(n_customers, T, seed=seed)
         self._check_fitted()
         r, alpha, s, beta = self.params_.to_numpy()
         if self._at_dropout_limit():

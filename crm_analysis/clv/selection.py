@@ -711,8 +711,9 @@ def refit_purchase_models(
     models, failed, notes = fit_purchase_models(summary, cands)
     for name, model in models.items():
         cal_model = comparison.models[name]
-        cal_limit = bool(getattr(cal_model, "boundary_", None))
-        whole_limit = bool(getattr(model, "boundary_", None))
+        # the no-dropout limit only (a common-dropout fit, boundary_kind() "common_dropout", has dropout)
+        cal_limit = bool(getattr(cal_model, "boundary_", None)) and cal_model.boundary_kind() == "no_dropout"
+        whole_limit = bool(getattr(model, "boundary_", None)) and model.boundary_kind() == "no_dropout"
         if cal_limit and not whole_limit:
             why = (f"shows dropout significantly (likelihood-ratio test at {boundary_test_level:g})"
                    if boundary_test_level is not None and "boundary_test_level" in model.get_params()

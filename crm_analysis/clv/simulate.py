@@ -12,7 +12,15 @@ from crm_analysis.exceptions import InputError
 import numpy as np
 import pandas as pd
 
-__all__ = ["simulate_bgnbd", "simulate_mbgnbd", "simulate_nbd", "simulate_pareto_nbd", "simulate_gamma_gamma"]
+__all__ = [
+    "simulate_bgnbd",
+    "simulate_mbgnbd",
+    "simulate_nbd",
+    "simulate_pareto_nbd",
+    "simulate_gamma_gamma",
+    "simulate_geometric_nbd",
+    "simulate_exponential_nbd",
+]
 
 
 def _T_array(T: float | np.ndarray, n: int) -> np.ndarray:
@@ -293,3 +301,116 @@ def simulate_gamma_gamma(
     xs = np.maximum(x, 1.0)
     z = rng.gamma(p * xs, 1.0 / (xs * nu))
     return pd.DataFrame({"frequency": x, "monetary_value": np.where(x > 0, z, 0.0), "true_mean": p / nu})
+
+
+def simulate_geometric_nbd(
+    r: float,
+    alpha: float,
+    p: float,
+    *,
+    n_customers: int,
+    T: float | np.ndarray,
+    holdout: float = 0.0,
+    dropout_at_first: bool = False,
+    seed: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Customers of the BG/NBD (MBG/NBD) with one dropout probability ``p`` for everyone.
+
+    The limit of :func:`simulate_bgnbd` (:func:`simulate_mbgnbd` with
+    ``dropout_at_first=True``) when ``a, b -> inf`` with ``a / (a + b) = p``:
+    purchase rates ``lambda ~ Gamma(r, rate=alpha)``, and after every repeat
+    purchase (and, with ``dropout_at_first``, at the first purchase) the
+    customer drops out with the same probability ``p``.
+
+    Parameters
+    ----------
+    r, alpha : float
+        Gamma shape and rate of the purchase rates.
+    p : float
+        Dropout probability, in ``(0, 1)``.
+    n_customers : int
+        Number of customers.
+    T : float or array-like
+        Length of each customer's calibration period.
+    holdout : float, default 0
+        Length of a holdout period after ``T``.
+    dropout_at_first : bool, default False
+        ``True``: the MBG/NBD's extra dropout chance at the first purchase.
+    seed : int or numpy.random.Generator, optional
+        Random seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frequency``, ``recency``, ``T``, ``frequency_holdout``, and the
+        latent ``lambda`` and ``alive`` (at ``T``).
+
+    Raises
+    ------
+    InputError
+        ``p`` outside ``(0, 1)``.
+    """
+    if not (0.0 < float(p) < 1.0):
+        raise InputError(f"p must be a dropout probability in (0, 1), got {p!r}")
+    rng = np.random.default_rng(seed)
+    n = int(n_customers)
+    T_arr = _T_array(T, n)
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    N = rng.geometric(float(p), size=n) - (1 if dropout_at_first else 0)
+    freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: k < N[c])
+    return pd.DataFrame({"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam,
+                         "alive": freq < N})
+
+
+def simulate_exponential_nbd(
+    r: float,
+    alpha: float,
+    mu: float,
+    *,
+    n_customers: int,
+    T: float | np.ndarray,
+    holdout: float = 0.0,
+    seed: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Customers of the Pareto/NBD with one dropout rate ``mu`` for everyone.
+
+    The limit of :func:`simulate_pareto_nbd` when ``s, beta -> inf`` with
+    ``s / beta = mu``: purchase rates ``lambda ~ Gamma(r, rate=alpha)``,
+    lifetimes exponential with the same rate ``mu``.
+
+    Parameters
+    ----------
+    r, alpha : float
+        Gamma shape and rate of the purchase rates.
+    mu : float
+        Dropout rate (per time unit), positive.
+    n_customers : int
+        Number of customers.
+    T : float or array-like
+        Length of each customer's calibration period.
+    holdout : float, default 0
+        Length of a holdout period after ``T``.
+    seed : int or numpy.random.Generator, optional
+        Random seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frequency``, ``recency``, ``T``, ``frequency_holdout``, and the
+        latent ``lambda``, ``lifetime`` and ``alive`` (at ``T``).
+
+    Raises
+    ------
+    InputError
+        ``mu`` not positive and finite.
+    """
+    if not (np.isfinite(mu) and float(mu) > 0.0):
+        raise InputError(f"mu must be a positive dropout rate, got {mu!r}")
+    rng = np.random.default_rng(seed)
+    n = int(n_customers)
+    T_arr = _T_array(T, n)
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    life = rng.exponential(1.0 / float(mu), size=n)
+    freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: t < life[c])
+    return pd.DataFrame({"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam,
+                         "lifetime": life, "alive": life > T_arr})

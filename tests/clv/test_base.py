@@ -181,7 +181,7 @@ def _warning_cases():
     gg["monetary_value"] = simulate_gamma_gamma(6.0, 4.0, 15.0, gg["frequency"].to_numpy(), seed=4)[
         "monetary_value"].to_numpy() * (1 + gg["frequency"].to_numpy())  # correlated: CRMAnalysisWarning
     return [
-        ("hessian", ModifiedBetaGeoModel(), _few_repeat_buyers(), {}),  # newcomer: a = 7592, b = 6906, singular
+        ("ridge", ModifiedBetaGeoModel(), _few_repeat_buyers(), {}),  # newcomer: a = 7592, b = 6906, singular
         ("boundary", ModifiedBetaGeoModel(), nbd, {}),
         ("correlation", GammaGammaModel(), gg, {}),
     ]
@@ -203,9 +203,12 @@ def test_every_fit_warning_is_recorded_on_the_estimator(case):
     # saved and loaded with the model
     again = type(model).from_dict(model.to_dict())
     assert again.fit_warnings_ == model.fit_warnings_
-    if name == "hessian":  # a, b not identified (a ridge to a common dropout probability): said and recorded
-        assert any(t.startswith(("HessianWarning", "IdentificationWarning")) for t in texts)
-        assert {"a", "b"} <= set(model.not_identified_)
+    if name == "ridge":
+        # a, b ran along the ridge to a common dropout probability (a singular Hessian before issue #12 pt 1):
+        # now the common-dropout limit is fitted, said (BoundaryWarning) and recorded, also after loading
+        assert any(t.startswith("BoundaryWarning") and "common dropout" in t for t in texts)
+        assert model.boundary_kind() == "common_dropout" == again.boundary_kind()
+        assert again.limit_model_.params_.equals(model.limit_model_.params_)
 
 
 def test_singular_hessian_is_recorded(monkeypatch):

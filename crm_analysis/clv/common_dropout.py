@@ -1,0 +1,560 @@
+"""Common-dropout limits of the BG/NBD, MBG/NBD and Pareto/NBD models.
+
+When every customer has the same dropout probability (BG/NBD, MBG/NBD) or
+the same dropout rate (Pareto/NBD), the likelihood of the full model is
+maximised on a ridge at infinity: ``a, b -> inf`` with ``p = a / (a + b)``
+fixed, or ``s, beta -> inf`` with ``mu = s / beta`` fixed (the beta or gamma
+mixing distribution of the dropout shrinks to a point). The full models then
+fit the limiting model of this module directly (their ``boundary_`` and
+``limit_model_``), as they fit :class:`~crm_analysis.clv.nbd.NBDModel` on the
+no-dropout boundary.
+
+- :class:`GeometricNBDModel` (BG/NBD limit): purchases at Poisson rate
+  ``lambda ~ Gamma(r, alpha)``, dropout with probability ``p`` after every
+  repeat purchase. Per customer (Fader, Hardie & Lee 2005, eq. 3 with the
+  beta mixing of ``p`` removed)
+
+  .. math::
+
+      L = \\frac{\\Gamma(r+x)\\alpha^r}{\\Gamma(r)}\\Big[(1-p)^x(\\alpha+T)^{-(r+x)}
+          + \\delta_{x>0}\\,p(1-p)^{x-1}(\\alpha+t_x)^{-(r+x)}\\Big].
+
+- :class:`ModifiedGeometricNBDModel` (MBG/NBD limit): also a dropout chance
+  ``p`` at the first purchase: ``(1-p)^{x+1}`` and ``p (1-p)^x`` in the
+  bracket, for every ``x``.
+- :class:`ExponentialNBDModel` (Pareto/NBD limit): exponential lifetimes of
+  one rate ``mu``:
+
+  .. math::
+
+      L = \\frac{\\Gamma(r+x)\\alpha^r}{\\Gamma(r)}\\Big[e^{-\\mu T}(\\alpha+T)^{-(r+x)}
+          + \\mu\\int_{t_x}^{T} e^{-\\mu\\tau}(\\alpha+\\tau)^{-(r+x)}\\,d\\tau\\Big];
+
+  the integral is taken by Gauss-Legendre panels in ``y = log(alpha + tau)``,
+  where its log integrand ``-mu (e^y - alpha) - (r + x - 1) y`` is concave
+  (:mod:`._quadrature`).
+
+Each class also gives the score that tells whether the full model can do
+better: the derivative of the full model's log-likelihood, at the limit, in
+the direction of heterogeneous dropout (``1/(a+b+1)`` or ``1/s`` from 0,
+with the mean dropout held). For a dropout parameter ``theta`` with mixing
+variance ``v(theta) phi`` it is ``sum_i v f_i''(theta) / (2 f_i(theta))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ._quadrature import unimodal_nodes
+from ._special import digamma_difference, log_rising
+from ._validation import check_times as _check_times
+from .base import BaseTransactionModel, wdot
+from .nbd import _check_counts_and_times, nbd_pmf, nbd_sf
+from .simulate import simulate_exponential_nbd, simulate_geometric_nbd
+
+__all__ = ["GeometricNBDModel", "ModifiedGeometricNBDModel", "ExponentialNBDModel"]
+
+
+class _CommonDropoutModel(BaseTransactionModel):
+    """Shared parts: three parameters ``(r, alpha, <dropout>)``, fitted on distinct rows with analytic gradients."""
+
+    _analytic_gradient = True
+
+    def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
+        ux, ix = np.unique(x, return_inverse=True)
+        return (x, t_x, T, ux, ix)
+
+    def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
+        rate, tscale = self._start_scales(arrays, weights)
+        hint = getattr(self, "_start_hint", None)
+        starts = [np.log([r, r / rate, self._dropout_start(tscale, rate, f)]) for r in (0.5, 1.0) for f in (0.2, 1.0)]
+        if hint is not None:
+            starts.insert(0, np.log(np.asarray(hint, float)))
+        return starts
+
+    def _dropout_start(self, tscale: float, rate: float, f: float) -> float:
+        raise NotImplementedError
+
+    def ridge_score(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray) -> float:
+        """Derivative (per customer) of the full model's log-likelihood into heterogeneous dropout, at this fit.
+
+        Parameters
+        ----------
+        x, t_x, T, w : numpy.ndarray
+            Distinct rows and their counts.
+
+        Returns
+        -------
+        float
+            ``<= 0``: the common-dropout limit is a maximum of the full
+            model's likelihood in that direction.
+        """
+        raise NotImplementedError
+
+
+class GeometricNBDModel(_CommonDropoutModel):
+    """BG/NBD with one dropout probability ``p`` for every customer (the BG/NBD's limit ``a, b -> inf``, ``a/(a+b) = p``).
+
+    Parameters
+    ----------
+    penalizer : float, default 0
+        L2 penalty on the log parameters (see
+        :class:`~crm_analysis.clv.base.BaseLikelihoodModel`).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``p``.
+    log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_
+        See :class:`~crm_analysis.clv.base.BaseLikelihoodModel`.
+
+    Notes
+    -----
+    Likelihood and predictions are those of the BG/NBD (Fader, Hardie & Lee
+    2005, eqs. 3, 8, 10, and P(alive)) with the beta mixing of ``p``
+    removed; ``tests/clv/test_common_dropout.py`` checks them against the
+    BG/NBD at ``a + b = 1e9`` and against mpmath quadrature over ``lambda``.
+    """
+
+    _param_names = ("r", "alpha", "p")
+    #: 1 for the MBG/NBD's dropout chance at the first purchase, 0 for the BG/NBD
+    _first: float = 0.0
+
+    def _log_upper_bounds(self) -> np.ndarray:
+        return np.array([np.inf, np.inf, 0.0])  # p <= 1
+
+    def _dropout_start(self, tscale: float, rate: float, f: float) -> float:
+        return float(np.clip(f * 0.3, 1e-6, 0.9))
+
+    def _terms(self, log_params, x, t_x, T):
+        """Per row: ``d`` (log odds of the "dropped out after the last purchase" term), its indicator, diff."""
+        r, alpha, p = np.exp(log_params)
+        k = r + x
+        l_T, l_tx = np.log(alpha + T), np.log(alpha + t_x)
+        has2 = (x > 0) if self._first == 0.0 else np.ones(x.shape, bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(has2, np.log(p) - np.log1p(-p) + k * (l_T - l_tx), -np.inf)
+        return r, alpha, p, k, l_T, l_tx, has2, d
+
+    def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        x, t_x, T, ux, ix = arrays
+        r, alpha, p, k, l_T, l_tx, has2, d = self._terms(log_params, x, t_x, T)
+        if not p < 1.0:
+            return -np.inf, np.zeros(3)
+        n1 = x + self._first  # exponent of (1 - p) in the first term
+        Wx = np.bincount(ix, weights=weights, minlength=ux.size)
+        la, l1p = np.log(alpha), np.log1p(-p)
+        sp = np.logaddexp(0.0, d)
+        ll = wdot(Wx, log_rising(r, ux)) + float(weights.sum()) * r * la + wdot(weights, n1 * l1p - k * l_T + sp)
+        w2 = special.expit(d)
+        g_r = wdot(Wx, digamma_difference(r, ux)) + float(weights.sum()) * la - wdot(weights, (1 - w2) * l_T + w2 * l_tx)
+        g_a = float(weights.sum()) * r / alpha - wdot(weights, k * ((1 - w2) / (alpha + T) + w2 / (alpha + t_x)))
+        # d/dp: -n1/(1-p) + w2/(p(1-p)); times p for log p
+        g_p = wdot(weights, -n1 * p / (1 - p) + w2 / (1 - p))
+        return float(ll), np.array([r * g_r, alpha * g_a, g_p])
+
+    def ridge_score(self, x, t_x, T, w) -> float:
+        """See :meth:`_CommonDropoutModel.ridge_score`: ``v = p (1-p)``, ``phi = 1/(a+b+1)``.
+
+        Per customer ``f(p) = (1-p)^{n1} A + p (1-p)^{n1-1} B`` (``n1 = x`` or
+        ``x + 1``), so ``f''/f = (1-w2) n1 (n1-1)/(1-p)^2 + w2 [(1/p - (n1-1)/(1-p))^2
+        - 1/p^2 - (n1-1)/(1-p)^2]`` with ``w2`` the share of the second term.
+        """
+        self._check_fitted()
+        lp = np.log(self.params_.to_numpy(float))
+        x, t_x, T, w = (np.asarray(v, float) for v in (x, t_x, T, w))
+        r, alpha, p, k, l_T, l_tx, has2, d = self._terms(lp, x, t_x, T)
+        n1 = x + self._first
+        n2 = n1 - 1.0
+        w2 = special.expit(d)
+        q = 1.0 - p
+        first = n1 * (n1 - 1.0) / q**2
+        second = (1.0 / p - n2 / q) ** 2 - 1.0 / p**2 - n2 / q**2
+        ratio = (1.0 - w2) * first + np.where(has2, w2 * second, 0.0)
+        return float(0.5 * p * q * wdot(w, ratio) / w.sum())
+
+    # ---- predictions -----------------------------------------------------
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        lp = np.log(self.params_.to_numpy(float))
+        *_, d = self._terms(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))
+        return special.expit(-d)
+
+    def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """``1 / (1 + [x > 0] p/(1-p) ((alpha+T)/(alpha+t_x))^(r+x))`` (MBG limit: for every ``x``).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Customer summary.
+        **columns : str
+            Optional ``frequency_col``, ``recency_col``, ``T_col`` overrides.
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per row.
+        """
+        d = self._data(data, **columns)
+        return self._p_alive(d.x, d.t_x, d.T)
+
+    def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p`` per row and horizon."""
+        r, alpha, p = self.params_.to_numpy(float)
+        k = (r + np.asarray(x, float))[:, None]
+        L = np.log1p(p * times[None, :] / (alpha + np.asarray(T, float))[:, None])
+        return -np.expm1(-k * L) / p
+
+    def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """Conditional expected purchases in ``(T, T + t]``: ``P(alive) (1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p``.
+
+        Parameters
+        ----------
+        t : float
+            Length of the future period, ``t >= 0``.
+        data : pandas.DataFrame
+            Customer summary.
+        **columns : str
+            Optional column-name overrides.
+
+        Returns
+        -------
+        numpy.ndarray
+            One expectation per row.
+        """
+        t = _check_times(t, scalar=True)
+        return self.expected_purchases_grid([t], data, **columns)[:, 0]
+
+    def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
+        times = _check_times(times, name="times")
+        d = self._data(data, **columns)
+        return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._if_alive(times, d.x, d.T)
+
+    def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:
+        """``E[X(t)] = (1-p)^e (1 - (alpha/(alpha + p t))^r) / p`` (``e = 1`` in the MBG/NBD limit, else 0).
+
+        Parameters
+        ----------
+        t : float or array-like
+            Time(s) since the first purchase, ``>= 0``.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Expected repeat purchases in ``(0, t]``, shaped like ``t``.
+        """
+        self._check_fitted()
+        t_arr = _check_times(t, keep_shape=True)
+        r, alpha, p = self.params_.to_numpy(float)
+        out = (1.0 - p) ** self._first * -np.expm1(-r * np.log1p(p * t_arr / alpha)) / p
+        return float(out) if np.ndim(out) == 0 else out
+
+    def probability_of_purchases(self, x: int | np.ndarray, t: float | np.ndarray) -> float | np.ndarray:
+        """``P(X(t) = x) = (1-p)^{n1} NB(x) + [x > 0 or MBG] p (1-p)^{n1-1} P(N >= x)`` (``n1 = x + e``).
+
+        The limit of Fader, Hardie & Lee (2005) eq. 8 (Batislam et al. 2007 for
+        the MBG/NBD) with ``N`` negative binomial ``(r, alpha/(alpha+t))``.
+
+        Parameters
+        ----------
+        x : int or array-like of int
+            Number of repeat purchases.
+        t : float or array-like
+            Period length (broadcast with ``x``).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Probabilities.
+        """
+        self._check_fitted()
+        x_arr, t_arr = _check_counts_and_times(x, t)
+        r, alpha, p = self.params_.to_numpy(float)
+        n1 = x_arr + self._first
+        l1p = np.log1p(-p)
+        term1 = np.exp(n1 * l1p) * nbd_pmf(x_arr, r, alpha, t_arr)
+        has2 = (x_arr > 0) if self._first == 0.0 else np.ones(x_arr.shape, bool)
+        term2 = np.where(has2, p * np.exp(np.maximum(n1 - 1.0, 0.0) * l1p) * nbd_sf(x_arr, r, alpha, t_arr), 0.0)
+        out = term1 + term2
+        return float(out) if out.ndim == 0 else out
+
+    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+        """Simulate customers (see :func:`~crm_analysis.clv.simulate.simulate_geometric_nbd`)."""
+        self._check_fitted()
+        r, alpha, p = self.params_.to_numpy(float)
+        return simulate_geometric_nbd(r, alpha, p, n_customers=n_customers, T=T, dropout_at_first=bool(self._first),
+                                      seed=seed)
+
+
+class ModifiedGeometricNBDModel(GeometricNBDModel):
+    """MBG/NBD with one dropout probability ``p`` for every customer (the MBG/NBD's limit ``a, b -> inf``).
+
+    As :class:`GeometricNBDModel`, with the extra dropout chance at the first
+    purchase (Batislam, Denizel & Filiztekin 2007): ``(1-p)^{x+1}`` and
+    ``p (1-p)^x`` in the likelihood, ``P(alive) < 1`` also for ``x = 0``,
+    ``E[X(t)]`` times ``1 - p``.
+
+    Parameters
+    ----------
+    penalizer : float, default 0
+        L2 penalty on the log parameters.
+    """
+
+    _first = 1.0
+
+
+def _exp_nodes(k: np.ndarray, alpha: float, mu: float, t0: np.ndarray, t1: np.ndarray):
+    """Nodes of ``int_{t0}^{t1} e^{-mu tau} (alpha+tau)^{-k} dtau`` in ``y = log(alpha + tau)`` (rows with t1 > t0).
+
+    The log integrand (with ``d tau = e^y dy``) is ``-mu (e^y - alpha) - (k - 1) y``, concave in ``y``.
+    """
+    lo = np.log(alpha + t0)
+    hi = np.log(alpha + t1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mode = np.where(k < 1.0, np.log(np.maximum(1.0 - k, 1e-300) / mu), -np.inf)
+    mode = np.where(np.isfinite(mode), mode, lo - 1.0)
+
+    def log_f(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return -mu * (np.exp(y) - alpha) - (k[idx, None] - 1.0) * y
+
+    def coord(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return y / 3.0 + 2.0 * np.sqrt(mu * np.exp(y))
+
+    return unimodal_nodes(log_f, coord, lo, hi, mode)
+
+
+def _exp_interval(k: np.ndarray, alpha: float, mu: float, t0: np.ndarray, t1: np.ndarray) -> dict[str, np.ndarray]:
+    """log of ``I = int_{t0}^{t1} e^{-mu tau} (alpha+tau)^{-k} dtau`` and moments of ``y`` and ``tau`` under it.
+
+    Returns ``log_I`` (``-inf`` where ``t1 == t0``), ``E_y`` (mean of ``log(alpha+tau)``), ``E_inv``
+    (of ``1/(alpha+tau)``), ``E_tau`` and ``E_tau2`` (``tau``, ``tau^2``), per row.
+    """
+    n = k.size
+    out = {name: np.zeros(n) for name in ("E_y", "E_inv", "E_tau", "E_tau2")}
+    out["log_I"] = np.full(n, -np.inf)
+    rows = np.flatnonzero(t1 > t0)
+    if rows.size == 0:
+        return out
+    for idx, y, log_w in _exp_nodes(k[rows], alpha, mu, t0[rows], t1[rows]):
+        lI = special.logsumexp(log_w, axis=1)
+        pw = np.exp(log_w - lI[:, None])
+        tau = np.exp(y) - alpha
+        target = rows[idx]
+        out["log_I"][target] = lI
+        out["E_y"][target] = (pw * y).sum(axis=1)
+        out["E_inv"][target] = (pw * np.exp(-y)).sum(axis=1)
+        out["E_tau"][target] = (pw * tau).sum(axis=1)
+        out["E_tau2"][target] = (pw * tau * tau).sum(axis=1)
+    return out
+
+
+class ExponentialNBDModel(_CommonDropoutModel):
+    """Pareto/NBD with one dropout rate ``mu`` for every customer (the Pareto/NBD's limit ``s, beta -> inf``, ``s/beta = mu``).
+
+    While alive a customer buys at Poisson rate ``lambda ~ Gamma(r, alpha)``;
+    every lifetime is exponential with the same rate ``mu``.
+
+    Parameters
+    ----------
+    penalizer : float, default 0
+        L2 penalty on the log parameters (see
+        :class:`~crm_analysis.clv.base.BaseLikelihoodModel`).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``mu``.
+    log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_
+        See :class:`~crm_analysis.clv.base.BaseLikelihoodModel`.
+
+    Notes
+    -----
+    The Pareto/NBD expressions (Fader & Hardie 2005 note, eqs. 17-22) with
+    the gamma mixing of ``mu`` removed: ``E[X(t)] = r (1 - e^{-mu t}) /
+    (alpha mu)``, ``E[Y(t) | alive] = (r+x)(1 - e^{-mu t}) / ((alpha+T) mu)``.
+    Checked against the Pareto/NBD at ``s = 1e9`` and mpmath quadrature over
+    ``lambda`` and ``tau`` in ``tests/clv/test_common_dropout.py``.
+    """
+
+    _param_names = ("r", "alpha", "mu")
+
+    def _dropout_start(self, tscale: float, rate: float, f: float) -> float:
+        return f / tscale
+
+    def _parts(self, log_params, x, t_x, T):
+        r, alpha, mu = np.exp(log_params)
+        k = r + x
+        iv = _exp_interval(k, alpha, mu, t_x, T)
+        f1 = -mu * T - k * np.log(alpha + T)
+        f2 = np.log(mu) + iv["log_I"]
+        return r, alpha, mu, k, iv, f1, f2
+
+    def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        x, t_x, T, ux, ix = arrays
+        r, alpha, mu, k, iv, f1, f2 = self._parts(log_params, x, t_x, T)
+        W = float(weights.sum())
+        Wx = np.bincount(ix, weights=weights, minlength=ux.size)
+        la = np.log(alpha)
+        lse = np.logaddexp(f1, f2)
+        ll = wdot(Wx, log_rising(r, ux)) + W * r * la + wdot(weights, lse)
+        w2 = np.exp(f2 - lse)
+        w1 = 1.0 - w2
+        l_T = np.log(alpha + T)
+        # dI/dr = -I E[y], dI/dalpha = -k I E[1/(alpha+tau)], dI/dmu = -I E[tau]
+        g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(weights, w1 * l_T + w2 * iv["E_y"])
+        g_a = W * r / alpha - wdot(weights, k * (w1 / (alpha + T) + w2 * iv["E_inv"]))
+        g_m = wdot(weights, -w1 * T + w2 * (1.0 / mu - iv["E_tau"]))
+        return float(ll), np.array([r * g_r, alpha * g_a, mu * g_m])
+
+    def ridge_score(self, x, t_x, T, w) -> float:
+        """See :meth:`_CommonDropoutModel.ridge_score`: ``v = mu^2``, ``phi = 1/s``.
+
+        Per customer ``f(mu) = e^{-mu T} A + mu I(mu)``, so ``f''/f = (1-w2) T^2 +
+        w2 (E[tau^2] - 2 E[tau] / mu)`` with ``w2 = mu I / f`` and the moments of
+        ``tau`` under ``I``'s integrand.
+        """
+        self._check_fitted()
+        lp = np.log(self.params_.to_numpy(float))
+        x, t_x, T, w = (np.asarray(v, float) for v in (x, t_x, T, w))
+        r, alpha, mu, k, iv, f1, f2 = self._parts(lp, x, t_x, T)
+        w2 = np.exp(f2 - np.logaddexp(f1, f2))
+        ratio = (1.0 - w2) * T**2 + w2 * (iv["E_tau2"] - 2.0 * iv["E_tau"] / mu)
+        return float(0.5 * mu**2 * wdot(w, ratio) / w.sum())
+
+    # ---- predictions -----------------------------------------------------
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        lp = np.log(self.params_.to_numpy(float))
+        *_, f1, f2 = self._parts(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))
+        return special.expit(f1 - f2)
+
+    def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """``e^{-mu T} (alpha+T)^{-(r+x)} / [e^{-mu T} (alpha+T)^{-(r+x)} + mu I]`` (module docstring), in log space.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Customer summary.
+        **columns : str
+            Optional ``frequency_col``, ``recency_col``, ``T_col`` overrides.
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per row.
+        """
+        d = self._data(data, **columns)
+        return self._p_alive(d.x, d.t_x, d.T)
+
+    def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        r, alpha, mu = self.params_.to_numpy(float)
+        return ((r + np.asarray(x, float)) / (alpha + np.asarray(T, float)))[:, None] * (-np.expm1(-mu * times) / mu)[None, :]
+
+    def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """Conditional expected purchases in ``(T, T + t]``: ``P(alive) (r+x)(1 - e^{-mu t}) / ((alpha+T) mu)``.
+
+        Parameters
+        ----------
+        t : float
+            Length of the future period, ``t >= 0``.
+        data : pandas.DataFrame
+            Customer summary.
+        **columns : str
+            Optional column-name overrides.
+
+        Returns
+        -------
+        numpy.ndarray
+            One expectation per row.
+        """
+        t = _check_times(t, scalar=True)
+        return self.expected_purchases_grid([t], data, **columns)[:, 0]
+
+    def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
+        times = _check_times(times, name="times")
+        d = self._data(data, **columns)
+        return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._if_alive(times, d.x, d.T)
+
+    def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:
+        """``E[X(t)] = r (1 - e^{-mu t}) / (alpha mu)`` of a just-acquired customer.
+
+        Parameters
+        ----------
+        t : float or array-like
+            Time(s) since the first purchase, ``>= 0``.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Expected repeat purchases in ``(0, t]``, shaped like ``t``.
+        """
+        self._check_fitted()
+        t_arr = _check_times(t, keep_shape=True)
+        r, alpha, mu = self.params_.to_numpy(float)
+        out = r / alpha * -np.expm1(-mu * t_arr) / mu
+        return float(out) if np.ndim(out) == 0 else out
+
+    def probability_of_purchases(self, x: int | np.ndarray, t: float | np.ndarray) -> float | np.ndarray:
+        """``P(X(t) = x) = e^{-mu t} NB(x; t) + int_0^t mu e^{-mu tau} NB(x; tau) dtau``.
+
+        ``NB(x; tau)`` is the negative binomial probability with ``r`` and
+        ``alpha/(alpha+tau)``; the integral ("died at ``tau`` after ``x``
+        purchases") is taken in ``eta = log tau``, where its log integrand
+        ``-mu e^eta + (x+1) eta - (r+x) log(alpha + e^eta)`` is concave, by
+        Gauss-Legendre panels (:mod:`._quadrature`).
+
+        Parameters
+        ----------
+        x : int or array-like of int
+            Number of repeat purchases.
+        t : float or array-like
+            Period length (broadcast with ``x``).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Probabilities.
+        """
+        self._check_fitted()
+        x_arr, t_arr = _check_counts_and_times(x, t)
+        r, alpha, mu = self.params_.to_numpy(float)
+        shape = x_arr.shape
+        xf, tf = x_arr.ravel(), t_arr.ravel()
+        out = nbd_pmf(xf, r, alpha, tf) * np.exp(-mu * tf)
+        pos = np.flatnonzero(tf > 0)
+        if pos.size:
+            xp, tp = xf[pos], tf[pos]
+            k = xp + 1.0
+
+            def log_f(eta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+                return -mu * np.exp(eta) + k[idx, None] * eta - (r + xp[idx, None]) * np.logaddexp(np.log(alpha), eta)
+
+            def coord(eta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+                return eta / 3.0 + 2.0 * np.sqrt(mu * np.exp(eta)) + np.sqrt(r + xp[idx, None]) * np.arctan(np.exp(0.5 * eta) / np.sqrt(alpha))
+
+            hi = np.log(tp)
+            # derivative k - mu e^eta - (r+x) e^eta/(alpha+e^eta): positive as eta -> -inf, so the range starts
+            # where the integrand is negligible: (x+1) eta < log(tiny)
+            lo = np.minimum(hi, np.log(alpha)) - 60.0 / k - 10.0
+            lo_b, hi_b = lo.copy(), np.maximum(hi, np.log(k / mu) + 1.0)
+            for _ in range(100):
+                mid = 0.5 * (lo_b + hi_b)
+                up = k - mu * np.exp(mid) - (r + xp) * special.expit(mid - np.log(alpha)) > 0
+                lo_b, hi_b = np.where(up, mid, lo_b), np.where(up, hi_b, mid)
+            mode = 0.5 * (lo_b + hi_b)
+            died = np.full(pos.size, -np.inf)
+            for idx, eta, log_w in unimodal_nodes(log_f, coord, lo, hi, mode):
+                died[idx] = special.logsumexp(log_w, axis=1)
+            const = special.gammaln(r + xp) - special.gammaln(r) - special.gammaln(xp + 1.0) + r * np.log(alpha) + np.log(mu)
+            out[pos] += np.exp(const + died)
+        out = out.reshape(shape)
+        return float(out) if out.ndim == 0 else out
+
+    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+        """Simulate customers (see :func:`~crm_analysis.clv.simulate.simulate_exponential_nbd`)."""
+        self._check_fitted()
+        r, alpha, mu = self.params_.to_numpy(float)
+        return simulate_exponential_nbd(r, alpha, mu, n_customers=n_customers, T=T, seed=seed)
+
