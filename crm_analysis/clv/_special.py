@@ -40,6 +40,8 @@ def log_rising(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
         Relative error about 1e-15 for every ``z`` (the plain difference of
         ``gammaln`` loses up to ~10 digits for ``z ~ 1e10``).
     """
+    if np.ndim(z) == 0 and np.ndim(x) == 1:  # the likelihoods' case: one z, the distinct counts (same arithmetic)
+        return _log_rising_scalar(float(z), np.asarray(x, float))
     z, x = np.broadcast_arrays(np.asarray(z, float), np.asarray(x, float))
     out = np.empty(z.shape)
     big = z >= _LARGE
@@ -68,6 +70,41 @@ def log_rising(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
     return out
 
 
+def _log_rising_scalar(z: float, x: np.ndarray) -> np.ndarray:
+    """:func:`log_rising` for one ``z`` and a 1-d ``x``: the same formulas element by element, without broadcasting."""
+    with np.errstate(all="ignore"):
+        if z >= _LARGE:
+            zx = z + x
+            main = x * np.log(z) + (zx - 0.5) * np.log1p(x / z) - x
+            d1 = -x / (z * zx)
+            d3 = (1.0 / zx) ** 3 - (1.0 / z) ** 3
+            d5 = (1.0 / zx) ** 5 - (1.0 / z) ** 5
+            return main + d1 / 12.0 - d3 / 360.0 + d5 / 1260.0
+        few = (x >= 1) & (x <= _FEW) & (x == np.floor(x))
+        out = special.gammaln(z + x) - special.gammaln(z)
+        if few.any():
+            k = np.arange(_FEW, dtype=float)
+            terms = np.log(z + k)
+            terms[0] = np.log1p(z - 1.0) if abs(z - 1.0) < 0.5 else np.log(z)
+            terms[1] = np.log1p(z)
+            xf = x[few]
+            out[few] = np.where(k[None, :] < xf[:, None], terms[None, :], 0.0).sum(axis=1)
+        return out
+
+
+def _digamma_difference_scalar(z: float, x: np.ndarray) -> np.ndarray:
+    """:func:`digamma_difference` for one ``z`` and a 1-d ``x`` (same formulas, no broadcasting)."""
+    with np.errstate(all="ignore"):
+        if z < _LARGE:
+            return special.digamma(z + x) - special.digamma(z)
+        zx = z + x
+        inv1 = x / (z * zx)
+        inv2 = x * (2.0 * z + x) / (z * z * zx * zx)
+        d4 = (1.0 / zx) ** 4 - (1.0 / z) ** 4
+        d6 = (1.0 / zx) ** 6 - (1.0 / z) ** 6
+        return np.log1p(x / z) + inv1 / 2.0 + inv2 / 12.0 + d4 / 120.0 - d6 / 252.0
+
+
 def digamma_difference(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
     """``psi(z + x) - psi(z)`` for ``z > 0`` and a count ``x`` (0, 1, 2, ...), accurate also for huge ``z``.
 
@@ -86,7 +123,13 @@ def digamma_difference(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarr
         values is wrong by ~1e-16 ``log z`` absolute, i.e. relatively by
         ``z log z * 1e-16 / x``: 1e-5 at ``z = 7e9``).
     """
-    z, x = np.broadcast_arrays(np.asarray(z, float), np.asarray(x, float))
+    if np.ndim(z) == 0 and np.ndim(x) == 1:
+        return _digamma_difference_scalar(float(z), np.asarray(x, float))
+    z, x = np.asarray(z, float), np.asarray(x, float)
+    if z.size and np.max(z) < _LARGE:  # all in the plain range (the same arithmetic, without masks)
+        with np.errstate(all="ignore"):
+            return special.digamma(z + x) - special.digamma(z) + np.zeros(np.broadcast_shapes(z.shape, x.shape))
+    z, x = np.broadcast_arrays(z, x)
     out = np.empty(z.shape)
     big = z >= _LARGE
     small = ~big
@@ -141,6 +184,8 @@ def log_beta(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
     ``hi < 1000`` :func:`scipy.special.betaln`.
     """
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    if a.size and max(np.max(a), np.max(b)) < _LARGE:  # all in scipy's range (the same values, without masks)
+        return special.betaln(a, b)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     out = np.empty(lo.shape)
     both = lo >= _LARGE
