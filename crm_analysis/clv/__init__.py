@@ -13,6 +13,10 @@ Models (scikit-learn style, ``fit`` returns ``self``):
 - :class:`ParetoNBDModel` (Pareto/NBD; Schmittlein, Morrison & Colombo 1987)
 - :class:`NBDModel` (no dropout; the limit the three models above reach when
   the data show no dropout, see their ``boundary_`` attribute)
+- :class:`GeometricNBDModel`, :class:`ModifiedGeometricNBDModel`,
+  :class:`ExponentialNBDModel` (one dropout probability / rate for every
+  customer; the limits of BG/NBD, MBG/NBD, Pareto/NBD on the common-dropout
+  ridge, see ``boundary_kind()``)
 - :class:`GammaGammaModel` (spend; Fader, Hardie & Lee 2005, JMR)
 - :func:`customer_lifetime_value` (discounted CLV with parameter-uncertainty
   intervals)
@@ -40,6 +44,7 @@ from .beta_geo_beta_binom import BetaGeoBetaBinomModel, check_discrete_data, sim
 from .gamma_gamma import GammaGammaModel
 from .modified_beta_geo import ModifiedBetaGeoModel
 from .nbd import NBDModel
+from .common_dropout import ExponentialNBDModel, GeometricNBDModel, ModifiedGeometricNBDModel
 from .intervals import PredictionIntervals, prediction_intervals
 from .covariates import (
     BetaGeoCovariateModel,
@@ -49,7 +54,15 @@ from .covariates import (
 )
 from .pareto_nbd import ParetoNBDModel
 from .shifted_beta_geo import ShiftedBetaGeoModel, survival_to_renewals
-from .simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_mbgnbd, simulate_nbd, simulate_pareto_nbd
+from .simulate import (
+    simulate_bgnbd,
+    simulate_exponential_nbd,
+    simulate_gamma_gamma,
+    simulate_geometric_nbd,
+    simulate_mbgnbd,
+    simulate_nbd,
+    simulate_pareto_nbd,
+)
 from .value import (
     SPEND_NO_REPEAT,
     SPEND_NONPOSITIVE,
@@ -157,6 +170,9 @@ __all__ = [
     "ModelFitError",
     "ModifiedBetaGeoModel",
     "NBDModel",
+    "GeometricNBDModel",
+    "ModifiedGeometricNBDModel",
+    "ExponentialNBDModel",
     "PredictionIntervals",
     "BetaGeoCovariateModel",
     "GammaGammaCovariateModel",
@@ -174,5 +190,7 @@ __all__ = [
     "simulate_mbgnbd",
     "simulate_nbd",
     "simulate_pareto_nbd",
+    "simulate_geometric_nbd",
+    "simulate_exponential_nbd",
     "step_discount_rate",
 ]

@@ -80,8 +80,8 @@ class ModelFitError(CRMAnalysisError, RuntimeError):
     """Raised when the likelihood maximisation fails."""
 
 
-class _RidgeReached(Exception):
-    """Internal: the optimiser's iterate reached the region a model's ``_ridge_stop`` watches (see base)."""
+class _RidgeReached(CRMAnalysisError):
+    """Internal: the optimiser's iterate reached the region a model's ``_ridge_stop`` watches; caught in base, never raised to users."""
 
     def __init__(self, log_params: np.ndarray) -> None:
         super().__init__("ridge reached")
