@@ -378,6 +378,9 @@ def customer_lifetime_value(
         raise InputError(f"level must be in (0, 1), got {level!r}")
     check_margin(margin)
     check_discount_rate(discount_rate, per="year")
+    common = getattr(transaction_model, "_common_limit", lambda: None)()
+    if common is not None:  # a common-dropout fit: values and parameter draws are the fitted limit's
+        transaction_model = common
     d_step = step_discount_rate(discount_rate, time_unit, step)
     K = int(math.ceil(horizon / step - 1e-12))
     times = np.minimum(np.arange(1, K + 1) * float(step), float(horizon))

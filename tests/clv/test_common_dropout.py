@@ -15,7 +15,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_analysis.clv import BetaGeoModel, BoundaryWarning, ModifiedBetaGeoModel, ParetoNBDModel, prediction_intervals
+from crm_analysis.clv import (
+    BetaGeoModel,
+    BoundaryWarning,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    customer_lifetime_value,
+    prediction_intervals,
+    simulate_gamma_gamma,
+)
 from crm_analysis.clv.base import BaseLikelihoodModel
 from crm_analysis.clv.common_dropout import ExponentialNBDModel, GeometricNBDModel, ModifiedGeometricNBDModel
 from crm_analysis.clv.simulate import simulate_exponential_nbd, simulate_geometric_nbd
@@ -249,6 +258,13 @@ def test_pareto_nbd_on_common_dropout_fits_the_limit():
     again = BaseLikelihoodModel.from_dict(m.to_dict())
     assert again.boundary_kind() == "common_dropout"
     np.testing.assert_allclose(again.expected_purchases(10.0, d), m.expected_purchases(10.0, d), rtol=1e-12)
+    # CLV with parameter-uncertainty intervals: the draws are the limit's (r, alpha, mu), not r, alpha alone
+    sim = simulate_gamma_gamma(4.0, 5.0, 20.0, d["frequency"].to_numpy(), seed=2)
+    dd = d.assign(monetary_value=np.where(d["frequency"] > 0, sim["monetary_value"], 0.0)).head(300)
+    gg = GammaGammaModel().fit(dd[dd["frequency"] > 0])
+    clv_full = customer_lifetime_value(m, gg, dd, time_unit="W", horizon=52, intervals=True, n_draws=100, seed=3)
+    clv_lim = customer_lifetime_value(limit, gg, dd, time_unit="W", horizon=52, intervals=True, n_draws=100, seed=3)
+    pd.testing.assert_frame_equal(clv_full, clv_lim)
     pi = prediction_intervals(m, d.head(200), horizon=10.0, n_draws=200, seed=1)
     # the simulated futures are the limit's: their mean tracks its expectation (200 x 200 draws: within 10%)
     mean_sim = pi.customers["purchases_mean"].to_numpy()
