@@ -34,7 +34,7 @@ Data sets (``../shared/data``, see its README):
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_clv_fits.py --lifetimes-python /tmp/lt/bin/python
+    .venv/bin/python benchmarks/bench_clv_fits.py --lifetimes-python /tmp/lt3/bin/python   # the venv of benchmarks/README.md
     .venv/bin/python benchmarks/bench_clv_fits.py --datasets cdnow_sample --units W   # ours only
 """
 
