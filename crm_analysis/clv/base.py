@@ -817,7 +817,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         with np.errstate(all="ignore"):
             score, where = self._dropout_score(float(r), float(alpha), x, t_x, T, counts)
         self._nbd_limit = ((lp, H, n_iter, converged), ll, score, where)
-        if not score <= self._SCORE_TOL:
+        # the derivative says nothing where the limit fit is not at its maximum (n12 finding F2):
+        # then the full model is fitted and compared with the limit's log-likelihood
+        if not converged or not score <= self._SCORE_TOL:
             return False
         self._set_boundary_fit(
             x, t_x, T, counts, f"the likelihood cannot increase into the dropout region (largest derivative per customer "

@@ -358,3 +358,23 @@ def test_boundary_test_level_keeps_the_limit_unless_dropout_is_significant():
     assert strong.boundary_ is None and strong.params_["a"] > 0
     with pytest.raises(ValueError, match="boundary_test_level must be a level"):
         BetaGeoModel(boundary_test_level=0.7).fit(d)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+@pytest.mark.parametrize("r, alpha, seed", [(0.1, 100.0, 1), (0.02, 10.0, 2)])
+def test_a_boundary_fit_is_never_below_the_full_fit(cls, r, alpha, seed):
+    """n12 finding F2: on simulate_nbd(0.1, 100, 5000, T=40, seed 1) BetaGeoModel() reported "no dropout
+    ... the likelihood cannot increase into the dropout region" with log-likelihood -1510.8, the NBD limit
+    fit stopped far from its maximum, while BetaGeoModel(detect_boundary=False) reached -1476.2. Whatever
+    the decision, the fit with the boundary check is never below the plain four-parameter fit (1e-6
+    relative), and a boundary fit has the NBD maximum's log-likelihood."""
+    d = simulate_nbd(r, alpha, n_customers=5000, T=40.0, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        checked = cls().fit(d)
+        free = cls(detect_boundary=False).fit(d)
+        nbd = NBDModel().fit(d)
+    assert nbd.converged_
+    assert checked.log_likelihood_ >= free.log_likelihood_ - 1e-6 * abs(free.log_likelihood_)
+    if checked.boundary_:
+        assert checked.log_likelihood_ == pytest.approx(nbd.log_likelihood_, rel=1e-12)
