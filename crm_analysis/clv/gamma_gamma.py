@@ -27,6 +27,13 @@ from ._validation import data_moments
 from ._validation import numeric_column as _numeric_column
 from .base import BaseLikelihoodModel, collapse_rows, wdot
 
+#: What to do with customers whose mean repeat purchase value is zero or negative (issue #12, pt 4).
+_NONPOSITIVE_FIX = (
+    "Leave them out of the spend fit, counted, and value them with the population mean spend: "
+    "crm_analysis.clv.fit_spend_model (fit) and crm_analysis.clv.expected_spend (values) do both, "
+    "spend_exclusions gives the mask and the counts."
+)
+
 __all__ = ["GammaGammaModel"]
 
 
@@ -104,14 +111,18 @@ class GammaGammaModel(BaseLikelihoodModel):
         """
         if not isinstance(data, pd.DataFrame):
             data = pd.DataFrame(data)
-        x, m = self._arrays(data, frequency_col, monetary_value_col)
+        x, m = self._arrays(data, frequency_col, monetary_value_col, allow_negative=True)
         w = _as_weights(data, weights)
         rep = x > 0
         if not np.any(rep & (w > 0)):
             raise InputError("no repeat buyers (frequency > 0): the Gamma-Gamma model cannot be fitted")
         n_bad = int((rep & (m <= 0)).sum())
         if n_bad:
-            raise InputError(f"{n_bad} repeat buyer(s) have non-positive {monetary_value_col!r}; the model needs positive spend")
+            raise InputError(
+                f"{n_bad} repeat buyer(s) have a zero or negative {monetary_value_col!r} (e.g. a return booked on a "
+                f"later day than the purchase; smallest {float(m[rep].min()):g}); the Gamma-Gamma model needs "
+                f"positive spend. {_NONPOSITIVE_FIX}"
+            )
         self.n_excluded_ = int((~rep).sum())
         self.exclusions_ = {"no repeat purchases (frequency == 0)": self.n_excluded_}
         xr, mr, wr = x[rep], m[rep], w[rep]
@@ -150,13 +161,18 @@ class GammaGammaModel(BaseLikelihoodModel):
         return self
 
     @staticmethod
-    def _arrays(data: pd.DataFrame, frequency_col: str, monetary_value_col: str) -> tuple[np.ndarray, np.ndarray]:
+    def _arrays(
+        data: pd.DataFrame, frequency_col: str, monetary_value_col: str, *, allow_negative: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         x = _numeric_column(data, frequency_col, "frequency")
         m = _numeric_column(data, monetary_value_col, "monetary_value")
         if np.any(x < 0):
             raise InputError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
-        if np.any(m < 0):
-            raise InputError(f"column {monetary_value_col!r} has {int((m < 0).sum())} negative value(s)")
+        if not allow_negative and np.any(m < 0):
+            raise InputError(
+                f"column {monetary_value_col!r} has {int((m < 0).sum())} negative value(s) (smallest "
+                f"{float(m.min()):g}). {_NONPOSITIVE_FIX}"
+            )
         return x, m
 
     @staticmethod
@@ -244,6 +260,9 @@ class GammaGammaModel(BaseLikelihoodModel):
         Hardie 2013, eq. 5); the population mean for ``x = 0``. Where
         ``p x + q <= 1`` (``x = 0`` and ``q <= 1``) the mean does not exist:
         ``inf``, with a :class:`~crm_analysis.exceptions.CRMAnalysisWarning`.
+        Repeat buyers with a zero or negative mean value (returns) lie outside
+        the model; they get the population mean spend, the package's spend
+        rule (:func:`crm_analysis.clv.expected_spend`), with a warning.
 
         Parameters
         ----------
@@ -256,13 +275,37 @@ class GammaGammaModel(BaseLikelihoodModel):
         -------
         numpy.ndarray
             One value per row.
+
+        Raises
+        ------
+        ValueError
+            Missing or non-finite values, or a negative frequency.
+
+        Warns
+        -----
+        CRMAnalysisWarning
+            Repeat buyers with a zero or negative mean value (valued with the
+            population mean), or an infinite population mean (``q <= 1``).
         """
         self._check_fitted()
         if not isinstance(data, pd.DataFrame):
             data = pd.DataFrame(data)
         cols = getattr(self, "columns_", {"frequency": "frequency", "monetary_value": "monetary_value"})
-        x, m = self._arrays(data, frequency_col or cols["frequency"], monetary_value_col or cols["monetary_value"])
+        mcol = monetary_value_col or cols["monetary_value"]
+        x, m = self._arrays(data, frequency_col or cols["frequency"], mcol, allow_negative=True)
         p, q, v = self.params_.to_numpy()
+        nonpositive = (x > 0) & (m <= 0)
+        if nonpositive.any():  # the package's spend rule (crm_analysis.clv.value): the population mean
+            warnings.warn(
+                f"GammaGammaModel: {int(nonpositive.sum())} repeat buyer(s) have a zero or negative {mcol!r} "
+                f"(smallest {float(m[nonpositive].min()):g}), outside the model (positive spend); they are valued "
+                "with the population mean spend p v / (q - 1), as fit_clv_models, customer_value_table and the "
+                "report do (reason 'mean repeat purchase value <= 0'; crm_analysis.clv.expected_spend gives "
+                "each customer's basis).",
+                CRMAnalysisWarning,
+                stacklevel=2,
+            )
+            x = np.where(nonpositive, 0.0, x)
         m = np.where(x > 0, m, 0.0)
         denom = p * x + q - 1.0
         undefined = denom <= 0  # only x = 0 with q <= 1: the prior mean p v / (q - 1) does not exist

@@ -72,7 +72,7 @@ def test_correlation_warning():
 def test_errors():
     with pytest.raises(ValueError, match="no repeat buyers"):
         GammaGammaModel().fit(pd.DataFrame({"frequency": [0, 0], "monetary_value": [0.0, 0.0]}))
-    with pytest.raises(ValueError, match="non-positive"):
+    with pytest.raises(ValueError, match="zero or negative"):
         GammaGammaModel().fit(pd.DataFrame({"frequency": [1, 2, 3], "monetary_value": [0.0, 2.0, 3.0]}))
     with pytest.raises(ValueError, match="missing or non-finite"):
         GammaGammaModel().fit(pd.DataFrame({"frequency": [1, 2], "monetary_value": [np.nan, 2.0]}))

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm_analysis.clv import (
+    CRMAnalysisWarning,
     SPEND_NO_REPEAT,
     SPEND_NONPOSITIVE,
     BetaGeoModel,
@@ -171,6 +172,46 @@ def test_expected_spend_property(x, m, pqv):
     assert (basis[usable] == "conditional").all()
     assert (basis[(xs > 0) & (ms <= 0)] == SPEND_NONPOSITIVE).all()
     assert (basis[xs == 0] == SPEND_NO_REPEAT).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=st.lists(st.integers(0, 40), min_size=1, max_size=30),
+    m=st.lists(st.floats(-500, 500, allow_nan=False), min_size=30, max_size=30),
+    pqv=st.tuples(st.floats(0.3, 20), st.floats(1.05, 20), st.floats(0.5, 200)),
+)
+def test_the_model_method_follows_the_same_rule(x, m, pqv):
+    """n12 finding F3: GammaGammaModel.expected_average_spend gave a third answer: a repeat buyer with
+    mean value 0 got the posterior mean at m = 0 (6.28 on CDNOW where the rule says the population mean
+    35.24), a negative one an error without the way out. Now it equals expected_spend for any sign of m
+    (formulas as in test_expected_spend_property), with a CRMAnalysisWarning counting the customers
+    valued with the population mean."""
+    p, q, v = pqv
+    gg = GammaGammaModel.from_params([p, q, v])
+    data = pd.DataFrame({"frequency": x, "monetary_value": m[: len(x)]})
+    xs, ms = data["frequency"].to_numpy(float), data["monetary_value"].to_numpy(float)
+    usable = (xs > 0) & (ms > 0)
+    expected = np.where(usable, p * (v + xs * np.maximum(ms, 0)) / (p * xs + q - 1), p * v / (q - 1))
+    n_out = int(((xs > 0) & (ms <= 0)).sum())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = gg.expected_average_spend(data)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    np.testing.assert_allclose(got, expected_spend(gg, data)["expected_spend"].to_numpy(), rtol=1e-12)
+    said = [str(w.message) for w in caught if issubclass(w.category, CRMAnalysisWarning)]
+    if n_out:
+        assert any(f"{n_out} repeat buyer(s) have a zero or negative" in t and "population mean" in t for t in said), said
+    else:
+        assert not said
+
+
+def test_fitting_the_model_on_them_names_the_way_out():
+    """n12 finding F4: GammaGammaModel.fit on zero or negative mean values says what to use instead."""
+    data = pd.DataFrame({"frequency": [1, 2, 3, 1], "monetary_value": [10.0, 0.0, 25.0, 40.0]})
+    with pytest.raises(ValueError, match=r"1 repeat buyer\(s\) have a zero or negative 'monetary_value'.*fit_spend_model"):
+        GammaGammaModel().fit(data)
+    with pytest.raises(ValueError, match=r"1 repeat buyer\(s\) have a zero or negative.*smallest -5.*expected_spend"):
+        GammaGammaModel().fit(data.assign(monetary_value=[10.0, -5.0, 25.0, 40.0]))
 
 
 def test_infinite_population_mean_is_an_error(summary, analysis):
