@@ -76,6 +76,28 @@ def wdot(a: np.ndarray, b: np.ndarray) -> float | np.ndarray:
     return np.einsum("i,ij->j", a, b)
 
 
+#: Shape and rate of a gamma mixing distribution that run off to infinity together when the
+#: mixed quantity does not vary between customers (the gamma tends to a point mass at
+#: shape / rate), with what that quantity is and the model it leaves (n12 finding F5).
+_GAMMA_PAIRS = (
+    ("r", "alpha", "purchase rate", "r / alpha", "the Poisson limit of the NBD"),
+    ("q", "v", "spend scale nu of the Gamma-Gamma model", "q / v", "one mean spend for everyone, the customers' own transactions aside"),
+)
+
+
+def _why_not_identified(weak: list[str], values: dict[str, float]) -> str:
+    """Why parameters are not identified, where the pattern tells (a gamma mixing distribution degenerating)."""
+    for shape, rate, what, ratio, limit in _GAMMA_PAIRS:
+        if shape in weak and rate in weak and values.get(shape, 0.0) > 100.0 and values.get(rate, 0.0) > 0:
+            return (
+                f"Why: {shape} and {rate} grow together ({ratio} = {values[shape] / values[rate]:.4g} stays put): the "
+                f"{what} hardly varies between customers in these data, so its gamma distribution tends to a single "
+                f"value ({limit}); only {ratio} is estimated, and predictions that depend on it alone stay usable. "
+            )
+    return ""
+
+
+
 class ModelFitError(CRMAnalysisError, RuntimeError):
     """Raised when the likelihood maximisation fails."""
 
@@ -442,7 +464,7 @@ class LikelihoodFitter:
             warnings.warn(
                 f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
                 f"parameters are not (all) identified by these data and standard errors are NaN; not_identified_ lists "
-                f"them all ({self._data_description()}).",
+                f"them all ({self._data_description()}). {_why_not_identified(free, values)}".rstrip(),
                 HessianWarning,
                 stacklevel=5,
             )
@@ -478,6 +500,7 @@ class LikelihoodFitter:
             warnings.warn(
                 f"{type(self).__name__}: parameter(s) {weak} are not identified by these data: {detail}, i.e. a 95% "
                 f"interval spanning more than a factor {np.exp(2 * 1.96 * self._LOG_SE_LIMIT):.0e}. "
+                f"{_why_not_identified(weak, values)}"
                 f"Data: {self._data_description()}. Predictions that depend on these parameters are unreliable; "
                 "use more customers or a simpler model (e.g. NBDModel when there is no sign of dropout).",
                 IdentificationWarning,

@@ -614,8 +614,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
             gain = self.log_likelihood_ - ll_nbd
             self._set_boundary_fit(
                 x, t_x, T, counts,
-                f"the derivative into the dropout region is positive ({self._nbd_limit[2]:.3g} per customer, "
-                f"{self._nbd_limit[3]}), but the best point the optimiser found "
+                (f"the derivative into the dropout region is positive ({self._nbd_limit[2]:.3g} per customer, "
+                 f"{self._nbd_limit[3]})" if self._nbd_limit[0][3] else
+                 "the NBD limit fit did not meet its convergence test, so the full model was fitted too")
+                + ", but the best point the optimiser found "
                 + (f"has a lower log-likelihood ({self.log_likelihood_:.6g})" if gain <= 0 else
                    f"is only {gain:.2g} above it in log-likelihood (below {self._LIMIT_LL_TOL:g}: no evidence of dropout)")
                 + ", so the limit is the best fit found",

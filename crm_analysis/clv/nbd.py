@@ -21,7 +21,9 @@ factor ``T^x / x!``, which does not depend on the parameters); the recency
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+import warnings
+
+from crm_analysis.exceptions import ConvergenceWarning, InputError
 
 import numpy as np
 import pandas as pd
@@ -50,14 +52,17 @@ def _nbd_loglik(lp: np.ndarray, terms: tuple) -> tuple[float, np.ndarray, np.nda
     ux, Wx, uT, WT, XT, W = terms
     r, alpha = np.exp(lp)
     lT = np.log(alpha + uT)
-    la = np.log(alpha)
+    l1p = np.log1p(uT / alpha)  # log((alpha + T) / alpha), without the cancellation of log(alpha + T) - log(alpha)
     inv = 1.0 / (alpha + uT)
-    ll = wdot(Wx, log_rising(r, ux)) + W * r * la - r * wdot(WT, lT) - wdot(XT, lT)
-    g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(WT, lT)
-    g_a = W * r / alpha - r * wdot(WT, inv) - wdot(XT, inv)
+    d1 = uT / (alpha * (alpha + uT))  # 1/alpha - 1/(alpha + T)
+    # Written without W r log(alpha) - r sum log(alpha + T): at large r (towards the Poisson limit)
+    # that difference of two large numbers lost whole units of log-likelihood (n12 finding F5).
+    ll = wdot(Wx, log_rising(r, ux)) - r * wdot(WT, l1p) - wdot(XT, lT)
+    g_r = wdot(Wx, digamma_difference(r, ux)) - wdot(WT, l1p)
+    g_a = r * wdot(WT, d1) - wdot(XT, inv)
     h_rr = wdot(Wx, special.polygamma(1, r + ux) - special.polygamma(1, r))
-    h_ra = W / alpha - wdot(WT, inv)
-    h_aa = -W * r / alpha**2 + r * wdot(WT, inv**2) + wdot(XT, inv**2)
+    h_ra = wdot(WT, d1)
+    h_aa = -r * wdot(WT, d1 * (1.0 / alpha + inv)) + wdot(XT, inv**2)
     grad = np.array([r * g_r, alpha * g_a])
     hess = np.array([[r * r * h_rr + r * g_r, r * alpha * h_ra], [r * alpha * h_ra, alpha * alpha * h_aa + alpha * g_a]])
     return float(ll), grad, hess
@@ -142,10 +147,15 @@ def fit_nbd(
             if np.isfinite(f_new) and f_new >= f - 1e-15 * abs(f):
                 break
             lam *= 0.5
-        else:
+        else:  # no step improves the objective: a maximum to rounding, if the gradient is small
+            converged = float(np.max(np.abs(g))) < 1e-7
             break
         lp, f, g, h, ll = new, f_new, g_new, h_new, ll_new
-        if float(np.max(np.abs(g))) < 1e-10:
+        gmax = float(np.max(np.abs(g)))
+        # converged: a zero gradient, or, towards the Poisson limit (r, alpha -> inf with r/alpha
+        # fixed, where the supremum is at infinity and the gradient decays like 1/r), a gradient
+        # below 1e-9 per customer: the log-likelihood is then within ~1e-6 of the supremum
+        if gmax < 1e-10 or (gmax < 1e-9 and lp[0] > np.log(1e6)):
             converged = True
             break
     return lp, ll, -h * W, it, converged
@@ -188,6 +198,15 @@ class NBDModel(BaseTransactionModel):
         lp, ll, H, n_iter, converged = fit_nbd(x, T, counts, self.penalizer)
         self._store_results(lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts))
         self._warn_if_at_bound(lp)
+        if not converged:  # converged_ False is never left unsaid (n12 finding F1)
+            r, alpha = np.exp(lp)
+            warnings.warn(
+                f"NBDModel: Newton's method stopped after {n_iter} steps without meeting its convergence test "
+                f"(r = {r:.6g}, alpha = {alpha:.6g}, log-likelihood {ll:.6g}); the estimates may not be the maximum. "
+                f"Data: {self._data_description()}.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
         ll, g, _ = _nbd_loglik(np.asarray(log_params, float), _nbd_terms(arrays[0], arrays[2], weights))

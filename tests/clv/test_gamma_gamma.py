@@ -143,3 +143,16 @@ def test_loglik_and_gradient_match_mpmath_at_large_p_q(params):
                 return _mp_loglik(theta, x, mv, w)
             ref_g.append(float(mp.diff(f, 0)))
     np.testing.assert_allclose(g, ref_g, rtol=0, atol=1e-7 * max(np.max(np.abs(ref_g)), 1.0))
+
+
+def test_spend_without_heterogeneity_says_why_it_is_not_identified():
+    """n12 finding F5: every customer's transactions drawn from one gamma (shape 3, scale 10): the spend
+    scale nu does not vary between customers, q and v run off together (Gamma-Gamma's limit with one
+    mean spend for all). The warning says so instead of only 'the Hessian is singular'; the
+    population mean spend p v / (q - 1) still matches the sample mean of all transactions (rel 5%)."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 6, 400)
+    m = np.array([rng.gamma(3.0, 10.0, k).mean() for k in x])
+    with pytest.warns(UserWarning, match=r"Why: q and v grow together .*spend scale nu"):
+        gg = GammaGammaModel().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
+    assert gg.population_mean_spend() == pytest.approx(float(np.sum(x * m) / x.sum()), rel=0.05)

@@ -144,3 +144,24 @@ def test_fit_is_never_below_the_independent_maximum(log_r, log_alpha, t_max, see
         return
     lp, ll, H, n_iter, converged = fit_nbd(x, T, np.ones(len(x)))
     assert ll >= ref_ll - max(1e-6, 1e-9 * abs(ref_ll)), (np.exp(lp), ll, ref_params, ref_ll, n_iter, converged)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_poisson_data_reach_the_poisson_limit_and_say_why(seed):
+    """n12 finding F5: customers who all buy at one rate, counts less dispersed than Poisson
+    (binomial(ceil(0.2 T), 0.5), mean 0.1 T, T ~ U(20, 52)): the NBD supremum is the Poisson limit r, alpha -> inf with r / alpha the rate: the fit's
+    log-likelihood equals the Poisson log-likelihood sum(x log(rate) - rate T) at the rate
+    sum(x) / sum(T) (abs 1e-6; the old formula W r log(alpha) - r sum(log(alpha + T)) lost about 3
+    units to cancellation at r ~ 5e11), r / alpha that rate (rtol 1e-4), and the warning says why
+    r and alpha are not identified."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(20, 52, 500)
+    x = rng.binomial(np.ceil(0.2 * T).astype(int), 0.5)
+    d = pd.DataFrame({"frequency": x, "recency": np.where(x > 0, T * rng.uniform(0.5, 1.0, 500), 0.0), "T": T})
+    rate = x.sum() / T.sum()
+    ll_poisson = float(np.sum(x * np.log(rate)) - rate * T.sum())
+    with pytest.warns(UserWarning, match=r"Why: r and alpha grow together .*purchase rate hardly varies"):
+        m = NBDModel().fit(d)
+    assert m.log_likelihood_ == pytest.approx(ll_poisson, abs=1e-6)
+    assert m.params_["r"] / m.params_["alpha"] == pytest.approx(rate, rel=1e-4)
+    assert m.converged_
