@@ -824,8 +824,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if not converged or not score <= self._SCORE_TOL:
             return False
         self._set_boundary_fit(
-            x, t_x, T, counts, f"the likelihood cannot increase into the dropout region (largest derivative per customer "
-            f"{score:.3g}, {where})"
+            x, t_x, T, counts, f"the likelihood cannot increase into the dropout region (its derivative per customer in the "
+            f"mean dropout, taken at no dropout for every value of the other dropout parameter, is at most "
+            f"{score:.3g}, reached {where})"
         )
         return True
 

@@ -345,5 +345,11 @@ def _check_counts_and_times(x, t) -> tuple[np.ndarray, np.ndarray]:
     if not np.all(np.isfinite(x_arr)) or np.any(x_arr < 0) or np.any(x_arr != np.round(x_arr)):
         bad = x_arr[~(np.isfinite(x_arr) & (x_arr >= 0) & (x_arr == np.round(x_arr)))].ravel()[:3]
         raise InputError(f"x must be non-negative whole numbers of purchases, got {bad.tolist()}")
-    return np.broadcast_arrays(x_arr, t_arr)
+    try:
+        return np.broadcast_arrays(x_arr, t_arr)
+    except ValueError:
+        raise InputError(
+            f"x (shape {x_arr.shape}) and t (shape {t_arr.shape}) cannot be paired: give one of them as a single "
+            "number, both with the same length, or shapes that broadcast (e.g. x[:, None] and t[None, :] for a table)"
+        ) from None
 

@@ -165,3 +165,18 @@ def test_poisson_data_reach_the_poisson_limit_and_say_why(seed):
     assert m.log_likelihood_ == pytest.approx(ll_poisson, abs=1e-6)
     assert m.params_["r"] / m.params_["alpha"] == pytest.approx(rate, rel=1e-4)
     assert m.converged_
+
+
+@pytest.mark.parametrize("model_name", ["NBDModel", "BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"])
+def test_counts_and_times_that_do_not_pair_name_x_and_t(model_name):
+    """n12 finding F7: probability_of_purchases(x of length 3, t of length 2) raised numpy's 'shape
+    mismatch: objects cannot be broadcast'; now an InputError naming x and t and the ways to pair them,
+    for every transaction model. Shapes that broadcast still work."""
+    import crm_analysis.clv as clv
+
+    cls = getattr(clv, model_name)
+    m = cls.from_params([0.5, 4.0] if cls is NBDModel else [0.5, 4.0, 0.8, 2.5])
+    with pytest.raises(ValueError, match=r"x \(shape \(3,\)\) and t \(shape \(2,\)\) cannot be paired"):
+        m.probability_of_purchases(np.array([0, 1, 2]), np.array([1.0, 10.0]))
+    table = m.probability_of_purchases(np.arange(3)[:, None], np.array([1.0, 10.0])[None, :])
+    assert table.shape == (3, 2) and np.all(np.isfinite(table))
