@@ -184,7 +184,12 @@ def test_covariate_units_do_not_change_the_fit(cls, scale, shift):
     c_ref, c = ref.coefficients(), m.coefficients()
     np.testing.assert_allclose(c["coefficient"].to_numpy() * scale, c_ref["coefficient"].to_numpy(), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(c["std_error"].to_numpy() * abs(scale), c_ref["std_error"].to_numpy(), rtol=1e-3)
-    np.testing.assert_allclose(c["p_value"].to_numpy(), c_ref["p_value"].to_numpy(), rtol=1e-3, atol=1e-12)
+    # p-values compared through their |z| = norm.isf(p / 2), at the standard errors' tolerance: a p-value's
+    # relative change is about z^2 times the standard error's (at p ~ 3e-7, z ~ 5: 26x), so rtol 1e-3 on p itself
+    # failed on Hessian noise of 5e-5 in the standard error (Pareto/NBD, x 0.05; on main too at 1.4e-5)
+    from scipy.stats import norm
+
+    np.testing.assert_allclose(norm.isf(c["p_value"].to_numpy() / 2), norm.isf(c_ref["p_value"].to_numpy() / 2), rtol=1e-3)
     if cls is GammaGammaCovariateModel:
         np.testing.assert_allclose(m.expected_average_spend(data), ref.expected_average_spend(data), rtol=1e-5)
     else:
