@@ -99,6 +99,12 @@ def test_every_table_has_one_producer_the_contract_names():
         ("crm_analysis.yield_management.YieldParams", {"group_arrival_peak": "2025-02-30"}, "group_arrival_peak"),
         ("crm_analysis.yield_management.YieldParams", {"service_level": 1.5}, "service_level must be a probability"),
         ("crm_analysis.yield_management.YieldParams", {"group_nights": 0}, "group_nights must be a positive integer"),
+        ("crm_analysis.yield_management.YieldParams", {"material_uplift_pct": -0.5}, "material_uplift_pct must be"),
+        ("crm_analysis.yield_management.YieldParams", {"material_uplift_pct": float("nan")}, "material_uplift_pct"),
+        ("crm_analysis.clv.RfmClvParams", {"p_alive_near_one": 90}, "p_alive_near_one must be a probability"),
+        ("crm_analysis.clv.RfmClvParams", {"p_alive_near_one": 1.0}, "got 1.0"),
+        ("crm_analysis.seasonality.SeasonalityParams", {"mix_top": 0}, "mix_top must be a positive integer"),
+        ("crm_analysis.seasonality.SeasonalityParams", {"mix_top": 2.5}, "got 2.5"),
         ("crm_analysis.data.DataQualityParams", {"as_of": "31/12/2024"}, "as_of"),
     ],
 )
@@ -211,6 +217,12 @@ def test_run_rfm_clv_figures_from_their_definitions(rfm_clv_result):
     assert heads["mean_p_alive"] == pytest.approx(float(r.p_alive[r.analysis.model_label].mean()), rel=1e-12)
     assert set(r.p_alive) == {r.comparison.label(n) for n in r.whole}
     assert r.p_alive_uninformative is (heads["bgnbd_dropout_probability"] < r.params.p_alive_info_threshold)
+    # the "near 1" share of the P(alive) text (n13 finding F9): counted here from the per-customer values
+    for label, values in r.p_alive.items():
+        near = sum(v > r.params.p_alive_near_one for v in values) / len(values)
+        assert r.p_alive_near_one_share(label) == pytest.approx(near, abs=1e-12)
+    with pytest.raises(ValueError, match="model='BGNBD' has no P\\(alive\\) in this result; use one of"):
+        r.p_alive_near_one_share("BGNBD")
 
 
 def test_run_rfm_clv_keeps_the_whole_period_warnings_as_notes(rfm_clv_result):
@@ -243,3 +255,33 @@ def test_run_rfm_clv_notes_an_identification_warning_of_the_refit():
     for label, texts in warned.items():
         notes = r.whole_notes.loc[r.whole_notes["model"] == label, "note"].tolist()
         assert all(t in notes for t in texts)
+
+
+@pytest.mark.parametrize(("uplift_pct", "threshold", "little"),
+                         [(0.49, 0.5, True), (0.5, 0.5, False), (3.0, 0.5, False), (3.0, 5.0, True),
+                          (-1.0, 0.0, True), (float("nan"), 0.5, False)])
+def test_capacity_control_adds_little_below_the_material_uplift(uplift_pct, threshold, little):
+    """n13 finding F9: notebook 40's "capacity control adds little" is YieldResult.control_adds_little, at the
+    parameter material_uplift_pct (default 0.5, the notebook's former literal); a missing uplift claims nothing."""
+    from types import SimpleNamespace
+
+    from crm_analysis.yield_management import YieldParams
+    from crm_analysis.yield_management.step import YieldResult
+
+    assert YieldParams().material_uplift_pct == 0.5
+    stub = SimpleNamespace(year=pd.Series({"DP_uplift_pct": uplift_pct}),
+                           params=YieldParams(material_uplift_pct=threshold))
+    assert YieldResult.control_adds_little.fget(stub) is little
+
+
+def test_the_seasonality_step_needs_bookings_or_transactions():
+    """n13 finding F8: the notebook raised a bare ValueError; the check is the step's, an InputError naming the fix."""
+    from crm_analysis.exceptions import InputError
+    from crm_analysis.seasonality import SeasonalityParams
+
+    with pytest.raises(InputError, match="needs transactions or bookings.*configure data.transactions or "
+                                         "data.bookings"):
+        SeasonalityParams.check_inputs(None, None)
+    one = pd.DataFrame({"amount": [1.0]})
+    SeasonalityParams().check_inputs(one, None)
+    SeasonalityParams().check_inputs(None, one)

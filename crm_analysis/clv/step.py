@@ -86,6 +86,10 @@ class RfmClvParams:
     p_alive_info_threshold : float, default 0.01
         BG/NBD dropout probability below which P(alive) is reported as
         carrying little information.
+    p_alive_near_one : float, default 0.9
+        P(alive) above which a customer counts as "near 1" in the report's
+        reading of an uninformative P(alive)
+        (:meth:`RfmClvResult.p_alive_near_one_share`), in (0, 1).
     fit_paretonbd : bool, default True
         Include the Pareto/NBD among the candidates. Where the data show no
         dropout it is fitted as its NBD limit in milliseconds; near, but not
@@ -130,6 +134,7 @@ class RfmClvParams:
     purchase_model: str = "auto"
     selection_criterion: str = "holdout_rmse"
     p_alive_info_threshold: float = 0.01
+    p_alive_near_one: float = 0.9
     fit_paretonbd: bool = True
     seed: int = 42
     cohort_frequency: str = "M"
@@ -150,11 +155,19 @@ class RfmClvParams:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(f"{name} must be a finite number, got {value!r}")
         self.check_money(self.margin, self.discount_rate)
+        self.check_p_alive_near_one(self.p_alive_near_one)
         self.check_cohort_frequency(self.cohort_frequency)
         self.check_intervals(self.interval_level, self.interval_draws)
         object.__setattr__(self, "covariates", self.check_covariates(self.covariates))
 
     # the checks, one per parameter; the report's pre-flight calls them too
+    @staticmethod
+    def check_p_alive_near_one(value: Any) -> None:
+        """A probability in (0, 1): 90 (a percentage) is refused."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+            raise InputError(f"p_alive_near_one must be a probability in (0, 1) (the P(alive) above which a "
+                             f"customer counts as near-certainly alive, e.g. 0.9), got {value!r}")
+
     @staticmethod
     def check_money(margin: Any, discount_rate: Any) -> None:
         """``margin`` a share of revenue in (0, 1], ``discount_rate`` an annual rate in [0, 1): 30 or 10 (percentages) are refused."""
@@ -439,6 +452,29 @@ class RfmClvResult:
         """The whole-period BG/NBD dropout probability is below ``p_alive_info_threshold``."""
         d = self.dropout.get("whole_period", float("nan"))
         return bool(d < self.params.p_alive_info_threshold)
+
+    def p_alive_near_one_share(self, model: str) -> float:
+        """Share of the customers whose P(alive) under ``model`` is above ``params.p_alive_near_one``.
+
+        Parameters
+        ----------
+        model : str
+            A label of :attr:`p_alive` (``"BG/NBD"``, ``"Pareto/NBD"``, ...).
+
+        Returns
+        -------
+        float
+            In [0, 1]; the report reads a high share with
+            :attr:`p_alive_uninformative` as "P(alive) carries little information".
+
+        Raises
+        ------
+        InputError
+            ``model`` is not a label of :attr:`p_alive` (the message lists them).
+        """
+        if model not in self.p_alive:
+            raise InputError(f"model={model!r} has no P(alive) in this result; use one of {list(self.p_alive)}")
+        return float((np.asarray(self.p_alive[model], dtype=float) > self.params.p_alive_near_one).mean())
 
     @cached_property
     def diagnostics(self) -> dict[str, dict[str, Any]]:

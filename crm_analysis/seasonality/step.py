@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from crm_analysis._dates import parse_date
@@ -30,6 +31,7 @@ __all__ = [
     "run_demand_forecast",
     "retail_weekday_table",
     "mix_column",
+    "pool_mix_groups",
     "decompose_quietly",
     "dropped_sentence",
     "booking_headlines",
@@ -83,7 +85,8 @@ class SeasonalityParams:
     mix_by : str, optional
         Column of the revenue mix.
     mix_top : int, default 6
-        Largest groups of ``mix_by`` shown.
+        Largest groups of ``mix_by`` (by revenue) shown; the others are
+        pooled as ``other`` (:func:`pool_mix_groups`). A positive integer.
     seed : int, default 42
         Seed of the forecaster.
 
@@ -92,7 +95,8 @@ class SeasonalityParams:
     ValueError
         A value the step would refuse or take in a way nobody can mean,
         naming the parameter: ``as_of`` not an ISO date, a calendar
-        :meth:`HolidayCalendar.from_config` refuses. The shop's calendar (an
+        :meth:`HolidayCalendar.from_config` refuses, ``mix_top`` not a
+        positive integer. The shop's calendar (an
         unknown ``tx_fill``, closed days declared with ``tx_fill="zero"``,
         which the report would ignore, a weekday typo such as ``Sundayy``, a
         closed date that is not ISO) is checked by :meth:`check_retail` when
@@ -124,6 +128,7 @@ class SeasonalityParams:
             if value is not None and not isinstance(value, (str, int)):
                 object.__setattr__(self, name, tuple(value))
         self.check_calendar(self.calendar)  # the bookings' holidays too
+        self.check_mix_top(self.mix_top)
         # the shop's calendar (tx_fill, closed days) is checked where the purchase series is built
         # (retail_calendar): a data set without transactions does not use it
 
@@ -139,6 +144,27 @@ class SeasonalityParams:
             raise InputError(f"{' and '.join(declared)} are set but tx_fill is 'zero', so the report would ignore "
                              "them (a day without purchases counts as an open day); set tx_fill: closed, or remove "
                              "them")
+
+    @staticmethod
+    def check_mix_top(value: Any) -> None:
+        """A positive integer (the number of groups of the revenue mix shown)."""
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise InputError(f"mix_top must be a positive integer (the number of largest groups of the revenue "
+                             f"mix shown, the others pooled as 'other'), got {value!r}")
+
+    @staticmethod
+    def check_inputs(bookings: pd.DataFrame | None, transactions: pd.DataFrame | None) -> None:
+        """The step needs bookings or transactions (either may be ``None``: its sections are skipped).
+
+        Raises
+        ------
+        InputError
+            Both are ``None``: the run has neither, so there is nothing to report.
+        """
+        if bookings is None and transactions is None:
+            raise InputError("the seasonality step needs transactions or bookings, and the run has neither "
+                             "(both data sources are 'none'): configure data.transactions or data.bookings, or "
+                             "disable the seasonality notebook (enabled: false in its entry under notebooks:)")
 
     @staticmethod
     def check_closed_weekdays(value: Any) -> None:
@@ -312,6 +338,40 @@ def mix_column(transactions: pd.DataFrame, mix_by: str | None) -> str | None:
     if col is None or col not in transactions.columns or transactions[col].nunique() < 2:
         return None
     return col
+
+
+def pool_mix_groups(transactions: pd.DataFrame, column: str, *, top: int = 6, other: str = "other") -> pd.DataFrame:
+    """The transactions with all but the ``top`` groups of ``column`` by revenue relabelled ``other``.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions (``amount``, ``column``).
+    column : str
+        Column of the revenue mix (:func:`mix_column`).
+    top : int, default 6
+        Groups kept (the largest by the sum of ``amount``; ties in
+        ``Series.nlargest`` order). A positive integer.
+    other : str, default "other"
+        Label of the pooled groups; rows without a value (NaN) are pooled too.
+        A group already named ``other`` is counted with the pooled ones.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``transactions``, same rows; only ``column`` changes.
+
+    Raises
+    ------
+    InputError
+        ``column`` is not a column of ``transactions``, or ``top`` is not a positive integer.
+    """
+    if column not in transactions.columns:
+        raise InputError(f"column={column!r} is not a column of the transactions ({list(transactions.columns)}); "
+                         "pass one of them (mix_by)")
+    SeasonalityParams.check_mix_top(top)
+    keep = transactions.groupby(column)["amount"].sum().nlargest(top).index
+    return transactions.assign(**{column: transactions[column].where(transactions[column].isin(keep), other)})
 
 
 def booking_headlines(decomposition: Any, forecast: ForecastResult | None) -> dict[str, tuple[Any, str]]:

@@ -70,6 +70,10 @@ class YieldParams:
         Maximum probability of walking a guest.
     denied_cost : float, optional
         Cost of walking one guest; ``None``: twice the highest fare.
+    material_uplift_pct : float, default 0.5
+        Expected revenue uplift of the DP over first-come-first-served over
+        the horizon, in per cent of FCFS revenue, below which the report says
+        capacity control adds little (:attr:`YieldResult.control_adds_little`).
     seed : int, default 42
         Seed of the simulation.
 
@@ -90,6 +94,7 @@ class YieldParams:
     group_arrival_low: str | None = None
     service_level: float = 0.05
     denied_cost: float | None = None
+    material_uplift_pct: float = 0.5
     seed: int = 42
 
     def __post_init__(self) -> None:
@@ -107,6 +112,10 @@ class YieldParams:
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
                                   or v < 0):
                 raise InputError(f"{name} must be None (the default rule) or a non-negative number, got {v!r}")
+        v = self.material_uplift_pct
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise InputError(f"material_uplift_pct must be a non-negative number of per cent (0.5 means 0.5 % of "
+                             f"the FCFS revenue), got {v!r}")
 
     @property
     def rooms(self) -> int:
@@ -164,6 +173,15 @@ class YieldResult:
     def best_policy(self) -> str:
         """``"DP"`` when its expected revenue over the horizon is at least EMSR-b's, else ``"EMSR-b"``."""
         return "DP" if self.year["DP"] >= self.year["EMSR-b"] else "EMSR-b"
+
+    @property
+    def control_adds_little(self) -> bool:
+        """The DP's uplift over FCFS over the horizon is below ``params.material_uplift_pct`` per cent.
+
+        The report then says capacity control adds little over first-come-first-served at this hotel
+        (a missing uplift, NaN, counts as not little: the report does not claim it).
+        """
+        return bool(self.year["DP_uplift_pct"] < self.params.material_uplift_pct)
 
     @property
     def peak_season(self) -> str:

@@ -83,3 +83,45 @@ def test_heatmaps_label_what_they_show_with_thousands_separators():
     fig = mix.plot("counts")
     assert fig.axes[0].texts[0].get_text() == "3,000"
     plt.close(fig)
+
+
+# pool_mix_groups: the pooling of notebook 30's revenue mix, moved into the package (n13 finding F9)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(groups=st.lists(st.sampled_from(list("abcdefghij") + [None]), min_size=1, max_size=40),
+       amounts=st.lists(st.integers(0, 10_000).map(float), min_size=40, max_size=40),  # sums exact: ties too
+       top=st.integers(1, 12))
+def test_pool_mix_groups_keeps_the_top_groups_by_revenue(groups, amounts, top):
+    """Same rows and amounts; the kept groups are the ``top`` largest by revenue (recomputed here by sorting),
+    with their rows unchanged; every other row (missing values too) is labelled ``other``."""
+    from crm_analysis.seasonality import pool_mix_groups
+
+    tx = pd.DataFrame({"channel": pd.Series(groups, dtype=object), "amount": amounts[:len(groups)]})
+    out = pool_mix_groups(tx, "channel", top=top)
+    assert out.index.equals(tx.index) and out["amount"].equals(tx["amount"]) and tx["channel"].isna().sum() == \
+        sum(g is None for g in groups)  # the input is not changed
+    revenue = {}
+    for g, a in zip(groups, tx["amount"]):
+        if g is not None:
+            revenue[g] = revenue.get(g, 0.0) + a
+    kept = set(out["channel"]) - {"other"}
+    assert len(kept) == min(top, len(revenue)) and kept <= set(revenue)
+    smallest_kept = min((revenue[g] for g in kept), default=np.inf)
+    assert all(revenue[g] <= smallest_kept for g in set(revenue) - kept)  # no pooled group earns more
+    unchanged = tx["channel"].isin(kept)
+    assert out.loc[unchanged, "channel"].equals(tx.loc[unchanged, "channel"])
+    assert (out.loc[~unchanged, "channel"] == "other").all()
+
+
+def test_pool_mix_groups_refuses_a_missing_column_and_a_bad_top():
+    from crm_analysis.seasonality import pool_mix_groups
+
+    tx = pd.DataFrame({"channel": ["web", "shop"], "amount": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="column='country' is not a column of the transactions"):
+        pool_mix_groups(tx, "country")
+    with pytest.raises(ValueError, match="mix_top must be a positive integer.*got 0"):
+        pool_mix_groups(tx, "channel", top=0)
+    assert pool_mix_groups(tx, "channel", top=1)["channel"].tolist() == ["other", "shop"]
