@@ -152,15 +152,15 @@ def _rfm_clv(ctx: _Context) -> dict[str, pd.DataFrame]:
 def _segmentation(ctx: _Context) -> dict[str, pd.DataFrame]:
     from crm_analysis.segmentation import SegmentationParams, run_segmentation
 
-    res = run_segmentation(ctx.read_table("clv"), **SegmentationParams(seed=ctx.seed).kwargs())
+    res = run_segmentation(ctx.read_table("clv"), SegmentationParams(seed=ctx.seed))
     return {"segments": res.segments, "segment_actions": res.segment_actions}
 
 
 def _idic(ctx: _Context) -> dict[str, pd.DataFrame]:
     from crm_analysis.idic import IdicParams, run_idic
 
-    res = run_idic(ctx.read_table("transactions"), ctx.read_table("clv"), ctx.read_table("segments"), IdicParams(),
-                   returns=ctx.read_table("returns"), as_of=str(ctx.as_of), seed=ctx.seed)
+    res = run_idic(ctx.read_table("transactions"), ctx.read_table("clv"), ctx.read_table("segments"),
+                   IdicParams(as_of=str(ctx.as_of), seed=ctx.seed), returns=ctx.read_table("returns"))
     out = {"customer_profit": res.customer_profit, "next_best_products": res.recommendations,
            "campaign_targeting": res.targeting}
     return {k: v for k, v in out.items() if v is not None}

@@ -40,6 +40,21 @@ def test_each_step_has_its_parameters_and_function(step):
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
+def test_every_pipeline_function_is_called_inputs_then_params(step):
+    """n13 finding F6: one calling pattern, run_X(inputs..., params); every other argument is keyword-only
+    (was run_segmentation(clv, **params.kwargs()) and run_idic(..., params, as_of=..., seed=...))."""
+    import inspect
+
+    s = STEPS[step]
+    args = list(inspect.signature(_resolve(s.function)).parameters.values())
+    positional = [a for a in args if a.kind is a.POSITIONAL_OR_KEYWORD]
+    assert positional and positional[-1].name == "params", [a.name for a in args]
+    assert all(a.default is a.empty for a in positional[:-1])  # the inputs: no option among them
+    assert all(a.kind in (a.KEYWORD_ONLY, a.VAR_KEYWORD) for a in args[len(positional):])
+    assert all(a.default is not a.empty for a in args if a.kind is a.KEYWORD_ONLY)  # nothing the step needs
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
 def test_parameter_defaults_are_the_notebooks(step):
     """The fields of the parameters object are the notebook's parameters, with the same defaults."""
     s = STEPS[step]

@@ -30,6 +30,7 @@ from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,11 +159,16 @@ class IdicParams:
     new_customer_days : float, default 90
         Onboarding only for active customers whose first purchase is this
         recent (the segmentation step's default action rules).
+    as_of : str, default "2024-12-31"
+        Observation end (ISO date, no time of day); the recommenders' holdout ends here.
+    seed : int, default 42
+        Seed of the campaign model's split and fits.
 
     Raises
     ------
     ValueError
-        Any value outside its range, an unknown recommender or campaign loader or key.
+        Any value outside its range, an unknown recommender or campaign loader or key,
+        ``as_of`` not an ISO date.
     """
 
     gross_margin: float = 1.0
@@ -184,8 +190,15 @@ class IdicParams:
     lapsed_days: float = 365.0
     lapsed_p_alive: float = 0.5
     new_customer_days: float = 90.0
+    as_of: str = "2024-12-31"
+    seed: int = 42
 
     def __post_init__(self) -> None:
+        from crm_analysis._dates import parse_date
+
+        parse_date(self.as_of, "as_of", tz="strip", time="reject")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise InputError(f"seed must be an integer, got {self.seed!r}")
         self.drivers  # validates the cost drivers  # noqa: B018
         self.lapse  # LapsePolicy checks  # noqa: B018
         default_action_rules(new_customer_days=self.new_customer_days)  # its checks
@@ -414,8 +427,8 @@ def run_idic(
     params: IdicParams | None = None,
     *,
     returns: pd.DataFrame | None = None,
-    as_of: str,
-    seed: int = 42,
+    as_of: str | None = None,
+    seed: int | None = None,
     base_dir: str | Path | None = None,
     lapse: LapsePolicy | None = None,
     new_customer_days: float | None = None,
@@ -434,9 +447,12 @@ def run_idic(
         Default ``IdicParams()``.
     returns : pandas.DataFrame, optional
         ``returns.parquet``: the return lines the cleaning dropped.
-    as_of : str
-        Observation end (ISO date); the recommenders' holdout ends here.
-    seed : int, default 42
+    as_of : str, optional
+        Deprecated here (a ``DeprecationWarning``): ``params.as_of``. When given it
+        replaces ``params.as_of``, as before the field existed.
+    seed : int, optional
+        Deprecated here (a ``DeprecationWarning``): ``params.seed``. When given it
+        replaces ``params.seed``.
     base_dir : str or Path, optional
         Folder that relative campaign paths are read from (default: the current folder).
     lapse : LapsePolicy, optional
@@ -459,6 +475,13 @@ def run_idic(
     from crm_analysis._dates import parse_date
 
     params = params or IdicParams()
+    for name, value in (("as_of", as_of), ("seed", seed)):
+        if value is not None:
+            warnings.warn(f"run_idic({name}=...) is deprecated: set {name} in IdicParams (run_idic(transactions, "
+                          f"clv, segments, params)); the keyword replaces params.{name}", DeprecationWarning,
+                          stacklevel=2)
+    as_of = params.as_of if as_of is None else as_of
+    seed = params.seed if seed is None else seed
     lapse = params.lapse if lapse is None else lapse
     new_customer_days = params.new_customer_days if new_customer_days is None else new_customer_days
     notes: list[str] = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 from crm_analysis.exceptions import InputError, OperationError
 
 from collections.abc import Sequence
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +68,7 @@ class SegmentationParams:
     """Parameters of the segmentation step (the parameters cell of ``20_segmentation.ipynb``).
 
     The notebook builds it from its parameters cell and calls
-    ``run_segmentation(clv, **params.kwargs())``; a notebook run on its own
+    ``run_segmentation(clv, params)``; a notebook run on its own
     that needs ``segments.parquet`` does the same with the defaults
     (:mod:`crm_analysis.steps`).
 
@@ -188,7 +189,7 @@ class SegmentationResult:
         }
 
 
-def run_segmentation(
+def _run_segmentation(
     clv_table: pd.DataFrame,
     *,
     bins: int = 5,
@@ -207,61 +208,7 @@ def run_segmentation(
     unit_days: float | None = None,
     p_alive_model: str | None = None,
 ) -> SegmentationResult:
-    """Run RFM scoring, named segments, Pareto analysis, value tiers, clustering and actions.
-
-    Parameters
-    ----------
-    clv_table : pandas.DataFrame
-        One row per customer, columns of ``clv.parquet`` (at least customer_id,
-        frequency, recency, T, monetary_value, revenue, p_alive, clv).
-    bins : int, default 5
-        RFM score levels.
-    n_clusters : int, optional
-        Number of behavioural clusters; ``None`` chooses by silhouette over ``k_range``.
-    seed : int, default 42
-        Seed of the clustering.
-    rules : sequence of SegmentRule, optional
-        RFM segment rules; default the eleven-segment map.
-    action_rules : sequence of ActionRule, optional
-        Action rules; default :func:`~crm_analysis.segmentation.actions.default_action_rules`.
-    cost_rate : float, default 0.0
-        Variable cost as a fraction of revenue, for current profit.
-    cost_per_order : float, default 0.0
-        Cost per order, for current profit (orders = frequency + 1).
-    tiers : int, default 3
-        Size of the current-vs-future value grid (2 or 3).
-    features : sequence of str
-        Clustering features.
-    k_range : tuple of int, default (2, 8)
-        k tried when ``n_clusters`` is None.
-    n_stability : int, default 5
-        Clustering refits for the stability ARI.
-    negative : {"clip", "raise"}, default "clip"
-        Negative revenue / CLV values in the Pareto analysis: set to 0 and
-        count (reported in the results), or raise.
-    lapse : LapsePolicy, optional
-        When customers and segments count as lapsed (default ``LapsePolicy()``:
-        more than 365 days since the last purchase or P(alive) < 0.5).
-    unit_days : float, optional
-        Days per time unit of ``recency``/``T``; default from
-        ``clv_table.attrs`` (``unit_days`` / ``time_unit``, kept in
-        ``clv.parquet``).
-    p_alive_model : str, optional
-        Name of the purchase model of ``p_alive``; default from the
-        ``p_alive_model`` column or ``attrs["model"]`` of ``clv_table``.
-
-    Returns
-    -------
-    SegmentationResult
-
-    Raises
-    ------
-    SegmentationInputError
-        Missing columns, bad values, fewer than 2 customers, unknown time unit.
-    ValueError
-        A refused action rule set (see
-        :func:`~crm_analysis.segmentation.actions.validate_action_rules`).
-    """
+    """:func:`run_segmentation` with its options as keywords (see there)."""
     require_columns(clv_table, list(_CLV_INPUT) + [f for f in features if f not in _CLV_INPUT], "CLV table")
     if len(clv_table) < 2:
         raise SegmentationInputError(f"segmentation needs at least 2 customers, got {len(clv_table)}")
@@ -307,6 +254,94 @@ def run_segmentation(
         clustering=clus,
         summary=summary,
     )
+
+
+def run_segmentation(clv_table: pd.DataFrame, params: SegmentationParams | None = None,
+                     **options: Any) -> SegmentationResult:
+    """Run RFM scoring, named segments, Pareto analysis, value tiers, clustering and actions.
+
+    Parameters
+    ----------
+    clv_table : pandas.DataFrame
+        One row per customer, columns of ``clv.parquet`` (at least customer_id,
+        frequency, recency, T, monetary_value, revenue, p_alive, clv).
+    params : SegmentationParams, optional
+        The step's parameters object (``bins``, ``n_clusters``, ``seed``,
+        ``cost_rate``, ``lapse``, ``action_rules`` from it), as the chain calls
+        it: ``run_segmentation(clv, params)``. Without it the options below
+        keep their own defaults (note ``cost_rate`` 0.0 here, 0.6 in
+        :class:`SegmentationParams`). The remaining options may be given
+        beside it.
+    bins : int, default 5
+        RFM score levels.
+    n_clusters : int, optional
+        Number of behavioural clusters; ``None`` chooses by silhouette over ``k_range``.
+    seed : int, default 42
+        Seed of the clustering.
+    rules : sequence of SegmentRule, optional
+        RFM segment rules; default the eleven-segment map.
+    action_rules : sequence of ActionRule, optional
+        Action rules; default :func:`~crm_analysis.segmentation.actions.default_action_rules`.
+    cost_rate : float, default 0.0
+        Variable cost as a fraction of revenue, for current profit.
+    cost_per_order : float, default 0.0
+        Cost per order, for current profit (orders = frequency + 1).
+    tiers : int, default 3
+        Size of the current-vs-future value grid (2 or 3).
+    features : sequence of str
+        Clustering features.
+    k_range : tuple of int, default (2, 8)
+        k tried when ``n_clusters`` is None.
+    n_stability : int, default 5
+        Clustering refits for the stability ARI.
+    negative : {"clip", "raise"}, default "clip"
+        Negative revenue / CLV values in the Pareto analysis: set to 0 and
+        count (reported in the results), or raise.
+    lapse : LapsePolicy, optional
+        When customers and segments count as lapsed (default ``LapsePolicy()``:
+        more than 365 days since the last purchase or P(alive) < 0.5).
+    unit_days : float, optional
+        Days per time unit of ``recency``/``T``; default from
+        ``clv_table.attrs`` (``unit_days`` / ``time_unit``, kept in
+        ``clv.parquet``).
+    p_alive_model : str, optional
+        Name of the purchase model of ``p_alive``; default from the
+        ``p_alive_model`` column or ``attrs["model"]`` of ``clv_table``.
+
+    Returns
+    -------
+    SegmentationResult
+
+    Raises
+    ------
+    TypeError
+        An option given both in ``params`` and as a keyword, an unknown
+        keyword, or ``params`` not a :class:`SegmentationParams`.
+    SegmentationInputError
+        Missing columns, bad values, fewer than 2 customers, unknown time unit.
+    ValueError
+        A refused action rule set (see
+        :func:`~crm_analysis.segmentation.actions.validate_action_rules`).
+    """
+    if params is not None:
+        if not isinstance(params, SegmentationParams):
+            raise TypeError(f"params must be a SegmentationParams, got {type(params).__name__}; give the options as "
+                            "keywords (run_segmentation(clv, bins=5, ...)) or in SegmentationParams")
+        both = sorted(set(options) & set(params.kwargs()))
+        if both:
+            raise TypeError(f"run_segmentation got {both} both in params and as keywords: set them in "
+                            "SegmentationParams, or call without params")
+        options = {**params.kwargs(), **options}
+    _SEGMENTATION_OPTIONS.bind(clv_table, **options)  # an unknown keyword: TypeError naming it
+    return _run_segmentation(clv_table, **options)
+
+
+_SEGMENTATION_OPTIONS = inspect.signature(_run_segmentation)
+run_segmentation.__signature__ = _SEGMENTATION_OPTIONS.replace(  # type: ignore[attr-defined]
+    parameters=[next(iter(_SEGMENTATION_OPTIONS.parameters.values())),
+                inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                  annotation="SegmentationParams | None"),
+                *list(_SEGMENTATION_OPTIONS.parameters.values())[1:]])
 
 
 def segment_customers(

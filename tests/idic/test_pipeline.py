@@ -36,8 +36,8 @@ def inputs():
 def result(inputs):
     tx, ret, clv, seg = inputs
     params = IdicParams(gross_margin=0.4, cost_per_order=2.0, cost_per_return=3.0, campaign={"loader": "synthetic"},
-                        contact_cost=0.5, top_k=5)
-    return run_idic(tx, clv, seg, params, returns=ret, as_of="2024-12-31", seed=1)
+                        contact_cost=0.5, top_k=5, as_of="2024-12-31", seed=1)
+    return run_idic(tx, clv, seg, params, returns=ret)
 
 
 def _conforms(df: pd.DataFrame, schema) -> None:
@@ -99,7 +99,7 @@ def test_campaign_eligibility_is_the_expected_profit_rule(result):
 
 def test_without_costs_revenue_is_the_basis_and_without_products_no_recommendations(inputs):
     tx, ret, clv, seg = inputs
-    r = run_idic(tx.drop(columns="product"), clv, seg, IdicParams(), returns=ret, as_of="2024-12-31")
+    r = run_idic(tx.drop(columns="product"), clv, seg, IdicParams(), returns=ret)
     assert (r.customer_actions["value_basis"] == "revenue").all()
     assert r.recommendations is None and r.customer_actions["next_best_products"].isna().all()
     assert r.campaign is None and r.headlines()["campaign_uplift"] is None
@@ -124,16 +124,16 @@ def test_return_lines_kept_in_the_transactions_are_left_out_of_the_recommendatio
     """With returns kept by the cleaning policy the step still runs; the return lines are no purchases."""
     tx, ret, clv, seg = inputs
     with_returns = pd.concat([tx, ret], ignore_index=True)
-    r = run_idic(with_returns, clv, seg, IdicParams(top_k=5, holdout_days=0), as_of="2024-12-31")
+    r = run_idic(with_returns, clv, seg, IdicParams(top_k=5, holdout_days=0))
     assert any(n.startswith(f"{len(ret):,} return line(s) in the transactions left out of the recommendations")
                for n in r.notes), r.notes
-    base = run_idic(tx, clv, seg, IdicParams(top_k=5, holdout_days=0), as_of="2024-12-31")
+    base = run_idic(tx, clv, seg, IdicParams(top_k=5, holdout_days=0))
     pd.testing.assert_frame_equal(r.recommendations, base.recommendations)
 
 
 def test_a_one_product_shop_gets_no_recommendations_with_a_note(inputs):
     tx, ret, clv, seg = inputs
-    r = run_idic(tx.assign(product="P001"), clv, seg, IdicParams(top_k=3, holdout_days=0), as_of="2024-12-31")
+    r = run_idic(tx.assign(product="P001"), clv, seg, IdicParams(top_k=3, holdout_days=0))
     assert r.recommendations.empty
     assert any(f"{len(clv):,} customer(s) got fewer than 3 next-best products" in n for n in r.notes), r.notes
 
@@ -161,7 +161,7 @@ def test_the_eligible_share_headline_is_a_share_of_the_run_s_customers(inputs, r
     assert h["campaign_eligible_share"] == pytest.approx(a["campaign_eligible"].astype(bool).mean())
     spec = {"loader": "csv", "path": str(_campaign_file(tmp_path)), "group_col": "arm", "control": "none",
             "id_col": "cust"}
-    r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec), as_of="2024-12-31")
+    r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec))
     assert r.targeting is not None and len(r.targeting) == 1200
     assert r.customer_actions["campaign_eligible"].isna().all()
     assert r.headlines()["campaign_eligible_share"] is None
@@ -177,8 +177,7 @@ def test_campaign_keys_of_a_file_with_its_own_outcome_names(inputs, tmp_path):
             "outcomes": ["opened", "bought", "revenue"]}
 
     def run(**spec):
-        return run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign={**base, **spec}),
-                        as_of="2024-12-31")
+        return run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign={**base, **spec}))
 
     with pytest.raises(ValueError, match=r"campaign.outcome 'conversion' \(the default\) is not a 0/1 outcome.*"
                                          r"\['opened', 'bought'\]"):
@@ -202,7 +201,7 @@ def test_a_campaign_with_several_treatments_says_which_one_is_analysed(inputs, t
     df.to_csv(path, index=False)
     spec = {"loader": "csv", "path": str(path), "group_col": "arm", "control": "none", "id_col": "cust",
             "value_per_response": 40.0}
-    r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec), as_of="2024-12-31")
+    r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec))
     assert any("the campaign has 2 treatments" in n and "campaign.treatment picks another" in n for n in r.notes)
     assert r.campaign.value_per_response == 40.0
 
@@ -213,13 +212,29 @@ def test_excluded_products_are_neither_recommended_nor_evidence(inputs):
     tx, ret, clv, seg = inputs
     post = tx.iloc[: len(tx) // 3].assign(product="POST")  # postage on a third of the orders
     with_post = pd.concat([tx, post], ignore_index=True)
-    plain = run_idic(with_post, clv, seg, IdicParams(top_k=5, holdout_days=0), as_of="2024-12-31")
+    plain = run_idic(with_post, clv, seg, IdicParams(top_k=5, holdout_days=0))
     assert (plain.recommendations["product"] == "POST").any()  # the kind of fault: postage is popular
-    r = run_idic(with_post, clv, seg, IdicParams(top_k=5, holdout_days=0, exclude_products=["POST", "DOT"]),
-                 as_of="2024-12-31")
+    r = run_idic(with_post, clv, seg, IdicParams(top_k=5, holdout_days=0, exclude_products=["POST", "DOT"]))
     assert not (r.recommendations["product"] == "POST").any()
     assert any(n.startswith(f"{len(post):,} line(s) of 1 non-merchandise product code(s) ['POST']") for n in r.notes)
-    base = run_idic(tx, clv, seg, IdicParams(top_k=5, holdout_days=0), as_of="2024-12-31")
+    base = run_idic(tx, clv, seg, IdicParams(top_k=5, holdout_days=0))
     pd.testing.assert_frame_equal(r.recommendations, base.recommendations)
     with pytest.raises(ValueError, match="exclude_products must be a list"):
         IdicParams(exclude_products="POST")
+
+
+def test_the_old_call_with_as_of_and_seed_keywords_still_works(inputs):
+    """n13 finding F6: as_of and seed moved into IdicParams (run_idic(inputs..., params), as every step); the
+    keywords still work, with a DeprecationWarning, and replace the parameters' values."""
+    tx, ret, clv, seg = inputs
+    params = IdicParams(top_k=3, holdout_days=0, campaign={"loader": "synthetic"})
+    with pytest.warns(DeprecationWarning) as caught:
+        old = run_idic(tx, clv, seg, params, as_of="2024-12-31", seed=3)
+    assert sorted(str(w.message).split(" is deprecated")[0] for w in caught
+                  if issubclass(w.category, DeprecationWarning)) == ["run_idic(as_of=...)", "run_idic(seed=...)"]
+    new = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign={"loader": "synthetic"},
+                                            as_of="2024-12-31", seed=3))
+    pd.testing.assert_frame_equal(old.targeting, new.targeting)
+    pd.testing.assert_frame_equal(old.customer_profit, new.customer_profit)
+    with pytest.raises(ValueError, match="as_of"):
+        IdicParams(as_of="31/12/2024")

@@ -78,3 +78,24 @@ def test_bad_input(clv_table):
         segment_customers(pd.concat([clv_table, clv_table.head(3)]), n_clusters=2)
     with pytest.raises(ValueError, match="missing column"):
         segment_customers(clv_table.drop(columns="p_alive"), n_clusters=2)
+
+
+def test_run_segmentation_takes_the_steps_parameters_object(clv_table):
+    """n13 finding F6: run_segmentation(clv, params), as every step's pipeline function; the same result as the
+    former run_segmentation(clv, **params.kwargs()), which still works; an option given twice is refused."""
+    from crm_analysis.segmentation import SegmentationParams
+
+    params = SegmentationParams(n_clusters=3, cost_rate=0.5, lapsed_days=200.0, seed=3)
+    new = run_segmentation(clv_table, params, n_stability=2)
+    old = run_segmentation(clv_table, **params.kwargs(), n_stability=2)
+    pd.testing.assert_frame_equal(new.segments, old.segments)
+    pd.testing.assert_frame_equal(new.customers, old.customers)
+    assert new.clustering.n_clusters_ == 3
+    plain = run_segmentation(clv_table, n_clusters=3, n_stability=2)  # cost_rate 0.0: params' 0.5 was applied
+    assert not np.allclose(new.customers["current_profit"], plain.customers["current_profit"])
+    with pytest.raises(TypeError, match=r"run_segmentation got \['bins', 'seed'\] both in params and as keywords"):
+        run_segmentation(clv_table, params, seed=1, bins=4)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bns'"):
+        run_segmentation(clv_table, params, bns=4)
+    with pytest.raises(TypeError, match="params must be a SegmentationParams, got dict"):
+        run_segmentation(clv_table, {"bins": 4})
