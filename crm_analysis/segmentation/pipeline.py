@@ -16,7 +16,7 @@ P(alive) of the purchase model named in the CLV table; see
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, OperationError
+from crm_analysis.exceptions import InputError, InputTypeError, OperationError
 
 from collections.abc import Sequence
 import inspect
@@ -314,7 +314,7 @@ def run_segmentation(clv_table: pd.DataFrame, params: SegmentationParams | None 
 
     Raises
     ------
-    TypeError
+    InputTypeError
         An option given both in ``params`` and as a keyword, an unknown
         keyword, or ``params`` not a :class:`SegmentationParams`.
     SegmentationInputError
@@ -325,14 +325,18 @@ def run_segmentation(clv_table: pd.DataFrame, params: SegmentationParams | None 
     """
     if params is not None:
         if not isinstance(params, SegmentationParams):
-            raise TypeError(f"params must be a SegmentationParams, got {type(params).__name__}; give the options as "
-                            "keywords (run_segmentation(clv, bins=5, ...)) or in SegmentationParams")
+            raise InputTypeError(f"params must be a SegmentationParams, got {type(params).__name__}; give the "
+                                 "options as keywords (run_segmentation(clv, bins=5, ...)) or in SegmentationParams")
         both = sorted(set(options) & set(params.kwargs()))
         if both:
-            raise TypeError(f"run_segmentation got {both} both in params and as keywords: set them in "
-                            "SegmentationParams, or call without params")
+            raise InputTypeError(f"run_segmentation got {both} both in params and as keywords: set them in "
+                                 "SegmentationParams, or call without params")
         options = {**params.kwargs(), **options}
-    _SEGMENTATION_OPTIONS.bind(clv_table, **options)  # an unknown keyword: TypeError naming it
+    try:
+        _SEGMENTATION_OPTIONS.bind(clv_table, **options)
+    except TypeError as exc:  # an unknown keyword
+        raise InputTypeError(f"run_segmentation: {exc}; its options are "
+                             f"{list(_SEGMENTATION_OPTIONS.parameters)[1:]}") from None
     return _run_segmentation(clv_table, **options)
 
 
