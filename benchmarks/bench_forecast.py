@@ -111,13 +111,13 @@ def _load(name: str):
         from crm_analysis.synthetic import default_bookings
 
         b = default_bookings(seed=int(name.partition("_s")[2] or 42))
-        return b, None, lambda end: booking_series(b, "room_nights", end=end, booked_by=end).values
+        return b, None, lambda end: booking_series(b, measure="room_nights", end=end, booked_by=end).values
     if name == "city":
         from crm_analysis.data import load_hotels
 
         b = load_hotels(SHARED / "hotels" / "hotels.csv.gz")
         b = b[b["property"] == "City Hotel"].reset_index(drop=True)
-        return b, HOTEL_CALENDARS["city"], lambda end: booking_series(b, "room_nights", end=end, booked_by=end).values
+        return b, HOTEL_CALENDARS["city"], lambda end: booking_series(b, measure="room_nights", end=end, booked_by=end).values
     if name == "retail":
         from crm_analysis.data import CleaningPolicy, clean_transactions, load_online_retail
 
@@ -125,7 +125,7 @@ def _load(name: str):
         tx = clean_transactions(tx, policy=CleaningPolicy(observation_end="2011-12-09")).data
         cal = HolidayCalendar.from_config(RETAIL_CALENDAR)
         closed = cal.closed_days("2010-12-01", "2011-12-09")
-        s = transaction_series(tx, "revenue", end="2011-12-09", fill="closed",
+        s = transaction_series(tx, measure="revenue", end="2011-12-09", fill="closed",
                                closed_weekdays=list(cal.closed_weekdays), closed_dates=list(closed))
         return s, RETAIL_CALENDAR, lambda end: s.values.loc[:end]
     raise ValueError(f"unknown data set {name!r}; choose from {list(DATASETS)}")

@@ -2,7 +2,7 @@
 (not ``random_state``) is the one name of the seed.
 
 The scan reads the signatures of every function and estimator in a public ``__all__``; result and
-parameter dataclasses are left out (built by name), as are the packages another branch is reworking.
+parameter dataclasses are left out (built by name).
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import pytest
 
 import crm_analysis
 
-#: Modules left out: the CLV models and the forecaster are being reworked on other branches.
-SKIPPED = ("crm_analysis.clv", "crm_analysis.seasonality.forecaster",
-           "crm_analysis.seasonality.forecast", "crm_analysis.seasonality.unconstrain", "crm_analysis.rfm._")
+#: Modules left out: none but the engines behind rfm_summary (private).
+SKIPPED = ("crm_analysis.rfm._",)
 
 #: Parameters with a default that stay positional, with the reason.
 POSITIONAL = {
@@ -48,10 +47,6 @@ POSITIONAL = {
     ("crm_analysis.presentation.tables", "Table"): {"raw"},  # a result object
     # a dataclass estimator whose learned attributes are fields
     ("crm_analysis.yield_management.shows", "HeldCancellation"): {"days_out", "coef_", "n_rows_", "constant_"},
-    # used positionally by the forecaster (another branch): keyword-only once it is merged
-    ("crm_analysis.seasonality.series", "booking_series"): {"measure"},
-    ("crm_analysis.seasonality.series", "transaction_series"): {"measure"},
-    ("crm_analysis.seasonality.pickup", "pickup_forecast"): {"weeks"},
 }
 
 

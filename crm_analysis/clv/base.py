@@ -108,7 +108,7 @@ class BaseLikelihoodModel(LikelihoodFitter):
 
     _param_names: tuple[str, ...] = ()
 
-    def __init__(self, penalizer: float = 0.0) -> None:
+    def __init__(self, *, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 
     def _check_fitted(self) -> None:

@@ -78,7 +78,7 @@ class BetaGeoModel(BaseTransactionModel):
     _analytic_gradient = True
 
     def __init__(
-        self, penalizer: float = 0.0, detect_boundary: bool = True, boundary_test_level: float | None = None
+        self, *, penalizer: float = 0.0, detect_boundary: bool = True, boundary_test_level: float | None = None
     ) -> None:
         super().__init__(penalizer=penalizer)
         self.detect_boundary = detect_boundary

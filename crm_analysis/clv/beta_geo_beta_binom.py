@@ -137,7 +137,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
     _analytic_gradient = True
     _saved_attributes = ("columns_", "not_identified_")
 
-    def __init__(self, penalizer: float = 0.0) -> None:
+    def __init__(self, *, penalizer: float = 0.0) -> None:
         super().__init__(penalizer=penalizer)
 
     def fit(

@@ -446,7 +446,7 @@ class _TransactionCovariateModel(_CovariateModel):
     _no_dropout: bool = False
     _saved_attributes = ("columns_", "not_identified_", "covariates_", "boundary_")
 
-    def __init__(self, purchase_covariates: Sequence[str] | None = None,
+    def __init__(self, *, purchase_covariates: Sequence[str] | None = None,
                  dropout_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
         super().__init__(penalizer=penalizer)
         self.purchase_covariates = purchase_covariates
@@ -729,7 +729,7 @@ class GammaGammaCovariateModel(_CovariateModel):
     _blocks = (("spend_covariates", "spend"),)
     _block_targets = ((2, 1.0),)  # v_i = v exp(g'z)
 
-    def __init__(self, spend_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
+    def __init__(self, *, spend_covariates: Sequence[str] | None = None, penalizer: float = 0.0) -> None:
         super().__init__(penalizer=penalizer)
         self.spend_covariates = spend_covariates
 

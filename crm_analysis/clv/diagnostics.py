@@ -137,7 +137,7 @@ class ConditionalExpectations:
         return fig
 
 
-def conditional_expectations(model: Any, cal_hold: pd.DataFrame, max_frequency: int = 7) -> ConditionalExpectations:
+def conditional_expectations(model: Any, cal_hold: pd.DataFrame, *, max_frequency: int = 7) -> ConditionalExpectations:
     """Actual vs predicted holdout purchases by calibration frequency (FHL 2005, Figure 4).
 
     Parameters
@@ -425,7 +425,7 @@ class FrequencyHistogram:
         return fig
 
 
-def frequency_histogram(model: Any, summary: pd.DataFrame, max_frequency: int = 7) -> FrequencyHistogram:
+def frequency_histogram(model: Any, summary: pd.DataFrame, *, max_frequency: int = 7) -> FrequencyHistogram:
     """Actual vs expected customers by number of repeat purchases (FHL 2005, Figure 1).
 
     Parameters

@@ -70,7 +70,7 @@ class GammaGammaModel(BaseLikelihoodModel):
 
     _saved_attributes = ("columns_", "not_identified_", "n_excluded_", "exclusions_", "correlation_")
 
-    def __init__(self, penalizer: float = 0.0, correlation_threshold: float = 0.3) -> None:
+    def __init__(self, *, penalizer: float = 0.0, correlation_threshold: float = 0.3) -> None:
         super().__init__(penalizer=penalizer)
         self.correlation_threshold = correlation_threshold
 

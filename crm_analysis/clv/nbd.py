@@ -93,7 +93,7 @@ def _ascent_step(g: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 
 def fit_nbd(
-    x: np.ndarray, T: np.ndarray, weights: np.ndarray, penalizer: float = 0.0, max_iter: int = 100
+    x: np.ndarray, T: np.ndarray, weights: np.ndarray, *, penalizer: float = 0.0, max_iter: int = 100
 ) -> tuple[np.ndarray, float, np.ndarray, int, bool]:
     """Maximum-likelihood NBD fit by Newton's method on ``(log r, log alpha)``.
 
@@ -195,7 +195,7 @@ class NBDModel(BaseTransactionModel):
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         if self.penalizer < 0 or not np.isfinite(self.penalizer):
             raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
-        lp, ll, H, n_iter, converged = fit_nbd(x, T, counts, self.penalizer)
+        lp, ll, H, n_iter, converged = fit_nbd(x, T, counts, penalizer=self.penalizer)
         self._store_results(lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts))
         self._warn_if_at_bound(lp)
         if not converged:  # converged_ False is never left unsaid (n12 finding F1)

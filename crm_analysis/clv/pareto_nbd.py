@@ -111,7 +111,7 @@ class ParetoNBDModel(BaseTransactionModel):
     _hessian_step = 1e-5
 
     def __init__(
-        self, penalizer: float = 0.0, detect_boundary: bool = True, boundary_test_level: float | None = None
+        self, *, penalizer: float = 0.0, detect_boundary: bool = True, boundary_test_level: float | None = None
     ) -> None:
         super().__init__(penalizer=penalizer)
         self.detect_boundary = detect_boundary

@@ -258,7 +258,7 @@ def _fit_one(model: Any, data: pd.DataFrame) -> tuple[Any, list[str]]:
 
 
 def fit_purchase_models(
-    summary: pd.DataFrame, models: Sequence[str] | Mapping[str, Any] | None = None
+    summary: pd.DataFrame, *, models: Sequence[str] | Mapping[str, Any] | None = None
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, list[str]]]:
     """Fit several purchase models on one summary, keeping going when one fails.
 
@@ -481,8 +481,8 @@ class ModelComparison:
 
 def compare_models(
     cal_hold: pd.DataFrame,
-    models: Sequence[str] | Mapping[str, Any] | None = None,
     *,
+    models: Sequence[str] | Mapping[str, Any] | None = None,
     purchase_model: str = "auto",
     criterion: str = "holdout_rmse",
     max_frequency: int = 7,
@@ -541,7 +541,7 @@ def compare_models(
             "add it to the candidates (in the rfm_clv notebook: fit_paretonbd = true for Pareto/NBD) "
             "or use purchase_model = 'auto'"
         )
-    fitted, failed, notes = fit_purchase_models(cal_hold, cands)
+    fitted, failed, notes = fit_purchase_models(cal_hold, models=cands)
     if forced is not None and forced in failed:
         raise InputError(f"the forced purchase model {forced!r} could not be fitted: {failed[forced]}")
 
@@ -708,7 +708,7 @@ def refit_purchase_models(
         if boundary_test_level is not None and getattr(cal_model, "boundary_", None) and "boundary_test_level" in model.get_params():
             model.set_params(boundary_test_level=boundary_test_level)
         cands[name] = model
-    models, failed, notes = fit_purchase_models(summary, cands)
+    models, failed, notes = fit_purchase_models(summary, models=cands)
     for name, model in models.items():
         cal_model = comparison.models[name]
         # the no-dropout limit only (a common-dropout fit, boundary_kind() "common_dropout", has dropout)

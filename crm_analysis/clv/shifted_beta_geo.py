@@ -128,7 +128,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
     _param_names = ("gamma", "delta")
     _analytic_gradient = True
 
-    def __init__(self, penalizer: float = 0.0) -> None:
+    def __init__(self, *, penalizer: float = 0.0) -> None:
         super().__init__(penalizer=penalizer)
 
     def fit(

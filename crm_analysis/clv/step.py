@@ -294,7 +294,7 @@ class RfmClvParams:
         return dataclasses.replace(self, **changes)
 
 
-def top_share(values: Any, fraction: float = 0.2) -> float:
+def top_share(values: Any, *, fraction: float = 0.2) -> float:
     """Share of the total held by the largest ``fraction`` of the values.
 
     Parameters
@@ -662,7 +662,7 @@ def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = Non
     cal_hold = calibration_and_holdout(
         transactions, calibration_end=p.calibration_end, observation_end=p.as_of, time_unit=p.time_unit
     )
-    comparison = compare_models(cal_hold, p.candidates, purchase_model=p.purchase_model,
+    comparison = compare_models(cal_hold, models=p.candidates, purchase_model=p.purchase_model,
                                 criterion=p.selection_criterion)
     gamma_gamma = fit_spend_model(cal_hold[["frequency", "recency", "T", "monetary_value"]])
     refit = refit_purchase_models(summary, comparison)  # every warning of the refits kept as a note

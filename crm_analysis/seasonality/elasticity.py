@@ -149,8 +149,8 @@ def price_demand_frame(
         room-night-weighted average rate). Days with 0 room-nights have no
         price and are left out.
     """
-    rn = booking_series(bookings, "room_nights", by=by, start=start, end=end)
-    rev = booking_series(bookings, "revenue", by=by, start=rn.start, end=rn.end)
+    rn = booking_series(bookings, measure="room_nights", by=by, start=start, end=end)
+    rev = booking_series(bookings, measure="revenue", by=by, start=rn.start, end=rn.end)
     q, r = rn.values, rev.values
     if isinstance(q, pd.Series):
         q, r = q.to_frame("all"), r.to_frame("all")

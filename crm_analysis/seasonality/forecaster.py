@@ -468,7 +468,7 @@ class _Source:
     def _build(self, origin: pd.Timestamp) -> _Known:
         fc = self.fc
         hist = booking_series(
-            self.bookings, fc.measure, by=fc.by, end=origin, start=fc.start, booked_by=origin,
+            self.bookings, measure=fc.measure, by=fc.by, end=origin, start=fc.start, booked_by=origin,
             include_cancelled=fc.include_cancelled,
         )
         vals = hist.values
@@ -508,7 +508,7 @@ def _shrunk_cov(E: np.ndarray) -> np.ndarray:
     return out
 
 
-def forecast_errors(predictions: pd.DataFrame, level: float | None = None) -> pd.DataFrame:
+def forecast_errors(predictions: pd.DataFrame, *, level: float | None = None) -> pd.DataFrame:
     """MAE, RMSE, MAPE, sMAPE, bias and interval coverage of forecasts vs actuals.
 
     Parameters
@@ -885,6 +885,7 @@ class DemandForecaster:
 
     def __init__(
         self,
+        *,
         models: Sequence[str] = MODELS,
         selection: Literal["combine", "cv"] = "combine",
         horizon: int = 90,
@@ -1315,7 +1316,7 @@ class DemandForecaster:
         vals = (v[classes].sum(axis=1) if s == TOTAL else v[s]).reindex(otb.nights).to_numpy(dtype=float)
         final[: len(vals)] = vals
         pos = int((origin - otb.nights[0]) / pd.Timedelta(days=1))
-        out[:h_pick] = pickup_forecast(arr, final, pos, h_pick, int(self.pickup_weeks))
+        out[:h_pick] = pickup_forecast(arr, final, pos, h_pick, weeks=int(self.pickup_weeks))
         return out
 
     def _need(self, horizon: int) -> int:
@@ -1494,7 +1495,7 @@ def backtest(
                      "coverage": float(((p["actual"] >= p["lower"]) & (p["actual"] <= p["upper"])).mean()),
                      "models": "; ".join(f"{k}: {v}" for k, v in res.chosen.items())})
     pred = pd.concat(preds, ignore_index=True)
-    errors = forecast_errors(pred, est.level)
+    errors = forecast_errors(pred, level=est.level)
     by_cut = pd.DataFrame(rows).set_index("cutoff")
     errors["mase"] = np.nan
     errors.loc["total", "mase"] = float(by_cut["mase"].mean())

@@ -222,7 +222,7 @@ def _on_the_books(
 
 
 def pickup_forecast(
-    otb: np.ndarray, final: np.ndarray, origin: int, horizon: int, weeks: int = 13
+    otb: np.ndarray, final: np.ndarray, origin: int, horizon: int, *, weeks: int = 13
 ) -> np.ndarray:
     """Additive advanced pickup forecast of the ``horizon`` nights after ``origin``.
 

@@ -423,8 +423,8 @@ def _group_column(df: pd.DataFrame, by: str | None, excluded: dict[str, int], no
 
 def transaction_series(
     transactions: pd.DataFrame,
-    measure: str = "orders",
     *,
+    measure: str = "orders",
     by: str | None = None,
     freq: Freq = "D",
     start: object = None,
@@ -471,7 +471,7 @@ def transaction_series(
     --------
     >>> tx = pd.DataFrame({"customer_id": ["a", "b"], "amount": [5.0, 7.0],
     ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03"])})
-    >>> s = transaction_series(tx, "revenue")
+    >>> s = transaction_series(tx, measure="revenue")
     >>> s.values.tolist(), s.filled_days
     ([5.0, 0.0, 7.0], 1)
     """
@@ -581,8 +581,8 @@ def stay_nights(bookings: pd.DataFrame) -> pd.DataFrame:
 
 def booking_series(
     bookings: pd.DataFrame,
-    measure: str = "room_nights",
     *,
+    measure: str = "room_nights",
     by: str | None = None,
     freq: Freq = "D",
     start: object = None,

@@ -47,7 +47,7 @@ def cal_hold(tx) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def comparison(cal_hold):
-    return compare_models(cal_hold, ["bgnbd", "paretonbd"])
+    return compare_models(cal_hold, models=["bgnbd", "paretonbd"])
 
 
 def _bgnbd_loglik(params: pd.Series, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -86,7 +86,7 @@ def test_table_figures_from_independent_computations(cal_hold, comparison):
 
 @pytest.mark.parametrize("criterion", list(SELECTION_CRITERIA))
 def test_the_chosen_model_minimises_the_criterion(cal_hold, criterion):
-    comp = compare_models(cal_hold, ["bgnbd", "paretonbd"], criterion=criterion)
+    comp = compare_models(cal_hold, models=["bgnbd", "paretonbd"], criterion=criterion)
     col = {"holdout_total_error": "holdout_total_error_pct"}.get(criterion, criterion)
     scores = comp.table[col].abs() if criterion == "holdout_total_error" else comp.table[col]
     assert comp.chosen == scores.astype(float).idxmin()
@@ -98,11 +98,11 @@ def test_the_chosen_model_minimises_the_criterion(cal_hold, criterion):
 def test_forcing_a_model(cal_hold, comparison):
     other = next(n for n in ("bgnbd", "paretonbd") if n != comparison.chosen)
     alias = {"bgnbd": "BG/NBD", "paretonbd": "pareto_nbd"}[other]
-    forced = compare_models(cal_hold, ["bgnbd", "paretonbd"], purchase_model=alias)
+    forced = compare_models(cal_hold, models=["bgnbd", "paretonbd"], purchase_model=alias)
     assert forced.chosen == other and forced.chosen_by == "configuration"
     assert "configuration forces it" in forced.explanation()
     with pytest.raises(ValueError, match="not among the candidate models.*fit_paretonbd"):
-        compare_models(cal_hold, ["bgnbd"], purchase_model="pareto_nbd")
+        compare_models(cal_hold, models=["bgnbd"], purchase_model="pareto_nbd")
     with pytest.raises(ValueError, match="unknown criterion 'aicc'"):
         compare_models(cal_hold, criterion="aicc")
     with pytest.raises(ValueError, match=r"unknown transaction \(purchase\) model 'gmm'"):
@@ -117,15 +117,15 @@ class _Failing(BetaGeoModel):
 
 
 def test_a_failing_model_is_reported_not_fatal(cal_hold):
-    comp = compare_models(cal_hold, {"bgnbd": BetaGeoModel, "broken": _Failing})
+    comp = compare_models(cal_hold, models={"bgnbd": BetaGeoModel, "broken": _Failing})
     assert comp.chosen == "bgnbd" and set(comp.models) == {"bgnbd"}
     assert "optimiser did not converge" in comp.failed["broken"]
     assert "optimiser did not converge" in comp.table.loc["broken", "note"]
     assert np.isnan(comp.table.loc["broken", "holdout_rmse"])
     with pytest.raises(ModelFitError):
-        compare_models(cal_hold, {"broken": _Failing})
+        compare_models(cal_hold, models={"broken": _Failing})
     with pytest.raises(ValueError, match="forced purchase model 'bgnbd' could not be fitted"):
-        compare_models(cal_hold, {"bgnbd": _Failing, "paretonbd": ParetoNBDModel}, purchase_model="bgnbd")
+        compare_models(cal_hold, models={"bgnbd": _Failing, "paretonbd": ParetoNBDModel}, purchase_model="bgnbd")
 
 
 def test_registry_mbgnbd_guarded_and_one_entry_adds_a_model(cal_hold, monkeypatch):
@@ -142,7 +142,7 @@ def test_registry_mbgnbd_guarded_and_one_entry_adds_a_model(cal_hold, monkeypatc
 
     monkeypatch.setattr(clv, "TwinModel", TwinModel, raising=False)
     monkeypatch.setitem(PURCHASE_MODELS, "twin", PurchaseModelSpec("twin", "Twin", "TwinModel", "test"))
-    comp = compare_models(cal_hold, ["bgnbd", "twin"])
+    comp = compare_models(cal_hold, models=["bgnbd", "twin"])
     assert comp.table.loc["twin", "label"] == "Twin"
     # identical models tie: reported as a tie, broken by the rule (same k: the earlier candidate)
     assert comp.table.loc["twin", "holdout_rmse"] == pytest.approx(comp.table.loc["bgnbd", "holdout_rmse"])
@@ -188,7 +188,7 @@ def test_cdnow_published_log_likelihoods(shared_data):
 
     raw = load_source({"loader": "cdnow", "path": str(shared_data / "cdnow" / "CDNOW_sample.txt")}, "transactions")
     ch = calibration_and_holdout(raw, calibration_end="1997-09-30", observation_end="1998-06-30", time_unit="W")
-    comp = compare_models(ch, ["bgnbd", "paretonbd"])
+    comp = compare_models(ch, models=["bgnbd", "paretonbd"])
     t = comp.table
     n = 2357
     assert comp.n_customers == n
@@ -221,7 +221,7 @@ def test_a_tie_is_reported_as_a_tie_with_the_rule_that_broke_it():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        comp = compare_models(_nbd_cal_hold(207), ["bgnbd", "mbgnbd", "paretonbd"])
+        comp = compare_models(_nbd_cal_hold(207), models=["bgnbd", "mbgnbd", "paretonbd"])
     assert all(m.boundary_ for m in comp.models.values())
     assert comp.is_tie and comp.tied == ["bgnbd", "mbgnbd", "paretonbd"]
     text = comp.explanation()
@@ -236,7 +236,7 @@ def test_a_tie_is_reported_as_a_tie_with_the_rule_that_broke_it():
         plain = compare_models(calibration_and_holdout(
             generate_transactions(n_customers=800, start="2023-01-01", end=END, acquisition_end="2023-06-30",
                                   seed=5).transactions,
-            calibration_end=CAL_END, observation_end=END, time_unit="W"), ["bgnbd", "paretonbd"])
+            calibration_end=CAL_END, observation_end=END, time_unit="W"), models=["bgnbd", "paretonbd"])
     if not plain.is_tie:
         assert plain.tied == [plain.chosen] and "has the lowest" in plain.explanation()
 
@@ -256,7 +256,7 @@ def test_tie_prefers_the_boundary_model_with_fewer_parameters(cal_hold, monkeypa
                                                                             "b": float(self.params_["b"])})
             return self
 
-    comp = compare_models(cal_hold, {"bgnbd": BetaGeoModel, "limit": LimitTwin})
+    comp = compare_models(cal_hold, models={"bgnbd": BetaGeoModel, "limit": LimitTwin})
     assert comp.is_tie and comp.chosen == "limit"
     assert int(comp.table.loc["limit", "parameters"]) == 2
 
@@ -271,7 +271,7 @@ def test_refit_notes_and_boundary_status_stay_consistent():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        comp = compare_models(_nbd_cal_hold(207), ["bgnbd", "mbgnbd"])
+        comp = compare_models(_nbd_cal_hold(207), models=["bgnbd", "mbgnbd"])
         whole = _nbd_cal_hold(205)[["frequency", "recency", "T"]]
         plain = BetaGeoModel().fit(whole)
     assert plain.boundary_ is None  # what the refit would have used before

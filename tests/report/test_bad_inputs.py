@@ -651,9 +651,9 @@ def test_value_checks_agree_with_the_functions_the_notebooks_call(tmp_path):
     with pytest.raises(ValueError, match="'Someday' is not a weekday name"):
         HolidayCalendar.from_config({"closed_weekdays": ["Someday"]})
     with pytest.raises(ValueError, match="'Sundayy' is not a weekday name"):
-        transaction_series(tx, "orders", end="2024-12-31", fill="closed", closed_weekdays=["Sundayy"])
+        transaction_series(tx, measure="orders", end="2024-12-31", fill="closed", closed_weekdays=["Sundayy"])
     with pytest.raises(ValueError, match="is not a date in ISO form"):
-        transaction_series(tx, "orders", end="2024-12-31", fill="closed", closed_dates=["25/12/2024"])
+        transaction_series(tx, measure="orders", end="2024-12-31", fill="closed", closed_dates=["25/12/2024"])
     with pytest.raises(ValueError, match="calibration_end must be a calendar date"):
         calibration_and_holdout(tx, calibration_end="2024-09-30 12:00", observation_end="2024-12-31")
     with pytest.raises(ValueError, match="no purchase falls in the calibration period"):  # was an empty table,

@@ -34,7 +34,7 @@ def _random_tx(seed: int, n: int = 400, order_ids: bool = True, missing: bool = 
 
 def _pandas_demand(tx: pd.DataFrame, start=None, end=None) -> pd.DataFrame:
     """The reference: transaction_series of each measure (independent pandas implementation)."""
-    cols = {m: transaction_series(tx, m, start=start, end=end).values for m in DEMAND_COLUMNS}
+    cols = {m: transaction_series(tx, measure=m, start=start, end=end).values for m in DEMAND_COLUMNS}
     return pd.DataFrame(cols).rename_axis("date")
 
 

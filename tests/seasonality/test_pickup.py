@@ -47,7 +47,7 @@ def test_on_the_books_matches_its_definition(seed, lead, day):
 def test_on_the_books_at_lead_zero_is_the_final_series_and_per_class():
     b = _with_cancellation_dates(make_bookings(n=2000, days=120, seed=3), 3)
     otb = on_the_books(b, start="2023-01-02", end="2023-05-01", max_lead=30, by="segment")
-    final = booking_series(b, "room_nights", by="segment", start="2023-01-02", end="2023-05-01").values
+    final = booking_series(b, measure="room_nights", by="segment", start="2023-01-02", end="2023-05-01").values
     np.testing.assert_allclose(otb.frame(0)[final.columns].to_numpy(), final.to_numpy())
     # fewer reservations further ahead: on the books never grows with the lead when nothing cancels
     nc = b[b["status"] != "cancelled"]

@@ -22,12 +22,12 @@ def city(shared_data):
 
 
 def test_city_hotel_yearly_and_weekly_structure(city):
-    rn = booking_series(city, "room_nights", end="2017-08-31")
+    rn = booking_series(city, measure="room_nights", end="2017-08-31")
     d = decompose(rn, periods=(7, 365), robust=True)
     assert d.periods == (7, 365)  # 793 days: more than two yearly cycles
     assert d.strength_seasonal[365] > 0.3
     # weekly: arrivals (check-in days) have a clear weekly cycle
-    arr = decompose(booking_series(city, "arrivals", end="2017-08-31"), periods=(7, 365))
+    arr = decompose(booking_series(city, measure="arrivals", end="2017-08-31"), periods=(7, 365))
     assert arr.strength_seasonal[7] > 0.1
 
 

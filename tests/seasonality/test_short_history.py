@@ -31,7 +31,7 @@ def _need(h: int, windows: int = 4, cv_horizon: int = 56) -> int:
 
 
 def test_history_shorter_than_the_backtest_window_names_backtest_days_and_the_limit():
-    first = sz.booking_series(SHORT, "room_nights", end=AS_OF, booked_by=AS_OF).values.index[0]
+    first = sz.booking_series(SHORT, measure="room_nights", end=AS_OF, booked_by=AS_OF).values.index[0]
     n_hist = (pd.Timestamp(AS_OF) - first).days + 1
     longest = max(b for b in range(1, n_hist) if n_hist - b >= _need(b))
     with pytest.raises(ValueError) as err:
@@ -72,10 +72,10 @@ def test_too_short_history_names_the_cross_validation_settings_that_fit():
 
 def test_series_end_before_the_data_names_the_first_date():
     with pytest.raises(ValueError, match=r"end=2024-01-31 is before the first date in the data \(2024-03-01\)"):
-        sz.booking_series(SHORT, "arrivals", end="2024-01-31")
+        sz.booking_series(SHORT, measure="arrivals", end="2024-01-31")
     with pytest.raises(ValueError, match=r"no rows left to build a series from \(left out: \d[\d,]* booked after "
                                          r"booked_by\), and no start given"):
-        sz.booking_series(SHORT, "arrivals", booked_by="2023-01-01")
+        sz.booking_series(SHORT, measure="arrivals", booked_by="2023-01-01")
 
 
 def _shop(days: int, start: str = "2024-03-01") -> pd.DataFrame:
@@ -93,7 +93,7 @@ def test_a_retail_history_of_one_month_leaves_the_forecast_out_with_a_reason() -
     tx = _shop(28)
     as_of = "2024-03-28"
     params = sz.SeasonalityParams(as_of=as_of, tx_forecast_days=56)
-    revenue = sz.transaction_series(tx, "revenue", end=as_of)
+    revenue = sz.transaction_series(tx, measure="revenue", end=as_of)
     need = params.retail_forecaster().min_history_days()
     assert need == _need(56)  # the documented rule
     fc, why = sz.run_retail_forecast(revenue, params)
@@ -110,7 +110,7 @@ def test_min_history_days_is_the_boundary_of_fit() -> None:
     for days, fits in ((need - 1, False), (need, True)):
         tx = _shop(days)
         as_of = f"{(pd.Timestamp('2024-03-01') + pd.Timedelta(days=days - 1)):%Y-%m-%d}"
-        revenue = sz.transaction_series(tx, "revenue", end=as_of)
+        revenue = sz.transaction_series(tx, measure="revenue", end=as_of)
         if fits:
             assert len(f.fit(revenue, as_of=as_of).result_.forecast) > 0
         else:
@@ -124,7 +124,7 @@ def test_run_retail_forecast_counts_the_history_as_fit_does() -> None:
     for days, fits in ((need - 1, False), (need, True)):
         as_of = f"{(pd.Timestamp('2024-03-01') + pd.Timedelta(days=days - 1)):%Y-%m-%d}"
         p = sz.SeasonalityParams(as_of=as_of, tx_forecast_days=7)
-        fc, why = sz.run_retail_forecast(sz.transaction_series(_shop(days), "revenue", end=as_of), p)
+        fc, why = sz.run_retail_forecast(sz.transaction_series(_shop(days), measure="revenue", end=as_of), p)
         assert (fc is not None) == fits and (why == "") == fits, (days, why)
 
 
@@ -135,7 +135,7 @@ def test_a_revenue_forecast_is_labelled_revenue() -> None:
     f = sz.DemandForecaster(horizon=7, backtest_days=0, cv_windows=1, models=("seasonal_naive",))
     days = f.min_history_days()
     as_of = f"{(pd.Timestamp('2024-03-01') + pd.Timedelta(days=days - 1)):%Y-%m-%d}"
-    res = f.fit(sz.transaction_series(_shop(days), "revenue", end=as_of), as_of=as_of).result_
+    res = f.fit(sz.transaction_series(_shop(days), measure="revenue", end=as_of), as_of=as_of).result_
     fig = res.plot()
     assert res.measure == "revenue" and fig.axes[0].get_ylabel() == "revenue"
     assert fig._suptitle.get_text().startswith("Revenue forecast after")

@@ -36,7 +36,7 @@ def test_em_recovers_censored_normal_mean_and_sd():
 def test_recovers_generator_unconstrained_demand_better_than_sales(seed):
     data = _hotel(seed)
     cap = data.config.capacity
-    sales = booking_series(data.bookings, "room_nights", by="fare_class", end="2024-12-31").values
+    sales = booking_series(data.bookings, measure="room_nights", by="fare_class", end="2024-12-31").values
     closures = night_closures(data.bookings, cap, as_of="2024-12-31")
     res = unconstrain_history(sales, closures.closed)
     truth = data.unconstrained_nights.pivot(index="date", columns="fare_class", values="demand").reindex(sales.index)
@@ -155,7 +155,7 @@ def test_stay_length_shares_by_room_nights():
 def test_stays_raise_only_open_nights_and_check_their_input():
     data = generate_bookings(start="2023-01-01", end="2023-12-31", seed=1)
     cap = data.config.capacity
-    sales = booking_series(data.bookings, "room_nights", by="fare_class", end="2023-12-31").values
+    sales = booking_series(data.bookings, measure="room_nights", by="fare_class", end="2023-12-31").values
     closed = night_closures(data.bookings, cap, as_of="2023-12-31").closed
     shares = stay_length_shares(data.bookings, as_of="2023-12-31")
     em = unconstrain_history(sales, closed)
@@ -187,7 +187,7 @@ def test_stays_recover_the_generator_total(seed):
     within 3 % (EM alone: 11-12 % low)."""
     data = _hotel(seed)
     cap = data.config.capacity
-    sales = booking_series(data.bookings, "room_nights", by="fare_class", end="2024-12-31").values
+    sales = booking_series(data.bookings, measure="room_nights", by="fare_class", end="2024-12-31").values
     closed = night_closures(data.bookings, cap, as_of="2024-12-31").closed
     res = unconstrain_history(sales, closed, stay_lengths=stay_length_shares(data.bookings, as_of="2024-12-31"))
     em = unconstrain_history(sales, closed)
