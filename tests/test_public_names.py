@@ -98,9 +98,11 @@ def test_the_estimators_with_a_seed_clone(dotted):
     assert clone(model).get_params() == model.get_params() and model.get_params()["seed"] == 5
 
 
-def test_the_scan_covers_the_report_chain():
-    """The report chain is scanned (issue #13 pt 9): a report function with a positional option would fail."""
+def test_the_scan_covers_the_report_chain_the_models_and_the_forecaster():
+    """The report chain, the CLV models and the forecaster are scanned (issue #13 pt 9): a function or
+    estimator there with a positional option would fail."""
     scanned = {(module, name) for module, name, _ in _public_callables()}
     assert {("crm_analysis.report.runner", "run_chain"), ("crm_analysis.report.render", "notebook_to_html"),
-            ("crm_analysis.report.publish", "prune_runs")} <= scanned
-    assert not any(module.startswith("crm_analysis.clv") for module, _ in scanned)
+            ("crm_analysis.report.publish", "prune_runs"), ("crm_analysis.clv.beta_geo", "BetaGeoModel"),
+            ("crm_analysis.clv.selection", "compare_models"), ("crm_analysis.seasonality.forecaster", "DemandForecaster"),
+            ("crm_analysis.seasonality.series", "booking_series")} <= scanned
