@@ -93,6 +93,56 @@ class _CommonDropoutModel(BaseTransactionModel):
         """
         raise NotImplementedError
 
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """P(alive) at ``T`` of each customer (formula: the class's ``_p_alive``).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Customer summary.
+        **columns : str
+            Optional ``frequency_col``, ``recency_col``, ``T_col`` overrides.
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per row.
+        """
+        d = self._data(data, **columns)
+        return self._p_alive(d.x, d.t_x, d.T)
+
+    def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """Conditional expected purchases in ``(T, T + t]``: P(alive) times the purchases expected while alive.
+
+        Parameters
+        ----------
+        t : float
+            Length of the future period, ``t >= 0``.
+        data : pandas.DataFrame
+            Customer summary.
+        **columns : str
+            Optional column-name overrides.
+
+        Returns
+        -------
+        numpy.ndarray
+            One expectation per row.
+        """
+        t = _check_times(t, scalar=True)
+        return self.expected_purchases_grid([t], data, **columns)[:, 0]
+
+    def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
+        """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
+        times = _check_times(times, name="times")
+        d = self._data(data, **columns)
+        return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._if_alive(times, d.x, d.T)
+
 
 class GeometricNBDModel(_CommonDropoutModel):
     """BG/NBD with one dropout probability ``p`` for every customer (the BG/NBD's limit ``a, b -> inf``, ``a/(a+b) = p``).
@@ -177,27 +227,10 @@ class GeometricNBDModel(_CommonDropoutModel):
 
     # ---- predictions -----------------------------------------------------
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``1 / (1 + [x > 0] p/(1-p) ((alpha+T)/(alpha+t_x))^(r+x))`` (MBG limit: for every ``x``)."""
         lp = np.log(self.params_.to_numpy(float))
         *_, d = self._terms(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))
         return special.expit(-d)
-
-    def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
-        """``1 / (1 + [x > 0] p/(1-p) ((alpha+T)/(alpha+t_x))^(r+x))`` (MBG limit: for every ``x``).
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            Customer summary.
-        **columns : str
-            Optional ``frequency_col``, ``recency_col``, ``T_col`` overrides.
-
-        Returns
-        -------
-        numpy.ndarray
-            One probability per row.
-        """
-        d = self._data(data, **columns)
-        return self._p_alive(d.x, d.t_x, d.T)
 
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """``(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p`` per row and horizon."""
@@ -205,32 +238,6 @@ class GeometricNBDModel(_CommonDropoutModel):
         k = (r + np.asarray(x, float))[:, None]
         L = np.log1p(p * times[None, :] / (alpha + np.asarray(T, float))[:, None])
         return -np.expm1(-k * L) / p
-
-    def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
-        """Conditional expected purchases in ``(T, T + t]``: ``P(alive) (1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p``.
-
-        Parameters
-        ----------
-        t : float
-            Length of the future period, ``t >= 0``.
-        data : pandas.DataFrame
-            Customer summary.
-        **columns : str
-            Optional column-name overrides.
-
-        Returns
-        -------
-        numpy.ndarray
-            One expectation per row.
-        """
-        t = _check_times(t, scalar=True)
-        return self.expected_purchases_grid([t], data, **columns)[:, 0]
-
-    def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
-        """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
-        times = _check_times(times, name="times")
-        d = self._data(data, **columns)
-        return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._if_alive(times, d.x, d.T)
 
     def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:
         """``E[X(t)] = (1-p)^e (1 - (alpha/(alpha + p t))^r) / p`` (``e = 1`` in the MBG/NBD limit, else 0).
@@ -425,57 +432,15 @@ class ExponentialNBDModel(_CommonDropoutModel):
 
     # ---- predictions -----------------------------------------------------
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``e^{-mu T} (alpha+T)^{-(r+x)} / [e^{-mu T} (alpha+T)^{-(r+x)} + mu I]`` (module docstring), in log space."""
         lp = np.log(self.params_.to_numpy(float))
         *_, f1, f2 = self._parts(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))
         return special.expit(f1 - f2)
 
-    def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
-        """``e^{-mu T} (alpha+T)^{-(r+x)} / [e^{-mu T} (alpha+T)^{-(r+x)} + mu I]`` (module docstring), in log space.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            Customer summary.
-        **columns : str
-            Optional ``frequency_col``, ``recency_col``, ``T_col`` overrides.
-
-        Returns
-        -------
-        numpy.ndarray
-            One probability per row.
-        """
-        d = self._data(data, **columns)
-        return self._p_alive(d.x, d.t_x, d.T)
-
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``(r+x)(1 - e^{-mu t}) / ((alpha+T) mu)`` per row and horizon."""
         r, alpha, mu = self.params_.to_numpy(float)
         return ((r + np.asarray(x, float)) / (alpha + np.asarray(T, float)))[:, None] * (-np.expm1(-mu * times) / mu)[None, :]
-
-    def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
-        """Conditional expected purchases in ``(T, T + t]``: ``P(alive) (r+x)(1 - e^{-mu t}) / ((alpha+T) mu)``.
-
-        Parameters
-        ----------
-        t : float
-            Length of the future period, ``t >= 0``.
-        data : pandas.DataFrame
-            Customer summary.
-        **columns : str
-            Optional column-name overrides.
-
-        Returns
-        -------
-        numpy.ndarray
-            One expectation per row.
-        """
-        t = _check_times(t, scalar=True)
-        return self.expected_purchases_grid([t], data, **columns)[:, 0]
-
-    def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
-        """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
-        times = _check_times(times, name="times")
-        d = self._data(data, **columns)
-        return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._if_alive(times, d.x, d.T)
 
     def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:
         """``E[X(t)] = r (1 - e^{-mu t}) / (alpha mu)`` of a just-acquired customer.
