@@ -192,6 +192,38 @@ def _params_problem(config: ReportConfig, nb: NotebookSpec, values: Mapping[str,
     return None
 
 
+def _capacity_problems(
+    config: ReportConfig, runnable: list[NotebookSpec], declared: Mapping[str, Mapping[str, NotebookParameter]]
+) -> list[str]:
+    """Notebooks that would use the built-in hotel's rooms for bookings of another hotel.
+
+    ``capacity: None`` means the built-in hotel's capacity; with bookings
+    from any other source it would find sold-out nights, unconstrain and
+    control capacity against a number of rooms the data do not have (the
+    City Hotel at 120 instead of 226 rooms: 81 % of nights "full" instead of
+    19 %). The seasonality notebook needs it only when it unconstrains.
+    """
+    spec = config.data.get("bookings")
+    if spec is None or spec.loader in ("synthetic", "none"):
+        return []
+    index = {nb.name: i for i, nb in enumerate(config.notebooks)}
+    out = []
+    for nb in runnable:
+        params = declared.get(nb.name, {})
+        if "capacity" not in params or nb.parameters.get("capacity") is not None:
+            continue
+        if "capacity" not in nb.parameters and params["capacity"].default.strip() not in ("None", ""):
+            continue  # the notebook's own default is a number
+        if "unconstrain" in params and not nb.parameters.get("unconstrain", params["unconstrain"].default.strip() == "True"):
+            continue  # capacity unused
+        out.append(
+            f"notebooks[{index[nb.name]}] ({nb.name}).parameters.capacity: not set, and the bookings come from "
+            f"loader {spec.loader!r}, not the built-in hotel; the built-in hotel's rooms would be taken as this "
+            "hotel's capacity. Set `capacity:` to the hotel's number of rooms (see config/hotels.yaml)"
+        )
+    return out
+
+
 def preflight(config: ReportConfig) -> Preflight:
     """Check a run before any notebook starts (see the module docstring).
 
@@ -264,6 +296,7 @@ def preflight(config: ReportConfig) -> Preflight:
             if checked.columns is not None:
                 columns[kind] = list(checked.columns)
     problems += _value_problems(config, runnable, declared, first_dates, columns)
+    problems += _capacity_problems(config, runnable, declared)
     if problems:
         raise PreflightError(problems)
     return Preflight(declared=declared, skipped=skipped, sources=sources, notes=notes)

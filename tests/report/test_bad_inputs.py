@@ -765,3 +765,35 @@ def test_preflight_builds_each_steps_parameters_object(tmp_path, notebook, param
     with pytest.raises(PreflightError) as err:
         preflight(load_config(cfg))
     assert any(message in p for p in err.value.problems), err.value.problems
+
+
+@pytest.mark.parametrize("notebook", ["seasonality", "yield", "booking_horizon"])
+def test_own_bookings_without_capacity_are_refused_by_name(tmp_path, capsys, notebook):
+    """Second newcomer finding G8 (issue #13): with bookings of another hotel and no ``capacity`` a step took the
+    built-in hotel's 120 rooms as that hotel's (City Hotel: 81 % of nights "full" instead of 19 %), and the
+    pre-flight said OK. Now each step that uses the rooms is refused by name until ``capacity`` is set; the
+    project's hotels.yaml (capacity 226 everywhere) passes."""
+    hotels = _hotels(tmp_path / "data" / "hotels.csv", month="July")
+    params = {name: {"capacity": 226} for name in ("seasonality", "yield", "booking_horizon")}
+    params[notebook] = {"capacity": None}
+    cfg = _config(tmp_path, base="hotels", data={"bookings": {"loader": "hotels", "path": str(hotels)}}, params=params)
+    with pytest.raises(PreflightError) as info:
+        preflight(load_config(cfg))
+    problems = [p for p in info.value.problems if "capacity" in p]
+    assert len(problems) == 1 and f"({notebook}).parameters.capacity: not set" in problems[0]
+    assert "loader 'hotels'" in problems[0] and "Set `capacity:`" in problems[0]
+
+
+def test_capacity_is_not_asked_for_where_it_is_not_used(tmp_path):
+    """The built-in bookings keep the built-in hotel's rooms; seasonality without unconstraining needs none."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    preflight(load_config(_config(tmp_path / "a", base="default")))
+    hotels = _hotels(tmp_path / "data" / "hotels.csv", month="July")
+    params = {"seasonality": {"capacity": None, "unconstrain": False}}
+    cfg = _config(tmp_path / "b", base="hotels", data={"bookings": {"loader": "hotels", "path": str(hotels)}},
+                  params=params)
+    try:
+        preflight(load_config(cfg))
+    except PreflightError as exc:  # other problems of a one-booking file may be listed, but not the capacity
+        assert not any("capacity" in p for p in exc.problems), exc.problems
