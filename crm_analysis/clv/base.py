@@ -422,6 +422,24 @@ def _recording_warnings(fit):
     return wrapper
 
 
+def predicts_from_common_limit(method):
+    """Make a prediction method give the fitted limit's prediction after a common-dropout (ridge) fit.
+
+    After such a fit (``boundary_kind() == "common_dropout"``) the method of
+    the same name of ``limit_model_`` is called with the same arguments;
+    otherwise the model's own method runs.
+    """
+
+    @functools.wraps(method)
+    def predict(self, *args: Any, **kwargs: Any) -> Any:
+        limit = self._common_limit()
+        if limit is not None:
+            return getattr(limit, method.__name__)(*args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return predict
+
+
 class BaseTransactionModel(BaseLikelihoodModel):
     """Base class of the buy-till-you-die transaction models (BG/NBD, MBG/NBD, Pareto/NBD, NBD).
 

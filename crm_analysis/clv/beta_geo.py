@@ -15,7 +15,7 @@ from ._beta_mix import beta_geometric_expectation
 from .common_dropout import GeometricNBDModel
 from ._special import digamma_difference, log_rising
 from ._validation import check_times as _check_times
-from .base import BaseTransactionModel, collapse_rows, wdot
+from .base import BaseTransactionModel, collapse_rows, wdot, predicts_from_common_limit
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf, nbd_sf
 from .simulate import simulate_bgnbd, simulate_nbd
 
@@ -256,6 +256,7 @@ class BetaGeoModel(BaseTransactionModel):
             return np.ones(np.shape(x))
         return special.expit(-self._alive_log_odds_inv(x, t_x, T))
 
+    @predicts_from_common_limit
     def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Probability that each customer is still alive at ``T``.
 
@@ -277,8 +278,6 @@ class BetaGeoModel(BaseTransactionModel):
         numpy.ndarray
             One probability per row.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.probability_alive(data, **columns)
         d = self._data(data, **columns)
         return self._p_alive(d.x, d.t_x, d.T)
 
@@ -304,6 +303,7 @@ class BetaGeoModel(BaseTransactionModel):
         vals = beta_geometric_expectation(r + ux, alpha + uT, np.full(ux.size, a), self._posterior_b(ux), times)
         return vals[inv]
 
+    @predicts_from_common_limit
     def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected number of purchases in ``(T, T + t]`` (eq. 10).
 
@@ -328,11 +328,10 @@ class BetaGeoModel(BaseTransactionModel):
         numpy.ndarray
             One expectation per row of ``data``.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.expected_purchases(t, data, **columns)
         t = _check_times(t, scalar=True)
         return self.expected_purchases_grid([t], data, **columns)[:, 0]
 
+    @predicts_from_common_limit
     def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected purchases at several horizons, shape ``(n, len(times))``.
 
@@ -350,12 +349,11 @@ class BetaGeoModel(BaseTransactionModel):
         numpy.ndarray
             Shape ``(len(data), len(times))``.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.expected_purchases_grid(times, data, **columns)
         times = _check_times(times, name="times")
         d = self._data(data, **columns)
         return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._expected_if_alive(times, d.x, d.T)
 
+    @predicts_from_common_limit
     def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:
         """Expected purchases ``E[X(t)]`` of a just-acquired customer (eq. 7).
 
@@ -372,8 +370,6 @@ class BetaGeoModel(BaseTransactionModel):
         float or numpy.ndarray
             Expected number of repeat purchases in ``(0, t]``, shaped like ``t``.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.expected_purchases_new(t)
         self._check_fitted()
         t_arr = _check_times(t, keep_shape=True)
         r, alpha, a, b = self.params_.to_numpy()
@@ -387,6 +383,7 @@ class BetaGeoModel(BaseTransactionModel):
     def _new_customer_expectation(r: float, alpha: float, a: float, b: float, t: np.ndarray) -> np.ndarray:
         return beta_geometric_expectation(np.array([r]), np.array([alpha]), np.array([a]), np.array([b]), t)[0]
 
+    @predicts_from_common_limit
     def probability_of_purchases(self, x: int | np.ndarray, t: float | np.ndarray) -> float | np.ndarray:
         """``P(X(t) = x)`` for a just-acquired customer (eq. 8).
 
@@ -407,8 +404,6 @@ class BetaGeoModel(BaseTransactionModel):
         float or numpy.ndarray
             Probabilities.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.probability_of_purchases(x, t)
         self._check_fitted()
         x_arr, t_arr = _check_counts_and_times(x, t)
         r, alpha, a, b = self.params_.to_numpy()
@@ -427,6 +422,7 @@ class BetaGeoModel(BaseTransactionModel):
         term2 = np.where(x > 0, ratio2 * nbd_sf(x, r, alpha, t), 0.0)
         return term1 + term2
 
+    @predicts_from_common_limit
     def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model.
 
@@ -444,8 +440,6 @@ class BetaGeoModel(BaseTransactionModel):
         pandas.DataFrame
             See :func:`~crm_analysis.clv.simulate.simulate_bgnbd`.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.sample(n_customers, T, seed=seed)
         self._check_fitted()
         r, alpha, a, b = self.params_.to_numpy()
         if self._at_dropout_limit():

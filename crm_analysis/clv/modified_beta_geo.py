@@ -30,7 +30,7 @@ from scipy import special
 
 from ._beta_mix import beta_geometric_expectation
 from ._special import digamma_difference, log_rising
-from .base import wdot
+from .base import wdot, predicts_from_common_limit
 from .beta_geo import BetaGeoModel
 from .common_dropout import ModifiedGeometricNBDModel
 from .nbd import nbd_pmf, nbd_sf
@@ -179,10 +179,9 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         term2 = np.exp(special.betaln(a + 1.0, b + x) - lb) * nbd_sf(x, r, alpha, t)
         return term1 + term2
 
+    @predicts_from_common_limit
     def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model (see :func:`~crm_analysis.clv.simulate.simulate_mbgnbd`)."""
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.sample(n_customers, T, seed=seed)
         self._check_fitted()
         r, alpha, a, b = self.params_.to_numpy()
         if self._at_dropout_limit():

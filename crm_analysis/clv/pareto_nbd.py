@@ -28,7 +28,7 @@ from scipy import special
 from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
 from ._quadrature import unimodal_nodes
 from ._validation import check_times as _check_times
-from .base import BaseTransactionModel, wdot
+from .base import BaseTransactionModel, wdot, predicts_from_common_limit
 from .beta_geo import _max_over_log_grid
 from .common_dropout import ExponentialNBDModel
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf
@@ -353,6 +353,7 @@ class ParetoNBDModel(BaseTransactionModel):
         log_f1, log_si = self._log_terms(self.params_.to_numpy(), x, t_x, T)
         return special.expit(log_f1 - log_si)
 
+    @predicts_from_common_limit
     def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Probability that each customer is still alive at ``T``.
 
@@ -372,8 +373,6 @@ class ParetoNBDModel(BaseTransactionModel):
         numpy.ndarray
             One probability per row.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.probability_alive(data, **columns)
         d = self._data(data, **columns)
         return self._p_alive(d.x, d.t_x, d.T)
 
@@ -385,6 +384,7 @@ class ParetoNBDModel(BaseTransactionModel):
         L = np.log1p(t / (beta + T))
         return (r + x) / (alpha + T) * (beta + T) * _h(s - 1.0, L)
 
+    @predicts_from_common_limit
     def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected number of purchases in ``(T, T + t]``.
 
@@ -406,22 +406,20 @@ class ParetoNBDModel(BaseTransactionModel):
         numpy.ndarray
             One expectation per row.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.expected_purchases(t, data, **columns)
         t = _check_times(t, scalar=True)
         d = self._data(data, **columns)
         return self._p_alive(d.x, d.t_x, d.T) * self._expected_if_alive(t, d.x, d.T)
 
+    @predicts_from_common_limit
     def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.expected_purchases_grid(times, data, **columns)
         times = _check_times(times, name="times")
         d = self._data(data, **columns)
         pa = self._p_alive(d.x, d.t_x, d.T)
         cols = [self._expected_if_alive(float(t), d.x, d.T) for t in times]
         return pa[:, None] * (np.column_stack(cols) if cols else np.empty((len(pa), 0)))
 
+    @predicts_from_common_limit
     def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:
         """Expected purchases ``E[X(t)]`` of a just-acquired customer.
 
@@ -439,13 +437,12 @@ class ParetoNBDModel(BaseTransactionModel):
         float or numpy.ndarray
             Expected number of repeat purchases in ``(0, t]``, shaped like ``t``.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.expected_purchases_new(t)
         self._check_fitted()
         t_arr = _check_times(t, keep_shape=True)
         out = np.asarray(self._expected_if_alive(t_arr, 0.0, 0.0), dtype=float)
         return float(out) if out.ndim == 0 else out
 
+    @predicts_from_common_limit
     def probability_of_purchases(self, x: int | np.ndarray, t: float | np.ndarray) -> float | np.ndarray:
         """``P(X(t) = x)`` for a just-acquired customer.
 
@@ -473,8 +470,6 @@ class ParetoNBDModel(BaseTransactionModel):
         float or numpy.ndarray
             Probabilities.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.probability_of_purchases(x, t)
         self._check_fitted()
         x_arr, t_arr = _check_counts_and_times(x, t)
         r, alpha, s, beta = self.params_.to_numpy()
@@ -491,6 +486,7 @@ class ParetoNBDModel(BaseTransactionModel):
         out = out.reshape(shape)
         return float(out) if out.ndim == 0 else out
 
+    @predicts_from_common_limit
     def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model.
 
@@ -508,8 +504,6 @@ class ParetoNBDModel(BaseTransactionModel):
         pandas.DataFrame
             See :func:`~crm_analysis.clv.simulate.simulate_pareto_nbd`.
         """
-        if (limit := self._common_limit()) is not None:  # a common-dropout fit: the limit's prediction
-            return limit.sample(n_customers, T, seed=seed)
         self._check_fitted()
         r, alpha, s, beta = self.params_.to_numpy()
         if self._at_dropout_limit():
