@@ -20,13 +20,24 @@ import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["check_columns", "check_count", "check_probability", "renamed_keyword"]
+__all__ = [
+    "check_choice",
+    "check_columns",
+    "check_count",
+    "check_counts",
+    "check_flag",
+    "check_name",
+    "check_number",
+    "check_probability",
+    "check_seed",
+    "renamed_keyword",
+]
 
 #: The fix :func:`check_columns` names when the caller gives none.
 _DEFAULT_COLUMNS_FIX = "Rename those columns, or name yours with the function's column parameters (the *_col ones)"
 
 
-def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
+def check_count(value: Any, name: str, *, minimum: int = 0, maximum: int | None = None, fix: str | None = None) -> int:
     """A whole number ``>= minimum`` (rooms, bookings, nights), as ``int``.
 
     Parameters
@@ -38,6 +49,11 @@ def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
         The argument's name, for the message.
     minimum : int, default 0
         Smallest value allowed.
+    maximum : int, optional
+        Largest value allowed (none by default).
+    fix : str, optional
+        What the value means or how to set it, appended to the message
+        (``"the hotel's number of rooms"``).
 
     Returns
     -------
@@ -57,16 +73,181 @@ def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
     ...
     crm_analysis.exceptions.InputError: capacity must be a whole number >= 1, got nan
     """
-    what = f"{name} must be a whole number >= {minimum}"
+    what = f"{name} must be a whole number >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    tail = f" ({fix})" if fix else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{what}, got {type(value).__name__} {value!r}")
+        raise InputError(f"{what}, got {type(value).__name__} {value!r}{tail}")
     if not isinstance(value, numbers.Integral):
         f = float(value)
         if not math.isfinite(f) or not f.is_integer():
-            raise InputError(f"{what}, got {value!r}")
+            raise InputError(f"{what}, got {value!r}{tail}")
     out = int(value)
-    if out < minimum:
-        raise InputError(f"{what}, got {value!r}")
+    if out < minimum or (maximum is not None and out > maximum):
+        raise InputError(f"{what}, got {value!r}{tail}")
+    return out
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """A seed of ``numpy.random.default_rng``: a whole number >= 0, as ``int``.
+
+    Raises
+    ------
+    crm_analysis.exceptions.InputError
+        Naming ``name`` and the value (``-1``, ``1.5``, ``"42"``, ``True`` are refused).
+    """
+    return check_count(value, name, minimum=0, fix="any whole number >= 0, e.g. 42; one seed drives all randomness")
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    fix: str | None = None,
+    what: str | None = None,
+) -> float:
+    """A finite real number in an interval, as ``float``.
+
+    Parameters
+    ----------
+    value : object
+        A real number (also numpy numbers); booleans, strings, NaN and
+        infinities are refused.
+    name : str
+        The argument's name, for the message.
+    minimum, maximum : float, optional
+        Bounds of the interval (none by default).
+    low_open, high_open : bool, default False
+        Whether the bound itself is excluded.
+    fix : str, optional
+        What the value means or how to set it, appended to the message.
+    what : str, optional
+        The rule in words, in place of ``"a number > 0"`` (``"a cost > 0 per
+        walked room"``).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    crm_analysis.exceptions.InputError
+        Naming ``name``, the value and the interval.
+
+    Examples
+    --------
+    >>> check_number(-1, "horizon", minimum=0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    crm_analysis.exceptions.InputError: horizon must be a number > 0, got -1
+    """
+    parts = []
+    if minimum is not None:
+        parts.append(f"{'>' if low_open else '>='} {minimum:g}")
+    if maximum is not None:
+        parts.append(f"{'<' if high_open else '<='} {maximum:g}")
+    what = f"{name} must be " + (what or "a " + ("number " + " and ".join(parts) if parts else "finite number"))
+    tail = f" ({fix})" if fix else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"{what}, got {type(value).__name__} {value!r}{tail}")
+    f = float(value)
+    ok = math.isfinite(f)
+    if ok and minimum is not None:
+        ok = f > minimum if low_open else f >= minimum
+    if ok and maximum is not None:
+        ok = f < maximum if high_open else f <= maximum
+    if not ok:
+        raise InputError(f"{what}, got {value!r}{tail}")
+    return f
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (also numpy booleans); ``1``, ``"yes"`` or ``"bogus"`` are refused.
+
+    Raises
+    ------
+    crm_analysis.exceptions.InputError
+        Naming ``name`` and the value.
+    """
+    import numpy as np
+
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be true or false, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """One of ``choices`` (compared with ``==``); returned unchanged.
+
+    Raises
+    ------
+    crm_analysis.exceptions.InputError
+        Naming ``name``, the value and the choices.
+    """
+    allowed = list(choices)
+    try:
+        ok = any(bool(value == c) and isinstance(value, bool) == isinstance(c, bool) for c in allowed)
+    except (TypeError, ValueError):  # e.g. an array
+        ok = False
+    if not ok:
+        raise InputError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_name(value: Any, name: str, *, allow_none: bool = False, what: str = "a column name") -> str | None:
+    """A non-empty text such as a column name (``None`` too with ``allow_none``).
+
+    Whether the column exists depends on the data: the step checks that where
+    it reads them (:func:`check_columns`).
+
+    Raises
+    ------
+    crm_analysis.exceptions.InputError
+        Naming ``name`` and the value.
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        none = " or None" if allow_none else ""
+        raise InputError(f"{name} must be {what} (text){none}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def check_counts(
+    values: Any, name: str, *, minimum: int = 0, maximum: int | None = None, nonempty: bool = True,
+    fix: str | None = None,
+) -> tuple[int, ...]:
+    """A list of whole numbers, each as :func:`check_count` takes it, as a tuple of ``int``.
+
+    Parameters
+    ----------
+    values : sequence
+        A list or tuple (a single number or a text is refused).
+    name : str
+        The argument's name; an entry is named ``name[i]``.
+    minimum, maximum : int
+        Range of each entry.
+    nonempty : bool, default True
+        Whether an empty list is refused.
+    fix : str, optional
+        What the values mean, appended to the message.
+
+    Raises
+    ------
+    crm_analysis.exceptions.InputError
+        Naming ``name`` (or ``name[i]``) and the value.
+    """
+    import numpy as np
+
+    tail = f" ({fix})" if fix else ""
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (list, tuple, np.ndarray)):
+        raise InputError(f"{name} must be a list of whole numbers, got {type(values).__name__} {values!r}{tail}")
+    out = tuple(check_count(v, f"{name}[{i}]", minimum=minimum, maximum=maximum, fix=fix) for i, v in enumerate(values))
+    if nonempty and not out:
+        raise InputError(f"{name} must hold at least one whole number, got an empty list{tail}")
     return out
 
 

@@ -133,19 +133,28 @@ def test_parameters_refuse_bad_values_naming_them(cls, changes, message):
     ("changes", "message"),
     [
         ({"tx_fill": "none"}, "tx_fill='none' is not one of"),
-        ({"closed_weekdays": ["Sunday"]}, "closed_weekdays are set but tx_fill is 'zero'"),
         ({"tx_fill": "closed", "closed_weekdays": ["Sundayy"]}, "closed_weekdays[0]"),
         ({"tx_fill": "closed", "closed_dates": ["25/12/2024"]}, "closed_dates[0]"),
     ],
 )
-def test_the_shops_calendar_is_checked_where_the_purchase_series_is_built(changes, message):
-    """A data set without transactions never builds the series, so these settings do not stop its run."""
+def test_the_shops_calendar_values_are_checked_by_the_parameters(changes, message):
+    """A value no data set can mean (an unknown fill, a weekday typo, a date that is not ISO) is refused when the
+    parameters are built (issue #13 pt 2: every field checked in __post_init__, G2)."""
     from crm_analysis.seasonality import SeasonalityParams
 
-    params = SeasonalityParams(**changes)
+    with pytest.raises(ValueError) as err:
+        SeasonalityParams(**changes)
+    assert message in str(err.value)
+
+
+def test_closed_days_with_tx_fill_zero_are_refused_where_the_purchase_series_is_built():
+    """A data set without transactions never builds the series, so closed days it would ignore do not stop its run."""
+    from crm_analysis.seasonality import SeasonalityParams
+
+    params = SeasonalityParams(closed_weekdays=["Sunday"])
     with pytest.raises(ValueError) as err:
         params.retail_series_options("2024-01-01")
-    assert message in str(err.value)
+    assert "closed_weekdays are set but tx_fill is 'zero'" in str(err.value)
 
 
 def test_calibration_end_defaults_to_six_months_before_as_of():

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis._dates import parse_date
+from crm_analysis._validate import check_flag, check_name, check_number, check_probability, check_seed
 from crm_analysis.contracts import TimeUnit, headline_labels
 
 from .diagnostics import frequency_histogram, tracking
@@ -150,10 +151,14 @@ class RfmClvParams:
         self.check_time_unit(self.time_unit)
         self.check_purchase_model(self.purchase_model, self.fit_paretonbd)
         self.check_selection_criterion(self.selection_criterion)
-        for name in ("horizon", "margin", "discount_rate", "p_alive_info_threshold"):
+        for name in ("margin", "discount_rate"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(f"{name} must be a finite number, got {value!r}")
+        self.check_horizon(self.horizon)
+        self.check_p_alive_info_threshold(self.p_alive_info_threshold)
+        check_flag(self.fit_paretonbd, "fit_paretonbd")
+        check_seed(self.seed)
         self.check_money(self.margin, self.discount_rate)
         self.check_p_alive_near_one(self.p_alive_near_one)
         self.check_cohort_frequency(self.cohort_frequency)
@@ -161,6 +166,17 @@ class RfmClvParams:
         object.__setattr__(self, "covariates", self.check_covariates(self.covariates))
 
     # the checks, one per parameter; the report's pre-flight calls them too
+    @staticmethod
+    def check_horizon(value: Any) -> float:
+        """A number of time units > 0 (the check of :func:`crm_analysis.clv.customer_lifetime_value`)."""
+        return check_number(value, "horizon", minimum=0, low_open=True,
+                            fix="the CLV horizon in time units, e.g. 52 weeks")
+
+    @staticmethod
+    def check_p_alive_info_threshold(value: Any) -> float:
+        """A dropout probability in (0, 1): 5 (a percentage?) is refused."""
+        return check_probability(value, "p_alive_info_threshold", one=False)
+
     @staticmethod
     def check_p_alive_near_one(value: Any) -> None:
         """A probability in (0, 1): 90 (a percentage) is refused."""
@@ -210,6 +226,7 @@ class RfmClvParams:
     @classmethod
     def check_purchase_model(cls, value: Any, fit_paretonbd: bool = True) -> None:
         """``auto`` or a purchase model ``compare_models`` can force: known, installed, among the candidates."""
+        check_name(value, "purchase_model", what="'auto' or a purchase model name")
         if _key(value) == "auto":
             return
         name = purchase_model_name(value)
@@ -222,8 +239,9 @@ class RfmClvParams:
     @staticmethod
     def check_selection_criterion(value: Any) -> None:
         """One of :data:`crm_analysis.clv.SELECTION_CRITERIA`."""
-        if value not in SELECTION_CRITERIA:
-            raise InputError(f"unknown criterion {value!r}: use one of {list(SELECTION_CRITERIA)}")
+        if not isinstance(value, str) or value not in SELECTION_CRITERIA:
+            raise InputError(f"unknown criterion {value!r}: use one of {list(SELECTION_CRITERIA)} "
+                             "(selection_criterion)")
 
     @staticmethod
     def check_cohort_frequency(value: Any) -> None:

@@ -43,7 +43,7 @@ valuing such customers raises ``ValueError``.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
-from crm_analysis._validate import check_columns
+from crm_analysis._validate import check_columns, check_number
 
 import math
 
@@ -370,8 +370,7 @@ def customer_lifetime_value(
     """
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(data)
-    if not (horizon > 0 and math.isfinite(horizon)):
-        raise InputError(f"horizon must be positive and finite, got {horizon!r}")
+    check_number(horizon, "horizon", minimum=0, low_open=True, fix="the CLV horizon in time units, e.g. 52 weeks")
     if not step > 0:
         raise InputError(f"step must be positive, got {step!r}")
     if not 0 < level < 1:

@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from crm_analysis._dates import parse_date
+from crm_analysis._validate import check_seed
+from crm_analysis.exceptions import InputError
 
 from . import quality
 from .cleaning import (
@@ -68,6 +70,16 @@ class DataQualityParams:
 
     def __post_init__(self) -> None:
         parse_date(self.as_of, "as_of", tz="strip", time="keep")
+        check_seed(self.seed)
+        for name in ("transactions_source", "bookings_source", "transactions_policy", "bookings_policy"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Mapping):
+                example = "{loader: csv, path: ...}" if name.endswith("source") else "{} (the defaults)"
+                raise InputError(f"{name} must be a mapping such as {example}"
+                                 + (" or None (the built-in data)" if name.endswith("source") else "")
+                                 + f", got {type(value).__name__} {value!r}")
+        for name in ("transactions_policy", "bookings_policy"):  # None (an empty YAML key): the defaults
+            object.__setattr__(self, name, dict(getattr(self, name) or {}))
         object.__setattr__(self, "transactions_source", dict(self.transactions_source or _SYNTHETIC))
         object.__setattr__(self, "bookings_source", dict(self.bookings_source or _SYNTHETIC))
         self.transaction_cleaning  # CleaningPolicy checks

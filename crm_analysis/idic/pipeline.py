@@ -27,7 +27,7 @@ Its artefacts are declared here (:data:`CUSTOMER_PROFIT`,
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
-from crm_analysis._validate import check_columns
+from crm_analysis._validate import check_columns, check_seed
 
 import math
 import warnings
@@ -197,8 +197,7 @@ class IdicParams:
         from crm_analysis._dates import parse_date
 
         parse_date(self.as_of, "as_of", tz="strip", time="reject")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
-            raise InputError(f"seed must be an integer, got {self.seed!r}")
+        check_seed(self.seed)
         self.drivers  # validates the cost drivers  # noqa: B018
         self.lapse  # LapsePolicy checks  # noqa: B018
         default_action_rules(new_customer_days=self.new_customer_days)  # its checks
@@ -208,6 +207,7 @@ class IdicParams:
                 raise InputError(f"{name} must be a whole number >= {lo}, got {v!r}")
         if self.exclude_products is not None and (
                 isinstance(self.exclude_products, (str, bytes, Mapping))
+                or not isinstance(self.exclude_products, (list, tuple))
                 or not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in self.exclude_products)):
             raise InputError(f"exclude_products must be a list of product codes, e.g. [POST, DOT], got "
                              f"{self.exclude_products!r}")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis._dates import parse_date
+from crm_analysis._validate import check_columns, check_count, check_counts, check_flag, check_name, check_seed
 
 from ._common import to_timestamp, weekday_number
 from .calendar import HolidayCalendar
@@ -122,15 +123,38 @@ class SeasonalityParams:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        # every field, with the checks of the functions that take it (crm_analysis._validate; the
+        # forecaster's DemandForecaster._check for horizon, backtest_days and capacity)
         parse_date(self.as_of, "as_of", tz="strip", time="keep")
-        for name in ("periods", "closed_weekdays", "closed_dates"):
+        object.__setattr__(self, "periods", check_counts(self.periods, "periods", minimum=2,
+                                                         fix="seasonal periods in days, e.g. [7, 365]"))
+        check_count(self.horizon_days, "horizon_days", minimum=1, fix="days forecast after as_of")
+        check_count(self.backtest_days, "backtest_days", fix="days before as_of held out; 0: no backtest")
+        check_name(self.forecast_by, "forecast_by", allow_none=True)  # the column: run_demand_forecast
+        check_flag(self.robust, "robust")
+        check_flag(self.unconstrain, "unconstrain")
+        if self.capacity is not None:
+            check_count(self.capacity, "capacity", minimum=1, fix="the hotel's number of rooms")
+        self.check_tx_fill(self.tx_fill)  # its value; with the closed days in check_retail
+        for name in ("closed_weekdays", "closed_dates"):
             value = getattr(self, name)
-            if value is not None and not isinstance(value, (str, int)):
+            if value is None:
+                continue
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+                if not (name == "closed_weekdays" and isinstance(value, (str, int)) and not isinstance(value, bool)):
+                    raise InputError(f"{name} must be a list (e.g. ['Sunday'] / ['2024-12-25']) or None, "
+                                     f"got {type(value).__name__} {value!r}")
+            else:
                 object.__setattr__(self, name, tuple(value))
+        self.check_closed_weekdays(self.closed_weekdays)  # a weekday typo is never meant
+        self.check_closed_dates(self.closed_dates)
         self.check_calendar(self.calendar)  # the bookings' holidays too
+        check_count(self.tx_forecast_days, "tx_forecast_days", fix="days of retail revenue forecast; 0: none")
+        check_name(self.mix_by, "mix_by", allow_none=True)  # the column: mix_column
         self.check_mix_top(self.mix_top)
-        # the shop's calendar (tx_fill, closed days) is checked where the purchase series is built
-        # (retail_calendar): a data set without transactions does not use it
+        check_seed(self.seed)
+        # closed days declared with tx_fill 'zero' (ignored by the report) are refused where the purchase
+        # series is built (check_retail): a data set without transactions does not use them
 
     @staticmethod
     def check_tx_fill(value: Any, closed_weekdays: Any = None, closed_dates: Any = None) -> None:

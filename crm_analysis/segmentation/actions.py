@@ -47,7 +47,7 @@ segment; :func:`export_action_table` writes the CSV files for campaign tools.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, OperationError
-from crm_analysis._validate import check_columns
+from crm_analysis._validate import check_columns, check_number
 
 import math
 from collections.abc import Mapping, Sequence
@@ -184,10 +184,8 @@ class LapsePolicy:
     lapsed_segments: tuple[str, ...] = LAPSED_SEGMENTS
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.lapsed_days, (int, float)) and math.isfinite(self.lapsed_days) and self.lapsed_days > 0):
-            raise InputError(f"lapsed_days must be a positive number of days, got {self.lapsed_days!r}")
-        if not (isinstance(self.lapsed_p_alive, (int, float)) and 0.0 <= self.lapsed_p_alive <= 1.0):
-            raise InputError(f"lapsed_p_alive must be a probability in [0, 1], got {self.lapsed_p_alive!r}")
+        check_number(self.lapsed_days, "lapsed_days", minimum=0, low_open=True, what="a positive number of days")
+        check_number(self.lapsed_p_alive, "lapsed_p_alive", minimum=0, maximum=1, what="a probability in [0, 1]")
         names = tuple(self.lapsed_segments)
         if not all(isinstance(n, str) for n in names):
             raise InputError(f"lapsed_segments must be segment names (strings), got {self.lapsed_segments!r}")
@@ -344,8 +342,7 @@ def default_action_rules(
         the last purchase, P(alive)) are those of the :class:`LapsePolicy`
         the rules are applied with.
     """
-    if not (math.isfinite(new_customer_days) and new_customer_days > 0):
-        raise InputError(f"new_customer_days must be a positive number of days, got {new_customer_days!r}")
+    check_number(new_customer_days, "new_customer_days", minimum=0, low_open=True, what="a positive number of days")
     if value_index not in ("revenue_index", "profit_index"):
         raise InputError(f"value_index must be 'revenue_index' or 'profit_index', got {value_index!r}")
     return [

@@ -17,6 +17,7 @@ P(alive) of the purchase model named in the CLV table; see
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, InputTypeError, OperationError
+from crm_analysis._validate import check_seed
 
 from collections.abc import Sequence
 import inspect
@@ -118,6 +119,7 @@ class SegmentationParams:
             raise InputError(f"cost_rate must be a fraction of revenue in [0, 1], got {self.cost_rate!r}")
         self.lapse  # LapsePolicy checks
         self.action_rules  # default_action_rules checks
+        check_seed(self.seed)
 
     @property
     def lapse(self) -> LapsePolicy:

@@ -28,7 +28,14 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis._dates import parse_date
-from crm_analysis._validate import check_columns, check_count
+from crm_analysis._validate import (
+    check_columns,
+    check_count,
+    check_counts,
+    check_number,
+    check_probability,
+    check_seed,
+)
 from crm_analysis.contracts import (
     BOOKING_CURVES,
     EXPECTED_SHOWS,
@@ -163,36 +170,41 @@ class HorizonParams:
     seed: int = 42
 
     def __post_init__(self) -> None:
-        for name in ("pickup_days", "shows_days_out"):  # a list from a notebook's parameters cell
-            object.__setattr__(self, name, tuple(int(d) for d in getattr(self, name)))
-        parse_date(self.as_of, "as_of", time="normalize")
-        parse_date(self.cutoff, "cutoff", allow_none=True, time="normalize")
+        # every field, with the checks the step's functions apply (crm_analysis._validate)
+        as_of = parse_date(self.as_of, "as_of", time="normalize")
+        cut = parse_date(self.cutoff, "cutoff", allow_none=True, time="normalize")
+        if cut is not None and cut >= as_of:
+            raise InputError(f"cutoff {cut:%Y-%m-%d} must be before as_of {as_of:%Y-%m-%d}: the test nights run from "
+                             "the cutoff to as_of; set an earlier cutoff, or None (as_of - test_days)")
         if self.capacity is not None:
-            check_count(self.capacity, "capacity", minimum=1)
+            check_count(self.capacity, "capacity", minimum=1, fix="the hotel's number of rooms")
         check_count(self.test_days, "test_days", minimum=1)
-        if self.walk_cost is not None and not (np.isfinite(float(self.walk_cost)) and float(self.walk_cost) > 0):
-            raise InputError(f"walk_cost must be a cost > 0 per walked room (or None: twice the highest fare), "
-                             f"got {self.walk_cost!r}")
-        if self.group_rate is not None and not (np.isfinite(float(self.group_rate)) and float(self.group_rate) > 0):
-            raise InputError(f"group_rate must be a rate > 0 per room-night (or None: 80 % of the lowest fare), "
-                             f"got {self.group_rate!r}")
-        if not 0 <= self.service_level < 1:
-            raise InputError(f"service_level must be in [0, 1), got {self.service_level!r}")
-        if self.max_lead < max(max(self.pickup_days), self.group_days_before, 1):
-            raise InputError(f"max_lead ({self.max_lead}) must cover pickup_days {self.pickup_days} and "
-                             f"group_days_before ({self.group_days_before})")
-        if self.window < 7:
-            raise InputError(f"window must be at least 7 nights, got {self.window}")
-        if not 1 <= self.dp_days <= self.max_lead:
-            raise InputError(f"dp_days must be in 1..max_lead, got {self.dp_days}")
-        if self.group_size < 1 or self.group_nights < 1:
-            raise InputError("group_size and group_nights must be >= 1")
-        if self.synthetic_replications == 1 or self.synthetic_replications < 0:
+        max_lead = check_count(self.max_lead, "max_lead", minimum=1)
+        check_count(self.window, "window", minimum=7, fix="nights averaged by the pick-up methods")
+        # a list from a notebook's parameters cell; each a day before the night, within the curves
+        pickup = check_counts(self.pickup_days, "pickup_days", minimum=1, maximum=max_lead)
+        shows = check_counts(self.shows_days_out, "shows_days_out", minimum=0, maximum=max_lead)
+        object.__setattr__(self, "pickup_days", pickup)
+        object.__setattr__(self, "shows_days_out", shows)
+        check_probability(self.service_level, "service_level", zero=True, one=False)
+        for name, what in (("walk_cost", "a cost > 0 per walked room (or None: twice the highest fare)"),
+                           ("group_rate", "a rate > 0 per room-night (or None: 80 % of the lowest fare)")):
+            if getattr(self, name) is not None:
+                check_number(getattr(self, name), name, minimum=0, low_open=True, what=what)
+        check_count(self.dp_days, "dp_days", minimum=1, maximum=max_lead,
+                    fix="days before the night covered by the dynamic programme, up to max_lead")
+        check_count(self.group_size, "group_size", minimum=1)
+        check_count(self.group_nights, "group_nights", minimum=1)
+        check_count(self.group_days_before, "group_days_before", minimum=0, maximum=max_lead,
+                    fix="days before arrival the group asks; the booking curves reach max_lead")
+        check_count(self.cancel_max_iter, "cancel_max_iter", minimum=1, fix="boosting iterations")
+        check_count(self.ts_baseline_origins, "ts_baseline_origins", minimum=0, fix="0: no time-series baseline")
+        check_seed(self.seed)
+        n = check_count(self.synthetic_replications, "synthetic_replications", minimum=0)
+        if n == 1:
             raise InputError(f"synthetic_replications must be 0 (none) or >= 2 (an interval needs two), "
                              f"got {self.synthetic_replications!r}")
-        if not self.shows_days_out or min(self.shows_days_out) < 0 or max(self.shows_days_out) > self.max_lead:
-            raise InputError(f"shows_days_out must be days in 0..max_lead ({self.max_lead}), got {self.shows_days_out!r}")
-        if max(self.shows_days_out) < 1:
+        if max(shows) < 1:
             raise InputError(f"shows_days_out must hold a day >= 1, got {self.shows_days_out!r}: the held-booking "
                              "cancellation is recalibrated on the bookings held at those days out, and a booking "
                              "held on its arrival day cannot cancel any more (e.g. (0, 7))")
@@ -597,14 +609,16 @@ def _group_view(p: HorizonParams, dp: dict[int, DynamicDPResult], q: pd.DataFram
     rooms at that level, per night, at the group's days out (which already prices the expected later
     pick-up net of cancellations). Group revenue = rooms x rate x nights x the show rate then.
     """
-    d = int(p.group_days_before)
-    rate = float(p.group_rate) if p.group_rate is not None else 0.8 * float(fares.min())
     otb = curves.rooms.total()
+    # HorizonParams refuses a negative or too distant day; checked again here, as an index -1 would read
+    # the books at max_lead days out (findings_13c G7)
+    d = check_count(p.group_days_before, "group_days_before", minimum=0, maximum=min(otb.shape[1], len(q)) - 1)
+    rate = float(p.group_rate) if p.group_rate is not None else 0.8 * float(fares.min())
     nights = curves.rooms.nights
     m = nights <= train_end
     mon = nights[m].month
-    on_hand = pd.Series(otb[m, min(d, otb.shape[1] - 1)], index=mon).groupby(level=0).mean()
-    qd = float(q["show_rate"].iloc[min(d, len(q) - 1)])
+    on_hand = pd.Series(otb[m, d], index=mon).groupby(level=0).mean()
+    qd = float(q["show_rate"].iloc[d])
     rows = []
     for g, res in sorted((g, r) for g, r in dp.items() if g < 12):  # 12: the pooled fallback
         shows = float(on_hand.get(g + 1, 0.0)) * qd

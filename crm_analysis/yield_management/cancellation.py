@@ -45,7 +45,7 @@ AUC, the Brier score and the calibration table on a test set.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, NotFittedError
-from crm_analysis._validate import check_columns
+from crm_analysis._validate import check_columns, check_count
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -381,6 +381,8 @@ class CancellationModel(BaseEstimator):
         """
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.model_selection import TimeSeriesSplit
+
+        check_count(self.max_iter, "max_iter", minimum=1)  # the check of HorizonParams.cancel_max_iter
 
         # one order whatever the rows' order (the boosting's early-stopping holdout and the kept categories
         # depend on it): booking date, then arrival date, then booking id

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis._dates import parse_date
+from crm_analysis._validate import check_seed
 
 from .compare import NightlyComparison, SeasonComparison, compare_policies_by_season, evaluate_nights
 from .groups import GroupDecision, group_future_value
@@ -116,6 +117,7 @@ class YieldParams:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
             raise InputError(f"material_uplift_pct must be a non-negative number of per cent (0.5 means 0.5 % of "
                              f"the FCFS revenue), got {v!r}")
+        check_seed(self.seed)
 
     @property
     def rooms(self) -> int:

@@ -750,7 +750,7 @@ def test_a_relative_data_path_found_nowhere_names_every_folder_tried(tmp_path, c
         ("segmentation", {"cost_rate": 1.5}, "cost_rate must be a fraction of revenue in [0, 1], got 1.5"),
         ("yield", {"service_level": 1.0}, "(yield).parameters: service_level must be a probability"),
         ("yield", {"group_nights": 0}, "group_nights must be a positive integer, got 0"),
-        ("booking_horizon", {"service_level": 1.5}, "(booking_horizon).parameters: service_level must be in [0, 1)"),
+        ("booking_horizon", {"service_level": 1.5}, "(booking_horizon).parameters: service_level must be a probability in [0, 1)"),
         ("booking_horizon", {"test_days": 0}, "test_days must be a whole number >= 1, got 0"),
         ("booking_horizon", {"walk_cost": -5.0}, "walk_cost must be a cost > 0 per walked room"),
         # n13 F2: the IDIC notebook's lapse parameters were outside IdicParams, so the run failed in notebook 25
