@@ -146,7 +146,7 @@ class RfmClvParams:
     def __post_init__(self) -> None:
         as_of = parse_date(self.as_of, "as_of", tz="strip", time="keep")
         if self.calibration_end is None:
-            object.__setattr__(self, "calibration_end", (as_of - pd.DateOffset(months=6)).date().isoformat())
+            object.__setattr__(self, "calibration_end", self.default_calibration_end(as_of))
         self.check_calibration_end(self.calibration_end, as_of)
         self.check_time_unit(self.time_unit)
         self.check_purchase_model(self.purchase_model, self.fit_paretonbd)
@@ -164,6 +164,16 @@ class RfmClvParams:
         self.check_cohort_frequency(self.cohort_frequency)
         self.check_intervals(self.interval_level, self.interval_draws)
         object.__setattr__(self, "covariates", self.check_covariates(self.covariates))
+
+    @staticmethod
+    def default_calibration_end(as_of: Any) -> str:
+        """The ``calibration_end`` of ``calibration_end=None``: six months before ``as_of``, an ISO date.
+
+        The notebook's default is ``None`` too, so moving ``as_of`` alone moves it in the chain as in a
+        stand-alone run (newcomer finding G1).
+        """
+        end = parse_date(as_of, "as_of", tz="strip", time="keep")
+        return (end - pd.DateOffset(months=6)).date().isoformat()
 
     # the checks, one per parameter; the report's pre-flight calls them too
     @staticmethod

@@ -106,9 +106,14 @@ def _bookings_policy(value: Any, ctx: CheckContext) -> None:
 
 
 def _calibration_end(value: Any, ctx: CheckContext) -> None:
-    """:meth:`RfmClvParams.check_calibration_end`, and not before the first purchase when the data's first date is known."""
+    """:meth:`RfmClvParams.check_calibration_end`, and not before the first purchase when the data's first date is known.
+
+    ``None`` (the default) is :meth:`RfmClvParams.default_calibration_end` of the run's ``as_of``.
+    """
     from crm_analysis.clv import RfmClvParams
 
+    if value is None:  # the notebook's and the object's default: six months before as_of
+        value = RfmClvParams.default_calibration_end(ctx.config.as_of)
     cal = RfmClvParams.check_calibration_end(value, ctx.config.as_of)
     first = ctx.first_dates.get("transactions")
     if first is not None and cal.normalize() < first.normalize():

@@ -182,8 +182,9 @@ class HorizonParams:
         max_lead = check_count(self.max_lead, "max_lead", minimum=1)
         check_count(self.window, "window", minimum=7, fix="nights averaged by the pick-up methods")
         # a list from a notebook's parameters cell; each a day before the night, within the curves
-        pickup = check_counts(self.pickup_days, "pickup_days", minimum=1, maximum=max_lead)
-        shows = check_counts(self.shows_days_out, "shows_days_out", minimum=0, maximum=max_lead)
+        within = f"days before the night, within max_lead = {max_lead}: the booking curves reach that far"
+        pickup = check_counts(self.pickup_days, "pickup_days", minimum=1, maximum=max_lead, fix=within)
+        shows = check_counts(self.shows_days_out, "shows_days_out", minimum=0, maximum=max_lead, fix=within)
         object.__setattr__(self, "pickup_days", pickup)
         object.__setattr__(self, "shows_days_out", shows)
         check_probability(self.service_level, "service_level", zero=True, one=False)
@@ -196,7 +197,7 @@ class HorizonParams:
         check_count(self.group_size, "group_size", minimum=1)
         check_count(self.group_nights, "group_nights", minimum=1)
         check_count(self.group_days_before, "group_days_before", minimum=0, maximum=max_lead,
-                    fix="days before arrival the group asks; the booking curves reach max_lead")
+                    fix=f"days before arrival the group asks, within max_lead = {max_lead}")
         check_count(self.cancel_max_iter, "cancel_max_iter", minimum=1, fix="boosting iterations")
         check_count(self.ts_baseline_origins, "ts_baseline_origins", minimum=0, fix="0: no time-series baseline")
         check_seed(self.seed)

@@ -620,11 +620,45 @@ def test_covariates_are_checked_against_the_loaded_columns(tmp_path, capsys):
     assert "rfm_clv" in preflight(load_config(ok)).declared
 
 
-def test_a_default_parameter_is_checked_against_a_configured_as_of(tmp_path, capsys):
-    """rfm_clv's default calibration_end (2024-06-30) after --as-of 2024-03-31: the run would fail; say so."""
-    err = _refused(tmp_path, capsys, _config(tmp_path), "--as-of", "2024-03-31")
-    assert ('notebooks[1] (rfm_clv).parameters.calibration_end (not configured: the default "2024-06-30" of '
-            "10_rfm_clv.ipynb): calibration_end 2024-06-30 must be before as_of 2024-03-31") in err
+def test_moving_as_of_alone_moves_the_default_calibration_end(tmp_path, capsys):
+    """Newcomer finding G1: the notebook's calibration_end default was "2024-06-30" and RfmClvParams' None (six
+    months before as_of), so --as-of 2024-03-31 failed the chain's pre-flight and passed stand-alone. One default
+    now, None: the pre-flight checks the date the run will use, and a configured one after as_of is still refused."""
+    from crm_analysis.clv import RfmClvParams
+
+    pf = preflight(load_config(_config(tmp_path, as_of="2024-03-31")))
+    assert "rfm_clv" in pf.declared
+    assert RfmClvParams(as_of="2024-03-31").calibration_end == "2023-09-30"
+    err = _refused(tmp_path, capsys, _config(tmp_path, params={"rfm_clv": {"calibration_end": "2024-06-30"}}),
+                   "--as-of", "2024-03-31")
+    assert ("notebooks[1] (rfm_clv).parameters.calibration_end: calibration_end 2024-06-30 must be before as_of "
+            "2024-03-31") in err
+
+
+#: The newcomer's list (findings_13c G2, G7): values the pre-flight accepted and the run then refused or misread.
+#: Each is refused now by the step's parameters object, which the pre-flight builds.
+BAD_STEP_VALUES = [
+    ("rfm_clv", "horizon", 0, "horizon must be a number > 0"),
+    ("rfm_clv", "horizon", -1, "horizon must be a number > 0"),
+    ("rfm_clv", "p_alive_info_threshold", 5, "p_alive_info_threshold must be a probability in (0, 1)"),
+    ("seasonality", "horizon_days", -1, "horizon_days must be a whole number >= 1"),
+    ("seasonality", "backtest_days", -5, "backtest_days must be a whole number >= 0"),
+    ("seasonality", "capacity", -3, "capacity must be a whole number >= 1"),
+    ("seasonality", "periods", [-1], "periods[0] must be a whole number >= 2"),
+    ("seasonality", "tx_forecast_days", -1, "tx_forecast_days must be a whole number >= 0"),
+    ("booking_horizon", "cancel_max_iter", -1, "cancel_max_iter must be a whole number >= 1"),
+    ("booking_horizon", "ts_baseline_origins", -3, "ts_baseline_origins must be a whole number >= 0"),
+    ("booking_horizon", "group_days_before", -1, "group_days_before must be a whole number >= 0"),
+    ("booking_horizon", "dp_days", 0, "dp_days must be a whole number >= 1"),
+]
+
+
+@pytest.mark.parametrize(("notebook", "name", "value", "message"),
+                         BAD_STEP_VALUES, ids=[f"{n}.{p}={v!r}" for n, p, v, _ in BAD_STEP_VALUES])
+def test_a_bad_step_parameter_is_refused_by_the_preflight_naming_it(tmp_path, capsys, notebook, name, value, message):
+    """Default config + one bad value: exit 2 before any run folder, naming the notebook's parameter and the rule."""
+    err = _refused(tmp_path, capsys, _config(tmp_path, params={notebook: {name: value}}, enable=(notebook,)))
+    assert f"({notebook}).parameters" in err and message in err, err
 
 
 @pytest.mark.parametrize("as_of", ["31/12/2024", "20241231", "2024-12-31T18:00", "2024-W52-2"])
