@@ -26,6 +26,7 @@ from __future__ import annotations
 from crm_analysis.exceptions import InputError
 
 import ast
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,46 @@ class CheckContext:
         """Whether the run has data of ``kind`` (its loader is not ``none``)."""
         spec = self.config.data.get(kind)
         return spec is not None and spec.loader != "none"
+
+    def known_columns(self, kind: str) -> list[str] | None:
+        """The columns of the run's data of ``kind`` where they are known before the run, else ``None``.
+
+        Known: the columns of a source the pre-flight loaded (:attr:`columns`), and those of the built-in
+        synthetic data (its generator's, learned once per process). Not known: a DuckDB or SQL source,
+        or a file too large to load whole (the notebook checks the column when it reads the data).
+        """
+        if kind in self.columns and self.columns[kind] is not None:
+            return list(self.columns[kind])
+        spec = self.config.data.get(kind)
+        if spec is not None and spec.loader == "synthetic":
+            return list(_builtin_columns(kind))
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _builtin_columns(kind: str) -> tuple[str, ...]:
+    """The columns of the built-in synthetic data of ``kind`` (``transactions`` / ``bookings``)."""
+    from crm_analysis.data.sources import load_source
+
+    return tuple(map(str, load_source({"loader": "synthetic"}, kind).columns))
+
+
+def _forecast_by(value: Any, ctx: CheckContext) -> None:
+    """:meth:`SeasonalityParams.check_forecast_by` against the bookings' columns, where known before the run."""
+    from crm_analysis.seasonality import SeasonalityParams
+
+    columns = ctx.known_columns("bookings") if ctx.has("bookings") else None
+    if columns is not None:
+        SeasonalityParams.check_forecast_by(value, columns)
+
+
+def _mix_by(value: Any, ctx: CheckContext) -> None:
+    """:meth:`SeasonalityParams.check_mix_by` against the transactions' columns, where known before the run."""
+    from crm_analysis.seasonality import SeasonalityParams
+
+    columns = ctx.known_columns("transactions") if ctx.has("transactions") else None
+    if columns is not None:
+        SeasonalityParams.check_mix_by(value, columns)
 
 
 def _date(name: str, *, allow_none: bool = False) -> Callable[[Any, CheckContext], None]:
@@ -271,6 +312,8 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("seasonality", "closed_weekdays"): _closed_weekdays,
     ("seasonality", "closed_dates"): _closed_dates,
     ("seasonality", "calendar"): _calendar,
+    ("seasonality", "forecast_by"): _forecast_by,
+    ("seasonality", "mix_by"): _mix_by,
     ("yield", "group_arrival_peak"): _date("group_arrival_peak", allow_none=True),
     ("yield", "group_arrival_low"): _date("group_arrival_low", allow_none=True),
     **{("idic", name): _idic(name) for name in _IDIC_PARAMETERS},

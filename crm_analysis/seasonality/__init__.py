@@ -43,7 +43,11 @@ from .forecaster import (
     forecast_errors,
 )
 from .unconstrain import (
+    CAPACITY_MAX_FACTOR,
+    CAPACITY_MAX_OVER_SHARE,
     NightClosures,
+    check_capacity,
+    is_builtin_hotel,
     UnconstrainedHistory,
     night_closures,
     stay_length_shares,
@@ -116,7 +120,11 @@ __all__ = [
     "forecast_demand",
     "backtest",
     "forecast_errors",
+    "CAPACITY_MAX_FACTOR",
+    "CAPACITY_MAX_OVER_SHARE",
     "NightClosures",
+    "check_capacity",
+    "is_builtin_hotel",
     "night_closures",
     "stay_length_shares",
     "UnconstrainedHistory",

@@ -26,6 +26,7 @@ from ._common import to_timestamp, weekday_number
 from .calendar import HolidayCalendar
 from .forecaster import DemandForecaster, ForecastResult
 from .series import Fill
+from .unconstrain import check_capacity
 
 __all__ = [
     "SeasonalityParams",
@@ -175,6 +176,34 @@ class SeasonalityParams:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise InputError(f"mix_top must be a positive integer (the number of largest groups of the revenue "
                              f"mix shown, the others pooled as 'other'), got {value!r}")
+
+    @staticmethod
+    def check_forecast_by(value: Any, columns: Any) -> None:
+        """``forecast_by`` names one of the bookings' ``columns`` (``fare_class`` may fall back on ``segment``).
+
+        Raises
+        ------
+        InputError
+            Naming ``forecast_by``, the value and the bookings' columns.
+        """
+        cols = list(columns)
+        if value is None or value in cols or (value == "fare_class" and "segment" in cols):
+            return
+        check_columns({"forecast_by": value}, cols, table="the bookings",
+                      fix="set forecast_by to one of them (fare_class, segment, channel, ...), or None for the total")
+
+    @staticmethod
+    def check_mix_by(value: Any, columns: Any) -> None:
+        """``mix_by``, when given, names one of the transactions' ``columns``.
+
+        Raises
+        ------
+        InputError
+            Naming ``mix_by``, the value and the transactions' columns.
+        """
+        if value is not None:
+            check_columns({"mix_by": value}, list(columns), table="the transactions",
+                          fix="set mix_by to one of them (e.g. channel or country), or None to use channel, else country")
 
     @staticmethod
     def check_inputs(bookings: pd.DataFrame | None, transactions: pd.DataFrame | None) -> None:
@@ -328,9 +357,21 @@ def run_demand_forecast(bookings: pd.DataFrame, params: SeasonalityParams | None
     ForecastResult
         ``forecast`` keeps the ``forecasts.parquet`` contract; ``cv_errors``,
         ``backtest`` (``None`` with ``backtest_days=0``), ``unconstrained``.
+
+    Raises
+    ------
+    InputError
+        ``forecast_by`` is not a column of the bookings (listing them); with
+        ``unconstrain``, ``capacity=None`` for bookings that are not the
+        built-in hotel's, or a capacity the bookings contradict
+        (:func:`crm_analysis.seasonality.check_capacity`); the forecaster's errors.
     """
     p = params if params is not None else SeasonalityParams()
-    return p.forecaster().fit(bookings, as_of=p.as_of).result_
+    p.check_forecast_by(p.forecast_by, bookings.columns)
+    f = p.forecaster()
+    if p.unconstrain:  # the rooms the unconstraining uses: None only for the built-in hotel, and not contradicted
+        f.set_params(capacity=check_capacity(bookings, p.capacity, as_of=p.as_of, owner="SeasonalityParams"))
+    return f.fit(bookings, as_of=p.as_of).result_
 
 
 def retail_weekday_table(revenue: Any) -> pd.DataFrame:
@@ -357,9 +398,16 @@ def retail_weekday_table(revenue: Any) -> pd.DataFrame:
 
 
 def mix_column(transactions: pd.DataFrame, mix_by: str | None) -> str | None:
-    """The column of the revenue mix: ``mix_by``, else ``channel``, else ``country``; ``None`` without two groups."""
+    """The column of the revenue mix: ``mix_by``, else ``channel``, else ``country``; ``None`` without two groups.
+
+    Raises
+    ------
+    InputError
+        ``mix_by`` is given and is not a column of the transactions (naming it and listing their columns).
+    """
+    SeasonalityParams.check_mix_by(mix_by, transactions.columns)  # named: it must be there (was: silently no mix)
     col = mix_by if mix_by is not None else next((c for c in ("channel", "country") if c in transactions.columns), None)
-    if col is None or col not in transactions.columns or transactions[col].nunique() < 2:
+    if col is None or transactions[col].nunique() < 2:
         return None
     return col
 

@@ -110,7 +110,9 @@ class HorizonParams:
         Last night used (ISO date).
     capacity : int, optional
         Rooms; default (``None``) the capacity of the default synthetic hotel
-        (:data:`crm_analysis.synthetic.DEFAULT_HOTEL`).
+        (:data:`crm_analysis.synthetic.DEFAULT_HOTEL`), taken only for that
+        hotel's bookings (:func:`crm_analysis.seasonality.check_capacity`,
+        which also refuses a capacity the bookings contradict).
     cutoff : str, optional
         First test night / first booking date of the cancellation test set;
         default ``as_of - test_days``.
@@ -385,15 +387,15 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     ------
     ValueError
         When the data do not cover a training and a test period (naming the
-        dates), or on bad parameters.
+        dates), or on bad parameters; ``capacity=None`` for bookings that are
+        not the built-in hotel's, or a capacity the bookings contradict
+        (:func:`crm_analysis.seasonality.check_capacity`).
     """
+    import dataclasses
+
+    from crm_analysis.seasonality.unconstrain import check_capacity
+
     p = params
-    if p.capacity is None:  # the default hotel's rooms
-        import dataclasses
-
-        from crm_analysis.synthetic import DEFAULT_HOTEL
-
-        p = dataclasses.replace(p, capacity=int(DEFAULT_HOTEL.capacity))
     notes: list[str] = []
     check_columns(["segment"], bookings.columns, table="the bookings of run_booking_horizon",
                   fix="Load them with crm_analysis.data.load_bookings (canonical booking columns)")
@@ -402,6 +404,9 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
     day_use = (pd.to_numeric(bookings["nights"], errors="coerce") == 0).to_numpy() if "nights" in bookings.columns else None
     b = bookings.loc[~day_use] if day_use is not None and day_use.any() else bookings
     check_booking_records(b, what="run_booking_horizon", rate=True)
+    # None (the built-in hotel's rooms) only for the built-in hotel's bookings, and no capacity the bookings
+    # contradict (findings_13c G8)
+    p = dataclasses.replace(p, capacity=check_capacity(b, p.capacity, as_of=p.as_of, owner="HorizonParams"))
     b = b.copy()
     if "fare_class" not in b.columns:
         b["fare_class"] = b["segment"]

@@ -9,7 +9,8 @@ parameters cell, calls it and shows the result.
 
 Defaults that are decisions, stated here once:
 
-- capacity: the default hotel's (:data:`crm_analysis.synthetic.DEFAULT_HOTEL`);
+- capacity: the default hotel's (:data:`crm_analysis.synthetic.DEFAULT_HOTEL`), for its own
+  bookings only (:func:`crm_analysis.seasonality.check_capacity`);
 - group rate: 80 % of the lowest individual fare;
 - cost of walking a guest: twice the highest fare;
 - group stays: the ``group_nights``-night stay with the highest (peak) and
@@ -32,6 +33,7 @@ import pandas as pd
 
 from crm_analysis._dates import parse_date
 from crm_analysis._validate import check_seed
+from crm_analysis.seasonality.unconstrain import check_capacity
 
 from .compare import NightlyComparison, SeasonComparison, compare_policies_by_season, evaluate_nights
 from .groups import GroupDecision, group_future_value
@@ -56,7 +58,9 @@ class YieldParams:
     as_of : str, default "2024-12-31"
         Observation end (ISO date).
     capacity : int, optional
-        Rooms; ``None``: the default hotel's capacity.
+        Rooms; ``None``: the built-in hotel's capacity, taken only for the
+        built-in hotel's bookings (:func:`crm_analysis.seasonality.check_capacity`,
+        which also refuses a capacity the bookings contradict).
     n_simulations : int, default 1000
         Simulated nights per season and policy.
     group_size : int, default 20
@@ -268,10 +272,13 @@ def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldPara
     Raises
     ------
     ValueError
-        The errors of the yield functions (no fare for the forecast classes, ...).
+        The errors of the yield functions (no fare for the forecast classes, ...);
+        ``capacity=None`` for bookings that are not the built-in hotel's, or a
+        capacity the bookings contradict (:func:`crm_analysis.seasonality.check_capacity`).
     """
     p = params if params is not None else YieldParams()
-    capacity = p.rooms
+    # None only for the built-in hotel's bookings, and no capacity the bookings contradict (findings_13c G8)
+    capacity = check_capacity(bookings, p.capacity, as_of=p.as_of, owner="YieldParams")
     fare_table = fares_from_bookings(bookings)
     nightly = evaluate_nights(forecasts, fare_table["fare"], capacity)
     nights = nightly.nights

@@ -436,7 +436,7 @@ PARAMETER_CASES = [
     ("rfm_clv", "fit_paretonbd", "yes", "got str 'yes', expected bool (default True)"),
     ("rfm_clv", "fit_paretonbd", 1, "got int 1, expected bool (default True)"),
     ("rfm_clv", "calibration_end", dt.date(2024, 6, 30),
-     "got date datetime.date(2024, 6, 30), expected str (default \"2024-06-30\"); YAML read an unquoted date: "
+     "got date datetime.date(2024, 6, 30), expected str or None (default None); YAML read an unquoted date: "
      "quote it, e.g. '2024-06-30'"),
     ("rfm_clv", "discount_rate", float("nan"), "got nan: parameters must be finite numbers (no NaN or infinity)"),
     ("yield", "service_level", float("inf"), "got inf: parameters must be finite numbers"),
@@ -650,6 +650,11 @@ BAD_STEP_VALUES = [
     ("booking_horizon", "ts_baseline_origins", -3, "ts_baseline_origins must be a whole number >= 0"),
     ("booking_horizon", "group_days_before", -1, "group_days_before must be a whole number >= 0"),
     ("booking_horizon", "dp_days", 0, "dp_days must be a whole number >= 1"),
+    # column names: checked against the built-in data's columns (known before the run)
+    ("seasonality", "mix_by", "bogus", "missing column(s) 'bogus' (mix_by) in the transactions; its columns are "
+                                       "['customer_id', 'timestamp', 'amount'"),
+    ("seasonality", "forecast_by", "bogus", "missing column(s) 'bogus' (forecast_by) in the bookings; its columns "
+                                            "are ['booking_id'"),
 ]
 
 

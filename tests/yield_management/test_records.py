@@ -77,7 +77,7 @@ def _entry_points():
         "bookings_on_hand": lambda b: bookings_on_hand(b, nights, 3),
         "replay_policies": lambda b: replay_policies(b, [ReplayPolicy("fcfs")], capacity=2, start="2024-01-10",
                                                      end="2024-01-11"),
-        "run_booking_horizon": lambda b: run_booking_horizon(b, HorizonParams(as_of="2024-01-11", capacity=2)),
+        "run_booking_horizon": lambda b: run_booking_horizon(b, HorizonParams(as_of="2024-01-11", capacity=4)),  # holds 4
         # the pick-up candidate of the seasonality forecaster reads the books too
         "on_the_books": lambda b: on_the_books(b, start="2024-01-10", end="2024-01-11", max_lead=10),
     }

@@ -1,0 +1,101 @@
+"""The hotel's capacity of the steps that use it is checked against the bookings (findings_13c G8, API path).
+
+``capacity=None`` meant the built-in synthetic hotel's 120 rooms for any bookings: on the City Hotel (226
+rooms) 81 % of the nights were "full" instead of 19 %, and nothing said so. Now ``check_capacity`` takes
+``None`` only for the built-in hotel's own bookings, and refuses any capacity the bookings contradict;
+``run_demand_forecast`` (unconstraining), ``run_yield`` and ``run_booking_horizon`` call it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from crm_analysis.exceptions import InputError
+from crm_analysis.seasonality import (
+    CAPACITY_MAX_FACTOR,
+    SeasonalityParams,
+    check_capacity,
+    is_builtin_hotel,
+    mix_column,
+    night_closures,
+    run_demand_forecast,
+)
+from crm_analysis.synthetic import DEFAULT_HOTEL, generate_bookings
+
+
+@pytest.fixture(scope="module")
+def builtin() -> pd.DataFrame:
+    """A short stretch of the built-in hotel's bookings (the generator's output, its property name)."""
+    return generate_bookings(start="2024-01-01", end="2024-06-30", seed=3).bookings
+
+
+@pytest.mark.parametrize("capacity", [40, 90])
+def test_a_hotel_is_accepted_at_its_own_capacity_and_refused_well_below_it(capacity):
+    """Parameter recovery: bookings of a hotel of C rooms (capacity control in the generator: never more than C
+    held) pass at C and are refused at a capacity their sold-out nights exceed by more than the factor."""
+    b = generate_bookings(DEFAULT_HOTEL.with_capacity(capacity), start="2024-01-01", end="2024-06-30",
+                          seed=1).bookings.assign(property="Own Hotel")
+    assert check_capacity(b, capacity) == capacity
+    held = night_closures(b, capacity).table["final_held"]
+    assert held.max() <= capacity  # an independent count of what the check reads
+    too_few = int(held.max() / CAPACITY_MAX_FACTOR) - 1
+    with pytest.raises(InputError) as err:
+        check_capacity(b, too_few, owner="YieldParams")
+    msg = str(err.value)
+    assert f"capacity = {too_few} is contradicted by the bookings" in msg
+    assert f"up to {held.max():,.0f} rooms" in msg and "YieldParams(capacity=...)" in msg
+
+
+def test_none_is_the_builtin_hotels_rooms_for_its_own_bookings_only(builtin):
+    assert is_builtin_hotel(builtin)
+    assert check_capacity(builtin, None) == DEFAULT_HOTEL.capacity
+    own = builtin.assign(property="My Hotel")
+    assert not is_builtin_hotel(own) and not is_builtin_hotel(builtin.drop(columns="property"))
+    with pytest.raises(InputError) as err:
+        check_capacity(own, None, owner="SeasonalityParams")
+    assert ("capacity is None, which means the built-in synthetic hotel's 120 rooms, and these bookings are not the "
+            "built-in hotel's (their property is ['My Hotel'])") in str(err.value)
+    assert "SeasonalityParams(capacity=...)" in str(err.value)
+    assert check_capacity(own, 120) == 120  # said explicitly, and the data agree
+
+
+def test_the_step_functions_refuse_none_for_other_bookings_before_fitting(builtin):
+    """The API path of G8: run_demand_forecast / run_yield / run_booking_horizon with one's own bookings and the
+    parameters' default capacity (None) stop with the fix instead of taking 120 rooms."""
+    from crm_analysis.yield_management import HorizonParams, YieldParams, run_booking_horizon, run_yield
+
+    own = builtin.assign(property="My Hotel")
+    with pytest.raises(InputError, match=r"SeasonalityParams\(capacity=\.\.\.\)"):
+        run_demand_forecast(own, SeasonalityParams(as_of="2024-06-30"))
+    forecasts = pd.DataFrame({"date": pd.to_datetime(["2024-07-01"]), "fare_class": ["Direct"], "mean": [1.0]})
+    with pytest.raises(InputError, match=r"YieldParams\(capacity=\.\.\.\)"):
+        run_yield(forecasts, own, YieldParams(as_of="2024-06-30"))
+    with pytest.raises(InputError, match=r"HorizonParams\(capacity=\.\.\.\)"):
+        run_booking_horizon(own, HorizonParams(as_of="2024-06-30"))
+
+
+def test_the_city_hotel_passes_at_its_rooms_and_is_refused_at_the_builtin_hotels(shared_data):
+    """The published set (Antonio, de Almeida & Nunes 2019): 226 rooms (config/hotels.yaml) pass; 120 do not."""
+    from crm_analysis.data.real import load_hotels
+
+    b = load_hotels(shared_data / "hotels" / "hotels.csv.gz")
+    city = b[b["property"] == "City Hotel"]
+    assert check_capacity(city, 226) == 226
+    with pytest.raises(InputError, match=r"capacity = 120 is contradicted by the bookings: 78\.8% of the 803 nights"):
+        check_capacity(city, 120)
+    with pytest.raises(InputError, match=r"their property is \['City Hotel'\]"):
+        check_capacity(city, None)
+
+
+def test_column_parameters_are_checked_against_the_data_by_name(builtin):
+    """mix_by naming no column was silently 'no mix'; forecast_by naming none failed deep in the series code."""
+    tx = pd.DataFrame({"customer_id": ["a", "b"], "amount": [1.0, 2.0], "channel": ["web", "shop"]})
+    assert mix_column(tx, None) == "channel" and mix_column(tx, "channel") == "channel"
+    with pytest.raises(InputError) as err:
+        mix_column(tx, "bogus")
+    assert "'bogus' (mix_by)" in str(err.value) and "['customer_id', 'amount', 'channel']" in str(err.value)
+    with pytest.raises(InputError) as err:
+        run_demand_forecast(builtin, SeasonalityParams(as_of="2024-06-30", forecast_by="bogus"))
+    assert "'bogus' (forecast_by)" in str(err.value) and "'segment'" in str(err.value)
+    SeasonalityParams.check_forecast_by("fare_class", builtin.drop(columns="fare_class").columns)  # falls back
