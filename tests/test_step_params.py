@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import math
 import typing
 
 import pytest
@@ -129,4 +128,15 @@ def test_a_value_the_estimator_refuses_is_refused_by_the_parameters_with_the_sam
     with pytest.raises(InputError) as by_estimator:
         DemandForecaster(backtest_days=-5)._check()
     assert str(by_estimator.value) in str(by_params.value)
-    assert not math.isnan(SeasonalityParams(backtest_days=0).backtest_days)
+    assert SeasonalityParams(backtest_days=0).forecaster().backtest_days == 0  # 0 (no backtest) is allowed by both
+
+
+def test_numbers_from_numpy_and_integral_floats_are_taken():
+    """A YAML or numpy value that is a whole number is one: 90.0 days and numpy.int64(90) are 90."""
+    import numpy as np
+
+    from crm_analysis.seasonality import SeasonalityParams
+    from crm_analysis.yield_management import HorizonParams
+
+    assert SeasonalityParams(horizon_days=np.int64(90), periods=[7.0, 365]).periods == (7, 365)
+    assert HorizonParams(pickup_days=np.array([30, 7]), group_days_before=90.0).pickup_days == (30, 7)

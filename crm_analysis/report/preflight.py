@@ -158,19 +158,29 @@ def _value_problems(
                 problems.append(f"{where}: {exc}")
         typed = any(type_problem(params[k], v) is not None for k, v in nb.parameters.items() if k in params)
         if not typed and not any(p.startswith(f"notebooks[{index[nb.name]}] ") for p in problems):
-            problem = _params_problem(config, nb, values)
-            if problem is not None:
-                problems.append(f"notebooks[{index[nb.name]}] ({nb.name}).parameters: {problem}")
+            for field_name, problem in _params_problems(config, nb, values):
+                where = f".{field_name}" if field_name else ""
+                problems.append(f"notebooks[{index[nb.name]}] ({nb.name}).parameters{where}: {problem}")
     return problems
 
 
-def _params_problem(config: ReportConfig, nb: NotebookSpec, values: Mapping[str, Any]) -> str | None:
-    """Build the step's parameters object (:mod:`crm_analysis.steps`) as the notebook does; its refusal, if any.
+def _params_problems(config: ReportConfig, nb: NotebookSpec, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Build the step's parameters object (:mod:`crm_analysis.steps`) as the notebook does; its refusals.
 
     The parameters object is the single source of the notebook's value
-    rules; this catches those without an entry in :data:`PARAMETER_CHECKS`
-    (e.g. ``bins``, ``service_level``). Notebooks that are not steps of the
-    standard chain, and values that are not literals, are left to the run.
+    rules (every field is checked in its ``__post_init__``); this catches
+    those without an entry in :data:`PARAMETER_CHECKS` (e.g. ``bins``,
+    ``service_level``, ``horizon``). The object stops at its first bad
+    field: that field (named at the start of the message) is put back to
+    its default and the object built again, so every bad field is listed
+    at once. Notebooks that are not steps of the standard chain, and
+    values that are not literals, are left to the run.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(field, message)``; ``field`` is ``""`` where the message names no
+        configured field (a cross-field rule).
     """
     import dataclasses
     import importlib
@@ -179,17 +189,29 @@ def _params_problem(config: ReportConfig, nb: NotebookSpec, values: Mapping[str,
 
     step = step_of(nb.name, nb.path)
     if step is None:
-        return None
+        return []
     module, _, name = step.params.rpartition(".")
     cls = importlib.import_module(module).__dict__[name]
     fields = {f.name for f in dataclasses.fields(cls)}
     kwargs = {k: v for k, v in values.items() if k in fields}
     kwargs.update({k: v for k, v in (("as_of", str(config.as_of)), ("seed", config.seed)) if k in fields})
-    try:
-        cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        return str(exc)
-    return None
+    out: list[tuple[str, str]] = []
+    for _ in range(len(kwargs) + 1):
+        try:
+            cls(**kwargs)
+        except (TypeError, ValueError) as exc:
+            message = str(exc)
+            # the field the message is about: the longest configured name it starts with ("horizon_days" before
+            # "horizon"); a run-wide value (as_of, seed) is the configuration's, not the notebook's
+            named = [k for k in nb.parameters if k in kwargs and message.startswith(k)]
+            field_name = max(named, key=len) if named else ""
+            out.append((field_name, message))
+            if not field_name:
+                break
+            del kwargs[field_name]  # its default, to find the next bad field
+            continue
+        break
+    return out
 
 
 def _capacity_problems(

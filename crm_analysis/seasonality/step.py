@@ -190,7 +190,7 @@ class SeasonalityParams:
         if value is None or value in cols or (value == "fare_class" and "segment" in cols):
             return
         check_columns({"forecast_by": value}, cols, table="the bookings",
-                      fix="set forecast_by to one of them (fare_class, segment, channel, ...), or None for the total")
+                      fix="Set forecast_by to one of them (fare_class, segment, channel, ...), or None for the total")
 
     @staticmethod
     def check_mix_by(value: Any, columns: Any) -> None:
@@ -203,7 +203,7 @@ class SeasonalityParams:
         """
         if value is not None:
             check_columns({"mix_by": value}, list(columns), table="the transactions",
-                          fix="set mix_by to one of them (e.g. channel or country), or None to use channel, else country")
+                          fix="Set mix_by to one of them (e.g. channel or country), or None to use channel, else country")
 
     @staticmethod
     def check_inputs(bookings: pd.DataFrame | None, transactions: pd.DataFrame | None) -> None:

@@ -785,11 +785,11 @@ def test_a_relative_data_path_found_nowhere_names_every_folder_tried(tmp_path, c
 @pytest.mark.parametrize(
     ("notebook", "params", "message"),
     [
-        ("segmentation", {"bins": 1}, "notebooks[2] (segmentation).parameters: bins must be an integer of at least 2"),
+        ("segmentation", {"bins": 1}, "notebooks[2] (segmentation).parameters.bins: bins must be an integer of at least 2"),
         ("segmentation", {"cost_rate": 1.5}, "cost_rate must be a fraction of revenue in [0, 1], got 1.5"),
-        ("yield", {"service_level": 1.0}, "(yield).parameters: service_level must be a probability"),
+        ("yield", {"service_level": 1.0}, "(yield).parameters.service_level: service_level must be a probability"),
         ("yield", {"group_nights": 0}, "group_nights must be a positive integer, got 0"),
-        ("booking_horizon", {"service_level": 1.5}, "(booking_horizon).parameters: service_level must be a probability in [0, 1)"),
+        ("booking_horizon", {"service_level": 1.5}, "(booking_horizon).parameters.service_level: service_level must be a probability in [0, 1)"),
         ("booking_horizon", {"test_days": 0}, "test_days must be a whole number >= 1, got 0"),
         ("booking_horizon", {"walk_cost": -5.0}, "walk_cost must be a cost > 0 per walked room"),
         # n13 F2: the IDIC notebook's lapse parameters were outside IdicParams, so the run failed in notebook 25
@@ -804,6 +804,17 @@ def test_preflight_builds_each_steps_parameters_object(tmp_path, notebook, param
     with pytest.raises(PreflightError) as err:
         preflight(load_config(cfg))
     assert any(message in p for p in err.value.problems), err.value.problems
+
+
+def test_every_bad_field_of_a_step_is_listed_at_once(tmp_path):
+    """The parameters object stops at its first bad field; the pre-flight lists each, by name, in one round."""
+    cfg = _config(tmp_path, params={"rfm_clv": {"horizon": 0, "p_alive_info_threshold": 5, "interval_draws": 200},
+                                    "booking_horizon": {"group_days_before": -1, "cancel_max_iter": -1}},
+                  enable=("booking_horizon",))
+    with pytest.raises(PreflightError) as err:
+        preflight(load_config(cfg))
+    fields = sorted(p.split(": ")[0].rsplit(".", 1)[-1] for p in err.value.problems)
+    assert fields == ["cancel_max_iter", "group_days_before", "horizon", "p_alive_info_threshold"], err.value.problems
 
 
 @pytest.mark.parametrize("notebook", ["seasonality", "yield", "booking_horizon"])
