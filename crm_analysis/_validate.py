@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
-    "check_choice",
     "check_columns",
     "check_count",
     "check_counts",
@@ -177,24 +176,6 @@ def check_flag(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InputError(f"{name} must be true or false, got {type(value).__name__} {value!r}")
     return bool(value)
-
-
-def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
-    """One of ``choices`` (compared with ``==``); returned unchanged.
-
-    Raises
-    ------
-    crm_analysis.exceptions.InputError
-        Naming ``name``, the value and the choices.
-    """
-    allowed = list(choices)
-    try:
-        ok = any(bool(value == c) and isinstance(value, bool) == isinstance(c, bool) for c in allowed)
-    except (TypeError, ValueError):  # e.g. an array
-        ok = False
-    if not ok:
-        raise InputError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
 
 
 def check_name(value: Any, name: str, *, allow_none: bool = False, what: str = "a column name") -> str | None:
