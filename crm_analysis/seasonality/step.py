@@ -75,7 +75,10 @@ class SeasonalityParams:
     unconstrain : bool, default True
         Forecast unconstrained demand.
     capacity : int, optional
-        Rooms, for unconstraining; ``None``: the default hotel's capacity.
+        Rooms, for unconstraining; ``None``: the built-in hotel's capacity,
+        taken only for the built-in hotel's bookings (:func:`run_demand_forecast`
+        calls :func:`crm_analysis.seasonality.check_capacity`, which also
+        refuses a capacity the bookings contradict).
     tx_fill : {"zero", "closed"}, default "zero"
         Days without purchases in the retail series.
     closed_weekdays, closed_dates : list, optional
@@ -94,16 +97,21 @@ class SeasonalityParams:
 
     Raises
     ------
-    ValueError
+    InputError
         A value the step would refuse or take in a way nobody can mean,
-        naming the parameter: ``as_of`` not an ISO date, a calendar
-        :meth:`HolidayCalendar.from_config` refuses, ``mix_top`` not a
-        positive integer. The shop's calendar (an
-        unknown ``tx_fill``, closed days declared with ``tx_fill="zero"``,
-        which the report would ignore, a weekday typo such as ``Sundayy``, a
-        closed date that is not ISO) is checked by :meth:`check_retail` when
-        the purchase series is built, as a data set without transactions does
-        not use it.
+        naming the parameter, the value and the fix; every field is checked:
+        ``as_of`` not an ISO date, ``periods`` not whole numbers >= 2,
+        ``horizon_days`` < 1, ``backtest_days`` or ``tx_forecast_days`` < 0,
+        ``capacity`` < 1, ``robust`` / ``unconstrain`` not true or false, an
+        unknown ``tx_fill``, a weekday typo such as ``Sundayy``, a closed
+        date that is not ISO, a calendar :meth:`HolidayCalendar.from_config`
+        refuses, ``forecast_by`` / ``mix_by`` not a name, ``mix_top`` not a
+        positive integer, a negative ``seed``. Closed days declared with
+        ``tx_fill="zero"`` (which the report would ignore) are refused by
+        :meth:`check_retail` when the purchase series is built, as a data set
+        without transactions does not use them; whether ``forecast_by`` and
+        ``mix_by`` are columns of the data is checked where the data are read
+        (:meth:`check_forecast_by`, :meth:`check_mix_by`).
     """
 
     as_of: str = "2024-12-31"
