@@ -149,6 +149,16 @@ class HorizonParams:
         the default hotel at ``capacity`` rooms, seeds ``seed + 1000 + r``)
         replayed through the same controls with common random numbers; 0: none, else at least 2.
     seed : int, default 42
+
+    Raises
+    ------
+    InputError
+        Every field is checked (``crm_analysis._validate``), naming it, the value and the fix: dates
+        that are not ISO, ``cutoff`` not before ``as_of``, counts out of range (``test_days``,
+        ``max_lead``, ``window`` >= 7, ``dp_days`` and ``group_days_before`` within ``max_lead``,
+        ``group_size``, ``group_nights``, ``cancel_max_iter`` >= 1, ``ts_baseline_origins`` >= 0,
+        ``synthetic_replications`` 0 or >= 2), day lists outside ``0..max_lead``, ``service_level``
+        outside [0, 1), a rate or cost <= 0, a negative ``seed``.
     """
 
     as_of: str = "2024-12-31"
