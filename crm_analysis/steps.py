@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-__all__ = ["Step", "STEPS", "step_of", "producer_of", "producers", "build_artefacts"]
+__all__ = ["Step", "STEPS", "HEADLINES_WRITER", "step_of", "producer_of", "producers", "build_artefacts"]
 
 
 class _Context(Protocol):
@@ -69,6 +69,13 @@ class Step:
         The steps whose hand-over files it reads (the report runner starts it
         once they have finished, and may run steps that do not depend on each
         other at the same time).
+
+    files : tuple of str
+        The other hand-over files it writes (JSON records, CSV exports).
+
+    Every file of :data:`crm_analysis.contracts.ARTEFACTS` is written by
+    exactly one step (:data:`STEPS`, or :data:`HEADLINES_WRITER` for
+    ``headlines.json``), the one its contract names (tested).
     """
 
     name: str
@@ -77,6 +84,12 @@ class Step:
     function: str
     tables: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+    @property
+    def artefacts(self) -> tuple[str, ...]:
+        """File names of everything the step writes (``clv.parquet``, ``clv_params.json``, ...)."""
+        return tuple(f"{t}.parquet" for t in self.tables) + self.files
 
 
 #: The steps of the default chain, in order.
@@ -84,11 +97,13 @@ STEPS: dict[str, Step] = {
     s.name: s
     for s in (
         Step("data_quality", "00_data_quality.ipynb", "crm_analysis.data.DataQualityParams",
-             "crm_analysis.data.run_data_quality", ("transactions", "returns", "bookings")),
+             "crm_analysis.data.run_data_quality", ("transactions", "returns", "bookings"),
+             files=("data_quality.json",)),
         Step("rfm_clv", "10_rfm_clv.ipynb", "crm_analysis.clv.RfmClvParams", "crm_analysis.clv.run_rfm_clv",
-             ("rfm_summary", "clv", "cohorts"), ("data_quality",)),
+             ("rfm_summary", "clv", "cohorts"), ("data_quality",), files=("clv_params.json",)),
         Step("segmentation", "20_segmentation.ipynb", "crm_analysis.segmentation.SegmentationParams",
-             "crm_analysis.segmentation.run_segmentation", ("segments", "segment_actions"), ("rfm_clv",)),
+             "crm_analysis.segmentation.run_segmentation", ("segments", "segment_actions"), ("rfm_clv",),
+             files=("segment_actions.csv", "customer_actions.csv")),
         Step("idic", "25_idic.ipynb", "crm_analysis.idic.IdicParams", "crm_analysis.idic.run_idic",
              ("customer_profit", "next_best_products", "campaign_targeting"),
              ("data_quality", "rfm_clv", "segmentation")),
@@ -104,6 +119,13 @@ STEPS: dict[str, Step] = {
 }
 
 
+#: The writer of ``headlines.json``: not a step but every notebook, through
+#: :meth:`crm_analysis.runtime.context.RunContext.headline` (keys declared in
+#: :data:`crm_analysis.contracts.HEADLINES`).
+HEADLINES_WRITER = Step("*", "every notebook of the chain", "", "crm_analysis.runtime.context.RunContext.headline",
+                        files=("headlines.json",))
+
+
 def step_of(name: str, notebook: str | Path) -> Step | None:
     """The step of the standard chain that a configured notebook runs, or ``None`` for a notebook of one's own.
 
@@ -115,18 +137,31 @@ def step_of(name: str, notebook: str | Path) -> Step | None:
 
 
 def producer_of(artefact: str) -> Step:
-    """The step that writes Parquet artefact ``artefact`` (``"clv"`` or ``"clv.parquet"``).
+    """The step that writes hand-over file ``artefact``.
+
+    Parameters
+    ----------
+    artefact : str
+        A Parquet table by name or file (``"clv"``, ``"clv.parquet"``) or another
+        hand-over file by file name (``"clv_params.json"``, ``"segment_actions.csv"``).
+
+    Returns
+    -------
+    Step
+        The step of :data:`STEPS` whose pipeline function produces it;
+        :data:`HEADLINES_WRITER` for ``headlines.json`` (every notebook).
 
     Raises
     ------
-    KeyError
-        When no step writes it.
+    crm_analysis.exceptions.NotFoundError
+        (a ``KeyError``) When no step writes it, listing the files the steps write.
     """
-    name = artefact[: -len(".parquet")] if artefact.endswith(".parquet") else artefact
-    for step in STEPS.values():
-        if name in step.tables:
+    file = artefact if "." in artefact else f"{artefact}.parquet"
+    for step in (*STEPS.values(), HEADLINES_WRITER):
+        if file in step.artefacts:
             return step
-    raise NotFoundError(f"no step of the chain writes {artefact!r}; steps: {list(STEPS)}")
+    known = [f for s in (*STEPS.values(), HEADLINES_WRITER) for f in s.artefacts]
+    raise NotFoundError(f"no step of the chain writes {artefact!r}; the steps write: {known}")
 
 
 def producers() -> dict[str, str]:
@@ -214,10 +249,13 @@ def build_artefacts(name: str, ctx: _Context) -> dict[str, pd.DataFrame]:
 
     Raises
     ------
-    KeyError
-        When no step of the chain writes ``name``.
+    crm_analysis.exceptions.NotFoundError
+        (a ``KeyError``) When no step of the chain writes ``name`` as a Parquet table.
     """
     step = producer_of(name)
+    if not any(name in (t, f"{t}.parquet") for t in step.tables):
+        raise NotFoundError(f"{name!r} is not a Parquet table ({step.name} writes it): only the tables "
+                            f"{[t for s in STEPS.values() for t in s.tables]} can be built for a notebook run on its own")
     if step.name not in _BUILDERS:  # pragma: no cover - every step with tables has a builder (tested)
         raise NotFoundError(f"no stand-alone builder for the {step.name} step")
     return _BUILDERS[step.name](ctx)

@@ -99,6 +99,31 @@ def test_every_table_has_one_producer_the_contract_names():
         producer_of("clvs")
 
 
+def test_every_hand_over_file_has_exactly_one_producer_the_contract_names():
+    """Second newcomer finding G9: producer_of answered for Parquet tables only and said that no step
+    writes clv_params.json, data_quality.json, segment_actions.csv, customer_actions.csv, headlines.json."""
+    from crm_analysis.contracts import ARTEFACTS, architecture_section
+    from crm_analysis.steps import HEADLINES_WRITER
+
+    writers = (*STEPS.values(), HEADLINES_WRITER)
+    written = [f for s in writers for f in s.artefacts]
+    assert sorted(written) == sorted(ARTEFACTS)  # every file once, nothing that is not declared
+    doc = architecture_section((ROOT / "docs" / "architecture.md").read_text(encoding="utf-8"))
+    for file, c in ARTEFACTS.items():
+        step = producer_of(file)
+        assert step.name == c.step, file
+        row = next(line for line in doc.splitlines() if line.startswith(f"| {file} |"))
+        writer = "every notebook" if step is HEADLINES_WRITER else f"{step.name} (`{step.function}`)"
+        assert row.split(" | ")[1] == writer, row  # the generated table in docs/architecture.md agrees
+    assert producer_of("clv_params.json") is STEPS["rfm_clv"]
+    assert producer_of("customer_actions.csv") is STEPS["segmentation"]
+    assert producer_of("headlines.json") is HEADLINES_WRITER
+    with pytest.raises(KeyError, match="clv_params.json"):  # the message lists what the steps write
+        producer_of("clv_param.json")
+    with pytest.raises(KeyError, match="is not a Parquet table"):
+        build_artefacts("clv_params.json", None)
+
+
 @pytest.mark.parametrize(
     ("cls", "changes", "message"),
     [
