@@ -13,7 +13,7 @@ the columns it has and the fix; each module keeps its own exception type.
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, NotFittedError
 
 import math
 import numbers
@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
+    "NotFittedAttributes",
     "check_columns",
     "check_count",
     "check_counts",
@@ -34,6 +35,34 @@ __all__ = [
 
 #: The fix :func:`check_columns` names when the caller gives none.
 _DEFAULT_COLUMNS_FIX = "Rename those columns, or name yours with the function's column parameters (the *_col ones)"
+
+
+class NotFittedAttributes:
+    """Mixin of the package's estimators: a fitted attribute read before ``fit`` raises :class:`NotFittedError`.
+
+    A public attribute whose name ends in ``_`` (scikit-learn's convention for
+    learned attributes: ``result_``, ``params_``, ``labels_``) that does not
+    exist raises :class:`~crm_analysis.exceptions.NotFittedError` ("... is not
+    fitted yet: call fit() first") while the estimator has no learned
+    attribute at all (scikit-learn's ``check_is_fitted`` rule), instead of a
+    bare ``AttributeError``. ``NotFittedError`` is an ``AttributeError``, so
+    ``hasattr``, ``getattr(obj, name, default)`` and ``except AttributeError``
+    behave as before. Other missing names raise the usual ``AttributeError``.
+    Only consulted when normal lookup fails (``__getattr__``), so it costs
+    nothing on fitted attributes.
+    """
+
+    #: What else makes the estimator usable, for the message (e.g. "or from_params / from_dict").
+    _fit_alternatives: str = ""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.endswith("_") and not name.startswith("_"):
+            learned = any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+            if not learned:
+                cls = type(self).__name__
+                alt = f" ({self._fit_alternatives})" if self._fit_alternatives else ""
+                raise NotFittedError(f"{cls}.{name} is not available: {cls} is not fitted yet: call fit() first{alt}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
 
 
 def check_count(value: Any, name: str, *, minimum: int = 0, maximum: int | None = None, fix: str | None = None) -> int:

@@ -23,6 +23,12 @@ Kinds
     The Hessian at the optimum is singular or not positive definite, so
     standard errors are not available (a subclass of
     :class:`IdentificationWarning`).
+:class:`SpendCorrelationWarning`
+    Frequency and monetary value are correlated among the repeat buyers, so
+    the Gamma-Gamma model's independence assumption is doubtful.
+:class:`DroppedPeriodWarning`
+    A seasonal period asked of a decomposition has too few cycles in the
+    series and is left out (also in the result's ``dropped_periods``).
 
 Errors
 ------
@@ -60,6 +66,8 @@ __all__ = [
     "ConvergenceWarning",
     "HessianWarning",
     "IdentificationWarning",
+    "SpendCorrelationWarning",
+    "DroppedPeriodWarning",
     "NotFittedError",
 ]
 
@@ -130,10 +138,34 @@ class HessianWarning(IdentificationWarning):
     """
 
 
+class SpendCorrelationWarning(CRMAnalysisWarning):
+    """Frequency and monetary value are correlated among repeat buyers (the Gamma-Gamma model assumes independence).
+
+    Issued by :meth:`crm_analysis.clv.GammaGammaModel.fit` when the absolute
+    Pearson correlation exceeds ``correlation_threshold`` (Fader, Hardie & Lee
+    2005, "RFM and CLV", sec. 4, the independence check); the value is kept in
+    ``correlation_``.
+    """
+
+
+class DroppedPeriodWarning(CRMAnalysisWarning):
+    """A seasonal period was left out of a decomposition: the series has too few full cycles of it.
+
+    Issued by :func:`crm_analysis.seasonality.decompose`; the periods left
+    out and why are also in the result's ``dropped_periods`` and ``notes``.
+    """
+
+
 class NotFittedError(CRMAnalysisError, RuntimeError, AttributeError):
     """An estimator's result was requested before it was fitted.
 
     Subclasses :class:`RuntimeError` (raised for this fault before the type
     existed, so existing ``except RuntimeError`` keeps working) and
-    :class:`AttributeError` (as scikit-learn's ``NotFittedError``).
+    :class:`AttributeError` (as scikit-learn's ``NotFittedError``: ``hasattr``
+    is ``False`` for a learned attribute of an unfitted estimator, see
+    ``crm_analysis._validate.NotFittedAttributes``). Not a subclass of
+    ``sklearn.exceptions.NotFittedError``: that one is also a
+    :class:`ValueError`, so ``except ValueError`` handlers would swallow a
+    missing fit, and importing scikit-learn here would slow every import of
+    the package; catch ``AttributeError`` to handle both.
     """

@@ -34,7 +34,7 @@ for a random order, positive when the score puts the movable customers first.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
-from crm_analysis._validate import check_columns, renamed_keyword
+from crm_analysis._validate import NotFittedAttributes, check_columns, renamed_keyword
 
 from dataclasses import dataclass
 
@@ -150,7 +150,7 @@ def _seed(model: BaseEstimator) -> int | None:
     return renamed_keyword(model.seed, model.random_state, new="seed", old="random_state", owner=type(model).__name__)
 
 
-class TwoModelUplift(BaseEstimator):
+class TwoModelUplift(NotFittedAttributes, BaseEstimator):
     """Uplift as the difference of two response models, one per group.
 
     Parameters
@@ -206,7 +206,7 @@ class TwoModelUplift(BaseEstimator):
         return p1 - p0
 
 
-class ClassTransformationUplift(BaseEstimator):
+class ClassTransformationUplift(NotFittedAttributes, BaseEstimator):
     """Uplift from one classifier of the transformed class (Jaskowski & Jaroszewicz 2012).
 
     Parameters

@@ -37,6 +37,7 @@ from crm_analysis.exceptions import (
     CRMAnalysisWarning,
     HessianWarning,
     IdentificationWarning,
+    SpendCorrelationWarning,
 )
 
 from .beta_geo import BetaGeoModel
@@ -167,6 +168,7 @@ __all__ = [
     "GammaGammaModel",
     "HessianWarning",
     "IdentificationWarning",
+    "SpendCorrelationWarning",
     "ModelFitError",
     "ModifiedBetaGeoModel",
     "NBDModel",

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from crm_analysis._validate import NotFittedAttributes
 from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisError, HessianWarning, IdentificationWarning, InputError
 
 from .results import FitResult
@@ -110,7 +111,7 @@ class _RidgeReached(CRMAnalysisError):
         self.log_params = np.array(log_params, float)
 
 
-class LikelihoodFitter:
+class LikelihoodFitter(NotFittedAttributes):
     """Mixin: maximum likelihood on the log-parameter scale for the models of :mod:`crm_analysis.clv`.
 
     A model defines ``_param_names``, ``penalizer`` and

@@ -107,6 +107,7 @@ class BaseLikelihoodModel(LikelihoodFitter):
     """
 
     _param_names: tuple[str, ...] = ()
+    _fit_alternatives = "or from_params / from_dict"
 
     def __init__(self, *, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer

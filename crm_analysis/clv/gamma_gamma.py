@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.exceptions import CRMAnalysisWarning, InputError
+from crm_analysis.exceptions import CRMAnalysisWarning, InputError, SpendCorrelationWarning
 
 from ._special import digamma_difference, log_beta
 from ._validation import as_weights as _as_weights
@@ -46,7 +46,7 @@ class GammaGammaModel(BaseLikelihoodModel):
         L2 penalty on the log parameters (see
         :class:`~crm_analysis.clv.base.BaseLikelihoodModel`).
     correlation_threshold : float, default 0.3
-        A :class:`~crm_analysis.exceptions.CRMAnalysisWarning` (a ``UserWarning``) is issued when the absolute Pearson correlation of
+        A :class:`~crm_analysis.exceptions.SpendCorrelationWarning` (a ``CRMAnalysisWarning``, a ``UserWarning``) is issued when the absolute Pearson correlation of
         frequency and monetary value among repeat buyers exceeds this value:
         the model assumes spend is independent of the transaction process.
 
@@ -134,7 +134,7 @@ class GammaGammaModel(BaseLikelihoodModel):
             warnings.warn(
                 f"GammaGammaModel: correlation between frequency and monetary value among repeat buyers is "
                 f"{self.correlation_:.3f} (threshold {self.correlation_threshold}); the model assumes they are independent",
-                CRMAnalysisWarning,
+                SpendCorrelationWarning,
                 stacklevel=2,
             )
         (xu, mu), counts = collapse_rows([xr, mr], wr)

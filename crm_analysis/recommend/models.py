@@ -28,7 +28,7 @@ the popularity ranking (counted: ``filled_by_popularity``).
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
-from crm_analysis._validate import check_columns
+from crm_analysis._validate import NotFittedAttributes, check_columns
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,7 +133,7 @@ def _check_k(k: int) -> int:
     return int(k)
 
 
-class _Base:
+class _Base(NotFittedAttributes):
     """Shared ``recommend``: top-k unseen products by score, filled by popularity."""
 
     def _scores(self, rows: sparse.csr_matrix) -> np.ndarray:  # pragma: no cover - abstract

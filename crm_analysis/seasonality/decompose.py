@@ -12,7 +12,8 @@ section 4.3 ("STL features")::
 with trend ``T``, seasonal component ``S`` (one per period) and remainder
 ``R``. Values near 1 mean a strong trend / cycle; near 0 none.
 
-Guards (all raise ``ValueError`` with the reason, or warn):
+Guards (all raise ``ValueError`` with the reason, or warn with a
+:class:`~crm_analysis.exceptions.DroppedPeriodWarning`):
 
 * NaN or infinite values are refused: statsmodels STL/MSTL silently return
   all-NaN components when the input holds a single NaN. Build the series with
@@ -28,7 +29,7 @@ Guards (all raise ``ValueError`` with the reason, or warn):
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, InputTypeError, NotFoundError, OperationError
+from crm_analysis.exceptions import DroppedPeriodWarning, InputError, InputTypeError, NotFoundError, OperationError
 
 import warnings
 from collections.abc import Sequence
@@ -345,7 +346,7 @@ def decompose(
     }
     if dropped:
         msg = "; ".join(f"period {p} dropped: {why}" for p, why in dropped.items())
-        warnings.warn(msg, UserWarning, stacklevel=2)
+        warnings.warn(msg, DroppedPeriodWarning, stacklevel=2)
         notes.append(msg)
     if not used:
         raise InputError(

@@ -128,7 +128,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from crm_analysis._validate import check_count
+from crm_analysis._validate import NotFittedAttributes, check_count
 
 from crm_analysis.contracts import FORECASTS
 
@@ -797,7 +797,7 @@ class ForecastResult:
 
 
 # ============================================================== the estimator
-class DemandForecaster:
+class DemandForecaster(NotFittedAttributes):
     """Daily demand forecasts per series by cross-validated model selection or combination.
 
     See the module docstring for the models, the cross-validation, the

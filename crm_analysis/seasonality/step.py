@@ -507,7 +507,7 @@ def retail_headlines(decomposition: Any, weekdays: pd.DataFrame) -> dict[str, tu
 
 
 def decompose_quietly(series: Any, **kwargs: Any) -> Any:
-    """:func:`crm_analysis.seasonality.decompose` without its warnings.
+    """:func:`crm_analysis.seasonality.decompose` without its :class:`~crm_analysis.exceptions.DroppedPeriodWarning`.
 
     A period without enough cycles is reported by the result's
     ``dropped_periods`` (and in words by :func:`dropped_sentence`), not as a
@@ -517,8 +517,10 @@ def decompose_quietly(series: Any, **kwargs: Any) -> Any:
 
     from .decompose import decompose
 
+    from crm_analysis.exceptions import DroppedPeriodWarning
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DroppedPeriodWarning)  # only that one: any other warning shows
         return decompose(series, **kwargs)
 
 

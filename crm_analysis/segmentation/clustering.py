@@ -36,7 +36,7 @@ from sklearn.metrics import adjusted_rand_score, pairwise_distances
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from crm_analysis._progress import progress
-from crm_analysis._validate import renamed_keyword
+from crm_analysis._validate import NotFittedAttributes, renamed_keyword
 
 from crm_analysis.segmentation._common import SegmentationInputError, require_columns, require_finite
 
@@ -117,7 +117,7 @@ def silhouettes(X: np.ndarray, labelings: dict[int, np.ndarray], *, chunk: int =
     return out
 
 
-class BehaviouralClustering(BaseEstimator):
+class BehaviouralClustering(NotFittedAttributes, BaseEstimator):
     """k-means clustering of customers on log-transformed, standardised features.
 
     Parameters

@@ -45,7 +45,7 @@ AUC, the Brier score and the calibration table on a test set.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, NotFittedError
-from crm_analysis._validate import check_columns, check_count
+from crm_analysis._validate import NotFittedAttributes, check_columns, check_count
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -268,7 +268,7 @@ def time_split(bookings: pd.DataFrame, cutoff: object, *, start: object | None =
     return TimeSplit(tr, te, cut, counts)
 
 
-class CancellationModel(BaseEstimator):
+class CancellationModel(NotFittedAttributes, BaseEstimator):
     """Probability that a booking will be cancelled (scikit-learn classifier on :func:`booking_features`).
 
     Parameters

@@ -64,6 +64,10 @@ def test_correlation_warning():
     with pytest.warns(UserWarning, match="correlation"):
         m = GammaGammaModel().fit(data)
     assert m.correlation_ > 0.3
+    from crm_analysis.exceptions import SpendCorrelationWarning
+
+    with pytest.warns(SpendCorrelationWarning, match="correlation"):  # typed (F7): filtered by class, not text
+        GammaGammaModel().fit(data)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*correlation")
         GammaGammaModel(correlation_threshold=0.999).fit(data)  # no correlation warning at a looser threshold

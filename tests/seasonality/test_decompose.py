@@ -82,6 +82,21 @@ def test_period_without_two_cycles_is_dropped_with_warning():
     assert d.periods == (7,) and 365 in d.dropped_periods and d.method == "STL"
 
 
+def test_the_dropped_period_warning_is_typed():
+    """F7: the notebook hides this one warning by its class (not every UserWarning of crm_analysis.seasonality);
+    decompose_quietly ignores only it."""
+    from crm_analysis.exceptions import CRMAnalysisWarning, DroppedPeriodWarning
+    from crm_analysis.seasonality import decompose_quietly
+
+    assert issubclass(DroppedPeriodWarning, CRMAnalysisWarning) and issubclass(DroppedPeriodWarning, UserWarning)
+    with pytest.warns(DroppedPeriodWarning, match="period 365 dropped"):
+        decompose(_weekly_plus_yearly(n=730), periods=(7, 365))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = decompose_quietly(_weekly_plus_yearly(n=730), periods=(7, 365))
+    assert 365 in d.dropped_periods
+
+
 def test_strength_table_and_plot():
     from matplotlib.figure import Figure
 
