@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from crm_analysis.data.errors import DataValidationError
@@ -246,6 +247,10 @@ class TableContract:
         loader keeps beside the canonical ones, e.g. ``description`` of UCI
         Online Retail); they are handed over unchecked, and the columns may
         come in any order.
+    row_checks : tuple of callable, default ()
+        Checks across columns (e.g. an interval's two ends): each takes the
+        table (whose columns passed the column checks) and returns its
+        problems as sentences naming the columns and the number of rows.
     """
 
     name: str
@@ -256,6 +261,7 @@ class TableContract:
     time_unit: bool = False
     key: str | None = None
     extra_columns: bool = False
+    row_checks: tuple[Any, ...] = ()
 
     @property
     def file(self) -> str:
@@ -281,7 +287,8 @@ class TableContract:
         whose optional columns come in the source's order); each
         column's dtype (:meth:`Column.accepts`); no missing value in a
         column that is not ``nullable``; unique ``key``; the time unit in
-        ``df.attrs`` when ``time_unit`` (:meth:`TimeUnit.from_attrs`).
+        ``df.attrs`` when ``time_unit`` (:meth:`TimeUnit.from_attrs`); then,
+        when all that holds, the ``row_checks``.
         """
         if not isinstance(df, pd.DataFrame):
             return [f"expected a pandas DataFrame, got {type(df).__name__}"]
@@ -316,6 +323,9 @@ class TableContract:
                 TimeUnit.from_attrs(df.attrs, "it")
             except ContractError as exc:
                 out.append(str(exc))
+        if not out:  # the columns are right: check across them
+            for check in self.row_checks:
+                out.extend(check(df))
         return out
 
     def validate(self, df: pd.DataFrame, *, action: str = "hand over") -> pd.DataFrame:
@@ -428,6 +438,40 @@ RFM_SUMMARY = TableContract(
     time_unit=True,
     key="customer_id",
 )
+#: Relative tolerance of the interval-order check of the clv table (floating-point noise of the quantiles).
+_INTERVAL_TOLERANCE = 1e-9
+
+
+def _clv_interval_problems(df: pd.DataFrame) -> list[str]:
+    """The clv table's interval: ``clv_lower`` and ``clv_upper`` both or neither, ``0 <= clv_lower <= clv_upper``.
+
+    The interval is a prediction interval of the customer's *realised* CLV
+    (:func:`crm_analysis.clv.report_extras.clv_prediction_intervals`), so it
+    need not contain ``clv``, the *expected* value: a customer whose chance of
+    buying again within the horizon is below the upper tail share has
+    ``clv_upper`` 0 and a positive ``clv`` (about one customer in twelve of
+    the built-in data at the 90 % level). Not checked, for that reason.
+    """
+    has = [c for c in ("clv_lower", "clv_upper") if c in df.columns]
+    if len(has) == 1:
+        other = "clv_upper" if has[0] == "clv_lower" else "clv_lower"
+        return [f"column {has[0]!r} without {other!r}: the CLV interval needs both ends (or neither)"]
+    if not has:
+        return []
+    lo, hi = df["clv_lower"].to_numpy(float), df["clv_upper"].to_numpy(float)
+    tol = _INTERVAL_TOLERANCE * (1.0 + abs(hi))
+    out = []
+    n = int((lo > hi + tol).sum())
+    if n:
+        i = int(np.argmax(lo > hi + tol))
+        out.append(f"clv_lower > clv_upper in {n:,} row(s) (e.g. customer {df['customer_id'].iloc[i]!r}: "
+                   f"{lo[i]:g} > {hi[i]:g}); the interval's ends are swapped or wrong")
+    n = int((lo < -tol).sum())
+    if n:
+        out.append(f"clv_lower < 0 in {n:,} row(s): a CLV (positive margin times spend) cannot be negative")
+    return out
+
+
 CLV = TableContract(
     "clv",
     Schema("clv", _RFM + (
@@ -436,16 +480,19 @@ CLV = TableContract(
         _col("expected_spend", "float64", "expected spend per purchase (Gamma-Gamma)", unit="currency"),
         _col("clv", "float64", "discounted expected margin over the horizon", unit="currency"),
         _col("p_alive_model", "string", "label of the purchase model used downstream, e.g. 'BG/NBD'"),
-        _col("clv_lower", "float64", "lower end of the CLV interval (only with intervals)", required=False,
-             unit="currency"),
-        _col("clv_upper", "float64", "upper end of the CLV interval (only with intervals)", required=False,
-             unit="currency"),
+        _col("clv_lower", "float64", "lower end of the prediction interval of the customer's realised CLV over the "
+             "horizon (level: clv_params.json prediction_intervals.level); with clv_upper or not at all",
+             required=False, unit="currency"),
+        _col("clv_upper", "float64", "upper end of that interval; clv_lower <= clv_upper. It need not contain clv "
+             "(an expected value): a customer unlikely to buy again within the horizon has clv_upper 0",
+             required=False, unit="currency"),
     )),
     step="rfm_clv",
     readers=("segmentation", "idic"),
     description="one row per customer: P(alive), expected purchases and spend, CLV",
     time_unit=True,
     key="customer_id",
+    row_checks=(_clv_interval_problems,),
 )
 COHORTS = TableContract(
     "cohorts",

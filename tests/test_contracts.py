@@ -158,6 +158,44 @@ def test_rfm_summary_and_clv_table_keep_their_contracts(summary):
     assert CLV.problems(with_intervals) == []
 
 
+def test_clv_interval_both_ends_or_neither_and_in_order(tmp_path, summary):
+    """Newcomer finding G11: a clv table with clv_lower but no clv_upper kept its contract, and the order of the
+    ends was not checked. Refused on write and on read, naming the columns and the number of rows."""
+    from crm_analysis.clv import fit_clv_models
+
+    table = fit_clv_models(summary).value_table(horizon=30)
+    ok = table.assign(clv_lower=table["clv"] * 0.5, clv_upper=table["clv"] * 2.0)
+    assert CLV.problems(ok) == []
+    assert CLV.problems(ok.assign(clv_upper=ok["clv_lower"] * (1 + 1e-12))) == []  # ends equal up to rounding
+    for one in ("clv_lower", "clv_upper"):
+        other = "clv_upper" if one == "clv_lower" else "clv_lower"
+        assert CLV.problems(ok.drop(columns=other)) == [
+            f"column {one!r} without {other!r}: the CLV interval needs both ends (or neither)"]
+    swapped = ok.copy()
+    swapped.loc[swapped.index[:3], ["clv_lower", "clv_upper"]] = [[5.0, 1.0]] * 3
+    (problem,) = CLV.problems(swapped)
+    assert problem.startswith("clv_lower > clv_upper in 3 row(s)")
+    negative = ok.assign(clv_lower=ok["clv_lower"] - ok["clv_lower"].max() - 1.0)
+    assert CLV.problems(negative)[0].startswith(f"clv_lower < 0 in {len(ok):,} row(s)")
+    # a point CLV above its interval is allowed: a prediction interval of the realised CLV need not contain the
+    # expected value (a customer unlikely to buy again has clv_upper 0, clv > 0)
+    assert CLV.problems(ok.assign(clv_lower=0.0, clv_upper=0.0)) == []
+    ctx = RunContext(tmp_path, notebook="rfm_clv")
+    with pytest.raises(ContractError, match=r"(?s)cannot write artefact clv.parquet.*'clv_lower' without 'clv_upper'"):
+        ctx.write_table(ok.drop(columns="clv_upper"), "clv")
+    ctx.write_table(ok, "clv")
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    path = ctx.path("clv")  # swap the ends in the file, keeping its metadata
+    t = pq.read_table(path)
+    lo, hi = t.schema.get_field_index("clv_lower"), t.schema.get_field_index("clv_upper")
+    t = t.set_column(lo, "clv_lower", pc.add(t.column(hi), 1.0))
+    pq.write_table(t, path)
+    with pytest.raises(ContractError, match=rf"(?s)cannot read artefact clv.parquet.*clv_lower > clv_upper in {len(ok):,} row"):
+        ctx.read_table("clv")
+
+
 def test_clv_of_a_summary_without_time_unit_is_refused(summary):
     from crm_analysis.clv import fit_clv_models
 

@@ -24,7 +24,7 @@ The function:
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, OperationError
 
 import dataclasses
 import math
@@ -453,8 +453,8 @@ class RfmClvResult:
             ``clv_lower``, ``clv_upper`` (beside ``clv``) of level
             ``params.interval_level``.
         """
-        top = self.clv.drop(columns="p_alive_model").sort_values("clv", ascending=False).head(n)
-        top = top.set_index("customer_id")
+        top = self.clv.drop(columns=["p_alive_model", "clv_lower", "clv_upper"], errors="ignore")
+        top = top.sort_values("clv", ascending=False).head(n).set_index("customer_id")
         if self.intervals is None:
             return top
         iv = self.intervals.customers
@@ -469,6 +469,18 @@ class RfmClvResult:
             if c == "clv":
                 order += ["clv_lower", "clv_upper"]
         return out[order]
+
+    @property
+    def clv_above_interval(self) -> int:
+        """Customers whose expected CLV lies above the upper end of their prediction interval (0 without intervals).
+
+        The interval (``clv_lower``, ``clv_upper`` of ``clv.parquet``) is of the
+        realised CLV; a customer unlikely to buy again within the horizon has
+        ``clv_upper`` 0 and a positive expected CLV.
+        """
+        if "clv_upper" not in self.clv.columns:
+            return 0
+        return int((self.clv["clv"] > self.clv["clv_upper"]).sum())
 
     @property
     def top20_clv_share(self) -> float:
@@ -654,10 +666,29 @@ def run_rfm_clv(transactions: pd.DataFrame, params: RfmClvParams | None = None) 
         analysis.transaction_model, analysis.spend_model, summary, horizon=p.horizon, time_unit=p.unit.code,
         margin=p.margin, discount_rate=p.discount_rate, level=p.interval_level, n_draws=p.interval_draws, seed=p.seed,
     )
+    result.clv = _with_intervals(result.clv, result.intervals)
     if p.covariates:
         result.covariate_effects = fit_covariate_effects(summary, transactions, p.covariates,
                                                          model=result.comparison.chosen, as_of=p.as_of)
     return result
+
+
+def _with_intervals(clv: pd.DataFrame, intervals: Any) -> pd.DataFrame:
+    """The clv table with ``clv_lower`` and ``clv_upper``, the prediction interval of each customer's CLV (F5).
+
+    Raises
+    ------
+    OperationError
+        When a customer of the table has no interval (an internal fault: both
+        come from the same summary).
+    """
+    iv = intervals.customers
+    iv = iv.set_axis(iv.index.astype(str))
+    ends = iv[["clv_lower", "clv_upper"]].reindex(clv["customer_id"].astype(str))
+    missing = int(ends.isna().any(axis=1).sum())
+    if missing:
+        raise OperationError(f"{missing:,} customer(s) of the clv table have no prediction interval of their CLV")
+    return clv.assign(clv_lower=ends["clv_lower"].to_numpy(float), clv_upper=ends["clv_upper"].to_numpy(float))
 
 
 def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = None) -> RfmClvResult:

@@ -123,6 +123,27 @@ def test_top_customers_carry_their_intervals(plain):
     assert ((top["clv_lower"] <= top["clv"]) & (top["clv"] <= top["clv_upper"])).mean() >= 0.9
 
 
+def test_clv_table_carries_each_customers_interval(plain, tmp_path):
+    """F5: clv.parquet had no clv_lower/clv_upper although the step computes them. They are the customers'
+    prediction intervals (the same numbers as result.intervals), kept through a write and read, and the
+    segmentation step still reads the table."""
+    from crm_analysis.runtime.context import RunContext
+    from crm_analysis.segmentation import SegmentationParams, run_segmentation
+
+    clv = plain.clv
+    assert list(clv.columns[-2:]) == ["clv_lower", "clv_upper"]
+    iv = plain.intervals.customers.set_axis(plain.intervals.customers.index.astype(str))
+    for end in ("clv_lower", "clv_upper"):
+        assert np.array_equal(clv[end].to_numpy(), iv.loc[clv["customer_id"], end].to_numpy())
+    assert plain.clv_above_interval == int((clv["clv"] > clv["clv_upper"]).sum())
+    ctx = RunContext(tmp_path, notebook="rfm_clv")
+    ctx.write_table(clv, "clv")
+    back = ctx.read_table("clv")
+    pd.testing.assert_frame_equal(back[["clv_lower", "clv_upper"]], clv[["clv_lower", "clv_upper"]])
+    seg = run_segmentation(back, SegmentationParams(seed=1))
+    assert len(seg.segments) == len(clv)
+
+
 def test_interval_headlines_are_declared_and_are_the_total_interval(plain):
     heads, labels = plain.headlines(), plain.headline_labels()
     declared = {s.key for s in HEADLINES["rfm_clv"]}
