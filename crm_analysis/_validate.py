@@ -31,6 +31,7 @@ __all__ = [
     "check_probability",
     "check_seed",
     "renamed_keyword",
+    "renamed_names",
 ]
 
 #: The fix :func:`check_columns` names when the caller gives none.
@@ -414,6 +415,44 @@ def renamed_keyword(new_value: Any, old_value: Any, *, new: str, old: str, owner
 
     warnings.warn(f"{owner}({old}=...) is deprecated: use {new}", FutureWarning, stacklevel=3)
     return old_value
+
+
+def renamed_names(module: str, renamed: Mapping[str, str], namespace: Mapping[str, Any], *,
+                  why: str = "") -> Any:
+    """A module ``__getattr__`` that serves renamed public names under their old names with a ``FutureWarning``.
+
+    Parameters
+    ----------
+    module : str
+        The module's dotted name, for the messages.
+    renamed : mapping
+        ``{old name: new name}``.
+    namespace : mapping
+        The module's ``globals()`` (where the new names live).
+    why : str, optional
+        Why the name changed, appended to the warning.
+
+    Returns
+    -------
+    callable
+        ``__getattr__(name)``: the object of the new name (warning) for an
+        old name; ``AttributeError`` for any other missing name.
+
+    Examples
+    --------
+    In the module: ``__getattr__ = renamed_names(__name__, {"old": "new"}, globals())``.
+    """
+    import warnings
+
+    def __getattr__(name: str) -> Any:
+        if name in renamed:
+            new = renamed[name]
+            warnings.warn(f"{module}.{name} is renamed {new}{': ' + why if why else ''}; the old name will be removed",
+                          FutureWarning, stacklevel=2)
+            return namespace[new]
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
 
 
 def _same(a: Any, b: Any) -> bool:

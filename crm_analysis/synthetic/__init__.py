@@ -34,10 +34,13 @@ from crm_analysis.synthetic.retail import (
     PRODUCT_CATEGORIES,
     default_transactions,
     generate_transactions,
-    simulate_bgnbd,
-    simulate_gamma_gamma,
-    simulate_pareto_nbd,
+    simulate_bgnbd_events,
+    simulate_gamma_gamma_transactions,
+    simulate_pareto_nbd_events,
 )
+
+from crm_analysis._validate import renamed_names as _renamed_names
+from crm_analysis.synthetic import retail as _retail
 
 __all__ = [
     "CAMPAIGN_GROUPS",
@@ -63,7 +66,9 @@ __all__ = [
     "PRODUCT_CATEGORIES",
     "default_transactions",
     "generate_transactions",
-    "simulate_bgnbd",
-    "simulate_gamma_gamma",
-    "simulate_pareto_nbd",
+    "simulate_bgnbd_events",
+    "simulate_gamma_gamma_transactions",
+    "simulate_pareto_nbd_events",
 ]
+
+__getattr__ = _renamed_names(__name__, _retail._RENAMED, globals(), why=_retail._WHY)

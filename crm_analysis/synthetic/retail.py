@@ -39,14 +39,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis._validate import renamed_names
 from crm_analysis.synthetic._common import STRING, SeedLike, as_day, as_rng, normalise_profile
 
 __all__ = [
     "BTYDSample",
     "SyntheticTransactions",
-    "simulate_bgnbd",
-    "simulate_pareto_nbd",
-    "simulate_gamma_gamma",
+    "simulate_bgnbd_events",
+    "simulate_pareto_nbd_events",
+    "simulate_gamma_gamma_transactions",
     "generate_transactions",
     "default_transactions",
     "BGNBD_CDNOW",
@@ -171,7 +172,7 @@ def _recency(owner: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:
     return rec
 
 
-def simulate_bgnbd(
+def simulate_bgnbd_events(
     n_customers: int,
     T: float | Sequence[float] | np.ndarray,
     *,
@@ -210,6 +211,14 @@ def simulate_bgnbd(
     BTYDSample
         Customer truths (``lambda_``, ``p``, ``alive``, ...) and event times.
 
+    See Also
+    --------
+    crm_analysis.clv.simulate_bgnbd : the same model simulated at the level of the
+        RFM summary (frequency, recency, T, holdout purchases), as the CLV
+        models' ``sample``; this one keeps the events and the customer truths.
+        (This function was called ``simulate_bgnbd`` too until issue #13; the old
+        name still works here with a ``FutureWarning``.)
+
     Raises
     ------
     ValueError
@@ -217,7 +226,7 @@ def simulate_bgnbd(
 
     Examples
     --------
-    >>> s = simulate_bgnbd(1000, T=39.0, seed=1)
+    >>> s = simulate_bgnbd_events(1000, T=39.0, seed=1)
     >>> s.customers.columns.tolist()[:4]
     ['customer', 'T', 'lambda_', 'p']
     """
@@ -251,7 +260,7 @@ def simulate_bgnbd(
     return BTYDSample(customers, events, "bgnbd", {"r": r, "alpha": alpha, "a": a, "b": b})
 
 
-def simulate_pareto_nbd(
+def simulate_pareto_nbd_events(
     n_customers: int,
     T: float | Sequence[float] | np.ndarray,
     *,
@@ -288,6 +297,14 @@ def simulate_pareto_nbd(
         Customer truths (``lambda_``, ``mu``, ``lifetime``, ``alive``, ...) and
         event times.
 
+    See Also
+    --------
+    crm_analysis.clv.simulate_pareto_nbd : the same model simulated at the level of the
+        RFM summary (frequency, recency, T, holdout purchases), as the CLV
+        models' ``sample``; this one keeps the events and the customer truths.
+        (This function was called ``simulate_pareto_nbd`` too until issue #13; the old
+        name still works here with a ``FutureWarning``.)
+
     Raises
     ------
     ValueError
@@ -321,7 +338,7 @@ def simulate_pareto_nbd(
     return BTYDSample(customers, events, "pareto_nbd", {"r": r, "alpha": alpha, "s": s, "beta": beta})
 
 
-def simulate_gamma_gamma(
+def simulate_gamma_gamma_transactions(
     n_transactions: Sequence[int] | np.ndarray,
     *,
     p: float = GAMMA_GAMMA_CDNOW["p"],
@@ -355,6 +372,14 @@ def simulate_gamma_gamma(
     amounts : numpy.ndarray
         Transaction values, customer by customer (``np.repeat`` order of
         ``n_transactions``).
+
+    See Also
+    --------
+    crm_analysis.clv.simulate_gamma_gamma : the same model simulated at the level of the
+        RFM summary (frequency, recency, T, holdout purchases), as the CLV
+        models' ``sample``; this one keeps the events and the customer truths.
+        (This function was called ``simulate_gamma_gamma`` too until issue #13; the old
+        name still works here with a ``FutureWarning``.)
 
     Raises
     ------
@@ -631,9 +656,9 @@ def generate_transactions(
 
     # ---- BTYD process in weeks
     if model == "bgnbd":
-        sample = simulate_bgnbd(int(n_customers), T, seed=rng, **btyd)
+        sample = simulate_bgnbd_events(int(n_customers), T, seed=rng, **btyd)
     else:
-        sample = simulate_pareto_nbd(int(n_customers), T, seed=rng, **btyd)
+        sample = simulate_pareto_nbd_events(int(n_customers), T, seed=rng, **btyd)
     owner = sample.events["customer"].to_numpy()
     t = sample.events["t"].to_numpy()
     offset = np.minimum(np.floor(7.0 * t).astype(np.int64), n_days[owner] - 1)
@@ -656,7 +681,7 @@ def generate_transactions(
     # ---- spend
     n_tx = np.bincount(cust_all, minlength=int(n_customers))
     order = np.argsort(cust_all, kind="stable")
-    nu, amounts_sorted = simulate_gamma_gamma(n_tx, seed=rng, **spend)
+    nu, amounts_sorted = simulate_gamma_gamma_transactions(n_tx, seed=rng, **spend)
     amounts = np.empty_like(amounts_sorted)
     amounts[order] = amounts_sorted
     months = pd.DatetimeIndex(ts).month.to_numpy() - 1
@@ -835,3 +860,10 @@ def default_transactions(*, seed: int = 42) -> pd.DataFrame:
         n_customers=3000, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=seed,
         n_products=DEFAULT_PRODUCTS, return_rate=DEFAULT_RETURN_RATE,
     ).transactions
+
+
+#: Old names of the simulators (issue #13 F12: crm_analysis.clv has functions of the same names with other
+#: signatures); served with a FutureWarning.
+_RENAMED = {'simulate_bgnbd': 'simulate_bgnbd_events', 'simulate_pareto_nbd': 'simulate_pareto_nbd_events', 'simulate_gamma_gamma': 'simulate_gamma_gamma_transactions'}
+_WHY = ("crm_analysis.clv has simulators of the same models at the level of the RFM summary (simulate_bgnbd(r, alpha, a, b, *, n_customers, T, holdout)); these simulate the purchase events and transaction values")
+__getattr__ = renamed_names(__name__, _RENAMED, globals(), why=_WHY)

@@ -25,9 +25,9 @@ from crm_analysis.synthetic import (
     PARETO_NBD_CDNOW,
     default_transactions,
     generate_transactions,
-    simulate_bgnbd,
-    simulate_gamma_gamma,
-    simulate_pareto_nbd,
+    simulate_bgnbd_events,
+    simulate_gamma_gamma_transactions,
+    simulate_pareto_nbd_events,
 )
 
 # docs/architecture.md, canonical transactions schema
@@ -68,7 +68,7 @@ def pareto_nbd_mean(t: float, r: float, alpha: float, s: float, beta: float) -> 
 # ------------------------------------------------------------------ BTYD truths
 @pytest.fixture(scope="module")
 def bg_sample():
-    return simulate_bgnbd(40_000, T=52.0, seed=7, **BGNBD_CDNOW)
+    return simulate_bgnbd_events(40_000, T=52.0, seed=7, **BGNBD_CDNOW)
 
 
 def test_closed_forms_are_consistent():
@@ -104,7 +104,7 @@ def test_bgnbd_expected_repeats_match_eq7(bg_sample):
 
 def test_bgnbd_expected_repeats_with_varying_T():
     T = np.tile([13.0, 39.0, 78.0], 10_000)
-    s = simulate_bgnbd(T.size, T, seed=3, **BGNBD_CDNOW)
+    s = simulate_bgnbd_events(T.size, T, seed=3, **BGNBD_CDNOW)
     x = s.customers["frequency"].to_numpy()
     for t in (13.0, 39.0, 78.0):
         xt = x[T == t]
@@ -124,7 +124,7 @@ def test_bgnbd_consistency(bg_sample):
 
 
 def test_pareto_nbd_expected_repeats():
-    s = simulate_pareto_nbd(40_000, T=52.0, seed=11, **PARETO_NBD_CDNOW)
+    s = simulate_pareto_nbd_events(40_000, T=52.0, seed=11, **PARETO_NBD_CDNOW)
     c = s.customers
     x = c["frequency"].to_numpy()
     assert abs(x.mean() - pareto_nbd_mean(52.0, **PARETO_NBD_CDNOW)) < 4 * x.std(ddof=1) / np.sqrt(x.size)
@@ -136,14 +136,14 @@ def test_pareto_nbd_expected_repeats():
 
 def test_gamma_gamma_spend_mean():
     p, q, v = (GAMMA_GAMMA_CDNOW[k] for k in ("p", "q", "v"))
-    nu, z = simulate_gamma_gamma(np.ones(50_000, dtype=int), seed=5, **GAMMA_GAMMA_CDNOW)
+    nu, z = simulate_gamma_gamma_transactions(np.ones(50_000, dtype=int), seed=5, **GAMMA_GAMMA_CDNOW)
     assert abs(nu.mean() - q / v) < 4 * np.sqrt(q) / v / np.sqrt(nu.size)
     # Var(Z) = p (p + 1) v^2 / ((q - 1)(q - 2)) - E[Z]^2 (finite for q > 2)
     mean = p * v / (q - 1)
     sd = np.sqrt(p * (p + 1) * v**2 / ((q - 1) * (q - 2)) - mean**2)
     assert abs(z.mean() - mean) < 4 * sd / np.sqrt(z.size)
     # within a customer, E[z | nu] = p / nu
-    nu2, z2 = simulate_gamma_gamma(np.full(200, 400), seed=6, **GAMMA_GAMMA_CDNOW)
+    nu2, z2 = simulate_gamma_gamma_transactions(np.full(200, 400), seed=6, **GAMMA_GAMMA_CDNOW)
     means = z2.reshape(200, 400).mean(axis=1)
     np.testing.assert_allclose(means, p / nu2, rtol=4 / np.sqrt(p * 400))
 
@@ -154,14 +154,14 @@ def test_gamma_gamma_spend_mean():
 )
 def test_bad_parameters_raise(kwargs):
     with pytest.raises(ValueError, match="parameter"):
-        simulate_bgnbd(10, 10.0, **{**BGNBD_CDNOW, **kwargs})
+        simulate_bgnbd_events(10, 10.0, **{**BGNBD_CDNOW, **kwargs})
 
 
 def test_bad_T_raises():
     with pytest.raises(ValueError, match="T must"):
-        simulate_bgnbd(3, [1.0, 2.0], seed=1)
+        simulate_bgnbd_events(3, [1.0, 2.0], seed=1)
     with pytest.raises(ValueError, match="n_customers"):
-        simulate_pareto_nbd(0, 1.0, seed=1)
+        simulate_pareto_nbd_events(0, 1.0, seed=1)
 
 
 # ------------------------------------------------------------ transaction table
@@ -388,3 +388,23 @@ def test_default_transactions_have_products_and_returns_the_cleaning_drops():
     dropped = {k: v for k, v in res.report.dropped.items() if v}
     assert dropped == {"return_or_cancellation": n_ret}
     assert res.report.rows_out == len(tx) - n_ret
+
+
+@pytest.mark.parametrize(("old", "new"), [("simulate_bgnbd", "simulate_bgnbd_events"),
+                                          ("simulate_pareto_nbd", "simulate_pareto_nbd_events"),
+                                          ("simulate_gamma_gamma", "simulate_gamma_gamma_transactions")])
+def test_old_names_of_the_event_simulators_warn(old, new):
+    """F12: crm_analysis.clv.simulate_bgnbd and crm_analysis.synthetic.simulate_bgnbd had one name and two
+    signatures (same for the Pareto/NBD and Gamma-Gamma simulators); the synthetic ones are renamed, the old
+    names are deprecated aliases of the new ones, in the package and in its retail module."""
+    import crm_analysis.clv
+    import crm_analysis.synthetic
+    import crm_analysis.synthetic.retail
+
+    for module in (crm_analysis.synthetic, crm_analysis.synthetic.retail):
+        with pytest.warns(FutureWarning, match=rf"{module.__name__}\.{old} is renamed {new}.*crm_analysis\.clv"):
+            assert getattr(module, old) is getattr(module, new)
+        assert old not in module.__all__ and new in module.__all__
+    assert getattr(crm_analysis.clv, old) is not getattr(crm_analysis.synthetic, new)
+    with pytest.raises(AttributeError, match="no attribute 'simulate_nothing'"):
+        crm_analysis.synthetic.simulate_nothing  # noqa: B018
