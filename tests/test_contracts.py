@@ -207,10 +207,10 @@ def test_clv_of_a_summary_without_time_unit_is_refused(summary):
 
 def test_segments_keep_their_contract(summary):
     from crm_analysis.clv import fit_clv_models
-    from crm_analysis.segmentation import segment_customers
+    from crm_analysis.segmentation import SegmentationParams, segment_customers
 
     table = fit_clv_models(summary).value_table(horizon=30)
-    assert SEGMENTS.problems(segment_customers(table, n_clusters=3, seed=1)) == []
+    assert SEGMENTS.problems(segment_customers(table, SegmentationParams(n_clusters=3, seed=1, cost_rate=0.0))) == []
 
 
 # ------------------------------------------------------------------ RunContext

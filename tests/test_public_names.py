@@ -27,6 +27,7 @@ POSITIONAL = {
     ("crm_analysis.clv.step", "run_rfm_clv"): {"params"},
     ("crm_analysis.idic.pipeline", "run_idic"): {"params"},
     ("crm_analysis.segmentation.pipeline", "run_segmentation"): {"params"},
+    ("crm_analysis.segmentation.pipeline", "segment_customers"): {"params"},
     ("crm_analysis.seasonality.step", "run_demand_forecast"): {"params"},
     ("crm_analysis.seasonality.step", "run_retail_forecast"): {"params"},
     ("crm_analysis.yield_management.step", "run_yield"): {"params"},

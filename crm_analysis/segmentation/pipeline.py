@@ -21,6 +21,7 @@ from crm_analysis._validate import check_seed
 
 from collections.abc import Sequence
 import inspect
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,9 +259,31 @@ def _run_segmentation(
     )
 
 
-def run_segmentation(clv_table: pd.DataFrame, params: SegmentationParams | None = None,
-                     **options: Any) -> SegmentationResult:
+#: Options of :func:`run_segmentation` that are fields of :class:`SegmentationParams`; as keywords they are
+#: deprecated (the former calling form ``run_segmentation(clv, bins=..., ...)``).
+_PARAMS_FIELDS = ("bins", "n_clusters", "seed", "cost_rate")
+
+
+def run_segmentation(
+    clv_table: pd.DataFrame,
+    params: SegmentationParams | None = None,
+    *,
+    rules: Sequence[SegmentRule] | None = None,
+    action_rules: Sequence[ActionRule] | None = None,
+    lapse: LapsePolicy | None = None,
+    cost_per_order: float = 0.0,
+    tiers: int = 3,
+    features: Sequence[str] = ("recency", "frequency", "monetary_value", "clv"),
+    k_range: tuple[int, int] = (2, 8),
+    n_stability: int = 5,
+    negative: str = "clip",
+    unit_days: float | None = None,
+    p_alive_model: str | None = None,
+    **deprecated: Any,
+) -> SegmentationResult:
     """Run RFM scoring, named segments, Pareto analysis, value tiers, clustering and actions.
+
+    One calling form, as every step: ``run_segmentation(clv, params)``.
 
     Parameters
     ----------
@@ -268,24 +291,18 @@ def run_segmentation(clv_table: pd.DataFrame, params: SegmentationParams | None 
         One row per customer, columns of ``clv.parquet`` (at least customer_id,
         frequency, recency, T, monetary_value, revenue, p_alive, clv).
     params : SegmentationParams, optional
-        The step's parameters object (``bins``, ``n_clusters``, ``seed``,
-        ``cost_rate``, ``lapse``, ``action_rules`` from it), as the chain calls
-        it: ``run_segmentation(clv, params)``. Without it the options below
-        keep their own defaults (note ``cost_rate`` 0.0 here, 0.6 in
-        :class:`SegmentationParams`). The remaining options may be given
-        beside it.
-    bins : int, default 5
-        RFM score levels.
-    n_clusters : int, optional
-        Number of behavioural clusters; ``None`` chooses by silhouette over ``k_range``.
-    seed : int, default 42
-        Seed of the clustering.
+        The step's parameters (``bins``, ``n_clusters``, ``seed``,
+        ``cost_rate``, the lapse policy and the action rules' onboarding
+        window); default ``SegmentationParams()``, the notebook's defaults
+        (``cost_rate`` 0.6).
     rules : sequence of SegmentRule, optional
         RFM segment rules; default the eleven-segment map.
     action_rules : sequence of ActionRule, optional
-        Action rules; default :func:`~crm_analysis.segmentation.actions.default_action_rules`.
-    cost_rate : float, default 0.0
-        Variable cost as a fraction of revenue, for current profit.
+        Action rules instead of ``params.action_rules`` (the defaults with
+        ``params.new_customer_days``).
+    lapse : LapsePolicy, optional
+        Lapse policy instead of ``params.lapse`` (e.g. other
+        ``lapsed_segments``).
     cost_per_order : float, default 0.0
         Cost per order, for current profit (orders = frequency + 1).
     tiers : int, default 3
@@ -293,15 +310,12 @@ def run_segmentation(clv_table: pd.DataFrame, params: SegmentationParams | None 
     features : sequence of str
         Clustering features.
     k_range : tuple of int, default (2, 8)
-        k tried when ``n_clusters`` is None.
+        k tried when ``params.n_clusters`` is None.
     n_stability : int, default 5
         Clustering refits for the stability ARI.
     negative : {"clip", "raise"}, default "clip"
         Negative revenue / CLV values in the Pareto analysis: set to 0 and
         count (reported in the results), or raise.
-    lapse : LapsePolicy, optional
-        When customers and segments count as lapsed (default ``LapsePolicy()``:
-        more than 365 days since the last purchase or P(alive) < 0.5).
     unit_days : float, optional
         Days per time unit of ``recency``/``T``; default from
         ``clv_table.attrs`` (``unit_days`` / ``time_unit``, kept in
@@ -309,6 +323,13 @@ def run_segmentation(clv_table: pd.DataFrame, params: SegmentationParams | None 
     p_alive_model : str, optional
         Name of the purchase model of ``p_alive``; default from the
         ``p_alive_model`` column or ``attrs["model"]`` of ``clv_table``.
+    **deprecated
+        ``bins``, ``n_clusters``, ``seed``, ``cost_rate`` as keywords (the
+        former calling form): they replace the values of ``params`` (of
+        ``SegmentationParams()`` without it), with a ``FutureWarning``
+        naming the new form. The defaults are those of
+        :class:`SegmentationParams` in both forms (``cost_rate`` was 0.0 in
+        the keyword form before issue #13).
 
     Returns
     -------
@@ -323,43 +344,50 @@ def run_segmentation(clv_table: pd.DataFrame, params: SegmentationParams | None 
         Missing columns, bad values, fewer than 2 customers, unknown time unit.
     ValueError
         A refused action rule set (see
-        :func:`~crm_analysis.segmentation.actions.validate_action_rules`).
+        :func:`~crm_analysis.segmentation.actions.validate_action_rules`); a
+        deprecated keyword with a value :class:`SegmentationParams` refuses.
+
+    Warns
+    -----
+    FutureWarning
+        For the deprecated keywords.
     """
-    if params is not None:
-        if not isinstance(params, SegmentationParams):
-            raise InputTypeError(f"params must be a SegmentationParams, got {type(params).__name__}; give the "
-                                 "options as keywords (run_segmentation(clv, bins=5, ...)) or in SegmentationParams")
-        both = sorted(set(options) & set(params.kwargs()))
-        if both:
-            raise InputTypeError(f"run_segmentation got {both} both in params and as keywords: set them in "
-                                 "SegmentationParams, or call without params")
-        options = {**params.kwargs(), **options}
-    try:
-        _SEGMENTATION_OPTIONS.bind(clv_table, **options)
-    except TypeError as exc:  # an unknown keyword
-        raise InputTypeError(f"run_segmentation: {exc}; its options are "
-                             f"{list(_SEGMENTATION_OPTIONS.parameters)[1:]}") from None
-    return _run_segmentation(clv_table, **options)
+    given = params is not None
+    if params is None:
+        params = SegmentationParams()
+    elif not isinstance(params, SegmentationParams):
+        raise InputTypeError(f"params must be a SegmentationParams, got {type(params).__name__}: "
+                             "run_segmentation(clv, SegmentationParams(bins=5, ...))")
+    unknown = sorted(set(deprecated) - set(_PARAMS_FIELDS))
+    if unknown:
+        raise InputTypeError(f"run_segmentation: got an unexpected keyword argument {unknown[0]!r}; its options are "
+                             f"{list(inspect.signature(run_segmentation).parameters)[1:-1]} (and the fields of "
+                             "SegmentationParams in params)")
+    if deprecated:
+        if given:
+            raise InputTypeError(f"run_segmentation got {sorted(deprecated)} both in params and as keywords: set "
+                                 "them in SegmentationParams")
+        import warnings
 
-
-_SEGMENTATION_OPTIONS = inspect.signature(_run_segmentation)
-run_segmentation.__signature__ = _SEGMENTATION_OPTIONS.replace(  # type: ignore[attr-defined]
-    parameters=[next(iter(_SEGMENTATION_OPTIONS.parameters.values())),
-                inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
-                                  annotation="SegmentationParams | None"),
-                *list(_SEGMENTATION_OPTIONS.parameters.values())[1:]])
+        fields = ", ".join(f"{k}={v!r}" for k, v in deprecated.items())
+        warnings.warn(f"run_segmentation(clv, {fields}) is deprecated: use run_segmentation(clv, "
+                      f"SegmentationParams({fields})); the defaults are SegmentationParams' (cost_rate 0.6)",
+                      FutureWarning, stacklevel=2)
+        params = dataclasses.replace(params, **deprecated)
+    options = params.kwargs()
+    if lapse is not None:
+        options["lapse"] = lapse
+    if action_rules is not None:
+        options["action_rules"] = action_rules
+    return _run_segmentation(clv_table, rules=rules, cost_per_order=cost_per_order, tiers=tiers, features=features,
+                             k_range=k_range, n_stability=n_stability, negative=negative, unit_days=unit_days,
+                             p_alive_model=p_alive_model, **options)
 
 
 def segment_customers(
     clv_table: pd.DataFrame,
-    *,
-    bins: int = 5,
-    n_clusters: int | None = None,
-    seed: int = 42,
-    rules: Sequence[SegmentRule] | None = None,
-    action_rules: Sequence[ActionRule] | None = None,
-    cost_rate: float = 0.0,
-    **kwargs: Any,
+    params: SegmentationParams | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """The ``segments.parquet`` table: one row per customer of ``clv_table``.
 
@@ -367,17 +395,14 @@ def segment_customers(
     ----------
     clv_table : pandas.DataFrame
         One row per customer, columns of ``clv.parquet``.
-    bins, n_clusters, seed, rules, action_rules, cost_rate
-        See :func:`run_segmentation`.
-    **kwargs
-        Further options of :func:`run_segmentation`.
+    params : SegmentationParams, optional
+        The step's parameters; default ``SegmentationParams()``.
+    **options
+        Further options of :func:`run_segmentation` (``rules``, ``n_stability``, ...).
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`SEGMENTS_COLUMNS`, in the row order of ``clv_table``.
     """
-    return run_segmentation(
-        clv_table, bins=bins, n_clusters=n_clusters, seed=seed, rules=rules,
-        action_rules=action_rules, cost_rate=cost_rate, **kwargs,
-    ).segments
+    return run_segmentation(clv_table, params, **options).segments

@@ -21,14 +21,14 @@ from crm_analysis.synthetic import generate_transactions
 @pytest.fixture(scope="module")
 def inputs():
     from crm_analysis.clv import customer_value_table, purchase_model_label
-    from crm_analysis.segmentation import segment_customers
+    from crm_analysis.segmentation import SegmentationParams, segment_customers
 
     raw = generate_transactions(n_customers=600, start="2023-01-01", end="2024-12-31", acquisition_end="2023-12-31", seed=4,
                                 n_products=20, return_rate=0.1).transactions
     res = clean_transactions(raw, policy=CleaningPolicy(observation_end="2024-12-31"))
     clv = customer_value_table(res.data, observation_end="2024-12-31", model="bgnbd")
     clv = clv.assign(p_alive_model=purchase_model_label("bgnbd"))
-    seg = segment_customers(clv, seed=1, n_clusters=3, n_stability=2)
+    seg = segment_customers(clv, SegmentationParams(seed=1, n_clusters=3, cost_rate=0.0), n_stability=2)
     return res.data, dropped_lines(raw, res), clv, seg
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crm_analysis.segmentation import SEGMENTS_COLUMNS, pareto_analysis, rfm_scores, rfm_segments, run_segmentation
+from crm_analysis.segmentation import (
+    SEGMENTS_COLUMNS,
+    SegmentationParams,
+    pareto_analysis,
+    rfm_scores,
+    rfm_segments,
+    run_segmentation,
+)
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
@@ -48,7 +55,7 @@ def test_segment_customers_on_online_retail(retail):
     except ImportError:
         pytest.skip("crm_analysis.clv.customer_value_table not available")
     clv = customer_value_table(retail, observation_end=OBSERVATION_END)
-    res = run_segmentation(clv, cost_rate=0.6, seed=42)
+    res = run_segmentation(clv, SegmentationParams(cost_rate=0.6, seed=42))
     seg = res.segments
     assert list(seg.columns) == list(SEGMENTS_COLUMNS)
     assert len(seg) == len(clv) and seg["customer_id"].is_unique
