@@ -242,7 +242,7 @@ def test_run_context_refuses_a_table_that_breaks_its_contract(tmp_path, summary)
 
 def test_run_context_checks_json_records_and_headline_keys(tmp_path):
     ctx = RunContext(tmp_path, notebook="seasonality")
-    ctx.headline("seasonal_strength_365", 0.5, "Seasonal strength, period 365 days")
+    ctx.headline("seasonal_strength_365", 0.5, label="Seasonal strength, period 365 days")
     ctx.headline("trend_strength", 0.1)
     assert ctx.headlines()["seasonality"]["trend_strength"]["label"] == "Trend strength of room-nights"
     with pytest.raises(ContractError, match="headline 'trend' is not declared for the seasonality notebook"):
@@ -288,10 +288,10 @@ def test_headline_table_shows_each_figure_as_the_index_does(tmp_path):
     currency, a value and a label column); now each row is the label and the index's formatted value."""
     (tmp_path / "config.yaml").write_text("units: {currency: GBP}\n")
     ctx = RunContext(tmp_path, notebook="seasonality")
-    ctx.headline("retail_peak_weekday_share", 0.1848, "Share of retail revenue on Sat (open days)")
-    ctx.headline("forecast_backtest_coverage", 0.968, "Backtest coverage of the 90% forecast intervals")
-    ctx.headline("forecast_backtest_mape", 7.56, "Forecast backtest MAPE of total room-nights (%)")
-    RunContext(tmp_path, notebook="yield").headline("group_break_even_rate_peak", 87.62, "Break-even rate")
+    ctx.headline("retail_peak_weekday_share", 0.1848, label="Share of retail revenue on Sat (open days)")
+    ctx.headline("forecast_backtest_coverage", 0.968, label="Backtest coverage of the 90% forecast intervals")
+    ctx.headline("forecast_backtest_mape", 7.56, label="Forecast backtest MAPE of total room-nights (%)")
+    RunContext(tmp_path, notebook="yield").headline("group_break_even_rate_peak", 87.62, label="Break-even rate")
     table = ctx.headline_table()
     assert table["value"].to_dict() == {"Share of retail revenue on Sat (open days)": "18.5%",
                                         "Backtest coverage of the 90% forecast intervals": "96.8%",

@@ -237,7 +237,7 @@ class CampaignAnalysis:
         """Whether the best model's held-out Qini interval lies above 0 (None when not computed)."""
         return None if self.qini_interval is None else bool(self.qini_interval[0] > 0)
 
-    def predict_uplift(self, table: pd.DataFrame, model: str | None = None) -> np.ndarray:
+    def predict_uplift(self, table: pd.DataFrame, *, model: str | None = None) -> np.ndarray:
         """Estimated uplift of the response probability for customers of ``table`` (the model's features needed)."""
         X, _ = prepare_features(table, self.features, categories=self.categories)
         return self.models[model or self.best_model].predict(X)
@@ -249,7 +249,7 @@ class CampaignAnalysis:
         row = u[(u["segment"] == "all") & (u["outcome"] == self.outcome)]
         return float(row["uplift"].iloc[0])
 
-    def targeting(self, table: pd.DataFrame | None = None, id_col: str = "customer_id",
+    def targeting(self, table: pd.DataFrame | None = None, *, id_col: str = "customer_id",
                   per_customer: bool | None = None) -> pd.DataFrame:
         """:func:`targeting_table` for ``table`` (default: every customer of the campaign).
 
@@ -284,7 +284,7 @@ class CampaignAnalysis:
         out["uplift_source"] = pd.array(["model" if per_customer else "overall"] * len(out), dtype="string")
         return out
 
-    def profit_curve(self, model: str | None = None) -> pd.DataFrame:
+    def profit_curve(self, *, model: str | None = None) -> pd.DataFrame:
         """Held-out profit of contacting the top k by the model: ``margin * U_spend(k) - contact_cost * k``.
 
         ``U_spend`` is the uplift curve of ``value_col``; without a money

@@ -116,7 +116,7 @@ class BaseLikelihoodModel(LikelihoodFitter):
         if not hasattr(self, "params_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit() first (or from_params / from_dict)")
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
+    def summary(self, *, level: float = 0.95) -> pd.DataFrame:
         """Parameter table (see :meth:`FitResult.summary <crm_analysis.clv.results.FitResult.summary>`).
 
         Parameters
@@ -138,7 +138,7 @@ class BaseLikelihoodModel(LikelihoodFitter):
             The model was not fitted (a model made by :meth:`from_params`
             has no standard errors either).
         """
-        return self._require_fit_result().summary(level)
+        return self._require_fit_result().summary(level=level)
 
     def _require_fit_result(self) -> FitResult:
         self._check_fitted()
@@ -337,7 +337,7 @@ class BaseLikelihoodModel(LikelihoodFitter):
             raise InputError(f"{cls.__name__} needs {len(cls._param_names)} positive parameters {cls._param_names}")
         return cls(**kwargs)._with_params(values)
 
-    def sample_params(self, n_draws: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    def sample_params(self, n_draws: int, *, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """Draw parameter vectors from the asymptotic normal on the log scale.
 
         Parameters that were not estimated (the limits held by a boundary fit,

@@ -423,7 +423,7 @@ class BetaGeoModel(BaseTransactionModel):
         return term1 + term2
 
     @predicts_from_common_limit
-    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, T: float | np.ndarray, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model.
 
         Parameters

@@ -384,7 +384,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         out = (a / (a + b) * cum[flat]).reshape(n_arr.shape)
         return float(out) if out.ndim == 0 else out
 
-    def expected_transactions_per_period(self, n_periods: int, n_customers: float = 1.0) -> pd.Series:
+    def expected_transactions_per_period(self, n_periods: int, *, n_customers: float = 1.0) -> pd.Series:
         """Expected repeat transactions of a cohort in each opportunity ``1..n_periods``.
 
         ``n_customers * alpha/(alpha+beta) * B(g, d+t)/B(g, d)`` for
@@ -448,7 +448,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         out = out + np.where(i >= xs2, terms, 0.0).sum(axis=1)
         return out.reshape(x_arr.shape)
 
-    def sample(self, n_customers: int, n_periods: int, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, n_periods: int, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model (see :func:`simulate_bgbb`)."""
         self._check_fitted()
         a, b, g, d = self.params_.to_numpy(dtype=float)

@@ -287,7 +287,7 @@ class GeometricNBDModel(_CommonDropoutModel):
         out = term1 + term2
         return float(out) if out.ndim == 0 else out
 
-    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, T: float | np.ndarray, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers (see :func:`~crm_analysis.clv.simulate.simulate_geometric_nbd`)."""
         self._check_fitted()
         r, alpha, p = self.params_.to_numpy(float)
@@ -517,7 +517,7 @@ class ExponentialNBDModel(_CommonDropoutModel):
         out = out.reshape(shape)
         return float(out) if out.ndim == 0 else out
 
-    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, T: float | np.ndarray, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers (see :func:`~crm_analysis.clv.simulate.simulate_exponential_nbd`)."""
         self._check_fitted()
         r, alpha, mu = self.params_.to_numpy(float)

@@ -319,7 +319,7 @@ def prediction_intervals(
                     "parameter_uncertainty=False (process uncertainty only, intervals too narrow), a simpler model "
                     "(e.g. NBDModel where there is no sign of dropout) or more customers"
                 )
-        draws = model.sample_params(n_draws, rng)
+        draws = model.sample_params(n_draws, seed=rng)
     else:
         draws = np.tile(model.params_.to_numpy(dtype=float), (n_draws, 1))
     discount_rate = check_discount_rate(discount_rate, per="model time unit")
@@ -340,7 +340,7 @@ def prediction_intervals(
         if not np.all(np.isfinite(mv)):
             raise InputError(f"monetary value column {mcol!r} has missing or non-finite values")
         use = (d.x > 0) & (mv > 0)  # the spend rule: others get the population's spend distribution
-        sdraws = spend_model.sample_params(n_draws, rng) if parameter_uncertainty else np.tile(
+        sdraws = spend_model.sample_params(n_draws, seed=rng) if parameter_uncertainty else np.tile(
             spend_model.params_.to_numpy(dtype=float), (n_draws, 1))
         revenue = np.zeros((n, n_draws))
         for j in range(n_draws):

@@ -180,7 +180,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         return term1 + term2
 
     @predicts_from_common_limit
-    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, T: float | np.ndarray, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model (see :func:`~crm_analysis.clv.simulate.simulate_mbgnbd`)."""
         self._check_fitted()
         r, alpha, a, b = self.params_.to_numpy()

@@ -300,7 +300,7 @@ class NBDModel(BaseTransactionModel):
         out = nbd_pmf(x_arr, r, alpha, t_arr)
         return float(out) if out.ndim == 0 else out
 
-    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, T: float | np.ndarray, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model (see :func:`~crm_analysis.clv.simulate.simulate_nbd`)."""
         self._check_fitted()
         r, alpha = self.params_.to_numpy()

@@ -487,7 +487,7 @@ class ParetoNBDModel(BaseTransactionModel):
         return float(out) if out.ndim == 0 else out
 
     @predicts_from_common_limit
-    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, T: float | np.ndarray, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers from the fitted model.
 
         Parameters

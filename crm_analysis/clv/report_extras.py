@@ -281,7 +281,7 @@ def _has_covariance(model: Any) -> bool:
     if getattr(model, "not_identified_", None):
         return False  # draws spanning orders of magnitude (IdentificationWarning): not a usable covariance
     try:
-        model.sample_params(1, 0)
+        model.sample_params(1, seed=0)
     except RuntimeError:
         return False
     return True

@@ -123,7 +123,7 @@ class FitResult:
     def _free_mask(self) -> np.ndarray:
         return np.array([n not in self.fixed for n in self.params.index], dtype=bool)
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
+    def summary(self, *, level: float = 0.95) -> pd.DataFrame:
         """Parameter table.
 
         Parameters

@@ -279,7 +279,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
             raise InputError("t must be >= 1 for a retention rate (survivors of period t - 1 renewing at t)")
         return (d + t_arr - 1.0) / (g + d + t_arr - 1.0)
 
-    def derl(self, discount_rate: float, renewals: int | Sequence[int] | np.ndarray = 0) -> np.ndarray:
+    def derl(self, discount_rate: float, *, renewals: int | Sequence[int] | np.ndarray = 0) -> np.ndarray:
         """Discounted expected residual lifetime of an active customer (Fader & Hardie 2010, eq. 6).
 
         For a customer who has made ``n - 1`` renewals and is just before
@@ -314,7 +314,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
         z = 1.0 / (1.0 + float(discount_rate))
         return (d + n - 1.0) / (g + d + n - 1.0) * special.hyp2f1(1.0, d + n, g + d + n, z)
 
-    def sample(self, n_customers: int, n_periods: int, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, n_periods: int, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate renewal records: ``renewals`` and ``churned`` observed over ``n_periods`` opportunities."""
         g, d = self._gd()
         rng = np.random.default_rng(seed)

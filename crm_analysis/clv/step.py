@@ -441,7 +441,7 @@ class RfmClvResult:
             raise InputError("no cohort table in this result: run run_rfm_clv")
         return self.cohorts.table
 
-    def top_customers(self, n: int = 20) -> pd.DataFrame:
+    def top_customers(self, *, n: int = 20) -> pd.DataFrame:
         """The ``n`` customers with the highest CLV, with their prediction intervals.
 
         Returns

@@ -388,8 +388,8 @@ def customer_lifetime_value(
     out = pd.DataFrame({"expected_purchases": purchases, "expected_spend": spend, "clv": clv}, index=data.index)
     if intervals:
         rng = np.random.default_rng(seed)
-        tdraws = transaction_model.sample_params(n_draws, rng)
-        sdraws = spend_model.sample_params(n_draws, rng)
+        tdraws = transaction_model.sample_params(n_draws, seed=rng)
+        sdraws = spend_model.sample_params(n_draws, seed=rng)
         sims = np.empty((len(data), n_draws))
         for i in progress_bar(range(n_draws), enable=progress, desc="CLV parameter draws"):
             tm = transaction_model._with_params(tdraws[i])

@@ -39,7 +39,7 @@ class PeriodCoverage:
         """The periods the data do not cover in full (only the first and/or the last can be)."""
         return list(self.table.index[~self.table["complete"]])
 
-    def note(self, what: str = "period") -> str:
+    def note(self, *, what: str = "period") -> str:
         """A sentence naming the partial periods and their coverage ("" when every period is complete)."""
         parts = [f"{p} ({int(r.covered)} of {int(r.days)} days)" for p, r in self.table[~self.table["complete"]].iterrows()]
         if not parts:
@@ -113,4 +113,4 @@ def complete_periods(series: pd.Series, first_day: object, last_day: object, *, 
     idx = series.index
     as_period = idx if isinstance(idx, pd.PeriodIndex) else pd.DatetimeIndex(idx).to_period(freq)
     keep = [p not in partial for p in as_period]
-    return series[keep], cov.note(what)
+    return series[keep], cov.note(what=what)

@@ -153,7 +153,7 @@ class CostDrivers:
             "cost_per_special_request": self.cost_per_special_request,
         }
 
-    def describe(self, money: Callable[[float], str] | None = None) -> str:
+    def describe(self, *, money: Callable[[float], str] | None = None) -> str:
         """The drivers in words.
 
         Parameters
@@ -212,7 +212,7 @@ class ProfitTable:
         out["unprofitable_customers"] = float((t["profit"] < 0).sum())
         return out
 
-    def top_returners(self, n: int = 10, min_orders: int = 1) -> pd.DataFrame:
+    def top_returners(self, *, n: int = 10, min_orders: int = 1) -> pd.DataFrame:
         """The customers who return most: by returned revenue, with their return rate and profit.
 
         Parameters

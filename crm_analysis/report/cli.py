@@ -213,7 +213,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
     blocks = []
     for nb in specs:
         params = notebook_parameters(nb.path)
-        configured = cfg.parameters_for(nb, "<run folder>", params)
+        configured = cfg.parameters_for(nb, "<run folder>", declared=params)
         head = f"{nb.name} ({_rel(nb.path, cfg.project_root)})" + ("" if nb.enabled else " [disabled]")
         blocks.append(format_parameters(head, params, configured=configured))
     print("\n\n".join(blocks))

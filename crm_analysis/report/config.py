@@ -194,7 +194,7 @@ class DataSpec:
     options: dict[str, Any] = field(default_factory=dict)
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
 
-    def not_found(self, key: str = "path") -> str | None:
+    def not_found(self, *, key: str = "path") -> str | None:
         """A "file not found" message naming every folder tried, or None when the path was absolute or found."""
         info = self.resolved.get(key)
         if info is None or info["against"] is not None or not info["tried"]:
@@ -301,7 +301,7 @@ class ReportConfig:
                 return nb
         raise ConfigError(f"no notebook named {name!r} in the chain; known: {[n.name for n in self.notebooks]}")
 
-    def parameters_for(self, nb: NotebookSpec, run_dir: str | Path, declared: Iterable[str] = ()) -> dict[str, Any]:
+    def parameters_for(self, nb: NotebookSpec, run_dir: str | Path, *, declared: Iterable[str] = ()) -> dict[str, Any]:
         """The parameters the runner passes to notebook ``nb``.
 
         Parameters

@@ -307,7 +307,7 @@ def preflight(config: ReportConfig) -> Preflight:
                                    as_of=config.as_of)
             sources[kind] = checked
             # a relative path found nowhere: every folder tried, not only the first
-            not_found = spec.not_found("database" if spec.loader == "duckdb" else "path")
+            not_found = spec.not_found(key="database" if spec.loader == "duckdb" else "path")
             problems += [f"data.{kind} ({spec.loader}): "
                          + (not_found if not_found is not None and msg.startswith("file not found") else msg)
                          for msg in checked.problems]

@@ -880,7 +880,7 @@ def run_chain(
                 write_glossary(run_dir)
                 for nb in cfg.notebooks:
                     if nb.enabled and nb.name not in skipped:
-                        params = cfg.parameters_for(nb, run_dir, declared.get(nb.name, {}))
+                        params = cfg.parameters_for(nb, run_dir, declared=declared.get(nb.name, {}))
                         result.notebooks.append(NotebookRun(nb.name, nb.path, params, "pending"))
                     else:
                         note = f"skipped: {skipped[nb.name]}" if nb.name in skipped else None

@@ -67,7 +67,7 @@ class CohortTable:
     frequency: str
     observation_end: pd.Timestamp
 
-    def matrix(self, metric: str = "retention_rate") -> pd.DataFrame:
+    def matrix(self, *, metric: str = "retention_rate") -> pd.DataFrame:
         """Cohorts (rows) by periods since acquisition (columns) of one metric; NaN after ``observation_end``.
 
         Parameters
@@ -115,7 +115,7 @@ class CohortTable:
         out.append(f"The first cohort ({name}) also holds the customers acquired before the data begin.")
         return " ".join(out)
 
-    def plot(self, metric: str = "retention_rate", *, ax: Any = None, annotate: bool | None = None) -> Any:
+    def plot(self, *, metric: str = "retention_rate", ax: Any = None, annotate: bool | None = None) -> Any:
         """Heatmap of :meth:`matrix` (cohorts down, periods since acquisition across).
 
         Parameters
@@ -134,7 +134,7 @@ class CohortTable:
         """
         import matplotlib.pyplot as plt
 
-        mat = self.matrix(metric)
+        mat = self.matrix(metric=metric)
         if ax is None:
             fig, ax = plt.subplots(figsize=(min(2 + 0.55 * mat.shape[1], 16), min(1.5 + 0.35 * mat.shape[0], 12)))
         else:

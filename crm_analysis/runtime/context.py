@@ -167,7 +167,7 @@ class RunContext:
         return path
 
     def read_table(
-        self, name: str, default: Callable[["RunContext"], pd.DataFrame] | None = None
+        self, name: str, *, default: Callable[["RunContext"], pd.DataFrame] | None = None
     ) -> pd.DataFrame:
         """Read Parquet artefact ``name``.
 
@@ -244,7 +244,7 @@ class RunContext:
         tmp.replace(path)
         return path
 
-    def read_json(self, name: str, default: Any = None) -> Any:
+    def read_json(self, name: str, *, default: Any = None) -> Any:
         """Read JSON artefact ``name``; ``default`` where it is missing."""
         path = self.artifacts / (name if name.endswith(".json") else name + ".json")
         if not path.exists():
@@ -256,7 +256,7 @@ class RunContext:
         return obj
 
     # -------------------------------------------------------------- headlines
-    def headline(self, key: str, value: Any, label: str | None = None) -> None:
+    def headline(self, key: str, value: Any, *, label: str | None = None) -> None:
         """Record a headline figure of this notebook for the report index.
 
         Parameters

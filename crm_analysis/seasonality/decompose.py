@@ -183,7 +183,7 @@ class Decomposition:
         prof.name = col
         return prof
 
-    def plot(self, title: str | None = None) -> "Figure":
+    def plot(self, *, title: str | None = None) -> "Figure":
         """Observed, trend, each seasonal component and remainder, stacked.
 
         Returns
@@ -218,7 +218,7 @@ class Decomposition:
 def _as_series(series: pd.Series | DemandSeries | np.ndarray, column: str | None) -> tuple[pd.Series, list[str], str]:
     notes: list[str] = []
     if isinstance(series, DemandSeries):
-        s = series.column(column)
+        s = series.column(name=column)
         notes = list(series.notes)
         name = f"{series.label}" + (f" [{column}]" if column else "")
         return s.astype(float), notes, name

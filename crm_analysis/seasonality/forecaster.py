@@ -729,7 +729,7 @@ class ForecastResult:
         tab.insert(0, "chosen", self.chosen.reindex(tab.index))
         return tab
 
-    def plot(self, classes: Sequence[str] | None = None, history_days: int = 180, total: bool = True) -> "Figure":
+    def plot(self, *, classes: Sequence[str] | None = None, history_days: int = 180, total: bool = True) -> "Figure":
         """History, forecast and prediction interval, one panel per class (and the total).
 
         Parameters
@@ -979,7 +979,7 @@ class DemandForecaster(NotFittedAttributes):
             check_count(self.capacity, "capacity", minimum=1)
 
     # ---------------------------------------------------------- fitting
-    def fit(self, history: Any, as_of: object = None) -> "DemandForecaster":
+    def fit(self, history: Any, *, as_of: object = None) -> "DemandForecaster":
         """Select/combine, reconcile and forecast from the history known at ``as_of``.
 
         Parameters

@@ -107,7 +107,7 @@ class MixTable:
     by: str
     measure: str
 
-    def plot(self, value: Literal["shares", "index", "counts"] = "shares", ax: "Axes | None" = None) -> "Figure":
+    def plot(self, *, value: Literal["shares", "index", "counts"] = "shares", ax: "Axes | None" = None) -> "Figure":
         """Heatmap of ``shares`` (default), ``index`` or ``counts``.
 
         Returns

@@ -155,7 +155,7 @@ class DemandSeries:
         full = counts[counts >= 7].index
         return pd.Series(idx.isin(full), index=idx, name="closed")
 
-    def column(self, name: str | None = None) -> pd.Series:
+    def column(self, *, name: str | None = None) -> pd.Series:
         """One group's series (``None``: the total).
 
         Raises
@@ -191,7 +191,7 @@ class DemandSeries:
         """Human label of the measure."""
         return _MEASURE_LABELS.get(self.measure, self.measure)
 
-    def plot(self, ax: "Axes | None" = None, stacked: bool = True) -> "Figure":
+    def plot(self, ax: "Axes | None" = None, *, stacked: bool = True) -> "Figure":
         """Plot the series (stacked areas by group when grouped).
 
         Parameters

@@ -275,7 +275,7 @@ class ActionRule:
         """Whether the rule is an onboarding or acquisition action."""
         return self.intent in NEW_CUSTOMER_INTENTS
 
-    def matches(self, table: pd.DataFrame, segment_col: str = "segment") -> np.ndarray:
+    def matches(self, table: pd.DataFrame, *, segment_col: str = "segment") -> np.ndarray:
         """Boolean mask of the rows of ``table`` this rule matches (conditions, state and segments)."""
         needed = list(self.conditions) + (["state"] if self.state else []) + ([segment_col] if self.segments else [])
         check_columns(needed, table.columns, table=f"the table action rule {self.action!r} is applied to",
@@ -629,7 +629,7 @@ def assign_actions(
     held = np.full(n, "", dtype=object)
     free = np.ones(n, dtype=bool)
     for i, rule in enumerate(rules, start=1):
-        match = free & rule.matches(table, segment_col)
+        match = free & rule.matches(table, segment_col=segment_col)
         if rule.new_customer:
             barred = match & seg_lapsed
             held[barred] = [f"{h},{i}" if h else str(i) for h in held[barred]]

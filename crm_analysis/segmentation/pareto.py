@@ -96,7 +96,7 @@ class ParetoResult:
             raise InputError(f"x is a fraction of customers in [0, 1] (0.2 = top 20%), got {x}")
         return float(np.interp(x, self.population_share, self.concentration))
 
-    def customers_for_share(self, share: float = 0.8) -> float:
+    def customers_for_share(self, *, share: float = 0.8) -> float:
         """Smallest fraction of customers (whole customers) producing ``share`` of the total.
 
         Parameters
@@ -125,15 +125,15 @@ class ParetoResult:
                 "gini": self.gini,
                 "top10_share": self.share_of_top(0.1),
                 "top20_share": self.share_of_top(0.2),
-                "customers_for_50pct": self.customers_for_share(0.5),
-                "customers_for_80pct": self.customers_for_share(0.8),
+                "customers_for_50pct": self.customers_for_share(share=0.5),
+                "customers_for_80pct": self.customers_for_share(share=0.8),
                 "zero_value_customers": self.n_zero,
                 "negative_clipped": self.n_clipped,
             },
             name=self.label,
         )
 
-    def plot(self, ax: Axes | None = None, share: float = 0.8) -> Figure:
+    def plot(self, ax: Axes | None = None, *, share: float = 0.8) -> Figure:
         """Lorenz and concentration curves, marking the customers producing ``share``.
 
         Parameters
@@ -151,7 +151,7 @@ class ParetoResult:
         ax.plot(p, self.concentration, color="C0", lw=2, label="Top customers (concentration)")
         ax.plot(p, self.lorenz, color="C1", lw=2, label=f"Lorenz curve (Gini {self.gini:.2f})")
         ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="Equal value")
-        xs = self.customers_for_share(share)
+        xs = self.customers_for_share(share=share)
         ax.plot([xs, xs, 0], [0, share, share], color="C3", ls="--", lw=1)
         ax.scatter([xs], [share], color="C3", zorder=3)
         ax.annotate(

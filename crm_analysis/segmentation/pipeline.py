@@ -181,7 +181,7 @@ class SegmentationResult:
         return {
             "top20_revenue_share": self.pareto_revenue.share_of_top(0.2),
             "gini_revenue": self.pareto_revenue.gini,
-            "customers_for_80pct_revenue": self.pareto_revenue.customers_for_share(0.8),
+            "customers_for_80pct_revenue": self.pareto_revenue.customers_for_share(share=0.8),
             "n_segments": int(len(t)),
             "largest_segment": str(t["customers"].idxmax()),
             "n_clusters": int(self.clustering.n_clusters_),

@@ -188,7 +188,7 @@ class ValueGrid:
         order = [self.names[k] for k in sorted(self.names, key=lambda k: (-k[1], -k[0]))]
         return out.reindex([o for o in dict.fromkeys(order) if o in out.index])
 
-    def plot(self, kind: Literal["heatmap", "scatter"] = "heatmap", ax: Axes | None = None) -> Figure:
+    def plot(self, *, kind: Literal["heatmap", "scatter"] = "heatmap", ax: Axes | None = None) -> Figure:
         """Heatmap of customers per cell (with names) or scatter of current vs future value.
 
         Parameters

@@ -523,7 +523,7 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
                      "all training nights")
     dp_group = np.array([m - 1 if (m - 1) in dp else fallback for m in test_nights.month])
     busiest = int(pd.Series(dp_group).mode().iloc[0]) if len(dp_group) else fallback
-    dp_table = dp[busiest].protection_frame([d for d in (180, 120, 90, 60, 30, 14, 7, 1) if d <= p.dp_days])
+    dp_table = dp[busiest].protection_frame(days_before=[d for d in (180, 120, 90, 60, 30, 14, 7, 1) if d <= p.dp_days])
     # EMSR-b demand per class: final rooms per night by arrival month over the training nights
     otb_cls = pd.DataFrame(curves_by_class(b, start, train_end), copy=False)
     mon = otb_cls.index.month

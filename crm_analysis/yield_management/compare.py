@@ -163,7 +163,7 @@ class NightlyComparison:
     capacity: int
     specs: dict[pd.Timestamp, list[tuple[float, float]]] = field(repr=False, default_factory=dict)
 
-    def summary(self, by: pd.Series | str = "month") -> pd.DataFrame:
+    def summary(self, *, by: pd.Series | str = "month") -> pd.DataFrame:
         """Expected revenue and uplift aggregated over groups of nights.
 
         Parameters
@@ -210,7 +210,7 @@ class NightlyComparison:
         return out.fillna({"EMSR-b_uplift_over_capacity": 0.0, "DP_uplift_over_capacity": 0.0})
 
     def group_decision(
-        self, arrival: object, group_size: int, group_rate: float, nights: int, future_value: float = 0.0
+        self, arrival: object, group_size: int, group_rate: float, nights: int, *, future_value: float = 0.0
     ) -> GroupDecision:
         """Accept or reject a group arriving on ``arrival`` for ``nights`` nights.
 

@@ -123,7 +123,7 @@ class DynamicDPResult:
             return False
         return bool(self.fares[j - 1] >= self.bid_prices[t - 1, x - 1])
 
-    def protection_frame(self, days_before: Sequence[int] = (180, 90, 60, 30, 14, 7, 1)) -> pd.DataFrame:
+    def protection_frame(self, *, days_before: Sequence[int] = (180, 90, 60, 30, 14, 7, 1)) -> pd.DataFrame:
         """Protection levels and the bid price of the last unit by days before arrival.
 
         Parameters

@@ -103,7 +103,7 @@ class GroupDecision:
             index=pd.RangeIndex(1, self.nights + 1, name="night"),
         )
 
-    def explain(self, money: Callable[[float], str] | None = None) -> str:
+    def explain(self, *, money: Callable[[float], str] | None = None) -> str:
         """The decision in plain words.
 
         Parameters

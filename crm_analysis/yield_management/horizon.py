@@ -90,7 +90,7 @@ class BookingCurves:
     arrivals: OnTheBooks
     by: str | None
 
-    def frame(self, days_before: Sequence[int] = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180)) -> pd.DataFrame:
+    def frame(self, *, days_before: Sequence[int] = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180)) -> pd.DataFrame:
         """Long table: ``night``, ``series``, ``days_before``, ``rooms``, ``arrivals``.
 
         Parameters
@@ -109,7 +109,7 @@ class BookingCurves:
         a = self.arrivals.values[:, d, :].transpose(0, 2, 1).ravel()
         return pd.DataFrame({"rooms": r, "arrivals": a}, index=idx).reset_index()
 
-    def mean_curve(self, end: object | None = None) -> pd.DataFrame:
+    def mean_curve(self, *, end: object | None = None) -> pd.DataFrame:
         """Mean share of the final rooms on the books, by days before and series.
 
         Parameters
@@ -136,7 +136,7 @@ class BookingCurves:
         out["all"] = alls
         return out
 
-    def plot(self, ax: "Axes | None" = None, end: object | None = None) -> "Figure":
+    def plot(self, ax: "Axes | None" = None, *, end: object | None = None) -> "Figure":
         """Booking curves: share of the final rooms on the books against days before the night."""
         import matplotlib.pyplot as plt
 
@@ -144,7 +144,7 @@ class BookingCurves:
             fig, ax = plt.subplots(figsize=(8, 4))
         else:
             fig = ax.figure
-        curve = self.mean_curve(end)
+        curve = self.mean_curve(end=end)
         for c in curve.columns:
             ax.plot(curve.index, curve[c], lw=2.5 if c == "all" else 1.2, label=str(c))
         ax.invert_xaxis()
@@ -301,7 +301,7 @@ class PickupBacktest:
     errors: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
-    def table(self, metric: str = "mae") -> pd.DataFrame:
+    def table(self, *, metric: str = "mae") -> pd.DataFrame:
         """``metric`` by method (rows) and days before (columns)."""
         return self.errors.pivot(index="method", columns="days_before", values=metric)
 
@@ -334,7 +334,7 @@ class PickupBacktest:
         sub = p.merge(keys, on=["origin", "night"], how="inner")
         return PickupBacktest(sub, _errors(sub), [f"restricted to the {len(keys)} (origin, night) pairs of {method}"])
 
-    def plot(self, metric: str = "mae", ax: "Axes | None" = None) -> "Figure":
+    def plot(self, *, metric: str = "mae", ax: "Axes | None" = None) -> "Figure":
         """Forecast error against days before the night, one line per method."""
         import matplotlib.pyplot as plt
 
@@ -342,7 +342,7 @@ class PickupBacktest:
             fig, ax = plt.subplots(figsize=(7, 4))
         else:
             fig = ax.figure
-        t = self.table(metric)
+        t = self.table(metric=metric)
         for m in t.index:
             ax.plot(t.columns, t.loc[m], marker="o", label=m)
         ax.invert_xaxis()

@@ -76,7 +76,7 @@ class SimulationResult:
     protection_levels: dict[str, np.ndarray]
     arrival: str
 
-    def summary(self, baseline: str | None = "FCFS") -> pd.DataFrame:
+    def summary(self, *, baseline: str | None = "FCFS") -> pd.DataFrame:
         """Metrics per policy.
 
         Columns: ``mean_revenue``, ``ci_low``/``ci_high`` (95% normal CI of the

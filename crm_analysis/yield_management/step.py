@@ -173,7 +173,7 @@ class YieldResult:
     @property
     def year(self) -> pd.Series:
         """The whole-horizon summary row of the nightly comparison."""
-        return self.nightly.summary("year").iloc[0]
+        return self.nightly.summary(by="year").iloc[0]
 
     @property
     def best_policy(self) -> str:

@@ -60,7 +60,7 @@ def test_no_money_outcome_needs_a_value_per_response(data):
     assert 0 <= h["best_contact_share"] <= 1
     assert a.plot() is not None
     with pytest.raises(CampaignInputError, match="unknown model 'nope'"):
-        a.profit_curve("nope")
+        a.profit_curve(model="nope")
 
 
 def test_spend_without_a_response_is_counted(data):

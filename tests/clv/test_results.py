@@ -55,14 +55,14 @@ def test_information_criteria_follow_their_definitions(fitted, sim, cls):
 def test_summary_interval_is_wald_on_log_scale(fitted):
     """The summary's interval is exp(log theta +- z se_log); the SE is theta * se_log (delta method)."""
     m = fitted[BetaGeoModel]
-    tab = m.fit_result_.summary(0.9)
+    tab = m.fit_result_.summary(level=0.9)
     se_log = np.sqrt(np.diag(m.log_covariance_.to_numpy()))
     z = stats.norm.ppf(0.95)
     np.testing.assert_allclose(tab["ci_lower"], m.params_ * np.exp(-z * se_log), rtol=1e-12)
     np.testing.assert_allclose(tab["std_error"], m.params_ * se_log, rtol=1e-12)
-    pd.testing.assert_frame_equal(tab, m.summary(0.9))
+    pd.testing.assert_frame_equal(tab, m.summary(level=0.9))
     with pytest.raises(ValueError, match="level"):
-        m.summary(95)
+        m.summary(level=95)
 
 
 @pytest.mark.parametrize("cls", TRANSACTION_MODELS)

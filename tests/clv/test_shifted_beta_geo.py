@@ -65,7 +65,7 @@ def test_derl_equals_direct_discounted_sum(g, d, rate, n):
     m = ShiftedBetaGeoModel.from_params([g, d])
     k = np.arange(int(np.ceil(18 * np.log(10) / np.log1p(rate))) + 1)
     terms = np.exp(special.betaln(g, d + n + 1 + k) - special.betaln(g, d + n) - k * np.log1p(rate))
-    assert float(m.derl(rate, n)) == pytest.approx(float(terms.sum()), rel=1e-9)
+    assert float(m.derl(rate, renewals=n)) == pytest.approx(float(terms.sum()), rel=1e-9)
 
 
 def test_derl_high_precision_reference():
@@ -77,7 +77,7 @@ def test_derl_high_precision_reference():
         direct = mpmath.nsum(
             lambda k: mpmath.beta(g, d + n + 1 + k) / mpmath.beta(g, d + n) / mpmath.power(1 + rate, k), [0, mpmath.inf]
         )
-        assert float(m.derl(rate, n)) == pytest.approx(float(direct), rel=1e-12)
+        assert float(m.derl(rate, renewals=n)) == pytest.approx(float(direct), rel=1e-12)
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])

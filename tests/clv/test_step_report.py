@@ -113,7 +113,7 @@ def test_intervals_contain_the_point_totals_and_agree_with_the_closed_form(plain
 
 
 def test_top_customers_carry_their_intervals(plain):
-    top = plain.top_customers(20)
+    top = plain.top_customers(n=20)
     assert len(top) == 20 and top["clv"].is_monotonic_decreasing
     assert list(top.columns[top.columns.get_loc("expected_purchases") + 1:][:2]) == ["purchases_lower",
                                                                                      "purchases_upper"]

@@ -256,6 +256,6 @@ def test_describe_writes_the_cost_drivers_with_the_given_currency():
     from crm_analysis.presentation import Units, format_money
 
     d = CostDrivers(gross_margin=0.4, cost_per_order=2.0, cost_per_line=0.2, cost_per_return=3.0)
-    text = d.describe(lambda x: format_money(x, units=Units("JPY")))
+    text = d.describe(money=lambda x: format_money(x, units=Units("JPY")))
     assert text == "gross margin 40% of revenue; JPY 2 per order; JPY 0 per order line; JPY 3 per returned line"
     assert d.describe() == "gross margin 40% of revenue; 2.00 per order; 0.20 per order line; 3.00 per returned line"

@@ -148,7 +148,7 @@ def test_parameters_passed_to_notebooks(project: Path, write_notebook, write_con
     p = cfg.parameters_for(dq, "/runs/x")
     assert p["run_dir"] == "/runs/x" and p["seed"] == 7 and p["as_of"] == "2024-06-30"
     assert p["transactions_source"] == {"loader": "synthetic"} and p["bookings_source"] == {"loader": "synthetic"}
-    q = cfg.parameters_for(ok, "/runs/x", ["run_dir", "seed", "as_of", "n"])
+    q = cfg.parameters_for(ok, "/runs/x", declared=["run_dir", "seed", "as_of", "n"])
     assert q == {"run_dir": "/runs/x", "seed": 7, "as_of": "2024-06-30", "n": 5}
 
 
@@ -233,10 +233,10 @@ def test_units_and_calendar_of_the_run(project: Path) -> None:
     again = parse_config(yaml.safe_load(cfg.to_yaml()), project_root=project)
     assert again.units == cfg.units and again.calendar == cfg.calendar
     nb = cfg.notebooks[0]
-    assert cfg.parameters_for(nb, "/r", ["calendar"])["calendar"]["subdiv"] == "ENG"
-    assert "calendar" not in cfg.parameters_for(nb, "/r", [])  # not declared: not passed
+    assert cfg.parameters_for(nb, "/r", declared=["calendar"])["calendar"]["subdiv"] == "ENG"
+    assert "calendar" not in cfg.parameters_for(nb, "/r", declared=[])  # not declared: not passed
     own = cfg.replace(notebooks=(nb.__class__(nb.name, nb.path, {"calendar": {"country": "PT"}}, True, None),))
-    assert own.parameters_for(own.notebooks[0], "/r", ["calendar"])["calendar"] == {"country": "PT"}  # its own wins
+    assert own.parameters_for(own.notebooks[0], "/r", declared=["calendar"])["calendar"] == {"country": "PT"}  # its own wins
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [

@@ -92,13 +92,13 @@ def test_errors_name_the_parameter():
 def test_heatmap_has_labels():
     tx = _tx([("a", "2024-01-05", 10.0), ("b", "2024-02-05", 3.0), ("a", "2024-02-07", 1.0)])
     res = cohort_table(tx, observation_end="2024-03-31")
-    fig = res.plot("revenue_per_customer")
+    fig = res.plot(metric="revenue_per_customer")
     ax = fig.axes[0]
     assert "Revenue per customer" in ax.get_title() and ax.get_xlabel() == "months since acquisition"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["2024-01", "2024-02"]
     plt.close(fig)
     with pytest.raises(ValueError, match="metric"):
-        res.matrix("churn")
+        res.matrix(metric="churn")
 
 
 @pytest.mark.slow
@@ -125,7 +125,7 @@ def test_the_partial_period_is_hatched_and_named(end: str, partial_days: int | N
 
     tx = _tx([("a", "2024-01-05", 10.0), ("b", "2024-02-05", 3.0), ("a", "2024-02-07", 1.0), ("b", "2024-03-01", 2.0)])
     res = cohort_table(tx, observation_end=end)
-    fig = res.plot("retention_rate")
+    fig = res.plot(metric="retention_rate")
     hatched = [p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_hatch()]
     n_partial = int((~res.table["complete"]).sum())
     assert len(hatched) == n_partial == (0 if partial_days is None else 2)  # the March cell of both cohorts

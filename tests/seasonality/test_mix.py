@@ -77,10 +77,10 @@ def test_heatmaps_label_what_they_show_with_thousands_separators():
     counts = pd.DataFrame({"UK": [3000.0, 1000.0], "FR": [1000.0, 1000.0]}, index=["Mon", "Tue"])
     shares = counts.div(counts.sum(axis=1), axis=0)
     mix = MixTable(counts, shares, shares, counts.sum(axis=1), "weekday", "country", "revenue")
-    fig = mix.plot("shares")
+    fig = mix.plot(value="shares")
     assert fig.axes[1].get_ylabel() == "share of revenue" and fig.axes[0].texts[0].get_text() == "75%"
     plt.close(fig)
-    fig = mix.plot("counts")
+    fig = mix.plot(value="counts")
     assert fig.axes[0].texts[0].get_text() == "3,000"
     plt.close(fig)
 

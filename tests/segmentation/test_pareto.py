@@ -44,7 +44,7 @@ def test_matches_independent_computation(values):
     r = pareto_analysis(x)
     assert r.gini == pytest.approx(_gini_mean_difference(x), abs=1e-9)
     assert r.share_of_top(0.2) == pytest.approx(_top_share(x, 0.2), abs=1e-9)
-    assert r.customers_for_share(0.8) == pytest.approx(_customers_for(x, 0.8))
+    assert r.customers_for_share(share=0.8) == pytest.approx(_customers_for(x, 0.8))
     # Lorenz endpoints and shape
     assert r.lorenz[0] == 0 and r.lorenz[-1] == 1
     assert r.concentration[0] == 0 and r.concentration[-1] == 1
@@ -64,7 +64,7 @@ def test_revenue_like_sample_against_pandas():
     assert r.n_zero == 300
     assert r.share_of_top(0.2) == pytest.approx(_top_share(x, 0.2))
     assert r.share_of_top(0.1) == pytest.approx(_top_share(x, 0.1))
-    assert r.customers_for_share(0.8) == pytest.approx(_customers_for(x, 0.8))
+    assert r.customers_for_share(share=0.8) == pytest.approx(_customers_for(x, 0.8))
     assert r.gini == pytest.approx(_gini_mean_difference(x))
 
 
@@ -72,7 +72,7 @@ def test_equal_values_gini_zero():
     r = pareto_analysis(np.full(50, 7.0))
     assert r.gini == pytest.approx(0.0, abs=1e-12)
     assert r.share_of_top(0.2) == pytest.approx(0.2)
-    assert r.customers_for_share(0.8) == pytest.approx(0.8)
+    assert r.customers_for_share(share=0.8) == pytest.approx(0.8)
 
 
 @pytest.mark.parametrize("n", [2, 5, 37, 1000])
@@ -81,7 +81,7 @@ def test_one_customer_has_everything(n):
     x[n // 2] = 123.0
     r = pareto_analysis(x)
     assert r.gini == pytest.approx((n - 1) / n)
-    assert r.customers_for_share(0.8) == pytest.approx(1 / n)
+    assert r.customers_for_share(share=0.8) == pytest.approx(1 / n)
     assert r.share_of_top(1 / n) == pytest.approx(1.0)
 
 

@@ -38,7 +38,7 @@ def test_grid_cells_and_tiers(clv_table, n):
     assert top["current"].min() >= rest.loc[rest["current_tier"] < n, "current"].max()
     assert top["future"].min() >= rest.loc[rest["future_tier"] < n, "future"].max()
     assert isinstance(g.plot(), Figure)
-    assert isinstance(g.plot("scatter"), Figure)
+    assert isinstance(g.plot(kind="scatter"), Figure)
     assert g.cell_summary()["share"].sum() == pytest.approx(1.0)
 
 

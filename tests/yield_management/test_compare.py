@@ -64,18 +64,18 @@ def test_summary_sums_nights_and_groups():
     rng = np.random.default_rng(0)
     means = rng.uniform(5, 30, (40, 3))
     res = evaluate_nights(_forecasts(means, np.full_like(means, 4.0), start="2025-01-15"), FARES, capacity=50)
-    month = res.summary("month")
-    year = res.summary("year")
+    month = res.summary(by="month")
+    year = res.summary(by="year")
     assert list(month.index) == ["2025-01", "2025-02"]
     assert month["nights"].sum() == 40 == year["nights"].iloc[0]
     for c in ("FCFS", "EMSR-b", "DP", "DP_uplift", "DP_uplift_over_capacity"):
         assert month[c].sum() == pytest.approx(year[c].iloc[0])
         assert year[c].iloc[0] == pytest.approx(res.nights[c].sum() if c in res.nights else year[c].iloc[0])
     labels = pd.Series(np.where(res.nights["load"] > res.nights["load"].median(), "high", "low"), index=res.nights.index)
-    by = res.summary(labels)
+    by = res.summary(by=labels)
     assert by["nights"].sum() == 40
     with pytest.raises(ValueError, match="by must be"):
-        res.summary("week")
+        res.summary(by="week")
 
 
 def test_group_decision_uses_each_nights_own_demand():

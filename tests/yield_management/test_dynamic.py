@@ -98,7 +98,7 @@ def test_bid_prices_monotone_and_protection_nested():
     assert np.all(np.diff(bp, axis=0) >= -1e-9)  # more time to go -> higher bid prices
     y = r.protection_levels
     assert np.all(np.diff(y, axis=1) >= 0)
-    tab = r.protection_frame([30, 7, 1])
+    tab = r.protection_frame(days_before=[30, 7, 1])
     assert list(tab.index) == [30, 7, 1]
     assert r.plot().axes[0].get_xlabel() == "days before arrival"
     assert r.accept(5, 30, 1) and not r.accept(5, 0, 1)
@@ -131,5 +131,5 @@ def test_accept_and_protection_frame_refuse_arguments_outside_the_programme():
         assert words in str(e.value), (args, str(e.value))
     assert r.accept(12, 4, 1) and not r.accept(1, 0, 1)
     with pytest.raises(ValueError, match=r"days_before \[180\] outside the programme's horizon of 0..12 days"):
-        r.protection_frame([180, 7])
-    assert list(r.protection_frame([12, 7, 0]).index) == [12, 7, 0]
+        r.protection_frame(days_before=[180, 7])
+    assert list(r.protection_frame(days_before=[12, 7, 0]).index) == [12, 7, 0]

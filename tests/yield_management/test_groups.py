@@ -158,13 +158,13 @@ def test_explain_writes_every_amount_with_the_given_currency():
     fares = [1050.0, 567.0, 534.0, 520.0]
     demand = [(17.3, 5.8), (45.1, 15.0), (39.6, 13.2), (34.0, 11.3)]
     dec = evaluate_group_request(20, 300.0, 3, 100, fares, demand, future_value=12.5)
-    text = dec.explain(lambda x: format_money(x, units=Units("CHF")))
+    text = dec.explain(money=lambda x: format_money(x, units=Units("CHF")))
     amounts = re.findall(r"(?:CHF )?\d[\d,]*(?:\.\d+)?", text)
     money = [a for a in amounts if a.startswith("CHF ")]
     # group rate, group revenue, 3 nights' displacement, total displacement, future value, net benefit, break-even
     assert len(money) == 1 + 1 + 3 + 1 + 1 + 1 + 1, text
     assert f"at {format_money(300.0, units=Units('CHF'))} per room-night" in text
-    assert dec.explain() == dec.explain(None) and "CHF" not in dec.explain()
+    assert dec.explain() == dec.explain(money=None) and "CHF" not in dec.explain()
 
 
 def test_the_reason_for_no_future_value_is_shown_as_code():
