@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.notebook, pytest.mark.slow]
 GOOD = """\
 from crm_analysis.runtime.context import RunContext
 ctx = RunContext(run_dir, seed=seed, as_of=as_of, notebook="good")
-ctx.headline("big_number", 1234.5678, "A big number")
+ctx.headline("big_number", 1234.5678, label="A big number")
 print("value", n * 2, "seed", seed)
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots(figsize=(3, 2))
