@@ -28,6 +28,17 @@ with the learned :class:`ForecastResult` in ``result_``). For every series
    little about the eighth week); beyond ``cv_horizon`` the pickup candidate
    has neither a forecast nor a cross-validated accuracy and the other
    candidates are weighted from all horizons;
+   **beyond the cross-validated horizon**, once the history holds the yearly
+   terms, only the candidates whose forecast reverts to the history's mean
+   level are combined: the ``arima`` and ``arima+yearly`` fits with ``d = 0``
+   (weekday means plus the calendar part; the others, ETS, Theta, MSTL, the
+   seasonal naive and ARIMA with ``d = 1``, carry the level of the last weeks
+   through the rest of the horizon). The 56-day cross-validation cannot see
+   how a carried level does months ahead: on the built-in hotel (two years
+   of history, 2025 forecast from 2024-12-31) the carrying candidates'
+   year-ahead mean was -27 % to +26 % off the generator's expected demand,
+   the reverting ones within 4.2 % (benchmarks/README.md, issue #18). When
+   no candidate reverts (``d = 1`` everywhere), the rule above applies;
 4. reconciles the fare-class forecasts with the total (``reconcile``):
    ``"top_down"`` (default: the total's own forecast is kept and split over
    the classes in proportion to their forecasts, "forecast proportions",
@@ -328,6 +339,11 @@ def _engine_mstl(y: np.ndarray, h: int) -> tuple[np.ndarray, str]:
     seas = np.asarray(res.seasonal, dtype=float)
     fc = _weekly_repeat(seas[:, 0], h, 7) + _weekly_repeat(seas[:, 1], h, 365)
     return fc + _ses(y - seas.sum(axis=1)), "MSTL(7,365)+ETS(A,N,N)"
+
+
+def _reverts(label: str) -> bool:
+    """Whether a candidate's forecast (by its label) reverts to the history's mean level: ARIMA errors with d = 0."""
+    return label.startswith("ARIMA(") and label.split(")", 1)[0].split(",")[1:2] == ["0"]
 
 
 def _run_engine(name: str, y: np.ndarray, z: np.ndarray, h: int, weekday0: int) -> tuple[np.ndarray, str]:
@@ -1113,8 +1129,28 @@ class DemandForecaster(NotFittedAttributes):
         cvp = pd.concat(cv_rows, ignore_index=True)
         cvp_open = cvp.loc[cvp["open"]]
 
-        # ---- weights per series (and per horizon with the pickup candidate)
-        weights = {s_: self._weights(cvp_open.loc[cvp_open["series"] == s_], models, H, h_cv) for s_ in series}
+        # ---- final forecasts of the candidates (computed once; the long-run choice needs the ARIMA fits)
+        finals: dict[tuple[str, str], tuple[np.ndarray, str]] = {}
+
+        def final_one(s: str, m: str) -> tuple[np.ndarray, str]:
+            if (s, m) not in finals:
+                finals[s, m] = ((fc_one(full, s, m, H, as_of, known.closed), "pickup") if m == "pickup"
+                                else self._forecast_one(full[s], m, H, regs, known.closed))
+            return finals[s, m]
+
+        # ---- beyond the cross-validated horizon: the candidates that revert to the history's mean level
+        long_run: dict[str, list[str] | None] = {s_: None for s_ in series}
+        if H > h_cv and any(m.endswith("+yearly") for m in models):
+            for s_ in series:
+                rev = [m for m in models if m.partition("+")[0] == "arima" and _reverts(final_one(s_, m)[1])]
+                long_run[s_] = rev or None
+            kept = sorted({m for v in long_run.values() if v for m in v})
+            if kept:
+                notes.append(f"beyond {h_cv} days ahead (the cross-validated horizon) only the candidates whose "
+                             f"forecast reverts to the history's mean level are combined ({', '.join(kept)}: ARIMA "
+                             "errors with d = 0); the others carry the last weeks' level through the year")
+        weights = {s_: self._weights(cvp_open.loc[cvp_open["series"] == s_], models, H, h_cv, long_run[s_])
+                   for s_ in series}
 
         # ---- final base forecasts
         base = {}
@@ -1127,10 +1163,7 @@ class DemandForecaster(NotFittedAttributes):
             for j, m in enumerate(models):
                 if not (W[:, j] > 0).any():
                     continue
-                if m == "pickup":
-                    mean, lab = fc_one(full, s, m, H, as_of, known.closed), "pickup"
-                else:
-                    mean, lab = self._forecast_one(full[s], m, H, regs, known.closed)
+                mean, lab = final_one(s, m)
                 fc += W[:, j] * mean
                 parts.append((float(W[:, j].mean()), m, lab))
             base[s] = fc
@@ -1266,7 +1299,8 @@ class DemandForecaster(NotFittedAttributes):
             reconcile=self.reconcile if multi else None, unconstrained=known.unconstrained, calendar=cal, notes=notes,
         )
 
-    def _weights(self, g: pd.DataFrame, models: list[str], H: int, h_cv: int) -> np.ndarray:
+    def _weights(self, g: pd.DataFrame, models: list[str], H: int, h_cv: int,
+                 long_run: list[str] | None = None) -> np.ndarray:
         """Combination weights, shape ``(H, len(models))``, from one series' open-day CV predictions ``g``.
 
         Without the pickup candidate the weights are the same at every
@@ -1275,7 +1309,10 @@ class DemandForecaster(NotFittedAttributes):
         horizons ``h +- _POOL`` (what is on the books says more about the
         next days than about the eighth week), and beyond ``h_cv`` (where the
         pickup candidate has no cross-validated accuracy and no forecast) from
-        all horizons of the other candidates.
+        all horizons of the other candidates. ``long_run`` (the candidates
+        whose forecast reverts to the history's mean level, see
+        :meth:`_fit`) restricts the candidates beyond ``h_cv``, with or
+        without the pickup candidate.
         """
         e = (g["mean"] - g["actual"]).to_numpy()
         hh = g["h"].to_numpy()
@@ -1296,13 +1333,19 @@ class DemandForecaster(NotFittedAttributes):
 
         every = np.ones(len(e), dtype=bool)
         if "pickup" not in models:
-            return np.tile(one(every, models), (H, 1))
+            W = np.tile(one(every, models), (H, 1))
+            if long_run and H > h_cv:
+                W[h_cv:] = one(every, long_run)
+            return W
         W = np.empty((H, len(models)))
         for h in range(1, min(H, h_cv) + 1):
             W[h - 1] = one(np.abs(hh - h) <= _POOL, models)
         if H > h_cv:
             others = [m for m in models if m != "pickup"]
-            W[h_cv:] = one(every, others) if others else 0.0
+            if long_run:
+                W[h_cv:] = one(every, long_run)
+            else:
+                W[h_cv:] = one(every, others) if others else 0.0
         return W
 
     def _pickup(self, otb: OnTheBooks, v: pd.DataFrame, s: str, classes: list[str], origin: pd.Timestamp,

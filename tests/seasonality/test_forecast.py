@@ -301,42 +301,102 @@ def _pre_issue_14_hotel():
     return replace(DEFAULT_HOTEL, segments=segs, mean_load=0.85, peak_pressure=1.0)
 
 
-def _year_ahead_bias(seed: int, config=None) -> float:
+def _expected_nights(data) -> pd.Series:
+    """The generator's expected unconstrained room-nights per stay night (the oracle of issue #18, point 1).
+
+    What a forecaster that knows every parameter of ``generate_bookings`` and the rates the hotel set, but
+    not the draws (the day-level demand shock, the Poisson requests, stay lengths, cancellations), would
+    forecast: per segment the expected rooms requested by arrival date without the shock
+    (``expected_rooms / demand_shock`` of ``unconstrained_demand``), times the share that does not cancel
+    (``1 - cancel_rate``: the lead-time dependent probabilities average to it over the segment), spread
+    over the stay nights with ``P(nights > k)`` (``nights = 1 + NegBin(los_mean - 1, los_shape)`` or
+    Poisson). Checked against the realised truth over seeds in
+    ``test_expected_nights_is_the_mean_of_the_realised_demand``.
+    """
+    from scipy import stats
+
+    cfg = data.config
+    dem = data.unconstrained_demand
+    S = len(cfg.segments)
+    rooms = dem["expected_rooms"].to_numpy().reshape(-1, S) / dem["demand_shock"].to_numpy().reshape(-1, S)
+    dates = pd.DatetimeIndex(dem["arrival_date"].to_numpy()[::S])
+    k = np.arange(60)
+    out = np.zeros(len(dates) + k.size)
+    for j, seg in enumerate(cfg.segments):
+        m = seg.los_mean - 1
+        sf = (stats.poisson.sf(k - 1, m) if seg.los_shape is None
+              else stats.nbinom.sf(k - 1, seg.los_shape, seg.los_shape / (seg.los_shape + m)))
+        out[: len(dates) + k.size - 1] += np.convolve(rooms[:, j] * (1 - seg.cancel_rate), sf)
+    return pd.Series(out[: len(dates)], index=dates)
+
+
+@pytest.mark.slow
+def test_expected_nights_is_the_mean_of_the_realised_demand():
+    """Recovery: over six seeds the realised true demand (2023-02..2024-12) averages to the expected one.
+
+    One seed's two-year mean lies about 1.0 % (sd over 30 seeds, measured) from its expectation, so six
+    seeds' mean about 0.4 %; 1.5 % is 3.5 of those. Forgetting the cancellations (40 %), the stay lengths
+    (x3) or the shock's normalisation would be far outside.
+    """
+    from crm_analysis.synthetic import DEFAULT_HOTEL, generate_bookings
+
+    ratios = []
+    for seed in range(200, 206):
+        d = generate_bookings(DEFAULT_HOTEL, start="2023-01-01", end="2024-12-31", seed=seed)
+        truth = d.unconstrained_nights.groupby("date")["demand"].sum().loc["2023-02-01":]
+        ratios.append(truth.mean() / _expected_nights(d).loc["2023-02-01":].mean())
+    assert abs(np.mean(ratios) - 1) < 0.015, ratios
+
+
+def _year_ahead(seed: int, config=None) -> dict[str, float]:
+    """Year-ahead forecast of 2025 (history 2023-2024) against the truth, the expected demand and the oracle.
+
+    ``truth``: mean total forecast / mean true demand of 2025 - 1 (the issue's target); ``expected``: the
+    same against the generator's expected demand (:func:`_expected_nights`); ``oracle``: against the
+    expected demand of 2025 times the ratio of the true to the expected demand of the history
+    (2023-02-01..2024-12-31; January 2023 lacks the stays of guests arriving before the start), i.e. what a
+    forecaster with the generator's seasonal shape that takes the level from the same history would forecast.
+    """
     from crm_analysis.synthetic import generate_bookings
 
     d = generate_bookings(_pre_issue_14_hotel() if config is None else config, start="2023-01-01",
                           end="2025-12-31", seed=seed)
-    truth = d.unconstrained_nights
-    truth = truth.loc[truth["date"] > "2024-12-31"].groupby("date")["demand"].sum()
+    truth = d.unconstrained_nights.groupby("date")["demand"].sum()
+    exp = _expected_nights(d)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = DemandForecaster(horizon=365, unconstrain=True, capacity=120, backtest_days=0).fit(
             d.bookings, as_of="2024-12-31").result_
     total = r.total.set_index("date")["mean"]
-    return float(total.mean() / truth.loc[total.index].mean() - 1)
+    fc = float(total.mean())
+    level = float(truth.loc["2023-02-01":"2024-12-31"].mean() / exp.loc["2023-02-01":"2024-12-31"].mean())
+    return {"truth": fc / float(truth.loc[total.index].mean()) - 1,
+            "expected": fc / float(exp.loc[total.index].mean()) - 1,
+            "oracle": fc / (level * float(exp.loc[total.index].mean())) - 1}
+
+
+def _year_ahead_bias(seed: int, config=None) -> float:
+    return _year_ahead(seed, config)["truth"]
 
 
 _BIAS: dict[int, float] = {}
 
 
-# Year-ahead bias of the mean total 2025 (history 2023-2024), measured with the stays in the unconstraining (issue
-# #18) / with the generator's true unconstrained history put in place of the unconstraining ("oracle": what the
-# forecaster does with a perfect one) / before (censored-normal EM alone):
-#   calibrated hotel, seeds 42, 7, 3, 1, 5: -1.8, -2.4, -2.0, -6.8, -7.2 % / -2.2, -2.8, -2.3, -6.4, -14.6 % /
-#                                           -7.3, -7.8, -7.5, -4.0, +9.2 %
-#   pre-issue-14 hotel:                     +3.9, +0.1, +1.2, -5.8, +1.9 % / +2.3, -2.1, -0.7, -7.4, -0.7 % /
-#                                           -1.1, -2.8, -4.3, -4.5, -3.1 %
-# (benchmarks/README.md, "Against the targets of issue 18").
+# Year-ahead bias of the mean total 2025 (history 2023-2024) against the truth, seeds 42, 7, 3, 1, 5 (issue
+# #18; benchmarks/README.md, "Against the targets of issue 18"):
+#   calibrated hotel: -1.8, -2.4, -1.9, -6.8, -2.3 %  (before the long-run rule: ... -7.2 % for seed 5)
+#   pre-issue-14 hotel: +3.9, +0.1, +1.1, -5.8, +1.9 % (unchanged by the long-run rule)
+# The realised demand of 2025 against the generator's expected demand: calibrated -0.4, -0.7, +2.8, +3.4,
+# +2.1 %; pre-issue-14 -2.9, -0.0, +2.2, +3.5, -0.1 % (sd over 30 seeds 1.4 %).
 _PRE14_NOTE = ("measured +3.9 %: the history is unconstrained to +1.6 % of the truth (the censored-normal EM puts the "
                "closed nights of this hotel 3.4 % high, the open nights within three nights of one +2.0 %, the others 0.0 %), and the forecaster "
-               "itself is +2.3 % with the generator's true history in place of the unconstraining (2025's realised "
-               "demand is 3.2 % below its expected level for this seed); before the stays were counted the two "
-               "errors cancelled (-1.1 %)")
-_FORECASTER_NOTE = ("measured {ours} with the stays; {oracle} with the generator's true history in place of the "
-                    "unconstraining (the history 2023-2024 is within 1 % of the truth), so the forecaster, not the "
-                    "unconstraining, misses the target here: its year-ahead level depends on which candidates the "
-                    "56-day cross-validation combines (seed 5: the total combines arima+yearly 45 % with ets 43 %, "
-                    "which has no yearly terms; 2025-Q2, the peak, -17 %)")
+               "itself is +2.3 % with the generator's true history in place of the unconstraining; 2025's realised "
+               "demand is 2.9 % below the generator's expected demand for this seed (against the expected demand the "
+               "forecast is +0.9 %); before the stays were counted the two errors cancelled (-1.1 %)")
+_SEED1_NOTE = ("measured -6.8 %, the generator's draw, not the forecaster's error: 2025's realised demand is 3.4 % above "
+               "the generator's expected demand and the true history 2023-2024 1.9 % below it, so a forecaster that "
+               "knows the seasonal shape exactly and takes the level from this history is -5.1 % off; the forecast "
+               "is -3.7 % off the expected demand and -1.8 % off that oracle (test below)")
 
 
 @pytest.mark.parametrize(
@@ -359,22 +419,37 @@ def test_year_ahead_unconstrained_forecast_within_3pct_of_truth(seed):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "seed",
-    [42, 7, 3]
-    + [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=_FORECASTER_NOTE.format(ours=o, oracle=t)))
-       for s, o, t in [(1, "-6.8 %", "-6.4 %"), (5, "-7.2 %", "-14.6 %")]],
-)
+@pytest.mark.parametrize("seed", [42, 7, 3, 5, pytest.param(1, marks=pytest.mark.xfail(strict=True, reason=_SEED1_NOTE))])
 def test_year_ahead_unconstrained_forecast_on_the_calibrated_hotel(seed):
     """The issue #18 target (3 %) on the default hotel since issue 14 (mean_load 0.9, peak_pressure 1.5).
 
     Met since the unconstraining counts the stays lost to closed nights (-7.3 % and -7.8 % for seeds 42 and 7
-    with the EM alone): the history 2023-2024 is within 1 % of the truth for every seed.
+    with the EM alone): the history 2023-2024 is within 1 % of the truth for every seed. Seed 5 since beyond
+    the 56 cross-validated days only the candidates that revert to the history's mean level are combined
+    (-7.2 % before: ETS, 43 % of the weight, carried December's level through 2025).
     """
     from crm_analysis.synthetic import DEFAULT_HOTEL
 
     bias = _year_ahead_bias(seed, DEFAULT_HOTEL)
     assert abs(bias) < 0.03, f"mean bias {bias:+.1%}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hotel", ["calibrated", "pre_issue_14"])
+@pytest.mark.parametrize("seed", [1, 5, 3])
+def test_year_ahead_forecast_within_3pct_of_the_oracle(seed, hotel):
+    """The forecaster's own error: against what a forecaster that knows the generator's seasonal shape and
+    takes the level from the same history would forecast (:func:`_year_ahead`), within 3 %.
+
+    The truth of one year lies 1.4 % (sd over 30 seeds) from the generator's expected demand and a two-year
+    history 1.0 %, so even that oracle misses the truth by more than 3 % on about one seed in 16 (seed 1 of
+    the calibrated hotel: -5.1 %). Measured (seeds 1, 5, 3): calibrated about -1.8, -2.1, -0.1 %; before issue
+    14 about +1.4, +0.3, +1.1 %.
+    """
+    from crm_analysis.synthetic import DEFAULT_HOTEL
+
+    res = _year_ahead(seed, DEFAULT_HOTEL if hotel == "calibrated" else None)
+    assert abs(res["oracle"]) < 0.03, res
 
 
 @pytest.mark.slow
