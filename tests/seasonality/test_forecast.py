@@ -459,3 +459,31 @@ def test_year_ahead_unconstrained_forecast_unbiased_on_generator(seed):
     bias = _BIAS[seed] if seed in _BIAS else _year_ahead_bias(seed)
     _BIAS[seed] = bias
     assert abs(bias) < 0.05, f"mean bias {bias:+.1%}"
+
+
+def test_beyond_the_cross_validated_horizon_only_mean_reverting_candidates_are_combined():
+    """Issue #18 (round fc18b): a year-ahead forecast does not carry the last weeks' level.
+
+    A stationary daily series (weekly and yearly cycle, gamma noise) whose last three weeks run 20 % high by
+    chance. Within the cross-validated horizon ETS (which carries the last level) may take weight; beyond it
+    only the candidates that revert to the history's mean level (ARIMA errors with d = 0) are combined, so
+    from day 57 on the forecast with ETS and ARIMA candidates equals the one with the ARIMA candidates alone
+    (the same cross-validated weights among them). Without the rule (``_reverts`` always False) the two differ on
+    every one of those days.
+    """
+    rng = np.random.default_rng(3)
+    dates = pd.date_range("2022-01-01", "2024-12-31", freq="D")
+    t = np.arange(len(dates))
+    level = 100 * (1 + 0.3 * np.sin(2 * np.pi * t / 365.25)) * (1 + 0.2 * (dates.day_of_week.to_numpy() >= 5))
+    y = level * rng.gamma(50, 1 / 50, len(dates))
+    y[-21:] *= 1.2
+    hist = pd.Series(y, index=dates, name="all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        both = DemandForecaster(models=("ets", "arima"), horizon=365, backtest_days=0).fit(hist).result_
+        arima = DemandForecaster(models=("arima",), horizon=365, backtest_days=0).fit(hist).result_
+    assert both.cv_errors.loc[("all", "ets+yearly"), "weight"] > 0.01  # ETS is combined within 56 days
+    assert "ARIMA(" in arima.chosen["all"] or "arima" in arima.chosen["all"]
+    np.testing.assert_allclose(both.total["mean"].to_numpy()[56:], arima.total["mean"].to_numpy()[56:], rtol=1e-9)
+    assert not np.allclose(both.total["mean"].to_numpy()[:56], arima.total["mean"].to_numpy()[:56])
+    assert any("reverts to the history's mean level" in n for n in both.notes), both.notes
