@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,3 +62,28 @@ def test_same_order_as_statsmodels_on_random_series(seed: int, n: int, trend: fl
 def test_no_lag_tried_is_order_zero() -> None:
     assert _ar_order_aic(np.arange(3.0), 0) == 0
     assert _ar_order_aic(np.arange(3.0), 5) == 0  # fewer observations than lags
+
+
+@pytest.mark.parametrize("n_open", [91, 45, 7, 6])
+def test_unconstrained_pickup_leaves_out_the_full_nights(n_open):
+    """Issue #18 (round fc18b): with ``unconstrain`` the mean pickup is taken over the nights that were not full.
+
+    On the books: 40 rooms at every lead for every night. Final demand of the 91 window nights: 50 on open
+    nights (pickup 10), 90 on full nights (their unconstrained demand holds the refused requests: pickup 50).
+    The forecast of the coming nights is 40 + 10 when at least 7 window nights were open, and the pickup of
+    all nights (40 + the mean) when fewer were.
+    """
+    from crm_analysis.seasonality.forecaster import DemandForecaster
+    from crm_analysis.seasonality.pickup import OnTheBooks
+
+    nights = pd.date_range("2024-01-01", periods=91 + 28, freq="D")
+    otb = OnTheBooks(nights=nights, leads=np.arange(29), series=["A"], values=np.full((len(nights), 29, 1), 40.0),
+                     measure="room_nights")
+    full = pd.Series(np.arange(len(nights)) >= n_open, index=nights) & (np.arange(len(nights)) < 91)
+    final = np.where(full.to_numpy()[:91], 90.0, 50.0)
+    hist = pd.DataFrame({"A": final}, index=nights[:91])
+    f = DemandForecaster(pickup_weeks=13)
+    got = f._pickup(otb, hist, "A", ["A"], nights[90], 28, 28, full)
+    expect = 50.0 if n_open >= 7 else 40.0 + float(np.mean(final - 40.0))
+    np.testing.assert_allclose(got, expect)
+    np.testing.assert_allclose(f._pickup(otb, hist, "A", ["A"], nights[90], 28, 28, None), 40.0 + np.mean(final - 40.0))
