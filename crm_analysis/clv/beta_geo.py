@@ -13,7 +13,7 @@ from scipy import optimize, special
 
 from ._beta_mix import beta_geometric_expectation
 from .common_dropout import GeometricNBDModel
-from ._special import digamma_difference, log_rising
+from ._special import digamma_difference, log1pexp_and_expit, log_rising
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, collapse_rows, wdot, predicts_from_common_limit
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf, nbd_sf
@@ -155,9 +155,9 @@ class BetaGeoModel(BaseTransactionModel):
             # log L = ... - (r+x) log(alpha+T) + log(1 + e^d),  d = log(a/(b+x-1)) + (r+x) diff
             d = (r + x1) * diff
             d += np.log(a) - l_bx[ix1]
-            w2 = special.expit(d)
+            softplus, w2 = log1pexp_and_expit(d)
             s_lT = wdot(w1, l_T1)
-            ll += -r * s_lT - wdot(w1x1, l_T1) + wdot(w1, np.logaddexp(0.0, d))
+            ll += -r * s_lT - wdot(w1x1, l_T1) + wdot(w1, softplus)
             ww2 = w1 * w2
             g_r -= s_lT - wdot(ww2, diff)
             # sum_i w_i (r+x_i) [(1-w2_i)/(alpha+T_i) + w2_i/(alpha+t_x_i)], summed per distinct T and t_x

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import special
 
 from ._beta_mix import beta_geometric_expectation
-from ._special import digamma_difference, log_rising
+from ._special import digamma_difference, log1pexp_and_expit, log_rising
 from .base import wdot, predicts_from_common_limit
 from .beta_geo import BetaGeoModel
 from .common_dropout import ModifiedGeometricNBDModel
@@ -112,8 +112,9 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         la = np.log(alpha)
         diff = lTu[iT] - ltxu[itx]
         d = (r + x) * diff + np.log(a) - np.log(b + ux)[ix]
-        ll = wdot(Wx, C) + W * r * la - r * wdot(WT, lTu) - wdot(XT, lTu) + wdot(weights, np.logaddexp(0.0, d))
-        w2 = weights * special.expit(d)
+        softplus, w2 = log1pexp_and_expit(d)
+        ll = wdot(Wx, C) + W * r * la - r * wdot(WT, lTu) - wdot(XT, lTu) + wdot(weights, softplus)
+        w2 *= weights
         s2 = float(w2.sum())
         g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(WT, lTu) + wdot(w2, diff)
         wrx2 = w2 * (r + x)

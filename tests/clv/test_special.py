@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_analysis.clv._special import digamma_difference, log_beta, log_rising
+from crm_analysis.clv._special import digamma_difference, log1pexp_and_expit, log_beta, log_rising
 
 
 def _ref_rising(z: float, x: float) -> float:
@@ -74,3 +74,42 @@ def test_log_beta_matches_mpmath(log_a, log_b):
 def test_log_beta_where_gammaln_and_betaln_lose_digits(a, b):
     """The plain gammaln sum is 6e-5 off at (1, 1e12); scipy's betaln 5e-11 at (50, 1e7); log_beta rel 1e-14."""
     assert float(log_beta(a, b)) == pytest.approx(_ref_log_beta(a, b), rel=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(log_z=st.floats(-6, 30), top=st.integers(1, 200))
+def test_one_z_many_counts_matches_mpmath(log_z, top):
+    """The likelihoods' call: one z and an array of the distinct counts (its own code path, a running sum of
+    log(z + k) for the counts up to 32), each value against mpmath at 50 digits, tolerances as above (found by
+    this test: at z = e^13.25, x = 0 the Stirling differences gave 2e-36 instead of 0)."""
+    z = float(np.exp(log_z))
+    x = np.unique(np.r_[0.0, 1.0, 2.0, np.geomspace(1, top, 12).round(), float(top)])
+    got = log_rising(z, x)
+    assert got.shape == x.shape
+    got_d = digamma_difference(z, x)
+    for xi, gi, di in zip(x, got, got_d):
+        assert gi == pytest.approx(_ref_rising(z, xi), rel=1e-12, abs=1e-300)
+        assert di == pytest.approx(_ref_digamma(z, xi), rel=1e-10, abs=1e-300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=st.lists(st.floats(-800, 800), min_size=1, max_size=20))
+def test_log1pexp_and_expit_match_mpmath(d):
+    """log(1 + e^d) and 1 / (1 + e^-d) against mpmath at 50 digits (relative 1e-14 where above 1e-300)."""
+    d = np.asarray(d, float)
+    sp, sig = log1pexp_and_expit(d)
+    with mp.workdps(50):
+        ref_sp = [float(mp.log1p(mp.exp(mp.mpf(v)))) for v in d]
+        ref_sig = [float(1 / (1 + mp.exp(-mp.mpf(v)))) for v in d]
+    for got, ref in ((sp, ref_sp), (sig, ref_sig)):
+        for g, r in zip(got, ref):
+            if abs(r) > 1e-300:
+                assert g == pytest.approx(r, rel=1e-14)
+            else:
+                assert abs(g) <= 1e-300
+
+
+def test_log1pexp_and_expit_at_infinities():
+    sp, sig = log1pexp_and_expit(np.array([-np.inf, np.inf, 0.0]))
+    assert sp.tolist() == [0.0, np.inf, float(np.log(2.0))]
+    assert sig.tolist() == [0.0, 1.0, 0.5]
