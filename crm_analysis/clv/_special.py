@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["log_beta", "log_rising", "digamma_difference", "log1pexp_and_expit"]
+__all__ = ["CountSums", "log_beta", "log_rising", "digamma_difference", "log1pexp_and_expit"]
 
 _LARGE = 1e3
 _FEW = 32  # counts up to this are summed term by term below _LARGE
@@ -241,3 +241,75 @@ def log_beta(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
                 + _stirling_correction(lb) + _stirling_correction(hb) - _stirling_correction(s)
             )
     return out
+
+
+class CountSums:
+    """Weighted sums ``sum_i w_i log_rising(z, x_i)`` and ``sum_i w_i digamma_difference(z, x_i)`` for fixed counts.
+
+    The likelihoods of the beta-geometric models need these sums (over the
+    distinct counts, weighted by the customers) for three values of ``z`` at
+    every evaluation. For an integer count ``x``, ``log Gamma(z + x) - log
+    Gamma(z) = sum_{k < x} log(z + k)`` and ``psi(z + x) - psi(z) = sum_{k < x}
+    1 / (z + k)``, so the weighted sums are ``sum_k N_k log(z + k)`` and ``sum_k
+    N_k / (z + k)`` with ``N_k`` the weight of the counts above ``k``, made once
+    here: two short dot products per ``z`` instead of special functions on
+    every distinct count. The sums of the logarithms are exact to rounding for
+    every ``z > 0`` (no cancellation: ``log(z)`` by ``log1p(z - 1)`` next to 1,
+    ``log1p(z)`` for ``k = 1``, as in :func:`log_rising`). Counts above
+    ``max_terms`` add :func:`log_rising` / :func:`digamma_difference` from
+    ``z + max_terms`` on; non-integer counts take those functions directly.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Counts ``>= 0`` (1-d).
+    w : numpy.ndarray
+        Their weights (customers), the shape of ``x``.
+    max_terms : int, default 512
+        Length of the table of terms ``k``.
+    """
+
+    __slots__ = ("_k", "_tail", "_K", "_big_x", "_big_w", "_frac_x", "_frac_w")
+
+    def __init__(self, x: np.ndarray, w: np.ndarray, *, max_terms: int = 512) -> None:
+        x = np.asarray(x, float)
+        w = np.asarray(w, float)
+        integer = (x >= 0) & (x == np.floor(x))
+        xi = x[integer]
+        K = int(min(xi.max(initial=0.0), max_terms))
+        self._K = K
+        self._k = np.arange(K, dtype=float)
+        cnt = np.bincount(np.minimum(xi, K).astype(np.intp), weights=w[integer], minlength=K + 1)
+        self._tail = np.cumsum(cnt[::-1])[::-1][1:]  # weight of the counts above k, k = 0 .. K-1
+        big = integer & (x > K)  # log_rising(z, x) = sum_{k < K} log(z + k) + log_rising(z + K, x - K)
+        self._big_x, self._big_w = x[big] - K, w[big]
+        self._frac_x, self._frac_w = x[~integer], w[~integer]
+
+    def _log_terms(self, z: float) -> np.ndarray:
+        t = np.log(z + self._k)
+        t[0] = np.log1p(z - 1.0) if abs(z - 1.0) < 0.5 else np.log(z)
+        if self._K > 1:
+            t[1] = np.log1p(z)
+        return t
+
+    def log_rising(self, z: float) -> float:
+        """``sum_i w_i [log Gamma(z + x_i) - log Gamma(z)]``."""
+        z = float(z)
+        with np.errstate(all="ignore"):
+            out = float(np.dot(self._tail, self._log_terms(z))) if self._K else 0.0
+            if self._big_x.size:
+                out += float(np.dot(self._big_w, log_rising(z + self._K, self._big_x)))
+            if self._frac_x.size:
+                out += float(np.dot(self._frac_w, log_rising(z, self._frac_x)))
+        return out
+
+    def digamma_difference(self, z: float) -> float:
+        """``sum_i w_i [psi(z + x_i) - psi(z)]``."""
+        z = float(z)
+        with np.errstate(all="ignore"):
+            out = float(np.dot(self._tail, 1.0 / (z + self._k))) if self._K else 0.0
+            if self._big_x.size:
+                out += float(np.dot(self._big_w, digamma_difference(z + self._K, self._big_x)))
+            if self._frac_x.size:
+                out += float(np.dot(self._frac_w, digamma_difference(z, self._frac_x)))
+        return out

@@ -13,7 +13,7 @@ from scipy import optimize, special
 
 from ._beta_mix import beta_geometric_expectation
 from .common_dropout import GeometricNBDModel
-from ._special import digamma_difference, log1pexp_and_expit, log_rising
+from ._special import CountSums, log1pexp_and_expit
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, collapse_rows, wdot, predicts_from_common_limit
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf, nbd_sf
@@ -124,28 +124,27 @@ class BetaGeoModel(BaseTransactionModel):
             )
             iT1, n_T = arrays[12], arrays[11].size
             cache["BT_w1"] = np.bincount(iT1, weights=w1, minlength=n_T)
+            cache["sums"] = CountSums(arrays[3], cache["W"])
             cache["BT_w1x1"] = np.bincount(iT1, weights=cache["w1x1"], minlength=n_T)
         return cache
 
     def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
         """Weighted log-likelihood (eq. 6) and gradient, summing x-only terms per distinct x."""
-        (_, _, _, ux, _, _, idx1, T0, x1, _, _, uT1, iT1, utx1, itx1, ux1, ix1, _) = arrays
+        (_, _, _, _, _, _, idx1, T0, x1, _, _, uT1, iT1, utx1, itx1, ux1, ix1, _) = arrays
         r, alpha, a, b = np.exp(log_params)
         wt = self._weight_terms(arrays, weights)
-        W, w0, w1, w1x1, Wtot = wt["W"], wt["w0"], wt["w1"], wt["w1x1"], wt["Wtot"]
-        # differences of gammaln / digamma in a form that stays accurate for huge r, b, a + b
-        C = log_rising(r, ux) + log_rising(b, ux) - log_rising(a + b, ux)
-        dr_x = digamma_difference(r, ux)
-        dab_x = -digamma_difference(a + b, ux)
-        db_x = digamma_difference(b, ux) + dab_x
+        w0, w1, w1x1, Wtot = wt["w0"], wt["w1"], wt["w1x1"], wt["Wtot"]
+        # the weighted sums over x of the gammaln / digamma differences (exact for huge r, b, a + b)
+        sums = wt["sums"]
+        d_ab = sums.digamma_difference(a + b)
         l_alpha = np.log(alpha)
         # customers without repeat purchases: log L = r log(alpha) - r log(alpha + T)
         l_T0 = np.log(alpha + T0)
-        ll = wdot(W, C) + Wtot * r * l_alpha - r * wdot(w0, l_T0)
-        g_r = wdot(W, dr_x) + Wtot * l_alpha - wdot(w0, l_T0)
+        ll = sums.log_rising(r) + sums.log_rising(b) - sums.log_rising(a + b) + Wtot * r * l_alpha - r * wdot(w0, l_T0)
+        g_r = sums.digamma_difference(r) + Wtot * l_alpha - wdot(w0, l_T0)
         g_alpha = Wtot * r / alpha - r * wdot(w0, (1.0 / (alpha + T0)))
-        g_a = wdot(W, dab_x)
-        g_b = wdot(W, db_x)
+        g_a = -d_ab
+        g_b = sums.digamma_difference(b) - d_ab
         if idx1.size:
             # functions of the parameters on the distinct values, gathered per row
             l_T1 = np.log(alpha + uT1)[iT1]

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import special
 
 from ._beta_mix import beta_geometric_expectation
-from ._special import digamma_difference, log1pexp_and_expit, log_rising
+from ._special import CountSums, log1pexp_and_expit
 from .base import wdot, predicts_from_common_limit
 from .beta_geo import BetaGeoModel
 from .common_dropout import ModifiedGeometricNBDModel
@@ -98,6 +98,8 @@ class ModifiedBetaGeoModel(BetaGeoModel):
                 XT=np.bincount(iT, weights=wx, minlength=uT.size),
                 Wtot=float(weights.sum()),
             )
+            cache["sums"] = CountSums(ux, cache["Wx"])  # over x (r)
+            cache["sums1"] = CountSums(ux + 1.0, cache["Wx"])  # over x + 1 (b, a + b)
         return cache
 
     def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
@@ -106,17 +108,18 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         r, alpha, a, b = np.exp(log_params)
         c = self._weight_terms(arrays, weights)
         Wx, WT, XT, W = c["Wx"], c["WT"], c["XT"], c["Wtot"]
-        C = log_rising(r, ux) + log_rising(b, ux + 1.0) - log_rising(a + b, ux + 1.0)  # accurate for huge r, b
+        sums, sums1 = c["sums"], c["sums1"]  # the weighted sums over x of gammaln / digamma differences
         lTu = np.log(alpha + uT)
         ltxu = np.log(alpha + utx)
         la = np.log(alpha)
         diff = lTu[iT] - ltxu[itx]
         d = (r + x) * diff + np.log(a) - np.log(b + ux)[ix]
         softplus, w2 = log1pexp_and_expit(d)
-        ll = wdot(Wx, C) + W * r * la - r * wdot(WT, lTu) - wdot(XT, lTu) + wdot(weights, softplus)
+        ll = (sums.log_rising(r) + sums1.log_rising(b) - sums1.log_rising(a + b)
+              + W * r * la - r * wdot(WT, lTu) - wdot(XT, lTu) + wdot(weights, softplus))
         w2 *= weights
         s2 = float(w2.sum())
-        g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(WT, lTu) + wdot(w2, diff)
+        g_r = sums.digamma_difference(r) + W * la - wdot(WT, lTu) + wdot(w2, diff)
         wrx2 = w2 * (r + x)
         invT = 1.0 / (alpha + uT)
         invtx = 1.0 / (alpha + utx)
@@ -125,9 +128,9 @@ class ModifiedBetaGeoModel(BetaGeoModel):
             + wdot(np.bincount(iT, weights=wrx2, minlength=uT.size), invT)
             - wdot(np.bincount(itx, weights=wrx2, minlength=utx.size), invtx)
         )
-        dab = -digamma_difference(a + b, ux + 1.0)
-        g_a = wdot(Wx, dab) + s2 / a
-        g_b = wdot(Wx, digamma_difference(b, ux + 1.0) + dab) - wdot(
+        d_ab = sums1.digamma_difference(a + b)
+        g_a = s2 / a - d_ab
+        g_b = sums1.digamma_difference(b) - d_ab - wdot(
             np.bincount(ix, weights=w2, minlength=ux.size), 1.0 / (b + ux)
         )
         return float(ll), np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])

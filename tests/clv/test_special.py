@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_analysis.clv._special import digamma_difference, log1pexp_and_expit, log_beta, log_rising
+from crm_analysis.clv._special import CountSums, digamma_difference, log1pexp_and_expit, log_beta, log_rising
 
 
 def _ref_rising(z: float, x: float) -> float:
@@ -113,3 +113,24 @@ def test_log1pexp_and_expit_at_infinities():
     sp, sig = log1pexp_and_expit(np.array([-np.inf, np.inf, 0.0]))
     assert sp.tolist() == [0.0, np.inf, float(np.log(2.0))]
     assert sig.tolist() == [0.0, 1.0, 0.5]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    log_z=st.floats(-6, 30),
+    counts=st.lists(st.integers(0, 3000), min_size=1, max_size=8),
+    weights=st.lists(st.floats(0.5, 1e4), min_size=8, max_size=8),
+    frac=st.booleans(),
+)
+def test_count_sums_match_mpmath(log_z, counts, weights, frac):
+    """CountSums (the weighted sums of the likelihoods: running sums of log(z + k) and 1/(z + k), counts above
+    max_terms = 512 and fractional ones by log_rising) against mpmath at 50 digits, relative 1e-12 / 1e-10."""
+    z = float(np.exp(log_z))
+    x = np.asarray(counts, float) + (0.5 if frac else 0.0) * (np.arange(len(counts)) % 2)
+    w = np.asarray(weights[: len(counts)], float)
+    cs = CountSums(x, w)
+    with mp.workdps(50):
+        ref = float(sum(mp.mpf(wi) * (mp.loggamma(mp.mpf(z) + mp.mpf(xi)) - mp.loggamma(mp.mpf(z))) for wi, xi in zip(w, x)))
+        ref_d = float(sum(mp.mpf(wi) * (mp.digamma(mp.mpf(z) + mp.mpf(xi)) - mp.digamma(mp.mpf(z))) for wi, xi in zip(w, x)))
+    assert cs.log_rising(z) == pytest.approx(ref, rel=1e-12, abs=1e-300)
+    assert cs.digamma_difference(z) == pytest.approx(ref_d, rel=1e-10, abs=1e-300)
