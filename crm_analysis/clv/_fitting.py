@@ -20,6 +20,7 @@ times slower on a loaded 2-core machine.
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -70,7 +71,7 @@ def wdot(a: np.ndarray, b: np.ndarray) -> float | np.ndarray:
     the arithmetic (measured on 2 cores: 8 ms instead of 0.15 ms for 260,000
     values). ``einsum`` sums in one thread with SIMD.
     """
-    if np.ndim(b) == 1:
+    if (b.ndim if isinstance(b, np.ndarray) else np.ndim(b)) == 1:
         if a.size <= _SMALL_DOT:  # below OpenBLAS's threading threshold: the plain dot is cheapest
             return float(np.dot(a, b))
         return float(np.einsum("i,i->", a, b))
@@ -157,31 +158,54 @@ class LikelihoodFitter(NotFittedAttributes):
         pen = float(self.penalizer)
         k = len(self._param_names)
 
-        last: dict[bytes, tuple[float, np.ndarray]] = {}  # the last point evaluated with its gradient
+        # the last points evaluated with their gradients: the optimiser, the Hessian's k + 1 points and the
+        # Newton steps come back to them (each hit saves a likelihood evaluation)
+        last: dict[bytes, tuple[float, np.ndarray]] = {}
+        keep = k + 2
+        # a value-only evaluation costs a full one unless the model has a cheaper _weighted_loglik_value:
+        # then it is kept too (with its gradient) for the optimiser's first call at the chosen start
+        value_is_full = self._analytic_gradient and (
+            type(self)._weighted_loglik_value is LikelihoodFitter._weighted_loglik_value
+        )
+
+        def penalty(lp: np.ndarray) -> float:
+            return pen * float(np.dot(lp, lp)) if pen else 0.0
+
+        def remember(key: bytes, val: float, grad: np.ndarray) -> None:
+            if len(last) >= keep:
+                del last[next(iter(last))]
+            last[key] = (val, grad.copy())
 
         def fun(lp: np.ndarray) -> float:
-            hit = last.get(np.asarray(lp, float).tobytes())
+            key = np.asarray(lp, float).tobytes()
+            hit = last.get(key)
             if hit is not None:
                 return hit[0]
+            if value_is_full:
+                val, grad = _raw(lp)
+                if math.isfinite(val) and np.isfinite(grad).all():
+                    remember(key, val, grad)
+                return val if math.isfinite(val) else 1e300
             with np.errstate(all="ignore"):
                 ll = self._weighted_loglik_value(lp, arrays, weights)
-                val = -ll / total + pen * float(np.dot(lp, lp))
-            return val if np.isfinite(val) else 1e300
+                val = -ll / total + penalty(lp)
+            return val if math.isfinite(val) else 1e300
 
         def fun_grad(lp: np.ndarray) -> tuple[float, np.ndarray]:
             key = np.asarray(lp, float).tobytes()
-            if key in last:
-                val, grad = last[key]
-                return val, grad.copy()
-            out = _fun_grad(lp)
-            last.clear()
-            last[key] = (out[0], out[1].copy())
-            return out
+            hit = last.get(key)
+            if hit is not None:
+                return hit[0], hit[1].copy()
+            val, grad = _raw(lp)
+            if not math.isfinite(val) or not np.isfinite(grad).all():
+                val, grad = 1e300, np.zeros(k)
+            remember(key, val, grad)
+            return val, grad
 
-        def _fun_grad(lp: np.ndarray) -> tuple[float, np.ndarray]:
+        def _raw(lp: np.ndarray) -> tuple[float, np.ndarray]:
             with np.errstate(all="ignore"):
                 ll, g = self._weighted_loglik(lp, arrays, weights)
-                val = -ll / total + pen * float(np.dot(lp, lp))
+                val = -ll / total + penalty(lp)
             if g is None:
                 grad = np.empty(k)
                 h = 1e-6
@@ -190,9 +214,9 @@ class LikelihoodFitter(NotFittedAttributes):
                     e[j] = h
                     grad[j] = (fun(lp + e) - fun(lp - e)) / (2 * h)
             else:
-                grad = -np.asarray(g) / total + 2 * pen * lp
-            if not np.isfinite(val) or not np.all(np.isfinite(grad)):
-                return 1e300, np.zeros(k)
+                grad = np.asarray(g) / -total
+                if pen:
+                    grad += 2 * pen * lp
             return val, grad
 
         return fun, fun_grad
@@ -236,10 +260,11 @@ class LikelihoodFitter(NotFittedAttributes):
         bounds = self._log_bounds()
         stop = getattr(self, "_ridge_stop", None)
 
-        def callback(xk: np.ndarray) -> None:
-            if stop is not None and stop(xk):
+        def watch(xk: np.ndarray) -> None:
+            if stop(xk):
                 raise _RidgeReached(xk)
 
+        callback = None if stop is None else watch
         # a moderate tolerance: the Newton steps of _newton_polish take the gradient to rounding
         # level from here (quadratic convergence), at a fraction of the quasi-Newton iterations
         res = optimize.minimize(
@@ -314,11 +339,11 @@ class LikelihoodFitter(NotFittedAttributes):
         the Hessian is recomputed. Returns the parameters and the Hessian (at
         the optimiser's answer, within tiny steps of the returned parameters).
         """
-        H = self._hessian(lp, arrays, weights)
+        f0, g0 = fun_grad(lp)  # (the optimiser's last point: usually remembered)
+        H = self._hessian(lp, arrays, weights, fun_grad=fun_grad)
         total = float(weights.sum())
         if np.any(np.abs(lp) >= _LOG_BOUND - 1e-6) or not np.all(np.isfinite(H)):
             return lp, H
-        f0, g0 = fun_grad(lp)
         try:
             np.linalg.cholesky(H)
             newton = 4
@@ -341,17 +366,18 @@ class LikelihoodFitter(NotFittedAttributes):
         if np.max(np.abs(g0)) > 1e-8 or newton == 0:
             stop = getattr(self, "_ridge_stop", None)
 
-            def callback(xk: np.ndarray) -> None:
-                if stop is not None and stop(xk):
+            def watch(xk: np.ndarray) -> None:
+                if stop(xk):
                     raise _RidgeReached(xk)
 
+            callback = None if stop is None else watch
             res = optimize.minimize(
                 fun_grad, lp, jac=True, method="L-BFGS-B", bounds=self._log_bounds(), callback=callback,
                 options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
             )
             if res.fun <= f0:
                 lp = np.asarray(res.x, float)
-                H = self._hessian(lp, arrays, weights)
+                H = self._hessian(lp, arrays, weights, fun_grad=fun_grad)
         return lp, H
 
     def _log_bounds(self) -> list[tuple[float, float]]:
@@ -364,11 +390,23 @@ class LikelihoodFitter(NotFittedAttributes):
         """Arrays of a subset of the rows (for choosing starting values)."""
         return tuple(np.asarray(a)[idx] for a in arrays)
 
-    def _hessian(self, lp: np.ndarray, arrays: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
-        """Numerical Hessian of the total penalised negative log-likelihood (log scale)."""
+    def _hessian(
+        self,
+        lp: np.ndarray,
+        arrays: Sequence[np.ndarray],
+        weights: np.ndarray,
+        fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
+    ) -> np.ndarray:
+        """Numerical Hessian of the total penalised negative log-likelihood (log scale).
+
+        ``fun_grad``: the fit's objective (of :meth:`_objective_factory` on the same data), whose
+        remembered points (the gradient at ``lp``) save evaluations; by default a new one.
+        """
         k = len(lp)
         total = float(weights.sum())
-        fun, fun_grad = self._objective_factory(arrays, weights)
+        fun, own_fun_grad = self._objective_factory(arrays, weights)
+        if fun_grad is None or not self._analytic_gradient:
+            fun_grad = own_fun_grad
         H = np.empty((k, k))
         if self._analytic_gradient and not self._central_hessian:
             # forward differences of the analytic gradient (k + 1 evaluations): error ~1e-6 relative

@@ -423,6 +423,11 @@ def _recording_warnings(fit):
     return wrapper
 
 
+def _all_equal(values: np.ndarray) -> bool:
+    """Whether all values are equal (no sort, unlike ``len(np.unique(values)) == 1``); False for none."""
+    return bool(values.size) and bool((values == values[0]).all())
+
+
 def predicts_from_common_limit(method):
     """Make a prediction method give the fitted limit's prediction after a common-dropout (ridge) fit.
 
@@ -561,7 +566,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 f"{'and dropout ' if self._has_dropout else ''}vary between customers, which identical customers "
                 "cannot show. Fit on more (and different) customers."
             )
-        if len(np.unique(T)) == 1 and len(np.unique(x[rep])) == 1 and len(np.unique(t_x[rep])) == 1 and self._has_dropout:
+        if self._has_dropout and _all_equal(T) and _all_equal(x[rep]) and _all_equal(t_x[rep]):
             raise InputError(
                 f"{name}: every repeat buyer has the same frequency {x[rep][0]:g} and recency {t_x[rep][0]:g}, and "
                 f"everyone the same T = {T[0]:g}: the data hold two numbers (the share of repeat buyers and that "

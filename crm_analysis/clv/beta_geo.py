@@ -7,6 +7,8 @@ the easy way: an alternative to the Pareto/NBD model. *Marketing Science*
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
@@ -187,7 +189,8 @@ class BetaGeoModel(BaseTransactionModel):
 
     # ---- common-dropout ridge (a, b -> inf, a / (a + b) = p) ------------------
     def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:
-        return float(np.exp(log_params[2]) + np.exp(log_params[3]))
+        # math.exp: called at every optimiser iteration; min(., 700) keeps it from overflowing (past the threshold anyway)
+        return math.exp(min(float(log_params[2]), 700.0)) + math.exp(min(float(log_params[3]), 700.0))
 
     def _ridge_params(self) -> dict[str, float]:
         return {"a": float("inf"), "b": float("inf")}

@@ -216,7 +216,7 @@ def test_singular_hessian_is_recorded(monkeypatch):
     every estimated parameter in not_identified_ and the warning in fit_warnings_ (before: not_identified_ = [])."""
     from crm_analysis.clv import ModifiedBetaGeoModel
 
-    monkeypatch.setattr(ModifiedBetaGeoModel, "_hessian", lambda self, lp, arrays, weights: np.zeros((4, 4)))
+    monkeypatch.setattr(ModifiedBetaGeoModel, "_hessian", lambda self, lp, arrays, weights, **kw: np.zeros((4, 4)))
     d = simulate_bgnbd(0.243, 4.414, 0.793, 2.426, n_customers=500, T=39.0, seed=11)
     model, caught = _fit_catching(ModifiedBetaGeoModel(), d)
     assert [w.category.__name__ for w in caught] == ["HessianWarning"]
