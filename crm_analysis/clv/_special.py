@@ -244,7 +244,7 @@ def log_beta(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
 
 
 class CountSums:
-    """Weighted sums ``sum_i w_i log_rising(z, x_i)`` and ``sum_i w_i digamma_difference(z, x_i)`` for fixed counts.
+    """Weighted sums ``sum_i w_i log_rising(z, x_i)``, ``sum_i w_i digamma_difference(z, x_i)`` (and of trigamma) for fixed counts.
 
     The likelihoods of the beta-geometric models need these sums (over the
     distinct counts, weighted by the customers) for three values of ``z`` at
@@ -312,4 +312,16 @@ class CountSums:
                 out += float(np.dot(self._big_w, digamma_difference(z + self._K, self._big_x)))
             if self._frac_x.size:
                 out += float(np.dot(self._frac_w, digamma_difference(z, self._frac_x)))
+        return out
+
+    def trigamma_difference(self, z: float) -> float:
+        """``sum_i w_i [psi'(z + x_i) - psi'(z)]`` (``= -sum_k N_k / (z + k)^2`` for the integer counts)."""
+        z = float(z)
+        with np.errstate(all="ignore"):
+            out = -float(np.dot(self._tail, (1.0 / (z + self._k)) ** 2)) if self._K else 0.0
+            if self._big_x.size:
+                zK = z + self._K
+                out += float(np.dot(self._big_w, special.polygamma(1, zK + self._big_x) - special.polygamma(1, zK)))
+            if self._frac_x.size:
+                out += float(np.dot(self._frac_w, special.polygamma(1, z + self._frac_x) - special.polygamma(1, z)))
         return out

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._special import digamma_difference, log_rising
+from ._special import CountSums
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, wdot
 from .simulate import simulate_nbd
@@ -44,12 +44,12 @@ def _nbd_terms(x: np.ndarray, T: np.ndarray, w: np.ndarray) -> tuple:
     Wx = np.bincount(ix, weights=w, minlength=ux.size)
     WT = np.bincount(iT, weights=w, minlength=uT.size)
     XT = np.bincount(iT, weights=w * x, minlength=uT.size)
-    return ux, Wx, uT, WT, XT, float(w.sum())
+    return ux, Wx, uT, WT, XT, CountSums(ux, Wx), float(w.sum())
 
 
 def _nbd_loglik(lp: np.ndarray, terms: tuple) -> tuple[float, np.ndarray, np.ndarray]:
     """Weighted NBD log-likelihood, gradient and Hessian with respect to ``(log r, log alpha)``."""
-    ux, Wx, uT, WT, XT, W = terms
+    _, _, uT, WT, XT, sums, _ = terms
     r, alpha = np.exp(lp)
     lT = np.log(alpha + uT)
     l1p = np.log1p(uT / alpha)  # log((alpha + T) / alpha), without the cancellation of log(alpha + T) - log(alpha)
@@ -57,10 +57,10 @@ def _nbd_loglik(lp: np.ndarray, terms: tuple) -> tuple[float, np.ndarray, np.nda
     d1 = uT / (alpha * (alpha + uT))  # 1/alpha - 1/(alpha + T)
     # Written without W r log(alpha) - r sum log(alpha + T): at large r (towards the Poisson limit)
     # that difference of two large numbers lost whole units of log-likelihood (n12 finding F5).
-    ll = wdot(Wx, log_rising(r, ux)) - r * wdot(WT, l1p) - wdot(XT, lT)
-    g_r = wdot(Wx, digamma_difference(r, ux)) - wdot(WT, l1p)
+    ll = sums.log_rising(r) - r * wdot(WT, l1p) - wdot(XT, lT)
+    g_r = sums.digamma_difference(r) - wdot(WT, l1p)
     g_a = r * wdot(WT, d1) - wdot(XT, inv)
-    h_rr = wdot(Wx, special.polygamma(1, r + ux) - special.polygamma(1, r))
+    h_rr = sums.trigamma_difference(r)
     h_ra = wdot(WT, d1)
     h_aa = -r * wdot(WT, d1 * (1.0 / alpha + inv)) + wdot(XT, inv**2)
     grad = np.array([r * g_r, alpha * g_a])

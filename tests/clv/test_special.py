@@ -132,5 +132,8 @@ def test_count_sums_match_mpmath(log_z, counts, weights, frac):
     with mp.workdps(50):
         ref = float(sum(mp.mpf(wi) * (mp.loggamma(mp.mpf(z) + mp.mpf(xi)) - mp.loggamma(mp.mpf(z))) for wi, xi in zip(w, x)))
         ref_d = float(sum(mp.mpf(wi) * (mp.digamma(mp.mpf(z) + mp.mpf(xi)) - mp.digamma(mp.mpf(z))) for wi, xi in zip(w, x)))
+        ref_t = float(sum(mp.mpf(wi) * (mp.psi(1, mp.mpf(z) + mp.mpf(xi)) - mp.psi(1, mp.mpf(z))) for wi, xi in zip(w, x)))
     assert cs.log_rising(z) == pytest.approx(ref, rel=1e-12, abs=1e-300)
     assert cs.digamma_difference(z) == pytest.approx(ref_d, rel=1e-10, abs=1e-300)
+    if not frac and max(counts) <= 512:  # sums of 1/(z+k)^2 (beyond: scipy's polygamma difference, as before)
+        assert cs.trigamma_difference(z) == pytest.approx(ref_t, rel=1e-10, abs=1e-300)
