@@ -148,27 +148,29 @@ class BetaGeoModel(BaseTransactionModel):
         g_a = -d_ab
         g_b = sums.digamma_difference(b) - d_ab
         if idx1.size:
-            # functions of the parameters on the distinct values, gathered per row
-            l_T1 = np.log(alpha + uT1)[iT1]
-            l_tx1 = np.log(alpha + utx1)[itx1]
-            l_bx = np.log(b + ux1 - 1.0)
-            diff = l_T1 - l_tx1
+            # functions of the parameters on the distinct values, gathered per row; sums of terms
+            # that depend on T only are taken per distinct T (BT_*)
+            lT1u = np.log(alpha + uT1)
+            l_T1 = lT1u[iT1]
+            diff = l_T1 - np.log(alpha + utx1)[itx1]
             # log L = ... - (r+x) log(alpha+T) + log(1 + e^d),  d = log(a/(b+x-1)) + (r+x) diff
-            d = (r + x1) * diff
-            d += np.log(a) - l_bx[ix1]
+            rx1 = r + x1
+            d = rx1 * diff
+            d += (np.log(a) - np.log(b + ux1 - 1.0))[ix1]
             softplus, w2 = log1pexp_and_expit(d)
-            s_lT = wdot(w1, l_T1)
-            ll += -r * s_lT - wdot(w1x1, l_T1) + wdot(w1, softplus)
+            s_lT = float(wt["BT_w1"] @ lT1u)
+            ll += -r * s_lT - float(wt["BT_w1x1"] @ lT1u) + wdot(w1, softplus)
             ww2 = w1 * w2
             g_r -= s_lT - wdot(ww2, diff)
             # sum_i w_i (r+x_i) [(1-w2_i)/(alpha+T_i) + w2_i/(alpha+t_x_i)], summed per distinct T and t_x
-            wrx2 = r * ww2 + w1x1 * w2
+            wrx2 = rx1 * ww2
             n_T, n_tx = uT1.size, utx1.size
             sT = r * wt["BT_w1"] + wt["BT_w1x1"] - np.bincount(iT1, weights=wrx2, minlength=n_T)
             stx = np.bincount(itx1, weights=wrx2, minlength=n_tx)
             g_alpha -= wdot(sT, (1.0 / (alpha + uT1))) + wdot(stx, (1.0 / (alpha + utx1)))
-            g_a += float(ww2.sum()) / a
-            g_b -= float(np.bincount(ix1, weights=ww2, minlength=ux1.size) @ (1.0 / (b + ux1 - 1.0)))
+            s_x = np.bincount(ix1, weights=ww2, minlength=ux1.size)  # sum of w * P(dropped out | x) per distinct x
+            g_a += float(s_x.sum()) / a
+            g_b -= float(s_x @ (1.0 / (b + ux1 - 1.0)))
         return ll, np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:

@@ -113,14 +113,15 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         ltxu = np.log(alpha + utx)
         la = np.log(alpha)
         diff = lTu[iT] - ltxu[itx]
-        d = (r + x) * diff + np.log(a) - np.log(b + ux)[ix]
+        rx = r + x
+        d = rx * diff
+        d += (np.log(a) - np.log(b + ux))[ix]
         softplus, w2 = log1pexp_and_expit(d)
         ll = (sums.log_rising(r) + sums1.log_rising(b) - sums1.log_rising(a + b)
               + W * r * la - r * wdot(WT, lTu) - wdot(XT, lTu) + wdot(weights, softplus))
         w2 *= weights
-        s2 = float(w2.sum())
         g_r = sums.digamma_difference(r) + W * la - wdot(WT, lTu) + wdot(w2, diff)
-        wrx2 = w2 * (r + x)
+        wrx2 = w2 * rx
         invT = 1.0 / (alpha + uT)
         invtx = 1.0 / (alpha + utx)
         g_alpha = (
@@ -128,11 +129,10 @@ class ModifiedBetaGeoModel(BetaGeoModel):
             + wdot(np.bincount(iT, weights=wrx2, minlength=uT.size), invT)
             - wdot(np.bincount(itx, weights=wrx2, minlength=utx.size), invtx)
         )
+        s_x = np.bincount(ix, weights=w2, minlength=ux.size)  # sum of w * P(dropped out | x) per distinct x
         d_ab = sums1.digamma_difference(a + b)
-        g_a = s2 / a - d_ab
-        g_b = sums1.digamma_difference(b) - d_ab - wdot(
-            np.bincount(ix, weights=w2, minlength=ux.size), 1.0 / (b + ux)
-        )
+        g_a = float(s_x.sum()) / a - d_ab
+        g_b = sums1.digamma_difference(b) - d_ab - float(s_x @ (1.0 / (b + ux)))
         return float(ll), np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
 
     # ---- no-dropout boundary: as BetaGeoModel, with the extra chance at time 0
