@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from crm_analysis.exceptions import CRMAnalysisWarning, InputError, SpendCorrelationWarning
 
-from ._special import digamma_difference, log_beta
+from ._special import _LARGE, digamma_difference, log_beta
 from ._validation import as_weights as _as_weights
 from ._validation import data_moments
 from ._validation import numeric_column as _numeric_column
@@ -150,7 +151,7 @@ class GammaGammaModel(BaseLikelihoodModel):
                 f"{mu[0]:g}; the model describes how spend varies between customers and between a customer's "
                 "transactions, which identical customers cannot show. Fit on more (and different) customers."
             )
-        if len(np.unique(mu)) == 1:
+        if bool((mu == mu[0]).all()):  # one distinct mean spend (a comparison: no sort)
             raise InputError(
                 f"GammaGammaModel: all {n_rep:g} repeat buyers have the same mean spend {mu[0]:g}: with no variation "
                 "in spend the likelihood grows without bound as the spread parameters shrink (p, q -> inf), so "
@@ -226,9 +227,15 @@ class GammaGammaModel(BaseLikelihoodModel):
         L = np.log1p(total / v)  # log(v + x m) - log(v)
         rv = total / (v + total)  # x m / (v + x m)
         sL, sxL = wdot(weights, L), wdot(wx, L)
-        ll = wdot(Wx, -log_beta(pux, q)) + p * (c["A"] - lv * Swx - sxL) - c["B"] - q * sL
-        g_p = wdot(Wx * ux, digamma_difference(pux, q)) + c["A"] - lv * Swx - sxL
-        g_q = wdot(Wx, digamma_difference(q, pux)) - sL
+        if q < _LARGE and pux[-1] < _LARGE:  # (ux is sorted) scipy's range: the same values as the general path,
+            lb = special.betaln(pux, q)  # with psi(p x + q) once for both digamma differences
+            psi_s = special.digamma(pux + q)
+            d_p, d_q = psi_s - special.digamma(pux), psi_s - special.digamma(q)
+        else:
+            lb, d_p, d_q = log_beta(pux, q), digamma_difference(pux, q), digamma_difference(q, pux)
+        ll = wdot(Wx, -lb) + p * (c["A"] - lv * Swx - sxL) - c["B"] - q * sL
+        g_p = wdot(Wx * ux, d_p) + c["A"] - lv * Swx - sxL
+        g_q = wdot(Wx, d_q) - sL
         # v d/dv = sum w [q x m - p x v] / (v + x m)
         vg_v = q * wdot(weights, rv) - p * (Swx - wdot(wx, rv))
         return float(ll), np.array([p * g_p, q * g_q, vg_v])
