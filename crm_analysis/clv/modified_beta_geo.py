@@ -77,8 +77,8 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     _ridge_model_class = ModifiedGeometricNBDModel
     #: a tighter first L-BFGS-B run than the default (1e-5, 1e-12): on data with little dropout the
     #: likelihood is flat along a -> 0 (UCI Online Retail: a = 0.0019), the default run stops where the
-    #: Hessian is not yet positive definite and a strict run starts again from scratch (62 evaluations);
-    #: this one ends near the maximum (50 evaluations, 12 % less time); on CDNOW the same time within 4 %
+    #: Hessian is not yet positive definite and a strict run starts again from scratch (64 evaluations);
+    #: this one ends near the maximum (54 evaluations, 12 % less time); on CDNOW the same time within 4 %
     #: and the same estimates to 1e-11 (the Newton polish)
     _quick_gtol = 1e-7
     _quick_ftol = 1e-14
