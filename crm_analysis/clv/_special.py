@@ -254,7 +254,7 @@ _NO_CONTEXT = contextlib.nullcontext()
 
 
 class CountSums:
-    """Weighted sums ``sum_i w_i log_rising(z, x_i)``, ``sum_i w_i digamma_difference(z, x_i)`` (and of trigamma) for fixed counts.
+    """Weighted sums over fixed counts of ``log_rising(z, x_i)``, ``digamma_difference(z, x_i)`` and trigamma differences.
 
     The likelihoods of the beta-geometric models need these sums (over the
     distinct counts, weighted by the customers) for three values of ``z`` at

@@ -191,7 +191,7 @@ class BetaGeoModel(BaseTransactionModel):
 
     # ---- common-dropout ridge (a, b -> inf, a / (a + b) = p) ------------------
     def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:
-        # math.exp: called at every optimiser iteration; min(., 700) keeps it from overflowing (past the threshold anyway)
+        # math.exp: called at every optimiser iteration; min(., 700): no OverflowError (past the threshold anyway)
         return math.exp(min(float(log_params[2]), 700.0)) + math.exp(min(float(log_params[3]), 700.0))
 
     def _ridge_params(self) -> dict[str, float]:
