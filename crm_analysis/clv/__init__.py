@@ -17,6 +17,9 @@ Models (scikit-learn style, ``fit`` returns ``self``):
   :class:`ExponentialNBDModel` (one dropout probability / rate for every
   customer; the limits of BG/NBD, MBG/NBD, Pareto/NBD on the common-dropout
   ridge, see ``boundary_kind()``)
+- :class:`TwoPointGeometricNBDModel`, :class:`ZeroInflatedNBDModel` (a share
+  of customers drops out for certain, the rest never; the two-point-dropout
+  limits of BG/NBD and of MBG/NBD and Pareto/NBD, see ``boundary_kind()``)
 - :class:`GammaGammaModel` (spend; Fader, Hardie & Lee 2005, JMR)
 - :func:`customer_lifetime_value` (discounted CLV with parameter-uncertainty
   intervals)
@@ -46,6 +49,7 @@ from .gamma_gamma import GammaGammaModel
 from .modified_beta_geo import ModifiedBetaGeoModel
 from .nbd import NBDModel
 from .common_dropout import ExponentialNBDModel, GeometricNBDModel, ModifiedGeometricNBDModel
+from .two_point_dropout import TwoPointGeometricNBDModel, ZeroInflatedNBDModel
 from .intervals import PredictionIntervals, prediction_intervals
 from .covariates import (
     BetaGeoCovariateModel,
@@ -58,6 +62,7 @@ from .shifted_beta_geo import ShiftedBetaGeoModel, survival_to_renewals
 from .simulate import (
     simulate_bgnbd,
     simulate_exponential_nbd,
+    simulate_two_point_nbd,
     simulate_gamma_gamma,
     simulate_geometric_nbd,
     simulate_mbgnbd,
@@ -88,6 +93,7 @@ from .diagnostics import (
 from .selection import (
     MODEL_CHOICE_HEADLINES,
     PURCHASE_MODELS,
+    LIMIT_MODELS_NOTE,
     SELECTION_CRITERIA,
     TIE_RULE,
     ModelComparison,
@@ -116,6 +122,7 @@ __all__ = [
     "MODEL_CHOICE_HEADLINES",
     "ModelComparison",
     "PURCHASE_MODELS",
+    "LIMIT_MODELS_NOTE",
     "PurchaseModelSpec",
     "SELECTION_CRITERIA",
     "SPEND_NONPOSITIVE",
@@ -175,6 +182,8 @@ __all__ = [
     "GeometricNBDModel",
     "ModifiedGeometricNBDModel",
     "ExponentialNBDModel",
+    "TwoPointGeometricNBDModel",
+    "ZeroInflatedNBDModel",
     "PredictionIntervals",
     "BetaGeoCovariateModel",
     "GammaGammaCovariateModel",
@@ -194,5 +203,6 @@ __all__ = [
     "simulate_pareto_nbd",
     "simulate_geometric_nbd",
     "simulate_exponential_nbd",
+    "simulate_two_point_nbd",
     "step_discount_rate",
 ]

@@ -647,6 +647,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 + ", so the limit is the best fit found",
             )
             return
+        if self._two_point_is_best(x, t_x, T, counts, ll_nbd):
+            return
         level = getattr(self, "boundary_test_level", None)
         if level is not None:
             from scipy import stats
@@ -674,8 +676,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
                         f"boundary_test_level = {float(level):g}), so the simpler limit is kept"
                     )
                     return
+        info = getattr(self, "_two_point_info", None)
         for w in caught:  # the full fit stands: pass its warnings on
-            warnings.warn(w.message, w.category, stacklevel=4)
+            message = w.message
+            if info is not None and issubclass(w.category, IdentificationWarning):
+                message = (f"{message} The fit lies on the way to the two-point-dropout limit (a share of customers "
+                           f"dropping out for certain, the rest never: {info[0]}, log-likelihood {info[1]:.6g}); it is "
+                           f"{info[2]:.3g} above that limit, so it is an interior maximum and is kept.")
+            warnings.warn(message, w.category, stacklevel=4)
 
     # ---- common-dropout ridge ----------------------------------------------
     #: The common-dropout limit (``GeometricNBDModel``, ``ModifiedGeometricNBDModel``, ``ExponentialNBDModel``),
@@ -757,14 +765,24 @@ class BaseTransactionModel(BaseLikelihoodModel):
     def _set_ridge_fit(self, reason: str) -> None:
         """Set the model to its common-dropout limit (``self._ridge_limit``), with ``boundary_`` and a warning."""
         limit = self._ridge_limit
-        desc = ", ".join(f"{k} = {v:g}" for k, v in self._ridge_params().items())
+        two_point = self._is_two_point(limit)
+        desc = ", ".join(f"{k} = {v:g}" for k, v in (self._two_point_params() if two_point else self._ridge_params()).items())
         lim = ", ".join(f"{k} = {v:.6g}" for k, v in limit.params_.items())
-        self.boundary_ = (
-            f"common dropout ({desc}): every customer has the same dropout "
-            f"{'rate' if 'mu' in limit.params_.index else 'probability'}, the boundary of the parameter space where "
-            f"the dropout's mixing distribution is a point, the {type(limit).__name__} ({lim}, log-likelihood "
-            f"{limit.log_likelihood_:.6g}); {reason}"
-        )
+        if two_point:
+            when = "at once, after the first purchase" if getattr(limit, "_first", 0.0) else "at the first repeat purchase"
+            self.boundary_ = (
+                f"two-point dropout ({desc}): a share pi = {float(limit.params_['pi']):.4g} of the customers drops "
+                f"out for certain ({when}) and the rest never, the boundary of the parameter space where the "
+                f"dropout's mixing distribution splits into two points, the {type(limit).__name__} ({lim}, "
+                f"log-likelihood {limit.log_likelihood_:.6g}); {reason}"
+            )
+        else:
+            self.boundary_ = (
+                f"common dropout ({desc}): every customer has the same dropout "
+                f"{'rate' if 'mu' in limit.params_.index else 'probability'}, the boundary of the parameter space where "
+                f"the dropout's mixing distribution is a point, the {type(limit).__name__} ({lim}, log-likelihood "
+                f"{limit.log_likelihood_:.6g}); {reason}"
+            )
         self._adopt_ridge_limit(limit)
         warnings.warn(
             f"{type(self).__name__}: {self.boundary_}. Fitted that limit directly: params_ holds {desc}, predictions "
@@ -776,13 +794,13 @@ class BaseTransactionModel(BaseLikelihoodModel):
         for text in limit.fit_warnings_:  # the limit's own warnings (e.g. not identified on a handful of customers)
             category, _, message = text.partition(": ")
             cls = {c.__name__: c for c in (HessianWarning, IdentificationWarning, BoundaryWarning)}.get(category, CRMAnalysisWarning)
-            warnings.warn(f"{message} (fit of the common-dropout limit)", cls, stacklevel=5)
+            warnings.warn(f"{message} (fit of the {'two-point' if two_point else 'common'}-dropout limit)", cls, stacklevel=5)
 
     def _adopt_ridge_limit(self, limit: "BaseTransactionModel") -> None:
         """The full model's fitted attributes from a fitted common-dropout limit."""
         names = list(self._param_names)
         index = self._names_index()
-        fixed = self._ridge_params()
+        fixed = self._two_point_params() if self._is_two_point(limit) else self._ridge_params()
         shared = [n for n in names if n not in fixed]  # r, alpha
         values = {**{n: float(limit.params_[n]) for n in shared}, **fixed}
         self.limit_model_ = limit
@@ -804,22 +822,118 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self.fit_warnings_ = list(getattr(limit, "fit_warnings_", []))
 
     def _common_limit(self) -> "BaseTransactionModel | None":
-        """The fitted common-dropout limit after a ridge fit (predictions come from it), else ``None``."""
+        """The fitted limit whose predictions stand for the model's, else ``None``.
+
+        After a common-dropout (ridge) fit or a two-point-dropout fit: the
+        limit has dropout, so the full model's own formulas (at infinite or
+        zero dropout parameters) cannot give its predictions.
+        """
         limit = getattr(self, "limit_model_", None)
         cls = self._ridge_model_class
-        return limit if cls is not None and isinstance(limit, cls) else None
+        if cls is not None and isinstance(limit, cls):
+            return limit
+        return limit if self._is_two_point(limit) else None
+
+    def _is_two_point(self, limit: Any) -> bool:
+        cls = self._two_point_model_class
+        return cls is not None and isinstance(limit, cls)
 
     def boundary_kind(self) -> str | None:
-        """Which limit a boundary fit chose: ``"no_dropout"`` (NBD), ``"common_dropout"``, or ``None`` (full model).
+        """Which limit a boundary fit chose, or ``None`` (the full model).
 
         Returns
         -------
         str or None
-            The kind of ``boundary_``.
+            The kind of ``boundary_``: ``"no_dropout"`` (the NBD model: nobody
+            drops out; ``a = 0, b = inf`` or ``s = 0, beta = inf``),
+            ``"common_dropout"`` (one dropout probability or rate for
+            everyone: ``a, b = inf`` or ``s, beta = inf``,
+            :mod:`~crm_analysis.clv.common_dropout`), ``"two_point_dropout"``
+            (a share ``pi`` drops out for certain, the rest never: ``a, b =
+            0`` or ``s, beta = 0``, :mod:`~crm_analysis.clv.two_point_dropout`).
         """
         if not getattr(self, "boundary_", None):
             return None
+        limit = getattr(self, "limit_model_", None)
+        if self._is_two_point(limit):
+            return "two_point_dropout"
         return "common_dropout" if self._common_limit() is not None else "no_dropout"
+
+    # ---- two-point-dropout boundary (a, b -> 0 or s, beta -> 0) -------------
+    #: The two-point-dropout limit (``TwoPointGeometricNBDModel``, ``ZeroInflatedNBDModel``), set by the
+    #: modules of the models with dropout.
+    _two_point_model_class: type[BaseTransactionModel] | None = None
+
+    def _near_two_point(self, T: np.ndarray, counts: np.ndarray) -> bool:
+        """Whether the full fit ended near the two-point-dropout limit (then the limit is fitted and compared)."""
+        return False
+
+    def _two_point_params(self) -> dict[str, float]:
+        """Values of the dropout parameters in the two-point limit (e.g. ``{"a": 0, "b": 0}``)."""
+        raise NotImplementedError
+
+    def _two_point_start(self) -> tuple[float, float, float]:
+        """``(r, alpha, pi)`` of the full fit, the two-point limit's starting point."""
+        raise NotImplementedError
+
+    def _two_point_is_best(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, ll_nbd: float) -> bool:
+        """Fit the two-point limit when the full fit ended near it; keep the limit when it is at least as good.
+
+        The limit is kept when the full fit is not above it by ``_LIMIT_LL_TOL`` in
+        log-likelihood (the optimiser ends on its way to the boundary, e.g. BG/NBD ``a = 9e-14,
+        b = 2.5e-13``, 0.08 below the limit); the full fit stands when it is better (e.g.
+        Pareto/NBD ``s = 0.085, beta = 3e-10``, 1.0 above the limit: an interior maximum). Where
+        the limit itself is no better than the NBD limit (``pi -> 0``, or not significantly with
+        ``boundary_test_level``), the NBD limit is kept instead.
+        """
+        cls = self._two_point_model_class
+        self._two_point_info = None
+        if cls is None or not self._near_two_point(T, counts):
+            return False
+        limit = cls()
+        limit.columns_ = dict(self.columns_)
+        limit._fit_info = self._fit_info
+        limit._start_hint = self._two_point_start()
+        try:
+            with warnings.catch_warnings(record=True) as limit_warnings:
+                warnings.simplefilter("always")
+                limit._fit_arrays(limit._prepare(x, t_x, T), counts)
+        except ModelFitError:
+            return False
+        limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in limit_warnings
+                               if issubclass(w.category, CRMAnalysisWarning)]
+        ll_lim = float(limit.log_likelihood_)
+        gain = self.log_likelihood_ - ll_lim
+        self._two_point_info = (type(limit).__name__, ll_lim, gain)
+        if gain >= max(1e-9 * abs(ll_lim), self._LIMIT_LL_TOL):
+            return False
+        full = ", ".join(f"{k} = {v:.3g}" for k, v in self.params_.items())
+        lim = ", ".join(f"{k} = {v:.3g}" for k, v in limit.params_.items())
+        ended = (f"the optimiser ended near it ({full}, log-likelihood {self.log_likelihood_:.6g}, "
+                 + (f"below the limit by {-gain:.2g})" if gain <= 0 else
+                    f"only {gain:.2g} above the limit: below {self._LIMIT_LL_TOL:g}, no evidence against it)"))
+        level = getattr(self, "boundary_test_level", None)
+        over_nbd = ll_lim - ll_nbd
+        keep_nbd = over_nbd < max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL)
+        why_nbd = f"is only {over_nbd:.2g} above the NBD limit (no evidence of dropout)"
+        if not keep_nbd and level is not None:
+            from scipy import stats
+
+            lr = max(2.0 * over_nbd, 0.0)
+            p_value = 0.5 * float(stats.chi2.sf(lr, 1))  # pi on its boundary 0 (Self & Liang 1987)
+            keep_nbd = p_value > float(level)
+            why_nbd = (f"is better than the NBD limit by {over_nbd:.4g}, not significantly (likelihood-ratio "
+                       f"statistic {lr:.3g}, p = {p_value:.3g} > boundary_test_level = {float(level):g})")
+        if keep_nbd:
+            self._set_boundary_fit(
+                x, t_x, T, counts,
+                f"{ended[0].upper()}{ended[1:]} towards the two-point-dropout limit, the {type(limit).__name__} "
+                f"({lim}), which {why_nbd}, so the simpler limit is kept",
+            )
+            return True
+        self._ridge_limit = limit
+        self._set_ridge_fit(f"{ended}, so the limit is the best fit found")
+        return True
 
     # ---- no-dropout boundary ---------------------------------------------
     def _limit_params(self) -> dict[str, float]:
@@ -893,8 +1007,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         ``ExponentialNBDModel``): the limit is rebuilt from it and the full model's attributes
         from the limit.
         """
-        cls = self._ridge_model_class
-        if cls is not None and result.model == cls.__name__:
+        names = {c.__name__: c for c in (self._ridge_model_class, self._two_point_model_class) if c is not None}
+        cls = names.get(result.model)
+        if cls is not None:
             limit = cls()
             limit.columns_ = dict(getattr(self, "columns_", {}))
             limit._restore_fit(result)

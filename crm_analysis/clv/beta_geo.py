@@ -16,6 +16,7 @@ from scipy import optimize, special
 from ._beta_mix import beta_geometric_expectation
 from .common_dropout import GeometricNBDModel
 from ._special import CountSums, log1pexp_and_expit
+from .two_point_dropout import TwoPointGeometricNBDModel
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, collapse_rows, wdot, predicts_from_common_limit
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf, nbd_sf
@@ -75,6 +76,7 @@ class BetaGeoModel(BaseTransactionModel):
 
     _limit_model_class = NBDModel
     _ridge_model_class = GeometricNBDModel
+    _two_point_model_class = TwoPointGeometricNBDModel
 
     _param_names = ("r", "alpha", "a", "b")
     _analytic_gradient = True
@@ -187,7 +189,23 @@ class BetaGeoModel(BaseTransactionModel):
 
     def _at_dropout_limit(self) -> bool:
         a, b = self.params_.to_numpy()[2:4]
-        return bool(a == 0.0 or (np.isinf(b) and np.isfinite(a)))
+        return bool((a == 0.0 and b != 0.0) or (np.isinf(b) and np.isfinite(a)))  # a = b = 0: the two-point limit
+
+    # ---- two-point-dropout boundary (a, b -> 0, a / (a + b) = pi) --------------
+    #: a + b below which the fit counts as near the two-point limit (Beta(a, b) then puts almost all its
+    #: mass within 1e-3 of 0 and 1); the limit is fitted and kept only when it is at least as good
+    _TWO_POINT_START = 0.1
+
+    def _near_two_point(self, T: np.ndarray, counts: np.ndarray) -> bool:
+        a, b = self.params_.to_numpy(float)[2:4]
+        return bool(np.isfinite(a + b) and a + b < self._TWO_POINT_START)
+
+    def _two_point_params(self) -> dict[str, float]:
+        return {"a": 0.0, "b": 0.0}
+
+    def _two_point_start(self) -> tuple[float, float, float]:
+        r, alpha, a, b = self.params_.to_numpy(float)
+        return float(r), float(alpha), float(np.clip(a / (a + b), 1e-6, 0.99))
 
     # ---- common-dropout ridge (a, b -> inf, a / (a + b) = p) ------------------
     def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:

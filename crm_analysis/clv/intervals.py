@@ -50,6 +50,7 @@ from .common_dropout import ExponentialNBDModel, GeometricNBDModel
 from .gamma_gamma import GammaGammaModel
 from .nbd import NBDModel
 from .pareto_nbd import ParetoNBDModel
+from .two_point_dropout import TwoPointGeometricNBDModel
 
 __all__ = ["PredictionIntervals", "prediction_intervals"]
 
@@ -175,7 +176,8 @@ def _posterior_future(model: BaseTransactionModel, params: np.ndarray, x: np.nda
     """
     m = model._with_params(params)
     n = x.size
-    if isinstance(model, NBDModel) or (not isinstance(model, (GeometricNBDModel, ExponentialNBDModel)) and m._at_dropout_limit()):
+    if isinstance(model, NBDModel) or (not isinstance(model, (GeometricNBDModel, ExponentialNBDModel, TwoPointGeometricNBDModel))
+                                       and m._at_dropout_limit()):
         r, alpha = params[0], params[1]
         lam = rng.gamma(r + x, 1.0 / (alpha + T))
         n_events = rng.poisson(lam * horizon)
@@ -189,6 +191,15 @@ def _posterior_future(model: BaseTransactionModel, params: np.ndarray, x: np.nda
             span = np.minimum(rng.exponential(1.0 / mu), horizon)
             n_events = np.where(alive, rng.poisson(lam * span), 0)
             keep = n_events
+        elif isinstance(model, TwoPointGeometricNBDModel):  # a share pi drops out for certain, the rest never
+            r, alpha, pi = params
+            lam = rng.gamma(r + x, 1.0 / (alpha + T))
+            span = np.full(n, horizon)
+            n_events = np.where(alive, rng.poisson(lam * horizon), 0)
+            # alive and of the certain-dropout type: only without a repeat purchase in the BG/NBD limit
+            # (posterior share pi, the prior); it makes one more purchase, then leaves
+            certain = np.zeros(n, bool) if model._first else (x == 0) & (rng.random(n) < pi)
+            keep = np.where(certain, np.minimum(n_events, 1), n_events)
         elif isinstance(model, ExponentialNBDModel):  # Pareto/NBD with one dropout rate: lifetimes memoryless
             r, alpha, mu = params
             lam = rng.gamma(r + x, 1.0 / (alpha + T))
@@ -300,7 +311,8 @@ def prediction_intervals(
         raise InputError(f"level must be in (0, 1), e.g. 0.9; got {level!r}")
     if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 20):
         raise InputError(f"n_draws must be an integer >= 20 (1000 gives quantiles to about +-1%), got {n_draws!r}")
-    if not isinstance(model, (BetaGeoModel, ParetoNBDModel, NBDModel, GeometricNBDModel, ExponentialNBDModel)):
+    if not isinstance(model, (BetaGeoModel, ParetoNBDModel, NBDModel, GeometricNBDModel, ExponentialNBDModel,
+                              TwoPointGeometricNBDModel)):
         raise InputTypeError(f"prediction intervals are not available for {type(model).__name__}")
     common = model._common_limit() if isinstance(model, (BetaGeoModel, ParetoNBDModel)) else None
     if common is not None:  # a common-dropout fit (boundary_): the futures are the fitted limit's

@@ -33,6 +33,7 @@ from ._special import CountSums, log1pexp_and_expit
 from .base import wdot, predicts_from_common_limit
 from .beta_geo import BetaGeoModel
 from .common_dropout import ModifiedGeometricNBDModel
+from .two_point_dropout import ZeroInflatedNBDModel
 from .nbd import nbd_pmf, nbd_sf
 from .simulate import simulate_mbgnbd, simulate_nbd
 
@@ -82,6 +83,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     #: and the same estimates to 1e-11 (the Newton polish)
     _quick_gtol = 1e-7
     _quick_ftol = 1e-14
+    _two_point_model_class = ZeroInflatedNBDModel
 
     # ---- likelihood ------------------------------------------------------
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:

@@ -31,6 +31,7 @@ from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, wdot, predicts_from_common_limit
 from .beta_geo import _max_over_log_grid
 from .common_dropout import ExponentialNBDModel
+from .two_point_dropout import ZeroInflatedNBDModel
 from .nbd import NBDModel, _check_counts_and_times, nbd_pmf
 from .simulate import simulate_nbd, simulate_pareto_nbd
 
@@ -98,6 +99,7 @@ class ParetoNBDModel(BaseTransactionModel):
 
     _limit_model_class = NBDModel
     _ridge_model_class = ExponentialNBDModel
+    _two_point_model_class = ZeroInflatedNBDModel
     _RIDGE_HETEROGENEITY_NAME = "s"
     #: s above which the ridge check runs (coefficient of variation of mu below 1/sqrt(10) = 0.32): the
     #: likelihood's tail integrals cost ~30x more per evaluation at large s, so the walk is cut early
@@ -261,7 +263,26 @@ class ParetoNBDModel(BaseTransactionModel):
 
     def _at_dropout_limit(self) -> bool:
         s, beta = self.params_.to_numpy()[2:4]
-        return bool(s == 0.0 or (np.isinf(beta) and np.isfinite(s)))
+        return bool((s == 0.0 and beta != 0.0) or (np.isinf(beta) and np.isfinite(s)))  # s = beta = 0: two-point
+
+    # ---- two-point-dropout boundary (s, beta -> 0, beta^s = 1 - pi) ------------
+    #: beta (relative to the mean T) below which the fit counts as near the two-point limit: the lifetime
+    #: survival (beta/(beta+t))^s is then nearly flat in t over the data; the limit is fitted and kept only
+    #: when it is at least as good
+    _TWO_POINT_START = 1e-3
+
+    def _near_two_point(self, T: np.ndarray, counts: np.ndarray) -> bool:
+        s, beta = self.params_.to_numpy(float)[2:4]
+        t_mean = wdot(counts, T) / float(counts.sum())
+        return bool(np.isfinite(s) and s < 1.0 and beta < self._TWO_POINT_START * t_mean)
+
+    def _two_point_params(self) -> dict[str, float]:
+        return {"s": 0.0, "beta": 0.0}
+
+    def _two_point_start(self) -> tuple[float, float, float]:
+        r, alpha, s, beta = self.params_.to_numpy(float)
+        survival = np.exp(-s * np.log1p(1.0 / max(beta, 1e-300)))  # (beta / (beta + 1))^s
+        return float(r), float(alpha), float(np.clip(1.0 - survival, 1e-6, 0.99))
 
     # ---- common-dropout ridge (s, beta -> inf, s / beta = mu) ----------------
     def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:

@@ -20,6 +20,7 @@ __all__ = [
     "simulate_gamma_gamma",
     "simulate_geometric_nbd",
     "simulate_exponential_nbd",
+    "simulate_two_point_nbd",
 ]
 
 
@@ -414,3 +415,67 @@ def simulate_exponential_nbd(
     freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: t < life[c])
     return pd.DataFrame({"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam,
                          "lifetime": life, "alive": life > T_arr})
+
+
+def simulate_two_point_nbd(
+    r: float,
+    alpha: float,
+    pi: float,
+    *,
+    n_customers: int,
+    T: float | np.ndarray,
+    holdout: float = 0.0,
+    dropout_at_first: bool = False,
+    seed: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Customers whose dropout is all or nothing: a share ``pi`` drops out for certain, the rest never.
+
+    The limit of :func:`simulate_bgnbd` (:func:`simulate_mbgnbd` with
+    ``dropout_at_first=True``, and of :func:`simulate_pareto_nbd`) when the
+    dropout's mixing distribution splits into two points: ``a, b -> 0`` with
+    ``a / (a + b) = pi`` (dropout probability 1 for a share ``pi``, 0 for the
+    rest), or ``s, beta -> 0`` with ``beta^s = 1 - pi`` (dropout rate
+    infinite or 0). Purchase rates ``lambda ~ Gamma(r, rate=alpha)``; a
+    customer of the share ``pi`` drops out at his first repeat purchase
+    (BG/NBD) or at once, after the first purchase (``dropout_at_first``:
+    MBG/NBD, Pareto/NBD), so he makes at most one (no) repeat purchase.
+
+    Parameters
+    ----------
+    r, alpha : float
+        Gamma shape and rate of the purchase rates.
+    pi : float
+        Share of customers whose dropout is certain, in ``[0, 1]``.
+    n_customers : int
+        Number of customers.
+    T : float or array-like
+        Length of each customer's calibration period.
+    holdout : float, default 0
+        Length of a holdout period after ``T``.
+    dropout_at_first : bool, default False
+        ``True``: the certain dropouts leave at the first purchase (no repeat purchase).
+    seed : int or numpy.random.Generator, optional
+        Random seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frequency``, ``recency``, ``T``, ``frequency_holdout``, and the
+        latent ``lambda`` and ``alive`` (at ``T``).
+
+    Raises
+    ------
+    InputError
+        ``pi`` outside ``[0, 1]``.
+    """
+    if not (0.0 <= float(pi) <= 1.0):
+        raise InputError(f"pi must be a share in [0, 1], got {pi!r}")
+    rng = np.random.default_rng(seed)
+    n = int(n_customers)
+    T_arr = _T_array(T, n)
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    certain = rng.uniform(size=n) < float(pi)
+    N = np.where(certain, 0.0 if dropout_at_first else 1.0, np.inf)
+    freq, rec, hold = _summarise(lam, T_arr, holdout, rng, lambda c, t, k: k < N[c])
+    return pd.DataFrame({"frequency": freq, "recency": rec, "T": T_arr, "frequency_holdout": hold, "lambda": lam,
+                         "alive": freq < N})

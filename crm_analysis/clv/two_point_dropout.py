@@ -1,0 +1,247 @@
+"""Two-point-dropout limits of the BG/NBD, MBG/NBD and Pareto/NBD models.
+
+The third boundary of the models with dropout (after no dropout and common
+dropout, :mod:`.common_dropout`): the dropout's mixing distribution splits
+into two points, certain dropout for a share ``pi`` of the customers and
+none for the rest.
+
+- BG/NBD, ``a, b -> 0`` with ``a / (a + b) = pi``: ``Beta(a, b)`` tends to
+  the Bernoulli distribution on ``{0, 1}`` with mean ``pi``; a customer with
+  ``p = 1`` drops out at his first repeat purchase.
+- MBG/NBD, the same limit; with its dropout chance at the first purchase a
+  customer with ``p = 1`` drops out at once and never buys again.
+- Pareto/NBD, ``s -> 0`` and ``beta -> 0`` with ``beta^s -> 1 - pi``: the
+  lifetime survival ``(beta / (beta + t))^s = beta^s (beta + t)^{-s}`` tends
+  to ``1 - pi`` for every ``t > 0``, i.e. a share ``pi`` dies at once (rate
+  ``mu = inf``) and the rest never (``mu = 0``): the MBG/NBD's limit.
+
+With ``A = (alpha + T)^{-(r+x)}`` the likelihood of one customer is
+
+.. math::
+
+    L = \\frac{\\Gamma(r+x)\\alpha^r}{\\Gamma(r)}\\Big[(1-\\pi) A + \\pi B\\Big]
+
+with ``B`` the likelihood of a certain dropout: :class:`ZeroInflatedNBDModel`
+(MBG/NBD, Pareto/NBD) ``B = alpha^{-r}`` for ``x = 0`` (no repeat purchase,
+probability 1) and 0 otherwise, the NBD with a spike at zero (Morrison 1969,
+"hard-core non-buyers"; here: customers who never come back);
+:class:`TwoPointGeometricNBDModel` (BG/NBD) ``B = (alpha + T)^{-r}`` for
+``x = 0`` (not yet bought again, so still alive), ``B = (alpha + t_x)^{-(r+1)}``
+for ``x = 1`` (dropped out at that purchase) and 0 for ``x >= 2``.
+
+On data without dropout the Pareto/NBD can fit a point near this limit
+(e.g. ``s = 0.085, beta = 3e-10``, the limit ``1.0`` below in
+log-likelihood: an interior maximum, kept), and the BG/NBD runs to it
+(``a = 9e-14, b = 2.5e-13``). The full models compare their fit with this
+limit whenever the optimiser ends near it and keep the limit when it is at
+least as good (:meth:`crm_analysis.clv.base.BaseTransactionModel.boundary_kind`
+``"two_point_dropout"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ._special import digamma_difference, log_rising
+from ._validation import check_times as _check_times
+from .base import wdot
+from .common_dropout import _CommonDropoutModel
+from .nbd import _check_counts_and_times, nbd_pmf
+from .simulate import simulate_two_point_nbd
+
+__all__ = ["TwoPointGeometricNBDModel", "ZeroInflatedNBDModel"]
+
+
+class TwoPointGeometricNBDModel(_CommonDropoutModel):
+    """BG/NBD whose dropout probability is 1 for a share ``pi`` of the customers and 0 for the rest.
+
+    The BG/NBD's limit ``a, b -> 0`` with ``a / (a + b) = pi`` (the beta
+    distribution of ``p`` tends to a Bernoulli one). Purchases at Poisson
+    rate ``lambda ~ Gamma(r, alpha)``; a share ``pi`` of the customers drops
+    out at the first repeat purchase, the rest never.
+
+    Parameters
+    ----------
+    penalizer : float, default 0
+        L2 penalty on the log parameters (see
+        :class:`~crm_analysis.clv.base.BaseLikelihoodModel`).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``pi``.
+    log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_
+        See :class:`~crm_analysis.clv.base.BaseLikelihoodModel`.
+
+    Notes
+    -----
+    Likelihood and predictions are the BG/NBD's (Fader, Hardie & Lee 2005)
+    with the beta mixing of ``p`` replaced by the two points (module
+    docstring); ``tests/clv/test_two_point_dropout.py`` checks them against
+    the BG/NBD at ``a + b = 1e-9``, against mpmath quadrature over ``lambda``
+    and by parameter recovery.
+    """
+
+    _param_names = ("r", "alpha", "pi")
+    #: 1: certain dropouts leave at the first purchase (MBG/NBD, Pareto/NBD limit); 0: at the first repeat purchase
+    _first: float = 0.0
+
+    def _log_upper_bounds(self) -> np.ndarray:
+        return np.array([np.inf, np.inf, 0.0])  # pi <= 1
+
+    def _dropout_start(self, tscale: float, rate: float, f: float) -> float:
+        return float(np.clip(f * 0.3, 1e-6, 0.9))
+
+    def ridge_score(self, x, t_x, T, w) -> float:  # pragma: no cover - not a ridge limit
+        raise NotImplementedError("the two-point limit has no ridge score")
+
+    def _terms(self, log_params, x, t_x, T):
+        """Per row: ``log A``, ``log B`` (``-inf`` where a certain dropout cannot give the row) and their pieces."""
+        r, alpha, pi = np.exp(log_params)
+        k = r + x
+        l_T = np.log(alpha + T)
+        if self._first:
+            has_b = x == 0
+            tau_b = np.zeros_like(T)  # t_x = 0 for x = 0
+        else:
+            has_b = x <= 1
+            tau_b = np.where(x == 0, T, t_x)
+        l_b = np.log(alpha + tau_b)
+        log_a = -k * l_T
+        log_b = np.where(has_b, -k * l_b, -np.inf)
+        return r, alpha, pi, k, l_T, l_b, tau_b, has_b, log_a, log_b
+
+    def _posterior_certain(self, log_params, x, t_x, T) -> np.ndarray:
+        """Posterior share of the certain-dropout type per row, ``pi B / ((1-pi) A + pi B)``."""
+        r, alpha, pi, k, l_T, l_b, tau_b, has_b, log_a, log_b = self._terms(log_params, x, t_x, T)
+        with np.errstate(divide="ignore"):
+            d = np.log(pi) - np.log1p(-pi) + log_b - log_a if pi < 1.0 else np.where(has_b, np.inf, -np.inf)
+        return np.where(has_b, special.expit(d), 0.0)
+
+    def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        x, t_x, T, ux, ix = arrays
+        r, alpha, pi, k, l_T, l_b, tau_b, has_b, log_a, log_b = self._terms(log_params, x, t_x, T)
+        if not pi < 1.0:
+            return -np.inf, np.zeros(3)
+        W = float(weights.sum())
+        Wx = np.bincount(ix, weights=weights, minlength=ux.size)
+        la = np.log(alpha)
+        with np.errstate(divide="ignore"):
+            lse = np.logaddexp(np.log1p(-pi) + log_a, np.log(pi) + log_b)
+        ll = wdot(Wx, log_rising(r, ux)) + W * r * la + wdot(weights, lse)
+        w1 = self._posterior_certain(log_params, x, t_x, T)
+        w0 = 1.0 - w1
+        l_b0 = np.where(has_b, l_b, 0.0)
+        g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(weights, w0 * l_T + w1 * l_b0)
+        g_a = W * r / alpha - wdot(weights, k * (w0 / (alpha + T) + np.where(has_b, w1 / (alpha + tau_b), 0.0)))
+        g_pi = wdot(weights, -w0 * pi / (1.0 - pi) + w1)  # d/d log pi
+        return float(ll), np.array([r * g_r, alpha * g_a, g_pi])
+
+    # ---- predictions -----------------------------------------------------
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``1 - P(certain dropout | x, t_x, T)`` where such a customer has left (BG/NBD limit: ``x = 1``; else ``x = 0``)."""
+        x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
+        w1 = self._posterior_certain(np.log(self.params_.to_numpy(float)), x, t_x, T)
+        gone = (x >= 1.0) if not self._first else np.ones(x.shape, bool)
+        return 1.0 - np.where(gone, w1, 0.0)
+
+    def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """Purchases in ``(T, T+t]`` of a customer alive at ``T``, per row and horizon.
+
+        Alive after a repeat purchase means the never-dropout type: ``(r+x) t / (alpha+T)``. In the
+        BG/NBD limit a customer without repeat purchase is alive of either type (posterior = prior
+        ``pi``); the certain-dropout type makes one more purchase, then leaves:
+        ``(1-pi) r t/(alpha+T) + pi (1 - ((alpha+T)/(alpha+T+t))^r)``.
+        """
+        r, alpha, pi = self.params_.to_numpy(float)
+        x, T = np.asarray(x, float), np.asarray(T, float)
+        never = ((r + x) / (alpha + T))[:, None] * times[None, :]
+        if self._first:
+            return never
+        one_more = -np.expm1(-r * np.log1p(times[None, :] / (alpha + T)[:, None]))
+        zero = (x == 0.0)[:, None]
+        return np.where(zero, (1.0 - pi) * never + pi * one_more, never)
+
+    def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:
+        """``E[X(t)] = (1-pi) r t / alpha`` (+ ``pi (1 - (alpha/(alpha+t))^r)`` in the BG/NBD limit).
+
+        Parameters
+        ----------
+        t : float or array-like
+            Time(s) since the first purchase, ``>= 0``.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Expected repeat purchases in ``(0, t]``, shaped like ``t``.
+        """
+        self._check_fitted()
+        t_arr = _check_times(t, keep_shape=True)
+        r, alpha, pi = self.params_.to_numpy(float)
+        out = (1.0 - pi) * r * t_arr / alpha
+        if not self._first:
+            out = out + pi * -np.expm1(-r * np.log1p(t_arr / alpha))
+        return float(out) if np.ndim(out) == 0 else out
+
+    def probability_of_purchases(self, x: int | np.ndarray, t: float | np.ndarray) -> float | np.ndarray:
+        """``P(X(t) = x) = (1-pi) NB(x) + pi P_certain(x)``.
+
+        ``NB`` is the negative binomial probability ``(r, alpha/(alpha+t))``;
+        ``P_certain`` is ``[x = 0]`` for a customer who leaves at once
+        (MBG/NBD, Pareto/NBD limit), and ``NB(0)`` at ``x = 0``, ``1 - NB(0)``
+        at ``x = 1`` for one who leaves at his first repeat purchase (BG/NBD).
+
+        Parameters
+        ----------
+        x : int or array-like of int
+            Number of repeat purchases.
+        t : float or array-like
+            Period length (broadcast with ``x``).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Probabilities.
+        """
+        self._check_fitted()
+        x_arr, t_arr = _check_counts_and_times(x, t)
+        r, alpha, pi = self.params_.to_numpy(float)
+        if self._first:
+            certain = (x_arr == 0).astype(float)
+        else:
+            p0 = nbd_pmf(np.zeros_like(x_arr), r, alpha, t_arr)
+            certain = np.where(x_arr == 0, p0, np.where(x_arr == 1, 1.0 - p0, 0.0))
+        out = (1.0 - pi) * nbd_pmf(x_arr, r, alpha, t_arr) + pi * certain
+        return float(out) if np.ndim(out) == 0 else out
+
+    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+        """Simulate customers (see :func:`~crm_analysis.clv.simulate.simulate_two_point_nbd`)."""
+        self._check_fitted()
+        r, alpha, pi = self.params_.to_numpy(float)
+        return simulate_two_point_nbd(r, alpha, pi, n_customers=n_customers, T=T, dropout_at_first=bool(self._first),
+                                      seed=seed)
+
+
+class ZeroInflatedNBDModel(TwoPointGeometricNBDModel):
+    """NBD with a share ``pi`` of customers who never buy again: the MBG/NBD's and Pareto/NBD's two-point limit.
+
+    The MBG/NBD's limit ``a, b -> 0`` with ``a / (a + b) = pi`` and the
+    Pareto/NBD's limit ``s, beta -> 0`` with ``beta^s = 1 - pi``: a share
+    ``pi`` drops out at once (after the first purchase), the rest never;
+    the count of repeat purchases is negative binomial with an extra mass
+    ``pi`` at zero (Morrison 1969's NBD with "hard-core non-buyers").
+
+    Parameters
+    ----------
+    penalizer : float, default 0
+        L2 penalty on the log parameters.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``pi``.
+    """
+
+    _first = 1.0
