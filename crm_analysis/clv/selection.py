@@ -72,6 +72,7 @@ from .base import ModelFitError
 __all__ = [
     "PurchaseModelSpec",
     "PURCHASE_MODELS",
+    "LIMIT_MODELS_NOTE",
     "SELECTION_CRITERIA",
     "MODEL_CHOICE_HEADLINES",
     "ModelComparison",
@@ -104,6 +105,12 @@ class PurchaseModelSpec:
     aliases : tuple of str
         Further accepted spellings (compared after lower-casing and removing
         ``-``, ``_`` and spaces).
+    candidate : bool, default True
+        Compared by default (:func:`available_purchase_models`). ``False``
+        for the boundary limits of the three models (NBD, common-dropout
+        and two-point-dropout limits): they are used only when the
+        configuration forces one (``purchase_model``); see
+        :data:`LIMIT_MODELS_NOTE`.
     """
 
     name: str
@@ -111,6 +118,7 @@ class PurchaseModelSpec:
     class_name: str
     reference: str
     aliases: tuple[str, ...] = ()
+    candidate: bool = True
 
 
 #: Registry of purchase models, in the order they are compared and tie-broken.
@@ -129,8 +137,52 @@ PURCHASE_MODELS: dict[str, PurchaseModelSpec] = {
             "paretonbd", "Pareto/NBD", "ParetoNBDModel",
             "Schmittlein, Morrison & Colombo (1987), Management Science 33(1), 1-24", ("pareto/nbd", "pnbd"),
         ),
+        # the boundary limits of the three models: selectable by forcing only (LIMIT_MODELS_NOTE)
+        PurchaseModelSpec(
+            "nbd", "NBD (no dropout)", "NBDModel",
+            "Ehrenberg (1959), JRSS C 8(1), 26-41; the no-dropout limit of BG/NBD, MBG/NBD and Pareto/NBD",
+            ("nbdmodel",), candidate=False,
+        ),
+        PurchaseModelSpec(
+            "geometricnbd", "Geometric/NBD (common dropout)", "GeometricNBDModel",
+            "the BG/NBD's limit a, b -> inf (one dropout probability for everyone)", ("geometric/nbd",),
+            candidate=False,
+        ),
+        PurchaseModelSpec(
+            "modifiedgeometricnbd", "Modified Geometric/NBD (common dropout)", "ModifiedGeometricNBDModel",
+            "the MBG/NBD's limit a, b -> inf (one dropout probability for everyone)", ("modifiedgeometric/nbd",),
+            candidate=False,
+        ),
+        PurchaseModelSpec(
+            "exponentialnbd", "Exponential/NBD (common dropout)", "ExponentialNBDModel",
+            "the Pareto/NBD's limit s, beta -> inf (one dropout rate for everyone)", ("exponential/nbd",),
+            candidate=False,
+        ),
+        PurchaseModelSpec(
+            "twopointgeometricnbd", "Two-point Geometric/NBD (two-point dropout)", "TwoPointGeometricNBDModel",
+            "the BG/NBD's limit a, b -> 0 (a share drops out at its first repeat purchase, the rest never)",
+            ("twopointgeometric/nbd",), candidate=False,
+        ),
+        PurchaseModelSpec(
+            "zeroinflatednbd", "Zero-inflated NBD (two-point dropout)", "ZeroInflatedNBDModel",
+            "Morrison (1969), JMR 6(2), 210-215 (NBD with hard-core non-buyers); the MBG/NBD's limit a, b -> 0 and "
+            "the Pareto/NBD's s, beta -> 0", ("zinbd", "zeroinflated/nbd"), candidate=False,
+        ),
     )
 }
+
+#: Why the limit models are not compared by default (they can be forced with ``purchase_model``).
+LIMIT_MODELS_NOTE = (
+    "The NBD, common-dropout (Geometric/NBD, Modified Geometric/NBD, Exponential/NBD) and two-point-dropout "
+    "(Two-point Geometric/NBD, zero-inflated NBD) models are limits of BG/NBD, MBG/NBD and Pareto/NBD on the "
+    "boundary of their parameter space, and each full model already becomes its limit when the likelihood says "
+    "so (boundary_kind(), with a likelihood-ratio test where the whole period is refitted). As separate "
+    "candidates they would duplicate those fits, and the holdout error, which does not penalise the full models' "
+    "extra parameters and is noisy on short holdouts, would often pick a limit the likelihood rejects: e.g. the "
+    "NBD, whose P(alive) is 1 for every customer, which switches off the lapsed-customer rules of the "
+    "segmentation. So they are not candidates by default; purchase_model can force one (it is then fitted "
+    "beside the candidates, shown in the comparison and used downstream)."
+)
 
 #: Selection criteria (column of :attr:`ModelComparison.table`; lower is better).
 SELECTION_CRITERIA: dict[str, str] = {
@@ -174,9 +226,15 @@ def purchase_model_name(name: str) -> str:
     for spec in PURCHASE_MODELS.values():
         if key == _key(spec.name) or key in {_key(a) for a in spec.aliases}:
             return spec.name
+    cands = [n for n, spec in PURCHASE_MODELS.items() if spec.candidate]
+    limits = [n for n, spec in PURCHASE_MODELS.items() if not spec.candidate]
+    import difflib
+
+    close = difflib.get_close_matches(key, [_key(n) for n in PURCHASE_MODELS], n=1, cutoff=0.6)
     raise InputError(
-        f"unknown transaction (purchase) model {name!r}: use one of {sorted(PURCHASE_MODELS)} "
-        "(also accepted: 'bg/nbd', 'mbg/nbd', 'pareto_nbd', 'pareto/nbd')"
+        f"unknown transaction (purchase) model {name!r}: use one of {cands} "
+        "(also accepted: 'bg/nbd', 'mbg/nbd', 'pareto_nbd', 'pareto/nbd'), or force one of the boundary limits "
+        f"{limits}" + (f"; did you mean {close[0]!r}?" if close else "")
     )
 
 
@@ -209,11 +267,24 @@ def purchase_model_label(name: str) -> str:
         return str(name)
 
 
-def available_purchase_models() -> list[str]:
-    """Registered purchase models whose class exists in the installed package, in registry order."""
+def available_purchase_models(*, include_limits: bool = False) -> list[str]:
+    """Registered purchase models whose class exists in the installed package, in registry order.
+
+    Parameters
+    ----------
+    include_limits : bool, default False
+        Also the boundary limits (NBD, common- and two-point-dropout models),
+        which are not candidates by default (:data:`LIMIT_MODELS_NOTE`).
+
+    Returns
+    -------
+    list of str
+        Canonical names.
+    """
     from crm_analysis import clv
 
-    return [name for name, spec in PURCHASE_MODELS.items() if hasattr(clv, spec.class_name)]
+    return [name for name, spec in PURCHASE_MODELS.items()
+            if hasattr(clv, spec.class_name) and (spec.candidate or include_limits)]
 
 
 def _candidates(models: Sequence[str] | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -501,7 +572,10 @@ def compare_models(
     purchase_model : str, default "auto"
         ``"auto"`` chooses by ``criterion``; a model name (``"bgnbd"``,
         ``"mbgnbd"``, ``"pareto_nbd"``, ...) forces that model (it must be
-        among the candidates and fit).
+        among the candidates and fit). A boundary limit (``"nbd"``,
+        ``"geometricnbd"``, ``"exponentialnbd"``, ...; never a candidate by
+        default, :data:`LIMIT_MODELS_NOTE`) is added to the candidates when
+        forced.
     criterion : str, default "holdout_rmse"
         One of :data:`SELECTION_CRITERIA`; lower is better.
     max_frequency : int, default 7
@@ -535,6 +609,8 @@ def compare_models(
     duration = float(durations[0])
     forced = None if _key(purchase_model) == "auto" else purchase_model_name(purchase_model)
     cands = _candidates(models)
+    if forced is not None and forced not in cands and not PURCHASE_MODELS[forced].candidate:
+        cands[forced] = purchase_model_class(forced)()  # a boundary limit, forced: fitted beside the candidates
     if forced is not None and forced not in cands:
         raise InputError(
             f"purchase_model = {purchase_model!r} is not among the candidate models {list(cands)}; "

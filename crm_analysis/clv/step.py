@@ -42,6 +42,7 @@ from crm_analysis.contracts import TimeUnit, headline_labels
 from .diagnostics import frequency_histogram, tracking
 from .pipeline import CLV_COLUMNS, CLVAnalysis, fit_clv_models
 from .selection import (
+    PURCHASE_MODELS,
     SELECTION_CRITERIA,
     ModelComparison,
     _key,
@@ -81,7 +82,12 @@ class RfmClvParams:
     discount_rate : float, default 0.1
         Annual discount rate.
     purchase_model : str, default "auto"
-        ``"auto"`` (chosen by ``selection_criterion``) or a candidate model name.
+        ``"auto"`` (chosen by ``selection_criterion``) or a candidate model
+        name; or a boundary limit (``"nbd"``, ``"geometricnbd"``,
+        ``"modifiedgeometricnbd"``, ``"exponentialnbd"``,
+        ``"twopointgeometricnbd"``, ``"zeroinflatednbd"``), which is never a
+        candidate by default (why: :data:`crm_analysis.clv.LIMIT_MODELS_NOTE`)
+        and is fitted beside the candidates and used when forced.
     selection_criterion : str, default "holdout_rmse"
         One of :data:`crm_analysis.clv.SELECTION_CRITERIA`.
     p_alive_info_threshold : float, default 0.01
@@ -235,12 +241,19 @@ class RfmClvParams:
 
     @classmethod
     def check_purchase_model(cls, value: Any, fit_paretonbd: bool = True) -> None:
-        """``auto`` or a purchase model ``compare_models`` can force: known, installed, among the candidates."""
+        """``auto`` or a purchase model ``compare_models`` can force: known, installed, among the candidates.
+
+        A boundary limit (``nbd``, ``geometricnbd``, ``exponentialnbd``, ...,
+        :data:`crm_analysis.clv.LIMIT_MODELS_NOTE`) is never a default
+        candidate; forced, it is added to the candidates.
+        """
         check_name(value, "purchase_model", what="'auto' or a purchase model name")
         if _key(value) == "auto":
             return
         name = purchase_model_name(value)
         purchase_model_class(name)  # registered but not in this version of the package
+        if not PURCHASE_MODELS[name].candidate:
+            return
         candidates = cls.candidates_for(fit_paretonbd)
         if name not in candidates:
             raise InputError(f"purchase_model = {value!r} is not among the candidate models {candidates}; set "
@@ -345,6 +358,19 @@ def top_share(values: Any, *, fraction: float = 0.2) -> float:
         return float("nan")
     n_top = max(1, int(round(fraction * len(v))))
     return float(v[:n_top].sum() / total)
+
+
+def _mean_dropout(m: Any) -> float:
+    """Mean dropout probability of a fitted BG/NBD, ``a / (a + b)``; at a boundary its limit's value.
+
+    ``p`` of a common-dropout fit (``a = b = inf``), ``pi`` of a two-point
+    fit (``a = b = 0``), 0 at the no-dropout limit (``a = 0, b = inf``).
+    """
+    limit = m._common_limit()
+    if limit is not None:
+        return float(limit.params_["p" if "p" in limit.params_.index else "pi"])
+    a, b = (float(v) for v in m.params_[["a", "b"]])
+    return 0.0 if a == 0.0 else float(a / (a + b))
 
 
 def _fitted(m: Any) -> dict[str, Any] | None:
@@ -567,6 +593,7 @@ class RfmClvResult:
         """The ``clv_params.json`` record (keys of its contract)."""
         p, cal = self.params, self.cal_hold
         names = [n for n in _RECORDED if n in available_purchase_models()]
+        names += [n for n in self.comparison.models if n not in names]  # a forced boundary limit
         return {
             "time_unit": p.time_unit, "calibration_end": p.calibration_end, "as_of": p.as_of,
             "clv_model": self.analysis.model, "p_alive_model": self.analysis.model_label,
@@ -734,9 +761,8 @@ def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = Non
                for name, m in whole.items()}
     dropout = {"calibration": float("nan"), "whole_period": float("nan")}
     if "bgnbd" in whole and "bgnbd" in comparison.models:
-        a_w, b_w = whole["bgnbd"].params_[["a", "b"]]
-        a_c, b_c = comparison.models["bgnbd"].params_[["a", "b"]]
-        dropout = {"calibration": float(a_c / (a_c + b_c)), "whole_period": float(a_w / (a_w + b_w))}
+        dropout = {"calibration": _mean_dropout(comparison.models["bgnbd"]),
+                   "whole_period": _mean_dropout(whole["bgnbd"])}
     return RfmClvResult(
         params=p, n_transactions=len(transactions), summary=summary, cal_hold=cal_hold, comparison=comparison,
         gamma_gamma=gamma_gamma, whole=whole, whole_failed=whole_failed, analysis=analysis, clv=clv,
