@@ -757,11 +757,13 @@ _FILES = (
                  "cleaning reports by reason, row counts, coverage, the data specs",
                  keys=("sources", "transactions", "bookings")),
     FileContract("clv_params.json", "rfm_clv", (),
-                 "fitted parameters of every purchase model (bgnbd, mbgnbd where available, paretonbd; null when not "
-                 "fitted) and Gamma-Gamma on the calibration period and the whole period, spend exclusions by "
-                 "reason, the model comparison (purchase_model_choice), BG/NBD dropout probability a/(a+b), mean "
-                 "P(alive) per model, the prediction intervals of the totals (prediction_intervals) and, with "
-                 "covariates, their coefficients and likelihood-ratio test (covariate_effects)",
+                 "fitted parameters of every purchase model (bgnbd, mbgnbd where available, paretonbd, and a forced "
+                 "boundary limit; null when not fitted; with the model's boundary kind, `boundary`) and Gamma-Gamma "
+                 "on the calibration period and the whole period, spend exclusions by reason, the model comparison "
+                 "(purchase_model_choice), BG/NBD mean dropout probability a/(a+b) (its limit's at a boundary), "
+                 "mean P(alive) per model, the prediction intervals of the totals (prediction_intervals) and, with "
+                 "covariates, their coefficients and likelihood-ratio test (covariate_effects); strict JSON: NaN is "
+                 "null, an infinite limit the string \"Infinity\"",
                  keys=("time_unit", "calibration_end", "as_of", "clv_model", "p_alive_model", "purchase_model_choice",
                        "calibration", "whole_period", "bgnbd_dropout_probability", "mean_p_alive")),
     FileContract("segment_actions.csv", "segmentation", ("campaign tools",),

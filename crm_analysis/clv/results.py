@@ -21,9 +21,71 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["FitResult"]
+__all__ = ["FitResult", "json_number", "read_number"]
 
 _FORMAT = "crm_analysis.clv.FitResult/1"
+
+#: How a non-finite number is written in strict JSON (:func:`json_number`): ``nan`` -> ``null``.
+_INF_TEXT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+
+
+def json_number(value: Any) -> float | str | None:
+    """A float for strict JSON: ``nan`` -> ``None``, ``inf`` -> ``"Infinity"``, ``-inf`` -> ``"-Infinity"``.
+
+    The encoding of every non-finite number in the package's JSON files
+    (``FitResult.to_dict``, ``clv_params.json`` and the other artefacts of
+    :meth:`crm_analysis.runtime.context.RunContext.write_json`): ``null``
+    means not available (e.g. the standard error of a parameter held at its
+    limit), the strings mean a parameter at an infinite limit (``b = inf``
+    after a boundary fit). :func:`read_number` and Python's ``float()``
+    read the strings back.
+
+    Parameters
+    ----------
+    value : float
+        Any real number.
+
+    Returns
+    -------
+    float, str or None
+    """
+    v = float(value)
+    if v != v:
+        return None
+    return _INF_TEXT.get(v, v)
+
+
+def read_number(value: Any, name: str = "value") -> float:
+    """Read a number written by :func:`json_number` or by the older non-strict form (float ``inf`` / ``nan``).
+
+    Parameters
+    ----------
+    value : float, int, str or None
+        ``None`` is ``nan``; the strings ``"Infinity"``, ``"-Infinity"``,
+        ``"inf"``, ``"-inf"``, ``"NaN"`` are read by ``float()``.
+    name : str
+        Field name for the error message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InputError
+        Not a number nor one of those strings.
+    """
+    if value is None:
+        return float("nan")
+    if isinstance(value, bool):
+        raise InputError(f"saved FitResult: {name} holds {value!r}, not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"saved FitResult: {name} holds {value!r}, not a number (non-finite numbers are written as null, "
+            "'Infinity' or '-Infinity')"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -159,29 +221,34 @@ class FitResult:
 
     # ---- saving and loading ---------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python form (lists, floats, str) for saving, e.g. with :func:`json.dump`.
+        """Plain-Python form (lists, floats, str) for saving as strict JSON, e.g. with :func:`json.dump`.
 
-        Non-finite numbers stay floats (``inf`` of a boundary fit, ``nan`` of
-        an unavailable covariance); :mod:`json` writes them as ``Infinity`` /
-        ``NaN`` and reads them back.
+        Non-finite numbers are encoded so that the dict holds no ``inf`` or
+        ``nan`` and ``json.dumps(..., allow_nan=False)`` accepts it
+        (:func:`json_number`): ``nan`` (an unavailable covariance or standard
+        error) as ``None`` (JSON ``null``), ``inf`` / ``-inf`` (a parameter at
+        its limit after a boundary fit, e.g. ``b = inf``) as the strings
+        ``"Infinity"`` / ``"-Infinity"``.
 
         Returns
         -------
         dict
-            Read back by :meth:`from_dict`.
+            Read back by :meth:`from_dict` (which also reads the older form
+            with float ``inf`` / ``nan``, i.e. JSON's non-standard
+            ``Infinity`` / ``NaN``).
         """
         return {
             "format": _FORMAT,
             "model": self.model,
             "param_names": self.param_names,
-            "params": [float(v) for v in self.params.to_numpy(dtype=float)],
-            "log_covariance": [[float(v) for v in row] for row in self.log_covariance.to_numpy(dtype=float)],
-            "log_likelihood": float(self.log_likelihood),
+            "params": [json_number(v) for v in self.params.to_numpy(dtype=float)],
+            "log_covariance": [[json_number(v) for v in row] for row in self.log_covariance.to_numpy(dtype=float)],
+            "log_likelihood": json_number(self.log_likelihood),
             "n_obs": float(self.n_obs),
             "n_distinct": int(self.n_distinct),
             "converged": bool(self.converged),
             "n_iter": int(self.n_iter),
-            "fixed": {k: float(v) for k, v in self.fixed.items()},
+            "fixed": {k: json_number(v) for k, v in self.fixed.items()},
             "penalizer": float(self.penalizer),
             "warnings": list(self.warnings),
         }
@@ -212,8 +279,8 @@ class FitResult:
         if missing:
             raise InputError(f"saved FitResult lacks key(s) {missing}")
         names = [str(n) for n in data["param_names"]]
-        values = np.asarray(data["params"], dtype=float)
-        cov = np.asarray(data["log_covariance"], dtype=float)
+        values = np.asarray([read_number(v, "params") for v in data["params"]], dtype=float)
+        cov = np.asarray([[read_number(v, "log_covariance") for v in row] for row in data["log_covariance"]], dtype=float)
         if values.shape != (len(names),) or cov.shape != (len(names), len(names)):
             raise InputError(
                 f"saved FitResult: {len(names)} parameter names but {values.shape} values and a {cov.shape} covariance"
@@ -223,12 +290,12 @@ class FitResult:
             model=str(data["model"]),
             params=pd.Series(values, index=index, name="estimate"),
             log_covariance=pd.DataFrame(cov, index=index, columns=index),
-            log_likelihood=float(data["log_likelihood"]),
+            log_likelihood=read_number(data["log_likelihood"], "log_likelihood"),
             n_obs=float(data["n_obs"]),
             n_distinct=int(data.get("n_distinct", 0)),
             converged=bool(data.get("converged", True)),
             n_iter=int(data.get("n_iter", 0)),
-            fixed={str(k): float(v) for k, v in dict(data.get("fixed", {})).items()},
+            fixed={str(k): read_number(v, f"fixed[{k!r}]") for k, v in dict(data.get("fixed", {})).items()},
             penalizer=float(data.get("penalizer", 0.0)),
             warnings=tuple(str(w) for w in data.get("warnings", ())),
         )

@@ -378,6 +378,8 @@ def _fitted(m: Any) -> dict[str, Any] | None:
     if m is None:
         return None
     out: dict[str, Any] = {"params": m.params_.to_dict(), "log_likelihood": float(m.log_likelihood_)}
+    if hasattr(m, "boundary_kind"):  # which limit infinite or zero parameters stand for (None: the full model)
+        out["boundary"] = m.boundary_kind()
     if getattr(m, "standard_errors_", None) is not None:
         out["std_errors"] = pd.Series(m.standard_errors_, index=m.params_.index).to_dict()
     return out

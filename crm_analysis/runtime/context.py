@@ -43,7 +43,13 @@ def _stem(name: str) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    """Turn numpy / pandas scalars and containers into plain JSON types."""
+    """Turn numpy / pandas scalars and containers into plain, strict JSON types.
+
+    ``nan`` becomes ``None`` (``null``: not available) and ``inf`` / ``-inf``
+    the strings ``"Infinity"`` / ``"-Infinity"`` (a parameter at an infinite
+    limit, e.g. ``b = inf`` of a boundary fit), as
+    :func:`crm_analysis.clv.results.json_number` writes them.
+    """
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -52,11 +58,14 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
         try:
-            return value.item()
+            item = value.item()
+            return item if item is value else _jsonable(item)  # a NaN / inf numpy float as the plain one
         except (ValueError, TypeError):
             pass
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and value != value:  # NaN: not available
         return None
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):  # a parameter at an infinite limit
+        return "Infinity" if value > 0 else "-Infinity"  # strict JSON; float() reads it back
     return value
 
 
@@ -240,7 +249,8 @@ class RunContext:
         if isinstance(contract, FileContract):
             contract.validate(obj, action="write")
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(_jsonable(obj), indent=2, default=str))
+        # strict JSON (no NaN / Infinity tokens): NaN -> null, +-inf -> "Infinity" / "-Infinity" (_jsonable)
+        tmp.write_text(json.dumps(_jsonable(obj), indent=2, default=str, allow_nan=False))
         tmp.replace(path)
         return path
 
