@@ -33,6 +33,7 @@ from crm_analysis.segmentation.actions import (
     export_action_table,
     segment_summary,
     validate_action_rules,
+    check_segment_names,
 )
 from crm_analysis.segmentation.clustering import FEATURE_WORDS, BehaviouralClustering
 from crm_analysis.segmentation.pareto import ParetoResult, pareto_analysis
@@ -64,6 +65,7 @@ __all__ = [
     "count_rules",
     "customer_state",
     "validate_action_rules",
+    "check_segment_names",
     "ActionRule",
     "BehaviouralClustering",
     "FEATURE_WORDS",

@@ -49,16 +49,19 @@ from __future__ import annotations
 from crm_analysis.exceptions import InputError, OperationError
 from crm_analysis._validate import check_columns, check_number
 
+import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from crm_analysis.segmentation.rfm_scores import SEGMENT_ORDER
 from crm_analysis.segmentation._common import (
     SegmentationInputError,
     customer_ids,
@@ -77,6 +80,7 @@ __all__ = [
     "customer_state",
     "default_action_rules",
     "validate_action_rules",
+    "check_segment_names",
     "assign_actions",
     "count_rules",
     "segment_summary",
@@ -278,8 +282,11 @@ class ActionRule:
     def matches(self, table: pd.DataFrame, *, segment_col: str = "segment") -> np.ndarray:
         """Boolean mask of the rows of ``table`` this rule matches (conditions, state and segments)."""
         needed = list(self.conditions) + (["state"] if self.state else []) + ([segment_col] if self.segments else [])
+        missing = [c for c in needed if c not in table.columns]
+        hints = [f"{c!r} -> {m!r}" for c in missing for m in _close_names(c, table.columns)]
         check_columns(needed, table.columns, table=f"the table action rule {self.action!r} is applied to",
-                      fix="Add those columns, or change the rule's conditions, state or segments")
+                      fix=("Did you mean " + ", ".join(hints) + "? " if hints else "")
+                      + "Add those columns, or change the rule's conditions, state or segments")
         ok = np.ones(len(table), dtype=bool)
         for col, (lo, hi) in self.conditions.items():
             v = table[col].to_numpy(dtype="float64")
@@ -396,8 +403,58 @@ def default_action_rules(
     ]
 
 
+def _close_names(name: Any, known: Iterable[Any]) -> list[str]:
+    """The known name ``name`` most probably meant: same name in another case, else the closest (difflib)."""
+    known = [str(k) for k in known]
+    same = [k for k in known if k.casefold() == str(name).casefold()]
+    if same:
+        return same[:1]
+    folded = {k.casefold(): k for k in known}
+    return [folded[m] for m in difflib.get_close_matches(str(name).casefold(), list(folded), n=1, cutoff=0.6)]
+
+
+def check_segment_names(
+    rules: Sequence[ActionRule], segment_names: Iterable[str], *, policy: LapsePolicy | None = None
+) -> None:
+    """Refuse a rule, or a lapse policy, that names a segment not in the segment set.
+
+    Segment names are matched exactly: a rule for ``'lost'`` (not ``'Lost'``)
+    would catch nobody, and a lapse policy naming it would not hold anyone
+    back from onboarding (n12 finding F11).
+
+    Parameters
+    ----------
+    rules : sequence of ActionRule
+        The rules.
+    segment_names : iterable of str
+        Names of the segment set (those the segmentation can produce).
+    policy : LapsePolicy, optional
+        Its ``lapsed_segments`` are checked too.
+
+    Raises
+    ------
+    InputError
+        A name that is not one of ``segment_names``: the message names the
+        rule (or the policy), the name, the known names and the close match.
+    """
+    known = sorted({str(n) for n in segment_names})
+    named = [(f"action rule {r.action!r}", "segments", n) for r in rules for n in (r.segments or ())]
+    if policy is not None:  # the default names (LAPSED_SEGMENTS, of the default map) are always accepted
+        named += [("the lapse policy", "lapsed_segments", n) for n in policy.lapsed_segments if n not in LAPSED_SEGMENTS]
+    for who, field_name, name in named:
+        if name not in known:
+            close = _close_names(name, known)
+            raise InputError(
+                f"{who} names the segment {name!r} in its {field_name}, which is not one of the segment set's names "
+                f"{known}" + (f"; did you mean {close[0]!r}? (names are matched exactly, case included)" if close else "")
+                + f": a {'rule' if field_name == 'segments' else 'policy'} on an unknown segment "
+                + ("catches nobody" if field_name == "segments" else "holds nobody back")
+                + ". Use one of the known names."
+            )
+
+
 def validate_action_rules(
-    rules: Sequence[ActionRule], *, policy: LapsePolicy | None = None
+    rules: Sequence[ActionRule], *, policy: LapsePolicy | None = None, segment_names: Iterable[str] | None = None
 ) -> list[ActionRule]:
     """Check an ordered rule set; refuse any that could send a lapsed customer or segment to onboarding.
 
@@ -407,6 +464,9 @@ def validate_action_rules(
         Ordered rules (first match wins).
     policy : LapsePolicy, optional
         Default ``LapsePolicy()``.
+    segment_names : iterable of str, optional
+        Names of the segment set; when given, every segment a rule or the
+        policy names must be one of them (:func:`check_segment_names`).
 
     Returns
     -------
@@ -416,9 +476,10 @@ def validate_action_rules(
     Raises
     ------
     ValueError
-        No rules, something other than :class:`ActionRule`, or an
+        No rules, something other than :class:`ActionRule`, an
         onboarding/acquisition rule that is not restricted to
-        ``state="active"`` or that names a lapsed segment.
+        ``state="active"`` or that names a lapsed segment, or (with
+        ``segment_names``) a segment name not in the segment set.
     """
     policy = policy or LapsePolicy()
     rules = list(rules)
@@ -427,6 +488,9 @@ def validate_action_rules(
     for rule in rules:
         if not isinstance(rule, ActionRule):
             raise InputError(f"action rules must be ActionRule objects, got {type(rule).__name__}")
+    if segment_names is not None:
+        check_segment_names(rules, segment_names, policy=policy)
+    for rule in rules:
         if not rule.new_customer:
             continue
         if rule.state != "active":
@@ -578,6 +642,7 @@ def assign_actions(
     rules: Sequence[ActionRule] | None = None,
     policy: LapsePolicy | None = None,
     segment_col: str = "segment",
+    segment_names: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Action, offer, intent and matching rule of every customer.
 
@@ -593,6 +658,11 @@ def assign_actions(
         Default ``LapsePolicy()``.
     segment_col : str, default "segment"
         Segment column (optional).
+    segment_names : iterable of str, optional
+        Names of the segment set. Default: the default RFM map's names
+        (:data:`~crm_analysis.segmentation.rfm_scores.SEGMENT_ORDER`); the
+        segments of ``table`` are always known. A rule or policy naming
+        another segment is refused (:func:`check_segment_names`).
 
     Returns
     -------
@@ -614,7 +684,11 @@ def assign_actions(
         lapsed segment got an onboarding or acquisition action.
     """
     policy = policy or LapsePolicy()
-    rules = validate_action_rules(default_action_rules() if rules is None else rules, policy=policy)
+    known = set(SEGMENT_ORDER if segment_names is None else segment_names)
+    if segment_col in table.columns:
+        known |= set(table[segment_col].dropna().astype(str).unique())
+    rules = validate_action_rules(default_action_rules() if rules is None else rules, policy=policy,
+                                  segment_names=known)
     if "state" not in table.columns:
         raise InputError("the customer table has no 'state' column: build it with customer_state(...)")
     n = len(table)
@@ -806,6 +880,7 @@ def segment_summary(
     unit_days: float | None = None,
     p_alive_model: str | None = None,
     profit_col: str | None = None,
+    segment_names: Sequence[str] | None = None,
 ) -> SegmentSummary:
     """Figures of every segment and the recommended action of every customer.
 
@@ -831,6 +906,9 @@ def segment_summary(
     profit_col : str, optional
         Profit per customer; gives the rules a ``profit_index`` (see
         :func:`customer_state`) and the table ``profit`` and ``profit_share``.
+    segment_names : sequence of str, optional
+        Names of the segment set, which the action rules' and the policy's
+        segment names must be among (see :func:`assign_actions`).
 
     Returns
     -------
@@ -857,7 +935,8 @@ def segment_summary(
     )
     rules = list(default_action_rules() if action_rules is None else action_rules)
     extra = [c for c in table.columns if c not in state.columns and c != segment_col]
-    acts = assign_actions(pd.concat([state, table[extra]], axis=1), rules=rules, policy=policy)
+    acts = assign_actions(pd.concat([state, table[extra]], axis=1), rules=rules, policy=policy,
+                          segment_names=segment_names)
     df = pd.DataFrame(
         {
             "segment": state["segment"].to_numpy(),

@@ -40,7 +40,7 @@ from crm_analysis.segmentation.actions import (
 )
 from crm_analysis.segmentation.clustering import BehaviouralClustering
 from crm_analysis.segmentation.pareto import ParetoResult, pareto_analysis
-from crm_analysis.segmentation.rfm_scores import SegmentRule, rfm_scores, rfm_segments
+from crm_analysis.segmentation.rfm_scores import SegmentRule, default_segment_rules, rfm_scores, rfm_segments
 from crm_analysis.segmentation.value import ValueGrid, current_profit, value_grid
 
 __all__ = [
@@ -235,7 +235,8 @@ def _run_segmentation(
     ).fit(customers)
     customers["cluster"] = clus.labels_
     summary = segment_summary(
-        customers, action_rules=action_rules, policy=lapse, unit_days=unit_days, p_alive_model=p_alive_model
+        customers, action_rules=action_rules, policy=lapse, unit_days=unit_days, p_alive_model=p_alive_model,
+        segment_names=[r.name for r in (rules if rules is not None else default_segment_rules(bins=bins))],
     )
     acts = summary.customers
     for col in ("days_since_last", "state", "action", "offer", "intent", "p_alive_model"):

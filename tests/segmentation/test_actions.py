@@ -161,6 +161,42 @@ def test_custom_rules_and_errors():
         LapsePolicy(lapsed_days=0)
 
 
+@pytest.mark.parametrize("name, close", [("lost", "Lost"), ("LOST", "Lost"), ("Hibernatng", "Hibernating"),
+                                         ("at risk", "At Risk"), ("Cluster 7", None)])
+def test_a_rule_naming_an_unknown_segment_is_refused_with_the_close_match(name, close):
+    """n12 finding F11: ActionRule(segments=('lost',)) was accepted and caught nobody (names match exactly)."""
+    c = _customers()
+    rules = [ActionRule("Win back", "we miss you: 15% off", {}, intent="reactivation", segments=(name,)),
+             ActionRule("Mail", "email", {}, intent="development")]
+    with pytest.raises(ValueError, match=r"action rule 'Win back' names the segment .* not one of the segment set's "
+                                         r"names \[") as err:
+        segment_summary(c, action_rules=rules)
+    assert repr(name) in str(err.value) and "'Champions'" in str(err.value)  # the known names are listed
+    assert (f"did you mean {close!r}?" in str(err.value)) == (close is not None)
+    # the same name spelled as the segment set spells it is accepted (a segment of the map, absent from the data)
+    if close == "Hibernating":
+        ok = [ActionRule("Win back", "we miss you", {}, intent="reactivation", segments=(close,)), rules[1]]
+        assert segment_summary(c, action_rules=ok).customers["action"].eq("Mail").all()
+
+
+def test_a_lapse_policy_naming_an_unknown_segment_is_refused():
+    """A lapse policy with 'lost' for 'Lost' held nobody back from onboarding; now refused by name."""
+    c = _customers()
+    with pytest.raises(ValueError, match=r"the lapse policy names the segment 'lost' in its lapsed_segments.*did you "
+                                         r"mean 'Lost'\?.*holds nobody back"):
+        segment_summary(c, policy=LapsePolicy(lapsed_segments=("lost",)))
+    validate_action_rules(default_action_rules(), policy=LapsePolicy(lapsed_segments=("Lost",)),
+                          segment_names=["Lost", "A"])
+    with pytest.raises(ValueError, match="not one of the segment set's names"):
+        validate_action_rules([ActionRule("x", "y", {}, segments=("B",))], segment_names=["A"])
+
+
+def test_a_rule_on_a_misspelt_column_names_the_close_match():
+    c = _customers()
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['clv_idx'\].*Did you mean 'clv_idx' -> 'clv_index'"):
+        segment_summary(c, action_rules=[ActionRule("x", "y", {"clv_idx": (0, 1)})])
+
+
 def test_p_alive_model_is_named():
     c = _customers()
     assert segment_summary(c.assign(p_alive_model="Pareto/NBD")).p_alive_model == "Pareto/NBD"
