@@ -163,7 +163,14 @@ class CleaningPolicy(_Policy):
     returns : {"drop", "keep"}, default "drop"
         Return / cancellation lines: negative quantity or negative amount,
         ``True`` in the marker column ``is_cancellation`` where the frame has
-        it, or an ``order_id`` starting with ``cancellation_prefix``.
+        it, or an ``order_id`` starting with ``cancellation_prefix``. With
+        ``"keep"`` a day on which a customer only returned goods stays a
+        transaction day: :func:`crm_analysis.rfm.rfm_summary` counts it as a
+        purchase day (a repeat purchase when it is not the customer's first
+        day, moving ``recency`` to it) with a negative value; the report
+        counts these days (step ``return_only_day``, action ``"keep"``: its
+        ``rows`` are their lines, the description gives the number of
+        customer-days).
     cancellation_prefix : str or None, default None
         Opt-in order-id prefix marking cancellations in a generic file whose
         exporter uses one. ``None`` (default): order ids carry no meaning; the
@@ -661,7 +668,23 @@ def clean_transactions(df: pd.DataFrame, *, policy: CleaningPolicy | None = None
         ("nonpositive_amount", policy.nonpositive_amount, "amount <= 0 (not a return), e.g. zero price", nonpositive),
         ("exact_duplicate", policy.duplicates, "line identical in every column to an earlier one", duplicated),
     ]
-    return _run(df, rules, _transaction_money, "transactions", policy.to_dict())
+    result = _run(df, rules, _transaction_money, "transactions", policy.to_dict())
+    if policy.returns == "keep":
+        result.report.steps.append(_return_only_days(result.data, prefix, step=len(rules) + 1))
+    return result
+
+
+def _return_only_days(data: pd.DataFrame, prefix: str | None, *, step: int) -> CleaningStep:
+    """The kept customer-days whose every line is a return: purchase days for ``rfm_summary`` (n12 finding F8)."""
+    ret = pd.Series(return_mask(data, cancellation_prefix=prefix), index=data.index)
+    day = data["timestamp"].dt.normalize()
+    only = ret.groupby([data["customer_id"], day], dropna=False, sort=False).transform("all").to_numpy(dtype=bool)
+    n_days = int(pd.MultiIndex.from_arrays([data["customer_id"][only], day[only]]).nunique()) if only.any() else 0
+    return CleaningStep(
+        step, "return_only_day", "keep", int(only.sum()), float(_transaction_money(data)[only].sum()), len(data),
+        f"{n_days} customer-day(s) with returns only, kept (returns: keep): rfm_summary counts each as a purchase "
+        "day (a repeat purchase unless it is the customer's first day) with a negative value",
+    )
 
 
 def dropped_lines(raw: pd.DataFrame, result: CleanResult, *, reason: str = "return_or_cancellation") -> pd.DataFrame:

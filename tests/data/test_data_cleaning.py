@@ -79,6 +79,28 @@ def test_hand_made_frame_reasons():
     assert "return_or_cancellation" in str(res.report)
 
 
+def test_return_only_days_kept_are_counted_and_are_purchase_days():
+    """n12 finding F8: with returns: keep a day with only returns is a purchase day of rfm_summary (a repeat
+    purchase when not the first day); the report counts those customer-days (step return_only_day)."""
+    from crm_analysis.rfm import rfm_summary
+
+    df = pd.DataFrame({
+        "customer_id": pd.array(["a", "a", "a", "b", "b", "c", "d", "d"], dtype="string"),
+        "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-05 09:00", "2024-01-05 12:00", "2024-01-01 00:00",
+                                     "2024-01-03 00:00", "2024-01-02 00:00", "2024-01-04 08:00", "2024-01-04 09:00"]),
+        "amount": [10.0, -4.0, -1.0, 5.0, 3.0, -2.0, 7.0, -2.0],
+    })
+    res = clean_transactions(df, policy=CleaningPolicy(returns="keep"))
+    step = res.report.table().set_index("reason").loc["return_only_day"]
+    # a on 5 Jan (two return lines), c on 2 Jan; d's 4 Jan mixes a purchase and a return: not return-only
+    assert (step["action"], step["rows"], step["amount"]) == ("keep", 3, -7.0)
+    assert step["description"].startswith("2 customer-day(s) with returns only")
+    res.report.check()
+    summary = rfm_summary(res.data, observation_end="2024-01-10", time_unit="D")
+    assert summary.loc["a", "frequency"] == 1 and summary.loc["a", "recency"] == 4.0  # the return day is a repeat day
+    assert "return_only_day" not in set(clean_transactions(df).report.table()["reason"])  # only with returns: keep
+
+
 def test_keep_actions_flag_but_keep():
     df = validate_transactions(_hand_made().drop(columns="expected"))
     res = clean_transactions(df, policy=CleaningPolicy(returns="keep", duplicates="keep", null_customer="keep",
