@@ -288,3 +288,38 @@ def test_refit_notes_and_boundary_status_stay_consistent():
     assert loose.models["bgnbd"].boundary_ is None
     assert any(n.startswith("Boundary: the no-dropout limit (NBD) on the calibration period, but the whole period is "
                             "fitted with dropout") for n in loose.notes["bgnbd"])
+
+
+# ------------------------------------------------------------------ boundary limits: forced only (issue #12)
+LIMITS = {"nbd": clv.NBDModel, "geometricnbd": clv.GeometricNBDModel,
+          "modifiedgeometricnbd": clv.ModifiedGeometricNBDModel, "exponentialnbd": clv.ExponentialNBDModel,
+          "twopointgeometricnbd": clv.TwoPointGeometricNBDModel, "zeroinflatednbd": clv.ZeroInflatedNBDModel}
+
+
+def test_boundary_limits_are_registered_but_not_default_candidates():
+    """The limits are selectable by forcing only; LIMIT_MODELS_NOTE says why (nested limits the likelihood
+    already chooses; holdout noise would pick e.g. the NBD, P(alive) = 1, switching off the lapse rules)."""
+    assert available_purchase_models() == [n for n in ("bgnbd", "mbgnbd", "paretonbd") if n in PURCHASE_MODELS]
+    assert available_purchase_models(include_limits=True)[3:] == list(LIMITS)
+    for name, cls in LIMITS.items():
+        assert not PURCHASE_MODELS[name].candidate
+        assert purchase_model_class(name) is cls
+    assert purchase_model_name("Zero-Inflated NBD") == "zeroinflatednbd" and purchase_model_name("ZINBD") == "zeroinflatednbd"
+    assert "P(alive) is 1" in clv.LIMIT_MODELS_NOTE
+    with pytest.raises(ValueError, match=r"use one of \['bgnbd', 'mbgnbd', 'paretonbd'\].*boundary limits.*did you mean "
+                                         r"'exponentialnbd'\?"):
+        purchase_model_name("exponentialnbdd")
+
+
+@pytest.mark.parametrize("name", ["nbd", "exponentialnbd", "zeroinflatednbd"])
+def test_a_forced_limit_is_fitted_beside_the_candidates_and_chosen(cal_hold, name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        comp = compare_models(cal_hold, models=["bgnbd"], purchase_model=name)
+    assert list(comp.models) == ["bgnbd", name] and comp.chosen == name and comp.chosen_by == "configuration"
+    assert isinstance(comp.chosen_model, LIMITS[name])
+    row = comp.table.loc[name]
+    assert row["parameters"] == (2 if name == "nbd" else 3) and np.isfinite(row["holdout_rmse"])
+    assert comp.table.loc["bgnbd", "log_likelihood"] >= row["log_likelihood"] - 1e-6  # the limit is nested
+    auto = compare_models(cal_hold, models=["bgnbd"])
+    assert list(auto.models) == ["bgnbd"]  # never added unless forced

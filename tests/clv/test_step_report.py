@@ -8,6 +8,8 @@ Seed 7; 1,200 customers acquired over 18 months, observed to 2024-12-31.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -251,3 +253,25 @@ def test_constant_covariate_and_fit_warnings_reach_the_report(tx):
     tx2 = tx.assign(region=np.where(tx["customer_id"].isin(rare_ids), "north", "south"))
     eff = fit_covariate_effects(summary, tx2, ["channel", "region"], model="bgnbd", as_of=AS_OF)
     assert any("'region=north' takes the value 1 for only 3 customer" in n for n in eff.notes), eff.notes
+
+
+def test_the_chain_runs_with_a_forced_boundary_limit(tx, params):
+    """Issue #12: a boundary limit forced by the configuration is fitted beside the candidates, used for P(alive)
+    and CLV, and recorded in clv_params.json, which stays strict JSON."""
+    import json
+
+    from crm_analysis.runtime.context import _jsonable
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_rfm_clv(tx, params.replace(purchase_model="exponentialnbd", interval_draws=20))
+    assert res.comparison.chosen == "exponentialnbd" and res.analysis.model == "exponentialnbd"
+    CLV.validate(res.clv, action="write")
+    rec = res.clv_params()
+    assert rec["whole_period"]["exponentialnbd"]["params"].keys() == {"r", "alpha", "mu"}
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    back = json.loads(json.dumps(_jsonable(rec), allow_nan=False), parse_constant=refuse)
+    assert back["p_alive_model"] == res.analysis.model_label

@@ -469,6 +469,9 @@ def test_a_parameter_of_the_wrong_type_is_refused_by_name(tmp_path, capsys, note
     ("rfm_clv", {"time_unit": "D", "calibration_end": "2024-09-30", "purchase_model": "pareto_nbd"}),
     ("rfm_clv", {"purchase_model": "BG/NBD", "fit_paretonbd": False, "selection_criterion": "bic"}),
     ("rfm_clv", {"purchase_model": "Auto"}),
+    # a boundary limit can be forced (never a default candidate), with or without the Pareto/NBD
+    ("rfm_clv", {"purchase_model": "nbd", "fit_paretonbd": False}),
+    ("rfm_clv", {"purchase_model": "Zero-inflated NBD"}),
     ("rfm_clv", {"covariates": ["channel", "first_purchase_month"], "cohort_frequency": "Q", "interval_draws": 100}),
     ("yield", {"capacity": 226}),
     ("yield", {"capacity": None}),
@@ -537,6 +540,7 @@ VALUE_CASES = [
      "'D' (days) or 'W' (weeks)"),
     # 'w' passes the RFM summary (which upper-cases it) but not the CLV's discounting: the run failed late
     ("rfm_clv", {"time_unit": "weeks"}, "unknown time_unit 'weeks': use 'D', 'W' or a positive number of days"),
+    ("rfm_clv", {"purchase_model": "exponential_nbdd"}, "did you mean 'exponentialnbd'?"),
     ("rfm_clv", {"purchase_model": "paretonbd_typo"},
      "unknown transaction (purchase) model 'paretonbd_typo': use one of ['bgnbd', 'mbgnbd', 'paretonbd']"),
     ("rfm_clv", {"purchase_model": "Pareto/NBD", "fit_paretonbd": False},
