@@ -55,7 +55,7 @@ def json_number(value: Any) -> float | str | None:
     return _INF_TEXT.get(v, v)
 
 
-def read_number(value: Any, name: str = "value") -> float:
+def read_number(value: Any, *, name: str = "value") -> float:
     """Read a number written by :func:`json_number` or by the older non-strict form (float ``inf`` / ``nan``).
 
     Parameters
@@ -279,8 +279,8 @@ class FitResult:
         if missing:
             raise InputError(f"saved FitResult lacks key(s) {missing}")
         names = [str(n) for n in data["param_names"]]
-        values = np.asarray([read_number(v, "params") for v in data["params"]], dtype=float)
-        cov = np.asarray([[read_number(v, "log_covariance") for v in row] for row in data["log_covariance"]], dtype=float)
+        values = np.asarray([read_number(v, name="params") for v in data["params"]], dtype=float)
+        cov = np.asarray([[read_number(v, name="log_covariance") for v in row] for row in data["log_covariance"]], dtype=float)
         if values.shape != (len(names),) or cov.shape != (len(names), len(names)):
             raise InputError(
                 f"saved FitResult: {len(names)} parameter names but {values.shape} values and a {cov.shape} covariance"
@@ -290,12 +290,12 @@ class FitResult:
             model=str(data["model"]),
             params=pd.Series(values, index=index, name="estimate"),
             log_covariance=pd.DataFrame(cov, index=index, columns=index),
-            log_likelihood=read_number(data["log_likelihood"], "log_likelihood"),
+            log_likelihood=read_number(data["log_likelihood"], name="log_likelihood"),
             n_obs=float(data["n_obs"]),
             n_distinct=int(data.get("n_distinct", 0)),
             converged=bool(data.get("converged", True)),
             n_iter=int(data.get("n_iter", 0)),
-            fixed={str(k): read_number(v, f"fixed[{k!r}]") for k, v in dict(data.get("fixed", {})).items()},
+            fixed={str(k): read_number(v, name=f"fixed[{k!r}]") for k, v in dict(data.get("fixed", {})).items()},
             penalizer=float(data.get("penalizer", 0.0)),
             warnings=tuple(str(w) for w in data.get("warnings", ())),
         )
