@@ -210,7 +210,9 @@ class FitResult:
             raise InputError(f"level must be a number in (0, 1), e.g. 0.95; got {level!r}")
         zq = stats.norm.ppf(0.5 + float(level) / 2.0)
         est = self.params.to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):  # a boundary fit holds limits 0 or inf
+        # a boundary fit holds limits 0 or inf; a parameter that is not identified can have a log-scale SE so large
+        # that its interval overflows to [0, inf], which is what it means
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             lp = np.log(est)
             se_log = np.sqrt(np.diag(self.log_covariance.to_numpy()))
             lower, upper = np.exp(lp - zq * se_log), np.exp(lp + zq * se_log)

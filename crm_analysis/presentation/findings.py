@@ -82,7 +82,12 @@ def _rfm_clv(h: Heads, u: Units) -> list[str]:
         out.append(f"On average a customer is still active with a probability of {format_percent(p)}.")
     m, by = _txt(h, "purchase_model"), _txt(h, "purchase_models_compared")
     err = _num(h, "purchase_model_holdout_total_error_pct")
-    if m is not None:
+    forced = _txt(h, "purchase_model_chosen_by") == "configuration"
+    if m is not None and forced:  # forced: not necessarily the best on the holdout, so it is not called that
+        out.append(f"{m} is used because the configuration forces it" + (f" (compared with {by})" if by else "")
+                   + (f"; its total of held-out purchases was off by {format_number(abs(err), decimals=1)}%."
+                      if err is not None else "."))
+    elif m is not None:
         out.append(f"{m} forecast the held-out purchases best" + (f" among {by}" if by else "")
                    + (f"; its total was off by {format_number(abs(err), decimals=1)}%." if err is not None else "."))
     return out

@@ -109,3 +109,14 @@ def test_idic_contact_finding_says_when_the_uplift_model_is_no_better_than_rando
     assert "pay for every customer" in text
     text = " ".join(findings("idic", {**base, "campaign_model_beats_random": True, "campaign_eligible_share": 0.52}))
     assert "Contacting is expected to pay for 52.0% of the customers" in text and "random" not in text
+
+
+def test_a_forced_purchase_model_is_not_called_the_best() -> None:
+    """A purchase model forced by the configuration (e.g. a boundary limit) was reported as the one that
+    'forecast the held-out purchases best'; the finding now says it is forced."""
+    heads = {**HEADS["rfm_clv"], "purchase_model": "NBD (no dropout)", "purchase_model_chosen_by": "configuration"}
+    text = " ".join(findings("rfm_clv", heads, units=Units("GBP")))
+    assert "NBD (no dropout) is used because the configuration forces it" in text
+    assert "best" not in text
+    auto = " ".join(findings("rfm_clv", {**HEADS["rfm_clv"], "purchase_model_chosen_by": "lowest holdout_rmse"}, units=Units("GBP")))
+    assert "BG/NBD forecast the held-out purchases best" in auto
