@@ -31,7 +31,7 @@ from crm_analysis.exceptions import (
     OperationError,
 )
 
-from ._fitting import LikelihoodFitter, ModelFitError, _RidgeReached, wdot
+from ._fitting import _LOG_BOUND, LikelihoodFitter, ModelFitError, _RidgeReached, wdot
 from ._validation import TransactionData, check_transaction_data, collapse_rows, data_moments
 from ._validation import as_weights as _as_weights
 from .results import FitResult
@@ -584,6 +584,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """
         self._nbd_hint = None
         self._nbd_limit = None
+        self._two_point_fit = None  # fitted on demand (_two_point_limit_fit), once per fit
+        self._two_point_resume = None
         self._data_moments = data_moments([x, t_x, T], counts)
         check = self._has_dropout and getattr(self, "detect_boundary", False) and self.penalizer == 0
         if check and self._fit_boundary_if_maximum(x, t_x, T, counts):
@@ -596,6 +598,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         stopped = None
         watch = self._ridge_model_class is not None
         self._ridge_stop = self._on_ridge if watch else None
+        # where the NBD limit passed the derivative test but the two-point limit is better, the full fit
+        # also starts next to the two-point limit (the derivative test is local to the NBD limit)
+        self._resume_from = self._two_point_resume
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -625,7 +630,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
         ll_nbd = self._nbd_limit[1]
         if self._ridge_limit is not None:
             ll_ridge = self._ridge_limit.log_likelihood_
-            if ll_ridge >= ll_nbd and self.log_likelihood_ < ll_ridge + max(1e-9 * abs(ll_ridge), self._LIMIT_LL_TOL):
+            if (ll_ridge >= ll_nbd and self.log_likelihood_ < ll_ridge + max(1e-9 * abs(ll_ridge), self._LIMIT_LL_TOL)
+                    and not self._two_point_beats(x, t_x, T, counts, ll_ridge)):
                 gain = self.log_likelihood_ - ll_ridge
                 self._set_ridge_fit(
                     "the full fit "
@@ -634,6 +640,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
                     + ", so the limit is the best fit found"
                 )
                 return
+        if self._two_point_is_best(x, t_x, T, counts, ll_nbd):
+            return
         if self.log_likelihood_ < ll_nbd + max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL):
             gain = self.log_likelihood_ - ll_nbd
             self._set_boundary_fit(
@@ -646,8 +654,6 @@ class BaseTransactionModel(BaseLikelihoodModel):
                    f"is only {gain:.2g} above it in log-likelihood (below {self._LIMIT_LL_TOL:g}: no evidence of dropout)")
                 + ", so the limit is the best fit found",
             )
-            return
-        if self._two_point_is_best(x, t_x, T, counts, ll_nbd):
             return
         level = getattr(self, "boundary_test_level", None)
         if level is not None:
@@ -680,9 +686,15 @@ class BaseTransactionModel(BaseLikelihoodModel):
         for w in caught:  # the full fit stands: pass its warnings on
             message = w.message
             if info is not None and issubclass(w.category, IdentificationWarning):
+                with np.errstate(divide="ignore"):
+                    lp = np.log(self.params_.to_numpy(float))
+                stuck = [n for n, v in zip(self._param_names, lp) if np.isfinite(v) and abs(v) >= _LOG_BOUND - 1e-3]
                 message = (f"{message} The fit lies on the way to the two-point-dropout limit (a share of customers "
                            f"dropping out for certain, the rest never: {info[0]}, log-likelihood {info[1]:.6g}); it is "
-                           f"{info[2]:.3g} above that limit, so it is an interior maximum and is kept.")
+                           f"{info[2]:.3g} above that limit, so the limit is not the maximum and the fit is kept"
+                           + (f"; {stuck} stopped at the optimiser's bound exp(+-{_LOG_BOUND:g}): the maximum may lie "
+                              "a little further along the same path, between this point and the limit." if stuck
+                              else " (an interior maximum)."))
             warnings.warn(message, w.category, stacklevel=4)
 
     # ---- common-dropout ridge ----------------------------------------------
@@ -743,6 +755,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if not score <= self._SCORE_TOL or not (np.isfinite(ll_stop) and limit.log_likelihood_ >= ll_stop - 1e-9 * abs(ll_stop)):
             return None
         ll_nbd = self._nbd_limit[1]
+        if self._two_point_beats(x, t_x, T, counts, max(limit.log_likelihood_, ll_nbd)):
+            return None  # the two-point limit is better than both: the full fit goes on
         if limit.log_likelihood_ < ll_nbd + max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL):
             gain = limit.log_likelihood_ - ll_nbd
             return "nbd", (
@@ -876,6 +890,55 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """``(r, alpha, pi)`` of the full fit, the two-point limit's starting point."""
         raise NotImplementedError
 
+    def _two_point_full_start(self, limit: "BaseTransactionModel") -> np.ndarray:
+        """Log parameters of the full model next to a fitted two-point limit (a start of the full fit)."""
+        raise NotImplementedError
+
+    def _two_point_limit_fit(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray,
+        hint: tuple[float, float, float] | None = None,
+    ) -> "BaseTransactionModel | None":
+        """The two-point limit fitted on these data (once per fit; ``None`` without one or when it fails)."""
+        cached = getattr(self, "_two_point_fit", None)
+        if cached is not None:
+            return cached or None  # False: the fit failed
+        cls = self._two_point_model_class
+        if cls is None:
+            return None
+        # its likelihood can have two maxima: pi -> 0 with a small r (the NBD) and a share pi > 0 with a larger
+        # r (zero-inflated data: 8.7 log-likelihood units apart); the optimiser starts from the best of its
+        # starting values only, so it runs from the hint and from a large share, and the better fit is kept
+        r0, alpha0 = (hint[0], hint[1]) if hint is not None else (self._nbd_hint or (None, None))
+        hints = [hint] + ([(r0, alpha0, 0.5)] if r0 is not None else [])
+        if hint is not None and r0 is not None and hint[2] == 0.5:
+            hints = [hint]
+        best = None
+        for h in hints:
+            limit = cls()
+            limit.columns_ = dict(self.columns_)
+            limit._fit_info = self._fit_info
+            limit._start_hint = h
+            try:
+                with warnings.catch_warnings(record=True) as limit_warnings:
+                    warnings.simplefilter("always")
+                    limit._fit_arrays(limit._prepare(x, t_x, T), counts)
+            except ModelFitError:
+                continue
+            limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in limit_warnings
+                                   if issubclass(w.category, CRMAnalysisWarning)]
+            if best is None or limit.log_likelihood_ > best.log_likelihood_:
+                best = limit
+        self._two_point_fit = best if best is not None else False
+        return best
+
+    def _two_point_beats(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, ll: float,
+        hint: tuple[float, float, float] | None = None,
+    ) -> bool:
+        """Whether the two-point limit's log-likelihood exceeds ``ll`` by more than ``_LIMIT_LL_TOL``."""
+        limit = self._two_point_limit_fit(x, t_x, T, counts, hint=hint)
+        return limit is not None and limit.log_likelihood_ > ll + max(1e-9 * abs(ll), self._LIMIT_LL_TOL)
+
     def _two_point_is_best(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, ll_nbd: float) -> bool:
         """Fit the two-point limit when the full fit ended near it; keep the limit when it is at least as good.
 
@@ -888,33 +951,31 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """
         cls = self._two_point_model_class
         self._two_point_info = None
-        if cls is None or not self._near_two_point(T, counts):
+        if cls is None:
             return False
-        limit = cls()
-        limit.columns_ = dict(self.columns_)
-        limit._fit_info = self._fit_info
-        limit._start_hint = self._two_point_start()
-        try:
-            with warnings.catch_warnings(record=True) as limit_warnings:
-                warnings.simplefilter("always")
-                limit._fit_arrays(limit._prepare(x, t_x, T), counts)
-        except ModelFitError:
+        near = self._near_two_point(T, counts)
+        if not near and getattr(self, "_two_point_fit", None) is None and not (
+                self.log_likelihood_ < ll_nbd + max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL)):
+            return False  # neither near the limit nor about to be the NBD limit: nothing to compare
+        limit = self._two_point_limit_fit(x, t_x, T, counts, hint=self._two_point_start())
+        if limit is None:
             return False
-        limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in limit_warnings
-                               if issubclass(w.category, CRMAnalysisWarning)]
         ll_lim = float(limit.log_likelihood_)
         gain = self.log_likelihood_ - ll_lim
         self._two_point_info = (type(limit).__name__, ll_lim, gain)
         if gain >= max(1e-9 * abs(ll_lim), self._LIMIT_LL_TOL):
             return False
+        over_nbd = ll_lim - ll_nbd
+        keep_nbd = over_nbd < max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL)
+        if keep_nbd and not near:
+            return False  # the NBD limit's own check decides, with its own reason
         full = ", ".join(f"{k} = {v:.3g}" for k, v in self.params_.items())
         lim = ", ".join(f"{k} = {v:.3g}" for k, v in limit.params_.items())
-        ended = (f"the optimiser ended near it ({full}, log-likelihood {self.log_likelihood_:.6g}, "
+        ended = (f"the full fit {'ended near it' if near else 'found no better point'} ({full}, log-likelihood "
+                 f"{self.log_likelihood_:.6g}, "
                  + (f"below the limit by {-gain:.2g})" if gain <= 0 else
                     f"only {gain:.2g} above the limit: below {self._LIMIT_LL_TOL:g}, no evidence against it)"))
         level = getattr(self, "boundary_test_level", None)
-        over_nbd = ll_lim - ll_nbd
-        keep_nbd = over_nbd < max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL)
         why_nbd = f"is only {over_nbd:.2g} above the NBD limit (no evidence of dropout)"
         if not keep_nbd and level is not None:
             from scipy import stats
@@ -960,6 +1021,11 @@ class BaseTransactionModel(BaseLikelihoodModel):
         # the derivative says nothing where the limit fit is not at its maximum (n12 finding F2):
         # then the full model is fitted and compared with the limit's log-likelihood
         if not converged or not score <= self._SCORE_TOL:
+            return False
+        # the derivative test is local: the two-point limit (a, b -> 0; s, beta -> 0) lies elsewhere on the
+        # boundary and can be far better (zero-inflated data: 45 log-likelihood units above the NBD limit)
+        if self._two_point_beats(x, t_x, T, counts, ll, hint=(float(r), float(alpha), 0.3)):
+            self._two_point_resume = self._two_point_full_start(self._two_point_fit)
             return False
         self._set_boundary_fit(
             x, t_x, T, counts, f"the likelihood cannot increase into the dropout region (its derivative per customer in the "

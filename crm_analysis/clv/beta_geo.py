@@ -207,6 +207,11 @@ class BetaGeoModel(BaseTransactionModel):
         r, alpha, a, b = self.params_.to_numpy(float)
         return float(r), float(alpha), float(np.clip(a / (a + b), 1e-6, 0.99))
 
+    def _two_point_full_start(self, limit) -> np.ndarray:
+        r, alpha, pi = limit.params_.to_numpy(float)
+        eps = 1e-3  # a + b: Beta(a, b) then within 1e-3 of the two points
+        return np.log([r, alpha, max(pi, 1e-6) * eps, max(1.0 - pi, 1e-6) * eps])
+
     # ---- common-dropout ridge (a, b -> inf, a / (a + b) = p) ------------------
     def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:
         # math.exp: called at every optimiser iteration; min(., 700): no OverflowError (past the threshold anyway)

@@ -284,6 +284,11 @@ class ParetoNBDModel(BaseTransactionModel):
         survival = np.exp(-s * np.log1p(1.0 / max(beta, 1e-300)))  # (beta / (beta + 1))^s
         return float(r), float(alpha), float(np.clip(1.0 - survival, 1e-6, 0.99))
 
+    def _two_point_full_start(self, limit) -> np.ndarray:
+        r, alpha, pi = limit.params_.to_numpy(float)
+        s = 0.05  # beta^s = 1 - pi
+        return np.log([r, alpha, s, max((1.0 - min(pi, 0.999)) ** (1.0 / s), 1e-12)])
+
     # ---- common-dropout ridge (s, beta -> inf, s / beta = mu) ----------------
     def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:
         return float(np.exp(log_params[2]))
