@@ -329,8 +329,8 @@ def test_no_fit_is_left_in_the_limit_without_saying_so(seed):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             m = cls().fit(d)
-        if m.boundary_ is None or m.boundary_kind() == "common_dropout":
-            # the full model or its common-dropout limit (issue #12 pt 1): above the NBD limit
+        if m.boundary_ is None or m.boundary_kind() in ("common_dropout", "two_point_dropout"):
+            # the full model or its common-dropout or two-point limit (issue #12 pt 1): above the NBD limit
             assert m.log_likelihood_ > ll_nbd + 1e-3, (cls.__name__, seed, m.params_.to_dict())
         else:
             assert m.log_likelihood_ == pytest.approx(ll_nbd, rel=1e-12)

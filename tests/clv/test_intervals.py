@@ -165,8 +165,9 @@ def test_parameters_not_identified_give_no_parameter_draws():
     data = simulate_nbd(0.5, 5.0, n_customers=500, T=40.0, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # without the boundary checks: with them these data fit the two-point-dropout limit (a, b -> 0, pi = 0.029,
-        # identified), 0.001 below the full fit's a = 4e-4, b = 0.015 whose a, b are not identified
+        # without the boundary checks: with them these data are fitted as the NBD limit (the full fit's a = 4e-4,
+        # b = 0.015, with a and b not identified, lies next to the two-point-dropout limit, which is not
+        # significantly better than the NBD limit: issue #12)
         model = BetaGeoModel(detect_boundary=False).fit(data)
         spend = GammaGammaModel().fit(data.assign(monetary_value=20.0 + data["frequency"] % 7).query("frequency > 0"))
     assert set(model.not_identified_) == {"a", "b"} and not model.boundary_
