@@ -808,4 +808,9 @@ def refit_purchase_models(
 
 def _dropout_params(model: Any) -> str:
     names = [n for n in model.params_.index if n not in ("r", "alpha")]
-    return ", ".join(f"{n} = {float(model.params_[n]):.4g}" for n in names)
+    text = ", ".join(f"{n} = {float(model.params_[n]):.4g}" for n in names)
+    limit = model._common_limit() if hasattr(model, "_common_limit") else None
+    if limit is not None:  # a = b = inf or 0 stand for the limit's dropout (p, mu or pi)
+        extra = [n for n in limit.params_.index if n not in ("r", "alpha")]
+        text += " (" + ", ".join(f"{n} = {float(limit.params_[n]):.4g}" for n in extra) + f", {model.boundary_kind()})"
+    return text
