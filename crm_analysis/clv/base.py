@@ -905,31 +905,26 @@ class BaseTransactionModel(BaseLikelihoodModel):
         cls = self._two_point_model_class
         if cls is None:
             return None
-        # its likelihood can have two maxima: pi -> 0 with a small r (the NBD) and a share pi > 0 with a larger
-        # r (zero-inflated data: 8.7 log-likelihood units apart); the optimiser starts from the best of its
-        # starting values only, so it runs from the hint and from a large share, and the better fit is kept
+        # its likelihood can have two maxima: pi -> 0 with a small r, which is the NBD limit (known already), and a
+        # share pi > 0 with a larger r (zero-inflated data: 8.7 log-likelihood units above it); the fit starts
+        # at a clear share (the hint's, else 0.5), so it finds the second one where there is one
         r0, alpha0 = (hint[0], hint[1]) if hint is not None else (self._nbd_hint or (None, None))
-        hints = [hint] + ([(r0, alpha0, 0.5)] if r0 is not None else [])
-        if hint is not None and r0 is not None and hint[2] == 0.5:
-            hints = [hint]
-        best = None
-        for h in hints:
-            limit = cls()
-            limit.columns_ = dict(self.columns_)
-            limit._fit_info = self._fit_info
-            limit._start_hint = h
-            try:
-                with warnings.catch_warnings(record=True) as limit_warnings:
-                    warnings.simplefilter("always")
-                    limit._fit_arrays(limit._prepare(x, t_x, T), counts)
-            except ModelFitError:
-                continue
-            limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in limit_warnings
-                                   if issubclass(w.category, CRMAnalysisWarning)]
-            if best is None or limit.log_likelihood_ > best.log_likelihood_:
-                best = limit
-        self._two_point_fit = best if best is not None else False
-        return best
+        pi0 = hint[2] if hint is not None and hint[2] >= 0.05 else 0.5
+        limit = cls()
+        limit.columns_ = dict(self.columns_)
+        limit._fit_info = self._fit_info
+        limit._start_hint = (r0, alpha0, pi0) if r0 is not None else None
+        try:
+            with warnings.catch_warnings(record=True) as limit_warnings:
+                warnings.simplefilter("always")
+                limit._fit_arrays(limit._prepare(x, t_x, T), counts)
+        except ModelFitError:
+            self._two_point_fit = False
+            return None
+        limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in limit_warnings
+                               if issubclass(w.category, CRMAnalysisWarning)]
+        self._two_point_fit = limit
+        return limit
 
     #: level of the likelihood-ratio test the two-point limit must pass against the NBD limit (nested in it at
     #: pi = 0) when ``boundary_test_level`` is None: on data without dropout the two-point limit is better by
