@@ -282,8 +282,9 @@ class ActionRule:
     def matches(self, table: pd.DataFrame, *, segment_col: str = "segment") -> np.ndarray:
         """Boolean mask of the rows of ``table`` this rule matches (conditions, state and segments)."""
         needed = list(self.conditions) + (["state"] if self.state else []) + ([segment_col] if self.segments else [])
-        missing = [c for c in needed if c not in table.columns]
-        hints = [f"{c!r} -> {m!r}" for c in missing for m in _close_names(c, table.columns)]
+        hints = []  # the close name of each missing column, for the message
+        if not set(needed) <= set(table.columns):
+            hints = [f"{c!r} -> {m!r}" for c in needed for m in _close_names(c, table.columns) if m != c]
         check_columns(needed, table.columns, table=f"the table action rule {self.action!r} is applied to",
                       fix=("Did you mean " + ", ".join(hints) + "? " if hints else "")
                       + "Add those columns, or change the rule's conditions, state or segments")
