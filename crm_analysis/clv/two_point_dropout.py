@@ -225,7 +225,7 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
         out = (1.0 - pi) * nbd_pmf(x_arr, r, alpha, t_arr) + pi * certain
         return float(out) if np.ndim(out) == 0 else out
 
-    def sample(self, n_customers: int, T: float | np.ndarray, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    def sample(self, n_customers: int, T: float | np.ndarray, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
         """Simulate customers (see :func:`~crm_analysis.clv.simulate.simulate_two_point_nbd`)."""
         self._check_fitted()
         r, alpha, pi = self.params_.to_numpy(float)
