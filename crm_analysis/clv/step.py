@@ -223,15 +223,32 @@ class RfmClvParams:
 
     @staticmethod
     def check_time_unit(value: Any) -> TimeUnit:
-        """A unit both the RFM summary and the CLV discounting take (``"D"`` or ``"W"``)."""
+        """A unit both the RFM summary and the CLV discounting take: the text ``"D"`` or ``"W"`` (any case).
+
+        The one check of :attr:`time_unit` (the object, the pre-flight and so :func:`run_rfm_clv`): a number
+        of days is refused, also 1 and 7, because the notebook's parameter is text (the pre-flight's type
+        check) and other numbers fail the CLV (findings_13d H3); the message names the text to write.
+
+        Raises
+        ------
+        crm_analysis.exceptions.InputError
+            Naming ``time_unit``, the value and the fix.
+        """
         from .value import step_discount_rate
 
+        need = "the chain's RFM summary and CLV need 'D' (days) or 'W' (weeks)"
+        if not isinstance(value, str):
+            try:
+                code = TimeUnit.parse(value).code
+            except ValueError:
+                code = None
+            fix = f": write {code!r}" if code is not None else ""
+            raise InputError(f"time_unit must be the text 'D' or 'W', got {value!r}; {need}{fix}")
         try:
             unit = TimeUnit.parse(value)  # rfm_summary / calibration_and_holdout
-            if isinstance(value, str):  # CLVAnalysis passes a text unit on to customer_lifetime_value
-                step_discount_rate(0.1, value, 1.0)
+            step_discount_rate(0.1, value, 1.0)  # CLVAnalysis passes the text unit on to customer_lifetime_value
         except ValueError as exc:
-            raise InputError(f"{exc}; the chain's RFM summary and CLV need 'D' (days) or 'W' (weeks)") from None
+            raise InputError(f"{exc}; {need}") from None
         return unit
 
     @staticmethod

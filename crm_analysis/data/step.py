@@ -43,7 +43,8 @@ class DataQualityParams:
     Parameters
     ----------
     as_of : str, default "2024-12-31"
-        Observation end (ISO date); the transactions' cleaning policy ends there.
+        Observation end (ISO date); the transactions' cleaning policy ends there
+        (a ``transactions_policy`` ``observation_end`` after it is refused).
     seed : int, default 42
         Seed of the synthetic data.
     transactions_source, bookings_source : dict, optional
@@ -58,7 +59,8 @@ class DataQualityParams:
     ------
     ValueError, TypeError
         ``as_of`` not an ISO date, or a cleaning policy its class refuses
-        (unknown field, bad value; the message names it).
+        (unknown field, bad value; the message names it); a
+        ``transactions_policy`` ``observation_end`` after ``as_of``.
     """
 
     as_of: str = "2024-12-31"
@@ -82,8 +84,9 @@ class DataQualityParams:
             object.__setattr__(self, name, dict(getattr(self, name) or {}))
         object.__setattr__(self, "transactions_source", dict(self.transactions_source or _SYNTHETIC))
         object.__setattr__(self, "bookings_source", dict(self.bookings_source or _SYNTHETIC))
-        self.transaction_cleaning  # CleaningPolicy checks
+        end = self.transaction_cleaning.observation_end  # CleaningPolicy checks
         self.booking_cleaning  # BookingCleaningPolicy checks
+        _check_observation_end(end, self.as_of)
 
     @property
     def transaction_cleaning(self) -> CleaningPolicy:
@@ -109,6 +112,27 @@ class DataQualityParams:
     def sources(self) -> dict[str, dict[str, Any]]:
         """``{"transactions": spec, "bookings": spec}`` as recorded in ``data_quality.json``."""
         return {"transactions": dict(self.transactions_source or {}), "bookings": dict(self.bookings_source or {})}
+
+
+def _check_observation_end(end: Any, as_of: str) -> None:
+    """Refuse a transactions ``observation_end`` after ``as_of`` (days inclusive, as the cleaning reads them).
+
+    The data step would hand over (and count in its headlines) purchases after ``as_of`` that the CLV step,
+    whose summary ends at ``as_of``, leaves out without a word (findings_13d H15).
+    """
+    if end is None:
+        return
+    end_ts = parse_date(end, "observation_end", tz="strip", time="keep")
+    as_of_ts = parse_date(as_of, "as_of", tz="strip", time="keep")
+
+    def _close(ts: pd.Timestamp) -> pd.Timestamp:  # a day stands for its whole day
+        return ts + pd.Timedelta(days=1) if ts == ts.normalize() else ts
+
+    if _close(end_ts) > _close(as_of_ts):
+        raise InputError(
+            f"transactions_policy observation_end = {end} is after as_of = {as_of}: the data step would keep "
+            "purchases after as_of that the CLV step leaves out; leave observation_end out (it is as_of) or set "
+            "it on or before as_of")
 
 
 @dataclass

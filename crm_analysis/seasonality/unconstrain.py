@@ -232,8 +232,10 @@ def is_builtin_hotel(bookings: pd.DataFrame) -> bool:
     """Whether the bookings are the built-in synthetic hotel's (:data:`crm_analysis.synthetic.DEFAULT_HOTEL`).
 
     The criterion: a ``property`` column whose every value is the built-in hotel's name
-    (``"Synthetic City Hotel"``, written by :func:`crm_analysis.synthetic.generate_bookings`). Bookings
-    without that column, or of another property, are not.
+    (``"Synthetic City Hotel"``, written by :func:`crm_analysis.synthetic.generate_bookings` for a hotel of
+    the built-in rooms only: a variant with other rooms is named ``"Synthetic City Hotel (60 rooms)"``,
+    :attr:`crm_analysis.synthetic.HotelConfig.property_name`). Bookings without that column, or of another
+    property, are not.
 
     Parameters
     ----------

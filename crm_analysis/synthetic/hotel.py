@@ -214,6 +214,13 @@ class SegmentProfile:
         return float(self.group_size_mean)
 
 
+#: The built-in hotel's (:data:`DEFAULT_HOTEL`) name and rooms: bookings whose every ``property`` is this
+#: name are its own (:func:`crm_analysis.seasonality.is_builtin_hotel`), so a hotel of this name with other
+#: rooms writes another name (:attr:`HotelConfig.property_name`).
+BUILTIN_HOTEL_NAME = "Synthetic City Hotel"
+BUILTIN_HOTEL_CAPACITY = 120
+
+
 @dataclass(frozen=True)
 class HotelConfig:
     """A hotel: capacity, segments and the demand and price process.
@@ -243,7 +250,8 @@ class HotelConfig:
     cancel_timing : tuple of float, default (0.69, 0.40)
         Beta parameters of ``(arrival - cancellation) / lead time``.
     name : str
-        Property name (canonical ``property`` column).
+        Property name; its bookings' ``property`` column is :attr:`property_name` (the name, with the rooms
+        appended when the name is the built-in hotel's and the capacity is not).
     peak_pressure : float, default 1
         Exponent on each segment's month x weekday demand profile (before
         the price response and the normalisation to the demand level): above
@@ -258,7 +266,7 @@ class HotelConfig:
     price_noise: float = 0.12
     demand_shock_shape: float = 20.0
     cancel_timing: tuple[float, float] = (0.69, 0.40)
-    name: str = "Synthetic City Hotel"
+    name: str = BUILTIN_HOTEL_NAME
     peak_pressure: float = 1.0
 
     def __post_init__(self) -> None:
@@ -307,6 +315,20 @@ class HotelConfig:
                 return s
         raise NotFoundError(f"no segment {name!r}; segments: {self.segment_names}")
 
+    @property
+    def property_name(self) -> str:
+        """The ``property`` value of this hotel's bookings (:func:`generate_bookings`).
+
+        ``name``, except for a hotel named like the built-in one (:data:`DEFAULT_HOTEL`) with another
+        capacity: ``"Synthetic City Hotel (60 rooms)"``. ``capacity=None`` in the steps means the built-in
+        hotel's rooms for its own bookings only (:func:`crm_analysis.seasonality.is_builtin_hotel`, which
+        reads this column), so a 60-room variant must not carry the built-in name (findings_13d H2). The
+        name travels with the bookings through Parquet and CSV, as the column does.
+        """
+        if self.name == BUILTIN_HOTEL_NAME and int(self.capacity) != BUILTIN_HOTEL_CAPACITY:
+            return f"{self.name} ({int(self.capacity)} rooms)"
+        return self.name
+
     def with_capacity(self, capacity: int) -> "HotelConfig":
         """A copy with another capacity (group sizes are kept)."""
         return replace(self, capacity=capacity)
@@ -314,7 +336,7 @@ class HotelConfig:
 
 # Default: City Hotel (H2) statistics, Antonio, de Almeida & Nunes (2019); see the module docstring.
 DEFAULT_HOTEL = HotelConfig(
-    capacity=120,
+    capacity=BUILTIN_HOTEL_CAPACITY,
     mean_load=0.9,
     peak_pressure=1.5,
     segments=(
@@ -709,7 +731,7 @@ def generate_bookings(
             "fare_class": pd.array(fares[seg[acc]], dtype=STRING),
             "customer_id": pd.array(customer_id[acc], dtype=STRING),
             "channel": pd.array(channel[acc], dtype=STRING),
-            "property": pd.array([cfg.name] * acc.size, dtype=STRING),
+            "property": pd.array([cfg.property_name] * acc.size, dtype=STRING),
             "cancellation_date": cancel_ts.astype("datetime64[ns]").to_numpy(),
         }
     )
