@@ -110,6 +110,19 @@ def test_the_defaults_are_accepted_and_kept(cls):
         ("HorizonParams", {"cutoff": "2025-01-01"}, "cutoff 2025-01-01 must be before as_of 2024-12-31"),
         ("HorizonParams", {"group_days_before": 400}, "group_days_before"),
         ("RfmClvParams", {"calibration_end": "2025-01-31"}, "must be before as_of"),
+        # findings_13d H3: numbers were accepted here and refused by run_rfm_clv (3, 0.5, 14) or by the
+        # pre-flight's type check (1, 7): the text 'D' / 'W' only, the fix named where there is one
+        ("RfmClvParams", {"time_unit": 3}, "time_unit must be the text 'D' or 'W', got 3"),
+        ("RfmClvParams", {"time_unit": 0.5}, "time_unit must be the text 'D' or 'W', got 0.5"),
+        ("RfmClvParams", {"time_unit": 14}, "time_unit must be the text 'D' or 'W', got 14"),
+        ("RfmClvParams", {"time_unit": 7}, "got 7; the chain's RFM summary and CLV need 'D' (days) or 'W' (weeks): "
+                                           "write 'W'"),
+        ("RfmClvParams", {"time_unit": 1.0}, "write 'D'"),
+        # findings_13d H15: the data step kept purchases after as_of that the CLV step then left out silently
+        ("DataQualityParams", {"as_of": "2024-06-30", "transactions_policy": {"observation_end": "2024-12-31"}},
+         "transactions_policy observation_end = 2024-12-31 is after as_of = 2024-06-30"),
+        ("DataQualityParams", {"as_of": "2024-06-30", "transactions_policy": {"observation_end": "2024-07-01"}},
+         "leave observation_end out (it is as_of) or set it on or before as_of"),
     ],
 )
 def test_the_reported_values_are_refused(cls, changes, message):
@@ -140,3 +153,16 @@ def test_numbers_from_numpy_and_integral_floats_are_taken():
 
     assert SeasonalityParams(horizon_days=np.int64(90), periods=[7.0, 365]).periods == (7, 365)
     assert HorizonParams(pickup_days=np.array([30, 7]), group_days_before=90.0).pickup_days == (30, 7)
+
+
+@pytest.mark.parametrize("end", ["2024-06-30", "2024-06-30 23:00", "2024-01-31"])
+def test_an_observation_end_on_or_before_as_of_is_taken(end):
+    """The boundary of H15: as_of itself (a day stands for its whole day) and earlier ends are valid."""
+    cls = next(c for c in CLASSES.values() if c.__name__ == "DataQualityParams")
+    assert cls(as_of="2024-06-30", transactions_policy={"observation_end": end}).transaction_cleaning.observation_end
+
+
+@pytest.mark.parametrize("unit", ["D", "W", "w", " d "])
+def test_the_text_units_the_run_takes_are_taken(unit):
+    cls = next(c for c in CLASSES.values() if c.__name__ == "RfmClvParams")
+    assert cls(time_unit=unit).time_unit == unit

@@ -99,3 +99,30 @@ def test_column_parameters_are_checked_against_the_data_by_name(builtin):
         run_demand_forecast(builtin, SeasonalityParams(as_of="2024-06-30", forecast_by="bogus"))
     assert "'bogus' (forecast_by)" in str(err.value) and "'segment'" in str(err.value)
     SeasonalityParams.check_forecast_by("fare_class", builtin.drop(columns="fare_class").columns)  # falls back
+
+
+def test_a_synthetic_hotel_of_other_rooms_is_not_the_builtin_one_in_any_step(tmp_path):
+    """findings_13d H2: a 60-room variant of the built-in hotel wrote the built-in name, so ``capacity=None`` took
+    120 rooms for it in all three steps (no night ever closed, overbooking limit above 120). Its bookings are now
+    named with their rooms, through Parquet too, and each step refuses None for them; at 60 they pass."""
+    import dataclasses
+
+    from crm_analysis.yield_management import HorizonParams, YieldParams, run_booking_horizon, run_yield
+
+    cfg = dataclasses.replace(DEFAULT_HOTEL, capacity=60)
+    assert cfg.property_name == "Synthetic City Hotel (60 rooms)"
+    assert DEFAULT_HOTEL.property_name == "Synthetic City Hotel"  # the built-in hotel keeps its name
+    assert dataclasses.replace(DEFAULT_HOTEL, mean_load=0.5).property_name == "Synthetic City Hotel"  # same rooms
+    b = generate_bookings(cfg, start="2024-01-01", end="2024-06-30", seed=3).bookings
+    b.to_parquet(tmp_path / "b.parquet")
+    b = pd.read_parquet(tmp_path / "b.parquet")
+    assert set(b["property"].astype("object")) == {"Synthetic City Hotel (60 rooms)"} and not is_builtin_hotel(b)
+    with pytest.raises(InputError, match=r"not the built-in hotel's \(their property is \['Synthetic City Hotel "
+                                         r"\(60 rooms\)'\]\).*SeasonalityParams\(capacity=\.\.\.\)"):
+        run_demand_forecast(b, SeasonalityParams(as_of="2024-06-30"))
+    forecasts = pd.DataFrame({"date": pd.to_datetime(["2024-07-01"]), "fare_class": ["Direct"], "mean": [1.0]})
+    with pytest.raises(InputError, match=r"\(60 rooms\)'\]\).*YieldParams\(capacity=\.\.\.\)"):
+        run_yield(forecasts, b, YieldParams(as_of="2024-06-30"))
+    with pytest.raises(InputError, match=r"\(60 rooms\)'\]\).*HorizonParams\(capacity=\.\.\.\)"):
+        run_booking_horizon(b, HorizonParams(as_of="2024-06-30"))
+    assert check_capacity(b, 60, as_of="2024-06-30") == 60
