@@ -25,7 +25,7 @@ from __future__ import annotations
 from crm_analysis.exceptions import InputError
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -123,6 +123,48 @@ class YieldParams:
                              f"the FCFS revenue), got {v!r}")
         check_seed(self.seed)
 
+    def check_group_stays(self, nights: pd.DatetimeIndex, *, source: str = "the forecasts") -> None:
+        """Refuse a given group arrival whose stay leaves the forecast nights, or a stay longer than them.
+
+        Parameters
+        ----------
+        nights : pandas.DatetimeIndex
+            The forecast nights (days).
+        source : str
+            Where the nights come from, for the message (``"the forecasts"``, or the seasonality step's
+            ``as_of`` and ``horizon_days`` in the pre-flight).
+
+        Raises
+        ------
+        crm_analysis.exceptions.InputError
+            Naming ``group_nights`` or ``group_arrival_peak`` / ``group_arrival_low``, the value, the forecast
+            nights and the arrivals that fit (findings_13d H14).
+        """
+        nights = pd.DatetimeIndex(nights).normalize()
+        n = int(self.group_nights)
+        if len(nights) == 0:
+            return
+        first, last = nights.min(), nights.max()
+        span = f"the forecast nights {first:%Y-%m-%d}..{last:%Y-%m-%d} ({source})"
+        if n > len(nights):
+            raise InputError(f"group_nights = {n} is more than the {len(nights)} nights of {span}; "
+                             "ask for a shorter stay or forecast further ahead")
+        known = set(nights)
+        for name in ("group_arrival_peak", "group_arrival_low"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            a = parse_date(value, name, tz="strip", time="keep").normalize()
+            stay = pd.date_range(a, periods=n, freq="D")
+            missing = [d for d in stay if d not in known]
+            if missing:
+                raise InputError(
+                    f"{name} = {value}: the {n}-night stay (group_nights = {n}) must lie within {span}; "
+                    f"{len(missing)} of its nights ({missing[0]:%Y-%m-%d}"
+                    + (f"..{missing[-1]:%Y-%m-%d}" if len(missing) > 1 else "") + ") are not among them. "
+                    f"Give an arrival from {first:%Y-%m-%d} to {last - pd.Timedelta(days=n - 1):%Y-%m-%d}, or None "
+                    "(the stay of the highest / lowest expected demand)")
+
     @property
     def rooms(self) -> int:
         """``capacity``, else the default hotel's capacity."""
@@ -140,7 +182,11 @@ class YieldParams:
 
 @dataclass
 class YieldResult:
-    """Everything the yield step computes (:func:`run_yield`); see the attributes' names in the notebook."""
+    """Everything the yield step computes (:func:`run_yield`); see the attributes' names in the notebook.
+
+    ``notes`` lists, in words, what the step left out or could not compute: the bookings not known at
+    ``as_of`` (counted), forecasts that start before it, a group future value the data cannot give.
+    """
 
     params: YieldParams
     capacity: int
@@ -164,6 +210,7 @@ class YieldResult:
     arrivals: dict[str, pd.Timestamp]
     decisions: dict[str, GroupDecision]
     decisions_with_future_value: dict[str, GroupDecision]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def nights(self) -> pd.DataFrame:
@@ -241,16 +288,46 @@ class YieldResult:
         }
 
 
-def _group_future_value(bookings: pd.DataFrame) -> tuple[float, str]:
-    """The group's expected future value from the hotel's bookings, and the sentence the report shows."""
+def _known_at(bookings: pd.DataFrame, as_of: object) -> tuple[pd.DataFrame, str | None]:
+    """The bookings known at ``as_of``: made by then and arriving by then (their outcome known), and a note.
+
+    As the forecaster and the booking-horizon step read them (findings_13d H13): fares (stayed bookings),
+    show rates and the group's repeat share are outcomes, so nothing arriving or booked after ``as_of`` is read.
+    A day ``as_of`` stands for its whole day.
+    """
+    ts = parse_date(as_of, "as_of", tz="strip", time="keep")
+    end = ts + pd.Timedelta(days=1) if ts == ts.normalize() else ts + pd.Timedelta(microseconds=1)
+    late_arrival = np.zeros(len(bookings), dtype=bool)
+    late_booking = np.zeros(len(bookings), dtype=bool)
+    if "arrival_date" in bookings.columns:
+        late_arrival = (pd.to_datetime(bookings["arrival_date"]) >= end).to_numpy(dtype=bool, na_value=False)
+    if "booking_date" in bookings.columns:
+        late_booking = (pd.to_datetime(bookings["booking_date"]) >= end).to_numpy(dtype=bool, na_value=False)
+    late_booking = late_booking & ~late_arrival
+    out = late_arrival | late_booking
+    if not out.any():
+        return bookings, None
+    if out.all():
+        raise InputError(f"as_of = {as_of}: none of the {len(bookings):,} bookings is known by then (all arrive or "
+                         "were made after it); set as_of within the bookings' dates (YieldParams(as_of=...) or "
+                         "the report's as_of)")
+    return bookings.loc[~out], (
+        f"{int(out.sum()):,} of the {len(bookings):,} bookings left out of the fares, show rates and group future "
+        f"value, not known at as_of {as_of}: {int(late_arrival.sum()):,} arrive after it, "
+        f"{int(late_booking.sum()):,} more were made after it")
+
+
+def _group_future_value(bookings: pd.DataFrame) -> tuple[float, str, str | None]:
+    """The group's expected future value from the hotel's bookings, the sentence the report shows, and a note."""
     try:
         fv = group_future_value(bookings)
-    except ValueError as exc:
+    except InputError as exc:
+        # the data cannot give one (no customer_id, no stayed group booking): said in the report and the notes;
         # the reason names columns of the data (customer_id): shown as code, not relabelled into a wrong literal
-        return 0.0, f"No future value credited (`{exc}`)."
+        return 0.0, f"No future value credited (`{exc}`).", f"group future value: none credited ({exc})"
     return float(fv.future_value), (
         f"Expected future value of the group: {fv.repeat_share:.1%} of {fv.bookings:,} past group bookings "
-        f"were repeats x {fv.mean_booking_value:,.0f} per group booking = **{fv.future_value:,.0f}**.")
+        f"were repeats x {fv.mean_booking_value:,.0f} per group booking = **{fv.future_value:,.0f}**."), None
 
 
 def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldParams | None = None) -> YieldResult:
@@ -261,7 +338,9 @@ def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldPara
     forecasts : DataFrame
         ``forecasts.parquet`` (contract :data:`crm_analysis.contracts.FORECASTS`).
     bookings : DataFrame
-        Cleaned canonical bookings.
+        Cleaned canonical bookings. Only those known at ``params.as_of`` are read for the fares, show rates
+        and the group's future value: made and arriving by then (as the forecaster and the booking-horizon
+        step read them); the rows left out are counted in :attr:`YieldResult.notes`.
     params : YieldParams, optional
         Default: the notebook's defaults.
 
@@ -279,9 +358,19 @@ def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldPara
     p = params if params is not None else YieldParams()
     # None only for the built-in hotel's bookings, and no capacity the bookings contradict (findings_13c G8)
     capacity = check_capacity(bookings, p.capacity, as_of=p.as_of, owner="YieldParams")
-    fare_table = fares_from_bookings(bookings)
+    notes: list[str] = []
+    # fares, show rates and the group's repeats from what is known at as_of only (findings_13d H13)
+    history, cut_note = _known_at(bookings, p.as_of)
+    if cut_note is not None:
+        notes.append(cut_note)
+    first_night = pd.Timestamp(forecasts["date"].min()) if len(forecasts) else None
+    if first_night is not None and first_night <= parse_date(p.as_of, "as_of", tz="strip", time="keep"):
+        notes.append(f"the forecasts start on {first_night:%Y-%m-%d}, not after as_of {p.as_of}: forecasts of "
+                     "another as_of?")
+    fare_table = fares_from_bookings(history)
     nightly = evaluate_nights(forecasts, fare_table["fare"], capacity)
     nights = nightly.nights
+    p.check_group_stays(nights.index)  # a given group stay within the forecast nights, before the simulations
     seasons = assign_seasons(forecasts, method="tercile")
     dropped = sorted(set(fare_table.index) ^ set(forecasts["fare_class"].unique()))
     unconstrained = bool(forecasts["unconstrained"].all())
@@ -292,8 +381,8 @@ def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldPara
 
     # overbooking: the peak season's demand-weighted fare against the cost of walking a guest
     _, fares, demand = comparison.inputs[str(seasons.cat.categories[-1])]
-    rates = show_rates(bookings, by="fare_class" if "fare_class" in bookings.columns else "segment")
-    overall = show_rates(bookings, by=None).loc["all"]
+    rates = show_rates(history, by="fare_class" if "fare_class" in history.columns else "segment")
+    overall = show_rates(history, by=None).loc["all"]
     show_rate = float(overall["show_rate_held"])
     peak_means = np.array([m for m, _ in demand])
     avg_fare = float(peak_means @ fares / peak_means.sum())
@@ -301,7 +390,9 @@ def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldPara
 
     # the group request: future value from the bookings, the peak and the low stay
     g_rate = float(p.group_rate) if p.group_rate is not None else DEFAULT_GROUP_RATE_SHARE * float(nightly.fares[-1])
-    future_value, fv_note = _group_future_value(bookings)
+    future_value, fv_note, fv_problem = _group_future_value(history)
+    if fv_problem is not None:
+        notes.append(fv_problem)
     n = int(p.group_nights)
     stay_demand = nights["demand_mean"].rolling(n).sum().shift(-(n - 1)).dropna()
     arrivals = {
@@ -320,5 +411,5 @@ def run_yield(forecasts: pd.DataFrame, bookings: pd.DataFrame, params: YieldPara
         overbooking_limit_cost=int(overbooking_limit_cost(capacity, show_rate, walk_cost, avg_fare)),
         overbooking_curve=overbooking_curve(capacity, show_rate, avg_fare, walk_cost),
         group_rate=g_rate, future_value=future_value, future_value_note=fv_note, arrivals=arrivals,
-        decisions=decisions, decisions_with_future_value=decisions_fv,
+        decisions=decisions, decisions_with_future_value=decisions_fv, notes=notes,
     )

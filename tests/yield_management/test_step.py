@@ -1,0 +1,99 @@
+"""The yield step reads what is known at as_of, and names a group stay outside the forecast (findings_13d H13, H14).
+
+The forecasts are made by hand (a flat demand per class over four weeks after as_of): these tests are about which
+bookings and dates the step reads, not about the forecaster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_analysis.exceptions import InputError
+from crm_analysis.synthetic import generate_bookings
+from crm_analysis.yield_management import YieldParams, run_yield
+from crm_analysis.yield_management.overbooking import show_rates
+from crm_analysis.yield_management.seasons import fares_from_bookings
+
+AS_OF = "2023-12-31"
+
+
+@pytest.fixture(scope="module")
+def bookings() -> pd.DataFrame:
+    """The built-in hotel's bookings, arriving three months past as_of (as the hotels chain keeps August)."""
+    return generate_bookings(start="2023-01-01", end="2024-03-31", seed=3).bookings
+
+
+@pytest.fixture(scope="module")
+def forecasts(bookings) -> pd.DataFrame:
+    dates = pd.date_range("2024-01-01", periods=28, freq="D")
+    classes = sorted(bookings["fare_class"].astype(str).unique())
+    rows = pd.MultiIndex.from_product([dates, classes], names=["date", "fare_class"]).to_frame(index=False)
+    mean = np.linspace(10.0, 40.0, len(classes))[rows["fare_class"].map(classes.index)] * (1 + 0.3 * (
+        rows["date"].dt.day_of_week >= 4))
+    return rows.assign(mean=mean, std=0.3 * mean, lower=0.5 * mean, upper=1.5 * mean, model="flat",
+                       unconstrained=False)
+
+
+def _known(b: pd.DataFrame) -> pd.DataFrame:
+    """An independent cut: made and arriving by as_of (days inclusive)."""
+    end = pd.Timestamp(AS_OF)
+    return b[(b["arrival_date"] <= end) & (b["booking_date"] <= end)]
+
+
+def test_bookings_after_as_of_change_nothing(bookings, forecasts):
+    """H13: fares, show rates and the group's future value were computed from every row, the future included.
+    With the rows after as_of and without them the step gives the same numbers, and says how many it left out."""
+    params = YieldParams(as_of=AS_OF, n_simulations=40)
+    known = _known(bookings)
+    assert len(known) < len(bookings)
+    # the future rows do move the fares (so the equality below can fail)
+    assert not np.allclose(fares_from_bookings(bookings)["fare"], fares_from_bookings(known)["fare"])
+    full, cut = run_yield(forecasts, bookings, params), run_yield(forecasts, known, params)
+    pd.testing.assert_frame_equal(full.fare_table, cut.fare_table)
+    pd.testing.assert_frame_equal(full.fare_table, fares_from_bookings(known))
+    assert full.show_rate == cut.show_rate == float(show_rates(known, by=None).loc["all", "show_rate_held"])
+    assert full.future_value == cut.future_value and full.future_value_note == cut.future_value_note
+    assert full.overbooking_limit_service == cut.overbooking_limit_service
+    late_arrival = int((bookings["arrival_date"] > pd.Timestamp(AS_OF)).sum())
+    left = len(bookings) - len(known)
+    assert (f"{left:,} of the {len(bookings):,} bookings left out of the fares, show rates and group future value, "
+            f"not known at as_of {AS_OF}: {late_arrival:,} arrive after it") in full.notes[0]
+    assert cut.notes == []
+
+
+def test_a_group_future_value_the_data_cannot_give_is_a_note(bookings, forecasts):
+    result = run_yield(forecasts, _known(bookings).drop(columns="customer_id"), YieldParams(as_of=AS_OF,
+                                                                                            n_simulations=20))
+    assert result.future_value == 0.0
+    assert any(n.startswith("group future value: none credited (bookings lack columns ['customer_id']")
+               for n in result.notes), result.notes
+
+
+def test_as_of_before_every_booking_is_refused(bookings, forecasts):
+    with pytest.raises(InputError, match=r"as_of = 2022-06-30: none of the .* bookings is known by then"):
+        run_yield(forecasts, bookings, YieldParams(as_of="2022-06-30", n_simulations=20))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"group_arrival_peak": "2030-01-01"}, "group_arrival_peak = 2030-01-01: the 3-night stay (group_nights = 3) "
+                                               "must lie within the forecast nights 2024-01-01..2024-01-28"),
+        ({"group_arrival_peak": "2023-12-01"}, "group_arrival_peak = 2023-12-01"),  # before as_of
+        ({"group_arrival_low": "2024-01-27"}, "group_arrival_low = 2024-01-27: the 3-night stay"),  # runs past
+        ({"group_arrival_low": "2024-01-20", "group_nights": 10}, "Give an arrival from 2024-01-01 to 2024-01-19"),
+        ({"group_nights": 29}, "group_nights = 29 is more than the 28 nights of the forecast nights"),
+    ],
+)
+def test_a_group_stay_outside_the_forecast_names_the_parameter_and_the_range(bookings, forecasts, changes, message):
+    """H14: the message named neither the parameter nor the forecast's nights."""
+    with pytest.raises(InputError) as err:
+        run_yield(forecasts, bookings, YieldParams(as_of=AS_OF, n_simulations=20, **changes))
+    assert message in str(err.value)
+
+
+def test_a_group_stay_at_the_last_forecast_nights_is_taken(bookings, forecasts):
+    result = run_yield(forecasts, bookings, YieldParams(as_of=AS_OF, n_simulations=20, group_arrival_low="2024-01-26"))
+    assert result.arrivals["low"] == pd.Timestamp("2024-01-26")
