@@ -758,6 +758,13 @@ def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None) -> 
                 raise ConfigError(
                     f"{key}.parameters.{p}: set by the runner for every notebook; set the top-level {p!r} instead"
                 )
+            if p in SOURCE_PARAMETERS:
+                # one place for the data: the pre-flight probes data.<kind> and its capacity rule reads it; a spec
+                # here reached the notebook unprobed (findings_13d H1)
+                raise ConfigError(
+                    f"{key}.parameters.{p}: the data sources have one place, the top-level `data:`; set "
+                    f"data.{SOURCE_PARAMETERS[p]} instead (the runner passes it to the notebook as {p})"
+                )
         _resolve_parameter_files(params, root, key, config_dir)
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):

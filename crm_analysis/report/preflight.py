@@ -32,7 +32,12 @@ What is checked
    value, so that it cannot disagree with the run. A parameter that is not
    configured is checked with its default (a default ``calibration_end``
    after a configured ``as_of`` fails the run just the same).
-4. **Hand-over files**: a notebook of the standard chain whose input
+   Then the step's parameters object is built with the values (fields refused above put back to their
+   defaults), so that every bad field of a step is listed in the same round.
+4. **Cross-step values**: a given group arrival of the yield step whose stay leaves the seasonality step's
+   forecast nights (``as_of + 1`` .. ``as_of + horizon_days``); a data spec given as a notebook parameter
+   (``bookings_source``: the data sources have one place, ``data:``; :func:`load_config` refuses it too).
+5. **Hand-over files**: a notebook of the standard chain whose input
    notebook (:data:`NOTEBOOK_INPUTS`) does not run in this chain (disabled,
    not in ``--only``, or later in the chain) would fail on the missing
    artefact; that is refused here.
@@ -139,6 +144,9 @@ def _value_problems(
         params = declared.get(nb.name, {})
         values = {**literal_defaults(params), **nb.parameters}
         ctx = CheckContext(config, nb, values, first_dates, dict(columns or {}))
+        # fields already refused (wrong type, a PARAMETER_CHECKS entry): left at their default when the
+        # parameters object is built below, so that its refusals of the other fields are listed in the same round
+        refused = {k for k, v in nb.parameters.items() if k in params and type_problem(params[k], v) is not None}
         for pname, param in params.items():
             check = PARAMETER_CHECKS.get((nb.name, pname))
             if check is None:
@@ -156,11 +164,13 @@ def _value_problems(
                 if not configured:
                     where += f" (not configured: the default {param.default} of {nb.path.name})"
                 problems.append(f"{where}: {exc}")
-        typed = any(type_problem(params[k], v) is not None for k, v in nb.parameters.items() if k in params)
-        if not typed and not any(p.startswith(f"notebooks[{index[nb.name]}] ") for p in problems):
-            for field_name, problem in _params_problems(config, nb, values):
-                where = f".{field_name}" if field_name else ""
-                problems.append(f"notebooks[{index[nb.name]}] ({nb.name}).parameters{where}: {problem}")
+                refused.add(pname)
+        kept = {k: v for k, v in values.items() if k not in refused}
+        for field_name, problem in _params_problems(config, nb, kept):
+            if not field_name and refused:
+                continue  # a cross-field rule over a default put back: the refused field is listed already
+            where = f".{field_name}" if field_name else ""
+            problems.append(f"notebooks[{index[nb.name]}] ({nb.name}).parameters{where}: {problem}")
     return problems
 
 
@@ -246,6 +256,52 @@ def _capacity_problems(
     return out
 
 
+def _source_parameter_problems(config: ReportConfig, runnable: list[NotebookSpec]) -> list[str]:
+    """A data spec given as a notebook parameter (``bookings_source``) instead of in ``data:``.
+
+    :func:`~crm_analysis.report.config.load_config` refuses it; this covers a configuration built in code. Such
+    a spec would reach the notebook unprobed, and the capacity rule would read ``data:`` (findings_13d H1).
+    """
+    index = {nb.name: i for i, nb in enumerate(config.notebooks)}
+    return [f"notebooks[{index[nb.name]}] ({nb.name}).parameters.{p}: the data sources have one place, the top-level "
+            f"`data:`; set data.{kind} instead" for nb in runnable for p, kind in SOURCE_PARAMETERS.items()
+            if p in nb.parameters]
+
+
+def _group_stay_problems(
+    config: ReportConfig, runnable: list[NotebookSpec], declared: Mapping[str, Mapping[str, NotebookParameter]]
+) -> list[str]:
+    """A group arrival of the yield step whose stay leaves the seasonality step's forecast nights.
+
+    The forecasts cover ``as_of + 1`` to ``as_of + horizon_days`` (:class:`DemandForecaster`); both are known
+    here, so :meth:`YieldParams.check_group_stays` runs before the chain (findings_13d H14). Values the
+    parameters object refuses are listed by the other checks.
+    """
+    import dataclasses
+
+    from crm_analysis.yield_management.step import YieldParams
+
+    names = {nb.name for nb in runnable}
+    if not {"yield", "seasonality"} <= names:
+        return []
+    index = {nb.name: i for i, nb in enumerate(config.notebooks)}
+    by_name = {nb.name: nb for nb in runnable}
+    season = {**literal_defaults(declared.get("seasonality", {})), **by_name["seasonality"].parameters}
+    values = {**literal_defaults(declared.get("yield", {})), **by_name["yield"].parameters}
+    fields = {f.name for f in dataclasses.fields(YieldParams)}
+    try:
+        horizon = int(season["horizon_days"])
+        params = YieldParams(**{k: v for k, v in values.items() if k in fields and k not in ("as_of", "seed")},
+                             as_of=str(config.as_of))
+        as_of = pd.Timestamp(str(config.as_of)).normalize()
+    except (KeyError, TypeError, ValueError):
+        return []  # refused elsewhere, or not literals: left to the run
+    nights = pd.date_range(as_of + pd.Timedelta(days=1), periods=max(horizon, 0), freq="D")
+    source = f"as_of {as_of:%Y-%m-%d} + the seasonality step's horizon_days {horizon}"
+    return [f"notebooks[{index['yield']}] (yield).parameters.{field_name}: {message}"
+            for field_name, message in params.group_stay_problems(nights, source=source)]
+
+
 def preflight(config: ReportConfig) -> Preflight:
     """Check a run before any notebook starts (see the module docstring).
 
@@ -319,6 +375,8 @@ def preflight(config: ReportConfig) -> Preflight:
                 columns[kind] = list(checked.columns)
     problems += _value_problems(config, runnable, declared, first_dates, columns)
     problems += _capacity_problems(config, runnable, declared)
+    problems += _group_stay_problems(config, runnable, declared)
+    problems += _source_parameter_problems(config, runnable)
     if problems:
         raise PreflightError(problems)
     return Preflight(declared=declared, skipped=skipped, sources=sources, notes=notes)

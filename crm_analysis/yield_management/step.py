@@ -123,8 +123,8 @@ class YieldParams:
                              f"the FCFS revenue), got {v!r}")
         check_seed(self.seed)
 
-    def check_group_stays(self, nights: pd.DatetimeIndex, *, source: str = "the forecasts") -> None:
-        """Refuse a given group arrival whose stay leaves the forecast nights, or a stay longer than them.
+    def group_stay_problems(self, nights: pd.DatetimeIndex, *, source: str = "the forecasts") -> list[tuple[str, str]]:
+        """Every given group arrival whose stay leaves the forecast nights, or a stay longer than them.
 
         Parameters
         ----------
@@ -134,36 +134,48 @@ class YieldParams:
             Where the nights come from, for the message (``"the forecasts"``, or the seasonality step's
             ``as_of`` and ``horizon_days`` in the pre-flight).
 
-        Raises
-        ------
-        crm_analysis.exceptions.InputError
-            Naming ``group_nights`` or ``group_arrival_peak`` / ``group_arrival_low``, the value, the forecast
-            nights and the arrivals that fit (findings_13d H14).
+        Returns
+        -------
+        list of (str, str)
+            ``(field, message)``: ``group_nights``, ``group_arrival_peak`` or ``group_arrival_low``; each message
+            names the field, its value, the forecast nights and the arrivals that fit (findings_13d H14).
         """
         nights = pd.DatetimeIndex(nights).normalize()
         n = int(self.group_nights)
         if len(nights) == 0:
-            return
+            return []
         first, last = nights.min(), nights.max()
         span = f"the forecast nights {first:%Y-%m-%d}..{last:%Y-%m-%d} ({source})"
         if n > len(nights):
-            raise InputError(f"group_nights = {n} is more than the {len(nights)} nights of {span}; "
-                             "ask for a shorter stay or forecast further ahead")
-        known = set(nights)
+            return [("group_nights", f"group_nights = {n} is more than the {len(nights)} nights of {span}; "
+                                     "ask for a shorter stay or forecast further ahead")]
+        known, out = set(nights), []
         for name in ("group_arrival_peak", "group_arrival_low"):
             value = getattr(self, name)
             if value is None:
                 continue
             a = parse_date(value, name, tz="strip", time="keep").normalize()
-            stay = pd.date_range(a, periods=n, freq="D")
-            missing = [d for d in stay if d not in known]
+            missing = [d for d in pd.date_range(a, periods=n, freq="D") if d not in known]
             if missing:
-                raise InputError(
+                out.append((name,
                     f"{name} = {value}: the {n}-night stay (group_nights = {n}) must lie within {span}; "
                     f"{len(missing)} of its nights ({missing[0]:%Y-%m-%d}"
                     + (f"..{missing[-1]:%Y-%m-%d}" if len(missing) > 1 else "") + ") are not among them. "
                     f"Give an arrival from {first:%Y-%m-%d} to {last - pd.Timedelta(days=n - 1):%Y-%m-%d}, or None "
-                    "(the stay of the highest / lowest expected demand)")
+                    "(the stay of the highest / lowest expected demand)"))
+        return out
+
+    def check_group_stays(self, nights: pd.DatetimeIndex, *, source: str = "the forecasts") -> None:
+        """Refuse what :meth:`group_stay_problems` finds (every problem in one message).
+
+        Raises
+        ------
+        crm_analysis.exceptions.InputError
+            Naming the parameter(s), the value(s) and the forecast nights.
+        """
+        problems = self.group_stay_problems(nights, source=source)
+        if problems:
+            raise InputError("; and ".join(m for _, m in problems))
 
     @property
     def rooms(self) -> int:

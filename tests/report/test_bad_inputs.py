@@ -851,3 +851,64 @@ def test_capacity_is_not_asked_for_where_it_is_not_used(tmp_path):
         preflight(load_config(cfg))
     except PreflightError as exc:  # other problems of a one-booking file may be listed, but not the capacity
         assert not any("capacity" in p for p in exc.problems), exc.problems
+
+
+def test_every_bad_field_is_listed_also_when_a_table_entry_failed(tmp_path):
+    """findings_13d H12: the parameters object was built only when no PARAMETER_CHECKS entry had failed, so a
+    field only the object refuses (horizon, group_days_before) came out in a second round."""
+    cfg = _config(tmp_path, params={"rfm_clv": {"horizon": -1, "time_unit": "X", "margin": 1.5},
+                                    "booking_horizon": {"cutoff": "2025-06-01", "group_days_before": 400}},
+                  enable=("booking_horizon",))
+    with pytest.raises(PreflightError) as err:
+        preflight(load_config(cfg))
+    fields = sorted(p.split(": ")[0].rsplit(".", 1)[-1] for p in err.value.problems)
+    assert fields == ["cutoff", "group_days_before", "horizon", "margin", "time_unit"], err.value.problems
+
+
+@pytest.mark.parametrize("unit", [7, 3, 0.5])
+def test_a_numeric_time_unit_is_refused_by_the_preflight_as_by_the_run(tmp_path, capsys, unit):
+    """findings_13d H3: RfmClvParams took numbers the run refused; the object and the pre-flight now agree."""
+    err = _refused(tmp_path, capsys, _config(tmp_path, params={"rfm_clv": {"time_unit": unit}}))
+    assert "(rfm_clv).parameters.time_unit" in err, err
+
+
+def test_an_observation_end_after_as_of_is_refused_by_the_preflight(tmp_path, capsys):
+    """findings_13d H15: the data step counted purchases after as_of that the CLV step then left out."""
+    cfg = _config(tmp_path, params={"data_quality": {"transactions_policy": {"observation_end": "2024-12-31"}}})
+    err = _refused(tmp_path, capsys, cfg, "--as-of", "2024-06-30", "--only", "data_quality", "rfm_clv")
+    assert ("notebooks[0] (data_quality).parameters.transactions_policy: transactions_policy observation_end = "
+            "2024-12-31 is after as_of = 2024-06-30") in err, err
+
+
+@pytest.mark.parametrize(
+    ("params", "messages"),
+    [
+        ({"group_arrival_peak": "2030-01-01"},
+         ["(yield).parameters.group_arrival_peak: group_arrival_peak = 2030-01-01: the 3-night stay (group_nights = "
+          "3) must lie within the forecast nights 2025-01-01..2025-03-31 (as_of 2024-12-31 + the seasonality step's "
+          "horizon_days 90)"]),
+        ({"group_arrival_peak": "2024-06-01", "group_arrival_low": "2025-03-30"},
+         ["parameters.group_arrival_peak: group_arrival_peak = 2024-06-01",
+          "parameters.group_arrival_low: group_arrival_low = 2025-03-30", "to 2025-03-29"]),
+        ({"group_nights": 91}, ["parameters.group_nights: group_nights = 91 is more than the 90 nights"]),
+    ],
+)
+def test_a_group_stay_outside_the_forecast_is_refused_by_the_preflight(tmp_path, capsys, params, messages):
+    """findings_13d H14: the pre-flight checked only the date form, though as_of and horizon_days are known."""
+    cfg = _config(tmp_path, params={"yield": params, "seasonality": {"horizon_days": 90}})
+    err = _refused(tmp_path, capsys, cfg)
+    assert all(m in err for m in messages), err
+
+
+def test_a_group_stay_within_the_forecast_passes_the_preflight(tmp_path):
+    cfg = _config(tmp_path, params={"yield": {"group_arrival_low": "2025-03-29"}, "seasonality": {"horizon_days": 90}})
+    preflight(load_config(cfg))
+
+
+@pytest.mark.parametrize(("name", "kind"), [("bookings_source", "bookings"), ("transactions_source", "transactions")])
+def test_a_data_source_given_as_a_notebook_parameter_is_refused(tmp_path, capsys, name, kind):
+    """findings_13d H1: a spec there reached the notebook unprobed and outside the capacity rule: one place."""
+    spec = {"loader": "csv", "path": "/nonexistent/x.csv"}
+    err = _refused(tmp_path, capsys, _config(tmp_path, params={"data_quality": {name: spec}}))
+    assert (f"notebooks[0] (data_quality).parameters.{name}: the data sources have one place, the top-level "
+            f"`data:`; set data.{kind} instead") in err, err
