@@ -175,6 +175,7 @@ def test_the_reason_for_no_future_value_is_shown_as_code():
     from crm_analysis.presentation import relabel_text
     from crm_analysis.yield_management.step import _group_future_value
 
-    value, note = _group_future_value(pd.DataFrame({"segment": ["Groups"], "status": ["stayed"]}))
+    value, note, problem = _group_future_value(pd.DataFrame({"segment": ["Groups"], "status": ["stayed"]}))
     assert value == 0.0 and note.startswith("No future value credited (`") and "customer_id" in note
+    assert problem is not None and "customer_id" in problem  # and in YieldResult.notes (findings_13d H13)
     assert relabel_text(note) == note
