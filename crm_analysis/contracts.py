@@ -181,7 +181,7 @@ class TimeUnit:
         return {"time_unit": self.value, "unit_days": self.days}
 
     @classmethod
-    def from_attrs(cls, attrs: Mapping[str, Any], what: str = "the table") -> "TimeUnit":
+    def from_attrs(cls, attrs: Mapping[str, Any], *, what: str = "the table") -> "TimeUnit":
         """The time unit a table carries in its ``attrs`` (``unit_days``, else ``time_unit``).
 
         Parameters
@@ -320,7 +320,7 @@ class TableContract:
             out.append(f"key column {self.key!r} is not unique (e.g. {first!r} appears more than once)")
         if self.time_unit:
             try:
-                TimeUnit.from_attrs(df.attrs, "it")
+                TimeUnit.from_attrs(df.attrs, what="it")
             except ContractError as exc:
                 out.append(str(exc))
         if not out:  # the columns are right: check across them

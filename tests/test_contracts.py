@@ -78,7 +78,7 @@ def test_time_unit_refuses(bad):
 
 def test_a_lost_time_unit_is_an_error_not_weeks():
     with pytest.raises(ContractError, match="does not carry its time unit"):
-        TimeUnit.from_attrs({}, "the RFM summary")
+        TimeUnit.from_attrs({}, what="the RFM summary")
     with pytest.raises(ContractError, match="disagree"):
         TimeUnit.from_attrs({"time_unit": "W", "unit_days": 1.0})
     assert issubclass(ContractError, DataValidationError) and issubclass(ContractError, ValueError)

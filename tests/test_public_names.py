@@ -79,6 +79,19 @@ METHOD_CONVENTIONS = {
 }
 
 
+class _WithSelf:
+    """A staticmethod seen as a method: its signature with a dummy first parameter, so the scan's ``[1:]`` holds."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        params = list(inspect.signature(fn).parameters.values())
+        self.__signature__ = inspect.Signature(
+            [inspect.Parameter("_", inspect.Parameter.POSITIONAL_ONLY)] + params)
+
+    def __call__(self, *args, **kwargs):  # pragma: no cover - only its signature is read
+        return self.fn(*args[1:], **kwargs)
+
+
 def _public_methods():
     """``(module, "Class.method", function)`` of every public method defined on a public class."""
     seen = set()
@@ -91,15 +104,28 @@ def _public_methods():
             if not inspect.isclass(cls) or not cls.__module__.startswith("crm_analysis") or id(cls) in seen:
                 continue
             seen.add(id(cls))
-            for mname, fn in vars(cls).items():
-                if not mname.startswith("_") and inspect.isfunction(fn):
-                    yield cls.__module__, f"{cls.__name__}.{mname}", fn
+            for mname in dir(cls):  # the whole interface: inherited (also from private bases), static, class
+                if mname.startswith("_"):
+                    continue
+                raw = inspect.getattr_static(cls, mname)
+                if isinstance(raw, (staticmethod, classmethod)):
+                    fn = raw.__func__
+                    if isinstance(raw, classmethod):  # cls stands where self does
+                        yield cls.__module__, f"{cls.__name__}.{mname}", fn
+                        continue
+                    yield cls.__module__, f"{cls.__name__}.{mname}", _WithSelf(fn)
+                elif inspect.isfunction(raw) and raw.__module__.startswith("crm_analysis"):
+                    yield cls.__module__, f"{cls.__name__}.{mname}", raw
 
 
 #: Methods' data arguments that have a default (``None``: the object's own data), with the reason.
 METHOD_DATA = {
     "CampaignAnalysis.targeting": {"table"},  # the customers to score (None: the campaign's own table)
     "SegmentSummary.export_action_table": {"segments"},  # the per-customer table written beside the summary
+    # the customers to recommend for (None: every customer seen in fit), on the recommenders' private base
+    "AssociationRuleRecommender.recommend": {"customers"},
+    "ItemSimilarityRecommender.recommend": {"customers"},
+    "PopularityRecommender.recommend": {"customers"},
 }
 
 
@@ -129,6 +155,9 @@ def test_the_method_scan_reaches_the_estimators_and_results():
     scanned = {name for _, name, _ in _public_methods()}
     assert {"DemandForecaster.fit", "BehaviouralClustering.fit", "RunContext.read_table", "BetaGeoModel.sample",
             "ProfitTable.top_returners", "CampaignAnalysis.targeting", "BookingCurves.frame"} <= scanned
+    # inherited from a private base, a classmethod, a staticmethod (fourth newcomer finding H4)
+    assert {"PopularityRecommender.recommend", "BetaGeoCovariateModel.coefficients",
+            "RfmClvParams.check_purchase_model", "RfmClvParams.check_covariates", "TimeUnit.from_attrs"} <= scanned
     params = list(inspect.signature(crm_analysis.seasonality.DemandForecaster.fit).parameters.values())[1:]
     assert _allowed_positional("DemandForecaster.fit", params) == set()  # as_of is not fit's y
 
@@ -174,3 +203,29 @@ def test_the_scan_covers_the_report_chain_the_models_and_the_forecaster():
             ("crm_analysis.report.publish", "prune_runs"), ("crm_analysis.clv.beta_geo", "BetaGeoModel"),
             ("crm_analysis.clv.selection", "compare_models"), ("crm_analysis.seasonality.forecaster", "DemandForecaster"),
             ("crm_analysis.seasonality.series", "booking_series")} <= scanned
+
+
+def test_parameters_objects_are_built_by_name_only():
+    """A step's parameters object takes no positional field (fourth newcomer finding H4: a swapped positional
+    margin / discount_rate was taken silently)."""
+    from crm_analysis.clv import RfmClvParams
+
+    with pytest.raises(TypeError, match="positional"):
+        RfmClvParams("2024-12-31", None, "W", 52, 0.1, 0.3)
+    found = []
+    for module, name, obj in _all_dataclasses():
+        if name.endswith("Params") and any(not f.kw_only for f in dataclasses.fields(obj) if f.init):
+            found.append(f"{module}.{name}")
+    assert found == [], "parameters objects with positional fields (use @dataclass(kw_only=True)): " + ", ".join(found)
+    assert len([n for _, n, _ in _all_dataclasses() if n.endswith("Params")]) >= 7
+
+
+def _all_dataclasses():
+    for info in pkgutil.walk_packages(crm_analysis.__path__, "crm_analysis."):
+        if info.name.startswith(SKIPPED) or any(part.startswith("_") for part in info.name.split(".")):
+            continue
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name, None)
+            if dataclasses.is_dataclass(obj) and inspect.isclass(obj) and obj.__module__ == module.__name__:
+                yield module.__name__, name, obj

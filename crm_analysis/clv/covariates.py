@@ -297,7 +297,7 @@ class _CovariateModel(BaseLikelihoodModel):
         with np.errstate(divide="ignore"):  # a no-dropout limit holds a = 0 (log -inf)
             return np.log(self.params_.to_numpy(dtype=float))
 
-    def coefficients(self, level: float = 0.95) -> pd.DataFrame:
+    def coefficients(self, *, level: float = 0.95) -> pd.DataFrame:
         """Coefficient table of the covariates.
 
         Parameters

@@ -312,7 +312,7 @@ def tracking(
     obs_end = parse_date(obs_end, "observation_end", tz="strip", time="keep")
     if obs_end < cal_end:
         raise InputError(f"observation_end {obs_end.date()} is before calibration_end {cal_end.date()}")
-    unit = time_unit if time_unit is not None else TimeUnit.from_attrs(attrs, "the summary").value
+    unit = time_unit if time_unit is not None else TimeUnit.from_attrs(attrs, what="the summary").value
     k = time_unit_days(unit)
     start = observation_start if observation_start is not None else attrs.get("observation_start")
     daily = repeat_purchases_by_day(

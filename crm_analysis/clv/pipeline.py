@@ -121,7 +121,7 @@ class CLVAnalysis:
         crm_analysis.contracts.ContractError
             When the summary does not carry its time unit (never taken to be weeks).
         """
-        return TimeUnit.from_attrs(self.summary.attrs, "the RFM summary").value
+        return TimeUnit.from_attrs(self.summary.attrs, what="the RFM summary").value
 
     def value_table(
         self,

@@ -60,7 +60,7 @@ __all__ = ["RfmClvParams", "RfmClvResult", "run_rfm_clv", "top_share"]
 _RECORDED = ("bgnbd", "mbgnbd", "paretonbd")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RfmClvParams:
     """Parameters of the rfm_clv step (the parameters cell of ``10_rfm_clv.ipynb``).
 
@@ -155,7 +155,7 @@ class RfmClvParams:
             object.__setattr__(self, "calibration_end", self.default_calibration_end(as_of))
         self.check_calibration_end(self.calibration_end, as_of)
         self.check_time_unit(self.time_unit)
-        self.check_purchase_model(self.purchase_model, self.fit_paretonbd)
+        self.check_purchase_model(self.purchase_model, fit_paretonbd=self.fit_paretonbd)
         self.check_selection_criterion(self.selection_criterion)
         for name in ("margin", "discount_rate"):
             value = getattr(self, name)
@@ -257,7 +257,7 @@ class RfmClvParams:
         return [m for m in available_purchase_models() if fit_paretonbd or m != "paretonbd"]
 
     @classmethod
-    def check_purchase_model(cls, value: Any, fit_paretonbd: bool = True) -> None:
+    def check_purchase_model(cls, value: Any, *, fit_paretonbd: bool = True) -> None:
         """``auto`` or a purchase model ``compare_models`` can force: known, installed, among the candidates.
 
         A boundary limit (``nbd``, ``geometricnbd``, ``exponentialnbd``, ...,
@@ -299,7 +299,7 @@ class RfmClvParams:
                              "give steadier quantiles and take longer)")
 
     @staticmethod
-    def check_covariates(value: Any, columns: Any = None) -> tuple[str, ...]:
+    def check_covariates(value: Any, *, columns: Any = None) -> tuple[str, ...]:
         """A list of distinct covariate names; with ``columns`` (the transactions'), each one available.
 
         Returns
@@ -700,7 +700,7 @@ def run_rfm_clv(transactions: pd.DataFrame, params: RfmClvParams | None = None) 
     """
     p = params if params is not None else RfmClvParams()
     if p.covariates:  # before any fit: an unknown covariate is named with the available ones
-        p.check_covariates(p.covariates, transactions.columns)
+        p.check_covariates(p.covariates, columns=transactions.columns)
     from crm_analysis.rfm import cohort_table
 
     from .report_extras import clv_prediction_intervals, fit_covariate_effects

@@ -36,7 +36,7 @@ __all__ = ["DataQualityParams", "DataQualityResult", "run_data_quality"]
 _SYNTHETIC = {"loader": "synthetic"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataQualityParams:
     """Parameters of the data-quality step (the parameters cell of ``00_data_quality.ipynb``).
 

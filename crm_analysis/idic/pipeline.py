@@ -110,7 +110,7 @@ def _num(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
     return float(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IdicParams:
     """Parameters of the IDIC step (the notebook's parameters cell, validated).
 

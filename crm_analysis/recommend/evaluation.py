@@ -126,7 +126,7 @@ def evaluate_holdout(
         Purchase lines: ``customer_id``, ``product``, ``timestamp`` (and the
         basket column of a rule recommender).
     recommenders : mapping
-        Name -> unfitted recommender (``fit(transactions)``, ``recommend(customers, k)``).
+        Name -> unfitted recommender (``fit(transactions)``, ``recommend(customers, *, k)``).
     cutoff : str or Timestamp
         Last day of the training purchases.
     k : int, default 10
@@ -158,7 +158,7 @@ def evaluate_holdout(
     rows = {}
     for name, model in recommenders.items():
         model.fit(train)
-        rows[name] = ranking_metrics(model.recommend(sorted(truth), k), truth, k)
+        rows[name] = ranking_metrics(model.recommend(sorted(truth), k=k), truth, k)
     metrics = pd.DataFrame(rows).T
     metrics.index.name = "model"
     metrics["hit_rate_lift"] = metrics["hit_rate"] / metrics.loc[baseline, "hit_rate"]

@@ -1,7 +1,7 @@
 """Next-best products: top-k products a customer has not bought yet (IDIC: Customize).
 
 Three recommenders with one interface (scikit-learn style: ``fit(transactions)``
-returns ``self``; ``recommend(customers, k)`` returns a long table):
+returns ``self``; ``recommend(customers, *, k)`` returns a long table):
 
 * :class:`PopularityRecommender` -- the products most customers bought (the baseline);
 * :class:`ItemSimilarityRecommender` -- item-item collaborative filtering
@@ -144,7 +144,7 @@ class _Base(NotFittedAttributes):
         self.popularity_ = np.asarray(pm.matrix.sum(axis=0)).ravel()
         self.history_ = pm
 
-    def recommend(self, customers: Sequence[str] | pd.Index | None = None, k: int = 10) -> pd.DataFrame:
+    def recommend(self, customers: Sequence[str] | pd.Index | None = None, *, k: int = 10) -> pd.DataFrame:
         """Top-``k`` products each customer has not bought.
 
         Parameters
@@ -167,7 +167,7 @@ class _Base(NotFittedAttributes):
         pm = self.history_
         ids = pm.customers if customers is None else pd.Index(pd.Series(list(customers)).astype(str))
         if len(ids) > _CHUNK:  # bounded memory: the dense score block is customers x products
-            return pd.concat([self.recommend(ids[a:a + _CHUNK], k) for a in range(0, len(ids), _CHUNK)],
+            return pd.concat([self.recommend(ids[a:a + _CHUNK], k=k) for a in range(0, len(ids), _CHUNK)],
                              ignore_index=True)
         rows_idx = pm.customers.get_indexer(ids)
         known = rows_idx >= 0

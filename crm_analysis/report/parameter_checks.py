@@ -176,7 +176,7 @@ def _purchase_model(value: Any, ctx: CheckContext) -> None:
     """:meth:`RfmClvParams.check_purchase_model`, with the run's ``fit_paretonbd``."""
     from crm_analysis.clv import RfmClvParams
 
-    RfmClvParams.check_purchase_model(value, ctx.values.get("fit_paretonbd", True))
+    RfmClvParams.check_purchase_model(value, fit_paretonbd=ctx.values.get("fit_paretonbd", True))
 
 
 def _selection_criterion(value: Any, ctx: CheckContext) -> None:
@@ -225,7 +225,7 @@ def _covariates(value: Any, ctx: CheckContext) -> None:
     """:meth:`RfmClvParams.check_covariates`: a list of distinct names, columns of the transactions where the pre-flight loaded them."""
     from crm_analysis.clv import RfmClvParams
 
-    RfmClvParams.check_covariates(value, ctx.columns.get("transactions"))
+    RfmClvParams.check_covariates(value, columns=ctx.columns.get("transactions"))
 
 
 def _tx_fill(value: Any, ctx: CheckContext) -> None:
@@ -233,7 +233,8 @@ def _tx_fill(value: Any, ctx: CheckContext) -> None:
     from crm_analysis.seasonality import SeasonalityParams
 
     if ctx.has("transactions"):  # else the notebook does not build the purchase series
-        SeasonalityParams.check_tx_fill(value, ctx.values.get("closed_weekdays"), ctx.values.get("closed_dates"))
+        SeasonalityParams.check_tx_fill(value, closed_weekdays=ctx.values.get("closed_weekdays"),
+                                        closed_dates=ctx.values.get("closed_dates"))
 
 
 def _closed_weekdays(value: Any, ctx: CheckContext) -> None:

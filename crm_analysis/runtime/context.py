@@ -162,7 +162,7 @@ class RunContext:
             contract.validate(df, action="write")
             own["artefact"] = contract.file
             if contract.time_unit:
-                own.update(TimeUnit.from_attrs(df.attrs, contract.file).to_attrs())
+                own.update(TimeUnit.from_attrs(df.attrs, what=contract.file).to_attrs())
         path = self.path(name)
         tmp = path.with_name(path.name + ".tmp")
         table = pa.Table.from_pandas(df, preserve_index=False)

@@ -53,7 +53,7 @@ def _check_weekdays(value: Any, name: str) -> None:
             raise InputError(f"{name}[{i}]: {exc}") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SeasonalityParams:
     """Parameters of the seasonality step (the parameters cell of ``30_seasonality.ipynb``).
 
@@ -166,7 +166,7 @@ class SeasonalityParams:
         # series is built (check_retail): a data set without transactions does not use them
 
     @staticmethod
-    def check_tx_fill(value: Any, closed_weekdays: Any = None, closed_dates: Any = None) -> None:
+    def check_tx_fill(value: Any, *, closed_weekdays: Any = None, closed_dates: Any = None) -> None:
         """One of ``transaction_series``' fills; closed days only with ``closed``."""
         choices = typing.get_args(Fill)
         if value not in choices:
@@ -274,7 +274,7 @@ class SeasonalityParams:
         ValueError
             See :meth:`check_tx_fill`, :meth:`check_closed_weekdays`, :meth:`check_closed_dates`.
         """
-        self.check_tx_fill(self.tx_fill, self.closed_weekdays, self.closed_dates)
+        self.check_tx_fill(self.tx_fill, closed_weekdays=self.closed_weekdays, closed_dates=self.closed_dates)
         self.check_closed_weekdays(self.closed_weekdays)
         self.check_closed_dates(self.closed_dates)
 

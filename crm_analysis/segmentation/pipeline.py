@@ -65,7 +65,7 @@ _CLV_INPUT: tuple[str, ...] = tuple(
 SEGMENTATION_HEADLINES: dict[str, str] = headline_labels("segmentation")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SegmentationParams:
     """Parameters of the segmentation step (the parameters cell of ``20_segmentation.ipynb``).
 

@@ -100,7 +100,7 @@ HORIZON_HEADLINES: dict[str, str] = headline_labels("booking_horizon")
 _DAYS_OUT = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180, 270, 365)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HorizonParams:
     """Parameters of :func:`run_booking_horizon` (the notebook's parameters).
 

@@ -49,7 +49,7 @@ DEFAULT_GROUP_RATE_SHARE = 0.8
 DEFAULT_WALK_COST_FARES = 2.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class YieldParams:
     """Parameters of the yield step (the parameters cell of ``40_yield.ipynb``).
 
