@@ -127,7 +127,8 @@ class IdentificationWarning(CRMAnalysisWarning):
 
 
 class ConvergenceWarning(CRMAnalysisWarning):
-    """The optimiser did not meet its convergence criterion."""
+    """The optimiser (or a numerical series, e.g. the Pareto/NBD's continued fraction) did not meet its
+    convergence criterion; the last value was kept."""
 
 
 class HessianWarning(IdentificationWarning):

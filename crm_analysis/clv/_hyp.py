@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 from scipy import special
 
+from ..exceptions import ConvergenceWarning
 from ._quadrature import unimodal_nodes
 
 __all__ = ["hyp2f1_1b", "log_pnbd_tail", "log_pnbd_interval", "log_interval_from_tails"]
@@ -56,8 +57,8 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
     rtol : float
         Relative convergence tolerance.
     max_iter : int
-        Maximum number of continued-fraction terms; a ``RuntimeWarning`` is
-        issued for entries that have not converged.
+        Maximum number of continued-fraction terms; a
+        :class:`crm_analysis.exceptions.ConvergenceWarning` is issued for entries that have not converged.
 
     Returns
     -------
@@ -122,7 +123,7 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
         warnings.warn(
             f"hyp2f1_1b: continued fraction did not converge for {int(pos.size)} value(s) "
             f"within {max_iter} terms (z very close to 1)",
-            RuntimeWarning,
+            ConvergenceWarning,
             stacklevel=2,
         )
     bad = ~np.isfinite(res) | (res <= 0)
