@@ -368,6 +368,9 @@ class FileContract:
         What it holds.
     keys : tuple of str
         Top-level keys a JSON record must have (checked on write and read).
+    columns : tuple of str
+        Columns a CSV export must have (checked on write by
+        :meth:`crm_analysis.runtime.context.RunContext.write_csv`).
     """
 
     file: str
@@ -375,6 +378,7 @@ class FileContract:
     readers: tuple[str, ...] = ()
     description: str = ""
     keys: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -382,7 +386,16 @@ class FileContract:
         return self.file.rsplit(".", 1)[0]
 
     def validate(self, obj: Any, *, action: str = "hand over") -> Any:
-        """Raise :class:`ContractError` when a JSON record lacks a declared key; return ``obj``."""
+        """Raise :class:`ContractError` when a JSON record lacks a declared key or a CSV export's table a declared
+        column; return ``obj``."""
+        if self.columns:
+            if not isinstance(obj, pd.DataFrame):
+                raise ContractError(f"cannot {action} artefact {self.file}: expected a DataFrame, got "
+                                    f"{type(obj).__name__}")
+            missing = [c for c in self.columns if c not in obj.columns]
+            if missing:
+                raise ContractError(f"cannot {action} artefact {self.file} (written by the {self.step} step): "
+                                    f"missing column(s) {missing}; declared {list(self.columns)}")
         if self.keys:
             if not isinstance(obj, Mapping):
                 raise ContractError(f"cannot {action} artefact {self.file}: expected a JSON object, got "
@@ -641,7 +654,7 @@ CAMPAIGN_TARGETING = TableContract(
     description="one row per customer: uplift and expected profit of a campaign contact (only with a campaign)",
     key="customer_id",
 )
-#: Columns ``customer_actions.csv`` gains from the idic step (after those of the segmentation step).
+#: Columns ``customer_actions_idic.csv`` adds to those of the segmentation's ``customer_actions.csv``.
 CUSTOMER_ACTIONS_IDIC = Schema("customer_actions_idic", (
     Column("value_basis", "string", True, "'profit' (costs configured) or 'revenue': what value_tier and action use"),
     Column("net_revenue", "float64", True, "purchases less returns"),
@@ -770,8 +783,12 @@ _FILES = (
                  "one row per segment: figures, most common action, action mix, p_alive_model"),
     FileContract("customer_actions.csv", "segmentation", ("campaign tools",),
                  "one row per customer: segments.parquet columns, action, offer, intent, state, days_since_last, "
-                 "p_alive, p_alive_model; rewritten by the idic step with the columns of CUSTOMER_ACTIONS_IDIC "
-                 "(value_basis, profit, next_best_products, campaign eligibility; docs/idic.md)"),
+                 "p_alive, p_alive_model"),
+    FileContract("customer_actions_idic.csv", "idic", ("campaign tools",),
+                 "one row per customer: the columns of customer_actions.csv (value_tier and action by profit when "
+                 "costs are configured), then those of CUSTOMER_ACTIONS_IDIC (value_basis, profit, "
+                 "next_best_products, campaign eligibility; docs/idic.md)",
+                 columns=("customer_id", "action", *(c.name for c in CUSTOMER_ACTIONS_IDIC.columns))),
     FileContract("headlines.json", "*", ("index",),
                  "{notebook: {key: {value, label}}}: the headline figures, keys declared in HEADLINES"),
 )

@@ -13,9 +13,9 @@ step          pipeline function                                      writes
 ============  =====================================================  ==========================================
 data_quality  :func:`crm_analysis.data.run_data_quality`             transactions, returns, bookings, data_quality.json
 rfm_clv       :func:`crm_analysis.clv.run_rfm_clv`                   rfm_summary, clv, cohorts, clv_params.json
-segmentation  :func:`crm_analysis.segmentation.run_segmentation`     segments, segment_actions, CSV exports
+segmentation  :func:`crm_analysis.segmentation.run_segmentation`     segments, segment_actions, the two CSVs
 idic          :func:`crm_analysis.idic.run_idic`                     customer_profit, next_best_products,
-                                                                     campaign_targeting, customer_actions.csv
+                                                                     campaign_targeting, customer_actions_idic.csv
 seasonality   :func:`crm_analysis.seasonality.run_demand_forecast`   forecasts
 yield         :func:`crm_analysis.yield_management.run_yield`        (the report and its headlines only)
 booking_      :func:`crm_analysis.yield_management.                  booking_curves, pickup_errors,
@@ -106,7 +106,7 @@ STEPS: dict[str, Step] = {
              files=("segment_actions.csv", "customer_actions.csv")),
         Step("idic", "25_idic.ipynb", "crm_analysis.idic.IdicParams", "crm_analysis.idic.run_idic",
              ("customer_profit", "next_best_products", "campaign_targeting"),
-             ("data_quality", "rfm_clv", "segmentation")),
+             ("data_quality", "rfm_clv", "segmentation"), files=("customer_actions_idic.csv",)),
         Step("seasonality", "30_seasonality.ipynb", "crm_analysis.seasonality.SeasonalityParams",
              "crm_analysis.seasonality.run_demand_forecast", ("forecasts",), ("data_quality",)),
         Step("yield", "40_yield.ipynb", "crm_analysis.yield_management.YieldParams",

@@ -297,3 +297,20 @@ def test_headline_table_shows_each_figure_as_the_index_does(tmp_path):
                                         "Backtest coverage of the 90% forecast intervals": "96.8%",
                                         "Forecast backtest MAPE of total room-nights (%)": "7.6%"}
     assert RunContext(tmp_path, notebook="yield").headline_table()["value"].tolist() == ["GBP 87.62"]
+
+
+def test_a_csv_export_is_column_checked_on_write(tmp_path):
+    """Fourth newcomer finding H8: customer_actions.csv had two writers and the CSV hand-overs were written
+    unchecked. The idic step writes its own file, checked against its contract's columns."""
+    from crm_analysis.idic import CUSTOMER_ACTIONS_IDIC
+
+    c = contract("customer_actions_idic.csv")
+    assert c.step == "idic" and contract("customer_actions.csv").step == "segmentation"
+    assert set(CUSTOMER_ACTIONS_IDIC.names) <= set(c.columns)
+    ctx = RunContext(tmp_path)
+    good = pd.DataFrame({name: [1] for name in c.columns})
+    path = ctx.write_csv(good, "customer_actions_idic.csv")
+    assert list(pd.read_csv(path).columns) == list(c.columns)
+    with pytest.raises(ContractError, match=r"customer_actions_idic.csv .*missing column\(s\) \['profit'\]"):
+        ctx.write_csv(good.drop(columns="profit"), "customer_actions_idic")
+    ctx.write_csv(good.drop(columns="profit"), "scratch.csv")  # an undeclared export is written as it is

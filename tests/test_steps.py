@@ -117,6 +117,7 @@ def test_every_hand_over_file_has_exactly_one_producer_the_contract_names():
         assert row.split(" | ")[1] == writer, row  # the generated table in docs/architecture.md agrees
     assert producer_of("clv_params.json") is STEPS["rfm_clv"]
     assert producer_of("customer_actions.csv") is STEPS["segmentation"]
+    assert producer_of("customer_actions_idic.csv") is STEPS["idic"]
     assert producer_of("headlines.json") is HEADLINES_WRITER
     with pytest.raises(KeyError, match="clv_params.json"):  # the message lists what the steps write
         producer_of("clv_param.json")

@@ -94,7 +94,7 @@ CHAIN_FEATURES: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value"
 CUSTOMER_PROFIT: Schema = _contracts.CUSTOMER_PROFIT.schema
 NEXT_BEST_PRODUCTS: Schema = _contracts.NEXT_BEST_PRODUCTS.schema
 CAMPAIGN_TARGETING: Schema = _contracts.CAMPAIGN_TARGETING.schema
-#: Columns ``customer_actions.csv`` gains from this step (after those of the segmentation step).
+#: Columns ``customer_actions_idic.csv`` adds to those of the segmentation's ``customer_actions.csv``.
 CUSTOMER_ACTIONS_IDIC: Schema = _contracts.CUSTOMER_ACTIONS_IDIC
 
 #: Headline figures of the IDIC report (key -> label), see :meth:`IdicResult.headlines`;
@@ -282,8 +282,9 @@ class IdicResult:
         The ``campaign_targeting`` artefact (the chain's customers when the
         model uses their figures, else the campaign's customers).
     customer_actions : pandas.DataFrame
-        ``customer_actions.csv``: the segmentation's columns, then
-        :data:`CUSTOMER_ACTIONS_IDIC`.
+        ``customer_actions_idic.csv`` (this step's file; the segmentation's
+        ``customer_actions.csv`` is left as it wrote it): the segmentation's
+        columns, then :data:`CUSTOMER_ACTIONS_IDIC`.
     notes : list of str
     """
 
@@ -413,7 +414,7 @@ def _campaign(params: IdicParams, customers: pd.DataFrame, seed: int, base_dir: 
     )
     if not chain_cols:
         notes.append("the uplift model uses the campaign file's own attributes: the targeting table lists the "
-                     "campaign's customers, and customer_actions.csv gets no campaign eligibility")
+                     "campaign's customers, and customer_actions_idic.csv gets no campaign eligibility")
         return analysis, analysis.targeting(), None
     scoring = customers[["customer_id", *chain_cols]]
     targeting = analysis.targeting(scoring)

@@ -254,6 +254,25 @@ class RunContext:
         tmp.replace(path)
         return path
 
+    def write_csv(self, df: pd.DataFrame, name: str) -> Path:
+        """Write ``df`` as CSV export ``name`` (without the index, atomically).
+
+        A declared export (:data:`crm_analysis.contracts.ARTEFACTS`) is checked for its columns first.
+
+        Raises
+        ------
+        crm_analysis.contracts.ContractError
+            When ``df`` lacks a column the export's contract declares (naming them).
+        """
+        path = self.artifacts / (name if name.endswith(".csv") else name + ".csv")
+        contract = ARTEFACTS.get(path.name)
+        if isinstance(contract, FileContract):
+            contract.validate(df, action="write")
+        tmp = path.with_name(path.name + ".tmp")
+        df.to_csv(tmp, index=False)
+        tmp.replace(path)
+        return path
+
     def read_json(self, name: str, *, default: Any = None) -> Any:
         """Read JSON artefact ``name``; ``default`` where it is missing."""
         path = self.artifacts / (name if name.endswith(".json") else name + ".json")

@@ -269,7 +269,7 @@ def test_online_retail_idic_report(online_retail_run, online_retail_clean, share
     html = (online_retail_run / "html" / "25_idic.html").read_text()
     for title in ("Whale curve", "Profit deciles", "Who returns most", "Next-best products"):
         assert title in html, title
-    cust = pd.read_csv(online_retail_run / "artifacts" / "customer_actions.csv")
+    cust = pd.read_csv(online_retail_run / "artifacts" / "customer_actions_idic.csv")
     assert {"profit", "next_best_products", "campaign_eligible"} <= set(cust.columns)
     # postage, carriage, manual lines are not next-best products (config: exclude_products)
     nb = pd.read_parquet(online_retail_run / "artifacts" / "next_best_products.parquet")
