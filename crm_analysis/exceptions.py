@@ -44,6 +44,9 @@ Errors
     An argument of the wrong type (a ``TypeError``).
 :class:`NotFoundError`
     A named artefact, column, segment or group does not exist (a ``KeyError``).
+:class:`SourceNotFoundError`
+    A file, folder, file pattern or run artefact that was named does not
+    exist (a ``FileNotFoundError``).
 :class:`OperationError`
     An operation could not be completed (a ``RuntimeError``); a failed model
     fit raises ``crm_analysis.clv.ModelFitError``, also a ``RuntimeError``.
@@ -61,6 +64,7 @@ __all__ = [
     "InputTypeError",
     "NotFoundError",
     "OperationError",
+    "SourceNotFoundError",
     "CRMAnalysisWarning",
     "BoundaryWarning",
     "ConvergenceWarning",
@@ -105,6 +109,14 @@ class NotFoundError(CRMAnalysisError, KeyError):
 
     def __str__(self) -> str:  # KeyError would show the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class SourceNotFoundError(CRMAnalysisError, FileNotFoundError):
+    """A file, folder, file pattern or run artefact that was named does not exist.
+
+    The message names the parameter or source (``transactions source``, ``campaign.path``, an artefact) and the
+    path. A :class:`FileNotFoundError`, as before, so existing handlers keep working.
+    """
 
 
 class OperationError(CRMAnalysisError, RuntimeError):

@@ -42,7 +42,7 @@ lazy) and CSV files in encodings other than UTF-8 from a UTF-8 copy.
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis.exceptions import InputError, InputTypeError, SourceNotFoundError
 
 import glob as _glob
 import os
@@ -164,7 +164,7 @@ def _file_set(source: Any, fmt: str | None) -> tuple[Format, _FileSet] | None:
 
     A folder is read as all Parquet files below it; a glob's format is its
     suffix (or ``fmt``). A pattern that matches no file raises
-    ``FileNotFoundError``.
+    :class:`crm_analysis.exceptions.SourceNotFoundError`.
     """
     if isinstance(source, str) and _SQL_START.match(source):
         return None
@@ -179,7 +179,7 @@ def _file_set(source: Any, fmt: str | None) -> tuple[Format, _FileSet] | None:
         pattern = str(path / "**" / "*.parquet")
         files = _glob_files(pattern)
         if not files:
-            raise FileNotFoundError(
+            raise SourceNotFoundError(
                 f"folder {path} holds no .parquet file (at any depth); for CSV files pass a glob such as "
                 f"{str(path / '*.csv')!r}"
             )
@@ -194,7 +194,7 @@ def _file_set(source: Any, fmt: str | None) -> tuple[Format, _FileSet] | None:
         )
     files = _glob_files(text)
     if not files:
-        raise FileNotFoundError(f"no file matches {text!r}")
+        raise SourceNotFoundError(f"no file matches {text!r}")
     return kind, _FileSet(text, files)
 
 
@@ -251,13 +251,15 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
             return found
     text = os.fspath(source)
     if fmt in ("csv", "parquet", "excel"):
+        if "://" not in text and not Path(text).exists():
+            raise SourceNotFoundError(f"no such file: {text}")
         return fmt, Path(text)
     is_sql = isinstance(source, str) and bool(_SQL_START.match(text))
     path = Path(text)
     guessed = None if is_sql or fmt == "duckdb" else _file_format(path)
     if guessed is not None and (con is None or isinstance(source, os.PathLike) or path.exists()):
         if not path.exists():
-            raise FileNotFoundError(f"no such file: {path}")
+            raise SourceNotFoundError(f"no such file: {path}")
         return guessed, path
     if fmt == "duckdb" or con is not None:
         if isinstance(source, os.PathLike):
@@ -284,7 +286,7 @@ def _open(con: Connection) -> tuple[duckdb.DuckDBPyConnection, bool]:
     if isinstance(con, (str, os.PathLike)):
         path = Path(con)
         if not path.exists():
-            raise FileNotFoundError(f"DuckDB database file not found: {path}")
+            raise SourceNotFoundError(f"DuckDB database file not found: {path}")
         return connect(path, read_only=True), True
     raise InputTypeError(f"con must be a DuckDB connection or a path to a .duckdb file, got {type(con).__name__}")
 

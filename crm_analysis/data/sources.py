@@ -67,7 +67,7 @@ looks like to that check is one entry of ``_PROBES``.
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, SourceNotFoundError
 
 import os
 import warnings
@@ -229,55 +229,64 @@ def load_source(
             warnings.simplefilter("ignore", DataWarning)
             return load_fn(*args, **kwargs, **dates)
 
-    if loader == "synthetic":
-        from crm_analysis import synthetic  # lazy: written by another part of the package
+    try:
+        if loader == "synthetic":
+            from crm_analysis import synthetic  # lazy: written by another part of the package
 
-        make = synthetic.default_transactions if kind == "transactions" else synthetic.default_bookings
-        df = make(seed=seed)
-    elif loader in ("csv", "parquet", "excel"):
-        df = load(
-            _resolve(spec.get("path"), base, "path"),
-            columns=spec.get("columns"),
-            fmt=loader,
-            read_options=spec.get("read_options"),
-            encoding=spec.get("encoding"),
-            sheet=spec.get("sheet"),
-        )
-    elif loader == "duckdb":
-        table, query = spec.get("table"), spec.get("query")
-        if (table is None) == (query is None):
-            raise InputError("a 'duckdb' source needs exactly one of 'table' or 'query'")
-        database = spec.get("database")
-        if table is not None and database is None:
-            raise InputError("a 'duckdb' source with 'table' needs 'database' (path of the .duckdb file)")
-        con = _resolve(database, base, "database") if database is not None else None
-        df = load(table if table is not None else query, columns=spec.get("columns"), con=con, fmt="duckdb")
-    elif loader == "sql":
-        table, query = spec.get("table"), spec.get("query")
-        if (table is None) == (query is None):
-            raise InputError("a 'sql' source needs exactly one of 'table' or 'query'")
-        url = resolve_url(spec.get("url"), url_env=spec.get("url_env"), password_env=spec.get("password_env"))
-        df = load(
-            url,
-            table=table,
-            query=query,
-            params=spec.get("params"),
-            columns=spec.get("columns"),
-            read_options=spec.get("read_options"),
-            chunksize=spec.get("chunksize", DEFAULT_CHUNKSIZE),
-        )
-    elif loader in ("online_retail", "online_retail_ii"):
-        uci = load_online_retail if loader == "online_retail" else load_online_retail_ii
-        df = uci(
-            _resolve(spec.get("path"), base, "path"),
-            columns=spec.get("columns"),
-            sheet=spec.get("sheet"),
-            encoding=spec.get("encoding"),
-            read_options=spec.get("read_options"),
-        )
-    else:
-        path = _resolve(spec.get("path"), base, "path")
-        df = {"cdnow": load_cdnow, "hotels": load_hotels}[loader](path)
+            make = synthetic.default_transactions if kind == "transactions" else synthetic.default_bookings
+            df = make(seed=seed)
+        elif loader in ("csv", "parquet", "excel"):
+            df = load(
+                _resolve(spec.get("path"), base, "path"),
+                columns=spec.get("columns"),
+                fmt=loader,
+                read_options=spec.get("read_options"),
+                encoding=spec.get("encoding"),
+                sheet=spec.get("sheet"),
+            )
+        elif loader == "duckdb":
+            table, query = spec.get("table"), spec.get("query")
+            if (table is None) == (query is None):
+                raise InputError("a 'duckdb' source needs exactly one of 'table' or 'query'")
+            database = spec.get("database")
+            if table is not None and database is None:
+                raise InputError("a 'duckdb' source with 'table' needs 'database' (path of the .duckdb file)")
+            con = _resolve(database, base, "database") if database is not None else None
+            df = load(table if table is not None else query, columns=spec.get("columns"), con=con, fmt="duckdb")
+        elif loader == "sql":
+            table, query = spec.get("table"), spec.get("query")
+            if (table is None) == (query is None):
+                raise InputError("a 'sql' source needs exactly one of 'table' or 'query'")
+            url = resolve_url(spec.get("url"), url_env=spec.get("url_env"), password_env=spec.get("password_env"))
+            df = load(
+                url,
+                table=table,
+                query=query,
+                params=spec.get("params"),
+                columns=spec.get("columns"),
+                read_options=spec.get("read_options"),
+                chunksize=spec.get("chunksize", DEFAULT_CHUNKSIZE),
+            )
+        elif loader in ("online_retail", "online_retail_ii"):
+            uci = load_online_retail if loader == "online_retail" else load_online_retail_ii
+            df = uci(
+                _resolve(spec.get("path"), base, "path"),
+                columns=spec.get("columns"),
+                sheet=spec.get("sheet"),
+                encoding=spec.get("encoding"),
+                read_options=spec.get("read_options"),
+            )
+        else:
+            path = _resolve(spec.get("path"), base, "path")
+            if not path.exists():
+                raise SourceNotFoundError(f"no such file: {path} (path)")
+            df = {"cdnow": load_cdnow, "hotels": load_hotels}[loader](path)
+    except SourceNotFoundError as exc:  # name the source: a run reads two
+        raise SourceNotFoundError(f"{kind} source (loader {loader!r}): {exc}") from exc
+    except InputError as exc:
+        if str(exc).startswith("data source spec needs"):
+            raise InputError(f"the {kind} source (loader {loader!r}): {exc}") from exc
+        raise
     return _apply_filter(df, spec.get("filter"))
 
 

@@ -9,6 +9,7 @@ summarises the data (:mod:`crm_analysis.data.quality`); it produces
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,12 @@ class DataQualityParams:
                                  + f", got {type(value).__name__} {value!r}")
         for name in ("transactions_policy", "bookings_policy"):  # None (an empty YAML key): the defaults
             object.__setattr__(self, name, dict(getattr(self, name) or {}))
+            policy = CleaningPolicy if name == "transactions_policy" else BookingCleaningPolicy
+            allowed = sorted(f.name for f in dataclasses.fields(policy) if f.init)
+            unknown = sorted(map(str, set(getattr(self, name)) - set(allowed)))
+            if unknown:
+                raise InputError(f"{name} has unknown key(s) {unknown}; the keys of {policy.__name__} are "
+                                 f"{allowed}")
         object.__setattr__(self, "transactions_source", dict(self.transactions_source or _SYNTHETIC))
         object.__setattr__(self, "bookings_source", dict(self.bookings_source or _SYNTHETIC))
         end = self.transaction_cleaning.observation_end  # CleaningPolicy checks

@@ -26,7 +26,7 @@ Its artefacts are declared here (:data:`CUSTOMER_PROFIT`,
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, SourceNotFoundError
 from crm_analysis._validate import check_columns, check_seed
 
 import math
@@ -211,7 +211,7 @@ class IdicParams:
                 or not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in self.exclude_products)):
             raise InputError(f"exclude_products must be a list of product codes, e.g. [POST, DOT], got "
                              f"{self.exclude_products!r}")
-        if self.recommender not in RECOMMENDERS:
+        if not isinstance(self.recommender, str) or self.recommender not in RECOMMENDERS:
             raise InputError(f"recommender {self.recommender!r} is not one of {list(RECOMMENDERS)}")
         _num("rules_min_support", self.rules_min_support, 1e-9, 1.0)
         _num("rules_min_confidence", self.rules_min_confidence, 0.0, 1.0)
@@ -345,7 +345,7 @@ def _load_campaign(spec: Mapping[str, Any], customers: pd.DataFrame, seed: int, 
     path = Path(spec["path"])
     path = path if path.is_absolute() else base_dir / path
     if not path.exists():
-        raise FileNotFoundError(f"campaign file {path} not found (campaign.path, relative to {base_dir})")
+        raise SourceNotFoundError(f"campaign file {path} not found (campaign.path, relative to {base_dir})")
     if loader == "hillstrom":
         return load_hillstrom(path)
     raw = pd.read_parquet(path) if loader == "parquet" else pd.read_csv(path)

@@ -26,7 +26,7 @@ were problems, 3 when Chromium could not be run.
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import CRMAnalysisError
+from crm_analysis.exceptions import CRMAnalysisError, SourceNotFoundError
 
 import argparse
 import base64
@@ -486,7 +486,7 @@ def check_in_browser(
     start = Path(reports_dir)
     index = start if start.is_file() else start / "index.html"
     if not index.is_file():
-        raise FileNotFoundError(f"{index} does not exist")
+        raise SourceNotFoundError(f"reports_dir: {index} does not exist (run `crm-analysis report` first)")
     root = index.parent
     pages = [p for p, _ in _crawl(index, depth)]
     try:

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from crm_analysis.exceptions import SourceNotFoundError
 from crm_analysis.contracts import ARTEFACTS, TABLES, ContractError, FileContract, TimeUnit, headline_spec
 from crm_analysis.presentation import Units, install_display
 
@@ -192,8 +193,8 @@ class RunContext:
 
         Raises
         ------
-        FileNotFoundError
-            When the artefact is missing in a chained run (a run directory was
+        crm_analysis.exceptions.SourceNotFoundError
+            (a ``FileNotFoundError``) When the artefact is missing in a chained run (a run directory was
             given): an earlier notebook should have written it.
         crm_analysis.contracts.ContractError
             When a declared artefact does not keep its contract, e.g. a table
@@ -203,7 +204,7 @@ class RunContext:
         if path.exists():
             return self._read_checked(path, TABLES.get(_stem(name)))
         if not self.standalone:
-            raise FileNotFoundError(
+            raise SourceNotFoundError(
                 f"artefact {path.name!r} is missing from run directory {self.run_dir}: "
                 "the notebook that writes it must run earlier in the chain"
             )
