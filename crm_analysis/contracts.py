@@ -54,6 +54,9 @@ __all__ = [
     "TimeUnit",
     "TableContract",
     "FileContract",
+    "IntervalRule",
+    "CLV_INTERVAL",
+    "FORECAST_INTERVAL",
     "HeadlineSpec",
     "ARTEFACTS",
     "TABLES",
@@ -455,34 +458,94 @@ RFM_SUMMARY = TableContract(
 _INTERVAL_TOLERANCE = 1e-9
 
 
-def _clv_interval_problems(df: pd.DataFrame) -> list[str]:
-    """The clv table's interval: ``clv_lower`` and ``clv_upper`` both or neither, ``0 <= clv_lower <= clv_upper``.
+@dataclass(frozen=True)
+class IntervalRule:
+    """The one rule of a hand-over table's interval, declared once and used as a ``row_checks`` entry.
 
-    The interval is a prediction interval of the customer's *realised* CLV
-    (:func:`crm_analysis.clv.report_extras.clv_prediction_intervals`), so it
-    need not contain ``clv``, the *expected* value: a customer whose chance of
-    buying again within the horizon is below the upper tail share has
-    ``clv_upper`` 0 and a positive ``clv`` (about one customer in twelve of
-    the built-in data at the 90 % level). Not checked, for that reason.
+    Checked: both ends or neither (columns); in each row both ends or neither
+    missing; ``lower <= upper`` (relative tolerance 1e-9); ``lower >=
+    minimum`` where a minimum is given; ``std >= 0`` where a standard
+    deviation column is named. A point estimate need not lie inside (a
+    prediction interval of a realised value need not contain the expected
+    value), so it is not checked.
+
+    Parameters
+    ----------
+    lower, upper : str
+        The columns of the interval's ends.
+    std : str, optional
+        A standard-deviation column (must be >= 0).
+    minimum : float, optional
+        Smallest value the lower end can take (0 for a CLV).
+    key : str, optional
+        Column naming a row in the messages (e.g. ``customer_id``).
+    what : str
+        What the interval is of, for the messages (``"CLV"``, ``"forecast"``).
+    why_minimum : str
+        Why values below ``minimum`` are impossible, for the message.
+
+    Examples
+    --------
+    >>> rule = IntervalRule("lower", "upper", std="std", what="forecast")
+    >>> rule(pd.DataFrame({"lower": [12.0], "upper": [9.0], "std": [-1.0]}))[0][:25]
+    'lower > upper in 1 row(s)'
     """
-    has = [c for c in ("clv_lower", "clv_upper") if c in df.columns]
-    if len(has) == 1:
-        other = "clv_upper" if has[0] == "clv_lower" else "clv_lower"
-        return [f"column {has[0]!r} without {other!r}: the CLV interval needs both ends (or neither)"]
-    if not has:
-        return []
-    lo, hi = df["clv_lower"].to_numpy(float), df["clv_upper"].to_numpy(float)
-    tol = _INTERVAL_TOLERANCE * (1.0 + abs(hi))
-    out = []
-    n = int((lo > hi + tol).sum())
-    if n:
-        i = int(np.argmax(lo > hi + tol))
-        out.append(f"clv_lower > clv_upper in {n:,} row(s) (e.g. customer {df['customer_id'].iloc[i]!r}: "
-                   f"{lo[i]:g} > {hi[i]:g}); the interval's ends are swapped or wrong")
-    n = int((lo < -tol).sum())
-    if n:
-        out.append(f"clv_lower < 0 in {n:,} row(s): a CLV (positive margin times spend) cannot be negative")
-    return out
+
+    lower: str
+    upper: str
+    std: str | None = None
+    minimum: float | None = None
+    key: str | None = None
+    what: str = "interval"
+    why_minimum: str = ""
+
+    def _example(self, df: pd.DataFrame, mask: np.ndarray) -> str:
+        i = int(np.argmax(mask))
+        return f"{self.key} {df[self.key].iloc[i]!r}" if self.key in df.columns else f"row {i}"
+
+    def __call__(self, df: pd.DataFrame) -> list[str]:
+        """The table's problems with the interval, as sentences naming the columns and the number of rows."""
+        has = [c for c in (self.lower, self.upper) if c in df.columns]
+        out: list[str] = []
+        if len(has) == 1:
+            other = self.upper if has[0] == self.lower else self.lower
+            out.append(f"column {has[0]!r} without {other!r}: the {self.what} interval needs both ends (or neither)")
+        elif has:
+            lo, hi = df[self.lower].to_numpy(float), df[self.upper].to_numpy(float)
+            one = np.isnan(lo) != np.isnan(hi)
+            if one.any():
+                out.append(f"{self.lower} / {self.upper}: one end missing in {int(one.sum()):,} row(s) (e.g. "
+                           f"{self._example(df, one)}); the {self.what} interval needs both ends (or neither)")
+            tol = _INTERVAL_TOLERANCE * (1.0 + np.abs(hi))
+            with np.errstate(invalid="ignore"):
+                bad = lo > hi + tol
+            if bad.any():
+                i = int(np.argmax(bad))
+                out.append(f"{self.lower} > {self.upper} in {int(bad.sum()):,} row(s) (e.g. {self._example(df, bad)}: "
+                           f"{lo[i]:g} > {hi[i]:g}); the interval's ends are swapped or wrong")
+            if self.minimum is not None:
+                with np.errstate(invalid="ignore"):
+                    low = lo < self.minimum - _INTERVAL_TOLERANCE * (1.0 + abs(self.minimum))
+                if low.any():
+                    out.append(f"{self.lower} < {self.minimum:g} in {int(low.sum()):,} row(s)"
+                               + (f": {self.why_minimum}" if self.why_minimum else ""))
+        if self.std is not None and self.std in df.columns:
+            with np.errstate(invalid="ignore"):
+                neg = df[self.std].to_numpy(float) < 0
+            if neg.any():
+                out.append(f"{self.std} < 0 in {int(neg.sum()):,} row(s) (e.g. {self._example(df, neg)}): a "
+                           "standard deviation cannot be negative")
+        return out
+
+
+#: The clv table's interval: a prediction interval of the customer's *realised* CLV
+#: (:func:`crm_analysis.clv.report_extras.clv_prediction_intervals`), so it need not contain ``clv``, the
+#: *expected* value: a customer whose chance of buying again within the horizon is below the upper tail share
+#: has ``clv_upper`` 0 and a positive ``clv`` (about one customer in twelve of the built-in data at 90 %).
+CLV_INTERVAL = IntervalRule("clv_lower", "clv_upper", minimum=0.0, key="customer_id", what="CLV",
+                            why_minimum="a CLV (positive margin times spend) cannot be negative")
+#: The forecasts' prediction interval and the standard deviation of the forecast error.
+FORECAST_INTERVAL = IntervalRule("lower", "upper", std="std", key="date", what="forecast")
 
 
 CLV = TableContract(
@@ -505,7 +568,7 @@ CLV = TableContract(
     description="one row per customer: P(alive), expected purchases and spend, CLV",
     time_unit=True,
     key="customer_id",
-    row_checks=(_clv_interval_problems,),
+    row_checks=(CLV_INTERVAL,),
 )
 COHORTS = TableContract(
     "cohorts",
@@ -589,6 +652,7 @@ FORECASTS = TableContract(
     step="seasonality",
     readers=("yield",),
     description="one row per stay date after as_of and fare class (crm_analysis.seasonality.DemandForecaster)",
+    row_checks=(FORECAST_INTERVAL,),
 )
 
 RETURNS = TableContract(

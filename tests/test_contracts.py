@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from crm_analysis.contracts import (
     ARTEFACTS,
     CLV,
+    FORECASTS,
     HEADLINES,
     RFM_SUMMARY,
     SEGMENTS,
@@ -314,3 +315,51 @@ def test_a_csv_export_is_column_checked_on_write(tmp_path):
     with pytest.raises(ContractError, match=r"customer_actions_idic.csv .*missing column\(s\) \['profit'\]"):
         ctx.write_csv(good.drop(columns="profit"), "customer_actions_idic")
     ctx.write_csv(good.drop(columns="profit"), "scratch.csv")  # an undeclared export is written as it is
+
+
+def _forecasts(n=4):
+    return pd.DataFrame({
+        "date": pd.date_range("2025-01-01", periods=n), "fare_class": pd.array(["all"] * n, dtype="string"),
+        "mean": np.full(n, 10.0), "std": np.full(n, 1.0), "lower": np.full(n, 8.0), "upper": np.full(n, 12.0),
+        "model": pd.array(["ets"] * n, dtype="string"), "unconstrained": np.zeros(n, bool)})
+
+
+def test_the_interval_rule_is_applied_to_every_hand_over_with_an_interval(tmp_path):
+    """Fourth newcomer finding H6: forecasts with lower > upper or std < 0 were accepted; the interval rule is
+    declared once (IntervalRule) and used by every table with an interval."""
+    from crm_analysis.contracts import CLV_INTERVAL, FORECAST_INTERVAL, IntervalRule
+
+    assert CLV_INTERVAL in CLV.row_checks and FORECAST_INTERVAL in FORECASTS.row_checks
+    # every table with a lower/upper pair of columns has an IntervalRule for it
+    for c in TABLES.values():
+        names = set(c.names)
+        for lo in [n for n in names if n == "lower" or n.endswith("_lower")]:
+            up = lo[: -len("lower")] + "upper"
+            assert any(isinstance(r, IntervalRule) and (r.lower, r.upper) == (lo, up) for r in c.row_checks), c.name
+    ok = _forecasts()
+    assert FORECASTS.problems(ok) == []
+    swapped = ok.assign(lower=[8.0, 12.0, 8.0, 8.0], upper=[12.0, 9.0, 12.0, 12.0])
+    assert FORECASTS.problems(swapped) == [
+        "lower > upper in 1 row(s) (e.g. date Timestamp('2025-01-02 00:00:00'): 12 > 9); the interval's ends are "
+        "swapped or wrong"]
+    assert FORECASTS.problems(ok.assign(std=[1.0, -1.0, -1.0, 1.0]))[0].startswith("std < 0 in 2 row(s)")
+    # forecasts' ends are not nullable (a column check); the rule itself refuses one end missing in a row
+    assert FORECAST_INTERVAL(ok.assign(upper=[12.0, np.nan, 12.0, 12.0]))[0].startswith(
+        "lower / upper: one end missing in 1 row(s) (e.g. date Timestamp('2025-01-02")
+    assert FORECAST_INTERVAL(ok.assign(lower=np.nan, upper=np.nan)) == []  # neither end: no interval
+    ctx = RunContext(tmp_path, notebook="seasonality")
+    with pytest.raises(ContractError, match=r"(?s)cannot write artefact forecasts.parquet.*lower > upper in 1 row"):
+        ctx.write_table(swapped, "forecasts")
+
+
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)), min_size=1, max_size=20))
+def test_the_interval_rule_flags_exactly_the_swapped_rows(pairs):
+    from crm_analysis.contracts import IntervalRule
+
+    df = pd.DataFrame(pairs, columns=["lo", "hi"])
+    rule = IntervalRule("lo", "hi")
+    n = sum(lo > hi + 1e-9 * (1 + abs(hi)) for lo, hi in pairs)
+    problems = rule(df)
+    assert (problems != []) == (n > 0)
+    if n:
+        assert problems[0].startswith(f"lo > hi in {n:,} row(s)")
