@@ -18,8 +18,9 @@ Inputs (run-directory artefacts): ``transactions`` (cleaned purchases),
    hit rate on a time holdout against the popularity baseline, and the
    strongest associations per segment.
 
-Its artefacts are declared here (:data:`CUSTOMER_PROFIT`,
-:data:`NEXT_BEST_PRODUCTS`, :data:`CAMPAIGN_TARGETING`,
+Its artefacts' schemas are here (:data:`CUSTOMER_PROFIT_SCHEMA`,
+:data:`NEXT_BEST_PRODUCTS_SCHEMA`, :data:`CAMPAIGN_TARGETING_SCHEMA`; their
+contracts are :data:`crm_analysis.contracts.CUSTOMER_PROFIT` etc.,
 :data:`CUSTOMER_ACTIONS_IDIC`) and its headline figures in
 :data:`IDIC_HEADLINES`.
 """
@@ -27,7 +28,7 @@ Its artefacts are declared here (:data:`CUSTOMER_PROFIT`,
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, SourceNotFoundError
-from crm_analysis._validate import check_columns, check_seed
+from crm_analysis._validate import check_columns, check_seed, renamed_names
 
 import math
 import warnings
@@ -67,9 +68,9 @@ __all__ = [
     "IdicParams",
     "IdicResult",
     "IDIC_HEADLINES",
-    "CUSTOMER_PROFIT",
-    "NEXT_BEST_PRODUCTS",
-    "CAMPAIGN_TARGETING",
+    "CUSTOMER_PROFIT_SCHEMA",
+    "NEXT_BEST_PRODUCTS_SCHEMA",
+    "CAMPAIGN_TARGETING_SCHEMA",
     "CUSTOMER_ACTIONS_IDIC",
     "RECOMMENDERS",
     "CAMPAIGN_LOADERS",
@@ -90,10 +91,16 @@ _CAMPAIGN_KEYS = {"loader", "path", "group_col", "control", "outcomes", "id_col"
 CHAIN_FEATURES: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value", "p_alive", "clv", "profit",
                                    "return_rate")
 
-# The artefacts of this step are declared once, with the other hand-over files, in crm_analysis.contracts.
-CUSTOMER_PROFIT: Schema = _contracts.CUSTOMER_PROFIT.schema
-NEXT_BEST_PRODUCTS: Schema = _contracts.NEXT_BEST_PRODUCTS.schema
-CAMPAIGN_TARGETING: Schema = _contracts.CAMPAIGN_TARGETING.schema
+# The artefacts of this step are declared once, with the other hand-over files, in crm_analysis.contracts
+# (contracts.CUSTOMER_PROFIT is the TableContract; these are its schema, named *_SCHEMA as the others).
+CUSTOMER_PROFIT_SCHEMA: Schema = _contracts.CUSTOMER_PROFIT.schema
+NEXT_BEST_PRODUCTS_SCHEMA: Schema = _contracts.NEXT_BEST_PRODUCTS.schema
+CAMPAIGN_TARGETING_SCHEMA: Schema = _contracts.CAMPAIGN_TARGETING.schema
+#: Old names of the three schemas (fourth newcomer finding H16: crm_analysis.contracts has TableContracts of the
+#: same names); served with a FutureWarning.
+_RENAMED = {"CUSTOMER_PROFIT": "CUSTOMER_PROFIT_SCHEMA", "NEXT_BEST_PRODUCTS": "NEXT_BEST_PRODUCTS_SCHEMA",
+            "CAMPAIGN_TARGETING": "CAMPAIGN_TARGETING_SCHEMA"}
+_WHY = "crm_analysis.contracts.CUSTOMER_PROFIT (etc.) is the artefact's TableContract; this is its schema"
 #: Columns ``customer_actions_idic.csv`` adds to those of the segmentation's ``customer_actions.csv``.
 CUSTOMER_ACTIONS_IDIC: Schema = _contracts.CUSTOMER_ACTIONS_IDIC
 
@@ -264,7 +271,7 @@ class IdicResult:
     params : IdicParams
     profit : ProfitTable
     customer_profit : pandas.DataFrame
-        The ``customer_profit`` artefact (:data:`CUSTOMER_PROFIT`).
+        The ``customer_profit`` artefact (:data:`CUSTOMER_PROFIT_SCHEMA`).
     whale : WhaleCurve
     deciles : pandas.DataFrame
     grid : ValueGrid
@@ -612,3 +619,6 @@ def _customer_actions(seg: pd.DataFrame, summary: SegmentSummary, grid: ValueGri
         out["campaign_expected_profit"] = np.nan
         out["campaign_eligible"] = pd.array([pd.NA] * len(out), dtype="boolean")
     return out.reset_index(drop=True)
+
+
+__getattr__ = renamed_names(__name__, _RENAMED, globals(), why=_WHY)

@@ -11,7 +11,7 @@ segments
     The strongest associations per customer segment.
 """
 
-from crm_analysis.recommend.evaluation import HoldoutResult, evaluate_holdout, ranking_metrics, time_split
+from crm_analysis.recommend.evaluation import HoldoutResult, evaluate_holdout, ranking_metrics, split_transactions
 from crm_analysis.recommend.models import (
     AssociationRuleRecommender,
     ItemSimilarityRecommender,
@@ -35,5 +35,10 @@ __all__ = [
     "purchase_matrix",
     "ranking_metrics",
     "rules_by_segment",
-    "time_split",
+    "split_transactions",
 ]
+
+from crm_analysis.recommend import evaluation as _evaluation  # noqa: E402
+from crm_analysis._validate import renamed_names as _renamed_names  # noqa: E402
+
+__getattr__ = _renamed_names(__name__, _evaluation._RENAMED, globals(), why=_evaluation._WHY)

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from crm_analysis._validate import renamed_names
 from crm_analysis.recommend.models import RecommendInputError, _check_k, _lines
 
-__all__ = ["HoldoutResult", "time_split", "ranking_metrics", "evaluate_holdout"]
+__all__ = ["HoldoutResult", "split_transactions", "ranking_metrics", "evaluate_holdout"]
 
 
-def time_split(transactions: pd.DataFrame, cutoff: str | pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_transactions(transactions: pd.DataFrame, cutoff: str | pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Purchases up to and including the day ``cutoff`` (train) and after it (test).
 
     Raises
@@ -146,7 +147,7 @@ def evaluate_holdout(
     k = _check_k(k)
     if baseline not in recommenders:
         raise RecommendInputError(f"baseline {baseline!r} is not among the recommenders {list(recommenders)}")
-    train, test = time_split(transactions, cutoff)
+    train, test = split_transactions(transactions, cutoff)
     tr = _lines(train, ["customer_id", "product"]).drop_duplicates()
     te = _lines(test, ["customer_id", "product"]).drop_duplicates()
     before = {c: set(g) for c, g in tr.groupby("customer_id")["product"]}
@@ -165,3 +166,10 @@ def evaluate_holdout(
     counts = {"customers_after_cutoff": len(after), "known_before_cutoff": len(known),
               "evaluated_with_new_products": len(truth)}
     return HoldoutResult(metrics=metrics, k=k, cutoff=str(cutoff), baseline=baseline, counts=counts)
+
+
+#: Old name (fourth newcomer finding H16: ``time_split`` named two functions with other signatures); served with a
+#: FutureWarning.
+_RENAMED = {"time_split": "split_transactions"}
+_WHY = "crm_analysis.yield_management has a split of bookings (split_bookings); this one splits transactions"
+__getattr__ = renamed_names(__name__, _RENAMED, globals(), why=_WHY)

@@ -12,9 +12,10 @@ import math
 import re
 from typing import Any
 
+from crm_analysis._validate import renamed_names
 from crm_analysis.presentation import Units, format_money, relabel_text, term
 
-__all__ = ["KINDS", "format_value", "format_figure", "infer_kind"]
+__all__ = ["FIGURE_KINDS", "format_value", "format_figure", "infer_kind"]
 
 
 def format_value(value: Any) -> str:
@@ -51,7 +52,7 @@ def format_value(value: Any) -> str:
 
 
 #: Units a headline figure can be shown in (see :func:`format_figure`).
-KINDS = ("count", "money", "share", "percent", "number", "text")
+FIGURE_KINDS = ("count", "money", "share", "percent", "number", "text")
 
 _PERCENT_LABEL_RE = re.compile(r"\(%\)|,\s*%|%\s*(?:per\b|$)")
 _MONEY_TOKENS = {"revenue", "clv", "spend", "rate", "price", "adr", "cost", "profit", "margin", "value"}
@@ -85,7 +86,7 @@ def infer_kind(key: str, label: str | None, value: Any) -> str:
         return "text"
     known = term(key)
     if known is not None:
-        return known.kind if known.kind in KINDS else ("text" if known.kind == "date" else "number")
+        return known.kind if known.kind in FIGURE_KINDS else ("text" if known.kind == "date" else "number")
     tokens = set(str(key).lower().split("_"))
     text = str(label or "").strip()
     if _PERCENT_LABEL_RE.search(text):
@@ -132,8 +133,8 @@ def format_figure(value: Any, kind: str, *, units: Units | None = None) -> str:
     >>> format_figure(23570, "count"), format_figure(302778.53, "money", units=Units("GBP")), format_figure(0.6359, "share")
     ('23,570', 'GBP 302,779', '63.6%')
     """
-    if kind not in KINDS:
-        raise InputError(f"unknown kind {kind!r}; expected one of {KINDS}")
+    if kind not in FIGURE_KINDS:
+        raise InputError(f"unknown kind {kind!r}; expected one of {FIGURE_KINDS}")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, str):
@@ -151,3 +152,9 @@ def format_figure(value: Any, kind: str, *, units: Units | None = None) -> str:
     if kind == "percent":
         return _pct(float(value))
     return format_value(value)
+
+
+#: Old name (fourth newcomer finding H16: crm_analysis.presentation.glossary.KINDS is a longer tuple, the kinds of a
+#: table column); served with a FutureWarning.
+__getattr__ = renamed_names(__name__, {"KINDS": "FIGURE_KINDS"}, globals(),
+                            why="presentation.glossary.KINDS are the kinds of a table column; these of a headline")

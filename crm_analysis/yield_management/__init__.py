@@ -85,7 +85,7 @@ from crm_analysis.yield_management.cancellation import (
     HOTEL_FEATURE_COLUMNS,
     booking_features,
     cancellation_target,
-    time_split,
+    split_bookings,
     TimeSplit,
     CancellationModel,
     CancellationEvaluation,
@@ -179,7 +179,7 @@ __all__ = [
     "HOTEL_FEATURE_COLUMNS",
     "booking_features",
     "cancellation_target",
-    "time_split",
+    "split_bookings",
     "TimeSplit",
     "CancellationModel",
     "CancellationEvaluation",
@@ -214,3 +214,8 @@ __all__ = [
     "HORIZON_ARTIFACTS",
     "HORIZON_HEADLINES",
 ]
+
+from crm_analysis.yield_management import cancellation as _cancellation  # noqa: E402
+from crm_analysis._validate import renamed_names as _renamed_names  # noqa: E402
+
+__getattr__ = _renamed_names(__name__, _cancellation._RENAMED, globals(), why=_cancellation._WHY)

@@ -53,7 +53,7 @@ from crm_analysis.yield_management.cancellation import (
     CancellationModel,
     cancellation_target,
     evaluate_cancellation_model,
-    time_split,
+    split_bookings,
 )
 from crm_analysis.yield_management.dynamic import DynamicDPResult, arrival_probabilities, dynamic_programme
 from crm_analysis.yield_management.horizon import (
@@ -449,7 +449,7 @@ def run_booking_horizon(bookings: pd.DataFrame, params: HorizonParams) -> Horizo
                              baseline=baseline)
     notes += [n for n in pickup.notes if "compare them on the same pairs" in n]
     # 3. cancellation models
-    split = time_split(b, cut)
+    split = split_bookings(b, cut)
     y_train = cancellation_target(split.train)
     if y_train.min() == 1:
         raise InputError(f"all {y_train.size:,} bookings made before the cutoff {cut:%Y-%m-%d} were cancelled: no "

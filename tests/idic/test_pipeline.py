@@ -9,9 +9,9 @@ import pytest
 from crm_analysis.data import CleaningPolicy, clean_transactions, dropped_lines
 from crm_analysis.idic import (
     CUSTOMER_ACTIONS_IDIC,
-    CUSTOMER_PROFIT,
+    CUSTOMER_PROFIT_SCHEMA,
     IDIC_HEADLINES,
-    NEXT_BEST_PRODUCTS,
+    NEXT_BEST_PRODUCTS_SCHEMA,
     IdicParams,
     run_idic,
 )
@@ -49,8 +49,8 @@ def _conforms(df: pd.DataFrame, schema) -> None:
 def test_artefacts_follow_their_schemas(result, inputs):
     from crm_analysis.contracts import TABLES
 
-    _conforms(result.customer_profit, CUSTOMER_PROFIT)
-    _conforms(result.recommendations, NEXT_BEST_PRODUCTS)
+    _conforms(result.customer_profit, CUSTOMER_PROFIT_SCHEMA)
+    _conforms(result.recommendations, NEXT_BEST_PRODUCTS_SCHEMA)
     # the full contracts (dtypes, missing values, keys) RunContext checks on writing them
     assert TABLES["customer_profit"].problems(result.customer_profit) == []
     assert TABLES["next_best_products"].problems(result.recommendations) == []

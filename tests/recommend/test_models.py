@@ -15,7 +15,7 @@ from crm_analysis.recommend import (
     evaluate_holdout,
     ranking_metrics,
     rules_by_segment,
-    time_split,
+    split_transactions,
 )
 
 
@@ -80,7 +80,7 @@ def test_metrics_by_hand():
 
 
 def test_holdout_split_and_evaluation():
-    train, test = time_split(TX, "2024-01-04")
+    train, test = split_transactions(TX, "2024-01-04")
     assert train["timestamp"].max() < pd.Timestamp("2024-01-05") <= test["timestamp"].min()
     res = evaluate_holdout(TX, {"popularity": PopularityRecommender(), "items": ItemSimilarityRecommender()},
                            cutoff="2024-01-04", k=1)
@@ -88,7 +88,7 @@ def test_holdout_split_and_evaluation():
     assert res.counts["evaluated_with_new_products"] == 2
     assert res.metrics.loc["popularity", "customers"] == 2
     with pytest.raises(RecommendInputError, match="no purchase after it"):
-        time_split(TX, "2024-02-01")
+        split_transactions(TX, "2024-02-01")
     with pytest.raises(RecommendInputError, match="baseline 'pop'"):
         evaluate_holdout(TX, {"items": ItemSimilarityRecommender()}, cutoff="2024-01-04", baseline="pop")
 

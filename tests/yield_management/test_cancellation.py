@@ -14,7 +14,7 @@ from crm_analysis.yield_management.cancellation import (
     booking_features,
     cancellation_target,
     evaluate_cancellation_model,
-    time_split,
+    split_bookings,
 )
 
 
@@ -24,12 +24,12 @@ def synth():
 
 
 def test_time_split_no_booking_in_both_sets(synth):
-    sp = time_split(synth, "2023-07-01")
+    sp = split_bookings(synth, "2023-07-01")
     assert set(sp.train["booking_id"]).isdisjoint(sp.test["booking_id"])
     assert sp.train["booking_date"].max() < pd.Timestamp("2023-07-01") <= sp.test["booking_date"].min()
     assert sp.counts["train"] + sp.counts["test"] == len(synth)
     with pytest.raises(ValueError, match="empty training set"):
-        time_split(synth, "1990-01-01")
+        split_bookings(synth, "1990-01-01")
 
 
 def test_features_never_hold_post_booking_columns(synth):
@@ -102,7 +102,7 @@ def test_time_split_counts_bookings_without_a_booking_date(synth):
     """Finding F5: a booking without a booking date was in neither set and in no count."""
     b = synth.copy()
     b.loc[b.index[:3], "booking_date"] = pd.NaT
-    s = time_split(b, "2023-09-01")
+    s = split_bookings(b, "2023-09-01")
     assert s.counts["left out: no booking_date"] == 3
     assert s.counts["train"] + s.counts["test"] + 3 == len(b)
 
@@ -115,7 +115,7 @@ def test_city_hotel_auc(shared_data):
 
     b = load_hotels(shared_data / "hotels" / "hotels.csv.gz")
     b = clean_bookings(b[b["property"] == "City Hotel"]).data
-    sp = time_split(b, "2017-01-01")
+    sp = split_bookings(b, "2017-01-01")
     assert sp.counts == {"train": 60911, "test": 17317}
     ev = evaluate_cancellation_model({"gb": CancellationModel().fit(sp.train)}, sp.test)
     assert ev.table.loc["gb", "auc"] >= 0.85
