@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
+    "renamed_keywords",
     "NotFittedAttributes",
     "check_columns",
     "check_count",
@@ -415,6 +416,54 @@ def renamed_keyword(new_value: Any, old_value: Any, *, new: str, old: str, owner
 
     warnings.warn(f"{owner}({old}=...) is deprecated: use {new}", FutureWarning, stacklevel=3)
     return old_value
+
+
+def renamed_keywords(renamed: Mapping[str, str]) -> Any:
+    """Decorator: a function or method takes renamed keyword arguments under their old names, with a FutureWarning.
+
+    The signature shows the new names only; an old keyword given is passed on
+    under the new name (any value, ``None`` included). Both names given with
+    different values raise :class:`~crm_analysis.exceptions.InputError`.
+
+    Parameters
+    ----------
+    renamed : mapping
+        ``{old name: new name}``, e.g. ``{"id_col": "customer_col"}``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_keywords({"id_col": "customer_col"})
+    ... def f(*, customer_col="customer_id"):
+    ...     return customer_col
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     f(id_col="cust")
+    'cust'
+    >>> str(w[0].message)
+    'f(id_col=...) is deprecated: use customer_col'
+    """
+    import functools
+    import warnings
+
+    def decorate(fn: Any) -> Any:
+        owner = fn.__qualname__
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in renamed.items():
+                if old in kwargs:
+                    value = kwargs.pop(old)
+                    if new in kwargs and not _same(kwargs[new], value):
+                        raise InputError(f"{owner}: {new}={kwargs[new]!r} and the deprecated {old}={value!r} "
+                                         f"disagree; give {new} only")
+                    warnings.warn(f"{owner}({old}=...) is deprecated: use {new}", FutureWarning, stacklevel=2)
+                    kwargs[new] = value
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def renamed_names(module: str, renamed: Mapping[str, str], namespace: Mapping[str, Any], *,

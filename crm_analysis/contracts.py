@@ -395,10 +395,10 @@ class FileContract:
             if not isinstance(obj, pd.DataFrame):
                 raise ContractError(f"cannot {action} artefact {self.file}: expected a DataFrame, got "
                                     f"{type(obj).__name__}")
-            missing = [c for c in self.columns if c not in obj.columns]
-            if missing:
-                raise ContractError(f"cannot {action} artefact {self.file} (written by the {self.step} step): "
-                                    f"missing column(s) {missing}; declared {list(self.columns)}")
+            from crm_analysis._validate import check_columns
+
+            check_columns(self.columns, obj.columns, table=f"artefact {self.file} (written by the {self.step} step)",
+                          fix=f"cannot {action} it: the contract declares {list(self.columns)}", error=ContractError)
         if self.keys:
             if not isinstance(obj, Mapping):
                 raise ContractError(f"cannot {action} artefact {self.file}: expected a JSON object, got "

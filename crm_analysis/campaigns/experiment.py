@@ -24,6 +24,7 @@ Both score intervals come from statsmodels
 
 from __future__ import annotations
 
+from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
 
@@ -97,13 +98,14 @@ class CampaignData:
         return t.reset_index(drop=True)
 
 
+@_renamed_keywords({"id_col": "customer_col"})  # fourth newcomer finding H17: one name per column role
 def campaign_data(
     table: pd.DataFrame,
     *,
     group_col: str = "group",
     control: str = "control",
     outcomes: Sequence[str] = ("visit", "conversion", "spend"),
-    id_col: str | None = "customer_id",
+    customer_col: str | None = "customer_id",
     money: Sequence[str] | None = None,
 ) -> CampaignData:
     """Check a campaign table and put it in the package's form.
@@ -121,7 +123,7 @@ def campaign_data(
     outcomes : sequence of str, or str
         Outcome columns: 0/1 (visit, conversion) or money (spend, >= 0); one
         name alone is one outcome.
-    id_col : str or None, default "customer_id"
+    customer_col : str or None, default "customer_id"
         Customer id column; ``None`` numbers the rows (``"1"``, ``"2"``, ...).
     money : sequence of str, optional
         Outcomes that are money whatever their values (a spend that is 0 for
@@ -145,23 +147,23 @@ def campaign_data(
     outcomes = (outcomes,) if isinstance(outcomes, str) else tuple(outcomes)
     if not outcomes:
         raise CampaignInputError("no outcome columns given (e.g. outcomes=['visit', 'conversion', 'spend'])")
-    need = [group_col, *outcomes] + ([id_col] if id_col else [])
+    need = [group_col, *outcomes] + ([customer_col] if customer_col else [])
     check_columns(need, table.columns, table="the campaign table", error=CampaignInputError,
-                  fix="Map your columns (group_col=, outcomes=, id_col=)")
+                  fix="Map your columns (group_col=, outcomes=, customer_col=)")
     out = table.reset_index(drop=True).copy()
     notes: list[str] = []
-    if id_col:
-        ids = out[id_col]
+    if customer_col:
+        ids = out[customer_col]
         if ids.isna().any():
-            raise CampaignInputError(f"{int(ids.isna().sum())} row(s) have no {id_col!r}")
+            raise CampaignInputError(f"{int(ids.isna().sum())} row(s) have no {customer_col!r}")
         ids = ids.astype(str)
         dup = ids.duplicated()
         if dup.any():
             raise CampaignInputError(
-                f"{int(dup.sum())} duplicated {id_col!r} value(s), e.g. {ids[dup].unique()[:5].tolist()}: a campaign "
+                f"{int(dup.sum())} duplicated {customer_col!r} value(s), e.g. {ids[dup].unique()[:5].tolist()}: a campaign "
                 "table has one row per customer"
             )
-        out = out.drop(columns=[id_col])
+        out = out.drop(columns=[customer_col])
     else:
         ids = pd.Series(np.arange(1, len(out) + 1)).astype(str)
         notes.append("no customer id column: rows numbered 1..n")
@@ -235,7 +237,7 @@ def load_hillstrom(path: str | Path) -> CampaignData:
     need = {*HILLSTROM_FEATURES, "history_segment", "segment", "visit", "conversion", "spend"}
     check_columns(sorted(need), raw.columns, table=str(path), error=CampaignInputError,
                   fix="It is not the Hillstrom file: pass the MineThatData E-Mail Analytics CSV")
-    data = campaign_data(raw, group_col="segment", control="No E-Mail", id_col=None)
+    data = campaign_data(raw, group_col="segment", control="No E-Mail", customer_col=None)
     data.treatments = tuple(sorted(data.treatments))
     return data
 

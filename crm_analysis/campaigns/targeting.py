@@ -23,6 +23,7 @@ not see.
 
 from __future__ import annotations
 
+from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -249,7 +250,8 @@ class CampaignAnalysis:
         row = u[(u["segment"] == "all") & (u["outcome"] == self.outcome)]
         return float(row["uplift"].iloc[0])
 
-    def targeting(self, table: pd.DataFrame | None = None, *, id_col: str = "customer_id",
+    @_renamed_keywords({"id_col": "customer_col"})  # fourth newcomer finding H17: one name per column role
+    def targeting(self, table: pd.DataFrame | None = None, *, customer_col: str = "customer_id",
                   per_customer: bool | None = None) -> pd.DataFrame:
         """:func:`targeting_table` for ``table`` (default: every customer of the campaign).
 
@@ -257,7 +259,7 @@ class CampaignAnalysis:
         ----------
         table : pandas.DataFrame, optional
             Customers with the model's features.
-        id_col : str, default "customer_id"
+        customer_col : str, default "customer_id"
         per_customer : bool, optional
             Rank by the best model's per-customer uplifts. Default: only when
             the model ranks held-out customers better than random
@@ -279,7 +281,7 @@ class CampaignAnalysis:
             uplift = self.predict_uplift(table)
         else:
             uplift = np.full(len(table), self.overall_uplift)
-        out = targeting_table(table[id_col], uplift, contact_cost=self.contact_cost, margin=self.margin,
+        out = targeting_table(table[customer_col], uplift, contact_cost=self.contact_cost, margin=self.margin,
                               value_per_response=self.value_per_response)
         out["uplift_source"] = pd.array(["model" if per_customer else "overall"] * len(out), dtype="string")
         return out

@@ -361,7 +361,7 @@ def _load_campaign(spec: Mapping[str, Any], customers: pd.DataFrame, seed: int, 
     value_col = spec.get("value_col")
     money = [c for c in outcomes if c == "spend"] + ([value_col] if value_col and value_col != "spend" else [])
     return campaign_data(raw, group_col=spec.get("group_col", "group"), control=spec.get("control", "control"),
-                         outcomes=outcomes, id_col=spec.get("id_col", "customer_id"),
+                         outcomes=outcomes, customer_col=spec.get("id_col", "customer_id"),
                          money=[c for c in money if c in outcomes])
 
 

@@ -18,6 +18,7 @@ is given in money and every share is NaN (said in the notes).
 
 from __future__ import annotations
 
+from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError
 
 from dataclasses import dataclass, field
@@ -212,20 +213,21 @@ def whale_curve(profit: pd.Series | np.ndarray, ids: pd.Series | np.ndarray | No
     )
 
 
+@_renamed_keywords({"id_col": "customer_col"})  # fourth newcomer finding H17: one name per column role
 def profit_deciles(table: pd.DataFrame, *, n_groups: int = 10, profit_col: str = "profit",
-                   id_col: str = "customer_id") -> pd.DataFrame:
+                   customer_col: str = "customer_id") -> pd.DataFrame:
     """Customers in ``n_groups`` equal-size groups by profit (1 = the most profitable), with their figures.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per customer with ``profit_col`` and ``id_col``; the columns
+        One row per customer with ``profit_col`` and ``customer_col``; the columns
         ``net_revenue``, ``gross_revenue``, ``returned_revenue``,
         ``cost_to_serve``, ``orders`` and ``returned_lines`` are summed where present.
     n_groups : int, default 10
         Number of groups (deciles); group sizes differ by at most one
         customer (ties broken by customer id).
-    profit_col, id_col : str
+    profit_col, customer_col : str
         Column names.
 
     Returns
@@ -244,11 +246,11 @@ def profit_deciles(table: pd.DataFrame, *, n_groups: int = 10, profit_col: str =
     """
     if not isinstance(n_groups, (int, np.integer)) or isinstance(n_groups, bool) or n_groups < 1:
         raise ProfitabilityInputError(f"n_groups must be a whole number >= 1, got {n_groups!r}")
-    if not isinstance(table, pd.DataFrame) or profit_col not in table.columns or id_col not in table.columns:
-        raise ProfitabilityInputError(f"profit_deciles needs a table with columns {id_col!r} and {profit_col!r}")
+    if not isinstance(table, pd.DataFrame) or profit_col not in table.columns or customer_col not in table.columns:
+        raise ProfitabilityInputError(f"profit_deciles needs a table with columns {customer_col!r} and {profit_col!r}")
     if len(table) < n_groups:
         raise ProfitabilityInputError(f"{len(table)} customer(s) cannot fill {n_groups} groups; use fewer groups")
-    p, ids = _check(table[profit_col].to_numpy(), table[id_col].to_numpy())
+    p, ids = _check(table[profit_col].to_numpy(), table[customer_col].to_numpy())
     order = _rank_desc(p, ids)
     pos = np.empty(p.size, dtype="int64")
     pos[order] = np.arange(p.size)

@@ -69,21 +69,21 @@ def require_finite(values: pd.Series | np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
-def customer_ids(table: pd.DataFrame, id_col: str = "customer_id") -> pd.Series:
-    """Customer ids of ``table`` as strings, from column ``id_col`` or else the index.
+def customer_ids(table: pd.DataFrame, customer_col: str = "customer_id") -> pd.Series:
+    """Customer ids of ``table`` as strings, from column ``customer_col`` or else the index.
 
     Raises
     ------
     SegmentationInputError
         When ids are missing or duplicated (a segmentation needs one row per customer).
     """
-    if id_col in table.columns:
-        ids = table[id_col]
-    elif table.index.name == id_col or id_col is None:
+    if customer_col in table.columns:
+        ids = table[customer_col]
+    elif table.index.name == customer_col or customer_col is None:
         ids = table.index.to_series()
     else:
         raise SegmentationInputError(
-            f"no customer id: column {id_col!r} is absent and the index is named {table.index.name!r}"
+            f"no customer id: column {customer_col!r} is absent and the index is named {table.index.name!r}"
         )
     ids = pd.Series(ids.to_numpy(), index=table.index, name="customer_id")
     if ids.isna().any():

@@ -40,6 +40,7 @@ rules (:func:`default_segment_rules`, for ``bins=5``; ranges rescaled for other
 
 from __future__ import annotations
 
+from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError
 
 import math
@@ -196,6 +197,7 @@ def validate_segment_rules(rules: Sequence[SegmentRule], bins: int) -> list[Segm
     return rules
 
 
+@_renamed_keywords({"id_col": "customer_col", "age_col": "T_col"})  # fourth newcomer finding H17: one name per column role
 def rfm_scores(
     summary: pd.DataFrame,
     *,
@@ -203,8 +205,8 @@ def rfm_scores(
     recency_col: str = "recency",
     frequency_col: str = "frequency",
     monetary_value_col: str = "monetary_value",
-    age_col: str | None = "T",
-    id_col: str = "customer_id",
+    T_col: str | None = "T",
+    customer_col: str = "customer_id",
     monetary_col: str | None = None,
 ) -> pd.DataFrame:
     """R, F and M scores in ``1..bins`` (5 = best) for every customer.
@@ -212,7 +214,7 @@ def rfm_scores(
     Parameters
     ----------
     summary : pandas.DataFrame
-        One row per customer, with the id in column ``id_col`` (or the index of
+        One row per customer, with the id in column ``customer_col`` (or the index of
         that name) and the RFM columns.
     bins : int, default 5
         Number of score levels (quintiles for 5).
@@ -223,11 +225,11 @@ def rfm_scores(
     monetary_value_col : str, default "monetary_value"
         The summary's monetary value (mean spend per repeat purchase; higher
         M for higher values).
-    age_col : str or None, default "T"
+    T_col : str or None, default "T"
         Customer age at the end of observation. The days since the last
         purchase are ``age - recency``. ``None`` means ``recency_col`` already
         holds the days since the last purchase.
-    id_col : str, default "customer_id"
+    customer_col : str, default "customer_id"
         Customer id column (or index name); ties are broken by it.
     monetary_col : str, optional
         Deprecated name of ``monetary_value_col`` (a ``FutureWarning``):
@@ -273,17 +275,17 @@ def rfm_scores(
     monetary_col = monetary_value_col
     if not isinstance(bins, (int, np.integer)) or bins < 1:
         raise SegmentationInputError(f"bins must be a positive integer, got {bins!r}")
-    cols = [recency_col, frequency_col, monetary_col] + ([age_col] if age_col else [])
+    cols = [recency_col, frequency_col, monetary_col] + ([T_col] if T_col else [])
     require_columns(summary, cols, "RFM summary")
-    ids = customer_ids(summary, id_col)
+    ids = customer_ids(summary, customer_col)
     recency = require_finite(summary[recency_col], recency_col)
     frequency = require_finite(summary[frequency_col], frequency_col)
     monetary = require_finite(summary[monetary_col], monetary_col)
-    if age_col:
-        days = require_finite(summary[age_col], age_col) - recency
+    if T_col:
+        days = require_finite(summary[T_col], T_col) - recency
         if (days < 0).any():
             raise SegmentationInputError(
-                f"{int((days < 0).sum())} customer(s) have {recency_col} > {age_col} "
+                f"{int((days < 0).sum())} customer(s) have {recency_col} > {T_col} "
                 "(last purchase after the end of observation)"
             )
     else:

@@ -33,6 +33,7 @@ not count. The number moved is reported.
 
 from __future__ import annotations
 
+from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError
 
 import warnings
@@ -238,13 +239,14 @@ class ValueGrid:
         return fig
 
 
+@_renamed_keywords({"id_col": "customer_col"})  # fourth newcomer finding H17: one name per column role
 def value_grid(
     table: pd.DataFrame,
     current_col: str,
     future_col: str,
     *,
     n: int = 2,
-    id_col: str = "customer_id",
+    customer_col: str = "customer_id",
     referral_col: str | None = None,
     advocate_min: float = 1,
     advocacy_uplift: bool = True,
@@ -266,7 +268,7 @@ def value_grid(
         Future value, e.g. ``"clv"``.
     n : int, default 2
         Grid size; default names exist for 2 and 3.
-    id_col : str, default "customer_id"
+    customer_col : str, default "customer_id"
         Customer id column (or index name).
     referral_col : str, optional
         Referral / advocacy count; where given, customers with at least
@@ -290,7 +292,7 @@ def value_grid(
     if missing:
         raise InputError(f"cell names missing for (current_tier, future_tier) {missing}")
     require_columns(table, [current_col, future_col] + ([referral_col] if referral_col else []), "customer table")
-    ids = customer_ids(table, id_col)
+    ids = customer_ids(table, customer_col)
     cur = require_finite(table[current_col], current_col)
     fut = require_finite(table[future_col], future_col)
     cur_t = equal_size_bins(cur, ids, n)

@@ -69,7 +69,7 @@ def test_recency_reversed():
     assert s.loc["e", "days_since_last"] == 1.0
     # recency column already in days since the last purchase
     t2 = t.assign(recency=100.0 - t["recency"])
-    s2 = rfm_scores(t2, bins=5, age_col=None).set_index("customer_id")
+    s2 = rfm_scores(t2, bins=5, T_col=None).set_index("customer_id")
     assert s2["r_score"].tolist() == [1, 2, 3, 4, 5]
 
 
