@@ -47,8 +47,6 @@ POSITIONAL = {
     ("crm_analysis.report.cli", "main"): {"argv"},
     ("crm_analysis.data.errors", "duckdb_value_errors"): {"what"},  # its one argument: what is read
     ("crm_analysis.presentation.tables", "Table"): {"raw"},  # a result object
-    # a dataclass estimator whose learned attributes are fields
-    ("crm_analysis.yield_management.shows", "HeldCancellation"): {"days_out", "coef_", "n_rows_", "constant_"},
 }
 
 

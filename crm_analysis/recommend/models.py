@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from sklearn.base import BaseEstimator
 
 from crm_analysis.data import return_mask
 
@@ -133,8 +134,12 @@ def _check_k(k: int) -> int:
     return int(k)
 
 
-class _Base(NotFittedAttributes):
-    """Shared ``recommend``: top-k unseen products by score, filled by popularity."""
+class _Base(NotFittedAttributes, BaseEstimator):
+    """Shared ``recommend``: top-k unseen products by score, filled by popularity.
+
+    A scikit-learn ``BaseEstimator``: ``get_params`` / ``set_params`` / ``sklearn.base.clone`` work on the settings
+    of ``__init__`` (fourth newcomer finding H10).
+    """
 
     def _scores(self, rows: sparse.csr_matrix) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

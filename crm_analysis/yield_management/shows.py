@@ -50,7 +50,7 @@ With no booking on hand the limits are the binomial ones of
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, NotFittedError
+from crm_analysis.exceptions import InputError
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,7 +59,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_analysis._validate import check_probability
+from sklearn.base import BaseEstimator
+
+from crm_analysis._validate import NotFittedAttributes, check_probability
 from crm_analysis.data.booking_records import check_booking_records
 from crm_analysis.yield_management.overbooking import overbooking_limit_cost, overbooking_limit_service
 
@@ -263,8 +265,7 @@ def limits_from_shows(
     return out
 
 
-@dataclass
-class HeldCancellation:
+class HeldCancellation(NotFittedAttributes, BaseEstimator):
     """Probability that a booking still held ``d`` days before arrival cancels later.
 
     A logistic recalibration of a booking-time cancellation probability
@@ -282,6 +283,10 @@ class HeldCancellation:
     days_out : sequence of int
         Days before arrival at which the training rows are taken.
 
+    A scikit-learn ``BaseEstimator`` (``get_params`` / ``clone``); its learned
+    attributes raise :class:`~crm_analysis.exceptions.NotFittedError` before
+    :meth:`fit` (fourth newcomer findings H5, H10).
+
     Attributes
     ----------
     coef_ : numpy.ndarray, shape (6,)
@@ -294,10 +299,10 @@ class HeldCancellation:
         every booking; ``None`` otherwise.
     """
 
-    days_out: Sequence[int] = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180, 270, 365)
-    coef_: np.ndarray | None = field(default=None, repr=False)
-    n_rows_: int = 0
-    constant_: float | None = None
+    _fit_alternatives = "fit(bookings, cancel_probability)"
+
+    def __init__(self, *, days_out: Sequence[int] = (0, 1, 3, 7, 14, 30, 60, 90, 120, 180, 270, 365)) -> None:
+        self.days_out = days_out
 
     @staticmethod
     def _X(c: np.ndarray, d: np.ndarray, lead: np.ndarray) -> np.ndarray:
@@ -352,10 +357,8 @@ class HeldCancellation:
     def predict(self, cancel_probability: np.ndarray, days_before: np.ndarray | int,
                 lead_time: np.ndarray | int) -> np.ndarray:
         """``c_i(d)`` for booking-time probabilities ``c_i``, days before arrival ``d`` and lead times (days)."""
-        if self.constant_ is not None:
+        if self.constant_ is not None:  # NotFittedError before fit (NotFittedAttributes)
             return np.full(np.shape(cancel_probability), self.constant_)
-        if self.coef_ is None:
-            raise NotFittedError("HeldCancellation is not fitted; call fit(bookings, cancel_probability) first")
         c = np.asarray(cancel_probability, dtype=float)
         d = np.broadcast_to(np.asarray(days_before, dtype=float), c.shape)
         lead = np.broadcast_to(np.asarray(lead_time, dtype=float), c.shape)

@@ -146,5 +146,5 @@ def test_cancellation_model_is_a_scikit_learn_estimator_with_keyword_only_settin
     assert clone(m).get_params() == m.get_params() and m.get_params()["seed"] == 3
     with pytest.raises(TypeError):
         CancellationModel("logistic")
-    with pytest.raises(NotFittedError, match="HeldCancellation is not fitted"):
+    with pytest.raises(NotFittedError, match="HeldCancellation is not fitted yet: call fit"):
         HeldCancellation().predict(np.array([0.2]), 3, 10)
