@@ -331,6 +331,10 @@ def _known_at(bookings: pd.DataFrame, as_of: object) -> tuple[pd.DataFrame, str 
 
 def _group_future_value(bookings: pd.DataFrame) -> tuple[float, str, str | None]:
     """The group's expected future value from the hotel's bookings, the sentence the report shows, and a note."""
+    if "customer_id" not in bookings.columns:
+        # the commonest reason (the City Hotel), in words: the note is shown to readers as escaped text
+        why = "the bookings carry no customer identifier, so repeat group bookings cannot be recognised"
+        return 0.0, f"No future value credited: {why}.", f"group future value: none credited ({why})"
     try:
         fv = group_future_value(bookings)
     except InputError as exc:

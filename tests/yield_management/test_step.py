@@ -67,7 +67,7 @@ def test_a_group_future_value_the_data_cannot_give_is_a_note(bookings, forecasts
     result = run_yield(forecasts, _known(bookings).drop(columns="customer_id"), YieldParams(as_of=AS_OF,
                                                                                             n_simulations=20))
     assert result.future_value == 0.0
-    assert any(n.startswith("group future value: none credited (bookings lack columns ['customer_id']")
+    assert any(n.startswith("group future value: none credited (the bookings carry no customer identifier")
                for n in result.notes), result.notes
 
 
