@@ -63,3 +63,14 @@ def test_a_missing_artefact_of_a_chained_run(tmp_path):
         pytest.skip("a run context without a run directory builds missing artefacts")
     with pytest.raises(SourceNotFoundError, match="artefact 'clv.parquet' is missing"):
         ctx.read_table("clv")
+
+
+@pytest.mark.parametrize("name", ["load_cdnow", "load_online_retail", "load_online_retail_ii", "load_hotels"])
+@pytest.mark.parametrize("suffix", [".txt", ".xlsx", ".csv.gz"])
+def test_the_real_data_loaders_raise_the_package_error(name, suffix):
+    """Fifth newcomer finding I2 (H9's family): the data-set loaders read pandas / openpyxl directly and let the
+    built-in FileNotFoundError through (the .xlsx route too)."""
+    import crm_analysis.data as data
+
+    with pytest.raises(SourceNotFoundError, match=r"no such file: /nonexistent/file"):
+        getattr(data, name)(f"/nonexistent/file{suffix}")

@@ -32,6 +32,7 @@ from crm_analysis.data.files import EXCEL_SUFFIXES, Sheet, excel_sheet_names
 from crm_analysis.data.loaders import read_source
 from crm_analysis.data.schema import STRING_DTYPE, TRANSACTIONS
 from crm_analysis.data.validation import validate_bookings, validate_transactions
+from crm_analysis.exceptions import SourceNotFoundError
 
 __all__ = [
     "load_cdnow",
@@ -80,6 +81,15 @@ MONTHS: dict[str, int] = {
 }
 
 
+def _existing_file(path: PathLike, what: str) -> Path:
+    """``path`` as a Path, or :class:`SourceNotFoundError` naming the data set when no file is there (URLs pass)."""
+    text = os.fspath(path)
+    if "://" not in text and not Path(text).exists():
+        raise SourceNotFoundError(f"{what}: no such file: {text} (check the path; the data sets' README says where "
+                                  "to download them)")
+    return Path(text)
+
+
 def load_cdnow(path: PathLike) -> pd.DataFrame:
     """Load CDNOW ``CDNOW_master.txt`` or ``CDNOW_sample.txt`` as transactions.
 
@@ -103,7 +113,7 @@ def load_cdnow(path: PathLike) -> pd.DataFrame:
         The sample file adds ``sample_id`` (its own 1..2,357 numbering, as
         text without leading zeros).
     """
-    path = Path(path)
+    path = _existing_file(path, "CDNOW")
     raw = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, comment=None)
     if len(raw) and not str(raw.iloc[0, 0]).strip().isdigit():  # header line
         raw = raw.iloc[1:].reset_index(drop=True)
@@ -158,7 +168,7 @@ def _load_uci(
     read_options: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
     mapping = _uci_mapping(defaults, columns, name)
-    path = Path(path)
+    path = _existing_file(path, name)
     suffixes = [x.lower() for x in path.suffixes]
     if sheet is None and suffixes and suffixes[-1] in EXCEL_SUFFIXES:
         sheet = excel_sheet_names(path)  # all sheets, stacked in workbook order
@@ -286,6 +296,8 @@ def load_online_retail_ii(
     ------
     DataValidationError
         As :func:`load_online_retail`; sheets with different columns.
+    SourceNotFoundError
+        No file at ``path``.
     """
     return _load_uci(path, ONLINE_RETAIL_II_COLUMNS, "Online Retail II", columns, sheet, encoding, read_options)
 
@@ -324,7 +336,7 @@ def load_hotels(path: PathLike) -> pd.DataFrame:
         ``lead_time``, ``is_canceled``, ``country``, ``deposit_type``,
         ``reservation_status_date``, ...). There is no customer id in the data.
     """
-    raw = pd.read_csv(path)
+    raw = pd.read_csv(_existing_file(path, "Hotel booking demand"))
     months = raw["arrival_date_month"].map(MONTHS)
     if months.isna().any():
         bad = raw.loc[months.isna(), "arrival_date_month"].unique()[:5]
