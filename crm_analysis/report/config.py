@@ -719,6 +719,9 @@ def _resolve_parameter_files(params: dict[str, Any], root: Path, key: str, confi
             raise ConfigError(f"{key}.parameters.{p}.path: file not found: {v['path']!r} (relative paths are "
                               f"looked for against the project root, the working directory and the configuration "
                               f"file's folder; tried {tried}); write the path absolute or fix it")
+        if not info and "://" not in str(v["path"]) and not any(c in str(found) for c in "*?[") \
+                and not Path(found).exists():  # an absolute path is kept as given: it must exist too
+            raise ConfigError(f"{key}.parameters.{p}.path: file not found: {str(found)!r}; fix the path")
         params[p] = {**v, "path": str(found)}
 
 

@@ -264,7 +264,13 @@ def test_a_file_spec_among_notebook_parameters_resolves_like_the_data_paths(proj
     raw["notebooks"][0]["parameters"]["campaign"]["path"] = "data/nope.csv"
     with pytest.raises(ConfigError, match=r"notebooks\[0\] \(ok\)\.parameters\.campaign\.path: file not found"):
         parse_config(raw, project_root=project)
-    # an absolute path is kept; a mapping without a loader is not a file spec
+    # an absolute path is kept, and must exist too (fifth newcomer finding I1: it passed the pre-flight and failed
+    # in notebook 25 after three steps had run)
+    missing = project / "elsewhere" / "camp.csv"
+    raw["notebooks"][0]["parameters"]["campaign"] = {"loader": "csv", "path": str(missing)}
+    with pytest.raises(ConfigError, match=r"parameters\.campaign\.path: file not found: .*camp\.csv'; fix the path"):
+        parse_config(raw, project_root=project)
+    # a mapping without a loader is not a file spec
     raw["notebooks"][0]["parameters"]["campaign"] = {"loader": "synthetic"}
     raw["notebooks"][0]["parameters"]["other"] = {"path": "not/a/file"}
     cfg = parse_config(raw, project_root=project)
