@@ -271,6 +271,9 @@ def rfm_scores(
 
         warnings.warn("rfm_scores(monetary_col=...) is deprecated: use monetary_value_col (monetary_col names the "
                       "transactions' amount column in rfm_summary)", FutureWarning, stacklevel=2)
+        if monetary_value_col not in ("monetary_value", monetary_col):  # both names, two columns: refuse, not pick
+            raise InputError(f"rfm_scores: monetary_col={monetary_col!r} (deprecated) and monetary_value_col="
+                             f"{monetary_value_col!r} name different columns; give monetary_value_col only")
         monetary_value_col = monetary_col
     monetary_col = monetary_value_col
     if not isinstance(bins, (int, np.integer)) or bins < 1:

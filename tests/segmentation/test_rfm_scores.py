@@ -16,6 +16,7 @@ from crm_analysis.segmentation import (
     validate_segment_rules,
 )
 from crm_analysis.segmentation._common import SegmentationInputError
+from crm_analysis.exceptions import InputError
 
 
 @pytest.mark.parametrize("bins", [2, 3, 5, 10])
@@ -173,3 +174,6 @@ def test_monetary_value_col_and_the_deprecated_monetary_col(clv_table):
         b = rfm_scores(t, monetary_col="avg_spend")
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(a, rfm_scores(clv_table))
+    # both names, two different columns: refused (fifth newcomer finding I8: the old name won silently)
+    with pytest.warns(FutureWarning), pytest.raises(InputError, match="name different columns"):
+        rfm_scores(t.assign(other=1.0), monetary_col="avg_spend", monetary_value_col="other")
