@@ -411,6 +411,9 @@ class RfmClvResult:
     params : RfmClvParams
     n_transactions : int
         Transaction lines read.
+    n_after_as_of : int
+        Of these, lines dated after ``as_of`` (by day): left out of the summary and every fit (the chain's data step
+        cuts at ``as_of``, so 0 there; a stand-alone or API call on longer data counts them here).
     summary : DataFrame
         RFM summary up to ``as_of`` (index ``customer_id``; ``attrs`` carry the time unit).
     cal_hold : DataFrame
@@ -468,6 +471,7 @@ class RfmClvResult:
     cohorts: Any = None
     intervals: Any = None
     covariate_effects: Any = None
+    n_after_as_of: int = 0
 
     @property
     def models(self) -> dict[str, Any]:
@@ -786,4 +790,16 @@ def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = Non
         params=p, n_transactions=len(transactions), summary=summary, cal_hold=cal_hold, comparison=comparison,
         gamma_gamma=gamma_gamma, whole=whole, whole_failed=whole_failed, analysis=analysis, clv=clv,
         p_alive=p_alive, dropout=dropout, whole_notes=refit.notes_table(), _transactions=transactions,
+        n_after_as_of=_lines_after(transactions, p.as_of),
     )
+
+
+def _lines_after(transactions: pd.DataFrame, as_of: Any) -> int:
+    """Transaction lines dated after ``as_of`` by day (the rule of rfm_summary's observation end): counted, as they
+    are left out (fifth newcomer finding I4)."""
+    ts = pd.to_datetime(transactions["timestamp"])
+    if ts.dt.tz is not None:
+        ts = ts.dt.tz_localize(None)
+    end = pd.Timestamp(as_of)
+    end = (end.tz_localize(None) if end.tzinfo is not None else end).normalize()
+    return int((ts.dt.normalize() > end).sum())

@@ -275,3 +275,14 @@ def test_the_chain_runs_with_a_forced_boundary_limit(tx, params):
 
     back = json.loads(json.dumps(_jsonable(rec), allow_nan=False), parse_constant=refuse)
     assert back["p_alive_model"] == res.analysis.model_label
+
+
+def test_transactions_after_as_of_are_counted():
+    """Fifth newcomer finding I4: run_rfm_clv on transactions that run past as_of leaves them out of the summary
+    (rfm_summary's observation end) and now counts them (n_after_as_of; notebook 10 shows it)."""
+    from crm_analysis.clv.step import _lines_after
+
+    tx = pd.DataFrame({"timestamp": pd.to_datetime(["2024-06-29 00:00", "2024-06-30 23:59", "2024-07-01 00:00", "2024-08-01 00:00"])})
+    assert _lines_after(tx, "2024-06-30") == 2
+    assert _lines_after(tx.assign(timestamp=tx["timestamp"].dt.tz_localize("UTC")), "2024-06-30") == 2
+    assert _lines_after(tx, "2024-12-31") == 0
