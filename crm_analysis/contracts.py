@@ -844,10 +844,14 @@ _FILES = (
                  keys=("time_unit", "calibration_end", "as_of", "clv_model", "p_alive_model", "purchase_model_choice",
                        "calibration", "whole_period", "bgnbd_dropout_probability", "mean_p_alive")),
     FileContract("segment_actions.csv", "segmentation", ("campaign tools",),
-                 "one row per segment: figures, most common action, action mix, p_alive_model"),
+                 "one row per segment: figures, most common action, action mix, p_alive_model",
+                 columns=("segment", "customers", "share", "action", "offer", "action_share", "actions",
+                          "p_alive_model")),
     FileContract("customer_actions.csv", "segmentation", ("campaign tools",),
                  "one row per customer: segments.parquet columns, action, offer, intent, state, days_since_last, "
-                 "p_alive, p_alive_model"),
+                 "p_alive, p_alive_model",
+                 columns=("customer_id", "segment", "action", "offer", "intent", "state", "days_since_last",
+                          "p_alive", "p_alive_model")),
     FileContract("customer_actions_idic.csv", "idic", ("campaign tools",),
                  "one row per customer: the columns of customer_actions.csv (value_tier and action by profit when "
                  "costs are configured), then those of CUSTOMER_ACTIONS_IDIC (value_basis, profit, "

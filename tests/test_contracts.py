@@ -363,3 +363,18 @@ def test_the_interval_rule_flags_exactly_the_swapped_rows(pairs):
     assert (problems != []) == (n > 0)
     if n:
         assert problems[0].startswith(f"lo > hi in {n:,} row(s)")
+
+
+def test_the_segmentation_csv_exports_keep_their_declared_columns(tmp_path):
+    """Fifth newcomer finding I5 (H8's rest): segment_actions.csv and customer_actions.csv declare their columns and
+    export_action_table checks them on write, as RunContext.write_csv does for customer_actions_idic.csv."""
+    from crm_analysis.contracts import ARTEFACTS, ContractError
+    from crm_analysis.segmentation.actions import export_action_table
+
+    for name in ("segment_actions.csv", "customer_actions.csv"):
+        assert {"action", "p_alive_model"} <= set(ARTEFACTS[name].columns)
+    table = pd.DataFrame({"segment": ["Champions"], "customers": [3], "share": [1.0]}).set_index("segment")
+    with pytest.raises(ContractError, match=r"segment_actions.csv .*action"):
+        export_action_table(table, tmp_path / "segment_actions.csv")
+    assert not (tmp_path / "segment_actions.csv").exists()
+    export_action_table(table, tmp_path / "my_table.csv")  # not a hand-over of the chain: written as it is

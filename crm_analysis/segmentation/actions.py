@@ -1070,5 +1070,10 @@ def export_action_table(
         out = segments.drop(columns=[c for c in cols if c in segments.columns])
         out = out.assign(customer_id=ids.to_numpy())
         out = out.join(acts, on="customer_id")
+    from crm_analysis.contracts import ARTEFACTS, FileContract  # the chain's exports keep their declared columns
+
+    contract = ARTEFACTS.get(path.name)
+    if isinstance(contract, FileContract) and contract.step == "segmentation" and segment_col == "segment":
+        contract.validate(out, action="write")
     out.to_csv(path, index=False)
     return path
