@@ -131,7 +131,7 @@ def test_every_hand_over_file_has_exactly_one_producer_the_contract_names():
         ("crm_analysis.clv.RfmClvParams", {"calibration_end": "2024-12-31"},
          "calibration_end 2024-12-31 must be before as_of 2024-12-31"),
         ("crm_analysis.clv.RfmClvParams", {"calibration_end": "30/06/2024"}, "calibration_end"),
-        ("crm_analysis.clv.RfmClvParams", {"time_unit": "weeks"}, "unknown time_unit 'weeks'"),
+        ("crm_analysis.clv.RfmClvParams", {"time_unit": "weeks"}, "time_unit must be the text 'D' or 'W', got 'weeks'"),
         ("crm_analysis.clv.RfmClvParams", {"purchase_model": "paretonbd", "fit_paretonbd": False},
          "is not among the candidate models"),
         ("crm_analysis.clv.RfmClvParams", {"selection_criterion": "rmse"}, "unknown criterion 'rmse'"),

@@ -247,8 +247,8 @@ class RfmClvParams:
         try:
             unit = TimeUnit.parse(value)  # rfm_summary / calibration_and_holdout
             step_discount_rate(0.1, value, 1.0)  # CLVAnalysis passes the text unit on to customer_lifetime_value
-        except ValueError as exc:
-            raise InputError(f"{exc}; {need}") from None
+        except ValueError:  # (the general parser's text offers numbers of days, which this check refuses)
+            raise InputError(f"time_unit must be the text 'D' or 'W', got {value!r}; {need}") from None
         return unit
 
     @staticmethod

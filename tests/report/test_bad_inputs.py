@@ -536,10 +536,10 @@ VALUE_CASES = [
      "calibration_end"),
     ("rfm_clv", {"calibration_end": "2024-12-31"}, "calibration_end 2024-12-31 must be before as_of 2024-12-31"),
     ("rfm_clv", {"time_unit": "week"},
-     "unknown time_unit 'week': use 'D', 'W' or a positive number of days; the chain's RFM summary and CLV need "
+     "time_unit must be the text 'D' or 'W', got 'week'; the chain's RFM summary and CLV need "
      "'D' (days) or 'W' (weeks)"),
     # 'w' passes the RFM summary (which upper-cases it) but not the CLV's discounting: the run failed late
-    ("rfm_clv", {"time_unit": "weeks"}, "unknown time_unit 'weeks': use 'D', 'W' or a positive number of days"),
+    ("rfm_clv", {"time_unit": "weeks"}, "time_unit must be the text 'D' or 'W', got 'weeks'"),
     ("rfm_clv", {"purchase_model": "exponential_nbdd"}, "did you mean 'exponentialnbd'?"),
     ("rfm_clv", {"purchase_model": "paretonbd_typo"},
      "unknown transaction (purchase) model 'paretonbd_typo': use one of ['bgnbd', 'mbgnbd', 'paretonbd']"),
