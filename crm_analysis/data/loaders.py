@@ -159,6 +159,18 @@ def parquet_glob(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
+def existing_file(path: Any, *, what: str | None = None) -> Path:
+    """``path`` as a :class:`~pathlib.Path`; :class:`SourceNotFoundError` when no file is there (URLs pass).
+
+    The one existence check of a file source (``read_source`` with a format, the data sets' loaders); ``what``
+    is added to the message in brackets (e.g. which data set and where to get it).
+    """
+    text = os.fspath(path)
+    if "://" not in text and not Path(text).exists():
+        raise SourceNotFoundError(f"no such file: {text}" + (f" ({what})" if what else ""))
+    return Path(text)
+
+
 def _file_set(source: Any, fmt: str | None) -> tuple[Format, _FileSet] | None:
     """(format, files) of a folder or glob source; None for anything else.
 
@@ -251,9 +263,7 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
             return found
     text = os.fspath(source)
     if fmt in ("csv", "parquet", "excel"):
-        if "://" not in text and not Path(text).exists():
-            raise SourceNotFoundError(f"no such file: {text}")
-        return fmt, Path(text)
+        return fmt, existing_file(text)
     is_sql = isinstance(source, str) and bool(_SQL_START.match(text))
     path = Path(text)
     guessed = None if is_sql or fmt == "duckdb" else _file_format(path)

@@ -18,7 +18,6 @@ whose order numbers start with "C" (``"CO-1001"``) is not affected.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,10 +28,9 @@ from typing import Any
 from crm_analysis.data.cleaning import CANCELLATION_MARKER
 from crm_analysis.data.errors import DataValidationError
 from crm_analysis.data.files import EXCEL_SUFFIXES, Sheet, excel_sheet_names
-from crm_analysis.data.loaders import read_source
+from crm_analysis.data.loaders import existing_file, read_source
 from crm_analysis.data.schema import STRING_DTYPE, TRANSACTIONS
 from crm_analysis.data.validation import validate_bookings, validate_transactions
-from crm_analysis.exceptions import SourceNotFoundError
 
 __all__ = [
     "load_cdnow",
@@ -81,13 +79,8 @@ MONTHS: dict[str, int] = {
 }
 
 
-def _existing_file(path: PathLike, what: str) -> Path:
-    """``path`` as a Path, or :class:`SourceNotFoundError` naming the data set when no file is there (URLs pass)."""
-    text = os.fspath(path)
-    if "://" not in text and not Path(text).exists():
-        raise SourceNotFoundError(f"{what}: no such file: {text} (check the path; the data sets' README says where "
-                                  "to download them)")
-    return Path(text)
+#: Added to a missing data set file's message.
+_WHERE = "check the path; the data sets' README says where to download them"
 
 
 def load_cdnow(path: PathLike) -> pd.DataFrame:
@@ -113,7 +106,7 @@ def load_cdnow(path: PathLike) -> pd.DataFrame:
         The sample file adds ``sample_id`` (its own 1..2,357 numbering, as
         text without leading zeros).
     """
-    path = _existing_file(path, "CDNOW")
+    path = existing_file(path, what=f"CDNOW: {_WHERE}")
     raw = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, comment=None)
     if len(raw) and not str(raw.iloc[0, 0]).strip().isdigit():  # header line
         raw = raw.iloc[1:].reset_index(drop=True)
@@ -168,7 +161,7 @@ def _load_uci(
     read_options: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
     mapping = _uci_mapping(defaults, columns, name)
-    path = _existing_file(path, name)
+    path = existing_file(path, what=f"{name}: {_WHERE}")
     suffixes = [x.lower() for x in path.suffixes]
     if sheet is None and suffixes and suffixes[-1] in EXCEL_SUFFIXES:
         sheet = excel_sheet_names(path)  # all sheets, stacked in workbook order
@@ -336,7 +329,7 @@ def load_hotels(path: PathLike) -> pd.DataFrame:
         ``lead_time``, ``is_canceled``, ``country``, ``deposit_type``,
         ``reservation_status_date``, ...). There is no customer id in the data.
     """
-    raw = pd.read_csv(_existing_file(path, "Hotel booking demand"))
+    raw = pd.read_csv(existing_file(path, what=f"Hotel booking demand: {_WHERE}"))
     months = raw["arrival_date_month"].map(MONTHS)
     if months.isna().any():
         bad = raw.loc[months.isna(), "arrival_date_month"].unique()[:5]

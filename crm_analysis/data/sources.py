@@ -277,10 +277,7 @@ def load_source(
                 read_options=spec.get("read_options"),
             )
         else:
-            path = _resolve(spec.get("path"), base, "path")
-            if not path.exists():
-                raise SourceNotFoundError(f"no such file: {path} (path)")
-            df = {"cdnow": load_cdnow, "hotels": load_hotels}[loader](path)
+            df = {"cdnow": load_cdnow, "hotels": load_hotels}[loader](_resolve(spec.get("path"), base, "path"))
     except SourceNotFoundError as exc:  # name the source: a run reads two
         raise SourceNotFoundError(f"{kind} source (loader {loader!r}): {exc}") from exc
     except InputError as exc:
