@@ -83,6 +83,7 @@ __all__ = [
     "SYNTHETIC_REPLAY",
     "HORIZON_TABLES",
     "contract",
+    "check_file",
     "headline_spec",
     "headline_labels",
     "architecture_tables",
@@ -863,6 +864,24 @@ _FILES = (
 
 #: Every hand-over file, by file name (``"clv.parquet"``, ``"clv_params.json"``).
 ARTEFACTS: dict[str, TableContract | FileContract] = {c.file: c for c in (*TABLES.values(), *_FILES)}
+
+
+def check_file(obj: Any, file: str, *, action: str = "write") -> None:
+    """Check a JSON record or CSV export ``file`` (a file name, e.g. ``"customer_actions.csv"``) against its contract.
+
+    The one check of the chain's non-table hand-overs (:class:`RunContext
+    <crm_analysis.runtime.context.RunContext>`'s ``write_json``, ``read_json``, ``write_csv``, and
+    :func:`crm_analysis.segmentation.export_action_table`): a record's declared keys, an export's declared
+    columns; a file that is not declared passes.
+
+    Raises
+    ------
+    ContractError
+        ``obj`` lacks a key or column the file's contract declares (naming them).
+    """
+    declared = ARTEFACTS.get(file)
+    if isinstance(declared, FileContract):
+        declared.validate(obj, action=action)
 
 
 def contract(name: str) -> TableContract | FileContract:

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from crm_analysis.exceptions import SourceNotFoundError
-from crm_analysis.contracts import ARTEFACTS, TABLES, ContractError, FileContract, TimeUnit, headline_spec
+from crm_analysis.contracts import TABLES, ContractError, TimeUnit, check_file, headline_spec
 from crm_analysis.presentation import Units, install_display
 
 __all__ = ["RunContext", "DEFAULT_AS_OF"]
@@ -246,9 +246,7 @@ class RunContext:
     def write_json(self, obj: Any, name: str) -> Path:
         """Write ``obj`` as JSON artefact ``name`` (atomically); a declared record is checked for its keys."""
         path = self.artifacts / (name if name.endswith(".json") else name + ".json")
-        contract = ARTEFACTS.get(path.name)
-        if isinstance(contract, FileContract):
-            contract.validate(obj, action="write")
+        check_file(obj, path.name)
         tmp = path.with_name(path.name + ".tmp")
         # strict JSON (no NaN / Infinity tokens): NaN -> null, +-inf -> "Infinity" / "-Infinity" (_jsonable)
         tmp.write_text(json.dumps(_jsonable(obj), indent=2, default=str, allow_nan=False))
@@ -266,9 +264,7 @@ class RunContext:
             When ``df`` lacks a column the export's contract declares (naming them).
         """
         path = self.artifacts / (name if name.endswith(".csv") else name + ".csv")
-        contract = ARTEFACTS.get(path.name)
-        if isinstance(contract, FileContract):
-            contract.validate(df, action="write")
+        check_file(df, path.name)
         tmp = path.with_name(path.name + ".tmp")
         df.to_csv(tmp, index=False)
         tmp.replace(path)
@@ -280,9 +276,7 @@ class RunContext:
         if not path.exists():
             return default
         obj = json.loads(path.read_text())
-        contract = ARTEFACTS.get(path.name)
-        if isinstance(contract, FileContract):
-            contract.validate(obj, action="read")
+        check_file(obj, path.name, action="read")
         return obj
 
     # -------------------------------------------------------------- headlines

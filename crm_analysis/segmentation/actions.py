@@ -1070,10 +1070,9 @@ def export_action_table(
         out = segments.drop(columns=[c for c in cols if c in segments.columns])
         out = out.assign(customer_id=ids.to_numpy())
         out = out.join(acts, on="customer_id")
-    from crm_analysis.contracts import ARTEFACTS, FileContract  # the chain's exports keep their declared columns
+    if segment_col == "segment":  # the chain's exports keep their declared columns
+        from crm_analysis.contracts import check_file
 
-    contract = ARTEFACTS.get(path.name)
-    if isinstance(contract, FileContract) and contract.step == "segmentation" and segment_col == "segment":
-        contract.validate(out, action="write")
+        check_file(out, path.name)
     out.to_csv(path, index=False)
     return path
