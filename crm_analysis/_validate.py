@@ -454,10 +454,10 @@ def renamed_keywords(renamed: Mapping[str, str]) -> Any:
             for old, new in renamed.items():
                 if old in kwargs:
                     value = kwargs.pop(old)
+                    warnings.warn(f"{owner}({old}=...) is deprecated: use {new}", FutureWarning, stacklevel=2)
                     if new in kwargs and not _same(kwargs[new], value):
                         raise InputError(f"{owner}: {new}={kwargs[new]!r} and the deprecated {old}={value!r} "
                                          f"disagree; give {new} only")
-                    warnings.warn(f"{owner}({old}=...) is deprecated: use {new}", FutureWarning, stacklevel=2)
                     kwargs[new] = value
             return fn(*args, **kwargs)
 

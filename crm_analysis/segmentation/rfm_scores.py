@@ -197,7 +197,7 @@ def validate_segment_rules(rules: Sequence[SegmentRule], bins: int) -> list[Segm
     return rules
 
 
-@_renamed_keywords({"id_col": "customer_col", "age_col": "T_col"})  # fourth newcomer finding H17: one name per column role
+@_renamed_keywords({"id_col": "customer_col", "age_col": "T_col", "monetary_col": "monetary_value_col"})  # fourth newcomer finding H17: one name per column role
 def rfm_scores(
     summary: pd.DataFrame,
     *,
@@ -207,7 +207,6 @@ def rfm_scores(
     monetary_value_col: str = "monetary_value",
     T_col: str | None = "T",
     customer_col: str = "customer_id",
-    monetary_col: str | None = None,
 ) -> pd.DataFrame:
     """R, F and M scores in ``1..bins`` (5 = best) for every customer.
 
@@ -231,10 +230,6 @@ def rfm_scores(
         holds the days since the last purchase.
     customer_col : str, default "customer_id"
         Customer id column (or index name); ties are broken by it.
-    monetary_col : str, optional
-        Deprecated name of ``monetary_value_col`` (a ``FutureWarning``):
-        elsewhere in the package ``monetary_col`` names the transactions'
-        amount column (:func:`crm_analysis.rfm.rfm_summary`).
 
     Returns
     -------
@@ -258,6 +253,10 @@ def rfm_scores(
     module docstring), so heavily tied data never breaks the binning and the
     scores do not depend on row order.
 
+    Deprecated keywords (a ``FutureWarning``): ``id_col`` for ``customer_col``, ``age_col`` for ``T_col`` and
+    ``monetary_col`` for ``monetary_value_col`` (elsewhere in the package ``monetary_col`` names the transactions'
+    amount column, :func:`crm_analysis.rfm.rfm_summary`).
+
     Examples
     --------
     >>> s = pd.DataFrame({"customer_id": list("abcde"), "frequency": [0, 0, 0, 1, 4],
@@ -266,15 +265,6 @@ def rfm_scores(
     >>> rfm_scores(s)["r_score"].tolist()
     [1, 3, 2, 4, 5]
     """
-    if monetary_col is not None:
-        import warnings
-
-        warnings.warn("rfm_scores(monetary_col=...) is deprecated: use monetary_value_col (monetary_col names the "
-                      "transactions' amount column in rfm_summary)", FutureWarning, stacklevel=2)
-        if monetary_value_col not in ("monetary_value", monetary_col):  # both names, two columns: refuse, not pick
-            raise InputError(f"rfm_scores: monetary_col={monetary_col!r} (deprecated) and monetary_value_col="
-                             f"{monetary_value_col!r} name different columns; give monetary_value_col only")
-        monetary_value_col = monetary_col
     monetary_col = monetary_value_col
     if not isinstance(bins, (int, np.integer)) or bins < 1:
         raise SegmentationInputError(f"bins must be a positive integer, got {bins!r}")

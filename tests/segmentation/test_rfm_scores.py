@@ -175,5 +175,6 @@ def test_monetary_value_col_and_the_deprecated_monetary_col(clv_table):
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(a, rfm_scores(clv_table))
     # both names, two different columns: refused (fifth newcomer finding I8: the old name won silently)
-    with pytest.warns(FutureWarning), pytest.raises(InputError, match="name different columns"):
+    disagree = "deprecated monetary_col='avg_spend' disagree; give monetary_value_col only"
+    with pytest.warns(FutureWarning), pytest.raises(InputError, match=disagree):
         rfm_scores(t.assign(other=1.0), monetary_col="avg_spend", monetary_value_col="other")
