@@ -274,11 +274,11 @@ def _group_stay_problems(
     """A group arrival of the yield step whose stay leaves the seasonality step's forecast nights.
 
     The forecasts cover ``as_of + 1`` to ``as_of + horizon_days`` (:class:`DemandForecaster`); both are known
-    here, so :meth:`YieldParams.check_group_stays` runs before the chain (findings_13d H14). Values the
-    parameters object refuses are listed by the other checks.
+    here, so :meth:`YieldParams.check_group_stays` runs before the chain (findings_13d H14). The group fields
+    (``group_nights`` and each arrival) are checked on their own, so a bad arrival is listed in the same round
+    as a bad other yield field (findings_13e I3); a group field the parameters object refuses is listed by the
+    other checks.
     """
-    import dataclasses
-
     from crm_analysis.yield_management.step import YieldParams
 
     names = {nb.name for nb in runnable}
@@ -288,18 +288,28 @@ def _group_stay_problems(
     by_name = {nb.name: nb for nb in runnable}
     season = {**literal_defaults(declared.get("seasonality", {})), **by_name["seasonality"].parameters}
     values = {**literal_defaults(declared.get("yield", {})), **by_name["yield"].parameters}
-    fields = {f.name for f in dataclasses.fields(YieldParams)}
+
+    def group_params(**fields: Any) -> YieldParams:
+        return YieldParams(as_of=str(config.as_of), **fields)
+
     try:
         horizon = int(season["horizon_days"])
-        params = YieldParams(**{k: v for k, v in values.items() if k in fields and k not in ("as_of", "seed")},
-                             as_of=str(config.as_of))
         as_of = pd.Timestamp(str(config.as_of)).normalize()
+        fields = {k: values[k] for k in ("group_nights",) if k in values}
+        group_params(**fields)
     except (KeyError, TypeError, ValueError):
         return []  # refused elsewhere, or not literals: left to the run
+    for name in ("group_arrival_peak", "group_arrival_low"):
+        if name in values:
+            try:
+                group_params(**fields, **{name: values[name]})
+            except (TypeError, ValueError):
+                continue  # the date itself is refused by the other checks
+            fields[name] = values[name]
     nights = pd.date_range(as_of + pd.Timedelta(days=1), periods=max(horizon, 0), freq="D")
     source = f"as_of {as_of:%Y-%m-%d} + the seasonality step's horizon_days {horizon}"
     return [f"notebooks[{index['yield']}] (yield).parameters.{field_name}: {message}"
-            for field_name, message in params.group_stay_problems(nights, source=source)]
+            for field_name, message in group_params(**fields).group_stay_problems(nights, source=source)]
 
 
 def preflight(config: ReportConfig) -> Preflight:

@@ -49,6 +49,24 @@ DEFAULT_GROUP_RATE_SHARE = 0.8
 DEFAULT_WALK_COST_FARES = 2.0
 
 
+def _arrival_ranges(nights: pd.DatetimeIndex, n: int) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The arrivals whose every one of ``n`` stay nights is among ``nights``, as (first, last) ranges of days.
+
+    With a gap in the nights, an arrival just before the gap does not fit although it lies between the first
+    and the last night (findings_13e I9): the ranges leave such arrivals out.
+    """
+    known = set(pd.DatetimeIndex(nights).normalize())
+    day = pd.Timedelta(days=1)
+    fit = [d for d in sorted(known) if all(d + k * day in known for k in range(n))]
+    ranges: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    for d in fit:
+        if ranges and d - ranges[-1][1] == day:
+            ranges[-1] = (ranges[-1][0], d)
+        else:
+            ranges.append((d, d))
+    return ranges
+
+
 @dataclass(frozen=True, kw_only=True)
 class YieldParams:
     """Parameters of the yield step (the parameters cell of ``40_yield.ipynb``).
@@ -149,7 +167,13 @@ class YieldParams:
         if n > len(nights):
             return [("group_nights", f"group_nights = {n} is more than the {len(nights)} nights of {span}; "
                                      "ask for a shorter stay or forecast further ahead")]
-        known, out = set(nights), []
+        known = set(nights)
+        ranges = _arrival_ranges(nights, n)
+        if not ranges:  # gaps: no n consecutive nights are forecast, so no arrival (given or searched) fits
+            return [("group_nights", f"group_nights = {n}: {span} hold no {n} consecutive nights (they have gaps); "
+                                     "ask for a shorter stay or forecast the missing nights")]
+        fits = " or ".join(f"from {a:%Y-%m-%d} to {b:%Y-%m-%d}" for a, b in ranges)
+        out = []
         for name in ("group_arrival_peak", "group_arrival_low"):
             value = getattr(self, name)
             if value is None:
@@ -161,8 +185,7 @@ class YieldParams:
                     f"{name} = {value}: the {n}-night stay (group_nights = {n}) must lie within {span}; "
                     f"{len(missing)} of its nights ({missing[0]:%Y-%m-%d}"
                     + (f"..{missing[-1]:%Y-%m-%d}" if len(missing) > 1 else "") + ") are not among them. "
-                    f"Give an arrival from {first:%Y-%m-%d} to {last - pd.Timedelta(days=n - 1):%Y-%m-%d}, or None "
-                    "(the stay of the highest / lowest expected demand)"))
+                    f"Give an arrival {fits}, or None (the stay of the highest / lowest expected demand)"))
         return out
 
     def check_group_stays(self, nights: pd.DatetimeIndex, *, source: str = "the forecasts") -> None:

@@ -865,6 +865,26 @@ def test_every_bad_field_is_listed_also_when_a_table_entry_failed(tmp_path):
     assert fields == ["cutoff", "group_days_before", "horizon", "margin", "time_unit"], err.value.problems
 
 
+@pytest.mark.parametrize(
+    ("yield_params", "fields"),
+    [
+        # findings_13e I3: the group stay was checked only when the whole YieldParams could be built
+        ({"n_simulations": -5, "group_arrival_peak": "2030-01-01"}, ["group_arrival_peak", "n_simulations"]),
+        ({"service_level": 2.0, "group_arrival_low": "2024-06-01"}, ["group_arrival_low", "service_level"]),
+        ({"denied_cost": -1.0, "group_nights": 91}, ["denied_cost", "group_nights"]),
+        # one arrival refused by its form, the other out of the forecast: both listed, each once
+        ({"group_arrival_peak": "01/08/2025", "group_arrival_low": "2030-01-01"},
+         ["group_arrival_low", "group_arrival_peak"]),
+    ],
+)
+def test_a_bad_group_stay_is_listed_with_the_other_bad_yield_fields(tmp_path, yield_params, fields):
+    cfg = _config(tmp_path, params={"yield": yield_params, "seasonality": {"horizon_days": 90}})
+    with pytest.raises(PreflightError) as err:
+        preflight(load_config(cfg))
+    got = sorted(p.split(": ")[0].rsplit(".", 1)[-1] for p in err.value.problems)
+    assert got == fields, err.value.problems
+
+
 @pytest.mark.parametrize("unit", [7, 3, 0.5])
 def test_a_numeric_time_unit_is_refused_by_the_preflight_as_by_the_run(tmp_path, capsys, unit):
     """findings_13d H3: RfmClvParams took numbers the run refused; the object and the pre-flight now agree."""

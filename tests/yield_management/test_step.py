@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm_analysis.exceptions import InputError
 from crm_analysis.synthetic import generate_bookings
@@ -97,3 +99,39 @@ def test_a_group_stay_outside_the_forecast_names_the_parameter_and_the_range(boo
 def test_a_group_stay_at_the_last_forecast_nights_is_taken(bookings, forecasts):
     result = run_yield(forecasts, bookings, YieldParams(as_of=AS_OF, n_simulations=20, group_arrival_low="2024-01-26"))
     assert result.arrivals["low"] == pd.Timestamp("2024-01-26")
+
+
+def test_with_a_gap_in_the_forecast_nights_only_arrivals_that_fit_are_proposed():
+    """findings_13e I9: with 2024-01-15 missing, "an arrival from 2024-01-01 to 2024-01-26" included 01-13..01-15,
+    whose stays need the missing night."""
+    nights = pd.date_range("2024-01-01", periods=28, freq="D").delete(14)  # 2024-01-15 not forecast
+    problems = YieldParams(as_of=AS_OF, group_arrival_peak="2024-01-14").group_stay_problems(nights)
+    assert [f for f, _ in problems] == ["group_arrival_peak"]
+    assert ("Give an arrival from 2024-01-01 to 2024-01-12 or from 2024-01-16 to 2024-01-26, or None"
+            in problems[0][1]), problems
+    gaps = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-04", "2024-01-05"])
+    assert [f for f, _ in YieldParams(as_of=AS_OF).group_stay_problems(gaps)] == ["group_nights"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(missing=st.sets(st.integers(0, 27), max_size=6), n=st.integers(1, 5), arrival=st.integers(-3, 30))
+def test_the_proposed_arrivals_are_exactly_those_whose_stay_is_forecast(missing, n, arrival):
+    """Property: an arrival is refused iff one of its n stay nights is not forecast, and every arrival the message
+    proposes has all its nights forecast (counted here independently, night by night)."""
+    import re
+
+    start = pd.Timestamp("2024-01-01")
+    nights = pd.DatetimeIndex([start + pd.Timedelta(days=i) for i in range(28) if i not in missing])
+    day = start + pd.Timedelta(days=arrival)
+    fits = [d for d in pd.date_range(start - pd.Timedelta(days=5), periods=40, freq="D")
+            if all(d + pd.Timedelta(days=k) in set(nights) for k in range(n))]
+    p = YieldParams(as_of=AS_OF, group_nights=n, group_arrival_peak=f"{day:%Y-%m-%d}")
+    problems = dict(p.group_stay_problems(nights))
+    if not fits:
+        assert list(problems) == ["group_nights"]
+        return
+    assert ("group_arrival_peak" in problems) == (day not in fits)
+    if day not in fits:
+        ranges = re.findall(r"from (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)", problems["group_arrival_peak"])
+        proposed = [d for a, b in ranges for d in pd.date_range(a, b, freq="D")]
+        assert proposed == fits
