@@ -57,6 +57,8 @@ __all__ = [
     "IntervalRule",
     "CLV_INTERVAL",
     "FORECAST_INTERVAL",
+    "HalfWidthRule",
+    "HALF_WIDTH",
     "HeadlineSpec",
     "ARTEFACTS",
     "TABLES",
@@ -464,11 +466,14 @@ class IntervalRule:
     """The one rule of a hand-over table's interval, declared once and used as a ``row_checks`` entry.
 
     Checked: both ends or neither (columns); in each row both ends or neither
-    missing; ``lower <= upper`` (relative tolerance 1e-9); ``lower >=
-    minimum`` where a minimum is given; ``std >= 0`` where a standard
-    deviation column is named. A point estimate need not lie inside (a
-    prediction interval of a realised value need not contain the expected
-    value), so it is not checked.
+    missing; ``lower <= upper`` (relative tolerance 1e-9); where a minimum is
+    given, ``lower``, ``upper`` and the ``point`` estimate ``>= minimum``
+    (what the producer writes, e.g. demand clipped at 0); with ``finite``, no
+    infinite end, point or standard deviation; ``std >= 0`` where a standard
+    deviation column is named. A point estimate need not lie inside the
+    interval (a prediction interval of a realised value need not contain the
+    expected value, and an empirical interval may be asymmetric), so that is
+    not checked.
 
     Parameters
     ----------
@@ -477,7 +482,13 @@ class IntervalRule:
     std : str, optional
         A standard-deviation column (must be >= 0).
     minimum : float, optional
-        Smallest value the lower end can take (0 for a CLV).
+        Smallest value the ends and the point estimate can take (0 for a CLV or a demand).
+    point : str, optional
+        The point-estimate column (``mean`` of the forecasts): held to ``minimum`` and ``finite``, not to the
+        interval.
+    finite : bool, default False
+        Refuse infinite values in the ends, the point estimate and the standard deviation (missing values are
+        the column checks' and the both-ends rule's matter).
     key : str, optional
         Column naming a row in the messages (e.g. ``customer_id``).
     what : str
@@ -499,6 +510,8 @@ class IntervalRule:
     key: str | None = None
     what: str = "interval"
     why_minimum: str = ""
+    point: str | None = None
+    finite: bool = False
 
     def _example(self, df: pd.DataFrame, mask: np.ndarray) -> str:
         i = int(np.argmax(mask))
@@ -524,11 +537,20 @@ class IntervalRule:
                 i = int(np.argmax(bad))
                 out.append(f"{self.lower} > {self.upper} in {int(bad.sum()):,} row(s) (e.g. {self._example(df, bad)}: "
                            f"{lo[i]:g} > {hi[i]:g}); the interval's ends are swapped or wrong")
-            if self.minimum is not None:
+        values = [c for c in (self.lower, self.upper) if len(has) == 2] + (
+            [self.point] if self.point is not None and self.point in df.columns else [])
+        if self.finite:
+            for c in values + ([self.std] if self.std is not None and self.std in df.columns else []):
+                inf = np.isinf(df[c].to_numpy(float))
+                if inf.any():
+                    out.append(f"{c} is infinite in {int(inf.sum()):,} row(s) (e.g. {self._example(df, inf)}): the "
+                               f"{self.what} values must be finite numbers")
+        if self.minimum is not None:
+            for c in values:
                 with np.errstate(invalid="ignore"):
-                    low = lo < self.minimum - _INTERVAL_TOLERANCE * (1.0 + abs(self.minimum))
+                    low = df[c].to_numpy(float) < self.minimum - _INTERVAL_TOLERANCE * (1.0 + abs(self.minimum))
                 if low.any():
-                    out.append(f"{self.lower} < {self.minimum:g} in {int(low.sum()):,} row(s)"
+                    out.append(f"{c} < {self.minimum:g} in {int(low.sum()):,} row(s) (e.g. {self._example(df, low)})"
                                + (f": {self.why_minimum}" if self.why_minimum else ""))
         if self.std is not None and self.std in df.columns:
             with np.errstate(invalid="ignore"):
@@ -539,14 +561,59 @@ class IntervalRule:
         return out
 
 
+@dataclass(frozen=True)
+class HalfWidthRule:
+    """The rule of half-width columns (``<figure>_ci``: half the width of a symmetric interval), a ``row_checks`` entry.
+
+    Every column whose name ends in ``suffix`` (declared or, in a table with ``extra_columns``, not) must be
+    finite and ``>= 0`` where it is not missing (a half-width from one replication is missing). A negative
+    half-width would turn ``figure +- half-width`` into an interval with its ends swapped.
+
+    Parameters
+    ----------
+    suffix : str, default "_ci"
+        The suffix of the half-width columns.
+    key : str, optional
+        Column naming a row in the messages (e.g. ``policy``).
+
+    Examples
+    --------
+    >>> HalfWidthRule(key="policy")(pd.DataFrame({"policy": ["fcfs"], "revpar_ci": [-5.0]}))
+    ["revpar_ci < 0 in 1 row(s) (e.g. policy 'fcfs'): a half-width of an interval cannot be negative"]
+    """
+
+    suffix: str = "_ci"
+    key: str | None = None
+
+    def __call__(self, df: pd.DataFrame) -> list[str]:
+        """The table's problems with its half-width columns, naming each column and the number of rows."""
+        out: list[str] = []
+        for c in [str(c) for c in df.columns if str(c).endswith(self.suffix)]:
+            v = pd.to_numeric(df[c], errors="coerce").to_numpy(float)
+            for bad, why in ((np.isinf(v), "is infinite"), (v < 0, "< 0")):
+                if bad.any():
+                    i = int(np.argmax(bad))
+                    where = f"{self.key} {df[self.key].iloc[i]!r}" if self.key in df.columns else f"row {i}"
+                    out.append(f"{c} {why} in {int(bad.sum()):,} row(s) (e.g. {where}): a half-width of an interval "
+                               + ("must be a finite number" if why == "is infinite" else "cannot be negative"))
+        return out
+
+
 #: The clv table's interval: a prediction interval of the customer's *realised* CLV
 #: (:func:`crm_analysis.clv.report_extras.clv_prediction_intervals`), so it need not contain ``clv``, the
 #: *expected* value: a customer whose chance of buying again within the horizon is below the upper tail share
 #: has ``clv_upper`` 0 and a positive ``clv`` (about one customer in twelve of the built-in data at 90 %).
-CLV_INTERVAL = IntervalRule("clv_lower", "clv_upper", minimum=0.0, key="customer_id", what="CLV",
+CLV_INTERVAL = IntervalRule("clv_lower", "clv_upper", minimum=0.0, key="customer_id", what="CLV", finite=True,
                             why_minimum="a CLV (positive margin times spend) cannot be negative")
-#: The forecasts' prediction interval and the standard deviation of the forecast error.
-FORECAST_INTERVAL = IntervalRule("lower", "upper", std="std", key="date", what="forecast")
+#: The forecasts' prediction interval, the expected demand ``mean`` and the standard deviation of the forecast
+#: error: finite, and ``mean``, ``lower``, ``upper`` >= 0 (the forecaster clips demand at 0, as it writes them).
+#: ``mean`` within [lower, upper] is not checked: the intervals are empirical (quantiles of backtest errors) and
+#: may be asymmetric, and a clipped end may cut them.
+FORECAST_INTERVAL = IntervalRule("lower", "upper", std="std", point="mean", minimum=0.0, finite=True, key="date",
+                                 what="forecast", why_minimum="demand (room-nights or arrivals) cannot be negative; "
+                                 "the forecaster clips mean, lower and upper at 0")
+#: The booking-horizon step's half-widths (``*_ci``, "half-width of the 95 % interval"): finite and >= 0.
+HALF_WIDTH = HalfWidthRule(key="policy")
 
 
 CLV = TableContract(
@@ -643,10 +710,11 @@ FORECASTS = TableContract(
     Schema("forecasts", (
         _col("date", "datetime64[ns]", "stay date after as_of"),
         _col("fare_class", "string", "fare class; the classes add up to the reconciled total"),
-        _col("mean", "float64", "expected demand (room-nights)"),
-        _col("std", "float64", "standard deviation of the forecast error at that horizon"),
-        _col("lower", "float64", "lower end of the prediction interval"),
-        _col("upper", "float64", "upper end of the prediction interval"),
+        _col("mean", "float64", "expected demand (room-nights); finite, >= 0 (clipped at 0)"),
+        _col("std", "float64", "standard deviation of the forecast error at that horizon; finite, >= 0"),
+        _col("lower", "float64", "lower end of the prediction interval; finite, >= 0 (clipped at 0)"),
+        _col("upper", "float64", "upper end of the prediction interval; finite, >= lower. The interval is empirical "
+             "(backtest errors) and may be asymmetric: mean within [lower, upper] is not checked"),
         _col("model", "string", "model or combination used"),
         _col("unconstrained", "bool", "True: mean is unconstrained demand, not sales"),
     )),
@@ -784,14 +852,15 @@ EXPECTED_SHOWS_SCHEMA = Schema("expected_shows", (
 SYNTHETIC_REPLAY_SCHEMA = Schema("synthetic_replay", (
     Column("policy", "string", True, "control (+ overbooking)"),
     Column("net_revpar", "float64", True, "mean over the replications"),
-    Column("net_revpar_ci", "float64", True, "half-width of the 95 % interval of the mean"),
+    Column("net_revpar_ci", "float64", True, "half-width of the 95 % interval of the mean; finite, >= 0 (as every "
+           "*_ci column)"),
     Column("revpar", "float64", True, "revenue per available room-night"),
     Column("occupancy", "float64", True, "occupied / available room-nights"),
     Column("adr", "float64", True, "revenue per occupied room-night"),
     Column("walked", "float64", True, "rooms walked (mean per replication)"),
     Column("empty_rooms", "float64", True, "empty room-nights (mean per replication)"),
     Column("net_revpar_diff_vs_first", "float64", True, "paired difference to FCFS (common random numbers)"),
-    Column("net_revpar_diff_vs_first_ci", "float64", True, "half-width of its 95 % interval"),
+    Column("net_revpar_diff_vs_first_ci", "float64", True, "half-width of its 95 % interval; finite, >= 0"),
     Column("streams", "int64", True, "replications"),
 ))
 BOOKING_CURVES = TableContract(
@@ -818,6 +887,7 @@ SYNTHETIC_REPLAY = TableContract(
     "synthetic_replay", SYNTHETIC_REPLAY_SCHEMA, step="booking_horizon", readers=(),
     description="one row per policy replayed on request streams of the synthetic hotel (empty when none); "
                 "more columns than declared: the _ci half-widths of every figure", extra_columns=True,
+    row_checks=(HALF_WIDTH,),
 )
 #: The booking-horizon step's tables (:func:`crm_analysis.yield_management.run_booking_horizon`).
 HORIZON_TABLES: tuple[TableContract, ...] = (BOOKING_CURVES, PICKUP_ERRORS, OVERBOOKING_HORIZON, POLICY_REPLAY,

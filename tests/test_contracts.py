@@ -352,6 +352,70 @@ def test_the_interval_rule_is_applied_to_every_hand_over_with_an_interval(tmp_pa
         ctx.write_table(swapped, "forecasts")
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"mean": [10.0, -1.0, 10.0, 10.0]}, "mean < 0 in 1 row(s) (e.g. date Timestamp('2025-01-02 00:00:00')): "
+                                             "demand (room-nights or arrivals) cannot be negative"),
+        ({"lower": [8.0, -5.0, -5.0, 8.0]}, "lower < 0 in 2 row(s)"),
+        ({"lower": [8.0, -np.inf, 8.0, 8.0]}, "lower is infinite in 1 row(s)"),
+        ({"upper": [12.0, 12.0, np.inf, 12.0]}, "upper is infinite in 1 row(s)"),
+        ({"mean": [np.inf, 10.0, 10.0, 10.0]}, "mean is infinite in 1 row(s)"),
+        ({"std": [1.0, np.inf, 1.0, 1.0]}, "std is infinite in 1 row(s)"),
+        ({"lower": [-3.0] * 4, "upper": [-1.0] * 4, "mean": [-2.0] * 4}, "upper < 0 in 4 row(s)"),
+    ],
+)
+def test_forecasts_are_finite_and_not_negative_as_the_forecaster_writes_them(tmp_path, change, message):
+    """Fifth newcomer finding I7: negative or infinite forecasts (mean, lower, upper, std) were written; the
+    forecaster clips demand at 0, so the contract says so (as CLV_INTERVAL's minimum 0)."""
+    bad = _forecasts().assign(**change)
+    assert any(p.startswith(message) for p in FORECASTS.problems(bad)), FORECASTS.problems(bad)
+    with pytest.raises(ContractError, match="cannot write artefact forecasts.parquet"):
+        RunContext(tmp_path, notebook="seasonality").write_table(bad, "forecasts")
+    # the mean need not lie within [lower, upper] (empirical, possibly asymmetric intervals): not a problem
+    assert FORECASTS.problems(_forecasts().assign(mean=[20.0, 0.0, 10.0, 10.0])) == []
+
+
+def _replay():
+    from crm_analysis.contracts import SYNTHETIC_REPLAY
+
+    row = {c.name: (pd.array(["fcfs"], dtype="string") if c.dtype == "string" else
+                    np.array([3], dtype="int64") if c.dtype == "int64" else np.array([1.5]))
+           for c in SYNTHETIC_REPLAY.schema}
+    return pd.DataFrame(row).assign(revpar_ci=[0.5])  # an extra half-width, as the producer writes them
+
+
+@pytest.mark.parametrize("column", ["net_revpar_ci", "net_revpar_diff_vs_first_ci", "revpar_ci"])
+@pytest.mark.parametrize(("value", "message"), [(-5.0, "< 0 in 1 row(s) (e.g. policy 'fcfs'): a half-width of an "
+                                                       "interval cannot be negative"),
+                                                (np.inf, "is infinite in 1 row(s) (e.g. policy 'fcfs'): a half-width "
+                                                         "of an interval must be a finite number")])
+def test_every_half_width_of_the_synthetic_replay_is_finite_and_not_negative(tmp_path, column, value, message):
+    """Fifth newcomer finding I7: synthetic_replay.parquet with net_revpar_ci = -5 was written. Every *_ci column
+    (declared or one of the producer's further half-widths) is held to >= 0 and finite; missing is allowed (one
+    replication has no spread)."""
+    from crm_analysis.contracts import SYNTHETIC_REPLAY
+
+    ok = _replay()
+    assert SYNTHETIC_REPLAY.problems(ok) == []
+    assert SYNTHETIC_REPLAY.problems(ok.assign(**{column: np.nan})) == []
+    assert SYNTHETIC_REPLAY.problems(ok.assign(**{column: value})) == [f"{column} {message}"]
+    with pytest.raises(ContractError, match="cannot write artefact synthetic_replay.parquet"):
+        RunContext(tmp_path, notebook="booking_horizon").write_table(ok.assign(**{column: value}), "synthetic_replay")
+
+
+@given(st.lists(st.tuples(st.floats(-10, 10), st.floats(0, 10)), min_size=1, max_size=20))
+def test_the_minimum_flags_exactly_the_rows_below_it(pairs):
+    """Property: with minimum 0, a row is reported iff its lower end, upper end or point estimate is below 0."""
+    from crm_analysis.contracts import IntervalRule
+
+    df = pd.DataFrame([(lo, lo + w, lo + w / 2) for lo, w in pairs], columns=["lo", "hi", "pt"])
+    problems = IntervalRule("lo", "hi", point="pt", minimum=0.0)(df)
+    n = {c: int((df[c] < -1e-9).sum()) for c in ("lo", "hi", "pt")}
+    assert problems == [f"{c} < 0 in {k:,} row(s) (e.g. row {int(np.argmax(df[c].to_numpy() < -1e-9))})"
+                        for c, k in n.items() if k]
+
+
 @given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)), min_size=1, max_size=20))
 def test_the_interval_rule_flags_exactly_the_swapped_rows(pairs):
     from crm_analysis.contracts import IntervalRule

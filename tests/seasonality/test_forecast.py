@@ -43,6 +43,9 @@ def test_contract(hist_bookings, models):
     assert set(fc["fare_class"]) == set(hist_bookings["fare_class"])
     assert fc["unconstrained"].dtype == bool and not fc["unconstrained"].any()
     assert set(res.chosen.index) == set(hist_bookings["fare_class"]) | {"total"}
+    from crm_analysis.contracts import FORECASTS
+
+    assert FORECASTS.problems(fc) == []  # the declared contract too: finite, >= 0 (findings_13e I7)
 
 
 def test_estimator_conventions(hist_bookings):
@@ -62,6 +65,9 @@ def test_reconciled_classes_add_up_to_total(hist_bookings, reconcile):
     r = DemandForecaster(horizon=30, reconcile=reconcile, **FAST).fit(hist_bookings, as_of=AS_OF).result_
     by_date = r.forecast.groupby("date")["mean"].sum().to_numpy()
     np.testing.assert_allclose(by_date, r.total["mean"].to_numpy(), rtol=0, atol=1e-9)
+    from crm_analysis.contracts import FORECASTS
+
+    assert FORECASTS.problems(r.forecast) == []
     # also the cross-validation forecasts of the final model (before clipping at 0)
     fin = r.cv_predictions[r.cv_predictions["model"] == "final"]
     wide = fin.pivot_table(index=["origin", "date"], columns="series", values="mean")
