@@ -151,7 +151,8 @@ from ._common import to_timestamp
 from .calendar import HolidayCalendar
 from .pickup import OnTheBooks, on_the_books, pickup_forecast
 from .series import DemandSeries, booking_series
-from .unconstrain import UnconstrainedHistory, night_closures, stay_length_shares, unconstrain_history
+from .unconstrain import (UnconstrainedHistory, check_capacity, night_closures, stay_length_shares,
+                          unconstrain_history)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -397,6 +398,8 @@ class _Source:
                     + (f"{first:%Y-%m-%d}" if pd.notna(first) else "missing")
                     + "; a forecast needs bookings known at as_of (choose a later as_of)"
                 )
+            if fc.unconstrain:  # the rooms the unconstraining uses, checked against the bookings as the steps do
+                check_capacity(history, fc.capacity, as_of=as_of, owner=type(fc).__name__)
             self.truncatable = bool(
                 (history["booking_date"] <= history["arrival_date"]).all()
                 and ("cancellation_date" not in history.columns
@@ -854,7 +857,8 @@ class DemandForecaster(NotFittedAttributes):
         bookings arrived by the origin), before fitting (needs ``capacity``;
         :mod:`crm_analysis.seasonality.unconstrain`).
     capacity : int, optional
-        Rooms, for ``unconstrain``.
+        Rooms, for ``unconstrain``; with bookings, checked against the rooms they hold
+        (:func:`~crm_analysis.seasonality.check_capacity`: refused when the bookings contradict it).
     closed_tolerance : int, default 0
         A night is full when the most rooms held reached ``capacity -
         closed_tolerance``.

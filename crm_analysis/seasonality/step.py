@@ -377,7 +377,9 @@ def run_demand_forecast(bookings: pd.DataFrame, params: SeasonalityParams | None
     p = params if params is not None else SeasonalityParams()
     p.check_forecast_by(p.forecast_by, bookings.columns)
     f = p.forecaster()
-    if p.unconstrain:  # the rooms the unconstraining uses: None only for the built-in hotel, and not contradicted
+    # the rooms the unconstraining uses: None only for the built-in hotel, and not contradicted; resolved here so that
+    # the message names SeasonalityParams (DemandForecaster.fit applies the same check_capacity rule for direct users)
+    if p.unconstrain:
         f.set_params(capacity=check_capacity(bookings, p.capacity, as_of=p.as_of, owner="SeasonalityParams"))
     return f.fit(bookings, as_of=p.as_of).result_
 

@@ -126,3 +126,27 @@ def test_a_synthetic_hotel_of_other_rooms_is_not_the_builtin_one_in_any_step(tmp
     with pytest.raises(InputError, match=r"\(60 rooms\)'\]\).*HorizonParams\(capacity=\.\.\.\)"):
         run_booking_horizon(b, HorizonParams(as_of="2024-06-30"))
     assert check_capacity(b, 60, as_of="2024-06-30") == 60
+
+
+def test_the_forecaster_used_directly_checks_its_capacity_against_the_bookings():
+    """DemandForecaster(unconstrain=True, capacity=...) used without run_demand_forecast unconstrained against any
+    capacity (a 40-room hotel at 20 rooms: most nights "full"); it now applies check_capacity's rule, in fit and in
+    backtest, naming itself in the fix. At the hotel's own rooms it fits, and its forecasts keep their contract."""
+    from crm_analysis.contracts import FORECASTS
+    from crm_analysis.seasonality import DemandForecaster, backtest
+
+    b = generate_bookings(DEFAULT_HOTEL.with_capacity(40), start="2024-01-01", end="2024-06-30",
+                          seed=1).bookings.assign(property="Own Hotel")
+    held = night_closures(b, 40, as_of="2024-05-31").table["final_held"]
+    too_few = int(held.max() / CAPACITY_MAX_FACTOR) - 1
+    settings = dict(horizon=7, unconstrain=True, cv_windows=2, cv_horizon=7, backtest_days=0,
+                    models=("seasonal_naive",))
+    wrong = DemandForecaster(capacity=too_few, **settings)
+    with pytest.raises(InputError) as err:
+        wrong.fit(b, as_of="2024-05-31")
+    assert f"capacity = {too_few} is contradicted by the bookings" in str(err.value)
+    assert "DemandForecaster(capacity=...)" in str(err.value)
+    with pytest.raises(InputError, match="is contradicted by the bookings"):
+        backtest(wrong, b, cutoffs=["2024-05-17"], horizon=7, as_of="2024-05-31")
+    fc = DemandForecaster(capacity=40, **settings).fit(b, as_of="2024-05-31").result_.forecast
+    assert fc["unconstrained"].all() and FORECASTS.problems(fc) == []
