@@ -32,6 +32,7 @@ __all__ = [
     "check_probability",
     "check_seed",
     "renamed_keyword",
+    "renamed_keys",
     "renamed_names",
 ]
 
@@ -464,6 +465,64 @@ def renamed_keywords(renamed: Mapping[str, str]) -> Any:
         return wrapper
 
     return decorate
+
+
+def renamed_keys(spec: Mapping[str, Any], renamed: Mapping[str, str], *, owner: str,
+                 stacklevel: int = 2) -> dict[str, Any]:
+    """A configuration mapping with renamed keys taken under their old names, with a ``FutureWarning``.
+
+    The dict-key counterpart of :func:`renamed_keywords` (a campaign spec's ``id_col`` is ``customer_col``, as
+    the column role is called everywhere else): the old key's value is passed on under the new key.
+
+    Parameters
+    ----------
+    spec : mapping
+        The configuration (e.g. ``IdicParams.campaign``).
+    renamed : mapping
+        ``{old key: new key}``.
+    owner : str
+        Where the keys are set, for the messages (``"campaign"``).
+    stacklevel : int, default 2
+        Of the warning (2: the caller of the function that calls this one).
+
+    Returns
+    -------
+    dict
+        A copy of ``spec`` with every old key replaced by its new key (order otherwise kept).
+
+    Raises
+    ------
+    crm_analysis.exceptions.InputError
+        When both keys are given with different values (after the warning: the old key was used either way).
+
+    Warns
+    -----
+    FutureWarning
+        For each old key given.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     renamed_keys({"id_col": "cid"}, {"id_col": "customer_col"}, owner="campaign")
+    {'customer_col': 'cid'}
+    >>> str(w[0].message)
+    "campaign: the key 'id_col' is deprecated: use 'customer_col'"
+    """
+    import warnings
+
+    out = dict(spec)
+    for old, new in renamed.items():
+        if old in out:
+            value = out.pop(old)
+            warnings.warn(f"{owner}: the key {old!r} is deprecated: use {new!r}", FutureWarning,
+                          stacklevel=stacklevel + 1)
+            if new in out and not _same(out[new], value):
+                raise InputError(f"{owner}: {new}={out[new]!r} and the deprecated {old}={value!r} disagree; "
+                                 f"give {new} only")
+            out[new] = value
+    return out
 
 
 def renamed_names(module: str, renamed: Mapping[str, str], namespace: Mapping[str, Any], *,

@@ -17,7 +17,7 @@ from crm_analysis.profitability import profit_deciles
 from crm_analysis.segmentation import rfm_scores
 
 #: Old names of column parameters, and the one name of their role.
-OLD = {"id_col": "customer_col", "age_col": "T_col"}
+OLD = {"id_col": "customer_col", "age_col": "T_col", "orders_col": "frequency_col"}
 
 
 def _callables():
@@ -66,3 +66,17 @@ def test_old_keywords_warn_and_give_the_same_result():
     with pytest.warns(FutureWarning, match="profit_deciles"):
         pd.testing.assert_frame_equal(profit_deciles(table, id_col="cust", n_groups=3),
                                       profit_deciles(table, customer_col="cust", n_groups=3))
+
+
+def test_current_profit_names_the_frequency_role_frequency_col():
+    """findings_13e I8: current_profit's orders_col was a third name of the frequency column role."""
+    from crm_analysis.segmentation import current_profit
+
+    t = pd.DataFrame({"revenue": [100.0, 50.0], "orders": [2.0, 0.0], "frequency": [5.0, 5.0]})
+    new = current_profit(t, frequency_col="orders", cost_per_order=5.0)
+    assert new.tolist() == [100.0 - 5.0 * 3, 50.0 - 5.0 * 1]  # orders = repeat orders + 1, by hand
+    with pytest.warns(FutureWarning, match=r"current_profit\(orders_col=...\) is deprecated: use frequency_col"):
+        pd.testing.assert_series_equal(current_profit(t, orders_col="orders", cost_per_order=5.0), new)
+    with pytest.warns(FutureWarning), pytest.raises(InputError, match="frequency_col='frequency' and the deprecated "
+                                                                      "orders_col='orders' disagree"):
+        current_profit(t, frequency_col="frequency", orders_col="orders", cost_per_order=5.0)

@@ -28,7 +28,7 @@ contracts are :data:`crm_analysis.contracts.CUSTOMER_PROFIT` etc.,
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError, SourceNotFoundError
-from crm_analysis._validate import check_columns, check_seed, renamed_names
+from crm_analysis._validate import check_columns, check_seed, renamed_keys, renamed_names
 
 import math
 import warnings
@@ -85,8 +85,10 @@ RECOMMENDERS: dict[str, type] = {
 }
 #: Campaign sources: ``synthetic`` (a simulated test on the run's customers), ``hillstrom``, ``csv``, ``parquet``.
 CAMPAIGN_LOADERS: tuple[str, ...] = ("synthetic", "hillstrom", "csv", "parquet")
-_CAMPAIGN_KEYS = {"loader", "path", "group_col", "control", "outcomes", "id_col", "treatment", "outcome", "features",
-                  "by", "value_col", "value_per_response"}
+_CAMPAIGN_KEYS = {"loader", "path", "group_col", "control", "outcomes", "customer_col", "treatment", "outcome",
+                  "features", "by", "value_col", "value_per_response"}
+#: Renamed keys of the campaign spec, taken with a FutureWarning (findings_13e I8: one name per column role).
+_CAMPAIGN_RENAMED = {"id_col": "customer_col"}
 #: Chain columns an uplift model may use as features (joined by customer id).
 CHAIN_FEATURES: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value", "p_alive", "clv", "profit",
                                    "return_rate")
@@ -144,7 +146,8 @@ class IdicParams:
         Campaign source: ``{"loader": "synthetic"}`` (a simulated test on the
         run's customers), ``{"loader": "hillstrom", "path": ...}``, or
         ``{"loader": "csv" | "parquet", "path": ..., "group_col", "control",
-        "outcomes", "id_col"}``; optional ``treatment`` (default the first),
+        "outcomes", "customer_col"}`` (the customer id column; the old key
+        ``id_col`` is taken with a ``FutureWarning``); optional ``treatment`` (default the first),
         ``outcome`` (the 0/1 outcome the models predict, default
         ``"conversion"``), ``value_col`` (the money outcome, default
         ``"spend"`` when there is one), ``value_per_response`` (revenue of
@@ -229,6 +232,8 @@ class IdicParams:
         if self.campaign is not None:
             if not isinstance(self.campaign, Mapping):
                 raise InputError(f"campaign must be a mapping like {{loader: synthetic}}, got {self.campaign!r}")
+            object.__setattr__(self, "campaign", renamed_keys(self.campaign, _CAMPAIGN_RENAMED, owner="campaign",
+                                                              stacklevel=4))
             unknown = sorted(set(self.campaign) - _CAMPAIGN_KEYS)
             if unknown:
                 raise InputError(f"campaign: unknown key(s) {unknown}; known: {sorted(_CAMPAIGN_KEYS)}")
@@ -239,7 +244,7 @@ class IdicParams:
                 raise InputError(f"campaign.loader {loader!r} needs campaign.path (the campaign file)")
             if self.campaign.get("value_per_response") is not None:
                 _num("campaign.value_per_response", self.campaign["value_per_response"], 0.0)
-            for key in ("outcome", "value_col", "treatment", "by", "group_col", "id_col"):
+            for key in ("outcome", "value_col", "treatment", "by", "group_col", "customer_col"):
                 v = self.campaign.get(key)
                 if v is not None and not isinstance(v, str):
                     raise InputError(f"campaign.{key} must be a column name or label (text), got {v!r}")
@@ -361,7 +366,7 @@ def _load_campaign(spec: Mapping[str, Any], customers: pd.DataFrame, seed: int, 
     value_col = spec.get("value_col")
     money = [c for c in outcomes if c == "spend"] + ([value_col] if value_col and value_col != "spend" else [])
     return campaign_data(raw, group_col=spec.get("group_col", "group"), control=spec.get("control", "control"),
-                         outcomes=outcomes, customer_col=spec.get("id_col", "customer_id"),
+                         outcomes=outcomes, customer_col=spec.get("customer_col", "customer_id"),
                          money=[c for c in money if c in outcomes])
 
 

@@ -91,11 +91,12 @@ def default_cell_names(n: int) -> dict[tuple[int, int], str]:
     raise InputError(f"default cell names exist for n=2 or n=3, got n={n}; pass names=")
 
 
+@_renamed_keywords({"orders_col": "frequency_col"})  # findings_13e I8: one name per column role
 def current_profit(
     table: pd.DataFrame,
     *,
     revenue_col: str = "revenue",
-    orders_col: str | None = "frequency",
+    frequency_col: str | None = "frequency",
     cost_rate: float = 0.0,
     cost_per_order: float = 0.0,
     orders_offset: int = 1,
@@ -103,7 +104,7 @@ def current_profit(
     """Current profitability: revenue minus variable costs.
 
     ``profit = revenue * (1 - cost_rate) - cost_per_order * orders`` with
-    ``orders = table[orders_col] + orders_offset``. In a Fader-Hardie summary
+    ``orders = table[frequency_col] + orders_offset``. In a Fader-Hardie summary
     ``frequency`` counts repeat purchases, hence the default offset of 1 (the
     first purchase).
 
@@ -113,14 +114,15 @@ def current_profit(
         One row per customer.
     revenue_col : str, default "revenue"
         Revenue in the observation period.
-    orders_col : str or None, default "frequency"
-        Column counting orders; ``None`` only when ``cost_per_order == 0``.
+    frequency_col : str or None, default "frequency"
+        Column counting (repeat) orders, the frequency role of the RFM summary; ``None`` only when
+        ``cost_per_order == 0``. The old keyword ``orders_col`` is taken with a ``FutureWarning``.
     cost_rate : float, default 0.0
         Variable cost as a fraction of revenue (cost of goods, payment fees), in [0, 1].
     cost_per_order : float, default 0.0
         Fixed cost of serving one order (picking, shipping), >= 0.
     orders_offset : int, default 1
-        Added to ``orders_col`` to get the number of orders.
+        Added to ``frequency_col`` to get the number of orders.
 
     Returns
     -------
@@ -135,10 +137,10 @@ def current_profit(
     revenue = require_finite(table[revenue_col], revenue_col)
     profit = revenue * (1.0 - cost_rate)
     if cost_per_order:
-        if orders_col is None:
-            raise InputError("cost_per_order needs orders_col (the column counting orders)")
-        require_columns(table, [orders_col], "customer table")
-        profit = profit - cost_per_order * (require_finite(table[orders_col], orders_col) + orders_offset)
+        if frequency_col is None:
+            raise InputError("cost_per_order needs frequency_col (the column counting orders)")
+        require_columns(table, [frequency_col], "customer table")
+        profit = profit - cost_per_order * (require_finite(table[frequency_col], frequency_col) + orders_offset)
     return pd.Series(profit, index=table.index, name="current_profit")
 
 

@@ -118,6 +118,24 @@ def test_bad_parameters_are_refused(kwargs, match):
         IdicParams(**kwargs)
 
 
+def test_the_campaign_key_of_the_customer_column_is_customer_col_and_id_col_still_works(tmp_path):
+    """findings_13e I8: the campaign spec said id_col for the role every function calls customer_col; id_col is
+    taken with a FutureWarning (the same parameters, hence the same run), both keys disagreeing are refused."""
+    spec = {"loader": "csv", "path": "campaign.csv", "group_col": "arm", "control": "none"}
+    new = IdicParams(campaign={**spec, "customer_col": "cust"})
+    assert new.campaign["customer_col"] == "cust"
+    with pytest.warns(FutureWarning, match="campaign: the key 'id_col' is deprecated: use 'customer_col'"):
+        old = IdicParams(campaign={**spec, "id_col": "cust"})
+    assert old == new
+    with pytest.warns(FutureWarning), pytest.raises(
+            ValueError, match="campaign: customer_col='cust' and the deprecated id_col='other' disagree"):
+        IdicParams(campaign={**spec, "customer_col": "cust", "id_col": "other"})
+    with pytest.warns(FutureWarning):  # the same value under both keys: one warning, no error
+        assert IdicParams(campaign={**spec, "customer_col": "cust", "id_col": "cust"}) == new
+    with pytest.raises(ValueError, match=r"campaign.customer_col must be a column name"):
+        IdicParams(campaign={**spec, "customer_col": 3})
+
+
 # --- found by a newcomer's try-out (issue 16) -------------------------------------------------------------------
 
 def test_return_lines_kept_in_the_transactions_are_left_out_of_the_recommendations_and_counted(inputs):
@@ -160,7 +178,7 @@ def test_the_eligible_share_headline_is_a_share_of_the_run_s_customers(inputs, r
     a = result.customer_actions
     assert h["campaign_eligible_share"] == pytest.approx(a["campaign_eligible"].astype(bool).mean())
     spec = {"loader": "csv", "path": str(_campaign_file(tmp_path)), "group_col": "arm", "control": "none",
-            "id_col": "cust"}
+            "customer_col": "cust"}
     r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec))
     assert r.targeting is not None and len(r.targeting) == 1200
     assert r.customer_actions["campaign_eligible"].isna().all()
@@ -173,7 +191,7 @@ def test_campaign_keys_of_a_file_with_its_own_outcome_names(inputs, tmp_path):
     path = _campaign_file(tmp_path)
     df = pd.read_csv(path).rename(columns={"visit": "opened", "conversion": "bought", "spend": "revenue"})
     df.to_csv(path, index=False)
-    base = {"loader": "csv", "path": str(path), "group_col": "arm", "control": "none", "id_col": "cust",
+    base = {"loader": "csv", "path": str(path), "group_col": "arm", "control": "none", "customer_col": "cust",
             "outcomes": ["opened", "bought", "revenue"]}
 
     def run(**spec):
@@ -199,7 +217,7 @@ def test_a_campaign_with_several_treatments_says_which_one_is_analysed(inputs, t
     df = pd.read_csv(path)
     df.loc[df.index % 3 == 0, "arm"] = "sms"
     df.to_csv(path, index=False)
-    spec = {"loader": "csv", "path": str(path), "group_col": "arm", "control": "none", "id_col": "cust",
+    spec = {"loader": "csv", "path": str(path), "group_col": "arm", "control": "none", "customer_col": "cust",
             "value_per_response": 40.0}
     r = run_idic(tx, clv, seg, IdicParams(top_k=3, holdout_days=0, campaign=spec))
     assert any("the campaign has 2 treatments" in n and "campaign.treatment picks another" in n for n in r.notes)
