@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import crm_analysis
@@ -63,6 +64,39 @@ def test_a_missing_artefact_of_a_chained_run(tmp_path):
         pytest.skip("a run context without a run directory builds missing artefacts")
     with pytest.raises(SourceNotFoundError, match="artefact 'clv.parquet' is missing"):
         ctx.read_table("clv")
+
+
+@pytest.mark.parametrize("name", ["clv", "forecasts.parquet", "synthetic_replay", "transactions"])
+def test_a_missing_artefact_names_the_step_that_writes_it(tmp_path, name):
+    """findings_13e I9: "the notebook that writes it must run earlier" named no notebook; now the producer."""
+    from crm_analysis.steps import producer_of
+
+    ctx = RunContext(tmp_path)
+    if ctx.standalone:
+        pytest.skip("a run context without a run directory builds missing artefacts")
+    step = producer_of(name)
+    with pytest.raises(SourceNotFoundError) as err:
+        ctx.read_table(name)
+    assert f"it is written by the {step.name} step ({step.notebook}, {step.function})" in str(err.value)
+
+
+@pytest.mark.parametrize("run_dir", [True, False])
+@pytest.mark.parametrize("name", ["nonexistent_table", "forecast", "Clv.parquet"])
+def test_an_unknown_artefact_is_called_unknown_not_missing(tmp_path, monkeypatch, run_dir, name):
+    """findings_13e I9: an unknown name was reported as a missing artefact an earlier notebook should write."""
+    from crm_analysis.contracts import TABLES
+    from crm_analysis.exceptions import NotFoundError
+
+    monkeypatch.chdir(tmp_path)
+    ctx = RunContext(tmp_path / "run" if run_dir else None)
+    with pytest.raises(NotFoundError) as err:
+        ctx.read_table(name)
+    stem = name.removesuffix(".parquet")
+    assert f"unknown artefact {stem!r}: no step of the chain writes" in str(err.value)
+    assert f"known: {sorted(TABLES)}" in str(err.value) and "missing" not in str(err.value)
+    ctx.path(name).parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"a": [1]}).to_parquet(ctx.path(name))
+    assert ctx.read_table(name)["a"].tolist() == [1]  # a table of one's own, once written, is read
 
 
 @pytest.mark.parametrize("name", ["load_cdnow", "load_online_retail", "load_online_retail_ii", "load_hotels"])

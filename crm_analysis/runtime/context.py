@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from crm_analysis.exceptions import SourceNotFoundError
+from crm_analysis.exceptions import NotFoundError, SourceNotFoundError
 from crm_analysis.contracts import TABLES, ContractError, TimeUnit, check_file, headline_spec
 from crm_analysis.presentation import Units, install_display
 
@@ -194,8 +194,12 @@ class RunContext:
         Raises
         ------
         crm_analysis.exceptions.SourceNotFoundError
-            (a ``FileNotFoundError``) When the artefact is missing in a chained run (a run directory was
-            given): an earlier notebook should have written it.
+            (a ``FileNotFoundError``) When a table of the chain is missing in a chained run (a run directory
+            was given): the message names the step that writes it (:func:`crm_analysis.steps.producer_of`),
+            which should have run earlier.
+        crm_analysis.exceptions.NotFoundError
+            (a ``KeyError``) When ``name`` is not in the run directory and no step of the chain writes it (and
+            no ``default`` builds it in a stand-alone run): an unknown name, listing the known tables.
         crm_analysis.contracts.ContractError
             When a declared artefact does not keep its contract, e.g. a table
             of time-unit columns whose metadata lost the unit.
@@ -203,19 +207,28 @@ class RunContext:
         path = self.path(name)
         if path.exists():
             return self._read_checked(path, TABLES.get(_stem(name)))
+        from crm_analysis.steps import build_artefacts, producer_of
+
+        step: Any = None
+        if default is None or not self.standalone:
+            try:
+                step = producer_of(path.name)
+            except NotFoundError:  # findings_13e I9: an unknown name is not a missing artefact
+                where = f"run directory {self.run_dir}" if not self.standalone else "the run directory"
+                raise NotFoundError(
+                    f"unknown artefact {_stem(name)!r}: no step of the chain writes {path.name} and it is not in "
+                    f"{where}; known: {sorted(TABLES)}"
+                ) from None
         if not self.standalone:
             raise SourceNotFoundError(
-                f"artefact {path.name!r} is missing from run directory {self.run_dir}: "
-                "the notebook that writes it must run earlier in the chain"
+                f"artefact {path.name!r} is missing from run directory {self.run_dir}: it is written by the "
+                f"{step.name} step ({step.notebook}, {step.function}), which must run earlier in the chain"
             )
         self.log.append(f"{name}: not in the run directory; built from the default data (seed={self.seed})")
         print(self.log[-1])
         if default is not None:
             self.write_table(default(self), name)
         else:
-            from crm_analysis.steps import build_artefacts, producer_of
-
-            step = producer_of(name)
             self.log.append(f"{name}: built by the {step.name} step ({step.function}) with its default parameters")
             for other, df in build_artefacts(name, self).items():
                 if not self.path(other).exists():
