@@ -625,7 +625,9 @@ CLV = TableContract(
         _col("clv", "float64", "discounted expected margin over the horizon", unit="currency"),
         _col("p_alive_model", "string", "label of the purchase model used downstream, e.g. 'BG/NBD'"),
         _col("clv_lower", "float64", "lower end of the prediction interval of the customer's realised CLV over the "
-             "horizon (level: clv_params.json prediction_intervals.level); with clv_upper or not at all",
+             "horizon (level: clv_params.json prediction_intervals.level; crm_analysis.clv.clv_prediction_intervals); "
+             "with clv_upper or not at all. Not the parameter-uncertainty interval of the expected CLV "
+             "(customer_lifetime_value's clv_param_lower / clv_param_upper)",
              required=False, unit="currency"),
         _col("clv_upper", "float64", "upper end of that interval; clv_lower <= clv_upper. It need not contain clv "
              "(an expected value): a customer unlikely to buy again within the horizon has clv_upper 0",

@@ -17,7 +17,7 @@ with the Gamma-Gamma population mean spend: the spend rule of
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
-from crm_analysis._validate import check_columns
+from crm_analysis._validate import check_columns, check_count, check_number
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,6 +130,8 @@ class CLVAnalysis:
         margin: float = 0.3,
         discount_rate: float = 0.1,
         intervals: bool = False,
+        interval_level: float = 0.9,
+        interval_draws: int = 200,
         seed: int = 42,
     ) -> pd.DataFrame:
         """Per-customer value table (the ``clv.parquet`` columns).
@@ -143,7 +145,18 @@ class CLVAnalysis:
         discount_rate : float, default 0.1
             Annual discount rate.
         intervals : bool, default False
-            Add ``clv_lower`` / ``clv_upper`` (parameter uncertainty).
+            Add ``clv_lower`` / ``clv_upper``: the prediction interval of each
+            customer's *realised* CLV over the horizon (simulated futures, purchase
+            process and parameter uncertainty), the interval of ``clv.parquet``
+            (:data:`crm_analysis.contracts.CLV`) as the rfm_clv step computes it
+            (:func:`crm_analysis.clv.clv_prediction_intervals`). Not the
+            parameter-uncertainty interval of the expected CLV,
+            ``customer_lifetime_value(..., intervals=True)``'s ``clv_param_lower`` /
+            ``clv_param_upper``.
+        interval_level : float, default 0.9
+            Level of the prediction intervals (the step's ``interval_level``).
+        interval_draws : int, default 200
+            Simulated futures per customer (the step's ``interval_draws``, at least 20).
         seed : int, default 42
             Seed of the interval simulation.
 
@@ -159,9 +172,11 @@ class CLVAnalysis:
             hand-made one) gives a table without that column (so not the
             full contract), and ``attrs["missing_columns"]`` says so.
             ``attrs`` carry the summary's
-            attributes, the settings, ``model`` (registry name) and
+            attributes, the settings, ``model`` (registry name),
             ``spend_basis`` (customers valued with the population mean
-            spend, by reason).
+            spend, by reason) and, with ``intervals``,
+            ``prediction_intervals`` (level, draws, whether parameter
+            uncertainty is included).
         """
         from crm_analysis.clv import customer_lifetime_value
 
@@ -189,7 +204,6 @@ class CLVAnalysis:
             time_unit=unit,
             margin=margin,
             discount_rate=discount_rate,
-            intervals=intervals,
             seed=seed,
         )
         if not isinstance(values, pd.DataFrame):
@@ -216,10 +230,22 @@ class CLVAnalysis:
         if "revenue" not in s.columns:
             out = out.drop(columns="revenue")
             missing_cols["revenue"] = "not in the summary (a column of crm_analysis.rfm.rfm_summary)"
-        if intervals:
-            for col in ("clv_lower", "clv_upper"):
-                if col in values:
-                    out[col] = np.asarray(values[col], dtype=float)
+        iv_record: dict[str, Any] = {}
+        if intervals:  # the contract's interval: the prediction interval of the realised CLV, as the step's
+            from .report_extras import clv_prediction_intervals
+
+            check_number(interval_level, "interval_level", minimum=0.0, maximum=1.0, low_open=True, high_open=True,
+                         fix="e.g. 0.9 for 90% intervals")
+            check_count(interval_draws, "interval_draws", minimum=20,
+                        fix="simulated futures per customer; 200 is the rfm_clv step's default")
+            iv = clv_prediction_intervals(self.transaction_model, self.spend_model, s, horizon=horizon, time_unit=unit,
+                                          margin=margin, discount_rate=discount_rate, level=interval_level,
+                                          n_draws=int(interval_draws), seed=seed)
+            ends = iv.customers[["clv_lower", "clv_upper"]].set_axis(iv.customers.index.astype(str))
+            ends = ends.reindex(out["customer_id"].astype(str))
+            out["clv_lower"] = ends["clv_lower"].to_numpy(float)
+            out["clv_upper"] = ends["clv_upper"].to_numpy(float)
+            iv_record = {"level": iv.level, "n_draws": iv.n_draws, "parameter_uncertainty": iv.parameter_uncertainty}
         out["p_alive_model"] = out["p_alive_model"].astype("string")
         bad = out.drop(columns="customer_id").isna().sum()
         bad = bad[bad > 0]
@@ -229,6 +255,8 @@ class CLVAnalysis:
         out.attrs.update({"horizon": horizon, "margin": margin, "discount_rate": discount_rate, "model": self.model,
                           "spend_basis": dict(values.attrs.get("spend_basis", {})),
                           "missing_columns": missing_cols})
+        if iv_record:
+            out.attrs["prediction_intervals"] = iv_record
         return out
 
 
@@ -312,6 +340,8 @@ def customer_value_table(
     calibration_end: Any = None,
     criterion: str = "holdout_rmse",
     intervals: bool = False,
+    interval_level: float = 0.9,
+    interval_draws: int = 200,
     seed: int = 42,
     **summary_kwargs: Any,
 ) -> pd.DataFrame:
@@ -341,7 +371,12 @@ def customer_value_table(
     criterion : str, default "holdout_rmse"
         Selection criterion with ``model="auto"``.
     intervals : bool, default False
-        Add ``clv_lower`` / ``clv_upper``.
+        Add ``clv_lower`` / ``clv_upper``, the prediction interval of the
+        customer's realised CLV (as in ``clv.parquet``; :meth:`CLVAnalysis.value_table`).
+    interval_level : float, default 0.9
+        Level of those intervals.
+    interval_draws : int, default 200
+        Simulated futures per customer for them.
     seed : int, default 42
         Seed of the interval simulation.
     **summary_kwargs
@@ -380,7 +415,8 @@ def customer_value_table(
         model = choice.chosen
     analysis = fit_clv_models(summary, model=model)
     table = analysis.value_table(
-        horizon=horizon, margin=margin, discount_rate=discount_rate, intervals=intervals, seed=seed
+        horizon=horizon, margin=margin, discount_rate=discount_rate, intervals=intervals,
+        interval_level=interval_level, interval_draws=interval_draws, seed=seed
     )
     if choice is not None:
         table.attrs["model_choice"] = choice.to_dict()

@@ -340,13 +340,21 @@ def customer_lifetime_value(
     step : float, default 1
         Step of the discounting grid in time units.
     intervals : bool, default False
-        Add ``clv_lower``/``clv_upper``: quantiles of the CLV over ``n_draws``
-        parameter vectors drawn from the asymptotic normal distribution of
-        both models' log parameters (independent across the two models).
+        Add ``clv_param_lower``/``clv_param_upper``: the interval of the
+        *expected* CLV from parameter uncertainty only, the central ``level``
+        quantiles of the expected CLV over ``n_draws`` parameter vectors drawn
+        from the asymptotic normal distribution of both models' log parameters
+        (independent across the two models). Not the prediction interval of
+        the customer's *realised* CLV (purchase process and parameters) that
+        ``clv.parquet``'s ``clv_lower``/``clv_upper`` hold
+        (:func:`crm_analysis.clv.clv_prediction_intervals`, and
+        :meth:`CLVAnalysis.value_table` with ``intervals=True``); that one is
+        much wider and need not contain ``clv``, this one does for almost
+        every customer.
     n_draws : int, default 200
         Number of parameter draws for the intervals.
     level : float, default 0.9
-        Coverage of the intervals (central quantiles of the draws).
+        Level of the intervals (central quantiles of the draws).
     seed : int or numpy.random.Generator, optional
         Seed of the parameter draws.
     progress : bool, default False
@@ -358,7 +366,7 @@ def customer_lifetime_value(
         Indexed like ``data``: ``expected_purchases`` (over the horizon,
         undiscounted), ``expected_spend`` (expected spend per purchase under
         the spend rule of the module docstring), ``clv`` (discounted margin),
-        and with ``intervals`` ``clv_lower``, ``clv_upper``.
+        and with ``intervals`` ``clv_param_lower``, ``clv_param_upper``.
         ``attrs["spend_basis"]`` counts the customers valued with the
         population mean spend, by reason (:data:`SPEND_REASONS`).
 
@@ -397,7 +405,9 @@ def customer_lifetime_value(
             with np.errstate(all="ignore"):
                 sims[:, i] = _clv_core(tm, sm, data, times, disc, margin, strict=False)[2]
         lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
-        out["clv_lower"] = np.nanquantile(sims, lo, axis=1)
-        out["clv_upper"] = np.nanquantile(sims, hi, axis=1)
+        # named apart from clv.parquet's clv_lower / clv_upper (a prediction interval of the realised CLV): one name,
+        # one interval (findings_13e, issue #13 interval naming)
+        out["clv_param_lower"] = np.nanquantile(sims, lo, axis=1)
+        out["clv_param_upper"] = np.nanquantile(sims, hi, axis=1)
     out.attrs["spend_basis"] = counts
     return out

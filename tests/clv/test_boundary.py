@@ -171,7 +171,7 @@ def test_clv_with_a_boundary_fit(no_dropout):
     a = customer_lifetime_value(bg, gg, data, horizon=26, intervals=True, n_draws=20, seed=1)
     b = customer_lifetime_value(nbd, gg, data, horizon=26)
     np.testing.assert_allclose(a["clv"], b["clv"], rtol=1e-12)
-    assert np.isfinite(a[["clv_lower", "clv_upper"]]).all().all()
+    assert np.isfinite(a[["clv_param_lower", "clv_param_upper"]]).all().all()
 
 
 @pytest.mark.shared_data

@@ -129,8 +129,8 @@ def test_customer_value_table_and_intervals_do_not_crash(tx, summary, analysis):
     few = summary.loc[["R1", "R2", "R3"] + list(summary.index[:5])]
     out = customer_lifetime_value(analysis.transaction_model, analysis.spend_model, few, horizon=26,
                                   intervals=True, n_draws=40, seed=1)
-    assert np.isfinite(out[["clv", "clv_lower", "clv_upper"]].to_numpy()).all()
-    assert (out["clv_lower"] <= out["clv_upper"]).all()
+    assert np.isfinite(out[["clv", "clv_param_lower", "clv_param_upper"]].to_numpy()).all()
+    assert (out["clv_param_lower"] <= out["clv_param_upper"]).all()
     assert out.attrs["spend_basis"][SPEND_NONPOSITIVE] == 3
 
 

@@ -146,6 +146,35 @@ def test_clv_table_carries_each_customers_interval(plain, tmp_path):
     assert len(seg.segments) == len(clv)
 
 
+def test_one_interval_name_means_one_interval(plain, params):
+    """Issue #13 interval naming: customer_lifetime_value(intervals=True) wrote clv_lower / clv_upper for the
+    parameter-uncertainty interval of the *expected* CLV, and value_table(intervals=True) handed it on as clv.parquet's
+    columns, which the contract declares the prediction interval of the *realised* CLV. Now value_table's
+    clv_lower / clv_upper are the step's (same numbers, same seed), and the other interval has its own names."""
+    from crm_analysis.clv import customer_lifetime_value
+
+    a = plain.analysis
+    table = a.value_table(horizon=params.horizon, margin=params.margin, discount_rate=params.discount_rate,
+                          intervals=True, interval_level=params.interval_level, interval_draws=params.interval_draws,
+                          seed=params.seed)
+    assert CLV.problems(table) == []
+    np.testing.assert_array_equal(table["clv_lower"].to_numpy(), plain.clv["clv_lower"].to_numpy())
+    np.testing.assert_array_equal(table["clv_upper"].to_numpy(), plain.clv["clv_upper"].to_numpy())
+    assert table.attrs["prediction_intervals"]["level"] == params.interval_level
+    few = plain.summary.iloc[:40]
+    conf = customer_lifetime_value(a.transaction_model, a.spend_model, few, horizon=params.horizon,
+                                   time_unit="W", margin=params.margin, discount_rate=params.discount_rate,
+                                   intervals=True, n_draws=40, seed=1)
+    assert {"clv_param_lower", "clv_param_upper"} <= set(conf.columns)
+    assert not {"clv_lower", "clv_upper"} & set(conf.columns)
+    # the two intervals differ in kind: the realised CLV's is wider than the expected CLV's for most customers
+    pred = table.set_index("customer_id").loc[few.index.astype(str)]
+    wider = (pred["clv_upper"] - pred["clv_lower"]).to_numpy() > (conf["clv_param_upper"] - conf["clv_param_lower"]).to_numpy()
+    assert wider.mean() > 0.5
+    with pytest.raises(ValueError, match="interval_draws"):
+        a.value_table(intervals=True, interval_draws=5)
+
+
 def test_interval_headlines_are_declared_and_are_the_total_interval(plain):
     heads, labels = plain.headlines(), plain.headline_labels()
     declared = {s.key for s in HEADLINES["rfm_clv"]}

@@ -64,8 +64,8 @@ def test_intervals_seeded_and_cover_point(fitted):
     a = customer_lifetime_value(bg, gg, sub, horizon=26, step=2, intervals=True, n_draws=60, seed=3)
     b = customer_lifetime_value(bg, gg, sub, horizon=26, step=2, intervals=True, n_draws=60, seed=3)
     pd.testing.assert_frame_equal(a, b)
-    assert (a["clv_lower"] <= a["clv_upper"]).all()
-    inside = (a["clv_lower"] <= a["clv"]) & (a["clv"] <= a["clv_upper"])
+    assert (a["clv_param_lower"] <= a["clv_param_upper"]).all()
+    inside = (a["clv_param_lower"] <= a["clv"]) & (a["clv"] <= a["clv_param_upper"])
     assert inside.mean() > 0.95
 
 

@@ -138,7 +138,8 @@ def test_clv_and_its_interval_share_the_currency_and_the_rounding() -> None:
 
     df = pd.DataFrame({"clv": [68530.2], "clv_lower": [40750.44], "clv_upper": [100732.14]})
     page = _relabel_styler(df.style.format("{:,.2f}"), Units("GBP"))
-    for text in ("CLV (GBP)", "CLV, lower end of the interval (GBP)", "CLV, upper end of the interval (GBP)",
+    for text in ("CLV (GBP)", "CLV, lower end of the prediction interval (GBP)",
+                 "CLV, upper end of the prediction interval (GBP)",
                  "68,530", "40,750", "100,732"):
         assert text in page, text
     assert "40,750.44" not in page
