@@ -59,6 +59,7 @@ __all__ = [
     "FORECAST_INTERVAL",
     "HalfWidthRule",
     "HALF_WIDTH",
+    "REPLAY_INTERVAL",
     "HeadlineSpec",
     "ARTEFACTS",
     "TABLES",
@@ -614,6 +615,10 @@ FORECAST_INTERVAL = IntervalRule("lower", "upper", std="std", point="mean", mini
                                  "the forecaster clips mean, lower and upper at 0")
 #: The booking-horizon step's half-widths (``*_ci``, "half-width of the 95 % interval"): finite and >= 0.
 HALF_WIDTH = HalfWidthRule(key="policy")
+#: The policy replay's bootstrap interval of the net RevPAR (undeclared columns ``net_revpar_low`` /
+#: ``net_revpar_high``, missing with fewer than two weeks): in order and finite; no minimum (walk costs can make
+#: the net RevPAR negative).
+REPLAY_INTERVAL = IntervalRule("net_revpar_low", "net_revpar_high", finite=True, key="policy", what="net RevPAR")
 
 
 CLV = TableContract(
@@ -880,6 +885,7 @@ OVERBOOKING_HORIZON = TableContract(
 POLICY_REPLAY = TableContract(
     "policy_replay", POLICY_REPLAY_SCHEMA, step="booking_horizon", readers=(),
     description="one row per capacity-control policy replayed on the test nights: revenue, RevPAR, occupancy, refusals, walks (more columns than declared: counts by outcome, interval bounds)", extra_columns=True,
+    row_checks=(REPLAY_INTERVAL,),
 )
 EXPECTED_SHOWS = TableContract(
     "expected_shows", EXPECTED_SHOWS_SCHEMA, step="booking_horizon", readers=(),

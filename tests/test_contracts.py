@@ -404,6 +404,25 @@ def test_every_half_width_of_the_synthetic_replay_is_finite_and_not_negative(tmp
         RunContext(tmp_path, notebook="booking_horizon").write_table(ok.assign(**{column: value}), "synthetic_replay")
 
 
+def test_the_policy_replays_bootstrap_interval_keeps_the_interval_rule():
+    """I7's family: policy_replay.parquet carries an undeclared interval (net_revpar_low / net_revpar_high, a
+    bootstrap over weeks) that no rule checked. In order and finite; missing (fewer than two weeks) and negative
+    (walk costs) allowed."""
+    from crm_analysis.contracts import POLICY_REPLAY
+
+    row = {c.name: (pd.array(["fcfs", "dp"], dtype="string") if c.dtype == "string" else
+                    np.array([3, 4], dtype="int64") if c.dtype == "int64" else np.array([1.5, 2.5]))
+           for c in POLICY_REPLAY.schema}
+    ok = pd.DataFrame(row).assign(net_revpar_low=[-2.0, np.nan], net_revpar_high=[3.0, np.nan])
+    assert POLICY_REPLAY.problems(ok) == []
+    assert POLICY_REPLAY.problems(ok.assign(net_revpar_low=[5.0, np.nan]))[0].startswith(
+        "net_revpar_low > net_revpar_high in 1 row(s) (e.g. policy 'fcfs'")
+    assert POLICY_REPLAY.problems(ok.assign(net_revpar_high=[np.inf, np.nan]))[0].startswith(
+        "net_revpar_high is infinite in 1 row(s)")
+    assert POLICY_REPLAY.problems(ok.drop(columns="net_revpar_high"))[0].startswith(
+        "column 'net_revpar_low' without 'net_revpar_high'")
+
+
 @given(st.lists(st.tuples(st.floats(-10, 10), st.floats(0, 10)), min_size=1, max_size=20))
 def test_the_minimum_flags_exactly_the_rows_below_it(pairs):
     """Property: with minimum 0, a row is reported iff its lower end, upper end or point estimate is below 0."""
