@@ -28,7 +28,8 @@ Pickup forecast
 :func:`pickup_forecast`: for a night ``o + h`` after the origin ``o``,
 ``OTB(o + h, h) + mean(final(t') - OTB(t', h))`` over the ``weeks * 7``
 nights ``t' <= o`` (complete nights whose final demand is known at ``o``);
-the additive advanced pickup.
+the additive advanced pickup. A forecast of sales can be capped at what a
+night can sell (``cap``: the hotel's capacity, or the most sold on a night).
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def _on_the_books(
 
 
 def pickup_forecast(
-    otb: np.ndarray, final: np.ndarray, origin: int, horizon: int, *, weeks: int = 13
+    otb: np.ndarray, final: np.ndarray, origin: int, horizon: int, *, weeks: int = 13, cap: float | None = None
 ) -> np.ndarray:
     """Additive advanced pickup forecast of the ``horizon`` nights after ``origin``.
 
@@ -240,22 +241,36 @@ def pickup_forecast(
         Nights forecast: ``origin + 1 .. origin + horizon``.
     weeks : int, default 13
         The pickup is averaged over the last ``7 * weeks`` complete nights.
+    cap : float, optional
+        The most a night can sell (rooms): the forecast is ``min(..., cap)``.
+        The additive pickup adds the window's mean pickup to every night
+        whatever is on the books, so a night already well booked in a busy
+        season is forecast beyond what the hotel can sell: on the City Hotel
+        12-38 of the 56 nights of a backtest above the most room-nights ever
+        sold on a night (issue #18, benchmarks/README.md). A forecast of
+        sales (not of unconstrained demand) is capped there.
 
     Returns
     -------
     numpy.ndarray
         Shape ``(horizon,)``: ``otb[origin + h, h] + mean(final[t] - otb[t, h])``
-        over ``t`` in the window (nights whose ``final`` is NaN are skipped).
+        over ``t`` in the window (nights whose ``final`` is NaN are skipped),
+        at most ``cap``.
 
     Raises
     ------
     ValueError
-        When the leads or nights of ``otb`` do not cover the horizon.
+        When the leads or nights of ``otb`` do not cover the horizon, or
+        ``cap`` is not a non-negative number.
     """
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float, np.number))
+                            or not np.isfinite(cap) or cap < 0):
+        raise InputError(f"cap must be a non-negative number (the most a night can sell), got {cap!r}")
     h = np.arange(1, int(horizon) + 1)
     if otb.shape[1] <= h[-1] or otb.shape[0] <= origin + h[-1]:
         raise InputError(f"on-the-books array {otb.shape} does not cover {horizon} nights/leads after position {origin}")
     lo = max(0, origin - 7 * int(weeks) + 1)
     window = np.arange(lo, origin + 1)
     pick = np.nanmean(final[window, None] - otb[window][:, h], axis=0)
-    return otb[origin + h, h] + pick
+    fc = otb[origin + h, h] + pick
+    return fc if cap is None else np.minimum(fc, float(cap))

@@ -139,3 +139,69 @@ def test_pickup_needs_bookings():
     assert any("pickup left out" in n for n in r.notes)
     with pytest.raises(ValueError, match="needs bookings"):
         DemandForecaster(models=("pickup",), horizon=7, backtest_days=0).fit(y)
+
+
+@settings(max_examples=30, deadline=None)
+@given(cap=st.floats(0, 80), seed=st.integers(0, 1000))
+def test_pickup_forecast_cap_is_the_minimum(cap, seed):
+    """With ``cap`` the forecast is the uncapped one where it is below ``cap`` and ``cap`` elsewhere."""
+    rng = np.random.default_rng(seed)
+    final = rng.poisson(50, 80).astype(float)
+    otb = np.maximum(final[:, None] - rng.poisson(4, (80, 12)) * np.arange(12)[None, :] / 3, 0)
+    free = pickup_forecast(otb, final[:60], origin=59, horizon=10, weeks=4)
+    capped = pickup_forecast(otb, final[:60], origin=59, horizon=10, weeks=4, cap=cap)
+    np.testing.assert_array_equal(capped, np.minimum(free, cap))
+
+
+@pytest.mark.parametrize("cap", [-1.0, float("nan"), float("inf"), "120", True])
+def test_pickup_forecast_refuses_a_bad_cap(cap):
+    otb = np.ones((30, 5))
+    with pytest.raises(ValueError, match=r"cap must be a non-negative number .*got"):
+        pickup_forecast(otb, np.ones(20), origin=19, horizon=3, cap=cap)
+
+
+@pytest.fixture(scope="module")
+def busy_hotel():
+    """The built-in hotel (120 rooms), seed 3, whose May-June nights sell out (issue #18, round fc18c)."""
+    from crm_analysis.synthetic import generate_bookings
+
+    return generate_bookings(start="2023-01-01", end="2024-06-30", seed=3).bookings
+
+
+def test_pickup_forecast_of_sales_never_exceeds_what_a_night_can_sell(busy_hotel, monkeypatch):
+    """Issue #18 (round fc18c): the additive pickup put 20 of 56 nights above the hotel's 120 rooms.
+
+    The history's most room-nights sold on a night is the 120 rooms (the hotel sold out); the pickup
+    candidate's forecast of the total is capped there (or at ``capacity`` when given and larger), counted in
+    the notes. Without the cap (``_sales_cap`` returning None) the same fit forecasts more than 120 on
+    several nights, so this test can fail. The unconstrained forecast is not capped (demand may exceed the
+    rooms).
+    """
+    kw = dict(models=("pickup",), horizon=56, backtest_days=0, by=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = DemandForecaster(**kw).fit(busy_hotel, as_of="2024-05-05").result_
+        big = DemandForecaster(**kw, capacity=130).fit(busy_hotel, as_of="2024-05-05").result_
+        monkeypatch.setattr(DemandForecaster, "_sales_cap", lambda self, v, s, classes: None)
+        free = DemandForecaster(**kw).fit(busy_hotel, as_of="2024-05-05").result_
+    hist_max = r.history.sum(axis=1).max()
+    assert hist_max == 120
+    assert (free.total["mean"] > 120 + 1e-9).sum() >= 5
+    assert r.total["mean"].max() <= 120 + 1e-9
+    np.testing.assert_allclose(r.total["mean"], np.minimum(free.total["mean"], 120))
+    n_over = int((free.total["mean"] > 120 + 1e-9).sum())
+    assert any(f"{n_over} of 56 night(s) forecast above what a night can sell, set to 120" in n for n in r.notes), r.notes
+    np.testing.assert_allclose(big.total["mean"], np.minimum(free.total["mean"], 130))
+    # the cross-validation's pickup forecasts are capped the same way (nothing known after the origin is used)
+    cv = r.cv_predictions
+    assert cv.loc[cv["model"] == "pickup", "mean"].max() <= 120 + 1e-9
+
+
+def test_unconstrained_pickup_is_not_capped(busy_hotel):
+    """Unconstrained demand may exceed the rooms: no cap, no note."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = DemandForecaster(models=("pickup",), horizon=56, backtest_days=0, by=None, unconstrain=True,
+                             capacity=120).fit(busy_hotel, as_of="2024-05-05").result_
+    assert r.total["mean"].max() > 120
+    assert not any("what a night can sell" in n for n in r.notes)
