@@ -172,8 +172,8 @@ def test_pickup_forecast_of_sales_never_exceeds_what_a_night_can_sell(busy_hotel
     """Issue #18 (round fc18c): the additive pickup put 20 of 56 nights above the hotel's 120 rooms.
 
     The history's most room-nights sold on a night is the 120 rooms (the hotel sold out); the pickup
-    candidate's forecast of the total is capped there (or at ``capacity`` when given and larger), counted in
-    the notes. Without the cap (``_sales_cap`` returning None) the same fit forecasts more than 120 on
+    candidate's forecast of the total is capped there (or at ``capacity`` when given and larger; a smaller
+    capacity, an overbooking hotel's, does not lower it), counted in the notes. Without the cap (``_sales_cap`` returning None) the same fit forecasts more than 120 on
     several nights, so this test can fail. The unconstrained forecast is not capped (demand may exceed the
     rooms).
     """
@@ -182,6 +182,7 @@ def test_pickup_forecast_of_sales_never_exceeds_what_a_night_can_sell(busy_hotel
         warnings.simplefilter("ignore")
         r = DemandForecaster(**kw).fit(busy_hotel, as_of="2024-05-05").result_
         big = DemandForecaster(**kw, capacity=130).fit(busy_hotel, as_of="2024-05-05").result_
+        small = DemandForecaster(**kw, capacity=100).fit(busy_hotel, as_of="2024-05-05").result_  # sold 120: overbooked
         monkeypatch.setattr(DemandForecaster, "_sales_cap", lambda self, v, s, classes: None)
         free = DemandForecaster(**kw).fit(busy_hotel, as_of="2024-05-05").result_
     hist_max = r.history.sum(axis=1).max()
@@ -192,6 +193,7 @@ def test_pickup_forecast_of_sales_never_exceeds_what_a_night_can_sell(busy_hotel
     n_over = int((free.total["mean"] > 120 + 1e-9).sum())
     assert any(f"{n_over} of 56 night(s) forecast above what a night can sell, set to 120" in n for n in r.notes), r.notes
     np.testing.assert_allclose(big.total["mean"], np.minimum(free.total["mean"], 130))
+    np.testing.assert_allclose(small.total["mean"], r.total["mean"])  # never below what was sold
     # the cross-validation's pickup forecasts are capped the same way (nothing known after the origin is used)
     cv = r.cv_predictions
     assert cv.loc[cv["model"] == "pickup", "mean"].max() <= 120 + 1e-9
