@@ -494,3 +494,30 @@ def test_beyond_the_cross_validated_horizon_only_mean_reverting_candidates_are_c
     np.testing.assert_allclose(both.total["mean"].to_numpy()[56:], arima.total["mean"].to_numpy()[56:], rtol=1e-9)
     assert not np.allclose(both.total["mean"].to_numpy()[:56], arima.total["mean"].to_numpy()[:56])
     assert any("reverts to the history's mean level" in n for n in both.notes), both.notes
+
+
+def test_yearly_variants_not_validated_at_every_origin_stay_out_of_the_cross_validated_horizon():
+    """Issue #18 (round fc18c): a '+yearly' variant fitted without the yearly terms at a cross-validation origin.
+
+    450 days of history: the series is long enough for the yearly terms (400 days), its cross-validation
+    origins (56, 84, 112, 140 days back: 310-394 days) are not, so there the '+yearly' variant is the plain
+    model and ties with it exactly; before this round the two shared the weight and the forecast used the
+    yearly terms that no cross-validation had scored. Now within the 56 cross-validated days the forecast is
+    the plain candidate's (the same as with ``fourier_terms=0``); beyond them the '+yearly' variant is
+    combined as before (the forecasts differ there), and the notes say so.
+    """
+    rng = np.random.default_rng(8)
+    dates = pd.date_range("2023-01-01", periods=450, freq="D")
+    t = np.arange(450)
+    y = 100 * (1 + 0.3 * np.sin(2 * np.pi * t / 365.25)) * (1 + 0.2 * (dates.day_of_week.to_numpy() >= 5))
+    hist = pd.Series(y * rng.gamma(50, 1 / 50, 450), index=dates, name="all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = DemandForecaster(models=("arima",), horizon=90, backtest_days=0).fit(hist).result_
+        plain = DemandForecaster(models=("arima",), horizon=90, backtest_days=0, fourier_terms=0).fit(hist).result_
+    cv = r.cv_predictions
+    e = cv[cv["model"] != "final"].pivot_table(index=["origin", "date"], columns="model", values="mean")
+    np.testing.assert_allclose(e["arima"], e["arima+yearly"])  # the tie: the same fit at every origin
+    np.testing.assert_allclose(r.total["mean"].to_numpy()[:56], plain.total["mean"].to_numpy()[:56], rtol=1e-9)
+    assert not np.allclose(r.total["mean"].to_numpy()[56:], plain.total["mean"].to_numpy()[56:])
+    assert any("left out of the combination" in n for n in r.notes), r.notes
