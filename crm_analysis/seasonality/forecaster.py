@@ -141,7 +141,15 @@ forecast they are 0 (``mean``, ``std``, ``lower`` and ``upper``).
 
 Forecasts are demand, so ``mean``, ``lower`` and ``upper`` are clipped at 0;
 clipped values are counted in the notes and the total is recomputed as the
-sum of the (clipped) class forecasts, so the classes always add up.
+sum of the (clipped) class forecasts, so the classes always add up. A
+forecast of the hotel's room-night **sales** (bookings, without
+``unconstrain``) is never above what a night can sell (the pickup
+candidate's cap, :meth:`DemandForecaster._sales_cap`): on a night whose
+reconciled total exceeds it every class is scaled down to it, in the
+forecast and in the cross-validation predictions behind the intervals
+(counted in the notes). The classes' own pickup forecasts have no cap, so
+with ``reconcile="bottom_up"``, ``"mint"`` or ``None`` the total had gone up
+to 157 room-nights in a 120-room hotel (issue #18, round fc18c).
 """
 
 from __future__ import annotations
@@ -872,9 +880,10 @@ class DemandForecaster(NotFittedAttributes):
     capacity : int, optional
         Rooms, for ``unconstrain`` (required there); with bookings, checked against the rooms they hold
         (:func:`~crm_analysis.seasonality.check_capacity`: refused when the bookings contradict it). Without
-        ``unconstrain`` the pickup candidate's forecast of the total sales
-        is capped at the larger of ``capacity`` and the most room-nights
-        sold on a night of the history (that most alone when not given).
+        ``unconstrain`` the pickup candidate's forecast of the total sales,
+        and the reconciled forecast of sales, are capped at the larger of
+        ``capacity`` and the most room-nights sold on a night of the
+        history (that most alone when not given).
     closed_tolerance : int, default 0
         A night is full when the most rooms held reached ``capacity -
         closed_tolerance``.
@@ -1144,9 +1153,14 @@ class DemandForecaster(NotFittedAttributes):
 
         # ---- rolling-origin cross-validation
         cv_rows = []
+        tk = TOTAL if multi else classes[0]
+        caps: dict[pd.Timestamp, float] = {}  # what a night can sell, known at each origin (sales only)
         for o in origins:
             ko = source.known(o)
             vo = frame(ko)
+            cap_o = self._sales_cap(vo, tk, classes)
+            if cap_o is not None:
+                caps[o] = cap_o
             fut = pd.date_range(o + pd.Timedelta(days=1), periods=h_cv, freq="D")
             act = full.reindex(fut)
             is_open = ~pd.Index(fut).isin(known.values.index[known.closed])
@@ -1268,6 +1282,30 @@ class DemandForecaster(NotFittedAttributes):
             )
         elif multi:
             notes.append("reconcile=None: the class forecasts are not reconciled; the total is their sum")
+
+        # ---- a forecast of the hotel's sales never above what a night can sell (see _sales_cap)
+        cap = self._sales_cap(full, tk, classes)
+        if cap is not None:
+            tot = np.sum([np.clip(base[c], 0, None) for c in classes], axis=0)  # the table's total (classes >= 0)
+            over = tot > cap
+            if over.any():
+                f = np.where(over, cap / np.where(over, tot, 1.0), 1.0)
+                base = {**{c: base[c] * f for c in classes}, **({TOTAL: np.minimum(base[TOTAL], cap)} if multi else {})}
+                notes.append(f"{int(over.sum())} of {H} night(s) of the reconciled forecast above what a night can sell "
+                             f"({cap:.0f} room-nights, as for the pickup candidate): every class scaled down to it")
+            if caps:
+                piv = comb.pivot_table(index=["origin", "date"], columns="series", values="mean", sort=False)[series]
+                cap_v = np.array([caps.get(o, np.inf) for o in piv.index.get_level_values("origin")])
+                tot_v = piv[classes].clip(lower=0).sum(axis=1).to_numpy()
+                f_v = np.where(tot_v > cap_v, cap_v / np.where(tot_v > cap_v, tot_v, 1.0), 1.0)
+                vals = piv[classes].to_numpy() * f_v[:, None]
+                if multi:
+                    vals = np.hstack([vals, np.minimum(piv[[TOTAL]].to_numpy(), cap_v[:, None])])
+                rec = pd.DataFrame(vals, index=piv.index, columns=pd.Index(series, name="series"))
+                rec = rec.stack().rename("mean_rec").reset_index()
+                comb = comb.merge(rec, on=["origin", "date", "series"], how="left")
+                comb["mean"] = comb["mean_rec"]
+                comb = comb.drop(columns="mean_rec")
 
         # ---- intervals from the final forecast's CV errors by horizon (see the module docstring)
         from scipy import stats

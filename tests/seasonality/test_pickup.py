@@ -207,3 +207,25 @@ def test_unconstrained_pickup_is_not_capped(busy_hotel):
                              capacity=120).fit(busy_hotel, as_of="2024-05-05").result_
     assert r.total["mean"].max() > 120
     assert not any("what a night can sell" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("reconcile", ["bottom_up", "mint", None])
+def test_reconciled_forecast_of_sales_never_exceeds_what_a_night_can_sell(busy_hotel, reconcile, monkeypatch):
+    """Issue #18 (round fc18c): with the fare classes' own pickup forecasts (bottom-up, MinT, none) the total
+    of sales went up to 157 room-nights in a 120-room hotel (27 of 56 nights above it).
+
+    Now every class is scaled down on a night whose total exceeds what a night can sell: the classes still
+    add up to the total, the total is at most 120, and the notes count the nights. Without the cap (``_sales_cap`` returning None) nights above 120 come back, so the test can fail.
+    """
+    kw = dict(models=("pickup", "seasonal_naive"), horizon=56, backtest_days=0, reconcile=reconcile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = DemandForecaster(**kw).fit(busy_hotel, as_of="2024-05-05").result_
+        monkeypatch.setattr(DemandForecaster, "_sales_cap", lambda self, v, s, classes: None)
+        free = DemandForecaster(**kw).fit(busy_hotel, as_of="2024-05-05").result_
+    tot, tot_free = r.total["mean"].to_numpy(), free.total["mean"].to_numpy()
+    assert (tot_free > 120 + 1e-9).sum() >= 5
+    assert tot.max() <= 120 + 1e-9
+    np.testing.assert_allclose(r.forecast.groupby("date")["mean"].sum().to_numpy(), tot)
+    n_capped = [n for n in r.notes if "of the reconciled forecast above what a night can sell" in n]
+    assert n_capped, r.notes
