@@ -66,7 +66,7 @@ from __future__ import annotations
 from crm_analysis.exceptions import InputError, InputTypeError
 from crm_analysis._validate import check_columns
 
-import json
+from crm_analysis import _json as strict_json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
@@ -367,8 +367,13 @@ class CleaningReport:
         }
 
     def to_json(self, **kwargs: Any) -> str:
-        """The report as a JSON string (keyword arguments go to :func:`json.dumps`)."""
-        return json.dumps(self.to_dict(), **kwargs)
+        """The report as a strict JSON string (keyword arguments go to :func:`json.dumps`).
+
+        A non-finite amount (``amount_in`` of lines with an infinite amount) is
+        written as ``null`` / ``"Infinity"`` / ``"-Infinity"``, never as a bare
+        ``NaN`` / ``Infinity`` token (:mod:`crm_analysis._json`).
+        """
+        return strict_json.dumps(self.to_dict(), **kwargs)
 
     def __str__(self) -> str:
         lines = [f"{self.kind}: {self.rows_in:,} rows in, {self.rows_out:,} out"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
 
-import json
+from crm_analysis import _json as strict_json
 import math
 import os
 import re
@@ -58,7 +58,7 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     """
     run_dir = Path(run_dir)
     try:
-        rec = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        rec = strict_json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         if not isinstance(rec, dict):
             raise InputError("not an object")
     except (OSError, ValueError):
@@ -92,7 +92,7 @@ def load_headlines(run_dir: str | Path) -> dict[str, dict[str, dict[str, Any]]]:
     """
     path = Path(run_dir) / "artifacts" / "headlines.json"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = strict_json.loads(path.read_text(encoding="utf-8"))  # older files: NaN -> null
     except (OSError, ValueError):
         return {}
     if not isinstance(raw, dict):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import json
+from crm_analysis import _json as strict_json
 import logging
 import os
 import socket
@@ -127,7 +127,7 @@ def mark_abandoned(reports_dir: str | Path, *, by: str | None = None) -> list[st
         for nb in rec.get("notebooks", []):
             if nb.get("status") in ("running", "pending"):
                 nb["status"] = "abandoned" if nb["status"] == "running" else "skipped"
-        write_text_atomic(path, json.dumps(rec, indent=2, default=str))
+        write_text_atomic(path, strict_json.dumps(rec, indent=2))
         with contextlib.suppress(Exception):  # best effort: the record is what counts
             write_text_atomic(runs_dir / rid / "index.html", render_index(runs_dir / rid))
         marked.append(rid)

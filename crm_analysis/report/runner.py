@@ -48,7 +48,7 @@ import ast
 import contextlib
 import datetime as _dt
 import hashlib
-import json
+from crm_analysis import _json as strict_json
 import logging
 import os
 import platform
@@ -583,7 +583,7 @@ def _write_run_json(result: RunResult, cfg: ReportConfig, extra: dict[str, Any])
         "abandoned_runs_marked": result.abandoned,
         **extra,
     }
-    write_text_atomic(result.run_dir / "run.json", json.dumps(rec, indent=2, default=str))
+    write_text_atomic(result.run_dir / "run.json", strict_json.dumps(rec, indent=2))  # NaN -> null
 
 
 # ------------------------------------------------------------------- runner

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from crm_analysis import _json as strict_json
 from crm_analysis.exceptions import NotFoundError, SourceNotFoundError
 from crm_analysis.contracts import TABLES, ContractError, TimeUnit, check_file, headline_spec
 from crm_analysis.presentation import Units, install_display
@@ -44,30 +45,8 @@ def _stem(name: str) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    """Turn numpy / pandas scalars and containers into plain, strict JSON types.
-
-    ``nan`` becomes ``None`` (``null``: not available) and ``inf`` / ``-inf``
-    the strings ``"Infinity"`` / ``"-Infinity"`` (a parameter at an infinite
-    limit, e.g. ``b = inf`` of a boundary fit), as
-    :func:`crm_analysis.clv.results.json_number` writes them.
-    """
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (pd.Timestamp,)):
-        return value.isoformat()
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        try:
-            item = value.item()
-            return item if item is value else _jsonable(item)  # a NaN / inf numpy float as the plain one
-        except (ValueError, TypeError):
-            pass
-    if isinstance(value, float) and value != value:  # NaN: not available
-        return None
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):  # a parameter at an infinite limit
-        return "Infinity" if value > 0 else "-Infinity"  # strict JSON; float() reads it back
-    return value
+    """Plain, strict JSON types: :func:`crm_analysis._json.jsonable` (``nan`` -> ``None``, ``inf`` -> ``"Infinity"``)."""
+    return strict_json.jsonable(value)
 
 
 @dataclass
@@ -169,9 +148,9 @@ class RunContext:
         table = pa.Table.from_pandas(df, preserve_index=False)
         meta = dict(table.schema.metadata or {})
         if df.attrs:
-            meta[b"PANDAS_ATTRS"] = json.dumps(_jsonable(df.attrs), default=str).encode()  # what pandas reads back
+            meta[b"PANDAS_ATTRS"] = strict_json.dumps(df.attrs).encode()  # what pandas reads back
         if own:
-            meta[METADATA_KEY] = json.dumps(own).encode()
+            meta[METADATA_KEY] = strict_json.dumps(own).encode()
         pq.write_table(table.replace_schema_metadata(meta), tmp)
         tmp.replace(path)
         return path
@@ -261,8 +240,8 @@ class RunContext:
         path = self.artifacts / (name if name.endswith(".json") else name + ".json")
         check_file(obj, path.name)
         tmp = path.with_name(path.name + ".tmp")
-        # strict JSON (no NaN / Infinity tokens): NaN -> null, +-inf -> "Infinity" / "-Infinity" (_jsonable)
-        tmp.write_text(json.dumps(_jsonable(obj), indent=2, default=str, allow_nan=False))
+        # strict JSON (no NaN / Infinity tokens): NaN -> null, +-inf -> "Infinity" / "-Infinity"
+        tmp.write_text(strict_json.dumps(obj, indent=2))
         tmp.replace(path)
         return path
 
@@ -288,7 +267,7 @@ class RunContext:
         path = self.artifacts / (name if name.endswith(".json") else name + ".json")
         if not path.exists():
             return default
-        obj = json.loads(path.read_text())
+        obj = strict_json.loads(path.read_text())  # older files' bare NaN / Infinity read as null / "Infinity"
         check_file(obj, path.name, action="read")
         return obj
 

@@ -170,3 +170,39 @@ def test_mark_abandoned_says_why(tmp_path):
     assert why["b"] == f"it ran on host 'build-42', not this one ({host!r})"
     assert why["c"] == "its run record names no process (made by an older version)"
     assert read_run(done)["status"] == "failed" and mark_abandoned(tmp_path) == []
+
+
+def _strict(text: str):
+    """json.loads that refuses the bare NaN / Infinity tokens (not JSON, RFC 8259)."""
+    def refuse(token: str):
+        raise AssertionError(f"run.json is not strict JSON: bare {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_abandoned_run_record_is_rewritten_as_strict_json(tmp_path):
+    """An older run.json with bare NaN / Infinity (a NaN notebook parameter) is read and rewritten strictly."""
+    d = tmp_path / "runs" / "old"
+    (d / "html").mkdir(parents=True)
+    rec = {"run_id": "old", "status": "running", "started": "2024-01-01T00:00:00",
+           "notebooks": [{"name": "a", "status": "running", "parameters": {"x": float("nan"), "y": float("inf")}}]}
+    (d / "run.json").write_text(json.dumps(rec))  # the former writer: allow_nan=True
+    assert "NaN" in (d / "run.json").read_text()
+    assert read_run(d)["notebooks"][0]["parameters"] == {"x": None, "y": "Infinity"}  # old file read as a new one
+    assert mark_abandoned(tmp_path) == ["old"]
+    back = _strict((d / "run.json").read_text())
+    assert back["status"] == "abandoned"
+    assert back["notebooks"][0]["parameters"] == {"x": None, "y": "Infinity"}
+
+
+def test_run_json_is_strict_json(tmp_path):
+    """The runner's run.json writes NaN as null and inf as "Infinity" (as clv_params.json)."""
+    from types import SimpleNamespace
+
+    cfg = SimpleNamespace(title="t", seed=1, as_of="2024-12-31", source=None, project_root=tmp_path, data={})
+    result = runner.RunResult(run_id="r", run_dir=tmp_path, reports_dir=tmp_path, status="ok", notebooks=[],
+                              published=False)
+    runner._write_run_json(result, cfg, {"threshold": float("nan"), "limit": float("-inf")})
+    back = _strict((tmp_path / "run.json").read_text())
+    assert back["threshold"] is None and back["limit"] == "-Infinity"
+    assert read_run(tmp_path)["limit"] == "-Infinity"
