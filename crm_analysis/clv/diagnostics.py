@@ -265,6 +265,12 @@ def tracking(
     datetime_col: str = "timestamp",
     monetary_col: str = "amount",
     con: Any = None,
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    date_format: Any = None,
+    read_options: Any = None,
+    encoding: str | None = None,
+    sheet: Any = None,
 ) -> Tracking:
     """Cumulative repeat purchases over time, actual vs model (FHL 2005, Figure 2).
 
@@ -293,6 +299,10 @@ def tracking(
         taken to be weeks).
     observation_start, customer_col, datetime_col, monetary_col, con
         As in :func:`crm_analysis.rfm.rfm_summary`.
+    timezone, dayfirst, date_format, read_options, encoding, sheet : optional
+        The reader options and date policy of
+        :func:`crm_analysis.rfm.rfm_summary`, for a file or text dates (give the
+        ones the summary was built with).
 
     Returns
     -------
@@ -324,6 +334,12 @@ def tracking(
         datetime_col=datetime_col,
         monetary_col=monetary_col,
         con=con,
+        timezone=timezone,
+        dayfirst=dayfirst,
+        date_format=date_format,
+        read_options=read_options,
+        encoding=encoding,
+        sheet=sheet,
     )
     n_cohort = int(daily["first_purchases"].sum())
     if n_cohort != len(summary):

@@ -293,6 +293,12 @@ def repeat_purchases_by_day(
     datetime_col: str = "timestamp",
     monetary_col: str = "amount",
     con: duckdb.DuckDBPyConnection | None = None,
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
+    sheet: Any = None,
 ) -> pd.DataFrame:
     """First and repeat purchases per calendar day of a cohort of customers.
 
@@ -312,8 +318,10 @@ def repeat_purchases_by_day(
         Last first-purchase day of the cohort; default ``observation_end``.
     observation_start : date-like, optional
         First day counted (inclusive).
-    customer_col, datetime_col, monetary_col, con
-        As in :func:`rfm_summary`.
+    customer_col, datetime_col, monetary_col, con, timezone, dayfirst, date_format, read_options, encoding, sheet
+        As in :func:`rfm_summary`: the same reader options and date policy
+        (:mod:`crm_analysis.data.dates`), so a file gives the days it gives
+        :func:`rfm_summary`.
 
     Returns
     -------
@@ -322,11 +330,24 @@ def repeat_purchases_by_day(
         columns ``first_purchases`` (customers whose first purchase day it is)
         and ``repeat_purchases`` (cohort customers with a repeat purchase that
         day; same-day purchases merged).
+
+    Raises
+    ------
+    ValueError
+        As :func:`rfm_summary`: missing columns or key values, a date
+        parameter that is not ISO ``YYYY-MM-DD``, a time column the date policy
+        refuses (e.g. ``dd/mm`` dates whose order cannot be inferred and no
+        ``dayfirst`` / ``date_format``).
+    TypeError
+        A Spark DataFrame (no Spark engine) or an input of another type.
     """
     _no_spark(transactions, "repeat_purchases_by_day")
     end = as_date(observation_end, "observation_end")
     cend = end if cohort_end is None else as_date(cohort_end, "cohort_end")
     start = None if observation_start is None else as_date(observation_start, "observation_start")
+    check_timezone(timezone)
     cols = KeyColumns(customer_col, datetime_col, monetary_col)
-    checked, _ = _frame_or_relation(transactions, con, cols)
+    checked, _ = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,
+                                    date_format=date_format, read_options=read_options, encoding=encoding,
+                                    sheet=sheet)
     return _duckdb.repeat_purchases_by_day(_relation(checked, con), cols, end, cend, start)

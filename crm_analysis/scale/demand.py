@@ -37,6 +37,7 @@ import pandas as pd
 
 from crm_analysis.data import transactions_relation
 from crm_analysis.data.engine import quote_literal
+from crm_analysis.data.errors import duckdb_value_errors
 
 from crm_analysis._dates import parse_date
 
@@ -145,6 +146,12 @@ def daily_demand(
     columns: Mapping[str, str] | None = None,
     start: Any = None,
     end: Any = None,
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
+    sheet: Any = None,
 ) -> pd.DataFrame:
     """Per-day orders, lines, revenue and distinct customers, computed in DuckDB.
 
@@ -166,6 +173,12 @@ def daily_demand(
     start, end : date-like, optional
         First and last calendar day (inclusive). Default: the first and last
         day with a transaction.
+    timezone, dayfirst, date_format, read_options, encoding, sheet : optional
+        The reader options and date policy of
+        :func:`crm_analysis.data.load_transactions` and
+        :func:`crm_analysis.rfm.rfm_summary` (``dd/mm`` order inferred from the
+        whole column, or said here; CSV separator, decimal mark, ...; text
+        encoding; Excel sheet), so a file gives the days it gives them.
 
     Returns
     -------
@@ -180,7 +193,10 @@ def daily_demand(
     Raises
     ------
     ValueError
-        Bad dates, ``start`` after ``end`` or an empty calendar.
+        Bad dates, ``start`` after ``end`` or an empty calendar; a time column
+        the date policy refuses or values that are not numbers
+        (:class:`~crm_analysis.data.DataValidationError`, naming the column,
+        the values and the fix).
     crm_analysis.data.DataValidationError
         Missing required columns.
 
@@ -201,7 +217,9 @@ def daily_demand(
     lo, hi = _day(start, "start"), _day(end, "end")
     if lo is not None and hi is not None and lo > hi:
         raise InputError(f"start {lo.date()} is after end {hi.date()}")
-    rel = transactions_relation(source, columns=columns, con=con)
+    rel = transactions_relation(source, columns=columns, con=con, timezone=timezone, dayfirst=dayfirst,
+                                date_format=date_format, read_options=read_options, encoding=encoding, sheet=sheet)
     sql = daily_demand_sql("order_id" in rel.columns, lo, hi)
-    raw = rel.query("tx", sql).df()
+    with duckdb_value_errors():  # a bad value found while the query runs: the package's error, not DuckDB's
+        raw = rel.query("tx", sql).df()
     return _finish(raw, lo, hi)

@@ -423,3 +423,34 @@ def test_numpy_path_order_equals_duckdb_order(names, data):
     a, b = rfm_summary(tx, observation_end=END), _via_duckdb(tx, observation_end=END)
     assert list(a.index) == list(b.index)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+# ------------------------------------------------- reader options (intake2, point 2)
+def _ambiguous_csv(path) -> pd.DataFrame:
+    """A ';'-separated file with a decimal comma and dd/mm dates valid in both orders; returns its canonical frame."""
+    tx = pd.DataFrame({"customer_id": ["a", "a", "b", "b", "c"],
+                       "timestamp": pd.to_datetime(["2024-01-03", "2024-02-05", "2024-01-04", "2024-03-04",
+                                                    "2024-02-01"]),
+                       "amount": [10.5, 2.25, 7.0, 1.5, 3.0]})
+    raw = tx.assign(timestamp=tx["timestamp"].dt.strftime("%d/%m/%Y"),
+                    amount=tx["amount"].map(lambda v: f"{v:.2f}".replace(".", ",")))
+    raw.to_csv(path, sep=";", index=False)
+    return tx
+
+
+@pytest.mark.parametrize("option", [{"dayfirst": True}, {"date_format": "%d/%m/%Y"}])
+def test_repeat_purchases_by_day_reads_a_file_as_rfm_summary_does(tmp_path, option):
+    """The reader options and date policy of rfm_summary: the file gives the days of its canonical frame."""
+    path = tmp_path / "tx.csv"
+    tx = _ambiguous_csv(path)
+    got = repeat_purchases_by_day(path, observation_end="2024-03-31", read_options={"sep": ";", "decimal": ","},
+                                  **option)
+    ref = repeat_purchases_by_day(tx, observation_end="2024-03-31")
+    pd.testing.assert_frame_equal(got, ref)
+    assert ref.loc["2024-01-03", "first_purchases"] == 1  # read day first: 03/01 is 3 January
+    # the same file without the order: refused by the date policy, as rfm_summary refuses it
+    with pytest.raises(DataValidationError, match="valid in both orders") as exc:
+        repeat_purchases_by_day(path, observation_end="2024-03-31", read_options={"sep": ";", "decimal": ","})
+    with pytest.raises(DataValidationError) as ref_exc:
+        rfm_summary(path, observation_end="2024-03-31", read_options={"sep": ";", "decimal": ","})
+    assert str(exc.value) == str(ref_exc.value)

@@ -108,3 +108,23 @@ def test_bad_input() -> None:
         daily_demand(tx.drop(columns="amount"))
     with pytest.raises(ValueError, match="empty calendar"):
         daily_demand(tx.assign(timestamp=pd.NaT))
+
+
+@pytest.mark.parametrize("option", [{"dayfirst": True}, {"date_format": "%d/%m/%Y"}])
+def test_reader_options_and_date_policy_as_load_transactions(tmp_path, option) -> None:
+    """A ';'-separated file with a decimal comma and dd/mm dates valid in both orders (intake2, point 2)."""
+    from crm_analysis.data import load_transactions
+
+    tx = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
+                       "timestamp": pd.to_datetime(["2024-01-03", "2024-02-05", "2024-01-04", "2024-02-01"]),
+                       "amount": [10.5, 2.25, 7.0, 3.0]})
+    raw = tx.assign(timestamp=tx["timestamp"].dt.strftime("%d/%m/%Y"),
+                    amount=tx["amount"].map(lambda v: f"{v:.2f}".replace(".", ",")))
+    path = tmp_path / "tx.csv"
+    raw.to_csv(path, sep=";", index=False)
+    opts = {"sep": ";", "decimal": ","}
+    got = daily_demand(path, read_options=opts, **option)
+    _assert_equal(got, _pandas_demand(load_transactions(path, read_options=opts, **option)))
+    assert got.loc["2024-01-03", "revenue"] == 10.5  # 03/01 read day first
+    with pytest.raises(DataValidationError, match="valid in both orders"):
+        daily_demand(path, read_options=opts)
