@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.errors import DataValidationError, bad_values_message, distinct_examples
 
 __all__ = [
     "IntakeChange",
@@ -59,6 +59,8 @@ __all__ = [
     "check_date_orders",
     "date_format_for",
     "check_date_format_keys",
+    "invalid_dates_message",
+    "date_format_message",
     "DATE_PATTERN",
 ]
 
@@ -311,6 +313,61 @@ def _unparsed_error(name: str, n: int, examples: Sequence[str]) -> DataValidatio
         f"31/01/2024, 01/31/2024, 31.01.2024, with an optional time and UTC offset); examples: "
         f"{'; '.join(examples)}. Give the format with date_format, e.g. date_format: '%d %b %Y' "
         "for '31 Jan 2024'." + _serial_hint(examples)
+    )
+
+
+_FORMS = "recognised forms are ISO 2024-01-31, 31/01/2024, 01/31/2024, 31.01.2024, with an optional time and UTC offset"
+
+
+def invalid_dates_message(name: str, n_rows: int, examples: list[tuple[str, int | None]],
+                          dayfirst: bool | None = None) -> str:
+    """The error text for ``n_rows`` values of ``name`` that are not valid dates (pandas and DuckDB paths).
+
+    Parameters
+    ----------
+    name : str
+        Column label.
+    n_rows : int
+        Rows with such a value.
+    examples : list of (str, int or None)
+        Distinct values and their first row (:func:`crm_analysis.data.errors.distinct_examples`).
+    dayfirst : bool, optional
+        The order ``dd/mm`` values were read in, when the column has such values.
+
+    Returns
+    -------
+    str
+    """
+    order = "" if dayfirst is None else (" (dd/mm read day first)" if dayfirst else " (dd/mm read month first)")
+    return bad_values_message(
+        name, n_rows, f"are not valid dates{order}; {_FORMS}", examples,
+        fix="Correct them, or give the format with date_format (e.g. date_format: '%d %b %Y' for '31 Jan 2024')."
+            + _serial_hint([v for v, _ in examples]),
+    )
+
+
+def date_format_message(name: str, date_format: str, n_rows: int, examples: list[tuple[str, int | None]]) -> str:
+    """The error text for ``n_rows`` values of ``name`` that do not match ``date_format`` (pandas and DuckDB paths).
+
+    Parameters
+    ----------
+    name : str
+        Column label.
+    date_format : str
+        The declared format.
+    n_rows : int
+        Rows with such a value.
+    examples : list of (str, int or None)
+        Distinct values and their first row.
+
+    Returns
+    -------
+    str
+    """
+    return bad_values_message(
+        name, n_rows, f"do not match date_format {date_format!r}", examples,
+        fix="Correct them, or give the format the column is written in (date_format: ...; or leave it out and "
+            "the order of dd/mm dates is inferred from the whole column).",
     )
 
 
@@ -574,7 +631,7 @@ def parse_datetime_column(
     first_row[codes[pos[::-1]]] = pos[::-1]
     counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
     if date_format is not None:
-        parsed_u, n_off = _parse_with_format(uniq, name, date_format, first_row, timezone)
+        parsed_u, n_off = _parse_with_format(uniq, name, date_format, first_row, timezone, counts)
         changes = [_zone_change(name, int(counts[n_off].sum()), timezone, "value(s) with a UTC offset")] if n_off.any() else []
     else:
         ext = _fields(uniq)
@@ -586,16 +643,9 @@ def parse_datetime_column(
         invalid = local.isna().to_numpy()
         if invalid.any():
             idx = np.flatnonzero(invalid)
-            idx = idx[np.argsort(first_row[idx], kind="stable")][:_MAX_EXAMPLES]
-            order_txt = "" if not shapes.n_dm else (" (dd/mm read day first)" if order else " (dd/mm read month first)")
-            raise DataValidationError(
-                f"column {name!r}: {int(counts[invalid].sum()):,} value(s) are not valid dates{order_txt}; "
-                "recognised forms are ISO 2024-01-31, 31/01/2024, 01/31/2024, 31.01.2024, with an optional "
-                "time and UTC offset; examples: "
-                + "; ".join(_ex(uniq.iloc[i], int(first_row[i])) for i in idx)
-                + ". Correct them, or give the format with date_format (e.g. date_format: '%d %b %Y' "
-                "for '31 Jan 2024')." + _serial_hint([str(uniq.iloc[i]) for i in idx])
-            )
+            examples = distinct_examples(uniq.to_numpy(dtype=object)[idx], first_row[idx])
+            raise DataValidationError(invalid_dates_message(name, int(counts[invalid].sum()), examples,
+                                                            order if shapes.n_dm else None))
         if shapes.n_offset:
             utc = local - pd.to_timedelta(_offset_minutes(ext["off"]), unit="min")
             parsed_u = _convert_zone(utc, timezone)
@@ -609,7 +659,7 @@ def parse_datetime_column(
 
 
 def _parse_with_format(
-    uniq: pd.Series, name: str, date_format: str, first_row: np.ndarray, timezone: str | None
+    uniq: pd.Series, name: str, date_format: str, first_row: np.ndarray, timezone: str | None, counts: np.ndarray
 ) -> tuple[pd.Series, np.ndarray]:
     """Parse unique values with an explicit format; returns (naive times, mask of values with offsets)."""
     has_z = "%z" in date_format or "%Z" in date_format
@@ -620,11 +670,8 @@ def _parse_with_format(
     bad = parsed.isna().to_numpy()
     if bad.any():
         idx = np.flatnonzero(bad)
-        idx = idx[np.argsort(first_row[idx], kind="stable")][:_MAX_EXAMPLES]
-        raise DataValidationError(
-            f"column {name!r}: {int(bad.sum()):,} distinct value(s) do not match date_format {date_format!r}: "
-            + "; ".join(_ex(uniq.iloc[i], int(first_row[i])) for i in idx)
-        )
+        examples = distinct_examples(uniq.to_numpy(dtype=object)[idx], first_row[idx])
+        raise DataValidationError(date_format_message(name, date_format, int(counts[bad].sum()), examples))
     if has_z:
         local = parsed.dt.tz_convert(timezone or "UTC").dt.tz_localize(None)
         return local.astype("datetime64[ns]"), np.ones(len(uniq), dtype=bool)
@@ -704,6 +751,11 @@ class TimestampSQL:
     converted_to_utc : bool
         Whether values with UTC offsets are converted to UTC because no time
         zone was declared (the caller says so, as the pandas path does).
+    check : crm_analysis.data.value_checks.ValueCheck or None
+        The value check of ``expr`` (over the source and helper columns), for
+        :func:`crm_analysis.data.value_checks.register`: a bad value found while
+        a query runs is then reported as the pandas path reports it (every bad
+        row counted). None for typed columns.
     """
 
     pre: dict[str, str]
@@ -711,6 +763,7 @@ class TimestampSQL:
     inferred_dayfirst: bool | None = None
     example: str | None = None
     converted_to_utc: bool = False
+    check: Any = None
 
 
 def timestamp_sql(
@@ -721,6 +774,7 @@ def timestamp_sql(
     dayfirst: bool | None = None,
     date_format: str | None = None,
     timezone: str | None = None,
+    token: str = "",
 ) -> TimestampSQL:
     """SQL reading a date column of a DuckDB relation by the package's policy.
 
@@ -739,13 +793,20 @@ def timestamp_sql(
         Name used in messages.
     dayfirst, date_format, timezone
         As in :func:`parse_datetime_column`.
+    token : str, optional
+        Appended to the SQL error text: the key under which the caller
+        registers ``check`` (:mod:`crm_analysis.data.value_checks`).
 
     Returns
     -------
     TimestampSQL
-        Helper columns and the final expression. A value that is not a valid
-        date raises a DuckDB error naming the column and the value when the
-        relation runs (the pandas path raises up front).
+        Helper columns, the final expression and its value check. A value
+        that is not a valid date raises a DuckDB error naming the column and
+        the value when the relation runs (the pandas path raises up front);
+        with the check registered under ``token``,
+        :func:`crm_analysis.data.errors.duckdb_value_errors` turns it into
+        the pandas path's message. Values in no date form at all are found
+        by the scan and reported here, up front, with that message.
 
     Raises
     ------
@@ -775,17 +836,20 @@ def timestamp_sql(
     msg = _lit(f"column {name!r}: value is not a valid date (recognised forms: ISO 2024-01-31, 31/01/2024, "
                f"01/31/2024, 31.01.2024, with an optional time and UTC offset; correct the value, or give the "
                f"format with date_format, e.g. '%d %b %Y'): ")
+    from crm_analysis.data.value_checks import ValueCheck, diagnose
+
+    tail = f" || {_lit(' ' + token)}" if token else ""
     if date_format is not None:
         fmt = _lit(date_format)
         parsed = f"try_strptime({text}, {fmt})"
         if "%z" in date_format or "%Z" in date_format:
             parsed = f"timezone({_lit(timezone or 'UTC')}, {parsed})"
         fmt_msg = _lit(f"column {name!r}: value does not match date_format {date_format!r}: ")
+        check = ValueCheck(f"({e} IS NOT NULL AND CAST({parsed} AS TIMESTAMP) IS NULL)", text,
+                           lambda n, ex: date_format_message(name, date_format, n, ex))
         return TimestampSQL({}, f"CASE WHEN {e} IS NULL THEN NULL ELSE coalesce(CAST({parsed} AS TIMESTAMP), "
-                                f"error({fmt_msg} || {text})) END")
+                                f"error({fmt_msg} || {text}{tail})) END", check=check)
     shapes = _shapes_sql(rel, column)
-    if shapes.n_unparsed:
-        raise _unparsed_error(name, shapes.n_unparsed, shapes.unparsed or [])
     _check_offsets(name, shapes)
     order = _decide_dayfirst(name, shapes, dayfirst) if shapes.n_dm else True
     info: dict[str, Any] = {}
@@ -827,6 +891,12 @@ def timestamp_sql(
                f"+ coalesce(TRY_CAST(nullif({off}[4:5], '') AS INTEGER), 0)) END)")
     value = local if not shapes.n_offset else _zone_sql(f"{local} - to_minutes(CAST({off_min} AS BIGINT))", timezone)
     expr = (f"CASE WHEN {e} IS NULL THEN NULL ELSE coalesce(CAST({value} AS TIMESTAMP), "
-            f"error({msg} || {text})) END")
+            f"error({msg} || {text}{tail})) END")
+    n_dm = shapes.n_dm
+    check = ValueCheck(f"({e} IS NOT NULL AND CAST({value} AS TIMESTAMP) IS NULL)", text,
+                       lambda n, ex: invalid_dates_message(name, n, ex, order if n_dm else None))
+    if shapes.n_unparsed:  # values in no date form: found by the scan, reported now as the pandas path does
+        with_fields = rel.project(", ".join(["*"] + [f"{v} AS {_q(k)}" for k, v in pre.items()]))
+        raise diagnose(with_fields, [check]) or _unparsed_error(name, shapes.n_unparsed, shapes.unparsed or [])
     return TimestampSQL(pre, expr, info.get("inferred_dayfirst"), info.get("example"),
-                        converted_to_utc=bool(shapes.n_offset) and timezone is None)
+                        converted_to_utc=bool(shapes.n_offset) and timezone is None, check=check)

@@ -6,15 +6,94 @@ from crm_analysis.exceptions import CRMAnalysisWarning, InputError
 
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import duckdb
 
-__all__ = ["DataValidationError", "DataWarning", "SourceFileError", "converts_duckdb_errors", "duckdb_value_errors"]
+__all__ = ["DataValidationError", "DataWarning", "SourceFileError", "converts_duckdb_errors", "duckdb_value_errors",
+           "MAX_EXAMPLES", "bad_values_message", "distinct_examples"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+#: Distinct bad values a value error shows (the smallest in code-point order, the same on every engine).
+MAX_EXAMPLES = 5
+
+
+def distinct_examples(values: Sequence[Any], rows: Sequence[int] | None = None,
+                      k: int = MAX_EXAMPLES) -> list[tuple[str, int | None]]:
+    """The ``k`` smallest distinct values (as text, code-point order) and the first row of each.
+
+    The selection every engine makes for :func:`bad_values_message`: DuckDB
+    sorts text byte-wise (UTF-8), which is Python's code-point order, so the
+    pandas path and SQL's ``SELECT DISTINCT ... ORDER BY ... LIMIT k`` show
+    the same values.
+
+    Parameters
+    ----------
+    values : sequence
+        The bad values, one per row, in row order.
+    rows : sequence of int, optional
+        Their 0-based row positions (default: none known).
+    k : int
+        How many to keep.
+
+    Returns
+    -------
+    list of (str, int or None)
+    """
+    first: dict[str, int | None] = {}
+    for i, v in enumerate(values):
+        text = str(v)
+        if text not in first:
+            first[text] = None if rows is None else int(rows[i])
+    return [(v, first[v]) for v in sorted(first)[:k]]
+
+
+def bad_values_message(
+    column: str,
+    n_rows: int,
+    problem: str,
+    examples: Sequence[tuple[str, int | None]],
+    *,
+    detail: str = "",
+    fix: str = "",
+) -> str:
+    """The one message of a value error, on every engine (pandas, DuckDB, Spark).
+
+    ``column 'amount': 3 value(s) are not numbers written with decimal '.'; examples (0-based row: value):
+    row 0: '12,5'; row 7: 'n/a'. <detail> <fix>`` -- the column (canonical name with the source column in
+    brackets), how many rows, what is wrong, up to :data:`MAX_EXAMPLES` distinct values
+    (:func:`distinct_examples`) with their first row where the engine knows it (pandas does; DuckDB and
+    Spark scan in parallel and do not), then what the values hold and the fix.
+
+    Parameters
+    ----------
+    column : str
+        Column label.
+    n_rows : int
+        Rows with a bad value.
+    problem : str
+        What is wrong, after "value(s)", e.g. ``"are not valid dates"``.
+    examples : sequence of (str, int or None)
+        Distinct values and their first 0-based row (None where unknown).
+    detail, fix : str
+        Sentences added after the examples (a diagnosis of the values; the fix).
+
+    Returns
+    -------
+    str
+    """
+    with_rows = bool(examples) and all(r is not None for _, r in examples)
+    shown = "; ".join(f"row {r}: {v!r}" if with_rows else repr(v) for v, r in examples)
+    head = "examples (0-based row: value)" if with_rows else "examples"
+    text = f"column {column!r}: {n_rows:,} value(s) {problem}" + (f"; {head}: {shown}." if examples else ".")
+    for part in (detail, fix):
+        part = part.strip()
+        if part:
+            text += " " + part
+    return text
 
 
 class DataValidationError(InputError):
@@ -72,13 +151,21 @@ def duckdb_value_errors(what: str | None = None) -> Iterator[None]:
     Raises
     ------
     DataValidationError
-        With DuckDB's message (its "Invalid Input Error: " prefix dropped), chained
-        to the original exception (``raise ... from exc``).
+        Chained to the original exception (``raise ... from exc``). For a
+        value found by one of the package's own checks (a number, a date, a
+        booking status; :mod:`crm_analysis.data.value_checks`) the message of
+        the pandas path: the column, how many rows are bad, up to
+        :data:`MAX_EXAMPLES` distinct values and the fix
+        (:func:`bad_values_message`), not only the value DuckDB met first.
+        Otherwise DuckDB's message (its "Invalid Input Error: " prefix dropped).
     """
     try:
         yield
     except _VALUE_ERRORS as exc:
-        text = _PREFIX.sub("", str(exc))
+        from crm_analysis.data.value_checks import TOKEN_PATTERN, diagnosis  # imports this module
+
+        full = diagnosis(str(exc))  # every bad value of the column counted, as on the pandas path
+        text = str(full) if full is not None else TOKEN_PATTERN.sub("", _PREFIX.sub("", str(exc)))
         if what and "column" not in text:
             text = f"{what}: {text}"
         raise DataValidationError(text) from exc

@@ -80,9 +80,13 @@ from crm_analysis.data.files import (
 from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS, Schema
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, is_sql_source, read_sql_source
 from crm_analysis.data.dates import check_date_format_keys, check_date_orders, date_format_for, timestamp_sql
-from crm_analysis.data.numbers import NumberFormat, number_format, number_sql
+from crm_analysis.data.numbers import NumberFormat, number_check, number_format, number_sql
+from crm_analysis.data.value_checks import ValueCheck, new_token, register
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
+    missing_status_message,
+    status_message,
+    whole_numbers_message,
     FLOAT_TEXT_ID,
     ID_COLUMNS,
     STRIP_SQL_CLASS,
@@ -1014,13 +1018,20 @@ def _sql_string(expr: str, type_name: str, id_column: bool = False) -> str:
     return out
 
 
-def _sql_status(expr: str) -> str:
+def _sql_status(expr: str, label: str = "status", token: str = "") -> tuple[str, list[ValueCheck]]:
+    """SQL of the canonical status and its value checks (missing, then unknown), as :func:`normalise_status`."""
     key = f"regexp_replace(lower(CAST({expr} AS VARCHAR)), '[\\s_\\-]+', '', 'g')"
     whens = " ".join(
         f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in STATUS_SYNONYMS.items()
     )
     msg = quote_literal("booking status outside stayed/cancelled/no_show: ")
-    return f"CASE {key} {whens} ELSE error({msg} || coalesce(CAST({expr} AS VARCHAR), 'NULL')) END"
+    tail = f" || {quote_literal(' ' + token)}" if token else ""
+    known = "(" + ", ".join(quote_literal(k) for k in STATUS_SYNONYMS) + ")"
+    checks = [ValueCheck(f"({expr} IS NULL)", "NULL", lambda n, ex: missing_status_message(label, n)),
+              ValueCheck(f"({expr} IS NOT NULL AND {key} NOT IN {known})", f"CAST({expr} AS VARCHAR)",
+                         lambda n, ex: status_message(label, n, ex))]
+    sql = f"CASE {key} {whens} ELSE error({msg} || coalesce(CAST({expr} AS VARCHAR), 'NULL'){tail}) END"
+    return sql, checks
 
 
 def _project(
@@ -1035,6 +1046,8 @@ def _project(
 ) -> duckdb.DuckDBPyRelation:
     found = list(rel.columns)
     numbers = numbers or NumberFormat()
+    token = new_token()  # a bad value found while a query runs is reported with every bad row (value_checks)
+    checks: list[ValueCheck] = []
     orders: dict[str, tuple[bool, str]] = {}
     types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
     mapping = resolve_columns(found, schema, columns=columns)
@@ -1044,7 +1057,10 @@ def _project(
         def num(c: str, e: str) -> str:
             src = mapping[c]
             label = c if src == c else f"{c} ({src})"
-            return number_sql(e, label, numbers) if types[src] == "VARCHAR" else f"CAST({e} AS DOUBLE)"
+            if types[src] != "VARCHAR":
+                return f"CAST({e} AS DOUBLE)"
+            checks.append(number_check(e, label, numbers))
+            return number_sql(e, label, numbers, token=token)
 
         derived["amount"] = f"{num('quantity', q)} * {num('unit_price', p)}"
     if schema is BOOKINGS:
@@ -1062,13 +1078,17 @@ def _project(
             src = mapping[col.name]
             e, t = quote_identifier(src), types[src]
             if schema is BOOKINGS and col.name == "status":
-                sql = _sql_status(e)
+                sql, status_checks = _sql_status(e, col.name if src == col.name else f"{col.name} ({src})", token)
+                checks[:0] = status_checks  # first, as load_bookings maps statuses before the casts
             elif col.dtype == "string":
                 sql = _sql_string(e, t, col.name in ID_COLUMNS)
             elif col.dtype == "datetime64[ns]":
                 label = col.name if src == col.name else f"{col.name} ({src})"
                 ts = timestamp_sql(rel, src, label, dayfirst=dayfirst,
-                                   date_format=date_format_for(date_format, col.name, src), timezone=timezone)
+                                   date_format=date_format_for(date_format, col.name, src), timezone=timezone,
+                                   token=token)
+                if ts.check is not None:
+                    checks.append(ts.check)
                 pre.update(ts.pre)
                 sql = ts.expr
                 if ts.converted_to_utc:  # as the pandas loaders do (their intake change 'converted_to_utc')
@@ -1080,10 +1100,16 @@ def _project(
                     orders[label] = (ts.inferred_dayfirst, str(ts.example))
             elif t == "VARCHAR" and col.dtype in ("float64", "int64"):
                 label = col.name if src == col.name else f"{col.name} ({src})"
-                sql = number_sql(e, label, numbers)
+                sql = number_sql(e, label, numbers, token=token)
+                checks.append(number_check(e, label, numbers))
                 if col.dtype == "int64":
-                    sql = (f"CASE WHEN {sql} = trunc({sql}) THEN CAST({sql} AS BIGINT) ELSE "
-                           f"error({quote_literal(f'column {label!r}: value is not a whole number: ')} || {e}) END")
+                    number = sql
+                    whole = f"{quote_literal(f'column {label!r}: value is not a whole number: ')} || {e}"
+                    sql = (f"CASE WHEN {number} = trunc({number}) THEN CAST({number} AS BIGINT) ELSE "
+                           f"error({whole} || {quote_literal(' ' + token)}) END")
+                    checks.append(ValueCheck(  # after the number check: only numbers reach it
+                        f"({number} IS NOT NULL AND {number} <> trunc({number}))", f"CAST({e} AS VARCHAR)",
+                        lambda n, ex, label=label: whole_numbers_message(label, n, ex)))
             elif col.dtype == "float64":
                 sql = f"CAST({e} AS DOUBLE)"
             else:
@@ -1099,7 +1125,9 @@ def _project(
     check_date_orders(orders)
     if pre:
         rel = rel.project(", ".join(["*"] + [f"{v} AS {quote_identifier(k)}" for k, v in pre.items()]))
-    return rel.project(", ".join(exprs))
+    out = rel.project(", ".join(exprs))
+    register(token, rel, checks, owner=out)
+    return out
 
 
 def transactions_relation(
@@ -1164,8 +1192,11 @@ def transactions_relation(
     Notes
     -----
     Values are cast when the relation is executed: a date or number that does
-    not parse raises a DuckDB ``ConversionException`` then, naming the value.
-    Use :func:`load_transactions` for the detailed pandas validation.
+    not parse raises a DuckDB error then, naming the value;
+    :func:`crm_analysis.data.duckdb_value_errors` (which every package function
+    that runs a query uses) turns it into the pandas path's
+    :class:`DataValidationError`, counting every bad row of the column and
+    showing up to five distinct values (:mod:`crm_analysis.data.value_checks`).
 
     Examples
     --------

@@ -26,17 +26,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from crm_analysis.data.errors import DataValidationError
+from crm_analysis.data.errors import DataValidationError, bad_values_message, distinct_examples
 
-__all__ = ["NumberFormat", "number_format", "parse_numbers", "number_sql", "number_pattern", "number_hint",
-           "diagnoses", "THOUSANDS_ALIKE"]
+if TYPE_CHECKING:
+    from crm_analysis.data.value_checks import ValueCheck
 
-_MAX_EXAMPLES = 5
+__all__ = ["NumberFormat", "number_format", "parse_numbers", "number_sql", "number_check", "numbers_message",
+           "number_pattern", "number_hint", "diagnoses", "THOUSANDS_ALIKE"]
 _INF = r"[+-]?(inf|infinity)"
 
 #: Characters read as the same thousands separator: a declared blank is any
@@ -222,6 +223,31 @@ def _hint(fmt: NumberFormat, bad: list[str]) -> str:
     return "".join(f" Found in {', '.join(repr(v) for v in vs[:2])}: {h}." for h, vs in hints.items())
 
 
+def numbers_message(name: str, fmt: NumberFormat, n_rows: int, examples: list[tuple[str, int | None]]) -> str:
+    """The error text for ``n_rows`` values of column ``name`` that are not numbers in ``fmt`` (every engine).
+
+    Parameters
+    ----------
+    name : str
+        Column label.
+    fmt : NumberFormat
+        The declared (or default) format.
+    n_rows : int
+        Rows with such a value.
+    examples : list of (str, int or None)
+        Distinct values and their first row
+        (:func:`crm_analysis.data.errors.distinct_examples`).
+
+    Returns
+    -------
+    str
+        :func:`crm_analysis.data.errors.bad_values_message` with what the
+        values hold and the fix (:func:`number_hint`).
+    """
+    return bad_values_message(name, n_rows, f"are not numbers written with {fmt.describe()}", examples,
+                              detail=_hint(fmt, [v for v, _ in examples]))
+
+
 def parse_numbers(values: pd.Series, name: str, fmt: NumberFormat) -> pd.Series:
     """Parse a text column as ``float64`` in number format ``fmt``, strictly.
 
@@ -244,7 +270,8 @@ def parse_numbers(values: pd.Series, name: str, fmt: NumberFormat) -> pd.Series:
     ------
     DataValidationError
         Naming the column, the number of values that are not numbers in
-        ``fmt`` and up to five of them with their 0-based row positions.
+        ``fmt`` and up to five distinct ones with their first 0-based row
+        (:func:`numbers_message`, the DuckDB path's message too).
 
     Examples
     --------
@@ -257,12 +284,8 @@ def parse_numbers(values: pd.Series, name: str, fmt: NumberFormat) -> pd.Series:
     bad = (present & ~ok).to_numpy(dtype=bool, na_value=False)
     if bad.any():
         pos = np.flatnonzero(bad)
-        examples = [str(text.iloc[int(p)]) for p in pos[:_MAX_EXAMPLES]]
-        shown = "; ".join(f"row {int(p)}: {text.iloc[int(p)]!r}" for p in pos[:_MAX_EXAMPLES])
-        raise DataValidationError(
-            f"column {name!r}: {int(bad.sum()):,} value(s) are not numbers written with {fmt.describe()}; "
-            f"examples (0-based row: raw value): {shown}.{_hint(fmt, examples)}"
-        )
+        examples = distinct_examples(text.to_numpy(dtype=object)[pos], pos)
+        raise DataValidationError(numbers_message(name, fmt, int(bad.sum()), examples))
     out = pd.to_numeric(_canonical_text(text.where(present), fmt), errors="coerce")
     return pd.Series(out.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
 
@@ -271,11 +294,39 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def number_sql(expr: str, name: str, fmt: NumberFormat) -> str:
+def _text_sql(expr: str) -> str:
+    return f"regexp_replace(CAST({expr} AS VARCHAR), {_lit('^' + _BLANKS + '+|' + _BLANKS + '+$')}, '', 'g')"
+
+
+def number_check(expr: str, name: str, fmt: NumberFormat) -> "ValueCheck":
+    """The value check of :func:`number_sql` (:mod:`crm_analysis.data.value_checks`): bad rows, values, message.
+
+    Parameters
+    ----------
+    expr, name, fmt
+        As in :func:`number_sql`.
+
+    Returns
+    -------
+    crm_analysis.data.value_checks.ValueCheck
+        Its message is :func:`numbers_message`, as on the pandas path.
+    """
+    from crm_analysis.data.value_checks import ValueCheck
+
+    text = _text_sql(expr)
+    pattern = _lit("(?i)" + number_pattern(fmt))
+    bad = f"({expr} IS NOT NULL AND {text} <> '' AND NOT regexp_full_match({text}, {pattern}))"
+    return ValueCheck(bad, f"CAST({expr} AS VARCHAR)", lambda n, ex: numbers_message(name, fmt, n, ex))
+
+
+def number_sql(expr: str, name: str, fmt: NumberFormat, *, token: str = "") -> str:
     """SQL expression (DuckDB) reading a text expression as ``DOUBLE`` in ``fmt``: the twin of :func:`parse_numbers`.
 
     A value that is not a number in ``fmt`` raises a DuckDB error naming the
-    column, the value and the format when the relation runs.
+    column, the value and the format when the relation runs; with a
+    registered ``token`` (:mod:`crm_analysis.data.value_checks`,
+    :func:`number_check`) :func:`crm_analysis.data.errors.duckdb_value_errors`
+    turns it into the pandas path's message (every bad row counted).
 
     Parameters
     ----------
@@ -285,12 +336,14 @@ def number_sql(expr: str, name: str, fmt: NumberFormat) -> str:
         Column name for messages.
     fmt : NumberFormat
         The declared format.
+    token : str, optional
+        Appended to the error text (the key of the registered check).
 
     Returns
     -------
     str
     """
-    text = f"regexp_replace(CAST({expr} AS VARCHAR), {_lit('^' + _BLANKS + '+|' + _BLANKS + '+$')}, '', 'g')"
+    text = _text_sql(expr)
     canon = text
     if fmt.thousands is not None:  # the pattern matched: only separators are left to remove
         canon = f"regexp_replace({canon}, {_lit('[' + fmt.thousands_chars + ']')}, '', 'g')"
@@ -300,6 +353,7 @@ def number_sql(expr: str, name: str, fmt: NumberFormat) -> str:
     hint = f"(CASE {cases} ELSE {_lit(_NO_NUMBER)} END)"
     head = _lit(f"column {name!r}: value '")
     tail = _lit(f"' is not a number written with {fmt.describe()}; found ")
+    hint = f"{hint} || {_lit(' ' + token)}" if token else hint
     pattern = _lit("(?i)" + number_pattern(fmt))
     return (f"(CASE WHEN {expr} IS NULL OR {text} = '' THEN NULL "
             f"WHEN regexp_full_match({text}, {pattern}) THEN CAST({canon} AS DOUBLE) "

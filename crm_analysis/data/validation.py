@@ -28,8 +28,8 @@ from crm_analysis.data.dates import (
     date_format_for,
     parse_datetime_column,
 )
-from crm_analysis.data.errors import DataValidationError, DataWarning
-from crm_analysis.data.numbers import NumberFormat, number_hint, parse_numbers
+from crm_analysis.data.errors import DataValidationError, bad_values_message, distinct_examples, DataWarning
+from crm_analysis.data.numbers import NumberFormat, parse_numbers
 from crm_analysis.data.schema import (
     BOOKING_STATUSES,
     BOOKINGS,
@@ -43,6 +43,9 @@ __all__ = [
     "MAX_EXAMPLES",
     "normalise_status",
     "status_key",
+    "status_message",
+    "missing_status_message",
+    "whole_numbers_message",
     "resolve_columns",
     "check_columns",
     "validate_transactions",
@@ -169,7 +172,6 @@ def _examples(raw: pd.Series, bad: np.ndarray) -> str:
     return "; ".join(parts)
 
 
-_MAX_HINTED = 5  # values of a failing numeric column looked at for a hint
 
 
 def _fail_values(name: str, raw: pd.Series, bad: np.ndarray, what: str, why: str = "") -> None:
@@ -300,19 +302,9 @@ def _as_float(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> 
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype("float64")
     label = _label(name, options)
-    if options is not None and not options.numbers.is_default:
-        return parse_numbers(s, label, options.numbers)
-    present = s.notna().to_numpy()
-    out = pd.to_numeric(s, errors="coerce")
-    failed = present & pd.isna(out).to_numpy() if hasattr(out, "to_numpy") else present
-    if failed.any():
-        shown = [str(v) for v in s[failed].head(_MAX_HINTED)]
-        hints: dict[str, list[str]] = {}
-        for v in shown:  # what the values hold and the fix, as on the DuckDB path
-            hints.setdefault(number_hint(v, NumberFormat()), []).append(v)
-        why = "".join(f". Found in {', '.join(repr(v) for v in vs[:2])}: {h}" for h, vs in hints.items())
-        _fail_values(label, s, failed, "are not numeric", why)
-    return pd.Series(out, index=s.index).astype("float64")
+    # text numbers: the number policy of every path (the DuckDB path's number_sql too): one message, the same
+    # values accepted
+    return parse_numbers(s, label, options.numbers if options is not None else NumberFormat())
 
 
 def _as_int(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd.Series:
@@ -332,7 +324,9 @@ def _as_int(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd
         _fail_values(label, raw, missing, "are missing (an integer column cannot hold missing values)")
     frac = vals != np.round(vals)
     if frac.any():
-        _fail_values(label, raw, frac, "are not whole numbers")
+        pos = np.flatnonzero(frac)
+        raise DataValidationError(whole_numbers_message(label, int(frac.sum()),
+                                                        distinct_examples(raw.astype(str).to_numpy()[pos], pos)))
     return pd.Series(vals.astype("int64"), index=s.index)
 
 
@@ -501,19 +495,36 @@ def normalise_status(values: pd.Series, *, name: str = "status") -> pd.Series:
     raw = values
     missing = raw.isna().to_numpy()
     if missing.any():
-        _fail_values(name, raw, missing, f"are missing; allowed: {list(BOOKING_STATUSES)}")
+        raise DataValidationError(missing_status_message(name, int(missing.sum())))
     keys = raw.astype(str).map(status_key)
     mapped = keys.map(STATUS_SYNONYMS)
     bad = mapped.isna().to_numpy()
     if bad.any():
-        counts = raw[bad].astype(str).value_counts()
-        listing = ", ".join(f"{k!r} ({v})" for k, v in counts.items())
-        raise DataValidationError(
-            f"column {name!r}: {int(bad.sum())} value(s) outside the allowed statuses "
-            f"{list(BOOKING_STATUSES)}: {listing}; first rows: {_examples(raw, bad)}. "
-            f"Accepted spellings (case-insensitive): {sorted(STATUS_SYNONYMS)}"
-        )
+        pos = np.flatnonzero(bad)
+        raise DataValidationError(status_message(name, int(bad.sum()),
+                                                 distinct_examples(raw.astype(str).to_numpy()[pos], pos)))
     return mapped.astype(STRING_DTYPE)
+
+
+def missing_status_message(name: str, n_rows: int) -> str:
+    """The error text for ``n_rows`` missing booking statuses (pandas and DuckDB paths)."""
+    return bad_values_message(name, n_rows, f"are missing; allowed: {list(BOOKING_STATUSES)}", [],
+                              fix="Give every booking its status, or drop those rows first.")
+
+
+def status_message(name: str, n_rows: int, examples: list[tuple[str, int | None]]) -> str:
+    """The error text for ``n_rows`` booking statuses outside the allowed ones (pandas and DuckDB paths)."""
+    return bad_values_message(
+        name, n_rows, f"are outside the allowed statuses {list(BOOKING_STATUSES)}", examples,
+        fix=f"Accepted spellings (case-insensitive, blanks, '-' and '_' ignored): {sorted(STATUS_SYNONYMS)}; "
+            "map the others to one of them first.",
+    )
+
+
+def whole_numbers_message(name: str, n_rows: int, examples: list[tuple[str, int | None]]) -> str:
+    """The error text for ``n_rows`` values of an integer column that are not whole numbers (pandas and DuckDB)."""
+    return bad_values_message(name, n_rows, "are not whole numbers", examples,
+                              fix="The column counts whole units (nights, rooms): correct those values.")
 
 
 # ----------------------------------------------------------------- conform

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from crm_analysis._dates import parse_date
 from crm_analysis.contracts import TimeUnit
 from crm_analysis.data.dates import check_timezone, date_format_for, parse_datetime_column
-from crm_analysis.data.errors import DataValidationError, DataWarning
+from crm_analysis.data.errors import DataValidationError, DataWarning, bad_values_message, distinct_examples
 from crm_analysis.data.numbers import NumberFormat, parse_numbers
 from crm_analysis.data.validation import FLOAT_TEXT_ID, STRIP_CHARS, as_text
 
@@ -166,13 +166,19 @@ def raise_on_nulls(cols: KeyColumns, counts: Any) -> None:
         )
 
 
-def raise_on_inf(column: str, n: int, example: Any) -> None:
-    """Raise the error for ``n`` infinite amounts in ``column``."""
-    raise DataValidationError(
-        f"transactions column {column!r} has {n:,} infinite value(s) (e.g. {example!r}); an amount must be a "
-        "finite number: fix or drop those rows first (crm_analysis.data.clean_transactions drops them and "
-        "counts them as 'nonfinite_amount')"
-    )
+def raise_on_inf(column: str, n: int, examples: Iterable[tuple[Any, int | None]]) -> None:
+    """Raise the error for ``n`` rows with an infinite amount in ``column`` (every engine).
+
+    ``examples`` are the distinct infinite values (``inf``, ``-inf``) with their first row where the
+    engine knows it (:func:`crm_analysis.data.errors.distinct_examples`); the message is
+    :func:`crm_analysis.data.errors.bad_values_message`'s.
+    """
+    shown = [(str(float(v)), r) for v, r in examples]
+    raise DataValidationError(bad_values_message(
+        column, n, "are infinite", sorted(shown),
+        fix="An amount must be a finite number: fix or drop those rows first (crm_analysis.data.clean_transactions "
+            "drops them and counts them as 'nonfinite_amount').",
+    ))
 
 
 def warn_utc(column: str, stacklevel: int = 4) -> None:
@@ -322,7 +328,8 @@ def canonical_frame(
         values = amount.to_numpy(dtype=np.float64, na_value=np.nan)
         inf = np.isinf(values)
         if inf.any():
-            raise_on_inf(cols.label("monetary"), int(inf.sum()), float(values[inf][0]))
+            pos = np.flatnonzero(inf)
+            raise_on_inf(cols.label("monetary"), int(inf.sum()), distinct_examples(values[pos], pos))
     if not out:
         return tx
     return tx.assign(**out)

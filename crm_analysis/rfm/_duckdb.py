@@ -41,7 +41,8 @@ import pyarrow as pa
 from crm_analysis.data.dates import date_format_for, timestamp_sql
 from crm_analysis.data.engine import default_connection, quote_identifier, quote_literal
 from crm_analysis.data.loaders import header_fix, source_relation, text_sql
-from crm_analysis.data.numbers import NumberFormat, number_format, number_sql
+from crm_analysis.data.numbers import NumberFormat, number_check, number_format, number_sql
+from crm_analysis.data.value_checks import new_token, register
 
 from ._common import KeyColumns, Window, check_key_columns, ids_as_index, raise_on_inf, raise_on_nulls, warn_utc, with_attrs
 
@@ -70,11 +71,11 @@ def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> int:
     parts = ", ".join(f"COUNT(*) FILTER (WHERE {_q(c)} IS NULL)" for c in cols.roles().values())
     m = _q(cols.monetary)
     parts += (f", COUNT(*) FILTER (WHERE isinf(CAST({m} AS DOUBLE))), "
-              f"any_value({m}) FILTER (WHERE isinf(CAST({m} AS DOUBLE)))")
+              f"list(DISTINCT CAST({m} AS DOUBLE)) FILTER (WHERE isinf(CAST({m} AS DOUBLE)))")
     counts = rel.query("tx", f"SELECT {parts}, COUNT(*) FROM tx").fetchall()[0]
     raise_on_nulls(cols, counts[:-3])
-    if counts[-3]:
-        raise_on_inf(cols.label("monetary"), int(counts[-3]), counts[-2])
+    if counts[-3]:  # the numpy path's message: the distinct values, without rows (DuckDB scans in parallel)
+        raise_on_inf(cols.label("monetary"), int(counts[-3]), [(v, None) for v in counts[-2] or []])
     return int(counts[-1])
 
 
@@ -90,9 +91,13 @@ def _canonical_relation(
     """The key columns read as the loaders read them: ids stripped, dates by the date policy, text amounts strictly."""
     types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
     c, t, m = cols.customer, cols.datetime, cols.monetary
+    token = new_token()  # a bad value found while a query runs is reported with every bad row (value_checks)
+    checks = []
     if types[t] == "VARCHAR" or types[t].startswith("TIMESTAMP WITH TIME ZONE"):
         ts = timestamp_sql(rel, t, cols.label("datetime"), dayfirst=dayfirst, date_format=date_format_for(date_format, "timestamp", t),
-                           timezone=timezone)
+                           timezone=timezone, token=token)
+        if ts.check is not None:
+            checks.append(ts.check)
         if ts.converted_to_utc:  # UTC offsets, or a time-zone-aware type, and no timezone given
             warn_utc(t, stacklevel=7)  # warn_utc, _canonical_relation, prepare, _frame_or_relation, public,
             # its converts_duckdb_errors wrapper, caller
@@ -106,12 +111,15 @@ def _canonical_relation(
         c_expr = text_sql(c_expr, types[c], id_column=True)
     m_expr = _q(m)
     if types[m] == "VARCHAR":  # numbers written as text (a declared decimal comma, a value past the sniffer's sample)
-        m_expr = number_sql(m_expr, cols.label("monetary"), numbers or NumberFormat())
+        m_expr = number_sql(m_expr, cols.label("monetary"), numbers or NumberFormat(), token=token)
+        checks.append(number_check(_q(m), cols.label("monetary"), numbers or NumberFormat()))
     names = {c, t, m}
-    return rel.project(", ".join(
+    out = rel.project(", ".join(
         [f"{c_expr} AS {_q(c)}", f"{t_expr} AS {_q(t)}", f"{m_expr} AS {_q(m)}"]
         + [_q(x) for x in rel.columns if x not in names and not x.startswith("__date_fields_")]
     ))
+    register(token, rel, checks, owner=out)
+    return out
 
 
 def prepare(

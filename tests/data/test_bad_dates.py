@@ -9,6 +9,8 @@ relation, and ``rfm_summary`` on the file, which must agree with each other.
 
 from __future__ import annotations
 
+import re
+
 import warnings
 from pathlib import Path
 
@@ -343,8 +345,9 @@ def test_month_names_are_read_in_english_only_on_every_path(tmp_path: Path, fmt:
     assert list(load_transactions(path, **opts)["timestamp"]) == list(_ts(["2024-01-03", "2024-02-04"]))
     assert list(transactions_relation(path, **opts).df()["timestamp"]) == list(_ts(["2024-01-03", "2024-02-04"]))
     path.write_text("Client;OrderDate;Total\n" + "".join(f"a;{d};1\n" for d in french), encoding="utf-8")
-    with pytest.raises(DataValidationError, match=rf"do not match date_format '{fmt}'.*{french[0]}"):
+    with pytest.raises(DataValidationError, match=rf"2 value\(s\) do not match date_format '{fmt}'.*{french[0]}") as ref:
         load_transactions(path, **opts)
-    with pytest.raises(DataValidationError, match=rf"does not match date_format '{fmt}'"):
+    with pytest.raises(DataValidationError, match=rf"2 value\(s\) do not match date_format '{fmt}'") as lazy:
         with duckdb_value_errors():
             transactions_relation(path, **opts).df()
+    assert str(lazy.value) == re.sub(r"row \d+: ", "", str(ref.value).replace(" (0-based row: value)", ""))
