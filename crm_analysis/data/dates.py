@@ -476,8 +476,9 @@ def _shapes_pandas(uniq: pd.Series, ext: pd.DataFrame, first_row: np.ndarray, co
     has_off = ext["off"].notna().to_numpy(dtype=bool) & matched
 
     def ex(mask: np.ndarray, k: int = _MAX_EXAMPLES) -> list[str]:
+        # the smallest distinct values (code-point order), as the DuckDB and Spark engines choose them
         idx = np.flatnonzero(mask)
-        idx = idx[np.argsort(first_row[idx], kind="stable")][:k]
+        idx = idx[np.argsort(uniq.to_numpy(dtype=object)[idx].astype(str), kind="stable")][:k]
         return [_ex(uniq.iloc[i], int(first_row[i])) for i in idx]
 
     off_ex, naive_ex = ex(has_off, 1), ex(matched & ~has_off, 1)
@@ -706,13 +707,13 @@ def _shapes_sql(rel: Any, column: str) -> DateShapes:
     )
     SELECT count(*) AS n_values,
            count(*) FILTER (WHERE dm) AS n_dm,
-           list(DISTINCT raw) FILTER (WHERE dm AND a > 12)[1:{_MAX_EXAMPLES}] AS first_over_12,
-           list(DISTINCT raw) FILTER (WHERE dm AND b > 12)[1:{_MAX_EXAMPLES}] AS second_over_12,
+           list_sort(list(DISTINCT raw) FILTER (WHERE dm AND a > 12))[1:{_MAX_EXAMPLES}] AS first_over_12,
+           list_sort(list(DISTINCT raw) FILTER (WHERE dm AND b > 12))[1:{_MAX_EXAMPLES}] AS second_over_12,
            count(*) FILTER (WHERE hit AND has_off) AS n_offset,
            count(*) FILTER (WHERE (hit AND NOT has_off) OR cmp) AS n_naive,
-           any_value(raw) FILTER (WHERE hit AND has_off) AS offset_example,
-           any_value(raw) FILTER (WHERE (hit AND NOT has_off) OR cmp) AS naive_example,
-           list(DISTINCT raw) FILTER (WHERE NOT hit AND NOT cmp)[1:{_MAX_EXAMPLES}] AS unparsed,
+           min(raw) FILTER (WHERE hit AND has_off) AS offset_example,
+           min(raw) FILTER (WHERE (hit AND NOT has_off) OR cmp) AS naive_example,
+           list_sort(list(DISTINCT raw) FILTER (WHERE NOT hit AND NOT cmp))[1:{_MAX_EXAMPLES}] AS unparsed,
            count(*) FILTER (WHERE NOT hit AND NOT cmp) AS n_unparsed
     FROM w
     """

@@ -149,10 +149,11 @@ def rfm_summary(
         (:class:`~crm_analysis.data.errors.DataValidationError`), empty
         transactions or no purchase in the period (the message gives the
         data's first and last day), a bad time unit, a date parameter that is
-        not ISO ``YYYY-MM-DD``, a time column the date policy refuses, or ``con`` / ``timezone`` /
-        ``dayfirst`` / ``date_format`` given with a Spark DataFrame (the
-        Spark engine counts days in the session time zone and does not
-        apply the date policy).
+        not ISO ``YYYY-MM-DD``, a time column the date policy refuses (on
+        every engine, Spark included: the same decisions and messages), or
+        ``con`` / ``timezone`` / ``read_options`` / ``encoding`` / ``sheet``
+        given with a Spark DataFrame (the Spark engine counts days in the
+        session time zone and reads no file).
     FileNotFoundError
         A file, folder or glob that names no file.
     TypeError
@@ -185,19 +186,21 @@ def rfm_summary(
     cols = KeyColumns(customer_col, datetime_col, monetary_col)
     engine = engine_for(transactions)
     if engine == "spark":
-        given = {k: v for k, v in {"con": con, "timezone": timezone, "dayfirst": dayfirst,
-                                   "date_format": date_format}.items() if v is not None}
+        given = {k: v for k, v in {"con": con, "timezone": timezone, "read_options": read_options,
+                                   "encoding": encoding, "sheet": sheet}.items() if v is not None}
         if given:
             raise InputError(
                 f"{sorted(given)} cannot be used with a Spark DataFrame: the Spark engine counts purchase days in "
-                "the session time zone (UTC with crm_analysis.scale.spark.get_spark) and reads timestamps as "
-                "Spark does; convert the time column in Spark first, or summarise a file with the DuckDB engine"
+                "the session time zone (UTC with crm_analysis.scale.spark.get_spark) and reads no file; convert "
+                "the time column in Spark first, or summarise a file with the DuckDB engine (dayfirst and "
+                "date_format apply to a time column of text on Spark too)"
             )
+        check_date_format_keys(date_format, {"timestamp": datetime_col})
         from ._spark import rfm_summary_spark  # pyspark itself is imported there, on use
 
         return rfm_summary_spark(transactions, observation_end=observation_end, time_unit=time_unit,
                                  customer_col=customer_col, datetime_col=datetime_col, monetary_col=monetary_col,
-                                 observation_start=observation_start)
+                                 observation_start=observation_start, dayfirst=dayfirst, date_format=date_format)
     window = summary_window(observation_end, observation_start, time_unit)
     check_timezone(timezone)
     checked, n_rows = _frame_or_relation(transactions, con, cols, timezone=timezone, dayfirst=dayfirst,

@@ -33,7 +33,8 @@ import pandas as pd
 from crm_analysis.data.schema import TRANSACTIONS
 from crm_analysis.data.validation import _ensure_required, resolve_columns
 from crm_analysis.rfm._dispatch import is_spark_dataframe
-from crm_analysis.rfm._spark import require_pyspark, rfm_summary_spark, timestamp_column, to_pandas
+from crm_analysis.data.dates import check_date_format_keys, date_format_for
+from crm_analysis.rfm._spark import require_pyspark, rfm_summary_spark, spark_amount, spark_timestamp, to_pandas
 
 from .demand import _day, _finish
 
@@ -90,8 +91,13 @@ def get_spark(
     return builder.getOrCreate()
 
 
-def _canonical(sdf: Any, columns: Mapping[str, str] | None, F: Any) -> Any:
-    """Project to the canonical transaction columns the demand needs (as ``transactions_relation`` does)."""
+def _canonical(sdf: Any, columns: Mapping[str, str] | None, F: Any, *, dayfirst: bool | None = None,
+               date_format: str | Mapping[str, str] | None = None) -> Any:
+    """Project to the canonical transaction columns the demand needs (as ``transactions_relation`` does).
+
+    Text dates and amounts are read by the package's policies (:func:`crm_analysis.rfm._spark.spark_timestamp`,
+    :func:`crm_analysis.rfm._spark.spark_amount`), never by Spark's own casts.
+    """
     found = list(sdf.columns)
     types = dict(sdf.dtypes)
     mapping = resolve_columns(found, TRANSACTIONS, columns=columns)
@@ -108,10 +114,19 @@ def _canonical(sdf: Any, columns: Mapping[str, str] | None, F: Any) -> Any:
             return F.when(whole & small, c.cast("long").cast("string")).otherwise(c.cast("string"))
         return c.cast("string")
 
+    src = mapping["timestamp"]
+    check_date_format_keys(date_format, {"timestamp": src})
+    ts = spark_timestamp(sdf, src, "timestamp" if src == "timestamp" else f"timestamp ({src})", dayfirst=dayfirst,
+                         date_format=date_format_for(date_format, "timestamp", src), F=F, stacklevel=5)
+    if "amount" in derived:
+        amount = derived["amount"]
+    else:
+        a = mapping["amount"]
+        amount = spark_amount(sdf, a, "amount" if a == "amount" else f"amount ({a})", F)
     exprs = [
         as_string(mapping["customer_id"]).alias("customer_id"),
-        timestamp_column(F.col(mapping["timestamp"]), types[mapping["timestamp"]]).alias("timestamp"),
-        (derived["amount"] if "amount" in derived else F.col(mapping["amount"]).cast("double")).alias("amount"),
+        ts.alias("timestamp"),
+        amount.alias("amount"),
     ]
     if "order_id" in mapping:
         exprs.append(as_string(mapping["order_id"]).alias("order_id"))
@@ -124,6 +139,8 @@ def daily_demand_spark(
     columns: Mapping[str, str] | None = None,
     start: Any = None,
     end: Any = None,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """:func:`crm_analysis.scale.daily_demand` computed on a Spark DataFrame.
 
@@ -133,6 +150,10 @@ def daily_demand_spark(
         Transactions.
     columns, start, end
         As in :func:`crm_analysis.scale.daily_demand`.
+    dayfirst, date_format : optional
+        For a time column of text: the date policy of the other engines
+        (``dd/mm`` order inferred from the whole column, or said here; the
+        same refusals and messages).
 
     Returns
     -------
@@ -144,7 +165,7 @@ def daily_demand_spark(
     lo, hi = _day(start, "start"), _day(end, "end")
     if lo is not None and hi is not None and lo > hi:
         raise InputError(f"start {lo.date()} is after end {hi.date()}")
-    tx = _canonical(sdf, columns, F)
+    tx = _canonical(sdf, columns, F, dayfirst=dayfirst, date_format=date_format)
     if "order_id" in tx.columns:
         orders = F.countDistinct("order_id") + F.count(F.when(F.col("order_id").isNull(), 1))
     else:

@@ -42,11 +42,12 @@ def test_engine_for_each_input_kind(tmp_path) -> None:
         assert engine_for(other) == "duckdb"
 
 
-@pytest.mark.parametrize("option", ["con", "timezone", "dayfirst", "date_format"])
+@pytest.mark.parametrize("option", ["con", "timezone", "read_options", "encoding", "sheet"])
 def test_spark_refuses_options_it_would_ignore(option) -> None:
-    """The Spark engine counts days in the session zone: a date option or a DuckDB connection is an error,
-    not silently unused."""
-    value = {"con": duckdb.connect(), "timezone": "Europe/Paris", "dayfirst": True, "date_format": "%d/%m/%Y"}[option]
+    """The Spark engine counts days in the session zone and reads no file: a zone, a file option or a DuckDB
+    connection is an error, not silently unused (dayfirst / date_format apply: tests/scale/test_spark.py)."""
+    value = {"con": duckdb.connect(), "timezone": "Europe/Paris", "read_options": {"sep": ";"}, "encoding": "cp1252",
+             "sheet": 0}[option]
     with pytest.raises(ValueError, match=rf"\['{option}'\] cannot be used with a Spark DataFrame"):
         rfm_summary(_fake_spark_frame(), observation_end=END, **{option: value})
 

@@ -82,3 +82,89 @@ def test_daily_demand_identical(spark, tx) -> None:
         got = daily_demand_spark(sdf, start=start, end=end)
         pd.testing.assert_frame_equal(got, ref, check_exact=True)
         assert got.attrs == ref.attrs
+
+
+# ------------------------------------------- the date and number policies on Spark (intake2, points 1 and 3)
+def _text_tx(dates, amounts=None) -> pd.DataFrame:
+    n = len(dates)
+    return pd.DataFrame({"customer_id": [f"c{i % 3}" for i in range(n)], "timestamp": list(dates),
+                         "amount": list(amounts) if amounts is not None else ["1.5"] * n})
+
+
+def _both(spark, tx: pd.DataFrame, **kwargs):
+    """(numpy engine, Spark engine) results or error texts of rfm_summary on the same text frame."""
+    out = []
+    for data in (tx, spark.createDataFrame(tx)):
+        try:
+            out.append(rfm_summary(data, observation_end="2024-12-31", **kwargs))
+        except ValueError as exc:
+            out.append(str(exc))
+    return out
+
+
+def _without_rows(message: str) -> str:
+    import re
+
+    return re.sub(r"row \d+: ", "", message.replace("examples (0-based row: value): ", "examples: "))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"dayfirst": True}, {"dayfirst": False}, {"date_format": "%d/%m/%Y"},
+                                    {"date_format": "%m/%d/%Y %H:%M"}])
+def test_text_dates_read_as_the_other_engines(spark, kwargs) -> None:
+    """dd/mm text: Spark's own cast reads none of it; the policy reads it as pandas and DuckDB do, or refuses alike."""
+    cases = {
+        "ambiguous": ["03/01/2024", "04/02/2024", "05/03/2024"],  # valid both ways: refused without the order
+        "day first": ["03/01/2024", "13/01/2024", "04/02/2024"],  # 13/01: day first, read off the column
+        "mixed": ["13/01/2024", "01/13/2024"],  # two orders in one column: refused
+        "with times": ["03/01/2024 10:30", "13/01/2024 23:59", "2024-02-04T08:00"],
+        "invalid": ["31/02/2024", "13/01/2024", "30/02/2024", "hello", "31/02/2024"],
+    }
+    for name, dates in cases.items():
+        ref, got = _both(spark, _text_tx(dates), **kwargs)
+        if isinstance(ref, str):
+            assert isinstance(got, str), (name, kwargs, got)
+            assert got == _without_rows(ref), (name, kwargs)  # the same refusal, word for word
+        else:
+            assert not isinstance(got, str), (name, kwargs, got)
+            pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_offsets_converted_to_utc_as_the_other_engines(spark) -> None:
+    from crm_analysis.data import DataWarning
+
+    tx = _text_tx(["2024-01-02 23:30+01:00", "2024-01-05T01:00-02:00", "2024-01-07 12:00Z"])
+    with pytest.warns(DataWarning, match="counted in UTC"):
+        ref = rfm_summary(tx, observation_end="2024-12-31", time_unit="D")
+    with pytest.warns(DataWarning, match="counted in UTC"):
+        got = rfm_summary(spark.createDataFrame(tx), observation_end="2024-12-31", time_unit="D")
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_bad_amounts_and_infinite_amounts_same_message(spark) -> None:
+    ok = ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+    ref, got = _both(spark, _text_tx(ok, ["1.5", "€3", "n/a", "€3"]))
+    assert ref.startswith("column 'amount': 3 value(s) are not numbers") and got == _without_rows(ref)
+    tx = _text_tx(ok).assign(amount=[1.0, np.inf, -np.inf, np.inf])
+    ref, got = _both(spark, tx)
+    assert ref.startswith("column 'amount': 3 value(s) are infinite") and got == _without_rows(ref)
+    ref, got = _both(spark, _text_tx(ok, ["1.5", "2", "1e3", " 4 "]))  # text numbers are read, not refused
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_a_format_spark_does_not_read_is_refused(spark) -> None:
+    with pytest.raises(ValueError, match=r"directive\(s\) \['%b'\] that the Spark engine does not read"):
+        rfm_summary(spark.createDataFrame(_text_tx(["3 Jan 2024"])), observation_end="2024-12-31",
+                    date_format="%d %b %Y")
+
+
+def test_daily_demand_reads_text_dates_as_the_duckdb_engine(spark) -> None:
+    tx = _text_tx(["03/01/2024", "13/01/2024", "04/02/2024 10:00"], ["1.5", "2", "3.25"])
+    pd.testing.assert_frame_equal(daily_demand_spark(spark.createDataFrame(tx)), daily_demand(tx), check_exact=True)
+    ambiguous = _text_tx(["03/01/2024", "04/02/2024"])
+    with pytest.raises(ValueError) as ref:
+        daily_demand(ambiguous)
+    with pytest.raises(ValueError) as got:
+        daily_demand_spark(spark.createDataFrame(ambiguous))
+    assert str(got.value) == str(ref.value)
+    pd.testing.assert_frame_equal(daily_demand_spark(spark.createDataFrame(ambiguous), dayfirst=True),
+                                  daily_demand(ambiguous, dayfirst=True), check_exact=True)
