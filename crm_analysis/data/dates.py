@@ -319,7 +319,7 @@ def _unparsed_error(name: str, n: int, examples: Sequence[str]) -> DataValidatio
 _FORMS = "recognised forms are ISO 2024-01-31, 31/01/2024, 01/31/2024, 31.01.2024, with an optional time and UTC offset"
 
 
-def invalid_dates_message(name: str, n_rows: int, examples: list[tuple[str, int | None]],
+def invalid_dates_message(name: str, n_rows: int, examples: list[tuple[str, int | None]], *,
                           dayfirst: bool | None = None) -> str:
     """The error text for ``n_rows`` values of ``name`` that are not valid dates (pandas and DuckDB paths).
 
@@ -644,9 +644,9 @@ def parse_datetime_column(
         invalid = local.isna().to_numpy()
         if invalid.any():
             idx = np.flatnonzero(invalid)
-            examples = distinct_examples(uniq.to_numpy(dtype=object)[idx], first_row[idx])
+            examples = distinct_examples(uniq.to_numpy(dtype=object)[idx], rows=first_row[idx])
             raise DataValidationError(invalid_dates_message(name, int(counts[invalid].sum()), examples,
-                                                            order if shapes.n_dm else None))
+                                                            dayfirst=order if shapes.n_dm else None))
         if shapes.n_offset:
             utc = local - pd.to_timedelta(_offset_minutes(ext["off"]), unit="min")
             parsed_u = _convert_zone(utc, timezone)
@@ -671,7 +671,7 @@ def _parse_with_format(
     bad = parsed.isna().to_numpy()
     if bad.any():
         idx = np.flatnonzero(bad)
-        examples = distinct_examples(uniq.to_numpy(dtype=object)[idx], first_row[idx])
+        examples = distinct_examples(uniq.to_numpy(dtype=object)[idx], rows=first_row[idx])
         raise DataValidationError(date_format_message(name, date_format, int(counts[bad].sum()), examples))
     if has_z:
         local = parsed.dt.tz_convert(timezone or "UTC").dt.tz_localize(None)
@@ -895,7 +895,7 @@ def timestamp_sql(
             f"error({msg} || {text}{tail})) END")
     n_dm = shapes.n_dm
     check = ValueCheck(f"({e} IS NOT NULL AND CAST({value} AS TIMESTAMP) IS NULL)", text,
-                       lambda n, ex: invalid_dates_message(name, n, ex, order if n_dm else None))
+                       lambda n, ex: invalid_dates_message(name, n, ex, dayfirst=order if n_dm else None))
     if shapes.n_unparsed:  # values in no date form: found by the scan, reported now as the pandas path does
         with_fields = rel.project(", ".join(["*"] + [f"{v} AS {_q(k)}" for k, v in pre.items()]))
         raise diagnose(with_fields, [check]) or _unparsed_error(name, shapes.n_unparsed, shapes.unparsed or [])

@@ -21,7 +21,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 MAX_EXAMPLES = 5
 
 
-def distinct_examples(values: Sequence[Any], rows: Sequence[int] | None = None,
+def distinct_examples(values: Sequence[Any], *, rows: Sequence[int] | None = None,
                       k: int = MAX_EXAMPLES) -> list[tuple[str, int | None]]:
     """The ``k`` smallest distinct values (as text, code-point order) and the first row of each.
 

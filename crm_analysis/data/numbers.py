@@ -284,7 +284,7 @@ def parse_numbers(values: pd.Series, name: str, fmt: NumberFormat) -> pd.Series:
     bad = (present & ~ok).to_numpy(dtype=bool, na_value=False)
     if bad.any():
         pos = np.flatnonzero(bad)
-        examples = distinct_examples(text.to_numpy(dtype=object)[pos], pos)
+        examples = distinct_examples(text.to_numpy(dtype=object)[pos], rows=pos)
         raise DataValidationError(numbers_message(name, fmt, int(bad.sum()), examples))
     out = pd.to_numeric(_canonical_text(text.where(present), fmt), errors="coerce")
     return pd.Series(out.to_numpy(dtype="float64", na_value=np.nan), index=values.index)

@@ -326,7 +326,7 @@ def _as_int(s: pd.Series, name: str, options: "ReadOptions | None" = None) -> pd
     if frac.any():
         pos = np.flatnonzero(frac)
         raise DataValidationError(whole_numbers_message(label, int(frac.sum()),
-                                                        distinct_examples(raw.astype(str).to_numpy()[pos], pos)))
+                                                        distinct_examples(raw.astype(str).to_numpy()[pos], rows=pos)))
     return pd.Series(vals.astype("int64"), index=s.index)
 
 
@@ -502,7 +502,7 @@ def normalise_status(values: pd.Series, *, name: str = "status") -> pd.Series:
     if bad.any():
         pos = np.flatnonzero(bad)
         raise DataValidationError(status_message(name, int(bad.sum()),
-                                                 distinct_examples(raw.astype(str).to_numpy()[pos], pos)))
+                                                 distinct_examples(raw.astype(str).to_numpy()[pos], rows=pos)))
     return mapped.astype(STRING_DTYPE)
 
 

@@ -329,7 +329,7 @@ def canonical_frame(
         inf = np.isinf(values)
         if inf.any():
             pos = np.flatnonzero(inf)
-            raise_on_inf(cols.label("monetary"), int(inf.sum()), distinct_examples(values[pos], pos))
+            raise_on_inf(cols.label("monetary"), int(inf.sum()), distinct_examples(values[pos], rows=pos))
     if not out:
         return tx
     return tx.assign(**out)

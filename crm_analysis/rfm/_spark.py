@@ -266,7 +266,8 @@ def spark_timestamp(
     n_bad = present.where(bad).count()
     if n_bad:
         examples = [(v, None) for v in _smallest(sdf, bad, col, F)]
-        raise DataValidationError(invalid_dates_message(name, int(n_bad), examples, order if shapes.n_dm else None))
+        raise DataValidationError(invalid_dates_message(name, int(n_bad), examples,
+                                                          dayfirst=order if shapes.n_dm else None))
     return parsed
 
 

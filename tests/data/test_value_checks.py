@@ -121,7 +121,7 @@ def test_a_raw_duckdb_error_outside_the_context_keeps_duckdb_text(tmp_path: Path
 
 def test_builder_and_selection() -> None:
     # distinct values, smallest first, first row of each; no examples part when there are none
-    assert distinct_examples(["b", "a", "b", "c"], [4, 7, 9, 1], k=2) == [("a", 7), ("b", 4)]
+    assert distinct_examples(["b", "a", "b", "c"], rows=[4, 7, 9, 1], k=2) == [("a", 7), ("b", 4)]
     assert distinct_examples(["b", "a"]) == [("a", None), ("b", None)]
     assert bad_values_message("x", 3, "are bad", [("a", 7), ("b", 4)], fix="Fix.") == (
         "column 'x': 3 value(s) are bad; examples (0-based row: value): row 7: 'a'; row 4: 'b'. Fix.")
