@@ -54,7 +54,7 @@ from __future__ import annotations
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
 
-import json
+from crm_analysis import _json as strict_json
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -487,7 +487,8 @@ class ModelComparison:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly record (for ``clv_params.json``)."""
-        table = json.loads(self.table.to_json(orient="index"))  # plain JSON types, NaN -> None
+        # plain, strict JSON types: NaN -> None, +-inf -> "Infinity" / "-Infinity" (pandas' to_json wrote inf as null)
+        table = strict_json.jsonable(self.table.to_dict(orient="index"))
         return {
             "chosen": self.chosen,
             "chosen_label": self.chosen_label,
