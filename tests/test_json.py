@@ -62,3 +62,34 @@ def test_numpy_and_pandas_scalars() -> None:
     obj = {"n": np.int64(3), "x": np.float64(np.nan), "t": pd.Timestamp("2024-01-02"), "nat": pd.NaT, 1: "k"}
     assert strict_parse(strict_json.dumps(obj)) == {"n": 3, "x": None, "t": "2024-01-02T00:00:00", "nat": None,
                                                    "1": "k"}
+
+
+# ------------------------------------------------------------ the package's writers (every one: strict)
+def test_headlines_json_strict_and_old_files_read_alike(tmp_path) -> None:
+    from crm_analysis.report.index import load_headlines
+    from crm_analysis.runtime.context import RunContext
+
+    ctx = RunContext(tmp_path, notebook="rfm_clv")
+    ctx.headline("mean_p_alive", float("nan"))
+    ctx.headline("total_clv", float("inf"))
+    text = (tmp_path / "artifacts" / "headlines.json").read_text()
+    figs = strict_parse(text)["rfm_clv"]
+    assert figs["mean_p_alive"]["value"] is None and figs["total_clv"]["value"] == "Infinity"
+    # an older file with the bare tokens reads as the new one, through the context and the index
+    (tmp_path / "artifacts" / "headlines.json").write_text(text.replace("null", "NaN").replace('"Infinity"', "Infinity"))
+    assert "NaN" in (tmp_path / "artifacts" / "headlines.json").read_text()
+    assert ctx.headlines()["rfm_clv"] == figs
+    assert load_headlines(tmp_path)["rfm_clv"]["total_clv"]["value"] == "Infinity"
+    assert load_headlines(tmp_path)["rfm_clv"]["mean_p_alive"]["value"] is None
+
+
+def test_cleaning_report_to_json_is_strict() -> None:
+    import dataclasses
+
+    from crm_analysis.data import clean_transactions
+    from crm_analysis.synthetic import generate_transactions
+
+    report = clean_transactions(generate_transactions(n_customers=20, seed=1).transactions).report
+    odd = dataclasses.replace(report, amount_in=float("inf"), amount_out=float("nan"))
+    back = strict_parse(odd.to_json())
+    assert back["amount_in"] == "Infinity" and back["amount_out"] is None
