@@ -34,9 +34,12 @@ __all__ = [
     "canonical_frame",
     "check_frame",
     "check_key_columns",
+    "has_byte",
     "ids_as_index",
+    "null_count",
     "raise_on_inf",
     "raise_on_nulls",
+    "string_layout",
     "summary_window",
     "time_unit_days",
     "warn_utc",
@@ -206,7 +209,35 @@ def check_key_columns(cols: KeyColumns, available: Iterable[Any]) -> None:
 def check_frame(tx: pd.DataFrame, cols: KeyColumns) -> None:
     """Missing columns and missing key values of an in-memory DataFrame (ValueError)."""
     check_key_columns(cols, [str(c) for c in tx.columns])
-    raise_on_nulls(cols, [int(tx[c].isna().sum()) for c in cols.roles().values()])
+    raise_on_nulls(cols, [null_count(tx[c]) for c in cols.roles().values()])
+
+
+def _finite_sum(values: np.ndarray) -> bool:
+    """Whether the sum of ``values`` is finite: then none is NaN or infinite (an overflow says nothing)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(values.sum()))
+
+
+def null_count(col: pd.Series) -> int:
+    """Number of missing values of ``col`` (``Series.isna().sum()``), without a mask where the column says so.
+
+    Arrow-backed columns keep their null count; a float column whose sum is
+    finite has no NaN and a ``datetime64`` column whose smallest value is not
+    NaT has no NaT (one reduction, no temporary array); otherwise (or when the
+    sum overflows) the values are counted.
+    """
+    values = col.array
+    arrow = getattr(values, "_pa_array", None)  # pandas' Arrow-backed arrays (str, string, pyarrow dtypes)
+    if isinstance(arrow, (pa.Array, pa.ChunkedArray)) and not pd.api.types.is_float_dtype(col.dtype):
+        return int(arrow.null_count)  # Arrow float columns may hold NaN as a value: counted below
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and len(col):
+        data = col.to_numpy(copy=False)
+        if dtype.kind == "f" and _finite_sum(data):
+            return 0
+        if dtype.kind == "M" and data.view(np.int64).min() != np.iinfo(np.int64).min:
+            return 0
+    return int(col.isna().sum())
 
 
 # first / last bytes that can start / end a character of STRIP_CHARS in UTF-8
@@ -216,6 +247,65 @@ _LAST = np.zeros(256, dtype=bool)
 for _b in _STRIP_BYTES:
     _FIRST[_b[0]] = True
     _LAST[_b[-1]] = True
+
+
+#: Rows per block of the block-wise passes over a column (temporaries of this length stay in cache and are
+#: reused by the allocator, instead of fresh column-sized arrays whose pages the kernel must map on each call).
+BLOCK = 1 << 16
+
+
+def string_layout(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """The offsets and bytes of an Arrow (large) string array as numpy views, and its common byte length if any.
+
+    Parameters
+    ----------
+    arr : pyarrow.StringArray or pyarrow.LargeStringArray
+        Without nulls or with them (a null is an empty slot).
+
+    Returns
+    -------
+    offsets : ndarray of int32 or int64, shape (n + 1,)
+        Byte offsets of the strings (a view of the Arrow buffer, not rebased).
+    data : ndarray of uint8
+        The character data buffer (a view; empty if absent).
+    width : int or None
+        The byte length of every string when all have the same one, else None.
+        Checked block by block (no array of all lengths).
+    """
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    n = len(arr)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset : arr.offset + n + 1] if n else np.zeros(1, off_type)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    if n == 0:
+        return offsets, data, None
+    width = int(offsets[1]) - int(offsets[0])
+    if int(offsets[-1]) - int(offsets[0]) != width * n:
+        return offsets, data, None
+    step = np.empty(min(BLOCK, n), dtype=off_type)
+    for s in range(0, n, BLOCK):
+        e = min(s + BLOCK, n)
+        d = np.subtract(offsets[s + 1 : e + 1], offsets[s:e], out=step[: e - s])
+        if d.min() != width or d.max() != width:
+            return offsets, data, None
+    return offsets, data, width
+
+
+def has_byte(data: np.ndarray, byte: int) -> bool:
+    """Whether the uint8 array ``data`` contains ``byte`` (block by block: no mask of the whole buffer)."""
+    step = 1 << 20
+    return any(bool((data[s : s + step] == byte).any()) for s in range(0, len(data), step))
+
+
+def _any_in(values: np.ndarray, table: np.ndarray) -> bool:
+    """Whether some byte of ``values`` is marked in the 256-entry ``table``.
+
+    The range of the bytes first (two reductions, no temporary array): ids
+    such as ``C0001437`` start and end with bytes between which no blank
+    lies; only otherwise is every byte looked up.
+    """
+    low, high = int(values.min()), int(values.max())
+    return bool(table[low : high + 1].any()) and bool(table[values].any())
 
 
 def _may_need_strip(arr: pa.Array) -> bool:
@@ -229,21 +319,27 @@ def _may_need_strip(arr: pa.Array) -> bool:
     n = len(arr)
     if n == 0:
         return False
-    bufs = arr.buffers()
-    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset : arr.offset + n + 1]
-    if bufs[2] is None:
+    offsets, data, width = string_layout(arr)
+    if len(data) == 0:
         return False
-    data = np.frombuffer(bufs[2], dtype=np.uint8)
     lo, hi = int(offsets[0]), int(offsets[-1])
-    width = int(offsets[1]) - lo
-    if width > 0 and hi - lo == width * n and bool((np.diff(offsets) == width).all()):
-        starts, ends = slice(lo, hi, width), slice(lo + width - 1, hi, width)  # one width: strided views
-    else:
-        lengths = np.diff(offsets)
-        nonempty = lengths > 0
-        starts, ends = offsets[:-1][nonempty], offsets[1:][nonempty] - 1
-    return bool(_FIRST[data[starts]].any() or _LAST[data[ends]].any())
+    if width == 0:
+        return False
+    if width is not None:  # one width: strided views
+        starts, ends = data[lo:hi:width], data[lo + width - 1 : hi : width]
+        return _any_in(starts, _FIRST) or _any_in(ends, _LAST)
+    for s in range(0, n, BLOCK):
+        o = offsets[s : min(s + BLOCK, n) + 1]
+        nonempty = o[1:] > o[:-1]
+        if _FIRST[data[o[:-1][nonempty]]].any() or _LAST[data[o[1:][nonempty] - 1]].any():
+            return True
+    return False
+
+
+def _has_dot(arr: pa.Array) -> bool:
+    """Whether the character data of the string array ``arr`` holds a ``"."`` byte."""
+    offsets, data, _ = string_layout(arr)
+    return has_byte(data[int(offsets[0]) : int(offsets[-1])], ord("."))
 
 
 def _strip_ids(ids: pd.Series) -> pd.Series | None:
@@ -265,7 +361,8 @@ def _strip_ids(ids: pd.Series) -> pd.Series | None:
             arr = arr.combine_chunks()
         need_strip = _may_need_strip(arr)
         is_text = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
-        need_float = not is_text or bool(pc.any(pc.match_substring(arr, ".")).as_py())
+        # FLOAT_TEXT_ID needs a "." : look for the byte in the character data before any per-string work
+        need_float = not is_text or (_has_dot(arr) and bool(pc.any(pc.match_substring(arr, ".")).as_py()))
         if not need_strip and not need_float:
             return None
     try:
@@ -326,8 +423,8 @@ def canonical_frame(
         amount = out[m] = parse_numbers(amount, cols.label("monetary"), NumberFormat())
     if pd.api.types.is_numeric_dtype(amount.dtype) and not pd.api.types.is_bool_dtype(amount.dtype):
         values = amount.to_numpy(dtype=np.float64, na_value=np.nan)
-        inf = np.isinf(values)
-        if inf.any():
+        inf = None if _finite_sum(values) else np.isinf(values)  # a finite sum: no inf (one reduction)
+        if inf is not None and inf.any():
             pos = np.flatnonzero(inf)
             raise_on_inf(cols.label("monetary"), int(inf.sum()), distinct_examples(values[pos], rows=pos))
     if not out:

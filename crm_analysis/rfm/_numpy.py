@@ -1,4 +1,4 @@
-"""The numpy engine: RFM summary of an in-memory DataFrame without a row sort.
+"""The numpy engine: RFM summary of an in-memory DataFrame without a row sort or a hash of the ids.
 
 1. The customer ids become integer keys in ``[0, R)`` whose order is the
    byte-wise order of the id strings (the order DuckDB's ``ORDER BY`` of a
@@ -7,14 +7,19 @@
    the bytes found there; no hashing); longer ids are dictionary-encoded and
    the distinct ids sorted; integer ids are ranked by their decimal strings;
    categories by their strings.
-2. The distinct (customer, day) pairs come from one ``np.sort`` of the
-   values ``customer * span + day`` (32-bit when they fit; values only, no
-   ``argsort`` and no payload), which gives per customer the number of
-   purchase days, the first and the last day.
-3. Revenue and the repeat days' amount are ``np.bincount`` sums over the
-   rows (weights: the amounts, resp. the amounts of rows after the
-   customer's first day; summed directly, so repeat days that cancel give
-   exactly 0).
+2. Days are counted from the earliest purchase (int32, floored block by
+   block from the raw ticks). Per customer the first and the last purchase
+   day are ``np.minimum.at`` / ``np.maximum.at`` into tables of R entries
+   (no row sort); the distinct days strictly between them come from a
+   bitmap check of those rows (a sort only for customers with two such rows
+   on one day, see ``_distinct_middle_days``).
+3. Revenue and the repeat days' amount are ``np.add.at`` sums over the rows
+   in row order (the same sums as ``np.bincount``; weights: the amounts,
+   resp. the amounts of rows after the customer's first day; summed
+   directly, so repeat days that cancel give exactly 0).
+
+Column-sized temporaries are few and reused: at 1e6 rows, mapping fresh
+memory costs about as much as the arithmetic.
 
 Same result, row order and dtypes as the DuckDB engine (tested; money sums
 may differ in the last bits, as sums in any other order do). Frames this
@@ -25,6 +30,7 @@ and go to the DuckDB engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -32,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._common import KeyColumns, Window, ids_as_index, with_attrs
+from ._common import BLOCK, KeyColumns, Window, ids_as_index, string_layout, with_attrs
 
 __all__ = ["summary"]
 
@@ -57,15 +63,15 @@ def _byte_matrix(values: pa.Array) -> tuple[np.ndarray, bool] | None:
     padded with zeros, then the length (so ``"a"`` < ``"a\\0"`` < ``"b"``).
     Longer strings: None.
     """
-    off_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
     n = len(values)
-    bufs = values.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=off_type)[values.offset : values.offset + n + 1].astype(np.int64)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    lengths = np.diff(offsets)
-    lo, hi = int(lengths.min()), int(lengths.max())
-    if lo == hi and 0 < hi <= 8:  # one fixed width
-        return data[offsets[0] : offsets[-1]].reshape(n, hi), True
+    offsets, data, width = string_layout(values)
+    if width is not None and 0 < width <= 8:  # one fixed width
+        lo = int(offsets[0])
+        return data[lo : lo + n * width].reshape(n, width), True
+    if width is not None and width > 8:
+        return None
+    lengths = np.diff(offsets).astype(np.int64)
+    hi = int(lengths.max())
     if hi <= 7:
         padded = np.zeros((n, hi + 1), dtype=np.uint8)
         starts = offsets[:-1]
@@ -83,8 +89,8 @@ def _radix_keys(matrix: np.ndarray, limit: int) -> tuple[np.ndarray, int, list[i
 
     The digits are bounded by the bytes present at each position, so the map
     is strictly increasing in the lexicographic order of the rows. None when
-    R would exceed ``limit``. 32-bit keys when R < 2**31 - 256 (every
-    intermediate value stays below R + 255).
+    R would exceed ``limit``. 32-bit keys when R < 2**31 (every
+    key is below R).
     """
     columns = [matrix[:, j] for j in range(matrix.shape[1])]  # strided views: per-column reductions are fast
     lo = [int(c.min()) for c in columns]
@@ -94,24 +100,31 @@ def _radix_keys(matrix: np.ndarray, limit: int) -> tuple[np.ndarray, int, list[i
         total *= w
         if total > limit:
             return None
-    keys = np.zeros(matrix.shape[0], dtype=np.int32 if total < _INT32_MAX - 256 else np.int64)
+    # sum_j (c_j - lo_j) * place_j as sum_j c_j * place_j - sum_j lo_j * place_j: one subtraction at the end.
+    # The partial sums may leave [0, R); unsigned arithmetic wraps modulo 2**32 (2**64), so the result,
+    # which lies in [0, R), is exact.
+    unsigned = np.uint32 if total <= _INT32_MAX else np.uint64
+    keys = np.zeros(matrix.shape[0], dtype=unsigned)
+    base = 0
     for c, low, w in zip(columns, lo, width):
-        if w > 1:  # keys = keys * w + (c - low), in place
-            np.multiply(keys, w, out=keys)
+        if w > 1:  # keys = keys * w + c, in place
+            np.multiply(keys, unsigned(w), out=keys)
             np.add(keys, c, out=keys, casting="unsafe")
-            np.subtract(keys, low, out=keys)
-    return keys, total, lo, width
+            base = base * w + low
+    np.subtract(keys, unsigned(base % (1 << (8 * keys.itemsize))), out=keys)
+    return keys.view(np.int32 if unsigned is np.uint32 else np.int64), total, lo, width
 
 
 def _strings_of_keys(keys: np.ndarray, lo: list[int], width: list[int], fixed: bool) -> pa.Array:
     """The strings of mixed-radix ``keys`` (decoded digit by digit; no gather of strings)."""
     n = len(keys)
     block = np.empty((n, len(width)), dtype=np.uint8)
-    rest = keys.astype(np.int64)
+    rest = keys.astype(np.int32 if math.prod(width) <= _INT32_MAX else np.int64)
+    digit = np.empty_like(rest)
     for j in range(len(width) - 1, -1, -1):
         if width[j] > 1:
-            rest, digit = np.divmod(rest, width[j])
-            block[:, j] = digit + lo[j]
+            np.divmod(rest, width[j], out=(rest, digit))
+            np.add(digit, lo[j], out=block[:, j], casting="unsafe")
         else:
             block[:, j] = lo[j]
     if fixed:
@@ -235,78 +248,222 @@ def summary(tx: pd.DataFrame, cols: KeyColumns, window: Window) -> pd.DataFrame 
         return None
     if not pd.api.types.is_numeric_dtype(amount_col.dtype) or pd.api.types.is_complex_dtype(amount_col.dtype):
         return None
-    day = ts.to_numpy().astype("datetime64[D]").view(np.int64)  # floor to the calendar day
+    times = ts.to_numpy()
+    per_day = _ticks_per_day(times.dtype)
+    if per_day is None:  # e.g. datetime64[M]: calendar days through numpy's conversion
+        times, per_day = times.astype("datetime64[D]"), 1
+    raw = times.view(np.int64)
     end_day = (window.end - pd.Timestamp(0)).days
-    keep = day <= end_day
-    if window.start is not None:
-        keep &= day >= (window.start - pd.Timestamp(0)).days
-    n_kept = int(np.count_nonzero(keep))
-    if n_kept == 0:
-        return None
+    start_day = None if window.start is None else (window.start - pd.Timestamp(0)).days
     found = _customer_keys(tx[cols.customer])
     if found is None:
         return None
     keys, n_keys, ids = found
     amount = amount_col.to_numpy(dtype=np.float64)
-    rows = None
-    if n_kept < len(keep):
+    # rows in the window: compared on the raw ticks (day <= end  <=>  tick < (end + 1) * per_day)
+    below_end = (end_day + 1) * per_day
+    at_start = None if start_day is None else start_day * per_day
+    if not (int(raw.max()) < below_end and (at_start is None or int(raw.min()) >= at_start)):
+        keep = raw < below_end
+        if at_start is not None:
+            keep &= raw >= at_start
         rows = np.flatnonzero(keep)
-        keys, day, amount = keys[rows], day[rows], amount[rows]
-    out = _aggregate(keys, n_keys, day, amount)
-    present, n_days, first, last, revenue, repeat_amount = out
+        if len(rows) == 0:
+            return None
+        keys, raw, amount = keys[rows], raw[rows], amount[rows]
+    d0 = int(raw.min()) // per_day  # floor: days before 1970 count back from the day's start
+    span = int(raw.max()) // per_day - d0 + 1
+    offset = _day_offsets(raw, per_day, d0)
+    present, n_days, first, last, revenue, repeat_amount = _aggregate(keys, n_keys, offset, span, amount)
     frequency = n_days - 1
     monetary = np.zeros(len(present), dtype=np.float64)
-    repeat = frequency > 0
-    monetary[repeat] = repeat_amount[repeat] / frequency[repeat]
+    np.divide(repeat_amount, frequency, out=monetary, where=frequency > 0)
     unit = window.unit
     df = pd.DataFrame(
         {
             "frequency": frequency,
             "recency": (last - first) / unit,
-            "T": (end_day - first) / unit,
+            "T": (end_day - d0 - first) / unit,
             "monetary_value": monetary,
             "revenue": revenue,
-            "first_purchase": first.astype("datetime64[D]").astype("datetime64[ns]"),
+            "first_purchase": ((first.astype(np.int64) + d0) * _NS_PER_DAY).view("datetime64[ns]"),
         },
         index=ids_as_index(ids(present)),
+        copy=False,  # the columns are new arrays: no copy into consolidated blocks
     )
     return with_attrs(df, window.attrs)
 
 
+_NS_PER_DAY = 86_400 * 10**9
+_TICKS = {"h": 24, "m": 1_440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": _NS_PER_DAY, "D": 1}
+
+
+def _ticks_per_day(dtype: np.dtype) -> int | None:
+    """Ticks of a ``datetime64`` dtype per day (``datetime64[us]``: 86,400,000,000), or None for coarser units."""
+    unit, count = np.datetime_data(dtype)
+    ticks = _TICKS.get(unit)
+    return ticks // count if ticks is not None and ticks % count == 0 else None
+
+
+def _day_offsets(raw: np.ndarray, per_day: int, d0: int) -> np.ndarray:
+    """``floor(raw / per_day) - d0`` as int32, block by block (no 64-bit array of all rows)."""
+    n = len(raw)
+    offset = np.empty(n, dtype=np.int32)
+    step = np.empty(min(BLOCK, n), dtype=np.int64)
+    for s in range(0, n, BLOCK):
+        e = min(s + BLOCK, n)
+        t = np.floor_divide(raw[s:e], per_day, out=step[: e - s])
+        np.subtract(t, d0, out=t)
+        offset[s:e] = t
+    return offset
+
+
 def _aggregate(
-    keys: np.ndarray, n_keys: int, day: np.ndarray, amount: np.ndarray
+    keys: np.ndarray, n_keys: int, offset: np.ndarray, span: int, amount: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per customer present (ascending key): key, purchase days, first and last day, revenue, repeat days' amount.
 
-    Days are returned as days since 1970-01-01 (int64).
+    Parameters
+    ----------
+    keys : ndarray of int32 or int64, shape (n,)
+        Customer keys in ``[0, n_keys)``.
+    n_keys : int
+        Key range R (tables of this length are allocated).
+    offset : ndarray of int32, shape (n,)
+        Purchase day of each row, counted from the earliest (in ``[0, span)``).
+    span : int
+        Number of days from the earliest to the latest purchase.
+    amount : ndarray of float64, shape (n,)
+        Amounts.
+
+    Returns
+    -------
+    tuple of ndarray, each of shape (number of customers present,)
+        Keys (int64, ascending), number of distinct purchase days (int64),
+        first and last purchase day (int32, as ``offset``), revenue and the
+        amount of the days after the first (float64).
+
+    Notes
+    -----
+    No row sort: the first and last day are ``np.minimum.at`` / ``np.maximum.at``
+    per key; the days strictly between them ("middle" rows, about half the
+    rows of typical data) are deduplicated by :func:`_distinct_middle_days`.
+    Both sums are ``np.add.at`` over the rows, which adds in row order as
+    ``np.bincount`` does (the same sums to the bit); the repeat
+    days' amount is summed directly (first-day rows weigh 0.0 or -0.0, which
+    leave every partial sum unchanged), not as revenue minus the first day, so
+    repeat days that cancel (a return of an earlier repeat purchase) give
+    exactly 0 and not a rounding residue of the first day.
     """
-    d0 = int(day.min())
-    span = int(day.max()) - d0 + 1
+    n = len(keys)
+    lo = np.full(n_keys, span, dtype=np.int32)
+    np.minimum.at(lo, keys, offset)
+    hi = np.full(n_keys, -1, dtype=np.int32)
+    np.maximum.at(hi, keys, offset)
+    revenue = np.zeros(n_keys, dtype=np.float64)
+    np.add.at(revenue, keys, amount)  # as np.bincount(keys, weights=amount), without its 64-bit copy of the keys
+    # one row-sized scratch buffer serves in turn as each row's first day, the repeat weights and each row's
+    # last day (fresh memory costs page faults on every call: as much as the arithmetic at this size)
+    scratch = np.empty(n, dtype=np.float64)
+    day_of_key = scratch.view(np.int32)[:n]
+    later = offset != np.take(lo, keys, out=day_of_key)  # tables of 4 R bytes: the gathers stay in cache
+    weights = np.multiply(amount, later, out=scratch)  # the amount, or 0.0 on the first day
+    repeat_amount = np.zeros(n_keys, dtype=np.float64)
+    np.add.at(repeat_amount, keys, weights)
+    later &= offset != np.take(hi, keys, out=day_of_key)
+    rows = np.flatnonzero(later)  # strictly between the key's first and last day
+    present = np.flatnonzero(hi >= 0)
+    lo_p, hi_p = lo[present], hi[present]
+    n_days = np.where(hi_p > lo_p, 2, 1)
+    if len(rows):
+        middle_keys = keys[rows]
+        rel = offset[rows]
+        rel -= np.take(lo, middle_keys, out=day_of_key[: len(rows)])
+        rel -= 1
+        del scratch, day_of_key, weights, later, rows
+        n_days += _distinct_middle_days(middle_keys, rel, lo, hi, span)[present]
+    return present, n_days, lo_p, hi_p, revenue[present], repeat_amount[present]
+
+
+#: The bitmap of :func:`_distinct_middle_days` is used while it has at most this many 64-bit words per row
+#: (plus 1,024), else the rows are sorted (tests set it below 0 to check the sort against the bitmap).
+_BITMAP_WORDS_PER_ROW = 4
+
+
+def _distinct_middle_days(
+    keys: np.ndarray, rel: np.ndarray, lo: np.ndarray, hi: np.ndarray, span: int
+) -> np.ndarray:
+    """Per key, the number of distinct days among rows strictly between the key's first and last day.
+
+    Parameters
+    ----------
+    keys : ndarray of int, shape (m,)
+        Keys of the middle rows.
+    rel : ndarray of int32, shape (m,)
+        Their day minus the key's first day minus 1 (in ``[0, hi - lo - 1)``).
+    lo, hi : ndarray of int32, shape (R,)
+        First and last day offset per key.
+    span : int
+        Number of days covered (all offsets are in ``[0, span)``).
+
+    Returns
+    -------
+    ndarray of int64, shape (R,)
+
+    Notes
+    -----
+    A bitmap check: each key with middle rows gets its own whole 64-bit words
+    for the days ``lo + 1 .. hi - 1`` and each row *adds* its day's bit
+    (``np.add.at``, which numpy runs about ten times faster than
+    ``np.bitwise_or.at``). Adding a power of two raises a word's popcount by
+    one if that bit was clear and carries (the popcount does not rise)
+    otherwise, so a key's words have as many bits set as the key has middle
+    rows exactly when no two of its rows share a day; its count is then its
+    number of rows. The rows of the other keys (same-day purchases among the
+    middle days) are counted by sorting ``key * span + rel`` and counting
+    the distinct values, as are all rows when the words would be many more
+    than the rows (long gaps between first and last day with few rows
+    between) or without ``np.bitwise_count`` (numpy < 2).
+    """
+    n_keys, m = len(lo), len(keys)
+    counts = np.bincount(keys, minlength=n_keys)  # middle rows per key: the count of a key without repeated days
+    owners = np.flatnonzero(counts)
+    if not hasattr(np, "bitwise_count"):
+        return _sorted_distinct(keys, rel, n_keys, span)
+    n_words = hi[owners] - lo[owners]  # ceil((hi - lo - 1) / 64) words; hi - lo >= 2 for owners
+    n_words -= 2
+    n_words >>= 6
+    n_words += 1
+    total = int(n_words.sum(dtype=np.int64))
+    if total > _BITMAP_WORDS_PER_ROW * m + 1024:
+        return _sorted_distinct(keys, rel, n_keys, span)
+    start = np.zeros(n_keys, dtype=np.int32)  # first word of each owner (total < 2**31: bounded by the rows)
+    start[owners[1:]] = np.cumsum(n_words[:-1], dtype=np.int32)
+    word = start[keys]
+    word += rel >> 6
+    bit = (rel & 63).astype(np.uint64)
+    np.left_shift(np.uint64(1), bit, out=bit)
+    words = np.zeros(total, dtype=np.uint64)
+    np.add.at(words, word, bit)
+    bits = np.add.reduceat(np.bitwise_count(words), start[owners], dtype=np.int64)
+    repeated = owners[bits != counts[owners]]  # keys with two middle rows on one day
+    if len(repeated):
+        dirty = np.zeros(n_keys, dtype=bool)
+        dirty[repeated] = True
+        rows = np.flatnonzero(dirty[keys])
+        counts[repeated] = _sorted_distinct(keys[rows], rel[rows], n_keys, span)[repeated]
+    return counts
+
+
+def _sorted_distinct(keys: np.ndarray, rel: np.ndarray, n_keys: int, span: int) -> np.ndarray:
+    """Per key, the number of distinct ``rel`` values (in ``[0, span)``): sort ``key * span + rel``, count changes."""
+    if len(keys) == 0:
+        return np.zeros(n_keys, dtype=np.int64)
     small = n_keys * span <= _INT32_MAX  # 32-bit values sort about twice as fast
-    offset = np.subtract(day, d0, dtype=np.int32 if small else np.int64, casting="unsafe")
-    pairs = np.multiply(keys, span, dtype=offset.dtype, casting="unsafe")
-    pairs += offset
+    pairs = np.multiply(keys, span, dtype=np.int32 if small else np.int64, casting="unsafe")
+    pairs += rel
     pairs.sort()
     new = np.empty(len(pairs), dtype=bool)
     new[0] = True
     np.not_equal(pairs[1:], pairs[:-1], out=new[1:])
-    pairs = pairs[new]  # distinct (customer, day), sorted
-    customer = pairs // pairs.dtype.type(span)
-    starts = np.empty(len(customer), dtype=bool)
-    starts[0] = True
-    np.not_equal(customer[1:], customer[:-1], out=starts[1:])
-    first_pair = np.flatnonzero(starts)
-    last_pair = np.append(first_pair[1:], len(customer)) - 1
-    present = customer[first_pair].astype(np.int64)
-    n_days = np.diff(np.append(first_pair, len(customer)))
-    first = pairs[first_pair].astype(np.int64) - present * span
-    last = pairs[last_pair].astype(np.int64) - present * span
-    # per key (not per position): the tables are indexed by the rows' keys directly, 32-bit to stay in cache
-    first_of_key = np.zeros(n_keys, dtype=offset.dtype)
-    first_of_key[present] = first
-    later = offset != first_of_key[keys]
-    # the repeat days' amount is summed directly (not revenue minus the first day), so repeat days that
-    # cancel (a return of an earlier repeat purchase) give exactly 0, not a rounding residue of the first day
-    repeat_amount = np.bincount(keys[later], weights=amount[later], minlength=n_keys)[present]
-    revenue = np.bincount(keys, weights=amount, minlength=n_keys)[present]
-    return present, n_days.astype(np.int64), first + d0, last + d0, revenue, repeat_amount
+    return np.bincount(pairs[new] // pairs.dtype.type(span), minlength=n_keys).astype(np.int64)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from crm_analysis.data import DataValidationError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crm_analysis.rfm import (
@@ -454,3 +454,91 @@ def test_repeat_purchases_by_day_reads_a_file_as_rfm_summary_does(tmp_path, opti
     with pytest.raises(DataValidationError) as ref_exc:
         rfm_summary(path, observation_end="2024-03-31", read_options={"sep": ";", "decimal": ","})
     assert str(exc.value) == str(ref_exc.value)
+
+
+# ----------------------------------------------------------------------------- numpy engine internals
+# The numpy engine counts a customer's purchase days without a sort: first and last day per key, then a
+# bitmap check of the days strictly between (crm_analysis.rfm._numpy._distinct_middle_days); customers with
+# two such rows on one day, and data whose bitmap would be large, are counted by a sort instead. Both ways
+# must give the independent count (pandas nunique of the calendar days), for any mix of repeated days.
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 7),
+            st.one_of(st.integers(0, 12), st.integers(0, 400)),  # crowded days (repeats) and spread ones
+            st.integers(-500, 5_000),
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    st.booleans(),
+)
+@example([(0, 0, 100), (0, 5, 200), (0, 5, 300), (0, 10, 400), (1, 3, 100)], False)  # two middle rows on one day
+@example([(0, 0, 100), (0, 70, 200), (0, 70, 300), (0, 300, 400), (0, 150, 5)], False)  # ... in another word
+def test_purchase_days_equal_an_independent_count_on_both_counting_paths(rows, force_sort):
+    from crm_analysis.rfm import _numpy
+
+    cust, day, cents = (list(x) for x in zip(*rows))
+    tx = pd.DataFrame(
+        {
+            "customer_id": pd.array([f"k{c:02d}" for c in cust], dtype="str"),
+            # days up to 400 apart: several 64-day words per customer; hours spread purchases within a day
+            "timestamp": START + pd.to_timedelta(day, unit="D") + pd.to_timedelta(np.arange(len(day)) % 24, unit="h"),
+            "amount": np.asarray(cents, dtype=float) / 100.0,
+        }
+    )
+    end = START + pd.Timedelta(days=400)
+    saved = _numpy._BITMAP_WORDS_PER_ROW
+    try:
+        if force_sort:
+            _numpy._BITMAP_WORDS_PER_ROW = -(10**9)  # the words never fit: the sort counts every row
+        s = rfm_summary(tx, observation_end=end, time_unit="D")
+    finally:
+        _numpy._BITMAP_WORDS_PER_ROW = saved
+    days = tx.assign(day=tx["timestamp"].dt.normalize()).groupby("customer_id")["day"]
+    np.testing.assert_array_equal(s["frequency"].to_numpy(), days.nunique().loc[s.index].to_numpy() - 1)
+    np.testing.assert_array_equal(s["first_purchase"].to_numpy(), days.min().loc[s.index].to_numpy())
+    np.testing.assert_array_equal(s["recency"].to_numpy(), (days.max() - days.min()).dt.days.loc[s.index].to_numpy())
+    ref = _pandas_reference(tx, end, 1.0)
+    np.testing.assert_allclose(s["monetary_value"].to_numpy(), ref.loc[s.index, "monetary_value"].to_numpy(),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_days_are_floored_alike_for_every_time_resolution(unit):
+    """The numpy engine floors the raw ticks of each resolution to days (before 1970 too) as DuckDB does."""
+    rng = np.random.default_rng(11)
+    n = 600
+    seconds = rng.integers(-40 * 86_400, 40 * 86_400, n)  # around 1970-01-01: negative ticks
+    seconds[:5] = [-1, 0, 86_399, 86_400, -86_400]  # the edges of a day
+    tx = pd.DataFrame(
+        {
+            "customer_id": pd.array([f"c{i % 37}" for i in range(n)], dtype="str"),
+            "timestamp": pd.to_datetime(seconds, unit="s").astype(f"datetime64[{unit}]"),
+            "amount": rng.integers(1, 100, n).astype(float),
+        }
+    )
+    for kw in ({"observation_end": "1970-02-28"},
+               {"observation_end": "1970-01-20", "observation_start": "1969-12-31", "time_unit": "D"}):
+        pd.testing.assert_frame_equal(rfm_summary(tx, **kw), _via_duckdb(tx, **kw), check_exact=False, rtol=1e-12)
+
+
+def test_checks_without_masks_still_find_every_bad_value():
+    """The shortcuts of the checks (a finite sum, the smallest time, Arrow null counts) miss nothing."""
+    base = pd.DataFrame({"customer_id": pd.array(["a", "b"], dtype="str"),
+                         "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"]), "amount": [1.0, 2.0]})
+    for col, value in [("amount", np.nan), ("timestamp", pd.NaT), ("customer_id", None)]:
+        bad = base.copy()
+        bad.loc[1, col] = value
+        with pytest.raises(ValueError, match="missing values"):
+            rfm_summary(bad, observation_end="2024-01-31")
+    huge = base.assign(amount=[1e308, 1e308])  # finite amounts whose sum overflows: no error
+    assert np.isinf(rfm_summary(huge, observation_end="2024-01-31")["revenue"]).sum() == 0
+    with pytest.raises(ValueError, match="infinite"):
+        rfm_summary(base.assign(amount=[1e308, -np.inf]), observation_end="2024-01-31")
+    for ids in (["a ", "b"], ["\u00a0a", "b"], ["a", "b\ufeff"]):  # blanks first or last, ASCII or not
+        stripped = rfm_summary(base.assign(customer_id=pd.array(ids, dtype="str")), observation_end="2024-01-31")
+        assert list(stripped.index) == ["a", "b"]
+    dotted = rfm_summary(base.assign(customer_id=pd.array(["17850.0", "7.5"], dtype="str")), observation_end="2024-01-31")
+    assert list(dotted.index) == ["17850", "7.5"]
