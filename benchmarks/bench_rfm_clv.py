@@ -16,11 +16,16 @@ With ``--lifetimes-python`` the same steps run with lifetimes 0.11.3
 that interpreter, on the same transactions written to a CSV file. Only the
 library calls are timed there, not reading the CSV. lifetimes lives in its own
 venv with the project's numpy, pandas and scipy (see benchmarks/README.md).
+Several interpreters may be given (e.g. lifetimes' venv without and with
+pyarrow, which makes pandas 3 keep text as Arrow strings and lifetimes'
+summary about twice as fast): the summary is timed in each, the model fits
+in the first only; each row names the baseline's pandas and pyarrow.
 
 Target (issue 13): the in-memory summary at least 20x faster than lifetimes'
 ``summary_data_from_transaction_data`` at about 1e6 transactions (350,000
-customers); the script prints the ratio at the size closest to that and
-whether the target is met.
+customers), by wall and by CPU time; the script prints the ratios at the size
+closest to that and whether the target is met, for each lifetimes
+interpreter.
 
 Each step reports wall time and CPU time (``time.process_time``: all threads of
 the process, so DuckDB's worker threads count). On a shared machine CPU time is
@@ -29,8 +34,9 @@ the steadier figure; ratios are baseline / ours.
 Usage::
 
     .venv/bin/python benchmarks/bench_rfm_clv.py                          # 10,000 customers, seconds
-    .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 1e4 1e5 1e6 --lifetimes-python /tmp/lt/bin/python
-    .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 1e5 1e6 --summary-only --lifetimes-python /tmp/lt/bin/python
+    .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 1e4 1e5 1e6 --lifetimes-python /tmp/lt3/bin/python
+    .venv/bin/python benchmarks/bench_rfm_clv.py --sizes 1e5 3.5e5 1e6 --summary-only \
+        --lifetimes-python /tmp/lt3/bin/python /tmp/lt3pa/bin/python
 """
 
 from __future__ import annotations
@@ -102,12 +108,18 @@ LIFETIMES_SCRIPT = textwrap.dedent(
     import json, sys, time, warnings
     import numpy as np
     import pandas as pd
+    try:
+        import pyarrow
+        pyarrow_version = pyarrow.__version__
+    except ImportError:
+        pyarrow_version = None
     from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
     from lifetimes.utils import summary_data_from_transaction_data
     warnings.simplefilter("ignore")
     path, end, fit_max, pareto_max, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     tx = pd.read_csv(path, parse_dates=["timestamp"], dtype={"customer_id": str})  # not timed
-    res = {}
+    res = {"env": {"pandas": pd.__version__, "numpy": np.__version__, "pyarrow": pyarrow_version,
+                   "ids": type(tx["customer_id"].array).__name__}}
     def timed(key, fn, rep=1):
         best = None
         for _ in range(rep):
@@ -140,8 +152,9 @@ def run_lifetimes(
     python: str, tx: pd.DataFrame, fit_max: int, pareto_max: int, repeat: int, workdir: Path
 ) -> dict[str, dict[str, Any]]:
     """Time lifetimes 0.11.3 in a separate interpreter (reading the CSV is not timed)."""
-    path = workdir / "tx_lifetimes.csv"
-    tx[["customer_id", "timestamp", "amount"]].to_csv(path, index=False)
+    path = workdir / f"tx_lifetimes_{len(tx)}.csv"
+    if not path.exists():  # one file per data set, whatever the number of interpreters
+        tx[["customer_id", "timestamp", "amount"]].to_csv(path, index=False)
     script = workdir / "lifetimes_bench.py"
     script.write_text(LIFETIMES_SCRIPT)
     out = subprocess.run(
@@ -161,7 +174,7 @@ def _size(text: str) -> int:
 
 
 def _fmt(x: float | None, width: int = 8) -> str:
-    return f"{x:{width}.2f}" if x is not None and np.isfinite(x) else " " * (width - 1) + "-"
+    return f"{x:{width}.3f}" if x is not None and np.isfinite(x) else " " * (width - 1) + "-"
 
 
 def _ratio(base: float | None, ours: float | None) -> str:
@@ -174,17 +187,29 @@ TARGET_TRANSACTIONS = 1_000_000
 TARGET_RATIO = 20.0
 
 
+def _baseline_label(env: dict[str, Any]) -> str:
+    """``lifetimes (pandas 3.1.1, pyarrow 26.0.1)``: the stack a lifetimes run measured."""
+    arrow = f"pyarrow {env['pyarrow']}" if env.get("pyarrow") else "no pyarrow"
+    return f"lifetimes (pandas {env.get('pandas')}, {arrow})"
+
+
 def _print_target(rows: list[dict[str, Any]]) -> None:
-    """The summary target: DataFrame summary >= 20x lifetimes at the size closest to 1e6 transactions."""
+    """The summary target: DataFrame summary >= 20x lifetimes at the size closest to 1e6 transactions.
+
+    One line per lifetimes interpreter (e.g. without and with pyarrow).
+    """
     vs = [r for r in rows if r["step"] == "summary, DataFrame (vs lifetimes)" and r["baseline_wall"] is not None]
     if not vs:
         print("\ntarget (summary >= 20x lifetimes at ~1e6 transactions): not measured (needs --lifetimes-python)")
         return
-    r = min(vs, key=lambda r: abs(np.log(r["transactions"] / TARGET_TRANSACTIONS)))
-    wall, cpu = r["baseline_wall"] / r["ours_wall"], r["baseline_cpu"] / r["ours_cpu"]
-    met = "met" if min(wall, cpu) >= TARGET_RATIO else "NOT met"
-    print(f"\ntarget: rfm_summary (DataFrame) >= {TARGET_RATIO:.0f}x lifetimes at ~1e6 transactions: "
-          f"{r['transactions']:,} transactions, {wall:.1f}x wall, {cpu:.1f}x CPU -> {met}")
+    print()
+    for baseline in dict.fromkeys(r["baseline"] for r in vs):
+        mine = [r for r in vs if r["baseline"] == baseline]
+        r = min(mine, key=lambda r: abs(np.log(r["transactions"] / TARGET_TRANSACTIONS)))
+        wall, cpu = r["baseline_wall"] / r["ours_wall"], r["baseline_cpu"] / r["ours_cpu"]
+        met = "met" if min(wall, cpu) >= TARGET_RATIO else "NOT met"
+        print(f"target: rfm_summary (DataFrame) >= {TARGET_RATIO:.0f}x {baseline} at ~1e6 transactions: "
+              f"{r['transactions']:,} transactions, {wall:.1f}x wall, {cpu:.1f}x CPU -> {met}")
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -195,7 +220,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each summary (best wall time kept; fits run once)")
     ap.add_argument("--fit-max", type=_size, default=1_000_000, help="skip our model fits above this many customers")
     ap.add_argument("--skip-pareto", action="store_true", help="skip the Pareto/NBD fits (ours and lifetimes')")
-    ap.add_argument("--lifetimes-python", help="interpreter of a venv with lifetimes 0.11.3 (see README)")
+    ap.add_argument("--lifetimes-python", nargs="+", default=[],
+                    help="interpreter(s) of venvs with lifetimes 0.11.3 (see README), e.g. without and with pyarrow: "
+                         "the summary is timed in each, the model fits in the first")
     ap.add_argument("--lifetimes-fit-max", type=_size, default=1_000_000, help="largest size for lifetimes' BG/NBD and Gamma-Gamma fits")
     ap.add_argument("--lifetimes-pareto-max", type=_size, default=100_000,
                     help="largest size for lifetimes' Pareto/NBD fit (default 1e5: it takes minutes above)")
@@ -236,10 +263,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 rep = summary.loc[(summary["frequency"] > 0) & (summary["monetary_value"] > 0), ["frequency", "monetary_value"]]
                 m, *ours["gamma_gamma"] = timed(GammaGammaModel(correlation_threshold=1.0).fit, rep)
                 params["gamma_gamma"] = m.params_
-            lt: dict[str, dict[str, Any]] = {}
-            if args.lifetimes_python:
-                pareto_max = 0 if args.skip_pareto else args.lifetimes_pareto_max
-                lt = run_lifetimes(args.lifetimes_python, tx, args.lifetimes_fit_max, pareto_max, args.repeat, tmpdir)
+            baselines: list[tuple[str, dict[str, dict[str, Any]]]] = []
+            for i, python in enumerate(args.lifetimes_python):  # the fits in the first interpreter only
+                pareto_max = 0 if args.skip_pareto or i else args.lifetimes_pareto_max
+                fit_max = 0 if i else args.lifetimes_fit_max
+                found = run_lifetimes(python, tx, fit_max, pareto_max, args.repeat, tmpdir)
+                baselines.append((_baseline_label(found["env"]), found))
             steps = [
                 ("summary, DataFrame (vs lifetimes)", "summary", "summary", "lifetimes"),
                 ("summary, DataFrame (vs plain pandas)", "summary", "pandas", "pandas"),
@@ -254,21 +283,24 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                     continue
                 wall, cpu = ours[key]
                 if bname == "pandas":
-                    bwall, bcpu = pandas_t
-                else:
+                    against = [("plain pandas", {bkey: {"wall": pandas_t[0], "cpu": pandas_t[1]}})]
+                else:  # every lifetimes interpreter that ran this step (none: our time alone)
+                    against = [(blabel, lt) for blabel, lt in baselines if bkey in lt] or [("", {})]
+                for blabel, lt in against:
                     b = lt.get(bkey)
                     bwall, bcpu = (b["wall"], b["cpu"]) if b else (None, None)
-                note = bname if bwall is not None else ""
-                if bname == "lifetimes" and bkey in params and bkey in lt and "params" in lt[bkey]:
-                    theirs = pd.Series(lt[bkey]["params"])
-                    rel = float(((params[bkey] - theirs[params[bkey].index]) / theirs[params[bkey].index]).abs().max())
-                    note += f", max rel. param. diff {rel:.1e}"
-                print(
-                    f"{label:38s} {_fmt(wall)} {_fmt(bwall)} {_ratio(bwall, wall)} | {_fmt(cpu)} {_fmt(bcpu)} {_ratio(bcpu, cpu)}  {note}",
-                    flush=True,
-                )
-                rows.append({"customers": n, "transactions": len(tx), "step": label, "ours_wall": wall, "ours_cpu": cpu,
-                             "baseline": bname if bwall is not None else None, "baseline_wall": bwall, "baseline_cpu": bcpu})
+                    note = blabel if bwall is not None else ""
+                    if bname == "lifetimes" and bkey in params and b and "params" in b:
+                        theirs = pd.Series(b["params"])
+                        rel = float(((params[bkey] - theirs[params[bkey].index]) / theirs[params[bkey].index]).abs().max())
+                        note += f", max rel. param. diff {rel:.1e}"
+                    print(
+                        f"{label:38s} {_fmt(wall)} {_fmt(bwall)} {_ratio(bwall, wall)} | {_fmt(cpu)} {_fmt(bcpu)} {_ratio(bcpu, cpu)}  {note}",
+                        flush=True,
+                    )
+                    rows.append({"customers": n, "transactions": len(tx), "step": label, "ours_wall": wall,
+                                 "ours_cpu": cpu, "baseline": blabel if bwall is not None else None,
+                                 "baseline_wall": bwall, "baseline_cpu": bcpu})
     _print_target(rows)
     print(f"\nload average {os.getloadavg()[0]:.1f} at end. ratio = baseline / ours (>1: ours faster). "
           "lifetimes ran in a subprocess; only its library calls are timed (not reading the CSV). "
