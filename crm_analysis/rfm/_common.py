@@ -31,6 +31,7 @@ __all__ = [
     "KeyColumns",
     "Window",
     "as_date",
+    "byte_ranges",
     "canonical_frame",
     "check_frame",
     "check_key_columns",
@@ -291,21 +292,32 @@ def string_layout(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, int | None]:
     return offsets, data, width
 
 
+def byte_ranges(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest byte of each column of a C-contiguous uint8 matrix, shape (n, w).
+
+    The rows are reduced 512 at a time as one long row (a reshape, no copy),
+    so each reduction step covers 512 * w bytes instead of w: about ten
+    times faster than a reduction per (strided) column.
+    """
+    n, w = matrix.shape
+    k = 512
+    full = n - n % k
+    lo = np.full(w, 255, dtype=np.uint8)
+    hi = np.zeros(w, dtype=np.uint8)
+    if full:
+        wide = matrix[:full].reshape(full // k, k * w)
+        lo = wide.min(axis=0).reshape(k, w).min(axis=0)
+        hi = wide.max(axis=0).reshape(k, w).max(axis=0)
+    if full < n:
+        lo = np.minimum(lo, matrix[full:].min(axis=0))
+        hi = np.maximum(hi, matrix[full:].max(axis=0))
+    return lo, hi
+
+
 def has_byte(data: np.ndarray, byte: int) -> bool:
     """Whether the uint8 array ``data`` contains ``byte`` (block by block: no mask of the whole buffer)."""
     step = 1 << 20
     return any(bool((data[s : s + step] == byte).any()) for s in range(0, len(data), step))
-
-
-def _any_in(values: np.ndarray, table: np.ndarray) -> bool:
-    """Whether some byte of ``values`` is marked in the 256-entry ``table``.
-
-    The range of the bytes first (two reductions, no temporary array): ids
-    such as ``C0001437`` start and end with bytes between which no blank
-    lies; only otherwise is every byte looked up.
-    """
-    low, high = int(values.min()), int(values.max())
-    return bool(table[low : high + 1].any()) and bool(table[values].any())
 
 
 def _may_need_strip(arr: pa.Array) -> bool:
@@ -325,9 +337,12 @@ def _may_need_strip(arr: pa.Array) -> bool:
     lo, hi = int(offsets[0]), int(offsets[-1])
     if width == 0:
         return False
-    if width is not None:  # one width: strided views
-        starts, ends = data[lo:hi:width], data[lo + width - 1 : hi : width]
-        return _any_in(starts, _FIRST) or _any_in(ends, _LAST)
+    if width is not None:  # one width: the byte ranges of the first and the last column
+        low, high = byte_ranges(data[lo:hi].reshape(n, width)[:, [0, width - 1]] if width > 64
+                                else data[lo:hi].reshape(n, width))
+        if not (_FIRST[low[0] : int(high[0]) + 1].any() or _LAST[low[-1] : int(high[-1]) + 1].any()):
+            return False
+        return bool(_FIRST[data[lo:hi:width]].any() or _LAST[data[lo + width - 1 : hi : width]].any())
     for s in range(0, n, BLOCK):
         o = offsets[s : min(s + BLOCK, n) + 1]
         nonempty = o[1:] > o[:-1]

@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._common import BLOCK, KeyColumns, Window, ids_as_index, string_layout, with_attrs
+from ._common import BLOCK, KeyColumns, Window, byte_ranges, ids_as_index, string_layout, with_attrs
 
 __all__ = ["summary"]
 
@@ -92,9 +92,10 @@ def _radix_keys(matrix: np.ndarray, limit: int) -> tuple[np.ndarray, int, list[i
     R would exceed ``limit``. 32-bit keys when R < 2**31 (every
     key is below R).
     """
-    columns = [matrix[:, j] for j in range(matrix.shape[1])]  # strided views: per-column reductions are fast
-    lo = [int(c.min()) for c in columns]
-    width = [int(c.max()) - low + 1 for c, low in zip(columns, lo)]
+    columns = [matrix[:, j] for j in range(matrix.shape[1])]
+    low_bytes, high_bytes = byte_ranges(matrix)
+    lo = [int(b) for b in low_bytes]
+    width = [int(h) - low + 1 for h, low in zip(high_bytes, lo)]
     total = 1
     for w in width:
         total *= w
@@ -275,18 +276,26 @@ def summary(tx: pd.DataFrame, cols: KeyColumns, window: Window) -> pd.DataFrame 
     span = int(raw.max()) // per_day - d0 + 1
     offset = _day_offsets(raw, per_day, d0)
     present, n_days, first, last, revenue, repeat_amount = _aggregate(keys, n_keys, offset, span, amount)
-    frequency = n_days - 1
+    frequency = n_days
+    frequency -= 1
     monetary = np.zeros(len(present), dtype=np.float64)
     np.divide(repeat_amount, frequency, out=monetary, where=frequency > 0)
     unit = window.unit
+    recency = np.subtract(last, first, dtype=np.float64)
+    recency /= unit
+    T = np.subtract(end_day - d0, first, dtype=np.float64)
+    T /= unit
+    first_purchase = first.astype(np.int64)
+    first_purchase += d0
+    first_purchase *= _NS_PER_DAY
     df = pd.DataFrame(
         {
             "frequency": frequency,
-            "recency": (last - first) / unit,
-            "T": (end_day - d0 - first) / unit,
+            "recency": recency,
+            "T": T,
             "monetary_value": monetary,
             "revenue": revenue,
-            "first_purchase": ((first.astype(np.int64) + d0) * _NS_PER_DAY).view("datetime64[ns]"),
+            "first_purchase": first_purchase.view("datetime64[ns]"),
         },
         index=ids_as_index(ids(present)),
         copy=False,  # the columns are new arrays: no copy into consolidated blocks
@@ -445,7 +454,10 @@ def _distinct_middle_days(
     np.left_shift(np.uint64(1), bit, out=bit)
     words = np.zeros(total, dtype=np.uint64)
     np.add.at(words, word, bit)
-    bits = np.add.reduceat(np.bitwise_count(words), start[owners], dtype=np.int64)
+    ends = np.empty(len(owners), dtype=np.int64)  # one past each owner's last word (owners' words are consecutive)
+    ends[:-1] = start[owners[1:]]
+    ends[-1] = total
+    bits = np.diff(np.cumsum(np.bitwise_count(words), dtype=np.int64)[ends - 1], prepend=0)  # bits set per owner
     repeated = owners[bits != counts[owners]]  # keys with two middle rows on one day
     if len(repeated):
         dirty = np.zeros(n_keys, dtype=bool)

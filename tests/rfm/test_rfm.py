@@ -542,3 +542,16 @@ def test_checks_without_masks_still_find_every_bad_value():
         assert list(stripped.index) == ["a", "b"]
     dotted = rfm_summary(base.assign(customer_id=pd.array(["17850.0", "7.5"], dtype="str")), observation_end="2024-01-31")
     assert list(dotted.index) == ["17850", "7.5"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 1_600), st.integers(1, 9), st.integers(0, 2**32 - 1))
+def test_byte_ranges_equal_the_column_minima_and_maxima(n, width, seed):
+    """The reshaped reduction (512 rows as one) gives each column's own min and max, remainder rows included."""
+    from crm_analysis.rfm._common import byte_ranges
+
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(rng.integers(0, 128), 256, (n, width), dtype=np.uint8)
+    low, high = byte_ranges(matrix)
+    np.testing.assert_array_equal(low, matrix.min(axis=0))
+    np.testing.assert_array_equal(high, matrix.max(axis=0))
