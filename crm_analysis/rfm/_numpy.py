@@ -13,10 +13,9 @@
    (no row sort); the distinct days strictly between them come from a
    bitmap check of those rows (a sort only for customers with two such rows
    on one day, see ``_distinct_middle_days``).
-3. Revenue and the repeat days' amount are ``np.add.at`` sums over the rows
-   in row order (the same sums as ``np.bincount``; weights: the amounts,
-   resp. the amounts of rows after the customer's first day; summed
-   directly, so repeat days that cancel give exactly 0).
+3. The amounts of the first day and of the later days are summed per
+   customer in one ``np.add.at`` pass (the later days' sum directly, so
+   repeat days that cancel give exactly 0); revenue is the two sums' total.
 
 Column-sized temporaries are few and reused: at 1e6 rows, mapping fresh
 memory costs about as much as the arithmetic.
@@ -357,39 +356,46 @@ def _aggregate(
     No row sort: the first and last day are ``np.minimum.at`` / ``np.maximum.at``
     per key; the days strictly between them ("middle" rows, about half the
     rows of typical data) are deduplicated by :func:`_distinct_middle_days`.
-    Both sums are ``np.add.at`` over the rows, which adds in row order as
-    ``np.bincount`` does (the same sums to the bit); the repeat
-    days' amount is summed directly (first-day rows weigh 0.0 or -0.0, which
-    leave every partial sum unchanged), not as revenue minus the first day, so
-    repeat days that cancel (a return of an earlier repeat purchase) give
-    exactly 0 and not a rounding residue of the first day.
+    One ``np.add.at`` over the rows (in row order) sums each key's first-day
+    amounts and its later days' amounts apart (slots ``2 * key`` and
+    ``2 * key + 1``); revenue is their sum. The repeat days' amount is thus
+    summed directly, not as revenue minus the first day, so repeat days that
+    cancel (a return of an earlier repeat purchase) give exactly 0 and not a
+    rounding residue of the first day.
     """
     n = len(keys)
     lo = np.full(n_keys, span, dtype=np.int32)
     np.minimum.at(lo, keys, offset)
     hi = np.full(n_keys, -1, dtype=np.int32)
     np.maximum.at(hi, keys, offset)
-    revenue = np.zeros(n_keys, dtype=np.float64)
-    np.add.at(revenue, keys, amount)  # as np.bincount(keys, weights=amount), without its 64-bit copy of the keys
-    # one row-sized scratch buffer serves in turn as each row's first day, the repeat weights and each row's
-    # last day (fresh memory costs page faults on every call: as much as the arithmetic at this size)
-    scratch = np.empty(n, dtype=np.float64)
-    day_of_key = scratch.view(np.int32)[:n]
-    later = offset != np.take(lo, keys, out=day_of_key)  # tables of 4 R bytes: the gathers stay in cache
-    weights = np.multiply(amount, later, out=scratch)  # the amount, or 0.0 on the first day
-    repeat_amount = np.zeros(n_keys, dtype=np.float64)
-    np.add.at(repeat_amount, keys, weights)
-    later &= offset != np.take(hi, keys, out=day_of_key)
-    rows = np.flatnonzero(later)  # strictly between the key's first and last day
+    # one row-sized scratch buffer serves in turn as each row's first and last day and as the sums' index
+    # (fresh memory costs page faults on every call: as much as the arithmetic at this size)
+    first_last = np.empty((n_keys, 2), dtype=np.int32)  # the two days of a key side by side: one 8-byte gather
+    first_last[:, 0], first_last[:, 1] = lo, hi
+    scratch = np.take(first_last.view(np.int64).ravel(), keys, out=np.empty(n, dtype=np.int64))
+    days = scratch.view(np.int32).reshape(n, 2)  # tables of 8 R bytes: the gathers stay in cache
+    later = offset != days[:, 0]
+    inside = offset != days[:, 1]
+    inside &= later
+    # the amounts of the first day and of the later days in one pass: slot 2 * key + later
+    slot = np.multiply(keys, 2, out=scratch, casting="unsafe")
+    slot += later
+    sums = np.zeros((n_keys, 2), dtype=np.float64)
+    np.add.at(sums.ravel(), slot, amount)
+    del scratch, days, slot
+    repeat_amount = sums[:, 1]
+    revenue = sums[:, 0] + repeat_amount
+    rows = np.flatnonzero(inside)  # strictly between the key's first and last day
+    del later, inside
     present = np.flatnonzero(hi >= 0)
     lo_p, hi_p = lo[present], hi[present]
     n_days = np.where(hi_p > lo_p, 2, 1)
     if len(rows):
         middle_keys = keys[rows]
         rel = offset[rows]
-        rel -= np.take(lo, middle_keys, out=day_of_key[: len(rows)])
+        rel -= lo[middle_keys]
         rel -= 1
-        del scratch, day_of_key, weights, later, rows
+        del rows
         n_days += _distinct_middle_days(middle_keys, rel, lo, hi, span)[present]
     return present, n_days, lo_p, hi_p, revenue[present], repeat_amount[present]
 
