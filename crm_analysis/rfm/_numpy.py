@@ -372,7 +372,8 @@ def _aggregate(
     # (fresh memory costs page faults on every call: as much as the arithmetic at this size)
     first_last = np.empty((n_keys, 2), dtype=np.int32)  # the two days of a key side by side: one 8-byte gather
     first_last[:, 0], first_last[:, 1] = lo, hi
-    scratch = np.take(first_last.view(np.int64).ravel(), keys, out=np.empty(n, dtype=np.int64))
+    # mode="clip": the keys are valid indices; the default mode="raise" copies through a buffer when given out=
+    scratch = np.take(first_last.view(np.int64).ravel(), keys, out=np.empty(n, dtype=np.int64), mode="clip")
     days = scratch.view(np.int32).reshape(n, 2)  # tables of 8 R bytes: the gathers stay in cache
     later = offset != days[:, 0]
     inside = offset != days[:, 1]
