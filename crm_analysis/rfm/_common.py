@@ -353,8 +353,13 @@ def _may_need_strip(arr: pa.Array) -> bool:
 
 def _has_dot(arr: pa.Array) -> bool:
     """Whether the character data of the string array ``arr`` holds a ``"."`` byte."""
-    offsets, data, _ = string_layout(arr)
-    return has_byte(data[int(offsets[0]) : int(offsets[-1])], ord("."))
+    offsets, data, width = string_layout(arr)
+    chars = data[int(offsets[0]) : int(offsets[-1])]
+    if width is not None and 0 < width <= 64:  # one width: no column whose byte range holds "." has none
+        low, high = byte_ranges(chars.reshape(len(arr), width))
+        if not ((low <= ord(".")) & (high >= ord("."))).any():
+            return False
+    return has_byte(chars, ord("."))
 
 
 def _strip_ids(ids: pd.Series) -> pd.Series | None:

@@ -120,11 +120,13 @@ def _strings_of_keys(keys: np.ndarray, lo: list[int], width: list[int], fixed: b
     n = len(keys)
     block = np.empty((n, len(width)), dtype=np.uint8)
     rest = keys.astype(np.int32 if math.prod(width) <= _INT32_MAX else np.int64)
-    digit = np.empty_like(rest)
+    quotient = np.empty_like(rest)
     for j in range(len(width) - 1, -1, -1):
-        if width[j] > 1:
-            np.divmod(rest, width[j], out=(rest, digit))
-            np.add(digit, lo[j], out=block[:, j], casting="unsafe")
+        if width[j] > 1:  # floor_divide by a scalar is vectorised (np.divmod is not): digit = rest - w * (rest // w)
+            np.floor_divide(rest, width[j], out=quotient)
+            rest -= quotient * width[j]
+            np.add(rest, lo[j], out=block[:, j], casting="unsafe")
+            rest, quotient = quotient, rest
         else:
             block[:, j] = lo[j]
     if fixed:

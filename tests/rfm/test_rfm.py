@@ -537,11 +537,13 @@ def test_checks_without_masks_still_find_every_bad_value():
     assert np.isinf(rfm_summary(huge, observation_end="2024-01-31")["revenue"]).sum() == 0
     with pytest.raises(ValueError, match="infinite"):
         rfm_summary(base.assign(amount=[1e308, -np.inf]), observation_end="2024-01-31")
-    for ids in (["a ", "b"], ["\u00a0a", "b"], ["a", "b\ufeff"]):  # blanks first or last, ASCII or not
+    # blanks first or last, ASCII or not, ids of one byte length (checked by column byte ranges) or not
+    for ids in (["a ", "b"], ["\u00a0a", "b"], ["a", "b\ufeff"], ["a ", "bc"], ["\u00a0a", "bcd"], ["ab", "c\t"]):
         stripped = rfm_summary(base.assign(customer_id=pd.array(ids, dtype="str")), observation_end="2024-01-31")
-        assert list(stripped.index) == ["a", "b"]
-    dotted = rfm_summary(base.assign(customer_id=pd.array(["17850.0", "7.5"], dtype="str")), observation_end="2024-01-31")
-    assert list(dotted.index) == ["17850", "7.5"]
+        assert list(stripped.index) == [i.strip(" \t\u00a0\ufeff") for i in ids]
+    for ids, read in ((["17850.0", "7.5"], ["17850", "7.5"]), (["17850.0", "17851.5"], ["17850", "17851.5"])):
+        dotted = rfm_summary(base.assign(customer_id=pd.array(ids, dtype="str")), observation_end="2024-01-31")
+        assert list(dotted.index) == read
 
 
 @settings(max_examples=30, deadline=None)
