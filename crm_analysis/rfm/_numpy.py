@@ -91,7 +91,6 @@ def _radix_keys(matrix: np.ndarray, limit: int) -> tuple[np.ndarray, int, list[i
     R would exceed ``limit``. 32-bit keys when R < 2**31 (every
     key is below R).
     """
-    columns = [matrix[:, j] for j in range(matrix.shape[1])]
     low_bytes, high_bytes = byte_ranges(matrix)
     lo = [int(b) for b in low_bytes]
     width = [int(h) - low + 1 for h, low in zip(high_bytes, lo)]
@@ -104,13 +103,17 @@ def _radix_keys(matrix: np.ndarray, limit: int) -> tuple[np.ndarray, int, list[i
     # The partial sums may leave [0, R); unsigned arithmetic wraps modulo 2**32 (2**64), so the result,
     # which lies in [0, R), is exact.
     unsigned = np.uint32 if total <= _INT32_MAX else np.uint64
-    keys = np.zeros(matrix.shape[0], dtype=unsigned)
+    n = matrix.shape[0]
+    keys = np.zeros(n, dtype=unsigned)
+    digits = [(j, unsigned(w)) for j, w in enumerate(width) if w > 1]
     base = 0
-    for c, low, w in zip(columns, lo, width):
-        if w > 1:  # keys = keys * w + c, in place
-            np.multiply(keys, unsigned(w), out=keys)
-            np.add(keys, c, out=keys, casting="unsafe")
-            base = base * w + low
+    for j, _ in digits:
+        base = base * width[j] + lo[j]
+    for s in range(0, n, BLOCK):  # block by block: the keys being built stay in cache
+        block, rows = keys[s : s + BLOCK], matrix[s : s + BLOCK]
+        for j, w in digits:  # keys = keys * w + c, in place
+            np.multiply(block, w, out=block)
+            np.add(block, rows[:, j], out=block, casting="unsafe")
     np.subtract(keys, unsigned(base % (1 << (8 * keys.itemsize))), out=keys)
     return keys.view(np.int32 if unsigned is np.uint32 else np.int64), total, lo, width
 
