@@ -264,6 +264,9 @@ def summary(tx: pd.DataFrame, cols: KeyColumns, window: Window) -> pd.DataFrame 
     if found is None:
         return None
     keys, n_keys, ids = found
+    # numpy converts any other index type to intp on each gather / ufunc.at (7 ms instead of 1.3 ms for a
+    # gather of 1e6 rows): one conversion here serves all of them
+    keys = keys.astype(np.intp, copy=False)
     amount = amount_col.to_numpy(dtype=np.float64)
     # rows in the window: compared on the raw ticks (day <= end  <=>  tick < (end + 1) * per_day)
     below_end = (end_day + 1) * per_day
