@@ -461,8 +461,8 @@ def _distinct_middle_days(
     total = int(n_words.sum(dtype=np.int64))
     if total > _BITMAP_WORDS_PER_ROW * m + 1024:
         return _sorted_distinct(keys, rel, n_keys, span)
-    start = np.zeros(n_keys, dtype=np.int32)  # first word of each owner (total < 2**31: bounded by the rows)
-    start[owners[1:]] = np.cumsum(n_words[:-1], dtype=np.int32)
+    start = np.zeros(n_keys, dtype=np.intp)  # first word of each owner (intp: the index type of np.add.at)
+    start[owners[1:]] = np.cumsum(n_words[:-1], dtype=np.intp)
     word = start[keys]
     word += rel >> 6
     bit = (rel & 63).astype(np.uint64)
