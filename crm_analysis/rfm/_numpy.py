@@ -88,8 +88,7 @@ def _radix_keys(matrix: np.ndarray, limit: int) -> tuple[np.ndarray, int, list[i
 
     The digits are bounded by the bytes present at each position, so the map
     is strictly increasing in the lexicographic order of the rows. None when
-    R would exceed ``limit``. 32-bit keys when R < 2**31 (every
-    key is below R).
+    R would exceed ``limit``. The keys are int64 (every key is below R).
     """
     low_bytes, high_bytes = byte_ranges(matrix)
     lo = [int(b) for b in low_bytes]
@@ -102,20 +101,26 @@ def _radix_keys(matrix: np.ndarray, limit: int) -> tuple[np.ndarray, int, list[i
     # sum_j (c_j - lo_j) * place_j as sum_j c_j * place_j - sum_j lo_j * place_j: one subtraction at the end.
     # The partial sums may leave [0, R); unsigned arithmetic wraps modulo 2**32 (2**64), so the result,
     # which lies in [0, R), is exact.
+    # 32-bit arithmetic where R allows (faster), in a block buffer that stays in cache; the keys themselves
+    # are int64, the index type of the tables they address (numpy converts narrower indices on every gather)
     unsigned = np.uint32 if total <= _INT32_MAX else np.uint64
     n = matrix.shape[0]
-    keys = np.zeros(n, dtype=unsigned)
+    keys = np.empty(n, dtype=np.int64)
+    buffer = np.empty(min(BLOCK, n), dtype=unsigned)
     digits = [(j, unsigned(w)) for j, w in enumerate(width) if w > 1]
     base = 0
     for j, _ in digits:
         base = base * width[j] + lo[j]
-    for s in range(0, n, BLOCK):  # block by block: the keys being built stay in cache
-        block, rows = keys[s : s + BLOCK], matrix[s : s + BLOCK]
-        for j, w in digits:  # keys = keys * w + c, in place
+    base_mod = unsigned(base % (1 << (8 * buffer.itemsize)))
+    for s in range(0, n, BLOCK):
+        block, rows = buffer[: min(BLOCK, n - s)], matrix[s : s + BLOCK]
+        block.fill(0)
+        for j, w in digits:  # block = block * w + c, in place
             np.multiply(block, w, out=block)
             np.add(block, rows[:, j], out=block, casting="unsafe")
-    np.subtract(keys, unsigned(base % (1 << (8 * keys.itemsize))), out=keys)
-    return keys.view(np.int32 if unsigned is np.uint32 else np.int64), total, lo, width
+        np.subtract(block, base_mod, out=block)
+        keys[s : s + len(block)] = block
+    return keys, total, lo, width
 
 
 def _strings_of_keys(keys: np.ndarray, lo: list[int], width: list[int], fixed: bool) -> pa.Array:
