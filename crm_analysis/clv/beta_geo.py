@@ -132,8 +132,14 @@ class BetaGeoModel(BaseTransactionModel):
             cache["BT_w1x1"] = np.bincount(iT1, weights=cache["w1x1"], minlength=n_T)
         return cache
 
-    def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
-        """Weighted log-likelihood (eq. 6) and gradient, summing x-only terms per distinct x."""
+    def _weighted_loglik(
+        self, log_params: np.ndarray, arrays, weights: np.ndarray, keep: dict | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Weighted log-likelihood (eq. 6) and gradient, summing x-only terms per distinct x.
+
+        ``keep``: a dict that receives the per-row logistic ``sigma`` of the ``log(1 + e^d)`` terms,
+        ``d``'s derivative in ``r`` (``diff``) and ``r + x`` (``rx``), for :meth:`_weighted_loglik_hessian`.
+        """
         (_, _, _, _, _, _, idx1, T0, x1, _, _, uT1, iT1, utx1, itx1, ux1, ix1, _) = arrays
         r, alpha, a, b = np.exp(log_params)
         wt = self._weight_terms(arrays, weights)
@@ -162,6 +168,8 @@ class BetaGeoModel(BaseTransactionModel):
             softplus, w2 = log1pexp_and_expit(d)
             s_lT = float(wt["BT_w1"] @ lT1u)
             ll += -r * s_lT - float(wt["BT_w1x1"] @ lT1u) + wdot(w1, softplus)
+            if keep is not None:
+                keep.update(sigma=w2, diff=diff, rx=rx1)
             ww2 = w1 * w2
             g_r -= s_lT - wdot(ww2, diff)
             # sum_i w_i (r+x_i) [(1-w2_i)/(alpha+T_i) + w2_i/(alpha+t_x_i)], summed per distinct T and t_x
@@ -174,6 +182,39 @@ class BetaGeoModel(BaseTransactionModel):
             g_a += float(s_x.sum()) / a
             g_b -= float(s_x @ (1.0 / (b + ux1 - 1.0)))
         return ll, np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
+
+    _analytic_hessian = True
+
+    def _weighted_loglik_hessian(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Weighted log-likelihood with its gradient and Hessian in the log parameters (eq. 6).
+
+        The Hessian is analytic: the trigamma sums of the gamma-function ratios
+        (:meth:`CountSums.trigamma_difference <crm_analysis.clv._special.CountSums.trigamma_difference>`),
+        the terms in ``alpha`` and, for each repeat buyer's ``log(1 + e^d)``,
+        ``sigma (1 - sigma) d' d'^T + sigma d''`` with ``sigma`` the logistic of ``d``
+        (:func:`_dropout_hessian`). Checked against finite differences of the
+        gradient and against mpmath in ``tests/clv/test_newton.py``.
+        """
+        (_, _, _, _, _, _, idx1, T0, _, _, _, uT1, iT1, utx1, itx1, ux1, ix1, _) = arrays
+        keep: dict = {}
+        ll, g_log = self._weighted_loglik(log_params, arrays, weights, keep=keep)
+        p = np.exp(log_params)
+        r, alpha, a, b = p
+        wt = self._weight_terms(arrays, weights)
+        sums, w0, Wtot = wt["sums"], wt["w0"], wt["Wtot"]
+        H = np.zeros((4, 4))
+        tri_ab = sums.trigamma_difference(a + b)
+        H[0, 0] = sums.trigamma_difference(r)
+        H[2, 2] = H[2, 3] = H[3, 2] = -tri_ab
+        H[3, 3] = sums.trigamma_difference(b) - tri_ab
+        # r log(alpha) - (r + x) log(alpha + T) over all rows (x = 0 rows and, per distinct T, the repeat buyers)
+        i0 = 1.0 / (alpha + T0)
+        iTu = 1.0 / (alpha + uT1)
+        H[0, 1] = H[1, 0] = Wtot / alpha - wdot(w0, i0) - wdot(wt["BT_w1"], iTu)
+        H[1, 1] = -Wtot * r / alpha**2 + r * wdot(w0, i0 * i0) + wdot(r * wt["BT_w1"] + wt["BT_w1x1"], iTu * iTu)
+        if idx1.size:
+            H += _dropout_hessian(keep, wt["w1"], a, iTu, iT1, 1.0 / (alpha + utx1), itx1, 1.0 / (b + ux1 - 1.0), ix1)
+        return ll, g_log, _log_scale_hessian(H, g_log, p)
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
         rate, _ = self._start_scales(arrays, weights)
@@ -480,6 +521,58 @@ def _distinct_pairs(x: np.ndarray, T: np.ndarray) -> tuple[tuple[np.ndarray, np.
     key_rows = pd.MultiIndex.from_arrays([x, T])
     key_uniq = pd.MultiIndex.from_arrays([ux, uT])
     return (ux, uT), key_uniq.get_indexer(key_rows)
+
+
+def _dropout_hessian(
+    keep: dict, w: np.ndarray, a: float, iTu: np.ndarray, iT: np.ndarray, itxu: np.ndarray, itx: np.ndarray,
+    ibu: np.ndarray, ix: np.ndarray,
+) -> np.ndarray:
+    """Hessian in ``(r, alpha, a, b)`` of ``sum_i w_i log(1 + e^{d_i})``, ``d = log a - log(b + c) + (r + x) D``.
+
+    ``D = log(alpha + T) - log(alpha + t_x)``, ``c = x - 1`` (BG/NBD) or ``x`` (MBG/NBD). With ``sigma``
+    the logistic of ``d`` (from ``keep``, with ``D`` as ``diff`` and ``r + x`` as ``rx``), the Hessian is
+    ``sum w [sigma (1 - sigma) d' d'^T + sigma d'']`` with ``d' = (D, (r + x) E, 1/a, -1/(b + c))``,
+    ``E = 1/(alpha + T) - 1/(alpha + t_x)``, and ``d''`` nonzero at ``(r, alpha)``: ``E``, ``(alpha, alpha)``:
+    ``(r + x) (1/(alpha + t_x)^2 - 1/(alpha + T)^2)``, ``(a, a)``: ``-1/a^2``, ``(b, b)``: ``1/(b + c)^2``.
+    ``iTu``, ``itxu``, ``ibu``: ``1/(alpha + T)``, ``1/(alpha + t_x)``, ``1/(b + c)`` on the distinct values, gathered
+    by ``iT``, ``itx``, ``ix``.
+    """
+    sig, D, rx = keep["sigma"], keep["diff"], keep["rx"]
+    ws = w * sig
+    wq = ws * (1.0 - sig)
+    i_T, i_tx = iTu[iT], itxu[itx]
+    E = i_T - i_tx
+    J = np.empty((3, D.size))  # d' in r, alpha, b (in a it is the constant 1/a)
+    J[0] = D
+    J[1] = rx * E
+    J[2] = -ibu[ix]
+    Jw = J * wq
+    M = Jw @ J.T
+    M = 0.5 * (M + M.T)  # (the product is symmetric only to rounding)
+    m = Jw.sum(axis=1) / a
+    M[0, 1] += wdot(ws, E)
+    M[1, 0] = M[0, 1]
+    M[1, 1] += wdot(ws * rx, i_tx * i_tx - i_T * i_T)
+    M[2, 2] += float(np.bincount(ix, weights=ws, minlength=ibu.size) @ (ibu * ibu))
+    h_aa = (float(wq.sum()) - float(ws.sum())) / (a * a)
+    # rows and columns in the order r, alpha, a, b (M holds r, alpha, b)
+    return np.array([
+        [M[0, 0], M[0, 1], m[0], M[0, 2]],
+        [M[1, 0], M[1, 1], m[1], M[1, 2]],
+        [m[0], m[1], h_aa, m[2]],
+        [M[2, 0], M[2, 1], m[2], M[2, 2]],
+    ])
+
+
+def _log_scale_hessian(H: np.ndarray, g_log: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Hessian in the log parameters from the (symmetric) one in the parameters ``p`` and the log-scale gradient.
+
+    ``d2 f / d log p_i d log p_j = p_i p_j H_ij + [i = j] p_i df/dp_i`` (and ``p_i df/dp_i`` is the
+    log-scale gradient).
+    """
+    out = H * np.outer(p, p)
+    out.flat[:: p.size + 1] += g_log
+    return out
 
 
 def _max_over_log_grid(fun, lo: float, hi: float, n: int = 59) -> tuple[float, float]:

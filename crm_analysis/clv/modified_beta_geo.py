@@ -31,7 +31,7 @@ from scipy import special
 from ._beta_mix import beta_geometric_expectation
 from ._special import CountSums, log1pexp_and_expit
 from .base import wdot, predicts_from_common_limit
-from .beta_geo import BetaGeoModel
+from .beta_geo import BetaGeoModel, _dropout_hessian, _log_scale_hessian
 from .common_dropout import ModifiedGeometricNBDModel
 from .two_point_dropout import ZeroInflatedNBDModel
 from .nbd import nbd_pmf, nbd_sf
@@ -111,8 +111,13 @@ class ModifiedBetaGeoModel(BetaGeoModel):
             cache["sums1"] = CountSums(ux + 1.0, cache["Wx"])  # over x + 1 (b, a + b)
         return cache
 
-    def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
-        """Weighted log-likelihood and its gradient with respect to the log parameters."""
+    def _weighted_loglik(
+        self, log_params: np.ndarray, arrays, weights: np.ndarray, keep: dict | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Weighted log-likelihood and its gradient with respect to the log parameters.
+
+        ``keep``: as for :meth:`BetaGeoModel._weighted_loglik <crm_analysis.clv.BetaGeoModel>` (every row).
+        """
         x, _, _, ux, ix, uT, iT, utx, itx, _ = arrays
         r, alpha, a, b = np.exp(log_params)
         c = self._weight_terms(arrays, weights)
@@ -126,6 +131,8 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         d = rx * diff
         d += (np.log(a) - np.log(b + ux))[ix]
         softplus, w2 = log1pexp_and_expit(d)
+        if keep is not None:
+            keep.update(sigma=w2.copy(), diff=diff, rx=rx)
         ll = (sums.log_rising(r) + sums1.log_rising(b) - sums1.log_rising(a + b)
               + W * r * la - r * wdot(WT, lTu) - wdot(XT, lTu) + wdot(weights, softplus))
         w2 *= weights
@@ -143,6 +150,31 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         g_a = float(s_x.sum()) / a - d_ab
         g_b = sums1.digamma_difference(b) - d_ab - float(s_x @ (1.0 / (b + ux)))
         return float(ll), np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
+
+    def _weighted_loglik_hessian(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Weighted log-likelihood with its gradient and analytic Hessian in the log parameters.
+
+        As :meth:`BetaGeoModel._weighted_loglik_hessian <crm_analysis.clv.BetaGeoModel>`, with the
+        ``log(1 + e^d)`` term on every row, ``b + x`` in ``d`` and the sums in ``b`` and ``a + b`` over
+        ``x + 1``.
+        """
+        _, _, _, ux, ix, uT, iT, utx, itx, _ = arrays
+        keep: dict = {}
+        ll, g_log = self._weighted_loglik(log_params, arrays, weights, keep=keep)
+        p = np.exp(log_params)
+        r, alpha, a, b = p
+        c = self._weight_terms(arrays, weights)
+        sums, sums1, W = c["sums"], c["sums1"], c["Wtot"]
+        H = np.zeros((4, 4))
+        tri_ab = sums1.trigamma_difference(a + b)
+        H[0, 0] = sums.trigamma_difference(r)
+        H[2, 2] = H[2, 3] = H[3, 2] = -tri_ab
+        H[3, 3] = sums1.trigamma_difference(b) - tri_ab
+        iTu = 1.0 / (alpha + uT)
+        H[0, 1] = H[1, 0] = W / alpha - wdot(c["WT"], iTu)
+        H[1, 1] = -W * r / alpha**2 + wdot(r * c["WT"] + c["XT"], iTu * iTu)
+        H += _dropout_hessian(keep, weights, a, iTu, iT, 1.0 / (alpha + utx), itx, 1.0 / (b + ux), ix)
+        return ll, g_log, _log_scale_hessian(H, g_log, p)
 
     # ---- no-dropout boundary: as BetaGeoModel, with the extra chance at time 0
     def _extra_dropout(self) -> float:

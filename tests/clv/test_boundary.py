@@ -249,6 +249,7 @@ def test_model_fit_error_explains_the_data(monkeypatch):
         return optimize.OptimizeResult(x=np.asarray(x0) + 3.0, fun=1.0, success=False, nit=1, message="simulated failure")
 
     monkeypatch.setattr(_fitting.optimize, "minimize", failing)
+    monkeypatch.setattr(_fitting.LikelihoodFitter, "_newton_fit", lambda self, *args: None)  # Newton did not settle
     sim = simulate_bgnbd(0.5, 5.0, 0.8, 3.0, n_customers=300, T=30.0, seed=1)
     with pytest.raises(ModelFitError, match="300 customer\\(s\\).*do not identify"):
         BetaGeoModel(detect_boundary=False).fit(sim)
