@@ -144,10 +144,15 @@ def _trust_region_step(g: np.ndarray, H: np.ndarray, delta: float) -> tuple[np.n
         return float(np.linalg.norm(c / (lam + mu)))
 
     eps = 1e-12 * scale
-    if length(lo + eps) < delta:  # hard case: the step along the lowest eigenvector makes up the rest
-        p = -V @ (c / (lam + lo + eps))
-        tau = math.sqrt(max(delta**2 - float(p @ p), 0.0))
-        return p + tau * V[:, 0], False
+    if length(lo + eps) < delta:
+        # hard case: mu = -lam_min; the step in the other eigendirections, and the lowest eigenvector (orthogonal
+        # to them, pointing downhill) makes up the length
+        rest = lam > lam[0] + eps
+        coef = np.zeros_like(c)
+        coef[rest] = -c[rest] / (lam[rest] + lo)
+        tau = math.sqrt(max(delta**2 - float(coef @ coef), 0.0))
+        coef[0] = -tau if c[0] > 0 else tau
+        return V @ coef, False
     a, b = lo + eps, lo + norm_g / delta + eps  # length(b) <= delta
     for _ in range(100):  # bisection on the log scale of mu - lo (mu spans many orders of magnitude)
         m = lo + math.sqrt((a - lo) * (b - lo))
@@ -451,8 +456,8 @@ class LikelihoodFitter(NotFittedAttributes):
         (:func:`_trust_region_step`), and ``delta`` adapts to how well the model
         predicted the change (Nocedal & Wright 2006, *Numerical Optimization*,
         sections 3.1 and 3.5, algorithm 4.1 with the exact subproblem of section
-        4.3). It stops after a full Newton step below ``1e-7`` (quadratic
-        convergence: the next one would be at rounding level) or at a gradient
+        4.3). It stops after a full Newton step below ``1e-5`` (quadratic
+        convergence: the error after it is of the order of its square, ~1e-10) or at a gradient
         at rounding level, and returns ``(log parameters, objective, Hessian of
         the total penalised negative log-likelihood in the log parameters,
         iterations)``.
@@ -505,7 +510,7 @@ class LikelihoodFitter(NotFittedAttributes):
                 else:
                     return None
                 lp, f, g, H = new, f1, g1, H1
-                if t == 1.0 and big < 1e-7:
+                if t == 1.0 and big < 1e-5:
                     break
                 continue
             step, _ = _trust_region_step(g, H, delta)

@@ -539,28 +539,26 @@ def _dropout_hessian(
     """
     sig, D, rx = keep["sigma"], keep["diff"], keep["rx"]
     ws = w * sig
-    wq = ws * (1.0 - sig)
+    wq = ws - ws * sig  # w sigma (1 - sigma)
     i_T, i_tx = iTu[iT], itxu[itx]
     E = i_T - i_tx
-    J = np.empty((3, D.size))  # d' in r, alpha, b (in a it is the constant 1/a)
-    J[0] = D
-    J[1] = rx * E
-    J[2] = -ibu[ix]
-    Jw = J * wq
-    M = Jw @ J.T
-    M = 0.5 * (M + M.T)  # (the product is symmetric only to rounding)
-    m = Jw.sum(axis=1) / a
-    M[0, 1] += wdot(ws, E)
-    M[1, 0] = M[0, 1]
-    M[1, 1] += wdot(ws * rx, i_tx * i_tx - i_T * i_T)
-    M[2, 2] += float(np.bincount(ix, weights=ws, minlength=ibu.size) @ (ibu * ibu))
-    h_aa = (float(wq.sum()) - float(ws.sum())) / (a * a)
-    # rows and columns in the order r, alpha, a, b (M holds r, alpha, b)
+    u2 = rx * E  # d' in alpha
+    u4 = ibu[ix]  # minus d' in b
+    qD, q2, q4 = wq * D, wq * u2, wq * u4
+    h_ra = float(np.dot(qD, u2)) + float(np.dot(ws, E))
+    h_rb = -float(np.dot(qD, u4))
+    # (r + x) (1/(alpha + t_x)^2 - 1/(alpha + T)^2) = -(r + x) E (1/(alpha + T) + 1/(alpha + t_x))
+    h_aa = float(np.dot(q2, u2)) - float(np.dot(ws * u2, i_T + i_tx))
+    h_ab = -float(np.dot(q2, u4))
+    h_bb = float(np.dot(wq + ws, u4 * u4))
+    m_r, m_al, m_b = float(qD.sum()) / a, float(q2.sum()) / a, -float(q4.sum()) / a
+    h_a = (float(wq.sum()) - float(ws.sum())) / (a * a)
+    # rows and columns in the order r, alpha, a, b
     return np.array([
-        [M[0, 0], M[0, 1], m[0], M[0, 2]],
-        [M[1, 0], M[1, 1], m[1], M[1, 2]],
-        [m[0], m[1], h_aa, m[2]],
-        [M[2, 0], M[2, 1], m[2], M[2, 2]],
+        [float(np.dot(qD, D)), h_ra, m_r, h_rb],
+        [h_ra, h_aa, m_al, h_ab],
+        [m_r, m_al, h_a, m_b],
+        [h_rb, h_ab, m_b, h_bb],
     ])
 
 
@@ -570,7 +568,7 @@ def _log_scale_hessian(H: np.ndarray, g_log: np.ndarray, p: np.ndarray) -> np.nd
     ``d2 f / d log p_i d log p_j = p_i p_j H_ij + [i = j] p_i df/dp_i`` (and ``p_i df/dp_i`` is the
     log-scale gradient).
     """
-    out = H * np.outer(p, p)
+    out = H * (p[:, None] * p)
     out.flat[:: p.size + 1] += g_log
     return out
 

@@ -168,7 +168,7 @@ def test_newton_gives_way_to_the_quasi_newton_path_near_the_ridge():
     assert model._newton_fit(np.array([0.0, 0.0, 13.0, 0.0]), arrays, w, None) is None  # outside |log p| <= 12
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     g=st.lists(st.floats(-10, 10), min_size=3, max_size=3),
     eig=st.lists(st.floats(-5, 5), min_size=3, max_size=3),
@@ -197,7 +197,8 @@ def test_trust_region_step_solves_the_subproblem(g, eig, angle, delta):
     if newton:  # the unconstrained minimiser (H positive definite)
         assert np.min(np.linalg.eigvalsh(H)) > 0
         return
-    assert m <= min(model(p) for p in pts) + 1e-9 * (1 + abs(m))
+    values = pts @ g + 0.5 * np.einsum("ij,jk,ik->i", pts, H, pts)
+    assert m <= values.min() + 1e-9 * (1 + abs(m))
     if np.linalg.norm(g) > 0:
         cauchy = -delta * g / np.linalg.norm(g)
         assert m <= model(cauchy) + 1e-9 * (1 + abs(m))
