@@ -13,7 +13,10 @@ writes it to a CSV file, and times the fits of the *same* summary:
   the CSV. ``ParetoNBDFitter`` starts Nelder-Mead at a random point, so the
   subprocess seeds numpy (``np.random.seed(0)``) before each fit.
 
-Each fit runs ``--repeat`` times on each side (default 3) and the best wall
+Each fit runs ``--repeat`` times on each side (default 10; fits of 2-20 ms
+need that many at a load of 2-8 for stable ratios), or fewer, at least 3,
+once its runs on that side took ``--max-seconds`` (default 20: lifetimes'
+Pareto/NBD on CDNOW master takes 8-9 s a fit), and the best wall
 time and the best CPU time (``time.process_time``) are kept; the ratio is
 lifetimes / ours (> 1: ours faster). A fit that fails is reported with its
 exception (lifetimes' BG/NBD and MBG/NBD raise ``ConvergenceError`` on data
@@ -89,10 +92,21 @@ def build_summaries(datasets: list[str], units: list[str]) -> dict[tuple[str, st
     return out
 
 
-def _best(fn: Callable[[], Any], repeat: int) -> tuple[Any, float, float, str | None]:
-    """Result, best wall time, best CPU time, and the exception (if the call failed)."""
+#: runs of a fit kept at least, whatever ``--max-seconds`` (or ``--repeat`` where smaller)
+MIN_RUNS = 3
+
+
+def _best(fn: Callable[[], Any], repeat: int, max_seconds: float = np.inf) -> tuple[Any, float, float, str | None]:
+    """Result, best wall time, best CPU time, and the exception (if the call failed).
+
+    Runs ``fn`` ``repeat`` times, or fewer (at least ``MIN_RUNS``) once the runs so far took
+    ``max_seconds`` of wall time.
+    """
     wall, cpu, out, err = np.inf, np.inf, None, None
-    for _ in range(max(1, repeat)):
+    start = time.perf_counter()
+    for i in range(max(1, repeat)):
+        if i >= MIN_RUNS and time.perf_counter() - start > max_seconds:
+            break
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             out = fn()
@@ -109,7 +123,7 @@ LIFETIMES_SCRIPT = textwrap.dedent(
     import pandas as pd
     from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
     warnings.simplefilter("ignore")
-    jobs, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
+    jobs, repeat, max_seconds, min_runs = json.loads(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
     classes = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter, "paretonbd": ParetoNBDFitter,
                "gamma_gamma": GammaGammaFitter}
     res = {}
@@ -119,7 +133,10 @@ LIFETIMES_SCRIPT = textwrap.dedent(
         for model in models:
             best = [float("inf"), float("inf")]
             params, err = None, None
-            for _ in range(repeat):
+            start = time.perf_counter()
+            for i in range(repeat):
+                if i >= min_runs and time.perf_counter() - start > max_seconds:
+                    break
                 np.random.seed(0)  # ParetoNBDFitter starts Nelder-Mead at a random point
                 t0, c0 = time.perf_counter(), time.process_time()
                 try:
@@ -137,17 +154,20 @@ LIFETIMES_SCRIPT = textwrap.dedent(
 )
 
 
-def run_lifetimes(python: str, jobs: list[tuple[str, str, list[str]]], repeat: int, workdir: Path) -> dict[str, Any]:
-    """Time lifetimes 0.11.3 in a separate interpreter."""
+def run_lifetimes(
+    python: str, jobs: list[tuple[str, str, list[str]]], repeat: int, workdir: Path, max_seconds: float = float("inf")
+) -> dict[str, Any]:
+    """Time lifetimes 0.11.3 in a separate interpreter (the same ``repeat`` / ``max_seconds`` rule as ours)."""
     script = workdir / "lifetimes_fits.py"
     script.write_text(LIFETIMES_SCRIPT)
-    out = subprocess.run([python, str(script), json.dumps(jobs), str(repeat)], capture_output=True, text=True, check=False)
+    cmd = [python, str(script), json.dumps(jobs), str(repeat), str(max_seconds), str(MIN_RUNS)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"lifetimes subprocess failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _fit_ours(model: str, summary: pd.DataFrame, repeat: int) -> tuple[Any, float, float, str | None]:
+def _fit_ours(model: str, summary: pd.DataFrame, repeat: int, max_seconds: float = np.inf) -> tuple[Any, float, float, str | None]:
     fs = summary[["frequency", "recency", "T"]]
     rep = summary.loc[(summary["frequency"] > 0) & (summary["monetary_value"] > 0), ["frequency", "monetary_value"]]
     make = {
@@ -158,7 +178,7 @@ def _fit_ours(model: str, summary: pd.DataFrame, repeat: int) -> tuple[Any, floa
     }[model]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # boundary / identification findings are reported in the table
-        return _best(make, repeat)
+        return _best(make, repeat, max_seconds)
 
 
 def _check(ours: Any, theirs: dict[str, Any] | None) -> str:
@@ -179,7 +199,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     ap.add_argument("--units", nargs="+", default=["W", "D"], choices=["W", "D"])
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each fit per side (best time kept)")
+    ap.add_argument("--repeat", type=int, default=10, help="runs of each fit per side (best time kept)")
+    ap.add_argument("--max-seconds", type=float, default=20.0,
+                    help=f"fewer runs (at least {MIN_RUNS}) of a fit once its runs on one side took this long")
     ap.add_argument("--lifetimes-python", help="interpreter of a venv with lifetimes 0.11.3 (see README)")
     ap.add_argument("--json", help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
@@ -198,13 +220,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 path = tmpdir / f"{name}_{unit}.csv"
                 summary[["frequency", "recency", "T", "monetary_value"]].to_csv(path, index=False)
                 jobs.append((f"{name}|{unit}", str(path), list(args.models)))
-            lt = run_lifetimes(args.lifetimes_python, jobs, args.repeat, tmpdir)
+            lt = run_lifetimes(args.lifetimes_python, jobs, args.repeat, tmpdir, args.max_seconds)
         header = (f"{'data set':18s} {'unit':4s} {'model':11s} {'customers':>9s} {'ours s':>8s} {'lt s':>8s} {'ratio':>7s}"
                   f" | {'ours cpu':>8s} {'lt cpu':>8s} {'ratio':>7s}  check")
         print(header)
         for (name, unit), summary in summaries.items():
             for model in args.models:
-                fitted, wall, cpu, err = _fit_ours(model, summary, args.repeat)
+                fitted, wall, cpu, err = _fit_ours(model, summary, args.repeat, args.max_seconds)
                 theirs = lt.get(f"{name}|{unit}|{model}")
                 bw = theirs["wall"] if theirs else None
                 bc = theirs["cpu"] if theirs else None
@@ -218,7 +240,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 rows.append({"dataset": name, "unit": unit, "model": model, "customers": len(summary),
                              "ours_wall": wall, "ours_cpu": cpu, "lifetimes_wall": bw, "lifetimes_cpu": bc,
                              "lifetimes_error": theirs.get("error") if theirs else None, "check": note})
-    print(f"\nload average {os.getloadavg()[0]:.1f} at end. Times: best of {args.repeat} runs per side; "
+    print(f"\nload average {os.getloadavg()[0]:.1f} at end. Times: best of {args.repeat} runs per side (at least "
+          f"{min(MIN_RUNS, args.repeat)} where {args.max_seconds:g} s of runs did not allow more); "
           "ratio = lifetimes / ours (>1: ours faster); lifetimes ran in a subprocess (fit calls only timed).")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
