@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._special import digamma_difference, log_rising
+from ._special import digamma_difference, log1pexp_and_expit, log_rising
 from ._validation import check_times as _check_times
 from .base import wdot
 from .common_dropout import _CommonDropoutModel
@@ -129,23 +129,52 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
             d = np.log(pi) - np.log1p(-pi) + log_b - log_a if pi < 1.0 else np.where(has_b, np.inf, -np.inf)
         return np.where(has_b, special.expit(d), 0.0)
 
+    def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
+        """Distinct counts, and the rows a certain dropout can give with their ``tau`` (``B = (alpha + tau)^{-(r+x)}``)."""
+        ux, ix = np.unique(x, return_inverse=True)
+        if self._first:
+            hb = np.flatnonzero(x == 0)
+            tau_b = np.zeros(hb.size)  # t_x = 0 for x = 0
+        else:
+            hb = np.flatnonzero(x <= 1)
+            tau_b = np.where(x[hb] == 0, T[hb], t_x[hb])
+        return (x, t_x, T, ux, ix, hb, tau_b, {})
+
     def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
-        x, t_x, T, ux, ix = arrays
-        r, alpha, pi, k, l_T, l_b, tau_b, has_b, log_a, log_b = self._terms(log_params, x, t_x, T)
+        """Weighted log-likelihood and its gradient in the log parameters.
+
+        Per row ``log[(1-pi) A + pi B] = log(1-pi) + log A + log(1 + e^d)`` with
+        ``d = logit(pi) + (r+x) log((alpha+T)/(alpha+tau))`` where a certain dropout can give
+        the row (else the last term is absent); the logistic of ``d`` is the posterior share of
+        the certain-dropout type (:meth:`_posterior_certain`).
+        """
+        x, _, T, ux, ix, hb, tau_b, cache = arrays
+        r, alpha, pi = np.exp(log_params)
         if not pi < 1.0:
             return -np.inf, np.zeros(3)
-        W = float(weights.sum())
-        Wx = np.bincount(ix, weights=weights, minlength=ux.size)
+        if cache.get("weights") is not weights:
+            cache.clear()
+            cache.update(weights=weights, W=float(weights.sum()), Wx=np.bincount(ix, weights=weights, minlength=ux.size),
+                         wx=weights * x, w_b=weights[hb], x_b=x[hb], T_b=T[hb])
+        W, Wx, w_b = cache["W"], cache["Wx"], cache["w_b"]
         la = np.log(alpha)
-        with np.errstate(divide="ignore"):
-            lse = np.logaddexp(np.log1p(-pi) + log_a, np.log(pi) + log_b)
-        ll = wdot(Wx, log_rising(r, ux)) + W * r * la + wdot(weights, lse)
-        w1 = self._posterior_certain(log_params, x, t_x, T)
-        w0 = 1.0 - w1
-        l_b0 = np.where(has_b, l_b, 0.0)
-        g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(weights, w0 * l_T + w1 * l_b0)
-        g_a = W * r / alpha - wdot(weights, k * (w0 / (alpha + T) + np.where(has_b, w1 / (alpha + tau_b), 0.0)))
-        g_pi = wdot(weights, -w0 * pi / (1.0 - pi) + w1)  # d/d log pi
+        l_T = np.log(alpha + T)
+        inv_T = 1.0 / (alpha + T)
+        k_b = r + cache["x_b"]
+        lT_b = l_T[hb]
+        D = lT_b - np.log(alpha + tau_b)
+        l1m = np.log1p(-pi)
+        d = (np.log(pi) - l1m) + k_b * D
+        softplus, w1 = log1pexp_and_expit(d)
+        ww1 = w_b * w1
+        ll = (wdot(Wx, log_rising(r, ux)) + W * (r * la + l1m) - r * wdot(weights, l_T) - wdot(cache["wx"], l_T)
+              + wdot(w_b, softplus))
+        g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(weights, l_T) + wdot(ww1, D)
+        # sum w k [(1 - w1)/(alpha + T) + w1/(alpha + tau)]
+        g_a = (W * r / alpha - r * wdot(weights, inv_T) - wdot(cache["wx"], inv_T)
+               + wdot(ww1 * k_b, inv_T[hb] - 1.0 / (alpha + tau_b)))
+        s1 = float(ww1.sum())
+        g_pi = -(W - s1) * pi / (1.0 - pi) + s1  # d/d log pi
         return float(ll), np.array([r * g_r, alpha * g_a, g_pi])
 
     # ---- predictions -----------------------------------------------------
