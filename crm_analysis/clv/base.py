@@ -14,6 +14,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -426,6 +427,15 @@ def _recording_warnings(fit):
 def _all_equal(values: np.ndarray) -> bool:
     """Whether all values are equal (no sort, unlike ``len(np.unique(values)) == 1``); False for none."""
     return bool(values.size) and bool((values == values[0]).all())
+
+
+#: share pi of certain dropouts below which a two-point-dropout fit counts as heading to pi = 0, its NBD limit
+_TWO_POINT_PI_ZERO = 1e-6
+
+
+def _pi_vanishes(log_params: np.ndarray) -> bool:
+    """Whether a two-point-dropout fit's iterate (``log r, log alpha, log pi``) is at ``pi < _TWO_POINT_PI_ZERO``."""
+    return bool(log_params[2] < math.log(_TWO_POINT_PI_ZERO))
 
 
 def predicts_from_common_limit(method):
@@ -914,13 +924,19 @@ class BaseTransactionModel(BaseLikelihoodModel):
         limit.columns_ = dict(self.columns_)
         limit._fit_info = self._fit_info
         limit._start_hint = (r0, alpha0, pi0) if r0 is not None else None
+        # pi -> 0 is the limit's own boundary, the NBD limit (fitted already): an iterate below
+        # _TWO_POINT_PI_ZERO stops the fit, which otherwise crawls on to pi ~ 1e-13 (44 of the 68
+        # evaluations of the MBG/NBD's limit on Online Retail to 2011-09-09); the limit is then not there
+        limit._ridge_stop = _pi_vanishes
         try:
             with warnings.catch_warnings(record=True) as limit_warnings:
                 warnings.simplefilter("always")
                 limit._fit_arrays(limit._prepare(x, t_x, T), counts)
-        except ModelFitError:
+        except (ModelFitError, _RidgeReached):
             self._two_point_fit = False
             return None
+        finally:
+            limit._ridge_stop = None
         limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in limit_warnings
                                if issubclass(w.category, CRMAnalysisWarning)]
         self._two_point_fit = limit

@@ -29,6 +29,7 @@ from crm_analysis.clv import (
     TwoPointGeometricNBDModel,
     ZeroInflatedNBDModel,
     prediction_intervals,
+    simulate_bgnbd,
     simulate_nbd,
     simulate_two_point_nbd,
 )
@@ -328,3 +329,33 @@ def test_full_models_recover_two_point_data(full_cls, first, seeds):
         lim = m.limit_model_
         assert abs(lim.params_["pi"] - 0.4) < 3.5 * lim.standard_errors_["pi"], (seed, lim.params_)
         assert m.log_likelihood_ > NBDModel().fit(d).log_likelihood_ + 5.0  # the NBD limit, fitted directly
+
+
+@pytest.mark.parametrize("full", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_two_point_check_stops_where_its_share_vanishes(full, monkeypatch):
+    """The two-point limit's fit inside the boundary checks stops once its share pi falls below 1e-6 (on its way
+    to pi = 0, its NBD limit) and the limit counts as absent: every model is the one the complete fit of the limit
+    gives (4,000 customers without dropout, seeds 1-8, and with a little), and the stop happens on some of them."""
+    from crm_analysis.clv import base
+
+    T = np.linspace(20, 60, 4000)
+    data = [simulate_nbd(0.7, 9.0, n_customers=4000, T=T, seed=seed) for seed in range(1, 9)]
+    data += [simulate_bgnbd(0.7, 9.0, 0.05, 5.0, n_customers=4000, T=T, seed=seed) for seed in (1, 2)]
+
+    def fit_all():
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for d in data:
+                out.append(full().fit(d))
+        return out
+
+    stopped = fit_all()
+    monkeypatch.setattr(base, "_pi_vanishes", lambda log_params: False)
+    complete = fit_all()
+    assert sum(m._two_point_fit is False for m in stopped) >= 1  # the stop is exercised
+    for a, b in zip(stopped, complete):
+        assert a.boundary_kind() == b.boundary_kind()
+        np.testing.assert_array_equal(a.params_.to_numpy(), b.params_.to_numpy())
+        if a._two_point_fit is False and b._two_point_fit:  # the complete fit of the limit ran to pi -> 0
+            assert b._two_point_fit.params_["pi"] < 1e-6
