@@ -4,7 +4,7 @@ Every model is fitted on the **distinct** rows of its input (counts as
 weights), with the parameters on the log scale. Models with an analytic
 Hessian (BG/NBD, MBG/NBD: ``_weighted_loglik_hessian``) are fitted by Newton's
 method with a line search, and trust-region steps where the Hessian is not
-positive definite (:meth:`LikelihoodFitter._newton_fit`, 5-16 iterations on
+positive definite (:meth:`LikelihoodFitter._newton_fit`, 5-15 iterations on
 the real data sets instead of 14-40 quasi-Newton ones); where that does not
 settle in the interior, and for the other models, by
 :func:`scipy.optimize.minimize` (L-BFGS-B with analytic gradients, or central
@@ -464,15 +464,17 @@ class LikelihoodFitter(NotFittedAttributes):
 
         ``None`` (the caller then runs the quasi-Newton path from the same
         start, as without a Hessian) when a value is not finite, a trial point
-        leaves ``|log p| <= _NEWTON_REGION`` (towards a boundary, whose limits
+        leaves the model's bounds or ``|log p| <= _NEWTON_REGION`` (towards a boundary, whose limits
         the quasi-Newton path and its checks handle) or lies in the region
         ``stop`` watches (the common-dropout ridge), 60 iterations do not
         suffice or the Hessian at the end is not positive definite.
         """
         region = self._NEWTON_REGION
+        lo_b, hi_b = np.array(self._log_bounds(), float).T  # a model's own bounds (e.g. log p <= 0) as well
 
         def outside(point: np.ndarray) -> bool:
-            return bool(np.any(np.abs(point) > region)) or (stop is not None and bool(stop(point)))
+            return (bool(np.any(np.abs(point) > region) or np.any(point > hi_b) or np.any(point < lo_b))
+                    or (stop is not None and bool(stop(point))))
 
         lp = np.asarray(x0, float)
         if outside(lp):
