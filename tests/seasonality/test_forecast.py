@@ -521,3 +521,66 @@ def test_yearly_variants_not_validated_at_every_origin_stay_out_of_the_cross_val
     np.testing.assert_allclose(r.total["mean"].to_numpy()[:56], plain.total["mean"].to_numpy()[:56], rtol=1e-9)
     assert not np.allclose(r.total["mean"].to_numpy()[56:], plain.total["mean"].to_numpy()[56:])
     assert any("left out of the combination" in n for n in r.notes), r.notes
+
+
+def _cv_frame(errors: dict[str, list[np.ndarray]], h_cv: int = 14) -> pd.DataFrame:
+    """Cross-validation predictions of one series: per model, one error array of ``h_cv`` days per origin."""
+    rows = []
+    for m, per_origin in errors.items():
+        for k, e in enumerate(per_origin):
+            rows.append(pd.DataFrame({"origin": pd.Timestamp("2024-01-01") + pd.Timedelta(days=7 * k),
+                                      "model": m, "h": np.arange(1, h_cv + 1), "actual": 100.0, "mean": 100.0 + e}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_origin_mse_is_the_geometric_mean_of_the_origins_mse():
+    """Independent computation: scipy's geometric mean of the per-origin mean squared errors."""
+    from scipy.stats import gmean
+
+    from crm_analysis.seasonality.forecaster import _origin_mse
+
+    rng = np.random.default_rng(0)
+    e = rng.normal(0, [1.0] * 10 + [5.0] * 10 + [0.5] * 10)
+    org = np.repeat([0, 1, 2], 10)
+    expected = gmean([np.mean(e[org == o] ** 2) for o in range(3)])
+    assert _origin_mse(e, org) == pytest.approx(expected, rel=1e-12)
+    assert _origin_mse(np.array([]), np.array([])) == np.inf
+
+
+def test_one_volatile_window_does_not_decide_the_ranking():
+    """Issue #18 (round fc18d): the City Hotel's calm windows after a volatile winter window.
+
+    Candidate ``ets`` is twice as accurate (RMSE 1 against 2) in three calm cross-validation windows and
+    25 % worse (RMSE 10 against 8) in one volatile window. The pooled MSE (what the weights used before)
+    prefers ``arima`` ((3 + 100) / 4 > (12 + 64) / 4); the geometric mean over the origins prefers ``ets``
+    (3.2 against 8), which is what the weights now take.
+    """
+    ones = np.ones(14)
+    g = _cv_frame({"ets": [ones, ones, ones, 10 * ones], "arima": [2 * ones, 2 * ones, 2 * ones, 8 * ones]})
+    pooled = {m: float(np.mean((x["mean"] - x["actual"]) ** 2)) for m, x in g.groupby("model")}
+    assert pooled["arima"] < pooled["ets"]  # the old rule's ranking
+    f = DemandForecaster(combine_top=1)
+    W = f._weights(g, ["ets", "arima"], 14, 14)
+    np.testing.assert_array_equal(W, np.tile([1.0, 0.0], (14, 1)))
+    W2 = DemandForecaster()._weights(g, ["ets", "arima"], 14, 14)
+    np.testing.assert_allclose(W2, np.tile(np.array([8.0, np.sqrt(10)]) / (8 + np.sqrt(10)), (14, 1)), rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), origin=st.integers(0, 3), factor=st.floats(0.05, 20.0))
+def test_weights_do_not_change_when_one_window_is_more_volatile_for_every_candidate(seed, origin, factor):
+    """Property: scaling every candidate's errors at one origin by the same factor leaves the weights alike.
+
+    A window that is volatile for all candidates (every error ``factor`` times larger) says nothing about
+    which candidate is better; with the geometric mean over the origins the weights are exactly invariant
+    to it (with and without the pickup candidate's weights by horizon), which the pooled MSE was not.
+    """
+    rng = np.random.default_rng(seed)
+    errs = {m: [rng.normal(0, rng.uniform(0.5, 3.0), 14) for _ in range(4)] for m in ("ets", "arima", "theta", "pickup")}
+    scaled = {m: [e * (factor if k == origin else 1.0) for k, e in enumerate(v)] for m, v in errs.items()}
+    for models in (["ets", "arima", "theta"], ["ets", "arima", "theta", "pickup"]):
+        f = DemandForecaster()
+        W = f._weights(_cv_frame({m: errs[m] for m in models}), models, 14, 14)
+        W2 = f._weights(_cv_frame({m: scaled[m] for m in models}), models, 14, 14)
+        np.testing.assert_allclose(W, W2, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(W.sum(axis=1), 1.0)
