@@ -421,7 +421,8 @@ def _origin_mse(e: np.ndarray, origin: np.ndarray) -> float:
     """
     if not len(e):
         return np.inf
-    per = pd.Series(np.asarray(e, dtype=float) ** 2).groupby(np.asarray(origin), sort=False).mean().to_numpy()
+    _, idx = np.unique(np.asarray(origin), return_inverse=True)
+    per = np.bincount(idx, weights=np.asarray(e, dtype=float) ** 2) / np.bincount(idx)
     return float(np.exp(np.mean(np.log(np.maximum(per, 1e-12)))))
 
 
