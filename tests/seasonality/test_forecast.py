@@ -399,7 +399,7 @@ _PRE14_NOTE = ("measured +3.6 % (+3.7 % before round fc18d, +3.9 % before the op
                "closed nights of this hotel 3.4 % high, the open nights within three nights of one +2.0 %, the others 0.0 %), and the forecaster "
                "itself is +2.3 % with the generator's true history in place of the unconstraining; 2025's realised "
                "demand is 2.9 % below the generator's expected demand for this seed (against the expected demand the "
-               "forecast is +0.7 %); before the stays were counted the two errors cancelled (-1.1 %)")
+               "forecast is +0.6 %); before the stays were counted the two errors cancelled (-1.1 %)")
 _SEED1_NOTE = ("measured -7.0 % (-6.9 % before round fc18d), the generator's draw, not the forecaster's error: 2025's realised demand is 3.4 % above "
                "the generator's expected demand and the true history 2023-2024 1.9 % below it, so a forecaster that "
                "knows the seasonal shape exactly and takes the level from this history is -5.1 % off; the forecast "
