@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 import duckdb
 
 __all__ = ["DataValidationError", "DataWarning", "SourceFileError", "converts_duckdb_errors", "duckdb_value_errors",
-           "MAX_EXAMPLES", "bad_values_message", "distinct_examples"]
+           "MAX_EXAMPLES", "bad_values_message", "distinct_examples", "raise_on_infinite", "refuse_infinite",
+           "infinite_counts_sql"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -94,6 +95,97 @@ def bad_values_message(
         if part:
             text += " " + part
     return text
+
+
+#: The fix of an infinite value, by canonical column (the cleaning rule that drops and counts them).
+_INFINITE_FIX = {
+    "amount": "An amount must be a finite number: fix or drop those rows first (crm_analysis.data.clean_transactions "
+              "drops them and counts them as 'nonfinite_amount').",
+    "rate": "A rate must be a finite number: fix or drop those rows first (crm_analysis.data.clean_bookings "
+            "drops them and counts them as 'nonfinite_rate').",
+}
+
+
+def raise_on_infinite(column: str, n: int, examples: Sequence[tuple[Any, int | None]], *,
+                      kind: str = "amount") -> None:
+    """Raise the one error for ``n`` rows with an infinite value in ``column`` (every reader that sums money).
+
+    The package's one rule for infinite money values: a function that
+    aggregates amounts (RFM summaries on every engine, cohorts, repeat
+    purchases, ``scale.daily_demand``, the demand series) refuses them with
+    this message; the loaders (``load_transactions``, ``transactions_relation``,
+    ``load_bookings``) hand them on to the cleaning, which drops and counts
+    them (``nonfinite_amount`` / ``nonfinite_rate``).
+
+    Parameters
+    ----------
+    column : str
+        Column label (canonical name, with the source column in brackets where it differs).
+    n : int
+        Rows with an infinite value (> 0).
+    examples : sequence of (value, int or None)
+        The distinct infinite values (``inf``, ``-inf``) with their first 0-based row where the
+        engine knows it.
+    kind : {"amount", "rate"}, default "amount"
+        Which canonical column the values are, for the fix (the cleaning rule that drops them).
+
+    Raises
+    ------
+    DataValidationError
+        Always: :func:`bad_values_message` with "are infinite" and the fix.
+    """
+    shown = [(str(float(v)), r) for v, r in examples]
+    raise DataValidationError(bad_values_message(column, n, "are infinite", sorted(shown),
+                                                 fix=_INFINITE_FIX[kind]))
+
+
+def refuse_infinite(values: Any, column: str, *, kind: str = "amount") -> None:
+    """Raise :func:`raise_on_infinite`'s error when ``values`` (one per row, in row order) hold an infinity.
+
+    Parameters
+    ----------
+    values : array-like of float
+        The column's values (missing values allowed; they are not infinite).
+    column : str
+        Column label for the message.
+    kind : {"amount", "rate"}, default "amount"
+        Which canonical column, for the fix.
+
+    Raises
+    ------
+    DataValidationError
+        When any value is ``inf`` or ``-inf`` (count, distinct values with their first rows, fix).
+    """
+    import numpy as np
+
+    arr = np.asarray(values, dtype=np.float64)
+    inf = np.isinf(arr)
+    if inf.any():
+        pos = np.flatnonzero(inf)
+        raise_on_infinite(column, int(inf.sum()), distinct_examples(arr[pos], rows=pos), kind=kind)
+
+
+def infinite_counts_sql(expr: str, *, names: tuple[str, str] | None = None) -> str:
+    """Two SQL aggregates over ``expr`` for :func:`raise_on_infinite`: the count and the distinct infinite values.
+
+    For a query that already scans the rows (no extra scan): ``COUNT(*) FILTER (WHERE isinf(x))`` and
+    ``list(DISTINCT x) FILTER (WHERE isinf(x))``, ``x`` cast to ``DOUBLE``.
+
+    Parameters
+    ----------
+    expr : str
+        A quoted SQL column or expression.
+    names : (str, str), optional
+        Aliases of the two aggregates (plain identifiers).
+
+    Returns
+    -------
+    str
+        ``"<count>, <list>"``, to put in a ``SELECT`` list.
+    """
+    x = f"CAST({expr} AS DOUBLE)"
+    n, values = (f" AS {a}" for a in names) if names else ("", "")
+    return f"COUNT(*) FILTER (WHERE isinf({x})){n}, list(DISTINCT {x}) FILTER (WHERE isinf({x})){values}"
 
 
 class DataValidationError(InputError):

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from crm_analysis._dates import parse_date
 from crm_analysis.contracts import TimeUnit
 from crm_analysis.data.dates import check_timezone, date_format_for, parse_datetime_column
-from crm_analysis.data.errors import DataValidationError, DataWarning, bad_values_message, distinct_examples
+from crm_analysis.data.errors import DataValidationError, DataWarning, refuse_infinite
 from crm_analysis.data.numbers import NumberFormat, parse_numbers
 from crm_analysis.data.validation import FLOAT_TEXT_ID, STRIP_CHARS, as_text
 
@@ -38,7 +38,6 @@ __all__ = [
     "has_byte",
     "ids_as_index",
     "null_count",
-    "raise_on_inf",
     "raise_on_nulls",
     "string_layout",
     "summary_window",
@@ -168,21 +167,6 @@ def raise_on_nulls(cols: KeyColumns, counts: Any) -> None:
             "drops: tx = crm_analysis.data.load_transactions(path, columns=...); "
             "tx = crm_analysis.data.clean_transactions(tx).data; then rfm_summary(tx, ...)"
         )
-
-
-def raise_on_inf(column: str, n: int, examples: Iterable[tuple[Any, int | None]]) -> None:
-    """Raise the error for ``n`` rows with an infinite amount in ``column`` (every engine).
-
-    ``examples`` are the distinct infinite values (``inf``, ``-inf``) with their first row where the
-    engine knows it (:func:`crm_analysis.data.errors.distinct_examples`); the message is
-    :func:`crm_analysis.data.errors.bad_values_message`'s.
-    """
-    shown = [(str(float(v)), r) for v, r in examples]
-    raise DataValidationError(bad_values_message(
-        column, n, "are infinite", sorted(shown),
-        fix="An amount must be a finite number: fix or drop those rows first (crm_analysis.data.clean_transactions "
-            "drops them and counts them as 'nonfinite_amount').",
-    ))
 
 
 def warn_utc(column: str, stacklevel: int = 4) -> None:
@@ -443,10 +427,8 @@ def canonical_frame(
         amount = out[m] = parse_numbers(amount, cols.label("monetary"), NumberFormat())
     if pd.api.types.is_numeric_dtype(amount.dtype) and not pd.api.types.is_bool_dtype(amount.dtype):
         values = amount.to_numpy(dtype=np.float64, na_value=np.nan)
-        inf = None if _finite_sum(values) else np.isinf(values)  # a finite sum: no inf (one reduction)
-        if inf is not None and inf.any():
-            pos = np.flatnonzero(inf)
-            raise_on_inf(cols.label("monetary"), int(inf.sum()), distinct_examples(values[pos], rows=pos))
+        if not _finite_sum(values):  # a finite sum: no inf (one reduction); else the one rule's check
+            refuse_infinite(values, cols.label("monetary"))
     if not out:
         return tx
     return tx.assign(**out)

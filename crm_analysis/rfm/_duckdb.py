@@ -38,13 +38,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from crm_analysis.data.errors import infinite_counts_sql, raise_on_infinite
 from crm_analysis.data.dates import date_format_for, timestamp_sql
 from crm_analysis.data.engine import default_connection, quote_identifier, quote_literal
 from crm_analysis.data.loaders import header_fix, source_relation, text_sql
 from crm_analysis.data.numbers import NumberFormat, number_check, number_format, number_sql
 from crm_analysis.data.value_checks import new_token, register
 
-from ._common import KeyColumns, Window, check_key_columns, ids_as_index, raise_on_inf, raise_on_nulls, warn_utc, with_attrs
+from ._common import KeyColumns, Window, check_key_columns, ids_as_index, raise_on_nulls, warn_utc, with_attrs
 
 __all__ = ["calibration_and_holdout", "prepare", "frame_relation", "repeat_purchases_by_day", "summary"]
 
@@ -70,12 +71,11 @@ def _check_nulls(rel: duckdb.DuckDBPyRelation, cols: KeyColumns) -> int:
     """Raise a ValueError when a key column holds missing values or the amount is infinite; else the row count."""
     parts = ", ".join(f"COUNT(*) FILTER (WHERE {_q(c)} IS NULL)" for c in cols.roles().values())
     m = _q(cols.monetary)
-    parts += (f", COUNT(*) FILTER (WHERE isinf(CAST({m} AS DOUBLE))), "
-              f"list(DISTINCT CAST({m} AS DOUBLE)) FILTER (WHERE isinf(CAST({m} AS DOUBLE)))")
+    parts += ", " + infinite_counts_sql(m)
     counts = rel.query("tx", f"SELECT {parts}, COUNT(*) FROM tx").fetchall()[0]
     raise_on_nulls(cols, counts[:-3])
     if counts[-3]:  # the numpy path's message: the distinct values, without rows (DuckDB scans in parallel)
-        raise_on_inf(cols.label("monetary"), int(counts[-3]), [(v, None) for v in counts[-2] or []])
+        raise_on_infinite(cols.label("monetary"), int(counts[-3]), [(v, None) for v in counts[-2] or []])
     return int(counts[-1])
 
 

@@ -44,10 +44,10 @@ from collections.abc import Mapping
 
 from crm_analysis.data.dates import (COMPACT_PATTERN, DATE_PATTERN, DateShapes, _check_offsets, _decide_dayfirst,
                                      date_format_for, date_format_message, invalid_dates_message)
-from crm_analysis.data.errors import MAX_EXAMPLES, DataValidationError
+from crm_analysis.data.errors import MAX_EXAMPLES, DataValidationError, raise_on_infinite
 from crm_analysis.data.numbers import NumberFormat, number_pattern, numbers_message
 
-from ._common import (KeyColumns, check_key_columns, raise_on_inf, raise_on_nulls, summary_window, warn_utc,
+from ._common import (KeyColumns, check_key_columns, raise_on_nulls, summary_window, warn_utc,
                       with_attrs)
 
 __all__ = ["require_pyspark", "rfm_summary_spark", "timestamp_column", "spark_timestamp", "spark_amount",
@@ -278,7 +278,7 @@ def spark_amount(sdf: Any, column: str, name: str, F: Any = None) -> Any:  # noq
     ------
     DataValidationError
         Text that is not a number (:func:`crm_analysis.data.numbers.numbers_message`) or
-        infinite amounts (:func:`crm_analysis.rfm._common.raise_on_inf`), all rows counted.
+        infinite amounts (:func:`crm_analysis.data.errors.raise_on_infinite`), all rows counted.
     """
     F = F or require_pyspark()  # noqa: N806
     dtype = dict(sdf.dtypes)[column]
@@ -298,7 +298,7 @@ def spark_amount(sdf: Any, column: str, name: str, F: Any = None) -> Any:  # noq
     row = sdf.agg(F.sum(inf.cast("long")).alias("n")).first()
     if row["n"]:
         vals = sdf.where(inf).select(value.alias("v")).distinct().collect()
-        raise_on_inf(name, int(row["n"]), [(r["v"], None) for r in vals])
+        raise_on_infinite(name, int(row["n"]), [(r["v"], None) for r in vals])
     return value
 
 

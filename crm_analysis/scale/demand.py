@@ -37,7 +37,7 @@ import pandas as pd
 
 from crm_analysis.data import transactions_relation
 from crm_analysis.data.engine import quote_literal
-from crm_analysis.data.errors import duckdb_value_errors
+from crm_analysis.data.errors import duckdb_value_errors, infinite_counts_sql, raise_on_infinite
 
 from crm_analysis._dates import parse_date
 
@@ -65,8 +65,12 @@ def daily_demand_sql(has_order_id: bool, start: pd.Timestamp | None, end: pd.Tim
     -------
     str
         A query returning ``day`` (``NULL`` for rows without timestamp),
-        ``in_calendar`` and the four measures, one row per calendar day plus
-        one per active day outside the calendar.
+        ``in_calendar``, the four measures, ``infinite_rows`` and
+        ``infinite_values`` (the rows of the day with an infinite amount and
+        their distinct values, for
+        :func:`crm_analysis.data.errors.raise_on_infinite`, counted in the same
+        scan), one row per calendar day plus one per active day outside the
+        calendar.
     """
     orders = (
         'COUNT(DISTINCT "order_id") + COUNT(*) FILTER (WHERE "order_id" IS NULL)'
@@ -81,7 +85,8 @@ def daily_demand_sql(has_order_id: bool, start: pd.Timestamp | None, end: pd.Tim
                {orders} AS orders,
                COUNT(*) AS lines,
                SUM("amount") AS revenue,
-               COUNT(DISTINCT "customer_id") AS customers
+               COUNT(DISTINCT "customer_id") AS customers,
+               {infinite_counts_sql('"amount"', names=("n_inf", "inf_values"))}
         FROM tx
         GROUP BY 1
     ),
@@ -94,7 +99,9 @@ def daily_demand_sql(has_order_id: bool, start: pd.Timestamp | None, end: pd.Tim
            coalesce(agg.orders, 0) AS orders,
            coalesce(agg.lines, 0) AS lines,
            coalesce(agg.revenue, 0.0) AS revenue,
-           coalesce(agg.customers, 0) AS customers
+           coalesce(agg.customers, 0) AS customers,
+           coalesce(agg.n_inf, 0) AS infinite_rows,
+           agg.inf_values AS infinite_values
     FROM cal FULL OUTER JOIN agg ON cal.day = agg.day
     ORDER BY day NULLS FIRST
     """
@@ -196,7 +203,9 @@ def daily_demand(
         Bad dates, ``start`` after ``end`` or an empty calendar; a time column
         the date policy refuses or values that are not numbers
         (:class:`~crm_analysis.data.DataValidationError`, naming the column,
-        the values and the fix).
+        the values and the fix); infinite amounts
+        (:func:`crm_analysis.data.errors.raise_on_infinite`, as every reader
+        that sums amounts).
     crm_analysis.data.DataValidationError
         Missing required columns.
 
@@ -222,4 +231,14 @@ def daily_demand(
     sql = daily_demand_sql("order_id" in rel.columns, lo, hi)
     with duckdb_value_errors():  # a bad value found while the query runs: the package's error, not DuckDB's
         raw = rel.query("tx", sql).df()
+    n_inf = int(raw["infinite_rows"].sum())
+    if n_inf:  # the package's one rule for infinite amounts (every reader that sums them refuses them)
+        values = sorted({float(v) for vs in raw["infinite_values"].dropna() for v in vs})
+        raise_on_infinite(_amount_label(columns), n_inf, [(v, None) for v in values])
     return _finish(raw, lo, hi)
+
+
+def _amount_label(columns: Mapping[str, str] | None) -> str:
+    """The amount column's label as the other readers give it (``amount (price)`` when mapped)."""
+    src = dict(columns or {}).get("amount", "amount")
+    return "amount" if src == "amount" else f"amount ({src})"

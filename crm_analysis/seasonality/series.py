@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from crm_analysis.data.errors import refuse_infinite
+
 from ._common import require_columns, to_day, to_timestamp, weekday_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -465,7 +467,9 @@ def transaction_series(
     Raises
     ------
     ValueError
-        On a missing column, an unknown measure or option, or an empty calendar.
+        On a missing column, an unknown measure or option, or an empty calendar;
+        infinite amounts with measure "revenue" (DataValidationError,
+        :func:`crm_analysis.data.errors.raise_on_infinite`).
 
     Examples
     --------
@@ -505,6 +509,7 @@ def transaction_series(
         how = "sum"
     elif measure == "revenue":
         ev["value"] = pd.to_numeric(df["amount"]).astype(float).to_numpy()
+        refuse_infinite(ev["value"].to_numpy(), "amount")  # the one rule of every reader that sums amounts
         neg = int((ev["value"] < 0).sum())
         if neg:
             notes.append(f"{neg} line(s) with negative amount (returns) reduce revenue on their day")
@@ -630,7 +635,9 @@ def booking_series(
     Raises
     ------
     ValueError
-        On a missing column, an unknown measure or option, or an empty calendar.
+        On a missing column, an unknown measure or option, or an empty calendar;
+        infinite rates with measure "revenue" (DataValidationError,
+        :func:`crm_analysis.data.errors.raise_on_infinite`).
     """
     if measure not in BOOKING_MEASURES:
         raise InputError(f"unknown measure {measure!r}; choose one of {BOOKING_MEASURES}")
@@ -669,7 +676,9 @@ def booking_series(
             excluded["zero nights (no stay date)"] = int(zero.sum())
             notes.append(f"{int(zero.sum())} booking(s) with 0 nights have no stay date and add nothing")
         if measure == "revenue":
-            bad_r = pd.to_numeric(df["rate"]).isna().to_numpy() & keep
+            rate = pd.to_numeric(df["rate"])
+            refuse_infinite(rate.to_numpy(dtype=np.float64, na_value=np.nan), "rate", kind="rate")
+            bad_r = rate.isna().to_numpy() & keep
             if bad_r.any():
                 excluded["missing rate"] = int(bad_r.sum())
                 keep &= ~bad_r
