@@ -178,7 +178,7 @@ from ._common import to_timestamp
 from .calendar import HolidayCalendar
 from .pickup import OnTheBooks, on_the_books, pickup_forecast
 from .series import DemandSeries, booking_series
-from .unconstrain import (UnconstrainedHistory, check_capacity, night_closures, stay_length_shares,
+from .unconstrain import (UnconstrainedHistory, _capacity_count, check_capacity, night_closures, stay_length_shares,
                           unconstrain_history)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -459,7 +459,8 @@ class _Source:
                     + (f"{first:%Y-%m-%d}" if pd.notna(first) else "missing")
                     + "; a forecast needs bookings known at as_of (choose a later as_of)"
                 )
-            if fc.unconstrain:  # the rooms the unconstraining uses, checked against the bookings as the steps do
+            if fc.unconstrain or fc.capacity is not None:  # the rooms of the unconstraining and of the sales cap,
+                # checked against the bookings as the steps do
                 check_capacity(history, fc.capacity, as_of=as_of, owner=type(fc).__name__)
             self.truncatable = bool(
                 (history["booking_date"] <= history["arrival_date"]).all()
@@ -1066,7 +1067,8 @@ class DemandForecaster(NotFittedAttributes):
                 raise InputError("unconstrain=True needs measure='room_nights' (capacity is rooms per night)")
             if self.capacity is None:
                 raise InputError("unconstrain=True needs the capacity (rooms per night), got capacity=None")
-            check_count(self.capacity, "capacity", minimum=1)
+        if self.capacity is not None:  # it also sets the sales cap: checked with or without unconstrain
+            _capacity_count(self.capacity)
 
     # ---------------------------------------------------------- fitting
     def fit(self, history: Any, *, as_of: object = None) -> "DemandForecaster":

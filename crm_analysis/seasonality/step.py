@@ -26,7 +26,7 @@ from ._common import to_timestamp, weekday_number
 from .calendar import HolidayCalendar
 from .forecaster import DemandForecaster, ForecastResult
 from .series import Fill
-from .unconstrain import check_capacity
+from .unconstrain import _capacity_count, check_capacity
 
 __all__ = [
     "SeasonalityParams",
@@ -143,7 +143,7 @@ class SeasonalityParams:
         check_flag(self.robust, "robust")
         check_flag(self.unconstrain, "unconstrain")
         if self.capacity is not None:
-            check_count(self.capacity, "capacity", minimum=1, fix="the hotel's number of rooms")
+            _capacity_count(self.capacity)
         self.check_tx_fill(self.tx_fill)  # its value; with the closed days in check_retail
         for name in ("closed_weekdays", "closed_dates"):
             value = getattr(self, name)
@@ -379,7 +379,7 @@ def run_demand_forecast(bookings: pd.DataFrame, params: SeasonalityParams | None
     f = p.forecaster()
     # the rooms the unconstraining uses: None only for the built-in hotel, and not contradicted; resolved here so that
     # the message names SeasonalityParams (DemandForecaster.fit applies the same check_capacity rule for direct users)
-    if p.unconstrain:
+    if p.unconstrain or p.capacity is not None:  # a given capacity also sets the sales cap: checked either way
         f.set_params(capacity=check_capacity(bookings, p.capacity, as_of=p.as_of, owner="SeasonalityParams"))
     return f.fit(bookings, as_of=p.as_of).result_
 

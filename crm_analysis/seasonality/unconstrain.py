@@ -95,6 +95,7 @@ from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
 
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -176,7 +177,7 @@ def night_closures(
     ValueError
         On a capacity below 1 or a negative tolerance.
     """
-    capacity = check_count(capacity, "capacity", minimum=1)
+    capacity = _capacity_count(capacity)
     tolerance = check_count(tolerance, "tolerance", minimum=0)
     b = bookings
     if as_of is not None:
@@ -254,6 +255,12 @@ def is_builtin_hotel(bookings: pd.DataFrame) -> bool:
     return bool(values.notna().all() and (values.astype("object") == DEFAULT_HOTEL.name).all())
 
 
+def _capacity_count(capacity: Any) -> int:
+    """The one check of a capacity setting: a whole number of rooms >= 1 (SeasonalityParams, DemandForecaster,
+    :func:`check_capacity`), one message naming ``capacity``, the value and what it means."""
+    return check_count(capacity, "capacity", minimum=1, fix="the hotel's number of rooms")
+
+
 def check_capacity(
     bookings: pd.DataFrame, capacity: int | None, *, as_of: object = None, owner: str | None = None
 ) -> int:
@@ -303,7 +310,7 @@ def check_capacity(
         capacity = int(DEFAULT_HOTEL.capacity)
         what = f"capacity = {capacity} (None: the built-in hotel's rooms)"
     else:
-        capacity = check_count(capacity, "capacity", minimum=1)
+        capacity = _capacity_count(capacity)
         what = f"capacity = {capacity}"
     held = night_closures(bookings, capacity, as_of=as_of).table["final_held"]
     if len(held) == 0:

@@ -150,3 +150,43 @@ def test_the_forecaster_used_directly_checks_its_capacity_against_the_bookings()
         backtest(wrong, b, cutoffs=["2024-05-17"], horizon=7, as_of="2024-05-31")
     fc = DemandForecaster(capacity=40, **settings).fit(b, as_of="2024-05-31").result_.forecast
     assert fc["unconstrained"].all() and FORECASTS.problems(fc) == []
+
+
+@pytest.mark.parametrize("unconstrain", [False, True])
+def test_the_forecasters_capacity_is_checked_with_or_without_unconstrain(unconstrain):
+    """findings_13f F4: the capacity also sets the sales cap, so DemandForecaster checks it always -- a whole
+    number >= 1 with SeasonalityParams' rule and message (one check), and against the bookings (check_capacity);
+    without unconstrain 0 / -5 / 30.5 / a too-small capacity ran and were silently replaced by the history's
+    most sold night."""
+    from crm_analysis.seasonality import DemandForecaster
+
+    b = generate_bookings(DEFAULT_HOTEL.with_capacity(40), start="2024-01-01", end="2024-06-30",
+                          seed=1).bookings.assign(property="Own Hotel")
+    settings = dict(horizon=7, unconstrain=unconstrain, cv_windows=2, cv_horizon=7, backtest_days=0,
+                    models=("seasonal_naive",))
+    for bad in (0, -5, 30.5, "40", True):
+        with pytest.raises(InputError) as err:
+            DemandForecaster(capacity=bad, **settings).fit(b, as_of="2024-05-31")
+        with pytest.raises(InputError) as params_err:
+            SeasonalityParams(capacity=bad)
+        assert str(err.value) == str(params_err.value)  # one rule, one message
+        assert "capacity" in str(err.value) and repr(bad) in str(err.value)
+    held = night_closures(b, 40, as_of="2024-05-31").table["final_held"]
+    too_few = int(held.max() / CAPACITY_MAX_FACTOR) - 1
+    with pytest.raises(InputError) as err:
+        DemandForecaster(capacity=too_few, **settings).fit(b, as_of="2024-05-31")
+    assert f"capacity = {too_few} is contradicted by the bookings" in str(err.value)
+    assert "DemandForecaster(capacity=...)" in str(err.value)
+    DemandForecaster(capacity=40.0, **settings).fit(b, as_of="2024-05-31")  # a float with a whole value is rooms
+
+
+def test_the_step_checks_a_given_capacity_against_the_bookings_without_unconstrain():
+    """run_demand_forecast hands a given capacity to the forecaster's sales cap without unconstrain too: it is
+    checked there, naming SeasonalityParams (the user's setting), not the forecaster."""
+    b = generate_bookings(DEFAULT_HOTEL.with_capacity(40), start="2024-01-01", end="2024-06-30",
+                          seed=1).bookings.assign(property="Own Hotel")
+    p = SeasonalityParams(capacity=5, unconstrain=False, as_of="2024-05-31", horizon_days=7, backtest_days=0)
+    with pytest.raises(InputError) as err:
+        run_demand_forecast(b, p)
+    assert "capacity = 5 is contradicted by the bookings" in str(err.value)
+    assert "SeasonalityParams(capacity=...)" in str(err.value)
