@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.data.errors import SourceFileError
+from crm_analysis.data.numbers import NumberFormat, number_pattern
 
 __all__ = [
     "MISSING_ONLY_BLANK",
@@ -753,10 +754,31 @@ _COMMA_FIX = {
 }
 
 
+def _other_bad_values(values: Sequence[object]) -> bool:
+    """Whether a text value is neither a plain number nor a number written with commas (the number policy's case)."""
+    plain = re.compile(number_pattern(NumberFormat()), flags=re.IGNORECASE)
+    for v in values:
+        if not isinstance(v, str):
+            continue
+        s = v.strip()
+        if s and not plain.match(s) and not (_DECIMAL_COMMA.match(s) or _THOUSANDS_COMMA.match(s)):
+            return True
+    return False
+
+
 def check_decimal_commas(
     path: str | os.PathLike[str], column: str, canonical: str, values: Sequence[object] | pd.Series
 ) -> None:
-    """Raise when a numeric column's text values are numbers written with commas.
+    """Raise when a numeric column's text values are numbers written with commas, and nothing else is wrong.
+
+    The file's one-line diagnosis (the read option that fixes the file) is
+    given only when every value that is not a plain number is a number written
+    with commas. When other values are not numbers either (``'n/a'``, ``'€3'``,
+    ``'1.2.3'``), nothing is raised here: the number policy then refuses the
+    column with the message every reader gives (the count, five values and the
+    fix for each kind, a decimal comma included;
+    :func:`crm_analysis.data.numbers.numbers_message`), so the fix shown is the
+    whole fix.
 
     Parameters
     ----------
@@ -777,7 +799,7 @@ def check_decimal_commas(
     """
     vals = list(values)
     kind, pos = comma_numbers(vals)
-    if kind is None:
+    if kind is None or _other_bad_values(vals):
         return
     what, opt, yaml = _COMMA_FIX[kind]
     examples = "; ".join(f"row {p}: {vals[p]!r}" for p in pos)

@@ -103,6 +103,7 @@ __all__ = [
     "load_bookings",
     "read_source",
     "header_fix",
+    "check_comma_numbers",
     "transactions_relation",
     "bookings_relation",
     "source_relation",
@@ -900,11 +901,61 @@ def _check_relation_numbers(
     rel: duckdb.DuckDBPyRelation, path: Path, schema: Schema, columns: Mapping[str, str] | None
 ) -> None:
     """Raise when a numeric canonical column of a file holds decimal-comma text (first rows)."""
+    _sniff_relation(rel, path, _numeric_sources(schema, columns, list(rel.columns)))
+
+
+def _sniff_relation(rel: duckdb.DuckDBPyRelation, path: Path, wanted: Mapping[str, str]) -> None:
     types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
-    for src, canon in _numeric_sources(schema, columns, list(rel.columns)).items():
-        if types[src] == "VARCHAR":
+    for src, canon in wanted.items():
+        if types.get(src) == "VARCHAR":
             values = [r[0] for r in rel.project(quote_identifier(src)).limit(_ROWS_CHECKED).fetchall()]
             check_decimal_commas(path, src, canon, values)
+
+
+def check_comma_numbers(
+    source: Any,
+    rel: duckdb.DuckDBPyRelation,
+    columns: Mapping[str, str],
+    *,
+    con: Connection = None,
+    fmt: str | None = None,
+    read_options: Mapping[str, Any] | None = None,
+) -> None:
+    """The file readers' decimal-comma diagnosis, for a reader that reads ``source`` through :func:`source_relation`.
+
+    Every reader of a CSV / Excel file checks its number columns the same way
+    before reading them (:func:`load_transactions`, :func:`transactions_relation`,
+    the RFM summaries, ``scale.daily_demand``), so a file gives the same
+    message whichever function reads it: the one-line fix when every bad value
+    is a number written with commas, else the number policy's message
+    (:func:`crm_analysis.data.files.check_decimal_commas`).
+
+    Parameters
+    ----------
+    source : object
+        The source as given (only a CSV / Excel file is checked).
+    rel : duckdb.DuckDBPyRelation
+        Its relation (:func:`source_relation`).
+    columns : mapping
+        Canonical name -> source column of the number columns read, e.g. ``{"amount": "Total"}``.
+    con : duckdb.DuckDBPyConnection, optional
+        The connection the source is read on.
+    fmt : str, optional
+        The source's declared format.
+    read_options : mapping, optional
+        Reader options; with a declared ``decimal`` / ``thousands`` nothing is checked here.
+
+    Raises
+    ------
+    crm_analysis.data.SourceFileError
+        The numbers of a column are written with commas (naming the file, the column, examples and the
+        read option that fixes it).
+    """
+    if not number_format(read_options).is_default:
+        return
+    path = _file_path(source, con, fmt)
+    if path is not None:
+        _sniff_relation(rel, path, {src: canon for canon, src in columns.items()})
 
 
 def source_relation(

@@ -41,7 +41,7 @@ import pyarrow as pa
 from crm_analysis.data.errors import infinite_counts_sql, raise_on_infinite
 from crm_analysis.data.dates import date_format_for, timestamp_sql
 from crm_analysis.data.engine import default_connection, quote_identifier, quote_literal
-from crm_analysis.data.loaders import header_fix, source_relation, text_sql
+from crm_analysis.data.loaders import check_comma_numbers, header_fix, source_relation, text_sql
 from crm_analysis.data.numbers import NumberFormat, number_check, number_format, number_sql
 from crm_analysis.data.value_checks import new_token, register
 
@@ -159,6 +159,8 @@ def prepare(
             if text != str(exc):
                 raise InputError(text) from None
         raise
+    # the file readers' decimal-comma diagnosis, in the same order as theirs (one message per file)
+    check_comma_numbers(transactions, rel, {"amount": cols.monetary}, con=con, read_options=read_options)
     rel = _canonical_relation(rel, cols, timezone=timezone, dayfirst=dayfirst, date_format=date_format,
                               numbers=number_format(read_options))
     return rel, _check_nulls(rel, cols)
