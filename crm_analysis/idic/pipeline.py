@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.campaigns import CampaignAnalysis, CampaignData, analyse_campaign, campaign_data, load_hillstrom
+from crm_analysis.campaigns import (CampaignAnalysis, CampaignData, CampaignInputError, analyse_campaign, campaign_data,
+                                    load_hillstrom)
 from crm_analysis import contracts as _contracts
 from crm_analysis.data import return_mask
 from crm_analysis.data.schema import Schema
@@ -66,6 +67,7 @@ from crm_analysis.segmentation.actions import segment_summary
 
 __all__ = [
     "IdicParams",
+    "check_campaign_file",
     "IdicResult",
     "IDIC_HEADLINES",
     "CUSTOMER_PROFIT_SCHEMA",
@@ -361,13 +363,60 @@ def _load_campaign(spec: Mapping[str, Any], customers: pd.DataFrame, seed: int, 
     if loader == "hillstrom":
         return load_hillstrom(path)
     raw = pd.read_parquet(path) if loader == "parquet" else pd.read_csv(path)
-    outcomes = spec.get("outcomes", ("visit", "conversion", "spend"))
-    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    outcomes = _campaign_outcomes(spec)
     value_col = spec.get("value_col")
     money = [c for c in outcomes if c == "spend"] + ([value_col] if value_col and value_col != "spend" else [])
     return campaign_data(raw, group_col=spec.get("group_col", "group"), control=spec.get("control", "control"),
                          outcomes=outcomes, customer_col=spec.get("customer_col", "customer_id"),
                          money=[c for c in money if c in outcomes])
+
+
+def _campaign_outcomes(spec: Mapping[str, Any]) -> list[str]:
+    outcomes = spec.get("outcomes", ("visit", "conversion", "spend"))
+    return [outcomes] if isinstance(outcomes, str) else list(outcomes)
+
+
+def check_campaign_file(spec: Mapping[str, Any], *, base_dir: str | Path = ".") -> None:
+    """Check a campaign file's columns against its spec from the header only (the report's pre-flight).
+
+    The columns the IDIC step reads from a ``csv`` / ``parquet`` campaign file
+    (``group_col``, ``customer_col``, ``outcomes``, with their defaults
+    ``group``, ``customer_id``, ``visit`` / ``conversion`` / ``spend``) must be
+    in it; :func:`crm_analysis.campaigns.campaign_data` checks them the same
+    way on the whole table when the step runs. Nothing is read for the
+    ``synthetic`` and ``hillstrom`` loaders (their columns are the loader's).
+
+    Parameters
+    ----------
+    spec : mapping
+        The campaign spec (``IdicParams.campaign``, deprecated keys already renamed).
+    base_dir : str or path, default "."
+        Folder a relative ``path`` is read from.
+
+    Raises
+    ------
+    crm_analysis.exceptions.SourceNotFoundError
+        The file does not exist.
+    crm_analysis.campaigns.CampaignInputError
+        Columns missing (naming them, the file's columns and the keys that map them).
+    """
+    loader = spec.get("loader")
+    if loader not in ("csv", "parquet"):
+        return
+    path = Path(spec["path"])
+    path = path if path.is_absolute() else Path(base_dir) / path
+    if not path.exists():
+        raise SourceNotFoundError(f"campaign file {path} not found (campaign.path)")
+    if loader == "parquet":
+        import pyarrow.parquet as pq
+
+        columns = list(pq.read_schema(path).names)
+    else:
+        columns = list(pd.read_csv(path, nrows=0).columns)
+    customer_col = spec.get("customer_col", "customer_id")
+    need = [spec.get("group_col", "group"), *_campaign_outcomes(spec)] + ([customer_col] if customer_col else [])
+    check_columns(need, columns, table=f"the campaign file {path.name}", error=CampaignInputError,
+                  fix="Map your columns (group_col=, outcomes=, customer_col=) in campaign")
 
 
 def _campaign(params: IdicParams, customers: pd.DataFrame, seed: int, base_dir: Path,

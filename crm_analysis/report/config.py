@@ -264,6 +264,10 @@ class ReportConfig:
     source: Path | None = None
     units: dict[str, Any] = field(default_factory=dict)
     calendar: dict[str, Any] | None = None
+    #: Problems found while reading the configuration that do not stop it from being read (a file of a
+    #: notebook parameter such as the IDIC ``campaign`` found nowhere): the pre-flight lists them with the
+    #: other problems of the same round (:func:`crm_analysis.report.preflight.preflight`), so no run starts.
+    problems: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> list[NotebookSpec]:
@@ -704,9 +708,12 @@ def data_skips(data: Mapping[str, DataSpec], notebooks: Iterable[NotebookSpec]) 
     return out
 
 
-def _resolve_parameter_files(params: dict[str, Any], root: Path, key: str, config_dir: Path | None) -> None:
+def _resolve_parameter_files(params: dict[str, Any], root: Path, key: str, config_dir: Path | None,
+                             problems: list[str]) -> None:
     """Make the ``path`` of a file spec among a notebook's parameters (``{loader: ..., path: ...}``, e.g. the IDIC
-    step's ``campaign``) absolute, by the rule of the data paths; a file found nowhere is a :class:`ConfigError`.
+    step's ``campaign``) absolute, by the rule of the data paths; a file found nowhere is added to ``problems``
+    (:attr:`ReportConfig.problems`: the pre-flight lists it with the other problems of the round, and a run
+    never starts with it).
 
     The notebooks run in the run folder: a relative path left as it is would be read from there.
     """
@@ -716,16 +723,17 @@ def _resolve_parameter_files(params: dict[str, Any], root: Path, key: str, confi
         found, info = resolve_data_path(v["path"], root, f"{key}.parameters.{p}.path", config_dir=config_dir)
         if info and info["against"] is None:
             tried = "; ".join(f"{c} ({w})" for w, c in info["tried"])
-            raise ConfigError(f"{key}.parameters.{p}.path: file not found: {v['path']!r} (relative paths are "
-                              f"looked for against the project root, the working directory and the configuration "
-                              f"file's folder; tried {tried}); write the path absolute or fix it")
-        if not info and "://" not in str(v["path"]) and not any(c in str(found) for c in "*?[") \
+            problems.append(f"{key}.parameters.{p}.path: file not found: {v['path']!r} (relative paths are "
+                            f"looked for against the project root, the working directory and the configuration "
+                            f"file's folder; tried {tried}); write the path absolute or fix it")
+        elif not info and "://" not in str(v["path"]) and not any(c in str(found) for c in "*?[") \
                 and not Path(found).exists():  # an absolute path is kept as given: it must exist too
-            raise ConfigError(f"{key}.parameters.{p}.path: file not found: {str(found)!r}; fix the path")
+            problems.append(f"{key}.parameters.{p}.path: file not found: {str(found)!r}; fix the path")
         params[p] = {**v, "path": str(found)}
 
 
-def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None) -> tuple[NotebookSpec, ...]:
+def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None,
+                     problems: list[str] | None = None) -> tuple[NotebookSpec, ...]:
     if not isinstance(value, list) or not value:
         raise ConfigError(f"notebooks: must be a non-empty list of notebook entries, got {value!r}")
     seen: set[str] = set()
@@ -768,7 +776,7 @@ def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None) -> 
                     f"{key}.parameters.{p}: the data sources have one place, the top-level `data:`; set "
                     f"data.{SOURCE_PARAMETERS[p]} instead (the runner passes it to the notebook as {p})"
                 )
-        _resolve_parameter_files(params, root, key, config_dir)
+        _resolve_parameter_files(params, root, key, config_dir, problems if problems is not None else [])
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             raise ConfigError(f"{key}.enabled: must be true or false, got {enabled!r}")
@@ -857,7 +865,9 @@ def parse_config(
     data = _parse_data(raw["data"], root, None if source is None else Path(source).resolve().parent)
     if "notebooks" not in raw:
         raise ConfigError("notebooks: missing (an ordered list of {name, path, parameters})")
-    notebooks = _parse_notebooks(raw["notebooks"], root, None if source is None else Path(source).resolve().parent)
+    problems: list[str] = []
+    notebooks = _parse_notebooks(raw["notebooks"], root, None if source is None else Path(source).resolve().parent,
+                                 problems)
     units, calendar = _parse_units(raw.get("units")), _parse_calendar(raw.get("calendar"))
     return ReportConfig(
         title=title.strip(),
@@ -870,6 +880,7 @@ def parse_config(
         source=Path(source).resolve() if source is not None else None,
         units=units,
         calendar=calendar,
+        problems=tuple(problems),
     )
 
 

@@ -272,6 +272,20 @@ def _idic(name: str) -> Callable[[Any, CheckContext], None]:
     return check
 
 
+def _campaign(value: Any, ctx: CheckContext) -> None:
+    """``campaign``: the notebook's ``IdicParams`` accepts it, and a csv / parquet file has the columns it names
+    (header only: ``idic.check_campaign_file``, the step's own column rule). A file found nowhere is the
+    configuration's problem (``ReportConfig.problems``), listed once."""
+    from pathlib import Path
+
+    from crm_analysis.idic import IdicParams
+    from crm_analysis.idic.pipeline import check_campaign_file
+
+    spec = IdicParams(campaign=value).campaign
+    if spec is not None and spec.get("path") and Path(str(spec["path"])).exists():
+        check_campaign_file(spec, base_dir=ctx.config.project_root)
+
+
 #: Parameters of the IDIC notebook checked through its parameters object.
 _IDIC_PARAMETERS = (
     "gross_margin", "margin_by_product", "cost_per_order", "cost_per_line", "cost_per_return", "top_k",
@@ -318,6 +332,7 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("yield", "group_arrival_peak"): _date("group_arrival_peak", allow_none=True),
     ("yield", "group_arrival_low"): _date("group_arrival_low", allow_none=True),
     **{("idic", name): _idic(name) for name in _IDIC_PARAMETERS},
+    ("idic", "campaign"): _campaign,
     ("booking_horizon", "cutoff"): _horizon_cutoff,
 }
 

@@ -33,7 +33,11 @@ What is checked
    configured is checked with its default (a default ``calibration_end``
    after a configured ``as_of`` fails the run just the same).
    Then the step's parameters object is built with the values (fields refused above put back to their
-   defaults), so that every bad field of a step is listed in the same round.
+   defaults), so that every bad field of a step is listed in the same round. A warning of those
+   checks (a deprecated key such as the campaign's ``id_col``) is given once, naming the
+   configuration key and file. The IDIC ``campaign`` file (csv / parquet) is checked from its
+   header for the columns its spec names (``idic.check_campaign_file``); a parameter file found
+   nowhere (``ReportConfig.problems``) is listed with the other problems of the round.
 4. **Cross-step values**: a given group arrival of the yield step whose stay leaves the seasonality step's
    forecast nights (``as_of + 1`` .. ``as_of + horizon_days``); a data spec given as a notebook parameter
    (``bookings_source``: the data sources have one place, ``data:``; :func:`load_config` refuses it too).
@@ -58,6 +62,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import warnings
 
 import pandas as pd
 
@@ -141,36 +147,67 @@ def _value_problems(
     problems: list[str] = []
     index = {nb.name: i for i, nb in enumerate(config.notebooks)}
     for nb in runnable:
-        params = declared.get(nb.name, {})
-        values = {**literal_defaults(params), **nb.parameters}
-        ctx = CheckContext(config, nb, values, first_dates, dict(columns or {}))
-        # fields already refused (wrong type, a PARAMETER_CHECKS entry): left at their default when the
-        # parameters object is built below, so that its refusals of the other fields are listed in the same round
-        refused = {k for k, v in nb.parameters.items() if k in params and type_problem(params[k], v) is not None}
-        for pname, param in params.items():
-            check = PARAMETER_CHECKS.get((nb.name, pname))
-            if check is None:
-                continue
-            configured = pname in nb.parameters
-            if not configured and pname not in values:
-                continue  # a default that is not a literal: nothing to check before the run
-            value = values[pname]
-            if configured and type_problem(param, value) is not None:
-                continue  # reported by the type check
-            try:
-                check(value, ctx)
-            except (TypeError, ValueError) as exc:
-                where = f"notebooks[{index[nb.name]}] ({nb.name}).parameters.{pname}"
-                if not configured:
-                    where += f" (not configured: the default {param.default} of {nb.path.name})"
-                problems.append(f"{where}: {exc}")
-                refused.add(pname)
-        kept = {k: v for k, v in values.items() if k not in refused}
-        for field_name, problem in _params_problems(config, nb, kept):
-            if not field_name and refused:
-                continue  # a cross-field rule over a default put back: the refused field is listed already
-            where = f".{field_name}" if field_name else ""
-            problems.append(f"notebooks[{index[nb.name]}] ({nb.name}).parameters{where}: {problem}")
+        with warnings.catch_warnings(record=True) as caught:  # the checks build the parameters objects: their
+            warnings.simplefilter("always")  # warnings (a deprecated key) are the configuration's, said once below
+            problems += _notebook_value_problems(config, nb, declared, first_dates, columns, index)
+        _warn_once(config, f"notebooks[{index[nb.name]}] ({nb.name}).parameters", caught)
+    return problems
+
+
+def _warn_once(config: ReportConfig, where: str, caught: list[warnings.WarningMessage]) -> None:
+    """Re-issue the warnings of a notebook's checks once each, naming the configuration key and file."""
+    seen: set[tuple[type, str]] = set()
+    for w in caught:
+        text = str(w.message)
+        if (w.category, text) in seen:
+            continue
+        seen.add((w.category, text))
+        # "campaign: the key 'id_col' is deprecated" -> "notebooks[3] (idic).parameters.campaign: ..."
+        warnings.warn_explicit(f"{where}.{text}" if not text.startswith(" ") else f"{where}:{text}", w.category,
+                               filename=str(config.source) if config.source is not None else "<configuration>",
+                               lineno=0)
+
+
+def _notebook_value_problems(
+    config: ReportConfig,
+    nb: NotebookSpec,
+    declared: Mapping[str, Mapping[str, NotebookParameter]],
+    first_dates: Mapping[str, pd.Timestamp],
+    columns: Mapping[str, Any] | None,
+    index: Mapping[str, int],
+) -> list[str]:
+    """The problems of :data:`PARAMETER_CHECKS` and of the parameters object over one notebook's values."""
+    problems: list[str] = []
+    params = declared.get(nb.name, {})
+    values = {**literal_defaults(params), **nb.parameters}
+    ctx = CheckContext(config, nb, values, first_dates, dict(columns or {}))
+    # fields already refused (wrong type, a PARAMETER_CHECKS entry): left at their default when the
+    # parameters object is built below, so that its refusals of the other fields are listed in the same round
+    refused = {k for k, v in nb.parameters.items() if k in params and type_problem(params[k], v) is not None}
+    for pname, param in params.items():
+        check = PARAMETER_CHECKS.get((nb.name, pname))
+        if check is None:
+            continue
+        configured = pname in nb.parameters
+        if not configured and pname not in values:
+            continue  # a default that is not a literal: nothing to check before the run
+        value = values[pname]
+        if configured and type_problem(param, value) is not None:
+            continue  # reported by the type check
+        try:
+            check(value, ctx)
+        except (TypeError, ValueError) as exc:
+            where = f"notebooks[{index[nb.name]}] ({nb.name}).parameters.{pname}"
+            if not configured:
+                where += f" (not configured: the default {param.default} of {nb.path.name})"
+            problems.append(f"{where}: {exc}")
+            refused.add(pname)
+    kept = {k: v for k, v in values.items() if k not in refused}
+    for field_name, problem in _params_problems(config, nb, kept):
+        if not field_name and refused:
+            continue  # a cross-field rule over a default put back: the refused field is listed already
+        where = f".{field_name}" if field_name else ""
+        problems.append(f"notebooks[{index[nb.name]}] ({nb.name}).parameters{where}: {problem}")
     return problems
 
 
@@ -344,6 +381,7 @@ def preflight(config: ReportConfig) -> Preflight:
         NotebookSpec(nb.name, nb.path, nb.parameters, nb in runnable, nb.timeout) for nb in config.notebooks
     ))
     declared, problems = parameter_problems(only)
+    problems = list(config.problems) + list(problems)  # read with the configuration (a parameter file found nowhere)
     by_name = {nb.name: nb for nb in config.notebooks}
     position = {nb.name: i for i, nb in enumerate(runnable)}
     for nb in runnable:

@@ -932,3 +932,63 @@ def test_a_data_source_given_as_a_notebook_parameter_is_refused(tmp_path, capsys
     err = _refused(tmp_path, capsys, _config(tmp_path, params={"data_quality": {name: spec}}))
     assert (f"notebooks[0] (data_quality).parameters.{name}: the data sources have one place, the top-level "
             f"`data:`; set data.{kind} instead") in err, err
+
+
+# ------------------------------------------------------------------ IDIC campaign file (findings_13f F5)
+def _campaign_csv(tmp_path: Path, header: str = "cid,grp,conversion,spend,age") -> Path:
+    path = tmp_path / "camp.csv"
+    path.write_text(header + "\nc0,mail,1,14.1,50\nc1,control,0,0.0,67\n")
+    return path
+
+
+def _problems(cfg: Path) -> list[str]:
+    with pytest.raises(PreflightError) as err:
+        preflight(load_config(cfg))
+    return list(err.value.problems)
+
+
+def test_the_campaign_files_columns_are_checked_with_the_other_problems(tmp_path):
+    """The campaign file lacked the columns the step reads ('group', 'visit'); the pre-flight passed and the run
+    failed in notebook 25 after three steps. Now listed in the same round as a bad yield field, with the message
+    of the step's own check (campaign_data)."""
+    camp = _campaign_csv(tmp_path)
+    cfg = _config(tmp_path, params={"idic": {"campaign": {"loader": "csv", "path": str(camp),
+                                                          "customer_col": "cid"}},
+                                    "yield": {"n_simulations": -5}})
+    problems = _problems(cfg)
+    assert len(problems) == 2, problems
+    camp_problem = next(p for p in problems if "(idic).parameters.campaign" in p)
+    assert "missing column(s) ['group', 'visit']" in camp_problem
+    assert "['cid', 'grp', 'conversion', 'spend', 'age']" in camp_problem and "group_col=" in camp_problem
+    # the step's own reading of the whole file refuses it alike
+    from crm_analysis.campaigns import CampaignInputError, campaign_data
+
+    with pytest.raises(CampaignInputError, match=r"missing column\(s\) \['group', 'visit'\]"):
+        campaign_data(pd.read_csv(camp), customer_col="cid")
+    # mapped, the file passes
+    ok = _config(tmp_path, params={"idic": {"campaign": {"loader": "csv", "path": str(camp), "customer_col": "cid",
+                                                         "group_col": "grp", "outcomes": ["conversion", "spend"]}}})
+    preflight(load_config(ok))
+
+
+def test_a_missing_campaign_file_is_listed_with_the_other_problems(tmp_path):
+    """It stopped the configuration's load (a ConfigError of its own), so the yield problems came a round later."""
+    cfg = _config(tmp_path, params={"idic": {"campaign": {"loader": "csv", "path": str(tmp_path / "nope.csv")}},
+                                    "yield": {"n_simulations": -5, "group_nights": 0}})
+    config = load_config(cfg)  # read: the missing file is a problem of the pre-flight's round
+    assert len(config.problems) == 1 and "parameters.campaign.path: file not found" in config.problems[0]
+    problems = _problems(cfg)
+    assert len(problems) == 3, problems
+    assert any("(idic).parameters.campaign.path: file not found" in p for p in problems)
+
+
+def test_the_deprecated_campaign_key_is_warned_once_naming_the_configuration(tmp_path):
+    camp = _campaign_csv(tmp_path, header="cid,group,visit,conversion,spend")
+    cfg = _config(tmp_path, params={"idic": {"campaign": {"loader": "csv", "path": str(camp), "id_col": "cid"}}})
+    with pytest.warns(FutureWarning) as record:
+        preflight(load_config(cfg))
+    ours = [w for w in record if "id_col" in str(w.message)]
+    assert len(ours) == 1, [str(w.message) for w in record]
+    assert str(ours[0].message) == ("notebooks[3] (idic).parameters.campaign: the key 'id_col' is deprecated: "
+                                    "use 'customer_col'")
+    assert ours[0].filename == str(cfg.resolve())
