@@ -1265,12 +1265,17 @@ class DemandForecaster(NotFittedAttributes):
                          else "combination: " + ", ".join(f"{m} {w:.0%}" for w, m, _ in parts)
                          + (" (weights by horizon)" if otb is not None else ""))
 
+        # with include_cancelled the series is gross demand (cancelled bookings too): the cap is the most held
+        can, sold = (("what a night can hold (cancelled bookings included)", "held") if self.include_cancelled
+                     else ("what a night can sell", "sold"))
         for s_, n_cap, cap in pickup_capped:
-            notes.append(f"pickup ({s_}): {n_cap} of {min(H, h_cv)} night(s) forecast above what a night can sell, set to "
-                         f"{cap:.0f} room-nights (" + ("the capacity or the most sold on a night of the history, whichever "
-                         "is larger" if self.capacity is not None else "the most sold on a night of the history; "
-                         "give capacity to use the hotel's rooms") + "); the cross-validation's pickup forecasts "
-                         "are capped the same way")
+            if not n_cap:
+                continue  # nothing capped in the forecast: no note
+            notes.append(f"pickup ({s_}): {n_cap} of {min(H, h_cv)} night(s) forecast above {can}, set to "
+                         f"{cap:.0f} room-nights (" + (f"the capacity or the most {sold} on a night of the history, "
+                         "whichever is larger" if self.capacity is not None else f"the most {sold} on a night of the "
+                         "history; give capacity to use the hotel's rooms") + "); the cross-validation's pickup "
+                         "forecasts are capped the same way")
         # ---- combined CV predictions, reconciliation
         midx = {m: j for j, m in enumerate(models)}
         comb = cvp.assign(wmean=cvp["mean"] * [weights[s][h - 1, midx[m]] for s, m, h in zip(cvp["series"], cvp["model"],
