@@ -21,6 +21,7 @@ READER_OPTIONS = {"read_options", "encoding", "sheet", "dayfirst", "date_format"
 NO_DATES = {
     "crm_analysis.data.loaders.read_source",
     "crm_analysis.data.loaders.source_relation",
+    "crm_analysis.data.loaders.check_comma_numbers",  # a check of a relation already read (its number columns)
     "crm_analysis.scale.scoring.distinct_rows",
     "crm_analysis.scale.scoring.fit_on_distinct",
     "crm_analysis.scale.scoring.score_in_batches",
@@ -64,3 +65,17 @@ def test_every_reader_takes_every_reader_option() -> None:
 def test_no_dates_list_is_current() -> None:
     names = {where for where, _ in _public_functions()}
     assert NO_DATES <= names
+
+
+def test_every_reader_annotates_date_format_and_read_options_alike() -> None:
+    """findings_13f F8: cohort_table annotated ``date_format: str | None`` though it takes the mapping form
+    (``{'timestamp': '%d/%m/%Y'}``) as every reader does."""
+    import inspect as _inspect
+
+    fns = dict(_public_functions())
+    for option, expected in (("date_format", "str | Mapping[str, str] | None"),
+                             ("read_options", "Mapping[str, Any] | None")):
+        odd = {where: str(_inspect.signature(fns[where]).parameters[option].annotation)
+               for where in _family()
+               if str(_inspect.signature(fns[where]).parameters[option].annotation) != expected}
+        assert odd == {}, option

@@ -23,6 +23,7 @@ from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -267,8 +268,8 @@ def tracking(
     con: Any = None,
     timezone: str | None = None,
     dayfirst: bool | None = None,
-    date_format: Any = None,
-    read_options: Any = None,
+    date_format: str | Mapping[str, str] | None = None,
+    read_options: Mapping[str, Any] | None = None,
     encoding: str | None = None,
     sheet: Any = None,
 ) -> Tracking:

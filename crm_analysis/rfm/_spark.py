@@ -107,7 +107,7 @@ def _format_fields(date_format: str, name: str) -> tuple[str, dict[str, int]]:
     if unknown:
         raise DataValidationError(
             f"column {name!r}: date_format {date_format!r} has directive(s) {['%' + d for d in unknown]} that the "
-            "Spark engine does not read (it reads %d %m %Y %y %H %M %S %f, as pandas does); convert the column in "
+            "Spark engine does not read (it reads only %d %m %Y %y %H %M %S %f, each as pandas reads it; pandas and DuckDB read more); convert the column in "
             "Spark first (F.to_timestamp(col, <Java pattern>)), or summarise a file of it with the DuckDB engine"
         )
     pattern = _strptime.TimeRE().pattern(date_format)

@@ -178,7 +178,7 @@ def cohort_table(
     con: duckdb.DuckDBPyConnection | None = None,
     timezone: str | None = None,
     dayfirst: bool | None = None,
-    date_format: str | None = None,
+    date_format: str | Mapping[str, str] | None = None,
     read_options: Mapping[str, Any] | None = None,
     encoding: str | None = None,
     sheet: Any = None,
