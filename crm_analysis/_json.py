@@ -22,6 +22,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["jsonable", "dumps", "loads"]
@@ -35,7 +36,9 @@ def jsonable(value: Any) -> Any:
     Parameters
     ----------
     value : Any
-        Dicts (keys become ``str``), lists, tuples, numbers, numpy / pandas
+        Dicts (keys become ``str``), lists, tuples, one-dimensional numpy
+        arrays and pandas Index / Series (a list; a Series with labels other
+        than 0..n-1 an object keyed by them), numbers, numpy / pandas
         scalars, timestamps, strings, ``None``.
 
     Returns
@@ -55,6 +58,10 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
+    if isinstance(value, pd.Series) and not isinstance(value.index, pd.RangeIndex):
+        return {str(k): jsonable(v) for k, v in value.items()}  # labelled values: an object keyed by label
+    if isinstance(value, (np.ndarray, pd.Series, pd.Index)) and value.ndim == 1:
+        return [jsonable(v) for v in value.tolist()]  # an array: a JSON list, not its repr text
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     if value is pd.NaT:

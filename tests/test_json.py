@@ -93,3 +93,10 @@ def test_cleaning_report_to_json_is_strict() -> None:
     odd = dataclasses.replace(report, amount_in=float("inf"), amount_out=float("nan"))
     back = strict_parse(odd.to_json())
     assert back["amount_in"] == "Infinity" and back["amount_out"] is None
+
+
+def test_arrays_and_series_are_json_lists_not_their_repr() -> None:
+    """findings_13f F7: ``np.array([1.0, nan])`` was written as the text "[ 1. nan]", a Series as its repr."""
+    out = strict_json.loads(strict_json.dumps({"a": np.array([1.0, np.nan, np.inf]), "s": pd.Series([1.0, -np.inf]),
+                                               "l": pd.Series([2.0], index=["x"]), "i": pd.Index([1, 2])}))
+    assert out == {"a": [1.0, None, "Infinity"], "s": [1.0, "-Infinity"], "l": {"x": 2.0}, "i": [1, 2]}
