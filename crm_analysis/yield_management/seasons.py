@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crm_analysis.data.errors import refuse_infinite
+
 __all__ = ["assign_seasons", "season_demand", "fares_from_bookings", "allocation_inputs"]
 
 SEASON_LABELS: tuple[str, ...] = ("low", "shoulder", "peak")
@@ -128,6 +130,13 @@ def fares_from_bookings(bookings: pd.DataFrame, *, by: str | None = None) -> pd.
         Index: class; columns ``fare`` (room-night weighted mean of ``rate``
         over stayed bookings), ``room_nights``, ``bookings``; sorted by fare,
         highest first. Bookings with ``nights <= 0`` carry no weight.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, no stayed booking; an infinite rate of a stayed booking
+        (:class:`~crm_analysis.data.DataValidationError`,
+        :func:`crm_analysis.data.errors.raise_on_infinite`).
     """
     if by is None:
         by = "fare_class" if "fare_class" in bookings.columns else "segment"
@@ -137,6 +146,8 @@ def fares_from_bookings(bookings: pd.DataFrame, *, by: str | None = None) -> pd.
     st = bookings[bookings["status"] == "stayed"]
     if st.empty:
         raise InputError("no stayed bookings to compute fares from")
+    # the package's one rule for infinite money values (an inf fare would be the class's mean fare)
+    refuse_infinite(pd.to_numeric(st["rate"]).to_numpy(dtype=np.float64, na_value=np.nan), "rate", kind="rate")
     units = st["units"].astype(float) if "units" in st.columns else 1.0
     w = st["nights"].clip(lower=0).astype(float) * units
     df = pd.DataFrame({"cls": st[by].to_numpy(), "w": np.asarray(w), "wr": np.asarray(w * st["rate"].astype(float))})

@@ -165,3 +165,12 @@ def test_refuse_infinite_passes_missing_and_finite_values() -> None:
     with pytest.raises(DataValidationError, match=r"row 2: '-inf'"):
         refuse_infinite([1.0, np.nan, -np.inf], "amount")
 
+
+
+def test_fares_from_bookings_refuse_an_infinite_rate() -> None:
+    """The yield step's fares are room-night weighted mean rates: an inf rate was the class's fare."""
+    from crm_analysis.yield_management import fares_from_bookings
+
+    assert fares_from_bookings(_bookings([100.0, 80.0, 90.0]))["fare"].iloc[0] == pytest.approx(90.0)
+    with pytest.raises(DataValidationError, match=r"column 'rate': 1 value\(s\) are infinite.*nonfinite_rate"):
+        fares_from_bookings(_bookings([100.0, np.inf, 90.0]))
