@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.data.errors import DataValidationError, bad_values_message, distinct_examples
+from crm_analysis.data.errors import MAX_EXAMPLES, DataValidationError, bad_values_message, distinct_examples
 
 __all__ = [
     "IntakeChange",
@@ -898,6 +898,8 @@ def timestamp_sql(
                        lambda n, ex: invalid_dates_message(name, n, ex, dayfirst=order if n_dm else None))
     if shapes.n_unparsed:  # values in no date form: found by the scan, reported now as the pandas path does
         with_fields = rel.project(", ".join(["*"] + [f"{v} AS {_q(k)}" for k, v in pre.items()]))
-        raise diagnose(with_fields, [check]) or _unparsed_error(name, shapes.n_unparsed, shapes.unparsed or [])
+        full = diagnose(with_fields, [check], max_examples=MAX_EXAMPLES)
+        raise DataValidationError(full) if full is not None else _unparsed_error(name, shapes.n_unparsed,
+                                                                                 shapes.unparsed or [])
     return TimestampSQL(pre, expr, info.get("inferred_dayfirst"), info.get("example"),
                         converted_to_utc=bool(shapes.n_offset) and timezone is None, check=check)

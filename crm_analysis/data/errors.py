@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm_analysis.data.value_checks import TOKEN_PATTERN, diagnosis
 from crm_analysis.exceptions import CRMAnalysisWarning, InputError
 
 import functools
@@ -254,10 +255,8 @@ def duckdb_value_errors(what: str | None = None) -> Iterator[None]:
     try:
         yield
     except _VALUE_ERRORS as exc:
-        from crm_analysis.data.value_checks import TOKEN_PATTERN, diagnosis  # imports this module
-
-        full = diagnosis(str(exc))  # every bad value of the column counted, as on the pandas path
-        text = str(full) if full is not None else TOKEN_PATTERN.sub("", _PREFIX.sub("", str(exc)))
+        full = diagnosis(str(exc), max_examples=MAX_EXAMPLES)  # every bad value counted, as on the pandas path
+        text = full if full is not None else TOKEN_PATTERN.sub("", _PREFIX.sub("", str(exc)))
         if what and "column" not in text:
             text = f"{what}: {text}"
         raise DataValidationError(text) from exc

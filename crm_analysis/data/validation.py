@@ -28,7 +28,7 @@ from crm_analysis.data.dates import (
     date_format_for,
     parse_datetime_column,
 )
-from crm_analysis.data.errors import DataValidationError, bad_values_message, distinct_examples, DataWarning
+from crm_analysis.data.errors import MAX_EXAMPLES, DataValidationError, bad_values_message, distinct_examples, DataWarning
 from crm_analysis.data.numbers import NumberFormat, parse_numbers
 from crm_analysis.data.schema import (
     BOOKING_STATUSES,
@@ -61,9 +61,6 @@ __all__ = [
     "HEADER_HINT_UNNAMED",
     "STRIP_SQL_CLASS",
 ]
-
-#: How many offending values an error message shows at most.
-MAX_EXAMPLES = 5
 
 #: Accepted booking status spellings -> canonical status. Keys are compared
 #: after :func:`status_key` (lower case, blanks, ``-`` and ``_`` removed), so

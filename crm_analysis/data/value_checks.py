@@ -12,6 +12,8 @@ DuckDB error, it asks :func:`diagnosis` for the full error: one query counts the
 rows with a bad value and lists the :data:`~crm_analysis.data.errors.MAX_EXAMPLES`
 smallest distinct ones, and the check's own message builder (the one the pandas
 path uses) writes the message. This costs nothing unless a value is bad.
+The module returns message texts; :mod:`crm_analysis.data.errors` (which
+imports it) turns them into :class:`~crm_analysis.data.errors.DataValidationError`.
 
 A registration lives as long as the relation the caller holds (the canonical
 relation a loader returns); the two released last are kept a little longer, so
@@ -28,8 +30,6 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from crm_analysis.data.errors import MAX_EXAMPLES, DataValidationError
 
 __all__ = ["ValueCheck", "new_token", "register", "diagnose", "diagnosis", "TOKEN_PATTERN"]
 
@@ -103,40 +103,47 @@ def register(token: str, checked: Any, checks: Sequence[ValueCheck], owner: Any)
     weakref.finalize(owner, _release, token)
 
 
-def diagnose(rel: Any, checks: Sequence[ValueCheck]) -> DataValidationError | None:
-    """The error of the first check with bad values in ``rel`` (all of them counted), or None.
+def diagnose(rel: Any, checks: Sequence[ValueCheck], *, max_examples: int) -> str | None:
+    """The error message of the first check with bad values in ``rel`` (all of them counted), or None.
 
     Parameters
     ----------
     rel : duckdb.DuckDBPyRelation
         The relation the checks read.
     checks : sequence of ValueCheck
+    max_examples : int
+        How many distinct bad values the message shows at most
+        (:data:`crm_analysis.data.errors.MAX_EXAMPLES`).
 
     Returns
     -------
-    DataValidationError or None
+    str or None
+        The message (the caller raises it as a ``DataValidationError``), or None
+        when no check finds a bad value.
     """
     for check in checks:
         n = rel.query("v", f"SELECT count(*) FROM v WHERE {check.bad}").fetchall()[0][0]
         if not n:
             continue
         rows = rel.query("v", f"SELECT DISTINCT CAST({check.raw} AS VARCHAR) AS x FROM v WHERE {check.bad} "
-                              f"ORDER BY x LIMIT {MAX_EXAMPLES}").fetchall()
-        return DataValidationError(check.message(int(n), [(str(r[0]), None) for r in rows]))
+                              f"ORDER BY x LIMIT {int(max_examples)}").fetchall()
+        return check.message(int(n), [(str(r[0]), None) for r in rows])
     return None
 
 
-def diagnosis(text: str) -> DataValidationError | None:
-    """The full error for a DuckDB error text that carries a registered token (None when unknown).
+def diagnosis(text: str, *, max_examples: int) -> str | None:
+    """The full error message for a DuckDB error text that carries a registered token (None when unknown).
 
     Parameters
     ----------
     text : str
         The DuckDB error's message.
+    max_examples : int
+        How many distinct bad values the message shows at most.
 
     Returns
     -------
-    DataValidationError or None
+    str or None
         None when the text has no token, the registration has ended, or the
         diagnosing query fails (the caller then keeps DuckDB's one-value text).
     """
@@ -150,6 +157,6 @@ def diagnosis(text: str) -> DataValidationError | None:
         return None
     rel, checks = entry
     try:
-        return diagnose(rel, checks)
+        return diagnose(rel, checks, max_examples=max_examples)
     except Exception:  # noqa: BLE001 - a diagnosis must never hide the original error
         return None
