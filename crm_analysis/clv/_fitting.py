@@ -308,9 +308,13 @@ class LikelihoodFitter(NotFittedAttributes):
             raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
         fun, fun_grad = self._objective_factory(arrays, weights)
         starts = self._initial_log_params(arrays, weights)
+        own_starts = len(starts)
+        forced = getattr(self, "_forced_start", None)  # the other-basin refit (base: _other_basin_refit)
+        if forced is not None:
+            starts = [np.asarray(forced, float)]
         resume = getattr(self, "_resume_from", None)  # where a stopped run of the same fit ended (base: ridge check)
         if resume is not None:
-            starts = [np.asarray(resume, float), *starts]
+            starts = [np.asarray(resume, float)] if forced is not None else [np.asarray(resume, float), *starts]
         if len(weights) > 20000:  # choose the start on a subsample of the distinct rows
             idx = np.random.default_rng(0).choice(len(weights), 20000, replace=False)
             sub_arrays = self._subset(arrays, np.sort(idx))
@@ -318,7 +322,15 @@ class LikelihoodFitter(NotFittedAttributes):
         else:
             sub_fun = fun
         values = [sub_fun(np.asarray(s, float)) for s in starts]
-        x0 = np.asarray(starts[int(np.argmin(values))], float)
+        chosen = int(np.argmin(values))
+        x0 = np.asarray(starts[chosen], float)
+        if forced is None:
+            # the model's own candidates with their values and which one was taken (None: the resume point),
+            # for the other-basin refit (base: _other_basin_refit)
+            first = len(starts) - own_starts
+            self._start_record = (
+                [np.asarray(s, float) for s in starts[first:]], values[first:], chosen - first if chosen >= first else None, x0
+            )
         if (min(values) if sub_fun is fun else fun(x0)) >= 1e300:
             raise ModelFitError(
                 f"{type(self).__name__}: log-likelihood is not finite at any starting value ({self._data_description()})"

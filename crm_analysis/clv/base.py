@@ -585,6 +585,95 @@ class BaseTransactionModel(BaseLikelihoodModel):
             )
 
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
+        """Fit on distinct rows with counts (:meth:`_fit_collapsed_once`), then, where the result may sit in the wrong basin, refit from the other one.
+
+        The likelihood of the BG/NBD and MBG/NBD models can have several maxima
+        in ``(a, b)``: near ``a, b ~ 0.05-0.3`` (a U-shaped Beta), near ``a ~ 1-2``
+        with a large ``b``, and the common-dropout ridge ``a, b -> inf`` (findings_12n F1, F2, F2b:
+        a boundary limit kept, or an interior maximum 2.9 below another one). One
+        start, chosen by its value, decides which is reached. Where the result is a
+        boundary limit, has ``a`` or ``b`` not identified, or lies on a ridge
+        (model's ``_needs_other_basin``), the full model is fitted again from the best start
+        of the other basin (``_start_basin``: small ``a + b`` vs large), and that fit replaces
+        the result, with its own warnings, when it ends at an interior maximum (positive
+        definite Hessian, every ``|log parameter| <= 12``) higher by more than
+        ``_LIMIT_LL_TOL``; a boundary limit is kept only where no such fit beats it.
+        Interior, identified fits (CDNOW, Online Retail) cost nothing extra.
+        """
+        basins = getattr(self, "_needs_other_basin", None)
+        if basins is None or self.penalizer != 0:
+            self._fit_collapsed_once(x, t_x, T, counts)
+            return
+        self._start_record = None
+        failure: ModelFitError | None = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self._fit_collapsed_once(x, t_x, T, counts)
+            except ModelFitError as err:
+                failure = err
+        record = self._start_record
+        if failure is None and not basins():
+            self._reissue(caught)
+            return
+        refit = self._other_basin_refit(x, t_x, T, counts, record, None if failure is not None else self.log_likelihood_)
+        if refit is None:
+            if failure is not None:
+                raise failure
+            self._reissue(caught)
+            return
+        self._reissue(refit)
+
+    @staticmethod
+    def _reissue(caught: list) -> None:
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=5)
+
+    def _other_basin_refit(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, record, ll_current: float | None
+    ) -> list | None:
+        """Fit the full model from the best start of the basin the first fit did not start in; adopt it when better.
+
+        Returns the refit's warnings when it was adopted (the fitted attributes are then
+        its own), ``None`` otherwise (the attributes are left as they were).
+        """
+        if not record:
+            return None
+        starts, values, _, x0 = record
+        used = self._start_basin(x0)  # (a resume point too: the two-point limit's neighbourhood is the small basin)
+        other = [(v, i) for i, (s0, v) in enumerate(zip(starts, values)) if v < 1e300 and self._start_basin(s0) != used]
+        if not other:
+            return None
+        start = starts[min(other)[1]]
+        saved = dict(self.__dict__)
+        self._forced_start = start
+        self._resume_from = None
+        self._ridge_stop = None
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._fit_arrays(self._prepare(x, t_x, T), counts)
+        except (ModelFitError, _RidgeReached):
+            caught = None
+        finally:
+            self._forced_start = None
+        with np.errstate(divide="ignore"):
+            lp = np.log(self.params_.to_numpy(float)) if caught is not None else np.full(1, np.inf)
+        tol = 0.0 if ll_current is None else max(1e-9 * abs(ll_current), self._LIMIT_LL_TOL)
+        better = (
+            caught is not None and self.converged_ and np.all(np.isfinite(lp)) and np.all(np.abs(lp) <= self._NEWTON_REGION)
+            and np.all(np.isfinite(self.standard_errors_.to_numpy(float)))
+            and (ll_current is None or self.log_likelihood_ > ll_current + tol)
+        )
+        if not better:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            return None
+        self.boundary_ = None
+        self.limit_model_ = None
+        return list(caught)
+
+    def _fit_collapsed_once(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         """Fit on distinct rows with counts: the no-dropout boundary check, then the full likelihood.
 
         When the check does not settle the question (the derivative into the dropout region is

@@ -221,7 +221,30 @@ class BetaGeoModel(BaseTransactionModel):
         # a few spread-out starts; the best by likelihood is used (each costs one evaluation)
         starts = [np.log([r, r / rate, a, b]) for r, a, b in ((0.3, 0.5, 2.0), (1.0, 1.0, 1.0), (0.3, 2.0, 10.0))]
         starts.append(np.zeros(4))
+        # small a, b (a U-shaped Beta: most customers drop out almost surely or almost never): the likelihood can
+        # have a second maximum there, apart from the one near a ~ 1-2 or the common-dropout ridge (a, b -> inf)
+        # (MBG/NBD: a = 0.06, b = 0.24 vs a = 1.8, b = 87, 2.9 apart; findings_12n F1, F2b)
+        starts += [np.log([r, r / rate, a, b]) for r, a, b in self._SMALL_DROPOUT_STARTS]
         return starts
+
+    #: (r, a, b) of the starts in the small-a,b basin (alpha = r / the mean purchase rate); the other starts are
+    #: the large-a,b basin's. :meth:`_start_basin` tells them apart.
+    _SMALL_DROPOUT_STARTS = ((1.0, 0.05, 0.3), (1.0, 0.1, 0.1))
+
+    def _start_basin(self, log_params: np.ndarray) -> str:
+        """``"small"`` for a start with ``a + b < 1`` (the U-shaped Beta basin), else ``"large"``."""
+        a, b = np.exp(np.asarray(log_params, float)[2:4])
+        return "small" if a + b < 1.0 else "large"
+
+    def _needs_other_basin(self) -> bool:
+        """Whether the fit may sit in the wrong basin: a boundary limit, ``a`` or ``b`` not identified, or off on a ridge."""
+        if getattr(self, "boundary_", None):
+            return True
+        if {"a", "b"} & set(getattr(self, "not_identified_", []) or []):
+            return True
+        with np.errstate(divide="ignore"):
+            lp = np.log(self.params_.to_numpy(float)[2:4])
+        return bool(not np.all(np.isfinite(lp)) or np.any(np.abs(lp) > self._NEWTON_REGION))
 
 
     # ---- no-dropout boundary ----------------------------------------------
