@@ -308,7 +308,6 @@ class LikelihoodFitter(NotFittedAttributes):
             raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
         fun, fun_grad = self._objective_factory(arrays, weights)
         starts = self._initial_log_params(arrays, weights)
-        own_starts = len(starts)
         forced = getattr(self, "_forced_start", None)  # the other-basin refit (base: _other_basin_refit)
         if forced is not None:
             starts = [np.asarray(forced, float)]
@@ -325,12 +324,7 @@ class LikelihoodFitter(NotFittedAttributes):
         chosen = int(np.argmin(values))
         x0 = np.asarray(starts[chosen], float)
         if forced is None:
-            # the model's own candidates with their values and which one was taken (None: the resume point),
-            # for the other-basin refit (base: _other_basin_refit)
-            first = len(starts) - own_starts
-            self._start_record = (
-                [np.asarray(s, float) for s in starts[first:]], values[first:], chosen - first if chosen >= first else None, x0
-            )
+            self._start_used = x0  # the basin the fit started in (base: _other_basin_refit)
         if (min(values) if sub_fun is fun else fun(x0)) >= 1e300:
             raise ModelFitError(
                 f"{type(self).__name__}: log-likelihood is not finite at any starting value ({self._data_description()})"

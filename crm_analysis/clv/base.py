@@ -604,7 +604,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if basins is None or self.penalizer != 0:
             self._fit_collapsed_once(x, t_x, T, counts)
             return
-        self._start_record = None
+        self._start_used = None
         failure: ModelFitError | None = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -612,11 +612,11 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 self._fit_collapsed_once(x, t_x, T, counts)
             except ModelFitError as err:
                 failure = err
-        record = self._start_record
+        used = self._start_used
         if failure is None and not basins():
             self._reissue(caught)
             return
-        refit = self._other_basin_refit(x, t_x, T, counts, record, None if failure is not None else self.log_likelihood_)
+        refit = self._other_basin_refit(x, t_x, T, counts, used, None if failure is not None else self.log_likelihood_)
         if refit is None:
             if failure is not None:
                 raise failure
@@ -630,21 +630,31 @@ class BaseTransactionModel(BaseLikelihoodModel):
             warnings.warn(w.message, w.category, stacklevel=5)
 
     def _other_basin_refit(
-        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, record, ll_current: float | None
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, used: np.ndarray | None,
+        ll_current: float | None,
     ) -> list | None:
-        """Fit the full model from the best start of the basin the first fit did not start in; adopt it when better.
+        """Fit the full model from the best start of the basin the first fit did not start in (``used``: its start); adopt it when better.
 
-        Returns the refit's warnings when it was adopted (the fitted attributes are then
-        its own), ``None`` otherwise (the attributes are left as they were).
+        The candidates are the model's own starts (``_initial_log_params``) outside the basin
+        of ``used`` (``_start_basin``; all of them where no full fit ran, ``used`` None), the
+        best by one likelihood evaluation each. Returns the
+        refit's warnings when it was adopted (the fitted attributes are then its own),
+        ``None`` otherwise (the attributes are left as they were).
         """
-        if not record:
+        prepared = self._prepare(x, t_x, T)
+        # no start: the derivative test kept the no-dropout limit without a full fit; every start is a candidate
+        # (a resume point is a start too: the two-point limit's neighbourhood is the small basin)
+        basin = None if used is None else self._start_basin(used)
+        others = [s0 for s0 in self._initial_log_params(prepared, counts) if self._start_basin(s0) != basin]
+        if not others:
             return None
-        starts, values, _, x0 = record
-        used = self._start_basin(x0)  # (a resume point too: the two-point limit's neighbourhood is the small basin)
-        other = [(v, i) for i, (s0, v) in enumerate(zip(starts, values)) if v < 1e300 and self._start_basin(s0) != used]
-        if not other:
+        fun, _ = self._objective_factory(prepared, counts)
+        values = [fun(np.asarray(s0, float)) for s0 in others]
+        if min(values) >= 1e300:
             return None
-        start = starts[min(other)[1]]
+        start = others[int(np.argmin(values))]
+        # with boundary_test_level a boundary limit stands unless the refit is significantly better (the same test)
+        level = getattr(self, "boundary_test_level", None) if getattr(self, "boundary_", None) else None
         saved = dict(self.__dict__)
         self._forced_start = start
         self._resume_from = None
@@ -652,7 +662,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                self._fit_arrays(self._prepare(x, t_x, T), counts)
+                self._fit_arrays(prepared, counts)
         except (ModelFitError, _RidgeReached):
             caught = None
         finally:
@@ -665,6 +675,11 @@ class BaseTransactionModel(BaseLikelihoodModel):
             and np.all(np.isfinite(self.standard_errors_.to_numpy(float)))
             and (ll_current is None or self.log_likelihood_ > ll_current + tol)
         )
+        if better and level is not None:
+            from scipy import stats
+
+            lr = 2.0 * (self.log_likelihood_ - ll_current)
+            better = 0.5 * float(stats.chi2.sf(lr, 1)) <= float(level)
         if not better:
             self.__dict__.clear()
             self.__dict__.update(saved)
