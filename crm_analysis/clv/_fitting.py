@@ -390,7 +390,7 @@ class LikelihoodFitter(NotFittedAttributes):
             raise ModelFitError(
                 f"{type(self).__name__}: optimiser did not converge ({res.message}); gradient at the last iterate "
                 f"{np.round(grad, 6).tolist()} at parameters {dict(zip(self._param_names, np.exp(res.x).round(6)))}. "
-                f"Data: {self._data_description()}. A likelihood that keeps rising towards extreme parameter values "
+                f"Data: {self._data_description()}. {self._few_data_note()}A likelihood that keeps rising towards extreme parameter values "
                 "means the data do not identify the model (too few customers, too little variation between them); "
                 "a small penalizer (e.g. 0.01) keeps the parameters finite."
             )
@@ -732,7 +732,7 @@ class LikelihoodFitter(NotFittedAttributes):
             warnings.warn(
                 f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
                 f"parameters are not (all) identified by these data and standard errors are NaN; not_identified_ lists "
-                f"them all ({self._data_description()}). {_why_not_identified(free, values)}".rstrip(),
+                f"them all ({self._data_description()}). {_why_not_identified(free, values)}{self._few_data_note()}".rstrip(),
                 HessianWarning,
                 stacklevel=5,
             )
@@ -768,7 +768,7 @@ class LikelihoodFitter(NotFittedAttributes):
             warnings.warn(
                 f"{type(self).__name__}: parameter(s) {weak} are not identified by these data: {detail}, i.e. a 95% "
                 f"interval spanning more than a factor {np.exp(2 * 1.96 * self._LOG_SE_LIMIT):.0e}. "
-                f"{_why_not_identified(weak, values)}"
+                f"{_why_not_identified(weak, values)}{self._few_data_note()}"
                 f"Data: {self._data_description()}. Predictions that depend on these parameters are unreliable; "
                 "use more customers or a simpler model (e.g. NBDModel when there is no sign of dropout).",
                 IdentificationWarning,
@@ -783,6 +783,10 @@ class LikelihoodFitter(NotFittedAttributes):
             cached = pd.Index(list(cls._param_names))
             cls._names_index_cache = cached
         return cached
+
+    def _few_data_note(self) -> str:
+        """Why the data may be too few, where the model knows (base: few repeat buyers), else ``""``."""
+        return ""
 
     def _data_description(self) -> str:
         """Counts of the data the model was fitted on, for messages."""

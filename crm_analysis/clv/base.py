@@ -568,6 +568,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self._fit_info = (
             f"{n:g} customer(s), {n_rep:g} with repeat purchases, {len(counts)} distinct (frequency, recency, T) row(s)"
         )
+        self._n_repeat_buyers = n_rep
         name = type(self).__name__
         if len(counts) == 1:
             raise InputError(
@@ -583,6 +584,19 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 "one pattern), not enough for the model's four parameters. Fit on customers with varied histories "
                 "(or NBDModel, with two parameters)."
             )
+
+    #: repeat buyers per parameter below which a not-identified warning names their number as the likely reason
+    _FEW_REPEAT_PER_PARAM = 10
+
+    def _few_data_note(self) -> str:
+        """A note for the identification warnings when the repeat buyers are few (issue 12 pt 3, findings_12n F6)."""
+        n_rep = getattr(self, "_n_repeat_buyers", None)
+        k = len(self._param_names)
+        if n_rep is None or n_rep >= self._FEW_REPEAT_PER_PARAM * k:
+            return ""
+        return (f"Likely reason: only {n_rep:g} customer(s) with repeat purchases, too few for the model's {k} "
+                f"parameters (purchase-rate heterogeneity{' and dropout' if self._has_dropout else ''} are "
+                f"estimated from the repeat buyers; fewer than {self._FEW_REPEAT_PER_PARAM * k} here). ")
 
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         """Fit on distinct rows with counts (:meth:`_fit_collapsed_once`), then, where the result may sit in the wrong basin, refit from the other one.
@@ -932,7 +946,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
         shared = [n for n in names if n not in fixed]  # r, alpha
         values = {**{n: float(limit.params_[n]) for n in shared}, **fixed}
         self.limit_model_ = limit
-        self.not_identified_ = list(getattr(limit, "not_identified_", []))
+        # in params_' names (findings_12n F5): the limit's own dropout parameter (p, pi) not identified means
+        # that the full model's dropout parameters, fixed at the limit, are not (limit_model_ has the limit's names)
+        weak = set(getattr(limit, "not_identified_", []))
+        self.not_identified_ = [n for n in names if n in weak or (n in fixed and weak - set(shared))]
         self.params_ = pd.Series([values[n] for n in names], index=index, name="estimate")
         self.log_likelihood_ = limit.log_likelihood_
         self.converged_ = limit.converged_

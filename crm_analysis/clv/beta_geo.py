@@ -52,7 +52,15 @@ class BetaGeoModel(BaseTransactionModel):
         chi-square(1), the null distribution for one parameter on the
         boundary (Self & Liang 1987, JASA 82, 605-610; 2.71 at 0.05).
         ``boundary_`` then gives the statistic and its p-value. ``None``
-        (default): the limit only where it is the maximum.
+        (default): the no-dropout limit only where it is the maximum (or
+        within 1e-3 of it in log-likelihood). The two-point-dropout limit
+        (``a, b -> 0``: a share of customers drops out for certain, the rest
+        never) is always tested against the no-dropout limit, in which it is
+        nested at share 0, at this level, and at 0.05 when it is ``None``: on
+        data without dropout it is better by chance in about half the
+        samples. So with ``None`` the no-dropout limit is also kept where the
+        two-point limit is better, but not significantly at 0.05
+        (``boundary_`` gives the test).
 
     Attributes
     ----------

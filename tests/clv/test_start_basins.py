@@ -21,6 +21,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import optimize
 
@@ -187,3 +188,47 @@ def test_other_basin_refit_rescues_a_wrong_basin(truth, seed, expected_ll, detec
     assert not [w for w in caught if w.category.__name__ in ("BoundaryWarning", "IdentificationWarning")]
     assert model.fit_warnings_ == []
     assert _oracle_ll(mbgnbd_loglik_rows, data, model.params_.to_numpy()) == pytest.approx(model.log_likelihood_, abs=1e-6)
+
+
+def _findings_sweep_case_11():
+    """findings_12n F6 (sweep.py, i = 11): MBG/NBD true (0.0886, 10.07, 11.32, 0.390), 2,000 customers, T 1-52 weeks,
+    5 repeat buyers (each x = 1): the MBG/NBD fit raised ModelFitError "did not converge ... penalizer"."""
+    rng = np.random.default_rng(99)
+    for i in range(12):
+        p = np.exp(rng.uniform(np.log(0.05), np.log(50), 4))
+        nc = int(rng.choice([100, 500, 2000]))
+        T = rng.uniform(1, 52, nc).round()
+    d = simulate_mbgnbd(*p, n_customers=nc, T=T, seed=11)[["frequency", "recency", "T"]]
+    assert abs(p[0] - 0.0886) < 1e-3 and nc == 2000
+    return d
+
+
+@pytest.mark.parametrize("detect_boundary", [True, False])
+def test_few_repeat_buyers_give_a_not_identified_answer(detect_boundary):
+    """Issue 12 pt 3: a handful of repeat buyers gives, from both models, a fit with warnings that name the
+    parameters not identified and the number of repeat buyers as the reason (no "did not converge" error)."""
+    d = _findings_sweep_case_11()
+    n_rep = int((d["frequency"] > 0).sum())
+    assert n_rep == 5
+    for cls in (BetaGeoModel, ModifiedBetaGeoModel):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = cls(detect_boundary=detect_boundary).fit(d)
+        assert m.not_identified_, cls.__name__
+        texts = [str(w.message) for w in caught if w.category.__name__ in ("IdentificationWarning", "HessianWarning")]
+        assert any(f"only {n_rep} customer(s) with repeat purchases, too few" in t for t in texts), (cls.__name__, texts)
+
+
+def test_not_identified_names_are_params_names():
+    """findings_12n F5: after a common-dropout fit not_identified_ uses params_' names (the limit's p not identified
+    means a, b, fixed at the limit, are not); the limit's own names stay on limit_model_."""
+    rng = np.random.default_rng(3)
+    rng.poisson(3, 500), rng.uniform(10, 39, 500)  # the draws of edge.py before these data
+    x = np.zeros(500, int)
+    x[:3] = [1, 2, 1]
+    T = rng.uniform(10, 39, 500).round()
+    d = pd.DataFrame({"frequency": x, "recency": np.where(x > 0, T * 0.5, 0.0), "T": T})
+    m = _fit(BetaGeoModel, d)
+    assert m.boundary_kind() == "common_dropout"
+    assert set(m.not_identified_) <= set(m.params_.index)
+    assert m.limit_model_.not_identified_ == ["r", "alpha", "p"] and m.not_identified_ == ["r", "alpha", "a", "b"]
