@@ -612,7 +612,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
         the result, with its own warnings, when it ends at an interior maximum (positive
         definite Hessian, every ``|log parameter| <= 12``) higher by more than
         ``_LIMIT_LL_TOL``; a boundary limit is kept only where no such fit beats it.
-        Interior, identified fits (CDNOW, Online Retail) cost nothing extra.
+        Interior fits that are identified or on the way to the no-dropout limit (CDNOW; Online
+        Retail, a = 0.002), and the no-dropout limit kept by the derivative test without a full
+        fit, cost nothing extra. A first fit that raises ModelFitError is refitted too
+        (from every start); the error stands where the refit does not succeed.
         """
         basins = getattr(self, "_needs_other_basin", None)
         if basins is None or self.penalizer != 0:
@@ -656,7 +659,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         ``None`` otherwise (the attributes are left as they were).
         """
         prepared = self._prepare(x, t_x, T)
-        # no start: the derivative test kept the no-dropout limit without a full fit; every start is a candidate
+        # no start (a first fit that failed before its optimiser): every start is a candidate
         # (a resume point is a start too: the two-point limit's neighbourhood is the small basin)
         basin = None if used is None else self._start_basin(used)
         others = [s0 for s0 in self._initial_log_params(prepared, counts) if self._start_basin(s0) != basin]

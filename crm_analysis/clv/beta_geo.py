@@ -244,11 +244,22 @@ class BetaGeoModel(BaseTransactionModel):
         a, b = np.exp(np.asarray(log_params, float)[2:4])
         return "small" if a + b < 1.0 else "large"
 
+    #: ``a`` below which ``a`` or ``b`` not identified is the way to the no-dropout limit (``a -> 0``: little
+    #: dropout, e.g. Online Retail a = 0.002-0.003), which the boundary check compares, not another basin
+    _OTHER_BASIN_MIN_A = 0.1
+
     def _needs_other_basin(self) -> bool:
-        """Whether the fit may sit in the wrong basin: a boundary limit, ``a`` or ``b`` not identified, or off on a ridge."""
+        """Whether the fit may sit in the wrong basin (then it is fitted again from the other one).
+
+        A boundary limit reached by a full fit, ``a`` or ``b`` not identified with ``a >=
+        _OTHER_BASIN_MIN_A`` (findings_12n F2b: a = 1.8, b = 87), or ``a`` or ``b`` off on a ridge
+        (``|log| > 12``). Not: the no-dropout limit kept by the derivative test without a full
+        fit (data without dropout, e.g. Online Retail to 2011-09-09: the refit would double the cost).
+        """
         if getattr(self, "boundary_", None):
-            return True
-        if {"a", "b"} & set(getattr(self, "not_identified_", []) or []):
+            return getattr(self, "_start_used", None) is not None
+        a = float(self.params_["a"])
+        if {"a", "b"} & set(getattr(self, "not_identified_", []) or []) and a >= self._OTHER_BASIN_MIN_A:
             return True
         with np.errstate(divide="ignore"):
             lp = np.log(self.params_.to_numpy(float)[2:4])
