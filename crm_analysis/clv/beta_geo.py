@@ -172,7 +172,7 @@ class BetaGeoModel(BaseTransactionModel):
             # log L = ... - (r+x) log(alpha+T) + log(1 + e^d),  d = log(a/(b+x-1)) + (r+x) diff
             rx1 = r + x1
             d = rx1 * diff
-            d += (np.log(a) - np.log(b + ux1 - 1.0))[ix1]
+            d += (np.log(a) - np.log(b + (ux1 - 1.0)))[ix1]
             softplus, w2 = log1pexp_and_expit(d)
             s_lT = float(wt["BT_w1"] @ lT1u)
             ll += -r * s_lT - float(wt["BT_w1x1"] @ lT1u) + wdot(w1, softplus)
@@ -188,7 +188,7 @@ class BetaGeoModel(BaseTransactionModel):
             g_alpha -= wdot(sT, (1.0 / (alpha + uT1))) + wdot(stx, (1.0 / (alpha + utx1)))
             s_x = np.bincount(ix1, weights=ww2, minlength=ux1.size)  # sum of w * P(dropped out | x) per distinct x
             g_a += float(s_x.sum()) / a
-            g_b -= float(s_x @ (1.0 / (b + ux1 - 1.0)))
+            g_b -= float(s_x @ (1.0 / (b + (ux1 - 1.0))))
         return ll, np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
 
     _analytic_hessian = True
@@ -221,7 +221,7 @@ class BetaGeoModel(BaseTransactionModel):
         H[0, 1] = H[1, 0] = Wtot / alpha - wdot(w0, i0) - wdot(wt["BT_w1"], iTu)
         H[1, 1] = -Wtot * r / alpha**2 + r * wdot(w0, i0 * i0) + wdot(r * wt["BT_w1"] + wt["BT_w1x1"], iTu * iTu)
         if idx1.size:
-            H += _dropout_hessian(keep, wt["w1"], a, iTu, iT1, 1.0 / (alpha + utx1), itx1, 1.0 / (b + ux1 - 1.0), ix1)
+            H += _dropout_hessian(keep, wt["w1"], a, iTu, iT1, 1.0 / (alpha + utx1), itx1, 1.0 / (b + (ux1 - 1.0)), ix1)
         return ll, g_log, _log_scale_hessian(H, g_log, p)
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:
@@ -358,7 +358,7 @@ class BetaGeoModel(BaseTransactionModel):
         r, alpha, a, b = self.params_.to_numpy()
         rep = x > 0
         with np.errstate(divide="ignore"):
-            val = np.log(a) - np.log(np.where(rep, b + x - 1.0, 1.0)) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
+            val = np.log(a) - np.log(np.where(rep, b + (x - 1.0), 1.0)) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
         return np.where(rep, val, -np.inf)
 
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -528,7 +528,7 @@ class BetaGeoModel(BaseTransactionModel):
         lb = special.betaln(a, b)
         term1 = np.exp(special.betaln(a, b + x) - lb) * nbd_pmf(x, r, alpha, t)
         with np.errstate(invalid="ignore"):
-            ratio2 = np.exp(special.betaln(a + 1.0, np.maximum(b + x - 1.0, 1e-300)) - lb)
+            ratio2 = np.exp(special.betaln(a + 1.0, np.maximum(b + (x - 1.0), 1e-300)) - lb)
         term2 = np.where(x > 0, ratio2 * nbd_sf(x, r, alpha, t), 0.0)
         return term1 + term2
 

@@ -657,7 +657,7 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
         common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
         u1 = special.betaln(a, b + x) - lb - (r + x) * np.log(alpha + T)
         with np.errstate(divide="ignore", invalid="ignore"):
-            u2 = np.where(x > 0, special.betaln(a + 1.0, np.maximum(b + x - 1.0, 1e-300)) - lb
+            u2 = np.where(x > 0, special.betaln(a + 1.0, np.maximum(b + (x - 1.0), 1e-300)) - lb
                           - (r + x) * np.log(alpha + t_x), -np.inf)
         return common + np.logaddexp(u1, u2), None
 

@@ -30,6 +30,7 @@ from crm_analysis.clv import (
     ModifiedBetaGeoModel,
     ModifiedGeometricNBDModel,
     NBDModel,
+    TwoPointGeometricNBDModel,
     ZeroInflatedNBDModel,
     simulate_bgnbd,
     simulate_mbgnbd,
@@ -232,3 +233,19 @@ def test_not_identified_names_are_params_names():
     assert m.boundary_kind() == "common_dropout"
     assert set(m.not_identified_) <= set(m.params_.index)
     assert m.limit_model_.not_identified_ == ["r", "alpha", "p"] and m.not_identified_ == ["r", "alpha", "a", "b"]
+
+
+def test_bgnbd_two_point_limit_not_passed_off_as_interior_by_rounding():
+    """findings_12o B: at a, b ~ 1e-11 the repeat buyers' ``b + x - 1`` computed as ``(b + x) - 1`` lost ~1e-5 per
+    x = 1 row, the rounding gain (0.0014 on 500 customers) beat the limit's 1e-3 tolerance and the two-point limit
+    was reported as an "interior maximum" with every parameter not identified. The exact value there equals the
+    limit's (mpmath, 40 digits, in the finding); written ``b + (x - 1)`` the sum is exact and the limit is kept."""
+    rng = np.random.default_rng(44)
+    T = rng.uniform(1, 39, 500).round()
+    d = simulate_bgnbd(2, 20, 0.04, 0.04, n_customers=500, T=T, seed=44)[["frequency", "recency", "T"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = BetaGeoModel().fit(d)
+    assert m.boundary_ is not None and "two-point" in m.boundary_
+    limit = TwoPointGeometricNBDModel().fit(d)
+    assert m.log_likelihood_ == pytest.approx(limit.log_likelihood_, abs=1e-6)
