@@ -51,6 +51,7 @@ from crm_analysis.data.errors import MAX_EXAMPLES, DataValidationError, bad_valu
 
 __all__ = [
     "IntakeChange",
+    "numeric_dates_message",
     "DateShapes",
     "parse_datetime_column",
     "timestamp_sql",
@@ -317,6 +318,26 @@ def _unparsed_error(name: str, n: int, examples: Sequence[str]) -> DataValidatio
 
 
 _FORMS = "recognised forms are ISO 2024-01-31, 31/01/2024, 01/31/2024, 31.01.2024, with an optional time and UTC offset"
+
+
+def numeric_dates_message(name: str, dtype: Any) -> str:
+    """The refusal of a numeric time column, the same on every engine (pandas, DuckDB, Spark).
+
+    Parameters
+    ----------
+    name : str
+        Column label for the message.
+    dtype : object
+        The column's type as the engine names it (shown in the message).
+
+    Returns
+    -------
+    str
+        Without a final full stop (the pandas path adds a hint after it).
+    """
+    return (f"column {name!r} is numeric ({dtype}), not a date: numeric dates are ambiguous "
+            "(20240103? an Excel serial number?); give date_format, e.g. date_format: '%Y%m%d', "
+            "or convert the column first")
 
 
 def invalid_dates_message(name: str, n_rows: int, examples: list[tuple[str, int | None]], *,
@@ -612,11 +633,7 @@ def parse_datetime_column(
         pd.api.types.is_numeric_dtype(s.dtype) and s.notna().any()
     ):
         sample = s.dropna().iloc[:20].tolist()
-        raise DataValidationError(
-            f"column {name!r} is numeric ({s.dtype}), not a date: numeric dates are ambiguous "
-            "(20240103? an Excel serial number?); give date_format, e.g. date_format: '%Y%m%d', "
-            "or convert the column first." + _serial_hint(sample)
-        )
+        raise DataValidationError(numeric_dates_message(name, s.dtype) + "." + _serial_hint(sample))
     present = s.notna().to_numpy()
     if not present.any():
         return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), []
@@ -821,11 +838,7 @@ def timestamp_sql(
     numeric = ("INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
                "UTINYINT", "DOUBLE", "FLOAT", "BOOLEAN")
     if type_name in numeric or type_name.startswith("DECIMAL"):
-        raise DataValidationError(
-            f"column {name!r} is numeric ({type_name}), not a date: numeric dates are ambiguous "
-            "(20240103? an Excel serial number?); give date_format, e.g. date_format: '%Y%m%d', "
-            "or convert the column first"
-        )
+        raise DataValidationError(numeric_dates_message(name, type_name))
     if type_name.startswith("TIMESTAMP WITH TIME ZONE"):
         return TimestampSQL({}, f"CAST(timezone({_lit(timezone or 'UTC')}, {e}) AS TIMESTAMP)",
                             converted_to_utc=timezone is None)

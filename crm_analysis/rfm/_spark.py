@@ -43,7 +43,8 @@ import re
 from collections.abc import Mapping
 
 from crm_analysis.data.dates import (COMPACT_PATTERN, DATE_PATTERN, DateShapes, _check_offsets, _decide_dayfirst,
-                                     date_format_for, date_format_message, invalid_dates_message)
+                                     date_format_for, date_format_message, invalid_dates_message,
+                                     numeric_dates_message)
 from crm_analysis.data.errors import MAX_EXAMPLES, DataValidationError, raise_on_infinite
 from crm_analysis.data.numbers import NumberFormat, number_pattern, numbers_message
 
@@ -191,11 +192,7 @@ def spark_timestamp(
     col = F.col(column)
     if dtype != "string":
         if dtype in ("tinyint", "smallint", "int", "bigint", "float", "double", "boolean") or dtype.startswith("decimal"):
-            raise DataValidationError(
-                f"column {name!r} is numeric ({dtype}), not a date: numeric dates are ambiguous "
-                "(20240103? an Excel serial number?); give date_format, e.g. date_format: '%Y%m%d', "
-                "or convert the column first"
-            )
+            raise DataValidationError(numeric_dates_message(name, dtype))
         return timestamp_column(col, dtype)  # typed values are used as they are, as on the other engines
     present = sdf.where(col.isNotNull())
     if date_format is not None:
