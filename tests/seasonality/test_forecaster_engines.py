@@ -87,3 +87,68 @@ def test_unconstrained_pickup_leaves_out_the_full_nights(n_open):
     expect = 50.0 if n_open >= 7 else 40.0 + float(np.mean(final - 40.0))
     np.testing.assert_allclose(got, expect)
     np.testing.assert_allclose(f._pickup(otb, hist, "A", ["A"], nights[90], 28, 28, None), 40.0 + np.mean(final - 40.0))
+
+
+def _ets_damped_process(n: int, h: int, phi: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """An ETS(A,Ad,A)[7] process (Hyndman et al. 2008, Table 2.1) and its true ``h``-step conditional mean."""
+    rng = np.random.default_rng(seed)
+    alpha, beta, gamma = 0.3, 0.1, 0.05
+    s = [5.0, -3.0, 2.0, 0.0, -4.0, 6.0, -6.0]
+    level, trend = 100.0, 1.0
+    y = np.empty(n)
+    for t in range(n):
+        e = rng.normal()
+        y[t] = level + phi * trend + s[t % 7] + e
+        level, trend = level + phi * trend + alpha * e, phi * trend + beta * e
+        s[t % 7] += gamma * e
+    damp = np.cumsum(phi ** np.arange(1, h + 1))
+    return y, level + damp * trend + np.array([s[(n + i) % 7] for i in range(h)])
+
+
+def test_damped_trend_ets_recovers_the_conditional_mean_of_a_damped_trend_process() -> None:
+    """Parameter recovery: on simulated ETS(A,Ad,A) series the ``ets_damped`` candidate's 56-day forecast is
+    near the process's true conditional mean (known from its states), and nearer than the ``ets``
+    candidate's (no trend), which carries the last level (issue #18, round fc18e)."""
+    from crm_analysis.seasonality.forecaster import _engine_ets, _engine_ets_damped
+
+    damped_err, plain_err, moved, labels = [], [], [], set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' convergence warnings on a few draws
+        for phi in (0.95, 0.98):
+            for seed in range(4):
+                y, truth = _ets_damped_process(300, 56, phi, seed)
+                fc, label = _engine_ets_damped(y, 56)
+                labels.add(label)
+                damped_err.append(np.mean(np.abs(fc - truth)))
+                moved.append(np.ptp(truth))
+                plain_err.append(np.mean(np.abs(_engine_ets(y, 56)[0] - truth)))
+    damped_err, plain_err = np.array(damped_err), np.array(plain_err)
+    assert labels <= {"ETS(A,Ad,A)[7]", "ETS(A,Ad,M)[7]"}
+    assert np.mean(damped_err) < 0.5 * np.mean(plain_err), (damped_err.round(2), plain_err.round(2))
+    assert np.mean(damped_err < plain_err) >= 0.75, (damped_err.round(2), plain_err.round(2))
+    assert np.mean(damped_err / np.array(moved)) < 0.2  # the true 56-day path moves 10-50 units
+
+
+def test_damped_trend_candidate_only_without_the_pickup_candidate(bookings: pd.DataFrame) -> None:
+    """``ets_damped`` is a candidate of a series without bookings; with the pickup candidate it is left out,
+    with a note (the reservations on the books carry the coming level; issue #18, round fc18e)."""
+    from crm_analysis.seasonality import DemandForecaster
+    from crm_analysis.seasonality.forecaster import MODELS
+
+    assert "ets_damped" in MODELS
+    kw = dict(horizon=14, cv_windows=2, cv_horizon=14, backtest_days=0, by=None)
+    idx = pd.date_range("2023-01-02", periods=200, freq="D")
+    rng = np.random.default_rng(3)
+    y = pd.Series(50 + 0.1 * np.arange(200) + 5 * (idx.day_of_week == 4) + rng.normal(0, 2, 200), index=idx,
+                  name="demand")
+    series = DemandForecaster(**kw).fit(y).result_
+    assert ("demand", "ets_damped") in series.cv_errors.index
+    assert (series.cv_predictions["model"] == "ets_damped").any()
+    assert not any("ets_damped left out" in n for n in series.notes)
+
+    hotel = DemandForecaster(**kw).fit(bookings, as_of=bookings["arrival_date"].min() + pd.Timedelta(days=150)).result_
+    assert "ets_damped" not in hotel.cv_errors.index.get_level_values("model")
+    assert any("ets_damped left out" in n for n in hotel.notes), hotel.notes
+    without_pickup = DemandForecaster(models=("ets", "ets_damped"), **kw).fit(
+        bookings, as_of=bookings["arrival_date"].min() + pd.Timedelta(days=150)).result_
+    assert "ets_damped" in without_pickup.cv_errors.index.get_level_values("model")
