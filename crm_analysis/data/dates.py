@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.data.errors import MAX_EXAMPLES, DataValidationError, bad_values_message, distinct_examples
+from crm_analysis.data.value_checks import error_sql
 
 __all__ = [
     "IntakeChange",
@@ -812,8 +813,8 @@ def timestamp_sql(
     dayfirst, date_format, timezone
         As in :func:`parse_datetime_column`.
     token : str, optional
-        Appended to the SQL error text: the key under which the caller
-        registers ``check`` (:mod:`crm_analysis.data.value_checks`).
+        The key under which the caller registers ``check``, in the SQL error
+        (:func:`crm_analysis.data.value_checks.error_sql`).
 
     Returns
     -------
@@ -847,22 +848,23 @@ def timestamp_sql(
     if type_name != "VARCHAR":
         raise DataValidationError(f"column {name!r} has type {type_name}, not a date or text")
     text = f"CAST({e} AS VARCHAR)"
-    msg = _lit(f"column {name!r}: value is not a valid date (recognised forms: ISO 2024-01-31, 31/01/2024, "
-               f"01/31/2024, 31.01.2024, with an optional time and UTC offset; correct the value, or give the "
-               f"format with date_format, e.g. '%d %b %Y'): ")
+    head = _lit(f"column {name!r}: value '")
+    msg = _lit("' is not a valid date (recognised forms: ISO 2024-01-31, 31/01/2024, 01/31/2024, 31.01.2024, with an "
+               "optional time and UTC offset; correct the value, or give the format with date_format, e.g. '%d %b %Y')")
     from crm_analysis.data.value_checks import ValueCheck, diagnose
 
-    tail = f" || {_lit(' ' + token)}" if token else ""
     if date_format is not None:
         fmt = _lit(date_format)
         parsed = f"try_strptime({text}, {fmt})"
         if "%z" in date_format or "%Z" in date_format:
             parsed = f"timezone({_lit(timezone or 'UTC')}, {parsed})"
-        fmt_msg = _lit(f"column {name!r}: value does not match date_format {date_format!r}: ")
+        fmt_msg = _lit(f"' does not match date_format {date_format!r} (correct it, or give the format the column is "
+                       f"written in; or leave date_format out and the order of dd/mm dates is inferred from the "
+                       f"whole column)")
         check = ValueCheck(f"({e} IS NOT NULL AND CAST({parsed} AS TIMESTAMP) IS NULL)", text,
                            lambda n, ex: date_format_message(name, date_format, n, ex))
         return TimestampSQL({}, f"CASE WHEN {e} IS NULL THEN NULL ELSE coalesce(CAST({parsed} AS TIMESTAMP), "
-                                f"error({fmt_msg} || {text}{tail})) END", check=check)
+                                f"{error_sql(f'{head} || {text} || {fmt_msg}', token)}) END", check=check)
     shapes = _shapes_sql(rel, column)
     _check_offsets(name, shapes)
     order = _decide_dayfirst(name, shapes, dayfirst) if shapes.n_dm else True
@@ -905,7 +907,7 @@ def timestamp_sql(
                f"+ coalesce(TRY_CAST(nullif({off}[4:5], '') AS INTEGER), 0)) END)")
     value = local if not shapes.n_offset else _zone_sql(f"{local} - to_minutes(CAST({off_min} AS BIGINT))", timezone)
     expr = (f"CASE WHEN {e} IS NULL THEN NULL ELSE coalesce(CAST({value} AS TIMESTAMP), "
-            f"error({msg} || {text}{tail})) END")
+            f"{error_sql(f'{head} || {text} || {msg}', token)}) END")
     n_dm = shapes.n_dm
     check = ValueCheck(f"({e} IS NOT NULL AND CAST({value} AS TIMESTAMP) IS NULL)", text,
                        lambda n, ex: invalid_dates_message(name, n, ex, dayfirst=order if n_dm else None))

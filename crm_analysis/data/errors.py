@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_analysis.data.value_checks import TOKEN_PATTERN, diagnosis
+from crm_analysis.data.value_checks import diagnosis, holding, strip
 from crm_analysis.exceptions import CRMAnalysisWarning, InputError
 
 import functools
@@ -251,15 +251,23 @@ def duckdb_value_errors(what: str | None = None) -> Iterator[None]:
         :data:`MAX_EXAMPLES` distinct values and the fix
         (:func:`bad_values_message`), not only the value DuckDB met first.
         Otherwise DuckDB's message (its "Invalid Input Error: " prefix dropped).
+
+    Notes
+    -----
+    Materialised outside this context, a lazy relation raises DuckDB's own
+    exception; for a value found by one of the package's checks its text
+    names the column, the first bad value met and the fix, and points here
+    for every bad row counted (:data:`crm_analysis.data.value_checks.POINTER`).
     """
-    try:
-        yield
-    except _VALUE_ERRORS as exc:
-        full = diagnosis(str(exc), max_examples=MAX_EXAMPLES)  # every bad value counted, as on the pandas path
-        text = full if full is not None else TOKEN_PATTERN.sub("", _PREFIX.sub("", str(exc)))
-        if what and "column" not in text:
-            text = f"{what}: {text}"
-        raise DataValidationError(text) from exc
+    with holding():  # a relation released while its error propagates is still diagnosed (value_checks)
+        try:
+            yield
+        except _VALUE_ERRORS as exc:
+            full = diagnosis(str(exc), max_examples=MAX_EXAMPLES)  # every bad value counted, as on the pandas path
+            text = full if full is not None else strip(_PREFIX.sub("", str(exc)))
+            if what and "column" not in text:
+                text = f"{what}: {text}"
+            raise DataValidationError(text) from exc
 
 
 def converts_duckdb_errors(func: _F) -> _F:

@@ -77,11 +77,11 @@ from crm_analysis.data.files import (
     read_excel_sheets,
     utf8_copy,
 )
-from crm_analysis.data.schema import BOOKINGS, TRANSACTIONS, Schema
+from crm_analysis.data.schema import BOOKING_STATUSES, BOOKINGS, TRANSACTIONS, Schema
 from crm_analysis.data.sql import DEFAULT_CHUNKSIZE, is_sql_source, read_sql_source
 from crm_analysis.data.dates import check_date_format_keys, check_date_orders, date_format_for, timestamp_sql
 from crm_analysis.data.numbers import NumberFormat, number_check, number_format, number_sql
-from crm_analysis.data.value_checks import ValueCheck, new_token, register
+from crm_analysis.data.value_checks import ValueCheck, error_sql, new_token, register
 from crm_analysis.data.validation import (
     STATUS_SYNONYMS,
     missing_status_message,
@@ -1075,13 +1075,19 @@ def _sql_status(expr: str, label: str = "status", token: str = "") -> tuple[str,
     whens = " ".join(
         f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in STATUS_SYNONYMS.items()
     )
-    msg = quote_literal("booking status outside stayed/cancelled/no_show: ")
-    tail = f" || {quote_literal(' ' + token)}" if token else ""
+    allowed = list(BOOKING_STATUSES)
+    missing = quote_literal(f"column {label!r}: a value is missing; allowed: {allowed} (give every booking its "
+                            "status, or drop those rows first)")
+    head = quote_literal(f"column {label!r}: value '")
+    tail = quote_literal(f"' is outside the allowed statuses {allowed} (accepted spellings, case-insensitive, blanks, "
+                         f"'-' and '_' ignored: {sorted(STATUS_SYNONYMS)}; map it to one of them first)")
+    unknown = f"{head} || CAST({expr} AS VARCHAR) || {tail}"
     known = "(" + ", ".join(quote_literal(k) for k in STATUS_SYNONYMS) + ")"
     checks = [ValueCheck(f"({expr} IS NULL)", "NULL", lambda n, ex: missing_status_message(label, n)),
               ValueCheck(f"({expr} IS NOT NULL AND {key} NOT IN {known})", f"CAST({expr} AS VARCHAR)",
                          lambda n, ex: status_message(label, n, ex))]
-    sql = f"CASE {key} {whens} ELSE error({msg} || coalesce(CAST({expr} AS VARCHAR), 'NULL'){tail}) END"
+    message = f"(CASE WHEN {expr} IS NULL THEN {missing} ELSE {unknown} END)"
+    sql = f"CASE {key} {whens} ELSE {error_sql(message, token)} END"
     return sql, checks
 
 
@@ -1155,9 +1161,12 @@ def _project(
                 checks.append(number_check(e, label, numbers))
                 if col.dtype == "int64":
                     number = sql
-                    whole = f"{quote_literal(f'column {label!r}: value is not a whole number: ')} || {e}"
+                    head = quote_literal(f"column {label!r}: value '")
+                    tail = quote_literal("' is not a whole number (the column counts whole units: nights, rooms; "
+                                         "correct the value)")
+                    whole = f"{head} || {e} || {tail}"
                     sql = (f"CASE WHEN {number} = trunc({number}) THEN CAST({number} AS BIGINT) ELSE "
-                           f"error({whole} || {quote_literal(' ' + token)}) END")
+                           f"{error_sql(whole, token)} END")
                     checks.append(ValueCheck(  # after the number check: only numbers reach it
                         f"({number} IS NOT NULL AND {number} <> trunc({number}))", f"CAST({e} AS VARCHAR)",
                         lambda n, ex, label=label: whole_numbers_message(label, n, ex)))

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.data.errors import DataValidationError, bad_values_message, distinct_examples
+from crm_analysis.data.value_checks import error_sql
 
 if TYPE_CHECKING:
     from crm_analysis.data.value_checks import ValueCheck
@@ -337,7 +338,7 @@ def number_sql(expr: str, name: str, fmt: NumberFormat, *, token: str = "") -> s
     fmt : NumberFormat
         The declared format.
     token : str, optional
-        Appended to the error text (the key of the registered check).
+        The key of the registered check (:func:`crm_analysis.data.value_checks.error_sql`).
 
     Returns
     -------
@@ -353,8 +354,7 @@ def number_sql(expr: str, name: str, fmt: NumberFormat, *, token: str = "") -> s
     hint = f"(CASE {cases} ELSE {_lit(_NO_NUMBER)} END)"
     head = _lit(f"column {name!r}: value '")
     tail = _lit(f"' is not a number written with {fmt.describe()}; found ")
-    hint = f"{hint} || {_lit(' ' + token)}" if token else hint
     pattern = _lit("(?i)" + number_pattern(fmt))
     return (f"(CASE WHEN {expr} IS NULL OR {text} = '' THEN NULL "
             f"WHEN regexp_full_match({text}, {pattern}) THEN CAST({canon} AS DOUBLE) "
-            f"ELSE error({head} || {text} || {tail} || {hint}) END)")
+            f"ELSE {error_sql(f'{head} || {text} || {tail} || {hint}', token)} END)")

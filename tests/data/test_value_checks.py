@@ -9,16 +9,20 @@ the same file; the DuckDB paths are the lazy relation, rfm_summary of the file a
 
 from __future__ import annotations
 
+import gc
 import re
+import unicodedata
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_analysis.data import (DataValidationError, bookings_relation, duckdb_value_errors, load_bookings,
                                load_transactions, transactions_relation)
+from crm_analysis.data import value_checks
 from crm_analysis.data.errors import MAX_EXAMPLES, bad_values_message, distinct_examples
 from crm_analysis.rfm import rfm_summary
 
@@ -117,6 +121,83 @@ def test_a_raw_duckdb_error_outside_the_context_keeps_duckdb_text(tmp_path: Path
     rel = transactions_relation(path)
     with pytest.raises(duckdb.Error, match="currency"):
         rel.df()
+
+
+_TX = {"customer_id": ["a", "b", "c"], "timestamp": ["2024-01-13"] * 3, "amount": ["1", "2", "3"]}
+_BK = {"booking_id": [1, 2], "booking_date": ["2024-01-01"] * 2, "arrival_date": ["2024-01-05"] * 2,
+       "nights": ["2", "2"], "rate": [100.0, 100.0], "segment": ["Direct"] * 2, "status": ["stayed", "stayed"]}
+#: every kind of SQL value check (numbers, dates, dates with date_format, whole numbers, statuses, missing statuses):
+#: (relation, table, column, bad values, kwargs, what the one-value text says)
+_LAZY_CASES = {
+    "number": (transactions_relation, _TX, "amount", ["12,5", "3", "€4"], {}, "value '12,5' is not a number"),
+    "quantity": (transactions_relation, {**{k: v for k, v in _TX.items() if k != "amount"},
+                                         "quantity": ["1", "2", "3"], "unit_price": ["1", "x", "3"]},
+                 "unit_price", ["1", "x", "3"], {}, "value 'x' is not a number"),
+    "date": (transactions_relation, _TX, "timestamp", ["31/02/2024", "13/01/2024", "30/02/2024"], {},
+             "value '31/02/2024' is not a valid date"),  # valid forms, no such day: found lazily
+    "date_format": (transactions_relation, _TX, "timestamp", ["2024-01-13", "13/01/2024", "2024-01-14"],
+                    {"date_format": "%Y-%m-%d"}, "value '13/01/2024' does not match date_format '%Y-%m-%d'"),
+    "whole": (bookings_relation, _BK, "nights", ["2", "2.5"], {}, "value '2.5' is not a whole number"),
+    "status": (bookings_relation, _BK, "status", ["stayed", "Foo"], {},
+               "value 'Foo' is outside the allowed statuses ['stayed', 'cancelled', 'no_show']"),
+    "missing status": (bookings_relation, _BK, "status", ["stayed", None], {}, "a value is missing"),
+}
+
+
+@pytest.mark.parametrize("case", list(_LAZY_CASES))
+def test_outside_the_context_the_text_names_column_value_and_fix_without_internal_token(case):
+    """findings_13f F3: DuckDB's text read outside duckdb_value_errors is the package's, with no "[check N]".
+
+    Every kind of value check: the column, the first bad value, the fix, and how to have every bad row counted;
+    the registration's key is invisible (zero-width characters only). Inside the context: the pandas path's
+    message (every bad row counted; see the tests above), without the pointer.
+    """
+    make, table, column, values, kwargs, says = _LAZY_CASES[case]
+    df = pd.DataFrame({**table, column: values})
+    with pytest.raises(duckdb.Error) as raw:
+        make(df, **kwargs).df()
+    text = str(raw.value)
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    assert "[check" not in visible and "check " not in visible
+    assert visible == text.rstrip("\u2063\u200b\u200c")  # only the (trailing) token is invisible
+    assert f"column '{column}': {says}" in visible
+    assert visible.endswith("materialise the relation inside `with crm_analysis.data.duckdb_value_errors():` to "
+                            "have every bad row of the column counted.")
+    fix = {"number": "set the read option decimal", "quantity": "found ", "date": "correct the value",
+           "date_format": "correct it", "whole": "correct the value", "status": "map it to one of them",
+           "missing status": "give every booking its status"}[case]
+    assert fix in visible
+    with pytest.raises(DataValidationError) as full:
+        with duckdb_value_errors():
+            make(df, **kwargs).df()
+    assert str(full.value).startswith(f"column '{column}': ")
+    assert "duckdb_value_errors" not in str(full.value) and "\u2063" not in str(full.value)
+    assert " value(s) " in str(full.value)  # counted
+
+
+def test_no_registration_outlives_its_relation_or_the_block():
+    """No global keep-alive (closing_note5): a released relation's checks are dropped, inside a block at its end.
+
+    ``transactions_relation(df).df()`` in one expression inside the block is still diagnosed (its relation is
+    released while DuckDB's error propagates).
+    """
+    df = pd.DataFrame({**_TX, "amount": ["1", "x", "y"]})
+    rel = transactions_relation(df)
+    with pytest.raises(duckdb.Error) as raw:
+        rel.df()
+    text = str(raw.value)
+    assert value_checks.diagnosis(text, max_examples=MAX_EXAMPLES).startswith("column 'amount': 2 value(s)")
+    del rel, raw  # (the exception's traceback holds the relation too)
+    gc.collect()
+    assert value_checks.diagnosis(text, max_examples=MAX_EXAMPLES) is None  # released: nothing kept
+
+    with duckdb_value_errors():
+        try:
+            transactions_relation(df).df()
+        except duckdb.Error as exc:  # inside the block, before the context converts it
+            text = str(exc)
+            assert value_checks.diagnosis(text, max_examples=MAX_EXAMPLES).startswith("column 'amount': 2 value(s)")
+    assert value_checks.diagnosis(text, max_examples=MAX_EXAMPLES) is None  # the block ended: dropped
 
 
 def test_builder_and_selection() -> None:
