@@ -43,7 +43,8 @@ valuing such customers raises ``ValueError``.
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
-from crm_analysis._validate import check_columns, check_number
+from crm_analysis._validate import check_columns, check_count, check_number
+from crm_analysis._validate import renamed_keywords as _renamed_keywords
 
 import math
 
@@ -301,6 +302,8 @@ def _clv_core(
     return cum[:, -1], spend, clv, counts
 
 
+@_renamed_keywords({"n_draws": "interval_draws", "level": "interval_level"})  # one name per option: the
+# interval settings of customer_value_table / CLVAnalysis.value_table / RfmClvParams (findings_13f F8)
 def customer_lifetime_value(
     transaction_model: BaseTransactionModel,
     spend_model: GammaGammaModel,
@@ -312,8 +315,8 @@ def customer_lifetime_value(
     discount_rate: float = 0.0,
     step: float = 1,
     intervals: bool = False,
-    n_draws: int = 200,
-    level: float = 0.9,
+    interval_draws: int = 200,
+    interval_level: float = 0.9,
     seed: int | np.random.Generator | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
@@ -341,8 +344,8 @@ def customer_lifetime_value(
         Step of the discounting grid in time units.
     intervals : bool, default False
         Add ``clv_param_lower``/``clv_param_upper``: the interval of the
-        *expected* CLV from parameter uncertainty only, the central ``level``
-        quantiles of the expected CLV over ``n_draws`` parameter vectors drawn
+        *expected* CLV from parameter uncertainty only, the central ``interval_level``
+        quantiles of the expected CLV over ``interval_draws`` parameter vectors drawn
         from the asymptotic normal distribution of both models' log parameters
         (independent across the two models). Not the prediction interval of
         the customer's *realised* CLV (purchase process and parameters) that
@@ -351,10 +354,14 @@ def customer_lifetime_value(
         :meth:`CLVAnalysis.value_table` with ``intervals=True``); that one is
         much wider and need not contain ``clv``, this one does for almost
         every customer.
-    n_draws : int, default 200
-        Number of parameter draws for the intervals.
-    level : float, default 0.9
-        Level of the intervals (central quantiles of the draws).
+    interval_draws : int, default 200
+        Number of parameter draws for the intervals (at least 20). Formerly
+        ``n_draws`` (still accepted, with a ``FutureWarning``).
+    interval_level : float, default 0.9
+        Level of the intervals (central quantiles of the draws), in (0, 1).
+        Formerly ``level`` (still accepted, with a ``FutureWarning``). The
+        same names as :func:`crm_analysis.clv.customer_value_table`'s and
+        ``RfmClvParams``' settings of their (other) interval.
     seed : int or numpy.random.Generator, optional
         Seed of the parameter draws.
     progress : bool, default False
@@ -381,8 +388,10 @@ def customer_lifetime_value(
     check_number(horizon, "horizon", minimum=0, low_open=True, fix="the CLV horizon in time units, e.g. 52 weeks")
     if not step > 0:
         raise InputError(f"step must be positive, got {step!r}")
-    if not 0 < level < 1:
-        raise InputError(f"level must be in (0, 1), got {level!r}")
+    check_number(interval_level, "interval_level", minimum=0.0, maximum=1.0, low_open=True, high_open=True,
+                 fix="e.g. 0.9 for 90% intervals")
+    if intervals:
+        check_count(interval_draws, "interval_draws", minimum=20, fix="parameter draws; 200 is the default")
     check_margin(margin)
     check_discount_rate(discount_rate, per="year")
     common = getattr(transaction_model, "_common_limit", lambda: None)()
@@ -396,6 +405,7 @@ def customer_lifetime_value(
     out = pd.DataFrame({"expected_purchases": purchases, "expected_spend": spend, "clv": clv}, index=data.index)
     if intervals:
         rng = np.random.default_rng(seed)
+        n_draws = int(interval_draws)
         tdraws = transaction_model.sample_params(n_draws, seed=rng)
         sdraws = spend_model.sample_params(n_draws, seed=rng)
         sims = np.empty((len(data), n_draws))
@@ -404,7 +414,7 @@ def customer_lifetime_value(
             sm = spend_model._with_params(sdraws[i])
             with np.errstate(all="ignore"):
                 sims[:, i] = _clv_core(tm, sm, data, times, disc, margin, strict=False)[2]
-        lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+        lo, hi = (1 - interval_level) / 2, 1 - (1 - interval_level) / 2
         # named apart from clv.parquet's clv_lower / clv_upper (a prediction interval of the realised CLV): one name,
         # one interval (findings_13e, issue #13 interval naming)
         out["clv_param_lower"] = np.nanquantile(sims, lo, axis=1)

@@ -168,7 +168,7 @@ def test_clv_with_a_boundary_fit(no_dropout):
     spend_data = simulate_gamma_gamma(4.0, 5.0, 20.0, np.maximum(no_dropout["frequency"].to_numpy(), 0), seed=3)
     data = no_dropout.assign(monetary_value=spend_data["monetary_value"].to_numpy())
     gg = GammaGammaModel().fit(data[data["frequency"] > 0])
-    a = customer_lifetime_value(bg, gg, data, horizon=26, intervals=True, n_draws=20, seed=1)
+    a = customer_lifetime_value(bg, gg, data, horizon=26, intervals=True, interval_draws=20, seed=1)
     b = customer_lifetime_value(nbd, gg, data, horizon=26)
     np.testing.assert_allclose(a["clv"], b["clv"], rtol=1e-12)
     assert np.isfinite(a[["clv_param_lower", "clv_param_upper"]]).all().all()

@@ -61,12 +61,48 @@ def test_intervals_seeded_and_cover_point(fitted):
     point estimate for (almost) every customer."""
     bg, gg, data = fitted
     sub = data.iloc[:100]
-    a = customer_lifetime_value(bg, gg, sub, horizon=26, step=2, intervals=True, n_draws=60, seed=3)
-    b = customer_lifetime_value(bg, gg, sub, horizon=26, step=2, intervals=True, n_draws=60, seed=3)
+    a = customer_lifetime_value(bg, gg, sub, horizon=26, step=2, intervals=True, interval_draws=60, seed=3)
+    b = customer_lifetime_value(bg, gg, sub, horizon=26, step=2, intervals=True, interval_draws=60, seed=3)
     pd.testing.assert_frame_equal(a, b)
     assert (a["clv_param_lower"] <= a["clv_param_upper"]).all()
     inside = (a["clv_param_lower"] <= a["clv"]) & (a["clv"] <= a["clv_param_upper"])
     assert inside.mean() > 0.95
+
+
+def test_interval_options_have_one_name_across_the_clv_functions(fitted):
+    """findings_13f F8: customer_lifetime_value named its interval options n_draws / level while
+    customer_value_table, CLVAnalysis.value_table and RfmClvParams call them interval_draws / interval_level.
+    One name now; the old keywords still work with a FutureWarning and give the same table; both names with
+    different values, or a bad value, are refused naming the option."""
+    import inspect
+
+    from crm_analysis.clv import CLVAnalysis, RfmClvParams, customer_value_table
+    from crm_analysis.exceptions import InputError
+
+    for fn in (customer_lifetime_value, customer_value_table, CLVAnalysis.value_table):
+        params = inspect.signature(fn).parameters
+        assert {"interval_draws", "interval_level"} <= set(params), fn.__qualname__
+        assert not {"n_draws", "level"} & set(params), fn.__qualname__
+        assert params["interval_draws"].default == 200 and params["interval_level"].default == 0.9
+    assert {"interval_draws", "interval_level"} <= set(inspect.signature(RfmClvParams).parameters)
+
+    bg, gg, data = fitted
+    sub = data.iloc[:30]
+    kw = dict(horizon=26, step=2, intervals=True, seed=3)
+    new = customer_lifetime_value(bg, gg, sub, interval_draws=40, interval_level=0.8, **kw)
+    with pytest.warns(FutureWarning, match=r"n_draws=\.\.\.\) is deprecated: use interval_draws"):
+        with pytest.warns(FutureWarning, match=r"level=\.\.\.\) is deprecated: use interval_level"):
+            old = customer_lifetime_value(bg, gg, sub, n_draws=40, level=0.8, **kw)
+    pd.testing.assert_frame_equal(new, old)
+    assert not new.equals(customer_lifetime_value(bg, gg, sub, interval_draws=40, interval_level=0.9, **kw))
+    with pytest.warns(FutureWarning), pytest.raises(InputError, match="interval_draws=40 and the deprecated n_draws=50"):
+        customer_lifetime_value(bg, gg, sub, interval_draws=40, n_draws=50, **kw)
+    for bad in (1.5, 0, -0.1, True):
+        with pytest.raises(InputError, match="interval_level"):
+            customer_lifetime_value(bg, gg, sub, interval_level=bad, **kw)
+    for bad in (10, 40.5, "40"):
+        with pytest.raises(InputError, match="interval_draws"):
+            customer_lifetime_value(bg, gg, sub, interval_draws=bad, **kw)
 
 
 def test_pareto_transaction_model(fitted):
