@@ -493,7 +493,8 @@ class _Known:
 class _Source:
     """Bookings or a daily series, and what of it was known at a given origin."""
 
-    def __init__(self, history: Any, fc: "DemandForecaster", as_of: pd.Timestamp | None) -> None:
+    def __init__(self, history: Any, fc: "DemandForecaster", as_of: pd.Timestamp | None, *,
+                 capacity_checked: bool = False) -> None:
         self.fc = fc
         self.notes: list[str] = []
         cal = fc.calendar_
@@ -510,8 +511,8 @@ class _Source:
                     + (f"{first:%Y-%m-%d}" if pd.notna(first) else "missing")
                     + "; a forecast needs bookings known at as_of (choose a later as_of)"
                 )
-            if fc.unconstrain or fc.capacity is not None:  # the rooms of the unconstraining and of the sales cap,
-                # checked against the bookings as the steps do
+            if not capacity_checked and (fc.unconstrain or fc.capacity is not None):  # the rooms of the unconstraining and
+                # of the sales cap, checked against the bookings as the steps do (once: not again where the caller did)
                 check_capacity(history, fc.capacity, as_of=as_of, owner=type(fc).__name__)
             self.truncatable = bool(
                 (history["booking_date"] <= history["arrival_date"]).all()
@@ -1148,12 +1149,17 @@ class DemandForecaster(NotFittedAttributes):
             On a bad setting, an unusable history or one too short for the
             cross-validation.
         """
+        return self._fit_from(history, as_of=as_of, capacity_checked=False)
+
+    def _fit_from(self, history: Any, *, as_of: object, capacity_checked: bool) -> "DemandForecaster":
+        """:meth:`fit`; ``capacity_checked=True`` where the caller checked the capacity against ``history`` at ``as_of``
+        (:func:`~crm_analysis.seasonality.run_demand_forecast`, naming SeasonalityParams in its message)."""
         from threadpoolctl import threadpool_limits
 
         self._check()
         self.calendar_ = HolidayCalendar.from_config(self.holidays)
         as_of_ts = None if as_of is None else to_timestamp(as_of, "as_of")
-        source = _Source(history, self, as_of_ts)
+        source = _Source(history, self, as_of_ts, capacity_checked=capacity_checked)
         if as_of_ts is None:
             as_of_ts = pd.Timestamp(source.values.index.max())
         if self.backtest_days:
@@ -1163,8 +1169,9 @@ class DemandForecaster(NotFittedAttributes):
             warnings.simplefilter("ignore")  # statsmodels convergence chatter; problems are noted below
             self.result_ = self._fit(source, as_of_ts)
         if self.backtest_days:
-            self.result_.backtest = backtest(self, history, cutoffs=[as_of_ts - pd.Timedelta(days=int(self.backtest_days))],
-                                             horizon=int(self.backtest_days), as_of=as_of_ts)
+            self.result_.backtest = _backtest(self, history, cutoffs=[as_of_ts - pd.Timedelta(days=int(self.backtest_days))],
+                                              horizon=int(self.backtest_days), as_of=as_of_ts,
+                                              capacity_checked=True)  # the same check as above: made once
         return self
 
     def _fit(self, source: _Source, as_of: pd.Timestamp) -> ForecastResult:
@@ -1713,6 +1720,22 @@ def backtest(
     ValueError
         When a cutoff's window reaches past ``as_of`` or the settings are bad.
     """
+    return _backtest(forecaster, history, cutoffs=cutoffs, horizon=horizon, as_of=as_of, n_cutoffs=n_cutoffs, step=step,
+                     capacity_checked=False)
+
+
+def _backtest(
+    forecaster: DemandForecaster,
+    history: Any,
+    *,
+    cutoffs: Sequence[object] | None = None,
+    horizon: int = 56,
+    as_of: object = None,
+    n_cutoffs: int = 3,
+    step: int | None = None,
+    capacity_checked: bool,
+) -> Backtest:
+    """:func:`backtest`; ``capacity_checked=True`` where the caller checked the capacity against ``history`` at ``as_of``."""
     if not isinstance(forecaster, DemandForecaster):
         raise InputTypeError(
             f"backtest takes a DemandForecaster, got {type(forecaster).__name__} (the former "
@@ -1740,7 +1763,7 @@ def backtest(
                               "cv_horizon": min(int(forecaster.cv_horizon), horizon)})
     est._check()
     est.calendar_ = HolidayCalendar.from_config(est.holidays)
-    src = _Source(history, est, as_of_ts)
+    src = _Source(history, est, as_of_ts, capacity_checked=capacity_checked)
     actual_k = src.known(as_of_ts)
     actual = actual_k.values
     closed_days = actual.index[actual_k.closed]

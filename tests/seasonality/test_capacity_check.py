@@ -190,3 +190,35 @@ def test_the_step_checks_a_given_capacity_against_the_bookings_without_unconstra
         run_demand_forecast(b, p)
     assert "capacity = 5 is contradicted by the bookings" in str(err.value)
     assert "SeasonalityParams(capacity=...)" in str(err.value)
+
+
+@pytest.mark.parametrize("unconstrain", [False, True])
+def test_the_capacity_is_checked_once_per_fit(monkeypatch, unconstrain):
+    """closing_note5: run_demand_forecast checked the capacity in the step and again in the forecaster's fit and
+    its backtest (3 x ~30 ms); DemandForecaster.fit with a backtest twice. Now once each, the step's naming
+    SeasonalityParams; the direct-use check and the messages are tested above."""
+    from crm_analysis.seasonality import DemandForecaster, forecaster, step
+
+    b = generate_bookings(DEFAULT_HOTEL.with_capacity(40), start="2024-01-01", end="2024-06-30",
+                          seed=1).bookings.assign(property="Own Hotel")
+    owners: list[str | None] = []
+
+    def counted(*args, **kwargs):
+        owners.append(kwargs.get("owner"))
+        return check_capacity(*args, **kwargs)
+
+    monkeypatch.setattr(forecaster, "check_capacity", counted)
+    monkeypatch.setattr(step, "check_capacity", counted)
+    settings = dict(horizon=7, unconstrain=unconstrain, cv_windows=2, cv_horizon=7, backtest_days=7,
+                    models=("seasonal_naive",))
+    fitted = DemandForecaster(capacity=40, **settings).fit(b, as_of="2024-05-31")
+    assert fitted.result_.backtest is not None and owners == ["DemandForecaster"]
+
+    owners.clear()
+    small = SeasonalityParams(capacity=40, unconstrain=unconstrain, as_of="2024-05-31", horizon_days=7,
+                              backtest_days=7)
+    real = SeasonalityParams.forecaster
+    monkeypatch.setattr(SeasonalityParams, "forecaster",  # the step's forecaster with one quick model (speed only)
+                        lambda self: real(self).set_params(models=("seasonal_naive",), cv_windows=2, cv_horizon=7))
+    result = run_demand_forecast(b, small)
+    assert result.backtest is not None and owners == ["SeasonalityParams"]
