@@ -598,6 +598,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 f"parameters (purchase-rate heterogeneity{' and dropout' if self._has_dropout else ''} are "
                 f"estimated from the repeat buyers; fewer than {self._FEW_REPEAT_PER_PARAM * k} here). ")
 
+    def _few_data_boundary_note(self) -> str:
+        """The few-repeat-buyer note for a boundary warning (findings_12o C: BG/NBD and MBG/NBD alike), else ``""``."""
+        n_rep = getattr(self, "_n_repeat_buyers", None)
+        if not self._few_data_note():
+            return ""
+        return (f" Only {n_rep:g} customer(s) with repeat purchases (fewer than {self._FEW_REPEAT_PER_PARAM} per "
+                f"parameter of the full model): which limit is best, and its estimates, rest on very few data.")
+
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         """Fit on distinct rows with counts (:meth:`_fit_collapsed_once`), then, where the result may sit in the wrong basin, refit from the other one.
 
@@ -607,14 +615,18 @@ class BaseTransactionModel(BaseLikelihoodModel):
         a boundary limit kept, or an interior maximum 2.9 below another one). One
         start, chosen by its value, decides which is reached. Where the result is a
         boundary limit, has ``a`` or ``b`` not identified, or lies on a ridge
-        (model's ``_needs_other_basin``), the full model is fitted again from the best start
-        of the other basin (``_start_basin``: small ``a + b`` vs large), and that fit replaces
-        the result, with its own warnings, when it ends at an interior maximum (positive
-        definite Hessian, every ``|log parameter| <= 12``) higher by more than
-        ``_LIMIT_LL_TOL``; a boundary limit is kept only where no such fit beats it.
-        Interior fits that are identified or on the way to the no-dropout limit (CDNOW; Online
-        Retail, a = 0.002), and the no-dropout limit kept by the derivative test without a full
-        fit, cost nothing extra. A first fit that raises ModelFitError is refitted too
+        (model's ``_needs_other_basin``), or started and ended in the small-``a, b`` basin, the
+        model is fitted again from the best start of the other basin (``_start_basin``: small
+        ``a + b`` vs large) by the whole procedure of :meth:`_fit_collapsed_once` (a run along the
+        common-dropout ridge stopped and that limit fitted, the no-dropout and two-point limits
+        compared), and that fit replaces the result, with its own warnings, when it is better by
+        more than ``_LIMIT_LL_TOL`` (:meth:`_refit_is_better`, with ``boundary_test_level``).
+        An interior fit that still ends in the small basin is then compared with the
+        common-dropout limit fitted directly (:meth:`_ridge_comparison`; findings_12o A: every
+        start led to a = 0.034, b = 0.19, 0.41 below that limit). Interior fits that are
+        identified in the large basin or on the way to the no-dropout limit (CDNOW; Online
+        Retail, a = 0.002, b = 6.7), and the no-dropout limit kept by the derivative test without
+        a full fit, cost nothing extra. A first fit that raises ModelFitError is refitted too
         (from every start); the error stands where the refit does not succeed.
         """
         basins = getattr(self, "_needs_other_basin", None)
@@ -630,16 +642,95 @@ class BaseTransactionModel(BaseLikelihoodModel):
             except ModelFitError as err:
                 failure = err
         used = self._start_used
-        if failure is None and not basins():
-            self._reissue(caught)
-            return
-        refit = self._other_basin_refit(x, t_x, T, counts, used, None if failure is not None else self.log_likelihood_)
-        if refit is None:
-            if failure is not None:
+        if failure is not None or basins():
+            refit = self._other_basin_refit(x, t_x, T, counts, used, None if failure is not None else self.log_likelihood_)
+            if refit is None and failure is not None:
                 raise failure
-            self._reissue(caught)
-            return
-        self._reissue(refit)
+            caught = caught if refit is None else refit
+        ridge = self._ridge_comparison(x, t_x, T, counts)
+        self._reissue(caught if ridge is None else ridge)
+
+    def _needs_ridge_comparison(self) -> bool:
+        """Whether the fit must still be compared with the common-dropout limit (model hook; BG/NBD, MBG/NBD)."""
+        return False
+
+    def _ridge_comparison(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> list | None:
+        """Compare an interior fit that never went near the common-dropout ridge with that limit; adopt the better.
+
+        The first fit and the other-basin refit can both end in the small-``a, b`` basin
+        (findings_12o A: a = 0.034, b = 0.19, 0.41 below the limit, every start led there).
+        The common-dropout limit (``_ridge_model_class``, two or three parameters) is fitted
+        directly, from the fit's ``(r, alpha)`` and mean dropout. Where the derivative of the full
+        likelihood at the limit into heterogeneous dropout (``ridge_score``) is not positive, the
+        limit is a maximum: it is kept (``_set_ridge_fit``) when better by more than
+        ``_LIMIT_LL_TOL``, or, with ``boundary_test_level``, when the fit is better but not
+        significantly (the test used within one fit). Where the derivative is positive, a maximum
+        of the full model lies beyond the limit: the full model is fitted from next to the limit
+        (``a + b = _RIDGE_START / 2``), with the ridge machinery of :meth:`_fit_collapsed_once`,
+        and adopted when better. With ``detect_boundary=False`` the limit is not returned as such:
+        the full fit from next to the limit runs where the limit or beyond it is better.
+
+        Returns the warnings of the adopted fit, or ``None`` (the fit stands, attributes unchanged).
+        """
+        if self.penalizer != 0 or self._ridge_model_class is None or not self._needs_ridge_comparison():
+            return None
+        ll_current = self.log_likelihood_
+        lp = np.log(self.params_.to_numpy(float))
+        limit = self._ridge_model_class()
+        limit.columns_ = dict(self.columns_)
+        limit._fit_info = self._fit_info
+        limit._start_hint = self._ridge_start(lp)
+        try:
+            with warnings.catch_warnings(record=True) as limit_warnings:
+                warnings.simplefilter("always")
+                limit._fit_arrays(limit._prepare(x, t_x, T), counts)
+        except ModelFitError:
+            return None
+        limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in limit_warnings
+                               if issubclass(w.category, CRMAnalysisWarning)]
+        with np.errstate(all="ignore"):
+            score = float(limit.ridge_score(x, t_x, T, counts))
+        ll_lim = limit.log_likelihood_
+        tol = max(1e-9 * abs(ll_current), self._LIMIT_LL_TOL)
+        detect = getattr(self, "detect_boundary", False)
+        if score <= self._SCORE_TOL and detect:
+            level = getattr(self, "boundary_test_level", None)
+            note = ""
+            if ll_lim > ll_current + tol:
+                note = (f"the full model's maximum found by the optimiser ({self._params_text()}) is {ll_lim - ll_current:.4g} "
+                        f"below it in log-likelihood ({ll_current:.10g} vs {ll_lim:.10g})")
+            elif level is not None and ll_lim > self._nbd_limit[1]:
+                from scipy import stats
+
+                lr = max(2.0 * (ll_current - ll_lim), 0.0)
+                p_value = 0.5 * float(stats.chi2.sf(lr, 1))
+                if p_value > float(level):
+                    note = (f"the full model's maximum found by the optimiser ({self._params_text()}) is better by "
+                            f"{ll_current - ll_lim:.4g} in log-likelihood, not significantly (likelihood-ratio statistic "
+                            f"{lr:.3g}, p = {p_value:.3g} > boundary_test_level = {float(level):g}), so the simpler limit is kept")
+            if not note:
+                return None
+            self._ridge_limit = limit
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._set_ridge_fit(
+                    f"{note}; the likelihood cannot rise from the limit into heterogeneous dropout (derivative per "
+                    f"customer {score:.3g})"
+                )
+            return list(caught)
+        if not ll_lim > ll_current + tol:
+            return None  # a maximum beyond the limit (score > 0) that the other-basin refit did not reach is not sought
+        r, alpha = (float(limit.params_[k]) for k in ("r", "alpha"))
+        p = float(limit.params_.iloc[2])
+        start = self._ridge_neighbour(r, alpha, p)
+        return self._refit_from(x, t_x, T, counts, start, ll_current)
+
+    def _ridge_neighbour(self, r: float, alpha: float, dropout: float) -> np.ndarray:
+        """Log parameters of the full model next to the common-dropout limit ``(r, alpha, dropout)`` (model hook)."""
+        raise NotImplementedError
+
+    def _params_text(self) -> str:
+        return ", ".join(f"{k} = {v:.4g}" for k, v in self.params_.items())
 
     @staticmethod
     def _reissue(caught: list) -> None:
@@ -670,49 +761,105 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if min(values) >= 1e300:
             return None
         start = others[int(np.argmin(values))]
-        # with boundary_test_level a boundary limit stands unless the refit is significantly better (the same test)
-        level = getattr(self, "boundary_test_level", None) if getattr(self, "boundary_", None) else None
+        return self._refit_from(x, t_x, T, counts, start, ll_current)
+
+    def _refit_from(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, start: np.ndarray, ll_current: float | None
+    ) -> list | None:
+        """Fit again from ``start`` (log parameters) and adopt that fit when better (:meth:`_refit_is_better`).
+
+        Returns the refit's warnings when it was adopted (the fitted attributes are then its own),
+        ``None`` otherwise (the attributes are left as they were).
+        """
+        # the refit is the whole procedure from that start: a run along the common-dropout ridge is stopped and the
+        # limit fitted (_ridge_is_maximum), and the no-dropout and two-point limits are compared, as in the first fit
         saved = dict(self.__dict__)
-        self._forced_start = start
-        self._resume_from = None
-        self._ridge_stop = None
+        self.boundary_ = None
+        self.limit_model_ = None
+        self.not_identified_ = []
+        self._two_point_info = None
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                self._fit_arrays(prepared, counts)
+                self._fit_collapsed_once(x, t_x, T, counts, start=start)
         except (ModelFitError, _RidgeReached):
             caught = None
-        finally:
-            self._forced_start = None
-        with np.errstate(divide="ignore"):
-            lp = np.log(self.params_.to_numpy(float)) if caught is not None else np.full(1, np.inf)
-        tol = 0.0 if ll_current is None else max(1e-9 * abs(ll_current), self._LIMIT_LL_TOL)
-        better = (
-            caught is not None and self.converged_ and np.all(np.isfinite(lp)) and np.all(np.abs(lp) <= self._NEWTON_REGION)
-            and np.all(np.isfinite(self.standard_errors_.to_numpy(float)))
-            and (ll_current is None or self.log_likelihood_ > ll_current + tol)
-        )
-        if better and level is not None:
-            from scipy import stats
-
-            lr = 2.0 * (self.log_likelihood_ - ll_current)
-            better = 0.5 * float(stats.chi2.sf(lr, 1)) <= float(level)
-        if not better:
+        adopt, note = self._refit_is_better(caught is not None, saved, ll_current)
+        if not adopt:
             self.__dict__.clear()
             self.__dict__.update(saved)
             return None
-        self.boundary_ = None
-        self.limit_model_ = None
-        return list(caught)
+        caught = list(caught)
+        if note:  # a limit that replaced an interior first fit: the reason says so
+            old = self.boundary_
+            self.boundary_ = f"{old}; {note}"
+            for i, w in enumerate(caught):
+                if old in str(w.message):
+                    caught[i] = warnings.WarningMessage(str(w.message).replace(old, self.boundary_), w.category, w.filename, w.lineno)
+        return caught
 
-    def _fit_collapsed_once(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
+    def _refit_is_better(self, ran: bool, first: dict, ll_first: float | None) -> tuple[bool, str]:
+        """Whether the other-basin refit (the current attributes) replaces the first fit (``first``: its attributes).
+
+        The refit replaces it when it is better by more than ``_LIMIT_LL_TOL`` (a limit is kept only then,
+        as within one fit). With ``boundary_test_level``: a boundary limit of the first fit stands unless
+        the refit's interior fit is significantly better (likelihood-ratio test, the 50:50 mixture of
+        chi-square(0) and chi-square(1) as for the limits within one fit); and a limit reached by the
+        refit replaces an interior first fit also where that fit is better, but not significantly (then
+        the note for ``boundary_`` is returned).
+        """
+        if not ran or not self.converged_ or not np.isfinite(self.log_likelihood_):
+            return False, ""
+        if ll_first is None:  # the first fit failed
+            return True, ""
+        tol = max(1e-9 * abs(ll_first), self._LIMIT_LL_TOL)
+        level = getattr(self, "boundary_test_level", None)
+        first_limit = bool(first.get("boundary_"))
+        refit_limit = bool(self.boundary_)
+        lr = 2.0 * (self.log_likelihood_ - ll_first)
+        if self.log_likelihood_ > ll_first + tol:
+            if level is not None and first_limit and not refit_limit:
+                from scipy import stats
+
+                return 0.5 * float(stats.chi2.sf(lr, 1)) <= float(level), ""
+            if refit_limit and not first_limit:  # the reason names the maximum the limit replaced (findings_12o A)
+                full = ", ".join(f"{k} = {v:.4g}" for k, v in first["params_"].items())
+                return True, (f"the full model's maximum from the first start ({full}) is {lr / 2:.4g} below it in "
+                              f"log-likelihood ({ll_first:.10g} vs {self.log_likelihood_:.10g})")
+            return True, ""
+        if level is not None and refit_limit and not first_limit:
+            from scipy import stats
+
+            p_value = 0.5 * float(stats.chi2.sf(max(-lr, 0.0), 1))
+            if p_value > float(level):
+                full = ", ".join(f"{k} = {v:.4g}" for k, v in first["params_"].items())
+                return True, (
+                    f"the full model's maximum from another start ({full}) is better by {-lr / 2:.4g} in "
+                    f"log-likelihood, not significantly (likelihood-ratio statistic {max(-lr, 0.0):.3g}, p = "
+                    f"{p_value:.3g} > boundary_test_level = {float(level):g}), so the simpler limit is kept"
+                )
+        return False, ""
+
+    def _fit_collapsed_once(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, start: np.ndarray | None = None
+    ) -> None:
         """Fit on distinct rows with counts: the no-dropout boundary check, then the full likelihood.
 
         When the check does not settle the question (the derivative into the dropout region is
         positive somewhere), the full model is fitted; if its optimum is not better than the NBD
         limit, the limit is the maximum found and is kept instead, and the full fit's own
         warnings are dropped. A failing optimiser still raises ModelFitError.
+
+        ``start`` (log parameters): the full fit's only start (the other-basin refit,
+        :meth:`_other_basin_refit`) instead of the best of the model's starts.
         """
+        self._forced_start = start
+        try:
+            self._fit_collapsed_from_start(x, t_x, T, counts)
+        finally:
+            self._forced_start = None
+
+    def _fit_collapsed_from_start(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         self._nbd_hint = None
         self._nbd_limit = None
         self._two_point_fit = None  # fitted on demand (_two_point_limit_fit), once per fit
@@ -731,7 +878,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self._ridge_stop = self._on_ridge if watch else None
         # where the NBD limit passed the derivative test but the two-point limit is better, the full fit
         # also starts next to the two-point limit (the derivative test is local to the NBD limit)
-        self._resume_from = self._two_point_resume
+        self._resume_from = self._two_point_resume if self._forced_start is None else None
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -932,14 +1079,18 @@ class BaseTransactionModel(BaseLikelihoodModel):
         warnings.warn(
             f"{type(self).__name__}: {self.boundary_}. Fitted that limit directly: params_ holds {desc}, predictions "
             f"are the {type(limit).__name__}'s, limit_model_ is that fitted model and fit_result_ (log-likelihood, "
-            f"AIC, BIC, summary) its fit. Data: {self._fit_info}.",
+            f"AIC, BIC, summary) its fit. Data: {self._fit_info}.{self._few_data_boundary_note()}",
             BoundaryWarning,
             stacklevel=5,
         )
+        note = self._few_data_note()
         for text in limit.fit_warnings_:  # the limit's own warnings (e.g. not identified on a handful of customers)
             category, _, message = text.partition(": ")
             cls = {c.__name__: c for c in (HessianWarning, IdentificationWarning, BoundaryWarning)}.get(category, CRMAnalysisWarning)
-            warnings.warn(f"{message} (fit of the {'two-point' if two_point else 'common'}-dropout limit)", cls, stacklevel=5)
+            # the limit model was not fitted through fit(), so its warnings lack the few-repeat-buyer note (findings_12o C)
+            extra = f" {note.strip()}" if note and "Likely reason" not in message else ""
+            warnings.warn(f"{message} (fit of the {'two-point' if two_point else 'common'}-dropout limit){extra}", cls,
+                          stacklevel=5)
 
     def _adopt_ridge_limit(self, limit: "BaseTransactionModel") -> None:
         """The full model's fitted attributes from a fitted common-dropout limit."""
@@ -1206,7 +1357,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
         )
         warnings.warn(
             f"{type(self).__name__}: {self.boundary_}. Fitted that limit directly: params_ holds {desc}, predictions "
-            f"are the NBD model's (P(alive) = 1) and limit_model_ is the fitted NBDModel. Data: {self._fit_info}.",
+            f"are the NBD model's (P(alive) = 1) and limit_model_ is the fitted NBDModel. Data: {self._fit_info}."
+            f"{self._few_data_boundary_note()}",
             BoundaryWarning,
             stacklevel=5,
         )

@@ -12,7 +12,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["bgnbd_loglik_rows", "gamma_gamma_loglik_rows", "mbgnbd_loglik_rows"]
+__all__ = [
+    "bgnbd_loglik_rows",
+    "common_dropout_loglik_rows",
+    "gamma_gamma_loglik_rows",
+    "mbgnbd_loglik_rows",
+]
 
 
 def bgnbd_loglik_rows(log_params: np.ndarray, arrays) -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +60,26 @@ def mbgnbd_loglik_rows(log_params: np.ndarray, arrays) -> tuple[np.ndarray, None
     u1 = special.betaln(a, b + x + 1.0) - lb - (r + x) * np.log(alpha + T)
     u2 = special.betaln(a + 1.0, b + x) - lb - (r + x) * np.log(alpha + t_x)
     return common + np.logaddexp(u1, u2), None
+
+
+def common_dropout_loglik_rows(log_params: np.ndarray, arrays, *, modified: bool) -> np.ndarray:
+    """Log-likelihood per row of the BG/NBD (``modified=False``) or MBG/NBD common-dropout limit ``a, b -> inf``.
+
+    With ``a / (a + b) = p`` fixed, ``B(a, b + k) / B(a, b) -> (1 - p)^k`` and ``B(a + 1, b + k) / B(a, b)
+    -> p (1 - p)^k``, so FHL 2005 eq. 6 becomes ``(1-p)^x (alpha+T)^-(r+x) + [x > 0] p (1-p)^(x-1)
+    (alpha+t_x)^-(r+x)`` and the MBG/NBD expression (Batislam et al. 2007) ``(1-p)^(x+1) (alpha+T)^-(r+x)
+    + p (1-p)^x (alpha+t_x)^-(r+x)``, times ``Gamma(r+x) alpha^r / Gamma(r)``. ``log_params``: log of
+    ``(r, alpha, p)``.
+    """
+    x, t_x, T = arrays[0], arrays[1], arrays[2]
+    r, alpha, p = np.exp(log_params)
+    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    n1 = x + 1.0 if modified else x
+    u1 = n1 * np.log1p(-p) - (r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u2 = np.log(p) + (n1 - 1.0) * np.log1p(-p) - (r + x) * np.log(alpha + t_x)
+    u2 = u2 if modified else np.where(x > 0, u2, -np.inf)
+    return common + np.logaddexp(u1, u2)
 
 
 def gamma_gamma_loglik_rows(log_params: np.ndarray, arrays) -> tuple[np.ndarray, np.ndarray]:
