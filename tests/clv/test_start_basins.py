@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
+from scipy import optimize, stats
 
 from crm_analysis.clv import (
     BetaGeoModel,
@@ -347,3 +347,19 @@ def test_bgnbd_small_basin_fit_not_below_the_common_dropout_limit(seed):
     assert model.params_["a"] + model.params_["b"] < 1  # the small basin: the comparison ran
     assert model.log_likelihood_ >= _common_dropout_reference(data, modified=False) - 1e-6
     assert model.log_likelihood_ >= _multistart_reference(bgnbd_loglik_rows, data, (0.5, 5, 0.05, 0.5)) - 1e-3
+
+
+@pytest.mark.parametrize("seed", [43, pytest.param(56, marks=pytest.mark.slow)])
+def test_boundary_test_level_keeps_the_common_dropout_limit_over_a_not_significantly_better_small_basin_fit(seed):
+    """With boundary_test_level the simpler common-dropout limit stands where the small-basin maximum is better but
+    not significantly (the mixture likelihood-ratio test of one fit, Self & Liang 1987). Seed 43: the limit found by
+    the direct comparison (1.345 below, statistic 2.69 < 2.71); seed 56: by the other-basin refit (0.29 below)."""
+    data = _data(simulate_mbgnbd, (1, 10, 0.05, 0.5), seed)
+    limit_ll = _common_dropout_reference(data, modified=True)
+    free = _fit(ModifiedBetaGeoModel, data)
+    tested = _fit(ModifiedBetaGeoModel, data, boundary_test_level=0.05)
+    assert free.boundary_ is None and free.params_["a"] + free.params_["b"] < 1
+    gap = free.log_likelihood_ - limit_ll
+    assert 1e-3 < gap and 0.5 * stats.chi2.sf(2 * gap, 1) > 0.05  # better, not significantly
+    assert tested.boundary_kind() == "common_dropout" and tested.log_likelihood_ == pytest.approx(limit_ll, abs=1e-5)
+    assert "not significantly" in tested.boundary_ and f"{2 * gap:.3g}" in tested.boundary_
