@@ -205,6 +205,54 @@ def _log_near_part(P: np.ndarray, Q: np.ndarray, d: np.ndarray, v0: np.ndarray) 
     return (1.0 - P - Q) * np.log(d) + out
 
 
+#: the near part by the binomial series (:func:`_log_near_series`) where the exponent of the far scale is at most
+#: this; the series then needs at most _SERIES_TERMS terms below _SERIES_Y and loses at most a digit to the
+#: alternating signs (beyond, e.g. ``s`` on the common-dropout ridge, it cancels: quadrature)
+_SERIES_P_MAX = 3.0
+_SERIES_Y = 1.0 / 3.0  # the series covers y = (n + tau) / (m - n) <= 1/3, the continued fraction z <= 3/4 beyond
+_SERIES_TERMS = 48
+
+
+def _log_near_series(P: np.ndarray, Q: np.ndarray, d: np.ndarray, y0: np.ndarray) -> np.ndarray:
+    """``log int_{y0 d - n}^{Y d - n} (m+tau)^-P (n+tau)^-Q dtau`` by the binomial series, ``Y = _SERIES_Y``.
+
+    With ``y = (n + tau) / d`` (``d = m - n``) the integral is ``d^(1-P-Q) int_{y0}^{Y}
+    y^-Q (1+y)^-P dy``; expanding ``(1+y)^-P = sum_k (-1)^k (P)_k / k! y^k`` (convergent for
+    ``y < 1``) gives ``sum_k (-1)^k c_k D_k`` with ``c_k = (P)_k / k!`` and
+    ``D_k = int_{y0}^{Y} y^(e-1) dy = W_k (1 - exp(-|e| L)) / |e| > 0``, ``e = k + 1 - Q``,
+    ``L = log(Y / y0)``, ``W_k = max(Y^e, y0^e)`` (``expm1``; ``L`` itself where ``e = 0``).
+    ``W_k / W_{k-1} = y0 (Y / y0)^clip(e, 0, 1) <= Y``, so the terms are summed relative to
+    the first, in linear space, one vector operation per term over all rows. They fall at
+    least like ``c_k Y^k``; for ``P <= _SERIES_P_MAX`` the sum is at least ``(1+Y)^-P`` times
+    its first term, so the alternating signs cost at most a digit; the sum stops once every
+    row's term is below 1e-17 of its sum (at most ``_SERIES_TERMS`` terms: ``3^-48 C(50, 2)
+    ~ 1e-20``). Used for ``y0 < 1/9`` (``z > _Z_CUT``).
+    """
+    a = np.log(y0)
+    L = np.log(_SERIES_Y) - a
+    e = 1.0 - Q
+
+    def h(e: np.ndarray) -> np.ndarray:
+        ae = np.abs(e)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(ae * L > 0.0, -np.expm1(-ae * L) / ae, L)
+
+    log_w0 = e * a + np.maximum(e, 0.0) * L  # log W_0
+    w = np.ones_like(a)  # W_k / W_0
+    c = np.ones_like(a)
+    total = h(e)
+    for k in range(1, _SERIES_TERMS):
+        e = e + 1.0
+        w *= np.exp(a + np.clip(e, 0.0, 1.0) * L)
+        c *= (P + (k - 1.0)) / k
+        term = c * w * h(e)
+        total = total - term if k % 2 else total + term
+        if k % 4 == 0 and np.all(term <= 1e-17 * total):
+            break
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (1.0 - P - Q) * np.log(d) + log_w0 + np.log(total)
+
+
 def log_pnbd_tail(
     p: np.ndarray, q: np.ndarray, alpha: np.ndarray, beta: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
@@ -251,6 +299,15 @@ def log_pnbd_tail(
     far = ~near
     if far.any():
         out[far] = _log_tail_cf(a[far], P[far], Q[far], log_mt[far], log_nt[far], z[far])
+    series = near & (P <= _SERIES_P_MAX)
+    if series.any():
+        i = np.flatnonzero(series)
+        d = m[i] - n[i]
+        # G(t) = G(t_Y) + int_t^{t_Y}, with n + t_Y = Y d: z(t_Y) = 1 / (1 + Y)
+        lm_s, ln_s = np.log(d) + np.log1p(_SERIES_Y), np.log(d) + np.log(_SERIES_Y)
+        tail = _log_tail_cf(a[i], P[i], Q[i], lm_s, ln_s, np.full(i.size, 1.0 / (1.0 + _SERIES_Y)))
+        out[i] = np.logaddexp(tail, _log_near_series(P[i], Q[i], d, (n[i] + t[i]) / d))
+        near &= ~series
     if near.any():
         i = np.flatnonzero(near)
         d = m[i] - n[i]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mpmath as mp
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 
 from crm_analysis.clv import ParetoNBDModel, simulate_pareto_nbd
-from crm_analysis.clv._hyp import hyp2f1_1b, log_pnbd_interval
+from crm_analysis.clv._hyp import hyp2f1_1b, log_pnbd_interval, log_pnbd_tail
 
 PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 
@@ -21,8 +22,11 @@ def _brute_log_interval(p, q, alpha, beta, t0, t1):
     lf = lambda tau: -p * np.log(alpha + tau) - q * np.log(beta + tau)
     c = lf(t0)
     scale = (alpha + t0) / p  # width of the integrand's decay for large p
-    pts = [t0 + scale * k for k in (1, 5, 20, 100) if t0 + scale * k < t1]
-    val = integrate.quad(lambda tau: np.exp(lf(tau) - c), t0, t1, points=pts or None, limit=500, epsabs=0, epsrel=1e-12)[0]
+    pts = [t0 + scale * k for k in (1, 5, 20, 100)]
+    # and at decades of the other scale (beta ~ 1e-9 next to the two-point limit: a peak 1e-9 wide at t0 = 0)
+    pts += [t0 + (beta + t0) * 10.0**j for j in range(12)]
+    pts = sorted({v for v in pts if t0 < v < t1})
+    val = integrate.quad(lambda tau: np.exp(lf(tau) - c), t0, t1, points=pts or None, limit=1000, epsabs=0, epsrel=1e-12)[0]
     return np.log(val) + c
 
 
@@ -50,7 +54,11 @@ def test_cdnow_published_estimates(shared_data):
 )
 @pytest.mark.parametrize(
     "params",
-    [PUBLISHED, {"r": 0.5, "alpha": 20.0, "s": 0.3, "beta": 0.01}, {"r": 0.5, "alpha": 0.01, "s": 0.3, "beta": 20.0}, {"r": 2.0, "alpha": 5.0, "s": 4.0, "beta": 5.0}],
+    [PUBLISHED, {"r": 0.5, "alpha": 20.0, "s": 0.3, "beta": 0.01}, {"r": 0.5, "alpha": 0.01, "s": 0.3, "beta": 20.0}, {"r": 2.0, "alpha": 5.0, "s": 4.0, "beta": 5.0},
+     # where the binomial series of _hyp._log_near_series takes the near part: on the way to the no-dropout
+     # limit (s -> 0, beta -> inf), next to the two-point limit (beta -> 0), and s + 1 = 2.5 <= _SERIES_P_MAX
+     {"r": 0.5, "alpha": 10.0, "s": 1e-6, "beta": 3e7}, {"r": 0.27, "alpha": 7.6, "s": 0.0128, "beta": 2.7e-9},
+     {"r": 1.0, "alpha": 10.0, "s": 1.5, "beta": 1e5}],
 )
 def test_stable_integral_against_quadrature(params, x, t_x, T):
     """The log of the likelihood's integral term (x up to 1e4, T up to 1e4, both
@@ -129,7 +137,80 @@ def test_properties(x, frac, T, t, dt):
     assert np.isfinite(e1) and 0 <= e1 <= e2
 
 
-@pytest.mark.parametrize("params", [PUBLISHED, {"r": 2.0, "alpha": 5.0, "s": 4.0, "beta": 0.5}])
+def _mp_log_tail(p, q, alpha, beta, t):
+    """log of int_t^inf (alpha+tau)^-p (beta+tau)^-q dtau by mpmath quadrature at 40 digits, the range split at the
+    integrand's scales (alpha, beta and multiples from t on)."""
+    mp.mp.dps = 40
+    p, q, alpha, beta, t = (mp.mpf(float(v)) for v in (p, q, alpha, beta, t))
+    scales = sorted({t + c * v for v in (alpha, beta, alpha + t, beta + t) for c in (mp.mpf(1) / 100, 1, 10) if v > 0})
+    return float(mp.log(mp.quad(lambda tau: (alpha + tau) ** (-p) * (beta + tau) ** (-q), [t, *scales, mp.inf])))
+
+
+@pytest.mark.parametrize(
+    ("p", "q", "alpha", "beta", "t"),
+    [
+        (0.5, 1.0 + 1e-6, 10.0, 3e7, 0.0),  # no-dropout crawl: s = 1e-6, beta = 3e7, x = 0
+        (0.5, 1.0 + 1e-6, 10.0, 3e7, 20.0),
+        (1.0, 1.0 + 1e-9, 10.0, 1e9, 5.0),  # Q = p exactly 1: the k = 0 term's exponent vanishes
+        (2.0 + 1e-10, 1.01, 10.0, 1e4, 5.0),  # Q one part in 1e10 above an integer
+        (3.5, 1.01, 10.0, 1e4, 5.0),
+        (373.8, 1.0054, 0.94, 6.04e6, 0.0),  # large frequency
+        (7452.7, 1.00000002, 0.53, 8.0e6, 0.47),
+        (1.0, 2.9, 10.0, 1e5, 3.0),  # P = q = 2.9, near _SERIES_P_MAX
+        (2.5, 1.006, 12.0, 0.048, 0.0),  # next to the two-point limit: beta << alpha, P = p = r + x
+        (1.2, 1.006, 12.0, 0.048, 1.0),
+        (0.3, 1.5, 5.0, 1e-6, 0.5),
+    ],
+)
+def test_log_tail_series_region_against_mpmath(p, q, alpha, beta, t):
+    """log G(t) where the near part is summed as a binomial series (z > 0.9 and the far scale's exponent <= 3:
+    the region of the zero-inflated fits' no-dropout crawl and of the fits next to the two-point limit) equals
+    mpmath quadrature at 40 digits; tolerance 1e-12 relative to max(1, |log G|) (the quadrature it replaced was
+    3e-13 to 1.3e-12 off at the large-frequency points)."""
+    from crm_analysis.clv import _hyp
+
+    m_, n_ = max(alpha, beta), min(alpha, beta)
+    assert (m_ - n_) / (m_ + t) > _hyp._Z_CUT and (q if alpha < beta else p) <= _hyp._SERIES_P_MAX  # the series is used
+    got = float(log_pnbd_tail(*(np.array([v], float) for v in (p, q, alpha, beta, t)))[0])
+    ref = _mp_log_tail(p, q, alpha, beta, t)
+    assert abs(got - ref) <= 1e-12 * max(1.0, abs(ref)), (got, ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p=st.floats(1e-3, 1e4), s=st.floats(1e-9, 2.0), log_alpha=st.floats(-7.0, 9.0), log_ratio=st.floats(2.5, 40.0),
+    t_frac=st.floats(0.0, 1.0), swap=st.booleans(),
+)
+def test_log_tail_series_equals_the_quadrature(p, s, log_alpha, log_ratio, t_frac, swap):
+    """Property: in the series region the binomial series and the quadrature it replaced (forced by
+    _SERIES_P_MAX = -1) give the same log G to 1e-11 relative to max(1, |log G|): two independent evaluations of
+    the near part. Scales ``m / n = e^log_ratio`` (12 to 2e17), ``t`` up to where z = 0.9; ``swap``: the small
+    scale is beta (then the far exponent is p, kept <= 3)."""
+    from crm_analysis.clv import _hyp
+
+    alpha = float(np.exp(log_alpha))
+    far = alpha * float(np.exp(log_ratio))
+    if swap:  # beta << alpha: the far scale alpha carries p
+        p = min(p, 3.0)
+        args = (p, 1.0 + s, far, alpha)
+    else:
+        args = (p, 1.0 + s, alpha, far)
+    m_, n_ = far, alpha
+    t = t_frac * max(((m_ - n_) / 0.9 - m_) * 0.999, 0.0)
+    vals = [np.array([v], float) for v in (*args, t)]
+    got = float(log_pnbd_tail(*vals)[0])
+    keep = _hyp._SERIES_P_MAX
+    _hyp._SERIES_P_MAX = -1.0
+    try:
+        quad = float(log_pnbd_tail(*vals)[0])
+    finally:
+        _hyp._SERIES_P_MAX = keep
+    assert np.isfinite(got) and abs(got - quad) <= 1e-11 * max(1.0, abs(quad)), (got, quad)
+
+
+@pytest.mark.parametrize("params", [PUBLISHED, {"r": 2.0, "alpha": 5.0, "s": 4.0, "beta": 0.5},
+                                    {"r": 0.5, "alpha": 10.0, "s": 1e-4, "beta": 3e5},  # the no-dropout crawl (series)
+                                    {"r": 0.27, "alpha": 7.6, "s": 0.0128, "beta": 2.7e-9}])  # next to the two-point limit
 def test_fast_likelihood_and_gradient(params):
     """The fitting likelihood (tail integrals per distinct (x, t) pair) equals the per-row
     likelihood computed directly with log_pnbd_interval (rtol 1e-12); its gradient (analytic
