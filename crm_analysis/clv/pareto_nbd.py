@@ -219,7 +219,15 @@ class ParetoNBDModel(BaseTransactionModel):
                 Wtot * s - s * beta * wdot(BT, 1.0 / (beta + uT)),
             ]
         ) + tail
+        self._remember_ll(log_params, float(ll), Wtot)
         return float(ll), grad
+
+    def _remember_ll(self, log_params: np.ndarray, ll: float, wtot: float) -> None:
+        """Keep the last few log-likelihoods by point, for the no-dropout watch (:meth:`_heads_to_no_dropout`)."""
+        memo = self.__dict__.setdefault("_ll_memo", {})
+        if len(memo) >= 4:
+            del memo[next(iter(memo))]
+        memo[np.asarray(log_params, float).tobytes()] = (ll, wtot)
 
     def _subset(self, arrays, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         return self._prepare(*(np.asarray(a)[idx] for a in arrays[:3]))
@@ -371,6 +379,70 @@ class ParetoNBDModel(BaseTransactionModel):
             return (integral - beta[:, 0] * (np.log1p(T[None, :] / beta) @ w)) / W
 
         return score
+
+    # ---- the crawl to the no-dropout limit ------------------------------------
+    #: share of the customers dead by the mean ``T``, ``1 - (beta / (beta + T))^s``, below which an iterate of
+    #: the full fit counts as next to the no-dropout limit (the NBD model)
+    _NO_DROPOUT_SHARE = 1e-3
+    #: how far (log-likelihood, absolute) below the NBD limit's log-likelihood such an iterate may be; a tenth of
+    #: ``_LIMIT_LL_TOL``, the margin by which a full fit must beat that limit to be kept
+    _NO_DROPOUT_LL_GAP = 1e-4
+
+    def _heads_to_no_dropout(self, log_params: np.ndarray) -> bool:
+        """Whether an iterate of the full fit is on its way to the no-dropout limit (``s -> 0``, ``beta -> inf``).
+
+        On zero-inflated data the optimiser, started next to the NBD fit, can run towards the
+        no-dropout limit along ``s beta ~ const`` (``s`` from 1e-2 to 1e-6 and ``beta`` from 2e3
+        to 4e7 in 40-45 L-BFGS-B iterations, each one a costly likelihood evaluation there,
+        80 % of the fit; ``benchmarks/bench_pnbd_zero_inflated.py``), gaining less than 1e-3
+        in log-likelihood on the way: it climbs towards the NBD limit's log-likelihood from
+        below. Such a run ends below the NBD limit plus ``_LIMIT_LL_TOL``, so the limits decide
+        the result (:meth:`_ridge_is_maximum`); the run is stopped once an iterate has
+        almost no dropout (a share below ``_NO_DROPOUT_SHARE`` dead by the mean ``T``) and a
+        log-likelihood within ``_NO_DROPOUT_LL_GAP`` below the NBD limit's and not above it.
+        """
+        nbd = getattr(self, "_nbd_limit", None)
+        moments = getattr(self, "_data_moments", None)
+        if nbd is None or moments is None:
+            return False
+        lp = np.asarray(log_params, float)
+        s, beta = np.exp(lp[2:4])
+        t_mean = float(moments[3] / moments[0])
+        with np.errstate(all="ignore"):
+            share = -np.expm1(-s * np.log1p(t_mean / beta))
+        if not share < self._NO_DROPOUT_SHARE:
+            return False
+        hit = self.__dict__.get("_ll_memo", {}).get(lp.tobytes())
+        if hit is None or hit[1] != float(moments[0]):
+            return False  # not evaluated on these data (the watch looks at the optimiser's accepted points)
+        ll_nbd = float(nbd[1])
+        return bool(ll_nbd - self._NO_DROPOUT_LL_GAP <= hit[0] <= ll_nbd + 1e-12 * abs(ll_nbd))
+
+    def _on_ridge(self, log_params: np.ndarray) -> bool:
+        return super()._on_ridge(log_params) or self._heads_to_no_dropout(log_params)
+
+    def _ridge_is_maximum(self, x, t_x, T, counts, prepared, stopped: np.ndarray) -> tuple[str, str] | None:
+        """As the base class on the common-dropout ridge; for a run stopped on its way to the no-dropout limit, that limit or the two-point limit.
+
+        A run stopped by :meth:`_heads_to_no_dropout` would have ended below the NBD limit
+        plus ``_LIMIT_LL_TOL``; the fit's result is then what the base class makes of such an
+        end: the two-point-dropout limit where it is better than the NBD limit by that margin
+        and significantly (:meth:`_two_point_beats`), else the NBD limit.
+        """
+        if super()._on_ridge(stopped) or not self._heads_to_no_dropout(stopped):
+            return super()._ridge_is_maximum(x, t_x, T, counts, prepared, stopped)
+        ll_nbd = float(self._nbd_limit[1])
+        r, alpha, s, beta = np.exp(np.asarray(stopped, float))
+        ll_stop = self._ll_memo[np.asarray(stopped, float).tobytes()][0]
+        where = (f"the full fit ran towards it (s = {s:.3g}, beta = {beta:.3g}, log-likelihood {ll_stop:.6g}, "
+                 f"{ll_nbd - ll_stop:.2g} below the limit; stopped there)")
+        survival = np.exp(-s * np.log1p(1.0 / beta))
+        if self._two_point_beats(x, t_x, T, counts, ll_nbd, hint=(float(r), float(alpha), float(np.clip(1.0 - survival, 1e-6, 0.99)))):
+            self._ridge_limit = self._two_point_fit
+            return "ridge", (f"the derivative test at the no-dropout limit failed ({self._nbd_limit[2]:.3g} per customer, "
+                             f"{self._nbd_limit[3]}), {where}, and this limit is better than the no-dropout limit")
+        return "nbd", (f"the derivative into the dropout region is positive ({self._nbd_limit[2]:.3g} per customer, "
+                       f"{self._nbd_limit[3]}), but {where}, so the limit is the best fit found")
 
     # ---- predictions -----------------------------------------------------
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
