@@ -205,16 +205,22 @@ def _log_near_part(P: np.ndarray, Q: np.ndarray, d: np.ndarray, v0: np.ndarray) 
     return (1.0 - P - Q) * np.log(d) + out
 
 
-#: the near part by the binomial series (:func:`_log_near_series`) where the exponent of the far scale is at most
-#: this; the series then needs at most _SERIES_TERMS terms below _SERIES_Y and loses at most a digit to the
-#: alternating signs (beyond, e.g. ``s`` on the common-dropout ridge, it cancels: quadrature)
-_SERIES_P_MAX = 3.0
-_SERIES_Y = 1.0 / 3.0  # the series covers y = (n + tau) / (m - n) <= 1/3, the continued fraction z <= 3/4 beyond
+#: the near part by the binomial series (:func:`_log_near_series`) where the exponent ``P`` of the far scale is at
+#: most this (beyond, the continued fraction at z = 1 - 1/P loses digits: 5e-14 at P = 1e3, 1e-11 at 1e6): quadrature
+_SERIES_P_MAX = 1000.0
+#: the series covers ``y = (n + tau) / (m - n) <= min(_SERIES_Y, 1 / P)`` (so ``P y <= 1``: its alternating signs
+#: cost at most a factor e^2), the continued fraction ``z = 1 / (1 + y)`` beyond (z <= 3/4 for P <= 3)
+_SERIES_Y = 1.0 / 3.0
 _SERIES_TERMS = 48
 
 
-def _log_near_series(P: np.ndarray, Q: np.ndarray, d: np.ndarray, y0: np.ndarray) -> np.ndarray:
-    """``log int_{y0 d - n}^{Y d - n} (m+tau)^-P (n+tau)^-Q dtau`` by the binomial series, ``Y = _SERIES_Y``.
+def _series_bound(P: np.ndarray) -> np.ndarray:
+    """The upper end ``Y`` of the series' range per row (see ``_SERIES_Y``)."""
+    return np.minimum(_SERIES_Y, 1.0 / P)
+
+
+def _log_near_series(P: np.ndarray, Q: np.ndarray, d: np.ndarray, y0: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``log int_{y0 d - n}^{Y d - n} (m+tau)^-P (n+tau)^-Q dtau`` by the binomial series, ``y0 < Y <= 1/3``, ``P Y <= 1``.
 
     With ``y = (n + tau) / d`` (``d = m - n``) the integral is ``d^(1-P-Q) int_{y0}^{Y}
     y^-Q (1+y)^-P dy``; expanding ``(1+y)^-P = sum_k (-1)^k (P)_k / k! y^k`` (convergent for
@@ -224,12 +230,13 @@ def _log_near_series(P: np.ndarray, Q: np.ndarray, d: np.ndarray, y0: np.ndarray
     ``W_k / W_{k-1} = y0 (Y / y0)^clip(e, 0, 1) <= Y``, so the terms are summed relative to
     the first, in linear space, one vector operation per term over all rows. They fall at
     least like ``c_k Y^k``; for ``P <= _SERIES_P_MAX`` the sum is at least ``(1+Y)^-P`` times
-    its first term, so the alternating signs cost at most a digit; the sum stops once every
-    row's term is below 1e-17 of its sum (at most ``_SERIES_TERMS`` terms: ``3^-48 C(50, 2)
-    ~ 1e-20``). Used for ``y0 < 1/9`` (``z > _Z_CUT``).
+    its first term (``e^-P Y >= e^-1`` for ``P > 3``, where ``Y = 1 / P``), so the alternating
+    signs cost at most a digit; the sum stops once every row's term is below 1e-17 of its sum
+    (at most ``_SERIES_TERMS`` terms: ``3^-48 C(50, 2) ~ 1e-20``; ``1 / k!`` for ``P Y = 1``).
+    Used for ``y0 < min(1/9, Y)`` (``z > _Z_CUT``).
     """
     a = np.log(y0)
-    L = np.log(_SERIES_Y) - a
+    L = np.log(Y) - a
     e = 1.0 - Q
 
     def h(e: np.ndarray) -> np.ndarray:
@@ -303,10 +310,18 @@ def log_pnbd_tail(
     if series.any():
         i = np.flatnonzero(series)
         d = m[i] - n[i]
+        y0 = (n[i] + t[i]) / d
+        Y = _series_bound(P[i])
+        direct = y0 >= Y  # (P > 9 only) z(t) <= 1 / (1 + Y): the continued fraction alone
+        if direct.any():
+            j = i[direct]
+            out[j] = _log_tail_cf(a[j], P[j], Q[j], log_mt[j], log_nt[j], z[j])
+        keep = ~direct
+        i, d, y0, Y = i[keep], d[keep], y0[keep], Y[keep]
         # G(t) = G(t_Y) + int_t^{t_Y}, with n + t_Y = Y d: z(t_Y) = 1 / (1 + Y)
-        lm_s, ln_s = np.log(d) + np.log1p(_SERIES_Y), np.log(d) + np.log(_SERIES_Y)
-        tail = _log_tail_cf(a[i], P[i], Q[i], lm_s, ln_s, np.full(i.size, 1.0 / (1.0 + _SERIES_Y)))
-        out[i] = np.logaddexp(tail, _log_near_series(P[i], Q[i], d, (n[i] + t[i]) / d))
+        lm_s, ln_s = np.log(d) + np.log1p(Y), np.log(d) + np.log(Y)
+        tail = _log_tail_cf(a[i], P[i], Q[i], lm_s, ln_s, 1.0 / (1.0 + Y))
+        out[i] = np.logaddexp(tail, _log_near_series(P[i], Q[i], d, y0, Y))
         near &= ~series
     if near.any():
         i = np.flatnonzero(near)
