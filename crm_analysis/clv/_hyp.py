@@ -239,25 +239,45 @@ def _log_near_series(P: np.ndarray, Q: np.ndarray, d: np.ndarray, y0: np.ndarray
     L = np.log(Y) - a
     e = 1.0 - Q
 
-    def h(e: np.ndarray) -> np.ndarray:
+    def h(e: np.ndarray, L: np.ndarray) -> np.ndarray:
+        """``(1 - exp(-|e| L)) / |e|``, ``L`` at ``e = 0``."""
         ae = np.abs(e)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(ae * L > 0.0, -np.expm1(-ae * L) / ae, L)
+            out = -np.expm1(-ae * L)
+            out /= ae
+        zero = ae == 0.0
+        if zero.any():
+            out[zero] = L[zero]
+        return out
 
     log_w0 = e * a + np.maximum(e, 0.0) * L  # log W_0
+    result = h(e, L)  # the sums, per row; rows whose terms have become negligible leave the working arrays
+    rows = np.arange(a.size)
+    total = result.copy()
     w = np.ones_like(a)  # W_k / W_0
     c = np.ones_like(a)
-    total = h(e)
+    PP = P
     for k in range(1, _SERIES_TERMS):
         e = e + 1.0
         w *= np.exp(a + np.clip(e, 0.0, 1.0) * L)
-        c *= (P + (k - 1.0)) / k
-        term = c * w * h(e)
-        total = total - term if k % 2 else total + term
-        if k % 4 == 0 and np.all(term <= 1e-17 * total):
-            break
+        c *= (PP + (k - 1.0)) / k
+        term = c * w * h(e, L)
+        if k % 2:
+            total -= term
+        else:
+            total += term
+        if k % 4 == 0:
+            done = term <= 1e-17 * total
+            n_done = int(np.count_nonzero(done))
+            if n_done == done.size:
+                break
+            if 4 * n_done >= done.size:
+                result[rows[done]] = total[done]
+                keep = ~done
+                rows, a, L, e, w, c, PP, total = rows[keep], a[keep], L[keep], e[keep], w[keep], c[keep], PP[keep], total[keep]
+    result[rows] = total
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (1.0 - P - Q) * np.log(d) + log_w0 + np.log(total)
+        return (1.0 - P - Q) * np.log(d) + log_w0 + np.log(result)
 
 
 def log_pnbd_tail(

@@ -96,6 +96,12 @@ class ParetoNBDModel(BaseTransactionModel):
     central differences on the distinct ``(x, t)`` pairs only (a few
     thousand, whatever the number of customers) and combined per row by the
     chain rule.
+
+    On zero-inflated data the full fit can run towards the no-dropout limit
+    (``s -> 0``, ``beta -> inf``) or, resumed after a ridge stop, on along
+    the common-dropout ridge; both runs are stopped where their end point can
+    no longer change which limit is the result (:meth:`_heads_to_no_dropout`,
+    :meth:`_watch_resumed_ridge_run`; ``docs/clv_models.md``).
     """
 
     _limit_model_class = NBDModel
@@ -128,6 +134,7 @@ class ParetoNBDModel(BaseTransactionModel):
         evaluated once per distinct ``(x, t)`` pair (far fewer than rows:
         frequencies and times on a daily grid repeat) and gathered.
         """
+        self.__dict__.pop("_ll_memo", None)  # log-likelihoods remembered for the watch are per fit (and data)
         ux, inv = np.unique(x, return_inverse=True)
         n = x.size
         ix = np.tile(inv, 2).astype(np.int64)
