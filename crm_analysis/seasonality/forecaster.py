@@ -132,7 +132,10 @@ harmonic regression, FPP3 sec. 10.5).
     coming night plus the mean pickup (final demand minus what was on the
     books the same number of days before) of the last ``7 * pickup_weeks``
     complete nights, the additive "advanced pickup" method of hotel revenue
-    management (Weatherford & Kimes 2003; :mod:`~crm_analysis.seasonality.pickup`).
+    management (Weatherford & Kimes 2003; :mod:`~crm_analysis.seasonality.pickup`),
+    the nights weighted by age (half-life ``pickup_halflife`` weeks) and the
+    pickup of the night's own weekday weighted ``pickup_weekday`` against
+    that of all nights.
     Up to ``cv_horizon`` days ahead. The time-series candidates see only the
     history of final demand; this one uses what the hotel already knows about
     the coming nights (bookings made by the origin and not cancelled by it,
@@ -1001,11 +1004,20 @@ class DemandForecaster(NotFittedAttributes):
         benchmark backtests among 2, 3, 4 and all; with the pickup
         candidate 2 and 3 tied over the 26 main and held-out backtests,
         benchmarks/README.md).
-    pickup_weeks : int, default 13
+    pickup_weeks : int, default 52
         The ``"pickup"`` candidate averages the pickup of the last
-        ``7 * pickup_weeks`` complete nights (8 and 13 weeks: geometric mean
-        MASE ratio to the best statsforecast model 0.76 and 0.74 over the 26
-        backtests of ``benchmarks/bench_forecast.py``).
+        ``7 * pickup_weeks`` complete nights, weighted by ``pickup_halflife``.
+    pickup_halflife : float or None, default 8.0
+        Weeks: the pickup of a night ``a`` days before the origin weighs
+        ``0.5 ** (a / (7 * pickup_halflife))`` (exponentially weighted
+        pickup; ``None``: the window's nights weigh the same).
+    pickup_weekday : float, default 0.5
+        In ``[0, 1]``: weight of the weekday's own mean pickup at each lead
+        against that of all nights (:func:`~crm_analysis.seasonality.pickup.pickup_forecast`).
+        The defaults (52 weeks, half-life 8 weeks, weekday 0.5; before: 13
+        weeks, equal weights, one pickup for all weekdays) made 17 of the 20
+        hotel backtests of ``benchmarks/bench_forecast.py`` more accurate and
+        won the City Hotel's 2017-07-15 (round fc18f, benchmarks/README.md).
     backtest_days : int, default 56
         ``fit`` also backtests the whole procedure from ``as_of -
         backtest_days`` (0: no backtest).
@@ -1049,7 +1061,9 @@ class DemandForecaster(NotFittedAttributes):
         fourier_terms: int = 4,
         yearly_min_days: int = 400,
         combine_top: int = 2,
-        pickup_weeks: int = 13,
+        pickup_weeks: int = 52,
+        pickup_halflife: float | None = 8.0,
+        pickup_weekday: float = 0.5,
         backtest_days: int = 56,
         seed: int = 42,
         progress: bool = False,
@@ -1074,6 +1088,8 @@ class DemandForecaster(NotFittedAttributes):
         self.yearly_min_days = yearly_min_days
         self.combine_top = combine_top
         self.pickup_weeks = pickup_weeks
+        self.pickup_halflife = pickup_halflife
+        self.pickup_weekday = pickup_weekday
         self.backtest_days = backtest_days
         self.seed = seed
         self.progress = progress
@@ -1104,6 +1120,15 @@ class DemandForecaster(NotFittedAttributes):
             raise InputError(f"selection must be 'combine' or 'cv', got {self.selection!r}")
         for name in ("horizon", "cv_windows", "cv_horizon", "combine_top", "pickup_weeks"):
             check_count(getattr(self, name), name, minimum=1)
+        hl = self.pickup_halflife
+        if hl is not None and (isinstance(hl, bool) or not isinstance(hl, (int, float, np.number))
+                               or not np.isfinite(hl) or hl <= 0):
+            raise InputError(f"pickup_halflife must be a positive number of weeks or None (the window's nights "
+                             f"weigh the same), got {hl!r}")
+        wd = self.pickup_weekday
+        if isinstance(wd, bool) or not isinstance(wd, (int, float, np.number)) or not 0 <= wd <= 1:
+            raise InputError(f"pickup_weekday must be a number in [0, 1] (0: one pickup for every weekday, 1: the "
+                             f"weekday's own), got {wd!r}")
         for name in ("fourier_terms", "backtest_days", "yearly_min_days", "closed_tolerance"):
             check_count(getattr(self, name), name)
         if self.cv_step is not None:
@@ -1247,8 +1272,12 @@ class DemandForecaster(NotFittedAttributes):
         if "pickup" in models:
             otb = source.on_books(hist.index[0], as_of + pd.Timedelta(days=h_cv), h_cv)
             notes.extend(otb.notes)
+            hl, wd = self.pickup_halflife, float(self.pickup_weekday)
             notes.append(f"pickup: reservations on the books at the origin plus the mean pickup of the last "
-                         f"{int(self.pickup_weeks) * 7} nights, up to {h_cv} days ahead (the cross-validated horizon); "
+                         f"{int(self.pickup_weeks) * 7} nights"
+                         + (f" (weight halving every {hl:g} weeks back)" if hl is not None else "")
+                         + (f", the night's weekday weighted {wd:g} against all nights" if wd else "")
+                         + f", up to {h_cv} days ahead (the cross-validated horizon); "
                          "the combination weights are set by horizon")
 
         def fc_one(v: pd.DataFrame, s: str, m: str, h: int, origin: pd.Timestamp, closed: np.ndarray,
@@ -1581,9 +1610,10 @@ class DemandForecaster(NotFittedAttributes):
             if (~full[lo: pos + 1]).sum() >= 7:
                 final[: len(vals)][full] = np.nan
         cap = self._sales_cap(v, s, classes)
-        out[:h_pick] = pickup_forecast(arr, final, pos, h_pick, weeks=int(self.pickup_weeks), cap=cap)
+        how = dict(weeks=int(self.pickup_weeks), halflife=self.pickup_halflife, weekday_weight=self.pickup_weekday)
+        out[:h_pick] = pickup_forecast(arr, final, pos, h_pick, cap=cap, **how)
         if capped is not None and cap is not None:
-            raw = pickup_forecast(arr, final, pos, h_pick, weeks=int(self.pickup_weeks))
+            raw = pickup_forecast(arr, final, pos, h_pick, **how)
             capped.append((s, int((raw > cap).sum()), cap))
         return out
 

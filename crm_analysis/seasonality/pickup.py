@@ -28,8 +28,14 @@ Pickup forecast
 :func:`pickup_forecast`: for a night ``o + h`` after the origin ``o``,
 ``OTB(o + h, h) + mean(final(t') - OTB(t', h))`` over the ``weeks * 7``
 nights ``t' <= o`` (complete nights whose final demand is known at ``o``);
-the additive advanced pickup. A forecast of sales can be capped at what a
-night can sell (``cap``: the hotel's capacity, or the most sold on a night).
+the additive advanced pickup. Two refinements compared by Weatherford &
+Kimes (2003) are options: the nights of the window weighted by their age
+(``halflife``: the weight halves every ``halflife`` weeks, their
+"exponential" pickup) and the pickup of the same weekday (``weekday_weight``:
+the weekday-specific mean pickup at that lead, shrunk toward the mean pickup
+of all the window's nights; 1 is the weekday-specific pickup, 0 the plain
+one). A forecast of sales can be capped at what a night can sell (``cap``:
+the hotel's capacity, or the most sold on a night).
 """
 
 from __future__ import annotations
@@ -223,7 +229,15 @@ def _on_the_books(
 
 
 def pickup_forecast(
-    otb: np.ndarray, final: np.ndarray, origin: int, horizon: int, *, weeks: int = 13, cap: float | None = None
+    otb: np.ndarray,
+    final: np.ndarray,
+    origin: int,
+    horizon: int,
+    *,
+    weeks: int = 13,
+    cap: float | None = None,
+    halflife: float | None = None,
+    weekday_weight: float = 0.0,
 ) -> np.ndarray:
     """Additive advanced pickup forecast of the ``horizon`` nights after ``origin``.
 
@@ -240,7 +254,8 @@ def pickup_forecast(
     horizon : int
         Nights forecast: ``origin + 1 .. origin + horizon``.
     weeks : int, default 13
-        The pickup is averaged over the last ``7 * weeks`` complete nights.
+        The pickup is averaged over the last ``7 * weeks`` complete nights
+        (fewer when the arrays start later).
     cap : float, optional
         The most a night can sell (rooms): the forecast is ``min(..., cap)``.
         The additive pickup adds the window's mean pickup to every night
@@ -249,28 +264,57 @@ def pickup_forecast(
         12-38 of the 56 nights of a backtest above the most room-nights ever
         sold on a night (issue #18, benchmarks/README.md). A forecast of
         sales (not of unconstrained demand) is capped there.
+    halflife : float, optional
+        Weeks: a night ``a`` days before the origin weighs ``0.5 ** (a / (7 *
+        halflife))`` in the mean pickup (exponentially weighted pickup,
+        Weatherford & Kimes 2003); ``None`` (default) weighs the window's
+        nights equally.
+    weekday_weight : float, default 0.0
+        In ``[0, 1]``: the pickup of a night is ``(1 - weekday_weight) *``
+        the (weighted) mean pickup of all the window's nights ``+
+        weekday_weight *`` that of the window's nights of the same weekday,
+        at the same lead. Where the weekday has no night with a known final
+        demand the mean of all nights is used.
 
     Returns
     -------
     numpy.ndarray
         Shape ``(horizon,)``: ``otb[origin + h, h] + mean(final[t] - otb[t, h])``
-        over ``t`` in the window (nights whose ``final`` is NaN are skipped),
-        at most ``cap``.
+        over ``t`` in the window (nights whose ``final`` is NaN are skipped;
+        weighted and weekday-specific as set), at most ``cap``.
 
     Raises
     ------
     ValueError
-        When the leads or nights of ``otb`` do not cover the horizon, or
-        ``cap`` is not a non-negative number.
+        When the leads or nights of ``otb`` do not cover the horizon, ``cap``
+        is not a non-negative number, ``halflife`` is not a positive number or
+        ``weekday_weight`` is not in ``[0, 1]``.
     """
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float, np.number))
                             or not np.isfinite(cap) or cap < 0):
         raise InputError(f"cap must be a non-negative number (the most a night can sell), got {cap!r}")
+    if halflife is not None and (isinstance(halflife, bool) or not isinstance(halflife, (int, float, np.number))
+                                 or not np.isfinite(halflife) or halflife <= 0):
+        raise InputError(f"halflife must be a positive number of weeks or None (equal weights), got {halflife!r}")
+    if (isinstance(weekday_weight, bool) or not isinstance(weekday_weight, (int, float, np.number))
+            or not 0 <= weekday_weight <= 1):
+        raise InputError(f"weekday_weight must be a number in [0, 1] (0: one pickup for every weekday, 1: the "
+                         f"weekday's own), got {weekday_weight!r}")
     h = np.arange(1, int(horizon) + 1)
     if otb.shape[1] <= h[-1] or otb.shape[0] <= origin + h[-1]:
         raise InputError(f"on-the-books array {otb.shape} does not cover {horizon} nights/leads after position {origin}")
     lo = max(0, origin - 7 * int(weeks) + 1)
     window = np.arange(lo, origin + 1)
-    pick = np.nanmean(final[window, None] - otb[window][:, h], axis=0)
+    diff = final[window, None] - otb[window][:, h]  # (window nights, horizon)
+    known = np.isfinite(diff)
+    w = np.ones(len(window)) if halflife is None else 0.5 ** ((origin - window) / (7.0 * float(halflife)))
+    wk = np.where(known, w[:, None], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pick = (np.where(known, diff, 0.0) * wk).sum(axis=0) / wk.sum(axis=0)
+        if weekday_weight:
+            same = (window[:, None] % 7) == ((origin + h)[None, :] % 7)  # (window nights, horizon)
+            ws = wk * same
+            day = (np.where(known, diff, 0.0) * ws).sum(axis=0) / ws.sum(axis=0)
+            pick = np.where(np.isfinite(day), (1 - weekday_weight) * pick + weekday_weight * day, pick)
     fc = otb[origin + h, h] + pick
     return fc if cap is None else np.minimum(fc, float(cap))

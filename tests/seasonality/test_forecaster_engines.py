@@ -82,7 +82,7 @@ def test_unconstrained_pickup_leaves_out_the_full_nights(n_open):
     full = pd.Series(np.arange(len(nights)) >= n_open, index=nights) & (np.arange(len(nights)) < 91)
     final = np.where(full.to_numpy()[:91], 90.0, 50.0)
     hist = pd.DataFrame({"A": final}, index=nights[:91])
-    f = DemandForecaster(pickup_weeks=13)
+    f = DemandForecaster(pickup_weeks=13, pickup_halflife=None, pickup_weekday=0.0)  # the plain mean pickup
     got = f._pickup(otb, hist, "A", ["A"], nights[90], 28, 28, full)
     expect = 50.0 if n_open >= 7 else 40.0 + float(np.mean(final - 40.0))
     np.testing.assert_allclose(got, expect)

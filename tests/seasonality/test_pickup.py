@@ -245,3 +245,132 @@ def test_no_cap_note_when_nothing_is_capped_and_gross_demand_is_not_called_sales
     pickup_notes = [n for n in gross.notes if n.startswith("pickup (")]
     assert not any(" 0 of " in n for n in pickup_notes), pickup_notes
     assert not any("can sell" in n for n in pickup_notes), pickup_notes
+
+
+# ---- weighted and weekday-specific pickup (issue #18, round fc18f)
+
+def _brute_pickup(otb, final, origin, horizon, weeks, halflife, weekday_weight):
+    """The weighted / weekday pickup forecast written out night by night, with np.average."""
+    out = []
+    for h in range(1, horizon + 1):
+        t = np.arange(max(0, origin - 7 * weeks + 1), origin + 1)
+        d = final[t] - otb[t, h]
+        w = np.ones(len(t)) if halflife is None else np.array([0.5 ** ((origin - x) / 7 / halflife) for x in t])
+        ok = np.isfinite(d)
+        allp = np.average(d[ok], weights=w[ok])
+        same = ok & (t % 7 == (origin + h) % 7)
+        dayp = np.average(d[same], weights=w[same]) if same.any() else allp
+        out.append(otb[origin + h, h] + (1 - weekday_weight) * allp + weekday_weight * dayp)
+    return np.array(out)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), weeks=st.integers(1, 20), halflife=st.one_of(st.none(), st.floats(0.2, 50)),
+       weekday_weight=st.floats(0, 1), origin=st.integers(3, 150), holes=st.floats(0, 0.5))
+def test_weighted_weekday_pickup_matches_its_definition(seed, weeks, halflife, weekday_weight, origin, holes):
+    """Against an independent night-by-night computation, with nights of unknown final demand (NaN) left out."""
+    rng = np.random.default_rng(seed)
+    n, L = origin + 20, 12
+    final = rng.poisson(40, n).astype(float)
+    otb = np.maximum(final[:, None] - rng.poisson(3, (n, L + 1)) * np.arange(L + 1)[None, :] / 2, 0)
+    final[: origin + 1][rng.random(origin + 1) < holes] = np.nan
+    final[origin] = 40.0  # at least one known night
+    got = pickup_forecast(otb, final, origin, 10, weeks=weeks, halflife=halflife, weekday_weight=weekday_weight)
+    np.testing.assert_allclose(got, _brute_pickup(otb, final, origin, 10, weeks, halflife, weekday_weight),
+                               rtol=1e-10, atol=1e-9)
+
+
+def test_default_pickup_is_the_plain_mean_and_a_long_halflife_tends_to_it():
+    rng = np.random.default_rng(3)
+    final = rng.poisson(40, 140).astype(float)
+    otb = np.maximum(final[:, None] - rng.poisson(3, (140, 11)) * np.arange(11)[None, :], 0)
+    plain = pickup_forecast(otb, final, 100, 10, weeks=8)
+    h = np.arange(1, 11)
+    np.testing.assert_allclose(plain, otb[100 + h, h] + np.mean(final[45:101, None] - otb[45:101][:, h], axis=0))
+    np.testing.assert_allclose(pickup_forecast(otb, final, 100, 10, weeks=8, halflife=1e9), plain, rtol=1e-7)
+    # a short half-life is (nearly) the last night's pickup alone
+    last = otb[100 + h, h] + final[100] - otb[100, h]
+    np.testing.assert_allclose(pickup_forecast(otb, final, 100, 10, weeks=8, halflife=0.001), last, atol=1e-9)
+
+
+def _weekday_booking_process(weeks: int, seed: int):
+    """One-night bookings: weekday ``d`` has Poisson(lam[d]) arrivals per night, booked ``L ~ Geometric(p[d]) - 1``
+    days ahead (Mon..Sun). Expected pickup from lead ``h`` on: ``lam[d] * P(L < h) = lam[d] * (1 - (1 - p[d]) ** h)``."""
+    rng = np.random.default_rng(seed)
+    lam = np.array([30, 30, 32, 35, 50, 60, 25], float)
+    p = np.array([0.05, 0.05, 0.05, 0.06, 0.15, 0.20, 0.08])
+    cal = pd.date_range("2023-01-02", periods=7 * weeks + 40, freq="D")  # starts on a Monday
+    wd = cal.day_of_week.to_numpy()
+    n = rng.poisson(lam[wd])
+    arrival = np.repeat(cal.to_numpy(), n)
+    lead = rng.geometric(np.repeat(p[wd], n)) - 1
+    m = len(arrival)
+    b = pd.DataFrame({
+        "booking_id": [f"W{i}" for i in range(m)],
+        "booking_date": (pd.DatetimeIndex(arrival) - pd.to_timedelta(lead, unit="D")).astype("datetime64[ns]"),
+        "arrival_date": pd.DatetimeIndex(arrival).astype("datetime64[ns]"),
+        "nights": np.ones(m, dtype="int64"), "rate": np.full(m, 100.0),
+        "segment": pd.array(["Leisure"] * m, dtype="string"), "status": pd.array(["stayed"] * m, dtype="string"),
+        "units": np.ones(m, dtype="int64"),
+    })
+    return b, cal, lam, p
+
+
+def test_weekday_pickup_recovers_the_weekday_pickup_of_simulated_bookings():
+    """Parameter recovery: with ``weekday_weight=1`` the pickup of each weekday at each lead is its expected
+    pickup ``lam[d] * (1 - (1 - p[d]) ** h)`` (within 4 standard errors); the pickup of all nights is not
+    (weekends book later and more: up to ~30 rooms apart), and ``weekday_weight=0.5`` lies halfway."""
+    weeks = 52
+    b, cal, lam, p = _weekday_booking_process(weeks, seed=11)
+    otb = on_the_books(b, start=cal[0], end=cal[-1], max_lead=14).total()
+    origin = 7 * weeks + 20
+    final = otb[:, 0]
+    h = np.arange(1, 15)
+    wd = cal[origin + h].day_of_week.to_numpy()
+    expect = lam[wd] * (1 - (1 - p[wd]) ** h)
+    se = np.sqrt(lam[wd] * (1 - (1 - p[wd]) ** h) / weeks)  # Poisson count over `weeks` nights of the weekday
+    day = pickup_forecast(otb, final, origin, 14, weeks=weeks, weekday_weight=1.0) - otb[origin + h, h]
+    assert np.all(np.abs(day - expect) < 4 * se), (day, expect)
+    pooled = pickup_forecast(otb, final, origin, 14, weeks=weeks) - otb[origin + h, h]
+    assert np.max(np.abs(pooled - expect)) > 10  # the plain pickup misses the weekday (a test that can fail)
+    half = pickup_forecast(otb, final, origin, 14, weeks=weeks, weekday_weight=0.5) - otb[origin + h, h]
+    np.testing.assert_allclose(half, (day + pooled) / 2, rtol=1e-10)
+
+
+def test_weighted_pickup_follows_a_change_in_the_booking_pace():
+    """Parameter recovery after a change: nights book 10 rooms late for 40 weeks, then 20 for the last 4; the
+    expected pickup at lead 1 now is 20. Equal weights over 13 weeks give 10 + 10 * 4 / 13 = 13.1, a 2-week
+    half-life 17.6 (the last 4 weeks weigh (1 - 0.5 ** 2) / (1 - 0.5 ** 6.5) = 76 % of the window)."""
+    n, L = 7 * 44 + 10, 3
+    late = np.where(np.arange(n) >= 7 * 40, 20.0, 10.0)
+    final = 60.0 + late
+    otb = np.repeat(final[:, None], L + 1, axis=1)
+    otb[:, 1:] -= late[:, None]
+    origin = 7 * 44 - 1
+    plain = pickup_forecast(otb, final, origin, 1, weeks=13)[0] - otb[origin + 1, 1]
+    wtd = pickup_forecast(otb, final, origin, 1, weeks=13, halflife=2)[0] - otb[origin + 1, 1]
+    np.testing.assert_allclose(plain, 10 + 10 * 28 / 91)
+    w = 0.5 ** (np.arange(91) / 14)
+    np.testing.assert_allclose(wtd, 10 + 10 * w[:28].sum() / w.sum())
+    assert wtd > 17.5 > 14 > plain
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(halflife=0.0), "halflife must be a positive number"), (dict(halflife=-2), "halflife must be a positive"),
+    (dict(halflife=float("nan")), "halflife"), (dict(halflife=True), "halflife"), (dict(halflife="8"), "halflife"),
+    (dict(weekday_weight=1.5), r"weekday_weight must be a number in \[0, 1\]"), (dict(weekday_weight=-0.1), "weekday_weight"),
+    (dict(weekday_weight=float("nan")), "weekday_weight"), (dict(weekday_weight=True), "weekday_weight"),
+])
+def test_pickup_forecast_refuses_bad_weights(kw, match):
+    with pytest.raises(ValueError, match=match):
+        pickup_forecast(np.ones((30, 5)), np.ones(20), origin=19, horizon=3, **kw)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(pickup_halflife=0), "pickup_halflife must be a positive number of weeks"),
+    (dict(pickup_halflife=float("inf")), "pickup_halflife"),
+    (dict(pickup_weekday=2), r"pickup_weekday must be a number in \[0, 1\]"), (dict(pickup_weekday=None), "pickup_weekday"),
+])
+def test_forecaster_refuses_bad_pickup_weights(hist_bookings, kw, match):
+    with pytest.raises(ValueError, match=match):
+        DemandForecaster(horizon=7, **kw, **FAST).fit(hist_bookings, as_of=AS_OF)
