@@ -28,13 +28,13 @@ Pickup forecast
 :func:`pickup_forecast`: for a night ``o + h`` after the origin ``o``,
 ``OTB(o + h, h) + mean(final(t') - OTB(t', h))`` over the ``weeks * 7``
 nights ``t' <= o`` (complete nights whose final demand is known at ``o``);
-the additive advanced pickup. Two refinements compared by Weatherford &
-Kimes (2003) are options: the nights of the window weighted by their age
-(``halflife``: the weight halves every ``halflife`` weeks, their
-"exponential" pickup) and the pickup of the same weekday (``weekday_weight``:
-the weekday-specific mean pickup at that lead, shrunk toward the mean pickup
-of all the window's nights; 1 is the weekday-specific pickup, 0 the plain
-one). A forecast of sales can be capped at what a night can sell (``cap``:
+the additive advanced pickup. Two refinements are options: the nights of
+the window weighted by their age (``halflife``: the weight halves every
+``halflife`` weeks; the simple, weighted and exponential pickup are
+compared by Weatherford & Kimes 2003) and the pickup of the same weekday
+(``weekday_weight``: the weekday-specific mean pickup at that lead, shrunk
+toward the mean pickup of all the window's nights; 1 is the
+weekday-specific pickup, 0 the plain one). A forecast of sales can be capped at what a night can sell (``cap``:
 the hotel's capacity, or the most sold on a night).
 """
 
