@@ -615,7 +615,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
         a boundary limit kept, or an interior maximum 2.9 below another one). One
         start, chosen by its value, decides which is reached. Where the result is a
         boundary limit, has ``a`` or ``b`` not identified, or lies on a ridge
-        (model's ``_needs_other_basin``), or started and ended in the small-``a, b`` basin, the
+        (model's ``_needs_other_basin``), or started and ended in the small-``a, b`` basin, or
+        started and ended in the large basin with a small ``a`` (a J-shaped Beta; findings_12p F1), the
         model is fitted again from the best start of the other basin (``_start_basin``: small
         ``a + b`` vs large) by the whole procedure of :meth:`_fit_collapsed_once` (a run along the
         common-dropout ridge stopped and that limit fitted, the no-dropout and two-point limits
@@ -624,10 +625,11 @@ class BaseTransactionModel(BaseLikelihoodModel):
         An interior fit that still ends in the small basin is then compared with the
         common-dropout limit fitted directly (:meth:`_ridge_comparison`; findings_12o A: every
         start led to a = 0.034, b = 0.19, 0.41 below that limit). Interior fits that are
-        identified in the large basin or on the way to the no-dropout limit (CDNOW; Online
-        Retail, a = 0.002, b = 6.7), and the no-dropout limit kept by the derivative test without
-        a full fit, cost nothing extra. A first fit that raises ModelFitError is refitted too
-        (from every start); the error stands where the refit does not succeed.
+        identified in the large basin with ``a`` not small (CDNOW, a = 0.79-0.89) or on the way to
+        the no-dropout limit from a small-basin start (Online Retail, a = 0.002, b = 6.7), and the
+        no-dropout limit kept by the derivative test without a full fit, cost nothing extra. A
+        first fit that raises ModelFitError is refitted too (from every start); the error stands
+        where the refit does not succeed.
         """
         basins = getattr(self, "_needs_other_basin", None)
         if basins is None or self.penalizer != 0:

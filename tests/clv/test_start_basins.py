@@ -363,3 +363,69 @@ def test_boundary_test_level_keeps_the_common_dropout_limit_over_a_not_significa
     assert 1e-3 < gap and 0.5 * stats.chi2.sf(2 * gap, 1) > 0.05  # better, not significantly
     assert tested.boundary_kind() == "common_dropout" and tested.log_likelihood_ == pytest.approx(limit_ll, abs=1e-5)
     assert "not significantly" in tested.boundary_ and f"{2 * gap:.3g}" in tested.boundary_
+
+
+# findings_12p F1, the mirror image of findings_12o A: MBG/NBD true (0.3, 3, 0.03, 0.4), 2,000 customers; the first
+# fit starts in the large-a,b basin (r = 0.3, a = 0.5, b = 2) and ends there with a small a (a J-shaped Beta),
+# identified or not, while the small basin's U-shaped maximum is better. (seed, the first fit's a and b before the
+# fix, its log-likelihood before the fix). Seed 74 is the findings' case; 71 and 82 were found by a multistart
+# sweep over seeds 70-99 of truths (0.3, 3, 0.03, 0.4), (0.5, 5, 0.05, 0.5), (0.4, 4, 0.04, 0.6), (1, 10, 0.08, 0.25)
+# (BG/NBD and MBG/NBD; no other case there).
+MIRROR_TRUTH = (0.3, 3, 0.03, 0.4)
+MIRROR_CASES = [
+    (74, 0.064, 10.08, -9562.41462),  # identified, no warning before; lifetimes: a = 0.017, b = 0.079, -9562.26222
+    pytest.param(71, 0.075, 15.16, None, marks=pytest.mark.slow),  # identified, 0.71 below the small basin's maximum
+    pytest.param(82, 0.0203, 2.93, None, marks=pytest.mark.slow),  # b not identified (a < 0.1: no refit before), 0.85 below
+]
+# lifetimes 0.11.3 ModifiedBetaGeoFitter on seed 74 (findings_12p F1; /tmp/newcomer12c/lt.json), a constant here
+LIFETIMES_74 = ((0.38948706692193696, 3.691783900330871, 0.016974887300942182, 0.07893062741024043), -9562.26222)
+
+
+class _NoMirrorCheck(ModifiedBetaGeoModel):
+    """The code before the fix: a large-basin fit with small a is not refitted from the small basin."""
+
+    _SMALL_BASIN_CHECK_MAX_A = 0.0
+
+
+@pytest.mark.parametrize("seed, a_before, b_before, ll_before", MIRROR_CASES)
+def test_mbgnbd_large_basin_small_a_fit_compared_with_the_small_basin(seed, a_before, b_before, ll_before, monkeypatch):
+    data = _data(simulate_mbgnbd, MIRROR_TRUTH, seed)
+    reference = _multistart_reference(mbgnbd_loglik_rows, data, MIRROR_TRUTH)
+    # the case still arises: without the check the fit stays in the large basin, below the reference
+    before = _fit(_NoMirrorCheck, data)
+    assert before._start_basin(before._start_used) == "large"
+    assert before.params_["a"] == pytest.approx(a_before, rel=1e-2) and before.params_["b"] == pytest.approx(b_before, rel=1e-2)
+    assert before.log_likelihood_ < reference - 0.1
+    if ll_before is not None:
+        assert before.log_likelihood_ == pytest.approx(ll_before, abs=1e-4)
+    calls = []
+    orig = ModifiedBetaGeoModel._other_basin_refit
+    monkeypatch.setattr(ModifiedBetaGeoModel, "_other_basin_refit", lambda self, *a: calls.append(1) or orig(self, *a))
+    for kw in ({}, {"boundary_test_level": 0.05}, {"detect_boundary": False}):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = ModifiedBetaGeoModel(**kw).fit(data)
+        ll = model.log_likelihood_
+        # reference: the independent likelihood maximised by scipy from starts in both basins and at the truth
+        assert ll >= reference - 1e-3, kw
+        assert model.boundary_ is None and model.not_identified_ == [], kw
+        assert model.params_["a"] + model.params_["b"] < 1, kw  # the small basin's U-shaped Beta
+        assert not [w for w in caught if w.category.__name__ in ("BoundaryWarning", "IdentificationWarning")], kw
+        assert _oracle_ll(mbgnbd_loglik_rows, data, model.params_.to_numpy()) == pytest.approx(ll, abs=1e-6), kw
+        if seed == 74:  # lifetimes' optimum: its parameters in the independent likelihood, and its reported value
+            assert ll >= _oracle_ll(mbgnbd_loglik_rows, data, LIFETIMES_74[0]) - 1e-6, kw
+            assert ll >= LIFETIMES_74[1] - 1e-4, kw
+            assert model.params_["a"] == pytest.approx(0.01697, rel=1e-3) and model.params_["b"] == pytest.approx(0.07893, rel=1e-3)
+    assert len(calls) == 3  # the other-basin refit ran in each fit
+
+
+def test_large_basin_fit_with_a_above_the_check_does_no_refit(monkeypatch):
+    """The check costs nothing where the large-basin fit has a >= _SMALL_BASIN_CHECK_MAX_A (CDNOW: a = 0.79-0.89)."""
+    data = _data(simulate_mbgnbd, (0.3, 3, 0.3, 3), 3)  # a = 0.315
+    calls = []
+    orig = ModifiedBetaGeoModel._other_basin_refit
+    monkeypatch.setattr(ModifiedBetaGeoModel, "_other_basin_refit", lambda self, *a: calls.append(1) or orig(self, *a))
+    model = _fit(ModifiedBetaGeoModel, data)
+    assert model._start_basin(model._start_used) == "large"
+    assert model.boundary_ is None and model.params_["a"] >= ModifiedBetaGeoModel._SMALL_BASIN_CHECK_MAX_A
+    assert calls == []
