@@ -143,13 +143,17 @@ def test_bgnbd_best_of_starts(seed):
 
 
 def test_interior_identified_fit_does_no_refit(monkeypatch):
-    """Where the first fit is interior and identified, the other basin is not tried (no extra cost)."""
-    data = _data(simulate_mbgnbd, (0.5, 5, 0.5, 2), 3)
+    """Where the first fit is interior and identified, in the large basin with a >= _SMALL_BASIN_CHECK_MAX_A (a = 0.80,
+    as CDNOW's 0.79-0.89), the other basin is not tried (no extra cost). (The data here were (0.5, 5, 0.5, 2), seed 3,
+    before that check: a = 0.35 now gets the small-basin refit, findings_12p F1.)"""
+    data = _data(simulate_mbgnbd, (0.5, 5, 1, 3), 4)
     calls = []
     orig = ModifiedBetaGeoModel._other_basin_refit
     monkeypatch.setattr(ModifiedBetaGeoModel, "_other_basin_refit", lambda self, *a: calls.append(1) or orig(self, *a))
     model = _fit(ModifiedBetaGeoModel, data)
     assert model.boundary_ is None and model.not_identified_ == []
+    assert model._start_basin(model._start_used) == "large"
+    assert model.params_["a"] >= ModifiedBetaGeoModel._SMALL_BASIN_CHECK_MAX_A
     assert calls == []
 
 
@@ -368,15 +372,26 @@ def test_boundary_test_level_keeps_the_common_dropout_limit_over_a_not_significa
 # findings_12p F1, the mirror image of findings_12o A: MBG/NBD true (0.3, 3, 0.03, 0.4), 2,000 customers; the first
 # fit starts in the large-a,b basin (r = 0.3, a = 0.5, b = 2) and ends there with a small a (a J-shaped Beta),
 # identified or not, while the small basin's U-shaped maximum is better. (seed, the first fit's a and b before the
-# fix, its log-likelihood before the fix). Seed 74 is the findings' case; 71 and 82 were found by a multistart
-# sweep over seeds 70-99 of truths (0.3, 3, 0.03, 0.4), (0.5, 5, 0.05, 0.5), (0.4, 4, 0.04, 0.6), (1, 10, 0.08, 0.25)
-# (BG/NBD and MBG/NBD; no other case there).
+# fix, its log-likelihood before the fix). Seed 74 is the findings' case; 71 and 82 were found by refitting every
+# large-basin fit from the small basin (seeds 70-99 of truths (0.3, 3, 0.03, 0.4), (0.5, 5, 0.05, 0.5),
+# (0.4, 4, 0.04, 0.6), (1, 10, 0.08, 0.25), 2,000 customers, BG/NBD and MBG/NBD: no other case), and 207 the same
+# way (seeds 200-229 of those and (0.5, 5, 0.1, 1), (0.3, 3, 0.2, 2), (0.5, 5, 0.02, 0.1), (0.8, 8, 0.05, 2), 500-3,000
+# customers: the only case, a = 0.35, which set _SMALL_BASIN_CHECK_MAX_A = 0.5 rather than 0.2).
 MIRROR_TRUTH = (0.3, 3, 0.03, 0.4)
 MIRROR_CASES = [
-    (74, 0.064, 10.08, -9562.41462),  # identified, no warning before; lifetimes: a = 0.017, b = 0.079, -9562.26222
-    pytest.param(71, 0.075, 15.16, None, marks=pytest.mark.slow),  # identified, 0.71 below the small basin's maximum
-    pytest.param(82, 0.0203, 2.93, None, marks=pytest.mark.slow),  # b not identified (a < 0.1: no refit before), 0.85 below
+    (MIRROR_TRUTH, 74, 0.064, 10.08, -9562.41462),  # identified, no warning; lifetimes: a = 0.017, b = 0.079, -9562.26222
+    pytest.param(MIRROR_TRUTH, 71, 0.075, 15.16, None, marks=pytest.mark.slow),  # identified, 0.71 below
+    pytest.param(MIRROR_TRUTH, 82, 0.0203, 2.93, None, marks=pytest.mark.slow),  # b not identified (a < 0.1), 0.85 below
+    ((0.3, 3, 0.2, 2), 207, 0.348, 11.06, None),  # 500 customers (_sweep_data), identified, 0.32 below
 ]
+
+
+def _sweep_data(truth, seed):
+    """The sweep's data for seeds >= 200: n drawn from 500-3,000 customers first, then T as in :func:`_data`."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([500, 1000, 2000, 3000]))
+    T = rng.uniform(1, 39, n).round()
+    return simulate_mbgnbd(*truth, n_customers=n, T=T, seed=seed)[["frequency", "recency", "T"]]
 # lifetimes 0.11.3 ModifiedBetaGeoFitter on seed 74 (findings_12p F1; /tmp/newcomer12c/lt.json), a constant here
 LIFETIMES_74 = ((0.38948706692193696, 3.691783900330871, 0.016974887300942182, 0.07893062741024043), -9562.26222)
 
@@ -387,10 +402,11 @@ class _NoMirrorCheck(ModifiedBetaGeoModel):
     _SMALL_BASIN_CHECK_MAX_A = 0.0
 
 
-@pytest.mark.parametrize("seed, a_before, b_before, ll_before", MIRROR_CASES)
-def test_mbgnbd_large_basin_small_a_fit_compared_with_the_small_basin(seed, a_before, b_before, ll_before, monkeypatch):
-    data = _data(simulate_mbgnbd, MIRROR_TRUTH, seed)
-    reference = _multistart_reference(mbgnbd_loglik_rows, data, MIRROR_TRUTH)
+@pytest.mark.parametrize("truth, seed, a_before, b_before, ll_before", MIRROR_CASES)
+def test_mbgnbd_large_basin_small_a_fit_compared_with_the_small_basin(truth, seed, a_before, b_before, ll_before, monkeypatch):
+    """findings_12p F1: a large-basin fit with a small a (J-shaped Beta) is compared with the small basin."""
+    data = _data(simulate_mbgnbd, truth, seed) if seed < 200 else _sweep_data(truth, seed)
+    reference = _multistart_reference(mbgnbd_loglik_rows, data, truth)
     # the case still arises: without the check the fit stays in the large basin, below the reference
     before = _fit(_NoMirrorCheck, data)
     assert before._start_basin(before._start_used) == "large"
@@ -418,14 +434,3 @@ def test_mbgnbd_large_basin_small_a_fit_compared_with_the_small_basin(seed, a_be
             assert model.params_["a"] == pytest.approx(0.01697, rel=1e-3) and model.params_["b"] == pytest.approx(0.07893, rel=1e-3)
     assert len(calls) == 3  # the other-basin refit ran in each fit
 
-
-def test_large_basin_fit_with_a_above_the_check_does_no_refit(monkeypatch):
-    """The check costs nothing where the large-basin fit has a >= _SMALL_BASIN_CHECK_MAX_A (CDNOW: a = 0.79-0.89)."""
-    data = _data(simulate_mbgnbd, (0.3, 3, 0.3, 3), 3)  # a = 0.315
-    calls = []
-    orig = ModifiedBetaGeoModel._other_basin_refit
-    monkeypatch.setattr(ModifiedBetaGeoModel, "_other_basin_refit", lambda self, *a: calls.append(1) or orig(self, *a))
-    model = _fit(ModifiedBetaGeoModel, data)
-    assert model._start_basin(model._start_used) == "large"
-    assert model.boundary_ is None and model.params_["a"] >= ModifiedBetaGeoModel._SMALL_BASIN_CHECK_MAX_A
-    assert calls == []
