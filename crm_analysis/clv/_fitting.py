@@ -43,7 +43,14 @@ import pandas as pd
 from scipy import optimize
 
 from crm_analysis._validate import NotFittedAttributes
-from crm_analysis.exceptions import BoundaryWarning, CRMAnalysisError, HessianWarning, IdentificationWarning, InputError
+from crm_analysis.exceptions import (
+    BoundaryWarning,
+    ConvergenceWarning,
+    CRMAnalysisError,
+    HessianWarning,
+    IdentificationWarning,
+    InputError,
+)
 
 from .results import FitResult
 
@@ -397,11 +404,46 @@ class LikelihoodFitter(NotFittedAttributes):
         lp = np.asarray(res.x, float)
         self._warn_if_at_bound(lp)
         lp, H = self._newton_polish(lp, fun_grad, arrays, weights)
-        f_final = fun_grad(lp)[0]  # cached: the last point evaluated
+        f_final, g_final = fun_grad(lp)  # cached: the last point evaluated
+        converged = bool(res.success or grad_ok)
+        if converged and not on_ridge:
+            # the optimiser's own "success" is not enough: L-BFGS-B also reports it when a line search shrank its
+            # step to nothing ("relative reduction of f"), e.g. after a trial point where the likelihood was not
+            # finite (findings_12p Finding 4: converged after 2 iterations, 116 log-likelihood units low)
+            converged = self._stationary(lp, g_final)
         loglik = -(f_final - float(self.penalizer) * float(lp @ lp)) * float(weights.sum()) if f_final < 1e300 else None
         self._set_fit_results(
-            lp, arrays, weights, converged=bool(res.success or grad_ok), n_iter=n_iter, hessian=H, loglik=loglik
+            lp, arrays, weights, converged=converged, n_iter=n_iter, hessian=H, loglik=loglik
         )
+
+    #: largest projected gradient of the objective (mean negative log-likelihood per customer, log parameters)
+    #: at which a fit counts as converged; the Newton polish takes it to ~1e-10 at a maximum
+    _STATIONARY_GTOL = 1e-4
+
+    def _stationary(self, lp: np.ndarray, grad: np.ndarray) -> bool:
+        """Whether ``lp`` is a stationary point: the projected gradient at most ``_STATIONARY_GTOL``, else a ConvergenceWarning.
+
+        Components at a bound whose gradient points out of the box are left out (a maximum on the
+        bound). The warning names the model, the gradient and the parameters; ``converged_`` is then False.
+        """
+        g = np.array(grad, float)
+        lo_b, hi_b = np.array(self._log_bounds(), float).T
+        g[(lp <= lo_b + 1e-9) & (g > 0)] = 0.0  # the objective falls towards the lower bound: a maximum there
+        g[(lp >= hi_b - 1e-9) & (g < 0)] = 0.0
+        gmax = float(np.max(np.abs(g))) if g.size else 0.0
+        if math.isfinite(gmax) and gmax <= self._STATIONARY_GTOL:
+            return True
+        warnings.warn(
+            f"{type(self).__name__}: the optimiser stopped at a point that is not a maximum of the likelihood: the "
+            f"gradient of the mean log-likelihood per customer (log parameters) is "
+            f"{dict(zip(self._param_names, np.round(-g, 6).tolist()))} at parameters "
+            f"{dict(zip(self._param_names, np.exp(lp).round(6).tolist()))} (tolerance {self._STATIONARY_GTOL:g}); "
+            f"converged_ is False and the estimates are not reliable ({self._data_description()}). Try other "
+            "starting values or a small penalizer.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+        return False
 
     #: whether the model has ``_weighted_loglik_hessian`` (log-likelihood, gradient and Hessian in the log
     #: parameters): the fit then tries :meth:`_newton_fit` first
@@ -730,9 +772,14 @@ class LikelihoodFitter(NotFittedAttributes):
             np.linalg.cholesky(H)
         except np.linalg.LinAlgError:
             warnings.warn(
-                f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
-                f"parameters are not (all) identified by these data and standard errors are NaN; not_identified_ lists "
-                f"them all ({self._data_description()}). {_why_not_identified(free, values)}{self._few_data_note()}".rstrip(),
+                (f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
+                 f"parameters are not (all) identified by these data and standard errors are NaN; not_identified_ lists "
+                 f"them all ({self._data_description()}). {_why_not_identified(free, values)}{self._few_data_note()}"
+                 if converged else
+                 f"{type(self).__name__}: the Hessian at the point the optimiser stopped is singular or not positive "
+                 f"definite, and that point is not a maximum (see the ConvergenceWarning): the standard errors are NaN "
+                 f"and not_identified_ lists all parameters, which says nothing about whether the data identify them "
+                 f"({self._data_description()}).").rstrip(),
                 HessianWarning,
                 stacklevel=5,
             )

@@ -56,7 +56,7 @@ from scipy import special
 from ._special import digamma_difference, log1pexp_and_expit, log_rising
 from ._validation import check_times as _check_times
 from .base import wdot
-from .common_dropout import _CommonDropoutModel
+from .common_dropout import _LOG_P_MAX, _CommonDropoutModel
 from .nbd import _check_counts_and_times, nbd_pmf
 from .simulate import simulate_two_point_nbd
 
@@ -98,7 +98,9 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
     _first: float = 0.0
 
     def _log_upper_bounds(self) -> np.ndarray:
-        return np.array([np.inf, np.inf, 0.0])  # pi <= 1
+        # pi < 1 strictly: at pi = 1 the likelihood is -inf (a repeat buyer cannot be a certain dropout), and a
+        # trial point there stalled L-BFGS-B (see _P_MAX in common_dropout)
+        return np.array([np.inf, np.inf, _LOG_P_MAX])
 
     def _dropout_start(self, tscale: float, rate: float, f: float) -> float:
         return float(np.clip(f * 0.3, 1e-6, 0.9))
