@@ -57,13 +57,16 @@ from .simulate import simulate_exponential_nbd, simulate_geometric_nbd
 __all__ = ["GeometricNBDModel", "ModifiedGeometricNBDModel", "ExponentialNBDModel"]
 
 
-#: Largest dropout probability or share (``p``, ``pi``) the limits' optimisers may try, ``1 - 1e-10``: at 1 the
-#: likelihood is ``-inf`` wherever some customer bought again after it (MBG/NBD limits: any repeat purchase). With
-#: the bound at 1 itself, L-BFGS-B's first projected step landed there; the objective's stand-in for ``-inf`` (a huge
-#: value with a zero gradient) made its line search shrink the step to nothing, and it reported convergence ("relative
-#: reduction of f") at a point that was not a maximum: ZeroInflatedNBDModel 116 log-likelihood units low after 2
-#: iterations, 4.1 and 9.4 low inside the Pareto/NBD fit (findings_12p, Finding 4). Just below 1 the likelihood is
-#: finite with a steep gradient, and the line search backs off as it should.
+#: Largest dropout probability or share (``p``, ``pi``) the optimisers of the MBG/NBD's and Pareto/NBD's limits may
+#: try, ``1 - 1e-10``: at 1 their likelihood is ``-inf`` wherever a customer bought again (a certain dropout leaves
+#: at the first purchase). With the bound at 1 itself, L-BFGS-B's first projected step landed there; the objective's
+#: stand-in for ``-inf`` (a huge value with a zero gradient) made its line search shrink the step to nothing, and it
+#: reported convergence ("relative reduction of f") at a point that was not a maximum: ZeroInflatedNBDModel 116
+#: log-likelihood units low after 2 iterations, 4.1 and 9.4 low inside the Pareto/NBD fit (findings_12p, Finding 4).
+#: Just below 1 the likelihood is finite with a steep gradient, and the line search backs off as it should. The
+#: BG/NBD's limits keep ``p <= 1``: there ``p = 1`` (dropout at the first repeat purchase) is a finite limit where
+#: nobody bought twice (5 repeat buyers, each once: the common-dropout limit at ``p = 1``); where it is not, the
+#: stationarity check of the fit (``LikelihoodFitter._stationary``) reports a stall.
 _P_MAX = 1.0 - 1e-10
 _LOG_P_MAX = float(np.log(_P_MAX))
 
@@ -184,7 +187,7 @@ class GeometricNBDModel(_CommonDropoutModel):
     _first: float = 0.0
 
     def _log_upper_bounds(self) -> np.ndarray:
-        return np.array([np.inf, np.inf, _LOG_P_MAX])  # p < 1 (see _P_MAX)
+        return np.array([np.inf, np.inf, _LOG_P_MAX if self._first else 0.0])  # p < 1 for the MBG/NBD (_P_MAX)
 
     def _dropout_start(self, tscale: float, rate: float, f: float) -> float:
         return float(np.clip(f * 0.3, 1e-6, 0.9))

@@ -98,9 +98,9 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
     _first: float = 0.0
 
     def _log_upper_bounds(self) -> np.ndarray:
-        # pi < 1 strictly: at pi = 1 the likelihood is -inf (a repeat buyer cannot be a certain dropout), and a
-        # trial point there stalled L-BFGS-B (see _P_MAX in common_dropout)
-        return np.array([np.inf, np.inf, _LOG_P_MAX])
+        # pi < 1 strictly in the zero-inflated NBD: at pi = 1 its likelihood is -inf (a repeat buyer cannot be a
+        # certain dropout), and a trial point there stalled L-BFGS-B (common_dropout._P_MAX)
+        return np.array([np.inf, np.inf, _LOG_P_MAX if self._first else 0.0])
 
     def _dropout_start(self, tscale: float, rate: float, f: float) -> float:
         return float(np.clip(f * 0.3, 1e-6, 0.9))
