@@ -1250,6 +1250,32 @@ class BaseTransactionModel(BaseLikelihoodModel):
             return False
         return self._two_point_vs_nbd(limit.log_likelihood_, self._nbd_limit[1])[0]
 
+    #: z-score of the excess of customers without repeat purchase over the NBD limit's expected number above
+    #: which the data count as zero-inflated (then the two-point limit is fitted and compared)
+    _EXCESS_ZEROS_Z = 3.0
+
+    def _two_point_worth_comparing(self, x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> bool:
+        """Whether the full fit must be compared with the two-point limit although it did not end near it.
+
+        Where the fit is not clearly interior and identified (some parameter in ``not_identified_``) or
+        the data have more customers without a repeat purchase than the NBD limit expects (by
+        ``_EXCESS_ZEROS_Z`` binomial standard deviations): the full likelihood can then have a local
+        maximum far from the two-point limit and below it (findings_12p Finding 2: Pareto/NBD ``s =
+        0.046, beta = 18.5``, 24.4 below the limit on data with 54 % certain dropouts). An identified
+        interior fit on data without excess zeros (CDNOW) costs nothing extra.
+        """
+        if getattr(self, "not_identified_", None):
+            return True
+        nbd = getattr(self, "_nbd_limit", None)
+        if nbd is None:
+            return False
+        r, alpha = np.exp(np.asarray(nbd[0][0], float))
+        p0 = np.exp(-r * np.log1p(T / alpha))  # NBD P(X(T) = 0) per row
+        expected = wdot(counts, p0)
+        sd = math.sqrt(max(wdot(counts, p0 * (1.0 - p0)), 1e-12))
+        observed = float(counts[x == 0].sum())
+        return bool(observed - expected > self._EXCESS_ZEROS_Z * sd)
+
     def _two_point_is_best(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, ll_nbd: float) -> bool:
         """Fit the two-point limit when the full fit ended near it; keep the limit when it is at least as good.
 
@@ -1266,8 +1292,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
             return False
         near = self._near_two_point(T, counts)
         if not near and getattr(self, "_two_point_fit", None) is None and not (
-                self.log_likelihood_ < ll_nbd + max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL)):
-            return False  # neither near the limit nor about to be the NBD limit: nothing to compare
+                self.log_likelihood_ < ll_nbd + max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL)) and not (
+                self._two_point_worth_comparing(x, T, counts)):
+            return False  # an identified interior fit on data without excess zeros: nothing to compare
         limit = self._two_point_limit_fit(x, t_x, T, counts, hint=self._two_point_start())
         if limit is None:
             return False
