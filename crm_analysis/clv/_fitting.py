@@ -402,8 +402,10 @@ class LikelihoodFitter(NotFittedAttributes):
                 "a small penalizer (e.g. 0.01) keeps the parameters finite."
             )
         lp = np.asarray(res.x, float)
-        self._warn_if_at_bound(lp)
         lp, H = self._newton_polish(lp, fun_grad, arrays, weights)
+        # after the polish: its strict L-BFGS-B run can end at the bound where the first run did not (findings_12p
+        # Finding 3b, y_140: beta = e^-30 with no BoundaryWarning)
+        self._warn_if_at_bound(lp)
         f_final, g_final = fun_grad(lp)  # cached: the last point evaluated
         converged = bool(res.success or grad_ok)
         if converged and not on_ridge:
@@ -846,9 +848,11 @@ class LikelihoodFitter(NotFittedAttributes):
         if at_bound.any():
             names = [n for n, b in zip(self._param_names, at_bound) if b]
             warnings.warn(
-                f"{type(self).__name__}: parameter(s) {names} ran to the bound exp(+-{_LOG_BOUND:g}): the likelihood "
-                f"is maximised on the boundary of the parameter space, where the model degenerates "
-                f"({self._data_description()}). Use the limiting model or a penalizer.",
+                f"{type(self).__name__}: parameter(s) {names} ran to the bound exp(+-{_LOG_BOUND:g}) of the "
+                f"optimiser, where the likelihood still rises outwards: its maximum lies at or beyond that bound, "
+                f"towards the boundary of the parameter space where the model degenerates, and the estimates are the "
+                f"point at the bound, possibly a little below that maximum ({self._data_description()}). Use the "
+                f"limiting model or a penalizer.",
                 BoundaryWarning,
                 stacklevel=5,
             )

@@ -19,7 +19,7 @@ from clv_likelihood_oracles import zero_inflated_nbd_max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_analysis.clv import ConvergenceWarning, HessianWarning, ParetoNBDModel, ZeroInflatedNBDModel, simulate_two_point_nbd
+from crm_analysis.clv import BoundaryWarning, ConvergenceWarning, HessianWarning, ParetoNBDModel, ZeroInflatedNBDModel, simulate_two_point_nbd
 from crm_analysis.clv.two_point_dropout import TwoPointGeometricNBDModel
 
 #: findings_12p's "z" sets: seed -> (customers, pi, r, alpha)
@@ -96,7 +96,7 @@ def test_a_stalled_optimiser_is_not_reported_as_converged(monkeypatch):
     assert m.log_likelihood_ < _oracle(d) - 1.0  # the stall itself (116 low in findings_12p)
 
 
-@pytest.mark.parametrize("data", [pytest.param(lambda: _z(83), id="z_83"),
+@pytest.mark.parametrize("data", [pytest.param(lambda: _y(115), id="y_115"), pytest.param(lambda: _z(83), id="z_83"),
                                   pytest.param(lambda: _y(117), id="y_117")])
 def test_pareto_nbd_is_not_below_the_two_point_limit(data):
     """Findings 2-3: the Pareto/NBD kept an interior point 24.4 below the two-point limit (y_115, not compared:
@@ -131,3 +131,13 @@ def test_zero_inflated_nbd_property_against_multistart(seed, n, pi, r, ratio):
     if m.converged_:
         assert math.isfinite(m.log_likelihood_)
         assert np.max(np.abs(_mean_gradient(m, d))) < 1e-4
+
+
+def test_a_parameter_at_the_optimisers_bound_is_always_named():
+    """findings_12p Finding 3b, y_140: beta ended at e^-30 after the polish (the first run stopped short of the
+    bound), with only an IdentificationWarning; now a BoundaryWarning names beta and says the maximum may lie
+    beyond the bound (there it does: an unbounded Nelder-Mead reaches 0.85 higher, findings_12p)."""
+    d = _y(140)
+    with pytest.warns(BoundaryWarning, match=r"\['beta'\] ran to the bound .* at or beyond that bound"):
+        m = ParetoNBDModel().fit(d)
+    assert m.params_["beta"] <= math.exp(-30.0) * (1 + 1e-9)
