@@ -10,6 +10,7 @@ names it exported before the split are still importable from here.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -1209,6 +1210,16 @@ class BaseTransactionModel(BaseLikelihoodModel):
             with warnings.catch_warnings(record=True) as limit_warnings:
                 warnings.simplefilter("always")
                 limit._fit_arrays(limit._prepare(x, t_x, T), counts)
+                if not limit.converged_ and limit._start_hint is not None:
+                    # not a maximum from the hint (ConvergenceWarning): the limit's own starts, the better kept
+                    other = cls()
+                    other.columns_, other._fit_info, other._ridge_stop = limit.columns_, limit._fit_info, _pi_vanishes
+                    first = len(limit_warnings)
+                    with contextlib.suppress(ModelFitError, _RidgeReached):
+                        other._fit_arrays(other._prepare(x, t_x, T), counts)
+                        if other.converged_ or other.log_likelihood_ > limit.log_likelihood_:
+                            limit = other
+                            del limit_warnings[:first]  # the first run's warnings were about its point
         except (ModelFitError, _RidgeReached):
             self._two_point_fit = False
             return None
