@@ -85,6 +85,7 @@ class BetaGeoModel(BaseTransactionModel):
     _limit_model_class = NBDModel
     _ridge_model_class = GeometricNBDModel
     _two_point_model_class = TwoPointGeometricNBDModel
+    _excess_zeros_test = False  # MBG/NBD too (base: _excess_zeros_test)
 
     _param_names = ("r", "alpha", "a", "b")
     _analytic_gradient = True
@@ -256,6 +257,18 @@ class BetaGeoModel(BaseTransactionModel):
     #: b = 11.1, 0.32 below a = 0.073, b = 0.12). CDNOW (a = 0.79-0.89) stays above it; Online Retail (a =
     #: 0.002-0.003, b = 6.7-11.9) starts in the small basin, so neither pays for a refit.
     _SMALL_BASIN_CHECK_MAX_A = 0.5
+
+    def _two_point_worth_comparing(self, x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> bool:
+        """As the base model, but ``a`` or ``b`` not identified with ``a < _OTHER_BASIN_MIN_A`` is the way to the no-dropout limit.
+
+        There the boundary check compares the no-dropout limit, and the two-point limit (``a, b -> 0``
+        together) lies the other way (the rule of :meth:`_needs_other_basin`); on Online Retail (a = 0.002-0.003,
+        b = 6.7-11.9, a and b not identified) the two-point fit took a third of the fit's time for nothing.
+        MBG/NBD alike (on the 34 zero-inflated data sets of findings_12p the result is the same without it).
+        """
+        if float(self.params_["a"]) < self._OTHER_BASIN_MIN_A:
+            return False
+        return super()._two_point_worth_comparing(x, T, counts)
 
     def _needs_other_basin(self) -> bool:
         """Whether the fit may sit in the wrong basin (then it is fitted again from the other one).
