@@ -38,6 +38,17 @@ from ._validation import TransactionData, check_transaction_data, collapse_rows,
 from ._validation import as_weights as _as_weights
 from .results import FitResult
 
+
+def _boundary_lr_p_value(lr: float) -> float:
+    """p-value of a likelihood-ratio statistic for one parameter on the boundary of its space.
+
+    The statistic's null distribution is the 50:50 mixture of chi-square(0) and chi-square(1)
+    (Self & Liang 1987), so the p-value is half the chi-square(1) tail.
+    """
+    from scipy import stats
+
+    return 0.5 * float(stats.chi2.sf(lr, 1))
+
 __all__ = [
     "ModelFitError",
     "NotFittedError",
@@ -694,10 +705,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 note = (f"the full model's maximum found by the optimiser ({self._params_text()}) is {ll_lim - ll_current:.4g} "
                         f"below it in log-likelihood ({ll_current:.10g} vs {ll_lim:.10g})")
             elif level is not None and ll_lim > self._nbd_limit[1]:
-                from scipy import stats
-
                 lr = max(2.0 * (ll_current - ll_lim), 0.0)
-                p_value = 0.5 * float(stats.chi2.sf(lr, 1))
+                p_value = _boundary_lr_p_value(lr)
                 if p_value > float(level):
                     note = (f"the full model's maximum found by the optimiser ({self._params_text()}) is better by "
                             f"{ll_current - ll_lim:.4g} in log-likelihood, not significantly (likelihood-ratio statistic "
@@ -834,18 +843,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
         lr = 2.0 * (self.log_likelihood_ - ll_first)
         if self.log_likelihood_ > ll_first + tol:
             if level is not None and first_limit and not refit_limit:
-                from scipy import stats
-
-                return 0.5 * float(stats.chi2.sf(lr, 1)) <= float(level), ""
+                return _boundary_lr_p_value(lr) <= float(level), ""
             if refit_limit and not first_limit:  # the reason names the maximum the limit replaced (findings_12o A)
                 full = ", ".join(f"{k} = {v:.4g}" for k, v in first["params_"].items())
                 return True, (f"the full model's maximum from the first start ({full}) is {lr / 2:.4g} below it in "
                               f"log-likelihood ({ll_first:.10g} vs {self.log_likelihood_:.10g})")
             return True, ""
         if level is not None and refit_limit and not first_limit:
-            from scipy import stats
-
-            p_value = 0.5 * float(stats.chi2.sf(max(-lr, 0.0), 1))
+            p_value = _boundary_lr_p_value(max(-lr, 0.0))
             if p_value > float(level):
                 full = ", ".join(f"{k} = {v:.4g}" for k, v in first["params_"].items())
                 return True, (
@@ -950,10 +955,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
             return
         level = getattr(self, "boundary_test_level", None)
         if level is not None:
-            from scipy import stats
-
             lr = max(2.0 * (self.log_likelihood_ - ll_nbd), 0.0)
-            p_value = 0.5 * float(stats.chi2.sf(lr, 1))  # 50:50 mixture of chi2(0) and chi2(1) (Self & Liang 1987)
+            p_value = _boundary_lr_p_value(lr)  # 50:50 mixture of chi2(0) and chi2(1) (Self & Liang 1987)
             if p_value > float(level):
                 full = ", ".join(f"{k} = {v:.4g}" for k, v in self.params_.items())
                 self._set_boundary_fit(
@@ -966,7 +969,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
             ridge = self._ridge_limit
             if ridge is not None and ridge.log_likelihood_ > ll_nbd:
                 lr = max(2.0 * (self.log_likelihood_ - ridge.log_likelihood_), 0.0)
-                p_value = 0.5 * float(stats.chi2.sf(lr, 1))  # one parameter (1/s or 1/(a+b+1)) on its boundary
+                p_value = _boundary_lr_p_value(lr)  # one parameter (1/s or 1/(a+b+1)) on its boundary
                 if p_value > float(level):
                     full = ", ".join(f"{k} = {v:.4g}" for k, v in self.params_.items())
                     self._set_ridge_fit(
@@ -1245,12 +1248,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
         and chi-square(1) (``pi`` on its boundary 0; Self & Liang 1987), at ``boundary_test_level``
         or, without one, ``_TWO_POINT_LEVEL``.
         """
-        from scipy import stats
-
         level = getattr(self, "boundary_test_level", None)
         level = float(level) if level is not None else self._TWO_POINT_LEVEL
         lr = max(2.0 * (ll_tp - ll_nbd), 0.0)
-        p_value = 0.5 * float(stats.chi2.sf(lr, 1)) if lr > 0 else 1.0
+        p_value = _boundary_lr_p_value(lr) if lr > 0 else 1.0
         return p_value <= level, (f"likelihood-ratio statistic against the NBD limit {lr:.3g}, p = {p_value:.3g}, "
                                   f"level {level:g}")
 
