@@ -611,7 +611,7 @@ class LikelihoodFitter(NotFittedAttributes):
         f0, g0 = fun_grad(lp)  # (the optimiser's last point: usually remembered)
         H = self._hessian(lp, arrays, weights, fun_grad=fun_grad)
         total = float(weights.sum())
-        if np.any(np.abs(lp) >= _LOG_BOUND - 1e-6) or not np.all(np.isfinite(H)):
+        if self._at_optimiser_bound(lp).any() or not np.all(np.isfinite(H)):
             return lp, H
         try:
             np.linalg.cholesky(H)
@@ -650,10 +650,24 @@ class LikelihoodFitter(NotFittedAttributes):
         return lp, H
 
     def _log_bounds(self) -> list[tuple[float, float]]:
-        """Bounds of the log parameters: ``+-_LOG_BOUND``, and below a model's ``_log_upper_bounds()`` (e.g. log p <= 0)."""
+        """Bounds of the log parameters: ``+-_LOG_BOUND``, below a model's ``_log_upper_bounds()`` (e.g. log p <= 0),
+        and a model's own ``_log_lower_bounds()`` where it has them (Pareto/NBD: log beta down to -600)."""
+        k = len(self._param_names)
         upper = getattr(self, "_log_upper_bounds", None)
-        ub = np.full(len(self._param_names), _LOG_BOUND) if upper is None else np.minimum(upper(), _LOG_BOUND)
-        return [(-_LOG_BOUND, float(u)) for u in ub]
+        lower = getattr(self, "_log_lower_bounds", None)
+        ub = np.full(k, _LOG_BOUND) if upper is None else np.minimum(upper(), _LOG_BOUND)
+        lb = np.full(k, -_LOG_BOUND) if lower is None else np.asarray(lower(), float)
+        return [(float(lo), float(u)) for lo, u in zip(lb, ub)]
+
+    def _at_optimiser_bound(self, lp: np.ndarray) -> np.ndarray:
+        """Which log parameters are at the optimiser's bound: the lower bound of :meth:`_log_bounds`, or ``+_LOG_BOUND``.
+
+        A model's own upper bounds below ``_LOG_BOUND`` (``log p <= log(1 - 1e-10)``, where the
+        likelihood is -inf at 1) are not counted: they bound the parameter space, not the optimiser.
+        """
+        lp = np.asarray(lp, float)
+        lo_b = np.array([b[0] for b in self._log_bounds()], float)
+        return (lp <= lo_b + 1e-6) | (lp >= _LOG_BOUND - 1e-6)
 
     def _subset(self, arrays: Sequence[np.ndarray], idx: np.ndarray) -> tuple[np.ndarray, ...]:
         """Arrays of a subset of the rows (for choosing starting values)."""
@@ -877,13 +891,15 @@ class LikelihoodFitter(NotFittedAttributes):
         return info or "data not described"
 
     def _warn_if_at_bound(self, lp: np.ndarray) -> None:
-        """BoundaryWarning for log parameters at the optimisation bound ``+-_LOG_BOUND``."""
-        at_bound = np.abs(np.asarray(lp, float)) >= _LOG_BOUND - 1e-6
+        """BoundaryWarning for log parameters at the optimiser's bound (:meth:`_at_optimiser_bound`), naming each bound."""
+        lp = np.asarray(lp, float)
+        at_bound = self._at_optimiser_bound(lp)
         if at_bound.any():
             names = [n for n, b in zip(self._param_names, at_bound) if b]
+            where = ", ".join(f"{n} = exp({v:+.0f})" for n, v, b in zip(self._param_names, lp, at_bound) if b)
             warnings.warn(
-                f"{type(self).__name__}: parameter(s) {names} ran to the bound exp(+-{_LOG_BOUND:g}) of the "
-                f"optimiser, where the likelihood still rises outwards: its maximum lies at or beyond that bound, "
+                f"{type(self).__name__}: parameter(s) {names} ran to the bound of the optimiser ({where}), where "
+                f"the likelihood still rises outwards: its maximum lies at or beyond that bound, "
                 f"towards the boundary of the parameter space where the model degenerates, and the estimates are the "
                 f"point at the bound, possibly a little below that maximum ({self._data_description()}). Use the "
                 f"limiting model or a penalizer.",

@@ -33,7 +33,7 @@ from crm_analysis.exceptions import (
     OperationError,
 )
 
-from ._fitting import _LOG_BOUND, LikelihoodFitter, ModelFitError, _RidgeReached, wdot
+from ._fitting import LikelihoodFitter, ModelFitError, _RidgeReached, wdot
 from ._validation import TransactionData, check_transaction_data, collapse_rows, data_moments
 from ._validation import as_weights as _as_weights
 from .results import FitResult
@@ -984,11 +984,12 @@ class BaseTransactionModel(BaseLikelihoodModel):
             if info is not None and issubclass(w.category, IdentificationWarning):
                 with np.errstate(divide="ignore"):
                     lp = np.log(self.params_.to_numpy(float))
-                stuck = [n for n, v in zip(self._param_names, lp) if np.isfinite(v) and abs(v) >= _LOG_BOUND - 1e-3]
+                stuck = [f"{n} = exp({v:+.0f})" for n, v, b in zip(self._param_names, lp, self._at_optimiser_bound(lp))
+                         if np.isfinite(v) and b]
                 message = (f"{message} The fit lies on the way to the two-point-dropout limit (a share of customers "
                            f"dropping out for certain, the rest never: {info[0]}, log-likelihood {info[1]:.6g}); it is "
                            f"{info[2]:.3g} above that limit, so the limit is not the maximum and the fit is kept"
-                           + (f"; {stuck} stopped at the optimiser's bound exp(+-{_LOG_BOUND:g}): the maximum may lie "
+                           + (f"; {', '.join(stuck)} stopped at the optimiser's bound: the maximum may lie "
                               "a little further along the same path, between this point and the limit." if stuck
                               else " (an interior maximum)."))
             warnings.warn(message, w.category, stacklevel=4)

@@ -28,7 +28,8 @@ package's:
   ``nu`` of the likelihood of the mean spend times the gamma prior (the
   package: the closed form ``p (v + x m) / (p x + q - 1)``).
 
-The grid covers r, alpha in [1e-3, 1e3]; a, b, s, beta in [1e-3, 1e6],
+The grid covers r, alpha in [1e-3, 1e3]; a, b, s, beta in [1e-3, 1e6] (and Pareto/NBD rows with s in
+[1e-3, 0.02] and beta from 1e-250 to 6e-24, integrated in log time),
 including a = 1, a + b < 1 and a, b growing with a/(a+b) fixed; frequency up
 to 1e4, T up to 1e4 and horizons from 0.01 to 1e4 (each parameter set is
 evaluated at three horizons at once, as an array).
@@ -55,6 +56,10 @@ AB += [(0.31 * 10.0**k, 0.69 * 10.0**k) for k in range(1, 7)] + [(3e4, 6.684e4),
 CUSTOMERS = [(0, 0.0, 40.0), (1, 5.0, 40.0), (50, 30.0, 100.0), (10000, 9000.0, 10000.0), (0, 0.0, 10000.0), (3, 0.5, 0.5), (0, 0.0, 0.0)]
 TIMES = [0.01, 10.0, 10000.0]
 KS = [0, 1, 7, 10000]
+#: Pareto/NBD (r, alpha, s, beta) with a small s and a tiny beta (the fits' maxima of findings_12p Finding 3b and
+#: towards the floor e^-600 of the fit's log beta)
+TINY_BETA_SETS = [(0.9915, 7.2825, 0.01292, 5.77e-24), (3.18, 34.34, 0.00507, 2.29e-41), (0.11, 1e3, 0.02, 1e-100),
+                  (30.0, 1e-3, 0.005, 1e-200), (1.0, 2.24, 1e-3, 1e-250)]
 FIELDS = ["model", "quantity", "p1", "p2", "p3", "p4", "x", "t_x", "T", "t", "k", "value", "log10_value"]
 
 
@@ -105,10 +110,24 @@ def bg_pmf(r, al, a, b, t, k, modified):
     return out
 
 
+#: beta below which the Pareto/NBD references integrate in log time (rows added for the fits' floor of log beta,
+#: e^-600: a small s puts the maximum at beta ~ 1e-24 and below, findings_12p Finding 3b); the older rows have beta >= 1e-3
+TINY_BETA = mp.mpf("1e-8")
+
+
+def _log_breaks(lo, hi):
+    """Break points from ``lo - 40`` to ``hi`` in log time: ``lo`` +- 1, 3, 10, then 40 even steps up to ``hi``."""
+    pts = {lo + d for d in (-40, -10, -3, -1, 0, 1, 3, 10)} | {lo + (hi - lo) * mp.mpf(i) / 40 for i in range(40)}
+    return sorted(p for p in pts if p < hi) + [hi]
+
+
 def pnbd_survival_integral(s, be, T, t):
     """int_0^t ((be+T)/(be+T+tau))^s dtau."""
     s, be, T, t = map(mp.mpf, (s, be, T, t))
     c = be + T
+    if c < TINY_BETA and t > 0:  # in y = log tau (the integrand falls from 1 to (c/tau)^s over tau ~ c)
+        g = lambda y: mp.exp(y - s * mp.log1p(mp.exp(y) / c))  # noqa: E731
+        return mp.quad(g, [-mp.inf] + _log_breaks(mp.log(c), mp.log(t)))
     f = lambda tau: mp.exp(-s * mp.log1p(tau / c))  # noqa: E731
     pts = sorted({mp.mpf(0), t} | {v for v in (c / s, c, 10 * c / s, 100 * c) if 0 < v < t})
     return mp.quad(f, pts)
@@ -119,6 +138,10 @@ def pnbd_p_alive(r, al, s, be, x, tx, T):
     if T == tx:
         return mp.mpf(1)
     k = r + x
+    if be < TINY_BETA:  # in u = log(be + tau): s int ((al+T)/(al+tau))^k ((be+T)/e^u)^s du, tau = e^u - be
+        g = lambda u: mp.exp(k * (mp.log(al + T) - mp.log(al + mp.exp(u) - be)) + s * (mp.log(be + T) - u))  # noqa: E731
+        lo = mp.log(be + tx)
+        return 1 / (1 + s * mp.quad(g, [p for p in _log_breaks(lo, mp.log(be + T)) if p >= lo]))
     # s I / F1 = s int_{t_x}^T ((al+T)/(al+tau))^k ((be+T)/(be+tau))^s / (be+tau) dtau; in v = T - tau
     f = lambda v: mp.exp(-k * mp.log1p(-v / (al + T)) - s * mp.log1p(-v / (be + T))) / (be + T - v)  # noqa: E731
     L = T - tx
@@ -147,6 +170,8 @@ def pnbd_pmf(r, al, s, be, t, k):
     i = max(range(len(vals)), key=lambda j: vals[j])
     c, ym = vals[i], grid[i]
     pts = sorted({p for p in (ym + d for d in (-40, -10, -3, -1, -0.3, -0.1, 0, 0.1, 0.3, 1, 3)) if p < top} | {top})
+    if be < TINY_BETA:  # the deaths spread evenly in log tau from tau ~ be up: break points over that range
+        pts = sorted(set(pts) | set(_log_breaks(mp.log(be), top)))
     return alive + mp.exp(c) * mp.quad(lambda y: mp.exp(lf(y) - c), [-mp.inf] + pts)
 
 
@@ -215,6 +240,23 @@ def rows():
             continue  # p x + q <= 1: the posterior mean spend is infinite (tested separately)
         yield "gammagamma", "expected_average_spend", (p, q, v, 0), (x, m, 0), 0, 0, (
             lambda p=p, q=q, v=v, x=x, m=m: gg_spend(p, q, v, x, m))
+    # appended (so the older rows keep their places): Pareto/NBD with a small s and a tiny beta, where the fit's
+    # floor of log beta (e^-600) lets it go (findings_12p Finding 3b: s = 0.0129, beta = 5.8e-24 on 500
+    # zero-inflated customers; 0.0051, 2.3e-41 on another set)
+    for i, (r, al, s, be) in enumerate(TINY_BETA_SETS):
+        for j in range(2):
+            x, tx, T = CUSTOMERS[(2 * i + j) % len(CUSTOMERS)]
+            k = KS[(i + j) % len(KS)]
+            yield "paretonbd", "probability_alive", (r, al, s, be), (x, tx, T), 0, 0, (
+                lambda r=r, al=al, s=s, be=be, x=x, tx=tx, T=T: pnbd_p_alive(r, al, s, be, x, tx, T))
+            for t in TIMES:
+                yield "paretonbd", "expected_purchases_new", (r, al, s, be), (0, 0, 0), t, 0, (
+                    lambda r=r, al=al, s=s, be=be, t=t: mp.mpf(r) / al * pnbd_survival_integral(s, be, 0, t))
+                yield "paretonbd", "expected_purchases", (r, al, s, be), (x, tx, T), t, 0, (
+                    lambda r=r, al=al, s=s, be=be, t=t, x=x, tx=tx, T=T:
+                    pnbd_p_alive(r, al, s, be, x, tx, T) * (mp.mpf(r) + x) / (al + T) * pnbd_survival_integral(s, be, T, t))
+                yield "paretonbd", "probability_of_purchases", (r, al, s, be), (0, 0, 0), t, k, (
+                    lambda r=r, al=al, s=s, be=be, t=t, k=k: pnbd_pmf(r, al, s, be, t, k))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,8 @@ The reference table ``data/clv_reference.csv.gz`` is computed by
 methods other than the package's (quadrature over the mixing distributions,
 closed forms at 20 digits; see that script's docstring). It covers r, alpha
 in [1e-3, 1e3]; a, b, s, beta in [1e-3, 1e6] including a = 1, a + b < 1 and
-a, b growing with a/(a+b) fixed; x and T up to 1e4; horizons 0.01 to 1e4,
+a, b growing with a/(a+b) fixed, and Pareto/NBD with s in [1e-3, 0.02] and beta
+from 1e-250 to 6e-24 (where the fit's floor of log beta, e^-600, lets it go); x and T up to 1e4; horizons 0.01 to 1e4,
 evaluated as arrays. ``test_reference_table_is_current`` recomputes a sample
 of rows with the script's functions, so a stale or damaged table fails.
 
@@ -110,6 +111,15 @@ def test_against_reference_sample(table):
     _check(table.merge(sets, on=keys))
 
 
+def test_against_reference_tiny_beta(table):
+    """The Pareto/NBD rows with a small s and a tiny beta (1e-250 to 6e-24; the maxima of findings_12p Finding 3b
+    lie at s = 0.013, beta = 5.8e-24), all of them: the fit's log beta goes down to -600 (ParetoNBDModel's
+    _LOG_BETA_FLOOR), so every prediction must be exact there too."""
+    sub = table[(table["model"] == "paretonbd") & (table["p4"] < 1e-8)]
+    assert len(sub) >= 100 and sub["p4"].min() <= 1e-250
+    _check(sub)
+
+
 def test_reference_covers_the_domain(table):
     """The table spans the domain the issue asks for (so the test above cannot pass vacuously)."""
     trans = table[table["model"] != "gammagamma"]
@@ -122,6 +132,8 @@ def test_reference_covers_the_domain(table):
     ratio = trans["p3"] / (trans["p3"] + trans["p4"])
     assert (np.isclose(ratio, 0.31) & (trans["p3"] >= 3.1e5)).any()  # a, b growing, a/(a+b) fixed
     assert trans["x"].max() >= 1e4 and trans["T"].max() >= 1e4 and trans["t"].max() >= 1e4
+    pnbd = trans[trans["model"] == "paretonbd"]
+    assert ((pnbd["p4"] <= 1e-250) & (pnbd["p3"] <= 1e-3)).any()  # down to the fit's floor of beta, with a small s
     assert set(table["quantity"]) == {
         "expected_purchases_new", "expected_purchases", "probability_alive", "probability_of_purchases", "expected_average_spend",
     }
