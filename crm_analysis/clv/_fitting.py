@@ -765,7 +765,7 @@ class LikelihoodFitter(NotFittedAttributes):
                 continue
             far = np.array(lp, float)
             far[[i, j]] += 1.96 * self._LOG_SE_LIMIT
-            if np.any(np.abs(far) > _LOG_BOUND):
+            if np.any(far[[i, j]] > _LOG_BOUND):  # (only shape and rate moved; Pareto/NBD's log beta may be below -30)
                 continue
             with np.errstate(all="ignore"):
                 ll_far = self._weighted_loglik(far, arrays, weights)[0]
