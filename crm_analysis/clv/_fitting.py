@@ -650,8 +650,11 @@ class LikelihoodFitter(NotFittedAttributes):
         return lp, H
 
     def _log_bounds(self) -> list[tuple[float, float]]:
-        """Bounds of the log parameters: ``+-_LOG_BOUND``, below a model's ``_log_upper_bounds()`` (e.g. log p <= 0),
-        and a model's own ``_log_lower_bounds()`` where it has them (Pareto/NBD: log beta down to -600)."""
+        """Bounds of the log parameters: ``+-_LOG_BOUND``, or a model's own ``_log_lower_bounds()``, ``_log_upper_bounds()``.
+
+        The upper bounds are at most ``_LOG_BOUND`` (e.g. ``log p <= log(1 - 1e-10)``); a model's lower bounds
+        replace ``-_LOG_BOUND`` (Pareto/NBD: ``log beta >= -600``, ``ParetoNBDModel._LOG_BETA_FLOOR``).
+        """
         k = len(self._param_names)
         upper = getattr(self, "_log_upper_bounds", None)
         lower = getattr(self, "_log_lower_bounds", None)
