@@ -947,7 +947,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                     "the full fit "
                     + (f"has a lower log-likelihood ({self.log_likelihood_:.6g})" if gain <= 0 else
                        f"is only {gain:.2g} above it (below {self._LIMIT_LL_TOL:g}: no evidence of heterogeneous dropout)")
-                    + ", so the limit is the best fit found"
+                    + self._BEST_FIT_FOUND
                 )
                 return
         if self._two_point_is_best(x, t_x, T, counts, ll_nbd):
@@ -962,7 +962,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 + ", but the best point the optimiser found "
                 + (f"has a lower log-likelihood ({self.log_likelihood_:.6g})" if gain <= 0 else
                    f"is only {gain:.2g} above it in log-likelihood (below {self._LIMIT_LL_TOL:g}: no evidence of dropout)")
-                + ", so the limit is the best fit found",
+                + self._BEST_FIT_FOUND,
             )
             return
         level = getattr(self, "boundary_test_level", None)
@@ -1066,7 +1066,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 f"({', '.join(f'{k} = {v:.3g}' for k, v in limit.params_.items())}) that "
                 + (f"has a lower log-likelihood ({limit.log_likelihood_:.6g})" if gain <= 0 else
                    f"is only {gain:.2g} above it in log-likelihood (below {self._LIMIT_LL_TOL:g}: no evidence of dropout)")
-                + ", so the limit is the best fit found"
+                + self._BEST_FIT_FOUND
             )
         return "ridge", (
             f"the optimiser ran along the ridge towards it ({self._RIDGE_HETEROGENEITY_NAME} = {het:.3g}, log-likelihood "
@@ -1104,9 +1104,15 @@ class BaseTransactionModel(BaseLikelihoodModel):
             return stopped
 
     def _set_ridge_fit(self, reason: str) -> None:
-        """Set the model to its common-dropout limit (``self._ridge_limit``), with ``boundary_`` and a warning."""
+        """Set the model to its common-dropout limit (``self._ridge_limit``), with ``boundary_`` and a warning.
+
+        Where a higher two-point-dropout limit was fitted and rejected by its test, the reason says
+        so (:meth:`_with_rejected_two_point`).
+        """
         limit = self._ridge_limit
         two_point = self._is_two_point(limit)
+        if not two_point:
+            reason = self._with_rejected_two_point(reason, float(limit.log_likelihood_))
         desc = ", ".join(f"{k} = {v:g}" for k, v in (self._two_point_params() if two_point else self._ridge_params()).items())
         lim = ", ".join(f"{k} = {v:.6g}" for k, v in limit.params_.items())
         if two_point:
@@ -1292,7 +1298,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         level = float(level) if level is not None else self._TWO_POINT_LEVEL
         lr = max(2.0 * (ll_tp - ll_nbd), 0.0)
         p_value = _boundary_lr_p_value(lr) if lr > 0 else 1.0
-        return p_value <= level, (f"likelihood-ratio statistic against the NBD limit {lr:.3g}, p = {p_value:.3g}, "
+        return p_value <= level, (f"likelihood-ratio statistic against the NBD limit {lr:.3g}, p = {p_value:.4g}, "
                                   f"level {level:g}")
 
     def _two_point_beats(
@@ -1427,9 +1433,49 @@ class BaseTransactionModel(BaseLikelihoodModel):
         )
         return True
 
+    #: the end of a boundary reason that calls the kept limit the best fit found (replaced where a higher
+    #: two-point-dropout limit was fitted and rejected by the likelihood-ratio test: :meth:`_rejected_two_point_note`)
+    _BEST_FIT_FOUND = ", so the limit is the best fit found"
+
+    def _rejected_two_point_note(self, ll_kept: float) -> str:
+        """The two-point-dropout limit fitted in this fit, higher than the kept limit but rejected by its test, in words; else ``""``.
+
+        A limit is kept (the NBD limit, or the common-dropout limit) while the two-point limit,
+        fitted in the same fit, has a log-likelihood higher by more than ``_LIMIT_LL_TOL``, because
+        it is not significantly better than the NBD limit (:meth:`_two_point_vs_nbd`, the documented
+        rule: findings_12q Note A, MBG/NBD 1.35 higher, p = 0.050). The boundary reason must then not
+        call the kept limit the best fit found: the note names the two-point limit, its
+        log-likelihood, the likelihood-ratio statistic and p.
+        """
+        limit = getattr(self, "_two_point_fit", None)
+        nbd = getattr(self, "_nbd_limit", None)
+        if not limit or nbd is None:
+            return ""
+        ll_tp = float(limit.log_likelihood_)
+        if not ll_tp > ll_kept + max(1e-9 * abs(ll_kept), self._LIMIT_LL_TOL):
+            return ""
+        significant, test = self._two_point_vs_nbd(ll_tp, nbd[1])
+        lim = ", ".join(f"{k} = {v:.4g}" for k, v in limit.params_.items())
+        return (f"the two-point-dropout limit, the {type(limit).__name__} ({lim}), was fitted too and has a higher "
+                f"log-likelihood ({ll_tp:.6g}, {ll_tp - ll_kept:.3g} above this limit), but it is "
+                + ("" if significant else "not significantly ")
+                + f"better than the NBD limit ({test}), so this limit is kept although it is not the best fit found")
+
+    def _with_rejected_two_point(self, reason: str, ll_kept: float) -> str:
+        """``reason`` with :meth:`_rejected_two_point_note` in place of "the best fit found" (where it applies)."""
+        note = self._rejected_two_point_note(ll_kept)
+        if not note or "two-point-dropout limit" in reason:
+            return reason
+        return f"{reason.replace(self._BEST_FIT_FOUND, '')}; {note}"
+
     def _set_boundary_fit(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, reason: str) -> None:
-        """Set the model to its no-dropout limit (the NBD fit of the check), with ``boundary_`` and a warning."""
+        """Set the model to its no-dropout limit (the NBD fit of the check), with ``boundary_`` and a warning.
+
+        Where a higher two-point-dropout limit was fitted and rejected by its test, the reason says
+        so (:meth:`_with_rejected_two_point`).
+        """
         (lp, H, n_iter, converged), ll, _, _ = self._nbd_limit
+        reason = self._with_rejected_two_point(reason, ll)
         r, alpha = np.exp(lp)
         limit = self._limit_params()
         desc = ", ".join(f"{k} = {v:g}" for k, v in limit.items())
