@@ -434,3 +434,96 @@ def test_mbgnbd_large_basin_small_a_fit_compared_with_the_small_basin(truth, see
             assert model.params_["a"] == pytest.approx(0.01697, rel=1e-3) and model.params_["b"] == pytest.approx(0.07893, rel=1e-3)
     assert len(calls) == 3  # the other-basin refit ran in each fit
 
+
+
+def _cw_data(seed: int) -> tuple[pd.DataFrame, tuple[float, float, float, float]]:
+    """findings_12q's ``cw.py`` data: BG/NBD, r ~ U(0.15, 2), alpha = r U(2, 15), a log-uniform in 0.05-5, b = a e^U(0, log 30),
+    500-3,000 customers, T ~ U(1, 39) rounded, all from default_rng(seed); the simulation with seed."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([500, 1000, 2000, 3000]))
+    r = float(rng.uniform(0.15, 2))
+    alpha = r * float(rng.uniform(2, 15))
+    a = float(np.exp(rng.uniform(np.log(0.05), np.log(5))))
+    b = a * float(np.exp(rng.uniform(0, np.log(30))))
+    T = rng.uniform(1, 39, n).round()
+    truth = (r, alpha, a, b)
+    return simulate_bgnbd(*truth, n_customers=n, T=T, seed=seed)[["frequency", "recency", "T"]], truth
+
+
+def _grouped_multistart(rows_loglik, data, starts) -> tuple[float, np.ndarray]:
+    """Maximum of an independent per-row likelihood (tests/clv/clv_likelihood_oracles.py) over the distinct rows, weighted
+    by their counts, by scipy's L-BFGS-B (numerical gradient) from each start; the best value and point."""
+    rows, w = np.unique(data[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
+    x = rows[:, 0]
+    ux, inv = np.unique(x, return_inverse=True)
+    arrays = (x, rows[:, 1], rows[:, 2], ux, inv)
+
+    def objective(lp):
+        if not np.all(np.abs(lp) < 20):
+            return 1e12
+        with np.errstate(all="ignore"):
+            ll = float(w @ rows_loglik(lp, arrays)[0])
+        return -ll if np.isfinite(ll) else 1e12
+
+    best = (np.inf, None)
+    for s in starts:
+        res = optimize.minimize(objective, np.log(s), method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9})
+        if res.fun < best[0]:
+            best = (float(res.fun), res.x)
+    return -best[0], np.exp(best[1])
+
+
+def _finding1_family(seed: int) -> tuple[pd.DataFrame, tuple[float, float, float, float]]:
+    """Finding 1's family, BG/NBD data as cw 627's (a, b ~ 0.8) fitted by the MBG/NBD: r ~ U(0.5, 2), alpha = r U(5, 15),
+    a ~ U(0.5, 1.2), b = a U(0.8, 1.5), 3,000 customers, T ~ U(1, 39) rounded, from default_rng(seed)."""
+    rng = np.random.default_rng(seed)
+    r = float(rng.uniform(0.5, 2))
+    alpha = r * float(rng.uniform(5, 15))
+    a = float(rng.uniform(0.5, 1.2))
+    b = a * float(rng.uniform(0.8, 1.5))
+    T = rng.uniform(1, 39, 3000).round()
+    truth = (r, alpha, a, b)
+    return simulate_bgnbd(*truth, n_customers=3000, T=T, seed=seed)[["frequency", "recency", "T"]], truth
+
+
+# (data, seed, the common-dropout limit's log-likelihood the fit kept before the fix): findings_12q Finding 1 (cw seed
+# 627; its own multistart gave -12195.18112), and the seeds of its family where main at ee02fca kept the limit below an
+# interior maximum (200 seeds, before/after comparison of this fix; /tmp/ridgefix/fam.py of the session): 88 (0.407
+# below a = 22.2, b = 51.7), 96 (0.041 below a = 58.4, b = 178)
+RIDGE_STOP_CASES = [
+    pytest.param(_cw_data, 627, -12195.7362, id="cw627"),
+    pytest.param(_finding1_family, 88, -11132.0937, id="fam88"),
+    pytest.param(_finding1_family, 96, -11749.0437, id="fam96", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("make, seed, ll_limit_kept_before", RIDGE_STOP_CASES)
+def test_mbgnbd_ridge_stop_does_not_hide_an_interior_maximum(make, seed, ll_limit_kept_before):
+    """findings_12q Finding 1 (cw seed 627, BG/NBD data fitted by the MBG/NBD): the first step took the optimiser to
+    a + b = 1e9, the ridge watch stopped it there, 140 below the common-dropout limit, where the derivative into
+    heterogeneous dropout is positive; the run resumed from that flat point ended on the ridge and the limit was kept
+    (LL -12195.7362, "no evidence of heterogeneous dropout") while an interior maximum at a = 24.2, b = 57.3 is 0.555
+    higher. Reference: the MBG/NBD likelihood written from Batislam et al. 2007 (``mbgnbd_loglik_rows``, not the
+    package's) maximised by scipy's L-BFGS-B from the truth, both basins and (20, 60); the common-dropout limit by
+    ``common_dropout_loglik_rows``."""
+    data, truth = make(seed)
+    rate = data["frequency"].sum() / data["T"].sum()
+    starts = [truth, (1.0, 1 / rate, 0.05, 0.3), (1.0, 1 / rate, 2.0, 10.0), (1.0, 1 / rate, 20.0, 60.0)]
+    reference, point = _grouped_multistart(mbgnbd_loglik_rows, data, starts)
+    limit = _common_dropout_reference(data, modified=True)
+    if seed == 627:
+        assert reference == pytest.approx(-12195.18112, abs=1e-4)  # findings_12q's independent multistart
+    # the situation: the limit the fit kept before, and an interior maximum above it at a moderate a + b
+    assert limit == pytest.approx(ll_limit_kept_before, abs=1e-3)
+    assert reference > limit + 0.01 and 50 < point[2] + point[3] < 500
+    model = _fit(ModifiedBetaGeoModel, data)
+    assert model.log_likelihood_ >= reference - 1e-6 * abs(reference)
+    assert model.boundary_kind() is None and model.converged_
+    # the same point: r, alpha and the mean dropout a / (a + b) (the likelihood is flat along a + b there: the reference,
+    # with a numerical gradient, stopped 8-9 % away in a and b on fam96)
+    r, alpha, a, b = model.params_.to_numpy(float)
+    np.testing.assert_allclose([r, alpha, a / (a + b)], [point[0], point[1], point[2] / (point[2] + point[3])], rtol=1e-2)
+    assert _oracle_ll(mbgnbd_loglik_rows, data, model.params_.to_numpy()) == pytest.approx(model.log_likelihood_, abs=1e-6)
+    if seed == 627:  # BG/NBD on the same data (its own maximum, a = 0.76, b = 0.68) stays within 1e-3 of its reference
+        bg_reference, _ = _grouped_multistart(bgnbd_loglik_rows, data, starts[:3])
+        assert _fit(BetaGeoModel, data).log_likelihood_ >= bg_reference - 1e-3
