@@ -19,7 +19,15 @@ from clv_likelihood_oracles import pareto_nbd_loglik, pareto_nbd_unbounded_max, 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_analysis.clv import BoundaryWarning, ConvergenceWarning, HessianWarning, ParetoNBDModel, ZeroInflatedNBDModel, simulate_two_point_nbd
+from crm_analysis.clv import (
+    BoundaryWarning,
+    ConvergenceWarning,
+    HessianWarning,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    ZeroInflatedNBDModel,
+    simulate_two_point_nbd,
+)
 from crm_analysis.clv.two_point_dropout import TwoPointGeometricNBDModel
 
 #: findings_12p's "z" sets: seed -> (customers, pi, r, alpha)
@@ -54,6 +62,78 @@ def _mean_gradient(m: ZeroInflatedNBDModel, d: pd.DataFrame) -> np.ndarray:
     x, t_x, T = (d[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     _, g = m._weighted_loglik(np.log(m.params_.to_numpy(float)), m._prepare(x, t_x, T), np.ones(x.size))
     return np.asarray(g) / x.size
+
+
+def _zj(seed: int) -> pd.DataFrame:
+    """findings_12q's "zj" sets (zj.py): 500-2,000 customers, pi ~ U(0.5, 0.9), r ~ U(0.15, 1), alpha = r U(5, 12),
+    T ~ U(1, 39) rounded, from default_rng(seed); certain dropouts at the first purchase."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([500, 1000, 1500, 2000]))
+    pi, r = float(rng.uniform(0.5, 0.9)), float(rng.uniform(0.15, 1.0))
+    alpha = r * float(rng.uniform(5, 12))
+    T = rng.uniform(1, 39, n).round()
+    return simulate_two_point_nbd(r, alpha, pi, n_customers=n, T=T, dropout_at_first=True,
+                                  seed=seed)[["frequency", "recency", "T"]]
+
+
+def _nbd_max(d: pd.DataFrame) -> float:
+    """Maximum of the NBD log-likelihood with ``scipy.stats.nbinom`` (on the scale of ``zero_inflated_nbd_max``: minus
+    ``x log T - log x!``), by Nelder-Mead from two shapes; independent of the package's NBDModel."""
+    from scipy import optimize, special, stats
+
+    rows, w = np.unique(d[["frequency", "T"]].to_numpy(float), axis=0, return_counts=True)
+    x, T = rows[:, 0], rows[:, 1]
+    const = float(w @ np.where(x > 0, x * np.log(T) - special.gammaln(x + 1.0), 0.0))
+
+    def negll(v):
+        r, alpha = np.exp(v)
+        return -(float(w @ stats.nbinom.logpmf(x, r, alpha / (alpha + T))) - const)
+
+    rate = float(w @ x) / float(w @ T)
+    return -min(optimize.minimize(negll, np.log([r0, r0 / rate]), method="Nelder-Mead",
+                                  options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000}).fun for r0 in (0.1, 1.0))
+
+
+_REJECTED = (r"the two-point-dropout limit, the ZeroInflatedNBDModel \(r = [^)]*\), was fitted too and has a higher "
+             r"log-likelihood \((?P<ll>-?[\d.]+), (?P<gap>[\d.e+-]+) above this limit\), but it is not significantly "
+             r"better than the NBD limit \(likelihood-ratio statistic against the NBD limit (?P<lr>[\d.e+-]+), "
+             r"p = (?P<p>[\d.e+-]+), level 0.05\), so this limit is kept although it is not the best fit found")
+
+
+@pytest.mark.parametrize("model_class, seed", [
+    pytest.param(ModifiedBetaGeoModel, 346, id="mbg346-full-fit-not-above"),  # the full fit not above the NBD limit
+    pytest.param(ModifiedBetaGeoModel, 335, id="mbg335-ridge-to-nbd"),  # the ridge run ended at the NBD limit
+    pytest.param(ParetoNBDModel, 346, id="pnbd346-derivative-test"),  # the derivative test at the NBD limit
+])
+def test_nbd_limit_kept_over_a_higher_two_point_limit_says_so(model_class, seed):
+    """findings_12q Note A: the NBD limit is kept by the documented rule (the two-point limit is higher but not
+    significantly: likelihood-ratio test, 50:50 chi-square mixture, level 0.05; zj_346 p = 0.05002, zj_335 p = 0.072),
+    and the BoundaryWarning said "the limit is the best fit found". It must name the two-point limit's log-likelihood,
+    the statistic and p instead. References: ``zero_inflated_nbd_max`` and an NBD maximum with ``scipy.stats.nbinom``
+    (both independent of the package); p from scipy's chi-square(1) tail, halved (Self & Liang 1987)."""
+    import re
+
+    from scipy import stats
+
+    d = _zj(seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = model_class().fit(d)
+    assert m.boundary_kind() == "no_dropout"
+    ll_zi, ll_nbd = _oracle(d), _nbd_max(d)
+    assert m.log_likelihood_ == pytest.approx(ll_nbd, abs=1e-4)
+    lr = 2.0 * (ll_zi - ll_nbd)
+    p_value = 0.5 * float(stats.chi2.sf(lr, 1))
+    assert 0.05 < p_value < 0.1  # the situation: higher, rejected by the test
+    texts = [str(w.message) for w in caught if issubclass(w.category, BoundaryWarning)]
+    assert texts and not any("so the limit is the best fit found" in t for t in texts)
+    found = [re.search(_REJECTED, t) for t in texts]
+    match = next(f for f in found if f is not None)
+    assert float(match["ll"]) == pytest.approx(ll_zi, abs=0.006)  # printed to 6 digits
+    assert float(match["gap"]) == pytest.approx(ll_zi - ll_nbd, rel=5e-3)
+    assert float(match["lr"]) == pytest.approx(lr, rel=5e-3)
+    assert float(match["p"]) == pytest.approx(p_value, rel=1e-3)
+    assert match.group(0) in m.boundary_
 
 
 # findings_12p Finding 4: y_141 116.2 low after 2 iterations (converged), y_117 4.13 low (a HessianWarning
