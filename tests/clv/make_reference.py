@@ -201,6 +201,22 @@ def _gg_spend(p, q, v, x, m):
     return num / den
 
 
+def _pareto_nbd_rows(r, al, s, be, customer, k):
+    """The Pareto/NBD rows of one parameter set and customer, in the table's order: P(alive), then for every
+    ``t`` in ``TIMES`` E[X(t)] of a new customer, E[Y(t) | x, t_x, T] and P(X(t) = k)."""
+    x, tx, T = customer
+    yield "paretonbd", "probability_alive", (r, al, s, be), (x, tx, T), 0, 0, (
+        lambda: pnbd_p_alive(r, al, s, be, x, tx, T))
+    for t in TIMES:
+        yield "paretonbd", "expected_purchases_new", (r, al, s, be), (0, 0, 0), t, 0, (
+            lambda t=t: mp.mpf(r) / al * pnbd_survival_integral(s, be, 0, t))
+        yield "paretonbd", "expected_purchases", (r, al, s, be), (x, tx, T), t, 0, (
+            lambda t=t: pnbd_p_alive(r, al, s, be, x, tx, T) * (mp.mpf(r) + x) / (al + T)
+            * pnbd_survival_integral(s, be, T, t))
+        yield "paretonbd", "probability_of_purchases", (r, al, s, be), (0, 0, 0), t, k, (
+            lambda t=t: pnbd_pmf(r, al, s, be, t, k))
+
+
 def rows():
     """The table's rows in a fixed order: ``(model, quantity, params, customer, t, k, value)``,
     where ``value`` is a function computing the reference (so rows can be skipped cheaply)."""
@@ -224,17 +240,7 @@ def rows():
                         lambda r=r, al=al, a=a, b=b, t=t, k=k, mod=mod: bg_pmf(r, al, a, b, t, k, mod))
                 yield model, "probability_alive", (r, al, a, b), (x, tx, T), 0, 0, (
                     lambda r=r, al=al, a=a, b=b, x=x, tx=tx, T=T, mod=mod: bg_p_alive(r, al, a, b, x, tx, T, mod))
-            s, be = a, b
-            yield "paretonbd", "probability_alive", (r, al, s, be), (x, tx, T), 0, 0, (
-                lambda r=r, al=al, s=s, be=be, x=x, tx=tx, T=T: pnbd_p_alive(r, al, s, be, x, tx, T))
-            for t in TIMES:
-                yield "paretonbd", "expected_purchases_new", (r, al, s, be), (0, 0, 0), t, 0, (
-                    lambda r=r, al=al, s=s, be=be, t=t: mp.mpf(r) / al * pnbd_survival_integral(s, be, 0, t))
-                yield "paretonbd", "expected_purchases", (r, al, s, be), (x, tx, T), t, 0, (
-                    lambda r=r, al=al, s=s, be=be, t=t, x=x, tx=tx, T=T:
-                    pnbd_p_alive(r, al, s, be, x, tx, T) * (mp.mpf(r) + x) / (al + T) * pnbd_survival_integral(s, be, T, t))
-                yield "paretonbd", "probability_of_purchases", (r, al, s, be), (0, 0, 0), t, k, (
-                    lambda r=r, al=al, s=s, be=be, t=t, k=k: pnbd_pmf(r, al, s, be, t, k))
+            yield from _pareto_nbd_rows(r, al, a, b, (x, tx, T), k)
     for p, q, v, x, m in itertools.product((1e-3, 0.5, 6.25, 1e3), (0.5, 1.5, 3.74, 1e3, 2.4e9), (1e-3, 15.44, 1e6, 2.6e11), (0, 1, 10, 10000), (1e-3, 20.0, 1e5)):
         if p * x + q <= 1 or (x == 0 and m != 1e-3):
             continue  # p x + q <= 1: the posterior mean spend is infinite (tested separately)
@@ -247,16 +253,7 @@ def rows():
         for j in range(2):
             x, tx, T = CUSTOMERS[(2 * i + j) % len(CUSTOMERS)]
             k = KS[(i + j) % len(KS)]
-            yield "paretonbd", "probability_alive", (r, al, s, be), (x, tx, T), 0, 0, (
-                lambda r=r, al=al, s=s, be=be, x=x, tx=tx, T=T: pnbd_p_alive(r, al, s, be, x, tx, T))
-            for t in TIMES:
-                yield "paretonbd", "expected_purchases_new", (r, al, s, be), (0, 0, 0), t, 0, (
-                    lambda r=r, al=al, s=s, be=be, t=t: mp.mpf(r) / al * pnbd_survival_integral(s, be, 0, t))
-                yield "paretonbd", "expected_purchases", (r, al, s, be), (x, tx, T), t, 0, (
-                    lambda r=r, al=al, s=s, be=be, t=t, x=x, tx=tx, T=T:
-                    pnbd_p_alive(r, al, s, be, x, tx, T) * (mp.mpf(r) + x) / (al + T) * pnbd_survival_integral(s, be, T, t))
-                yield "paretonbd", "probability_of_purchases", (r, al, s, be), (0, 0, 0), t, k, (
-                    lambda r=r, al=al, s=s, be=be, t=t, k=k: pnbd_pmf(r, al, s, be, t, k))
+            yield from _pareto_nbd_rows(r, al, s, be, (x, tx, T), k)
 
 
 def main(argv: list[str] | None = None) -> None:
