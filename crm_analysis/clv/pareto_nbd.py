@@ -314,9 +314,22 @@ class ParetoNBDModel(BaseTransactionModel):
         return float(r), float(alpha), float(np.clip(1.0 - survival, 1e-6, 0.99))
 
     def _two_point_full_start(self, limit) -> np.ndarray:
+        return self._two_point_neighbours(limit)[0]
+
+    #: ``s`` of the full model's starts next to the two-point limit (:meth:`_two_point_neighbours`): the maxima
+    #: between the interior and that limit lie at ``s`` ~ 0.008-0.03 (findings_12r Finding B, B2)
+    _TWO_POINT_NEIGHBOUR_S = (0.05, 0.02)
+
+    def _two_point_neighbours(self, limit) -> list[np.ndarray]:
+        """Log parameters next to the two-point limit ``(r, alpha, pi)``: ``s`` in ``_TWO_POINT_NEIGHBOUR_S``, ``beta^s = 1 - pi``.
+
+        ``log beta = log(1 - pi) / s`` (e.g. -32 for ``pi = 0.8, s = 0.05``), kept 1 above the
+        floor ``_LOG_BETA_FLOOR``; the limit's ``r`` and ``alpha``.
+        """
         r, alpha, pi = limit.params_.to_numpy(float)
-        s = 0.05  # beta^s = 1 - pi
-        return np.log([r, alpha, s, max((1.0 - min(pi, 0.999)) ** (1.0 / s), 1e-12)])
+        log_surv = float(np.log1p(-min(max(pi, 1e-6), 1.0 - 1e-12)))
+        return [np.array([np.log(r), np.log(alpha), np.log(s), max(log_surv / s, self._LOG_BETA_FLOOR + 1.0)])
+                for s in self._TWO_POINT_NEIGHBOUR_S]
 
     # ---- common-dropout ridge (s, beta -> inf, s / beta = mu) ----------------
     def _ridge_heterogeneity(self, log_params: np.ndarray) -> float:
