@@ -293,3 +293,115 @@ def test_pareto_nbd_reaches_a_maximum_beyond_the_beta_bound_larger_sets(data):
     before the fix of 3ae6301) and g_252 (two-point limit kept 0.159 below)."""
     m = _pareto_oracle_check(data())
     assert m.params_["beta"] < math.exp(-30.0)
+
+
+def _zi(seed: int) -> pd.DataFrame:
+    """findings_12r's "zi" sets (p1.py): random size, share, r and alpha from the seed (zi_712: 500 customers,
+    pi = 0.831, r = 1.50, alpha = 18.09; zi_741: 1,500 customers, pi = 0.503, r = 0.842, alpha = 10.09)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([500, 1000, 1500, 2000, 3000]))
+    T = rng.uniform(1, 39, n).round()
+    pi = rng.uniform(0.2, 0.9)
+    r = rng.uniform(0.2, 2)
+    alpha = r * rng.uniform(3, 15)
+    return simulate_two_point_nbd(r, alpha, pi, n_customers=n, T=T, dropout_at_first=True,
+                                  seed=seed)[["frequency", "recency", "T"]]
+
+
+def _zt(seed: int) -> pd.DataFrame:
+    """findings_12r's "zt" sets (p1t.py, Finding B2): strongly zero-inflated small samples (pi 0.6-0.9, 500 or 1,000)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([500, 1000]))
+    T = rng.uniform(1, 39, n).round()
+    pi = rng.uniform(0.6, 0.9)
+    r = rng.uniform(0.2, 2)
+    alpha = r * rng.uniform(3, 15)
+    return simulate_two_point_nbd(r, alpha, pi, n_customers=n, T=T, dropout_at_first=True,
+                                  seed=seed)[["frequency", "recency", "T"]]
+
+
+def _rows(d: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
+    return (*rows.T, w)
+
+
+def test_pareto_nbd_prefers_the_higher_of_two_limits_that_do_not_nest():
+    """findings_12r Finding A (zi_712, 500 customers, 53 repeat buyers): the Pareto/NBD kept the common-dropout
+    limit (ExponentialNBDModel, -573.854) 0.70 below the two-point limit it had fitted itself (-573.152), because
+    that limit is not significantly better than the NBD limit (-573.993; p = 0.097), a test the kept limit never
+    had to pass. Both limits have three parameters and neither nests the other: the higher one wins. Reference:
+    the independent zero-inflated NBD multistart (``zero_inflated_nbd_max``); the warning names the other limits
+    with their log-likelihoods."""
+    d = _zi(712)
+    with pytest.warns(BoundaryWarning, match=r"two-point dropout.*other limits fitted: the no-dropout limit \(NBD "
+                                             r"model\): log-likelihood -573\.99.*the common-dropout limit, the "
+                                             r"ExponentialNBDModel .*log-likelihood -573\.85"):
+        m = ParetoNBDModel().fit(d)
+    best = _oracle(d)
+    assert m.boundary_kind() == "two_point_dropout"
+    assert m.log_likelihood_ >= best - 1e-6 * abs(best)
+    assert m.log_likelihood_ > m._common_dropout_fit.log_likelihood_ + 0.6
+
+
+@pytest.mark.parametrize("model", ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"])
+@pytest.mark.parametrize("seed", [712, 741])
+def test_a_kept_dropout_limit_is_not_below_another_fitted_limit(model, seed):
+    """The family of Finding A, for the three models with both limits: where the fit is not the NBD limit (an
+    interior fit, or a limit with dropout: common dropout or two-point), no limit fitted in the same fit (common
+    dropout, two-point, NBD) is higher by more than the margin ``_LIMIT_LL_TOL`` (the NBD limit kept by the
+    likelihood-ratio rule, findings_12q Note A, is the documented exception). Here: Pareto/NBD two-point (712) and
+    interior (741), BG/NBD the NBD limit (712) and common dropout (741), MBG/NBD interior on both."""
+    import crm_analysis.clv as clv
+
+    d = _zi(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = getattr(clv, model)().fit(d)
+    if m.boundary_kind() != "no_dropout":
+        others = [getattr(m, "_common_dropout_fit", None), getattr(m, "_two_point_fit", None) or None]
+        for other in others:
+            if other is not None:
+                assert other.log_likelihood_ <= m.log_likelihood_ + m._LIMIT_LL_TOL
+        assert m._nbd_limit[1] <= m.log_likelihood_ + m._LIMIT_LL_TOL
+
+
+def test_pareto_nbd_refits_next_to_the_two_point_limit_before_keeping_it():
+    """findings_12r Finding B (zi_741, 1,500 customers): the full fit stopped at a distant local maximum (s = 0.134,
+    beta = 17.9, 4.2 below the two-point limit) and the limit (-4500.804) was returned as "the best fit found",
+    while the maximum at s = 0.0223, beta = 6.8e-14 (beta^s = 1 - pi) is 1.58 higher. The full model is now
+    fitted from next to the limit before the limit is kept. Reference: the independent Pareto/NBD likelihood
+    (``pareto_nbd_loglik``, quadrature over the dropout time) maximised by an unbounded Nelder-Mead started next
+    to the limit of the independent zero-inflated NBD multistart (s = 0.05, beta^s = 1 - pi; findings_12r's method:
+    -4499.2215)."""
+    d = _zi(741)
+    x, t_x, T, w = _rows(d)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = ParetoNBDModel().fit(d)
+    assert m.boundary_kind() is None
+    assert not [c for c in caught if issubclass(c.category, BoundaryWarning)]
+    ll_zi, (r, alpha, pi) = zero_inflated_nbd_max(x, T, w)
+    assert m.log_likelihood_ > ll_zi + 1.5
+    best, at = pareto_nbd_unbounded_max((r, alpha, 0.05, math.exp(math.log1p(-pi) / 0.05)), x, t_x, T, w)
+    assert m.log_likelihood_ >= best - 1e-7 * abs(best)
+    assert pareto_nbd_loglik(m.params_.to_numpy(float), x, t_x, T, w) == pytest.approx(m.log_likelihood_, rel=1e-10)
+    np.testing.assert_allclose(np.log(m.params_.to_numpy(float)[:3]), np.log(at[:3]), atol=1e-3)
+
+
+@pytest.mark.parametrize("seed", [779, 787])
+def test_pareto_nbd_strongly_zero_inflated_small_samples(seed):
+    """findings_12r Finding B2 (p1t.py, seeds 770-789): the two-point limit was returned with "the limit is the best
+    fit found" while a maximum with a small s and beta far below e^-30 is higher (779: 1.32, 787: 0.30). Now the
+    fit is not below the unbounded Nelder-Mead of the independent likelihood started next to the independent
+    two-point limit (s = 0.05 and 0.02, beta^s = 1 - pi), nor below that limit."""
+    d = _zt(seed)
+    x, t_x, T, w = _rows(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ParetoNBDModel().fit(d)
+    ll_zi, (r, alpha, pi) = zero_inflated_nbd_max(x, T, w)
+    best = ll_zi
+    for s in (0.05, 0.02):
+        best = max(best, pareto_nbd_unbounded_max((r, alpha, s, math.exp(math.log1p(-pi) / s)), x, t_x, T, w)[0])
+    assert best > ll_zi + 0.25  # the maximum is off the limit
+    assert m.log_likelihood_ >= best - 1e-7 * abs(best)
