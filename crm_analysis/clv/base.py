@@ -883,7 +883,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 warnings.simplefilter("always")
                 self._fit_collapsed_from_start(x, t_x, T, counts)
                 self._forced_start = None
-                if self.boundary_kind() == "two_point_dropout":
+                kind = self.boundary_kind()
+                # the two-point limit about to be returned, or an interior fit compared with it and kept
+                if kind == "two_point_dropout" or (kind is None and getattr(self, "_two_point_info", None) is not None):
                     refit = self._refit_next_to_two_point(x, t_x, T, counts)
                     if refit is not None:
                         del caught[:]
@@ -897,24 +899,30 @@ class BaseTransactionModel(BaseLikelihoodModel):
         return []
 
     def _refit_next_to_two_point(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> list | None:
-        """Fit the full model from next to the two-point-dropout limit just kept; adopt it where it is higher.
+        """Fit the full model from next to the two-point-dropout limit; adopt that fit where it is higher than the current result.
 
-        The two-point limit is kept where the full fit found no better point, but that fit can have
-        stopped at a distant local maximum, with nothing tried between it and the limit
-        (findings_12r Finding B: Pareto/NBD ``s = 0.134, beta = 17.9``, 4.2 below the limit, while
-        the maximum at ``s = 0.022, beta^s = 1 - pi`` is 1.58 above it; B2: 6 of 20 small
-        zero-inflated samples, 0.008-1.32 above). The full model is fitted again from the best (by
-        value) of the model's starts next to the limit (:meth:`_two_point_neighbours`, e.g. Pareto/NBD
-        ``s = 0.05`` and ``0.02`` with ``beta^s = 1 - pi``) and adopted when better than the limit by
-        ``_LIMIT_LL_TOL`` (with ``boundary_test_level``: significantly, as within one fit). Runs only
-        where a two-point limit is about to be returned. Returns the adopted fit's warnings, or
-        ``None`` (the attributes are left as they were).
+        Called where the two-point limit is about to be returned, or where an interior fit was
+        compared with that limit and kept. The limit is kept where the full fit found no better
+        point, but that fit can have stopped at a distant local maximum, with nothing tried between
+        it and the limit (findings_12r Finding B: Pareto/NBD ``s = 0.134, beta = 17.9``, 4.2 below
+        the limit, while the maximum at ``s = 0.022, beta^s = 1 - pi`` is 1.58 above it; B2: 6 of 20
+        small zero-inflated samples, 0.008-1.32 above; and zt_777, an interior maximum ``s = 0.079,
+        beta = 5.4`` kept 0.25 below another one at ``s = 0.029, beta = 8.7e-22``). The full model is
+        fitted again from the best (by value) of the model's starts next to the limit
+        (:meth:`_two_point_neighbours`, e.g. Pareto/NBD ``s = 0.05`` and ``0.02`` with ``beta^s = 1 -
+        pi``) and adopted when better than the current result by ``_LIMIT_LL_TOL`` (where that is the
+        limit and with ``boundary_test_level``: significantly, as within one fit). Returns the adopted
+        fit's warnings, or ``None`` (the attributes are left as they were).
         """
-        limit = self.limit_model_
+        limit = getattr(self, "_two_point_fit", None)
+        if not limit:
+            return None
         starts = [np.asarray(s0, float) for s0 in self._two_point_neighbours(limit)]
         if not starts or self.penalizer != 0:
             return None
         ll_lim = float(limit.log_likelihood_)
+        ll_current = float(self.log_likelihood_)
+        at_limit = bool(getattr(self, "boundary_", None))
         prepared = self._prepare(x, t_x, T)
         fun, _ = self._objective_factory(prepared, counts)
         values = [fun(s0) for s0 in starts]
@@ -935,16 +943,16 @@ class BaseTransactionModel(BaseLikelihoodModel):
             caught = None
         finally:
             self._forced_start = None
-        gain = self.log_likelihood_ - ll_lim if caught is not None else -np.inf
-        adopt = bool(np.isfinite(gain) and gain > max(1e-9 * abs(ll_lim), self._LIMIT_LL_TOL))
+        gain = self.log_likelihood_ - ll_current if caught is not None and self.converged_ else -np.inf
+        adopt = bool(np.isfinite(gain) and gain > max(1e-9 * abs(ll_current), self._LIMIT_LL_TOL))
         level = getattr(self, "boundary_test_level", None)
-        if adopt and level is not None:
+        if adopt and at_limit and level is not None:
             adopt = _boundary_lr_p_value(2.0 * gain) <= float(level)
         if not adopt:
             self.__dict__.clear()
             self.__dict__.update(saved)
             return None
-        self._two_point_info = (type(limit).__name__, ll_lim, gain)
+        self._two_point_info = (type(limit).__name__, ll_lim, self.log_likelihood_ - ll_lim)
         with warnings.catch_warnings(record=True) as out:
             warnings.simplefilter("always")
             self._pass_on_full_fit_warnings(caught)
