@@ -898,6 +898,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """Starts of the full fit next to a fitted two-point limit for :meth:`_refit_next_to_two_point` (model hook; none here)."""
         return []
 
+    def _refit_heads_to_two_point(self, log_params: np.ndarray, ll_current: float) -> bool:
+        """Whether the run of :meth:`_refit_next_to_two_point` goes back to the two-point limit, below ``ll_current`` (then it is stopped; model hook: never)."""
+        return False
+
     def _refit_next_to_two_point(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> list | None:
         """Fit the full model from next to the two-point-dropout limit; adopt that fit where it is higher than the current result.
 
@@ -934,7 +938,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self.not_identified_ = []
         self._forced_start = starts[int(np.argmin(values))]
         self._resume_from = None
-        self._ridge_stop = None
+        self._ridge_stop = lambda lp: self._refit_heads_to_two_point(lp, ll_current)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -943,6 +947,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
             caught = None
         finally:
             self._forced_start = None
+            self._ridge_stop = None
         gain = self.log_likelihood_ - ll_current if caught is not None and self.converged_ else -np.inf
         adopt = bool(np.isfinite(gain) and gain > max(1e-9 * abs(ll_current), self._LIMIT_LL_TOL))
         level = getattr(self, "boundary_test_level", None)
