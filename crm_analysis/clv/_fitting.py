@@ -649,6 +649,13 @@ class LikelihoodFitter(NotFittedAttributes):
                 H = self._hessian(lp, arrays, weights, fun_grad=fun_grad)
         return lp, H
 
+    def _probability_params(self) -> tuple[str, ...]:
+        """Names of the parameters bounded by 1 (``_log_upper_bounds() <= 0``: probabilities, e.g. ``p``, ``pi``)."""
+        upper = getattr(self, "_log_upper_bounds", None)
+        if upper is None:
+            return ()
+        return tuple(n for n, u in zip(self._param_names, np.asarray(upper(), float)) if u <= 0.0)
+
     def _log_bounds(self) -> list[tuple[float, float]]:
         """Bounds of the log parameters: ``+-_LOG_BOUND``, or a model's own ``_log_lower_bounds()``, ``_log_upper_bounds()``.
 
@@ -854,6 +861,7 @@ class LikelihoodFitter(NotFittedAttributes):
             n_iter=self.n_iter_,
             fixed=dict(fixed),
             penalizer=float(getattr(self, "penalizer", 0.0)),
+            probabilities=self._probability_params(),
         )
         se_log = np.sqrt(np.diag(cov_free))
         weak = [n for n, se in zip(free, se_log) if (np.isfinite(se) and se > self._LOG_SE_LIMIT) or n in flat]

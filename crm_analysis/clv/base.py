@@ -143,7 +143,8 @@ class BaseLikelihoodModel(LikelihoodFitter):
             One row per parameter with ``estimate``, ``std_error`` (natural
             scale, delta method), and ``ci_lower``/``ci_upper``: a Wald
             interval on the log scale, transformed back (so it stays
-            positive).
+            positive); for a probability (the limits' ``p``, ``pi``) on the
+            logit scale (so it stays within ``(0, 1)``).
 
         Raises
         ------

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 __all__ = ["FitResult", "json_number", "read_number"]
 
@@ -125,6 +125,12 @@ class FitResult:
         Every typed warning (:class:`~crm_analysis.exceptions.CRMAnalysisWarning`)
         the fit issued, as ``"<category>: <message>"``, in order; the same
         list is the estimator's ``fit_warnings_``.
+    probabilities : tuple of str
+        Names of the parameters that are probabilities in ``(0, 1)`` (the
+        common-dropout limit's ``p``, the two-point limit's ``pi``): their
+        interval in :meth:`summary` is a Wald interval on the logit scale, so
+        it stays within ``(0, 1)``. Empty by default (and in results saved
+        before it existed).
 
     Notes
     -----
@@ -144,6 +150,7 @@ class FitResult:
     fixed: dict[str, float] = field(default_factory=dict)
     penalizer: float = 0.0
     warnings: tuple[str, ...] = ()
+    probabilities: tuple[str, ...] = ()
 
     # ---- derived ------------------------------------------------------------
     @property
@@ -199,7 +206,12 @@ class FitResult:
             One row per parameter (index ``parameter``) with ``estimate``,
             ``std_error`` (natural scale, delta method) and ``ci_lower`` /
             ``ci_upper``: a Wald interval on the log scale transformed back,
-            so it stays positive. NaN for parameters held at a limit.
+            so it stays positive; for a probability (``probabilities``: ``p``,
+            ``pi``) on the logit scale, ``logit(p) +- z se_log / (1 - p)``
+            (the delta method from the log scale), transformed back, so it
+            stays within ``(0, 1)`` (a log-scale interval had reached 1.85 for
+            ``p = 0.61``; findings_12r Note C). NaN for parameters held at a
+            limit.
 
         Raises
         ------
@@ -216,6 +228,10 @@ class FitResult:
             lp = np.log(est)
             se_log = np.sqrt(np.diag(self.log_covariance.to_numpy()))
             lower, upper = np.exp(lp - zq * se_log), np.exp(lp + zq * se_log)
+            for i, name in enumerate(self.params.index):
+                if name in self.probabilities and 0.0 < est[i] < 1.0:
+                    logit, se_logit = special.logit(est[i]), se_log[i] / (1.0 - est[i])
+                    lower[i], upper[i] = special.expit(logit - zq * se_logit), special.expit(logit + zq * se_logit)
         return pd.DataFrame(
             {"estimate": est, "std_error": self.standard_errors.to_numpy(), "ci_lower": lower, "ci_upper": upper},
             index=pd.Index(self.params.index, name="parameter"),
@@ -253,6 +269,7 @@ class FitResult:
             "fixed": {k: json_number(v) for k, v in self.fixed.items()},
             "penalizer": float(self.penalizer),
             "warnings": list(self.warnings),
+            "probabilities": list(self.probabilities),
         }
 
     @classmethod
@@ -300,4 +317,5 @@ class FitResult:
             fixed={str(k): read_number(v, name=f"fixed[{k!r}]") for k, v in dict(data.get("fixed", {})).items()},
             penalizer=float(data.get("penalizer", 0.0)),
             warnings=tuple(str(w) for w in data.get("warnings", ())),
+            probabilities=tuple(str(n) for n in data.get("probabilities", ())),
         )

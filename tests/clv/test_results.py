@@ -138,3 +138,38 @@ def test_not_fitted_error_is_what_callers_caught_before():
         m.summary()
     with pytest.raises(NotFittedError):
         BetaGeoModel().to_dict()
+
+
+def _note_c_data() -> pd.DataFrame:
+    """findings_12r Note C: 3 repeat buyers of 500 (the BG/NBD and MBG/NBD go to the common-dropout limit, p ~ 0.61)."""
+    return pd.DataFrame(dict(frequency=[0] * 497 + [1, 2, 1], recency=[0.0] * 497 + [5.0, 12.0, 20.0],
+                             T=list(np.linspace(10, 39, 500).round())))
+
+
+@pytest.mark.parametrize("model", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_a_probabilitys_interval_stays_in_the_unit_interval(model):
+    """findings_12r Note C: the log-scale Wald interval of the common-dropout limit's p (0.615, standard error 0.346)
+    reached 1.85. A probability's interval is now a logit-scale Wald interval: logit(p) +- z se(p) / (p (1 - p))
+    (delta method from the natural-scale standard error, computed here with scipy.stats.norm), within (0, 1),
+    containing p; the other parameters keep the log-scale interval; and a save / load keeps it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = model().fit(_note_c_data())
+    assert m.boundary_kind() == "common_dropout"
+    fr = m.limit_model_.fit_result_
+    assert fr.probabilities == ("p",)
+    table = fr.summary(level=0.9)
+    p, se = table.loc["p", "estimate"], table.loc["p", "std_error"]
+    z = stats.norm.ppf(0.95)
+    logit = math.log(p / (1 - p))
+    half = z * se / (p * (1 - p))
+    assert table.loc["p", "ci_lower"] == pytest.approx(1 / (1 + math.exp(-(logit - half))), rel=1e-10)
+    assert table.loc["p", "ci_upper"] == pytest.approx(1 / (1 + math.exp(-(logit + half))), rel=1e-10)
+    assert 0 < table.loc["p", "ci_lower"] < p < table.loc["p", "ci_upper"] < 1
+    r, se_r = table.loc["r", "estimate"], table.loc["r", "std_error"]
+    assert table.loc["r", "ci_upper"] == pytest.approx(r * math.exp(z * se_r / r), rel=1e-10)  # log scale
+    again = FitResult.from_dict(json.loads(json.dumps(fr.to_dict())))
+    pd.testing.assert_frame_equal(again.summary(level=0.9), table)
+    old = fr.to_dict()
+    del old["probabilities"]  # a result saved before: the log-scale interval, as then
+    assert FitResult.from_dict(old).summary().loc["p", "ci_upper"] > 1
