@@ -612,12 +612,17 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 f"estimated from the repeat buyers; fewer than {self._FEW_REPEAT_PER_PARAM * k} here). ")
 
     def _few_data_boundary_note(self) -> str:
-        """The few-repeat-buyer note for a boundary warning (findings_12o C: BG/NBD and MBG/NBD alike), else ``""``."""
+        """The few-repeat-buyer note that opens a boundary warning (findings_12o C: BG/NBD and MBG/NBD alike), else ``""``.
+
+        At the start of the message, before the limit's description (findings_12r Note D: at its end,
+        after 600-1,000 characters, a reader who printed the first 400 never saw it).
+        """
         n_rep = getattr(self, "_n_repeat_buyers", None)
         if not self._few_data_note():
             return ""
-        return (f" Only {n_rep:g} customer(s) with repeat purchases (fewer than {self._FEW_REPEAT_PER_PARAM} per "
-                f"parameter of the full model): which limit is best, and its estimates, rest on very few data.")
+        return (f"Only {n_rep:g} customer(s) with repeat purchases (fewer than {self._FEW_REPEAT_PER_PARAM} per "
+                f"parameter of the full model): which limit is best, and its estimates, rest on very few data, which "
+                f"hardly identify the purchase-rate heterogeneity and the dropout. ")
 
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         """Fit on distinct rows with counts (:meth:`_fit_collapsed_once`), then, where the result may sit in the wrong basin, refit from the other one.
@@ -1223,9 +1228,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self.boundary_ += self._other_limits_note(limit)
         self._adopt_ridge_limit(limit)
         warnings.warn(
-            f"{type(self).__name__}: {self.boundary_}. Fitted that limit directly: params_ holds {desc}, predictions "
-            f"are the {type(limit).__name__}'s, limit_model_ is that fitted model and fit_result_ (log-likelihood, "
-            f"AIC, BIC, summary) its fit. Data: {self._fit_info}.{self._few_data_boundary_note()}",
+            f"{type(self).__name__}: {self._few_data_boundary_note()}{self.boundary_}. Fitted that limit directly: params_ "
+            f"holds {desc}, predictions are the {type(limit).__name__}'s, limit_model_ is that fitted model and "
+            f"fit_result_ (log-likelihood, AIC, BIC, summary) its fit. Data: {self._fit_info}.",
             BoundaryWarning,
             stacklevel=5,
         )
@@ -1639,9 +1644,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
             lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts), fixed=limit
         )
         warnings.warn(
-            f"{type(self).__name__}: {self.boundary_}. Fitted that limit directly: params_ holds {desc}, predictions "
-            f"are the NBD model's (P(alive) = 1) and limit_model_ is the fitted NBDModel. Data: {self._fit_info}."
-            f"{self._few_data_boundary_note()}",
+            f"{type(self).__name__}: {self._few_data_boundary_note()}{self.boundary_}. Fitted that limit directly: "
+            f"params_ holds {desc}, predictions are the NBD model's (P(alive) = 1) and limit_model_ is the fitted "
+            f"NBDModel. Data: {self._fit_info}.",
             BoundaryWarning,
             stacklevel=5,
         )

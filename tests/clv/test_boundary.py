@@ -394,3 +394,26 @@ def test_a_boundary_fit_is_never_below_the_full_fit(cls, r, alpha, seed):
     elif checked.boundary_kind() == "common_dropout":  # the ridge limit nests the NBD (p -> 0)
         assert checked.log_likelihood_ == pytest.approx(checked.limit_model_.log_likelihood_, rel=1e-12)
         assert checked.log_likelihood_ >= nbd.log_likelihood_ - 1e-9 * abs(nbd.log_likelihood_)
+
+
+@pytest.mark.parametrize("model", ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"])
+@pytest.mark.parametrize("k, n", [(3, 500), (1, 1000)])
+def test_few_repeat_buyers_open_the_boundary_warning(model, k, n):
+    """findings_12r Note D (p4.py's cases): 3 repeat buyers of 500, or 1 of 1,000, go to a limit with a
+    BoundaryWarning whose few-repeat-buyer note came last, after 600-1,000 characters; a reader who printed
+    the first 400 never saw why the estimates mean little. The note now opens the message."""
+    import crm_analysis.clv as clv
+
+    if k == 3:
+        d = pd.DataFrame(dict(frequency=[0] * 497 + [1, 2, 1], recency=[0.0] * 497 + [5.0, 12.0, 20.0],
+                              T=list(np.linspace(10, 39, 500).round())))
+    else:
+        d = pd.DataFrame(dict(frequency=[0] * 999 + [4], recency=[0.0] * 999 + [30.0],
+                              T=list(np.linspace(5, 39, 1000).round())))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = getattr(clv, model)().fit(d)
+    assert m.boundary_kind() is not None
+    texts = [str(w.message) for w in caught if issubclass(w.category, BoundaryWarning) and "Fitted that limit" in str(w.message)]
+    assert len(texts) == 1
+    assert texts[0].startswith(f"{model}: Only {k} customer(s) with repeat purchases")
