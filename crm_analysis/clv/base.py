@@ -1225,7 +1225,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 f"the dropout's mixing distribution is a point, the {type(limit).__name__} ({lim}, log-likelihood "
                 f"{limit.log_likelihood_:.6g}); {reason}"
             )
-        self.boundary_ += self._other_limits_note(limit)
+        self.boundary_ += self._other_limits_note(limit, self.boundary_)
         self._adopt_ridge_limit(limit)
         warnings.warn(
             f"{type(self).__name__}: {self._few_data_boundary_note()}{self.boundary_}. Fitted that limit directly: params_ "
@@ -1243,13 +1243,15 @@ class BaseTransactionModel(BaseLikelihoodModel):
             warnings.warn(f"{message} (fit of the {'two-point' if two_point else 'common'}-dropout limit){extra}", cls,
                           stacklevel=5)
 
-    def _other_limits_note(self, kept: "BaseTransactionModel | None") -> str:
+    def _other_limits_note(self, kept: "BaseTransactionModel | None", text: str = "") -> str:
         """The other limits fitted in this fit and not kept, with their log-likelihoods (for ``boundary_``), else ``""``.
 
         ``kept``: the limit kept (``None``: the NBD limit). Names the NBD limit, the common-dropout
         limit and the two-point-dropout limit where they were fitted, each with its log-likelihood and
         its distance to the kept one (findings_12r Finding A: the warning named neither the two-point
-        limit nor any test), so that the choice among limits can be checked from the message.
+        limit nor any test), so that the choice among limits can be checked from the message. A limit
+        that ``text`` (the reason so far) names already with its parameters (e.g. a higher two-point
+        limit rejected by its test) is left out.
         """
         ll_kept = float(self._nbd_limit[1]) if kept is None else float(kept.log_likelihood_)
         parts = []
@@ -1265,6 +1267,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if not parts:
             return ""
         texts = []
+        parts = [p for p in parts if p[1] is None or f"the {type(p[1]).__name__} (" not in text]
+        if not parts:
+            return ""
         for name, model, ll in parts:
             est = "" if model is None else (f", the {type(model).__name__} ("
                                             + ", ".join(f"{k} = {v:.4g}" for k, v in model.params_.items()) + ")")
@@ -1633,7 +1638,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self.boundary_ = (
             f"no dropout ({desc}): the fit is the boundary of the parameter space where nobody drops out, "
             f"the NBD model (r = {r:.6g}, alpha = {alpha:.6g}, log-likelihood {ll:.6g}); {reason}"
-        ) + self._other_limits_note(None)
+        )
+        self.boundary_ += self._other_limits_note(None, reason)
         limit_model = self._limit_model_class()
         limit_model.columns_ = dict(self.columns_)
         limit_model._fit_info = self._fit_info
