@@ -1264,12 +1264,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
         two_point = getattr(self, "_two_point_fit", None)
         if two_point and two_point is not kept:
             parts.append(("the two-point-dropout limit", two_point, float(two_point.log_likelihood_)))
-        if not parts:
-            return ""
-        texts = []
         parts = [p for p in parts if p[1] is None or f"the {type(p[1]).__name__} (" not in text]
         if not parts:
             return ""
+        texts = []
         for name, model, ll in parts:
             est = "" if model is None else (f", the {type(model).__name__} ("
                                             + ", ".join(f"{k} = {v:.4g}" for k, v in model.params_.items()) + ")")
