@@ -889,9 +889,11 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 warnings.simplefilter("always")
                 self._fit_collapsed_from_start(x, t_x, T, counts)
                 self._forced_start = None
-                kind = self.boundary_kind()
-                # the two-point limit about to be returned, or an interior fit compared with it and kept
-                if kind == "two_point_dropout" or (kind is None and getattr(self, "_two_point_info", None) is not None):
+                # every outcome where the two-point limit was fitted (that limit, the common-dropout or the NBD
+                # limit kept, an interior fit compared with it and kept): the full model from next to that limit
+                # (and the NBD limit kept although its derivative into the dropout region is positive: model's
+                # _dropout_direction_starts)
+                if getattr(self, "_two_point_fit", None) or self._dropout_direction_starts():
                     refit = self._refit_next_to_two_point(x, t_x, T, counts)
                     if refit is not None:
                         del caught[:]
@@ -904,6 +906,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """Starts of the full fit next to a fitted two-point limit for :meth:`_refit_next_to_two_point` (model hook; none here)."""
         return []
 
+    def _dropout_direction_starts(self) -> list[np.ndarray]:
+        """Starts of the full fit where the NBD limit is kept although the derivative into the dropout region is positive (model hook; none here).
+
+        For :meth:`_refit_next_to_two_point`: the derivative test says the NBD limit is not a
+        maximum, but the full fit ran elsewhere (findings_12s F5, Pareto/NBD).
+        """
+        return []
+
     def _refit_heads_to_two_point(self, log_params: np.ndarray, ll_current: float) -> bool:
         """Whether the run of :meth:`_refit_next_to_two_point` goes back to the two-point limit, below ``ll_current`` (then it is stopped; model hook: never)."""
         return False
@@ -911,26 +921,36 @@ class BaseTransactionModel(BaseLikelihoodModel):
     def _refit_next_to_two_point(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> list | None:
         """Fit the full model from next to the two-point-dropout limit; adopt that fit where it is higher than the current result.
 
-        Called where the two-point limit is about to be returned, or where an interior fit was
-        compared with that limit and kept. The limit is kept where the full fit found no better
-        point, but that fit can have stopped at a distant local maximum, with nothing tried between
-        it and the limit (findings_12r Finding B: Pareto/NBD ``s = 0.134, beta = 17.9``, 4.2 below
+        Called after every outcome of a fit in which the two-point limit was fitted: that limit
+        about to be returned, the common-dropout limit or the NBD limit kept (by the derivative test,
+        by the full fit not above it, or by the likelihood-ratio rule against the two-point limit), or
+        an interior fit compared with the two-point limit and kept. The full fit can have stopped at a
+        distant local maximum or run to another limit, with nothing tried between it and the two-point
+        limit (findings_12s F1: the common-dropout limit kept 0.40 below a maximum at ``s = 0.0103,
+        beta = 1.5e-8``; F2: the NBD limit kept 0.57-1.41 below a maximum with ``beta`` 1e-21 to 1e-69;
+        findings_12r Finding B: Pareto/NBD ``s = 0.134, beta = 17.9``, 4.2 below
         the limit, while the maximum at ``s = 0.022, beta^s = 1 - pi`` is 1.58 above it; B2: 6 of 20
         small zero-inflated samples, 0.008-1.32 above; and zt_777, an interior maximum ``s = 0.079,
         beta = 5.4`` kept 0.25 below another one at ``s = 0.029, beta = 8.7e-22``). The full model is
         fitted again from the best (by value) of the model's starts next to the limit
         (:meth:`_two_point_neighbours`, e.g. Pareto/NBD ``s = 0.05`` and ``0.02`` with ``beta^s = 1 -
-        pi``) and adopted when better than the current result by ``_LIMIT_LL_TOL`` (where that is the
-        limit and with ``boundary_test_level``: significantly, as within one fit). Returns the adopted
-        fit's warnings, or ``None`` (the attributes are left as they were).
+        pi``; and, where the NBD limit is kept although its derivative into the dropout region is
+        positive, :meth:`_dropout_direction_starts`: findings_12s F5, 0.029 below a maximum at ``s =
+        0.0020, beta = 0.0042``) and adopted when better by ``_LIMIT_LL_TOL`` than both the current result and the
+        two-point limit (where the current result is a limit and with ``boundary_test_level``:
+        significantly, as within one fit). A point of the full model below the two-point limit is
+        not the model's maximum and is decided as within one fit (:meth:`_two_point_is_best`: the
+        limit, or the NBD limit by the likelihood-ratio rule), so it replaces nothing. An interior
+        maximum above both replaces a limit kept by the likelihood-ratio rule too: that rule chooses
+        between the nested limits only. Returns the adopted fit's warnings, or ``None`` (the
+        attributes are left as they were).
         """
         limit = getattr(self, "_two_point_fit", None)
-        if not limit:
-            return None
-        starts = [np.asarray(s0, float) for s0 in self._two_point_neighbours(limit)]
+        starts = [np.asarray(s0, float) for s0 in (self._two_point_neighbours(limit) if limit else [])]
+        starts += [np.asarray(s0, float) for s0 in self._dropout_direction_starts()]
         if not starts or self.penalizer != 0:
             return None
-        ll_lim = float(limit.log_likelihood_)
+        ll_lim = float(limit.log_likelihood_) if limit else -np.inf
         ll_current = float(self.log_likelihood_)
         at_limit = bool(getattr(self, "boundary_", None))
         prepared = self._prepare(x, t_x, T)
@@ -955,7 +975,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
             self._forced_start = None
             self._ridge_stop = None
         gain = self.log_likelihood_ - ll_current if caught is not None and self.converged_ else -np.inf
-        adopt = bool(np.isfinite(gain) and gain > max(1e-9 * abs(ll_current), self._LIMIT_LL_TOL))
+        ll_best = max(ll_current, ll_lim)
+        adopt = bool(np.isfinite(gain) and self.log_likelihood_ > ll_best + max(1e-9 * abs(ll_best), self._LIMIT_LL_TOL))
         level = getattr(self, "boundary_test_level", None)
         if adopt and at_limit and level is not None:
             adopt = _boundary_lr_p_value(2.0 * gain) <= float(level)
@@ -963,7 +984,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
             self.__dict__.clear()
             self.__dict__.update(saved)
             return None
-        self._two_point_info = (type(limit).__name__, ll_lim, self.log_likelihood_ - ll_lim)
+        self._two_point_info = (type(limit).__name__, ll_lim, self.log_likelihood_ - ll_lim) if limit else None
         with warnings.catch_warnings(record=True) as out:
             warnings.simplefilter("always")
             self._pass_on_full_fit_warnings(caught)
@@ -1093,9 +1114,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
                     lp = np.log(self.params_.to_numpy(float))
                 stuck = [f"{n} = exp({v:+.0f})" for n, v, b in zip(self._param_names, lp, self._at_optimiser_bound(lp))
                          if np.isfinite(v) and b]
+                # the comparison in words only with its sign (findings_12s F4: "it is -0.49 above that limit")
+                where = (f"{info[2]:.3g} above that limit, so the limit is not the maximum and the fit is kept"
+                         if info[2] > 0 else
+                         f"{-info[2]:.3g} below that limit (not more than {self._LIMIT_LL_TOL:g}: no evidence between "
+                         f"them) and the fit is kept")
                 message = (f"{message} The fit lies on the way to the two-point-dropout limit (a share of customers "
                            f"dropping out for certain, the rest never: {info[0]}, log-likelihood {info[1]:.6g}); it is "
-                           f"{info[2]:.3g} above that limit, so the limit is not the maximum and the fit is kept"
+                           f"{where}"
                            + (f"; {', '.join(stuck)} stopped at the optimiser's bound: the maximum may lie "
                               "a little further along the same path, between this point and the limit." if stuck
                               else " (an interior maximum)."))
@@ -1500,8 +1526,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
         log-likelihood (the optimiser ends on its way to the boundary, e.g. BG/NBD ``a = 9e-14,
         b = 2.5e-13``, 0.08 below the limit); the full fit stands when it is better (e.g.
         Pareto/NBD ``s = 0.085, beta = 3e-10``, 1.0 above the limit: an interior maximum). Where
-        the limit itself is no better than the NBD limit (``pi -> 0``, or not significantly with
-        ``boundary_test_level``), the NBD limit is kept instead.
+        the limit itself is no better than the NBD limit (``pi -> 0``, or not significantly: the
+        likelihood-ratio rule, :meth:`_two_point_vs_nbd`), the NBD limit is kept instead, also where
+        the full fit ended elsewhere, above the NBD limit but below the two-point limit (findings_12s
+        F4: kept 0.49 below the two-point limit, 0.010 above the NBD limit).
         """
         cls = self._two_point_model_class
         self._two_point_info = None
@@ -1528,20 +1556,26 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if not significant and self._common_dropout_beats_nbd() and ll_lim > common.log_likelihood_:
             significant = True
         keep_nbd = not significant
-        if keep_nbd and not near:
+        if keep_nbd and not near and not self.log_likelihood_ > ll_nbd + max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL):
             return False  # the NBD limit's own check decides, with its own reason
+        # a full fit above the NBD limit but below the two-point limit is not the model's maximum: the limit is, and
+        # the likelihood-ratio rule decides between the nested limits (findings_12s F4: an interior fit was kept 0.49
+        # below the two-point limit, 0.010 above the NBD limit)
         full = ", ".join(f"{k} = {v:.3g}" for k, v in self.params_.items())
         lim = ", ".join(f"{k} = {v:.3g}" for k, v in limit.params_.items())
-        ended = (f"the full fit {'ended near it' if near else 'found no better point'} ({full}, log-likelihood "
+        ended = (f"the full fit {'ended near it' if near else 'ended elsewhere'} ({full}, log-likelihood "
                  f"{self.log_likelihood_:.6g}, "
-                 + (f"below the limit by {-gain:.2g})" if gain <= 0 else
-                    f"only {gain:.2g} above the limit: below {self._LIMIT_LL_TOL:g}, no evidence against it)"))
+                 + (f"below the two-point-dropout limit by {-gain:.2g}" if gain <= 0 else
+                    f"only {gain:.2g} above the two-point-dropout limit: below {self._LIMIT_LL_TOL:g}, no evidence "
+                    f"against it")
+                 + ("" if near else f", above the NBD limit by {self.log_likelihood_ - ll_nbd:.2g}, so not the "
+                                    f"model's maximum") + ")")
         why_nbd = (f"is {'better than' if over_nbd > 0 else 'not above'} the NBD limit by {abs(over_nbd):.3g} in "
                    f"log-likelihood, not significantly ({test})")
         if keep_nbd:
             self._set_boundary_fit(
                 x, t_x, T, counts,
-                f"{ended} towards the two-point-dropout limit, the {type(limit).__name__} "
+                f"{ended}{' towards' if near else ';'} the two-point-dropout limit, the {type(limit).__name__} "
                 f"({lim}), which {why_nbd}, so the simpler limit is kept",
             )
             return True

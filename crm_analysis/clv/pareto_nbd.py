@@ -368,6 +368,7 @@ class ParetoNBDModel(BaseTransactionModel):
         ``rho = (alpha+T)/(alpha+t_x)``, ``k = r+x-1`` in the limit ``beta ->
         inf``. Returned: the largest value over ``beta`` (per customer).
         """
+        self._dropout_score_beta = None
         W = float(w.sum())
         k = r + x - 1.0
         L = np.log1p((T - t_x) / (alpha + t_x))
@@ -380,7 +381,30 @@ class ParetoNBDModel(BaseTransactionModel):
         best, where = _max_over_log_grid(self._dropout_curve(r, alpha, x, t_x, T, w), _LOG_BETA_MIN, 20.0)
         if limit >= best:
             return limit, "beta -> inf"
+        self._dropout_score_beta = float(np.exp(where))  # for _dropout_direction_starts
         return best, f"at beta = {np.exp(where):.3g}"
+
+    #: ``s`` of the start in the direction where the NBD limit's derivative into the dropout region is largest
+    #: (:meth:`_dropout_direction_starts`)
+    _DROPOUT_DIRECTION_S = 0.01
+
+    def _dropout_direction_starts(self) -> list[np.ndarray]:
+        """A start next to the NBD limit in the direction of its largest derivative into the dropout region.
+
+        Where the NBD limit is kept (``boundary_kind() == "no_dropout"``) although that derivative
+        is positive at a finite ``beta`` (:meth:`_dropout_score`), the likelihood rises from the
+        limit towards ``s > 0`` at that ``beta``, but the full fit ran elsewhere (findings_12s F5:
+        towards ``s -> 0, beta -> inf``, stopped 9.8e-5 below the limit, while the maximum at ``s =
+        0.0020, beta = 0.0042`` is 0.029 above it). The start is the NBD limit's ``r, alpha`` with
+        ``s = _DROPOUT_DIRECTION_S`` at that ``beta``. None elsewhere (the derivative not positive,
+        or largest at ``beta -> inf``, the direction the full fit takes anyway).
+        """
+        nbd = getattr(self, "_nbd_limit", None)
+        beta = self.__dict__.get("_dropout_score_beta")
+        if nbd is None or beta is None or self.boundary_kind() != "no_dropout" or not nbd[2] > self._SCORE_TOL:
+            return []
+        lr, la = (float(v) for v in nbd[0][0])
+        return [np.array([lr, la, np.log(self._DROPOUT_DIRECTION_S), np.log(beta)])]
 
     @staticmethod
     def _dropout_curve(r, alpha, x, t_x, T, w):
