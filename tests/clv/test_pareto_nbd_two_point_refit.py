@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from clv_likelihood_oracles import pareto_nbd_loglik, pareto_nbd_unbounded_max, zero_inflated_nbd_max
-from scipy import optimize, special, stats
+from clv_likelihood_oracles import nbd_max, pareto_nbd_loglik, pareto_nbd_unbounded_max, zero_inflated_nbd_max
+from scipy import stats
 
 from crm_analysis.clv import BoundaryWarning, ParetoNBDModel, simulate_pareto_nbd, simulate_two_point_nbd
 
@@ -135,7 +135,7 @@ def test_interior_fit_below_the_two_point_limit_is_not_kept():
     x, t_x, T, w = _rows(d)
     best, _, ll_zi = _best_point(d, [(0.0889, 0.5345, 0.01055, 128.3)])
     assert best < ll_zi + 1e-3  # the full model has no maximum above the two-point limit here
-    ll_nbd = _nbd_max(x, T, w)
+    ll_nbd = nbd_max(x, T, w)
     lr = 2.0 * (ll_zi - ll_nbd)
     assert 0.5 * stats.chi2.sf(lr, 1) > 0.05  # not significant: the NBD limit by the rule
     assert m.boundary_kind() == "no_dropout"
@@ -147,19 +147,6 @@ def test_interior_fit_below_the_two_point_limit_is_not_kept():
     assert "best fit found" not in text
     for c in caught:
         assert not re.search(r"it is -[\d.]+ above", str(c.message))
-
-
-def _nbd_max(x: np.ndarray, T: np.ndarray, w: np.ndarray) -> float:
-    """NBD maximum with ``scipy.stats.nbinom`` on the scale of ``zero_inflated_nbd_max`` (independent of NBDModel)."""
-    const = float(w @ np.where(x > 0, x * np.log(T) - special.gammaln(x + 1.0), 0.0))
-
-    def negll(v):
-        r, alpha = np.exp(v)
-        return -(float(w @ stats.nbinom.logpmf(x, r, alpha / (alpha + T))) - const)
-
-    rate = float(w @ x) / float(w @ T)
-    return -min(optimize.minimize(negll, np.log([r0, r0 / rate]), method="Nelder-Mead",
-                                  options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000}).fun for r0 in (0.1, 1.0))
 
 
 @pytest.mark.slow  # 2,500 customers: the oracle's Nelder-Mead runs

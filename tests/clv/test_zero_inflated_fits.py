@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from clv_likelihood_oracles import pareto_nbd_loglik, pareto_nbd_unbounded_max, zero_inflated_nbd_max
+from clv_likelihood_oracles import nbd_max, pareto_nbd_loglik, pareto_nbd_unbounded_max, zero_inflated_nbd_max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,21 +77,9 @@ def _zj(seed: int) -> pd.DataFrame:
 
 
 def _nbd_max(d: pd.DataFrame) -> float:
-    """Maximum of the NBD log-likelihood with ``scipy.stats.nbinom`` (on the scale of ``zero_inflated_nbd_max``: minus
-    ``x log T - log x!``), by Nelder-Mead from two shapes; independent of the package's NBDModel."""
-    from scipy import optimize, special, stats
-
+    """Maximum of the NBD log-likelihood with ``scipy.stats.nbinom`` (clv_likelihood_oracles.nbd_max)."""
     rows, w = np.unique(d[["frequency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    x, T = rows[:, 0], rows[:, 1]
-    const = float(w @ np.where(x > 0, x * np.log(T) - special.gammaln(x + 1.0), 0.0))
-
-    def negll(v):
-        r, alpha = np.exp(v)
-        return -(float(w @ stats.nbinom.logpmf(x, r, alpha / (alpha + T))) - const)
-
-    rate = float(w @ x) / float(w @ T)
-    return -min(optimize.minimize(negll, np.log([r0, r0 / rate]), method="Nelder-Mead",
-                                  options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000}).fun for r0 in (0.1, 1.0))
+    return nbd_max(rows[:, 0], rows[:, 1], w)
 
 
 _REJECTED = (r"the two-point-dropout limit, the ZeroInflatedNBDModel \(r = [^)]*\), was fitted too and has a higher "
