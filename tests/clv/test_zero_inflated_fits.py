@@ -42,15 +42,22 @@ def _z(seed: int) -> pd.DataFrame:
                                   seed=seed)[["frequency", "recency", "T"]]
 
 
-def _y(seed: int) -> pd.DataFrame:
-    """findings_12p's "y" sets (zmore.py): random size, share, r and alpha from the seed."""
+def _findings_set(seed: int, sizes: list[int], pi_range: tuple[float, float], r_range: tuple[float, float]) -> pd.DataFrame:
+    """A findings script's zero-inflated set from ``default_rng(seed)``: size from ``sizes``, then ``pi``, ``r``
+    uniform on their ranges, ``alpha = r U(5, 12)``, ``T ~ U(1, 39)`` rounded; certain dropouts at the first
+    purchase."""
     rng = np.random.default_rng(seed)
-    n = int(rng.choice([500, 1000, 2000, 3000]))
-    pi, r = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 2))
+    n = int(rng.choice(sizes))
+    pi, r = float(rng.uniform(*pi_range)), float(rng.uniform(*r_range))
     alpha = r * float(rng.uniform(5, 12))
     T = rng.uniform(1, 39, n).round()
     return simulate_two_point_nbd(r, alpha, pi, n_customers=n, T=T, dropout_at_first=True,
                                   seed=seed)[["frequency", "recency", "T"]]
+
+
+def _y(seed: int) -> pd.DataFrame:
+    """findings_12p's "y" sets (zmore.py): random size, share, r and alpha from the seed."""
+    return _findings_set(seed, [500, 1000, 2000, 3000], (0.3, 0.7), (0.3, 2))
 
 
 def _oracle(d: pd.DataFrame) -> float:
@@ -67,13 +74,7 @@ def _mean_gradient(m: ZeroInflatedNBDModel, d: pd.DataFrame) -> np.ndarray:
 def _zj(seed: int) -> pd.DataFrame:
     """findings_12q's "zj" sets (zj.py): 500-2,000 customers, pi ~ U(0.5, 0.9), r ~ U(0.15, 1), alpha = r U(5, 12),
     T ~ U(1, 39) rounded, from default_rng(seed); certain dropouts at the first purchase."""
-    rng = np.random.default_rng(seed)
-    n = int(rng.choice([500, 1000, 1500, 2000]))
-    pi, r = float(rng.uniform(0.5, 0.9)), float(rng.uniform(0.15, 1.0))
-    alpha = r * float(rng.uniform(5, 12))
-    T = rng.uniform(1, 39, n).round()
-    return simulate_two_point_nbd(r, alpha, pi, n_customers=n, T=T, dropout_at_first=True,
-                                  seed=seed)[["frequency", "recency", "T"]]
+    return _findings_set(seed, [500, 1000, 1500, 2000], (0.5, 0.9), (0.15, 1.0))
 
 
 def _nbd_max(d: pd.DataFrame) -> float:
