@@ -395,12 +395,12 @@ _BIAS: dict[int, float] = {}
 #   pre-issue-14 hotel: +3.7, -0.1, +0.9, -6.0, +1.7 % (long-run rule alone: +3.9, +0.1, +1.1, -5.8, +1.9 %)
 # The realised demand of 2025 against the generator's expected demand: calibrated -0.4, -0.7, +2.8, +3.4,
 # +2.1 %; pre-issue-14 -2.9, -0.0, +2.2, +3.5, -0.1 % (sd over 30 seeds 1.4 %).
-_PRE14_NOTE = ("measured +3.6 % (+3.7 % before round fc18d, +3.9 % before the open-night pickup): the history is unconstrained to +1.6 % of the truth (the censored-normal EM puts the "
+_PRE14_NOTE = ("measured +3.6 % (re-measured after round fc18f; +3.7 % before round fc18d, +3.9 % before the open-night pickup): the history is unconstrained to +1.6 % of the truth (the censored-normal EM puts the "
                "closed nights of this hotel 3.4 % high, the open nights within three nights of one +2.0 %, the others 0.0 %), and the forecaster "
                "itself is +2.3 % with the generator's true history in place of the unconstraining; 2025's realised "
                "demand is 2.9 % below the generator's expected demand for this seed (against the expected demand the "
                "forecast is +0.6 %); before the stays were counted the two errors cancelled (-1.1 %)")
-_SEED1_NOTE = ("measured -7.0 % (-6.9 % before round fc18d), the generator's draw, not the forecaster's error: 2025's realised demand is 3.4 % above "
+_SEED1_NOTE = ("measured -6.9 % since round fc18f (-7.0 % after round fc18d, -6.9 % before it), the generator's draw, not the forecaster's error: 2025's realised demand is 3.4 % above "
                "the generator's expected demand and the true history 2023-2024 1.9 % below it, so a forecaster that "
                "knows the seasonal shape exactly and takes the level from this history is -5.1 % off; the forecast "
                "is -3.8 % off the expected demand and -1.9 % off that oracle (test below)")
