@@ -307,14 +307,23 @@ def pickup_forecast(
     window = np.arange(lo, origin + 1)
     diff = final[window, None] - otb[window][:, h]  # (window nights, horizon)
     known = np.isfinite(diff)
-    w = np.ones(len(window)) if halflife is None else 0.5 ** ((origin - window) / (7.0 * float(halflife)))
-    wk = np.where(known, w[:, None], 0.0)
+    # log weights, shifted per lead so that the youngest night used weighs 1: 0.5 ** (age / (7 halflife)) underflows
+    # to 0 for every night older than a few hundred half-lives (a short half-life whose origin night is unknown
+    # gave 0 / 0 = NaN); the weighted mean depends only on the weights' ratios
+    log_w = (np.zeros(len(window)) if halflife is None
+             else -np.log(2.0) * (origin - window) / (7.0 * float(halflife)))
+
+    def weighted_mean(use: np.ndarray) -> np.ndarray:
+        lw = np.where(use, log_w[:, None], -np.inf)
+        top = lw.max(axis=0)
+        wk = np.where(use, np.exp(lw - np.where(np.isfinite(top), top, 0.0)), 0.0)
+        return (np.where(use, diff, 0.0) * wk).sum(axis=0) / wk.sum(axis=0)
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        pick = (np.where(known, diff, 0.0) * wk).sum(axis=0) / wk.sum(axis=0)
+        pick = weighted_mean(known)
         if weekday_weight:
             same = (window[:, None] % 7) == ((origin + h)[None, :] % 7)  # (window nights, horizon)
-            ws = wk * same
-            day = (np.where(known, diff, 0.0) * ws).sum(axis=0) / ws.sum(axis=0)
+            day = weighted_mean(known & same)
             pick = np.where(np.isfinite(day), (1 - weekday_weight) * pick + weekday_weight * day, pick)
     fc = otb[origin + h, h] + pick
     return fc if cap is None else np.minimum(fc, float(cap))

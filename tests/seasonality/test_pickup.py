@@ -2,6 +2,7 @@
 
 import warnings
 
+import mpmath
 import numpy as np
 import pandas as pd
 import pytest
@@ -250,31 +251,43 @@ def test_no_cap_note_when_nothing_is_capped_and_gross_demand_is_not_called_sales
 # ---- weighted and weekday-specific pickup (issue #18, round fc18f)
 
 def _brute_pickup(otb, final, origin, horizon, weeks, halflife, weekday_weight):
-    """The weighted / weekday pickup forecast written out night by night, with np.average."""
+    """The weighted / weekday pickup forecast written out night by night, the weights 0.5 ** (age / (7 halflife))
+    in mpmath (no underflow however short the half-life)."""
     out = []
     for h in range(1, horizon + 1):
         t = np.arange(max(0, origin - 7 * weeks + 1), origin + 1)
         d = final[t] - otb[t, h]
-        w = np.ones(len(t)) if halflife is None else np.array([0.5 ** ((origin - x) / 7 / halflife) for x in t])
+        w = [mpmath.mpf(1) if halflife is None else mpmath.power(0.5, mpmath.mpf(int(origin - x)) / 7 / halflife)
+             for x in t]
         ok = np.isfinite(d)
-        allp = np.average(d[ok], weights=w[ok])
+
+        def average(use):
+            return float(mpmath.fsum(w[i] * d[i] for i in np.flatnonzero(use))
+                         / mpmath.fsum(w[i] for i in np.flatnonzero(use)))
+
+        allp = average(ok)
         same = ok & (t % 7 == (origin + h) % 7)
-        dayp = np.average(d[same], weights=w[same]) if same.any() else allp
+        dayp = average(same) if same.any() else allp
         out.append(otb[origin + h, h] + (1 - weekday_weight) * allp + weekday_weight * dayp)
     return np.array(out)
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), weeks=st.integers(1, 20), halflife=st.one_of(st.none(), st.floats(0.2, 50)),
-       weekday_weight=st.floats(0, 1), origin=st.integers(3, 150), holes=st.floats(0, 0.5))
-def test_weighted_weekday_pickup_matches_its_definition(seed, weeks, halflife, weekday_weight, origin, holes):
-    """Against an independent night-by-night computation, with nights of unknown final demand (NaN) left out."""
+@given(seed=st.integers(0, 10_000), weeks=st.integers(1, 20),
+       halflife=st.one_of(st.none(), st.floats(0.2, 50), st.floats(1e-6, 0.01)),
+       weekday_weight=st.floats(0, 1), origin=st.integers(3, 150), holes=st.floats(0, 0.5),
+       origin_known=st.booleans())
+def test_weighted_weekday_pickup_matches_its_definition(seed, weeks, halflife, weekday_weight, origin, holes,
+                                                        origin_known):
+    """Against an independent night-by-night computation, with nights of unknown final demand (NaN) left out;
+    half-lives down to 1e-6 weeks, where every weight but the youngest known night's underflows in float."""
     rng = np.random.default_rng(seed)
     n, L = origin + 20, 12
     final = rng.poisson(40, n).astype(float)
     otb = np.maximum(final[:, None] - rng.poisson(3, (n, L + 1)) * np.arange(L + 1)[None, :] / 2, 0)
     final[: origin + 1][rng.random(origin + 1) < holes] = np.nan
-    final[origin] = 40.0  # at least one known night
+    final[origin - 1] = 40.0  # at least one known night
+    final[origin] = 40.0 if origin_known else np.nan
     got = pickup_forecast(otb, final, origin, 10, weeks=weeks, halflife=halflife, weekday_weight=weekday_weight)
     np.testing.assert_allclose(got, _brute_pickup(otb, final, origin, 10, weeks, halflife, weekday_weight),
                                rtol=1e-10, atol=1e-9)
