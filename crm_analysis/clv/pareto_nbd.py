@@ -387,24 +387,59 @@ class ParetoNBDModel(BaseTransactionModel):
     #: ``s`` of the start in the direction where the NBD limit's derivative into the dropout region is largest
     #: (:meth:`_dropout_direction_starts`)
     _DROPOUT_DIRECTION_S = 0.01
+    #: ``s`` below which a converged interior fit is also refitted from the tiny-``beta`` direction
+    #: (:meth:`_dropout_direction_starts`): at ``beta <= e^-10`` (far below any time unit) a share ``1 - beta^s``
+    #: drops out at once, and a point there can keep ``beta^s >= 0.2`` only with ``s <= log(5) / 10 = 0.16``
+    _TINY_BETA_S_MAX = float(np.log(5.0) / 10.0)
+    #: ``s`` of the tiny-``beta`` starts at most (the fit's ``s`` where smaller): the tiny-``beta`` maxima found lie at
+    #: ``s`` = 0.006-0.05 (findings_12t Finding 1)
+    _TINY_BETA_START_S = 0.02
+    #: ``beta^s`` (the share surviving the first instant) of the tiny-``beta`` starts; the better by value is used
+    _TINY_BETA_SURVIVAL = (0.5, 0.8)
 
     def _dropout_direction_starts(self) -> list[np.ndarray]:
-        """A start next to the NBD limit in the direction of its largest derivative into the dropout region.
+        """Starts of the full fit in a dropout direction the fit did not take (for :meth:`_refit_next_to_two_point`).
 
-        Where the NBD limit is kept (``boundary_kind() == "no_dropout"``) although that derivative
-        is positive at a finite ``beta`` (:meth:`_dropout_score`), the likelihood rises from the
-        limit towards ``s > 0`` at that ``beta``, but the full fit ran elsewhere (findings_12s F5:
-        towards ``s -> 0, beta -> inf``, stopped 9.8e-5 below the limit, while the maximum at ``s =
-        0.0020, beta = 0.0042`` is 0.029 above it). The start is the NBD limit's ``r, alpha`` with
-        ``s = _DROPOUT_DIRECTION_S`` at that ``beta``. None elsewhere (the derivative not positive,
-        or largest at ``beta -> inf``, the direction the full fit takes anyway).
+        Two cases, exclusive:
+
+        * Where the NBD limit is kept (``boundary_kind() == "no_dropout"``) although its derivative
+          into the dropout region is positive at a finite ``beta`` (:meth:`_dropout_score`), the
+          likelihood rises from the limit towards ``s > 0`` at that ``beta``, but the full fit ran
+          elsewhere (findings_12s F5: towards ``s -> 0, beta -> inf``, stopped 9.8e-5 below the limit,
+          while the maximum at ``s = 0.0020, beta = 0.0042`` is 0.029 above it). The start is the NBD
+          limit's ``r, alpha`` with ``s = _DROPOUT_DIRECTION_S`` at that ``beta``.
+        * Where the result is a converged interior fit with ``s < _TINY_BETA_S_MAX`` and ``beta`` not
+          already tiny (``beta >= e^-10``): with ``s`` small the likelihood depends on ``beta`` mainly
+          through ``beta^s``, and a second maximum can lie at tiny ``beta``, ``log beta = log(beta^s) /
+          s``, with a share ``1 - beta^s`` dropping out at once (findings_12t Finding 1: ``s = 0.0068,
+          beta = 0.12`` kept 0.65 below the maximum ``s = 0.0059, beta = 6.7e-18``, with no two-point
+          limit fitted, 65 lower). The starts are the fit's ``r, alpha`` with ``s = min(s, _TINY_BETA_START_S)``
+          and ``beta^s`` in ``_TINY_BETA_SURVIVAL`` (``log beta`` kept 1 above the floor).
+
+        None elsewhere (the derivative not positive, or largest at ``beta -> inf``, the direction the
+        full fit takes anyway; another limit; a larger ``s``; a penalised fit).
         """
+        if self.penalizer != 0 or getattr(self, "params_", None) is None:
+            return []
+        if self.boundary_kind() is None:
+            return self._tiny_beta_starts()
         nbd = getattr(self, "_nbd_limit", None)
         beta = self.__dict__.get("_dropout_score_beta")
         if nbd is None or beta is None or self.boundary_kind() != "no_dropout" or not nbd[2] > self._SCORE_TOL:
             return []
         lr, la = (float(v) for v in nbd[0][0])
         return [np.array([lr, la, np.log(self._DROPOUT_DIRECTION_S), np.log(beta)])]
+
+    def _tiny_beta_starts(self) -> list[np.ndarray]:
+        """The tiny-``beta`` starts of :meth:`_dropout_direction_starts` for a converged interior fit (else none)."""
+        if not getattr(self, "converged_", False):
+            return []
+        r, alpha, s, beta = self.params_.to_numpy(float)
+        if not (np.isfinite(s) and 0.0 < s < self._TINY_BETA_S_MAX and beta >= np.exp(-10.0)):
+            return []
+        s0 = min(float(s), self._TINY_BETA_START_S)
+        return [np.array([np.log(r), np.log(alpha), np.log(s0), max(np.log(surv) / s0, self._LOG_BETA_FLOOR + 1.0)])
+                for surv in self._TINY_BETA_SURVIVAL]
 
     @staticmethod
     def _dropout_curve(r, alpha, x, t_x, T, w):
