@@ -934,9 +934,12 @@ class BaseTransactionModel(BaseLikelihoodModel):
         beta = 5.4`` kept 0.25 below another one at ``s = 0.029, beta = 8.7e-22``). The full model is
         fitted again from the best (by value) of the model's starts next to the limit
         (:meth:`_two_point_neighbours`, e.g. Pareto/NBD ``s = 0.05`` and ``0.02`` with ``beta^s = 1 -
-        pi``; and, where the NBD limit is kept although its derivative into the dropout region is
-        positive, :meth:`_dropout_direction_starts`: findings_12s F5, 0.029 below a maximum at ``s =
-        0.0020, beta = 0.0042``) and adopted when better by ``_LIMIT_LL_TOL`` than both the current result and the
+        pi``), and once more from the best of the model's starts in another dropout direction
+        (:meth:`_dropout_direction_starts`: Pareto/NBD, where the NBD limit is kept although its
+        derivative into the dropout region is positive, findings_12s F5, 0.029 below a maximum at ``s =
+        0.0020, beta = 0.0042``; a converged interior fit with a small ``s`` and no two-point limit
+        fitted, the tiny-``beta`` direction, findings_12t Finding 1), each run (:meth:`_refit_from_starts`)
+        adopted when better by ``_LIMIT_LL_TOL`` than both the current result and the
         two-point limit (where the current result is a limit and with ``boundary_test_level``:
         significantly, as within one fit). A point of the full model below the two-point limit is
         not the model's maximum and is decided as within one fit (:meth:`_two_point_is_best`: the
@@ -946,10 +949,30 @@ class BaseTransactionModel(BaseLikelihoodModel):
         attributes are left as they were).
         """
         limit = getattr(self, "_two_point_fit", None)
-        starts = [np.asarray(s0, float) for s0 in (self._two_point_neighbours(limit) if limit else [])]
-        starts += [np.asarray(s0, float) for s0 in self._dropout_direction_starts()]
-        if not starts or self.penalizer != 0:
+        groups = [[np.asarray(s0, float) for s0 in (self._two_point_neighbours(limit) if limit else [])],
+                  [np.asarray(s0, float) for s0 in self._dropout_direction_starts()]]
+        groups = [g for g in groups if g]
+        if not groups or self.penalizer != 0:
             return None
+        # one run per direction (next to the two-point limit; the model's other dropout direction), the higher kept:
+        # their starts' values can differ by less than 1e-4 while only one of them leads to the maximum (findings_12t
+        # Finding 2, zi 1390: the start in the NBD limit's derivative direction won by 3.5e-5 and ended 0.038 below the
+        # maximum that each start next to the two-point limit reaches)
+        out = None
+        for starts in groups:
+            adopted = self._refit_from_starts(x, t_x, T, counts, starts, limit)
+            if adopted is not None:
+                out = adopted
+        return out
+
+    def _refit_from_starts(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, starts: list[np.ndarray],
+        limit: "BaseTransactionModel | None",
+    ) -> list | None:
+        """One run of :meth:`_refit_next_to_two_point` from the best (by value) of ``starts``; adopted by its rules.
+
+        Returns the adopted fit's warnings, or ``None`` (the attributes are left as they were).
+        """
         ll_lim = float(limit.log_likelihood_) if limit else -np.inf
         ll_current = float(self.log_likelihood_)
         at_limit = bool(getattr(self, "boundary_", None))

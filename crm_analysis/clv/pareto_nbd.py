@@ -408,8 +408,9 @@ class ParetoNBDModel(BaseTransactionModel):
           elsewhere (findings_12s F5: towards ``s -> 0, beta -> inf``, stopped 9.8e-5 below the limit,
           while the maximum at ``s = 0.0020, beta = 0.0042`` is 0.029 above it). The start is the NBD
           limit's ``r, alpha`` with ``s = _DROPOUT_DIRECTION_S`` at that ``beta``.
-        * Where the result is a converged interior fit with ``s < _TINY_BETA_S_MAX`` and ``beta`` not
-          already tiny (``beta >= e^-10``): with ``s`` small the likelihood depends on ``beta`` mainly
+        * Where the result is a converged interior fit with ``s < _TINY_BETA_S_MAX``, ``beta`` not
+          already tiny (``beta >= e^-10``) and no two-point limit fitted (else the refit starts next to
+          that limit, at ``beta^s = 1 - pi``, the same direction): with ``s`` small the likelihood depends on ``beta`` mainly
           through ``beta^s``, and a second maximum can lie at tiny ``beta``, ``log beta = log(beta^s) /
           s``, with a share ``1 - beta^s`` dropping out at once (findings_12t Finding 1: ``s = 0.0068,
           beta = 0.12`` kept 0.65 below the maximum ``s = 0.0059, beta = 6.7e-18``, with no two-point
@@ -432,8 +433,8 @@ class ParetoNBDModel(BaseTransactionModel):
 
     def _tiny_beta_starts(self) -> list[np.ndarray]:
         """The tiny-``beta`` starts of :meth:`_dropout_direction_starts` for a converged interior fit (else none)."""
-        if not getattr(self, "converged_", False):
-            return []
+        if not getattr(self, "converged_", False) or getattr(self, "_two_point_fit", None):
+            return []  # with the two-point limit fitted, its neighbours (beta^s = 1 - pi) start in this direction
         r, alpha, s, beta = self.params_.to_numpy(float)
         if not (np.isfinite(s) and 0.0 < s < self._TINY_BETA_S_MAX and beta >= np.exp(-10.0)):
             return []

@@ -156,3 +156,54 @@ def test_nbd_limit_with_a_positive_derivative_not_kept_below_an_interior_maximum
     customer at beta = 0.146): the full fit had run towards s -> 0, beta -> inf, while the maximum at s = 0.0020,
     beta = 0.0042 is 0.029 above (findings' mpmath -3257.0276). The two-point limit vanishes here (pi -> 0)."""
     _check_interior_maximum(_zi(1041), None, above_limit=0.02)
+
+
+def _tiny_beta_best(d: pd.DataFrame, fitted, old_point) -> tuple[float, np.ndarray, float]:
+    """Best unbounded Nelder-Mead maximum of the independent likelihood from the package's point, from the old local
+    maximum and from a tiny-beta start next to it ((r, alpha) of the old point, s = 0.01, beta^s = 0.7: log beta =
+    -36); and the maximum reached from the old point."""
+    x, t_x, T, w = _rows(d)
+    tiny = (old_point[0], old_point[1], 0.01, math.exp(math.log(0.7) / 0.01))
+    runs = [pareto_nbd_unbounded_max(start, x, t_x, T, w) for start in (old_point, fitted, tiny)]
+    best, at = max(runs, key=lambda run: run[0])
+    return best, at, runs[0][0]
+
+
+@pytest.mark.parametrize("seed, old_point", [
+    (1421, (0.1373, 0.3474, 0.02667, 2.709)),
+    pytest.param(1353, (0.11755, 0.36317, 0.0068003, 0.12190), marks=pytest.mark.slow),  # 2,500 customers: the
+    pytest.param(1363, (0.17058, 2.70941, 0.019386, 5.518), marks=pytest.mark.slow),  # oracle's three runs take ~25 s
+])
+def test_interior_local_maximum_not_kept_below_a_tiny_beta_maximum(seed, old_point):
+    """findings_12t Finding 1 (pn seeds 1353, 1363, 1421 of findings_12s's small-s generator): a converged interior
+    local maximum at a moderate beta was kept silently 0.65, 0.15 and 0.30 below an interior maximum at tiny beta
+    (findings' mpmath: -11640.676361 at s = 0.0059, beta = 6.7e-18 against -11641.329732 at the old point for 1353;
+    -11303.929107 at s = 0.0084, beta = 9.5e-15 against -11304.083958 for 1363; 1421: oracle only, s = 0.0147, beta =
+    8.5e-17). The two-point limit is 65 lower on 1353, so the refit next to it never ran. Reference: the independent
+    likelihood (``pareto_nbd_loglik``) maximised by an unbounded Nelder-Mead from the package's point, the
+    old local maximum (the old points are the findings' rounded values: the old maximum is reached, not only started
+    at) and a tiny-beta start next to it (its r and alpha, s = 0.01, beta^s = 0.7)."""
+    d, _ = _pn(seed)
+    m, caught = _fit(d)
+    x, t_x, T, w = _rows(d)
+    p = m.params_.to_numpy(float)
+    assert m.boundary_kind() is None and m.converged_
+    assert pareto_nbd_loglik(p, x, t_x, T, w) == pytest.approx(m.log_likelihood_, rel=1e-10)
+    best, at, ll_old = _tiny_beta_best(d, p, old_point)
+    assert ll_old < best - 0.05  # the old point is a lower local maximum (the reference sees both)
+    assert m.log_likelihood_ >= best - 1e-7 * abs(best)
+    np.testing.assert_allclose(np.log(p[:3]), np.log(at[:3]), atol=1e-2)
+    assert p[3] < 1e-5  # the tiny-beta maximum (beta 6.7e-18, 9.5e-15, 8.5e-17)
+    assert not [c for c in caught if issubclass(c.category, BoundaryWarning)]
+    assert not [c for c in caught if "best fit found" in str(c.message)]
+
+
+def test_nbd_limit_kept_by_the_likelihood_ratio_rule_not_below_an_interior_maximum_above_both_limits():
+    """findings_12t Finding 2 (zi seed 1390, 2,500 customers, 103 repeat buyers): the NBD limit was kept by the
+    likelihood-ratio rule against the two-point limit ("not the best fit found", naming a gap of 0.0299), while the
+    interior point s = 0.0059, beta = 5.3e-82 is 0.055 above it and 0.025 above the two-point limit (findings'
+    mpmath -1355.877965). The refit's start in the NBD limit's derivative direction won against the starts next to
+    the two-point limit by 3.5e-5 in value and ended at -1355.916; each of those reaches the maximum. Reference: as
+    ``_check_interior_maximum`` (unbounded Nelder-Mead of the independent likelihood from the package's point and
+    from next to the independent two-point limit at s = 0.05, 0.02)."""
+    _check_interior_maximum(_zi(1390), None, above_limit=0.02)
