@@ -824,12 +824,16 @@ class BaseTransactionModel(BaseLikelihoodModel):
             return None
         caught = list(caught)
         if note:  # a limit that replaced an interior first fit: the reason says so
-            old = self.boundary_
-            self.boundary_ = f"{old}; {note}"
-            for i, w in enumerate(caught):
-                if old in str(w.message):
-                    caught[i] = warnings.WarningMessage(str(w.message).replace(old, self.boundary_), w.category, w.filename, w.lineno)
+            self._add_to_boundary_reason(caught, note)
         return caught
+
+    def _add_to_boundary_reason(self, caught: list, note: str) -> None:
+        """Append ``note`` to ``boundary_`` and to the recorded warnings (``caught``, in place) that quote it."""
+        old = self.boundary_
+        self.boundary_ = f"{old}; {note}"
+        for i, w in enumerate(caught):
+            if old in str(w.message):
+                caught[i] = warnings.WarningMessage(str(w.message).replace(old, self.boundary_), w.category, w.filename, w.lineno)
 
     def _refit_is_better(self, ran: bool, first: dict, ll_first: float | None) -> tuple[bool, str]:
         """Whether the other-basin refit (the current attributes) replaces the first fit (``first``: its attributes).
@@ -898,6 +902,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
                     if refit is not None:
                         del caught[:]
                         caught += refit
+                    note = self.__dict__.pop("_refit_not_significant", None)
+                    if refit is None and note and self.boundary_:
+                        self._add_to_boundary_reason(caught, note)
         finally:
             self._forced_start = None
             self._reissue(caught)
@@ -959,6 +966,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         # Finding 2, zi 1390: the start in the NBD limit's derivative direction won by 3.5e-5 and ended 0.038 below the
         # maximum that each start next to the two-point limit reaches)
         out = None
+        self._refit_not_significant = None  # a point above both, rejected by boundary_test_level: the reason names it
         for starts in groups:
             adopted = self._refit_from_starts(x, t_x, T, counts, starts, limit)
             if adopted is not None:
@@ -1003,9 +1011,20 @@ class BaseTransactionModel(BaseLikelihoodModel):
         level = getattr(self, "boundary_test_level", None)
         if adopt and at_limit and level is not None:
             adopt = _boundary_lr_p_value(2.0 * gain) <= float(level)
+        above_both = bool(np.isfinite(gain) and self.log_likelihood_ > ll_best + max(1e-9 * abs(ll_best), self._LIMIT_LL_TOL))
         if not adopt:
+            note = None
+            if above_both:  # rejected by boundary_test_level only: the limit is kept, but not as the best point found
+                lr = 2.0 * gain
+                note = (f"the refit of the full model from another start reached a higher point ({self._params_text()}, "
+                        f"log-likelihood {self.log_likelihood_:.10g}, {gain:.4g} above the kept limit"
+                        + (f" and {self.log_likelihood_ - ll_lim:.4g} above the two-point-dropout limit" if limit else "")
+                        + f"), not significantly (likelihood-ratio statistic {lr:.3g}, p = {_boundary_lr_p_value(lr):.3g} > "
+                        f"boundary_test_level = {float(level):g}), so the simpler limit is kept")
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if note:
+                self._refit_not_significant = note
             return None
         self._two_point_info = (type(limit).__name__, ll_lim, self.log_likelihood_ - ll_lim) if limit else None
         with warnings.catch_warnings(record=True) as out:

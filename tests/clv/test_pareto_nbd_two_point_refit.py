@@ -207,3 +207,34 @@ def test_nbd_limit_kept_by_the_likelihood_ratio_rule_not_below_an_interior_maxim
     ``_check_interior_maximum`` (unbounded Nelder-Mead of the independent likelihood from the package's point and
     from next to the independent two-point limit at s = 0.05, 0.02)."""
     _check_interior_maximum(_zi(1390), None, above_limit=0.02)
+
+
+def test_limit_kept_by_boundary_test_level_names_the_higher_point_found():
+    """findings_12t Finding 2 with ``boundary_test_level=0.05`` (zi seed 1390): the interior point above both limits
+    is not significantly better than the NBD limit (LR 0.11), so the NBD limit is kept; the reason must give the real
+    gap of the kept limit to the best point found (0.055), not only the gap to the two-point limit (0.030). Reference:
+    the NBD maximum (``nbd_max``, a scipy multistart) and the independent likelihood's unbounded Nelder-Mead from next
+    to the independent two-point limit (``_best_point``)."""
+    d = _zi(1390)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = ParetoNBDModel(boundary_test_level=0.05).fit(d)
+    x, t_x, T, w = _rows(d)
+    ll_nbd = nbd_max(x, T, w)
+    best, _, ll_zi = _best_point(d, [])
+    assert best > ll_zi + 0.02 and best > ll_nbd + 0.05
+    assert m.boundary_kind() == "no_dropout"
+    assert m.log_likelihood_ == pytest.approx(ll_nbd, abs=1e-6)
+    (warning,) = [c for c in caught if issubclass(c.category, BoundaryWarning)]
+    text = str(warning.message)
+    found = re.search(r"reached a higher point \(.*?log-likelihood (-[\d.]+), ([\d.]+) above the kept limit and "
+                      r"([\d.]+) above the two-point-dropout limit\), not significantly \(likelihood-ratio statistic "
+                      r"([\d.]+), p = ([\d.]+) > boundary_test_level = 0.05\)", text)
+    assert found, text
+    ll_found, gap, gap_zi, lr, p = (float(v) for v in found.groups())
+    assert ll_found == pytest.approx(best, abs=1e-5)
+    assert gap == pytest.approx(best - ll_nbd, abs=1e-3)
+    assert gap_zi == pytest.approx(best - ll_zi, abs=1e-3)
+    assert lr == pytest.approx(2.0 * (best - ll_nbd), abs=2e-3)
+    assert p == pytest.approx(0.5 * stats.chi2.sf(lr, 1), abs=1e-3)
+    assert m.boundary_ in text
