@@ -904,7 +904,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                         caught += refit
                     note = self.__dict__.pop("_refit_not_significant", None)
                     if refit is None and note and self.boundary_:
-                        self._add_to_boundary_reason(caught, note)
+                        self._add_to_boundary_reason(caught, note[1])
         finally:
             self._forced_start = None
             self._reissue(caught)
@@ -966,7 +966,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         # Finding 2, zi 1390: the start in the NBD limit's derivative direction won by 3.5e-5 and ended 0.038 below the
         # maximum that each start next to the two-point limit reaches)
         out = None
-        self._refit_not_significant = None  # a point above both, rejected by boundary_test_level: the reason names it
+        self._refit_not_significant = None  # (LL, text) of a point above both rejected by boundary_test_level: named
         for starts in groups:
             adopted = self._refit_from_starts(x, t_x, T, counts, starts, limit)
             if adopted is not None:
@@ -1013,7 +1013,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
             adopt = _boundary_lr_p_value(2.0 * gain) <= float(level)
         above_both = bool(np.isfinite(gain) and self.log_likelihood_ > ll_best + max(1e-9 * abs(ll_best), self._LIMIT_LL_TOL))
         if not adopt:
-            note = None
+            note, ll_note = None, float(self.log_likelihood_)
             if above_both:  # rejected by boundary_test_level only: the limit is kept, but not as the best point found
                 lr = 2.0 * gain
                 note = (f"the refit of the full model from another start reached a higher point ({self._params_text()}, "
@@ -1023,8 +1023,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
                         f"boundary_test_level = {float(level):g}), so the simpler limit is kept")
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if note:
-                self._refit_not_significant = note
+            if note and (self._refit_not_significant is None or self._refit_not_significant[0] < ll_note):
+                self._refit_not_significant = (ll_note, note)  # the highest such point of the runs
             return None
         self._two_point_info = (type(limit).__name__, ll_lim, self.log_likelihood_ - ll_lim) if limit else None
         with warnings.catch_warnings(record=True) as out:
