@@ -238,3 +238,18 @@ def test_limit_kept_by_boundary_test_level_names_the_higher_point_found():
     assert lr == pytest.approx(2.0 * (best - ll_nbd), abs=2e-3)
     assert p == pytest.approx(0.5 * stats.chi2.sf(lr, 1), abs=1e-3)
     assert m.boundary_ in text
+
+
+def test_cdnow_fit_runs_no_tiny_beta_refit(shared_data, monkeypatch):
+    """The tiny-beta refit is for small s only (s < log(5)/10 = 0.16): CDNOW's Pareto/NBD fit (s = 0.61, beta = 11.7,
+    Fader, Hardie & Lee 2005's estimates) must not pay for it (issue #12's speed target; benchmarks/README.md, round
+    pnsmall). Counted with a patched refit."""
+    calls = []
+    original = ParetoNBDModel._refit_next_to_two_point
+    monkeypatch.setattr(ParetoNBDModel, "_refit_next_to_two_point",
+                        lambda self, *a: calls.append(1) or original(self, *a))
+    d = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
+    m, _ = _fit(d)
+    assert m.boundary_kind() is None and m.params_["s"] > 0.5
+    assert m._dropout_direction_starts() == []
+    assert calls == []
