@@ -642,9 +642,12 @@ class BaseTransactionModel(BaseLikelihoodModel):
         more than ``_LIMIT_LL_TOL`` (:meth:`_refit_is_better`, with ``boundary_test_level``).
         An interior fit that still ends in the small basin is then compared with the
         common-dropout limit fitted directly (:meth:`_ridge_comparison`; findings_12o A: every
-        start led to a = 0.034, b = 0.19, 0.41 below that limit). Interior fits that are
-        identified in the large basin with ``a`` not small (CDNOW, a = 0.79-0.89) or on the way to
-        the no-dropout limit from a small-basin start (Online Retail, a = 0.002, b = 6.7), and the
+        start led to a = 0.034, b = 0.19, 0.41 below that limit). Interior fits in the large basin
+        are screened against that limit first (model's :meth:`_ridge_limit_may_be_higher`: Newton
+        steps on the limit's likelihood, no fit; findings_12s F3: a = 1.006, b = 1.40, identified,
+        0.098 below the limit), and compared only where the screen finds it within its margin
+        (CDNOW, a = 0.79-0.89: 2-3 Newton iterations, no comparison). Fits on the way to the
+        no-dropout limit from a small-basin start (Online Retail, a = 0.002, b = 6.7), and the
         no-dropout limit kept by the derivative test without a full fit, cost nothing extra. A
         first fit that raises ModelFitError is refitted too (from every start); the error stands
         where the refit does not succeed.
@@ -674,11 +677,18 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """Whether the fit must still be compared with the common-dropout limit (model hook; BG/NBD, MBG/NBD)."""
         return False
 
+    def _ridge_limit_may_be_higher(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> bool:
+        """Whether a cheap screen finds that the common-dropout limit may be above a fit that :meth:`_needs_ridge_comparison` passes (model hook; base: never)."""
+        return False
+
     def _ridge_comparison(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> list | None:
         """Compare an interior fit that never went near the common-dropout ridge with that limit; adopt the better.
 
         The first fit and the other-basin refit can both end in the small-``a, b`` basin
-        (findings_12o A: a = 0.034, b = 0.19, 0.41 below the limit, every start led there).
+        (findings_12o A: a = 0.034, b = 0.19, 0.41 below the limit, every start led there), and an
+        identified large-basin fit can lie below the limit too (findings_12s F3); the latter is
+        compared only where the model's screen (:meth:`_ridge_limit_may_be_higher`) finds the limit
+        within its margin.
         The common-dropout limit (``_ridge_model_class``, two or three parameters) is fitted
         directly, from the fit's ``(r, alpha)`` and mean dropout. Where the derivative of the full
         likelihood at the limit into heterogeneous dropout (``ridge_score``) is not positive, the
@@ -692,7 +702,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
 
         Returns the warnings of the adopted fit, or ``None`` (the fit stands, attributes unchanged).
         """
-        if self.penalizer != 0 or self._ridge_model_class is None or not self._needs_ridge_comparison():
+        if self.penalizer != 0 or self._ridge_model_class is None:
+            return None
+        if not (self._needs_ridge_comparison() or self._ridge_limit_may_be_higher(x, t_x, T, counts)):
             return None
         ll_current = self.log_likelihood_
         lp = np.log(self.params_.to_numpy(float))
