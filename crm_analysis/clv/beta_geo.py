@@ -392,27 +392,27 @@ class BetaGeoModel(BaseTransactionModel):
         def full(theta: np.ndarray) -> np.ndarray:
             return np.array([theta[0], theta[1], log_s + theta[2], log_s + math.log1p(-math.exp(theta[2]))])
 
-        def value(theta: np.ndarray) -> float:
+        def terms(theta: np.ndarray, hessian: bool) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+            """Log-likelihood (and, with ``hessian``, gradient and Hessian in ``theta``) at ``a + b = S``."""
             if not theta[2] < -1e-12:
-                return -math.inf
+                return -math.inf, None, None
             with np.errstate(all="ignore"):
-                return float(self._weighted_loglik(full(theta), prepared, counts)[0])
+                if not hessian:
+                    return float(self._weighted_loglik(full(theta), prepared, counts)[0]), None, None
+                ll, g4, H4 = self._weighted_loglik_hessian(full(theta), prepared, counts)
+            p = math.exp(theta[2])
+            J = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -p / (1.0 - p)]])
+            H = J.T @ H4 @ J
+            H[2, 2] -= g4[3] * p / (1.0 - p) ** 2  # d2 log b / d (log p)2 = -p / (1 - p)^2
+            return float(ll), J.T @ g4, H
 
         theta = np.log([r, alpha, a / (a + b)])
+        ll, g, H = terms(theta, True)
         for _ in range(30):
-            if not theta[2] < -1e-12:
-                return True
-            with np.errstate(all="ignore"):
-                ll, g4, H4 = self._weighted_loglik_hessian(full(theta), prepared, counts)
-            if not (math.isfinite(ll) and np.isfinite(g4).all() and np.isfinite(H4).all()):
+            if g is None or not (math.isfinite(ll) and np.isfinite(g).all() and np.isfinite(H).all()):
                 return True
             if ll > floor:
                 return True
-            p = math.exp(theta[2])
-            J = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -p / (1.0 - p)]])
-            g = J.T @ g4
-            H = J.T @ H4 @ J
-            H[2, 2] += g4[3] * -p / (1.0 - p) ** 2
             try:
                 np.linalg.cholesky(-H)
             except np.linalg.LinAlgError:
@@ -424,13 +424,17 @@ class BetaGeoModel(BaseTransactionModel):
             if decrement < 1e-8 or ll + 2.0 * decrement < floor:
                 return False
             t = min(1.0, self._NEWTON_STEP_MAX / float(np.max(np.abs(step))))
+            # the first trial point gets the Hessian too (it is the next iterate when the step is taken whole)
+            ll1, g1, H1 = terms(theta + t * step, True)
             for _ in range(30):
-                if value(theta + t * step) >= ll + 1e-4 * t * decrement:
+                if ll1 >= ll + 1e-4 * t * decrement:
                     break
                 t *= 0.5
+                ll1, g1, H1 = terms(theta + t * step, False)
             else:
                 return True
             theta = theta + t * step
+            ll, g, H = (ll1, g1, H1) if g1 is not None else terms(theta, True)
         return True
 
     def _ridge_start(self, log_params: np.ndarray) -> tuple[float, float, float]:
