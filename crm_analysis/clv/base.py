@@ -646,7 +646,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         are screened against that limit first (model's :meth:`_ridge_limit_may_be_higher`: Newton
         steps on the limit's likelihood, no fit; findings_12s F3: a = 1.006, b = 1.40, identified,
         0.098 below the limit), and compared only where the screen finds it within its margin
-        (CDNOW, a = 0.79-0.89: 2-3 Newton iterations, no comparison). Fits on the way to the
+        (CDNOW, a = 0.79-0.89: 1-2 Newton iterations, no comparison). Fits on the way to the
         no-dropout limit from a small-basin start (Online Retail, a = 0.002, b = 6.7), and the
         no-dropout limit kept by the derivative test without a full fit, cost nothing extra. A
         first fit that raises ModelFitError is refitted too (from every start); the error stands
@@ -670,7 +670,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
             if refit is None and failure is not None:
                 raise failure
             caught = caught if refit is None else refit
-        ridge = self._ridge_comparison(x, t_x, T, counts)
+        try:
+            ridge = self._ridge_comparison(x, t_x, T, counts)
+        finally:
+            self.__dict__.pop("_prepared_rows", None)
         self._reissue(caught if ridge is None else ridge)
 
     def _needs_ridge_comparison(self) -> bool:
@@ -1058,6 +1061,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
             self._fit_arrays(self._prepare(x, t_x, T), counts)
             return
         prepared = self._prepare(x, t_x, T)
+        self._prepared_rows = (x, prepared)  # for the model's screen after the fit (_ridge_limit_may_be_higher)
         self._ridge_limit = None
         self._ridge_info = None
         forced = self._forced_start
