@@ -570,7 +570,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self.limit_model_ = None
         self.not_identified_ = []
         self._check_identifiable(x, t_x, T, counts)
-        self._fit_collapsed(x, t_x, T, counts)
+        try:
+            self._fit_collapsed(x, t_x, T, counts)
+        finally:
+            self.__dict__.pop("_prepared_rows", None)  # the fit's index structure of the rows (kept during the fit only)
         return self
 
     def _check_identifiable(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
@@ -670,10 +673,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
             if refit is None and failure is not None:
                 raise failure
             caught = caught if refit is None else refit
-        try:
-            ridge = self._ridge_comparison(x, t_x, T, counts)
-        finally:
-            self.__dict__.pop("_prepared_rows", None)
+        ridge = self._ridge_comparison(x, t_x, T, counts)
         self._reissue(caught if ridge is None else ridge)
 
     def _needs_ridge_comparison(self) -> bool:
