@@ -1170,6 +1170,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
             if info is not None and issubclass(w.category, IdentificationWarning):
                 with np.errstate(divide="ignore"):
                     lp = np.log(self.params_.to_numpy(float))
+                # on the ridge r, alpha -> inf (findings_12u F4: "an interior maximum" next to "r and alpha grow together")
+                poisson = (f" (a point on the ridge r, alpha -> infinity with r / alpha = {np.exp(lp[0] - lp[1]):.4g} fixed, "
+                           "the Poisson limit of the purchase rate, where the likelihood is flat along r and alpha; the "
+                           "other parameters are at their maximum on it).")
                 stuck = [f"{n} = exp({v:+.0f})" for n, v, b in zip(self._param_names, lp, self._at_optimiser_bound(lp))
                          if np.isfinite(v) and b]
                 # the comparison in words only with its sign (findings_12s F4: "it is -0.49 above that limit")
@@ -1182,7 +1186,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                            f"{where}"
                            + (f"; {', '.join(stuck)} stopped at the optimiser's bound: the maximum may lie "
                               "a little further along the same path, between this point and the limit." if stuck
-                              else " (an interior maximum)."))
+                              else poisson if self._on_poisson_ridge(lp) else " (an interior maximum)."))
             warnings.warn(message, w.category, stacklevel=5)
 
     # ---- common-dropout ridge ----------------------------------------------
