@@ -191,20 +191,6 @@ class _RidgeReached(CRMAnalysisError):
         self.log_params = np.array(log_params, float)
 
 
-class _StalledOnPoissonRidge(Exception):
-    """Internal: the quick run's evaluations stopped improving on the Poisson ridge (:meth:`LikelihoodFitter._on_poisson_ridge`)."""
-
-    def __init__(self, log_params: np.ndarray, value: float, n_iter: int) -> None:
-        super().__init__("stalled on the Poisson ridge")
-        self.log_params, self.value, self.n_iter = np.array(log_params, float), float(value), int(n_iter)
-
-
-#: evaluations in a row without a gain above rounding (1e-12 relative) after which a quick run whose best point lies
-#: on the Poisson ridge is stopped (a line search failing on the ridge's noisy gradient takes ~20 evaluations and
-#: L-BFGS-B tries twice; a line search that backtracks from a long step gains within a few halvings)
-_POISSON_STALL_EVALS = 12
-
-
 class LikelihoodFitter(NotFittedAttributes):
     """Mixin: maximum likelihood on the log-parameter scale for the models of :mod:`crm_analysis.clv`.
 
@@ -374,38 +360,12 @@ class LikelihoodFitter(NotFittedAttributes):
         callback = None if stop is None else watch
         # a moderate tolerance: the Newton steps of _newton_polish take the gradient to rounding
         # level from here (quadratic convergence), at a fraction of the quasi-Newton iterations
-        best: list = [np.inf, None, 0, 0]  # value, point, evaluations since the last gain, accepted iterates
-
-        def fun_grad_watched(lp: np.ndarray) -> tuple[float, np.ndarray]:
-            val, grad = fun_grad(lp)
-            if val < best[0] - 1e-12 * abs(best[0]) or best[1] is None:
-                best[:3] = [val, np.array(lp, float), 0]
-            else:
-                best[2] += 1
-                if best[2] >= _POISSON_STALL_EVALS and self._on_poisson_ridge(best[1]):
-                    raise _StalledOnPoissonRidge(best[1], best[0], best[3])
-            return val, grad
-
-        def callback_counted(xk: np.ndarray) -> None:
-            best[3] += 1
-            if callback is not None:
-                callback(xk)
-
-        try:
-            res = optimize.minimize(
-                fun_grad_watched, x0, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback_counted,
-                options={"maxiter": 2000, "ftol": self._quick_ftol, "gtol": self._quick_gtol, "maxcor": self._quick_maxcor},
-            )
-        except _StalledOnPoissonRidge as stalled:
-            res = optimize.OptimizeResult(x=stalled.log_params, fun=stalled.value, success=False, nit=stalled.n_iter,
-                                          message="no gain in log-likelihood along the Poisson ridge r, alpha -> inf")
+        res = optimize.minimize(
+            fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
+            options={"maxiter": 2000, "ftol": self._quick_ftol, "gtol": self._quick_gtol, "maxcor": self._quick_maxcor},
+        )
         n_iter = int(res.nit)
-        # stopped by the line search on the flat r, alpha -> inf ridge (the Poisson limit of the purchase rate, model
-        # hook :meth:`_on_poisson_ridge`): there the gradient is rounding noise (the alpha derivative is a difference of
-        # terms of size r per customer) and the strict runs only walk along the ridge (findings_12u F5: 130 evaluations,
-        # 2.5 s CPU on 100 customers, for no gain in log-likelihood); the point is kept as the optimiser's answer
-        flat = not res.success and self._on_poisson_ridge(res.x)
-        if not res.success and not flat:  # continue with the strict settings (e.g. along a ridge towards a boundary)
+        if not res.success:  # continue with the strict settings (e.g. along a ridge towards a boundary)
             res_s = optimize.minimize(
                 fun_grad, res.x, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
                 options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9, "maxcor": 20},
@@ -413,7 +373,7 @@ class LikelihoodFitter(NotFittedAttributes):
             n_iter += int(res_s.nit)
             if res_s.fun <= res.fun:
                 res = res_s
-        if not res.success and not flat and np.max(np.abs(fun_grad(res.x)[1])) > 1e-6:
+        if not res.success and np.max(np.abs(fun_grad(res.x)[1])) > 1e-6:
             # L-BFGS-B often stops with a line-search complaint at an optimum
             # reached to machine precision (then the Newton step below is
             # enough); when the gradient is not yet small, continue with BFGS.
@@ -423,21 +383,28 @@ class LikelihoodFitter(NotFittedAttributes):
             if res2.fun <= res.fun:
                 res = res2
         _, grad = fun_grad(res.x)
-        grad_ok = bool(np.all(np.abs(grad) < 1e-4)) or flat
+        grad_ok = bool(np.all(np.abs(grad) < 1e-4))
         if not np.isfinite(res.fun) or res.fun >= 1e300:
             raise ModelFitError(f"{type(self).__name__}: optimiser failed ({res.message}); data: {self._data_description()}")
         lp_end = np.asarray(res.x, float)
-        on_ridge = bool(np.any(np.abs(lp_end) > 12.0) and np.all(np.abs(grad) < 1e-2)) and not flat
+        on_ridge = bool(np.any(np.abs(lp_end) > 12.0) and np.all(np.abs(grad) < 1e-2))
         if not (res.success or grad_ok) and on_ridge:
             names = [n for n, v in zip(self._param_names, lp_end) if abs(v) > 12.0]
-            warnings.warn(
-                f"{type(self).__name__}: the likelihood keeps rising along a ridge towards the boundary of the "
-                f"parameter space: {_params_text(names, np.exp(lp_end[np.abs(lp_end) > 12.0]))} ran off towards "
-                f"0 or infinity and the optimiser stopped there ({res.message}). The estimates are a point on that ridge, "
-                f"not a maximum: the model degenerates to a simpler one for these data ({self._data_description()}).",
-                BoundaryWarning,
-                stacklevel=4,
-            )
+            if self._on_poisson_ridge(lp_end):  # one story with the Hessian / identification warnings (findings_12u F4)
+                others = [n for n in names if n not in self._param_names[:2]]
+                far = (f"; {_params_text(others, np.exp(lp_end[[self._param_names.index(n) for n in others]]))} "
+                       "far out as well" if others else "")
+                text = (f"the likelihood is flat along the ridge r, alpha -> infinity with r / alpha = "
+                        f"{math.exp(lp_end[0] - lp_end[1]):.4g} fixed (r = {math.exp(lp_end[0]):.4g}: the Poisson limit of "
+                        f"the purchase rate, the same for every customer){far}; the optimiser stopped on that ridge "
+                        f"({res.message}). The estimates are a point on it, not a unique maximum: of r and alpha only "
+                        f"r / alpha is estimated ({self._data_description()}).")
+            else:
+                text = (f"the likelihood keeps rising along a ridge towards the boundary of the parameter space: "
+                        f"{_params_text(names, np.exp(lp_end[np.abs(lp_end) > 12.0]))} ran off towards 0 or infinity and "
+                        f"the optimiser stopped there ({res.message}). The estimates are a point on that ridge, not a "
+                        f"maximum: the model degenerates to a simpler one for these data ({self._data_description()}).")
+            warnings.warn(f"{type(self).__name__}: {text}", BoundaryWarning, stacklevel=4)
             grad_ok = True
         if not (res.success or grad_ok):
             raise ModelFitError(
@@ -454,7 +421,7 @@ class LikelihoodFitter(NotFittedAttributes):
         self._warn_if_at_bound(lp)
         f_final, g_final = fun_grad(lp)  # cached: the last point evaluated
         converged = bool(res.success or grad_ok)
-        if converged and not on_ridge and not flat:  # (on the Poisson ridge the gradient is rounding noise)
+        if converged and not on_ridge:
             # the optimiser's own "success" is not enough: L-BFGS-B also reports it when a line search shrank its
             # step to nothing ("relative reduction of f"), e.g. after a trial point where the likelihood was not
             # finite (findings_12p Finding 4: converged after 2 iterations, 116 log-likelihood units low)
@@ -678,8 +645,7 @@ class LikelihoodFitter(NotFittedAttributes):
             if not (f1 <= f0 + 1e-12 * max(1.0, abs(f0)) and np.max(np.abs(g1)) < np.max(np.abs(g0))):
                 break
             lp, f0, g0 = new, f1, g1
-        flat = newton == 0 and self._on_poisson_ridge(lp)  # no strict run along the Poisson ridge (see _fit_arrays_impl)
-        if (np.max(np.abs(g0)) > 1e-8 or newton == 0) and not flat:
+        if np.max(np.abs(g0)) > 1e-8 or newton == 0:
             stop = getattr(self, "_ridge_stop", None)
 
             def watch(xk: np.ndarray) -> None:
@@ -705,9 +671,8 @@ class LikelihoodFitter(NotFittedAttributes):
 
         Model hook, ``False`` by default; models whose first two parameters are ``r`` and ``alpha`` of the
         purchase rate's gamma distribution (Pareto/NBD) return whether both exceed ``e^_POISSON_RIDGE_LOG``.
-        There the likelihood is flat along ``r, alpha`` to rounding level, so the strict optimiser runs after a
-        line-search stop of the quick run (gradient already at ``_quick_gtol``) and after a singular Hessian are
-        skipped.
+        There the likelihood is flat along ``r, alpha``; the warnings name that ridge (findings_12u F4) rather
+        than a run-off of every large parameter or "an interior maximum".
         """
         return False
 

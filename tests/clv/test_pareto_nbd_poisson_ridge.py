@@ -1,7 +1,8 @@
 """Pareto/NBD on a handful of repeat buyers: the ridge r, alpha -> inf (the Poisson limit of the purchase rate).
 
 findings_12u F4 (contradictory warnings, ``np.float64(...)`` in messages, beta = 1.96e-30 printed as 0.0) and F5
-(155 likelihood evaluations, 2.5 s CPU for 100 customers, all of them along the flat ridge r, alpha -> inf).
+(155 likelihood evaluations, 2.5 s CPU for 100 customers, most of them along the flat ridge r, alpha -> inf: not
+fixed, documented by a strict xfail).
 
 Data: findings_12u's ``few3`` (``/tmp/n12h/fits.py``), regenerated here: 100 customers, 3 repeat buyers
 (x = 1, 4, 2 at t_x = 5, 25, 12), ``T ~ U(20, 52)`` from ``default_rng(3)``. Reference: the independent Pareto/NBD
@@ -77,20 +78,26 @@ def test_few3_fit_on_the_poisson_ridge_with_the_independent_likelihood(few3_fit)
     assert m.converged_ and m.boundary_ is None
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "findings_12u F5 not fixed: 155 likelihood evaluations (~20 ms each at r ~ 3e6, 2.5 s CPU; BG/NBD 0.1 s), 130 of "
+    "them strict L-BFGS-B / BFGS runs walking along the flat ridge after a line-search stop. Skipping those runs on the "
+    "ridge (r, alpha > e^12) and stopping a run after 12 evaluations without gain took few3 to ~80 evaluations with the "
+    "same log-likelihood, but on a sweep of 30 small simulated sets 4 fits ended lower (-0.54, -0.037, -0.013, -5e-5): "
+    "the gradient on the ridge is rounding noise, and the strict runs do make progress in s, beta there. Not landed"))
 def test_few3_fit_evaluations_bounded(few3_fit):
-    """No strict optimiser runs along the flat ridge: 155 likelihood evaluations before (findings_12u F5), ~80 now.
-
-    A count, not a time (BG/NBD on the same data: ~0.1 s; the Pareto/NBD's evaluations cost ~20 ms each there).
-    """
+    """A count, not a time (BG/NBD on the same data: ~0.1 s; the Pareto/NBD's evaluations cost ~20 ms each there)."""
     _, _, _, n_eval = few3_fit
     assert n_eval <= 100
 
 
 def test_few3_one_story_in_the_warnings(few3_fit):
-    """One story (findings_12u F4): no BoundaryWarning claiming a run-off, the Poisson ridge named, numbers as numbers."""
+    """One story (findings_12u F4): the ridge r, alpha -> inf named as the Poisson limit by every warning, no run-off
+    of beta claimed, no "interior maximum", numbers as numbers (beta = 1.96e-30, not 0.0)."""
     _, m, caught, _ = few3_fit
     texts = [str(w.message) for w in caught]
-    assert not [t for t in texts if issubclass(next(w.category for w in caught if str(w.message) == t), BoundaryWarning)]
+    boundary = [str(w.message) for w in caught if issubclass(w.category, BoundaryWarning)]
+    assert all("Poisson limit" in t and "ran off" not in t for t in boundary)
+    assert all(f"beta = {m.params_['beta']:.4g}" in t for t in boundary)
     ident = [str(w.message) for w in caught if issubclass(w.category, IdentificationWarning)]
     assert ident and all("Poisson limit" in t for t in ident)
     assert not any("interior maximum" in t for t in texts)  # it is a point on the ridge r, alpha -> inf
