@@ -332,10 +332,19 @@ def nbd_pmf(x: np.ndarray, r: float, alpha: float, t: np.ndarray) -> np.ndarray:
 
 
 def nbd_sf(x: np.ndarray, r: float, alpha: float, t: np.ndarray) -> np.ndarray:
-    """``P(X(t) >= x)`` of the negative binomial (1 for ``x <= 0``), the regularised incomplete beta ``I_{t/(alpha+t)}(x, r)``."""
+    """``P(X(t) >= x)`` of the negative binomial (1 for ``x <= 0``), the regularised incomplete beta ``I_{t/(alpha+t)}(x, r)``.
+
+    For ``t > alpha`` it is evaluated as the complement ``1 - I_{alpha/(alpha+t)}(r, x)`` (``scipy.special.betaincc``,
+    no subtraction): ``t / (alpha + t)`` rounds to 1 for ``t / alpha`` above ~1e16, where ``P(X(t) < x)`` can still
+    be large for a small ``r`` (``(alpha/(alpha+t))^r`` = 0.96 at ``r = 0.001``, ``t / alpha = 1e19``).
+    """
     x, t = np.broadcast_arrays(np.asarray(x, float), np.asarray(t, float))
     z = t / (alpha + t)
-    return np.where(x > 0, special.betainc(np.maximum(x, 1.0), r, z), 1.0)
+    xx = np.maximum(x, 1.0)
+    near_one = z > 0.5
+    with np.errstate(invalid="ignore", divide="ignore"):
+        val = np.where(near_one, special.betaincc(r, xx, alpha / (alpha + t)), special.betainc(xx, r, z))
+    return np.where(x > 0, val, 1.0)
 
 
 def _check_counts_and_times(x, t) -> tuple[np.ndarray, np.ndarray]:
