@@ -4,6 +4,7 @@ Run from the project root (takes about half an hour on one loaded core)::
 
     .venv/bin/python tests/clv/make_reference.py            # writes tests/clv/data/clv_reference.csv.gz
     .venv/bin/python tests/clv/make_reference.py --resume partial.csv   # after an interruption
+    .venv/bin/python tests/clv/make_reference.py --long-horizon   # data/clv_reference_long_horizon.csv.gz (~10 min)
 
 Nothing here uses crm_analysis: every value is computed from the models'
 definitions with mpmath (20 significant digits), by methods other than the
@@ -60,6 +61,16 @@ KS = [0, 1, 7, 10000]
 #: towards the floor e^-600 of the fit's log beta)
 TINY_BETA_SETS = [(0.9915, 7.2825, 0.01292, 5.77e-24), (3.18, 34.34, 0.00507, 2.29e-41), (0.11, 1e3, 0.02, 1e-100),
                   (30.0, 1e-3, 0.005, 1e-200), (1.0, 2.24, 1e-3, 1e-250)]
+OUT_LONG = Path(__file__).resolve().parent / "data" / "clv_reference_long_horizon.csv.gz"
+#: BG/NBD and MBG/NBD at horizons far beyond any practical one, t / alpha up to 1e300 (findings_12u F1: with a < 1
+#: E[X(t)] grows like t^(1-a) and was silently flattened above t / alpha ~ 1e20, NaN above ~1e45): (r, alpha, a, b)
+#: with a < 1 (the CDNOW fit, rounded; findings_12u's small set), a = 1, a > 1, a + b < 1, large r and b
+LONG_SETS = [(0.243, 4.414, 0.793, 2.426), (1e-3, 1e-3, 0.9, 1e3), (0.11, 2.24, 1.0, 0.5), (2.0, 1.0, 1.0, 3.0),
+             (0.5, 2.0, 1.5, 2.0), (30.0, 1e-3, 3.0, 1e3), (0.3, 1.0, 0.2, 0.3), (1e-3, 1.0, 1e-3, 1e-3), (1e3, 1e3, 0.5, 1e6)]
+LONG_TIMES = [1e16, 1e22, 1e50, 1e120, 1e290]
+#: a new customer's history, a repeat buyer, and a long T and t_x (1e30, 1e20)
+LONG_CUSTOMERS = [(3, 20.0, 40.0), (5, 1e20, 1e30)]
+LONG_KS = [0, 3, 1000]
 FIELDS = ["model", "quantity", "p1", "p2", "p3", "p4", "x", "t_x", "T", "t", "k", "value", "log10_value"]
 
 
@@ -94,13 +105,19 @@ def bg_p_alive(r, al, a, b, x, tx, T, modified):
     return 1 / (1 + odds)
 
 
-def bg_pmf(r, al, a, b, t, k, modified):
+def bg_pmf(r, al, a, b, t, k, modified, long_horizon=False):
+    """``P(X(t) = k)``; ``long_horizon``: ``1 - pi`` is not formed (at 20 digits it rounds to 1 for t / alpha above
+    1e20), the tail is ``I_{1-pi}(k, r) = 1 - I_pi(r, k)`` as mpmath's integral over ``[pi, 1]``."""
     r, al, a, b, t, k = map(mp.mpf, (r, al, a, b, t, k))
     if t == 0:
         return mp.mpf(1) if k == 0 else mp.mpf(0)
     pi = al / (al + t)
-    nb = mp.exp(mp.loggamma(r + k) - mp.loggamma(r) - mp.loggamma(k + 1) + r * mp.log(pi) + k * mp.log(1 - pi))
-    sf = mp.mpf(1) if k == 0 else mp.betainc(k, r, 0, 1 - pi, regularized=True)  # P(N >= k)
+    if long_horizon:
+        nb = mp.exp(mp.loggamma(r + k) - mp.loggamma(r) - mp.loggamma(k + 1) + r * mp.log(pi) + k * mp.log1p(-pi))
+        sf = mp.mpf(1) if k == 0 else mp.betainc(r, k, pi, 1, regularized=True)
+    else:
+        nb = mp.exp(mp.loggamma(r + k) - mp.loggamma(r) - mp.loggamma(k + 1) + r * mp.log(pi) + k * mp.log(1 - pi))
+        sf = mp.mpf(1) if k == 0 else mp.betainc(k, r, 0, 1 - pi, regularized=True)  # P(N >= k)
     lB = mp.log(mp.beta(a, b))
     if modified:
         return mp.exp(mp.log(mp.beta(a, b + k + 1)) - lB) * nb + mp.exp(mp.log(mp.beta(a + 1, b + k)) - lB) * sf
@@ -256,6 +273,29 @@ def rows():
             yield from _pareto_nbd_rows(r, al, s, be, (x, tx, T), k)
 
 
+def long_horizon_rows():
+    """The rows of the long-horizon table (``OUT_LONG``), same layout as :func:`rows`: for each of ``LONG_SETS``,
+    both models, every horizon in ``LONG_TIMES``: E[X(t)] of a new customer, E[Y(t) | x, t_x, T] of each of
+    ``LONG_CUSTOMERS`` and P(X(t) = k); P(alive) of each customer."""
+    for i, (r, al, a, b) in enumerate(LONG_SETS):
+        for model in ("bgnbd", "mbgnbd"):
+            mod = model == "mbgnbd"
+            for t in LONG_TIMES:
+                yield model, "expected_purchases_new", (r, al, a, b), (0, 0, 0), t, 0, (
+                    lambda r=r, al=al, a=a, b=b, t=t, mod=mod:
+                    beta_mix(r, al, a, b + (1 if mod else 0), t) * (mp.mpf(b) / (a + b) if mod else 1))
+                for x, tx, T in LONG_CUSTOMERS:
+                    yield model, "expected_purchases", (r, al, a, b), (x, tx, T), t, 0, (
+                        lambda r=r, al=al, a=a, b=b, t=t, mod=mod, x=x, tx=tx, T=T:
+                        bg_p_alive(r, al, a, b, x, tx, T, mod) * beta_mix(r + x, al + T, a, b + x + (1 if mod else 0), t))
+                k = LONG_KS[i % len(LONG_KS)]
+                yield model, "probability_of_purchases", (r, al, a, b), (0, 0, 0), t, k, (
+                    lambda r=r, al=al, a=a, b=b, t=t, k=k, mod=mod: bg_pmf(r, al, a, b, t, k, mod, long_horizon=True))
+            for x, tx, T in LONG_CUSTOMERS:
+                yield model, "probability_alive", (r, al, a, b), (x, tx, T), 0, 0, (
+                    lambda r=r, al=al, a=a, b=b, x=x, tx=tx, T=T, mod=mod: bg_p_alive(r, al, a, b, x, tx, T, mod))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Write the table; ``--resume FILE`` first copies the complete rows of an interrupted run's
     (decompressed) CSV and computes only the rest."""
@@ -263,7 +303,10 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--resume", help="CSV (decompressed) of an interrupted run: its rows are kept, not recomputed")
+    ap.add_argument("--long-horizon", action="store_true",
+                    help=f"write the long-horizon BG/NBD and MBG/NBD table ({OUT_LONG.name}) instead")
     args = ap.parse_args(argv)
+    out, grid = (OUT_LONG, long_horizon_rows) if args.long_horizon else (OUT, rows)
     done: list[list[str]] = []
     if args.resume:
         with open(args.resume, newline="") as fh:
@@ -271,12 +314,12 @@ def main(argv: list[str] | None = None) -> None:
         assert reader[0] == FIELDS, "not a table of this script"
         done = [row for row in reader[1:] if len(row) == len(FIELDS)]
     start = time.time()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with gzip.open(OUT, "wt", newline="") as fh:
+    with gzip.open(out, "wt", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(FIELDS)
-        for i, (model, quantity, params, cust, t, k, compute) in enumerate(rows()):
+        for i, (model, quantity, params, cust, t, k, compute) in enumerate(grid()):
             if i < len(done):
                 assert done[i][:2] == [model, quantity], "the resumed file does not match the grid"
                 w.writerow(done[i])
@@ -291,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
                 fh.flush()
             if n % 200 == 0:
                 print(f"{n} rows, {time.time() - start:.0f} s", file=sys.stderr, flush=True)
-    print(f"wrote {n} rows to {OUT} in {time.time() - start:.0f} s", file=sys.stderr)
+    print(f"wrote {n} rows to {out} in {time.time() - start:.0f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
