@@ -29,6 +29,9 @@ Kinds
 :class:`DroppedPeriodWarning`
     A seasonal period asked of a decomposition has too few cycles in the
     series and is left out (also in the result's ``dropped_periods``).
+:class:`ActionIntentWarning`
+    A custom action rule declares no intent and its words say none, so it
+    counts as intent ``"other"`` and is not kept from lapsed customers.
 
 Errors
 ------
@@ -72,6 +75,7 @@ __all__ = [
     "IdentificationWarning",
     "SpendCorrelationWarning",
     "DroppedPeriodWarning",
+    "ActionIntentWarning",
     "NotFittedError",
 ]
 
@@ -166,6 +170,16 @@ class DroppedPeriodWarning(CRMAnalysisWarning):
 
     Issued by :func:`crm_analysis.seasonality.decompose`; the periods left
     out and why are also in the result's ``dropped_periods`` and ``notes``.
+    """
+
+
+class ActionIntentWarning(CRMAnalysisWarning):
+    """An action rule declares no intent and its action and offer text do not say one.
+
+    Issued by :class:`crm_analysis.segmentation.ActionRule`: the rule gets
+    intent ``"other"``, which the guard against onboarding/acquisition actions
+    for lapsed customers does not hold back. Declare ``intent=`` (one of
+    :data:`crm_analysis.segmentation.actions.INTENTS`) to silence it.
     """
 
 

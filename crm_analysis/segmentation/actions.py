@@ -31,6 +31,19 @@ assignment, customers of a segment lapsed by name or figures are never matched
 by such a rule (they fall through to the next rule and are counted as *held
 back*), and a final check raises if any lapsed customer got such an action.
 
+**Intents of custom rules.** Declare ``intent=``. Without it the intent is read
+from the action and offer text, normalised (case, hyphens and punctuation,
+plurals): welcome, new customer(s), first-time buyer, introductory / intro,
+sign-up, starter, onboarding, acquisition, prospect, lookalike, free trial, ...
+read as onboarding or acquisition (so the guard applies: such a rule must have
+``state="active"``); "first order" / "first purchase" / "second purchase" read
+as onboarding unless a win-back word ("we miss you", "anniversary", "win
+back", "welcome back", ...) makes the rule a reactivation; "let go" / "no
+contact" read as none. A rule whose words say no intent gets ``"other"`` with
+an :class:`~crm_analysis.exceptions.ActionIntentWarning` naming the rule and
+the fix: it is not refused (a "Spring sale" rule is legitimate for anyone), but
+nothing then keeps it from lapsed customers, so the user is told to declare it.
+
 The default rules (:func:`default_action_rules`)::
 
     1 Retain and reward  active, clv_index >= retain_clv_index
@@ -46,11 +59,14 @@ segment; :func:`export_action_table` writes the CSV files for campaign tools.
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, OperationError
+from crm_analysis.exceptions import ActionIntentWarning, InputError, OperationError
 from crm_analysis._validate import check_columns, check_number
 
 import difflib
 import math
+import re
+import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,27 +114,65 @@ NEW_CUSTOMER_INTENTS: frozenset[str] = frozenset({"onboarding", "acquisition"})
 #: Customer states a rule can be restricted to (``None``: any).
 STATES: tuple[str, ...] = ("active", "lapsed")
 
-# Words that mark an action or offer text. Strong words say onboarding / acquisition whatever else
-# the text says; the weak onboarding words ("second purchase") also fit a win-back offer to a lapsed
-# one-time buyer, so they count only when nothing else is said; win-back words say reactivation.
-# "first purchase" is no marker: offers refer to it for any intent ("anniversary of your first purchase").
+# Words that mark an action or offer text, as regular expressions over the *normalised* text (see
+# `_normalise_text`: lower case, punctuation and hyphens as spaces, plural "s" dropped, so "first-time
+# buyers", "First time buyer" and "first-time-buyer" all read "first time buyer"). Strong words say
+# onboarding / acquisition whatever else the text says; the weak onboarding words ("second purchase",
+# "first order") also fit a win-back offer to a lapsed one-time buyer ("anniversary of your first
+# purchase"), so they count only when nothing else is said; win-back words say reactivation; "let go",
+# "no contact" say none.
+_NEWCOMER = r"(?:customer|buyer|shopper|client|member|subscriber|user|joiner|visitor|guest|account|starter)"
 _STRONG_WORDS: dict[str, tuple[str, ...]] = {
-    "onboarding": ("onboard", "welcome series", "welcome pack", "welcome email", "welcome journey", "getting started"),
-    "acquisition": ("acquisition", "acquire", "prospect", "lookalike", "look-alike", "new-customer discount"),
+    "onboarding": (
+        r"onboard\w*", r"welcome(?! back\b)\w*", r"getting started", r"get started", r"starter\w*",
+        r"(?:first|1st) time(?:r| " + _NEWCOMER + r"| order| purchase| purchaser| booking)", r"introductory",
+        r"intro", r"newcomer", r"new to (?:us|our|the)",
+    ),
+    "acquisition": (
+        r"acqui(?:re|red|ring|sition)\w*", r"prospect\w*", r"look ?alike", r"sign ?up", r"signing up",
+        r"new " + _NEWCOMER, r"free trial",
+    ),
 }
-_WEAK_ONBOARDING_WORDS: tuple[str, ...] = ("second-purchase", "second purchase")
-_REACTIVATION_WORDS: tuple[str, ...] = (
-    "win back", "win-back", "winback", "welcome back", "we miss you", "come back", "reactivat", "anniversary",
-    "lapsed",
+_WEAK_ONBOARDING_WORDS: tuple[str, ...] = (
+    r"second purchase", r"second order", r"(?:first|1st) (?:order|purchase|buy|basket|booking|stay)",
+    r"(?:first|1st) time",
 )
+_REACTIVATION_WORDS: tuple[str, ...] = (
+    r"win ?back", r"won back", r"welcome back", r"we miss you", r"miss you", r"come back", r"coming back",
+    r"reactivat\w*", r"re ?engag\w*", r"anniversary", r"lapsed", r"been a while", r"long time no see",
+)
+_NONE_WORDS: tuple[str, ...] = (
+    r"let go", r"no (?:paid )?contact", r"do not contact", r"don t contact", r"no action", r"none",
+)
+
+
+def _singular(word: str) -> str:
+    """A plural English word's singular, crudely: enough to match the marker words ("customers", "buyers")."""
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _normalise_text(text: str) -> str:
+    """Lower case, accents and punctuation (hyphens, slashes, apostrophes) as spaces, plurals dropped."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(_singular(w) for w in re.split(r"[^a-z0-9]+", text) if w)
+
+
+def _found(patterns: Iterable[str], text: str) -> list[str]:
+    """The phrases of ``text`` (normalised) that the patterns match."""
+    return [m.group(0) for p in patterns for m in [re.search(rf"\b{p}\b", text)] if m]
 
 
 def _text_signals(action: str, offer: str) -> dict[str, list[str]]:
     """Intents the words of an action and offer point to, with the words found."""
-    text = f"{action} {offer}".lower()
-    found = {intent: [w for w in words if w in text] for intent, words in _STRONG_WORDS.items()}
-    found["reactivation"] = [w for w in _REACTIVATION_WORDS if w in text]
-    found["weak_onboarding"] = [w for w in _WEAK_ONBOARDING_WORDS if w in text]
+    text = _normalise_text(f"{action} {offer}")
+    found = {intent: _found(words, text) for intent, words in _STRONG_WORDS.items()}
+    found["reactivation"] = _found(_REACTIVATION_WORDS, text)
+    found["none"] = _found(_NONE_WORDS, text)
+    found["weak_onboarding"] = _found(_WEAK_ONBOARDING_WORDS, text)
     return {k: v for k, v in found.items() if v}
 
 
@@ -136,6 +190,8 @@ def _infer_intent(action: str, offer: str) -> str:
         return strong[0]
     if "reactivation" in sig:
         return "reactivation"
+    if "none" in sig:
+        return "none"
     if "weak_onboarding" in sig:
         return "onboarding"
     return "other"
@@ -222,17 +278,24 @@ class ActionRule:
         Why the rule recommends this.
     intent : str, optional
         One of :data:`INTENTS`; give it explicitly. The guard against
-        onboarding/acquisition for lapsed customers follows it. A declared
-        intent that the text contradicts is refused: a non-onboarding intent
-        whose action or offer says "onboard", "welcome series/pack/email",
-        "prospect", "lookalike", ... ; or an onboarding/acquisition intent
-        whose text says "win back", "we miss you", "anniversary", ...
-        Without a declared intent it is read from the text: those
-        onboarding/acquisition words, else ``"reactivation"`` for win-back
-        words, else ``"onboarding"`` for "second purchase" (which a win-back
-        offer may also mention, so a declared intent wins over it), else
-        ``"other"``. "First purchase" marks no intent ("anniversary of your
-        first purchase" is a win-back).
+        onboarding/acquisition for lapsed customers follows it. The text is
+        read after normalising case, hyphens, punctuation and plurals
+        ("First-Time Buyers" reads "first time buyer"). A declared intent
+        that the text contradicts is refused: a non-onboarding intent whose
+        action or offer says "onboard", "welcome" (not "welcome back"),
+        "new customer(s)", "first-time buyer", "introductory", "intro",
+        "sign-up", "starter", "getting started", "newcomer", "acquisition",
+        "prospect", "lookalike", "free trial", ...; or an onboarding/acquisition
+        intent whose text says "win back", "welcome back", "we miss you",
+        "anniversary", "reactivate", ... Without a declared intent it is read
+        from the text: those onboarding/acquisition words, else
+        ``"reactivation"`` for win-back words, else ``"none"`` for "let go",
+        "no (paid) contact", "none", else ``"onboarding"`` for "first
+        order/purchase", "second purchase", "first time" (which a win-back
+        offer may also mention: "anniversary of your first purchase" is a
+        win-back, and a declared intent wins over them), else ``"other"``
+        with an :class:`~crm_analysis.exceptions.ActionIntentWarning` (the
+        rule is kept; declare its intent).
     state : {"active", "lapsed"} or None, default None
         Only customers in this state (see :class:`LapsePolicy`); ``None``: any.
     segments : tuple of str, optional
@@ -244,6 +307,11 @@ class ActionRule:
         Malformed or empty bounds, an unknown intent or state, a declared
         intent the text contradicts, or (undeclared) a text that reads both
         as onboarding/acquisition and as a win-back.
+
+    Warns
+    -----
+    ActionIntentWarning
+        No declared intent and no intent in the text (intent ``"other"``).
     """
 
     action: str
@@ -262,6 +330,16 @@ class ActionRule:
             if lo is not None and hi is not None and lo >= hi:
                 raise InputError(f"action rule {self.action!r}: empty range {bound} on {col!r}")
         intent = self.intent or _infer_intent(self.action, self.offer)
+        if not self.intent and intent == "other":
+            warnings.warn(
+                f"action rule {self.action!r} (offer {self.offer!r}) declares no intent and its words do not say one, "
+                "so it counts as intent 'other' and may reach lapsed customers (Lost, Hibernating, ...). If it is "
+                "meant for new customers (welcome, first order, introductory offer, sign-up, ...), declare "
+                "intent='onboarding' or intent='acquisition' with state='active'; otherwise declare its intent, "
+                f"one of {INTENTS}",
+                ActionIntentWarning,
+                stacklevel=3,
+            )
         if intent not in INTENTS:
             raise InputError(f"action rule {self.action!r}: unknown intent {self.intent!r}; use one of {INTENTS}")
         if self.intent:
@@ -454,6 +532,17 @@ def check_segment_names(
             )
 
 
+def _words_note(rule: ActionRule) -> str:
+    """The marker words of a rule's text, for a refusal message ("" when the text has none)."""
+    sig = _text_signals(rule.action, rule.offer)
+    words = [w for k in ("onboarding", "acquisition", "weak_onboarding") for w in sig.get(k, [])]
+    if not words:
+        return ""
+    strong = any(k in sig for k in _STRONG_WORDS)
+    return (f" (its words read as {rule.intent}: {', '.join(map(repr, words))}; if it is not for new customers, "
+            f"declare its intent, one of {INTENTS}" + (", and reword it" if strong else "") + ")")
+
+
 def validate_action_rules(
     rules: Sequence[ActionRule], *, policy: LapsePolicy | None = None, segment_names: Iterable[str] | None = None
 ) -> list[ActionRule]:
@@ -499,6 +588,7 @@ def validate_action_rules(
                 f"action rule {rule.action!r} is an {rule.intent} action but can reach lapsed customers "
                 f"(state={rule.state!r}): give it state='active', i.e. only customers with at most "
                 f"{policy.lapsed_days:g} days since the last purchase and P(alive) >= {policy.lapsed_p_alive:g}"
+                + _words_note(rule)
             )
         lapsed_named = sorted(set(rule.segments or ()) & set(policy.lapsed_segments))
         if lapsed_named:
