@@ -858,6 +858,7 @@ class LikelihoodFitter(NotFittedAttributes):
                 (f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
                  f"parameters are not (all) identified by these data and standard errors are NaN; not_identified_ lists "
                  f"them all ({self._data_description()}). {_why_not_identified(free, values)}{self._few_data_note()}"
+                 f"{self._singular_hessian_advice(free, values)}"
                  if converged else
                  f"{type(self).__name__}: the Hessian at the point the optimiser stopped is singular or not positive "
                  f"definite, and that point is not a maximum (see the ConvergenceWarning): the standard errors are NaN "
@@ -904,8 +905,7 @@ class LikelihoodFitter(NotFittedAttributes):
                 f"{type(self).__name__}: parameter(s) {weak} are not identified by these data: {detail}, i.e. a 95% "
                 f"interval spanning more than a factor {np.exp(2 * 1.96 * self._LOG_SE_LIMIT):.0e}. "
                 f"{_why_not_identified(weak, values)}{self._few_data_note()}"
-                f"Data: {self._data_description()}. Predictions that depend on these parameters are unreliable; "
-                "use more customers or a simpler model (e.g. NBDModel when there is no sign of dropout).",
+                f"Data: {self._data_description()}. {self._not_identified_advice(weak, values)}",
                 IdentificationWarning,
                 stacklevel=5,
             )
@@ -921,6 +921,18 @@ class LikelihoodFitter(NotFittedAttributes):
 
     def _few_data_note(self) -> str:
         """Why the data may be too few, where the model knows (base: few repeat buyers), else ``""``."""
+        return ""
+
+    def _not_identified_advice(self, weak: list[str], values: dict[str, float]) -> str:
+        """What follows from parameters ``weak`` not being identified, and what to do (the end of the warning).
+
+        The purchase models' text by default; the Gamma-Gamma spend model has its own (findings_12u F3).
+        """
+        return ("Predictions that depend on these parameters are unreliable; use more customers or a simpler model "
+                "(e.g. NBDModel when there is no sign of dropout).")
+
+    def _singular_hessian_advice(self, free: list[str], values: dict[str, float]) -> str:
+        """What follows from a singular Hessian at a converged optimum, and what to do (base: nothing more)."""
         return ""
 
     def _data_description(self) -> str:

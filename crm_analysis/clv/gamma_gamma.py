@@ -251,6 +251,37 @@ class GammaGammaModel(BaseLikelihoodModel):
         starts.append(np.zeros(3))
         return starts
 
+    def _not_identified_advice(self, weak: list[str], values: dict[str, float]) -> str:
+        """The spend model's own advice for an IdentificationWarning (not the purchase models' "NBDModel" text).
+
+        With q and v growing together (no between-customer heterogeneity of the spend scale), the conditional
+        expected spend ``(p v + p x mbar) / (p x + q - 1)`` tends to the population mean ``p v / (q - 1)`` for
+        every customer (Fader, Hardie & Lee 2005, "RFM and CLV", eq. 5: the weight of the customer's own mean
+        ``p x / (p x + q - 1)`` goes to 0).
+        """
+        p, q, v = (values.get(n, float("nan")) for n in ("p", "q", "v"))
+        if {"q", "v"} <= set(weak) and q > 100.0:
+            mean = p * v / (q - 1.0)
+            return (
+                "For the spend model this is the limit of one spend scale for everyone: every customer's expected "
+                f"spend per purchase is then the population mean p v / (q - 1) = {mean:.4g}, whatever their own mean "
+                f"repeat purchase value (the weight p x / (p x + q - 1) of their own mean tends to 0 as q grows; q = {q:.3g} "
+                "here). The population "
+                "mean spend and the CLV totals stay usable; the spread of CLV between customers then comes from "
+                "their purchases only. If customers' mean spends do differ, check that the amounts are each "
+                "customer's own (not e.g. one basket price for everyone), fit on more repeat buyers or a longer "
+                "period; else report the spend as one mean for everyone."
+            )
+        return (
+            "The expected spend of customers with few repeat purchases (which leans on these parameters) is "
+            "unreliable; fit on more repeat buyers (customers with a repeat purchase of positive value) or a longer "
+            "period, and rely on the population mean spend p v / (q - 1) rather than on per-customer spends."
+        )
+
+    def _singular_hessian_advice(self, free: list[str], values: dict[str, float]) -> str:
+        """The spend model's advice after a singular Hessian (all of ``free`` then count as not identified)."""
+        return self._not_identified_advice(list(free), values)
+
     def population_mean_spend(self) -> float:
         """Mean transaction value in the population, ``p v / (q - 1)`` (``inf`` if ``q <= 1``)."""
         self._check_fitted()

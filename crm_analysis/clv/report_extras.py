@@ -20,6 +20,7 @@ Used by :func:`crm_analysis.clv.run_rfm_clv` (issue 15, point 6):
 from __future__ import annotations
 
 from crm_analysis.exceptions import InputError
+from crm_analysis._validate import check_count
 
 import warnings
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ __all__ = [
     "customer_covariates",
     "fit_covariate_effects",
     "clv_prediction_intervals",
+    "parameter_table",
 ]
 
 #: Covariates derived from the day of the first purchase (not transaction columns).
@@ -274,6 +276,45 @@ def fit_covariate_effects(
         coefficients=full.coefficients(), lr_test=likelihood_ratio_test(restricted, full), levels=levels,
         fitted=full, notes=notes,
     )
+
+
+def parameter_table(model: Any, *, digits: int = 4) -> pd.DataFrame:
+    """A fitted model's parameters and standard errors as text for a report.
+
+    A standard error that the data cannot give is not shown as "nan": a
+    parameter the fit found not identified (``not_identified_``: a singular
+    Hessian, or a log-scale standard error spanning orders of magnitude) reads
+    ``"not identified"`` (with the number beside it where it is finite, e.g.
+    ``"7.9e+09 (not identified)"``); a parameter held at a limit of a
+    boundary fit (e.g. no dropout) is left blank (findings_12u F3).
+
+    Parameters
+    ----------
+    model : fitted likelihood model
+        With ``summary()`` (``estimate``, ``std_error``) and optionally
+        ``not_identified_``.
+    digits : int, default 4
+        Decimals of the numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``parameter``; columns ``Estimate`` and ``Std. error`` (str).
+    """
+    digits = check_count(digits, "digits", maximum=15)
+    s = model.summary()
+    weak = set(getattr(model, "not_identified_", None) or ())
+    fixed = set(getattr(getattr(model, "fit_result_", None), "fixed", None) or ())
+    est, se = [], []
+    for name, e, v in zip(s.index, s["estimate"].to_numpy(float), s["std_error"].to_numpy(float)):
+        est.append(f"{e:.{digits}f}")
+        if name in weak and name not in fixed:
+            se.append("not identified" if not np.isfinite(v) else f"{v:.{digits}g} (not identified)")
+        elif not np.isfinite(v):
+            se.append("" if name in fixed else "not available")
+        else:
+            se.append(f"{v:.{digits}f}")
+    return pd.DataFrame({"Estimate": est, "Std. error": se}, index=pd.Index(s.index, name="parameter"))
 
 
 def _has_covariance(model: Any) -> bool:

@@ -24,10 +24,11 @@ The function:
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, OperationError
+from crm_analysis.exceptions import CRMAnalysisWarning, InputError, OperationError, SpendCorrelationWarning
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -451,7 +452,15 @@ class RfmClvResult:
         and ``note``: every typed warning of each refit (e.g. an
         ``IdentificationWarning``), boundary-status changes and failed refits.
         The report shows them; ``clv_params.json`` keeps them under
-        ``whole_period.notes``.
+        ``whole_period.notes``. The whole-period Gamma-Gamma fit's warnings
+        are among them (``model`` "Gamma-Gamma").
+    spend_notes : DataFrame
+        The typed warnings of the Gamma-Gamma fits as notes (not printed):
+        ``period`` ("calibration" or "whole period") and ``note``
+        (``"<category>: <message>"``, e.g. an ``IdentificationWarning`` when
+        the spend scale does not vary between customers). The
+        ``SpendCorrelationWarning`` is not among them: the report shows the
+        correlation in its spend section.
     """
 
     params: RfmClvParams
@@ -467,6 +476,7 @@ class RfmClvResult:
     p_alive: dict[str, np.ndarray]
     dropout: dict[str, float] = field(default_factory=dict)
     whole_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["model", "note"]))
+    spend_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["period", "note"]))
     _transactions: pd.DataFrame | None = field(default=None, repr=False)
     cohorts: Any = None
     intervals: Any = None
@@ -489,6 +499,25 @@ class RfmClvResult:
         if self.cohorts is None:
             raise InputError("no cohort table in this result: run run_rfm_clv")
         return self.cohorts.table
+
+    def models_without_covariance(self) -> list[str]:
+        """Labels of the whole-period models used for CLV without usable standard errors.
+
+        The purchase model used downstream and the Gamma-Gamma model, where a
+        singular Hessian or parameters not identified (``not_identified_``)
+        leave no covariance to draw parameters from: the prediction intervals
+        then hold process uncertainty only, and the notes on the whole-period
+        fits (:attr:`whole_notes`) say why.
+
+        Returns
+        -------
+        list of str
+            E.g. ``["Gamma-Gamma"]``; empty when both have standard errors.
+        """
+        from .report_extras import _has_covariance
+
+        models = {self.analysis.model_label: self.analysis.transaction_model, "Gamma-Gamma": self.analysis.spend_model}
+        return [label for label, m in models.items() if m is not None and not _has_covariance(m)]
 
     def top_customers(self, *, n: int = 20) -> pd.DataFrame:
         """The ``n`` customers with the highest CLV, with their prediction intervals.
@@ -773,10 +802,22 @@ def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = Non
     )
     comparison = compare_models(cal_hold, models=p.candidates, purchase_model=p.purchase_model,
                                 criterion=p.selection_criterion)
-    gamma_gamma = fit_spend_model(cal_hold[["frequency", "recency", "T", "monetary_value"]])
+    # the spend fits' typed warnings are kept as notes for the report, as the purchase models' are
+    gamma_gamma, cal_spend_notes = _with_notes(fit_spend_model, cal_hold[["frequency", "recency", "T", "monetary_value"]])
     refit = refit_purchase_models(summary, comparison)  # every warning of the refits kept as a note
     whole, whole_failed = refit.models, refit.failed
-    analysis = fit_clv_models(summary, model=comparison.chosen, transaction_model=whole.get(comparison.chosen))
+    analysis, whole_spend_notes = _with_notes(
+        fit_clv_models, summary, model=comparison.chosen, transaction_model=whole.get(comparison.chosen)
+    )
+    spend_notes = pd.DataFrame(
+        [("calibration", t) for t in cal_spend_notes] + [("whole period", t) for t in whole_spend_notes],
+        columns=["period", "note"],
+    )
+    whole_notes = refit.notes_table()
+    if whole_spend_notes:
+        whole_notes = pd.concat(
+            [whole_notes, pd.DataFrame({"model": "Gamma-Gamma", "note": whole_spend_notes})], ignore_index=True
+        )
     clv = analysis.value_table(horizon=p.horizon, margin=p.margin, discount_rate=p.discount_rate, seed=p.seed)
     clv = clv[CLV_COLUMNS]
     p_alive = {comparison.label(name): np.asarray(m.probability_alive(summary[["frequency", "recency", "T"]]),
@@ -789,9 +830,30 @@ def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = Non
     return RfmClvResult(
         params=p, n_transactions=len(transactions), summary=summary, cal_hold=cal_hold, comparison=comparison,
         gamma_gamma=gamma_gamma, whole=whole, whole_failed=whole_failed, analysis=analysis, clv=clv,
-        p_alive=p_alive, dropout=dropout, whole_notes=refit.notes_table(), _transactions=transactions,
+        p_alive=p_alive, dropout=dropout, whole_notes=whole_notes, spend_notes=spend_notes, _transactions=transactions,
         n_after_as_of=_lines_after(transactions, p.as_of),
     )
+
+
+def _with_notes(fit: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+    """``fit(*args, **kwargs)`` and its typed warnings as notes ``"<category>: <message>"``, not printed.
+
+    The package's result warnings (:class:`~crm_analysis.exceptions.CRMAnalysisWarning`) become notes, once each,
+    except the :class:`~crm_analysis.exceptions.SpendCorrelationWarning`, which the report shows in its spend
+    section (``correlation_``) and which is issued again; any other warning is issued again as it was.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = fit(*args, **kwargs)
+    notes: list[str] = []
+    for w in caught:
+        if issubclass(w.category, CRMAnalysisWarning) and not issubclass(w.category, SpendCorrelationWarning):
+            text = f"{w.category.__name__}: {w.message}"
+            if text not in notes:
+                notes.append(text)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return out, notes
 
 
 def _lines_after(transactions: pd.DataFrame, as_of: Any) -> int:
