@@ -120,7 +120,8 @@ def _why_not_identified(weak: list[str], values: dict[str, float]) -> str:
         if shape in weak and rate in weak and values.get(shape, 0.0) > 100.0 and values.get(rate, 0.0) > 0:
             return (
                 f"Why: {shape} and {rate} grow together ({ratio} = {values[shape] / values[rate]:.4g} stays put): the "
-                f"{what} hardly varies between customers in these data, so its gamma distribution tends to a single "
+                f"{what} shows no variation between customers that these data can detect (it hardly varies, or "
+                "there are too few customers to show it), so its gamma distribution tends to a single "
                 f"value ({limit}); only {ratio} is estimated, and predictions that depend on it alone stay usable. "
             )
     return ""

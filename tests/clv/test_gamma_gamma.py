@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from crm_analysis.clv import GammaGammaModel, simulate_gamma_gamma
+from crm_analysis.exceptions import IdentificationWarning
 from clv_likelihood_oracles import gamma_gamma_loglik_rows
 
 
@@ -160,3 +161,30 @@ def test_spend_without_heterogeneity_says_why_it_is_not_identified():
     with pytest.warns(UserWarning, match=r"Why: q and v grow together .*spend scale nu"):
         gg = GammaGammaModel().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
     assert gg.population_mean_spend() == pytest.approx(float(np.sum(x * m) / x.sum()), rel=0.05)
+
+
+@pytest.mark.parametrize("spends", [[12.0, 33.3], [12.0, 33.3, 20.0]])
+def test_few_repeat_buyers_named_as_the_likely_reason(spends):
+    """findings_12u F6: with 2 or 3 repeat buyers the IdentificationWarning said only that the spend scale "hardly
+    varies between customers" (two customers with mean spends 12.0 and 33.3 show nothing either way); it names
+    their number as the likely reason, as the purchase models' warnings do."""
+    data = pd.DataFrame({"frequency": [1, 4, 2][: len(spends)], "monetary_value": spends})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GammaGammaModel().fit(data)
+    texts = [str(w.message) for w in caught if issubclass(w.category, IdentificationWarning)]
+    assert texts, [str(w.message) for w in caught]
+    assert all(f"Likely reason: only {len(spends)} customer(s) with repeat purchases of positive value" in t
+               for t in texts), texts
+    assert not any("hardly varies between customers in these data" in t for t in texts), texts
+
+
+def test_many_repeat_buyers_get_no_few_buyer_note():
+    """The note is for fewer than 10 repeat buyers per parameter (30): none on 200 simulated buyers."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(1, 8, 200)
+    m = rng.gamma(6.0, 1.0 / rng.gamma(4.0, 1 / 15.0, 200)) + 0.01
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GammaGammaModel().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
+    assert not any("Likely reason" in str(w.message) for w in caught), [str(w.message) for w in caught]
