@@ -27,6 +27,7 @@ from scipy import special
 
 from ._fitting import _LOG_BOUND, _RidgeReached
 from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
+from ._pnbd_ridge import pnbd_ridge_loglik_rows
 from ._quadrature import unimodal_nodes
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, wdot, predicts_from_common_limit
@@ -178,6 +179,15 @@ class ParetoNBDModel(BaseTransactionModel):
             )
         return cache
 
+    #: log r and log alpha above which the likelihood and gradient are taken in the scaled form of
+    #: :mod:`._pnbd_ridge` (the general form adds and subtracts terms of size r there: gradient noise ~r * 1e-8)
+    _SCALED_LOG = 10.0
+
+    def _use_scaled_form(self, log_params: np.ndarray) -> bool:
+        """Whether ``r`` and ``alpha`` exceed ``e^_SCALED_LOG`` (and ``beta < alpha / 2``): the Poisson ridge's scaled form."""
+        lp = np.asarray(log_params, float)
+        return bool(lp[0] > self._SCALED_LOG and lp[1] > self._SCALED_LOG and lp[3] < lp[1] - np.log(2.0))
+
     def _weighted_loglik_value(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> float:
         """Weighted log-likelihood without the gradient (tails evaluated once per distinct pair)."""
         ll, _ = self._loglik(log_params, arrays)
@@ -195,6 +205,11 @@ class ParetoNBDModel(BaseTransactionModel):
         accumulated per pair and per distinct ``T`` with ``bincount``.
         """
         x, t_x, T, ux, _, px, pt, i0, i1, uT, iT, valid, _ = arrays
+        if self._use_scaled_form(log_params):
+            ll_rows, g_rows = pnbd_ridge_loglik_rows(np.exp(log_params), x, t_x, T)
+            ll_s = wdot(weights, ll_rows)
+            self._remember_ll(log_params, float(ll_s), float(weights.sum()))
+            return float(ll_s), weights @ g_rows
         params = np.exp(log_params)
         r, alpha, s, beta = params
         c = self._weight_terms(arrays, weights)
@@ -268,6 +283,8 @@ class ParetoNBDModel(BaseTransactionModel):
 
     def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
         x, t_x, T, ux, inv = arrays[:5]
+        if self._use_scaled_form(log_params):
+            return pnbd_ridge_loglik_rows(np.exp(log_params), x, t_x, T)[0], None
         params = np.exp(log_params)
         r, alpha, s, beta = params
         C = special.gammaln(r + ux) - special.gammaln(r)
