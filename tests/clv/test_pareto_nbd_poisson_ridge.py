@@ -86,7 +86,7 @@ def test_few3_fit_on_the_poisson_ridge_with_the_independent_likelihood(few3_fit)
 
 @pytest.mark.xfail(strict=True, reason=(
     "findings_12u F5 only partly fixed: 128 likelihood evaluations (155 before the scaled form of the likelihood on "
-    "the ridge, crm_analysis/clv/_pnbd_ridge.py; ~0.4 s CPU instead of 2.7 s), most of them quasi-Newton runs along "
+    "the ridge, crm_analysis/clv/_pnbd_ridge.py; 0.6 s CPU instead of 2.75 s), most of them quasi-Newton runs along "
     "the flat ridge r, alpha -> inf towards r ~ 5e11, where the gradient is now accurate (1e-10) and the fit reaches "
     "the independent maximum"))
 def test_few3_fit_evaluations_bounded(few3_fit):
