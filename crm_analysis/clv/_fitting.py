@@ -920,9 +920,24 @@ class LikelihoodFitter(NotFittedAttributes):
             cls._names_index_cache = cached
         return cached
 
+    #: data units per parameter below which a not-identified warning names their number as the likely reason
+    _FEW_REPEAT_PER_PARAM = 10
+
+    def _few_data_count(self) -> tuple[float, str, str, str] | None:
+        """For :meth:`_few_data_note`: ``(count, what is counted, the model's name, what the count identifies)``,
+        or ``None`` where the model does not say (base)."""
+        return None
+
     def _few_data_note(self) -> str:
-        """Why the data may be too few, where the model knows (base: few repeat buyers), else ``""``."""
-        return ""
+        """Few data as the likely reason of an identification warning (issue 12 pt 3, findings_12n F6, 12u F6),
+        where fewer than ``_FEW_REPEAT_PER_PARAM`` per parameter (:meth:`_few_data_count`), else ``""``."""
+        counted = self._few_data_count()
+        limit = self._FEW_REPEAT_PER_PARAM * len(self._param_names)
+        if counted is None or counted[0] >= limit:
+            return ""
+        n, who, model, why = counted
+        return (f"Likely reason: only {n:g} {who}, too few for the {model}'s {len(self._param_names)} parameters "
+                f"({why}; fewer than {limit} here). ")
 
     def _not_identified_advice(self, weak: list[str], values: dict[str, float]) -> str:
         """What follows from parameters ``weak`` not being identified, and what to do (the end of the warning).

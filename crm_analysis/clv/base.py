@@ -601,18 +601,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 "(or NBDModel, with two parameters)."
             )
 
-    #: repeat buyers per parameter below which a not-identified warning names their number as the likely reason
-    _FEW_REPEAT_PER_PARAM = 10
-
-    def _few_data_note(self) -> str:
-        """A note for the identification warnings when the repeat buyers are few (issue 12 pt 3, findings_12n F6)."""
+    def _few_data_count(self) -> tuple[float, str, str, str] | None:
+        """The repeat buyers for :meth:`_few_data_note` (findings_12n F6)."""
         n_rep = getattr(self, "_n_repeat_buyers", None)
-        k = len(self._param_names)
-        if n_rep is None or n_rep >= self._FEW_REPEAT_PER_PARAM * k:
-            return ""
-        return (f"Likely reason: only {n_rep:g} customer(s) with repeat purchases, too few for the model's {k} "
-                f"parameters (purchase-rate heterogeneity{' and dropout' if self._has_dropout else ''} are "
-                f"estimated from the repeat buyers; fewer than {self._FEW_REPEAT_PER_PARAM * k} here). ")
+        if n_rep is None:
+            return None
+        return (n_rep, "customer(s) with repeat purchases", "model",
+                f"purchase-rate heterogeneity{' and dropout' if self._has_dropout else ''} are estimated from the "
+                "repeat buyers")
 
     def _few_data_boundary_note(self) -> str:
         """The few-repeat-buyer note that opens a boundary warning (findings_12o C: BG/NBD and MBG/NBD alike), else ``""``.

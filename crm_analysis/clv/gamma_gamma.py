@@ -252,25 +252,15 @@ class GammaGammaModel(BaseLikelihoodModel):
         starts.append(np.zeros(3))
         return starts
 
-    #: repeat buyers per parameter below which a not-identified warning names their number as the likely reason
-    #: (as the purchase models do, :meth:`BaseTransactionModel._few_data_note`)
-    _FEW_BUYERS_PER_PARAM = 10
-
-    def _few_data_note(self) -> str:
-        """Few repeat buyers as the likely reason of an IdentificationWarning (findings_12u F6), else ``""``.
-
-        With 2 or 3 repeat buyers the warning's "Why" (q and v growing together) says the spend scale shows no
-        variation the data can detect; that is because there are too few customers to show any, which this note
-        says first.
-        """
+    def _few_data_count(self) -> tuple[float, str, str, str] | None:
+        """The repeat buyers with positive spend for the few-data note (findings_12u F6: with 2 or 3 of them the
+        warning's "Why", q and v growing together, is because there are too few customers to show any variation)."""
         n = getattr(self, "_n_spend_buyers", None)
-        k = len(self._param_names)
-        if n is None or n >= self._FEW_BUYERS_PER_PARAM * k:
-            return ""
-        return (f"Likely reason: only {n:g} customer(s) with repeat purchases of positive value, too few for the "
-                f"spend model's {k} parameters (the heterogeneity of the spend scale is estimated from the "
-                f"differences between these customers' mean spends; fewer than {self._FEW_BUYERS_PER_PARAM * k} "
-                "here). ")
+        if n is None:
+            return None
+        return (n, "customer(s) with repeat purchases of positive value", "spend model",
+                "the heterogeneity of the spend scale is estimated from the differences between these customers' "
+                "mean spends")
 
     def _not_identified_advice(self, weak: list[str], values: dict[str, float]) -> str:
         """The spend model's own advice for an IdentificationWarning (not the purchase models' "NBDModel" text).
