@@ -43,6 +43,7 @@ import gzip
 import itertools
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import mpmath as mp
@@ -247,12 +248,7 @@ def rows():
             for model in ("bgnbd", "mbgnbd"):
                 mod = model == "mbgnbd"
                 for t in TIMES:
-                    yield model, "expected_purchases_new", (r, al, a, b), (0, 0, 0), t, 0, (
-                        lambda r=r, al=al, a=a, b=b, t=t, mod=mod:
-                        beta_mix(r, al, a, b + (1 if mod else 0), t) * (mp.mpf(b) / (a + b) if mod else 1))
-                    yield model, "expected_purchases", (r, al, a, b), (x, tx, T), t, 0, (
-                        lambda r=r, al=al, a=a, b=b, t=t, mod=mod, x=x, tx=tx, T=T:
-                        bg_p_alive(r, al, a, b, x, tx, T, mod) * beta_mix(r + x, al + T, a, b + x + (1 if mod else 0), t))
+                    yield from _bg_expectation_rows(model, (r, al, a, b), t, [(x, tx, T)])
                     yield model, "probability_of_purchases", (r, al, a, b), (0, 0, 0), t, k, (
                         lambda r=r, al=al, a=a, b=b, t=t, k=k, mod=mod: bg_pmf(r, al, a, b, t, k, mod))
                 yield model, "probability_alive", (r, al, a, b), (x, tx, T), 0, 0, (
@@ -273,6 +269,19 @@ def rows():
             yield from _pareto_nbd_rows(r, al, s, be, (x, tx, T), k)
 
 
+def _bg_expectation_rows(model: str, params: tuple, t: float, customers) -> Iterator:
+    """BG/NBD or MBG/NBD rows at horizon ``t``: E[X(t)] of a new customer, then E[Y(t) | x, t_x, T] of each of
+    ``customers`` (the posterior is the prior with ``r + x, alpha + T, b + x``, times P(alive))."""
+    r, al, a, b = params
+    mod = model == "mbgnbd"
+    yield model, "expected_purchases_new", (r, al, a, b), (0, 0, 0), t, 0, (
+        lambda: beta_mix(r, al, a, b + (1 if mod else 0), t) * (mp.mpf(b) / (a + b) if mod else 1))
+    for x, tx, T in customers:
+        yield model, "expected_purchases", (r, al, a, b), (x, tx, T), t, 0, (
+            lambda x=x, tx=tx, T=T:
+            bg_p_alive(r, al, a, b, x, tx, T, mod) * beta_mix(r + x, al + T, a, b + x + (1 if mod else 0), t))
+
+
 def long_horizon_rows():
     """The rows of the long-horizon table (``OUT_LONG``), same layout as :func:`rows`: for each of ``LONG_SETS``,
     both models, every horizon in ``LONG_TIMES``: E[X(t)] of a new customer, E[Y(t) | x, t_x, T] of each of
@@ -281,13 +290,7 @@ def long_horizon_rows():
         for model in ("bgnbd", "mbgnbd"):
             mod = model == "mbgnbd"
             for t in LONG_TIMES:
-                yield model, "expected_purchases_new", (r, al, a, b), (0, 0, 0), t, 0, (
-                    lambda r=r, al=al, a=a, b=b, t=t, mod=mod:
-                    beta_mix(r, al, a, b + (1 if mod else 0), t) * (mp.mpf(b) / (a + b) if mod else 1))
-                for x, tx, T in LONG_CUSTOMERS:
-                    yield model, "expected_purchases", (r, al, a, b), (x, tx, T), t, 0, (
-                        lambda r=r, al=al, a=a, b=b, t=t, mod=mod, x=x, tx=tx, T=T:
-                        bg_p_alive(r, al, a, b, x, tx, T, mod) * beta_mix(r + x, al + T, a, b + x + (1 if mod else 0), t))
+                yield from _bg_expectation_rows(model, (r, al, a, b), t, LONG_CUSTOMERS)
                 k = LONG_KS[i % len(LONG_KS)]
                 yield model, "probability_of_purchases", (r, al, a, b), (0, 0, 0), t, k, (
                     lambda r=r, al=al, a=a, b=b, t=t, k=k, mod=mod: bg_pmf(r, al, a, b, t, k, mod, long_horizon=True))
