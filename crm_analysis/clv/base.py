@@ -574,6 +574,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
             self._fit_collapsed(x, t_x, T, counts)
         finally:
             self.__dict__.pop("_prepared_rows", None)  # the fit's index structure of the rows (kept during the fit only)
+            self.__dict__.pop("_refit_rows", None)  # the fit's distinct rows (kept during the fit only)
         return self
 
     def _check_identifiable(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
@@ -904,6 +905,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 warnings.simplefilter("always")
                 self._fit_collapsed_from_start(x, t_x, T, counts)
                 self._forced_start = None
+                self._refit_rows = (x, t_x, T, counts)  # for the model's screen of its dropout-direction starts
                 # every outcome where the two-point limit was fitted (that limit, the common-dropout or the NBD
                 # limit kept, an interior fit compared with it and kept): the full model from next to that limit
                 # (and the NBD limit kept although its derivative into the dropout region is positive: model's

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import special
+from scipy.optimize import minimize_scalar
 
 from ._fitting import _LOG_BOUND, _RidgeReached
 from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
@@ -418,6 +419,25 @@ class ParetoNBDModel(BaseTransactionModel):
     _TINY_BETA_START_S = 0.02
     #: ``beta^s`` (the share surviving the first instant) of the tiny-``beta`` starts; the better by value is used
     _TINY_BETA_SURVIVAL = (0.5, 0.8)
+    #: ``s`` below which a converged interior fit with ``s >= _TINY_BETA_S_MAX`` is screened for the tiny-``beta``
+    #: refit (:meth:`_tiny_beta_starts`): the maximum's ``s`` can be smaller than the fit's (findings_12v Finding 1:
+    #: fits at ``s = 0.22-0.32``, maxima at ``s = 0.11-0.15``, ``beta = 1e-6``-``4e-5``, 0.14-4.36 higher)
+    _TINY_BETA_WIDE_S_MAX = 1.0
+    #: ``s`` (at most the fit's) and ``beta^s`` of the screened tiny-``beta`` starts (a grid of 9 points, ``log beta``
+    #: from -5 to -38: with ``beta^s = 0.8`` at ``s = 0.1-0.14``, ``log beta = -1.6`` to ``-2.2``, the run went back to
+    #: the fit)
+    _TINY_BETA_WIDE_S = (0.05, 0.1, 0.14)
+    _TINY_BETA_WIDE_SURVIVAL = (0.15, 0.3, 0.5)
+    #: the screen's margin: the refit runs only where the best screened start (after a 1-D search in a common
+    #: factor of ``r, alpha``) is at most ``max(a, b * customers)`` below the fit's log-likelihood. Measured per
+    #: customer: findings_12v F1's three cases 0.006-0.013 below (pnL 1546, 1542, pnS 1521); CDNOW (sample and
+    #: master, weeks and days, ``s = 0.52-0.61``) 0.071-0.093 below
+    _TINY_BETA_SCREEN_MARGIN = (3.0, 0.03)
+    #: ``s`` and ``beta^s`` of the small-``beta`` starts after a kept common-dropout limit (:meth:`_common_dropout_starts`,
+    #: findings_12v Finding 3: the maxima above the kept limit at ``s = 0.026, beta^s = 0.96`` and ``s = 0.063,
+    #: beta^s = 0.86``)
+    _COMMON_DROPOUT_REFIT_S = (0.02, 0.05)
+    _COMMON_DROPOUT_REFIT_SURVIVAL = (0.5, 0.8, 0.95)
 
     def _dropout_direction_starts(self) -> list[np.ndarray]:
         """Starts of the full fit in a dropout direction the fit did not take (for :meth:`_refit_next_to_two_point`).
@@ -439,6 +459,18 @@ class ParetoNBDModel(BaseTransactionModel):
           limit fitted, 65 lower). The starts are the fit's ``r, alpha`` with ``s = min(s, _TINY_BETA_START_S)``
           and ``beta^s`` in ``_TINY_BETA_SURVIVAL`` (``log beta`` kept 1 above the floor).
 
+          A converged interior fit with ``_TINY_BETA_S_MAX <= s < _TINY_BETA_WIDE_S_MAX`` is screened first
+          (the maximum's ``s`` can be smaller than the fit's, findings_12v Finding 1): the log-likelihood
+          at a grid of tiny-``beta`` points (``s`` in ``_TINY_BETA_WIDE_S``, at most the fit's, ``beta^s``
+          in ``_TINY_BETA_WIDE_SURVIVAL``, the fit's ``r, alpha``) is evaluated, and the best is the start
+          only where it is within ``_TINY_BETA_SCREEN_MARGIN`` of the fit's log-likelihood.
+        * Where the common-dropout limit is kept (``boundary_kind() == "common_dropout"``): the likelihood
+          cannot rise from the limit into heterogeneous dropout near it, but an interior maximum can lie
+          at a small ``s`` (findings_12v Finding 3: 0.208 above the kept limit at ``s = 0.026, beta =
+          0.24``). The starts (:meth:`_common_dropout_starts`) are the model's standard starts and the
+          limit's ``r, alpha`` at ``s`` in ``_COMMON_DROPOUT_REFIT_S``, ``beta^s`` in
+          ``_COMMON_DROPOUT_REFIT_SURVIVAL``.
+
         None elsewhere (the derivative not positive, or largest at ``beta -> inf``, the direction the
         full fit takes anyway; another limit; a larger ``s``; a penalised fit).
         """
@@ -446,6 +478,8 @@ class ParetoNBDModel(BaseTransactionModel):
             return []
         if self.boundary_kind() is None:
             return self._tiny_beta_starts()
+        if self.boundary_kind() == "common_dropout":
+            return self._common_dropout_starts()
         nbd = getattr(self, "_nbd_limit", None)
         beta = self.__dict__.get("_dropout_score_beta")
         if nbd is None or beta is None or self.boundary_kind() != "no_dropout" or not nbd[2] > self._SCORE_TOL:
@@ -458,11 +492,74 @@ class ParetoNBDModel(BaseTransactionModel):
         if not getattr(self, "converged_", False) or getattr(self, "_two_point_fit", None):
             return []  # with the two-point limit fitted, its neighbours (beta^s = 1 - pi) start in this direction
         r, alpha, s, beta = self.params_.to_numpy(float)
-        if not (np.isfinite(s) and 0.0 < s < self._TINY_BETA_S_MAX and beta >= np.exp(-10.0)):
+        if not (np.isfinite(s) and 0.0 < s < self._TINY_BETA_WIDE_S_MAX and beta >= np.exp(-10.0)):
             return []
-        s0 = min(float(s), self._TINY_BETA_START_S)
-        return [np.array([np.log(r), np.log(alpha), np.log(s0), max(np.log(surv) / s0, self._LOG_BETA_FLOOR + 1.0)])
-                for surv in self._TINY_BETA_SURVIVAL]
+        if s < self._TINY_BETA_S_MAX:
+            s0 = min(float(s), self._TINY_BETA_START_S)
+            return [self._small_beta_point(r, alpha, s0, surv) for surv in self._TINY_BETA_SURVIVAL]
+        grid = sorted({min(float(s), s0) for s0 in self._TINY_BETA_WIDE_S})
+        starts = [self._small_beta_point(r, alpha, s0, surv) for s0 in grid for surv in self._TINY_BETA_WIDE_SURVIVAL]
+        return self._screened(starts, float(self.log_likelihood_))
+
+    def _small_beta_point(self, r: float, alpha: float, s: float, survival: float) -> np.ndarray:
+        """Log parameters ``(r, alpha, s, beta)`` with ``beta^s = survival`` (``log beta`` kept 1 above the floor)."""
+        return np.array([np.log(r), np.log(alpha), np.log(s), max(np.log(survival) / s, self._LOG_BETA_FLOOR + 1.0)])
+
+    def _screened(self, starts: list[np.ndarray], ll_fit: float) -> list[np.ndarray]:
+        """The best of ``starts`` by log-likelihood where it is within ``_TINY_BETA_SCREEN_MARGIN`` of ``ll_fit`` (else none).
+
+        Evaluated on the fit's distinct rows (``_refit_rows``, set by the fit before it asks for the
+        starts); the answer is kept for the same fit (the flow asks twice).
+        """
+        rows = self.__dict__.get("_refit_rows")
+        if rows is None:
+            return []
+        key = (np.concatenate(starts).tobytes(), ll_fit)
+        memo = self.__dict__.get("_screen_memo")
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        x, t_x, T, counts = rows
+        prepared = self._prepare(x, t_x, T)
+        with np.errstate(all="ignore"):
+            values = np.array([self._weighted_loglik_value(s0, prepared, counts) for s0 in starts], float)
+        values[~np.isfinite(values)] = -np.inf
+        best = starts[int(np.argmax(values))]
+        # (r, alpha) of the fit can be far from the tiny-beta maximum's (pnL 1546: r = 0.055 vs 0.70): a 1-D search in
+        # a common factor of r and alpha (the mean purchase rate r / alpha kept), ~8 evaluations
+        shift = np.array([1.0, 1.0, 0.0, 0.0])
+
+        def neg(d: float) -> float:
+            with np.errstate(all="ignore"):
+                v = self._weighted_loglik_value(best + d * shift, prepared, counts)
+            return -v if np.isfinite(v) else np.inf
+
+        found = minimize_scalar(neg, bounds=(-5.0, 5.0), method="bounded", options={"xatol": 0.05})
+        value = max(float(np.max(values)), -float(found.fun))
+        if -float(found.fun) > float(np.max(values)):
+            best = best + float(found.x) * shift
+        a, b = self._TINY_BETA_SCREEN_MARGIN
+        out = [best] if value >= ll_fit - max(a, b * float(np.sum(counts))) else []
+        self._screen_memo = (key, out)
+        return out
+
+    def _common_dropout_starts(self) -> list[np.ndarray]:
+        """Starts of the refit after a kept common-dropout limit (:meth:`_dropout_direction_starts`).
+
+        The model's standard starts (:meth:`_initial_log_params`) and the limit's ``r, alpha`` at ``s``
+        in ``_COMMON_DROPOUT_REFIT_S`` with ``beta^s`` in ``_COMMON_DROPOUT_REFIT_SURVIVAL``; the refit
+        runs from the best by value.
+        """
+        limit = getattr(self, "limit_model_", None)
+        rows = self.__dict__.get("_refit_rows")
+        if limit is None or rows is None:
+            return []
+        r, alpha = (float(v) for v in limit.params_.to_numpy(float)[:2])
+        if not (np.isfinite(r) and np.isfinite(alpha) and r > 0 and alpha > 0):
+            return []
+        x, t_x, T, counts = rows
+        starts = [np.asarray(s0, float) for s0 in self._initial_log_params(self._prepare(x, t_x, T), counts)]
+        return starts + [self._small_beta_point(r, alpha, s0, surv) for s0 in self._COMMON_DROPOUT_REFIT_S
+                         for surv in self._COMMON_DROPOUT_REFIT_SURVIVAL]
 
     @staticmethod
     def _dropout_curve(r, alpha, x, t_x, T, w):
