@@ -241,15 +241,20 @@ def test_limit_kept_by_boundary_test_level_names_the_higher_point_found():
 
 
 def test_cdnow_fit_runs_no_tiny_beta_refit(shared_data, monkeypatch):
-    """The tiny-beta refit is for small s only (s < log(5)/10 = 0.16): CDNOW's Pareto/NBD fit (s = 0.61, beta = 11.7,
-    Fader, Hardie & Lee 2005's estimates) must not pay for it (issue #12's speed target; benchmarks/README.md, round
-    pnsmall). Counted with a patched refit."""
+    """The tiny-beta refit runs unscreened for small s only (s < log(5)/10 = 0.16); up to s = 1 only where a tiny-beta
+    start's log-likelihood is within a margin of the fit's (findings_12v F1). CDNOW's Pareto/NBD fit (s = 0.61, beta =
+    11.7, Fader, Hardie & Lee 2005's estimates) is screened out and must not pay for a refit (issue #12's speed target;
+    benchmarks/README.md, round pnsmall). Counted with a patched refit."""
     calls = []
     original = ParetoNBDModel._refit_next_to_two_point
     monkeypatch.setattr(ParetoNBDModel, "_refit_next_to_two_point",
                         lambda self, *a: calls.append(1) or original(self, *a))
+    screened = []
+    screen = ParetoNBDModel._screened
+    monkeypatch.setattr(ParetoNBDModel, "_screened", lambda self, *a: screened.append(screen(self, *a)) or screened[-1])
     d = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
     m, _ = _fit(d)
     assert m.boundary_kind() is None and m.params_["s"] > 0.5
     assert m._dropout_direction_starts() == []
+    assert screened and all(out == [] for out in screened)  # the screen ran and rejected the tiny-beta start
     assert calls == []

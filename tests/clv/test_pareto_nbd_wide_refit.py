@@ -1,0 +1,161 @@
+"""Pareto/NBD: local maxima just outside the refit triggers (issue #12, findings_12v Findings 1 and 3).
+
+Data: findings_12v's generators (``gen()`` of its ``p1i.py``: ``pnL`` Pareto/NBD with ``s`` log-U(0.05, 0.3) and a
+tiny ``beta`` log-U(1e-12, 1e-3); ``pnS`` findings_12s's small-``s`` parameters with 100-300 customers), regenerated
+here from their seeds. Reference: the independent Pareto/NBD likelihood ``pareto_nbd_loglik``
+(tests/clv/clv_likelihood_oracles.py: quadrature over the dropout time, not the package's hypergeometric code)
+maximised by an unbounded Nelder-Mead (``pareto_nbd_unbounded_max``) from several starts: the package's point, the
+old (lower) result the findings reported, the true parameters and a tiny-``beta`` start; the findings' mpmath values
+(30 digits) are quoted in each test.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from clv_likelihood_oracles import pareto_nbd_loglik, pareto_nbd_unbounded_max
+from scipy import stats
+
+from crm_analysis.clv import BoundaryWarning, ParetoNBDModel, simulate_pareto_nbd
+
+
+def _gen(kind: str, seed: int) -> tuple[pd.DataFrame, tuple[float, ...]]:
+    """findings_12v ``gen(kind, seed)`` for ``pnL`` and ``pnS``; with the true parameters."""
+    rng = np.random.default_rng(seed)
+    if kind == "pnL":
+        n = int(rng.choice([500, 800, 1500, 2500]))
+        T = rng.uniform(2, 52, n).round()
+        r = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
+        alpha = r * float(rng.uniform(2, 20))
+        s = float(np.exp(rng.uniform(np.log(0.05), np.log(0.3))))
+        beta = float(np.exp(rng.uniform(np.log(1e-12), np.log(1e-3))))
+    else:
+        n = int(rng.integers(100, 301))
+        T = rng.uniform(2, 52, n).round()
+        r = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
+        alpha = r * float(rng.uniform(2, 20))
+        s = float(np.exp(rng.uniform(np.log(0.005), np.log(0.1))))
+        beta = float(np.exp(rng.uniform(np.log(1e-8), np.log(5))))
+    d = simulate_pareto_nbd(r, alpha, s, beta, n_customers=n, T=T, seed=seed)[["frequency", "recency", "T"]]
+    return d, (r, alpha, s, beta)
+
+
+def _rows(d: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
+    return (*rows.T, w.astype(float))
+
+
+def _fit(d: pd.DataFrame, **kwargs) -> tuple[ParetoNBDModel, list]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = ParetoNBDModel(**kwargs).fit(d)
+    return m, caught
+
+
+def _oracle_best(d: pd.DataFrame, starts: list) -> tuple[float, np.ndarray, list[float]]:
+    """Best unbounded Nelder-Mead maximum of the independent likelihood from ``starts``; and each run's value."""
+    x, t_x, T, w = _rows(d)
+    runs = [pareto_nbd_unbounded_max(start, x, t_x, T, w) for start in starts]
+    best, at = max(runs, key=lambda run: run[0])
+    return best, at, [run[0] for run in runs]
+
+
+@pytest.mark.parametrize("kind, seed, old_point, gap", [
+    ("pnS", 1521, (0.0617, 0.32915, 0.31808, 4.27817), 0.14),
+    pytest.param("pnL", 1542, (0.0999, 8.007, 0.3124, 4.02334), 0.52, marks=pytest.mark.slow),  # 500 customers
+    pytest.param("pnL", 1546, (0.0549, 2.15759, 0.21729, 1.35631), 4.36, marks=pytest.mark.slow),  # 1,500: ~20 s
+])
+def test_interior_fit_with_larger_s_not_kept_below_a_tiny_beta_maximum(kind, seed, old_point, gap):
+    """findings_12v Finding 1: a converged interior fit with ``s`` above the old refit trigger (``s < log(5)/10 =
+    0.16``) was kept silently below a tiny-``beta`` maximum with a smaller ``s``: pnS 1521 ``s = 0.318`` 0.141 below
+    ``s = 0.115, beta = 3.9e-5`` (mpmath -458.613434); pnL 1542 ``s = 0.312`` 0.521 below ``s = 0.147, beta = 1.3e-5``
+    (-468.645805); pnL 1546 ``s = 0.217`` 4.356 below ``s = 0.139, beta = 1.2e-6`` (-2062.075208). The old point is
+    a real local maximum: the reference run from it stays there (so the reference sees both maxima)."""
+    d, truth = _gen(kind, seed)
+    m, caught = _fit(d)
+    x, t_x, T, w = _rows(d)
+    p = m.params_.to_numpy(float)
+    assert m.boundary_kind() is None and m.converged_
+    assert pareto_nbd_loglik(p, x, t_x, T, w) == pytest.approx(m.log_likelihood_, rel=1e-9)
+    tiny = (old_point[0], old_point[1], 0.1, math.exp(math.log(0.5) / 0.1))
+    best, at, values = _oracle_best(d, [old_point, p, truth, tiny])
+    assert values[0] < best - 0.8 * gap  # the old point: a lower local maximum
+    assert m.log_likelihood_ >= best - 1e-7 * abs(best)
+    np.testing.assert_allclose(np.log(p[:3]), np.log(at[:3]), atol=1e-2)
+    assert p[2] < 0.16 and p[3] < 1e-3  # the tiny-beta maximum (beta 1e-6 to 4e-5)
+    assert not [c for c in caught if issubclass(c.category, BoundaryWarning)]
+
+
+def _common_dropout_ll(d: pd.DataFrame) -> float:
+    """Maximum of the exponential-dropout limit (``s, beta -> inf``, ``s / beta = mu``) of the independent likelihood.
+
+    ``pareto_nbd_loglik`` at ``s = 1e7``, ``beta = s / mu``: ``(beta / (beta + t))^s = exp(-mu t) (1 + O(mu^2 t^2 /
+    s))``; Nelder-Mead in ``log (r, alpha, mu)`` from two starts.
+    """
+    from scipy import optimize
+
+    x, t_x, T, w = _rows(d)
+
+    def negll(v: np.ndarray) -> float:
+        if not np.all(np.abs(v) < 50.0):
+            return 1e300
+        r, alpha, mu = np.exp(v)
+        val = -pareto_nbd_loglik((r, alpha, 1e7, 1e7 / mu), x, t_x, T, w)
+        return val if np.isfinite(val) else 1e300
+
+    rate = float(w @ x) / float(w @ T)
+    return -min(optimize.minimize(negll, np.log([r0, r0 / rate, 0.01]), method="Nelder-Mead",
+                                  options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000}).fun for r0 in (0.5, 2.0))
+
+
+def test_common_dropout_limit_not_kept_below_an_interior_maximum_small_s():
+    """findings_12v Finding 3 (pnS 1557, 183 customers, 94 repeat buyers, truth s = 0.008, beta = 0.19): the
+    common-dropout limit (ExponentialNBD, -1014.979241) was kept with "the likelihood cannot rise from the limit",
+    while the interior point s = 0.0262, beta = 0.237 is 0.208 higher (mpmath -1014.771140); a kept common-dropout
+    limit was never refitted. The interior maximum is returned (a higher interior maximum beats a limit).
+    Reference: the independent likelihood from the package's point, the truth and a small-s start; the independent
+    exponential-dropout limit of it (``_common_dropout_ll``) maximised by Nelder-Mead for the limit."""
+    d, truth = _gen("pnS", 1557)
+    m, caught = _fit(d)
+    x, t_x, T, w = _rows(d)
+    p = m.params_.to_numpy(float)
+    best, at, _ = _oracle_best(d, [p, truth, (0.79, 11.5, 0.02, 0.5 ** (1 / 0.02))])
+    ll_limit = _common_dropout_ll(d)
+    assert ll_limit == pytest.approx(-1014.979241, abs=1e-4)  # the limit the findings saw kept
+    assert best > ll_limit + 0.2
+    assert m.boundary_kind() is None and m.converged_
+    assert pareto_nbd_loglik(p, x, t_x, T, w) == pytest.approx(m.log_likelihood_, rel=1e-9)
+    assert m.log_likelihood_ >= best - 1e-7 * abs(best)
+    np.testing.assert_allclose(np.log(p[:3]), np.log(at[:3]), atol=2e-2)
+    assert not [c for c in caught if "cannot rise" in str(c.message)]
+
+
+@pytest.mark.slow  # the oracle's Nelder-Mead runs (~5 s)
+def test_common_dropout_limit_kept_by_boundary_test_level_names_the_higher_point():
+    """findings_12v Finding 3 with ``boundary_test_level=0.05`` (pnS 1557): the interior maximum 0.208 above the
+    limit is not significant (LR 0.42, p = 0.26 from the 50:50 mixture of chi-square(0) and chi-square(1)), so the
+    common-dropout limit is kept; the reason must then name that higher point, its gap and the test, not only
+    "cannot rise from the limit". Reference: as above (independent likelihoods, scipy's chi-square tail)."""
+    d, truth = _gen("pnS", 1557)
+    m, caught = _fit(d, boundary_test_level=0.05)
+    best, _, _ = _oracle_best(d, [truth, (0.79, 11.5, 0.02, 0.5 ** (1 / 0.02))])
+    ll_limit = _common_dropout_ll(d)
+    assert m.boundary_kind() == "common_dropout"
+    assert m.log_likelihood_ == pytest.approx(ll_limit, abs=1e-5)
+    (warning,) = [c for c in caught if issubclass(c.category, BoundaryWarning)]
+    text = str(warning.message)
+    found = re.search(r"reached a higher point \(.*?log-likelihood (-[\d.]+), ([\d.]+) above the kept limit\), not "
+                      r"significantly \(likelihood-ratio statistic ([\d.]+), p = ([\d.]+) > boundary_test_level = "
+                      r"0.05\)", text)
+    assert found, text
+    ll_found, gap, lr, p_value = (float(v) for v in found.groups())
+    assert ll_found == pytest.approx(best, abs=1e-5)
+    assert gap == pytest.approx(best - ll_limit, abs=1e-3)
+    assert lr == pytest.approx(2.0 * (best - ll_limit), abs=2e-3)
+    assert p_value == pytest.approx(0.5 * stats.chi2.sf(lr, 1), abs=1e-3)
+    assert m.boundary_ in text
