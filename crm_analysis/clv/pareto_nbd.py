@@ -526,7 +526,8 @@ class ParetoNBDModel(BaseTransactionModel):
         values[~np.isfinite(values)] = -np.inf
         a, b = self._TINY_BETA_SCREEN_MARGIN
         margin = max(a, b * float(np.sum(counts)))
-        if float(np.max(values)) < ll_fit - 2.0 * margin:  # far below (the 1-D search gained 0.017-0.05 per customer where measured)
+        # far below: no 1-D search (it gained 0.017-0.05 per customer where measured)
+        if float(np.max(values)) < ll_fit - 2.0 * margin:
             self._screen_memo = (key, [])
             return []
         best = starts[int(np.argmax(values))]
