@@ -32,6 +32,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from crm_analysis.exceptions import InputError
+
 from ._quadrature import unimodal_nodes
 
 __all__ = ["pnbd_ridge_loglik_rows"]
@@ -66,15 +68,15 @@ def pnbd_ridge_loglik_rows(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T
 
     Raises
     ------
-    ValueError
+    InputError
         If ``beta >= alpha`` (the quadrature's panel coordinate assumes ``alpha > beta``) or ``x`` is not integer.
     """
     r, alpha, s, beta = (float(v) for v in params)
     if not beta < alpha:
-        raise ValueError(f"pnbd_ridge_loglik_rows: needs beta < alpha, got beta = {beta:.4g}, alpha = {alpha:.4g}")
+        raise InputError(f"pnbd_ridge_loglik_rows: needs beta < alpha, got beta = {beta:.4g}, alpha = {alpha:.4g}")
     x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
     if not np.all(x == np.round(x)):
-        raise ValueError("pnbd_ridge_loglik_rows: frequency x must be integer counts")
+        raise InputError("pnbd_ridge_loglik_rows: frequency x must be integer counts")
     key = np.stack([x, t_x, T], axis=1)
     uniq, inv = np.unique(key, axis=0, return_inverse=True)
     inv = inv.ravel()
