@@ -210,3 +210,42 @@ def pareto_nbd_unbounded_max(start, x, t_x, T, w=None) -> tuple[float, np.ndarra
                                 options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 8000, "maxfev": 8000})
         v = res.x
     return -negll(v), np.exp(v)
+
+
+def pareto_nbd_findings_set(rng: np.random.Generator, n: int, seed: int, s_range: tuple[float, float],
+                            beta_range: tuple[float, float]):
+    """The newcomers' small-s Pareto/NBD data sets (findings_12s ``pn``, findings_12v ``pnL`` / ``pnS``), after ``n``
+    was drawn from ``rng``: T U(2, 52) rounded, r log-U(0.1, 3), alpha / r U(2, 20), s and beta log-uniform over the
+    ranges, in that order; ``(frequency, recency, T)`` and the true ``(r, alpha, s, beta)``."""
+    from crm_analysis.clv import simulate_pareto_nbd
+
+    T = rng.uniform(2, 52, n).round()
+    r = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
+    alpha = r * float(rng.uniform(2, 20))
+    s = float(np.exp(rng.uniform(*np.log(s_range))))
+    beta = float(np.exp(rng.uniform(*np.log(beta_range))))
+    d = simulate_pareto_nbd(r, alpha, s, beta, n_customers=n, T=T, seed=seed)[["frequency", "recency", "T"]]
+    return d, (r, alpha, s, beta)
+
+
+def check_not_significant_note(text: str, best: float, ll_kept: float, ll_two_point: float | None = None) -> None:
+    """The BoundaryWarning's note on a refit point above the kept limit rejected by ``boundary_test_level = 0.05``:
+    its log-likelihood is ``best``, its gaps to the kept limit (and to the two-point limit) and the LR statistic and
+    p (the 50:50 mixture of chi-square(0) and chi-square(1), scipy) are right."""
+    import re
+
+    import pytest
+
+    two = r" and ([\d.]+) above the two-point-dropout limit" if ll_two_point is not None else ""
+    found = re.search(r"reached a higher point \(.*?log-likelihood (-[\d.]+), ([\d.]+) above the kept limit" + two
+                      + r"\), not significantly \(likelihood-ratio statistic ([\d.]+), p = ([\d.]+) > "
+                      r"boundary_test_level = 0.05\)", text)
+    assert found, text
+    values = [float(v) for v in found.groups()]
+    ll_found, gap, lr, p_value = values[0], values[1], values[-2], values[-1]
+    assert ll_found == pytest.approx(best, abs=1e-5)
+    assert gap == pytest.approx(best - ll_kept, abs=1e-3)
+    if ll_two_point is not None:
+        assert values[2] == pytest.approx(best - ll_two_point, abs=1e-3)
+    assert lr == pytest.approx(2.0 * (best - ll_kept), abs=2e-3)
+    assert p_value == pytest.approx(0.5 * stats.chi2.sf(lr, 1), abs=1e-3)

@@ -18,10 +18,17 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from clv_likelihood_oracles import nbd_max, pareto_nbd_loglik, pareto_nbd_unbounded_max, zero_inflated_nbd_max
+from clv_likelihood_oracles import (
+    check_not_significant_note,
+    nbd_max,
+    pareto_nbd_findings_set,
+    pareto_nbd_loglik,
+    pareto_nbd_unbounded_max,
+    zero_inflated_nbd_max,
+)
 from scipy import stats
 
-from crm_analysis.clv import BoundaryWarning, ParetoNBDModel, simulate_pareto_nbd, simulate_two_point_nbd
+from crm_analysis.clv import BoundaryWarning, ParetoNBDModel, simulate_two_point_nbd
 
 
 def _draws(seed: int) -> tuple[np.random.Generator, int, np.ndarray]:
@@ -32,13 +39,8 @@ def _draws(seed: int) -> tuple[np.random.Generator, int, np.ndarray]:
 
 def _pn(seed: int) -> tuple[pd.DataFrame, tuple[float, ...]]:
     """findings_12s ``pn(s)``: Pareto/NBD data, s log-U(0.005, 0.1), beta log-U(1e-8, 5); with the true parameters."""
-    rng, n, T = _draws(seed)
-    r = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
-    alpha = r * float(rng.uniform(2, 20))
-    s = float(np.exp(rng.uniform(np.log(0.005), np.log(0.1))))
-    beta = float(np.exp(rng.uniform(np.log(1e-8), np.log(5))))
-    d = simulate_pareto_nbd(r, alpha, s, beta, n_customers=n, T=T, seed=seed)[["frequency", "recency", "T"]]
-    return d, (r, alpha, s, beta)
+    rng = np.random.default_rng(seed)
+    return pareto_nbd_findings_set(rng, int(rng.choice([500, 800, 1500, 2500])), seed, (0.005, 0.1), (1e-8, 5))
 
 
 def _zi(seed: int) -> pd.DataFrame:
@@ -227,16 +229,7 @@ def test_limit_kept_by_boundary_test_level_names_the_higher_point_found():
     assert m.log_likelihood_ == pytest.approx(ll_nbd, abs=1e-6)
     (warning,) = [c for c in caught if issubclass(c.category, BoundaryWarning)]
     text = str(warning.message)
-    found = re.search(r"reached a higher point \(.*?log-likelihood (-[\d.]+), ([\d.]+) above the kept limit and "
-                      r"([\d.]+) above the two-point-dropout limit\), not significantly \(likelihood-ratio statistic "
-                      r"([\d.]+), p = ([\d.]+) > boundary_test_level = 0.05\)", text)
-    assert found, text
-    ll_found, gap, gap_zi, lr, p = (float(v) for v in found.groups())
-    assert ll_found == pytest.approx(best, abs=1e-5)
-    assert gap == pytest.approx(best - ll_nbd, abs=1e-3)
-    assert gap_zi == pytest.approx(best - ll_zi, abs=1e-3)
-    assert lr == pytest.approx(2.0 * (best - ll_nbd), abs=2e-3)
-    assert p == pytest.approx(0.5 * stats.chi2.sf(lr, 1), abs=1e-3)
+    check_not_significant_note(text, best, ll_nbd, ll_zi)
     assert m.boundary_ in text
 
 
