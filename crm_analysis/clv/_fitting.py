@@ -666,16 +666,20 @@ class LikelihoodFitter(NotFittedAttributes):
     #: log r and log alpha above which :meth:`_on_poisson_ridge` holds (r = e^12 = 1.6e5: the purchase rate's gamma
     #: distribution has a coefficient of variation 1 / sqrt(r) below 0.0025)
     _POISSON_RIDGE_LOG = 12.0
+    #: whether the first two parameters are ``r`` and ``alpha`` of the purchase rate's gamma distribution and
+    #: :meth:`_on_poisson_ridge` applies (Pareto/NBD and its limits, the common-dropout and two-point models)
+    _gamma_rate_first = False
 
     def _on_poisson_ridge(self, lp: np.ndarray) -> bool:
         """Whether ``lp`` lies on the ridge ``r, alpha -> inf`` (``r / alpha`` fixed: the Poisson limit of the purchase process).
 
-        Model hook, ``False`` by default; models whose first two parameters are ``r`` and ``alpha`` of the
-        purchase rate's gamma distribution (Pareto/NBD) return whether both exceed ``e^_POISSON_RIDGE_LOG``.
-        There the likelihood is flat along ``r, alpha``; the warnings name that ridge (findings_12u F4) rather
-        than a run-off of every large parameter or "an interior maximum".
+        ``False`` unless the model sets ``_gamma_rate_first`` (its first two parameters are ``r`` and ``alpha`` of
+        the purchase rate's gamma distribution); then whether both exceed ``e^_POISSON_RIDGE_LOG``. There the
+        likelihood is flat along ``r, alpha``; the warnings name that ridge (findings_12u F4) rather than a
+        run-off of every large parameter or "an interior maximum".
         """
-        return False
+        lp = np.asarray(lp, float)
+        return bool(self._gamma_rate_first and lp[0] > self._POISSON_RIDGE_LOG and lp[1] > self._POISSON_RIDGE_LOG)
 
     def _probability_params(self) -> tuple[str, ...]:
         """Names of the parameters bounded by 1 (``_log_upper_bounds() <= 0``: probabilities, e.g. ``p``, ``pi``)."""

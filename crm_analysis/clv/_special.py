@@ -23,7 +23,7 @@ import math
 import numpy as np
 from scipy import special
 
-__all__ = ["CountSums", "log_beta", "log_rising", "digamma_difference", "log1pexp_and_expit"]
+__all__ = ["CountSums", "GammaPoissonScale", "log_beta", "log_rising", "digamma_difference", "log1pexp_and_expit"]
 
 _LARGE = 1e3
 _FEW = 32  # counts up to this are summed term by term below _LARGE
@@ -342,3 +342,72 @@ class CountSums:
             if self._frac_x.size:
                 out += float(np.dot(self._frac_w, special.polygamma(1, z + self._frac_x) - special.polygamma(1, z)))
         return out
+
+
+class GammaPoissonScale:
+    """The gamma-Poisson factor ``alpha^r (alpha + t)^-(r+x)`` of the NBD-type likelihoods, written without cancellation.
+
+    Every model with purchases at a Poisson rate ``lambda ~ Gamma(r, alpha)`` has per customer terms
+    ``r log(alpha) - (r + x) log(alpha + t)``. On the Poisson ridge (``r, alpha -> inf`` with ``r / alpha``
+    fixed, where the gamma distribution tends to a point) the two parts are of size ``r log(alpha)`` and their
+    sum is ``O(x)``: at ``r = 1.1e9`` the ExponentialNBDModel's log-likelihood came out 4.27 units too high
+    (issue #12, finding C; already ~2.6e-5 at ``r = 5e6``). Above ``r = e^SCALED_LOG`` the models take
+    ``alpha^(r+x)`` out analytically, as :mod:`._pnbd_ridge` does for the Pareto/NBD:
+
+    .. math::
+
+        r\\log\\alpha - (r+x)\\log(\\alpha+t) = b - (r+x)\\,z(t),\\qquad
+        b = -x\\log\\alpha,\\quad z(t) = \\mathrm{log1p}(t/\\alpha),
+
+    and the derivative in ``log alpha`` is ``-x + (r+x)\\,t/(\\alpha+t)`` (:meth:`share`) instead of the
+    difference ``r - (r+x)\\alpha/(\\alpha+t)`` of two terms of size ``r``. Below the threshold
+    (``scaled = False``) ``b = r log(alpha)`` and ``z(t) = log(alpha + t)``: the models' general form, which is
+    accurate there (error ~``1e-16 r |log alpha|`` per customer: < 1e-10 at ``r = e^10``) and unchanged, so
+    that fits away from the ridge (CDNOW) give the same numbers to the last bit.
+
+    A model that integrates over ``tau`` in the coordinate ``z(tau)`` (:class:`.ExponentialNBDModel`) passes the
+    smallest time scale of its integrand, ``tau_scale``: ``log(alpha + tau)`` resolves ``tau`` only to ~1e-16
+    ``alpha``, so with ``alpha / tau_scale`` above ``ALPHA_OVER_TAU`` the scaled form is used as well (at ``alpha =
+    6.5e4``, ``1 / mu = 0.004`` the quadrature's panels were relatively off by ~4e-8: LL 2e-8 per customer).
+
+    Parameters
+    ----------
+    r, alpha : float
+        Shape and rate of the gamma distribution of the purchase rate (positive).
+    tau_scale : float, optional
+        Smallest time scale of an integrand in ``z`` (e.g. ``1 / mu``).
+
+    Attributes
+    ----------
+    scaled : bool
+        Whether ``log r > SCALED_LOG`` (or ``alpha > ALPHA_OVER_TAU tau_scale``).
+    log_alpha : float
+        ``log(alpha)``.
+    """
+
+    #: log r above which the scaled form is used (the threshold of the Pareto/NBD's :mod:`._pnbd_ridge`)
+    SCALED_LOG = 10.0
+
+    #: ``alpha / tau_scale`` above which an integral in ``z`` is taken in the scaled form (relative error ~1e-13 below)
+    ALPHA_OVER_TAU = 1e3
+
+    def __init__(self, r: float, alpha: float, tau_scale: float | None = None) -> None:
+        self.r, self.alpha = float(r), float(alpha)
+        self.scaled = bool(self.r > math.exp(self.SCALED_LOG)
+                           or (tau_scale is not None and self.alpha > self.ALPHA_OVER_TAU * float(tau_scale)))
+        self.log_alpha = float(np.log(self.alpha))
+
+    def z(self, t: np.ndarray | float) -> np.ndarray:
+        """``log(alpha + t)``, or ``log1p(t / alpha)`` in the scaled form (``log(alpha + t)`` minus ``log alpha``)."""
+        t = np.asarray(t, float)
+        return np.log1p(t / self.alpha) if self.scaled else np.log(self.alpha + t)
+
+    def base(self, x: np.ndarray | float) -> np.ndarray:
+        """``r log(alpha)``, or ``-x log(alpha)`` in the scaled form: ``r log(alpha) - (r+x) log(alpha+t) = base - (r+x) z(t)``."""
+        x = np.asarray(x, float)
+        return (-self.log_alpha * x) if self.scaled else np.full(x.shape, self.r * self.log_alpha)
+
+    def share(self, t: np.ndarray | float) -> np.ndarray:
+        """``t / (alpha + t)``: ``d[base - (r+x) z(t)] / d log(alpha) = -x + (r+x) share(t)`` (in either form)."""
+        t = np.asarray(t, float)
+        return t / (self.alpha + t)

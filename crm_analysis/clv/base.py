@@ -1296,6 +1296,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
             reason = self._with_rejected_two_point(reason, float(limit.log_likelihood_))
         desc = ", ".join(f"{k} = {v:g}" for k, v in (self._two_point_params() if two_point else self._ridge_params()).items())
         lim = ", ".join(f"{k} = {v:.6g}" for k, v in limit.params_.items())
+        lp_lim = np.log(limit.params_.to_numpy(float))
+        if limit._on_poisson_ridge(lp_lim):  # the limit's own IdentificationWarning tells the same (issue #12, finding C)
+            lim += (f", on the ridge r, alpha -> infinity with r / alpha = {np.exp(lp_lim[0] - lp_lim[1]):.4g} fixed: the "
+                    "Poisson limit of the purchase rate, where the likelihood is flat along r and alpha")
         if two_point:
             when = "at once, after the first purchase" if getattr(limit, "_first", 0.0) else "at the first repeat purchase"
             self.boundary_ = (

@@ -48,7 +48,7 @@ import pandas as pd
 from scipy import special
 
 from ._quadrature import unimodal_nodes
-from ._special import digamma_difference, log_rising
+from ._special import GammaPoissonScale, digamma_difference, log_rising
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, wdot
 from .nbd import _check_counts_and_times, nbd_pmf, nbd_sf
@@ -75,6 +75,7 @@ class _CommonDropoutModel(BaseTransactionModel):
     """Shared parts: three parameters ``(r, alpha, <dropout>)``, fitted on distinct rows with analytic gradients."""
 
     _analytic_gradient = True
+    _gamma_rate_first = True  # r, alpha first: _on_poisson_ridge applies (the warnings name the Poisson ridge)
 
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
         ux, ix = np.unique(x, return_inverse=True)
@@ -193,31 +194,44 @@ class GeometricNBDModel(_CommonDropoutModel):
         return float(np.clip(f * 0.3, 1e-6, 0.9))
 
     def _terms(self, log_params, x, t_x, T):
-        """Per row: ``d`` (log odds of the "dropped out after the last purchase" term), its indicator, diff."""
+        """Per row: ``d`` (log odds of the "dropped out after the last purchase" term), its indicator and pieces.
+
+        ``l_T, l_tx`` are ``gp.z(T), gp.z(t_x)`` (:class:`._special.GammaPoissonScale` ``gp``, last): ``log(alpha + t)``,
+        or on the Poisson ridge ``log1p(t / alpha)``, whose difference keeps its digits there.
+        """
         r, alpha, p = np.exp(log_params)
+        gp = GammaPoissonScale(r, alpha)
         k = r + x
-        l_T, l_tx = np.log(alpha + T), np.log(alpha + t_x)
+        l_T, l_tx = gp.z(T), gp.z(t_x)
         has2 = (x > 0) if self._first == 0.0 else np.ones(x.shape, bool)
         with np.errstate(divide="ignore", invalid="ignore"):
             d = np.where(has2, np.log(p) - np.log1p(-p) + k * (l_T - l_tx), -np.inf)
-        return r, alpha, p, k, l_T, l_tx, has2, d
+        return r, alpha, p, k, l_T, l_tx, has2, d, gp
 
     def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        """Weighted log-likelihood (module docstring) and its gradient in the log parameters (scaled form on the
+        Poisson ridge, :class:`._special.GammaPoissonScale`)."""
         x, t_x, T, ux, ix = arrays
-        r, alpha, p, k, l_T, l_tx, has2, d = self._terms(log_params, x, t_x, T)
+        r, alpha, p, k, l_T, l_tx, has2, d, gp = self._terms(log_params, x, t_x, T)
         if not p < 1.0:
             return -np.inf, np.zeros(3)
         n1 = x + self._first  # exponent of (1 - p) in the first term
         Wx = np.bincount(ix, weights=weights, minlength=ux.size)
-        la, l1p = np.log(alpha), np.log1p(-p)
+        l1p = np.log1p(-p)
         sp = np.logaddexp(0.0, d)
-        ll = wdot(Wx, log_rising(r, ux)) + float(weights.sum()) * r * la + wdot(weights, n1 * l1p - k * l_T + sp)
         w2 = special.expit(d)
-        g_r = wdot(Wx, digamma_difference(r, ux)) + float(weights.sum()) * la - wdot(weights, (1 - w2) * l_T + w2 * l_tx)
-        g_a = float(weights.sum()) * r / alpha - wdot(weights, k * ((1 - w2) / (alpha + T) + w2 / (alpha + t_x)))
+        if gp.scaled:
+            ll = wdot(Wx, log_rising(r, ux)) + wdot(Wx, gp.base(ux)) + wdot(weights, n1 * l1p - k * l_T + sp)
+            g_r = wdot(Wx, digamma_difference(r, ux)) - wdot(weights, (1 - w2) * l_T + w2 * l_tx)
+            g_la = wdot(weights, k * ((1 - w2) * gp.share(T) + w2 * gp.share(t_x))) - wdot(Wx, ux)
+        else:
+            la = gp.log_alpha
+            ll = wdot(Wx, log_rising(r, ux)) + float(weights.sum()) * r * la + wdot(weights, n1 * l1p - k * l_T + sp)
+            g_r = wdot(Wx, digamma_difference(r, ux)) + float(weights.sum()) * la - wdot(weights, (1 - w2) * l_T + w2 * l_tx)
+            g_la = alpha * (float(weights.sum()) * r / alpha - wdot(weights, k * ((1 - w2) / (alpha + T) + w2 / (alpha + t_x))))
         # d/dp: -n1/(1-p) + w2/(p(1-p)); times p for log p
         g_p = wdot(weights, -n1 * p / (1 - p) + w2 / (1 - p))
-        return float(ll), np.array([r * g_r, alpha * g_a, g_p])
+        return float(ll), np.array([r * g_r, g_la, g_p])
 
     def ridge_score(self, x, t_x, T, w) -> float:
         """See :meth:`_CommonDropoutModel.ridge_score`: ``v = p (1-p)``, ``phi = 1/(a+b+1)``.
@@ -229,7 +243,7 @@ class GeometricNBDModel(_CommonDropoutModel):
         self._check_fitted()
         lp = np.log(self.params_.to_numpy(float))
         x, t_x, T, w = (np.asarray(v, float) for v in (x, t_x, T, w))
-        r, alpha, p, k, l_T, l_tx, has2, d = self._terms(lp, x, t_x, T)
+        r, alpha, p, k, l_T, l_tx, has2, d, _ = self._terms(lp, x, t_x, T)
         n1 = x + self._first
         n2 = n1 - 1.0
         w2 = special.expit(d)
@@ -243,7 +257,7 @@ class GeometricNBDModel(_CommonDropoutModel):
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """``1 / (1 + [x > 0] p/(1-p) ((alpha+T)/(alpha+t_x))^(r+x))`` (MBG limit: for every ``x``)."""
         lp = np.log(self.params_.to_numpy(float))
-        *_, d = self._terms(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))
+        d = self._terms(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))[7]
         return special.expit(-d)
 
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -326,46 +340,58 @@ class ModifiedGeometricNBDModel(GeometricNBDModel):
     _first = 1.0
 
 
-def _exp_nodes(k: np.ndarray, alpha: float, mu: float, t0: np.ndarray, t1: np.ndarray):
-    """Nodes of ``int_{t0}^{t1} e^{-mu tau} (alpha+tau)^{-k} dtau`` in ``y = log(alpha + tau)`` (rows with t1 > t0).
+def _exp_nodes(k: np.ndarray, gp: GammaPoissonScale, mu: float, t0: np.ndarray, t1: np.ndarray):
+    """Nodes of ``int_{t0}^{t1} e^{-mu tau} (alpha+tau)^{-k} dtau`` in ``z = gp.z(tau)`` (rows with t1 > t0).
 
-    The log integrand (with ``d tau = e^y dy``) is ``-mu (e^y - alpha) - (k - 1) y``, concave in ``y``.
+    ``z = log(alpha + tau)``, or ``log1p(tau / alpha)`` in the scaled form of :class:`._special.GammaPoissonScale`
+    (huge ``k``: the integrand is ``e^{-k z}`` over ``z ~ T / alpha``, which ``log(alpha + tau)`` resolves only to
+    ~1e-16 ``log alpha`` absolute, i.e. ``k`` times that in the log integrand). The log integrand (with
+    ``d tau = (alpha + tau) dz``, the factor ``alpha^(1-k)`` dropped in the scaled form) is ``-mu tau(z) - (k - 1) z``,
+    concave in ``z``; ``tau(z) = e^z - alpha`` or ``alpha expm1(z)``.
     """
-    lo = np.log(alpha + t0)
-    hi = np.log(alpha + t1)
+    alpha, shift = gp.alpha, (gp.log_alpha if gp.scaled else 0.0)
+    lo, hi = gp.z(t0), gp.z(t1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mode = np.where(k < 1.0, np.log(np.maximum(1.0 - k, 1e-300) / mu), -np.inf)
+        mode = np.where(k < 1.0, np.log(np.maximum(1.0 - k, 1e-300) / mu) - shift, -np.inf)
     mode = np.where(np.isfinite(mode), mode, lo - 1.0)
 
-    def log_f(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return -mu * (np.exp(y) - alpha) - (k[idx, None] - 1.0) * y
+    def tau_of(z: np.ndarray) -> np.ndarray:
+        return alpha * np.expm1(z) if gp.scaled else np.exp(z) - alpha
 
-    def coord(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return y / 3.0 + 2.0 * np.sqrt(mu * np.exp(y))
+    def log_f(z: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return -mu * tau_of(z) - (k[idx, None] - 1.0) * z
 
-    return unimodal_nodes(log_f, coord, lo, hi, mode)
+    def coord(z: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return z / 3.0 + 2.0 * np.sqrt(mu * np.exp(z + shift))
+
+    return unimodal_nodes(log_f, coord, lo, hi, mode), tau_of
 
 
-def _exp_interval(k: np.ndarray, alpha: float, mu: float, t0: np.ndarray, t1: np.ndarray) -> dict[str, np.ndarray]:
-    """log of ``I = int_{t0}^{t1} e^{-mu tau} (alpha+tau)^{-k} dtau`` and moments of ``y`` and ``tau`` under it.
+def _exp_interval(k: np.ndarray, gp: GammaPoissonScale, mu: float, t0: np.ndarray, t1: np.ndarray) -> dict[str, np.ndarray]:
+    """log of ``I = int_{t0}^{t1} e^{-mu tau} (alpha+tau)^{-k} dtau`` and moments of ``z`` and ``tau`` under it.
 
-    Returns ``log_I`` (``-inf`` where ``t1 == t0``), ``E_y`` (mean of ``log(alpha+tau)``), ``E_inv``
-    (of ``1/(alpha+tau)``), ``E_tau`` and ``E_tau2`` (``tau``, ``tau^2``), per row.
+    Returns ``log_I`` (``-inf`` where ``t1 == t0``; in the scaled form of ``gp`` the log of ``alpha^k I``), ``E_z``
+    (mean of ``z = gp.z(tau)``), ``E_inv`` (of ``1/(alpha+tau)``; unscaled form only), ``E_share`` (of
+    ``tau/(alpha+tau)``; scaled form only), ``E_tau`` and ``E_tau2`` (``tau``, ``tau^2``), per row.
     """
     n = k.size
-    out = {name: np.zeros(n) for name in ("E_y", "E_inv", "E_tau", "E_tau2")}
+    out = {name: np.zeros(n) for name in ("E_z", "E_inv", "E_share", "E_tau", "E_tau2")}
     out["log_I"] = np.full(n, -np.inf)
     rows = np.flatnonzero(t1 > t0)
     if rows.size == 0:
         return out
-    for idx, y, log_w in _exp_nodes(k[rows], alpha, mu, t0[rows], t1[rows]):
+    groups, tau_of = _exp_nodes(k[rows], gp, mu, t0[rows], t1[rows])
+    for idx, z, log_w in groups:
         lI = special.logsumexp(log_w, axis=1)
         pw = np.exp(log_w - lI[:, None])
-        tau = np.exp(y) - alpha
+        tau = tau_of(z)
         target = rows[idx]
-        out["log_I"][target] = lI
-        out["E_y"][target] = (pw * y).sum(axis=1)
-        out["E_inv"][target] = (pw * np.exp(-y)).sum(axis=1)
+        out["log_I"][target] = lI + gp.log_alpha if gp.scaled else lI
+        out["E_z"][target] = (pw * z).sum(axis=1)
+        if gp.scaled:
+            out["E_share"][target] = (pw * -np.expm1(-z)).sum(axis=1)
+        else:
+            out["E_inv"][target] = (pw * np.exp(-z)).sum(axis=1)
         out["E_tau"][target] = (pw * tau).sum(axis=1)
         out["E_tau2"][target] = (pw * tau * tau).sum(axis=1)
     return out
@@ -405,29 +431,39 @@ class ExponentialNBDModel(_CommonDropoutModel):
         return f / tscale
 
     def _parts(self, log_params, x, t_x, T):
+        """Per row ``f1 = log[e^{-mu T} (alpha+T)^{-k}]``, ``f2 = log[mu I]`` (``k = r + x``; in the scaled form of
+        ``gp`` both plus ``k log alpha``), the interval's moments and ``z_T = gp.z(T)``."""
         r, alpha, mu = np.exp(log_params)
+        gp = GammaPoissonScale(r, alpha, tau_scale=1.0 / mu)
         k = r + x
-        iv = _exp_interval(k, alpha, mu, t_x, T)
-        f1 = -mu * T - k * np.log(alpha + T)
+        iv = _exp_interval(k, gp, mu, t_x, T)
+        z_T = gp.z(T)
+        f1 = -mu * T - k * z_T
         f2 = np.log(mu) + iv["log_I"]
-        return r, alpha, mu, k, iv, f1, f2
+        return r, alpha, mu, k, iv, f1, f2, gp, z_T
 
     def _weighted_loglik(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        """Weighted log-likelihood and its gradient in the log parameters (module docstring; ``alpha^(r+x)`` taken
+        out analytically on the Poisson ridge, :class:`._special.GammaPoissonScale`)."""
         x, t_x, T, ux, ix = arrays
-        r, alpha, mu, k, iv, f1, f2 = self._parts(log_params, x, t_x, T)
+        r, alpha, mu, k, iv, f1, f2, gp, z_T = self._parts(log_params, x, t_x, T)
         W = float(weights.sum())
         Wx = np.bincount(ix, weights=weights, minlength=ux.size)
-        la = np.log(alpha)
         lse = np.logaddexp(f1, f2)
-        ll = wdot(Wx, log_rising(r, ux)) + W * r * la + wdot(weights, lse)
         w2 = np.exp(f2 - lse)
         w1 = 1.0 - w2
-        l_T = np.log(alpha + T)
-        # dI/dr = -I E[y], dI/dalpha = -k I E[1/(alpha+tau)], dI/dmu = -I E[tau]
-        g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(weights, w1 * l_T + w2 * iv["E_y"])
-        g_a = W * r / alpha - wdot(weights, k * (w1 / (alpha + T) + w2 * iv["E_inv"]))
+        # dI/dr = -I E[z], dI/dalpha = -k I E[1/(alpha+tau)], dI/dmu = -I E[tau]
+        if gp.scaled:
+            ll = wdot(Wx, log_rising(r, ux)) + wdot(Wx, gp.base(ux)) + wdot(weights, lse)
+            g_r = wdot(Wx, digamma_difference(r, ux)) - wdot(weights, w1 * z_T + w2 * iv["E_z"])
+            g_la = wdot(weights, k * (w1 * gp.share(T) + w2 * iv["E_share"])) - wdot(Wx, ux)
+        else:
+            la = gp.log_alpha
+            ll = wdot(Wx, log_rising(r, ux)) + W * r * la + wdot(weights, lse)
+            g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(weights, w1 * z_T + w2 * iv["E_z"])
+            g_la = alpha * (W * r / alpha - wdot(weights, k * (w1 / (alpha + T) + w2 * iv["E_inv"])))
         g_m = wdot(weights, -w1 * T + w2 * (1.0 / mu - iv["E_tau"]))
-        return float(ll), np.array([r * g_r, alpha * g_a, mu * g_m])
+        return float(ll), np.array([r * g_r, g_la, mu * g_m])
 
     def ridge_score(self, x, t_x, T, w) -> float:
         """See :meth:`_CommonDropoutModel.ridge_score`: ``v = mu^2``, ``phi = 1/s``.
@@ -439,7 +475,7 @@ class ExponentialNBDModel(_CommonDropoutModel):
         self._check_fitted()
         lp = np.log(self.params_.to_numpy(float))
         x, t_x, T, w = (np.asarray(v, float) for v in (x, t_x, T, w))
-        r, alpha, mu, k, iv, f1, f2 = self._parts(lp, x, t_x, T)
+        r, alpha, mu, k, iv, f1, f2, *_ = self._parts(lp, x, t_x, T)
         w2 = np.exp(f2 - np.logaddexp(f1, f2))
         ratio = (1.0 - w2) * T**2 + w2 * (iv["E_tau2"] - 2.0 * iv["E_tau"] / mu)
         return float(0.5 * mu**2 * wdot(w, ratio) / w.sum())
@@ -448,7 +484,7 @@ class ExponentialNBDModel(_CommonDropoutModel):
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """``e^{-mu T} (alpha+T)^{-(r+x)} / [e^{-mu T} (alpha+T)^{-(r+x)} + mu I]`` (module docstring), in log space."""
         lp = np.log(self.params_.to_numpy(float))
-        *_, f1, f2 = self._parts(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))
+        f1, f2 = self._parts(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))[5:7]
         return special.expit(f1 - f2)
 
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:

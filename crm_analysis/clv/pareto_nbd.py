@@ -137,10 +137,7 @@ class ParetoNBDModel(BaseTransactionModel):
     #: integrals and the predictions are exact there (``tests/clv/test_reference.py``, rows with beta = 1e-250).
     _LOG_BETA_FLOOR = -600.0
 
-    def _on_poisson_ridge(self, lp: np.ndarray) -> bool:
-        """Whether ``r`` and ``alpha`` both exceed ``e^_POISSON_RIDGE_LOG`` (the Poisson limit of the purchase rate; see the base class)."""
-        lp = np.asarray(lp, float)
-        return bool(lp[0] > self._POISSON_RIDGE_LOG and lp[1] > self._POISSON_RIDGE_LOG)
+    _gamma_rate_first = True  # r, alpha first: _on_poisson_ridge applies
 
     def _log_lower_bounds(self) -> np.ndarray:
         """Lower bounds of the log parameters: ``-_LOG_BOUND``, and ``_LOG_BETA_FLOOR`` for ``log beta``."""

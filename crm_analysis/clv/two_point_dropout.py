@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._special import digamma_difference, log1pexp_and_expit, log_rising
+from ._special import GammaPoissonScale, digamma_difference, log1pexp_and_expit, log_rising
 from ._validation import check_times as _check_times
 from .base import wdot
 from .common_dropout import _LOG_P_MAX, _CommonDropoutModel
@@ -111,15 +111,16 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
     def _terms(self, log_params, x, t_x, T):
         """Per row: ``log A``, ``log B`` (``-inf`` where a certain dropout cannot give the row) and their pieces."""
         r, alpha, pi = np.exp(log_params)
+        gp = GammaPoissonScale(r, alpha)  # l_T, l_b: log(alpha + t), or log1p(t / alpha) on the Poisson ridge
         k = r + x
-        l_T = np.log(alpha + T)
+        l_T = gp.z(T)
         if self._first:
             has_b = x == 0
             tau_b = np.zeros_like(T)  # t_x = 0 for x = 0
         else:
             has_b = x <= 1
             tau_b = np.where(x == 0, T, t_x)
-        l_b = np.log(alpha + tau_b)
+        l_b = gp.z(tau_b)
         log_a = -k * l_T
         log_b = np.where(has_b, -k * l_b, -np.inf)
         return r, alpha, pi, k, l_T, l_b, tau_b, has_b, log_a, log_b
@@ -159,25 +160,35 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
             cache.update(weights=weights, W=float(weights.sum()), Wx=np.bincount(ix, weights=weights, minlength=ux.size),
                          wx=weights * x, w_b=weights[hb], x_b=x[hb], T_b=T[hb])
         W, Wx, w_b = cache["W"], cache["Wx"], cache["w_b"]
-        la = np.log(alpha)
-        l_T = np.log(alpha + T)
-        inv_T = 1.0 / (alpha + T)
+        gp = GammaPoissonScale(r, alpha)  # on the Poisson ridge alpha^(r+x) is taken out (log1p forms)
+        la = gp.log_alpha
+        l_T = gp.z(T)
         k_b = r + cache["x_b"]
         lT_b = l_T[hb]
-        D = lT_b - np.log(alpha + tau_b)
+        D = lT_b - gp.z(tau_b)
         l1m = np.log1p(-pi)
         d = (np.log(pi) - l1m) + k_b * D
         softplus, w1 = log1pexp_and_expit(d)
         ww1 = w_b * w1
-        ll = (wdot(Wx, log_rising(r, ux)) + W * (r * la + l1m) - r * wdot(weights, l_T) - wdot(cache["wx"], l_T)
-              + wdot(w_b, softplus))
-        g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(weights, l_T) + wdot(ww1, D)
-        # sum w k [(1 - w1)/(alpha + T) + w1/(alpha + tau)]
-        g_a = (W * r / alpha - r * wdot(weights, inv_T) - wdot(cache["wx"], inv_T)
-               + wdot(ww1 * k_b, inv_T[hb] - 1.0 / (alpha + tau_b)))
+        if gp.scaled:
+            ll = (wdot(Wx, log_rising(r, ux)) + wdot(Wx, gp.base(ux)) + W * l1m - r * wdot(weights, l_T)
+                  - wdot(cache["wx"], l_T) + wdot(w_b, softplus))
+            g_r = wdot(Wx, digamma_difference(r, ux)) - wdot(weights, l_T) + wdot(ww1, D)
+            # alpha d/dalpha of r log(alpha) - (r+x) log(alpha+T) etc. in shares t / (alpha + t)
+            s_T = gp.share(T)
+            g_la = (r * wdot(weights, s_T) - wdot(cache["wx"], 1.0 - s_T)
+                    + wdot(ww1 * k_b, gp.share(tau_b) - s_T[hb]))
+        else:
+            inv_T = 1.0 / (alpha + T)
+            ll = (wdot(Wx, log_rising(r, ux)) + W * (r * la + l1m) - r * wdot(weights, l_T) - wdot(cache["wx"], l_T)
+                  + wdot(w_b, softplus))
+            g_r = wdot(Wx, digamma_difference(r, ux)) + W * la - wdot(weights, l_T) + wdot(ww1, D)
+            # sum w k [(1 - w1)/(alpha + T) + w1/(alpha + tau)]
+            g_la = alpha * (W * r / alpha - r * wdot(weights, inv_T) - wdot(cache["wx"], inv_T)
+                            + wdot(ww1 * k_b, inv_T[hb] - 1.0 / (alpha + tau_b)))
         s1 = float(ww1.sum())
         g_pi = -(W - s1) * pi / (1.0 - pi) + s1  # d/d log pi
-        return float(ll), np.array([r * g_r, alpha * g_a, g_pi])
+        return float(ll), np.array([r * g_r, g_la, g_pi])
 
     # ---- predictions -----------------------------------------------------
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:

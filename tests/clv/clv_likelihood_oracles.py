@@ -15,6 +15,7 @@ from scipy import optimize, special, stats
 __all__ = [
     "bgnbd_loglik_rows",
     "common_dropout_loglik_rows",
+    "limit_model_loglik_mp",
     "gamma_gamma_loglik_rows",
     "mbgnbd_loglik_rows",
     "pareto_nbd_loglik",
@@ -249,3 +250,54 @@ def check_not_significant_note(text: str, best: float, ll_kept: float, ll_two_po
         assert values[2] == pytest.approx(best - ll_two_point, abs=1e-3)
     assert lr == pytest.approx(2.0 * (best - ll_kept), abs=2e-3)
     assert p_value == pytest.approx(0.5 * stats.chi2.sf(lr, 1), abs=1e-3)
+
+
+def limit_model_loglik_mp(model: str, params, x: float, t_x: float, T: float, dps: int = 40) -> float:
+    """Log-likelihood of one customer under a limit model, by mpmath at ``dps`` digits, from the papers' formulas.
+
+    Every model has the gamma-Poisson factor ``G(t) = Gamma(r+x) alpha^r / Gamma(r) (alpha+t)^-(r+x)`` (Fader, Hardie &
+    Lee 2005 eq. 3; Fader & Hardie 2005 note), here evaluated as such in mpmath (``loggamma``, ``log``), which at
+    ``dps`` digits has no cancellation problem for ``r`` up to ~``10^(dps-20)``. ``model``:
+
+    * ``"nbd"``: ``(r, alpha)``; ``G(T)`` (Ehrenberg 1959, without the ``T^x / x!`` factor);
+    * ``"geometric"`` / ``"modified_geometric"``: ``(r, alpha, p)``; ``(1-p)^n1 G(T) + [x>0 or modified] p (1-p)^(n1-1)
+      G(t_x)``, ``n1 = x`` (``x + 1`` modified) (FHL 2005 eq. 6 / Batislam et al. 2007 with ``a, b -> inf``);
+    * ``"exponential"``: ``(r, alpha, mu)``; ``e^{-mu T} G(T) + mu int_{t_x}^T e^{-mu tau} G(tau) dtau`` (the Pareto/NBD
+      with one dropout rate: Fader & Hardie 2005 note eq. 3 before the integral over the death time is solved),
+      the integral by ``mpmath.quad``;
+    * ``"two_point"``: ``(r, alpha, pi)``; ``(1-pi) G(T) + pi [x=0] G(T) + pi [x=1] G(t_x)`` (BG/NBD, ``a, b -> 0``);
+    * ``"zero_inflated"``: ``(r, alpha, pi)``; ``(1-pi) G(T) + pi [x = 0]`` (Morrison 1969; the certain dropout's
+      likelihood is 1 on the scale of ``G``).
+    """
+    import mpmath as mp
+
+    with mp.workdps(dps):
+        r, al = mp.mpf(params[0]), mp.mpf(params[1])
+        x, t_x, T = mp.mpf(x), mp.mpf(t_x), mp.mpf(T)
+        c = mp.loggamma(r + x) - mp.loggamma(r) + r * mp.log(al)
+
+        def G(t):  # with the constant inside: mp.quad's tolerance is absolute (an integrand ~e^(-1e16) fooled it)
+            return mp.exp(c - (r + x) * mp.log(al + t))
+
+        if model == "nbd":
+            L = G(T)
+        elif model in ("geometric", "modified_geometric"):
+            p = mp.mpf(params[2])
+            n1 = x + (1 if model == "modified_geometric" else 0)
+            L = (1 - p) ** n1 * G(T)
+            if model == "modified_geometric" or x > 0:
+                L += p * (1 - p) ** (n1 - 1) * G(t_x)
+        elif model == "exponential":
+            mu = mp.mpf(params[2])
+            L = mp.exp(-mu * T) * G(T)
+            if T > t_x:
+                L += mu * mp.quad(lambda tau: mp.exp(-mu * tau) * G(tau), mp.linspace(t_x, T, 5))
+        elif model == "two_point":
+            pi = mp.mpf(params[2])
+            L = (1 - pi) * G(T) + (pi * G(T) if x == 0 else pi * G(t_x) if x == 1 else 0)
+        elif model == "zero_inflated":
+            pi = mp.mpf(params[2])
+            L = (1 - pi) * G(T) + (pi if x == 0 else 0)
+        else:
+            raise KeyError(model)
+        return float(mp.log(L))
