@@ -252,7 +252,7 @@ def check_not_significant_note(text: str, best: float, ll_kept: float, ll_two_po
     assert p_value == pytest.approx(0.5 * stats.chi2.sf(lr, 1), abs=1e-3)
 
 
-def limit_model_loglik_mp(model: str, params, x: float, t_x: float, T: float, dps: int = 40) -> float:
+def limit_model_loglik_mp(model: str, params, x: float, t_x: float, T: float, dps: int = 40, as_mpf: bool = False):
     """Log-likelihood of one customer under a limit model, by mpmath at ``dps`` digits, from the papers' formulas.
 
     Every model has the gamma-Poisson factor ``G(t) = Gamma(r+x) alpha^r / Gamma(r) (alpha+t)^-(r+x)`` (Fader, Hardie &
@@ -268,6 +268,9 @@ def limit_model_loglik_mp(model: str, params, x: float, t_x: float, T: float, dp
     * ``"two_point"``: ``(r, alpha, pi)``; ``(1-pi) G(T) + pi [x=0] G(T) + pi [x=1] G(t_x)`` (BG/NBD, ``a, b -> 0``);
     * ``"zero_inflated"``: ``(r, alpha, pi)``; ``(1-pi) G(T) + pi [x = 0]`` (Morrison 1969; the certain dropout's
       likelihood is 1 on the scale of ``G``).
+
+    Returns a float, or the mpmath number itself with ``as_mpf`` (for finite differences); ``params`` may be mpmath
+    numbers.
     """
     import mpmath as mp
 
@@ -291,7 +294,13 @@ def limit_model_loglik_mp(model: str, params, x: float, t_x: float, T: float, dp
             mu = mp.mpf(params[2])
             L = mp.exp(-mu * T) * G(T)
             if T > t_x:
-                L += mu * mp.quad(lambda tau: mp.exp(-mu * tau) * G(tau), mp.linspace(t_x, T, 5))
+                # relative to the integrand's value at t_x (its maximum: mp.quad's tolerance is absolute), with
+                # breakpoints at 1, 10, 100 times its decay length 1 / (mu + (r+x)/alpha) from t_x
+                g0 = -mu * t_x + mp.log(G(t_x))
+                scale = 1 / (mu + (r + x) / al)
+                pts = sorted({t_x, T} | {t_x + j * scale for j in (1, 10, 100) if t_x + j * scale < T})
+                inner = mp.quad(lambda tau: mp.exp(-mu * tau + mp.log(G(tau)) - g0), pts)
+                L += mu * inner * mp.exp(g0)
         elif model == "two_point":
             pi = mp.mpf(params[2])
             L = (1 - pi) * G(T) + (pi * G(T) if x == 0 else pi * G(t_x) if x == 1 else 0)
@@ -300,4 +309,4 @@ def limit_model_loglik_mp(model: str, params, x: float, t_x: float, T: float, dp
             L = (1 - pi) * G(T) + (pi if x == 0 else 0)
         else:
             raise KeyError(model)
-        return float(mp.log(L))
+        return mp.log(L) if as_mpf else float(mp.log(L))
