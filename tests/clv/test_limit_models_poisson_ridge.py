@@ -16,6 +16,7 @@ import warnings
 
 import mpmath as mp
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,7 @@ from crm_analysis.clv import (
     TwoPointGeometricNBDModel,
     ZeroInflatedNBDModel,
 )
-from crm_analysis.clv.nbd import _nbd_loglik, _nbd_terms
+from crm_analysis.clv.nbd import _nbd_loglik, _nbd_terms, nbd_pmf
 
 _MODELS = {
     "geometric": (GeometricNBDModel, 0.2),
@@ -195,3 +196,29 @@ def test_pnl_1659_common_dropout_limit_right_log_likelihood():
     assert "on the ridge r, alpha -> infinity with " + ratio in texts["BoundaryWarning"]
     assert f"log-likelihood {ref:.6g}" in texts["BoundaryWarning"]
     assert "Poisson limit" in texts["IdentificationWarning"]
+
+
+def _mp_nb(r, alpha, x: int, t) -> mp.mpf:
+    """Negative binomial ``P(X(t) = x)`` with ``r`` and ``alpha / (alpha + t)`` (Ehrenberg 1959), in mpmath."""
+    return mp.exp(mp.loggamma(r + x) - mp.loggamma(r) - mp.loggamma(x + 1) + r * mp.log(alpha / (alpha + t))
+                  + x * mp.log(t / (alpha + t)))
+
+
+@pytest.mark.parametrize("r", [0.5, 1e3, 1e9, 1e13])
+def test_exponential_nbd_probability_of_purchases_on_the_ridge(r):
+    """``P(X(t) = x) = e^{-mu t} NB(x; t) + int_0^t mu e^{-mu tau} NB(x; tau) dtau`` (Fader & Hardie 2005 note with
+    one dropout rate) by mpmath at 40 digits; the package had ``gammaln(r+x) - gammaln(r) + r log(alpha)`` (1e-6 off
+    at r = 1e9). Also the NBD pmf the limit models' predictions share (``nbd_pmf``)."""
+    alpha, mu, t = r / 0.16, 0.05, 10.0
+    m = ExponentialNBDModel()
+    m.params_ = pd.Series({"r": r, "alpha": alpha, "mu": mu})
+    xs = np.array([0, 1, 3, 8])
+    got = m.probability_of_purchases(xs, t)
+    with mp.workdps(40):
+        R, A, M, tt = mp.mpf(r), mp.mpf(alpha), mp.mpf(mu), mp.mpf(t)
+        ref = [float(mp.exp(-M * tt) * _mp_nb(R, A, int(x), tt)
+                     + mp.quad(lambda tau, x=int(x): M * mp.exp(-M * tau) * _mp_nb(R, A, x, tau), [0, tt / 10, tt]))
+               for x in xs]
+        ref_nb = [float(_mp_nb(R, A, int(x), tt)) for x in xs]
+    assert np.allclose(got, ref, rtol=1e-9, atol=1e-13), (got, ref)
+    assert np.allclose(nbd_pmf(xs, r, alpha, np.full(xs.shape, t)), ref_nb, rtol=1e-10, atol=1e-14)
