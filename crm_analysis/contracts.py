@@ -628,7 +628,8 @@ CLV = TableContract(
         _col("expected_purchases", "float64", "expected purchases over the horizon"),
         _col("expected_spend", "float64", "expected spend per purchase (Gamma-Gamma)", unit="currency"),
         _col("clv", "float64", "discounted expected margin over the horizon", unit="currency"),
-        _col("p_alive_model", "string", "label of the purchase model used downstream, e.g. 'BG/NBD'"),
+        _col("p_alive_model", "string", "label of the purchase model used downstream and the limit its fit sits at, if any, "
+             "e.g. 'BG/NBD' or 'BG/NBD at its common-dropout limit'"),
         _col("clv_lower", "float64", "lower end of the prediction interval of the customer's realised CLV over the "
              "horizon (level: clv_params.json prediction_intervals.level; crm_analysis.clv.clv_prediction_intervals); "
              "with clv_upper or not at all. Not the parameter-uncertainty interval of the expected CLV "

@@ -39,6 +39,7 @@ __all__ = [
 
 from .selection import (
     PURCHASE_MODELS,
+    _fitted_model_label,
     compare_models,
     purchase_model_class,
     purchase_model_name,
@@ -94,6 +95,16 @@ class CLVAnalysis:
         """Report label of the transaction model (``"BG/NBD"``, ...)."""
         spec = PURCHASE_MODELS.get(self.model)
         return spec.label if spec is not None else str(self.model)
+
+    @property
+    def p_alive_label(self) -> str:
+        """Descriptive label of the P(alive) used: :attr:`model_label` and the limit the fit sits at, if any.
+
+        E.g. ``"BG/NBD"`` or ``"BG/NBD at its common-dropout limit"`` (``boundary_kind()`` of the fitted
+        transaction model). It is the ``p_alive_model`` column of the value table and what the segmentation and
+        action pages show; :attr:`model_label` stays the model's plain name (a key of tables and dictionaries).
+        """
+        return _fitted_model_label(self.model_label, self.transaction_model)
 
     def spend_exclusions(self) -> pd.DataFrame:
         """Customers left out of the spend fit: one row per reason with the count and their treatment.
@@ -223,7 +234,7 @@ class CLVAnalysis:
                 "expected_purchases": np.asarray(values["expected_purchases"], dtype=float),
                 "expected_spend": np.asarray(values["expected_spend"], dtype=float),
                 "clv": np.asarray(values["clv"], dtype=float),
-                "p_alive_model": self.model_label,
+                "p_alive_model": self.p_alive_label,
             }
         )
         missing_cols: dict[str, str] = {}
@@ -253,6 +264,7 @@ class CLVAnalysis:
             raise InputError(f"the value table has missing values: {bad.to_dict()}")
         out.attrs.update(s.attrs)
         out.attrs.update({"horizon": horizon, "margin": margin, "discount_rate": discount_rate, "model": self.model,
+                          "p_alive_model": self.p_alive_label,
                           "spend_basis": dict(values.attrs.get("spend_basis", {})),
                           "missing_columns": missing_cols})
         if iv_record:

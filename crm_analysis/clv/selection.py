@@ -267,6 +267,24 @@ def purchase_model_label(name: str) -> str:
         return str(name)
 
 
+#: How the reports name the limit a fitted full model sits at (``boundary_kind()`` -> the words after its label).
+_LIMIT_WORDS: dict[str, str] = {
+    "no_dropout": "at its no-dropout limit (NBD)",
+    "common_dropout": "at its common-dropout limit",
+    "two_point_dropout": "at its two-point-dropout limit",
+}
+
+
+def _fitted_model_label(label: str, model: Any) -> str:
+    """``label`` followed by the limit the fitted ``model`` sits at, if any (e.g. ``"BG/NBD at its common-dropout limit"``).
+
+    The descriptive name of the P(alive) a reader sees (``p_alive_model`` of ``clv.parquet``, the segmentation
+    and action pages); a model without ``boundary_kind`` or at no limit keeps ``label`` unchanged.
+    """
+    kind = model.boundary_kind() if hasattr(model, "boundary_kind") else None
+    return f"{label} {_LIMIT_WORDS[kind]}" if kind in _LIMIT_WORDS else label
+
+
 def available_purchase_models(*, include_limits: bool = False) -> list[str]:
     """Registered purchase models whose class exists in the installed package, in registry order.
 

@@ -648,7 +648,7 @@ class RfmClvResult:
         names += [n for n in self.comparison.models if n not in names]  # a forced boundary limit
         return {
             "time_unit": p.time_unit, "calibration_end": p.calibration_end, "as_of": p.as_of,
-            "clv_model": self.analysis.model, "p_alive_model": self.analysis.model_label,
+            "clv_model": self.analysis.model, "p_alive_model": self.analysis.p_alive_label,
             "purchase_model_choice": self.comparison.to_dict(),
             "calibration": {"n_customers": len(cal), "n_repeat_buyers": int(self.gamma_gamma.n_customers_),
                             **{n: _fitted(self.comparison.models.get(n)) for n in names},

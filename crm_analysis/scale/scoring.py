@@ -44,6 +44,7 @@ from crm_analysis.clv import (
     GammaGammaModel,
     customer_lifetime_value,
 )
+from crm_analysis.clv.selection import _fitted_model_label
 from crm_analysis.clv.base import BaseTransactionModel
 from crm_analysis.data.engine import connect
 from crm_analysis.data.loaders import source_relation
@@ -339,8 +340,9 @@ def _score_frame(
             "expected_purchases": np.asarray(values["expected_purchases"], dtype=float),
             "expected_spend": np.asarray(values["expected_spend"], dtype=float),
             "clv": np.asarray(values["clv"], dtype=float),
-            "p_alive_model": next((s.label for s in PURCHASE_MODELS.values() if s.class_name == type(tm).__name__),
-                                  type(tm).__name__),
+            "p_alive_model": _fitted_model_label(
+                next((s.label for s in PURCHASE_MODELS.values() if s.class_name == type(tm).__name__),
+                     type(tm).__name__), tm),
         }
     )[out_cols]
     bad = out.drop(columns="customer_id").isna().sum()

@@ -950,6 +950,8 @@ def _p_alive_model(table: pd.DataFrame, p_alive_model: str | None) -> str:
             raise SegmentationInputError(f"the p_alive_model column names several models {sorted(names)}")
         if len(names) == 1:
             return str(names[0])
+    if table.attrs.get("p_alive_model"):  # the descriptive label (the limit a fit sits at) of the value table
+        return str(table.attrs["p_alive_model"])
     model = table.attrs.get("model")
     if model:
         from crm_analysis.clv import purchase_model_label

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clv_transactions import btyd_transactions
+
 from crm_analysis.clv import BetaGeoModel, GammaGammaModel, RfmClvParams, run_rfm_clv
 from crm_analysis.clv.report_extras import parameter_table
 from crm_analysis.exceptions import CRMAnalysisWarning, IdentificationWarning
@@ -97,25 +99,7 @@ def test_parameter_table_says_not_identified_instead_of_nan():
 
 def _transactions(n: int = 400, seed: int = 11) -> pd.DataFrame:
     """BG/NBD purchases (r 0.8, alpha 6 weeks, dropout Beta(0.6, 3)) over 18 months; every amount Gamma(3, 12)."""
-    rng = np.random.default_rng(seed)
-    end, start = pd.Timestamp(AS_OF), pd.Timestamp("2023-01-01")
-    lam, drop = rng.gamma(0.8, 1 / 6.0, n), rng.beta(0.6, 3.0, n)
-    rows = []
-    for i, day in enumerate(rng.integers(0, 548, n)):
-        first = start + pd.Timedelta(days=int(day))
-        horizon, t, times = (end - first).days / 7.0, 0.0, [0.0]
-        while True:
-            t += rng.exponential(1 / lam[i])
-            if t > horizon:
-                break
-            times.append(t)
-            if rng.random() < drop[i]:
-                break
-        rows += [(f"C{i:04d}", first + pd.Timedelta(days=int(w * 7)), float(rng.gamma(3.0, 12.0))) for w in times]
-    tx = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"])
-    tx["customer_id"] = tx["customer_id"].astype("string")
-    tx["timestamp"] = tx["timestamp"].astype("datetime64[ns]")
-    return tx
+    return btyd_transactions(n, seed)
 
 
 def test_the_step_keeps_the_spend_warnings_as_notes_and_names_the_model_without_standard_errors():
