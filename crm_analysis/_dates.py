@@ -7,6 +7,7 @@ time zone, and whether a time of day is kept, dropped or refused.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -97,29 +98,29 @@ def parse_date(
         text = value.strip()
         if not ISO_DATE.match(text):
             raise InputError(
-                f"{name}={value!r} is not a date in ISO form: write it as YYYY-MM-DD (e.g. '2014-12-01'), "
+                f"{name}={shown(value)} is not a date in ISO form: write it as YYYY-MM-DD (e.g. '2014-12-01'), "
                 "so that day and month cannot be confused"
             )
         value = text
     elif isinstance(value, (bool, int, float, np.number)) and not (isinstance(value, float) and value != value):
-        raise InputError(f"{name}={value!r} is a number, not a date: write it as 'YYYY-MM-DD'")
+        raise InputError(f"{name}={shown(value)} is a number, not a date: write it as 'YYYY-MM-DD'")
     elif not isinstance(value, (_dt.date, np.datetime64)) and value is not pd.NaT and not (
         isinstance(value, float) and value != value
     ):
-        raise InputError(f"{name}={value!r} is not a date: give 'YYYY-MM-DD' or a Timestamp")
+        raise InputError(f"{name}={shown(value)} is not a date: give 'YYYY-MM-DD' or a Timestamp")
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"{name}={value!r} is not a date") from exc
+        raise InputError(f"{name}={shown(value)} is not a date") from exc
     if ts is pd.NaT:
-        raise InputError(f"{name}={value!r} is not a date")
+        raise InputError(f"{name}={shown(value)} is not a date")
     if ts.tzinfo is not None:
         if tz == "reject":
-            raise InputError(f"{name}={value!r} must be a naive (time-zone free) date")
+            raise InputError(f"{name}={shown(value)} must be a naive (time-zone free) date")
         if tz == "strip":
             ts = ts.tz_localize(None)
     if time == "normalize":
         ts = ts.normalize()
     elif time == "reject" and ts != ts.normalize():
-        raise InputError(f"{name} must be a calendar date, got {value!r}")
+        raise InputError(f"{name} must be a calendar date, got {shown(value)}")
     return ts

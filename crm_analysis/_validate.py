@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
+    "shown",
     "renamed_keywords",
     "NotFittedAttributes",
     "check_columns",
@@ -68,6 +69,39 @@ class NotFittedAttributes:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with numpy numbers as Python numbers (also inside lists, tuples, dicts and arrays)."""
+    import numpy as np
+
+    if isinstance(value, (np.number, np.bool_)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if type(value) in (list, tuple):
+        return type(value)(_plain(v) for v in value)
+    if type(value) is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def shown(value: Any) -> str:
+    """How a user-facing message shows a value it quotes: ``repr`` with numpy numbers as plain numbers.
+
+    ``shown(np.float64(3.0))`` is ``"3.0"`` (``repr`` gives ``"np.float64(3.0)"`` with numpy 2), ``shown("W")`` is
+    ``"'W'"`` (a text keeps its quotes), ``shown([np.int64(1)])`` is ``"[1]"``.
+
+    Parameters
+    ----------
+    value : object
+        Any value; numpy numbers, and lists, tuples, dicts and arrays of them, are shown as Python's.
+
+    Returns
+    -------
+    str
+    """
+    return repr(_plain(value))
+
+
 def check_count(value: Any, name: str, *, minimum: int = 0, maximum: int | None = None, fix: str | None = None) -> int:
     """A whole number ``>= minimum`` (rooms, bookings, nights), as ``int``.
 
@@ -107,14 +141,14 @@ def check_count(value: Any, name: str, *, minimum: int = 0, maximum: int | None 
     what = f"{name} must be a whole number >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
     tail = f" ({fix})" if fix else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{what}, got {type(value).__name__} {value!r}{tail}")
+        raise InputError(f"{what}, got {type(value).__name__} {shown(value)}{tail}")
     if not isinstance(value, numbers.Integral):
         f = float(value)
         if not math.isfinite(f) or not f.is_integer():
-            raise InputError(f"{what}, got {value!r}{tail}")
+            raise InputError(f"{what}, got {shown(value)}{tail}")
     out = int(value)
     if out < minimum or (maximum is not None and out > maximum):
-        raise InputError(f"{what}, got {value!r}{tail}")
+        raise InputError(f"{what}, got {shown(value)}{tail}")
     return out
 
 
@@ -183,7 +217,7 @@ def check_number(
     what = f"{name} must be " + (what or "a " + ("number " + " and ".join(parts) if parts else "finite number"))
     tail = f" ({fix})" if fix else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{what}, got {type(value).__name__} {value!r}{tail}")
+        raise InputError(f"{what}, got {type(value).__name__} {shown(value)}{tail}")
     f = float(value)
     ok = math.isfinite(f)
     if ok and minimum is not None:
@@ -191,7 +225,7 @@ def check_number(
     if ok and maximum is not None:
         ok = f < maximum if high_open else f <= maximum
     if not ok:
-        raise InputError(f"{what}, got {value!r}{tail}")
+        raise InputError(f"{what}, got {shown(value)}{tail}")
     return f
 
 
@@ -206,7 +240,7 @@ def check_flag(value: Any, name: str) -> bool:
     import numpy as np
 
     if not isinstance(value, (bool, np.bool_)):
-        raise InputError(f"{name} must be true or false, got {type(value).__name__} {value!r}")
+        raise InputError(f"{name} must be true or false, got {type(value).__name__} {shown(value)}")
     return bool(value)
 
 
@@ -225,7 +259,7 @@ def check_name(value: Any, name: str, *, allow_none: bool = False, what: str = "
         return None
     if not isinstance(value, str) or not value.strip():
         none = " or None" if allow_none else ""
-        raise InputError(f"{name} must be {what} (text){none}, got {type(value).__name__} {value!r}")
+        raise InputError(f"{name} must be {what} (text){none}, got {type(value).__name__} {shown(value)}")
     return value
 
 
@@ -257,7 +291,7 @@ def check_counts(
 
     tail = f" ({fix})" if fix else ""
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (list, tuple, np.ndarray)):
-        raise InputError(f"{name} must be a list of whole numbers, got {type(values).__name__} {values!r}{tail}")
+        raise InputError(f"{name} must be a list of whole numbers, got {type(values).__name__} {shown(values)}{tail}")
     out = tuple(check_count(v, f"{name}[{i}]", minimum=minimum, maximum=maximum, fix=fix) for i, v in enumerate(values))
     if nonempty and not out:
         raise InputError(f"{name} must hold at least one whole number, got an empty list{tail}")
@@ -298,12 +332,12 @@ def check_probability(value: Any, name: str, *, zero: bool = False, one: bool = 
     interval = ("[" if zero else "(") + "0, 1" + ("]" if one else ")")
     what = f"{name} must be a probability in {interval}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{what}, got {type(value).__name__} {value!r}")
+        raise InputError(f"{what}, got {type(value).__name__} {shown(value)}")
     f = float(value)
     ok = math.isfinite(f) and (0 <= f if zero else 0 < f) and (f <= 1 if one else f < 1)
     if not ok:
         hint = f" (a percentage? write {f / 100:g})" if math.isfinite(f) and 1 < f <= 100 else ""
-        raise InputError(f"{what}, got {value!r}{hint}")
+        raise InputError(f"{what}, got {shown(value)}{hint}")
     return f
 
 
@@ -413,7 +447,7 @@ def renamed_keyword(new_value: Any, old_value: Any, *, new: str, old: str, owner
     if old_value is None:
         return new_value
     if not _same(new_value, default) and not _same(new_value, old_value):
-        raise InputError(f"{owner}: {new}={new_value!r} and the deprecated {old}={old_value!r} disagree; "
+        raise InputError(f"{owner}: {new}={shown(new_value)} and the deprecated {old}={shown(old_value)} disagree; "
                          f"give {new} only")
     import warnings
 
@@ -459,7 +493,7 @@ def renamed_keywords(renamed: Mapping[str, str]) -> Any:
                     value = kwargs.pop(old)
                     warnings.warn(f"{owner}({old}=...) is deprecated: use {new}", FutureWarning, stacklevel=2)
                     if new in kwargs and not _same(kwargs[new], value):
-                        raise InputError(f"{owner}: {new}={kwargs[new]!r} and the deprecated {old}={value!r} "
+                        raise InputError(f"{owner}: {new}={shown(kwargs[new])} and the deprecated {old}={shown(value)} "
                                          f"disagree; give {new} only")
                     kwargs[new] = value
             return fn(*args, **kwargs)
@@ -521,7 +555,7 @@ def renamed_keys(spec: Mapping[str, Any], renamed: Mapping[str, str], *, owner: 
             warnings.warn(f"{owner}: the key {old!r} is deprecated: use {new!r}", FutureWarning,
                           stacklevel=stacklevel + 1)
             if new in out and not _same(out[new], value):
-                raise InputError(f"{owner}: {new}={out[new]!r} and the deprecated {old}={value!r} disagree; "
+                raise InputError(f"{owner}: {new}={shown(out[new])} and the deprecated {old}={shown(value)} disagree; "
                                  f"give {new} only")
             out[new] = value
     return out

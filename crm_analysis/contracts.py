@@ -33,6 +33,7 @@ exception, so that every layer may use it.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, NotFoundError
 
@@ -133,7 +134,7 @@ class TimeUnit:
     def __post_init__(self) -> None:
         if isinstance(self.days, bool) or not isinstance(self.days, (int, float)) or not math.isfinite(self.days) \
                 or self.days <= 0:
-            raise InputError(f"a time unit must be a positive number of days, got {self.days!r}")
+            raise InputError(f"a time unit must be a positive number of days, got {shown(self.days)}")
         if self.code is not None and _CODES.get(self.code) != float(self.days):
             raise InputError(f"time unit code {self.code!r} does not match {self.days!r} days")
         object.__setattr__(self, "days", float(self.days))
@@ -159,11 +160,11 @@ class TimeUnit:
             key = value.strip().upper()
             if key in _CODES:
                 return cls(_CODES[key], key)
-            raise InputError(f"unknown time_unit {value!r}: use 'D', 'W' or a positive number of days")
+            raise InputError(f"unknown time_unit {shown(value)}: use 'D', 'W' or a positive number of days")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"time_unit must be 'D', 'W' or a number of days, got {value!r}")
+            raise InputError(f"time_unit must be 'D', 'W' or a number of days, got {shown(value)}")
         if not math.isfinite(value) or value <= 0:
-            raise InputError(f"time_unit must be a positive number of days, got {value!r}")
+            raise InputError(f"time_unit must be a positive number of days, got {shown(value)}")
         days = float(value)
         code = next((c for c, d in _CODES.items() if d == days), None)
         return cls(days, code)

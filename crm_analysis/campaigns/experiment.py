@@ -23,6 +23,7 @@ Both score intervals come from statsmodels
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError
@@ -251,7 +252,7 @@ def _wilson(k: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.
 
 def _check_level(level: float) -> float:
     if not (isinstance(level, (int, float)) and 0.5 <= level < 1.0):
-        raise CampaignInputError(f"confidence level must lie in [0.5, 1), e.g. 0.95; got {level!r}")
+        raise CampaignInputError(f"confidence level must lie in [0.5, 1), e.g. 0.95; got {shown(level)}")
     return float(level)
 
 

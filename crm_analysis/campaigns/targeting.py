@@ -22,6 +22,7 @@ not see.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from collections.abc import Sequence
@@ -58,7 +59,7 @@ def _check_money(name: str, value: object) -> float:
     """``value`` as a finite amount of money >= 0, else a :class:`CampaignInputError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not (np.isfinite(value) and value >= 0):
-        raise CampaignInputError(f"{name} must be a finite amount of money >= 0, got {value!r}")
+        raise CampaignInputError(f"{name} must be a finite amount of money >= 0, got {shown(value)}")
     return float(value)
 
 
@@ -67,7 +68,7 @@ def _check_margin(value: object, name: str = "margin") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not (np.isfinite(value) and 0 <= value <= 1):
         raise CampaignInputError(f"{name} must be a fraction of revenue in [0, 1] (0.3 = 30 % of the revenue is "
-                                 f"profit), got {value!r}")
+                                 f"profit), got {shown(value)}")
     return float(value)
 
 
@@ -151,7 +152,7 @@ def profile_movers(table: pd.DataFrame, score: np.ndarray, features: Sequence[st
         among the top), ``rest``, ``difference``.
     """
     if not 0 < top < 1:
-        raise CampaignInputError(f"top must be a share in (0, 1), got {top!r}")
+        raise CampaignInputError(f"top must be a share in (0, 1), got {shown(top)}")
     s = np.asarray(score, dtype="float64")
     k = max(1, int(round(top * s.size)))
     is_top = np.zeros(s.size, dtype=bool)
@@ -429,7 +430,7 @@ def analyse_campaign(
     if unknown or not models:
         raise CampaignInputError(f"unknown uplift model(s) {unknown or models}; use some of {list(UPLIFT_MODELS)}")
     if not 0 < test_size < 1:
-        raise CampaignInputError(f"test_size must be a share in (0, 1), got {test_size!r}")
+        raise CampaignInputError(f"test_size must be a share in (0, 1), got {shown(test_size)}")
     contact_cost = _check_money("contact_cost", contact_cost)
     margin = _check_margin(margin)
     if value_per_response is not None:

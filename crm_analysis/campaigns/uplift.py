@@ -32,6 +32,7 @@ for a random order, positive when the score puts the movable customers first.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import NotFittedAttributes, check_columns, renamed_keyword
@@ -398,9 +399,9 @@ def qini_interval(y: np.ndarray, treatment: np.ndarray, score: np.ndarray, *, le
         As :func:`uplift_curves`; a bad level or number of samples.
     """
     if not (isinstance(level, float) and 0.5 < level < 1):
-        raise CampaignInputError(f"level must lie in (0.5, 1), e.g. 0.95; got {level!r}")
+        raise CampaignInputError(f"level must lie in (0.5, 1), e.g. 0.95; got {shown(level)}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 50:
-        raise CampaignInputError(f"n_boot must be a whole number >= 50, got {n_boot!r}")
+        raise CampaignInputError(f"n_boot must be a whole number >= 50, got {shown(n_boot)}")
     y = np.asarray(y, dtype="float64")
     w = np.asarray(treatment)
     s = np.asarray(score, dtype="float64")
@@ -432,7 +433,7 @@ def plot_curves(curves: list[UpliftCurve], *, kind: str = "qini", ax: Axes | Non
         Name of the outcome for the axis label.
     """
     if kind not in ("qini", "uplift"):
-        raise InputError(f"kind must be 'qini' or 'uplift', got {kind!r}")
+        raise InputError(f"kind must be 'qini' or 'uplift', got {shown(kind)}")
     own = ax is None
     if own:
         fig, ax = plt.subplots(figsize=(6.5, 4.5))

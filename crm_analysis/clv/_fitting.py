@@ -32,6 +32,7 @@ check with its NBD fit, the result tables), measured in
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import contextlib
 import math
@@ -126,6 +127,12 @@ def _why_not_identified(weak: list[str], values: dict[str, float]) -> str:
             )
     return ""
 
+
+
+#: The end of the HessianWarning of a converged fit where the model has no advice of its own
+#: (:meth:`_singular_hessian_advice`).
+_SINGULAR_HESSIAN_ADVICE = ("Check the predictions you use against a simpler model (e.g. the limit the estimates run "
+                            "towards, or NBDModel when there is no sign of dropout) or fit on more customers.")
 
 
 def _trust_region_step(g: np.ndarray, H: np.ndarray, delta: float) -> tuple[np.ndarray | None, bool]:
@@ -319,7 +326,7 @@ class LikelihoodFitter(NotFittedAttributes):
 
     def _fit_arrays_impl(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> None:
         if self.penalizer < 0 or not np.isfinite(self.penalizer):
-            raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
+            raise InputError(f"penalizer must be a finite non-negative number, got {shown(self.penalizer)}")
         fun, fun_grad = self._objective_factory(arrays, weights)
         starts = self._initial_log_params(arrays, weights)
         forced = getattr(self, "_forced_start", None)  # the other-basin refit (base: _other_basin_refit)
@@ -860,15 +867,21 @@ class LikelihoodFitter(NotFittedAttributes):
             np.linalg.cholesky(H)
         except np.linalg.LinAlgError:
             warnings.warn(
-                (f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite, so the "
-                 f"parameters are not (all) identified by these data and standard errors are NaN; not_identified_ lists "
-                 f"them all ({self._data_description()}). {_why_not_identified(free, values)}{self._few_data_note()}"
-                 f"{self._singular_hessian_advice(free, values)}"
+                (f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite: these "
+                 f"data do not identify (all) the parameters ({self._data_description()}). For you: "
+                 f"standard_errors_ and covariance_ are NaN (blank in the report tables), not_identified_ lists every "
+                 f"parameter and prediction intervals hold process uncertainty only; the estimates are still the "
+                 f"maximum found, so predictions that depend only on what the data determine may be usable, but the "
+                 f"parameter values themselves are not to be read as measured. "
+                 f"{_why_not_identified(free, values)}{self._few_data_note()}"
+                 f"{self._singular_hessian_advice(free, values) or _SINGULAR_HESSIAN_ADVICE}"
                  if converged else
                  f"{type(self).__name__}: the Hessian at the point the optimiser stopped is singular or not positive "
-                 f"definite, and that point is not a maximum (see the ConvergenceWarning): the standard errors are NaN "
-                 f"and not_identified_ lists all parameters, which says nothing about whether the data identify them "
-                 f"({self._data_description()}).").rstrip(),
+                 f"definite, and that point is not a maximum (see the ConvergenceWarning) ({self._data_description()})."
+                 f" For you: standard_errors_ and covariance_ are NaN and not_identified_ lists all parameters, which "
+                 f"says nothing about whether the data identify them; the estimates are not a maximum of the likelihood: do "
+                 f"not rely on them. "
+                 f"Refit (another start or a penalizer) or use a simpler model.").rstrip(),
                 HessianWarning,
                 stacklevel=5,
             )

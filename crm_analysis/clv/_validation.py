@@ -8,6 +8,7 @@ with counts (the likelihoods are evaluated on those).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import warnings
 
@@ -91,7 +92,7 @@ def check_times(t: Any, *, scalar: bool = False, keep_shape: bool = False, name:
     try:
         arr = np.asarray(t, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be a number or an array of numbers (time units of the model), got {t!r}") from exc
+        raise InputError(f"{name} must be a number or an array of numbers (time units of the model), got {shown(t)}") from exc
     if scalar and arr.ndim != 0:
         raise InputError(f"{name} must be a single number here, got an array of shape {arr.shape} (use expected_purchases_grid)")
     bad = ~np.isfinite(arr) | (arr < 0)
@@ -185,11 +186,11 @@ def check_discount_rate(value: Any, name: str = "discount_rate", *, per: str = "
     1,000 % and shrink every discounted value silently.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
-        raise InputError(f"{name} must be a finite rate per {per}, e.g. 0.1 for 10 %; got {value!r}")
+        raise InputError(f"{name} must be a finite rate per {per}, e.g. 0.1 for 10 %; got {shown(value)}")
     value = float(value)
     if value < 0 or (value == 0 and not allow_zero):
         raise InputError(f"{name} must be a {'' if allow_zero else 'positive '}rate per {per}"
-                         f"{' >= 0' if allow_zero else ''}, e.g. 0.1 for 10 %; got {value!r}")
+                         f"{' >= 0' if allow_zero else ''}, e.g. 0.1 for 10 %; got {shown(value)}")
     if value >= 1:
         raise InputError(
             f"{name} = {value:g} is {value:.0%} per {per}: a percentage given as a number? Give the rate as a fraction, "
@@ -201,7 +202,7 @@ def check_discount_rate(value: Any, name: str = "discount_rate", *, per: str = "
 def check_margin(value: Any, name: str = "margin") -> float:
     """A profit margin as a share of revenue in ``(0, 1]``; e.g. ``30`` (a percentage) is refused with the fix."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
-        raise InputError(f"{name} must be a finite share of revenue, e.g. 0.3 for 30 %; got {value!r}")
+        raise InputError(f"{name} must be a finite share of revenue, e.g. 0.3 for 30 %; got {shown(value)}")
     value = float(value)
     if not 0 < value <= 1:
         hint = " (a percentage given as a number? give 0.3 for 30 %)" if value > 1 else ""

@@ -9,6 +9,7 @@ names it exported before the split are still importable from here.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import contextlib
 import copy
@@ -552,7 +553,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """
         level = getattr(self, "boundary_test_level", None)
         if level is not None and not (isinstance(level, (int, float)) and 0.0 < float(level) < 0.5):
-            raise InputError(f"boundary_test_level must be a level in (0, 0.5), e.g. 0.05, or None; got {level!r}")
+            raise InputError(f"boundary_test_level must be a level in (0, 0.5), e.g. 0.05, or None; got {shown(level)}")
         if not isinstance(data, pd.DataFrame):
             data = pd.DataFrame(data)
         td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col)

@@ -16,6 +16,7 @@ across customers. A customer is summarised by ``x`` (repeat transactions),
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import BoundaryWarning, InputError, InputTypeError
 
@@ -406,7 +407,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         self._check_fitted()
         h = _check_periods(n_periods, "n_periods")
         if not (np.isfinite(n_customers) and n_customers >= 0):
-            raise InputError(f"n_customers must be finite and >= 0, got {n_customers!r}")
+            raise InputError(f"n_customers must be finite and >= 0, got {shown(n_customers)}")
         a, b, g, d = self.params_.to_numpy(dtype=float)
         t = np.arange(1, h + 1)
         vals = n_customers * a / (a + b) * np.exp(special.betaln(g, d + t) - special.betaln(g, d))
@@ -460,9 +461,9 @@ def _check_periods(v: Any, name: str) -> int:
     try:
         f = float(v)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be a whole number of periods >= 0, got {v!r}") from exc
+        raise InputError(f"{name} must be a whole number of periods >= 0, got {shown(v)}") from exc
     if not np.isfinite(f) or f < 0 or f != round(f):
-        raise InputError(f"{name} must be a whole number of periods >= 0, got {v!r}")
+        raise InputError(f"{name} must be a whole number of periods >= 0, got {shown(v)}")
     return int(round(f))
 
 
@@ -506,7 +507,7 @@ def simulate_bgbb(
     """
     for name, v in (("alpha", alpha), ("beta", beta), ("gamma", gamma), ("delta", delta)):
         if not (np.isfinite(v) and v > 0):
-            raise InputError(f"{name} must be a positive number, got {v!r}")
+            raise InputError(f"{name} must be a positive number, got {shown(v)}")
     n = _check_periods(n_periods, "n_periods")
     h = _check_periods(n_future, "n_future")
     rng = np.random.default_rng(seed)

@@ -25,6 +25,7 @@ model reduces to the one without covariates.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import warnings
 from collections.abc import Sequence
@@ -316,7 +317,7 @@ class _CovariateModel(BaseLikelihoodModel):
         """
         result = self._require_fit_result()
         if not (0 < level < 1):
-            raise InputError(f"level must be in (0, 1), got {level!r}")
+            raise InputError(f"level must be in (0, 1), got {shown(level)}")
         names = [n for n in result.param_names if n not in self._base_names]
         coef = np.log(result.params[names].to_numpy(dtype=float))
         se = np.sqrt(np.diag(result.log_covariance.loc[names, names].to_numpy()))

@@ -33,6 +33,7 @@ reports for each customer the probability it actually holds
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError, OperationError
 from crm_analysis._validate import check_columns
@@ -306,11 +307,11 @@ def prediction_intervals(
         either model): use ``parameter_uncertainty=False`` or refit.
     """
     if not (isinstance(horizon, (int, float, np.number)) and np.isfinite(horizon) and horizon > 0):
-        raise InputError(f"horizon must be a positive number of model time units, got {horizon!r}")
+        raise InputError(f"horizon must be a positive number of model time units, got {shown(horizon)}")
     if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise InputError(f"level must be in (0, 1), e.g. 0.9; got {level!r}")
+        raise InputError(f"level must be in (0, 1), e.g. 0.9; got {shown(level)}")
     if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 20):
-        raise InputError(f"n_draws must be an integer >= 20 (1000 gives quantiles to about +-1%), got {n_draws!r}")
+        raise InputError(f"n_draws must be an integer >= 20 (1000 gives quantiles to about +-1%), got {shown(n_draws)}")
     if not isinstance(model, (BetaGeoModel, ParetoNBDModel, NBDModel, GeometricNBDModel, ExponentialNBDModel,
                               TwoPointGeometricNBDModel)):
         raise InputTypeError(f"prediction intervals are not available for {type(model).__name__}")

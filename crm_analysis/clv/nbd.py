@@ -20,6 +20,7 @@ factor ``T^x / x!``, which does not depend on the parameters); the recency
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import warnings
 
@@ -194,7 +195,7 @@ class NBDModel(BaseTransactionModel):
 
     def _fit_collapsed(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         if self.penalizer < 0 or not np.isfinite(self.penalizer):
-            raise InputError(f"penalizer must be a finite non-negative number, got {self.penalizer!r}")
+            raise InputError(f"penalizer must be a finite non-negative number, got {shown(self.penalizer)}")
         lp, ll, H, n_iter, converged = fit_nbd(x, T, counts, penalizer=self.penalizer)
         self._store_results(lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts))
         self._warn_if_at_bound(lp)

@@ -15,6 +15,7 @@ with the Gamma-Gamma population mean spend: the spend rule of
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns, check_count, check_number
@@ -206,7 +207,7 @@ class CLVAnalysis:
             )
         unit = TimeUnit.parse(self.time_unit).code
         if unit is None:
-            raise InputError(f"CLV needs the summary in days or weeks (time_unit 'D' or 'W'), got {self.time_unit!r}")
+            raise InputError(f"CLV needs the summary in days or weeks (time_unit 'D' or 'W'), got {shown(self.time_unit)}")
         values = customer_lifetime_value(
             self.transaction_model,
             self.spend_model,

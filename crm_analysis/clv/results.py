@@ -9,6 +9,7 @@ and a plain-dict form for saving and loading (:meth:`to_dict`,
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -78,12 +79,12 @@ def read_number(value: Any, *, name: str = "value") -> float:
     if value is None:
         return float("nan")
     if isinstance(value, bool):
-        raise InputError(f"saved FitResult: {name} holds {value!r}, not a number")
+        raise InputError(f"saved FitResult: {name} holds {shown(value)}, not a number")
     try:
         return float(value)
     except (TypeError, ValueError):
         raise InputError(
-            f"saved FitResult: {name} holds {value!r}, not a number (non-finite numbers are written as null, "
+            f"saved FitResult: {name} holds {shown(value)}, not a number (non-finite numbers are written as null, "
             "'Infinity' or '-Infinity')"
         ) from None
 
@@ -219,7 +220,7 @@ class FitResult:
             ``level`` outside ``(0, 1)``.
         """
         if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
-            raise InputError(f"level must be a number in (0, 1), e.g. 0.95; got {level!r}")
+            raise InputError(f"level must be a number in (0, 1), e.g. 0.95; got {shown(level)}")
         zq = stats.norm.ppf(0.5 + float(level) / 2.0)
         est = self.params.to_numpy(dtype=float)
         # a boundary fit holds limits 0 or inf; a parameter that is not identified can have a log-scale SE so large
@@ -293,7 +294,7 @@ class FitResult:
         """
         if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
             got = data.get("format") if isinstance(data, Mapping) else type(data).__name__
-            raise InputError(f"not a saved FitResult: expected format {_FORMAT!r}, got {got!r}")
+            raise InputError(f"not a saved FitResult: expected format {_FORMAT!r}, got {shown(got)}")
         missing = [k for k in ("model", "param_names", "params", "log_covariance", "log_likelihood", "n_obs") if k not in data]
         if missing:
             raise InputError(f"saved FitResult lacks key(s) {missing}")

@@ -22,6 +22,7 @@ period in which a customer cancels (``T = 1`` at the first renewal):
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
@@ -69,7 +70,7 @@ def survival_to_renewals(survival: Sequence[float], *, n_customers: float | None
     """
     s = np.asarray(survival, dtype=float)
     if s.ndim != 1 or s.size < 2:
-        raise InputError(f"survival needs the active customers at t = 0 and at least one later period, got {survival!r}")
+        raise InputError(f"survival needs the active customers at t = 0 and at least one later period, got {shown(survival)}")
     if not np.all(np.isfinite(s)) or np.any(s < 0) or s[0] <= 0:
         raise InputError(f"survival values must be finite and >= 0 with a positive first value, got {s.tolist()}")
     up = np.flatnonzero(np.diff(s) > 1e-12 * s[0])
@@ -88,7 +89,7 @@ def survival_to_renewals(survival: Sequence[float], *, n_customers: float | None
         counts = s
     else:
         if not (np.isfinite(n_customers) and n_customers > 0):
-            raise InputError(f"n_customers must be a positive number, got {n_customers!r}")
+            raise InputError(f"n_customers must be a positive number, got {shown(n_customers)}")
         counts = float(n_customers) * s / s[0]
     k = s.size - 1
     lost = counts[:-1] - counts[1:]

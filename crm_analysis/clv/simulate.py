@@ -6,6 +6,7 @@ parameter-recovery tests and :meth:`sample`). All randomness comes from
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -352,7 +353,7 @@ def simulate_geometric_nbd(
         ``p`` outside ``(0, 1)``.
     """
     if not (0.0 < float(p) < 1.0):
-        raise InputError(f"p must be a dropout probability in (0, 1), got {p!r}")
+        raise InputError(f"p must be a dropout probability in (0, 1), got {shown(p)}")
     rng = np.random.default_rng(seed)
     n = int(n_customers)
     T_arr = _T_array(T, n)
@@ -406,7 +407,7 @@ def simulate_exponential_nbd(
         ``mu`` not positive and finite.
     """
     if not (np.isfinite(mu) and float(mu) > 0.0):
-        raise InputError(f"mu must be a positive dropout rate, got {mu!r}")
+        raise InputError(f"mu must be a positive dropout rate, got {shown(mu)}")
     rng = np.random.default_rng(seed)
     n = int(n_customers)
     T_arr = _T_array(T, n)
@@ -469,7 +470,7 @@ def simulate_two_point_nbd(
         ``pi`` outside ``[0, 1]``.
     """
     if not (0.0 <= float(pi) <= 1.0):
-        raise InputError(f"pi must be a share in [0, 1], got {pi!r}")
+        raise InputError(f"pi must be a share in [0, 1], got {shown(pi)}")
     rng = np.random.default_rng(seed)
     n = int(n_customers)
     T_arr = _T_array(T, n)

@@ -23,6 +23,7 @@ The function:
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import CRMAnalysisWarning, InputError, OperationError, SpendCorrelationWarning
 
@@ -161,7 +162,7 @@ class RfmClvParams:
         for name in ("margin", "discount_rate"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(f"{name} must be a finite number, got {value!r}")
+                raise InputError(f"{name} must be a finite number, got {shown(value)}")
         self.check_horizon(self.horizon)
         self.check_p_alive_info_threshold(self.p_alive_info_threshold)
         check_flag(self.fit_paretonbd, "fit_paretonbd")
@@ -199,7 +200,7 @@ class RfmClvParams:
         """A probability in (0, 1): 90 (a percentage) is refused."""
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
             raise InputError(f"p_alive_near_one must be a probability in (0, 1) (the P(alive) above which a "
-                             f"customer counts as near-certainly alive, e.g. 0.9), got {value!r}")
+                             f"customer counts as near-certainly alive, e.g. 0.9), got {shown(value)}")
 
     @staticmethod
     def check_money(margin: Any, discount_rate: Any) -> None:
@@ -244,12 +245,12 @@ class RfmClvParams:
             except ValueError:
                 code = None
             fix = f": write {code!r}" if code is not None else ""
-            raise InputError(f"time_unit must be the text 'D' or 'W', got {value!r}; {need}{fix}")
+            raise InputError(f"time_unit must be the text 'D' or 'W', got {shown(value)}; {need}{fix}")
         try:
             unit = TimeUnit.parse(value)  # rfm_summary / calibration_and_holdout
             step_discount_rate(0.1, value, 1.0)  # CLVAnalysis passes the text unit on to customer_lifetime_value
         except ValueError:  # (the general parser's text offers numbers of days, which this check refuses)
-            raise InputError(f"time_unit must be the text 'D' or 'W', got {value!r}; {need}") from None
+            raise InputError(f"time_unit must be the text 'D' or 'W', got {shown(value)}; {need}") from None
         return unit
 
     @staticmethod
@@ -274,27 +275,27 @@ class RfmClvParams:
             return
         candidates = cls.candidates_for(fit_paretonbd)
         if name not in candidates:
-            raise InputError(f"purchase_model = {value!r} is not among the candidate models {candidates}; set "
+            raise InputError(f"purchase_model = {shown(value)} is not among the candidate models {candidates}; set "
                              "fit_paretonbd: true to include the Pareto/NBD, or purchase_model: auto")
 
     @staticmethod
     def check_selection_criterion(value: Any) -> None:
         """One of :data:`crm_analysis.clv.SELECTION_CRITERIA`."""
         if not isinstance(value, str) or value not in SELECTION_CRITERIA:
-            raise InputError(f"unknown criterion {value!r}: use one of {list(SELECTION_CRITERIA)} "
+            raise InputError(f"unknown criterion {shown(value)}: use one of {list(SELECTION_CRITERIA)} "
                              "(selection_criterion)")
 
     @staticmethod
     def check_cohort_frequency(value: Any) -> None:
         """``"M"`` (months) or ``"Q"`` (quarters), as :func:`crm_analysis.rfm.cohort_table` takes."""
         if value not in ("M", "Q"):
-            raise InputError(f"cohort_frequency = {value!r}: use 'M' (acquisition month) or 'Q' (acquisition quarter)")
+            raise InputError(f"cohort_frequency = {shown(value)}: use 'M' (acquisition month) or 'Q' (acquisition quarter)")
 
     @staticmethod
     def check_intervals(level: Any, draws: Any) -> None:
         """``interval_level`` in (0, 1) and ``interval_draws`` an integer >= 20."""
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-            raise InputError(f"interval_level = {level!r} must be in (0, 1), e.g. 0.9 for 90% intervals")
+            raise InputError(f"interval_level = {shown(level)} must be in (0, 1), e.g. 0.9 for 90% intervals")
         if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 20:
             raise InputError(f"interval_draws = {draws!r} must be an integer >= 20 (200 is the default; more draws "
                              "give steadier quantiles and take longer)")
@@ -317,7 +318,7 @@ class RfmClvParams:
         if value is None:
             return ()
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            raise InputError(f"covariates = {value!r} must be a list of column names, e.g. ['channel']")
+            raise InputError(f"covariates = {shown(value)} must be a list of column names, e.g. ['channel']")
         names = tuple(value)
         bad = [v for v in names if not isinstance(v, str) or not v.strip()]
         if bad:
@@ -332,7 +333,7 @@ class RfmClvParams:
             unknown = [v for v in names if v not in avail]
             if unknown:
                 near = {v: a for v in unknown for a in avail if a.lower() == v.lower()}
-                hint = "".join(f"; {v!r}: did you mean {a!r}? (the column mapping gives the transactions their "
+                hint = "".join(f"; {shown(v)}: did you mean {a!r}? (the column mapping gives the transactions their "
                                "canonical names)" for v, a in near.items())
                 raise InputError(f"covariates {unknown} are not available: the transactions' columns and derived "
                                  f"covariates are {avail}; set covariates to some of them, or [] for none{hint}")

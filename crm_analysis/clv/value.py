@@ -41,6 +41,7 @@ valuing such customers raises ``ValueError``.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns, check_count, check_number
@@ -278,10 +279,10 @@ def step_discount_rate(discount_rate: float, time_unit: str, step: float) -> flo
     """
     key = time_unit.strip().upper() if isinstance(time_unit, str) else time_unit
     if key not in UNITS_PER_YEAR:  # "w" is "W", as in crm_analysis.rfm.time_unit_days
-        raise InputError(f"time_unit must be one of {sorted(UNITS_PER_YEAR)}, got {time_unit!r}")
+        raise InputError(f"time_unit must be one of {sorted(UNITS_PER_YEAR)}, got {shown(time_unit)}")
     time_unit = key
     if not discount_rate > -1:
-        raise InputError(f"discount_rate must be > -1, got {discount_rate!r}")
+        raise InputError(f"discount_rate must be > -1, got {shown(discount_rate)}")
     return (1.0 + discount_rate) ** (step / UNITS_PER_YEAR[time_unit]) - 1.0
 
 
@@ -387,7 +388,7 @@ def customer_lifetime_value(
         data = pd.DataFrame(data)
     check_number(horizon, "horizon", minimum=0, low_open=True, fix="the CLV horizon in time units, e.g. 52 weeks")
     if not step > 0:
-        raise InputError(f"step must be positive, got {step!r}")
+        raise InputError(f"step must be positive, got {shown(step)}")
     check_number(interval_level, "interval_level", minimum=0.0, maximum=1.0, low_open=True, high_open=True,
                  fix="e.g. 0.9 for 90% intervals")
     if intervals:

@@ -62,6 +62,7 @@ loaders (:func:`crm_analysis.data.load_online_retail`,
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError
 from crm_analysis._validate import check_columns
@@ -115,7 +116,7 @@ def _limit(when: object) -> str:
 def _check_action(owner: object, name: str) -> None:
     value = getattr(owner, name)
     if value not in _ACTIONS:
-        raise InputError(f"{type(owner).__name__}.{name} must be 'drop' or 'keep', got {value!r}")
+        raise InputError(f"{type(owner).__name__}.{name} must be 'drop' or 'keep', got {shown(value)}")
 
 
 def _timestamp(value: DateLike, name: str) -> pd.Timestamp | None:
@@ -216,7 +217,7 @@ class CleaningPolicy(_Policy):
         prefix = self.cancellation_prefix
         if prefix is not None and (not isinstance(prefix, str) or not prefix.strip()):
             raise InputError(
-                f"CleaningPolicy.cancellation_prefix must be a non-empty string or None, got {prefix!r}"
+                f"CleaningPolicy.cancellation_prefix must be a non-empty string or None, got {shown(prefix)}"
             )
 
 

@@ -37,6 +37,7 @@ Parameters (``as_of``, ``observation_end``, ...) are parsed by
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import re
 import zoneinfo
@@ -202,7 +203,7 @@ def date_format_for(date_format: str | Mapping[str, str] | None, *names: str) ->
         return date_format
     if not isinstance(date_format, Mapping):
         raise DataValidationError(
-            f"date_format must be a format string such as '%d/%m/%Y' or a mapping column -> format, got {date_format!r}"
+            f"date_format must be a format string such as '%d/%m/%Y' or a mapping column -> format, got {shown(date_format)}"
         )
     for n in names:
         if n in date_format:

@@ -6,6 +6,7 @@ paths and user values are never pasted into SQL unquoted.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -77,7 +78,7 @@ def connect(
         settings["memory_limit"] = str(memory_limit)
     if threads is not None:
         if int(threads) < 1:
-            raise InputError(f"threads must be >= 1, got {threads!r}")
+            raise InputError(f"threads must be >= 1, got {shown(threads)}")
         settings["threads"] = int(threads)
     if temp_directory is not None:
         Path(temp_directory).mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,7 @@ frame, or the same error, on both paths:
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import atexit
 import bz2
@@ -261,10 +262,10 @@ def _decode_error(path: Path, codec: str, exc: UnicodeDecodeError, offset0: int,
     stop = data.find(b"\n", exc.end)
     stop = min(stop if stop >= 0 else len(data), exc.end + 40)
     context = bytes(data[start:stop]).decode(codec, errors="replace").strip("\r")
-    shown = "" if offset < 2 else f"; the line reads {context!r} (\ufffd = the undecodable byte)"
+    quoted = "" if offset < 2 else f"; the line reads {context!r} (\ufffd = the undecodable byte)"
     return SourceFileError(
         f"{path}: cannot be read as {codec} text: byte(s) {bad.hex(' ').upper()} at byte offset {offset:,} "
-        f"(line {line:,}) are not valid {codec} ({exc.reason}){shown}. {_byte_hint(head, codec, bad)}"
+        f"(line {line:,}) are not valid {codec} ({exc.reason}){quoted}. {_byte_hint(head, codec, bad)}"
     )
 
 
@@ -867,7 +868,7 @@ def _resolve_sheets(path: Path, sheet: Sheet, names: list[str]) -> list[str]:
     out = []
     for s in wanted:
         if isinstance(s, bool) or not isinstance(s, (str, int, np.integer)):
-            raise SourceFileError(f"{path}: sheet must be a sheet name or a 0-based position, got {s!r}")
+            raise SourceFileError(f"{path}: sheet must be a sheet name or a 0-based position, got {shown(s)}")
         if isinstance(s, str):
             if s not in names:
                 raise SourceFileError(f"{path}: no sheet named {s!r}; sheets of the workbook: {names}")

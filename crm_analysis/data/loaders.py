@@ -41,6 +41,7 @@ lazy) and CSV files in encodings other than UTF-8 from a UTF-8 copy.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError, SourceNotFoundError
 
@@ -261,7 +262,7 @@ def _classify(source: Any, con: Connection, fmt: str | None) -> tuple[str, Any]:
             f"query, or a DuckDB relation; got {type(source).__name__}"
         )
     if fmt is not None and fmt not in ("csv", "parquet", "excel", "duckdb"):
-        raise InputError(f"fmt must be 'csv', 'parquet', 'excel' or 'duckdb', got {fmt!r}")
+        raise InputError(f"fmt must be 'csv', 'parquet', 'excel' or 'duckdb', got {shown(fmt)}")
     if fmt != "duckdb":
         found = _file_set(source, fmt)
         if found is not None:
@@ -340,7 +341,7 @@ def _csv_date_options(opts: dict[str, Any], dayfirst: bool | None) -> bool | Non
     if "dayfirst" in opts:
         value = opts.pop("dayfirst")
         if dayfirst is not None and value != dayfirst:
-            raise DataValidationError(f"dayfirst is given twice with different values ({dayfirst!r}, read_options: {value!r})")
+            raise DataValidationError(f"dayfirst is given twice with different values ({dayfirst!r}, read_options: {shown(value)})")
         dayfirst = value
     if "parse_dates" in opts and "date_format" not in opts:
         opts.pop("parse_dates")

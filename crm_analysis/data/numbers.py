@@ -23,6 +23,7 @@ both paths.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import re
 from dataclasses import dataclass
@@ -69,12 +70,12 @@ class NumberFormat:
 
     def __post_init__(self) -> None:
         if self.decimal not in (".", ","):
-            raise DataValidationError(f"decimal must be '.' or ',', got {self.decimal!r}")
+            raise DataValidationError(f"decimal must be '.' or ',', got {shown(self.decimal)}")
         if self.thousands is not None and (self.thousands == self.decimal or len(self.thousands) != 1
                                            or self.thousands.isdigit()):
             raise DataValidationError(
                 f"thousands must be one character other than the decimal mark {self.decimal!r} and not a digit, "
-                f"got {self.thousands!r}"
+                f"got {shown(self.thousands)}"
             )
 
     @property
@@ -200,7 +201,7 @@ def diagnoses(fmt: NumberFormat) -> list[tuple[str, str]]:
     if fmt.thousands is not None:
         t = fmt.thousands
         cls = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in fmt.thousands_chars) + "]"
-        out.append((cls, f"a thousands separator {t!r} that does not group exactly three digits (1{t}234): the "
+        out.append((cls, f"a thousands separator {shown(t)} that does not group exactly three digits (1{t}234): the "
                          "separator of this file is something else, or the value is damaged"))
     return out
 

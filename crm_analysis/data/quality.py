@@ -6,6 +6,7 @@ headline figures.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
@@ -67,7 +68,7 @@ def check_as_of(frame: pd.DataFrame | None, kind: str, as_of: object) -> None:
     ValueError: as_of 2024-01-31 is before all transactions: the first timestamp is 2024-03-05, so nothing would be analysed; set as_of (the configuration's top-level as_of, or --as-of) to 2024-03-05 or later
     """
     if kind not in _AS_OF_COLUMN:
-        raise InputError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
+        raise InputError(f"kind must be 'transactions' or 'bookings', got {shown(kind)}")
     if frame is None or len(frame) == 0:
         return
     col = _AS_OF_COLUMN[kind]

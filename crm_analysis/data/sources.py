@@ -66,6 +66,7 @@ looks like to that check is one entry of ``_PROBES``.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, SourceNotFoundError
 
@@ -152,7 +153,7 @@ def _apply_filter(df: pd.DataFrame, flt: Mapping[str, Any] | None) -> pd.DataFra
         hit = df[col].isin(values)
         if not hit.any():
             present = df[col].dropna().unique()[:20].tolist()
-            raise InputError(f"filter {col}={value!r} matches no rows; values present include {present}")
+            raise InputError(f"filter {col}={shown(value)} matches no rows; values present include {present}")
         keep &= hit
     return df.loc[keep].reset_index(drop=True)
 
@@ -160,9 +161,9 @@ def _apply_filter(df: pd.DataFrame, flt: Mapping[str, Any] | None) -> pd.DataFra
 def _check_spec(spec: Mapping[str, Any] | None, kind: str) -> tuple[dict[str, Any], str]:
     """The spec as a dict and its loader; raise ValueError for an unknown loader, kind or key."""
     if kind not in ("transactions", "bookings"):
-        raise InputError(f"kind must be 'transactions' or 'bookings', got {kind!r}")
+        raise InputError(f"kind must be 'transactions' or 'bookings', got {shown(kind)}")
     if spec is not None and not isinstance(spec, Mapping):
-        raise InputError(f"a data source spec must be a mapping with a 'loader' key, got {type(spec).__name__} {spec!r}")
+        raise InputError(f"a data source spec must be a mapping with a 'loader' key, got {type(spec).__name__} {shown(spec)}")
     spec = dict(spec or {"loader": "synthetic"})
     loader = spec.get("loader", "synthetic")
     if loader not in LOADERS:

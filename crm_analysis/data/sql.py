@@ -28,6 +28,7 @@ password replaced by ``***`` (:func:`mask_url`).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -269,7 +270,7 @@ def sqlite_file_problem(url: Any) -> str | None:
 # ------------------------------------------------------------------ reading
 def _split_table(table: str) -> tuple[str | None, str]:
     if not isinstance(table, str) or not table.strip():
-        raise InputError(f"table must be a non-empty string, got {table!r}")
+        raise InputError(f"table must be a non-empty string, got {shown(table)}")
     schema, _, name = table.rpartition(".")
     return (schema or None), name
 
@@ -287,7 +288,7 @@ def _statement(conn: Any, table: str | None, query: str | None, params: Mapping[
             raise DatabaseError(f"table {table!r} not found in {where}")
         return sa.select(sa.literal_column("*")).select_from(sa.table(name, schema=schema))
     if not isinstance(query, str) or not query.strip():
-        raise InputError(f"query must be a non-empty SQL string, got {query!r}")
+        raise InputError(f"query must be a non-empty SQL string, got {shown(query)}")
     stmt = sa.text(query)
     if params:
         if not isinstance(params, Mapping):
@@ -347,7 +348,7 @@ def iter_sql_source(
     import sqlalchemy as sa
 
     if int(chunksize) < 1:
-        raise InputError(f"chunksize must be >= 1, got {chunksize!r}")
+        raise InputError(f"chunksize must be >= 1, got {shown(chunksize)}")
     if read_options and "chunksize" in read_options:
         raise InputError("give chunksize= directly, not in read_options")
     where = mask_url(source)

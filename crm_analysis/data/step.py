@@ -8,6 +8,7 @@ summarises the data (:mod:`crm_analysis.data.quality`); it produces
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import dataclasses
 import os
@@ -80,7 +81,7 @@ class DataQualityParams:
                 example = "{loader: csv, path: ...}" if name.endswith("source") else "{} (the defaults)"
                 raise InputError(f"{name} must be a mapping such as {example}"
                                  + (" or None (the built-in data)" if name.endswith("source") else "")
-                                 + f", got {type(value).__name__} {value!r}")
+                                 + f", got {type(value).__name__} {shown(value)}")
         for name in ("transactions_policy", "bookings_policy"):  # None (an empty YAML key): the defaults
             object.__setattr__(self, name, dict(getattr(self, name) or {}))
             policy = CleaningPolicy if name == "transactions_policy" else BookingCleaningPolicy

@@ -9,6 +9,7 @@ zero prices, missing customers, ...) are the business of
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputTypeError
 
@@ -119,7 +120,7 @@ class ReadOptions:
 
     def __post_init__(self) -> None:
         if self.dayfirst is not None and not isinstance(self.dayfirst, bool):
-            raise DataValidationError(f"dayfirst must be true or false, got {self.dayfirst!r}")
+            raise DataValidationError(f"dayfirst must be true or false, got {shown(self.dayfirst)}")
         check_timezone(self.timezone)
         date_format_for(self.date_format)  # type check
 
@@ -386,7 +387,7 @@ def resolve_columns(
     if absent:
         raise DataValidationError(
             "columns= mapping refers to source column(s) that do not exist: "
-            + ", ".join(f"{k!r} -> {v!r}" for k, v in absent.items())
+            + ", ".join(f"{k!r} -> {shown(v)}" for k, v in absent.items())
             + f"; found columns: {found_list}"
             + _header_hint(found_list)
         )

@@ -26,6 +26,7 @@ contracts are :data:`crm_analysis.contracts.CUSTOMER_PROFIT` etc.,
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, SourceNotFoundError
 from crm_analysis._validate import check_columns, check_seed, renamed_keys, renamed_names
@@ -115,9 +116,9 @@ IDIC_HEADLINES: dict[str, str] = _contracts.headline_labels("idic")
 
 def _num(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{name} must be a number, got {value!r}")
+        raise InputError(f"{name} must be a number, got {shown(value)}")
     if not lo <= value <= hi:
-        raise InputError(f"{name} must lie in [{lo:g}, {hi:g}], got {value!r}")
+        raise InputError(f"{name} must lie in [{lo:g}, {hi:g}], got {shown(value)}")
     return float(value)
 
 
@@ -216,7 +217,7 @@ class IdicParams:
         for name, lo in (("top_k", 1), ("holdout_days", 0), ("rules_per_segment", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise InputError(f"{name} must be a whole number >= {lo}, got {v!r}")
+                raise InputError(f"{name} must be a whole number >= {lo}, got {shown(v)}")
         if self.exclude_products is not None and (
                 isinstance(self.exclude_products, (str, bytes, Mapping))
                 or not isinstance(self.exclude_products, (list, tuple))
@@ -233,7 +234,7 @@ class IdicParams:
             _num("campaign_margin", self.campaign_margin, 0.0, 1.0)
         if self.campaign is not None:
             if not isinstance(self.campaign, Mapping):
-                raise InputError(f"campaign must be a mapping like {{loader: synthetic}}, got {self.campaign!r}")
+                raise InputError(f"campaign must be a mapping like {{loader: synthetic}}, got {shown(self.campaign)}")
             object.__setattr__(self, "campaign", renamed_keys(self.campaign, _CAMPAIGN_RENAMED, owner="campaign",
                                                               stacklevel=4))
             unknown = sorted(set(self.campaign) - _CAMPAIGN_KEYS)
@@ -241,7 +242,7 @@ class IdicParams:
                 raise InputError(f"campaign: unknown key(s) {unknown}; known: {sorted(_CAMPAIGN_KEYS)}")
             loader = self.campaign.get("loader")
             if loader not in CAMPAIGN_LOADERS:
-                raise InputError(f"campaign.loader must be one of {list(CAMPAIGN_LOADERS)}, got {loader!r}")
+                raise InputError(f"campaign.loader must be one of {list(CAMPAIGN_LOADERS)}, got {shown(loader)}")
             if loader != "synthetic" and not self.campaign.get("path"):
                 raise InputError(f"campaign.loader {loader!r} needs campaign.path (the campaign file)")
             if self.campaign.get("value_per_response") is not None:
@@ -249,7 +250,7 @@ class IdicParams:
             for key in ("outcome", "value_col", "treatment", "by", "group_col", "customer_col"):
                 v = self.campaign.get(key)
                 if v is not None and not isinstance(v, str):
-                    raise InputError(f"campaign.{key} must be a column name or label (text), got {v!r}")
+                    raise InputError(f"campaign.{key} must be a column name or label (text), got {shown(v)}")
 
     @property
     def drivers(self) -> CostDrivers:

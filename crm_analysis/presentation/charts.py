@@ -1,6 +1,7 @@
 """Axis labels with units and thousands separators for matplotlib charts."""
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -40,7 +41,7 @@ def format_axis(ax: Any, *, axis: str = "y", kind: str = "number", units: Units 
     from matplotlib.ticker import FuncFormatter
 
     if axis not in ("x", "y"):
-        raise InputError(f"format_axis: axis must be 'x' or 'y', got {axis!r}")
+        raise InputError(f"format_axis: axis must be 'x' or 'y', got {shown(axis)}")
     units = units or DEFAULT_UNITS
     fmts = {
         "money": lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or v == 0 else f"{v:,.2f}",
@@ -50,7 +51,7 @@ def format_axis(ax: Any, *, axis: str = "y", kind: str = "number", units: Units 
         "percent": lambda v, _: f"{v:,.0f}%",
     }
     if kind not in fmts:
-        raise InputError(f"format_axis: kind must be one of {sorted(fmts)}, got {kind!r}")
+        raise InputError(f"format_axis: kind must be one of {sorted(fmts)}, got {shown(kind)}")
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(FuncFormatter(fmts[kind]))
     text = label if label is not None else target.get_label().get_text()

@@ -7,6 +7,7 @@ sentence the report shows, so the reader knows which periods are missing.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -75,7 +76,7 @@ def period_coverage(first_day: object, last_day: object, *, freq: str = "M") -> 
     try:
         start, end = pd.Timestamp(first_day).normalize(), pd.Timestamp(last_day).normalize()
     except (TypeError, ValueError) as exc:
-        raise InputError(f"period_coverage: first_day/last_day must be dates, got {first_day!r}, {last_day!r}") from exc
+        raise InputError(f"period_coverage: first_day/last_day must be dates, got {shown(first_day)}, {last_day!r}") from exc
     if end < start:
         raise InputError(f"period_coverage: last_day {end:%Y-%m-%d} is before first_day {start:%Y-%m-%d}")
     periods = pd.period_range(start, end, freq=freq)

@@ -8,6 +8,7 @@ that the currency's ISO 4217 minor unit (cents; none for JPY; 3 digits for KWD).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -65,7 +66,7 @@ class Units:
         if not isinstance(cur, str) or not _CURRENCY_RE.match(cur.strip().upper()):
             raise InputError(
                 f"units.currency: expected an ISO 4217 code of three letters such as 'EUR', 'GBP' or 'USD', "
-                f"got {cur!r}"
+                f"got {shown(cur)}"
             )
         code = cur.strip().upper()
         if not is_currency(code):
@@ -94,7 +95,7 @@ class Units:
         if isinstance(spec, Units):
             return spec
         if not isinstance(spec, Mapping):
-            raise InputError(f"units: expected a mapping such as {{currency: EUR}}, got {spec!r}")
+            raise InputError(f"units: expected a mapping such as {{currency: EUR}}, got {shown(spec)}")
         known = {"currency", "time_unit", "demand_unit"}
         unknown = sorted(set(map(str, spec)) - known)
         if unknown:

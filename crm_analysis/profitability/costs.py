@@ -23,6 +23,7 @@ frame (the lines the data-quality step dropped as returns).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
@@ -66,18 +67,18 @@ BOOKING_PROFIT_COLUMNS: tuple[str, ...] = (
 
 def _nonneg(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ProfitabilityInputError(f"{name} must be a number >= 0 (money per unit), got {value!r}")
+        raise ProfitabilityInputError(f"{name} must be a number >= 0 (money per unit), got {shown(value)}")
     if not (math.isfinite(value) and value >= 0):
-        raise ProfitabilityInputError(f"{name} must be a finite number >= 0 (money per unit), got {value!r}")
+        raise ProfitabilityInputError(f"{name} must be a finite number >= 0 (money per unit), got {shown(value)}")
     return float(value)
 
 
 def _margin(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ProfitabilityInputError(f"{name} must be a fraction of revenue in [0, 1], got {value!r}")
+        raise ProfitabilityInputError(f"{name} must be a fraction of revenue in [0, 1], got {shown(value)}")
     if not (math.isfinite(value) and 0.0 <= value <= 1.0):
         raise ProfitabilityInputError(
-            f"{name} must be a fraction of revenue in [0, 1] (0.4 = 40 % of the price is margin), got {value!r}"
+            f"{name} must be a fraction of revenue in [0, 1] (0.4 = 40 % of the price is margin), got {shown(value)}"
         )
     return float(value)
 

@@ -17,6 +17,7 @@ is given in money and every share is NaN (said in the notes).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError
@@ -100,7 +101,7 @@ class WhaleCurve:
         the total profit is <= 0. Can exceed 1 (the hump).
         """
         if not 0.0 <= fraction <= 1.0:
-            raise InputError(f"fraction must lie in [0, 1], got {fraction!r}")
+            raise InputError(f"fraction must lie in [0, 1], got {shown(fraction)}")
         return float(np.interp(fraction, self.customer_share, self.cumulative_share))
 
     def loss_of_bottom(self, fraction: float) -> float:
@@ -245,7 +246,7 @@ def profit_deciles(table: pd.DataFrame, *, n_groups: int = 10, profit_col: str =
         Missing columns, fewer customers than groups, non-finite profits.
     """
     if not isinstance(n_groups, (int, np.integer)) or isinstance(n_groups, bool) or n_groups < 1:
-        raise ProfitabilityInputError(f"n_groups must be a whole number >= 1, got {n_groups!r}")
+        raise ProfitabilityInputError(f"n_groups must be a whole number >= 1, got {shown(n_groups)}")
     if not isinstance(table, pd.DataFrame) or profit_col not in table.columns or customer_col not in table.columns:
         raise ProfitabilityInputError(f"profit_deciles needs a table with columns {customer_col!r} and {profit_col!r}")
     if len(table) < n_groups:

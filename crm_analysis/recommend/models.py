@@ -26,6 +26,7 @@ the popularity ranking (counted: ``filled_by_popularity``).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import NotFittedAttributes, check_columns
@@ -130,7 +131,7 @@ def purchase_matrix(transactions: pd.DataFrame, *, products: pd.Index | None = N
 
 def _check_k(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise RecommendInputError(f"k must be a whole number >= 1, got {k!r}")
+        raise RecommendInputError(f"k must be a whole number >= 1, got {shown(k)}")
     return int(k)
 
 
@@ -349,7 +350,7 @@ def association_rules(
 
     for name, v in (("min_support", min_support), ("min_confidence", min_confidence)):
         if not (isinstance(v, (int, float)) and 0 < v <= 1):
-            raise RecommendInputError(f"{name} must be a share in (0, 1], got {v!r}")
+            raise RecommendInputError(f"{name} must be a share in (0, 1], got {shown(v)}")
     t = _lines(transactions, [basket, "product"]).drop_duplicates()
     baskets = pd.Index(sorted(t[basket].unique()))
     prods = pd.Index(sorted(t["product"].unique()))

@@ -54,6 +54,7 @@ Log lines go to stderr and, for ``report``, to ``<run>/run.log``.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import argparse
 import logging
@@ -142,7 +143,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {shown(text)}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
     return value

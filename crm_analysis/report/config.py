@@ -99,6 +99,7 @@ whose parameters cell declares them) also receives ``transactions_source`` and
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -416,7 +417,7 @@ def _check_int(value: Any, key: str, minimum: int) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         allowed = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
-        raise ConfigError(f"{key}: must be {allowed}, got {value!r}")
+        raise ConfigError(f"{key}: must be {allowed}, got {shown(value)}")
     return int(value)
 
 
@@ -429,23 +430,23 @@ def _check_date(value: Any, key: str) -> str:
     if isinstance(value, _dt.date):
         return value.isoformat()
     if not isinstance(value, str):
-        raise ConfigError(f"{key}: must be an ISO date 'YYYY-MM-DD', got {value!r}")
+        raise ConfigError(f"{key}: must be an ISO date 'YYYY-MM-DD', got {shown(value)}")
     try:
         return parse_date(value, key, tz="reject", time="reject").date().isoformat()
     except ValueError:
-        raise ConfigError(f"{key}: must be an ISO date 'YYYY-MM-DD', got {value!r}") from None
+        raise ConfigError(f"{key}: must be an ISO date 'YYYY-MM-DD', got {shown(value)}") from None
 
 
 def _resolve(path: Any, root: Path, key: str) -> Path:
     if not isinstance(path, (str, Path)) or not str(path).strip():
-        raise ConfigError(f"{key}: must be a non-empty path string, got {path!r}")
+        raise ConfigError(f"{key}: must be a non-empty path string, got {shown(path)}")
     p = Path(str(path)).expanduser()
     return (p if p.is_absolute() else root / p).resolve()
 
 
 def _check_mapping(value: Any, key: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{key}: must be a mapping, got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{key}: must be a mapping, got {type(value).__name__} {shown(value)}")
     return value
 
 
@@ -584,7 +585,7 @@ def _parse_data(value: Any, root: Path, config_dir: Path | None = None) -> dict[
         spec = dict(_check_mapping(data[kind], key))
         loader = spec.pop("loader", None)
         if loader not in kinds:
-            raise ConfigError(f"{key}.loader: must be one of {sorted(kinds)}, got {loader!r}")
+            raise ConfigError(f"{key}.loader: must be one of {sorted(kinds)}, got {shown(loader)}")
         if kind not in kinds[loader]:
             raise ConfigError(f"{key}.loader: loader {loader!r} provides {list(kinds[loader])}, not {kind}")
         _unknown_keys(spec, set(LOADER_KEYS[loader]) - {"loader"}, key)
@@ -613,7 +614,7 @@ def _parse_data(value: Any, root: Path, config_dir: Path | None = None) -> dict[
                 raise ConfigError(f"{key}: loader 'sql' needs exactly one of 'table' and 'query'")
             for env in ("url_env", "password_env"):
                 if env in spec and (not isinstance(spec[env], str) or not _ENV_RE.match(spec[env])):
-                    raise ConfigError(f"{key}.{env}: must be the name of an environment variable, got {spec[env]!r}")
+                    raise ConfigError(f"{key}.{env}: must be the name of an environment variable, got {shown(spec[env])}")
             if isinstance(spec.get("url"), str):
                 spec["url"] = _sqlite_url(spec["url"], root)
         if "columns" in spec and spec["columns"] is not None:
@@ -654,7 +655,7 @@ def _sqlite_url(url: str, root: Path) -> str:
 def _check_date_options(spec: Mapping[str, Any], key: str) -> None:
     """``dayfirst`` / ``date_format`` / ``timezone`` of a data spec, checked before anything runs."""
     if spec.get("dayfirst") is not None and not isinstance(spec["dayfirst"], bool):
-        raise ConfigError(f"{key}.dayfirst: must be true or false, got {spec['dayfirst']!r}")
+        raise ConfigError(f"{key}.dayfirst: must be true or false, got {shown(spec['dayfirst'])}")
     fmt = spec.get("date_format")
     if fmt is not None:
         ok = isinstance(fmt, str) and "%" in fmt
@@ -663,7 +664,7 @@ def _check_date_options(spec: Mapping[str, Any], key: str) -> None:
         if not ok:
             raise ConfigError(
                 f"{key}.date_format: must be a strftime format such as '%d/%m/%Y' (or a mapping column -> "
-                f"format), got {fmt!r}"
+                f"format), got {shown(fmt)}"
             )
     if spec.get("timezone") is not None:
         from crm_analysis.data.dates import check_timezone
@@ -735,7 +736,7 @@ def _resolve_parameter_files(params: dict[str, Any], root: Path, key: str, confi
 def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None,
                      problems: list[str] | None = None) -> tuple[NotebookSpec, ...]:
     if not isinstance(value, list) or not value:
-        raise ConfigError(f"notebooks: must be a non-empty list of notebook entries, got {value!r}")
+        raise ConfigError(f"notebooks: must be a non-empty list of notebook entries, got {shown(value)}")
     seen: set[str] = set()
     out = []
     for i, entry in enumerate(value):
@@ -744,7 +745,7 @@ def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None,
         _unknown_keys(entry, _NOTEBOOK_KEYS, key)
         name = entry.get("name")
         if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise ConfigError(f"{key}.name: must be an identifier (letters, digits, _), got {name!r}")
+            raise ConfigError(f"{key}.name: must be an identifier (letters, digits, _), got {shown(name)}")
         if name in seen:
             raise ConfigError(f"{key}.name: duplicate notebook name {name!r}")
         seen.add(name)
@@ -753,7 +754,7 @@ def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None,
             raise ConfigError(f"{key}.path: missing")
         path = _resolve(entry["path"], root, f"{key}.path")
         if path.suffix != ".ipynb":
-            raise ConfigError(f"{key}.path: must be a .ipynb file, got {entry['path']!r}")
+            raise ConfigError(f"{key}.path: must be a .ipynb file, got {shown(entry['path'])}")
         if not path.is_file():
             raise ConfigError(
                 f"{key}.path: notebook not found: {path} (relative paths are resolved against the project root "
@@ -767,7 +768,7 @@ def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None,
                 raise ConfigError(f"{key}.parameters.{p}: not a valid parameter name")
             if p in RESERVED_PARAMETERS:
                 raise ConfigError(
-                    f"{key}.parameters.{p}: set by the runner for every notebook; set the top-level {p!r} instead"
+                    f"{key}.parameters.{p}: set by the runner for every notebook; set the top-level {shown(p)} instead"
                 )
             if p in SOURCE_PARAMETERS:
                 # one place for the data: the pre-flight probes data.<kind> and its capacity rule reads it; a spec
@@ -779,10 +780,10 @@ def _parse_notebooks(value: Any, root: Path, config_dir: Path | None = None,
         _resolve_parameter_files(params, root, key, config_dir, problems if problems is not None else [])
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
-            raise ConfigError(f"{key}.enabled: must be true or false, got {enabled!r}")
+            raise ConfigError(f"{key}.enabled: must be true or false, got {shown(enabled)}")
         timeout = entry.get("timeout")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-            raise ConfigError(f"{key}.timeout: must be a positive number of seconds, got {timeout!r}")
+            raise ConfigError(f"{key}.timeout: must be a positive number of seconds, got {shown(timeout)}")
         out.append(NotebookSpec(name, path, params, enabled, None if timeout is None else float(timeout)))
     return tuple(out)
 
@@ -856,7 +857,7 @@ def parse_config(
             raise ConfigError(f"project_root: not a folder: {root}")
     title = raw.get("title", "crm_analysis report")
     if not isinstance(title, str) or not title.strip():
-        raise ConfigError(f"title: must be a non-empty string, got {title!r}")
+        raise ConfigError(f"title: must be a non-empty string, got {shown(title)}")
     seed = _check_int(raw.get("seed", 42), "seed", 0)
     as_of = _check_date(raw.get("as_of", "2024-12-31"), "as_of")
     reports_dir = _resolve(raw.get("reports_dir", "reports"), root, "reports_dir")

@@ -22,6 +22,7 @@ checks it).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -302,7 +303,7 @@ def _horizon_cutoff(value: Any, ctx: CheckContext) -> None:
         return
     cut = parse_date(value, "cutoff", tz="strip", time="keep")
     if pd.Timestamp(cut) >= ctx.as_of:
-        raise InputError(f"cutoff={value!r} must lie before as_of ({ctx.as_of.date()}): the test nights run "
+        raise InputError(f"cutoff={shown(value)} must lie before as_of ({ctx.as_of.date()}): the test nights run "
                          "from the cutoff to as_of")
 
 

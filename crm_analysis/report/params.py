@@ -13,6 +13,7 @@ infinite number.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 import ast
 import datetime as _dt
@@ -293,10 +294,10 @@ def type_problem(param: NotebookParameter, value: Any) -> str | None:
     """
     desc, check = _expected(param)
     if _non_finite(value):
-        return f"got {value!r}: parameters must be finite numbers (no NaN or infinity)"
+        return f"got {shown(value)}: parameters must be finite numbers (no NaN or infinity)"
     if check(value):
         return None
-    msg = f"got {type(value).__name__} {value!r}, expected {desc} (default {param.default})"
+    msg = f"got {type(value).__name__} {shown(value)}, expected {desc} (default {param.default})"
     if isinstance(value, (_dt.date, _dt.datetime)) and "str" in desc:
         msg += f"; YAML read an unquoted date: quote it, e.g. '{value.isoformat()[:10]}'"
     return msg

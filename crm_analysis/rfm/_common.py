@@ -5,6 +5,7 @@ from this module, never the other way round.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
@@ -84,14 +85,14 @@ def as_date(value: Any, name: str) -> pd.Timestamp:
     """
     if getattr(value, "tzinfo", None) is not None:
         raise InputError(
-            f"{name}={value!r} is time-zone aware; give the calendar day without a zone (e.g. "
+            f"{name}={shown(value)} is time-zone aware; give the calendar day without a zone (e.g. "
             f"'{pd.Timestamp(value).strftime('%Y-%m-%d')}'): days are counted in the zone given by timezone= "
             "(UTC by default), and the zone of a date parameter would be ignored"
         )
     ts = parse_date(value, name, tz="strip", time="keep")
     if ts != ts.normalize():
         raise InputError(
-            f"{name} must be a calendar date (purchases are merged by day and the end day is inclusive), got {value!r}"
+            f"{name} must be a calendar date (purchases are merged by day and the end day is inclusive), got {shown(value)}"
         )
     return ts
 

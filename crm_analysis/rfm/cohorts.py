@@ -11,6 +11,7 @@ larger than memory can be analysed with a connection that has a
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -79,7 +80,7 @@ class CohortTable:
         pandas.DataFrame
         """
         if metric not in _METRICS:
-            raise InputError(f"metric must be one of {_METRICS}, got {metric!r}")
+            raise InputError(f"metric must be one of {_METRICS}, got {shown(metric)}")
         return self.table.pivot(index="cohort", columns="period", values=metric)
 
     def partial_note(self) -> str:
@@ -227,7 +228,7 @@ def cohort_table(
     revenue). ``retention_rate`` at period 0 is 1 by construction.
     """
     if frequency not in _FREQ:
-        raise InputError(f"frequency must be 'M' (months) or 'Q' (quarters), got {frequency!r}")
+        raise InputError(f"frequency must be 'M' (months) or 'Q' (quarters), got {shown(frequency)}")
     end = as_date(observation_end, "observation_end")
     check_timezone(timezone)
     _no_spark(transactions, "cohort_table")

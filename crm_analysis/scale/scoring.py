@@ -20,6 +20,7 @@ the whole summary in one pandas frame:
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError
 from crm_analysis._validate import check_columns
@@ -260,7 +261,7 @@ def score_in_batches(
         result (never written silently).
     """
     if int(batch_size) < 1:
-        raise InputError(f"batch_size must be >= 1, got {batch_size!r}")
+        raise InputError(f"batch_size must be >= 1, got {shown(batch_size)}")
     cols = ["customer_id", *_TRANSACTION_COLS, "monetary_value"]
     has_revenue = _has_column(summary_source, "revenue", con)
     read_cols = cols + (["revenue"] if has_revenue else [])

@@ -22,6 +22,7 @@ where it is no public holiday) as ``closed_periods``.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -190,7 +191,7 @@ class HolidayCalendar:
         country = self.country
         if country is not None:
             if not isinstance(country, str) or not country.strip():
-                raise InputError(f"holiday calendar: country must be an ISO country code such as 'GB', got {country!r}")
+                raise InputError(f"holiday calendar: country must be an ISO country code such as 'GB', got {shown(country)}")
             country = country.strip().upper()
             object.__setattr__(self, "country", country)
             subdiv = None if self.subdiv is None else str(self.subdiv).strip()
@@ -237,7 +238,7 @@ class HolidayCalendar:
         if spec is None or isinstance(spec, HolidayCalendar):
             return spec
         if not isinstance(spec, Mapping):
-            raise InputError(f"holiday calendar must be a mapping such as {{country: GB}}, got {spec!r}")
+            raise InputError(f"holiday calendar must be a mapping such as {{country: GB}}, got {shown(spec)}")
         known = {"country", "subdiv", "closed_weekdays", "closed_dates", "holidays_closed", "closed_periods"}
         unknown = sorted(set(spec) - known)
         if unknown:

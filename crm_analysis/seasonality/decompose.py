@@ -28,6 +28,7 @@ Guards (all raise ``ValueError`` with the reason, or warn with a
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import DroppedPeriodWarning, InputError, InputTypeError, NotFoundError, OperationError
 
@@ -333,7 +334,7 @@ def decompose(
     asked = []
     for p in periods:
         if not float(p).is_integer() or int(p) < 2:
-            raise InputError(f"period {p!r} must be an integer >= 2")
+            raise InputError(f"period {shown(p)} must be an integer >= 2")
         if int(p) not in asked:
             asked.append(int(p))
     if not asked:

@@ -27,6 +27,7 @@ Staiger & Stock 1997).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -279,7 +280,7 @@ def price_elasticity(
     if not 0 < level < 1:
         raise InputError(f"level must be in (0, 1), got {level}")
     if cov_type not in ("HC3", "cluster"):
-        raise InputError(f"cov_type must be 'HC3' or 'cluster', got {cov_type!r}")
+        raise InputError(f"cov_type must be 'HC3' or 'cluster', got {shown(cov_type)}")
     excluded: dict[str, int] = {}
     notes: list[str] = []
     df = pd.DataFrame(

@@ -9,6 +9,7 @@ hand-written STL+ETS model (``periods``, ``robust``, ``interval``,
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError
 
@@ -76,7 +77,7 @@ def fit_forecast(
             "DemandForecaster selects/combines models by cross-validation"
         )
     if method not in _METHODS:
-        raise InputError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+        raise InputError(f"method must be one of {sorted(_METHODS)}, got {shown(method)}")
     f = DemandForecaster(
         models=_METHODS[method], horizon=int(horizon_days), level=level, seed=seed, backtest_days=int(backtest_days),
         measure=measure, start=start, include_cancelled=include_cancelled, progress=progress, by=by,

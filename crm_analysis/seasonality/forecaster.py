@@ -177,6 +177,7 @@ to 157 room-nights in a 120-room hotel (issue #18, round fc18c).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError
 
@@ -1117,29 +1118,29 @@ class DemandForecaster(NotFittedAttributes):
         if bad or not models:
             raise InputError(f"models: unknown or no model(s) {bad or list(models)}; choose from {list(MODELS)}")
         if self.selection not in ("combine", "cv"):
-            raise InputError(f"selection must be 'combine' or 'cv', got {self.selection!r}")
+            raise InputError(f"selection must be 'combine' or 'cv', got {shown(self.selection)}")
         for name in ("horizon", "cv_windows", "cv_horizon", "combine_top", "pickup_weeks"):
             check_count(getattr(self, name), name, minimum=1)
         hl = self.pickup_halflife
         if hl is not None and (isinstance(hl, bool) or not isinstance(hl, (int, float, np.number))
                                or not np.isfinite(hl) or hl <= 0):
             raise InputError(f"pickup_halflife must be a positive number of weeks or None (the window's nights "
-                             f"weigh the same), got {hl!r}")
+                             f"weigh the same), got {shown(hl)}")
         wd = self.pickup_weekday
         if isinstance(wd, bool) or not isinstance(wd, (int, float, np.number)) or not 0 <= wd <= 1:
             raise InputError(f"pickup_weekday must be a number in [0, 1] (0: one pickup for every weekday, 1: the "
-                             f"weekday's own), got {wd!r}")
+                             f"weekday's own), got {shown(wd)}")
         for name in ("fourier_terms", "backtest_days", "yearly_min_days", "closed_tolerance"):
             check_count(getattr(self, name), name)
         if self.cv_step is not None:
             check_count(self.cv_step, "cv_step", minimum=1)
         level = self.level
         if isinstance(level, bool) or not isinstance(level, (float, int)) or not 0 < level < 1:
-            raise InputError(f"level must be a number in (0, 1), got {level!r}")
+            raise InputError(f"level must be a number in (0, 1), got {shown(level)}")
         if self.reconcile not in ("top_down", "mint", "bottom_up", None):
-            raise InputError(f"reconcile must be 'top_down', 'mint', 'bottom_up' or None, got {self.reconcile!r}")
+            raise InputError(f"reconcile must be 'top_down', 'mint', 'bottom_up' or None, got {shown(self.reconcile)}")
         if self.measure not in ("room_nights", "arrivals"):
-            raise InputError(f"measure must be 'room_nights' or 'arrivals', got {self.measure!r}")
+            raise InputError(f"measure must be 'room_nights' or 'arrivals', got {shown(self.measure)}")
         if self.unconstrain:
             if self.measure != "room_nights":
                 raise InputError("unconstrain=True needs measure='room_nights' (capacity is rooms per night)")

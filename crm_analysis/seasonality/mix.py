@@ -16,6 +16,7 @@ interpolated values are not observations).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError, NotFoundError
 
@@ -55,7 +56,7 @@ def _period_key(index: pd.DatetimeIndex, across: str) -> tuple[pd.Index, list[st
         return pd.Index(np.asarray(index.day_of_week)), weekday_names()
     if across == "month":
         return pd.Index(np.asarray(index.month) - 1), month_names()
-    raise InputError(f"across must be 'weekday' or 'month', got {across!r}")
+    raise InputError(f"across must be 'weekday' or 'month', got {shown(across)}")
 
 
 def _heatmap(table: pd.DataFrame, ax: "Axes | None", title: str, fmt: str, cbar_label: str, xlabel: str, ylabel: str) -> "Figure":

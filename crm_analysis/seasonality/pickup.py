@@ -39,6 +39,7 @@ the hotel's capacity, or the most sold on a night).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.data.booking_records import check_booking_records
 from crm_analysis.exceptions import InputError
@@ -174,9 +175,9 @@ def _on_the_books(
     that were not checked may be counted wrongly: call :func:`on_the_books`.
     """
     if measure not in ("room_nights", "arrivals"):
-        raise InputError(f"measure must be 'room_nights' or 'arrivals', got {measure!r}")
+        raise InputError(f"measure must be 'room_nights' or 'arrivals', got {shown(measure)}")
     if int(max_lead) < 0:
-        raise InputError(f"max_lead must be >= 0, got {max_lead!r}")
+        raise InputError(f"max_lead must be >= 0, got {shown(max_lead)}")
     t0, t1 = to_timestamp(start, "start"), to_timestamp(end, "end")
     if t1 < t0:
         raise InputError(f"end ({t1.date()}) is before start ({t0.date()})")
@@ -292,14 +293,14 @@ def pickup_forecast(
     """
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float, np.number))
                             or not np.isfinite(cap) or cap < 0):
-        raise InputError(f"cap must be a non-negative number (the most a night can sell), got {cap!r}")
+        raise InputError(f"cap must be a non-negative number (the most a night can sell), got {shown(cap)}")
     if halflife is not None and (isinstance(halflife, bool) or not isinstance(halflife, (int, float, np.number))
                                  or not np.isfinite(halflife) or halflife <= 0):
-        raise InputError(f"halflife must be a positive number of weeks or None (equal weights), got {halflife!r}")
+        raise InputError(f"halflife must be a positive number of weeks or None (equal weights), got {shown(halflife)}")
     if (isinstance(weekday_weight, bool) or not isinstance(weekday_weight, (int, float, np.number))
             or not 0 <= weekday_weight <= 1):
         raise InputError(f"weekday_weight must be a number in [0, 1] (0: one pickup for every weekday, 1: the "
-                         f"weekday's own), got {weekday_weight!r}")
+                         f"weekday's own), got {shown(weekday_weight)}")
     h = np.arange(1, int(horizon) + 1)
     if otb.shape[1] <= h[-1] or otb.shape[0] <= origin + h[-1]:
         raise InputError(f"on-the-books array {otb.shape} does not cover {horizon} nights/leads after position {origin}")

@@ -29,6 +29,7 @@ the calendar, rows with missing dates, ...) are counted by reason in
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, NotFoundError
 
@@ -293,9 +294,9 @@ def _build(
 ) -> DemandSeries:
     """Aggregate event rows (``date``, ``value``, optional ``group``) onto a calendar."""
     if freq not in ("D", "W"):
-        raise InputError(f"freq must be 'D' (daily) or 'W' (weekly), got {freq!r}")
+        raise InputError(f"freq must be 'D' (daily) or 'W' (weekly), got {shown(freq)}")
     if fill not in ("zero", "closed"):
-        raise InputError(f"fill must be 'zero' (open, nobody came) or 'closed', got {fill!r}")
+        raise InputError(f"fill must be 'zero' (open, nobody came) or 'closed', got {shown(fill)}")
     if fill == "zero" and (closed_weekdays is not None or closed_dates is not None):
         raise InputError("closed_weekdays / closed_dates need fill='closed'")
 

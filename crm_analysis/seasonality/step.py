@@ -8,6 +8,7 @@ that needs ``forecasts.parquet`` (:mod:`crm_analysis.steps`).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -152,7 +153,7 @@ class SeasonalityParams:
             if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
                 if not (name == "closed_weekdays" and isinstance(value, (str, int)) and not isinstance(value, bool)):
                     raise InputError(f"{name} must be a list (e.g. ['Sunday'] / ['2024-12-25']) or None, "
-                                     f"got {type(value).__name__} {value!r}")
+                                     f"got {type(value).__name__} {shown(value)}")
             else:
                 object.__setattr__(self, name, tuple(value))
         self.check_closed_weekdays(self.closed_weekdays)  # a weekday typo is never meant
@@ -170,7 +171,7 @@ class SeasonalityParams:
         """One of ``transaction_series``' fills; closed days only with ``closed``."""
         choices = typing.get_args(Fill)
         if value not in choices:
-            raise InputError(f"tx_fill={value!r} is not one of {list(choices)} (zero: a day without purchases was "
+            raise InputError(f"tx_fill={shown(value)} is not one of {list(choices)} (zero: a day without purchases was "
                              "open and nobody bought; closed: it carries no observation)")
         declared = [k for k, v in (("closed_weekdays", closed_weekdays), ("closed_dates", closed_dates)) if v]
         if value == "zero" and declared:  # stricter than the series, which would leave them out without a word
@@ -183,7 +184,7 @@ class SeasonalityParams:
         """A positive integer (the number of groups of the revenue mix shown)."""
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise InputError(f"mix_top must be a positive integer (the number of largest groups of the revenue "
-                             f"mix shown, the others pooled as 'other'), got {value!r}")
+                             f"mix shown, the others pooled as 'other'), got {shown(value)}")
 
     @staticmethod
     def check_forecast_by(value: Any, columns: Any) -> None:

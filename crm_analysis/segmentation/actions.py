@@ -58,6 +58,7 @@ segment; :func:`export_action_table` writes the CSV files for campaign tools.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import ActionIntentWarning, InputError, OperationError
 from crm_analysis._validate import check_columns, check_number
@@ -248,7 +249,7 @@ class LapsePolicy:
         check_number(self.lapsed_p_alive, "lapsed_p_alive", minimum=0, maximum=1, what="a probability in [0, 1]")
         names = tuple(self.lapsed_segments)
         if not all(isinstance(n, str) for n in names):
-            raise InputError(f"lapsed_segments must be segment names (strings), got {self.lapsed_segments!r}")
+            raise InputError(f"lapsed_segments must be segment names (strings), got {shown(self.lapsed_segments)}")
         object.__setattr__(self, "lapsed_segments", names)
 
     def describe(self) -> str:
@@ -346,7 +347,7 @@ class ActionRule:
             _check_declared_intent(self.action, self.offer, intent)
         object.__setattr__(self, "intent", intent)
         if self.state is not None and self.state not in STATES:
-            raise InputError(f"action rule {self.action!r}: state must be one of {STATES} or None, got {self.state!r}")
+            raise InputError(f"action rule {self.action!r}: state must be one of {STATES} or None, got {shown(self.state)}")
         if self.segments is not None:
             if isinstance(self.segments, str):
                 raise InputError(f"action rule {self.action!r}: segments must be a tuple of names, got a string")
@@ -430,7 +431,7 @@ def default_action_rules(
     """
     check_number(new_customer_days, "new_customer_days", minimum=0, low_open=True, what="a positive number of days")
     if value_index not in ("revenue_index", "profit_index"):
-        raise InputError(f"value_index must be 'revenue_index' or 'profit_index', got {value_index!r}")
+        raise InputError(f"value_index must be 'revenue_index' or 'profit_index', got {shown(value_index)}")
     return [
         ActionRule(
             "Retain and reward",
@@ -603,7 +604,7 @@ def validate_action_rules(
 def _unit_days(table: pd.DataFrame, unit_days: float | None) -> float:
     if unit_days is not None:
         if not (isinstance(unit_days, (int, float)) and math.isfinite(unit_days) and unit_days > 0):
-            raise SegmentationInputError(f"unit_days must be a positive number of days, got {unit_days!r}")
+            raise SegmentationInputError(f"unit_days must be a positive number of days, got {shown(unit_days)}")
         return float(unit_days)
     attrs = table.attrs
     if attrs.get("unit_days") is not None:

@@ -19,6 +19,7 @@ infinite values always raise.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -232,7 +233,7 @@ def pareto_analysis(
                 "negative='clip' to set them to 0 (counted in the result)"
             )
         if negative != "clip":
-            raise InputError(f"negative must be 'raise' or 'clip', got {negative!r}")
+            raise InputError(f"negative must be 'raise' or 'clip', got {shown(negative)}")
         n_clipped, clipped = int(neg.sum()), float(x[neg].sum())
         notes.append(f"{n_clipped} negative value(s) (sum {clipped:.4g}) set to 0")
         x = np.where(neg, 0.0, x)

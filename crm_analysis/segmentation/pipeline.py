@@ -15,6 +15,7 @@ P(alive) of the purchase model named in the CLV table; see
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError, OperationError
 from crm_analysis._validate import check_seed
@@ -109,15 +110,15 @@ class SegmentationParams:
 
     def __post_init__(self) -> None:
         if isinstance(self.bins, bool) or not isinstance(self.bins, int) or self.bins < 2:
-            raise InputError(f"bins must be an integer of at least 2, got {self.bins!r}")
+            raise InputError(f"bins must be an integer of at least 2, got {shown(self.bins)}")
         if self.n_clusters is not None and (
             isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters, int) or self.n_clusters < 2
         ):
             raise InputError(f"n_clusters must be None (chosen by silhouette) or an integer of at least 2, "
-                             f"got {self.n_clusters!r}")
+                             f"got {shown(self.n_clusters)}")
         if isinstance(self.cost_rate, bool) or not isinstance(self.cost_rate, (int, float)) \
                 or not 0.0 <= self.cost_rate <= 1.0:
-            raise InputError(f"cost_rate must be a fraction of revenue in [0, 1], got {self.cost_rate!r}")
+            raise InputError(f"cost_rate must be a fraction of revenue in [0, 1], got {shown(self.cost_rate)}")
         self.lapse  # LapsePolicy checks
         self.action_rules  # default_action_rules checks
         check_seed(self.seed)
@@ -370,7 +371,7 @@ def run_segmentation(
                                  "them in SegmentationParams")
         import warnings
 
-        fields = ", ".join(f"{k}={v!r}" for k, v in deprecated.items())
+        fields = ", ".join(f"{k}={shown(v)}" for k, v in deprecated.items())
         warnings.warn(f"run_segmentation(clv, {fields}) is deprecated: use run_segmentation(clv, "
                       f"SegmentationParams({fields})); the defaults are SegmentationParams' (cost_rate 0.6)",
                       FutureWarning, stacklevel=2)

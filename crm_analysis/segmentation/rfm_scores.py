@@ -39,6 +39,7 @@ rules (:func:`default_segment_rules`, for ``bins=5``; ranges rescaled for other
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError
@@ -267,7 +268,7 @@ def rfm_scores(
     """
     monetary_col = monetary_value_col
     if not isinstance(bins, (int, np.integer)) or bins < 1:
-        raise SegmentationInputError(f"bins must be a positive integer, got {bins!r}")
+        raise SegmentationInputError(f"bins must be a positive integer, got {shown(bins)}")
     cols = [recency_col, frequency_col, monetary_col] + ([T_col] if T_col else [])
     require_columns(summary, cols, "RFM summary")
     ids = customer_ids(summary, customer_col)

@@ -32,6 +32,7 @@ not count. The number moved is reported.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError
@@ -237,7 +238,7 @@ class ValueGrid:
             ax.set_title("Current vs future value by tier")
             ax.legend(fontsize="small", markerscale=2)
         else:
-            raise InputError(f"kind must be 'heatmap' or 'scatter', got {kind!r}")
+            raise InputError(f"kind must be 'heatmap' or 'scatter', got {shown(kind)}")
         return fig
 
 
@@ -288,7 +289,7 @@ def value_grid(
     ValueGrid
     """
     if not isinstance(n, (int, np.integer)) or n < 2:
-        raise InputError(f"n must be an integer >= 2, got {n!r}")
+        raise InputError(f"n must be an integer >= 2, got {shown(n)}")
     names = dict(default_cell_names(n) if names is None else names)
     missing = [(c, f) for c in range(1, n + 1) for f in range(1, n + 1) if (c, f) not in names]
     if missing:

@@ -24,6 +24,7 @@ Two forms:
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
@@ -107,15 +108,15 @@ def simulate_campaign(
         parameters, customers without the needed columns.
     """
     if not 0 < treatment_share < 1:
-        raise InputError(f"treatment_share must lie in (0, 1), got {treatment_share!r}")
+        raise InputError(f"treatment_share must lie in (0, 1), got {shown(treatment_share)}")
     if not 0 <= conversion_given_visit <= 1:
-        raise InputError(f"conversion_given_visit must be a probability, got {conversion_given_visit!r}")
+        raise InputError(f"conversion_given_visit must be a probability, got {shown(conversion_given_visit)}")
     if not (spend_shape > 0 and spend_scale > 0):
         raise InputError("spend_shape and spend_scale must be positive")
     rng = np.random.default_rng(seed)
     if customers is None:
         if int(n_customers) != n_customers or n_customers < 2:
-            raise InputError(f"n_customers must be an integer >= 2, got {n_customers!r}")
+            raise InputError(f"n_customers must be an integer >= 2, got {shown(n_customers)}")
         n = int(n_customers)
         recency = rng.integers(1, 13, n)
         history = np.round(np.exp(rng.normal(np.log(150.0), 0.9, n)) + 30.0, 2)

@@ -61,6 +61,7 @@ the day-level demand shock and the per-segment price elasticities of demand.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, NotFoundError
 
@@ -174,34 +175,34 @@ class SegmentProfile:
         for attr in ("share", "adr", "lead_time_mean", "lead_time_shape"):
             v = getattr(self, attr)
             if not np.isfinite(v) or v < 0 or (attr != "share" and attr != "lead_time_mean" and v == 0):
-                raise bad(f"{attr} must be a positive number, got {v!r}")
+                raise bad(f"{attr} must be a positive number, got {shown(v)}")
         if not np.isfinite(self.rate_dispersion) or self.rate_dispersion < 0:
-            raise bad(f"rate_dispersion must be >= 0, got {self.rate_dispersion!r}")
+            raise bad(f"rate_dispersion must be >= 0, got {shown(self.rate_dispersion)}")
         if not np.isfinite(self.los_mean) or self.los_mean < 1:
-            raise bad(f"los_mean must be >= 1 night, got {self.los_mean!r}")
+            raise bad(f"los_mean must be >= 1 night, got {shown(self.los_mean)}")
         if self.los_shape is not None and not self.los_shape > 0:
-            raise bad(f"los_shape must be positive or None, got {self.los_shape!r}")
+            raise bad(f"los_shape must be positive or None, got {shown(self.los_shape)}")
         if not (0 <= self.cancel_rate <= 1 and 0 <= self.no_show_rate <= 1):
             raise bad("cancel_rate and no_show_rate must lie in [0, 1]")
         if self.cancel_rate + self.no_show_rate > 1:
             raise bad("cancel_rate + no_show_rate must not exceed 1")
         if not np.isfinite(self.group_size_mean) or self.group_size_mean < 1:
-            raise bad(f"group_size_mean must be >= 1, got {self.group_size_mean!r}")
+            raise bad(f"group_size_mean must be >= 1, got {shown(self.group_size_mean)}")
         if 1 < self.group_size_mean < 2:
             raise bad("group_size_mean must be 1 (single rooms) or >= 2 (blocks)")
         if not self.group_size_shape > 0:
             raise bad("group_size_shape must be positive")
         if not 0 <= self.repeat_rate < 1:
-            raise bad(f"repeat_rate must lie in [0, 1), got {self.repeat_rate!r}")
+            raise bad(f"repeat_rate must lie in [0, 1), got {shown(self.repeat_rate)}")
         if not np.isfinite(self.price_elasticity):
             raise bad("price_elasticity must be finite")
         if not np.isfinite(self.cancel_lead_slope):
-            raise bad(f"cancel_lead_slope must be finite, got {self.cancel_lead_slope!r}")
+            raise bad(f"cancel_lead_slope must be finite, got {shown(self.cancel_lead_slope)}")
         normalise_profile(self.weekday_profile, 7, f"segment {self.name!r} weekday_profile")
         normalise_profile(self.month_profile, 12, f"segment {self.name!r} month_profile")
         mix = self.channel_mix
         if mix is not None and (not mix or any(w < 0 for w in mix.values()) or sum(mix.values()) <= 0):
-            raise bad(f"channel_mix must map channels to non-negative shares, got {mix!r}")
+            raise bad(f"channel_mix must map channels to non-negative shares, got {shown(mix)}")
 
     @property
     def fare(self) -> str:
@@ -271,7 +272,7 @@ class HotelConfig:
 
     def __post_init__(self) -> None:
         if int(self.capacity) != self.capacity or self.capacity < 1:
-            raise InputError(f"capacity must be a positive integer number of rooms, got {self.capacity!r}")
+            raise InputError(f"capacity must be a positive integer number of rooms, got {shown(self.capacity)}")
         if not self.segments:
             raise InputError("a hotel needs at least one segment")
         names = [s.name for s in self.segments]
@@ -280,17 +281,17 @@ class HotelConfig:
         if sum(s.share for s in self.segments) <= 0:
             raise InputError("segment shares must not all be zero")
         if not (np.isfinite(self.mean_load) and self.mean_load > 0):
-            raise InputError(f"mean_load must be positive, got {self.mean_load!r}")
+            raise InputError(f"mean_load must be positive, got {shown(self.mean_load)}")
         if not (np.isfinite(self.price_noise) and self.price_noise >= 0):
-            raise InputError(f"price_noise must be >= 0, got {self.price_noise!r}")
+            raise InputError(f"price_noise must be >= 0, got {shown(self.price_noise)}")
         if not (np.isfinite(self.price_demand_elasticity)):
             raise InputError("price_demand_elasticity must be finite")
         if not self.demand_shock_shape > 0:
             raise InputError("demand_shock_shape must be positive (use a large value for no shock)")
         if not (np.isfinite(self.peak_pressure) and self.peak_pressure > 0):
-            raise InputError(f"peak_pressure must be positive, got {self.peak_pressure!r}")
+            raise InputError(f"peak_pressure must be positive, got {shown(self.peak_pressure)}")
         if len(self.cancel_timing) != 2 or min(self.cancel_timing) <= 0:
-            raise InputError(f"cancel_timing must be two positive Beta parameters, got {self.cancel_timing!r}")
+            raise InputError(f"cancel_timing must be two positive Beta parameters, got {shown(self.cancel_timing)}")
 
     @property
     def segment_names(self) -> list[str]:
@@ -601,7 +602,7 @@ def generate_bookings(
     if end_d < start_d:
         raise InputError(f"end ({end_d.date()}) must not be before start ({start_d.date()})")
     if not (np.isfinite(demand_scale) and demand_scale >= 0):
-        raise InputError(f"demand_scale must be a non-negative number, got {demand_scale!r}")
+        raise InputError(f"demand_scale must be a non-negative number, got {shown(demand_scale)}")
     rng = np.random.default_rng(seed)
     segs = cfg.segments
     S = len(segs)

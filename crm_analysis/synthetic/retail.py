@@ -29,6 +29,7 @@ so the BTYD and spend truths do not change.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -125,12 +126,12 @@ class BTYDSample:
 def _check_positive(**kwargs: float) -> None:
     for name, value in kwargs.items():
         if not np.isfinite(value) or value <= 0:
-            raise InputError(f"parameter {name} must be a positive finite number, got {value!r}")
+            raise InputError(f"parameter {name} must be a positive finite number, got {shown(value)}")
 
 
 def _as_T(T: float | Sequence[float] | np.ndarray, n_customers: int) -> np.ndarray:
     if int(n_customers) != n_customers or n_customers < 1:
-        raise InputError(f"n_customers must be a positive integer, got {n_customers!r}")
+        raise InputError(f"n_customers must be a positive integer, got {shown(n_customers)}")
     arr = np.asarray(T, dtype=float)
     if arr.ndim == 0:
         arr = np.full(int(n_customers), float(arr))
@@ -617,7 +618,7 @@ def generate_transactions(
         if not start_d <= acq_end <= end_d:
             raise InputError(f"acquisition_end ({acq_end.date()}) must lie in [start, end]")
     if model not in ("bgnbd", "pareto_nbd"):
-        raise InputError(f"model must be 'bgnbd' or 'pareto_nbd', got {model!r}")
+        raise InputError(f"model must be 'bgnbd' or 'pareto_nbd', got {shown(model)}")
     defaults = BGNBD_CDNOW if model == "bgnbd" else PARETO_NBD_CDNOW
     unknown = set(params or {}) - set(defaults)
     if unknown:
@@ -630,18 +631,18 @@ def generate_transactions(
     weekday = normalise_profile(weekly_seasonality, 7, "weekly_seasonality")
     month = normalise_profile(yearly_seasonality, 12, "yearly_seasonality")
     if not np.isfinite(spend_seasonality) or spend_seasonality < 0:
-        raise InputError(f"spend_seasonality must be a non-negative number, got {spend_seasonality!r}")
+        raise InputError(f"spend_seasonality must be a non-negative number, got {shown(spend_seasonality)}")
     mix = dict(CHANNEL_MIX if channel_mix is None else channel_mix)
     if not mix or any((not np.isfinite(w)) or w < 0 for w in mix.values()) or sum(mix.values()) <= 0:
-        raise InputError(f"channel_mix must map channel names to non-negative shares, got {mix!r}")
+        raise InputError(f"channel_mix must map channel names to non-negative shares, got {shown(mix)}")
     if isinstance(n_products, bool) or not isinstance(n_products, (int, np.integer)) or n_products < 0:
-        raise InputError(f"n_products must be a non-negative integer (0: no products), got {n_products!r}")
+        raise InputError(f"n_products must be a non-negative integer (0: no products), got {shown(n_products)}")
     if not (np.isfinite(category_concentration) and category_concentration > 0):
-        raise InputError(f"category_concentration must be a positive number, got {category_concentration!r}")
+        raise InputError(f"category_concentration must be a positive number, got {shown(category_concentration)}")
     if not (np.isfinite(return_rate) and 0.0 <= return_rate < 1.0):
-        raise InputError(f"return_rate is the mean share of purchases returned, in [0, 1), got {return_rate!r}")
+        raise InputError(f"return_rate is the mean share of purchases returned, in [0, 1), got {shown(return_rate)}")
     if isinstance(return_days, bool) or not isinstance(return_days, (int, np.integer)) or return_days < 1:
-        raise InputError(f"return_days must be a whole number of days >= 1, got {return_days!r}")
+        raise InputError(f"return_days must be a whole number of days >= 1, got {shown(return_days)}")
     rng = np.random.default_rng(seed)
 
     # ---- births: acquisition days with weekday x month profile

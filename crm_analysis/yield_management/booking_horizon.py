@@ -18,6 +18,7 @@ the cancellation test set (bookings made from ``cutoff``, arriving by
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, OperationError
 
@@ -216,9 +217,9 @@ class HorizonParams:
         n = check_count(self.synthetic_replications, "synthetic_replications", minimum=0)
         if n == 1:
             raise InputError(f"synthetic_replications must be 0 (none) or >= 2 (an interval needs two), "
-                             f"got {self.synthetic_replications!r}")
+                             f"got {shown(self.synthetic_replications)}")
         if max(shows) < 1:
-            raise InputError(f"shows_days_out must hold a day >= 1, got {self.shows_days_out!r}: the held-booking "
+            raise InputError(f"shows_days_out must hold a day >= 1, got {shown(self.shows_days_out)}: the held-booking "
                              "cancellation is recalibrated on the bookings held at those days out, and a booking "
                              "held on its arrival day cannot cancel any more (e.g. (0, 7))")
 

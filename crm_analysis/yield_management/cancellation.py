@@ -43,6 +43,7 @@ AUC, the Brier score and the calibration table on a test set.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError, NotFittedError
 from crm_analysis._validate import NotFittedAttributes, check_columns, check_count, renamed_names
@@ -364,7 +365,7 @@ class CancellationModel(NotFittedAttributes, BaseEstimator):
                  ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), cat)]
             )
             return make_pipeline(pre, LogisticRegression(max_iter=max(self.max_iter, 1000), C=1.0))
-        raise InputError(f"model must be 'gradient_boosting' or 'logistic', got {self.model!r}")
+        raise InputError(f"model must be 'gradient_boosting' or 'logistic', got {shown(self.model)}")
 
     def fit(self, bookings: pd.DataFrame) -> "CancellationModel":
         """Fit on bookings with a known outcome.
@@ -500,7 +501,7 @@ def evaluate_cancellation_model(models: dict[str, CancellationModel], test: pd.D
 
     y = cancellation_target(test)
     if one_class not in ("raise", "nan"):
-        raise InputError(f"one_class must be 'raise' or 'nan', got {one_class!r}")
+        raise InputError(f"one_class must be 'raise' or 'nan', got {shown(one_class)}")
     two = np.unique(y).size == 2
     if not two and one_class == "raise":
         raise InputError(f"the test bookings need both cancelled and not-cancelled bookings for an AUC; all "

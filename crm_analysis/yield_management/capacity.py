@@ -15,6 +15,7 @@ In this package arrays are 0-based: ``protection_levels[k]`` is ``y_{k+1}``,
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -142,7 +143,7 @@ def littlewood(
         while y > 0 and stats.poisson.sf(y - 1, mean) <= ratio:
             y -= 1
         return float(y)
-    raise InputError(f"distribution must be 'normal' or 'poisson', got {distribution!r}")
+    raise InputError(f"distribution must be 'normal' or 'poisson', got {shown(distribution)}")
 
 
 # ----------------------------------------------------------------------------- EMSR
@@ -247,7 +248,7 @@ def _round_levels(protection_levels: Sequence[float], capacity: int, rounding: s
     elif rounding == "down":
         r = np.floor(y)
     else:
-        raise InputError(f"rounding must be 'nearest', 'up' or 'down', got {rounding!r}")
+        raise InputError(f"rounding must be 'nearest', 'up' or 'down', got {shown(rounding)}")
     return np.minimum(r, capacity).astype(np.int64)
 
 

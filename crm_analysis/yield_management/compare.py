@@ -10,6 +10,7 @@ of FCFS, EMSR-b and DP), and aggregates afterwards; its
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -188,7 +189,7 @@ class NightlyComparison:
             elif by == "year":
                 key = pd.Series("all", index=n.index, name="period")
             else:
-                raise InputError(f"by must be 'month', 'year' or a Series, got {by!r}")
+                raise InputError(f"by must be 'month', 'year' or a Series, got {shown(by)}")
         else:
             key = by.reindex(n.index)
             if key.isna().any():

@@ -21,6 +21,7 @@ the mass of ``D >= capacity`` is lumped at ``capacity`` without any error
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -125,7 +126,7 @@ def demand_pmf(spec: DemandSpec, capacity: int) -> np.ndarray:
         return pmf
     if isinstance(spec, tuple):
         if len(spec) != 2:
-            raise InputError(f"a normal demand spec is (mean, std), got {spec!r}")
+            raise InputError(f"a normal demand spec is (mean, std), got {shown(spec)}")
         mean, std = spec
         if mean < 0:
             raise InputError(f"demand mean must be >= 0, got {mean}")
@@ -133,7 +134,7 @@ def demand_pmf(spec: DemandSpec, capacity: int) -> np.ndarray:
     if np.isscalar(spec):
         mean = float(spec)
         if not np.isfinite(mean) or mean < 0:
-            raise InputError(f"a Poisson demand mean must be finite and >= 0, got {spec!r}")
+            raise InputError(f"a Poisson demand mean must be finite and >= 0, got {shown(spec)}")
         return demand_pmf(stats.poisson(mean), capacity)
     arr = np.asarray(spec, dtype=float)
     if arr.ndim == 1 and arr.size > 0:
@@ -187,12 +188,12 @@ def sample_demand(spec: DemandSpec, size: int, rng: np.random.Generator) -> np.n
     if isinstance(spec, tuple):
         mean, std = spec
         if std < 0 or mean < 0:
-            raise InputError(f"normal demand needs mean >= 0 and std >= 0, got {spec!r}")
+            raise InputError(f"normal demand needs mean >= 0 and std >= 0, got {shown(spec)}")
         x = rng.normal(mean, std, size=size)
         return np.maximum(0, np.floor(x + 0.5)).astype(np.int64)
     if np.isscalar(spec):
         if float(spec) < 0:
-            raise InputError(f"a Poisson demand mean must be >= 0, got {spec!r}")
+            raise InputError(f"a Poisson demand mean must be >= 0, got {shown(spec)}")
         return rng.poisson(float(spec), size=size).astype(np.int64)
     arr = np.asarray(spec, dtype=float)
     cdf = np.cumsum(arr)

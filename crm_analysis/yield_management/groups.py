@@ -17,6 +17,7 @@ sum of the bid prices of the nights it uses.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -182,12 +183,12 @@ def evaluate_group_request(
     capacity = check_count(capacity, "capacity", minimum=1)
     group_size = check_count(group_size, "group_size", minimum=1)
     if group_size > capacity:
-        raise InputError(f"group_size must be an integer in 1..capacity ({capacity}), got {group_size!r}")
+        raise InputError(f"group_size must be an integer in 1..capacity ({capacity}), got {shown(group_size)}")
     nights = check_count(nights, "nights", minimum=1)
     if not np.isfinite(group_rate) or group_rate < 0:
-        raise InputError(f"group_rate must be finite and >= 0, got {group_rate!r}")
+        raise InputError(f"group_rate must be finite and >= 0, got {shown(group_rate)}")
     if not np.isfinite(future_value):
-        raise InputError(f"future_value must be finite, got {future_value!r}")
+        raise InputError(f"future_value must be finite, got {shown(future_value)}")
     g, T, C = int(group_size), int(nights), int(capacity)
     if per_night:
         if len(demand) != T:

@@ -36,6 +36,7 @@ candidate); it is called here, not re-implemented.
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns
@@ -244,7 +245,7 @@ def pickup_forecasts(
         On an unknown method, a window < 1 or an array that does not cover the horizon.
     """
     if method not in PICKUP_METHODS:
-        raise InputError(f"method must be one of {PICKUP_METHODS}, got {method!r}")
+        raise InputError(f"method must be one of {PICKUP_METHODS}, got {shown(method)}")
     window, origin, horizon = int(window), int(origin), int(horizon)
     if window < 1:
         raise InputError(f"window must be >= 1 night, got {window}")

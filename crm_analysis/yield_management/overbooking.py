@@ -32,6 +32,7 @@ with cancelled rooms not resold, it is ``stayed / (stayed + no_show + cancelled)
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -165,14 +166,14 @@ def overbooking_limit_service(
         if max_denied_prob >= q:
             raise InputError(
                 f"max_denied_prob={max_denied_prob!r} with criterion='expected_per_booking' never binds: expected "
-                f"denied guests per booking stay below show_rate={q!r} however many bookings are taken, so there "
+                f"denied guests per booking stay below show_rate={shown(q)} however many bookings are taken, so there "
                 "is no finite limit; choose max_denied_prob below the show rate"
             )
 
         def measure(b: int) -> float:
             return float(_expected_denied(C, q, b)[0] / b)
     else:
-        raise InputError(f"criterion must be 'probability' or 'expected_per_booking', got {criterion!r}")
+        raise InputError(f"criterion must be 'probability' or 'expected_per_booking', got {shown(criterion)}")
     hi = _max_bookings(C, q)
     while measure(hi) <= max_denied_prob:  # a level near its supremum: search further out
         hi *= 2
@@ -340,7 +341,7 @@ def overbooking_curve(
     if max_bookings < C:
         raise InputError(f"max_bookings must be >= capacity, got {max_bookings} < {C}")
     if max_bookings - C + 1 > MAX_CURVE_ROWS:
-        how = f"the default ceil(1.25 * capacity / show_rate) with show_rate={q!r}" if default else "as given"
+        how = f"the default ceil(1.25 * capacity / show_rate) with show_rate={shown(q)}" if default else "as given"
         raise InputError(
             f"overbooking_curve: limits {C:,}..{max_bookings:,} ({how}) would be "
             f"{max_bookings - C + 1:,} rows, more than MAX_CURVE_ROWS={MAX_CURVE_ROWS:,}; pass a smaller "

@@ -51,6 +51,7 @@ revenue is the rate times rooms times nights of the shown bookings
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -177,7 +178,7 @@ def overbooking_limits_by_days_out(
                          f"empty_room_cost={empty_room_cost!r} (give both, or neither for the service level only)")
     for name, v in (("walk_cost", walk_cost), ("empty_room_cost", empty_room_cost)):
         if v is not None and not (np.isfinite(float(v)) and float(v) > 0):
-            raise InputError(f"{name} must be a cost > 0, got {v!r}")
+            raise InputError(f"{name} must be a cost > 0, got {shown(v)}")
     # a missing or zero rate takes the nearest d closer to arrival; d = 0 (and any d before the first rate)
     # the nearest farther one
     q = q.where(q > 0).ffill().bfill()

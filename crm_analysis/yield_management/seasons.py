@@ -9,6 +9,7 @@ random from the season (a mixture over its dates).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -74,7 +75,7 @@ def assign_seasons(
         month_code = pd.Series((rank * k // len(level)).astype(int), index=level.index)
         codes = month.map(month_code).to_numpy(dtype=int)
     else:
-        raise InputError(f"method must be 'tercile' or 'month', got {method!r}")
+        raise InputError(f"method must be 'tercile' or 'month', got {shown(method)}")
     cat = pd.Categorical.from_codes(codes, categories=list(labels), ordered=True)
     return pd.Series(cat, index=total.index, name="season")
 

@@ -49,6 +49,7 @@ With no booking on hand the limits are the binomial ones of
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -127,7 +128,7 @@ def _pb(p: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def _poisson_pmf(mean: float) -> np.ndarray:
     if not (np.isfinite(mean) and mean >= 0):
-        raise InputError(f"the expected net pick-up must be finite and >= 0, got {mean!r}")
+        raise InputError(f"the expected net pick-up must be finite and >= 0, got {shown(mean)}")
     if mean == 0:
         return np.ones(1)
     hi = int(stats.poisson.isf(1e-12, mean)) + 1
@@ -213,10 +214,10 @@ def limits_from_shows(
     """
     C = int(capacity)
     if C < 1:
-        raise InputError(f"capacity must be a positive number of rooms, got {capacity!r}")
+        raise InputError(f"capacity must be a positive number of rooms, got {shown(capacity)}")
     q = float(new_show_rate)
     if not 0 < q <= 1:
-        raise InputError(f"new_show_rate must be in (0, 1], got {new_show_rate!r}")
+        raise InputError(f"new_show_rate must be in (0, 1], got {shown(new_show_rate)}")
     base = np.asarray(on_hand_pmf, dtype=float)
     want_s = max_denied_prob is not None
     want_c = walk_cost is not None or empty_room_cost is not None
@@ -225,7 +226,7 @@ def limits_from_shows(
     if want_c:
         w, r = float(walk_cost if walk_cost is not None else np.nan), float(empty_room_cost if empty_room_cost is not None else np.nan)
         if not (np.isfinite(w) and w > 0 and np.isfinite(r) and r > 0):
-            raise InputError(f"walk_cost and empty_room_cost must both be finite and > 0, got {walk_cost!r}, {empty_room_cost!r}")
+            raise InputError(f"walk_cost and empty_room_cost must both be finite and > 0, got {shown(walk_cost)}, {empty_room_cost!r}")
 
     # both predicates are true up to some k and false after (P(S_k > C), P(S_k >= C) increase with k):
     # step k up one Bernoulli(q) at a time from a start below both answers
@@ -250,7 +251,7 @@ def limits_from_shows(
         if (not want_s or res_s is not None) and (not want_c or res_c is not None):
             break
         if k > 1_000_000:  # pragma: no cover - only with a show rate near 0
-            raise InputError(f"the limit does not bind within a million rooms (new_show_rate={q!r})")
+            raise InputError(f"the limit does not bind within a million rooms (new_show_rate={shown(q)})")
         nxt = np.zeros(pm.size + 1)
         nxt[:-1] = pm * (1.0 - q)
         nxt[1:] += pm * q

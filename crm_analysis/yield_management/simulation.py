@@ -20,6 +20,7 @@ while more than ``y_{j-1}`` rooms are left (``y_0 = 0``).
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -257,7 +258,7 @@ def simulate_policies(
     if int(n_simulations) < 2:
         raise InputError(f"n_simulations must be >= 2, got {n_simulations}")
     if arrival not in ("static", "random"):
-        raise InputError(f"arrival must be 'static' or 'random', got {arrival!r}")
+        raise InputError(f"arrival must be 'static' or 'random', got {shown(arrival)}")
     if policies is None:
         policies = default_policies(f, demand, C)
     rng = np.random.default_rng(seed)

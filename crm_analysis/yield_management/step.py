@@ -21,6 +21,7 @@ Defaults that are decisions, stated here once:
 """
 
 from __future__ import annotations
+from crm_analysis._validate import shown
 
 from crm_analysis.exceptions import InputError
 
@@ -127,18 +128,18 @@ class YieldParams:
         for name in ("n_simulations", "group_size", "group_nights") + (("capacity",) if self.capacity is not None else ()):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise InputError(f"{name} must be a positive integer, got {v!r}")
+                raise InputError(f"{name} must be a positive integer, got {shown(v)}")
         if not (isinstance(self.service_level, (int, float)) and 0.0 < self.service_level < 1.0):
-            raise InputError(f"service_level must be a probability in (0, 1), got {self.service_level!r}")
+            raise InputError(f"service_level must be a probability in (0, 1), got {shown(self.service_level)}")
         for name in ("group_rate", "denied_cost"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
                                   or v < 0):
-                raise InputError(f"{name} must be None (the default rule) or a non-negative number, got {v!r}")
+                raise InputError(f"{name} must be None (the default rule) or a non-negative number, got {shown(v)}")
         v = self.material_uplift_pct
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
             raise InputError(f"material_uplift_pct must be a non-negative number of per cent (0.5 means 0.5 % of "
-                             f"the FCFS revenue), got {v!r}")
+                             f"the FCFS revenue), got {shown(v)}")
         check_seed(self.seed)
 
     def group_stay_problems(self, nights: pd.DatetimeIndex, *, source: str = "the forecasts") -> list[tuple[str, str]]:

@@ -241,6 +241,12 @@ def test_singular_hessian_is_recorded(monkeypatch):
     assert model.standard_errors_.isna().all()
     assert model.not_identified_ == ["r", "alpha", "a", "b"]
     assert model.fit_warnings_[0].startswith("HessianWarning") and model.fit_result_.warnings == tuple(model.fit_warnings_)
+    # issue #12 polish: the text says what NaN standard errors mean for the user and what to do
+    text = str(caught[0].message)
+    assert "standard_errors_ and covariance_ are NaN" in text and "prediction intervals hold process uncertainty only" in text
+    assert "predictions that depend only on what the data determine may be usable" in text
+    assert text.endswith("or fit on more customers.")  # the purchase models' advice (no advice hook of their own)
+    assert "standard errors are NaN" not in text
 
 
 def test_clean_fit_records_no_warnings():
