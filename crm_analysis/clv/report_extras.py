@@ -294,26 +294,28 @@ def parameter_table(model: Any, *, digits: int = 4) -> pd.DataFrame:
         With ``summary()`` (``estimate``, ``std_error``) and optionally
         ``not_identified_``.
     digits : int, default 4
-        Decimals of the numbers.
+        Significant digits of the numbers (as the fit messages,
+        ``_fitting._params_text``): ``0.243``, ``4.414``, ``5.275e+11`` for a
+        Gamma-Gamma ``q`` running off, never ``527455901248.8011``.
 
     Returns
     -------
     pandas.DataFrame
         Index ``parameter``; columns ``Estimate`` and ``Std. error`` (str).
     """
-    digits = check_count(digits, "digits", maximum=15)
+    digits = check_count(digits, "digits", minimum=1, maximum=15)
     s = model.summary()
     weak = set(getattr(model, "not_identified_", None) or ())
     fixed = set(getattr(getattr(model, "fit_result_", None), "fixed", None) or ())
     est, se = [], []
     for name, e, v in zip(s.index, s["estimate"].to_numpy(float), s["std_error"].to_numpy(float)):
-        est.append(f"{e:.{digits}f}")
+        est.append(f"{e:.{digits}g}")
         if name in weak and name not in fixed:
             se.append("not identified" if not np.isfinite(v) else f"{v:.{digits}g} (not identified)")
         elif not np.isfinite(v):
             se.append("" if name in fixed else "not available")
         else:
-            se.append(f"{v:.{digits}f}")
+            se.append(f"{v:.{digits}g}")
     return pd.DataFrame({"Estimate": est, "Std. error": se}, index=pd.Index(s.index, name="parameter"))
 
 

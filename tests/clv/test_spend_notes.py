@@ -91,10 +91,29 @@ def test_parameter_table_says_not_identified_instead_of_nan():
     assert not good.not_identified_
     s = good.summary()
     assert table.index.name == "parameter"
-    assert parameter_table(good)["Std. error"].tolist() == [f"{v:.4f}" for v in s["std_error"]]
-    assert parameter_table(good)["Estimate"].tolist() == [f"{v:.4f}" for v in s["estimate"]]
+    assert parameter_table(good)["Std. error"].tolist() == [f"{v:.4g}" for v in s["std_error"]]
+    assert parameter_table(good)["Estimate"].tolist() == [f"{v:.4g}" for v in s["estimate"]]
     with pytest.raises(ValueError, match="digits"):
         parameter_table(good, digits=-1)
+    with pytest.raises(ValueError, match="digits"):
+        parameter_table(good, digits=0)
+
+
+def test_parameter_table_shows_significant_digits_when_q_and_v_run_off():
+    """Issue #12 polish point 3: q and v of a spend model without heterogeneity run off together (q = 5.3e+11 in
+    a finding's table: ``527455901248.8011``); each cell now reads back as its
+    number to 4 significant digits (rel 5e-4) in at most 10 characters (``5.275e+11``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CRMAnalysisWarning)
+        flat = GammaGammaModel().fit(_spends(300, 1, heterogeneous=False))
+    assert flat.params_["q"] > 1e6  # the estimates that ran off
+    table = parameter_table(flat)
+    for name, text in table["Estimate"].items():
+        assert len(text) <= 10, text
+        assert float(text) == pytest.approx(flat.params_[name], rel=5e-4)
+    for text in table["Std. error"]:
+        number = text.replace(" (not identified)", "")
+        assert number in ("", "not identified", "not available") or len(number) <= 10, text
 
 
 def _transactions(n: int = 400, seed: int = 11) -> pd.DataFrame:
