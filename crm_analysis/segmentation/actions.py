@@ -43,6 +43,11 @@ contact" read as none. A rule whose words say no intent gets ``"other"`` with
 an :class:`~crm_analysis.exceptions.ActionIntentWarning` naming the rule and
 the fix: it is not refused (a "Spring sale" rule is legitimate for anyone), but
 nothing then keeps it from lapsed customers, so the user is told to declare it.
+A declared intent wins where the wording is compatible: "Welcome to the VIP
+tier" with ``intent="retention"`` (or ``"development"``) is a welcome into a
+tier, not into the shop, and keeps its intent; as a welcome reads as onboarding
+to a lapsed customer, the rule is guarded as the new-customer rules are
+(``state="active"``, no lapsed segment, held back from lapsed segments).
 
 The default rules (:func:`default_action_rules`)::
 
@@ -142,6 +147,14 @@ _REACTIVATION_WORDS: tuple[str, ...] = (
     r"win ?back", r"won back", r"welcome back", r"we miss you", r"miss you", r"come back", r"coming back",
     r"reactivat\w*", r"re ?engag\w*", r"anniversary", r"lapsed", r"been a while", r"long time no see",
 )
+# Status words: a "welcome" into a tier, a loyalty programme or an upgrade, not into the shop. With them, and only
+# with them, a "welcome" is compatible with a declared retention or development intent (`_check_declared_intent`).
+_STATUS_WORDS: tuple[str, ...] = (
+    r"vip", r"tier", r"loyalty", r"club", r"status", r"upgrade\w*", r"elite", r"gold", r"silver", r"platinum",
+    r"premium", r"inner circle", r"level",
+)
+#: Declared intents a welcome into a tier or programme is compatible with (a reader's own customers moving up).
+_WELCOME_INTENTS: tuple[str, ...] = ("retention", "development")
 _NONE_WORDS: tuple[str, ...] = (
     r"let go", r"no (?:paid )?contact", r"do not contact", r"don t contact", r"no action", r"none",
 )
@@ -198,9 +211,29 @@ def _infer_intent(action: str, offer: str) -> str:
     return "other"
 
 
-def _check_declared_intent(action: str, offer: str, intent: str) -> None:
-    """Refuse a declared intent that the action or offer text contradicts (the guard follows the intent)."""
+def _status_welcome(action: str, offer: str) -> list[str]:
+    """The status words of a text whose only new-customer words are "welcome" (a welcome into a tier); else ``[]``.
+
+    "Welcome to the VIP tier" gives ``["vip", "tier"]``; "Welcome! 10% off your first order", "Welcome to VIP, new
+    customers" and "Intro offer for gold members" give ``[]`` (other onboarding or acquisition words, or none of
+    status).
+    """
     sig = _text_signals(action, offer)
+    only_welcome = (set(sig) & {"onboarding", "acquisition", "weak_onboarding"} == {"onboarding"}
+                    and all(w.startswith("welcome") for w in sig["onboarding"]))
+    return _found(_STATUS_WORDS, _normalise_text(f"{action} {offer}")) if only_welcome else []
+
+
+def _check_declared_intent(action: str, offer: str, intent: str) -> None:
+    """Refuse a declared intent that the action or offer text contradicts (the guard follows the intent).
+
+    A "welcome" into a tier or programme (:func:`_status_welcome`) is compatible with a declared retention or
+    development intent: the rule keeps that intent, and :attr:`ActionRule.kept_from_lapsed` keeps it from
+    lapsed customers as an onboarding rule is kept.
+    """
+    sig = _text_signals(action, offer)
+    if intent in _WELCOME_INTENTS and _status_welcome(action, offer):
+        return
     if intent not in NEW_CUSTOMER_INTENTS:
         strong = [i for i in _STRONG_WORDS if i in sig]
         if strong:
@@ -209,6 +242,9 @@ def _check_declared_intent(action: str, offer: str, intent: str) -> None:
                 f"({', '.join(map(repr, sig[strong[0]]))} in {offer!r}); onboarding and acquisition actions must never "
                 "reach lapsed customers, and the guard follows the declared intent: declare "
                 f"intent={strong[0]!r} with state='active', or reword the action and offer"
+                + (" (a welcome into a tier or programme, e.g. 'Welcome to the VIP tier', is accepted with "
+                   f"intent={_WELCOME_INTENTS[0]!r} or {_WELCOME_INTENTS[1]!r} and state='active')"
+                   if any(w.startswith("welcome") for w in sig.get("onboarding", [])) else "")
             )
     elif "reactivation" in sig:
         raise InputError(
@@ -296,7 +332,21 @@ class ActionRule:
         offer may also mention: "anniversary of your first purchase" is a
         win-back, and a declared intent wins over them), else ``"other"``
         with an :class:`~crm_analysis.exceptions.ActionIntentWarning` (the
-        rule is kept; declare its intent).
+        rule is kept; declare its intent). One wording is compatible with
+        a declared ``"retention"`` or ``"development"`` intent: a welcome
+        into a tier or programme, whose only new-customer word is
+        "welcome" and which names a status ("VIP", "tier", "loyalty",
+        "club", "upgrade", "gold", "platinum", "premium", "level", ...):
+        ``ActionRule("Upgrade", "Welcome to the VIP tier",
+        intent="retention", state="active")`` keeps its intent. A welcome
+        still reads as onboarding to a lapsed customer, so such a rule is
+        guarded as a new-customer rule (:attr:`kept_from_lapsed`): it must
+        have ``state="active"`` and name no lapsed segment
+        (:func:`validate_action_rules`), and customers of a lapsed segment
+        are held back from it. Without a declared intent the same words
+        read as onboarding; "Welcome! 10% off your first order", "new
+        customer discount", "intro offer" stay refused with any other
+        intent.
     state : {"active", "lapsed"} or None, default None
         Only customers in this state (see :class:`LapsePolicy`); ``None``: any.
     segments : tuple of str, optional
@@ -357,6 +407,20 @@ class ActionRule:
     def new_customer(self) -> bool:
         """Whether the rule is an onboarding or acquisition action."""
         return self.intent in NEW_CUSTOMER_INTENTS
+
+    @property
+    def welcome_words(self) -> list[str]:
+        """The "welcome" words of a rule of another intent (a welcome into a tier, e.g. "Welcome to the VIP tier"
+        with ``intent="retention"``); ``[]`` for an onboarding or acquisition rule and a text without them."""
+        if self.new_customer:
+            return []
+        return _text_signals(self.action, self.offer).get("onboarding", [])
+
+    @property
+    def kept_from_lapsed(self) -> bool:
+        """Whether the guard of new-customer actions applies: an onboarding or acquisition rule, or a rule worded
+        as a welcome whatever its declared intent (a lapsed customer reads a welcome as an onboarding offer)."""
+        return self.new_customer or bool(self.welcome_words)
 
     def matches(self, table: pd.DataFrame, *, segment_col: str = "segment") -> np.ndarray:
         """Boolean mask of the rows of ``table`` this rule matches (conditions, state and segments)."""
@@ -582,20 +646,23 @@ def validate_action_rules(
     if segment_names is not None:
         check_segment_names(rules, segment_names, policy=policy)
     for rule in rules:
-        if not rule.new_customer:
+        if not rule.kept_from_lapsed:
             continue
+        kind = (f"an {rule.intent} action" if rule.new_customer else
+                f"a {rule.intent} action worded as a welcome ({', '.join(map(repr, rule.welcome_words))}), which a "
+                "lapsed customer reads as an onboarding offer,")
         if rule.state != "active":
             raise InputError(
-                f"action rule {rule.action!r} is an {rule.intent} action but can reach lapsed customers "
+                f"action rule {rule.action!r} is {kind} but can reach lapsed customers "
                 f"(state={rule.state!r}): give it state='active', i.e. only customers with at most "
                 f"{policy.lapsed_days:g} days since the last purchase and P(alive) >= {policy.lapsed_p_alive:g}"
-                + _words_note(rule)
+                + (_words_note(rule) if rule.new_customer else "")
             )
         lapsed_named = sorted(set(rule.segments or ()) & set(policy.lapsed_segments))
         if lapsed_named:
             raise InputError(
-                f"action rule {rule.action!r} maps the lapsed segment(s) {lapsed_named} to an {rule.intent} "
-                "action; lapsed segments can never get onboarding or acquisition actions: remove them from its "
+                f"action rule {rule.action!r} maps the lapsed segment(s) {lapsed_named} to {kind.rstrip(',')}; "
+                "lapsed segments can never get onboarding or acquisition actions, nor a welcome: remove them from its "
                 "segments (or change the rule's intent and offer)"
             )
     return rules
@@ -796,7 +863,7 @@ def assign_actions(
     free = np.ones(n, dtype=bool)
     for i, rule in enumerate(rules, start=1):
         match = free & rule.matches(table, segment_col=segment_col)
-        if rule.new_customer:
+        if rule.kept_from_lapsed:
             barred = match & seg_lapsed
             held[barred] = [f"{h},{i}" if h else str(i) for h in held[barred]]
             match &= ~seg_lapsed

@@ -217,3 +217,81 @@ def test_findings_12u_f2_examples(action, offer):
     assert got == {"Lost": "Let go", "Hibernating": "Let go", "Champions": "Let go", "At Risk": "Let go",
                    "New": action}
     assert ActionRule("Let go", "none").intent == "none"  # read from the words, no warning
+
+
+# ---- a welcome into a tier with a declared intent (issue #12 polish, point 2) ----------------------------------
+# "Welcome to the VIP tier" with intent="retention" was refused ("reword"): "welcome" is a strong onboarding word.
+# A declared retention or development intent now wins where the only new-customer word is "welcome" and the text
+# names a status; the rule keeps its intent but is guarded as a new-customer rule (a lapsed customer reads a
+# welcome as an onboarding offer). Wordings with any other onboarding or acquisition word stay refused.
+_STATUS_PHRASES = [["vip", "tier"], ["gold", "status"], ["loyalty", "club"], ["platinum", "level"], ["premium"],
+                   ["elite", "member", "tier"], ["inner", "circle"], ["upgraded"]]
+
+
+@st.composite
+def _status_welcome(draw):
+    """(action, offer): "welcome" (any case, hyphen or plural) into a status, in the action, the offer or both."""
+    status = draw(_wording(_STATUS_PHRASES))
+    welcome = draw(st.sampled_from(["Welcome", "welcome", "WELCOME", "Welcome!", "welcome-"]))
+    text = draw(st.sampled_from([f"{welcome} to the {status}", f"{status}: {welcome}", f"{welcome} {status}"]))
+    return draw(st.sampled_from([("Upgrade", text), (text, "priority service"), (text, text)]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=_status_welcome(), intent=st.sampled_from(["retention", "development"]))
+def test_a_welcome_into_a_tier_keeps_a_declared_retention_intent_and_the_lapsed_guard(text, intent):
+    action, offer = text
+    rule = ActionRule(action, offer, {"clv_index": (1.5, None)}, intent=intent, state="active")
+    assert rule.intent == intent and rule.kept_from_lapsed and rule.welcome_words
+    assert validate_action_rules([rule, _letgo()])
+    # without state='active', or naming a lapsed segment: refused as a new-customer rule is, saying why
+    loose = ActionRule(action, offer, {}, intent=intent)
+    with pytest.raises(ValueError, match=rf"is a {intent} action worded as a welcome .*reads as an onboarding offer, "
+                                         r"but can reach lapsed customers.*give it state='active'"):
+        validate_action_rules([loose, _letgo()])
+    lost = ActionRule(action, offer, {}, intent=intent, state="active", segments=("Champions", "Lost"))
+    with pytest.raises(ValueError, match=r"maps the lapsed segment\(s\) \['Lost'\].*nor a welcome"):
+        validate_action_rules([lost, _letgo()])
+    # without a declared intent the words read as onboarding (findings_12u F2 unchanged)
+    assert ActionRule(action, offer, {}, state="active").intent == "onboarding"
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=_status_welcome(), intent=st.sampled_from(["reactivation", "none", "other"]))
+def test_a_welcome_into_a_tier_with_another_declared_intent_is_refused(text, intent):
+    with pytest.raises(ValueError, match=rf"declares intent='{intent}' but its text reads as onboarding"):
+        ActionRule(*text, {}, intent=intent)
+
+
+@pytest.mark.parametrize("offer", [
+    "Welcome! 10% off your first order",  # no status: an onboarding welcome
+    "Welcome to the VIP tier: 10% off your first order",  # a weak onboarding word besides the welcome
+    "Welcome to VIP, new customers",  # an acquisition word
+    "VIP intro offer", "Gold tier sign-up bonus", "Loyalty club starter kit", "Welcome pack", "New customer discount",
+])
+@pytest.mark.parametrize("intent", ["retention", "development"])
+def test_onboarding_wordings_stay_refused_with_a_retention_intent(offer, intent):
+    with pytest.raises(ValueError, match=rf"declares intent='{intent}' but its text reads as (onboarding|acquisition)"):
+        ActionRule("Offer", offer, {}, intent=intent, state="active")
+
+
+def test_a_welcome_into_a_tier_never_reaches_a_lapsed_segment_at_assignment():
+    """Active customers of a lapsed segment (by name: At Risk; by figures: a segment whose median days since the
+    last purchase exceed 365) are held back from the welcome; active customers of other segments get it, with the
+    declared intent; the lapsed customers fall through to the next rule."""
+    table = pd.DataFrame({
+        "segment": ["Champions", "Champions", "At Risk", "Lost", "Loyal", "Stale", "Stale", "Stale"],
+        "p_alive": [0.9, 0.95, 0.9, 0.2, 0.8, 0.9, 0.9, 0.9],
+        "days_since_last": [10, 40, 100, 700, 20, 100, 400, 500],
+        "revenue": [500, 400, 450, 300, 50, 400, 10, 10], "clv": [300, 250, 200, 1, 20, 260, 1, 1],
+    })
+    table["age_days"] = table["days_since_last"] + 100
+    rules = [ActionRule("Upgrade", "Welcome to the VIP tier", {"revenue_index": (1.0, None)}, intent="retention",
+                        state="active"),
+             ActionRule("Thank", "thank-you note", {}, intent="retention", state="active"), _letgo()]
+    out = assign_actions(customer_state(table), rules=rules)
+    got = out["action"].tolist()
+    assert got[:2] == ["Upgrade", "Upgrade"] and set(out["intent"][out["action"] == "Upgrade"]) == {"retention"}
+    assert got[2] == "Thank" and got[5] == "Thank"  # active, revenue above the mean, lapsed segment: held back
+    assert got[3] == "Let go" and got[4] == "Thank"  # lapsed by days and P(alive); below the mean revenue
+    assert out["held_back"].tolist()[2] == "1" and out["held_back"].tolist()[5] == "1"
