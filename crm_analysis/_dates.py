@@ -7,7 +7,7 @@ time zone, and whether a time of day is kept, dropped or refused.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -13,7 +13,7 @@ the columns it has and the fix; each module keeps its own exception type.
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import InputError, NotFittedError
+from crm_analysis.exceptions import InputError, NotFittedError, shown
 
 import math
 import numbers
@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
-    "shown",
     "renamed_keywords",
     "NotFittedAttributes",
     "check_columns",
@@ -67,39 +66,6 @@ class NotFittedAttributes:
                 alt = f" ({self._fit_alternatives})" if self._fit_alternatives else ""
                 raise NotFittedError(f"{cls}.{name} is not available: {cls} is not fitted yet: call fit() first{alt}")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with numpy numbers as Python numbers (also inside lists, tuples, dicts and arrays)."""
-    import numpy as np
-
-    if isinstance(value, (np.number, np.bool_)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if type(value) in (list, tuple):
-        return type(value)(_plain(v) for v in value)
-    if type(value) is dict:
-        return {_plain(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def shown(value: Any) -> str:
-    """How a user-facing message shows a value it quotes: ``repr`` with numpy numbers as plain numbers.
-
-    ``shown(np.float64(3.0))`` is ``"3.0"`` (``repr`` gives ``"np.float64(3.0)"`` with numpy 2), ``shown("W")`` is
-    ``"'W'"`` (a text keeps its quotes), ``shown([np.int64(1)])`` is ``"[1]"``.
-
-    Parameters
-    ----------
-    value : object
-        Any value; numpy numbers, and lists, tuples, dicts and arrays of them, are shown as Python's.
-
-    Returns
-    -------
-    str
-    """
-    return repr(_plain(value))
 
 
 def check_count(value: Any, name: str, *, minimum: int = 0, maximum: int | None = None, fix: str | None = None) -> int:

@@ -33,7 +33,7 @@ exception, so that every layer may use it.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, NotFoundError
 

@@ -196,3 +196,37 @@ class NotFittedError(CRMAnalysisError, RuntimeError, AttributeError):
     missing fit, and importing scikit-learn here would slow every import of
     the package; catch ``AttributeError`` to handle both.
     """
+
+
+# ---- how messages quote values ---------------------------------------------------------------------------
+def _plain(value: object) -> object:
+    """``value`` with numpy numbers as Python numbers (also inside lists, tuples, dicts and arrays)."""
+    import numpy as np  # here, not at the top: this leaf module imports nothing heavy
+
+    if isinstance(value, (np.number, np.bool_)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if type(value) in (list, tuple):
+        return type(value)(_plain(v) for v in value)
+    if type(value) is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def shown(value: object) -> str:
+    """How a user-facing message shows a value it quotes: ``repr`` with numpy numbers as plain numbers.
+
+    ``shown(np.float64(3.0))`` is ``"3.0"`` (``repr`` gives ``"np.float64(3.0)"`` with numpy 2), ``shown("W")`` is
+    ``"'W'"`` (a text keeps its quotes), ``shown([np.int64(1)])`` is ``"[1]"``.
+
+    Parameters
+    ----------
+    value : object
+        Any value; numpy numbers, and lists, tuples, dicts and arrays of them, are shown as Python's.
+
+    Returns
+    -------
+    str
+    """
+    return repr(_plain(value))

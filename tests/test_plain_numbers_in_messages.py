@@ -2,7 +2,7 @@
 
 With numpy 2, ``repr(np.float64(3.0))`` is ``"np.float64(3.0)"``: a message built with ``{value!r}`` told a user
 who passed a numpy number (a value read from a DataFrame, a mean) ``got np.float64(-3.0)``. Messages quote values
-through :func:`crm_analysis._validate.shown` (texts keep their quotes). Checked here on the family of checkers
+through :func:`crm_analysis.exceptions.shown` (texts keep their quotes). Checked here on the family of checkers
 with numpy scalars of every kind (hypothesis), and on the source: no quoted value in a message is a bare ``!r``
 of a value that can be a number.
 """
@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crm_analysis
-from crm_analysis._validate import check_count, check_counts, check_number, check_probability, check_seed, shown
+from crm_analysis._validate import check_count, check_counts, check_number, check_probability, check_seed
+from crm_analysis.exceptions import shown
 from crm_analysis.clv._validation import check_discount_rate, check_margin, check_times
 from crm_analysis.exceptions import InputError
 

@@ -32,7 +32,7 @@ check with its NBD fit, the result tables), measured in
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 import contextlib
 import math
@@ -869,10 +869,10 @@ class LikelihoodFitter(NotFittedAttributes):
             warnings.warn(
                 (f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite: these "
                  f"data do not identify (all) the parameters ({self._data_description()}). For you: "
-                 f"standard_errors_ and covariance_ are NaN (blank in the report tables), not_identified_ lists every "
-                 f"parameter and prediction intervals hold process uncertainty only; the estimates are still the "
-                 f"maximum found, so predictions that depend only on what the data determine may be usable, but the "
-                 f"parameter values themselves are not to be read as measured. "
+                 f"standard_errors_ and covariance_ are NaN ('not identified' in the report tables), not_identified_ "
+                 f"lists every parameter and prediction intervals hold process uncertainty only; the estimates "
+                 f"are still the maximum found, so predictions that depend only on what the data determine may be "
+                 f"usable, but the parameter values themselves are not to be read as measured. "
                  f"{_why_not_identified(free, values)}{self._few_data_note()}"
                  f"{self._singular_hessian_advice(free, values) or _SINGULAR_HESSIAN_ADVICE}"
                  if converged else

@@ -8,7 +8,7 @@ with counts (the likelihoods are evaluated on those).
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 import warnings
 

@@ -16,7 +16,7 @@ across customers. A customer is summarised by ``x`` (repeat transactions),
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import BoundaryWarning, InputError, InputTypeError
 

@@ -25,7 +25,7 @@ model reduces to the one without covariates.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 import warnings
 from collections.abc import Sequence

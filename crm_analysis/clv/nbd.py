@@ -20,7 +20,7 @@ factor ``T^x / x!``, which does not depend on the parameters); the recency
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 import warnings
 

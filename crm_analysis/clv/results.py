@@ -9,7 +9,7 @@ and a plain-dict form for saving and loading (:meth:`to_dict`,
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -6,7 +6,7 @@ parameter-recovery tests and :meth:`sample`). All randomness comes from
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -23,7 +23,7 @@ The function:
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import CRMAnalysisWarning, InputError, OperationError, SpendCorrelationWarning
 

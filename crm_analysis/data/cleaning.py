@@ -62,7 +62,7 @@ loaders (:func:`crm_analysis.data.load_online_retail`,
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError
 from crm_analysis._validate import check_columns

@@ -6,7 +6,7 @@ paths and user values are never pasted into SQL unquoted.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

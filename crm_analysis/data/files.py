@@ -36,7 +36,7 @@ frame, or the same error, on both paths:
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 import atexit
 import bz2

@@ -23,7 +23,7 @@ both paths.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 import re
 from dataclasses import dataclass

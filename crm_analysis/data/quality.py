@@ -6,7 +6,7 @@ headline figures.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns

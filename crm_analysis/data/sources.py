@@ -66,7 +66,7 @@ looks like to that check is one entry of ``_PROBES``.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, SourceNotFoundError
 

@@ -28,7 +28,7 @@ password replaced by ``***`` (:func:`mask_url`).
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -8,7 +8,7 @@ summarises the data (:mod:`crm_analysis.data.quality`); it produces
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 import dataclasses
 import os

@@ -9,7 +9,7 @@ zero prices, missing customers, ...) are the business of
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputTypeError
 

@@ -1,7 +1,7 @@
 """Axis labels with units and thousands separators for matplotlib charts."""
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -7,7 +7,7 @@ sentence the report shows, so the reader knows which periods are missing.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -26,7 +26,7 @@ the popularity ranking (counted: ``filled_by_popularity``).
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import NotFittedAttributes, check_columns

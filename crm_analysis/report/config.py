@@ -99,7 +99,7 @@ whose parameters cell declares them) also receives ``transactions_source`` and
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

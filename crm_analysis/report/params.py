@@ -13,7 +13,7 @@ infinite number.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 import ast
 import datetime as _dt

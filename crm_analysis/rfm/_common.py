@@ -5,7 +5,7 @@ from this module, never the other way round.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns

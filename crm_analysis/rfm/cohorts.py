@@ -11,7 +11,7 @@ larger than memory can be analysed with a connection that has a
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -20,7 +20,7 @@ the whole summary in one pandas frame:
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError
 from crm_analysis._validate import check_columns

@@ -22,7 +22,7 @@ where it is no public holiday) as ``closed_periods``.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

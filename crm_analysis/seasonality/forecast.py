@@ -9,7 +9,7 @@ hand-written STL+ETS model (``periods``, ``robust``, ``interval``,
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError
 

@@ -177,7 +177,7 @@ to 157 room-nights in a 120-room hotel (issue #18, round fc18c).
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError
 

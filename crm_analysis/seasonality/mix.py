@@ -16,7 +16,7 @@ interpolated values are not observations).
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, InputTypeError, NotFoundError
 

@@ -39,7 +39,7 @@ the hotel's capacity, or the most sold on a night).
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.data.booking_records import check_booking_records
 from crm_analysis.exceptions import InputError

@@ -29,7 +29,7 @@ the calendar, rows with missing dates, ...) are counted by reason in
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, NotFoundError
 

@@ -8,7 +8,7 @@ that needs ``forecasts.parquet`` (:mod:`crm_analysis.steps`).
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -19,7 +19,7 @@ infinite values always raise.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

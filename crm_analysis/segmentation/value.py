@@ -32,7 +32,7 @@ not count. The number moved is reported.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
 from crm_analysis.exceptions import InputError

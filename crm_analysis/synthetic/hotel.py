@@ -61,7 +61,7 @@ the day-level demand shock and the per-segment price elasticities of demand.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, NotFoundError
 

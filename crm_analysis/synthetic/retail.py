@@ -29,7 +29,7 @@ so the BTYD and spend truths do not change.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

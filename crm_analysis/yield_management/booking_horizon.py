@@ -18,7 +18,7 @@ the cancellation test set (bookings made from ``cutoff``, arriving by
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError, OperationError
 

@@ -15,7 +15,7 @@ In this package arrays are 0-based: ``protection_levels[k]`` is ``y_{k+1}``,
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

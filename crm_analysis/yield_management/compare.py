@@ -10,7 +10,7 @@ of FCFS, EMSR-b and DP), and aggregates afterwards; its
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -21,7 +21,7 @@ the mass of ``D >= capacity`` is lumped at ``capacity`` without any error
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

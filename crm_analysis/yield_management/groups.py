@@ -17,7 +17,7 @@ sum of the bid prices of the nights it uses.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

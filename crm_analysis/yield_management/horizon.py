@@ -36,7 +36,7 @@ candidate); it is called here, not re-implemented.
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 from crm_analysis._validate import check_columns

@@ -32,7 +32,7 @@ with cancelled rooms not resold, it is ``stayed / (stayed + no_show + cancelled)
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

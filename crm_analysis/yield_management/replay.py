@@ -51,7 +51,7 @@ revenue is the rate times rooms times nights of the shown bookings
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -49,7 +49,7 @@ With no booking on hand the limits are the binomial ones of
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

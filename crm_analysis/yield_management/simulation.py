@@ -20,7 +20,7 @@ while more than ``y_{j-1}`` rooms are left (``y_0 = 0``).
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

@@ -21,7 +21,7 @@ Defaults that are decisions, stated here once:
 """
 
 from __future__ import annotations
-from crm_analysis._validate import shown
+from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import InputError
 

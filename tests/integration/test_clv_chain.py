@@ -62,7 +62,8 @@ def test_model_choice_is_the_lowest_holdout_rmse_and_reaches_the_actions(auto_ru
     label = choice["chosen_label"]
     heads = _heads(auto_run)
     assert heads["rfm_clv"]["purchase_model"] == label
-    assert heads["segmentation"]["p_alive_model"] == label
+    assert params["whole_period"][choice["chosen"]]["boundary"] is None  # an interior fit: the plain label
+    assert heads["segmentation"]["p_alive_model"] == label == params["p_alive_model"]
     table_clv = pd.read_parquet(auto_run / "artifacts" / "clv.parquet")
     assert set(table_clv["p_alive_model"]) == {label}
     assert heads["rfm_clv"]["mean_p_alive"] == pytest.approx(table_clv["p_alive"].mean())
