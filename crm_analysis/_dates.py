@@ -7,9 +7,8 @@ time zone, and whether a time of day is kept, dropped or refused.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import datetime as _dt
 import re

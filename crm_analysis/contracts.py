@@ -33,9 +33,8 @@ exception, so that every layer may use it.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, NotFoundError
+from crm_analysis.exceptions import InputError, NotFoundError, shown
 
 import dataclasses
 import math

@@ -23,10 +23,9 @@ Both score intervals come from statsmodels
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 from crm_analysis._validate import check_columns
 
 import math

@@ -22,6 +22,7 @@ not see.
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords

@@ -32,9 +32,8 @@ for a random order, positive when the score puts the movable customers first.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 from crm_analysis._validate import NotFittedAttributes, check_columns, renamed_keyword
 
 from dataclasses import dataclass

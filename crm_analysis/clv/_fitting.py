@@ -32,6 +32,7 @@ check with its NBD fit, the result tables), measured in
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 import contextlib

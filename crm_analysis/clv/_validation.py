@@ -8,11 +8,10 @@ with counts (the likelihoods are evaluated on those).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 import warnings
 
-from crm_analysis.exceptions import CRMAnalysisWarning, InputError
+from crm_analysis.exceptions import CRMAnalysisWarning, InputError, shown
 from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence

@@ -9,6 +9,7 @@ names it exported before the split are still importable from here.
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 import contextlib

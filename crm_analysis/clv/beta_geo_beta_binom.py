@@ -16,9 +16,8 @@ across customers. A customer is summarised by ``x`` (repeat transactions),
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import BoundaryWarning, InputError, InputTypeError
+from crm_analysis.exceptions import BoundaryWarning, InputError, InputTypeError, shown
 
 import warnings
 from typing import Any

@@ -25,7 +25,6 @@ model reduces to the one without covariates.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 import warnings
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from crm_analysis.exceptions import BoundaryWarning, IdentificationWarning, InputError, InputTypeError
+from crm_analysis.exceptions import BoundaryWarning, IdentificationWarning, InputError, InputTypeError, shown
 from crm_analysis._validate import check_columns
 
 from ._hyp import log_pnbd_interval

@@ -33,9 +33,8 @@ reports for each customer the probability it actually holds
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, InputTypeError, OperationError
+from crm_analysis.exceptions import InputError, InputTypeError, OperationError, shown
 from crm_analysis._validate import check_columns
 
 from dataclasses import dataclass

@@ -20,11 +20,10 @@ factor ``T^x / x!``, which does not depend on the parameters); the recency
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 import warnings
 
-from crm_analysis.exceptions import ConvergenceWarning, InputError
+from crm_analysis.exceptions import ConvergenceWarning, InputError, shown
 
 import numpy as np
 import pandas as pd

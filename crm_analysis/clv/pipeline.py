@@ -15,9 +15,8 @@ with the Gamma-Gamma population mean spend: the spend rule of
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 from crm_analysis._validate import check_columns, check_count, check_number
 
 from dataclasses import dataclass, field

@@ -9,9 +9,8 @@ and a plain-dict form for saving and loading (:meth:`to_dict`,
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import math
 from collections.abc import Mapping

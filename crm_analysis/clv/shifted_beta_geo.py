@@ -22,9 +22,8 @@ period in which a customer cancels (``T = 1`` at the first renewal):
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence

@@ -6,9 +6,8 @@ parameter-recovery tests and :meth:`sample`). All randomness comes from
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import numpy as np
 import pandas as pd

@@ -23,9 +23,8 @@ The function:
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import CRMAnalysisWarning, InputError, OperationError, SpendCorrelationWarning
+from crm_analysis.exceptions import CRMAnalysisWarning, InputError, OperationError, SpendCorrelationWarning, shown
 
 import dataclasses
 import math

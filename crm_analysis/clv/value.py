@@ -41,9 +41,8 @@ valuing such customers raises ``ValueError``.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 from crm_analysis._validate import check_columns, check_count, check_number
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
 

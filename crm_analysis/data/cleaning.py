@@ -62,9 +62,8 @@ loaders (:func:`crm_analysis.data.load_online_retail`,
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis.exceptions import InputError, InputTypeError, shown
 from crm_analysis._validate import check_columns
 
 from crm_analysis import _json as strict_json

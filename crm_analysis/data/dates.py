@@ -37,6 +37,7 @@ Parameters (``as_of``, ``observation_end``, ...) are parsed by
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 import re

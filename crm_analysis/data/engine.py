@@ -6,9 +6,8 @@ paths and user values are never pasted into SQL unquoted.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import os
 import threading

@@ -36,6 +36,7 @@ frame, or the same error, on both paths:
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 import atexit

@@ -41,9 +41,8 @@ lazy) and CSV files in encodings other than UTF-8 from a UTF-8 copy.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, InputTypeError, SourceNotFoundError
+from crm_analysis.exceptions import InputError, InputTypeError, SourceNotFoundError, shown
 
 import glob as _glob
 import os

@@ -23,6 +23,7 @@ both paths.
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 import re

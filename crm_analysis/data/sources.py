@@ -66,9 +66,8 @@ looks like to that check is one entry of ``_PROBES``.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, SourceNotFoundError
+from crm_analysis.exceptions import InputError, SourceNotFoundError, shown
 
 import os
 import warnings

@@ -28,9 +28,8 @@ password replaced by ``***`` (:func:`mask_url`).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import contextlib
 import logging

@@ -8,7 +8,6 @@ summarises the data (:mod:`crm_analysis.data.quality`); it produces
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 import dataclasses
 import os
@@ -20,7 +19,7 @@ import pandas as pd
 
 from crm_analysis._dates import parse_date
 from crm_analysis._validate import check_seed
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from . import quality
 from .cleaning import (

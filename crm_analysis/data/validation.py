@@ -9,9 +9,8 @@ zero prices, missing customers, ...) are the business of
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputTypeError
+from crm_analysis.exceptions import InputTypeError, shown
 
 import re
 import warnings

@@ -26,9 +26,8 @@ contracts are :data:`crm_analysis.contracts.CUSTOMER_PROFIT` etc.,
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, SourceNotFoundError
+from crm_analysis.exceptions import InputError, SourceNotFoundError, shown
 from crm_analysis._validate import check_columns, check_seed, renamed_keys, renamed_names
 
 import math

@@ -1,9 +1,8 @@
 """Axis labels with units and thousands separators for matplotlib charts."""
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import re
 from typing import Any

@@ -7,9 +7,8 @@ sentence the report shows, so the reader knows which periods are missing.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from dataclasses import dataclass
 

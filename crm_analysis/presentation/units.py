@@ -8,9 +8,8 @@ that the currency's ISO 4217 minor unit (cents; none for JPY; 3 digits for KWD).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import math
 import re

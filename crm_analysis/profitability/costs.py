@@ -23,9 +23,8 @@ frame (the lines the data-quality step dropped as returns).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 from crm_analysis._validate import check_columns
 
 import math

@@ -17,10 +17,9 @@ is given in money and every share is NaN (said in the notes).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from dataclasses import dataclass, field
 

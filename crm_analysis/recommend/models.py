@@ -26,9 +26,8 @@ the popularity ranking (counted: ``filled_by_popularity``).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 from crm_analysis._validate import NotFittedAttributes, check_columns
 
 from collections.abc import Sequence

@@ -54,6 +54,7 @@ Log lines go to stderr and, for ``report``, to ``<run>/run.log``.
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 import argparse

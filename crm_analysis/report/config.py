@@ -99,9 +99,8 @@ whose parameters cell declares them) also receives ``transactions_source`` and
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import copy
 import datetime as _dt

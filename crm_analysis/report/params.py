@@ -13,6 +13,7 @@ infinite number.
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 import ast

@@ -11,9 +11,8 @@ larger than memory can be analysed with a connection that has a
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -20,9 +20,8 @@ the whole summary in one pandas frame:
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis.exceptions import InputError, InputTypeError, shown
 from crm_analysis._validate import check_columns
 
 import os

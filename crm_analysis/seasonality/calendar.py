@@ -22,9 +22,8 @@ where it is no public holiday) as ``closed_periods``.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass

@@ -28,6 +28,7 @@ Guards (all raise ``ValueError`` with the reason, or warn with a
 """
 
 from __future__ import annotations
+
 from crm_analysis.exceptions import shown
 
 from crm_analysis.exceptions import DroppedPeriodWarning, InputError, InputTypeError, NotFoundError, OperationError

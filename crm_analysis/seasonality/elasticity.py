@@ -27,9 +27,8 @@ Staiger & Stock 1997).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import warnings
 from collections.abc import Sequence

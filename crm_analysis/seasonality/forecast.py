@@ -9,9 +9,8 @@ hand-written STL+ETS model (``periods``, ``robust``, ``interval``,
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis.exceptions import InputError, InputTypeError, shown
 
 import warnings
 

@@ -177,9 +177,8 @@ to 157 room-nights in a 120-room hotel (issue #18, round fc18c).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, InputTypeError
+from crm_analysis.exceptions import InputError, InputTypeError, shown
 
 import warnings
 from collections.abc import Sequence

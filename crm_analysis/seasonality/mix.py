@@ -16,9 +16,8 @@ interpolated values are not observations).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, InputTypeError, NotFoundError
+from crm_analysis.exceptions import InputError, InputTypeError, NotFoundError, shown
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal

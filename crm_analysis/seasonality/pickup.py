@@ -39,10 +39,9 @@ the hotel's capacity, or the most sold on a night).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 from crm_analysis.data.booking_records import check_booking_records
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from dataclasses import dataclass, field
 

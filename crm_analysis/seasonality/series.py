@@ -29,9 +29,8 @@ the calendar, rows with missing dates, ...) are counted by reason in
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, NotFoundError
+from crm_analysis.exceptions import InputError, NotFoundError, shown
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field

@@ -8,9 +8,8 @@ that needs ``forecasts.parquet`` (:mod:`crm_analysis.steps`).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import typing
 from collections.abc import Mapping

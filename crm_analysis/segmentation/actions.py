@@ -63,9 +63,8 @@ segment; :func:`export_action_table` writes the CSV files for campaign tools.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import ActionIntentWarning, InputError, OperationError
+from crm_analysis.exceptions import ActionIntentWarning, InputError, OperationError, shown
 from crm_analysis._validate import check_columns, check_number
 
 import difflib

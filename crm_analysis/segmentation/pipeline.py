@@ -15,9 +15,8 @@ P(alive) of the purchase model named in the CLV table; see
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, InputTypeError, OperationError
+from crm_analysis.exceptions import InputError, InputTypeError, OperationError, shown
 from crm_analysis._validate import check_seed
 
 from collections.abc import Sequence

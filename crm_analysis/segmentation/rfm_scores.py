@@ -39,10 +39,9 @@ rules (:func:`default_segment_rules`, for ``bins=5``; ranges rescaled for other
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import math
 from collections.abc import Sequence

@@ -32,10 +32,9 @@ not count. The number moved is reported.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import warnings
 from collections.abc import Mapping

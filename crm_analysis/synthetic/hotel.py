@@ -61,9 +61,8 @@ the day-level demand shock and the per-segment price elasticities of demand.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, NotFoundError
+from crm_analysis.exceptions import InputError, NotFoundError, shown
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace

@@ -29,9 +29,8 @@ so the BTYD and spend truths do not change.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field

@@ -18,9 +18,8 @@ the cancellation test set (bookings made from ``cutoff``, arriving by
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, OperationError
+from crm_analysis.exceptions import InputError, OperationError, shown
 
 from dataclasses import dataclass, field
 from typing import Any

@@ -43,9 +43,8 @@ AUC, the Brier score and the calibration table on a test set.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError, NotFittedError
+from crm_analysis.exceptions import InputError, NotFittedError, shown
 from crm_analysis._validate import NotFittedAttributes, check_columns, check_count, renamed_names
 
 from collections.abc import Iterable, Sequence

@@ -15,9 +15,8 @@ In this package arrays are 0-based: ``protection_levels[k]`` is ``y_{k+1}``,
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field

@@ -10,9 +10,8 @@ of FCFS, EMSR-b and DP), and aggregates afterwards; its
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING

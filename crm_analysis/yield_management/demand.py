@@ -21,9 +21,8 @@ the mass of ``D >= capacity`` is lumped at ``capacity`` without any error
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Sequence
 from typing import Any

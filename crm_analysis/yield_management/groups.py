@@ -17,9 +17,8 @@ sum of the bid prices of the nights it uses.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

@@ -36,9 +36,8 @@ candidate); it is called here, not re-implemented.
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 from crm_analysis._validate import check_columns
 
 from collections.abc import Sequence

@@ -32,9 +32,8 @@ with cancelled rooms not resold, it is ``stayed / (stayed + no_show + cancelled)
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING

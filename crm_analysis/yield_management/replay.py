@@ -51,9 +51,8 @@ revenue is the rate times rooms times nights of the shown bookings
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field

@@ -9,9 +9,8 @@ random from the season (a mixture over its dates).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Sequence
 

@@ -49,9 +49,8 @@ With no booking on hand the limits are the binomial ones of
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field

@@ -20,9 +20,8 @@ while more than ``y_{j-1}`` rooms are left (``y_0 = 0``).
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

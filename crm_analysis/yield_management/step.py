@@ -21,9 +21,8 @@ Defaults that are decisions, stated here once:
 """
 
 from __future__ import annotations
-from crm_analysis.exceptions import shown
 
-from crm_analysis.exceptions import InputError
+from crm_analysis.exceptions import InputError, shown
 
 import math
 from dataclasses import dataclass, field
