@@ -14,6 +14,8 @@ from scipy import optimize, special, stats
 
 __all__ = [
     "bgnbd_loglik_rows",
+    "distinct_rows",
+    "findings_data",
     "common_dropout_loglik_rows",
     "limit_model_loglik_mp",
     "gamma_gamma_loglik_rows",
@@ -265,6 +267,29 @@ def pareto_nbd_findings_set(rng: np.random.Generator, n: int, seed: int, s_range
     beta = float(np.exp(rng.uniform(*np.log(beta_range))))
     d = simulate_pareto_nbd(r, alpha, s, beta, n_customers=n, T=T, seed=seed)[["frequency", "recency", "T"]]
     return d, (r, alpha, s, beta)
+
+
+_FINDINGS_KINDS = {  # kind: (s range, beta range, customers drawn from [500, 800, 1500, 2500] or U{100..300})
+    "pn": ((0.005, 0.1), (1e-8, 5.0), True),  # findings_12s
+    "pnL": ((0.05, 0.3), (1e-12, 1e-3), True),  # findings_12v
+    "pnS": ((0.005, 0.1), (1e-8, 5.0), False),  # findings_12v
+    "pnM": ((0.3, 1.0), (1e-12, 1e-3), True),  # pnprof (issue #12)
+}
+
+
+def findings_data(kind: str, seed: int):
+    """The findings' ``gen(kind, seed)`` for ``kind`` in ``pn``, ``pnL``, ``pnS``, ``pnM``: ``n`` drawn from
+    ``default_rng(seed)`` first, then :func:`pareto_nbd_findings_set`; ``(frequency, recency, T)`` and the truth."""
+    s_range, beta_range, large = _FINDINGS_KINDS[kind]
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([500, 800, 1500, 2500])) if large else int(rng.integers(100, 301))
+    return pareto_nbd_findings_set(rng, n, seed, s_range, beta_range)
+
+
+def distinct_rows(d) -> tuple[np.ndarray, ...]:
+    """The distinct ``(frequency, recency, T)`` rows of ``d`` as float arrays and their counts (float weights)."""
+    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
+    return (*rows.T, w.astype(float))
 
 
 def check_not_significant_note(text: str, best: float, ll_kept: float, ll_two_point: float | None = None) -> None:

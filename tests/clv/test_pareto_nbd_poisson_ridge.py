@@ -1,12 +1,13 @@
 """Pareto/NBD: fits kept below a higher maximum on the Poisson ridge / at a tiny ``beta^s`` (issue #12, pnprof).
 
 Data: the findings generators ``pnL`` (``s`` log-U(0.05, 0.3)) and ``pnM`` (``s`` log-U(0.3, 1)), both with a tiny
-``beta`` log-U(1e-12, 1e-3) (``pareto_nbd_findings_set`` after ``n`` drawn from ``[500, 800, 1500, 2500]``),
-regenerated from their seeds. The higher points were found by pnprof's profile over ``c = log beta^s`` (a 3-D
-L-BFGS per ``c`` on a grid, then a 4-D polish; /work/notes/pnprof_study ``cprof.py``, ``cprof2.py``), re-found and
-pinned by pnprof2. Most lie on the "Poisson ridge" (``r`` in the thousands, ``r / alpha`` fixed: purchase rates hardly
-vary) with ``beta^s`` from 1e-4 to 0.02 (a share of the customers drops out at once); along that ridge the
-likelihood is flat to 1e-7 in ``r``, so only the log-likelihood is pinned, not the point.
+``beta`` log-U(1e-12, 1e-3) (``findings_data``: ``pareto_nbd_findings_set`` after ``n`` drawn from
+``[500, 800, 1500, 2500]``), regenerated from their seeds. The higher points were found by pnprof's profile over
+``c = log beta^s`` (a 3-D L-BFGS per ``c`` on a grid, then a 4-D polish; /work/notes/pnprof_study ``cprof.py``,
+``cprof2.py``), re-found and pinned by pnprof2. Most lie on the "Poisson ridge" (``r`` in the thousands,
+``r / alpha`` fixed: purchase rates hardly vary) with ``beta^s`` from 1e-4 to 0.02 (a share of the customers drops
+out at once). The ridge is nearly flat in ``r`` (pnL 1682: ``r = 4e12`` for pnprof, ``r = 2.6e3`` here, both
+-182.6242), so only the log-likelihood is compared, not the point.
 
 Reference: the independent likelihood in mpmath at 30 digits (``pareto_nbd_loglik_mp``, the integral over the
 dropout time by tanh-sinh quadrature; not the package's hypergeometric code): the double-precision oracle
@@ -20,26 +21,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
-from clv_likelihood_oracles import pareto_nbd_findings_set, pareto_nbd_loglik, pareto_nbd_loglik_mp
+from clv_likelihood_oracles import distinct_rows, findings_data, pareto_nbd_loglik, pareto_nbd_loglik_mp
 
 from crm_analysis.clv import ParetoNBDModel
-
-_S_RANGES = {"pnL": (0.05, 0.3), "pnM": (0.3, 1.0)}
-
-
-def _gen(kind: str, seed: int) -> pd.DataFrame:
-    """The findings' ``gen(kind, seed)`` for ``pnL`` and ``pnM``."""
-    rng = np.random.default_rng(seed)
-    return pareto_nbd_findings_set(rng, int(rng.choice([500, 800, 1500, 2500])), seed, _S_RANGES[kind],
-                                   (1e-12, 1e-3))[0]
-
-
-def _rows(d: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    return (*rows.T, w.astype(float))
-
 
 _GAP = ("the fit stays in the moderate-r basin: no screen reaches the Poisson-ridge / tiny beta^s basin within the "
         "CDNOW speed budget (issue #12; pnprof's c-profile finds it at 3-4x the fit's cost)")
@@ -73,7 +58,7 @@ def test_higher_points_are_higher_in_mpmath(kind, seed, ll_main, point, ll_point
     0.234, 1700 1.934, 1709 0.031; pnM 1603 1.881, 1646 1.862. The package's likelihood there agrees within 1e-6;
     the double-precision oracle too where ``r < 100`` (at ``r ~ 1e4`` it still agrees to ~1e-7, but at pnprof's
     ``r = 4e12`` point of pnL 1682 its ``gammaln`` cancellation puts it 8 below, hence mpmath for the ridge)."""
-    x, t_x, T, w = _rows(_gen(kind, seed))
+    x, t_x, T, w = distinct_rows(findings_data(kind, seed)[0])
     ll_mp = pareto_nbd_loglik_mp(point, x, t_x, T, w, dps=30)
     assert ll_mp == pytest.approx(ll_point, abs=1e-6)
     assert ll_mp > ll_main + 0.03
@@ -96,5 +81,5 @@ def test_fit_reaches_the_higher_maximum(kind, seed, ll_main, point, ll_point):
     test its warning here instead."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = ParetoNBDModel().fit(_gen(kind, seed))
+        m = ParetoNBDModel().fit(findings_data(kind, seed)[0])
     assert m.log_likelihood_ >= ll_point - 1e-4, (m.log_likelihood_, ll_main)

@@ -21,7 +21,7 @@ import pytest
 from clv_likelihood_oracles import (
     check_not_significant_note,
     nbd_max,
-    pareto_nbd_findings_set,
+    findings_data,
     pareto_nbd_loglik,
     pareto_nbd_unbounded_max,
     zero_inflated_nbd_max,
@@ -39,8 +39,7 @@ def _draws(seed: int) -> tuple[np.random.Generator, int, np.ndarray]:
 
 def _pn(seed: int) -> tuple[pd.DataFrame, tuple[float, ...]]:
     """findings_12s ``pn(s)``: Pareto/NBD data, s log-U(0.005, 0.1), beta log-U(1e-8, 5); with the true parameters."""
-    rng = np.random.default_rng(seed)
-    return pareto_nbd_findings_set(rng, int(rng.choice([500, 800, 1500, 2500])), seed, (0.005, 0.1), (1e-8, 5))
+    return findings_data("pn", seed)
 
 
 def _zi(seed: int) -> pd.DataFrame:

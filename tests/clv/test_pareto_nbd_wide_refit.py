@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from clv_likelihood_oracles import (
     check_not_significant_note,
-    pareto_nbd_findings_set,
+    distinct_rows,
+    findings_data,
     pareto_nbd_loglik,
     pareto_nbd_unbounded_max,
 )
@@ -29,15 +30,10 @@ from crm_analysis.clv import BoundaryWarning, ParetoNBDModel
 
 def _gen(kind: str, seed: int) -> tuple[pd.DataFrame, tuple[float, ...]]:
     """findings_12v ``gen(kind, seed)`` for ``pnL`` and ``pnS``; with the true parameters."""
-    rng = np.random.default_rng(seed)
-    if kind == "pnL":
-        return pareto_nbd_findings_set(rng, int(rng.choice([500, 800, 1500, 2500])), seed, (0.05, 0.3), (1e-12, 1e-3))
-    return pareto_nbd_findings_set(rng, int(rng.integers(100, 301)), seed, (0.005, 0.1), (1e-8, 5))
+    return findings_data(kind, seed)
 
 
-def _rows(d: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    return (*rows.T, w.astype(float))
+_rows = distinct_rows
 
 
 def _fit(d: pd.DataFrame, **kwargs) -> tuple[ParetoNBDModel, list]:
