@@ -1,0 +1,85 @@
+"""Pareto/NBD: fits kept below a higher maximum on the Poisson ridge / at a tiny ``beta^s`` (issue #12, pnprof).
+
+Data: the findings generators ``pnL`` (``s`` log-U(0.05, 0.3)) and ``pnM`` (``s`` log-U(0.3, 1)), both with a tiny
+``beta`` log-U(1e-12, 1e-3) (``findings_data``: ``pareto_nbd_findings_set`` after ``n`` drawn from
+``[500, 800, 1500, 2500]``), regenerated from their seeds. The higher points were found by pnprof's profile over
+``c = log beta^s`` (a 3-D L-BFGS per ``c`` on a grid, then a 4-D polish; /work/notes/pnprof_study ``cprof.py``,
+``cprof2.py``), re-found and pinned by pnprof2. Most lie on the "Poisson ridge" (``r`` in the thousands,
+``r / alpha`` fixed: purchase rates hardly vary) with ``beta^s`` from 1e-4 to 0.02 (a share of the customers drops
+out at once). The ridge is nearly flat in ``r`` (pnL 1682: ``r = 4e12`` for pnprof, ``r = 2.6e3`` here, both
+-182.6242), so only the log-likelihood is compared, not the point.
+
+Reference: the independent likelihood in mpmath at 30 digits (``pareto_nbd_loglik_mp``, the integral over the
+dropout time by tanh-sinh quadrature; not the package's hypergeometric code): the double-precision oracle
+``pareto_nbd_loglik`` loses ``log10 r`` digits in ``gammaln(r + x) - gammaln(r)`` at ``r ~ 1e12``.
+The fit does not reach these points yet (main e9e63dd; a screen for the basin costing <= 2 likelihood evaluations on
+CDNOW / Online Retail is not found): the fit tests are ``xfail(strict=True)``, so a fix shows as XPASS.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from clv_likelihood_oracles import distinct_rows, findings_data, pareto_nbd_loglik, pareto_nbd_loglik_mp
+
+from crm_analysis.clv import ParetoNBDModel
+
+_GAP = ("the fit stays in the moderate-r basin: no screen reaches the Poisson-ridge / tiny beta^s basin within the "
+        "CDNOW speed budget (issue #12; pnprof's c-profile finds it at 3-4x the fit's cost)")
+
+# (kind, seed, main e9e63dd's log-likelihood, the higher point (r, alpha, s, beta), its log-likelihood in mpmath)
+_CASES = [
+    ("pnL", 1652, -364.2295224, (0.7339488796847614, 1.8121926482769095, 0.2034670707494975, 2.5240100609382703e-09),
+     -363.0860037),
+    ("pnL", 1682, -183.5928352, (2639.4981180194122, 24315.027385502923, 0.5181330466340116, 0.0005226496632189186),
+     -182.6242206),
+    ("pnL", 1692, -150.9397611, (3530.16069064439, 51051.85139595505, 0.15924088815528634, 1.128028779557498e-12),
+     -150.7058390),
+    ("pnL", 1700, -121.6954979, (6775.625706896831, 15057.546432248817, 0.400649298544731, 3.7220335890241056e-05),
+     -119.7613580),
+    ("pnL", 1709, -68.7832083, (4.433848727621167, 80.81964190812363, 0.2209049735598786, 2.1856418359182822e-10),
+     -68.7526911),
+    ("pnM", 1603, -21.5258190, (9141.38419976984, 2476.1177142493957, 0.4934486802410862, 1.0524467592861265e-07),
+     -19.6450799),
+    ("pnM", 1646, -45.9590652, (17480.929389857178, 28092.54553813764, 0.3814414930775999, 2.6883311374202476e-07),
+     -44.0970368),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind, seed, ll_main, point, ll_point", [
+    pytest.param(*case, id=f"{case[0]}-{case[1]}") for case in _CASES
+])
+def test_higher_points_are_higher_in_mpmath(kind, seed, ll_main, point, ll_point):
+    """Each pinned point's log-likelihood in mpmath (30 digits) is the pinned value (1e-6), above main's fit by the gap
+    pnprof reported: pnL 1652 1.144, 1682 0.969 (``r`` 4e12 there; 2.6e3 here, the same height on the ridge), 1692
+    0.234, 1700 1.934, 1709 0.031; pnM 1603 1.881, 1646 1.862. The package's likelihood there agrees within 1e-6;
+    the double-precision oracle too where ``r < 100`` (at ``r ~ 1e4`` it still agrees to ~1e-7, but at pnprof's
+    ``r = 4e12`` point of pnL 1682 its ``gammaln`` cancellation puts it 8 below, hence mpmath for the ridge)."""
+    x, t_x, T, w = distinct_rows(findings_data(kind, seed)[0])
+    ll_mp = pareto_nbd_loglik_mp(point, x, t_x, T, w, dps=30)
+    assert ll_mp == pytest.approx(ll_point, abs=1e-6)
+    assert ll_mp > ll_main + 0.03
+    m = ParetoNBDModel()
+    assert m._weighted_loglik(np.log(np.asarray(point, float)), m._prepare(x, t_x, T), w)[0] == pytest.approx(
+        ll_mp, abs=1e-6)
+    if point[0] < 100.0:
+        assert pareto_nbd_loglik(point, x, t_x, T, w) == pytest.approx(ll_mp, abs=1e-7)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind, seed, ll_main, point, ll_point", [
+    pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason=_GAP), id=f"{case[0]}-{case[1]}")
+    for case in _CASES
+])
+def test_fit_reaches_the_higher_maximum(kind, seed, ll_main, point, ll_point):
+    """The fit reaches the higher point's log-likelihood (``ll_point``, checked in mpmath by
+    ``test_higher_points_are_higher_in_mpmath``) within 1e-4 (main e9e63dd stays at ``ll_main``, shown on
+    failure). A fix makes these XPASS (strict: the suite then fails until the mark goes); a fix that only warns should
+    test its warning here instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ParetoNBDModel().fit(findings_data(kind, seed)[0])
+    assert m.log_likelihood_ >= ll_point - 1e-4, (m.log_likelihood_, ll_main)
