@@ -46,6 +46,9 @@ _CASES = [
     ("pnM", 1646, -45.9590652, (17480.929389857178, 28092.54553813764, 0.3814414930775999, 2.6883311374202476e-07),
      -44.0970368),
 ]
+# reached since the limits fitted inside the full fit also start from their own starts (base._fit_limit_model, tpfit):
+# the fit then ends at pnL 1709's higher interior maximum (measured, mechanism not traced)
+_REACHED = {("pnL", 1709)}
 
 
 @pytest.mark.slow
@@ -71,7 +74,8 @@ def test_higher_points_are_higher_in_mpmath(kind, seed, ll_main, point, ll_point
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind, seed, ll_main, point, ll_point", [
-    pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason=_GAP), id=f"{case[0]}-{case[1]}")
+    pytest.param(*case, marks=[] if case[:2] in _REACHED else pytest.mark.xfail(strict=True, reason=_GAP),
+                 id=f"{case[0]}-{case[1]}")
     for case in _CASES
 ])
 def test_fit_reaches_the_higher_maximum(kind, seed, ll_main, point, ll_point):
