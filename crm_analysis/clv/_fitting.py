@@ -33,8 +33,6 @@ check with its NBD fit, the result tables), measured in
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import shown
-
 import contextlib
 import math
 import warnings
@@ -52,6 +50,7 @@ from crm_analysis.exceptions import (
     HessianWarning,
     IdentificationWarning,
     InputError,
+    shown,
 )
 
 from .results import FitResult

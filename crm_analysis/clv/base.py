@@ -10,8 +10,6 @@ names it exported before the split are still importable from here.
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import shown
-
 import contextlib
 import copy
 import dataclasses
@@ -27,18 +25,25 @@ import pandas as pd
 
 from crm_analysis.exceptions import (
     BoundaryWarning,
+    ConvergenceWarning,
     CRMAnalysisWarning,
     HessianWarning,
     IdentificationWarning,
     InputError,
     NotFittedError,
     OperationError,
+    shown,
 )
 
 from ._fitting import LikelihoodFitter, ModelFitError, _RidgeReached, wdot
 from ._validation import TransactionData, check_transaction_data, collapse_rows, data_moments
 from ._validation import as_weights as _as_weights
 from .results import FitResult
+
+# a limit model's own warnings, kept as text in its fit_warnings_ and re-issued by the full fit, keep their class
+# (findings_12z F4: a limit's ConvergenceWarning came out as a plain CRMAnalysisWarning)
+_LIMIT_WARNING_CLASSES = {c.__name__: c for c in (HessianWarning, IdentificationWarning, BoundaryWarning,
+                                                  ConvergenceWarning)}
 
 
 def _boundary_lr_p_value(lr: float) -> float:
@@ -1320,7 +1325,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         note = self._few_data_note()
         for text in limit.fit_warnings_:  # the limit's own warnings (e.g. not identified on a handful of customers)
             category, _, message = text.partition(": ")
-            cls = {c.__name__: c for c in (HessianWarning, IdentificationWarning, BoundaryWarning)}.get(category, CRMAnalysisWarning)
+            cls = _LIMIT_WARNING_CLASSES.get(category, CRMAnalysisWarning)
             # the limit model was not fitted through fit(), so its warnings lack the few-repeat-buyer note (findings_12o C)
             extra = f" {note.strip()}" if note and "Likely reason" not in message else ""
             warnings.warn(f"{message} (fit of the {'two-point' if two_point else 'common'}-dropout limit){extra}", cls,

@@ -29,9 +29,7 @@ Guards (all raise ``ValueError`` with the reason, or warn with a
 
 from __future__ import annotations
 
-from crm_analysis.exceptions import shown
-
-from crm_analysis.exceptions import DroppedPeriodWarning, InputError, InputTypeError, NotFoundError, OperationError
+from crm_analysis.exceptions import DroppedPeriodWarning, InputError, InputTypeError, NotFoundError, OperationError, shown
 
 import warnings
 from collections.abc import Sequence

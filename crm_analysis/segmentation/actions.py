@@ -837,6 +837,9 @@ def assign_actions(
     ValueError
         A refused rule set (see :func:`validate_action_rules`), a rule on an
         unknown column, or customers no rule matches (listed).
+    InputError
+        A table without ``state``, or with a segment column but without
+        ``segment_lapsed`` (both added by :func:`customer_state`).
     RuntimeError
         If, against the checks above, a lapsed customer or a customer of a
         lapsed segment got an onboarding or acquisition action.
@@ -850,6 +853,11 @@ def assign_actions(
     if "state" not in table.columns:
         raise InputError("the customer table has no 'state' column: build it with customer_state(...)")
     n = len(table)
+    if segment_col in table.columns and "segment_lapsed" not in table.columns:
+        # without it every segment would pass as not lapsed and onboarding rules would reach Lost customers (findings_12z F2)
+        raise InputError(f"the customer table has a {segment_col!r} column but no 'segment_lapsed' column, so the "
+                         "onboarding and acquisition rules cannot be kept from lapsed segments: build the table with "
+                         "customer_state(...), which adds it")
     seg_lapsed = (
         table["segment_lapsed"].to_numpy(dtype=bool) if "segment_lapsed" in table.columns else np.zeros(n, bool)
     )

@@ -417,3 +417,22 @@ def test_few_repeat_buyers_open_the_boundary_warning(model, k, n):
     texts = [str(w.message) for w in caught if issubclass(w.category, BoundaryWarning) and "Fitted that limit" in str(w.message)]
     assert len(texts) == 1
     assert texts[0].startswith(f"{model}: Only {k} customer(s) with repeat purchases")
+
+
+def test_limit_convergence_warning_keeps_its_class():
+    """findings_12z F4: the limit model's own ConvergenceWarning, re-issued by the full fit that adopts the limit,
+    came out as a plain CRMAnalysisWarning, so ``warnings.simplefilter("error", ConvergenceWarning)`` let a fit with
+    ``converged_ = False`` pass. Data: 7 customers, 3 with one repeat purchase (the newcomer's ``three_same``), where
+    the common-dropout limit's maximum is at p -> 1 and the optimiser stops short of it."""
+    import warnings
+
+    from crm_analysis.clv import BetaGeoModel
+    from crm_analysis.exceptions import ConvergenceWarning
+
+    d = pd.DataFrame({"frequency": [1, 1, 1, 0, 0, 0, 0], "recency": [2.0, 4, 6, 0, 0, 0, 0],
+                      "T": [10.0, 12, 14, 9, 11, 13, 8]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = BetaGeoModel().fit(d)
+    assert m.limit_model_ is not None and not m.limit_model_.converged_
+    assert [c for c in caught if c.category is ConvergenceWarning and "common-dropout limit" in str(c.message)]

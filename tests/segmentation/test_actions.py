@@ -336,3 +336,22 @@ def test_text_reading_both_ways_needs_a_declared_intent():
     # "first purchase" alone is a weak onboarding word (findings_12u F2): a thank-you note after the first
     # purchase is for new customers; with a win-back word it is a win-back (test_winback_offers_...)
     assert ActionRule("Thanks", "Thank-you note after the first purchase").intent == "onboarding"
+
+
+@pytest.mark.parametrize("segment", sorted(LAPSED_SEGMENTS))
+def test_table_with_segments_but_without_segment_lapsed_is_refused(segment):
+    """findings_12z F2: a hand-built table with ``segment`` and ``state`` but no ``segment_lapsed`` let an onboarding
+    rule reach active customers of Lost / Hibernating / At Risk / Can't Lose Them (a missing column read as "not
+    lapsed"). Now an InputError naming the column and the fix; built by customer_state the same customers are held
+    back from the onboarding rule."""
+    from crm_analysis.exceptions import InputError
+
+    st_ = customer_state(_customers().assign(segment=lambda d: np.where(d["segment"] == "A", segment, d["segment"])))
+    rules = [ActionRule(action="Welcome series", offer="first-order tips", intent="onboarding", state="active"),
+             ActionRule(action="Keep in touch", offer="newsletter")]
+    with pytest.raises(InputError, match="no 'segment_lapsed' column.*customer_state"):
+        assign_actions(st_.drop(columns=["segment_lapsed", "segment_lapsed_reason"]), rules=rules)
+    out = assign_actions(st_, rules=rules)
+    mine = (st_["segment"] == segment).to_numpy()
+    assert mine.any() and (out.loc[mine, "action"] != "Welcome series").all()
+    assert (out.loc[mine & (st_["state"] == "active").to_numpy(), "held_back"] == "1").all()
