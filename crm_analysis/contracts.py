@@ -915,7 +915,8 @@ _FILES = (
                  keys=("sources", "transactions", "bookings")),
     FileContract("clv_params.json", "rfm_clv", (),
                  "fitted parameters of every purchase model (bgnbd, mbgnbd where available, paretonbd, and a forced "
-                 "boundary limit; null when not fitted; with the model's boundary kind, `boundary`) and Gamma-Gamma "
+                 "boundary limit; null when not fitted; with the model's boundary kind, `boundary`, and at a limit the limit "
+                 "model's own name, parameters and log-likelihood, `limit_model`) and Gamma-Gamma "
                  "on the calibration period and the whole period, spend exclusions by reason, the model comparison "
                  "(purchase_model_choice), BG/NBD mean dropout probability a/(a+b) (its limit's at a boundary), "
                  "mean P(alive) per model, the prediction intervals of the totals (prediction_intervals) and, with "

@@ -398,6 +398,10 @@ def _fitted(m: Any) -> dict[str, Any] | None:
     out: dict[str, Any] = {"params": m.params_.to_dict(), "log_likelihood": float(m.log_likelihood_)}
     if hasattr(m, "boundary_kind"):  # which limit infinite or zero parameters stand for (None: the full model)
         out["boundary"] = m.boundary_kind()
+    limit = getattr(m, "limit_model_", None)
+    if limit is not None:  # the limit's own parameters (its dropout p or mu has no place among a, b or s, beta)
+        out["limit_model"] = {"model": type(limit).__name__, "params": limit.params_.to_dict(),
+                              "log_likelihood": float(limit.log_likelihood_)}
     if getattr(m, "standard_errors_", None) is not None:
         out["std_errors"] = pd.Series(m.standard_errors_, index=m.params_.index).to_dict()
     return out

@@ -39,6 +39,14 @@ def test_a_fit_at_a_limit_is_named_so_from_the_value_table_to_the_actions(dropou
     assert res.analysis.p_alive_label == label
     assert set(res.clv["p_alive_model"]) == {label}
     assert res.clv_params()["p_alive_model"] == label
+    # the hand-over file holds the limit model itself (findings_12z F5: the common-dropout limit's p was only in the
+    # HTML, so the chosen model could not be rebuilt from clv_params.json)
+    for period in ("calibration", "whole_period"):
+        fit = res.clv_params()[period]["bgnbd"]
+        limit = fit["limit_model"]
+        assert fit["boundary"] == kind and limit["model"] in {"NBDModel", "GeometricNBDModel"}
+        assert set(limit["params"]) == ({"r", "alpha"} if kind == "no_dropout" else {"r", "alpha", "p"})
+        assert limit["log_likelihood"] == pytest.approx(fit["log_likelihood"], abs=1e-9)
     seg = run_segmentation(res.clv, SegmentationParams(n_clusters=2, cost_rate=0.0), n_stability=1)
     assert seg.summary.p_alive_model == label and seg.headlines()["p_alive_model"] == label
     assert set(seg.customers["p_alive_model"]) == {label}
