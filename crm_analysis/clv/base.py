@@ -907,8 +907,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 # every outcome where the two-point limit was fitted (that limit, the common-dropout or the NBD
                 # limit kept, an interior fit compared with it and kept): the full model from next to that limit
                 # (and the NBD limit kept although its derivative into the dropout region is positive: model's
-                # _dropout_direction_starts)
-                if getattr(self, "_two_point_fit", None) or self._dropout_direction_starts():
+                # _dropout_direction_starts; the model's profile start where its screen triggers:
+                # _survival_profile_starts)
+                if (getattr(self, "_two_point_fit", None) or self._dropout_direction_starts()
+                        or self._survival_profile_starts()):
                     refit = self._refit_next_to_two_point(x, t_x, T, counts)
                     if refit is not None:
                         del caught[:]
@@ -929,6 +931,13 @@ class BaseTransactionModel(BaseLikelihoodModel):
 
         For :meth:`_refit_next_to_two_point`: the derivative test says the NBD limit is not a
         maximum, but the full fit ran elsewhere (findings_12s F5, Pareto/NBD).
+        """
+        return []
+
+    def _survival_profile_starts(self) -> list[np.ndarray]:
+        """Start of the full fit from a profile over the share surviving the first instant, where a screen says the fit may have missed that basin (model hook; none here).
+
+        For :meth:`_refit_next_to_two_point` (Pareto/NBD: the Poisson-ridge / tiny-``beta^s`` basin, issue #12).
         """
         return []
 
@@ -956,7 +965,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         (:meth:`_dropout_direction_starts`: Pareto/NBD, where the NBD limit is kept although its
         derivative into the dropout region is positive, findings_12s F5, 0.029 below a maximum at ``s =
         0.0020, beta = 0.0042``; a converged interior fit with a small ``s`` and no two-point limit
-        fitted, the tiny-``beta`` direction, findings_12t Finding 1), each run (:meth:`_refit_from_starts`)
+        fitted, the tiny-``beta`` direction, findings_12t Finding 1), and once more from the model's profile
+        start where its screen triggers (:meth:`_survival_profile_starts`: Pareto/NBD, the Poisson-ridge /
+        tiny-``beta^s`` basin, issue #12: fits 0.03-1.9 below it), each run (:meth:`_refit_from_starts`)
         adopted when better by ``_LIMIT_LL_TOL`` than both the current result and the
         two-point limit (where the current result is a limit and with ``boundary_test_level``:
         significantly, as within one fit). A point of the full model below the two-point limit is
@@ -968,7 +979,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """
         limit = getattr(self, "_two_point_fit", None)
         groups = [[np.asarray(s0, float) for s0 in (self._two_point_neighbours(limit) if limit else [])],
-                  [np.asarray(s0, float) for s0 in self._dropout_direction_starts()]]
+                  [np.asarray(s0, float) for s0 in self._dropout_direction_starts()],
+                  [np.asarray(s0, float) for s0 in self._survival_profile_starts()]]
         groups = [g for g in groups if g]
         if not groups or self.penalizer != 0:
             return None
