@@ -121,25 +121,21 @@ def test_cdnow_pays_one_evaluation_for_the_poisson_ridge_screen(shared_data, mon
     assert m.log_likelihood_ == base.log_likelihood_
 
 
-@pytest.mark.slow  # ~7 s
-@pytest.mark.xfail(strict=True, reason=(
-    "issue #12, found by pnprof3 (pnL 1730, 800 customers, 1 repeat buyer): the fit runs to the optimiser's bound "
-    "s = beta = e^30 with r = 1.3e9 and reports log_likelihood_ = +64.0, while the likelihood there is -8.593 (the "
-    "ExponentialNBD limit at mu = s / beta; the limit's own maximum is -8.173): _pnbd_ridge's s log(beta) and "
-    "s log(beta + tau) cancel at s ~ 1e13 (float spacing 0.06 at 3e14), as r log(alpha) did before the scaled form; "
-    "needs the same scaling on the s side (log1p(tau / beta), also in the quadrature's coordinate and the gradient)"))
-def test_reported_log_likelihood_at_the_bound_of_s_and_beta_is_the_likelihood_there():
-    """At ``s = beta = e^30`` the Pareto/NBD is the ExponentialNBD with ``mu = s / beta`` to ``O(T / beta) ~ 1e-11``
-    relative (the gamma dropout distribution is a point); the ExponentialNBD's likelihood on the Poisson ridge is checked
-    against mpmath in test_limit_models_poisson_ridge.py. So the reported log-likelihood must be that value."""
+@pytest.mark.slow  # ~6 s
+def test_pnL_1730_reports_the_common_dropout_limit_not_a_spurious_likelihood_at_the_bound():
+    """pnL 1730 (800 customers, 1 repeat buyer), found by pnprof3 (issue #12): main fe0f156 ran to the optimiser's
+    bound ``s = beta = e^30`` (r = 1.3e9) and reported ``log_likelihood_ = +64.0`` where the likelihood is -8.593:
+    ``_pnbd_ridge`` cancelled ``s log(beta) ~ 3e14`` (float spacing 0.06). With the s side in ``log1p(tau / beta)``
+    the likelihood rises towards ``s, beta -> inf`` (``mu = s / beta`` fixed) and the fit reports that limit, the
+    ExponentialNBD (common dropout). Reference: the ExponentialNBD's own fit on the same data (-8.17333; its
+    likelihood on the Poisson ridge is checked against mpmath in test_limit_models_poisson_ridge.py)."""
     from crm_analysis.clv import ExponentialNBDModel
 
     d = findings_data("pnL", 1730)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = ParetoNBDModel().fit(d)
-    r, alpha, s, beta = m.params_.to_numpy(float)
-    x, t_x, T, w = distinct_rows(d)
-    e = ExponentialNBDModel()
-    ll_there = e._weighted_loglik(np.log([r, alpha, s / beta]), e._prepare(x, t_x, T), w)[0]
-    assert m.log_likelihood_ == pytest.approx(ll_there, abs=1e-3), (m.params_.to_dict(), m.log_likelihood_)
+        e = ExponentialNBDModel().fit(d)
+    assert m.boundary_kind() == "common_dropout", m.params_.to_dict()
+    assert m.log_likelihood_ == pytest.approx(e.log_likelihood_, abs=1e-3), (m.params_.to_dict(), m.log_likelihood_)
+    assert m.log_likelihood_ < 0.0

@@ -1,9 +1,9 @@
 """The Pareto/NBD log-likelihood and gradient on the Poisson ridge r, alpha -> inf (findings_12u F5; issue #12).
 
 Reference: an independent mpmath computation at 32 digits of the same per-customer log-likelihood (the integral
-over the dropout time by composite Gauss-Legendre in mpmath, 20 nodes on each of up to 32 panels, in
+over the dropout time by composite Gauss-Legendre in mpmath, 20 nodes on each of up to 44 panels, in
 ``v = log(beta + tau)``) and its gradient in the log parameters by central differences of that value (step 1e-12,
-truncation error ~1e-24). ``r`` from 1 to 1e12, on the ridge (``r / alpha`` fixed, ``alpha`` large) and off it.
+truncation error ~1e-24; more digits for huge ``s``). ``r`` from 1 to 1e12, ``s, beta`` up to 1e13, on the ridge (``r / alpha`` fixed, ``alpha`` large) and off it.
 The package's general form (:meth:`ParetoNBDModel._weighted_loglik`) is checked against the same reference off the
 ridge and shown to be rounding noise on it (the reason for the scaled form).
 """
@@ -29,6 +29,11 @@ _POINTS = [
     (3e6, 3.6e7, 0.16, 3.4e-9),
     (1e9, 1.3e10, 0.05, 2e-30),
     (1e12, 1.2e13, 0.5, 1e-3),
+    # large s and beta, mu = s / beta moderate (issue #12, pnL 1730: s log(beta) ~ 3e14 cancelled in the v form);
+    # these take the u = log1p(tau / beta) form of the s side
+    (3e6, 3.6e7, 5e5, 1e6),
+    (1e8, 1e10, 3e11, 5e9),
+    (1e12, 2.6e13, 1e13, 1.2e13),
 ]
 
 
@@ -41,7 +46,9 @@ def _mp_loglik(lp: list, x: int, t_x: float, T: float) -> mp.mpf:
         v0, v1 = mp.log(b + t_x), mp.log(b + T)
         n = 16
         pts = sorted(set([v0 + (v1 - v0) * k / n for k in range(n + 1)]
-                         + [mp.log(b + t_x + (T - t_x) * mp.mpf(k) / n) for k in range(1, n)]))
+                         + [mp.log(b + t_x + (T - t_x) * mp.mpf(k) / n) for k in range(1, n)]
+                         # geometric points near t_x for steep integrands (mu (T - t_x) ~ 1800 at s = 3e11, beta = 5e9)
+                         + [mp.log(b + t_x + (T - t_x) * mp.mpf(2) ** -k) for k in range(5, 17)]))
         X, W = mp.mp.gauss_quadrature(20, "legendre")
         I = mp.mpf(0)
         for lo, hi in zip(pts[:-1], pts[1:]):
@@ -56,7 +63,8 @@ def _mp_loglik(lp: list, x: int, t_x: float, T: float) -> mp.mpf:
 
 
 def _mp_reference(params: tuple, x: int, t_x: float, T: float) -> tuple[float, np.ndarray]:
-    with mp.workdps(_DPS):
+    # extra digits for huge s: the central difference of values ~ s log(beta) ~ 3e14 over a step 1e-12
+    with mp.workdps(_DPS + max(0, int(math.log10(params[2] * abs(math.log(params[3])) + 1.0)))):
         lp = [mp.log(mp.mpf(v)) for v in params]
         h = mp.mpf("1e-12")
         val = _mp_loglik(lp, x, t_x, T)
