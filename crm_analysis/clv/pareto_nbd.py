@@ -548,7 +548,7 @@ class ParetoNBDModel(BaseTransactionModel):
     #: the Poisson-ridge screen of :meth:`_survival_profile_starts` (issue #12): ``r`` of the one point evaluated (``alpha
     #: = r / lambda`` with ``lambda`` the data's purchase rate, ``s`` the fit's, ``beta^s`` = the survival below), and the
     #: margin per customer. Measured (that point's log-likelihood minus the fit's, per customer): the 7 missed maxima
-    #: of tests/clv/test_pareto_nbd_poisson_ridge.py -0.021 to -0.49; CDNOW sample and master, weeks and days, -1.57 to
+    #: of tests/clv/test_pareto_nbd_ridge_basin.py -0.021 to -0.49; CDNOW sample and master, weeks and days, -1.57 to
     #: -2.13; Online Retail far below. An empirical margin, not a bound.
     _RIDGE_SCREEN_R = 1e6
     _RIDGE_SCREEN_SURVIVAL = 0.05
@@ -564,7 +564,7 @@ class ParetoNBDModel(BaseTransactionModel):
         A second basin of the Pareto/NBD likelihood lies on a ridge in ``(log r, c)``: ``r`` large (near the
         Poisson limit of the purchase rates) and ``beta^s`` small (a share ``1 - beta^s`` drops out at once). The
         fit can stop in the other basin 0.03-1.9 below it (issue #12; the cases of
-        tests/clv/test_pareto_nbd_poisson_ridge.py). The screen is one evaluation at ``r = _RIDGE_SCREEN_R``,
+        tests/clv/test_pareto_nbd_ridge_basin.py). The screen is one evaluation at ``r = _RIDGE_SCREEN_R``,
         ``alpha = r / lambda`` (``lambda`` the weighted purchase rate ``sum x / sum T``), the fit's ``s`` (0.3 where
         not finite and positive) and ``beta^s = _RIDGE_SCREEN_SURVIVAL``; the profile runs only where that point is
         at most ``_RIDGE_SCREEN_MARGIN`` per customer below the fit. The profile: for each ``c`` of each grid of
