@@ -28,7 +28,7 @@ from scipy.optimize import minimize, minimize_scalar
 
 from ._fitting import _LOG_BOUND, _RidgeReached
 from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
-from ._pnbd_ridge import pnbd_ridge_loglik_rows
+from ._pnbd_ridge import pnbd_died_log_term, pnbd_ridge_loglik_rows, pnbd_scaled_p_alive, scaled_s_side
 from ._quadrature import unimodal_nodes
 from ._validation import check_times as _check_times
 from .base import BaseTransactionModel, wdot, predicts_from_common_limit
@@ -177,14 +177,32 @@ class ParetoNBDModel(BaseTransactionModel):
             )
         return cache
 
-    #: log r and log alpha above which the likelihood and gradient are taken in the scaled form of
+    #: log r above which the likelihood and gradient are taken in the scaled form of
     #: :mod:`._pnbd_ridge` (the general form adds and subtracts terms of size r there: gradient noise ~r * 1e-8)
     _SCALED_LOG = 10.0
 
-    def _use_scaled_form(self, log_params: np.ndarray) -> bool:
-        """Whether ``r`` and ``alpha`` exceed ``e^_SCALED_LOG`` (and ``beta < alpha / 2``): the Poisson ridge's scaled form."""
+    def _use_scaled_form(self, log_params: np.ndarray, t_max: float) -> bool:
+        """Whether the likelihood is taken in the scaled form of :mod:`._pnbd_ridge` instead of the general one.
+
+        Yes where the general form cancels: for large ``r`` (above ``e^_SCALED_LOG``, whatever ``alpha`` and
+        ``beta``: ``gammaln(r+x) - gammaln(r)``, ``r log(alpha)`` against ``-(r+x) log(alpha+T)``; the Poisson
+        ridge) and, whatever ``r`` and ``alpha``, for large ``s`` or ``beta`` (:func:`._pnbd_ridge.scaled_s_side`:
+        ``s > e^10`` or ``beta > 1e3 t_max``; ``s log(beta)`` against ``-s log(beta+T)``, issue #12: the general
+        form was 0.1 off at ``s = beta = 1e13``). Everywhere else the general form, unchanged (bit for bit).
+
+        Parameters
+        ----------
+        log_params : numpy.ndarray, shape (4,)
+            ``log r, log alpha, log s, log beta``.
+        t_max : float
+            The largest ``T`` of the rows.
+
+        Returns
+        -------
+        bool
+        """
         lp = np.asarray(log_params, float)
-        return bool(lp[0] > self._SCALED_LOG and lp[1] > self._SCALED_LOG and lp[3] < lp[1] - np.log(2.0))
+        return bool(lp[0] > self._SCALED_LOG) or scaled_s_side(np.exp(lp[2]), np.exp(lp[3]), t_max)
 
     def _weighted_loglik_value(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> float:
         """Weighted log-likelihood without the gradient (tails evaluated once per distinct pair)."""
@@ -203,7 +221,7 @@ class ParetoNBDModel(BaseTransactionModel):
         accumulated per pair and per distinct ``T`` with ``bincount``.
         """
         x, t_x, T, ux, _, px, pt, i0, i1, uT, iT, valid, _ = arrays
-        if self._use_scaled_form(log_params):
+        if self._use_scaled_form(log_params, float(uT[-1]) if uT.size else 0.0):
             ll_rows, g_rows = pnbd_ridge_loglik_rows(np.exp(log_params), x, t_x, T)
             ll_s = wdot(weights, ll_rows)
             self._remember_ll(log_params, float(ll_s), float(weights.sum()))
@@ -281,7 +299,7 @@ class ParetoNBDModel(BaseTransactionModel):
 
     def _loglik(self, log_params: np.ndarray, arrays) -> tuple[np.ndarray, None]:
         x, t_x, T, ux, inv = arrays[:5]
-        if self._use_scaled_form(log_params):
+        if self._use_scaled_form(log_params, float(T.max(initial=0.0))):
             return pnbd_ridge_loglik_rows(np.exp(log_params), x, t_x, T)[0], None
         params = np.exp(log_params)
         r, alpha, s, beta = params
@@ -841,7 +859,12 @@ class ParetoNBDModel(BaseTransactionModel):
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         if self._at_dropout_limit():
             return np.ones(np.shape(x))
-        log_f1, log_si = self._log_terms(self.params_.to_numpy(), x, t_x, T)
+        params = self.params_.to_numpy()
+        T_arr = np.asarray(T, float)
+        if T_arr.size and self._use_scaled_form(np.log(params), float(T_arr.max())):
+            # the general form's log F1 - log(s I) subtracts two terms of size s log(beta + T) (issue #12)
+            return pnbd_scaled_p_alive(params, *np.broadcast_arrays(np.asarray(x, float), np.asarray(t_x, float), T_arr))
+        log_f1, log_si = self._log_terms(params, x, t_x, T)
         return special.expit(log_f1 - log_si)
 
     @predicts_from_common_limit
@@ -973,7 +996,11 @@ class ParetoNBDModel(BaseTransactionModel):
         out = alive.copy()
         pos = np.flatnonzero(tf > 0)
         if pos.size:
-            out[pos] += np.exp(_log_died_term(xf[pos], tf[pos], r, alpha, s, beta))
+            # where the likelihood takes the scaled form (large r, s or beta), the died term is taken in
+            # u = log1p(tau/beta) too (the w form cancels terms s log(1 + tau/alpha); issue #12)
+            scaled = self._use_scaled_form(np.log([r, alpha, s, beta]), float(tf.max()))
+            died = pnbd_died_log_term if scaled else _log_died_term
+            out[pos] += np.exp(died(xf[pos], tf[pos], r, alpha, s, beta))
         out = out.reshape(shape)
         return float(out) if out.ndim == 0 else out
 

@@ -101,7 +101,7 @@ def test_general_form_agrees_off_the_ridge(point, reference):
     """Off the ridge the general form (the fit's likelihood below ``e^_SCALED_LOG``) agrees with the same reference:
     the scaled form is a rewriting, not another model."""
     m = ParetoNBDModel()
-    assert not m._use_scaled_form(np.log(point))
+    assert not m._use_scaled_form(np.log(point), 40.0)
     for c in _CUSTOMERS:
         x, t_x, T = (np.array([v], float) for v in c)
         ll, g = m._weighted_loglik(np.log(point), m._prepare(x, t_x, T), np.ones(1))
@@ -111,10 +111,10 @@ def test_general_form_agrees_off_the_ridge(point, reference):
 
 
 def test_fit_uses_scaled_form_on_the_ridge():
-    """Above ``e^_SCALED_LOG`` in r and alpha the model's likelihood and gradient are the scaled form's (weights applied)."""
+    """Above ``e^_SCALED_LOG`` in r the model's likelihood and gradient are the scaled form's (weights applied)."""
     m = ParetoNBDModel()
     lp = np.log([3e6, 3.6e7, 0.16, 3.4e-9])
-    assert m._use_scaled_form(lp)
+    assert m._use_scaled_form(lp, 40.0)
     x, t_x, T = np.array([0.0, 3.0, 1.0]), np.array([0.0, 12.0, 5.0]), np.array([30.0, 40.0, 5.0])
     w = np.array([97.0, 1.0, 2.0])
     ll, g = m._weighted_loglik(lp, m._prepare(x, t_x, T), w)
@@ -122,12 +122,16 @@ def test_fit_uses_scaled_form_on_the_ridge():
     assert ll == pytest.approx(float(w @ ll_rows), rel=1e-14)
     np.testing.assert_allclose(g, w @ g_rows, rtol=1e-14)
     assert m._weighted_loglik_value(lp, m._prepare(x, t_x, T), w) == pytest.approx(ll, rel=1e-14)
-    assert not m._use_scaled_form(np.log([3e6, 3.6e7, 0.16, 1e8]))  # beta >= alpha / 2: the general form
+    assert m._use_scaled_form(np.log([3e6, 3.6e7, 0.16, 1e8]), 40.0)  # beta >= alpha: the scaled form too (issue #12)
+    assert m._use_scaled_form(np.log([3e6, 10.0, 0.16, 1.0]), 40.0)  # large r, small alpha
+    assert not m._use_scaled_form(np.log([2e4, 3.6e7, 2e4, 4e4]), 40.0)  # below every threshold: the general form
+    assert m._use_scaled_form(np.log([0.5, 10.0, 2.3e4, 1.0]), 40.0)  # s > e^10
+    assert m._use_scaled_form(np.log([0.5, 10.0, 0.5, 4.1e4]), 40.0)  # beta > 1e3 max T
 
 
 def test_scaled_form_refuses_bad_input():
-    with pytest.raises(ValueError, match="beta < alpha"):
-        pnbd_ridge_loglik_rows(np.array([1e6, 10.0, 1.0, 20.0]), np.zeros(1), np.zeros(1), np.ones(1))
+    with pytest.raises(ValueError, match="positive and finite"):
+        pnbd_ridge_loglik_rows(np.array([1e6, 10.0, 0.0, 20.0]), np.zeros(1), np.zeros(1), np.ones(1))
     with pytest.raises(ValueError, match="integer"):
         pnbd_ridge_loglik_rows(np.array([1e6, 1e7, 1.0, 2.0]), np.array([1.5]), np.zeros(1), np.ones(1))
 
