@@ -305,6 +305,14 @@ def pnbd_died_log_term(x: np.ndarray, t: np.ndarray, r: float, alpha: float, s: 
         return u / 3.0 + lx + _log_rate_coord(P[idx, None], alpha, beta, u + lb, beta * np.expm1(u))
 
     out = np.full(x.shape, -np.inf)
+    # upper limit where the integrand is below e^-50 of its value at the mode: for tau >= tau_m the log integrand
+    # falls by at least s (u - u_m) - K and r log((alpha+tau)/(alpha+tau_m)) - K, K = x log1p(alpha/tau_m) (the
+    # x term's largest rise); keeps the cut's bisection within its resolution (r = s = beta = 1e13, alpha = 1e-13:
+    # a peak 1e-39 wide in u, while u(t) = 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        K = 50.0 + np.where(pos, x * np.log1p(alpha / tau_m), 0.0)
+        tau_cut = tau_m + (alpha + tau_m) * np.expm1(np.minimum(K / r, 600.0))
+        hi = np.minimum(hi, np.minimum(mode + K / s, np.log1p(tau_cut / beta)))
     for idx, u, log_w in unimodal_nodes(log_f, coord, np.zeros(x.shape), hi, np.minimum(mode, hi)):
         out[idx] = special.logsumexp(log_w, axis=1)
     const = log_rising(r, x) - special.gammaln(x + 1.0) + np.log(s)

@@ -158,3 +158,27 @@ def test_common_dropout_fit_and_the_likelihood_along_its_ridge():
         rows = m._loglik(lp, m._prepare(x[pick], t_x[pick], T[pick]))[0]
         ref = pareto_nbd_loglik_grad_mp((r, alpha, s, s / mu), x[pick], t_x[pick], T[pick], dps=30)[0]
         np.testing.assert_allclose(rows, ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("point", [(0.5, 1e6, 1e6, 1e6), (0.5, 1e6, 1e6, 1e6 * (1 + 1e-12)), (0.5, 1e6, 1e6, 1e6 * (1 - 1e-12)),
+                                   (1e12, 1e12, 1e13, 1e13), (0.5, 1e-3, 3e4, 1e-2), (1e13, 1e-13, 1e13, 1e13)])
+def test_scaled_form_at_the_coordinate_branches_and_extreme_rates(point):
+    """The panel coordinate's three branches (beta = alpha, just above, just below) and extreme purchase rates
+    (r / alpha up to 1e26, reached by a fit's profile: the bisection of the quadrature's cut could not resolve the
+    integrand's width there and asked for 2^34 panels): value and gradient within 1e-12 of max(1, |mpmath|)."""
+    from crm_analysis.clv._pnbd_ridge import pnbd_ridge_loglik_rows
+
+    ll, g = pnbd_ridge_loglik_rows(np.array(point), _X, _TX, _T)
+    ref_ll, ref_g = pareto_nbd_loglik_grad_mp(point, _X, _TX, _T, dps=40)
+    assert np.all(np.abs(ll - ref_ll) <= 1e-13 * np.maximum(1.0, np.abs(ref_ll)))
+    assert np.all(np.abs(g - ref_g) <= 1e-12 * np.maximum(1.0, np.abs(ref_g))), (g, ref_g)
+
+
+def test_probability_of_purchases_at_an_extreme_rate():
+    """r = s = beta = 1e13, alpha = 1e-13: purchases at rate lambda = 1e26 (gamma CV 3e-7), dropout at rate mu = 1
+    (CV 3e-7); whoever has made exactly x purchases by t died while at x: P(X(t) = x) = int_0^t mu e^(-mu tau)
+    Poisson(x; lambda tau) dtau = mu / lambda (1 + O(1e-6)) for x >= 1. Before: 9.4e-27 (the w form), and the first
+    version of the scaled died term ran out of memory (its cut's bisection)."""
+    m = ParetoNBDModel.from_params([1e13, 1e-13, 1e13, 1e13])
+    p = m.probability_of_purchases(np.array([1, 5, 1000]), np.array([1.0, 10.0, 100.0]))
+    np.testing.assert_allclose(p, 1e-26, rtol=1e-5)
