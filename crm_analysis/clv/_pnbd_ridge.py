@@ -171,6 +171,11 @@ def _scaled_parts(params, ux: np.ndarray, utx: np.ndarray, uT: np.ndarray) -> di
 
 
 def _check_rows(name: str, params, x, t_x, T):
+    """Validated parameters, the distinct ``(x, t_x, T)`` rows (``ux, utx, uT``), the map back to the rows and ``T``.
+
+    Raises :class:`~crm_analysis.exceptions.InputError` for a parameter that is not positive and finite or a
+    non-integer ``x``.
+    """
     r, alpha, s, beta = (float(v) for v in params)
     if not all(np.isfinite(v) and v > 0 for v in (r, alpha, s, beta)):
         raise InputError(f"{name}: r, alpha, s, beta must be positive and finite, got {r, alpha, s, beta}")
