@@ -177,8 +177,8 @@ def pareto_nbd_loglik(params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: 
     (alpha+tau)^-(r+x) s beta^s (beta+tau)^-(s+1) dtau]``. The dropout time in ``u = log1p(tau / beta)``: the
     integrand is then ``(alpha+tau)^-(r+x) s e^(-s u)`` and ``(beta/(beta+T))^s = e^(-s log1p(T/beta))`` (``beta^s``
     cancels analytically: at ``s = beta = 1e13`` the earlier ``s log(beta)`` against ``-s log(beta+T)`` was 0.1 off,
-    issue #12), smooth for any ``beta``, tiny ones included; the integral by 96-point Gauss-Legendre on 13 panels
-    cut at ``u0 + (u1 - u0) 4^-k`` (the integrand decreases: steep near ``t_x`` when ``s/beta (T - t_x)`` is large),
+    issue #12), smooth for any ``beta``, tiny ones included; the integral by 96-point Gauss-Legendre, on 13 panels
+    cut at ``u0 + (u1 - u0) 4^-k`` where ``s (u1 - u0) > 30`` (the integrand decreases: steep near ``t_x``),
     all in log space. Independent of the package's continued fraction, series and panels
     (:mod:`crm_analysis.clv._hyp`, :mod:`crm_analysis.clv._pnbd_ridge`); from findings_12p's ``pll.py``. Still
     ``gammaln(r + x) - gammaln(r)``: loses ``log10(r)`` digits for huge ``r`` (use :func:`pareto_nbd_loglik_mp`).
@@ -189,15 +189,19 @@ def pareto_nbd_loglik(params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: 
     A = special.gammaln(r + x) - special.gammaln(r) + r * np.log(al)
     alive = -(r + x) * np.log(al + T) - s * np.log1p(T / be)
     u0, u1 = np.log1p(t_x / be), np.log1p(T / be)
-    cuts = np.concatenate([[0.0], 4.0 ** -np.arange(12, -1, -1)])  # fractions of (u1 - u0): 0, 4^-12, ..., 1
-    ends = u0[:, None] + (u1 - u0)[:, None] * cuts[None, :]
-    h = np.diff(ends, axis=1) / 2.0  # (n, 13)
-    u = ((ends[:, 1:] + ends[:, :-1]) / 2.0)[:, :, None] + h[:, :, None] * _GL_NODES[None, None, :]
-    tau = be * np.expm1(u)
-    log_f = np.log(s) - (r + x)[:, None, None] * np.log(al + tau) - s * u
-    with np.errstate(divide="ignore"):
-        log_wh = np.log(np.maximum(h, 1e-300))[:, :, None] + np.log(_GL_WEIGHTS)[None, None, :]
-        died = special.logsumexp((log_f + log_wh).reshape(len(x), -1), axis=1)
+    died = np.full(x.shape, -np.inf)
+    # one panel (as before issue #12's large s) unless the s side falls by more than e^-30 over (t_x, T]
+    steep = s * (u1 - u0) > 30.0
+    for rows, cuts in ((~steep, np.array([0.0, 1.0])), (steep, np.concatenate([[0.0], 4.0 ** -np.arange(12, -1, -1)]))):
+        if not rows.any():
+            continue
+        ends = u0[rows, None] + (u1 - u0)[rows, None] * cuts[None, :]  # panel ends: fractions of (u1 - u0)
+        h = np.diff(ends, axis=1) / 2.0
+        u = ((ends[:, 1:] + ends[:, :-1]) / 2.0)[:, :, None] + h[:, :, None] * _GL_NODES[None, None, :]
+        log_f = np.log(s) - (r + x[rows])[:, None, None] * np.log(al + be * np.expm1(u)) - s * u
+        with np.errstate(divide="ignore"):
+            log_wh = np.log(np.maximum(h, 1e-300))[:, :, None] + np.log(_GL_WEIGHTS)[None, None, :]
+        died[rows] = special.logsumexp((log_f + log_wh).reshape(int(rows.sum()), -1), axis=1)
     died = np.where(u1 > u0, died, -np.inf)
     return float(w @ (A + np.logaddexp(alive, died)))
 
