@@ -581,7 +581,6 @@ class BaseTransactionModel(BaseLikelihoodModel):
             self._fit_collapsed(x, t_x, T, counts)
         finally:
             self.__dict__.pop("_prepared_rows", None)  # the fit's index structure of the rows (kept during the fit only)
-            self.__dict__.pop("_refit_rows", None)  # the fit's distinct rows (kept during the fit only)
         return self
 
     def _check_identifiable(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
@@ -903,21 +902,19 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 warnings.simplefilter("always")
                 self._fit_collapsed_from_start(x, t_x, T, counts)
                 self._forced_start = None
-                self._refit_rows = (x, t_x, T, counts)  # for the model's screen of its dropout-direction starts
                 # every outcome where the two-point limit was fitted (that limit, the common-dropout or the NBD
                 # limit kept, an interior fit compared with it and kept): the full model from next to that limit
                 # (and the NBD limit kept although its derivative into the dropout region is positive: model's
                 # _dropout_direction_starts; the model's profile start where its screen triggers:
-                # _survival_profile_starts)
-                if (getattr(self, "_two_point_fit", None) or self._dropout_direction_starts()
-                        or self._survival_profile_starts()):
-                    refit = self._refit_next_to_two_point(x, t_x, T, counts)
+                # _survival_profile_starts); each group of starts computed once, here
+                groups = self._refit_start_groups(x, t_x, T, counts)
+                if any(groups):
+                    refit, note = self._refit_next_to_two_point(x, t_x, T, counts, groups)
                     if refit is not None:
                         del caught[:]
                         caught += refit
-                    note = self.__dict__.pop("_refit_not_significant", None)
                     if refit is None and note and self.boundary_:
-                        self._add_to_boundary_reason(caught, note[1])
+                        self._add_to_boundary_reason(caught, note)
         finally:
             self._forced_start = None
             self._reissue(caught)
@@ -926,26 +923,50 @@ class BaseTransactionModel(BaseLikelihoodModel):
         """Starts of the full fit next to a fitted two-point limit for :meth:`_refit_next_to_two_point` (model hook; none here)."""
         return []
 
-    def _dropout_direction_starts(self) -> list[np.ndarray]:
+    def _dropout_direction_starts(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray
+    ) -> list[np.ndarray]:
         """Starts of the full fit where the NBD limit is kept although the derivative into the dropout region is positive (model hook; none here).
 
         For :meth:`_refit_next_to_two_point`: the derivative test says the NBD limit is not a
-        maximum, but the full fit ran elsewhere (findings_12s F5, Pareto/NBD).
+        maximum, but the full fit ran elsewhere (findings_12s F5, Pareto/NBD). ``x, t_x, T, counts``:
+        the fit's distinct rows and their counts (for a model's screen of its starts).
         """
         return []
 
-    def _survival_profile_starts(self) -> list[np.ndarray]:
+    def _survival_profile_starts(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray
+    ) -> list[np.ndarray]:
         """Start of the full fit from a profile over the share surviving the first instant, where a screen says the fit may have missed that basin (model hook; none here).
 
-        For :meth:`_refit_next_to_two_point` (Pareto/NBD: the Poisson-ridge / tiny-``beta^s`` basin, issue #12).
+        For :meth:`_refit_next_to_two_point` (Pareto/NBD: the Poisson-ridge / tiny-``beta^s`` basin, issue #12);
+        ``x, t_x, T, counts``: the fit's distinct rows and their counts.
         """
         return []
+
+    def _refit_start_groups(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray
+    ) -> list[list[np.ndarray]]:
+        """The starts of :meth:`_refit_next_to_two_point`, one group per direction, computed once after a fit.
+
+        Next to the fitted two-point limit (:meth:`_two_point_neighbours`, where that limit was fitted), the
+        model's other dropout direction (:meth:`_dropout_direction_starts`) and its profile start
+        (:meth:`_survival_profile_starts`), in that order, each as a list of log-parameter arrays (empty where
+        the direction has none). The caller decides from them whether the refit runs and passes them on,
+        so the model's screens run once per fit and nothing is remembered on the model between calls.
+        """
+        limit = getattr(self, "_two_point_fit", None)
+        return [[np.asarray(s0, float) for s0 in (self._two_point_neighbours(limit) if limit else [])],
+                [np.asarray(s0, float) for s0 in self._dropout_direction_starts(x, t_x, T, counts)],
+                [np.asarray(s0, float) for s0 in self._survival_profile_starts(x, t_x, T, counts)]]
 
     def _refit_heads_to_two_point(self, log_params: np.ndarray, ll_current: float) -> bool:
         """Whether the run of :meth:`_refit_next_to_two_point` goes back to the two-point limit, below ``ll_current`` (then it is stopped; model hook: never)."""
         return False
 
-    def _refit_next_to_two_point(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> list | None:
+    def _refit_next_to_two_point(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, groups: list[list[np.ndarray]]
+    ) -> tuple[list | None, str | None]:
         """Fit the full model from next to the two-point-dropout limit; adopt that fit where it is higher than the current result.
 
         Called after every outcome of a fit in which the two-point limit was fitted: that limit
@@ -974,35 +995,40 @@ class BaseTransactionModel(BaseLikelihoodModel):
         not the model's maximum and is decided as within one fit (:meth:`_two_point_is_best`: the
         limit, or the NBD limit by the likelihood-ratio rule), so it replaces nothing. An interior
         maximum above both replaces a limit kept by the likelihood-ratio rule too: that rule chooses
-        between the nested limits only. Returns the adopted fit's warnings, or ``None`` (the
-        attributes are left as they were).
+        between the nested limits only.
+
+        ``groups``: the starts by direction (:meth:`_refit_start_groups`, computed once by the caller).
+        Returns the adopted fit's warnings, or ``None`` (the attributes are left as they were), and the
+        note on the highest point of the runs above both that ``boundary_test_level`` rejected (for the
+        kept limit's ``boundary_``), or ``None``.
         """
         limit = getattr(self, "_two_point_fit", None)
-        groups = [[np.asarray(s0, float) for s0 in (self._two_point_neighbours(limit) if limit else [])],
-                  [np.asarray(s0, float) for s0 in self._dropout_direction_starts()],
-                  [np.asarray(s0, float) for s0 in self._survival_profile_starts()]]
         groups = [g for g in groups if g]
         if not groups or self.penalizer != 0:
-            return None
+            return None, None
         # one run per direction (next to the two-point limit; the model's other dropout direction), the higher kept:
         # their starts' values can differ by less than 1e-4 while only one of them leads to the maximum (findings_12t
         # Finding 2, zi 1390: the start in the NBD limit's derivative direction won by 3.5e-5 and ended 0.038 below the
         # maximum that each start next to the two-point limit reaches)
         out = None
-        self._refit_not_significant = None  # (LL, text) of a point above both rejected by boundary_test_level: named
+        not_significant = None  # (LL, text) of the highest point above both rejected by boundary_test_level: named
         for starts in groups:
-            adopted = self._refit_from_starts(x, t_x, T, counts, starts, limit)
+            adopted, note = self._refit_from_starts(x, t_x, T, counts, starts, limit)
             if adopted is not None:
                 out = adopted
-        return out
+            if note is not None and (not_significant is None or not_significant[0] < note[0]):
+                not_significant = note
+        return out, None if not_significant is None else not_significant[1]
 
     def _refit_from_starts(
         self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, starts: list[np.ndarray],
         limit: "BaseTransactionModel | None",
-    ) -> list | None:
+    ) -> tuple[list | None, tuple[float, str] | None]:
         """One run of :meth:`_refit_next_to_two_point` from the best (by value) of ``starts``; adopted by its rules.
 
-        Returns the adopted fit's warnings, or ``None`` (the attributes are left as they were).
+        Returns the adopted fit's warnings, or ``None`` (the attributes are left as they were), and, for a
+        run above both rejected by ``boundary_test_level`` only, its log-likelihood and the note that names
+        it (else ``None``).
         """
         ll_lim = float(limit.log_likelihood_) if limit else -np.inf
         ll_current = float(self.log_likelihood_)
@@ -1011,7 +1037,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         fun, _ = self._objective_factory(prepared, counts)
         values = [fun(s0) for s0 in starts]
         if min(values) >= 1e300:
-            return None
+            return None, None
         saved = dict(self.__dict__)
         self.boundary_ = None
         self.limit_model_ = None
@@ -1046,14 +1072,12 @@ class BaseTransactionModel(BaseLikelihoodModel):
                         f"boundary_test_level = {float(level):g}), so the simpler limit is kept")
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if note and (self._refit_not_significant is None or self._refit_not_significant[0] < ll_note):
-                self._refit_not_significant = (ll_note, note)  # the highest such point of the runs
-            return None
+            return None, (None if not note else (ll_note, note))
         self._two_point_info = (type(limit).__name__, ll_lim, self.log_likelihood_ - ll_lim) if limit else None
         with warnings.catch_warnings(record=True) as out:
             warnings.simplefilter("always")
             self._pass_on_full_fit_warnings(caught)
-        return list(out)
+        return list(out), None
 
     def _fit_collapsed_from_start(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
         self._nbd_hint = None

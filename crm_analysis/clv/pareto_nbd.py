@@ -455,10 +455,13 @@ class ParetoNBDModel(BaseTransactionModel):
     _COMMON_DROPOUT_REFIT_S = (0.02, 0.05)
     _COMMON_DROPOUT_REFIT_SURVIVAL = (0.5, 0.8, 0.95)
 
-    def _dropout_direction_starts(self) -> list[np.ndarray]:
+    def _dropout_direction_starts(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray
+    ) -> list[np.ndarray]:
         """Starts of the full fit in a dropout direction the fit did not take (for :meth:`_refit_next_to_two_point`).
 
-        Two cases, exclusive:
+        ``x, t_x, T, counts``: the fit's distinct rows and their counts (the screen and the standard starts
+        below are evaluated on them). Two cases, exclusive:
 
         * Where the NBD limit is kept (``boundary_kind() == "no_dropout"``) although its derivative
           into the dropout region is positive at a finite ``beta`` (:meth:`_dropout_score`), the
@@ -493,9 +496,9 @@ class ParetoNBDModel(BaseTransactionModel):
         if self.penalizer != 0 or getattr(self, "params_", None) is None:
             return []
         if self.boundary_kind() is None:
-            return self._tiny_beta_starts()
+            return self._tiny_beta_starts(x, t_x, T, counts)
         if self.boundary_kind() == "common_dropout":
-            return self._common_dropout_starts()
+            return self._common_dropout_starts(x, t_x, T, counts)
         nbd = getattr(self, "_nbd_limit", None)
         beta = self.__dict__.get("_dropout_score_beta")
         if nbd is None or beta is None or self.boundary_kind() != "no_dropout" or not nbd[2] > self._SCORE_TOL:
@@ -503,8 +506,8 @@ class ParetoNBDModel(BaseTransactionModel):
         lr, la = (float(v) for v in nbd[0][0])
         return [np.array([lr, la, np.log(self._DROPOUT_DIRECTION_S), np.log(beta)])]
 
-    def _tiny_beta_starts(self) -> list[np.ndarray]:
-        """The tiny-``beta`` starts of :meth:`_dropout_direction_starts` for a converged interior fit (else none)."""
+    def _tiny_beta_starts(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+        """The tiny-``beta`` starts of :meth:`_dropout_direction_starts` for a converged interior fit (else none); the fit's rows ``x, t_x, T, counts``."""
         if not getattr(self, "converged_", False) or getattr(self, "_two_point_fit", None):
             return []  # with the two-point limit fitted, its neighbours (beta^s = 1 - pi) start in this direction
         r, alpha, s, beta = self.params_.to_numpy(float)
@@ -515,25 +518,18 @@ class ParetoNBDModel(BaseTransactionModel):
             return [self._small_beta_point(r, alpha, s0, surv) for surv in self._TINY_BETA_SURVIVAL]
         grid = sorted({min(float(s), s0) for s0 in self._TINY_BETA_WIDE_S})
         starts = [self._small_beta_point(r, alpha, s0, surv) for s0 in grid for surv in self._TINY_BETA_WIDE_SURVIVAL]
-        return self._screened(starts, float(self.log_likelihood_))
+        return self._screened(starts, float(self.log_likelihood_), (x, t_x, T, counts))
 
     def _small_beta_point(self, r: float, alpha: float, s: float, survival: float) -> np.ndarray:
         """Log parameters ``(r, alpha, s, beta)`` with ``beta^s = survival`` (``log beta`` kept 1 above the floor)."""
         return np.array([np.log(r), np.log(alpha), np.log(s), max(np.log(survival) / s, self._LOG_BETA_FLOOR + 1.0)])
 
-    def _screened(self, starts: list[np.ndarray], ll_fit: float) -> list[np.ndarray]:
+    def _screened(self, starts: list[np.ndarray], ll_fit: float, rows: tuple[np.ndarray, ...]) -> list[np.ndarray]:
         """The best of ``starts`` by log-likelihood where it is within ``_TINY_BETA_SCREEN_MARGIN`` of ``ll_fit`` (else none).
 
-        Evaluated on the fit's distinct rows (``_refit_rows``, set by the fit before it asks for the
-        starts); the answer is kept for the same fit (the flow asks twice).
+        Evaluated on ``rows``, the fit's distinct rows and their counts ``(x, t_x, T, counts)``; the fit asks
+        once (:meth:`~crm_analysis.clv.base.BaseTransactionModel._refit_start_groups`).
         """
-        rows = self.__dict__.get("_refit_rows")
-        if rows is None:
-            return []
-        key = (np.concatenate(starts).tobytes(), ll_fit)
-        memo = self.__dict__.get("_screen_memo")
-        if memo is not None and memo[0] == key:
-            return memo[1]
         x, t_x, T, counts = rows
         prepared = self._prepare(x, t_x, T)
         with np.errstate(all="ignore"):
@@ -543,7 +539,6 @@ class ParetoNBDModel(BaseTransactionModel):
         margin = max(a, b * float(np.sum(counts)))
         # far below: no 1-D search (it gained 0.017-0.05 per customer where measured)
         if float(np.max(values)) < ll_fit - 2.0 * margin:
-            self._screen_memo = (key, [])
             return []
         best = starts[int(np.argmax(values))]
         # (r, alpha) of the fit can be far from the tiny-beta maximum's (pnL 1546: r = 0.055 vs 0.70): a 1-D search in
@@ -559,9 +554,7 @@ class ParetoNBDModel(BaseTransactionModel):
         value = max(float(np.max(values)), -float(found.fun))
         if -float(found.fun) > float(np.max(values)):
             best = best + float(found.x) * shift
-        out = [best] if value >= ll_fit - margin else []
-        self._screen_memo = (key, out)
-        return out
+        return [best] if value >= ll_fit - margin else []
 
     #: the Poisson-ridge screen of :meth:`_survival_profile_starts` (issue #12): ``r`` of the one point evaluated (``alpha
     #: = r / lambda`` with ``lambda`` the data's purchase rate, ``s`` the fit's, ``beta^s`` = the survival below), and the
@@ -576,7 +569,9 @@ class ParetoNBDModel(BaseTransactionModel):
     _SURVIVAL_PROFILE_GRIDS = ((0.02, 0.1, 0.3, 0.6, 0.9), (1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99))
     _SURVIVAL_PROFILE_START = (0.5, 0.1)  # r and s of the profile's starts (alpha = r / lambda)
 
-    def _survival_profile_starts(self) -> list[np.ndarray]:
+    def _survival_profile_starts(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray
+    ) -> list[np.ndarray]:
         """Start of the full fit from a profile over ``c = log beta^s`` where the Poisson-ridge screen triggers (else none).
 
         A second basin of the Pareto/NBD likelihood lies on a ridge in ``(log r, c)``: ``r`` large (near the
@@ -590,18 +585,12 @@ class ParetoNBDModel(BaseTransactionModel):
         lambda, s = 0.1``; the best point of each grid is polished in the four coordinates ``(log r, log alpha,
         log s, c)`` (the package's gradient, by the chain rule). The higher polished point, in log parameters, is
         the start; the refit from it (:meth:`_refit_from_starts`) is adopted by that method's rules only (so the
-        result is never lower than the fit). Evaluated on the fit's distinct rows; kept for the same fit.
+        result is never lower than the fit). Evaluated on ``x, t_x, T, counts``, the fit's distinct rows and their
+        counts; the fit asks once (:meth:`~crm_analysis.clv.base.BaseTransactionModel._refit_start_groups`).
         """
-        rows = self.__dict__.get("_refit_rows")
-        if rows is None or self.penalizer != 0 or getattr(self, "params_", None) is None:
+        if self.penalizer != 0 or getattr(self, "params_", None) is None:
             return []
         ll_fit = float(self.log_likelihood_)
-        key = (self.params_.to_numpy(float).tobytes(), ll_fit)
-        memo = self.__dict__.get("_survival_profile_memo")
-        if memo is not None and memo[0] == key:
-            return memo[1]
-        self._survival_profile_memo = (key, [])
-        x, t_x, T, counts = rows
         lam = float(wdot(counts, x)) / float(wdot(counts, T))
         s_fit = float(self.params_["s"])
         if not (np.isfinite(lam) and lam > 0 and np.isfinite(ll_fit)):
@@ -619,9 +608,7 @@ class ParetoNBDModel(BaseTransactionModel):
             found = self._survival_profile(prepared, counts, lam, grid)
             if found is not None and (best is None or found[0] > best[0]):
                 best = found
-        out = [best[1]] if best is not None else []
-        self._survival_profile_memo = (key, out)
-        return out
+        return [best[1]] if best is not None else []
 
     def _survival_profile(self, prepared, counts: np.ndarray, lam: float, grid) -> tuple[float, np.ndarray] | None:
         """The profile of :meth:`_survival_profile_starts` over one grid of ``beta^s``: (log-likelihood, log parameters) of its polished best point, or ``None``."""
@@ -667,21 +654,19 @@ class ParetoNBDModel(BaseTransactionModel):
         lp = np.array([u[0], u[1], u[2], max(u[3] / np.exp(u[2]), self._LOG_BETA_FLOOR)])
         return -float(res.fun), lp
 
-    def _common_dropout_starts(self) -> list[np.ndarray]:
-        """Starts of the refit after a kept common-dropout limit (:meth:`_dropout_direction_starts`).
+    def _common_dropout_starts(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+        """Starts of the refit after a kept common-dropout limit (:meth:`_dropout_direction_starts`) on the fit's rows ``x, t_x, T, counts``.
 
         The model's standard starts (:meth:`_initial_log_params`) and the limit's ``r, alpha`` at ``s``
         in ``_COMMON_DROPOUT_REFIT_S`` with ``beta^s`` in ``_COMMON_DROPOUT_REFIT_SURVIVAL``; the refit
         runs from the best by value.
         """
         limit = getattr(self, "limit_model_", None)
-        rows = self.__dict__.get("_refit_rows")
-        if limit is None or rows is None:
+        if limit is None:
             return []
         r, alpha = (float(v) for v in limit.params_.to_numpy(float)[:2])
         if not (np.isfinite(r) and np.isfinite(alpha) and r > 0 and alpha > 0):
             return []
-        x, t_x, T, counts = rows
         starts = [np.asarray(s0, float) for s0 in self._initial_log_params(self._prepare(x, t_x, T), counts)]
         return starts + [self._small_beta_point(r, alpha, s0, surv) for s0 in self._COMMON_DROPOUT_REFIT_S
                          for surv in self._COMMON_DROPOUT_REFIT_SURVIVAL]

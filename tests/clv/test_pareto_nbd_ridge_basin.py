@@ -98,7 +98,7 @@ def _counted_fit(d, monkeypatch, *, screen: bool) -> tuple[ParetoNBDModel, int, 
     counted("_weighted_loglik_value", "evals")
     counted("_survival_profile", "profiles")
     if not screen:
-        monkeypatch.setattr(ParetoNBDModel, "_survival_profile_starts", lambda self: [])
+        monkeypatch.setattr(ParetoNBDModel, "_survival_profile_starts", lambda self, *rows: [])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = ParetoNBDModel().fit(d)

@@ -249,6 +249,6 @@ def test_cdnow_fit_runs_no_tiny_beta_refit(shared_data, monkeypatch):
     d = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
     m, _ = _fit(d)
     assert m.boundary_kind() is None and m.params_["s"] > 0.5
-    assert m._dropout_direction_starts() == []
+    assert m._dropout_direction_starts(*_rows(d)) == []  # the screen on the fit's rows rejects the start
     assert screened and all(out == [] for out in screened)  # the screen ran and rejected the tiny-beta start
     assert calls == []
