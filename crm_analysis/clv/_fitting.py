@@ -192,7 +192,7 @@ class ModelFitError(CRMAnalysisError, RuntimeError):
 
 
 class _RidgeReached(CRMAnalysisError):
-    """Internal: the optimiser's iterate reached the region a model's ``_ridge_stop`` watches; caught in base, never raised to users."""
+    """Internal: the optimiser's iterate reached the region the ``stop`` watch of :meth:`LikelihoodFitter._fit_arrays` looks for; caught in base, never raised to users."""
 
     def __init__(self, log_params: np.ndarray) -> None:
         super().__init__("ridge reached")
@@ -320,20 +320,49 @@ class LikelihoodFitter(NotFittedAttributes):
     #: step of the forward-difference Hessian (log-parameter scale)
     _hessian_step: float = 1e-6
 
-    def _fit_arrays(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> None:
-        with _single_threaded_blas():
-            self._fit_arrays_impl(arrays, weights)
+    def _fit_arrays(
+        self, arrays: Sequence[np.ndarray], weights: np.ndarray, *, start: np.ndarray | None = None,
+        resume: np.ndarray | None = None, stop: Callable[[np.ndarray], bool] | None = None,
+    ) -> None:
+        """Fit on ``arrays`` with ``weights``: the best start by value, L-BFGS-B, the Newton polish; store the results.
 
-    def _fit_arrays_impl(self, arrays: Sequence[np.ndarray], weights: np.ndarray) -> None:
+        Parameters
+        ----------
+        arrays : sequence of numpy.ndarray
+            The model's prepared data (``_prepare``).
+        weights : numpy.ndarray
+            Weight per row of ``arrays``.
+        start : numpy.ndarray, optional
+            Log parameters: the only start, instead of the model's starts (a refit from a chosen point;
+            base: :meth:`~crm_analysis.clv.base.BaseTransactionModel._other_basin_refit`).
+        resume : numpy.ndarray, optional
+            Where a stopped run of the same fit ended: a start before the model's own (before ``start``'s
+            place where ``start`` is given, which it then replaces).
+        stop : callable, optional
+            Called with each accepted iterate (log parameters); where it returns True the run stops with
+            ``_RidgeReached`` (the caller's watch, e.g. the common-dropout ridge).
+
+        Raises
+        ------
+        InputError
+            A negative or non-finite ``penalizer``.
+        ModelFitError
+            No finite start, or the optimiser failed.
+        """
+        with _single_threaded_blas():
+            self._fit_arrays_impl(arrays, weights, start, resume, stop)
+
+    def _fit_arrays_impl(
+        self, arrays: Sequence[np.ndarray], weights: np.ndarray, forced: np.ndarray | None,
+        resume: np.ndarray | None, stop: Callable[[np.ndarray], bool] | None,
+    ) -> None:
         if self.penalizer < 0 or not np.isfinite(self.penalizer):
             raise InputError(f"penalizer must be a finite non-negative number, got {shown(self.penalizer)}")
         fun, fun_grad = self._objective_factory(arrays, weights)
         starts = self._initial_log_params(arrays, weights)
-        forced = getattr(self, "_forced_start", None)  # the other-basin refit (base: _other_basin_refit)
-        if forced is not None:
+        if forced is not None:  # the other-basin refit (base: _other_basin_refit)
             starts = [np.asarray(forced, float)]
-        resume = getattr(self, "_resume_from", None)  # where a stopped run of the same fit ended (base: ridge check)
-        if resume is not None:
+        if resume is not None:  # where a stopped run of the same fit ended (base: ridge check)
             starts = [np.asarray(resume, float)] if forced is not None else [np.asarray(resume, float), *starts]
         if len(weights) > 20000:  # choose the start on a subsample of the distinct rows
             idx = np.random.default_rng(0).choice(len(weights), 20000, replace=False)
@@ -351,7 +380,6 @@ class LikelihoodFitter(NotFittedAttributes):
                 f"{type(self).__name__}: log-likelihood is not finite at any starting value ({self._data_description()})"
             )
         bounds = self._log_bounds()
-        stop = getattr(self, "_ridge_stop", None)
         if self._has_analytic_hessian():
             newton = self._newton_fit(x0, arrays, weights, stop)
             if newton is not None:
@@ -423,7 +451,7 @@ class LikelihoodFitter(NotFittedAttributes):
                 "a small penalizer (e.g. 0.01) keeps the parameters finite."
             )
         lp = np.asarray(res.x, float)
-        lp, H = self._newton_polish(lp, fun_grad, arrays, weights)
+        lp, H = self._newton_polish(lp, fun_grad, arrays, weights, stop)
         # after the polish: its strict L-BFGS-B run can end at the bound where the first run did not (findings_12p
         # Finding 3b, y_140: beta = e^-30 with no BoundaryWarning)
         self._warn_if_at_bound(lp)
@@ -614,7 +642,8 @@ class LikelihoodFitter(NotFittedAttributes):
         return lp, f, 0.5 * (H + H.T) * total, it
 
     def _newton_polish(
-        self, lp: np.ndarray, fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray]], arrays, weights: np.ndarray
+        self, lp: np.ndarray, fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray]], arrays, weights: np.ndarray,
+        stop: Callable[[np.ndarray], bool] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Newton steps from the optimiser's answer, with the Hessian needed for the standard errors anyway.
 
@@ -654,7 +683,6 @@ class LikelihoodFitter(NotFittedAttributes):
                 break
             lp, f0, g0 = new, f1, g1
         if np.max(np.abs(g0)) > 1e-8 or newton == 0:
-            stop = getattr(self, "_ridge_stop", None)
 
             def watch(xk: np.ndarray) -> None:
                 if stop(xk):

@@ -895,13 +895,11 @@ class BaseTransactionModel(BaseLikelihoodModel):
         ``start`` (log parameters): the full fit's only start (the other-basin refit,
         :meth:`_other_basin_refit`) instead of the best of the model's starts.
         """
-        self._forced_start = start
         caught: list = []
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                self._fit_collapsed_from_start(x, t_x, T, counts)
-                self._forced_start = None
+                self._fit_collapsed_from_start(x, t_x, T, counts, start)
                 # every outcome where the two-point limit was fitted (that limit, the common-dropout or the NBD
                 # limit kept, an interior fit compared with it and kept): the full model from next to that limit
                 # (and the NBD limit kept although its derivative into the dropout region is positive: model's
@@ -916,7 +914,6 @@ class BaseTransactionModel(BaseLikelihoodModel):
                     if refit is None and note and self.boundary_:
                         self._add_to_boundary_reason(caught, note)
         finally:
-            self._forced_start = None
             self._reissue(caught)
 
     def _two_point_neighbours(self, limit: "BaseTransactionModel") -> list[np.ndarray]:
@@ -1042,18 +1039,13 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self.boundary_ = None
         self.limit_model_ = None
         self.not_identified_ = []
-        self._forced_start = starts[int(np.argmin(values))]
-        self._resume_from = None
-        self._ridge_stop = lambda lp: self._refit_heads_to_two_point(lp, ll_current)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                self._fit_arrays(prepared, counts)
+                self._fit_arrays(prepared, counts, start=starts[int(np.argmin(values))],
+                                 stop=lambda lp: self._refit_heads_to_two_point(lp, ll_current))
         except (ModelFitError, _RidgeReached):
             caught = None
-        finally:
-            self._forced_start = None
-            self._ridge_stop = None
         gain = self.log_likelihood_ - ll_current if caught is not None and self.converged_ else -np.inf
         ll_best = max(ll_current, ll_lim)
         adopt = bool(np.isfinite(gain) and self.log_likelihood_ > ll_best + max(1e-9 * abs(ll_best), self._LIMIT_LL_TOL))
@@ -1079,7 +1071,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
             self._pass_on_full_fit_warnings(caught)
         return list(out), None
 
-    def _fit_collapsed_from_start(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:
+    def _fit_collapsed_from_start(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray, start: np.ndarray | None = None
+    ) -> None:
+        """The fit of :meth:`_fit_collapsed_once` (``start``: the full fit's only start, or ``None``)."""
         self._nbd_hint = None
         self._nbd_limit = None
         self._common_dropout_fit = None  # the common-dropout limit, where fitted (_fit_ridge_limit)
@@ -1090,55 +1085,46 @@ class BaseTransactionModel(BaseLikelihoodModel):
         if check and self._fit_boundary_if_maximum(x, t_x, T, counts):
             return
         if not check:
-            self._fit_arrays(self._prepare(x, t_x, T), counts)
+            self._fit_arrays(self._prepare(x, t_x, T), counts, start=start)
             return
         prepared = self._prepare(x, t_x, T)
         self._prepared_rows = (x, prepared)  # for the model's screen after the fit (_ridge_limit_may_be_higher)
         self._ridge_limit = None
         self._ridge_info = None
-        forced = self._forced_start
         stopped = None
-        watch = self._ridge_model_class is not None
-        self._ridge_stop = self._on_ridge if watch else None
+        watch = self._on_ridge if self._ridge_model_class is not None else None
         # where the NBD limit passed the derivative test but the two-point limit is better, the full fit
         # also starts next to the two-point limit (the derivative test is local to the NBD limit)
-        self._resume_from = self._two_point_resume if self._forced_start is None else None
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    self._fit_arrays(prepared, counts)  # a ModelFitError propagates
-                except _RidgeReached as stop:
-                    stopped = stop.log_params
-            self._ridge_stop = None
-            if stopped is not None:
-                # the optimiser heads along the common-dropout ridge: fit that limit and look whether
-                # the likelihood can rise from it into heterogeneous dropout
-                verdict = self._ridge_is_maximum(x, t_x, T, counts, prepared, stopped)
-                if verdict is not None:
-                    kind, reason = verdict
-                    if kind == "nbd":
-                        self._set_boundary_fit(x, t_x, T, counts, reason)
-                    else:
-                        self._set_ridge_fit(reason)
-                    return
-                # the run goes on without the watch; it is the same fit, so the start that decides the other-basin
-                # refit (_start_used) stays the first one (else the refit re-ran the first start's basin)
-                used = getattr(self, "_start_used", None)
-                resume = self._ridge_resume_point(stopped)
-                self._resume_from = resume
-                if resume is not stopped:  # next to the limit: the only start (not chosen against the model's starts)
-                    self._forced_start = resume
-                try:
-                    with warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always")
-                        self._fit_arrays(prepared, counts)
-                finally:
-                    self._forced_start = forced
-                    self._start_used = used
-        finally:
-            self._ridge_stop = None
-            self._resume_from = None
+        resume = self._two_point_resume if start is None else None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self._fit_arrays(prepared, counts, start=start, resume=resume, stop=watch)  # a ModelFitError propagates
+            except _RidgeReached as reached:
+                stopped = reached.log_params
+        if stopped is not None:
+            # the optimiser heads along the common-dropout ridge: fit that limit and look whether
+            # the likelihood can rise from it into heterogeneous dropout
+            verdict = self._ridge_is_maximum(x, t_x, T, counts, prepared, stopped)
+            if verdict is not None:
+                kind, reason = verdict
+                if kind == "nbd":
+                    self._set_boundary_fit(x, t_x, T, counts, reason)
+                else:
+                    self._set_ridge_fit(reason)
+                return
+            # the run goes on without the watch; it is the same fit, so the start that decides the other-basin
+            # refit (_start_used) stays the first one (else the refit re-ran the first start's basin)
+            used = getattr(self, "_start_used", None)
+            resume = self._ridge_resume_point(stopped)
+            # next to the limit: the only start (not chosen against the model's starts)
+            resumed_start = resume if resume is not stopped else start
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    self._fit_arrays(prepared, counts, start=resumed_start, resume=resume)
+            finally:
+                self._start_used = used
         ll_nbd = self._nbd_limit[1]
         if self._ridge_limit is not None:
             ll_ridge = self._ridge_limit.log_likelihood_
@@ -1500,7 +1486,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         (ModifiedGeometricNBDModel) below its own fit. So the limit is also fitted from its own
         starts (without the hint: what ``cls().fit`` does), unless the hinted run started from
         one of them already (its start is chosen by value among the hint and those starts); the
-        higher log-likelihood is kept. ``stop`` is the limit's ``_ridge_stop``: where it stops the
+        higher log-likelihood is kept. ``stop`` is the watch of the limit's run: where it stops the
         hinted run, the limit is taken as not there (``None``) without the second run (the two-point
         limit's ``pi -> 0``: Online Retail to 2011-09-09, where the second run doubled the cost of the
         limit, 35-140 ms of 40-240 ms fits, and also ran to ``pi -> 0``); a second run it stops counts
@@ -1514,19 +1500,16 @@ class BaseTransactionModel(BaseLikelihoodModel):
             limit.columns_ = dict(self.columns_)
             limit._fit_info = self._fit_info
             limit._start_hint = h
-            limit._ridge_stop = stop
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    limit._fit_arrays(limit._prepare(x, t_x, T), counts)
+                    limit._fit_arrays(limit._prepare(x, t_x, T), counts, stop=stop)
             except _RidgeReached:
                 if h is None:
                     continue
                 return None  # the hinted run stopped (e.g. pi -> 0): the limit is not there, as without a second run
             except ModelFitError:
                 continue
-            finally:
-                limit._ridge_stop = None
             limit.fit_warnings_ = [f"{w.category.__name__}: {w.message}" for w in caught
                                    if issubclass(w.category, CRMAnalysisWarning)]
             fits.append(limit)

@@ -809,36 +809,34 @@ class ParetoNBDModel(BaseTransactionModel):
         if ll_lim > best_other + max(1e-9 * abs(best_other), self._LIMIT_LL_TOL):
             self._resume_watch = (float(np.exp(stopped[2])), ll_lim - max(1e-9 * abs(ll_lim), self._LIMIT_LL_TOL))
 
-    def _resumed_run_on_ridge(self, log_params: np.ndarray) -> bool:
-        """Whether the resumed run has gone on along the ridge: ``s`` grown by ``_RIDGE_RESUME_FACTOR``, log-likelihood below the two-point limit's by its margin."""
-        s_stop, ll_cap = self._resume_watch
+    def _resumed_run_on_ridge(self, log_params: np.ndarray, watch: tuple[float, float]) -> bool:
+        """Whether the resumed run has gone on along the ridge: ``s`` grown by ``_RIDGE_RESUME_FACTOR``, log-likelihood below the two-point limit's by its margin (``watch``: ``s`` at the stop and that log-likelihood)."""
+        s_stop, ll_cap = watch
         lp = np.asarray(log_params, float)
         if not np.exp(lp[2]) >= self._RIDGE_RESUME_FACTOR * s_stop:
             return False
         hit = self.__dict__.get("_ll_memo", {}).get(lp.tobytes())
         return hit is not None and hit[0] < ll_cap
 
-    def _fit_arrays(self, arrays, weights: np.ndarray) -> None:
+    def _fit_arrays(self, arrays, weights: np.ndarray, *, start=None, resume=None, stop=None) -> None:
         """As the base class; a run resumed from a ridge stop under :meth:`_watch_resumed_ridge_run` is stopped once it goes on along the ridge.
 
-        The stopped run's point is stored as the full fit (its log-likelihood, no Hessian: the
-        two-point limit replaces it in :meth:`~crm_analysis.clv.base.BaseTransactionModel._fit_collapsed_once`).
+        The watch armed by :meth:`_watch_resumed_ridge_run` (``_resume_watch``) is taken off the
+        model here and replaces ``stop`` for this run. The stopped run's point is stored as the full
+        fit (its log-likelihood, no Hessian: the two-point limit replaces it in
+        :meth:`~crm_analysis.clv.base.BaseTransactionModel._fit_collapsed_once`).
         """
         watch = self.__dict__.pop("_resume_watch", None)
         if watch is None:
-            return super()._fit_arrays(arrays, weights)
-        self._resume_watch = watch
-        self._ridge_stop = self._resumed_run_on_ridge
+            return super()._fit_arrays(arrays, weights, start=start, resume=resume, stop=stop)
         try:
-            super()._fit_arrays(arrays, weights)
-        except _RidgeReached as stop:
-            lp = stop.log_params
+            super()._fit_arrays(arrays, weights, start=start, resume=resume,
+                                stop=lambda lp: self._resumed_run_on_ridge(lp, watch))
+        except _RidgeReached as reached:
+            lp = reached.log_params
             ll = self._ll_memo[lp.tobytes()][0]
             self._store_results(lp, ll, np.full((4, 4), np.nan), converged=False, n_iter=0,
                                 n_customers=float(weights.sum()), n_distinct=int(len(weights)))
-        finally:
-            self._ridge_stop = None
-            self.__dict__.pop("_resume_watch", None)
 
     # ---- predictions -----------------------------------------------------
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:

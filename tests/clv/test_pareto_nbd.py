@@ -337,8 +337,8 @@ def test_zero_inflated_fit_stops_the_run_resumed_along_the_common_dropout_ridge(
     stops = []
     watch = ParetoNBDModel._resumed_run_on_ridge
 
-    def spy(self, log_params):
-        stopped = watch(self, log_params)
+    def spy(self, log_params, *armed):
+        stopped = watch(self, log_params, *armed)
         stops.append(stopped)
         return stopped
 
