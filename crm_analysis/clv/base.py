@@ -422,7 +422,7 @@ def _recording_warnings(fit):
                 warnings.simplefilter("always")
                 out = fit(self, *args, **kwargs)
         finally:
-            self._recording_fit = False
+            del self._recording_fit  # only while the fit runs
         notes: list[str] = []
         for w in caught:
             if issubclass(w.category, CRMAnalysisWarning):
@@ -509,6 +509,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
     #: p = 0.48) is the limit: such fits end on the way to it (e.g. Pareto/NBD s = 0.029, beta = 4819,
     #: log-scale SEs 150, 9e-5 above the limit)
     _LIMIT_LL_TOL = 1e-3
+    #: the fit's own state besides the learned attributes: the limits fitted and compared, hints and watches of the
+    #: optimiser runs (read by the fit's steps; the limits stay on the fitted model for inspection). ``fit`` drops them
+    #: when it starts, so a fit of the same instance on other data starts from a fresh instance's state
+    _FIT_STATE: tuple[str, ...] = ("_nbd_hint", "_nbd_limit", "_common_dropout_fit", "_two_point_fit",
+                                   "_two_point_resume", "_two_point_info", "_ridge_limit", "_ridge_info", "_start_used",
+                                   "_data_moments", "_prepared_rows")
+    #: those of them that only the fit in progress needs (caches): dropped again when it ends
+    _FIT_SCRATCH: tuple[str, ...] = ("_prepared_rows",)
 
     def fit(
         self,
@@ -572,6 +580,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 "heterogeneity cannot be identified from these data"
             )
         (x, t_x, T), counts = collapse_rows([td.x, td.t_x, td.T], w)
+        for name in self._FIT_STATE:  # a previous fit's (the same instance refitted)
+            self.__dict__.pop(name, None)
         self.columns_ = {"frequency": frequency_col, "recency": recency_col, "T": T_col}
         self.boundary_ = None
         self.limit_model_ = None
@@ -580,7 +590,8 @@ class BaseTransactionModel(BaseLikelihoodModel):
         try:
             self._fit_collapsed(x, t_x, T, counts)
         finally:
-            self.__dict__.pop("_prepared_rows", None)  # the fit's index structure of the rows (kept during the fit only)
+            for name in self._FIT_SCRATCH:
+                self.__dict__.pop(name, None)
         return self
 
     def _check_identifiable(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> None:

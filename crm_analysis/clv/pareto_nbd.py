@@ -120,6 +120,11 @@ class ParetoNBDModel(BaseTransactionModel):
     # Hessian by forward differences of the gradient with a larger step (two of the gradient's
     # tail derivatives are differences already): standard errors within ~3e-5 of central differences
     _hessian_step = 1e-5
+    #: the base class's per-fit state (:attr:`~crm_analysis.clv.base.BaseTransactionModel._FIT_STATE`) and this model's:
+    #: the beta of the no-dropout derivative test's maximum, the resumed-run watch and the log-likelihoods remembered
+    #: for the optimiser's watches (a cache, dropped when the fit ends)
+    _FIT_STATE = (*BaseTransactionModel._FIT_STATE, "_dropout_score_beta", "_resume_watch", "_ll_memo")
+    _FIT_SCRATCH = (*BaseTransactionModel._FIT_SCRATCH, "_ll_memo")
 
     def __init__(
         self, *, penalizer: float = 0.0, detect_boundary: bool = True, boundary_test_level: float | None = None

@@ -23,13 +23,15 @@ from crm_analysis.clv import (
     ModifiedBetaGeoModel,
     ParetoNBDModel,
     simulate_bgnbd,
+    simulate_nbd,
     simulate_pareto_nbd,
     simulate_two_point_nbd,
 )
 
-#: attributes that only the fit in progress needs (cleared by ``fit`` or never set any more); none may be on a model
+#: attributes that only the fit in progress needs (dropped when it ends, or passed as arguments now); none may be on a
+#: fitted model
 _PER_FIT_STATE = ("_refit_rows", "_prepared_rows", "_screen_memo", "_survival_profile_memo", "_refit_not_significant",
-                  "_resume_watch")
+                  "_resume_watch", "_forced_start", "_resume_from", "_ridge_stop", "_recording_fit", "_ll_memo")
 
 
 def _zero_inflated(seed: int):
@@ -41,6 +43,13 @@ def _zero_inflated(seed: int):
 
 def _pareto(seed: int):
     return simulate_pareto_nbd(0.6, 10.0, 0.7, 12.0, n_customers=800, T=39.0, seed=seed)[["frequency", "recency", "T"]]
+
+
+def _nbd(seed: int):
+    """No dropout at all (seed 0: the NBD limit kept by the derivative test, before any full fit, for Pareto/NBD and
+    MBG/NBD, so none of the first fit's full-fit steps runs and what it left would show)."""
+    T = np.random.default_rng(seed).uniform(5, 52, 1000).round()
+    return simulate_nbd(0.5, 8.0, n_customers=1000, T=T, seed=seed)[["frequency", "recency", "T"]]
 
 
 def _bgnbd(seed: int):
@@ -68,22 +77,28 @@ def _assert_same_fit(got, want, data) -> None:
     np.testing.assert_array_equal(got.probability_alive(data), want.probability_alive(data))
 
 
+#: (model, data A, data B, the kind of B's fit)
 _CASES = [
-    pytest.param(ParetoNBDModel, lambda: findings_data("pnL", 1652)[0], lambda: _pareto(3), id="pnbd-profile"),
-    pytest.param(ParetoNBDModel, lambda: _zero_inflated(11), lambda: _pareto(4), id="pnbd-two-point"),
-    pytest.param(BetaGeoModel, lambda: _zero_inflated(12), lambda: _bgnbd(5), id="bgnbd"),
-    pytest.param(ModifiedBetaGeoModel, lambda: _zero_inflated(13), lambda: _bgnbd(6), id="mbgnbd"),
+    pytest.param(ParetoNBDModel, lambda: findings_data("pnL", 1652)[0], lambda: _pareto(3), None, id="pnbd-profile"),
+    pytest.param(ParetoNBDModel, lambda: _zero_inflated(11), lambda: _pareto(4), None, id="pnbd-two-point"),
+    pytest.param(BetaGeoModel, lambda: _zero_inflated(12), lambda: _bgnbd(5), None, id="bgnbd"),
+    pytest.param(ModifiedBetaGeoModel, lambda: _zero_inflated(13), lambda: _bgnbd(6), None, id="mbgnbd"),
+    # B's fit keeps the NBD limit by the derivative test: none of A's full-fit steps runs on B
+    pytest.param(ParetoNBDModel, lambda: _zero_inflated(11), lambda: _nbd(0), "no_dropout", id="pnbd-then-no-dropout"),
+    pytest.param(ModifiedBetaGeoModel, lambda: _zero_inflated(13), lambda: _nbd(0), "no_dropout",
+                 id="mbgnbd-then-no-dropout"),
 ]
 
 
-@pytest.mark.parametrize("cls, make_a, make_b", _CASES)
-def test_refit_on_other_data_equals_a_fresh_fit(cls, make_a, make_b):
+@pytest.mark.parametrize("cls, make_a, make_b, b_kind", _CASES)
+def test_refit_on_other_data_equals_a_fresh_fit(cls, make_a, make_b, b_kind):
     """Fit A, then B on the same instance: the same fit of B as a fresh instance's, and no per-fit state left."""
     a, b = make_a(), make_b()
     model, _ = _fit(cls(), a)
     refit, refit_warnings = _fit(model, b)
     fresh, fresh_warnings = _fit(cls(), b)
     _assert_same_fit(refit, fresh, b)
+    assert fresh.boundary_kind() == b_kind
     assert refit_warnings == fresh_warnings
     assert not [k for k in vars(refit) if k in _PER_FIT_STATE or "memo" in k]
 
@@ -101,8 +116,8 @@ def test_the_profile_case_runs_the_profile(monkeypatch):
     assert m.log_likelihood_ == pytest.approx(-363.0860037, abs=1e-4)
 
 
-@pytest.mark.parametrize("cls, make_a, make_b", _CASES[1:])
-def test_fitted_model_pickles_and_refits_as_fresh(cls, make_a, make_b):
+@pytest.mark.parametrize("cls, make_a, make_b, b_kind", [c for c in _CASES if c.id != "pnbd-profile"])
+def test_fitted_model_pickles_and_refits_as_fresh(cls, make_a, make_b, b_kind):
     """A fitted model survives pickling (the same fit, the same predictions), and the loaded model refitted on other
     data gives a fresh instance's fit."""
     a, b = make_a(), make_b()
