@@ -297,9 +297,10 @@ def findings_data(kind: str, seed: int):
     return pareto_nbd_findings_set(rng, n, seed, s_range, beta_range)
 
 
-def distinct_rows(d) -> tuple[np.ndarray, ...]:
-    """The distinct ``(frequency, recency, T)`` rows of ``d`` as float arrays and their counts (float weights)."""
-    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
+def distinct_rows(d, columns: tuple[str, ...] = ("frequency", "recency", "T")) -> tuple[np.ndarray, ...]:
+    """The distinct rows of ``d``'s ``columns`` (default ``(frequency, recency, T)``; ``("frequency", "T")`` for the
+    count models) as float arrays, one per column in sorted row order, and their counts (float weights)."""
+    rows, w = np.unique(d[list(columns)].to_numpy(float), axis=0, return_counts=True)
     return (*rows.T, w.astype(float))
 
 

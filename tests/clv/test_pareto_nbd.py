@@ -8,6 +8,7 @@ import mpmath as mp
 import numpy as np
 import pandas as pd
 import pytest
+from clv_likelihood_oracles import distinct_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize, special
@@ -272,8 +273,7 @@ def _nbd_and_zero_inflated_oracles(d: pd.DataFrame) -> tuple[float, float]:
     """Maxima of the NBD and of the zero-inflated NBD log-likelihoods, written from their definitions (Morrison 1969;
     the Pareto/NBD's two-point limit, ``L = Gamma(r+x) alpha^r / Gamma(r) [(1-pi) (alpha+T)^-(r+x) + pi alpha^-r
     1{x=0}]``), without the package's code."""
-    rows, w = np.unique(d[["frequency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    x, T = rows[:, 0], rows[:, 1]
+    x, T, w = distinct_rows(d, ("frequency", "T"))
 
     def nbd_rows(r, alpha):
         return special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + T)
@@ -320,8 +320,7 @@ def test_zero_inflated_fit_stops_the_no_dropout_run_then_finds_the_maximum_next_
     ll_nbd, ll_zi = _nbd_and_zero_inflated_oracles(d)
     assert ll_zi > ll_nbd + 1.35
     assert m.log_likelihood_ > ll_zi + 0.2
-    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    x, t_x, T = rows.T
+    x, t_x, T, w = distinct_rows(d)
     p = m.params_.to_numpy(float)
     assert pareto_nbd_loglik(p, x, t_x, T, w) == pytest.approx(m.log_likelihood_, rel=1e-10)
     best, _ = pareto_nbd_unbounded_max(p, x, t_x, T, w)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from clv_likelihood_oracles import pareto_nbd_loglik, pareto_nbd_unbounded_max, zero_inflated_nbd_max
+from clv_likelihood_oracles import distinct_rows, pareto_nbd_loglik, pareto_nbd_unbounded_max, zero_inflated_nbd_max
 
 import crm_analysis.clv as clv_pkg
 from crm_analysis.clv import (
@@ -40,10 +40,6 @@ def _few3() -> pd.DataFrame:
     rng = np.random.default_rng(3)
     return pd.DataFrame({"frequency": [0] * 97 + [1, 4, 2], "recency": [0.0] * 97 + [5.0, 25.0, 12.0],
                          "T": rng.uniform(20, 52, 100)})
-
-
-def _arrays(d: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    return tuple(d[c].to_numpy(float) for c in ("frequency", "recency", "T"))
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +72,7 @@ def test_few3_fit_on_the_poisson_ridge_with_the_independent_likelihood(few3_fit)
     d, m, _, _ = few3_fit
     r, alpha, s, beta = m.params_.to_numpy(float)
     assert r > math.exp(12) and alpha > math.exp(12), "the case no longer exercises the Poisson ridge"
-    ll_ref = pareto_nbd_loglik((1e5, alpha * 1e5 / r, s, beta), *_arrays(d))
+    ll_ref = pareto_nbd_loglik((1e5, alpha * 1e5 / r, s, beta), *distinct_rows(d))
     assert m.log_likelihood_ == pytest.approx(ll_ref, abs=1e-4)
     # not below the independent two-point limit (the fit is kept as a point above it)
     ll_zi, _ = zero_inflated_nbd_max(d["frequency"].to_numpy(float), d["T"].to_numpy(float))
@@ -115,11 +111,11 @@ def test_few3_fit_reaches_the_independent_maximum(few3_fit):
     likelihood's Nelder-Mead (-37.6418 at s = 0.162, beta = 3.4e-9): on the ridge its gradient was rounding noise.
     With the scaled form (crm_analysis/clv/_pnbd_ridge.py) the fit follows the ridge to the maximum."""
     d, m, _, _ = few3_fit
-    x, t_x, T = _arrays(d)
-    ll_zi, (r, alpha, pi) = zero_inflated_nbd_max(x, T)
+    x, t_x, T, w = distinct_rows(d)
+    ll_zi, (r, alpha, pi) = zero_inflated_nbd_max(x, T, w)
     # the start next to the independent two-point limit (0.4 s; from the package's point or a moderate start the
     # Nelder-Mead reaches the same -37.6418 in 5-20 s)
-    best, _ = pareto_nbd_unbounded_max((r, alpha, 0.05, math.exp(math.log1p(-pi) / 0.05)), x, t_x, T)
+    best, _ = pareto_nbd_unbounded_max((r, alpha, 0.05, math.exp(math.log1p(-pi) / 0.05)), x, t_x, T, w)
     assert m.log_likelihood_ >= best - 1e-3
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from clv_likelihood_oracles import (
     check_not_significant_note,
+    distinct_rows,
     nbd_max,
     findings_data,
     pareto_nbd_loglik,
@@ -52,11 +53,6 @@ def _zi(seed: int) -> pd.DataFrame:
                                   seed=seed)[["frequency", "recency", "T"]]
 
 
-def _rows(d: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    return (*rows.T, w)
-
-
 def _fit(d: pd.DataFrame) -> tuple[ParetoNBDModel, list]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -67,7 +63,7 @@ def _fit(d: pd.DataFrame) -> tuple[ParetoNBDModel, list]:
 def _best_point(d: pd.DataFrame, starts: list) -> tuple[float, np.ndarray, float]:
     """Best unbounded Nelder-Mead maximum of the independent likelihood from ``starts`` and from next to the
     independent two-point limit (s = 0.05, 0.02, beta^s = 1 - pi); and that limit's log-likelihood."""
-    x, t_x, T, w = _rows(d)
+    x, t_x, T, w = distinct_rows(d)
     ll_zi, (r, alpha, pi) = zero_inflated_nbd_max(x, T, w)
     starts = list(starts) + [(r, alpha, s, math.exp(math.log1p(-pi) / s)) for s in (0.05, 0.02)]
     best, at = -np.inf, None
@@ -84,7 +80,7 @@ def _check_interior_maximum(d: pd.DataFrame, truth: tuple[float, ...] | None, ab
     assert m.boundary_kind() is None
     assert not [c for c in caught if issubclass(c.category, BoundaryWarning)]
     assert not [c for c in caught if "best fit found" in str(c.message)]
-    x, t_x, T, w = _rows(d)
+    x, t_x, T, w = distinct_rows(d)
     p = m.params_.to_numpy(float)
     assert pareto_nbd_loglik(p, x, t_x, T, w) == pytest.approx(m.log_likelihood_, rel=1e-10)
     starts = [p] + ([truth] if truth is not None else [])
@@ -135,7 +131,7 @@ def test_interior_fit_below_the_two_point_limit_is_not_kept():
     to the limit)."""
     d = _zi(1044)
     m, caught = _fit(d)
-    x, t_x, T, w = _rows(d)
+    x, t_x, T, w = distinct_rows(d)
     best, _, ll_zi = _best_point(d, [(0.0889, 0.5345, 0.01055, 128.3)])
     assert best < ll_zi + 1e-3  # the full model has no maximum above the two-point limit here
     ll_nbd = nbd_max(x, T, w)
@@ -165,7 +161,7 @@ def _tiny_beta_best(d: pd.DataFrame, fitted, old_point) -> tuple[float, np.ndarr
     """Best unbounded Nelder-Mead maximum of the independent likelihood from the package's point, from the old local
     maximum and from a tiny-beta start next to it ((r, alpha) of the old point, s = 0.01, beta^s = 0.7: log beta =
     -36); and the maximum reached from the old point."""
-    x, t_x, T, w = _rows(d)
+    x, t_x, T, w = distinct_rows(d)
     tiny = (old_point[0], old_point[1], 0.01, math.exp(math.log(0.7) / 0.01))
     runs = [pareto_nbd_unbounded_max(start, x, t_x, T, w) for start in (old_point, fitted, tiny)]
     best, at = max(runs, key=lambda run: run[0])
@@ -188,7 +184,7 @@ def test_interior_local_maximum_not_kept_below_a_tiny_beta_maximum(seed, old_poi
     at) and a tiny-beta start next to it (its r and alpha, s = 0.01, beta^s = 0.7)."""
     d, _ = _pn(seed)
     m, caught = _fit(d)
-    x, t_x, T, w = _rows(d)
+    x, t_x, T, w = distinct_rows(d)
     p = m.params_.to_numpy(float)
     assert m.boundary_kind() is None and m.converged_
     assert pareto_nbd_loglik(p, x, t_x, T, w) == pytest.approx(m.log_likelihood_, rel=1e-10)
@@ -222,7 +218,7 @@ def test_limit_kept_by_boundary_test_level_names_the_higher_point_found():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = ParetoNBDModel(boundary_test_level=0.05).fit(d)
-    x, t_x, T, w = _rows(d)
+    x, t_x, T, w = distinct_rows(d)
     ll_nbd = nbd_max(x, T, w)
     best, _, ll_zi = _best_point(d, [])
     assert best > ll_zi + 0.02 and best > ll_nbd + 0.05
@@ -249,6 +245,6 @@ def test_cdnow_fit_runs_no_tiny_beta_refit(shared_data, monkeypatch):
     d = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
     m, _ = _fit(d)
     assert m.boundary_kind() is None and m.params_["s"] > 0.5
-    assert m._dropout_direction_starts(*_rows(d)) == []  # the screen on the fit's rows rejects the start
+    assert m._dropout_direction_starts(*distinct_rows(d)) == []  # the screen on the fit's rows rejects the start
     assert screened and all(out == [] for out in screened)  # the screen ran and rejected the tiny-beta start
     assert calls == []

@@ -36,7 +36,7 @@ from crm_analysis.clv import (
     simulate_bgnbd,
     simulate_mbgnbd,
 )
-from clv_likelihood_oracles import bgnbd_loglik_rows, common_dropout_loglik_rows, mbgnbd_loglik_rows
+from clv_likelihood_oracles import bgnbd_loglik_rows, common_dropout_loglik_rows, distinct_rows, mbgnbd_loglik_rows
 
 
 def _data(sim, params, seed):
@@ -460,10 +460,9 @@ def _cw_data(seed: int) -> tuple[pd.DataFrame, tuple[float, float, float, float]
 def _grouped_multistart(rows_loglik, data, starts) -> tuple[float, np.ndarray]:
     """Maximum of an independent per-row likelihood (tests/clv/clv_likelihood_oracles.py) over the distinct rows, weighted
     by their counts, by scipy's L-BFGS-B (numerical gradient) from each start; the best value and point."""
-    rows, w = np.unique(data[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    x = rows[:, 0]
+    x, t_x, T, w = distinct_rows(data)
     ux, inv = np.unique(x, return_inverse=True)
-    arrays = (x, rows[:, 1], rows[:, 2], ux, inv)
+    arrays = (x, t_x, T, ux, inv)
 
     def objective(lp):
         if not np.all(np.abs(lp) < 20):

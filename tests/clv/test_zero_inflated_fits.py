@@ -15,7 +15,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from clv_likelihood_oracles import nbd_max, pareto_nbd_loglik, pareto_nbd_unbounded_max, zero_inflated_nbd_max
+from clv_likelihood_oracles import (
+    distinct_rows,
+    nbd_max,
+    pareto_nbd_loglik,
+    pareto_nbd_unbounded_max,
+    zero_inflated_nbd_max,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,8 +67,7 @@ def _y(seed: int) -> pd.DataFrame:
 
 
 def _oracle(d: pd.DataFrame) -> float:
-    rows, w = np.unique(d[["frequency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    return zero_inflated_nbd_max(rows[:, 0], rows[:, 1], w)[0]
+    return zero_inflated_nbd_max(*distinct_rows(d, ("frequency", "T")))[0]
 
 
 def _mean_gradient(m: ZeroInflatedNBDModel, d: pd.DataFrame) -> np.ndarray:
@@ -79,8 +84,7 @@ def _zj(seed: int) -> pd.DataFrame:
 
 def _nbd_max(d: pd.DataFrame) -> float:
     """Maximum of the NBD log-likelihood with ``scipy.stats.nbinom`` (clv_likelihood_oracles.nbd_max)."""
-    rows, w = np.unique(d[["frequency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    return nbd_max(rows[:, 0], rows[:, 1], w)
+    return nbd_max(*distinct_rows(d, ("frequency", "T")))
 
 
 _REJECTED = (r"the two-point-dropout limit, the ZeroInflatedNBDModel \(r = [^)]*\), was fitted too and has a higher "
@@ -181,8 +185,7 @@ def test_pareto_nbd_is_not_below_the_two_point_limit(data):
     best = _oracle(d)
     assert m.log_likelihood_ >= best - 1e-6 * abs(best)
     if m.boundary_kind() is None:  # above the limit: by the independent likelihood at the returned point
-        rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
-        x, t_x, T = rows.T
+        x, t_x, T, w = distinct_rows(d)
         assert pareto_nbd_loglik(m.params_.to_numpy(float), x, t_x, T, w) > best + 1e-3
         assert any(issubclass(c.category, BoundaryWarning) and "beta = exp(-600)" in str(c.message) for c in caught)
     else:
@@ -236,8 +239,7 @@ def _pareto_oracle_check(d: pd.DataFrame) -> ParetoNBDModel:
         m = ParetoNBDModel().fit(d)
     assert not [w for w in caught if issubclass(w.category, BoundaryWarning)], "an interior maximum: no bound, no limit"
     assert m.boundary_kind() is None
-    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    x, t_x, T = rows.T
+    x, t_x, T, w = distinct_rows(d)
     p = m.params_.to_numpy(float)
     # the package's likelihood at the returned point equals the independent one (quadrature in log(beta + tau))
     assert pareto_nbd_loglik(p, x, t_x, T, w) == pytest.approx(m.log_likelihood_, rel=1e-11)
@@ -309,11 +311,6 @@ def _zt(seed: int) -> pd.DataFrame:
                                   seed=seed)[["frequency", "recency", "T"]]
 
 
-def _rows(d: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    rows, w = np.unique(d[["frequency", "recency", "T"]].to_numpy(float), axis=0, return_counts=True)
-    return (*rows.T, w)
-
-
 def test_pareto_nbd_prefers_the_higher_of_two_limits_that_do_not_nest():
     """findings_12r Finding A (zi_712, 500 customers, 53 repeat buyers): the Pareto/NBD kept the common-dropout
     limit (ExponentialNBDModel, -573.854) 0.70 below the two-point limit it had fitted itself (-573.152), because
@@ -363,7 +360,7 @@ def test_pareto_nbd_refits_next_to_the_two_point_limit_before_keeping_it():
     to the limit of the independent zero-inflated NBD multistart (s = 0.05, beta^s = 1 - pi; findings_12r's method:
     -4499.2215)."""
     d = _zi(741)
-    x, t_x, T, w = _rows(d)
+    x, t_x, T, w = distinct_rows(d)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = ParetoNBDModel().fit(d)
@@ -384,7 +381,7 @@ def test_pareto_nbd_strongly_zero_inflated_small_samples(seed):
     fit is not below the unbounded Nelder-Mead of the independent likelihood started next to the independent
     two-point limit (s = 0.05 and 0.02, beta^s = 1 - pi), nor below that limit."""
     d = _zt(seed)
-    x, t_x, T, w = _rows(d)
+    x, t_x, T, w = distinct_rows(d)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = ParetoNBDModel().fit(d)
