@@ -336,8 +336,8 @@ class LikelihoodFitter(NotFittedAttributes):
             Log parameters: the only start, instead of the model's starts (a refit from a chosen point;
             base: :meth:`~crm_analysis.clv.base.BaseTransactionModel._other_basin_refit`).
         resume : numpy.ndarray, optional
-            Where a stopped run of the same fit ended: a start before the model's own (before ``start``'s
-            place where ``start`` is given, which it then replaces).
+            Where a stopped run of the same fit ended: tried before the model's own starts, or, with
+            ``start``, the only start in its place.
         stop : callable, optional
             Called with each accepted iterate (log parameters); where it returns True the run stops with
             ``_RidgeReached`` (the caller's watch, e.g. the common-dropout ridge).

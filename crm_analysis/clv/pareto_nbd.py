@@ -823,7 +823,10 @@ class ParetoNBDModel(BaseTransactionModel):
         hit = self.__dict__.get("_ll_memo", {}).get(lp.tobytes())
         return hit is not None and hit[0] < ll_cap
 
-    def _fit_arrays(self, arrays, weights: np.ndarray, *, start=None, resume=None, stop=None) -> None:
+    def _fit_arrays(
+        self, arrays, weights: np.ndarray, *, start: np.ndarray | None = None, resume: np.ndarray | None = None,
+        stop=None,
+    ) -> None:
         """As the base class; a run resumed from a ridge stop under :meth:`_watch_resumed_ridge_run` is stopped once it goes on along the ridge.
 
         The watch armed by :meth:`_watch_resumed_ridge_run` (``_resume_watch``) is taken off the
