@@ -818,9 +818,34 @@ class LikelihoodFitter(NotFittedAttributes):
                 loglik, _ = self._weighted_loglik(lp, arrays, weights)
         ll = loglik
         H = self._hessian(lp, arrays, weights) if hessian is None else hessian
+        lp = np.asarray(lp, float)
+        flat = self._flat_gamma_pairs(lp, float(ll), arrays, weights)
+        # a probability at 1 (its log on the model's own bound 0): the edge of the parameter space, held there like
+        # the limits of a boundary fit (no standard error; its Hessian column came from a step beyond 1)
+        one = np.array([hi == 0.0 for _, hi in self._log_bounds()]) & (lp >= 0.0)
+        if one.any():
+            fixed = {n: 1.0 for n, at in zip(self._param_names, one) if at}
+            self._warn_probability_one(list(fixed))
+            lp, H = lp[~one], np.asarray(H, float)[np.ix_(~one, ~one)]
+        else:
+            fixed = None
         self._store_results(
             lp, float(ll), H, converged=converged, n_iter=n_iter, n_customers=float(weights.sum()), n_distinct=int(len(weights)),
-            flat=self._flat_gamma_pairs(lp, float(ll), arrays, weights),
+            flat=flat, fixed=fixed,
+        )
+
+    def _probability_one_meaning(self, names: list[str]) -> str:
+        """What probabilities ``names`` at 1 mean for the customers, for :meth:`_warn_probability_one` (model hook)."""
+        return ""
+
+    def _warn_probability_one(self, names: list[str]) -> None:
+        """BoundaryWarning: the probabilities ``names`` were estimated at 1, the edge of the parameter space."""
+        warnings.warn(
+            f"{type(self).__name__}: {' and '.join(names)} = 1, the edge of the parameter space, where the likelihood "
+            f"is highest{self._probability_one_meaning(names)}. {', '.join(names)} is held at 1 (no standard error; "
+            f"fit_result_ counts it as fixed) and the other parameters are fitted there ({self._data_description()}).",
+            BoundaryWarning,
+            stacklevel=5,
         )
 
     def _flat_gamma_pairs(self, lp: np.ndarray, ll: float, arrays: Sequence[np.ndarray], weights: np.ndarray) -> list[str]:
@@ -895,14 +920,16 @@ class LikelihoodFitter(NotFittedAttributes):
             np.linalg.cholesky(H)
         except np.linalg.LinAlgError:
             warnings.warn(
-                (f"{type(self).__name__}: the Hessian at the optimum is singular or not positive definite: these "
-                 f"data do not identify (all) the parameters ({self._data_description()}). For you: "
+                (f"{type(self).__name__}: these data do not identify (all) the parameters (the Hessian at the "
+                 f"optimum is singular or not positive definite): no standard errors, and the parameter values are "
+                 f"not to be read as measured. For you: "
                  f"standard_errors_ and covariance_ are NaN ('not identified' in the report tables), not_identified_ "
                  f"lists every parameter and prediction intervals hold process uncertainty only; the estimates "
                  f"are still the maximum found, so predictions that depend only on what the data determine may be "
-                 f"usable, but the parameter values themselves are not to be read as measured. "
+                 f"usable. "
                  f"{_why_not_identified(free, values)}{self._few_data_note()}"
-                 f"{self._singular_hessian_advice(free, values) or _SINGULAR_HESSIAN_ADVICE}"
+                 f"{self._singular_hessian_advice(free, values) or _SINGULAR_HESSIAN_ADVICE} "
+                 f"Data: {self._data_description()}."
                  if converged else
                  f"{type(self).__name__}: the Hessian at the point the optimiser stopped is singular or not positive "
                  f"definite, and that point is not a maximum (see the ConvergenceWarning) ({self._data_description()})."
@@ -947,11 +974,13 @@ class LikelihoodFitter(NotFittedAttributes):
                 + ("log-likelihood within 1.92 of the maximum with shape and rate both 360 times larger" if n in flat
                    else f"log-scale standard error {se:.3g}") + ")"
                 for n, se in zip(free, se_log) if n in weak)
+            # first what happened and what it means (findings_12y: 700-1,500 characters, the point in the middle)
             warnings.warn(
-                f"{type(self).__name__}: parameter(s) {weak} are not identified by these data: {detail}, i.e. a 95% "
-                f"interval spanning more than a factor {np.exp(2 * 1.96 * self._LOG_SE_LIMIT):.0e}. "
+                f"{type(self).__name__}: parameter(s) {weak} are not identified by these data (a 95% interval "
+                f"spanning more than a factor {np.exp(2 * 1.96 * self._LOG_SE_LIMIT):.0e}): their values are not to "
+                f"be read as measured. {self._not_identified_advice(weak, values)} Estimates: {detail}. "
                 f"{_why_not_identified(weak, values)}{self._few_data_note()}"
-                f"Data: {self._data_description()}. {self._not_identified_advice(weak, values)}",
+                f"Data: {self._data_description()}.",
                 IdentificationWarning,
                 stacklevel=5,
             )

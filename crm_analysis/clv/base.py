@@ -628,11 +628,31 @@ class BaseTransactionModel(BaseLikelihoodModel):
                 f"purchase-rate heterogeneity{' and dropout' if self._has_dropout else ''} are estimated from the "
                 "repeat buyers")
 
+    def _warn_boundary(self, kind: str, limit: str, meaning: str, ll: float, fitted: str, converged: bool) -> None:
+        """The BoundaryWarning of a fit kept at a limit: a short first sentence, then the few-data note, then ``boundary_``.
+
+        The first sentence (~150-250 characters) says which limit, what it means and that the numbers are the
+        limit's; where a higher limit was rejected by its test, also that the kept one is not the best fit found
+        (findings_12y: the warnings ran to 700-1,500 characters with that sentence in the middle). The few-data
+        note follows at once (findings_12r Note D), the full reason (``boundary_``) after it. A limit fit that did
+        not converge is said to be one where its log-likelihood is quoted (findings_12z F1).
+        """
+        worse = ("; not the best fit found: a higher limit is not significantly better (below)"
+                 if "although it is not the best fit found" in self.boundary_ else "")
+        stalled = "" if converged else ", from a fit that did not converge"
+        warnings.warn(
+            f"{type(self).__name__}: fitted at its {kind}, the {limit} ({meaning}; log-likelihood {ll:.6g}{stalled}): its "
+            f"estimates and predictions stand for the model's{worse}. {self._few_data_boundary_note()}"
+            f"Details: {self.boundary_}. Fitted that limit directly: {fitted}. Data: {self._fit_info}.",
+            BoundaryWarning,
+            stacklevel=6,
+        )
+
     def _few_data_boundary_note(self) -> str:
         """The few-repeat-buyer note that opens a boundary warning (findings_12o C: BG/NBD and MBG/NBD alike), else ``""``.
 
-        At the start of the message, before the limit's description (findings_12r Note D: at its end,
-        after 600-1,000 characters, a reader who printed the first 400 never saw it).
+        Right after the first sentence of the message, before the limit's description (findings_12r Note D: at
+        its end, after 600-1,000 characters, a reader who printed the first 400 never saw it).
         """
         n_rep = getattr(self, "_n_repeat_buyers", None)
         if not self._few_data_note():
@@ -1348,13 +1368,14 @@ class BaseTransactionModel(BaseLikelihoodModel):
             )
         self.boundary_ += self._other_limits_note(limit, self.boundary_)
         self._adopt_ridge_limit(limit)
-        warnings.warn(
-            f"{type(self).__name__}: {self._few_data_boundary_note()}{self.boundary_}. Fitted that limit directly: params_ "
-            f"holds {desc}, predictions are the {type(limit).__name__}'s, limit_model_ is that fitted model and "
-            f"fit_result_ (log-likelihood, AIC, BIC, summary) its fit. Data: {self._fit_info}.",
-            BoundaryWarning,
-            stacklevel=5,
-        )
+        dropout = next((k for k in ("p", "mu", "pi") if k in limit.params_.index), None)
+        meaning = (f"a share pi = {float(limit.params_['pi']):.3g} drops out for certain, the rest never" if two_point
+                   else f"one dropout {'rate' if dropout == 'mu' else 'probability'} {dropout} = "
+                        f"{float(limit.params_[dropout]):.3g} for every customer")
+        self._warn_boundary(f"{'two-point' if two_point else 'common'}-dropout limit", type(limit).__name__, meaning,
+                            float(limit.log_likelihood_),
+                            f"params_ holds {desc}, predictions are the {type(limit).__name__}'s, limit_model_ is that "
+                            f"fitted model and fit_result_ (log-likelihood, AIC, BIC, summary) its fit", limit.converged_)
         note = self._few_data_note()
         for text in limit.fit_warnings_:  # the limit's own warnings (e.g. not identified on a handful of customers)
             category, _, message = text.partition(": ")
@@ -1393,7 +1414,12 @@ class BaseTransactionModel(BaseLikelihoodModel):
             est = "" if model is None else (f", the {type(model).__name__} ("
                                             + ", ".join(f"{k} = {v:.4g}" for k, v in model.params_.items()) + ")")
             diff = ll - ll_kept
-            texts.append(f"{name}{est}: log-likelihood {ll:.6g}, " + (f"{-diff:.3g} below" if diff <= 0 else f"{diff:.3g} above"))
+            where = ("the same" if abs(diff) <= 1e-9 * max(1.0, abs(ll_kept))
+                     else f"{-diff:.3g} below" if diff < 0 else f"{diff:.3g} above")
+            # a limit whose optimiser stopped short (findings_12z F1): its number is a lower bound of its maximum
+            stalled = "" if model is None or model.converged_ else (
+                " (that fit did not converge: its maximum can be higher than this number)")
+            texts.append(f"{name}{est}: log-likelihood {ll:.6g}, {where}{stalled}")
         return "; other limits fitted: " + "; ".join(texts)
 
     def _adopt_ridge_limit(self, limit: "BaseTransactionModel") -> None:
@@ -1800,13 +1826,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         self._store_results(
             lp, ll, H, converged=converged, n_iter=n_iter, n_customers=float(counts.sum()), n_distinct=len(counts), fixed=limit
         )
-        warnings.warn(
-            f"{type(self).__name__}: {self._few_data_boundary_note()}{self.boundary_}. Fitted that limit directly: "
-            f"params_ holds {desc}, predictions are the NBD model's (P(alive) = 1) and limit_model_ is the fitted "
-            f"NBDModel. Data: {self._fit_info}.",
-            BoundaryWarning,
-            stacklevel=5,
-        )
+        self._warn_boundary("no-dropout limit", "NBD model", "nobody drops out, P(alive) = 1", float(ll),
+                            f"params_ holds {desc}, predictions are the NBD model's (P(alive) = 1) and limit_model_ is "
+                            f"the fitted NBDModel", bool(converged))
 
     def _at_dropout_limit(self) -> bool:
         """Whether the parameters are the no-dropout limit (set by a boundary fit)."""

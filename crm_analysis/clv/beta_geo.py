@@ -65,12 +65,21 @@ class BetaGeoModel(BaseTransactionModel):
     Attributes
     ----------
     params_ : pandas.Series
-        ``r``, ``alpha``, ``a``, ``b``. After a boundary fit ``a = 0`` and
-        ``b = inf`` (dropout probability 0 for everyone).
+        ``r``, ``alpha``, ``a``, ``b``. After a boundary fit ``a, b`` hold the
+        limit: ``a = 0, b = inf`` (no dropout), ``a = b = inf`` (common
+        dropout) or ``a = b = 0`` (two-point dropout); the limit's own dropout
+        parameter (``p``, ``pi``) is in ``limit_model_.params_``.
     boundary_ : str or None
-        ``None``, or why the fit is the no-dropout limit.
-    limit_model_ : NBDModel or None
-        The fitted limit (after a boundary fit).
+        ``None`` (an interior fit), or which limit the fit is and why, with
+        the other limits fitted and their log-likelihoods
+        (:meth:`boundary_kind` names the limit).
+    limit_model_ : NBDModel, GeometricNBDModel, TwoPointGeometricNBDModel or None
+        The fitted limit after a boundary fit: the NBD model (no dropout),
+        :class:`~crm_analysis.clv.GeometricNBDModel` (one
+        dropout probability ``p = a/(a+b)`` for everyone) or
+        :class:`~crm_analysis.clv.TwoPointGeometricNBDModel` (a share ``pi``
+        drops out at the first repeat purchase, the rest never); its
+        predictions are the model's.
     not_identified_ : list of str
         Parameters whose log-scale standard error exceeds 3.
     log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_

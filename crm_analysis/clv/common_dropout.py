@@ -100,6 +100,13 @@ class _CommonDropoutModel(BaseTransactionModel):
     def _dropout_start(self, tscale: float, rate: float, f: float) -> float:
         raise NotImplementedError
 
+    def _probability_one_meaning(self, names: list[str]) -> str:
+        """``p = 1`` or ``pi = 1`` (BG/NBD limits only; the others keep it below 1), for the fit's BoundaryWarning."""
+        return (": every customer who buys again drops out at that first repeat purchase. No customer made more "
+                "than one repeat purchase, and on such data the likelihood rises with the dropout probability for "
+                "any r and alpha, so GeometricNBDModel (p = 1) and TwoPointGeometricNBDModel (pi = 1) are the same "
+                "model with the same fit")
+
     def ridge_score(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray) -> float:
         """Derivative (per customer) of the full model's log-likelihood into heterogeneous dropout, at this fit.
 
@@ -221,13 +228,18 @@ class GeometricNBDModel(_CommonDropoutModel):
         Poisson ridge, :class:`._special.GammaPoissonScale`)."""
         x, t_x, T, ux, ix = arrays
         r, alpha, p, k, l_T, l_tx, has2, d, gp = self._terms(log_params, x, t_x, T)
-        if not p < 1.0:
-            return -np.inf, np.zeros(3)
         n1 = x + self._first  # exponent of (1 - p) in the first term
+        edge = p == 1.0 and not self._first and not np.any((n1 > 1) & (weights > 0))
+        if not (p < 1.0 or edge):
+            return -np.inf, np.zeros(3)
         Wx = np.bincount(ix, weights=weights, minlength=ux.size)
-        l1p = np.log1p(-p)
-        sp = np.logaddexp(0.0, d)
-        w2 = special.expit(d)
+        if edge:  # p = 1 (module constant _P_MAX): n1 log(1-p) + log(1 + e^d) -> k (l_T - l_tx) where x = 1, 0 where x = 0
+            D = np.where(has2, k * (l_T - l_tx), 0.0)
+            l1p, sp, w2 = 0.0, D, has2.astype(float)
+        else:
+            l1p = np.log1p(-p)
+            sp = np.logaddexp(0.0, d)
+            w2 = special.expit(d)
         if gp.scaled:
             ll = wdot(Wx, log_rising(r, ux)) + wdot(Wx, gp.base(ux)) + wdot(weights, n1 * l1p - k * l_T + sp)
             g_r = wdot(Wx, digamma_difference(r, ux)) - wdot(weights, (1 - w2) * l_T + w2 * l_tx)
@@ -237,8 +249,8 @@ class GeometricNBDModel(_CommonDropoutModel):
             ll = wdot(Wx, log_rising(r, ux)) + float(weights.sum()) * r * la + wdot(weights, n1 * l1p - k * l_T + sp)
             g_r = wdot(Wx, digamma_difference(r, ux)) + float(weights.sum()) * la - wdot(weights, (1 - w2) * l_T + w2 * l_tx)
             g_la = alpha * (float(weights.sum()) * r / alpha - wdot(weights, k * ((1 - w2) / (alpha + T) + w2 / (alpha + t_x))))
-        # d/dp: -n1/(1-p) + w2/(p(1-p)); times p for log p
-        g_p = wdot(weights, -n1 * p / (1 - p) + w2 / (1 - p))
+        # d/dp: -n1/(1-p) + w2/(p(1-p)); times p for log p (at p = 1: 1 - e^{-D} where x = 1, the limit of (w2 - p)/(1 - p))
+        g_p = wdot(weights, -np.expm1(-D)) if edge else wdot(weights, -n1 * p / (1 - p) + w2 / (1 - p))
         return float(ll), np.array([r * g_r, g_la, g_p])
 
     def ridge_score(self, x, t_x, T, w) -> float:
@@ -249,6 +261,8 @@ class GeometricNBDModel(_CommonDropoutModel):
         - 1/p^2 - (n1-1)/(1-p)^2]`` with ``w2`` the share of the second term.
         """
         self._check_fitted()
+        if float(self.params_["p"]) == 1.0:
+            return 0.0  # v = p (1-p) = 0: a dropout distribution with mean 1 is the point 1, no heterogeneous direction
         lp = np.log(self.params_.to_numpy(float))
         x, t_x, T, w = (np.asarray(v, float) for v in (x, t_x, T, w))
         r, alpha, p, k, l_T, l_tx, has2, d, _ = self._terms(lp, x, t_x, T)
@@ -316,10 +330,16 @@ class GeometricNBDModel(_CommonDropoutModel):
         x_arr, t_arr = _check_counts_and_times(x, t)
         r, alpha, p = self.params_.to_numpy(float)
         n1 = x_arr + self._first
-        l1p = np.log1p(-p)
-        term1 = np.exp(n1 * l1p) * nbd_pmf(x_arr, r, alpha, t_arr)
+        with np.errstate(divide="ignore"):
+            l1p = np.log1p(-p)
+
+        def power(n: np.ndarray) -> np.ndarray:  # (1 - p)^n, with 0^0 = 1 at p = 1 (the BG/NBD limit's edge)
+            with np.errstate(invalid="ignore"):
+                return np.where(n == 0, 1.0, np.exp(n * l1p))
+
+        term1 = power(n1) * nbd_pmf(x_arr, r, alpha, t_arr)
         has2 = (x_arr > 0) if self._first == 0.0 else np.ones(x_arr.shape, bool)
-        term2 = np.where(has2, p * np.exp(np.maximum(n1 - 1.0, 0.0) * l1p) * nbd_sf(x_arr, r, alpha, t_arr), 0.0)
+        term2 = np.where(has2, p * power(np.maximum(n1 - 1.0, 0.0)) * nbd_sf(x_arr, r, alpha, t_arr), 0.0)
         out = term1 + term2
         return float(out) if out.ndim == 0 else out
 

@@ -57,9 +57,15 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     Attributes
     ----------
     params_ : pandas.Series
-        ``r``, ``alpha``, ``a``, ``b`` (after a boundary fit ``a = 0``,
-        ``b = inf``).
-    boundary_, limit_model_, not_identified_
+        ``r``, ``alpha``, ``a``, ``b``; after a boundary fit the limit, as in
+        :class:`~crm_analysis.clv.BetaGeoModel`.
+    limit_model_ : NBDModel, ModifiedGeometricNBDModel, ZeroInflatedNBDModel or None
+        The fitted limit after a boundary fit: no dropout (NBD), common
+        dropout (:class:`~crm_analysis.clv.ModifiedGeometricNBDModel`,
+        one ``p`` for everyone, also at the first purchase) or two-point
+        dropout (:class:`~crm_analysis.clv.ZeroInflatedNBDModel`, a share
+        ``pi`` never buys again).
+    boundary_, not_identified_
         See :class:`~crm_analysis.clv.BetaGeoModel`.
     log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_
         See :class:`~crm_analysis.clv.base.BaseLikelihoodModel`.

@@ -75,17 +75,35 @@ class ParetoNBDModel(BaseTransactionModel):
         chi-square(1), the null distribution for one parameter on the
         boundary (Self & Liang 1987, JASA 82, 605-610; 2.71 at 0.05).
         ``boundary_`` then gives the statistic and its p-value. ``None``
-        (default): the limit only where it is the maximum.
+        (default): the no-dropout limit where it is the maximum (or within
+        1e-3 of it in log-likelihood), and also where only the two-point
+        limit is higher: that limit (``s, beta -> 0``) must be significantly
+        better than the no-dropout limit, in which it is nested at ``pi = 0``
+        (the test above at this level, at 0.05 when it is ``None``), else the
+        no-dropout limit is kept below it and ``boundary_`` says so with the
+        statistic and p (on data without dropout the two-point limit is
+        better by chance in about half the samples). Where the common-dropout
+        limit beats the no-dropout limit, the higher of it and the two-point
+        limit is kept, without a test.
 
     Attributes
     ----------
     params_ : pandas.Series
-        ``r``, ``alpha``, ``s``, ``beta``. After a boundary fit ``s = 0`` and
-        ``beta = inf`` (dropout rate 0 for everyone).
+        ``r``, ``alpha``, ``s``, ``beta``. After a boundary fit ``s, beta``
+        hold the limit: ``s = 0, beta = inf`` (no dropout), ``s = beta = inf``
+        (common dropout) or ``s = beta = 0`` (two-point dropout); the limit's
+        own dropout parameter (``mu``, ``pi``) is in ``limit_model_.params_``.
     boundary_ : str or None
-        ``None``, or why the fit is the no-dropout limit.
-    limit_model_ : NBDModel or None
-        The fitted limit (after a boundary fit).
+        ``None`` (an interior fit), or which limit the fit is and why, with
+        the other limits fitted and their log-likelihoods
+        (:meth:`boundary_kind` names the limit).
+    limit_model_ : NBDModel, ExponentialNBDModel, ZeroInflatedNBDModel or None
+        The fitted limit after a boundary fit: the NBD model (no dropout),
+        :class:`~crm_analysis.clv.ExponentialNBDModel` (one
+        dropout rate ``mu = s/beta`` for everyone) or
+        :class:`~crm_analysis.clv.ZeroInflatedNBDModel` (a share ``pi = 1 -
+        beta^s`` never buys again, the rest never drops out); its predictions
+        are the model's.
     not_identified_ : list of str
         Parameters whose log-scale standard error exceeds 3.
     log_likelihood_, standard_errors_, covariance_, log_covariance_, converged_, n_iter_, n_customers_

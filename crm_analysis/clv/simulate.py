@@ -328,7 +328,8 @@ def simulate_geometric_nbd(
     r, alpha : float
         Gamma shape and rate of the purchase rates.
     p : float
-        Dropout probability, in ``(0, 1)``.
+        Dropout probability, in ``(0, 1)``; ``1`` also without ``dropout_at_first`` (everyone who buys again drops
+        out at that first repeat purchase: the fit of data where nobody bought more than once again).
     n_customers : int
         Number of customers.
     T : float or array-like
@@ -349,10 +350,10 @@ def simulate_geometric_nbd(
     Raises
     ------
     InputError
-        ``p`` outside ``(0, 1)``.
+        ``p`` outside ``(0, 1)`` (``(0, 1]`` without ``dropout_at_first``).
     """
-    if not (0.0 < float(p) < 1.0):
-        raise InputError(f"p must be a dropout probability in (0, 1), got {shown(p)}")
+    if not (0.0 < float(p) < 1.0 or (float(p) == 1.0 and not dropout_at_first)):
+        raise InputError(f"p must be a dropout probability in (0, 1) ((0, 1] without dropout_at_first), got {shown(p)}")
     rng = np.random.default_rng(seed)
     n = int(n_customers)
     T_arr = _T_array(T, n)

@@ -153,7 +153,10 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
         """
         x, _, T, ux, ix, hb, tau_b, cache = arrays
         r, alpha, pi = np.exp(log_params)
-        if not pi < 1.0:
+        # pi = 1 (BG/NBD limit only: ZeroInflatedNBDModel keeps pi < 1): finite where every customer can be a
+        # certain dropout (x <= 1), the GeometricNBDModel's p = 1 edge (the same likelihood there)
+        edge = pi == 1.0 and not self._first and hb.size == x.size
+        if not (pi < 1.0 or edge):
             return -np.inf, np.zeros(3)
         if cache.get("weights") is not weights:
             cache.clear()
@@ -166,9 +169,12 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
         k_b = r + cache["x_b"]
         lT_b = l_T[hb]
         D = lT_b - gp.z(tau_b)
-        l1m = np.log1p(-pi)
-        d = (np.log(pi) - l1m) + k_b * D
-        softplus, w1 = log1pexp_and_expit(d)
+        if edge:  # log(1 - pi) + log(1 + e^d) -> k D per row (all rows are in hb), its pi-share w1 -> 1
+            l1m, softplus, w1 = 0.0, k_b * D, np.ones(D.shape)
+        else:
+            l1m = np.log1p(-pi)
+            d = (np.log(pi) - l1m) + k_b * D
+            softplus, w1 = log1pexp_and_expit(d)
         ww1 = w_b * w1
         if gp.scaled:
             ll = (wdot(Wx, log_rising(r, ux)) + wdot(Wx, gp.base(ux)) + W * l1m - r * wdot(weights, l_T)
@@ -187,7 +193,8 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
             g_la = alpha * (W * r / alpha - r * wdot(weights, inv_T) - wdot(cache["wx"], inv_T)
                             + wdot(ww1 * k_b, inv_T[hb] - 1.0 / (alpha + tau_b)))
         s1 = float(ww1.sum())
-        g_pi = -(W - s1) * pi / (1.0 - pi) + s1  # d/d log pi
+        # d/d log pi; at pi = 1 the limit sum w (1 - e^{-k D}) of -(1 - w1) pi / (1 - pi) + w1 per row
+        g_pi = wdot(w_b, -np.expm1(-k_b * D)) if edge else -(W - s1) * pi / (1.0 - pi) + s1
         return float(ll), np.array([r * g_r, g_la, g_pi])
 
     # ---- predictions -----------------------------------------------------
