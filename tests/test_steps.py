@@ -307,6 +307,14 @@ def test_run_rfm_clv_notes_an_identification_warning_of_the_refit():
     for label, texts in warned.items():
         notes = r.whole_notes.loc[r.whole_notes["model"] == label, "note"].tolist()
         assert all(t in notes for t in texts)
+    # findings_12z (index.html): one name for the model whose numbers are shown, with its limit; at a limit its own
+    # dropout parameter by name, never "a/(a+b)" of a = b = inf
+    labels, heads, bg = r.headline_labels(), r.headlines(), r.whole["bgnbd"]
+    assert heads["purchase_model"] == r.analysis.p_alive_label and r.analysis.p_alive_label in labels["mean_p_alive"]
+    assert bg.boundary_kind() == "common_dropout" and r.analysis.p_alive_label.endswith("at its common-dropout limit")
+    for text in (labels["bgnbd_dropout_probability"], r.dropout_text("whole_period")):
+        assert "a/(a+b)" not in text and "p of its common-dropout limit" in text
+    assert heads["bgnbd_dropout_probability"] == bg.limit_model_.params_["p"]
 
 
 @pytest.mark.parametrize(("uplift_pct", "threshold", "little"),

@@ -391,6 +391,22 @@ def _mean_dropout(m: Any) -> float:
     return 0.0 if a == 0.0 else float(a / (a + b))
 
 
+#: What :func:`_mean_dropout` is, by the limit the fitted BG/NBD sits at (``boundary_kind()``; ``None``: interior):
+#: a limit's own parameter with its name, never a formula of its infinite or zero ``a, b`` (findings_12z, index.html
+#: said "a/(a+b) 17.1%" at ``a = b = inf``)
+_DROPOUT_WORDS: dict[str | None, str] = {
+    None: "a/(a+b)",
+    "common_dropout": "p of its common-dropout limit, one probability for every customer",
+    "two_point_dropout": "pi of its two-point-dropout limit, the share who drop out at their first repeat purchase",
+    "no_dropout": "0 at its no-dropout limit, the NBD",
+}
+
+
+def _dropout_words(m: Any) -> str:
+    """What the number of :func:`_mean_dropout` of the fitted BG/NBD ``m`` is (:data:`_DROPOUT_WORDS`)."""
+    return _DROPOUT_WORDS.get(m.boundary_kind(), _DROPOUT_WORDS[None])
+
+
 def _fitted(m: Any) -> dict[str, Any] | None:
     """Parameters, log-likelihood and standard errors of a fitted model, as ``clv_params.json`` records them."""
     if m is None:
@@ -575,6 +591,36 @@ class RfmClvResult:
         d = self.dropout.get("whole_period", float("nan"))
         return bool(d < self.params.p_alive_info_threshold)
 
+    def dropout_text(self, period: str) -> str:
+        """What the BG/NBD dropout probability of ``period`` is and the parameters it comes from, for the report.
+
+        Parameters
+        ----------
+        period : {"whole_period", "calibration"}
+            Which fit of the BG/NBD.
+
+        Returns
+        -------
+        str
+            E.g. ``"a/(a+b), a = 0.79, b = 2.4"``, or at a limit its own parameter by name
+            (``"p of its common-dropout limit, one probability for every customer"``), never a formula of
+            infinite ``a, b``; ``""`` when the BG/NBD was not fitted.
+
+        Raises
+        ------
+        InputError
+            ``period`` is neither.
+        """
+        if period not in ("whole_period", "calibration"):
+            raise InputError(f"period must be 'whole_period' or 'calibration', got {shown(period)}")
+        m = (self.whole if period == "whole_period" else self.comparison.models).get("bgnbd")
+        if m is None:
+            return ""
+        if m.boundary_kind() is None:
+            a, b = (float(v) for v in m.params_[["a", "b"]])
+            return f"{_DROPOUT_WORDS[None]}, a = {a:.4g}, b = {b:.4g}"
+        return _dropout_words(m)
+
     def p_alive_near_one_share(self, model: str) -> float:
         """Share of the customers whose P(alive) under ``model`` is above ``params.p_alive_near_one``.
 
@@ -690,6 +736,8 @@ class RfmClvResult:
             "mean_p_alive": float(clv["p_alive"].mean()),
             "spend_nonpositive_customers": int(self.analysis.spend_excluded[SPEND_NONPOSITIVE]),
             **comp.headlines(),
+            # the whole-period fit's name with the limit it sits at, as P(alive) and the action pages name it
+            "purchase_model": self.analysis.p_alive_label,
             **({} if self.intervals is None else {
                 "total_clv_lower": float(self.intervals.total.loc["clv", "lower"]),
                 "total_clv_upper": float(self.intervals.total.loc["clv", "upper"]),
@@ -700,7 +748,9 @@ class RfmClvResult:
         """Labels of :meth:`headlines`, their fields filled in."""
         labels = headline_labels("rfm_clv")
         unit = self.params.unit.label
-        return {k: labels[k].format(horizon=self.params.horizon, unit=unit, model=self.analysis.model_label,
+        bg = self.whole.get("bgnbd")
+        return {k: labels[k].format(horizon=self.params.horizon, unit=unit, model=self.analysis.p_alive_label,
+                                    dropout=_DROPOUT_WORDS[None] if bg is None else _dropout_words(bg),
                                     level=f"{self.params.interval_level:.0%}")
                 for k in self.headlines()}
 
