@@ -386,7 +386,9 @@ class BaseLikelihoodModel(LikelihoodFitter):
         rng = np.random.default_rng(seed)
         cov = self.log_covariance_.to_numpy()
         values = self.params_.to_numpy(dtype=float)
-        free = np.isfinite(values) & (values > 0)
+        result = getattr(self, "fit_result_", None)
+        held = set(result.fixed) if result is not None else set()  # e.g. p = 1 (_set_fit_results): finite, held
+        free = np.isfinite(values) & (values > 0) & ~self.params_.index.isin(list(held))
         sub = cov[np.ix_(free, free)]
         if not free.any() or not np.all(np.isfinite(sub)):
             raise OperationError(f"{type(self).__name__}: covariance is not available (singular Hessian)")

@@ -175,6 +175,8 @@ def test_predictions_at_probability_one():
                                    rtol=1e-12, atol=1e-300)
         assert m.sample(200, 30.0, seed=1)["frequency"].max() <= 1
     np.testing.assert_allclose(geo.expected_purchases(5.0, d), tp.expected_purchases(5.0, d), rtol=1e-9)
+    draws = geo.sample_params(50, seed=0)  # p held at 1 in every draw (it raised: "covariance is not available")
+    assert np.all(draws[:, 2] == 1.0) and np.all(np.isfinite(draws)) and draws[:, 0].std() > 0
 
 
 def test_a_stalled_limit_is_flagged_where_it_is_quoted(monkeypatch):
