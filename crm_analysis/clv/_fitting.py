@@ -927,9 +927,8 @@ class LikelihoodFitter(NotFittedAttributes):
                  f"lists every parameter and prediction intervals hold process uncertainty only; the estimates "
                  f"are still the maximum found, so predictions that depend only on what the data determine may be "
                  f"usable. "
-                 f"{_why_not_identified(free, values)}{self._few_data_note()}"
-                 f"{self._singular_hessian_advice(free, values) or _SINGULAR_HESSIAN_ADVICE} "
-                 f"Data: {self._data_description()}."
+                 f"{_why_not_identified(free, values)}{self._few_data_note()}Data: {self._data_description()}. "
+                 f"{self._singular_hessian_advice(free, values) or _SINGULAR_HESSIAN_ADVICE}"
                  if converged else
                  f"{type(self).__name__}: the Hessian at the point the optimiser stopped is singular or not positive "
                  f"definite, and that point is not a maximum (see the ConvergenceWarning) ({self._data_description()})."

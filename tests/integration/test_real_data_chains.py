@@ -66,12 +66,14 @@ def _check_model_choice_and_actions(run_dir: Path, name: str) -> None:
     fitted = {k: v["holdout_rmse"] for k, v in choice["table"].items() if v["holdout_rmse"] is not None}
     assert fitted[choice["chosen"]] <= min(fitted.values()) * (1 + 1e-6)
     heads = _headlines(run_dir)
-    assert heads["rfm_clv"]["purchase_model"] == choice["chosen_label"]
-    # the P(alive) the actions name: the chosen model, and the limit its whole-period fit sits at if any
+    # the P(alive) the actions name: the chosen model, and the limit its whole-period fit sits at if any; the
+    # rfm_clv headline names it the same way (findings_12z: index.html said "MBG/NBD" and "MBG/NBD at its
+    # common-dropout limit" for one model)
     boundary = params["whole_period"][choice["chosen"]].get("boundary")
     words = {None: "", "no_dropout": " at its no-dropout limit (NBD)", "common_dropout": " at its common-dropout limit",
              "two_point_dropout": " at its two-point-dropout limit"}[boundary]
     assert heads["segmentation"]["p_alive_model"] == params["p_alive_model"] == choice["chosen_label"] + words
+    assert heads["rfm_clv"]["purchase_model"] == choice["chosen_label"] + words
     cust = pd.read_csv(run_dir / "artifacts" / "customer_actions.csv")
     onboard = cust["intent"].isin(list(NEW_CUSTOMER_INTENTS))
     assert not (onboard & cust["segment"].isin(LAPSED_SEGMENTS)).any()
