@@ -59,8 +59,8 @@ from ._special import digamma_difference, log_rising
 
 __all__ = ["pnbd_died_log_term", "pnbd_ridge_loglik_rows", "pnbd_scaled_p_alive", "scaled_s_side"]
 
-#: above this s, or beta above _BIG_BETA_T times the largest T, the s side is taken in the scaled variable
-#: u = log1p(tau/beta) (below it the v = log(beta+tau) form, unchanged bit for bit)
+#: above this s, or beta above _BIG_BETA_T times the largest T, ParetoNBDModel takes its likelihood in this module's
+#: scaled form whatever r and alpha (:func:`scaled_s_side`); below both, and for r <= e^10, its general form
 _BIG_S = float(np.exp(10.0))
 _BIG_BETA_T = 1e3
 

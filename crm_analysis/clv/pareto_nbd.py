@@ -541,19 +541,20 @@ class ParetoNBDModel(BaseTransactionModel):
             return [self._small_beta_point(r, alpha, s0, surv) for surv in self._TINY_BETA_SURVIVAL]
         grid = sorted({min(float(s), s0) for s0 in self._TINY_BETA_WIDE_S})
         starts = [self._small_beta_point(r, alpha, s0, surv) for s0 in grid for surv in self._TINY_BETA_WIDE_SURVIVAL]
-        return self._screened(starts, float(self.log_likelihood_), (x, t_x, T, counts))
+        return self._screened(starts, float(self.log_likelihood_), x, t_x, T, counts)
 
     def _small_beta_point(self, r: float, alpha: float, s: float, survival: float) -> np.ndarray:
         """Log parameters ``(r, alpha, s, beta)`` with ``beta^s = survival`` (``log beta`` kept 1 above the floor)."""
         return np.array([np.log(r), np.log(alpha), np.log(s), max(np.log(survival) / s, self._LOG_BETA_FLOOR + 1.0)])
 
-    def _screened(self, starts: list[np.ndarray], ll_fit: float, rows: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    def _screened(
+        self, starts: list[np.ndarray], ll_fit: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray
+    ) -> list[np.ndarray]:
         """The best of ``starts`` by log-likelihood where it is within ``_TINY_BETA_SCREEN_MARGIN`` of ``ll_fit`` (else none).
 
-        Evaluated on ``rows``, the fit's distinct rows and their counts ``(x, t_x, T, counts)``; the fit asks
-        once (:meth:`~crm_analysis.clv.base.BaseTransactionModel._refit_start_groups`).
+        Evaluated on ``x, t_x, T, counts``, the fit's distinct rows and their counts; the fit asks once
+        (:meth:`~crm_analysis.clv.base.BaseTransactionModel._refit_start_groups`).
         """
-        x, t_x, T, counts = rows
         prepared = self._prepare(x, t_x, T)
         with np.errstate(all="ignore"):
             values = np.array([self._weighted_loglik_value(s0, prepared, counts) for s0 in starts], float)
@@ -1069,6 +1070,7 @@ def _poisson_ridge_bound(x: np.ndarray, t_x: np.ndarray, counts: np.ndarray, lam
     with np.errstate(divide="ignore"):
         log_bt = np.logaddexp(log_beta, np.log(t_x))
     return float(wdot(counts, x * np.log(lam) - lam * t_x - s * (log_bt - log_beta)))
+
 
 def _log_died_term(x: np.ndarray, t: np.ndarray, r: float, alpha: float, s: float, beta: float) -> np.ndarray:
     """log of ``int_0^t s beta^s (beta+tau)^-(s+1) NB(x; r, alpha/(alpha+tau)) dtau`` (see probability_of_purchases)."""

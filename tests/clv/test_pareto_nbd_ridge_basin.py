@@ -13,8 +13,8 @@ Reference: the independent likelihood in mpmath at 30 digits (``pareto_nbd_logli
 dropout time by tanh-sinh quadrature; not the package's hypergeometric code): the double-precision oracle
 ``pareto_nbd_loglik`` loses ``log10 r`` digits in ``gammaln(r + x) - gammaln(r)`` at ``r ~ 1e12``.
 Main e9e63dd did not reach these points (its log-likelihoods are kept in ``_CASES``); the fit reaches them since
-pnprof3's Poisson-ridge screen and profile over ``c = log beta^s`` (``ParetoNBDModel._survival_profile_starts``: one
-likelihood evaluation on CDNOW / Online Retail, where it does not trigger).
+pnprof3's Poisson-ridge screen and profile over ``c = log beta^s`` (``ParetoNBDModel._survival_profile_starts``: a
+closed-form bound, no likelihood evaluation, on CDNOW / Online Retail, where it does not trigger).
 """
 
 from __future__ import annotations
