@@ -1012,6 +1012,7 @@ class HeadlineSpec:
 #: :meth:`crm_analysis.clv.ModelComparison.headlines`.
 MODEL_CHOICE_HEADLINES: dict[str, str] = {
     "purchase_model": "Purchase model used for P(alive) and CLV",
+    "purchase_model_name": "Purchase model chosen on the holdout (calibration fit)",
     "purchase_model_chosen_by": "How the purchase model was chosen",
     "purchase_model_holdout_rmse": "Holdout RMSE of the purchase model (purchases per customer)",
     "purchase_model_holdout_total_error_pct": "Error of the total holdout purchases of the purchase model (%)",

@@ -493,6 +493,7 @@ class ModelComparison:
         row = self.table.loc[self.chosen]
         return {
             "purchase_model": str(row["label"]),
+            "purchase_model_name": str(row["label"]),
             "purchase_model_chosen_by": (
                 "configuration" if self.chosen_by != "criterion"
                 else f"tie on lowest {self.criterion} ({', '.join(self.label(n) for n in self.tied)}), broken by "

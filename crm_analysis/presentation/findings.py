@@ -88,8 +88,12 @@ def _rfm_clv(h: Heads, u: Units) -> list[str]:
                    + (f"; its total of held-out purchases was off by {format_number(abs(err), decimals=1)}%."
                       if err is not None else "."))
     elif m is not None:
-        out.append(f"{m} forecast the held-out purchases best" + (f" among {by}" if by else "")
-                   + (f"; its total was off by {format_number(abs(err), decimals=1)}%." if err is not None else "."))
+        # the holdout scored the calibration fit: name the model as compared there, and the whole-period fit
+        # (which can sit at a limit the calibration fit did not reach) where its name differs
+        name = _txt(h, "purchase_model_name") or m
+        out.append(f"{name} forecast the held-out purchases best" + (f" among {by}" if by else "")
+                   + (f"; its total was off by {format_number(abs(err), decimals=1)}%" if err is not None else "")
+                   + (f"; P(alive) and CLV come from its whole-period fit, {m}." if m != name else "."))
     return out
 
 

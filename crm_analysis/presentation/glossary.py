@@ -124,6 +124,7 @@ GLOSSARY: dict[str, Term] = {
     "mean_p_alive": _t("Mean P(alive)", "share"),
     "spend_nonpositive_customers": _t("Repeat buyers with mean purchase value of 0 or less", "count"),
     "purchase_model": _t("Purchase model", "text"),
+    "purchase_model_name": _t("Purchase model chosen on the holdout", "text"),
     "purchase_model_chosen_by": _t("How the purchase model was chosen", "text"),
     "purchase_model_holdout_rmse": _t("Holdout RMSE of the purchase model", "number"),
     "purchase_model_holdout_total_error_pct": _t("Error of the total holdout purchases", "percent"),

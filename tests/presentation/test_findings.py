@@ -120,3 +120,16 @@ def test_a_forced_purchase_model_is_not_called_the_best() -> None:
     assert "best" not in text
     auto = " ".join(findings("rfm_clv", {**HEADS["rfm_clv"], "purchase_model_chosen_by": "lowest holdout_rmse"}, units=Units("GBP")))
     assert "BG/NBD forecast the held-out purchases best" in auto
+
+
+def test_the_holdout_winner_is_named_as_compared_not_by_its_whole_period_limit() -> None:
+    """The holdout scores the calibration fit; the whole-period fit can sit at a limit the calibration fit did not
+    reach. The finding named the holdout winner by the whole-period fit's limit ("Pareto/NBD at its common-dropout
+    limit forecast the held-out purchases best"); now it names the compared model and the whole-period fit apart."""
+    heads = {**HEADS["rfm_clv"], "purchase_model": "Pareto/NBD at its common-dropout limit",
+             "purchase_model_name": "Pareto/NBD", "purchase_model_chosen_by": "lowest holdout_rmse"}
+    text = " ".join(findings("rfm_clv", heads, units=Units("GBP")))
+    assert "Pareto/NBD forecast the held-out purchases best among BG/NBD, Pareto/NBD; its total was off by 6.8%" in text
+    assert "P(alive) and CLV come from its whole-period fit, Pareto/NBD at its common-dropout limit." in text
+    same = " ".join(findings("rfm_clv", {**heads, "purchase_model": "Pareto/NBD"}, units=Units("GBP")))
+    assert "whole-period" not in same and "Pareto/NBD forecast the held-out purchases best" in same
