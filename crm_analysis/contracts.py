@@ -1017,6 +1017,7 @@ MODEL_CHOICE_HEADLINES: dict[str, str] = {
     "purchase_model_holdout_rmse": "Holdout RMSE of the purchase model (purchases per customer)",
     "purchase_model_holdout_total_error_pct": "Error of the total holdout purchases of the purchase model (%)",
     "purchase_models_compared": "Purchase models compared",
+    "purchase_models_tied": "Purchase models tied on the holdout (empty without a tie)",
 }
 
 _HEADLINES: dict[str, dict[str, str]] = {

@@ -502,6 +502,7 @@ class ModelComparison:
             "purchase_model_holdout_rmse": float(row["holdout_rmse"]),
             "purchase_model_holdout_total_error_pct": float(row["holdout_total_error_pct"]),
             "purchase_models_compared": ", ".join(self.table.loc[list(self.models), "label"]),
+            "purchase_models_tied": ", ".join(self.label(n) for n in self.tied) if self.is_tie else "",
         }
 
     def to_dict(self) -> dict[str, Any]:

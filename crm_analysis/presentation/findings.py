@@ -90,10 +90,15 @@ def _rfm_clv(h: Heads, u: Units) -> list[str]:
     elif m is not None:
         # the holdout scored the calibration fit: name the model as compared there, and the whole-period fit
         # (which can sit at a limit the calibration fit did not reach) where its name differs
-        name = _txt(h, "purchase_model_name") or m
-        out.append(f"{name} forecast the held-out purchases best" + (f" among {by}" if by else "")
-                   + (f"; its total was off by {format_number(abs(err), decimals=1)}%" if err is not None else "")
-                   + (f"; P(alive) and CLV come from its whole-period fit, {m}." if m != name else "."))
+        name, tied = _txt(h, "purchase_model_name") or m, _txt(h, "purchase_models_tied")
+        off = f"{format_number(abs(err), decimals=1)}%" if err is not None else None
+        whole = f"; P(alive) and CLV come from its whole-period fit, {m}." if m != name else "."
+        if tied:  # no model forecast better: do not call the one the tie rule picked the best
+            out.append(f"{tied} forecast the held-out purchases equally well" + (f" (total off by {off})" if off else "")
+                       + f"; {name} is used by the tie rule (fewest parameters)" + whole)
+        else:
+            out.append(f"{name} forecast the held-out purchases best" + (f" among {by}" if by else "")
+                       + (f"; its total was off by {off}" if off else "") + whole)
     return out
 
 

@@ -129,6 +129,7 @@ GLOSSARY: dict[str, Term] = {
     "purchase_model_holdout_rmse": _t("Holdout RMSE of the purchase model", "number"),
     "purchase_model_holdout_total_error_pct": _t("Error of the total holdout purchases", "percent"),
     "purchase_models_compared": _t("Purchase models compared", "text"),
+    "purchase_models_tied": _t("Purchase models tied on the holdout", "text"),
     "customers": _t("Customers", "count"),
     "transactions": _t("Transaction lines", "count"),
     "bookings": _t("Bookings", "count"),

@@ -228,6 +228,7 @@ def test_a_tie_is_reported_as_a_tie_with_the_rule_that_broke_it():
     assert "BG/NBD, MBG/NBD, Pareto/NBD tie on holdout_rmse" in text and TIE_RULE in text
     assert "has the lowest" not in text
     assert comp.headlines()["purchase_model_chosen_by"].startswith("tie on lowest holdout_rmse")
+    assert comp.headlines()["purchase_models_tied"] == "BG/NBD, MBG/NBD, Pareto/NBD"  # the findings' tie sentence
     rec = comp.to_dict()
     assert rec["tied"] == comp.tied and rec["tie_rule"] == TIE_RULE
     # no tie: the usual sentence, tied holds the chosen model alone
@@ -239,6 +240,7 @@ def test_a_tie_is_reported_as_a_tie_with_the_rule_that_broke_it():
             calibration_end=CAL_END, observation_end=END, time_unit="W"), models=["bgnbd", "paretonbd"])
     if not plain.is_tie:
         assert plain.tied == [plain.chosen] and "has the lowest" in plain.explanation()
+        assert plain.headlines()["purchase_models_tied"] == ""
 
 
 def test_tie_prefers_the_boundary_model_with_fewer_parameters(cal_hold, monkeypatch):

@@ -133,3 +133,15 @@ def test_the_holdout_winner_is_named_as_compared_not_by_its_whole_period_limit()
     assert "P(alive) and CLV come from its whole-period fit, Pareto/NBD at its common-dropout limit." in text
     same = " ".join(findings("rfm_clv", {**heads, "purchase_model": "Pareto/NBD"}, units=Units("GBP")))
     assert "whole-period" not in same and "Pareto/NBD forecast the held-out purchases best" in same
+
+
+def test_a_tie_on_the_holdout_is_not_called_best() -> None:
+    """findings_12c B1 (Online Retail: all three models at the same NBD limit, identical forecasts): the finding said
+    'BG/NBD forecast the held-out purchases best' while the page said 'tie ... No model is better here'."""
+    heads = {**HEADS["rfm_clv"], "purchase_model": "BG/NBD at its no-dropout limit (NBD)", "purchase_model_name": "BG/NBD",
+             "purchase_models_tied": "BG/NBD, MBG/NBD, Pareto/NBD", "purchase_model_holdout_total_error_pct": -24.5}
+    text = " ".join(findings("rfm_clv", heads, units=Units("GBP")))
+    assert "best" not in text
+    assert ("BG/NBD, MBG/NBD, Pareto/NBD forecast the held-out purchases equally well (total off by 24.5%); BG/NBD is "
+            "used by the tie rule (fewest parameters); P(alive) and CLV come from its whole-period fit, BG/NBD at its "
+            "no-dropout limit (NBD).") in text
