@@ -254,6 +254,9 @@ def test_run_rfm_clv_hands_over_what_the_contracts_declare(rfm_clv_result):
     for key in r.headlines():
         assert headline_spec("rfm_clv", key) is not None and "{" not in labels[key]
     assert "next 26 weeks" in labels["total_clv"]
+    # the CLV's assumptions are said in the report (findings_12c B2: 30% margin and 10% discount never shown)
+    assert r.clv_basis_text() == ("CLV here: 30% margin on the expected spend, discounted at 10% a year, "
+                                  "over the next 26 weeks.")
 
 
 def test_run_rfm_clv_figures_from_their_definitions(rfm_clv_result):

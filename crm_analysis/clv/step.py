@@ -591,6 +591,19 @@ class RfmClvResult:
         d = self.dropout.get("whole_period", float("nan"))
         return bool(d < self.params.p_alive_info_threshold)
 
+    def clv_basis_text(self) -> str:
+        """The assumptions the CLV figures rest on, in one sentence for the report (findings_12c B2: never shown).
+
+        Returns
+        -------
+        str
+            E.g. ``"CLV here: 30% margin on the expected spend, discounted at 10% a year, over the next 52 weeks."``
+            (:class:`RfmClvParams` ``margin``, ``discount_rate``, ``horizon`` and the time unit).
+        """
+        p = self.params
+        return (f"CLV here: {100 * p.margin:g}% margin on the expected spend, discounted at "
+                f"{100 * p.discount_rate:g}% a year, over the next {p.horizon:g} {p.unit.label}.")
+
     def dropout_text(self, period: str) -> str:
         """What the BG/NBD dropout probability of ``period`` is and the parameters it comes from, for the report.
 
