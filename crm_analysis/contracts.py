@@ -1033,7 +1033,7 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "total_clv": "Total CLV, next {horizon} {unit}",
         "mean_clv": "Mean CLV per customer",
         "top20_clv_share": "Share of CLV from the top 20% of customers",
-        "bgnbd_holdout_mae": "BG/NBD holdout MAE (mean holdout purchases by calibration frequency)",
+        "bgnbd_holdout_mae": "BG/NBD conditional-expectations MAE (mean holdout purchases by calibration frequency)",
         "bgnbd_dropout_probability": "BG/NBD dropout probability after a repeat purchase, {dropout}",
         "mean_p_alive": "Mean P(alive) ({model})",
         "spend_nonpositive_customers": "Repeat buyers with mean repeat purchase value <= 0 (valued with the "

@@ -119,7 +119,7 @@ GLOSSARY: dict[str, Term] = {
     "total_clv_lower": _t("Total CLV, lower end of the prediction interval", "money"),
     "total_clv_upper": _t("Total CLV, upper end of the prediction interval", "money"),
     "top20_clv_share": _t("Share of CLV from the top 20% of customers", "share"),
-    "bgnbd_holdout_mae": _t("BG/NBD holdout MAE", "number"),
+    "bgnbd_holdout_mae": _t("BG/NBD conditional-expectations MAE", "number"),
     "bgnbd_dropout_probability": _t("BG/NBD dropout probability after a repeat purchase", "share"),
     "mean_p_alive": _t("Mean P(alive)", "share"),
     "spend_nonpositive_customers": _t("Repeat buyers with mean purchase value of 0 or less", "count"),
