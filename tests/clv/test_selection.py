@@ -325,3 +325,25 @@ def test_a_forced_limit_is_fitted_beside_the_candidates_and_chosen(cal_hold, nam
     assert comp.table.loc["bgnbd", "log_likelihood"] >= row["log_likelihood"] - 1e-6  # the limit is nested
     auto = compare_models(cal_hold, models=["bgnbd"])
     assert list(auto.models) == ["bgnbd"]  # never added unless forced
+
+
+@pytest.mark.parametrize(
+    ("criterion", "values", "close"),
+    [
+        ("holdout_rmse", (1.6028, 1.6072, 1.6080), True),  # CDNOW sample (findings_12c B4): 0.3% apart
+        ("holdout_rmse", (1.60, 1.70, 1.80), False),  # 6% apart: a real difference
+        ("aic", (19180.3, 19181.0, 19200.0), False),  # AIC is read by differences, never called close by ratio
+    ],
+)
+def test_a_close_call_is_said(criterion, values, close):
+    """The explanation says when the runner-up's holdout error is within 1% of the chosen model's."""
+    from crm_analysis.clv.selection import ModelComparison
+
+    names = ["paretonbd", "mbgnbd", "bgnbd"]
+    table = pd.DataFrame({"label": ["Pareto/NBD", "MBG/NBD", "BG/NBD"], criterion: list(values)}, index=names)
+    comp = ModelComparison(table=table, models={}, chosen="paretonbd", chosen_by="criterion", criterion=criterion,
+                           n_customers=2357, holdout_duration=39.0, tied=["paretonbd"])
+    text = comp.explanation()
+    assert text.startswith(f"Pareto/NBD is used downstream: it has the lowest {criterion}")
+    assert ("The next, MBG/NBD, is only 0.3% higher" in text) is close
+    assert ("about equally well" in text) is close
