@@ -1723,7 +1723,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
             self._set_boundary_fit(
                 x, t_x, T, counts,
                 f"{ended}{' towards' if near else ';'} the two-point-dropout limit, the {type(limit).__name__} "
-                f"({lim}), which {why_nbd}, so the simpler limit is kept",
+                f"({lim}), which {why_nbd}, so the simpler limit is kept"
+                # the words every "kept over a higher limit" reason carries (the warning's summary reads them)
+                + (" although it is not the best fit found"
+                   if over_nbd > max(1e-9 * abs(ll_nbd), self._LIMIT_LL_TOL) else ""),
             )
             return True
         self._ridge_limit = limit

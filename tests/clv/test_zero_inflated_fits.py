@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from clv_likelihood_oracles import (
     distinct_rows,
+    findings_data,
     nbd_max,
     pareto_nbd_loglik,
     pareto_nbd_unbounded_max,
@@ -127,6 +128,22 @@ def test_nbd_limit_kept_over_a_higher_two_point_limit_says_so(model_class, seed)
     assert float(match["lr"]) == pytest.approx(lr, rel=5e-3)
     assert float(match["p"]) == pytest.approx(p_value, rel=1e-3)
     assert match.group(0) in m.boundary_
+
+
+def test_nbd_limit_kept_where_the_full_fit_ended_near_the_two_point_limit_says_not_the_best():
+    """findings_12c (pnS 1797, MBG/NBD): where the full fit ended near the two-point limit and the NBD limit is kept
+    by the test (ZeroInflatedNBD 0.30 higher, LR 0.6, p = 0.22), the reason lacked the words "not the best fit found"
+    that every other "kept over a higher limit" reason has, so the warning's summary did not say it either. The
+    two limits' maxima are the package-independent ``zero_inflated_nbd_max`` / ``nbd_max``."""
+    d, _ = findings_data("pnS", 1797)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = ModifiedBetaGeoModel().fit(d)
+    assert m.boundary_kind() == "no_dropout"
+    assert _oracle(d) - _nbd_max(d) > 0.25  # the situation: a higher two-point limit, kept out by the test
+    assert "the full fit ended near it" in m.boundary_ and "so the simpler limit is kept although it is not the best fit found" in m.boundary_
+    summary = [str(w.message).split(" Details: ")[0] for w in caught if issubclass(w.category, BoundaryWarning)]
+    assert any("not the best fit found" in t for t in summary), summary
 
 
 # findings_12p Finding 4: y_141 116.2 low after 2 iterations (converged), y_117 4.13 low (a HessianWarning
