@@ -22,6 +22,7 @@ import pandas as pd
 
 __all__ = [
     "TransactionData",
+    "as_frame",
     "as_weights",
     "check_discount_rate",
     "check_margin",
@@ -122,6 +123,43 @@ class TransactionData:
         return len(self.x)
 
 
+def as_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
+    """``data`` as a DataFrame: a DataFrame as it is, a mapping of columns (or anything pandas reads as a table) converted.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, mapping of column -> array, or array of records
+        The customer summary (or the model's table) passed to ``fit`` / a prediction.
+    what : str, default "data"
+        The argument's name in the error message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``data`` itself when it is one.
+
+    Raises
+    ------
+    InputError
+        ``data`` is a tuple (e.g. ``(data, truth)`` passed whole; pandas failed with "inhomogeneous shape") or
+        anything pandas cannot read as a table.
+    """
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, tuple):
+        raise InputError(
+            f"{what} must be a DataFrame (or a dict of its columns), got a tuple of {len(data)} item(s): pass the "
+            "DataFrame itself (e.g. d, truth = make_data(); model.fit(d))"
+        )
+    try:
+        return pd.DataFrame(data)
+    except (ValueError, TypeError) as err:
+        raise InputError(
+            f"{what} must be a DataFrame (or a dict of its columns); pandas cannot read the {type(data).__name__} "
+            f"given as a table ({err})"
+        ) from None
+
+
 def check_transaction_data(
     data: pd.DataFrame,
     *,
@@ -152,8 +190,7 @@ def check_transaction_data(
         frequencies, recency greater than ``T``, or positive recency with zero
         frequency.
     """
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(data)
+    data = as_frame(data)
     x = numeric_column(data, frequency_col, "frequency")
     t_x = numeric_column(data, recency_col, "recency")
     T = numeric_column(data, T_col, "T")

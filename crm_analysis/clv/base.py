@@ -36,7 +36,7 @@ from crm_analysis.exceptions import (
 )
 
 from ._fitting import LikelihoodFitter, ModelFitError, _RidgeReached, wdot
-from ._validation import TransactionData, check_transaction_data, collapse_rows, data_moments
+from ._validation import TransactionData, as_frame, check_transaction_data, collapse_rows, data_moments
 from ._validation import as_weights as _as_weights
 from .results import FitResult
 
@@ -570,8 +570,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         level = getattr(self, "boundary_test_level", None)
         if level is not None and not (isinstance(level, (int, float)) and 0.0 < float(level) < 0.5):
             raise InputError(f"boundary_test_level must be a level in (0, 0.5), e.g. 0.05, or None; got {shown(level)}")
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = as_frame(data)
         td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col)
         w = _as_weights(data, weights)
         if len(td) == 0 or w.sum() <= 0:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import as_weights, collapse_rows, numeric_column, warn_unused_count_column
+from ._validation import as_frame, as_weights, collapse_rows, numeric_column, warn_unused_count_column
 from .base import BaseLikelihoodModel
 
 __all__ = ["BetaGeoBetaBinomModel", "check_discrete_data", "simulate_bgbb"]
@@ -78,8 +78,7 @@ def check_discrete_data(
         opportunity), or ``t_x > 0`` with ``x = 0``; the message names the
         column and the number of rows.
     """
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(data)
+    data = as_frame(data)
     x = _integer_column(data, frequency_col, "frequency")
     t_x = _integer_column(data, recency_col, "recency")
     n = _integer_column(data, n_periods_col, "n_periods")
@@ -175,8 +174,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         ModelFitError
             The optimiser failed.
         """
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = as_frame(data)
         x, t_x, n = check_discrete_data(data, frequency_col=frequency_col, recency_col=recency_col, n_periods_col=n_periods_col)
         warn_unused_count_column(data, weights, type(self).__name__)
         w = as_weights(data, weights)

@@ -39,7 +39,7 @@ from crm_analysis._validate import check_columns
 
 from ._hyp import log_pnbd_interval
 from ._fitting import _LOG_BOUND
-from ._validation import as_weights, check_transaction_data, collapse_rows, data_moments, numeric_column
+from ._validation import as_frame, as_weights, check_transaction_data, collapse_rows, data_moments, numeric_column
 from .base import BaseLikelihoodModel
 from .beta_geo import BetaGeoModel
 from .gamma_gamma import GammaGammaModel
@@ -489,8 +489,7 @@ class _TransactionCovariateModel(_CovariateModel):
         IdentificationWarning
             A constant covariate (its coefficient is held at 0).
         """
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = as_frame(data)
         td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col)
         w = as_weights(data, weights)
         if not np.any((td.x > 0) & (w > 0)):
@@ -742,8 +741,7 @@ class GammaGammaCovariateModel(_CovariateModel):
         ValueError
             Missing or invalid columns or covariates, no repeat buyer with positive spend.
         """
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = as_frame(data)
         x = numeric_column(data, frequency_col, "frequency")
         m = numeric_column(data, monetary_value_col, "monetary value")
         w = as_weights(data, weights)

@@ -24,7 +24,7 @@ from crm_analysis.exceptions import CRMAnalysisWarning, InputError, SpendCorrela
 
 from ._special import _LARGE, digamma_difference, log_beta
 from ._validation import as_weights as _as_weights
-from ._validation import data_moments
+from ._validation import as_frame, data_moments
 from ._validation import numeric_column as _numeric_column
 from .base import BaseLikelihoodModel, collapse_rows, wdot
 
@@ -110,8 +110,7 @@ class GammaGammaModel(BaseLikelihoodModel):
         ModelFitError
             The optimiser failed.
         """
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = as_frame(data)
         x, m = self._arrays(data, frequency_col, monetary_value_col, allow_negative=True)
         w = _as_weights(data, weights)
         rep = x > 0
@@ -337,8 +336,7 @@ class GammaGammaModel(BaseLikelihoodModel):
             population mean), or an infinite population mean (``q <= 1``).
         """
         self._check_fitted()
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = as_frame(data)
         cols = getattr(self, "columns_", {"frequency": "frequency", "monetary_value": "monetary_value"})
         mcol = monetary_value_col or cols["monetary_value"]
         x, m = self._arrays(data, frequency_col or cols["frequency"], mcol, allow_negative=True)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import as_weights, check_discount_rate, collapse_rows, numeric_column, warn_unused_count_column
+from ._validation import as_frame, as_weights, check_discount_rate, collapse_rows, numeric_column, warn_unused_count_column
 from .base import BaseLikelihoodModel
 
 __all__ = ["ShiftedBetaGeoModel", "survival_to_renewals"]
@@ -167,8 +167,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
         ModelFitError
             The optimiser failed.
         """
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = as_frame(data)
         ren = numeric_column(data, renewals_col, "renewals")
         bad = (ren < 0) | (ren != np.round(ren))
         if bad.any():

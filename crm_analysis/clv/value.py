@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from crm_analysis._progress import progress as progress_bar
 
-from ._validation import check_discount_rate, check_margin
+from ._validation import as_frame, check_discount_rate, check_margin
 from .base import BaseTransactionModel
 from .gamma_gamma import GammaGammaModel
 
@@ -159,8 +159,7 @@ def fit_spend_model(
         Bad columns, or no customer with a repeat purchase of positive value
         (the model cannot be fitted).
     """
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(data)
+    data = as_frame(data)
     used, counts = spend_exclusions(data, frequency_col=frequency_col, monetary_value_col=monetary_value_col)
     if not used.any():
         raise InputError(
@@ -247,8 +246,7 @@ def expected_spend(
     ValueError
         Bad columns, or ``q <= 1`` while some customer needs the population mean.
     """
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(data)
+    data = as_frame(data)
     spend, _ = _expected_spend(spend_model, data, frequency_col, monetary_value_col)
     _, fallback, nonpositive, _, _ = _population_spend_inputs(spend_model, data, frequency_col, monetary_value_col)
     basis = np.where(nonpositive, SPEND_NONPOSITIVE, np.where(fallback, SPEND_NO_REPEAT, "conditional"))
@@ -383,8 +381,7 @@ def customer_lifetime_value(
         Bad arguments or columns, or a spend model with ``q <= 1`` while
         some customer must be valued with its (infinite) population mean.
     """
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(data)
+    data = as_frame(data)
     check_number(horizon, "horizon", minimum=0, low_open=True, fix="the CLV horizon in time units, e.g. 52 weeks")
     if not step > 0:
         raise InputError(f"step must be positive, got {shown(step)}")

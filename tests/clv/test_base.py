@@ -9,10 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
-from crm_analysis.clv import BetaGeoModel, ModelFitError, ParetoNBDModel, simulate_bgnbd, simulate_pareto_nbd
+from crm_analysis.clv import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ModelFitError,
+    ParetoNBDModel,
+    simulate_bgnbd,
+    simulate_pareto_nbd,
+)
 from crm_analysis.clv import _fitting
 from crm_analysis.clv import base as clv_base
-from crm_analysis.exceptions import CRMAnalysisWarning
+from crm_analysis.exceptions import CRMAnalysisWarning, InputError
 
 
 @pytest.fixture()
@@ -253,3 +260,19 @@ def test_clean_fit_records_no_warnings():
     d = simulate_bgnbd(0.243, 4.414, 0.793, 2.426, n_customers=3000, T=39.0, seed=11)
     model, caught = _fit_catching(BetaGeoModel(), d)
     assert caught == [] and model.fit_warnings_ == [] and model.fit_result_.warnings == ()
+
+
+@pytest.mark.parametrize("fit", [
+    lambda d: BetaGeoModel().fit(d),
+    lambda d: ParetoNBDModel().fit(d),
+    lambda d: GammaGammaModel().fit(d),
+    lambda d: BetaGeoModel.from_params([0.24, 4.4, 0.79, 2.4]).expected_purchases(10, d),
+])
+def test_a_tuple_for_data_is_a_clear_error(fit):
+    """findings_12c's recipe shape: ``findings_data`` returns ``(data, truth)``; passed whole to ``fit`` it raised
+    pandas' "setting an array element with a sequence ... inhomogeneous shape". Every entry point that converts its
+    data (``_validation.as_frame``) names the argument and the fix."""
+    d = pd.DataFrame({"frequency": [0, 2, 1], "recency": [0.0, 5.0, 3.0], "T": [10.0, 10.0, 8.0],
+                      "monetary_value": [0.0, 20.0, 15.0]})
+    with pytest.raises(InputError, match=r"data must be a DataFrame .* got a tuple of 2 item\(s\): pass the DataFrame itself"):
+        fit((d, {"r": 0.5}))
