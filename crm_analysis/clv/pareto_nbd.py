@@ -27,7 +27,7 @@ from scipy import special
 from scipy.optimize import minimize, minimize_scalar
 
 from ._fitting import _LOG_BOUND, _RidgeReached
-from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail
+from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail, log_pnbd_tail_grad
 from ._pnbd_ridge import pnbd_died_log_term, pnbd_ridge_loglik_rows, pnbd_scaled_p_alive, scaled_s_side
 from ._quadrature import unimodal_nodes
 from ._validation import check_times as _check_times
@@ -111,11 +111,12 @@ class ParetoNBDModel(BaseTransactionModel):
 
     Notes
     -----
-    The gradient of the log-likelihood is analytic except for the derivatives
-    of the log tail integrals ``log G(t)`` (:mod:`._hyp`), which are taken by
-    central differences on the distinct ``(x, t)`` pairs only (a few
-    thousand, whatever the number of customers) and combined per row by the
-    chain rule.
+    The gradient of the log-likelihood is analytic except for the bounded
+    remainders of the log tail integrals ``log G(t)`` (:func:`._hyp.log_pnbd_tail_grad`:
+    their large explicit terms are differentiated analytically, the remainders
+    by central differences or under the quadrature's integral), taken on the
+    distinct ``(x, t)`` pairs only (a few thousand, whatever the number of
+    customers) and combined per row by the chain rule.
 
     On zero-inflated data the full fit can run towards the no-dropout limit
     (``s -> 0``, ``beta -> inf``) or, resumed after a ridge stop, on along
@@ -134,7 +135,7 @@ class ParetoNBDModel(BaseTransactionModel):
 
     _param_names = ("r", "alpha", "s", "beta")
     _analytic_gradient = True
-    _TAIL_STEP = 1e-5  # central-difference step of the tail derivatives (log-parameter scale)
+    _TAIL_STEP = 1e-5  # step in log r, log s of the tail remainders' central differences (:func:`._hyp.log_pnbd_tail_grad`)
     # Hessian by forward differences of the gradient with a larger step (two of the gradient's
     # tail derivatives are differences already): standard errors within ~3e-5 of central differences
     _hessian_step = 1e-5
@@ -237,10 +238,10 @@ class ParetoNBDModel(BaseTransactionModel):
 
         Per row ``ll = C(x) + r log(alpha) + s log(beta) + log(e^{f1} + e^{lsi})`` with
         ``f1 = -(r+x) log(alpha+T) - s log(beta+T)`` and
-        ``lsi = log s + log(G(t_x) - G(T))``. ``log G`` and its derivatives (central
-        differences in ``log r`` and ``log s``; exact in ``alpha`` and ``beta`` through
-        ``dG/dalpha = -p G(p+1, q)``; seven tail evaluations in one vectorised call) are
-        computed per distinct ``(x, t)`` pair; the per-row chain-rule sums are
+        ``lsi = log s + log(G(t_x) - G(T))``. ``log G`` and its derivatives
+        (:func:`._hyp.log_pnbd_tail_grad`: the large explicit terms analytic, bounded remainders by
+        central differences or under the quadrature's integral) are computed per distinct ``(x, t)``
+        pair; the per-row chain-rule sums are
         accumulated per pair and per distinct ``T`` with ``bincount``.
         """
         x, t_x, T, ux, _, px, pt, i0, i1, uT, iT, valid, _ = arrays
@@ -253,22 +254,10 @@ class ParetoNBDModel(BaseTransactionModel):
         r, alpha, s, beta = params
         c = self._weight_terms(arrays, weights)
         W, Wtot = c["W"], c["Wtot"]
-        h = self._TAIL_STEP
-        # rows: base, r +- h, s +- h (central differences in log r, log s), then the exponents
-        # p + 1 and q + 1, which give the alpha and beta derivatives exactly:
-        # dG/dalpha = -p G(p+1, q), dG/dbeta = -q G(p, q+1)
+        # log G per distinct (x, t) pair and its derivatives (log_pnbd_tail_grad: the large explicit terms analytic,
+        # only bounded remainders by differences; in alpha and beta through dG/dalpha = -p G(p+1, q))
+        g, dg = log_pnbd_tail_grad(r, px, s, alpha, beta, pt, step=self._TAIL_STEP)  # dg: d log G / d log theta_k
         n_p = px.size
-        rr = np.array([r, r * np.exp(h), r * np.exp(-h), r, r])
-        ss = np.array([s, s, s, s * np.exp(h), s * np.exp(-h)])
-        p_sets = np.concatenate([rr[:, None] + px[None, :], (r + px + 1.0)[None, :], (r + px)[None, :]])
-        q_sets = np.concatenate([np.repeat(ss[:, None] + 1.0, n_p, axis=1), np.full((1, n_p), s + 1.0), np.full((1, n_p), s + 2.0)])
-        G = log_pnbd_tail(p_sets.ravel(), q_sets.ravel(), alpha, beta, np.tile(pt, 7)).reshape(7, n_p)
-        g = G[0]
-        dg = np.empty((4, n_p))  # d log G / d log theta_k
-        dg[0] = (G[1] - G[2]) / (2.0 * h)
-        dg[2] = (G[3] - G[4]) / (2.0 * h)
-        dg[1] = -alpha * (r + px) * np.exp(G[5] - g)
-        dg[3] = -beta * (s + 1.0) * np.exp(G[6] - g)
         g0, g1 = g[i0], g[i1]
         ls = np.log(s)
         lsi = ls + log_interval_from_tails(g0, g1, t_x, T)
