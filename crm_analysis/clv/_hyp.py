@@ -429,7 +429,8 @@ def log_pnbd_tail_grad(
     Returns
     -------
     log_g : numpy.ndarray, shape (n,)
-        :math:`\\log G(t)` (= :func:`log_pnbd_tail` up to the last bits of the series and quadrature branches).
+        :math:`\\log G(t)` (:func:`log_pnbd_tail`'s value up to its last bit: the continued fraction's converged
+        entries are iterated a little longer or shorter in another batch).
     d_log : numpy.ndarray, shape (4, n)
         ``d log G / d log theta`` for ``theta = r, alpha, s, beta``.
     """

@@ -15,7 +15,7 @@ from scipy import integrate, optimize, special
 
 from crm_analysis.clv import ParetoNBDModel, simulate_pareto_nbd, simulate_two_point_nbd
 from crm_analysis.exceptions import BoundaryWarning
-from crm_analysis.clv._hyp import hyp2f1_1b, log_pnbd_interval, log_pnbd_tail
+from crm_analysis.clv._hyp import hyp2f1_1b, log_pnbd_interval, log_pnbd_tail, log_pnbd_tail_grad
 
 PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 
@@ -221,6 +221,47 @@ def test_log_tail_series_equals_the_quadrature(p, s, log_alpha, log_ratio, t_fra
     finally:
         _hyp._SERIES_P_MAX = keep
     assert np.isfinite(got) and abs(got - quad) <= 1e-11 * max(1.0, abs(quad)), (got, quad)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    r=st.floats(0.01, 100.0), x=st.integers(0, 60), s=st.floats(0.01, 50.0), log_alpha=st.floats(-6.0, 6.0),
+    log_beta=st.floats(-12.0, 6.0), t=st.floats(0.0, 60.0), quad=st.booleans(),
+)
+def test_log_tail_grad_equals_differences_of_the_tail(r, x, s, log_alpha, log_beta, t, quad):
+    """Property: log_pnbd_tail_grad's value is log_pnbd_tail's (1e-14 relative: the continued fraction's entries
+    are iterated a little longer or shorter in another batch) and its derivatives in log r, log alpha, log s, log beta equal central
+    differences (fourth order, step 1e-3) of log_pnbd_tail wherever |log G| is moderate (< 300, so that
+    differencing the whole log G loses < 1e-8): every branch (continued fraction; near part by the series or, with
+    ``quad``, by quadrature as for far exponents above _SERIES_P_MAX; beta above and below alpha) against the plain
+    definition of the derivative. Tolerance 1e-7 of max(1, |d|)."""
+    from crm_analysis.clv import _hyp
+
+    alpha, beta = float(np.exp(log_alpha)), float(np.exp(log_beta))
+    xs, ts = np.array([float(x)]), np.array([t])
+    keep = _hyp._SERIES_P_MAX
+    if quad:
+        _hyp._SERIES_P_MAX = -1.0
+    try:
+        g, dg = log_pnbd_tail_grad(r, xs, s, alpha, beta, ts)
+        ref = log_pnbd_tail(r + xs, s + 1.0, alpha, beta, ts)
+        assert abs(g[0] - ref[0]) <= 1e-14 * max(1.0, abs(ref[0]))
+        if abs(ref[0]) >= 300.0:
+            return
+        h = 1e-3
+
+        def tail(lp: np.ndarray) -> float:
+            rr, aa, ss, bb = np.exp(lp)
+            return float(log_pnbd_tail(rr + xs, ss + 1.0, aa, bb, ts)[0])
+
+        lp0 = np.log([r, alpha, s, beta])
+        for k in range(4):
+            e = np.zeros(4)
+            e[k] = h
+            fd = (8 * (tail(lp0 + e) - tail(lp0 - e)) - (tail(lp0 + 2 * e) - tail(lp0 - 2 * e))) / (12 * h)
+            assert abs(dg[k, 0] - fd) <= 1e-7 * max(1.0, abs(fd)), (k, dg[:, 0], fd)
+    finally:
+        _hyp._SERIES_P_MAX = keep
 
 
 @pytest.mark.parametrize("params", [PUBLISHED, {"r": 2.0, "alpha": 5.0, "s": 4.0, "beta": 0.5},
