@@ -76,38 +76,53 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
         return out.reshape(shape)
     bb, cc, zz = b[active], c0[active], z[active]
     bb0, cc0, zz0 = bb, cc, zz
+    nzz = -zz
     # T = 1 + a1/(1 + a2/(1 + ...)) with a_n = e_n z; result = 1/T.
     # Entries that have converged are moved out of the working arrays (when a quarter of
     # them has, or every 16 terms), so the cost of each term is about proportional to the
     # entries still iterating; converged entries iterated a little longer only gain accuracy.
+    # The terms are computed into preallocated buffers (the first ``pos.size`` entries of each): the
+    # same operations in the same order as written out in the comments, without a new array per step.
     res = np.ones(active.size)
     pos = np.arange(active.size)
     f = np.ones(active.size)
     C = f.copy()
     D = np.zeros(active.size)
     done = np.zeros(active.size, bool)
+    buffers = [np.empty(active.size) for _ in range(4)]
     for n in range(1, max_iter + 1):
         m = n // 2
-        c2 = cc + 2 * m
-        if n % 2 == 1:
-            e = (cc + m) * (bb + m)
-            e /= c2 * (c2 + 1.0)
-            e *= -zz
-        else:
-            e = (bb - cc - m) * zz
+        e, t1, delta, c2 = (buf[: pos.size] for buf in buffers)
+        np.add(cc, 2 * m, out=c2)  # c2 = cc + 2 m
+        if n % 2 == 1:  # e = -(cc + m) (bb + m) / (c2 (c2 + 1)) z
+            np.add(cc, m, out=e)
+            np.add(bb, m, out=t1)
+            e *= t1
+            np.add(c2, 1.0, out=t1)
+            np.multiply(c2, t1, out=t1)
+            e /= t1
+            e *= nzz
+        else:  # e = (bb - cc - m) z m / ((c2 - 1) c2)
+            np.subtract(bb, cc, out=e)
+            e -= m
+            e *= zz
             e *= m
-            e /= (c2 - 1.0) * c2
+            np.subtract(c2, 1.0, out=t1)
+            t1 *= c2
+            e /= t1
         # modified Lentz; a zero denominator (possible only by accident) is caught after the loop
         D *= e
         D += 1.0
         np.divide(1.0, D, out=D)
-        C = e / C
+        np.divide(e, C, out=C)  # C = e / C + 1
         C += 1.0
-        delta = C * D
+        np.multiply(C, D, out=delta)
         f *= delta
         if n % 4 and n > 4:  # convergence checked every fourth term (a few extra terms cost less)
             continue
-        done |= np.abs(delta - 1.0) < rtol
+        np.subtract(delta, 1.0, out=t1)
+        np.abs(t1, out=t1)
+        done |= t1 < rtol
         n_done = int(np.count_nonzero(done))
         if n_done == done.size:
             res[pos] = f
@@ -116,7 +131,7 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
         if n_done and (4 * n_done >= done.size or n % 16 == 0):
             res[pos[done]] = f[done]
             keep = ~done
-            pos, bb, cc, zz, f, C, D = pos[keep], bb[keep], cc[keep], zz[keep], f[keep], C[keep], D[keep]
+            pos, bb, cc, zz, nzz, f, C, D = pos[keep], bb[keep], cc[keep], zz[keep], nzz[keep], f[keep], C[keep], D[keep]
             done = np.zeros(pos.size, bool)
     if pos.size:
         res[pos] = f

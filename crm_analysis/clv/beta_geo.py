@@ -298,7 +298,7 @@ class BetaGeoModel(BaseTransactionModel):
         used = getattr(self, "_start_used", None)
         if getattr(self, "boundary_", None):
             return used is not None
-        a, b = (float(v) for v in self.params_[["a", "b"]])
+        a, b = (float(v) for v in self.params_.to_numpy(float)[2:4])  # (a list lookup by name costs ~0.3 ms)
         if used is not None and self._start_basin(used) == "small" and a + b < 1.0:
             return True
         if (used is not None and self._start_basin(used) == "large" and a + b >= 1.0
@@ -356,7 +356,7 @@ class BetaGeoModel(BaseTransactionModel):
         """An interior fit in the small-``a, b`` basin (``a + b < 1``): compared with the common-dropout limit."""
         if getattr(self, "boundary_", None):
             return False
-        a, b = (float(v) for v in self.params_[["a", "b"]])
+        a, b = (float(v) for v in self.params_.to_numpy(float)[2:4])  # (a list lookup by name costs ~0.3 ms)
         return bool(np.isfinite(a) and np.isfinite(b) and a + b < 1.0)
 
     #: ``a + b`` at which :meth:`_ridge_limit_may_be_higher` evaluates the model as its common-dropout limit (the
