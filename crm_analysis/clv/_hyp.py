@@ -90,9 +90,9 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
     D = np.zeros(active.size)
     done = np.zeros(active.size, bool)
     buffers = [np.empty(active.size) for _ in range(4)]
+    e, t1, delta, c2 = buffers
     for n in range(1, max_iter + 1):
         m = n // 2
-        e, t1, delta, c2 = (buf[: pos.size] for buf in buffers)
         np.add(cc, 2 * m, out=c2)  # c2 = cc + 2 m
         if n % 2 == 1:  # e = -(cc + m) (bb + m) / (c2 (c2 + 1)) z
             np.add(cc, m, out=e)
@@ -133,6 +133,7 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
             keep = ~done
             pos, bb, cc, zz, nzz, f, C, D = pos[keep], bb[keep], cc[keep], zz[keep], nzz[keep], f[keep], C[keep], D[keep]
             done = np.zeros(pos.size, bool)
+            e, t1, delta, c2 = (buf[: pos.size] for buf in buffers)
     if pos.size:
         res[pos] = f
         warnings.warn(
@@ -359,6 +360,22 @@ def _tail_geometry(p: np.ndarray, q: np.ndarray, alpha: np.ndarray, beta: np.nda
     return g
 
 
+def _log_tail_one_scale_pair(p: np.ndarray, q: np.ndarray, alpha: float, beta: float, t: np.ndarray) -> np.ndarray | None:
+    """:func:`log_pnbd_tail` for scalar ``alpha, beta`` where every entry has ``z <= _Z_CUT`` (else ``None``).
+
+    The same operations on the same values as the general path (which broadcasts ``alpha, beta`` to arrays and
+    selects the entries of each branch), without those copies and selections: bit-identical results.
+    """
+    p, q, t = np.broadcast_arrays(*(np.asarray(v, float) for v in (p, q, t)))
+    shape = p.shape
+    p, q, t = (v.ravel() for v in (p, q, t))
+    m, n, P, Q = (beta, alpha, q, p) if alpha < beta else (alpha, beta, p, q)
+    z = (m - n) / (m + t)
+    if np.any(z > _Z_CUT):
+        return None
+    return _log_tail_cf(P + Q - 1.0, P, Q, np.log(m + t), np.log(n + t), z).reshape(shape)
+
+
 def log_pnbd_tail(
     p: np.ndarray, q: np.ndarray, alpha: np.ndarray, beta: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
@@ -388,6 +405,10 @@ def log_pnbd_tail(
     ``t*`` with ``z(t*) = 0.5``: ``G(t) = G(t*) + int_t^{t*}``, the tail by the
     continued fraction and the finite part by quadrature.
     """
+    if np.ndim(alpha) == 0 and np.ndim(beta) == 0:  # one pair of scales (the likelihood's case)
+        fast = _log_tail_one_scale_pair(p, q, float(alpha), float(beta), t)
+        if fast is not None:
+            return fast
     p, q, alpha, beta, t = np.broadcast_arrays(*(np.asarray(v, float) for v in (p, q, alpha, beta, t)))
     shape = p.shape
     g = _tail_geometry(*(v.ravel() for v in (p, q, alpha, beta, t)))

@@ -462,6 +462,9 @@ class ParetoNBDModel(BaseTransactionModel):
     #: customer: findings_12v F1's three cases 0.006-0.013 below (pnL 1546, 1542, pnS 1521); CDNOW (sample and
     #: master, weeks and days, ``s = 0.52-0.61``) 0.071-0.093 below
     _TINY_BETA_SCREEN_MARGIN = (3.0, 0.03)
+    #: the screen tries the closed-form bound (:func:`_pnbd_upper_bound_rows`) before evaluating its starts where the fit's
+    #: distinct rows are at most this many times the distinct ``(x, t)`` pairs of the likelihood's tails (its cost vs theirs)
+    _BOUND_MAX_ROWS_PER_PAIR = 2.0
     #: ``s`` and ``beta^s`` of the small-``beta`` starts after a kept common-dropout limit (:meth:`_common_dropout_starts`,
     #: findings_12v Finding 3: the maxima above the kept limit at ``s = 0.026, beta^s = 0.96`` and ``s = 0.063,
     #: beta^s = 0.86``)
@@ -545,20 +548,24 @@ class ParetoNBDModel(BaseTransactionModel):
         Evaluated on ``x, t_x, T, counts``, the fit's distinct rows and their counts; the fit asks once
         (:meth:`~crm_analysis.clv.base.BaseTransactionModel._refit_start_groups`). Where the upper bound
         :func:`_pnbd_upper_bound_rows` of every start's log-likelihood is more than twice the margin below
-        ``ll_fit``, no start is evaluated: the values, below their bounds, would give the same answer (none).
+        ``ll_fit``, no start is evaluated: the values, below their bounds, would give the same answer (none). The
+        bound is tried where it is the cheaper (``_BOUND_MAX_ROWS_PER_PAIR``).
         """
         a, b = self._TINY_BETA_SCREEN_MARGIN
         margin = max(a, b * float(np.sum(counts)))
+        cached = getattr(self, "_prepared_rows", None)  # the fit's own index structure of these rows, where kept
+        prepared = cached[1] if cached is not None and cached[0] is x else self._prepare(x, t_x, T)
         # an upper bound of each start's log-likelihood first (no evaluation): where every start's bound is far below,
-        # so is every value, and the answer is the one the values give (CDNOW: the bounds 7-101 above the values,
-        # 210-3,900 below the fit; the 3 evaluations at tiny beta were ~15% of its fit's time)
+        # so is every value, and the answer is the one the values give (CDNOW sample: the bounds 7-12 above the
+        # values, 210-400 below the fit; the 3 evaluations at tiny beta were ~15% of its fit's time). The bound costs
+        # about the distinct rows times its nodes, an evaluation the distinct (x, t) pairs of its tails: it is taken
+        # where the rows are at most _BOUND_MAX_ROWS_PER_PAIR times the pairs (CDNOW sample 1,016 rows, 943 pairs;
+        # master 8,685 rows, 2,149 pairs: there the bound took twice the evaluations' time)
         lp = np.asarray(starts, float)
-        if np.all(lp[:, :2] == lp[0, :2]):  # (the starts share the fit's r, alpha)
+        if x.size <= self._BOUND_MAX_ROWS_PER_PAIR * prepared[5].size and np.all(lp[:, :2] == lp[0, :2]):
             bounds = wdot(counts, _pnbd_upper_bound_rows(x, t_x, T, *np.exp(lp[0, :2]), np.exp(lp[:, 2]), lp[:, 3]).T)
             if np.all(bounds < ll_fit - 2.0 * margin):
                 return []
-        cached = getattr(self, "_prepared_rows", None)  # the fit's own index structure of these rows, where kept
-        prepared = cached[1] if cached is not None and cached[0] is x else self._prepare(x, t_x, T)
         with np.errstate(all="ignore"):
             values = np.array([self._weighted_loglik_value(s0, prepared, counts) for s0 in starts], float)
         values[~np.isfinite(values)] = -np.inf
