@@ -151,12 +151,13 @@ class BetaGeoModel(BaseTransactionModel):
         return cache
 
     def _weighted_loglik(
-        self, log_params: np.ndarray, arrays, weights: np.ndarray, keep: dict | None = None
-    ) -> tuple[float, np.ndarray]:
+        self, log_params: np.ndarray, arrays, weights: np.ndarray, keep: dict | None = None, gradient: bool = True
+    ) -> tuple[float, np.ndarray | None]:
         """Weighted log-likelihood (eq. 6) and gradient, summing x-only terms per distinct x.
 
         ``keep``: a dict that receives the per-row logistic ``sigma`` of the ``log(1 + e^d)`` terms,
         ``d``'s derivative in ``r`` (``diff``) and ``r + x`` (``rx``), for :meth:`_weighted_loglik_hessian`.
+        ``gradient=False``: the log-likelihood only (the same operations; the gradient ``None``).
         """
         (_, _, _, _, _, _, idx1, T0, x1, _, _, uT1, iT1, utx1, itx1, ux1, ix1, _) = arrays
         r, alpha, a, b = np.exp(log_params)
@@ -164,15 +165,16 @@ class BetaGeoModel(BaseTransactionModel):
         w0, w1, w1x1, Wtot = wt["w0"], wt["w1"], wt["w1x1"], wt["Wtot"]
         # the weighted sums over x of the gammaln / digamma differences (exact for huge r, b, a + b)
         sums = wt["sums"]
-        d_ab = sums.digamma_difference(a + b)
         # r log(alpha) - r log(alpha + T) = -r log1p(T / alpha) on every row: written so, it does not cancel for
         # huge r and alpha (the Poisson limit r -> inf; findings_12n F4: 0.33 too high at r = 2.7e10 on 2,000 rows)
         l1p_T0 = np.log1p(T0 / alpha)
         ll = sums.log_rising(r) + sums.log_rising(b) - sums.log_rising(a + b) - r * wdot(w0, l1p_T0)
-        g_r = sums.digamma_difference(r) - wdot(w0, l1p_T0)
-        g_alpha = Wtot * r / alpha - r * wdot(w0, (1.0 / (alpha + T0)))
-        g_a = -d_ab
-        g_b = sums.digamma_difference(b) - d_ab
+        if gradient:
+            d_ab = sums.digamma_difference(a + b)
+            g_r = sums.digamma_difference(r) - wdot(w0, l1p_T0)
+            g_alpha = Wtot * r / alpha - r * wdot(w0, (1.0 / (alpha + T0)))
+            g_a = -d_ab
+            g_b = sums.digamma_difference(b) - d_ab
         if idx1.size:
             # functions of the parameters on the distinct values, gathered per row; sums of terms
             # that depend on T only are taken per distinct T (BT_*)
@@ -189,6 +191,8 @@ class BetaGeoModel(BaseTransactionModel):
             ll += -r * s_lT - float(wt["BT_w1x1"] @ lT1u) + wdot(w1, softplus)
             if keep is not None:
                 keep.update(sigma=w2, diff=diff, rx=rx1)
+            if not gradient:
+                return ll, None
             ww2 = w1 * w2
             g_r -= s_lT - wdot(ww2, diff)
             # sum_i w_i (r+x_i) [(1-w2_i)/(alpha+T_i) + w2_i/(alpha+t_x_i)], summed per distinct T and t_x
@@ -200,7 +204,14 @@ class BetaGeoModel(BaseTransactionModel):
             s_x = np.bincount(ix1, weights=ww2, minlength=ux1.size)  # sum of w * P(dropped out | x) per distinct x
             g_a += float(s_x.sum()) / a
             g_b -= float(s_x @ (1.0 / (b + (ux1 - 1.0))))
+        if not gradient:
+            return ll, None
         return ll, np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
+
+    def _weighted_loglik_value(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> float:
+        """Weighted log-likelihood without the gradient (:meth:`_weighted_loglik` with ``gradient=False``: the same
+        value bit for bit, at about half the cost; the fit's starts are chosen by it)."""
+        return self._weighted_loglik(log_params, arrays, weights, gradient=False)[0]
 
     _analytic_hessian = True
 

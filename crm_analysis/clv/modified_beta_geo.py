@@ -118,11 +118,11 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         return cache
 
     def _weighted_loglik(
-        self, log_params: np.ndarray, arrays, weights: np.ndarray, keep: dict | None = None
-    ) -> tuple[float, np.ndarray]:
+        self, log_params: np.ndarray, arrays, weights: np.ndarray, keep: dict | None = None, gradient: bool = True
+    ) -> tuple[float, np.ndarray | None]:
         """Weighted log-likelihood and its gradient with respect to the log parameters.
 
-        ``keep``: as for :meth:`BetaGeoModel._weighted_loglik <crm_analysis.clv.BetaGeoModel>` (every row).
+        ``keep``, ``gradient``: as for :meth:`BetaGeoModel._weighted_loglik <crm_analysis.clv.BetaGeoModel>` (every row).
         """
         x, _, _, ux, ix, uT, iT, utx, itx, _ = arrays
         r, alpha, a, b = np.exp(log_params)
@@ -142,6 +142,8 @@ class ModifiedBetaGeoModel(BetaGeoModel):
             keep.update(sigma=w2.copy(), diff=diff, rx=rx)
         ll = (sums.log_rising(r) + sums1.log_rising(b) - sums1.log_rising(a + b)
               - r * wdot(WT, l1p_Tu) - wdot(XT, lTu) + wdot(weights, softplus))
+        if not gradient:
+            return float(ll), None
         w2 *= weights
         g_r = sums.digamma_difference(r) - wdot(WT, l1p_Tu) + wdot(w2, diff)
         wrx2 = w2 * rx
