@@ -74,7 +74,10 @@ def hyp2f1_1b(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, rtol: float = 1e-1
     active = np.flatnonzero(z > 0)
     if active.size == 0:
         return out.reshape(shape)
-    bb, cc, zz = b[active], c0[active], z[active]
+    if active.size == z.size:  # (every entry: no selection copies)
+        bb, cc, zz = b, c0, z
+    else:
+        bb, cc, zz = b[active], c0[active], z[active]
     bb0, cc0, zz0 = bb, cc, zz
     nzz = -zz
     # T = 1 + a1/(1 + a2/(1 + ...)) with a_n = e_n z; result = 1/T.
