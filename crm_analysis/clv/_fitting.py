@@ -375,6 +375,8 @@ class LikelihoodFitter(NotFittedAttributes):
         x0 = np.asarray(starts[chosen], float)
         if forced is None:
             self._start_used = x0  # the basin the fit started in (base: _other_basin_refit)
+            # the starts and their objective values, for a screen of the other starts after the fit (BG/NBD)
+            self._start_values = (starts, values) if sub_fun is fun else None
         if (min(values) if sub_fun is fun else fun(x0)) >= 1e300:
             raise ModelFitError(
                 f"{type(self).__name__}: log-likelihood is not finite at any starting value ({self._data_description()})"
@@ -925,8 +927,9 @@ class LikelihoodFitter(NotFittedAttributes):
                  f"not to be read as measured. For you: "
                  f"standard_errors_ and covariance_ are NaN ('not identified' in the report tables), not_identified_ "
                  f"lists every parameter and prediction intervals hold process uncertainty only; the estimates "
-                 f"are still the maximum found, so predictions that depend only on what the data determine may be "
-                 f"usable. "
+                 f"are the highest point the optimiser found, not known to be a maximum (the likelihood is flat or "
+                 f"curves upwards in some direction there, so another start may find a higher point); predictions "
+                 f"that depend only on what the data determine may be usable. "
                  f"{_why_not_identified(free, values)}{self._few_data_note()}Data: {self._data_description()}. "
                  f"{self._singular_hessian_advice(free, values) or _SINGULAR_HESSIAN_ADVICE}"
                  if converged else

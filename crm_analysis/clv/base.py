@@ -516,9 +516,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
     #: when it starts, so a fit of the same instance on other data starts from a fresh instance's state
     _FIT_STATE: tuple[str, ...] = ("_nbd_hint", "_nbd_limit", "_common_dropout_fit", "_two_point_fit",
                                    "_two_point_resume", "_two_point_info", "_ridge_limit", "_ridge_info", "_start_used",
-                                   "_data_moments", "_prepared_rows")
+                                   "_data_moments", "_prepared_rows", "_start_values")
     #: those of them that only the fit in progress needs (caches): dropped again when it ends
-    _FIT_SCRATCH: tuple[str, ...] = ("_prepared_rows",)
+    _FIT_SCRATCH: tuple[str, ...] = ("_prepared_rows", "_start_values")
 
     def fit(
         self,
@@ -708,8 +708,17 @@ class BaseTransactionModel(BaseLikelihoodModel):
             if refit is None and failure is not None:
                 raise failure
             caught = caught if refit is None else refit
+        else:
+            start = self._other_basin_start(x, t_x, T, counts)
+            if start is not None:
+                refit = self._refit_from(x, t_x, T, counts, start, self.log_likelihood_)
+                caught = caught if refit is None else refit
         ridge = self._ridge_comparison(x, t_x, T, counts)
         self._reissue(caught if ridge is None else ridge)
+
+    def _other_basin_start(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
+        """Start of a refit where a cheap screen finds that another basin may hold a higher maximum than a fit that ``_needs_other_basin`` passes (model hook; base: never)."""
+        return None
 
     def _needs_ridge_comparison(self) -> bool:
         """Whether the fit must still be compared with the common-dropout limit (model hook; BG/NBD, MBG/NBD)."""

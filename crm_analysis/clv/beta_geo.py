@@ -322,6 +322,69 @@ class BetaGeoModel(BaseTransactionModel):
         return bool(not np.all(np.isfinite(lp)) or np.any(np.abs(lp) > self._NEWTON_REGION))
 
 
+    #: the other-basin screen (:meth:`_other_basin_start`) asks for a refit where its climb comes within this of
+    #: the fit's log-likelihood (as the common-dropout screen, ``_RIDGE_SCREEN_MARGIN``)
+    _OTHER_BASIN_SCREEN_MARGIN = 1.0
+
+    def _other_basin_start(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
+        """Screen an interior fit that :meth:`_needs_other_basin` passes against the basin it did not end in; the refit's start, or ``None``.
+
+        :meth:`_needs_other_basin` refits where the fit started and ended in the small-``a, b``
+        basin, or in the large one with ``a < _SMALL_BASIN_CHECK_MAX_A``; the other cases were left
+        unchecked: a large-basin fit with ``a`` just above that (findings_12c, MBG/NBD pn 1792: ``a =
+        0.504, b = 11.2``, 2.50 below ``a = 0.120, b = 0.034``; pnL 1799: ``a = 0.545``, 1.48 below),
+        and a fit that started in the large basin and ended in the small one (BG/NBD pn 1794: ``a =
+        0.027, b = 0.66``, 0.018 below ``a = 0.119, b = 10.5``). This screen covers them: from the
+        best (by the first fit's values, :attr:`_start_values`) of the model's starts in the basin the
+        fit did not end in (``_start_basin``, other than the start used), Newton steps on the full
+        likelihood (:func:`_newton_screen`, the Hessian's eigenvalues taken by absolute value far from a
+        maximum) climb while they stay in that basin. The refit (from the last iterate) is asked for
+        where an iterate comes within ``_OTHER_BASIN_SCREEN_MARGIN`` of the fit's log-likelihood or the
+        climb does not settle; not where a step leaves the basin (the climb from that basin's start runs
+        to the fit's basin: CDNOW, sample and master, weeks and days, the first step from ``a = 0.05,
+        b = 0.3`` goes to ``a + b > 1``, one Hessian evaluation), nor where the iterate plus its Newton
+        decrement stays below that (:func:`_newton_screen`). Not screened, as in
+        :meth:`_ridge_limit_may_be_higher`: fits with ``a < _OTHER_BASIN_MIN_A`` and ``a + b >= 1``
+        (on the way to the no-dropout limit, which the boundary check compares; Online Retail ``a =
+        0.002-0.003``), boundary limits and not converged fits (:meth:`_needs_other_basin` decides
+        those), penalised fits.
+        """
+        used = getattr(self, "_start_used", None)
+        if used is None or getattr(self, "boundary_", None) or self.penalizer != 0 or not self.converged_:
+            return None
+        a, b = (float(v) for v in self.params_.to_numpy(float)[2:4])
+        if not (np.isfinite(a + b) and a > 0.0 and b > 0.0):
+            return None
+        ended = "small" if a + b < 1.0 else "large"
+        if ended == "large" and a < self._OTHER_BASIN_MIN_A:
+            return None
+        cached = getattr(self, "_prepared_rows", None)  # the fit's own index structure of these rows, where kept
+        prepared = cached[1] if cached is not None and cached[0] is x else self._prepare(x, t_x, T)
+        kept = getattr(self, "_start_values", None)
+        starts, values = kept if kept is not None else (self._initial_log_params(prepared, counts), None)
+        pick = [i for i, s0 in enumerate(starts) if self._start_basin(s0) != ended and not np.array_equal(s0, used)]
+        if not pick:
+            return None
+        if values is None:
+            fun, _ = self._objective_factory(prepared, counts)
+            values = {i: fun(np.asarray(starts[i], float)) for i in pick}
+        best = min(pick, key=lambda i: values[i])
+        if not values[best] < 1e300:
+            return None
+
+        def terms(theta: np.ndarray, hessian: bool) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+            with np.errstate(all="ignore"):
+                if hessian:
+                    return self._weighted_loglik_hessian(theta, prepared, counts)
+                return float(self._weighted_loglik(theta, prepared, counts)[0]), None, None
+
+        higher, theta = _newton_screen(
+            terms, np.asarray(starts[best], float), self.log_likelihood_ - self._OTHER_BASIN_SCREEN_MARGIN,
+            self._NEWTON_STEP_MAX, inside=lambda lp: self._start_basin(lp) != ended,
+        )
+        return theta if higher else None
+
+
     # ---- no-dropout boundary ----------------------------------------------
     def _limit_params(self) -> dict[str, float]:
         return {"a": 0.0, "b": float("inf")}
@@ -428,37 +491,7 @@ class BetaGeoModel(BaseTransactionModel):
             H[2, 2] -= g4[3] * p / (1.0 - p) ** 2  # d2 log b / d (log p)2 = -p / (1 - p)^2
             return float(ll), J.T @ g4, H
 
-        theta = np.log([r, alpha, a / (a + b)])
-        ll, g, H = terms(theta, True)
-        for _ in range(30):
-            if g is None or not (math.isfinite(ll) and np.isfinite(g).all() and np.isfinite(H).all()):
-                return True
-            if ll > floor:
-                return True
-            try:
-                np.linalg.cholesky(-H)
-            except np.linalg.LinAlgError:
-                return True
-            step = np.linalg.solve(-H, g)
-            decrement = float(g @ step)
-            # the quadratic model's rise is decrement / 2; a maximum more than twice that above the iterate is not
-            # expected (findings_12s F3: the rise to the limit's maximum from the first three iterates was 1.01, 1.50
-            # and 1.27 times the model's)
-            if decrement < 1e-8 or ll + decrement < floor:
-                return False
-            t = min(1.0, self._NEWTON_STEP_MAX / float(np.max(np.abs(step))))
-            # the first trial point gets the Hessian too (it is the next iterate when the step is taken whole)
-            ll1, g1, H1 = terms(theta + t * step, True)
-            for _ in range(30):
-                if ll1 >= ll + 1e-4 * t * decrement:
-                    break
-                t *= 0.5
-                ll1, g1, H1 = terms(theta + t * step, False)
-            else:
-                return True
-            theta = theta + t * step
-            ll, g, H = (ll1, g1, H1) if g1 is not None else terms(theta, True)
-        return True
+        return _newton_screen(terms, np.log([r, alpha, a / (a + b)]), floor, self._NEWTON_STEP_MAX)[0]
 
     def _ridge_start(self, log_params: np.ndarray) -> tuple[float, float, float]:
         r, alpha, a, b = np.exp(log_params)
@@ -712,6 +745,80 @@ class BetaGeoModel(BaseTransactionModel):
         if self._at_dropout_limit():
             return simulate_nbd(r, alpha, n_customers=n_customers, T=T, seed=seed)
         return simulate_bgnbd(r, alpha, a, b, n_customers=n_customers, T=T, seed=seed)
+
+
+def _newton_screen(
+    terms, theta: np.ndarray, floor: float, step_max: float, inside=None
+) -> tuple[bool, np.ndarray]:
+    """Newton climb of a log-likelihood from ``theta``: may it reach above ``floor``? (the screens of :class:`BetaGeoModel`).
+
+    Parameters
+    ----------
+    terms : callable
+        ``terms(theta, hessian)``: the log-likelihood at ``theta`` and, with ``hessian``, its gradient and
+        Hessian in ``theta`` (else ``None, None``); ``-inf`` outside the domain.
+    theta : numpy.ndarray, shape (k,)
+        The start.
+    floor : float
+        The log-likelihood to reach.
+    step_max : float
+        The largest step in any coordinate (the fit's ``_NEWTON_STEP_MAX``).
+    inside : callable, optional
+        ``inside(theta)``: whether ``theta`` is in the region screened. Where given, the climb ends with
+        ``False`` as soon as a step (before its evaluation) or an accepted iterate leaves the region (the
+        climb from the region's start runs to another region), and a Hessian that is not negative definite
+        is made so by taking its eigenvalues' absolute values (a start far from the region's maximum);
+        without it, such a Hessian ends the climb with ``True`` (undecided).
+
+    Returns
+    -------
+    tuple of (bool, numpy.ndarray)
+        ``True`` as soon as an iterate is above ``floor`` or where the climb does not settle (a value not
+        finite, 30 iterations, a failed line search), ``False`` when an iterate plus its Newton decrement
+        ``g' (-H)^-1 g`` (twice the rise the quadratic model predicts; a heuristic bound, not a proof) stays
+        below ``floor``, or at convergence (decrement below ``1e-8``) below it; and the last iterate.
+    """
+    ll, g, H = terms(theta, True)
+    for _ in range(30):
+        if g is None or not (math.isfinite(ll) and np.isfinite(g).all() and np.isfinite(H).all()):
+            return True, theta
+        if ll > floor:
+            return True, theta
+        if inside is None:
+            try:
+                np.linalg.cholesky(-H)
+            except np.linalg.LinAlgError:
+                return True, theta
+            step = np.linalg.solve(-H, g)
+            definite = True
+        else:
+            lam, vec = np.linalg.eigh(-H)
+            definite = bool(lam.min() > 0.0)
+            lam = np.maximum(np.abs(lam), 1e-8 * max(1.0, float(np.abs(lam).max())))
+            step = vec @ ((vec.T @ g) / lam)
+        decrement = float(g @ step)
+        # the quadratic model's rise is decrement / 2; a maximum more than twice that above the iterate is not
+        # expected (findings_12s F3: the rise to the limit's maximum from the first three iterates was 1.01, 1.50
+        # and 1.27 times the model's)
+        if definite and (decrement < 1e-8 or ll + decrement < floor):
+            return False, theta
+        t = min(1.0, step_max / float(np.max(np.abs(step))))
+        if inside is not None and not inside(theta + t * step):
+            return False, theta
+        # the first trial point gets the Hessian too (it is the next iterate when the step is taken whole)
+        ll1, g1, H1 = terms(theta + t * step, True)
+        for _ in range(30):
+            if ll1 >= ll + 1e-4 * t * decrement:
+                break
+            t *= 0.5
+            ll1, g1, H1 = terms(theta + t * step, False)
+        else:
+            return True, theta
+        theta = theta + t * step
+        if inside is not None and not inside(theta):
+            return False, theta
+        ll, g, H = (ll1, g1, H1) if g1 is not None else terms(theta, True)
+    return True, theta
 
 
 def _distinct_pairs(x: np.ndarray, T: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
