@@ -678,6 +678,11 @@ class BaseTransactionModel(BaseLikelihoodModel):
         common-dropout ridge stopped and that limit fitted, the no-dropout and two-point limits
         compared), and that fit replaces the result, with its own warnings, when it is better by
         more than ``_LIMIT_LL_TOL`` (:meth:`_refit_is_better`, with ``boundary_test_level``).
+        Every other interior fit is screened against the basin it did not end in (model's
+        :meth:`_other_basin_start`: Newton steps from that basin's best start; findings_12c: MBG/NBD
+        ``a = 0.504``, 2.50 below the small basin; BG/NBD from a large start ended small, 0.018 below the
+        large basin), and fitted again the same way from the screen's last iterate where it may be higher
+        (CDNOW: one Hessian evaluation, no refit).
         An interior fit that still ends in the small basin is then compared with the
         common-dropout limit fitted directly (:meth:`_ridge_comparison`; findings_12o A: every
         start led to a = 0.034, b = 0.19, 0.41 below that limit). Interior fits in the large basin

@@ -157,9 +157,26 @@ def test_hessian_warning_does_not_call_a_stall_the_maximum():
     assert all("not known to be a maximum" in t and "still the maximum" not in t for t in texts)
 
 
-# generators of findings_12c (tests/clv/clv_likelihood_oracles.findings_data and test_zero_inflated_fits._zi) and a
-# few seeds each (seeds 1781-1800 of the sweep, the four gap cases among them)
-SWEEP = [(g, s) for g in ("pn", "pnL", "pnS", "pnM", "zi") for s in (1786, 1792, 1794, 1799)]
+def _bg_common(seed: int):
+    """findings_12c's ``bgC`` data (/tmp/sweep12c/sweep3.py ``make``): BG/NBD near common dropout, 500-2,000 customers,
+    T ~ U(2, 52) rounded, r log-uniform in 0.1-3, alpha = r U(2, 20), a / (a + b) ~ U(0.05, 0.5), a + b log-uniform
+    in 30-3,000, all from default_rng(seed); the simulation with seed. Returns the data and the truth."""
+    from crm_analysis.clv import simulate_bgnbd
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([500, 1000, 2000]))
+    T = rng.uniform(2, 52, n).round()
+    r = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
+    alpha = r * float(rng.uniform(2, 20))
+    pbar = float(rng.uniform(0.05, 0.5))
+    tot = float(np.exp(rng.uniform(np.log(30), np.log(3000))))
+    truth = (r, alpha, pbar * tot, (1 - pbar) * tot)
+    return simulate_bgnbd(*truth, n_customers=n, T=T, seed=seed)[["frequency", "recency", "T"]], truth
+
+
+# generators of findings_12c (tests/clv/clv_likelihood_oracles.findings_data, test_zero_inflated_fits._zi and
+# _bg_common) and a few seeds each (seeds 1781-1800 of the sweep, the four gap cases among them)
+SWEEP = [(g, s) for g in ("pn", "pnL", "pnS", "pnM", "zi", "bgC") for s in (1786, 1792, 1794, 1799)]
 
 
 @pytest.mark.slow
@@ -172,15 +189,22 @@ def test_reported_fit_is_the_best_found_or_says_so(kind, seed, model):
     from test_start_basins import _multistart_reference
     from test_zero_inflated_fits import _zi
 
-    data = _zi(seed) if kind == "zi" else findings_data(kind, seed)[0]
+    truth = None
+    if kind == "zi":
+        data = _zi(seed)
+    elif kind == "bgC":
+        data, truth = _bg_common(seed)
+    else:
+        data = findings_data(kind, seed)[0]
     if not (data["frequency"] > 0).any():
         pytest.skip("no repeat buyers: the models raise InputError, as documented")
     cls, rows, limits = ((ModifiedBetaGeoModel, mbgnbd_loglik_rows, (ModifiedGeometricNBDModel,)) if model == "mbg"
                          else (BetaGeoModel, bgnbd_loglik_rows, (GeometricNBDModel,)))
     fitted, caught = _fit(cls, data)
     rate = data["frequency"].sum() / data["T"].sum()
-    best = _multistart_reference(rows, data, (fitted.params_["r"] if np.isfinite(fitted.params_["r"]) else 1.0,
-                                              1.0 / rate, 0.5, 2.0))
+    if truth is None:  # a start at the fitted r and the purchase rate (the reference's other starts cover both basins)
+        truth = (fitted.params_["r"] if np.isfinite(fitted.params_["r"]) else 1.0, 1.0 / rate, 0.5, 2.0)
+    best = _multistart_reference(rows, data, truth)
     for lim in limits:
         try:
             best = max(best, _fit(lim, data)[0].log_likelihood_)
