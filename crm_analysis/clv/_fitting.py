@@ -2,7 +2,7 @@
 
 Every model is fitted on the **distinct** rows of its input (counts as
 weights), with the parameters on the log scale. Models with an analytic
-Hessian (BG/NBD, MBG/NBD: ``_weighted_loglik_hessian``) are fitted by Newton's
+Hessian (BG/NBD, MBG/NBD, Gamma-Gamma: ``_weighted_loglik_hessian``) are fitted by Newton's
 method with a line search, and trust-region steps where the Hessian is not
 positive definite (:meth:`LikelihoodFitter._newton_fit`, 5-15 iterations on
 the real data sets instead of 14-40 quasi-Newton ones); where that does not

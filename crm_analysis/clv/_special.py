@@ -23,7 +23,10 @@ import math
 import numpy as np
 from scipy import special
 
-__all__ = ["CountSums", "GammaPoissonScale", "log_beta", "log_rising", "digamma_difference", "log1pexp_and_expit"]
+__all__ = [
+    "CountSums", "GammaPoissonScale", "log_beta", "log_rising", "digamma_difference", "trigamma_difference",
+    "log1pexp_and_expit",
+]
 
 _LARGE = 1e3
 _FEW = 32  # counts up to this are summed term by term below _LARGE
@@ -186,6 +189,51 @@ def digamma_difference(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarr
         d4 = izx2 * izx2 - iz2 * iz2
         d6 = izx2 * izx2 * izx2 - iz2 * iz2 * iz2
         out[big] = np.log1p(xb / zb) + inv1 / 2.0 + inv2 / 12.0 + d4 / 120.0 - d6 / 252.0
+    return out
+
+
+def trigamma_difference(z: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
+    """``psi'(z + x) - psi'(z)`` for ``z > 0``, ``x >= 0``, accurate also for huge ``z``.
+
+    The plain difference of trigamma values (``scipy.special.zeta(2, .)``)
+    loses ``log10(z / x)`` digits where ``z`` is large (both terms ~ ``1/z``,
+    the difference ~ ``-x / z^2``); for ``z >= 1000`` the asymptotic series
+    ``psi'(u) ~ 1/u + 1/(2u^2) + 1/(6u^3) - 1/(30u^5) + 1/(42u^7)``
+    (Abramowitz & Stegun 6.4.12) is differenced term by term, the first three
+    differences written without cancellation. (The Gamma-Gamma model's
+    Hessian: ``z = p x`` or ``q``, up to 1e12.)
+
+    Parameters
+    ----------
+    z, x : array-like
+        Broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Relative error about 1e-14 for ``z >= 1000`` (checked against mpmath
+        in ``tests/clv/test_special.py``); below, that of the plain
+        difference, ``1e-16 z / x`` relative.
+    """
+    z, x = np.broadcast_arrays(np.asarray(z, float), np.asarray(x, float))
+    if z.size and np.max(z) < _LARGE:  # all in the plain range (the same arithmetic, without masks)
+        with np.errstate(all="ignore"):
+            return special.zeta(2.0, z + x) - special.zeta(2.0, z)
+    out = np.empty(z.shape)
+    big = z >= _LARGE
+    small = ~big
+    with np.errstate(all="ignore"):
+        out[small] = special.zeta(2.0, z[small] + x[small]) - special.zeta(2.0, z[small])
+        zb, xb = z[big], x[big]
+        zx = zb + xb
+        iz, izx = 1.0 / zb, 1.0 / zx
+        d1 = -xb * iz * izx  # 1/(z+x) - 1/z
+        d2 = -xb * (2.0 * zb + xb) * (iz * iz) * (izx * izx)  # 1/(z+x)^2 - 1/z^2
+        d3 = -xb * (zb * zb + zb * zx + zx * zx) * (iz * iz * iz) * (izx * izx * izx)
+        iz2, izx2 = iz * iz, izx * izx
+        d5 = izx2 * izx2 * izx - iz2 * iz2 * iz  # tiny: the plain difference is accurate enough
+        d7 = izx2 * izx2 * izx2 * izx - iz2 * iz2 * iz2 * iz
+        out[big] = d1 + d2 / 2.0 + d3 / 6.0 - d5 / 30.0 + d7 / 42.0
     return out
 
 
