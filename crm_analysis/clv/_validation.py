@@ -51,9 +51,29 @@ def as_weights(data: pd.DataFrame, weights: Any) -> np.ndarray:
     return w
 
 
-def numeric_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
+def numeric_column(data: pd.DataFrame, col: str, what: str, *, allow_bool: bool = False) -> np.ndarray:
+    """Column ``col`` of ``data`` as a float array: numbers (or numeric strings), finite.
+
+    Dates and durations (``datetime64``, ``timedelta64``) are refused, not read as nanoseconds (findings_12d: a ``T``
+    of dates fitted silently to nonsense); so are booleans unless ``allow_bool`` (covariates).
+
+    Raises
+    ------
+    InputError
+        Missing column, dates or durations, booleans (unless ``allow_bool``), values not numeric, or missing /
+        non-finite values; the message names the column.
+    """
     check_columns({f"{what} column": col}, data.columns, table="data")
     s = data[col]
+    kind = getattr(s.dtype, "kind", "")
+    if kind in ("M", "m"):
+        raise InputError(
+            f"{what} column {col!r} holds {'durations' if kind == 'm' else 'dates'} ({s.dtype}); it must be a number "
+            "of time units (e.g. weeks since the customer's first purchase): build the summary with "
+            "crm_analysis.rfm.rfm_summary, or convert, e.g. (end - first_purchase) / pd.Timedelta(weeks=1)"
+        )
+    if kind == "b" and not allow_bool:
+        raise InputError(f"{what} column {col!r} is boolean (True/False); it must hold numbers (counts, times or amounts)")
     if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub":  # plain numpy column: no conversion needed
         arr = s.to_numpy(dtype=float)
     else:

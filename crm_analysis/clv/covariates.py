@@ -77,7 +77,7 @@ def _covariate_matrix(data: pd.DataFrame, names: Sequence[str], what: str) -> np
                 f"{rows}); fill them (e.g. with the column's mean, plus a 0/1 column '{name}_missing' marking them) "
                 "or drop those customers, counting them"
             )
-        cols.append(numeric_column(data, name, f"{what} covariate"))
+        cols.append(numeric_column(data, name, f"{what} covariate", allow_bool=True))
     return np.column_stack(cols) if cols else np.empty((len(data), 0))
 
 

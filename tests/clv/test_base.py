@@ -302,3 +302,30 @@ def test_a_tuple_for_data_is_a_clear_error(fit):
                       "monetary_value": [0.0, 20.0, 15.0]})
     with pytest.raises(InputError, match=r"data must be a DataFrame .* got a tuple of 2 item\(s\): pass the DataFrame itself"):
         fit((d, {"r": 0.5}))
+
+
+@pytest.mark.parametrize("column", ["recency", "T"])
+@pytest.mark.parametrize("as_", ["dates", "durations"])
+def test_dates_or_durations_for_a_time_column_are_a_clear_error(column, as_):
+    """findings_12d: ``T`` as dates (or durations) was read as nanoseconds and fitted silently to nonsense (BG/NBD
+    r 0.033 instead of 0.42), and P(alive) came out 2e-49 instead of 0.013. Every model's fit and prediction refuses
+    them, naming the column and the conversion."""
+    d = simulate_bgnbd(0.5, 5.0, 0.7, 2.5, n_customers=200, T=30.0, seed=1820)[["frequency", "recency", "T"]]
+    delta = pd.to_timedelta(d[column], unit="D")
+    bad = d.assign(**{column: pd.Timestamp("2020-01-01") + delta if as_ == "dates" else delta})
+    fitted = BetaGeoModel().fit(d)
+    calls = [lambda: BetaGeoModel().fit(bad), lambda: ParetoNBDModel().fit(bad),
+             lambda: fitted.probability_alive(bad), lambda: fitted.expected_purchases(10, bad)]
+    for call in calls:
+        with pytest.raises(InputError, match=rf"{column} column '{column}' holds {as_} .*; it must be a number of time "
+                                             r"units .*rfm_summary"):
+            call()
+
+
+def test_a_boolean_frequency_is_a_clear_error():
+    """findings_12d: a boolean ``frequency`` (e.g. ``x > 0`` passed by mistake) was read as 0/1 without a word."""
+    d = pd.DataFrame({"frequency": [0, 2, 1, 3], "recency": [0.0, 5.0, 3.0, 7.0], "T": [10.0, 10.0, 8.0, 9.0],
+                      "monetary_value": [0.0, 20.0, 15.0, 12.0]})
+    for fit in (lambda b: BetaGeoModel().fit(b), lambda b: GammaGammaModel().fit(b)):
+        with pytest.raises(InputError, match=r"frequency column 'frequency' is boolean"):
+            fit(d.assign(frequency=d["frequency"] > 0))
