@@ -721,6 +721,11 @@ class BaseTransactionModel(BaseLikelihoodModel):
         ridge = self._ridge_comparison(x, t_x, T, counts)
         self._reissue(caught if ridge is None else ridge)
 
+    def _rows_prepared(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
+        """The likelihood's index structure of the rows ``x, t_x, T``: the fit's own (``_prepared_rows``) where these are its rows, else built (:meth:`_prepare`)."""
+        cached = getattr(self, "_prepared_rows", None)
+        return cached[1] if cached is not None and cached[0] is x else self._prepare(x, t_x, T)
+
     def _other_basin_start(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
         """Start of a refit where a cheap screen finds that another basin may hold a higher maximum than a fit that ``_needs_other_basin`` passes (model hook; base: never)."""
         return None

@@ -358,8 +358,7 @@ class BetaGeoModel(BaseTransactionModel):
         ended = "small" if a + b < 1.0 else "large"
         if ended == "large" and a < self._OTHER_BASIN_MIN_A:
             return None
-        cached = getattr(self, "_prepared_rows", None)  # the fit's own index structure of these rows, where kept
-        prepared = cached[1] if cached is not None and cached[0] is x else self._prepare(x, t_x, T)
+        prepared = self._rows_prepared(x, t_x, T)
         kept = getattr(self, "_start_values", None)
         starts, values = kept if kept is not None else (self._initial_log_params(prepared, counts), None)
         pick = [i for i, s0 in enumerate(starts) if self._start_basin(s0) != ended and not np.array_equal(s0, used)]
@@ -469,8 +468,7 @@ class BetaGeoModel(BaseTransactionModel):
         r, alpha, a, b = (float(v) for v in self.params_.to_numpy(float))
         if not (np.isfinite(a + b) and a + b >= 1.0 and a >= self._OTHER_BASIN_MIN_A):
             return False
-        cached = getattr(self, "_prepared_rows", None)  # the fit's own index structure of these rows, where kept
-        prepared = cached[1] if cached is not None and cached[0] is x else self._prepare(x, t_x, T)
+        prepared = self._rows_prepared(x, t_x, T)
         log_s = math.log(self._RIDGE_SCREEN_HETEROGENEITY)
         floor = self.log_likelihood_ - self._RIDGE_SCREEN_MARGIN
 

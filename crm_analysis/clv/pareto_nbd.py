@@ -553,8 +553,7 @@ class ParetoNBDModel(BaseTransactionModel):
         """
         a, b = self._TINY_BETA_SCREEN_MARGIN
         margin = max(a, b * float(np.sum(counts)))
-        cached = getattr(self, "_prepared_rows", None)  # the fit's own index structure of these rows, where kept
-        prepared = cached[1] if cached is not None and cached[0] is x else self._prepare(x, t_x, T)
+        prepared = self._rows_prepared(x, t_x, T)
         # an upper bound of each start's log-likelihood first (no evaluation): where every start's bound is far below,
         # so is every value, and the answer is the one the values give (CDNOW sample: the bounds 7-12 above the
         # values, 210-400 below the fit; the 3 evaluations at tiny beta were ~15% of its fit's time). The bound costs
