@@ -919,7 +919,9 @@ _FILES = (
                  "model's own name, parameters and log-likelihood, `limit_model`) and Gamma-Gamma "
                  "on the calibration period and the whole period, spend exclusions by reason, the model comparison "
                  "(purchase_model_choice), BG/NBD mean dropout probability a/(a+b) (its limit's at a boundary), "
-                 "mean P(alive) per model, the prediction intervals of the totals (prediction_intervals) and, with "
+                 "mean P(alive) per model, the prediction intervals of the totals (prediction_intervals), the configured "
+                 "reference estimates beside the calibration estimates (reference_estimates: source and rows; null "
+                 "without) and, with "
                  "covariates, their coefficients and likelihood-ratio test (covariate_effects); strict JSON: NaN is "
                  "null, an infinite limit the string \"Infinity\"",
                  keys=("time_unit", "calibration_end", "as_of", "clv_model", "p_alive_model", "purchase_model_choice",

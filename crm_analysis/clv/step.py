@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis import _json as strict_json
 from crm_analysis._dates import parse_date
 from crm_analysis._validate import check_flag, check_name, check_number, check_probability, check_seed
 from crm_analysis.contracts import TimeUnit, headline_labels
@@ -51,6 +52,7 @@ from .selection import (
     compare_models,
     refit_purchase_models,
     purchase_model_class,
+    purchase_model_label,
     purchase_model_name,
 )
 from .value import SPEND_NONPOSITIVE, fit_spend_model
@@ -120,6 +122,19 @@ class RfmClvParams:
         chosen purchase model is fitted and tested against the model without
         them (:func:`crm_analysis.clv.report_extras.fit_covariate_effects`);
         empty: no covariate model.
+    reference_estimates : dict, default {}
+        Published (or otherwise known) estimates to set the calibration fits
+        beside, ``{model: {parameter: value}}`` with ``model`` a purchase
+        model's name (``"bgnbd"``, ``"mbgnbd"``, ``"paretonbd"``) or
+        ``"gamma_gamma"`` and its parameter names (``r, alpha, a, b``;
+        ``r, alpha, s, beta``; ``p, q, v``), e.g. the CDNOW sample's
+        ``{"bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}}``
+        (Fader, Hardie & Lee 2005). Shown by
+        :meth:`RfmClvResult.reference_table` and recorded in
+        ``clv_params.json``; empty (default): none.
+    reference_source : str, default ""
+        Where ``reference_estimates`` come from (required with them), e.g.
+        ``"Fader, Hardie & Lee (2005), Marketing Science 24(2)"``.
 
     Raises
     ------
@@ -130,7 +145,9 @@ class RfmClvParams:
         other than M or Q, an interval level outside (0, 1), fewer than 20
         draws, covariates that are not a list of distinct column names (and,
         in :func:`run_rfm_clv`, a covariate that is not a column of the
-        transactions); each message names the parameter, the value and the fix.
+        transactions), reference estimates of an unknown model or parameter,
+        or not positive finite numbers, or without ``reference_source``; each
+        message names the parameter, the value and the fix.
     """
 
     as_of: str = "2024-12-31"
@@ -149,6 +166,8 @@ class RfmClvParams:
     interval_level: float = 0.9
     interval_draws: int = 200
     covariates: tuple[str, ...] = ()
+    reference_estimates: dict[str, dict[str, float]] = field(default_factory=dict)
+    reference_source: str = ""
 
     def __post_init__(self) -> None:
         as_of = parse_date(self.as_of, "as_of", tz="strip", time="keep")
@@ -171,6 +190,8 @@ class RfmClvParams:
         self.check_cohort_frequency(self.cohort_frequency)
         self.check_intervals(self.interval_level, self.interval_draws)
         object.__setattr__(self, "covariates", self.check_covariates(self.covariates))
+        object.__setattr__(self, "reference_estimates",
+                           self.check_reference_estimates(self.reference_estimates, source=self.reference_source))
 
     @staticmethod
     def default_calibration_end(as_of: Any) -> str:
@@ -298,6 +319,77 @@ class RfmClvParams:
         if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 20:
             raise InputError(f"interval_draws = {draws!r} must be an integer >= 20 (200 is the default; more draws "
                              "give steadier quantiles and take longer)")
+
+    #: the models :attr:`reference_estimates` may name besides the purchase models, by name -> class name
+    _REFERENCE_SPEND_MODELS = {"gamma_gamma": "GammaGammaModel"}
+
+    @classmethod
+    def check_reference_estimates(cls, value: Any, *, source: Any = "") -> dict[str, dict[str, float]]:
+        """``{model: {parameter: value}}`` of known models and parameters, positive finite numbers; returned as plain dicts.
+
+        Parameters
+        ----------
+        value : dict or None
+            :attr:`reference_estimates`; ``None`` or empty: none.
+        source : str
+            :attr:`reference_source`: required (not blank) when ``value`` is given.
+
+        Returns
+        -------
+        dict
+            Model name (canonical, e.g. ``"paretonbd"`` for ``"Pareto/NBD"``) -> parameter -> float.
+
+        Raises
+        ------
+        crm_analysis.exceptions.InputError
+            Not a mapping of mappings; an unknown model (listing the names); a
+            parameter the model does not have (listing its parameters); a value
+            that is not a positive finite number; no ``reference_source``.
+        """
+        from crm_analysis import clv
+
+        if not isinstance(source, str):
+            raise InputError(f"reference_source = {shown(source)} must be text: where reference_estimates come "
+                             "from, e.g. 'Fader, Hardie & Lee (2005), Marketing Science 24(2)'")
+        if value is None or (isinstance(value, dict) and not value):
+            return {}
+        example = "e.g. {'bgnbd': {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}}"
+        if not isinstance(value, dict):
+            raise InputError(f"reference_estimates = {shown(value)} must be a mapping model -> "
+                             f"{{parameter: value}}, {example}")
+        if not source.strip():
+            raise InputError(f"reference_estimates are given but reference_source = {shown(source)} does not say "
+                             "where they come from: set it to the publication or run they are taken from, e.g. "
+                             "'Fader, Hardie & Lee (2005), Marketing Science 24(2)'")
+        known = {**{n: PURCHASE_MODELS[n].class_name for n in available_purchase_models(include_limits=True)},
+                 **cls._REFERENCE_SPEND_MODELS}
+        out: dict[str, dict[str, float]] = {}
+        for model, values in value.items():
+            name = model if model in cls._REFERENCE_SPEND_MODELS else None
+            if name is None:
+                try:
+                    name = purchase_model_name(str(model))
+                except ValueError:
+                    name = None
+            if name not in known:
+                raise InputError(f"reference_estimates names the model {model!r}, which is not one of "
+                                 f"{sorted(known)}; use one of those names")
+            if not isinstance(values, dict) or not values:
+                raise InputError(f"reference_estimates[{model!r}] = {shown(values)} must be a non-empty mapping "
+                                 f"parameter -> value, {example}")
+            names = tuple(getattr(clv, known[name])._param_names)
+            row: dict[str, float] = {}
+            for par, v in values.items():
+                if par not in names:
+                    raise InputError(f"reference_estimates[{model!r}] names the parameter {par!r}; the "
+                                     f"{purchase_model_label(name) if name in PURCHASE_MODELS else 'Gamma-Gamma'} "
+                                     f"model's parameters are {list(names)}")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
+                    raise InputError(f"reference_estimates[{model!r}][{par!r}] = {shown(v)} must be a positive "
+                                     "finite number (the model's parameters are all positive)")
+                row[str(par)] = float(v)
+            out[name] = row
+        return out
 
     @staticmethod
     def check_covariates(value: Any, *, columns: Any = None) -> tuple[str, ...]:
@@ -704,6 +796,56 @@ class RfmClvResult:
             }
         ).T
 
+    def reference_table(self) -> pd.DataFrame:
+        """The calibration-period estimates beside ``params.reference_estimates`` (e.g. the published ones).
+
+        Returns
+        -------
+        DataFrame, one row per configured (model, parameter)
+            Columns ``model`` (report label), ``parameter``, ``estimate`` (the
+            calibration fit's; NaN where the model was not fitted in this run),
+            ``reference``, ``relative_difference`` (``estimate / reference - 1``),
+            ``rounds_to_reference`` (the estimate rounded to as many decimals as
+            the reference is written with equals it, e.g. 0.2426 to 0.243: a
+            published figure is rounded; ``False`` without an estimate) and
+            ``note`` (the limit a fit sits at, or why there is no estimate).
+            Empty (these columns) without reference estimates.
+        """
+        cols = ["model", "parameter", "estimate", "reference", "relative_difference", "rounds_to_reference", "note"]
+        rows = []
+        for name, ref in (self.params.reference_estimates or {}).items():
+            model = self.gamma_gamma if name == "gamma_gamma" else self.comparison.models.get(name)
+            label = "Gamma-Gamma" if name == "gamma_gamma" else purchase_model_label(name)
+            kind = model.boundary_kind() if model is not None and hasattr(model, "boundary_kind") else None
+            note = ("not fitted in this run" if model is None
+                    else f"the fit sits at its {kind.replace('_', '-')} limit" if kind else "")
+            for par, value in ref.items():
+                est = float(model.params_[par]) if model is not None and par in model.params_.index else float("nan")
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    rel = est / value - 1.0
+                rows.append((label, par, est, value, rel, _rounds_to(est, value), note))
+        return pd.DataFrame(rows, columns=cols)
+
+    def reference_text(self) -> str:
+        """One sentence on :meth:`reference_table` for the report: the source and the largest relative difference; ``""`` without references."""
+        table = self.reference_table()
+        if table.empty:
+            return ""
+        src = self.params.reference_source
+        fitted = table.dropna(subset=["relative_difference"])
+        if fitted.empty:
+            return f"None of the models with reference estimates ({src}) was fitted in this run."
+        worst = fitted.loc[fitted["relative_difference"].abs().idxmax()]
+        missing = sorted(set(table.loc[table["estimate"].isna(), "model"]))
+        off = fitted.loc[~fitted["rounds_to_reference"]]
+        rounding = (f"all {len(fitted)} estimates round to the reference values" if off.empty else
+                    f"{len(off)} of {len(fitted)} estimates do not round to the reference values ("
+                    + ", ".join(f"{m} {p}" for m, p in zip(off["model"], off["parameter"])) + ")")
+        return (f"Calibration estimates against {src}: {rounding}; the largest relative difference is "
+                f"{abs(worst['relative_difference']):.2%} ({worst['parameter']} of the {worst['model']}: "
+                f"{worst['estimate']:.4g} vs {worst['reference']:.4g})"
+                + (f"; not fitted in this run: {', '.join(missing)}" if missing else "") + ".")
+
     def clv_params(self) -> dict[str, Any]:
         """The ``clv_params.json`` record (keys of its contract)."""
         p, cal = self.params, self.cal_hold
@@ -725,6 +867,10 @@ class RfmClvResult:
             "prediction_intervals": None if self.intervals is None else {
                 "level": self.intervals.level, "n_draws": self.intervals.n_draws, "horizon": self.intervals.horizon,
                 "total": {k: {c: float(v) for c, v in row.items()} for k, row in self.intervals.total.iterrows()},
+            },
+            "reference_estimates": None if not self.params.reference_estimates else {
+                "source": self.params.reference_source,
+                "rows": strict_json.jsonable(self.reference_table().to_dict(orient="records")),
             },
             "covariate_effects": None if self.covariate_effects is None else {
                 "model": self.covariate_effects.label, "covariates": list(self.covariate_effects.covariates),
@@ -900,6 +1046,20 @@ def _fit_and_value(transactions: pd.DataFrame, params: RfmClvParams | None = Non
         p_alive=p_alive, dropout=dropout, whole_notes=whole_notes, spend_notes=spend_notes, _transactions=transactions,
         n_after_as_of=_lines_after(transactions, p.as_of),
     )
+
+
+def _rounds_to(estimate: float, reference: float) -> bool:
+    """Whether ``estimate`` rounded to the decimals ``reference`` is written with (its shortest repr) equals it.
+
+    ``0.2426`` to ``0.243`` (3 decimals): True; ``3.7442`` to ``3.74``: True; ``0.25`` to ``0.243``: False.
+    A reference in exponent notation (``1e-05``) is compared to its significant digits. NaN: False.
+    """
+    if not math.isfinite(estimate):
+        return False
+    text = repr(float(reference))
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.partition(".")[2].rstrip("0")) - (int(exponent) if exponent else 0)
+    return abs(estimate - reference) <= 0.5 * 10.0 ** (-decimals) * (1.0 + 1e-9)
 
 
 def _with_notes(fit: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:

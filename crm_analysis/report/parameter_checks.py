@@ -228,6 +228,13 @@ def _covariates(value: Any, ctx: CheckContext) -> None:
     RfmClvParams.check_covariates(value, columns=ctx.columns.get("transactions"))
 
 
+def _reference_estimates(value: Any, ctx: CheckContext) -> None:
+    """:meth:`RfmClvParams.check_reference_estimates`, with the run's ``reference_source``."""
+    from crm_analysis.clv import RfmClvParams
+
+    RfmClvParams.check_reference_estimates(value, source=ctx.values.get("reference_source", ""))
+
+
 def _tx_fill(value: Any, ctx: CheckContext) -> None:
     """:meth:`SeasonalityParams.check_tx_fill` (only when the run has transactions)."""
     from crm_analysis.seasonality import SeasonalityParams
@@ -321,6 +328,7 @@ PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Any, CheckContext], None]] = {
     ("rfm_clv", "interval_level"): _interval_level,
     ("rfm_clv", "interval_draws"): _interval_draws,
     ("rfm_clv", "covariates"): _covariates,
+    ("rfm_clv", "reference_estimates"): _reference_estimates,
     ("rfm_clv", "margin"): _margin,
     ("rfm_clv", "discount_rate"): _discount_rate,
     ("seasonality", "tx_fill"): _tx_fill,

@@ -248,6 +248,14 @@ def test_first_purchase_covariates_are_coded_against_the_commonest_level(tx):
         ({"covariates": "channel"}, "list of column names"),
         ({"covariates": ["channel", "channel"]}, "more than once"),
         ({"covariates": [""]}, "not column names"),
+        ({"reference_estimates": {"bgnbd": {"r": 0.2}}}, "reference_source"),
+        ({"reference_estimates": {"bgnbd": {"s": 0.2}}, "reference_source": "x"}, r"'s'.*\['r', 'alpha', 'a', 'b'\]"),
+        ({"reference_estimates": {"bgnbd": {"r": -1.0}}, "reference_source": "x"}, "positive finite"),
+        ({"reference_estimates": {"bgnbd": {"r": float("nan")}}, "reference_source": "x"}, "positive finite"),
+        ({"reference_estimates": {"bgnbd": {"r": True}}, "reference_source": "x"}, "positive finite"),
+        ({"reference_estimates": {"lifetimes": {"r": 0.2}}, "reference_source": "x"}, "'lifetimes'.*gamma_gamma"),
+        ({"reference_estimates": {"bgnbd": {}}, "reference_source": "x"}, "non-empty mapping"),
+        ({"reference_estimates": [0.243, 4.414], "reference_source": "x"}, "mapping model"),
     ],
 )
 def test_params_refuse_bad_values(changes, message):
@@ -315,3 +323,40 @@ def test_transactions_after_as_of_are_counted():
     assert _lines_after(tx, "2024-06-30") == 2
     assert _lines_after(tx.assign(timestamp=tx["timestamp"].dt.tz_localize("UTC")), "2024-06-30") == 2
     assert _lines_after(tx, "2024-12-31") == 0
+
+
+def test_reference_estimates_sit_beside_the_calibration_fits(tx, params):
+    """``reference_estimates``: each configured parameter beside the calibration estimate, in the report's table,
+    its sentence and clv_params.json. The references here are the fit's own estimates rounded to 3 decimals
+    (so they must round back), one deliberately 10% off (so it must not), and a model not fitted in this run."""
+    bg = run_rfm_clv(tx, params.replace(interval_draws=20)).comparison.models["bgnbd"].params_
+    ref = {"BG/NBD": {k: float(f"{v:.3f}") for k, v in bg.items()}, "gamma_gamma": {"p": 1.0},
+           "paretonbd": {"s": 0.6}}
+    ref["BG/NBD"]["b"] = round(float(bg["b"]) * 1.1, 3)
+    res = run_rfm_clv(tx, params.replace(interval_draws=20, reference_estimates=ref, reference_source="a test"))
+    assert res.params.reference_estimates["bgnbd"] == ref["BG/NBD"]  # the model name read as the registry's
+    table = res.reference_table().set_index(["model", "parameter"])
+    assert table.loc[("BG/NBD", "r"), "estimate"] == float(bg["r"])
+    assert table.loc[("BG/NBD", "b"), "relative_difference"] == pytest.approx(float(bg["b"]) / ref["BG/NBD"]["b"] - 1)
+    assert table["rounds_to_reference"].to_dict() == {
+        ("BG/NBD", "r"): True, ("BG/NBD", "alpha"): True, ("BG/NBD", "a"): True, ("BG/NBD", "b"): False,
+        ("Gamma-Gamma", "p"): abs(float(res.gamma_gamma.params_["p"]) - 1.0) <= 0.5, ("Pareto/NBD", "s"): False}
+    assert table.loc[("Pareto/NBD", "s"), "note"] == "not fitted in this run"
+    assert np.isnan(table.loc[("Pareto/NBD", "s"), "estimate"])
+    text = res.reference_text()
+    assert "against a test" in text and "(BG/NBD b" in text and "not fitted in this run: Pareto/NBD" in text
+    record = res.clv_params()["reference_estimates"]
+    assert record["source"] == "a test" and len(record["rows"]) == 6
+    assert [r["estimate"] for r in record["rows"] if r["model"] == "Pareto/NBD"] == [None]  # strict JSON
+    assert run_rfm_clv(tx, params.replace(interval_draws=20)).clv_params()["reference_estimates"] is None
+
+
+@pytest.mark.parametrize("estimate, reference, expected", [
+    (0.2426, 0.243, True), (0.2424, 0.243, False), (3.7442, 3.74, True), (3.7451, 3.74, False),
+    (6.2496, 6.25, True), (15.4435, 15.44, True), (1.2e-5, 1e-05, True), (1.6e-5, 1e-05, False),
+    (float("nan"), 1.0, False),
+])
+def test_rounds_to_reference_uses_the_references_decimals(estimate, reference, expected):
+    from crm_analysis.clv.step import _rounds_to
+
+    assert _rounds_to(estimate, reference) is expected

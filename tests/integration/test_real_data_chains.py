@@ -127,6 +127,17 @@ def test_cdnow_calibration_fit_reproduces_published_estimates(cdnow_run):
     assert cal["gamma_gamma"]["params"] == pytest.approx({"p": 6.25, "q": 3.74, "v": 15.44}, rel=0.01)
     a, b = cal["bgnbd"]["params"]["a"], cal["bgnbd"]["params"]["b"]
     assert params["bgnbd_dropout_probability"]["calibration"] == pytest.approx(a / (a + b))
+    # config/cdnow.yaml hands the same published figures to the report (reference_estimates): each estimate
+    # shown beside its figure, and each rounds to it at the published decimals
+    rows = params["reference_estimates"]["rows"]
+    assert {(r["model"], r["parameter"]): r["reference"] for r in rows} == {
+        ("BG/NBD", "r"): 0.243, ("BG/NBD", "alpha"): 4.414, ("BG/NBD", "a"): 0.793, ("BG/NBD", "b"): 2.426,
+        ("Pareto/NBD", "r"): 0.553, ("Pareto/NBD", "alpha"): 10.578, ("Pareto/NBD", "s"): 0.606,
+        ("Pareto/NBD", "beta"): 11.669, ("Gamma-Gamma", "p"): 6.25, ("Gamma-Gamma", "q"): 3.74,
+        ("Gamma-Gamma", "v"): 15.44}
+    assert all(r["rounds_to_reference"] for r in rows)
+    assert all(r["estimate"] == cal[{"BG/NBD": "bgnbd", "Pareto/NBD": "paretonbd", "Gamma-Gamma": "gamma_gamma"}[
+        r["model"]]]["params"][r["parameter"]] for r in rows)
 
 
 # -------------------------------------------------------------- Online Retail

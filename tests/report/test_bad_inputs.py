@@ -473,6 +473,8 @@ def test_a_parameter_of_the_wrong_type_is_refused_by_name(tmp_path, capsys, note
     ("rfm_clv", {"purchase_model": "nbd", "fit_paretonbd": False}),
     ("rfm_clv", {"purchase_model": "Zero-inflated NBD"}),
     ("rfm_clv", {"covariates": ["channel", "first_purchase_month"], "cohort_frequency": "Q", "interval_draws": 100}),
+    ("rfm_clv", {"reference_estimates": {"BG/NBD": {"r": 0.243}, "gamma_gamma": {"p": 6.25}},
+                 "reference_source": "Fader, Hardie & Lee (2005)"}),
     ("yield", {"capacity": 226}),
     ("yield", {"capacity": None}),
     ("yield", {"group_rate": 80, "group_arrival_peak": "2025-08-01"}),
@@ -551,6 +553,11 @@ VALUE_CASES = [
     ("rfm_clv", {"interval_draws": 5}, "interval_draws = 5 must be an integer >= 20"),
     ("rfm_clv", {"covariates": ["channel", "channel"]}, "covariates = ['channel', 'channel'] names ['channel'] more "
                                                         "than once"),
+    ("rfm_clv", {"reference_estimates": {"bgnbd": {"r": 0.243}}},
+     "reference_estimates are given but reference_source = '' does not say where they come from"),
+    ("rfm_clv", {"reference_estimates": {"paretonbd": {"a": 0.5}}, "reference_source": "x"},
+     "reference_estimates['paretonbd'] names the parameter 'a'; the Pareto/NBD model's parameters are "
+     "['r', 'alpha', 's', 'beta']"),
     # finding F8 (n15): percentages were taken as 1,000 % and 3,000 % silently
     ("rfm_clv", {"discount_rate": 10}, "discount_rate = 10 is 1000% per year: a percentage given as a number?"),
     ("rfm_clv", {"margin": 30}, "margin must be a share of revenue in (0, 1], e.g. 0.3 for 30 %; got 30"),
