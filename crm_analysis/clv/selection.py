@@ -200,6 +200,8 @@ TIE_RULE = "fewest estimated parameters (a boundary fit counts 2), then registry
 _TIE_RTOL = 1e-6  # relative difference of the criterion below which two models tie
 #: relative difference of a holdout criterion below which the explanation says the choice is a close call
 _CLOSE_CALL_RTOL = 0.01
+#: holdout total error (%) beyond which, when every compared model errs the same way, the explanation says so
+_SHARED_BIAS_PCT = 10.0
 
 
 def _key(name: Any) -> str:
@@ -489,7 +491,27 @@ class ModelComparison:
             f"({SELECTION_CRITERIA[self.criterion]}): {abs(row[col]):.4g}"
             + (f" (others: {others})." if others else " (the only model fitted).")
             + self._close_call_note(ranked)
+            + self._shared_bias_note()
         )
+
+    def _shared_bias_note(self) -> str:
+        """A sentence where every compared model misses the holdout total by more than :data:`_SHARED_BIAS_PCT` % the same way, else ``""``.
+
+        The models assume a purchase rate constant in time per customer; a holdout with a seasonal peak (Online
+        Retail's calibration to 2011-09-09: the holdout holds the Christmas trade, every model 20-25% under,
+        findings_12c) or a trend is missed by all alike, which no choice between them mends.
+        """
+        if "holdout_total_error_pct" not in self.table.columns:
+            return ""
+        errors = self.table.loc[list(self.models), "holdout_total_error_pct"].astype(float).dropna()
+        if errors.empty or not (np.all(errors > _SHARED_BIAS_PCT) or np.all(errors < -_SHARED_BIAS_PCT)):
+            return ""
+        way = "under" if float(errors.iloc[0]) < 0 else "over"
+        listed = ", ".join(f"{self.label(n)} {v:+.1f}%" for n, v in errors.items())
+        return (f" Every model {way}-forecasts the holdout's total purchases ({listed}): the models assume each "
+                "customer's purchase rate is constant in time, so a seasonal peak or low in the holdout (see the "
+                "seasonality report) or a trend in purchasing is missed by all of them alike; the choice between "
+                "them does not mend it, and their forecasts of such a period need that correction.")
 
     def _close_call_note(self, ranked: pd.Series) -> str:
         """A sentence where the runner-up's holdout error is within :data:`_CLOSE_CALL_RTOL` of the chosen model's, else ``""``.
