@@ -509,9 +509,10 @@ class ModelComparison:
         way = "under" if float(errors.iloc[0]) < 0 else "over"
         listed = ", ".join(f"{self.label(n)} {v:+.1f}%" for n, v in errors.items())
         return (f" Every model {way}-forecasts the holdout's total purchases ({listed}): the models assume each "
-                "customer's purchase rate is constant in time, so a seasonal peak or low in the holdout (see the "
-                "seasonality report) or a trend in purchasing is missed by all of them alike; the choice between "
-                "them does not mend it, and their forecasts of such a period need that correction.")
+                "customer's purchase rate is constant in time, so a seasonal peak or low in the holdout period (a "
+                "seasonality analysis of the purchases shows whether it has one) or a trend in purchasing is missed "
+                "by all of them alike; the choice between them does not mend it, and their forecasts of such a "
+                "period need that correction.")
 
     def _close_call_note(self, ranked: pd.Series) -> str:
         """A sentence where the runner-up's holdout error is within :data:`_CLOSE_CALL_RTOL` of the chosen model's, else ``""``.
