@@ -374,6 +374,9 @@ class RfmClvParams:
             if name not in known:
                 raise InputError(f"reference_estimates names the model {model!r}, which is not one of "
                                  f"{sorted(known)}; use one of those names")
+            if name in out:
+                raise InputError(f"reference_estimates names the {name!r} model twice ({model!r} and an earlier "
+                                 "spelling of it): give each model's parameters under one name")
             if not isinstance(values, dict) or not values:
                 raise InputError(f"reference_estimates[{model!r}] = {shown(values)} must be a non-empty mapping "
                                  f"parameter -> value, {example}")
@@ -385,8 +388,16 @@ class RfmClvParams:
                                      f"{purchase_model_label(name) if name in PURCHASE_MODELS else 'Gamma-Gamma'} "
                                      f"model's parameters are {list(names)}")
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
+                    hint = ""
+                    if isinstance(v, str):
+                        try:
+                            float(v)
+                            hint = (": it is text (YAML reads 1e3 without a dot, or a quoted number, as text); "
+                                    "write it as a number, e.g. 1000 or 1.0e3")
+                        except ValueError:
+                            pass
                     raise InputError(f"reference_estimates[{model!r}][{par!r}] = {shown(v)} must be a positive "
-                                     "finite number (the model's parameters are all positive)")
+                                     f"finite number (the model's parameters are all positive){hint}")
                 row[str(par)] = float(v)
             out[name] = row
         return out

@@ -256,6 +256,11 @@ def test_first_purchase_covariates_are_coded_against_the_commonest_level(tx):
         ({"reference_estimates": {"lifetimes": {"r": 0.2}}, "reference_source": "x"}, "'lifetimes'.*gamma_gamma"),
         ({"reference_estimates": {"bgnbd": {}}, "reference_source": "x"}, "non-empty mapping"),
         ({"reference_estimates": [0.243, 4.414], "reference_source": "x"}, "mapping model"),
+        # findings_n13: two spellings of one model were merged, the first one's values lost
+        ({"reference_estimates": {"bgnbd": {"r": 0.243}, "BG/NBD": {"alpha": 4.4}}, "reference_source": "x"},
+         "names the 'bgnbd' model twice"),
+        # findings_n13: YAML reads `beta: 1e3` as the text '1e3'
+        ({"reference_estimates": {"paretonbd": {"beta": "1e3"}}, "reference_source": "x"}, "write it as a number"),
     ],
 )
 def test_params_refuse_bad_values(changes, message):
