@@ -191,7 +191,9 @@ class RfmClvParams:
         self.check_intervals(self.interval_level, self.interval_draws)
         object.__setattr__(self, "covariates", self.check_covariates(self.covariates))
         object.__setattr__(self, "reference_estimates",
-                           self.check_reference_estimates(self.reference_estimates, source=self.reference_source))
+                           self.check_reference_estimates(
+            self.reference_estimates, source=self.reference_source, fit_paretonbd=self.fit_paretonbd,
+            purchase_model=self.purchase_model))
 
     @staticmethod
     def default_calibration_end(as_of: Any) -> str:
@@ -324,7 +326,8 @@ class RfmClvParams:
     _REFERENCE_SPEND_MODELS = {"gamma_gamma": "GammaGammaModel"}
 
     @classmethod
-    def check_reference_estimates(cls, value: Any, *, source: Any = "") -> dict[str, dict[str, float]]:
+    def check_reference_estimates(cls, value: Any, *, source: Any = "", fit_paretonbd: Any = True,
+                                  purchase_model: Any = "auto") -> dict[str, dict[str, float]]:
         """``{model: {parameter: value}}`` of known models and parameters, positive finite numbers; returned as plain dicts.
 
         Parameters
@@ -333,6 +336,9 @@ class RfmClvParams:
             :attr:`reference_estimates`; ``None`` or empty: none.
         source : str
             :attr:`reference_source`: required (not blank) when ``value`` is given.
+        fit_paretonbd, purchase_model
+            The run's: a model the run does not fit (the Pareto/NBD without
+            ``fit_paretonbd``, a boundary limit not forced) is refused.
 
         Returns
         -------
@@ -342,9 +348,10 @@ class RfmClvParams:
         Raises
         ------
         crm_analysis.exceptions.InputError
-            Not a mapping of mappings; an unknown model (listing the names); a
-            parameter the model does not have (listing its parameters); a value
-            that is not a positive finite number; no ``reference_source``.
+            Not a mapping of mappings; an unknown model (listing the names), one
+            named twice, or one the run does not fit; a parameter the model does
+            not have (listing its parameters); a value that is not a positive
+            finite number; no ``reference_source``.
         """
         from crm_analysis import clv
 
@@ -374,6 +381,18 @@ class RfmClvParams:
             if name not in known:
                 raise InputError(f"reference_estimates names the model {model!r}, which is not one of "
                                  f"{sorted(known)}; use one of those names")
+            forced = None
+            if isinstance(purchase_model, str) and _key(purchase_model) != "auto":
+                try:
+                    forced = purchase_model_name(purchase_model)
+                except ValueError:
+                    forced = None
+            fitted = [*cls.candidates_for(bool(fit_paretonbd)), *([forced] if forced else []), "gamma_gamma"]
+            if name not in fitted:
+                raise InputError(f"reference_estimates names the {name!r} model, which this run does not fit (it "
+                                 f"fits {fitted}): " + ("set fit_paretonbd: true or leave its estimates out"
+                                 if name == "paretonbd" else "a boundary limit is fitted only when purchase_model "
+                                 "forces it; leave its estimates out or force it"))
             if name in out:
                 raise InputError(f"reference_estimates names the {name!r} model twice ({model!r} and an earlier "
                                  "spelling of it): give each model's parameters under one name")

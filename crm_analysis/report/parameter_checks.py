@@ -229,10 +229,12 @@ def _covariates(value: Any, ctx: CheckContext) -> None:
 
 
 def _reference_estimates(value: Any, ctx: CheckContext) -> None:
-    """:meth:`RfmClvParams.check_reference_estimates`, with the run's ``reference_source``."""
+    """:meth:`RfmClvParams.check_reference_estimates`, with the run's ``reference_source``, ``fit_paretonbd`` and ``purchase_model``."""
     from crm_analysis.clv import RfmClvParams
 
-    RfmClvParams.check_reference_estimates(value, source=ctx.values.get("reference_source", ""))
+    RfmClvParams.check_reference_estimates(
+        value, source=ctx.values.get("reference_source", ""), fit_paretonbd=ctx.values.get("fit_paretonbd", True),
+        purchase_model=ctx.values.get("purchase_model", "auto"))
 
 
 def _tx_fill(value: Any, ctx: CheckContext) -> None:

@@ -8,6 +8,7 @@ Seed 7; 1,200 customers acquired over 18 months, observed to 2024-12-31.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -259,6 +260,10 @@ def test_first_purchase_covariates_are_coded_against_the_commonest_level(tx):
         # findings_n13: two spellings of one model were merged, the first one's values lost
         ({"reference_estimates": {"bgnbd": {"r": 0.243}, "BG/NBD": {"alpha": 4.4}}, "reference_source": "x"},
          "names the 'bgnbd' model twice"),
+        # findings_n13: a model the run does not fit was accepted (a row "not fitted in this run" at the end)
+        ({"reference_estimates": {"paretonbd": {"s": 0.6}}, "reference_source": "x", "fit_paretonbd": False},
+         "'paretonbd' model, which this run does not fit.*fit_paretonbd: true"),
+        ({"reference_estimates": {"nbd": {"r": 0.6}}, "reference_source": "x"}, "only when purchase_model forces"),
         # findings_n13: YAML reads `beta: 1e3` as the text '1e3'
         ({"reference_estimates": {"paretonbd": {"beta": "1e3"}}, "reference_source": "x"}, "write it as a number"),
     ],
@@ -333,27 +338,33 @@ def test_transactions_after_as_of_are_counted():
 def test_reference_estimates_sit_beside_the_calibration_fits(tx, params):
     """``reference_estimates``: each configured parameter beside the calibration estimate, in the report's table,
     its sentence and clv_params.json. The references here are the fit's own estimates rounded to 3 decimals
-    (so they must round back), one deliberately 10% off (so it must not), and a model not fitted in this run."""
+    (so they must round back), one deliberately 10% off (so it must not), and a forced limit (NBD)."""
     bg = run_rfm_clv(tx, params.replace(interval_draws=20)).comparison.models["bgnbd"].params_
-    ref = {"BG/NBD": {k: float(f"{v:.3f}") for k, v in bg.items()}, "gamma_gamma": {"p": 1.0},
-           "paretonbd": {"s": 0.6}}
+    ref = {"BG/NBD": {k: float(f"{v:.3f}") for k, v in bg.items()}, "gamma_gamma": {"p": 1.0}, "nbd": {"r": 0.5}}
     ref["BG/NBD"]["b"] = round(float(bg["b"]) * 1.1, 3)
-    res = run_rfm_clv(tx, params.replace(interval_draws=20, reference_estimates=ref, reference_source="a test"))
+    res = run_rfm_clv(tx, params.replace(interval_draws=20, reference_estimates=ref, reference_source="a test",
+                                         purchase_model="nbd"))
     assert res.params.reference_estimates["bgnbd"] == ref["BG/NBD"]  # the model name read as the registry's
     table = res.reference_table().set_index(["model", "parameter"])
     assert table.loc[("BG/NBD", "r"), "estimate"] == float(bg["r"])
     assert table.loc[("BG/NBD", "b"), "relative_difference"] == pytest.approx(float(bg["b"]) / ref["BG/NBD"]["b"] - 1)
+    assert table.loc[("NBD (no dropout)", "r"), "estimate"] == float(res.comparison.models["nbd"].params_["r"])
     assert table["rounds_to_reference"].to_dict() == {
         ("BG/NBD", "r"): True, ("BG/NBD", "alpha"): True, ("BG/NBD", "a"): True, ("BG/NBD", "b"): False,
-        ("Gamma-Gamma", "p"): abs(float(res.gamma_gamma.params_["p"]) - 1.0) <= 0.5, ("Pareto/NBD", "s"): False}
-    assert table.loc[("Pareto/NBD", "s"), "note"] == "not fitted in this run"
-    assert np.isnan(table.loc[("Pareto/NBD", "s"), "estimate"])
+        ("Gamma-Gamma", "p"): abs(float(res.gamma_gamma.params_["p"]) - 1.0) <= 0.5,
+        ("NBD (no dropout)", "r"): abs(float(res.comparison.models["nbd"].params_["r"]) - 0.5) <= 0.05}
     text = res.reference_text()
-    assert "against a test" in text and "(BG/NBD b" in text and "not fitted in this run: Pareto/NBD" in text
+    assert "against a test" in text and "(BG/NBD b" in text and "not fitted" not in text
     record = res.clv_params()["reference_estimates"]
     assert record["source"] == "a test" and len(record["rows"]) == 6
-    assert [r["estimate"] for r in record["rows"] if r["model"] == "Pareto/NBD"] == [None]  # strict JSON
     assert run_rfm_clv(tx, params.replace(interval_draws=20)).clv_params()["reference_estimates"] is None
+    # a model whose fit failed in the run: its rows stay, without an estimate, and the sentence says so
+    failed = dataclasses.replace(res, comparison=dataclasses.replace(
+        res.comparison, models={k: m for k, m in res.comparison.models.items() if k != "nbd"}))
+    row = failed.reference_table().set_index(["model", "parameter"]).loc[("NBD (no dropout)", "r")]
+    assert np.isnan(row["estimate"]) and row["note"] == "not fitted in this run" and not row["rounds_to_reference"]
+    assert "not fitted in this run: NBD (no dropout)" in failed.reference_text()
+    assert [r["estimate"] for r in failed.clv_params()["reference_estimates"]["rows"] if r["model"] == "NBD (no dropout)"] == [None]
 
 
 @pytest.mark.parametrize("estimate, reference, expected", [

@@ -555,6 +555,8 @@ VALUE_CASES = [
                                                         "than once"),
     ("rfm_clv", {"reference_estimates": {"bgnbd": {"r": 0.243}}},
      "reference_estimates are given but reference_source = '' does not say where they come from"),
+    ("rfm_clv", {"reference_estimates": {"paretonbd": {"s": 0.5}}, "reference_source": "x", "fit_paretonbd": False},
+     "reference_estimates names the 'paretonbd' model, which this run does not fit"),
     ("rfm_clv", {"reference_estimates": {"paretonbd": {"a": 0.5}}, "reference_source": "x"},
      "reference_estimates['paretonbd'] names the parameter 'a'; the Pareto/NBD model's parameters are "
      "['r', 'alpha', 's', 'beta']"),
