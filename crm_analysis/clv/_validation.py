@@ -31,6 +31,7 @@ __all__ = [
     "check_transaction_data",
     "collapse_rows",
     "data_moments",
+    "distinct_values",
     "numeric_column",
 ]
 
@@ -347,6 +348,36 @@ def collapse_rows(columns: Sequence[np.ndarray], weights: np.ndarray) -> tuple[l
     if 0 < len(w) <= _SORTED_COLLAPSE_MAX_ROWS and cols:
         return _collapse_sorted(cols, w)
     return _collapse_hashed(cols, w)
+
+
+def distinct_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a 1-d float array and the index of each entry into them: ``np.unique(values, return_inverse=True)``.
+
+    The same arrays, in linear time where ``values`` are sorted (no sort then: the first column of
+    :func:`collapse_rows`' output, e.g. the frequencies ``x`` of the collapsed rows, and any subset of it in
+    order); other input goes to :func:`numpy.unique`. The models' ``_prepare`` take their index structures
+    from it (a ``np.unique`` of 1,000-3,000 values costs 20-40 us, the check and the cut ~3-5 us).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n,)
+        Float values (no NaN on the sorted path: a NaN fails the sortedness check and goes to ``np.unique``).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The sorted distinct values, shape ``(k,)``, and the index of each entry into them, shape ``(n,)``
+        (int64).
+    """
+    v = np.asarray(values)
+    if v.ndim == 1 and v.size > 1 and v.dtype == np.float64 and bool((v[1:] >= v[:-1]).all()):
+        new = np.empty(v.size, dtype=bool)  # the first entry of each run of equal values (np.unique's mask)
+        new[0] = True
+        np.not_equal(v[1:], v[:-1], out=new[1:])
+        inverse = np.cumsum(new)
+        inverse -= 1
+        return v[new], inverse
+    return np.unique(v, return_inverse=True)
 
 
 #: rows up to which :func:`collapse_rows` sorts instead of hashing (lexsort's n log n is slower beyond ~2e4 rows)

@@ -24,7 +24,7 @@ from crm_analysis.exceptions import CRMAnalysisWarning, InputError, SpendCorrela
 
 from ._special import _LARGE, digamma_difference, log_beta, trigamma_difference
 from ._validation import as_weights as _as_weights
-from ._validation import as_frame, data_moments
+from ._validation import as_frame, data_moments, distinct_values
 from ._validation import numeric_column as _numeric_column
 from .base import BaseLikelihoodModel, collapse_rows, wdot
 
@@ -180,7 +180,7 @@ class GammaGammaModel(BaseLikelihoodModel):
     @staticmethod
     def _prepare(x: np.ndarray, m: np.ndarray) -> tuple:
         """Parameter-free parts of the likelihood: distinct ``x`` and row index, total spend ``x m``."""
-        ux, ix = np.unique(x, return_inverse=True)
+        ux, ix = distinct_values(x)
         return (x, m, ux, ix, x * m, {})
 
     def _subset(self, arrays, idx: np.ndarray) -> tuple:

@@ -30,6 +30,7 @@ from scipy import special
 
 from ._beta_mix import beta_geometric_expectation
 from ._special import CountSums, log1pexp_and_expit
+from ._validation import distinct_values
 from .base import wdot, predicts_from_common_limit
 from .beta_geo import BetaGeoModel, _dropout_hessian, _log_scale_hessian
 from .common_dropout import ModifiedGeometricNBDModel
@@ -94,10 +95,11 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     # ---- likelihood ------------------------------------------------------
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
         """Distinct ``x``, ``T`` and ``t_x`` with each row's index into them (computed once per fit)."""
-        ux, ix = np.unique(x, return_inverse=True)
+        ux, ix = distinct_values(x)
         uT, iT = np.unique(T, return_inverse=True)
         utx, itx = np.unique(t_x, return_inverse=True)
-        return (x, t_x, T, ux, ix, uT, iT, utx, itx, {})
+        # T - t_x per row (uT[iT] - utx[itx] of every evaluation: the same numbers, once)
+        return (x, t_x, T, ux, ix, uT, iT, utx, itx, T - t_x, {})
 
     @staticmethod
     def _weight_terms(arrays, weights: np.ndarray) -> dict:
@@ -124,7 +126,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
 
         ``keep``, ``gradient``: as for :meth:`BetaGeoModel._weighted_loglik <crm_analysis.clv.BetaGeoModel>` (every row).
         """
-        x, _, _, ux, ix, uT, iT, utx, itx, _ = arrays
+        x, t_x, _, ux, ix, uT, iT, utx, itx, gap, _ = arrays
         r, alpha, a, b = np.exp(log_params)
         c = self._weight_terms(arrays, weights)
         Wx, WT, XT, W = c["Wx"], c["WT"], c["XT"], c["Wtot"]
@@ -133,7 +135,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         # r log(alpha) - r log(alpha + T) as -r log1p(T / alpha) and log((alpha + T) / (alpha + t_x)) by log1p: no
         # cancellation for huge r and alpha (the Poisson limit; findings_12n F4: 0.33 too high at r = 2.7e10)
         l1p_Tu = np.log1p(uT / alpha)
-        diff = np.log1p((uT[iT] - utx[itx]) / (alpha + utx[itx]))
+        diff = np.log1p(gap / (alpha + t_x))
         rx = r + x
         d = rx * diff
         d += (np.log(a) - np.log(b + ux))[ix]
@@ -167,7 +169,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         ``log(1 + e^d)`` term on every row, ``b + x`` in ``d`` and the sums in ``b`` and ``a + b`` over
         ``x + 1``.
         """
-        _, _, _, ux, ix, uT, iT, utx, itx, _ = arrays
+        _, _, _, ux, ix, uT, iT, utx, itx, _, _ = arrays
         keep: dict = {}
         ll, g_log = self._weighted_loglik(log_params, arrays, weights, keep=keep)
         p = np.exp(log_params)

@@ -31,6 +31,7 @@ from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail, log
 from ._pnbd_ridge import pnbd_died_log_term, pnbd_ridge_loglik_rows, pnbd_scaled_p_alive, scaled_s_side
 from ._quadrature import unimodal_nodes
 from ._validation import check_times as _check_times
+from ._validation import distinct_values
 from .base import BaseTransactionModel, wdot, predicts_from_common_limit
 from .beta_geo import _max_over_log_grid
 from .common_dropout import ExponentialNBDModel
@@ -177,7 +178,7 @@ class ParetoNBDModel(BaseTransactionModel):
         frequencies and times on a daily grid repeat) and gathered.
         """
         self.__dict__.pop("_ll_memo", None)  # log-likelihoods remembered for the watch are per fit (and data)
-        ux, inv = np.unique(x, return_inverse=True)
+        ux, inv = distinct_values(x)
         n = x.size
         ix = np.tile(inv, 2).astype(np.int64)
         it, ut = pd.factorize(np.concatenate([t_x, T]))

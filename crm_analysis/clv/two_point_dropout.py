@@ -55,6 +55,7 @@ from scipy import special
 
 from ._special import GammaPoissonScale, digamma_difference, log1pexp_and_expit, log_rising
 from ._validation import check_times as _check_times
+from ._validation import distinct_values
 from .base import wdot
 from .common_dropout import _LOG_P_MAX, _CommonDropoutModel
 from .nbd import _check_counts_and_times, nbd_pmf
@@ -134,7 +135,7 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
 
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
         """Distinct counts, and the rows a certain dropout can give with their ``tau`` (``B = (alpha + tau)^{-(r+x)}``)."""
-        ux, ix = np.unique(x, return_inverse=True)
+        ux, ix = distinct_values(x)
         if self._first:
             hb = np.flatnonzero(x == 0)
             tau_b = np.zeros(hb.size)  # t_x = 0 for x = 0
