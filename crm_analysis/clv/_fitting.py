@@ -156,7 +156,8 @@ def _trust_region_step(g: np.ndarray, H: np.ndarray, delta: float) -> tuple[np.n
     scale = max(1.0, float(np.max(np.abs(lam))))
     if lam[0] > 1e-14 * scale:
         p = -V @ (c / lam)
-        if float(np.linalg.norm(p)) <= delta:
+        # (within an infinite ball unless the step is NaN: the norm is then NaN; p @ p is NaN exactly then)
+        if (not math.isnan(float(p @ p))) if delta == math.inf else float(np.linalg.norm(p)) <= delta:
             return p, True
     lo = max(0.0, -float(lam[0]))
     norm_g = float(np.linalg.norm(g))
@@ -527,10 +528,14 @@ class LikelihoodFitter(NotFittedAttributes):
         return issubclass(owner["_weighted_loglik_hessian"], owner["_weighted_loglik"])
 
     def _penalised_newton_terms(
-        self, lp: np.ndarray, arrays: Sequence[np.ndarray], weights: np.ndarray
+        self, lp: np.ndarray, arrays: Sequence[np.ndarray], weights: np.ndarray, total: float | None = None
     ) -> tuple[float, np.ndarray, np.ndarray]:
-        """The fit's objective (penalised negative log-likelihood per customer), its gradient and Hessian at ``lp``."""
-        total = float(weights.sum())
+        """The fit's objective (penalised negative log-likelihood per customer), its gradient and Hessian at ``lp``.
+
+        ``total``: ``weights.sum()`` where the caller has it (the Newton iteration: one sum per fit).
+        """
+        if total is None:
+            total = float(weights.sum())
         with np.errstate(all="ignore"):
             ll, g, H = self._weighted_loglik_hessian(lp, arrays, weights)
         f = -ll / total
@@ -571,17 +576,18 @@ class LikelihoodFitter(NotFittedAttributes):
         suffice or the Hessian at the end is not positive definite.
         """
         region = self._NEWTON_REGION
-        lo_b, hi_b = np.array(self._log_bounds(), float).T  # a model's own bounds (e.g. log p <= 0) as well
+        bounds = self._log_bounds()  # a model's own bounds (e.g. log p <= 0) as well
 
         def outside(point: np.ndarray) -> bool:
-            return (bool(np.any(np.abs(point) > region) or np.any(point > hi_b) or np.any(point < lo_b))
+            # (on Python floats: the same comparisons as numpy's, at a fifth of the cost for k = 3-4 parameters)
+            return (any(abs(v) > region or v > hi or v < lo for v, (lo, hi) in zip(point.tolist(), bounds))
                     or (stop is not None and bool(stop(point))))
 
         lp = np.asarray(x0, float)
         if outside(lp):
             return None
-        f, g, H = self._penalised_newton_terms(lp, arrays, weights)
         total = float(weights.sum())
+        f, g, H = self._penalised_newton_terms(lp, arrays, weights, total)
         delta = 1.0
         for it in range(1, 61):
             if not (math.isfinite(f) and np.isfinite(g).all() and np.isfinite(H).all()):
@@ -602,7 +608,7 @@ class LikelihoodFitter(NotFittedAttributes):
                     new = lp + t * step
                     if outside(new):
                         return None
-                    f1, g1, H1 = self._penalised_newton_terms(new, arrays, weights)
+                    f1, g1, H1 = self._penalised_newton_terms(new, arrays, weights, total)
                     # at the optimum the objective is flat to rounding: a full step that lowers the gradient is taken
                     if math.isfinite(f1) and (
                         f1 <= f + 1e-4 * t * slope
@@ -622,7 +628,7 @@ class LikelihoodFitter(NotFittedAttributes):
             new = lp + step
             if outside(new):
                 return None
-            f1, g1, H1 = self._penalised_newton_terms(new, arrays, weights)
+            f1, g1, H1 = self._penalised_newton_terms(new, arrays, weights, total)
             predicted = -float(g @ step + 0.5 * step @ H @ step)
             rho = (f - f1) / predicted if math.isfinite(f1) and predicted > 0 else -math.inf
             if rho < 0.25:

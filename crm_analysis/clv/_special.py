@@ -25,6 +25,7 @@ from scipy import special
 
 __all__ = [
     "CountSums", "GammaPoissonScale", "log_beta", "log_rising", "digamma_difference", "trigamma_difference",
+    "log1pexp",
     "log1pexp_and_expit",
 ]
 
@@ -126,11 +127,26 @@ def log1pexp_and_expit(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (numpy.ndarray, numpy.ndarray)
         ``log(1 + e^d)`` and ``expit(d)``, the shape of ``d``.
     """
+    softplus, e = _log1pexp_parts(d)
+    q = 1.0 / (1.0 + e)
+    return softplus, np.where(d >= 0.0, q, e * q)
+
+
+def log1pexp(d: np.ndarray) -> np.ndarray:
+    """``log(1 + e^d)`` alone: the first array of :func:`log1pexp_and_expit`, bit for bit, without the logistic.
+
+    For the likelihoods' value-only evaluations (the fits' starting values), where the logistic is not
+    needed.
+    """
+    return _log1pexp_parts(d)[0]
+
+
+def _log1pexp_parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``log(1 + e^d)`` as ``max(d, 0) + log1p(e^-|d|)``, and ``e^-|d|`` (for the logistic)."""
     e = np.exp(-np.abs(d))  # in (0, 1] (0 at +-inf; nan stays nan): no floating-point warning to silence
     softplus = np.log1p(e)
     softplus += np.maximum(d, 0.0)
-    q = 1.0 / (1.0 + e)
-    return softplus, np.where(d >= 0.0, q, e * q)
+    return softplus, e
 
 
 def _digamma_difference_scalar(z: float, x: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from scipy import optimize, special
 
 from ._beta_mix import beta_geometric_expectation
 from .common_dropout import GeometricNBDModel
-from ._special import CountSums, log1pexp_and_expit
+from ._special import CountSums, log1pexp, log1pexp_and_expit
 from .two_point_dropout import TwoPointGeometricNBDModel
 from ._validation import check_times as _check_times
 from ._validation import distinct_values
@@ -159,7 +159,10 @@ class BetaGeoModel(BaseTransactionModel):
         """Weighted log-likelihood (eq. 6) and gradient, summing x-only terms per distinct x.
 
         ``keep``: a dict that receives the per-row logistic ``sigma`` of the ``log(1 + e^d)`` terms,
-        ``d``'s derivative in ``r`` (``diff``) and ``r + x`` (``rx``), for :meth:`_weighted_loglik_hessian`.
+        ``d``'s derivative in ``r`` (``diff``) and ``r + x`` (``rx``), and with the gradient the reciprocals
+        ``1/(alpha + T)`` of the ``x = 0`` rows (``i0``), ``1/(alpha + T)``, ``1/(alpha + t_x)``, ``1/(b + x - 1)``
+        on the repeat buyers' distinct values (``iTu``, ``itxu``, ``ibu``), for :meth:`_weighted_loglik_hessian`
+        (the same arrays it needs: computed once).
         ``gradient=False``: the log-likelihood only (the same operations; the gradient ``None``).
         """
         (_, _, _, _, _, _, idx1, T0, x1, tx1, _, uT1, iT1, utx1, itx1, ux1, ix1, gap1, _) = arrays
@@ -175,7 +178,10 @@ class BetaGeoModel(BaseTransactionModel):
         if gradient:
             d_ab = sums.digamma_difference(a + b)
             g_r = sums.digamma_difference(r) - wdot(w0, l1p_T0)
-            g_alpha = Wtot * r / alpha - r * wdot(w0, (1.0 / (alpha + T0)))
+            i0 = 1.0 / (alpha + T0)
+            g_alpha = Wtot * r / alpha - r * wdot(w0, i0)
+            if keep is not None:
+                keep["i0"] = i0
             g_a = -d_ab
             g_b = sums.digamma_difference(b) - d_ab
         if idx1.size:
@@ -189,7 +195,10 @@ class BetaGeoModel(BaseTransactionModel):
             rx1 = r + x1
             d = rx1 * diff
             d += (np.log(a) - np.log(b + (ux1 - 1.0)))[ix1]
-            softplus, w2 = log1pexp_and_expit(d)
+            if gradient or keep is not None:
+                softplus, w2 = log1pexp_and_expit(d)
+            else:  # the value alone (the starts): the same softplus without the logistic
+                softplus = log1pexp(d)
             s_lT = float(wt["BT_w1"] @ l1p_T1u)
             ll += -r * s_lT - float(wt["BT_w1x1"] @ lT1u) + wdot(w1, softplus)
             if keep is not None:
@@ -203,10 +212,13 @@ class BetaGeoModel(BaseTransactionModel):
             n_T, n_tx = uT1.size, utx1.size
             sT = r * wt["BT_w1"] + wt["BT_w1x1"] - np.bincount(iT1, weights=wrx2, minlength=n_T)
             stx = np.bincount(itx1, weights=wrx2, minlength=n_tx)
-            g_alpha -= wdot(sT, (1.0 / (alpha + uT1))) + wdot(stx, (1.0 / (alpha + utx1)))
+            iTu, itxu, ibu = 1.0 / (alpha + uT1), 1.0 / (alpha + utx1), 1.0 / (b + (ux1 - 1.0))
+            g_alpha -= wdot(sT, iTu) + wdot(stx, itxu)
             s_x = np.bincount(ix1, weights=ww2, minlength=ux1.size)  # sum of w * P(dropped out | x) per distinct x
             g_a += float(s_x.sum()) / a
-            g_b -= float(s_x @ (1.0 / (b + (ux1 - 1.0))))
+            g_b -= float(s_x @ ibu)
+            if keep is not None:
+                keep.update(iTu=iTu, itxu=itxu, ibu=ibu)
         if not gradient:
             return ll, None
         return ll, np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
@@ -241,12 +253,12 @@ class BetaGeoModel(BaseTransactionModel):
         H[2, 2] = H[2, 3] = H[3, 2] = -tri_ab
         H[3, 3] = sums.trigamma_difference(b) - tri_ab
         # r log(alpha) - (r + x) log(alpha + T) over all rows (x = 0 rows and, per distinct T, the repeat buyers)
-        i0 = 1.0 / (alpha + T0)
-        iTu = 1.0 / (alpha + uT1)
+        i0 = keep["i0"]
+        iTu = keep["iTu"] if idx1.size else 1.0 / (alpha + uT1)
         H[0, 1] = H[1, 0] = Wtot / alpha - wdot(w0, i0) - wdot(wt["BT_w1"], iTu)
         H[1, 1] = -Wtot * r / alpha**2 + r * wdot(w0, i0 * i0) + wdot(r * wt["BT_w1"] + wt["BT_w1x1"], iTu * iTu)
         if idx1.size:
-            H += _dropout_hessian(keep, wt["w1"], a, iTu, iT1, 1.0 / (alpha + utx1), itx1, 1.0 / (b + (ux1 - 1.0)), ix1)
+            H += _dropout_hessian(keep, wt["w1"], a, iTu, iT1, keep["itxu"], itx1, keep["ibu"], ix1)
         return ll, g_log, _log_scale_hessian(H, g_log, p)
 
     def _initial_log_params(self, arrays, weights) -> list[np.ndarray]:

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import special
 
 from ._beta_mix import beta_geometric_expectation
-from ._special import CountSums, log1pexp_and_expit
+from ._special import CountSums, log1pexp, log1pexp_and_expit
 from ._validation import distinct_values
 from .base import wdot, predicts_from_common_limit
 from .beta_geo import BetaGeoModel, _dropout_hessian, _log_scale_hessian
@@ -139,7 +139,10 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         rx = r + x
         d = rx * diff
         d += (np.log(a) - np.log(b + ux))[ix]
-        softplus, w2 = log1pexp_and_expit(d)
+        if gradient or keep is not None:
+            softplus, w2 = log1pexp_and_expit(d)
+        else:  # the value alone (the starts): the same softplus without the logistic
+            softplus = log1pexp(d)
         if keep is not None:
             keep.update(sigma=w2.copy(), diff=diff, rx=rx)
         ll = (sums.log_rising(r) + sums1.log_rising(b) - sums1.log_rising(a + b)
@@ -151,6 +154,9 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         wrx2 = w2 * rx
         invT = 1.0 / (alpha + uT)
         invtx = 1.0 / (alpha + utx)
+        inv_b = 1.0 / (b + ux)
+        if keep is not None:  # (the Hessian's reciprocals: the same arrays, computed once)
+            keep.update(iTu=invT, itxu=invtx, ibu=inv_b)
         g_alpha = (
             W * r / alpha - r * wdot(WT, invT) - wdot(XT, invT)
             + wdot(np.bincount(iT, weights=wrx2, minlength=uT.size), invT)
@@ -159,7 +165,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         s_x = np.bincount(ix, weights=w2, minlength=ux.size)  # sum of w * P(dropped out | x) per distinct x
         d_ab = sums1.digamma_difference(a + b)
         g_a = float(s_x.sum()) / a - d_ab
-        g_b = sums1.digamma_difference(b) - d_ab - float(s_x @ (1.0 / (b + ux)))
+        g_b = sums1.digamma_difference(b) - d_ab - float(s_x @ inv_b)
         return float(ll), np.array([r * g_r, alpha * g_alpha, a * g_a, b * g_b])
 
     def _weighted_loglik_hessian(self, log_params: np.ndarray, arrays, weights: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -181,10 +187,10 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         H[0, 0] = sums.trigamma_difference(r)
         H[2, 2] = H[2, 3] = H[3, 2] = -tri_ab
         H[3, 3] = sums1.trigamma_difference(b) - tri_ab
-        iTu = 1.0 / (alpha + uT)
+        iTu = keep["iTu"]
         H[0, 1] = H[1, 0] = W / alpha - wdot(c["WT"], iTu)
         H[1, 1] = -W * r / alpha**2 + wdot(r * c["WT"] + c["XT"], iTu * iTu)
-        H += _dropout_hessian(keep, weights, a, iTu, iT, 1.0 / (alpha + utx), itx, 1.0 / (b + ux), ix)
+        H += _dropout_hessian(keep, weights, a, iTu, iT, keep["itxu"], itx, keep["ibu"], ix)
         return ll, g_log, _log_scale_hessian(H, g_log, p)
 
     # ---- no-dropout boundary: as BetaGeoModel, with the extra chance at time 0

@@ -158,6 +158,48 @@ def test_collapse_rows_sorted_and_hashed_paths_agree_bit_for_bit(n, n_cols, n_va
         assert u.tobytes() == v.tobytes()
     assert ca.tobytes() == cb.tobytes()
 
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(1, 3000),
+    n_values=st.integers(1, 60),
+    seed=st.integers(0, 10_000),
+    presorted=st.booleans(),
+    signed_zero=st.booleans(),
+)
+def test_distinct_values_is_numpy_unique(n, n_values, seed, presorted, signed_zero):
+    """:func:`distinct_values` gives :func:`numpy.unique`'s distinct values and inverse (``return_inverse``) bit for
+    bit, dtype and shape included: on sorted input (its linear path: the collapsed rows' first column, and subsets of
+    it in order) and on unsorted input (handed to ``np.unique``). Reference: ``np.unique`` itself, which the models'
+    ``_prepare`` called before."""
+    from crm_analysis.clv._validation import distinct_values
+
+    rng = np.random.default_rng(seed)
+    v = rng.integers(0, n_values, n) * rng.uniform(0.1, 10.0)
+    if signed_zero:
+        v[v == 0.0] = -0.0  # -0.0 == 0.0: one distinct value either way
+    if presorted:
+        v = np.sort(v)
+    got, ref = distinct_values(v), np.unique(v, return_inverse=True)
+    for g, r in zip(got, ref):
+        assert g.dtype == r.dtype and g.shape == r.shape
+        np.testing.assert_array_equal(g, r)
+    np.testing.assert_array_equal(got[0][got[1]], v)
+
+
+def test_distinct_values_takes_the_linear_path_only_on_sorted_input(monkeypatch):
+    """The sorted path runs without ``np.unique`` (a mutation that drops the sortedness check fails the test above on
+    unsorted input; this one fails if the sorted input still goes to ``np.unique``)."""
+    from crm_analysis.clv import _validation
+
+    calls = []
+    real = np.unique
+    monkeypatch.setattr(_validation.np, "unique", lambda *a, **k: calls.append(1) or real(*a, **k))
+    _validation.distinct_values(np.array([0.0, 0.0, 1.0, 3.0, 3.0]))
+    assert calls == []
+    _validation.distinct_values(np.array([3.0, 0.0, 1.0]))
+    assert calls == [1]
+
+
 def test_wdot_matches_numpy_dot():
     rng = np.random.default_rng(0)
     w, v, m = rng.random(1000), rng.normal(size=1000), rng.normal(size=(1000, 3))

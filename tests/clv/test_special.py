@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from crm_analysis.clv._special import (
     CountSums,
     digamma_difference,
+    log1pexp,
     log1pexp_and_expit,
     log_beta,
     log_rising,
@@ -142,6 +143,16 @@ def test_log1pexp_and_expit_match_mpmath(d):
                 assert g == pytest.approx(r, rel=1e-14)
             else:
                 assert abs(g) <= 1e-300
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_log1pexp_is_the_softplus_of_log1pexp_and_expit_bit_for_bit(d):
+    """:func:`log1pexp` (the likelihoods' value-only evaluations) equals the first array of :func:`log1pexp_and_expit`
+    (their evaluations with a gradient) to the last bit, NaN and infinities included, so a start chosen by value is
+    the one chosen before (reference: log1pexp_and_expit, checked against mpmath above)."""
+    d = np.asarray(d, float)
+    assert log1pexp(d).tobytes() == log1pexp_and_expit(d)[0].tobytes()
 
 
 def test_log1pexp_and_expit_at_infinities():
