@@ -355,13 +355,18 @@ def distinct_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     The same arrays, in linear time where ``values`` are sorted (no sort then: the first column of
     :func:`collapse_rows`' output, e.g. the frequencies ``x`` of the collapsed rows, and any subset of it in
-    order); other input goes to :func:`numpy.unique`. The models' ``_prepare`` take their index structures
-    from it (a ``np.unique`` of 1,000-3,000 values costs 20-40 us, the check and the cut ~3-5 us).
+    order); other float input without NaN is factorised by hashing (:func:`pandas.factorize` with
+    ``sort=True``: only the distinct values are sorted), anything else goes to :func:`numpy.unique`. The
+    models' ``_prepare`` and the NBD limit's sums take their index structures from it (``np.unique`` sorts all
+    values: on the 3,046 distinct rows of Online Retail in days 2-4 times the hashing's time, on the 8,685 of
+    CDNOW master 4 times; on sorted input the check and the cut cost ~3-5 us). The one possible difference:
+    where ``0.0`` and ``-0.0`` both occur, the distinct zero may carry either sign (``np.unique``'s depends on
+    its sort).
 
     Parameters
     ----------
     values : numpy.ndarray, shape (n,)
-        Float values (no NaN on the sorted path: a NaN fails the sortedness check and goes to ``np.unique``).
+        Float values (a NaN fails the sortedness check and the hashing path's check and goes to ``np.unique``).
 
     Returns
     -------
@@ -377,6 +382,9 @@ def distinct_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         inverse = np.cumsum(new)
         inverse -= 1
         return v[new], inverse
+    if v.ndim == 1 and v.dtype == np.float64 and not np.isnan(v).any():
+        codes, uniques = pd.factorize(v, sort=True)
+        return np.asarray(uniques, dtype=np.float64), codes.astype(np.int64, copy=False)
     return np.unique(v, return_inverse=True)
 
 

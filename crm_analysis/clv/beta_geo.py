@@ -123,8 +123,8 @@ class BetaGeoModel(BaseTransactionModel):
         idx0 = np.flatnonzero(x == 0)
         idx1 = np.flatnonzero(x > 0)
         x1, tx1, T1 = x[idx1], t_x[idx1], T[idx1]
-        uT1, iT1 = np.unique(T1, return_inverse=True)
-        utx1, itx1 = np.unique(tx1, return_inverse=True)
+        uT1, iT1 = distinct_values(T1)
+        utx1, itx1 = distinct_values(tx1)
         ux1, ix1 = distinct_values(x1)
         cache: dict = {}
         # T - t_x per repeat buyer (the numerator of the log1p in every evaluation: uT1[iT1] - utx1[itx1], the same
@@ -542,7 +542,7 @@ class BetaGeoModel(BaseTransactionModel):
         has_term = (x > 0) if e == 0 else np.ones(x.shape, bool)
         log_rho = (r + x) * np.log1p((T - t_x) / (alpha + t_x))
         rho_w = np.where(has_term, w * np.exp(np.minimum(log_rho, 700.0)), 0.0)
-        ux, ix = np.unique(x, return_inverse=True)
+        ux, ix = distinct_values(x)
         Wx = np.bincount(ix, weights=w, minlength=ux.size)
         Rx = np.bincount(ix, weights=rho_w, minlength=ux.size)
 

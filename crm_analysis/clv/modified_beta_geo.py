@@ -96,8 +96,8 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
         """Distinct ``x``, ``T`` and ``t_x`` with each row's index into them (computed once per fit)."""
         ux, ix = distinct_values(x)
-        uT, iT = np.unique(T, return_inverse=True)
-        utx, itx = np.unique(t_x, return_inverse=True)
+        uT, iT = distinct_values(T)
+        utx, itx = distinct_values(t_x)
         # T - t_x per row (uT[iT] - utx[itx] of every evaluation: the same numbers, once)
         return (x, t_x, T, ux, ix, uT, iT, utx, itx, T - t_x, {})
 

@@ -41,7 +41,7 @@ __all__ = ["NBDModel", "fit_nbd"]
 def _nbd_terms(x: np.ndarray, T: np.ndarray, w: np.ndarray) -> tuple:
     """Parameter-free sums of the NBD likelihood: per distinct ``x`` and per distinct ``T``."""
     ux, ix = distinct_values(x)
-    uT, iT = np.unique(T, return_inverse=True)
+    uT, iT = distinct_values(T)
     Wx = np.bincount(ix, weights=w, minlength=ux.size)
     WT = np.bincount(iT, weights=w, minlength=uT.size)
     XT = np.bincount(iT, weights=w * x, minlength=uT.size)

@@ -186,7 +186,7 @@ class ParetoNBDModel(BaseTransactionModel):
         codes, ukey = pd.factorize(ix * max(ut.size, 1) + it)
         ukey = np.asarray(ukey, dtype=np.int64)
         px, pt = ux[ukey // max(ut.size, 1)], ut[ukey % max(ut.size, 1)]
-        uT, iT = np.unique(T, return_inverse=True)
+        uT, iT = distinct_values(T)
         return (x, t_x, T, ux, inv, px, pt, codes[:n], codes[n:], uT, iT, T > t_x, {})
 
     @staticmethod

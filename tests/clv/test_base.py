@@ -169,8 +169,8 @@ def test_collapse_rows_sorted_and_hashed_paths_agree_bit_for_bit(n, n_cols, n_va
 def test_distinct_values_is_numpy_unique(n, n_values, seed, presorted, signed_zero):
     """:func:`distinct_values` gives :func:`numpy.unique`'s distinct values and inverse (``return_inverse``) bit for
     bit, dtype and shape included: on sorted input (its linear path: the collapsed rows' first column, and subsets of
-    it in order) and on unsorted input (handed to ``np.unique``). Reference: ``np.unique`` itself, which the models'
-    ``_prepare`` called before."""
+    it in order) and on unsorted input (its hashing path, ``pd.factorize``). Reference: ``np.unique`` itself, which the
+    models' ``_prepare`` called before."""
     from crm_analysis.clv._validation import distinct_values
 
     rng = np.random.default_rng(seed)
@@ -186,18 +186,25 @@ def test_distinct_values_is_numpy_unique(n, n_values, seed, presorted, signed_ze
     np.testing.assert_array_equal(got[0][got[1]], v)
 
 
-def test_distinct_values_takes_the_linear_path_only_on_sorted_input(monkeypatch):
-    """The sorted path runs without ``np.unique`` (a mutation that drops the sortedness check fails the test above on
-    unsorted input; this one fails if the sorted input still goes to ``np.unique``)."""
+def test_distinct_values_paths(monkeypatch):
+    """Sorted input takes the linear path (neither ``np.unique`` nor ``pd.factorize``), unsorted floats the hashing
+    path, input with NaN ``np.unique`` (whose NaN handling is the reference); NaN: the same arrays as ``np.unique``.
+    (The hypothesis test above checks the values on the first two paths; this one that each path is taken.)"""
     from crm_analysis.clv import _validation
 
     calls = []
-    real = np.unique
-    monkeypatch.setattr(_validation.np, "unique", lambda *a, **k: calls.append(1) or real(*a, **k))
+    unique, factorize = np.unique, pd.factorize
+    monkeypatch.setattr(_validation.np, "unique", lambda *a, **k: calls.append("unique") or unique(*a, **k))
+    monkeypatch.setattr(_validation.pd, "factorize", lambda *a, **k: calls.append("factorize") or factorize(*a, **k))
     _validation.distinct_values(np.array([0.0, 0.0, 1.0, 3.0, 3.0]))
     assert calls == []
-    _validation.distinct_values(np.array([3.0, 0.0, 1.0]))
-    assert calls == [1]
+    _validation.distinct_values(np.array([3.0, 0.0, 1.0, 0.0]))
+    assert calls == ["factorize"]
+    v = np.array([3.0, np.nan, 1.0, np.nan, 1.0])
+    got = _validation.distinct_values(v)
+    assert calls == ["factorize", "unique"]
+    for g, r in zip(got, unique(v, return_inverse=True)):
+        np.testing.assert_array_equal(g, r)
 
 
 def test_wdot_matches_numpy_dot():
