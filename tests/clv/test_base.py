@@ -207,6 +207,26 @@ def test_distinct_values_paths(monkeypatch):
         np.testing.assert_array_equal(g, r)
 
 
+@pytest.mark.parametrize("values", [
+    [1, 2, 3], [1.5, 2.0, 0.0], np.array([1, 0, 2], dtype=np.uint8), pd.array([1, 2, 3], dtype="Int64"),
+    pd.array([1.5, 2.0, 3.0], dtype="Float64"), ["1", "2.5", "3"],
+])
+def test_numeric_column_reads_the_values_of_the_series(values):
+    """numeric_column takes a column's values without building a Series (pandas' column-array accessor): the same
+    float array as the Series path it replaced (``data[col].to_numpy(dtype=float)`` for numpy columns, ``pd.to_numeric``
+    otherwise; reference: that path computed here), read-only where it is the frame's own float64 array (as a
+    Series gives it under copy-on-write)."""
+    from crm_analysis.clv._validation import numeric_column
+
+    data = pd.DataFrame({"other": ["a", "b", "c"], "v": values})
+    got = numeric_column(data, "v", "frequency")
+    s = data["v"]
+    ref = s.to_numpy(dtype=float) if isinstance(s.dtype, np.dtype) else pd.to_numeric(s).to_numpy(dtype=float)
+    assert got.dtype == np.float64 and got.tobytes() == ref.tobytes()
+    if s.dtype == np.float64:
+        assert not got.flags.writeable and np.shares_memory(got, s.to_numpy())
+
+
 def test_wdot_matches_numpy_dot():
     rng = np.random.default_rng(0)
     w, v, m = rng.random(1000), rng.normal(size=1000), rng.normal(size=(1000, 3))
