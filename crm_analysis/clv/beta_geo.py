@@ -26,6 +26,10 @@ from .simulate import simulate_bgnbd, simulate_nbd
 __all__ = ["BetaGeoModel"]
 
 
+#: log of 1e-300: below it a probability is multiplied in log space (it may underflow as a number)
+_LOG_TINY = math.log(1e-300)
+
+
 class BetaGeoModel(BaseTransactionModel):
     """Beta-geometric/NBD model of repeat purchasing.
 
@@ -565,9 +569,18 @@ class BetaGeoModel(BaseTransactionModel):
         return np.where(rep, val, -np.inf)
 
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        return np.exp(self._log_p_alive(x, t_x, T))
+
+    def _log_p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``log P(alive) = -log(1 + e^z)`` with ``z`` :meth:`_alive_log_odds_inv`; 0 at the no-dropout limit.
+
+        In log space: ``scipy.special.expit(-z)`` is 0 from ``z ~ 709`` on (it forms ``1 / (1 + e^z)``), where
+        ``e^-z`` is still a (subnormal) number, and a product with a large expectation if alive can be far
+        above 1e-300 (:meth:`expected_purchases_grid`).
+        """
         if self._at_dropout_limit():
-            return np.ones(np.shape(x))
-        return special.expit(-self._alive_log_odds_inv(x, t_x, T))
+            return np.zeros(np.shape(x))
+        return -log1pexp(self._alive_log_odds_inv(x, t_x, T))
 
     @predicts_from_common_limit
     def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
@@ -664,7 +677,15 @@ class BetaGeoModel(BaseTransactionModel):
         """
         times = _check_times(times, name="times")
         d = self._data(data, **columns)
-        return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._expected_if_alive(times, d.x, d.T)
+        log_p = self._log_p_alive(d.x, d.t_x, d.T)[:, None]
+        if_alive = self._expected_if_alive(times, d.x, d.T)
+        # the product in log space where P(alive) is below 1e-300: P(alive) ~ 1e-309 with an expectation if alive of
+        # 1e3 is a number, not the 0 of 0 * 1e3; elsewhere the plain product (bit for bit as before)
+        tiny = log_p < _LOG_TINY
+        if not tiny.any():
+            return np.exp(log_p) * if_alive
+        with np.errstate(divide="ignore"):
+            return np.where(tiny, np.exp(log_p + np.log(if_alive)), np.exp(log_p) * if_alive)
 
     @predicts_from_common_limit
     def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:

@@ -77,7 +77,10 @@ def test_growth_law_for_a_below_one(r, alpha, a, b, model):
 )
 def test_expected_purchases_increase_with_t(r, alpha, a, b, model):
     """E[X(t)] is non-decreasing in t from t / alpha = 1 to 1e290 (a < 1, a = 1, a > 1, a + b < 1 all drawn),
-    finite and positive; E[Y(t) | x, t_x, T] likewise for a repeat buyer, with T = 1e30, t_x = 5e29."""
+    finite and positive; E[Y(t) | x, t_x, T] likewise for a repeat buyer, with T = 1e30, t_x = 5e29, and for a
+    customer without one, positive wherever P(alive) is above 1e-300 (computed here in log space from Fader, Hardie
+    & Lee 2005 / Batislam et al. 2007: MBG/NBD r = 77, alpha = 0.0039, a = b = 1 has P(alive) 1.4e-309 for x = 0,
+    T = 40, and E[Y] was 0 from the first horizon, a product 0 * E; the value is 1.06e-311 ... 1.87e-306)."""
     m = model.from_params([r, alpha, a, b])
     t = alpha * np.geomspace(1.0, 1e290, 30)
     cust = pd.DataFrame({"frequency": [0, 4, 7], "recency": [0.0, 30.0, 5e29], "T": [40.0, 40.0, 1e30]})
@@ -85,9 +88,28 @@ def test_expected_purchases_increase_with_t(r, alpha, a, b, model):
         warnings.simplefilter("error")
         new = m.expected_purchases_new(t)
         cond = m.expected_purchases_grid(t, cust)
-    for row in (new, *cond):
-        assert np.all(np.isfinite(row)) and np.all(row > 0)
+    x, t_x, T = (cust[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    mbg = model is ModifiedBetaGeoModel
+    with np.errstate(invalid="ignore"):  # log(b - 1) of the BG/NBD's x = 0 row, which has P(alive) 1
+        log_odds = np.log(a) - np.log(b + x - (0.0 if mbg else 1.0)) + (r + x) * np.log((alpha + T) / (alpha + t_x))
+        log_alive = np.where((x > 0) | mbg, -np.logaddexp(0.0, log_odds), 0.0)
+    for row, positive in ((new, True), *zip(cond, log_alive > np.log(1e-300))):
+        assert np.all(np.isfinite(row)) and np.all(row >= 0) and (not positive or np.all(row > 0)), row
         assert np.all(np.diff(row) >= -1e-10 * row[1:]), row
+
+
+def test_tiny_p_alive_times_expectation_is_not_flushed_to_zero():
+    """The hypothesis example above (MBG/NBD r = 77, alpha = 0.0039, a = b = 1; x = 0, T = 40): P(alive) = 1 / (1 +
+    (a / b) ((alpha + T) / alpha)^r) = e^-711.17 = 1.41e-309 (not 0), and E[Y(t)] at t = alpha 1e290 is P(alive)
+    times an expectation if alive of about 1.3e3 (a = 1: logarithmic growth): 1.87e-306 (mpmath, 40 digits, of the
+    same closed form at a = 1 + 1e-30), where 0 * 1.3e3 was returned."""
+    m = ModifiedBetaGeoModel.from_params([77.0, 0.0039, 1.0, 1.0])
+    cust = pd.DataFrame({"frequency": [0], "recency": [0.0], "T": [40.0]})
+    log_alive = -np.logaddexp(0.0, 77.0 * np.log((0.0039 + 40.0) / 0.0039))
+    assert m.probability_alive(cust)[0] == pytest.approx(np.exp(log_alive), rel=1e-10)  # subnormal: rel 1e-10 ok
+    big = m.expected_purchases_grid([0.0039 * 1e290], cust)[0, 0]
+    assert big > 0 and big == pytest.approx(np.exp(log_alive) * m._expected_if_alive(np.array([0.0039e290]),
+                                                                                     np.zeros(1), np.array([40.0]))[0, 0])
 
 
 @pytest.mark.parametrize("model", MODELS)
