@@ -161,30 +161,36 @@ def _trust_region_step(g: np.ndarray, H: np.ndarray, delta: float) -> tuple[np.n
             return p, True
     lo = max(0.0, -float(lam[0]))
     norm_g = float(np.linalg.norm(g))
+    # lam + mu as (lam + lo) + nu with nu = mu - lo: near the hard case nu is ~|c_0| / delta, far below the
+    # resolution of lo + nu (mu = 2 + 1e-11 carries 4e-5 relative error in nu, a step 1e-7 short of the sphere,
+    # test_trust_region_step_solves_the_subproblem); shifted this way nu keeps its full precision
+    shifted = lam + lo
+    if lo > 0.0:
+        shifted[0] = 0.0
 
-    def length(mu: float) -> float:
-        return float(np.linalg.norm(c / (lam + mu)))
+    def length(nu: float) -> float:
+        return float(np.linalg.norm(c / (shifted + nu)))
 
     eps = 1e-12 * scale
-    if length(lo + eps) < delta:
+    if length(eps) < delta:
         # hard case: mu = -lam_min; the step in the other eigendirections, and the lowest eigenvector (orthogonal
         # to them, pointing downhill) makes up the length
         rest = lam > lam[0] + eps
         coef = np.zeros_like(c)
-        coef[rest] = -c[rest] / (lam[rest] + lo)
+        coef[rest] = -c[rest] / shifted[rest]
         tau = math.sqrt(max(delta**2 - float(coef @ coef), 0.0))
         coef[0] = -tau if c[0] > 0 else tau
         return V @ coef, False
-    a, b = lo + eps, lo + norm_g / delta + eps  # length(b) <= delta
-    for _ in range(100):  # bisection on the log scale of mu - lo (mu spans many orders of magnitude)
-        m = lo + math.sqrt((a - lo) * (b - lo))
+    a, b = eps, norm_g / delta + eps  # nu = mu - lo; length(b) <= delta
+    for _ in range(100):  # bisection on the log scale of nu (it spans many orders of magnitude)
+        m = math.sqrt(a * b)
         if length(m) > delta:
             a = m
         else:
             b = m
-        if b - a <= 1e-10 * (b - lo):
+        if b - a <= 1e-10 * b:
             break
-    p = -V @ (c / (lam + b))
+    p = -V @ (c / (shifted + b))
     return p, False
 
 

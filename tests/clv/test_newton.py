@@ -21,7 +21,7 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crm_analysis.clv import BetaGeoModel, ModifiedBetaGeoModel, simulate_bgnbd, simulate_mbgnbd
@@ -169,6 +169,10 @@ def test_newton_gives_way_to_the_quasi_newton_path_near_the_ridge():
 
 
 @settings(max_examples=150, deadline=None)
+# near the hard case (g almost orthogonal to the negative eigenvector): the step was 1e-7 short of the sphere, its
+# model value 1.7e-9 above the Cauchy point's (mu = lo + nu lost nu's precision; a flaky failure of this test)
+@example(g=[1e-12, 0.0, 0.0], eig=[-2.0, 0.0, 0.0], angle=0.0, delta=0.1)
+@example(g=[1e-7, 0.0, 0.0], eig=[-2.0, 0.0, 0.0], angle=0.0, delta=10.0)
 @given(
     g=st.lists(st.floats(-10, 10), min_size=3, max_size=3),
     eig=st.lists(st.floats(-5, 5), min_size=3, max_size=3),
