@@ -681,7 +681,9 @@ class BaseTransactionModel(BaseLikelihoodModel):
         Every other interior fit is screened against the basin it did not end in (model's
         :meth:`_other_basin_start`: Newton steps from that basin's best start; findings_12c: MBG/NBD
         ``a = 0.504``, 2.50 below the small basin; BG/NBD from a large start ended small, 0.018 below the
-        large basin), and fitted again the same way from the screen's last iterate where it may be higher
+        large basin), and, where the fit left the basin it started in, against the basin it ended in
+        (its best start climbed; findings_12d: MBG/NBD 5.81 below a second small-basin maximum), and
+        fitted again the same way from the screen's last iterate where it may be higher
         (CDNOW: one Hessian evaluation, no refit).
         An interior fit that still ends in the small basin is then compared with the
         common-dropout limit fitted directly (:meth:`_ridge_comparison`; findings_12o A: every
@@ -689,9 +691,10 @@ class BaseTransactionModel(BaseLikelihoodModel):
         are screened against that limit first (model's :meth:`_ridge_limit_may_be_higher`: Newton
         steps on the limit's likelihood, no fit; findings_12s F3: a = 1.006, b = 1.40, identified,
         0.098 below the limit), and compared only where the screen finds it within its margin
-        (CDNOW, a = 0.79-0.89: 1-2 Newton iterations, no comparison). Fits on the way to the
-        no-dropout limit from a small-basin start (Online Retail, a = 0.002, b = 6.7), and the
-        no-dropout limit kept by the derivative test without a full fit, cost nothing extra. A
+        (CDNOW, a = 0.79-0.89: 1-2 Newton iterations, no comparison), fits with little dropout (``a <
+        0.1``) too, where the limit must rise above the fit itself (findings_12d: 0.374, 0.081, 0.012
+        below the limit; Online Retail, a = 0.002, b = 6.7: one Newton iteration, no comparison). The
+        no-dropout limit kept by the derivative test without a full fit costs nothing extra. A
         first fit that raises ModelFitError is refitted too (from every start); the error stands
         where the refit does not succeed.
         """

@@ -346,7 +346,7 @@ class BetaGeoModel(BaseTransactionModel):
     _OTHER_BASIN_SCREEN_MARGIN = 1.0
 
     def _other_basin_start(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
-        """Screen an interior fit that :meth:`_needs_other_basin` passes against the basin it did not end in; the refit's start, or ``None``.
+        """Screen an interior fit that :meth:`_needs_other_basin` passes against the basins it did not climb; the refit's start, or ``None``.
 
         :meth:`_needs_other_basin` refits where the fit started and ended in the small-``a, b``
         basin, or in the large one with ``a < _SMALL_BASIN_CHECK_MAX_A``; the other cases were left
@@ -362,11 +362,38 @@ class BetaGeoModel(BaseTransactionModel):
         climb does not settle; not where a step leaves the basin (the climb from that basin's start runs
         to the fit's basin: CDNOW, sample and master, weeks and days, the first step from ``a = 0.05,
         b = 0.3`` goes to ``a + b > 1``, one Hessian evaluation), nor where the iterate plus its Newton
-        decrement stays below that (:func:`_newton_screen`). Not screened, as in
-        :meth:`_ridge_limit_may_be_higher`: fits with ``a < _OTHER_BASIN_MIN_A`` and ``a + b >= 1``
-        (on the way to the no-dropout limit, which the boundary check compares; Online Retail ``a =
-        0.002-0.003``), boundary limits and not converged fits (:meth:`_needs_other_basin` decides
-        those), penalised fits.
+        decrement stays below that (:func:`_newton_screen`).
+
+        A fit that left the basin it started in has climbed that basin (from its best start, the one
+        used), but not the basin it ended in, which can hold a second, higher maximum (findings_12d,
+        MBG/NBD pnL 1814: from a large start to ``a = 0.111, b = 0.818``, 5.81 below ``a = 0.091, b =
+        0.010``, which both small starts reach). Where the first climb does not ask for a refit, the
+        best start of the basin the fit ended in is climbed too, inside that basin; there the climb may
+        run into the fit's own maximum, so it asks for the refit only where an iterate rises above the
+        fit's log-likelihood by ``_LIMIT_LL_TOL`` (the refit's own threshold) or does not settle, and
+        ends with "no" at convergence below or where the iterate plus its decrement stays below.
+
+        Coverage (start basin x end basin, interior fits; each basin stands for its best start by
+        value, the start used for its own basin: the other starts of a basin are not climbed, a
+        heuristic; a second maximum that only a lesser start of the same basin reaches is missed):
+
+        * small -> small, large -> large with ``a < _SMALL_BASIN_CHECK_MAX_A``: the other basin's
+          best start refitted (:meth:`_needs_other_basin`), not screened here;
+        * large -> large with ``a >= _SMALL_BASIN_CHECK_MAX_A``: the small basin screened;
+        * large -> small: the next large start screened, then the best small start climbed;
+        * small -> large with ``a >= _OTHER_BASIN_MIN_A``: the next small start screened, then the best
+          large start climbed;
+        * small -> large with ``a < _OTHER_BASIN_MIN_A`` (little dropout, on the way to the no-dropout
+          limit; Online Retail ``a = 0.002-0.003``): not screened here (a climb to the fit's point
+          costs a fit); the no-dropout limit is compared by the boundary check and the common-dropout
+          limit screened (:meth:`_ridge_limit_may_be_higher`), a second J-shaped maximum in the large
+          basin is not sought (a heuristic gap);
+        * limits: the no-dropout limit by the boundary check of every fit, the two-point limit where
+          ``a + b < _TWO_POINT_START``, the common-dropout limit compared for every interior fit in
+          the small basin and screened for every one in the large basin (:meth:`_ridge_comparison`).
+
+        Boundary limits and not converged fits (:meth:`_needs_other_basin` decides those), and
+        penalised fits, are not screened.
         """
         used = getattr(self, "_start_used", None)
         if used is None or getattr(self, "boundary_", None) or self.penalizer != 0 or not self.converged_:
@@ -380,15 +407,9 @@ class BetaGeoModel(BaseTransactionModel):
         prepared = self._rows_prepared(x, t_x, T)
         kept = getattr(self, "_start_values", None)
         starts, values = kept if kept is not None else (self._initial_log_params(prepared, counts), None)
-        pick = [i for i, s0 in enumerate(starts) if self._start_basin(s0) != ended and not np.array_equal(s0, used)]
-        if not pick:
-            return None
         if values is None:
             fun, _ = self._objective_factory(prepared, counts)
-            values = {i: fun(np.asarray(starts[i], float)) for i in pick}
-        best = min(pick, key=lambda i: values[i])
-        if not values[best] < 1e300:
-            return None
+            values = {i: fun(np.asarray(s0, float)) for i, s0 in enumerate(starts)}
 
         def terms(theta: np.ndarray, hessian: bool) -> tuple[float, np.ndarray | None, np.ndarray | None]:
             with np.errstate(all="ignore"):
@@ -396,11 +417,30 @@ class BetaGeoModel(BaseTransactionModel):
                     return self._weighted_loglik_hessian(theta, prepared, counts)
                 return float(self._weighted_loglik(theta, prepared, counts)[0]), None, None
 
-        higher, theta = _newton_screen(
-            terms, np.asarray(starts[best], float), self.log_likelihood_ - self._OTHER_BASIN_SCREEN_MARGIN,
-            self._NEWTON_STEP_MAX, inside=lambda lp: self._start_basin(lp) != ended,
-        )
-        return theta if higher else None
+        def climb(basin: str, floor: float) -> np.ndarray | None:
+            """Newton climb from the best start in ``basin`` (not the one used), kept inside it: the last iterate where it may reach above ``floor``."""
+            pick = [i for i, s0 in enumerate(starts) if self._start_basin(s0) == basin and not np.array_equal(s0, used)]
+            if not pick:
+                return None
+            best = min(pick, key=lambda i: values[i])
+            if not values[best] < 1e300:
+                return None
+            higher, theta = _newton_screen(
+                terms, np.asarray(starts[best], float), floor, self._NEWTON_STEP_MAX,
+                inside=lambda lp: self._start_basin(lp) == basin,
+            )
+            return theta if higher else None
+
+        other = "large" if ended == "small" else "small"
+        theta = climb(other, self.log_likelihood_ - self._OTHER_BASIN_SCREEN_MARGIN)
+        if theta is None and self._start_basin(used) != ended:
+            # the fit left the basin it started in: the basin it ended in was never climbed from its own start and
+            # can hold a second, higher maximum (findings_12d, MBG/NBD pnL 1814: from a large start to a = 0.111,
+            # b = 0.818; the small starts reach a = 0.091, b = 0.010, 5.81 higher). The climb runs into the fit's
+            # own maximum where that is the only one: it must rise above the fit's log-likelihood (by
+            # _LIMIT_LL_TOL, the refit's own threshold) to ask for the refit
+            theta = climb(ended, self.log_likelihood_ + self._LIMIT_LL_TOL)
+        return theta
 
 
     # ---- no-dropout boundary ----------------------------------------------
@@ -475,21 +515,35 @@ class BetaGeoModel(BaseTransactionModel):
         ``g' (-H)^-1 g`` (twice the rise the quadratic model predicts) stays below that, or at
         convergence (decrement below ``1e-8``) below it. The factor two is a heuristic safety
         factor, not a bound: on F3 the rise to the limit's maximum from the first three iterates
-        was 1.01, 1.50 and 1.27 times the quadratic model's. Not screened: fits with ``a < _OTHER_BASIN_MIN_A`` (on the way to the
-        no-dropout limit, which the boundary check compares; Online Retail ``a = 0.002-0.003``,
-        where the limit's ``p`` runs to 0 too, to the no-dropout limit's log-likelihood).
+        was 1.01, 1.50 and 1.27 times the quadratic model's.
+
+        Every interior fit with ``a + b >= 1`` is screened (those with ``a + b < 1`` are compared
+        without a screen, :meth:`_needs_ridge_comparison`). Fits with ``a < _OTHER_BASIN_MIN_A`` (a
+        J-shaped Beta, little dropout; Online Retail ``a = 0.002-0.003``) were once left out as "on the
+        way to the no-dropout limit, which the boundary check compares"; but the common-dropout limit
+        can be above such a fit where the no-dropout limit is not (findings_12d / 12c, MBG/NBD bgA 1806:
+        ``a = 0.067, b = 1.23``, 0.374 below the limit at ``p = 0.0066``; BG/NBD mbgA 1809: ``a =
+        0.0036``, 0.081 below; mbgA 1792: ``a = 0.031``, 0.012 below). For them the margin is 0 (with
+        ``boundary_test_level`` ``_RIDGE_SCREEN_MARGIN``, as the comparison may keep a limit that is
+        not significantly below): the limit matters only where it is above the fit, and on Online
+        Retail the limit's maximum (at ``p ~ 1e-5``, where it runs to the no-dropout limit's
+        log-likelihood) is only 0.12 (BG/NBD) or 0.018 (MBG/NBD) below the fit, within any margin, so
+        a margin would send every such fit to the limit's full fit; with margin 0 the first iterate
+        plus its decrement stays below the fit (one Hessian evaluation). A limit whose maximum runs to
+        ``p -> 0`` and is within the decrement of the fit makes the Hessian singular there: the
+        comparison then runs (undecided), correct but not cheap.
         CDNOW (sample, master; weeks, days): 1 (BG/NBD) or 2 (MBG/NBD) Hessian evaluations, no other, the
-        limit 21-273 below; F3 goes on to
-        the comparison, which keeps the limit.
+        limit 21-273 below; F3 goes on to the comparison, which keeps the limit.
         """
         if getattr(self, "boundary_", None) or self.penalizer != 0:
             return False
         r, alpha, a, b = (float(v) for v in self.params_.to_numpy(float))
-        if not (np.isfinite(a + b) and a + b >= 1.0 and a >= self._OTHER_BASIN_MIN_A):
+        if not (np.isfinite(a + b) and a + b >= 1.0):
             return False
         prepared = self._rows_prepared(x, t_x, T)
         log_s = math.log(self._RIDGE_SCREEN_HETEROGENEITY)
-        floor = self.log_likelihood_ - self._RIDGE_SCREEN_MARGIN
+        little_dropout = a < self._OTHER_BASIN_MIN_A and getattr(self, "boundary_test_level", None) is None
+        floor = self.log_likelihood_ - (0.0 if little_dropout else self._RIDGE_SCREEN_MARGIN)
 
         def full(theta: np.ndarray) -> np.ndarray:
             return np.array([theta[0], theta[1], log_s + theta[2], log_s + math.log1p(-math.exp(theta[2]))])
