@@ -20,6 +20,8 @@ import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "renamed_keywords",
     "NotFittedAttributes",
@@ -361,8 +363,27 @@ def check_columns(
         missing = [c for c in required if c not in have]
         named = str(missing)
     if missing:
-        raise error(f"missing column(s) {named} in {table}; its columns are {list(map(str, have))}. "
+        names = list(map(str, have))
+        if len(names) > _MAX_LISTED_COLUMNS:  # a list of 400 numbered columns helps nobody (findings_12d claim 5)
+            names = names[:_MAX_LISTED_COLUMNS] + [f"... {len(names) - _MAX_LISTED_COLUMNS} more"]
+        wanted = list(required.values()) if isinstance(required, Mapping) else list(required)
+        if _numbered(have):
+            fix = (f"Its columns are numbers 0..{len(have) - 1}, not names: a list or array (e.g. [x, t, T]) was read as "
+                   f"rows of a table. Pass a DataFrame or a dict of named columns "
+                   f"{{{', '.join(f'{c!r}: ...' for c in wanted)}}}")
+        raise error(f"missing column(s) {named} in {table}; its columns are {names}. "
                     f"{_DEFAULT_COLUMNS_FIX if fix is None else fix}")
+
+
+#: columns named in a missing-column message at most (then "... N more")
+_MAX_LISTED_COLUMNS = 10
+
+
+def _numbered(columns: Any) -> bool:
+    """Whether ``columns`` are the positions ``0..n-1`` (a table built from a list or array, not from named columns)."""
+    cols = list(columns)
+    return bool(cols) and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in cols) and (
+        cols == list(range(len(cols))))
 
 
 def renamed_keyword(new_value: Any, old_value: Any, *, new: str, old: str, owner: str, default: Any = None) -> Any:

@@ -33,6 +33,8 @@ __all__ = [
     "data_moments",
     "distinct_values",
     "numeric_column",
+    "row_labels",
+    "spend_of_repeat_buyers",
 ]
 
 
@@ -52,8 +54,8 @@ def as_weights(data: pd.DataFrame, weights: Any) -> np.ndarray:
     return w
 
 
-def numeric_column(data: pd.DataFrame, col: str, what: str, *, allow_bool: bool = False) -> np.ndarray:
-    """Column ``col`` of ``data`` as a float array: numbers (or numeric strings), finite.
+def numeric_column(data: pd.DataFrame, col: str, what: str, *, allow_bool: bool = False, allow_nan: bool = False) -> np.ndarray:
+    """Column ``col`` of ``data`` as a float array: numbers (or numeric strings), finite (``allow_nan``: or missing, NaN).
 
     Dates and durations (``datetime64``, ``timedelta64``) are refused, not read as nanoseconds (findings_12d: a ``T``
     of dates fitted silently to nonsense); so are booleans unless ``allow_bool`` (covariates).
@@ -89,9 +91,9 @@ def numeric_column(data: pd.DataFrame, col: str, what: str, *, allow_bool: bool 
             arr = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{what} column {col!r} is not numeric") from exc
-    n_bad = int((~np.isfinite(arr)).sum())
+    n_bad = int((~(np.isfinite(arr) | (allow_nan & np.isnan(arr)))).sum())
     if n_bad:
-        raise InputError(f"{what} column {col!r} has {n_bad} missing or non-finite value(s)")
+        raise InputError(f"{what} column {col!r} has {n_bad} {'non-finite' if allow_nan else 'missing or non-finite'} value(s)")
     return arr
 
 
@@ -109,6 +111,29 @@ def _column_values(data: pd.DataFrame, col: str) -> Any:
         if isinstance(loc, int):
             return getter(loc)
     return data[col]
+
+
+def spend_of_repeat_buyers(data: pd.DataFrame, x: np.ndarray, m: np.ndarray, col: str) -> tuple[np.ndarray, int]:
+    """Mean spend ``m`` (NaN allowed) with the missing values of customers without repeat purchases set to 0, and their number.
+
+    The spend models are fitted on the repeat buyers only (``x > 0``); a missing mean spend of the others (there is
+    no repeat purchase to average) is left out with them (findings_12d claim 5: it was refused). A missing value of
+    a repeat buyer is an error naming the rows and the fix.
+
+    Raises
+    ------
+    InputError
+        ``m`` is missing (NaN) where ``x > 0``.
+    """
+    missing = np.isnan(m)
+    bad = missing & (x > 0)
+    if bad.any():
+        raise InputError(
+            f"monetary_value column {col!r} is missing (NaN) for {int(bad.sum())} customer(s) with repeat purchases "
+            f"(rows {row_labels(data.index, bad)}): their mean repeat-purchase value is what the spend model is fitted "
+            "on. Fill it in (crm_analysis.rfm.rfm_summary computes it) or drop those customers"
+        )
+    return (np.where(missing, 0.0, m) if missing.any() else m), int(missing.sum())
 
 
 def check_times(t: Any, *, scalar: bool = False, keep_shape: bool = False, name: str = "t") -> Any:
@@ -183,11 +208,14 @@ def as_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
     Raises
     ------
     InputError
-        ``data`` is a tuple (e.g. ``(data, truth)`` passed whole; pandas failed with "inhomogeneous shape") or
-        anything pandas cannot read as a table.
+        ``data`` is None, a tuple (e.g. ``(data, truth)`` passed whole; pandas failed with "inhomogeneous shape") or
+        anything pandas cannot read as a table. (A list of arrays ``[x, t, T]`` is read as rows; the missing-column
+        check then says so: :func:`crm_analysis._validate.check_columns`.)
     """
     if isinstance(data, pd.DataFrame):
         return data
+    if data is None:
+        raise InputError(f"{what} is None: pass a DataFrame or a dict of named columns, e.g. {{'frequency': ..., ...}}")
     if isinstance(data, tuple):
         raise InputError(
             f"{what} must be a DataFrame (or a dict of its columns), got a tuple of {len(data)} item(s): pass the "
@@ -229,10 +257,14 @@ def check_transaction_data(
     ------
     ValueError
         Missing columns, NaN or infinite values, negative values, non-integer
-        frequencies, recency greater than ``T``, or positive recency with zero
-        frequency.
+        frequencies, recency greater than ``T``, positive recency with zero
+        frequency, or recency 0 with a positive frequency (a repeat purchase in the period of the first: the
+        likelihood is unbounded there; the message names the rows and the fix).
     """
     data = as_frame(data)
+    # all three named at once (a list of arrays read as rows lacks them all: the message then shows the dict to pass)
+    check_columns({"frequency column": frequency_col, "recency column": recency_col, "T column": T_col}, data.columns,
+                  table="data")
     x = numeric_column(data, frequency_col, "frequency")
     t_x = numeric_column(data, recency_col, "recency")
     T = numeric_column(data, T_col, "T")
@@ -253,7 +285,24 @@ def check_transaction_data(
             f"{n_rec0} row(s) have frequency 0 but positive recency; in the Fader-Hardie convention "
             "recency is 0 for customers without repeat purchases"
         )
+    same = (x > 0) & (t_x == 0)
+    if same.any():
+        # findings_12d claim 5: such rows make the likelihood unbounded (alpha -> 0; BG/NBD log-likelihood +20,940
+        # where every repeat buyer was so), and 1-5 of them fitted silently
+        raise InputError(
+            f"{int(same.sum())} row(s) have frequency ({frequency_col!r}) > 0 but recency ({recency_col!r}) 0 "
+            f"(rows {row_labels(data.index, same)}): recency is the time from the first to the last purchase; a "
+            "repeat purchase in the same period as the first cannot be told apart: build the summary with "
+            "crm_analysis.rfm's summary (rfm_summary: it counts purchases in distinct periods) or use a finer time unit"
+        )
     return TransactionData(x, np.minimum(t_x, T), T)
+
+
+def row_labels(index: pd.Index, mask: np.ndarray, first: int = 5) -> str:
+    """The labels of the first ``first`` rows of ``index`` where ``mask`` holds, for messages (``"3, 17, 42 and 5 more"``)."""
+    where = np.flatnonzero(mask)
+    shown_labels = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in index[where[:first]])
+    return shown_labels + (f" and {where.size - first} more" if where.size > first else "")
 
 
 def check_discount_rate(value: Any, name: str = "discount_rate", *, per: str = "year", allow_zero: bool = True) -> float:

@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from crm_analysis._validate import check_columns
 from crm_analysis.exceptions import CRMAnalysisWarning, InputError, SpendCorrelationWarning
 
 from ._special import _LARGE, digamma_difference, log_beta, trigamma_difference
 from ._validation import as_weights as _as_weights
-from ._validation import as_frame, data_moments, distinct_values
+from ._validation import as_frame, data_moments, distinct_values, spend_of_repeat_buyers
 from ._validation import numeric_column as _numeric_column
 from .base import BaseLikelihoodModel, collapse_rows, wdot
 
@@ -58,7 +59,8 @@ class GammaGammaModel(BaseLikelihoodModel):
     n_excluded_ : int
         Rows excluded from the fit because they have no repeat purchases.
     exclusions_ : dict
-        Excluded rows counted by reason.
+        Excluded rows counted by reason; ``"of which monetary value missing (NaN)"``: those without repeat
+        purchases whose ``monetary_value`` is missing (allowed there, refused for repeat buyers).
     correlation_ : float
         Pearson correlation of frequency and monetary value among the repeat
         buyers used in the fit.
@@ -126,6 +128,9 @@ class GammaGammaModel(BaseLikelihoodModel):
             )
         self.n_excluded_ = int((~rep).sum())
         self.exclusions_ = {"no repeat purchases (frequency == 0)": self.n_excluded_}
+        n_missing = int(data[monetary_value_col].isna().sum())  # all without repeat purchases (_arrays)
+        if n_missing:
+            self.exclusions_["of which monetary value missing (NaN)"] = n_missing
         xr, mr, wr = x[rep], m[rep], w[rep]
         if rep.sum() > 2 and np.std(xr) > 0 and np.std(mr) > 0:
             self.correlation_ = float(np.corrcoef(xr, mr)[0, 1])
@@ -166,10 +171,13 @@ class GammaGammaModel(BaseLikelihoodModel):
     def _arrays(
         data: pd.DataFrame, frequency_col: str, monetary_value_col: str, *, allow_negative: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
+        check_columns({"frequency column": frequency_col, "monetary_value column": monetary_value_col}, data.columns,
+                      table="data")
         x = _numeric_column(data, frequency_col, "frequency")
-        m = _numeric_column(data, monetary_value_col, "monetary_value")
+        m = _numeric_column(data, monetary_value_col, "monetary_value", allow_nan=True)
         if np.any(x < 0):
             raise InputError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
+        m, _ = spend_of_repeat_buyers(data, x, m, monetary_value_col)  # NaN allowed where frequency is 0
         if not allow_negative and np.any(m < 0):
             raise InputError(
                 f"column {monetary_value_col!r} has {int((m < 0).sum())} negative value(s) (smallest "

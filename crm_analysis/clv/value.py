@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from crm_analysis._progress import progress as progress_bar
 
-from ._validation import as_frame, check_discount_rate, check_margin
+from ._validation import as_frame, check_discount_rate, check_margin, spend_of_repeat_buyers
 from .base import BaseTransactionModel
 from .gamma_gamma import GammaGammaModel
 
@@ -82,9 +82,12 @@ def _spend_arrays(
     check_columns({"frequency_col": frequency_col, "monetary_value_col": monetary_value_col}, data.columns,
                   table="the customer summary (needed for spend)")
     x = pd.to_numeric(data[frequency_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    m = pd.to_numeric(data[monetary_value_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    for arr, col in ((x, frequency_col), (m, monetary_value_col)):
-        bad = ~np.isfinite(arr)
+    raw = data[monetary_value_col]
+    m = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    # a missing mean spend of a customer without repeat purchases is allowed (left out of the fit with them:
+    # spend_of_repeat_buyers); a value that is there but not a number is not
+    for arr, col, ok in ((x, frequency_col, np.zeros(len(x), bool)), (m, monetary_value_col, raw.isna().to_numpy())):
+        bad = ~np.isfinite(arr) & ~ok
         if bad.any():
             raise InputError(
                 f"column {col!r} has {int(bad.sum())} missing, non-numeric or infinite value(s) "
@@ -92,6 +95,7 @@ def _spend_arrays(
             )
     if np.any(x < 0):
         raise InputError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
+    m, _ = spend_of_repeat_buyers(data, x, m, monetary_value_col)
     return x, m
 
 
