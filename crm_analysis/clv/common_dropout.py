@@ -52,6 +52,7 @@ variance ``v(theta) phi`` it is ``sum_i v f_i''(theta) / (2 f_i(theta))``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -116,7 +117,10 @@ class _CommonDropoutModel(BaseTransactionModel):
     #: whether few repeat buyers alone call for the multistart (else only a first fit that did not converge)
     _MULTISTART_ON_FEW_DATA = True
 
-    def _fit_arrays(self, arrays, weights, *, start=None, resume=None, stop=None) -> None:
+    def _fit_arrays(
+        self, arrays: Sequence[np.ndarray], weights: np.ndarray, *, start: np.ndarray | None = None,
+        resume: np.ndarray | None = None, stop: Callable[[np.ndarray], bool] | None = None,
+    ) -> None:
         """The fit of :meth:`LikelihoodFitter._fit_arrays`, then, on few data or where it did not converge, a multistart.
 
         With few repeat buyers the likelihood is flat in ``r`` and ``alpha`` and its maximum often sits at a tiny
@@ -147,23 +151,29 @@ class _CommonDropoutModel(BaseTransactionModel):
                 fitted, caught = best
                 self.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_") and not k.startswith("_")})
                 failure = None
-        if failure is not None:
-            raise failure
         for w in caught:
             warnings.warn(w.message, w.category, stacklevel=3)
+        if failure is not None:
+            raise failure
 
-    def _few_data_multistart(self, arrays, weights, stop, first) -> tuple | None:
-        """Fits from a grid of starts; the best, with its warnings, where it is higher than ``first`` (a fit or None).
+    def _few_data_multistart(
+        self, arrays: Sequence[np.ndarray], weights: np.ndarray, stop: Callable[[np.ndarray], bool] | None,
+        first: "_CommonDropoutModel | None",
+    ) -> tuple["_CommonDropoutModel", list] | None:
+        """Fits from a grid of starts: the best fit and its warnings where it is higher than ``first`` (a fit, or None
+        where the first fit failed), else None.
 
         The grid: for each ``r`` in ``_GRID_R``, the best (by one evaluation) of ``alpha`` in ``_GRID_ALPHA``
         times the mean ``T`` or ``r`` over the data's purchase rate, and the dropout giving the shares
         ``_GRID_SHARE`` (:meth:`_share_dropout_start`), plus the first fit's end point where it did not converge
-        (L-BFGS-B restarted with a fresh memory). One run each (a refit from that start); a run that reaches the
-        caller's ``stop`` region or fails is left out. A run is taken over only where its log-likelihood exceeds
-        the first fit's by more than ``1e-9`` relative (ties keep the first fit, whose warnings stand).
+        (L-BFGS-B restarted with a fresh memory). From each, a quick L-BFGS-B run (no polish, no Hessian); an end
+        in the caller's ``stop`` region is left out. The two best ends above ``first`` are fitted in full from
+        there (a refit from that start: Newton polish, Hessian, warnings), and a fit is taken over only where its
+        log-likelihood exceeds the first fit's by more than ``1e-9`` relative (ties keep the first fit and its
+        warnings).
         """
         rate, tscale = self._start_scales(arrays, weights)
-        fun, _ = self._objective_factory(arrays, weights)
+        fun, fun_grad = self._objective_factory(arrays, weights)
         lo_b, hi_b = np.array(self._log_bounds(), float).T
         starts: list[np.ndarray] = []
         for r in self._GRID_R:
@@ -175,7 +185,6 @@ class _CommonDropoutModel(BaseTransactionModel):
         if first is not None and not first.converged_:
             starts.append(np.log(first.params_.to_numpy(float)))
         total = float(weights.sum())
-        _, fun_grad = self._objective_factory(arrays, weights)
         ends = []
         with np.errstate(all="ignore"):
             for s in starts:  # a quick run from each (no polish, no Hessian): only the best end is fitted in full
