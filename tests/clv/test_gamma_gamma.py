@@ -82,8 +82,10 @@ def test_errors():
         GammaGammaModel().fit(pd.DataFrame({"frequency": [0, 0], "monetary_value": [0.0, 0.0]}))
     with pytest.raises(ValueError, match="zero or negative"):
         GammaGammaModel().fit(pd.DataFrame({"frequency": [1, 2, 3], "monetary_value": [0.0, 2.0, 3.0]}))
-    with pytest.raises(ValueError, match="missing or non-finite"):
+    with pytest.raises(ValueError, match=r"is missing \(NaN\) for 1 customer\(s\) with repeat purchases \(rows 0\)"):
         GammaGammaModel().fit(pd.DataFrame({"frequency": [1, 2], "monetary_value": [np.nan, 2.0]}))
+    with pytest.raises(ValueError, match="monetary_value column 'monetary_value' has 1 non-finite"):
+        GammaGammaModel().fit(pd.DataFrame({"frequency": [1, 2], "monetary_value": [np.inf, 2.0]}))
 
 
 @pytest.mark.parametrize("params", [(6.25, 3.74, 15.44), (0.5, 40.0, 300.0), (0.65, 2.4e9, 2.6e11)])

@@ -224,8 +224,10 @@ def test_no_usable_spend_is_a_clear_error():
     data = pd.DataFrame({"frequency": [0, 1, 2], "monetary_value": [0.0, -3.0, 0.0]})
     with pytest.raises(ValueError, match=r"1 without repeat purchase, 2 with mean repeat purchase value <= 0"):
         fit_spend_model(data)
-    with pytest.raises(ValueError, match="'monetary_value' has 1 missing"):
+    with pytest.raises(ValueError, match=r"'monetary_value' is missing \(NaN\) for 1 customer\(s\) with repeat purchases"):
         fit_spend_model(data.assign(monetary_value=[0.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match="'monetary_value' has 1 missing, non-numeric or infinite"):
+        fit_spend_model(data.assign(monetary_value=[0.0, "n/a", 1.0]))
 
 
 def test_a_prefitted_model_is_reused_and_checked(summary, analysis):
