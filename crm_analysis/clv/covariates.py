@@ -490,7 +490,7 @@ class _TransactionCovariateModel(_CovariateModel):
             A constant covariate (its coefficient is held at 0).
         """
         data = as_frame(data)
-        td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col)
+        td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col, fit=True)
         w = as_weights(data, weights)
         if not np.any((td.x > 0) & (w > 0)):
             raise InputError("no repeat buyers (all customers have frequency 0): the model cannot be fitted")

@@ -88,15 +88,29 @@ def test_fit_refuses_repeat_buyers_with_recency_zero(data, cls, n):
 
 
 @pytest.mark.parametrize("cls", _MODELS, ids=lambda c: c.__name__)
-def test_predictions_refuse_the_rows_passed(data, fitted, cls):
+@pytest.mark.parametrize("tiny", [1e-9, (0.1 + 0.2) - 0.3], ids=["1e-9", "float-noise"])
+def test_fit_refuses_a_recency_of_float_noise_too(data, cls, tiny):
+    """findings_n13: recency 1e-9 (or 5.6e-17, what (0.1 + 0.2) - 0.3 gives for a same-time purchase) for every repeat
+    buyer gave BG/NBD log-likelihood +14,584 (alpha 1e-13), converged and silent: the same unbounded likelihood."""
+    bad, rows = _recency_zero(data, None)
+    bad.loc[rows, "recency"] = tiny
+    with pytest.raises(InputError) as info:
+        cls().fit(bad)
+    _check_message(str(info.value), rows)
+    assert "the likelihood is unbounded there" in str(info.value)
+
+
+@pytest.mark.parametrize("cls", _MODELS, ids=lambda c: c.__name__)
+def test_predictions_take_recency_zero(data, fitted, cls):
+    """P(alive) and the expectations are defined at t_x = 0 (the limit of their formulas; p_alive_matrix's grid
+    starts there, and findings_n13 found the report chain failing when predictions refused it): the values are the
+    limit of those at a recency tending to 0 (1e-12 here)."""
     bad, rows = _recency_zero(data.iloc[:60], 3)
+    near = bad.copy()
+    near.loc[rows, "recency"] = 1e-12
     model = fitted[cls]
-    calls = [lambda: model.probability_alive(bad), lambda: model.expected_purchases(10.0, bad)]
-    for call in calls:
-        with pytest.raises(InputError) as info:
-            call()
-        _check_message(str(info.value), rows)
-    model.probability_alive(data.iloc[:60])  # the same rows with their recency: fine
+    assert np.allclose(model.probability_alive(bad), model.probability_alive(near), rtol=1e-9, atol=0)
+    assert np.allclose(model.expected_purchases(10.0, bad), model.expected_purchases(10.0, near), rtol=1e-9, atol=0)
 
 
 @settings(max_examples=30, deadline=None)
