@@ -282,19 +282,25 @@ def check_transaction_data(
     for arr, col in ((x, frequency_col), (t_x, recency_col), (T, T_col)):
         n_neg = int((arr < 0).sum())
         if n_neg:
-            raise InputError(f"column {col!r} has {n_neg} negative value(s)")
+            raise InputError(f"column {col!r} has {n_neg} negative value(s) (rows {row_labels(data.index, arr < 0)}): "
+                             "counts and times since the first purchase are >= 0; check how the column was computed")
     n_frac = int((x != np.round(x)).sum())
     if n_frac:
-        raise InputError(f"frequency column {frequency_col!r} has {n_frac} non-integer value(s)")
+        raise InputError(f"frequency column {frequency_col!r} has {n_frac} non-integer value(s) (rows "
+                         f"{row_labels(data.index, x != np.round(x))}): frequency is the number of repeat purchases")
     tol = 1e-9 * np.maximum(T, 1.0)
     n_late = int((t_x > T + tol).sum())
     if n_late:
-        raise InputError(f"{n_late} row(s) have recency ({recency_col!r}) greater than T ({T_col!r})")
+        raise InputError(f"{n_late} row(s) have recency ({recency_col!r}) greater than T ({T_col!r}) (rows "
+                         f"{row_labels(data.index, t_x > T + tol)}): both are measured from the customer's first "
+                         "purchase, recency to the last purchase and T to the end of the observation period, so "
+                         "recency <= T; check that both use the same origin and time unit")
     n_rec0 = int(((x == 0) & (t_x > 0)).sum())
     if n_rec0:
         raise InputError(
-            f"{n_rec0} row(s) have frequency 0 but positive recency; in the Fader-Hardie convention "
-            "recency is 0 for customers without repeat purchases"
+            f"{n_rec0} row(s) have frequency 0 but positive recency (rows "
+            f"{row_labels(data.index, (x == 0) & (t_x > 0))}); in the Fader-Hardie convention "
+            "recency is 0 for customers without repeat purchases: set it to 0 there, or check the frequency"
         )
     same = (x > 0) & (t_x <= RECENCY_ZERO_RTOL * (float(T.max()) if T.size else 0.0)) if fit else None
     if same is not None and same.any():
