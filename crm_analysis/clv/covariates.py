@@ -39,7 +39,9 @@ from crm_analysis._validate import check_columns
 
 from ._hyp import log_pnbd_interval
 from ._fitting import _LOG_BOUND
-from ._validation import as_frame, as_weights, check_transaction_data, collapse_rows, data_moments, numeric_column
+from ._validation import (
+    as_frame, as_weights, check_transaction_data, collapse_rows, data_moments, numeric_column, spend_of_repeat_buyers,
+)
 from .base import BaseLikelihoodModel
 from .beta_geo import BetaGeoModel
 from .gamma_gamma import GammaGammaModel
@@ -743,10 +745,12 @@ class GammaGammaCovariateModel(_CovariateModel):
         """
         data = as_frame(data)
         x = numeric_column(data, frequency_col, "frequency")
-        m = numeric_column(data, monetary_value_col, "monetary value")
+        m = numeric_column(data, monetary_value_col, "monetary value", allow_nan=True)
+        m, n_missing = spend_of_repeat_buyers(data, x, m, monetary_value_col)  # NaN allowed where frequency is 0
         w = as_weights(data, weights)
         use = (x > 0) & (m > 0)
         self.exclusions_ = {"no repeat purchases (frequency == 0)": int((x <= 0).sum()),
+                            **({"of which monetary value missing (NaN)": n_missing} if n_missing else {}),
                             "mean repeat spend <= 0": int(((x > 0) & (m <= 0)).sum())}
         if not np.any(use & (w > 0)):
             raise InputError("no repeat buyer with positive mean spend: the spend model cannot be fitted")
@@ -793,7 +797,8 @@ class GammaGammaCovariateModel(_CovariateModel):
         p, q, v0 = np.exp(base)
         v = v0 * np.exp(self._block_values(data)[0] @ g)
         x = numeric_column(data, self.columns_["frequency"], "frequency")
-        m = numeric_column(data, self.columns_["monetary_value"], "monetary value")
+        m = numeric_column(data, self.columns_["monetary_value"], "monetary value", allow_nan=True)
+        m, _ = spend_of_repeat_buyers(data, x, m, self.columns_["monetary_value"])  # valued at the mean where x = 0
         with np.errstate(divide="ignore", invalid="ignore"):
             pop = np.where(q > 1, p * v / (q - 1.0), np.inf)
             use = (x > 0) & (m > 0)

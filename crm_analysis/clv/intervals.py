@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_discount_rate
+from ._validation import check_discount_rate, numeric_column, spend_of_repeat_buyers
 from .base import BaseTransactionModel
 from .beta_geo import BetaGeoModel
 from .common_dropout import ExponentialNBDModel, GeometricNBDModel
@@ -348,9 +348,10 @@ def prediction_intervals(
         spend_model._check_fitted()
         mcol = monetary_value_col or getattr(spend_model, "columns_", {}).get("monetary_value", "monetary_value")
         check_columns({"monetary_value_col": mcol}, data.columns, table="data")
-        mv = pd.to_numeric(data[mcol], errors="coerce").to_numpy(dtype=float)
-        if not np.all(np.isfinite(mv)):
-            raise InputError(f"monetary value column {mcol!r} has missing or non-finite values")
+        # as the spend model's fit: missing (NaN) only where frequency is 0 (those customers are valued with the
+        # population's spend distribution anyway), an error naming the rows for a repeat buyer (findings_n13)
+        mv = numeric_column(data, mcol, "monetary value", allow_nan=True)
+        mv, _ = spend_of_repeat_buyers(data, d.x, mv, mcol)
         use = (d.x > 0) & (mv > 0)  # the spend rule: others get the population's spend distribution
         sdraws = spend_model.sample_params(n_draws, seed=rng) if parameter_uncertainty else np.tile(
             spend_model.params_.to_numpy(dtype=float), (n_draws, 1))

@@ -187,3 +187,31 @@ def test_gamma_gamma_refuses_missing_spend_of_repeat_buyers(spend):
                  lambda: GammaGammaModel().fit(spend).expected_average_spend(bad)):
         with pytest.raises(InputError, match=re.escape(expected) + ".*Fill it in"):
             call()
+
+
+def test_missing_spend_without_repeat_purchases_in_the_whole_family(spend):
+    """findings_n13: the Gamma-Gamma fit took NaN spend where frequency is 0, but prediction_intervals (so
+    clv_prediction_intervals) and GammaGammaCovariateModel refused the same table: every spend path now treats it as
+    the 0-coded table (the same numbers, seeded alike), and NaN of a repeat buyer as an error naming the rows."""
+    from crm_analysis.clv import GammaGammaCovariateModel, prediction_intervals
+
+    nan = spend.assign(monetary_value=spend["monetary_value"].where(spend["frequency"] > 0))
+    bg = BetaGeoModel().fit(spend)
+    gg = GammaGammaModel().fit(spend)
+    kw = dict(spend_model=gg, n_draws=50, seed=4, monetary_value_col="monetary_value")
+    a = prediction_intervals(bg, nan.iloc[:200], 26.0, **kw)
+    b = prediction_intervals(bg, spend.iloc[:200], 26.0, **kw)
+    pd.testing.assert_frame_equal(a.customers, b.customers)
+    z = np.random.default_rng(5).integers(0, 2, len(spend)).astype(float)
+    cov = GammaGammaCovariateModel(spend_covariates=["z"]).fit(nan.assign(z=z))
+    ref = GammaGammaCovariateModel(spend_covariates=["z"]).fit(spend.assign(z=z))
+    assert cov.params_.equals(ref.params_) and cov.log_likelihood_ == ref.log_likelihood_
+    assert cov.exclusions_["of which monetary value missing (NaN)"] == int((spend["frequency"] == 0).sum())
+    np.testing.assert_array_equal(cov.expected_average_spend(nan.assign(z=z)), ref.expected_average_spend(spend.assign(z=z)))
+    first_repeat = spend.index[spend["frequency"] > 0][0]
+    broken = nan.copy()
+    broken.loc[first_repeat, "monetary_value"] = np.nan
+    for call in (lambda: prediction_intervals(bg, broken.iloc[:200], 26.0, **kw),
+                 lambda: GammaGammaCovariateModel(spend_covariates=["z"]).fit(broken.assign(z=z))):
+        with pytest.raises(InputError, match=rf"missing \(NaN\) for 1 customer\(s\) with repeat purchases \(rows {first_repeat}\)"):
+            call()
