@@ -178,12 +178,18 @@ def test_a_stalled_optimiser_is_not_reported_as_converged(monkeypatch):
     stationarity check now sees the gradient, sets converged_ False and names it in a ConvergenceWarning."""
     monkeypatch.setattr(TwoPointGeometricNBDModel, "_log_upper_bounds", lambda self: np.array([np.inf, np.inf, 0.0]))
     d = _y(141)
-    with pytest.warns(ConvergenceWarning, match="not a maximum of the likelihood"), \
-            pytest.warns(HessianWarning, match="is not a maximum"):  # not blamed on identification
-        m = ZeroInflatedNBDModel().fit(d)
+    # since the limit models' multistart (limit13), a first fit that did not converge is fitted again from a grid of
+    # starts, which gets past this stall (below); the check of the stall itself runs without it
+    with monkeypatch.context() as patched:
+        patched.setattr(ZeroInflatedNBDModel, "_few_data_multistart", lambda self, *args: None)
+        with pytest.warns(ConvergenceWarning, match="not a maximum of the likelihood"), \
+                pytest.warns(HessianWarning, match="is not a maximum"):  # not blamed on identification
+            m = ZeroInflatedNBDModel().fit(d)
     assert not m.converged_
     assert not m.fit_result_.converged
     assert m.log_likelihood_ < _oracle(d) - 1.0  # the stall itself (116 low in findings_12p)
+    rescued = ZeroInflatedNBDModel().fit(d)  # the multistart: past the stall, at the independent maximum
+    assert rescued.converged_ and rescued.log_likelihood_ >= _oracle(d) - 1e-6 * abs(_oracle(d))
 
 
 @pytest.mark.parametrize("data", [pytest.param(lambda: _y(115), id="y_115"), pytest.param(lambda: _z(83), id="z_83"),
