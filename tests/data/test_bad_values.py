@@ -120,7 +120,7 @@ def test_models_refuse_infinite_inputs():
                          "monetary_value": [np.inf, 3.0]})
     with pytest.raises(ValueError, match=r"recency column 'recency' has 1 missing or non-finite"):
         BetaGeoModel().fit(data)
-    with pytest.raises(ValueError, match=r"monetary_value column 'monetary_value' has 1 missing or non-finite"):
+    with pytest.raises(ValueError, match=r"monetary_value column 'monetary_value' has 1 non-finite value"):
         GammaGammaModel().fit(data)
 
 
