@@ -33,7 +33,10 @@ __all__ = [
     "data_moments",
     "distinct_values",
     "numeric_column",
+    "refuse_recency_without_repeat",
+    "refuse_rows",
     "row_labels",
+    "spend_exclusions_by_reason",
     "spend_of_repeat_buyers",
 ]
 
@@ -134,6 +137,34 @@ def spend_of_repeat_buyers(data: pd.DataFrame, x: np.ndarray, m: np.ndarray, col
             "on. Fill it in (crm_analysis.rfm.rfm_summary computes it) or drop those customers"
         )
     return (np.where(missing, 0.0, m) if missing.any() else m), int(missing.sum())
+
+
+#: ``exclusions_`` reason of the Gamma-Gamma models: customers without repeat purchases (left out of the fit)
+SPEND_NO_REPEAT_REASON = "no repeat purchases (frequency == 0)"
+#: ``exclusions_`` reason: those of them whose mean spend is missing (NaN; allowed there, refused for repeat buyers)
+SPEND_MISSING_REASON = "of which monetary value missing (NaN)"
+
+
+def spend_exclusions_by_reason(x: np.ndarray, n_missing: int) -> dict[str, int]:
+    """The ``exclusions_`` of :class:`~crm_analysis.clv.GammaGammaModel` and its covariate twin: customers left out.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Repeat purchases per row (validated, ``>= 0``).
+    n_missing : int
+        Rows without repeat purchases whose mean spend is missing (the count :func:`spend_of_repeat_buyers` returns).
+
+    Returns
+    -------
+    dict
+        ``{SPEND_NO_REPEAT_REASON: rows with x == 0}`` and, where ``n_missing > 0``, ``{SPEND_MISSING_REASON:
+        n_missing}`` (a part of the first count, not an extra reason).
+    """
+    out = {SPEND_NO_REPEAT_REASON: int((~(x > 0)).sum())}
+    if n_missing:
+        out[SPEND_MISSING_REASON] = int(n_missing)
+    return out
 
 
 def check_times(t: Any, *, scalar: bool = False, keep_shape: bool = False, name: str = "t") -> Any:
@@ -285,29 +316,15 @@ def check_transaction_data(
     x = numeric_column(data, frequency_col, "frequency")
     t_x = numeric_column(data, recency_col, "recency")
     T = numeric_column(data, T_col, "T")
-    for arr, col in ((x, frequency_col), (t_x, recency_col), (T, T_col)):
-        n_neg = int((arr < 0).sum())
-        if n_neg:
-            raise InputError(f"column {col!r} has {n_neg} negative value(s) (rows {row_labels(data.index, arr < 0)}): "
-                             "counts and times since the first purchase are >= 0; check how the column was computed")
-    n_frac = int((x != np.round(x)).sum())
-    if n_frac:
-        raise InputError(f"frequency column {frequency_col!r} has {n_frac} non-integer value(s) (rows "
-                         f"{row_labels(data.index, x != np.round(x))}): frequency is the number of repeat purchases")
-    tol = 1e-9 * np.maximum(T, 1.0)
-    n_late = int((t_x > T + tol).sum())
-    if n_late:
-        raise InputError(f"{n_late} row(s) have recency ({recency_col!r}) greater than T ({T_col!r}) (rows "
-                         f"{row_labels(data.index, t_x > T + tol)}): both are measured from the customer's first "
-                         "purchase, recency to the last purchase and T to the end of the observation period, so "
-                         "recency <= T; check that both use the same origin and time unit")
-    n_rec0 = int(((x == 0) & (t_x > 0)).sum())
-    if n_rec0:
-        raise InputError(
-            f"{n_rec0} row(s) have frequency 0 but positive recency (rows "
-            f"{row_labels(data.index, (x == 0) & (t_x > 0))}); in the Fader-Hardie convention "
-            "recency is 0 for customers without repeat purchases: set it to 0 there, or check the frequency"
-        )
+    for arr, col, what in ((x, frequency_col, "frequency"), (t_x, recency_col, "recency"), (T, T_col, "T")):
+        refuse_rows(data, arr < 0, "negative value(s)", "counts and times since the first purchase are >= 0; check "
+                    "how the column was computed", subject=f"{what} column {col!r}")
+    refuse_rows(data, x != np.round(x), "non-integer value(s)", "frequency is the number of repeat purchases",
+                subject=f"frequency column {frequency_col!r}")
+    refuse_rows(data, t_x > T + 1e-9 * np.maximum(T, 1.0), f"recency ({recency_col!r}) greater than T ({T_col!r})",
+                "both are measured from the customer's first purchase, recency to the last purchase and T to the end "
+                "of the observation period, so recency <= T; check that both use the same origin and time unit")
+    refuse_recency_without_repeat(data, x, t_x, recency_col)
     same = None
     if fit:
         rep = x > 0
@@ -329,6 +346,38 @@ def check_transaction_data(
             "crm_analysis.rfm's summary (rfm_summary: it counts purchases in distinct periods) or use a finer time unit"
         )
     return TransactionData(x, np.minimum(t_x, T), T)
+
+
+def refuse_rows(data: pd.DataFrame, mask: np.ndarray, problem: str, fix: str, *, subject: str | None = None) -> None:
+    """Raise an :class:`InputError` naming the rows of ``data`` where ``mask`` holds (if any), the problem and the fix.
+
+    The one wording of the summary checks (continuous :func:`check_transaction_data` and the discrete BG/BB's
+    :func:`~crm_analysis.clv.check_discrete_data`): ``"<subject> has <k> <problem> (rows <labels>): <fix>"``, or
+    without ``subject`` ``"<k> row(s) have <problem> (rows <labels>): <fix>"``; the labels are the first five
+    (:func:`row_labels`).
+
+    Raises
+    ------
+    InputError
+        Where ``mask`` holds for at least one row.
+    """
+    k = int(np.count_nonzero(mask))
+    if k:
+        head = f"{subject} has {k} {problem}" if subject else f"{k} row(s) have {problem}"
+        raise InputError(f"{head} (rows {row_labels(data.index, mask)}): {fix}")
+
+
+def refuse_recency_without_repeat(data: pd.DataFrame, x: np.ndarray, t_x: np.ndarray, recency_col: str) -> None:
+    """Refuse a positive recency where frequency is 0 (recency is 0 without repeat purchases; continuous and BG/BB).
+
+    Raises
+    ------
+    InputError
+        Naming the rows and the fix (:func:`refuse_rows`).
+    """
+    refuse_rows(data, (x == 0) & (t_x > 0), f"frequency 0 but positive recency ({recency_col!r})",
+                "in the Fader-Hardie convention recency is 0 for customers without repeat purchases (the time, or "
+                "opportunity, of the last repeat purchase): set it to 0 there, or check the frequency")
 
 
 def row_labels(index: pd.Index, mask: np.ndarray, first: int = 5) -> str:

@@ -26,7 +26,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import as_frame, as_weights, collapse_rows, numeric_column, warn_unused_count_column
+from ._validation import (
+    as_frame, as_weights, collapse_rows, numeric_column, refuse_recency_without_repeat, refuse_rows,
+    warn_unused_count_column,
+)
 from .base import BaseLikelihoodModel
 
 __all__ = ["BetaGeoBetaBinomModel", "check_discrete_data", "simulate_bgbb"]
@@ -34,16 +37,11 @@ __all__ = ["BetaGeoBetaBinomModel", "check_discrete_data", "simulate_bgbb"]
 
 def _integer_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
     arr = numeric_column(data, col, what)
-    n_neg = int((arr < 0).sum())
-    if n_neg:
-        raise InputError(f"{what} column {col!r} has {n_neg} negative value(s); counts of opportunities are >= 0")
-    n_frac = int((arr != np.round(arr)).sum())
-    if n_frac:
-        bad = arr[arr != np.round(arr)][:3].tolist()
-        raise InputError(
-            f"{what} column {col!r} has {n_frac} non-integer value(s) (e.g. {bad}); the BG/BB counts discrete "
-            "transaction opportunities: use whole numbers of periods"
-        )
+    subject = f"{what} column {col!r}"
+    refuse_rows(data, arr < 0, "negative value(s)", "counts of opportunities are >= 0; check how the column was "
+                "computed", subject=subject)
+    refuse_rows(data, arr != np.round(arr), "non-integer value(s)", "the BG/BB counts discrete transaction "
+                "opportunities: use whole numbers of periods", subject=subject)
     return arr
 
 
@@ -76,26 +74,20 @@ def check_discrete_data(
         Missing or non-numeric columns, missing, negative or non-integer
         values, ``t_x > n``, ``x > t_x`` (at most one transaction per
         opportunity), or ``t_x > 0`` with ``x = 0``; the message names the
-        column and the number of rows.
+        column, the number of rows, their first labels and the fix (the
+        wording of :func:`~crm_analysis.clv.check_transaction_data`).
     """
     data = as_frame(data)
     x = _integer_column(data, frequency_col, "frequency")
     t_x = _integer_column(data, recency_col, "recency")
     n = _integer_column(data, n_periods_col, "n_periods")
-    checks = [
-        (t_x > n, f"recency ({recency_col!r}) greater than the number of opportunities ({n_periods_col!r})"),
-        (x > t_x, f"frequency ({frequency_col!r}) greater than recency ({recency_col!r}): at most one transaction "
-         "per opportunity, so x <= t_x"),
-        ((x == 0) & (t_x > 0), f"frequency 0 but positive recency ({recency_col!r}); recency is 0 without repeat "
-         "transactions"),
-    ]
-    for mask, what in checks:
-        k = int(mask.sum())
-        if k:
-            first = int(np.flatnonzero(mask)[0])
-            raise InputError(
-                f"{k} row(s) have {what} (first: row {first}, x={x[first]:g}, t_x={t_x[first]:g}, n={n[first]:g})"
-            )
+    refuse_rows(data, t_x > n, f"recency ({recency_col!r}) greater than the number of opportunities "
+                f"({n_periods_col!r})", "recency is the opportunity of the last repeat transaction, one of the n "
+                "observed after the first, so recency <= n; check that both count the same periods")
+    refuse_rows(data, x > t_x, f"frequency ({frequency_col!r}) greater than recency ({recency_col!r})",
+                "at most one transaction per opportunity, so x <= t_x; check that frequency counts opportunities "
+                "with a transaction, not transactions")
+    refuse_recency_without_repeat(data, x, t_x, recency_col)
     return x, t_x, n
 
 

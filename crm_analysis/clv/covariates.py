@@ -40,7 +40,8 @@ from crm_analysis._validate import check_columns
 from ._hyp import log_pnbd_interval
 from ._fitting import _LOG_BOUND
 from ._validation import (
-    as_frame, as_weights, check_transaction_data, collapse_rows, data_moments, numeric_column, spend_of_repeat_buyers,
+    as_frame, as_weights, check_transaction_data, collapse_rows, data_moments, numeric_column,
+    spend_exclusions_by_reason, spend_of_repeat_buyers,
 )
 from .base import BaseLikelihoodModel
 from .beta_geo import BetaGeoModel
@@ -749,8 +750,7 @@ class GammaGammaCovariateModel(_CovariateModel):
         m, n_missing = spend_of_repeat_buyers(data, x, m, monetary_value_col)  # NaN allowed where frequency is 0
         w = as_weights(data, weights)
         use = (x > 0) & (m > 0)
-        self.exclusions_ = {"no repeat purchases (frequency == 0)": int((x <= 0).sum()),
-                            **({"of which monetary value missing (NaN)": n_missing} if n_missing else {}),
+        self.exclusions_ = {**spend_exclusions_by_reason(x, n_missing),  # as GammaGammaModel's, and one reason more
                             "mean repeat spend <= 0": int(((x > 0) & (m <= 0)).sum())}
         if not np.any(use & (w > 0)):
             raise InputError("no repeat buyer with positive mean spend: the spend model cannot be fitted")

@@ -25,7 +25,7 @@ from crm_analysis.exceptions import CRMAnalysisWarning, InputError, SpendCorrela
 
 from ._special import _LARGE, digamma_difference, log_beta, trigamma_difference
 from ._validation import as_weights as _as_weights
-from ._validation import as_frame, data_moments, distinct_values, spend_of_repeat_buyers
+from ._validation import as_frame, data_moments, distinct_values, spend_exclusions_by_reason, spend_of_repeat_buyers
 from ._validation import numeric_column as _numeric_column
 from .base import BaseLikelihoodModel, collapse_rows, wdot
 
@@ -114,7 +114,7 @@ class GammaGammaModel(BaseLikelihoodModel):
             The optimiser failed.
         """
         data = as_frame(data)
-        x, m = self._arrays(data, frequency_col, monetary_value_col, allow_negative=True)
+        x, m, n_missing = self._arrays(data, frequency_col, monetary_value_col, allow_negative=True)
         w = _as_weights(data, weights)
         rep = x > 0
         if not np.any(rep & (w > 0)):
@@ -127,10 +127,7 @@ class GammaGammaModel(BaseLikelihoodModel):
                 f"positive spend. {_NONPOSITIVE_FIX}"
             )
         self.n_excluded_ = int((~rep).sum())
-        self.exclusions_ = {"no repeat purchases (frequency == 0)": self.n_excluded_}
-        n_missing = int(data[monetary_value_col].isna().sum())  # all without repeat purchases (_arrays)
-        if n_missing:
-            self.exclusions_["of which monetary value missing (NaN)"] = n_missing
+        self.exclusions_ = spend_exclusions_by_reason(x, n_missing)
         xr, mr, wr = x[rep], m[rep], w[rep]
         if rep.sum() > 2 and np.std(xr) > 0 and np.std(mr) > 0:
             self.correlation_ = float(np.corrcoef(xr, mr)[0, 1])
@@ -170,20 +167,22 @@ class GammaGammaModel(BaseLikelihoodModel):
     @staticmethod
     def _arrays(
         data: pd.DataFrame, frequency_col: str, monetary_value_col: str, *, allow_negative: bool = False
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Validated ``x`` and ``m`` (missing spend of customers without repeat purchases set to 0) and the number
+        of those missing values (:func:`._validation.spend_of_repeat_buyers`)."""
         check_columns({"frequency column": frequency_col, "monetary_value column": monetary_value_col}, data.columns,
                       table="data")
         x = _numeric_column(data, frequency_col, "frequency")
         m = _numeric_column(data, monetary_value_col, "monetary_value", allow_nan=True)
         if np.any(x < 0):
             raise InputError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
-        m, _ = spend_of_repeat_buyers(data, x, m, monetary_value_col)  # NaN allowed where frequency is 0
+        m, n_missing = spend_of_repeat_buyers(data, x, m, monetary_value_col)  # NaN allowed where frequency is 0
         if not allow_negative and np.any(m < 0):
             raise InputError(
                 f"column {monetary_value_col!r} has {int((m < 0).sum())} negative value(s) (smallest "
                 f"{float(m.min()):g}). {_NONPOSITIVE_FIX}"
             )
-        return x, m
+        return x, m, n_missing
 
     @staticmethod
     def _prepare(x: np.ndarray, m: np.ndarray) -> tuple:
@@ -393,7 +392,7 @@ class GammaGammaModel(BaseLikelihoodModel):
         data = as_frame(data)
         cols = getattr(self, "columns_", {"frequency": "frequency", "monetary_value": "monetary_value"})
         mcol = monetary_value_col or cols["monetary_value"]
-        x, m = self._arrays(data, frequency_col or cols["frequency"], mcol, allow_negative=True)
+        x, m, _ = self._arrays(data, frequency_col or cols["frequency"], mcol, allow_negative=True)
         p, q, v = self.params_.to_numpy()
         nonpositive = (x > 0) & (m <= 0)
         if nonpositive.any():  # the package's spend rule (crm_analysis.clv.value): the population mean
