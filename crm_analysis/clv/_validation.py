@@ -29,6 +29,7 @@ __all__ = [
     "check_times",
     "warn_unused_count_column",
     "check_transaction_data",
+    "check_unique_columns",
     "collapse_rows",
     "data_moments",
     "distinct_values",
@@ -47,6 +48,7 @@ def as_weights(data: pd.DataFrame, weights: Any) -> np.ndarray:
         return np.ones(len(data))
     if isinstance(weights, str):
         check_columns({"weights": weights}, data.columns, table="data")
+        check_unique_columns(data, [weights])
         w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
     else:
         w = np.asarray(weights, dtype=float)
@@ -66,11 +68,13 @@ def numeric_column(data: pd.DataFrame, col: str, what: str, *, allow_bool: bool 
     Raises
     ------
     InputError
-        Missing column, dates or durations, booleans (unless ``allow_bool``), values not numeric, or missing /
-        non-finite values; the message names the column.
+        Missing or duplicated column (:func:`check_unique_columns`), dates or durations, booleans (unless
+        ``allow_bool``), values not numeric, or missing / non-finite values; the message names the column.
     """
     check_columns({f"{what} column": col}, data.columns, table="data")
     s = _column_values(data, col)
+    if isinstance(s, pd.DataFrame):  # the label names several columns (pandas gives a table, not a Series)
+        check_unique_columns(data, [col])
     kind = getattr(s.dtype, "kind", "")
     if kind in ("M", "m"):
         raise InputError(
@@ -98,6 +102,32 @@ def numeric_column(data: pd.DataFrame, col: str, what: str, *, allow_bool: bool 
     if n_bad:
         raise InputError(f"{what} column {col!r} has {n_bad} {'non-finite' if allow_nan else 'missing or non-finite'} value(s)")
     return arr
+
+
+def check_unique_columns(data: pd.DataFrame, columns: Sequence[Any], *, table: str = "data") -> None:
+    """Refuse duplicated labels among the ``columns`` a caller reads from ``data``, naming them and the fix.
+
+    ``data[col]`` of a label that names two columns (e.g. ``pd.concat([d, d[["frequency"]]], axis=1)``) is a
+    DataFrame, not a column: the checks then failed with a bare ``AttributeError`` (issue #12). Other duplicated
+    labels, which the caller does not read, are let be. Costs nothing where the labels are unique (pandas caches
+    ``Index.is_unique``).
+
+    Raises
+    ------
+    InputError
+        A label of ``columns`` stands for more than one column of ``data``.
+    """
+    labels = data.columns
+    if labels.is_unique:
+        return
+    dup = labels[labels.duplicated()]
+    named = [c for c in dict.fromkeys(columns) if c in dup]
+    if named:
+        counts = ", ".join(f"{c!r} ({int((labels == c).sum())} times)" for c in named)
+        raise InputError(
+            f"duplicated column label(s) in {table}: {counts}; each column read must be one column. Drop or rename "
+            "the duplicates, e.g. d = d.loc[:, ~d.columns.duplicated()] (keeps the first of each label)"
+        )
 
 
 def _column_values(data: pd.DataFrame, col: str) -> Any:
@@ -221,7 +251,32 @@ class TransactionData:
         return len(self.x)
 
 
-def as_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
+#: the summary columns' default names: a Series whose index holds one of them is taken for a row of a summary
+_SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value", "n_periods")
+
+
+def _series_message(data: pd.Series, what: str, columns: Sequence[str]) -> str:
+    """Why a Series is not a customer summary, and what to pass: one customer's row, or one column (issue #12)."""
+    names = list(dict.fromkeys([*columns, *_SUMMARY_COLUMNS]))
+    try:
+        is_row = bool(data.index.isin(names).any())
+    except (TypeError, ValueError):  # an index that cannot be compared with strings: not a row of named columns
+        is_row = False
+    if is_row:
+        by_label = f"d.loc[[{data.name!r}]] (this row's label) or " if data.name is not None else ""
+        return (
+            f"{what} is one customer's row as a Series (labels {list(map(str, data.index[:6]))}"
+            f"{' ...' if len(data) > 6 else ''}: what d.iloc[i] or d.loc[label] give); the models take a table of "
+            f"customers: pass a one-row DataFrame, with double brackets: {by_label}d.iloc[[i]] (by position)"
+        )
+    wanted = list(dict.fromkeys(columns)) or ["frequency", "recency", "T"]
+    return (
+        f"{what} is a Series: one column ({data.name!r}, {len(data)} value(s)), not the table of customers; pass the "
+        f"DataFrame with all the columns the model reads, e.g. d or d[{wanted!r}]"
+    )
+
+
+def as_frame(data: Any, *, what: str = "data", columns: Sequence[str] = ()) -> pd.DataFrame:
     """``data`` as a DataFrame: a DataFrame as it is, a mapping of columns (or anything pandas reads as a table) converted.
 
     Parameters
@@ -230,6 +285,8 @@ def as_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
         The customer summary (or the model's table) passed to ``fit`` / a prediction.
     what : str, default "data"
         The argument's name in the error message.
+    columns : sequence of str, optional
+        The columns the caller reads, for the message about a Series (a row holds them in its index).
 
     Returns
     -------
@@ -239,12 +296,15 @@ def as_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
     Raises
     ------
     InputError
-        ``data`` is None, a tuple (e.g. ``(data, truth)`` passed whole; pandas failed with "inhomogeneous shape") or
+        ``data`` is None, a tuple (e.g. ``(data, truth)`` passed whole; pandas failed with "inhomogeneous shape"), a
+        Series (one customer's row, ``d.iloc[3]``: pass ``d.iloc[[3]]``; or one column: pass the table) or
         anything pandas cannot read as a table. (A list of arrays ``[x, t, T]`` is read as rows; the missing-column
         check then says so: :func:`crm_analysis._validate.check_columns`.)
     """
     if isinstance(data, pd.DataFrame):
         return data
+    if isinstance(data, pd.Series):  # pandas would read it as one column, and the column check then misleads
+        raise InputError(_series_message(data, what, columns))
     if data is None:
         raise InputError(f"{what} is None: pass a DataFrame or a dict of named columns, e.g. {{'frequency': ..., ...}}")
     if isinstance(data, tuple):
@@ -309,7 +369,7 @@ def check_transaction_data(
         is unbounded there (the message names the rows and the fix). Predictions take such rows (their formulas
         are defined at ``t_x = 0``: ``p_alive_matrix``'s grid starts there).
     """
-    data = as_frame(data)
+    data = as_frame(data, columns=(frequency_col, recency_col, T_col))
     # all three named at once (a list of arrays read as rows lacks them all: the message then shows the dict to pass)
     check_columns({"frequency column": frequency_col, "recency column": recency_col, "T column": T_col}, data.columns,
                   table="data")

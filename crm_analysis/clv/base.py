@@ -570,7 +570,7 @@ class BaseTransactionModel(BaseLikelihoodModel):
         level = getattr(self, "boundary_test_level", None)
         if level is not None and not (isinstance(level, (int, float)) and 0.0 < float(level) < 0.5):
             raise InputError(f"boundary_test_level must be a level in (0, 0.5), e.g. 0.05, or None; got {shown(level)}")
-        data = as_frame(data)
+        data = as_frame(data, columns=(frequency_col, recency_col, T_col))
         td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col, fit=True)
         w = _as_weights(data, weights)
         if len(td) == 0 or w.sum() <= 0:

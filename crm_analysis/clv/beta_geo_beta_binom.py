@@ -77,7 +77,7 @@ def check_discrete_data(
         column, the number of rows, their first labels and the fix (the
         wording of :func:`~crm_analysis.clv.check_transaction_data`).
     """
-    data = as_frame(data)
+    data = as_frame(data, columns=(frequency_col, recency_col, n_periods_col))
     x = _integer_column(data, frequency_col, "frequency")
     t_x = _integer_column(data, recency_col, "recency")
     n = _integer_column(data, n_periods_col, "n_periods")
@@ -166,7 +166,7 @@ class BetaGeoBetaBinomModel(BaseLikelihoodModel):
         ModelFitError
             The optimiser failed.
         """
-        data = as_frame(data)
+        data = as_frame(data, columns=(frequency_col, recency_col, n_periods_col))
         x, t_x, n = check_discrete_data(data, frequency_col=frequency_col, recency_col=recency_col, n_periods_col=n_periods_col)
         warn_unused_count_column(data, weights, type(self).__name__)
         w = as_weights(data, weights)

@@ -40,7 +40,7 @@ from crm_analysis._validate import check_columns
 from ._hyp import log_pnbd_interval
 from ._fitting import _LOG_BOUND
 from ._validation import (
-    as_frame, as_weights, check_transaction_data, collapse_rows, data_moments, numeric_column,
+    as_frame, as_weights, check_transaction_data, check_unique_columns, collapse_rows, data_moments, numeric_column,
     spend_exclusions_by_reason, spend_of_repeat_buyers,
 )
 from .base import BaseLikelihoodModel
@@ -59,6 +59,7 @@ __all__ = [
 
 def _covariate_matrix(data: pd.DataFrame, names: Sequence[str], what: str) -> np.ndarray:
     """Numeric covariate columns as a float matrix, with errors naming the column."""
+    check_unique_columns(data, names)
     cols = []
     for name in names:
         check_columns({f"{what} covariate": name}, data.columns, table="data",
@@ -343,7 +344,10 @@ class _CovariateModel(BaseLikelihoodModel):
         )
 
     def _block_values(self, data: pd.DataFrame) -> list[np.ndarray]:
-        return [_covariate_matrix(data, cov, prefix) for prefix, cov in self._covariate_names()]
+        names = self._covariate_names()
+        # the first reader of the data in the predictions: a Series is refused naming all the columns read
+        data = as_frame(data, columns=[*getattr(self, "columns_", {}).values(), *(c for _, cov in names for c in cov)])
+        return [_covariate_matrix(data, cov, prefix) for prefix, cov in names]
 
 
 def _nests(restricted: BaseLikelihoodModel, full: BaseLikelihoodModel) -> bool:
@@ -492,7 +496,7 @@ class _TransactionCovariateModel(_CovariateModel):
         IdentificationWarning
             A constant covariate (its coefficient is held at 0).
         """
-        data = as_frame(data)
+        data = as_frame(data, columns=(frequency_col, recency_col, T_col))
         td = check_transaction_data(data, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col, fit=True)
         w = as_weights(data, weights)
         if not np.any((td.x > 0) & (w > 0)):
@@ -744,7 +748,7 @@ class GammaGammaCovariateModel(_CovariateModel):
         ValueError
             Missing or invalid columns or covariates, no repeat buyer with positive spend.
         """
-        data = as_frame(data)
+        data = as_frame(data, columns=(frequency_col, monetary_value_col))
         x = numeric_column(data, frequency_col, "frequency")
         m = numeric_column(data, monetary_value_col, "monetary value", allow_nan=True)
         m, n_missing = spend_of_repeat_buyers(data, x, m, monetary_value_col)  # NaN allowed where frequency is 0
@@ -793,6 +797,7 @@ class GammaGammaCovariateModel(_CovariateModel):
         otherwise; ``inf`` where ``q <= 1``.
         """
         self._check_fitted()
+        data = as_frame(data, columns=(self.columns_["frequency"], self.columns_["monetary_value"]))
         base, (g,) = self._split(self._full_params())
         p, q, v0 = np.exp(base)
         v = v0 * np.exp(self._block_values(data)[0] @ g)

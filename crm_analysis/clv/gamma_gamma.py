@@ -113,7 +113,7 @@ class GammaGammaModel(BaseLikelihoodModel):
         ModelFitError
             The optimiser failed.
         """
-        data = as_frame(data)
+        data = as_frame(data, columns=(frequency_col, monetary_value_col))
         x, m, n_missing = self._arrays(data, frequency_col, monetary_value_col, allow_negative=True)
         w = _as_weights(data, weights)
         rep = x > 0
@@ -389,9 +389,9 @@ class GammaGammaModel(BaseLikelihoodModel):
             population mean), or an infinite population mean (``q <= 1``).
         """
         self._check_fitted()
-        data = as_frame(data)
         cols = getattr(self, "columns_", {"frequency": "frequency", "monetary_value": "monetary_value"})
         mcol = monetary_value_col or cols["monetary_value"]
+        data = as_frame(data, columns=(frequency_col or cols["frequency"], mcol))
         x, m, _ = self._arrays(data, frequency_col or cols["frequency"], mcol, allow_negative=True)
         p, q, v = self.params_.to_numpy()
         nonpositive = (x > 0) & (m <= 0)

@@ -44,6 +44,7 @@ from .selection import (
     purchase_model_class,
     purchase_model_name,
 )
+from ._validation import as_frame
 from .value import SPEND_NO_REPEAT, SPEND_NONPOSITIVE, fit_spend_model, spend_exclusions
 
 #: Columns of the ``clv.parquet`` artefact, in order: the required columns of its
@@ -315,6 +316,7 @@ def fit_clv_models(
     """
     name = purchase_model_name(model)
     cls = purchase_model_class(name)
+    summary = as_frame(summary, what="summary", columns=("frequency", "recency", "T", "monetary_value"))
     check_columns(("frequency", "recency", "T", "monetary_value"), summary.columns, table="summary",
                   fix="Build it with crm_analysis.rfm.rfm_summary, which adds them")
     if len(summary) == 0:

@@ -67,6 +67,7 @@ from matplotlib.figure import Figure
 
 from crm_analysis.contracts import MODEL_CHOICE_HEADLINES, TimeUnit
 
+from ._validation import as_frame, check_unique_columns
 from .base import ModelFitError
 
 __all__ = [
@@ -375,6 +376,9 @@ def fit_purchase_models(
         Unknown names, or a data problem shared by all models (e.g. no
         repeat buyer): when every model fails, the first error is raised.
     """
+    summary = as_frame(summary, what="summary", columns=("frequency", "recency", "T"))
+    check_columns({"frequency column": "frequency", "recency column": "recency", "T column": "T"}, summary.columns,
+                  table="summary")
     cands = _candidates(models)
     fitted: dict[str, Any] = {}
     failed: dict[str, str] = {}
@@ -655,6 +659,9 @@ def compare_models(
     """
     from .diagnostics import conditional_expectations
 
+    needed = ("frequency", "recency", "T", "frequency_holdout", "duration_holdout")
+    cal_hold = as_frame(cal_hold, what="cal_hold", columns=needed)
+    check_unique_columns(cal_hold, needed, table="cal_hold")
     check_columns(("frequency", "recency", "T", "frequency_holdout", "duration_holdout"), cal_hold.columns,
                   table="cal_hold", fix="compare_models needs a calibration/holdout table: build it with "
                                         "crm_analysis.rfm.calibration_and_holdout")

@@ -167,7 +167,7 @@ class ShiftedBetaGeoModel(BaseLikelihoodModel):
         ModelFitError
             The optimiser failed.
         """
-        data = as_frame(data)
+        data = as_frame(data, columns=(renewals_col, churned_col))
         ren = numeric_column(data, renewals_col, "renewals")
         bad = (ren < 0) | (ren != np.round(ren))
         if bad.any():

@@ -47,12 +47,13 @@ from crm_analysis._validate import check_columns, check_count, check_number
 from crm_analysis._validate import renamed_keywords as _renamed_keywords
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from crm_analysis._progress import progress as progress_bar
 
-from ._validation import as_frame, check_discount_rate, check_margin, spend_of_repeat_buyers
+from ._validation import as_frame, check_discount_rate, check_margin, check_unique_columns, spend_of_repeat_buyers
 from .base import BaseTransactionModel
 from .gamma_gamma import GammaGammaModel
 
@@ -79,8 +80,10 @@ SPEND_REASONS: tuple[str, ...] = (SPEND_NO_REPEAT, SPEND_NONPOSITIVE)
 def _spend_arrays(
     data: pd.DataFrame, frequency_col: str, monetary_value_col: str
 ) -> tuple[np.ndarray, np.ndarray]:
+    data = as_frame(data, columns=(frequency_col, monetary_value_col))
     check_columns({"frequency_col": frequency_col, "monetary_value_col": monetary_value_col}, data.columns,
                   table="the customer summary (needed for spend)")
+    check_unique_columns(data, [frequency_col, monetary_value_col], table="the customer summary")
     x = pd.to_numeric(data[frequency_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     raw = data[monetary_value_col]
     m = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -163,7 +166,7 @@ def fit_spend_model(
         Bad columns, or no customer with a repeat purchase of positive value
         (the model cannot be fitted).
     """
-    data = as_frame(data)
+    data = as_frame(data, columns=(frequency_col, monetary_value_col))
     used, counts = spend_exclusions(data, frequency_col=frequency_col, monetary_value_col=monetary_value_col)
     if not used.any():
         raise InputError(
@@ -179,6 +182,11 @@ def fit_spend_model(
     model.exclusions_ = counts
     model.n_excluded_ = int(sum(counts.values()))
     return model
+
+
+def _model_columns(*models: Any) -> list[str]:
+    """The columns the fitted ``models`` read (their ``columns_``), for the message about a Series passed as data."""
+    return list(dict.fromkeys(c for m in models for c in getattr(m, "columns_", {}).values() if isinstance(c, str)))
 
 
 def _population_spend_inputs(
@@ -250,7 +258,7 @@ def expected_spend(
     ValueError
         Bad columns, or ``q <= 1`` while some customer needs the population mean.
     """
-    data = as_frame(data)
+    data = as_frame(data, columns=_model_columns(spend_model))
     spend, _ = _expected_spend(spend_model, data, frequency_col, monetary_value_col)
     _, fallback, nonpositive, _, _ = _population_spend_inputs(spend_model, data, frequency_col, monetary_value_col)
     basis = np.where(nonpositive, SPEND_NONPOSITIVE, np.where(fallback, SPEND_NO_REPEAT, "conditional"))
@@ -385,7 +393,7 @@ def customer_lifetime_value(
         Bad arguments or columns, or a spend model with ``q <= 1`` while
         some customer must be valued with its (infinite) population mean.
     """
-    data = as_frame(data)
+    data = as_frame(data, columns=_model_columns(transaction_model, spend_model))
     check_number(horizon, "horizon", minimum=0, low_open=True, fix="the CLV horizon in time units, e.g. 52 weeks")
     if not step > 0:
         raise InputError(f"step must be positive, got {shown(step)}")
