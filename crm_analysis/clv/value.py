@@ -53,7 +53,9 @@ import numpy as np
 import pandas as pd
 from crm_analysis._progress import progress as progress_bar
 
-from ._validation import as_frame, check_discount_rate, check_margin, check_unique_columns, spend_of_repeat_buyers
+from ._validation import (
+    as_frame, check_discount_rate, check_margin, check_unique_columns, refuse_rows, spend_of_repeat_buyers,
+)
 from .base import BaseTransactionModel
 from .gamma_gamma import GammaGammaModel
 
@@ -96,8 +98,8 @@ def _spend_arrays(
                 f"column {col!r} has {int(bad.sum())} missing, non-numeric or infinite value(s) "
                 f"(first at row {int(np.flatnonzero(bad)[0])}); fix or drop those customers"
             )
-    if np.any(x < 0):
-        raise InputError(f"column {frequency_col!r} has {int((x < 0).sum())} negative value(s)")
+    refuse_rows(data, x < 0, "negative value(s)", "frequency is the number of repeat purchases, >= 0",
+                subject=f"frequency column {frequency_col!r}")
     m, _ = spend_of_repeat_buyers(data, x, m, monetary_value_col)
     return x, m
 
