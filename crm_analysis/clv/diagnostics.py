@@ -37,6 +37,8 @@ from matplotlib.ticker import MaxNLocator
 from crm_analysis.contracts import TimeUnit
 from crm_analysis.rfm import repeat_purchases_by_day, time_unit_days
 
+from ._validation import as_frame, check_unique_columns
+
 __all__ = [
     "ConditionalExpectations",
     "Tracking",
@@ -81,7 +83,9 @@ def _bin_labels(max_frequency: int) -> list[str]:
 
 
 def _check_columns(data: pd.DataFrame, cols: list[str], what: str, fix: str) -> None:
+    as_frame(data, what=what, columns=cols)  # a Series (one customer's row, or one column) is refused, named
     check_columns(cols, data.columns, table=what, fix=fix)
+    check_unique_columns(data, cols, table=what)
     if len(data) == 0:
         raise InputError(f"{what} has no customers")
 
