@@ -37,7 +37,7 @@ from matplotlib.ticker import MaxNLocator
 from crm_analysis.contracts import TimeUnit
 from crm_analysis.rfm import repeat_purchases_by_day, time_unit_days
 
-from ._validation import as_frame, check_unique_columns
+from ._validation import as_frame, check_unique_columns, numeric_column, refuse_rows
 
 __all__ = [
     "ConditionalExpectations",
@@ -142,6 +142,22 @@ class ConditionalExpectations:
         return fig
 
 
+def _frequency_bins(data: pd.DataFrame, max_frequency: int) -> np.ndarray:
+    """The ``frequency`` column as integer bins ``0 .. max_frequency`` (the last pools the rest), shape (n,).
+
+    Float columns of whole numbers (as :func:`~crm_analysis.clv.simulate_bgnbd` gives) are fine.
+
+    Raises
+    ------
+    InputError
+        A frequency that is not a number, negative or not whole, naming the rows and the fix.
+    """
+    x = numeric_column(data, "frequency", "frequency")
+    refuse_rows(data, (x < 0) | (x != np.floor(x)), "negative or non-whole value(s)",
+                "frequency is the number of repeat purchases, a whole number >= 0", subject="frequency column 'frequency'")
+    return np.minimum(x, max_frequency).astype(np.int64)
+
+
 def conditional_expectations(model: Any, cal_hold: pd.DataFrame, *, max_frequency: int = 7) -> ConditionalExpectations:
     """Actual vs predicted holdout purchases by calibration frequency (FHL 2005, Figure 4).
 
@@ -170,7 +186,7 @@ def conditional_expectations(model: Any, cal_hold: pd.DataFrame, *, max_frequenc
     duration = float(durations[0])
     data = cal_hold[["frequency", "recency", "T"]]
     predicted = _as_array(model.expected_purchases(duration, data), len(data), "expected_purchases")
-    bins = np.minimum(cal_hold["frequency"].to_numpy(), max_frequency)
+    bins = _frequency_bins(cal_hold, max_frequency)
     labels = _bin_labels(max_frequency)
     frame = pd.DataFrame(
         {"bin": bins, "actual": cal_hold["frequency_holdout"].to_numpy(dtype=float), "predicted": predicted}
@@ -461,6 +477,12 @@ def frequency_histogram(model: Any, summary: pd.DataFrame, *, max_frequency: int
     -------
     FrequencyHistogram
 
+    Raises
+    ------
+    InputError
+        ``max_frequency`` below 1; missing or duplicated columns; a frequency that is not a whole number >= 0
+        (float columns of whole numbers, as :func:`~crm_analysis.clv.simulate_bgnbd` gives, are fine).
+
     Notes
     -----
     Customers have different ``T``; the expected count in bin ``x`` is
@@ -478,7 +500,7 @@ def frequency_histogram(model: Any, summary: pd.DataFrame, *, max_frequency: int
         p = _as_array(model.probability_of_purchases(x, t_values), len(t_values), "probability_of_purchases")
         expected.append(float(p @ weights))
     expected.append(float(len(summary)) - sum(expected))
-    bins = np.minimum(summary["frequency"].to_numpy(), max_frequency)
+    bins = _frequency_bins(summary, max_frequency)
     actual = np.bincount(bins, minlength=max_frequency + 1).astype(float)
     table = pd.DataFrame(
         {"actual": actual, "expected": expected}, index=pd.Index(_bin_labels(max_frequency), name="frequency")

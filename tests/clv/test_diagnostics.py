@@ -14,6 +14,7 @@ from crm_analysis.clv.diagnostics import (
     p_alive_matrix,
     tracking,
 )
+from crm_analysis.exceptions import InputError
 from crm_analysis.rfm import calibration_and_holdout
 
 CAL_END = pd.Timestamp("2023-04-30")
@@ -181,3 +182,20 @@ def test_bgnbd_on_cdnow_tracks_holdout(shared_data):
     assert (fh.table["actual"] - fh.table["expected"]).abs().max() < 25
     ce = conditional_expectations(model, ch)
     assert ce.mae < 0.5
+
+
+def test_frequency_bins_take_float_whole_numbers_and_refuse_others(cal_hold):
+    """A float frequency column of whole numbers (simulate_bgnbd's) is binned as the integer one (it raised a bare
+    TypeError in np.bincount, report_mend14); negative or fractional frequencies are refused naming the rows."""
+    model = PoissonStub(rate=0.25)
+    as_int = frequency_histogram(model, cal_hold, max_frequency=3)
+    as_float = frequency_histogram(model, cal_hold.assign(frequency=cal_hold["frequency"].astype(float)), max_frequency=3)
+    pd.testing.assert_frame_equal(as_int.table, as_float.table)
+    ce_int = conditional_expectations(model, cal_hold, max_frequency=3)
+    ce_float = conditional_expectations(model, cal_hold.assign(frequency=cal_hold["frequency"].astype(float)), max_frequency=3)
+    pd.testing.assert_frame_equal(ce_int.table, ce_float.table)
+    for bad in (-1.0, 1.5):
+        broken = cal_hold.assign(frequency=cal_hold["frequency"].astype(float))
+        broken.iloc[2, broken.columns.get_loc("frequency")] = bad
+        with pytest.raises(InputError, match=r"frequency column 'frequency' has 1 negative or non-whole .*rows"):
+            frequency_histogram(model, broken)
