@@ -41,7 +41,7 @@ from ._hyp import log_pnbd_interval
 from ._fitting import _LOG_BOUND
 from ._validation import (
     as_frame, as_weights, check_transaction_data, check_unique_columns, collapse_rows, data_moments, numeric_column,
-    spend_exclusions_by_reason, spend_of_repeat_buyers,
+    spend_exclusions_by_reason,
 )
 from .base import BaseLikelihoodModel
 from .beta_geo import BetaGeoModel
@@ -749,9 +749,8 @@ class GammaGammaCovariateModel(_CovariateModel):
             Missing or invalid columns or covariates, no repeat buyer with positive spend.
         """
         data = as_frame(data, columns=(frequency_col, monetary_value_col))
-        x = numeric_column(data, frequency_col, "frequency")
-        m = numeric_column(data, monetary_value_col, "monetary value", allow_nan=True)
-        m, n_missing = spend_of_repeat_buyers(data, x, m, monetary_value_col)  # NaN allowed where frequency is 0
+        # GammaGammaModel's checks (negative frequency named by rows; NaN spend allowed where frequency is 0)
+        x, m, n_missing = GammaGammaModel._arrays(data, frequency_col, monetary_value_col, allow_negative=True)
         w = as_weights(data, weights)
         use = (x > 0) & (m > 0)
         self.exclusions_ = {**spend_exclusions_by_reason(x, n_missing),  # as GammaGammaModel's, and one reason more
@@ -801,9 +800,8 @@ class GammaGammaCovariateModel(_CovariateModel):
         base, (g,) = self._split(self._full_params())
         p, q, v0 = np.exp(base)
         v = v0 * np.exp(self._block_values(data)[0] @ g)
-        x = numeric_column(data, self.columns_["frequency"], "frequency")
-        m = numeric_column(data, self.columns_["monetary_value"], "monetary value", allow_nan=True)
-        m, _ = spend_of_repeat_buyers(data, x, m, self.columns_["monetary_value"])  # valued at the mean where x = 0
+        x, m, _ = GammaGammaModel._arrays(data, self.columns_["frequency"], self.columns_["monetary_value"],
+                                          allow_negative=True)  # valued at the mean where x = 0
         with np.errstate(divide="ignore", invalid="ignore"):
             pop = np.where(q > 1, p * v / (q - 1.0), np.inf)
             use = (x > 0) & (m > 0)

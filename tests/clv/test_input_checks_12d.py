@@ -215,3 +215,19 @@ def test_missing_spend_without_repeat_purchases_in_the_whole_family(spend):
                  lambda: GammaGammaCovariateModel(spend_covariates=["z"]).fit(broken.assign(z=z))):
         with pytest.raises(InputError, match=rf"missing \(NaN\) for 1 customer\(s\) with repeat purchases \(rows {first_repeat}\)"):
             call()
+
+
+def test_negative_frequency_refused_by_every_spend_model(spend):
+    """report_mend14: GammaGammaCovariateModel counted a negative frequency as "no repeat purchases" and fitted; it
+    now reads its columns as GammaGammaModel does (the rows named, fit and prediction)."""
+    from crm_analysis.clv import GammaGammaCovariateModel
+
+    z = np.random.default_rng(5).integers(0, 2, len(spend)).astype(float)
+    fitted = GammaGammaCovariateModel(spend_covariates=["z"]).fit(spend.assign(z=z))
+    bad = spend.assign(z=z)
+    row = bad.index[3]
+    bad.loc[row, "frequency"] = -1
+    for call in (lambda: GammaGammaModel().fit(bad), lambda: GammaGammaCovariateModel(spend_covariates=["z"]).fit(bad),
+                 lambda: fitted.expected_average_spend(bad)):
+        with pytest.raises(InputError, match=rf"frequency column 'frequency' has 1 negative value\(s\) \(rows {row}\)"):
+            call()
