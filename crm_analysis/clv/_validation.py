@@ -427,6 +427,20 @@ def refuse_rows(data: pd.DataFrame, mask: np.ndarray, problem: str, fix: str, *,
         raise InputError(f"{head} (rows {row_labels(data.index, mask)}): {fix}")
 
 
+def refuse_bad_frequency(data: pd.DataFrame, x: np.ndarray, frequency_col: str) -> None:
+    """Refuse a negative or non-integer frequency (the number of repeat purchases), naming the rows (spend paths, plots).
+
+    Raises
+    ------
+    InputError
+        Naming the column, the rows and the fix (:func:`refuse_rows`).
+    """
+    subject = f"frequency column {frequency_col!r}"
+    refuse_rows(data, x < 0, "negative value(s)", "frequency is the number of repeat purchases, >= 0", subject=subject)
+    refuse_rows(data, x != np.round(x), "non-integer value(s)", "frequency is the number of repeat purchases",
+                subject=subject)
+
+
 def refuse_recency_without_repeat(data: pd.DataFrame, x: np.ndarray, t_x: np.ndarray, recency_col: str) -> None:
     """Refuse a positive recency where frequency is 0 (recency is 0 without repeat purchases; continuous and BG/BB).
 

@@ -37,7 +37,7 @@ from matplotlib.ticker import MaxNLocator
 from crm_analysis.contracts import TimeUnit
 from crm_analysis.rfm import repeat_purchases_by_day, time_unit_days
 
-from ._validation import as_frame, check_unique_columns, numeric_column, refuse_rows
+from ._validation import as_frame, check_unique_columns, numeric_column, refuse_bad_frequency
 
 __all__ = [
     "ConditionalExpectations",
@@ -153,8 +153,7 @@ def _frequency_bins(data: pd.DataFrame, max_frequency: int) -> np.ndarray:
         A frequency that is not a number, negative or not whole, naming the rows and the fix.
     """
     x = numeric_column(data, "frequency", "frequency")
-    refuse_rows(data, (x < 0) | (x != np.floor(x)), "negative or non-whole value(s)",
-                "frequency is the number of repeat purchases, a whole number >= 0", subject="frequency column 'frequency'")
+    refuse_bad_frequency(data, x, "frequency")
     return np.minimum(x, max_frequency).astype(np.int64)
 
 

@@ -26,7 +26,7 @@ from crm_analysis.exceptions import CRMAnalysisWarning, InputError, SpendCorrela
 from ._special import _LARGE, digamma_difference, log_beta, trigamma_difference
 from ._validation import as_weights as _as_weights
 from ._validation import (
-    as_frame, data_moments, distinct_values, refuse_rows, spend_exclusions_by_reason, spend_of_repeat_buyers,
+    as_frame, data_moments, distinct_values, refuse_bad_frequency, spend_exclusions_by_reason, spend_of_repeat_buyers,
 )
 from ._validation import numeric_column as _numeric_column
 from .base import BaseLikelihoodModel, collapse_rows, wdot
@@ -176,8 +176,7 @@ class GammaGammaModel(BaseLikelihoodModel):
                       table="data")
         x = _numeric_column(data, frequency_col, "frequency")
         m = _numeric_column(data, monetary_value_col, "monetary_value", allow_nan=True)
-        refuse_rows(data, x < 0, "negative value(s)", "frequency is the number of repeat purchases, >= 0",
-                    subject=f"frequency column {frequency_col!r}")
+        refuse_bad_frequency(data, x, frequency_col)
         m, n_missing = spend_of_repeat_buyers(data, x, m, monetary_value_col)  # NaN allowed where frequency is 0
         if not allow_negative and np.any(m < 0):
             raise InputError(

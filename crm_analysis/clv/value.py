@@ -54,7 +54,7 @@ import pandas as pd
 from crm_analysis._progress import progress as progress_bar
 
 from ._validation import (
-    as_frame, check_discount_rate, check_margin, check_unique_columns, refuse_rows, spend_of_repeat_buyers,
+    as_frame, check_discount_rate, check_margin, check_unique_columns, refuse_bad_frequency, spend_of_repeat_buyers,
 )
 from .base import BaseTransactionModel
 from .gamma_gamma import GammaGammaModel
@@ -98,8 +98,7 @@ def _spend_arrays(
                 f"column {col!r} has {int(bad.sum())} missing, non-numeric or infinite value(s) "
                 f"(first at row {int(np.flatnonzero(bad)[0])}); fix or drop those customers"
             )
-    refuse_rows(data, x < 0, "negative value(s)", "frequency is the number of repeat purchases, >= 0",
-                subject=f"frequency column {frequency_col!r}")
+    refuse_bad_frequency(data, x, frequency_col)
     m, _ = spend_of_repeat_buyers(data, x, m, monetary_value_col)
     return x, m
 

@@ -218,16 +218,20 @@ def test_missing_spend_without_repeat_purchases_in_the_whole_family(spend):
 
 
 def test_negative_frequency_refused_by_every_spend_model(spend):
-    """report_mend14: GammaGammaCovariateModel counted a negative frequency as "no repeat purchases" and fitted; it
-    now reads its columns as GammaGammaModel does (the rows named, fit and prediction)."""
+    """report_mend14: GammaGammaCovariateModel counted a negative frequency as "no repeat purchases" and fitted, and
+    every spend path fitted a fractional frequency (1.5 repeat purchases) silently; one check now serves them all
+    (the rows named, fit and prediction)."""
     from crm_analysis.clv import GammaGammaCovariateModel
 
     z = np.random.default_rng(5).integers(0, 2, len(spend)).astype(float)
     fitted = GammaGammaCovariateModel(spend_covariates=["z"]).fit(spend.assign(z=z))
-    bad = spend.assign(z=z)
-    row = bad.index[3]
-    bad.loc[row, "frequency"] = -1
-    for call in (lambda: GammaGammaModel().fit(bad), lambda: GammaGammaCovariateModel(spend_covariates=["z"]).fit(bad),
-                 lambda: fitted.expected_average_spend(bad)):
-        with pytest.raises(InputError, match=rf"frequency column 'frequency' has 1 negative value\(s\) \(rows {row}\)"):
-            call()
+    for value, problem in ((-1.0, "negative"), (1.5, "non-integer")):
+        bad = spend.assign(z=z, frequency=spend["frequency"].astype(float))
+        row = bad.index[3]
+        bad.loc[row, "frequency"] = value
+        for call in (lambda: GammaGammaModel().fit(bad),
+                     lambda: GammaGammaCovariateModel(spend_covariates=["z"]).fit(bad),
+                     lambda: fitted.expected_average_spend(bad), lambda: fit_spend_model(bad),
+                     lambda: spend_exclusions(bad)):
+            with pytest.raises(InputError, match=rf"frequency column 'frequency' has 1 {problem} value\(s\) \(rows {row}\)"):
+                call()
