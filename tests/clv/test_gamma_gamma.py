@@ -60,6 +60,27 @@ def test_parameter_recovery(seed):
     assert np.mean((est - truth_mean) ** 2) < np.mean((sim.loc[rep, "monetary_value"] - truth_mean) ** 2)
 
 
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(3, 400), x_values=st.integers(1, 4), seed=st.integers(0, 10_000),
+       spend=st.sampled_from(["gamma", "constant", "tiny spread", "huge"]))
+def test_correlation_is_the_guarded_corrcoef(n, x_values, seed, spend):
+    """``correlation_`` (:func:`_spend_correlation`) is Pearson's correlation of frequency and mean spend among the
+    repeat buyers, NaN where either is constant, with no numpy warning: byte for byte the former computation
+    (reference: ``np.corrcoef`` after ``np.std(...) > 0`` of both columns, written out here); one frequency value
+    (``x_values = 1``) or one spend makes a constant column."""
+    from crm_analysis.clv.gamma_gamma import _spend_correlation
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, x_values + 1, n).astype(float)
+    m = {"gamma": lambda: rng.gamma(2.0, 3.0, n), "constant": lambda: np.full(n, 7.5),
+         "tiny spread": lambda: 7.5 + rng.integers(0, 2, n) * 1e-15, "huge": lambda: rng.gamma(2.0, 3.0, n) * 1e150}[spend]()
+    ref = float(np.corrcoef(x, m)[0, 1]) if np.std(x) > 0 and np.std(m) > 0 else float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _spend_correlation(x, m)
+    assert np.array([got]).tobytes() == np.array([ref]).tobytes()
+
+
 def test_correlation_warning():
     """Spend that rises with frequency breaks the independence assumption: UserWarning."""
     rng = np.random.default_rng(1)
