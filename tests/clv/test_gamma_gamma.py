@@ -81,6 +81,24 @@ def test_correlation_is_the_guarded_corrcoef(n, x_values, seed, spend):
     assert np.array([got]).tobytes() == np.array([ref]).tobytes()
 
 
+@settings(max_examples=100, deadline=None)
+@given(lp=st.tuples(st.floats(-5.0, 28.0), st.floats(-5.0, 28.0), st.floats(-5.0, 12.0)), seed=st.integers(0, 1000))
+def test_value_only_loglik_is_the_full_evaluations_value(lp, seed):
+    """The value-only evaluation (the fit's starts are chosen by it) gives the value of the full evaluation (with
+    gradient) byte for byte, in scipy's range and beyond it (``q`` or ``p x`` above ``_LARGE``: the stable
+    log-beta path). Reference: ``_weighted_loglik`` with its gradient, the evaluation the starts took before."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 30, 300).astype(float)
+    m_ = rng.gamma(2.0, 5.0, 300)
+    model = GammaGammaModel()
+    arrays = model._prepare(x, m_)
+    w = rng.integers(1, 4, 300).astype(float)
+    full, grad = model._weighted_loglik(np.array(lp), arrays, w)
+    assert grad is not None
+    value = model._weighted_loglik_value(np.array(lp), arrays, w)
+    assert np.array([value]).tobytes() == np.array([full]).tobytes()
+
+
 def test_correlation_warning():
     """Spend that rises with frequency breaks the independence assumption: UserWarning."""
     rng = np.random.default_rng(1)
