@@ -213,3 +213,63 @@ def test_fast_likelihood_equals_per_row_likelihood(params):
     h = 1e-6
     fd = [(m._weighted_loglik(lp + h * e, arrays, w)[0] - m._weighted_loglik(lp - h * e, arrays, w)[0]) / (2 * h) for e in np.eye(4)]
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6 * abs(ll))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    c=st.lists(st.floats(-3.0, 3.0), min_size=4, max_size=4),
+    kind=st.sampled_from(["wavy", "bump", "flat", "kink", "nan"]),
+    lo=st.floats(-10.0, 5.0),
+    width=st.floats(0.01, 3.0),
+    xatol=st.sampled_from([1e-6, 1e-5, 1e-8]),
+)
+def test_bounded_minimum_is_scipys_bounded_brent(c, kind, lo, width, xatol):
+    """``_bounded_minimum`` (the refinement of :func:`_max_over_log_grid`, the no-dropout check's derivative over
+    ``log b``) is scipy's ``minimize_scalar(method="bounded")`` ported to Python floats: the same point and value bit
+    for bit (the reference: scipy itself) on smooth, flat, kinked and partly-NaN functions."""
+    import math
+
+    from scipy import optimize
+
+    from crm_analysis.clv.beta_geo import _bounded_minimum
+
+    def f(v: float) -> float:
+        if kind == "wavy":
+            return c[0] * (v - c[1]) ** 2 + c[2] * math.sin(3.0 * v) + c[3]
+        if kind == "bump":
+            return -c[0] * math.exp(-((v - c[1]) ** 2)) + 1e-9 * v
+        if kind == "flat":
+            return c[0]
+        if kind == "kink":
+            return abs(v - c[1]) + c[2] * v**3
+        return float("nan") if v > c[1] else (v - c[2]) ** 2
+
+    hi = lo + width
+    ref = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": xatol})
+    x, fx = _bounded_minimum(f, lo, hi, xatol)
+    assert np.array([x, fx]).tobytes() == np.array([float(ref.x), float(ref.fun)]).tobytes()
+
+
+def test_max_over_log_grid_on_the_dropout_curve_is_unchanged():
+    """On the no-dropout check's curve of data with little dropout (simulated BG/NBD, a = 0.02), the maximum over
+    ``log b`` by :func:`_max_over_log_grid` is the one its former scipy refinement gave (computed here: the grid, then
+    ``minimize_scalar(method="bounded")`` between the neighbours of the best grid point), bit for bit."""
+    from scipy import optimize
+
+    from crm_analysis.clv import ModifiedBetaGeoModel, beta_geo
+    from crm_analysis.clv.nbd import fit_nbd
+
+    data = simulate_bgnbd(0.8, 8.0, 0.02, 3.0, n_customers=3000, T=40.0, seed=3)
+    x, t_x, T = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    w = np.ones(x.size)
+    for model in (BetaGeoModel(), ModifiedBetaGeoModel()):
+        lp, *_ = fit_nbd(x, T, w)
+        r, alpha = np.exp(lp)
+        curve = model._dropout_curve(r, alpha, x, t_x, T, w)
+        grid = np.linspace(-9.0, 20.0, 59)
+        vals = curve(grid)
+        k = int(np.nanargmax(vals))
+        res = optimize.minimize_scalar(lambda v: -float(curve(np.array([v]))[0]), bounds=(grid[max(k - 1, 0)], grid[min(k + 1, 58)]),
+                                       method="bounded", options={"xatol": 1e-6})
+        ref = (float(-res.fun), float(res.x)) if -res.fun > vals[k] else (float(vals[k]), float(grid[k]))
+        assert beta_geo._max_over_log_grid(curve, -9.0, 20.0) == ref
