@@ -69,6 +69,13 @@ def _nbd_loglik(lp: np.ndarray, terms: tuple) -> tuple[float, np.ndarray, np.nda
     return float(ll), grad, hess
 
 
+def _clip(v: np.ndarray, bound: float) -> np.ndarray:
+    """``np.clip(v, -bound, bound)`` (the same values, NaN and -0.0 included) at a quarter of its cost on 2 entries
+    (~1 us against ~4 us; called twice per iteration of :func:`fit_nbd`, which every BG/NBD, MBG/NBD and Pareto/NBD
+    fit runs for its no-dropout limit)."""
+    return np.minimum(np.maximum(v, -bound), bound)
+
+
 def _ascent_step(g: np.ndarray, h: np.ndarray) -> np.ndarray:
     """Newton step for a maximum; where the Hessian is not negative definite, the saddle-free Newton step.
 
@@ -90,7 +97,7 @@ def _ascent_step(g: np.ndarray, h: np.ndarray) -> np.ndarray:
         step = vecs @ ((vecs.T @ g) / scale)
         if not np.all(np.isfinite(step)):
             step = g / max(1.0, float(np.max(np.abs(g))))
-    return np.clip(step, -2.0, 2.0)
+    return _clip(step, 2.0)
 
 
 def fit_nbd(
@@ -145,7 +152,7 @@ def fit_nbd(
         step = _ascent_step(g, h)
         lam = 1.0
         while lam > 1e-10:
-            new = np.clip(lp + lam * step, -30.0, 30.0)
+            new = _clip(lp + lam * step, 30.0)
             f_new, g_new, h_new, ll_new = objective(new)
             if np.isfinite(f_new) and f_new >= f - 1e-15 * abs(f):
                 break

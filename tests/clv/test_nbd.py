@@ -205,3 +205,19 @@ def test_nbd_sf_matches_mpmath_at_huge_r(r):
                     ref = float(mp.betainc(int(x), mp.mpf(r), 0, mp.mpf(t) / (mp.mpf(alpha) + t), regularized=True))
                     worst = max(worst, abs(g - ref) / ref)
     assert worst < 1e-7
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    v=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 2.0, -2.0, 30.0])),
+               min_size=1, max_size=4),
+    bound=st.sampled_from([2.0, 30.0]),
+)
+def test_clip_is_numpy_clip(v, bound):
+    """The Newton iteration's clip of :func:`fit_nbd` (``_clip``: the no-dropout limit of every BG/NBD, MBG/NBD and
+    Pareto/NBD fit) gives ``np.clip(v, -bound, bound)`` byte for byte (reference: numpy itself), NaN, infinities and
+    signed zeros included."""
+    from crm_analysis.clv.nbd import _clip
+
+    a = np.array(v, float)
+    assert _clip(a, bound).tobytes() == np.clip(a, -bound, bound).tobytes()
