@@ -57,7 +57,7 @@ from crm_analysis.exceptions import InputError
 from ._quadrature import unimodal_nodes
 from ._special import digamma_difference, log_rising
 
-__all__ = ["pnbd_died_log_term", "pnbd_ridge_loglik_rows", "pnbd_scaled_p_alive", "scaled_s_side"]
+__all__ = ["pnbd_died_log_term", "pnbd_ridge_loglik_rows", "pnbd_scaled_alive_log_odds", "scaled_s_side"]
 
 #: above this s, or beta above _BIG_BETA_T times the largest T, ParetoNBDModel takes its likelihood in this module's
 #: scaled form whatever r and alpha (:func:`scaled_s_side`); below both, and for r <= e^10, its general form
@@ -230,8 +230,9 @@ def pnbd_ridge_loglik_rows(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T
     return ll[inv], grad[inv]
 
 
-def pnbd_scaled_p_alive(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """P(alive at ``T``) from the scaled terms: ``e^A / (e^A + s I~)`` (the likelihood's weight ``w_1``).
+def pnbd_scaled_alive_log_odds(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Log odds of alive at ``T`` from the scaled terms: ``D = A - log(s I~)``, P(alive) ``= 1 / (1 + e^-D)``
+    (the likelihood's weight ``w_1``).
 
     The general form's ``expit(log F1 - log(s I))`` subtracts two numbers of size ``s log(beta + T)`` (or
     ``(r + x) log(alpha + T)``); here both are taken relative to ``alpha^(r+x) beta^s`` (module docstring).
@@ -246,16 +247,16 @@ def pnbd_scaled_p_alive(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: n
     Returns
     -------
     numpy.ndarray, shape (n,)
-        The probabilities.
+        The log odds ``D`` (``inf`` where ``t_x = T``).
 
     Raises
     ------
     InputError
         If a parameter is not positive and finite, or ``x`` is not integer.
     """
-    (r, alpha, s, beta), ux, utx, uT, inv, T = _check_rows("pnbd_scaled_p_alive", params, x, t_x, T)
+    (r, alpha, s, beta), ux, utx, uT, inv, T = _check_rows("pnbd_scaled_alive_log_odds", params, x, t_x, T)
     d = _scaled_parts((r, alpha, s, beta), ux, utx, uT)
-    return special.expit(d["D"])[inv]
+    return d["D"][inv]
 
 
 def pnbd_died_log_term(x: np.ndarray, t: np.ndarray, r: float, alpha: float, s: float, beta: float) -> np.ndarray:

@@ -26,7 +26,7 @@ from scipy import special
 __all__ = [
     "CountSums", "GammaPoissonScale", "log_beta", "log_rising", "digamma_difference", "trigamma_difference",
     "log1pexp",
-    "log1pexp_and_expit",
+    "log1pexp_and_expit", "LOG_TINY", "alive_product", "alive_product_from_log_odds",
 ]
 
 _LARGE = 1e3
@@ -139,6 +139,56 @@ def log1pexp(d: np.ndarray) -> np.ndarray:
     needed.
     """
     return _log1pexp_parts(d)[0]
+
+
+#: ``log(1e-300)``: below it a probability is taken in log space in :func:`alive_product`
+LOG_TINY = math.log(1e-300)
+
+
+def alive_product(p_alive: np.ndarray, log_p_alive: np.ndarray, if_alive: np.ndarray) -> np.ndarray:
+    """``P(alive) * E[Y | alive]``, taken in log space where ``P(alive)`` is below ``1e-300`` (issue #12).
+
+    ``P(alive)`` of a customer with a long silence can be ``1e-309`` (subnormal, few digits) or flush to
+    ``0`` (below ``~1e-308``, e.g. ``scipy.special.expit`` forms ``1 / (1 + e^z)``) while the product with a
+    large expectation if alive is still a number above ``1e-300``; there ``exp(log P(alive) +
+    log E[Y | alive])``. Elsewhere the plain product, bit for bit.
+
+    Parameters
+    ----------
+    p_alive, log_p_alive : numpy.ndarray
+        ``P(alive)`` and its log (the same quantity; ``log_p_alive`` need not be ``log(p_alive)`` bit for bit),
+        broadcastable with ``if_alive``.
+    if_alive : numpy.ndarray
+        Expected purchases if alive (``>= 0``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The products, shaped as the broadcast of the inputs.
+    """
+    tiny = log_p_alive < LOG_TINY
+    if not np.any(tiny):
+        return p_alive * if_alive
+    with np.errstate(divide="ignore"):
+        return np.where(tiny, np.exp(log_p_alive + np.log(if_alive)), p_alive * if_alive)
+
+
+def alive_product_from_log_odds(gone_log_odds: np.ndarray, if_alive: np.ndarray) -> np.ndarray:
+    """:func:`alive_product` with ``P(alive) = 1 / (1 + e^d)``, ``d = log(P(gone) / P(alive))``.
+
+    Parameters
+    ----------
+    gone_log_odds : numpy.ndarray
+        ``d`` (``-inf``: alive for sure; ``inf``: gone for sure), broadcastable with ``if_alive``.
+    if_alive : numpy.ndarray
+        Expected purchases if alive (``>= 0``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``P(alive) * if_alive``; the plain product ``expit(-d) * if_alive`` where ``P(alive) >= 1e-300``.
+    """
+    return alive_product(special.expit(-gone_log_odds), -log1pexp(gone_log_odds), if_alive)
 
 
 def _log1pexp_parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from scipy import special
 
 from ._beta_mix import beta_geometric_expectation
 from .common_dropout import GeometricNBDModel
-from ._special import CountSums, log1pexp, log1pexp_and_expit
+from ._special import CountSums, alive_product, log1pexp, log1pexp_and_expit
 from .two_point_dropout import TwoPointGeometricNBDModel
 from ._validation import check_times as _check_times
 from ._validation import distinct_values
@@ -24,10 +24,6 @@ from .nbd import NBDModel, _check_counts_and_times, nbd_pmf, nbd_sf
 from .simulate import simulate_bgnbd, simulate_nbd
 
 __all__ = ["BetaGeoModel"]
-
-
-#: log of 1e-300: below it a probability is multiplied in log space (it may underflow as a number)
-_LOG_TINY = math.log(1e-300)
 
 
 class BetaGeoModel(BaseTransactionModel):
@@ -735,14 +731,9 @@ class BetaGeoModel(BaseTransactionModel):
         times = _check_times(times, name="times")
         d = self._data(data, **columns)
         log_p = self._log_p_alive(d.x, d.t_x, d.T)[:, None]
-        if_alive = self._expected_if_alive(times, d.x, d.T)
         # the product in log space where P(alive) is below 1e-300: P(alive) ~ 1e-309 with an expectation if alive of
         # 1e3 is a number, not the 0 of 0 * 1e3; elsewhere the plain product (bit for bit as before)
-        tiny = log_p < _LOG_TINY
-        if not tiny.any():
-            return np.exp(log_p) * if_alive
-        with np.errstate(divide="ignore"):
-            return np.where(tiny, np.exp(log_p + np.log(if_alive)), np.exp(log_p) * if_alive)
+        return alive_product(np.exp(log_p), log_p, self._expected_if_alive(times, d.x, d.T))
 
     @predicts_from_common_limit
     def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:

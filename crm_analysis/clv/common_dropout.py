@@ -59,7 +59,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ._quadrature import unimodal_nodes
-from ._special import GammaPoissonScale, digamma_difference, log_rising
+from ._special import GammaPoissonScale, alive_product_from_log_odds, digamma_difference, log_rising
 from ._validation import check_times as _check_times
 from ._fitting import _single_threaded_blas
 from .base import BaseTransactionModel, ModelFitError, _RidgeReached, wdot
@@ -243,8 +243,13 @@ class _CommonDropoutModel(BaseTransactionModel):
         """
         raise NotImplementedError
 
-    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _gone_log_odds(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``log(P(gone) / P(alive))`` at ``T`` per row (``-inf``: alive for sure; ``inf``: gone for sure)."""
         raise NotImplementedError
+
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``1 / (1 + e^d)`` with ``d`` :meth:`_gone_log_odds` (no ``1 - P(gone)``: it cancels where P(alive) is tiny)."""
+        return special.expit(-self._gone_log_odds(x, t_x, T))
 
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -291,7 +296,8 @@ class _CommonDropoutModel(BaseTransactionModel):
         """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
         times = _check_times(times, name="times")
         d = self._data(data, **columns)
-        return self._p_alive(d.x, d.t_x, d.T)[:, None] * self._if_alive(times, d.x, d.T)
+        # in log space where P(alive) is below 1e-300: 0 * 1e9 was returned for a product of 3e-300 (issue #12)
+        return alive_product_from_log_odds(self._gone_log_odds(d.x, d.t_x, d.T)[:, None], self._if_alive(times, d.x, d.T))
 
 
 class GeometricNBDModel(_CommonDropoutModel):
@@ -396,11 +402,10 @@ class GeometricNBDModel(_CommonDropoutModel):
         return float(0.5 * p * q * wdot(w, ratio) / w.sum())
 
     # ---- predictions -----------------------------------------------------
-    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """``1 / (1 + [x > 0] p/(1-p) ((alpha+T)/(alpha+t_x))^(r+x))`` (MBG limit: for every ``x``)."""
+    def _gone_log_odds(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``log([x > 0] p/(1-p) ((alpha+T)/(alpha+t_x))^(r+x))`` (MBG limit: for every ``x``): P(alive) ``1/(1 + e^d)``."""
         lp = np.log(self.params_.to_numpy(float))
-        d = self._terms(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))[7]
-        return special.expit(-d)
+        return self._terms(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))[7]
 
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """``(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p`` per row and horizon."""
@@ -638,11 +643,11 @@ class ExponentialNBDModel(_CommonDropoutModel):
         return float(0.5 * mu**2 * wdot(w, ratio) / w.sum())
 
     # ---- predictions -----------------------------------------------------
-    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """``e^{-mu T} (alpha+T)^{-(r+x)} / [e^{-mu T} (alpha+T)^{-(r+x)} + mu I]`` (module docstring), in log space."""
+    def _gone_log_odds(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``log(mu I) - log(e^{-mu T} (alpha+T)^{-(r+x)})`` (module docstring): P(alive) ``1/(1 + e^d)``."""
         lp = np.log(self.params_.to_numpy(float))
         f1, f2 = self._parts(lp, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))[5:7]
-        return special.expit(f1 - f2)
+        return f2 - f1
 
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """``(r+x)(1 - e^{-mu t}) / ((alpha+T) mu)`` per row and horizon."""

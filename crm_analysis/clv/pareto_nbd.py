@@ -28,8 +28,9 @@ from scipy.optimize import minimize, minimize_scalar
 
 from ._fitting import _LOG_BOUND, _RidgeReached
 from ._hyp import log_interval_from_tails, log_pnbd_interval, log_pnbd_tail, log_pnbd_tail_grad
-from ._pnbd_ridge import pnbd_died_log_term, pnbd_ridge_loglik_rows, pnbd_scaled_p_alive, scaled_s_side
+from ._pnbd_ridge import pnbd_died_log_term, pnbd_ridge_loglik_rows, pnbd_scaled_alive_log_odds, scaled_s_side
 from ._quadrature import unimodal_nodes
+from ._special import alive_product_from_log_odds
 from ._validation import check_times as _check_times
 from ._validation import distinct_values
 from .base import BaseTransactionModel, wdot, predicts_from_common_limit
@@ -871,16 +872,21 @@ class ParetoNBDModel(BaseTransactionModel):
                                 n_customers=float(weights.sum()), n_distinct=int(len(weights)))
 
     # ---- predictions -----------------------------------------------------
-    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _gone_log_odds(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``log(s I) - log F1`` per row (``-inf`` after a boundary fit): P(alive) ``= 1 / (1 + e^d)``."""
         if self._at_dropout_limit():
-            return np.ones(np.shape(x))
+            return np.full(np.shape(x), -np.inf)
         params = self.params_.to_numpy()
         T_arr = np.asarray(T, float)
         if T_arr.size and self._use_scaled_form(np.log(params), float(T_arr.max())):
             # the general form's log F1 - log(s I) subtracts two terms of size s log(beta + T) (issue #12)
-            return pnbd_scaled_p_alive(params, *np.broadcast_arrays(np.asarray(x, float), np.asarray(t_x, float), T_arr))
+            xs, txs, Ts = np.broadcast_arrays(np.asarray(x, float), np.asarray(t_x, float), T_arr)
+            return -pnbd_scaled_alive_log_odds(params, xs, txs, Ts)
         log_f1, log_si = self._log_terms(params, x, t_x, T)
-        return special.expit(log_f1 - log_si)
+        return log_si - log_f1
+
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        return special.expit(-self._gone_log_odds(x, t_x, T))
 
     @predicts_from_common_limit
     def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
@@ -937,16 +943,17 @@ class ParetoNBDModel(BaseTransactionModel):
         """
         t = _check_times(t, scalar=True)
         d = self._data(data, **columns)
-        return self._p_alive(d.x, d.t_x, d.T) * self._expected_if_alive(t, d.x, d.T)
+        # in log space where P(alive) is below 1e-300 (issue #12)
+        return alive_product_from_log_odds(self._gone_log_odds(d.x, d.t_x, d.T), self._expected_if_alive(t, d.x, d.T))
 
     @predicts_from_common_limit
     def expected_purchases_grid(self, times, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected purchases at several horizons, shape ``(n, len(times))``."""
         times = _check_times(times, name="times")
         d = self._data(data, **columns)
-        pa = self._p_alive(d.x, d.t_x, d.T)
         cols = [self._expected_if_alive(float(t), d.x, d.T) for t in times]
-        return pa[:, None] * (np.column_stack(cols) if cols else np.empty((len(pa), 0)))
+        return alive_product_from_log_odds(self._gone_log_odds(d.x, d.t_x, d.T)[:, None],
+                                           np.column_stack(cols) if cols else np.empty((len(d.x), 0)))
 
     @predicts_from_common_limit
     def expected_purchases_new(self, t: float | np.ndarray) -> float | np.ndarray:

@@ -126,12 +126,13 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
         log_b = np.where(has_b, -k * l_b, -np.inf)
         return r, alpha, pi, k, l_T, l_b, tau_b, has_b, log_a, log_b
 
-    def _posterior_certain(self, log_params, x, t_x, T) -> np.ndarray:
-        """Posterior share of the certain-dropout type per row, ``pi B / ((1-pi) A + pi B)``."""
+    def _certain_log_odds(self, log_params, x, t_x, T) -> np.ndarray:
+        """``log(pi B / ((1-pi) A))`` per row (``-inf`` where a certain dropout cannot give the row): the log odds of
+        the certain-dropout type's posterior share ``pi B / ((1-pi) A + pi B)``."""
         r, alpha, pi, k, l_T, l_b, tau_b, has_b, log_a, log_b = self._terms(log_params, x, t_x, T)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             d = np.log(pi) - np.log1p(-pi) + log_b - log_a if pi < 1.0 else np.where(has_b, np.inf, -np.inf)
-        return np.where(has_b, special.expit(d), 0.0)
+        return np.where(has_b, d, -np.inf)
 
     def _prepare(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
         """Distinct counts, and the rows a certain dropout can give with their ``tau`` (``B = (alpha + tau)^{-(r+x)}``)."""
@@ -150,7 +151,7 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
         Per row ``log[(1-pi) A + pi B] = log(1-pi) + log A + log(1 + e^d)`` with
         ``d = logit(pi) + (r+x) log((alpha+T)/(alpha+tau))`` where a certain dropout can give
         the row (else the last term is absent); the logistic of ``d`` is the posterior share of
-        the certain-dropout type (:meth:`_posterior_certain`).
+        the certain-dropout type (:meth:`_certain_log_odds` gives ``d``).
         """
         x, _, T, ux, ix, hb, tau_b, cache = arrays
         r, alpha, pi = np.exp(log_params)
@@ -199,12 +200,14 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
         return float(ll), np.array([r * g_r, g_la, g_pi])
 
     # ---- predictions -----------------------------------------------------
-    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """``1 - P(certain dropout | x, t_x, T)`` where such a customer has left (BG/NBD limit: ``x = 1``; else ``x = 0``)."""
+    def _gone_log_odds(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``log(pi B / ((1-pi) A))`` where a certain-dropout customer has left (BG/NBD limit: ``x = 1``; else
+        ``x = 0``), ``-inf`` elsewhere: P(alive) ``1/(1 + e^d)``, not ``1 - P(certain dropout)``, which is 0 where
+        P(alive) is below ~1e-16 (issue #12)."""
         x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
-        w1 = self._posterior_certain(np.log(self.params_.to_numpy(float)), x, t_x, T)
+        d = self._certain_log_odds(np.log(self.params_.to_numpy(float)), x, t_x, T)
         gone = (x >= 1.0) if not self._first else np.ones(x.shape, bool)
-        return 1.0 - np.where(gone, w1, 0.0)
+        return np.where(gone, d, -np.inf)
 
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """Purchases in ``(T, T+t]`` of a customer alive at ``T``, per row and horizon.
