@@ -2,10 +2,11 @@
 few-data multistart's threshold (``_FEW_DATA_REPEAT_BUYERS = 200``), where only the normal fit runs.
 
 The threshold was raised from 30 to 200 by count alone (ModifiedGeometricNBDModel missed its maximum, converged and
-silent, on 43-46 repeat buyers: findings_n13). Branch lim14 swept 60-800 repeat buyers (sizes 60, 100, 150, 200, 250,
-400, 800; 1,000-20,000 customers; data like findings_n13's own31 with 1-3 repeat purchases and early recencies, and
-data drawn from each limit model and from BG/NBD with a <= 0.1): no fit more than 1e-3 below the independent maximum
-without a warning. Two data sets of that sweep are kept here (own31-like, early recencies: the kind that missed).
+silent, on 43-46 repeat buyers: findings_n13). Branch lim14 swept 150-800 repeat buyers (20 data sets, 147 fits
+finished in the time: sizes 150 (1 data set), 200 (5), 250 (9), 800 (5); 1,000-20,000 customers; data like
+findings_n13's own31 with 1-3 repeat purchases and early recencies, and data drawn from each limit model and from
+BG/NBD with a <= 0.1): no fit more than 1e-3 below the independent maximum without a warning. Two data sets of that
+sweep are kept here (own31-like, early recencies: the kind that missed).
 
 Reference maxima: an independent multistart (numpy float64 likelihoods written from Fader, Hardie & Lee 2005 and
 Batislam et al. 2007 and their limits; L-BFGS-B from a grid over r in 1e-5..1e7 incl. the Poisson ridge r -> inf at
