@@ -2,8 +2,8 @@
 few-data multistart's threshold (``_FEW_DATA_REPEAT_BUYERS = 200``), where only the normal fit runs.
 
 The threshold was raised from 30 to 200 by count alone (ModifiedGeometricNBDModel missed its maximum, converged and
-silent, on 43-46 repeat buyers: findings_n13). Branch lim14 swept 150-800 repeat buyers (20 data sets, 147 fits
-finished in the time: sizes 150 (1 data set), 200 (5), 250 (9), 800 (5); 1,000-20,000 customers; data like
+silent, on 43-46 repeat buyers: findings_n13). Branch lim14 swept 150-800 repeat buyers (23 data sets, 170 fits
+finished in the time: sizes 150 (3 data sets), 200 (5), 250 (9), 800 (6); 1,000-20,000 customers; data like
 findings_n13's own31 with 1-3 repeat purchases and early recencies, and data drawn from each limit model and from
 BG/NBD with a <= 0.1): no fit more than 1e-3 below the independent maximum without a warning. Two data sets of that
 sweep are kept here (own31-like, early recencies: the kind that missed).
