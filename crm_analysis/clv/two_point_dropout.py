@@ -273,8 +273,10 @@ class TwoPointGeometricNBDModel(_CommonDropoutModel):
         if self._first:
             certain = (x_arr == 0).astype(float)
         else:
-            p0 = nbd_pmf(np.zeros_like(x_arr), r, alpha, t_arr)
-            certain = np.where(x_arr == 0, p0, np.where(x_arr == 1, 1.0 - p0, 0.0))
+            # NB(0) = (alpha / (alpha + t))^r and 1 - NB(0) by expm1: the difference 1 - p0 cancels where r t / alpha
+            # is small (t = 1e-12, r = 1e-3, alpha = 1e3: 0 instead of 1e-18; findings_n15)
+            log_p0 = -r * np.log1p(np.asarray(t_arr, float) / alpha)
+            certain = np.where(x_arr == 0, np.exp(log_p0), np.where(x_arr == 1, -np.expm1(log_p0), 0.0))
         out = (1.0 - pi) * nbd_pmf(x_arr, r, alpha, t_arr) + pi * certain
         return float(out) if np.ndim(out) == 0 else out
 

@@ -377,3 +377,19 @@ def test_two_point_check_stops_where_its_share_vanishes(full, monkeypatch):
         np.testing.assert_array_equal(a.params_.to_numpy(), b.params_.to_numpy())
         if a._two_point_fit is False and b._two_point_fit:  # the complete fit of the limit ran to pi -> 0
             assert b._two_point_fit.params_["pi"] < 1e-6
+
+
+@pytest.mark.parametrize("t", [1e-12, 1e-9, 1e-6, 1e-3, 1.0, 50.0])
+def test_probability_of_one_purchase_without_cancellation(t):
+    """P(X(t) = 1) of the BG/NBD's two-point limit: ``(1 - pi) NB(1) + pi (1 - NB(0))``; ``1 - NB(0)`` was taken as a
+    difference that cancels where ``r t / alpha`` is small (t = 1e-12: 1.0e-21 instead of 1.0e-18, findings_n15).
+    Reference: the same formula in mpmath at 50 digits."""
+    r, alpha, pi = 1e-3, 1e3, 0.999
+    model = TwoPointGeometricNBDModel.from_params([r, alpha, pi])
+    with mp.workdps(50):
+        R, A, P, T = mp.mpf(r), mp.mpf(alpha), mp.mpf(pi), mp.mpf(t)
+        nb0 = (A / (A + T)) ** R
+        nb1 = R * (A / (A + T)) ** R * T / (A + T)
+        ref = (1 - P) * nb1 + P * (1 - nb0)
+    got = model.probability_of_purchases(1, t)
+    assert got == pytest.approx(float(ref), rel=1e-12, abs=0.0)  # approx has abs=1e-12 by default
