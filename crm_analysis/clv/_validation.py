@@ -379,8 +379,7 @@ def check_transaction_data(
     for arr, col, what in ((x, frequency_col, "frequency"), (t_x, recency_col, "recency"), (T, T_col, "T")):
         refuse_rows(data, arr < 0, "negative value(s)", "counts and times since the first purchase are >= 0; check "
                     "how the column was computed", subject=f"{what} column {col!r}")
-    refuse_rows(data, x != np.round(x), "non-integer value(s)", "frequency is the number of repeat purchases",
-                subject=f"frequency column {frequency_col!r}")
+    refuse_bad_frequency(data, x, frequency_col)  # non-integer (negative ones are refused just above)
     refuse_rows(data, t_x > T + 1e-9 * np.maximum(T, 1.0), f"recency ({recency_col!r}) greater than T ({T_col!r})",
                 "both are measured from the customer's first purchase, recency to the last purchase and T to the end "
                 "of the observation period, so recency <= T; check that both use the same origin and time unit")
