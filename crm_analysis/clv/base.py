@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from crm_analysis.exceptions import (
     BoundaryWarning,
@@ -1936,6 +1937,15 @@ class BaseTransactionModel(BaseLikelihoodModel):
     def expected_purchases(self, t: float, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected number of purchases in ``(T, T + t]`` per row of ``data``."""
         raise NotImplementedError
+
+    def _gone_log_odds(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``log(P(gone) / P(alive))`` at ``T`` per row (``-inf``: alive for sure; ``inf``: gone for sure)."""
+        raise NotImplementedError
+
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``1 / (1 + e^d)`` with ``d`` :meth:`_gone_log_odds` (no ``1 - P(gone)``: it cancels where P(alive) is tiny;
+        Pareto/NBD and the common-dropout limits; BG/NBD and MBG/NBD have their own, in log space)."""
+        return special.expit(-self._gone_log_odds(x, t_x, T))
 
     def expected_purchases_grid(self, times: Sequence[float], data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Conditional expected purchases at several horizons.

@@ -243,14 +243,6 @@ class _CommonDropoutModel(BaseTransactionModel):
         """
         raise NotImplementedError
 
-    def _gone_log_odds(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """``log(P(gone) / P(alive))`` at ``T`` per row (``-inf``: alive for sure; ``inf``: gone for sure)."""
-        raise NotImplementedError
-
-    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """``1 / (1 + e^d)`` with ``d`` :meth:`_gone_log_odds` (no ``1 - P(gone)``: it cancels where P(alive) is tiny)."""
-        return special.expit(-self._gone_log_odds(x, t_x, T))
-
     def _if_alive(self, times: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 

@@ -885,9 +885,6 @@ class ParetoNBDModel(BaseTransactionModel):
         log_f1, log_si = self._log_terms(params, x, t_x, T)
         return log_si - log_f1
 
-    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        return special.expit(-self._gone_log_odds(x, t_x, T))
-
     @predicts_from_common_limit
     def probability_alive(self, data: pd.DataFrame, **columns: str) -> np.ndarray:
         """Probability that each customer is still alive at ``T``.
